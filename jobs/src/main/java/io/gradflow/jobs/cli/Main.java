@@ -1,0 +1,70 @@
+package io.gradflow.jobs.cli;
+
+import io.gradflow.config.ConfigException;
+import io.gradflow.jobs.replay.OptimReplayCommand;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The {@code gradflow} command line. Every command is declared once in {@link #COMMANDS}; the
+ * {@code --help} text is generated from that table.
+ *
+ * <p>Exit codes: 0 success, 1 a failure while running, 2 a command line or configuration that
+ * cannot be run as written (the message says which argument or key).
+ */
+public final class Main {
+  static final List<Command> COMMANDS = List.of(
+      new Command("optim-replay", "FILE|-",
+          "replay optimizer cases from a JSON file (or stdin) and print each row's trajectory",
+          OptimReplayCommand::run));
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.in, System.out, System.err));
+  }
+
+  /** Runs a command line; returns the process exit code. */
+  public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")
+        || args[0].equals("help")) {
+      out.print(help());
+      return args.length == 0 ? 2 : 0;
+    }
+    Command command = COMMANDS.stream().filter(c -> c.name().equals(args[0])).findFirst()
+        .orElse(null);
+    if (command == null) {
+      err.println("gradflow: unknown command '" + args[0] + "'");
+      err.print(help());
+      return 2;
+    }
+    List<String> rest = Arrays.asList(args).subList(1, args.length);
+    if (rest.contains("--help") || rest.contains("-h")) {
+      out.println("usage: gradflow " + command.name() + " " + command.arguments());
+      out.println("  " + command.summary());
+      return 0;
+    }
+    try {
+      return command.handler().run(rest, in, out, err);
+    } catch (Command.UsageException | ConfigException e) {
+      err.println("gradflow " + command.name() + ": " + e.getMessage());
+      err.println("usage: gradflow " + command.name() + " " + command.arguments());
+      return 2;
+    } catch (Exception e) {
+      err.println("gradflow " + command.name() + " failed: " + e);
+      e.printStackTrace(err);
+      return 1;
+    }
+  }
+
+  static String help() {
+    StringBuilder b = new StringBuilder("usage: gradflow COMMAND [ARGS]\n\ncommands:\n");
+    for (Command c : COMMANDS) {
+      b.append(String.format("  %-14s %-10s %s%n", c.name(), c.arguments(), c.summary()));
+    }
+    b.append("\nRun 'gradflow COMMAND --help' for one command.\n");
+    return b.toString();
+  }
+}

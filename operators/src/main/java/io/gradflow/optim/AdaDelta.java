@@ -1,0 +1,51 @@
+package io.gradflow.optim;
+
+/**
+ * AdaDelta (Zeiler, 2012): the update of PyTorch's {@code torch.optim.Adadelta}.
+ *
+ * <pre>
+ *   g = g + weight_decay * w
+ *   v = rho * v + (1 - rho) * g * g
+ *   d = sqrt(u + eps) / sqrt(v + eps) * g        eps inside both roots
+ *   u = rho * u + (1 - rho) * d * d
+ *   w = w - lr * d
+ * </pre>
+ *
+ * <p>Slots, in order: {@code v} (squared-gradient average), {@code u} (squared-delta average).
+ * Stateless and thread-safe.
+ */
+public final class AdaDelta implements Optimizer {
+  private final float rho;
+  private final float rhoComplement;
+  private final float epsilon;
+  private final float weightDecay;
+
+  AdaDelta(AdaDeltaSpec spec) {
+    this.rho = (float) spec.rho();
+    this.rhoComplement = (float) (1 - spec.rho());
+    this.epsilon = (float) spec.epsilon();
+    this.weightDecay = (float) spec.weightDecay();
+  }
+
+  @Override
+  public int slotsPerWeight() {
+    return 2;
+  }
+
+  @Override
+  public void update(
+      float[] row, int offset, int width, float[] grad, int gradOffset, long step,
+      double learningRate) {
+    float negLr = (float) -learningRate;
+    for (int i = 0; i < width; i++) {
+      int p = offset + 3 * i;
+      float w = row[p];
+      float g = grad[gradOffset + i] + weightDecay * w;
+      float v = row[p + 1] * rho + rhoComplement * g * g;
+      row[p + 1] = v;
+      float d = (float) Math.sqrt(row[p + 2] + epsilon) / (float) Math.sqrt(v + epsilon) * g;
+      row[p + 2] = row[p + 2] * rho + rhoComplement * d * d;
+      row[p] = w + negLr * d;
+    }
+  }
+}

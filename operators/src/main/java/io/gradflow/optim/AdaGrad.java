@@ -1,0 +1,56 @@
+package io.gradflow.optim;
+
+/**
+ * AdaGrad (Duchi, Hazan and Singer, 2011): the update of PyTorch's {@code torch.optim.Adagrad}.
+ *
+ * <pre>
+ *   g   = g + weight_decay * w
+ *   clr = lr / (1 + (t - 1) * lr_decay)        t = the row's own step count
+ *   s   = s + g * g
+ *   w   = w - clr * g / (sqrt(s) + eps)        eps outside the root
+ * </pre>
+ *
+ * <p>Slots: one, the accumulator {@code s}, starting at {@code initial_accumulator_value}. The
+ * accumulator never decreases, so on drifting data a drift policy decays or resets it. Stateless
+ * and thread-safe.
+ */
+public final class AdaGrad implements Optimizer {
+  private final double learningRateDecay;
+  private final float weightDecay;
+  private final float initialAccumulator;
+  private final float epsilon;
+
+  AdaGrad(AdaGradSpec spec) {
+    this.learningRateDecay = spec.learningRateDecay();
+    this.weightDecay = (float) spec.weightDecay();
+    this.initialAccumulator = (float) spec.initialAccumulatorValue();
+    this.epsilon = (float) spec.epsilon();
+  }
+
+  @Override
+  public int slotsPerWeight() {
+    return 1;
+  }
+
+  @Override
+  public void initialize(float[] row, int offset, int width) {
+    for (int i = 0; i < width; i++) {
+      row[offset + 2 * i + 1] = initialAccumulator;
+    }
+  }
+
+  @Override
+  public void update(
+      float[] row, int offset, int width, float[] grad, int gradOffset, long step,
+      double learningRate) {
+    float negClr = (float) -(learningRate / (1 + (step - 1) * learningRateDecay));
+    for (int i = 0; i < width; i++) {
+      int p = offset + 2 * i;
+      float w = row[p];
+      float g = grad[gradOffset + i] + weightDecay * w;
+      float s = row[p + 1] + g * g;
+      row[p + 1] = s;
+      row[p] = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
+    }
+  }
+}

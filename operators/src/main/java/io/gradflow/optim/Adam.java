@@ -1,0 +1,83 @@
+package io.gradflow.optim;
+
+/**
+ * Adam (Kingma and Ba, 2015) with optional AMSGrad (Reddi et al., 2018), coupled L2 and
+ * decoupled weight decay (AdamW, Loshchilov and Hutter, 2019): the updates of PyTorch's
+ * {@code torch.optim.Adam} and {@code torch.optim.AdamW}.
+ *
+ * <pre>
+ *   w = w * (1 - lr * decoupled_weight_decay)         AdamW only
+ *   g = g + weight_decay * w                          Adam's coupled L2 only
+ *   m = beta1 * m + (1 - beta1) * g
+ *   v = beta2 * v + (1 - beta2) * g * g
+ *   v_max = max(v_max, v)                             AMSGrad only; then v_max replaces v below
+ *   w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+ * </pre>
+ *
+ * <p>{@code t} is the row's own step count, so bias correction follows each row's own history
+ * (a row first seen late gets the large early steps a fresh PyTorch parameter gets). Epsilon sits
+ * outside the root, after the second moment's bias correction. Decoupled decay is applied only at
+ * the row's own steps: over steps a row skipped it decays nothing, exactly as {@code torch.optim}
+ * on the row's own gradient subsequence.
+ *
+ * <p>Slots, in order: {@code m}, {@code v}, and {@code v_max} with AMSGrad. Stateless and
+ * thread-safe.
+ */
+public final class Adam implements Optimizer {
+  private final double beta1;
+  private final double beta2;
+  private final float beta1f;
+  private final float beta2f;
+  private final float beta1Complement;
+  private final float beta2Complement;
+  private final float epsilon;
+  private final float weightDecay;
+  private final double decoupledWeightDecay;
+  private final boolean amsgrad;
+  private final int stride;
+
+  Adam(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
+      double decoupledWeightDecay, boolean amsgrad) {
+    this.beta1 = beta1;
+    this.beta2 = beta2;
+    this.beta1f = (float) beta1;
+    this.beta2f = (float) beta2;
+    this.beta1Complement = (float) (1 - beta1);
+    this.beta2Complement = (float) (1 - beta2);
+    this.epsilon = (float) epsilon;
+    this.weightDecay = (float) weightDecay;
+    this.decoupledWeightDecay = decoupledWeightDecay;
+    this.amsgrad = amsgrad;
+    this.stride = amsgrad ? 4 : 3;
+  }
+
+  @Override
+  public int slotsPerWeight() {
+    return stride - 1;
+  }
+
+  @Override
+  public void update(
+      float[] row, int offset, int width, float[] grad, int gradOffset, long step,
+      double learningRate) {
+    double biasCorrection1 = 1 - Math.pow(beta1, step);
+    float negStepSize = (float) -(learningRate / biasCorrection1);
+    float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+    float decay = (float) (1 - learningRate * decoupledWeightDecay);
+    for (int i = 0; i < width; i++) {
+      int p = offset + stride * i;
+      float w = row[p] * decay;
+      float g = grad[gradOffset + i] + weightDecay * w;
+      float m = row[p + 1] * beta1f + beta1Complement * g;
+      float v = row[p + 2] * beta2f + beta2Complement * g * g;
+      row[p + 1] = m;
+      row[p + 2] = v;
+      if (amsgrad) {
+        v = Math.max(row[p + 3], v);
+        row[p + 3] = v;
+      }
+      float denominator = (float) Math.sqrt(v) / biasCorrection2Sqrt + epsilon;
+      row[p] = w + negStepSize * m / denominator;
+    }
+  }
+}

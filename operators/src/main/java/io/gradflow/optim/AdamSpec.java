@@ -1,0 +1,36 @@
+package io.gradflow.optim;
+
+import io.gradflow.config.Check;
+
+/**
+ * Configuration of {@link Adam} with coupled L2: PyTorch's {@code torch.optim.Adam}.
+ *
+ * @param learningRate {@code lr} (default 0.001)
+ * @param beta1 {@code betas[0]} (0.9)
+ * @param beta2 {@code betas[1]} (0.999)
+ * @param epsilon {@code eps} (1e-8)
+ * @param weightDecay {@code weight_decay}: coupled L2, added to the gradient before the moments
+ * @param amsgrad {@code amsgrad}: normalise by the running maximum of the second moment
+ */
+public record AdamSpec(
+    double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
+    boolean amsgrad) implements OptimizerSpec {
+
+  public AdamSpec {
+    Check.nonNegative("optimizer.lr", learningRate);
+    Check.inRangeExclusive("optimizer.betas[0]", beta1, 0, 1);
+    Check.inRangeExclusive("optimizer.betas[1]", beta2, 0, 1);
+    Check.nonNegative("optimizer.eps", epsilon);
+    Check.nonNegative("optimizer.weight_decay", weightDecay);
+  }
+
+  /** PyTorch's defaults with the given learning rate. */
+  public static AdamSpec of(double learningRate) {
+    return new AdamSpec(learningRate, 0.9, 0.999, 1e-8, 0, false);
+  }
+
+  @Override
+  public Optimizer create() {
+    return new Adam(learningRate, beta1, beta2, epsilon, weightDecay, 0, amsgrad);
+  }
+}

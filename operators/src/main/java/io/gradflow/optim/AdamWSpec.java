@@ -1,0 +1,38 @@
+package io.gradflow.optim;
+
+import io.gradflow.config.Check;
+
+/**
+ * Configuration of {@link Adam} with decoupled weight decay: PyTorch's {@code torch.optim.AdamW}
+ * (Loshchilov and Hutter, 2019).
+ *
+ * @param learningRate {@code lr} (default 0.001)
+ * @param beta1 {@code betas[0]} (0.9)
+ * @param beta2 {@code betas[1]} (0.999)
+ * @param epsilon {@code eps} (1e-8)
+ * @param weightDecay {@code weight_decay} (0.01): the weight is multiplied by (1 - lr * wd) at each
+ *     of the row's own steps, before the Adam update; steps the row skipped decay nothing
+ * @param amsgrad {@code amsgrad}
+ */
+public record AdamWSpec(
+    double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
+    boolean amsgrad) implements OptimizerSpec {
+
+  public AdamWSpec {
+    Check.nonNegative("optimizer.lr", learningRate);
+    Check.inRangeExclusive("optimizer.betas[0]", beta1, 0, 1);
+    Check.inRangeExclusive("optimizer.betas[1]", beta2, 0, 1);
+    Check.nonNegative("optimizer.eps", epsilon);
+    Check.nonNegative("optimizer.weight_decay", weightDecay);
+  }
+
+  /** PyTorch's defaults with the given learning rate. */
+  public static AdamWSpec of(double learningRate) {
+    return new AdamWSpec(learningRate, 0.9, 0.999, 1e-8, 0.01, false);
+  }
+
+  @Override
+  public Optimizer create() {
+    return new Adam(learningRate, beta1, beta2, epsilon, 0, weightDecay, amsgrad);
+  }
+}

@@ -1,0 +1,78 @@
+package io.gradflow.optim;
+
+/**
+ * FTRL-Proximal with per-coordinate learning rates: McMahan et al., "Ad Click Prediction: a View
+ * from the Trenches", KDD 2013, Algorithm 1, for one coordinate at a time.
+ *
+ * <pre>
+ *   sigma = (sqrt(n + g * g) - sqrt(n)) / alpha
+ *   z     = z + g - sigma * w
+ *   n     = n + g * g
+ *   w     = 0                                                   if |z| <= l1
+ *         = -(z - sign(z) * l1) / ((beta + sqrt(n)) / alpha + l2)  otherwise
+ * </pre>
+ *
+ * <p>Slots, in order: {@code z}, {@code n}. The weight is kept up to date after every update (it
+ * is what predictions read) and is always the closed form of the stored {@code z} and {@code n}.
+ * {@code alpha} is the learning rate handed in by the schedule. Arithmetic is in double, storage in
+ * float.
+ *
+ * <p>A row that starts from a non-zero weight {@code w0} (a warm start) gets
+ * {@code z = -w0 (beta / alpha + l2) - sign(w0) l1}, the z for which the closed form gives
+ * {@code w0} at {@code n = 0}; that needs beta or l2 to be positive. Stateless and thread-safe.
+ */
+public final class Ftrl implements Optimizer {
+  private final double alpha;
+  private final double beta;
+  private final double l1;
+  private final double l2;
+
+  Ftrl(FtrlSpec spec) {
+    this.alpha = spec.alpha();
+    this.beta = spec.beta();
+    this.l1 = spec.l1();
+    this.l2 = spec.l2();
+  }
+
+  @Override
+  public int slotsPerWeight() {
+    return 2;
+  }
+
+  @Override
+  public void initialize(float[] row, int offset, int width) {
+    double denominator = beta / alpha + l2;
+    for (int i = 0; i < width; i++) {
+      int p = offset + 3 * i;
+      double w0 = row[p];
+      if (w0 == 0) {
+        row[p + 1] = 0;
+        continue;
+      }
+      if (denominator == 0) {
+        throw new IllegalArgumentException("Ftrl cannot start from the non-zero weight " + w0
+            + " when optimizer.beta and optimizer.l2 are both 0: set one of them above 0");
+      }
+      row[p + 1] = (float) (-w0 * denominator - Math.signum(w0) * l1);
+    }
+  }
+
+  @Override
+  public void update(
+      float[] row, int offset, int width, float[] grad, int gradOffset, long step,
+      double learningRate) {
+    for (int i = 0; i < width; i++) {
+      int p = offset + 3 * i;
+      double g = grad[gradOffset + i];
+      double n = row[p + 2];
+      float nextN = (float) (n + g * g);
+      double sigma = (Math.sqrt(nextN) - Math.sqrt(n)) / learningRate;
+      float z = (float) (row[p + 1] + g - sigma * row[p]);
+      row[p + 1] = z;
+      row[p + 2] = nextN;
+      row[p] = Math.abs(z) <= l1
+          ? 0f
+          : (float) (-(z - Math.signum(z) * l1) / ((beta + Math.sqrt(nextN)) / learningRate + l2));
+    }
+  }
+}

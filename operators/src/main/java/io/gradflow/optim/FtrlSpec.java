@@ -1,0 +1,38 @@
+package io.gradflow.optim;
+
+import io.gradflow.config.Check;
+
+/**
+ * Configuration of {@link Ftrl}: FTRL-Proximal with per-coordinate learning rates, McMahan et al.,
+ * "Ad Click Prediction: a View from the Trenches", KDD 2013, Algorithm 1.
+ *
+ * @param alpha {@code alpha}: the per-coordinate rate is alpha / (beta + sqrt(n)); it is also the
+ *     base learning rate that a schedule scales
+ * @param beta {@code beta} (1.0)
+ * @param l1 {@code l1}: weights with |z| <= l1 are exactly zero (sparsity)
+ * @param l2 {@code l2}
+ */
+public record FtrlSpec(double alpha, double beta, double l1, double l2) implements OptimizerSpec {
+
+  public FtrlSpec {
+    Check.positive("optimizer.alpha", alpha);
+    Check.nonNegative("optimizer.beta", beta);
+    Check.nonNegative("optimizer.l1", l1);
+    Check.nonNegative("optimizer.l2", l2);
+  }
+
+  /** The paper's usual defaults with the given alpha: beta 1, no regularization. */
+  public static FtrlSpec of(double alpha) {
+    return new FtrlSpec(alpha, 1.0, 0, 0);
+  }
+
+  @Override
+  public double learningRate() {
+    return alpha;
+  }
+
+  @Override
+  public Optimizer create() {
+    return new Ftrl(this);
+  }
+}

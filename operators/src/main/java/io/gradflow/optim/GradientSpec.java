@@ -1,0 +1,27 @@
+package io.gradflow.optim;
+
+import io.gradflow.config.Check;
+
+/**
+ * What {@link RowUpdater} does to a row's gradient before the optimizer sees it.
+ *
+ * @param clipValue clamp each gradient value to [-clipValue, clipValue] (PyTorch's
+ *     {@code clip_grad_value_}, applied per row); 0 disables
+ * @param maxNorm scale the row's gradient by {@code maxNorm / (||g|| + 1e-6)} when that is below 1
+ *     (PyTorch's {@code clip_grad_norm_} with the L2 norm, applied per row); 0 disables
+ * @param maximize ascend instead of descend: negate the gradient (PyTorch's {@code maximize})
+ */
+public record GradientSpec(double clipValue, double maxNorm, boolean maximize) {
+  /** No clipping, minimise. */
+  public static final GradientSpec NONE = new GradientSpec(0, 0, false);
+
+  public GradientSpec {
+    Check.nonNegative("gradient.clip_value", clipValue);
+    Check.nonNegative("gradient.max_norm", maxNorm);
+  }
+
+  /** Whether the gradient is changed at all (otherwise the updater passes it through). */
+  public boolean transforms() {
+    return clipValue > 0 || maxNorm > 0 || maximize;
+  }
+}

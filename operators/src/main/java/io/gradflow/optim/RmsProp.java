@@ -1,0 +1,76 @@
+package io.gradflow.optim;
+
+/**
+ * RMSProp (Tieleman and Hinton, 2012), optionally centered (Graves, 2013) and with momentum: the
+ * update of PyTorch's {@code torch.optim.RMSprop}.
+ *
+ * <pre>
+ *   g = g + weight_decay * w
+ *   v = alpha * v + (1 - alpha) * g * g
+ *   centered:  a = alpha * a + (1 - alpha) * g;  r = sqrt(max(v - a * a, 0)) + eps
+ *   otherwise: r = sqrt(v) + eps                  eps outside the root
+ *   momentum:  b = momentum * b + g / r;  w = w - lr * b
+ *   otherwise: w = w - lr * g / r
+ * </pre>
+ *
+ * <p>Slots, in order: {@code v}; {@code a} if centered; {@code b} if momentum is non-zero. The
+ * centered variance is clamped at zero where rounding makes it negative (PyTorch would produce
+ * NaN there). Stateless and thread-safe.
+ */
+public final class RmsProp implements Optimizer {
+  private final float alpha;
+  private final float alphaComplement;
+  private final float epsilon;
+  private final float weightDecay;
+  private final float momentum;
+  private final boolean centered;
+  private final boolean hasMomentum;
+  private final int stride;
+  private final int momentumSlot;
+
+  RmsProp(RmsPropSpec spec) {
+    this.alpha = (float) spec.alpha();
+    this.alphaComplement = (float) (1 - spec.alpha());
+    this.epsilon = (float) spec.epsilon();
+    this.weightDecay = (float) spec.weightDecay();
+    this.momentum = (float) spec.momentum();
+    this.centered = spec.centered();
+    this.hasMomentum = spec.momentum() > 0;
+    this.momentumSlot = centered ? 3 : 2;
+    this.stride = 2 + (centered ? 1 : 0) + (hasMomentum ? 1 : 0);
+  }
+
+  @Override
+  public int slotsPerWeight() {
+    return stride - 1;
+  }
+
+  @Override
+  public void update(
+      float[] row, int offset, int width, float[] grad, int gradOffset, long step,
+      double learningRate) {
+    float negLr = (float) -learningRate;
+    for (int i = 0; i < width; i++) {
+      int p = offset + stride * i;
+      float w = row[p];
+      float g = grad[gradOffset + i] + weightDecay * w;
+      float v = row[p + 1] * alpha + alphaComplement * g * g;
+      row[p + 1] = v;
+      float r;
+      if (centered) {
+        float a = row[p + 2] * alpha + alphaComplement * g;
+        row[p + 2] = a;
+        r = (float) Math.sqrt(Math.max(v - a * a, 0f)) + epsilon;
+      } else {
+        r = (float) Math.sqrt(v) + epsilon;
+      }
+      if (hasMomentum) {
+        float b = row[p + momentumSlot] * momentum + g / r;
+        row[p + momentumSlot] = b;
+        row[p] = w + negLr * b;
+      } else {
+        row[p] = w + negLr * g / r;
+      }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+package io.gradflow.optim;
+
+import io.gradflow.config.Check;
+
+/**
+ * Configuration of {@link RmsProp}: PyTorch's {@code torch.optim.RMSprop} hyper-parameters.
+ *
+ * @param learningRate {@code lr} (default 0.01)
+ * @param alpha {@code alpha}, the smoothing constant of the squared-gradient average (0.99)
+ * @param epsilon {@code eps} (1e-8), added outside the square root
+ * @param weightDecay {@code weight_decay}, coupled L2
+ * @param momentum {@code momentum}; 0 disables the momentum buffer
+ * @param centered {@code centered}: normalise by the estimated variance instead of the raw
+ *     second moment
+ */
+public record RmsPropSpec(
+    double learningRate, double alpha, double epsilon, double weightDecay, double momentum,
+    boolean centered) implements OptimizerSpec {
+
+  public RmsPropSpec {
+    Check.nonNegative("optimizer.lr", learningRate);
+    Check.inRange("optimizer.alpha", alpha, 0, 1);
+    Check.nonNegative("optimizer.eps", epsilon);
+    Check.nonNegative("optimizer.weight_decay", weightDecay);
+    Check.nonNegative("optimizer.momentum", momentum);
+  }
+
+  /** PyTorch's defaults with the given learning rate. */
+  public static RmsPropSpec of(double learningRate) {
+    return new RmsPropSpec(learningRate, 0.99, 1e-8, 0, 0, false);
+  }
+
+  @Override
+  public Optimizer create() {
+    return new RmsProp(this);
+  }
+}

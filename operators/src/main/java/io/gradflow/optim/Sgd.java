@@ -1,0 +1,63 @@
+package io.gradflow.optim;
+
+/**
+ * Stochastic gradient descent with momentum, dampening and Nesterov momentum: the update of
+ * PyTorch's {@code torch.optim.SGD} (1.13 to 2.x), per row.
+ *
+ * <pre>
+ *   d = g + weight_decay * w
+ *   if momentum != 0:
+ *     b = d                                   on the row's first step
+ *     b = momentum * b + (1 - dampening) * d  afterwards
+ *     d = d + momentum * b   (nesterov)   or   d = b
+ *   w = w - lr * d
+ * </pre>
+ *
+ * <p>Slots: one (the momentum buffer {@code b}) when momentum is non-zero, none otherwise. The
+ * "first step" is the row's own, so a row that joins late starts its buffer as PyTorch would for
+ * a parameter seen for the first time. Stateless and thread-safe.
+ */
+public final class Sgd implements Optimizer {
+  private final float momentum;
+  private final float dampingComplement;
+  private final float weightDecay;
+  private final boolean nesterov;
+  private final boolean hasMomentum;
+
+  Sgd(SgdSpec spec) {
+    this.momentum = (float) spec.momentum();
+    this.dampingComplement = (float) (1 - spec.dampening());
+    this.weightDecay = (float) spec.weightDecay();
+    this.nesterov = spec.nesterov();
+    this.hasMomentum = spec.momentum() != 0;
+  }
+
+  @Override
+  public int slotsPerWeight() {
+    return hasMomentum ? 1 : 0;
+  }
+
+  @Override
+  public void update(
+      float[] row, int offset, int width, float[] grad, int gradOffset, long step,
+      double learningRate) {
+    float negLr = (float) -learningRate;
+    if (!hasMomentum) {
+      for (int i = 0; i < width; i++) {
+        int p = offset + i;
+        float w = row[p];
+        row[p] = w + negLr * (grad[gradOffset + i] + weightDecay * w);
+      }
+      return;
+    }
+    boolean first = step == 1;
+    for (int i = 0; i < width; i++) {
+      int p = offset + 2 * i;
+      float w = row[p];
+      float d = grad[gradOffset + i] + weightDecay * w;
+      float b = first ? d : row[p + 1] * momentum + dampingComplement * d;
+      row[p + 1] = b;
+      row[p] = w + negLr * (nesterov ? d + momentum * b : b);
+    }
+  }
+}
