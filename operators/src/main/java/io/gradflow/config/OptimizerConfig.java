@@ -62,13 +62,15 @@ public final class OptimizerConfig {
       case "Adadelta" -> new AdaDeltaSpec(p.number("lr", 1.0), p.number("rho", 0.9),
           p.number("eps", 1e-6), p.number("weight_decay", 0));
       case "Adam" -> {
+        double lr = p.number("lr", 1e-3);
         double[] betas = p.pair("betas", 0.9, 0.999);
-        yield new AdamSpec(p.number("lr", 1e-3), betas[0], betas[1], p.number("eps", 1e-8),
+        yield new AdamSpec(lr, betas[0], betas[1], p.number("eps", 1e-8),
             p.number("weight_decay", 0), p.flag("amsgrad", false));
       }
       case "AdamW" -> {
+        double lr = p.number("lr", 1e-3);
         double[] betas = p.pair("betas", 0.9, 0.999);
-        yield new AdamWSpec(p.number("lr", 1e-3), betas[0], betas[1], p.number("eps", 1e-8),
+        yield new AdamWSpec(lr, betas[0], betas[1], p.number("eps", 1e-8),
             p.number("weight_decay", 1e-2), p.flag("amsgrad", false));
       }
       case "Ftrl" -> new FtrlSpec(p.number("alpha", 0.1), p.number("beta", 1.0),

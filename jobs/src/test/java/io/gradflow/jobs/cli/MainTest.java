@@ -1,0 +1,75 @@
+package io.gradflow.jobs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MainTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String stdin, String... args) {
+    return Main.run(args, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void helpListsEveryCommandFromTheTable() {
+    assertEquals(0, run("", "--help"));
+    for (Command c : Main.COMMANDS) {
+      assertTrue(out().contains(c.name()), c.name());
+    }
+  }
+
+  @Test
+  void anUnknownCommandIsAUsageError() {
+    assertEquals(2, run("", "tran"));
+    assertTrue(err().contains("unknown command 'tran'"));
+  }
+
+  @Test
+  void optimReplayReadsAFileAndPrintsTrajectories(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("cases.json");
+    Files.writeString(file, """
+        {"cases":[{"optimizer":"Adagrad","hyperparameters":{"lr":1.0},"initial":[1.0],
+          "gradients":[[2.0]]}]}""");
+    assertEquals(0, run("", "optim-replay", file.toString()));
+    // s = 4, w = 1 - 1 * 2 / (2 + 1e-10)
+    assertEquals("{\"cases\":[{\"trajectory\":[[0.0]]}]}", out().trim());
+  }
+
+  @Test
+  void optimReplayReadsStdin() {
+    assertEquals(0, run("{\"cases\":[]}", "optim-replay", "-"));
+    assertEquals("{\"cases\":[]}", out().trim());
+  }
+
+  @Test
+  void optimReplayNamesAMissingFileAndBadJson(@TempDir Path dir) throws Exception {
+    assertEquals(2, run("", "optim-replay", dir.resolve("nope.json").toString()));
+    assertTrue(err().contains("no such file"), err());
+    Path bad = dir.resolve("bad.json");
+    Files.writeString(bad, "{\"cases\": [");
+    assertEquals(2, run("", "optim-replay", bad.toString()));
+    assertTrue(err().contains("is not valid JSON"), err());
+    assertEquals(2, run("", "optim-replay"));
+    assertTrue(err().contains("expected one argument"), err());
+  }
+}
