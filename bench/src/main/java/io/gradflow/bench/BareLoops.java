@@ -1,0 +1,421 @@
+package io.gradflow.bench;
+
+import io.gradflow.optim.AdaDeltaSpec;
+import io.gradflow.optim.AdaGradSpec;
+import io.gradflow.optim.AdamSpec;
+import io.gradflow.optim.AdamWSpec;
+import io.gradflow.optim.FtrlSpec;
+import io.gradflow.optim.GradientSpec;
+import io.gradflow.optim.OptimizerSpec;
+import io.gradflow.optim.RmsPropSpec;
+import io.gradflow.optim.RowLayout;
+import io.gradflow.optim.RowUpdater;
+import io.gradflow.optim.SgdSpec;
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Hand-written per-row loops that the benchmarks set beside {@link RowUpdater}: the baseline an
+ * optimizer's overhead is measured against.
+ *
+ * <p>Each formula steps one row of the same interleaved layout as {@link RowLayout} and does all
+ * the work {@code RowUpdater.update} does for it with {@link GradientSpec#NONE}: refuse a row whose
+ * gradient is not finite, read and advance the row's step count (two raw 32-bit halves after the
+ * weights), compute the per-row constants (bias corrections, AdaGrad's decayed rate) and run the
+ * per-weight formula, in the same float and double arithmetic as the core, so the results are bit
+ * for bit the same ({@link #verify} checks that before a benchmark measures anything).
+ *
+ * <p>A bare loop is written for one configuration, as a hand-written loop would be: flags that are
+ * off in the benchmarked configuration (Nesterov, centered RMSProp, RMSProp momentum, AMSGrad) are
+ * left out, and {@link #of} refuses a spec that sets them. Numeric hyper-parameters stay in even
+ * when zero (Adam's coupled L2, for example), since a loop for the general formula has them.
+ *
+ * <p>The formulas are records: immutable, stateless beyond their constants, thread-safe. No
+ * allocation happens while stepping.
+ */
+final class BareLoops {
+  private BareLoops() {}
+
+  /** One optimizer's hand-written row step. */
+  sealed interface Formula permits Sgd, SgdMomentum, AdaGrad, RmsProp, AdaDelta, Adam, AdamW,
+      Ftrl {
+    /** Floats between consecutive weights. */
+    int stride();
+
+    /**
+     * Steps the row at {@code offset} once, as {@code RowUpdater.update} would.
+     *
+     * @return false, with the row unchanged, if a gradient value is not finite
+     */
+    boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate);
+  }
+
+  /** The bare formula for {@code spec}; fails for a configuration no bare loop is written for. */
+  static Formula of(OptimizerSpec spec) {
+    if (spec instanceof SgdSpec s) {
+      require(!s.nesterov(), spec, "nesterov");
+      return s.momentum() == 0 ? new Sgd((float) s.weightDecay())
+          : new SgdMomentum((float) s.momentum(), (float) (1 - s.dampening()),
+              (float) s.weightDecay());
+    }
+    if (spec instanceof AdaGradSpec s) {
+      return new AdaGrad(s.learningRateDecay(), (float) s.weightDecay(), (float) s.epsilon());
+    }
+    if (spec instanceof RmsPropSpec s) {
+      require(!s.centered() && s.momentum() == 0, spec, "centered or momentum");
+      return new RmsProp((float) s.alpha(), (float) (1 - s.alpha()), (float) s.epsilon(),
+          (float) s.weightDecay());
+    }
+    if (spec instanceof AdaDeltaSpec s) {
+      return new AdaDelta((float) s.rho(), (float) (1 - s.rho()), (float) s.epsilon(),
+          (float) s.weightDecay());
+    }
+    if (spec instanceof AdamSpec s) {
+      require(!s.amsgrad(), spec, "amsgrad");
+      return new Adam(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
+          (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
+          (float) s.weightDecay());
+    }
+    if (spec instanceof AdamWSpec s) {
+      require(!s.amsgrad(), spec, "amsgrad");
+      return new AdamW(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
+          (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
+          s.weightDecay());
+    }
+    FtrlSpec s = (FtrlSpec) spec;
+    return new Ftrl(s.beta(), s.l1(), s.l2());
+  }
+
+  private static void require(boolean supported, OptimizerSpec spec, String flag) {
+    if (!supported) {
+      throw new IllegalArgumentException(
+          "no bare loop is written for " + flag + ": benchmark " + spec + " without it");
+    }
+  }
+
+  /**
+   * Steps rows of widths 1, 3 and 16 a few dozen times through {@code RowUpdater} and through
+   * {@code formula}, from the same start and with the same gradients, and fails unless every float
+   * of every row is bit for bit the same: a bare loop that drops a term is not a fair baseline.
+   */
+  static void verify(OptimizerSpec spec, Formula formula) {
+    RowUpdater updater = new RowUpdater(spec, GradientSpec.NONE);
+    Random random = new Random(7);
+    for (int width : new int[] {1, 3, 16}) {
+      float[] core = new float[updater.layout(width).size()];
+      for (int i = 0; i < width; i++) {
+        core[i * formula.stride()] = (float) (0.01 * random.nextGaussian());
+      }
+      updater.initialize(core, 0, width);
+      float[] bare = core.clone();
+      float[] grad = new float[width];
+      for (int t = 0; t < 40; t++) {
+        for (int i = 0; i < width; i++) {
+          grad[i] = (float) (1e-3 * random.nextGaussian());
+        }
+        if (t == 20) {
+          grad[width - 1] = Float.NaN;
+        }
+        boolean coreApplied = updater.update(core, 0, width, grad, 0, spec.learningRate());
+        boolean bareApplied = formula.step(bare, 0, width, grad, 0, spec.learningRate());
+        int mismatch = Arrays.mismatch(bits(core), bits(bare));
+        if (coreApplied != bareApplied || mismatch >= 0) {
+          throw new IllegalStateException("the bare loop for " + spec + " differs from RowUpdater"
+              + " at width " + width + ", step " + (t + 1) + ", float " + mismatch + ": core "
+              + Arrays.toString(core) + ", bare " + Arrays.toString(bare));
+        }
+      }
+    }
+  }
+
+  private static int[] bits(float[] values) {
+    int[] bits = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      bits[i] = Float.floatToRawIntBits(values[i]);
+    }
+    return bits;
+  }
+
+  private static boolean finite(float[] grad, int gradOffset, int width) {
+    for (int i = 0; i < width; i++) {
+      if (!Float.isFinite(grad[gradOffset + i])) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The step count stored after the weights, as {@link RowLayout} lays it out. */
+  private static long readStep(float[] row, int at) {
+    long low = Float.floatToRawIntBits(row[at]) & 0xFFFF_FFFFL;
+    long high = Float.floatToRawIntBits(row[at + 1]);
+    return (high << 32) | low;
+  }
+
+  private static void writeStep(float[] row, int at, long step) {
+    row[at] = Float.intBitsToFloat((int) step);
+    row[at + 1] = Float.intBitsToFloat((int) (step >>> 32));
+  }
+
+  /** Plain SGD with coupled L2: {@code w -= lr (g + wd w)}. Stride 1. */
+  record Sgd(float weightDecay) implements Formula {
+    @Override
+    public int stride() {
+      return 1;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + width;
+      long step = readStep(row, stepAt) + 1;
+      float negLr = (float) -learningRate;
+      for (int i = 0; i < width; i++) {
+        int p = offset + i;
+        float w = row[p];
+        row[p] = w + negLr * (grad[gradOffset + i] + weightDecay * w);
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /** SGD with heavy-ball momentum and dampening, no Nesterov. Stride 2: {@code [w, b]}. */
+  record SgdMomentum(float momentum, float dampingComplement, float weightDecay)
+      implements Formula {
+    @Override
+    public int stride() {
+      return 2;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 2 * width;
+      long step = readStep(row, stepAt) + 1;
+      float negLr = (float) -learningRate;
+      boolean first = step == 1;
+      for (int i = 0; i < width; i++) {
+        int p = offset + 2 * i;
+        float w = row[p];
+        float d = grad[gradOffset + i] + weightDecay * w;
+        float b = first ? d : row[p + 1] * momentum + dampingComplement * d;
+        row[p + 1] = b;
+        row[p] = w + negLr * b;
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /** AdaGrad with PyTorch's lr_decay, eps outside the root. Stride 2: {@code [w, s]}. */
+  record AdaGrad(double learningRateDecay, float weightDecay, float epsilon) implements Formula {
+    @Override
+    public int stride() {
+      return 2;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 2 * width;
+      long step = readStep(row, stepAt) + 1;
+      float negClr = (float) -(learningRate / (1 + (step - 1) * learningRateDecay));
+      for (int i = 0; i < width; i++) {
+        int p = offset + 2 * i;
+        float w = row[p];
+        float g = grad[gradOffset + i] + weightDecay * w;
+        float s = row[p + 1] + g * g;
+        row[p + 1] = s;
+        row[p] = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /** RMSProp, not centered, no momentum, eps outside the root. Stride 2: {@code [w, v]}. */
+  record RmsProp(float alpha, float alphaComplement, float epsilon, float weightDecay)
+      implements Formula {
+    @Override
+    public int stride() {
+      return 2;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 2 * width;
+      long step = readStep(row, stepAt) + 1;
+      float negLr = (float) -learningRate;
+      for (int i = 0; i < width; i++) {
+        int p = offset + 2 * i;
+        float w = row[p];
+        float g = grad[gradOffset + i] + weightDecay * w;
+        float v = row[p + 1] * alpha + alphaComplement * g * g;
+        row[p + 1] = v;
+        float r = (float) Math.sqrt(v) + epsilon;
+        row[p] = w + negLr * g / r;
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /** AdaDelta, eps inside both roots. Stride 3: {@code [w, v, u]}. */
+  record AdaDelta(float rho, float rhoComplement, float epsilon, float weightDecay)
+      implements Formula {
+    @Override
+    public int stride() {
+      return 3;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 3 * width;
+      long step = readStep(row, stepAt) + 1;
+      float negLr = (float) -learningRate;
+      for (int i = 0; i < width; i++) {
+        int p = offset + 3 * i;
+        float w = row[p];
+        float g = grad[gradOffset + i] + weightDecay * w;
+        float v = row[p + 1] * rho + rhoComplement * g * g;
+        row[p + 1] = v;
+        float u = row[p + 2];
+        float d = (float) Math.sqrt(u + epsilon) / (float) Math.sqrt(v + epsilon) * g;
+        row[p + 2] = u * rho + rhoComplement * d * d;
+        row[p] = w + negLr * d;
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /**
+   * Adam with coupled L2, bias-corrected with the row's own step, eps outside the root after the
+   * second moment's correction. Stride 3: {@code [w, m, v]}.
+   */
+  record Adam(double beta1, double beta2, float beta1f, float beta2f, float beta1Complement,
+      float beta2Complement, float epsilon, float weightDecay) implements Formula {
+    @Override
+    public int stride() {
+      return 3;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 3 * width;
+      long step = readStep(row, stepAt) + 1;
+      float negStepSize = (float) -(learningRate / (1 - Math.pow(beta1, step)));
+      float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+      for (int i = 0; i < width; i++) {
+        int p = offset + 3 * i;
+        float w = row[p];
+        float g = grad[gradOffset + i] + weightDecay * w;
+        float m = row[p + 1] * beta1f + beta1Complement * g;
+        float v = row[p + 2] * beta2f + beta2Complement * g * g;
+        row[p + 1] = m;
+        row[p + 2] = v;
+        float denominator = (float) Math.sqrt(v) / biasCorrection2Sqrt + epsilon;
+        row[p] = w + negStepSize * m / denominator;
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /**
+   * AdamW: the weight decays by {@code 1 - lr wd} at the row's own step, then Adam without L2.
+   * Stride 3: {@code [w, m, v]}.
+   */
+  record AdamW(double beta1, double beta2, float beta1f, float beta2f, float beta1Complement,
+      float beta2Complement, float epsilon, double decoupledWeightDecay) implements Formula {
+    @Override
+    public int stride() {
+      return 3;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 3 * width;
+      long step = readStep(row, stepAt) + 1;
+      float negStepSize = (float) -(learningRate / (1 - Math.pow(beta1, step)));
+      float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+      float decay = (float) (1 - learningRate * decoupledWeightDecay);
+      for (int i = 0; i < width; i++) {
+        int p = offset + 3 * i;
+        float w = row[p] * decay;
+        float g = grad[gradOffset + i];
+        float m = row[p + 1] * beta1f + beta1Complement * g;
+        float v = row[p + 2] * beta2f + beta2Complement * g * g;
+        row[p + 1] = m;
+        row[p + 2] = v;
+        float denominator = (float) Math.sqrt(v) / biasCorrection2Sqrt + epsilon;
+        row[p] = w + negStepSize * m / denominator;
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /**
+   * FTRL-Proximal (McMahan et al. 2013, Algorithm 1) with the learning rate as alpha, arithmetic
+   * in double, storage in float. Stride 3: {@code [w, z, n]}.
+   */
+  record Ftrl(double beta, double l1, double l2) implements Formula {
+    @Override
+    public int stride() {
+      return 3;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 3 * width;
+      long step = readStep(row, stepAt) + 1;
+      for (int i = 0; i < width; i++) {
+        int p = offset + 3 * i;
+        double g = grad[gradOffset + i];
+        double n = row[p + 2];
+        float nextN = (float) (n + g * g);
+        double sigma = (Math.sqrt(nextN) - Math.sqrt(n)) / learningRate;
+        float z = (float) (row[p + 1] + g - sigma * row[p]);
+        row[p + 1] = z;
+        row[p + 2] = nextN;
+        row[p] = Math.abs(z) <= l1
+            ? 0f
+            : (float) (-(z - Math.signum(z) * l1) / ((beta + Math.sqrt(nextN)) / learningRate + l2));
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+}
