@@ -101,6 +101,11 @@ final class BareLoops {
    */
   static void verify(OptimizerSpec spec, Formula formula) {
     RowUpdater updater = new RowUpdater(spec, GradientSpec.NONE);
+    if (updater.layout(1).stride() != formula.stride()) {
+      throw new IllegalStateException("the bare loop for " + spec + " has stride "
+          + formula.stride() + " but RowUpdater lays rows out with stride "
+          + updater.layout(1).stride());
+    }
     Random random = new Random(7);
     for (int width : new int[] {1, 3, 16}) {
       float[] core = new float[updater.layout(width).size()];
