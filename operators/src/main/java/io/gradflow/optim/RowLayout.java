@@ -10,14 +10,16 @@ package io.gradflow.optim;
  *   offset + 0                      w[0]
  *   offset + 1 .. slots             slots of w[0] (in the order the optimizer documents)
  *   offset + stride                 w[1] ...
- *   offset + width * stride         step count, low 32 bits (raw int bits of a float)
- *   offset + width * stride + 1     step count, high 32 bits
+ *   offset + width * stride         step count, low 24 bits (an exact integer-valued float)
+ *   offset + width * stride + 1     step count, next 24 bits
  * </pre>
  *
  * with {@code stride = 1 + slotsPerWeight}. Interleaving keeps a weight and its slots on one cache
- * line. The step count is a {@code long} stored as two raw 32-bit patterns, so it is exact
- * (a bias row stepped on every example would overflow a float's 24-bit mantissa, and an int, within
- * hours) and is copied bit for bit by {@code System.arraycopy} and by Flink's array serializers.
+ * line. The step count is a {@code long} below 2^48 (at a million updates a second, nine years of
+ * one row) stored as two integer-valued floats below 2^24, which floats hold exactly: a bias row
+ * stepped on every example would overflow a single float's 24-bit mantissa, and an int, within
+ * hours. Raw int bits are deliberately not used: Flink's float serializers write
+ * {@code Float.floatToIntBits}, which collapses every NaN bit pattern into one.
  *
  * <p>Memory: {@code width * (1 + slotsPerWeight) + 2} floats per row. Immutable and thread-safe.
  */
@@ -84,14 +86,16 @@ public record RowLayout(int width, int slotsPerWeight) {
     }
   }
 
+  /** The largest step count a row can hold: 2^48 - 1. */
+  public static final long MAX_STEP = (1L << 48) - 1;
+
   static long readStep(float[] row, int at) {
-    long low = Float.floatToRawIntBits(row[at]) & 0xFFFF_FFFFL;
-    long high = Float.floatToRawIntBits(row[at + 1]);
-    return (high << 32) | low;
+    return (long) row[at] | ((long) row[at + 1] << 24);
   }
 
   static void writeStep(float[] row, int at, long step) {
-    row[at] = Float.intBitsToFloat((int) step);
-    row[at + 1] = Float.intBitsToFloat((int) (step >>> 32));
+    long clamped = Math.min(Math.max(step, 0), MAX_STEP);
+    row[at] = (float) (clamped & 0xFF_FFFF);
+    row[at + 1] = (float) (clamped >>> 24);
   }
 }

@@ -57,12 +57,27 @@ class RowUpdaterTest {
     RowLayout layout = updater.layout(2);
     float[] row = new float[layout.size()];
     updater.initialize(row, 0, 2);
-    for (long step : new long[] {(1L << 24) + 1, Integer.MAX_VALUE, 1L << 40, -1L >>> 2}) {
+    for (long step : new long[] {(1L << 24) + 1, Integer.MAX_VALUE, 2139095041L, 1L << 40,
+        RowLayout.MAX_STEP - 1}) {
       layout.setStep(row, 0, step);
       assertEquals(step, layout.step(row, 0));
       updater.update(row, 0, 2, new float[] {0.1f, -0.1f}, 0, 0.01);
       assertEquals(step + 1, layout.step(row, 0));
       assertTrue(Float.isFinite(row[0]) && Float.isFinite(row[layout.weight(1)]));
+    }
+  }
+
+  @Test
+  void theStepCountSurvivesFloatSerializationThatCanonicalizesNaNs() {
+    RowLayout layout = new RowLayout(1, 0);
+    float[] row = new float[layout.size()];
+    for (long step = 0; step < (1L << 48); step = step * 3 + 1) {
+      layout.setStep(row, 0, step);
+      float[] copy = new float[row.length];
+      for (int i = 0; i < row.length; i++) {
+        copy[i] = Float.intBitsToFloat(Float.floatToIntBits(row[i]));
+      }
+      assertEquals(step, layout.step(copy, 0));
     }
   }
 
