@@ -20,10 +20,10 @@ import java.util.Random;
  *
  * <p>Each formula steps one row of the same interleaved layout as {@link RowLayout} and does all
  * the work {@code RowUpdater.update} does for it with {@link GradientSpec#NONE}: refuse a row whose
- * gradient is not finite, read and advance the row's step count (two raw 32-bit halves after the
- * weights), compute the per-row constants (bias corrections, AdaGrad's decayed rate) and run the
- * per-weight formula, in the same float and double arithmetic as the core, so the results are bit
- * for bit the same ({@link #verify} checks that before a benchmark measures anything).
+ * gradient is not finite, read and advance the row's step count (two integer-valued floats after
+ * the weights), compute the per-row constants (bias corrections, AdaGrad's decayed rate) and run
+ * the per-weight formula, in the same float and double arithmetic as the core, so the results are
+ * bit for bit the same ({@link #verify} checks that before a benchmark measures anything).
  *
  * <p>A bare loop is written for one configuration, as a hand-written loop would be: flags that are
  * off in the benchmarked configuration (Nesterov, centered RMSProp, RMSProp momentum, AMSGrad) are
@@ -151,16 +151,18 @@ final class BareLoops {
     return true;
   }
 
-  /** The step count stored after the weights, as {@link RowLayout} lays it out. */
+  /**
+   * The step count stored after the weights, as {@link RowLayout} lays it out: two exact
+   * integer-valued floats holding the low and the high 24 bits.
+   */
   private static long readStep(float[] row, int at) {
-    long low = Float.floatToRawIntBits(row[at]) & 0xFFFF_FFFFL;
-    long high = Float.floatToRawIntBits(row[at + 1]);
-    return (high << 32) | low;
+    return (long) row[at] | ((long) row[at + 1] << 24);
   }
 
   private static void writeStep(float[] row, int at, long step) {
-    row[at] = Float.intBitsToFloat((int) step);
-    row[at + 1] = Float.intBitsToFloat((int) (step >>> 32));
+    long clamped = Math.min(Math.max(step, 0), RowLayout.MAX_STEP);
+    row[at] = (float) (clamped & 0xFF_FFFF);
+    row[at + 1] = (float) (clamped >>> 24);
   }
 
   /** Plain SGD with coupled L2: {@code w -= lr (g + wd w)}. Stride 1. */
@@ -417,7 +419,8 @@ final class BareLoops {
         row[p + 2] = nextN;
         row[p] = Math.abs(z) <= l1
             ? 0f
-            : (float) (-(z - Math.signum(z) * l1) / ((beta + Math.sqrt(nextN)) / learningRate + l2));
+            : (float) (-(z - Math.signum(z) * l1)
+                / ((beta + Math.sqrt(nextN)) / learningRate + l2));
       }
       writeStep(row, stepAt, step);
       return true;

@@ -133,7 +133,8 @@ public final class ReportOptimizers {
                 : gradflow.value >= MIN_SPARSE_UPDATES ? "yes" : "**no**")
             .append(" |\n");
       }
-      out.append("\nratio = bare-loop updates/s / gradflow updates/s (gradflow time / bare time).\n");
+      out.append("\nratio = bare-loop updates/s / gradflow updates/s, that is gradflow time /"
+          + " bare-loop time.\n");
     }
     if (out.length() == 0) {
       throw new IllegalArgumentException("no " + DENSE + " or " + SPARSE + " results in the CSV:"

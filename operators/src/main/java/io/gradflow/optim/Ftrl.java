@@ -14,8 +14,9 @@ package io.gradflow.optim;
  *
  * <p>Slots, in order: {@code z}, {@code n}. The weight is kept up to date after every update (it
  * is what predictions read) and is always the closed form of the stored {@code z} and {@code n}.
- * {@code alpha} is the learning rate handed in by the schedule. Arithmetic is in double, storage in
- * float.
+ * {@code alpha} is the learning rate handed in by the schedule, so the weight is the closed form of
+ * {@code z} and {@code n} under the current alpha; a schedule at rate 0 leaves the row unchanged
+ * (the step count still advances). Arithmetic is in double, storage in float.
  *
  * <p>A row that starts from a non-zero weight {@code w0} (a warm start) gets
  * {@code z = -w0 (beta / alpha + l2) - sign(w0) l1}, the z for which the closed form gives
@@ -61,6 +62,9 @@ public final class Ftrl implements Optimizer {
   public void update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
       double learningRate) {
+    if (!(learningRate > 0)) {
+      return; // alpha = 0 would divide by zero: a schedule at rate 0 freezes the row instead
+    }
     for (int i = 0; i < width; i++) {
       int p = offset + 3 * i;
       double g = grad[gradOffset + i];

@@ -39,8 +39,16 @@ public final class RowUpdater {
     return new RowLayout(width, optimizer.slotsPerWeight());
   }
 
-  /** Sets the optimizer's slots and a zero step count for a new row whose weights are written. */
+  /**
+   * Sets the optimizer's slots (zero, then the optimizer's own initial values) and a zero step
+   * count for a new row whose weights are written.
+   */
   public void initialize(float[] row, int offset, int width) {
+    for (int i = 0; i < width; i++) {
+      for (int s = 1; s < stride; s++) {
+        row[offset + i * stride + s] = 0f;
+      }
+    }
     optimizer.initialize(row, offset, width);
     RowLayout.writeStep(row, offset + width * stride, 0);
   }

@@ -1,0 +1,17 @@
+package io.gradflow.model;
+
+/**
+ * A linear model over the rows ({@link LinearModel}): linear regression with the
+ * {@link Loss#SQUARED} loss, logistic regression with {@link Loss#LOGISTIC}. No settings.
+ */
+public record LinearSpec() implements ModelSpec {
+  @Override
+  public int rowWidth() {
+    return 1;
+  }
+
+  @Override
+  public Model create() {
+    return new LinearModel(this);
+  }
+}

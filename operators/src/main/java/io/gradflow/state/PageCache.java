@@ -1,0 +1,148 @@
+package io.gradflow.state;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A bounded write-back cache of row pages in front of a {@link PageStore} (keyed state), with
+ * CLOCK (second-chance) eviction.
+ *
+ * <p>A page is loaded on a miss, marked referenced on every hit, and written back when it is
+ * evicted dirty and on {@link #flush()} (before every checkpoint and at end of input), so the
+ * store is the truth at every checkpoint. Pinned pages (those of the example being processed) are
+ * never evicted; the cache may exceed its capacity by the pages one example pins. Pages of all
+ * model keys share one capacity and one clock.
+ *
+ * <p>Not thread-safe: one per operator instance.
+ */
+public final class PageCache {
+  private final PageStore store;
+  private final int capacity;
+  private final int rowSize;
+  private final int initialRows;
+  private final Map<String, LongMap<RowPage>> byModel = new HashMap<>();
+  private final List<Entry> clock = new ArrayList<>();
+  private int hand;
+  private long hits;
+  private long misses;
+  private long evictions;
+  private long writes;
+
+  private record Entry(String modelKey, long pageId, RowPage page) {}
+
+  /**
+   * @param capacity pages kept in memory (at least 1)
+   * @param rowSize floats per row (the optimizer's {@code RowLayout.size()})
+   * @param initialRows rows a new page has room for before it grows
+   */
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("cache capacity must be >= 1 page, but was " + capacity);
+    }
+    this.store = store;
+    this.capacity = capacity;
+    this.rowSize = rowSize;
+    this.initialRows = initialRows;
+  }
+
+  /** The page, loaded from the store or created empty; marked referenced. */
+  public RowPage page(String modelKey, long pageId) throws Exception {
+    LongMap<RowPage> pages = byModel.get(modelKey);
+    if (pages == null) {
+      pages = new LongMap<>();
+      byModel.put(modelKey, pages);
+    }
+    RowPage page = pages.get(pageId);
+    if (page != null) {
+      hits++;
+      page.referenced = true;
+      return page;
+    }
+    misses++;
+    makeRoom();
+    float[] stored = store.load(modelKey, pageId);
+    page = stored == null ? new RowPage(rowSize, initialRows) : RowPage.load(stored, rowSize);
+    page.referenced = true;
+    pages.put(pageId, page);
+    clock.add(new Entry(modelKey, pageId, page));
+    return page;
+  }
+
+  /** Keeps the page in memory until {@link #unpin(RowPage)}. */
+  public void pin(RowPage page) {
+    page.pins++;
+  }
+
+  public void unpin(RowPage page) {
+    page.pins--;
+  }
+
+  /** Writes every dirty page back to the store; the pages stay cached and become clean. */
+  public void flush() throws Exception {
+    for (Entry e : clock) {
+      writeBack(e);
+    }
+  }
+
+  private void writeBack(Entry e) throws Exception {
+    if (e.page.dirty) {
+      store.store(e.modelKey, e.pageId, e.page.toStored());
+      e.page.dirty = false;
+      writes++;
+    }
+  }
+
+  private void makeRoom() throws Exception {
+    int scanned = 0;
+    while (clock.size() >= capacity && scanned < 2 * clock.size() + 1) {
+      if (hand >= clock.size()) {
+        hand = 0;
+      }
+      Entry e = clock.get(hand);
+      scanned++;
+      if (e.page.pins > 0) {
+        hand++;
+      } else if (e.page.referenced) {
+        e.page.referenced = false;
+        hand++;
+      } else {
+        writeBack(e);
+        byModel.get(e.modelKey).remove(e.pageId);
+        int last = clock.size() - 1;
+        clock.set(hand, clock.get(last));
+        clock.remove(last);
+        evictions++;
+      }
+    }
+  }
+
+  /** Pages in memory. */
+  public int size() {
+    return clock.size();
+  }
+
+  public long hits() {
+    return hits;
+  }
+
+  public long misses() {
+    return misses;
+  }
+
+  public long evictions() {
+    return evictions;
+  }
+
+  /** Pages written back to the store, on eviction or flush. */
+  public long writes() {
+    return writes;
+  }
+
+  /** Hits over lookups, or 1 before the first lookup. */
+  public double hitRate() {
+    long lookups = hits + misses;
+    return lookups == 0 ? 1.0 : (double) hits / lookups;
+  }
+}

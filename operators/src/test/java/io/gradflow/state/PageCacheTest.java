@@ -1,0 +1,114 @@
+package io.gradflow.state;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PageCacheTest {
+  /** A store that keeps what it is given, as the heap state backend does. */
+  static final class MapStore implements PageStore {
+    final Map<String, float[]> pages = new HashMap<>();
+    int stores;
+
+    @Override
+    public float[] load(String modelKey, long pageId) {
+      return pages.get(modelKey + "/" + pageId);
+    }
+
+    @Override
+    public void store(String modelKey, long pageId, float[] page) {
+      pages.put(modelKey + "/" + pageId, page);
+      stores++;
+    }
+  }
+
+  /** Random increments to rows of two models through a cache of the given capacity. */
+  private static MapStore run(int capacity) throws Exception {
+    MapStore store = new MapStore();
+    PageCache cache = new PageCache(store, capacity, 2, 4);
+    Random random = new Random(7);
+    for (int i = 0; i < 50_000; i++) {
+      String model = random.nextBoolean() ? "a" : "b";
+      long rowId = (long) (Math.pow(random.nextDouble(), 3) * 5_000);
+      RowPage page = cache.page(model, PageFormat.pageOf(rowId, 6));
+      int at = page.find(rowId);
+      if (at < 0) {
+        at = page.add(rowId);
+      }
+      page.data()[at] += 1f;
+      page.data()[at + 1] = i;
+      page.markDirty();
+      if (i % 10_000 == 0) {
+        cache.flush();
+      }
+    }
+    cache.flush();
+    return store;
+  }
+
+  @Test
+  void aTinyCacheEndsWithExactlyTheStateOfAHugeOne() throws Exception {
+    MapStore tiny = run(1);
+    MapStore small = run(5);
+    MapStore huge = run(100_000);
+    assertEquals(huge.pages.keySet(), tiny.pages.keySet());
+    for (String key : huge.pages.keySet()) {
+      assertArrayEquals(huge.pages.get(key), tiny.pages.get(key), key);
+      assertArrayEquals(huge.pages.get(key), small.pages.get(key), key);
+    }
+    assertTrue(tiny.stores > 10 * huge.stores, tiny.stores + " vs " + huge.stores);
+  }
+
+  @Test
+  void evictionWritesBackAndAMissReloads() throws Exception {
+    MapStore store = new MapStore();
+    PageCache cache = new PageCache(store, 2, 1, 2);
+    RowPage first = cache.page("m", 1);
+    first.data()[first.add(10)] = 3f;
+    cache.page("m", 2);
+    cache.page("m", 3); // evicts page 1 (or 2) after second chances
+    cache.page("m", 4);
+    assertTrue(cache.evictions() >= 2);
+    assertTrue(store.pages.containsKey("m/1"), "the dirty page was written back");
+    RowPage again = cache.page("m", 1);
+    assertEquals(3f, again.data()[again.find(10)]);
+    assertTrue(cache.misses() >= 5 && cache.hitRate() < 1);
+  }
+
+  @Test
+  void pinnedPagesAreNeverEvicted() throws Exception {
+    MapStore store = new MapStore();
+    PageCache cache = new PageCache(store, 1, 1, 2);
+    RowPage pinned = cache.page("m", 1);
+    cache.pin(pinned);
+    for (long p = 2; p < 10; p++) {
+      cache.page("m", p);
+    }
+    assertSame(pinned, cache.page("m", 1));
+    cache.unpin(pinned);
+  }
+
+  @Test
+  void flushLeavesCleanPagesAlone() throws Exception {
+    MapStore store = new MapStore();
+    PageCache cache = new PageCache(store, 10, 1, 2);
+    RowPage page = cache.page("m", 1);
+    page.add(5);
+    cache.flush();
+    cache.flush();
+    assertEquals(1, store.stores);
+    assertEquals(1, cache.writes());
+  }
+
+  @Test
+  void capacityIsValidated() {
+    assertThrows(IllegalArgumentException.class, () -> new PageCache(new MapStore(), 0, 1, 1));
+  }
+}

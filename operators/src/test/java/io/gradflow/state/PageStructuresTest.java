@@ -1,0 +1,117 @@
+package io.gradflow.state;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PageStructuresTest {
+  /** What Flink's float array serializer does to every value. */
+  private static float[] throughFloatSerializer(float[] a) {
+    float[] out = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = Float.intBitsToFloat(Float.floatToIntBits(a[i]));
+    }
+    return out;
+  }
+
+  @Test
+  void idsSurviveFloatSerializationWhateverTheirBits() {
+    Random random = new Random(1);
+    float[] page = new float[3];
+    long[] ids = {0, 1, -1, Long.MIN_VALUE, Long.MAX_VALUE, 0x7FC0_0000_7FC0_0001L,
+        0xFFFF_FFFF_7F80_0001L};
+    for (int i = 0; i < 10_000 + ids.length; i++) {
+      long id = i < ids.length ? ids[i] : random.nextLong();
+      PageFormat.writeId(page, 0, id);
+      assertEquals(id, PageFormat.readId(throughFloatSerializer(page), 0));
+    }
+  }
+
+  @Test
+  void aPageFindsItsRowsAndRoundTripsThroughState() {
+    RowPage page = new RowPage(5, 2);
+    Random random = new Random(2);
+    Map<Long, float[]> expected = new HashMap<>();
+    for (int i = 0; i < 300; i++) {
+      long id = random.nextLong();
+      int at = page.add(id);
+      float[] row = new float[5];
+      for (int j = 0; j < 5; j++) {
+        row[j] = random.nextFloat();
+        page.data()[at + j] = row[j];
+      }
+      expected.put(id, row);
+    }
+    assertTrue(page.isDirty());
+    assertEquals(-1, page.find(12345L));
+    RowPage loaded = RowPage.load(throughFloatSerializer(page.toStored()), 5);
+    assertEquals(300, loaded.rowCount());
+    for (Map.Entry<Long, float[]> e : expected.entrySet()) {
+      int at = loaded.find(e.getKey());
+      float[] row = new float[5];
+      System.arraycopy(loaded.data(), at, row, 0, 5);
+      assertArrayEquals(e.getValue(), row);
+    }
+    assertEquals(page.toStored().length, PageFormat.HEADER + 300 * PageFormat.recordSize(5));
+  }
+
+  @Test
+  void aPageWrittenWithAnotherLayoutIsRefusedWithAReason() {
+    RowPage page = new RowPage(5, 2);
+    page.add(7);
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> RowPage.load(page.toStored(), 4));
+    assertTrue(e.getMessage().contains("written with another model or optimizer layout"));
+  }
+
+  @Test
+  void loadingCopiesTheStoredArray() {
+    RowPage page = new RowPage(1, 1);
+    page.add(3);
+    float[] stored = page.toStored();
+    float[] before = stored.clone();
+    RowPage loaded = RowPage.load(stored, 1);
+    loaded.data()[loaded.find(3)] = 99f;
+    loaded.add(4);
+    assertArrayEquals(before, stored);
+  }
+
+  @Test
+  void longMapAgreesWithHashMapUnderRandomPutsAndRemoves() {
+    LongMap<Long> map = new LongMap<>();
+    Map<Long, Long> reference = new HashMap<>();
+    Random random = new Random(3);
+    for (int i = 0; i < 200_000; i++) {
+      long key = random.nextInt(5_000) * 0x9E3779B97F4A7C15L;
+      if (random.nextInt(3) == 0) {
+        map.remove(key);
+        reference.remove(key);
+      } else {
+        map.put(key, (long) i);
+        reference.put(key, (long) i);
+      }
+      long probe = random.nextInt(5_000) * 0x9E3779B97F4A7C15L;
+      assertEquals(reference.get(probe), map.get(probe));
+    }
+    assertEquals(reference.size(), map.size());
+    assertNull(map.get(1));
+  }
+
+  @Test
+  void pagesSpreadEvenly() {
+    int[] counts = new int[16];
+    for (long id = 0; id < 160_000; id++) {
+      counts[(int) PageFormat.pageOf(id, 4)]++;
+    }
+    for (int c : counts) {
+      assertTrue(Math.abs(c - 10_000) < 500, "page count " + c);
+    }
+  }
+}
