@@ -11,7 +11,8 @@ import io.gradflow.config.Check;
  *     (PyTorch's {@code clip_grad_norm_} with the L2 norm, applied per row); 0 disables
  * @param maximize ascend instead of descend: negate the gradient (PyTorch's {@code maximize})
  */
-public record GradientSpec(double clipValue, double maxNorm, boolean maximize) {
+public record GradientSpec(double clipValue, double maxNorm, boolean maximize)
+    implements java.io.Serializable {
   /** No clipping, minimise. */
   public static final GradientSpec NONE = new GradientSpec(0, 0, false);
 

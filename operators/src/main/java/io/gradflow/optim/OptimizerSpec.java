@@ -9,7 +9,7 @@ package io.gradflow.optim;
  * mapping between these records and PyTorch's hyper-parameter names lives in one place,
  * {@code io.gradflow.config.OptimizerConfig}.
  */
-public sealed interface OptimizerSpec
+public sealed interface OptimizerSpec extends java.io.Serializable
     permits SgdSpec, AdaGradSpec, RmsPropSpec, AdaDeltaSpec, AdamSpec, AdamWSpec, FtrlSpec {
 
   /** The base learning rate that the schedule scales ({@code alpha} for FTRL). */

@@ -11,7 +11,7 @@ import io.gradflow.config.Check;
  * (StepLR, ExponentialLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, LinearLR followed by
  * another schedule as in SequentialLR), evaluated at any {@code t} without history.
  */
-public sealed interface ScheduleSpec {
+public sealed interface ScheduleSpec extends java.io.Serializable {
 
   /** The schedule for an optimizer whose base learning rate is {@code baseLearningRate}. */
   Schedule create(double baseLearningRate);

@@ -1,0 +1,30 @@
+package io.gradflow.flink;
+
+/**
+ * What the trainer keeps per model key beside its rows: the model's clock and its online
+ * standardizer, state version 1 ({@code "model.v1"}). A Flink POJO.
+ */
+public final class ModelMeta {
+  /** Examples learned (the model step). */
+  public long step;
+  /** Examples only scored. */
+  public long scored;
+  /** The model step at which the schedule (re)started. */
+  public long scheduleStartStep;
+  /** The event time at which the schedule (re)started; Long.MIN_VALUE until the first example. */
+  public long scheduleStartMillis = Long.MIN_VALUE;
+  /** The online standardizer's state ({@code io.gradflow.model.OnlineStandardizer}). */
+  public double[] standardizer = new double[0];
+
+  public ModelMeta() {}
+
+  ModelMeta copy() {
+    ModelMeta m = new ModelMeta();
+    m.step = step;
+    m.scored = scored;
+    m.scheduleStartStep = scheduleStartStep;
+    m.scheduleStartMillis = scheduleStartMillis;
+    m.standardizer = standardizer.clone();
+    return m;
+  }
+}

@@ -1,0 +1,313 @@
+package io.gradflow.flink;
+
+import io.gradflow.learn.ExampleLearner;
+import io.gradflow.learn.LearnerSpec;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.OnlineStandardizer;
+import io.gradflow.schedule.ScheduleClock;
+import io.gradflow.state.PageCache;
+import io.gradflow.state.PageFormat;
+import io.gradflow.state.PageStore;
+import io.gradflow.state.PagedLearner;
+import io.gradflow.state.RowPage;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.state.StateSnapshotContext;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedOneInput;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * The model-keyed trainer: predicts, then learns, every example of a model in arrival order.
+ *
+ * <p><b>Key:</b> the model key ({@link CompactExample#modelKey}). In a hyper-parameter race the key
+ * is {@code model#candidate} and the candidate picks its learner; otherwise the whole key is the
+ * model and the learner is the single default.
+ *
+ * <p><b>State</b> (version 1): {@code "pages.v1"}, a {@code MapState<Long, float[]>} from page
+ * number to page ({@link PageFormat}) holding every parameter row with its optimizer slots and
+ * step count; {@code "model.v1"}, a {@code ValueState<ModelMeta>} with the model step, the
+ * schedule's origin and the standardizer. Both sit behind in-memory caches (a bounded
+ * write-back {@link PageCache} for pages, a map for metadata) that are written back before every
+ * checkpoint ({@link #snapshotState}, which runs before the keyed-state snapshot), on eviction,
+ * and at end of input, so keyed state is the truth at every checkpoint: exactly-once, rescalable
+ * by key group, incremental on RocksDB.
+ *
+ * <p><b>Outputs:</b> a {@link Scored} per example (main output); changed rows as
+ * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval.
+ *
+ * <p>Flink metrics: {@code examples}, {@code examplesPerSecond}, {@code learned},
+ * {@code rows}, {@code cacheHitRate}, {@code refusedGradients}.
+ */
+public class TrainerOperator extends AbstractStreamOperator<Scored>
+    implements OneInputStreamOperator<CompactExample, Scored>, BoundedOneInput {
+  private static final long serialVersionUID = 1L;
+
+  public static final String PAGES_STATE = "pages.v1";
+  public static final String META_STATE = "model.v1";
+  /** Separates a model from its candidate in a race's key. */
+  public static final char CANDIDATE_SEPARATOR = '#';
+  public static final OutputTag<RowChange> CHANGELOG =
+      new OutputTag<>("changelog", TypeInformation.of(RowChange.class));
+
+  private final Map<String, LearnerSpec> candidates;
+  private final TrainerSettings settings;
+
+  private transient MapState<Long, float[]> pages;
+  private transient ValueState<ModelMeta> metaState;
+  private transient Map<String, PagedLearner> learners;
+  private transient Map<String, PageCache> caches;
+  private transient Map<String, ModelMeta> metas;
+  private transient Map<String, Set<Long>> changedRows;
+  private transient Counter examples;
+  private transient Counter learned;
+  private transient OnlineStandardizer standardizer;
+  private transient float[] denseScratch;
+
+  /**
+   * @param candidates learner per candidate name; a single entry with the name "" trains every
+   *     key with that learner
+   */
+  public TrainerOperator(Map<String, LearnerSpec> candidates, TrainerSettings settings) {
+    if (candidates.isEmpty()) {
+      throw new IllegalArgumentException("the trainer needs at least one learner");
+    }
+    this.candidates = new LinkedHashMap<>(candidates);
+    this.settings = settings;
+  }
+
+  /** The key of a model's candidate in a race. */
+  public static String candidateKey(String modelKey, String candidate) {
+    return candidate.isEmpty() ? modelKey : modelKey + CANDIDATE_SEPARATOR + candidate;
+  }
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    pages = getKeyedStateStore().getMapState(new MapStateDescriptor<>(PAGES_STATE, Types.LONG,
+        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+    metaState = getKeyedStateStore().getState(
+        new ValueStateDescriptor<>(META_STATE, TypeInformation.of(ModelMeta.class)));
+    learners = new HashMap<>();
+    caches = new HashMap<>();
+    metas = new HashMap<>();
+    changedRows = new HashMap<>();
+    standardizer = OnlineStandardizer.DEFAULT;
+    denseScratch = new float[0];
+    PageStore store = new KeyedPageStore();
+    for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
+      ExampleLearner learner = new ExampleLearner(c.getValue());
+      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16);
+      caches.put(c.getKey(), cache);
+      learners.put(c.getKey(), new PagedLearner(learner, cache, settings.pageBits()));
+    }
+    examples = getMetricGroup().counter("examples");
+    getMetricGroup().meter("examplesPerSecond", new MeterView(examples));
+    learned = getMetricGroup().counter("learned");
+    getMetricGroup().gauge("rows", () -> learners.values().stream()
+        .mapToLong(PagedLearner::rowsCreated).sum());
+    getMetricGroup().gauge("cacheHitRate", () -> caches.values().stream()
+        .mapToDouble(PageCache::hitRate).average().orElse(1.0));
+    getMetricGroup().gauge("refusedGradients", () -> learners.values().stream()
+        .mapToLong(l -> l.learner().refusedRows()).sum());
+  }
+
+  private String candidateOf(String key) {
+    if (candidates.size() == 1 && candidates.containsKey("")) {
+      return "";
+    }
+    int at = key.lastIndexOf(CANDIDATE_SEPARATOR);
+    String name = at < 0 ? "" : key.substring(at + 1);
+    if (!candidates.containsKey(name)) {
+      throw new IllegalStateException("model key '" + key + "' names no candidate of the race;"
+          + " candidates: " + candidates.keySet());
+    }
+    return name;
+  }
+
+  @Override
+  public void processElement(StreamRecord<CompactExample> element) throws Exception {
+    CompactExample example = element.getValue();
+    String key = (String) getCurrentKey();
+    String candidate = candidateOf(key);
+    PagedLearner learner = learners.get(candidate);
+    ModelMeta meta = meta(key);
+    if (meta.scheduleStartMillis == Long.MIN_VALUE) {
+      meta.scheduleStartMillis = example.eventTime;
+    }
+    boolean learn = example.hasLabel();
+    float[] dense = dense(learner.learner().spec().standardize(), meta, example.dense, learn);
+    ScheduleClock clock = learner.learner().spec().clock();
+    long t = clock.elapsed(meta.step, example.eventTime, meta.scheduleStartStep,
+        meta.scheduleStartMillis);
+    double rate = learner.learner().learningRate(t);
+    double activation = learner.process(key, example, dense, learn, rate);
+    double score = learner.learner().loss().prediction(activation);
+    examples.inc();
+    if (learn) {
+      meta.step++;
+      learned.inc();
+      if (settings.changelogEvery() > 0) {
+        recordChanges(key, example, dense.length);
+        if (meta.step % settings.changelogEvery() == 0) {
+          emitChanges(key);
+        }
+      }
+    } else {
+      meta.scored++;
+    }
+    output.collect(element.replace(new Scored(example.exampleId, key, meta.step, score,
+        example.eventTime, example.label)));
+  }
+
+  private float[] dense(boolean standardize, ModelMeta meta, float[] raw, boolean learn) {
+    if (!standardize || raw.length == 0) {
+      return raw;
+    }
+    if (learn) {
+      meta.standardizer = standardizer.update(meta.standardizer, raw);
+    }
+    if (denseScratch.length != raw.length) {
+      denseScratch = new float[raw.length];
+    }
+    standardizer.standardize(meta.standardizer, raw, denseScratch);
+    return denseScratch;
+  }
+
+  private ModelMeta meta(String key) throws Exception {
+    ModelMeta meta = metas.get(key);
+    if (meta == null) {
+      ModelMeta stored = metaState.value();
+      meta = stored == null ? new ModelMeta() : stored.copy();
+      if (meta.standardizer.length == 0) {
+        meta.standardizer = OnlineStandardizer.newState();
+      }
+      metas.put(key, meta);
+    }
+    return meta;
+  }
+
+  private void recordChanges(String key, CompactExample example, int denseCount) {
+    Set<Long> changed = changedRows.computeIfAbsent(key, k -> new HashSet<>());
+    for (long id : example.rowIds) {
+      changed.add(id);
+    }
+    for (int j = 0; j < denseCount; j++) {
+      changed.add(io.gradflow.schema.FeatureHashing.denseRow(j));
+    }
+    changed.add(io.gradflow.schema.FeatureHashing.BIAS_ROW);
+  }
+
+  private void emitChanges(String key) throws Exception {
+    Set<Long> changed = changedRows.remove(key);
+    if (changed == null || changed.isEmpty()) {
+      return;
+    }
+    PagedLearner learner = learners.get(candidateOf(key));
+    PageCache cache = caches.get(candidateOf(key));
+    ExampleLearner core = learner.learner();
+    long step = metas.get(key).step;
+    for (long rowId : changed) {
+      RowPage page = cache.page(key, PageFormat.pageOf(rowId, settings.pageBits()));
+      int at = page.find(rowId);
+      if (at < 0) {
+        continue;
+      }
+      float[] weights = new float[core.layout().width()];
+      core.layout().copyWeights(page.data(), at, weights, 0);
+      output.collect(CHANGELOG, new StreamRecord<>(new RowChange(key, rowId, weights,
+          core.layout().step(page.data(), at), step)));
+    }
+  }
+
+  @Override
+  public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+    super.prepareSnapshotPreBarrier(checkpointId);
+    for (String key : new java.util.ArrayList<>(changedRows.keySet())) {
+      emitChanges(key);
+    }
+  }
+
+  @Override
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    flush();
+    super.snapshotState(context);
+  }
+
+  @Override
+  public void endInput() throws Exception {
+    for (String key : new java.util.ArrayList<>(changedRows.keySet())) {
+      emitChanges(key);
+    }
+    flush();
+  }
+
+  /** The pages of the current key as keyed state holds them (for tests and inspection). */
+  Iterable<Map.Entry<Long, float[]>> pagesOfCurrentKey() throws Exception {
+    return pages.entries();
+  }
+
+  /** Writes every cached page and model's metadata back to keyed state. */
+  private void flush() throws Exception {
+    Object current = getCurrentKey();
+    for (PageCache cache : caches.values()) {
+      cache.flush();
+    }
+    for (Map.Entry<String, ModelMeta> e : metas.entrySet()) {
+      setCurrentKey(e.getKey());
+      metaState.update(e.getValue().copy());
+    }
+    if (current != null) {
+      setCurrentKey(current);
+    }
+  }
+
+  /** Pages in keyed state, each under its model key. */
+  private final class KeyedPageStore implements PageStore {
+    @Override
+    public float[] load(String modelKey, long pageId) throws Exception {
+      Object current = getCurrentKey();
+      boolean switched = !modelKey.equals(current);
+      if (switched) {
+        setCurrentKey(modelKey);
+      }
+      try {
+        return pages.get(pageId);
+      } finally {
+        if (switched && current != null) {
+          setCurrentKey(current);
+        }
+      }
+    }
+
+    @Override
+    public void store(String modelKey, long pageId, float[] page) throws Exception {
+      Object current = getCurrentKey();
+      boolean switched = !modelKey.equals(current);
+      if (switched) {
+        setCurrentKey(modelKey);
+      }
+      try {
+        pages.put(pageId, page);
+      } finally {
+        if (switched && current != null) {
+          setCurrentKey(current);
+        }
+      }
+    }
+  }
+}

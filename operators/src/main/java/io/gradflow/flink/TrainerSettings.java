@@ -1,0 +1,30 @@
+package io.gradflow.flink;
+
+import io.gradflow.config.Check;
+import java.io.Serializable;
+
+/**
+ * How the trainer operator keeps its state and reports, as opposed to how the model learns.
+ *
+ * @param cachePages pages kept in memory per operator instance and candidate (the write-back
+ *     cache); at least 1
+ * @param pageBits a model's rows are spread over 2^pageBits pages; choose it so that a page holds
+ *     a few hundred rows (for 4M rows, 13)
+ * @param metricsEvery emit a metrics report per model after this many labeled examples
+ * @param changelogEvery emit the changed rows of a model (each at most once) after this many
+ *     learned examples, and before every checkpoint; 0 disables the changelog
+ */
+public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
+    long changelogEvery) implements Serializable {
+
+  public TrainerSettings {
+    Check.positive("state.cache_pages", cachePages);
+    Check.inRange("state.page_bits", pageBits, 0, 30);
+    Check.positive("metrics.every", metricsEvery);
+    Check.nonNegative("changelog.every", changelogEvery);
+  }
+
+  public static TrainerSettings defaults() {
+    return new TrainerSettings(4096, 12, 10_000, 0);
+  }
+}

@@ -1,0 +1,36 @@
+package io.gradflow.learn;
+
+import io.gradflow.model.Loss;
+import io.gradflow.model.ModelSpec;
+import io.gradflow.optim.GradientSpec;
+import io.gradflow.optim.OptimizerSpec;
+import io.gradflow.schedule.ScheduleClock;
+import io.gradflow.schedule.ScheduleSpec;
+import java.io.Serializable;
+import java.util.Objects;
+
+/**
+ * Everything that decides how one model learns: the model, its loss, the optimizer, what is done
+ * to gradients, and the learning-rate schedule with its clock. Immutable and serializable, so a
+ * Flink operator carries it and an exported model records it.
+ *
+ * @param standardize standardize dense features online (running mean and variance) before use
+ */
+public record LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer,
+    GradientSpec gradient, ScheduleSpec schedule, ScheduleClock clock, boolean standardize)
+    implements Serializable {
+
+  public LearnerSpec {
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(loss, "loss");
+    Objects.requireNonNull(optimizer, "optimizer");
+    Objects.requireNonNull(gradient, "gradient");
+    Objects.requireNonNull(schedule, "schedule");
+    Objects.requireNonNull(clock, "clock");
+  }
+
+  /** The same learner with another optimizer: one candidate of a hyper-parameter race. */
+  public LearnerSpec withOptimizer(OptimizerSpec other) {
+    return new LearnerSpec(model, loss, other, gradient, schedule, clock, standardize);
+  }
+}

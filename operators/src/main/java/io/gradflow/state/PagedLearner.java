@@ -1,0 +1,121 @@
+package io.gradflow.state;
+
+import io.gradflow.learn.ExampleLearner;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.FeatureMerger;
+import io.gradflow.schema.FeatureHashing;
+
+/**
+ * Predicts, then learns, examples of any number of models whose rows live in pages behind a
+ * {@link PageCache}: resolves every row of an example (creating and initializing missing ones),
+ * pins their pages, hands arrays and offsets to the {@link ExampleLearner}, then unpins and marks
+ * the touched pages dirty.
+ *
+ * <p>An example's rows are its sparse features with repeated ids merged
+ * ({@link FeatureMerger}), then one row per dense feature ({@link FeatureHashing#denseRow}), plus
+ * the bias ({@link FeatureHashing#BIAS_ROW}). Rows are created on first touch with the model's
+ * documented initialization; the page a row lives in is {@link PageFormat#pageOf} its id.
+ *
+ * <p>Not thread-safe: scratch buffers are reused across examples. One per operator instance.
+ */
+public final class PagedLearner {
+  private final ExampleLearner learner;
+  private final PageCache cache;
+  private final int pageBits;
+  private final FeatureMerger merger = new FeatureMerger();
+  private long[] ids = new long[64];
+  private float[] values = new float[64];
+  private RowPage[] rowPages = new RowPage[64];
+  private float[][] arrays = new float[64][];
+  private int[] offsets = new int[64];
+  private long rowsCreated;
+
+  public PagedLearner(ExampleLearner learner, PageCache cache, int pageBits) {
+    this.learner = learner;
+    this.cache = cache;
+    this.pageBits = pageBits;
+  }
+
+  public ExampleLearner learner() {
+    return learner;
+  }
+
+  /**
+   * Scores the example and, if {@code learn}, learns it.
+   *
+   * @param dense the dense feature values to use (the example's, or standardized ones)
+   * @param learningRate the rate for this example, from the schedule
+   * @return the model's activation before learning (the loss turns it into a prediction)
+   */
+  public double process(String modelKey, CompactExample example, float[] dense, boolean learn,
+      double learningRate) throws Exception {
+    int sparse = example.rowIds.length;
+    ensureCapacity(sparse + dense.length);
+    int n = merger.merge(example.rowIds, example.values, sparse, ids, values);
+    for (int j = 0; j < dense.length; j++) {
+      ids[n] = FeatureHashing.denseRow(j);
+      values[n] = dense[j];
+      n++;
+    }
+    // Pass 1: find or create every row; adding a row may replace its page's array.
+    for (int i = 0; i < n; i++) {
+      RowPage page = cache.page(modelKey, PageFormat.pageOf(ids[i], pageBits));
+      cache.pin(page);
+      rowPages[i] = page;
+      offsets[i] = rowOf(page, ids[i]);
+    }
+    RowPage biasPage = cache.page(modelKey, PageFormat.pageOf(FeatureHashing.BIAS_ROW, pageBits));
+    cache.pin(biasPage);
+    int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
+    // Pass 2: the arrays, now that no page grows any more.
+    for (int i = 0; i < n; i++) {
+      arrays[i] = rowPages[i].data();
+    }
+    try {
+      double activation =
+          learner.activation(arrays, offsets, values, n, biasPage.data(), biasOffset);
+      if (learn) {
+        learner.learn(arrays, offsets, values, n, biasPage.data(), biasOffset, activation,
+            example.label, example.weight, learningRate);
+        for (int i = 0; i < n; i++) {
+          rowPages[i].markDirty();
+        }
+        biasPage.markDirty();
+      }
+      return activation;
+    } finally {
+      for (int i = 0; i < n; i++) {
+        cache.unpin(rowPages[i]);
+        rowPages[i] = null;
+        arrays[i] = null;
+      }
+      cache.unpin(biasPage);
+    }
+  }
+
+  private int rowOf(RowPage page, long rowId) {
+    int at = page.find(rowId);
+    if (at < 0) {
+      at = page.add(rowId);
+      learner.initializeRow(rowId, page.data(), at);
+      rowsCreated++;
+    }
+    return at;
+  }
+
+  /** Rows created (first touched) by this learner since it was made. */
+  public long rowsCreated() {
+    return rowsCreated;
+  }
+
+  private void ensureCapacity(int n) {
+    if (ids.length < n) {
+      int size = Math.max(n, 2 * ids.length);
+      ids = new long[size];
+      values = new float[size];
+      rowPages = new RowPage[size];
+      arrays = new float[size][];
+      offsets = new int[size];
+    }
+  }
+}
