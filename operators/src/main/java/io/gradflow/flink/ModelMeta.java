@@ -15,6 +15,10 @@ public final class ModelMeta {
   public long scheduleStartMillis = Long.MIN_VALUE;
   /** The online standardizer's state ({@code io.gradflow.model.OnlineStandardizer}). */
   public double[] standardizer = new double[0];
+  /** The prequential metrics' state ({@code io.gradflow.metrics.PrequentialMetrics}). */
+  public double[] metrics = new double[0];
+  /** Labeled examples since the last metrics report. */
+  public long sinceReport;
 
   public ModelMeta() {}
 
@@ -25,6 +29,8 @@ public final class ModelMeta {
     m.scheduleStartStep = scheduleStartStep;
     m.scheduleStartMillis = scheduleStartMillis;
     m.standardizer = standardizer.clone();
+    m.metrics = metrics.clone();
+    m.sinceReport = sinceReport;
     return m;
   }
 }

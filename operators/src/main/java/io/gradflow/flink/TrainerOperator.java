@@ -2,6 +2,8 @@ package io.gradflow.flink;
 
 import io.gradflow.learn.ExampleLearner;
 import io.gradflow.learn.LearnerSpec;
+import io.gradflow.metrics.MetricsSnapshot;
+import io.gradflow.metrics.PrequentialMetrics;
 import io.gradflow.model.CompactExample;
 import io.gradflow.model.OnlineStandardizer;
 import io.gradflow.schedule.ScheduleClock;
@@ -47,7 +49,9 @@ import org.apache.flink.util.OutputTag;
  * and at end of input, so keyed state is the truth at every checkpoint: exactly-once, rescalable
  * by key group, incremental on RocksDB.
  *
- * <p><b>Outputs:</b> a {@link Scored} per example (main output); changed rows as
+ * <p><b>Outputs:</b> a {@link Scored} per example (main output); a {@link MetricsEvent} per model
+ * every {@code metricsEvery} labeled examples and at end of input on {@link #METRICS} (the
+ * prediction is made before the example is learned: prequential); changed rows as
  * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval.
  *
  * <p>Flink metrics: {@code examples}, {@code examplesPerSecond}, {@code learned},
@@ -63,6 +67,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public static final char CANDIDATE_SEPARATOR = '#';
   public static final OutputTag<RowChange> CHANGELOG =
       new OutputTag<>("changelog", TypeInformation.of(RowChange.class));
+  public static final OutputTag<MetricsEvent> METRICS =
+      new OutputTag<>("metrics", TypeInformation.of(MetricsEvent.class));
 
   private final Map<String, LearnerSpec> candidates;
   private final TrainerSettings settings;
@@ -72,6 +78,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient Map<String, PagedLearner> learners;
   private transient Map<String, PageCache> caches;
   private transient Map<String, ModelMeta> metas;
+  private transient Map<String, PrequentialMetrics> metrics;
   private transient Map<String, Set<Long>> changedRows;
   private transient Counter examples;
   private transient Counter learned;
@@ -105,6 +112,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     learners = new HashMap<>();
     caches = new HashMap<>();
     metas = new HashMap<>();
+    metrics = new HashMap<>();
     changedRows = new HashMap<>();
     standardizer = OnlineStandardizer.DEFAULT;
     denseScratch = new float[0];
@@ -161,6 +169,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     if (learn) {
       meta.step++;
       learned.inc();
+      PrequentialMetrics m = metrics(key, meta, learner);
+      m.record(score, example.label, example.weight);
+      if (++meta.sinceReport >= settings.metricsEvery()) {
+        report(key, meta, m, example.eventTime);
+      }
       if (settings.changelogEvery() > 0) {
         recordChanges(key, example, dense.length);
         if (meta.step % settings.changelogEvery() == 0) {
@@ -186,6 +199,34 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     }
     standardizer.standardize(meta.standardizer, raw, denseScratch);
     return denseScratch;
+  }
+
+  private PrequentialMetrics metrics(String key, ModelMeta meta, PagedLearner learner) {
+    PrequentialMetrics m = metrics.get(key);
+    if (m == null) {
+      boolean probabilities = learner.learner().loss().predictsProbability();
+      m = null;
+      if (meta.metrics.length > 0) {
+        try {
+          m = PrequentialMetrics.restore(settings.metrics(), probabilities, meta.metrics);
+        } catch (IllegalArgumentException e) {
+          LOG.warn("metrics state of model {} does not fit the configured metrics ({});"
+              + " starting new metrics", key, e.getMessage());
+        }
+      }
+      if (m == null) {
+        m = new PrequentialMetrics(settings.metrics(), probabilities);
+      }
+      metrics.put(key, m);
+    }
+    return m;
+  }
+
+  private void report(String key, ModelMeta meta, PrequentialMetrics m, long eventTime) {
+    MetricsSnapshot snapshot = m.report();
+    meta.sinceReport = 0;
+    output.collect(METRICS, new StreamRecord<>(MetricsEvent.of(key, meta.step, eventTime,
+        snapshot), eventTime));
   }
 
   private ModelMeta meta(String key) throws Exception {
@@ -253,6 +294,12 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     for (String key : new java.util.ArrayList<>(changedRows.keySet())) {
       emitChanges(key);
     }
+    for (Map.Entry<String, PrequentialMetrics> e : metrics.entrySet()) {
+      ModelMeta meta = metas.get(e.getKey());
+      if (meta.sinceReport > 0) {
+        report(e.getKey(), meta, e.getValue(), Long.MAX_VALUE);
+      }
+    }
     flush();
   }
 
@@ -268,6 +315,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       cache.flush();
     }
     for (Map.Entry<String, ModelMeta> e : metas.entrySet()) {
+      PrequentialMetrics m = metrics.get(e.getKey());
+      if (m != null) {
+        e.getValue().metrics = m.copyState();
+      }
       setCurrentKey(e.getKey());
       metaState.update(e.getValue().copy());
     }

@@ -1,6 +1,7 @@
 package io.gradflow.flink;
 
 import io.gradflow.config.Check;
+import io.gradflow.metrics.MetricsSpec;
 import java.io.Serializable;
 
 /**
@@ -13,18 +14,22 @@ import java.io.Serializable;
  * @param metricsEvery emit a metrics report per model after this many labeled examples
  * @param changelogEvery emit the changed rows of a model (each at most once) after this many
  *     learned examples, and before every checkpoint; 0 disables the changelog
+ * @param metrics the prequential metrics' window (for AUC), fading factor and calibration bins
  */
 public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
-    long changelogEvery) implements Serializable {
+    long changelogEvery, MetricsSpec metrics) implements Serializable {
 
   public TrainerSettings {
     Check.positive("state.cache_pages", cachePages);
     Check.inRange("state.page_bits", pageBits, 0, 30);
     Check.positive("metrics.every", metricsEvery);
     Check.nonNegative("changelog.every", changelogEvery);
+    if (metrics == null) {
+      throw new io.gradflow.config.ConfigException("metrics", "metrics settings are missing");
+    }
   }
 
   public static TrainerSettings defaults() {
-    return new TrainerSettings(4096, 12, 10_000, 0);
+    return new TrainerSettings(4096, 12, 10_000, 0, MetricsSpec.DEFAULT);
   }
 }

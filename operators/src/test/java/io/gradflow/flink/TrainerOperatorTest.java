@@ -43,7 +43,7 @@ class TrainerOperatorTest {
   static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness(
       LearnerSpec spec, int cachePages) throws Exception {
     TrainerOperator operator = new TrainerOperator(Map.of("", spec),
-        new TrainerSettings(cachePages, 6, 1000, 0));
+        new TrainerSettings(cachePages, 6, 1000, 0, io.gradflow.metrics.MetricsSpec.DEFAULT));
     return new KeyedOneInputStreamOperatorTestHarness<>(operator, e -> e.modelKey, Types.STRING);
   }
 
@@ -133,6 +133,48 @@ class TrainerOperatorTest {
       }
       assertEquals(reference.rows("a").size(), rows);
     }
+  }
+
+  @Test
+  void metricsAreReportedPerModelAndSurviveRestore() throws Exception {
+    List<CompactExample> examples = SyntheticClicks.generate(6, 6_000, 10, 2_000, "a", "b");
+    List<String> uninterrupted = new ArrayList<>();
+    try (var h = harness(LOGISTIC_ADAGRAD, 8)) {
+      h.open();
+      run(h, examples);
+      h.endInput();
+      h.getSideOutput(TrainerOperator.METRICS).forEach(r -> uninterrupted.add(r.getValue().toString()));
+    }
+    // 3000 labeled examples per model, a report every 1000.
+    assertEquals(6, uninterrupted.size(), uninterrupted.toString());
+    List<String> restored = new ArrayList<>();
+    OperatorSubtaskState snapshot;
+    try (var h = harness(LOGISTIC_ADAGRAD, 8)) {
+      h.open();
+      run(h, examples.subList(0, 3_001));
+      h.getSideOutput(TrainerOperator.METRICS).forEach(r -> restored.add(r.getValue().toString()));
+      snapshot = h.snapshot(1, 1);
+    }
+    try (var h = harness(LOGISTIC_ADAGRAD, 8)) {
+      h.initializeState(snapshot);
+      h.open();
+      run(h, examples.subList(3_001, 6_000));
+      h.endInput();
+      h.getSideOutput(TrainerOperator.METRICS).forEach(r -> restored.add(r.getValue().toString()));
+    }
+    assertEquals(uninterrupted, restored);
+    MetricsEvent last = null;
+    try (var h = harness(LOGISTIC_ADAGRAD, 8)) {
+      h.open();
+      run(h, SyntheticClicks.generate(7, 20_000, 10, 300, "a"));
+      h.endInput();
+      for (var r : h.getSideOutput(TrainerOperator.METRICS)) {
+        last = r.getValue();
+      }
+    }
+    assertNotNull(last);
+    assertTrue(last.logLoss < 0.97 * last.baseRateLogLoss, last.toString());
+    assertTrue(last.auc > 0.6, last.toString());
   }
 
   @Test
