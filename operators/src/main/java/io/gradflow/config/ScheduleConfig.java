@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The one mapping between a schedule written in a configuration and {@link ScheduleSpec}.
@@ -34,8 +32,6 @@ public final class ScheduleConfig {
   public static final List<String> TYPES = List.of(
       "constant", "step", "exponential", "inverse_time", "cosine", "cosine_warm_restarts",
       "warmup");
-
-  private static final Pattern SHORT_DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
 
   private ScheduleConfig() {}
 
@@ -199,22 +195,6 @@ public final class ScheduleConfig {
 
   /** Parses {@code 500ms}, {@code 10s}, {@code 5m}, {@code 6h}, {@code 2d} or ISO-8601. */
   public static Duration duration(String key, String text) {
-    Matcher m = SHORT_DURATION.matcher(text.trim());
-    if (m.matches()) {
-      long n = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      };
-    }
-    try {
-      return Duration.parse(text.trim());
-    } catch (RuntimeException e) {
-      throw new ConfigException(key, key + " must be a duration such as 500ms, 10s, 5m, 6h, 2d"
-          + " or PT6H, but was '" + text + "'");
-    }
+    return Durations.parse(key, text);
   }
 }

@@ -10,6 +10,7 @@ import io.gradflow.metrics.MetricsSnapshot;
 public final class MetricsEvent {
   public String modelKey;
   public long modelStep;
+  public long windowStart;
   public long eventTime;
   public long examples;
   public double windowCount;
@@ -18,6 +19,8 @@ public final class MetricsEvent {
   public double auc;
   public double rmse;
   public double calibration;
+  public double meanPrediction;
+  public double meanLabel;
   public double fadingLogLoss;
   public double fadingAuc;
   public double fadingRmse;
@@ -25,10 +28,12 @@ public final class MetricsEvent {
 
   public MetricsEvent() {}
 
-  static MetricsEvent of(String modelKey, long modelStep, long eventTime, MetricsSnapshot s) {
+  static MetricsEvent of(String modelKey, long modelStep, long windowStart, long eventTime,
+      MetricsSnapshot s) {
     MetricsEvent e = new MetricsEvent();
     e.modelKey = modelKey;
     e.modelStep = modelStep;
+    e.windowStart = windowStart;
     e.eventTime = eventTime;
     e.examples = s.examples();
     e.windowCount = s.windowed().count();
@@ -37,6 +42,8 @@ public final class MetricsEvent {
     e.auc = s.windowed().auc();
     e.rmse = s.windowed().rmse();
     e.calibration = s.windowed().calibration();
+    e.meanPrediction = s.windowed().meanPrediction();
+    e.meanLabel = s.windowed().meanLabel();
     e.fadingLogLoss = s.fading().logLoss();
     e.fadingAuc = s.fading().auc();
     e.fadingRmse = s.fading().rmse();

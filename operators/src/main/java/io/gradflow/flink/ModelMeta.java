@@ -19,6 +19,10 @@ public final class ModelMeta {
   public double[] metrics = new double[0];
   /** Labeled examples since the last metrics report. */
   public long sinceReport;
+  /** Event time of the first labeled example since the last report; Long.MIN_VALUE if none. */
+  public long windowStartMillis = Long.MIN_VALUE;
+  /** The latest event time seen. */
+  public long lastEventTime = Long.MIN_VALUE;
 
   public ModelMeta() {}
 
@@ -31,6 +35,8 @@ public final class ModelMeta {
     m.standardizer = standardizer.clone();
     m.metrics = metrics.clone();
     m.sinceReport = sinceReport;
+    m.windowStartMillis = windowStartMillis;
+    m.lastEventTime = lastEventTime;
     return m;
   }
 }

@@ -157,6 +157,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     if (meta.scheduleStartMillis == Long.MIN_VALUE) {
       meta.scheduleStartMillis = example.eventTime;
     }
+    meta.lastEventTime = Math.max(meta.lastEventTime, example.eventTime);
     boolean learn = example.hasLabel();
     float[] dense = dense(learner.learner().spec().standardize(), meta, example.dense, learn);
     ScheduleClock clock = learner.learner().spec().clock();
@@ -171,6 +172,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       learned.inc();
       PrequentialMetrics m = metrics(key, meta, learner);
       m.record(score, example.label, example.weight);
+      if (meta.windowStartMillis == Long.MIN_VALUE) {
+        meta.windowStartMillis = example.eventTime;
+      }
       if (++meta.sinceReport >= settings.metricsEvery()) {
         report(key, meta, m, example.eventTime);
       }
@@ -191,13 +195,14 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     if (!standardize || raw.length == 0) {
       return raw;
     }
-    if (learn) {
-      meta.standardizer = standardizer.update(meta.standardizer, raw);
-    }
     if (denseScratch.length != raw.length) {
       denseScratch = new float[raw.length];
     }
+    // Standardize with the statistics of earlier examples only, then count this one.
     standardizer.standardize(meta.standardizer, raw, denseScratch);
+    if (learn) {
+      meta.standardizer = standardizer.update(meta.standardizer, raw);
+    }
     return denseScratch;
   }
 
@@ -225,8 +230,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private void report(String key, ModelMeta meta, PrequentialMetrics m, long eventTime) {
     MetricsSnapshot snapshot = m.report();
     meta.sinceReport = 0;
-    output.collect(METRICS, new StreamRecord<>(MetricsEvent.of(key, meta.step, eventTime,
-        snapshot), eventTime));
+    output.collect(METRICS, new StreamRecord<>(MetricsEvent.of(key, meta.step,
+        meta.windowStartMillis, eventTime, snapshot), eventTime));
+    meta.windowStartMillis = Long.MIN_VALUE;
   }
 
   private ModelMeta meta(String key) throws Exception {
@@ -297,7 +303,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     for (Map.Entry<String, PrequentialMetrics> e : metrics.entrySet()) {
       ModelMeta meta = metas.get(e.getKey());
       if (meta.sinceReport > 0) {
-        report(e.getKey(), meta, e.getValue(), Long.MAX_VALUE);
+        report(e.getKey(), meta, e.getValue(), meta.lastEventTime);
       }
     }
     flush();

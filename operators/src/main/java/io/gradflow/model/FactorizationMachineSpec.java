@@ -3,12 +3,13 @@ package io.gradflow.model;
 import io.gradflow.config.Check;
 
 /**
- * A factorization machine ({@link FactorizationMachine}).
+ * A factorization machine ({@link FactorizationMachine}): 1 + k weights per row. Immutable and
+ * thread-safe.
  *
  * @param factors {@code model.factors}: k, the dimension of each row's factor vector (> 0)
- * @param initStd {@code model.init_std}: factors start as draws from N(0, initStd^2) (>= 0; 0
- *     starts every factor at zero, which a factorization machine cannot leave: its factor
- *     gradients are then all zero. Rendle 2012 (libFM) uses 0.1; 0.01 is common for large k)
+ * @param initStd {@code model.init_std}: factors start as draws from N(0, initStd^2) (> 0:
+ *     factors that all start at zero get zero gradients and never move. Rendle 2012 (libFM)
+ *     uses 0.1; smaller values suit large k)
  * @param seed {@code model.seed}: with the row id, the only input of a row's initial factors
  */
 public record FactorizationMachineSpec(int factors, double initStd, long seed)
@@ -19,7 +20,7 @@ public record FactorizationMachineSpec(int factors, double initStd, long seed)
 
   public FactorizationMachineSpec {
     Check.positive("model.factors", factors);
-    Check.nonNegative("model.init_std", initStd);
+    Check.positive("model.init_std", initStd);
   }
 
   /** {@code k} factors, {@link #DEFAULT_INIT_STD}, seed 0. */

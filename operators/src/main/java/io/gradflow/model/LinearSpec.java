@@ -3,6 +3,7 @@ package io.gradflow.model;
 /**
  * A linear model over the rows ({@link LinearModel}): linear regression with the
  * {@link Loss#SQUARED} loss, logistic regression with {@link Loss#LOGISTIC}. No settings.
+ * Immutable and thread-safe.
  */
 public record LinearSpec() implements ModelSpec {
   @Override

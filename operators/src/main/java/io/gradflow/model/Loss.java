@@ -1,6 +1,7 @@
 package io.gradflow.model;
 
 import io.gradflow.config.ConfigException;
+import io.gradflow.metrics.LogLoss;
 import java.util.Locale;
 
 /**
@@ -57,7 +58,7 @@ public enum Loss {
      */
     @Override
     public double baseRateLoss(double meanLabel, double meanSquaredLabel) {
-      return binaryEntropy(meanLabel);
+      return LogLoss.binaryEntropy(meanLabel);
     }
   },
 
@@ -173,20 +174,5 @@ public enum Loss {
     }
     double e = Math.exp(a);
     return e / (1 + e);
-  }
-
-  /** {@code -(m log m + (1 - m) log(1 - m))} in nats, 0 at m = 0 and m = 1, NaN outside [0, 1]. */
-  public static double binaryEntropy(double m) {
-    if (!(m >= 0 && m <= 1)) {
-      return Double.NaN;
-    }
-    double h = 0;
-    if (m > 0) {
-      h -= m * Math.log(m);
-    }
-    if (m < 1) {
-      h -= (1 - m) * Math.log1p(-m);
-    }
-    return h;
   }
 }

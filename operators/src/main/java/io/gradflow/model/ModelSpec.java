@@ -6,7 +6,8 @@ package io.gradflow.model;
  * record cannot drift from the fields; the compact constructors refuse bad values with a message
  * naming the configuration key ({@code "model.factors must be > 0, but was 0"}).
  */
-public sealed interface ModelSpec permits LinearSpec, FactorizationMachineSpec {
+public sealed interface ModelSpec extends java.io.Serializable
+    permits LinearSpec, FactorizationMachineSpec {
   /** Weights per parameter row. */
   int rowWidth();
 

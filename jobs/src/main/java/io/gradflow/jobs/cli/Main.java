@@ -16,9 +16,17 @@ import java.util.List;
  */
 public final class Main {
   static final List<Command> COMMANDS = List.of(
+      new Command("demo", "[--examples N]",
+          "run everything embedded: Kafka broker, synthetic producer, training job; show learning",
+          io.gradflow.jobs.demo.DemoCommand::run),
+      new Command("train", "--config FILE",
+          "run the online training job from a YAML configuration (embedded, or under flink run)",
+          io.gradflow.jobs.train.TrainCommand::run),
       new Command("optim-replay", "FILE|-",
           "replay optimizer cases from a JSON file (or stdin) and print each row's trajectory",
-          OptimReplayCommand::run));
+          OptimReplayCommand::run),
+      new Command("produce", "[FLAGS]", io.gradflow.jobs.produce.ProduceCommand.SUMMARY,
+          io.gradflow.jobs.produce.ProduceCommand::run));
 
   private Main() {}
 

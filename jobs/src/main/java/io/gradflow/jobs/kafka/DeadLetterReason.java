@@ -1,0 +1,19 @@
+package io.gradflow.jobs.kafka;
+
+/** Why an input record went to the dead-letter topic instead of the model. */
+public enum DeadLetterReason {
+  /** The bytes are not a single-object-encoded record of the expected type (or no known version). */
+  UNDECODABLE,
+  /** An example with no sparse feature, no entity and no dense feature. */
+  NO_FEATURES,
+  /** A NaN or infinite feature value or dense value. */
+  NON_FINITE_VALUE,
+  /** A feature with neither name nor index (or both), or an empty namespace or entity. */
+  INVALID_FEATURE,
+  /** An importance weight that is negative, NaN or infinite. */
+  INVALID_WEIGHT,
+  /** A label outside the loss's domain ({@link LabelDomain}), NaN or infinite. */
+  LABEL_OUT_OF_DOMAIN,
+  /** An empty example id. */
+  MISSING_ID
+}

@@ -1,0 +1,126 @@
+package io.gradflow.jobs.kafka;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real Kafka broker in this JVM: Kafka's own KRaft broker and controller (one combined node)
+ * from {@code kafka-test-common-runtime}, on a random local port, with its log in a temporary
+ * directory deleted on {@link #close()}. Starts in one to three seconds. Used by the integration
+ * tests and by {@code gradflow demo}.
+ *
+ * <p>Configured for a single broker: internal topics (consumer offsets, transaction state) have
+ * replication factor 1 and min ISR 1, so exactly-once (transactional) sinks work, and consumer
+ * groups rebalance without the initial delay.
+ *
+ * <pre>{@code
+ * try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+ *   kafka.createTopics(1, "examples", "dead-letters");
+ *   KafkaSpec spec = KafkaSpec.of(kafka.bootstrapServers());
+ * }
+ * }</pre>
+ * Thread-safe.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private final KafkaClusterTestKit cluster;
+  private final Path directory;
+
+  private EmbeddedKafka(KafkaClusterTestKit cluster, Path directory) {
+    this.cluster = cluster;
+    this.directory = directory;
+  }
+
+  /** Starts a single-node broker and waits until it accepts clients. */
+  public static EmbeddedKafka start() throws Exception {
+    return start(Map.of());
+  }
+
+  /** Starts a single-node broker with extra broker settings. */
+  public static EmbeddedKafka start(Map<String, String> brokerConfig) throws Exception {
+    Path dir = Files.createTempDirectory("gradflow-kafka-");
+    TestKitNodes nodes = new TestKitNodes.Builder()
+        .setCombined(true)
+        .setNumBrokerNodes(1)
+        .setNumControllerNodes(1)
+        .setBaseDirectory(dir)
+        .build();
+    KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes)
+        .setDeleteOnClose(true)
+        .setConfigProp("offsets.topic.replication.factor", "1")
+        .setConfigProp("offsets.topic.num.partitions", "1")
+        .setConfigProp("transaction.state.log.replication.factor", "1")
+        .setConfigProp("transaction.state.log.min.isr", "1")
+        .setConfigProp("transaction.state.log.num.partitions", "1")
+        .setConfigProp("group.initial.rebalance.delay.ms", "0")
+        .setConfigProp("auto.create.topics.enable", "false");
+    brokerConfig.forEach(builder::setConfigProp);
+    KafkaClusterTestKit cluster = builder.build();
+    try {
+      cluster.format();
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    }
+    return new EmbeddedKafka(cluster, dir);
+  }
+
+  /** The broker's {@code host:port} for clients. */
+  public String bootstrapServers() {
+    return cluster.bootstrapServers();
+  }
+
+  /** Creates topics with {@code partitions} partitions each; existing topics are kept. */
+  public void createTopics(int partitions, String... names) throws InterruptedException {
+    List<NewTopic> topics = new ArrayList<>();
+    for (String name : names) {
+      topics.add(new NewTopic(name, partitions, (short) 1));
+    }
+    createTopics(topics);
+  }
+
+  /** Creates topics (for example compacted ones, with configs); existing topics are kept. */
+  public void createTopics(List<NewTopic> topics) throws InterruptedException {
+    try (Admin admin = admin()) {
+      for (var e : admin.createTopics(topics).values().entrySet()) {
+        try {
+          e.getValue().get();
+        } catch (ExecutionException ex) {
+          if (!(ex.getCause() instanceof TopicExistsException)) {
+            throw new IllegalStateException("could not create topic " + e.getKey() + ": "
+                + ex.getCause().getMessage(), ex.getCause());
+          }
+        }
+      }
+    }
+  }
+
+  /** A new admin client for this broker; the caller closes it. */
+  public Admin admin() {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    return Admin.create(p);
+  }
+
+  @Override
+  public void close() throws Exception {
+    cluster.close();
+    if (Files.exists(directory)) {
+      try (var walk = Files.walk(directory)) {
+        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}

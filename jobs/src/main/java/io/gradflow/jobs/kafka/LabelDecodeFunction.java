@@ -1,0 +1,43 @@
+package io.gradflow.jobs.kafka;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Decodes raw Kafka records into {@link CompactLabel}s; refused records (undecodable, empty id,
+ * label outside the {@link LabelDomain}) go to the {@link DeadLetter#TAG} side output and are
+ * counted like in {@link ExampleDecodeFunction}. Stateless.
+ */
+public final class LabelDecodeFunction extends ProcessFunction<RawRecord, CompactLabel> {
+  private static final long serialVersionUID = 1L;
+
+  private final ExampleDecoder decoder;
+  private transient ExampleDecodeFunction.DeadLetterCounters counters;
+  private transient Counter decoded;
+
+  public LabelDecodeFunction(ExampleDecoder decoder) {
+    this.decoder = decoder;
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    counters = new ExampleDecodeFunction.DeadLetterCounters(getRuntimeContext().getMetricGroup());
+    decoded = getRuntimeContext().getMetricGroup().counter("decoded");
+  }
+
+  @Override
+  public void processElement(RawRecord raw, Context ctx, Collector<CompactLabel> out) {
+    CompactLabel label;
+    try {
+      label = decoder.decodeLabel(raw.value);
+    } catch (RejectedRecordException e) {
+      counters.count(e.reason());
+      ctx.output(DeadLetter.TAG, DeadLetter.of(raw, e.reason(), e.getMessage()));
+      return;
+    }
+    decoded.inc();
+    out.collect(label);
+  }
+}

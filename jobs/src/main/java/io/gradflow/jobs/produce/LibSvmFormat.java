@@ -1,0 +1,80 @@
+package io.gradflow.jobs.produce;
+
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Feature;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * LibSVM / SVMlight lines: {@code <label> [qid:<n>] <index>:<value> ... [# comment]}. Each
+ * {@code index:value} becomes a feature of namespace {@code namespace} with that (pre-hashed)
+ * index. The label is kept as written, or mapped to {0, 1} when {@code binaryLabels}. Event times
+ * are {@code startMillis + (lineNumber - 1) * intervalMillis}.
+ */
+public final class LibSvmFormat implements LineFormat {
+  private final String namespace;
+  private final boolean binaryLabels;
+  private final String modelKey;
+  private final long startMillis;
+  private final long intervalMillis;
+
+  public LibSvmFormat(String namespace, boolean binaryLabels, String modelKey, long startMillis,
+      long intervalMillis) {
+    this.namespace = namespace;
+    this.binaryLabels = binaryLabels;
+    this.modelKey = modelKey;
+    this.startMillis = startMillis;
+    this.intervalMillis = intervalMillis;
+  }
+
+  @Override
+  public Example parse(String line, long lineNumber, String source)
+      throws MalformedLineException {
+    int hash = line.indexOf('#');
+    String body = (hash >= 0 ? line.substring(0, hash) : line).trim();
+    if (body.isEmpty()) {
+      return null;
+    }
+    String[] tokens = body.split("\\s+");
+    float label = number(tokens[0], "label", lineNumber);
+    List<Feature> features = new ArrayList<>(tokens.length - 1);
+    for (int i = 1; i < tokens.length; i++) {
+      String tok = tokens[i];
+      int colon = tok.indexOf(':');
+      if (colon <= 0 || colon == tok.length() - 1) {
+        throw new MalformedLineException(lineNumber, "expected index:value, but found '" + tok
+            + "'");
+      }
+      String idx = tok.substring(0, colon);
+      if (idx.equals("qid")) {
+        continue;
+      }
+      long index;
+      try {
+        index = Long.parseLong(idx);
+      } catch (NumberFormatException e) {
+        throw new MalformedLineException(lineNumber, "feature index '" + idx
+            + "' is not an integer");
+      }
+      features.add(new Feature(namespace, null, index,
+          number(tok.substring(colon + 1), "value of feature " + idx, lineNumber)));
+    }
+    return Example.newBuilder().setExampleId(source + ":" + lineNumber)
+        .setEventTime(Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis))
+        .setModelKey(modelKey).setFeatures(features)
+        .setLabel(binaryLabels ? LineFormat.binary(label) : label).build();
+  }
+
+  static float number(String s, String what, long lineNumber) throws MalformedLineException {
+    try {
+      float v = Float.parseFloat(s);
+      if (!Float.isFinite(v)) {
+        throw new MalformedLineException(lineNumber, what + " '" + s + "' is not finite");
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new MalformedLineException(lineNumber, what + " '" + s + "' is not a number");
+    }
+  }
+}

@@ -1,0 +1,115 @@
+package io.gradflow.jobs.train;
+
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.CompactLabel;
+import io.gradflow.model.CompactExample;
+import java.time.Duration;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Joins unlabeled examples with their delayed labels.
+ *
+ * <p><b>Key:</b> the example id. <b>State</b> (version 1): {@code "pending-example.v1"}, the
+ * example waiting for its label; {@code "early-label.v1"}, a label that arrived before its example
+ * (labels and examples come from different topics). An example whose label arrives is emitted
+ * with it; one still waiting {@code timeout} of event time after its own event time gets the
+ * configured default label (for example "no click") or is dropped and counted
+ * ({@code timedOutDropped}), by configuration. A label whose example never comes is dropped at
+ * the same deadline and counted ({@code orphanLabels}). Both states also carry an explicit TTL of
+ * twice the timeout (processing time) as a safety net.
+ */
+public final class LabelJoinFunction
+    extends KeyedCoProcessFunction<String, CompactExample, CompactLabel, CompactExample> {
+  private static final long serialVersionUID = 1L;
+
+  private final TrainConfig.LabelSettings settings;
+  private transient ValueState<CompactExample> pending;
+  private transient ValueState<CompactLabel> early;
+  private transient Counter joined;
+  private transient Counter defaulted;
+  private transient Counter dropped;
+  private transient Counter orphans;
+
+  public LabelJoinFunction(TrainConfig.LabelSettings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    StateTtlConfig ttl = StateTtlConfig.newBuilder(settings.timeout().multipliedBy(2)
+        .plus(Duration.ofMinutes(1))).build();
+    ValueStateDescriptor<CompactExample> pendingDescriptor = new ValueStateDescriptor<>(
+        "pending-example.v1", TypeInformation.of(CompactExample.class));
+    pendingDescriptor.enableTimeToLive(ttl);
+    ValueStateDescriptor<CompactLabel> earlyDescriptor =
+        new ValueStateDescriptor<>("early-label.v1", TypeInformation.of(CompactLabel.class));
+    earlyDescriptor.enableTimeToLive(ttl);
+    pending = getRuntimeContext().getState(pendingDescriptor);
+    early = getRuntimeContext().getState(earlyDescriptor);
+    joined = getRuntimeContext().getMetricGroup().counter("labelsJoined");
+    defaulted = getRuntimeContext().getMetricGroup().counter("defaultLabels");
+    dropped = getRuntimeContext().getMetricGroup().counter("timedOutDropped");
+    orphans = getRuntimeContext().getMetricGroup().counter("orphanLabels");
+  }
+
+  @Override
+  public void processElement1(CompactExample example, Context ctx, Collector<CompactExample> out)
+      throws Exception {
+    CompactLabel label = early.value();
+    if (label != null) {
+      early.clear();
+      joined.inc();
+      out.collect(example.withLabel(label.label));
+      return;
+    }
+    pending.update(example);
+    ctx.timerService().registerEventTimeTimer(deadline(example.eventTime));
+  }
+
+  @Override
+  public void processElement2(CompactLabel label, Context ctx, Collector<CompactExample> out)
+      throws Exception {
+    CompactExample example = pending.value();
+    if (example != null) {
+      pending.clear();
+      ctx.timerService().deleteEventTimeTimer(deadline(example.eventTime));
+      joined.inc();
+      out.collect(example.withLabel(label.label));
+      return;
+    }
+    early.update(label);
+    ctx.timerService().registerEventTimeTimer(deadline(label.eventTime));
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<CompactExample> out)
+      throws Exception {
+    CompactExample example = pending.value();
+    if (example != null && deadline(example.eventTime) <= timestamp) {
+      pending.clear();
+      if (settings.onTimeout() == TrainConfig.OnTimeout.DEFAULT_LABEL) {
+        defaulted.inc();
+        out.collect(example.withLabel(settings.defaultLabel()));
+      } else {
+        dropped.inc();
+      }
+    }
+    CompactLabel label = early.value();
+    if (label != null && deadline(label.eventTime) <= timestamp) {
+      early.clear();
+      orphans.inc();
+    }
+  }
+
+  private long deadline(long eventTime) {
+    long timeout = settings.timeout().toMillis();
+    return eventTime > Long.MAX_VALUE - timeout ? Long.MAX_VALUE : eventTime + timeout;
+  }
+}

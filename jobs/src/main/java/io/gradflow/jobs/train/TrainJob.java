@@ -1,0 +1,118 @@
+package io.gradflow.jobs.train;
+
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.CompactLabel;
+import io.gradflow.jobs.kafka.DeadLetter;
+import io.gradflow.jobs.kafka.ExampleDecodeFunction;
+import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.kafka.KafkaSpec;
+import io.gradflow.jobs.kafka.LabelDecodeFunction;
+import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.jobs.kafka.RawRecord;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.Loss;
+import io.gradflow.schema.FeatureHashing;
+import java.time.Duration;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The online training job: Kafka in, predictions, metrics, changelog and dead letters out.
+ *
+ * <pre>
+ *   examples topic ─ decode (dead letters ─► dead-letter topic) ─┐
+ *   labels topic ─── decode (dead letters ─► dead-letter topic) ─┴─ {@link TrainPipeline}
+ *       ─► predictions, metrics, changelog topics
+ * </pre>
+ *
+ * The job is thin: configuration, sources, sinks. It runs embedded (a local MiniCluster) or, the
+ * same code, submitted to a cluster as a jar.
+ */
+public final class TrainJob {
+  /** How far out of order event times may arrive before the label join's timers fire. */
+  static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(5);
+
+  private TrainJob() {}
+
+  /** The Flink configuration the job's settings imply: state backend, checkpoints, restarts. */
+  public static Configuration flinkConfiguration(TrainConfig config) {
+    Configuration c = new Configuration();
+    TrainConfig.StateSettings state = config.state();
+    c.set(StateBackendOptions.STATE_BACKEND, state.backend());
+    if (state.checkpointDirectory() != null) {
+      c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, state.checkpointDirectory());
+    }
+    c.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, state.incremental());
+    c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
+    c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+    return c;
+  }
+
+  /** Applies checkpointing and parallelism to an environment. */
+  public static void configure(StreamExecutionEnvironment env, TrainConfig config) {
+    env.setParallelism(config.parallelism());
+    Duration interval = config.state().checkpointInterval();
+    if (!interval.isZero()) {
+      env.enableCheckpointing(interval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    }
+  }
+
+  /** Adds the whole job to {@code env}. */
+  public static void build(StreamExecutionEnvironment env, TrainConfig config) {
+    KafkaSpec kafka = config.kafka();
+    Loss loss = config.candidates().values().iterator().next().loss();
+    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()),
+        loss == Loss.LOGISTIC ? LabelDomain.PROBABILITY : LabelDomain.REAL,
+        config.defaultModelKey());
+
+    SingleOutputStreamOperator<CompactExample> examples = env
+        .fromSource(kafka.rawSource(kafka.topics().examples()), WatermarkStrategy.noWatermarks(),
+            "examples")
+        .uid("examples-source.v1")
+        .process(new ExampleDecodeFunction(decoder)).name("decode-examples")
+        .uid("decode-examples.v1");
+    DataStream<DeadLetter> deadLetters = examples.getSideOutput(DeadLetter.TAG);
+
+    DataStream<CompactExample> timed = examples;
+    DataStream<CompactLabel> labels = null;
+    String labelTopic = kafka.topics().labels();
+    if (config.labels().delayed()) {
+      timed = examples.assignTimestampsAndWatermarks(
+          WatermarkStrategy.<CompactExample>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)
+              .withTimestampAssigner((e, ts) -> e.eventTime)
+              .withIdleness(Duration.ofSeconds(30)))
+          .uid("example-watermarks.v1");
+      SingleOutputStreamOperator<CompactLabel> decodedLabels = env
+          .fromSource(kafka.rawSource(labelTopic), WatermarkStrategy.noWatermarks(), "labels")
+          .uid("labels-source.v1")
+          .process(new LabelDecodeFunction(decoder)).name("decode-labels")
+          .uid("decode-labels.v1");
+      deadLetters = deadLetters.union(decodedLabels.getSideOutput(DeadLetter.TAG));
+      labels = decodedLabels.assignTimestampsAndWatermarks(
+          WatermarkStrategy.<CompactLabel>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)
+              .withTimestampAssigner((l, ts) -> l.eventTime)
+              .withIdleness(Duration.ofSeconds(30)))
+          .uid("label-watermarks.v1");
+    }
+
+    TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, config);
+    out.predictions().sinkTo(kafka.sink("predictions", kafka.topics().predictions(),
+        OutputMappers.PREDICTIONS)).name("predictions-sink").uid("predictions-sink.v1");
+    out.metrics().sinkTo(kafka.sink("metrics", kafka.topics().metrics(), OutputMappers.METRICS))
+        .name("metrics-sink").uid("metrics-sink.v1");
+    if (config.trainer().changelogEvery() > 0) {
+      out.changelog().sinkTo(kafka.sink("changelog", kafka.topics().changelog(),
+          OutputMappers.CHANGELOG)).name("changelog-sink").uid("changelog-sink.v1");
+    }
+    deadLetters.sinkTo(kafka.deadLetterSink()).name("dead-letter-sink")
+        .uid("dead-letter-sink.v1");
+  }
+}

@@ -1,0 +1,87 @@
+package io.gradflow.jobs.train;
+
+import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.RowChange;
+import io.gradflow.flink.Scored;
+import io.gradflow.flink.TrainerOperator;
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.CompactLabel;
+import io.gradflow.model.CompactExample;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.util.Collector;
+
+/**
+ * The training part of the job graph, from decoded examples (and delayed labels) to predictions,
+ * metrics and the changelog: independent of where records come from, so tests and benchmarks feed
+ * it from memory and the job from Kafka.
+ *
+ * <pre>
+ *   examples ─┬─ labeled ─────────────────────────────┐
+ *             └─ unlabeled ─┬─ (scored) ──────────────┤
+ *   labels ───── join by example id ◄┘ ─ labeled ─────┤
+ *                                                     └─ race fan-out ─ keyBy model ─ trainer
+ * </pre>
+ *
+ * Every stateful operator has a stable uid, so savepoints restore across versions and rescaling.
+ */
+public final class TrainPipeline {
+  private TrainPipeline() {}
+
+  /** The trainer's outputs. */
+  public record Outputs(SingleOutputStreamOperator<Scored> predictions,
+      DataStream<MetricsEvent> metrics, DataStream<RowChange> changelog) {}
+
+  /**
+   * @param labels delayed labels, or null when every example carries its label (or none)
+   */
+  public static Outputs build(DataStream<CompactExample> examples, DataStream<CompactLabel> labels,
+      TrainConfig config) {
+    DataStream<CompactExample> toTrainer = examples;
+    if (labels != null) {
+      DataStream<CompactExample> unlabeled = examples.filter(e -> !e.hasLabel())
+          .name("unlabeled").uid("unlabeled.v1");
+      DataStream<CompactExample> joined = unlabeled
+          .keyBy(e -> e.exampleId)
+          .connect(labels.keyBy(l -> l.exampleId))
+          .process(new LabelJoinFunction(config.labels()))
+          .returns(TypeInformation.of(CompactExample.class))
+          .name("label-join").uid("label-join.v1");
+      toTrainer = examples.union(joined);
+    }
+    if (config.candidates().size() > 1 || !config.candidates().containsKey("")) {
+      toTrainer = toTrainer.flatMap(new RaceFanOut(new ArrayList<>(config.candidates().keySet())))
+          .returns(TypeInformation.of(CompactExample.class))
+          .name("race-fan-out").uid("race-fan-out.v1");
+    }
+    SingleOutputStreamOperator<Scored> predictions = toTrainer
+        .keyBy(e -> e.modelKey)
+        .transform("trainer", TypeInformation.of(Scored.class),
+            new TrainerOperator(config.candidates(), config.trainer()))
+        .uid("trainer.v1");
+    return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
+        predictions.getSideOutput(TrainerOperator.CHANGELOG));
+  }
+
+  /** One copy of every example per candidate of the race, keyed {@code model#candidate}. */
+  static final class RaceFanOut implements FlatMapFunction<CompactExample, CompactExample> {
+    private static final long serialVersionUID = 1L;
+    private final List<String> candidates;
+
+    RaceFanOut(List<String> candidates) {
+      this.candidates = candidates;
+    }
+
+    @Override
+    public void flatMap(CompactExample example, Collector<CompactExample> out) {
+      for (String candidate : candidates) {
+        out.collect(example.withModelKey(TrainerOperator.candidateKey(example.modelKey,
+            candidate)));
+      }
+    }
+  }
+}

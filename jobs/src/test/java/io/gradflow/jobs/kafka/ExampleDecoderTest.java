@@ -1,0 +1,111 @@
+package io.gradflow.jobs.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.model.CompactExample;
+import io.gradflow.schema.Codecs;
+import io.gradflow.schema.Entity;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Feature;
+import io.gradflow.schema.FeatureHashing;
+import io.gradflow.schema.Label;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ExampleDecoderTest {
+  static final FeatureHashing HASHING = new FeatureHashing(20);
+  static final ExampleDecoder LOGISTIC = new ExampleDecoder(HASHING, LabelDomain.PROBABILITY, "m0");
+  static final Instant T = Instant.ofEpochMilli(1000);
+
+  static Example.Builder good() {
+    return Example.newBuilder().setExampleId("e").setEventTime(T)
+        .setEntities(List.of(new Entity("user", "u1")))
+        .setFeatures(List.of(new Feature("country", "DE", null, 1f),
+            new Feature("ad", null, 77L, 0.5f)))
+        .setDense(List.of(2f)).setLabel(1f);
+  }
+
+  static byte[] bytes(Example.Builder b) {
+    return Codecs.codec(Example.class).encode(b.build());
+  }
+
+  static RejectedRecordException rejected(ExampleDecoder d, Example.Builder b) {
+    return assertThrows(RejectedRecordException.class, () -> d.decodeExample(bytes(b)));
+  }
+
+  @Test
+  void goodExampleIsHashed() throws Exception {
+    CompactExample c = LOGISTIC.decodeExample(bytes(good()));
+    assertEquals("e", c.exampleId);
+    assertEquals("m0", c.modelKey, "default model key");
+    assertEquals(1000, c.eventTime);
+    assertArrayEquals(new long[] {FeatureHashing.entityRow("user", "u1"),
+        HASHING.feature("country", "DE"), HASHING.feature("ad", 77L)}, c.rowIds);
+    assertArrayEquals(new float[] {1f, 1f, 0.5f}, c.values);
+    assertArrayEquals(new float[] {2f}, c.dense);
+    assertEquals(1f, c.label);
+    assertEquals(1f, c.weight);
+    CompactExample unlabeled = LOGISTIC.decodeExample(bytes(good().setLabel(null)
+        .setModelKey("m7")));
+    assertTrue(Float.isNaN(unlabeled.label));
+    assertEquals("m7", unlabeled.modelKey);
+  }
+
+  @Test
+  void everyKindOfBadRecordHasItsReason() {
+    assertEquals(DeadLetterReason.UNDECODABLE, assertThrows(RejectedRecordException.class,
+        () -> LOGISTIC.decodeExample(new byte[] {1, 2, 3})).reason());
+    assertEquals(DeadLetterReason.MISSING_ID, rejected(LOGISTIC, good().setExampleId(""))
+        .reason());
+    RejectedRecordException none = rejected(LOGISTIC, good().setEntities(List.of())
+        .setFeatures(List.of()).setDense(List.of()));
+    assertEquals(DeadLetterReason.NO_FEATURES, none.reason());
+    assertEquals("example e has no features, entities or dense values", none.getMessage());
+    RejectedRecordException nan = rejected(LOGISTIC, good().setFeatures(
+        List.of(new Feature("country", "DE", null, Float.NaN))));
+    assertEquals(DeadLetterReason.NON_FINITE_VALUE, nan.reason());
+    assertEquals("features[0] (country, DE) has value NaN", nan.getMessage());
+    assertEquals("dense[1] has value Infinity", rejected(LOGISTIC,
+        good().setDense(List.of(1f, Float.POSITIVE_INFINITY))).getMessage());
+    assertEquals(DeadLetterReason.INVALID_FEATURE, rejected(LOGISTIC, good().setFeatures(
+        List.of(new Feature("country", null, null, 1f)))).reason());
+    assertEquals(DeadLetterReason.INVALID_FEATURE, rejected(LOGISTIC, good().setFeatures(
+        List.of(new Feature("country", "DE", 5L, 1f)))).reason());
+    assertEquals(DeadLetterReason.INVALID_FEATURE, rejected(LOGISTIC, good().setEntities(
+        List.of(new Entity("user", "")))).reason());
+    RejectedRecordException w = rejected(LOGISTIC, good().setWeight(-1f));
+    assertEquals(DeadLetterReason.INVALID_WEIGHT, w.reason());
+    assertEquals("weight must be finite and >= 0, but was -1.0", w.getMessage());
+    assertEquals(DeadLetterReason.INVALID_WEIGHT, rejected(LOGISTIC, good().setWeight(Float.NaN))
+        .reason());
+    RejectedRecordException l = rejected(LOGISTIC, good().setLabel(2f));
+    assertEquals(DeadLetterReason.LABEL_OUT_OF_DOMAIN, l.reason());
+    assertEquals("label must be in [0, 1] (logistic loss), but was 2.0", l.getMessage());
+  }
+
+  @Test
+  void realDomainAcceptsAnyFiniteLabel() throws Exception {
+    ExampleDecoder squared = new ExampleDecoder(HASHING, LabelDomain.REAL, "m0");
+    assertEquals(2f, squared.decodeExample(bytes(good().setLabel(2f))).label);
+    assertEquals(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
+        rejected(squared, good().setLabel(Float.NEGATIVE_INFINITY)).reason());
+  }
+
+  @Test
+  void labels() throws Exception {
+    byte[] ok = Codecs.codec(Label.class).encode(new Label("e", T, 0f, null));
+    assertEquals(new CompactLabel("e", "m0", 1000, 0f), LOGISTIC.decodeLabel(ok));
+    byte[] bad = Codecs.codec(Label.class).encode(new Label("e", T, -0.5f, "m"));
+    assertEquals(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
+        assertThrows(RejectedRecordException.class, () -> LOGISTIC.decodeLabel(bad)).reason());
+    byte[] example = bytes(good());
+    RejectedRecordException wrongType = assertThrows(RejectedRecordException.class,
+        () -> LOGISTIC.decodeLabel(example));
+    assertEquals(DeadLetterReason.UNDECODABLE, wrongType.reason());
+    assertEquals("an Example record where Label was expected", wrongType.getMessage());
+  }
+}

@@ -1,0 +1,122 @@
+package io.gradflow.jobs.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.gradflow.config.ConfigException;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+class KafkaSpecTest {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+  @SuppressWarnings("unchecked")
+  static KafkaSpec parse(String yaml) throws Exception {
+    return KafkaSpec.fromMap(YAML.readValue(yaml, Map.class));
+  }
+
+  static String error(String yaml) {
+    return assertThrows(ConfigException.class, () -> parse(yaml)).getMessage();
+  }
+
+  @Test
+  void defaults() throws Exception {
+    KafkaSpec s = parse("bootstrap_servers: localhost:9092");
+    assertEquals(KafkaSpec.Topics.DEFAULT, s.topics());
+    assertEquals("gradflow", s.groupId());
+    assertInstanceOf(OffsetSpec.Committed.class, s.startingOffsets());
+    assertNull(s.bounded());
+    assertEquals(DeliveryGuarantee.EXACTLY_ONCE, s.deliveryGuarantee());
+    assertEquals(Duration.ofMinutes(15), s.transactionTimeout());
+    assertEquals("gradflow", s.transactionalIdPrefix());
+  }
+
+  @Test
+  void everySetting() throws Exception {
+    KafkaSpec s = parse("""
+        bootstrap_servers: a:1,b:2
+        group_id: train
+        topics: {examples: ex, dead_letters: dlq}
+        starting_offsets: {offsets: {"ex:0": 5, "ex:1": 7}}
+        bounded: {timestamp: "2024-01-31T12:00:00Z"}
+        delivery_guarantee: at_least_once
+        transaction_timeout: 5m
+        transactional_id_prefix: tx
+        properties: {security.protocol: SSL}
+        """);
+    assertEquals("ex", s.topics().examples());
+    assertEquals("labels", s.topics().labels());
+    assertEquals("dlq", s.topics().deadLetters());
+    assertEquals(Map.of(new TopicPartition("ex", 0), 5L, new TopicPartition("ex", 1), 7L),
+        ((OffsetSpec.Offsets) s.startingOffsets()).offsets());
+    assertEquals(1706702400000L, ((OffsetSpec.Timestamp) s.bounded()).epochMillis());
+    assertEquals(DeliveryGuarantee.AT_LEAST_ONCE, s.deliveryGuarantee());
+    assertEquals(Duration.ofMinutes(5), s.transactionTimeout());
+    assertEquals("tx", s.transactionalIdPrefix());
+    assertEquals("SSL", s.clientProperties().getProperty("security.protocol"));
+    assertInstanceOf(OffsetSpec.Earliest.class,
+        parse("{bootstrap_servers: x, starting_offsets: earliest}").startingOffsets());
+    assertInstanceOf(OffsetSpec.Latest.class,
+        parse("{bootstrap_servers: x, bounded: latest}").bounded());
+    assertNull(parse("{bootstrap_servers: x, bounded: none}").bounded());
+    assertEquals(1000L, ((OffsetSpec.Timestamp) parse(
+        "{bootstrap_servers: x, starting_offsets: {timestamp: 1000}}").startingOffsets())
+        .epochMillis());
+  }
+
+  @Test
+  void messagesNameTheKey() {
+    assertEquals("kafka.bootstrap_servers must be set (host:port[,host:port...]), but was missing",
+        error("group_id: g"));
+    assertEquals("kafka.topic is not a setting; kafka accepts bootstrap_servers, bounded,"
+        + " delivery_guarantee, group_id, properties, starting_offsets, topics,"
+        + " transaction_max_timeout, transaction_timeout, transactional_id_prefix",
+        error("{bootstrap_servers: x, topic: y}"));
+    assertEquals("kafka.topics.example is not a setting; kafka.topics accepts changelog,"
+        + " dead_letters, examples, labels, metrics, predictions",
+        error("{bootstrap_servers: x, topics: {example: y}}"));
+    assertEquals("kafka.topics.labels must be a non-empty string, but was ''",
+        error("{bootstrap_servers: x, topics: {labels: ''}}"));
+    assertEquals("kafka.starting_offsets must be earliest, latest, committed, {timestamp: ...}"
+        + " or {offsets: {\"topic:partition\": offset}}, but was first",
+        error("{bootstrap_servers: x, starting_offsets: first}"));
+    assertEquals("kafka.bounded must be none, latest, a timestamp or offsets, but was earliest",
+        error("{bootstrap_servers: x, bounded: earliest}"));
+    assertEquals("kafka.starting_offsets.offsets.ex must be named topic:partition (for example"
+        + " examples:0), but was ex",
+        error("{bootstrap_servers: x, starting_offsets: {offsets: {ex: 1}}}"));
+    assertEquals("kafka.starting_offsets.offsets.ex:0 must be an offset >= 0, but was -1",
+        error("{bootstrap_servers: x, starting_offsets: {offsets: {\"ex:0\": -1}}}"));
+    assertEquals("kafka.bounded.timestamp must be epoch milliseconds or an ISO-8601 instant"
+        + " (2024-01-31T12:00:00Z), but was yesterday",
+        error("{bootstrap_servers: x, bounded: {timestamp: yesterday}}"));
+    assertEquals("kafka.delivery_guarantee must be exactly_once or at_least_once, but was none",
+        error("{bootstrap_servers: x, delivery_guarantee: none}"));
+    assertEquals("kafka.transaction_timeout must be <= kafka.transaction_max_timeout (PT15M, the"
+        + " broker's transaction.max.timeout.ms), but was PT1H: lower it, or raise both on the"
+        + " broker and here", error("{bootstrap_servers: x, transaction_timeout: 1h}"));
+    assertEquals("kafka.transaction_timeout must be a duration such as 500ms, 30s, 15m, 2h or"
+        + " PT15M, but was soon", error("{bootstrap_servers: x, transaction_timeout: soon}"));
+    assertEquals("kafka.transaction_timeout must be > 0, but was 0",
+        error("{bootstrap_servers: x, transaction_timeout: 0}"));
+    assertEquals("kafka.topics must be a map, but was examples",
+        error("{bootstrap_servers: x, topics: examples}"));
+  }
+
+  @Test
+  void durations() {
+    assertEquals(Duration.ofMillis(500), KafkaSpec.duration("k", "500ms"));
+    assertEquals(Duration.ofSeconds(30), KafkaSpec.duration("k", "30s"));
+    assertEquals(Duration.ofMinutes(15), KafkaSpec.duration("k", "15min"));
+    assertEquals(Duration.ofHours(2), KafkaSpec.duration("k", "2h"));
+    assertEquals(Duration.ofMinutes(15), KafkaSpec.duration("k", "PT15M"));
+    assertEquals(Duration.ofMillis(900000), KafkaSpec.duration("k", 900000));
+  }
+}

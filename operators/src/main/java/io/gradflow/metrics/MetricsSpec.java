@@ -1,0 +1,42 @@
+package io.gradflow.metrics;
+
+import io.gradflow.config.Check;
+import io.gradflow.config.ConfigException;
+
+/**
+ * Settings of {@link PrequentialMetrics}. Immutable and thread-safe; the state these settings
+ * imply costs {@code 8 + 2 (7 + 3 bins) + 3 window} doubles per model key.
+ *
+ * @param window {@code metrics.window}: N, how many of the latest (prediction, label, weight)
+ *     records are kept for the AUC (> 0; 3 doubles each in the state)
+ * @param fadingFactor {@code metrics.fading_factor}: alpha in (0, 1], the weight of a record
+ *     relative to the next one in the fading-factor view (Gama et al. 2013); 1 never forgets, an
+ *     effective memory of about {@code 1 / (1 - alpha)} records
+ * @param calibrationBins {@code metrics.calibration_bins}: equal-width prediction bins of the
+ *     reliability diagram (>= 0; 0 disables it; 6 doubles each in the state)
+ */
+public record MetricsSpec(int window, double fadingFactor, int calibrationBins)
+    implements java.io.Serializable {
+  /** A window of 10,000 records, alpha 0.999 (memory about 1,000 records), 10 bins. */
+  public static final MetricsSpec DEFAULT = new MetricsSpec(10_000, 0.999, 10);
+
+  /** Bounds the state (3 doubles per record) at 240 MB per model key. */
+  public static final int MAX_WINDOW = 10_000_000;
+
+  public MetricsSpec {
+    Check.positive("metrics.window", window);
+    if (window > MAX_WINDOW) {
+      throw new ConfigException("metrics.window", "metrics.window must be <= " + MAX_WINDOW
+          + ", but was " + window);
+    }
+    if (!(fadingFactor > 0 && fadingFactor <= 1)) {
+      throw new ConfigException("metrics.fading_factor",
+          "metrics.fading_factor must be in (0, 1], but was " + fadingFactor);
+    }
+    Check.nonNegative("metrics.calibration_bins", calibrationBins);
+    if (calibrationBins > 1000) {
+      throw new ConfigException("metrics.calibration_bins",
+          "metrics.calibration_bins must be <= 1000, but was " + calibrationBins);
+    }
+  }
+}

@@ -1,0 +1,225 @@
+package io.gradflow.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.config.ConfigException;
+import io.gradflow.metrics.MetricsSnapshot.ReliabilityBin;
+import io.gradflow.metrics.MetricsSnapshot.View;
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The views' bookkeeping on small hand-computed examples; state, restore and validation. */
+class PrequentialMetricsTest {
+  @Test
+  void fadingViewMatchesAHandComputedExample() {
+    // alpha = 1/2; records (prediction, label, weight), oldest first:
+    //   (0.8, 1, 1)  (0.4, 0, 2)  (0.6, 1, 1)  (0.7, 0, 1)
+    // Faded weights, newest first: 1, 1/2, 2/4, 1/8 -> total 2.125; effective count
+    // 1 + 1/2 + 1/4 + 1/8 = 1.875.
+    PrequentialMetrics m = new PrequentialMetrics(new MetricsSpec(10, 0.5, 0), true);
+    m.record(0.8, 1, 1);
+    m.record(0.4, 0, 2);
+    m.record(0.6, 1, 1);
+    m.record(0.7, 0, 1);
+    View fading = m.snapshot().fading();
+    assertEquals(1.875, fading.count(), 1e-15);
+    assertEquals(2.125, fading.weight(), 1e-15);
+    // Squared errors 0.04, 0.16, 0.16, 0.49 with weights 1/8, 1/2, 1/2, 1.
+    double mse = (0.04 / 8 + 0.16 / 2 + 0.16 / 2 + 0.49) / 2.125;
+    assertEquals(Math.sqrt(mse), fading.rmse(), 1e-15);
+    double logLoss = (-Math.log(0.8) / 8 - Math.log(0.6) / 2 - Math.log(0.6) / 2
+        - Math.log(0.3)) / 2.125;
+    assertEquals(logLoss, fading.logLoss(), 1e-15);
+    assertEquals((0.8 / 8 + 0.4 / 2 + 0.6 / 2 + 0.7) / 2.125, fading.meanPrediction(), 1e-15);
+    assertEquals((1.0 / 8 + 1.0 / 2) / 2.125, fading.meanLabel(), 1e-15);
+    // AUC: positives 0.8 (1/8), 0.6 (1/2); negatives 0.4 (1/2), 0.7 (1). Pairs ranked right:
+    // 0.8 > both (1/8 * 3/2), 0.6 > 0.4 (1/2 * 1/2); wrong: 0.6 < 0.7.
+    double auc = (1.0 / 8 * 1.5 + 0.5 * 0.5) / ((1.0 / 8 + 0.5) * 1.5);
+    assertEquals(auc, fading.auc(), 1e-15);
+
+    // The windowed view of the same records is the plain weighted mean.
+    View windowed = m.snapshot().windowed();
+    assertEquals(4, windowed.count());
+    assertEquals(5, windowed.weight());
+    assertEquals(Math.sqrt((0.04 + 2 * 0.16 + 0.16 + 0.49) / 5), windowed.rmse(), 1e-15);
+    // 0.8 beats both negatives (2 + 1), 0.6 beats 0.4 (2), of 2 * 3 weighted pairs.
+    assertEquals((3 + 2) / 6.0, windowed.auc(), 1e-15);
+  }
+
+  @Test
+  void theWindowedViewRestartsAtEachReportAndTheFadingViewDoesNot() {
+    PrequentialMetrics m = new PrequentialMetrics(new MetricsSpec(100, 0.9, 4), true);
+    m.record(0.9, 1, 1);
+    m.record(0.2, 0, 1);
+    MetricsSnapshot first = m.report();
+    assertEquals(2, first.windowed().count());
+    assertEquals(1.0, first.windowed().auc());
+    MetricsSnapshot empty = m.snapshot();
+    assertEquals(0, empty.windowed().count());
+    assertTrue(Double.isNaN(empty.windowed().logLoss()));
+    assertTrue(Double.isNaN(empty.windowed().auc()));
+    assertTrue(Double.isNaN(empty.windowed().rmse()));
+    assertEquals(first.fading(), empty.fading());
+    m.record(0.1, 1, 1);
+    m.record(0.3, 0, 1);
+    MetricsSnapshot second = m.report();
+    assertEquals(0.0, second.windowed().auc(), "only the records since the report");
+    assertEquals(2, second.windowed().count());
+    assertEquals(4, second.examples());
+    // Over all four, faded: positives 0.9 (w 0.729), 0.1 (w 0.9); negatives 0.2 (0.81), 0.3 (1).
+    double auc = 0.729 * (0.81 + 1) / ((0.729 + 0.9) * (0.81 + 1));
+    assertEquals(auc, second.fading().auc(), 1e-12);
+  }
+
+  @Test
+  void reliabilityBinsAndCalibration() {
+    PrequentialMetrics m = new PrequentialMetrics(new MetricsSpec(100, 1, 2), true);
+    m.record(0.1, 0, 1);
+    m.record(0.3, 1, 1);
+    m.record(0.8, 1, 2);
+    m.record(1.0, 0, 1); // 1.0 falls into the last bin
+    View v = m.snapshot().windowed();
+    assertEquals(2, v.bins().size());
+    ReliabilityBin low = v.bins().get(0);
+    ReliabilityBin high = v.bins().get(1);
+    assertEquals(new ReliabilityBin(0, 0.5, 2, 0.2, 0.5), low);
+    assertEquals(3, high.weight());
+    assertEquals((1.6 + 1.0) / 3, high.meanPrediction(), 1e-15);
+    assertEquals(2.0 / 3, high.meanLabel(), 1e-15);
+    double meanPrediction = (0.1 + 0.3 + 1.6 + 1.0) / 5;
+    double meanLabel = 3.0 / 5;
+    assertEquals(meanPrediction / meanLabel, v.calibration(), 1e-15);
+    double ece = 2.0 / 5 * 0.3 + 3.0 / 5 * Math.abs((2.6 / 3) - 2.0 / 3);
+    assertEquals(ece, v.expectedCalibrationError(), 1e-15);
+    assertEquals(LogLoss.binaryEntropy(0.6), v.baseRateLogLoss(), 1e-15);
+    assertEquals(Math.sqrt(0.6 * 0.4), v.baseRateRmse(), 1e-15);
+    assertThrows(UnsupportedOperationException.class, () -> v.bins().clear());
+  }
+
+  @Test
+  void realValuedPredictionsHaveNoProbabilityMetrics() {
+    PrequentialMetrics m = new PrequentialMetrics(new MetricsSpec(10, 0.99, 10), false);
+    assertTrue(m.record(5, 3, 1));
+    assertTrue(m.record(-1, 1, 1));
+    View v = m.snapshot().windowed();
+    assertEquals(Math.sqrt((4 + 4) / 2.0), v.rmse(), 1e-15);
+    assertTrue(Double.isNaN(v.logLoss()) && Double.isNaN(v.auc())
+        && Double.isNaN(v.baseRateLogLoss()) && Double.isNaN(v.expectedCalibrationError()));
+    assertTrue(v.bins().isEmpty());
+    assertEquals(1, v.baseRateRmse(), 1e-15);
+    assertEquals(2.0 / 2.0, v.calibration(), 1e-15);
+  }
+
+  @Test
+  void invalidRecordsAreCountedNotAdded() {
+    PrequentialMetrics m = new PrequentialMetrics(new MetricsSpec(10, 0.99, 10), true);
+    assertFalse(m.record(Double.NaN, 1, 1));
+    assertFalse(m.record(0.5, 2, 1));
+    assertFalse(m.record(1.5, 1, 1));
+    assertFalse(m.record(0.5, 1, -1));
+    assertFalse(m.record(0.5, 1, Double.POSITIVE_INFINITY));
+    assertTrue(m.record(0.5, 1, 0)); // a zero weight is valid and weighs nothing
+    MetricsSnapshot s = m.snapshot();
+    assertEquals(5, s.rejected());
+    assertEquals(1, s.examples());
+    assertEquals(0, s.windowed().weight());
+    PrequentialMetrics real = new PrequentialMetrics(new MetricsSpec(10, 0.99, 10), false);
+    assertTrue(real.record(1.5, 7, 1));
+    assertFalse(real.record(Double.POSITIVE_INFINITY, 7, 1));
+  }
+
+  @Test
+  void aRestoredStateContinuesExactly() {
+    MetricsSpec spec = new MetricsSpec(50, 0.97, 5);
+    Random random = new Random(8);
+    PrequentialMetrics straight = new PrequentialMetrics(spec, true);
+    PrequentialMetrics restored = null;
+    for (int t = 0; t < 400; t++) {
+      double p = random.nextInt(21) / 20.0;
+      double y = random.nextDouble() < p ? 1 : 0;
+      double w = 0.5 + random.nextDouble();
+      straight.record(p, y, w);
+      if (restored != null) {
+        restored.record(p, y, w);
+      }
+      if (t == 123) {
+        straight.report();
+        double[] state = straight.copyState();
+        assertEquals(PrequentialMetrics.stateSize(spec, true), state.length);
+        restored = PrequentialMetrics.restore(spec, true, state);
+        state[3] = -5; // the restored metrics hold their own copy
+      }
+      if (t % 77 == 0 && restored != null) {
+        assertEquals(straight.report(), restored.report());
+      }
+    }
+    assertEquals(straight.snapshot(), restored.snapshot());
+    assertArrayEquals(straight.copyState(), restored.copyState());
+
+    // Another window size cannot continue this state.
+    double[] state = straight.copyState();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PrequentialMetrics.restore(new MetricsSpec(60, 0.97, 5), true, state));
+    assertTrue(e.getMessage().contains("metrics.window"), e.getMessage());
+    // A new fading factor can.
+    PrequentialMetrics.restore(new MetricsSpec(50, 0.5, 5), true, state);
+  }
+
+  @Test
+  void aucSortAgreesWithArraysSortAndUndefinedCasesAreNaN() {
+    Random random = new Random(4);
+    for (int n = 0; n < 300; n += 7) {
+      double[] scores = new double[n];
+      int[] order = new int[n];
+      for (int i = 0; i < n; i++) {
+        scores[i] = random.nextInt(50) / 7.0;
+        order[i] = i;
+      }
+      Auc.sortByScore(scores, order, new int[n], n);
+      double[] sorted = new double[n];
+      for (int i = 0; i < n; i++) {
+        sorted[i] = scores[order[i]];
+      }
+      double[] expected = scores.clone();
+      Arrays.sort(expected);
+      assertArrayEquals(expected, sorted);
+      int[] seen = order.clone();
+      Arrays.sort(seen);
+      for (int i = 0; i < n; i++) {
+        assertEquals(i, seen[i], "a permutation");
+      }
+    }
+    assertTrue(Double.isNaN(Auc.of(new double[] {0.1, 0.2}, new double[] {1, 1}, null, 2)));
+    assertTrue(Double.isNaN(Auc.of(new double[0], new double[0], null, 0)));
+    assertEquals(0.5, Auc.of(new double[] {0.3, 0.3}, new double[] {1, 0}, null, 2));
+  }
+
+  @Test
+  void logLossClipsLikeScikitLearn() {
+    assertEquals(-Math.log(0x1.0p-52), LogLoss.of(0, 1), 1e-12);
+    assertEquals(-Math.log(0x1.0p-52), LogLoss.of(1, 0), 1e-12);
+    assertTrue(LogLoss.of(1, 1) < 1e-15);
+    assertEquals(Math.log(2), LogLoss.binaryEntropy(0.5), 1e-15);
+    assertEquals(0, LogLoss.binaryEntropy(0));
+    assertTrue(Double.isNaN(LogLoss.binaryEntropy(1.5)));
+  }
+
+  @Test
+  void specIsValidated() {
+    ConfigException e = assertThrows(ConfigException.class, () -> new MetricsSpec(0, 0.9, 10));
+    assertEquals("metrics.window must be > 0, but was 0", e.getMessage());
+    e = assertThrows(ConfigException.class, () -> new MetricsSpec(10, 0, 10));
+    assertEquals("metrics.fading_factor must be in (0, 1], but was 0.0", e.getMessage());
+    e = assertThrows(ConfigException.class, () -> new MetricsSpec(10, 1.01, 10));
+    assertEquals("metrics.fading_factor", e.key());
+    e = assertThrows(ConfigException.class, () -> new MetricsSpec(10, 0.9, -1));
+    assertEquals("metrics.calibration_bins must be >= 0, but was -1", e.getMessage());
+    assertEquals("metrics.window", assertThrows(ConfigException.class,
+        () -> new MetricsSpec(MetricsSpec.MAX_WINDOW + 1, 0.9, 1)).key());
+  }
+}

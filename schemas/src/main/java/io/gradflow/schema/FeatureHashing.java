@@ -1,0 +1,142 @@
+package io.gradflow.schema;
+
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Feature hashing, in one place, for the producers and the jobs: maps features and entities to
+ * 64-bit row ids.
+ *
+ * <p>The hash is MurmurHash3_x64_128 ({@link MurmurHash3}), first 64 bits, of the UTF-8 bytes of
+ * a name (or the 8 little-endian bytes of a pre-hashed index), seeded per namespace with
+ * {@link #namespaceSeed}: the low 32 bits of the same hash of the namespace's UTF-8 bytes with seed
+ * 0. So {@code (country, DE)} and {@code (language, DE)} are different features, and the same
+ * feature hashes to the same row in every process, language and version that follows this
+ * definition (Guava: {@code murmur3_128(seed).hashBytes(utf8(name)).asLong() & mask}).
+ *
+ * <p>The row-id space:
+ * <table>
+ *   <caption>Row ids</caption>
+ *   <tr><td>{@code [0, 2^bits)}</td><td>hashed sparse features ({@link #feature}), bits in
+ *       [1, 40]; collisions are possible and accepted, as in any hashing trick</td></tr>
+ *   <tr><td>{@code 2^62}</td><td>the bias ({@link #BIAS_ROW})</td></tr>
+ *   <tr><td>{@code 2^62 + 1 + j}</td><td>dense feature {@code j} ({@link #denseRow}); consecutive,
+ *       so the bias and the dense rows share pages</td></tr>
+ *   <tr><td>{@code [2^63, 2^64)} (negative as a Java long)</td><td>entities ({@link #entityRow}):
+ *       {@code 1L << 63 | hash >>> 1}, a 63-bit hash seeded by the entity type, never reduced
+ *       modulo 2^bits, so a billion ids collide with probability about 5%</td></tr>
+ *   <tr><td>anything else</td><td>reserved</td></tr>
+ * </table>
+ *
+ * <p>Memory: a small cache of namespace seeds. Thread-safe.
+ */
+public final class FeatureHashing implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public static final int MIN_BITS = 1;
+  public static final int MAX_BITS = 40;
+  /** The default number of bits of the hashed feature space (2^24 = 16.8M rows). */
+  public static final int DEFAULT_BITS = 24;
+  /** The row id of the bias. */
+  public static final long BIAS_ROW = 1L << 62;
+  /** The number of dense features addressable by {@link #denseRow}. */
+  public static final int MAX_DENSE = Integer.MAX_VALUE;
+
+  private final int bits;
+  private final long mask;
+  private transient ConcurrentHashMap<String, Integer> seeds;
+
+  /**
+   * @param bits the hashed feature space is {@code [0, 2^bits)}; in [1, 40]
+   * @throws IllegalArgumentException naming the value when bits is out of range
+   */
+  public FeatureHashing(int bits) {
+    if (bits < MIN_BITS || bits > MAX_BITS) {
+      throw new IllegalArgumentException("bits must be in [" + MIN_BITS + ", " + MAX_BITS
+          + "], but was " + bits);
+    }
+    this.bits = bits;
+    this.mask = (1L << bits) - 1;
+  }
+
+  public int bits() {
+    return bits;
+  }
+
+  /** The row of feature {@code name} in {@code namespace}, in {@code [0, 2^bits)}. */
+  public long feature(String namespace, String name) {
+    byte[] b = name.getBytes(StandardCharsets.UTF_8);
+    return MurmurHash3.hash64(b, 0, b.length, seed(namespace)) & mask;
+  }
+
+  /**
+   * The row of a pre-hashed (or numeric) feature index in {@code namespace}, in
+   * {@code [0, 2^bits)}: the index is hashed again (as 8 little-endian bytes) with the namespace's
+   * seed, so indices from different namespaces spread independently.
+   */
+  public long feature(String namespace, long index) {
+    return MurmurHash3.hash64(index, seed(namespace)) & mask;
+  }
+
+  /** The row of an entity, in the upper half of the 64-bit space (a negative long). */
+  public static long entityRow(String type, String id) {
+    byte[] b = id.getBytes(StandardCharsets.UTF_8);
+    return Long.MIN_VALUE | (MurmurHash3.hash64(b, 0, b.length, namespaceSeed(type)) >>> 1);
+  }
+
+  /** The row of dense feature {@code j} (0-based): {@code 2^62 + 1 + j}. */
+  public static long denseRow(int j) {
+    if (j < 0) {
+      throw new IllegalArgumentException("dense feature index must be >= 0, but was " + j);
+    }
+    return BIAS_ROW + 1 + j;
+  }
+
+  /** Whether a row id is an entity row. */
+  public static boolean isEntityRow(long row) {
+    return row < 0;
+  }
+
+  /** Whether a row id is the bias or a dense feature's row. */
+  public static boolean isBiasOrDenseRow(long row) {
+    return row >= BIAS_ROW && row <= BIAS_ROW + 1L + MAX_DENSE;
+  }
+
+  /** The seed of a namespace: low 32 bits of MurmurHash3_x64_128(utf8(namespace), seed 0). */
+  public static int namespaceSeed(String namespace) {
+    byte[] b = namespace.getBytes(StandardCharsets.UTF_8);
+    return (int) MurmurHash3.hash64(b, 0, b.length, 0);
+  }
+
+  private int seed(String namespace) {
+    ConcurrentHashMap<String, Integer> cache = seeds;
+    if (cache == null) {
+      cache = new ConcurrentHashMap<>();
+      seeds = cache;
+    }
+    Integer s = cache.get(namespace);
+    if (s == null) {
+      s = namespaceSeed(namespace);
+      if (cache.size() < 4096) { // bounded: namespaces are a schema-level, small set
+        cache.put(namespace, s);
+      }
+    }
+    return s;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof FeatureHashing h && h.bits == bits;
+  }
+
+  @Override
+  public int hashCode() {
+    return bits;
+  }
+
+  @Override
+  public String toString() {
+    return "FeatureHashing{murmur3_x64_128, bits=" + bits + "}";
+  }
+}

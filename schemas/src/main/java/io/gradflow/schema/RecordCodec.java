@@ -1,0 +1,136 @@
+package io.gradflow.schema;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.message.BadHeaderException;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
+import org.apache.avro.message.SchemaStore;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Encodes and decodes one generated record type with Avro's single-object encoding: the two
+ * marker bytes {@code C3 01}, the 8-byte CRC-64-AVRO fingerprint of the writer's schema, then the
+ * binary body. The decoder knows the current schema and every historical schema of the type
+ * ({@link Codecs#schemaStore()}), and only those (a {@code Label} is never read as an
+ * {@code Example}), so a record written with an older (or, if the store knows it,
+ * newer) compatible schema is resolved into the current class.
+ *
+ * <p>Serializable (for Flink functions and serialization schemas): only the class travels; the
+ * Avro encoder and decoder are built on first use. Thread-safe: Avro's message encoders and
+ * decoders keep their buffers in thread-locals.
+ *
+ * <pre>{@code
+ * RecordCodec<Example> codec = Codecs.codec(Example.class);
+ * byte[] bytes = codec.encode(example);
+ * Example back = codec.decode(bytes);
+ * }</pre>
+ */
+public final class RecordCodec<T extends SpecificRecord> implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  private final Class<T> type;
+  private transient volatile BinaryMessageEncoder<T> encoder;
+  private transient volatile BinaryMessageDecoder<T> decoder;
+
+  RecordCodec(Class<T> type) {
+    this.type = type;
+  }
+
+  public Class<T> type() {
+    return type;
+  }
+
+  /** The current (reader's) schema of the type. */
+  public Schema schema() {
+    return SpecificData.get().getSchema(type);
+  }
+
+  /** The CRC-64-AVRO fingerprint that prefixes records written by this codec. */
+  public long fingerprint() {
+    return SchemaNormalization.parsingFingerprint64(schema());
+  }
+
+  /** The record as single-object-encoded bytes. */
+  public byte[] encode(T record) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+    try {
+      encoder().encode(record, out);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+    }
+    return out.toByteArray();
+  }
+
+  /**
+   * Reads single-object-encoded bytes written with any schema version the store knows.
+   *
+   * @throws CodecException when the bytes are not such a record; the message says why
+   */
+  public T decode(byte[] bytes) {
+    return decode(bytes, null);
+  }
+
+  /** As {@link #decode(byte[])}, reusing {@code reuse} when it is not null. */
+  public T decode(byte[] bytes, T reuse) {
+    if (bytes == null) {
+      throw new CodecException("no bytes (null value) where a " + type.getSimpleName()
+          + " was expected", null);
+    }
+    try {
+      return decoder().decode(ByteBuffer.wrap(bytes), reuse);
+    } catch (MissingSchemaException e) {
+      Schema other = bytes.length >= 10
+          ? Codecs.schemaStore().findByFingerprint(
+              ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong())
+          : null;
+      String what = other != null
+          ? ("AEIOU".indexOf(other.getName().charAt(0)) >= 0 ? "an " : "a ") + other.getName()
+              + " record where " + type.getSimpleName() + " was expected"
+          : "unknown writer schema for " + type.getSimpleName() + ": " + e.getMessage();
+      throw new CodecException(what, e);
+    } catch (BadHeaderException e) {
+      throw new CodecException("not a single-object-encoded Avro record: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      throw new CodecException("corrupt " + type.getSimpleName() + " body: " + e, e);
+    }
+  }
+
+  private BinaryMessageEncoder<T> encoder() {
+    BinaryMessageEncoder<T> e = encoder;
+    if (e == null) {
+      e = new BinaryMessageEncoder<>(SpecificData.getForClass(type), schema());
+      encoder = e;
+    }
+    return e;
+  }
+
+  private BinaryMessageDecoder<T> decoder() {
+    BinaryMessageDecoder<T> d = decoder;
+    if (d == null) {
+      // Only versions of this record: Avro would otherwise resolve any record with compatible
+      // fields (a Label read as an Example), since it does not compare top-level names.
+      String name = schema().getFullName();
+      SchemaStore versions = fingerprint -> {
+        Schema s = Codecs.schemaStore().findByFingerprint(fingerprint);
+        return s != null && s.getFullName().equals(name) ? s : null;
+      };
+      d = new BinaryMessageDecoder<>(SpecificData.getForClass(type), schema(), versions);
+      decoder = d;
+    }
+    return d;
+  }
+
+  @Override
+  public String toString() {
+    return "RecordCodec{" + type.getName() + "}";
+  }
+}
