@@ -56,6 +56,7 @@ public final class MurmurHash3 {
   }
 
   /** Returns h1; stores {h1, h2} into {@code out} when it is not null. */
+  @SuppressWarnings("fallthrough") // the tail switch falls through, as in the reference
   private static long hash(byte[] data, int offset, int length, int seed, long[] out) {
     long h1 = seed & 0xffffffffL; // the C reference takes a uint32_t seed
     long h2 = h1;

@@ -26,12 +26,15 @@ class FeatureHashingTest {
   @Test
   void pinnedValuesNeverChange() {
     // Rows written by producers and stored in models depend on these: a change breaks every
-    // deployed model. Values computed once from the definition above.
+    // deployed model. Computed once from the definition (whose hash is checked against Guava's
+    // vectors in MurmurHash3Test) and frozen here.
     FeatureHashing h = new FeatureHashing(40);
-    assertEquals(h.feature("country", "DE"), new FeatureHashing(40).feature("country", "DE"));
-    assertEquals(0xe34bbc7bbc071b6cL & ((1L << 40) - 1),
-        MurmurHash3.hash64("The quick brown fox jumps over the lazy dog"
-            .getBytes(StandardCharsets.UTF_8), 0) & ((1L << 40) - 1));
+    assertEquals(1124551193, FeatureHashing.namespaceSeed("country"));
+    assertEquals(0x6182a1678aL, h.feature("country", "DE"));
+    assertEquals(0x4e22abd365L, h.feature("ad", 123456789L));
+    assertEquals(0xfa42c41eba4e6b91L, FeatureHashing.entityRow("user", "42"));
+    assertEquals(0x6182a1678aL & 0xfffff, new FeatureHashing(20).feature("country", "DE"),
+        "fewer bits keep the low bits");
   }
 
   @Test

@@ -114,12 +114,22 @@ public final class EmbeddedKafka implements AutoCloseable {
     return Admin.create(p);
   }
 
+  /** Stops the broker and deletes its directory. */
   @Override
-  public void close() throws Exception {
-    cluster.close();
-    if (Files.exists(directory)) {
-      try (var walk = Files.walk(directory)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+  public void close() {
+    try {
+      cluster.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      throw new IllegalStateException("could not stop the embedded Kafka broker", e);
+    } finally {
+      if (Files.exists(directory)) {
+        try (var walk = Files.walk(directory)) {
+          walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+          // a temporary directory: leftovers are harmless
+        }
       }
     }
   }

@@ -251,6 +251,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
         properties);
   }
 
+  @SuppressWarnings("fallthrough")
   private static OffsetSpec position(String key, Object value, boolean end) {
     String accepted = end ? "none, latest, {timestamp: ...} or {offsets: {\"topic:partition\": offset}}"
         : "earliest, latest, committed, {timestamp: ...} or {offsets: {\"topic:partition\": offset}}";

@@ -13,6 +13,7 @@ import io.gradflow.model.CompactExample;
 import io.gradflow.model.Loss;
 import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
@@ -67,6 +68,15 @@ public final class TrainJob {
 
   /** Adds the whole job to {@code env}. */
   public static void build(StreamExecutionEnvironment env, TrainConfig config) {
+    build(env, config, UnaryOperator.identity());
+  }
+
+  /**
+   * Adds the whole job to {@code env}, passing the decoded examples through {@code tap} before
+   * training (tests inject failures there; benchmarks measure).
+   */
+  public static void build(StreamExecutionEnvironment env, TrainConfig config,
+      UnaryOperator<DataStream<CompactExample>> tap) {
     KafkaSpec kafka = config.kafka();
     Loss loss = config.candidates().values().iterator().next().loss();
     ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()),
@@ -81,11 +91,11 @@ public final class TrainJob {
         .uid("decode-examples.v1");
     DataStream<DeadLetter> deadLetters = examples.getSideOutput(DeadLetter.TAG);
 
-    DataStream<CompactExample> timed = examples;
+    DataStream<CompactExample> timed = tap.apply(examples);
     DataStream<CompactLabel> labels = null;
     String labelTopic = kafka.topics().labels();
     if (config.labels().delayed()) {
-      timed = examples.assignTimestampsAndWatermarks(
+      timed = timed.assignTimestampsAndWatermarks(
           WatermarkStrategy.<CompactExample>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)
               .withTimestampAssigner((e, ts) -> e.eventTime)
               .withIdleness(Duration.ofSeconds(30)))
