@@ -1,0 +1,294 @@
+package io.gradflow.bench;
+
+import io.gradflow.flink.Scored;
+import io.gradflow.flink.TrainerOperator;
+import io.gradflow.flink.TrainerSettings;
+import io.gradflow.learn.ExampleLearner;
+import io.gradflow.learn.LearnerSpec;
+import io.gradflow.metrics.MetricsSpec;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.FeatureMerger;
+import io.gradflow.model.LinearSpec;
+import io.gradflow.model.Loss;
+import io.gradflow.optim.AdaGradSpec;
+import io.gradflow.optim.GradientSpec;
+import io.gradflow.schedule.ScheduleClock;
+import io.gradflow.schedule.ScheduleSpec;
+import io.gradflow.schema.FeatureHashing;
+import java.io.DataOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.sink2.SinkWriter;
+import org.apache.flink.api.connector.sink2.WriterInitContext;
+import org.apache.flink.api.connector.source.lib.NumberSequenceSource;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * End-to-end throughput of the trainer: sparse logistic regression, 40 active features per
+ * example drawn from a Zipf-like vocabulary of millions of ids, AdaGrad, one model key,
+ * parallelism 1, on a local MiniCluster with checkpoints every 2 s; next to a bare single-thread
+ * loop doing the same learning in the same run (the same {@link ExampleLearner} arithmetic on rows
+ * in a primitive hash table, no Flink), with the heap and the RocksDB state backends.
+ *
+ * <p>Every run folds the bits of every prediction, in order, into a checksum: equal checksums
+ * mean the Flink runs predicted (and so learned) bit-identically to the bare loop.
+ *
+ * <p>Run: {@code bench/run-trainer.sh [examples]} (default 3,000,000). It also writes the stream
+ * to {@code bench/results/stream.bin} for {@code bench/pytorch_loop.py}, the hand-written PyTorch
+ * loop of DESIGN.md's reference points.
+ */
+public final class TrainerThroughput {
+  static final int FEATURES = 40;
+  static final int VOCABULARY = 4_000_000;
+  static final int POOL = 200_000;
+  static final LearnerSpec SPEC = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
+      AdaGradSpec.of(0.1), GradientSpec.NONE, new ScheduleSpec.Constant(),
+      ScheduleClock.MODEL_STEP, false);
+
+  /** The examples, generated once; sources index into it (the same JVM runs the MiniCluster). */
+  static CompactExample[] pool;
+
+  private TrainerThroughput() {}
+
+  static CompactExample[] generate(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    SplittableRandom truthRandom = new SplittableRandom(seed + 1);
+    float[] truth = new float[4096];
+    for (int i = 0; i < truth.length; i++) {
+      truth[i] = (float) truthRandom.nextGaussian() * 0.3f;
+    }
+    FeatureHashing hashing = new FeatureHashing(22);
+    String[] fields = new String[FEATURES];
+    for (int f = 0; f < FEATURES; f++) {
+      fields[f] = "f" + f;
+    }
+    CompactExample[] examples = new CompactExample[POOL];
+    for (int e = 0; e < POOL; e++) {
+      long[] ids = new long[FEATURES];
+      float[] values = new float[FEATURES];
+      double z = -1;
+      for (int f = 0; f < FEATURES; f++) {
+        // Zipf-like ranks: rank = floor(V^u) for uniform u is about 1/rank distributed.
+        long rank = (long) Math.pow(VOCABULARY, random.nextDouble());
+        ids[f] = hashing.feature(fields[f], rank);
+        values[f] = 1f;
+        z += truth[(int) (rank % truth.length)];
+      }
+      float label = random.nextDouble() < 1 / (1 + Math.exp(-z)) ? 1f : 0f;
+      examples[e] = new CompactExample("e" + e, "ctr", e, ids, values, new float[0], label, 1f);
+    }
+    return examples;
+  }
+
+  /** The bare loop: rows in one growable float[] arena behind an open-addressing id table. */
+  static final class BareLoop {
+    private final ExampleLearner learner = new ExampleLearner(SPEC);
+    private final FeatureMerger merger = new FeatureMerger();
+    private final int rowSize = learner.rowSize();
+    private long[] keys = new long[1 << 22];
+    private int[] slots = new int[1 << 22];
+    private int size;
+    private float[] arena = new float[rowSize * (1 << 20)];
+    private int used;
+    private final long[] ids = new long[FEATURES];
+    private final float[] values = new float[FEATURES];
+    private final float[][] arrays = new float[FEATURES][];
+    private final int[] offsets = new int[FEATURES];
+    long step;
+
+    BareLoop() {
+      Arrays.fill(slots, -1);
+    }
+
+    double process(CompactExample e) {
+      int n = merger.merge(e.rowIds, e.values, e.rowIds.length, ids, values);
+      for (int i = 0; i < n; i++) {
+        offsets[i] = row(ids[i]);
+      }
+      int bias = row(FeatureHashing.BIAS_ROW);
+      for (int i = 0; i < n; i++) {
+        arrays[i] = arena;
+      }
+      double a = learner.activation(arrays, offsets, values, n, arena, bias);
+      learner.learn(arrays, offsets, values, n, arena, bias, a, e.label, e.weight,
+          learner.learningRate(step));
+      step++;
+      return learner.loss().prediction(a);
+    }
+
+    private int row(long id) {
+      int mask = keys.length - 1;
+      int slot = (int) mix(id) & mask;
+      while (slots[slot] >= 0) {
+        if (keys[slot] == id) {
+          return slots[slot];
+        }
+        slot = (slot + 1) & mask;
+      }
+      if (used + rowSize > arena.length) {
+        arena = Arrays.copyOf(arena, arena.length * 2);
+      }
+      int offset = used;
+      used += rowSize;
+      learner.initializeRow(id, arena, offset);
+      keys[slot] = id;
+      slots[slot] = offset;
+      if (++size * 2 > keys.length) {
+        grow();
+      }
+      return offset;
+    }
+
+    private void grow() {
+      long[] oldKeys = keys;
+      int[] oldSlots = slots;
+      keys = new long[oldKeys.length * 2];
+      slots = new int[oldKeys.length * 2];
+      Arrays.fill(slots, -1);
+      int mask = keys.length - 1;
+      for (int i = 0; i < oldKeys.length; i++) {
+        if (oldSlots[i] >= 0) {
+          int slot = (int) mix(oldKeys[i]) & mask;
+          while (slots[slot] >= 0) {
+            slot = (slot + 1) & mask;
+          }
+          keys[slot] = oldKeys[i];
+          slots[slot] = oldSlots[i];
+        }
+      }
+    }
+
+    private static long mix(long z) {
+      z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
+      return z ^ (z >>> 33);
+    }
+  }
+
+  /** Order-sensitive fold of prediction bits. */
+  static long fold(long checksum, double score) {
+    return checksum * 31 + Double.doubleToLongBits(score);
+  }
+
+  /** A sink that folds every score (parallelism 1: in order) into a static checksum. */
+  static final class ChecksumSink implements Sink<Scored> {
+    static volatile long checksum;
+    static volatile long count;
+    static volatile long firstNanos;
+
+    @Override
+    public SinkWriter<Scored> createWriter(WriterInitContext context) {
+      return new SinkWriter<>() {
+        private long sum;
+        private long n;
+
+        @Override
+        public void write(Scored s, Context c) {
+          if (n == 0) {
+            firstNanos = System.nanoTime();
+          }
+          sum = fold(sum, s.score);
+          n++;
+        }
+
+        @Override
+        public void flush(boolean endOfInput) {
+          checksum = sum;
+          count = n;
+        }
+
+        @Override
+        public void close() {}
+      };
+    }
+  }
+
+  record Result(String name, long examples, double seconds, long checksum) {
+    double rate() {
+      return examples / seconds;
+    }
+  }
+
+  static Result bare(long examples) {
+    BareLoop loop = new BareLoop();
+    long checksum = 0;
+    // Warm-up pass over a separate loop instance, so the JIT has compiled the hot path.
+    BareLoop warm = new BareLoop();
+    for (int i = 0; i < Math.min(examples, 300_000); i++) {
+      warm.process(pool[i % POOL]);
+    }
+    long start = System.nanoTime();
+    for (long i = 0; i < examples; i++) {
+      checksum = fold(checksum, loop.process(pool[(int) (i % POOL)]));
+    }
+    return new Result("bare loop", examples, (System.nanoTime() - start) / 1e9, checksum);
+  }
+
+  static Result flink(String backend, long examples, Path checkpoints) throws Exception {
+    Configuration conf = new Configuration();
+    conf.set(StateBackendOptions.STATE_BACKEND, backend);
+    conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+    conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+    conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(512));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    env.setParallelism(1);
+    env.enableCheckpointing(2_000, CheckpointingMode.EXACTLY_ONCE);
+    env.fromSource(new NumberSequenceSource(0, examples - 1), WatermarkStrategy.noWatermarks(),
+            "examples")
+        .map(i -> pool[(int) (i % POOL)]).returns(TypeInformation.of(CompactExample.class))
+        .keyBy(e -> e.modelKey, Types.STRING)
+        .transform("trainer", TypeInformation.of(Scored.class), new TrainerOperator(
+            Map.of("", SPEC), new TrainerSettings(4096, 13, 100_000, 0, MetricsSpec.DEFAULT)))
+        .sinkTo(new ChecksumSink());
+    ChecksumSink.count = 0;
+    env.execute("trainer-throughput-" + backend);
+    double seconds = (System.nanoTime() - ChecksumSink.firstNanos) / 1e9;
+    return new Result("Flink, " + backend, ChecksumSink.count, seconds, ChecksumSink.checksum);
+  }
+
+  /** The stream for the PyTorch loop: per example 40 row ids (int64) and the label (float32). */
+  static void export(Path file, int count) throws IOException {
+    try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(
+        new FileOutputStream(file.toFile())))) {
+      for (int i = 0; i < count; i++) {
+        CompactExample e = pool[i % POOL];
+        for (long id : e.rowIds) {
+          out.writeLong(Long.reverseBytes(id));
+        }
+        out.writeInt(Integer.reverseBytes(Float.floatToIntBits(e.label)));
+      }
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    long examples = args.length > 0 ? Long.parseLong(args[0]) : 3_000_000L;
+    Path results = Path.of(args.length > 1 ? args[1] : "bench/results");
+    java.nio.file.Files.createDirectories(results);
+    pool = generate(20261128L);
+    export(results.resolve("stream.bin"), 50_000);
+    Result bare = bare(examples);
+    Result heap = flink("hashmap", examples, results.resolve("checkpoints-heap"));
+    Result rocks = flink("rocksdb", examples, results.resolve("checkpoints-rocksdb"));
+    System.out.printf(Locale.ROOT, "%n| run | examples | seconds | examples/s | vs bare loop |"
+        + " predictions bit-identical |%n|---|---|---|---|---|---|%n");
+    for (Result r : new Result[] {bare, heap, rocks}) {
+      System.out.printf(Locale.ROOT, "| %s | %,d | %.2f | %,.0f | %.2f× | %s |%n", r.name(),
+          r.examples(), r.seconds(), r.rate(), r.rate() / bare.rate(),
+          r == bare ? "(reference)" : (r.checksum() == bare.checksum() ? "yes" : "NO"));
+    }
+  }
+}
