@@ -11,14 +11,18 @@ public final class RowChange {
   public float[] weights;
   public long rowStep;
   public long modelStep;
+  /** The event time of the latest example the model had learned when the row was emitted. */
+  public long eventTime;
 
   public RowChange() {}
 
-  public RowChange(String modelKey, long rowId, float[] weights, long rowStep, long modelStep) {
+  public RowChange(String modelKey, long rowId, float[] weights, long rowStep, long modelStep,
+      long eventTime) {
     this.modelKey = modelKey;
     this.rowId = rowId;
     this.weights = weights;
     this.rowStep = rowStep;
     this.modelStep = modelStep;
+    this.eventTime = eventTime;
   }
 }

@@ -55,7 +55,8 @@ import org.apache.flink.util.OutputTag;
  * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval.
  *
  * <p>Flink metrics: {@code examples}, {@code examplesPerSecond}, {@code learned},
- * {@code rows}, {@code cacheHitRate}, {@code refusedGradients}.
+ * {@code rows}, {@code cacheHitRate}, {@code refusedGradients}, and {@code logLoss} and
+ * {@code rmse}, the windowed values of the latest metrics report of any model.
  */
 public class TrainerOperator extends AbstractStreamOperator<Scored>
     implements OneInputStreamOperator<CompactExample, Scored>, BoundedOneInput {
@@ -84,6 +85,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient Counter learned;
   private transient OnlineStandardizer standardizer;
   private transient float[] denseScratch;
+  private transient volatile MetricsEvent lastReport;
 
   /**
    * @param candidates learner per candidate name; a single entry with the name "" trains every
@@ -132,6 +134,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         .mapToDouble(PageCache::hitRate).average().orElse(1.0));
     getMetricGroup().gauge("refusedGradients", () -> learners.values().stream()
         .mapToLong(l -> l.learner().refusedRows()).sum());
+    getMetricGroup().gauge("logLoss", () -> lastReport == null ? Double.NaN : lastReport.logLoss);
+    getMetricGroup().gauge("rmse", () -> lastReport == null ? Double.NaN : lastReport.rmse);
   }
 
   private String candidateOf(String key) {
@@ -230,8 +234,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private void report(String key, ModelMeta meta, PrequentialMetrics m, long eventTime) {
     MetricsSnapshot snapshot = m.report();
     meta.sinceReport = 0;
-    output.collect(METRICS, new StreamRecord<>(MetricsEvent.of(key, meta.step,
-        meta.windowStartMillis, eventTime, snapshot), eventTime));
+    lastReport = MetricsEvent.of(key, meta.step, meta.windowStartMillis, eventTime, snapshot);
+    output.collect(METRICS, new StreamRecord<>(lastReport, eventTime));
     meta.windowStartMillis = Long.MIN_VALUE;
   }
 
@@ -267,9 +271,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     PagedLearner learner = learners.get(candidateOf(key));
     PageCache cache = caches.get(candidateOf(key));
     ExampleLearner core = learner.learner();
-    long step = metas.get(key).step;
+    ModelMeta meta = metas.get(key);
     for (long rowId : changed) {
-      RowPage page = cache.page(key, PageFormat.pageOf(rowId, settings.pageBits()));
+      RowPage page = cache.page(key, PageFormat.pageKey(rowId, settings.pageBits()));
       int at = page.find(rowId);
       if (at < 0) {
         continue;
@@ -277,7 +281,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       float[] weights = new float[core.layout().width()];
       core.layout().copyWeights(page.data(), at, weights, 0);
       output.collect(CHANGELOG, new StreamRecord<>(new RowChange(key, rowId, weights,
-          core.layout().step(page.data(), at), step)));
+          core.layout().step(page.data(), at), meta.step, meta.lastEventTime)));
     }
   }
 

@@ -49,11 +49,24 @@ public final class PageCache {
 
   /** The page, loaded from the store or created empty; marked referenced. */
   public RowPage page(String modelKey, long pageId) throws Exception {
+    return page(pagesOf(modelKey), modelKey, pageId);
+  }
+
+  /** The cached pages of a model: resolve once per example, then call {@link #page(LongMap, String, long)}. */
+  LongMap<RowPage> pagesOf(String modelKey) {
     LongMap<RowPage> pages = byModel.get(modelKey);
     if (pages == null) {
       pages = new LongMap<>();
       byModel.put(modelKey, pages);
     }
+    return pages;
+  }
+
+  /**
+   * The page with key {@code pageId} of the model whose pages are {@code pages}: loaded from the
+   * store, or created (a direct page for a direct key, see {@link PageFormat#pageKey}).
+   */
+  RowPage page(LongMap<RowPage> pages, String modelKey, long pageId) throws Exception {
     RowPage page = pages.get(pageId);
     if (page != null) {
       hits++;
@@ -63,7 +76,13 @@ public final class PageCache {
     misses++;
     makeRoom();
     float[] stored = store.load(modelKey, pageId);
-    page = stored == null ? new RowPage(rowSize, initialRows) : RowPage.load(stored, rowSize);
+    if (stored != null) {
+      page = RowPage.load(stored, rowSize);
+    } else if (PageFormat.isDirect(pageId)) {
+      page = RowPage.newDirect(rowSize);
+    } else {
+      page = new RowPage(rowSize, initialRows);
+    }
     page.referenced = true;
     pages.put(pageId, page);
     clock.add(new Entry(modelKey, pageId, page));

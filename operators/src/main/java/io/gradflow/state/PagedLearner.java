@@ -13,8 +13,9 @@ import io.gradflow.schema.FeatureHashing;
  *
  * <p>An example's rows are its sparse features with repeated ids merged
  * ({@link FeatureMerger}), then one row per dense feature ({@link FeatureHashing#denseRow}), plus
- * the bias ({@link FeatureHashing#BIAS_ROW}). Rows are created on first touch with the model's
- * documented initialization; the page a row lives in is {@link PageFormat#pageOf} its id.
+ * the bias ({@link FeatureHashing#BIAS_ROW}). Rows are created with the model's documented
+ * initialization: a direct page's {@value PageFormat#DIRECT_ROWS} rows when the page is first
+ * touched, an entity row when it is. The page a row lives in is {@link PageFormat#pageKey}.
  *
  * <p>Not thread-safe: scratch buffers are reused across examples. One per operator instance.
  */
@@ -58,13 +59,14 @@ public final class PagedLearner {
       n++;
     }
     // Pass 1: find or create every row; adding a row may replace its page's array.
+    LongMap<RowPage> pages = cache.pagesOf(modelKey);
     for (int i = 0; i < n; i++) {
-      RowPage page = cache.page(modelKey, PageFormat.pageOf(ids[i], pageBits));
+      RowPage page = pageOf(pages, modelKey, ids[i]);
       cache.pin(page);
       rowPages[i] = page;
       offsets[i] = rowOf(page, ids[i]);
     }
-    RowPage biasPage = cache.page(modelKey, PageFormat.pageOf(FeatureHashing.BIAS_ROW, pageBits));
+    RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW);
     cache.pin(biasPage);
     int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
     // Pass 2: the arrays, now that no page grows any more.
@@ -91,6 +93,22 @@ public final class PagedLearner {
       }
       cache.unpin(biasPage);
     }
+  }
+
+  private RowPage pageOf(LongMap<RowPage> pages, String modelKey, long rowId) throws Exception {
+    long key = PageFormat.pageKey(rowId, pageBits);
+    RowPage page = cache.page(pages, modelKey, key);
+    if (page.takeFresh()) {
+      // A new direct page: every row exists from now on, initialized as the model documents.
+      long first = PageFormat.firstRow(key);
+      float[] data = page.data();
+      int rowSize = learner.rowSize();
+      for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
+        learner.initializeRow(first + r, data, PageFormat.HEADER + r * rowSize);
+      }
+      rowsCreated += PageFormat.DIRECT_ROWS;
+    }
+    return page;
   }
 
   private int rowOf(RowPage page, long rowId) {

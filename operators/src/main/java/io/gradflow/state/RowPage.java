@@ -3,32 +3,69 @@ package io.gradflow.state;
 import java.util.Arrays;
 
 /**
- * One page of rows in memory: the {@link PageFormat} array with spare capacity, plus an
- * open-addressing index from row id to record number, rebuilt when the page is loaded.
+ * One page of rows in memory, in the {@link PageFormat}. A direct page is its array: a row's
+ * offset is computed from its id. A hashed page has spare capacity and an open-addressing index
+ * from row id to record number, rebuilt when the page is loaded; ids and record numbers are
+ * interleaved in one array so a lookup touches one cache line.
  *
- * <p>Memory: the page's floats, plus 12 bytes per index slot (at most half full). Not
- * thread-safe; owned by one {@link PageCache}.
+ * <p>Memory: the page's floats; a hashed page also 16 bytes per index slot (at most half full).
+ * Not thread-safe; owned by one {@link PageCache}.
  */
 public final class RowPage {
   private final int rowSize;
   private final int recordSize;
+  private final boolean direct;
+  private boolean fresh;
   private float[] data;
   private int count;
-  private long[] indexIds;
-  private int[] indexRecords;
+  /** Slot s holds an id at [2s] and its record number + 1 at [2s + 1] (0 for empty). */
+  private long[] index;
   private int mask;
 
   boolean dirty;
   boolean referenced;
   int pins;
 
-  /** An empty page. */
+  /** An empty hashed page. */
   public RowPage(int rowSize, int initialRows) {
     this.rowSize = rowSize;
     this.recordSize = PageFormat.recordSize(rowSize);
+    this.direct = false;
     this.data = new float[PageFormat.HEADER + Math.max(1, initialRows) * recordSize];
     this.count = 0;
     allocateIndex(Math.max(1, initialRows));
+  }
+
+  private RowPage(int rowSize, float[] data) {
+    this.rowSize = rowSize;
+    this.recordSize = rowSize;
+    this.direct = true;
+    this.data = data;
+    this.count = PageFormat.DIRECT_ROWS;
+  }
+
+  /**
+   * A new direct page of zeroed rows; {@link #takeFresh()} tells the owner, once, to initialize
+   * them (ids {@code PageFormat.firstRow(key) + r}).
+   */
+  public static RowPage newDirect(int rowSize) {
+    float[] data = new float[PageFormat.HEADER + PageFormat.DIRECT_ROWS * rowSize];
+    data[0] = PageFormat.DIRECT_MARKER;
+    RowPage page = new RowPage(rowSize, data);
+    page.fresh = true;
+    page.dirty = true;
+    return page;
+  }
+
+  /** True the first time it is asked of a new direct page whose rows are not initialized yet. */
+  public boolean takeFresh() {
+    boolean was = fresh;
+    fresh = false;
+    return was;
+  }
+
+  public boolean isDirect() {
+    return direct;
   }
 
   /**
@@ -36,6 +73,15 @@ public final class RowPage {
    * backend still holds it, and a checkpoint may be writing it.
    */
   public static RowPage load(float[] stored, int rowSize) {
+    if (PageFormat.isDirectPage(stored)) {
+      int expected = PageFormat.HEADER + PageFormat.DIRECT_ROWS * rowSize;
+      if (stored.length != expected) {
+        throw new IllegalStateException("a stored direct page of rows of " + rowSize
+            + " floats must hold " + expected + " floats, but holds " + stored.length
+            + ": the state was written with another model or optimizer layout");
+      }
+      return new RowPage(rowSize, stored.clone());
+    }
     int rows = PageFormat.rowCount(stored);
     int expected = PageFormat.HEADER + rows * PageFormat.recordSize(rowSize);
     if (stored.length != expected) {
@@ -54,6 +100,9 @@ public final class RowPage {
 
   /** The page as it goes to keyed state: a fresh array of exactly its rows. */
   public float[] toStored() {
+    if (direct) {
+      return data.clone();
+    }
     float[] stored = Arrays.copyOf(data, PageFormat.HEADER + count * recordSize);
     PageFormat.setRowCount(stored, count);
     return stored;
@@ -70,10 +119,15 @@ public final class RowPage {
 
   /** Offset of the row's data in {@link #data()}, or -1 if the page has no such row. */
   public int find(long rowId) {
+    if (direct) {
+      return PageFormat.directOffset(rowId, rowSize);
+    }
+    long[] table = index;
     int slot = (int) PageFormat.mix(rowId) & mask;
-    while (indexRecords[slot] >= 0) {
-      if (indexIds[slot] == rowId) {
-        return PageFormat.rowOffset(indexRecords[slot], rowSize);
+    long record;
+    while ((record = table[2 * slot + 1]) != 0) {
+      if (table[2 * slot] == rowId) {
+        return PageFormat.rowOffset((int) record - 1, rowSize);
       }
       slot = (slot + 1) & mask;
     }
@@ -85,6 +139,9 @@ public final class RowPage {
    * The caller initializes it. Marks the page dirty.
    */
   public int add(long rowId) {
+    if (direct) {
+      throw new IllegalStateException("a direct page holds all its rows from the start");
+    }
     if (PageFormat.HEADER + (count + 1) * recordSize > data.length) {
       data = Arrays.copyOf(data, PageFormat.HEADER + Math.max(count * 2, count + 4) * recordSize);
     }
@@ -97,7 +154,7 @@ public final class RowPage {
     return at + PageFormat.ID_FLOATS;
   }
 
-  /** The id of record {@code r}. */
+  /** The id of record {@code r} of a hashed page. */
   public long rowId(int r) {
     return PageFormat.readId(data, PageFormat.recordOffset(r, rowSize));
   }
@@ -113,20 +170,17 @@ public final class RowPage {
 
   private void allocateIndex(int rows) {
     int capacity = Integer.highestOneBit(Math.max(4, rows * 2 - 1)) << 1;
-    indexIds = new long[capacity];
-    indexRecords = new int[capacity];
-    Arrays.fill(indexRecords, -1);
+    index = new long[2 * capacity];
     mask = capacity - 1;
   }
 
   private void indexPut(long rowId, int record) {
-    if ((count + 1) * 2 > indexIds.length) {
-      long[] oldIds = indexIds;
-      int[] oldRecords = indexRecords;
-      allocateIndex(indexIds.length);
-      for (int i = 0; i < oldIds.length; i++) {
-        if (oldRecords[i] >= 0) {
-          insert(oldIds[i], oldRecords[i]);
+    if ((count + 1) * 2 > mask + 1) {
+      long[] old = index;
+      allocateIndex(mask + 1);
+      for (int s = 0; s < old.length; s += 2) {
+        if (old[s + 1] != 0) {
+          insert(old[s], (int) old[s + 1] - 1);
         }
       }
     }
@@ -135,10 +189,10 @@ public final class RowPage {
 
   private void insert(long rowId, int record) {
     int slot = (int) PageFormat.mix(rowId) & mask;
-    while (indexRecords[slot] >= 0) {
+    while (index[2 * slot + 1] != 0) {
       slot = (slot + 1) & mask;
     }
-    indexIds[slot] = rowId;
-    indexRecords[slot] = record;
+    index[2 * slot] = rowId;
+    index[2 * slot + 1] = record + 1L;
   }
 }

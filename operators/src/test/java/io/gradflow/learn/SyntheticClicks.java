@@ -29,7 +29,7 @@ public final class SyntheticClicks {
       for (int f = 0; f < features; f++) {
         // Zipf-like: the inverse of a power law on a uniform draw.
         int id = (int) Math.min(vocabulary - 1, Math.pow(random.nextDouble(), 3) * vocabulary);
-        ids[f] = id * 7919L + f % 3; // spread ids, a few collide on purpose (merged)
+        ids[f] = id; // Zipf draws repeat ids within an example: merged by the learner
         values[f] = 1f;
         z += truth[id] * 0.5;
       }

@@ -12,6 +12,11 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class PageCacheTest {
+  /** Keys of hashed pages (entity rows), the kind of page rows are added to one by one. */
+  static long hashed(long page) {
+    return PageFormat.hashedPage(page);
+  }
+
   /** A store that keeps what it is given, as the heap state backend does. */
   static final class MapStore implements PageStore {
     final Map<String, float[]> pages = new HashMap<>();
@@ -36,8 +41,8 @@ class PageCacheTest {
     Random random = new Random(7);
     for (int i = 0; i < 50_000; i++) {
       String model = random.nextBoolean() ? "a" : "b";
-      long rowId = (long) (Math.pow(random.nextDouble(), 3) * 5_000);
-      RowPage page = cache.page(model, PageFormat.pageOf(rowId, 6));
+      long rowId = -1 - (long) (Math.pow(random.nextDouble(), 3) * 5_000); // entity rows
+      RowPage page = cache.page(model, PageFormat.pageKey(rowId, 6));
       int at = page.find(rowId);
       if (at < 0) {
         at = page.add(rowId);
@@ -70,14 +75,14 @@ class PageCacheTest {
   void evictionWritesBackAndAMissReloads() throws Exception {
     MapStore store = new MapStore();
     PageCache cache = new PageCache(store, 2, 1, 2);
-    RowPage first = cache.page("m", 1);
+    RowPage first = cache.page("m", hashed(1));
     first.data()[first.add(10)] = 3f;
-    cache.page("m", 2);
-    cache.page("m", 3); // evicts page 1 (or 2) after second chances
-    cache.page("m", 4);
+    cache.page("m", hashed(2));
+    cache.page("m", hashed(3)); // evicts page 1 (or 2) after second chances
+    cache.page("m", hashed(4));
     assertTrue(cache.evictions() >= 2);
-    assertTrue(store.pages.containsKey("m/1"), "the dirty page was written back");
-    RowPage again = cache.page("m", 1);
+    assertTrue(store.pages.containsKey("m/" + hashed(1)), "the dirty page was written back");
+    RowPage again = cache.page("m", hashed(1));
     assertEquals(3f, again.data()[again.find(10)]);
     assertTrue(cache.misses() >= 5 && cache.hitRate() < 1);
   }
@@ -86,12 +91,12 @@ class PageCacheTest {
   void pinnedPagesAreNeverEvicted() throws Exception {
     MapStore store = new MapStore();
     PageCache cache = new PageCache(store, 1, 1, 2);
-    RowPage pinned = cache.page("m", 1);
+    RowPage pinned = cache.page("m", hashed(1));
     cache.pin(pinned);
     for (long p = 2; p < 10; p++) {
-      cache.page("m", p);
+      cache.page("m", hashed(p));
     }
-    assertSame(pinned, cache.page("m", 1));
+    assertSame(pinned, cache.page("m", hashed(1)));
     cache.unpin(pinned);
   }
 
@@ -99,12 +104,37 @@ class PageCacheTest {
   void flushLeavesCleanPagesAlone() throws Exception {
     MapStore store = new MapStore();
     PageCache cache = new PageCache(store, 10, 1, 2);
-    RowPage page = cache.page("m", 1);
+    RowPage page = cache.page("m", hashed(1));
     page.add(5);
     cache.flush();
     cache.flush();
     assertEquals(1, store.stores);
     assertEquals(1, cache.writes());
+  }
+
+  @Test
+  void aDirectPageHoldsEveryRowOfItsIdRangeWithoutIds() throws Exception {
+    MapStore store = new MapStore();
+    PageCache cache = new PageCache(store, 10, 3, 2);
+    long key = PageFormat.pageKey(5 * 512 + 7, 6);
+    assertTrue(PageFormat.isDirect(key));
+    assertEquals(5 * 512, PageFormat.firstRow(key));
+    RowPage page = cache.page("m", key);
+    assertTrue(page.isDirect() && page.takeFresh() && !page.takeFresh());
+    assertEquals(PageFormat.HEADER + 7 * 3, page.find(5 * 512 + 7));
+    page.data()[page.find(5 * 512 + 7)] = 4f;
+    cache.flush();
+    float[] stored = store.pages.get("m/" + key);
+    assertEquals(PageFormat.HEADER + 512 * 3, stored.length);
+    RowPage loaded = RowPage.load(stored, 3);
+    assertTrue(loaded.isDirect() && !loaded.takeFresh());
+    assertEquals(4f, loaded.data()[loaded.find(5 * 512 + 7)]);
+    long bias = io.gradflow.schema.FeatureHashing.BIAS_ROW;
+    long biasKey = PageFormat.pageKey(bias, 6);
+    assertTrue(PageFormat.isDirect(biasKey));
+    assertEquals(bias, PageFormat.firstRow(biasKey));
+    assertEquals(biasKey, PageFormat.pageKey(io.gradflow.schema.FeatureHashing.denseRow(3), 6));
+    assertTrue(!PageFormat.isDirect(PageFormat.pageKey(-42L, 6)));
   }
 
   @Test

@@ -6,9 +6,11 @@ import java.util.List;
 
 /**
  * One command of the {@code gradflow} command line: its name, its arguments as shown in
- * {@code --help}, a one-line summary and what runs it.
+ * {@code --help}, a one-line summary, the help of its flags (from the command's flag table, or
+ * empty) and what runs it.
  */
-public record Command(String name, String arguments, String summary, Handler handler) {
+public record Command(String name, String arguments, String summary, String flagHelp,
+    Handler handler) {
 
   /** Runs a command with its arguments (the command name removed); returns the exit code. */
   @FunctionalInterface

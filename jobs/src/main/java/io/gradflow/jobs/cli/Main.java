@@ -1,7 +1,10 @@
 package io.gradflow.jobs.cli;
 
 import io.gradflow.config.ConfigException;
+import io.gradflow.jobs.demo.DemoCommand;
+import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.replay.OptimReplayCommand;
+import io.gradflow.jobs.train.TrainCommand;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -18,15 +21,15 @@ public final class Main {
   static final List<Command> COMMANDS = List.of(
       new Command("demo", "[--examples N]",
           "run everything embedded: Kafka broker, synthetic producer, training job; show learning",
-          io.gradflow.jobs.demo.DemoCommand::run),
+          Flag.help(DemoCommand.FLAGS), DemoCommand::run),
       new Command("train", "--config FILE",
           "run the online training job from a YAML configuration (embedded, or under flink run)",
-          io.gradflow.jobs.train.TrainCommand::run),
+          Flag.help(TrainCommand.FLAGS), TrainCommand::run),
+      new Command("produce", "[FLAGS]", ProduceCommand.SUMMARY, Flag.help(ProduceCommand.FLAGS),
+          ProduceCommand::run),
       new Command("optim-replay", "FILE|-",
           "replay optimizer cases from a JSON file (or stdin) and print each row's trajectory",
-          OptimReplayCommand::run),
-      new Command("produce", "[FLAGS]", io.gradflow.jobs.produce.ProduceCommand.SUMMARY,
-          io.gradflow.jobs.produce.ProduceCommand::run));
+          "", OptimReplayCommand::run));
 
   private Main() {}
 
@@ -52,6 +55,9 @@ public final class Main {
     if (rest.contains("--help") || rest.contains("-h")) {
       out.println("usage: gradflow " + command.name() + " " + command.arguments());
       out.println("  " + command.summary());
+      if (!command.flagHelp().isEmpty()) {
+        out.print("\nflags:\n" + command.flagHelp());
+      }
       return 0;
     }
     try {

@@ -4,8 +4,8 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
-import io.gradflow.jobs.produce.Flag;
-import io.gradflow.jobs.produce.Flag.Type;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.produce.GradflowProducer;
 import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.schema.MetricsReport;
@@ -33,7 +33,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * without, it produces and trains until Ctrl-C.
  */
 public final class DemoCommand {
-  static final List<Flag> FLAGS = List.of(
+  public static final List<Flag> FLAGS = List.of(
       Flag.of("examples", Type.LONG, "0", "stop after this many examples; 0 runs until Ctrl-C"),
       Flag.of("rate", Type.DOUBLE, "20000", "examples per second the producer writes (live mode)"),
       Flag.of("seed", Type.LONG, "42", "seed of the synthetic stream"),
@@ -47,6 +47,7 @@ public final class DemoCommand {
     long count = flags.longValue("examples", 0);
     boolean live = count == 0;
     out.println("gradflow demo: starting an in-process Kafka broker and a local Flink cluster...");
+    CountDownLatch finished = new CountDownLatch(1);
     try (EmbeddedKafka kafka = quietly(EmbeddedKafka::start)) {
       KafkaSpec.Topics topics = KafkaSpec.Topics.DEFAULT;
       kafka.createTopics(1, topics.examples(), topics.predictions(), topics.metrics(),
@@ -74,7 +75,6 @@ public final class DemoCommand {
       TrainJob.build(env, config);
       JobClient job = env.executeAsync("gradflow-demo");
       Summary summary = new Summary();
-      CountDownLatch finished = new CountDownLatch(1);
       if (live) {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
           stop.set(true);
@@ -92,8 +92,9 @@ public final class DemoCommand {
       }
       out.println();
       out.print(summary.describe());
-      finished.countDown();
       return 0;
+    } finally {
+      finished.countDown(); // after the broker closed: a Ctrl-C leaves no temporary files
     }
   }
 

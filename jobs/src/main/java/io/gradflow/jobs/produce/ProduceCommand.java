@@ -4,7 +4,8 @@ import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.LabelDomain;
 import io.gradflow.jobs.kafka.RejectedRecordException;
-import io.gradflow.jobs.produce.Flag.Type;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
 import java.io.BufferedReader;
@@ -27,7 +28,7 @@ import java.util.List;
  * so each model's examples keep their order. {@code gradflow produce help} lists the flags.
  */
 public final class ProduceCommand {
-  static final List<Flag> FLAGS = List.of(
+  public static final List<Flag> FLAGS = List.of(
       Flag.of("bootstrap-servers", Type.STRING, null, "Kafka brokers, host:port[,host:port]"),
       Flag.of("topic", Type.STRING, "examples", "topic to write examples to"),
       Flag.choice("generator", null, "synthetic stream to generate", "ctr", "recsys", "tabular"),
@@ -75,7 +76,7 @@ public final class ProduceCommand {
       Flag.of("quiet", Type.SWITCH, null, "no progress line"));
 
   public static final String SUMMARY = "write synthetic or file examples to Kafka"
-      + " ('gradflow produce help' lists the flags)";
+     ;
 
   private ProduceCommand() {}
 

@@ -68,7 +68,7 @@ final class OutputMappers {
       }
       return RowUpdate.newBuilder().setModelKey(c.modelKey).setRowId(c.rowId)
           .setWeights(weights).setStep(c.modelStep)
-          .setEventTime(java.time.Instant.ofEpochMilli(0)).build();
+          .setEventTime(java.time.Instant.ofEpochMilli(c.eventTime)).build();
     }
 
     @Override

@@ -2,8 +2,8 @@ package io.gradflow.jobs.train;
 
 import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.config.TrainConfig;
-import io.gradflow.jobs.produce.Flag;
-import io.gradflow.jobs.produce.Flag.Type;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.cli.Flag.Type;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -19,7 +19,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * the same file).
  */
 public final class TrainCommand {
-  static final List<Flag> FLAGS = List.of(
+  public static final List<Flag> FLAGS = List.of(
       Flag.of("config", Type.STRING, null, "the job's YAML configuration (required)"),
       Flag.of("savepoint", Type.STRING, null, "start from this savepoint or checkpoint"),
       Flag.of("validate-only", Type.SWITCH, null, "check the configuration and stop"));

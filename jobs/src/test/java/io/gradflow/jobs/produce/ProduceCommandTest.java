@@ -1,5 +1,6 @@
 package io.gradflow.jobs.produce;
 
+import io.gradflow.jobs.cli.Flag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,6 +1,5 @@
-package io.gradflow.jobs.produce;
+package io.gradflow.jobs.cli;
 
-import io.gradflow.jobs.cli.Command;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,7 +124,7 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
       Flag f = table.get(name);
       if (f == null) {
         throw new Command.UsageException("unknown flag --" + name
-            + "; 'gradflow produce help' lists the flags");
+            + "; --help lists the flags");
       }
       if (f.type() == Type.SWITCH) {
         if (value != null) {
