@@ -75,16 +75,44 @@ final class BareLoops {
       require(!s.amsgrad(), spec, "amsgrad");
       return new Adam(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
           (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
-          (float) s.weightDecay());
+          (float) s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true));
     }
     if (spec instanceof AdamWSpec s) {
       require(!s.amsgrad(), spec, "amsgrad");
       return new AdamW(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
           (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
-          s.weightDecay());
+          s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true));
     }
     FtrlSpec s = (FtrlSpec) spec;
     return new Ftrl(s.beta(), s.l1(), s.l2());
+  }
+
+  /**
+   * {@code 1 - beta^t} (or its root) for small t: a hand-written loop would precompute the bias
+   * corrections too, exactly as the core's {@code Adam} does (same size, same fallback).
+   */
+  static double[] corrections(double beta, boolean sqrt) {
+    int size = 1;
+    while (size < (1 << 16) && 1 - Math.pow(beta, size) != 1.0) {
+      size++;
+    }
+    double[] table = new double[size + 1];
+    for (int t = 0; t <= size; t++) {
+      double c = 1 - Math.pow(beta, t);
+      table[t] = sqrt ? Math.sqrt(c) : c;
+    }
+    return table;
+  }
+
+  static double correction(double[] table, double beta, long step, boolean sqrt) {
+    if (step < table.length) {
+      return table[(int) step];
+    }
+    if (table[table.length - 1] == 1.0) {
+      return 1.0;
+    }
+    double c = 1 - Math.pow(beta, step);
+    return sqrt ? Math.sqrt(c) : c;
   }
 
   private static void require(boolean supported, OptimizerSpec spec, String flag) {
@@ -320,7 +348,8 @@ final class BareLoops {
    * second moment's correction. Stride 3: {@code [w, m, v]}.
    */
   record Adam(double beta1, double beta2, float beta1f, float beta2f, float beta1Complement,
-      float beta2Complement, float epsilon, float weightDecay) implements Formula {
+      float beta2Complement, float epsilon, float weightDecay, double[] correction1,
+      double[] correction2Sqrt) implements Formula {
     @Override
     public int stride() {
       return 3;
@@ -334,8 +363,9 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      float negStepSize = (float) -(learningRate / (1 - Math.pow(beta1, step)));
-      float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+      float negStepSize =
+          (float) -(learningRate / correction(correction1, beta1, step, false));
+      float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
         float w = row[p];
@@ -357,7 +387,8 @@ final class BareLoops {
    * Stride 3: {@code [w, m, v]}.
    */
   record AdamW(double beta1, double beta2, float beta1f, float beta2f, float beta1Complement,
-      float beta2Complement, float epsilon, double decoupledWeightDecay) implements Formula {
+      float beta2Complement, float epsilon, double decoupledWeightDecay, double[] correction1,
+      double[] correction2Sqrt) implements Formula {
     @Override
     public int stride() {
       return 3;
@@ -371,8 +402,9 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      float negStepSize = (float) -(learningRate / (1 - Math.pow(beta1, step)));
-      float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
+      float negStepSize =
+          (float) -(learningRate / correction(correction1, beta1, step, false));
+      float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
       float decay = (float) (1 - learningRate * decoupledWeightDecay);
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
