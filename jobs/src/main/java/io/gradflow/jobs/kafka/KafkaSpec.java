@@ -2,6 +2,7 @@ package io.gradflow.jobs.kafka;
 
 import io.gradflow.config.Check;
 import io.gradflow.config.ConfigException;
+import io.gradflow.config.Durations;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -12,8 +13,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
@@ -334,11 +333,9 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
     };
   }
 
-  private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)");
-
   /**
    * A duration: {@code 500ms}, {@code 30s}, {@code 15m}/{@code 15min}, {@code 2h}, {@code 1d},
-   * ISO-8601 ({@code PT15M}), or a bare number of milliseconds.
+   * ISO-8601 ({@code PT15M}) ({@link Durations}), or a bare number of milliseconds.
    */
   public static Duration duration(String key, Object v) {
     if (v == null) {
@@ -347,24 +344,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
     if (v instanceof Number n && n.doubleValue() == n.longValue()) {
       return Duration.ofMillis(n.longValue());
     }
-    String s = String.valueOf(v).trim();
-    Matcher m = DURATION.matcher(s);
-    if (m.matches()) {
-      long x = Long.parseLong(m.group(1));
-      return switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(x);
-        case "s" -> Duration.ofSeconds(x);
-        case "m", "min" -> Duration.ofMinutes(x);
-        case "h" -> Duration.ofHours(x);
-        default -> Duration.ofDays(x);
-      };
-    }
-    try {
-      return Duration.parse(s);
-    } catch (DateTimeParseException e) {
-      throw new ConfigException(key, key + " must be a duration such as 500ms, 30s, 15m, 2h or"
-          + " PT15M, but was " + v);
-    }
+    return Durations.parse(key, String.valueOf(v));
   }
 
   private static void unknownKeys(String prefix, Map<String, ?> map, Set<String> accepted) {

@@ -38,11 +38,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The training job end to end: Kafka's own broker in process, the job on a local Flink
- * MiniCluster, exactly-once Kafka sinks read back with {@code read_committed}.
+ * The training job end to end, shared by the {@code *ITCase} classes of this package: Kafka's own
+ * broker in process, the job on a local Flink MiniCluster, exactly-once Kafka sinks read back with
+ * {@code read_committed}. Each subclass holds one scenario and runs in a JVM of its own (failsafe
+ * {@code reuseForks=false}): in one JVM, a third or later bounded job was seen to hand only part of
+ * its input on from the Kafka source (see the notes in README.md).
  */
-class TrainJobITCase {
-  private static EmbeddedKafka kafka;
+abstract class TrainJobITCase {
+  static EmbeddedKafka kafka;
   private static final AtomicInteger RUNS = new AtomicInteger();
 
   @TempDir
@@ -130,6 +133,20 @@ class TrainJobITCase {
     env.execute(config.jobName());
   }
 
+  /** Records in a topic including uncommitted and aborted ones: tells lost from invisible. */
+  static long uncommittedCount(String topic) {
+    java.util.Properties p = new java.util.Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    p.put("isolation.level", "read_uncommitted");
+    try (var c = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(p,
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+        new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      var partitions = c.partitionsFor(topic).stream()
+          .map(i -> new org.apache.kafka.common.TopicPartition(topic, i.partition())).toList();
+      return c.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+
   /** Scores by example id and model; fails on a duplicate. */
   static Map<String, Double> predictions(String topic, int expected) throws Exception {
     Map<String, Double> scores = new HashMap<>();
@@ -169,32 +186,6 @@ class TrainJobITCase {
     return out;
   }
 
-  @Test
-  void learnsAKnownGroundTruthAndRocksDbGivesTheSameBitsAsTheHeap() throws Exception {
-    String examples = "learn-examples";
-    kafka.createTopics(1, examples);
-    produce(examples, 7, 0, 30_000, "ctr");
-
-    Run heap = Run.create(examples, "labels");
-    runBounded(config(heap.yaml("optimizer: {name: Adagrad, lr: 0.1}", true),
-        temp.resolve("heap")), UnaryOperator.identity(), new Configuration());
-    Map<String, Double> heapScores = predictions(heap.predictions, 30_000);
-    assertEquals(30_000, heapScores.size());
-    List<MetricsReport> reports = metrics(heap.metrics);
-    MetricsReport last = reports.get(reports.size() - 1);
-    double base = entropy(last.getMeanLabel());
-    assertTrue(last.getLogLoss() < 0.85 * base, "log loss " + last.getLogLoss() + " vs base "
-        + base);
-    assertTrue(last.getAuc() > 0.75, "AUC " + last.getAuc());
-
-    Run rocks = Run.create(examples, "labels");
-    runBounded(config(rocks.yaml("optimizer: {name: Adagrad, lr: 0.1}\n"
-        + "state: {backend: rocksdb, cache_pages: 64}", true), temp.resolve("rocks")),
-        UnaryOperator.identity(), new Configuration());
-    assertSameEntries(heapScores, predictions(rocks.predictions, 30_000), "predictions");
-    assertSameEntries(finalRows(heap.changelog), finalRows(rocks.changelog), "model");
-  }
-
   /** Fails the job once, at the given example, on its first attempt only. */
   static final class FailOnce implements MapFunction<CompactExample, CompactExample> {
     static final AtomicBoolean FAILED = new AtomicBoolean();
@@ -215,31 +206,6 @@ class TrainJobITCase {
       }
       return e;
     }
-  }
-
-  @Test
-  void aFailureMidStreamEndsWithTheSameModelAndExactlyOnePredictionPerExample()
-      throws Exception {
-    String examples = "failure-examples";
-    kafka.createTopics(1, examples);
-    produce(examples, 11, 0, 20_000, "a", "b", "c");
-    String optimizer = "optimizer: {name: Adam, lr: 0.01}";
-
-    Run clean = Run.create(examples, "labels");
-    runBounded(config(clean.yaml(optimizer, true), temp.resolve("clean")),
-        UnaryOperator.identity(), new Configuration());
-    Run failing = Run.create(examples, "labels");
-    FailOnce.FAILED.set(false);
-    runBounded(config(failing.yaml(optimizer, true), temp.resolve("failing")),
-        s -> s.map(new FailOnce(12_000)).name("fail-once"), new Configuration());
-    assertTrue(FailOnce.FAILED.get(), "the failure was injected");
-
-    Map<String, Double> expected = predictions(clean.predictions, 20_000);
-    assertEquals(20_000, expected.size());
-    assertSameEntries(expected, predictions(failing.predictions, 20_000), "predictions");
-    Map<String, List<Float>> model = finalRows(clean.changelog);
-    assertTrue(model.size() > 1000, model.size() + " rows");
-    assertSameEntries(model, finalRows(failing.changelog), "model");
   }
 
   /**
@@ -263,92 +229,6 @@ class TrainJobITCase {
     return path;
   }
 
-  @Test
-  void stopWithASavepointAtParallelismOneAndResumeAtTwoKeepsTheModel() throws Exception {
-    String examples = "rescale-examples";
-    kafka.createTopics(2, examples);
-    String[] models = {"m1", "m2", "m3", "m4"};
-    produce(examples, 13, 0, 8_000, models);
-    String optimizer = "optimizer: {name: Adagrad, lr: 0.1}";
-
-    Run split = Run.create(examples, "labels");
-    String atOne = split.yaml(optimizer, false);
-    String savepoint = runUntil(config(atOne, temp.resolve("one")), split.predictions, 8_000,
-        null, temp.resolve("savepoints"));
-    produce(examples, 13, 8_000, 8_000, models);
-    String atTwo = atOne.replace("job: {name: " + split.name + "}",
-        "job: {name: " + split.name + "-resumed, parallelism: 2}");
-    runUntil(config(atTwo, temp.resolve("two")), split.predictions, 16_000, savepoint,
-        temp.resolve("savepoints"));
-
-    Run whole = Run.create(examples, "labels");
-    runBounded(config(whole.yaml(optimizer, true), temp.resolve("whole")),
-        UnaryOperator.identity(), new Configuration());
-    Map<String, Double> expected = predictions(whole.predictions, 16_000);
-    assertEquals(16_000, expected.size());
-    assertSameEntries(expected, predictions(split.predictions, 16_000), "predictions");
-    assertSameEntries(finalRows(whole.changelog), finalRows(split.changelog), "model");
-  }
-
-  @Test
-  void delayedLabelsAreJoinedAndMissingOnesTimeOutToTheDefault() throws Exception {
-    String examples = "delayed-examples";
-    String labels = "delayed-labels";
-    kafka.createTopics(1, examples, labels);
-    ClickThroughGenerator generator =
-        new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(17));
-    int count = 6_000;
-    int labeled = 0;
-    try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
-        .examplesTopic(examples).labelsTopic(labels).build()) {
-      for (int i = 0; i < count; i++) {
-        Example e = generator.next().example();
-        Example unlabeled = Example.newBuilder(e).setExampleId("d" + i).setModelKey("ctr")
-            .setLabel(null).build();
-        producer.send(unlabeled);
-        if (i % 5 != 0) { // every fifth label never comes
-          producer.send(Label.newBuilder().setExampleId("d" + i).setModelKey("ctr")
-              .setEventTime(e.getEventTime()).setLabel(e.getLabel()).build());
-          labeled++;
-        }
-      }
-      producer.flush();
-    }
-    Run run = Run.create(examples, labels);
-    runBounded(config(run.yaml("optimizer: {name: Adagrad, lr: 0.1}\n"
-        + "labels: {delayed: true, timeout: 10m, on_timeout: default_label, default_label: 0}",
-        true), temp.resolve("delayed")), UnaryOperator.identity(), new Configuration());
-    Map<String, Double> scores = predictions(run.predictions, 2 * count);
-    long scored = scores.keySet().stream().filter(k -> k.endsWith("/scored")).count();
-    long learned = scores.keySet().stream().filter(k -> k.endsWith("/learned")).count();
-    assertEquals(count, scored, "every example is scored when it arrives");
-    assertEquals(count, learned, labeled + " joined and the rest defaulted, all learned");
-    List<MetricsReport> reports = metrics(run.metrics);
-    long total = reports.stream().mapToLong(MetricsReport::getCount).sum();
-    assertEquals(count, total);
-  }
-
-  @Test
-  void aRaceTrainsEveryCandidateOnTheSameExamples() throws Exception {
-    String examples = "race-examples";
-    kafka.createTopics(1, examples);
-    produce(examples, 19, 0, 4_000, "ctr");
-    Run run = Run.create(examples, "labels");
-    runBounded(config(run.yaml("race:\n"
-        + "  - {name: adagrad, optimizer: {name: Adagrad, lr: 0.1}}\n"
-        + "  - {name: ftrl, optimizer: {name: Ftrl, alpha: 0.1, l1: 0.01}}\n"
-        + "  - {name: adam, optimizer: {name: Adam, lr: 0.01}}", true), temp.resolve("race")),
-        UnaryOperator.identity(), new Configuration());
-    Map<String, Double> scores = predictions(run.predictions, 12_000);
-    assertEquals(12_000, scores.size());
-    Map<String, Long> perCandidate = new HashMap<>();
-    for (MetricsReport r : metrics(run.metrics)) {
-      perCandidate.merge(r.getModelKey(), r.getCount(), Long::sum);
-    }
-    assertEquals(Map.of("ctr#adagrad", 4_000L, "ctr#ftrl", 4_000L, "ctr#adam", 4_000L),
-        perCandidate);
-  }
-
   /** Fails with the number of differences and a few of them, never with whole maps. */
   static <V> void assertSameEntries(Map<String, V> expected, Map<String, V> actual,
       String what) {
@@ -364,12 +244,12 @@ class TrainJobITCase {
         differences.add(key + ": unexpected");
       }
     }
-    assertTrue(differences.isEmpty(), what + ": " + differences.size() + " of "
+    assertTrue(differences.isEmpty(), () -> what + ": " + differences.size() + " of "
         + expected.size() + " differ (actual has " + actual.size() + "), for example "
         + differences.subList(0, Math.min(5, differences.size())));
   }
 
-  private static double entropy(double p) {
+  static double entropy(double p) {
     return -(p * Math.log(p) + (1 - p) * Math.log(1 - p));
   }
 }

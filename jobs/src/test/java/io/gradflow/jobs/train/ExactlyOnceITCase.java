@@ -1,0 +1,50 @@
+package io.gradflow.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.produce.ClickThroughGenerator;
+import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Label;
+import io.gradflow.schema.MetricsReport;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** A failure injected mid-stream: restored from the last checkpoint, the job ends with the same model and exactly one prediction per example. */
+class ExactlyOnceITCase extends TrainJobITCase {
+  @Test
+  void aFailureMidStreamEndsWithTheSameModelAndExactlyOnePredictionPerExample()
+      throws Exception {
+    String examples = "failure-examples";
+    kafka.createTopics(1, examples);
+    produce(examples, 11, 0, 20_000, "a", "b", "c");
+    String optimizer = "optimizer: {name: Adam, lr: 0.01}";
+
+    Run clean = Run.create(examples, "labels");
+    runBounded(config(clean.yaml(optimizer, true), temp.resolve("clean")),
+        UnaryOperator.identity(), new Configuration());
+    Run failing = Run.create(examples, "labels");
+    FailOnce.FAILED.set(false);
+    runBounded(config(failing.yaml(optimizer, true), temp.resolve("failing")),
+        s -> s.map(new FailOnce(12_000)).name("fail-once"), new Configuration());
+    assertTrue(FailOnce.FAILED.get(), "the failure was injected");
+
+    Map<String, Double> expected = predictions(clean.predictions(), 20_000);
+    assertEquals(20_000, expected.size());
+    assertSameEntries(expected, predictions(failing.predictions(), 20_000), "predictions");
+    Map<String, List<Float>> model = finalRows(clean.changelog());
+    assertTrue(model.size() > 1000, model.size() + " rows");
+    assertSameEntries(model, finalRows(failing.changelog()), "model");
+  }
+}
