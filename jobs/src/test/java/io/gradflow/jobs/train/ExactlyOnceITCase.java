@@ -34,17 +34,19 @@ class ExactlyOnceITCase extends TrainJobITCase {
     Run clean = Run.create(examples, "labels");
     runBounded(config(clean.yaml(optimizer, true), temp.resolve("clean")),
         UnaryOperator.identity(), new Configuration());
+    // Each run's committed output is read right after the run (see README.md, "Known issues").
+    Map<String, Double> expected = predictions(clean.predictions(), 20_000);
+    assertEquals(20_000, expected.size());
+    Map<String, List<Float>> model = finalRows(clean.changelog());
+    assertTrue(model.size() > 1000, model.size() + " rows");
+
     Run failing = Run.create(examples, "labels");
     FailOnce.FAILED.set(false);
     runBounded(config(failing.yaml(optimizer, true), temp.resolve("failing")),
         s -> s.map(new FailOnce(12_000)).name("fail-once"), new Configuration());
     assertTrue(FailOnce.FAILED.get(), "the failure was injected");
 
-    Map<String, Double> expected = predictions(clean.predictions(), 20_000);
-    assertEquals(20_000, expected.size());
     assertSameEntries(expected, predictions(failing.predictions(), 20_000), "predictions");
-    Map<String, List<Float>> model = finalRows(clean.changelog());
-    assertTrue(model.size() > 1000, model.size() + " rows");
     assertSameEntries(model, finalRows(failing.changelog()), "model");
   }
 }

@@ -41,12 +41,16 @@ class RescaleITCase extends TrainJobITCase {
     runUntil(config(atTwo, temp.resolve("two")), split.predictions(), 16_000, savepoint,
         temp.resolve("savepoints"));
 
+    // Each run's committed output is read right after the run (see README.md, "Known issues").
+    Map<String, Double> resumed = predictions(split.predictions(), 16_000);
+    Map<String, List<Float>> resumedModel = finalRows(split.changelog());
+
     Run whole = Run.create(examples, "labels");
     runBounded(config(whole.yaml(optimizer, true), temp.resolve("whole")),
         UnaryOperator.identity(), new Configuration());
     Map<String, Double> expected = predictions(whole.predictions(), 16_000);
     assertEquals(16_000, expected.size());
-    assertSameEntries(expected, predictions(split.predictions(), 16_000), "predictions");
-    assertSameEntries(finalRows(whole.changelog()), finalRows(split.changelog()), "model");
+    assertSameEntries(expected, resumed, "predictions");
+    assertSameEntries(finalRows(whole.changelog()), resumedModel, "model");
   }
 }
