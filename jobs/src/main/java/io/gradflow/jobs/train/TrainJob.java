@@ -47,9 +47,12 @@ public final class TrainJob {
     Configuration c = new Configuration();
     TrainConfig.StateSettings state = config.state();
     c.set(StateBackendOptions.STATE_BACKEND, state.backend());
-    if (state.checkpointDirectory() != null) {
-      c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, state.checkpointDirectory());
-    }
+    // Without a directory Flink keeps checkpoints in the job manager's memory, limited to 5 MB:
+    // far too small for a model's pages. Default to a local directory, fine for embedded runs.
+    String directory = state.checkpointDirectory() != null ? state.checkpointDirectory()
+        : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "gradflow-checkpoints",
+            config.jobName()).toUri().toString();
+    c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, directory);
     c.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, state.incremental());
     c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);

@@ -1,0 +1,86 @@
+package io.gradflow.jobs.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.config.ConfigException;
+import io.gradflow.model.FactorizationMachineSpec;
+import io.gradflow.model.Loss;
+import io.gradflow.optim.AdaGradSpec;
+import io.gradflow.optim.AdamSpec;
+import io.gradflow.schedule.ScheduleSpec;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class TrainConfigTest {
+  private static final String KAFKA = "kafka: {bootstrap_servers: localhost:9092}\n";
+
+  private static ConfigException refused(String yaml) {
+    return assertThrows(ConfigException.class, () -> TrainConfig.fromYaml(KAFKA + yaml));
+  }
+
+  @Test
+  void defaultsMakeAWorkingLogisticRegression() throws Exception {
+    TrainConfig c = TrainConfig.fromYaml(KAFKA);
+    assertEquals(1, c.candidates().size());
+    var learner = c.candidates().get("");
+    assertEquals(Loss.LOGISTIC, learner.loss());
+    assertEquals(AdaGradSpec.of(1e-2), learner.optimizer());
+    assertEquals(new ScheduleSpec.Constant(), learner.schedule());
+    assertEquals("hashmap", c.state().backend());
+    assertEquals(Duration.ofSeconds(10), c.state().checkpointInterval());
+  }
+
+  @Test
+  void everySectionIsRead() throws Exception {
+    TrainConfig c = TrainConfig.fromYaml(KAFKA + String.join("\n",
+        "job: {name: ctr, parallelism: 2}",
+        "model: {type: factorization_machine, factors: 4, loss: logistic, hash_bits: 20}",
+        "optimizer: {name: Adam, lr: 0.01, betas: [0.8, 0.99]}",
+        "schedule: {type: step, step_size: 1000, gamma: 0.5}",
+        "state: {backend: rocksdb, cache_pages: 100, page_bits: 8}",
+        "checkpoints: {interval: 2s, directory: 'file:///tmp/x', incremental: true}",
+        "labels: {delayed: true, timeout: 5m, on_timeout: drop}",
+        "metrics: {every: 500, window: 1000, fading_factor: 0.99}",
+        "changelog: {every: 100}"));
+    assertEquals(2, c.parallelism());
+    assertEquals(20, c.hashBits());
+    var learner = c.candidates().get("");
+    assertEquals(new FactorizationMachineSpec(4, FactorizationMachineSpec.DEFAULT_INIT_STD, 42),
+        learner.model());
+    assertEquals(new AdamSpec(0.01, 0.8, 0.99, 1e-8, 0, false), learner.optimizer());
+    assertEquals(new ScheduleSpec.StepDecay(1000, 0.5), learner.schedule());
+    assertEquals(100, c.trainer().cachePages());
+    assertEquals(TrainConfig.OnTimeout.DROP, c.labels().onTimeout());
+    assertTrue(c.labels().delayed());
+    assertEquals(100, c.trainer().changelogEvery());
+  }
+
+  @Test
+  void aRaceHasOneLearnerPerCandidate() throws Exception {
+    TrainConfig c = TrainConfig.fromYaml(KAFKA + "race:\n"
+        + "  - {name: a, optimizer: {name: Adagrad, lr: 0.1}}\n"
+        + "  - {name: b, optimizer: {name: Ftrl, alpha: 0.1}}\n");
+    assertEquals(java.util.List.of("a", "b"), java.util.List.copyOf(c.candidates().keySet()));
+  }
+
+  @Test
+  void aWrongValueStopsAtStartUpNamingTheKey() {
+    assertEquals("optimizer.betas[0] must be in [0, 1), but was 1.2",
+        refused("optimizer: {name: Adam, betas: [1.2, 0.9]}").getMessage());
+    assertEquals("state.cahce_pages is not a setting; accepted: backend, cache_pages, page_bits",
+        refused("state: {cahce_pages: 3}").getMessage());
+    assertEquals("model.type must be one of logistic_regression, linear_regression,"
+        + " factorization_machine, but was 'svm'", refused("model: {type: svm}").getMessage());
+    assertEquals("labels.default_label must be in [0, 1] for the logistic loss, but was 2.0",
+        refused("labels: {default_label: 2}").getMessage());
+    assertEquals("job.parallelism must be > 0, but was 0",
+        refused("job: {parallelism: 0}").getMessage());
+    assertTrue(refused("race: [{name: a, optimizer: {name: SGD}}]\noptimizer: {name: SGD}")
+        .getMessage().startsWith("race conflicts with optimizer"));
+    assertEquals("race[1].name repeats the candidate name 'a'",
+        refused("race: [{name: a}, {name: a}]").getMessage());
+    assertTrue(refused("colour: blue").getMessage().startsWith("colour is not a setting"));
+  }
+}
