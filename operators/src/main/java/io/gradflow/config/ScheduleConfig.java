@@ -2,7 +2,6 @@ package io.gradflow.config;
 
 import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -142,7 +141,7 @@ public final class ScheduleConfig {
         throw error(name, "a whole number of steps", v);
       }
       if (v instanceof String s) {
-        return duration(key, s).toMillis();
+        return Durations.parse(key, s).toMillis();
       }
       throw error(name, "a duration such as 10m, 6h or PT6H (the clock is event_time)", v);
     }
@@ -191,10 +190,5 @@ public final class ScheduleConfig {
       String shown = value instanceof String s ? "'" + s + "'" : String.valueOf(value);
       return new ConfigException(key, key + " must be " + expected + ", but was " + shown);
     }
-  }
-
-  /** Parses {@code 500ms}, {@code 10s}, {@code 5m}, {@code 6h}, {@code 2d} or ISO-8601. */
-  public static Duration duration(String key, String text) {
-    return Durations.parse(key, text);
   }
 }
