@@ -63,7 +63,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         .setConfigProp("transaction.state.log.min.isr", "1")
         .setConfigProp("transaction.state.log.num.partitions", "1")
         .setConfigProp("group.initial.rebalance.delay.ms", "0")
-        .setConfigProp("auto.create.topics.enable", "false");
+        .setConfigProp("auto.create.topics.enable", "false")
+        // Time retention off: the generators stamp records with event times from 2023, older
+        // than the default 7 days, and the broker's first retention pass (30 s after start)
+        // would otherwise delete whole topics under a running job.
+        .setConfigProp("log.retention.ms", "-1");
     brokerConfig.forEach(builder::setConfigProp);
     KafkaClusterTestKit cluster = builder.build();
     try {

@@ -19,16 +19,11 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import java.nio.file.Path;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** A failure injected mid-stream: restored from the last checkpoint, the job ends with the same model and exactly one prediction per example. */
 class ExactlyOnceITCase extends TrainJobITCase {
   @Test
-  @Disabled("Fails on this machine: after the injected failure the Kafka sink's committer cannot"
-      + " commit the restored transactions ('producer is already fenced'), and about 6,000 of"
-      + " 20,000 predictions are lost. An exactly-once defect under investigation: see README.md,"
-      + " Known issues. It passed in earlier runs with other timings.")
   void aFailureMidStreamEndsWithTheSameModelAndExactlyOnePredictionPerExample()
       throws Exception {
     String examples = "failure-examples";
