@@ -25,6 +25,8 @@ public final class PageCache {
   private final Map<String, LongMap<RowPage>> byModel = new HashMap<>();
   private final List<Entry> clock = new ArrayList<>();
   private int hand;
+  /** Pages pinned in this epoch stay; {@link #unpinAll()} starts the next one. */
+  private long epoch = 1;
   private long hits;
   private long misses;
   private long evictions;
@@ -70,7 +72,9 @@ public final class PageCache {
     RowPage page = pages.get(pageId);
     if (page != null) {
       hits++;
-      page.referenced = true;
+      if (!page.referenced) { // no store on the hot path when already set
+        page.referenced = true;
+      }
       return page;
     }
     misses++;
@@ -89,13 +93,16 @@ public final class PageCache {
     return page;
   }
 
-  /** Keeps the page in memory until {@link #unpin(RowPage)}. */
+  /** Keeps the page in memory until {@link #unpinAll()}. */
   public void pin(RowPage page) {
-    page.pins++;
+    if (page.pinnedIn != epoch) {
+      page.pinnedIn = epoch;
+    }
   }
 
-  public void unpin(RowPage page) {
-    page.pins--;
+  /** Releases every pinned page at once (after an example): one step, not one per page. */
+  public void unpinAll() {
+    epoch++;
   }
 
   /** Writes every dirty page back to the store; the pages stay cached and become clean. */
@@ -121,7 +128,7 @@ public final class PageCache {
       }
       Entry e = clock.get(hand);
       scanned++;
-      if (e.page.pins > 0) {
+      if (e.page.pinnedIn == epoch) {
         hand++;
       } else if (e.page.referenced) {
         e.page.referenced = false;

@@ -8,8 +8,8 @@ import io.gradflow.schema.FeatureHashing;
 /**
  * Predicts, then learns, examples of any number of models whose rows live in pages behind a
  * {@link PageCache}: resolves every row of an example (creating and initializing missing ones),
- * pins their pages, hands arrays and offsets to the {@link ExampleLearner}, then unpins and marks
- * the touched pages dirty.
+ * pins their pages (and marks them dirty when the example is learned), hands arrays and offsets
+ * to the {@link ExampleLearner}, then unpins them all at once.
  *
  * <p>An example's rows are its sparse features with repeated ids merged
  * ({@link FeatureMerger}), then one row per dense feature ({@link FeatureHashing#denseRow}), plus
@@ -58,46 +58,41 @@ public final class PagedLearner {
       values[n] = dense[j];
       n++;
     }
-    // Pass 1: find or create every row; adding a row may replace its page's array.
+    // Pass 1: find or create every row; adding a row may replace its page's array. A page
+    // about to be learned is marked dirty now: nothing can write it back before the example ends.
     LongMap<RowPage> pages = cache.pagesOf(modelKey);
-    for (int i = 0; i < n; i++) {
-      RowPage page = pageOf(pages, modelKey, ids[i]);
-      cache.pin(page);
-      rowPages[i] = page;
-      offsets[i] = rowOf(page, ids[i]);
-    }
-    RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW);
-    cache.pin(biasPage);
-    int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
-    // Pass 2: the arrays, now that no page grows any more.
-    for (int i = 0; i < n; i++) {
-      arrays[i] = rowPages[i].data();
-    }
     try {
+      for (int i = 0; i < n; i++) {
+        RowPage page = pageOf(pages, modelKey, ids[i], learn);
+        rowPages[i] = page;
+        offsets[i] = rowOf(page, ids[i]);
+      }
+      RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
+      int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
+      // Pass 2: the arrays, now that no page grows any more.
+      for (int i = 0; i < n; i++) {
+        arrays[i] = rowPages[i].data();
+      }
       double activation =
           learner.activation(arrays, offsets, values, n, biasPage.data(), biasOffset);
       if (learn) {
         learner.learn(arrays, offsets, values, n, biasPage.data(), biasOffset, activation,
             example.label, example.weight, learningRate);
-        for (int i = 0; i < n; i++) {
-          rowPages[i].markDirty();
-        }
-        biasPage.markDirty();
       }
       return activation;
     } finally {
-      for (int i = 0; i < n; i++) {
-        cache.unpin(rowPages[i]);
-        rowPages[i] = null;
-        arrays[i] = null;
-      }
-      cache.unpin(biasPage);
+      cache.unpinAll();
     }
   }
 
-  private RowPage pageOf(LongMap<RowPage> pages, String modelKey, long rowId) throws Exception {
+  private RowPage pageOf(LongMap<RowPage> pages, String modelKey, long rowId, boolean learn)
+      throws Exception {
     long key = PageFormat.pageKey(rowId, pageBits);
     RowPage page = cache.page(pages, modelKey, key);
+    cache.pin(page);
+    if (learn) {
+      page.markDirty();
+    }
     if (page.takeFresh()) {
       // A new direct page: every row exists from now on, initialized as the model documents.
       long first = PageFormat.firstRow(key);

@@ -24,7 +24,8 @@ public final class RowPage {
 
   boolean dirty;
   boolean referenced;
-  int pins;
+  /** The {@link PageCache} epoch in which the page was last pinned (0: never). */
+  long pinnedIn;
 
   /** An empty hashed page. */
   public RowPage(int rowSize, int initialRows) {
@@ -59,9 +60,11 @@ public final class RowPage {
 
   /** True the first time it is asked of a new direct page whose rows are not initialized yet. */
   public boolean takeFresh() {
-    boolean was = fresh;
+    if (!fresh) {
+      return false;
+    }
     fresh = false;
-    return was;
+    return true;
   }
 
   public boolean isDirect() {
@@ -165,7 +168,9 @@ public final class RowPage {
 
   /** Records that a row of the page was changed, so the page is written back. */
   public void markDirty() {
-    dirty = true;
+    if (!dirty) {
+      dirty = true;
+    }
   }
 
   private void allocateIndex(int rows) {

@@ -97,7 +97,11 @@ class PageCacheTest {
       cache.page("m", hashed(p));
     }
     assertSame(pinned, cache.page("m", hashed(1)));
-    cache.unpin(pinned);
+    cache.unpinAll();
+    for (long p = 2; p < 10; p++) {
+      cache.page("m", hashed(p));
+    }
+    assertTrue(cache.size() <= 2, "unpinned, the page is evictable again: " + cache.size());
   }
 
   @Test

@@ -56,8 +56,9 @@ public final class ProduceCommand {
       Flag.of("model-key", Type.STRING, null, "model key of every example (default: none)"),
       Flag.of("default-model-key", Type.STRING, "default", "key of examples without model key"),
       Flag.of("key-by", Type.STRING, "model", "record key: model, or entity:TYPE (entity:user)"),
-      Flag.of("start-time", Type.STRING, "2023-11-14T22:13:20Z",
-          "event time of the first example: ISO-8601, epoch millis or now"),
+      Flag.of("start-time", Type.STRING, "now",
+          "event time of the first example: ISO-8601, epoch millis or now (records older than"
+              + " a topic's retention.ms are deleted by the broker)"),
       Flag.of("interval-ms", Type.LONG, "10", "event-time step between examples"),
       Flag.of("csv-label", Type.STRING, null, "csv: label column"),
       Flag.of("csv-numeric", Type.LIST, null, "csv: numeric columns (dense features)"),

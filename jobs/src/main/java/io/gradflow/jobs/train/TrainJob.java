@@ -1,5 +1,6 @@
 package io.gradflow.jobs.train;
 
+import io.gradflow.flink.CompactExampleTypeInfo;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.CompactLabel;
 import io.gradflow.jobs.kafka.DeadLetter;
@@ -63,6 +64,10 @@ public final class TrainJob {
   /** Applies checkpointing and parallelism to an environment. */
   public static void configure(StreamExecutionEnvironment env, TrainConfig config) {
     env.setParallelism(config.parallelism());
+    // Chained operators hand records on without a serializer copy. Safe here: every operator of
+    // the job makes new output records and none modifies or keeps a record it was given, except
+    // in keyed state, which receives records from the network (fresh instances).
+    env.getConfig().enableObjectReuse();
     Duration interval = config.state().checkpointInterval();
     if (!interval.isZero()) {
       env.enableCheckpointing(interval.toMillis(), CheckpointingMode.EXACTLY_ONCE);
@@ -90,8 +95,8 @@ public final class TrainJob {
         .fromSource(kafka.rawSource(kafka.topics().examples()), WatermarkStrategy.noWatermarks(),
             "examples")
         .uid("examples-source.v1")
-        .process(new ExampleDecodeFunction(decoder)).name("decode-examples")
-        .uid("decode-examples.v1");
+        .process(new ExampleDecodeFunction(decoder), CompactExampleTypeInfo.INSTANCE)
+        .name("decode-examples").uid("decode-examples.v1");
     DataStream<DeadLetter> deadLetters = examples.getSideOutput(DeadLetter.TAG);
 
     DataStream<CompactExample> timed = tap.apply(examples);

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.train;
 
+import io.gradflow.flink.CompactExampleTypeInfo;
 import io.gradflow.flink.MetricsEvent;
 import io.gradflow.flink.RowChange;
 import io.gradflow.flink.Scored;
@@ -49,13 +50,13 @@ public final class TrainPipeline {
           .keyBy(e -> e.exampleId)
           .connect(labels.keyBy(l -> l.exampleId))
           .process(new LabelJoinFunction(config.labels()))
-          .returns(TypeInformation.of(CompactExample.class))
+          .returns(CompactExampleTypeInfo.INSTANCE)
           .name("label-join").uid("label-join.v1");
       toTrainer = examples.union(joined);
     }
     if (config.candidates().size() > 1 || !config.candidates().containsKey("")) {
       toTrainer = toTrainer.flatMap(new RaceFanOut(new ArrayList<>(config.candidates().keySet())))
-          .returns(TypeInformation.of(CompactExample.class))
+          .returns(CompactExampleTypeInfo.INSTANCE)
           .name("race-fan-out").uid("race-fan-out.v1");
     }
     SingleOutputStreamOperator<Scored> predictions = toTrainer
