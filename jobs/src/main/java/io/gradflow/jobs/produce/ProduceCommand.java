@@ -35,7 +35,7 @@ public final class ProduceCommand {
       Flag.of("file", Type.STRING, null, "file to replay instead (- for stdin)"),
       Flag.choice("format", "csv", "format of --file", "csv", "libsvm", "vw"),
       Flag.of("count", Type.LONG, "10000", "examples to generate (a file: at most this many)"),
-      Flag.of("seed", Type.LONG, "42", "seed of the generator: same seed, same stream"),
+      Flag.of("seed", Type.LONG, "42", "seed of the generator: same seed and --start-time, same stream"),
       Flag.of("rate", Type.DOUBLE, "0", "examples per second at most; 0 for no limit"),
       Flag.choice("drift", "none", "concept drift", "none", "abrupt", "gradual", "recurring"),
       Flag.of("drift-at", Type.LONG, "5000", "example index where drift starts"),

@@ -38,12 +38,26 @@ class ProduceCommandTest {
 
   @Test
   void printsAReproducibleStream() {
-    Result a = run("", "--generator", "ctr", "--count", "5", "--print", "--quiet");
-    Result b = run("", "--generator=ctr", "--count", "5", "--print", "--quiet");
+    Result a = run("", "--generator", "ctr", "--count", "5", "--print", "--quiet",
+        "--start-time", "2026-01-01T00:00:00Z");
+    Result b = run("", "--generator=ctr", "--count", "5", "--print", "--quiet",
+        "--start-time=2026-01-01T00:00:00Z");
     assertEquals(0, a.code(), a.err());
     assertEquals(5, a.out().lines().count());
     assertEquals(a.out(), b.out());
     assertTrue(a.err().startsWith("produced 5 examples to stdout"), a.err());
+    assertTrue(a.out().contains("\"event_time\": \"2026-01-01T00:00:00.010Z\""), a.out());
+  }
+
+  @Test
+  void eventTimesStartNowByDefault() {
+    long before = System.currentTimeMillis();
+    Result a = run("", "--generator", "ctr", "--count", "1", "--print", "--quiet");
+    java.util.regex.Matcher m = java.util.regex.Pattern
+        .compile("\"event_time\": \"([^\"]+)\"").matcher(a.out());
+    assertTrue(m.find(), a.out());
+    long t = java.time.Instant.parse(m.group(1)).toEpochMilli();
+    assertTrue(t >= before && t < System.currentTimeMillis() + 60_000, m.group(1));
   }
 
   @Test
