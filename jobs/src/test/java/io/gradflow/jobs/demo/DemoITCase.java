@@ -1,0 +1,87 @@
+package io.gradflow.jobs.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code gradflow demo} in live mode, in a process of its own, stopped with Ctrl-C (SIGINT): it
+ * prints its summary, exits, and leaves no broker files behind.
+ */
+class DemoITCase {
+  @TempDir
+  Path temp;
+
+  @Test
+  void ctrlCStopsTheLiveDemoWithASummary() throws Exception {
+    Path tmp = Files.createDirectories(temp.resolve("tmp"));
+    Process demo = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Djava.io.tmpdir=" + tmp, "-cp", System.getProperty("java.class.path"),
+        "io.gradflow.jobs.cli.Main", "demo", "--rate", "5000")
+        .redirectErrorStream(true).start();
+    StringBuilder output = new StringBuilder();
+    CompletableFuture<Void> progressed = new CompletableFuture<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(demo.getInputStream()))) {
+        int c;
+        while ((c = in.read()) >= 0) {
+          synchronized (output) {
+            output.append((char) c);
+            if (c == '\r' && !progressed.isDone() && examplesShown(output) >= 10_000) {
+              progressed.complete(null);
+            }
+          }
+        }
+      } catch (Exception e) {
+        progressed.completeExceptionally(e);
+      }
+    });
+    reader.start();
+    try {
+      progressed.get(180, TimeUnit.SECONDS);
+      Process kill = new ProcessBuilder("kill", "-INT", Long.toString(demo.pid())).start();
+      assertEquals(0, kill.waitFor());
+      assertTrue(demo.waitFor(90, TimeUnit.SECONDS), "the demo stopped after Ctrl-C");
+      reader.join(10_000);
+    } finally {
+      demo.destroyForcibly();
+    }
+    String out;
+    synchronized (output) {
+      out = output.toString();
+    }
+    Matcher summary = Pattern.compile(
+        "prequential log loss (\\d+\\.\\d+), base rate log loss (\\d+\\.\\d+)").matcher(out);
+    assertTrue(summary.find(), out);
+    assertTrue(Double.parseDouble(summary.group(1)) < Double.parseDouble(summary.group(2)),
+        "the model beats the base rate: " + summary.group());
+    assertTrue(Pattern.compile("AUC 0\\.\\d+").matcher(out).find(), out);
+    try (var left = Files.list(tmp)) {
+      assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith("gradflow-kafka-")),
+          "the broker's directory was removed");
+    }
+  }
+
+  /** The examples count of the latest progress line (each line ends with a carriage return). */
+  private static long examplesShown(StringBuilder output) {
+    int end = output.length() - 1;
+    int start = output.lastIndexOf("\r", end - 1) + 1;
+    Matcher m = Pattern.compile("examples ([\\d,]+) \\|").matcher(output.substring(start, end));
+    long last = 0;
+    while (m.find()) {
+      last = Long.parseLong(m.group(1).replace(",", ""));
+    }
+    return last;
+  }
+}
