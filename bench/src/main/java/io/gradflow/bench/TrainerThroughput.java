@@ -63,6 +63,7 @@ public final class TrainerThroughput {
   /** Pages kept in memory: the whole model (2^13 pages) fits, as a production cache should. */
   static final int CACHE_PAGES = 16_384;
   static final int PAGE_BITS = 13;
+  static final int HASH_BITS = 22;
   /** Checkpoint interval: 2 s as the issue asks; -Dgradflow.bench.checkpoint=ms to vary it. */
   static final long CHECKPOINT_MILLIS = Long.getLong("gradflow.bench.checkpoint", 2_000);
   static final LearnerSpec SPEC = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
@@ -81,7 +82,7 @@ public final class TrainerThroughput {
     for (int i = 0; i < truth.length; i++) {
       truth[i] = (float) truthRandom.nextGaussian() * 0.3f;
     }
-    FeatureHashing hashing = new FeatureHashing(22);
+    FeatureHashing hashing = new FeatureHashing(HASH_BITS);
     String[] fields = new String[FEATURES];
     for (int f = 0; f < FEATURES; f++) {
       fields[f] = "f" + f;
@@ -186,6 +187,66 @@ public final class TrainerThroughput {
       z = (z ^ (z >>> 33)) * 0xff51afd7ed558ccdL;
       return z ^ (z >>> 33);
     }
+  }
+
+  /**
+   * The textbook loop for hashed features (Vowpal Wabbit's layout): one flat array of
+   * {@code 2^hashBits} rows indexed by the hashed id, every row initialized up front, the bias
+   * after them. Same arithmetic as {@link BareLoop}; rows sit where their hash puts them, as in
+   * Gradflow's direct pages, instead of in first-touch order.
+   */
+  static final class FlatLoop {
+    private final ExampleLearner learner = new ExampleLearner(SPEC);
+    private final FeatureMerger merger = new FeatureMerger();
+    private final int rowSize = learner.rowSize();
+    private final int rows = 1 << HASH_BITS;
+    private final float[] weights = new float[(rows + 1) * rowSize];
+    private final long[] ids = new long[FEATURES];
+    private final float[] values = new float[FEATURES];
+    private final float[][] arrays = new float[FEATURES][];
+    private final int[] offsets = new int[FEATURES];
+    long step;
+
+    FlatLoop() {
+      for (int r = 0; r < rows; r++) {
+        learner.initializeRow(r, weights, r * rowSize);
+      }
+      learner.initializeRow(FeatureHashing.BIAS_ROW, weights, rows * rowSize);
+      Arrays.fill(arrays, weights);
+    }
+
+    double process(CompactExample e) {
+      int n = merger.merge(e.rowIds, e.values, e.rowIds.length, ids, values);
+      for (int i = 0; i < n; i++) {
+        offsets[i] = (int) ids[i] * rowSize;
+      }
+      int bias = rows * rowSize;
+      double a = learner.activation(arrays, offsets, values, n, weights, bias);
+      learner.learn(arrays, offsets, values, n, weights, bias, a, e.label, e.weight,
+          learner.learningRate(step));
+      step++;
+      return learner.loss().prediction(a);
+    }
+  }
+
+  static Result flat(long examples) {
+    FlatLoop warm = new FlatLoop();
+    for (int i = 0; i < Math.min(examples, 300_000); i++) {
+      warm.process(pool[i % POOL]);
+    }
+    FlatLoop loop = new FlatLoop();
+    long checksum = 0;
+    long start = System.nanoTime();
+    long halfway = start;
+    for (long i = 0; i < examples; i++) {
+      if (i == examples / 2) {
+        halfway = System.nanoTime();
+      }
+      checksum = fold(checksum, loop.process(pool[(int) (i % POOL)]));
+    }
+    long end = System.nanoTime();
+    return new Result("flat array loop (hashed layout)", examples, (end - start) / 1e9,
+        (end - halfway) / 1e9, checksum);
   }
 
   /** Order-sensitive fold of prediction bits. */
@@ -367,6 +428,9 @@ public final class TrainerThroughput {
     for (int round = 0; round < rounds; round++) {
       Result bare = bare(examples);
       java.util.List<Result> results = new java.util.ArrayList<>(java.util.List.of(bare));
+      if (runs.contains("flat")) {
+        results.add(flat(examples));
+      }
       if (runs.contains("paged")) {
         results.add(paged(examples));
       }

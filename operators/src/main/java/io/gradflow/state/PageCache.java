@@ -1,6 +1,7 @@
 package io.gradflow.state;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,11 @@ public final class PageCache {
   private final int capacity;
   private final int rowSize;
   private final int initialRows;
-  private final Map<String, LongMap<RowPage>> byModel = new HashMap<>();
+  /** Direct page keys below this are found through an array, not a hash table. */
+  static final int DIRECT_TABLE_LIMIT = 1 << 24;
+
+  private final Map<String, ModelPages> byModel = new HashMap<>();
+  private final DirectArena arena;
   private final List<Entry> clock = new ArrayList<>();
   private int hand;
   /** Pages pinned in this epoch stay; {@link #unpinAll()} starts the next one. */
@@ -47,6 +52,57 @@ public final class PageCache {
     this.capacity = capacity;
     this.rowSize = rowSize;
     this.initialRows = initialRows;
+    this.arena = new DirectArena(rowSize);
+  }
+
+  /**
+   * The cached pages of one model: direct pages with keys below {@link #DIRECT_TABLE_LIMIT}
+   * (hashed features) through an array from key to arena slot, the rest in a hash table. The hot
+   * path finds a feature's page with one load from a small array.
+   */
+  static final class ModelPages {
+    private final DirectArena arena;
+    /** Arena slot + 1 by direct page key; 0 for a page not in memory. */
+    private int[] slots = new int[16];
+    private final LongMap<RowPage> other = new LongMap<>();
+
+    ModelPages(DirectArena arena) {
+      this.arena = arena;
+    }
+
+    /** The arena slot of the cached direct page {@code pageId} (below the limit), or -1. */
+    int slot(long pageId) {
+      return pageId < slots.length ? slots[(int) pageId] - 1 : -1;
+    }
+
+    RowPage get(long pageId) {
+      if (pageId >= 0 && pageId < DIRECT_TABLE_LIMIT) {
+        int slot = slot(pageId);
+        return slot < 0 ? null : arena.page(slot);
+      }
+      return other.get(pageId);
+    }
+
+    void put(long pageId, RowPage page) {
+      if (pageId >= 0 && pageId < DIRECT_TABLE_LIMIT && page.slot >= 0) {
+        if (pageId >= slots.length) {
+          slots = Arrays.copyOf(slots, Integer.highestOneBit((int) pageId) << 1);
+        }
+        slots[(int) pageId] = page.slot + 1;
+      } else {
+        other.put(pageId, page);
+      }
+    }
+
+    void remove(long pageId) {
+      if (pageId >= 0 && pageId < DIRECT_TABLE_LIMIT) {
+        if (pageId < slots.length) {
+          slots[(int) pageId] = 0;
+        }
+      } else {
+        other.remove(pageId);
+      }
+    }
   }
 
   /** The page, loaded from the store or created empty; marked referenced. */
@@ -54,11 +110,11 @@ public final class PageCache {
     return page(pagesOf(modelKey), modelKey, pageId);
   }
 
-  /** The cached pages of a model: resolve once per example, then call {@link #page(LongMap, String, long)}. */
-  LongMap<RowPage> pagesOf(String modelKey) {
-    LongMap<RowPage> pages = byModel.get(modelKey);
+  /** The cached pages of a model: resolve once per example, then call {@link #page(ModelPages, String, long)}. */
+  ModelPages pagesOf(String modelKey) {
+    ModelPages pages = byModel.get(modelKey);
     if (pages == null) {
-      pages = new LongMap<>();
+      pages = new ModelPages(arena);
       byModel.put(modelKey, pages);
     }
     return pages;
@@ -68,26 +124,26 @@ public final class PageCache {
    * The page with key {@code pageId} of the model whose pages are {@code pages}: loaded from the
    * store, or created (a direct page for a direct key, see {@link PageFormat#pageKey}).
    */
-  RowPage page(LongMap<RowPage> pages, String modelKey, long pageId) throws Exception {
+  RowPage page(ModelPages pages, String modelKey, long pageId) throws Exception {
     RowPage page = pages.get(pageId);
     if (page != null) {
       hits++;
-      if (!page.referenced) { // no store on the hot path when already set
-        page.referenced = true;
-      }
+      page.setReferenced(true);
       return page;
     }
     misses++;
     makeRoom();
     float[] stored = store.load(modelKey, pageId);
-    if (stored != null) {
+    if (PageFormat.isDirect(pageId)) {
+      int slot = arena.allocate();
+      page = stored != null ? RowPage.loadDirect(stored, rowSize, arena, slot)
+          : RowPage.newDirect(rowSize, arena, slot);
+    } else if (stored != null) {
       page = RowPage.load(stored, rowSize);
-    } else if (PageFormat.isDirect(pageId)) {
-      page = RowPage.newDirect(rowSize);
     } else {
       page = new RowPage(rowSize, initialRows);
     }
-    page.referenced = true;
+    page.setReferenced(true);
     pages.put(pageId, page);
     clock.add(new Entry(modelKey, pageId, page));
     return page;
@@ -95,9 +151,29 @@ public final class PageCache {
 
   /** Keeps the page in memory until {@link #unpinAll()}. */
   public void pin(RowPage page) {
-    if (page.pinnedIn != epoch) {
-      page.pinnedIn = epoch;
-    }
+    page.pin(epoch);
+  }
+
+  // The hot path for cached direct pages, by arena slot (see ModelPages#slot): no RowPage object
+  // is touched.
+
+  /** A hit on the slot's page: referenced, and dirty too when {@code learn}. */
+  void touch(int slot, boolean learn) {
+    hits++;
+    arena.touch(slot, learn ? (byte) (DirectArena.REFERENCED | DirectArena.DIRTY)
+        : DirectArena.REFERENCED);
+  }
+
+  void pinSlot(int slot) {
+    arena.pin(slot, epoch);
+  }
+
+  float[] chunk(int slot) {
+    return arena.chunk(slot);
+  }
+
+  int base(int slot) {
+    return arena.base(slot);
   }
 
   /** Releases every pinned page at once (after an example): one step, not one per page. */
@@ -113,9 +189,9 @@ public final class PageCache {
   }
 
   private void writeBack(Entry e) throws Exception {
-    if (e.page.dirty) {
+    if (e.page.isDirty()) {
       store.store(e.modelKey, e.pageId, e.page.toStored());
-      e.page.dirty = false;
+      e.page.markClean();
       writes++;
     }
   }
@@ -128,14 +204,17 @@ public final class PageCache {
       }
       Entry e = clock.get(hand);
       scanned++;
-      if (e.page.pinnedIn == epoch) {
+      if (e.page.pinnedIn() == epoch) {
         hand++;
-      } else if (e.page.referenced) {
-        e.page.referenced = false;
+      } else if (e.page.isReferenced()) {
+        e.page.setReferenced(false);
         hand++;
       } else {
         writeBack(e);
         byModel.get(e.modelKey).remove(e.pageId);
+        if (e.page.slot >= 0) {
+          arena.release(e.page.slot);
+        }
         int last = clock.size() - 1;
         clock.set(hand, clock.get(last));
         clock.remove(last);

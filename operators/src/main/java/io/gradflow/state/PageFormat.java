@@ -87,6 +87,11 @@ public final class PageFormat {
         : RESERVED_BASE + ((directPageKey - RESERVED_PAGES) << DIRECT_SHIFT);
   }
 
+  /** Floats of a direct page of rows of {@code rowSize} floats. */
+  public static int directPageFloats(int rowSize) {
+    return HEADER + DIRECT_ROWS * rowSize;
+  }
+
   /** Offset of a row in its direct page. */
   public static int directOffset(long rowId, int rowSize) {
     return HEADER + (int) (rowId & (DIRECT_ROWS - 1)) * rowSize;

@@ -20,6 +20,9 @@ import io.gradflow.schema.FeatureHashing;
  * <p>Not thread-safe: scratch buffers are reused across examples. One per operator instance.
  */
 public final class PagedLearner {
+  /** Row ids whose direct page key can be in a {@link PageCache.ModelPages} slot table. */
+  private static final long FAST_ROWS = (long) PageCache.DIRECT_TABLE_LIMIT << PageFormat.DIRECT_SHIFT;
+
   private final ExampleLearner learner;
   private final PageCache cache;
   private final int pageBits;
@@ -29,6 +32,7 @@ public final class PagedLearner {
   private RowPage[] rowPages = new RowPage[64];
   private float[][] arrays = new float[64][];
   private int[] offsets = new int[64];
+  private int[] slots = new int[64];
   private long rowsCreated;
 
   public PagedLearner(ExampleLearner learner, PageCache cache, int pageBits) {
@@ -60,18 +64,41 @@ public final class PagedLearner {
     }
     // Pass 1: find or create every row; adding a row may replace its page's array. A page
     // about to be learned is marked dirty now: nothing can write it back before the example ends.
-    LongMap<RowPage> pages = cache.pagesOf(modelKey);
+    // A feature row in a cached direct page takes the fast path (arena slot, no page object);
+    // before a miss may evict anything, every page this example resolved so far is pinned.
+    PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    int rowSize = learner.rowSize();
+    int pinnedUpTo = 0;
     try {
-      for (int i = 0; i < n; i++) {
-        RowPage page = pageOf(pages, modelKey, ids[i], learn);
-        rowPages[i] = page;
-        offsets[i] = rowOf(page, ids[i]);
-      }
       RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
       int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
-      // Pass 2: the arrays, now that no page grows any more.
       for (int i = 0; i < n; i++) {
-        arrays[i] = rowPages[i].data();
+        long id = ids[i];
+        int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
+        slots[i] = slot;
+        if (slot >= 0) {
+          cache.touch(slot, learn);
+          arrays[i] = cache.chunk(slot);
+          offsets[i] = cache.base(slot) + PageFormat.directOffset(id, rowSize);
+          continue;
+        }
+        for (int j = pinnedUpTo; j < i; j++) {
+          if (slots[j] >= 0) {
+            cache.pinSlot(slots[j]);
+          } else {
+            cache.pin(rowPages[j]);
+          }
+        }
+        pinnedUpTo = i + 1;
+        RowPage page = pageOf(pages, modelKey, id, learn);
+        rowPages[i] = page;
+        offsets[i] = rowOf(page, id);
+      }
+      // Pass 2: the arrays of the other rows, now that no page grows any more.
+      for (int i = 0; i < n; i++) {
+        if (slots[i] < 0) {
+          arrays[i] = rowPages[i].data();
+        }
       }
       double activation =
           learner.activation(arrays, offsets, values, n, biasPage.data(), biasOffset);
@@ -85,7 +112,7 @@ public final class PagedLearner {
     }
   }
 
-  private RowPage pageOf(LongMap<RowPage> pages, String modelKey, long rowId, boolean learn)
+  private RowPage pageOf(PageCache.ModelPages pages, String modelKey, long rowId, boolean learn)
       throws Exception {
     long key = PageFormat.pageKey(rowId, pageBits);
     RowPage page = cache.page(pages, modelKey, key);
@@ -97,9 +124,10 @@ public final class PagedLearner {
       // A new direct page: every row exists from now on, initialized as the model documents.
       long first = PageFormat.firstRow(key);
       float[] data = page.data();
+      int at = page.find(first);
       int rowSize = learner.rowSize();
       for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
-        learner.initializeRow(first + r, data, PageFormat.HEADER + r * rowSize);
+        learner.initializeRow(first + r, data, at + r * rowSize);
       }
       rowsCreated += PageFormat.DIRECT_ROWS;
     }
@@ -129,6 +157,7 @@ public final class PagedLearner {
       rowPages = new RowPage[size];
       arrays = new float[size][];
       offsets = new int[size];
+      slots = new int[size];
     }
   }
 }

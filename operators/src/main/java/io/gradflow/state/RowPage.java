@@ -17,15 +17,22 @@ public final class RowPage {
   private final boolean direct;
   private boolean fresh;
   private float[] data;
+  /** Where the page starts in {@link #data}: 0, or its place in a {@link DirectArena} chunk. */
+  private final int base;
+  /** The arena slot of a direct page held in a {@link DirectArena}, else -1. */
+  final int slot;
+  /** The arena that holds this page and its flags, or null. */
+  private final DirectArena arena;
   private int count;
   /** Slot s holds an id at [2s] and its record number + 1 at [2s + 1] (0 for empty). */
   private long[] index;
   private int mask;
 
-  boolean dirty;
-  boolean referenced;
+  /** Flags of a page outside an arena (an arena keeps its pages' flags). */
+  private boolean dirty;
+  private boolean referenced;
   /** The {@link PageCache} epoch in which the page was last pinned (0: never). */
-  long pinnedIn;
+  private long pinnedIn;
 
   /** An empty hashed page. */
   public RowPage(int rowSize, int initialRows) {
@@ -33,16 +40,53 @@ public final class RowPage {
     this.recordSize = PageFormat.recordSize(rowSize);
     this.direct = false;
     this.data = new float[PageFormat.HEADER + Math.max(1, initialRows) * recordSize];
+    this.base = 0;
+    this.slot = -1;
+    this.arena = null;
     this.count = 0;
     allocateIndex(Math.max(1, initialRows));
   }
 
-  private RowPage(int rowSize, float[] data) {
+  private RowPage(int rowSize, float[] data, int base, int slot, DirectArena arena) {
     this.rowSize = rowSize;
     this.recordSize = rowSize;
     this.direct = true;
     this.data = data;
+    this.base = base;
+    this.slot = slot;
+    this.arena = arena;
     this.count = PageFormat.DIRECT_ROWS;
+    if (arena != null) {
+      arena.hold(slot, this);
+    }
+  }
+
+  /** A new direct page of zeroed rows in slot {@code slot} of an arena; see {@link #newDirect(int)}. */
+  static RowPage newDirect(int rowSize, DirectArena arena, int slot) {
+    float[] chunk = arena.chunk(slot);
+    int base = arena.base(slot);
+    Arrays.fill(chunk, base, base + PageFormat.directPageFloats(rowSize), 0f);
+    chunk[base] = PageFormat.DIRECT_MARKER;
+    RowPage page = new RowPage(rowSize, chunk, base, slot, arena);
+    page.fresh = true;
+    page.markDirty();
+    return page;
+  }
+
+  /** A stored direct page copied into slot {@code slot} of an arena. */
+  static RowPage loadDirect(float[] stored, int rowSize, DirectArena arena, int slot) {
+    checkDirect(stored, rowSize);
+    System.arraycopy(stored, 0, arena.chunk(slot), arena.base(slot), stored.length);
+    return new RowPage(rowSize, arena.chunk(slot), arena.base(slot), slot, arena);
+  }
+
+  private static void checkDirect(float[] stored, int rowSize) {
+    int expected = PageFormat.directPageFloats(rowSize);
+    if (stored.length != expected) {
+      throw new IllegalStateException("a stored direct page of rows of " + rowSize
+          + " floats must hold " + expected + " floats, but holds " + stored.length
+          + ": the state was written with another model or optimizer layout");
+    }
   }
 
   /**
@@ -50,9 +94,9 @@ public final class RowPage {
    * them (ids {@code PageFormat.firstRow(key) + r}).
    */
   public static RowPage newDirect(int rowSize) {
-    float[] data = new float[PageFormat.HEADER + PageFormat.DIRECT_ROWS * rowSize];
+    float[] data = new float[PageFormat.directPageFloats(rowSize)];
     data[0] = PageFormat.DIRECT_MARKER;
-    RowPage page = new RowPage(rowSize, data);
+    RowPage page = new RowPage(rowSize, data, 0, -1, null);
     page.fresh = true;
     page.dirty = true;
     return page;
@@ -77,13 +121,8 @@ public final class RowPage {
    */
   public static RowPage load(float[] stored, int rowSize) {
     if (PageFormat.isDirectPage(stored)) {
-      int expected = PageFormat.HEADER + PageFormat.DIRECT_ROWS * rowSize;
-      if (stored.length != expected) {
-        throw new IllegalStateException("a stored direct page of rows of " + rowSize
-            + " floats must hold " + expected + " floats, but holds " + stored.length
-            + ": the state was written with another model or optimizer layout");
-      }
-      return new RowPage(rowSize, stored.clone());
+      checkDirect(stored, rowSize);
+      return new RowPage(rowSize, stored.clone(), 0, -1, null);
     }
     int rows = PageFormat.rowCount(stored);
     int expected = PageFormat.HEADER + rows * PageFormat.recordSize(rowSize);
@@ -104,7 +143,7 @@ public final class RowPage {
   /** The page as it goes to keyed state: a fresh array of exactly its rows. */
   public float[] toStored() {
     if (direct) {
-      return data.clone();
+      return Arrays.copyOfRange(data, base, base + PageFormat.directPageFloats(rowSize));
     }
     float[] stored = Arrays.copyOf(data, PageFormat.HEADER + count * recordSize);
     PageFormat.setRowCount(stored, count);
@@ -112,6 +151,10 @@ public final class RowPage {
   }
 
   /** The backing array. It is replaced when the page grows: fetch it after adding rows. */
+  /**
+   * The array holding the page's rows; offsets from {@link #find} and {@link #add} index it. A
+   * direct page held by a {@link PageCache} shares its array with other pages.
+   */
   public float[] data() {
     return data;
   }
@@ -123,7 +166,7 @@ public final class RowPage {
   /** Offset of the row's data in {@link #data()}, or -1 if the page has no such row. */
   public int find(long rowId) {
     if (direct) {
-      return PageFormat.directOffset(rowId, rowSize);
+      return base + PageFormat.directOffset(rowId, rowSize);
     }
     long[] table = index;
     int slot = (int) PageFormat.mix(rowId) & mask;
@@ -163,13 +206,51 @@ public final class RowPage {
   }
 
   public boolean isDirty() {
-    return dirty;
+    return arena != null ? arena.has(slot, DirectArena.DIRTY) : dirty;
   }
 
   /** Records that a row of the page was changed, so the page is written back. */
   public void markDirty() {
-    if (!dirty) {
+    if (arena != null) {
+      arena.touch(slot, DirectArena.DIRTY);
+    } else if (!dirty) {
       dirty = true;
+    }
+  }
+
+  void markClean() {
+    if (arena != null) {
+      arena.clear(slot, DirectArena.DIRTY);
+    } else {
+      dirty = false;
+    }
+  }
+
+  boolean isReferenced() {
+    return arena != null ? arena.has(slot, DirectArena.REFERENCED) : referenced;
+  }
+
+  void setReferenced(boolean value) {
+    if (arena != null) {
+      if (value) {
+        arena.touch(slot, DirectArena.REFERENCED);
+      } else {
+        arena.clear(slot, DirectArena.REFERENCED);
+      }
+    } else if (referenced != value) {
+      referenced = value;
+    }
+  }
+
+  long pinnedIn() {
+    return arena != null ? arena.pinnedIn(slot) : pinnedIn;
+  }
+
+  void pin(long epoch) {
+    if (arena != null) {
+      arena.pin(slot, epoch);
+    } else if (pinnedIn != epoch) {
+      pinnedIn = epoch;
     }
   }
 

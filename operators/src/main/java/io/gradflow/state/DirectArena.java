@@ -1,0 +1,110 @@
+package io.gradflow.state;
+
+import java.util.Arrays;
+
+/**
+ * The memory of a {@link PageCache}'s direct pages: large shared {@code float[]} chunks cut into
+ * page-sized slots. Keeping thousands of pages in a few arrays instead of one array each means a
+ * row access touches the row's own cache line and not also the line of a page array's header,
+ * which is most of what separates a paged model from a flat array of rows (the bare loop).
+ *
+ * <p>The arena also holds each slot's cache bookkeeping (referenced, dirty, pinned) in small
+ * primitive arrays, so the hot path updates it without touching the {@link RowPage} object.
+ * Slots are reused after {@link #release}; chunks are allocated as slots are first needed and
+ * kept. Not thread-safe.
+ */
+final class DirectArena {
+  /** Floats per chunk, about 64 MB: few arrays, and none near the JVM's array size limit. */
+  private static final int CHUNK_FLOATS = 1 << 24;
+
+  static final byte REFERENCED = 1;
+  static final byte DIRTY = 2;
+
+  private final int pageFloats;
+  private final int chunkShift;
+  private final int chunkMask;
+  private float[][] chunks = new float[0][];
+  /** Per slot: the page, its {@link #REFERENCED} and {@link #DIRTY} flags, its pin epoch. */
+  private RowPage[] pages = new RowPage[16];
+  private byte[] flags = new byte[16];
+  private long[] pinnedIn = new long[16];
+  private int[] free = new int[16];
+  private int freeCount;
+  private int next;
+
+  DirectArena(int rowSize) {
+    this.pageFloats = PageFormat.directPageFloats(rowSize);
+    int pagesPerChunk = Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / pageFloats));
+    this.chunkShift = Integer.numberOfTrailingZeros(pagesPerChunk);
+    this.chunkMask = pagesPerChunk - 1;
+  }
+
+  /** A slot for one page: a released one, or the next new one. */
+  int allocate() {
+    if (freeCount > 0) {
+      return free[--freeCount];
+    }
+    int slot = next++;
+    if ((slot >>> chunkShift) >= chunks.length) {
+      chunks = Arrays.copyOf(chunks, chunks.length + 1);
+      chunks[chunks.length - 1] = new float[(chunkMask + 1) * pageFloats];
+    }
+    if (slot >= pages.length) {
+      pages = Arrays.copyOf(pages, pages.length * 2);
+      flags = Arrays.copyOf(flags, flags.length * 2);
+      pinnedIn = Arrays.copyOf(pinnedIn, pinnedIn.length * 2);
+    }
+    return slot;
+  }
+
+  /** Records the page a slot holds (once it is made). */
+  void hold(int slot, RowPage page) {
+    pages[slot] = page;
+    flags[slot] = 0;
+    pinnedIn[slot] = 0;
+  }
+
+  RowPage page(int slot) {
+    return pages[slot];
+  }
+
+  /** The hot path's bookkeeping for a row of the slot's page: referenced, dirty if learned. */
+  void touch(int slot, byte flag) {
+    byte f = flags[slot];
+    if ((f | flag) != f) {
+      flags[slot] = (byte) (f | flag);
+    }
+  }
+
+  boolean has(int slot, byte flag) {
+    return (flags[slot] & flag) != 0;
+  }
+
+  void clear(int slot, byte flag) {
+    flags[slot] &= (byte) ~flag;
+  }
+
+  void pin(int slot, long epoch) {
+    pinnedIn[slot] = epoch;
+  }
+
+  long pinnedIn(int slot) {
+    return pinnedIn[slot];
+  }
+
+  void release(int slot) {
+    pages[slot] = null;
+    if (freeCount == free.length) {
+      free = Arrays.copyOf(free, free.length * 2);
+    }
+    free[freeCount++] = slot;
+  }
+
+  float[] chunk(int slot) {
+    return chunks[slot >>> chunkShift];
+  }
+
+  int base(int slot) {
+    return (slot & chunkMask) * pageFloats;
+  }
+}
