@@ -41,8 +41,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The training job end to end, shared by the {@code *ITCase} classes of this package: Kafka's own
  * broker in process, the job on a local Flink MiniCluster, exactly-once Kafka sinks read back with
  * {@code read_committed}. Each subclass holds one scenario and runs in a JVM of its own (failsafe
- * {@code reuseForks=false}): in one JVM, a third or later bounded job was seen to hand only part of
- * its input on from the Kafka source (see the notes in README.md).
+ * {@code reuseForks=false}), so a scenario's broker and MiniClusters start clean.
  */
 abstract class TrainJobITCase {
   static EmbeddedKafka kafka;
