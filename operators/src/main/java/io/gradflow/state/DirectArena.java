@@ -20,7 +20,16 @@ final class DirectArena {
   static final byte REFERENCED = 1;
   static final byte DIRTY = 2;
 
-  private final int pageFloats;
+  /**
+   * Where a page starts in its slot: with the page's one header float, its rows then start on a
+   * 64-byte line when the chunk's element 0 sits 16 bytes past a line (a large array's header on
+   * a 64-bit JVM with compressed class pointers), so a row never straddles two lines more often
+   * than its size forces.
+   */
+  private static final int PAD = 11;
+
+  /** Floats per slot: the padded page, rounded up to whole 64-byte lines. */
+  private final int slotFloats;
   private final int chunkShift;
   private final int chunkMask;
   private float[][] chunks = new float[0][];
@@ -33,8 +42,8 @@ final class DirectArena {
   private int next;
 
   DirectArena(int rowSize) {
-    this.pageFloats = PageFormat.directPageFloats(rowSize);
-    int pagesPerChunk = Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / pageFloats));
+    this.slotFloats = (PAD + PageFormat.directPageFloats(rowSize) + 15) & ~15;
+    int pagesPerChunk = Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / slotFloats));
     this.chunkShift = Integer.numberOfTrailingZeros(pagesPerChunk);
     this.chunkMask = pagesPerChunk - 1;
   }
@@ -47,7 +56,7 @@ final class DirectArena {
     int slot = next++;
     if ((slot >>> chunkShift) >= chunks.length) {
       chunks = Arrays.copyOf(chunks, chunks.length + 1);
-      chunks[chunks.length - 1] = new float[(chunkMask + 1) * pageFloats];
+      chunks[chunks.length - 1] = new float[(chunkMask + 1) * slotFloats];
     }
     if (slot >= pages.length) {
       pages = Arrays.copyOf(pages, pages.length * 2);
@@ -105,6 +114,6 @@ final class DirectArena {
   }
 
   int base(int slot) {
-    return (slot & chunkMask) * pageFloats;
+    return (slot & chunkMask) * slotFloats + PAD;
   }
 }
