@@ -125,7 +125,8 @@ class PageCacheTest {
     assertEquals(5 * 512, PageFormat.firstRow(key));
     RowPage page = cache.page("m", key);
     assertTrue(page.isDirect() && page.takeFresh() && !page.takeFresh());
-    assertEquals(PageFormat.HEADER + 7 * 3, page.find(5 * 512 + 7));
+    assertEquals(7 * 3, page.find(5 * 512 + 7) - page.find(5 * 512), "rows in id order");
+    assertEquals(PageFormat.DIRECT_MARKER, page.data()[page.find(5 * 512) - PageFormat.HEADER]);
     page.data()[page.find(5 * 512 + 7)] = 4f;
     cache.flush();
     float[] stored = store.pages.get("m/" + key);
