@@ -379,6 +379,11 @@ public final class TrainerThroughput {
     conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS,
         !Boolean.getBoolean("gradflow.bench.full-checkpoints"));
     conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(512));
+    // As TrainJob configures RocksDB by default (state.compression: none).
+    conf.setString("state.backend.rocksdb.compression.per.level", "NO_COMPRESSION");
+    // -Dflink.KEY=VALUE sets any Flink option, to compare settings (RocksDB's, for example).
+    System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith("flink."))
+        .forEach(k -> conf.setString(k.substring("flink.".length()), System.getProperty(k)));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     env.setParallelism(1);
     env.getConfig().enableObjectReuse(); // as TrainJob.configure does

@@ -57,9 +57,13 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
    * @param checkpointDirectory where checkpoints go (a file: URI or path), or null for the job
    *     manager's memory
    * @param incremental incremental checkpoints (RocksDB only)
+   * @param compression RocksDB's block compression: {@code none} (the default: model pages are
+   *     floats, which barely compress, and Snappy cost a third of the RocksDB trainer's rate in
+   *     {@code bench/run-trainer.sh}), {@code snappy}, {@code lz4} or {@code zstd}
    */
   public record StateSettings(String backend, Duration checkpointInterval,
-      String checkpointDirectory, boolean incremental) implements Serializable {}
+      String checkpointDirectory, boolean incremental, String compression)
+      implements Serializable {}
 
   /** Reads and validates a YAML file. */
   public static TrainConfig load(Path file) throws IOException {
@@ -139,10 +143,12 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
     String backend = state.choice("backend", "hashmap", "hashmap", "rocksdb");
     int cachePages = (int) state.integer("cache_pages", 4096);
     int pageBits = (int) state.integer("page_bits", 12);
+    String compression = state.choice("compression", "none", "none", "snappy", "lz4", "zstd");
     ConfigMap checkpoints = root.section("checkpoints");
     StateSettings stateSettings = new StateSettings(backend,
         checkpoints.duration("interval", Duration.ofSeconds(10)),
-        checkpoints.string("directory", null), checkpoints.flag("incremental", true));
+        checkpoints.string("directory", null), checkpoints.flag("incremental", true),
+        compression);
     checkpoints.rejectUnknown();
     state.rejectUnknown();
 

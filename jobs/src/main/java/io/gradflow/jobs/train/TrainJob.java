@@ -40,6 +40,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class TrainJob {
   /** How far out of order event times may arrive before the label join's timers fire. */
   static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(5);
+  /** RocksDB's compression per level (Flink's {@code RocksDBConfigurableOptions}). */
+  static final String ROCKSDB_COMPRESSION = "state.backend.rocksdb.compression.per.level";
 
   private TrainJob() {}
 
@@ -55,6 +57,12 @@ public final class TrainJob {
             config.jobName()).toUri().toString();
     c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, directory);
     c.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, state.incremental());
+    c.setString(ROCKSDB_COMPRESSION, switch (state.compression()) {
+      case "snappy" -> "SNAPPY_COMPRESSION";
+      case "lz4" -> "LZ4_COMPRESSION";
+      case "zstd" -> "ZSTD_COMPRESSION";
+      default -> "NO_COMPRESSION";
+    });
     c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));

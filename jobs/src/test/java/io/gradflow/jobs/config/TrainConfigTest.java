@@ -30,6 +30,9 @@ class TrainConfigTest {
     assertEquals(new ScheduleSpec.Constant(), learner.schedule());
     assertEquals("hashmap", c.state().backend());
     assertEquals(Duration.ofSeconds(10), c.state().checkpointInterval());
+    assertEquals("none", c.state().compression());
+    assertEquals("NO_COMPRESSION", io.gradflow.jobs.train.TrainJob.flinkConfiguration(c)
+        .toMap().get("state.backend.rocksdb.compression.per.level"));
   }
 
   @Test
@@ -39,7 +42,7 @@ class TrainConfigTest {
         "model: {type: factorization_machine, factors: 4, loss: logistic, hash_bits: 20}",
         "optimizer: {name: Adam, lr: 0.01, betas: [0.8, 0.99]}",
         "schedule: {type: step, step_size: 1000, gamma: 0.5}",
-        "state: {backend: rocksdb, cache_pages: 100, page_bits: 8}",
+        "state: {backend: rocksdb, cache_pages: 100, page_bits: 8, compression: lz4}",
         "checkpoints: {interval: 2s, directory: 'file:///tmp/x', incremental: true}",
         "labels: {delayed: true, timeout: 5m, on_timeout: drop}",
         "metrics: {every: 500, window: 1000, fading_factor: 0.99}",
@@ -52,6 +55,8 @@ class TrainConfigTest {
     assertEquals(new AdamSpec(0.01, 0.8, 0.99, 1e-8, 0, false), learner.optimizer());
     assertEquals(new ScheduleSpec.StepDecay(1000, 0.5), learner.schedule());
     assertEquals(100, c.trainer().cachePages());
+    assertEquals("LZ4_COMPRESSION", io.gradflow.jobs.train.TrainJob.flinkConfiguration(c)
+        .toMap().get("state.backend.rocksdb.compression.per.level"));
     assertEquals(TrainConfig.OnTimeout.DROP, c.labels().onTimeout());
     assertTrue(c.labels().delayed());
     assertEquals(100, c.trainer().changelogEvery());
@@ -69,7 +74,8 @@ class TrainConfigTest {
   void aWrongValueStopsAtStartUpNamingTheKey() {
     assertEquals("optimizer.betas[0] must be in [0, 1), but was 1.2",
         refused("optimizer: {name: Adam, betas: [1.2, 0.9]}").getMessage());
-    assertEquals("state.cahce_pages is not a setting; accepted: backend, cache_pages, page_bits",
+    assertEquals("state.cahce_pages is not a setting; accepted: backend, cache_pages, page_bits,"
+        + " compression",
         refused("state: {cahce_pages: 3}").getMessage());
     assertEquals("model.type must be one of logistic_regression, linear_regression,"
         + " factorization_machine, but was 'svm'", refused("model: {type: svm}").getMessage());
