@@ -12,7 +12,7 @@ public enum DeadLetterReason {
   INVALID_FEATURE,
   /** An importance weight that is negative, NaN or infinite. */
   INVALID_WEIGHT,
-  /** A label outside the loss's domain ({@link LabelDomain}), NaN or infinite. */
+  /** A label outside the loss's domain ({@code Loss.acceptsLabel}), NaN or infinite. */
   LABEL_OUT_OF_DOMAIN,
   /** An empty example id. */
   MISSING_ID

@@ -1,6 +1,7 @@
 package io.gradflow.jobs.kafka;
 
 import io.gradflow.model.CompactExample;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.CodecException;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Entity;
@@ -21,7 +22,7 @@ import java.util.List;
  * a detail naming the field and value) when it cannot be decoded, has an empty id, has no feature
  * at all (sparse, entity or dense), has a feature with neither or both of name and index or an
  * empty namespace, a NaN or infinite value, a negative or non-finite weight, or a label outside the
- * {@link LabelDomain}. Nothing is repaired. Row ids: entities first (in record order), then sparse
+ * loss's domain ({@link Loss#acceptsLabel}). Nothing is repaired. Row ids: entities first (in record order), then sparse
  * features, hashed by {@link FeatureHashing}; dense values by position.
  *
  * <p>Serializable (configuration only); a decoder is used by one thread at a time.
@@ -30,19 +31,19 @@ public final class ExampleDecoder implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final FeatureHashing hashing;
-  private final LabelDomain labelDomain;
+  private final Loss loss;
   private final String defaultModelKey;
   private final RecordCodec<Example> examples = Codecs.codec(Example.class);
   private final RecordCodec<Label> labels = Codecs.codec(Label.class);
 
   /**
    * @param hashing the feature hashing of the model (its bits)
-   * @param labelDomain the labels the loss accepts
+   * @param loss the model's loss: labels outside its domain are refused
    * @param defaultModelKey the model key of records that have none
    */
-  public ExampleDecoder(FeatureHashing hashing, LabelDomain labelDomain, String defaultModelKey) {
+  public ExampleDecoder(FeatureHashing hashing, Loss loss, String defaultModelKey) {
     this.hashing = hashing;
-    this.labelDomain = labelDomain;
+    this.loss = loss;
     this.defaultModelKey = defaultModelKey;
   }
 
@@ -118,9 +119,9 @@ public final class ExampleDecoder implements Serializable {
     }
     Float label = e.getLabel();
     float l = label == null ? Float.NaN : label;
-    if (label != null && !labelDomain.contains(l)) {
+    if (label != null && !loss.acceptsLabel(l)) {
       throw new RejectedRecordException(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
-          "label must be " + labelDomain.describe() + ", but was " + l);
+          loss.labelProblem(l));
     }
     String model = e.getModelKey() == null ? defaultModelKey : e.getModelKey();
     return new CompactExample(id, model, e.getEventTime().toEpochMilli(), rows, values, dense, l,
@@ -138,9 +139,9 @@ public final class ExampleDecoder implements Serializable {
     if (label.getExampleId().isEmpty()) {
       throw new RejectedRecordException(DeadLetterReason.MISSING_ID, "example_id is empty");
     }
-    if (!labelDomain.contains(label.getLabel())) {
+    if (!loss.acceptsLabel(label.getLabel())) {
       throw new RejectedRecordException(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
-          "label must be " + labelDomain.describe() + ", but was " + label.getLabel());
+          loss.labelProblem(label.getLabel()));
     }
     String model = label.getModelKey() == null ? defaultModelKey : label.getModelKey();
     return new CompactLabel(label.getExampleId(), model, label.getEventTime().toEpochMilli(),

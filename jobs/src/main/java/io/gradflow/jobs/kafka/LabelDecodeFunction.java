@@ -7,7 +7,7 @@ import org.apache.flink.util.Collector;
 
 /**
  * Decodes raw Kafka records into {@link CompactLabel}s; refused records (undecodable, empty id,
- * label outside the {@link LabelDomain}) go to the {@link DeadLetter#TAG} side output and are
+ * label outside the loss's domain) go to the {@link DeadLetter#TAG} side output and are
  * counted like in {@link ExampleDecodeFunction}. Stateless.
  */
 public final class LabelDecodeFunction extends ProcessFunction<RawRecord, CompactLabel> {

@@ -1,6 +1,6 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.Feature;
 import java.time.Instant;
@@ -63,8 +63,8 @@ public final class ClickThroughGenerator implements SyntheticGenerator {
   }
 
   @Override
-  public LabelDomain labelDomain() {
-    return LabelDomain.PROBABILITY;
+  public Loss labelLoss() {
+    return Loss.LOGISTIC;
   }
 
   /** The true weight of id {@code id} of field {@code field} under {@code concept}. */

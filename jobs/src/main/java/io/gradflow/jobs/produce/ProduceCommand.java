@@ -2,7 +2,7 @@ package io.gradflow.jobs.produce;
 
 import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.kafka.ExampleDecoder;
-import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.model.Loss;
 import io.gradflow.jobs.kafka.RejectedRecordException;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
@@ -110,19 +110,19 @@ public final class ProduceCommand {
 
     Iterator<Example> examples;
     FileReplay replay = null;
-    LabelDomain domain;
+    Loss labels;
     if (generate) {
       SyntheticGenerator g = generator(v, start, interval, modelKey);
-      domain = g.labelDomain();
+      labels = g.labelLoss();
       examples = g.examples(count).iterator();
     } else {
       replay = replay(v, in, start, interval, modelKey);
       examples = replay;
-      domain = LabelDomain.REAL; // a file's labels are validated by the job that knows its loss
+      labels = Loss.SQUARED; // a file's labels are validated by the job that knows its loss
     }
 
     ExampleDecoder validator = new ExampleDecoder(new FeatureHashing(FeatureHashing.DEFAULT_BITS),
-        domain, v.string("default-model-key"));
+        labels, v.string("default-model-key"));
     GradflowProducer producer = toKafka ? producer(v) : null;
     Progress progress = new Progress(err, generate ? count : -1, v.doubleValue("rate", 0),
         !v.on("quiet"));

@@ -1,6 +1,6 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Entity;
 import io.gradflow.schema.Example;
 import java.time.Instant;
@@ -59,8 +59,8 @@ public final class RecommendationGenerator implements SyntheticGenerator {
   }
 
   @Override
-  public LabelDomain labelDomain() {
-    return spec.ratings() ? LabelDomain.REAL : LabelDomain.PROBABILITY;
+  public Loss labelLoss() {
+    return spec.ratings() ? Loss.SQUARED : Loss.LOGISTIC;
   }
 
   /** The true score {@code bias + b_u + b_i + <p_u, q_i>} under {@code concept}. */

@@ -1,6 +1,6 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Example;
 import java.util.Iterator;
 import java.util.Spliterator;
@@ -14,8 +14,8 @@ import java.util.stream.StreamSupport;
  * (the demo, the trainer's tests) and by {@code gradflow produce}. Not thread-safe: one consumer.
  */
 public interface SyntheticGenerator extends Iterator<SyntheticExample> {
-  /** The labels this generator writes. */
-  LabelDomain labelDomain();
+  /** The loss whose label domain this generator's labels are in (logistic: [0, 1]). */
+  Loss labelLoss();
 
   /** Always true: the stream is endless. */
   @Override

@@ -1,6 +1,6 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.Feature;
 import java.time.Instant;
@@ -53,8 +53,8 @@ public final class TabularGenerator implements SyntheticGenerator {
   }
 
   @Override
-  public LabelDomain labelDomain() {
-    return spec.regression() ? LabelDomain.REAL : LabelDomain.PROBABILITY;
+  public Loss labelLoss() {
+    return spec.regression() ? Loss.SQUARED : Loss.LOGISTIC;
   }
 
   /** The true linear predictor under {@code concept}. */

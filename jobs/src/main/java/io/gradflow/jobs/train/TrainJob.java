@@ -8,10 +8,9 @@ import io.gradflow.jobs.kafka.ExampleDecodeFunction;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.jobs.kafka.LabelDecodeFunction;
-import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.model.Loss;
 import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.model.CompactExample;
-import io.gradflow.model.Loss;
 import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
@@ -96,7 +95,7 @@ public final class TrainJob {
     KafkaSpec kafka = config.kafka();
     Loss loss = config.candidates().values().iterator().next().loss();
     ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()),
-        loss == Loss.LOGISTIC ? LabelDomain.PROBABILITY : LabelDomain.REAL,
+        loss,
         config.defaultModelKey());
 
     SingleOutputStreamOperator<CompactExample> examples = env

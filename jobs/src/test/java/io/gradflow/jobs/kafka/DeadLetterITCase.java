@@ -3,6 +3,7 @@ package io.gradflow.jobs.kafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.DeadLetterRecord;
 import io.gradflow.schema.Entity;
@@ -111,7 +112,7 @@ class DeadLetterITCase {
     KafkaSpec spec = KafkaSpec.of(kafka.bootstrapServers()).withGroupId("dead-letter-test")
         .withStartingOffsets(new OffsetSpec.Earliest()).withBounded(new OffsetSpec.Latest())
         .withTransactionTimeout(Duration.ofMinutes(1));
-    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(20), LabelDomain.PROBABILITY,
+    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(20), Loss.LOGISTIC,
         "default");
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setParallelism(1);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.model.CompactExample;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Entity;
 import io.gradflow.schema.Example;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
 
 class ExampleDecoderTest {
   static final FeatureHashing HASHING = new FeatureHashing(20);
-  static final ExampleDecoder LOGISTIC = new ExampleDecoder(HASHING, LabelDomain.PROBABILITY, "m0");
+  static final ExampleDecoder LOGISTIC = new ExampleDecoder(HASHING, Loss.LOGISTIC, "m0");
   static final Instant T = Instant.ofEpochMilli(1000);
 
   static Example.Builder good() {
@@ -84,12 +85,12 @@ class ExampleDecoderTest {
         .reason());
     RejectedRecordException l = rejected(LOGISTIC, good().setLabel(2f));
     assertEquals(DeadLetterReason.LABEL_OUT_OF_DOMAIN, l.reason());
-    assertEquals("label must be in [0, 1] (logistic loss), but was 2.0", l.getMessage());
+    assertEquals("label must be in [0, 1] for the logistic loss, but was 2.0", l.getMessage());
   }
 
   @Test
   void realDomainAcceptsAnyFiniteLabel() throws Exception {
-    ExampleDecoder squared = new ExampleDecoder(HASHING, LabelDomain.REAL, "m0");
+    ExampleDecoder squared = new ExampleDecoder(HASHING, Loss.SQUARED, "m0");
     assertEquals(2f, squared.decodeExample(bytes(good().setLabel(2f))).label);
     assertEquals(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
         rejected(squared, good().setLabel(Float.NEGATIVE_INFINITY)).reason());

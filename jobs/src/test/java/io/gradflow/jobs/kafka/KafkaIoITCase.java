@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.model.CompactExample;
 import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Component;
 import io.gradflow.schema.DeadLetterRecord;
@@ -123,7 +124,7 @@ class KafkaIoITCase {
         KafkaTestSupport.readAll(kafka, "evolution", 2, Duration.ofSeconds(20));
     assertEquals(2, read.size());
     FeatureHashing hashing = new FeatureHashing(20);
-    ExampleDecoder decoder = new ExampleDecoder(hashing, LabelDomain.PROBABILITY, "default");
+    ExampleDecoder decoder = new ExampleDecoder(hashing, Loss.LOGISTIC, "default");
     CompactExample a = decoder.decodeExample(read.get(0).value());
     assertEquals("v1-example", a.exampleId);
     assertEquals(1f, a.weight, "v2 default for a v1 record");

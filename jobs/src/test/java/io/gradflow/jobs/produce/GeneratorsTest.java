@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.kafka.ExampleDecoder;
-import io.gradflow.jobs.kafka.LabelDomain;
+import io.gradflow.model.Loss;
 import io.gradflow.model.CompactExample;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
@@ -44,12 +44,12 @@ class GeneratorsTest {
   @Test
   void everyGeneratedExampleIsValidForItsLoss() throws Exception {
     for (SyntheticGenerator g : all(3, DriftSpec.NONE)) {
-      ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(20), g.labelDomain(), "m");
+      ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(20), g.labelLoss(), "m");
       for (SyntheticExample s : g.stream(200).toList()) {
         decoder.toCompact(s.example());
       }
     }
-    ExampleDecoder real = new ExampleDecoder(new FeatureHashing(20), LabelDomain.REAL, "m");
+    ExampleDecoder real = new ExampleDecoder(new FeatureHashing(20), Loss.SQUARED, "m");
     RecommendationGenerator ratings = new RecommendationGenerator(new RecommendationGenerator.Spec(
         1, 100, 100, 4, 0.8, 1, 1, 0, true, 0.5, null, null, 0, 1));
     for (SyntheticExample s : ratings.stream(200).toList()) {
@@ -149,7 +149,7 @@ class GeneratorsTest {
   @Test
   void clickThroughIsLearnable() throws Exception {
     ClickThroughGenerator g = new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(11));
-    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(18), LabelDomain.PROBABILITY,
+    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(18), Loss.LOGISTIC,
         "m");
     Map<Long, double[]> w = new HashMap<>(); // weight, squared-gradient sum
     double bias = 0;
