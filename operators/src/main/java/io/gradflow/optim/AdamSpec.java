@@ -17,6 +17,12 @@ public record AdamSpec(
     boolean amsgrad) implements OptimizerSpec {
 
   public AdamSpec {
+    validate(learningRate, beta1, beta2, epsilon, weightDecay);
+  }
+
+  /** The hyper-parameter checks Adam and AdamW share, with PyTorch's names in the messages. */
+  static void validate(double learningRate, double beta1, double beta2, double epsilon,
+      double weightDecay) {
     Check.nonNegative("optimizer.lr", learningRate);
     Check.inRangeExclusive("optimizer.betas[0]", beta1, 0, 1);
     Check.inRangeExclusive("optimizer.betas[1]", beta2, 0, 1);

@@ -19,11 +19,7 @@ public record AdamWSpec(
     boolean amsgrad) implements OptimizerSpec {
 
   public AdamWSpec {
-    Check.nonNegative("optimizer.lr", learningRate);
-    Check.inRangeExclusive("optimizer.betas[0]", beta1, 0, 1);
-    Check.inRangeExclusive("optimizer.betas[1]", beta2, 0, 1);
-    Check.nonNegative("optimizer.eps", epsilon);
-    Check.nonNegative("optimizer.weight_decay", weightDecay);
+    AdamSpec.validate(learningRate, beta1, beta2, epsilon, weightDecay);
   }
 
   /** PyTorch's defaults with the given learning rate. */
