@@ -18,6 +18,8 @@ class CompactExampleSerializerTest {
   static final CompactExample FULL = new CompactExample("x-1 ü", "ctr#b", -17L,
       new long[] {1L << 62, -3, 0}, new float[] {1f, Float.NaN, -0f}, new float[] {0.5f, 2e30f},
       1f, 0.25f);
+  static final CompactExample ONE_HOT = new CompactExample("x-2", "m", 5L,
+      new long[] {7, 8, 9}, new float[] {1f, 1f, 1f}, new float[0], 0f, 1f);
   static final CompactExample UNLABELED = new CompactExample("", "", Long.MAX_VALUE,
       new long[0], new float[0], new float[0], Float.NaN, 1f);
 
@@ -33,11 +35,23 @@ class CompactExampleSerializerTest {
 
   @Test
   void everyFieldSurvivesTheWireBitForBit() throws IOException {
-    for (CompactExample e : new CompactExample[] {FULL, UNLABELED}) {
+    for (CompactExample e : new CompactExample[] {FULL, ONE_HOT, UNLABELED}) {
       assertEquals(e, roundTrip(CompactExampleSerializer.INSTANCE, e));
     }
     CompactExample back = roundTrip(CompactExampleSerializer.INSTANCE, FULL);
     assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(back.values[2]));
+  }
+
+  @Test
+  void oneHotValuesAreNotSent() throws IOException {
+    DataOutputSerializer oneHot = new DataOutputSerializer(16);
+    CompactExampleSerializer.INSTANCE.serialize(ONE_HOT, oneHot);
+    DataOutputSerializer weighted = new DataOutputSerializer(16);
+    CompactExample almost = new CompactExample("x-2", "m", 5L, new long[] {7, 8, 9},
+        new float[] {1f, 1f, Math.nextUp(1f)}, new float[0], 0f, 1f);
+    CompactExampleSerializer.INSTANCE.serialize(almost, weighted);
+    assertEquals(weighted.length() - 12, oneHot.length());
+    assertEquals(almost, roundTrip(CompactExampleSerializer.INSTANCE, almost));
   }
 
   @Test
@@ -62,6 +76,7 @@ class CompactExampleSerializerTest {
       org.apache.flink.types.StringValue.writeString("m", out);
       out.writeLong(0);
       out.writeInt(-5);
+      out.writeBoolean(false);
     } catch (IOException e) {
       throw new AssertionError(e);
     }
