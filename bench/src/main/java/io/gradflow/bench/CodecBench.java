@@ -1,11 +1,11 @@
 package io.gradflow.bench;
 
 import io.gradflow.jobs.kafka.ExampleDecoder;
-import io.gradflow.jobs.kafka.LabelDomain;
 import io.gradflow.jobs.kafka.RejectedRecordException;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.DriftSpec;
 import io.gradflow.model.CompactExample;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
@@ -77,7 +77,7 @@ public class CodecBench {
     List<Example> list = g.examples(RECORDS).toList();
     examples = list.toArray(new Example[0]);
     codec = Codecs.codec(Example.class);
-    decoder = new ExampleDecoder(new FeatureHashing(24), LabelDomain.PROBABILITY, "default");
+    decoder = new ExampleDecoder(new FeatureHashing(24), Loss.LOGISTIC, "default");
     writer = new SpecificDatumWriter<>(Example.class);
     reader = new SpecificDatumReader<>(Example.class);
     singleObject = new byte[RECORDS][];

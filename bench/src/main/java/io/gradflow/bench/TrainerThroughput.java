@@ -393,7 +393,8 @@ public final class TrainerThroughput {
         .map(i -> pool[(int) (i % POOL)]).returns(CompactExampleTypeInfo.INSTANCE)
         .keyBy(e -> e.modelKey, Types.STRING)
         .transform("trainer", TypeInformation.of(Scored.class), new TrainerOperator(
-            Map.of("", SPEC), new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT)))
+            Map.of("", SPEC),
+            new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT)))
         .sinkTo(new ChecksumSink());
     ChecksumSink.count = 0;
     ChecksumSink.half = examples / 2;

@@ -18,10 +18,10 @@ import org.apache.flink.types.StringValue;
  * <p>Format (version 1): example id and model key as Flink strings ({@link StringValue}), event
  * time, the number of sparse features {@code n}, whether every value is exactly 1 (a boolean),
  * {@code n} row ids, then {@code n} values unless they are all 1 (one-hot features: a third of
- * the bytes saved), the number of dense features {@code d} then {@code d} values, label, weight, all big-endian as
- * {@code DataOutput} writes them. Flink's POJO serializer writes the same fields but reaches them
- * through reflection, writes a null flag per field and converts one number at a time; this one
- * converts the feature arrays in bulk.
+ * the bytes saved), the number of dense features {@code d} then {@code d} values, label, weight;
+ * numbers big-endian as {@code DataOutput} writes them. Flink's POJO serializer writes the same
+ * fields but reaches them through reflection, writes a null flag per field and converts one
+ * number at a time; this one converts the feature arrays in bulk.
  *
  * <p>{@link #copy(CompactExample)} shares the arrays: examples are values whose arrays nobody
  * modifies (see {@link CompactExample}).

@@ -110,7 +110,10 @@ public final class PageCache {
     return page(pagesOf(modelKey), modelKey, pageId);
   }
 
-  /** The cached pages of a model: resolve once per example, then call {@link #page(ModelPages, String, long)}. */
+  /**
+   * The cached pages of a model: resolve once per example, then call
+   * {@link #page(ModelPages, String, long)}.
+   */
   ModelPages pagesOf(String modelKey) {
     ModelPages pages = byModel.get(modelKey);
     if (pages == null) {

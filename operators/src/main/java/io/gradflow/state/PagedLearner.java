@@ -21,7 +21,8 @@ import io.gradflow.schema.FeatureHashing;
  */
 public final class PagedLearner {
   /** Row ids whose direct page key can be in a {@link PageCache.ModelPages} slot table. */
-  private static final long FAST_ROWS = (long) PageCache.DIRECT_TABLE_LIMIT << PageFormat.DIRECT_SHIFT;
+  private static final long FAST_ROWS =
+      (long) PageCache.DIRECT_TABLE_LIMIT << PageFormat.DIRECT_SHIFT;
 
   private final ExampleLearner learner;
   private final PageCache cache;

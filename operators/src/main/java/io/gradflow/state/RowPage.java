@@ -61,7 +61,7 @@ public final class RowPage {
     }
   }
 
-  /** A new direct page of zeroed rows in slot {@code slot} of an arena; see {@link #newDirect(int)}. */
+  /** A new direct page of zeroed rows in slot {@code slot} of an arena; see {@link #newDirect}. */
   static RowPage newDirect(int rowSize, DirectArena arena, int slot) {
     float[] chunk = arena.chunk(slot);
     int base = arena.base(slot);

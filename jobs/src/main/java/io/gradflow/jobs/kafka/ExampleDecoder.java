@@ -22,8 +22,9 @@ import java.util.List;
  * a detail naming the field and value) when it cannot be decoded, has an empty id, has no feature
  * at all (sparse, entity or dense), has a feature with neither or both of name and index or an
  * empty namespace, a NaN or infinite value, a negative or non-finite weight, or a label outside the
- * loss's domain ({@link Loss#acceptsLabel}). Nothing is repaired. Row ids: entities first (in record order), then sparse
- * features, hashed by {@link FeatureHashing}; dense values by position.
+ * loss's domain ({@link Loss#acceptsLabel}). Nothing is repaired. Row ids: entities first (in
+ * record order), then sparse features, hashed by {@link FeatureHashing}; dense values by
+ * position.
  *
  * <p>Serializable (configuration only); a decoder is used by one thread at a time.
  */
