@@ -117,6 +117,33 @@ class PageCacheTest {
   }
 
   @Test
+  void anEvictedDirectPageFreesItsArenaSlotForAZeroedPageAndComesBackIntact() throws Exception {
+    MapStore store = new MapStore();
+    PageCache cache = new PageCache(store, 1, 3, 2);
+    RowPage first = cache.page("m", 0);
+    int at = first.find(7);
+    first.data()[at] = 5f;
+    first.data()[at + 2] = -1f;
+    first.markDirty();
+    assertTrue(first.takeFresh());
+    RowPage second = cache.page("m", 1); // evicts page 0 (dirty: written back); slot reused
+    assertTrue(second.takeFresh(), "a new page, not the evicted one");
+    assertTrue(store.pages.containsKey("m/0"), "the evicted page was written back");
+    for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
+      int row = second.find(512 + r);
+      for (int j = 0; j < 3; j++) {
+        assertEquals(0f, second.data()[row + j], "row " + r + " of the new page is zeroed");
+      }
+    }
+    RowPage again = cache.page("m", 0);
+    int back = again.find(7);
+    assertEquals(5f, again.data()[back]);
+    assertEquals(-1f, again.data()[back + 2]);
+    assertTrue(!again.takeFresh() && !again.isDirty(), "loaded from the store: clean");
+    assertEquals(3, cache.misses());
+  }
+
+  @Test
   void aDirectPageHoldsEveryRowOfItsIdRangeWithoutIds() throws Exception {
     MapStore store = new MapStore();
     PageCache cache = new PageCache(store, 10, 3, 2);
