@@ -21,9 +21,8 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.runtime.state.StateSnapshotContext;
@@ -107,8 +106,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void open() throws Exception {
     super.open();
-    pages = getKeyedStateStore().getMapState(new MapStateDescriptor<>(PAGES_STATE, Types.LONG,
-        PrimitiveArrayTypeInfo.FLOAT_PRIMITIVE_ARRAY_TYPE_INFO));
+    pages = getKeyedStateStore().getMapState(new MapStateDescriptor<>(PAGES_STATE,
+        LongSerializer.INSTANCE, PageSerializer.INSTANCE));
     metaState = getKeyedStateStore().getState(
         new ValueStateDescriptor<>(META_STATE, TypeInformation.of(ModelMeta.class)));
     learners = new HashMap<>();
