@@ -366,8 +366,8 @@ public final class TrainerThroughput {
       checksum = fold(checksum, core.loss().prediction(a));
     }
     long end = System.nanoTime();
-    System.out.printf("paged: %d hits, %d misses, %d pages, %d stored%n", cache.hits(),
-        cache.misses(), cache.size(), stored.size());
+    System.out.printf(Locale.ROOT, "paged learner's cache: %,d hits, %,d misses, %,d pages%n",
+        cache.hits(), cache.misses(), cache.size());
     return new Result("paged learner, no Flink", examples, (end - start) / 1e9,
         (end - halfway) / 1e9, checksum);
   }
