@@ -31,6 +31,12 @@ public final class ClickThroughGenerator implements SyntheticGenerator {
   public record Spec(long seed, int fields, int vocabulary, double zipfExponent,
       double weightScale, double bias, DriftSpec drift, String modelKey, long startMillis,
       long intervalMillis) {
+    /**
+     * Defaults with a fixed start time (2023-11-14T22:13:20Z), so a seed gives the same stream
+     * everywhere. Records that old are deleted by a broker with time retention (7 days by
+     * default) on its next retention pass: give a current start time when writing to a real
+     * broker, as {@code gradflow produce} does.
+     */
     public static Spec defaults(long seed) {
       return new Spec(seed, 10, 1000, 1.05, 0.6, -1.4, DriftSpec.NONE, null,
           1_700_000_000_000L, 10);

@@ -23,6 +23,12 @@ public final class RecommendationGenerator implements SyntheticGenerator {
   public record Spec(long seed, int users, int items, int factors, double userZipf,
       double itemZipf, double factorScale, double bias, boolean ratings, double noise,
       DriftSpec drift, String modelKey, long startMillis, long intervalMillis) {
+    /**
+     * Defaults with a fixed start time (2023-11-14T22:13:20Z), so a seed gives the same stream
+     * everywhere. Records that old are deleted by a broker with time retention (7 days by
+     * default) on its next retention pass: give a current start time when writing to a real
+     * broker, as {@code gradflow produce} does.
+     */
     public static Spec defaults(long seed) {
       return new Spec(seed, 1000, 2000, 8, 0.8, 1.0, 1.0, -1.0, false, 0.5, DriftSpec.NONE,
           null, 1_700_000_000_000L, 10);

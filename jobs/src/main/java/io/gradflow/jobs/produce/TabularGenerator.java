@@ -20,6 +20,12 @@ public final class TabularGenerator implements SyntheticGenerator {
   public record Spec(long seed, int numeric, int categorical, int vocabulary,
       double zipfExponent, double weightScale, double bias, boolean regression, double noise,
       DriftSpec drift, String modelKey, long startMillis, long intervalMillis) {
+    /**
+     * Defaults with a fixed start time (2023-11-14T22:13:20Z), so a seed gives the same stream
+     * everywhere. Records that old are deleted by a broker with time retention (7 days by
+     * default) on its next retention pass: give a current start time when writing to a real
+     * broker, as {@code gradflow produce} does.
+     */
     public static Spec defaults(long seed) {
       return new Spec(seed, 8, 4, 100, 1.0, 0.7, -0.5, false, 0.5, DriftSpec.NONE, null,
           1_700_000_000_000L, 10);
