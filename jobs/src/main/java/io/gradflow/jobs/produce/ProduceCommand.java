@@ -1,11 +1,11 @@
 package io.gradflow.jobs.produce;
 
 import io.gradflow.jobs.cli.Command;
-import io.gradflow.jobs.kafka.ExampleDecoder;
-import io.gradflow.model.Loss;
-import io.gradflow.jobs.kafka.RejectedRecordException;
-import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.kafka.RejectedRecordException;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
 import java.io.BufferedReader;

@@ -8,9 +8,9 @@ import io.gradflow.jobs.kafka.ExampleDecodeFunction;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.jobs.kafka.LabelDecodeFunction;
-import io.gradflow.model.Loss;
 import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.model.CompactExample;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
@@ -94,9 +94,8 @@ public final class TrainJob {
       UnaryOperator<DataStream<CompactExample>> tap) {
     KafkaSpec kafka = config.kafka();
     Loss loss = config.candidates().values().iterator().next().loss();
-    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()),
-        loss,
-        config.defaultModelKey());
+    ExampleDecoder decoder =
+        new ExampleDecoder(new FeatureHashing(config.hashBits()), loss, config.defaultModelKey());
 
     SingleOutputStreamOperator<CompactExample> examples = env
         .fromSource(kafka.rawSource(kafka.topics().examples()), WatermarkStrategy.noWatermarks(),

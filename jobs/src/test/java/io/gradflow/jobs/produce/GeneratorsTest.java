@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.kafka.ExampleDecoder;
-import io.gradflow.model.Loss;
 import io.gradflow.model.CompactExample;
+import io.gradflow.model.Loss;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
 import java.util.HashMap;
