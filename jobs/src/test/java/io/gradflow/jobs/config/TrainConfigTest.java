@@ -63,6 +63,19 @@ class TrainConfigTest {
   }
 
   @Test
+  void theExampleFileWithEverySettingIsValid() throws Exception {
+    String yaml;
+    try (var in = TrainConfigTest.class.getResourceAsStream("/train-example.yaml")) {
+      yaml = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+    TrainConfig c = TrainConfig.fromYaml(yaml);
+    assertEquals("ctr-example", c.jobName());
+    assertEquals(24, c.hashBits());
+    assertEquals(AdaGradSpec.of(0.1), c.candidates().get("").optimizer());
+    assertEquals("none", c.state().compression());
+  }
+
+  @Test
   void aRaceHasOneLearnerPerCandidate() throws Exception {
     TrainConfig c = TrainConfig.fromYaml(KAFKA + "race:\n"
         + "  - {name: a, optimizer: {name: Adagrad, lr: 0.1}}\n"
