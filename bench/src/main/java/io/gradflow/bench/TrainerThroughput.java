@@ -55,9 +55,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <p>Every run folds the bits of every prediction, in order, into a checksum: equal checksums
  * mean the Flink runs predicted (and so learned) bit-identically to the bare loop.
  *
- * <p>Run: {@code bench/run-trainer.sh [examples]} (default 3,000,000). It also writes the stream
- * to {@code bench/results/stream.bin} for {@code bench/pytorch_loop.py}, the hand-written PyTorch
- * loop of DESIGN.md's reference points.
+ * <p>Run: {@code bench/run-trainer.sh [examples [runs [rounds]]]} (default 3,000,000 examples,
+ * every run, 3 rounds). It also writes the stream to {@code bench/results/stream.bin} for
+ * {@code bench/pytorch_loop.py}, the hand-written PyTorch loop of DESIGN.md's reference points.
  */
 public final class TrainerThroughput {
   static final int FEATURES = 40;
@@ -438,8 +438,8 @@ public final class TrainerThroughput {
     java.util.Map<String, java.util.List<Result>> byRun = new java.util.LinkedHashMap<>();
     java.util.Map<String, java.util.List<Double>> ratios = new java.util.LinkedHashMap<>();
     for (int round = 0; round < rounds; round++) {
-      Result bare = flat(examples);
-      java.util.List<Result> results = new java.util.ArrayList<>(java.util.List.of(bare));
+      Result reference = flat(examples);
+      java.util.List<Result> results = new java.util.ArrayList<>(java.util.List.of(reference));
       if (runs.contains("hashed")) {
         results.add(bare(examples));
       }
@@ -452,20 +452,20 @@ public final class TrainerThroughput {
         }
       }
       for (Result r : results) {
-        if (r.checksum() != bare.checksum()) {
+        if (r.checksum() != reference.checksum()) {
           throw new IllegalStateException(r.name() + " did not predict bit-identically to the"
-              + " bare loop");
+              + " reference loop");
         }
         byRun.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>()).add(r);
         ratios.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>())
-            .add(r.steadyRate() / bare.steadyRate());
+            .add(r.steadyRate() / reference.steadyRate());
         System.out.printf(Locale.ROOT, "round %d: %s %,.0f examples/s (second half), %.2f×%n",
-            round + 1, r.name(), r.steadyRate(), r.steadyRate() / bare.steadyRate());
+            round + 1, r.name(), r.steadyRate(), r.steadyRate() / reference.steadyRate());
       }
     }
     System.out.printf(Locale.ROOT, "%n%,d examples per run, %d rounds; medians over rounds;"
-        + " every run predicted bit-identically to the bare loop%n%n"
-        + "| run | examples/s, second half | vs bare (median of per-round ratios) |"
+        + " every run predicted bit-identically to the reference%n%n"
+        + "| run | examples/s, second half | vs the reference (median of per-round ratios) |"
         + " ratios per round |%n|---|---|---|---|%n", examples, rounds);
     for (String name : byRun.keySet()) {
       System.out.printf(Locale.ROOT, "| %s | %,.0f | %.2f× | %s |%n", name,
