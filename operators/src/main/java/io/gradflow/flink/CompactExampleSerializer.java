@@ -33,8 +33,6 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
   /** More features than this in one example means the input is not a CompactExample. */
   private static final int MAX_FEATURES = 1 << 24;
   private static final int ONE_BITS = Float.floatToRawIntBits(1f);
-  private static final ThreadLocal<ByteBuffer> SCRATCH =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocate(1024));
 
   private CompactExampleSerializer() {}
 
@@ -73,7 +71,7 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
     boolean ones = allOnes(e.values);
     out.writeInt(n);
     out.writeBoolean(ones);
-    ByteBuffer buffer = scratch(12 * n);
+    ByteBuffer buffer = ScratchBuffers.of(12 * n);
     buffer.asLongBuffer().put(e.rowIds);
     if (!ones) {
       buffer.position(8 * n);
@@ -96,7 +94,7 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
     long eventTime = in.readLong();
     int n = count(in.readInt(), "sparse features");
     boolean ones = in.readBoolean();
-    ByteBuffer buffer = scratch(12 * n);
+    ByteBuffer buffer = ScratchBuffers.of(12 * n);
     in.readFully(buffer.array(), 0, (ones ? 8 : 12) * n);
     long[] rowIds = new long[n];
     buffer.asLongBuffer().get(rowIds);
@@ -126,21 +124,6 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
       }
     }
     return true;
-  }
-
-  /**
-   * A big-endian buffer of at least {@code bytes} for bulk conversion of the feature arrays (the
-   * bytes on the wire are those of {@code writeLong} and {@code writeFloat}). One per thread: the
-   * serializer is a stateless singleton shared by tasks.
-   */
-  private static ByteBuffer scratch(int bytes) {
-    ByteBuffer b = SCRATCH.get();
-    if (b.capacity() < bytes) {
-      b = ByteBuffer.allocate(Math.max(bytes, 2 * b.capacity()));
-      SCRATCH.set(b);
-    }
-    b.clear();
-    return b;
   }
 
   private static int count(int n, String what) throws IOException {

@@ -25,8 +25,6 @@ public final class PageSerializer extends TypeSerializerSingleton<float[]> {
   private static final long serialVersionUID = 1L;
 
   public static final PageSerializer INSTANCE = new PageSerializer();
-  private static final ThreadLocal<ByteBuffer> SCRATCH =
-      ThreadLocal.withInitial(() -> ByteBuffer.allocate(1 << 14));
 
   private PageSerializer() {}
 
@@ -61,7 +59,7 @@ public final class PageSerializer extends TypeSerializerSingleton<float[]> {
       throw new IllegalArgumentException("a page must not be null");
     }
     out.writeInt(page.length);
-    ByteBuffer buffer = scratch(4 * page.length);
+    ByteBuffer buffer = ScratchBuffers.of(4 * page.length);
     buffer.asFloatBuffer().put(page);
     out.write(buffer.array(), 0, 4 * page.length);
   }
@@ -72,7 +70,7 @@ public final class PageSerializer extends TypeSerializerSingleton<float[]> {
     if (length < 0) {
       throw new IOException("corrupt page: length " + length);
     }
-    ByteBuffer buffer = scratch(4 * length);
+    ByteBuffer buffer = ScratchBuffers.of(4 * length);
     in.readFully(buffer.array(), 0, 4 * length);
     float[] page = new float[length];
     buffer.asFloatBuffer().get(page);
@@ -87,17 +85,6 @@ public final class PageSerializer extends TypeSerializerSingleton<float[]> {
   @Override
   public void copy(DataInputView in, DataOutputView out) throws IOException {
     serialize(deserialize(in), out);
-  }
-
-  /** A big-endian buffer of at least {@code bytes}, one per thread (checkpoints run on several). */
-  private static ByteBuffer scratch(int bytes) {
-    ByteBuffer b = SCRATCH.get();
-    if (b.capacity() < bytes) {
-      b = ByteBuffer.allocate(Math.max(bytes, 2 * b.capacity()));
-      SCRATCH.set(b);
-    }
-    b.clear();
-    return b;
   }
 
   @Override
