@@ -232,12 +232,25 @@ public final class TrainerThroughput {
     }
   }
 
-  static Result flat(long examples) {
+  static Result flat(long examples) throws Exception {
     FlatLoop warm = new FlatLoop();
     for (int i = 0; i < Math.min(examples, 300_000); i++) {
       warm.process(pool[i % POOL]);
     }
-    FlatLoop loop = new FlatLoop();
+    return timed("bare loop, flat array (the reference)", examples, new FlatLoop()::process);
+  }
+
+  /** What a timed run does with one example: predict (then learn), returning the prediction. */
+  @FunctionalInterface
+  interface Step {
+    double process(CompactExample example) throws Exception;
+  }
+
+  /**
+   * Runs {@code step} over {@code examples} examples of the pool in order, timing the whole run
+   * and its second half, and folding every prediction into the checksum.
+   */
+  static Result timed(String name, long examples, Step step) throws Exception {
     long checksum = 0;
     long start = System.nanoTime();
     long halfway = start;
@@ -245,11 +258,10 @@ public final class TrainerThroughput {
       if (i == examples / 2) {
         halfway = System.nanoTime();
       }
-      checksum = fold(checksum, loop.process(pool[(int) (i % POOL)]));
+      checksum = fold(checksum, step.process(pool[(int) (i % POOL)]));
     }
     long end = System.nanoTime();
-    return new Result("bare loop, flat array (the reference)", examples, (end - start) / 1e9,
-        (end - halfway) / 1e9, checksum);
+    return new Result(name, examples, (end - start) / 1e9, (end - halfway) / 1e9, checksum);
   }
 
   /** Order-sensitive fold of prediction bits. */
@@ -310,26 +322,13 @@ public final class TrainerThroughput {
     }
   }
 
-  static Result bare(long examples) {
-    BareLoop loop = new BareLoop();
-    long checksum = 0;
+  static Result bare(long examples) throws Exception {
     // Warm-up pass over a separate loop instance, so the JIT has compiled the hot path.
     BareLoop warm = new BareLoop();
     for (int i = 0; i < Math.min(examples, 300_000); i++) {
       warm.process(pool[i % POOL]);
     }
-    long start = System.nanoTime();
-    long halfway = start;
-    for (long i = 0; i < examples; i++) {
-      if (i == examples / 2) {
-        halfway = System.nanoTime();
-      }
-      checksum = fold(checksum, loop.process(pool[(int) (i % POOL)]));
-    }
-    long end = System.nanoTime();
-    return new Result("bare loop, rows in a hash table", examples, (end - start) / 1e9,
-        (end - halfway) / 1e9,
-        checksum);
+    return timed("bare loop, rows in a hash table", examples, new BareLoop()::process);
   }
 
   /**
@@ -354,22 +353,11 @@ public final class TrainerThroughput {
     PageCache cache = new PageCache(store, CACHE_PAGES, core.rowSize(), 16);
     PagedLearner learner = new PagedLearner(core, cache, PAGE_BITS);
     double rate = core.learningRate(0);
-    long checksum = 0;
-    long start = System.nanoTime();
-    long halfway = start;
-    for (long i = 0; i < examples; i++) {
-      if (i == examples / 2) {
-        halfway = System.nanoTime();
-      }
-      CompactExample e = pool[(int) (i % POOL)];
-      double a = learner.process(e.modelKey, e, e.dense, true, rate);
-      checksum = fold(checksum, core.loss().prediction(a));
-    }
-    long end = System.nanoTime();
+    Result result = timed("paged learner, no Flink", examples,
+        e -> core.loss().prediction(learner.process(e.modelKey, e, e.dense, true, rate)));
     System.out.printf(Locale.ROOT, "paged learner's cache: %,d hits, %,d misses, %,d pages%n",
         cache.hits(), cache.misses(), cache.size());
-    return new Result("paged learner, no Flink", examples, (end - start) / 1e9,
-        (end - halfway) / 1e9, checksum);
+    return result;
   }
 
   static Result flink(String backend, long examples, Path checkpoints) throws Exception {
