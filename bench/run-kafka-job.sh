@@ -6,7 +6,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-./mvnw -q -o -DskipTests -pl bench -am install 2>/dev/null || ./mvnw -q -DskipTests -pl bench -am install
-./mvnw -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$root/bench/target/classpath.txt"
-cp="$(cat "$root/bench/target/classpath.txt")"
-java -Xmx6g -cp "bench/target/classes:$cp" io.gradflow.bench.KafkaJobThroughput "${1:-2000000}"
+exec bench/java.sh io.gradflow.bench.KafkaJobThroughput "${1:-2000000}"

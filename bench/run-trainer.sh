@@ -7,10 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-./mvnw -q -o -DskipTests -pl bench -am install 2>/dev/null || ./mvnw -q -DskipTests -pl bench -am install
-./mvnw -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$root/bench/target/classpath.txt"
-cp="$(cat "$root/bench/target/classpath.txt")"
-java -Xmx6g -cp "bench/target/classes:$cp" io.gradflow.bench.TrainerThroughput "${1:-3000000}" bench/results "${2:-hashed,paged,hashmap,rocksdb}" "${3:-3}"
+bench/java.sh io.gradflow.bench.TrainerThroughput "${1:-3000000}" bench/results "${2:-hashed,paged,hashmap,rocksdb}" "${3:-3}"
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 bench/pytorch_loop.py bench/results/stream.bin
 else

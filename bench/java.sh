@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds the bench module (offline when the local repository has everything) and runs a Java main
+# class of it on its full class path, from the project root:
+#   bench/java.sh io.gradflow.bench.TrainerThroughput ARGS...
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+./mvnw -q -o -DskipTests -pl bench -am install 2>/dev/null || ./mvnw -q -DskipTests -pl bench -am install
+./mvnw -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$root/bench/target/classpath.txt"
+exec java -Xmx6g -cp "bench/target/classes:$(cat "$root/bench/target/classpath.txt")" "$@"
