@@ -61,7 +61,10 @@ public final class RowPage {
     }
   }
 
-  /** A new direct page of zeroed rows in slot {@code slot} of an arena; see {@link #newDirect}. */
+  /**
+   * A new direct page of zeroed rows in slot {@code slot} of an arena; {@link #takeFresh()} tells
+   * the owner, once, to initialize them (ids {@code PageFormat.firstRow(key) + r}).
+   */
   static RowPage newDirect(int rowSize, DirectArena arena, int slot) {
     float[] chunk = arena.chunk(slot);
     int base = arena.base(slot);
@@ -87,19 +90,6 @@ public final class RowPage {
           + " floats must hold " + expected + " floats, but holds " + stored.length
           + ": the state was written with another model or optimizer layout");
     }
-  }
-
-  /**
-   * A new direct page of zeroed rows; {@link #takeFresh()} tells the owner, once, to initialize
-   * them (ids {@code PageFormat.firstRow(key) + r}).
-   */
-  public static RowPage newDirect(int rowSize) {
-    float[] data = new float[PageFormat.directPageFloats(rowSize)];
-    data[0] = PageFormat.DIRECT_MARKER;
-    RowPage page = new RowPage(rowSize, data, 0, -1, null);
-    page.fresh = true;
-    page.dirty = true;
-    return page;
   }
 
   /** True the first time it is asked of a new direct page whose rows are not initialized yet. */
