@@ -4,6 +4,7 @@ import io.gradflow.optim.AdaDeltaSpec;
 import io.gradflow.optim.AdaGradSpec;
 import io.gradflow.optim.AdamSpec;
 import io.gradflow.optim.AdamWSpec;
+import io.gradflow.optim.BiasCorrection;
 import io.gradflow.optim.FtrlSpec;
 import io.gradflow.optim.OptimizerSpec;
 import io.gradflow.optim.RmsPropSpec;
@@ -65,13 +66,13 @@ public final class OptimizerConfig {
         double lr = p.number("lr", 1e-3);
         double[] betas = p.pair("betas", 0.9, 0.999);
         yield new AdamSpec(lr, betas[0], betas[1], p.number("eps", 1e-8),
-            p.number("weight_decay", 0), p.flag("amsgrad", false));
+            p.number("weight_decay", 0), p.flag("amsgrad", false), p.biasCorrection());
       }
       case "AdamW" -> {
         double lr = p.number("lr", 1e-3);
         double[] betas = p.pair("betas", 0.9, 0.999);
         yield new AdamWSpec(lr, betas[0], betas[1], p.number("eps", 1e-8),
-            p.number("weight_decay", 1e-2), p.flag("amsgrad", false));
+            p.number("weight_decay", 1e-2), p.flag("amsgrad", false), p.biasCorrection());
       }
       case "Ftrl" -> new FtrlSpec(p.number("alpha", 0.1), p.number("beta", 1.0),
           p.number("l1", 0), p.number("l2", 0));
@@ -135,8 +136,10 @@ public final class OptimizerConfig {
       m.put("weight_decay", s.weightDecay());
     } else if (spec instanceof AdamSpec s) {
       putAdam(m, s.learningRate(), s.beta1(), s.beta2(), s.epsilon(), s.weightDecay(), s.amsgrad());
+      m.put("bias_correction", s.biasCorrection().configName());
     } else if (spec instanceof AdamWSpec s) {
       putAdam(m, s.learningRate(), s.beta1(), s.beta2(), s.epsilon(), s.weightDecay(), s.amsgrad());
+      m.put("bias_correction", s.biasCorrection().configName());
     } else if (spec instanceof FtrlSpec s) {
       m.put("alpha", s.alpha());
       m.put("beta", s.beta());
@@ -214,6 +217,21 @@ public final class OptimizerConfig {
         return new double[] {a.doubleValue(), b.doubleValue()};
       }
       throw typeError(name, "a list of two numbers", v);
+    }
+
+    /** Adam's {@code bias_correction}: {@code row} (the default) or {@code global}. */
+    BiasCorrection biasCorrection() {
+      read.add("bias_correction");
+      Object v = values.get("bias_correction");
+      if (v == null) {
+        return BiasCorrection.ROW;
+      }
+      for (BiasCorrection b : BiasCorrection.values()) {
+        if (b.configName().equals(String.valueOf(v).toLowerCase(Locale.ROOT))) {
+          return b;
+        }
+      }
+      throw typeError("bias_correction", "one of row, global", v);
     }
 
     void ignore(String name) {

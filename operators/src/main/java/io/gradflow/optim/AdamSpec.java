@@ -11,12 +11,17 @@ import io.gradflow.config.Check;
  * @param epsilon {@code eps} (1e-8)
  * @param weightDecay {@code weight_decay}: coupled L2, added to the gradient before the moments
  * @param amsgrad {@code amsgrad}: normalise by the running maximum of the second moment
+ * @param biasCorrection {@code bias_correction}: {@code row} (the row's own step count, the
+ *     default) or {@code global} (the model's step count, as {@code torch.optim.SparseAdam})
  */
 public record AdamSpec(
     double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
-    boolean amsgrad) implements OptimizerSpec {
+    boolean amsgrad, BiasCorrection biasCorrection) implements OptimizerSpec {
 
   public AdamSpec {
+    if (biasCorrection == null) {
+      biasCorrection = BiasCorrection.ROW;
+    }
     validate(learningRate, beta1, beta2, epsilon, weightDecay);
   }
 
@@ -28,6 +33,12 @@ public record AdamSpec(
     Check.inRangeExclusive("optimizer.betas[1]", beta2, 0, 1);
     Check.nonNegative("optimizer.eps", epsilon);
     Check.nonNegative("optimizer.weight_decay", weightDecay);
+  }
+
+  /** With the row's own step count for bias correction (the default). */
+  public AdamSpec(double learningRate, double beta1, double beta2, double epsilon,
+      double weightDecay, boolean amsgrad) {
+    this(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, BiasCorrection.ROW);
   }
 
   /** PyTorch's defaults with the given learning rate. */

@@ -13,13 +13,24 @@ import io.gradflow.config.Check;
  * @param weightDecay {@code weight_decay} (0.01): the weight is multiplied by (1 - lr * wd) at each
  *     of the row's own steps, before the Adam update; steps the row skipped decay nothing
  * @param amsgrad {@code amsgrad}
+ * @param biasCorrection {@code bias_correction}: {@code row} (the row's own step count, the
+ *     default) or {@code global} (the model's step count, as {@code torch.optim.SparseAdam})
  */
 public record AdamWSpec(
     double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
-    boolean amsgrad) implements OptimizerSpec {
+    boolean amsgrad, BiasCorrection biasCorrection) implements OptimizerSpec {
 
   public AdamWSpec {
+    if (biasCorrection == null) {
+      biasCorrection = BiasCorrection.ROW;
+    }
     AdamSpec.validate(learningRate, beta1, beta2, epsilon, weightDecay);
+  }
+
+  /** With the row's own step count for bias correction (the default). */
+  public AdamWSpec(double learningRate, double beta1, double beta2, double epsilon,
+      double weightDecay, boolean amsgrad) {
+    this(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, BiasCorrection.ROW);
   }
 
   /** PyTorch's defaults with the given learning rate. */
