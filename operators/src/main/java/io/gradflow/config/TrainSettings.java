@@ -35,7 +35,7 @@ public final class TrainSettings {
   public static final Setting<String> JOB_NAME = Setting.of("name", STRING, "gradflow-train",
       null, "the job's name in Flink; also the default checkpoint folder's name");
   public static final Setting<Integer> JOB_PARALLELISM = Setting.of("parallelism", INT, 1,
-      atLeast(1), "parallelism of every operator");
+      greaterThan(0), "parallelism of every operator");
   public static final Section JOB = new Section("job", "the Flink job",
       List.of(JOB_NAME, JOB_PARALLELISM));
 
@@ -169,7 +169,7 @@ public final class TrainSettings {
       SettingType.choice("hashmap", "rocksdb"), "hashmap", null,
       "Flink's state backend: hashmap (heap) or rocksdb");
   public static final Setting<Integer> STATE_CACHE_PAGES = Setting.of("cache_pages", INT, 4096,
-      atLeast(1), "pages kept in memory per operator instance and candidate (the write-back"
+      greaterThan(0), "pages kept in memory per operator instance and candidate (the write-back"
           + " cache); give it the model's working set");
   public static final Setting<Integer> STATE_PAGE_BITS = Setting.of("page_bits", INT, 12,
       inRange(0, 30), "entity rows are spread over 2^page_bits hashed pages");
@@ -196,7 +196,7 @@ public final class TrainSettings {
 
   // ------------------------------------------------------------------------------ metrics
   public static final Setting<Long> METRICS_EVERY = Setting.of("every", LONG, 10_000L,
-      atLeast(1), "labeled examples between metrics reports, per model");
+      greaterThan(0), "labeled examples between metrics reports, per model");
   public static final Setting<Integer> METRICS_WINDOW = Setting.of("window", INT, 10_000,
       inRange(1, 10_000_000), "the latest examples kept for the windowed AUC (3 doubles each"
           + " in state)");
