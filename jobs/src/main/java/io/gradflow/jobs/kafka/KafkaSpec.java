@@ -235,7 +235,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
         t.get(TrainSettings.TOPIC_LABELS), t.get(TrainSettings.TOPIC_PREDICTIONS),
         t.get(TrainSettings.TOPIC_METRICS), t.get(TrainSettings.TOPIC_CHANGELOG),
         t.get(TrainSettings.TOPIC_DEAD_LETTERS));
-    return new KafkaSpec(v.get(TrainSettings.KAFKA_BOOTSTRAP_SERVERS), topics,
+    KafkaSpec spec = new KafkaSpec(v.get(TrainSettings.KAFKA_BOOTSTRAP_SERVERS), topics,
         v.get(TrainSettings.KAFKA_GROUP_ID), offsets(v.get(TrainSettings.KAFKA_STARTING_OFFSETS)),
         offsets(v.get(TrainSettings.KAFKA_BOUNDED)),
         guarantee(v.get(TrainSettings.KAFKA_DELIVERY_GUARANTEE)),
@@ -243,6 +243,11 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
         v.get(TrainSettings.KAFKA_TRANSACTION_MAX_TIMEOUT),
         v.get(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX),
         v.get(TrainSettings.KAFKA_PROPERTIES));
+    if (report != null && !v.isSet(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX)) {
+      report.describe(v.key(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX),
+          spec.transactionalIdPrefix() + " (the group_id)");
+    }
+    return spec;
   }
 
   /** A configured position as the connector's offsets; null for none. */
