@@ -8,6 +8,7 @@ import static io.gradflow.config.Constraint.inRangeExclusiveLow;
 import io.gradflow.model.FactorizationMachineSpec;
 import io.gradflow.model.LinearSpec;
 import io.gradflow.model.ModelSpec;
+import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -102,8 +103,9 @@ public final class TrainSettings {
       SettingType.choice("logistic", "squared"), "squared for linear_regression, else logistic",
       null, "logistic: labels in [0, 1]; squared: any finite label. A label outside the"
           + " loss's domain is a dead letter");
-  public static final Setting<Integer> MODEL_HASH_BITS = Setting.of("hash_bits", INT, 24,
-      inRange(1, 40), "hashed features go to 2^hash_bits rows");
+  public static final Setting<Integer> MODEL_HASH_BITS = Setting.of("hash_bits", INT,
+      FeatureHashing.DEFAULT_BITS, inRange(FeatureHashing.MIN_BITS, FeatureHashing.MAX_BITS),
+      "hashed features go to 2^hash_bits rows");
   public static final Setting<String> MODEL_DEFAULT_KEY = Setting.of("default_key", STRING,
       "default", null, "model key of records that have none");
   public static final Setting<Boolean> MODEL_STANDARDIZE = Setting.of("standardize", BOOL, true,

@@ -235,6 +235,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
         t.get(TrainSettings.TOPIC_LABELS), t.get(TrainSettings.TOPIC_PREDICTIONS),
         t.get(TrainSettings.TOPIC_METRICS), t.get(TrainSettings.TOPIC_CHANGELOG),
         t.get(TrainSettings.TOPIC_DEAD_LETTERS));
+    managedProperties(v);
     KafkaSpec spec = new KafkaSpec(v.get(TrainSettings.KAFKA_BOOTSTRAP_SERVERS), topics,
         v.get(TrainSettings.KAFKA_GROUP_ID), offsets(v.get(TrainSettings.KAFKA_STARTING_OFFSETS)),
         offsets(v.get(TrainSettings.KAFKA_BOUNDED)),
@@ -248,6 +249,24 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
           spec.transactionalIdPrefix() + " (the group_id)");
     }
     return spec;
+  }
+
+  /**
+   * Client properties the job sets from its own settings, by the setting that sets them: giving
+   * one in {@code kafka.properties} as well is refused, naming both.
+   */
+  private static final Map<String, String> MANAGED_PROPERTIES = Map.of(
+      "bootstrap.servers", "bootstrap_servers", "group.id", "group_id",
+      "transaction.timeout.ms", "transaction_timeout", "transactional.id",
+      "transactional_id_prefix", "isolation.level", "delivery_guarantee");
+
+  private static void managedProperties(Section.Values v) {
+    for (String property : v.get(TrainSettings.KAFKA_PROPERTIES).keySet()) {
+      String setting = MANAGED_PROPERTIES.get(property);
+      Check.conflict(setting != null, v.key(TrainSettings.KAFKA_PROPERTIES) + "." + property,
+          v.key(setting), "the job sets " + property + " from " + v.key(setting)
+              + " (isolation.level is always read_committed); remove it from the properties");
+    }
   }
 
   /** A configured position as the connector's offsets; null for none. */

@@ -85,6 +85,14 @@ class ConfigMistakesTest {
   }
 
   @Test
+  void aClientPropertyThatASettingSetsIsRefused() {
+    assertEquals("kafka.properties.bootstrap.servers conflicts with kafka.bootstrap_servers: the"
+        + " job sets bootstrap.servers from kafka.bootstrap_servers (isolation.level is always"
+        + " read_committed); remove it from the properties",
+        refused("kafka: {bootstrap_servers: x, properties: {bootstrap.servers: y}}"));
+  }
+
+  @Test
   void aCheckpointIntervalBelowTheMinimumIsRefused() throws Exception {
     assertEquals("checkpoints.interval must be 0 (off) or >= 100ms, but was 1ms",
         refused(KAFKA + "checkpoints: {interval: 1ms}"));
