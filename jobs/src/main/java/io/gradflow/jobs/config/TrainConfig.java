@@ -115,6 +115,12 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
       yaml = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new ConfigException("--config", "--config names no file: " + file);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new ConfigException("--config", "--config names a file that is not UTF-8 text: "
+          + file);
+    } catch (IOException e) {
+      throw new ConfigException("--config", "--config names a file that cannot be read: " + file
+          + " (" + e.getClass().getSimpleName() + ")");
     }
     return fromYaml(yaml, report);
   }

@@ -75,8 +75,12 @@ public final class YamlFiles {
       String where = mark == null ? ""
           : " at line " + (mark.getLine() + 1) + ", column " + (mark.getColumn() + 1);
       String problem = marked.getProblem() == null ? "" : ": " + redact(marked.getProblem());
+      Mark started = marked.getContextMark();
+      String context = marked.getContext() == null || started == null || started == mark ? ""
+          : " (" + redact(marked.getContext()) + " that starts at line " + (started.getLine() + 1)
+              + ", column " + (started.getColumn() + 1) + ")";
       return new ConfigException("(file)", "the configuration is not valid YAML" + where
-          + problem);
+          + problem + context);
     }
     return new ConfigException("(file)", "the configuration is not valid YAML"
         + (e.getLocation() == null ? "" : " at line " + e.getLocation().getLineNr()

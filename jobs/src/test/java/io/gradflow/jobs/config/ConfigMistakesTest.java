@@ -56,6 +56,8 @@ class ConfigMistakesTest {
     String message = refused("kafka:\n  bootstrap_servers: x\n  properties:\n"
         + "    sasl.jaas.config: \"password=" + SECRET + "\n  [oops\n");
     assertTrue(message.startsWith("the configuration is not valid YAML at line "), message);
+    assertTrue(message.endsWith("(while scanning a quoted scalar that starts at line 4,"
+        + " column 23)"), message);
     assertFalse(message.contains(SECRET), message);
     String tabs = refused(KAFKA + "model:\n\ttype: " + SECRET + "\n");
     assertTrue(tabs.startsWith("the configuration is not valid YAML at line 3, column 1"), tabs);
@@ -127,6 +129,16 @@ class ConfigMistakesTest {
     assertEquals("kafka.topics.dead_letters conflicts with kafka.topics.labels: both name the"
         + " topic 'labels'; a job must not write to a topic it reads",
         refused("kafka: {bootstrap_servers: x, topics: {dead_letters: labels}}"));
+  }
+
+  @Test
+  void aFileThatCannotBeReadIsNamed(@TempDir Path dir) throws Exception {
+    assertEquals("--config names a file that cannot be read: " + dir + " (IOException)",
+        assertThrows(ConfigException.class, () -> TrainConfig.load(dir)).getMessage());
+    Path latin1 = dir.resolve("latin1.yaml");
+    Files.write(latin1, new byte[] {'k', ':', ' ', (byte) 0xE9, '\n'});
+    assertEquals("--config names a file that is not UTF-8 text: " + latin1,
+        assertThrows(ConfigException.class, () -> TrainConfig.load(latin1)).getMessage());
   }
 
   @Test
