@@ -74,6 +74,11 @@ public final class Check {
     }
   }
 
+  /** A bound as a message shows it: whole numbers without a decimal point. */
+  static String format(double v) {
+    return fmt(v);
+  }
+
   private static String fmt(double v) {
     return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
   }

@@ -115,7 +115,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     metas = new HashMap<>();
     metrics = new HashMap<>();
     changedRows = new HashMap<>();
-    standardizer = OnlineStandardizer.DEFAULT;
+    // Model settings (standardization among them) are the same for every candidate of a race.
+    standardizer = candidates.values().iterator().next().standardizer();
     denseScratch = new float[0];
     PageStore store = new KeyedPageStore();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {

@@ -1,6 +1,7 @@
 package io.gradflow.flink;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.TrainSettings;
 import io.gradflow.metrics.MetricsSpec;
 import java.io.Serializable;
 
@@ -29,7 +30,10 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
     }
   }
 
+  /** The declared defaults of {@code state.*}, {@code metrics.*} and {@code changelog.every}. */
   public static TrainerSettings defaults() {
-    return new TrainerSettings(4096, 12, 10_000, 0, MetricsSpec.DEFAULT);
+    return new TrainerSettings(TrainSettings.STATE_CACHE_PAGES.defaultValue(),
+        TrainSettings.STATE_PAGE_BITS.defaultValue(), TrainSettings.METRICS_EVERY.defaultValue(),
+        TrainSettings.CHANGELOG_EVERY.defaultValue(), MetricsSpec.DEFAULT);
   }
 }

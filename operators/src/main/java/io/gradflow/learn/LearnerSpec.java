@@ -1,7 +1,10 @@
 package io.gradflow.learn;
 
+import io.gradflow.config.Check;
+import io.gradflow.config.TrainSettings;
 import io.gradflow.model.Loss;
 import io.gradflow.model.ModelSpec;
+import io.gradflow.model.OnlineStandardizer;
 import io.gradflow.optim.GradientSpec;
 import io.gradflow.optim.OptimizerSpec;
 import io.gradflow.schedule.ScheduleClock;
@@ -15,10 +18,12 @@ import java.util.Objects;
  * Flink operator carries it and an exported model records it.
  *
  * @param standardize standardize dense features online (running mean and variance) before use
+ * @param standardizeClip clamp standardized values to [-clip, clip]; 0 disables
+ *     ({@code model.standardize_clip})
  */
 public record LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer,
-    GradientSpec gradient, ScheduleSpec schedule, ScheduleClock clock, boolean standardize)
-    implements Serializable {
+    GradientSpec gradient, ScheduleSpec schedule, ScheduleClock clock, boolean standardize,
+    double standardizeClip) implements Serializable {
 
   public LearnerSpec {
     Objects.requireNonNull(model, "model");
@@ -27,10 +32,24 @@ public record LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer,
     Objects.requireNonNull(gradient, "gradient");
     Objects.requireNonNull(schedule, "schedule");
     Objects.requireNonNull(clock, "clock");
+    Check.nonNegative("model.standardize_clip", standardizeClip);
+  }
+
+  /** With the declared default clip of {@code model.standardize_clip}. */
+  public LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer, GradientSpec gradient,
+      ScheduleSpec schedule, ScheduleClock clock, boolean standardize) {
+    this(model, loss, optimizer, gradient, schedule, clock, standardize,
+        TrainSettings.MODEL_STANDARDIZE_CLIP.defaultValue());
+  }
+
+  /** The standardizer of dense features this learner uses when {@link #standardize()}. */
+  public OnlineStandardizer standardizer() {
+    return new OnlineStandardizer(standardizeClip);
   }
 
   /** The same learner with another optimizer: one candidate of a hyper-parameter race. */
   public LearnerSpec withOptimizer(OptimizerSpec other) {
-    return new LearnerSpec(model, loss, other, gradient, schedule, clock, standardize);
+    return new LearnerSpec(model, loss, other, gradient, schedule, clock, standardize,
+        standardizeClip);
   }
 }

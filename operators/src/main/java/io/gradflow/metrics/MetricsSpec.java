@@ -2,6 +2,7 @@ package io.gradflow.metrics;
 
 import io.gradflow.config.Check;
 import io.gradflow.config.ConfigException;
+import io.gradflow.config.TrainSettings;
 
 /**
  * Settings of {@link PrequentialMetrics}. Immutable and thread-safe; the state these settings
@@ -17,8 +18,15 @@ import io.gradflow.config.ConfigException;
  */
 public record MetricsSpec(int window, double fadingFactor, int calibrationBins)
     implements java.io.Serializable {
-  /** A window of 10,000 records, alpha 0.999 (memory about 1,000 records), 10 bins. */
-  public static final MetricsSpec DEFAULT = new MetricsSpec(10_000, 0.999, 10);
+  /**
+   * The declared defaults ({@code metrics.window}, {@code metrics.fading_factor},
+   * {@code metrics.calibration_bins}): a window of 10,000 records, alpha 0.999 (memory about
+   * 1,000 records), 10 bins.
+   */
+  public static final MetricsSpec DEFAULT = new MetricsSpec(
+      TrainSettings.METRICS_WINDOW.defaultValue(),
+      TrainSettings.METRICS_FADING_FACTOR.defaultValue(),
+      TrainSettings.METRICS_CALIBRATION_BINS.defaultValue());
 
   /** Bounds the state (3 doubles per record) at 240 MB per model key. */
   public static final int MAX_WINDOW = 10_000_000;

@@ -1,6 +1,9 @@
 package io.gradflow.model;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.TrainSettings;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A factorization machine ({@link FactorizationMachine}): 1 + k weights per row. Immutable and
@@ -15,17 +18,32 @@ import io.gradflow.config.Check;
 public record FactorizationMachineSpec(int factors, double initStd, long seed)
     implements ModelSpec {
 
-  /** A default starting deviation: Rendle 2012 (libFM)'s {@code init_stdev}. */
-  public static final double DEFAULT_INIT_STD = 0.1;
+  /** The default starting deviation ({@code model.init_std}): Rendle 2012 (libFM)'s 0.1. */
+  public static final double DEFAULT_INIT_STD = TrainSettings.MODEL_INIT_STD.defaultValue();
 
   public FactorizationMachineSpec {
     Check.positive("model.factors", factors);
     Check.positive("model.init_std", initStd);
   }
 
-  /** {@code k} factors, {@link #DEFAULT_INIT_STD}, seed 0. */
+  /** {@code k} factors, the declared defaults of {@code model.init_std} and {@code model.seed}. */
   public static FactorizationMachineSpec of(int factors) {
-    return new FactorizationMachineSpec(factors, DEFAULT_INIT_STD, 0);
+    return new FactorizationMachineSpec(factors, DEFAULT_INIT_STD,
+        TrainSettings.MODEL_SEED.defaultValue());
+  }
+
+  @Override
+  public String configName() {
+    return "factorization_machine";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("factors", factors);
+    m.put("init_std", initStd);
+    m.put("seed", seed);
+    return m;
   }
 
   @Override

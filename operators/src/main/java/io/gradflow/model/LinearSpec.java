@@ -12,6 +12,11 @@ public record LinearSpec() implements ModelSpec {
   }
 
   @Override
+  public String configName() {
+    return "linear_regression";
+  }
+
+  @Override
   public Model create() {
     return new LinearModel(this);
   }

@@ -11,6 +11,21 @@ public sealed interface ModelSpec extends java.io.Serializable
   /** Weights per parameter row. */
   int rowWidth();
 
+  /**
+   * The model's type in a configuration ({@code model.type}). Both linear and logistic regression
+   * are the linear model ({@code linear_regression}); the loss, recorded beside the model, tells
+   * them apart.
+   */
+  String configName();
+
+  /**
+   * The model's settings under their configuration names ({@code model.factors}, ...): what an
+   * audit record stores; with {@code type: configName()} they read back to an equal spec.
+   */
+  default java.util.Map<String, Object> parameters() {
+    return java.util.Map.of();
+  }
+
   /** Creates the stateless model. */
   Model create();
 }

@@ -51,10 +51,11 @@ public final class OnlineStandardizer {
   private final double clip;
 
   /**
-   * @param clip {@code standardizer.clip}: clamp standardized values to [-clip, clip]; 0 disables
+   * @param clip {@code model.standardize_clip}: clamp standardized values to [-clip, clip]; 0
+   *     disables
    */
   public OnlineStandardizer(double clip) {
-    this.clip = Check.nonNegative("standardizer.clip", clip);
+    this.clip = Check.nonNegative("model.standardize_clip", clip);
   }
 
   public double clip() {

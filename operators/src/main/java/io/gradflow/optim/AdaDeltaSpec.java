@@ -1,6 +1,9 @@
 package io.gradflow.optim;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.OptimizerConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Configuration of {@link AdaDelta}: PyTorch's {@code torch.optim.Adadelta} hyper-parameters.
@@ -22,7 +25,22 @@ public record AdaDeltaSpec(double learningRate, double rho, double epsilon, doub
 
   /** PyTorch's defaults with the given learning rate. */
   public static AdaDeltaSpec of(double learningRate) {
-    return new AdaDeltaSpec(learningRate, 0.9, 1e-6, 0);
+    return (AdaDeltaSpec) OptimizerConfig.withDefaults("Adadelta", learningRate);
+  }
+
+  @Override
+  public String configName() {
+    return "Adadelta";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lr", learningRate);
+    m.put("rho", rho);
+    m.put("eps", epsilon);
+    m.put("weight_decay", weightDecay);
+    return m;
   }
 
   @Override

@@ -1,6 +1,9 @@
 package io.gradflow.optim;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.OptimizerConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Configuration of {@link AdaGrad}: PyTorch's {@code torch.optim.Adagrad} hyper-parameters.
@@ -25,7 +28,23 @@ public record AdaGradSpec(
 
   /** PyTorch's defaults with the given learning rate. */
   public static AdaGradSpec of(double learningRate) {
-    return new AdaGradSpec(learningRate, 0, 0, 0, 1e-10);
+    return (AdaGradSpec) OptimizerConfig.withDefaults("Adagrad", learningRate);
+  }
+
+  @Override
+  public String configName() {
+    return "Adagrad";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lr", learningRate);
+    m.put("lr_decay", learningRateDecay);
+    m.put("weight_decay", weightDecay);
+    m.put("initial_accumulator_value", initialAccumulatorValue);
+    m.put("eps", epsilon);
+    return m;
   }
 
   @Override

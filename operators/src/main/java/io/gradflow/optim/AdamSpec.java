@@ -1,6 +1,10 @@
 package io.gradflow.optim;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.OptimizerConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Configuration of {@link Adam} with coupled L2: PyTorch's {@code torch.optim.Adam}.
@@ -43,7 +47,24 @@ public record AdamSpec(
 
   /** PyTorch's defaults with the given learning rate. */
   public static AdamSpec of(double learningRate) {
-    return new AdamSpec(learningRate, 0.9, 0.999, 1e-8, 0, false);
+    return (AdamSpec) OptimizerConfig.withDefaults("Adam", learningRate);
+  }
+
+  @Override
+  public String configName() {
+    return "Adam";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lr", learningRate);
+    m.put("betas", List.of(beta1, beta2));
+    m.put("eps", epsilon);
+    m.put("weight_decay", weightDecay);
+    m.put("amsgrad", amsgrad);
+    m.put("bias_correction", biasCorrection.configName());
+    return m;
   }
 
   @Override

@@ -1,6 +1,10 @@
 package io.gradflow.optim;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.OptimizerConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Configuration of {@link Adam} with decoupled weight decay: PyTorch's {@code torch.optim.AdamW}
@@ -35,7 +39,24 @@ public record AdamWSpec(
 
   /** PyTorch's defaults with the given learning rate. */
   public static AdamWSpec of(double learningRate) {
-    return new AdamWSpec(learningRate, 0.9, 0.999, 1e-8, 0.01, false);
+    return (AdamWSpec) OptimizerConfig.withDefaults("AdamW", learningRate);
+  }
+
+  @Override
+  public String configName() {
+    return "AdamW";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lr", learningRate);
+    m.put("betas", List.of(beta1, beta2));
+    m.put("eps", epsilon);
+    m.put("weight_decay", weightDecay);
+    m.put("amsgrad", amsgrad);
+    m.put("bias_correction", biasCorrection.configName());
+    return m;
   }
 
   @Override

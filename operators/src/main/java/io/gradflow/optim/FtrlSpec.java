@@ -1,6 +1,9 @@
 package io.gradflow.optim;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.OptimizerConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Configuration of {@link Ftrl}: FTRL-Proximal with per-coordinate learning rates, McMahan et al.,
@@ -23,12 +26,27 @@ public record FtrlSpec(double alpha, double beta, double l1, double l2) implemen
 
   /** The paper's usual defaults with the given alpha: beta 1, no regularization. */
   public static FtrlSpec of(double alpha) {
-    return new FtrlSpec(alpha, 1.0, 0, 0);
+    return (FtrlSpec) OptimizerConfig.withDefaults("Ftrl", alpha);
   }
 
   @Override
   public double learningRate() {
     return alpha;
+  }
+
+  @Override
+  public String configName() {
+    return "Ftrl";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("alpha", alpha);
+    m.put("beta", beta);
+    m.put("l1", l1);
+    m.put("l2", l2);
+    return m;
   }
 
   @Override

@@ -1,6 +1,9 @@
 package io.gradflow.optim;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.OptimizerConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Configuration of {@link RmsProp}: PyTorch's {@code torch.optim.RMSprop} hyper-parameters.
@@ -27,7 +30,24 @@ public record RmsPropSpec(
 
   /** PyTorch's defaults with the given learning rate. */
   public static RmsPropSpec of(double learningRate) {
-    return new RmsPropSpec(learningRate, 0.99, 1e-8, 0, 0, false);
+    return (RmsPropSpec) OptimizerConfig.withDefaults("RMSprop", learningRate);
+  }
+
+  @Override
+  public String configName() {
+    return "RMSprop";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lr", learningRate);
+    m.put("alpha", alpha);
+    m.put("eps", epsilon);
+    m.put("weight_decay", weightDecay);
+    m.put("momentum", momentum);
+    m.put("centered", centered);
+    return m;
   }
 
   @Override

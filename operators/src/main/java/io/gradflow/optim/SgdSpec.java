@@ -1,6 +1,9 @@
 package io.gradflow.optim;
 
 import io.gradflow.config.Check;
+import io.gradflow.config.OptimizerConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Configuration of {@link Sgd}: PyTorch's {@code torch.optim.SGD} hyper-parameters.
@@ -28,7 +31,23 @@ public record SgdSpec(
 
   /** Plain SGD at a fixed rate, no momentum, no decay. */
   public static SgdSpec of(double learningRate) {
-    return new SgdSpec(learningRate, 0, 0, false, 0);
+    return (SgdSpec) OptimizerConfig.withDefaults("SGD", learningRate);
+  }
+
+  @Override
+  public String configName() {
+    return "SGD";
+  }
+
+  @Override
+  public Map<String, Object> parameters() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("lr", learningRate);
+    m.put("momentum", momentum);
+    m.put("dampening", dampening);
+    m.put("nesterov", nesterov);
+    m.put("weight_decay", weightDecay);
+    return m;
   }
 
   @Override

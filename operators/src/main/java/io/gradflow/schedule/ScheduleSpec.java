@@ -1,6 +1,8 @@
 package io.gradflow.schedule;
 
 import io.gradflow.config.Check;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * A validated learning-rate schedule. Periods are in ticks of the schedule's
@@ -16,8 +18,25 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
   /** The schedule for an optimizer whose base learning rate is {@code baseLearningRate}. */
   Schedule create(double baseLearningRate);
 
+  /** The schedule's type in a configuration ({@code "cosine_warm_restarts"}). */
+  String configName();
+
+  /**
+   * Every parameter under its configuration name, periods in clock ticks (steps, or milliseconds
+   * of event time), a warm-up's {@code then} as a nested map with its {@code type}: what an audit
+   * record stores; with {@code type: configName()} it reads back to an equal spec.
+   */
+  default Map<String, Object> parameters() {
+    return Map.of();
+  }
+
   /** The base rate, unchanged. */
   record Constant() implements ScheduleSpec {
+    @Override
+    public String configName() {
+      return "constant";
+    }
+
     @Override
     public Schedule create(double base) {
       return Schedule.constant(base);
@@ -32,6 +51,19 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
     }
 
     @Override
+    public String configName() {
+      return "step";
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("step_size", stepSize);
+      m.put("gamma", gamma);
+      return m;
+    }
+
+    @Override
     public Schedule create(double base) {
       return t -> base * Math.pow(gamma, (double) (t / stepSize));
     }
@@ -42,6 +74,19 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
     public ExponentialDecay {
       Check.positive("schedule.period", period);
       Check.positive("schedule.gamma", gamma);
+    }
+
+    @Override
+    public String configName() {
+      return "exponential";
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("period", period);
+      m.put("gamma", gamma);
+      return m;
     }
 
     @Override
@@ -59,6 +104,20 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
       Check.positive("schedule.period", period);
       Check.nonNegative("schedule.gamma", gamma);
       Check.positive("schedule.power", power);
+    }
+
+    @Override
+    public String configName() {
+      return "inverse_time";
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("period", period);
+      m.put("gamma", gamma);
+      m.put("power", power);
+      return m;
     }
 
     @Override
@@ -80,6 +139,19 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
     }
 
     @Override
+    public String configName() {
+      return "cosine";
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("t_max", tMax);
+      m.put("eta_min", etaMin);
+      return m;
+    }
+
+    @Override
     public Schedule create(double base) {
       return t -> t >= tMax ? etaMin : cosine(base, etaMin, t, tMax);
     }
@@ -95,6 +167,20 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
       Check.positive("schedule.t_0", t0);
       Check.positive("schedule.t_mult", tMult);
       Check.nonNegative("schedule.eta_min", etaMin);
+    }
+
+    @Override
+    public String configName() {
+      return "cosine_warm_restarts";
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("t_0", t0);
+      m.put("t_mult", tMult);
+      m.put("eta_min", etaMin);
+      return m;
     }
 
     @Override
@@ -130,6 +216,20 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
     }
 
     @Override
+    public String configName() {
+      return "warmup";
+    }
+
+    @Override
+    public Map<String, Object> parameters() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("warmup", warmup);
+      m.put("start_factor", startFactor);
+      m.put("then", then.configuration());
+      return m;
+    }
+
+    @Override
     public Schedule create(double base) {
       Schedule after = then.create(base);
       double start = after.learningRate(0);
@@ -137,6 +237,14 @@ public sealed interface ScheduleSpec extends java.io.Serializable {
           ? after.learningRate(t - warmup)
           : start * (startFactor + (1 - startFactor) * ((double) t / warmup));
     }
+  }
+
+  /** {@link #parameters()} with the {@code type}: the map a configuration writes. */
+  default Map<String, Object> configuration() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("type", configName());
+    m.putAll(parameters());
+    return m;
   }
 
   private static double cosine(double base, double etaMin, long t, long period) {

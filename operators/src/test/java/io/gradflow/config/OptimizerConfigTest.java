@@ -51,7 +51,7 @@ class OptimizerConfigTest {
         new AdamWSpec(0.02, 0.85, 0.98, 1e-6, 0.2, true), new FtrlSpec(0.3, 0.5, 0.01, 0.02));
     for (OptimizerSpec spec : specs) {
       OptimizerConfig.Parsed parsed = OptimizerConfig.fromPytorch(
-          "optimizer", OptimizerConfig.pytorchName(spec), OptimizerConfig.toPytorch(spec));
+          "optimizer", spec.configName(), spec.parameters());
       assertEquals(spec, parsed.spec());
       assertFalse(parsed.maximize());
     }
@@ -60,7 +60,8 @@ class OptimizerConfigTest {
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "SGD     | lr        | -0.1 | optimizer.lr must be >= 0, but was -0.1",
-      "Adagrad | eps       | -1   | optimizer.eps must be >= 0, but was -1.0",
+      "Adagrad | eps       | -1   | optimizer.eps must be > 0, but was -1.0",
+      "Adam    | eps       | 0    | optimizer.eps must be > 0, but was 0.0",
       "RMSprop | alpha     | 1.5  | optimizer.alpha must be in [0, 1], but was 1.5",
       "Adadelta| rho       | -0.5 | optimizer.rho must be in [0, 1], but was -0.5",
       "Ftrl    | alpha     | 0    | optimizer.alpha must be > 0, but was 0.0",
@@ -87,7 +88,7 @@ class OptimizerConfigTest {
   @Test
   void anUnknownHyperParameterListsTheAcceptedOnes() {
     ConfigException e = refused("SGD", Map.of("lr", 0.1, "beta", 0.9));
-    assertEquals("optimizer.beta is not a hyper-parameter of SGD; accepted: lr, momentum,"
+    assertEquals("optimizer.beta is not a setting of SGD; accepted: lr, momentum,"
         + " dampening, nesterov, weight_decay, maximize", e.getMessage());
     assertEquals("optimizer.beta", e.key());
   }
@@ -125,7 +126,7 @@ class OptimizerConfigTest {
         Map.of("foreach", false, "capturable", false, "differentiable", false, "maximize", true));
     assertTrue(parsed.maximize());
     assertEquals(AdamSpec.of(1e-3), parsed.spec());
-    assertEquals("optimizer.maximize is not a hyper-parameter of Ftrl; accepted: alpha, beta,"
+    assertEquals("optimizer.maximize is not a setting of Ftrl; accepted: alpha, beta,"
         + " l1, l2", refused("Ftrl", Map.of("maximize", true)).getMessage());
   }
 }

@@ -200,6 +200,6 @@ class FactorizationMachineTest {
     assertEquals(1, new LinearSpec().rowWidth());
     assertEquals(0, new LinearSpec().create().accumulatorSize());
     assertTrue(new LinearSpec().create() instanceof LinearModel);
-    assertEquals(FactorizationMachineSpec.of(4), new FactorizationMachineSpec(4, 0.1, 0));
+    assertEquals(FactorizationMachineSpec.of(4), new FactorizationMachineSpec(4, 0.1, 42));
   }
 }

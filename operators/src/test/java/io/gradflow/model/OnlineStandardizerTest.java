@@ -117,6 +117,6 @@ class OnlineStandardizerTest {
   @Test
   void clipIsValidated() {
     ConfigException e = assertThrows(ConfigException.class, () -> new OnlineStandardizer(-1));
-    assertEquals("standardizer.clip must be >= 0, but was -1.0", e.getMessage());
+    assertEquals("model.standardize_clip must be >= 0, but was -1.0", e.getMessage());
   }
 }

@@ -75,7 +75,7 @@ class ScheduleTest {
     assertEquals("schedule.type must be one of constant, step, exponential, inverse_time,"
         + " cosine, cosine_warm_restarts, warmup, but was 'linear'",
         refused(Map.of("type", "linear")).getMessage());
-    assertEquals("schedule.step_size is required for this schedule type",
+    assertEquals("schedule.step_size must be set for the step schedule, but was missing",
         refused(Map.of("type", "step")).getMessage());
     assertEquals("schedule.step_size must be > 0, but was 0",
         refused(Map.of("type", "step", "step_size", 0)).getMessage());
@@ -87,7 +87,7 @@ class ScheduleTest {
             "clock", "event_time", "t_0", "soon")).getMessage());
     assertEquals("schedule.clock must be one of step, event_time, but was 'wall'",
         refused(Map.of("type", "constant", "clock", "wall")).getMessage());
-    assertEquals("schedule.then.gamma is required for this schedule type",
+    assertEquals("schedule.then.gamma must be set for the exponential schedule, but was missing",
         refused(Map.of("type", "warmup", "warmup", 3, "then", Map.of("type", "exponential")))
             .getMessage());
     assertEquals("schedule.gama is not a setting of the step schedule; accepted: clock,"

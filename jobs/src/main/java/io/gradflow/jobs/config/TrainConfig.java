@@ -1,22 +1,57 @@
 package io.gradflow.jobs.config;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import static io.gradflow.config.TrainSettings.CHANGELOG;
+import static io.gradflow.config.TrainSettings.CHANGELOG_EVERY;
+import static io.gradflow.config.TrainSettings.CHECKPOINTS;
+import static io.gradflow.config.TrainSettings.CHECKPOINTS_DIRECTORY;
+import static io.gradflow.config.TrainSettings.CHECKPOINTS_INCREMENTAL;
+import static io.gradflow.config.TrainSettings.CHECKPOINTS_INTERVAL;
+import static io.gradflow.config.TrainSettings.GRADIENT;
+import static io.gradflow.config.TrainSettings.GRADIENT_CLIP_VALUE;
+import static io.gradflow.config.TrainSettings.GRADIENT_MAX_NORM;
+import static io.gradflow.config.TrainSettings.JOB;
+import static io.gradflow.config.TrainSettings.JOB_NAME;
+import static io.gradflow.config.TrainSettings.JOB_PARALLELISM;
+import static io.gradflow.config.TrainSettings.LABELS;
+import static io.gradflow.config.TrainSettings.LABELS_DEFAULT_LABEL;
+import static io.gradflow.config.TrainSettings.LABELS_DELAYED;
+import static io.gradflow.config.TrainSettings.LABELS_ON_TIMEOUT;
+import static io.gradflow.config.TrainSettings.LABELS_TIMEOUT;
+import static io.gradflow.config.TrainSettings.METRICS;
+import static io.gradflow.config.TrainSettings.METRICS_CALIBRATION_BINS;
+import static io.gradflow.config.TrainSettings.METRICS_EVERY;
+import static io.gradflow.config.TrainSettings.METRICS_FADING_FACTOR;
+import static io.gradflow.config.TrainSettings.METRICS_WINDOW;
+import static io.gradflow.config.TrainSettings.MODEL;
+import static io.gradflow.config.TrainSettings.MODEL_DEFAULT_KEY;
+import static io.gradflow.config.TrainSettings.MODEL_HASH_BITS;
+import static io.gradflow.config.TrainSettings.MODEL_LOSS;
+import static io.gradflow.config.TrainSettings.MODEL_STANDARDIZE;
+import static io.gradflow.config.TrainSettings.MODEL_STANDARDIZE_CLIP;
+import static io.gradflow.config.TrainSettings.MODEL_TYPE;
+import static io.gradflow.config.TrainSettings.RACE;
+import static io.gradflow.config.TrainSettings.RACE_NAME;
+import static io.gradflow.config.TrainSettings.STATE;
+import static io.gradflow.config.TrainSettings.STATE_BACKEND;
+import static io.gradflow.config.TrainSettings.STATE_CACHE_PAGES;
+import static io.gradflow.config.TrainSettings.STATE_COMPRESSION;
+import static io.gradflow.config.TrainSettings.STATE_PAGE_BITS;
+
 import io.gradflow.config.Check;
 import io.gradflow.config.ConfigException;
-import io.gradflow.config.ConfigMap;
+import io.gradflow.config.ConfigReport;
 import io.gradflow.config.OptimizerConfig;
 import io.gradflow.config.ScheduleConfig;
+import io.gradflow.config.Section;
+import io.gradflow.config.Setting;
+import io.gradflow.config.TrainSettings;
 import io.gradflow.flink.TrainerSettings;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.metrics.MetricsSpec;
-import io.gradflow.model.FactorizationMachineSpec;
-import io.gradflow.model.LinearSpec;
 import io.gradflow.model.Loss;
 import io.gradflow.model.ModelSpec;
 import io.gradflow.optim.GradientSpec;
-import io.gradflow.schema.FeatureHashing;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -28,9 +63,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training job's configuration: one YAML file, read and validated at start-up. Every refused
- * value names its key, the constraint and the value; a misspelled key is refused with the list of
- * accepted ones. See {@code jobs/src/main/resources/train-example.yaml} for every setting.
+ * The training job's configuration: one YAML file, read through the settings' declarations
+ * ({@link TrainSettings}, {@link OptimizerConfig}, {@link ScheduleConfig}) and validated at
+ * start-up. Every refused value names its key, the constraint and the value; a misspelled key is
+ * refused with the list of accepted ones; a duplicate key, an empty file and a YAML syntax error
+ * are refused with the line and column, never with the file's text ({@link YamlFiles}). See
+ * {@code jobs/src/main/resources/train-example.yaml} for every setting.
  *
  * @param candidates the learners by candidate name: one entry named "" without a race, one per
  *     {@code race} entry otherwise
@@ -54,8 +92,8 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
   /**
    * @param backend {@code hashmap} (heap) or {@code rocksdb}
    * @param checkpointInterval how often to checkpoint; zero disables checkpoints
-   * @param checkpointDirectory where checkpoints go (a file: URI or path), or null for the job
-   *     manager's memory
+   * @param checkpointDirectory where checkpoints go (a file: URI or path), or null for the
+   *     default
    * @param incremental incremental checkpoints (RocksDB only)
    * @param compression RocksDB's block compression: {@code none} (the default: model pages are
    *     floats, which barely compress, and Snappy cost a third of the RocksDB trainer's rate in
@@ -67,131 +105,140 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
 
   /** Reads and validates a YAML file. */
   public static TrainConfig load(Path file) throws IOException {
+    return load(file, new ConfigReport());
+  }
+
+  /** Reads and validates a YAML file, recording the effective settings in {@code report}. */
+  public static TrainConfig load(Path file, ConfigReport report) throws IOException {
+    String yaml;
     try {
-      return fromYaml(Files.readString(file));
+      yaml = Files.readString(file);
     } catch (NoSuchFileException e) {
       throw new ConfigException("--config", "--config names no file: " + file);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new ConfigException("--config", "--config names a file that is not UTF-8 text: "
+          + file);
+    } catch (IOException e) {
+      throw new ConfigException("--config", "--config names a file that cannot be read: " + file
+          + " (" + e.getClass().getSimpleName() + ")");
     }
+    return fromYaml(yaml, report);
   }
 
   public static TrainConfig fromYaml(String yaml) throws IOException {
-    Object tree = new ObjectMapper(new YAMLFactory()).readValue(yaml, Object.class);
-    return fromMap(ConfigMap.of("", tree == null ? Map.of() : tree));
+    return fromYaml(yaml, new ConfigReport());
   }
 
-  static TrainConfig fromMap(ConfigMap root) {
-    ConfigMap job = root.section("job");
-    String name = job.string("name", "gradflow-train");
-    int parallelism = (int) job.integer("parallelism", 1);
-    Check.positive("job.parallelism", parallelism);
-    job.rejectUnknown();
+  /** Reads a job file's text, recording the effective settings in {@code report}. */
+  public static TrainConfig fromYaml(String yaml, ConfigReport report) {
+    return fromTree(YamlFiles.parse(yaml), report);
+  }
 
-    Map<String, ?> kafkaMap = root.map("kafka");
-    KafkaSpec kafka = KafkaSpec.fromMap(kafkaMap == null ? Map.of() : kafkaMap);
+  static TrainConfig fromTree(Object tree, ConfigReport report) {
+    Section.Values root = TrainSettings.ROOT.read("", tree, report);
 
-    ConfigMap model = root.section("model");
-    String type = model.choice("type", "logistic_regression", "logistic_regression",
-        "linear_regression", "factorization_machine");
-    Loss defaultLoss = type.equals("linear_regression") ? Loss.SQUARED : Loss.LOGISTIC;
-    Loss loss = model.has("loss") ? Loss.parse(model.key("loss"), model.string("loss", null))
-        : defaultLoss;
-    ModelSpec modelSpec = type.equals("factorization_machine")
-        ? new FactorizationMachineSpec((int) model.integer("factors", 8),
-            model.number("init_std", FactorizationMachineSpec.DEFAULT_INIT_STD),
-            model.integer("seed", 42))
-        : new LinearSpec();
-    boolean standardize = model.flag("standardize", false);
-    int hashBits = (int) model.integer("hash_bits", FeatureHashing.DEFAULT_BITS);
-    Check.inRange(model.key("hash_bits"), hashBits, FeatureHashing.MIN_BITS,
-        FeatureHashing.MAX_BITS);
-    String defaultModelKey = model.string("default_key", "default");
-    model.rejectUnknown();
+    Section.Values job = JOB.read("job", root.raw("job"), report);
+    KafkaSpec kafka = KafkaSpec.read("kafka", root.raw("kafka"), report);
 
-    ConfigMap gradient = root.section("gradient");
-    GradientSpec gradientSpec = new GradientSpec(gradient.number("clip_value", 0),
-        gradient.number("max_norm", 0), false);
-    gradient.rejectUnknown();
+    Section.Values model = MODEL.read("model", root.raw("model"), report);
+    String type = model.get(MODEL_TYPE);
+    Loss loss = model.isSet(MODEL_LOSS) ? Loss.parse(model.key(MODEL_LOSS), model.get(MODEL_LOSS))
+        : type.equals("linear_regression") ? Loss.SQUARED : Loss.LOGISTIC;
+    report.describe(model.key(MODEL_LOSS), describe(loss));
+    ModelSpec modelSpec = TrainSettings.modelSpec(model);
+    if (!type.equals("factorization_machine")) {
+      for (Setting<?> s : TrainSettings.FACTORIZATION_MACHINE_ONLY) {
+        report.remove(model.key(s));
+      }
+    }
+    boolean standardize = model.get(MODEL_STANDARDIZE);
+    double standardizeClip = model.get(MODEL_STANDARDIZE_CLIP);
 
-    ScheduleConfig.Parsed schedule = ScheduleConfig.fromMap("schedule", root.map("schedule"));
+    Section.Values gradient = GRADIENT.read("gradient", root.raw("gradient"), report);
+    GradientSpec gradientSpec = new GradientSpec(gradient.get(GRADIENT_CLIP_VALUE),
+        gradient.get(GRADIENT_MAX_NORM), false);
+
+    ScheduleConfig.Parsed schedule = ScheduleConfig.read("schedule", root.raw("schedule"), report);
 
     Map<String, LearnerSpec> candidates = new LinkedHashMap<>();
-    List<?> race = root.list("race");
+    List<?> race = race(root.raw("race"));
     if (race.isEmpty()) {
-      candidates.put("", learner("optimizer", root.map("optimizer"), modelSpec, loss,
-          gradientSpec, schedule, standardize));
+      OptimizerConfig.Parsed optimizer =
+          OptimizerConfig.read("optimizer", root.raw("optimizer"), report);
+      candidates.put("", learner(optimizer, modelSpec, loss, gradientSpec, schedule,
+          standardize, standardizeClip));
     } else {
-      Check.conflict(root.has("optimizer"), "race", "optimizer",
+      Check.conflict(root.raw("optimizer") != null, "race", "optimizer",
           "a race lists each candidate's optimizer; remove the top-level optimizer");
       for (int i = 0; i < race.size(); i++) {
-        ConfigMap candidate = ConfigMap.of("race[" + i + "]", race.get(i));
-        String candidateName = candidate.string("name", null);
-        if (candidateName == null || candidateName.contains("#")) {
-          throw new ConfigException(candidate.key("name"), candidate.key("name")
-              + " must be a name without '#', but was " + candidateName);
-        }
+        Section.Values candidate = RACE.read("race[" + i + "]", race.get(i), report);
+        String candidateName = candidate.get(RACE_NAME);
         if (candidates.containsKey(candidateName)) {
-          throw new ConfigException(candidate.key("name"), candidate.key("name")
+          throw new ConfigException(candidate.key(RACE_NAME), candidate.key(RACE_NAME)
               + " repeats the candidate name '" + candidateName + "'");
         }
-        candidates.put(candidateName, learner(candidate.key("optimizer"),
-            candidate.map("optimizer"), modelSpec, loss, gradientSpec, schedule, standardize));
-        candidate.rejectUnknown();
+        OptimizerConfig.Parsed optimizer =
+            OptimizerConfig.read(candidate.key("optimizer"), candidate.raw("optimizer"), report);
+        candidates.put(candidateName, learner(optimizer, modelSpec, loss, gradientSpec,
+            schedule, standardize, standardizeClip));
       }
     }
 
-    ConfigMap state = root.section("state");
-    String backend = state.choice("backend", "hashmap", "hashmap", "rocksdb");
-    int cachePages = (int) state.integer("cache_pages", 4096);
-    int pageBits = (int) state.integer("page_bits", 12);
-    String compression = state.choice("compression", "none", "none", "snappy", "lz4", "zstd");
-    ConfigMap checkpoints = root.section("checkpoints");
-    StateSettings stateSettings = new StateSettings(backend,
-        checkpoints.duration("interval", Duration.ofSeconds(10)),
-        checkpoints.string("directory", null), checkpoints.flag("incremental", true),
-        compression);
-    checkpoints.rejectUnknown();
-    state.rejectUnknown();
-
-    ConfigMap metrics = root.section("metrics");
-    long metricsEvery = metrics.integer("every", 10_000);
-    MetricsSpec metricsSpec = new MetricsSpec((int) metrics.integer("window", 10_000),
-        metrics.number("fading_factor", 0.999), (int) metrics.integer("calibration_bins", 10));
-    metrics.rejectUnknown();
-    ConfigMap changelog = root.section("changelog");
-    long changelogEvery = changelog.integer("every", 0);
-    changelog.rejectUnknown();
-    TrainerSettings trainer =
-        new TrainerSettings(cachePages, pageBits, metricsEvery, changelogEvery, metricsSpec);
-
-    ConfigMap labels = root.section("labels");
-    boolean delayed = labels.flag("delayed", false);
-    Duration timeout = labels.duration("timeout", Duration.ofMinutes(30));
-    Check.positive("labels.timeout", timeout.toMillis());
-    OnTimeout onTimeout = labels.choice("on_timeout", "default_label", "default_label", "drop")
-        .equals("drop") ? OnTimeout.DROP : OnTimeout.DEFAULT_LABEL;
-    float defaultLabel = (float) labels.number("default_label", 0);
+    Section.Values labels = LABELS.read("labels", root.raw("labels"), report);
+    float defaultLabel = labels.get(LABELS_DEFAULT_LABEL).floatValue();
     if (!loss.acceptsLabel(defaultLabel)) {
-      throw new ConfigException("labels.default_label", "labels.default_label must be "
-          + loss.labelDomain() + " for the " + loss.configName() + " loss, but was "
+      throw new ConfigException(labels.key(LABELS_DEFAULT_LABEL), labels.key(LABELS_DEFAULT_LABEL)
+          + " must be " + loss.labelDomain() + " for the " + loss.configName() + " loss, but was "
           + defaultLabel);
     }
-    labels.rejectUnknown();
+    LabelSettings labelSettings = new LabelSettings(labels.get(LABELS_DELAYED),
+        labels.get(LABELS_TIMEOUT), labels.get(LABELS_ON_TIMEOUT).equals("drop")
+            ? OnTimeout.DROP : OnTimeout.DEFAULT_LABEL, defaultLabel);
 
-    root.rejectUnknown();
-    return new TrainConfig(name, parallelism, kafka, hashBits, defaultModelKey, candidates,
-        trainer, new LabelSettings(delayed, timeout, onTimeout, defaultLabel), stateSettings);
+    Section.Values state = STATE.read("state", root.raw("state"), report);
+    Section.Values checkpoints = CHECKPOINTS.read("checkpoints", root.raw("checkpoints"), report);
+    StateSettings stateSettings = new StateSettings(state.get(STATE_BACKEND),
+        checkpoints.get(CHECKPOINTS_INTERVAL), checkpoints.get(CHECKPOINTS_DIRECTORY),
+        checkpoints.get(CHECKPOINTS_INCREMENTAL), state.get(STATE_COMPRESSION));
+
+    Section.Values metrics = METRICS.read("metrics", root.raw("metrics"), report);
+    MetricsSpec metricsSpec = new MetricsSpec(metrics.get(METRICS_WINDOW),
+        metrics.get(METRICS_FADING_FACTOR), metrics.get(METRICS_CALIBRATION_BINS));
+    Section.Values changelog = CHANGELOG.read("changelog", root.raw("changelog"), report);
+    TrainerSettings trainer = new TrainerSettings(state.get(STATE_CACHE_PAGES),
+        state.get(STATE_PAGE_BITS), metrics.get(METRICS_EVERY), changelog.get(CHANGELOG_EVERY),
+        metricsSpec);
+
+    return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM), kafka,
+        model.get(MODEL_HASH_BITS), model.get(MODEL_DEFAULT_KEY), candidates, trainer,
+        labelSettings, stateSettings);
   }
 
-  private static LearnerSpec learner(String key, Map<String, ?> optimizer, ModelSpec model,
-      Loss loss, GradientSpec gradient, ScheduleConfig.Parsed schedule, boolean standardize) {
-    Map<String, Object> hyperParameters =
-        optimizer == null ? new LinkedHashMap<>() : new LinkedHashMap<>(optimizer);
-    Object name = hyperParameters.remove("name");
-    OptimizerConfig.Parsed parsed = OptimizerConfig.fromPytorch(key,
-        name == null ? "Adagrad" : String.valueOf(name), hyperParameters);
+  /** A loss with its label domain, as {@code --validate-only} shows it. */
+  static String describe(Loss loss) {
+    String domain = loss.labelDomain();
+    return loss.configName() + " (labels " + (domain.startsWith("in ") ? domain
+        : "are " + domain) + ")";
+  }
+
+  private static List<?> race(Object raw) {
+    if (raw == null) {
+      return List.of();
+    }
+    if (raw instanceof List<?> list) {
+      return list;
+    }
+    throw new ConfigException("race", "race must be a list of candidates such as"
+        + " [{name: a, optimizer: {name: Adam}}], but was " + (raw instanceof Map ? "a map"
+        : "'" + raw + "'"));
+  }
+
+  private static LearnerSpec learner(OptimizerConfig.Parsed optimizer, ModelSpec model, Loss loss,
+      GradientSpec gradient, ScheduleConfig.Parsed schedule, boolean standardize,
+      double standardizeClip) {
     GradientSpec withMaximize =
-        new GradientSpec(gradient.clipValue(), gradient.maxNorm(), parsed.maximize());
-    return new LearnerSpec(model, loss, parsed.spec(), withMaximize, schedule.spec(),
-        schedule.clock(), standardize);
+        new GradientSpec(gradient.clipValue(), gradient.maxNorm(), optimizer.maximize());
+    return new LearnerSpec(model, loss, optimizer.spec(), withMaximize, schedule.spec(),
+        schedule.clock(), standardize, standardizeClip);
   }
 }

@@ -2,17 +2,18 @@ package io.gradflow.jobs.kafka;
 
 import io.gradflow.config.Check;
 import io.gradflow.config.ConfigException;
+import io.gradflow.config.ConfigReport;
+import io.gradflow.config.Constraint;
 import io.gradflow.config.Durations;
+import io.gradflow.config.Section;
+import io.gradflow.config.SettingType;
+import io.gradflow.config.StreamPosition;
+import io.gradflow.config.TrainSettings;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
-import java.util.TreeSet;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.sink.KafkaSinkBuilder;
@@ -24,7 +25,8 @@ import org.apache.kafka.common.TopicPartition;
  * How a job talks to Kafka: brokers, topics, consumer group, where to start and (for replays)
  * where to stop, and the sinks' delivery guarantee. Builds the Flink sources and sinks.
  *
- * <p>YAML (all keys optional except {@code bootstrap_servers}; defaults shown):
+ * <p>YAML (all keys optional except {@code bootstrap_servers}; defaults shown; the settings are
+ * declared in {@code io.gradflow.config.TrainSettings}):
  * <pre>{@code
  * kafka:
  *   bootstrap_servers: localhost:9092
@@ -51,21 +53,29 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
     Duration transactionTimeout, Duration transactionMaxTimeout, String transactionalIdPrefix,
     Map<String, String> properties) {
 
-  public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(15);
+  /** The declared default of {@code kafka.transaction_timeout}. */
+  public static final Duration DEFAULT_TRANSACTION_TIMEOUT =
+      TrainSettings.KAFKA_TRANSACTION_TIMEOUT.defaultValue();
 
   /** The topic names of a job. */
   public record Topics(String examples, String labels, String predictions, String metrics,
       String changelog, String deadLetters) {
-    public static final Topics DEFAULT = new Topics("examples", "labels", "predictions", "metrics",
-        "changelog", "dead-letters");
+    /** The declared defaults of {@code kafka.topics}. */
+    public static final Topics DEFAULT = new Topics(
+        TrainSettings.TOPIC_EXAMPLES.defaultValue(), TrainSettings.TOPIC_LABELS.defaultValue(),
+        TrainSettings.TOPIC_PREDICTIONS.defaultValue(), TrainSettings.TOPIC_METRICS.defaultValue(),
+        TrainSettings.TOPIC_CHANGELOG.defaultValue(),
+        TrainSettings.TOPIC_DEAD_LETTERS.defaultValue());
 
+    /** Valid Kafka topic names; no output topic may be an input topic. */
     public Topics {
-      nonEmpty("kafka.topics.examples", examples);
-      nonEmpty("kafka.topics.labels", labels);
-      nonEmpty("kafka.topics.predictions", predictions);
-      nonEmpty("kafka.topics.metrics", metrics);
-      nonEmpty("kafka.topics.changelog", changelog);
-      nonEmpty("kafka.topics.dead_letters", deadLetters);
+      topic("kafka.topics.examples", examples);
+      topic("kafka.topics.labels", labels);
+      topic("kafka.topics.predictions", predictions);
+      topic("kafka.topics.metrics", metrics);
+      topic("kafka.topics.changelog", changelog);
+      topic("kafka.topics.dead_letters", deadLetters);
+      outputsAreNotInputs(examples, labels, predictions, metrics, changelog, deadLetters);
     }
 
     public List<String> all() {
@@ -80,7 +90,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
       topics = Topics.DEFAULT;
     }
     if (startingOffsets == null) {
-      startingOffsets = new OffsetSpec.Committed();
+      startingOffsets = offsets(TrainSettings.KAFKA_STARTING_OFFSETS.defaultValue());
     }
     if (bounded instanceof OffsetSpec.Earliest || bounded instanceof OffsetSpec.Committed) {
       throw new ConfigException("kafka.bounded", "kafka.bounded must be none, latest, a timestamp"
@@ -88,7 +98,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
           : "committed"));
     }
     if (deliveryGuarantee == null) {
-      deliveryGuarantee = DeliveryGuarantee.EXACTLY_ONCE;
+      deliveryGuarantee = guarantee(TrainSettings.KAFKA_DELIVERY_GUARANTEE.defaultValue());
     }
     if (deliveryGuarantee == DeliveryGuarantee.NONE) {
       throw new ConfigException("kafka.delivery_guarantee",
@@ -98,7 +108,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
       transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
     }
     if (transactionMaxTimeout == null) {
-      transactionMaxTimeout = DEFAULT_TRANSACTION_TIMEOUT;
+      transactionMaxTimeout = TrainSettings.KAFKA_TRANSACTION_MAX_TIMEOUT.defaultValue();
     }
     Check.positive("kafka.transaction_timeout", transactionTimeout.toMillis());
     Check.positive("kafka.transaction_max_timeout", transactionMaxTimeout.toMillis());
@@ -117,8 +127,8 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
 
   /** A spec with defaults for everything but the brokers (tests and the demo). */
   public static KafkaSpec of(String bootstrapServers) {
-    return new KafkaSpec(bootstrapServers, null, "gradflow", null, null, null, null, null, null,
-        null);
+    return new KafkaSpec(bootstrapServers, null, TrainSettings.KAFKA_GROUP_ID.defaultValue(), null,
+        null, null, null, null, null, null);
   }
 
   public KafkaSpec withStartingOffsets(OffsetSpec start) {
@@ -197,13 +207,7 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Reading from a configuration map
-
-  private static final Set<String> KEYS = Set.of("bootstrap_servers", "group_id", "topics",
-      "starting_offsets", "bounded", "delivery_guarantee", "transaction_timeout",
-      "transaction_max_timeout", "transactional_id_prefix", "properties");
-  private static final Set<String> TOPIC_KEYS = Set.of("examples", "labels", "predictions",
-      "metrics", "changelog", "dead_letters");
+  // Reading from a configuration map, through the declarations of TrainSettings
 
   /**
    * Reads a spec from a parsed YAML map (the value of the {@code kafka} key).
@@ -215,122 +219,80 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
       throw new ConfigException("kafka", "kafka must be a map with at least bootstrap_servers,"
           + " but was missing");
     }
-    unknownKeys("kafka", map, KEYS);
-    Map<String, ?> t = optionalMap("kafka.topics", map.get("topics"));
-    Topics topics = Topics.DEFAULT;
-    if (t != null) {
-      unknownKeys("kafka.topics", t, TOPIC_KEYS);
-      Topics d = Topics.DEFAULT;
-      topics = new Topics(string("kafka.topics.examples", t.get("examples"), d.examples()),
-          string("kafka.topics.labels", t.get("labels"), d.labels()),
-          string("kafka.topics.predictions", t.get("predictions"), d.predictions()),
-          string("kafka.topics.metrics", t.get("metrics"), d.metrics()),
-          string("kafka.topics.changelog", t.get("changelog"), d.changelog()),
-          string("kafka.topics.dead_letters", t.get("dead_letters"), d.deadLetters()));
-    }
-    if (!map.containsKey("bootstrap_servers")) {
-      throw new ConfigException("kafka.bootstrap_servers", "kafka.bootstrap_servers must be"
-          + " set (host:port[,host:port...]), but was missing");
-    }
-    Map<String, ?> props = optionalMap("kafka.properties", map.get("properties"));
-    Map<String, String> properties = new LinkedHashMap<>();
-    if (props != null) {
-      props.forEach((k, v) -> properties.put(k, String.valueOf(v)));
-    }
-    return new KafkaSpec(
-        string("kafka.bootstrap_servers", map.get("bootstrap_servers"), null),
-        topics,
-        string("kafka.group_id", map.get("group_id"), "gradflow"),
-        position("kafka.starting_offsets", map.get("starting_offsets"), false),
-        position("kafka.bounded", map.get("bounded"), true),
-        guarantee(map.get("delivery_guarantee")),
-        duration("kafka.transaction_timeout", map.get("transaction_timeout")),
-        duration("kafka.transaction_max_timeout", map.get("transaction_max_timeout")),
-        string("kafka.transactional_id_prefix", map.get("transactional_id_prefix"), null),
-        properties);
+    return read("kafka", map, null);
   }
 
-  @SuppressWarnings("fallthrough")
-  private static OffsetSpec position(String key, Object value, boolean end) {
-    String accepted = end ? "none, latest, {timestamp: ...} or {offsets: {\"topic:partition\": offset}}"
-        : "earliest, latest, committed, {timestamp: ...} or {offsets: {\"topic:partition\": offset}}";
-    if (value == null) {
+  /**
+   * Reads the {@code kafka} section at key {@code prefix}, recording the effective settings in
+   * {@code report} (may be null).
+   *
+   * @throws ConfigException naming the key, the constraint and the value
+   */
+  public static KafkaSpec read(String prefix, Object raw, ConfigReport report) {
+    Section.Values v = TrainSettings.KAFKA.read(prefix, raw, report);
+    Section.Values t = TrainSettings.KAFKA_TOPICS.read(v.key("topics"), v.raw("topics"), report);
+    Topics topics = new Topics(t.get(TrainSettings.TOPIC_EXAMPLES),
+        t.get(TrainSettings.TOPIC_LABELS), t.get(TrainSettings.TOPIC_PREDICTIONS),
+        t.get(TrainSettings.TOPIC_METRICS), t.get(TrainSettings.TOPIC_CHANGELOG),
+        t.get(TrainSettings.TOPIC_DEAD_LETTERS));
+    managedProperties(v);
+    KafkaSpec spec = new KafkaSpec(v.get(TrainSettings.KAFKA_BOOTSTRAP_SERVERS), topics,
+        v.get(TrainSettings.KAFKA_GROUP_ID), offsets(v.get(TrainSettings.KAFKA_STARTING_OFFSETS)),
+        offsets(v.get(TrainSettings.KAFKA_BOUNDED)),
+        guarantee(v.get(TrainSettings.KAFKA_DELIVERY_GUARANTEE)),
+        v.get(TrainSettings.KAFKA_TRANSACTION_TIMEOUT),
+        v.get(TrainSettings.KAFKA_TRANSACTION_MAX_TIMEOUT),
+        v.get(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX),
+        v.get(TrainSettings.KAFKA_PROPERTIES));
+    if (report != null && !v.isSet(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX)) {
+      report.describe(v.key(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX),
+          spec.transactionalIdPrefix() + " (the group_id)");
+    }
+    return spec;
+  }
+
+  /**
+   * Client properties the job sets from its own settings, by the setting that sets them: giving
+   * one in {@code kafka.properties} as well is refused, naming both.
+   */
+  private static final Map<String, String> MANAGED_PROPERTIES = Map.of(
+      "bootstrap.servers", "bootstrap_servers", "group.id", "group_id",
+      "transaction.timeout.ms", "transaction_timeout", "transactional.id",
+      "transactional_id_prefix", "isolation.level", "delivery_guarantee");
+
+  private static void managedProperties(Section.Values v) {
+    for (String property : v.get(TrainSettings.KAFKA_PROPERTIES).keySet()) {
+      String setting = MANAGED_PROPERTIES.get(property);
+      Check.conflict(setting != null, v.key(TrainSettings.KAFKA_PROPERTIES) + "." + property,
+          v.key(setting), "the job sets " + property + " from " + v.key(setting)
+              + " (isolation.level is always read_committed); remove it from the properties");
+    }
+  }
+
+  /** A configured position as the connector's offsets; null for none. */
+  private static OffsetSpec offsets(StreamPosition p) {
+    if (p == null) {
       return null;
     }
-    if (value instanceof String s) {
-      switch (s.toLowerCase(Locale.ROOT)) {
-        case "earliest": return new OffsetSpec.Earliest();
-        case "latest": return new OffsetSpec.Latest();
-        case "committed": return new OffsetSpec.Committed();
-        case "none": if (end) {
-          return null;
+    return switch (p.kind()) {
+      case NONE -> null;
+      case EARLIEST -> new OffsetSpec.Earliest();
+      case LATEST -> new OffsetSpec.Latest();
+      case COMMITTED -> new OffsetSpec.Committed();
+      case TIMESTAMP -> new OffsetSpec.Timestamp(p.timestamp());
+      case OFFSETS -> {
+        Map<TopicPartition, Long> offsets = new LinkedHashMap<>();
+        for (StreamPosition.PartitionOffset o : p.offsets()) {
+          offsets.put(new TopicPartition(o.topic(), o.partition()), o.offset());
         }
-        // fall through
-        default:
-          throw new ConfigException(key, key + " must be " + accepted + ", but was " + s);
+        yield new OffsetSpec.Offsets(offsets);
       }
-    }
-    if (value instanceof Map<?, ?> m && m.size() == 1) {
-      Object k = m.keySet().iterator().next();
-      Object v = m.values().iterator().next();
-      if ("timestamp".equals(k)) {
-        return new OffsetSpec.Timestamp(epochMillis(key + ".timestamp", v));
-      }
-      if ("offsets".equals(k) && v instanceof Map<?, ?> offsets && !offsets.isEmpty()) {
-        Map<TopicPartition, Long> parsed = new LinkedHashMap<>();
-        for (Map.Entry<?, ?> e : offsets.entrySet()) {
-          String tp = String.valueOf(e.getKey());
-          String entryKey = key + ".offsets." + tp;
-          int colon = tp.lastIndexOf(':');
-          int partition;
-          try {
-            partition = colon > 0 ? Integer.parseInt(tp.substring(colon + 1)) : -1;
-          } catch (NumberFormatException ex) {
-            partition = -1;
-          }
-          if (partition < 0) {
-            throw new ConfigException(entryKey, entryKey + " must be named topic:partition"
-                + " (for example examples:0), but was " + tp);
-          }
-          if (!(e.getValue() instanceof Number n) || n.longValue() < 0
-              || n.doubleValue() != n.longValue()) {
-            throw new ConfigException(entryKey, entryKey + " must be an offset >= 0, but was "
-                + e.getValue());
-          }
-          parsed.put(new TopicPartition(tp.substring(0, colon), partition), n.longValue());
-        }
-        return new OffsetSpec.Offsets(parsed);
-      }
-    }
-    throw new ConfigException(key, key + " must be " + accepted + ", but was " + value);
-  }
-
-  private static long epochMillis(String key, Object v) {
-    if (v instanceof Number n && n.longValue() >= 0) {
-      return n.longValue();
-    }
-    if (v instanceof String s) {
-      try {
-        return Instant.parse(s).toEpochMilli();
-      } catch (DateTimeParseException e) {
-        // reported below
-      }
-    }
-    throw new ConfigException(key, key + " must be epoch milliseconds or an ISO-8601 instant"
-        + " (2024-01-31T12:00:00Z), but was " + v);
-  }
-
-  private static DeliveryGuarantee guarantee(Object v) {
-    if (v == null) {
-      return null;
-    }
-    String s = String.valueOf(v).toLowerCase(Locale.ROOT);
-    return switch (s) {
-      case "exactly_once" -> DeliveryGuarantee.EXACTLY_ONCE;
-      case "at_least_once" -> DeliveryGuarantee.AT_LEAST_ONCE;
-      default -> throw new ConfigException("kafka.delivery_guarantee",
-          "kafka.delivery_guarantee must be exactly_once or at_least_once, but was " + v);
     };
+  }
+
+  private static DeliveryGuarantee guarantee(String configName) {
+    return configName.equals("at_least_once") ? DeliveryGuarantee.AT_LEAST_ONCE
+        : DeliveryGuarantee.EXACTLY_ONCE;
   }
 
   /**
@@ -338,43 +300,26 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
    * ISO-8601 ({@code PT15M}) ({@link Durations}), or a bare number of milliseconds.
    */
   public static Duration duration(String key, Object v) {
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof Number n && n.doubleValue() == n.longValue()) {
-      return Duration.ofMillis(n.longValue());
-    }
-    return Durations.parse(key, String.valueOf(v));
+    return v == null ? null : SettingType.duration().parse(key, v, false);
   }
 
-  private static void unknownKeys(String prefix, Map<String, ?> map, Set<String> accepted) {
-    for (String k : map.keySet()) {
-      if (!accepted.contains(k)) {
-        throw new ConfigException(prefix + "." + k, prefix + "." + k + " is not a setting; "
-            + prefix + " accepts " + String.join(", ", new TreeSet<>(accepted)));
+  /** Checks that no output topic is an input topic. */
+  private static void outputsAreNotInputs(String examples, String labels, String predictions,
+      String metrics, String changelog, String deadLetters) {
+    String[][] inputs = {{"examples", examples}, {"labels", labels}};
+    String[][] outputs = {{"predictions", predictions}, {"metrics", metrics},
+        {"changelog", changelog}, {"dead_letters", deadLetters}};
+    for (String[] out : outputs) {
+      for (String[] in : inputs) {
+        Check.conflict(out[1].equals(in[1]), "kafka.topics." + out[0], "kafka.topics." + in[0],
+            "both name the topic '" + in[1] + "'; a job must not write to a topic it reads");
       }
     }
   }
 
-  @SuppressWarnings("unchecked")
-  private static Map<String, ?> optionalMap(String key, Object v) {
-    if (v == null) {
-      return null;
-    }
-    if (v instanceof Map<?, ?> m) {
-      return (Map<String, ?>) m;
-    }
-    throw new ConfigException(key, key + " must be a map, but was " + v);
-  }
-
-  private static String string(String key, Object v, String dflt) {
-    if (v == null) {
-      return dflt;
-    }
-    if (v instanceof String s) {
-      return s;
-    }
-    throw new ConfigException(key, key + " must be a string, but was " + v);
+  private static void topic(String key, String v) {
+    nonEmpty(key, v);
+    Constraint.topicName().check(key, v);
   }
 
   private static void nonEmpty(String key, String v) {

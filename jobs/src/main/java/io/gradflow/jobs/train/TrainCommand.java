@@ -39,8 +39,12 @@ public final class TrainCommand {
     }
     TrainConfig config = TrainConfig.load(Path.of(flags.string("config")));
     if (flags.on("validate-only")) {
+      // The effective configuration, from the settings' declarations; defaults are marked.
+      io.gradflow.config.ConfigReport report = new io.gradflow.config.ConfigReport();
+      TrainConfig.load(Path.of(flags.string("config")), report);
       out.println("configuration is valid: " + config.candidates().size() + " learner(s), "
-          + "state backend " + config.state().backend());
+          + "state backend " + config.state().backend() + "; effective settings:");
+      report.lines().forEach(line -> out.println("  " + line));
       return 0;
     }
     Configuration conf = TrainJob.flinkConfiguration(config);

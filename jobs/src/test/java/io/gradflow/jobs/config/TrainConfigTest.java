@@ -76,6 +76,39 @@ class TrainConfigTest {
   }
 
   @Test
+  void denseFeaturesAreStandardizedByDefaultWithTheClipExposed() throws Exception {
+    var learner = TrainConfig.fromYaml(KAFKA).candidates().get("");
+    assertTrue(learner.standardize());
+    assertEquals(5.0, learner.standardizeClip());
+    var off = TrainConfig.fromYaml(KAFKA + "model: {standardize: false, standardize_clip: 0}")
+        .candidates().get("");
+    assertEquals(false, off.standardize());
+    assertEquals(0.0, off.standardizeClip());
+    assertEquals("model.standardize_clip must be >= 0, but was -1.0",
+        refused("model: {standardize_clip: -1}").getMessage());
+  }
+
+  @Test
+  void factorizationMachineSettingsAreRefusedForAnotherModel() {
+    assertEquals("model.factors conflicts with model.type: factors applies to"
+        + " factorization_machine only, but the model is logistic_regression",
+        refused("model: {factors: 4}").getMessage());
+  }
+
+  @Test
+  void racePrefixesTheKeysOfItsCandidates() {
+    assertEquals("race[1].optimizer.betas[0] must be in [0, 1), but was 1.5",
+        refused("race: [{name: a}, {name: b, optimizer: {name: Adam, betas: [1.5, 0.9]}}]")
+            .getMessage());
+    assertEquals("race[0].name must be set, but was missing",
+        refused("race: [{optimizer: {name: Adam}}]").getMessage());
+    assertEquals("race[0].name must be a name without '#', but was 'a#b'",
+        refused("race: [{name: 'a#b'}]").getMessage());
+    assertEquals("race[0].colour is not a setting; accepted: name, optimizer",
+        refused("race: [{name: a, colour: red}]").getMessage());
+  }
+
+  @Test
   void aRaceHasOneLearnerPerCandidate() throws Exception {
     TrainConfig c = TrainConfig.fromYaml(KAFKA + "race:\n"
         + "  - {name: a, optimizer: {name: Adagrad, lr: 0.1}}\n"

@@ -73,31 +73,32 @@ class KafkaSpecTest {
 
   @Test
   void messagesNameTheKey() {
-    assertEquals("kafka.bootstrap_servers must be set (host:port[,host:port...]), but was missing",
+    assertEquals("kafka.bootstrap_servers must be set, but was missing",
         error("group_id: g"));
-    assertEquals("kafka.topic is not a setting; kafka accepts bootstrap_servers, bounded,"
-        + " delivery_guarantee, group_id, properties, starting_offsets, topics,"
-        + " transaction_max_timeout, transaction_timeout, transactional_id_prefix",
+    assertEquals("kafka.topic is not a setting; accepted: bootstrap_servers, group_id,"
+        + " starting_offsets, bounded, delivery_guarantee, transaction_timeout,"
+        + " transaction_max_timeout, transactional_id_prefix, properties, topics",
         error("{bootstrap_servers: x, topic: y}"));
-    assertEquals("kafka.topics.example is not a setting; kafka.topics accepts changelog,"
-        + " dead_letters, examples, labels, metrics, predictions",
+    assertEquals("kafka.topics.example is not a setting; accepted: examples, labels,"
+        + " predictions, metrics, changelog, dead_letters",
         error("{bootstrap_servers: x, topics: {example: y}}"));
     assertEquals("kafka.topics.labels must be a non-empty string, but was ''",
         error("{bootstrap_servers: x, topics: {labels: ''}}"));
     assertEquals("kafka.starting_offsets must be earliest, latest, committed, {timestamp: ...}"
-        + " or {offsets: {\"topic:partition\": offset}}, but was first",
+        + " or {offsets: {\"topic:partition\": offset}}, but was 'first'",
         error("{bootstrap_servers: x, starting_offsets: first}"));
     assertEquals("kafka.bounded must be none, latest, a timestamp or offsets, but was earliest",
         error("{bootstrap_servers: x, bounded: earliest}"));
     assertEquals("kafka.starting_offsets.offsets.ex must be named topic:partition (for example"
-        + " examples:0), but was ex",
+        + " examples:0), but was 'ex'",
         error("{bootstrap_servers: x, starting_offsets: {offsets: {ex: 1}}}"));
     assertEquals("kafka.starting_offsets.offsets.ex:0 must be an offset >= 0, but was -1",
         error("{bootstrap_servers: x, starting_offsets: {offsets: {\"ex:0\": -1}}}"));
     assertEquals("kafka.bounded.timestamp must be epoch milliseconds or an ISO-8601 instant"
-        + " (2024-01-31T12:00:00Z), but was yesterday",
+        + " (2024-01-31T12:00:00Z), but was 'yesterday'",
         error("{bootstrap_servers: x, bounded: {timestamp: yesterday}}"));
-    assertEquals("kafka.delivery_guarantee must be exactly_once or at_least_once, but was none",
+    assertEquals("kafka.delivery_guarantee must be one of exactly_once, at_least_once, but was"
+        + " 'none'",
         error("{bootstrap_servers: x, delivery_guarantee: none}"));
     assertEquals("kafka.transaction_timeout must be <= kafka.transaction_max_timeout (PT15M, the"
         + " broker's transaction.max.timeout.ms), but was PT1H: lower it, or raise both on the"
@@ -106,7 +107,7 @@ class KafkaSpecTest {
         + " PT6H, but was 'soon'", error("{bootstrap_servers: x, transaction_timeout: soon}"));
     assertEquals("kafka.transaction_timeout must be > 0, but was 0",
         error("{bootstrap_servers: x, transaction_timeout: 0}"));
-    assertEquals("kafka.topics must be a map, but was examples",
+    assertEquals("kafka.topics must be a map of settings, but was 'examples'",
         error("{bootstrap_servers: x, topics: examples}"));
   }
 

@@ -33,7 +33,7 @@ class OptimReplayTest {
     assertEquals("cases[2]: optimizer.betas[1] must be in [0, 1), but was 1.0",
         out.get(2).get("error").asText());
     assertTrue(out.get(3).get("error").asText().contains(
-        "optimizer.momentum is not a hyper-parameter of Adam; accepted: lr, betas, eps"));
+        "optimizer.momentum is not a setting of Adam; accepted: lr, betas, eps"));
     assertTrue(out.get(4).get("error").asText().contains(
         "\"gradients[0]\" has 1 values, but \"initial\" has 2"));
     assertEquals("cases[5]: optimizer.lr must be >= 0, but was -1.0",

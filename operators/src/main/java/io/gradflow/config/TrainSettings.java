@@ -1,0 +1,257 @@
+package io.gradflow.config;
+
+import static io.gradflow.config.Constraint.atLeast;
+import static io.gradflow.config.Constraint.greaterThan;
+import static io.gradflow.config.Constraint.inRange;
+import static io.gradflow.config.Constraint.inRangeExclusiveLow;
+
+import io.gradflow.model.FactorizationMachineSpec;
+import io.gradflow.model.LinearSpec;
+import io.gradflow.model.ModelSpec;
+import io.gradflow.schema.FeatureHashing;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The declarations of the training job's settings outside the optimizer and the schedule (those
+ * are in {@link OptimizerConfig} and {@link ScheduleConfig}): one {@link Section} per part of the
+ * job file, each setting once with its type, default, constraint and documentation. The job's
+ * reader ({@code TrainConfig}), {@code --validate-only}, the defaults of {@code TrainerSettings},
+ * {@code MetricsSpec} and {@code KafkaSpec}, and the README's settings reference all come from
+ * here. Stateless.
+ */
+public final class TrainSettings {
+  private TrainSettings() {}
+
+  private static final SettingType<String> STRING = SettingType.string();
+  private static final SettingType<Integer> INT = SettingType.integer();
+  private static final SettingType<Long> LONG = SettingType.longInteger();
+  private static final SettingType<Double> NUMBER = SettingType.number();
+  private static final SettingType<Boolean> BOOL = SettingType.bool();
+  private static final SettingType<Duration> DURATION = SettingType.duration();
+
+  // ---------------------------------------------------------------------------------- job
+  public static final Setting<String> JOB_NAME = Setting.of("name", STRING, "gradflow-train",
+      null, "the job's name in Flink; also the default checkpoint folder's name");
+  public static final Setting<Integer> JOB_PARALLELISM = Setting.of("parallelism", INT, 1,
+      greaterThan(0), "parallelism of every operator");
+  public static final Section JOB = new Section("job", "the Flink job",
+      List.of(JOB_NAME, JOB_PARALLELISM));
+
+  // -------------------------------------------------------------------------------- kafka
+  public static final Setting<String> KAFKA_BOOTSTRAP_SERVERS = Setting.required(
+      "bootstrap_servers", STRING, null, "the brokers, host:port[,host:port...]");
+  public static final Setting<String> KAFKA_GROUP_ID = Setting.of("group_id", STRING,
+      "gradflow", null, "the consumer group of the sources (offsets are committed on checkpoints)");
+  public static final Setting<StreamPosition> KAFKA_STARTING_OFFSETS = Setting.of(
+      "starting_offsets", SettingType.position(false),
+      StreamPosition.of(StreamPosition.Kind.COMMITTED), null,
+      "where the sources start when no checkpoint or savepoint says (committed: the group's"
+          + " committed offsets, else the earliest)");
+  public static final Setting<StreamPosition> KAFKA_BOUNDED = Setting.optional("bounded",
+      SettingType.position(true), "none", null,
+      "where a bounded replay stops; none runs forever");
+  public static final Setting<String> KAFKA_DELIVERY_GUARANTEE = Setting.of(
+      "delivery_guarantee", SettingType.choice("exactly_once", "at_least_once"),
+      "exactly_once", null, "of the sinks; exactly_once commits a Kafka transaction per"
+          + " checkpoint (readers use isolation.level=read_committed)");
+  public static final Setting<Duration> KAFKA_TRANSACTION_TIMEOUT = Setting.of(
+      "transaction_timeout", DURATION, Duration.ofMinutes(15), Constraint.positiveDuration(),
+      "the sinks' transaction.timeout.ms: keep it above the checkpoint interval plus the"
+          + " longest expected downtime, at most transaction_max_timeout");
+  public static final Setting<Duration> KAFKA_TRANSACTION_MAX_TIMEOUT = Setting.of(
+      "transaction_max_timeout", DURATION, Duration.ofMinutes(15),
+      Constraint.positiveDuration(), "the broker's transaction.max.timeout.ms");
+  public static final Setting<String> KAFKA_TRANSACTIONAL_ID_PREFIX = Setting.optional(
+      "transactional_id_prefix", STRING, "kafka.group_id", null,
+      "prefix of the sinks' transactional ids");
+  public static final Setting<Map<String, String>> KAFKA_PROPERTIES = Setting.of("properties",
+      SettingType.stringMap(), Map.of(), null, "extra Kafka client properties for every"
+          + " client (security.protocol, sasl.*, ssl.*); values are never printed");
+  public static final Section KAFKA = new Section("kafka", null, "brokers, consumer group,"
+      + " where to start and stop, the sinks' delivery guarantee",
+      List.of(KAFKA_BOOTSTRAP_SERVERS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS, KAFKA_BOUNDED,
+          KAFKA_DELIVERY_GUARANTEE, KAFKA_TRANSACTION_TIMEOUT, KAFKA_TRANSACTION_MAX_TIMEOUT,
+          KAFKA_TRANSACTIONAL_ID_PREFIX, KAFKA_PROPERTIES), List.of("topics"));
+
+  public static final Setting<String> TOPIC_EXAMPLES = topic("examples", "examples",
+      "Example records (input)");
+  public static final Setting<String> TOPIC_LABELS = topic("labels", "labels",
+      "delayed Label records (input, with labels.delayed)");
+  public static final Setting<String> TOPIC_PREDICTIONS = topic("predictions", "predictions",
+      "a Prediction per example (output)");
+  public static final Setting<String> TOPIC_METRICS = topic("metrics", "metrics",
+      "prequential metrics reports (output)");
+  public static final Setting<String> TOPIC_CHANGELOG = topic("changelog", "changelog",
+      "changed model rows (output)");
+  public static final Setting<String> TOPIC_DEAD_LETTERS = topic("dead_letters", "dead-letters",
+      "records that cannot be decoded or are invalid, with the reason (output)");
+  public static final Section KAFKA_TOPICS = new Section("kafka.topics", "the job's topics;"
+      + " an output topic may not be an input topic", List.of(TOPIC_EXAMPLES, TOPIC_LABELS,
+          TOPIC_PREDICTIONS, TOPIC_METRICS, TOPIC_CHANGELOG, TOPIC_DEAD_LETTERS));
+
+  // -------------------------------------------------------------------------------- model
+  public static final List<String> MODEL_TYPES =
+      List.of("logistic_regression", "linear_regression", "factorization_machine");
+  public static final Setting<String> MODEL_TYPE = Setting.of("type",
+      SettingType.choice(MODEL_TYPES, Map.of()), "logistic_regression", null,
+      "the model; logistic_regression and linear_regression are both the linear model,"
+          + " with the logistic or the squared loss by default");
+  public static final Setting<String> MODEL_LOSS = Setting.optional("loss",
+      SettingType.choice("logistic", "squared"), "squared for linear_regression, else logistic",
+      null, "logistic: labels in [0, 1]; squared: any finite label. A label outside the"
+          + " loss's domain is a dead letter");
+  public static final Setting<Integer> MODEL_HASH_BITS = Setting.of("hash_bits", INT,
+      FeatureHashing.DEFAULT_BITS, inRange(FeatureHashing.MIN_BITS, FeatureHashing.MAX_BITS),
+      "hashed features go to 2^hash_bits rows");
+  public static final Setting<String> MODEL_DEFAULT_KEY = Setting.of("default_key", STRING,
+      "default", null, "model key of records that have none");
+  public static final Setting<Boolean> MODEL_STANDARDIZE = Setting.of("standardize", BOOL, true,
+      null, "standardize dense features online (running mean and variance, Welford) before"
+          + " use; raw columns of very different scales learn badly without it");
+  public static final Setting<Double> MODEL_STANDARDIZE_CLIP = Setting.of("standardize_clip",
+      NUMBER, 5.0, atLeast(0), "standardized dense values are clamped to [-clip, clip] against"
+          + " outliers; 0 turns clamping off");
+  public static final Setting<Integer> MODEL_FACTORS = Setting.of("factors", INT, 8,
+      greaterThan(0), "factorization_machine only: k, the factor vector's length per row");
+  public static final Setting<Double> MODEL_INIT_STD = Setting.of("init_std", NUMBER, 0.1,
+      greaterThan(0), "factorization_machine only: factors start as draws from"
+          + " N(0, init_std^2) (libFM's init_stdev)");
+  public static final Setting<Long> MODEL_SEED = Setting.of("seed", LONG, 42L, null,
+      "factorization_machine only: with the row id, the only input of a row's initial factors");
+  public static final Section MODEL = new Section("model", "the model and its loss",
+      List.of(MODEL_TYPE, MODEL_LOSS, MODEL_HASH_BITS, MODEL_DEFAULT_KEY, MODEL_STANDARDIZE,
+          MODEL_STANDARDIZE_CLIP, MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED));
+
+  /** The settings of {@link #MODEL} that only a factorization machine has. */
+  public static final List<Setting<?>> FACTORIZATION_MACHINE_ONLY =
+      List.of(MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED);
+
+  // ------------------------------------------------------------------- optimizer and race
+  /** The optimizer selector; each optimizer's own settings are in {@link OptimizerConfig}. */
+  public static final Section OPTIMIZER = new Section("optimizer", "the optimizer: name and"
+      + " PyTorch-named hyper-parameters beside it (see the optimizer sections)",
+      List.of(OptimizerConfig.NAME));
+
+  public static final Setting<String> RACE_NAME = Setting.required("name", STRING,
+      Constraint.without('#'), "the candidate's name; its model key is model#name");
+  public static final Section RACE = new Section("race[]", null, "a list of candidates"
+      + " instead of optimizer: each trains as its own model key (model#name) on the same"
+      + " examples, with its own metrics", List.of(RACE_NAME), List.of("optimizer"));
+
+  // ----------------------------------------------------------------------------- gradient
+  public static final Setting<Double> GRADIENT_CLIP_VALUE = Setting.of("clip_value", NUMBER,
+      0.0, atLeast(0), "clamp each gradient value to [-v, v] (PyTorch's clip_grad_value_, per"
+          + " row); 0 is off");
+  public static final Setting<Double> GRADIENT_MAX_NORM = Setting.of("max_norm", NUMBER, 0.0,
+      atLeast(0), "scale each row's gradient to at most this L2 norm (clip_grad_norm_, per"
+          + " row); 0 is off");
+  public static final Section GRADIENT = new Section("gradient",
+      "what is done to gradients before the optimizer", List.of(GRADIENT_CLIP_VALUE,
+          GRADIENT_MAX_NORM));
+
+  // ------------------------------------------------------------------------------- labels
+  public static final Setting<Boolean> LABELS_DELAYED = Setting.of("delayed", BOOL, false, null,
+      "join Label records from the labels topic to unlabeled examples by example id");
+  public static final Setting<Duration> LABELS_TIMEOUT = Setting.of("timeout", DURATION,
+      Duration.ofMinutes(30), Constraint.positiveDuration(),
+      "event time an unlabeled example waits for its label");
+  public static final Setting<String> LABELS_ON_TIMEOUT = Setting.of("on_timeout",
+      SettingType.choice("default_label", "drop"), "default_label", null,
+      "learn with default_label, or drop the example (counted)");
+  public static final Setting<Double> LABELS_DEFAULT_LABEL = Setting.of("default_label", NUMBER,
+      0.0, null, "the label of an example whose label did not arrive; in the loss's domain");
+  public static final Section LABELS = new Section("labels", "delayed labels", List.of(
+      LABELS_DELAYED, LABELS_TIMEOUT, LABELS_ON_TIMEOUT, LABELS_DEFAULT_LABEL));
+
+  // -------------------------------------------------------------------------------- state
+  public static final Setting<String> STATE_BACKEND = Setting.of("backend",
+      SettingType.choice("hashmap", "rocksdb"), "hashmap", null,
+      "Flink's state backend: hashmap (heap) or rocksdb");
+  public static final Setting<Integer> STATE_CACHE_PAGES = Setting.of("cache_pages", INT, 4096,
+      greaterThan(0), "pages kept in memory per operator instance and candidate (the write-back"
+          + " cache); give it the model's working set");
+  public static final Setting<Integer> STATE_PAGE_BITS = Setting.of("page_bits", INT, 12,
+      inRange(0, 30), "entity rows are spread over 2^page_bits hashed pages");
+  public static final Setting<String> STATE_COMPRESSION = Setting.of("compression",
+      SettingType.choice("none", "snappy", "lz4", "zstd"), "none", null,
+      "RocksDB's block compression (float pages barely compress; Snappy cost a third of the"
+          + " RocksDB trainer's rate)");
+  public static final Section STATE = new Section("state", "keyed state and the page cache",
+      List.of(STATE_BACKEND, STATE_CACHE_PAGES, STATE_PAGE_BITS, STATE_COMPRESSION));
+
+  // -------------------------------------------------------------------------- checkpoints
+  /** The shortest checkpoint interval accepted (0 turns checkpoints off). */
+  public static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofMillis(100);
+  public static final Setting<Duration> CHECKPOINTS_INTERVAL = Setting.of("interval", DURATION,
+      Duration.ofSeconds(10), Constraint.zeroOrAtLeast(MIN_CHECKPOINT_INTERVAL),
+      "how often to checkpoint; 0 turns checkpoints off (and exactly-once output with them)");
+  public static final Setting<String> CHECKPOINTS_DIRECTORY = Setting.optional("directory",
+      STRING, "$TMPDIR/gradflow-checkpoints/<job name>", null,
+      "where checkpoints go (a file: URI or a path)");
+  public static final Setting<Boolean> CHECKPOINTS_INCREMENTAL = Setting.of("incremental", BOOL,
+      true, null, "incremental checkpoints (RocksDB only)");
+  public static final Section CHECKPOINTS = new Section("checkpoints", "checkpointing",
+      List.of(CHECKPOINTS_INTERVAL, CHECKPOINTS_DIRECTORY, CHECKPOINTS_INCREMENTAL));
+
+  // ------------------------------------------------------------------------------ metrics
+  public static final Setting<Long> METRICS_EVERY = Setting.of("every", LONG, 10_000L,
+      greaterThan(0), "labeled examples between metrics reports, per model");
+  public static final Setting<Integer> METRICS_WINDOW = Setting.of("window", INT, 10_000,
+      inRange(1, 10_000_000), "the latest examples kept for the windowed AUC (3 doubles each"
+          + " in state)");
+  public static final Setting<Double> METRICS_FADING_FACTOR = Setting.of("fading_factor",
+      NUMBER, 0.999, inRangeExclusiveLow(0, 1), "weight of a record relative to the next in"
+          + " the fading view (Gama et al. 2013); memory about 1 / (1 - factor) records");
+  public static final Setting<Integer> METRICS_CALIBRATION_BINS = Setting.of("calibration_bins",
+      INT, 10, inRange(0, 1000), "equal-width bins of the reliability diagram; 0 is off");
+  public static final Section METRICS = new Section("metrics", "prequential metrics",
+      List.of(METRICS_EVERY, METRICS_WINDOW, METRICS_FADING_FACTOR, METRICS_CALIBRATION_BINS));
+
+  // ---------------------------------------------------------------------------- changelog
+  public static final Setting<Long> CHANGELOG_EVERY = Setting.of("every", LONG, 0L, atLeast(0),
+      "emit a model's changed rows every this many learned examples and before every"
+          + " checkpoint; 0 is off");
+  public static final Section CHANGELOG = new Section("changelog", "the model changelog",
+      List.of(CHANGELOG_EVERY));
+
+  // --------------------------------------------------------------------------------- root
+  /** The top level of a job file: its sections. */
+  public static final Section ROOT = new Section("", null, "a training job file", List.of(),
+      List.of("job", "kafka", "model", "optimizer", "race", "schedule", "gradient", "labels",
+          "state", "checkpoints", "metrics", "changelog"));
+
+  /** Every section, in the order of the settings reference. */
+  public static List<Section> reference() {
+    List<Section> all = new ArrayList<>(List.of(JOB, KAFKA, KAFKA_TOPICS, MODEL, OPTIMIZER));
+    all.addAll(OptimizerConfig.SECTIONS);
+    all.add(RACE);
+    all.add(ScheduleConfig.SELECTOR);
+    all.addAll(ScheduleConfig.SECTIONS);
+    all.addAll(List.of(GRADIENT, LABELS, STATE, CHECKPOINTS, METRICS, CHANGELOG));
+    return all;
+  }
+
+  /**
+   * The model spec of a read model section. Settings of a factorization machine given for another
+   * model type are refused, naming both.
+   */
+  public static ModelSpec modelSpec(Section.Values model) {
+    String type = model.get(MODEL_TYPE);
+    if (type.equals("factorization_machine")) {
+      return new FactorizationMachineSpec(model.get(MODEL_FACTORS), model.get(MODEL_INIT_STD),
+          model.get(MODEL_SEED));
+    }
+    for (Setting<?> s : FACTORIZATION_MACHINE_ONLY) {
+      Check.conflict(model.isSet(s), model.key(s), model.key(MODEL_TYPE), s.name()
+          + " applies to factorization_machine only, but the model is " + type);
+    }
+    return new LinearSpec();
+  }
+
+  private static Setting<String> topic(String name, String defaultValue, String doc) {
+    return Setting.of(name, STRING, defaultValue, Constraint.topicName(), doc);
+  }
+}
