@@ -23,6 +23,8 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
   private final ExampleDecoder decoder;
   private transient DeadLetterCounters counters;
   private transient Counter decoded;
+  private transient InputAccumulator input;
+  private transient DeadLetterAccumulator deadLetterTally;
 
   public ExampleDecodeFunction(ExampleDecoder decoder) {
     this.decoder = decoder;
@@ -33,16 +35,23 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
     MetricGroup group = getRuntimeContext().getMetricGroup();
     counters = new DeadLetterCounters(group);
     decoded = group.counter("decoded");
+    input = new InputAccumulator();
+    deadLetterTally = new DeadLetterAccumulator();
+    getRuntimeContext().addAccumulator(InputAccumulator.NAME, input);
+    getRuntimeContext().addAccumulator(DeadLetterAccumulator.NAME, deadLetterTally);
   }
 
   @Override
   public void processElement(RawRecord raw, Context ctx, Collector<CompactExample> out) {
     CompactExample example;
+    input.add(raw);
     try {
       example = decoder.decodeExample(raw.value);
     } catch (RejectedRecordException e) {
       counters.count(e.reason());
-      ctx.output(DeadLetter.TAG, DeadLetter.of(raw, e.reason(), e.getMessage()));
+      DeadLetter deadLetter = DeadLetter.of(raw, e.reason(), e.getMessage());
+      deadLetterTally.add(deadLetter);
+      ctx.output(DeadLetter.TAG, deadLetter);
       return;
     }
     decoded.inc();
