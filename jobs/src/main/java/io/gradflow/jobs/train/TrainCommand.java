@@ -326,17 +326,40 @@ public final class TrainCommand {
       return "none left in " + jobCheckpoints;
     }
     if (delete) {
+      // Flink may still be discarding the job's last checkpoints while its MiniCluster shuts
+      // down: files can vanish under the walk, so retry until the directory is gone.
       long bytes = 0;
-      try (Stream<Path> walk = Files.walk(path)) {
-        List<Path> all = walk.sorted(Comparator.reverseOrder()).toList();
-        for (Path p : all) {
-          if (Files.isRegularFile(p)) {
-            bytes += Files.size(p);
+      IOException failure = null;
+      for (int attempt = 0; attempt < 10 && Files.exists(path); attempt++) {
+        failure = null;
+        try (Stream<Path> walk = Files.walk(path)) {
+          for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+            try {
+              if (Files.isRegularFile(p)) {
+                bytes += Files.size(p);
+              }
+              Files.deleteIfExists(p);
+            } catch (java.nio.file.NoSuchFileException gone) {
+              // deleted by Flink meanwhile
+            } catch (IOException e) {
+              failure = e;
+            }
           }
-          Files.delete(p);
+        } catch (IOException | java.io.UncheckedIOException e) {
+          failure = e instanceof IOException io ? io : ((java.io.UncheckedIOException) e).getCause();
         }
-      } catch (IOException e) {
-        return "could not delete all of " + jobCheckpoints + ": " + e.getMessage();
+        if (Files.exists(path)) {
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+      }
+      if (Files.exists(path)) {
+        return "could not delete all of " + jobCheckpoints
+            + (failure == null ? "" : ": " + failure.getMessage());
       }
       return String.format(Locale.ROOT, "deleted %s (%,.1f MB): a finished bounded run no"
           + " longer needs them (--keep-checkpoints or checkpoints.directory keeps them)",
