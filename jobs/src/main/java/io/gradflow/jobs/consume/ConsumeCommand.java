@@ -4,12 +4,14 @@ import io.gradflow.config.Durations;
 import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
+import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.KafkaPreflight;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.schema.CodecException;
 import io.gradflow.schema.MetricsReport;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,7 +42,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  */
 public final class ConsumeCommand {
   public static final List<Flag> FLAGS = List.of(
-      Flag.of("bootstrap-servers", Type.STRING, null, "Kafka brokers, host:port[,...] (required)"),
+      Flag.of("bootstrap-servers", Type.STRING, null,
+          "Kafka brokers, host:port[,...] (required unless --config gives them)"),
+      Flag.of("config", Type.STRING, null, "take the brokers and the client properties"
+          + " (security settings) from a job's YAML: kafka.bootstrap_servers, kafka.properties"),
       Flag.of("topic", Type.STRING, null, "the topic to print (required)"),
       Flag.of("from-beginning", Type.SWITCH, null,
           "start at the earliest record (default: only records that arrive from now)"),
@@ -59,21 +64,34 @@ public final class ConsumeCommand {
   public static int run(List<String> args, InputStream in, PrintStream out, PrintStream err)
       throws Exception {
     Flag.Values flags = Flag.parse(FLAGS, args);
-    for (String required : List.of("bootstrap-servers", "topic")) {
-      if (!flags.isSet(required)) {
-        throw new Command.UsageException("--" + required + " is required\n" + Flag.help(FLAGS));
-      }
+    if (!flags.isSet("topic")) {
+      throw new Command.UsageException("--topic is required\n" + Flag.help(FLAGS));
     }
-    String servers = flags.string("bootstrap-servers");
+    KafkaSpec spec;
+    if (flags.isSet("config")) {
+      spec = TrainConfig.load(Path.of(flags.string("config"))).kafka();
+    } else if (flags.isSet("bootstrap-servers")) {
+      spec = KafkaSpec.of(flags.string("bootstrap-servers"));
+    } else {
+      throw new Command.UsageException("--bootstrap-servers (or --config) is required\n"
+          + Flag.help(FLAGS));
+    }
+    String servers = flags.isSet("bootstrap-servers") ? flags.string("bootstrap-servers")
+        : spec.bootstrapServers();
+    String serversSetting = flags.isSet("bootstrap-servers") ? "--bootstrap-servers"
+        : "kafka.bootstrap_servers";
+    spec = new KafkaSpec(servers, spec.topics(), spec.groupId(), spec.startingOffsets(),
+        spec.bounded(), spec.deliveryGuarantee(), spec.transactionTimeout(),
+        spec.transactionMaxTimeout(), spec.transactionalIdPrefix(), spec.properties());
     String topic = flags.string("topic");
     long max = flags.longValue("max", 0);
     Duration timeout = Durations.parse("--timeout", flags.string("timeout"));
     boolean leaderboard = flags.on("leaderboard");
-    try (KafkaPreflight preflight = KafkaPreflight.connect(KafkaSpec.of(servers),
-        CONNECT_TIMEOUT, "--bootstrap-servers")) {
+    try (KafkaPreflight preflight = KafkaPreflight.connect(spec, CONNECT_TIMEOUT,
+        serversSetting)) {
       preflight.checkTopic("--topic", topic);
     }
-    Properties p = new Properties();
+    Properties p = spec.clientProperties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, flags.string("isolation"));
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");

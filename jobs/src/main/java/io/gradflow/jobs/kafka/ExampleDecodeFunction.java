@@ -16,6 +16,8 @@ import org.apache.flink.util.Collector;
  * Nothing is dropped: every input leaves as an example or a dead letter.
  *
  * <p>Stateless (no keyed or operator state). Metrics: {@code decoded}, {@code deadLetters}.
+ * Accumulators (read by the {@code train} console): {@link InputAccumulator} (what was read, per
+ * partition) and {@link DeadLetterAccumulator} (dead letters by reason, with the first of each).
  */
 public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, CompactExample> {
   private static final long serialVersionUID = 1L;

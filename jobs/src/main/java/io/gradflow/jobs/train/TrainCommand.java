@@ -23,9 +23,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
@@ -51,8 +53,9 @@ import org.apache.kafka.common.TopicPartition;
  * each reason, and data loss (records the broker deleted before the job read them); at the end a
  * summary ({@link TrainConsole}). A finished bounded run deletes its checkpoints when they are in
  * the default temporary directory. Exit code 1 when the job failed, a bounded run's input was
- * empty, or input records were lost. Under {@code flink run -d} (detached) it returns once the
- * job is submitted.
+ * empty, or input records were lost; 130 when an embedded run was stopped with Ctrl-C (it cancels
+ * the job and prints the summary of what it did). Under {@code flink run -d} (detached) it
+ * returns once the job is submitted.
  */
 public final class TrainCommand {
   public static final List<Flag> FLAGS = List.of(
@@ -178,7 +181,23 @@ public final class TrainCommand {
 
     List<TopicPartition> partitions = extents.stream().map(PartitionExtent::partition).toList();
     CompletableFuture<JobExecutionResult> result = job.getJobExecutionResult();
+    // Ctrl-C on an embedded run: cancel the job, print what it did, then let the JVM exit.
+    AtomicBoolean stopping = new AtomicBoolean();
+    CountDownLatch reported = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      stopping.set(true);
+      job.cancel();
+      try {
+        reported.await(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "gradflow-train-stop");
+    if (embedded) {
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
     boolean lost = false;
+    Map<String, Object> accumulators = Map.of();
     try (KafkaPreflight watch = KafkaPreflight.connect(kafka, startupTimeout)) {
       while (!result.isDone()) {
         try {
@@ -189,7 +208,6 @@ public final class TrainCommand {
         } catch (ExecutionException e) {
           break; // reported below
         }
-        Map<String, Object> accumulators;
         try {
           accumulators = job.getAccumulators().get(progressEvery.toMillis(),
               TimeUnit.MILLISECONDS);
@@ -203,10 +221,15 @@ public final class TrainCommand {
       try {
         done = result.get();
       } catch (ExecutionException e) {
+        if (stopping.get()) {
+          console.summary(accumulators, seconds(started),
+              cleanUp(jobCheckpoints, false, embedded), false);
+          return 130; // stopped by a signal, as shells report Ctrl-C
+        }
         throw new UserException("the job failed: " + rootMessage(e.getCause())
             + "\n  (the job's log has the whole trace; no summary, nothing deleted)");
       }
-      Map<String, Object> accumulators = done.getAllAccumulatorResults();
+      accumulators = done.getAllAccumulatorResults();
       console.deadLetterAlerts(accumulators);
       lost |= checkLoss(console, watch, extents, partitions, accumulators, true);
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
@@ -223,6 +246,15 @@ public final class TrainCommand {
         exit = 1;
       }
       return exit;
+    } finally {
+      reported.countDown();
+      if (embedded && !stopping.get()) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is shutting down already
+        }
+      }
     }
   }
 

@@ -84,6 +84,8 @@ class MainTest {
   void consumeNeedsItsTopic() {
     assertEquals(2, run("", "consume", "--bootstrap-servers", "localhost:1"));
     assertTrue(err().contains("--topic is required"), err());
+    assertEquals(2, run("", "consume", "--topic", "t"));
+    assertTrue(err().contains("--bootstrap-servers (or --config) is required"), err());
   }
 
   @Test
