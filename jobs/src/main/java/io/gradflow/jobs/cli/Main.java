@@ -95,6 +95,9 @@ public final class Main {
     } else if (e instanceof Command.UsageException || e instanceof ConfigException) {
       err.println(prefix + e.getMessage());
       exit = 2;
+    } else if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
+      err.println(prefix + notValidYaml(j));
+      exit = 2;
     } else if (e instanceof java.nio.file.NoSuchFileException f) {
       err.println(prefix + "no such file: " + f.getFile());
       exit = 2;
@@ -120,6 +123,23 @@ public final class Main {
       thrown.printStackTrace(err);
     }
     return exit;
+  }
+
+  /**
+   * A YAML or JSON syntax error: the problem and where, never the text around it (a configuration
+   * line may hold a password).
+   */
+  static String notValidYaml(com.fasterxml.jackson.core.JsonProcessingException e) {
+    if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m
+        && m.getProblemMark() != null) {
+      return "the file is not valid YAML: " + m.getProblem() + " at line "
+          + (m.getProblemMark().getLine() + 1) + ", column " + (m.getProblemMark().getColumn() + 1)
+          + " (the line is not shown: it may hold a secret)";
+    }
+    com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+    return "the file is not valid YAML or JSON"
+        + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+        + " (the text is not shown: it may hold a secret)";
   }
 
   private static Throwable unwrap(Throwable e) {

@@ -81,6 +81,17 @@ class MainTest {
   }
 
   @Test
+  void aYamlSyntaxErrorNamesTheLineButNotItsText(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("job.yaml");
+    Files.writeString(file, "kafka:\n  bootstrap_servers: localhost:9092\n"
+        + "  properties: {sasl.jaas.config: \"password=hunter2\"\n  topics: [x\n");
+    assertEquals(2, run("", "train", "--config", file.toString()));
+    assertTrue(err().contains("not valid YAML"), err());
+    assertTrue(!err().contains("hunter2"), "a secret was printed: " + err());
+    assertTrue(!err().contains("\tat "), err());
+  }
+
+  @Test
   void consumeNeedsItsTopic() {
     assertEquals(2, run("", "consume", "--bootstrap-servers", "localhost:1"));
     assertTrue(err().contains("--topic is required"), err());
