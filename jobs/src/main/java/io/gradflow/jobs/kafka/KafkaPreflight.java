@@ -126,6 +126,44 @@ public final class KafkaPreflight implements AutoCloseable {
     }
   }
 
+  /**
+   * Checks that an output topic exists or that the broker will create it.
+   *
+   * @return null when the topic exists, else a note that the broker creates it with its defaults
+   * @throws UserException naming the setting when it does not exist and the broker does not
+   *     create topics ({@code auto.create.topics.enable=false})
+   */
+  public String checkOutputTopic(String setting, String topic) {
+    try {
+      describe(setting, topic);
+      return null;
+    } catch (UserException e) {
+      if (!brokerCreatesTopics()) {
+        throw new UserException(setting + " names the topic '" + topic + "', which does not exist"
+            + " on " + serversSetting + " (" + spec.bootstrapServers() + "), and the broker does"
+            + " not create topics (auto.create.topics.enable=false); create it or correct "
+            + setting);
+      }
+      return setting + " ('" + topic + "') does not exist yet: the broker will create it with"
+          + " its default settings (partitions, retention.ms)";
+    }
+  }
+
+  private boolean brokerCreatesTopics() {
+    try {
+      org.apache.kafka.common.Node node =
+          get(admin.describeCluster().nodes(), null).iterator().next();
+      org.apache.kafka.common.config.ConfigResource broker = new org.apache.kafka.common.config
+          .ConfigResource(org.apache.kafka.common.config.ConfigResource.Type.BROKER,
+          Integer.toString(node.id()));
+      org.apache.kafka.clients.admin.ConfigEntry entry = get(admin.describeConfigs(
+          List.of(broker)).all(), null).get(broker).get("auto.create.topics.enable");
+      return entry == null || !"false".equalsIgnoreCase(entry.value());
+    } catch (UserException | java.util.NoSuchElementException e) {
+      return true; // not allowed to ask: the sink will say it if the topic is missing
+    }
+  }
+
   /** Where the job will read {@code topic}, per partition, given its starting and end offsets. */
   public List<PartitionExtent> extent(String topic, String setting) {
     TopicDescription description = describe(setting, topic);

@@ -128,15 +128,31 @@ public final class TrainCommand {
     }
 
     List<PartitionExtent> extents;
+    List<String> notes = new ArrayList<>();
     try (KafkaPreflight preflight = KafkaPreflight.connect(kafka, startupTimeout)) {
       if (config.labels().delayed()) {
         preflight.checkTopic("kafka.topics.labels", kafka.topics().labels());
       }
       extents = preflight.extent(examplesTopic, "kafka.topics.examples");
+      KafkaSpec.Topics topics = kafka.topics();
+      List<String[]> outputs = new ArrayList<>(List.of(
+          new String[] {"kafka.topics.predictions", topics.predictions()},
+          new String[] {"kafka.topics.metrics", topics.metrics()},
+          new String[] {"kafka.topics.dead_letters", topics.deadLetters()}));
+      if (config.trainer().changelogEvery() > 0) {
+        outputs.add(new String[] {"kafka.topics.changelog", topics.changelog()});
+      }
+      for (String[] output : outputs) {
+        String note = preflight.checkOutputTopic(output[0], output[1]);
+        if (note != null) {
+          notes.add(note);
+        }
+      }
     }
     console.fact("gradflow train: job " + config.jobName() + ", brokers "
         + kafka.bootstrapServers());
     console.extent(examplesTopic, extents);
+    notes.forEach(console::fact);
     boolean bounded = kafka.bounded() != null;
     if (savepoint != null) {
       // The source resumes at the savepoint's offsets, not at kafka.starting_offsets.

@@ -70,6 +70,17 @@ class StartupChecksITCase extends TrainJobITCase {
   }
 
   @Test
+  void aMissingOutputTopicNamesItsSettingWhenTheBrokerCreatesNone() throws Exception {
+    kafka.createTopics(1, "checked-examples");
+    Run run = Run.create("checked-examples", "labels");
+    String yaml = run.yaml("", true).replace("metrics: " + run.metrics() + ",",
+        "metrics: no-such-metrics,");
+    assertEquals(1, train(yaml));
+    assertTrue(err().contains("kafka.topics.metrics names the topic 'no-such-metrics', which does"
+        + " not exist") && err().contains("auto.create.topics.enable=false"), err());
+  }
+
+  @Test
   void anUnwritableCheckpointDirectoryNamesItsSetting() throws Exception {
     kafka.createTopics(1, "checked-examples");
     Path blocker = Files.writeString(temp.resolve("a-file"), "not a directory");
