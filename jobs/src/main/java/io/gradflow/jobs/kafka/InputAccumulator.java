@@ -18,7 +18,8 @@ import org.apache.flink.api.common.accumulators.Accumulator;
  * task managers' heartbeats and in the job's result. The value is a plain map from
  * {@code "topic:partition"} (Kafka topic names cannot hold a colon) to
  * {@code [count, firstOffset, lastOffset, skipped, firstSkippedOffset]}, {@code -1} where none.
- * Accumulators restart with a restored job: they count what this run read.
+ * Accumulators start again with a restored job and after a failover (a task restarted from a
+ * checkpoint): {@link InputPositions#remember} keeps what earlier attempts read.
  *
  * <p>Memory: five longs per partition. Thread-safe: the task thread adds while Flink's heartbeat
  * thread serializes a snapshot, so both synchronize on the accumulator.

@@ -26,6 +26,41 @@ import org.apache.kafka.common.TopicPartition;
 public final class InputPositions {
   private InputPositions() {}
 
+  /**
+   * What the job has read over several reports of the {@link InputAccumulator}: the lowest first
+   * offset, the highest last offset, the most skipped offsets. Accumulators start again when Flink
+   * restarts a task from a checkpoint (a failover): the new attempt's first read is the
+   * checkpoint's offset, which is no loss, since an earlier attempt read the records before it.
+   *
+   * @return whether {@code current} looks like a restarted attempt (it counts fewer records or
+   *     starts later than {@code history} for some partition)
+   */
+  public static boolean remember(Map<String, long[]> history, Map<String, long[]> current) {
+    boolean restarted = false;
+    for (Map.Entry<String, long[]> e : current.entrySet()) {
+      long[] c = e.getValue();
+      long[] h = history.get(e.getKey());
+      if (h == null) {
+        history.put(e.getKey(), c.clone());
+        continue;
+      }
+      restarted |= c[InputAccumulator.COUNT] < h[InputAccumulator.COUNT]
+          || c[InputAccumulator.FIRST] > h[InputAccumulator.FIRST];
+      h[InputAccumulator.COUNT] = Math.max(h[InputAccumulator.COUNT], c[InputAccumulator.COUNT]);
+      h[InputAccumulator.FIRST] = minOffset(h[InputAccumulator.FIRST], c[InputAccumulator.FIRST]);
+      h[InputAccumulator.LAST] = Math.max(h[InputAccumulator.LAST], c[InputAccumulator.LAST]);
+      h[InputAccumulator.SKIPPED] =
+          Math.max(h[InputAccumulator.SKIPPED], c[InputAccumulator.SKIPPED]);
+      h[InputAccumulator.FIRST_SKIPPED] = minOffset(h[InputAccumulator.FIRST_SKIPPED],
+          c[InputAccumulator.FIRST_SKIPPED]);
+    }
+    return restarted;
+  }
+
+  private static long minOffset(long a, long b) {
+    return a < 0 ? b : b < 0 ? a : Math.min(a, b);
+  }
+
   /** Records of one partition that were deleted before the job read them. */
   public record Loss(TopicPartition partition, long fromOffset, long records, long logStart) {}
 

@@ -214,6 +214,8 @@ public final class TrainCommand {
     }
     boolean lost = false;
     Map<String, Object> accumulators = Map.of();
+    Map<String, long[]> read = new java.util.HashMap<>();
+    boolean restarted = false;
     try (KafkaPreflight watch = KafkaPreflight.connect(kafka, startupTimeout)) {
       while (!result.isDone()) {
         try {
@@ -231,7 +233,8 @@ public final class TrainCommand {
           continue; // the job is starting or ending: no values yet
         }
         console.progress(accumulators, seconds(started));
-        lost |= checkLoss(console, watch, extents, partitions, accumulators, false);
+        restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
+        lost |= checkLoss(console, watch, extents, partitions, read, false);
       }
       JobExecutionResult done;
       try {
@@ -247,10 +250,15 @@ public final class TrainCommand {
       }
       accumulators = done.getAllAccumulatorResults();
       console.deadLetterAlerts(accumulators);
-      lost |= checkLoss(console, watch, extents, partitions, accumulators, true);
+      restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
+      lost |= checkLoss(console, watch, extents, partitions, read, true);
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
           && !flags.on("keep-checkpoints"), embedded);
       console.summary(accumulators, seconds(started), checkpointLine, bounded);
+      if (restarted) {
+        console.fact("  note            the job restarted from a checkpoint during the run: the"
+            + " counts above are those since the restart (Flink's accumulators start again)");
+      }
       int exit = 0;
       if (bounded && console.examplesRead(accumulators) == 0) {
         console.warn("gradflow train: the job read no example from kafka.topics.examples ('"
@@ -276,7 +284,7 @@ public final class TrainCommand {
 
   private static boolean checkLoss(TrainConsole console, KafkaPreflight watch,
       List<PartitionExtent> extents, List<TopicPartition> partitions,
-      Map<String, Object> accumulators, boolean ended) {
+      Map<String, long[]> read, boolean ended) {
     if (extents.isEmpty()) {
       return false;
     }
@@ -288,8 +296,7 @@ public final class TrainCommand {
           + "); data loss is not checked this time");
       return false;
     }
-    return console.losses(InputPositions.losses(extents, TrainConsole.input(accumulators),
-        logStarts, ended));
+    return console.losses(InputPositions.losses(extents, read, logStarts, ended));
   }
 
   private static double seconds(long startedNanos) {

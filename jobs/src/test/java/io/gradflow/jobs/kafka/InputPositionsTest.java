@@ -72,4 +72,16 @@ class InputPositionsTest {
     assertEquals(2, v.get("examples:1")[InputAccumulator.COUNT]);
     assertEquals(6, v.get("examples:1")[InputAccumulator.LAST]);
   }
+
+  @Test
+  void aRestartedAttemptStartingAtItsCheckpointIsNoLoss() {
+    List<PartitionExtent> extent = List.of(new PartitionExtent(P0, 0, 1000, 0, -1));
+    Map<String, long[]> history = new java.util.HashMap<>();
+    assertTrue(!InputPositions.remember(history, read(0, 1, 2, 3, 4, 5)));
+    // After a failover the accumulator starts again, at the checkpoint's offset 4, while
+    // retention has deleted offsets below 3 (read long before).
+    assertTrue(InputPositions.remember(history, read(4, 5, 6)));
+    assertEquals(List.of(), InputPositions.losses(extent, history, Map.of(P0, 3L), false));
+    assertEquals(6, history.get("examples:0")[InputAccumulator.LAST]);
+  }
 }
