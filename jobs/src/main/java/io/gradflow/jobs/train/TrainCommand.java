@@ -361,6 +361,9 @@ public final class TrainCommand {
     if (e instanceof java.nio.file.AccessDeniedException a) {
       return "permission denied on " + a.getFile();
     }
+    if (e instanceof java.nio.file.FileAlreadyExistsException f) {
+      return f.getFile() + " is a file, not a directory";
+    }
     if (e instanceof java.nio.file.FileSystemException f) {
       return f.getReason() == null ? f.getClass().getSimpleName() + " " + f.getFile()
           : f.getReason() + " (" + f.getFile() + ")";

@@ -87,8 +87,8 @@ class StartupChecksITCase extends TrainJobITCase {
     Run run = Run.create("checked-examples", "labels");
     assertEquals(2, train(run.yaml("checkpoints: {directory: " + blocker.resolve("checkpoints")
         .toUri() + "}", true)));
-    assertTrue(err().contains("checkpoints.directory (") && err().contains("is not writable"),
-        err());
+    assertTrue(err().contains("checkpoints.directory (") && err().contains("is not writable: Not a"
+        + " directory") && err().contains("set checkpoints.directory to a directory"), err());
   }
 
   @Test
