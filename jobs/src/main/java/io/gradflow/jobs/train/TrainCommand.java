@@ -216,7 +216,7 @@ public final class TrainCommand {
     Map<String, Object> accumulators = Map.of();
     Map<String, long[]> read = new java.util.HashMap<>();
     boolean restarted = false;
-    try (KafkaPreflight watch = KafkaPreflight.connect(kafka, startupTimeout)) {
+    try (KafkaPreflight watch = connectOrNull(kafka, startupTimeout, console)) {
       while (!result.isDone()) {
         try {
           result.get(progressEvery.toMillis(), TimeUnit.MILLISECONDS);
@@ -282,10 +282,21 @@ public final class TrainCommand {
     }
   }
 
+  /** An admin client to watch the input's log start offsets, or null (then no loss checks). */
+  private static KafkaPreflight connectOrNull(KafkaSpec kafka, Duration timeout,
+      TrainConsole console) {
+    try {
+      return KafkaPreflight.connect(kafka, timeout);
+    } catch (UserException e) {
+      console.warn("gradflow train: " + e.getMessage() + "; data loss is not checked");
+      return null;
+    }
+  }
+
   private static boolean checkLoss(TrainConsole console, KafkaPreflight watch,
       List<PartitionExtent> extents, List<TopicPartition> partitions,
       Map<String, long[]> read, boolean ended) {
-    if (extents.isEmpty()) {
+    if (extents.isEmpty() || watch == null) {
       return false;
     }
     Map<TopicPartition, Long> logStarts;
