@@ -1,6 +1,7 @@
 package io.gradflow.jobs.cli;
 
 import io.gradflow.config.ConfigException;
+import io.gradflow.jobs.consume.ConsumeCommand;
 import io.gradflow.jobs.demo.DemoCommand;
 import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.replay.OptimReplayCommand;
@@ -15,7 +16,10 @@ import java.util.List;
  * {@code --help} text is generated from that table.
  *
  * <p>Exit codes: 0 success, 1 a failure while running, 2 a command line or configuration that
- * cannot be run as written (the message says which argument or key).
+ * cannot be run as written (the message says which argument or key). A failure a user can cause
+ * (a missing file, an unreachable broker, a missing topic, a bad setting) prints one line that
+ * says what to do, without a stack trace; a stack trace means a bug in Gradflow (or set
+ * {@code GRADFLOW_STACKTRACE=1} to see one for every failure).
  */
 public final class Main {
   static final List<Command> COMMANDS = List.of(
@@ -27,6 +31,9 @@ public final class Main {
           Flag.help(TrainCommand.FLAGS), TrainCommand::run),
       new Command("produce", "[FLAGS]", ProduceCommand.SUMMARY, Flag.help(ProduceCommand.FLAGS),
           ProduceCommand::run),
+      new Command("consume", "--bootstrap-servers H --topic T",
+          "print any Gradflow topic as JSON lines, or a race's metrics as a leaderboard",
+          Flag.help(ConsumeCommand.FLAGS), ConsumeCommand::run),
       new Command("optim-replay", "FILE|-",
           "replay optimizer cases from a JSON file (or stdin) and print each row's trajectory",
           "", OptimReplayCommand::run));
@@ -64,13 +71,86 @@ public final class Main {
       return command.handler().run(rest, in, out, err);
     } catch (Command.UsageException | ConfigException e) {
       err.println("gradflow " + command.name() + ": " + e.getMessage());
-      err.println("usage: gradflow " + command.name() + " " + command.arguments());
+      err.println("usage: gradflow " + command.name() + " " + command.arguments()
+          + "   (gradflow " + command.name() + " --help lists the flags)");
       return 2;
     } catch (Exception e) {
-      err.println("gradflow " + command.name() + " failed: " + e);
+      return failure(command.name(), e, err);
+    }
+  }
+
+  /**
+   * Prints a failure: one line for what a user can cause and fix (exit 1, or 2 for a file or
+   * setting named on the command line), a stack trace only for a bug (or when the environment
+   * variable {@code GRADFLOW_STACKTRACE} is set).
+   */
+  static int failure(String command, Throwable thrown, PrintStream err) {
+    Throwable e = unwrap(thrown);
+    String prefix = "gradflow " + command + ": ";
+    boolean trace = System.getenv("GRADFLOW_STACKTRACE") != null;
+    int exit;
+    if (e instanceof UserException u) {
+      err.println(prefix + u.getMessage());
+      exit = u.exitCode();
+    } else if (e instanceof Command.UsageException || e instanceof ConfigException) {
+      err.println(prefix + e.getMessage());
+      exit = 2;
+    } else if (e instanceof com.fasterxml.jackson.core.JsonProcessingException j) {
+      err.println(prefix + notValidYaml(j));
+      exit = 2;
+    } else if (e instanceof java.nio.file.NoSuchFileException f) {
+      err.println(prefix + "no such file: " + f.getFile());
+      exit = 2;
+    } else if (e instanceof java.nio.file.AccessDeniedException f) {
+      err.println(prefix + "permission denied: " + f.getFile());
+      exit = 2;
+    } else if (e instanceof java.io.FileNotFoundException f) {
+      err.println(prefix + "cannot open a file: " + f.getMessage());
+      exit = 2;
+    } else if (e instanceof org.apache.kafka.common.errors.ApiException
+        || e instanceof org.apache.kafka.common.errors.TimeoutException
+        || e instanceof org.apache.kafka.common.config.ConfigException) {
+      err.println(prefix + "Kafka refused: " + e.getMessage()
+          + " (check kafka.bootstrap_servers, the topics and kafka.properties)");
+      exit = 1;
+    } else {
+      err.println(prefix + "internal error, a bug in Gradflow: " + e
+          + "\nPlease report it with the trace below.");
       e.printStackTrace(err);
       return 1;
     }
+    if (trace) {
+      thrown.printStackTrace(err);
+    }
+    return exit;
+  }
+
+  /**
+   * A YAML or JSON syntax error: the problem and where, never the text around it (a configuration
+   * line may hold a password).
+   */
+  static String notValidYaml(com.fasterxml.jackson.core.JsonProcessingException e) {
+    if (e.getCause() instanceof org.yaml.snakeyaml.error.MarkedYAMLException m
+        && m.getProblemMark() != null) {
+      return "the file is not valid YAML: " + m.getProblem() + " at line "
+          + (m.getProblemMark().getLine() + 1) + ", column " + (m.getProblemMark().getColumn() + 1)
+          + " (the line is not shown: it may hold a secret)";
+    }
+    com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+    return "the file is not valid YAML or JSON"
+        + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr())
+        + " (the text is not shown: it may hold a secret)";
+  }
+
+  private static Throwable unwrap(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.util.concurrent.ExecutionException
+        || t instanceof java.util.concurrent.CompletionException
+        || t instanceof java.io.UncheckedIOException
+        || t instanceof java.lang.reflect.InvocationTargetException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   static String help() {

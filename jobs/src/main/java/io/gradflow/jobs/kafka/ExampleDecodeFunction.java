@@ -16,6 +16,8 @@ import org.apache.flink.util.Collector;
  * Nothing is dropped: every input leaves as an example or a dead letter.
  *
  * <p>Stateless (no keyed or operator state). Metrics: {@code decoded}, {@code deadLetters}.
+ * Accumulators (read by the {@code train} console): {@link InputAccumulator} (what was read, per
+ * partition) and {@link DeadLetterAccumulator} (dead letters by reason, with the first of each).
  */
 public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, CompactExample> {
   private static final long serialVersionUID = 1L;
@@ -23,6 +25,8 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
   private final ExampleDecoder decoder;
   private transient DeadLetterCounters counters;
   private transient Counter decoded;
+  private transient InputAccumulator input;
+  private transient DeadLetterAccumulator deadLetterTally;
 
   public ExampleDecodeFunction(ExampleDecoder decoder) {
     this.decoder = decoder;
@@ -33,16 +37,23 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
     MetricGroup group = getRuntimeContext().getMetricGroup();
     counters = new DeadLetterCounters(group);
     decoded = group.counter("decoded");
+    input = new InputAccumulator();
+    deadLetterTally = new DeadLetterAccumulator();
+    getRuntimeContext().addAccumulator(InputAccumulator.NAME, input);
+    getRuntimeContext().addAccumulator(DeadLetterAccumulator.NAME, deadLetterTally);
   }
 
   @Override
   public void processElement(RawRecord raw, Context ctx, Collector<CompactExample> out) {
     CompactExample example;
+    input.add(raw);
     try {
       example = decoder.decodeExample(raw.value);
     } catch (RejectedRecordException e) {
       counters.count(e.reason());
-      ctx.output(DeadLetter.TAG, DeadLetter.of(raw, e.reason(), e.getMessage()));
+      DeadLetter deadLetter = DeadLetter.of(raw, e.reason(), e.getMessage());
+      deadLetterTally.add(deadLetter);
+      ctx.output(DeadLetter.TAG, deadLetter);
       return;
     }
     decoded.inc();

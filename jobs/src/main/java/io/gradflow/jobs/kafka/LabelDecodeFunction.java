@@ -16,6 +16,8 @@ public final class LabelDecodeFunction extends ProcessFunction<RawRecord, Compac
   private final ExampleDecoder decoder;
   private transient ExampleDecodeFunction.DeadLetterCounters counters;
   private transient Counter decoded;
+  private transient InputAccumulator input;
+  private transient DeadLetterAccumulator deadLetterTally;
 
   public LabelDecodeFunction(ExampleDecoder decoder) {
     this.decoder = decoder;
@@ -25,16 +27,23 @@ public final class LabelDecodeFunction extends ProcessFunction<RawRecord, Compac
   public void open(OpenContext context) {
     counters = new ExampleDecodeFunction.DeadLetterCounters(getRuntimeContext().getMetricGroup());
     decoded = getRuntimeContext().getMetricGroup().counter("decoded");
+    input = new InputAccumulator();
+    deadLetterTally = new DeadLetterAccumulator();
+    getRuntimeContext().addAccumulator(InputAccumulator.NAME, input);
+    getRuntimeContext().addAccumulator(DeadLetterAccumulator.NAME, deadLetterTally);
   }
 
   @Override
   public void processElement(RawRecord raw, Context ctx, Collector<CompactLabel> out) {
     CompactLabel label;
+    input.add(raw);
     try {
       label = decoder.decodeLabel(raw.value);
     } catch (RejectedRecordException e) {
       counters.count(e.reason());
-      ctx.output(DeadLetter.TAG, DeadLetter.of(raw, e.reason(), e.getMessage()));
+      DeadLetter deadLetter = DeadLetter.of(raw, e.reason(), e.getMessage());
+      deadLetterTally.add(deadLetter);
+      ctx.output(DeadLetter.TAG, deadLetter);
       return;
     }
     decoded.inc();

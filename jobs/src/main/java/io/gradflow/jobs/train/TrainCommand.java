@@ -1,34 +1,91 @@
 package io.gradflow.jobs.train;
 
+import io.gradflow.config.Durations;
 import io.gradflow.jobs.cli.Command;
-import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
+import io.gradflow.jobs.cli.UserException;
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.InputPositions;
+import io.gradflow.jobs.kafka.KafkaPreflight;
+import io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent;
+import io.gradflow.jobs.kafka.KafkaSpec;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * {@code gradflow train --config job.yaml [--savepoint PATH]}: builds the training job from one
  * validated YAML file and runs it, embedded on a local MiniCluster when started from the command
  * line, or on the cluster when the jobs jar is submitted with {@code flink run} (the same code,
  * the same file).
+ *
+ * <p>Before the job is submitted it checks, with a short timeout, what a user can get wrong: the
+ * brokers answer, the input topics exist, the checkpoint directory is writable and the savepoint
+ * exists (the last two for embedded runs, whose paths are local); each failure stops with one
+ * message naming the setting. It prints the input's extent, the job id and where checkpoints go;
+ * while the job runs, a progress line every few seconds, a loud line at the first dead letter of
+ * each reason, and data loss (records the broker deleted before the job read them); at the end a
+ * summary ({@link TrainConsole}). A finished bounded run deletes its checkpoints when they are in
+ * the default temporary directory. Exit code 1 when the job failed, a bounded run's input was
+ * empty, or input records were lost; 130 when an embedded run was stopped with Ctrl-C (it cancels
+ * the job and prints the summary of what it did). Under {@code flink run -d} (detached) it
+ * returns once the job is submitted.
  */
 public final class TrainCommand {
   public static final List<Flag> FLAGS = List.of(
       Flag.of("config", Type.STRING, null, "the job's YAML configuration (required)"),
       Flag.of("savepoint", Type.STRING, null, "start from this savepoint or checkpoint"),
-      Flag.of("validate-only", Type.SWITCH, null, "check the configuration and stop"));
+      Flag.of("validate-only", Type.SWITCH, null, "check the configuration and stop"),
+      Flag.of("quiet", Type.SWITCH, null,
+          "print no start-up facts, progress or summary (warnings and errors still print)"),
+      Flag.of("keep-checkpoints", Type.SWITCH, null, "keep a finished bounded run's checkpoints"
+          + " in the default temporary directory (a set checkpoints.directory always keeps them)"),
+      Flag.of("progress-every", Type.STRING, "5s", "how often the progress line prints"),
+      Flag.of("startup-timeout", Type.STRING, "10s",
+          "how long the start-up checks wait for the Kafka brokers"));
+
+  /** How often the task managers report accumulators to an embedded job's client. */
+  static final Duration EMBEDDED_HEARTBEAT = Duration.ofSeconds(1);
 
   private TrainCommand() {}
 
   /** For {@code flink run -c io.gradflow.jobs.train.TrainCommand gradflow-jobs.jar --config ...}. */
   public static void main(String[] args) throws Exception {
-    System.exit(run(List.of(args), System.in, System.out, System.err));
+    System.exit(io.gradflow.jobs.cli.Main.run(withCommand(args), System.in, System.out,
+        System.err));
+  }
+
+  private static String[] withCommand(String[] args) {
+    String[] all = new String[args.length + 1];
+    all[0] = "train";
+    System.arraycopy(args, 0, all, 1, args.length);
+    return all;
   }
 
   public static int run(List<String> args, InputStream in, PrintStream out, PrintStream err)
@@ -47,14 +104,355 @@ public final class TrainCommand {
       report.lines().forEach(line -> out.println("  " + line));
       return 0;
     }
+    Duration progressEvery = Durations.parse("--progress-every", flags.string("progress-every"));
+    Duration startupTimeout =
+        Durations.parse("--startup-timeout", flags.string("startup-timeout"));
+    boolean quiet = flags.on("quiet");
+    KafkaSpec kafka = config.kafka();
+    String examplesTopic = kafka.topics().examples();
+    TrainConsole console = new TrainConsole(out, err, quiet,
+        config.candidates().values().iterator().next().loss().predictsProbability(),
+        examplesTopic);
+
     Configuration conf = TrainJob.flinkConfiguration(config);
-    if (flags.isSet("savepoint")) {
-      conf.set(StateRecoveryOptions.SAVEPOINT_PATH, flags.string("savepoint"));
+    String savepoint = flags.isSet("savepoint") ? flags.string("savepoint") : null;
+    if (savepoint != null) {
+      conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
     }
+    conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, EMBEDDED_HEARTBEAT);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    boolean embedded = env instanceof LocalStreamEnvironment;
+    String checkpoints = TrainJob.checkpointDirectory(config);
+    boolean defaultCheckpoints = config.state().checkpointDirectory() == null;
+    if (embedded) {
+      checkWritable(checkpoints, defaultCheckpoints);
+      if (savepoint != null) {
+        checkSavepoint(savepoint);
+      }
+    }
+
+    List<PartitionExtent> extents;
+    List<String> notes = new ArrayList<>();
+    try (KafkaPreflight preflight = KafkaPreflight.connect(kafka, startupTimeout)) {
+      if (config.labels().delayed()) {
+        preflight.checkTopic("kafka.topics.labels", kafka.topics().labels());
+      }
+      extents = preflight.extent(examplesTopic, "kafka.topics.examples");
+      KafkaSpec.Topics topics = kafka.topics();
+      List<String[]> outputs = new ArrayList<>(List.of(
+          new String[] {"kafka.topics.predictions", topics.predictions()},
+          new String[] {"kafka.topics.metrics", topics.metrics()},
+          new String[] {"kafka.topics.dead_letters", topics.deadLetters()}));
+      if (config.trainer().changelogEvery() > 0) {
+        outputs.add(new String[] {"kafka.topics.changelog", topics.changelog()});
+      }
+      for (String[] output : outputs) {
+        String note = preflight.checkOutputTopic(output[0], output[1]);
+        if (note != null) {
+          notes.add(note);
+        }
+      }
+    }
+    console.fact("gradflow train: job " + config.jobName() + ", brokers "
+        + kafka.bootstrapServers());
+    console.extent(examplesTopic, extents);
+    notes.forEach(console::fact);
+    boolean bounded = kafka.bounded() != null;
+    if (savepoint != null) {
+      // The source resumes at the savepoint's offsets, not at kafka.starting_offsets.
+      extents = List.of();
+    } else {
+      for (PartitionExtent e : extents) {
+        if (e.deletedBeforeStart() > 0) {
+          console.warn(String.format(Locale.ROOT, "DATA LOSS: %s: the job starts at offset %,d"
+              + " but the broker has deleted the records below %,d (%,d record(s)); look at the"
+              + " topic's retention.ms (and retention.bytes), raise it, and produce the records"
+              + " again", e.partition(), e.start(), e.logStart(), e.deletedBeforeStart()));
+        }
+      }
+      if (bounded && extents.stream().mapToLong(PartitionExtent::toRead).sum() == 0) {
+        console.warn("gradflow train: the input is empty: kafka.topics.examples ('" + examplesTopic
+            + "') holds no record between the starting offsets (kafka.starting_offsets) and the"
+            + " end (kafka.bounded); nothing to train on. Produce examples first (gradflow"
+            + " produce) or check the topic name"
+            + (extents.stream().anyMatch(e -> e.logStart() > 0) ? "; records that were there"
+                + " have been deleted by the broker (look at the topic's retention.ms)" : ""));
+        return 1;
+      }
+    }
+
     TrainJob.configure(env, config);
     TrainJob.build(env, config);
-    env.execute(config.jobName());
-    return 0;
+    long started = System.nanoTime();
+    JobClient job = env.executeAsync(config.jobName());
+    String jobCheckpoints = checkpoints.endsWith("/") ? checkpoints + job.getJobID()
+        : checkpoints + "/" + job.getJobID();
+    console.fact("job id " + job.getJobID());
+    Duration interval = config.state().checkpointInterval();
+    console.fact("checkpoints " + jobCheckpoints + (interval.isZero() ? " (checkpoints are off)"
+        : " every " + interval.toMillis() / 1000.0 + " s")
+        + (defaultCheckpoints ? " (the default temporary directory"
+            + (bounded && !flags.on("keep-checkpoints")
+                ? ": deleted when the bounded run finishes; --keep-checkpoints keeps them)" : ")")
+            : ""));
+    if (!embedded && !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+      return 0; // flink run -d: submitted, the cluster runs it
+    }
+
+    List<TopicPartition> partitions = extents.stream().map(PartitionExtent::partition).toList();
+    CompletableFuture<JobExecutionResult> result = job.getJobExecutionResult();
+    // Ctrl-C on an embedded run: cancel the job, print what it did, then let the JVM exit.
+    AtomicBoolean stopping = new AtomicBoolean();
+    CountDownLatch reported = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      stopping.set(true);
+      job.cancel();
+      try {
+        reported.await(15, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "gradflow-train-stop");
+    if (embedded) {
+      Runtime.getRuntime().addShutdownHook(hook);
+    }
+    boolean lost = false;
+    Map<String, Object> accumulators = Map.of();
+    Map<String, long[]> read = new java.util.HashMap<>();
+    boolean restarted = false;
+    try (KafkaPreflight watch = connectOrNull(kafka, startupTimeout, console)) {
+      while (!result.isDone()) {
+        try {
+          result.get(progressEvery.toMillis(), TimeUnit.MILLISECONDS);
+          break;
+        } catch (TimeoutException e) {
+          // time for a progress line
+        } catch (ExecutionException e) {
+          break; // reported below
+        }
+        try {
+          accumulators = job.getAccumulators().get(progressEvery.toMillis(),
+              TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+          continue; // the job is starting or ending: no values yet
+        }
+        console.progress(accumulators, seconds(started));
+        restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
+        lost |= checkLoss(console, watch, extents, partitions, read, false);
+      }
+      JobExecutionResult done;
+      try {
+        done = result.get();
+      } catch (ExecutionException e) {
+        if (stopping.get()) {
+          console.summary(accumulators, seconds(started),
+              cleanUp(jobCheckpoints, false, embedded), false);
+          return 130; // stopped by a signal, as shells report Ctrl-C
+        }
+        throw new UserException("the job failed: " + rootMessage(e.getCause())
+            + "\n  (the job's log has the whole trace; no summary, nothing deleted)");
+      }
+      accumulators = done.getAllAccumulatorResults();
+      console.deadLetterAlerts(accumulators);
+      restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
+      lost |= checkLoss(console, watch, extents, partitions, read, true);
+      String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
+          && !flags.on("keep-checkpoints"), embedded);
+      console.summary(accumulators, seconds(started), checkpointLine, bounded);
+      if (restarted) {
+        console.fact("  note            the job restarted from a checkpoint during the run: the"
+            + " counts above are those since the restart (Flink's accumulators start again)");
+      }
+      int exit = 0;
+      if (bounded && console.examplesRead(accumulators) == 0) {
+        console.warn("gradflow train: the job read no example from kafka.topics.examples ('"
+            + examplesTopic + "'): nothing was learned");
+        exit = 1;
+      }
+      if (lost) {
+        console.warn("gradflow train: input records were lost (see DATA LOSS above): exit code 1");
+        exit = 1;
+      }
+      return exit;
+    } finally {
+      reported.countDown();
+      if (embedded && !stopping.get()) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is shutting down already
+        }
+      }
+    }
+  }
+
+  /** An admin client to watch the input's log start offsets, or null (then no loss checks). */
+  private static KafkaPreflight connectOrNull(KafkaSpec kafka, Duration timeout,
+      TrainConsole console) {
+    try {
+      return KafkaPreflight.connect(kafka, timeout);
+    } catch (UserException e) {
+      console.warn("gradflow train: " + e.getMessage() + "; data loss is not checked");
+      return null;
+    }
+  }
+
+  private static boolean checkLoss(TrainConsole console, KafkaPreflight watch,
+      List<PartitionExtent> extents, List<TopicPartition> partitions,
+      Map<String, long[]> read, boolean ended) {
+    if (extents.isEmpty() || watch == null) {
+      return false;
+    }
+    Map<TopicPartition, Long> logStarts;
+    try {
+      logStarts = watch.logStarts(partitions);
+    } catch (UserException e) {
+      console.warn("gradflow train: could not read the log start offsets (" + e.getMessage()
+          + "); data loss is not checked this time");
+      return false;
+    }
+    return console.losses(InputPositions.losses(extents, read, logStarts, ended));
+  }
+
+  private static double seconds(long startedNanos) {
+    return (System.nanoTime() - startedNanos) / 1e9;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    String m = root.getMessage();
+    return root.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+  }
+
+  /** A local path for a {@code file:} URI or a plain path; null for other file systems. */
+  static Path localPath(String location) {
+    if (location.startsWith("file:")) {
+      return Path.of(URI.create(location));
+    }
+    if (location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")) {
+      return null; // s3://, hdfs://, ...: checked by Flink on the cluster
+    }
+    return Path.of(location);
+  }
+
+  /** Fails, naming checkpoints.directory, when the directory cannot be created or written. */
+  static void checkWritable(String directory, boolean isDefault) {
+    Path path = localPath(directory);
+    if (path == null) {
+      return;
+    }
+    try {
+      Files.createDirectories(path);
+      Path probe = Files.createTempFile(path, ".gradflow-write-check", "");
+      Files.delete(probe);
+    } catch (IOException | SecurityException e) {
+      throw new UserException("checkpoints.directory (" + directory + (isDefault ? ", the default"
+          : "") + ") is not writable: " + describe(e) + "; set checkpoints.directory to a"
+          + " directory this user can create and write", 2);
+    }
+  }
+
+  /** Fails, naming --savepoint, when a local savepoint path does not exist. */
+  static void checkSavepoint(String savepoint) {
+    Path path = localPath(savepoint);
+    if (path == null) {
+      return;
+    }
+    if (!Files.exists(path)) {
+      throw new UserException("--savepoint " + savepoint + " does not exist; give the directory"
+          + " of a savepoint or of a retained checkpoint (chk-N), or its _metadata file", 2);
+    }
+    if (Files.isDirectory(path) && !Files.exists(path.resolve("_metadata"))) {
+      throw new UserException("--savepoint " + savepoint + " holds no _metadata file, so it is"
+          + " not a savepoint or a complete checkpoint; give the directory of a savepoint or"
+          + " of a retained checkpoint (chk-N)", 2);
+    }
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof java.nio.file.AccessDeniedException a) {
+      return "permission denied on " + a.getFile();
+    }
+    if (e instanceof java.nio.file.FileAlreadyExistsException f) {
+      return f.getFile() + " is a file, not a directory";
+    }
+    if (e instanceof java.nio.file.FileSystemException f) {
+      return f.getReason() == null ? f.getClass().getSimpleName() + " " + f.getFile()
+          : f.getReason() + " (" + f.getFile() + ")";
+    }
+    return e.getMessage();
+  }
+
+  /**
+   * Deletes a finished bounded run's checkpoints from the default temporary directory, or says
+   * where they are kept; returns the summary's line.
+   */
+  static String cleanUp(String jobCheckpoints, boolean delete, boolean embedded) {
+    Path path = localPath(jobCheckpoints);
+    if (path == null || !embedded) {
+      return "kept in " + jobCheckpoints;
+    }
+    if (!Files.exists(path)) {
+      return "none left in " + jobCheckpoints;
+    }
+    if (delete) {
+      // Flink may still be discarding the job's last checkpoints while its MiniCluster shuts
+      // down: files can vanish under the walk, so retry until the directory is gone.
+      long bytes = 0;
+      IOException failure = null;
+      for (int attempt = 0; attempt < 10 && Files.exists(path); attempt++) {
+        failure = null;
+        try (Stream<Path> walk = Files.walk(path)) {
+          for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+            try {
+              if (Files.isRegularFile(p)) {
+                bytes += Files.size(p);
+              }
+              Files.deleteIfExists(p);
+            } catch (java.nio.file.NoSuchFileException gone) {
+              // deleted by Flink meanwhile
+            } catch (IOException e) {
+              failure = e;
+            }
+          }
+        } catch (IOException | java.io.UncheckedIOException e) {
+          failure = e instanceof IOException io ? io : ((java.io.UncheckedIOException) e).getCause();
+        }
+        if (Files.exists(path)) {
+          try {
+            Thread.sleep(200);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+      }
+      if (Files.exists(path)) {
+        return "could not delete all of " + jobCheckpoints
+            + (failure == null ? "" : ": " + failure.getMessage());
+      }
+      return String.format(Locale.ROOT, "deleted %s (%,.1f MB): a finished bounded run no"
+          + " longer needs them (--keep-checkpoints or checkpoints.directory keeps them)",
+          jobCheckpoints, bytes / 1e6);
+    }
+    String newest = newestCheckpoint(path);
+    return "kept in " + jobCheckpoints + (newest == null
+        ? " (no complete checkpoint is left: Flink discards a finished job's checkpoints)"
+        : "; the newest complete one, to restart from: --savepoint " + newest);
+  }
+
+  private static String newestCheckpoint(Path jobDirectory) {
+    List<Path> complete = new ArrayList<>();
+    try (Stream<Path> children = Files.list(jobDirectory)) {
+      children.filter(p -> p.getFileName().toString().startsWith("chk-")
+          && Files.exists(p.resolve("_metadata"))).forEach(complete::add);
+    } catch (IOException e) {
+      return null;
+    }
+    return complete.stream().max(Comparator.comparingLong(p -> Long.parseLong(
+        p.getFileName().toString().substring(4)))).map(Path::toString).orElse(null);
   }
 }

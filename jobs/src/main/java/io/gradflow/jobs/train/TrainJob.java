@@ -1,6 +1,8 @@
 package io.gradflow.jobs.train;
 
 import io.gradflow.flink.CompactExampleTypeInfo;
+import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.CompactLabel;
 import io.gradflow.jobs.kafka.DeadLetter;
@@ -51,10 +53,7 @@ public final class TrainJob {
     c.set(StateBackendOptions.STATE_BACKEND, state.backend());
     // Without a directory Flink keeps checkpoints in the job manager's memory, limited to 5 MB:
     // far too small for a model's pages. Default to a local directory, fine for embedded runs.
-    String directory = state.checkpointDirectory() != null ? state.checkpointDirectory()
-        : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "gradflow-checkpoints",
-            config.jobName()).toUri().toString();
-    c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, directory);
+    c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpointDirectory(config));
     c.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, state.incremental());
     c.setString(ROCKSDB_COMPRESSION, switch (state.compression()) {
       case "snappy" -> "SNAPPY_COMPRESSION";
@@ -66,6 +65,17 @@ public final class TrainJob {
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
     return c;
+  }
+
+  /**
+   * Where checkpoints go: {@code checkpoints.directory}, or by default
+   * {@code <java.io.tmpdir>/gradflow-checkpoints/<job.name>} (Flink adds a directory per job id).
+   */
+  public static String checkpointDirectory(TrainConfig config) {
+    String directory = config.state().checkpointDirectory();
+    return directory != null ? directory
+        : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "gradflow-checkpoints",
+            config.jobName()).toUri().toString();
   }
 
   /** Applies checkpointing and parallelism to an environment. */
@@ -128,9 +138,16 @@ public final class TrainJob {
     }
 
     TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, config);
-    out.predictions().sinkTo(kafka.sink("predictions", kafka.topics().predictions(),
+    // Pass-through counters for the console (Flink accumulators), chained to the trainer.
+    DataStream<Scored> predictions = out.predictions()
+        .map(new ProgressTaps.CountPredictions()).returns(Scored.class)
+        .name("count-predictions").uid("count-predictions.v1");
+    DataStream<MetricsEvent> metrics = out.metrics()
+        .map(new ProgressTaps.CollectMetrics()).returns(MetricsEvent.class)
+        .name("collect-metrics").uid("collect-metrics.v1");
+    predictions.sinkTo(kafka.sink("predictions", kafka.topics().predictions(),
         OutputMappers.PREDICTIONS)).name("predictions-sink").uid("predictions-sink.v1");
-    out.metrics().sinkTo(kafka.sink("metrics", kafka.topics().metrics(), OutputMappers.METRICS))
+    metrics.sinkTo(kafka.sink("metrics", kafka.topics().metrics(), OutputMappers.METRICS))
         .name("metrics-sink").uid("metrics-sink.v1");
     if (config.trainer().changelogEvery() > 0) {
       out.changelog().sinkTo(kafka.sink("changelog", kafka.topics().changelog(),

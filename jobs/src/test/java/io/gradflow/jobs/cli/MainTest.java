@@ -72,4 +72,47 @@ class MainTest {
     assertEquals(2, run("", "optim-replay"));
     assertTrue(err().contains("expected one argument"), err());
   }
+
+  @Test
+  void aMissingConfigFileIsOneLineWithoutAStackTrace(@TempDir Path dir) {
+    assertEquals(2, run("", "train", "--config", dir.resolve("nope.yaml").toString()));
+    assertTrue(err().contains("--config names no file"), err());
+    assertTrue(!err().contains("\tat "), err());
+  }
+
+  @Test
+  void aYamlSyntaxErrorNamesTheLineButNotItsText(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("job.yaml");
+    Files.writeString(file, "kafka:\n  bootstrap_servers: localhost:9092\n"
+        + "  properties: {sasl.jaas.config: \"password=hunter2\"\n  topics: [x\n");
+    assertEquals(2, run("", "train", "--config", file.toString()));
+    assertTrue(err().contains("not valid YAML"), err());
+    assertTrue(!err().contains("hunter2"), "a secret was printed: " + err());
+    assertTrue(!err().contains("\tat "), err());
+  }
+
+  @Test
+  void consumeNeedsItsTopic() {
+    assertEquals(2, run("", "consume", "--bootstrap-servers", "localhost:1"));
+    assertTrue(err().contains("--topic is required"), err());
+    assertEquals(2, run("", "consume", "--topic", "t"));
+    assertTrue(err().contains("--bootstrap-servers (or --config) is required"), err());
+  }
+
+  @Test
+  void userErrorsPrintOneLineAndBugsATrace() {
+    PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
+    assertEquals(1, Main.failure("train", new UserException("no Kafka broker answered"), stream));
+    assertEquals(2, Main.failure("train", new java.util.concurrent.ExecutionException(
+        new java.nio.file.NoSuchFileException("data.csv")), stream));
+    assertEquals(1, Main.failure("train",
+        new org.apache.kafka.common.errors.UnknownTopicOrPartitionException("no topic x"),
+        stream));
+    assertTrue(err().contains("gradflow train: no Kafka broker answered"), err());
+    assertTrue(err().contains("gradflow train: no such file: data.csv"), err());
+    assertTrue(!err().contains("\tat "), err());
+    assertEquals(1, Main.failure("train", new IllegalStateException("boom"), stream));
+    assertTrue(err().contains("a bug in Gradflow"), err());
+    assertTrue(err().contains("\tat "), "a bug shows its trace: " + err());
+  }
 }

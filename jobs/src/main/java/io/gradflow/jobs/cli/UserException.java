@@ -1,0 +1,27 @@
+package io.gradflow.jobs.cli;
+
+/**
+ * A failure the user can fix (an unreachable broker, a missing topic or file, an unwritable
+ * directory): {@link Main} prints its message, which names the setting and says what to do, as
+ * one line without a stack trace, and exits with {@link #exitCode()}. It has no stack trace of its
+ * own: it is a verdict on the environment, not a bug.
+ */
+public class UserException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+  private final int exitCode;
+
+  /** A failure while running: exit code 1. */
+  public UserException(String message) {
+    this(message, 1);
+  }
+
+  /** @param exitCode 1 for a failure while running, 2 for a command line or configuration */
+  public UserException(String message, int exitCode) {
+    super(message, null, false, false);
+    this.exitCode = exitCode;
+  }
+
+  public int exitCode() {
+    return exitCode;
+  }
+}

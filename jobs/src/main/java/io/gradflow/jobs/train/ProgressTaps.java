@@ -1,0 +1,229 @@
+package io.gradflow.jobs.train;
+
+import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.api.common.accumulators.Accumulator;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+
+/**
+ * What the console of {@code train} shows per model, gathered without touching the trainer: two
+ * pass-through functions chained behind it count its predictions and keep its metrics reports
+ * (the core's {@code PrequentialMetrics}, as the metrics topic carries them) in Flink accumulators.
+ * Flink merges the subtasks' accumulators (a model key lives in one subtask) and reports them to
+ * the client with the task managers' heartbeats and in the job's result, on a MiniCluster and on a
+ * cluster alike. Accumulators restart with a restored job: they describe this run.
+ *
+ * <p>Memory: a few numbers per model key, at most {@link #MAX_MODELS} keys (the rest are summed
+ * under {@link #OTHER_MODELS}). Thread-safe: the task thread adds while the heartbeat thread
+ * serializes snapshots, so both synchronize on the accumulator.
+ */
+public final class ProgressTaps {
+  /** Accumulator of predictions per model key: {@code [scored, learned]}. */
+  public static final String PREDICTIONS = "gradflow.predictions";
+  /** Accumulator of metrics per model key, see {@link ModelMetrics}. */
+  public static final String METRICS = "gradflow.metrics";
+  static final int MAX_MODELS = 10_000;
+  static final String OTHER_MODELS = "(other models)";
+
+  private ProgressTaps() {}
+
+  private static String capped(Map<String, ?> map, String key) {
+    return map.size() < MAX_MODELS || map.containsKey(key) ? key : OTHER_MODELS;
+  }
+
+  /** Counts predictions per model key; passes every prediction on unchanged. */
+  static final class CountPredictions extends RichMapFunction<Scored, Scored> {
+    private static final long serialVersionUID = 1L;
+    private transient PredictionCounts counts;
+
+    @Override
+    public void open(OpenContext context) {
+      counts = new PredictionCounts();
+      getRuntimeContext().addAccumulator(PREDICTIONS, counts);
+    }
+
+    @Override
+    public Scored map(Scored s) {
+      counts.add(s);
+      return s;
+    }
+  }
+
+  /** Keeps the metrics reports' sums and latest values per model key; passes them on. */
+  static final class CollectMetrics extends RichMapFunction<MetricsEvent, MetricsEvent> {
+    private static final long serialVersionUID = 1L;
+    private transient ModelMetrics metrics;
+
+    @Override
+    public void open(OpenContext context) {
+      metrics = new ModelMetrics();
+      getRuntimeContext().addAccumulator(METRICS, metrics);
+    }
+
+    @Override
+    public MetricsEvent map(MetricsEvent e) {
+      metrics.add(e);
+      return e;
+    }
+  }
+
+  /**
+   * Predictions per model key: {@code [scored, learned]}, where scored counts every prediction
+   * and learned those whose example carried a label.
+   */
+  public static final class PredictionCounts
+      implements Accumulator<Scored, HashMap<String, long[]>> {
+    private static final long serialVersionUID = 1L;
+    private HashMap<String, long[]> models = new HashMap<>();
+    private transient String lastKey;
+    private transient long[] last;
+
+    @Override
+    public synchronized void add(Scored s) {
+      long[] e;
+      if (last != null && s.modelKey.equals(lastKey)) {
+        e = last;
+      } else {
+        e = models.computeIfAbsent(capped(models, s.modelKey), k -> new long[2]);
+        lastKey = s.modelKey;
+        last = e;
+      }
+      e[0]++;
+      if (!Float.isNaN(s.label)) {
+        e[1]++;
+      }
+    }
+
+    @Override
+    public synchronized HashMap<String, long[]> getLocalValue() {
+      HashMap<String, long[]> copy = new HashMap<>();
+      models.forEach((k, v) -> copy.put(k, v.clone()));
+      return copy;
+    }
+
+    @Override
+    public synchronized void resetLocal() {
+      models = new HashMap<>();
+      last = null;
+    }
+
+    @Override
+    public synchronized void merge(Accumulator<Scored, HashMap<String, long[]>> other) {
+      other.getLocalValue().forEach((k, v) -> {
+        long[] mine = models.computeIfAbsent(k, x -> new long[2]);
+        mine[0] += v[0];
+        mine[1] += v[1];
+      });
+      last = null;
+    }
+
+    @Override
+    public synchronized PredictionCounts clone() {
+      PredictionCounts c = new PredictionCounts();
+      c.models = getLocalValue();
+      return c;
+    }
+
+    private synchronized void writeObject(ObjectOutputStream out) throws IOException {
+      out.defaultWriteObject();
+    }
+  }
+
+  /**
+   * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
+   * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastStep, reports]}. The sums are weighted by
+   * each report's window count, so {@code logLossSum / count} is the prequential log loss over
+   * every labeled example of the run (as the demo computes it from the metrics topic).
+   */
+  public static final class ModelMetrics
+      implements Accumulator<MetricsEvent, HashMap<String, double[]>> {
+    private static final long serialVersionUID = 1L;
+    static final int COUNT = 0;
+    static final int LOG_LOSS_SUM = 1;
+    static final int BASE_RATE_SUM = 2;
+    static final int SQUARED_ERROR_SUM = 3;
+    static final int LAST_LOG_LOSS = 4;
+    static final int LAST_AUC = 5;
+    static final int LAST_RMSE = 6;
+    static final int LAST_STEP = 7;
+    static final int REPORTS = 8;
+    static final int SIZE = 9;
+
+    private HashMap<String, double[]> models = new HashMap<>();
+
+    @Override
+    public synchronized void add(MetricsEvent e) {
+      double n = e.windowCount;
+      if (!(n > 0)) {
+        return;
+      }
+      double[] m = models.computeIfAbsent(capped(models, e.modelKey), k -> newEntry());
+      m[COUNT] += n;
+      m[LOG_LOSS_SUM] += e.logLoss * n;
+      m[BASE_RATE_SUM] += e.baseRateLogLoss * n;
+      m[SQUARED_ERROR_SUM] += e.rmse * e.rmse * n;
+      m[LAST_LOG_LOSS] = e.logLoss;
+      m[LAST_AUC] = e.auc;
+      m[LAST_RMSE] = e.rmse;
+      m[LAST_STEP] = e.modelStep;
+      m[REPORTS]++;
+    }
+
+    private static double[] newEntry() {
+      double[] m = new double[SIZE];
+      m[LAST_LOG_LOSS] = Double.NaN;
+      m[LAST_AUC] = Double.NaN;
+      m[LAST_RMSE] = Double.NaN;
+      return m;
+    }
+
+    @Override
+    public synchronized HashMap<String, double[]> getLocalValue() {
+      HashMap<String, double[]> copy = new HashMap<>();
+      models.forEach((k, v) -> copy.put(k, v.clone()));
+      return copy;
+    }
+
+    @Override
+    public synchronized void resetLocal() {
+      models = new HashMap<>();
+    }
+
+    @Override
+    public synchronized void merge(Accumulator<MetricsEvent, HashMap<String, double[]>> other) {
+      other.getLocalValue().forEach((k, v) -> {
+        double[] mine = models.get(k);
+        if (mine == null) {
+          models.put(k, v.clone());
+          return;
+        }
+        boolean theirsNewer = v[LAST_STEP] > mine[LAST_STEP];
+        for (int i = COUNT; i <= SQUARED_ERROR_SUM; i++) {
+          mine[i] += v[i];
+        }
+        mine[REPORTS] += v[REPORTS];
+        if (theirsNewer) {
+          for (int i = LAST_LOG_LOSS; i <= LAST_STEP; i++) {
+            mine[i] = v[i];
+          }
+        }
+      });
+    }
+
+    @Override
+    public synchronized ModelMetrics clone() {
+      ModelMetrics c = new ModelMetrics();
+      c.models = getLocalValue();
+      return c;
+    }
+
+    private synchronized void writeObject(ObjectOutputStream out) throws IOException {
+      out.defaultWriteObject();
+    }
+  }
+}

@@ -1,0 +1,324 @@
+package io.gradflow.jobs.train;
+
+import io.gradflow.jobs.kafka.DeadLetterAccumulator;
+import io.gradflow.jobs.kafka.InputAccumulator;
+import io.gradflow.jobs.kafka.InputPositions.Loss;
+import io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What {@code gradflow train} tells its user, from the job's accumulators ({@link ProgressTaps},
+ * {@link InputAccumulator}, {@link DeadLetterAccumulator}): the input's extent at start, a
+ * progress line every few seconds, one loud line when a dead-letter reason first appears, data
+ * loss warnings, and a summary at the end.
+ *
+ * <p>Streams: the start-up facts and the summary go to standard output; the progress lines,
+ * warnings and errors to standard error. {@code --quiet} turns off the start-up facts, the
+ * progress and the summary; warnings and errors still print. Not thread-safe: one caller.
+ */
+final class TrainConsole {
+  /** Model keys the summary lists one by one; beyond, a total, the best and the worst. */
+  static final int LISTED_MODELS = 10;
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final boolean quiet;
+  private final boolean probabilities;
+  private final String examplesTopic;
+  private final Set<String> reasonsSeen = new HashSet<>();
+  private final Map<String, Long> lossesReported = new HashMap<>();
+
+  TrainConsole(PrintStream out, PrintStream err, boolean quiet, boolean probabilities,
+      String examplesTopic) {
+    this.out = out;
+    this.err = err;
+    this.quiet = quiet;
+    this.probabilities = probabilities;
+    this.examplesTopic = examplesTopic;
+  }
+
+  /** A fact at start-up (standard output, off with --quiet). */
+  void fact(String line) {
+    if (!quiet) {
+      out.println(line);
+      out.flush();
+    }
+  }
+
+  /** A warning: always printed, on standard error. */
+  void warn(String line) {
+    err.println(line);
+    err.flush();
+  }
+
+  /** The input's extent, per partition. */
+  void extent(String topic, List<PartitionExtent> extents) {
+    long total = extents.stream().mapToLong(PartitionExtent::toRead).sum();
+    boolean bounded = !extents.isEmpty() && extents.get(0).end() >= 0;
+    fact(String.format(Locale.ROOT, "input %s: %d partition(s), %,d record(s) to read%s", topic,
+        extents.size(), total, bounded ? " (bounded)" : " now (then whatever arrives)"));
+    for (PartitionExtent e : extents) {
+      fact(String.format(Locale.ROOT, "  %s-%d: log %,d..%,d, reading %,d..%s: %,d record(s)%s",
+          topic, e.partition().partition(), e.logStart(), e.logEnd(),
+          Math.max(e.start(), e.logStart()),
+          e.end() < 0 ? "end" : String.format(Locale.ROOT, "%,d", e.end()), e.toRead(),
+          e.logStart() > 0 && e.deletedBeforeStart() == 0
+              ? String.format(Locale.ROOT, " (offsets below %,d were deleted or compacted"
+                  + " before the job started)", e.logStart()) : ""));
+    }
+  }
+
+  /** The progress line, and any new dead-letter reason or data loss. */
+  void progress(Map<String, Object> accumulators, double seconds) {
+    deadLetterAlerts(accumulators);
+    if (quiet) {
+      return;
+    }
+    long examples = examplesRead(accumulators);
+    Totals t = totals(accumulators);
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
+        "[%.0fs] examples %,d (%,.0f/s)", seconds, examples, examples / Math.max(seconds, 1e-9)));
+    if (t.count > 0) {
+      b.append(quality(t, " | "));
+    }
+    b.append(String.format(Locale.ROOT, " | dead letters %,d", deadLetterTotal(accumulators)));
+    err.println(b);
+    err.flush();
+  }
+
+  private String quality(Totals t, String sep) {
+    if (probabilities) {
+      return String.format(Locale.ROOT, "%slog loss %.4f (base rate %.4f)%sAUC %.4f", sep,
+          t.logLoss(), t.baseRate(), sep, t.auc);
+    }
+    return String.format(Locale.ROOT, "%sRMSE %.4f", sep, t.rmse());
+  }
+
+  /** Prints one line per dead-letter reason the first time it appears. */
+  void deadLetterAlerts(Map<String, Object> accumulators) {
+    for (Map.Entry<String, String[]> e : deadLetters(accumulators).entrySet()) {
+      if (reasonsSeen.add(e.getKey())) {
+        String[] v = e.getValue();
+        warn(String.format(Locale.ROOT, "dead letter: %s at %s-%s@%s: %s%n  what to do: %s",
+            e.getKey(), v[2], v[3], v[4], v[1], advice(e.getKey())));
+      }
+    }
+  }
+
+  /** What to do about a dead-letter reason. */
+  static String advice(String reason) {
+    return switch (reason) {
+      case "LABEL_OUT_OF_DOMAIN" -> "the labels do not fit the loss (model.loss; logistic"
+          + " needs labels in [0, 1]). For real-valued labels such as ratings set model.loss:"
+          + " squared; for a binary task map the labels when producing: gradflow produce"
+          + " --label-threshold T, --csv-positive VALUE, or --binary-labels (LibSVM, VW)";
+      case "UNDECODABLE" -> "the record is not a Gradflow Example (Avro single-object encoding"
+          + " of a known schema): write with gradflow produce or the published schemas, and check"
+          + " that kafka.topics.examples names the examples topic";
+      case "NO_FEATURES" -> "the example has no feature, entity or dense value: check the"
+          + " producer's feature columns";
+      case "NON_FINITE_VALUE" -> "a feature value is NaN or infinite: fix or leave out the value"
+          + " at the producer (an empty cell should be a missing feature)";
+      case "INVALID_FEATURE" -> "a feature needs a namespace and exactly one of name and index:"
+          + " check the producer's feature mapping";
+      case "INVALID_WEIGHT" -> "importance weights must be finite and >= 0: check the producer's"
+          + " weight column";
+      case "MISSING_ID" -> "every example and label needs a non-empty example id: check the"
+          + " producer";
+      default -> "see the records in the dead-letter topic (gradflow consume --topic"
+          + " <kafka.topics.dead_letters> --from-beginning)";
+    };
+  }
+
+  /** Prints the losses not printed before (or grown since); returns whether there are any. */
+  boolean losses(List<Loss> losses) {
+    for (Loss l : losses) {
+      String key = l.partition().toString();
+      Long before = lossesReported.get(key);
+      if (before != null && before >= l.records()) {
+        continue;
+      }
+      lossesReported.put(key, l.records());
+      warn(String.format(Locale.ROOT, "DATA LOSS: %s: %,d record(s) from offset %,d were deleted"
+          + " by the broker before the job read them (the log start offset is now %,d). Look at"
+          + " the topic's retention.ms (and retention.bytes): Kafka's time retention uses the"
+          + " record timestamps, so records stamped with old event times are deleted on the"
+          + " broker's next pass. Raise retention.ms on the topic (retention.ms=-1 keeps"
+          + " everything), produce the records again and rerun.",
+          l.partition(), l.records(), l.fromOffset(), l.logStart()));
+    }
+    return !lossesReported.isEmpty();
+  }
+
+  /** The summary at the end of the job (standard output, off with --quiet). */
+  void summary(Map<String, Object> accumulators, double seconds, String checkpoints,
+      boolean finished) {
+    if (quiet) {
+      return;
+    }
+    long examples = examplesRead(accumulators);
+    out.printf(Locale.ROOT, "gradflow train: %s after %.1f s%n", finished ? "finished"
+        : "stopped", seconds);
+    out.printf(Locale.ROOT, "  examples read   %,d from %s%n", examples, examplesTopic);
+    Map<String, long[]> predictions = predictions(accumulators);
+    long scored = 0;
+    long learned = 0;
+    for (long[] p : predictions.values()) {
+      scored += p[0];
+      learned += p[1];
+    }
+    out.printf(Locale.ROOT, "  predictions     %,d scored, %,d learned (%,d model key(s))%n",
+        scored, learned, predictions.size());
+    Map<String, String[]> dead = deadLetters(accumulators);
+    StringBuilder reasons = new StringBuilder();
+    new TreeMap<>(dead).forEach((reason, v) -> reasons.append(reasons.length() == 0 ? ": " : ", ")
+        .append(reason).append(' ').append(String.format(Locale.ROOT, "%,d",
+            Long.parseLong(v[0]))));
+    out.printf(Locale.ROOT, "  dead letters    %,d%s%n", deadLetterTotal(accumulators), reasons);
+    Map<String, double[]> metrics = metrics(accumulators);
+    List<String> keys = new ArrayList<>(new TreeMap<>(predictions).keySet());
+    metrics.keySet().stream().filter(k -> !predictions.containsKey(k)).forEach(keys::add);
+    if (keys.size() <= LISTED_MODELS) {
+      for (String key : keys) {
+        out.println("  model " + key + ": " + describe(predictions.get(key), metrics.get(key)));
+      }
+    } else {
+      Totals t = totals(accumulators);
+      out.printf(Locale.ROOT, "  %,d models: %s%n", keys.size(),
+          t.count > 0 ? quality(t, ", ").substring(2) : "no metrics reported");
+      List<String> ranked = new ArrayList<>(metrics.keySet());
+      ranked.sort(Comparator.comparingDouble(k -> score(metrics.get(k))));
+      if (!ranked.isEmpty()) {
+        String best = ranked.get(0);
+        String worst = ranked.get(ranked.size() - 1);
+        out.println("  best  " + best + ": " + describe(predictions.get(best), metrics.get(best)));
+        out.println("  worst " + worst + ": "
+            + describe(predictions.get(worst), metrics.get(worst)));
+      }
+    }
+    if (checkpoints != null) {
+      out.println("  checkpoints     " + checkpoints);
+    }
+    out.flush();
+  }
+
+  private double score(double[] m) {
+    double v = probabilities ? m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM]
+        : m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM];
+    double n = m[ProgressTaps.ModelMetrics.COUNT];
+    return n > 0 && Double.isFinite(v) ? v / n : Double.POSITIVE_INFINITY;
+  }
+
+  private String describe(long[] p, double[] m) {
+    StringBuilder b = new StringBuilder();
+    if (p != null) {
+      b.append(String.format(Locale.ROOT, "scored %,d, learned %,d", p[0], p[1]));
+    }
+    if (m == null || m[ProgressTaps.ModelMetrics.COUNT] == 0) {
+      return b.append(b.length() > 0 ? "; " : "").append("no metrics reported").toString();
+    }
+    double n = m[ProgressTaps.ModelMetrics.COUNT];
+    if (probabilities) {
+      double logLoss = m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM] / n;
+      double base = m[ProgressTaps.ModelMetrics.BASE_RATE_SUM] / n;
+      b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%.1f%% %s);"
+          + " AUC %.4f (last window)", logLoss, base, 100 * Math.abs(1 - logLoss / base),
+          logLoss <= base ? "lower" : "HIGHER", m[ProgressTaps.ModelMetrics.LAST_AUC]));
+    } else {
+      b.append(String.format(Locale.ROOT, "; RMSE %.4f (last window %.4f)",
+          Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n),
+          m[ProgressTaps.ModelMetrics.LAST_RMSE]));
+    }
+    return b.toString();
+  }
+
+  /** Sums over every model key. */
+  private static final class Totals {
+    double count;
+    double logLossSum;
+    double baseRateSum;
+    double squaredErrorSum;
+    double auc = Double.NaN;
+
+    double logLoss() {
+      return logLossSum / count;
+    }
+
+    double baseRate() {
+      return baseRateSum / count;
+    }
+
+    double rmse() {
+      return Math.sqrt(squaredErrorSum / count);
+    }
+  }
+
+  private static Totals totals(Map<String, Object> accumulators) {
+    Totals t = new Totals();
+    double aucWeighted = 0;
+    double aucWeight = 0;
+    for (double[] m : metrics(accumulators).values()) {
+      double n = m[ProgressTaps.ModelMetrics.COUNT];
+      t.count += n;
+      t.logLossSum += m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM];
+      t.baseRateSum += m[ProgressTaps.ModelMetrics.BASE_RATE_SUM];
+      t.squaredErrorSum += m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM];
+      double auc = m[ProgressTaps.ModelMetrics.LAST_AUC];
+      if (Double.isFinite(auc)) {
+        aucWeighted += auc * n;
+        aucWeight += n;
+      }
+    }
+    // One model: its last window's AUC; several: their mean, weighted by examples.
+    t.auc = aucWeight > 0 ? aucWeighted / aucWeight : Double.NaN;
+    return t;
+  }
+
+  /** Records read from the examples topic. */
+  long examplesRead(Map<String, Object> accumulators) {
+    long n = 0;
+    for (Map.Entry<String, long[]> e : input(accumulators).entrySet()) {
+      if (e.getKey().substring(0, e.getKey().lastIndexOf(':')).equals(examplesTopic)) {
+        n += e.getValue()[0];
+      }
+    }
+    return n;
+  }
+
+  static long deadLetterTotal(Map<String, Object> accumulators) {
+    return deadLetters(accumulators).values().stream().mapToLong(v -> Long.parseLong(v[0])).sum();
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, long[]> input(Map<String, Object> accumulators) {
+    Object v = accumulators.get(InputAccumulator.NAME);
+    return v == null ? Map.of() : (Map<String, long[]>) v;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, String[]> deadLetters(Map<String, Object> accumulators) {
+    Object v = accumulators.get(DeadLetterAccumulator.NAME);
+    return v == null ? Map.of() : (Map<String, String[]>) v;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, long[]> predictions(Map<String, Object> accumulators) {
+    Object v = accumulators.get(ProgressTaps.PREDICTIONS);
+    return v == null ? Map.of() : (Map<String, long[]>) v;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Map<String, double[]> metrics(Map<String, Object> accumulators) {
+    Object v = accumulators.get(ProgressTaps.METRICS);
+    return v == null ? Map.of() : (Map<String, double[]>) v;
+  }
+}

@@ -1,0 +1,165 @@
+package io.gradflow.jobs.consume;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gradflow.schema.Codecs;
+import io.gradflow.schema.DeadLetterRecord;
+import io.gradflow.schema.Entity;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Feature;
+import io.gradflow.schema.Label;
+import io.gradflow.schema.MetricsReport;
+import io.gradflow.schema.Prediction;
+import io.gradflow.schema.RowUpdate;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificRecord;
+import org.junit.jupiter.api.Test;
+
+/** Every record type of Gradflow's topics as a JSON line, decoded by its fingerprint. */
+class RecordJsonTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Instant T = Instant.parse("2026-11-30T10:00:00Z");
+
+  @SuppressWarnings("unchecked")
+  private static <R extends SpecificRecord> JsonNode line(R record) throws Exception {
+    byte[] bytes = Codecs.codec((Class<R>) record.getClass()).encode(record);
+    return JSON.readTree(RecordJson.line("t", 2, 17, T.toEpochMilli(),
+        "key-1".getBytes(StandardCharsets.UTF_8), bytes));
+  }
+
+  @Test
+  void aPredictionKeepsItsFieldsAndTheKafkaCoordinates() throws Exception {
+    JsonNode n = line(Prediction.newBuilder().setExampleId("x1").setModelKey("m")
+        .setModelStep(42).setScore(0.25).setEventTime(T).setLabel(1f).build());
+    assertEquals("t", n.get("topic").asText());
+    assertEquals(2, n.get("partition").asInt());
+    assertEquals(17, n.get("offset").asLong());
+    assertEquals("2026-11-30T10:00:00Z", n.get("timestamp").asText());
+    assertEquals("key-1", n.get("key").asText());
+    assertEquals("Prediction", n.get("type").asText());
+    JsonNode v = n.get("value");
+    assertEquals("x1", v.get("example_id").asText());
+    assertEquals("m", v.get("model_key").asText());
+    assertEquals(42, v.get("model_step").asLong());
+    assertEquals(0.25, v.get("score").asDouble());
+    assertEquals("2026-11-30T10:00:00Z", v.get("event_time").asText());
+    assertEquals("1.0", v.get("label").asText());
+  }
+
+  @Test
+  void anExampleShowsFeaturesEntitiesDenseValuesAndANullLabel() throws Exception {
+    JsonNode v = line(Example.newBuilder().setExampleId("e").setEventTime(T)
+        .setEntities(List.of(new Entity("user", "u7")))
+        .setFeatures(List.of(Feature.newBuilder().setNamespace("country").setName("DE")
+            .setValue(0.1f).build()))
+        .setDense(List.of(1.5f, Float.NaN)).build()).get("value");
+    assertEquals("user", v.get("entities").get(0).get("type").asText());
+    assertEquals("DE", v.get("features").get(0).get("name").asText());
+    assertTrue(v.get("features").get(0).get("index").isNull());
+    assertEquals("0.1", v.get("features").get(0).get("value").asText(), "float as written");
+    assertEquals(1.5, v.get("dense").get(0).asDouble());
+    assertEquals("NaN", v.get("dense").get(1).asText(), "NaN is a string in JSON");
+    assertTrue(v.get("label").isNull());
+    assertTrue(v.get("model_key").isNull());
+  }
+
+  @Test
+  void labelsMetricsChangelogAndDeadLettersRender() throws Exception {
+    assertEquals("Label", line(Label.newBuilder().setExampleId("e").setEventTime(T)
+        .setLabel(0f).build()).get("type").asText());
+    JsonNode m = line(MetricsReport.newBuilder().setModelKey("m#adam").setWindowStart(T)
+        .setWindowEnd(T).setCount(100).setLogLoss(0.5).setAuc(null).setModelStep(7)
+        .setDriftEvents(new ArrayList<>()).build());
+    assertEquals("MetricsReport", m.get("type").asText());
+    assertEquals(0.5, m.get("value").get("log_loss").asDouble());
+    assertTrue(m.get("value").get("auc").isNull());
+    JsonNode r = line(RowUpdate.newBuilder().setModelKey("m").setRowId(-5).setWeights(
+        List.of(0.5f, -1f)).setStep(3).setEventTime(T).build());
+    assertEquals(-5, r.get("value").get("row_id").asLong());
+    assertEquals(2, r.get("value").get("weights").size());
+    byte[] payload = {1, 2, (byte) 0xff};
+    JsonNode d = line(DeadLetterRecord.newBuilder().setReason("UNDECODABLE").setDetail("bad")
+        .setSourceTopic("examples").setSourcePartition(0).setSourceOffset(9)
+        .setSourceTimestamp(T).setKey(null).setValue(ByteBuffer.wrap(payload)).build());
+    assertEquals("DeadLetterRecord", d.get("type").asText());
+    assertEquals(Base64.getEncoder().encodeToString(payload),
+        d.get("value").get("value").get("base64").asText());
+  }
+
+  @Test
+  void aHistoricalExampleDecodesByItsFingerprint() throws Exception {
+    Schema v1 = Codecs.historicalSchema("Example.v1.avsc");
+    GenericRecord old = new GenericData.Record(v1);
+    for (Schema.Field f : v1.getFields()) {
+      old.put(f.name(), switch (f.schema().getType()) {
+        case STRING -> "old";
+        case LONG -> T.toEpochMilli();
+        case ARRAY -> new GenericData.Array<>(0, f.schema());
+        default -> null;
+      });
+    }
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old, bytes);
+    JsonNode n = JSON.readTree(RecordJson.line("t", 0, 0, -1, null, bytes.toByteArray()));
+    assertEquals("Example", n.get("type").asText(), n.toString());
+    assertEquals("old", n.get("value").get("example_id").asText());
+    assertEquals(1.0, n.get("value").get("weight").asDouble(), "the new field's default");
+    assertTrue(n.get("key").isNull());
+    assertTrue(n.get("timestamp").isNull());
+  }
+
+  @Test
+  void bytesOfNoKnownSchemaAreAnErrorLineNotACrash() throws Exception {
+    byte[] unknown = {(byte) 0xC3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0};
+    JsonNode n = JSON.readTree(RecordJson.line("t", 0, 5, 0, new byte[] {(byte) 0xff}, unknown));
+    assertTrue(n.get("error").asText().contains("no known schema"), n.toString());
+    assertEquals(Base64.getEncoder().encodeToString(unknown),
+        n.get("value").get("base64").asText());
+    assertTrue(n.get("key").has("base64"), "a key that is not UTF-8 is base64");
+    JsonNode text = JSON.readTree(RecordJson.line("t", 0, 6, 0, null,
+        "hello".getBytes(StandardCharsets.UTF_8)));
+    assertTrue(text.get("error").asText().contains("not an Avro single-object record"));
+    JsonNode tombstone = JSON.readTree(RecordJson.line("t", 0, 7, 0, null, null));
+    assertTrue(tombstone.get("error").asText().contains("no value"));
+    byte[] truncated = Codecs.codec(Label.class).encode(Label.newBuilder().setExampleId("e")
+        .setEventTime(T).setLabel(1f).build());
+    byte[] cut = java.util.Arrays.copyOf(truncated, 11);
+    JsonNode corrupt = JSON.readTree(RecordJson.line("t", 0, 8, 0, null, cut));
+    assertTrue(corrupt.has("error"), corrupt.toString());
+  }
+
+  @Test
+  void theLeaderboardSortsByTheLatestLogLoss() {
+    ConsumeCommand.Leaderboard board = new ConsumeCommand.Leaderboard();
+    board.add(report("m#sgd", 0.60, 100));
+    board.add(report("m#adam", 0.70, 100));
+    board.add(report("m#adam", 0.40, 100));
+    board.add(report("m#ftrl", 0.50, 200));
+    String table = board.table();
+    String[] lines = table.split("\n");
+    assertTrue(lines[0].contains("log loss"), table);
+    assertTrue(lines[1].contains("m#adam") && lines[1].contains("0.4000")
+        && lines[1].contains("0.5500"), table);
+    assertTrue(lines[2].contains("m#ftrl"), table);
+    assertTrue(lines[3].contains("m#sgd"), table);
+  }
+
+  private static MetricsReport report(String key, double logLoss, long count) {
+    return MetricsReport.newBuilder().setModelKey(key).setWindowStart(T).setWindowEnd(T)
+        .setCount(count).setLogLoss(logLoss).setAuc(0.7).setRmse(0.4).setCalibration(1.0)
+        .setModelStep(count).setDriftEvents(new ArrayList<>()).build();
+  }
+}

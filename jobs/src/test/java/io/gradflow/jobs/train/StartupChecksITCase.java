@@ -1,0 +1,105 @@
+package io.gradflow.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.jobs.cli.Main;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The start-up checks of {@code gradflow train}: each stops before the job is submitted, with one
+ * message that names the setting, and no stack trace.
+ */
+class StartupChecksITCase extends TrainJobITCase {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int train(String yaml, String... flags) throws Exception {
+    Path file = Files.createTempFile(temp, "job", ".yaml");
+    Files.writeString(file, yaml);
+    List<String> args = new ArrayList<>(List.of("train", "--config", file.toString()));
+    args.addAll(List.of(flags));
+    return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String err() {
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertFalse(e.contains("\tat "), "no stack trace: " + e);
+    return e;
+  }
+
+  @Test
+  void anUnreachableBrokerNamesBootstrapServers() throws Exception {
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort(); // closed again: nothing listens there
+    }
+    Run run = Run.create("examples", "labels");
+    String yaml = run.yaml("", true).replace(kafka.bootstrapServers(), "localhost:" + port);
+    assertEquals(1, train(yaml, "--startup-timeout", "2s"));
+    assertTrue(err().contains("no Kafka broker answered at kafka.bootstrap_servers (localhost:"
+        + port + ") within 2 s"), err());
+  }
+
+  @Test
+  void aMissingExamplesTopicNamesItsSetting() throws Exception {
+    Run run = Run.create("no-such-examples", "labels");
+    assertEquals(1, train(run.yaml("", true)));
+    assertTrue(err().contains("kafka.topics.examples names the topic 'no-such-examples', which"
+        + " does not exist"), err());
+  }
+
+  @Test
+  void aMissingLabelsTopicNamesItsSettingWhenLabelsAreDelayed() throws Exception {
+    kafka.createTopics(1, "checked-examples");
+    Run run = Run.create("checked-examples", "no-such-labels");
+    assertEquals(1, train(run.yaml("labels: {delayed: true}", true)));
+    assertTrue(err().contains("kafka.topics.labels names the topic 'no-such-labels'"), err());
+  }
+
+  @Test
+  void aMissingOutputTopicNamesItsSettingWhenTheBrokerCreatesNone() throws Exception {
+    kafka.createTopics(1, "checked-examples");
+    Run run = Run.create("checked-examples", "labels");
+    String yaml = run.yaml("", true).replace("metrics: " + run.metrics() + ",",
+        "metrics: no-such-metrics,");
+    assertEquals(1, train(yaml));
+    assertTrue(err().contains("kafka.topics.metrics names the topic 'no-such-metrics', which does"
+        + " not exist") && err().contains("auto.create.topics.enable=false"), err());
+  }
+
+  @Test
+  void anUnwritableCheckpointDirectoryNamesItsSetting() throws Exception {
+    kafka.createTopics(1, "checked-examples");
+    Path blocker = Files.writeString(temp.resolve("a-file"), "not a directory");
+    Run run = Run.create("checked-examples", "labels");
+    assertEquals(2, train(run.yaml("checkpoints: {directory: " + blocker.resolve("checkpoints")
+        .toUri() + "}", true)));
+    assertTrue(err().contains("checkpoints.directory (") && err().contains("is not writable: Not a"
+        + " directory") && err().contains("set checkpoints.directory to a directory"), err());
+  }
+
+  @Test
+  void aMissingSavepointNamesTheFlag() throws Exception {
+    kafka.createTopics(1, "checked-examples");
+    Run run = Run.create("checked-examples", "labels");
+    Path missing = temp.resolve("savepoint-1");
+    assertEquals(2, train(run.yaml("", true), "--savepoint", missing.toString()));
+    assertTrue(err().contains("--savepoint " + missing + " does not exist"), err());
+    Files.createDirectories(missing);
+    assertEquals(2, train(run.yaml("", true), "--savepoint", missing.toString()));
+    assertTrue(err().contains("holds no _metadata file"), err());
+  }
+}

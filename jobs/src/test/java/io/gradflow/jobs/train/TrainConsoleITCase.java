@@ -1,0 +1,156 @@
+package io.gradflow.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.jobs.cli.Main;
+import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.schema.Codecs;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Feature;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What {@code gradflow train} prints, through {@link Main#run} with captured streams, on the
+ * in-process broker: the summary's counts (examples read, predictions, dead letters by reason),
+ * the loud line at a reason's first dead letter, the checkpoints of a finished bounded run
+ * deleted from the default temporary directory, an empty input refused with exit code 1, and
+ * records deleted by the broker before the job read them reported as data loss with exit code 1.
+ */
+class TrainConsoleITCase extends TrainJobITCase {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int train(String yaml, String... flags) throws Exception {
+    Path file = Files.createTempFile(temp, "job", ".yaml");
+    Files.writeString(file, yaml);
+    List<String> args = new ArrayList<>(List.of("train", "--config", file.toString(),
+        "--progress-every", "1s", "--startup-timeout", "5s"));
+    args.addAll(List.of(flags));
+    return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  private String both() {
+    return "stdout:\n" + out() + "\nstderr:\n" + err();
+  }
+
+  @Test
+  void theSummaryCountsExamplesAndDeadLettersByReason() throws Exception {
+    String topic = "console-examples";
+    kafka.createTopics(1, topic);
+    produce(topic, 7, 0, 3000, "default");
+    try (KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer(kafka)) {
+      for (int i = 0; i < 5; i++) {
+        Example rating = Example.newBuilder().setExampleId("r" + i)
+            .setEventTime(Instant.now()).setModelKey("default")
+            .setFeatures(List.of(Feature.newBuilder().setNamespace("item").setName("i" + i)
+                .build()))
+            .setLabel(3f + i % 3).build();
+        producer.send(new ProducerRecord<>(topic, Codecs.codec(Example.class).encode(rating)));
+      }
+      for (int i = 0; i < 2; i++) {
+        producer.send(new ProducerRecord<>(topic, "not avro".getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    Run run = Run.create(topic, "labels");
+
+    assertEquals(0, train(run.yaml("checkpoints: {interval: 300ms}", true)), both());
+
+    String o = out();
+    assertTrue(o.contains("input " + topic + ": 1 partition(s), 3,007 record(s) to read"), o);
+    assertTrue(o.contains("job id "), o);
+    assertTrue(o.contains("examples read   3,007 from " + topic), o);
+    assertTrue(o.contains("predictions     3,000 scored, 3,000 learned (1 model key(s))"), o);
+    assertTrue(o.contains("dead letters    7: LABEL_OUT_OF_DOMAIN 5, UNDECODABLE 2"), o);
+    assertTrue(o.contains("model default: scored 3,000, learned 3,000; log loss"), o);
+    String e = err();
+    assertTrue(e.contains("dead letter: LABEL_OUT_OF_DOMAIN at " + topic + "-0@3000"), e);
+    assertTrue(e.contains("model.loss") && e.contains("--label-threshold")
+        && e.contains("--csv-positive") && e.contains("--binary-labels"), e);
+    assertTrue(e.contains("dead letter: UNDECODABLE at " + topic + "-0@3005"), e);
+    assertFalse(e.contains("\tat "), e);
+
+    Matcher deleted = Pattern.compile("checkpoints     deleted (\\S+) ").matcher(o);
+    assertTrue(deleted.find(), o);
+    assertFalse(Files.exists(TrainCommand.localPath(deleted.group(1))), deleted.group(1));
+  }
+
+  @Test
+  void quietPrintsNoSummaryButTheDeadLetterWarning() throws Exception {
+    String topic = "quiet-examples";
+    kafka.createTopics(1, topic);
+    produce(topic, 8, 0, 500, "default");
+    try (KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer(kafka)) {
+      producer.send(new ProducerRecord<>(topic, new byte[] {1, 2, 3}));
+    }
+    Run run = Run.create(topic, "labels");
+    assertEquals(0, train(run.yaml("checkpoints: {interval: 300ms}", true), "--quiet"), both());
+    assertEquals("", out());
+    assertTrue(err().contains("dead letter: UNDECODABLE"), err());
+    assertFalse(err().contains("/s) | "), "no progress line: " + err());
+  }
+
+  @Test
+  void anEmptyBoundedInputSaysSoAndFails() throws Exception {
+    String topic = "empty-examples";
+    kafka.createTopics(1, topic);
+    Run run = Run.create(topic, "labels");
+    assertEquals(1, train(run.yaml("checkpoints: {interval: 300ms}", true)), both());
+    assertTrue(out().contains("input " + topic + ": 1 partition(s), 0 record(s) to read"), out());
+    assertTrue(err().contains("the input is empty: kafka.topics.examples ('" + topic + "')"),
+        err());
+  }
+
+  @Test
+  void recordsDeletedBeforeTheJobReadThemAreDataLoss() throws Exception {
+    String topic = "lossy-examples";
+    kafka.createTopics(1, topic);
+    produce(topic, 9, 0, 1000, "default");
+    TopicPartition p0 = new TopicPartition(topic, 0);
+    try (Admin admin = kafka.admin()) {
+      admin.deleteRecords(Map.of(p0, RecordsToDelete.beforeOffset(400))).all().get();
+    }
+    Run run = Run.create(topic, "labels");
+    String yaml = run.yaml("checkpoints: {interval: 300ms}", true).replace(
+        "starting_offsets: earliest", "starting_offsets: {offsets: {\"" + topic + ":0\": 0}}");
+
+    assertEquals(1, train(yaml), both());
+
+    String e = err();
+    assertTrue(e.contains("DATA LOSS: " + topic + "-0: the job starts at offset 0 but the broker"
+        + " has deleted the records below 400 (400 record(s))"), e);
+    assertTrue(e.contains("DATA LOSS: " + topic + "-0: 400 record(s) from offset 0 were deleted"
+        + " by the broker before the job read them"), e);
+    assertTrue(e.contains("retention.ms"), e);
+    assertTrue(e.contains("input records were lost"), e);
+    assertTrue(out().contains("examples read   600 from " + topic), out());
+  }
+}

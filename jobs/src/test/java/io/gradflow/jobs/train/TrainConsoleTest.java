@@ -1,0 +1,118 @@
+package io.gradflow.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
+import io.gradflow.jobs.kafka.DeadLetter;
+import io.gradflow.jobs.kafka.DeadLetterAccumulator;
+import io.gradflow.jobs.kafka.InputAccumulator;
+import io.gradflow.jobs.kafka.InputPositions.Loss;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+
+/** The console's lines from accumulator values, as the job would report them. */
+class TrainConsoleTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private TrainConsole console(boolean quiet, boolean probabilities) {
+    return new TrainConsole(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), quiet, probabilities, "examples");
+  }
+
+  private static Map<String, Object> accumulators(int models, double logLoss) {
+    InputAccumulator input = new InputAccumulator();
+    for (int i = 0; i < 1000; i++) {
+      input.add("examples", 0, i);
+    }
+    input.add("labels", 0, 0);
+    DeadLetterAccumulator dead = new DeadLetterAccumulator();
+    for (int i = 0; i < 3; i++) {
+      dead.add(new DeadLetter("LABEL_OUT_OF_DOMAIN", "label 4.0 is outside [0, 1]", "examples",
+          0, 1000 + i, 0, null, null));
+    }
+    ProgressTaps.PredictionCounts predictions = new ProgressTaps.PredictionCounts();
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    for (int m = 0; m < models; m++) {
+      for (int i = 0; i < 10; i++) {
+        predictions.add(new Scored("x" + i, "m" + m, i, 0.5, 0, i < 8 ? 1f : Float.NaN));
+      }
+      MetricsEvent e = new MetricsEvent();
+      e.modelKey = "m" + m;
+      e.windowCount = 8;
+      e.logLoss = logLoss + m * 0.01;
+      e.baseRateLogLoss = 0.6;
+      e.auc = 0.75;
+      e.rmse = 0.5;
+      e.modelStep = 8;
+      metrics.add(e);
+    }
+    Map<String, Object> a = new HashMap<>();
+    a.put(InputAccumulator.NAME, input.getLocalValue());
+    a.put(DeadLetterAccumulator.NAME, dead.getLocalValue());
+    a.put(ProgressTaps.PREDICTIONS, predictions.getLocalValue());
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    return a;
+  }
+
+  @Test
+  void progressCountsTheExamplesTopicAndAlertsOncePerReason() {
+    TrainConsole c = console(false, true);
+    c.progress(accumulators(1, 0.5), 2);
+    c.progress(accumulators(1, 0.5), 4);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("[2s] examples 1,000 (500/s) | log loss 0.5000 (base rate 0.6000)"
+        + " | AUC 0.7500 | dead letters 3"), e);
+    assertEquals(1, e.split("dead letter: LABEL_OUT_OF_DOMAIN at examples-0@1000", -1).length - 1,
+        e);
+    assertTrue(e.contains("model.loss") && e.contains("--label-threshold"), e);
+  }
+
+  @Test
+  void theSummaryListsFewModelsAndSumsMany() {
+    console(false, true).summary(accumulators(2, 0.5), 10, "deleted x", true);
+    String few = out.toString(StandardCharsets.UTF_8);
+    assertTrue(few.contains("examples read   1,000 from examples"), few);
+    assertTrue(few.contains("predictions     20 scored, 16 learned (2 model key(s))"), few);
+    assertTrue(few.contains("dead letters    3: LABEL_OUT_OF_DOMAIN 3"), few);
+    assertTrue(few.contains("model m0: scored 10, learned 8; log loss 0.5000, base rate 0.6000"
+        + " (16.7% lower); AUC 0.7500 (last window)"), few);
+    assertTrue(few.contains("checkpoints     deleted x"), few);
+    out.reset();
+    console(false, true).summary(accumulators(12, 0.5), 10, null, true);
+    String many = out.toString(StandardCharsets.UTF_8);
+    assertTrue(many.contains("12 models: log loss 0.5550 (base rate 0.6000), AUC 0.7500"), many);
+    assertTrue(many.contains("best  m0:") && many.contains("worst m11:"), many);
+    assertFalse(many.contains("model m3:"), many);
+  }
+
+  @Test
+  void squaredLossShowsRmse() {
+    TrainConsole c = console(false, false);
+    c.progress(accumulators(1, Double.NaN), 1);
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("| RMSE 0.5000 |"), err.toString());
+  }
+
+  @Test
+  void quietKeepsWarningsOnly() {
+    TrainConsole c = console(true, true);
+    c.fact("job id 1");
+    c.progress(accumulators(1, 0.5), 1);
+    c.summary(accumulators(1, 0.5), 1, null, true);
+    assertTrue(c.losses(List.of(new Loss(new TopicPartition("examples", 0), 0, 400, 400))));
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("dead letter: LABEL_OUT_OF_DOMAIN"), e);
+    assertTrue(e.contains("DATA LOSS: examples-0: 400 record(s) from offset 0"), e);
+    assertFalse(e.contains("/s) |"), e);
+  }
+}
