@@ -228,7 +228,7 @@ public final class ProduceCommand {
     try {
       while (true) {
         if (sent >= limit) {
-          stoppedAtCount = examples.hasNext();
+          stoppedAtCount = true; // not a look ahead: a file is read no further than this
           break;
         }
         if (acks.brokerGone() || !examples.hasNext()) {
@@ -336,8 +336,8 @@ public final class ProduceCommand {
       err.println();
       replay.errors().forEach(m -> err.println("  " + m));
       if (stoppedAtCount) {
-        err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; the rest"
-            + " was not read%n", limit, replay.line(), source(v));
+        err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; what"
+            + " follows was not read%n", limit, replay.line(), source(v));
       }
     } else if (invalid > 0) {
       err.printf(Locale.ROOT, "skipped %,d invalid examples%n", invalid);
