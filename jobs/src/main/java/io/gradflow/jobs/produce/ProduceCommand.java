@@ -218,8 +218,6 @@ public final class ProduceCommand {
         !v.on("quiet"));
     long sent = 0;
     long invalid = 0;
-    long labeled = 0;
-    double labelSum = 0;
     long first = 0;
     long last = 0;
     long earliest = Long.MAX_VALUE;
@@ -251,8 +249,11 @@ public final class ProduceCommand {
         }
         if (refusal != null) {
           if (v.string("on-error").equals("fail")) {
+            if (producer != null) {
+              producer.flush();
+            }
             throw new Failure(source(v) + ", " + where + " is invalid (" + refusal
-                + ") (--on-error fail); " + written(sent, acks, producer) + " before it");
+                + ") (--on-error fail); " + written(acks) + " before it");
           }
           invalid++;
           if (replay != null) {
@@ -275,13 +276,16 @@ public final class ProduceCommand {
         }
         if (producer != null) {
           try {
-            producer.send(e, acks.callback(where));
+            producer.send(e, acks.callback(where, e.getLabel()));
           } catch (KafkaException k) {
             acks.notWritten(where + ": " + k.getMessage());
             continue;
           }
-        } else if (v.on("print")) {
-          out.println(e);
+        } else {
+          if (v.on("print")) {
+            out.println(e);
+          }
+          acks.written(e.getLabel());
         }
         if (sent == 0) {
           first = time;
@@ -290,22 +294,21 @@ public final class ProduceCommand {
         earliest = Math.min(earliest, time);
         latest = Math.max(latest, time);
         sent++;
-        if (e.getLabel() != null) {
-          labeled++;
-          labelSum += e.getLabel();
-        }
         progress.tick(sent);
       }
       if (producer != null) {
         producer.flush();
       }
+    } catch (Failure f) {
+      progress.finish();
+      throw f;
     } catch (FileReplay.MalformedInputException e) {
       if (producer != null) {
         producer.flush();
       }
       progress.finish();
       String failMode = v.string("on-error").equals("fail") ? " (--on-error fail)" : "";
-      throw new Failure(e.getMessage() + failMode + "; " + written(sent, acks, producer)
+      throw new Failure(e.getMessage() + failMode + "; " + written(acks)
           + " before it");
     } finally {
       if (producer != null) {
@@ -314,13 +317,13 @@ public final class ProduceCommand {
     }
     progress.finish();
 
-    long produced = producer != null ? acks.acknowledged() : sent;
+    long produced = acks.acknowledged();
     double seconds = progress.elapsed();
     String targetText = producer != null ? "to topic " + topic + ", each acknowledged by the broker"
         : v.on("print") ? "to stdout" : "(dry run: validated only)";
     err.printf(Locale.ROOT, "produced %,d examples %s, in %.1f s (%,.0f/s); %,d labeled, mean"
         + " label %.4f%n", produced, targetText, seconds, produced / Math.max(seconds, 1e-9),
-        labeled, labeled == 0 ? Double.NaN : labelSum / labeled);
+        acks.labeled(), acks.meanLabel());
     if (sent > 0) {
       String range = earliest < first || latest > last ? " (earliest " + Instant.ofEpochMilli(
           earliest) + ", latest " + Instant.ofEpochMilli(latest) + ")" : "";
@@ -356,8 +359,8 @@ public final class ProduceCommand {
     return 0;
   }
 
-  private static String written(long sent, Acks acks, GradflowProducer producer) {
-    long n = producer != null ? acks.acknowledged() : sent;
+  private static String written(Acks acks) {
+    long n = acks.acknowledged();
     return n + (n == 1 ? " example was" : " examples were") + " written";
   }
 
@@ -379,11 +382,30 @@ public final class ProduceCommand {
     private final AtomicLong notSent = new AtomicLong();
     private final AtomicReference<String> firstFailure = new AtomicReference<>();
     private volatile boolean brokerGone;
+    private long labeled;
+    private double labelSum;
 
-    Callback callback(String where) {
+    /** An example written (acknowledged, printed or validated), with its label or null. */
+    synchronized void written(Float label) {
+      acknowledged.incrementAndGet();
+      if (label != null) {
+        labeled++;
+        labelSum += label;
+      }
+    }
+
+    synchronized long labeled() {
+      return labeled;
+    }
+
+    synchronized double meanLabel() {
+      return labeled == 0 ? Double.NaN : labelSum / labeled;
+    }
+
+    Callback callback(String where, Float label) {
       return (metadata, exception) -> {
         if (exception == null) {
-          acknowledged.incrementAndGet();
+          written(label);
           return;
         }
         failed.incrementAndGet();
