@@ -86,7 +86,8 @@ public final class ProduceCommand {
               + " without timestamps: ISO-8601, epoch millis or now"),
       Flag.of("interval-ms", Type.LONG, "10", "event-time step between examples"),
       Flag.choice("loss", null, "the loss the job will train with: a label outside its domain"
-          + " is refused and reported like a malformed line", "logistic", "squared"),
+          + " is refused and reported like a malformed line (default: labels need only be finite)",
+          "logistic", "squared"),
       Flag.of("label-threshold", Type.DOUBLE, null,
           "a label > X becomes 1, any other 0 (numeric labels for logistic loss)"),
       Flag.of("binary-labels", Type.SWITCH, null,
@@ -95,7 +96,7 @@ public final class ProduceCommand {
       Flag.of("csv-positive", Type.LIST, null,
           "csv: text labels: these values are 1, any other 0 (for example good)"),
       Flag.of("csv-numeric", Type.LIST, null, "csv: numeric columns (dense features; a missing"
-          + " cell is imputed with the column's running mean plus a COLUMN=missing feature)"),
+          + " cell gets the column's running mean and the feature (COLUMN, missing))"),
       Flag.of("csv-categorical", Type.LIST, null,
           "csv: categorical columns (one feature per value; an empty cell: none)"),
       Flag.of("csv-entity", Type.LIST, null,
@@ -338,6 +339,16 @@ public final class ProduceCommand {
       }
       err.println();
       replay.errors().forEach(m -> err.println("  " + m));
+      long unshown = replay.skipped() + replay.refused() - replay.errors().size();
+      if (unshown > 0) {
+        err.printf(Locale.ROOT, "  ... and %,d more (the first %d are shown; --on-error fail stops"
+            + " at the first)%n", unshown, replay.errors().size());
+      }
+      if (v.isSet("csv-timestamp") && !v.isSet("csv-timestamp-format") && sent > 0
+          && earliest >= 0 && latest < 100_000_000_000L) {
+        err.println("note: the timestamps read as epoch milliseconds fall in 1970-1973; if they"
+            + " are epoch seconds, give --csv-timestamp-format epoch-seconds");
+      }
       if (stoppedAtCount) {
         err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; what"
             + " follows was not read%n", limit, replay.line(), source(v));

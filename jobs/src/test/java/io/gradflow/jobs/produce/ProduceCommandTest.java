@@ -310,4 +310,34 @@ class ProduceCommandTest {
         r.err());
     assertTrue(seconds < 15, "took " + seconds + " s");
   }
+
+  @Test
+  void manyMalformedLinesAreCountedBeyondTheFirstHundredShown() {
+    StringBuilder csv = new StringBuilder("y,x\n1,1\n");
+    for (int i = 0; i < 150; i++) {
+      csv.append("1,x").append(i).append('\n');
+    }
+    Result r = run(csv.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("read 152 lines; skipped 150 malformed lines"), r.err());
+    assertTrue(r.err().contains("  stdin, line 102: column x 'x99' is not a number\n  ... and 50"
+        + " more (the first 100 are shown; --on-error fail stops at the first)"), r.err());
+  }
+
+  @Test
+  void epochSecondsReadAsMillisecondsGetANote() {
+    Result r = run("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n", "--file", "-",
+        "--csv-entity", "user=userId,item=movieId", "--csv-label", "rating", "--csv-timestamp",
+        "timestamp", "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("note: the timestamps read as epoch milliseconds fall in"
+        + " 1970-1973; if they are epoch seconds, give --csv-timestamp-format epoch-seconds"),
+        r.err());
+    Result s = run("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n", "--file", "-",
+        "--csv-entity", "user=userId,item=movieId", "--csv-label", "rating", "--csv-timestamp",
+        "timestamp", "--csv-timestamp-format", "epoch-seconds", "--print", "--quiet");
+    assertTrue(s.out().contains("\"event_time\": \"2009-12-14T02:52:24Z\""), s.out());
+    assertFalse(s.err().contains("note:"), s.err());
+  }
 }
