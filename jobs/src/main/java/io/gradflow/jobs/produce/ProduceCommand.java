@@ -269,7 +269,11 @@ public final class ProduceCommand {
           String lost = target.refusal(time, System.currentTimeMillis());
           if (lost != null) {
             if (sent == 0) {
-              throw new Failure(refuseHistory(v, topic, where, lost));
+              throw new Failure(target.outlivesRetention(time, System.currentTimeMillis())
+                  ? refuseHistory(v, topic, where, lost)
+                  : "refusing to write to topic " + topic + ", nothing was written: the broker"
+                      + " would refuse the first example (" + where + "): " + lost + ". Check"
+                      + " the examples' event times (--start-time, --csv-timestamp).");
             }
             acks.notWritten(where + ": " + lost);
             continue;

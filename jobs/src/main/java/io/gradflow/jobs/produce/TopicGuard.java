@@ -59,7 +59,7 @@ final class TopicGuard implements AutoCloseable {
      * null when it is kept.
      */
     String refusal(long timestamp, long now) {
-      if (deletesByTime && retentionMs >= 0 && timestamp < now - retentionMs) {
+      if (outlivesRetention(timestamp, now)) {
         return "its timestamp " + Instant.ofEpochMilli(timestamp) + " (the example's event time)"
             + " is older than topic " + name + "'s retention.ms=" + retentionMs + " ("
             + human(retentionMs) + (retentionFromBroker ? ", the broker's default" : "")
@@ -75,6 +75,11 @@ final class TopicGuard implements AutoCloseable {
             + ")";
       }
       return null;
+    }
+
+    /** Whether the broker's time retention would delete a record with this timestamp. */
+    boolean outlivesRetention(long timestamp, long now) {
+      return deletesByTime && retentionMs >= 0 && timestamp < now - retentionMs;
     }
 
     /** The retention in words, for the console. */

@@ -257,4 +257,21 @@ class ProduceITCase {
         + " small; the first: line 2: RecordTooLargeException: "), r.err());
     assertEquals(2, records(kafka, "small"));
   }
+
+  @Test
+  void timestampsTheTopicRefusesAreRefusedBeforeWriting() throws Exception {
+    kafka.createTopics(List.of(new NewTopic("hour", Optional.of(1), Optional.empty())
+        .configs(Map.of("message.timestamp.after.max.ms", "3600000"))));
+    String tomorrow = java.time.Instant.now().plus(Duration.ofDays(1)).toString();
+    Run r = produce("--generator", "ctr", "--count", "10", "--topic", "hour", "--start-time",
+        tomorrow, "--quiet");
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().contains("gradflow produce: refusing to write to topic hour, nothing was"
+        + " written: the broker would refuse the first example (example ctr-42-0): its timestamp"
+        + " "), r.err());
+    assertTrue(r.err().contains(" is further ahead of now than topic hour accepts"
+        + " (message.timestamp.after.max.ms=3600000). Check the examples' event times"
+        + " (--start-time, --csv-timestamp).\n"), r.err());
+    assertEquals(0, records(kafka, "hour"));
+  }
 }
