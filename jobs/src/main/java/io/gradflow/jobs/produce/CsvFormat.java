@@ -8,6 +8,7 @@ import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,8 +59,8 @@ public final class CsvFormat implements FileFormat {
     public Columns {
       numeric = numeric == null ? List.of() : List.copyOf(numeric);
       categorical = categorical == null ? List.of() : List.copyOf(categorical);
-      entities = entities == null ? Map.of() : java.util.Collections.unmodifiableMap(
-          new LinkedHashMap<>(entities));
+      entities = entities == null ? Map.of()
+          : Collections.unmodifiableMap(new LinkedHashMap<>(entities));
       if (numeric.isEmpty() && categorical.isEmpty() && entities.isEmpty()) {
         throw new IllegalArgumentException("a CSV mapping needs numeric, categorical or entity"
             + " columns (--csv-numeric, --csv-categorical, --csv-entity)");

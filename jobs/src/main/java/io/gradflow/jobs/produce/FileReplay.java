@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.apache.commons.io.input.BOMInputStream;
 
 /**
  * Reads examples from a text file in a {@link FileFormat}. A malformed record is either skipped
@@ -21,7 +22,7 @@ import java.util.NoSuchElementException;
  * it was given ({@link #refuse}): it is counted and listed with the malformed lines. Not
  * thread-safe.
  */
-public final class FileReplay implements Iterator<Example> {
+public final class FileReplay implements Iterator<Example>, AutoCloseable {
 
   public enum OnError { SKIP, FAIL }
 
@@ -35,6 +36,7 @@ public final class FileReplay implements Iterator<Example> {
   }
 
   private static final int KEPT_ERRORS = 100;
+  private final Reader in;
   private final FileFormat.RecordReader reader;
   private final String source;
   private final OnError onError;
@@ -52,6 +54,7 @@ public final class FileReplay implements Iterator<Example> {
    * @throws MalformedInputException when the first record already ends the input
    */
   public FileReplay(Reader in, FileFormat format, String source, OnError onError) {
+    this.in = in;
     try {
       this.reader = format.open(in, source);
     } catch (MalformedLineException e) {
@@ -67,8 +70,7 @@ public final class FileReplay implements Iterator<Example> {
    */
   public static FileReplay of(InputStream in, FileFormat format, String source, OnError onError) {
     try {
-      InputStream bytes = org.apache.commons.io.input.BOMInputStream.builder().setInputStream(in)
-          .get();
+      InputStream bytes = BOMInputStream.builder().setInputStream(in).get();
       return new FileReplay(new InputStreamReader(bytes, StandardCharsets.UTF_8), format, source,
           onError);
     } catch (IOException e) {
@@ -153,5 +155,15 @@ public final class FileReplay implements Iterator<Example> {
   /** The first messages of skipped records and refused examples, each naming its line. */
   public List<String> errors() {
     return List.copyOf(errors);
+  }
+
+  /** Closes the input. */
+  @Override
+  public void close() {
+    try {
+      in.close();
+    } catch (IOException e) {
+      // only read from: nothing is lost
+    }
   }
 }

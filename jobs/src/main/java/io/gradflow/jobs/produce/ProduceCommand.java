@@ -203,6 +203,11 @@ public final class ProduceCommand {
       try (TopicGuard guard = TopicGuard.connect(v.string("bootstrap-servers"), timeout,
           Map.of())) {
         target = guard.prepare(topic, partitions);
+      } catch (TopicGuard.TopicException e) {
+        if (replay != null) {
+          replay.close();
+        }
+        throw e;
       }
       err.println((target.created() ? "created topic " : "topic ") + topic + " ("
           + target.partitions() + (target.partitions() == 1 ? " partition" : " partitions")
@@ -318,6 +323,9 @@ public final class ProduceCommand {
     } finally {
       if (producer != null) {
         producer.close();
+      }
+      if (replay != null) {
+        replay.close();
       }
     }
     progress.finish();

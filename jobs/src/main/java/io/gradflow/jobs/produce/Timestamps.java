@@ -1,6 +1,7 @@
 package io.gradflow.jobs.produce;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.DateTimeException;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -71,7 +72,7 @@ public final class Timestamps {
         if (!DECIMAL.matcher(text).matches()) {
           throw new NumberFormatException(text);
         }
-        return new BigDecimal(text).movePointRight(3).setScale(0, java.math.RoundingMode.HALF_EVEN)
+        return new BigDecimal(text).movePointRight(3).setScale(0, RoundingMode.HALF_EVEN)
             .longValueExact();
       }
       return fromTemporal(formatter.parseBest(text, ZonedDateTime::from, LocalDateTime::from,

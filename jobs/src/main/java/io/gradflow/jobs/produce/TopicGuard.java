@@ -15,6 +15,8 @@ import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -121,7 +123,7 @@ final class TopicGuard implements AutoCloseable {
     Admin admin;
     try {
       admin = Admin.create(p);
-    } catch (org.apache.kafka.common.KafkaException e) {
+    } catch (KafkaException e) {
       throw new TopicException("cannot use --bootstrap-servers " + bootstrapServers + ": "
           + rootMessage(e), e);
     }
@@ -204,14 +206,14 @@ final class TopicGuard implements AutoCloseable {
     }
   }
 
-  private <T> T await(org.apache.kafka.common.KafkaFuture<T> future, String what)
+  private <T> T await(KafkaFuture<T> future, String what)
       throws TopicException {
     try {
       return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException | ExecutionException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
       if (cause instanceof TimeoutException
-          || cause instanceof org.apache.kafka.common.errors.TimeoutException) {
+          || cause instanceof org.apache.kafka.common.errors.TimeoutException) { // both kinds
         throw new TopicException("no Kafka broker answered at --bootstrap-servers "
             + bootstrapServers + " within " + human(timeout.toMillis()) + " (--connect-timeout):"
             + " check the address and that the broker runs", cause);
