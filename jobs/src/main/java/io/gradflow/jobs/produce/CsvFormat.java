@@ -145,9 +145,9 @@ public final class CsvFormat implements FileFormat {
       for (int i = 0; i < header.size(); i++) {
         Integer before = names.putIfAbsent(header.get(i).trim(), i);
         if (before != null && mapped(header.get(i).trim())) {
-          throw new IllegalArgumentException("the CSV header (line " + recordLine + ") names"
-              + " column '" + header.get(i).trim() + "' twice (columns " + (before + 1) + " and "
-              + (i + 1) + "); rename one");
+          throw new IllegalArgumentException("the CSV header (" + source + ", line " + recordLine
+              + ") names column '" + header.get(i).trim() + "' twice (columns " + (before + 1)
+              + " and " + (i + 1) + "); rename one");
         }
       }
       size = header.size();
@@ -203,13 +203,15 @@ public final class CsvFormat implements FileFormat {
 
     /** The next record, null at the end; tracks the line it starts on. */
     private CSVRecord read() throws MalformedLineException {
-      recordLine = linesBefore + 1;
+      long start = linesBefore + 1;
       try {
         if (!records.hasNext()) {
           return null;
         }
+        recordLine = start;
         return records.next();
       } catch (UncheckedIOException e) {
+        recordLine = start;
         String why = e.getCause() instanceof CSVException c ? c.getMessage() : String.valueOf(
             e.getCause());
         if (why != null && why.contains("EOF reached before encapsulated token finished")) {
@@ -281,6 +283,9 @@ public final class CsvFormat implements FileFormat {
       float w = 1f;
       if (weight >= 0) {
         String cell = cells.get(weight).trim();
+        if (cell.isEmpty()) {
+          throw new MalformedLineException(line, "weight is empty");
+        }
         w = Numbers.parse(cell, "weight", line);
         if (w < 0) {
           throw new MalformedLineException(line, "weight " + cell + " is negative");
@@ -322,7 +327,8 @@ public final class CsvFormat implements FileFormat {
 
     @Override
     public long lines() {
-      return parser.getCurrentLineNumber();
+      // The parser counts line breaks: a last line without one is counted by its record.
+      return Math.max(parser.getCurrentLineNumber(), recordLine);
     }
   }
 

@@ -126,6 +126,7 @@ class FileFormatsTest {
     assertEquals("in.txt:8", ex.get(2).getExampleId());
     assertEquals(List.of("in.txt, line 5: column x 'oops' is not a number"), r.errors(),
         "a record spanning lines is named by the line it starts on");
+    assertEquals(8, r.lines(), "the last line has no line break");
   }
 
   @Test
@@ -419,5 +420,15 @@ class FileFormatsTest {
     assertEquals(3, ex.size());
     assertEquals(List.of(1f, 0f, 1f), ex.stream().map(Example::getWeight).toList());
     assertEquals(List.of(cat("f", "a"), cat("f", "c")), ex.get(1).getFeatures());
+  }
+
+  @Test
+  void aMappedColumnNamedTwiceInTheHeaderIsRefused() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> replay(csv("y", List.of("x"), null), "y,x,z,x\n1,2,3,4\n", FileReplay.OnError.SKIP));
+    assertEquals("the CSV header (in.txt, line 1) names column 'x' twice (columns 2 and 4);"
+        + " rename one", e.getMessage());
+    assertEquals(1, all(replay(csv("y", List.of("x"), null), "y,x,z,z\n1,2,3,4\n",
+        FileReplay.OnError.FAIL)).size(), "an unmapped column named twice is no problem");
   }
 }
