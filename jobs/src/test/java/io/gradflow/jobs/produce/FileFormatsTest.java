@@ -431,4 +431,24 @@ class FileFormatsTest {
     assertEquals(1, all(replay(csv("y", List.of("x"), null), "y,x,z,z\n1,2,3,4\n",
         FileReplay.OnError.FAIL)).size(), "an unmapped column named twice is no problem");
   }
+
+  @Test
+  void idModelKeyAndWeightColumns() {
+    String text = "id,m,w,x\nr1,tenant-a,0.5,1\n,,0,2\nr3,b,,3\nr4,b,-1,4\n";
+    FileReplay r = replay(new CsvFormat(new CsvFormat.Columns(null, List.of("x"), null, null,
+        null, "id", "m", "w", ','), LabelMapping.asWritten(), Timestamps.common(), "dflt", 1000,
+        10), text, FileReplay.OnError.SKIP);
+    List<Example> ex = all(r);
+    assertEquals(2, ex.size());
+    assertEquals("r1", ex.get(0).getExampleId());
+    assertEquals("tenant-a", ex.get(0).getModelKey());
+    assertEquals(0.5f, ex.get(0).getWeight());
+    assertEquals(Instant.ofEpochMilli(1000), ex.get(0).getEventTime());
+    assertEquals("in.txt:3", ex.get(1).getExampleId(), "an empty id: source:line");
+    assertEquals("dflt", ex.get(1).getModelKey());
+    assertEquals(0f, ex.get(1).getWeight(), "weight 0 is kept");
+    assertEquals(Instant.ofEpochMilli(1010), ex.get(1).getEventTime(), "start + index * interval");
+    assertEquals(List.of("in.txt, line 4: weight is empty", "in.txt, line 5: weight -1 is"
+        + " negative"), r.errors());
+  }
 }
