@@ -394,8 +394,9 @@ public final class ProduceCommand {
     boolean stamped = v.isSet("generator") || !v.isSet("csv-timestamp");
     return "refusing to write to topic " + topic + ", nothing was written: the first example ("
         + where + ") would be lost, " + why + ". Keep the topic's history (" + ways
-        + "), write to a new topic (produce creates it with retention.ms=-1)"
-        + (stamped ? ", or stamp the examples from now (--start-time now)" : "") + ".";
+        + ")" + (stamped ? ", " : " or ") + "write to a new topic (produce creates it with"
+        + " retention.ms=-1)" + (stamped ? " or stamp the examples from now (--start-time now)"
+        : "") + ".";
   }
 
   /** Counts what the broker acknowledged and what it did not, from the producer's callbacks. */

@@ -63,8 +63,8 @@ final class TopicGuard implements AutoCloseable {
     String refusal(long timestamp, long now) {
       if (outlivesRetention(timestamp, now)) {
         return "its timestamp " + Instant.ofEpochMilli(timestamp) + " (the example's event time)"
-            + " is older than topic " + name + "'s retention.ms=" + retentionMs + " ("
-            + human(retentionMs) + (retentionFromBroker ? ", the broker's default" : "")
+            + " is older than the retention of topic " + name + ", retention.ms=" + retentionMs
+            + " (" + human(retentionMs) + (retentionFromBroker ? ", the broker's default" : "")
             + "), so the broker would delete it within minutes";
       }
       if (timestamp < now - beforeMaxMs) {

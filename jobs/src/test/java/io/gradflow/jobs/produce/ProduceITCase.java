@@ -186,11 +186,11 @@ class ProduceITCase {
     assertTrue(r.err().contains("gradflow produce: refusing to write to topic week, nothing was"
         + " written: the first example (example "), r.err());
     assertTrue(r.err().contains("its timestamp 2001-01-01T00:00:00Z (the example's event"
-        + " time) is older than topic week's retention.ms=604800000 (7 days), so the broker would"
-        + " delete it within minutes. Keep the topic's history (kafka-configs.sh"
+        + " time) is older than the retention of topic week, retention.ms=604800000 (7 days), so"
+        + " the broker would delete it within minutes. Keep the topic's history (kafka-configs.sh"
         + " --bootstrap-server " + kafka.bootstrapServers() + " --alter --entity-type topics"
         + " --entity-name week --add-config retention.ms=-1), write to a new topic (produce"
-        + " creates it with retention.ms=-1), or stamp the examples from now (--start-time"
+        + " creates it with retention.ms=-1) or stamp the examples from now (--start-time"
         + " now).\n"), r.err());
     assertFalse(r.err().contains("\tat "), r.err());
     assertEquals(0, records(kafka, "week"), "nothing written");
@@ -201,6 +201,8 @@ class ProduceITCase {
         "--topic", "week", "--quiet");
     assertEquals(1, csv.code(), csv.err());
     assertTrue(csv.err().contains("the first example (line 2) would be lost"), csv.err());
+    assertTrue(csv.err().contains("--add-config retention.ms=-1) or write to a new topic (produce"
+        + " creates it with retention.ms=-1).\n"), csv.err());
     assertFalse(csv.err().contains("--start-time now"), "a timestamp column: no --start-time");
 
     Run now = produce("--generator", "ctr", "--count", "10", "--topic", "week", "--quiet");
