@@ -6,6 +6,7 @@ import io.gradflow.schema.Feature;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -96,6 +97,8 @@ public final class CsvFormat implements FileFormat {
     try {
       parser = CSVFormat.RFC4180.builder().setDelimiter(columns.delimiter())
           .setIgnoreEmptyLines(false).get().parse(in);
+    } catch (CharacterCodingException e) {
+      throw MalformedLineException.notUtf8(1, source);
     } catch (IOException e) {
       throw new UncheckedIOException(source + ": cannot read", e);
     }
@@ -212,6 +215,9 @@ public final class CsvFormat implements FileFormat {
         return records.next();
       } catch (UncheckedIOException e) {
         recordLine = start;
+        if (e.getCause() instanceof CharacterCodingException) {
+          throw MalformedLineException.notUtf8(start, source);
+        }
         String why = e.getCause() instanceof CSVException c ? c.getMessage() : String.valueOf(
             e.getCause());
         if (why != null && why.contains("EOF reached before encapsulated token finished")) {

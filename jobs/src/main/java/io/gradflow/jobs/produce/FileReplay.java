@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -66,13 +68,17 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
 
   /**
    * A replay of UTF-8 bytes: a UTF-8 byte-order mark at the start (as spreadsheet programs write
-   * it) is removed, for every format.
+   * it) is removed, for every format; bytes that are not UTF-8 end the replay with a
+   * {@link MalformedInputException} that says how to convert the file.
    */
   public static FileReplay of(InputStream in, FileFormat format, String source, OnError onError) {
     try {
       InputStream bytes = BOMInputStream.builder().setInputStream(in).get();
-      return new FileReplay(new InputStreamReader(bytes, StandardCharsets.UTF_8), format, source,
-          onError);
+      // Bytes that are not UTF-8 stop the replay with a message; they are never replaced.
+      CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
+      return new FileReplay(new InputStreamReader(bytes, utf8), format, source, onError);
     } catch (IOException e) {
       throw new UncheckedIOException(source + ": cannot read", e);
     }

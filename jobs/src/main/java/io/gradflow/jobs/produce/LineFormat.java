@@ -5,6 +5,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 
 /**
  * A text format with one example per line (LibSVM, Vowpal Wabbit). Line ends are {@code \n},
@@ -30,6 +31,8 @@ public interface LineFormat extends FileFormat {
         String text;
         try {
           text = reader.readLine();
+        } catch (CharacterCodingException e) {
+          throw MalformedLineException.notUtf8(line + 1, source);
         } catch (IOException e) {
           throw new UncheckedIOException(source + ": cannot read after line " + line, e);
         }

@@ -28,4 +28,13 @@ public final class MalformedLineException extends Exception {
   public boolean endsInput() {
     return endsInput;
   }
+
+  /** Bytes that are not UTF-8, found while reading the record starting on {@code lineNumber}. */
+  static MalformedLineException notUtf8(long lineNumber, String source) {
+    String convert = source.equals("stdin") ? "iconv -f ISO-8859-1 -t UTF-8"
+        : "iconv -f ISO-8859-1 -t UTF-8 " + source + " > "
+            + source.replaceFirst("(\\.[^.]*)?$", ".utf8$1");
+    return new MalformedLineException(lineNumber, "bytes that are not UTF-8 at or after this line;"
+        + " convert the file, for example with " + convert, true);
+  }
 }

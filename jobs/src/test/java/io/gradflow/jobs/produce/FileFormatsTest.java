@@ -451,4 +451,33 @@ class FileFormatsTest {
     assertEquals(List.of("in.txt, line 4: weight is empty", "in.txt, line 5: weight -1 is"
         + " negative"), r.errors());
   }
+
+  @Test
+  void bytesThatAreNotUtf8EndTheReplayWithAWayOut() {
+    byte[] latin1 = "y,city,x\n1,K\u00f6ln,1\n".getBytes(StandardCharsets.ISO_8859_1);
+    // Decoding reads ahead, so the message can name an earlier line ("at or after").
+    FileReplay.MalformedInputException e = assertThrows(FileReplay.MalformedInputException.class,
+        () -> FileReplay.of(new ByteArrayInputStream(latin1), csv("y", List.of("x"),
+            List.of("city")), "cities.csv", FileReplay.OnError.SKIP).hasNext());
+    assertEquals("cities.csv, line 1: bytes that are not UTF-8 at or after this line; convert the"
+        + " file, for example with iconv -f ISO-8859-1 -t UTF-8 cities.csv > cities.utf8.csv",
+        e.getMessage());
+    FileReplay vw = FileReplay.of(new ByteArrayInputStream("1 |f K\u00f6ln\n".getBytes(
+        StandardCharsets.ISO_8859_1)), new VwFormat(false, null, 0, 1), "stdin",
+        FileReplay.OnError.SKIP);
+    assertEquals("stdin, line 1: bytes that are not UTF-8 at or after this line; convert the file,"
+        + " for example with iconv -f ISO-8859-1 -t UTF-8", assertThrows(
+            FileReplay.MalformedInputException.class, vw::hasNext).getMessage());
+  }
+
+  @Test
+  void crlfLineEndsInLineFormats() {
+    List<Example> ex = all(replay(new VwFormat(false, null, 0, 1), "1 |f a\r\n0 |f b:2\r\n",
+        FileReplay.OnError.FAIL));
+    assertEquals(List.of(cat("f", "a")), ex.get(0).getFeatures());
+    assertEquals(List.of(num("f", "b", 2f)), ex.get(1).getFeatures());
+    List<Example> svm = all(replay(new LibSvmFormat("f", false, null, 0, 1), "1 3:1\r\n",
+        FileReplay.OnError.FAIL));
+    assertEquals(List.of(new Feature("f", null, 3L, 1f)), svm.get(0).getFeatures());
+  }
 }
