@@ -200,39 +200,25 @@ public final class ProduceCommand {
     String topic = v.string("topic");
     TopicGuard.Topic target = null;
     if (toKafka) {
-      try (TopicGuard guard = TopicGuard.connect(v.string("bootstrap-servers"), timeout,
-          Map.of())) {
-        target = guard.prepare(topic, partitions);
+      try {
+        target = prepareTopic(v, topic, partitions, timeout, err);
       } catch (TopicGuard.TopicException e) {
         if (replay != null) {
           replay.close();
         }
         throw e;
       }
-      err.println((target.created() ? "created topic " : "topic ") + topic + " ("
-          + target.partitions() + (target.partitions() == 1 ? " partition" : " partitions")
-          + (target.created() ? ")" : ", exists)") + ": " + target.describe());
-      if (v.isSet("partitions") && !target.created() && target.partitions() != partitions) {
-        err.println("  --partitions " + partitions + " applies to a topic produce creates;"
-            + " topic " + topic + " keeps its " + target.partitions());
-      }
     }
 
     Acks acks = new Acks();
+    Tally tally = new Tally();
     GradflowProducer producer = toKafka ? producer(v, keyByEntity, timeout) : null;
     Progress progress = new Progress(err, generate ? limit : -1, v.doubleValue("rate", 0),
         !v.on("quiet"));
-    long sent = 0;
-    long invalid = 0;
-    long first = 0;
-    long last = 0;
-    long earliest = Long.MAX_VALUE;
-    long latest = Long.MIN_VALUE;
-    boolean stoppedAtCount = false;
     try {
       while (true) {
-        if (sent >= limit) {
-          stoppedAtCount = true; // not a look ahead: a file is read no further than this
+        if (tally.sent >= limit) {
+          tally.stoppedAtCount = true; // not a look ahead: a file is read no further than this
           break;
         }
         if (acks.brokerGone() || !examples.hasNext()) {
@@ -240,41 +226,30 @@ public final class ProduceCommand {
         }
         Example e = examples.next();
         String where = replay != null ? "line " + replay.line() : "example " + e.getExampleId();
-        String refusal = null;
-        try {
-          validator.toCompact(e);
-          if (producer != null) {
-            producer.key(e);
-          }
-        } catch (RejectedRecordException r) {
-          // The job would dead-letter it: say so now, and follow --on-error like a bad line.
-          refusal = r.reason().name().toLowerCase(Locale.ROOT) + ": " + r.getMessage()
-              + (r.reason() == DeadLetterReason.LABEL_OUT_OF_DOMAIN ? labelHint : "");
-        } catch (IllegalArgumentException r) {
-          refusal = r.getMessage() + " (--key-by " + v.string("key-by") + ")";
-        }
-        if (refusal != null) {
+        String invalid = invalidity(validator, producer, e, labelHint, v.string("key-by"));
+        if (invalid != null) {
           if (v.string("on-error").equals("fail")) {
             if (producer != null) {
               producer.flush();
             }
-            throw new Failure(source(v) + ", " + where + " is invalid (" + refusal
+            throw new Failure(source(v) + ", " + where + " is invalid (" + invalid
                 + ") (--on-error fail); " + written(acks) + " before it");
           }
-          invalid++;
+          tally.invalid++;
           if (replay != null) {
-            replay.refuse(refusal);
+            replay.refuse(invalid);
           } else {
-            err.println("skipped " + where + " (" + refusal + ")");
+            err.println("skipped " + where + " (" + invalid + ")");
           }
           continue;
         }
         long time = e.getEventTime().toEpochMilli();
         if (target != null) {
-          String lost = target.refusal(time, System.currentTimeMillis());
+          long now = System.currentTimeMillis();
+          String lost = target.refusal(time, now);
           if (lost != null) {
-            if (sent == 0) {
-              throw new Failure(target.outlivesRetention(time, System.currentTimeMillis())
+            if (tally.sent == 0) {
+              throw new Failure(target.outlivesRetention(time, now)
                   ? refuseHistory(v, topic, where, lost)
                   : "refusing to write to topic " + topic + ", nothing was written: the broker"
                       + " would refuse the first example (" + where + "): " + lost + ". Check"
@@ -297,14 +272,8 @@ public final class ProduceCommand {
           }
           acks.written(e.getLabel());
         }
-        if (sent == 0) {
-          first = time;
-        }
-        last = time;
-        earliest = Math.min(earliest, time);
-        latest = Math.max(latest, time);
-        sent++;
-        progress.tick(sent);
+        tally.sent(time);
+        progress.tick(tally.sent);
       }
       if (producer != null) {
         producer.flush();
@@ -318,8 +287,7 @@ public final class ProduceCommand {
       }
       progress.finish();
       String failMode = v.string("on-error").equals("fail") ? " (--on-error fail)" : "";
-      throw new Failure(e.getMessage() + failMode + "; " + written(acks)
-          + " before it");
+      throw new Failure(e.getMessage() + failMode + "; " + written(acks) + " before it");
     } finally {
       if (producer != null) {
         producer.close();
@@ -329,57 +297,123 @@ public final class ProduceCommand {
       }
     }
     progress.finish();
-
-    long produced = acks.acknowledged();
-    double seconds = progress.elapsed();
     String targetText = producer != null ? "to topic " + topic + ", each acknowledged by the broker"
         : v.on("print") ? "to stdout" : "(dry run: validated only)";
-    err.printf(Locale.ROOT, "produced %,d examples %s, in %.1f s (%,.0f/s); %,d labeled, mean"
-        + " label %.4f%n", produced, targetText, seconds, produced / Math.max(seconds, 1e-9),
-        acks.labeled(), acks.meanLabel());
-    if (sent > 0) {
-      String range = earliest < first || latest > last ? " (earliest " + Instant.ofEpochMilli(
-          earliest) + ", latest " + Instant.ofEpochMilli(latest) + ")" : "";
-      err.println("record timestamps, the examples' event times: first "
-          + Instant.ofEpochMilli(first) + ", last " + Instant.ofEpochMilli(last) + range);
-    }
-    if (replay != null) {
-      err.printf(Locale.ROOT, "read %,d lines; skipped %,d malformed lines", replay.lines(),
-          replay.skipped());
-      if (replay.refused() > 0) {
-        err.printf(Locale.ROOT, " and %,d invalid examples", replay.refused());
-      }
-      err.println();
-      replay.errors().forEach(m -> err.println("  " + m));
-      long unshown = replay.skipped() + replay.refused() - replay.errors().size();
-      if (unshown > 0) {
-        err.printf(Locale.ROOT, "  ... and %,d more (the first %d are shown; --on-error fail stops"
-            + " at the first)%n", unshown, replay.errors().size());
-      }
-      if (v.isSet("csv-timestamp") && !v.isSet("csv-timestamp-format") && sent > 0
-          && earliest >= 0 && latest < 100_000_000_000L) {
-        err.println("note: the timestamps read as epoch milliseconds fall in 1970-1973; if they"
-            + " are epoch seconds, give --csv-timestamp-format epoch-seconds");
-      }
-      if (stoppedAtCount) {
-        err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; what"
-            + " follows was not read%n", limit, replay.line(), source(v));
-      }
-    } else if (invalid > 0) {
-      err.printf(Locale.ROOT, "skipped %,d invalid examples%n", invalid);
-    }
+    summary(v, err, targetText, progress.elapsed(), acks, tally, replay, limit);
     if (acks.failed() > 0) {
-      throw new Failure(acks.failed() + " of " + (sent + acks.notSent()) + " examples were not"
-          + " written to topic " + topic + "; the first: " + acks.firstFailure()
+      throw new Failure(acks.failed() + " of " + (tally.sent + acks.notSent()) + " examples were"
+          + " not written to topic " + topic + "; the first: " + acks.firstFailure()
           + (acks.brokerGone() ? "; produce stopped reading there" : ""));
     }
-    if (produced == 0) {
+    if (acks.acknowledged() == 0) {
       throw new Failure(replay == null ? "nothing was produced"
           : "nothing was produced: " + (replay.skipped() + replay.refused() == 0
               ? source(v) + " holds no examples"
               : "every example of " + source(v) + " was malformed or invalid (see above)"));
     }
     return 0;
+  }
+
+  /** What a run has sent so far, and the record timestamps (event times) it wrote. */
+  private static final class Tally {
+    long sent;
+    long invalid;
+    boolean stoppedAtCount;
+    long first;
+    long last;
+    long earliest = Long.MAX_VALUE;
+    long latest = Long.MIN_VALUE;
+
+    void sent(long time) {
+      if (sent == 0) {
+        first = time;
+      }
+      last = time;
+      earliest = Math.min(earliest, time);
+      latest = Math.max(latest, time);
+      sent++;
+    }
+  }
+
+  /** Checks the broker and the topic (creating it), and says what the topic keeps. */
+  private static TopicGuard.Topic prepareTopic(Flag.Values v, String topic, int partitions,
+      Duration timeout, PrintStream err) throws TopicGuard.TopicException {
+    TopicGuard.Topic target;
+    try (TopicGuard guard = TopicGuard.connect(v.string("bootstrap-servers"), timeout,
+        Map.of())) {
+      target = guard.prepare(topic, partitions);
+    }
+    err.println((target.created() ? "created topic " : "topic ") + topic + " ("
+        + target.partitions() + (target.partitions() == 1 ? " partition" : " partitions")
+        + (target.created() ? ")" : ", exists)") + ": " + target.describe());
+    if (v.isSet("partitions") && !target.created() && target.partitions() != partitions) {
+      err.println("  --partitions " + partitions + " applies to a topic produce creates;"
+          + " topic " + topic + " keeps its " + target.partitions());
+    }
+    return target;
+  }
+
+  /**
+   * Why the job would dead-letter {@code e} (or the producer cannot key it), or null when it is
+   * valid.
+   */
+  private static String invalidity(ExampleDecoder validator, GradflowProducer producer, Example e,
+      String labelHint, String keyBy) {
+    try {
+      validator.toCompact(e);
+      if (producer != null) {
+        producer.key(e);
+      }
+      return null;
+    } catch (RejectedRecordException r) {
+      return r.reason().name().toLowerCase(Locale.ROOT) + ": " + r.getMessage()
+          + (r.reason() == DeadLetterReason.LABEL_OUT_OF_DOMAIN ? labelHint : "");
+    } catch (IllegalArgumentException r) {
+      return r.getMessage() + " (--key-by " + keyBy + ")";
+    }
+  }
+
+  private static void summary(Flag.Values v, PrintStream err, String targetText, double seconds,
+      Acks acks, Tally tally, FileReplay replay, long limit) {
+    long produced = acks.acknowledged();
+    err.printf(Locale.ROOT, "produced %,d examples %s, in %.1f s (%,.0f/s); %,d labeled, mean"
+        + " label %.4f%n", produced, targetText, seconds, produced / Math.max(seconds, 1e-9),
+        acks.labeled(), acks.meanLabel());
+    if (tally.sent > 0) {
+      String range = tally.earliest < tally.first || tally.latest > tally.last ? " (earliest "
+          + Instant.ofEpochMilli(tally.earliest) + ", latest " + Instant.ofEpochMilli(tally.latest)
+          + ")" : "";
+      err.println("record timestamps, the examples' event times: first "
+          + Instant.ofEpochMilli(tally.first) + ", last " + Instant.ofEpochMilli(tally.last)
+          + range);
+    }
+    if (replay == null) {
+      if (tally.invalid > 0) {
+        err.printf(Locale.ROOT, "skipped %,d invalid examples%n", tally.invalid);
+      }
+      return;
+    }
+    err.printf(Locale.ROOT, "read %,d lines; skipped %,d malformed lines", replay.lines(),
+        replay.skipped());
+    if (replay.refused() > 0) {
+      err.printf(Locale.ROOT, " and %,d invalid examples", replay.refused());
+    }
+    err.println();
+    replay.errors().forEach(m -> err.println("  " + m));
+    long unshown = replay.skipped() + replay.refused() - replay.errors().size();
+    if (unshown > 0) {
+      err.printf(Locale.ROOT, "  ... and %,d more (the first %d are shown; --on-error fail stops"
+          + " at the first)%n", unshown, replay.errors().size());
+    }
+    if (v.isSet("csv-timestamp") && !v.isSet("csv-timestamp-format") && tally.sent > 0
+        && tally.earliest >= 0 && tally.latest < 100_000_000_000L) {
+      err.println("note: the timestamps read as epoch milliseconds fall in 1970-1973; if they"
+          + " are epoch seconds, give --csv-timestamp-format epoch-seconds");
+    }
+    if (tally.stoppedAtCount) {
+      err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; what"
+          + " follows was not read%n", limit, replay.line(), source(v));
+    }
   }
 
   private static String written(Acks acks) {
