@@ -1,178 +1,344 @@
 package io.gradflow.jobs.produce;
 
+import io.gradflow.schema.Entity;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.Feature;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import org.apache.commons.csv.CSVException;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 
 /**
- * CSV with a header line and a column mapping: a label column (an empty cell: no label),
- * numeric columns (the dense features, in mapping order), categorical columns (a feature named by
- * the cell's text in a namespace named by the column; an empty cell: no feature), and optional
- * timestamp (epoch milliseconds or ISO-8601), id, model key and weight columns. Quotes follow
- * RFC 4180 ({@code "a, b"}, {@code ""} for a quote). Stateful (the header); not thread-safe.
+ * CSV as RFC 4180 and real files write it (read by Apache Commons CSV): a header record, quoted
+ * fields holding the delimiter, doubled quotes and line breaks (a record may span lines; messages
+ * name the line a record starts on), CRLF or LF line ends. A column mapping gives the columns
+ * their roles:
+ * <ul>
+ *   <li>label: a number as written or mapped ({@link LabelMapping}); a missing cell (see below)
+ *       is an unlabeled example;
+ *   <li>numeric columns: the dense features, in mapping order. A missing cell (empty, {@code NA},
+ *       {@code N/A}, {@code NaN}, {@code null} or {@code ?}, any case) is imputed with the mean
+ *       of that column's values over the earlier examples of the file (0 before any, as River's
+ *       {@code StatImputer}), and the example gets the feature {@code (column, "missing")} of
+ *       value 1, a missing indicator (as scikit-learn's {@code SimpleImputer(add_indicator=True)});
+ *   <li>categorical columns: a feature named by the cell's text (as written) in a namespace named
+ *       by the column; an empty cell is no feature ({@code NA} is the category {@code NA});
+ *   <li>entities: a raw id (kept without collisions) of a type, from a column; an empty cell is
+ *       a malformed line;
+ *   <li>timestamp ({@link Timestamps}; without one, event times are {@code start + index *
+ *       interval}, index 0 for the first example), example id (empty: {@code source:line}), model
+ *       key (empty: the default) and importance weight.
+ * </ul>
+ * Stateful (the header, the imputer's running means); not thread-safe.
  */
-public final class CsvFormat implements LineFormat {
+public final class CsvFormat implements FileFormat {
 
-  /** Which columns mean what; null or empty for an unused role. */
+  /** Cells that mean "missing" in a numeric or label column (compared ignoring case). */
+  public static final Set<String> MISSING = Set.of("", "na", "n/a", "nan", "null", "?");
+
+  /**
+   * Which columns mean what; null or empty for an unused role.
+   *
+   * @param entities entity type to column ({@code user -> userId}), in order
+   */
   public record Columns(String label, List<String> numeric, List<String> categorical,
-      String timestamp, String id, String modelKey, String weight, char delimiter) {
+      Map<String, String> entities, String timestamp, String id, String modelKey, String weight,
+      char delimiter) {
     public Columns {
       numeric = numeric == null ? List.of() : List.copyOf(numeric);
       categorical = categorical == null ? List.of() : List.copyOf(categorical);
-      if (numeric.isEmpty() && categorical.isEmpty()) {
-        throw new IllegalArgumentException("a CSV mapping needs numeric or categorical columns"
-            + " (--csv-numeric, --csv-categorical)");
+      entities = entities == null ? Map.of()
+          : Collections.unmodifiableMap(new LinkedHashMap<>(entities));
+      if (numeric.isEmpty() && categorical.isEmpty() && entities.isEmpty()) {
+        throw new IllegalArgumentException("a CSV mapping needs numeric, categorical or entity"
+            + " columns (--csv-numeric, --csv-categorical, --csv-entity)");
       }
     }
   }
 
   private final Columns columns;
+  private final LabelMapping labels;
+  private final Timestamps timestamps;
   private final String defaultModelKey;
   private final long startMillis;
   private final long intervalMillis;
-  private Map<String, Integer> header;
-  private int label = -1;
-  private int[] numeric;
-  private int[] categorical;
-  private int timestamp = -1;
-  private int id = -1;
-  private int modelKey = -1;
-  private int weight = -1;
 
-  public CsvFormat(Columns columns, String defaultModelKey, long startMillis,
-      long intervalMillis) {
+  public CsvFormat(Columns columns, LabelMapping labels, Timestamps timestamps,
+      String defaultModelKey, long startMillis, long intervalMillis) {
     this.columns = columns;
+    this.labels = labels;
+    this.timestamps = timestamps;
     this.defaultModelKey = defaultModelKey;
     this.startMillis = startMillis;
     this.intervalMillis = intervalMillis;
   }
 
+  /** Whether {@code cell} (trimmed) means a missing value in a numeric or label column. */
+  public static boolean missing(String cell) {
+    return MISSING.contains(cell.toLowerCase(Locale.ROOT));
+  }
+
   @Override
-  public Example parse(String line, long lineNumber, String source)
-      throws MalformedLineException {
-    if (line.isBlank()) {
-      return null;
+  public RecordReader open(Reader in, String source) throws MalformedLineException {
+    CSVParser parser;
+    try {
+      parser = CSVFormat.RFC4180.builder().setDelimiter(columns.delimiter())
+          .setIgnoreEmptyLines(false).get().parse(in);
+    } catch (CharacterCodingException e) {
+      throw MalformedLineException.notUtf8(1, source);
+    } catch (IOException e) {
+      throw new UncheckedIOException(source + ": cannot read", e);
     }
-    List<String> cells = split(line, columns.delimiter(), lineNumber);
-    if (header == null) {
-      readHeader(cells, lineNumber);
-      return null;
-    }
-    if (cells.size() != header.size()) {
-      throw new MalformedLineException(lineNumber, "expected " + header.size()
-          + " columns as in the header, but found " + cells.size());
-    }
-    List<Float> dense = new ArrayList<>(numeric.length);
-    for (int j = 0; j < numeric.length; j++) {
-      dense.add(LibSvmFormat.number(cells.get(numeric[j]).trim(),
-          "column " + columns.numeric().get(j), lineNumber));
-    }
-    List<Feature> features = new ArrayList<>(categorical.length);
-    for (int k = 0; k < categorical.length; k++) {
-      String v = cells.get(categorical[k]);
-      if (!v.isEmpty()) {
-        features.add(new Feature(columns.categorical().get(k), v, null, 1f));
-      }
-    }
-    Float y = null;
-    if (label >= 0 && !cells.get(label).isBlank()) {
-      y = LibSvmFormat.number(cells.get(label).trim(), "label", lineNumber);
-    }
-    long time = startMillis + (lineNumber - 2) * intervalMillis;
-    if (timestamp >= 0) {
-      String ts = cells.get(timestamp).trim();
-      try {
-        time = ts.chars().allMatch(Character::isDigit) && !ts.isEmpty() ? Long.parseLong(ts)
-            : Instant.parse(ts).toEpochMilli();
-      } catch (NumberFormatException | DateTimeParseException e) {
-        throw new MalformedLineException(lineNumber, "timestamp '" + ts
-            + "' is neither epoch milliseconds nor an ISO-8601 instant");
-      }
-    }
-    float w = 1f;
-    if (weight >= 0) {
-      w = LibSvmFormat.number(cells.get(weight).trim(), "weight", lineNumber);
-    }
-    String exampleId = id >= 0 && !cells.get(id).isEmpty() ? cells.get(id)
-        : source + ":" + lineNumber;
-    String model = modelKey >= 0 && !cells.get(modelKey).isEmpty() ? cells.get(modelKey)
-        : defaultModelKey;
-    return Example.newBuilder().setExampleId(exampleId).setEventTime(Instant.ofEpochMilli(time))
-        .setModelKey(model).setFeatures(features).setDense(dense).setLabel(y).setWeight(w)
-        .build();
+    Reading r = new Reading(parser, source);
+    r.readHeader();
+    return r;
   }
 
-  private void readHeader(List<String> cells, long lineNumber) {
-    Map<String, Integer> h = new HashMap<>();
-    for (int i = 0; i < cells.size(); i++) {
-      h.put(cells.get(i).trim(), i);
-    }
-    header = h;
-    label = column(columns.label(), lineNumber);
-    numeric = new int[columns.numeric().size()];
-    for (int j = 0; j < numeric.length; j++) {
-      numeric[j] = column(columns.numeric().get(j), lineNumber);
-    }
-    categorical = new int[columns.categorical().size()];
-    for (int k = 0; k < categorical.length; k++) {
-      categorical[k] = column(columns.categorical().get(k), lineNumber);
-    }
-    timestamp = column(columns.timestamp(), lineNumber);
-    id = column(columns.id(), lineNumber);
-    modelKey = column(columns.modelKey(), lineNumber);
-    weight = column(columns.weight(), lineNumber);
-  }
+  /** One pass over one file. */
+  private final class Reading implements RecordReader {
+    private final CSVParser parser;
+    private final Iterator<CSVRecord> records;
+    private final String source;
+    private int size;
+    private int label = -1;
+    private int[] numeric;
+    private int[] categorical;
+    private int[] entities;
+    private String[] entityTypes;
+    private int timestamp = -1;
+    private int id = -1;
+    private int modelKey = -1;
+    private int weight = -1;
+    private double[] sums;
+    private long[] counts;
+    private long linesBefore;
+    private long recordLine;
+    private long index;
 
-  private int column(String name, long lineNumber) {
-    if (name == null || name.isEmpty()) {
-      return -1;
+    Reading(CSVParser parser, String source) {
+      this.parser = parser;
+      this.records = parser.iterator();
+      this.source = source;
     }
-    Integer i = header.get(name);
-    if (i == null) {
-      // The mapping does not fit the file: no line can be read, so this is not skippable.
-      throw new IllegalArgumentException("the CSV header (line " + lineNumber + ") has no column '"
-          + name + "'; it has " + header.keySet());
-    }
-    return i;
-  }
 
-  /** Splits one CSV line (RFC 4180 quoting; no line breaks inside quotes). */
-  static List<String> split(String line, char delimiter, long lineNumber)
-      throws MalformedLineException {
-    List<String> cells = new ArrayList<>();
-    StringBuilder cell = new StringBuilder();
-    boolean quoted = false;
-    for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (quoted) {
-        if (c == '"') {
-          if (i + 1 < line.length() && line.charAt(i + 1) == '"') {
-            cell.append('"');
-            i++;
-          } else {
-            quoted = false;
-          }
-        } else {
-          cell.append(c);
+    void readHeader() throws MalformedLineException {
+      List<String> header;
+      do {
+        CSVRecord r = read();
+        if (r == null) {
+          throw new IllegalArgumentException(source + " is empty: a CSV file needs a header line"
+              + " naming its columns");
         }
-      } else if (c == '"' && cell.length() == 0) {
-        quoted = true;
-      } else if (c == delimiter) {
-        cells.add(cell.toString());
-        cell.setLength(0);
-      } else {
-        cell.append(c);
+        header = r.toList();
+      } while (blank(header));
+      Map<String, Integer> names = new LinkedHashMap<>();
+      for (int i = 0; i < header.size(); i++) {
+        Integer before = names.putIfAbsent(header.get(i).trim(), i);
+        if (before != null && mapped(header.get(i).trim())) {
+          throw new IllegalArgumentException("the CSV header (" + source + ", line " + recordLine
+              + ") names column '" + header.get(i).trim() + "' twice (columns " + (before + 1)
+              + " and " + (i + 1) + "); rename one");
+        }
+      }
+      size = header.size();
+      List<String> problems = new ArrayList<>();
+      label = column(names, columns.label(), "--csv-label", problems);
+      numeric = columns(names, columns.numeric(), "--csv-numeric", problems);
+      categorical = columns(names, columns.categorical(), "--csv-categorical", problems);
+      entityTypes = columns.entities().keySet().toArray(String[]::new);
+      entities = columns(names, List.copyOf(columns.entities().values()), "--csv-entity",
+          problems);
+      timestamp = column(names, columns.timestamp(), "--csv-timestamp", problems);
+      id = column(names, columns.id(), "--csv-id", problems);
+      modelKey = column(names, columns.modelKey(), "--csv-model-key", problems);
+      weight = column(names, columns.weight(), "--csv-weight", problems);
+      if (!problems.isEmpty()) {
+        // The mapping does not fit the file: no line can be read, so this is not skippable.
+        throw new IllegalArgumentException("the CSV header (" + source + ", line " + recordLine
+            + ") has no column " + String.join(", no column ", problems) + "; its columns are: "
+            + String.join(", ", names.keySet()));
+      }
+      sums = new double[numeric.length];
+      counts = new long[numeric.length];
+    }
+
+    private boolean mapped(String name) {
+      return name.equals(columns.label()) || columns.numeric().contains(name)
+          || columns.categorical().contains(name) || columns.entities().containsValue(name)
+          || name.equals(columns.timestamp()) || name.equals(columns.id())
+          || name.equals(columns.modelKey()) || name.equals(columns.weight());
+    }
+
+    private int[] columns(Map<String, Integer> names, List<String> wanted, String flag,
+        List<String> problems) {
+      int[] out = new int[wanted.size()];
+      for (int j = 0; j < out.length; j++) {
+        out[j] = column(names, wanted.get(j), flag, problems);
+      }
+      return out;
+    }
+
+    private int column(Map<String, Integer> names, String name, String flag,
+        List<String> problems) {
+      if (name == null || name.isEmpty()) {
+        return -1;
+      }
+      Integer i = names.get(name);
+      if (i == null) {
+        problems.add("'" + name + "' (" + flag + ")");
+        return -1;
+      }
+      return i;
+    }
+
+    /** The next record, null at the end; tracks the line it starts on. */
+    private CSVRecord read() throws MalformedLineException {
+      long start = linesBefore + 1;
+      try {
+        if (!records.hasNext()) {
+          return null;
+        }
+        recordLine = start;
+        return records.next();
+      } catch (UncheckedIOException e) {
+        recordLine = start;
+        if (e.getCause() instanceof CharacterCodingException) {
+          throw MalformedLineException.notUtf8(start, source);
+        }
+        String why = e.getCause() instanceof CSVException c ? c.getMessage() : String.valueOf(
+            e.getCause());
+        if (why != null && why.contains("EOF reached before encapsulated token finished")) {
+          why = "a quoted field starting on this line is never closed (unterminated quote)";
+        } else {
+          why = "not CSV: " + why;
+        }
+        throw new MalformedLineException(recordLine, why + "; nothing after it can be read as"
+            + " CSV", true);
+      } finally {
+        linesBefore = parser.getCurrentLineNumber();
       }
     }
-    if (quoted) {
-      throw new MalformedLineException(lineNumber, "unterminated quote");
+
+    @Override
+    public Example next() throws MalformedLineException {
+      CSVRecord r = read();
+      if (r == null) {
+        return null;
+      }
+      List<String> cells = r.toList();
+      if (blank(cells)) {
+        return NONE;
+      }
+      long line = recordLine;
+      if (cells.size() != size) {
+        throw new MalformedLineException(line, "expected " + size
+            + " columns as in the header, but found " + cells.size());
+      }
+      float[] dense = new float[numeric.length];
+      boolean[] absent = new boolean[numeric.length];
+      for (int j = 0; j < numeric.length; j++) {
+        String cell = cells.get(numeric[j]).trim();
+        if (missing(cell)) {
+          absent[j] = true;
+        } else {
+          dense[j] = Numbers.parse(cell, "column " + columns.numeric().get(j), line);
+        }
+      }
+      List<Entity> ents = new ArrayList<>(entities.length);
+      for (int k = 0; k < entities.length; k++) {
+        String cell = cells.get(entities[k]).trim();
+        if (cell.isEmpty()) {
+          throw new MalformedLineException(line, "entity " + entityTypes[k] + " (column "
+              + columns.entities().get(entityTypes[k]) + ") is empty");
+        }
+        ents.add(new Entity(entityTypes[k], cell));
+      }
+      Float y = null;
+      if (label >= 0) {
+        String cell = cells.get(label).trim();
+        if (!missing(cell)) {
+          y = labels.apply(cell, line, "text labels need --csv-positive VALUE[,VALUE...] (the"
+              + " values that are the positive class, 1)");
+        }
+      }
+      long time = startMillis + index * intervalMillis;
+      if (timestamp >= 0) {
+        String cell = cells.get(timestamp).trim();
+        if (cell.isEmpty()) {
+          throw new MalformedLineException(line, "timestamp is empty");
+        }
+        try {
+          time = timestamps.parse(cell);
+        } catch (IllegalArgumentException e) {
+          throw new MalformedLineException(line, e.getMessage());
+        }
+      }
+      float w = 1f;
+      if (weight >= 0) {
+        String cell = cells.get(weight).trim();
+        if (cell.isEmpty()) {
+          throw new MalformedLineException(line, "weight is empty");
+        }
+        w = Numbers.parse(cell, "weight", line);
+        if (w < 0) {
+          throw new MalformedLineException(line, "weight " + cell + " is negative");
+        }
+      }
+      // The line is well formed: impute, then let its values into the running means.
+      List<Feature> features = new ArrayList<>(categorical.length + 1);
+      for (int k = 0; k < categorical.length; k++) {
+        String v = cells.get(categorical[k]);
+        if (!v.isEmpty()) {
+          features.add(new Feature(columns.categorical().get(k), v, null, 1f));
+        }
+      }
+      List<Float> denseList = new ArrayList<>(numeric.length);
+      for (int j = 0; j < numeric.length; j++) {
+        if (absent[j]) {
+          dense[j] = counts[j] == 0 ? 0f : (float) (sums[j] / counts[j]);
+          features.add(new Feature(columns.numeric().get(j), "missing", null, 1f));
+        } else {
+          sums[j] += dense[j];
+          counts[j]++;
+        }
+        denseList.add(dense[j]);
+      }
+      String exampleId = id >= 0 && !cells.get(id).isEmpty() ? cells.get(id)
+          : source + ":" + line;
+      String model = modelKey >= 0 && !cells.get(modelKey).isEmpty() ? cells.get(modelKey)
+          : defaultModelKey;
+      index++;
+      return Example.newBuilder().setExampleId(exampleId).setEventTime(Instant.ofEpochMilli(time))
+          .setModelKey(model).setEntities(ents).setFeatures(features).setDense(denseList)
+          .setLabel(y).setWeight(w).build();
     }
-    cells.add(cell.toString());
-    return cells;
+
+    @Override
+    public long recordLine() {
+      return recordLine;
+    }
+
+    @Override
+    public long lines() {
+      // The parser counts line breaks: a last line without one is counted by its record.
+      return Math.max(parser.getCurrentLineNumber(), recordLine);
+    }
+  }
+
+  private static boolean blank(List<String> cells) {
+    return cells.size() == 1 && cells.get(0).isBlank();
   }
 }

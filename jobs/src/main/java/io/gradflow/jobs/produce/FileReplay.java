@@ -1,75 +1,112 @@
 package io.gradflow.jobs.produce;
 
 import io.gradflow.schema.Example;
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.Reader;
 import java.io.UncheckedIOException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import org.apache.commons.io.input.BOMInputStream;
 
 /**
- * Reads examples from a text file, one per line, in a {@link LineFormat}. A malformed line is
- * either skipped and recorded ({@link OnError#SKIP}; {@link #errors()} keeps the first 100
- * messages, {@link #skipped()} counts all) or stops the replay ({@link OnError#FAIL}, a
- * {@link MalformedInputException} naming the line). Not thread-safe.
+ * Reads examples from a text file in a {@link FileFormat}. A malformed record is either skipped
+ * and recorded ({@link OnError#SKIP}; {@link #errors()} keeps the first 100 messages,
+ * {@link #skipped()} counts all) or stops the replay ({@link OnError#FAIL}, a
+ * {@link MalformedInputException} naming the line). A record after which nothing can be read (a
+ * CSV quote never closed) stops the replay in both modes. The caller may also refuse an example
+ * it was given ({@link #refuse}): it is counted and listed with the malformed lines. Not
+ * thread-safe.
  */
-public final class FileReplay implements Iterator<Example> {
+public final class FileReplay implements Iterator<Example>, AutoCloseable {
 
   public enum OnError { SKIP, FAIL }
 
-  /** A malformed line in a {@link OnError#FAIL} replay. */
+  /** A malformed record in a {@link OnError#FAIL} replay, or one that ends the input. */
   public static final class MalformedInputException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    MalformedInputException(String source, MalformedLineException e) {
-      super(source + ", " + e.getMessage(), e);
+    MalformedInputException(String message) {
+      super(message, null, false, false);
     }
   }
 
   private static final int KEPT_ERRORS = 100;
-  private final BufferedReader reader;
-  private final LineFormat format;
+  private final Reader in;
+  private final FileFormat.RecordReader reader;
   private final String source;
   private final OnError onError;
   private final List<String> errors = new ArrayList<>();
-  private long lineNumber;
   private long skipped;
+  private long refused;
+  private long line;
   private Example next;
+  private long nextLine;
   private boolean done;
 
-  public FileReplay(BufferedReader reader, LineFormat format, String source, OnError onError) {
-    this.reader = reader;
-    this.format = format;
+  /**
+   * @throws IllegalArgumentException when the file cannot fit the format's settings (a CSV
+   *     header without a mapped column)
+   * @throws MalformedInputException when the first record already ends the input
+   */
+  public FileReplay(Reader in, FileFormat format, String source, OnError onError) {
+    this.in = in;
+    try {
+      this.reader = format.open(in, source);
+    } catch (MalformedLineException e) {
+      throw new MalformedInputException(source + ", " + e.getMessage());
+    }
     this.source = source;
     this.onError = onError;
+  }
+
+  /**
+   * A replay of UTF-8 bytes: a UTF-8 byte-order mark at the start (as spreadsheet programs write
+   * it) is removed, for every format; bytes that are not UTF-8 end the replay with a
+   * {@link MalformedInputException} that says how to convert the file.
+   */
+  public static FileReplay of(InputStream in, FileFormat format, String source, OnError onError) {
+    try {
+      InputStream bytes = BOMInputStream.builder().setInputStream(in).get();
+      // Bytes that are not UTF-8 stop the replay with a message; they are never replaced.
+      CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT);
+      return new FileReplay(new InputStreamReader(bytes, utf8), format, source, onError);
+    } catch (IOException e) {
+      throw new UncheckedIOException(source + ": cannot read", e);
+    }
   }
 
   @Override
   public boolean hasNext() {
     while (next == null && !done) {
-      String line;
+      Example e;
       try {
-        line = reader.readLine();
-      } catch (IOException e) {
-        throw new UncheckedIOException(source + ": cannot read after line " + lineNumber, e);
-      }
-      if (line == null) {
-        done = true;
-        break;
-      }
-      lineNumber++;
-      try {
-        next = format.parse(line, lineNumber, source);
-      } catch (MalformedLineException e) {
+        e = reader.next();
+      } catch (MalformedLineException m) {
+        if (m.endsInput()) {
+          done = true;
+          throw new MalformedInputException(source + ", " + m.getMessage());
+        }
         if (onError == OnError.FAIL) {
-          throw new MalformedInputException(source, e);
+          throw new MalformedInputException(source + ", " + m.getMessage());
         }
         skipped++;
-        if (errors.size() < KEPT_ERRORS) {
-          errors.add(source + ", " + e.getMessage());
-        }
+        keep(source + ", " + m.getMessage());
+        continue;
+      }
+      if (e == null) {
+        done = true;
+      } else if (e != FileFormat.NONE) {
+        next = e;
+        nextLine = reader.recordLine();
       }
     }
     return next != null;
@@ -82,21 +119,57 @@ public final class FileReplay implements Iterator<Example> {
     }
     Example e = next;
     next = null;
+    line = nextLine;
     return e;
+  }
+
+  /** The line the example last returned by {@link #next()} starts on. */
+  public long line() {
+    return line;
+  }
+
+  /**
+   * Records that the example last returned was refused (it would be dead-lettered, or cannot be
+   * keyed): counted in {@link #refused()} and listed in {@link #errors()} with its line.
+   */
+  public void refuse(String why) {
+    refused++;
+    keep(source + ", line " + line + ": " + why);
+  }
+
+  private void keep(String message) {
+    if (errors.size() < KEPT_ERRORS) {
+      errors.add(message);
+    }
   }
 
   /** Lines read so far. */
   public long lines() {
-    return lineNumber;
+    return reader.lines();
   }
 
-  /** Malformed lines skipped. */
+  /** Malformed records skipped. */
   public long skipped() {
     return skipped;
   }
 
-  /** The first messages of skipped lines, each naming its line. */
+  /** Examples refused by the caller. */
+  public long refused() {
+    return refused;
+  }
+
+  /** The first messages of skipped records and refused examples, each naming its line. */
   public List<String> errors() {
     return List.copyOf(errors);
+  }
+
+  /** Closes the input. */
+  @Override
+  public void close() {
+    try {
+      in.close();
+    } catch (IOException e) {
+      // only read from: nothing is lost
+    }
   }
 }

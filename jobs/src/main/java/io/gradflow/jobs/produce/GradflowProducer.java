@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -75,8 +76,17 @@ public final class GradflowProducer implements AutoCloseable {
 
   /** Sends an example to the examples topic. */
   public Future<RecordMetadata> send(Example example) {
+    return send(example, null);
+  }
+
+  /**
+   * Sends an example to the examples topic; {@code callback} (may be null) learns whether the
+   * broker acknowledged it, on the producer's I/O thread. Count acknowledgements, not sends: a
+   * sent record can still be refused (too large, a timestamp the topic refuses, no broker).
+   */
+  public Future<RecordMetadata> send(Example example, Callback callback) {
     return producer.send(new ProducerRecord<>(examplesTopic, null,
-        example.getEventTime().toEpochMilli(), key(example), examples.encode(example)));
+        example.getEventTime().toEpochMilli(), key(example), examples.encode(example)), callback);
   }
 
   /** Sends a delayed label to the labels topic, keyed by its model key. */

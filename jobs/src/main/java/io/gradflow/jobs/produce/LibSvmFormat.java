@@ -9,23 +9,31 @@ import java.util.List;
 /**
  * LibSVM / SVMlight lines: {@code <label> [qid:<n>] <index>:<value> ... [# comment]}. Each
  * {@code index:value} becomes a feature of namespace {@code namespace} with that (pre-hashed)
- * index. The label is kept as written, or mapped to {0, 1} when {@code binaryLabels}. Event times
- * are {@code startMillis + (lineNumber - 1) * intervalMillis}.
+ * index. The label is kept as written, or mapped by a {@link LabelMapping} (LibSVM's -1/+1
+ * classes: the threshold 0). Event times are {@code startMillis + (lineNumber - 1) *
+ * intervalMillis}. Stateless apart from its settings.
  */
 public final class LibSvmFormat implements LineFormat {
   private final String namespace;
-  private final boolean binaryLabels;
+  private final LabelMapping labels;
   private final String modelKey;
   private final long startMillis;
   private final long intervalMillis;
 
-  public LibSvmFormat(String namespace, boolean binaryLabels, String modelKey, long startMillis,
+  public LibSvmFormat(String namespace, LabelMapping labels, String modelKey, long startMillis,
       long intervalMillis) {
     this.namespace = namespace;
-    this.binaryLabels = binaryLabels;
+    this.labels = labels;
     this.modelKey = modelKey;
     this.startMillis = startMillis;
     this.intervalMillis = intervalMillis;
+  }
+
+  /** Labels as written, or mapped to {0, 1} ({@code > 0} is 1) when {@code binaryLabels}. */
+  public LibSvmFormat(String namespace, boolean binaryLabels, String modelKey, long startMillis,
+      long intervalMillis) {
+    this(namespace, binaryLabels ? LabelMapping.threshold(0) : LabelMapping.asWritten(), modelKey,
+        startMillis, intervalMillis);
   }
 
   @Override
@@ -37,7 +45,7 @@ public final class LibSvmFormat implements LineFormat {
       return null;
     }
     String[] tokens = body.split("\\s+");
-    float label = number(tokens[0], "label", lineNumber);
+    float label = labels.apply(tokens[0], lineNumber, "");
     List<Feature> features = new ArrayList<>(tokens.length - 1);
     for (int i = 1; i < tokens.length; i++) {
       String tok = tokens[i];
@@ -58,23 +66,11 @@ public final class LibSvmFormat implements LineFormat {
             + "' is not an integer");
       }
       features.add(new Feature(namespace, null, index,
-          number(tok.substring(colon + 1), "value of feature " + idx, lineNumber)));
+          Numbers.parse(tok.substring(colon + 1), "value of feature " + idx, lineNumber)));
     }
     return Example.newBuilder().setExampleId(source + ":" + lineNumber)
         .setEventTime(Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis))
         .setModelKey(modelKey).setFeatures(features)
-        .setLabel(binaryLabels ? LineFormat.binary(label) : label).build();
-  }
-
-  static float number(String s, String what, long lineNumber) throws MalformedLineException {
-    try {
-      float v = Float.parseFloat(s);
-      if (!Float.isFinite(v)) {
-        throw new MalformedLineException(lineNumber, what + " '" + s + "' is not finite");
-      }
-      return v;
-    } catch (NumberFormatException e) {
-      throw new MalformedLineException(lineNumber, what + " '" + s + "' is not a number");
-    }
+        .setLabel(label).build();
   }
 }

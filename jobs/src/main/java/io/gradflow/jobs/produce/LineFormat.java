@@ -1,22 +1,58 @@
 package io.gradflow.jobs.produce;
 
 import io.gradflow.schema.Example;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
 
 /**
- * A text format with one example per line (CSV, LibSVM, Vowpal Wabbit). Implementations are
- * stateful only where the format needs it (a CSV header); not thread-safe.
+ * A text format with one example per line (LibSVM, Vowpal Wabbit). Line ends are {@code \n},
+ * {@code \r\n} or {@code \r}. Implementations are stateless apart from their settings.
  */
-public interface LineFormat {
+public interface LineFormat extends FileFormat {
   /**
-   * The example of a line, or null when the line carries none (a header, a comment, a blank).
+   * The example of a line, or null when the line carries none (a comment, a blank).
    *
    * @param source a name for ids ({@code file name}); example ids default to
    *     {@code source:lineNumber}
    */
   Example parse(String line, long lineNumber, String source) throws MalformedLineException;
 
-  /** Maps labels {@code <= 0} to 0 and {@code > 0} to 1 (LibSVM's and VW's -1/+1 classes). */
-  static float binary(float label) {
-    return label > 0 ? 1f : 0f;
+  @Override
+  default RecordReader open(Reader in, String source) {
+    BufferedReader reader = in instanceof BufferedReader b ? b : new BufferedReader(in);
+    return new RecordReader() {
+      private long line;
+
+      @Override
+      public Example next() throws MalformedLineException {
+        String text;
+        try {
+          text = reader.readLine();
+        } catch (CharacterCodingException e) {
+          throw MalformedLineException.notUtf8(line + 1, source);
+        } catch (IOException e) {
+          throw new UncheckedIOException(source + ": cannot read after line " + line, e);
+        }
+        if (text == null) {
+          return null;
+        }
+        line++;
+        Example e = parse(text, line, source);
+        return e == null ? NONE : e;
+      }
+
+      @Override
+      public long recordLine() {
+        return line;
+      }
+
+      @Override
+      public long lines() {
+        return line;
+      }
+    };
   }
 }

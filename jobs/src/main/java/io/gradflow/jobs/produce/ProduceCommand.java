@@ -1,40 +1,64 @@
 package io.gradflow.jobs.produce;
 
 import io.gradflow.jobs.cli.Command;
-import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.cli.Flag.Type;
+import io.gradflow.jobs.kafka.DeadLetterReason;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.RejectedRecordException;
 import io.gradflow.model.Loss;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.DateTimeException;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.common.KafkaException;
 
 /**
  * {@code gradflow produce}: writes synthetic streams (click-through, recommendation, tabular, with
  * drift) or replays files (CSV, LibSVM, Vowpal Wabbit) into Kafka as Avro {@code Example}s, keyed
  * so each model's examples keep their order. {@code gradflow produce help} lists the flags.
+ *
+ * <p>It never claims what it did not do: before writing it checks that a broker answers
+ * ({@code --connect-timeout}), creates a missing topic with {@code retention.ms=-1}, and refuses
+ * records that the topic's retention would delete ({@link TopicGuard}); it counts the broker's
+ * acknowledgements, not its sends. Exit codes: 0 when every example it read was written (malformed
+ * lines skipped and reported are allowed), 1 when a record was not written, nothing was produced
+ * or the input stopped being readable, 2 for a command line that cannot run.
  */
 public final class ProduceCommand {
+  /** Examples a generator writes when {@code --count} is not given. */
+  static final long DEFAULT_GENERATED = 10_000;
+
   public static final List<Flag> FLAGS = List.of(
       Flag.of("bootstrap-servers", Type.STRING, null, "Kafka brokers, host:port[,host:port]"),
-      Flag.of("topic", Type.STRING, "examples", "topic to write examples to"),
+      Flag.of("topic", Type.STRING, "examples",
+          "topic to write examples to; created when missing (--partitions, retention.ms=-1)"),
+      Flag.of("partitions", Type.INT, "1", "partitions of the topic when produce creates it"),
+      Flag.of("connect-timeout", Type.DOUBLE, "10",
+          "seconds to wait for a broker to answer before giving up"),
       Flag.choice("generator", null, "synthetic stream to generate", "ctr", "recsys", "tabular"),
-      Flag.of("file", Type.STRING, null, "file to replay instead (- for stdin)"),
+      Flag.of("file", Type.STRING, null, "file to replay instead (- for stdin), UTF-8"),
       Flag.choice("format", "csv", "format of --file", "csv", "libsvm", "vw"),
-      Flag.of("count", Type.LONG, "10000", "examples to generate (a file: at most this many)"),
+      Flag.of("count", Type.LONG, null, "examples to write: a generator writes this many"
+          + " (default " + DEFAULT_GENERATED + "); a file stops after this many (default: all)"),
       Flag.of("seed", Type.LONG, "42",
           "seed of the generator: same seed and --start-time, same stream"),
       Flag.of("rate", Type.DOUBLE, "0", "examples per second at most; 0 for no limit"),
@@ -58,29 +82,54 @@ public final class ProduceCommand {
       Flag.of("default-model-key", Type.STRING, "default", "key of examples without model key"),
       Flag.of("key-by", Type.STRING, "model", "record key: model, or entity:TYPE (entity:user)"),
       Flag.of("start-time", Type.STRING, "now",
-          "event time of the first example: ISO-8601, epoch millis or now (records older than"
-              + " a topic's retention.ms are deleted by the broker)"),
+          "event time (= record timestamp) of the first example of a generator or of a file"
+              + " without timestamps: ISO-8601, epoch millis or now"),
       Flag.of("interval-ms", Type.LONG, "10", "event-time step between examples"),
-      Flag.of("csv-label", Type.STRING, null, "csv: label column"),
-      Flag.of("csv-numeric", Type.LIST, null, "csv: numeric columns (dense features)"),
-      Flag.of("csv-categorical", Type.LIST, null, "csv: categorical columns"),
-      Flag.of("csv-timestamp", Type.STRING, null, "csv: event time column"),
+      Flag.choice("loss", null, "the loss the job will train with: a label outside its domain"
+          + " is refused and reported like a malformed line (default: labels need only be finite)",
+          "logistic", "squared"),
+      Flag.of("label-threshold", Type.DOUBLE, null,
+          "a label > X becomes 1, any other 0 (numeric labels for logistic loss)"),
+      Flag.of("binary-labels", Type.SWITCH, null,
+          "labels <= 0 become 0, > 0 become 1 (LibSVM's and VW's -1/+1; --label-threshold 0)"),
+      Flag.of("csv-label", Type.STRING, null, "csv: label column (a missing cell: no label)"),
+      Flag.of("csv-positive", Type.LIST, null,
+          "csv: text labels: these values are 1, any other 0 (for example good)"),
+      Flag.of("csv-numeric", Type.LIST, null, "csv: numeric columns (dense features; a missing"
+          + " cell gets the column's running mean and the feature (COLUMN, missing))"),
+      Flag.of("csv-categorical", Type.LIST, null,
+          "csv: categorical columns (one feature per value; an empty cell: none)"),
+      Flag.of("csv-entity", Type.LIST, null,
+          "csv: raw ids without hash collisions, TYPE=COLUMN (user=userId,item=movieId)"),
+      Flag.of("csv-timestamp", Type.STRING, null, "csv: event time column: epoch millis,"
+          + " ISO-8601 (2001-01-01T01:14:00Z, 2001-01-01 01:14:00) or a date"),
+      Flag.of("csv-timestamp-format", Type.STRING, null, "csv: the timestamp column's form: a"
+          + " java.time pattern (dd/MM/yyyy HH:mm), epoch-seconds or epoch-millis"),
+      Flag.of("csv-timezone", Type.STRING, "UTC",
+          "csv: zone of timestamps without an offset (Europe/Paris)"),
       Flag.of("csv-id", Type.STRING, null, "csv: example id column"),
       Flag.of("csv-model-key", Type.STRING, null, "csv: model key column"),
       Flag.of("csv-weight", Type.STRING, null, "csv: importance weight column"),
       Flag.of("csv-delimiter", Type.STRING, ",", "csv: delimiter character (tab: \\t)"),
       Flag.of("namespace", Type.STRING, "f", "libsvm: namespace of the features"),
-      Flag.of("binary-labels", Type.SWITCH, null, "libsvm, vw: labels <= 0 become 0, > 0 become 1"),
       Flag.choice("on-error", "skip", "a malformed line is skipped (and reported) or fails the run",
           "skip", "fail"),
       Flag.of("dry-run", Type.SWITCH, null, "encode and validate only; write nothing"),
       Flag.of("print", Type.SWITCH, null, "print examples as JSON lines to stdout, not Kafka"),
       Flag.of("quiet", Type.SWITCH, null, "no progress line"));
 
-  public static final String SUMMARY = "write synthetic or file examples to Kafka"
-     ;
+  public static final String SUMMARY = "write synthetic or file examples to Kafka";
 
   private ProduceCommand() {}
+
+  /** A run that went wrong after it started: exit code 1, the message without a stack trace. */
+  private static final class Failure extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    Failure(String message) {
+      super(message, null, false, false);
+    }
+  }
 
   /** The command's help: every flag from {@link #FLAGS}. */
   public static String help() {
@@ -94,7 +143,22 @@ public final class ProduceCommand {
       out.print(help());
       return 0;
     }
-    Flag.Values v = Flag.parse(FLAGS, args);
+    try {
+      return produce(Flag.parse(FLAGS, args), in, out, err);
+    } catch (Failure | TopicGuard.TopicException e) {
+      err.println("gradflow produce: " + e.getMessage());
+      return 1;
+    } catch (FileReplay.MalformedInputException e) {
+      err.println("gradflow produce: " + e.getMessage());
+      return 1;
+    } catch (UncheckedIOException e) {
+      err.println("gradflow produce: " + e.getMessage() + ": " + e.getCause().getMessage());
+      return 1;
+    }
+  }
+
+  private static int produce(Flag.Values v, InputStream in, PrintStream out, PrintStream err)
+      throws Exception {
     boolean generate = v.isSet("generator");
     if (generate == v.isSet("file")) {
       throw new Command.UsageException("give either --generator or --file");
@@ -104,93 +168,356 @@ public final class ProduceCommand {
       throw new Command.UsageException("--bootstrap-servers is needed to write to Kafka"
           + " (or use --dry-run or --print)");
     }
-    long count = generate || v.isSet("count") ? v.longValue("count", 0) : Long.MAX_VALUE;
+    long limit = v.isSet("count") ? v.longValue("count", 1)
+        : generate ? DEFAULT_GENERATED : Long.MAX_VALUE;
     long start = startTime(v.string("start-time"));
     long interval = v.longValue("interval-ms", 0);
     String modelKey = v.string("model-key");
+    String keyByEntity = keyByEntity(v.string("key-by"));
+    Loss loss = v.isSet("loss") ? Loss.parse("--loss", v.string("loss")) : null;
+    Duration timeout = Duration.ofMillis((long) (1000 * v.doubleValue("connect-timeout", 0.001)));
+    int partitions = v.intValue("partitions", 1);
 
     Iterator<Example> examples;
     FileReplay replay = null;
-    Loss labels;
+    String labelHint;
     if (generate) {
       SyntheticGenerator g = generator(v, start, interval, modelKey);
-      labels = g.labelLoss();
-      examples = g.examples(count).iterator();
+      loss = loss != null ? loss : g.labelLoss();
+      examples = g.examples(limit).iterator();
+      labelHint = "";
     } else {
       replay = replay(v, in, start, interval, modelKey);
       examples = replay;
-      labels = Loss.SQUARED; // a file's labels are validated by the job that knows its loss
+      labelHint = v.string("format").equals("csv")
+          ? "; map labels to 0 and 1 with --label-threshold X or --csv-positive VALUE"
+          : "; map labels to 0 and 1 with --binary-labels or --label-threshold X";
+    }
+    // Without --loss, a file's labels are only checked to be finite: any loss's domain holds them.
+    ExampleDecoder validator = new ExampleDecoder(new FeatureHashing(FeatureHashing.DEFAULT_BITS),
+        loss != null ? loss : Loss.SQUARED, v.string("default-model-key"));
+
+    String topic = v.string("topic");
+    TopicGuard.Topic target = null;
+    if (toKafka) {
+      try {
+        target = prepareTopic(v, topic, partitions, timeout, err);
+      } catch (TopicGuard.TopicException e) {
+        if (replay != null) {
+          replay.close();
+        }
+        throw e;
+      }
     }
 
-    ExampleDecoder validator = new ExampleDecoder(new FeatureHashing(FeatureHashing.DEFAULT_BITS),
-        labels, v.string("default-model-key"));
-    GradflowProducer producer = toKafka ? producer(v) : null;
-    Progress progress = new Progress(err, generate ? count : -1, v.doubleValue("rate", 0),
+    Acks acks = new Acks();
+    Tally tally = new Tally();
+    GradflowProducer producer = toKafka ? producer(v, keyByEntity, timeout) : null;
+    Progress progress = new Progress(err, generate ? limit : -1, v.doubleValue("rate", 0),
         !v.on("quiet"));
-    long sent = 0;
-    long labeled = 0;
-    long invalid = 0;
-    double labelSum = 0;
     try {
-      while (sent + invalid < count && examples.hasNext()) {
+      while (true) {
+        if (tally.sent >= limit) {
+          tally.stoppedAtCount = true; // not a look ahead: a file is read no further than this
+          break;
+        }
+        if (acks.brokerGone() || !examples.hasNext()) {
+          break;
+        }
         Example e = examples.next();
-        try {
-          validator.toCompact(e);
-        } catch (RejectedRecordException r) {
-          // The job would dead-letter it: say so now, and follow --on-error like a bad line.
-          String where = replay != null ? "line " + replay.lines() : "example " + e.getExampleId();
+        String where = replay != null ? "line " + replay.line() : "example " + e.getExampleId();
+        String invalid = invalidity(validator, producer, e, labelHint, v.string("key-by"));
+        if (invalid != null) {
           if (v.string("on-error").equals("fail")) {
-            throw new Command.UsageException(where + " is invalid (" + r.reason() + "): "
-                + r.getMessage());
+            if (producer != null) {
+              producer.flush();
+            }
+            throw new Failure(source(v) + ", " + where + " is invalid (" + invalid
+                + ") (--on-error fail); " + written(acks) + " before it");
           }
-          invalid++;
-          err.println("skipped " + where + " (" + r.reason() + "): " + r.getMessage());
+          tally.invalid++;
+          if (replay != null) {
+            replay.refuse(invalid);
+          } else {
+            err.println("skipped " + where + " (" + invalid + ")");
+          }
           continue;
         }
+        long time = e.getEventTime().toEpochMilli();
+        if (target != null) {
+          long now = System.currentTimeMillis();
+          String lost = target.refusal(time, now);
+          if (lost != null) {
+            if (tally.sent == 0) {
+              throw new Failure(target.outlivesRetention(time, now)
+                  ? refuseHistory(v, topic, where, lost)
+                  : "refusing to write to topic " + topic + ", nothing was written: the broker"
+                      + " would refuse the first example (" + where + "): " + lost + ". Check"
+                      + " the examples' event times (--start-time, --csv-timestamp).");
+            }
+            acks.notWritten(where + ": " + lost);
+            continue;
+          }
+        }
         if (producer != null) {
-          producer.send(e);
-        } else if (v.on("print")) {
-          out.println(e);
+          try {
+            producer.send(e, acks.callback(where, e.getLabel()));
+          } catch (KafkaException k) {
+            acks.notWritten(where + ": " + k.getMessage());
+            continue;
+          }
+        } else {
+          if (v.on("print")) {
+            out.println(e);
+          }
+          acks.written(e.getLabel());
         }
-        sent++;
-        if (e.getLabel() != null) {
-          labeled++;
-          labelSum += e.getLabel();
-        }
-        progress.tick(sent);
+        tally.sent(time);
+        progress.tick(tally.sent);
       }
       if (producer != null) {
         producer.flush();
       }
-    } catch (FileReplay.MalformedInputException e) {
+    } catch (Failure f) {
       progress.finish();
-      err.println("gradflow produce: " + e.getMessage() + " (--on-error fail); " + sent
-          + " examples were written before it");
-      return 1;
+      throw f;
+    } catch (FileReplay.MalformedInputException e) {
+      if (producer != null) {
+        producer.flush();
+      }
+      progress.finish();
+      String failMode = v.string("on-error").equals("fail") ? " (--on-error fail)" : "";
+      throw new Failure(e.getMessage() + failMode + "; " + written(acks) + " before it");
     } finally {
       if (producer != null) {
         producer.close();
       }
+      if (replay != null) {
+        replay.close();
+      }
     }
     progress.finish();
-    double seconds = progress.elapsed();
-    String target = producer != null ? "to topic " + v.string("topic")
+    String targetText = producer != null ? "to topic " + topic + ", each acknowledged by the broker"
         : v.on("print") ? "to stdout" : "(dry run: validated only)";
-    err.printf("produced %,d examples %s in %.1f s (%,.0f/s); %,d labeled, mean label %.4f%n",
-        sent, target, seconds, sent / Math.max(seconds, 1e-9), labeled,
-        labeled == 0 ? Double.NaN : labelSum / labeled);
-    if (replay != null) {
-      err.printf("read %,d lines; skipped %,d malformed lines%n", replay.lines(), replay.skipped());
-      replay.errors().forEach(m -> err.println("  " + m));
+    summary(v, err, targetText, progress.elapsed(), acks, tally, replay, limit);
+    if (acks.failed() > 0) {
+      throw new Failure(acks.failed() + " of " + (tally.sent + acks.notSent()) + " examples were"
+          + " not written to topic " + topic + "; the first: " + acks.firstFailure()
+          + (acks.brokerGone() ? "; produce stopped reading there" : ""));
     }
-    if (invalid > 0) {
-      err.printf("skipped %,d invalid examples%n", invalid);
+    if (acks.acknowledged() == 0) {
+      throw new Failure(replay == null ? "nothing was produced"
+          : "nothing was produced: " + (replay.skipped() + replay.refused() == 0
+              ? source(v) + " holds no examples"
+              : "every example of " + source(v) + " was malformed or invalid (see above)"));
     }
     return 0;
   }
 
+  /** What a run has sent so far, and the record timestamps (event times) it wrote. */
+  private static final class Tally {
+    long sent;
+    long invalid;
+    boolean stoppedAtCount;
+    long first;
+    long last;
+    long earliest = Long.MAX_VALUE;
+    long latest = Long.MIN_VALUE;
+
+    void sent(long time) {
+      if (sent == 0) {
+        first = time;
+      }
+      last = time;
+      earliest = Math.min(earliest, time);
+      latest = Math.max(latest, time);
+      sent++;
+    }
+  }
+
+  /** Checks the broker and the topic (creating it), and says what the topic keeps. */
+  private static TopicGuard.Topic prepareTopic(Flag.Values v, String topic, int partitions,
+      Duration timeout, PrintStream err) throws TopicGuard.TopicException {
+    TopicGuard.Topic target;
+    try (TopicGuard guard = TopicGuard.connect(v.string("bootstrap-servers"), timeout,
+        Map.of())) {
+      target = guard.prepare(topic, partitions);
+    }
+    err.println((target.created() ? "created topic " : "topic ") + topic + " ("
+        + target.partitions() + (target.partitions() == 1 ? " partition" : " partitions")
+        + (target.created() ? ")" : ", exists)") + ": " + target.describe());
+    if (v.isSet("partitions") && !target.created() && target.partitions() != partitions) {
+      err.println("  --partitions " + partitions + " applies to a topic produce creates;"
+          + " topic " + topic + " keeps its " + target.partitions());
+    }
+    return target;
+  }
+
+  /**
+   * Why the job would dead-letter {@code e} (or the producer cannot key it), or null when it is
+   * valid.
+   */
+  private static String invalidity(ExampleDecoder validator, GradflowProducer producer, Example e,
+      String labelHint, String keyBy) {
+    try {
+      validator.toCompact(e);
+      if (producer != null) {
+        producer.key(e);
+      }
+      return null;
+    } catch (RejectedRecordException r) {
+      return r.reason().name().toLowerCase(Locale.ROOT) + ": " + r.getMessage()
+          + (r.reason() == DeadLetterReason.LABEL_OUT_OF_DOMAIN ? labelHint : "");
+    } catch (IllegalArgumentException r) {
+      return r.getMessage() + " (--key-by " + keyBy + ")";
+    }
+  }
+
+  private static void summary(Flag.Values v, PrintStream err, String targetText, double seconds,
+      Acks acks, Tally tally, FileReplay replay, long limit) {
+    long produced = acks.acknowledged();
+    err.printf(Locale.ROOT, "produced %,d examples %s, in %.1f s (%,.0f/s); %,d labeled, mean"
+        + " label %.4f%n", produced, targetText, seconds, produced / Math.max(seconds, 1e-9),
+        acks.labeled(), acks.meanLabel());
+    if (tally.sent > 0) {
+      String range = tally.earliest < tally.first || tally.latest > tally.last ? " (earliest "
+          + Instant.ofEpochMilli(tally.earliest) + ", latest " + Instant.ofEpochMilli(tally.latest)
+          + ")" : "";
+      err.println("record timestamps, the examples' event times: first "
+          + Instant.ofEpochMilli(tally.first) + ", last " + Instant.ofEpochMilli(tally.last)
+          + range);
+    }
+    if (replay == null) {
+      if (tally.invalid > 0) {
+        err.printf(Locale.ROOT, "skipped %,d invalid examples%n", tally.invalid);
+      }
+      return;
+    }
+    err.printf(Locale.ROOT, "read %,d lines; skipped %,d malformed lines", replay.lines(),
+        replay.skipped());
+    if (replay.refused() > 0) {
+      err.printf(Locale.ROOT, " and %,d invalid examples", replay.refused());
+    }
+    err.println();
+    replay.errors().forEach(m -> err.println("  " + m));
+    long unshown = replay.skipped() + replay.refused() - replay.errors().size();
+    if (unshown > 0) {
+      err.printf(Locale.ROOT, "  ... and %,d more (the first %d are shown; --on-error fail stops"
+          + " at the first)%n", unshown, replay.errors().size());
+    }
+    if (v.isSet("csv-timestamp") && !v.isSet("csv-timestamp-format") && tally.sent > 0
+        && tally.earliest >= 0 && tally.latest < 100_000_000_000L) {
+      err.println("note: the timestamps read as epoch milliseconds fall in 1970-1973; if they"
+          + " are epoch seconds, give --csv-timestamp-format epoch-seconds");
+    }
+    if (tally.stoppedAtCount) {
+      err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; what"
+          + " follows was not read%n", limit, replay.line(), source(v));
+    }
+  }
+
+  private static String written(Acks acks) {
+    long n = acks.acknowledged();
+    return n + (n == 1 ? " example was" : " examples were") + " written";
+  }
+
+  private static String refuseHistory(Flag.Values v, String topic, String where, String why) {
+    String ways = "kafka-configs.sh --bootstrap-server " + v.string("bootstrap-servers")
+        + " --alter --entity-type topics --entity-name " + topic
+        + " --add-config retention.ms=-1";
+    boolean stamped = v.isSet("generator") || !v.isSet("csv-timestamp");
+    return "refusing to write to topic " + topic + ", nothing was written: the first example ("
+        + where + ") would be lost, " + why + ". Keep the topic's history (" + ways
+        + ")" + (stamped ? ", " : " or ") + "write to a new topic (produce creates it with"
+        + " retention.ms=-1)" + (stamped ? " or stamp the examples from now (--start-time now)"
+        : "") + ".";
+  }
+
+  /** Counts what the broker acknowledged and what it did not, from the producer's callbacks. */
+  private static final class Acks {
+    private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong notSent = new AtomicLong();
+    private final AtomicReference<String> firstFailure = new AtomicReference<>();
+    private volatile boolean brokerGone;
+    private long labeled;
+    private double labelSum;
+
+    /** An example written (acknowledged, printed or validated), with its label or null. */
+    synchronized void written(Float label) {
+      acknowledged.incrementAndGet();
+      if (label != null) {
+        labeled++;
+        labelSum += label;
+      }
+    }
+
+    synchronized long labeled() {
+      return labeled;
+    }
+
+    synchronized double meanLabel() {
+      return labeled == 0 ? Double.NaN : labelSum / labeled;
+    }
+
+    Callback callback(String where, Float label) {
+      return (metadata, exception) -> {
+        if (exception == null) {
+          written(label);
+          return;
+        }
+        failed.incrementAndGet();
+        if (exception instanceof org.apache.kafka.common.errors.TimeoutException) {
+          brokerGone = true;
+        }
+        firstFailure.compareAndSet(null, where + ": " + exception.getClass().getSimpleName()
+            + ": " + exception.getMessage());
+      };
+    }
+
+    void notWritten(String why) {
+      notSent.incrementAndGet();
+      failed.incrementAndGet();
+      firstFailure.compareAndSet(null, why);
+    }
+
+    long acknowledged() {
+      return acknowledged.get();
+    }
+
+    long failed() {
+      return failed.get();
+    }
+
+    long notSent() {
+      return notSent.get();
+    }
+
+    boolean brokerGone() {
+      return brokerGone;
+    }
+
+    String firstFailure() {
+      return firstFailure.get();
+    }
+  }
+
+  private static String source(Flag.Values v) {
+    String file = v.string("file");
+    return file == null ? "the generator" : file.equals("-") ? "stdin"
+        : Path.of(file).getFileName().toString();
+  }
+
   private static SyntheticGenerator generator(Flag.Values v, long start, long interval,
       String modelKey) {
+    for (Flag f : FLAGS) {
+      if (v.isSet(f.name()) && (f.name().startsWith("csv-") || f.name().equals("label-threshold")
+          || f.name().equals("binary-labels") || f.name().equals("namespace")
+          || f.name().equals("on-error") || f.name().equals("format"))) {
+        throw new Command.UsageException("--" + f.name() + " applies to --file, not to a"
+            + " generator");
+      }
+    }
     long seed = v.longValue("seed", Long.MIN_VALUE);
     DriftSpec drift;
     try {
@@ -218,48 +545,140 @@ public final class ProduceCommand {
     }
   }
 
+  private static LabelMapping labels(Flag.Values v) {
+    String given = null;
+    LabelMapping mapping = LabelMapping.asWritten();
+    if (v.on("binary-labels")) {
+      given = "--binary-labels";
+      mapping = LabelMapping.threshold(0);
+    }
+    if (v.isSet("label-threshold")) {
+      if (given != null) {
+        throw new Command.UsageException("--label-threshold and " + given + " both map labels;"
+            + " give one");
+      }
+      given = "--label-threshold";
+      mapping = LabelMapping.threshold(v.doubleValue("label-threshold", -Double.MAX_VALUE));
+    }
+    if (v.isSet("csv-positive")) {
+      if (given != null) {
+        throw new Command.UsageException("--csv-positive and " + given + " both map labels;"
+            + " give one");
+      }
+      if (v.list("csv-positive").isEmpty()) {
+        throw new Command.UsageException("--csv-positive needs at least one value");
+      }
+      mapping = LabelMapping.positive(v.list("csv-positive"));
+    }
+    return mapping;
+  }
+
   private static FileReplay replay(Flag.Values v, InputStream in, long start, long interval,
       String modelKey) throws IOException {
     String file = v.string("file");
-    boolean binary = v.on("binary-labels");
-    LineFormat format = switch (v.string("format")) {
-      case "libsvm" -> new LibSvmFormat(v.string("namespace"), binary, modelKey, start, interval);
-      case "vw" -> new VwFormat(binary, modelKey, start, interval);
-      default -> {
-        String d = v.string("csv-delimiter").replace("\\t", "\t");
-        if (d.length() != 1) {
-          throw new Command.UsageException("--csv-delimiter must be one character, but was " + d);
-        }
-        try {
-          yield new CsvFormat(new CsvFormat.Columns(v.string("csv-label"), v.list("csv-numeric"),
-              v.list("csv-categorical"), v.string("csv-timestamp"), v.string("csv-id"),
-              v.string("csv-model-key"), v.string("csv-weight"), d.charAt(0)), modelKey, start,
-              interval);
-        } catch (IllegalArgumentException e) {
-          throw new Command.UsageException(e.getMessage());
+    String format = v.string("format");
+    if (!format.equals("csv")) {
+      for (Flag f : FLAGS) {
+        if (f.name().startsWith("csv-") && v.isSet(f.name())) {
+          throw new Command.UsageException("--" + f.name() + " applies to --format csv, not "
+              + format);
         }
       }
+    }
+    if (!format.equals("libsvm") && v.isSet("namespace")) {
+      throw new Command.UsageException("--namespace applies to --format libsvm, not " + format);
+    }
+    LabelMapping labels = labels(v);
+    FileFormat fileFormat = switch (format) {
+      case "libsvm" -> new LibSvmFormat(v.string("namespace"), labels, modelKey, start, interval);
+      case "vw" -> new VwFormat(labels, modelKey, start, interval);
+      default -> csvFormat(v, labels, modelKey, start, interval);
     };
-    BufferedReader reader;
+    InputStream bytes;
     try {
-      reader = file.equals("-") ? new BufferedReader(new InputStreamReader(in,
-          StandardCharsets.UTF_8)) : Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
+      bytes = file.equals("-") ? in : Files.newInputStream(Path.of(file));
     } catch (NoSuchFileException e) {
       throw new Command.UsageException("no such file: " + file);
+    } catch (IOException e) {
+      throw new Command.UsageException("cannot read --file " + file + ": " + e.getMessage());
+    }
+    if (!file.equals("-") && Files.isDirectory(Path.of(file))) {
+      throw new Command.UsageException("--file " + file + " is a directory, not a file");
     }
     String source = file.equals("-") ? "stdin" : Path.of(file).getFileName().toString();
-    return new FileReplay(reader, format, source,
-        FileReplay.OnError.valueOf(v.string("on-error").toUpperCase(java.util.Locale.ROOT)));
+    try {
+      return FileReplay.of(bytes, fileFormat, source,
+          FileReplay.OnError.valueOf(v.string("on-error").toUpperCase(Locale.ROOT)));
+    } catch (IllegalArgumentException e) {
+      throw new Command.UsageException(e.getMessage());
+    }
   }
 
-  private static GradflowProducer producer(Flag.Values v) {
-    GradflowProducer.Builder b = GradflowProducer.builder(v.string("bootstrap-servers"))
-        .examplesTopic(v.string("topic")).defaultModelKey(v.string("default-model-key"));
-    String keyBy = v.string("key-by");
+  private static CsvFormat csvFormat(Flag.Values v, LabelMapping labels, String modelKey,
+      long start, long interval) {
+    String d = v.string("csv-delimiter").replace("\\t", "\t");
+    if (d.length() != 1) {
+      throw new Command.UsageException("--csv-delimiter must be one character, but was " + d);
+    }
+    Map<String, String> entities = new LinkedHashMap<>();
+    for (String pair : v.list("csv-entity")) {
+      int eq = pair.indexOf('=');
+      if (eq <= 0 || eq == pair.length() - 1) {
+        throw new Command.UsageException("--csv-entity takes TYPE=COLUMN pairs"
+            + " (user=userId,item=movieId), but was " + pair);
+      }
+      if (entities.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim()) != null) {
+        throw new Command.UsageException("--csv-entity names type " + pair.substring(0, eq)
+            + " twice");
+      }
+    }
+    ZoneId zone;
+    try {
+      zone = ZoneId.of(v.string("csv-timezone"));
+    } catch (DateTimeException e) {
+      throw new Command.UsageException("--csv-timezone must be a zone such as UTC, +02:00 or"
+          + " Europe/Paris, but was " + v.string("csv-timezone"));
+    }
+    Timestamps timestamps;
+    try {
+      timestamps = new Timestamps(v.string("csv-timestamp-format"), zone);
+    } catch (IllegalArgumentException e) {
+      throw new Command.UsageException("--csv-timestamp-format must be a java.time pattern"
+          + " (yyyy-MM-dd HH:mm:ss), epoch-seconds or epoch-millis, but was '"
+          + v.string("csv-timestamp-format") + "': " + e.getMessage());
+    }
+    if ((v.isSet("csv-timestamp-format") || v.isSet("csv-timezone"))
+        && !v.isSet("csv-timestamp")) {
+      throw new Command.UsageException("--csv-timestamp-format and --csv-timezone read the"
+          + " --csv-timestamp column: give it");
+    }
+    try {
+      return new CsvFormat(new CsvFormat.Columns(v.string("csv-label"), v.list("csv-numeric"),
+          v.list("csv-categorical"), entities, v.string("csv-timestamp"), v.string("csv-id"),
+          v.string("csv-model-key"), v.string("csv-weight"), d.charAt(0)), labels, timestamps,
+          modelKey, start, interval);
+    } catch (IllegalArgumentException e) {
+      throw new Command.UsageException(e.getMessage());
+    }
+  }
+
+  private static String keyByEntity(String keyBy) {
     if (keyBy.startsWith("entity:") && keyBy.length() > 7) {
-      b.keyByEntity(keyBy.substring(7));
+      return keyBy.substring(7);
     } else if (!keyBy.equals("model")) {
       throw new Command.UsageException("--key-by must be model or entity:TYPE, but was " + keyBy);
+    }
+    return null;
+  }
+
+  private static GradflowProducer producer(Flag.Values v, String keyByEntity, Duration timeout) {
+    GradflowProducer.Builder b = GradflowProducer.builder(v.string("bootstrap-servers"))
+        .examplesTopic(v.string("topic")).defaultModelKey(v.string("default-model-key"))
+        // A send waits this long for metadata or buffer space: a broker gone mid-run is a
+        // failed record then, not a hang.
+        .properties(Map.of("max.block.ms", String.valueOf(timeout.toMillis())));
+    if (keyByEntity != null) {
+      b.keyByEntity(keyByEntity);
     }
     return b.build();
   }

@@ -7,24 +7,40 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Vowpal Wabbit's text format: {@code [label [importance]] ['tag]|namespace[:scale] feature[:value]
- * ... |namespace ...}. A namespace's scale multiplies its features' values; features of the
- * default namespace ({@code "| f"}, with a space after the bar) get namespace {@code default}. The
- * tag (without its quote) becomes the example id, else {@code source:lineNumber}. The importance
- * becomes the example's weight. An unlabeled line gives an example without label. Labels are kept
- * as written, or mapped to {0, 1} when {@code binaryLabels} (VW's logistic labels are -1/+1).
+ * Vowpal Wabbit's text format, read as VW reads it:
+ * {@code [label [importance]] [tag]|namespace[:scale] feature[:value] ... |namespace ...}.
+ * <ul>
+ *   <li>The tag is the last word before the first bar when it starts with a quote
+ *       ({@code 'row7 |ns a}) or touches the bar ({@code row7|ns a}); without its quote it becomes
+ *       the example id (else {@code source:lineNumber}).
+ *   <li>The importance becomes the example's weight; 0 is kept (VW's "score, do not learn").
+ *   <li>A namespace's scale ({@code |ns:0.5}) multiplies its features' values. Features of the
+ *       default namespace ({@code "| f"}, a space after the bar) get namespace {@code default}.
+ *   <li>A feature value that is not a number ({@code city:paris}) is a string value: VW hashes
+ *       name and value together into one feature of value 1; here that feature is named
+ *       {@code city=paris} (then scaled by the namespace's scale, as every value).
+ * </ul>
+ * An unlabeled line gives an example without label. Labels are kept as written, or mapped by a
+ * {@link LabelMapping} (VW's logistic labels are -1/+1: the threshold 0). Event times are
+ * {@code startMillis + (lineNumber - 1) * intervalMillis}. Stateless apart from its settings.
  */
 public final class VwFormat implements LineFormat {
-  private final boolean binaryLabels;
+  private final LabelMapping labels;
   private final String modelKey;
   private final long startMillis;
   private final long intervalMillis;
 
-  public VwFormat(boolean binaryLabels, String modelKey, long startMillis, long intervalMillis) {
-    this.binaryLabels = binaryLabels;
+  public VwFormat(LabelMapping labels, String modelKey, long startMillis, long intervalMillis) {
+    this.labels = labels;
     this.modelKey = modelKey;
     this.startMillis = startMillis;
     this.intervalMillis = intervalMillis;
+  }
+
+  /** Labels as written, or mapped to {0, 1} ({@code > 0} is 1) when {@code binaryLabels}. */
+  public VwFormat(boolean binaryLabels, String modelKey, long startMillis, long intervalMillis) {
+    this(binaryLabels ? LabelMapping.threshold(0) : LabelMapping.asWritten(), modelKey,
+        startMillis, intervalMillis);
   }
 
   @Override
@@ -38,30 +54,34 @@ public final class VwFormat implements LineFormat {
       throw new MalformedLineException(lineNumber, "no '|' namespace: a VW example is"
           + " [label [importance]] ['tag]|namespace features");
     }
-    String[] header = line.substring(0, bar).trim().split("\\s+");
+    String head = line.substring(0, bar);
+    List<String> words = new ArrayList<>(List.of(head.trim().split("\\s+")));
+    words.removeIf(String::isEmpty);
+    String id = source + ":" + lineNumber;
+    boolean touching = bar > 0 && !Character.isWhitespace(head.charAt(bar - 1));
+    if (!words.isEmpty() && (touching || words.get(words.size() - 1).startsWith("'"))) {
+      String tag = words.remove(words.size() - 1);
+      tag = tag.startsWith("'") ? tag.substring(1) : tag;
+      if (!tag.isEmpty()) {
+        id = tag;
+      }
+    }
     Float label = null;
     float weight = 1f;
-    String id = source + ":" + lineNumber;
-    int h = 0;
-    if (h < header.length && !header[h].isEmpty() && !header[h].startsWith("'")) {
-      float l = LibSvmFormat.number(header[h++], "label", lineNumber);
-      label = binaryLabels ? LineFormat.binary(l) : l;
-      if (h < header.length && !header[h].startsWith("'")) {
-        weight = LibSvmFormat.number(header[h++], "importance", lineNumber);
-        if (weight < 0) {
-          throw new MalformedLineException(lineNumber, "importance " + weight + " is negative");
-        }
+    if (!words.isEmpty()) {
+      label = labels.apply(words.get(0), lineNumber, "");
+    }
+    if (words.size() > 1) {
+      weight = Numbers.parse(words.get(1), "importance", lineNumber);
+      if (weight < 0) {
+        throw new MalformedLineException(lineNumber, "importance " + words.get(1)
+            + " is negative");
       }
     }
-    if (h < header.length && header[h].startsWith("'")) {
-      if (header[h].length() > 1) {
-        id = header[h].substring(1);
-      }
-      h++;
-    }
-    if (h < header.length && !header[h].isEmpty()) {
-      throw new MalformedLineException(lineNumber, "unexpected '" + header[h]
-          + "' before the first '|'");
+    if (words.size() > 2) {
+      throw new MalformedLineException(lineNumber, "unexpected '" + words.get(2)
+          + "' before the first '|' (after label and importance only a tag may follow; VW's"
+          + " initial prediction is not supported)");
     }
     List<Feature> features = new ArrayList<>();
     for (String section : line.substring(bar + 1).split("\\|", -1)) {
@@ -73,7 +93,7 @@ public final class VwFormat implements LineFormat {
         String ns = tokens[0];
         int colon = ns.indexOf(':');
         if (colon >= 0) {
-          scale = LibSvmFormat.number(ns.substring(colon + 1), "scale of namespace "
+          scale = Numbers.parse(ns.substring(colon + 1), "scale of namespace "
               + ns.substring(0, colon), lineNumber);
           ns = ns.substring(0, colon);
         }
@@ -86,18 +106,22 @@ public final class VwFormat implements LineFormat {
           continue;
         }
         int colon = tok.lastIndexOf(':');
-        String name = tok;
-        float value = 1f;
         if (colon == 0 || colon == tok.length() - 1) {
           throw new MalformedLineException(lineNumber, "expected feature[:value], but found '"
               + tok + "'");
         }
-        if (colon > 0) {
-          name = tok.substring(0, colon);
-          value = LibSvmFormat.number(tok.substring(colon + 1), "value of feature " + name,
-              lineNumber);
+        if (colon < 0) {
+          features.add(new Feature(namespace, tok, null, scale));
+          continue;
         }
-        features.add(new Feature(namespace, name, null, value * scale));
+        String name = tok.substring(0, colon);
+        String value = tok.substring(colon + 1);
+        if (Numbers.isDecimal(value) || Numbers.isNotFinite(value)) {
+          features.add(new Feature(namespace, name, null,
+              Numbers.parse(value, "value of feature " + name, lineNumber) * scale));
+        } else {
+          features.add(new Feature(namespace, name + "=" + value, null, scale));
+        }
       }
     }
     return Example.newBuilder().setExampleId(id)

@@ -1,18 +1,31 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.jobs.cli.Flag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Main;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ProduceCommandTest {
-  record Result(int code, String out, String err) {}
+  record Result(int code, String out, String err) {
+    /** No Java stack trace: user errors are messages. */
+    void noStackTrace() {
+      assertFalse(err.contains("\tat ") || err.contains("Exception"), err);
+    }
+  }
+
+  @TempDir
+  Path dir;
 
   static Result run(String stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -102,5 +115,229 @@ class ProduceCommandTest {
         "fail");
     assertEquals(1, fail.code());
     assertTrue(fail.err().contains("stdin, line 2: no '|' namespace"), fail.err());
+  }
+
+  @Test
+  void helpOfCountSaysWhatAFileDoes() {
+    Result r = run("", "help");
+    assertTrue(r.out().contains("a generator writes this many (default 10000); a file stops after"
+        + " this many (default: all)"), r.out());
+  }
+
+  @Test
+  void countStopsAFile() {
+    StringBuilder csv = new StringBuilder("y,x\n");
+    for (int i = 0; i < 10; i++) {
+      csv.append(i % 2).append(',').append(i).append('\n');
+    }
+    Result r = run(csv.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--count", "3", "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(3, r.out().lines().count());
+    assertTrue(r.err().contains("read 4 lines"), r.err());
+    assertTrue(r.err().contains("stopped after --count 3 examples, at line 4 of stdin; what"
+        + " follows was not read"), r.err());
+    Result whole = run(csv.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--print", "--quiet");
+    assertEquals(10, whole.out().lines().count(), "without --count a file is read to its end");
+    Result more = run(csv.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--count", "11", "--print", "--quiet");
+    assertEquals(10, more.out().lines().count());
+    assertFalse(more.err().contains("stopped after"), more.err());
+  }
+
+  @Test
+  void aByteOrderMarkOnStdinIsRemoved() {
+    Result csv = run("\uFEFFlabel,x\r\n1,0.5\r\n", "--file", "-", "--csv-label", "label",
+        "--csv-numeric", "x", "--print", "--quiet");
+    assertEquals(0, csv.code(), csv.err());
+    assertTrue(csv.out().contains("\"dense\": [0.5]"), csv.out());
+    Result vw = run("\uFEFF1 |f a\n", "--file", "-", "--format", "vw", "--print", "--quiet");
+    assertEquals(0, vw.code(), vw.err());
+    assertEquals(1, vw.out().lines().count());
+  }
+
+  @Test
+  void aMisspeltColumnIsAUsageErrorListingTheHeader() {
+    Result r = run("zeta,label,alpha,x\n1,1,1,1\n", "--file", "-", "--csv-label", "lable",
+        "--csv-numeric", "x", "--print");
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("gradflow produce: the CSV header (stdin, line 1) has no column"
+        + " 'lable' (--csv-label); its columns are: zeta, label, alpha, x\n"), r.err());
+    r.noStackTrace();
+  }
+
+  @Test
+  void everyLineMalformedOrNothingProducedExitsOne() {
+    Result r = run("t,x\n2001-31-01,1\nyesterday,2\n", "--file", "-", "--csv-timestamp", "t",
+        "--csv-numeric", "x", "--print", "--quiet");
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().contains("stdin, line 2: timestamp '2001-31-01' is not a time"), r.err());
+    assertTrue(r.err().contains("stdin, line 3: timestamp 'yesterday' is not a time"), r.err());
+    assertTrue(r.err().contains("gradflow produce: nothing was produced: every example of stdin"
+        + " was malformed or invalid (see above)"), r.err());
+    r.noStackTrace();
+    Result empty = run("y,x\n", "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--print", "--quiet");
+    assertEquals(1, empty.code(), empty.err());
+    assertTrue(empty.err().contains("gradflow produce: nothing was produced: stdin holds no"
+        + " examples"), empty.err());
+    Result noHeader = run("", "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--print", "--quiet");
+    assertEquals(2, noHeader.code(), noHeader.err());
+    assertTrue(noHeader.err().startsWith("gradflow produce: stdin is empty: a CSV file needs a"
+        + " header line naming its columns"), noHeader.err());
+  }
+
+  @Test
+  void commonTimestampFormsAndAPattern() {
+    Result r = run("t,x\n2001-01-01 01:14:00,1\n", "--file", "-", "--csv-timestamp", "t",
+        "--csv-numeric", "x", "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("\"event_time\": \"2001-01-01T01:14:00Z\""), r.out());
+    assertTrue(r.err().contains("record timestamps, the examples' event times: first"
+        + " 2001-01-01T01:14:00Z, last 2001-01-01T01:14:00Z"), r.err());
+    Result p = run("t,x\n01/02/2001 01:14,1\n", "--file", "-", "--csv-timestamp", "t",
+        "--csv-numeric", "x", "--csv-timestamp-format", "dd/MM/yyyy HH:mm", "--csv-timezone",
+        "Europe/Paris", "--print", "--quiet");
+    assertEquals(0, p.code(), p.err());
+    assertTrue(p.out().contains("\"event_time\": \"2001-02-01T00:14:00Z\""), p.out());
+    Result bad = run("t,x\n1,1\n", "--file", "-", "--csv-timestamp", "t", "--csv-numeric", "x",
+        "--csv-timestamp-format", "yyyy-MM-dd qqqqqq", "--print");
+    assertEquals(2, bad.code());
+    assertTrue(bad.err().startsWith("gradflow produce: --csv-timestamp-format must be a java.time"
+        + " pattern"), bad.err());
+    Result zone = run("t,x\n1,1\n", "--file", "-", "--csv-timestamp", "t", "--csv-numeric", "x",
+        "--csv-timezone", "Mars/Olympus", "--print");
+    assertEquals(2, zone.code());
+    assertTrue(zone.err().startsWith("gradflow produce: --csv-timezone must be a zone"), zone.err());
+  }
+
+  @Test
+  void labelsOutsideTheLossAreReportedPerLine() {
+    String delays = "delay,x\n0,1\n14.5,2\n1,3\n-3,4\n";
+    Result r = run(delays, "--file", "-", "--csv-label", "delay", "--csv-numeric", "x",
+        "--loss", "logistic", "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(2, r.out().lines().count());
+    assertTrue(r.err().contains("read 5 lines; skipped 0 malformed lines and 2 invalid"
+        + " examples"), r.err());
+    assertTrue(r.err().contains("stdin, line 3: label_out_of_domain: label must be in [0, 1] for"
+        + " the logistic loss, but was 14.5; map labels to 0 and 1 with --label-threshold X or"
+        + " --csv-positive VALUE"), r.err());
+    assertTrue(r.err().contains("stdin, line 5: label_out_of_domain"), r.err());
+    Result mapped = run(delays, "--file", "-", "--csv-label", "delay", "--csv-numeric", "x",
+        "--loss", "logistic", "--label-threshold", "0.5", "--print", "--quiet");
+    assertEquals(0, mapped.code(), mapped.err());
+    assertEquals(4, mapped.out().lines().count());
+    assertTrue(mapped.err().contains("2 labeled") || mapped.err().contains("4 labeled"),
+        mapped.err());
+    assertTrue(mapped.err().contains("mean label 0.5000"), mapped.err());
+    Result failing = run(delays, "--file", "-", "--csv-label", "delay", "--csv-numeric", "x",
+        "--loss", "logistic", "--on-error", "fail", "--print", "--quiet");
+    assertEquals(1, failing.code());
+    assertTrue(failing.err().contains("stdin, line 3 is invalid"), failing.err());
+    Result vw = run("2 |f a\n", "--file", "-", "--format", "vw", "--loss", "logistic", "--print",
+        "--quiet");
+    assertEquals(1, vw.code(), vw.err());
+    assertTrue(vw.err().contains("map labels to 0 and 1 with --binary-labels or"
+        + " --label-threshold X"), vw.err());
+  }
+
+  @Test
+  void textLabelsNeedCsvPositive() {
+    String loans = "Class,amount\ngood,100\nbad,2000\ngood,NA\n";
+    Result r = run(loans, "--file", "-", "--csv-label", "Class", "--csv-numeric", "amount",
+        "--print", "--quiet");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("stdin, line 2: label 'good' is not a number; text labels need"
+        + " --csv-positive VALUE[,VALUE...]"), r.err());
+    Result mapped = run(loans, "--file", "-", "--csv-label", "Class", "--csv-numeric", "amount",
+        "--csv-positive", "good", "--loss", "logistic", "--print", "--quiet");
+    assertEquals(0, mapped.code(), mapped.err());
+    assertEquals(3, mapped.out().lines().count());
+    assertTrue(mapped.err().contains("3 labeled, mean label 0.6667"), mapped.err());
+    assertTrue(mapped.out().lines().toList().get(2).contains("\"features\": [{\"namespace\":"
+        + " \"amount\", \"name\": \"missing\", \"index\": null, \"value\": 1.0}], \"dense\":"
+        + " [1050.0]"), "NA: the mean of 100 and 2000, and the indicator: " + mapped.out());
+  }
+
+  @Test
+  void conflictingAndMisplacedFlagsAreUsageErrors() {
+    Result both = run("", "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--csv-positive", "good", "--label-threshold", "1", "--print");
+    assertEquals(2, both.code());
+    assertTrue(both.err().startsWith("gradflow produce: --csv-positive and --label-threshold both"
+        + " map labels; give one"), both.err());
+    Result vw = run("", "--file", "-", "--format", "vw", "--csv-label", "y", "--print");
+    assertEquals(2, vw.code());
+    assertTrue(vw.err().startsWith("gradflow produce: --csv-label applies to --format csv, not"
+        + " vw"), vw.err());
+    Result gen = run("", "--generator", "ctr", "--csv-label", "y", "--print");
+    assertEquals(2, gen.code());
+    assertTrue(gen.err().startsWith("gradflow produce: --csv-label applies to --file, not to a"
+        + " generator"), gen.err());
+    Result entity = run("", "--file", "-", "--csv-entity", "user", "--print");
+    assertEquals(2, entity.code());
+    assertTrue(entity.err().startsWith("gradflow produce: --csv-entity takes TYPE=COLUMN pairs"),
+        entity.err());
+  }
+
+  @Test
+  void entitiesFromCsv() {
+    Result r = run("userId,movieId,rating\n1,31,2.5\n", "--file", "-", "--csv-entity",
+        "user=userId,item=movieId", "--csv-label", "rating", "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("\"entities\": [{\"type\": \"user\", \"id\": \"1\"},"
+        + " {\"type\": \"item\", \"id\": \"31\"}]"), r.out());
+  }
+
+  @Test
+  void noBrokerAnsweringFailsFastNamingBootstrapServers() throws Exception {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Path file = dir.resolve("in.vw");
+    Files.writeString(file, "1 |f a\n");
+    long start = System.nanoTime();
+    Result r = run("", "--bootstrap-servers", "localhost:" + port, "--file", file.toString(),
+        "--format", "vw", "--connect-timeout", "2", "--quiet");
+    double seconds = (System.nanoTime() - start) / 1e9;
+    assertEquals(1, r.code(), r.err());
+    assertEquals("gradflow produce: no Kafka broker answered at --bootstrap-servers localhost:"
+        + port + " within 2 s (--connect-timeout): check the address and that the broker runs\n",
+        r.err());
+    assertTrue(seconds < 15, "took " + seconds + " s");
+  }
+
+  @Test
+  void manyMalformedLinesAreCountedBeyondTheFirstHundredShown() {
+    StringBuilder csv = new StringBuilder("y,x\n1,1\n");
+    for (int i = 0; i < 150; i++) {
+      csv.append("1,x").append(i).append('\n');
+    }
+    Result r = run(csv.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("read 152 lines; skipped 150 malformed lines"), r.err());
+    assertTrue(r.err().contains("  stdin, line 102: column x 'x99' is not a number\n  ... and 50"
+        + " more (the first 100 are shown; --on-error fail stops at the first)"), r.err());
+  }
+
+  @Test
+  void epochSecondsReadAsMillisecondsGetANote() {
+    Result r = run("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n", "--file", "-",
+        "--csv-entity", "user=userId,item=movieId", "--csv-label", "rating", "--csv-timestamp",
+        "timestamp", "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("note: the timestamps read as epoch milliseconds fall in"
+        + " 1970-1973; if they are epoch seconds, give --csv-timestamp-format epoch-seconds"),
+        r.err());
+    Result s = run("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n", "--file", "-",
+        "--csv-entity", "user=userId,item=movieId", "--csv-label", "rating", "--csv-timestamp",
+        "timestamp", "--csv-timestamp-format", "epoch-seconds", "--print", "--quiet");
+    assertTrue(s.out().contains("\"event_time\": \"2009-12-14T02:52:24Z\""), s.out());
+    assertFalse(s.err().contains("note:"), s.err());
   }
 }

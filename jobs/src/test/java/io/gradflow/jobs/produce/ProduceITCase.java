@@ -1,6 +1,7 @@
 package io.gradflow.jobs.produce;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
@@ -16,7 +17,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,11 +49,15 @@ class ProduceITCase {
   record Run(int code, String err) {}
 
   static Run produce(String... args) {
+    return produce(kafka, args);
+  }
+
+  static Run produce(EmbeddedKafka broker, String... args) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     String[] full = new String[args.length + 3];
     full[0] = "produce";
     full[1] = "--bootstrap-servers";
-    full[2] = kafka.bootstrapServers();
+    full[2] = broker.bootstrapServers();
     System.arraycopy(args, 0, full, 3, args.length);
     int code = Main.run(full, new ByteArrayInputStream(new byte[0]), System.out,
         new PrintStream(err, true, StandardCharsets.UTF_8));
@@ -78,8 +90,8 @@ class ProduceITCase {
         java.util.stream.Stream.of("--on-error", "fail")).toArray(String[]::new);
     Run fail = produce(failing);
     assertEquals(1, fail.code(), fail.err());
-    assertTrue(fail.err().contains(malformed + " (--on-error fail); 1 examples were written"),
-        fail.err());
+    assertTrue(fail.err().contains(malformed + " (--on-error fail); 1 example was written before"
+        + " it"), fail.err());
     assertEquals(1, read(topic + "-fail", 1).size(), "the line before the malformed one");
   }
 
@@ -108,11 +120,160 @@ class ProduceITCase {
     Run r = produce("--generator", "recsys", "--count", "500", "--topic", "synthetic",
         "--key-by", "entity:user", "--rate", "5000", "--quiet");
     assertEquals(0, r.code(), r.err());
-    assertTrue(r.err().startsWith("produced 500 examples to topic synthetic"), r.err());
+    assertTrue(r.err().startsWith("topic synthetic (2 partitions, exists): retention.ms=-1"),
+        r.err());
+    assertTrue(r.err().contains("\nproduced 500 examples to topic synthetic, each acknowledged"
+        + " by the broker"), r.err());
     List<Example> read = read("synthetic", 500);
     assertEquals(500, read.size());
     assertEquals(new RecommendationGenerator(RecommendationGenerator.Spec.defaults(42)).examples(500)
         .map(Example::getExampleId).sorted().toList(),
         read.stream().map(Example::getExampleId).sorted().toList());
+  }
+
+  static long records(EmbeddedKafka broker, String topic) throws Exception {
+    try (Admin admin = broker.admin()) {
+      var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
+          .partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      var ends = admin.listOffsets(partitions.stream().collect(java.util.stream.Collectors.toMap(
+          p -> p, p -> org.apache.kafka.clients.admin.OffsetSpec.latest()))).all().get();
+      return ends.values().stream().mapToLong(i -> i.offset()).sum();
+    }
+  }
+
+  static String topicConfig(EmbeddedKafka broker, String topic, String key) throws Exception {
+    try (Admin admin = broker.admin()) {
+      ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+      return admin.describeConfigs(List.of(r)).all().get().get(r).get(key).value();
+    }
+  }
+
+  @Test
+  void aMissingTopicIsCreatedKeepingHistory() throws Exception {
+    Run r = produce("--generator", "ctr", "--count", "20", "--topic", "fresh", "--partitions",
+        "3", "--start-time", "2001-01-01T00:00:00Z", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().startsWith("created topic fresh (3 partitions): retention.ms=-1: records"
+        + " are kept until deleted\n"), r.err());
+    assertTrue(r.err().contains("produced 20 examples to topic fresh, each acknowledged by the"
+        + " broker"), r.err());
+    assertTrue(r.err().contains("record timestamps, the examples' event times: first"
+        + " 2001-01-01T00:00:00Z, last 2001-01-01T00:00:00.190Z"), r.err());
+    assertEquals("-1", topicConfig(kafka, "fresh", "retention.ms"));
+    assertEquals(20, records(kafka, "fresh"));
+    try (Admin admin = kafka.admin()) {
+      assertEquals(3, admin.describeTopics(List.of("fresh")).allTopicNames().get().get("fresh")
+          .partitions().size());
+    }
+    Run again = produce("--generator", "ctr", "--count", "5", "--topic", "fresh", "--partitions",
+        "2", "--quiet");
+    assertEquals(0, again.code(), again.err());
+    assertTrue(again.err().startsWith("topic fresh (3 partitions, exists): retention.ms=-1"),
+        again.err());
+    assertTrue(again.err().contains("--partitions 2 applies to a topic produce creates; topic"
+        + " fresh keeps its 3"), again.err());
+  }
+
+  @Test
+  void historyOlderThanTheTopicsRetentionIsRefusedBeforeWriting() throws Exception {
+    kafka.createTopics(List.of(new NewTopic("week", Optional.of(1), Optional.empty())
+        .configs(Map.of("retention.ms", "604800000"))));
+    Run r = produce("--generator", "ctr", "--count", "100", "--topic", "week", "--start-time",
+        "2001-01-01T00:00:00Z", "--quiet");
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().startsWith("topic week (1 partition, exists): retention.ms=604800000 (7"
+        + " days): the broker deletes records whose timestamps are older than that\n"), r.err());
+    assertTrue(r.err().contains("gradflow produce: refusing to write to topic week, nothing was"
+        + " written: the first example (example "), r.err());
+    assertTrue(r.err().contains("its timestamp 2001-01-01T00:00:00Z (the example's event"
+        + " time) is older than the retention of topic week, retention.ms=604800000 (7 days), so"
+        + " the broker would delete it within minutes. Keep the topic's history (kafka-configs.sh"
+        + " --bootstrap-server " + kafka.bootstrapServers() + " --alter --entity-type topics"
+        + " --entity-name week --add-config retention.ms=-1), write to a new topic (produce"
+        + " creates it with retention.ms=-1) or stamp the examples from now (--start-time"
+        + " now).\n"), r.err());
+    assertFalse(r.err().contains("\tat "), r.err());
+    assertEquals(0, records(kafka, "week"), "nothing written");
+
+    Path file = dir.resolve("history.csv");
+    Files.writeString(file, "t,x\n2026-01-01 00:00:00,1\n");
+    Run csv = produce("--file", file.toString(), "--csv-timestamp", "t", "--csv-numeric", "x",
+        "--topic", "week", "--quiet");
+    assertEquals(1, csv.code(), csv.err());
+    assertTrue(csv.err().contains("the first example (line 2) would be lost"), csv.err());
+    assertTrue(csv.err().contains("--add-config retention.ms=-1) or write to a new topic (produce"
+        + " creates it with retention.ms=-1).\n"), csv.err());
+    assertFalse(csv.err().contains("--start-time now"), "a timestamp column: no --start-time");
+
+    Run now = produce("--generator", "ctr", "--count", "10", "--topic", "week", "--quiet");
+    assertEquals(0, now.code(), now.err());
+    assertEquals(10, records(kafka, "week"));
+  }
+
+  @Test
+  void aBrokerWithTheDefaultRetentionGetsTopicsThatKeepHistory() throws Exception {
+    try (EmbeddedKafka weekly = EmbeddedKafka.start(Map.of("log.retention.ms", "604800000"))) {
+      weekly.createTopics(1, "existing");
+      Run refused = produce(weekly, "--generator", "ctr", "--count", "10", "--topic", "existing",
+          "--start-time", "2001-01-01T00:00:00Z", "--quiet");
+      assertEquals(1, refused.code(), refused.err());
+      assertTrue(refused.err().contains("retention.ms=604800000 (7 days, the broker's default)"),
+          refused.err());
+      assertEquals(0, records(weekly, "existing"));
+
+      Path file = dir.resolve("flights.csv");
+      Files.writeString(file, "dep,delay,origin\n2001-01-01 01:14:00,14,SFO\n"
+          + "2001-01-01 02:30:00,-3,LAX\n2001-01-02,0,SFO\n");
+      Run history = produce(weekly, "--file", file.toString(), "--csv-timestamp", "dep",
+          "--csv-label", "delay", "--label-threshold", "0", "--loss", "logistic",
+          "--csv-categorical", "origin", "--topic", "flights", "--quiet");
+      assertEquals(0, history.code(), history.err());
+      assertTrue(history.err().startsWith("created topic flights (1 partition): retention.ms=-1"),
+          history.err());
+      assertTrue(history.err().contains("produced 3 examples to topic flights"), history.err());
+      assertTrue(history.err().contains("first 2001-01-01T01:14:00Z, last 2001-01-02T00:00:00Z"),
+          history.err());
+      List<ConsumerRecord<byte[], byte[]>> read = KafkaTestSupport.readAll(weekly, "flights", 3,
+          Duration.ofSeconds(20));
+      assertEquals(List.of(978311640000L, 978316200000L, 978393600000L),
+          read.stream().map(ConsumerRecord::timestamp).toList(),
+          "record timestamps are the examples' event times");
+    }
+  }
+
+  @Test
+  void aRecordTooLargeForTheTopicIsNotClaimed() throws Exception {
+    kafka.createTopics(List.of(new NewTopic("small", Optional.of(1), Optional.empty())
+        .configs(Map.of("max.message.bytes", "1000"))));
+    Random random = new Random(7);
+    StringBuilder huge = new StringBuilder();
+    for (int i = 0; i < 20_000; i++) {
+      huge.append((char) ('a' + random.nextInt(26)));
+    }
+    Path file = dir.resolve("large.vw");
+    Files.writeString(file, "1 |f a\n0 |f " + huge + "\n1 |f b\n");
+    Run r = produce("--file", file.toString(), "--format", "vw", "--topic", "small", "--quiet");
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().contains("produced 2 examples to topic small, each acknowledged"), r.err());
+    assertTrue(r.err().contains("gradflow produce: 1 of 3 examples were not written to topic"
+        + " small; the first: line 2: RecordTooLargeException: "), r.err());
+    assertEquals(2, records(kafka, "small"));
+  }
+
+  @Test
+  void timestampsTheTopicRefusesAreRefusedBeforeWriting() throws Exception {
+    kafka.createTopics(List.of(new NewTopic("hour", Optional.of(1), Optional.empty())
+        .configs(Map.of("message.timestamp.after.max.ms", "3600000"))));
+    String tomorrow = java.time.Instant.now().plus(Duration.ofDays(1)).toString();
+    Run r = produce("--generator", "ctr", "--count", "10", "--topic", "hour", "--start-time",
+        tomorrow, "--quiet");
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().contains("gradflow produce: refusing to write to topic hour, nothing was"
+        + " written: the broker would refuse the first example (example ctr-42-0): its timestamp"
+        + " "), r.err());
+    assertTrue(r.err().contains(" is further ahead of now than topic hour accepts"
+        + " (message.timestamp.after.max.ms=3600000). Check the examples' event times"
+        + " (--start-time, --csv-timestamp).\n"), r.err());
+    assertEquals(0, records(kafka, "hour"));
   }
 }
