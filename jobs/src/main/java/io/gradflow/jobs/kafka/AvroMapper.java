@@ -5,8 +5,9 @@ import java.nio.charset.StandardCharsets;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * How a stream element becomes a Kafka record: its Avro value, key and timestamp. Lets operators
- * emit primitive POJOs (fast through Flink's serializers) and convert to Avro only at the sink.
+ * How a stream element becomes a Kafka record: its Avro value and key. Lets operators emit
+ * primitive POJOs (fast through Flink's serializers) and convert to Avro only at the sink. The
+ * record timestamp is never derived from the element: see {@link AvroRecordSerializer}.
  *
  * @param <T> the stream element type
  */
@@ -17,12 +18,7 @@ public interface AvroMapper<T> extends Serializable {
   /** The record key (null for none); records with equal keys keep their order. */
   byte[] key(T value);
 
-  /** The record timestamp in epoch milliseconds, or null to use the stream element's. */
-  default Long timestamp(T value) {
-    return null;
-  }
-
-  /** Dead letters keyed by their original key, stamped with the original timestamp. */
+  /** Dead letters keyed by their original key (the original timestamp is in the record). */
   static AvroMapper<DeadLetter> deadLetters() {
     return new AvroMapper<>() {
       private static final long serialVersionUID = 1L;
@@ -35,11 +31,6 @@ public interface AvroMapper<T> extends Serializable {
       @Override
       public byte[] key(DeadLetter value) {
         return value.key;
-      }
-
-      @Override
-      public Long timestamp(DeadLetter value) {
-        return value.timestamp;
       }
     };
   }

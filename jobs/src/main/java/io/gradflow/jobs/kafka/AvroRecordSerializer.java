@@ -11,6 +11,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * Writes stream elements to one topic as single-object-encoded Avro records through an
  * {@link AvroMapper}. One instance per sink writer (Flink serializes it); not thread-safe.
+ *
+ * <p>Output timestamps: every record is stamped with the time it is written (the producer's
+ * clock, Kafka's {@code CreateTime} when the record's timestamp is left unset), never with an
+ * input's event time, which stays in the record (Prediction.event_time, MetricsReport's window,
+ * DeadLetterRecord.source_timestamp). An event time from 2001 would otherwise make the broker
+ * delete the outputs on its first retention pass, and one more than an hour ahead would make it
+ * refuse them ({@code message.timestamp.after.max.ms}) and stop the job.
  */
 public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSchema<T> {
   private static final long serialVersionUID = 1L;
@@ -34,8 +41,6 @@ public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSc
     }
     RecordCodec codec = codecs.computeIfAbsent(record.getClass(),
         c -> Codecs.codec((Class<? extends SpecificRecord>) c));
-    Long ts = mapper.timestamp(element);
-    return new ProducerRecord<>(topic, null, ts != null ? ts : timestamp, mapper.key(element),
-        codec.encode(record));
+    return new ProducerRecord<>(topic, null, null, mapper.key(element), codec.encode(record));
   }
 }
