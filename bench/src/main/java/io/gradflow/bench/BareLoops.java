@@ -4,6 +4,7 @@ import io.gradflow.optim.AdaDeltaSpec;
 import io.gradflow.optim.AdaGradSpec;
 import io.gradflow.optim.AdamSpec;
 import io.gradflow.optim.AdamWSpec;
+import io.gradflow.optim.BiasCorrection;
 import io.gradflow.optim.FtrlSpec;
 import io.gradflow.optim.GradientSpec;
 import io.gradflow.optim.OptimizerSpec;
@@ -26,8 +27,8 @@ import java.util.Random;
  * bit for bit the same ({@link #verify} checks that before a benchmark measures anything).
  *
  * <p>A bare loop is written for one configuration, as a hand-written loop would be: flags that are
- * off in the benchmarked configuration (Nesterov, centered RMSProp, RMSProp momentum, AMSGrad) are
- * left out, and {@link #of} refuses a spec that sets them. Numeric hyper-parameters stay in even
+ * off in the benchmarked configuration (Nesterov, centered RMSProp, RMSProp momentum, AMSGrad,
+ * Adam's global bias correction) are left out, and {@link #of} refuses a spec that sets them. Numeric hyper-parameters stay in even
  * when zero (Adam's coupled L2, for example), since a loop for the general formula has them.
  *
  * <p>The formulas are records: immutable, stateless beyond their constants, thread-safe. No
@@ -73,12 +74,14 @@ final class BareLoops {
     }
     if (spec instanceof AdamSpec s) {
       require(!s.amsgrad(), spec, "amsgrad");
+      require(s.biasCorrection() == BiasCorrection.ROW, spec, "bias_correction: global");
       return new Adam(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
           (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
           (float) s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true));
     }
     if (spec instanceof AdamWSpec s) {
       require(!s.amsgrad(), spec, "amsgrad");
+      require(s.biasCorrection() == BiasCorrection.ROW, spec, "bias_correction: global");
       return new AdamW(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
           (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
           s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true));

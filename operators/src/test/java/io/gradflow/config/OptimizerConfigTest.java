@@ -60,7 +60,7 @@ class OptimizerConfigTest {
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
       "SGD     | lr        | -0.1 | optimizer.lr must be >= 0, but was -0.1",
-      "Adagrad | eps       | -1   | optimizer.eps must be >= 0, but was -1.0",
+      "Adagrad | eps       | -1   | optimizer.eps must be > 0, but was -1.0",
       "RMSprop | alpha     | 1.5  | optimizer.alpha must be in [0, 1], but was 1.5",
       "Adadelta| rho       | -0.5 | optimizer.rho must be in [0, 1], but was -0.5",
       "Ftrl    | alpha     | 0    | optimizer.alpha must be > 0, but was 0.0",

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradflow.config.ConfigException;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -106,13 +107,12 @@ class OptimizerPropertyTest {
   }
 
   @Test
-  void ftrlRefusesAWarmStartItCannotRepresent() {
-    RowUpdater updater = new RowUpdater(new FtrlSpec(0.1, 0, 0, 0), GradientSpec.NONE);
-    float[] row = new float[updater.layout(1).size()];
-    row[0] = 1f;
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> updater.initialize(row, 0, 1));
-    assertTrue(e.getMessage().contains("optimizer.beta and optimizer.l2 are both 0"));
+  void ftrlRefusesBetaZeroNamingTheKey() {
+    // beta 0 and l2 0 would divide by zero for a coordinate whose n is 0 (or whose squared
+    // gradients round to 0 in float), and could not represent a warm start.
+    ConfigException e = assertThrows(ConfigException.class, () -> new FtrlSpec(0.1, 0, 0, 0));
+    assertEquals("optimizer.beta must be > 0, but was 0.0", e.getMessage());
+    assertEquals("optimizer.beta", e.key());
   }
 
   @Test
