@@ -200,6 +200,13 @@ final class BareLoops {
     return new float[MAX_ROW_FLOATS];
   }
 
+  /** Copies the row's weights and slots in {@code [offset, end)} aside, as RowUpdater does. */
+  private static void save(float[] row, int offset, int end, float[] backup) {
+    for (int i = offset; i < end; i++) {
+      backup[i - offset] = row[i];
+    }
+  }
+
   /**
    * Keeps the stepped row if every weight and slot in {@code [offset, end)} is finite, else
    * restores it from {@code backup}, as {@code RowUpdater} does: x - x is 0 for a finite x and
@@ -246,7 +253,7 @@ final class BareLoops {
       }
       int stepAt = offset + width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       for (int i = 0; i < width; i++) {
         int p = offset + i;
@@ -277,7 +284,7 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       boolean first = step == 1;
       for (int i = 0; i < width; i++) {
@@ -312,7 +319,7 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       float negClr = (float) -(learningRate / (1 + (step - 1) * learningRateDecay));
       for (int i = 0; i < width; i++) {
         int p = offset + 2 * i;
@@ -346,7 +353,7 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       for (int i = 0; i < width; i++) {
         int p = offset + 2 * i;
@@ -381,7 +388,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
@@ -422,7 +429,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       float negStepSize =
           (float) -(learningRate / correction(correction1, beta1, step, false));
       float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
@@ -465,7 +472,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       float negStepSize =
           (float) -(learningRate / correction(correction1, beta1, step, false));
       float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
@@ -507,7 +514,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      System.arraycopy(row, offset, backup, 0, stepAt - offset);
+      save(row, offset, stepAt, backup);
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
         double g = grad[gradOffset + i];
