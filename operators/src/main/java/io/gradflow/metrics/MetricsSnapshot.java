@@ -20,8 +20,9 @@ public record MetricsSnapshot(long examples, long rejected, View windowed, View 
   /**
    * One view of the prequential metrics. Every mean is importance-weighted; a view without weight
    * has NaN means. A value that is undefined is NaN, never infinite: the AUC without both classes,
-   * the calibration when the mean label is 0. Values that need probabilities (log loss, AUC, the base rate's log loss, the
-   * calibration error and the bins) are NaN or empty for real-valued predictions.
+   * the calibration when the mean label is 0. Values that need probabilities (log loss, AUC, the
+   * base rate's log loss, the calibration error and the bins) are NaN or empty for real-valued
+   * predictions.
    *
    * @param count records in the view: an integer for the windowed view, the effective count
    *     {@code sum alpha^age} for the fading view

@@ -34,7 +34,8 @@ class SparseAdamGoldenTest {
   private static double largestShareOfTheBar;
 
   static JsonNode golden() throws IOException {
-    try (InputStream in = SparseAdamGoldenTest.class.getResourceAsStream("/golden/sparse_adam.json")) {
+    try (InputStream in =
+        SparseAdamGoldenTest.class.getResourceAsStream("/golden/sparse_adam.json")) {
       assertTrue(in != null, "golden/sparse_adam.json is on the test class path");
       return new ObjectMapper().readTree(in);
     }
@@ -127,7 +128,8 @@ class SparseAdamGoldenTest {
     if (want.isNumber()) {
       double w = want.asDouble();
       double error = Math.abs(have.asDouble() - w);
-      return error / (OptimReplayGoldenTest.ABSOLUTE + OptimReplayGoldenTest.RELATIVE * Math.abs(w));
+      return error
+          / (OptimReplayGoldenTest.ABSOLUTE + OptimReplayGoldenTest.RELATIVE * Math.abs(w));
     }
     assertEquals(want.size(), have.size(), "shape");
     double worst = 0;
