@@ -4,6 +4,7 @@ import io.gradflow.optim.AdaDeltaSpec;
 import io.gradflow.optim.AdaGradSpec;
 import io.gradflow.optim.AdamSpec;
 import io.gradflow.optim.AdamWSpec;
+import io.gradflow.optim.BiasCorrection;
 import io.gradflow.optim.FtrlSpec;
 import io.gradflow.optim.GradientSpec;
 import io.gradflow.optim.OptimizerSpec;
@@ -21,17 +22,20 @@ import java.util.Random;
  * <p>Each formula steps one row of the same interleaved layout as {@link RowLayout} and does all
  * the work {@code RowUpdater.update} does for it with {@link GradientSpec#NONE}: refuse a row whose
  * gradient is not finite, read and advance the row's step count (two integer-valued floats after
- * the weights), compute the per-row constants (bias corrections, AdaGrad's decayed rate) and run
- * the per-weight formula, in the same float and double arithmetic as the core, so the results are
+ * the weights), compute the per-row constants (bias corrections, AdaGrad's decayed rate), run
+ * the per-weight formula, in the same float and double arithmetic as the core, and undo a step
+ * whose result is not finite (a copy of the row beforehand, one check after), so the results are
  * bit for bit the same ({@link #verify} checks that before a benchmark measures anything).
  *
  * <p>A bare loop is written for one configuration, as a hand-written loop would be: flags that are
- * off in the benchmarked configuration (Nesterov, centered RMSProp, RMSProp momentum, AMSGrad) are
- * left out, and {@link #of} refuses a spec that sets them. Numeric hyper-parameters stay in even
- * when zero (Adam's coupled L2, for example), since a loop for the general formula has them.
+ * off in the benchmarked configuration (Nesterov, centered RMSProp, RMSProp momentum, AMSGrad,
+ * Adam's global bias correction) are left out, and {@link #of} refuses a spec that sets them.
+ * Numeric hyper-parameters stay in even when zero (Adam's coupled L2, for example), since a loop
+ * for the general formula has them.
  *
- * <p>The formulas are records: immutable, stateless beyond their constants, thread-safe. No
- * allocation happens while stepping.
+ * <p>The formulas are records of their constants and a scratch copy of the row (rows up to
+ * {@value #MAX_ROW_FLOATS} floats): not thread-safe, one per benchmark thread. No allocation
+ * happens while stepping.
  */
 final class BareLoops {
   private BareLoops() {}
@@ -55,36 +59,41 @@ final class BareLoops {
   static Formula of(OptimizerSpec spec) {
     if (spec instanceof SgdSpec s) {
       require(!s.nesterov(), spec, "nesterov");
-      return s.momentum() == 0 ? new Sgd((float) s.weightDecay())
+      return s.momentum() == 0 ? new Sgd((float) s.weightDecay(), backup())
           : new SgdMomentum((float) s.momentum(), (float) (1 - s.dampening()),
-              (float) s.weightDecay());
+              (float) s.weightDecay(), backup());
     }
     if (spec instanceof AdaGradSpec s) {
-      return new AdaGrad(s.learningRateDecay(), (float) s.weightDecay(), (float) s.epsilon());
+      return new AdaGrad(s.learningRateDecay(), (float) s.weightDecay(), (float) s.epsilon(),
+          backup());
     }
     if (spec instanceof RmsPropSpec s) {
       require(!s.centered() && s.momentum() == 0, spec, "centered or momentum");
       return new RmsProp((float) s.alpha(), (float) (1 - s.alpha()), (float) s.epsilon(),
-          (float) s.weightDecay());
+          (float) s.weightDecay(), backup());
     }
     if (spec instanceof AdaDeltaSpec s) {
       return new AdaDelta((float) s.rho(), (float) (1 - s.rho()), (float) s.epsilon(),
-          (float) s.weightDecay());
+          (float) s.weightDecay(), backup());
     }
     if (spec instanceof AdamSpec s) {
       require(!s.amsgrad(), spec, "amsgrad");
+      require(s.biasCorrection() == BiasCorrection.ROW, spec, "bias_correction: global");
       return new Adam(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
           (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
-          (float) s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true));
+          (float) s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true),
+          backup());
     }
     if (spec instanceof AdamWSpec s) {
       require(!s.amsgrad(), spec, "amsgrad");
+      require(s.biasCorrection() == BiasCorrection.ROW, spec, "bias_correction: global");
       return new AdamW(s.beta1(), s.beta2(), (float) s.beta1(), (float) s.beta2(),
           (float) (1 - s.beta1()), (float) (1 - s.beta2()), (float) s.epsilon(),
-          s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true));
+          s.weightDecay(), corrections(s.beta1(), false), corrections(s.beta2(), true),
+          backup());
     }
     FtrlSpec s = (FtrlSpec) spec;
-    return new Ftrl(s.beta(), s.l1(), s.l2());
+    return new Ftrl(s.beta(), s.l1(), s.l2(), backup());
   }
 
   /**
@@ -124,8 +133,9 @@ final class BareLoops {
 
   /**
    * Steps rows of widths 1, 3 and 16 a few dozen times through {@code RowUpdater} and through
-   * {@code formula}, from the same start and with the same gradients, and fails unless every float
-   * of every row is bit for bit the same: a bare loop that drops a term is not a fair baseline.
+   * {@code formula}, from the same start and with the same gradients (one of them not finite, one
+   * finite but extreme), and fails unless every float of every row is bit for bit the same: a bare
+   * loop that drops a term is not a fair baseline.
    */
   static void verify(OptimizerSpec spec, Formula formula) {
     RowUpdater updater = new RowUpdater(spec, GradientSpec.NONE);
@@ -149,6 +159,9 @@ final class BareLoops {
         }
         if (t == 20) {
           grad[width - 1] = Float.NaN;
+        }
+        if (t == 30) {
+          grad[0] = Float.MAX_VALUE; // finite, but its square is not: the step is undone
         }
         boolean coreApplied = updater.update(core, 0, width, grad, 0, spec.learningRate());
         boolean bareApplied = formula.step(bare, 0, width, grad, 0, spec.learningRate());
@@ -179,6 +192,38 @@ final class BareLoops {
     return true;
   }
 
+  /** Floats of the largest row a bare loop steps: 64 weights of stride 4. */
+  static final int MAX_ROW_FLOATS = 256;
+
+  /** A bare loop's own copy of the row it steps, for undoing a non-finite result. */
+  private static float[] backup() {
+    return new float[MAX_ROW_FLOATS];
+  }
+
+  /** Copies the row's weights and slots in {@code [offset, end)} aside, as RowUpdater does. */
+  private static void save(float[] row, int offset, int end, float[] backup) {
+    for (int i = offset; i < end; i++) {
+      backup[i - offset] = row[i];
+    }
+  }
+
+  /**
+   * Keeps the stepped row if every weight and slot in {@code [offset, end)} is finite, else
+   * restores it from {@code backup}, as {@code RowUpdater} does: x - x is 0 for a finite x and
+   * NaN otherwise, so one branch serves the whole row.
+   */
+  private static boolean keepIfFinite(float[] row, int offset, int end, float[] backup) {
+    float check = 0f;
+    for (int i = offset; i < end; i++) {
+      check += row[i] - row[i];
+    }
+    if (check != 0f) {
+      System.arraycopy(backup, 0, row, offset, end - offset);
+      return false;
+    }
+    return true;
+  }
+
   /**
    * The step count stored after the weights, as {@link RowLayout} lays it out: two exact
    * integer-valued floats holding the low and the high 24 bits.
@@ -194,7 +239,7 @@ final class BareLoops {
   }
 
   /** Plain SGD with coupled L2: {@code w -= lr (g + wd w)}. Stride 1. */
-  record Sgd(float weightDecay) implements Formula {
+  record Sgd(float weightDecay, float[] backup) implements Formula {
     @Override
     public int stride() {
       return 1;
@@ -208,11 +253,15 @@ final class BareLoops {
       }
       int stepAt = offset + width;
       long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       for (int i = 0; i < width; i++) {
         int p = offset + i;
         float w = row[p];
         row[p] = w + negLr * (grad[gradOffset + i] + weightDecay * w);
+      }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
       }
       writeStep(row, stepAt, step);
       return true;
@@ -220,7 +269,7 @@ final class BareLoops {
   }
 
   /** SGD with heavy-ball momentum and dampening, no Nesterov. Stride 2: {@code [w, b]}. */
-  record SgdMomentum(float momentum, float dampingComplement, float weightDecay)
+  record SgdMomentum(float momentum, float dampingComplement, float weightDecay, float[] backup)
       implements Formula {
     @Override
     public int stride() {
@@ -235,6 +284,7 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       boolean first = step == 1;
       for (int i = 0; i < width; i++) {
@@ -245,42 +295,16 @@ final class BareLoops {
         row[p + 1] = b;
         row[p] = w + negLr * b;
       }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
+      }
       writeStep(row, stepAt, step);
       return true;
     }
   }
 
   /** AdaGrad with PyTorch's lr_decay, eps outside the root. Stride 2: {@code [w, s]}. */
-  record AdaGrad(double learningRateDecay, float weightDecay, float epsilon) implements Formula {
-    @Override
-    public int stride() {
-      return 2;
-    }
-
-    @Override
-    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
-        double learningRate) {
-      if (!finite(grad, gradOffset, width)) {
-        return false;
-      }
-      int stepAt = offset + 2 * width;
-      long step = readStep(row, stepAt) + 1;
-      float negClr = (float) -(learningRate / (1 + (step - 1) * learningRateDecay));
-      for (int i = 0; i < width; i++) {
-        int p = offset + 2 * i;
-        float w = row[p];
-        float g = grad[gradOffset + i] + weightDecay * w;
-        float s = row[p + 1] + g * g;
-        row[p + 1] = s;
-        row[p] = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
-      }
-      writeStep(row, stepAt, step);
-      return true;
-    }
-  }
-
-  /** RMSProp, not centered, no momentum, eps outside the root. Stride 2: {@code [w, v]}. */
-  record RmsProp(float alpha, float alphaComplement, float epsilon, float weightDecay)
+  record AdaGrad(double learningRateDecay, float weightDecay, float epsilon, float[] backup)
       implements Formula {
     @Override
     public int stride() {
@@ -295,6 +319,41 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
+      float negClr = (float) -(learningRate / (1 + (step - 1) * learningRateDecay));
+      for (int i = 0; i < width; i++) {
+        int p = offset + 2 * i;
+        float w = row[p];
+        float g = grad[gradOffset + i] + weightDecay * w;
+        float s = row[p + 1] + g * g;
+        row[p + 1] = s;
+        row[p] = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
+      }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
+      }
+      writeStep(row, stepAt, step);
+      return true;
+    }
+  }
+
+  /** RMSProp, not centered, no momentum, eps outside the root. Stride 2: {@code [w, v]}. */
+  record RmsProp(float alpha, float alphaComplement, float epsilon, float weightDecay,
+      float[] backup) implements Formula {
+    @Override
+    public int stride() {
+      return 2;
+    }
+
+    @Override
+    public boolean step(float[] row, int offset, int width, float[] grad, int gradOffset,
+        double learningRate) {
+      if (!finite(grad, gradOffset, width)) {
+        return false;
+      }
+      int stepAt = offset + 2 * width;
+      long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       for (int i = 0; i < width; i++) {
         int p = offset + 2 * i;
@@ -305,14 +364,17 @@ final class BareLoops {
         float r = (float) Math.sqrt(v) + epsilon;
         row[p] = w + negLr * g / r;
       }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
+      }
       writeStep(row, stepAt, step);
       return true;
     }
   }
 
   /** AdaDelta, eps inside both roots. Stride 3: {@code [w, v, u]}. */
-  record AdaDelta(float rho, float rhoComplement, float epsilon, float weightDecay)
-      implements Formula {
+  record AdaDelta(float rho, float rhoComplement, float epsilon, float weightDecay,
+      float[] backup) implements Formula {
     @Override
     public int stride() {
       return 3;
@@ -326,6 +388,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
@@ -338,6 +401,9 @@ final class BareLoops {
         row[p + 2] = u * rho + rhoComplement * d * d;
         row[p] = w + negLr * d;
       }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
+      }
       writeStep(row, stepAt, step);
       return true;
     }
@@ -349,7 +415,7 @@ final class BareLoops {
    */
   record Adam(double beta1, double beta2, float beta1f, float beta2f, float beta1Complement,
       float beta2Complement, float epsilon, float weightDecay, double[] correction1,
-      double[] correction2Sqrt) implements Formula {
+      double[] correction2Sqrt, float[] backup) implements Formula {
     @Override
     public int stride() {
       return 3;
@@ -363,6 +429,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
       float negStepSize =
           (float) -(learningRate / correction(correction1, beta1, step, false));
       float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
@@ -377,6 +444,9 @@ final class BareLoops {
         float denominator = (float) Math.sqrt(v) / biasCorrection2Sqrt + epsilon;
         row[p] = w + negStepSize * m / denominator;
       }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
+      }
       writeStep(row, stepAt, step);
       return true;
     }
@@ -388,7 +458,7 @@ final class BareLoops {
    */
   record AdamW(double beta1, double beta2, float beta1f, float beta2f, float beta1Complement,
       float beta2Complement, float epsilon, double decoupledWeightDecay, double[] correction1,
-      double[] correction2Sqrt) implements Formula {
+      double[] correction2Sqrt, float[] backup) implements Formula {
     @Override
     public int stride() {
       return 3;
@@ -402,6 +472,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
       float negStepSize =
           (float) -(learningRate / correction(correction1, beta1, step, false));
       float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
@@ -417,6 +488,9 @@ final class BareLoops {
         float denominator = (float) Math.sqrt(v) / biasCorrection2Sqrt + epsilon;
         row[p] = w + negStepSize * m / denominator;
       }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
+      }
       writeStep(row, stepAt, step);
       return true;
     }
@@ -426,7 +500,7 @@ final class BareLoops {
    * FTRL-Proximal (McMahan et al. 2013, Algorithm 1) with the learning rate as alpha, arithmetic
    * in double, storage in float. Stride 3: {@code [w, z, n]}.
    */
-  record Ftrl(double beta, double l1, double l2) implements Formula {
+  record Ftrl(double beta, double l1, double l2, float[] backup) implements Formula {
     @Override
     public int stride() {
       return 3;
@@ -440,6 +514,7 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
+      save(row, offset, stepAt, backup);
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
         double g = grad[gradOffset + i];
@@ -453,6 +528,9 @@ final class BareLoops {
             ? 0f
             : (float) (-(z - Math.signum(z) * l1)
                 / ((beta + Math.sqrt(nextN)) / learningRate + l2));
+      }
+      if (!keepIfFinite(row, offset, stepAt, backup)) {
+        return false;
       }
       writeStep(row, stepAt, step);
       return true;

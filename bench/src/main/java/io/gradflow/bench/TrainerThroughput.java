@@ -138,7 +138,7 @@ public final class TrainerThroughput {
         arrays[i] = arena;
       }
       double a = learner.activation(arrays, offsets, values, n, arena, bias);
-      learner.learn(arrays, offsets, values, n, arena, bias, a, e.label, e.weight,
+      learner.learn(arrays, offsets, values, n, arena, bias, a, e.label, e.weight, step + 1,
           learner.learningRate(step));
       step++;
       return learner.loss().prediction(a);
@@ -225,7 +225,7 @@ public final class TrainerThroughput {
       }
       int bias = rows * rowSize;
       double a = learner.activation(arrays, offsets, values, n, weights, bias);
-      learner.learn(arrays, offsets, values, n, weights, bias, a, e.label, e.weight,
+      learner.learn(arrays, offsets, values, n, weights, bias, a, e.label, e.weight, step + 1,
           learner.learningRate(step));
       step++;
       return learner.loss().prediction(a);
@@ -353,8 +353,10 @@ public final class TrainerThroughput {
     PageCache cache = new PageCache(store, CACHE_PAGES, core.rowSize(), 16);
     PagedLearner learner = new PagedLearner(core, cache, PAGE_BITS);
     double rate = core.learningRate(0);
+    long[] step = {0};
     Result result = timed("paged learner, no Flink", examples,
-        e -> core.loss().prediction(learner.process(e.modelKey, e, e.dense, true, rate)));
+        e -> core.loss().prediction(learner.process(e.modelKey, e, e.dense, true, ++step[0],
+            rate)));
     System.out.printf(Locale.ROOT, "paged learner's cache: %,d hits, %,d misses, %,d pages%n",
         cache.hits(), cache.misses(), cache.size());
     return result;

@@ -11,7 +11,10 @@ public final class ModelMeta {
   public long scored;
   /** The model step at which the schedule (re)started. */
   public long scheduleStartStep;
-  /** The event time at which the schedule (re)started; Long.MIN_VALUE until the first example. */
+  /**
+   * The event time at which the schedule (re)started; Long.MIN_VALUE until the first learned
+   * example (unlabeled and weight-0 examples do not start it).
+   */
   public long scheduleStartMillis = Long.MIN_VALUE;
   /** The online standardizer's state ({@code io.gradflow.model.OnlineStandardizer}). */
   public double[] standardizer = new double[0];

@@ -158,17 +158,23 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     String candidate = candidateOf(key);
     PagedLearner learner = learners.get(candidate);
     ModelMeta meta = meta(key);
-    if (meta.scheduleStartMillis == Long.MIN_VALUE) {
-      meta.scheduleStartMillis = example.eventTime;
-    }
     meta.lastEventTime = Math.max(meta.lastEventTime, example.eventTime);
-    boolean learn = example.hasLabel();
+    // Unlabeled and weight-0 examples are scored only: they change no row, no slot, no step
+    // count, no schedule clock (its event-time origin is the first learned example) and no
+    // standardizer (VW's rule for importance weight 0).
+    boolean learn = example.learnable();
     float[] dense = dense(learner.learner().spec().standardize(), meta, example.dense, learn);
-    ScheduleClock clock = learner.learner().spec().clock();
-    long t = clock.elapsed(meta.step, example.eventTime, meta.scheduleStartStep,
-        meta.scheduleStartMillis);
-    double rate = learner.learner().learningRate(t);
-    double activation = learner.process(key, example, dense, learn, rate);
+    double rate = 0;
+    if (learn) {
+      if (meta.scheduleStartMillis == Long.MIN_VALUE) {
+        meta.scheduleStartMillis = example.eventTime;
+      }
+      ScheduleClock clock = learner.learner().spec().clock();
+      long t = clock.elapsed(meta.step, example.eventTime, meta.scheduleStartStep,
+          meta.scheduleStartMillis);
+      rate = learner.learner().learningRate(t);
+    }
+    double activation = learner.process(key, example, dense, learn, meta.step + 1, rate);
     double score = learner.learner().loss().prediction(activation);
     examples.inc();
     if (learn) {
@@ -311,6 +317,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       }
     }
     flush();
+  }
+
+  /** The model metadata of the current key as keyed state holds it (for tests and inspection). */
+  ModelMeta metaOfCurrentKey() throws Exception {
+    return metaState.value();
   }
 
   /** The pages of the current key as keyed state holds them (for tests and inspection). */

@@ -83,12 +83,23 @@ public final class ExampleLearner {
 
   /**
    * Learns the example, right after {@link #activation} on the same rows: one optimizer step on
-   * every row and on the bias.
+   * every row and on the bias. An example of importance weight 0 is not learned at all (Vowpal
+   * Wabbit's rule: score, do not learn): no row, slot or step count changes, where a step with a
+   * zero gradient would still move Adam's and momentum's weights and advance the step counts.
+   * Callers decide with {@link io.gradflow.model.CompactExample#learnable()} and do not call this
+   * for such an example; this guard keeps every path to the rows to the same rule.
    *
-   * @return the number of rows whose gradient was refused as non-finite (0 normally)
+   * @param modelStep the model's step count for this example: examples the model has learned,
+   *     counting this one (Adam's {@code bias_correction: global} uses it)
+   * @return the number of rows whose update was refused (a non-finite gradient or result; 0
+   *     normally)
    */
   public int learn(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
-      int biasOffset, double activation, float label, float weight, double learningRate) {
+      int biasOffset, double activation, float label, float weight, long modelStep,
+      double learningRate) {
+    if (weight == 0) {
+      return 0;
+    }
     double dLoss = loss.gradient(activation, label) * weight;
     if (grad.length < n * rowWidth) {
       grad = new float[Math.max(n * rowWidth, 2 * grad.length)];
@@ -97,11 +108,12 @@ public final class ExampleLearner {
         grad, biasGrad);
     int refused = 0;
     for (int i = 0; i < n; i++) {
-      if (!updater.update(pages[i], offsets[i], rowWidth, grad, i * rowWidth, learningRate)) {
+      if (!updater.update(pages[i], offsets[i], rowWidth, grad, i * rowWidth, modelStep,
+          learningRate)) {
         refused++;
       }
     }
-    if (!updater.update(biasPage, biasOffset, rowWidth, biasGrad, 0, learningRate)) {
+    if (!updater.update(biasPage, biasOffset, rowWidth, biasGrad, 0, modelStep, learningRate)) {
       refused++;
     }
     return refused;

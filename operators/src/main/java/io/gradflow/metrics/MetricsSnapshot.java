@@ -19,8 +19,10 @@ public record MetricsSnapshot(long examples, long rejected, View windowed, View 
 
   /**
    * One view of the prequential metrics. Every mean is importance-weighted; a view without weight
-   * has NaN means. Values that need probabilities (log loss, AUC, the base rate's log loss, the
-   * calibration error and the bins) are NaN or empty for real-valued predictions.
+   * has NaN means. A value that is undefined is NaN, never infinite: the AUC without both classes,
+   * the calibration when the mean label is 0. Values that need probabilities (log loss, AUC, the
+   * base rate's log loss, the calibration error and the bins) are NaN or empty for real-valued
+   * predictions.
    *
    * @param count records in the view: an integer for the windowed view, the effective count
    *     {@code sum alpha^age} for the fading view
@@ -37,7 +39,7 @@ public record MetricsSnapshot(long examples, long rejected, View windowed, View 
    * @param meanPrediction the mean prediction
    * @param meanLabel the mean label
    * @param calibration {@code meanPrediction / meanLabel}: 1 when calibrated in the large, above 1
-   *     when over-predicting (He et al. 2014)
+   *     when over-predicting (He et al. 2014); NaN (undefined) when the mean label is 0
    * @param expectedCalibrationError the bins' weighted mean of |mean prediction - mean label|
    *     (Naeini et al. 2015), NaN without bins
    * @param bins the reliability diagram (Niculescu-Mizil and Caruana 2005), empty when disabled

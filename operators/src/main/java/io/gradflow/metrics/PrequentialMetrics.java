@@ -154,7 +154,8 @@ public final class PrequentialMetrics {
    * Records one prediction and its label, with the example's importance weight.
    *
    * @return false if the record was refused (counted in {@link MetricsSnapshot#rejected()}):
-   *     a non-finite value, a negative weight, or for probabilities a value outside [0, 1]
+   *     a non-finite value, a negative weight, for probabilities a value outside [0, 1], or values
+   *     so large that a weighted sum would overflow (the state stays finite)
    */
   public boolean record(double prediction, double label, double weight) {
     if (!(Double.isFinite(prediction) && Double.isFinite(label) && weight >= 0
@@ -165,6 +166,11 @@ public final class PrequentialMetrics {
     }
     double logLoss = probabilities ? weight * LogLoss.of(prediction, label) : 0;
     double error = prediction - label;
+    if (!(fits(windowedAt, 1, weight, logLoss, error, prediction, label)
+        && fits(fadingAt, alpha, weight, logLoss, error, prediction, label))) {
+      state[REJECTED]++;
+      return false;
+    }
     int bin = -1;
     if (bins > 0) {
       bin = SUMS + 3 * Math.min((int) (prediction * bins), bins - 1);
@@ -200,6 +206,21 @@ public final class PrequentialMetrics {
     state[SINCE_REPORT]++;
     state[EXAMPLES]++;
     return true;
+  }
+
+  /**
+   * Whether adding the record to a view (after decaying it by {@code decay}) keeps every sum
+   * finite. The bins' sums are bounded by the totals (they exist for probabilities only, whose
+   * terms are never negative).
+   */
+  private boolean fits(int view, double decay, double weight, double logLoss, double error,
+      double prediction, double label) {
+    return Double.isFinite(state[view + WEIGHT] * decay + weight)
+        && Double.isFinite(state[view + LOG_LOSS] * decay + logLoss)
+        && Double.isFinite(state[view + SQUARED_ERROR] * decay + weight * error * error)
+        && Double.isFinite(state[view + PREDICTION] * decay + weight * prediction)
+        && Double.isFinite(state[view + LABEL] * decay + weight * label)
+        && Double.isFinite(state[view + LABEL_SQUARED] * decay + weight * label * label);
   }
 
   /** The current values; changes nothing. */
@@ -257,7 +278,8 @@ public final class PrequentialMetrics {
     return new View(state[at + COUNT], weight, logLoss, baseRateLogLoss, auc,
         Math.sqrt(state[at + SQUARED_ERROR] / weight),
         Math.sqrt(Math.max(0, meanLabelSquared - meanLabel * meanLabel)), meanPrediction,
-        meanLabel, meanPrediction / meanLabel, calibrationError, reliability);
+        meanLabel, meanLabel != 0 ? meanPrediction / meanLabel : Double.NaN, calibrationError,
+        reliability);
   }
 
   /** The AUC over the ring: the windowed view's records, or all of them faded by age. */

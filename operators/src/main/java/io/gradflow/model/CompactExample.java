@@ -51,6 +51,15 @@ public final class CompactExample {
     return !Float.isNaN(label);
   }
 
+  /**
+   * Whether the example is learned: it has a label and a non-zero importance weight. An example
+   * of weight 0 is scored but not learned (Vowpal Wabbit's rule), so it changes no row, slot,
+   * step count, schedule clock or standardizer.
+   */
+  public boolean learnable() {
+    return hasLabel() && weight != 0;
+  }
+
   /** A copy with another model key (the arrays are shared: they are never modified). */
   public CompactExample withModelKey(String key) {
     return new CompactExample(exampleId, key, eventTime, rowIds, values, dense, label, weight);

@@ -34,6 +34,9 @@ import java.util.Arrays;
  *   <li>A missing value (NaN, or infinite) is not counted and standardizes to 0, the mean; the
  *       trainer should reject such records before they get here if they are errors.
  *   <li>With {@code clip > 0}, results are clamped to [-clip, clip] against outliers.
+ *   <li>Finite input never gives a non-finite result or state: the sum of squares is kept at or
+ *       above 0 against rounding (so the root is real), and a result beyond the float range
+ *       (a centred extreme value) is clamped to it.
  * </ul>
  *
  * <p>Immutable (the clip) and thread-safe; the state array is not synchronized. No allocation
@@ -113,7 +116,8 @@ public final class OnlineStandardizer {
       double mean = s[at + 1] + delta / n;
       s[at] = n;
       s[at + 1] = mean;
-      s[at + 2] += delta * (x - mean);
+      // Never negative, whatever rounding does to the signs of delta and (x - mean).
+      s[at + 2] = Math.max(0, s[at + 2] + delta * (x - mean));
     }
     return s;
   }
@@ -144,7 +148,8 @@ public final class OnlineStandardizer {
       if (clip > 0) {
         z = Math.max(-clip, Math.min(clip, z));
       }
-      out[j] = (float) z;
+      // Finite in double, but a centred extreme value may exceed the float range.
+      out[j] = (float) Math.max(-Float.MAX_VALUE, Math.min(Float.MAX_VALUE, z));
     }
   }
 

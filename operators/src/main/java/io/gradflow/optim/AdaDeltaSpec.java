@@ -10,7 +10,8 @@ import java.util.Map;
  *
  * @param learningRate {@code lr}, a factor on the delta (default 1.0)
  * @param rho {@code rho}, the smoothing constant of both running averages (0.9)
- * @param epsilon {@code eps} (1e-6), added inside both square roots
+ * @param epsilon {@code eps} (1e-6), added inside both square roots; > 0 and not
+ *     0 as a float32
  * @param weightDecay {@code weight_decay}, coupled L2
  */
 public record AdaDeltaSpec(double learningRate, double rho, double epsilon, double weightDecay)
@@ -19,7 +20,7 @@ public record AdaDeltaSpec(double learningRate, double rho, double epsilon, doub
   public AdaDeltaSpec {
     Check.nonNegative("optimizer.lr", learningRate);
     Check.inRange("optimizer.rho", rho, 0, 1);
-    Check.nonNegative("optimizer.eps", epsilon);
+    SpecChecks.epsilon(epsilon);
     Check.nonNegative("optimizer.weight_decay", weightDecay);
   }
 

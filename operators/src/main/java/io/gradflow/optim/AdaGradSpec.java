@@ -12,7 +12,8 @@ import java.util.Map;
  * @param learningRateDecay {@code lr_decay}: the rate at row step t is lr / (1 + (t - 1) lr_decay)
  * @param weightDecay {@code weight_decay}, coupled L2
  * @param initialAccumulatorValue {@code initial_accumulator_value}
- * @param epsilon {@code eps} (default 1e-10), added to the root of the accumulator
+ * @param epsilon {@code eps} (default 1e-10), added to the root of the accumulator;
+ *     > 0 and not 0 as a float32
  */
 public record AdaGradSpec(
     double learningRate, double learningRateDecay, double weightDecay,
@@ -23,7 +24,7 @@ public record AdaGradSpec(
     Check.nonNegative("optimizer.lr_decay", learningRateDecay);
     Check.nonNegative("optimizer.weight_decay", weightDecay);
     Check.nonNegative("optimizer.initial_accumulator_value", initialAccumulatorValue);
-    Check.nonNegative("optimizer.eps", epsilon);
+    SpecChecks.epsilon(epsilon);
   }
 
   /** PyTorch's defaults with the given learning rate. */

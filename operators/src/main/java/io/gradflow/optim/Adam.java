@@ -14,11 +14,28 @@ package io.gradflow.optim;
  *   w = w - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
  *
- * <p>{@code t} is the row's own step count, so bias correction follows each row's own history
- * (a row first seen late gets the large early steps a fresh PyTorch parameter gets). Epsilon sits
- * outside the root, after the second moment's bias correction. Decoupled decay is applied only at
- * the row's own steps: over steps a row skipped it decays nothing, exactly as {@code torch.optim}
- * on the row's own gradient subsequence.
+ * <p>With {@code bias_correction: row} (the default), {@code t} is the row's own step count, so
+ * bias correction follows each row's own history (a row first seen late gets the large early steps
+ * a fresh PyTorch parameter gets), and epsilon sits outside the root, after the second moment's
+ * bias correction: {@code torch.optim.Adam} and {@code AdamW} on the row's own gradient
+ * subsequence.
+ *
+ * <p>With {@code bias_correction: global}, {@code t} is the model's step count (examples the model
+ * has learned, counting this one), and the update is {@code torch.optim.SparseAdam}'s (and
+ * TensorFlow's LazyAdam's), with epsilon added to the uncorrected root:
+ *
+ * <pre>
+ *   w = w - lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)
+ * </pre>
+ *
+ * A row's moments move only at the row's own steps, as SparseAdam leaves the moments of rows
+ * absent from a step's sparse gradient untouched; a row first seen late gets an almost
+ * uncorrected, small first step. SparseAdam has neither weight decay nor AMSGrad: with
+ * {@code global}, coupled L2, decoupled decay and AMSGrad's {@code v_max} work as above, with the
+ * model's step in both corrections and epsilon placed as SparseAdam places it.
+ *
+ * <p>Decoupled decay is applied only at the row's own steps: over steps a row skipped it decays
+ * nothing, exactly as {@code torch.optim} on the row's own gradient subsequence.
  *
  * <p>Slots, in order: {@code m}, {@code v}, and {@code v_max} with AMSGrad. Stateless and
  * thread-safe.
@@ -34,13 +51,14 @@ public final class Adam implements Optimizer {
   private final float weightDecay;
   private final double decoupledWeightDecay;
   private final boolean amsgrad;
+  private final boolean global;
   private final int stride;
   /** 1 - beta1^t and sqrt(1 - beta2^t) for small t, precomputed with the same Math.pow. */
   private final double[] biasCorrection1;
   private final double[] biasCorrection2Sqrt;
 
   Adam(double learningRate, double beta1, double beta2, double epsilon, double weightDecay,
-      double decoupledWeightDecay, boolean amsgrad) {
+      double decoupledWeightDecay, boolean amsgrad, BiasCorrection biasCorrection) {
     this.beta1 = beta1;
     this.beta2 = beta2;
     this.beta1f = (float) beta1;
@@ -51,6 +69,7 @@ public final class Adam implements Optimizer {
     this.weightDecay = (float) weightDecay;
     this.decoupledWeightDecay = decoupledWeightDecay;
     this.amsgrad = amsgrad;
+    this.global = biasCorrection == BiasCorrection.GLOBAL;
     this.stride = amsgrad ? 4 : 3;
     this.biasCorrection1 = correctionTable(beta1, false);
     this.biasCorrection2Sqrt = correctionTable(beta2, true);
@@ -92,12 +111,26 @@ public final class Adam implements Optimizer {
   }
 
   @Override
+  public boolean countsModelSteps() {
+    return global;
+  }
+
+  @Override
   public void update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
       double learningRate) {
-    float negStepSize =
-        (float) -(learningRate / correction(biasCorrection1, beta1, step, false));
-    float correction2 = (float) correction(biasCorrection2Sqrt, beta2, step, true);
+    double correction1 = correction(biasCorrection1, beta1, step, false);
+    double correction2Sqrt = correction(biasCorrection2Sqrt, beta2, step, true);
+    float negStepSize;
+    float correction2;
+    if (global) {
+      // SparseAdam: step_size = lr * sqrt(1 - beta2^t) / (1 - beta1^t), eps on the raw root.
+      negStepSize = (float) -(learningRate * correction2Sqrt / correction1);
+      correction2 = 1f;
+    } else {
+      negStepSize = (float) -(learningRate / correction1);
+      correction2 = (float) correction2Sqrt;
+    }
     float decay = (float) (1 - learningRate * decoupledWeightDecay);
     for (int i = 0; i < width; i++) {
       int p = offset + stride * i;

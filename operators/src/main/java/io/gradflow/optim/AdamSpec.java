@@ -12,7 +12,7 @@ import java.util.Map;
  * @param learningRate {@code lr} (default 0.001)
  * @param beta1 {@code betas[0]} (0.9)
  * @param beta2 {@code betas[1]} (0.999)
- * @param epsilon {@code eps} (1e-8)
+ * @param epsilon {@code eps} (1e-8), > 0 and not 0 as a float32
  * @param weightDecay {@code weight_decay}: coupled L2, added to the gradient before the moments
  * @param amsgrad {@code amsgrad}: normalise by the running maximum of the second moment
  * @param biasCorrection {@code bias_correction}: {@code row} (the row's own step count, the
@@ -35,7 +35,7 @@ public record AdamSpec(
     Check.nonNegative("optimizer.lr", learningRate);
     Check.inRangeExclusive("optimizer.betas[0]", beta1, 0, 1);
     Check.inRangeExclusive("optimizer.betas[1]", beta2, 0, 1);
-    Check.nonNegative("optimizer.eps", epsilon);
+    SpecChecks.epsilon(epsilon);
     Check.nonNegative("optimizer.weight_decay", weightDecay);
   }
 
@@ -69,6 +69,6 @@ public record AdamSpec(
 
   @Override
   public Optimizer create() {
-    return new Adam(learningRate, beta1, beta2, epsilon, weightDecay, 0, amsgrad);
+    return new Adam(learningRate, beta1, beta2, epsilon, weightDecay, 0, amsgrad, biasCorrection);
   }
 }

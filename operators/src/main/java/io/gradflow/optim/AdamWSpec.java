@@ -13,7 +13,7 @@ import java.util.Map;
  * @param learningRate {@code lr} (default 0.001)
  * @param beta1 {@code betas[0]} (0.9)
  * @param beta2 {@code betas[1]} (0.999)
- * @param epsilon {@code eps} (1e-8)
+ * @param epsilon {@code eps} (1e-8), > 0 and not 0 as a float32
  * @param weightDecay {@code weight_decay} (0.01): the weight is multiplied by (1 - lr * wd) at each
  *     of the row's own steps, before the Adam update; steps the row skipped decay nothing
  * @param amsgrad {@code amsgrad}
@@ -61,6 +61,6 @@ public record AdamWSpec(
 
   @Override
   public Optimizer create() {
-    return new Adam(learningRate, beta1, beta2, epsilon, 0, weightDecay, amsgrad);
+    return new Adam(learningRate, beta1, beta2, epsilon, 0, weightDecay, amsgrad, biasCorrection);
   }
 }

@@ -20,7 +20,8 @@ package io.gradflow.optim;
  *
  * <p>A row that starts from a non-zero weight {@code w0} (a warm start) gets
  * {@code z = -w0 (beta / alpha + l2) - sign(w0) l1}, the z for which the closed form gives
- * {@code w0} at {@code n = 0}; that needs beta or l2 to be positive. Stateless and thread-safe.
+ * {@code w0} at {@code n = 0} (beta > 0, so the denominator is never 0). Stateless and
+ * thread-safe.
  */
 public final class Ftrl implements Optimizer {
   private final double alpha;
@@ -49,10 +50,6 @@ public final class Ftrl implements Optimizer {
       if (w0 == 0) {
         row[p + 1] = 0;
         continue;
-      }
-      if (denominator == 0) {
-        throw new IllegalArgumentException("Ftrl cannot start from the non-zero weight " + w0
-            + " when optimizer.beta and optimizer.l2 are both 0: set one of them above 0");
       }
       row[p + 1] = (float) (-w0 * denominator - Math.signum(w0) * l1);
     }

@@ -11,7 +11,8 @@ import java.util.Map;
  *
  * @param alpha {@code alpha}: the per-coordinate rate is alpha / (beta + sqrt(n)); it is also the
  *     base learning rate that a schedule scales
- * @param beta {@code beta} (1.0)
+ * @param beta {@code beta} (1.0), > 0: with beta 0, a coordinate whose {@code n} is still 0 (its
+ *     squared gradients rounded to 0) would divide by zero
  * @param l1 {@code l1}: weights with |z| <= l1 are exactly zero (sparsity)
  * @param l2 {@code l2}
  */
@@ -19,7 +20,7 @@ public record FtrlSpec(double alpha, double beta, double l1, double l2) implemen
 
   public FtrlSpec {
     Check.positive("optimizer.alpha", alpha);
-    Check.nonNegative("optimizer.beta", beta);
+    Check.positive("optimizer.beta", beta);
     Check.nonNegative("optimizer.l1", l1);
     Check.nonNegative("optimizer.l2", l2);
   }

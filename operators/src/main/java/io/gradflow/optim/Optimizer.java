@@ -23,11 +23,22 @@ public interface Optimizer {
   default void initialize(float[] row, int offset, int width) {}
 
   /**
+   * Whether {@link #update}'s {@code step} is the model's step count (examples the model has
+   * learned, counting the current one) instead of the row's own: Adam with
+   * {@code bias_correction: global}. The driver asks once, when it is built, so the choice costs
+   * nothing per weight. The row's own step count advances either way.
+   */
+  default boolean countsModelSteps() {
+    return false;
+  }
+
+  /**
    * Applies one update to the {@code width} weights of the row at {@code offset}.
    *
    * @param grad the gradient of each weight, at {@code grad[gradOffset + i]}; finite, never
    *     modified
-   * @param step this update's step number for the row, starting at 1 (bias corrections use it)
+   * @param step this update's step number, starting at 1 (bias corrections use it): the row's own,
+   *     or the model's if {@link #countsModelSteps()}; never below the row's own
    * @param learningRate the learning rate for this update, from the schedule
    */
   void update(

@@ -10,7 +10,8 @@ import java.util.Map;
  *
  * @param learningRate {@code lr} (default 0.01)
  * @param alpha {@code alpha}, the smoothing constant of the squared-gradient average (0.99)
- * @param epsilon {@code eps} (1e-8), added outside the square root
+ * @param epsilon {@code eps} (1e-8), added outside the square root; > 0 and not
+ *     0 as a float32
  * @param weightDecay {@code weight_decay}, coupled L2
  * @param momentum {@code momentum}; 0 disables the momentum buffer
  * @param centered {@code centered}: normalise by the estimated variance instead of the raw
@@ -23,7 +24,7 @@ public record RmsPropSpec(
   public RmsPropSpec {
     Check.nonNegative("optimizer.lr", learningRate);
     Check.inRange("optimizer.alpha", alpha, 0, 1);
-    Check.nonNegative("optimizer.eps", epsilon);
+    SpecChecks.epsilon(epsilon);
     Check.nonNegative("optimizer.weight_decay", weightDecay);
     Check.nonNegative("optimizer.momentum", momentum);
   }

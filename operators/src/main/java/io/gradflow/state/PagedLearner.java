@@ -49,12 +49,18 @@ public final class PagedLearner {
   /**
    * Scores the example and, if {@code learn}, learns it.
    *
+   * @param learn whether to learn the example; only an example that is
+   *     {@link CompactExample#learnable()} (labeled, non-zero weight) is, whatever this says, so a
+   *     weight-0 example touches no row and dirties no page
    * @param dense the dense feature values to use (the example's, or standardized ones)
+   * @param modelStep the model's step count if the example is learned: examples the model has
+   *     learned, counting this one
    * @param learningRate the rate for this example, from the schedule
    * @return the model's activation before learning (the loss turns it into a prediction)
    */
   public double process(String modelKey, CompactExample example, float[] dense, boolean learn,
-      double learningRate) throws Exception {
+      long modelStep, double learningRate) throws Exception {
+    learn &= example.learnable();
     int sparse = example.rowIds.length;
     ensureCapacity(sparse + dense.length);
     int n = merger.merge(example.rowIds, example.values, sparse, ids, values);
@@ -105,7 +111,7 @@ public final class PagedLearner {
           learner.activation(arrays, offsets, values, n, biasPage.data(), biasOffset);
       if (learn) {
         learner.learn(arrays, offsets, values, n, biasPage.data(), biasOffset, activation,
-            example.label, example.weight, learningRate);
+            example.label, example.weight, modelStep, learningRate);
       }
       return activation;
     } finally {

@@ -2,6 +2,7 @@ package io.gradflow.flink;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,14 +15,18 @@ import io.gradflow.model.LinearSpec;
 import io.gradflow.model.Loss;
 import io.gradflow.optim.AdaGradSpec;
 import io.gradflow.optim.AdamSpec;
+import io.gradflow.optim.BiasCorrection;
 import io.gradflow.optim.GradientSpec;
+import io.gradflow.optim.SgdSpec;
 import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
+import io.gradflow.schema.FeatureHashing;
 import io.gradflow.state.PageFormat;
 import io.gradflow.state.RowPage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -212,5 +217,188 @@ class TrainerOperatorTest {
       assertEquals(first, second, "scoring does not change the model");
       assertTrue(h.extractOutputValues().stream().allMatch(s -> s.modelStep <= 200));
     }
+  }
+  /** Every page of the current key in keyed state, after a snapshot flushed the cache. */
+  private static Map<Long, float[]> pagesAfterSnapshot(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h, String key)
+      throws Exception {
+    h.snapshot(1, 1);
+    TrainerOperator operator = (TrainerOperator) h.getOperator();
+    operator.setCurrentKey(key);
+    Map<Long, float[]> pages = new TreeMap<>();
+    for (Map.Entry<Long, float[]> page : operator.pagesOfCurrentKey()) {
+      pages.put(page.getKey(), page.getValue().clone());
+    }
+    return pages;
+  }
+
+  private static ModelMeta metaAfterSnapshot(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h, String key)
+      throws Exception {
+    TrainerOperator operator = (TrainerOperator) h.getOperator();
+    operator.setCurrentKey(key);
+    return operator.metaOfCurrentKey();
+  }
+
+  private static int[] bits(float[] values) {
+    int[] bits = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      bits[i] = Float.floatToRawIntBits(values[i]);
+    }
+    return bits;
+  }
+
+  /**
+   * ../shared/cases/vw-importance-zero.vw, built by hand (the VW reader is tested elsewhere):
+   * {@code 1 1 |f a b}, {@code 0 0 |f a c}, {@code 1 1 |f b c}. Importance weight 0 means
+   * "score, do not learn" (VW's rule).
+   */
+  static List<CompactExample> importanceZeroCase(boolean withDense) {
+    FeatureHashing hashing = new FeatureHashing(18);
+    long a = hashing.feature("f", "a");
+    long b = hashing.feature("f", "b");
+    long c = hashing.feature("f", "c");
+    float[] ones = {1f, 1f};
+    return List.of(
+        new CompactExample("1", "m", 1_000, new long[] {a, b}, ones,
+            withDense ? new float[] {3f} : new float[0], 1f, 1f),
+        new CompactExample("2", "m", 2_000, new long[] {a, c}, ones,
+            withDense ? new float[] {-40f} : new float[0], 0f, 0f),
+        new CompactExample("3", "m", 3_000, new long[] {b, c}, ones,
+            withDense ? new float[] {5f} : new float[0], 1f, 1f));
+  }
+
+  @Test
+  void aWeightZeroExampleIsScoredButChangesNoRowSlotStepClockOrStandardizer() throws Exception {
+    List<LearnerSpec> specs = List.of(
+        // Adam's moments and SGD's momentum would move the weights on a zero gradient.
+        new LearnerSpec(new LinearSpec(), Loss.LOGISTIC, AdamSpec.of(0.1), GradientSpec.NONE,
+            new ScheduleSpec.CosineAnnealing(4, 0.01), ScheduleClock.MODEL_STEP, true),
+        new LearnerSpec(FactorizationMachineSpec.of(2), Loss.LOGISTIC,
+            new SgdSpec(0.1, 0.9, 0, true, 0), GradientSpec.NONE,
+            new ScheduleSpec.ExponentialDecay(500, 0.5), ScheduleClock.EVENT_TIME, true));
+    for (LearnerSpec spec : specs) {
+      for (boolean withDense : new boolean[] {false, true}) {
+        List<CompactExample> all = importanceZeroCase(withDense);
+        List<CompactExample> weighted = List.of(all.get(0), all.get(2));
+        try (var h = harness(spec, 4); var alone = harness(spec, 4)) {
+          h.open();
+          alone.open();
+          run(h, all);
+          run(alone, weighted);
+          List<Scored> scored = h.extractOutputValues();
+          assertEquals(3, scored.size(), "every example is scored");
+          assertEquals(List.of(1L, 1L, 2L), scored.stream().map(x -> x.modelStep).toList());
+          assertEquals(alone.extractOutputValues().get(1).score, scored.get(2).score,
+              "the third prediction does not see the weight-0 example");
+
+          Map<Long, float[]> pages = pagesAfterSnapshot(h, "m");
+          Map<Long, float[]> expected = pagesAfterSnapshot(alone, "m");
+          assertEquals(expected.keySet(), pages.keySet());
+          for (Long page : expected.keySet()) {
+            assertArrayEquals(bits(expected.get(page)), bits(pages.get(page)),
+                spec.optimizer() + ", dense " + withDense + ": page " + page);
+          }
+          ModelMeta meta = metaAfterSnapshot(h, "m");
+          ModelMeta expectedMeta = metaAfterSnapshot(alone, "m");
+          assertEquals(2, meta.step, "2 learned");
+          assertEquals(1, meta.scored, "1 scored only");
+          assertEquals(expectedMeta.step, meta.step);
+          assertEquals(expectedMeta.scheduleStartStep, meta.scheduleStartStep);
+          assertEquals(expectedMeta.scheduleStartMillis, meta.scheduleStartMillis);
+          assertArrayEquals(expectedMeta.standardizer, meta.standardizer);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aWeightZeroOrUnlabeledExampleFirstDoesNotStartTheEventTimeClock() throws Exception {
+    LearnerSpec spec = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC, AdaGradSpec.of(0.1),
+        GradientSpec.NONE, new ScheduleSpec.ExponentialDecay(1_000, 0.5),
+        ScheduleClock.EVENT_TIME, false);
+    List<CompactExample> learned = importanceZeroCase(false);
+    CompactExample weightZero = learned.get(1);
+    CompactExample unlabeled = learned.get(0).withLabel(Float.NaN);
+    try (var h = harness(spec, 4); var alone = harness(spec, 4)) {
+      h.open();
+      alone.open();
+      run(h, List.of(
+          new CompactExample("0", "m", 0, weightZero.rowIds, weightZero.values, weightZero.dense,
+              0f, 0f),
+          new CompactExample("00", "m", 500, unlabeled.rowIds, unlabeled.values, unlabeled.dense,
+              Float.NaN, 1f),
+          learned.get(0), learned.get(2)));
+      run(alone, List.of(learned.get(0), learned.get(2)));
+      Map<Long, float[]> pages = pagesAfterSnapshot(h, "m");
+      assertEquals(1_000, metaAfterSnapshot(h, "m").scheduleStartMillis);
+      Map<Long, float[]> expected = pagesAfterSnapshot(alone, "m");
+      for (Long page : expected.keySet()) {
+        assertArrayEquals(bits(expected.get(page)), bits(pages.get(page)), "page " + page);
+      }
+    }
+  }
+
+  /**
+   * With {@code bias_correction: global} the trainer hands Adam the model step (examples learned,
+   * counting this one): a feature first seen at the 5th example takes SparseAdam's first step,
+   * {@code -lr * sqrt(1 - beta2^5) / (1 - beta1^5) * (0.1 g) / (sqrt(0.001) |g| + eps)}, not
+   * Adam's {@code -lr sign(g)}.
+   */
+  @Test
+  void globalBiasCorrectionUsesTheModelStep() throws Exception {
+    for (BiasCorrection mode : BiasCorrection.values()) {
+      LearnerSpec spec = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
+          new AdamSpec(0.1, 0.9, 0.999, 1e-8, 0, false, mode), GradientSpec.NONE,
+          new ScheduleSpec.Constant(), ScheduleClock.MODEL_STEP, false);
+      FeatureHashing hashing = new FeatureHashing(18);
+      long early = hashing.feature("f", "early");
+      long late = hashing.feature("f", "late");
+      List<CompactExample> examples = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        long[] ids = i < 4 ? new long[] {early} : new long[] {early, late};
+        examples.add(new CompactExample("e" + i, "m", i, ids, new float[ids.length],
+            new float[0], 1f, 1f));
+        examples.get(i).values[0] = 1f;
+        if (ids.length == 2) {
+          examples.get(i).values[1] = 1f;
+        }
+      }
+      try (var h = harness(spec, 4)) {
+        h.open();
+        run(h, examples);
+        h.snapshot(1, 1);
+        TrainerOperator operator = (TrainerOperator) h.getOperator();
+        operator.setCurrentKey("m");
+        float weight = Float.NaN;
+        long rowStep = -1;
+        for (Map.Entry<Long, float[]> page : operator.pagesOfCurrentKey()) {
+          if (page.getKey() == PageFormat.pageKey(late, 6)) {
+            RowPage loaded = RowPage.load(page.getValue(), 1 + 2 + 2);
+            weight = loaded.data()[loaded.find(late)];
+            rowStep = new io.gradflow.optim.RowLayout(1, 2).step(loaded.data(), loaded.find(late));
+          }
+        }
+        assertEquals(1, rowStep, "the row's own step count still advances");
+        // The label is 1 and the prediction below 1, so the gradient is negative: w grows.
+        double expected = mode == BiasCorrection.ROW ? 0.1
+            : 0.1 * Math.sqrt(1 - Math.pow(0.999, 5)) / (1 - Math.pow(0.9, 5)) * 0.1
+                / Math.sqrt(0.001);
+        assertEquals(expected, weight, 1e-6, mode.configName());
+      }
+    }
+  }
+
+  @Test
+  void globalBiasCorrectionInTheTrainerEqualsTheBareLoop() throws Exception {
+    LearnerSpec spec = FM_ADAM.withOptimizer(
+        new AdamSpec(0.01, 0.9, 0.999, 1e-8, 0, false, BiasCorrection.GLOBAL));
+    List<CompactExample> examples = SyntheticClicks.generate(8, 2_000, 10, 3_000, "a", "b");
+    List<Double> expected = reference(spec, examples);
+    try (var h = harness(spec, 3)) {
+      h.open();
+      assertEquals(expected, run(h, examples));
+    }
+    assertFalse(expected.equals(reference(FM_ADAM, examples)), "global differs from row");
   }
 }

@@ -21,7 +21,7 @@ public final class ReferenceLearner {
     this.learner = new ExampleLearner(spec);
   }
 
-  /** Returns the prediction, learning the example if it has a label. */
+  /** Returns the prediction, learning the example if it has a label and a non-zero weight. */
   public double process(CompactExample example) {
     Map<Long, float[]> model = rows.computeIfAbsent(example.modelKey, k -> new HashMap<>());
     long[] ids = new long[example.rowIds.length];
@@ -34,10 +34,10 @@ public final class ReferenceLearner {
     }
     float[] bias = row(model, FeatureHashing.BIAS_ROW);
     double activation = learner.activation(arrays, offsets, values, n, bias, 0);
-    if (example.hasLabel()) {
+    if (example.learnable()) {
       long step = steps.getOrDefault(example.modelKey, 0L);
       learner.learn(arrays, offsets, values, n, bias, 0, activation, example.label,
-          example.weight, learner.learningRate(step));
+          example.weight, step + 1, learner.learningRate(step));
       steps.put(example.modelKey, step + 1);
     }
     return learner.loss().prediction(activation);

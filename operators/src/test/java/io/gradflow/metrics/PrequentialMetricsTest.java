@@ -222,4 +222,53 @@ class PrequentialMetricsTest {
     assertEquals("metrics.window", assertThrows(ConfigException.class,
         () -> new MetricsSpec(MetricsSpec.MAX_WINDOW + 1, 0.9, 1)).key());
   }
+  /** Every value of a view that is not NaN (undefined) is finite. */
+  private static void noInfinity(View v) {
+    double[] values = {v.count(), v.weight(), v.logLoss(), v.baseRateLogLoss(), v.auc(), v.rmse(),
+        v.baseRateRmse(), v.meanPrediction(), v.meanLabel(), v.calibration(),
+        v.expectedCalibrationError()};
+    for (double x : values) {
+      assertFalse(Double.isInfinite(x), v.toString());
+    }
+  }
+
+  @Test
+  void undefinedValuesAreNaNNeverInfinite() {
+    // One class only (mean label 0), predictions at exactly 0 and 1: the log loss is clipped
+    // (about 36 nats for the confident mistake), calibration and AUC are undefined.
+    PrequentialMetrics m = new PrequentialMetrics(MetricsSpec.DEFAULT, true);
+    assertTrue(m.record(1.0, 0, 1));
+    assertTrue(m.record(0.0, 0, 1));
+    View v = m.snapshot().windowed();
+    noInfinity(v);
+    assertEquals(-Math.log(LogLoss.EPSILON) / 2, v.logLoss(), 1e-9);
+    assertTrue(Double.isNaN(v.calibration()), "calibration with mean label 0");
+    assertTrue(Double.isNaN(v.auc()), "AUC with one class");
+    assertEquals(0, v.baseRateLogLoss());
+    // Squared loss: a mean label of exactly 0 from labels of both signs.
+    PrequentialMetrics real = new PrequentialMetrics(MetricsSpec.DEFAULT, false);
+    real.record(2, 1, 1);
+    real.record(2, -1, 1);
+    View r = real.snapshot().windowed();
+    noInfinity(r);
+    assertTrue(Double.isNaN(r.calibration()));
+  }
+
+  @Test
+  void aRecordWhoseSumsWouldOverflowIsRefusedAndTheStateStaysFinite() {
+    PrequentialMetrics m = new PrequentialMetrics(new MetricsSpec(10, 0.9, 4), false);
+    assertTrue(m.record(1, 0, 1));
+    assertFalse(m.record(1e200, 0, 1), "(1e200)^2 overflows the squared error");
+    assertFalse(m.record(2, 0, Double.MAX_VALUE), "the weighted squared error overflows");
+    assertTrue(m.record(1e150, 0, 1));
+    assertFalse(m.record(1e150, 0, 1e10), "the sum of squared errors would overflow");
+    for (double x : m.copyState()) {
+      assertTrue(Double.isFinite(x));
+    }
+    MetricsSnapshot snapshot = m.snapshot();
+    assertEquals(2, snapshot.examples());
+    assertEquals(3, snapshot.rejected());
+    noInfinity(snapshot.windowed());
+    noInfinity(snapshot.fading());
+  }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.config.ConfigException;
 import java.util.ArrayList;
@@ -118,5 +119,37 @@ class OnlineStandardizerTest {
   void clipIsValidated() {
     ConfigException e = assertThrows(ConfigException.class, () -> new OnlineStandardizer(-1));
     assertEquals("model.standardize_clip must be >= 0, but was -1.0", e.getMessage());
+  }
+  @Test
+  void extremeFiniteValuesNeverGiveANonFiniteStateOrResult() {
+    OnlineStandardizer standardizer = OnlineStandardizer.DEFAULT;
+    double[] state = OnlineStandardizer.newState();
+    Random random = new Random(11);
+    float[] out = new float[3];
+    float[] extremes = {Float.MAX_VALUE, -Float.MAX_VALUE, 0f, Float.MIN_VALUE, 1e30f, -1e-30f};
+    for (int i = 0; i < 10_000; i++) {
+      float[] dense = new float[3];
+      for (int j = 0; j < 3; j++) {
+        dense[j] = j == 2 ? 1e20f : random.nextInt(3) == 0
+            ? extremes[random.nextInt(extremes.length)] : (float) random.nextGaussian();
+      }
+      standardizer.standardize(state, dense, out);
+      for (float z : out) {
+        assertTrue(Float.isFinite(z), "standardized " + java.util.Arrays.toString(dense));
+      }
+      state = standardizer.update(state, dense);
+      for (double x : state) {
+        assertTrue(Double.isFinite(x), java.util.Arrays.toString(state));
+      }
+      for (int j = 0; j < 3; j++) {
+        assertTrue(OnlineStandardizer.variance(state, j) >= 0, "variance of " + j);
+      }
+    }
+    // Centred extremes beyond the float range are clamped to it: a constant position at
+    // -MAX (std 0) centres MAX to 2 MAX.
+    double[] constant = standardizer.update(OnlineStandardizer.newState(),
+        new float[] {-Float.MAX_VALUE});
+    standardizer.standardize(constant, new float[] {Float.MAX_VALUE}, out);
+    assertEquals(Float.MAX_VALUE, out[0]);
   }
 }

@@ -1,11 +1,19 @@
 package io.gradflow.optim;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import io.gradflow.config.ConfigException;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Invariants of particular optimizers, on seeded random streams. */
 class OptimizerPropertyTest {
@@ -106,13 +114,12 @@ class OptimizerPropertyTest {
   }
 
   @Test
-  void ftrlRefusesAWarmStartItCannotRepresent() {
-    RowUpdater updater = new RowUpdater(new FtrlSpec(0.1, 0, 0, 0), GradientSpec.NONE);
-    float[] row = new float[updater.layout(1).size()];
-    row[0] = 1f;
-    IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> updater.initialize(row, 0, 1));
-    assertTrue(e.getMessage().contains("optimizer.beta and optimizer.l2 are both 0"));
+  void ftrlRefusesBetaZeroNamingTheKey() {
+    // beta 0 and l2 0 would divide by zero for a coordinate whose n is 0 (or whose squared
+    // gradients round to 0 in float), and could not represent a warm start.
+    ConfigException e = assertThrows(ConfigException.class, () -> new FtrlSpec(0.1, 0, 0, 0));
+    assertEquals("optimizer.beta must be > 0, but was 0.0", e.getMessage());
+    assertEquals("optimizer.beta", e.key());
   }
 
   @Test
@@ -144,5 +151,161 @@ class OptimizerPropertyTest {
       updater.update(row, 0, 1, new float[] {0f}, 0, spec.learningRate());
     }
     assertEquals((float) Math.pow(1 - 0.1 * 0.5, 3), row[0], 1e-7);
+  }
+  /**
+   * Every optimizer, plus the configurations at the edges of what is accepted: the smallest eps
+   * a float holds, a tiny FTRL beta, global bias correction, AMSGrad.
+   */
+  static Stream<OptimizerSpec> everyOptimizerAtItsEdges() {
+    float tiny = Float.MIN_VALUE;
+    return Stream.concat(OptimizerSpecs.all().stream(), Stream.of(
+        new AdamSpec(0.01, 0.9, 0.999, tiny, 0, false, BiasCorrection.GLOBAL),
+        new AdamSpec(0.5, 0.5, 0.5, tiny, 0.5, true),
+        new AdamWSpec(0.01, 0.9, 0.999, 1e-8, 0.05, true, BiasCorrection.GLOBAL),
+        new AdamWSpec(1, 0, 0.9999, tiny, 2, false),
+        new AdaGradSpec(0.5, 0, 0, 0, tiny),
+        new RmsPropSpec(0.1, 0.9, tiny, 0, 0, false),
+        new RmsPropSpec(0.1, 0.99, tiny, 0.1, 0.9, true),
+        new AdaDeltaSpec(1, 0.9, tiny, 0),
+        new AdaDeltaSpec(10, 0.5, 1e-30, 0.5),
+        new SgdSpec(1, 0.99, 0, true, 1),
+        new FtrlSpec(0.5, 1e-30, 0, 0),
+        new FtrlSpec(10, 1e-10, 1e-3, 0)));
+  }
+
+  /**
+   * A finite gradient value from every region of the float range, exact zeros included: with
+   * {@code wild}, up to the float maximum, else up to 1e4.
+   */
+  private static float extreme(Random random, boolean wild) {
+    if (!wild && random.nextInt(10) >= 5) {
+      return (float) (random.nextGaussian() * Math.pow(10, random.nextInt(9) - 4));
+    }
+    float sign = random.nextBoolean() ? 1f : -1f;
+    return switch (random.nextInt(10)) {
+      case 0, 1, 2 -> 0f;
+      case 3 -> sign * Float.MIN_VALUE;
+      case 4 -> sign * (float) Math.pow(10, -45 + 44 * random.nextDouble()); // denormal .. 0.1
+      case 5 -> wild ? sign * (float) Math.pow(10, 10 + 28 * random.nextDouble()) : 0f;
+      case 6 -> wild ? sign * Float.MAX_VALUE : sign * 1e4f;
+      default -> (float) (random.nextGaussian() * Math.pow(10, random.nextInt(9) - 4));
+    };
+  }
+
+  /**
+   * No finite gradient ever makes a row non-finite: every weight and slot stays finite over many
+   * steps of gradients that mix exact zeros, denormals, ordinary values and values up to the
+   * float maximum (a quarter of the steps); an update that would have produced a non-finite value
+   * is refused and leaves the row bit for bit as it was. Enough steps go through that the row
+   * really learns.
+   */
+  @ParameterizedTest
+  @MethodSource("everyOptimizerAtItsEdges")
+  void rowsStayFiniteUnderFiniteGradientsOfEveryMagnitude(OptimizerSpec spec) {
+    int width = 6;
+    RowUpdater updater = new RowUpdater(spec, GradientSpec.NONE);
+    RowLayout layout = updater.layout(width);
+    Random random = new Random(spec.hashCode());
+    float[] row = new float[layout.size()];
+    for (int i = 0; i < width; i++) {
+      row[layout.weight(i)] = i == 0 ? 0f : i == 1 ? 1e15f : (float) random.nextGaussian();
+    }
+    updater.initialize(row, 0, width);
+    float[] g = new float[width];
+    int applied = 0;
+    int steps = 20_000;
+    for (int s = 0; s < steps; s++) {
+      boolean allZero = random.nextInt(10) == 0;
+      boolean wild = random.nextInt(4) == 0;
+      for (int i = 0; i < width; i++) {
+        g[i] = allZero ? 0f : extreme(random, wild);
+      }
+      double learningRate = random.nextInt(20) == 0 ? 0 : spec.learningRate();
+      float[] before = row.clone();
+      if (updater.update(row, 0, width, g, 0, s + 1, learningRate)) {
+        applied++;
+      } else {
+        assertArrayEquals(bits(before), bits(row), "a refused update left a trace at step " + s);
+        assertTrue(updater.lastRefusal().contains("a row must stay finite"),
+            updater.lastRefusal());
+      }
+      for (int i = 0; i < layout.stepOffset(); i++) {
+        if (!Float.isFinite(row[i])) {
+          fail(spec + ": float " + i + " is " + row[i] + " after step " + s + " with gradient "
+              + Arrays.toString(g));
+        }
+      }
+    }
+    assertEquals(applied, layout.step(row, 0), "the step count counts applied updates");
+    // Adaptive optimizers normalise the step and refuse only what overflows; plain SGD is driven
+    // to the edge of the float range by gradients near it and then refuses most of what follows.
+    assertTrue(applied > steps / 10, spec + ": only " + applied + " of " + steps + " applied");
+  }
+
+  @ParameterizedTest
+  @MethodSource("everyOptimizerAtItsEdges")
+  void aZeroGradientOnAFreshRowLeavesItFinite(OptimizerSpec spec) {
+    // The eps-zero case: a fresh row (zero slots) and an exact zero gradient once divided 0 by 0.
+    RowUpdater updater = new RowUpdater(spec, GradientSpec.NONE);
+    RowLayout layout = updater.layout(1);
+    float[] row = new float[layout.size()];
+    row[0] = 0.5f;
+    updater.initialize(row, 0, 1);
+    assertTrue(updater.update(row, 0, 1, new float[] {0f}, 0, 1, spec.learningRate()));
+    for (int i = 0; i < layout.stepOffset(); i++) {
+      assertTrue(Float.isFinite(row[i]), spec + ": " + Arrays.toString(row));
+    }
+    assertTrue(updater.update(row, 0, 1, new float[] {1f}, 0, 2, spec.learningRate()));
+    assertTrue(Float.isFinite(row[0]), spec + ": " + Arrays.toString(row));
+  }
+
+  @Test
+  void epsZeroAndAnEpsBelowTheSmallestFloatAreRefusedNamingTheKey() {
+    List<java.util.function.DoubleFunction<OptimizerSpec>> withEps = List.of(
+        eps -> new AdamSpec(0.1, 0.9, 0.999, eps, 0, false),
+        eps -> new AdamWSpec(0.1, 0.9, 0.999, eps, 0.01, false),
+        eps -> new AdaGradSpec(0.1, 0, 0, 0, eps),
+        eps -> new RmsPropSpec(0.1, 0.99, eps, 0, 0, false),
+        eps -> new AdaDeltaSpec(1, 0.9, eps, 0));
+    for (var make : withEps) {
+      ConfigException zero = assertThrows(ConfigException.class, () -> make.apply(0));
+      assertEquals("optimizer.eps must be > 0, but was 0.0", zero.getMessage());
+      assertEquals("optimizer.eps", zero.key());
+      ConfigException negative = assertThrows(ConfigException.class, () -> make.apply(-1e-8));
+      assertEquals("optimizer.eps must be > 0, but was -1.0E-8", negative.getMessage());
+      ConfigException underflow = assertThrows(ConfigException.class, () -> make.apply(1e-50));
+      assertEquals("optimizer.eps must be at least 1.4E-45 (the smallest positive float32: the"
+          + " arithmetic is float32), but was 1.0E-50", underflow.getMessage());
+      assertEquals("optimizer.eps", underflow.key());
+      make.apply(Float.MIN_VALUE); // the smallest float is accepted
+    }
+  }
+
+  @Test
+  void globalBiasCorrectionUsesTheModelStepAndTheRowsCountStillAdvances() {
+    AdamSpec spec = new AdamSpec(0.01, 0.9, 0.999, 1e-8, 0, false, BiasCorrection.GLOBAL);
+    RowUpdater updater = new RowUpdater(spec, GradientSpec.NONE);
+    float[] row = new float[updater.layout(1).size()];
+    updater.initialize(row, 0, 1);
+    updater.update(row, 0, 1, new float[] {0.3f}, 0, 1000, 0.01);
+    // SparseAdam at t = 1000: m = 0.03, v = 0.00009, lr sqrt(1 - 0.999^1000) / (1 - 0.9^1000).
+    double expected = -0.01 * Math.sqrt(1 - Math.pow(0.999, 1000)) * 0.03
+        / (Math.sqrt(0.00009) + 1e-8);
+    assertEquals(expected, row[0], 1e-7);
+    assertEquals(1, updater.layout(1).step(row, 0));
+    // A model step below the row's own (a caller that does not know it) is raised to it, so the
+    // bias correction never sees step 0.
+    float[] fresh = new float[updater.layout(1).size()];
+    updater.initialize(fresh, 0, 1);
+    updater.update(fresh, 0, 1, new float[] {0.3f}, 0, 0, 0.01);
+    assertTrue(Float.isFinite(fresh[0]) && fresh[0] < 0, Arrays.toString(fresh));
+  }
+
+  private static int[] bits(float[] values) {
+    int[] bits = new int[values.length];
+    for (int i = 0; i < values.length; i++) {
+      bits[i] = Float.floatToRawIntBits(values[i]);
+    }
+    return bits;
   }
 }

@@ -12,8 +12,8 @@ import io.gradflow.optim.RowUpdater;
 import java.util.Map;
 
 /**
- * Replays optimizer cases: for each, one parameter row, its initial weights and a sequence of
- * gradients, and returns the row's weights after every step.
+ * Replays optimizer cases: for each, one parameter row (or a table of rows), its initial weights
+ * and a sequence of gradients, and returns the weights after every step.
  *
  * <p>Input: {@code {"cases":[{"optimizer":NAME,"hyperparameters":{...},"initial":[...],
  * "gradients":[[...], null, ...]}]}}. NAME is PyTorch's class name (SGD, Adagrad, RMSprop,
@@ -21,11 +21,19 @@ import java.util.Map;
  * a step the row skips, as a parameter whose {@code .grad} is None: its state does not advance
  * and its weights repeat. Other keys (such as "expected") are ignored.
  *
- * <p>Output: {@code {"cases":[{"trajectory":[[...], ...]}]}}, one entry per input case in order.
- * A case that cannot run gets {@code {"error":"..."}} instead, and the others still run. A step
- * whose gradient is not finite is refused and left out of the row's history, as the trainer does;
- * its index is listed under {@code "refused"}. Weights are written as the exact decimal of their
- * float32 value. Stateless and thread-safe.
+ * <p>A table of rows, as an embedding table under a sparse optimizer: {@code "initial"} holds
+ * one array per row, {@code [[...], [...], ...]}, and each step of {@code "gradients"} holds one
+ * entry per row, the row's gradient or {@code null} for a row absent from the step's sparse
+ * gradient (its state is untouched), or is {@code null} as a whole (the table has no gradient:
+ * nothing advances). Every other step is one step of the model: its count is the model step that
+ * Adam's {@code bias_correction: global} uses (for a single row, the steps that are not null).
+ *
+ * <p>Output: {@code {"cases":[{"trajectory":[[...], ...]}]}}, one entry per input case in order;
+ * for a table each point is one array per row. A case that cannot run gets
+ * {@code {"error":"..."}} instead, and the others still run. A step whose gradient is not finite,
+ * or whose result would not be finite, is refused and left out of the row's history, as the
+ * trainer does; its index is listed under {@code "refused"} ({@code [step, row]} for a table).
+ * Weights are written as the exact decimal of their float32 value. Stateless and thread-safe.
  */
 public final class OptimReplay {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -80,40 +88,86 @@ public final class OptimReplay {
     OptimizerConfig.Parsed parsed =
         OptimizerConfig.fromPytorch("optimizer", name.asText(), hyperParameters);
 
-    float[] initial = floats(c.get("initial"), "initial", -1);
-    if (initial.length == 0) {
+    JsonNode initialNode = c.get("initial");
+    boolean table = initialNode != null && initialNode.isArray() && initialNode.size() > 0
+        && initialNode.get(0).isArray();
+    float[][] initial;
+    if (table) {
+      initial = new float[initialNode.size()][];
+      for (int r = 0; r < initial.length; r++) {
+        initial[r] = floats(initialNode.get(r), "initial[" + r + "]",
+            r == 0 ? -1 : initial[0].length);
+      }
+    } else {
+      initial = new float[][] {floats(initialNode, "initial", -1)};
+    }
+    if (initial[0].length == 0) {
       throw new IllegalArgumentException("\"initial\" must hold at least one weight");
     }
     JsonNode gradients = c.get("gradients");
     if (gradients == null || !gradients.isArray()) {
       throw new IllegalArgumentException("\"gradients\" must be an array of arrays");
     }
-    int width = initial.length;
-    float[][] steps = new float[gradients.size()][];
+    int rows = initial.length;
+    int width = initial[0].length;
+    float[][][] steps = new float[gradients.size()][][];
     for (int s = 0; s < steps.length; s++) {
       JsonNode g = gradients.get(s);
-      steps[s] = g.isNull() ? null : floats(g, "gradients[" + s + "]", width);
+      if (g.isNull()) {
+        continue;
+      }
+      String at = "gradients[" + s + "]";
+      if (!table) {
+        steps[s] = new float[][] {floats(g, at, width)};
+        continue;
+      }
+      if (!g.isArray() || g.size() != rows) {
+        throw new IllegalArgumentException("\"" + at + "\" must be null or an array of " + rows
+            + " entries, one per row of \"initial\" (a gradient or null), but was " + g);
+      }
+      steps[s] = new float[rows][];
+      for (int r = 0; r < rows; r++) {
+        JsonNode rowGradient = g.get(r);
+        steps[s][r] =
+            rowGradient.isNull() ? null : floats(rowGradient, at + "[" + r + "]", width);
+      }
     }
 
     RowUpdater updater = new RowUpdater(parsed.spec(), new GradientSpec(0, 0, parsed.maximize()));
     RowLayout layout = updater.layout(width);
-    float[] row = new float[layout.size()];
-    layout.setWeights(row, 0, initial, 0);
-    updater.initialize(row, 0, width);
+    float[][] rowArrays = new float[rows][layout.size()];
+    for (int r = 0; r < rows; r++) {
+      layout.setWeights(rowArrays[r], 0, initial[r], 0);
+      updater.initialize(rowArrays[r], 0, width);
+    }
     double learningRate = parsed.spec().learningRate();
 
     ObjectNode result = JSON.objectNode();
     ArrayNode trajectory = result.putArray("trajectory");
     ArrayNode refused = JSON.arrayNode();
     float[] weights = new float[width];
+    long modelStep = 0;
     for (int s = 0; s < steps.length; s++) {
-      if (steps[s] != null && !updater.update(row, 0, width, steps[s], 0, learningRate)) {
-        refused.add(s);
+      if (steps[s] != null) {
+        modelStep++;
+        for (int r = 0; r < rows; r++) {
+          float[] g = steps[s][r];
+          if (g != null && !updater.update(rowArrays[r], 0, width, g, 0, modelStep, learningRate)) {
+            if (table) {
+              refused.addArray().add(s).add(r);
+            } else {
+              refused.add(s);
+            }
+          }
+        }
       }
-      layout.copyWeights(row, 0, weights, 0);
       ArrayNode point = trajectory.addArray();
-      for (float w : weights) {
-        point.add((double) w);
+      for (int r = 0; r < rows; r++) {
+        layout.copyWeights(rowArrays[r], 0, weights, 0);
+        ArrayNode out = table ? point.addArray() : point;
+        for (float w : weights) {
+          out.add((double) w);
+        }
       }
     }
     if (!refused.isEmpty()) {
