@@ -104,7 +104,7 @@ public final class OptimizerConfig {
   public static final Setting<Double> FTRL_ALPHA = Setting.of("alpha", NUMBER, 0.1,
       greaterThan(0), "the per-coordinate rate is alpha / (beta + sqrt(n)); the base rate a"
           + " schedule scales");
-  public static final Setting<Double> FTRL_BETA = Setting.of("beta", NUMBER, 1.0, atLeast(0),
+  public static final Setting<Double> FTRL_BETA = Setting.of("beta", NUMBER, 1.0, greaterThan(0),
       "beta of the per-coordinate rate");
   public static final Setting<Double> FTRL_L1 = Setting.of("l1", NUMBER, 0.0, atLeast(0),
       "L1 strength: weights with |z| <= l1 are exactly zero");
