@@ -198,7 +198,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       meta.scored++;
     }
     output.collect(element.replace(new Scored(example.exampleId, key, meta.step, score,
-        example.eventTime, example.label)));
+        example.eventTime, example.label, learn)));
   }
 
   private float[] dense(boolean standardize, ModelMeta meta, float[] raw, boolean learn) {

@@ -74,7 +74,7 @@ public final class ProgressTaps {
 
   /**
    * Predictions per model key: {@code [scored, learned]}, where scored counts every prediction
-   * and learned those whose example carried a label.
+   * and learned those the model learned from (a label and a non-zero importance weight).
    */
   public static final class PredictionCounts
       implements Accumulator<Scored, HashMap<String, long[]>> {
@@ -94,7 +94,7 @@ public final class ProgressTaps {
         last = e;
       }
       e[0]++;
-      if (!Float.isNaN(s.label)) {
+      if (s.learned) {
         e[1]++;
       }
     }

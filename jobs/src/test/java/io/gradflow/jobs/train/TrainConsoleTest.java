@@ -44,7 +44,8 @@ class TrainConsoleTest {
     ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
     for (int m = 0; m < models; m++) {
       for (int i = 0; i < 10; i++) {
-        predictions.add(new Scored("x" + i, "m" + m, i, 0.5, 0, i < 8 ? 1f : Float.NaN));
+        // Eight labeled examples, of which one has importance weight 0: scored, not learned.
+        predictions.add(new Scored("x" + i, "m" + m, i, 0.5, 0, i < 8 ? 1f : Float.NaN, i < 7));
       }
       MetricsEvent e = new MetricsEvent();
       e.modelKey = "m" + m;
@@ -82,9 +83,9 @@ class TrainConsoleTest {
     console(false, true).summary(accumulators(2, 0.5), 10, "deleted x", true);
     String few = out.toString(StandardCharsets.UTF_8);
     assertTrue(few.contains("examples read   1,000 from examples"), few);
-    assertTrue(few.contains("predictions     20 scored, 16 learned (2 model key(s))"), few);
+    assertTrue(few.contains("predictions     20 scored, 14 learned (2 model key(s))"), few);
     assertTrue(few.contains("dead letters    3: LABEL_OUT_OF_DOMAIN 3"), few);
-    assertTrue(few.contains("model m0: scored 10, learned 8; log loss 0.5000, base rate 0.6000"
+    assertTrue(few.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
         + " (16.7% lower); AUC 0.7500 (last window)"), few);
     assertTrue(few.contains("checkpoints     deleted x"), few);
     out.reset();
