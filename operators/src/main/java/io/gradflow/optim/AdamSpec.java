@@ -57,6 +57,12 @@ public record AdamSpec(
 
   @Override
   public Map<String, Object> parameters() {
+    return parameters(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad, biasCorrection);
+  }
+
+  /** The configuration of Adam and AdamW, which share their names. */
+  static Map<String, Object> parameters(double learningRate, double beta1, double beta2,
+      double epsilon, double weightDecay, boolean amsgrad, BiasCorrection biasCorrection) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("lr", learningRate);
     m.put("betas", List.of(beta1, beta2));

@@ -2,8 +2,6 @@ package io.gradflow.optim;
 
 import io.gradflow.config.Check;
 import io.gradflow.config.OptimizerConfig;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -49,14 +47,8 @@ public record AdamWSpec(
 
   @Override
   public Map<String, Object> parameters() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("lr", learningRate);
-    m.put("betas", List.of(beta1, beta2));
-    m.put("eps", epsilon);
-    m.put("weight_decay", weightDecay);
-    m.put("amsgrad", amsgrad);
-    m.put("bias_correction", biasCorrection.configName());
-    return m;
+    return AdamSpec.parameters(learningRate, beta1, beta2, epsilon, weightDecay, amsgrad,
+        biasCorrection);
   }
 
   @Override
