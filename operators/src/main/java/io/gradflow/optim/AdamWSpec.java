@@ -1,6 +1,5 @@
 package io.gradflow.optim;
 
-import io.gradflow.config.Check;
 import io.gradflow.config.OptimizerConfig;
 import java.util.Map;
 
