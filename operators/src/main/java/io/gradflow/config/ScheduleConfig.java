@@ -175,6 +175,12 @@ public final class ScheduleConfig {
       }
       ticks = (Long) value;
     } else {
+      if (v.raw(setting.name()) == null) {
+        // The declared default (1) counts steps; event time has no natural unit to default to.
+        throw new ConfigException(key, key + " must be set with " + Section.key(
+            v.prefix().replaceAll("(\\.then)+$", ""), CLOCK.name()) + ": event_time (a duration"
+            + " such as 1h), but was missing");
+      }
       if (!(value instanceof String s)) {
         throw new ConfigException(key, key + " must be a duration such as 10m, 6h or PT6H (the"
             + " clock is event_time), but was " + value);

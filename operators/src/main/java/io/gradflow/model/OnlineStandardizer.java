@@ -46,9 +46,6 @@ public final class OnlineStandardizer {
   /** Doubles of state per dense position. */
   public static final int STATE_PER_FEATURE = 3;
 
-  /** No clipping. */
-  public static final OnlineStandardizer DEFAULT = new OnlineStandardizer(0);
-
   private static final double CONSTANT_RELATIVE_STD = 1e-10;
 
   private final double clip;

@@ -18,7 +18,7 @@ class OnlineStandardizerTest {
   @Test
   void runningStatisticsEqualATwoPassComputation() {
     Random random = new Random(17);
-    OnlineStandardizer standardizer = OnlineStandardizer.DEFAULT;
+    OnlineStandardizer standardizer = new OnlineStandardizer(0);
     double[] state = OnlineStandardizer.newState();
     List<float[]> seen = new ArrayList<>();
     for (int t = 0; t < 3000; t++) {
@@ -74,7 +74,7 @@ class OnlineStandardizerTest {
 
   @Test
   void edgeCases() {
-    OnlineStandardizer standardizer = OnlineStandardizer.DEFAULT;
+    OnlineStandardizer standardizer = new OnlineStandardizer(0);
     double[] state = OnlineStandardizer.newState();
     float[] out = new float[3];
     // Nothing seen: zeros.
@@ -122,7 +122,7 @@ class OnlineStandardizerTest {
   }
   @Test
   void extremeFiniteValuesNeverGiveANonFiniteStateOrResult() {
-    OnlineStandardizer standardizer = OnlineStandardizer.DEFAULT;
+    OnlineStandardizer standardizer = new OnlineStandardizer(0);
     double[] state = OnlineStandardizer.newState();
     Random random = new Random(11);
     float[] out = new float[3];

@@ -85,6 +85,9 @@ class ScheduleTest {
     assertEquals("schedule.t_0 must be a duration such as 500ms, 10s, 5m, 6h, 2d or PT6H,"
         + " but was 'soon'", refused(Map.of("type", "cosine_warm_restarts",
             "clock", "event_time", "t_0", "soon")).getMessage());
+    assertEquals("schedule.period must be set with schedule.clock: event_time (a duration such"
+        + " as 1h), but was missing", refused(Map.of("type", "exponential", "clock",
+            "event_time", "gamma", 0.5)).getMessage());
     assertEquals("schedule.clock must be one of step, event_time, but was 'wall'",
         refused(Map.of("type", "constant", "clock", "wall")).getMessage());
     assertEquals("schedule.then.gamma must be set for the exponential schedule, but was missing",
