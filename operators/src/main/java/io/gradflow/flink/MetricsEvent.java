@@ -14,6 +14,8 @@ public final class MetricsEvent {
   public long eventTime;
   public long examples;
   public double windowCount;
+  /** The window's sum of importance weights: what its means are weighted by. */
+  public double windowWeight;
   public double logLoss;
   public double baseRateLogLoss;
   public double auc;
@@ -37,6 +39,7 @@ public final class MetricsEvent {
     e.eventTime = eventTime;
     e.examples = s.examples();
     e.windowCount = s.windowed().count();
+    e.windowWeight = s.windowed().weight();
     e.logLoss = s.windowed().logLoss();
     e.baseRateLogLoss = s.windowed().baseRateLogLoss();
     e.auc = s.windowed().auc();

@@ -411,8 +411,8 @@ public final class ProduceCommand {
           + " are epoch seconds, give --csv-timestamp-format epoch-seconds");
     }
     if (tally.stoppedAtCount) {
-      err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; what"
-          + " follows was not read%n", limit, replay.line(), source(v));
+      err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; the rest"
+          + " of it, if any, was not read%n", limit, replay.line(), source(v));
     }
   }
 

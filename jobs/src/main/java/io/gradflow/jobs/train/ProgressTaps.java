@@ -143,7 +143,8 @@ public final class ProgressTaps {
   public static final class ModelMetrics
       implements Accumulator<MetricsEvent, HashMap<String, double[]>> {
     private static final long serialVersionUID = 1L;
-    static final int COUNT = 0;
+    /** The reports' importance weight: each report's means are combined weighted by it. */
+    static final int WEIGHT = 0;
     static final int LOG_LOSS_SUM = 1;
     static final int BASE_RATE_SUM = 2;
     static final int SQUARED_ERROR_SUM = 3;
@@ -158,12 +159,12 @@ public final class ProgressTaps {
 
     @Override
     public synchronized void add(MetricsEvent e) {
-      double n = e.windowCount;
+      double n = e.windowWeight;
       if (!(n > 0)) {
         return;
       }
       double[] m = models.computeIfAbsent(capped(models, e.modelKey), k -> newEntry());
-      m[COUNT] += n;
+      m[WEIGHT] += n;
       m[LOG_LOSS_SUM] += e.logLoss * n;
       m[BASE_RATE_SUM] += e.baseRateLogLoss * n;
       m[SQUARED_ERROR_SUM] += e.rmse * e.rmse * n;
@@ -203,7 +204,7 @@ public final class ProgressTaps {
           return;
         }
         boolean theirsNewer = v[LAST_STEP] > mine[LAST_STEP];
-        for (int i = COUNT; i <= SQUARED_ERROR_SUM; i++) {
+        for (int i = WEIGHT; i <= SQUARED_ERROR_SUM; i++) {
           mine[i] += v[i];
         }
         mine[REPORTS] += v[REPORTS];

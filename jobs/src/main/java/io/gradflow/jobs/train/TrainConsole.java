@@ -214,7 +214,7 @@ final class TrainConsole {
   private double score(double[] m) {
     double v = probabilities ? m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM]
         : m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM];
-    double n = m[ProgressTaps.ModelMetrics.COUNT];
+    double n = m[ProgressTaps.ModelMetrics.WEIGHT];
     return n > 0 && Double.isFinite(v) ? v / n : Double.POSITIVE_INFINITY;
   }
 
@@ -223,10 +223,10 @@ final class TrainConsole {
     if (p != null) {
       b.append(String.format(Locale.ROOT, "scored %,d, learned %,d", p[0], p[1]));
     }
-    if (m == null || m[ProgressTaps.ModelMetrics.COUNT] == 0) {
+    if (m == null || m[ProgressTaps.ModelMetrics.WEIGHT] == 0) {
       return b.append(b.length() > 0 ? "; " : "").append("no metrics reported").toString();
     }
-    double n = m[ProgressTaps.ModelMetrics.COUNT];
+    double n = m[ProgressTaps.ModelMetrics.WEIGHT];
     if (probabilities) {
       double logLoss = m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM] / n;
       double base = m[ProgressTaps.ModelMetrics.BASE_RATE_SUM] / n;
@@ -267,7 +267,7 @@ final class TrainConsole {
     double aucWeighted = 0;
     double aucWeight = 0;
     for (double[] m : metrics(accumulators).values()) {
-      double n = m[ProgressTaps.ModelMetrics.COUNT];
+      double n = m[ProgressTaps.ModelMetrics.WEIGHT];
       t.count += n;
       t.logLossSum += m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM];
       t.baseRateSum += m[ProgressTaps.ModelMetrics.BASE_RATE_SUM];

@@ -135,8 +135,8 @@ class ProduceCommandTest {
     assertEquals(0, r.code(), r.err());
     assertEquals(3, r.out().lines().count());
     assertTrue(r.err().contains("read 4 lines"), r.err());
-    assertTrue(r.err().contains("stopped after --count 3 examples, at line 4 of stdin; what"
-        + " follows was not read"), r.err());
+    assertTrue(r.err().contains("stopped after --count 3 examples, at line 4 of stdin; the rest"
+        + " of it, if any, was not read"), r.err());
     Result whole = run(csv.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
         "--print", "--quiet");
     assertEquals(10, whole.out().lines().count(), "without --count a file is read to its end");

@@ -50,6 +50,7 @@ class TrainConsoleTest {
       MetricsEvent e = new MetricsEvent();
       e.modelKey = "m" + m;
       e.windowCount = 8;
+      e.windowWeight = 8;
       e.logLoss = logLoss + m * 0.01;
       e.baseRateLogLoss = 0.6;
       e.auc = 0.75;
