@@ -120,9 +120,18 @@ public final class KafkaPreflight implements AutoCloseable {
     try {
       return get(admin.describeTopics(List.of(topic)).allTopicNames(), setting).get(topic);
     } catch (UnknownTopicOrPartitionException e) {
-      throw new UserException(setting + " names the topic '" + topic + "', which does not exist"
-          + " on " + serversSetting + " (" + spec.bootstrapServers() + "); create it (gradflow"
-          + " produce creates the topics it writes) or correct " + setting);
+      throw new MissingTopicException(setting + " names the topic '" + topic + "', which does"
+          + " not exist on " + serversSetting + " (" + spec.bootstrapServers() + "); create it"
+          + " (gradflow produce creates the topics it writes) or correct " + setting);
+    }
+  }
+
+  /** The topic does not exist; any other failure to describe it is not this. */
+  private static final class MissingTopicException extends UserException {
+    private static final long serialVersionUID = 1L;
+
+    MissingTopicException(String message) {
+      super(message);
     }
   }
 
@@ -137,7 +146,8 @@ public final class KafkaPreflight implements AutoCloseable {
     try {
       describe(setting, topic);
       return null;
-    } catch (UserException e) {
+    } catch (MissingTopicException e) {
+      // A timeout or a refused authorization is not a missing topic: those propagate as they are.
       if (!brokerCreatesTopics()) {
         throw new UserException(setting + " names the topic '" + topic + "', which does not exist"
             + " on " + serversSetting + " (" + spec.bootstrapServers() + "), and the broker does"
