@@ -185,6 +185,10 @@ public final class TrainCommand {
     console.fact("gradflow train: job " + config.jobName() + ", brokers "
         + kafka.bootstrapServers());
     console.extent(examplesTopic, extents);
+    if (savepoint != null) {
+      console.fact("  (the job reads on from the offsets in " + savepoint + ", not from"
+          + " kafka.starting_offsets)");
+    }
     notes.forEach(console::fact);
     boolean bounded = kafka.bounded() != null;
     if (savepoint != null) {

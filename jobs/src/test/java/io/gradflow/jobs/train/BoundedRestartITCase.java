@@ -46,7 +46,7 @@ class BoundedRestartITCase extends TrainJobITCase {
     kafka.createTopics(1, examples);
     produce(examples, 17, 0, EXAMPLES, "a", "b");
     Run run = Run.create(examples, "labels");
-    String yaml = yaml(run, temp.resolve("checkpoints"));
+    String yaml = yaml(run, temp.resolve("checkpoints"), "40s");
 
     JobClient first = startSlowly(yaml);
     awaitCheckpoint(temp.resolve("checkpoints"));
@@ -71,7 +71,7 @@ class BoundedRestartITCase extends TrainJobITCase {
     kafka.createTopics(1, examples);
     produce(examples, 19, 0, EXAMPLES, "a", "b");
     Run run = Run.create(examples, "labels");
-    String yaml = yaml(run, temp.resolve("checkpoints"));
+    String yaml = yaml(run, temp.resolve("checkpoints"), "40s");
 
     JobClient first = startSlowly(yaml);
     awaitCheckpoint(temp.resolve("checkpoints"));
@@ -88,12 +88,52 @@ class BoundedRestartITCase extends TrainJobITCase {
   }
 
   /**
-   * The run's job file. The transaction timeout leaves the restart time to commit the first
+   * A cancelled run's checkpoint, restarted later than its transactions allow (a transaction
+   * timeout of 11s against a 300ms interval leaves 11s - 300ms - 10s = 700ms): refused, naming
+   * the setting and the checkpoint; with --accept-lost-output the job starts from it, says
+   * what may be missing, and ends.
+   */
+  @Test
+  void aCheckpointTooOldForItsTransactionsIsRefusedUnlessTheLossIsAccepted() throws Exception {
+    String examples = "late-examples";
+    kafka.createTopics(1, examples);
+    produce(examples, 23, 0, EXAMPLES, "a", "b");
+    Run run = Run.create(examples, "labels");
+    String yaml = yaml(run, temp.resolve("checkpoints"), "11s");
+
+    JobClient first = startSlowly(yaml);
+    awaitCheckpoint(temp.resolve("checkpoints"));
+    first.cancel().get();
+    assertThrows(ExecutionException.class, () -> first.getJobExecutionResult().get());
+    RetainedCheckpoints.Found retained =
+        RetainedCheckpoints.newest(temp.resolve("checkpoints")).orElseThrow();
+    while (retained.age(java.time.Instant.now()).toMillis() <= 700) {
+      Thread.sleep(100); // the restart comes too late
+    }
+
+    assertEquals(2, train(yaml, "--resume", temp.resolve("checkpoints").toString()), this::both);
+    String refusal = err.toString(StandardCharsets.UTF_8);
+    assertTrue(refusal.contains("checkpoint " + retained.directory() + " was written "),
+        this::both);
+    assertTrue(refusal.contains("kafka.transaction_timeout is 11s"), this::both);
+    assertTrue(refusal.contains("add --accept-lost-output"), this::both);
+    assertTrue(!refusal.contains("\tat "), "no stack trace");
+
+    int exit = assertTimeoutPreemptively(HANG, () -> train(yaml, "--resume",
+        temp.resolve("checkpoints").toString(), "--accept-lost-output"), this::both);
+    assertEquals(0, exit, this::both);
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("OUTPUT LOST: checkpoint "
+        + retained.directory()), this::both);
+    assertTrue(out().contains("gradflow train: finished"), this::both);
+  }
+
+  /**
+   * The run's job file. A transaction timeout of 40s leaves the restart time to commit the first
    * run's last checkpoint (train refuses a checkpoint older than timeout - interval - 10s).
    */
-  private static String yaml(Run run, Path checkpoints) {
+  private static String yaml(Run run, Path checkpoints, String transactionTimeout) {
     return run.yaml("optimizer: {name: Adagrad, lr: 0.1}", true)
-        .replace("transaction_timeout: 15s", "transaction_timeout: 40s")
+        .replace("transaction_timeout: 15s", "transaction_timeout: " + transactionTimeout)
         + "checkpoints: {interval: 300ms, directory: " + checkpoints.toUri() + "}\n";
   }
 
