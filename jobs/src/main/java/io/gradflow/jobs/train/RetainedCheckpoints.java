@@ -128,7 +128,8 @@ final class RetainedCheckpoints {
             + " with it the output (predictions, metrics, changelog, dead letters) of the"
             + " checkpoint interval before the checkpoint, which only a restart within"
             + " transaction_timeout - checkpoints.interval - %s = %s could still commit",
-        checkpoint.directory(), describe(age), checkpoint.written(),
+        checkpoint.directory(), describe(age),
+        checkpoint.written().truncatedTo(java.time.temporal.ChronoUnit.SECONDS),
         Durations.format(kafka.transactionTimeout()),
         Durations.format(TrainSettings.TRANSACTION_TIMEOUT_MARGIN), describe(maxAge));
     if (acceptLoss) {
