@@ -57,10 +57,22 @@ public final class TrainSettings {
       "delivery_guarantee", SettingType.choice("exactly_once", "at_least_once"),
       "exactly_once", null, "of the sinks; exactly_once commits a Kafka transaction per"
           + " checkpoint (readers use isolation.level=read_committed)");
+  /**
+   * What {@code kafka.transaction_timeout} must exceed two checkpoint intervals by: the time an
+   * automatic restart (the job's restart strategy, a few attempts a second apart) needs to restore
+   * and commit. An exactly-once sink opens a transaction after one checkpoint and commits it once
+   * the next checkpoint completes, so without a failure a transaction lives up to two intervals.
+   * A restart from a retained checkpoint must also commit within the timeout: {@code train}
+   * refuses a checkpoint older than the timeout minus one interval minus this margin.
+   */
+  public static final Duration TRANSACTION_TIMEOUT_MARGIN = Duration.ofSeconds(10);
   public static final Setting<Duration> KAFKA_TRANSACTION_TIMEOUT = Setting.of(
       "transaction_timeout", DURATION, Duration.ofMinutes(15), Constraint.positiveDuration(),
-      "the sinks' transaction.timeout.ms: keep it above the checkpoint interval plus the"
-          + " longest expected downtime, at most transaction_max_timeout");
+      "the sinks' transaction.timeout.ms, at most transaction_max_timeout and at least 2 x"
+          + " checkpoints.interval + 10s (exactly_once). The broker aborts a transaction older"
+          + " than this, and with it the output of a checkpoint a restart has not committed yet:"
+          + " train refuses to restart from a checkpoint older than transaction_timeout -"
+          + " checkpoints.interval - 10s. Keep it long (the default) for restarts by hand");
   public static final Setting<Duration> KAFKA_TRANSACTION_MAX_TIMEOUT = Setting.of(
       "transaction_max_timeout", DURATION, Duration.ofMinutes(15),
       Constraint.positiveDuration(), "the broker's transaction.max.timeout.ms");

@@ -200,6 +200,7 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
     StateSettings stateSettings = new StateSettings(state.get(STATE_BACKEND),
         checkpoints.get(CHECKPOINTS_INTERVAL), checkpoints.get(CHECKPOINTS_DIRECTORY),
         checkpoints.get(CHECKPOINTS_INCREMENTAL), state.get(STATE_COMPRESSION));
+    kafka.checkTransactionTimeout(stateSettings.checkpointInterval());
 
     Section.Values metrics = METRICS.read("metrics", root.raw("metrics"), report);
     MetricsSpec metricsSpec = new MetricsSpec(metrics.get(METRICS_WINDOW),

@@ -69,8 +69,14 @@ public final class DemoCommand {
         out.printf(Locale.ROOT, "produced %,d synthetic click-through examples%n", count);
       }
 
-      StreamExecutionEnvironment env =
-          StreamExecutionEnvironment.getExecutionEnvironment(TrainJob.flinkConfiguration(config));
+      org.apache.flink.configuration.Configuration conf = TrainJob.flinkConfiguration(config);
+      // The demo's broker goes with it: a cancelled demo has nothing to restart from, so its
+      // checkpoints are not retained (train retains them on cancellation).
+      conf.set(org.apache.flink.configuration.CheckpointingOptions
+              .EXTERNALIZED_CHECKPOINT_RETENTION,
+          org.apache.flink.configuration.ExternalizedCheckpointRetention
+              .NO_EXTERNALIZED_CHECKPOINTS);
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
       TrainJob.configure(env, config);
       TrainJob.build(env, config);
       JobClient job = env.executeAsync("gradflow-demo");

@@ -125,6 +125,36 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
     properties = Map.copyOf(properties == null ? Map.of() : properties);
   }
 
+  /**
+   * The shortest {@code kafka.transaction_timeout} accepted with this checkpoint interval:
+   * {@code 2 x interval + }{@link TrainSettings#TRANSACTION_TIMEOUT_MARGIN}.
+   */
+  public static Duration minimumTransactionTimeout(Duration checkpointInterval) {
+    return checkpointInterval.multipliedBy(2).plus(TrainSettings.TRANSACTION_TIMEOUT_MARGIN);
+  }
+
+  /**
+   * Fails, naming both settings, when exactly-once transactions could be aborted by the broker
+   * between a checkpoint and their commit, or during an automatic restart: the timeout must be at
+   * least {@link #minimumTransactionTimeout}. Nothing to check without exactly-once output or
+   * without checkpoints.
+   */
+  public void checkTransactionTimeout(Duration checkpointInterval) {
+    if (deliveryGuarantee != DeliveryGuarantee.EXACTLY_ONCE || checkpointInterval.isZero()) {
+      return;
+    }
+    Duration least = minimumTransactionTimeout(checkpointInterval);
+    Check.conflict(transactionTimeout.compareTo(least) < 0, "kafka.transaction_timeout",
+        "checkpoints.interval", "kafka.transaction_timeout must be at least 2 x"
+            + " checkpoints.interval + " + Durations.format(TrainSettings.TRANSACTION_TIMEOUT_MARGIN)
+            + " = " + Durations.format(least) + ", but was "
+            + Durations.format(transactionTimeout) + " (checkpoints.interval "
+            + Durations.format(checkpointInterval) + "): the broker would abort a checkpoint's"
+            + " transactions before the job commits them, or while it restarts, and their"
+            + " output would be lost. Raise kafka.transaction_timeout (the default is "
+            + Durations.format(DEFAULT_TRANSACTION_TIMEOUT) + ") or lower checkpoints.interval");
+  }
+
   /** A spec with defaults for everything but the brokers (tests and the demo). */
   public static KafkaSpec of(String bootstrapServers) {
     return new KafkaSpec(bootstrapServers, null, TrainSettings.KAFKA_GROUP_ID.defaultValue(), null,

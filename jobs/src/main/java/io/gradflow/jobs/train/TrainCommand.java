@@ -61,6 +61,12 @@ public final class TrainCommand {
   public static final List<Flag> FLAGS = List.of(
       Flag.of("config", Type.STRING, null, "the job's YAML configuration (required)"),
       Flag.of("savepoint", Type.STRING, null, "start from this savepoint or checkpoint"),
+      Flag.of("resume", Type.STRING, null, "start from the newest complete checkpoint (chk-N"
+          + " with a _metadata file) under this directory, across its job id directories"
+          + " (checkpoints.directory, or the checkpoints line train printed)"),
+      Flag.of("accept-lost-output", Type.SWITCH, null, "start from a checkpoint older than"
+          + " kafka.transaction_timeout allows: the broker has aborted its last transactions,"
+          + " so the output of its last checkpoint interval may be missing"),
       Flag.of("validate-only", Type.SWITCH, null, "check the configuration and stop"),
       Flag.of("quiet", Type.SWITCH, null,
           "print no start-up facts, progress or summary (warnings and errors still print)"),
@@ -116,6 +122,22 @@ public final class TrainCommand {
 
     Configuration conf = TrainJob.flinkConfiguration(config);
     String savepoint = flags.isSet("savepoint") ? flags.string("savepoint") : null;
+    RetainedCheckpoints.Found restoring = null;
+    String restoreFlag = "--savepoint " + savepoint;
+    if (flags.isSet("resume")) {
+      if (savepoint != null) {
+        throw new Command.UsageException("--resume and --savepoint both say where to start:"
+            + " give one of them");
+      }
+      restoring = RetainedCheckpoints.resume(flags.string("resume"));
+      savepoint = restoring.directory().toString();
+      restoreFlag = "--resume " + flags.string("resume");
+      console.fact("resuming from " + savepoint + ", the newest complete checkpoint under "
+          + flags.string("resume") + " (checkpoint " + restoring.number() + ", written "
+          + RetainedCheckpoints.describe(restoring.age(java.time.Instant.now())) + " ago)");
+    } else if (savepoint != null && localPath(savepoint) != null) {
+      restoring = RetainedCheckpoints.at(localPath(savepoint)).orElse(null);
+    }
     if (savepoint != null) {
       conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
     }
@@ -128,6 +150,13 @@ public final class TrainCommand {
       checkWritable(checkpoints, defaultCheckpoints);
       if (savepoint != null) {
         checkSavepoint(savepoint);
+      }
+    }
+    if (restoring != null) {
+      String loss = RetainedCheckpoints.checkAge(restoring, config, java.time.Instant.now(),
+          flags.on("accept-lost-output"), restoreFlag);
+      if (loss != null) {
+        console.warn(loss);
       }
     }
 
@@ -156,6 +185,10 @@ public final class TrainCommand {
     console.fact("gradflow train: job " + config.jobName() + ", brokers "
         + kafka.bootstrapServers());
     console.extent(examplesTopic, extents);
+    if (savepoint != null) {
+      console.fact("  (the job reads on from the offsets in " + savepoint + ", not from"
+          + " kafka.starting_offsets)");
+    }
     notes.forEach(console::fact);
     boolean bounded = kafka.bounded() != null;
     if (savepoint != null) {
@@ -220,6 +253,9 @@ public final class TrainCommand {
     Map<String, Object> accumulators = Map.of();
     Map<String, long[]> read = new java.util.HashMap<>();
     boolean restarted = false;
+    RetainedCheckpoints.Found lastCheckpoint = null;
+    String resume = "gradflow train --config " + flags.string("config") + " --resume "
+        + checkpoints;
     try (KafkaPreflight watch = connectOrNull(kafka, startupTimeout, console)) {
       while (!result.isDone()) {
         try {
@@ -236,7 +272,17 @@ public final class TrainCommand {
         } catch (ExecutionException | TimeoutException e) {
           continue; // the job is starting or ending: no values yet
         }
-        console.progress(accumulators, seconds(started));
+        RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
+        if (newest != null && (lastCheckpoint == null
+            || newest.number() != lastCheckpoint.number())) {
+          if (lastCheckpoint == null) {
+            console.fact("first checkpoint complete (" + newest.directory() + "): a stopped,"
+                + " failed or killed run restarts from its newest checkpoint with " + resume);
+          }
+          lastCheckpoint = newest;
+        }
+        console.progress(accumulators, seconds(started),
+            lastCheckpoint == null ? null : "checkpoint " + lastCheckpoint.number());
         restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
         lost |= checkLoss(console, watch, extents, partitions, read, false);
       }
@@ -246,11 +292,15 @@ public final class TrainCommand {
       } catch (ExecutionException e) {
         if (stopping.get()) {
           console.summary(accumulators, seconds(started),
-              cleanUp(jobCheckpoints, false, embedded), false);
+              cleanUp(jobCheckpoints, false, embedded) + restartHint(jobCheckpoints, resume),
+              false);
           return 130; // stopped by a signal, as shells report Ctrl-C
         }
+        RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
         throw new UserException("the job failed: " + rootMessage(e.getCause())
-            + "\n  (the job's log has the whole trace; no summary, nothing deleted)");
+            + "\n  (the job's log has the whole trace; no summary, nothing deleted)"
+            + (newest == null ? "" : "\n  to restart from its newest checkpoint ("
+                + newest.directory() + "): " + resume));
       }
       accumulators = done.getAllAccumulatorResults();
       console.deadLetterAlerts(accumulators);
@@ -312,6 +362,18 @@ public final class TrainCommand {
       return false;
     }
     return console.losses(InputPositions.losses(extents, read, logStarts, ended));
+  }
+
+  /** The newest complete checkpoint of an embedded job with local checkpoints, or null. */
+  private static RetainedCheckpoints.Found newestOf(String jobCheckpoints, boolean embedded) {
+    Path path = embedded ? localPath(jobCheckpoints) : null;
+    return path == null ? null : RetainedCheckpoints.newest(path).orElse(null);
+  }
+
+  private static String restartHint(String jobCheckpoints, String resume) {
+    Path path = localPath(jobCheckpoints);
+    return path != null && RetainedCheckpoints.newest(path).isPresent()
+        ? "\n                  to go on from it: " + resume : "";
   }
 
   private static double seconds(long startedNanos) {
@@ -445,14 +507,7 @@ public final class TrainCommand {
   }
 
   private static String newestCheckpoint(Path jobDirectory) {
-    List<Path> complete = new ArrayList<>();
-    try (Stream<Path> children = Files.list(jobDirectory)) {
-      children.filter(p -> p.getFileName().toString().startsWith("chk-")
-          && Files.exists(p.resolve("_metadata"))).forEach(complete::add);
-    } catch (IOException e) {
-      return null;
-    }
-    return complete.stream().max(Comparator.comparingLong(p -> Long.parseLong(
-        p.getFileName().toString().substring(4)))).map(Path::toString).orElse(null);
+    return RetainedCheckpoints.newest(jobDirectory).map(f -> f.directory().toString())
+        .orElse(null);
   }
 }

@@ -79,6 +79,11 @@ final class TrainConsole {
 
   /** The progress line, and any new dead-letter reason or data loss. */
   void progress(Map<String, Object> accumulators, double seconds) {
+    progress(accumulators, seconds, null);
+  }
+
+  /** The progress line, ending with the newest complete checkpoint (when known). */
+  void progress(Map<String, Object> accumulators, double seconds, String checkpoint) {
     deadLetterAlerts(accumulators);
     if (quiet) {
       return;
@@ -91,6 +96,9 @@ final class TrainConsole {
       b.append(quality(t, " | "));
     }
     b.append(String.format(Locale.ROOT, " | dead letters %,d", deadLetterTotal(accumulators)));
+    if (checkpoint != null) {
+      b.append(" | ").append(checkpoint);
+    }
     err.println(b);
     err.flush();
   }

@@ -19,6 +19,7 @@ import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
@@ -61,6 +62,10 @@ public final class TrainJob {
       case "zstd" -> "ZSTD_COMPRESSION";
       default -> "NO_COMPRESSION";
     });
+    // A cancelled (Ctrl-C) or failed job keeps its last checkpoints, to restart from with
+    // train --resume; a finished job's are still discarded (nothing is left to do).
+    c.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+        ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
     c.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
     c.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
@@ -108,7 +113,8 @@ public final class TrainJob {
         new ExampleDecoder(new FeatureHashing(config.hashBits()), loss, config.defaultModelKey());
 
     SingleOutputStreamOperator<CompactExample> examples = env
-        .fromSource(kafka.rawSource(kafka.topics().examples()), WatermarkStrategy.noWatermarks(),
+        .fromSource(EndingKafkaSource.of(kafka.rawSource(kafka.topics().examples())),
+            WatermarkStrategy.noWatermarks(),
             "examples")
         .uid("examples-source.v1")
         .process(new ExampleDecodeFunction(decoder), CompactExampleTypeInfo.INSTANCE)
@@ -125,7 +131,8 @@ public final class TrainJob {
               .withIdleness(Duration.ofSeconds(30)))
           .uid("example-watermarks.v1");
       SingleOutputStreamOperator<CompactLabel> decodedLabels = env
-          .fromSource(kafka.rawSource(labelTopic), WatermarkStrategy.noWatermarks(), "labels")
+          .fromSource(EndingKafkaSource.of(kafka.rawSource(labelTopic)),
+              WatermarkStrategy.noWatermarks(), "labels")
           .uid("labels-source.v1")
           .process(new LabelDecodeFunction(decoder)).name("decode-labels")
           .uid("decode-labels.v1");

@@ -26,7 +26,9 @@ class StartupChecksITCase extends TrainJobITCase {
 
   private int train(String yaml, String... flags) throws Exception {
     Path file = Files.createTempFile(temp, "job", ".yaml");
-    Files.writeString(file, yaml);
+    // these files keep the default checkpoint interval (10s): the transaction timeout must be at
+    // least 2 x 10s + 10s
+    Files.writeString(file, yaml.replace("transaction_timeout: 15s", "transaction_timeout: 30s"));
     List<String> args = new ArrayList<>(List.of("train", "--config", file.toString()));
     args.addAll(List.of(flags));
     return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),

@@ -80,6 +80,13 @@ class TrainConsoleTest {
   }
 
   @Test
+  void progressEndsWithTheNewestCheckpoint() {
+    console(false, true).progress(accumulators(1, 0.5), 2, "checkpoint 12");
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("| dead letters 3 | checkpoint 12\n"), e);
+  }
+
+  @Test
   void theSummaryListsFewModelsAndSumsMany() {
     console(false, true).summary(accumulators(2, 0.5), 10, "deleted x", true);
     String few = out.toString(StandardCharsets.UTF_8);

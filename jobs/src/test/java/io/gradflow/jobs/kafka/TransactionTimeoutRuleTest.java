@@ -1,0 +1,56 @@
+package io.gradflow.jobs.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.gradflow.config.ConfigException;
+import io.gradflow.jobs.config.TrainConfig;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code kafka.transaction_timeout} against {@code checkpoints.interval}: at least 2 x interval +
+ * 10s with exactly-once output, refused at configuration naming both settings.
+ */
+class TransactionTimeoutRuleTest {
+  private static final String KAFKA = "kafka: {bootstrap_servers: localhost:9092";
+
+  private static String error(String yaml) {
+    return assertThrows(ConfigException.class, () -> TrainConfig.fromYaml(yaml)).getMessage();
+  }
+
+  @Test
+  void aTimeoutShorterThanTheIntervalIsRefusedNamingBothSettings() {
+    assertEquals("kafka.transaction_timeout conflicts with checkpoints.interval:"
+        + " kafka.transaction_timeout must be at least 2 x checkpoints.interval + 10s = 12s, but"
+        + " was 500ms (checkpoints.interval 1s): the broker would abort a checkpoint's"
+        + " transactions before the job commits them, or while it restarts, and their output"
+        + " would be lost. Raise kafka.transaction_timeout (the default is 15m) or lower"
+        + " checkpoints.interval",
+        error(KAFKA + ", transaction_timeout: 500ms}\ncheckpoints: {interval: 1s}"));
+  }
+
+  @Test
+  void theBoundIsTwoIntervalsPlusTenSeconds() throws Exception {
+    assertEquals(Duration.ofSeconds(30),
+        KafkaSpec.minimumTransactionTimeout(Duration.ofSeconds(10)));
+    TrainConfig.fromYaml(KAFKA + ", transaction_timeout: 30s}\ncheckpoints: {interval: 10s}");
+    error(KAFKA + ", transaction_timeout: 29999ms}\ncheckpoints: {interval: 10s}");
+    // a long interval needs a long timeout
+    error(KAFKA + "}\ncheckpoints: {interval: 8m}");
+  }
+
+  @Test
+  void theDefaultsPass() throws Exception {
+    TrainConfig config = TrainConfig.fromYaml(KAFKA + "}");
+    assertEquals(Duration.ofMinutes(15), config.kafka().transactionTimeout());
+    assertEquals(Duration.ofSeconds(10), config.state().checkpointInterval());
+  }
+
+  @Test
+  void withoutTransactionsOrCheckpointsThereIsNothingToCheck() throws Exception {
+    TrainConfig.fromYaml(KAFKA + ", transaction_timeout: 500ms, delivery_guarantee:"
+        + " at_least_once}\ncheckpoints: {interval: 1s}");
+    TrainConfig.fromYaml(KAFKA + ", transaction_timeout: 500ms}\ncheckpoints: {interval: 0}");
+  }
+}
