@@ -92,6 +92,11 @@ public final class Main {
     if (e instanceof UserException u) {
       err.println(prefix + u.getMessage());
       exit = u.exitCode();
+      if (u.getCause() != null && !trace) {
+        err.println("the cause, for a report (not a mistake of the command line or the"
+            + " configuration):");
+        u.getCause().printStackTrace(err);
+      }
     } else if (e instanceof Command.UsageException || e instanceof ConfigException) {
       err.println(prefix + e.getMessage());
       exit = 2;

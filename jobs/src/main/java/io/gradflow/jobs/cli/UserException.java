@@ -21,6 +21,15 @@ public class UserException extends RuntimeException {
     this.exitCode = exitCode;
   }
 
+  /**
+   * A failure whose cause is not the user's to fix (a job that failed on a bug or in its
+   * environment): {@link Main} prints the message, then the cause's stack trace.
+   */
+  public UserException(String message, Throwable cause) {
+    super(message, cause, false, false);
+    this.exitCode = 1;
+  }
+
   public int exitCode() {
     return exitCode;
   }

@@ -30,11 +30,11 @@ public final class InputAccumulator
   /** The accumulator's name in the job. */
   public static final String NAME = "gradflow.input";
 
-  static final int COUNT = 0;
-  static final int FIRST = 1;
-  static final int LAST = 2;
-  static final int SKIPPED = 3;
-  static final int FIRST_SKIPPED = 4;
+  public static final int COUNT = 0;
+  public static final int FIRST = 1;
+  public static final int LAST = 2;
+  public static final int SKIPPED = 3;
+  public static final int FIRST_SKIPPED = 4;
 
   private HashMap<String, long[]> partitions = new HashMap<>();
   private transient String lastTopic;

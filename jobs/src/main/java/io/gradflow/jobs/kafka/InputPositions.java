@@ -2,26 +2,30 @@ package io.gradflow.jobs.kafka;
 
 import io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 
 /**
  * Data loss in a job's input: records the broker deleted (retention, {@code deleteRecords})
- * before the job read them. Compares where the job was to start ({@link PartitionExtent#start()}),
- * what it read ({@link InputAccumulator}: first and last offset, skipped offsets) and the broker's
- * log start offset now. Claims only what the evidence proves:
+ * before the job read them. A {@link Watch} compares, at each look, what the job has read
+ * ({@link InputAccumulator}: first and last offset, skipped offsets) with the broker's log start
+ * offsets, and claims only what the evidence proves:
  * <ul>
- *   <li>the job's first read lies after its starting offset and the log start offset has passed
- *       the starting offset: the records in between were deleted unread;
- *   <li>the job skipped offsets while reading (the consumer jumped to the log start after its
- *       position was deleted) and the log start offset has passed the first skipped offset;
+ *   <li>records below the log start at start-up that the job was to read
+ *       ({@link KafkaPreflight.PartitionExtent#deletedBeforeStart()}, reported at start-up);
+ *   <li>offsets the job skipped between two looks while, at the earlier look, the log start was
+ *       already past the job's position: the consumer's position had been deleted and it jumped
+ *       to the log start;
  *   <li>at the end of a bounded run, a partition with nothing read whose start lies below the log
  *       start offset.
  * </ul>
- * A transactional or compacted input topic also has offsets without records (transaction
- * markers, aborted or compacted records); once retention has passed them they count as skipped.
- * Stateless; thread-safe.
+ * Offsets without records (transaction markers, aborted or compacted records) are skipped too;
+ * they count as loss only under the second rule, when the broker had deleted past the job's
+ * position, so a transactional or compacted input gives no false alarm. Deletions between two
+ * looks that the job jumped over before the next look are not proven, only suspected
+ * ({@link Watch#suspected()}). Stateless apart from {@link Watch}; thread-safe.
  */
 public final class InputPositions {
   private InputPositions() {}
@@ -65,50 +69,91 @@ public final class InputPositions {
   public record Loss(TopicPartition partition, long fromOffset, long records, long logStart) {}
 
   /**
-   * @param extents where the job started, per partition (empty when restored from a savepoint:
-   *     the starting offsets are then the checkpoint's)
-   * @param read the value of the {@link InputAccumulator}
-   * @param logStarts the log start offsets now
-   * @param ended whether the job has ended (a partition with nothing read is only judged then)
+   * Looks at the job's reads over time. Not thread-safe: one per job, used by the thread that
+   * watches it.
    */
-  public static List<Loss> losses(List<PartitionExtent> extents, Map<String, long[]> read,
-      Map<TopicPartition, Long> logStarts, boolean ended) {
-    List<Loss> out = new ArrayList<>();
-    for (PartitionExtent extent : extents) {
-      TopicPartition tp = extent.partition();
-      Long logStart = logStarts.get(tp);
-      if (logStart == null) {
-        continue;
-      }
-      long[] r = read == null ? null : read.get(tp.topic() + ":" + tp.partition());
-      long start = extent.start();
-      long lost = 0;
-      long from = -1;
-      boolean readAny = r != null && r[InputAccumulator.COUNT] > 0;
-      if (readAny) {
-        long first = r[InputAccumulator.FIRST];
-        if (first > start && logStart > start) {
-          from = start;
-          lost += Math.min(first, logStart) - start;
-        }
-        long skipped = r[InputAccumulator.SKIPPED];
-        if (skipped > 0 && logStart > r[InputAccumulator.FIRST_SKIPPED]) {
-          if (from < 0) {
-            from = r[InputAccumulator.FIRST_SKIPPED];
-          }
-          lost += skipped;
-        }
-      } else if (ended && logStart > start) {
-        long end = extent.end() < 0 ? logStart : Math.min(logStart, extent.end());
-        if (end > start) {
-          from = start;
-          lost = end - start;
-        }
-      }
-      if (lost > 0) {
-        out.add(new Loss(tp, from, lost, logStart));
+  public static final class Watch {
+    private static final int LAST = 0;
+    private static final int SKIPPED = 1;
+    private static final int LOG_START = 2;
+    private final List<PartitionExtent> extents;
+    private final Map<TopicPartition, long[]> seen = new HashMap<>();
+    private final Map<TopicPartition, long[]> lost = new HashMap<>();
+    private long suspected;
+
+    /**
+     * @param extents where the job starts, per partition, with the log start at start-up (empty
+     *     when restored from a savepoint: the starting offsets are then the checkpoint's, and no
+     *     loss is judged)
+     */
+    public Watch(List<PartitionExtent> extents) {
+      this.extents = List.copyOf(extents);
+      for (PartitionExtent e : extents) {
+        seen.put(e.partition(), new long[] {e.start() - 1, 0, e.logStart()});
       }
     }
-    return out;
+
+    /**
+     * One look.
+     *
+     * @param read the job's reads so far ({@link InputAccumulator}, merged over restarts with
+     *     {@link #remember})
+     * @param logStarts the log start offsets now
+     * @param ended whether the job has ended (a partition with nothing read is only judged then)
+     * @return every partition's proven loss so far
+     */
+    public List<Loss> look(Map<String, long[]> read, Map<TopicPartition, Long> logStarts,
+        boolean ended) {
+      for (PartitionExtent extent : extents) {
+        TopicPartition tp = extent.partition();
+        Long logStart = logStarts.get(tp);
+        if (logStart == null) {
+          continue;
+        }
+        long[] s = seen.get(tp);
+        long[] r = read == null ? null : read.get(tp.topic() + ":" + tp.partition());
+        long start = extent.start();
+        if (r != null && r[InputAccumulator.COUNT] > 0) {
+          long newlySkipped = r[InputAccumulator.SKIPPED] - s[SKIPPED];
+          long position = s[LAST] + 1;
+          if (newlySkipped > 0) {
+            // Before the first read the log start at start-up is judged at start-up.
+            long deletedAhead = s[LAST] >= start ? s[LOG_START] - position : 0;
+            if (deletedAhead > 0) {
+              add(tp, position, Math.min(newlySkipped, deletedAhead));
+            } else if (logStart > position) {
+              suspected += newlySkipped;
+            }
+          }
+          s[LAST] = Math.max(s[LAST], r[InputAccumulator.LAST]);
+          s[SKIPPED] = Math.max(s[SKIPPED], r[InputAccumulator.SKIPPED]);
+        } else if (ended && logStart > start && !lost.containsKey(tp)) {
+          long end = extent.end() < 0 ? logStart : Math.min(logStart, extent.end());
+          if (end > start) {
+            add(tp, start, end - start);
+          }
+        }
+        s[LOG_START] = logStart;
+      }
+      List<Loss> out = new ArrayList<>();
+      lost.forEach((tp, l) -> out.add(new Loss(tp, l[0], l[1], seen.get(tp)[LOG_START])));
+      out.sort(java.util.Comparator.comparing(Loss::partition, java.util.Comparator
+          .comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition)));
+      return out;
+    }
+
+    private void add(TopicPartition tp, long from, long records) {
+      long[] l = lost.computeIfAbsent(tp, k -> new long[] {from, 0});
+      l[0] = Math.min(l[0], from);
+      l[1] += records;
+    }
+
+    /**
+     * Offsets skipped while the broker deleted past the job's position between two looks: loss,
+     * or offsets without records (transaction markers); not proven either way.
+     */
+    public long suspected() {
+      return suspected;
+    }
   }
 }

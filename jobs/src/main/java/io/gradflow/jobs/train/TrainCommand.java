@@ -6,6 +6,7 @@ import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.cli.UserException;
 import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.kafka.InputPositions;
 import io.gradflow.jobs.kafka.KafkaPreflight;
 import io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent;
@@ -113,6 +114,14 @@ public final class TrainCommand {
     Duration progressEvery = Durations.parse("--progress-every", flags.string("progress-every"));
     Duration startupTimeout =
         Durations.parse("--startup-timeout", flags.string("startup-timeout"));
+    if (progressEvery.toMillis() < 100) {
+      throw new Command.UsageException("--progress-every must be at least 100ms, but was "
+          + flags.string("progress-every"));
+    }
+    if (startupTimeout.toMillis() < 100) {
+      throw new Command.UsageException("--startup-timeout must be at least 100ms, but was "
+          + flags.string("startup-timeout"));
+    }
     boolean quiet = flags.on("quiet");
     KafkaSpec kafka = config.kafka();
     String examplesTopic = kafka.topics().examples();
@@ -197,10 +206,7 @@ public final class TrainCommand {
     } else {
       for (PartitionExtent e : extents) {
         if (e.deletedBeforeStart() > 0) {
-          console.warn(String.format(Locale.ROOT, "DATA LOSS: %s: the job starts at offset %,d"
-              + " but the broker has deleted the records below %,d (%,d record(s)); look at the"
-              + " topic's retention.ms (and retention.bytes), raise it, and produce the records"
-              + " again", e.partition(), e.start(), e.logStart(), e.deletedBeforeStart()));
+          console.startLoss(e);
         }
       }
       if (bounded && extents.stream().mapToLong(PartitionExtent::toRead).sum() == 0) {
@@ -249,7 +255,8 @@ public final class TrainCommand {
     if (embedded) {
       Runtime.getRuntime().addShutdownHook(hook);
     }
-    boolean lost = false;
+    boolean lost = console.lostRecords();
+    InputPositions.Watch lossWatch = new InputPositions.Watch(extents);
     Map<String, Object> accumulators = Map.of();
     Map<String, long[]> read = new java.util.HashMap<>();
     boolean restarted = false;
@@ -284,7 +291,7 @@ public final class TrainCommand {
         console.progress(accumulators, seconds(started),
             lastCheckpoint == null ? null : "checkpoint " + lastCheckpoint.number());
         restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
-        lost |= checkLoss(console, watch, extents, partitions, read, false);
+        lost |= checkLoss(console, watch, lossWatch, partitions, read, false);
       }
       JobExecutionResult done;
       try {
@@ -297,15 +304,22 @@ public final class TrainCommand {
           return 130; // stopped by a signal, as shells report Ctrl-C
         }
         RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
-        throw new UserException("the job failed: " + rootMessage(e.getCause())
-            + "\n  (the job's log has the whole trace; no summary, nothing deleted)"
+        String message = "the job failed: " + rootMessage(e.getCause())
+            + "\n  (no summary; checkpoints are kept)"
             + (newest == null ? "" : "\n  to restart from its newest checkpoint ("
-                + newest.directory() + "): " + resume));
+                + newest.directory() + "): " + resume);
+        Throwable root = root(e.getCause());
+        // Kafka refusing or timing out is the environment's to fix; anything else gets its trace.
+        throw root instanceof org.apache.kafka.common.errors.ApiException
+            || root instanceof org.apache.kafka.common.errors.TimeoutException
+            || root instanceof UserException
+            ? new UserException(message) : new UserException(message, root);
       }
       accumulators = done.getAllAccumulatorResults();
       console.deadLetterAlerts(accumulators);
       restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
-      lost |= checkLoss(console, watch, extents, partitions, read, true);
+      lost |= checkLoss(console, watch, lossWatch, partitions, read, true);
+      console.suspectedLoss(lossWatch.suspected());
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
           && !flags.on("keep-checkpoints"), embedded);
       console.summary(accumulators, seconds(started), checkpointLine, bounded);
@@ -314,7 +328,11 @@ public final class TrainCommand {
             + " counts above are those since the restart (Flink's accumulators start again)");
       }
       int exit = 0;
-      if (bounded && console.examplesRead(accumulators) == 0) {
+      // Over every attempt: accumulators start again when the job restarts from a checkpoint.
+      long examplesRead = read.entrySet().stream()
+          .filter(e -> e.getKey().startsWith(examplesTopic + ":"))
+          .mapToLong(e -> e.getValue()[InputAccumulator.COUNT]).sum();
+      if (bounded && examplesRead == 0 && console.examplesRead(accumulators) == 0) {
         console.warn("gradflow train: the job read no example from kafka.topics.examples ('"
             + examplesTopic + "'): nothing was learned");
         exit = 1;
@@ -348,9 +366,9 @@ public final class TrainCommand {
   }
 
   private static boolean checkLoss(TrainConsole console, KafkaPreflight watch,
-      List<PartitionExtent> extents, List<TopicPartition> partitions,
+      InputPositions.Watch lossWatch, List<TopicPartition> partitions,
       Map<String, long[]> read, boolean ended) {
-    if (extents.isEmpty() || watch == null) {
+    if (partitions.isEmpty() || watch == null) {
       return false;
     }
     Map<TopicPartition, Long> logStarts;
@@ -361,7 +379,7 @@ public final class TrainCommand {
           + "); data loss is not checked this time");
       return false;
     }
-    return console.losses(InputPositions.losses(extents, read, logStarts, ended));
+    return console.losses(lossWatch.look(read, logStarts, ended));
   }
 
   /** The newest complete checkpoint of an embedded job with local checkpoints, or null. */
@@ -380,11 +398,16 @@ public final class TrainCommand {
     return (System.nanoTime() - startedNanos) / 1e9;
   }
 
-  private static String rootMessage(Throwable e) {
+  private static Throwable root(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
+    return root;
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = root(e);
     String m = root.getMessage();
     return root.getClass().getSimpleName() + (m == null ? "" : ": " + m);
   }

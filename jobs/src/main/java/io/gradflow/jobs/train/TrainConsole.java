@@ -148,6 +148,31 @@ final class TrainConsole {
   }
 
   /** Prints the losses not printed before (or grown since); returns whether there are any. */
+  /** Records deleted before the job started that it was to read: reported once, at start-up. */
+  void startLoss(PartitionExtent e) {
+    lossesReported.put(e.partition().toString(), e.deletedBeforeStart());
+    warn(String.format(Locale.ROOT, "DATA LOSS: %s: the job starts at offset %,d but the broker"
+        + " has deleted the records below %,d (%,d record(s)); look at the topic's retention.ms"
+        + " (and retention.bytes), raise it, and produce the records again", e.partition(),
+        e.start(), e.logStart(), e.deletedBeforeStart()));
+  }
+
+  /** Whether a loss was reported. */
+  boolean lostRecords() {
+    return !lossesReported.isEmpty();
+  }
+
+  /** Offsets skipped while the broker deleted past the job's position: maybe lost, not proven. */
+  void suspectedLoss(long offsets) {
+    if (offsets > 0) {
+      warn(String.format(Locale.ROOT, "possible data loss: the job skipped %,d offset(s) of"
+          + " kafka.topics.examples ('%s') while the broker was deleting records past its"
+          + " position; they may be transaction markers or compacted records, or records lost"
+          + " to retention.ms: compare the records produced with the examples read", offsets,
+          examplesTopic));
+    }
+  }
+
   boolean losses(List<Loss> losses) {
     for (Loss l : losses) {
       String key = l.partition().toString();

@@ -115,4 +115,14 @@ class MainTest {
     assertTrue(err().contains("a bug in Gradflow"), err());
     assertTrue(err().contains("\tat "), "a bug shows its trace: " + err());
   }
+
+  @Test
+  void aJobThatFailedOnABugKeepsItsCausesTrace() {
+    PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
+    assertEquals(1, Main.failure("train", new UserException("the job failed: boom",
+        new IllegalStateException("boom")), stream));
+    assertTrue(err().contains("gradflow train: the job failed: boom"), err());
+    assertTrue(err().contains("java.lang.IllegalStateException: boom"), err());
+    assertTrue(err().contains("\tat "), "the cause's trace, for a report: " + err());
+  }
 }

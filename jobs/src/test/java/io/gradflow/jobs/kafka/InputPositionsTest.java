@@ -22,35 +22,62 @@ class InputPositionsTest {
   }
 
   @Test
-  void recordsDeletedBeforeTheFirstReadAreLost() {
-    List<PartitionExtent> extent = List.of(new PartitionExtent(P0, 0, 1000, 0, 1000));
-    List<Loss> losses = InputPositions.losses(extent, read(500, 501, 502), Map.of(P0, 500L),
-        false);
-    assertEquals(List.of(new Loss(P0, 0, 500, 500)), losses);
+  void aFirstReadAfterTheStartIsNoProvenLossWhenNothingWasDeletedAtStartUp() {
+    // The start offset may be a transaction marker: the first record is at 1, and retention
+    // passing it later proves nothing. Deletions before start-up are judged at start-up.
+    InputPositions.Watch watch =
+        new InputPositions.Watch(List.of(new PartitionExtent(P0, 0, 1000, 0, 1000)));
+    assertEquals(List.of(), watch.look(read(1, 2, 3), Map.of(P0, 0L), false));
+    assertEquals(List.of(), watch.look(read(1, 2, 3), Map.of(P0, 3L), true));
+    assertEquals(500, new PartitionExtent(P0, 500, 1000, 0, 1000).deletedBeforeStart());
   }
 
   @Test
-  void recordsSkippedWhileReadingAreLostOnceTheLogStartPassedThem() {
-    List<PartitionExtent> extent = List.of(new PartitionExtent(P0, 0, 1000, 0, 1000));
-    Map<String, long[]> read = read(0, 1, 2, 900, 901);
-    assertEquals(List.of(), InputPositions.losses(extent, read, Map.of(P0, 0L), false),
-        "a gap the broker has not deleted past (a transaction marker) is no loss");
+  void offsetsSkippedAfterTheBrokerDeletedPastThePositionAreLost() {
+    InputPositions.Watch watch =
+        new InputPositions.Watch(List.of(new PartitionExtent(P0, 0, 1000, 0, 1000)));
+    assertEquals(List.of(), watch.look(read(0, 1, 2), Map.of(P0, 0L), false));
+    // Retention deletes up to 900 while the job stands at 3; then it jumps to the log start.
+    assertEquals(List.of(), watch.look(read(0, 1, 2), Map.of(P0, 900L), false));
     assertEquals(List.of(new Loss(P0, 3, 897, 900)),
-        InputPositions.losses(extent, read, Map.of(P0, 900L), false));
+        watch.look(read(0, 1, 2, 900, 901), Map.of(P0, 900L), false));
+    assertEquals(0, watch.suspected());
+  }
+
+  @Test
+  void transactionMarkersAreNoLossEvenOnceRetentionPassesThem() {
+    InputPositions.Watch watch =
+        new InputPositions.Watch(List.of(new PartitionExtent(P0, 0, 1000, 0, 1000)));
+    // Offsets 2 and 5 are commit markers: skipped, and the log start far behind the job.
+    assertEquals(List.of(), watch.look(read(0, 1, 3, 4, 6), Map.of(P0, 0L), false));
+    assertEquals(List.of(), watch.look(read(0, 1, 3, 4, 6, 7), Map.of(P0, 7L), false));
+    assertEquals(List.of(), watch.look(read(0, 1, 3, 4, 6, 7), Map.of(P0, 7L), true));
+    assertEquals(0, watch.suspected());
+  }
+
+  @Test
+  void skipsWhileTheBrokerDeletesBetweenTwoLooksAreOnlySuspected() {
+    InputPositions.Watch watch =
+        new InputPositions.Watch(List.of(new PartitionExtent(P0, 0, 1000, 0, 1000)));
+    assertEquals(List.of(), watch.look(read(0, 1, 2), Map.of(P0, 0L), false));
+    assertEquals(List.of(), watch.look(read(0, 1, 2, 900), Map.of(P0, 900L), false));
+    assertEquals(897, watch.suspected());
   }
 
   @Test
   void nothingIsClaimedWhileTheJobHasReadNothingButAtTheEndItIs() {
-    List<PartitionExtent> extent = List.of(new PartitionExtent(P0, 0, 1000, 0, 1000));
-    assertTrue(InputPositions.losses(extent, Map.of(), Map.of(P0, 1000L), false).isEmpty());
+    InputPositions.Watch watch =
+        new InputPositions.Watch(List.of(new PartitionExtent(P0, 0, 1000, 0, 1000)));
+    assertTrue(watch.look(Map.of(), Map.of(P0, 1000L), false).isEmpty());
     assertEquals(List.of(new Loss(P0, 0, 1000, 1000)),
-        InputPositions.losses(extent, Map.of(), Map.of(P0, 1000L), true));
+        watch.look(Map.of(), Map.of(P0, 1000L), true));
   }
 
   @Test
   void aCompleteReadLosesNothing() {
     List<PartitionExtent> extent = List.of(new PartitionExtent(P0, 10, 13, 10, 13));
-    assertTrue(InputPositions.losses(extent, read(10, 11, 12), Map.of(P0, 13L), true).isEmpty());
+    InputPositions.Watch watch = new InputPositions.Watch(extent);
+    assertTrue(watch.look(read(10, 11, 12), Map.of(P0, 13L), true).isEmpty());
     assertEquals(3, extent.get(0).toRead());
     assertEquals(0, extent.get(0).deletedBeforeStart());
     assertEquals(5, new PartitionExtent(P0, 5, 13, 0, 13).deletedBeforeStart());
@@ -81,7 +108,8 @@ class InputPositionsTest {
     // After a failover the accumulator starts again, at the checkpoint's offset 4, while
     // retention has deleted offsets below 3 (read long before).
     assertTrue(InputPositions.remember(history, read(4, 5, 6)));
-    assertEquals(List.of(), InputPositions.losses(extent, history, Map.of(P0, 3L), false));
+    assertEquals(List.of(),
+        new InputPositions.Watch(extent).look(history, Map.of(P0, 3L), false));
     assertEquals(6, history.get("examples:0")[InputAccumulator.LAST]);
   }
 }

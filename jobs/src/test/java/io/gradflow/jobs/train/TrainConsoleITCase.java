@@ -147,8 +147,7 @@ class TrainConsoleITCase extends TrainJobITCase {
     String e = err();
     assertTrue(e.contains("DATA LOSS: " + topic + "-0: the job starts at offset 0 but the broker"
         + " has deleted the records below 400 (400 record(s))"), e);
-    assertTrue(e.contains("DATA LOSS: " + topic + "-0: 400 record(s) from offset 0 were deleted"
-        + " by the broker before the job read them"), e);
+    assertEquals(1, e.split("DATA LOSS:", -1).length - 1, "the loss is reported once: " + e);
     assertTrue(e.contains("retention.ms"), e);
     assertTrue(e.contains("input records were lost"), e);
     assertTrue(out().contains("examples read   600 from " + topic), out());
