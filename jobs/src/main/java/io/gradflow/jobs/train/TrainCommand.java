@@ -249,6 +249,12 @@ public final class TrainCommand {
               cleanUp(jobCheckpoints, false, embedded), false);
           return 130; // stopped by a signal, as shells report Ctrl-C
         }
+        java.util.Optional<String> incompatible =
+            io.gradflow.learn.IncompatibleModelException.messageIn(e);
+        if (incompatible.isPresent()) { // refused at restore, once: a configuration mistake
+          throw new UserException((savepoint == null ? "" : "--savepoint " + savepoint + ": ")
+              + incompatible.get(), 2);
+        }
         throw new UserException("the job failed: " + rootMessage(e.getCause())
             + "\n  (the job's log has the whole trace; no summary, nothing deleted)");
       }
