@@ -155,8 +155,8 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     return "the savepoint's model has " + String.join("; ", differences) + ": its rows would"
         + " be read as another model's and learning would go on from garbage. Restore it with"
         + " the configuration it was taken with, or start the new model without the savepoint"
-        + " (it learns from scratch). Safe to change across a restore: the learning rate and the"
-        + " optimizer's other hyper-parameters, the schedule, gradient clipping, metrics,"
-        + " labels, checkpoints, parallelism";
+        + " (it learns from scratch). Safe to change across a restore: the learning rate and"
+        + " every optimizer setting that switches no slot, the schedule, gradient clipping,"
+        + " metrics, labels, checkpoints, parallelism";
   }
 }
