@@ -142,10 +142,13 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     for (String key : keys) {
       String had = stored.parts.getOrDefault(key, "(none)");
       String has = parts.getOrDefault(key, "(none)");
-      // A candidate that only one side has: the race's part names it already.
-      boolean oneSidedCandidate = key.startsWith("race[")
-          && !(stored.parts.containsKey(key) && parts.containsKey(key));
-      if (!had.equals(has) && !oneSidedCandidate) {
+      // A part only one side has because another part differs is not repeated: a candidate
+      // (the race's part names it), an optimizer's slot switch (optimizer.name), the factors
+      // (model.type).
+      boolean implied = !(stored.parts.containsKey(key) && parts.containsKey(key))
+          && (key.startsWith("race[") || key.equals("model.factors")
+              || key.contains("optimizer.") && !key.endsWith("optimizer.name"));
+      if (!had.equals(has) && !implied) {
         differences.add(key + " " + had + ", the configuration says " + has);
       }
     }

@@ -121,10 +121,12 @@ class TrainerSignatureTest {
             "the savepoint's model has model.hash_bits 20, the configuration says 22: "),
         Arguments.of("optimizer", Setup.of(ADAM),
             Setup.of(learner(new LinearSpec(), Loss.LOGISTIC, FtrlSpec.of(0.1))),
-            "the savepoint's model has optimizer.name Adam, the configuration says Ftrl"),
+            "the savepoint's model has optimizer.name Adam, the configuration says Ftrl: "),
         Arguments.of("model type", Setup.of(ADAM), Setup.of(FM.withOptimizer(ADAM.optimizer())),
             "the savepoint's model has model.type linear (logistic_regression or"
-                + " linear_regression), the configuration says factorization_machine; "),
+                + " linear_regression), the configuration says factorization_machine; row"
+                + " layout 1 weight, 2 slot(s) per weight, 5 floats per row, the configuration"
+                + " says 5 weights, 2 slot(s) per weight, 17 floats per row: "),
         Arguments.of("factors", Setup.of(FM),
             Setup.of(learner(FactorizationMachineSpec.of(8), Loss.LOGISTIC, AdamSpec.of(0.01))),
             "the savepoint's model has model.factors 4, the configuration says 8; row layout"

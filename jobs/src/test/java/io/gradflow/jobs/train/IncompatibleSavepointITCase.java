@@ -54,7 +54,7 @@ class IncompatibleSavepointITCase extends TrainJobITCase {
         + "optimizer: {name: Ftrl, alpha: 0.1}", true), savepoint);
     assertEquals(2, optimizer.exit, optimizer.err);
     assertTrue(optimizer.err.contains("the savepoint's model has optimizer.name Adam, the"
-        + " configuration says Ftrl"), optimizer.err);
+        + " configuration says Ftrl: "), optimizer.err);
 
     // Once: the failure is marked unrecoverable, so the restart strategy (three attempts) is not
     // consulted and the job's operators start one time only.
