@@ -384,7 +384,7 @@ public final class TrainerThroughput {
         .keyBy(e -> e.modelKey, Types.STRING)
         .transform("trainer", TypeInformation.of(Scored.class), new TrainerOperator(
             Map.of("", SPEC),
-            new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT)))
+            new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT), HASH_BITS))
         .sinkTo(new ChecksumSink());
     ChecksumSink.count = 0;
     ChecksumSink.half = examples / 2;

@@ -1,7 +1,9 @@
 package io.gradflow.flink;
 
 import io.gradflow.learn.ExampleLearner;
+import io.gradflow.learn.IncompatibleModelException;
 import io.gradflow.learn.LearnerSpec;
+import io.gradflow.learn.ModelSignature;
 import io.gradflow.metrics.MetricsSnapshot;
 import io.gradflow.metrics.PrequentialMetrics;
 import io.gradflow.model.CompactExample;
@@ -15,16 +17,23 @@ import io.gradflow.state.RowPage;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
+import org.apache.flink.api.common.typeutils.base.MapSerializer;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
+import org.apache.flink.runtime.state.StateInitializationContext;
 import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 import org.apache.flink.streaming.api.operators.BoundedOneInput;
@@ -48,6 +57,21 @@ import org.apache.flink.util.OutputTag;
  * and at end of input, so keyed state is the truth at every checkpoint: exactly-once, rescalable
  * by key group, incremental on RocksDB.
  *
+ * <p><b>Model signature</b>: {@code "signature.v1"}, operator state (a union
+ * {@code ListState<Map<String, String>>}) holding the {@link ModelSignature} of the models this
+ * operator trains: model type and shape, loss, hashing ({@code model.hash_bits}), page layout
+ * ({@code state.page_bits}, page format version), each candidate's optimizer and slot layout, the
+ * race's candidates, and the state versions. At a restore it is compared with the configured
+ * signature before any record is read; a difference stops the job once, without restarts
+ * ({@link SuppressRestartsException} around an {@link IncompatibleModelException} whose message
+ * names each differing part with both values). The changes {@link ModelSignature} lists as safe
+ * (learning rate and the other hyper-parameters that switch no slot, schedule, clipping, metrics,
+ * ...) restore. Operator state rather than keyed state, because the signature belongs to the
+ * configuration, the same for every key: it is checked at start-up even when no record arrives
+ * and whatever keys a subtask owns, costs nothing per record, and as union state reaches every
+ * subtask after rescaling. A savepoint taken before signatures were kept has none and restores
+ * with a warning.
+ *
  * <p><b>Outputs:</b> a {@link Scored} per example (main output); a {@link MetricsEvent} per model
  * every {@code metricsEvery} labeled examples and at end of input on {@link #METRICS} (the
  * prediction is made before the example is learned: prequential); changed rows as
@@ -63,6 +87,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
 
   public static final String PAGES_STATE = "pages.v1";
   public static final String META_STATE = "model.v1";
+  public static final String SIGNATURE_STATE = "signature.v1";
   /** Separates a model from its candidate in a race's key. */
   public static final char CANDIDATE_SEPARATOR = '#';
   public static final OutputTag<RowChange> CHANGELOG =
@@ -72,6 +97,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
 
   private final Map<String, LearnerSpec> candidates;
   private final TrainerSettings settings;
+  private final ModelSignature signature;
 
   private transient MapState<Long, float[]> pages;
   private transient ValueState<ModelMeta> metaState;
@@ -89,13 +115,52 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   /**
    * @param candidates learner per candidate name; a single entry with the name "" trains every
    *     key with that learner
+   * @param hashBits {@code model.hash_bits} of the examples' hashed features (part of the
+   *     model's signature: the trainer only sees row ids)
    */
-  public TrainerOperator(Map<String, LearnerSpec> candidates, TrainerSettings settings) {
+  public TrainerOperator(Map<String, LearnerSpec> candidates, TrainerSettings settings,
+      int hashBits) {
     if (candidates.isEmpty()) {
       throw new IllegalArgumentException("the trainer needs at least one learner");
     }
     this.candidates = new LinkedHashMap<>(candidates);
     this.settings = settings;
+    this.signature = ModelSignature.of(this.candidates, hashBits, settings.pageBits(),
+        PageFormat.VERSION, List.of(PAGES_STATE, META_STATE, SIGNATURE_STATE));
+  }
+
+  /** The signature of the models this operator trains. */
+  public ModelSignature signature() {
+    return signature;
+  }
+
+  /**
+   * Refuses a restore of another model's state (see the class comment), then records this
+   * operator's signature.
+   */
+  @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    ListState<Map<String, String>> stored = context.getOperatorStateStore().getUnionListState(
+        new ListStateDescriptor<>(SIGNATURE_STATE,
+            new MapSerializer<>(StringSerializer.INSTANCE, StringSerializer.INSTANCE)));
+    if (context.isRestored()) {
+      boolean any = false;
+      for (Map<String, String> parts : stored.get()) {
+        any = true;
+        String refusal = signature.refusal(new ModelSignature(parts));
+        if (refusal != null) {
+          // Not recoverable: every restart would restore the same state into the same model.
+          throw new SuppressRestartsException(new IncompatibleModelException(refusal));
+        }
+      }
+      if (!any) {
+        LOG.warn("the restored state has no model signature ({}; taken before signatures were"
+            + " kept): it is not checked against this model's ({})", SIGNATURE_STATE,
+            signature.describe());
+      }
+    }
+    stored.update(List.of(new LinkedHashMap<>(signature.parts())));
   }
 
   /** The key of a model's candidate in a race. */

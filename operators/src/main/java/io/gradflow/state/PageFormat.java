@@ -34,6 +34,8 @@ package io.gradflow.state;
  * evenly. Stateless and thread-safe.
  */
 public final class PageFormat {
+  /** The format's version, part of every model's signature ({@code ModelSignature}). */
+  public static final int VERSION = 1;
   /** Floats before the first row. */
   public static final int HEADER = 1;
   /** Rows of a direct page: 2^{@value #DIRECT_SHIFT}. */

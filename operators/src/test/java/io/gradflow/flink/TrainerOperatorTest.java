@@ -48,7 +48,8 @@ class TrainerOperatorTest {
   static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness(
       LearnerSpec spec, int cachePages) throws Exception {
     TrainerOperator operator = new TrainerOperator(Map.of("", spec),
-        new TrainerSettings(cachePages, 6, 1000, 0, io.gradflow.metrics.MetricsSpec.DEFAULT));
+        new TrainerSettings(cachePages, 6, 1000, 0, io.gradflow.metrics.MetricsSpec.DEFAULT),
+        FeatureHashing.DEFAULT_BITS);
     return new KeyedOneInputStreamOperatorTestHarness<>(operator, e -> e.modelKey, Types.STRING);
   }
 

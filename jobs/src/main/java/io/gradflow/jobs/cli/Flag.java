@@ -12,8 +12,11 @@ import java.util.Map;
  */
 public record Flag(String name, Type type, String defaultValue, String help, List<String> choices) {
 
-  /** Value types. {@code SWITCH} takes no value. */
-  public enum Type { SWITCH, STRING, INT, LONG, DOUBLE, CHOICE, LIST }
+  /**
+   * Value types. {@code SWITCH} takes no value; {@code REPEATED} may be given more than once, each
+   * value kept ({@link Values#all}).
+   */
+  public enum Type { SWITCH, STRING, INT, LONG, DOUBLE, CHOICE, LIST, REPEATED }
 
   public static Flag of(String name, Type type, String dflt, String help) {
     return new Flag(name, type, dflt, help, List.of());
@@ -27,10 +30,18 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
   public static final class Values {
     private final Map<String, Flag> table;
     private final Map<String, String> given;
+    private final Map<String, List<String>> repeated;
 
-    Values(Map<String, Flag> table, Map<String, String> given) {
+    Values(Map<String, Flag> table, Map<String, String> given,
+        Map<String, List<String>> repeated) {
       this.table = table;
       this.given = given;
+      this.repeated = repeated;
+    }
+
+    /** Every value of a {@code REPEATED} flag, in the order given; empty when not given. */
+    public List<String> all(String name) {
+      return List.copyOf(repeated.getOrDefault(flag(name).name(), List.of()));
     }
 
     public boolean isSet(String name) {
@@ -109,6 +120,7 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
     Map<String, Flag> table = new LinkedHashMap<>();
     flags.forEach(f -> table.put(f.name(), f));
     Map<String, String> given = new LinkedHashMap<>();
+    Map<String, List<String>> repeated = new LinkedHashMap<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (!arg.startsWith("--")) {
@@ -144,11 +156,14 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
               + String.join(", ", f.choices()) + ", but was " + value);
         }
       }
-      if (given.put(name, value) != null) {
+      if (f.type() == Type.REPEATED) {
+        repeated.computeIfAbsent(name, k -> new ArrayList<>()).add(value);
+        given.put(name, value);
+      } else if (given.put(name, value) != null) {
         throw new Command.UsageException("--" + name + " is given twice");
       }
     }
-    return new Values(table, given);
+    return new Values(table, given, repeated);
   }
 
   /** The help text of a flag table. */
@@ -162,6 +177,7 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
         case INT, LONG -> " N";
         case DOUBLE -> " X";
         case STRING -> " VALUE";
+        case REPEATED -> " K=V";
       };
       String dflt = f.defaultValue() == null || f.type() == Type.SWITCH ? ""
           : " (default " + f.defaultValue() + ")";

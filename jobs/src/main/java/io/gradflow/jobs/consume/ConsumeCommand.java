@@ -4,14 +4,14 @@ import io.gradflow.config.Durations;
 import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
-import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.cli.UserException;
+import io.gradflow.jobs.kafka.ClientSettings;
 import io.gradflow.jobs.kafka.KafkaPreflight;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.schema.CodecException;
 import io.gradflow.schema.MetricsReport;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -44,8 +44,8 @@ public final class ConsumeCommand {
   public static final List<Flag> FLAGS = List.of(
       Flag.of("bootstrap-servers", Type.STRING, null,
           "Kafka brokers, host:port[,...] (required unless --config gives them)"),
-      Flag.of("config", Type.STRING, null, "take the brokers and the client properties"
-          + " (security settings) from a job's YAML: kafka.bootstrap_servers, kafka.properties"),
+      ClientSettings.configFlag(""),
+      ClientSettings.PROPERTY_FLAG,
       Flag.of("topic", Type.STRING, null, "the topic to print (required)"),
       Flag.of("from-beginning", Type.SWITCH, null,
           "start at the earliest record (default: only records that arrive from now)"),
@@ -67,22 +67,14 @@ public final class ConsumeCommand {
     if (!flags.isSet("topic")) {
       throw new Command.UsageException("--topic is required\n" + Flag.help(FLAGS));
     }
-    KafkaSpec spec;
-    if (flags.isSet("config")) {
-      spec = TrainConfig.load(Path.of(flags.string("config"))).kafka();
-    } else if (flags.isSet("bootstrap-servers")) {
-      spec = KafkaSpec.of(flags.string("bootstrap-servers"));
-    } else {
+    ClientSettings kafka = ClientSettings.from(flags);
+    if (kafka == null) {
       throw new Command.UsageException("--bootstrap-servers (or --config) is required\n"
           + Flag.help(FLAGS));
     }
-    String servers = flags.isSet("bootstrap-servers") ? flags.string("bootstrap-servers")
-        : spec.bootstrapServers();
-    String serversSetting = flags.isSet("bootstrap-servers") ? "--bootstrap-servers"
-        : "kafka.bootstrap_servers";
-    spec = new KafkaSpec(servers, spec.topics(), spec.groupId(), spec.startingOffsets(),
-        spec.bounded(), spec.deliveryGuarantee(), spec.transactionTimeout(),
-        spec.transactionMaxTimeout(), spec.transactionalIdPrefix(), spec.properties());
+    KafkaSpec spec = kafka.spec();
+    String servers = kafka.bootstrapServers();
+    String serversSetting = kafka.serversSetting();
     String topic = flags.string("topic");
     long max = flags.longValue("max", 0);
     Duration timeout = Durations.parse("--timeout", flags.string("timeout"));
@@ -97,8 +89,14 @@ public final class ConsumeCommand {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     Leaderboard board = new Leaderboard();
     long printed = 0;
-    try (KafkaConsumer<byte[], byte[]> consumer =
-             new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    KafkaConsumer<byte[], byte[]> created;
+    try {
+      created = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    } catch (org.apache.kafka.common.KafkaException e) {
+      throw new UserException("cannot create the Kafka consumer for " + serversSetting + " "
+          + servers + ": " + kafka.describe(e));
+    }
+    try (KafkaConsumer<byte[], byte[]> consumer = created) {
       List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
           .map(i -> new TopicPartition(topic, i.partition())).toList();
       consumer.assign(partitions);

@@ -3,6 +3,7 @@ package io.gradflow.jobs.produce;
 import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
+import io.gradflow.jobs.kafka.ClientSettings;
 import io.gradflow.jobs.kafka.DeadLetterReason;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.RejectedRecordException;
@@ -42,13 +43,21 @@ import org.apache.kafka.common.KafkaException;
  * acknowledgements, not its sends. Exit codes: 0 when every example it read was written (malformed
  * lines skipped and reported are allowed), 1 when a record was not written, nothing was produced
  * or the input stopped being readable, 2 for a command line that cannot run.
+ *
+ * <p>It uses the job's Kafka client settings: {@code --config job.yaml} takes the brokers, the
+ * client properties ({@code kafka.properties}: security settings) and the examples topic from a
+ * job's YAML, and {@code --kafka-property KEY=VALUE} (repeated) adds or overrides a property
+ * ({@link ClientSettings}). No message shows a property's value.
  */
 public final class ProduceCommand {
   /** Examples a generator writes when {@code --count} is not given. */
   static final long DEFAULT_GENERATED = 10_000;
 
   public static final List<Flag> FLAGS = List.of(
-      Flag.of("bootstrap-servers", Type.STRING, null, "Kafka brokers, host:port[,host:port]"),
+      Flag.of("bootstrap-servers", Type.STRING, null,
+          "Kafka brokers, host:port[,host:port] (over kafka.bootstrap_servers of --config)"),
+      ClientSettings.configFlag("; the topic is then kafka.topics.examples unless --topic"),
+      ClientSettings.PROPERTY_FLAG,
       Flag.of("topic", Type.STRING, "examples",
           "topic to write examples to; created when missing (--partitions, retention.ms=-1)"),
       Flag.of("partitions", Type.INT, "1", "partitions of the topic when produce creates it"),
@@ -164,9 +173,13 @@ public final class ProduceCommand {
       throw new Command.UsageException("give either --generator or --file");
     }
     boolean toKafka = !v.on("dry-run") && !v.on("print");
-    if (toKafka && !v.isSet("bootstrap-servers")) {
-      throw new Command.UsageException("--bootstrap-servers is needed to write to Kafka"
-          + " (or use --dry-run or --print)");
+    ClientSettings kafka = toKafka ? ClientSettings.from(v) : null;
+    if (toKafka && kafka == null) {
+      throw new Command.UsageException("--bootstrap-servers (or --config) is needed to write to"
+          + " Kafka (or use --dry-run or --print)");
+    }
+    if (kafka != null) {
+      refuseManaged(kafka);
     }
     long limit = v.isSet("count") ? v.longValue("count", 1)
         : generate ? DEFAULT_GENERATED : Long.MAX_VALUE;
@@ -197,11 +210,12 @@ public final class ProduceCommand {
     ExampleDecoder validator = new ExampleDecoder(new FeatureHashing(FeatureHashing.DEFAULT_BITS),
         loss != null ? loss : Loss.SQUARED, v.string("default-model-key"));
 
-    String topic = v.string("topic");
+    String topic = kafka != null && kafka.job() != null && !v.isSet("topic")
+        ? kafka.job().topics().examples() : v.string("topic");
     TopicGuard.Topic target = null;
     if (toKafka) {
       try {
-        target = prepareTopic(v, topic, partitions, timeout, err);
+        target = prepareTopic(v, kafka, topic, partitions, timeout, err);
       } catch (TopicGuard.TopicException e) {
         if (replay != null) {
           replay.close();
@@ -210,9 +224,18 @@ public final class ProduceCommand {
       }
     }
 
-    Acks acks = new Acks();
+    Acks acks = new Acks(kafka);
     Tally tally = new Tally();
-    GradflowProducer producer = toKafka ? producer(v, keyByEntity, timeout) : null;
+    GradflowProducer producer;
+    try {
+      producer = toKafka ? producer(v, kafka, topic, keyByEntity, timeout) : null;
+    } catch (KafkaException e) {
+      if (replay != null) {
+        replay.close();
+      }
+      throw new Failure("cannot create the Kafka producer for " + kafka.serversSetting() + " "
+          + kafka.bootstrapServers() + ": " + kafka.describe(e) + "; nothing was written");
+    }
     Progress progress = new Progress(err, generate ? limit : -1, v.doubleValue("rate", 0),
         !v.on("quiet"));
     try {
@@ -250,7 +273,7 @@ public final class ProduceCommand {
           if (lost != null) {
             if (tally.sent == 0) {
               throw new Failure(target.outlivesRetention(time, now)
-                  ? refuseHistory(v, topic, where, lost)
+                  ? refuseHistory(v, kafka, topic, where, lost)
                   : "refusing to write to topic " + topic + ", nothing was written: the broker"
                       + " would refuse the first example (" + where + "): " + lost + ". Check"
                       + " the examples' event times (--start-time, --csv-timestamp).");
@@ -263,7 +286,7 @@ public final class ProduceCommand {
           try {
             producer.send(e, acks.callback(where, e.getLabel()));
           } catch (KafkaException k) {
-            acks.notWritten(where + ": " + k.getMessage());
+            acks.notWritten(where + ": " + acks.describe(k));
             continue;
           }
         } else {
@@ -336,11 +359,10 @@ public final class ProduceCommand {
   }
 
   /** Checks the broker and the topic (creating it), and says what the topic keeps. */
-  private static TopicGuard.Topic prepareTopic(Flag.Values v, String topic, int partitions,
-      Duration timeout, PrintStream err) throws TopicGuard.TopicException {
+  private static TopicGuard.Topic prepareTopic(Flag.Values v, ClientSettings kafka, String topic,
+      int partitions, Duration timeout, PrintStream err) throws TopicGuard.TopicException {
     TopicGuard.Topic target;
-    try (TopicGuard guard = TopicGuard.connect(v.string("bootstrap-servers"), timeout,
-        Map.of())) {
+    try (TopicGuard guard = TopicGuard.connect(kafka, timeout)) {
       target = guard.prepare(topic, partitions);
     }
     err.println((target.created() ? "created topic " : "topic ") + topic + " ("
@@ -421,8 +443,9 @@ public final class ProduceCommand {
     return n + (n == 1 ? " example was" : " examples were") + " written";
   }
 
-  private static String refuseHistory(Flag.Values v, String topic, String where, String why) {
-    String ways = "kafka-configs.sh --bootstrap-server " + v.string("bootstrap-servers")
+  private static String refuseHistory(Flag.Values v, ClientSettings kafka, String topic,
+      String where, String why) {
+    String ways = "kafka-configs.sh --bootstrap-server " + kafka.bootstrapServers()
         + " --alter --entity-type topics --entity-name " + topic
         + " --add-config retention.ms=-1";
     boolean stamped = v.isSet("generator") || !v.isSet("csv-timestamp");
@@ -433,8 +456,27 @@ public final class ProduceCommand {
         : "") + ".";
   }
 
+  /**
+   * Producer properties produce sets itself, with the value it needs: acknowledgements count
+   * only records the broker has stored, and retries neither duplicate nor reorder them.
+   */
+  private static final Map<String, List<String>> MANAGED = Map.of(
+      "acks", List.of("all", "-1"), "enable.idempotence", List.of("true"));
+
+  private static void refuseManaged(ClientSettings kafka) {
+    for (Map.Entry<String, List<String>> m : MANAGED.entrySet()) {
+      String value = kafka.properties().get(m.getKey());
+      if (value != null && !m.getValue().contains(value.trim().toLowerCase(Locale.ROOT))) {
+        throw new Command.UsageException(kafka.origin(m.getKey()) + " must be "
+            + m.getValue().get(0) + " for produce, or absent: produce counts only the records the"
+            + " broker has stored (acks=all, enable.idempotence=true); remove it");
+      }
+    }
+  }
+
   /** Counts what the broker acknowledged and what it did not, from the producer's callbacks. */
   private static final class Acks {
+    private final ClientSettings kafka;
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong notSent = new AtomicLong();
@@ -442,6 +484,17 @@ public final class ProduceCommand {
     private volatile boolean brokerGone;
     private long labeled;
     private double labelSum;
+
+    /** @param kafka the client settings whose values no failure message may show, or null */
+    Acks(ClientSettings kafka) {
+      this.kafka = kafka;
+    }
+
+    /** A client's failure without any property value. */
+    String describe(Exception e) {
+      return kafka != null ? kafka.describe(e)
+          : e.getClass().getSimpleName() + ": " + e.getMessage();
+    }
 
     /** An example written (acknowledged, printed or validated), with its label or null. */
     synchronized void written(Float label) {
@@ -471,7 +524,7 @@ public final class ProduceCommand {
           brokerGone = true;
         }
         firstFailure.compareAndSet(null, where + ": " + exception.getClass().getSimpleName()
-            + ": " + exception.getMessage());
+            + ": " + describe(exception));
       };
     }
 
@@ -671,12 +724,16 @@ public final class ProduceCommand {
     return null;
   }
 
-  private static GradflowProducer producer(Flag.Values v, String keyByEntity, Duration timeout) {
-    GradflowProducer.Builder b = GradflowProducer.builder(v.string("bootstrap-servers"))
-        .examplesTopic(v.string("topic")).defaultModelKey(v.string("default-model-key"))
-        // A send waits this long for metadata or buffer space: a broker gone mid-run is a
-        // failed record then, not a hang.
-        .properties(Map.of("max.block.ms", String.valueOf(timeout.toMillis())));
+  private static GradflowProducer producer(Flag.Values v, ClientSettings kafka, String topic,
+      String keyByEntity, Duration timeout) {
+    Map<String, String> properties = new LinkedHashMap<>();
+    // A send waits this long for metadata or buffer space: a broker gone mid-run is a failed
+    // record then, not a hang (unless the properties say otherwise).
+    properties.put("max.block.ms", String.valueOf(timeout.toMillis()));
+    properties.putAll(kafka.properties());
+    GradflowProducer.Builder b = GradflowProducer.builder(kafka.bootstrapServers())
+        .examplesTopic(topic).defaultModelKey(v.string("default-model-key"))
+        .properties(properties);
     if (keyByEntity != null) {
       b.keyByEntity(keyByEntity);
     }

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.produce;
 
+import io.gradflow.jobs.kafka.ClientSettings;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -97,26 +98,24 @@ final class TopicGuard implements AutoCloseable {
   }
 
   private final Admin admin;
-  private final String bootstrapServers;
+  private final ClientSettings kafka;
   private final Duration timeout;
 
-  private TopicGuard(Admin admin, String bootstrapServers, Duration timeout) {
+  private TopicGuard(Admin admin, ClientSettings kafka, Duration timeout) {
     this.admin = admin;
-    this.bootstrapServers = bootstrapServers;
+    this.kafka = kafka;
     this.timeout = timeout;
   }
 
   /**
-   * Connects and waits until a broker answers.
+   * Connects with the brokers and client properties (security settings) of {@code kafka}, and
+   * waits until a broker answers. No message shows a property's value.
    *
-   * @param properties extra client settings (security)
-   * @throws TopicException naming {@code --bootstrap-servers} when no broker answers in time
+   * @throws TopicException naming the brokers' flag or setting when no broker answers in time,
+   *     or the property a client refused
    */
-  static TopicGuard connect(String bootstrapServers, Duration timeout,
-      Map<String, String> properties) throws TopicException {
-    Properties p = new Properties();
-    p.putAll(properties);
-    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+  static TopicGuard connect(ClientSettings kafka, Duration timeout) throws TopicException {
+    Properties p = kafka.clientProperties();
     int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, ms);
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, ms);
@@ -124,10 +123,10 @@ final class TopicGuard implements AutoCloseable {
     try {
       admin = Admin.create(p);
     } catch (KafkaException e) {
-      throw new TopicException("cannot use --bootstrap-servers " + bootstrapServers + ": "
-          + rootMessage(e), e);
+      throw new TopicException("cannot create a Kafka client for " + kafka.serversSetting() + " "
+          + kafka.bootstrapServers() + ": " + kafka.describe(e), null);
     }
-    TopicGuard guard = new TopicGuard(admin, bootstrapServers, timeout);
+    TopicGuard guard = new TopicGuard(admin, kafka, timeout);
     try {
       guard.await(admin.describeCluster().clusterId(), "reach a broker");
     } catch (TopicException e) {
@@ -214,21 +213,18 @@ final class TopicGuard implements AutoCloseable {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
       if (cause instanceof TimeoutException
           || cause instanceof org.apache.kafka.common.errors.TimeoutException) { // both kinds
-        throw new TopicException("no Kafka broker answered at --bootstrap-servers "
-            + bootstrapServers + " within " + human(timeout.toMillis()) + " (--connect-timeout):"
-            + " check the address and that the broker runs", cause);
+        throw new TopicException("no Kafka broker answered at " + kafka.serversSetting() + " "
+            + kafka.bootstrapServers() + " within " + human(timeout.toMillis())
+            + " (--connect-timeout): check the address and that the broker runs"
+            + (kafka.properties().isEmpty() ? "" : ", and the client properties (security"
+                + " settings)"), cause);
       }
-      throw new TopicException("could not " + what + " at --bootstrap-servers "
-          + bootstrapServers + ": " + rootMessage(cause), cause);
+      throw new TopicException("could not " + what + " at " + kafka.serversSetting() + " "
+          + kafka.bootstrapServers() + ": " + kafka.describe(cause), cause);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new TopicException("interrupted while trying to " + what, e);
     }
-  }
-
-  private static String rootMessage(Throwable t) {
-    String m = t.getMessage();
-    return m != null ? m : t.getClass().getSimpleName();
   }
 
   /** {@code 604800000} as {@code 7 days}. */

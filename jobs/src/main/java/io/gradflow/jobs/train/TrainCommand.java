@@ -303,6 +303,12 @@ public final class TrainCommand {
               false);
           return 130; // stopped by a signal, as shells report Ctrl-C
         }
+        java.util.Optional<String> incompatible =
+            io.gradflow.learn.IncompatibleModelException.messageIn(e);
+        if (incompatible.isPresent()) { // refused at restore, once: a configuration mistake
+          throw new UserException((savepoint == null ? "" : "--savepoint " + savepoint + ": ")
+              + incompatible.get(), 2);
+        }
         RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
         String message = "the job failed: " + rootMessage(e.getCause())
             + "\n  (no summary; checkpoints are kept)"

@@ -62,7 +62,7 @@ public final class TrainPipeline {
     SingleOutputStreamOperator<Scored> predictions = toTrainer
         .keyBy(e -> e.modelKey)
         .transform("trainer", TypeInformation.of(Scored.class),
-            new TrainerOperator(config.candidates(), config.trainer()))
+            new TrainerOperator(config.candidates(), config.trainer(), config.hashBits()))
         .uid("trainer.v1");
     return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
         predictions.getSideOutput(TrainerOperator.CHANGELOG));

@@ -93,7 +93,8 @@ class ProduceCommandTest {
     assertTrue(choice.err().startsWith("gradflow produce: --generator must be one of ctr,"
         + " recsys, tabular, but was movies"), choice.err());
     Result kafka = run("", "--generator", "ctr");
-    assertTrue(kafka.err().startsWith("gradflow produce: --bootstrap-servers is needed"),
+    assertTrue(kafka.err().startsWith("gradflow produce: --bootstrap-servers (or --config) is"
+        + " needed"),
         kafka.err());
     Result number = run("", "--generator", "ctr", "--count", "many", "--dry-run");
     assertTrue(number.err().startsWith("gradflow produce: --count must be an integer, but was"

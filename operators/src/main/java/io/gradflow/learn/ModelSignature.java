@@ -1,0 +1,165 @@
+package io.gradflow.learn;
+
+import io.gradflow.model.FactorizationMachineSpec;
+import io.gradflow.optim.AdamSpec;
+import io.gradflow.optim.AdamWSpec;
+import io.gradflow.optim.OptimizerSpec;
+import io.gradflow.optim.RmsPropSpec;
+import io.gradflow.optim.RowLayout;
+import io.gradflow.optim.SgdSpec;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What the stored state of a model means: everything that decides the meaning or the layout of
+ * its rows, so that a savepoint restores only into the model it was taken from. Kept in the
+ * trainer's state beside the rows and compared at every restore ({@link #refusal}).
+ *
+ * <p>The parts, each under the configuration key that sets it:
+ * <ul>
+ *   <li>the model: {@code model.type}, {@code model.loss} (logistic rows hold logits, squared
+ *       rows values), {@code model.factors} of a factorization machine, and
+ *       {@code model.standardize} (dense weights learned on standardized or raw values);
+ *   <li>hashing and pages: {@code model.hash_bits} (a feature's row), {@code state.page_bits}
+ *       (an entity row's page) and the page format version;
+ *   <li>per candidate: {@code optimizer.name} and what switches an optimizer's slots on or off
+ *       ({@code optimizer.amsgrad} of Adam and AdamW, {@code optimizer.momentum} zero or not for
+ *       SGD and RMSprop, {@code optimizer.centered} of RMSprop), and the row layout (weights,
+ *       slots per weight, floats per row);
+ *   <li>{@code race}: the candidates' names (keys {@code model#name}), or none;
+ *   <li>the state versions (the descriptor names, such as {@code pages.v1}).
+ * </ul>
+ *
+ * <p>Everything else may change across a restore, because it changes neither the meaning nor the
+ * layout of a stored row: the learning rate and every optimizer hyper-parameter that switches no
+ * slot (betas, eps, weight_decay, bias_correction, momentum while it stays non-zero, dampening,
+ * nesterov, alpha, rho, lr_decay, initial_accumulator_value, FTRL's alpha, beta, l1 and l2,
+ * maximize), the schedule and its clock, {@code gradient.*} (clipping),
+ * {@code model.standardize_clip}, {@code model.init_std} and {@code model.seed} (only rows created
+ * after the restore use them), {@code model.default_key}, and the job's other sections (labels,
+ * metrics, changelog, state.cache_pages, state.backend, checkpoints, kafka, job).
+ *
+ * <p>Immutable, serializable and thread-safe; a few short strings.
+ *
+ * @param parts the parts in a stable order, key to value
+ */
+public record ModelSignature(Map<String, String> parts) implements Serializable {
+
+  public ModelSignature {
+    parts = Collections.unmodifiableMap(new LinkedHashMap<>(parts));
+  }
+
+  /**
+   * The signature of a trainer's models.
+   *
+   * @param candidates the learner per candidate name; a single entry "" without a race
+   * @param hashBits {@code model.hash_bits}
+   * @param pageBits {@code state.page_bits}
+   * @param pageFormat the page format's version
+   * @param stateVersions the trainer's state descriptor names
+   */
+  public static ModelSignature of(Map<String, LearnerSpec> candidates, int hashBits, int pageBits,
+      int pageFormat, List<String> stateVersions) {
+    if (candidates.isEmpty()) {
+      throw new IllegalArgumentException("a model signature needs at least one learner");
+    }
+    Map<String, String> parts = new LinkedHashMap<>();
+    LearnerSpec first = candidates.values().iterator().next();
+    boolean race = !(candidates.size() == 1 && candidates.containsKey(""));
+    // logistic_regression and linear_regression are one model, the linear one; the loss tells.
+    parts.put("model.type", first.model() instanceof FactorizationMachineSpec
+        ? first.model().configName() : "linear (logistic_regression or linear_regression)");
+    parts.put("model.loss", first.loss().configName());
+    if (first.model() instanceof FactorizationMachineSpec fm) {
+      parts.put("model.factors", String.valueOf(fm.factors()));
+    }
+    parts.put("model.standardize", String.valueOf(first.standardize()));
+    parts.put("model.hash_bits", String.valueOf(hashBits));
+    parts.put("state.page_bits", String.valueOf(pageBits));
+    parts.put("page format", "version " + pageFormat);
+    parts.put("race", race ? "candidates " + candidates.keySet() : "none");
+    for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
+      String prefix = race ? "race[" + c.getKey() + "]." : "";
+      LearnerSpec spec = c.getValue();
+      // A race's candidates share the model; a differing one would be a bug of the caller's,
+      // but it is recorded all the same.
+      if (!spec.model().equals(first.model()) || spec.loss() != first.loss()
+          || spec.standardize() != first.standardize()) {
+        parts.put(prefix + "model", spec.model().configName() + " " + spec.model().parameters()
+            + ", loss " + spec.loss().configName() + ", standardize " + spec.standardize());
+      }
+      optimizer(parts, prefix, spec.optimizer());
+      RowLayout layout = spec.optimizer().layout(spec.model().rowWidth());
+      parts.put(prefix + "row layout", layout.width() + (layout.width() == 1 ? " weight, "
+          : " weights, ") + layout.slotsPerWeight() + " slot(s) per weight, " + layout.size()
+          + " floats per row");
+    }
+    parts.put("state versions", String.join(", ", stateVersions));
+    return new ModelSignature(parts);
+  }
+
+  /** The optimizer's name and the settings that switch one of its slots on or off. */
+  private static void optimizer(Map<String, String> parts, String prefix, OptimizerSpec o) {
+    parts.put(prefix + "optimizer.name", o.configName());
+    if (o instanceof AdamSpec adam) {
+      parts.put(prefix + "optimizer.amsgrad", String.valueOf(adam.amsgrad()));
+    } else if (o instanceof AdamWSpec adamW) {
+      parts.put(prefix + "optimizer.amsgrad", String.valueOf(adamW.amsgrad()));
+    } else if (o instanceof SgdSpec sgd) {
+      parts.put(prefix + "optimizer.momentum", momentum(sgd.momentum() != 0));
+    } else if (o instanceof RmsPropSpec rms) {
+      parts.put(prefix + "optimizer.momentum", momentum(rms.momentum() > 0));
+      parts.put(prefix + "optimizer.centered", String.valueOf(rms.centered()));
+    }
+  }
+
+  private static String momentum(boolean on) {
+    return on ? "non-zero (a momentum buffer per weight)" : "0 (no momentum buffer)";
+  }
+
+  /** Every part, {@code key value; key value; ...}: for logs and the audit record. */
+  public String describe() {
+    List<String> out = new ArrayList<>();
+    parts.forEach((k, v) -> out.add(k + " " + v));
+    return String.join("; ", out);
+  }
+
+  /**
+   * Why a model stored with signature {@code stored} cannot be restored into this one, or null
+   * when it can. The message names every part that differs with both values, the savepoint's
+   * first: {@code the savepoint's model has model.hash_bits 20, the configuration says 22; ...}.
+   */
+  public String refusal(ModelSignature stored) {
+    Set<String> keys = new LinkedHashSet<>(parts.keySet());
+    keys.addAll(stored.parts.keySet());
+    List<String> differences = new ArrayList<>();
+    for (String key : keys) {
+      String had = stored.parts.getOrDefault(key, "(none)");
+      String has = parts.getOrDefault(key, "(none)");
+      // A part only one side has because another part differs is not repeated: a candidate
+      // (the race's part names it), an optimizer's slot switch (optimizer.name), the factors
+      // (model.type).
+      boolean implied = !(stored.parts.containsKey(key) && parts.containsKey(key))
+          && (key.startsWith("race[") || key.equals("model.factors")
+              || key.contains("optimizer.") && !key.endsWith("optimizer.name"));
+      if (!had.equals(has) && !implied) {
+        differences.add(key + " " + had + ", the configuration says " + has);
+      }
+    }
+    if (differences.isEmpty()) {
+      return null;
+    }
+    return "the savepoint's model has " + String.join("; ", differences) + ": its rows would"
+        + " be read as another model's and learning would go on from garbage. Restore it with"
+        + " the configuration it was taken with, or start the new model without the savepoint"
+        + " (it learns from scratch). Safe to change across a restore: the learning rate and"
+        + " every optimizer setting that switches no slot, the schedule, gradient clipping,"
+        + " metrics, labels, checkpoints, parallelism";
+  }
+}

@@ -1,0 +1,51 @@
+package io.gradflow.learn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.model.LinearSpec;
+import io.gradflow.model.Loss;
+import io.gradflow.optim.AdaGradSpec;
+import io.gradflow.optim.GradientSpec;
+import io.gradflow.schedule.ScheduleClock;
+import io.gradflow.schedule.ScheduleSpec;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The model signature in plain Java: its parts, and what a stored one is refused for. */
+class ModelSignatureTest {
+  static final LearnerSpec ADAGRAD = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
+      AdaGradSpec.of(0.1), GradientSpec.NONE, new ScheduleSpec.Constant(),
+      ScheduleClock.MODEL_STEP, false);
+
+  static ModelSignature signature(int pageFormat, List<String> states) {
+    return ModelSignature.of(Map.of("", ADAGRAD), 22, 12, pageFormat, states);
+  }
+
+  @Test
+  void describesEveryPart() {
+    assertEquals("model.type linear (logistic_regression or linear_regression); model.loss"
+        + " logistic; model.standardize false; model.hash_bits 22; state.page_bits 12; page"
+        + " format version 1; race none; optimizer.name Adagrad; row layout 1 weight, 1 slot(s)"
+        + " per weight, 4 floats per row; state versions pages.v1, model.v1",
+        signature(1, List.of("pages.v1", "model.v1")).describe());
+  }
+
+  @Test
+  void theSameSignatureRestores() {
+    ModelSignature s = signature(1, List.of("pages.v1"));
+    assertNull(s.refusal(new ModelSignature(s.parts())));
+    assertNull(s.refusal(ModelSignature.of(Map.of("", ADAGRAD.withOptimizer(AdaGradSpec.of(0.5))),
+        22, 12, 1, List.of("pages.v1"))), "a new learning rate is safe");
+  }
+
+  @Test
+  void anotherPageFormatOrStateVersionIsRefused() {
+    String refusal = signature(2, List.of("pages.v2")).refusal(signature(1, List.of("pages.v1")));
+    assertTrue(refusal.startsWith("the savepoint's model has page format version 1, the"
+        + " configuration says version 2; state versions pages.v1, the configuration says"
+        + " pages.v2: "), refusal);
+  }
+}
