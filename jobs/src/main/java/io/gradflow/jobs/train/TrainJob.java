@@ -104,8 +104,8 @@ public final class TrainJob {
       UnaryOperator<DataStream<CompactExample>> tap) {
     KafkaSpec kafka = config.kafka();
     Loss loss = config.candidates().values().iterator().next().loss();
-    ExampleDecoder decoder =
-        new ExampleDecoder(new FeatureHashing(config.hashBits()), loss, config.defaultModelKey());
+    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()), loss,
+        config.defaultModelKey(), config.input());
 
     SingleOutputStreamOperator<CompactExample> examples = env
         .fromSource(kafka.rawSource(kafka.topics().examples()), WatermarkStrategy.noWatermarks(),
