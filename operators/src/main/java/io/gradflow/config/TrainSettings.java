@@ -100,7 +100,8 @@ public final class TrainSettings {
       Constraint.zeroOrAtLeast(MIN_EVENT_TIME_AHEAD), "an example or label whose event_time is"
           + " more than this ahead of the job's clock when it is decoded is a dead letter"
           + " (EVENT_TIME_OUT_OF_RANGE): one year-3000 record would otherwise carry the label"
-          + " join's watermark and an event-time schedule's clock to the year 3000; 0 is off");
+          + " join's watermark and an event-time schedule's clock to the year 3000. Judged by the"
+          + " clock at decoding, so a much later replay may accept what a run refused; 0 is off");
   public static final Setting<Double> INPUT_MAX_ABS_VALUE = Setting.of("max_abs_value", NUMBER,
       1e6, atLeast(0), "a sparse feature or dense value whose absolute value is larger is a"
           + " dead letter (VALUE_OUT_OF_RANGE, naming the feature): one finite 1e30 would"
