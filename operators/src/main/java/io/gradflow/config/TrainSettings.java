@@ -104,6 +104,24 @@ public final class TrainSettings {
       + " an output topic may not be an input topic", List.of(TOPIC_EXAMPLES, TOPIC_LABELS,
           TOPIC_PREDICTIONS, TOPIC_METRICS, TOPIC_CHANGELOG, TOPIC_DEAD_LETTERS));
 
+  // -------------------------------------------------------------------------------- input
+  /** The shortest input.max_event_time_ahead accepted (0 turns the check off). */
+  public static final Duration MIN_EVENT_TIME_AHEAD = Duration.ofMinutes(1);
+  public static final Setting<Duration> INPUT_MAX_EVENT_TIME_AHEAD = Setting.of(
+      "max_event_time_ahead", DURATION, Duration.ofDays(1),
+      Constraint.zeroOrAtLeast(MIN_EVENT_TIME_AHEAD), "an example or label whose event_time is"
+          + " more than this ahead of the job's clock when it is decoded is a dead letter"
+          + " (EVENT_TIME_OUT_OF_RANGE): one year-3000 record would otherwise carry the label"
+          + " join's watermark and an event-time schedule's clock to the year 3000. Judged by the"
+          + " clock at decoding, so a much later replay may accept what a run refused; 0 is off");
+  public static final Setting<Double> INPUT_MAX_ABS_VALUE = Setting.of("max_abs_value", NUMBER,
+      1e6, atLeast(0), "a sparse feature or dense value whose absolute value is larger is a"
+          + " dead letter (VALUE_OUT_OF_RANGE, naming the feature): one finite 1e30 would"
+          + " otherwise wreck an SGD model or the dense standardizer for good; 0 is off");
+  public static final Section INPUT = new Section("input", "what an input record may hold;"
+      + " a record beyond these bounds is a dead letter with the reason, never clamped",
+      List.of(INPUT_MAX_EVENT_TIME_AHEAD, INPUT_MAX_ABS_VALUE));
+
   // -------------------------------------------------------------------------------- model
   public static final List<String> MODEL_TYPES =
       List.of("logistic_regression", "linear_regression", "factorization_machine");
@@ -232,12 +250,13 @@ public final class TrainSettings {
   // --------------------------------------------------------------------------------- root
   /** The top level of a job file: its sections. */
   public static final Section ROOT = new Section("", null, "a training job file", List.of(),
-      List.of("job", "kafka", "model", "optimizer", "race", "schedule", "gradient", "labels",
-          "state", "checkpoints", "metrics", "changelog"));
+      List.of("job", "kafka", "input", "model", "optimizer", "race", "schedule", "gradient",
+          "labels", "state", "checkpoints", "metrics", "changelog"));
 
   /** Every section, in the order of the settings reference. */
   public static List<Section> reference() {
-    List<Section> all = new ArrayList<>(List.of(JOB, KAFKA, KAFKA_TOPICS, MODEL, OPTIMIZER));
+    List<Section> all =
+        new ArrayList<>(List.of(JOB, KAFKA, KAFKA_TOPICS, INPUT, MODEL, OPTIMIZER));
     all.addAll(OptimizerConfig.SECTIONS);
     all.add(RACE);
     all.add(ScheduleConfig.SELECTOR);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
 import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificData;
@@ -30,9 +31,12 @@ public final class Codecs {
       ModelSnapshot.class, DeadLetterRecord.class);
 
   /** Historical schema files, oldest first, under {@code io/gradflow/schema/history/}. */
-  public static final List<String> HISTORY = List.of("Example.v1.avsc");
+  public static final List<String> HISTORY = List.of("Example.v1.avsc",
+      "DeadLetterRecord.v1.avsc");
 
   private static final SchemaStore.Cache STORE = buildStore();
+  /** The body checkers of the writer schemas seen, by fingerprint (a few schemas at most). */
+  private static final ConcurrentHashMap<Long, BoundedBody> BOUNDS = new ConcurrentHashMap<>();
 
   private Codecs() {}
 
@@ -44,6 +48,16 @@ public final class Codecs {
   /** The schemas readers know: all current ones and all historical versions. */
   public static SchemaStore schemaStore() {
     return STORE;
+  }
+
+  /** The body checker of a writer schema known to the store. */
+  static BoundedBody bounds(long fingerprint, Schema writer) {
+    BoundedBody b = BOUNDS.get(fingerprint);
+    if (b == null) {
+      b = BoundedBody.of(writer);
+      BOUNDS.put(fingerprint, b);
+    }
+    return b;
   }
 
   /** A historical schema by file name, for example {@code "Example.v1.avsc"}. */

@@ -24,6 +24,12 @@ import org.apache.avro.specific.SpecificRecord;
  * {@code Example}), so a record written with an older (or, if the store knows it,
  * newer) compatible schema is resolved into the current class.
  *
+ * <p>Decoding allocates in proportion to the record's size only: every collection, string and
+ * bytes length the body declares must fit in the bytes left after it ({@link BoundedBody}),
+ * checked before Avro reads the body; Avro's own limits ({@code org.apache.avro.limits.*}) apply
+ * as well. A record that breaks either is a {@link CodecException}, never an
+ * {@code OutOfMemoryError}.
+ *
  * <p>Serializable (for Flink functions and serialization schemas): only the class travels; the
  * Avro encoder and decoder are built on first use. Thread-safe: Avro's message encoders and
  * decoders keep their buffers in thread-locals.
@@ -36,6 +42,9 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class RecordCodec<T extends SpecificRecord> implements Serializable {
   private static final long serialVersionUID = 1L;
+
+  /** Marker bytes and fingerprint before the body. */
+  private static final int HEADER = 10;
 
   private final Class<T> type;
   private transient volatile BinaryMessageEncoder<T> encoder;
@@ -85,6 +94,7 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
       throw new CodecException("no bytes (null value) where a " + type.getSimpleName()
           + " was expected", null);
     }
+    checkBounds(bytes);
     try {
       return decoder().decode(ByteBuffer.wrap(bytes), reuse);
     } catch (MissingSchemaException e) {
@@ -101,6 +111,28 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
       throw new CodecException("not a single-object-encoded Avro record: " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       throw new CodecException("corrupt " + type.getSimpleName() + " body: " + e, e);
+    }
+  }
+
+  /**
+   * Refuses a body whose declared lengths its own bytes cannot hold ({@link BoundedBody}) before
+   * Avro allocates for them. Bytes without a header or of an unknown writer are left to Avro's
+   * decoder, which reports them.
+   */
+  private void checkBounds(byte[] bytes) {
+    if (bytes.length < HEADER || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
+      return;
+    }
+    long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    Schema writer = Codecs.schemaStore().findByFingerprint(fingerprint);
+    if (writer == null || !writer.getFullName().equals(schema().getFullName())) {
+      return;
+    }
+    try {
+      Codecs.bounds(fingerprint, writer).check(bytes, HEADER);
+    } catch (BoundedBody.Refused e) {
+      throw new CodecException("corrupt " + type.getSimpleName() + " body: " + e.getMessage(),
+          null);
     }
   }
 

@@ -54,7 +54,7 @@ class CodecsTest {
             .setDataOffsets(List.of(new TopicPartitionOffset("examples", 0, 99L)))
             .setRows(List.of(new SnapshotRow(5L, List.of(1f, 2f, 3f, 4f)))).build(),
         new DeadLetterRecord("UNDECODABLE", "bad header", "examples", 0, 7L, T, null,
-            ByteBuffer.wrap(new byte[] {1, 2, 3})));
+            ByteBuffer.wrap(new byte[] {1, 2, 3}), true, null, 300_000));
   }
 
   @Test
@@ -107,6 +107,30 @@ class CodecsTest {
     assertEquals(0f, read.getLabel());
     assertEquals(1f, read.getWeight(), "v2 default");
     assertTrue(read.getEntities().isEmpty(), "v2 default");
+  }
+
+  @Test
+  void aVersion1DeadLetterIsReadAsNotTruncatedWithUnknownSizes() throws IOException {
+    Schema v1 = Codecs.historicalSchema("DeadLetterRecord.v1.avsc");
+    GenericRecord old = new GenericData.Record(v1);
+    old.put("reason", "NO_FEATURES");
+    old.put("detail", "example e has no features");
+    old.put("source_topic", "examples");
+    old.put("source_partition", 2);
+    old.put("source_offset", 40L);
+    old.put("source_timestamp", T.toEpochMilli());
+    old.put("key", null);
+    old.put("value", ByteBuffer.wrap(new byte[] {9}));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old, out);
+
+    DeadLetterRecord read = Codecs.codec(DeadLetterRecord.class).decode(out.toByteArray());
+    assertEquals("NO_FEATURES", read.getReason());
+    assertEquals(40L, read.getSourceOffset());
+    assertEquals(ByteBuffer.wrap(new byte[] {9}), read.getValue());
+    assertEquals(false, read.getTruncated(), "v2 default");
+    assertNull(read.getKeySize(), "v2 default");
+    assertNull(read.getValueSize(), "v2 default");
   }
 
   @Test

@@ -9,6 +9,9 @@ import static io.gradflow.config.TrainSettings.CHECKPOINTS_INTERVAL;
 import static io.gradflow.config.TrainSettings.GRADIENT;
 import static io.gradflow.config.TrainSettings.GRADIENT_CLIP_VALUE;
 import static io.gradflow.config.TrainSettings.GRADIENT_MAX_NORM;
+import static io.gradflow.config.TrainSettings.INPUT;
+import static io.gradflow.config.TrainSettings.INPUT_MAX_ABS_VALUE;
+import static io.gradflow.config.TrainSettings.INPUT_MAX_EVENT_TIME_AHEAD;
 import static io.gradflow.config.TrainSettings.JOB;
 import static io.gradflow.config.TrainSettings.JOB_NAME;
 import static io.gradflow.config.TrainSettings.JOB_PARALLELISM;
@@ -46,6 +49,7 @@ import io.gradflow.config.Section;
 import io.gradflow.config.Setting;
 import io.gradflow.config.TrainSettings;
 import io.gradflow.flink.TrainerSettings;
+import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.metrics.MetricsSpec;
@@ -72,10 +76,11 @@ import java.util.Map;
  *
  * @param candidates the learners by candidate name: one entry named "" without a race, one per
  *     {@code race} entry otherwise
+ * @param input what an input record may hold (the {@code input} section)
  */
 public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int hashBits,
     String defaultModelKey, Map<String, LearnerSpec> candidates, TrainerSettings trainer,
-    LabelSettings labels, StateSettings state) implements Serializable {
+    LabelSettings labels, StateSettings state, InputLimits input) implements Serializable {
 
   /** What happens to an example whose delayed label does not arrive in time. */
   public enum OnTimeout { DEFAULT_LABEL, DROP }
@@ -139,6 +144,9 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
 
     Section.Values job = JOB.read("job", root.raw("job"), report);
     KafkaSpec kafka = KafkaSpec.read("kafka", root.raw("kafka"), report);
+    Section.Values input = INPUT.read("input", root.raw("input"), report);
+    InputLimits inputLimits = new InputLimits(input.get(INPUT_MAX_EVENT_TIME_AHEAD),
+        input.get(INPUT_MAX_ABS_VALUE));
 
     Section.Values model = MODEL.read("model", root.raw("model"), report);
     String type = model.get(MODEL_TYPE);
@@ -212,7 +220,7 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
 
     return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM), kafka,
         model.get(MODEL_HASH_BITS), model.get(MODEL_DEFAULT_KEY), candidates, trainer,
-        labelSettings, stateSettings);
+        labelSettings, stateSettings, inputLimits);
   }
 
   /** A loss with its label domain, as {@code --validate-only} shows it. */

@@ -2,7 +2,10 @@ package io.gradflow.jobs.kafka;
 
 /** Why an input record went to the dead-letter topic instead of the model. */
 public enum DeadLetterReason {
-  /** The bytes are not a single-object-encoded record of the expected type (or no known version). */
+  /**
+   * The bytes are not a single-object-encoded record of the expected type (or no known version),
+   * or declare a length that the record's own bytes cannot hold.
+   */
   UNDECODABLE,
   /** An example with no sparse feature, no entity and no dense feature. */
   NO_FEATURES,
@@ -15,5 +18,12 @@ public enum DeadLetterReason {
   /** A label outside the loss's domain ({@code Loss.acceptsLabel}), NaN or infinite. */
   LABEL_OUT_OF_DOMAIN,
   /** An empty example id. */
-  MISSING_ID
+  MISSING_ID,
+  /**
+   * An event time more than {@code input.max_event_time_ahead} ahead of the job's clock when the
+   * record is decoded (for example the year 3000).
+   */
+  EVENT_TIME_OUT_OF_RANGE,
+  /** A sparse feature or dense value whose absolute value exceeds {@code input.max_abs_value}. */
+  VALUE_OUT_OF_RANGE
 }

@@ -10,7 +10,9 @@ import io.gradflow.schema.Feature;
 import io.gradflow.schema.FeatureHashing;
 import io.gradflow.schema.Label;
 import io.gradflow.schema.RecordCodec;
+import io.gradflow.config.Durations;
 import java.io.Serializable;
+import java.time.Instant;
 import java.util.List;
 
 /**
@@ -22,9 +24,14 @@ import java.util.List;
  * a detail naming the field and value) when it cannot be decoded, has an empty id, has no feature
  * at all (sparse, entity or dense), has a feature with neither or both of name and index or an
  * empty namespace, a NaN or infinite value, a negative or non-finite weight, or a label outside the
- * loss's domain ({@link Loss#acceptsLabel}). Nothing is repaired. Row ids: entities first (in
- * record order), then sparse features, hashed by {@link FeatureHashing}; dense values by
- * position.
+ * loss's domain ({@link Loss#acceptsLabel}). Beyond being well formed, the {@link InputLimits}
+ * bound what a record may hold: an event time too far ahead of the clock
+ * ({@link DeadLetterReason#EVENT_TIME_OUT_OF_RANGE}) and a feature value too large in absolute
+ * value ({@link DeadLetterReason#VALUE_OUT_OF_RANGE}). Nothing is repaired or clamped. Decoding
+ * allocates in proportion to the record's size only ({@link RecordCodec}): a record declaring
+ * more items than its bytes hold is {@link DeadLetterReason#UNDECODABLE}. Details quote at most
+ * {@value #MAX_QUOTED} characters of a name or id. Row ids: entities first (in record order),
+ * then sparse features, hashed by {@link FeatureHashing}; dense values by position.
  *
  * <p>Serializable (configuration only); a decoder is used by one thread at a time.
  */
@@ -34,6 +41,7 @@ public final class ExampleDecoder implements Serializable {
   private final FeatureHashing hashing;
   private final Loss loss;
   private final String defaultModelKey;
+  private final InputLimits limits;
   private final RecordCodec<Example> examples = Codecs.codec(Example.class);
   private final RecordCodec<Label> labels = Codecs.codec(Label.class);
 
@@ -43,35 +51,65 @@ public final class ExampleDecoder implements Serializable {
    * @param defaultModelKey the model key of records that have none
    */
   public ExampleDecoder(FeatureHashing hashing, Loss loss, String defaultModelKey) {
+    this(hashing, loss, defaultModelKey, InputLimits.DEFAULT);
+  }
+
+  /**
+   * @param limits what a record may hold (the job file's {@code input} section)
+   */
+  public ExampleDecoder(FeatureHashing hashing, Loss loss, String defaultModelKey,
+      InputLimits limits) {
     this.hashing = hashing;
     this.loss = loss;
     this.defaultModelKey = defaultModelKey;
+    this.limits = limits;
   }
 
-  /** Decodes, validates and hashes one example. */
+  public InputLimits limits() {
+    return limits;
+  }
+
+  /** Decodes, validates and hashes one example, judging its event time by the wall clock. */
   public CompactExample decodeExample(byte[] value) throws RejectedRecordException {
+    return decodeExample(value, System.currentTimeMillis());
+  }
+
+  /**
+   * Decodes, validates and hashes one example.
+   *
+   * @param nowMillis the job's clock, which the event time may not be too far ahead of
+   */
+  public CompactExample decodeExample(byte[] value, long nowMillis)
+      throws RejectedRecordException {
     Example e;
     try {
       e = examples.decode(value);
     } catch (CodecException ex) {
       throw new RejectedRecordException(DeadLetterReason.UNDECODABLE, ex.getMessage());
     }
-    return toCompact(e);
+    return toCompact(e, nowMillis);
   }
 
-  /** Validates and hashes a decoded example. */
+  /** Validates and hashes a decoded example, judging its event time by the wall clock. */
   public CompactExample toCompact(Example e) throws RejectedRecordException {
+    return toCompact(e, System.currentTimeMillis());
+  }
+
+  /** Validates and hashes a decoded example at clock time {@code nowMillis}. */
+  public CompactExample toCompact(Example e, long nowMillis) throws RejectedRecordException {
     String id = e.getExampleId();
     if (id == null || id.isEmpty()) {
       throw new RejectedRecordException(DeadLetterReason.MISSING_ID, "example_id is empty");
     }
+    long eventTime = e.getEventTime().toEpochMilli();
+    checkEventTime("example " + quote(id), eventTime, nowMillis);
     List<Entity> entities = e.getEntities();
     List<Feature> features = e.getFeatures();
     List<Float> denseList = e.getDense();
     int n = entities.size() + features.size();
     if (n == 0 && denseList.isEmpty()) {
       throw new RejectedRecordException(DeadLetterReason.NO_FEATURES,
-          "example " + id + " has no features, entities or dense values");
+          "example " + quote(id) + " has no features, entities or dense values");
     }
     long[] rows = new long[n];
     float[] values = new float[n];
@@ -80,8 +118,8 @@ public final class ExampleDecoder implements Serializable {
       Entity en = entities.get(i);
       if (en.getType().isEmpty() || en.getId().isEmpty()) {
         throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE,
-            "entities[" + i + "] has an empty type or id: (" + en.getType() + ", " + en.getId()
-                + ")");
+            "entities[" + i + "] has an empty type or id: (" + quote(en.getType()) + ", "
+                + quote(en.getId()) + ")");
       }
       rows[k] = FeatureHashing.entityRow(en.getType(), en.getId());
       values[k] = 1f;
@@ -93,12 +131,18 @@ public final class ExampleDecoder implements Serializable {
       if (f.getNamespace().isEmpty() || (name == null) == (index == null)) {
         throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE, "features[" + i
             + "] must have a namespace and exactly one of name and index, but was (" 
-            + f.getNamespace() + ", name " + name + ", index " + index + ")");
+            + quote(f.getNamespace()) + ", name " + quote(name) + ", index " + index + ")");
       }
       float v = f.getValue();
       if (!Float.isFinite(v)) {
         throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE, "features[" + i
-            + "] (" + f.getNamespace() + ", " + (name != null ? name : index) + ") has value " + v);
+            + "] (" + quote(f.getNamespace()) + ", " + (name != null ? quote(name) : index)
+            + ") has value " + v);
+      }
+      if (tooLarge(v)) {
+        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "features[" + i
+            + "] (" + quote(f.getNamespace()) + ", " + (name != null ? quote(name) : index)
+            + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
       }
       rows[k] = name != null ? hashing.feature(f.getNamespace(), name)
           : hashing.feature(f.getNamespace(), index);
@@ -110,6 +154,10 @@ public final class ExampleDecoder implements Serializable {
       if (!Float.isFinite(v)) {
         throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE,
             "dense[" + j + "] has value " + v);
+      }
+      if (tooLarge(v)) {
+        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "dense[" + j
+            + "] has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
       }
       dense[j] = v;
     }
@@ -125,12 +173,16 @@ public final class ExampleDecoder implements Serializable {
           loss.labelProblem(l));
     }
     String model = e.getModelKey() == null ? defaultModelKey : e.getModelKey();
-    return new CompactExample(id, model, e.getEventTime().toEpochMilli(), rows, values, dense, l,
-        weight);
+    return new CompactExample(id, model, eventTime, rows, values, dense, l, weight);
   }
 
-  /** Decodes and validates one delayed label. */
+  /** Decodes and validates one delayed label, judging its event time by the wall clock. */
   public CompactLabel decodeLabel(byte[] value) throws RejectedRecordException {
+    return decodeLabel(value, System.currentTimeMillis());
+  }
+
+  /** Decodes and validates one delayed label at clock time {@code nowMillis}. */
+  public CompactLabel decodeLabel(byte[] value, long nowMillis) throws RejectedRecordException {
     Label label;
     try {
       label = labels.decode(value);
@@ -140,6 +192,8 @@ public final class ExampleDecoder implements Serializable {
     if (label.getExampleId().isEmpty()) {
       throw new RejectedRecordException(DeadLetterReason.MISSING_ID, "example_id is empty");
     }
+    checkEventTime("label of " + quote(label.getExampleId()), label.getEventTime().toEpochMilli(),
+        nowMillis);
     if (!loss.acceptsLabel(label.getLabel())) {
       throw new RejectedRecordException(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
           loss.labelProblem(label.getLabel()));
@@ -147,5 +201,31 @@ public final class ExampleDecoder implements Serializable {
     String model = label.getModelKey() == null ? defaultModelKey : label.getModelKey();
     return new CompactLabel(label.getExampleId(), model, label.getEventTime().toEpochMilli(),
         label.getLabel());
+  }
+
+  private boolean tooLarge(float v) {
+    return limits.maxAbsValue() > 0 && Math.abs(v) > limits.maxAbsValue();
+  }
+
+  private void checkEventTime(String what, long eventTime, long nowMillis)
+      throws RejectedRecordException {
+    long latest = limits.latestEventTime(nowMillis);
+    if (eventTime > latest) {
+      throw new RejectedRecordException(DeadLetterReason.EVENT_TIME_OUT_OF_RANGE, what
+          + " has event_time " + Instant.ofEpochMilli(eventTime) + ", more than"
+          + " input.max_event_time_ahead (" + Durations.format(limits.maxEventTimeAhead())
+          + ") ahead of the clock (" + Instant.ofEpochMilli(nowMillis) + ")");
+    }
+  }
+
+  /** Most of a name or id in a detail: a 600,000-character name is not copied whole. */
+  static final int MAX_QUOTED = 100;
+
+  static String quote(String s) {
+    if (s == null || s.length() <= MAX_QUOTED) {
+      return s;
+    }
+    int end = Character.isHighSurrogate(s.charAt(MAX_QUOTED - 1)) ? MAX_QUOTED - 1 : MAX_QUOTED;
+    return s.substring(0, end) + "...(" + s.length() + " characters)";
   }
 }

@@ -109,8 +109,8 @@ public final class TrainJob {
       UnaryOperator<DataStream<CompactExample>> tap) {
     KafkaSpec kafka = config.kafka();
     Loss loss = config.candidates().values().iterator().next().loss();
-    ExampleDecoder decoder =
-        new ExampleDecoder(new FeatureHashing(config.hashBits()), loss, config.defaultModelKey());
+    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()), loss,
+        config.defaultModelKey(), config.input());
 
     SingleOutputStreamOperator<CompactExample> examples = env
         .fromSource(EndingKafkaSource.of(kafka.rawSource(kafka.topics().examples())),

@@ -142,6 +142,30 @@ class RecordJsonTest {
   }
 
   @Test
+  void anArrayLengthBombIsAnErrorLineNotAnOutOfMemoryError() throws Exception {
+    byte[] bomb;
+    try (var in = RecordJsonTest.class.getResourceAsStream(
+        "/cases/kafka-avro-array-length-bomb.bin")) {
+      bomb = in.readAllBytes();
+    }
+    JsonNode n = JSON.readTree(RecordJson.line("examples", 0, 3, 0, null, bomb));
+    assertEquals("corrupt Example body: dense declares 2147483638 items but the record has 0"
+        + " bytes left", n.get("error").asText(), n.toString());
+    assertEquals(Base64.getEncoder().encodeToString(bomb), n.get("value").get("base64").asText());
+  }
+
+  @Test
+  void aTruncatedDeadLetterShowsTheMarkAndTheOriginalSizes() throws Exception {
+    JsonNode d = line(DeadLetterRecord.newBuilder().setReason("NON_FINITE_VALUE").setDetail("x")
+        .setSourceTopic("examples").setSourcePartition(0).setSourceOffset(9)
+        .setSourceTimestamp(T).setKey(null).setValue(ByteBuffer.wrap(new byte[] {1}))
+        .setTruncated(true).setValueSize(600_046).build()).get("value");
+    assertTrue(d.get("truncated").asBoolean());
+    assertEquals(600_046, d.get("value_size").asInt());
+    assertTrue(d.get("key_size").isNull());
+  }
+
+  @Test
   void theLeaderboardSortsByTheLatestLogLoss() {
     ConsumeCommand.Leaderboard board = new ConsumeCommand.Leaderboard();
     board.add(report("m#sgd", 0.60, 100));

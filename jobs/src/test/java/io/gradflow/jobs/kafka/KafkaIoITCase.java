@@ -73,7 +73,7 @@ class KafkaIoITCase {
             .setDataOffsets(List.of(new TopicPartitionOffset("examples", 0, 5L)))
             .setRows(List.of(new SnapshotRow(1L, List.of(1f, 0f)))).build(),
         new DeadLetterRecord("NO_FEATURES", "none", "examples", 0, 1L, T, null,
-            ByteBuffer.wrap(new byte[] {9})));
+            ByteBuffer.wrap(new byte[] {9}), false, null, 1));
   }
 
   @Test
