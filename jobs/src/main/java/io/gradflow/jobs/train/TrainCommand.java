@@ -278,6 +278,9 @@ public final class TrainCommand {
               TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
           continue; // the job is starting or ending: no values yet
+        } catch (IllegalStateException e) {
+          // The embedded MiniCluster shut down: the job ended between the two calls.
+          continue;
         }
         RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
         if (newest != null && (lastCheckpoint == null

@@ -142,6 +142,12 @@ final class TrainConsole {
           + " weight column";
       case "MISSING_ID" -> "every example and label needs a non-empty example id: check the"
           + " producer";
+      case "EVENT_TIME_OUT_OF_RANGE" -> "the event time is further ahead of the clock than"
+          + " input.max_event_time_ahead allows: check the producer's clock and its event-time"
+          + " field (milliseconds, not seconds or microseconds), or raise the setting";
+      case "VALUE_OUT_OF_RANGE" -> "a feature value is beyond input.max_abs_value: check the"
+          + " feature's units at the producer, or raise input.max_abs_value (0 turns the bound"
+          + " off; dense features are standardized, sparse ones are not)";
       default -> "see the records in the dead-letter topic (gradflow consume --topic"
           + " <kafka.topics.dead_letters> --from-beginning)";
     };

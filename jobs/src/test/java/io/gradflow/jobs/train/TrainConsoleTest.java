@@ -124,4 +124,17 @@ class TrainConsoleTest {
     assertTrue(e.contains("DATA LOSS: examples-0: 400 record(s) from offset 0"), e);
     assertFalse(e.contains("/s) |"), e);
   }
+
+  @Test
+  void everyReasonHasItsOwnAdviceNamingTheSetting() {
+    assertTrue(TrainConsole.advice("VALUE_OUT_OF_RANGE").contains("input.max_abs_value"));
+    assertTrue(TrainConsole.advice("EVENT_TIME_OUT_OF_RANGE")
+        .contains("input.max_event_time_ahead"));
+    assertTrue(TrainConsole.advice("LABEL_OUT_OF_DOMAIN").contains("model.loss"));
+    for (io.gradflow.jobs.kafka.DeadLetterReason r
+        : io.gradflow.jobs.kafka.DeadLetterReason.values()) {
+      assertFalse(TrainConsole.advice(r.name()).startsWith("see the records"),
+          r + " falls to the generic advice");
+    }
+  }
 }
