@@ -124,7 +124,11 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       if (!arg.startsWith("--")) {
-        throw new Command.UsageException("unexpected argument '" + arg + "'; flags start with --");
+        // A stray KEY=VALUE is likely a property whose --kafka-property was forgotten: its value
+        // may be a secret, so it is not shown.
+        throw new Command.UsageException((arg.contains("=") ? "unexpected argument '"
+            + arg.substring(0, arg.indexOf('=')) + "=...' (its value is not shown)"
+            : "unexpected argument '" + arg + "'") + "; flags start with --");
       }
       String name = arg.substring(2);
       String value = null;

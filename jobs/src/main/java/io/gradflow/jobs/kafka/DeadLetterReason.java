@@ -20,6 +20,11 @@ public enum DeadLetterReason {
   /** An empty example id. */
   MISSING_ID,
   /**
+   * An example id or model key longer than {@code ExampleDecoder.MAX_ID_LENGTH} characters: the
+   * outputs that copy it would not fit Kafka's request limit.
+   */
+  ID_TOO_LONG,
+  /**
    * An event time more than {@code input.max_event_time_ahead} ahead of the job's clock when the
    * record is decoded (for example the year 3000).
    */

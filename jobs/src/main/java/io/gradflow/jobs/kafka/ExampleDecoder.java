@@ -101,6 +101,7 @@ public final class ExampleDecoder implements Serializable {
     if (id == null || id.isEmpty()) {
       throw new RejectedRecordException(DeadLetterReason.MISSING_ID, "example_id is empty");
     }
+    checkIds("example " + quote(id), id, e.getModelKey());
     long eventTime = e.getEventTime().toEpochMilli();
     checkEventTime("example " + quote(id), eventTime, nowMillis);
     List<Entity> entities = e.getEntities();
@@ -192,6 +193,8 @@ public final class ExampleDecoder implements Serializable {
     if (label.getExampleId().isEmpty()) {
       throw new RejectedRecordException(DeadLetterReason.MISSING_ID, "example_id is empty");
     }
+    checkIds("label of " + quote(label.getExampleId()), label.getExampleId(),
+        label.getModelKey());
     checkEventTime("label of " + quote(label.getExampleId()), label.getEventTime().toEpochMilli(),
         nowMillis);
     if (!loss.acceptsLabel(label.getLabel())) {
@@ -201,6 +204,26 @@ public final class ExampleDecoder implements Serializable {
     String model = label.getModelKey() == null ? defaultModelKey : label.getModelKey();
     return new CompactLabel(label.getExampleId(), model, label.getEventTime().toEpochMilli(),
         label.getLabel());
+  }
+
+  /**
+   * The longest example id and model key, in characters. Both are copied into every prediction
+   * (the model key twice: as the Kafka key and in the value) and the model key into every metrics
+   * report and changelog row: a 600,000-character key would make those records larger than
+   * Kafka's 1 MiB request limit and stop the job on each restart.
+   */
+  public static final int MAX_ID_LENGTH = 1_000;
+
+  private static void checkIds(String what, String exampleId, String modelKey)
+      throws RejectedRecordException {
+    if (exampleId.length() > MAX_ID_LENGTH) {
+      throw new RejectedRecordException(DeadLetterReason.ID_TOO_LONG, what + ": example_id has "
+          + exampleId.length() + " characters, more than " + MAX_ID_LENGTH);
+    }
+    if (modelKey != null && modelKey.length() > MAX_ID_LENGTH) {
+      throw new RejectedRecordException(DeadLetterReason.ID_TOO_LONG, what + ": model_key has "
+          + modelKey.length() + " characters, more than " + MAX_ID_LENGTH);
+    }
   }
 
   private boolean tooLarge(float v) {

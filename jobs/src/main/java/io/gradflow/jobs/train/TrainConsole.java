@@ -142,6 +142,8 @@ final class TrainConsole {
           + " weight column";
       case "MISSING_ID" -> "every example and label needs a non-empty example id: check the"
           + " producer";
+      case "ID_TOO_LONG" -> "an example id or model key is longer than 1,000 characters:"
+          + " check what the producer writes there (a key, not a payload)";
       case "EVENT_TIME_OUT_OF_RANGE" -> "the event time is further ahead of the clock than"
           + " input.max_event_time_ahead allows: check the producer's clock and its event-time"
           + " field (milliseconds, not seconds or microseconds), or raise the setting";

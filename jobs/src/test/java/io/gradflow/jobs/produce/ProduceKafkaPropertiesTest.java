@@ -52,6 +52,15 @@ class ProduceKafkaPropertiesTest {
   }
 
   @Test
+  void aStrayPropertyWithoutItsFlagIsNotEchoed() {
+    Result r = run("produce", "--bootstrap-servers", "localhost:1", "--generator", "ctr",
+        "--kafka-property", "ssl.keystore.password=a", "ssl.key.password=" + SECRET);
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().startsWith("gradflow produce: unexpected argument 'ssl.key.password=...'"
+        + " (its value is not shown)"), r.err());
+  }
+
+  @Test
   void produceAndConsumeReadThePropertiesOfAJobsYaml() throws Exception {
     Path job = dir.resolve("job.yaml");
     Files.writeString(job, "kafka:\n  bootstrap_servers: localhost:1\n  properties:\n"

@@ -152,6 +152,10 @@ class HostileRecordsITCase extends TrainJobITCase {
     k.add(new Kind("label-nan", null, encode(base("h-lnan").setLabel(Float.NaN)),
         "LABEL_OUT_OF_DOMAIN"));
     k.add(new Kind("missing-id", null, encode(base("")), "MISSING_ID"));
+    // Valid otherwise, but every prediction would copy the key twice: over Kafka's 1 MiB limit.
+    k.add(new Kind("600kb-model-key", null, encode(base("h-key").setModelKey("m".repeat(600_000))),
+        "ID_TOO_LONG"));
+    k.add(new Kind("600kb-example-id", null, encode(base("i".repeat(600_000))), "ID_TOO_LONG"));
     return k;
   }
 
