@@ -26,7 +26,8 @@ import java.util.Set;
  *   <li>the model: {@code model.type}, {@code model.loss} (logistic rows hold logits, squared
  *       rows values), {@code model.factors} of a factorization machine, and
  *       {@code model.standardize} (dense weights learned on standardized or raw values);
- *   <li>hashing and pages: {@code model.hash_bits} (a feature's row), {@code state.page_bits}
+ *   <li>hashing and pages: {@code model.hash_bits} (a feature's row), the feature hashing's
+ *       version ({@link #HASHING}), {@code state.page_bits}
  *       (an entity row's page) and the page format version;
  *   <li>per candidate: {@code optimizer.name} and what switches an optimizer's slots on or off
  *       ({@code optimizer.amsgrad} of Adam and AdamW, {@code optimizer.momentum} zero or not for
@@ -50,6 +51,13 @@ import java.util.Set;
  * @param parts the parts in a stable order, key to value
  */
 public record ModelSignature(Map<String, String> parts) implements Serializable {
+
+  /**
+   * How a feature becomes a row id: the part that names it changes whenever the hashing changes
+   * (version 1: MurmurHash3 x86 32-bit of the name seeded by the namespace, modulo 2^hash_bits;
+   * entity ids in the upper half of the 64-bit id space; see FeatureHashing).
+   */
+  public static final String HASHING = "murmur3 v1";
 
   public ModelSignature {
     parts = Collections.unmodifiableMap(new LinkedHashMap<>(parts));
@@ -81,9 +89,12 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     }
     parts.put("model.standardize", String.valueOf(first.standardize()));
     parts.put("model.hash_bits", String.valueOf(hashBits));
+    parts.put("feature hashing", HASHING);
     parts.put("state.page_bits", String.valueOf(pageBits));
     parts.put("page format", "version " + pageFormat);
-    parts.put("race", race ? "candidates " + candidates.keySet() : "none");
+    // Sorted: the order of the race's entries in the file does not change the stored model.
+    parts.put("race", race ? "candidates " + new java.util.TreeSet<>(candidates.keySet())
+        : "none");
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       String prefix = race ? "race[" + c.getKey() + "]." : "";
       LearnerSpec spec = c.getValue();
@@ -134,12 +145,18 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
    * Why a model stored with signature {@code stored} cannot be restored into this one, or null
    * when it can. The message names every part that differs with both values, the savepoint's
    * first: {@code the savepoint's model has model.hash_bits 20, the configuration says 22; ...}.
+   * A part the stored signature does not have (a savepoint of a release that did not record it)
+   * is not judged.
    */
   public String refusal(ModelSignature stored) {
     Set<String> keys = new LinkedHashSet<>(parts.keySet());
     keys.addAll(stored.parts.keySet());
     List<String> differences = new ArrayList<>();
     for (String key : keys) {
+      if (!stored.parts.containsKey(key) && !key.startsWith("race[")
+          && !key.equals("model.factors") && !key.contains("optimizer.")) {
+        continue; // a part a savepoint of an earlier release did not record: not judged
+      }
       String had = stored.parts.getOrDefault(key, "(none)");
       String has = parts.getOrDefault(key, "(none)");
       // A part only one side has because another part differs is not repeated: a candidate

@@ -27,8 +27,8 @@ class ModelSignatureTest {
   @Test
   void describesEveryPart() {
     assertEquals("model.type linear (logistic_regression or linear_regression); model.loss"
-        + " logistic; model.standardize false; model.hash_bits 22; state.page_bits 12; page"
-        + " format version 1; race none; optimizer.name Adagrad; row layout 1 weight, 1 slot(s)"
+        + " logistic; model.standardize false; model.hash_bits 22; feature hashing murmur3 v1;"
+        + " state.page_bits 12; page format version 1; race none; optimizer.name Adagrad; row layout 1 weight, 1 slot(s)"
         + " per weight, 4 floats per row; state versions pages.v1, model.v1",
         signature(1, List.of("pages.v1", "model.v1")).describe());
   }
@@ -47,5 +47,28 @@ class ModelSignatureTest {
     assertTrue(refusal.startsWith("the savepoint's model has page format version 1, the"
         + " configuration says version 2; state versions pages.v1, the configuration says"
         + " pages.v2: "), refusal);
+  }
+
+  @Test
+  void theOrderOfARacesEntriesDoesNotMatter() {
+    Map<String, LearnerSpec> xy = new java.util.LinkedHashMap<>();
+    xy.put("x", ADAGRAD);
+    xy.put("y", ADAGRAD);
+    Map<String, LearnerSpec> yx = new java.util.LinkedHashMap<>();
+    yx.put("y", ADAGRAD);
+    yx.put("x", ADAGRAD);
+    assertNull(ModelSignature.of(yx, 22, 12, 1, List.of("pages.v1"))
+        .refusal(ModelSignature.of(xy, 22, 12, 1, List.of("pages.v1"))));
+  }
+
+  @Test
+  void aPartAnEarlierReleaseDidNotRecordIsNotJudged() {
+    ModelSignature now = signature(1, List.of("pages.v1"));
+    Map<String, String> earlier = new java.util.LinkedHashMap<>(now.parts());
+    earlier.remove("feature hashing");
+    assertNull(now.refusal(new ModelSignature(earlier)));
+    earlier.put("model.hash_bits", "20");
+    assertTrue(now.refusal(new ModelSignature(earlier)).startsWith(
+        "the savepoint's model has model.hash_bits 20, the configuration says 22: "));
   }
 }
