@@ -165,6 +165,7 @@ public final class EvaluateReport {
       w.put("examples", e.windowCount);
       if (probabilities) {
         w.put("log_loss", finite(e.logLoss));
+        w.put("base_rate_log_loss", finite(e.baseRateLogLoss));
         w.put("auc", finite(e.auc));
         if (e.windowWeight > 0) {
           weight += e.windowWeight;

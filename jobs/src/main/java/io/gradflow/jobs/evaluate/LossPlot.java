@@ -1,6 +1,7 @@
 package io.gradflow.jobs.evaluate;
 
 import io.gradflow.jobs.cli.Command;
+import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -10,15 +11,18 @@ import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * The plot of {@code evaluate --plot}: prequential loss over examples, drawn with JFreeChart (a
  * well-kept chart library, not hand-drawn). For the logistic loss, the prequential log loss up to
- * each metrics window's end and each window's own log loss; for the squared loss, each window's
- * RMSE; one pair of lines per race candidate. PNG only: JFreeChart 1.5 has no SVG writer of its
+ * each metrics window's end, each window's own log loss and its base rate (a running-mean
+ * predictor's log loss); for the squared loss, each window's RMSE; one set of lines per race
+ * candidate. PNG only: JFreeChart 1.5 has no SVG writer of its
  * own, and a {@code .svg} path is refused with that reason before the run starts. Stateless.
  */
 public final class LossPlot {
@@ -59,11 +63,13 @@ public final class LossPlot {
       XYSeries prequential = new XYSeries(prefix + "prequential log loss", false);
       XYSeries window = new XYSeries(prefix + (probabilities ? "window log loss"
           : "window RMSE"), false);
+      XYSeries base = new XYSeries(prefix + "window base rate", false);
       for (Map<String, Object> w : windows) {
         double x = ((Number) w.get("end_example")).doubleValue();
         if (probabilities) {
           add(prequential, x, w.get("prequential_log_loss"));
           add(window, x, w.get("log_loss"));
+          add(base, x, w.get("base_rate_log_loss"));
         } else {
           add(window, x, w.get("rmse"));
         }
@@ -72,11 +78,19 @@ public final class LossPlot {
         data.addSeries(prequential);
       }
       data.addSeries(window);
+      if (probabilities && groups.size() == 1) {
+        data.addSeries(base);
+      }
     }
     JFreeChart chart = ChartFactory.createXYLineChart(
         probabilities ? "Prequential log loss (predict, then learn)" : "RMSE per metrics window",
         "examples", probabilities ? "log loss" : "RMSE", data, PlotOrientation.VERTICAL, true,
         false, false);
+    XYPlot plot = chart.getXYPlot();
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
     ChartUtils.saveChartAsPNG(png.toFile(), chart, WIDTH, HEIGHT);
   }
 
