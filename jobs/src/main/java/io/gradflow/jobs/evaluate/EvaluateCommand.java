@@ -112,8 +112,9 @@ public final class EvaluateCommand {
     console.fact(String.format(Locale.ROOT, "gradflow evaluate: %s, %,d example(s) in file"
         + " order, on a local MiniCluster (parallelism 1)", input.source, input.records.size()));
     if (config.labels().delayed()) {
-      console.fact("  labels.delayed is set: a file's examples carry their own labels, so the"
-          + " label join has nothing to join; unlabeled examples are scored, not learned");
+      console.fact("  labels.delayed is set: no label arrives besides the file's own, so an"
+          + " unlabeled example is scored, then scored and learned again with labels.default_label"
+          + " after labels.timeout of event time (or dropped, labels.on_timeout: drop)");
     }
 
     Configuration conf = EvaluateJob.flinkConfiguration(config);

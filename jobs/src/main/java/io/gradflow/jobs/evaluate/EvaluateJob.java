@@ -9,18 +9,22 @@ import io.gradflow.jobs.kafka.DeadLetter;
 import io.gradflow.jobs.kafka.ExampleDecodeFunction;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.RawRecord;
+import io.gradflow.jobs.kafka.CompactLabel;
 import io.gradflow.jobs.train.ProgressTaps;
+import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.jobs.train.TrainPipeline;
 import io.gradflow.model.CompactExample;
 import io.gradflow.model.Loss;
 import io.gradflow.schema.FeatureHashing;
 import java.util.List;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
 
 /**
  * The training job's own operators over the records of a file, on a local MiniCluster: the
@@ -32,6 +36,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <pre>
  *   file records ─ decode (dead letters ─┐) ─ {@link TrainPipeline} ─ predictions ─┐
+ *                     (with labels.delayed: the label join, no label arriving)   │
  *                                        │                ├─ metrics ─────────┤
  *                                        │                └─ changed rows ────┴─► collect
  *                                        └────────────────────────────────────┘
@@ -84,7 +89,19 @@ public final class EvaluateJob {
         .map(d -> EvaluateOutput.deadLetter(d.reason))
         .returns(EvaluateOutput.class).name("dead-letters");
 
-    TrainPipeline.Outputs out = TrainPipeline.build(examples, null, evaluation);
+    DataStream<CompactExample> timed = examples;
+    DataStream<CompactLabel> labels = null;
+    if (config.labels().delayed()) {
+      // As in the job, with a labels topic where no label arrives: an unlabeled example is
+      // scored, then waits labels.timeout of event time for its label and gets
+      // labels.default_label (or is dropped); the end of the file ends every wait.
+      timed = examples.assignTimestampsAndWatermarks(
+          WatermarkStrategy.<CompactExample>forBoundedOutOfOrderness(TrainJob.OUT_OF_ORDERNESS)
+              .withTimestampAssigner((e, ts) -> e.eventTime));
+      labels = timed.flatMap((CompactExample e, Collector<CompactLabel> none) -> { })
+          .returns(CompactLabel.class).name("no-labels");
+    }
+    TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, evaluation);
     DataStream<EvaluateOutput> predictions = out.predictions()
         .map(new ProgressTaps.CountPredictions()).returns(Scored.class).name("count-predictions")
         .map(EvaluateOutput::of).returns(EvaluateOutput.class).name("predictions");

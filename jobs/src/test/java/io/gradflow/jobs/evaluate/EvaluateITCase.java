@@ -225,6 +225,25 @@ class EvaluateITCase {
     assertNotNull(j.get("log_loss"));
   }
 
+  /**
+   * With labels.delayed, the job's label join runs: an unlabeled example is scored on arrival,
+   * then, no label arriving, joined with the default label after the timeout and learned.
+   */
+  @Test
+  void delayedLabelsGoThroughTheLabelJoin() throws Exception {
+    Path vw = temp.resolve("unlabeled.vw");
+    Files.writeString(vw, "1 |f a\n|f b\n0 |f c\n|f d\n");
+    JsonNode j = evaluate(LOGISTIC + "labels: {delayed: true, timeout: 1m, on_timeout:"
+        + " default_label, default_label: 0}\n", "--file", vw.toString(), "--format", "vw",
+        "--interval-ms", "1000").json();
+    assertEquals(6, j.get("examples").asLong(), j.toString());
+    assertEquals(4, j.get("learned").asLong(), j.toString());
+    JsonNode dropped = evaluate(LOGISTIC + "labels: {delayed: true, timeout: 1m, on_timeout:"
+        + " drop}\n", "--file", vw.toString(), "--format", "vw").json();
+    assertEquals(4, dropped.get("examples").asLong(), dropped.toString());
+    assertEquals(2, dropped.get("learned").asLong(), dropped.toString());
+  }
+
   /** A race: one object per candidate under candidates, each over every example. */
   @Test
   void raceHasOneObjectPerCandidate() throws Exception {
