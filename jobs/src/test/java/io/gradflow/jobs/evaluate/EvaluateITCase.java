@@ -180,13 +180,18 @@ class EvaluateITCase {
     }
     double weight = 0;
     double logLoss = 0;
+    List<Double> windows = new ArrayList<>();
     while (reports.hasNext()) {
       MetricsEvent e = reports.next();
       weight += e.windowWeight;
       logLoss += e.logLoss * e.windowWeight;
+      windows.add(e.logLoss);
     }
     assertEquals(learned, j.get("learned").asLong());
     assertEquals(logLoss / weight, j.get("log_loss").asDouble(), 0.0);
+    List<Double> evaluated = new ArrayList<>();
+    j.get("windows").forEach(w -> evaluated.add(w.get("log_loss").asDouble()));
+    assertEquals(windows, evaluated); // every window, bit for bit
   }
 
   @Test
