@@ -162,7 +162,7 @@ public final class EvaluateReport {
       w.put("end_example", position(positions, e));
       w.put("end_event_time", Instant.ofEpochMilli(e.eventTime).toString());
       w.put("model_key", e.modelKey);
-      w.put("examples", e.windowCount);
+      w.put("examples", Math.round(e.windowCount));
       if (probabilities) {
         w.put("log_loss", finite(e.logLoss));
         w.put("base_rate_log_loss", finite(e.baseRateLogLoss));
