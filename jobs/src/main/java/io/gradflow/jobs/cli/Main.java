@@ -3,6 +3,7 @@ package io.gradflow.jobs.cli;
 import io.gradflow.config.ConfigException;
 import io.gradflow.jobs.consume.ConsumeCommand;
 import io.gradflow.jobs.demo.DemoCommand;
+import io.gradflow.jobs.evaluate.EvaluateCommand;
 import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.replay.OptimReplayCommand;
 import io.gradflow.jobs.train.TrainCommand;
@@ -29,6 +30,8 @@ public final class Main {
       new Command("train", "--config FILE",
           "run the online training job from a YAML configuration (embedded, or under flink run)",
           Flag.help(TrainCommand.FLAGS), TrainCommand::run),
+      new Command("evaluate", "--config FILE --file F", EvaluateCommand.SUMMARY,
+          Flag.help(EvaluateCommand.FLAGS), EvaluateCommand::run),
       new Command("produce", "[FLAGS]", ProduceCommand.SUMMARY, Flag.help(ProduceCommand.FLAGS),
           ProduceCommand::run),
       new Command("consume", "--bootstrap-servers H --topic T",

@@ -82,6 +82,13 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
     String defaultModelKey, Map<String, LearnerSpec> candidates, TrainerSettings trainer,
     LabelSettings labels, StateSettings state, InputLimits input) implements Serializable {
 
+  /**
+   * What a job file is read for. {@code train} needs the {@code kafka} section (its
+   * {@code bootstrap_servers} is required); {@code evaluate} reads a file, so a job file without
+   * a {@code kafka} section is valid for it (one that has one is still checked in full).
+   */
+  public enum Use { TRAIN, EVALUATE }
+
   /** What happens to an example whose delayed label does not arrive in time. */
   public enum OnTimeout { DEFAULT_LABEL, DROP }
 
@@ -115,6 +122,11 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
 
   /** Reads and validates a YAML file, recording the effective settings in {@code report}. */
   public static TrainConfig load(Path file, ConfigReport report) throws IOException {
+    return load(file, report, Use.TRAIN);
+  }
+
+  /** Reads and validates a YAML file for a use, recording the effective settings. */
+  public static TrainConfig load(Path file, ConfigReport report, Use use) throws IOException {
     String yaml;
     try {
       yaml = Files.readString(file);
@@ -127,7 +139,7 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
       throw new ConfigException("--config", "--config names a file that cannot be read: " + file
           + " (" + e.getClass().getSimpleName() + ")");
     }
-    return fromYaml(yaml, report);
+    return fromYaml(yaml, report, use);
   }
 
   public static TrainConfig fromYaml(String yaml) throws IOException {
@@ -136,14 +148,27 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
 
   /** Reads a job file's text, recording the effective settings in {@code report}. */
   public static TrainConfig fromYaml(String yaml, ConfigReport report) {
-    return fromTree(YamlFiles.parse(yaml), report);
+    return fromYaml(yaml, report, Use.TRAIN);
+  }
+
+  /**
+   * Reads a job file's text for a use; for {@link Use#EVALUATE} without a {@code kafka} section,
+   * {@link #kafka()} is null.
+   */
+  public static TrainConfig fromYaml(String yaml, ConfigReport report, Use use) {
+    return fromTree(YamlFiles.parse(yaml), report, use);
   }
 
   static TrainConfig fromTree(Object tree, ConfigReport report) {
+    return fromTree(tree, report, Use.TRAIN);
+  }
+
+  static TrainConfig fromTree(Object tree, ConfigReport report, Use use) {
     Section.Values root = TrainSettings.ROOT.read("", tree, report);
 
     Section.Values job = JOB.read("job", root.raw("job"), report);
-    KafkaSpec kafka = KafkaSpec.read("kafka", root.raw("kafka"), report);
+    KafkaSpec kafka = use == Use.EVALUATE && root.raw("kafka") == null ? null
+        : KafkaSpec.read("kafka", root.raw("kafka"), report);
     Section.Values input = INPUT.read("input", root.raw("input"), report);
     InputLimits inputLimits = new InputLimits(input.get(INPUT_MAX_EVENT_TIME_AHEAD),
         input.get(INPUT_MAX_ABS_VALUE));
@@ -208,7 +233,9 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
     StateSettings stateSettings = new StateSettings(state.get(STATE_BACKEND),
         checkpoints.get(CHECKPOINTS_INTERVAL), checkpoints.get(CHECKPOINTS_DIRECTORY),
         checkpoints.get(CHECKPOINTS_INCREMENTAL), state.get(STATE_COMPRESSION));
-    kafka.checkTransactionTimeout(stateSettings.checkpointInterval());
+    if (kafka != null) {
+      kafka.checkTransactionTimeout(stateSettings.checkpointInterval());
+    }
 
     Section.Values metrics = METRICS.read("metrics", root.raw("metrics"), report);
     MetricsSpec metricsSpec = new MetricsSpec(metrics.get(METRICS_WINDOW),

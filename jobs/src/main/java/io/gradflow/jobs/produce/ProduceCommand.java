@@ -129,6 +129,27 @@ public final class ProduceCommand {
 
   public static final String SUMMARY = "write synthetic or file examples to Kafka";
 
+  /**
+   * The flags that turn a file into examples (the file, its format, the column and label
+   * mapping, event times, bad lines): {@code evaluate} reads files with them, exactly as produce
+   * does, through {@link #openFile}.
+   */
+  public static final List<Flag> FILE_FLAGS = FLAGS.stream().filter(f -> f.name().startsWith("csv-")
+      || List.of("file", "format", "count", "start-time", "interval-ms", "model-key",
+          "label-threshold", "binary-labels", "namespace", "on-error").contains(f.name()))
+      .toList();
+
+  /**
+   * Opens {@code --file} as produce reads it: the format and mapping flags of {@link #FILE_FLAGS}
+   * (checked as produce checks them), the file or stdin ({@code -}).
+   *
+   * @throws Command.UsageException for flags that do not fit the format, or a missing file
+   */
+  public static FileReplay openFile(Flag.Values v, InputStream in) throws IOException {
+    return replay(v, in, startTime(v.string("start-time")), v.longValue("interval-ms", 0),
+        v.string("model-key"));
+  }
+
   private ProduceCommand() {}
 
   /** A run that went wrong after it started: exit code 1, the message without a stack trace. */

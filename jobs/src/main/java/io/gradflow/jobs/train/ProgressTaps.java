@@ -37,7 +37,7 @@ public final class ProgressTaps {
   }
 
   /** Counts predictions per model key; passes every prediction on unchanged. */
-  static final class CountPredictions extends RichMapFunction<Scored, Scored> {
+  public static final class CountPredictions extends RichMapFunction<Scored, Scored> {
     private static final long serialVersionUID = 1L;
     private transient PredictionCounts counts;
 
@@ -55,7 +55,7 @@ public final class ProgressTaps {
   }
 
   /** Keeps the metrics reports' sums and latest values per model key; passes them on. */
-  static final class CollectMetrics extends RichMapFunction<MetricsEvent, MetricsEvent> {
+  public static final class CollectMetrics extends RichMapFunction<MetricsEvent, MetricsEvent> {
     private static final long serialVersionUID = 1L;
     private transient ModelMetrics metrics;
 

@@ -24,8 +24,9 @@ import java.util.TreeMap;
  * <p>Streams: the start-up facts and the summary go to standard output; the progress lines,
  * warnings and errors to standard error. {@code --quiet} turns off the start-up facts, the
  * progress and the summary; warnings and errors still print. Not thread-safe: one caller.
+ * {@code evaluate} prints with it too, under its own command name.
  */
-final class TrainConsole {
+public final class TrainConsole {
   /** Model keys the summary lists one by one; beyond, a total, the best and the worst. */
   static final int LISTED_MODELS = 10;
 
@@ -34,11 +35,23 @@ final class TrainConsole {
   private final boolean quiet;
   private final boolean probabilities;
   private final String examplesTopic;
+  private final String command;
   private final Set<String> reasonsSeen = new HashSet<>();
   private final Map<String, Long> lossesReported = new HashMap<>();
 
   TrainConsole(PrintStream out, PrintStream err, boolean quiet, boolean probabilities,
       String examplesTopic) {
+    this(out, err, quiet, probabilities, examplesTopic, "train");
+  }
+
+  /**
+   * @param examplesTopic where examples are read from: the topic, or the file that {@code
+   *     evaluate} names as the topic of its records
+   * @param command the command the summary names ({@code gradflow COMMAND: finished ...})
+   */
+  public TrainConsole(PrintStream out, PrintStream err, boolean quiet, boolean probabilities,
+      String examplesTopic, String command) {
+    this.command = command;
     this.out = out;
     this.err = err;
     this.quiet = quiet;
@@ -47,7 +60,7 @@ final class TrainConsole {
   }
 
   /** A fact at start-up (standard output, off with --quiet). */
-  void fact(String line) {
+  public void fact(String line) {
     if (!quiet) {
       out.println(line);
       out.flush();
@@ -55,7 +68,7 @@ final class TrainConsole {
   }
 
   /** A warning: always printed, on standard error. */
-  void warn(String line) {
+  public void warn(String line) {
     err.println(line);
     err.flush();
   }
@@ -78,7 +91,7 @@ final class TrainConsole {
   }
 
   /** The progress line, and any new dead-letter reason or data loss. */
-  void progress(Map<String, Object> accumulators, double seconds) {
+  public void progress(Map<String, Object> accumulators, double seconds) {
     progress(accumulators, seconds, null);
   }
 
@@ -112,7 +125,7 @@ final class TrainConsole {
   }
 
   /** Prints one line per dead-letter reason the first time it appears. */
-  void deadLetterAlerts(Map<String, Object> accumulators) {
+  public void deadLetterAlerts(Map<String, Object> accumulators) {
     for (Map.Entry<String, String[]> e : deadLetters(accumulators).entrySet()) {
       if (reasonsSeen.add(e.getKey())) {
         String[] v = e.getValue();
@@ -201,14 +214,14 @@ final class TrainConsole {
   }
 
   /** The summary at the end of the job (standard output, off with --quiet). */
-  void summary(Map<String, Object> accumulators, double seconds, String checkpoints,
+  public void summary(Map<String, Object> accumulators, double seconds, String checkpoints,
       boolean finished) {
     if (quiet) {
       return;
     }
     long examples = examplesRead(accumulators);
-    out.printf(Locale.ROOT, "gradflow train: %s after %.1f s%n", finished ? "finished"
-        : "stopped", seconds);
+    out.printf(Locale.ROOT, "gradflow %s: %s after %.1f s%n", command,
+        finished ? "finished" : "stopped", seconds);
     out.printf(Locale.ROOT, "  examples read   %,d from %s%n", examples, examplesTopic);
     Map<String, long[]> predictions = predictions(accumulators);
     long scored = 0;

@@ -41,7 +41,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class TrainJob {
   /** How far out of order event times may arrive before the label join's timers fire. */
-  static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(5);
+  public static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(5);
   /** RocksDB's compression per level (Flink's {@code RocksDBConfigurableOptions}). */
   static final String ROCKSDB_COMPRESSION = "state.backend.rocksdb.compression.per.level";
 

@@ -1,0 +1,216 @@
+package io.gradflow.jobs.evaluate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.gradflow.config.ConfigReport;
+import io.gradflow.config.Durations;
+import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.RawRecord;
+import io.gradflow.jobs.produce.FileReplay;
+import io.gradflow.jobs.produce.ProduceCommand;
+import io.gradflow.jobs.train.TrainCommand;
+import io.gradflow.jobs.train.TrainConsole;
+import io.gradflow.schema.Codecs;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.RecordCodec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+
+/**
+ * {@code gradflow evaluate}: the training job's own operators over a file of history (CSV,
+ * LibSVM, VW), on a local MiniCluster, in file order: every example is predicted, then learned
+ * (progressive validation, as VW, MOA's {@code EvaluatePrequential} and River's
+ * {@code progressive_val_score} do). No Kafka: a job file without a {@code kafka} section is
+ * valid here ({@link TrainConfig.Use#EVALUATE}).
+ *
+ * <p>The file is read exactly as {@code produce} reads it ({@link ProduceCommand#openFile}, the
+ * same flags, {@link ProduceCommand#FILE_FLAGS}): malformed lines are skipped with line-numbered
+ * reasons or stop the run ({@code --on-error}). Each example is encoded as the job reads it from
+ * Kafka (its topic is the file's name, its offset the line), then decoded and validated by the
+ * job's decoder (invalid examples are dead letters, by reason), trained by the job's trainer
+ * ({@link EvaluateJob}). The console is {@code train}'s ({@link TrainConsole}); {@code --json}
+ * writes {@link EvaluateReport}, {@code --plot} a {@link LossPlot}.
+ *
+ * <p>Exit codes: 0 done; 1 a file with no example to evaluate, or a bad line under
+ * {@code --on-error fail}; 2 a command line or configuration that cannot run.
+ */
+public final class EvaluateCommand {
+  public static final List<Flag> FLAGS = Stream.concat(
+      TrainCommand.FLAGS.stream().filter(f -> List.of("config", "quiet", "progress-every")
+          .contains(f.name())),
+      Stream.concat(Stream.of(
+          Flag.of("json", Flag.Type.STRING, null, "write the evaluation as one JSON object to"
+              + " this file"),
+          Flag.of("plot", Flag.Type.STRING, null,
+              "draw the prequential loss over examples into this .png file")),
+          ProduceCommand.FILE_FLAGS.stream())).toList();
+
+  public static final String SUMMARY = "predict, then learn every example of a file, in order,"
+      + " with the training job's operators on a local MiniCluster (no Kafka)";
+
+  private EvaluateCommand() {}
+
+  public static int run(List<String> args, InputStream in, PrintStream out, PrintStream err)
+      throws Exception {
+    Flag.Values v = Flag.parse(FLAGS, args);
+    if (!v.isSet("config")) {
+      throw new Command.UsageException("--config is needed: the job's YAML (a kafka section is"
+          + " not needed)");
+    }
+    if (!v.isSet("file")) {
+      throw new Command.UsageException("--file is needed: the file to evaluate on (- for"
+          + " stdin), with --format csv|libsvm|vw");
+    }
+    Duration progressEvery = Durations.parse("--progress-every", v.string("progress-every"));
+    if (progressEvery.toMillis() < 100) {
+      throw new Command.UsageException("--progress-every must be at least 100ms, but was "
+          + v.string("progress-every"));
+    }
+    if (v.isSet("plot")) {
+      LossPlot.checkPath(v.string("plot"));
+    }
+    TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport(),
+        TrainConfig.Use.EVALUATE);
+    boolean probabilities =
+        config.candidates().values().iterator().next().loss().predictsProbability();
+    boolean quiet = v.on("quiet");
+
+    FileInput input;
+    try {
+      input = read(v, in);
+    } catch (FileReplay.MalformedInputException e) {
+      err.println("gradflow evaluate: " + e.getMessage());
+      return 1;
+    }
+    TrainConsole console = new TrainConsole(out, err, quiet, probabilities, input.source,
+        "evaluate");
+    if (input.records.isEmpty()) {
+      printFile(input, err);
+      console.warn("gradflow evaluate: " + input.source + " holds no example to evaluate");
+      return 1;
+    }
+    console.fact(String.format(Locale.ROOT, "gradflow evaluate: %s, %,d example(s) in file"
+        + " order, on a local MiniCluster (parallelism 1)", input.source, input.records.size()));
+    if (config.labels().delayed()) {
+      console.fact("  labels.delayed is set: no label arrives besides the file's own, so an"
+          + " unlabeled example is scored, then scored and learned again with labels.default_label"
+          + " after labels.timeout of event time (or dropped, labels.on_timeout: drop)");
+    }
+
+    Configuration conf = EvaluateJob.flinkConfiguration(config);
+    conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+    boolean race = config.candidates().size() > 1 || !config.candidates().containsKey("");
+    EvaluateReport report = new EvaluateReport(probabilities, race, input.weights);
+    long started = System.nanoTime();
+    Map<String, Object> accumulators;
+    try (CloseableIterator<EvaluateOutput> outputs =
+        EvaluateJob.build(env, config, input.records).collectAsync()) {
+      JobClient job = env.executeAsync("gradflow evaluate " + input.source);
+      ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "evaluate-progress");
+        t.setDaemon(true);
+        return t;
+      });
+      ticker.scheduleAtFixedRate(() -> {
+        try {
+          console.progress(job.getAccumulators().get(progressEvery.toMillis(),
+              TimeUnit.MILLISECONDS), seconds(started));
+        } catch (Exception e) {
+          // the job is starting or ending: no values yet
+        }
+      }, progressEvery.toMillis(), progressEvery.toMillis(), TimeUnit.MILLISECONDS);
+      try {
+        outputs.forEachRemaining(report::add);
+        accumulators = job.getJobExecutionResult().get().getAllAccumulatorResults();
+      } finally {
+        ticker.shutdownNow();
+        ticker.awaitTermination(progressEvery.toMillis() * 2, TimeUnit.MILLISECONDS);
+      }
+    }
+    double seconds = seconds(started);
+    report.file(input.replay.lines(), input.replay.skipped(), seconds);
+    console.deadLetterAlerts(accumulators);
+    console.summary(accumulators, seconds, null, true);
+    if (!quiet) {
+      out.printf(Locale.ROOT, "  file            %,d lines read, %,d malformed line(s) skipped%n",
+          input.replay.lines(), input.replay.skipped());
+    }
+    printFile(input, err);
+    Map<String, Object> json = report.toMap();
+    if (v.isSet("json")) {
+      writeJson(json, Path.of(v.string("json")));
+      console.fact("  json            " + v.string("json"));
+    }
+    if (v.isSet("plot")) {
+      LossPlot.write(json, probabilities, Path.of(v.string("plot")));
+      console.fact("  plot            " + v.string("plot"));
+    }
+    return 0;
+  }
+
+  /** The file's examples, encoded as the job reads them, with what the reading found. */
+  record FileInput(String source, List<RawRecord> records, Map<String, Float> weights,
+      FileReplay replay) {}
+
+  private static FileInput read(Flag.Values v, InputStream in) throws IOException {
+    long limit = v.isSet("count") ? v.longValue("count", 1) : Long.MAX_VALUE;
+    RecordCodec<Example> codec = Codecs.codec(Example.class);
+    List<RawRecord> records = new ArrayList<>();
+    Map<String, Float> weights = new HashMap<>();
+    String file = v.string("file");
+    String source = file.equals("-") ? "stdin" : Path.of(file).getFileName().toString();
+    try (FileReplay replay = ProduceCommand.openFile(v, in)) {
+      while (records.size() < limit && replay.hasNext()) {
+        Example e = replay.next();
+        weights.put(e.getExampleId(), e.getWeight());
+        records.add(new RawRecord(source, 0, replay.line(), e.getEventTime().toEpochMilli(),
+            null, codec.encode(e)));
+      }
+      return new FileInput(source, records, weights, replay);
+    }
+  }
+
+  /** The malformed lines, as produce lists them (standard error). */
+  private static void printFile(FileInput input, PrintStream err) {
+    FileReplay replay = input.replay;
+    replay.errors().forEach(m -> err.println("  " + m));
+    long unshown = replay.skipped() + replay.refused() - replay.errors().size();
+    if (unshown > 0) {
+      err.printf(Locale.ROOT, "  ... and %,d more (the first %d are shown; --on-error fail stops"
+          + " at the first)%n", unshown, replay.errors().size());
+    }
+  }
+
+  static void writeJson(Map<String, Object> json, Path file) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), json);
+  }
+
+  private static double seconds(long startedNanos) {
+    return (System.nanoTime() - startedNanos) / 1e9;
+  }
+}

@@ -1,0 +1,117 @@
+package io.gradflow.jobs.evaluate;
+
+import io.gradflow.flink.CompactExampleTypeInfo;
+import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
+import io.gradflow.flink.TrainerSettings;
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.DeadLetter;
+import io.gradflow.jobs.kafka.ExampleDecodeFunction;
+import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.kafka.RawRecord;
+import io.gradflow.jobs.kafka.CompactLabel;
+import io.gradflow.jobs.train.ProgressTaps;
+import io.gradflow.jobs.train.TrainJob;
+import io.gradflow.jobs.train.TrainPipeline;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.Loss;
+import io.gradflow.schema.FeatureHashing;
+import java.util.List;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+
+/**
+ * The training job's own operators over the records of a file, on a local MiniCluster: the
+ * job's decoding and validation ({@link ExampleDecodeFunction}: bad records become dead letters,
+ * as in {@code train}), the trainer ({@link TrainPipeline}) and the console's accumulators
+ * ({@link ProgressTaps}), with every output funnelled into {@link EvaluateOutput}s for the client
+ * to collect. Parallelism 1 and a bounded in-memory source keep the file's order: each example is
+ * predicted, then learned (progressive validation).
+ *
+ * <pre>
+ *   file records ─ decode (dead letters ─┐) ─ {@link TrainPipeline} ─ predictions ─┐
+ *                     (with labels.delayed: the label join, no label arriving)   │
+ *                                        │                ├─ metrics ─────────┤
+ *                                        │                └─ changed rows ────┴─► collect
+ *                                        └────────────────────────────────────┘
+ * </pre>
+ *
+ * The changelog is switched on (once, at the end of the input, unless {@code changelog.every}
+ * asks for more) to count the rows the model holds at the end; it does not change what is learned.
+ */
+public final class EvaluateJob {
+  private EvaluateJob() {}
+
+  /** The Flink configuration of an evaluation: the job's state backend; no checkpoints. */
+  public static Configuration flinkConfiguration(TrainConfig config) {
+    Configuration c = new Configuration();
+    c.set(StateBackendOptions.STATE_BACKEND, config.state().backend());
+    return c;
+  }
+
+  /** The configuration the trainer runs with: the job's, with the changelog on at the end. */
+  static TrainConfig forEvaluation(TrainConfig config) {
+    TrainerSettings t = config.trainer();
+    if (t.changelogEvery() > 0) {
+      return config;
+    }
+    TrainerSettings withRows = new TrainerSettings(t.cachePages(), t.pageBits(), t.metricsEvery(),
+        Long.MAX_VALUE, t.metrics());
+    return new TrainConfig(config.jobName(), 1, config.kafka(), config.hashBits(),
+        config.defaultModelKey(), config.candidates(), withRows, config.labels(), config.state(),
+        config.input());
+  }
+
+  /**
+   * Adds the evaluation to {@code env} (parallelism 1); returns the stream to collect.
+   *
+   * @param records the file's examples in file order, encoded as the job reads them from Kafka
+   */
+  public static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
+      TrainConfig config, List<RawRecord> records) {
+    env.setParallelism(1);
+    env.getConfig().enableObjectReuse();
+    TrainConfig evaluation = forEvaluation(config);
+    Loss loss = config.candidates().values().iterator().next().loss();
+    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()), loss,
+        config.defaultModelKey(), config.input());
+    SingleOutputStreamOperator<CompactExample> examples = env
+        .fromData(records, TypeInformation.of(RawRecord.class)).name("file")
+        .process(new ExampleDecodeFunction(decoder), CompactExampleTypeInfo.INSTANCE)
+        .name("decode-examples");
+    DataStream<EvaluateOutput> deadLetters = examples.getSideOutput(DeadLetter.TAG)
+        .map(d -> EvaluateOutput.deadLetter(d.reason))
+        .returns(EvaluateOutput.class).name("dead-letters");
+
+    DataStream<CompactExample> timed = examples;
+    DataStream<CompactLabel> labels = null;
+    if (config.labels().delayed()) {
+      // As in the job, with a labels topic where no label arrives: an unlabeled example is
+      // scored, then waits labels.timeout of event time for its label and gets
+      // labels.default_label (or is dropped); the end of the file ends every wait.
+      timed = examples.assignTimestampsAndWatermarks(
+          WatermarkStrategy.<CompactExample>forBoundedOutOfOrderness(TrainJob.OUT_OF_ORDERNESS)
+              .withTimestampAssigner((e, ts) -> e.eventTime));
+      labels = timed.flatMap((CompactExample e, Collector<CompactLabel> none) -> { })
+          .returns(CompactLabel.class).name("no-labels");
+    }
+    TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, evaluation);
+    DataStream<EvaluateOutput> predictions = out.predictions()
+        .map(new ProgressTaps.CountPredictions()).returns(Scored.class).name("count-predictions")
+        .map(EvaluateOutput::of).returns(EvaluateOutput.class).name("predictions");
+    DataStream<EvaluateOutput> metrics = out.metrics()
+        .map(new ProgressTaps.CollectMetrics()).returns(MetricsEvent.class)
+        .name("collect-metrics")
+        .map(EvaluateOutput::of).returns(EvaluateOutput.class).name("metrics");
+    DataStream<EvaluateOutput> rows = out.changelog()
+        .map(r -> EvaluateOutput.row(r.modelKey, r.rowId)).returns(EvaluateOutput.class)
+        .name("rows");
+    return predictions.union(metrics, rows, deadLetters);
+  }
+}

@@ -1,0 +1,208 @@
+package io.gradflow.jobs.evaluate;
+
+import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
+import io.gradflow.flink.TrainerOperator;
+import io.gradflow.metrics.Auc;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The result of an evaluation, from the trainer's own outputs as the client collected them: its
+ * predictions (with their labels), its metrics reports and its changed rows. Nothing is learned
+ * or re-scored here: the overall log loss, base rate and RMSE combine the metrics reports by
+ * their importance weight (as {@code train}'s summary does), the AUC is the core's {@link Auc}
+ * over the predictions of the second half of the examples.
+ *
+ * <p>{@link #toMap()} is the JSON object {@code evaluate --json} writes. Not thread-safe: filled
+ * by one collecting thread, then read.
+ */
+public final class EvaluateReport {
+  /** Per model group (all predictions, or one race candidate): what its JSON object needs. */
+  static final class Group {
+    final List<Scored> predictions = new ArrayList<>();
+    final List<MetricsEvent> reports = new ArrayList<>();
+    final Map<String, Set<Long>> rows = new HashMap<>();
+  }
+
+  private final boolean probabilities;
+  private final boolean race;
+  private final Map<String, Float> weights;
+  private final Map<String, Group> groups = new LinkedHashMap<>();
+  private final Map<String, Long> deadLetters = new TreeMap<>();
+  private long malformed;
+  private long lines;
+  private double seconds;
+
+  /**
+   * @param probabilities the loss predicts probabilities (logistic): log loss and AUC apply;
+   *     otherwise RMSE
+   * @param race the job races candidates: one group per candidate
+   * @param weights the importance weight of each example id (the file's), for the AUC
+   */
+  public EvaluateReport(boolean probabilities, boolean race, Map<String, Float> weights) {
+    this.probabilities = probabilities;
+    this.race = race;
+    this.weights = weights;
+  }
+
+  /** Adds one collected output. */
+  public void add(EvaluateOutput o) {
+    if (o.prediction != null) {
+      group(o.prediction.modelKey).predictions.add(o.prediction);
+    } else if (o.metrics != null) {
+      group(o.metrics.modelKey).reports.add(o.metrics);
+    } else if (o.rowModelKey != null) {
+      group(o.rowModelKey).rows.computeIfAbsent(o.rowModelKey, k -> new HashSet<>())
+          .add(o.rowId);
+    } else if (o.deadLetterReason != null) {
+      deadLetters.merge(o.deadLetterReason, 1L, Long::sum);
+    }
+  }
+
+  /** What the file's reading found: lines read, malformed lines skipped; the run's duration. */
+  public void file(long lines, long malformed, double seconds) {
+    this.lines = lines;
+    this.malformed = malformed;
+    this.seconds = seconds;
+  }
+
+  private Group group(String modelKey) {
+    String name = "";
+    int at = modelKey.lastIndexOf(TrainerOperator.CANDIDATE_SEPARATOR);
+    if (race && at >= 0) {
+      name = modelKey.substring(at + 1);
+    }
+    return groups.computeIfAbsent(name, k -> new Group());
+  }
+
+  /** Examples scored, over every group. */
+  public long examples() {
+    return groups.values().stream().mapToLong(g -> g.predictions.size()).sum();
+  }
+
+  /** The JSON object of the evaluation, in a stable field order. */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (race) {
+      long examples = groups.isEmpty() ? 0
+          : groups.values().iterator().next().predictions.size();
+      m.put("examples", examples);
+      run(m, examples);
+      Map<String, Object> candidates = new LinkedHashMap<>();
+      groups.forEach((name, g) -> candidates.put(name, model(g)));
+      m.put("candidates", candidates);
+    } else {
+      Map<String, Object> model = model(groups.getOrDefault("", new Group()));
+      m.putAll(model);
+      run(m, ((Number) model.get("examples")).longValue());
+    }
+    return m;
+  }
+
+  private void run(Map<String, Object> m, long examples) {
+    m.put("seconds", seconds);
+    m.put("examples_per_second", seconds > 0 ? examples / seconds : null);
+    m.put("lines", lines);
+    m.put("malformed", malformed);
+    m.put("dead_letters", new LinkedHashMap<>(deadLetters));
+  }
+
+  private Map<String, Object> model(Group g) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("examples", (long) g.predictions.size());
+    m.put("learned", g.predictions.stream().filter(s -> s.learned).count());
+    double weight = 0;
+    double logLoss = 0;
+    double baseRate = 0;
+    double squaredError = 0;
+    for (MetricsEvent e : g.reports) {
+      if (e.windowWeight > 0) {
+        weight += e.windowWeight;
+        logLoss += e.logLoss * e.windowWeight;
+        baseRate += e.baseRateLogLoss * e.windowWeight;
+        squaredError += e.rmse * e.rmse * e.windowWeight;
+      }
+    }
+    if (probabilities) {
+      m.put("log_loss", finite(logLoss / weight));
+      m.put("base_rate_log_loss", finite(baseRate / weight));
+      m.put("auc", finite(secondHalfAuc(g.predictions)));
+    } else {
+      m.put("rmse", finite(Math.sqrt(squaredError / weight)));
+    }
+    m.put("windows", windows(g));
+    m.put("rows", g.rows.values().stream().mapToLong(Set::size).sum());
+    return m;
+  }
+
+  /** One entry per metrics report, at the example (1-based, in file order) that closed it. */
+  private List<Map<String, Object>> windows(Group g) {
+    Map<String, Map<Long, Long>> positions = new HashMap<>();
+    for (int i = 0; i < g.predictions.size(); i++) {
+      Scored s = g.predictions.get(i);
+      if (s.learned) {
+        positions.computeIfAbsent(s.modelKey, k -> new HashMap<>()).put(s.modelStep, i + 1L);
+      }
+    }
+    List<MetricsEvent> reports = new ArrayList<>(g.reports);
+    reports.sort((a, b) -> Long.compare(position(positions, a), position(positions, b)));
+    List<Map<String, Object>> out = new ArrayList<>();
+    double weight = 0;
+    double logLoss = 0;
+    for (MetricsEvent e : reports) {
+      Map<String, Object> w = new LinkedHashMap<>();
+      w.put("end_example", position(positions, e));
+      w.put("end_event_time", Instant.ofEpochMilli(e.eventTime).toString());
+      w.put("model_key", e.modelKey);
+      w.put("examples", Math.round(e.windowCount));
+      if (probabilities) {
+        w.put("log_loss", finite(e.logLoss));
+        w.put("base_rate_log_loss", finite(e.baseRateLogLoss));
+        w.put("auc", finite(e.auc));
+        if (e.windowWeight > 0) {
+          weight += e.windowWeight;
+          logLoss += e.logLoss * e.windowWeight;
+        }
+        w.put("prequential_log_loss", finite(logLoss / weight));
+      } else {
+        w.put("rmse", finite(e.rmse));
+      }
+      out.add(w);
+    }
+    return out;
+  }
+
+  private static long position(Map<String, Map<Long, Long>> positions, MetricsEvent e) {
+    return positions.getOrDefault(e.modelKey, Map.of()).getOrDefault(e.modelStep, 0L);
+  }
+
+  /** The AUC of the labeled predictions among the second half of the examples. */
+  private double secondHalfAuc(List<Scored> predictions) {
+    int from = predictions.size() / 2;
+    int n = 0;
+    double[] scores = new double[predictions.size() - from];
+    double[] labels = new double[scores.length];
+    double[] w = new double[scores.length];
+    for (Scored s : predictions.subList(from, predictions.size())) {
+      if (!Float.isNaN(s.label)) {
+        scores[n] = s.score;
+        labels[n] = s.label;
+        w[n] = weights.getOrDefault(s.exampleId, 1f);
+        n++;
+      }
+    }
+    return n == 0 ? Double.NaN : Auc.of(scores, labels, w, n);
+  }
+
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+}

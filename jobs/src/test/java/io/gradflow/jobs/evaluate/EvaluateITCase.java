@@ -1,0 +1,289 @@
+package io.gradflow.jobs.evaluate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gradflow.config.ConfigReport;
+import io.gradflow.flink.CompactExampleTypeInfo;
+import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.cli.Main;
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.produce.FileReplay;
+import io.gradflow.jobs.produce.ProduceCommand;
+import io.gradflow.jobs.train.TrainPipeline;
+import io.gradflow.model.CompactExample;
+import io.gradflow.schema.Codecs;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.FeatureHashing;
+import io.gradflow.schema.RecordCodec;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code gradflow evaluate} end to end on a local MiniCluster: a CSV, a LibSVM and a VW file
+ * written here, the JSON's counts exact, its log loss that of the training pipeline on the same
+ * examples, a weight-0 example scored and not learned, a race, and the plot.
+ */
+class EvaluateITCase {
+  static final String START = "2020-01-01T00:00:00Z";
+  static final String LOGISTIC = "model: {type: logistic_regression, hash_bits: 18}\n"
+      + "optimizer: {name: Adagrad, lr: 0.1}\n"
+      + "metrics: {every: 100, window: 100}\n"
+      + "state: {backend: hashmap}\n";
+
+  @TempDir
+  Path temp;
+
+  record Run(int exit, String out, String err, JsonNode json) {}
+
+  Run evaluate(String yaml, String... args) throws Exception {
+    Path config = temp.resolve("job-" + System.nanoTime() + ".yaml");
+    Files.writeString(config, yaml);
+    Path json = temp.resolve("out-" + System.nanoTime() + ".json");
+    List<String> all = new ArrayList<>(List.of("evaluate", "--config", config.toString(),
+        "--json", json.toString(), "--start-time", START));
+    all.addAll(List.of(args));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = Main.run(all.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    String o = out.toString(StandardCharsets.UTF_8);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, "exit code; stdout:\n" + o + "\nstderr:\n" + e);
+    return new Run(exit, o, e, new ObjectMapper().readTree(json.toFile()));
+  }
+
+  /** 1,000 learnable lines (x=a is mostly 1, x=b mostly 0), a malformed one, a label of 3. */
+  Path learnableCsv() throws Exception {
+    StringBuilder b = new StringBuilder("x,n,y\n");
+    Random random = new Random(7);
+    for (int i = 0; i < 1000; i++) {
+      boolean a = random.nextBoolean();
+      int y = random.nextDouble() < (a ? 0.9 : 0.1) ? 1 : 0;
+      b.append(a ? "a" : "b").append(',').append(random.nextInt(10)).append(',').append(y)
+          .append('\n');
+      if (i == 500) {
+        b.append("a,not-a-number,1\n");
+        b.append("b,3,3\n");
+      }
+    }
+    Path csv = temp.resolve("learnable.csv");
+    Files.writeString(csv, b.toString());
+    return csv;
+  }
+
+  static final String[] CSV_FLAGS = {"--format", "csv", "--csv-categorical", "x",
+      "--csv-numeric", "n", "--csv-label", "y"};
+
+  @Test
+  void csvFile() throws Exception {
+    Path csv = learnableCsv();
+    Path png = temp.resolve("loss.png");
+    List<String> args = new ArrayList<>(List.of("--file", csv.toString(), "--plot",
+        png.toString()));
+    args.addAll(List.of(CSV_FLAGS));
+    Run run = evaluate(LOGISTIC, args.toArray(String[]::new));
+    JsonNode j = run.json();
+    assertEquals(1000, j.get("examples").asLong());
+    assertEquals(1000, j.get("learned").asLong());
+    assertEquals(1, j.get("malformed").asLong());
+    assertEquals(1, j.get("dead_letters").get("LABEL_OUT_OF_DOMAIN").asLong());
+    assertEquals(1, j.get("dead_letters").size());
+    double logLoss = j.get("log_loss").asDouble();
+    double base = j.get("base_rate_log_loss").asDouble();
+    assertTrue(Double.isFinite(logLoss) && logLoss < base, logLoss + " vs base rate " + base);
+    assertTrue(j.get("auc").asDouble() > 0.8, "AUC " + j.get("auc"));
+    assertNull(j.get("rmse"));
+    assertEquals(10, j.get("windows").size());
+    JsonNode last = j.get("windows").get(9);
+    assertEquals(1000, last.get("end_example").asLong());
+    assertEquals(logLoss, last.get("prequential_log_loss").asDouble(), 1e-12);
+    assertTrue(last.get("end_event_time").asText().startsWith("2020-01-01T"));
+    // bias, one dense row, the two values of x and the missing indicator at most
+    assertTrue(j.get("rows").asLong() >= 4, "rows " + j.get("rows"));
+    assertTrue(j.get("seconds").asDouble() > 0);
+    assertTrue(j.get("examples_per_second").asDouble() > 0);
+    assertTrue(run.err().contains("line 503"), run.err()); // the malformed line, by number
+    assertTrue(run.err().contains("dead letter: LABEL_OUT_OF_DOMAIN"), run.err());
+    assertTrue(run.out().contains("gradflow evaluate: finished"), run.out());
+    assertTrue(run.out().contains("1,000 scored, 1,000 learned"), run.out());
+    byte[] image = Files.readAllBytes(png);
+    assertTrue(image.length > 1000);
+    assertArrayEquals(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'},
+        java.util.Arrays.copyOf(image, 8));
+  }
+
+  /**
+   * The JSON's log loss is the training pipeline's: the same examples, decoded as the job decodes
+   * them, through {@link TrainPipeline} fed from memory (as the train ITCases do), give the same
+   * metrics reports, combined by weight, bit for bit; and the same number learned.
+   */
+  @Test
+  void logLossEqualsTheTrainPipelines() throws Exception {
+    Path csv = learnableCsv();
+    List<String> args = new ArrayList<>(List.of("--file", csv.toString()));
+    args.addAll(List.of(CSV_FLAGS));
+    JsonNode j = evaluate(LOGISTIC, args.toArray(String[]::new)).json();
+
+    TrainConfig config = TrainConfig.fromYaml(LOGISTIC, new ConfigReport(),
+        TrainConfig.Use.EVALUATE);
+    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()),
+        config.candidates().get("").loss(), config.defaultModelKey(), config.input());
+    RecordCodec<Example> codec = Codecs.codec(Example.class);
+    List<String> fileArgs = new ArrayList<>(List.of("--file", csv.toString(), "--start-time",
+        START));
+    fileArgs.addAll(List.of(CSV_FLAGS));
+    List<CompactExample> examples = new ArrayList<>();
+    try (FileReplay replay = ProduceCommand.openFile(
+        Flag.parse(ProduceCommand.FILE_FLAGS, fileArgs), new ByteArrayInputStream(new byte[0]))) {
+      while (replay.hasNext()) {
+        try {
+          examples.add(decoder.decodeExample(codec.encode(replay.next())));
+        } catch (io.gradflow.jobs.kafka.RejectedRecordException e) {
+          // a dead letter in the job too
+        }
+      }
+    }
+    assertEquals(1000, examples.size());
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(1);
+    TrainPipeline.Outputs out = TrainPipeline.build(
+        env.fromData(examples, CompactExampleTypeInfo.INSTANCE), null, config);
+    DataStream<MetricsEvent> metrics = out.metrics();
+    CloseableIterator<MetricsEvent> reports = metrics.collectAsync();
+    CloseableIterator<Scored> predictions = out.predictions().collectAsync();
+    env.executeAsync("train pipeline from memory");
+    long learned = 0;
+    while (predictions.hasNext()) {
+      learned += predictions.next().learned ? 1 : 0;
+    }
+    double weight = 0;
+    double logLoss = 0;
+    List<Double> windows = new ArrayList<>();
+    while (reports.hasNext()) {
+      MetricsEvent e = reports.next();
+      weight += e.windowWeight;
+      logLoss += e.logLoss * e.windowWeight;
+      windows.add(e.logLoss);
+    }
+    assertEquals(learned, j.get("learned").asLong());
+    assertEquals(logLoss / weight, j.get("log_loss").asDouble(), 0.0);
+    List<Double> evaluated = new ArrayList<>();
+    j.get("windows").forEach(w -> evaluated.add(w.get("log_loss").asDouble()));
+    assertEquals(windows, evaluated); // every window, bit for bit
+  }
+
+  @Test
+  void libSvmFile() throws Exception {
+    StringBuilder b = new StringBuilder();
+    Random random = new Random(3);
+    for (int i = 0; i < 400; i++) {
+      boolean one = random.nextBoolean();
+      boolean positive = random.nextDouble() < (one ? 0.85 : 0.15);
+      b.append(positive ? "+1" : "-1").append(one ? " 1:1" : " 2:1").append(" 3:")
+          .append(random.nextInt(5)).append(".5\n");
+    }
+    b.append("+1 x:y\n"); // malformed
+    Path file = temp.resolve("data.libsvm");
+    Files.writeString(file, b.toString());
+    JsonNode j = evaluate(LOGISTIC, "--file", file.toString(), "--format", "libsvm",
+        "--binary-labels").json();
+    assertEquals(400, j.get("examples").asLong());
+    assertEquals(400, j.get("learned").asLong());
+    assertEquals(1, j.get("malformed").asLong());
+    assertEquals(0, j.get("dead_letters").size());
+    assertTrue(j.get("log_loss").asDouble() < j.get("base_rate_log_loss").asDouble(),
+        j.toString());
+    assertEquals(4, j.get("windows").size());
+  }
+
+  /** Issue 5's case: importance 0 is scored, not learned. */
+  @Test
+  void vwImportanceZeroIsScoredNotLearned() throws Exception {
+    Path vw = Path.of("src/test/resources/cases/vw-importance-zero.vw");
+    JsonNode j = evaluate(LOGISTIC, "--file", vw.toString(), "--format", "vw").json();
+    assertEquals(3, j.get("examples").asLong());
+    assertEquals(2, j.get("learned").asLong());
+    assertEquals(1, j.get("windows").size());
+    assertEquals(3, j.get("windows").get(0).get("end_example").asLong());
+    assertNotNull(j.get("log_loss"));
+  }
+
+  /**
+   * With labels.delayed, the job's label join runs: an unlabeled example is scored on arrival,
+   * then, no label arriving, joined with the default label after the timeout and learned.
+   */
+  @Test
+  void delayedLabelsGoThroughTheLabelJoin() throws Exception {
+    Path vw = temp.resolve("unlabeled.vw");
+    Files.writeString(vw, "1 |f a\n|f b\n0 |f c\n|f d\n");
+    JsonNode j = evaluate(LOGISTIC + "labels: {delayed: true, timeout: 1m, on_timeout:"
+        + " default_label, default_label: 0}\n", "--file", vw.toString(), "--format", "vw",
+        "--interval-ms", "1000").json();
+    assertEquals(6, j.get("examples").asLong(), j.toString());
+    assertEquals(4, j.get("learned").asLong(), j.toString());
+    JsonNode dropped = evaluate(LOGISTIC + "labels: {delayed: true, timeout: 1m, on_timeout:"
+        + " drop}\n", "--file", vw.toString(), "--format", "vw").json();
+    assertEquals(4, dropped.get("examples").asLong(), dropped.toString());
+    assertEquals(2, dropped.get("learned").asLong(), dropped.toString());
+  }
+
+  /** A race: one object per candidate under candidates, each over every example. */
+  @Test
+  void raceHasOneObjectPerCandidate() throws Exception {
+    String race = "model: {type: logistic_regression, hash_bits: 18}\n"
+        + "race: [{name: ada, optimizer: {name: Adagrad, lr: 0.1}},"
+        + " {name: adam, optimizer: {name: Adam, lr: 0.01}}]\n"
+        + "state: {backend: hashmap}\n";
+    Path vw = Path.of("src/test/resources/cases/vw-importance-zero.vw");
+    JsonNode j = evaluate(race, "--file", vw.toString(), "--format", "vw").json();
+    assertEquals(3, j.get("examples").asLong());
+    JsonNode candidates = j.get("candidates");
+    assertEquals(2, candidates.size());
+    for (String name : List.of("ada", "adam")) {
+      assertEquals(3, candidates.get(name).get("examples").asLong(), name);
+      assertEquals(2, candidates.get(name).get("learned").asLong(), name);
+      assertTrue(candidates.get(name).get("rows").asLong() > 0, name);
+    }
+  }
+
+  /** The squared loss reports RMSE, not log loss. */
+  @Test
+  void squaredLossHasRmse() throws Exception {
+    StringBuilder b = new StringBuilder("x,y\n");
+    for (int i = 0; i < 200; i++) {
+      b.append(i % 2 == 0 ? "a,3.0\n" : "b,-1.0\n");
+    }
+    Path csv = temp.resolve("regression.csv");
+    Files.writeString(csv, b.toString());
+    JsonNode j = evaluate("model: {type: linear_regression}\n"
+        + "optimizer: {name: Adagrad, lr: 0.5}\nmetrics: {every: 50}\n"
+        + "state: {backend: hashmap}\n", "--file", csv.toString(), "--csv-categorical", "x",
+        "--csv-label", "y").json();
+    assertEquals(200, j.get("examples").asLong());
+    assertTrue(j.get("rmse").asDouble() < 2.0, j.toString());
+    assertNull(j.get("log_loss"));
+    assertEquals(4, j.get("windows").size());
+  }
+}
