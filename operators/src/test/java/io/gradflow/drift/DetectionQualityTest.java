@@ -32,17 +32,20 @@ class DetectionQualityTest {
   static final int SEEDS = 100;
   static final int CHANGE = 1000;
 
-  record Quality(String stream, String detector, double meanDelay, int maxDelay,
-      int falseAlarms, int seedsWithFalseAlarms, int missed) {
+  /** One row of the table; the standard error is that of the mean delay over the seeds. */
+  record Quality(String stream, String detector, double meanDelay, double standardError,
+      int maxDelay, int falseAlarms, int seedsWithFalseAlarms, int missed) {
     String row() {
-      return String.format(Locale.ROOT, "| %-9s | %-12s | %6.1f | %4d | %5d | %5d | %4d |",
-          stream, detector, meanDelay, maxDelay, falseAlarms, seedsWithFalseAlarms, missed);
+      return String.format(Locale.ROOT, "| %s | %s | %.1f | %.1f | %d | %d | %d | %d |",
+          stream, detector, meanDelay, standardError, maxDelay, falseAlarms,
+          seedsWithFalseAlarms, missed);
     }
   }
 
   static Quality measure(String streamName, LongFunction<double[]> streams, String detectorName,
       Supplier<DriftDetector> detectors) {
     long delaySum = 0;
+    long delaySquares = 0;
     int detected = 0;
     int maxDelay = 0;
     int falseAlarms = 0;
@@ -60,11 +63,15 @@ class DetectionQualityTest {
       } else {
         detected++;
         delaySum += first - CHANGE;
+        delaySquares += (long) (first - CHANGE) * (first - CHANGE);
         maxDelay = Math.max(maxDelay, first - CHANGE);
       }
     }
-    return new Quality(streamName, detectorName,
-        detected == 0 ? Double.NaN : (double) delaySum / detected, maxDelay, falseAlarms,
+    double mean = detected == 0 ? Double.NaN : (double) delaySum / detected;
+    double sampleVariance = detected < 2 ? 0
+        : (delaySquares - detected * mean * mean) / (detected - 1);
+    return new Quality(streamName, detectorName, mean,
+        Math.sqrt(Math.max(0, sampleVariance) / Math.max(1, detected)), maxDelay, falseAlarms,
         seedsWithFalseAlarms, missed);
   }
 
@@ -99,19 +106,46 @@ class DetectionQualityTest {
     return rows;
   }
 
+  /**
+   * The issue's aims are River's published delays on this kind of stream, about 55 for ADWIN
+   * (delta 0.002) and about 20 for Page-Hinkley: no slower, at no more false alarms. On River's
+   * own documentation stream the mean delay plus three standard errors over the 100 seeds must
+   * stay within the aim, with no false alarm and no miss. Every figure of the table is also
+   * pinned (the streams and detectors are deterministic), so a change of behaviour shows here;
+   * River's ADWIN and Page-Hinkley re-typed in Python give the same rows on the {@code river}
+   * stream and for Page-Hinkley on all three (see the README).
+   */
   @Test
   void detectionQualityOverOneHundredSeeds() {
     List<Quality> rows = table();
     StringBuilder out = new StringBuilder();
-    out.append("Detection quality, change at index 1000 of 2000, seeds 0-99, default parameters\n");
-    out.append("| stream    | detector     | mean delay | max delay | false alarms | seeds with"
-        + " false alarms | missed |\n");
+    out.append("Detection quality: a change at index 1000 of 2000, seeds 0-99 of Python's"
+        + " random.Random, default parameters\n");
+    out.append("| stream | detector | mean delay | standard error | max delay | false alarms"
+        + " | seeds with false alarms | missed |\n");
+    out.append("|---|---|---|---|---|---|---|---|\n");
     for (Quality q : rows) {
       out.append(q.row()).append('\n');
     }
     System.out.print(out);
-    for (Quality q : rows) {
-      assertTrue(q.missed() >= 0, q.toString());
+
+    Quality adwin = rows.get(0);
+    Quality pageHinkley = rows.get(1);
+    assertTrue(adwin.meanDelay() + 3 * adwin.standardError() <= 55, adwin.toString());
+    assertTrue(pageHinkley.meanDelay() + 3 * pageHinkley.standardError() <= 20,
+        pageHinkley.toString());
+    for (Quality q : List.of(adwin, pageHinkley)) {
+      assertEquals(0, q.falseAlarms(), q.toString());
+      assertEquals(0, q.missed(), q.toString());
     }
+
+    List<String> pinned = List.of(
+        "| river | adwin | 23.0 | 0.0 | 23 | 0 | 0 | 0 |",
+        "| river | page_hinkley | 7.5 | 0.2 | 10 | 0 | 0 | 0 |",
+        "| bernoulli | adwin | 185.9 | 7.0 | 439 | 0 | 0 | 0 |",
+        "| bernoulli | page_hinkley | 264.6 | 5.5 | 449 | 0 | 0 | 0 |",
+        "| normal | adwin | 52.1 | 1.2 | 87 | 0 | 0 | 0 |",
+        "| normal | page_hinkley | 38.5 | 1.8 | 167 | 21 | 21 | 2 |");
+    assertEquals(pinned, rows.stream().map(Quality::row).toList());
   }
 }
