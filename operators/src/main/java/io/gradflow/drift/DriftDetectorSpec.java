@@ -12,7 +12,7 @@ import java.util.Map;
  * Thread-safe (immutable).
  */
 public sealed interface DriftDetectorSpec extends java.io.Serializable
-    permits AdwinSpec, PageHinkleySpec {
+    permits AdwinSpec, PageHinkleySpec, DdmSpec {
 
   /** The detector's name in a configuration ({@code drift.detector}): {@code "adwin"}. */
   String configName();

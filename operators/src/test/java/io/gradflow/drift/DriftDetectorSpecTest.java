@@ -48,6 +48,17 @@ class DriftDetectorSpecTest {
   }
 
   @Test
+  void ddmNamesTheRefusedKey() {
+    refused("drift.warm_start", "drift.warm_start must be >= 1, but was 0",
+        () -> new DdmSpec(0, 2, 3));
+    refused("drift.warning_threshold", "drift.warning_threshold must be > 0, but was -2.0",
+        () -> new DdmSpec(30, -2, 3));
+    refused("drift.drift_threshold", "drift.drift_threshold conflicts with"
+        + " drift.warning_threshold: a change must need at least the deviation of a warning,"
+        + " but 1.5 < 2.0", () -> new DdmSpec(30, 2, 1.5));
+  }
+
+  @Test
   void defaultsAndParameters() {
     assertEquals(new AdwinSpec(0.002, 32, 5, 5), AdwinSpec.defaults());
     assertEquals(new PageHinkleySpec(30, 0.005, 50, 1 - 0.0001), PageHinkleySpec.defaults());
@@ -55,7 +66,9 @@ class DriftDetectorSpecTest {
         AdwinSpec.defaults().parameters());
     assertEquals(List.of("min_instances", "delta", "threshold", "alpha"),
         List.copyOf(PageHinkleySpec.defaults().parameters().keySet()));
-    for (DriftDetectorSpec spec : List.of(AdwinSpec.defaults(), PageHinkleySpec.defaults())) {
+    assertEquals(new DdmSpec(30, 2, 3), DdmSpec.defaults());
+    for (DriftDetectorSpec spec : List.of(AdwinSpec.defaults(), PageHinkleySpec.defaults(),
+        DdmSpec.defaults())) {
       DriftDetector detector = spec.create();
       assertEquals(spec, detector.spec());
       assertEquals(0, detector.observations());
@@ -63,5 +76,6 @@ class DriftDetectorSpecTest {
     }
     assertEquals("adwin", AdwinSpec.defaults().configName());
     assertEquals("page_hinkley", PageHinkleySpec.defaults().configName());
+    assertEquals("ddm", DdmSpec.defaults().configName());
   }
 }
