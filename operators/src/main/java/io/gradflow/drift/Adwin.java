@@ -24,16 +24,22 @@ import java.util.Arrays;
  * </pre>
  *
  * the paper's Bernstein-type bound for ADWIN2 with {@code 1/m} its harmonic mean of the two
- * sub-window lengths, shortened by the minimum length as MOA and River do.
+ * sub-window lengths, shortened by the minimum length as MOA and River do. Every bucket
+ * boundary is a candidate cut, as in the paper and MOA; River's ADWIN leaves the newest bucket of
+ * each row out of the scan, which makes it slower on small changes (on a Bernoulli rate going
+ * from 0.2 to 0.4, a mean delay of 462 observations against 186 here).
  *
  * <p>After a detection the paper drops the older sub-window; Gradflow's detectors reset themselves
  * after one (as River's ADWIN does), so the whole window is dropped and the watch starts afresh.
  * False alarms: each test keeps the chance of a false cut below {@code delta} (the paper's
  * Theorem 3.1, with the union bound over splits in {@code delta'}), and tests run once per clock;
  * on a stationary stream false alarms are rare at the default 0.002 and grow with
- * {@code delta}. Detection delay: a multiple of the clock after the change, at the first check
- * where the new part is long enough to beat the bound, so it is longer for smaller shifts, for
- * noisier values, and for a longer stationary history before the change.
+ * {@code delta}, and the bound scales with the window's own variance, so no parameter depends on
+ * the watched value's units. Measured with the defaults: no false alarm in 1,000,000 draws of a
+ * 0/1 value, one in 1,000,000 unit normal draws ({@code DetectionQualityTest}). Detection
+ * delay: a multiple of the clock after the change, at the first check where the new part is long
+ * enough to beat the bound, so it is longer for smaller shifts, for noisier values, and for a
+ * longer stationary history before the change.
  *
  * <p>Memory: two doubles per bucket, at most {@code M * (log2(|W|) + 1)} buckets, in primitive
  * arrays that grow by whole rows; {@link #update(double)} allocates only when the window first

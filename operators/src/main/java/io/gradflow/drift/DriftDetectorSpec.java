@@ -25,4 +25,16 @@ public sealed interface DriftDetectorSpec extends java.io.Serializable
 
   /** A fresh detector with no observations. */
   DriftDetector create();
+
+  /**
+   * A detector continuing from a {@link DriftDetector#snapshot()} of a detector of this spec: it
+   * makes the same decisions as the detector that was snapshotted.
+   *
+   * @throws IllegalArgumentException if the array is not such a snapshot
+   */
+  default DriftDetector restore(double[] state) {
+    DriftDetector detector = create();
+    detector.restore(state);
+    return detector;
+  }
 }

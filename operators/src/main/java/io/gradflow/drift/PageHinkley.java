@@ -20,8 +20,10 @@ package io.gradflow.drift;
  * of a false alarm within {@code n} observations grows with {@code s * sqrt(n) / threshold}; a
  * noisy value needs a larger threshold (or a larger {@code delta}), and the early observations
  * after a reset, while the running mean is still rough, are the likeliest to raise one (hence
- * {@code min_instances}). A detection needs about {@code threshold / shift} observations after
- * a shift of the mean by {@code shift}.
+ * {@code min_instances}). Measured with the defaults ({@code DetectionQualityTest}): 23 false
+ * alarms in 1,000,000 draws uniform on {0, 1}, 7 for a 0/1 value of mean 0.2, but 281 for unit
+ * normal draws: for a value of standard deviation 1, raise the threshold. A detection needs
+ * about {@code threshold / shift} observations after a shift of the mean by {@code shift}.
  *
  * <p>Memory: three numbers. Not thread-safe. Snapshot layout: {@code [2 (tag), 1 (version), n,
  * mean, m]}.

@@ -107,7 +107,7 @@ final class PythonRandom {
     return mu + z * sigma;
   }
 
-  /** River's documentation stream: {@code choices([0, 1], k=1000) + choices(range(4, 8), k=1000)}. */
+  /** River's documented stream: {@code choices([0, 1], k=1000) + choices(range(4, 8), k=1000)}. */
   static double[] riverStream(long seed) {
     PythonRandom rng = new PythonRandom(seed);
     double[] before = rng.choices(0, 2, 1000);
