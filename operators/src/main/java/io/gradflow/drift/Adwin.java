@@ -34,8 +34,11 @@ import java.util.Arrays;
  * False alarms: each test keeps the chance of a false cut below {@code delta} (the paper's
  * Theorem 3.1, with the union bound over splits in {@code delta'}), and tests run once per clock;
  * on a stationary stream false alarms are rare at the default 0.002 and grow with
- * {@code delta}, and the bound scales with the window's own variance, so no parameter depends on
- * the watched value's units. Measured with the defaults: no false alarm in 1,000,000 draws of a
+ * {@code delta}; the bound's first term scales with the window's own variance. Its second term,
+ * {@code 2/3 * m * d}, does not: it is in the value's units, for values in [0, 1] as the paper
+ * assumes (an error, a clipped loss), so a value whose changes are far below 0.1 in absolute
+ * size (a loss near 0.001) should be rescaled before it is watched, or its changes take very long
+ * windows to show. Measured with the defaults: no false alarm in 1,000,000 draws of a
  * 0/1 value, one in 1,000,000 unit normal draws ({@code DetectionQualityTest}). Detection
  * delay: a multiple of the clock after the change, at the first check where the new part is long
  * enough to beat the bound, so it is longer for smaller shifts, for noisier values, and for a

@@ -13,7 +13,9 @@ package io.gradflow.drift;
  *   change when n >= min_instances and m >= threshold (lambda); then reset n, mean and m
  * </pre>
  *
- * <p>Keeping {@code m} at or above 0 is the usual form of {@code m_T - min_t m_t}. False alarms:
+ * <p>{@code min_instances} counts from 1 at the first observation after a reset; River's
+ * counter starts one ahead, so River may signal one observation earlier. Keeping {@code m} at
+ * or above 0 is the usual form of {@code m_T - min_t m_t}. False alarms:
  * {@code threshold} and {@code delta} are in the units of the watched value, so they must suit its
  * scale. On a stationary stream {@code m} behaves like a random walk reflected at 0 with a drift
  * of {@code -delta} per observation, so with a value of standard deviation {@code s} the chance

@@ -30,6 +30,21 @@ class AdwinTest {
     assertEquals(0, (found.get(0) + 1) % AdwinSpec.DEFAULT_CLOCK);
   }
 
+  /**
+   * The bound's second term is in the value's units (values in [0, 1], as in the paper): the same
+   * change on a scale of 0.01 stays under it, and is found again once rescaled.
+   */
+  @Test
+  void aValueOnATinyScaleNeedsRescaling() {
+    double[] stream = DetectionQualityTest.bernoulli(0);
+    double[] tiny = new double[stream.length];
+    for (int i = 0; i < stream.length; i++) {
+      tiny[i] = stream[i] * 0.01;
+    }
+    assertEquals(List.of(), DriftTesting.detections(AdwinSpec.defaults().create(), tiny));
+    assertEquals(List.of(1183), DriftTesting.detections(AdwinSpec.defaults().create(), stream));
+  }
+
   @Test
   void staysQuietOnAStationaryStream() {
     SplittableRandom random = new SplittableRandom(7);
