@@ -98,4 +98,40 @@ class DriftDetectorContractTest {
       }
     }
   }
+
+  /**
+   * No allocation per update once the window's histogram has its rows: bytes allocated by this
+   * thread over 1,000,000 updates, as the JVM counts them (not a timing).
+   */
+  @ParameterizedTest
+  @MethodSource("specs")
+  void updatesDoNotAllocate(DriftDetectorSpec spec) {
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    org.junit.jupiter.api.Assumptions.assumeTrue(
+        threads instanceof com.sun.management.ThreadMXBean bean
+            && bean.isThreadAllocatedMemorySupported() && bean.isThreadAllocatedMemoryEnabled());
+    com.sun.management.ThreadMXBean bean = (com.sun.management.ThreadMXBean) threads;
+    DriftDetector detector = spec.create();
+    double[] values = new double[1024];
+    SplittableRandom random = new SplittableRandom(9);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = random.nextDouble() < 0.3 ? 1 : 0;
+    }
+    int n = 1_000_000;
+    for (int i = 0; i < n; i++) {
+      detector.update(values[i & 1023]);
+    }
+    long thread = Thread.currentThread().getId();
+    long before = bean.getThreadAllocatedBytes(thread);
+    int detections = 0;
+    for (int i = 0; i < n; i++) {
+      detections += detector.update(values[i & 1023]) ? 1 : 0;
+    }
+    long allocated = bean.getThreadAllocatedBytes(thread) - before;
+    // A few hundred bytes of slack for the counter's own calls; one object per update would be
+    // over 16,000,000.
+    assertEquals(true, allocated < 4096, spec + " allocated " + allocated + " bytes, "
+        + detections + " detections");
+  }
 }
