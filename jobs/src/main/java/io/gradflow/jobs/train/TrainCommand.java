@@ -201,8 +201,14 @@ public final class TrainCommand {
     notes.forEach(console::fact);
     boolean bounded = kafka.bounded() != null;
     if (savepoint != null) {
-      // The source resumes at the savepoint's offsets, not at kafka.starting_offsets.
+      // The source resumes at the savepoint's offsets, not at kafka.starting_offsets; those
+      // offsets are inside the savepoint, so records deleted while the job was down are not
+      // judged here.
       extents = List.of();
+      console.warn("gradflow train: input lost while the job was down is not checked on a"
+          + " restored run (the restart position is inside " + savepoint + "); compare the"
+          + " topic's log start offsets (consume, or kafka-get-offsets.sh --time -2) with the"
+          + " offsets the job had committed to its group");
     } else {
       for (PartitionExtent e : extents) {
         if (e.deletedBeforeStart() > 0) {
