@@ -3,7 +3,9 @@ package io.gradflow.jobs.produce;
 import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
+import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.ClientSettings;
+import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.jobs.kafka.DeadLetterReason;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.RejectedRecordException;
@@ -56,7 +58,8 @@ public final class ProduceCommand {
   public static final List<Flag> FLAGS = List.of(
       Flag.of("bootstrap-servers", Type.STRING, null,
           "Kafka brokers, host:port[,host:port] (over kafka.bootstrap_servers of --config)"),
-      ClientSettings.configFlag("; the topic is then kafka.topics.examples unless --topic"),
+      ClientSettings.configFlag("; the topic is then kafka.topics.examples unless --topic, and"
+          + " examples are validated with the job's model.loss and input bounds"),
       ClientSettings.PROPERTY_FLAG,
       Flag.of("topic", Type.STRING, "examples",
           "topic to write examples to; created when missing (--partitions, retention.ms=-1)"),
@@ -227,9 +230,17 @@ public final class ProduceCommand {
           ? "; map labels to 0 and 1 with --label-threshold X or --csv-positive VALUE"
           : "; map labels to 0 and 1 with --binary-labels or --label-threshold X";
     }
-    // Without --loss, a file's labels are only checked to be finite: any loss's domain holds them.
+    // With --config, examples are validated as that job will: its loss (unless --loss) and its
+    // input bounds. Without either, a file's labels are only checked to be finite (any loss's
+    // domain holds them) and the bounds are the declared defaults.
+    TrainConfig job = v.isSet("config") ? TrainConfig.load(Path.of(v.string("config")),
+        new io.gradflow.config.ConfigReport(), TrainConfig.Use.EVALUATE) : null;
+    if (loss == null && job != null && !generate) {
+      loss = job.candidates().values().iterator().next().loss();
+    }
     ExampleDecoder validator = new ExampleDecoder(new FeatureHashing(FeatureHashing.DEFAULT_BITS),
-        loss != null ? loss : Loss.SQUARED, v.string("default-model-key"));
+        loss != null ? loss : Loss.SQUARED, v.string("default-model-key"),
+        job != null ? job.input() : InputLimits.DEFAULT);
 
     String topic = kafka != null && kafka.job() != null && !v.isSet("topic")
         ? kafka.job().topics().examples() : v.string("topic");

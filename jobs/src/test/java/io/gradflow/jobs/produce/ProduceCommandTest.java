@@ -341,4 +341,26 @@ class ProduceCommandTest {
     assertTrue(s.out().contains("\"event_time\": \"2009-12-14T02:52:24Z\""), s.out());
     assertFalse(s.err().contains("note:"), s.err());
   }
+
+  @Test
+  void withAJobsConfigExamplesAreValidatedWithItsLossAndInputBounds() throws Exception {
+    String csv = "x,y\n2000000,3\n";
+    Result defaults = run(csv, "--file", "-", "--print", "--csv-label", "y", "--csv-numeric",
+        "x");
+    assertEquals(1, defaults.code(), defaults.err());
+    assertTrue(defaults.err().contains("input.max_abs_value"), defaults.err());
+    Path job = dir.resolve("job.yaml");
+    java.nio.file.Files.writeString(job,
+        "model: {type: linear_regression}\ninput: {max_abs_value: 0}\n");
+    Result withJob = run(csv, "--file", "-", "--print", "--csv-label", "y", "--csv-numeric",
+        "x", "--config", job.toString());
+    assertEquals(0, withJob.code(), withJob.err());
+    assertTrue(withJob.out().contains("\"dense\": [2000000.0]"), withJob.out());
+    java.nio.file.Files.writeString(job, "model: {type: logistic_regression}\n");
+    Result logistic = run("x,y\n1,3\n", "--file", "-", "--print", "--csv-label", "y",
+        "--csv-numeric", "x", "--config", job.toString());
+    assertEquals(1, logistic.code(), logistic.err());
+    assertTrue(logistic.err().contains("for the logistic loss"), logistic.err());
+    withJob.noStackTrace();
+  }
 }
