@@ -95,7 +95,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     createTopics(topics);
   }
 
-  /** Creates topics (for example compacted ones, with configs); existing topics are kept. */
+  /**
+   * Creates topics (for example compacted ones, with configs); existing topics are kept. Returns
+   * once every partition has a leader: a producer that starts sending before that meets
+   * retriable errors, and the idempotent producer's retries around a partition that is still
+   * coming up were seen to end in OutOfOrderSequenceException and undelivered records.
+   */
   public void createTopics(List<NewTopic> topics) throws InterruptedException {
     try (Admin admin = admin()) {
       for (var e : admin.createTopics(topics).values().entrySet()) {
@@ -108,6 +113,27 @@ public final class EmbeddedKafka implements AutoCloseable {
           }
         }
       }
+      awaitLeaders(admin, topics.stream().map(NewTopic::name).toList());
+    }
+  }
+
+  private static void awaitLeaders(Admin admin, List<String> names) throws InterruptedException {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+    while (true) {
+      try {
+        boolean ready = admin.describeTopics(names).allTopicNames().get().values().stream()
+            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null
+                && !p.leader().isEmpty()));
+        if (ready) {
+          return;
+        }
+      } catch (ExecutionException e) {
+        // not known yet: ask again
+      }
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("topics " + names + " have no leader after 30 s");
+      }
+      Thread.sleep(50);
     }
   }
 
