@@ -107,12 +107,7 @@ public final class Ddm implements DriftDetector {
   @Override
   public void restore(double[] state) {
     String name = "DDM";
-    DriftChecks.snapshotCheck(state != null && state.length == SNAPSHOT_LENGTH, name,
-        "expected " + SNAPSHOT_LENGTH + " values");
-    DriftChecks.snapshotCheck(state[0] == TAG, name, "tag " + state[0] + ", expected " + TAG);
-    DriftChecks.snapshotCheck(state[1] == VERSION, name, "layout version " + state[1]);
-    DriftChecks.snapshotCheck(state[2] >= 0 && state[2] == Math.rint(state[2]), name,
-        "observations " + state[2]);
+    DriftChecks.snapshotHead(state, name, SNAPSHOT_LENGTH, TAG, VERSION);
     DriftChecks.snapshotCheck(state[3] >= 0 && state[3] <= 1, name, "error rate " + state[3]);
     DriftChecks.snapshotCheck(!Double.isNaN(state[4]) && !Double.isNaN(state[5])
         && (state[6] == 0 || state[6] == 1), name, "minimum or warning");

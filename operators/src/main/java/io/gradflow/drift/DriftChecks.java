@@ -48,6 +48,20 @@ final class DriftChecks {
     }
   }
 
+  /**
+   * Checks the head of a fixed-length snapshot {@code [tag, version, observations, ...]}: its
+   * length, tag and layout version, and a whole, non-negative observation count.
+   */
+  static void snapshotHead(double[] state, String detector, int length, double tag,
+      double version) {
+    snapshotCheck(state != null && state.length == length, detector,
+        "expected " + length + " values");
+    snapshotCheck(state[0] == tag, detector, "tag " + state[0] + ", expected " + tag);
+    snapshotCheck(state[1] == version, detector, "layout version " + state[1]);
+    snapshotCheck(state[2] >= 0 && state[2] == Math.rint(state[2]), detector,
+        "observations " + state[2]);
+  }
+
   private static String fmt(double v) {
     return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
   }

@@ -93,12 +93,7 @@ public final class PageHinkley implements DriftDetector {
   @Override
   public void restore(double[] state) {
     String name = "Page-Hinkley";
-    DriftChecks.snapshotCheck(state != null && state.length == SNAPSHOT_LENGTH, name,
-        "expected " + SNAPSHOT_LENGTH + " values");
-    DriftChecks.snapshotCheck(state[0] == TAG, name, "tag " + state[0] + ", expected " + TAG);
-    DriftChecks.snapshotCheck(state[1] == VERSION, name, "layout version " + state[1]);
-    DriftChecks.snapshotCheck(state[2] >= 0 && state[2] == Math.rint(state[2]), name,
-        "observations " + state[2]);
+    DriftChecks.snapshotHead(state, name, SNAPSHOT_LENGTH, TAG, VERSION);
     DriftChecks.snapshotCheck(Double.isFinite(state[3]) && state[4] >= 0
         && Double.isFinite(state[4]), name, "mean " + state[3] + ", deviation " + state[4]);
     observations = (long) state[2];
