@@ -37,8 +37,13 @@ class OptimReplayGoldenTest {
   private static final Set<String> OPTIMIZERS_SEEN = new HashSet<>();
 
   static JsonNode golden() throws IOException {
-    try (InputStream in = OptimReplayGoldenTest.class.getResourceAsStream("/golden/optimizers.json")) {
-      assertTrue(in != null, "golden/optimizers.json is on the test class path");
+    return golden("optimizers.json");
+  }
+
+  /** A golden file of {@code golden/} (copied onto the test class path by the build). */
+  static JsonNode golden(String file) throws IOException {
+    try (InputStream in = OptimReplayGoldenTest.class.getResourceAsStream("/golden/" + file)) {
+      assertTrue(in != null, "golden/" + file + " is on the test class path");
       return new ObjectMapper().readTree(in);
     }
   }

@@ -6,10 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -34,11 +32,7 @@ class SparseAdamGoldenTest {
   private static double largestShareOfTheBar;
 
   static JsonNode golden() throws IOException {
-    try (InputStream in =
-        SparseAdamGoldenTest.class.getResourceAsStream("/golden/sparse_adam.json")) {
-      assertTrue(in != null, "golden/sparse_adam.json is on the test class path");
-      return new ObjectMapper().readTree(in);
-    }
+    return OptimReplayGoldenTest.golden("sparse_adam.json");
   }
 
   @TestFactory
