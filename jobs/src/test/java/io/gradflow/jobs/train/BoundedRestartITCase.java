@@ -5,18 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.jobs.cli.Main;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.model.CompactExample;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.configuration.Configuration;
@@ -37,8 +30,6 @@ class BoundedRestartITCase extends TrainJobITCase {
   private static final Duration HANG = Duration.ofMinutes(4);
   private static final int EXAMPLES = 6_000;
 
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   @Test
   void aCancelledBoundedRunResumesFromItsNewestCheckpointAndEnds() throws Exception {
@@ -168,22 +159,5 @@ class BoundedRestartITCase extends TrainJobITCase {
     }
   }
 
-  private int train(String yaml, String... flags) throws Exception {
-    Path file = Files.createTempFile(temp, "job", ".yaml");
-    Files.writeString(file, yaml);
-    List<String> args = new ArrayList<>(List.of("train", "--config", file.toString(),
-        "--progress-every", "1s", "--startup-timeout", "5s"));
-    args.addAll(List.of(flags));
-    return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-  }
 
-  private String out() {
-    return out.toString(StandardCharsets.UTF_8);
-  }
-
-  private String both() {
-    return "stdout:\n" + out() + "\nstderr:\n" + err.toString(StandardCharsets.UTF_8);
-  }
 }

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -21,10 +20,8 @@ import org.junit.jupiter.api.Test;
  * message that names the setting, and no stack trace.
  */
 class StartupChecksITCase extends TrainJobITCase {
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
-  private int train(String yaml, String... flags) throws Exception {
+  /** {@code gradflow train} without the base class's progress and start-up timeout flags. */
+  private int launch(String yaml, String... flags) throws Exception {
     Path file = Files.createTempFile(temp, "job", ".yaml");
     // these files keep the default checkpoint interval (10s): the transaction timeout must be at
     // least 2 x 10s + 10s
@@ -36,8 +33,10 @@ class StartupChecksITCase extends TrainJobITCase {
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
-  private String err() {
-    String e = err.toString(StandardCharsets.UTF_8);
+  /** What train printed on stderr; a start-up refusal never prints a stack trace. */
+  @Override
+  String err() {
+    String e = super.err();
     assertFalse(e.contains("\tat "), "no stack trace: " + e);
     return e;
   }
@@ -50,7 +49,7 @@ class StartupChecksITCase extends TrainJobITCase {
     }
     Run run = Run.create("examples", "labels");
     String yaml = run.yaml("", true).replace(kafka.bootstrapServers(), "localhost:" + port);
-    assertEquals(1, train(yaml, "--startup-timeout", "2s"));
+    assertEquals(1, launch(yaml, "--startup-timeout", "2s"));
     assertTrue(err().contains("no Kafka broker answered at kafka.bootstrap_servers (localhost:"
         + port + ") within 2 s"), err());
   }
@@ -58,7 +57,7 @@ class StartupChecksITCase extends TrainJobITCase {
   @Test
   void aMissingExamplesTopicNamesItsSetting() throws Exception {
     Run run = Run.create("no-such-examples", "labels");
-    assertEquals(1, train(run.yaml("", true)));
+    assertEquals(1, launch(run.yaml("", true)));
     assertTrue(err().contains("kafka.topics.examples names the topic 'no-such-examples', which"
         + " does not exist"), err());
   }
@@ -67,7 +66,7 @@ class StartupChecksITCase extends TrainJobITCase {
   void aMissingLabelsTopicNamesItsSettingWhenLabelsAreDelayed() throws Exception {
     kafka.createTopics(1, "checked-examples");
     Run run = Run.create("checked-examples", "no-such-labels");
-    assertEquals(1, train(run.yaml("labels: {delayed: true}", true)));
+    assertEquals(1, launch(run.yaml("labels: {delayed: true}", true)));
     assertTrue(err().contains("kafka.topics.labels names the topic 'no-such-labels'"), err());
   }
 
@@ -77,7 +76,7 @@ class StartupChecksITCase extends TrainJobITCase {
     Run run = Run.create("checked-examples", "labels");
     String yaml = run.yaml("", true).replace("metrics: " + run.metrics() + ",",
         "metrics: no-such-metrics,");
-    assertEquals(1, train(yaml));
+    assertEquals(1, launch(yaml));
     assertTrue(err().contains("kafka.topics.metrics names the topic 'no-such-metrics', which does"
         + " not exist") && err().contains("auto.create.topics.enable=false"), err());
   }
@@ -87,7 +86,7 @@ class StartupChecksITCase extends TrainJobITCase {
     kafka.createTopics(1, "checked-examples");
     Path blocker = Files.writeString(temp.resolve("a-file"), "not a directory");
     Run run = Run.create("checked-examples", "labels");
-    assertEquals(2, train(run.yaml("checkpoints: {directory: " + blocker.resolve("checkpoints")
+    assertEquals(2, launch(run.yaml("checkpoints: {directory: " + blocker.resolve("checkpoints")
         .toUri() + "}", true)));
     assertTrue(err().contains("checkpoints.directory (") && err().contains("is not writable: Not a"
         + " directory") && err().contains("set checkpoints.directory to a directory"), err());
@@ -98,10 +97,10 @@ class StartupChecksITCase extends TrainJobITCase {
     kafka.createTopics(1, "checked-examples");
     Run run = Run.create("checked-examples", "labels");
     Path missing = temp.resolve("savepoint-1");
-    assertEquals(2, train(run.yaml("", true), "--savepoint", missing.toString()));
+    assertEquals(2, launch(run.yaml("", true), "--savepoint", missing.toString()));
     assertTrue(err().contains("--savepoint " + missing + " does not exist"), err());
     Files.createDirectories(missing);
-    assertEquals(2, train(run.yaml("", true), "--savepoint", missing.toString()));
+    assertEquals(2, launch(run.yaml("", true), "--savepoint", missing.toString()));
     assertTrue(err().contains("holds no _metadata file"), err());
   }
 }

@@ -9,14 +9,9 @@ import io.gradflow.jobs.kafka.KafkaTestSupport;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.Feature;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -36,31 +31,8 @@ import org.junit.jupiter.api.Test;
  * records deleted by the broker before the job read them reported as data loss with exit code 1.
  */
 class TrainConsoleITCase extends TrainJobITCase {
-  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-  private int train(String yaml, String... flags) throws Exception {
-    Path file = Files.createTempFile(temp, "job", ".yaml");
-    Files.writeString(file, yaml);
-    List<String> args = new ArrayList<>(List.of("train", "--config", file.toString(),
-        "--progress-every", "1s", "--startup-timeout", "5s"));
-    args.addAll(List.of(flags));
-    return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
-  }
 
-  private String out() {
-    return out.toString(StandardCharsets.UTF_8);
-  }
-
-  private String err() {
-    return err.toString(StandardCharsets.UTF_8);
-  }
-
-  private String both() {
-    return "stdout:\n" + out() + "\nstderr:\n" + err();
-  }
 
   @Test
   void theSummaryCountsExamplesAndDeadLettersByReason() throws Exception {

@@ -3,6 +3,7 @@ package io.gradflow.jobs.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradflow.jobs.cli.Main;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
@@ -14,6 +15,10 @@ import io.gradflow.schema.Label;
 import io.gradflow.schema.MetricsReport;
 import io.gradflow.schema.Prediction;
 import io.gradflow.schema.RowUpdate;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -66,6 +71,38 @@ abstract class TrainJobITCase {
   @AfterAll
   static void stopKafka() throws Exception {
     kafka.close();
+  }
+
+  /** What {@code gradflow train} printed in this test, over all its runs. */
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  /**
+   * Runs {@code gradflow train} through {@link Main#run} on a job file holding {@code yaml}, with
+   * a progress line every second and a 5 s start-up timeout, printing into {@link #out} and
+   * {@link #err}; returns the exit code.
+   */
+  int train(String yaml, String... flags) throws Exception {
+    Path file = Files.createTempFile(temp, "job", ".yaml");
+    Files.writeString(file, yaml);
+    List<String> args = new ArrayList<>(List.of("train", "--config", file.toString(),
+        "--progress-every", "1s", "--startup-timeout", "5s"));
+    args.addAll(List.of(flags));
+    return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  String out() {
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  String both() {
+    return "stdout:\n" + out() + "\nstderr:\n" + err();
   }
 
   /** Topics of one run: its own outputs, reading the given examples (and labels) topic. */
