@@ -1,0 +1,92 @@
+package io.gradflow.flink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.learn.ReferenceLearner;
+import io.gradflow.learn.SyntheticClicks;
+import io.gradflow.model.CompactExample;
+import io.gradflow.schema.FeatureHashing;
+import java.io.File;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.OperatorSnapshotUtil;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A savepoint of the release whose pages are format 1 ({@code pages.v1} holding
+ * {@code PageFormat} version 1 pages) restores into the current trainer: the committed fixture
+ * {@code trainer-pages-v1.snapshot} was written by {@link #writeFixture} with that release's code
+ * (commit "Fixture: a TrainerOperator snapshot of page format 1"), as Flink's own migration tests
+ * write theirs with {@link OperatorSnapshotUtil}.
+ *
+ * <p>To rewrite it (only ever with the code of the release it stands for):
+ * {@code -Dgradflow.writePagesV1Fixture=operators/src/test/resources/io/gradflow/flink/trainer-pages-v1.snapshot}.
+ */
+class PagesV1MigrationTest {
+  static final String FIXTURE = "trainer-pages-v1.snapshot";
+  static final int LEARNED = 600;
+
+  /** Hashed features and, every third example, an entity row (a hashed page). */
+  static List<CompactExample> examples() {
+    List<CompactExample> out = new ArrayList<>();
+    for (CompactExample e : SyntheticClicks.generate(11, 1_000, 6, 4_000, "a", "b")) {
+      int i = Integer.parseInt(e.exampleId.substring(1));
+      long[] ids = e.rowIds;
+      float[] values = e.values;
+      if (i % 3 == 0) {
+        ids = Arrays.copyOf(ids, ids.length + 1);
+        values = Arrays.copyOf(values, values.length + 1);
+        ids[ids.length - 1] = FeatureHashing.entityRow("user", "u" + (i % 40));
+        values[values.length - 1] = 1f;
+      }
+      out.add(new CompactExample(e.exampleId, e.modelKey, e.eventTime, ids, values, e.dense,
+          e.label, e.weight));
+    }
+    return out;
+  }
+
+  @Test
+  void writeFixture() throws Exception {
+    String target = System.getProperty("gradflow.writePagesV1Fixture");
+    if (target == null) {
+      return;
+    }
+    try (var h = TrainerOperatorTest.harness(TrainerOperatorTest.LOGISTIC_ADAGRAD, 3)) {
+      h.open();
+      TrainerOperatorTest.run(h, examples().subList(0, LEARNED));
+      h.prepareSnapshotPreBarrier(1);
+      OperatorSubtaskState snapshot = h.snapshot(1, 1);
+      OperatorSnapshotUtil.writeStateHandle(snapshot, new File(target).getAbsolutePath());
+    }
+  }
+
+  /**
+   * The restored weights are the release's (the next predictions equal the bare-loop reference's
+   * after the same examples, bit for bit) and learning goes on from them.
+   */
+  @Test
+  void aFormatOneSnapshotRestoresWithTheSameWeightsAndLearningContinues() throws Exception {
+    List<CompactExample> examples = examples();
+    ReferenceLearner reference = new ReferenceLearner(TrainerOperatorTest.LOGISTIC_ADAGRAD);
+    List<Double> expected = new ArrayList<>();
+    for (int i = 0; i < examples.size(); i++) {
+      double p = reference.process(examples.get(i));
+      if (i >= LEARNED) {
+        expected.add(p);
+      }
+    }
+    OperatorSubtaskState snapshot = OperatorSnapshotUtil.readStateHandle(
+        new File(getClass().getResource(FIXTURE).toURI()).getAbsolutePath());
+    try (var h = TrainerOperatorTest.harness(TrainerOperatorTest.LOGISTIC_ADAGRAD, 4)) {
+      h.initializeState(snapshot);
+      h.open();
+      List<Double> got =
+          TrainerOperatorTest.run(h, examples.subList(LEARNED, examples.size()));
+      assertEquals(expected, got);
+      assertTrue(got.size() == examples.size() - LEARNED);
+    }
+  }
+}
