@@ -78,7 +78,8 @@ import org.apache.flink.util.OutputTag;
  * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval.
  *
  * <p>Flink metrics: {@code examples}, {@code examplesPerSecond}, {@code learned},
- * {@code rows}, {@code cacheHitRate}, {@code refusedGradients}, and {@code logLoss} and
+ * {@code rows}, {@code rowsLive}, {@code rowsExpired}, {@code rowsRefused} ({@link PagedLearner}),
+ * {@code cacheHitRate}, {@code refusedGradients}, and {@code logLoss} and
  * {@code rmse}, the windowed values of the latest metrics report of any model.
  */
 public class TrainerOperator extends AbstractStreamOperator<Scored>
@@ -188,13 +189,20 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       ExampleLearner learner = new ExampleLearner(c.getValue());
       PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16);
       caches.put(c.getKey(), cache);
-      learners.put(c.getKey(), new PagedLearner(learner, cache, settings.pageBits()));
+      learners.put(c.getKey(),
+          new PagedLearner(learner, cache, settings.pageBits(), settings.rows()));
     }
     examples = getMetricGroup().counter("examples");
     getMetricGroup().meter("examplesPerSecond", new MeterView(examples));
     learned = getMetricGroup().counter("learned");
     getMetricGroup().gauge("rows", () -> learners.values().stream()
         .mapToLong(PagedLearner::rowsCreated).sum());
+    getMetricGroup().gauge("rowsLive", () -> learners.values().stream()
+        .mapToLong(PagedLearner::rowsLive).sum());
+    getMetricGroup().gauge("rowsExpired", () -> learners.values().stream()
+        .mapToLong(PagedLearner::rowsExpired).sum());
+    getMetricGroup().gauge("rowsRefused", () -> learners.values().stream()
+        .mapToLong(PagedLearner::rowsRefused).sum());
     getMetricGroup().gauge("cacheHitRate", () -> caches.values().stream()
         .mapToDouble(PageCache::hitRate).average().orElse(1.0));
     getMetricGroup().gauge("refusedGradients", () -> learners.values().stream()
@@ -417,29 +425,50 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private final class KeyedPageStore implements PageStore {
     @Override
     public float[] load(String modelKey, long pageId) throws Exception {
-      Object current = getCurrentKey();
-      boolean switched = !modelKey.equals(current);
-      if (switched) {
-        setCurrentKey(modelKey);
-      }
-      try {
-        return pages.get(pageId);
-      } finally {
-        if (switched && current != null) {
-          setCurrentKey(current);
-        }
-      }
+      return underKey(modelKey, () -> pages.get(pageId));
     }
 
     @Override
     public void store(String modelKey, long pageId, float[] page) throws Exception {
+      underKey(modelKey, () -> {
+        pages.put(pageId, page);
+        return null;
+      });
+    }
+
+    @Override
+    public long[] pageKeys(String modelKey) throws Exception {
+      return underKey(modelKey, () -> {
+        long[] keys = new long[64];
+        int n = 0;
+        for (Long key : pages.keys()) {
+          if (n == keys.length) {
+            keys = java.util.Arrays.copyOf(keys, 2 * n);
+          }
+          keys[n++] = key;
+        }
+        return java.util.Arrays.copyOf(keys, n);
+      });
+    }
+
+    @Override
+    public void remove(String modelKey, long pageId) throws Exception {
+      underKey(modelKey, () -> {
+        pages.remove(pageId);
+        return null;
+      });
+    }
+
+    /** Runs {@code action} with the keyed state of {@code modelKey}, then restores the key. */
+    private <T> T underKey(String modelKey, java.util.concurrent.Callable<T> action)
+        throws Exception {
       Object current = getCurrentKey();
       boolean switched = !modelKey.equals(current);
       if (switched) {
         setCurrentKey(modelKey);
       }
       try {
-        pages.put(pageId, page);
+        return action.call();
       } finally {
         if (switched && current != null) {
           setCurrentKey(current);

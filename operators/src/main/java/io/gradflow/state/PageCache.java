@@ -65,6 +65,11 @@ public final class PageCache {
     /** Arena slot + 1 by direct page key; 0 for a page not in memory. */
     private int[] slots = new int[16];
     private final LongMap<RowPage> other = new LongMap<>();
+    /** The model's {@link RowBook}, once loaded (never evicted), and whether it changed. */
+    float[] book;
+    boolean bookDirty;
+    /** Whether the book's live rows are in the owner's running total yet. */
+    boolean bookCounted;
 
     ModelPages(DirectArena arena) {
       this.arena = arena;
@@ -136,7 +141,32 @@ public final class PageCache {
     }
     misses++;
     makeRoom();
+    return hold(pages, modelKey, pageId, store.load(modelKey, pageId));
+  }
+
+  /**
+   * Like {@link #page(ModelPages, String, long)}, but never creates a page: null when the page is
+   * neither cached nor stored (admission asks this before a row may be created).
+   */
+  RowPage pageIfPresent(ModelPages pages, String modelKey, long pageId) throws Exception {
+    RowPage page = pages.get(pageId);
+    if (page != null) {
+      hits++;
+      page.setReferenced(true);
+      return page;
+    }
+    misses++;
     float[] stored = store.load(modelKey, pageId);
+    if (stored == null) {
+      return null;
+    }
+    makeRoom();
+    return hold(pages, modelKey, pageId, stored);
+  }
+
+  /** Puts a page loaded from the store (or a new one, if {@code stored} is null) in the cache. */
+  private RowPage hold(ModelPages pages, String modelKey, long pageId, float[] stored) {
+    RowPage page;
     if (PageFormat.isDirect(pageId)) {
       int slot = arena.allocate();
       page = stored != null ? RowPage.loadDirect(stored, rowSize, arena, slot)
@@ -146,10 +176,76 @@ public final class PageCache {
     } else {
       page = new RowPage(rowSize, initialRows);
     }
+    if (stored != null && PageFormat.version(stored) != PageFormat.VERSION) {
+      page.markDirty(); // migrated: written back in the current format
+    }
     page.setReferenced(true);
     pages.put(pageId, page);
     clock.add(new Entry(modelKey, pageId, page));
     return page;
+  }
+
+  /** The cached page, or null; no lookup in the store, no change to the clock. */
+  RowPage cached(String modelKey, long pageId) {
+    ModelPages pages = byModel.get(modelKey);
+    return pages == null ? null : pages.get(pageId);
+  }
+
+  /** The keys of the model's cached pages. */
+  long[] cachedKeys(String modelKey) {
+    long[] keys = new long[16];
+    int n = 0;
+    for (Entry e : clock) {
+      if (e.modelKey.equals(modelKey)) {
+        if (n == keys.length) {
+          keys = Arrays.copyOf(keys, 2 * n);
+        }
+        keys[n++] = e.pageId;
+      }
+    }
+    return Arrays.copyOf(keys, n);
+  }
+
+  /**
+   * Drops a page from the cache (without writing it back) and from the store. Not for a page
+   * pinned by the example being processed.
+   */
+  void remove(String modelKey, long pageId) throws Exception {
+    ModelPages pages = byModel.get(modelKey);
+    RowPage page = pages == null ? null : pages.get(pageId);
+    if (page != null) {
+      pages.remove(pageId);
+      if (page.slot >= 0) {
+        arena.release(page.slot);
+      }
+      for (int i = 0; i < clock.size(); i++) {
+        if (clock.get(i).page == page) {
+          int last = clock.size() - 1;
+          clock.set(i, clock.get(last));
+          clock.remove(last);
+          break;
+        }
+      }
+    }
+    store.remove(modelKey, pageId);
+  }
+
+  /**
+   * The model's {@link RowBook}, loaded from the store on first use (or new), with room for a
+   * sketch of {@code sketchWidth} x {@code sketchDepth} counters; kept in memory from then on and
+   * written back by {@link #flush()} when {@link #bookChanged} says so.
+   */
+  float[] book(ModelPages pages, String modelKey, int sketchWidth, int sketchDepth)
+      throws Exception {
+    if (pages.book == null) {
+      pages.book = RowBook.fit(store.load(modelKey, PageFormat.BOOK_PAGE), sketchWidth,
+          sketchDepth);
+    }
+    return pages.book;
+  }
+
+  void bookChanged(ModelPages pages) {
+    pages.bookDirty = true;
   }
 
   /** Keeps the page in memory until {@link #unpinAll()}. */
@@ -189,6 +285,14 @@ public final class PageCache {
     for (Entry e : clock) {
       writeBack(e);
     }
+    for (Map.Entry<String, ModelPages> m : byModel.entrySet()) {
+      ModelPages pages = m.getValue();
+      if (pages.bookDirty) {
+        store.store(m.getKey(), PageFormat.BOOK_PAGE, pages.book.clone());
+        pages.bookDirty = false;
+        writes++;
+      }
+    }
   }
 
   private void writeBack(Entry e) throws Exception {
@@ -224,6 +328,10 @@ public final class PageCache {
         evictions++;
       }
     }
+  }
+
+  PageStore store() {
+    return store;
   }
 
   /** Pages in memory. */

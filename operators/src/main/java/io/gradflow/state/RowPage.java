@@ -44,12 +44,13 @@ public final class RowPage {
     this.slot = -1;
     this.arena = null;
     this.count = 0;
+    PageFormat.setRowCount(data, 0);
     allocateIndex(Math.max(1, initialRows));
   }
 
   private RowPage(int rowSize, float[] data, int base, int slot, DirectArena arena) {
     this.rowSize = rowSize;
-    this.recordSize = rowSize;
+    this.recordSize = PageFormat.directRecordSize(rowSize);
     this.direct = true;
     this.data = data;
     this.base = base;
@@ -76,8 +77,12 @@ public final class RowPage {
     return page;
   }
 
-  /** A stored direct page copied into slot {@code slot} of an arena. */
+  /**
+   * A stored direct page copied into slot {@code slot} of an arena (migrated first if it is of
+   * format 1).
+   */
   static RowPage loadDirect(float[] stored, int rowSize, DirectArena arena, int slot) {
+    stored = PageFormat.migrate(stored, rowSize);
     checkDirect(stored, rowSize);
     System.arraycopy(stored, 0, arena.chunk(slot), arena.base(slot), stored.length);
     return new RowPage(rowSize, arena.chunk(slot), arena.base(slot), slot, arena);
@@ -106,14 +111,17 @@ public final class RowPage {
   }
 
   /**
-   * A page loaded from keyed state. The state's array is copied, never kept: the heap state
-   * backend still holds it, and a checkpoint may be writing it.
+   * A page loaded from keyed state, of format 2 or (migrated, see {@link PageFormat#migrate})
+   * format 1. The state's array is copied, never kept: the heap state backend still holds it,
+   * and a checkpoint may be writing it.
    */
   public static RowPage load(float[] stored, int rowSize) {
-    if (PageFormat.isDirectPage(stored)) {
-      checkDirect(stored, rowSize);
-      return new RowPage(rowSize, stored.clone(), 0, -1, null);
+    float[] migrated = PageFormat.migrate(stored, rowSize);
+    if (PageFormat.isDirectPage(migrated)) {
+      checkDirect(migrated, rowSize);
+      return new RowPage(rowSize, migrated == stored ? stored.clone() : migrated, 0, -1, null);
     }
+    stored = migrated;
     int rows = PageFormat.rowCount(stored);
     int expected = PageFormat.HEADER + rows * PageFormat.recordSize(rowSize);
     if (stored.length != expected) {
@@ -183,11 +191,41 @@ public final class RowPage {
     }
     int at = PageFormat.recordOffset(count, rowSize);
     PageFormat.writeId(data, at, rowId);
+    data[at + PageFormat.ID_FLOATS] = PageFormat.ABSENT;
     indexPut(rowId, count);
     count++;
     PageFormat.setRowCount(data, count);
     dirty = true;
-    return at + PageFormat.ID_FLOATS;
+    return at + PageFormat.ID_FLOATS + PageFormat.STAMP_FLOATS;
+  }
+
+  /**
+   * Removes the records of a hashed page whose {@code drop} entry is true (indexed by record
+   * number), keeping the others in order, and marks the page dirty. Offsets found before are
+   * invalid afterwards.
+   */
+  void removeRecords(boolean[] drop) {
+    if (direct) {
+      throw new IllegalStateException("a direct page holds all its rows from the start");
+    }
+    int kept = 0;
+    for (int r = 0; r < count; r++) {
+      if (!drop[r]) {
+        if (kept != r) {
+          System.arraycopy(data, PageFormat.recordOffset(r, rowSize), data,
+              PageFormat.recordOffset(kept, rowSize), recordSize);
+        }
+        kept++;
+      }
+    }
+    count = 0;
+    allocateIndex(Math.max(1, kept));
+    for (int r = 0; r < kept; r++) {
+      indexPut(rowId(r), r);
+      count = r + 1;
+    }
+    PageFormat.setRowCount(data, count);
+    markDirty();
   }
 
   /** The id of record {@code r} of a hashed page. */
