@@ -32,6 +32,17 @@ class PageCacheTest {
       pages.put(modelKey + "/" + pageId, page);
       stores++;
     }
+
+    @Override
+    public long[] pageKeys(String modelKey) {
+      return pages.keySet().stream().filter(k -> k.startsWith(modelKey + "/"))
+          .mapToLong(k -> Long.parseLong(k.substring(modelKey.length() + 1))).toArray();
+    }
+
+    @Override
+    public void remove(String modelKey, long pageId) {
+      pages.remove(modelKey + "/" + pageId);
+    }
   }
 
   /** Random increments to rows of two models through a cache of the given capacity. */
