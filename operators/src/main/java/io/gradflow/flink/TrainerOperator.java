@@ -127,7 +127,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     this.candidates = new LinkedHashMap<>(candidates);
     this.settings = settings;
     this.signature = ModelSignature.of(this.candidates, hashBits, settings.pageBits(),
-        PageFormat.VERSION, List.of(PAGES_STATE, META_STATE, SIGNATURE_STATE));
+        settings.rows().pageFormat(), List.of(PAGES_STATE, META_STATE, SIGNATURE_STATE));
   }
 
   /** The signature of the models this operator trains. */
@@ -187,7 +187,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     PageStore store = new KeyedPageStore();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       ExampleLearner learner = new ExampleLearner(c.getValue());
-      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16);
+      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16,
+          settings.rows().stamped());
       caches.put(c.getKey(), cache);
       learners.put(c.getKey(),
           new PagedLearner(learner, cache, settings.pageBits(), settings.rows()));

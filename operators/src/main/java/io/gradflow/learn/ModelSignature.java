@@ -38,7 +38,7 @@ import java.util.Set;
  * </ul>
  *
  * <p>A part may also change by a migration the restore performs ({@link #migrates}): page format
- * 1 to 2.
+ * 1 to 2 and back.
  *
  * <p>Everything else may change across a restore, because it changes neither the meaning nor the
  * layout of a stored row: the learning rate and every optimizer hyper-parameter that switches no
@@ -139,12 +139,13 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
 
   /**
    * Whether a stored part's value becomes the configured one by a migration when the state is
-   * read, rather than being a different model: page format 1 (rows without stamps) to 2 (each row
-   * preceded by its stamp; {@code PageFormat.migrate} converts each page as it is loaded).
+   * read, rather than being a different model: page format 1 (rows alone) to 2 (each row after
+   * its stamp), when expiry or admission is turned on, and back when both are turned off
+   * ({@code PageFormat.convert} converts each page as it is loaded).
    */
   static boolean migrates(String key, String stored, String configured) {
-    return key.equals("page format") && stored.equals("version 1")
-        && configured.equals("version 2");
+    return key.equals("page format") && (stored.equals("version 1") && configured.equals(
+        "version 2") || stored.equals("version 2") && configured.equals("version 1"));
   }
 
   /** Every part, {@code key value; key value; ...}: for logs and the audit record. */

@@ -22,6 +22,8 @@ public final class PageCache {
   private final PageStore store;
   private final int capacity;
   private final int rowSize;
+  /** Floats of a row's stamp in the pages this cache makes: 0 (format 1) or 1 (format 2). */
+  private final int stamps;
   private final int initialRows;
   /** Direct page keys below this are found through an array, not a hash table. */
   static final int DIRECT_TABLE_LIMIT = 1 << 24;
@@ -39,12 +41,21 @@ public final class PageCache {
 
   private record Entry(String modelKey, long pageId, RowPage page) {}
 
+  /** A cache of pages of format 1 (no stamps). */
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows) {
+    this(store, capacity, rowSize, initialRows, false);
+  }
+
   /**
    * @param capacity pages kept in memory (at least 1)
    * @param rowSize floats per row (the optimizer's {@code RowLayout.size()})
    * @param initialRows rows a new page has room for before it grows
+   * @param stamped whether rows carry stamps (page format 2, which a {@link RowPolicy} with
+   *     expiry or admission needs; {@link RowPolicy#stamped()}) or not (format 1). Pages of the
+   *     other format are converted as they are loaded and written back in this one
    */
-  public PageCache(PageStore store, int capacity, int rowSize, int initialRows) {
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
+      boolean stamped) {
     if (capacity < 1) {
       throw new IllegalArgumentException("cache capacity must be >= 1 page, but was " + capacity);
     }
@@ -52,7 +63,8 @@ public final class PageCache {
     this.capacity = capacity;
     this.rowSize = rowSize;
     this.initialRows = initialRows;
-    this.arena = new DirectArena(rowSize);
+    this.stamps = stamped ? 1 : 0;
+    this.arena = new DirectArena(rowSize, stamps);
   }
 
   /**
@@ -169,15 +181,15 @@ public final class PageCache {
     RowPage page;
     if (PageFormat.isDirect(pageId)) {
       int slot = arena.allocate();
-      page = stored != null ? RowPage.loadDirect(stored, rowSize, arena, slot)
-          : RowPage.newDirect(rowSize, arena, slot);
+      page = stored != null ? RowPage.loadDirect(stored, rowSize, stamps, arena, slot)
+          : RowPage.newDirect(rowSize, stamps, arena, slot);
     } else if (stored != null) {
-      page = RowPage.load(stored, rowSize);
+      page = RowPage.load(stored, rowSize, stamps);
     } else {
-      page = new RowPage(rowSize, initialRows);
+      page = new RowPage(rowSize, stamps, initialRows);
     }
-    if (stored != null && PageFormat.version(stored) != PageFormat.VERSION) {
-      page.markDirty(); // migrated: written back in the current format
+    if (stored != null && PageFormat.stamps(stored) != stamps) {
+      page.markDirty(); // converted: written back in this cache's format
     }
     page.setReferenced(true);
     pages.put(pageId, page);
@@ -332,6 +344,11 @@ public final class PageCache {
 
   PageStore store() {
     return store;
+  }
+
+  /** Floats of a row's stamp in this cache's pages: 0 (page format 1) or 1 (format 2). */
+  public int stamps() {
+    return stamps;
   }
 
   /** Pages in memory. */

@@ -2,9 +2,14 @@ package io.gradflow.state;
 
 /**
  * The layout of a page of parameter rows as one {@code float[]}: the value of one keyed-state
- * entry ({@code MapState<Long, float[]>}, page key to page), format version 2. There are two kinds
- * of page; every row is preceded by its <b>stamp</b>, one float that says whether the row is live
- * and the event-time hour of its last update (see {@link #stamp(long)}).
+ * entry ({@code MapState<Long, float[]>}, page key to page). Two format versions: format 1 holds
+ * the rows alone; format 2 puts before every row its <b>stamp</b>, one float that says whether
+ * the row is live and the event-time hour of its last update (see {@link #stamp(long)}), which
+ * expiry and admission ({@link RowPolicy}) need. A model whose {@code rows} policy needs no
+ * stamps keeps format 1 (the stamp cost a quarter of the trainer's speed on 4-float rows in
+ * {@code bench/run-trainer.sh}: more memory, and rows no longer aligned to cache lines). Layout
+ * functions take {@code stamps}, the floats of a stamp: 0 in format 1, 1 in format 2. There are
+ * two kinds of page.
  *
  * <p><b>Direct pages</b> hold the rows of a dense id space: hashed features ({@code [0, 2^40)})
  * and the bias and dense-feature rows ({@code 2^62 + j}). A direct page holds
@@ -12,36 +17,37 @@ package io.gradflow.state;
  * position computed from the id: no ids are stored and no lookup is needed.
  *
  * <pre>
- *   [0]                                  -2 (the direct-page tag of format 2)
- *   [1 + (id mod 512) * (1 + rowSize)]   the row's stamp
- *   [2 + (id mod 512) * (1 + rowSize) ..] the row ({@code rowSize} floats: weights, slots, step
- *                                        count)
+ *   [0]                                      the tag: -1 in format 1, -2 in format 2
+ *   [1 + (id mod 512) * (stamps + rowSize)]  format 2: the row's stamp
+ *   [1 + (id mod 512) * (stamps + rowSize) + stamps ..]
+ *                                            the row ({@code rowSize} floats: weights, slots,
+ *                                            step count)
  * </pre>
  *
  * <p><b>Hashed pages</b> hold rows of the sparse 63-bit entity space (user and item ids, kept
  * without collisions), as many as have been seen, each with its id:
  *
  * <pre>
- *   [0]                         -(3 + number of rows in the page) (format 2's hashed-page tag)
+ *   [0]                         format 1: the number of rows; format 2: -(3 + the number)
  *   [1 + r * record ..]         row r: its 64-bit id as three integer-valued floats
- *                               (bits 0-21, 22-42, 43-63), its stamp, then the row itself
+ *                               (bits 0-21, 22-42, 43-63), format 2: its stamp, then the row
  * </pre>
  *
  * <p><b>Stamps.</b> {@value #ABSENT}: the row is not live (never learned, or expired; a direct
  * page's row then holds its initial values); {@value #UNDATED}: live, last update unknown (a row
- * migrated from format 1); {@code h + 2}: live, last updated in event-time hour {@code h} since
+ * that came from format 1); {@code h + 2}: live, last updated in event-time hour {@code h} since
  * the epoch (exact up to 2^24, the year 3884). An hour is expiry's resolution: it costs one float
  * per row where milliseconds would cost two.
  *
- * <p><b>Format 1</b> ({@code pages.v1} of release 0.x: no stamps; a direct page's tag -1, a
- * hashed page's [0] its row count) is migrated when a page is read ({@link #migrate}): every row
- * gets the stamp {@value #UNDATED} if its step count is non-zero (it was learned) and
- * {@value #ABSENT} otherwise. The state's name stays {@code pages.v1}: each value carries its
- * format in its first float, so the two formats can never be confused and a savepoint of either
- * restores. The first expiry sweep after a migration dates undated rows at its own time.
+ * <p><b>Migration.</b> The first float tells a stored page's format, so the two can never be
+ * confused and the state keeps its name, {@code pages.v1}. A page is converted to the configured
+ * format when it is read ({@link #convert}), and written back in it: from format 1, a row whose
+ * step count (its last two floats, see {@code RowLayout}) is non-zero was learned and gets the
+ * stamp {@link #UNDATED}, any other {@link #ABSENT}; to format 1, stamps are dropped. The first
+ * expiry sweep after a migration dates undated rows at its own time.
  *
- * <p>One further key holds no rows: {@link #BOOK_PAGE}, the model's {@link RowBook} (row
- * counters and the admission sketch).
+ * <p>One further key holds no rows: {@link #BOOK_PAGE}, the model's {@link RowBook} (row counters
+ * and the admission sketch).
  *
  * <p>Every value is an ordinary finite float: ids are split into pieces below 2^22, which floats
  * hold exactly, because Flink's float serializers write {@code Float.floatToIntBits} and would
@@ -54,18 +60,14 @@ package io.gradflow.state;
  * evenly. Stateless and thread-safe.
  */
 public final class PageFormat {
-  /** The format's version, part of every model's signature ({@code ModelSignature}). */
+  /** The newest format's version; a model's is {@link #version(int)} of its stamps. */
   public static final int VERSION = 2;
   /** Floats before the first row. */
   public static final int HEADER = 1;
   /** Rows of a direct page: 2^{@value #DIRECT_SHIFT}. */
   public static final int DIRECT_ROWS = 512;
   public static final int DIRECT_SHIFT = 9;
-  /** The first float of a direct page. */
-  public static final float DIRECT_MARKER = -2f;
-  /** The first float of a format-1 direct page. */
-  static final float V1_DIRECT_MARKER = -1f;
-  /** A hashed page's first float is {@code -(HASHED_TAG + rows)}. */
+  /** A hashed page's first float in format 2 is {@code -(HASHED_TAG + rows)}. */
   private static final int HASHED_TAG = 3;
   private static final long DENSE_SPACE = 1L << 40;
   private static final long RESERVED_BASE = 1L << 62;
@@ -75,8 +77,6 @@ public final class PageFormat {
   public static final long BOOK_PAGE = 3L << 40;
   /** Floats that hold a row's id. */
   public static final int ID_FLOATS = 3;
-  /** Floats that hold a row's stamp, just before the row. */
-  public static final int STAMP_FLOATS = 1;
   /** The stamp of a row that is not live. */
   public static final float ABSENT = 0f;
   /** The stamp of a live row whose last update is unknown (migrated from format 1). */
@@ -87,14 +87,19 @@ public final class PageFormat {
 
   private PageFormat() {}
 
-  /** Floats per row record of a hashed page: the id, the stamp and the row. */
-  public static int recordSize(int rowSize) {
-    return ID_FLOATS + STAMP_FLOATS + rowSize;
+  /** The format of pages with stamps of {@code stamps} floats (0 or 1): 1 or 2. */
+  public static int version(int stamps) {
+    return 1 + stamps;
   }
 
-  /** Floats per row of a direct page: the stamp and the row. */
-  public static int directRecordSize(int rowSize) {
-    return STAMP_FLOATS + rowSize;
+  /** The first float of a direct page. */
+  public static float directMarker(int stamps) {
+    return stamps == 0 ? -1f : -2f;
+  }
+
+  /** Floats per row record of a hashed page: the id, the stamp (format 2) and the row. */
+  public static int recordSize(int rowSize, int stamps) {
+    return ID_FLOATS + stamps + rowSize;
   }
 
   /**
@@ -130,18 +135,18 @@ public final class PageFormat {
   }
 
   /** Floats of a direct page of rows of {@code rowSize} floats. */
-  public static int directPageFloats(int rowSize) {
-    return HEADER + DIRECT_ROWS * directRecordSize(rowSize);
+  public static int directPageFloats(int rowSize, int stamps) {
+    return HEADER + DIRECT_ROWS * (stamps + rowSize);
   }
 
-  /** Offset of a row in its direct page (its stamp is just before). */
-  public static int directOffset(long rowId, int rowSize) {
-    return HEADER + (int) (rowId & (DIRECT_ROWS - 1)) * (STAMP_FLOATS + rowSize) + STAMP_FLOATS;
+  /** Offset of a row in its direct page (its stamp, if any, is just before). */
+  public static int directOffset(long rowId, int rowSize, int stamps) {
+    return HEADER + (int) (rowId & (DIRECT_ROWS - 1)) * (stamps + rowSize) + stamps;
   }
 
-  /** Whether a stored page (of format 2) is a direct page. */
+  /** Whether a stored page is a direct page. */
   public static boolean isDirectPage(float[] page) {
-    return page[0] == DIRECT_MARKER;
+    return page[0] == -1f || page[0] == -2f;
   }
 
   /** Whether a page key holds rows (every key but {@link #BOOK_PAGE}). */
@@ -169,46 +174,56 @@ public final class PageFormat {
     return stamp < 2 ? Long.MIN_VALUE : ((long) stamp - 1) * STAMP_MILLIS;
   }
 
-  /** The page format of a stored page: 1 or 2. */
-  public static int version(float[] stored) {
+  /** The floats of a stamp in a stored page: 0 (format 1) or 1 (format 2). */
+  public static int stamps(float[] stored) {
     float tag = stored[0];
-    return tag == DIRECT_MARKER || tag <= -HASHED_TAG ? 2 : 1;
+    return tag == -2f || tag <= -HASHED_TAG ? 1 : 0;
   }
 
   /**
-   * A stored page of format 1 in format 2 (a new array); a page of format 2 as it is. A format-1
-   * row whose step count (its last two floats, see {@code RowLayout}) is non-zero was learned and
-   * gets the stamp {@link #UNDATED}, any other {@link #ABSENT}.
+   * A stored page in the format of {@code stamps} (a new array), or the page itself if it is in
+   * that format already. From format 1, a row whose step count (its last two floats, see
+   * {@code RowLayout}) is non-zero was learned and gets the stamp {@link #UNDATED}, any other
+   * {@link #ABSENT}; to format 1, stamps are dropped.
    *
    * @throws IllegalStateException if the page's length does not fit rows of {@code rowSize}
    */
-  public static float[] migrate(float[] stored, int rowSize) {
-    if (version(stored) == 2) {
+  public static float[] convert(float[] stored, int rowSize, int stamps) {
+    int from = stamps(stored);
+    boolean direct = isDirectPage(stored);
+    int rows = direct ? DIRECT_ROWS : rowCount(stored);
+    int idFloats = direct ? 0 : ID_FLOATS;
+    int oldRecord = idFloats + from + rowSize;
+    if (stored.length != HEADER + rows * oldRecord) {
+      throw new IllegalStateException("a stored " + (direct ? "direct " : "") + "page of " + rows
+          + " rows of " + rowSize + " floats (format " + version(from) + ") must hold "
+          + (HEADER + rows * oldRecord) + " floats, but holds " + stored.length
+          + ": the state was written with another model or optimizer layout");
+    }
+    if (from == stamps) {
       return stored;
     }
-    boolean direct = stored[0] == V1_DIRECT_MARKER;
-    int rows = direct ? DIRECT_ROWS : (int) stored[0];
-    int oldRecord = direct ? rowSize : ID_FLOATS + rowSize;
-    int idFloats = direct ? 0 : ID_FLOATS;
-    if (stored.length != HEADER + rows * oldRecord) {
-      throw new IllegalStateException("a stored format-1 page of " + rows + " rows of " + rowSize
-          + " floats must hold " + (HEADER + rows * oldRecord) + " floats, but holds "
-          + stored.length + ": the state was written with another model or optimizer layout");
-    }
-    int newRecord = idFloats + STAMP_FLOATS + rowSize;
+    int newRecord = idFloats + stamps + rowSize;
     float[] page = new float[HEADER + rows * newRecord];
-    page[0] = direct ? DIRECT_MARKER : -(HASHED_TAG + rows);
+    if (direct) {
+      page[0] = directMarker(stamps);
+    } else {
+      setRowCount(page, rows, stamps);
+    }
     for (int r = 0; r < rows; r++) {
-      int from = HEADER + r * oldRecord;
+      int at = HEADER + r * oldRecord;
       int to = HEADER + r * newRecord;
-      System.arraycopy(stored, from, page, to, idFloats);
-      int row = from + idFloats;
-      boolean learned = stored[row + rowSize - 1] != 0 || stored[row + rowSize - 2] != 0;
-      page[to + idFloats] = learned ? UNDATED : ABSENT;
-      System.arraycopy(stored, row, page, to + idFloats + STAMP_FLOATS, rowSize);
+      System.arraycopy(stored, at, page, to, idFloats);
+      int row = at + idFloats + from;
+      if (stamps > 0) {
+        boolean learned = stored[row + rowSize - 1] != 0 || stored[row + rowSize - 2] != 0;
+        page[to + idFloats] = learned ? UNDATED : ABSENT;
+      }
+      System.arraycopy(stored, row, page, to + idFloats + stamps, rowSize);
     }
     return page;
   }
+
 
   /** The hashed-page number of an entity row: the top {@code pageBits} bits of a mix of its id. */
   public static long pageOf(long rowId, int pageBits) {
@@ -222,23 +237,24 @@ public final class PageFormat {
     return z ^ (z >>> 31);
   }
 
-  /** The rows of a hashed page of format 2. */
+
+  /** The rows of a stored hashed page (of either format). */
   public static int rowCount(float[] page) {
-    return -(int) page[0] - HASHED_TAG;
+    return page[0] >= 0 ? (int) page[0] : -(int) page[0] - HASHED_TAG;
   }
 
-  static void setRowCount(float[] page, int count) {
-    page[0] = -(HASHED_TAG + count);
+  static void setRowCount(float[] page, int count, int stamps) {
+    page[0] = stamps == 0 ? count : -(HASHED_TAG + count);
   }
 
   /** Offset of record {@code r}'s id. */
-  public static int recordOffset(int r, int rowSize) {
-    return HEADER + r * recordSize(rowSize);
+  public static int recordOffset(int r, int rowSize, int stamps) {
+    return HEADER + r * recordSize(rowSize, stamps);
   }
 
   /** Offset of record {@code r}'s row (weights, slots, step count); its stamp is just before. */
-  public static int rowOffset(int r, int rowSize) {
-    return recordOffset(r, rowSize) + ID_FLOATS + STAMP_FLOATS;
+  public static int rowOffset(int r, int rowSize, int stamps) {
+    return recordOffset(r, rowSize, stamps) + ID_FLOATS + stamps;
   }
 
   public static long readId(float[] page, int at) {

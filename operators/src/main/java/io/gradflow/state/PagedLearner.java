@@ -40,6 +40,8 @@ public final class PagedLearner {
   private final PageCache cache;
   private final int pageBits;
   private final RowPolicy policy;
+  /** Floats of a row's stamp in the cache's pages: 0 (page format 1) or 1 (format 2). */
+  private final int stamps;
   private final boolean admission;
   private final int sketchWidth;
   private final int sketchDepth;
@@ -61,11 +63,21 @@ public final class PagedLearner {
     this(learner, cache, pageBits, RowPolicy.NONE);
   }
 
+  /**
+   * @param cache a cache of stamped pages ({@code stamped} true) if the policy expires or
+   *     controls admission ({@link RowPolicy#stamped()}), else of either kind
+   * @throws IllegalArgumentException if the policy needs stamps the cache's pages do not have
+   */
   public PagedLearner(ExampleLearner learner, PageCache cache, int pageBits, RowPolicy policy) {
+    if (policy.stamped() && cache.stamps() == 0) {
+      throw new IllegalArgumentException("rows.expire_after and admission need rows with"
+          + " stamps (page format 2), but the page cache makes format-1 pages");
+    }
     this.learner = learner;
     this.cache = cache;
     this.pageBits = pageBits;
     this.policy = policy;
+    this.stamps = cache.stamps();
     this.admission = !policy.admitsAll();
     this.sketchWidth = admission ? policy.sketchWidth() : 0;
     this.sketchDepth = admission ? RowPolicy.SKETCH_DEPTH : 0;
@@ -117,6 +129,7 @@ public final class PagedLearner {
     int rowSize = learner.rowSize();
     int pinnedUpTo = 0;
     int kept = 0;
+    long createdBefore = rowsCreated;
     try {
       RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
       int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
@@ -126,7 +139,7 @@ public final class PagedLearner {
         int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
         if (slot >= 0) {
           float[] chunk = cache.chunk(slot);
-          int at = cache.base(slot) + PageFormat.directOffset(id, rowSize);
+          int at = cache.base(slot) + PageFormat.directOffset(id, rowSize, stamps);
           if (screened && chunk[at - 1] == PageFormat.ABSENT
               && !admit(pages, book, id, learn)) {
             continue;
@@ -162,6 +175,9 @@ public final class PagedLearner {
         pinnedUpTo = kept;
       }
       n = kept;
+      if (stamps == 0 && rowsCreated != createdBefore) {
+        born(pages, book, rowsCreated - createdBefore); // without stamps, a row lives from birth
+      }
       // Pass 2: the arrays of the other rows, now that no page grows any more.
       for (int i = 0; i < n; i++) {
         if (slots[i] < 0) {
@@ -174,6 +190,8 @@ public final class PagedLearner {
       if (learn) {
         learner.learn(arrays, offsets, values, n, biasData, biasOffset, activation,
             example.label, example.weight, modelStep, learningRate);
+      }
+      if (learn && stamps > 0) {
         float stamp = PageFormat.stamp(example.eventTime);
         int born = biasData[biasOffset - 1] == PageFormat.ABSENT ? 1 : 0;
         biasData[biasOffset - 1] = stamp;
@@ -186,15 +204,19 @@ public final class PagedLearner {
           a[at] = stamp;
         }
         if (born > 0) {
-          RowBook.add(book, RowBook.LIVE, born);
-          cache.bookChanged(pages);
-          rowsLive += born;
+          born(pages, book, born);
         }
       }
       return activation;
     } finally {
       cache.unpinAll();
     }
+  }
+
+  private void born(PageCache.ModelPages pages, float[] book, long rows) {
+    RowBook.add(book, RowBook.LIVE, rows);
+    cache.bookChanged(pages);
+    rowsLive += rows;
   }
 
   /** Whether row {@code id} exists and is live, without creating its page or the row. */
@@ -284,7 +306,8 @@ public final class PagedLearner {
   }
 
   /**
-   * Visits every live row of one model (rows with stamp {@link PageFormat#ABSENT} are skipped):
+   * Visits every live row of one model (rows with stamp {@link PageFormat#ABSENT} are skipped;
+   * without stamps, every row):
    * pages in the cache in place, pages only in the store one at a time, loaded beside the cache
    * (never into it, so the hot pages stay) and stored back when changed or migrated. A page left
    * without live rows is removed from the cache and the store. Call it between examples.
@@ -313,13 +336,13 @@ public final class PagedLearner {
       if (stored == null) {
         continue;
       }
-      RowPage page = RowPage.load(stored, learner.rowSize());
+      RowPage page = RowPage.load(stored, learner.rowSize(), stamps);
       int outcome = visitPage(key, page, visitor);
       if (outcome < 0) {
         cache.store().remove(modelKey, key);
       } else {
         live += outcome;
-        if (page.isDirty() || PageFormat.version(stored) != PageFormat.VERSION) {
+        if (page.isDirty() || PageFormat.stamps(stored) != stamps) {
           cache.store().store(modelKey, key, page.toStored());
         }
       }
@@ -348,15 +371,19 @@ public final class PagedLearner {
         long id = first + r;
         int at = page.find(id);
         float[] data = page.data();
-        float stamp = data[at - 1];
+        float stamp = stamps == 0 ? PageFormat.UNDATED : data[at - 1];
         if (stamp == PageFormat.ABSENT) {
           continue;
         }
         RowVisitor.Result result = visitor.visit(id, data, at, PageFormat.stampEnd(stamp));
         if (result == RowVisitor.Result.DROP) {
           learner.initializeRow(id, data, at);
-          data[at - 1] = PageFormat.ABSENT;
           changed = true;
+          if (stamps == 0) {
+            live++; // without stamps a direct page's rows all exist: reset, still counted
+          } else {
+            data[at - 1] = PageFormat.ABSENT;
+          }
         } else {
           changed |= result == RowVisitor.Result.CHANGED;
           live++;
@@ -367,9 +394,9 @@ public final class PagedLearner {
       boolean[] drop = null;
       for (int r = 0; r < count; r++) {
         long id = page.rowId(r);
-        int at = PageFormat.rowOffset(r, rowSize);
+        int at = PageFormat.rowOffset(r, rowSize, stamps);
         float[] data = page.data();
-        float stamp = data[at - 1];
+        float stamp = stamps == 0 ? PageFormat.UNDATED : data[at - 1];
         RowVisitor.Result result = stamp == PageFormat.ABSENT ? RowVisitor.Result.DROP
             : visitor.visit(id, data, at, PageFormat.stampEnd(stamp));
         if (result == RowVisitor.Result.DROP) {

@@ -62,6 +62,19 @@ public record RowPolicy(Duration expireAfter, int admitAfter, double admitProbab
     return !expireAfter.isZero();
   }
 
+  /**
+   * Whether rows need stamps (page format 2): with expiry or admission control. Without, pages
+   * stay in format 1, which is faster ({@link PageFormat}).
+   */
+  public boolean stamped() {
+    return expires() || !admitsAll();
+  }
+
+  /** The page format of this policy's models: 2 with stamps, else 1. */
+  public int pageFormat() {
+    return PageFormat.version(stamped() ? 1 : 0);
+  }
+
   /** Whether every new row is admitted at once (no sketch is kept). */
   public boolean admitsAll() {
     return admitAfter == 1 && admitProbability == 1.0;

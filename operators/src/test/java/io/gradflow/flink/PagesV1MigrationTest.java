@@ -1,17 +1,23 @@
 package io.gradflow.flink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.learn.ReferenceLearner;
+import io.gradflow.metrics.MetricsSpec;
+import io.gradflow.state.PageFormat;
+import io.gradflow.state.RowPolicy;
 import io.gradflow.learn.SyntheticClicks;
 import io.gradflow.model.CompactExample;
 import io.gradflow.schema.FeatureHashing;
 import java.io.File;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.OperatorSnapshotUtil;
 import org.junit.jupiter.api.Test;
 
@@ -65,7 +71,9 @@ class PagesV1MigrationTest {
 
   /**
    * The restored weights are the release's (the next predictions equal the bare-loop reference's
-   * after the same examples, bit for bit) and learning goes on from them.
+   * after the same examples, bit for bit) and learning goes on from them: with no {@code rows}
+   * policy (pages stay in format 1), and with expiry on (pages convert to format 2 as they are
+   * read; the signature accepts the migration).
    */
   @Test
   void aFormatOneSnapshotRestoresWithTheSameWeightsAndLearningContinues() throws Exception {
@@ -80,13 +88,28 @@ class PagesV1MigrationTest {
     }
     OperatorSubtaskState snapshot = OperatorSnapshotUtil.readStateHandle(
         new File(getClass().getResource(FIXTURE).toURI()).getAbsolutePath());
-    try (var h = TrainerOperatorTest.harness(TrainerOperatorTest.LOGISTIC_ADAGRAD, 4)) {
-      h.initializeState(snapshot);
-      h.open();
-      List<Double> got =
-          TrainerOperatorTest.run(h, examples.subList(LEARNED, examples.size()));
-      assertEquals(expected, got);
-      assertTrue(got.size() == examples.size() - LEARNED);
+    for (RowPolicy rows : List.of(RowPolicy.NONE,
+        new RowPolicy(Duration.ofDays(7), 1, 1.0, RowPolicy.DEFAULT_SKETCH_WIDTH))) {
+      TrainerOperator operator = new TrainerOperator(
+          Map.of("", TrainerOperatorTest.LOGISTIC_ADAGRAD),
+          new TrainerSettings(4, 6, 1000, 0, MetricsSpec.DEFAULT, rows),
+          FeatureHashing.DEFAULT_BITS);
+      try (var h = new KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored>(
+          operator, e -> e.modelKey, Types.STRING)) {
+        h.initializeState(snapshot);
+        h.open();
+        List<Double> got =
+            TrainerOperatorTest.run(h, examples.subList(LEARNED, examples.size()));
+        assertEquals(expected, got, "rows " + rows);
+        h.snapshot(2, 2);
+        operator.setCurrentKey("a");
+        for (Map.Entry<Long, float[]> page : operator.pagesOfCurrentKey()) {
+          if (PageFormat.isRowPage(page.getKey())) {
+            assertEquals(rows.stamped() ? 1 : 0, PageFormat.stamps(page.getValue()),
+                "page " + page.getKey() + " after a checkpoint, rows " + rows);
+          }
+        }
+      }
     }
   }
 }

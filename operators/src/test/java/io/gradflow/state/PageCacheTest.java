@@ -163,14 +163,12 @@ class PageCacheTest {
     assertEquals(5 * 512, PageFormat.firstRow(key));
     RowPage page = cache.page("m", key);
     assertTrue(page.isDirect() && page.takeFresh() && !page.takeFresh());
-    assertEquals(7 * (1 + 3), page.find(5 * 512 + 7) - page.find(5 * 512),
-        "rows in id order, each after its stamp");
-    assertEquals(PageFormat.DIRECT_MARKER,
-        page.data()[page.find(5 * 512) - PageFormat.HEADER - PageFormat.STAMP_FLOATS]);
+    assertEquals(7 * 3, page.find(5 * 512 + 7) - page.find(5 * 512), "rows in id order");
+    assertEquals(PageFormat.directMarker(0), page.data()[page.find(5 * 512) - PageFormat.HEADER]);
     page.data()[page.find(5 * 512 + 7)] = 4f;
     cache.flush();
     float[] stored = store.pages.get("m/" + key);
-    assertEquals(PageFormat.HEADER + 512 * (1 + 3), stored.length);
+    assertEquals(PageFormat.HEADER + 512 * 3, stored.length);
     RowPage loaded = RowPage.load(stored, 3);
     assertTrue(loaded.isDirect() && !loaded.takeFresh());
     assertEquals(4f, loaded.data()[loaded.find(5 * 512 + 7)]);
