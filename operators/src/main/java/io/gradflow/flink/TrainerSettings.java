@@ -48,6 +48,6 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
   public static TrainerSettings defaults() {
     return new TrainerSettings(TrainSettings.STATE_CACHE_PAGES.defaultValue(),
         TrainSettings.STATE_PAGE_BITS.defaultValue(), TrainSettings.METRICS_EVERY.defaultValue(),
-        TrainSettings.CHANGELOG_EVERY.defaultValue(), MetricsSpec.DEFAULT);
+        TrainSettings.CHANGELOG_EVERY.defaultValue(), MetricsSpec.DEFAULT, RowPolicy.NONE);
   }
 }

@@ -145,15 +145,7 @@ public final class PageCache {
    * store, or created (a direct page for a direct key, see {@link PageFormat#pageKey}).
    */
   RowPage page(ModelPages pages, String modelKey, long pageId) throws Exception {
-    RowPage page = pages.get(pageId);
-    if (page != null) {
-      hits++;
-      page.setReferenced(true);
-      return page;
-    }
-    misses++;
-    makeRoom();
-    return hold(pages, modelKey, pageId, store.load(modelKey, pageId));
+    return lookup(pages, modelKey, pageId, true);
   }
 
   /**
@@ -161,6 +153,11 @@ public final class PageCache {
    * neither cached nor stored (admission asks this before a row may be created).
    */
   RowPage pageIfPresent(ModelPages pages, String modelKey, long pageId) throws Exception {
+    return lookup(pages, modelKey, pageId, false);
+  }
+
+  private RowPage lookup(ModelPages pages, String modelKey, long pageId, boolean create)
+      throws Exception {
     RowPage page = pages.get(pageId);
     if (page != null) {
       hits++;
@@ -168,6 +165,10 @@ public final class PageCache {
       return page;
     }
     misses++;
+    if (create) {
+      makeRoom();
+      return hold(pages, modelKey, pageId, store.load(modelKey, pageId));
+    }
     float[] stored = store.load(modelKey, pageId);
     if (stored == null) {
       return null;
