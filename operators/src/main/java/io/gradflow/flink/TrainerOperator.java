@@ -50,7 +50,10 @@ import org.apache.flink.util.OutputTag;
  *
  * <p><b>State</b> (version 1): {@code "pages.v1"}, a {@code MapState<Long, float[]>} from page
  * number to page ({@link PageFormat}) holding every parameter row with its optimizer slots and
- * step count; {@code "model.v1"}, a {@code ValueState<ModelMeta>} with the model step, the
+ * step count (page format 1, or 2 with a stamp per row when {@code rows} expiry or admission is
+ * on; each page carries its format and is converted as it is read), and under
+ * {@link PageFormat#BOOK_PAGE} the model's {@code RowBook} (live, expired and refused rows, the
+ * admission sketch); {@code "model.v1"}, a {@code ValueState<ModelMeta>} with the model step, the
  * schedule's origin and the standardizer. Both sit behind in-memory caches (a bounded
  * write-back {@link PageCache} for pages, a map for metadata) that are written back before every
  * checkpoint ({@link #snapshotState}, which runs before the keyed-state snapshot), on eviction,

@@ -6,8 +6,9 @@ package io.gradflow.state;
  * the rows alone; format 2 puts before every row its <b>stamp</b>, one float that says whether
  * the row is live and the event-time hour of its last update (see {@link #stamp(long)}), which
  * expiry and admission ({@link RowPolicy}) need. A model whose {@code rows} policy needs no
- * stamps keeps format 1 (the stamp cost a quarter of the trainer's speed on 4-float rows in
- * {@code bench/run-trainer.sh}: more memory, and rows no longer aligned to cache lines). Layout
+ * stamps keeps format 1 (with stamps, the trainer ran 27-31% slower on 4-float AdaGrad rows in
+ * {@code bench/run-trainer.sh}: a quarter more memory, and a quarter of the rows then straddle two
+ * cache lines). Layout
  * functions take {@code stamps}, the floats of a stamp: 0 in format 1, 1 in format 2. There are
  * two kinds of page.
  *
