@@ -51,6 +51,16 @@ public final class CountMinSketch {
     return (int) min;
   }
 
+  /**
+   * Halves every counter (rounding down): ages the counts, so sightings long past weigh less
+   * (the sketch of an endless stream would otherwise fill up until every key looks frequent).
+   */
+  public static void halve(float[] a, int base, int width, int depth) {
+    for (int i = base; i < base + width * depth; i++) {
+      a[i] = (float) Math.floor(a[i] * 0.5f);
+    }
+  }
+
   private static int index(long key, int d, int shift) {
     return (int) (PageFormat.mix(key + (d + 1) * GOLDEN) >>> shift);
   }

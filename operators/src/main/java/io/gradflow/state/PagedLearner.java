@@ -427,8 +427,10 @@ public final class PagedLearner {
    * {@code nowMillis} (event time): a row whose stamp's hour ended at or before
    * {@code nowMillis - expireAfter} (so a row expires between {@code expireAfter} and
    * {@code expireAfter} + 1 h after its last update). The bias and dense-feature rows never
-   * expire. A row without a date (migrated from page format 1) is dated {@code nowMillis}. Does
-   * nothing without expiry.
+   * expire. A row without a date (migrated from page format 1) is dated {@code nowMillis}. With
+   * admission control, every count of the sketch is then halved ({@link CountMinSketch#halve}),
+   * so a feature must be seen {@code admitAfter} times within about the last few sweeps, and the
+   * sketch of an endless stream never fills up. Does nothing without expiry.
    *
    * @return the rows expired
    */
@@ -454,8 +456,12 @@ public final class PagedLearner {
       return RowVisitor.Result.KEEP;
     });
     PageCache.ModelPages pages = cache.pagesOf(modelKey);
-    RowBook.add(cache.book(pages, modelKey, sketchWidth, sketchDepth), RowBook.EXPIRED,
-        expired[0]);
+    float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
+    RowBook.add(book, RowBook.EXPIRED, expired[0]);
+    if (admission) {
+      CountMinSketch.halve(book, RowBook.SKETCH, sketchWidth, sketchDepth);
+    }
+    cache.bookChanged(pages);
     rowsExpired += expired[0];
     return expired[0];
   }
