@@ -401,6 +401,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     return metaState.value();
   }
 
+  /** The row learner of a candidate ("" without a race), for tests and inspection. */
+  PagedLearner pagedLearner(String candidate) {
+    return learners.get(candidate);
+  }
+
   /** The pages of the current key as keyed state holds them (for tests and inspection). */
   Iterable<Map.Entry<Long, float[]>> pagesOfCurrentKey() throws Exception {
     return pages.entries();

@@ -30,6 +30,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>To rewrite it (only ever with the code of the release it stands for):
  * {@code -Dgradflow.writePagesV1Fixture=operators/src/test/resources/io/gradflow/flink/trainer-pages-v1.snapshot}.
+ *
+ * <p>Also: expiry through the trainer's keyed state (pages listed and removed in the
+ * {@code MapState}).
  */
 class PagesV1MigrationTest {
   static final String FIXTURE = "trainer-pages-v1.snapshot";
@@ -110,6 +113,49 @@ class PagesV1MigrationTest {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Expiry through the trainer's keyed state: a sweep lists the model's pages in the
+   * {@code MapState} and removes an emptied one, with a cache too small to hold them.
+   */
+  @Test
+  void expiryRemovesEmptiedPagesFromKeyedState() throws Exception {
+    long hour = 3_600_000L;
+    TrainerOperator operator = new TrainerOperator(
+        Map.of("", TrainerOperatorTest.LOGISTIC_ADAGRAD),
+        new TrainerSettings(1, 6, 1000, 0, MetricsSpec.DEFAULT,
+            new RowPolicy(Duration.ofHours(2), 1, 1.0, RowPolicy.DEFAULT_SKETCH_WIDTH)),
+        FeatureHashing.DEFAULT_BITS);
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored>(
+        operator, e -> e.modelKey, Types.STRING)) {
+      h.open();
+      long entity = FeatureHashing.entityRow("user", "u1");
+      TrainerOperatorTest.run(h, List.of(
+          new CompactExample("1", "a", 0, new long[] {1, entity}, new float[] {1, 1},
+              new float[0], 1f, 1f),
+          new CompactExample("2", "a", 10 * hour, new long[] {5 * 512}, new float[] {1},
+              new float[0], 0f, 1f),
+          new CompactExample("3", "b", 0, new long[] {1}, new float[] {1}, new float[0], 0f,
+              1f)));
+      var learner = operator.pagedLearner("");
+      assertEquals(4, learner.liveRows("a"), "bias, 1, the entity, 5 * 512");
+      assertEquals(2, learner.expire("a", 10 * hour));
+      h.snapshot(1, 1);
+      operator.setCurrentKey("a");
+      java.util.Set<Long> keys = new java.util.TreeSet<>();
+      operator.pagesOfCurrentKey().forEach(e -> keys.add(e.getKey()));
+      assertEquals(java.util.Set.of(5L, PageFormat.pageKey(FeatureHashing.BIAS_ROW, 6),
+          PageFormat.BOOK_PAGE), keys, "pages 0 and the entity's are gone");
+      operator.setCurrentKey("b");
+      int pagesOfB = 0;
+      for (var e : operator.pagesOfCurrentKey()) {
+        pagesOfB++;
+      }
+      assertEquals(3, pagesOfB, "another model's pages are untouched");
+      assertEquals(2, learner.rowsExpired());
+      assertEquals(2 + 2, learner.rowsLive(), "bias and 5 * 512 of a, bias and 1 of b");
     }
   }
 }
