@@ -3,14 +3,12 @@ package io.gradflow.state;
 /**
  * The layout of a page of parameter rows as one {@code float[]}: the value of one keyed-state
  * entry ({@code MapState<Long, float[]>}, page key to page). Two format versions: format 1 holds
- * the rows alone; format 2 puts before every row its <b>stamp</b>, one float that says whether
- * the row is live and the event-time hour of its last update (see {@link #stamp(long)}), which
- * expiry and admission ({@link RowPolicy}) need. A model whose {@code rows} policy needs no
- * stamps keeps format 1 (with stamps, the trainer ran 27-31% slower on 4-float AdaGrad rows in
- * {@code bench/run-trainer.sh}: a quarter more memory, and a quarter of the rows then straddle two
- * cache lines). Layout
- * functions take {@code stamps}, the floats of a stamp: 0 in format 1, 1 in format 2. There are
- * two kinds of page.
+ * the rows alone; format 2 adds for every row its <b>stamp</b>, one float that says whether the
+ * row is live and the event-time hour of its last update (see {@link #stamp(long)}), which expiry
+ * and admission ({@link RowPolicy}) need. A model whose {@code rows} policy needs no stamps keeps
+ * format 1, which is faster (see {@code rows.expire_after}). Layout functions take
+ * {@code stamps}, the floats of a stamp: 0 in format 1, 1 in format 2. There are two kinds of
+ * page.
  *
  * <p><b>Direct pages</b> hold the rows of a dense id space: hashed features ({@code [0, 2^40)})
  * and the bias and dense-feature rows ({@code 2^62 + j}). A direct page holds
@@ -18,12 +16,15 @@ package io.gradflow.state;
  * position computed from the id: no ids are stored and no lookup is needed.
  *
  * <pre>
- *   [0]                                      the tag: -1 in format 1, -2 in format 2
- *   [1 + (id mod 512) * (stamps + rowSize)]  format 2: the row's stamp
- *   [1 + (id mod 512) * (stamps + rowSize) + stamps ..]
- *                                            the row ({@code rowSize} floats: weights, slots,
- *                                            step count)
+ *   [0]                                the tag: -1 in format 1, -2 in format 2
+ *   [1 + (id mod 512) * rowSize ..]    the row ({@code rowSize} floats: weights, slots, step
+ *                                      count)
+ *   [1 + 512 * rowSize + (id mod 512)] format 2: the row's stamp
  * </pre>
+ *
+ * The stamps of a direct page sit in a block after its rows rather than each before its row, so
+ * rows keep the alignment of format 1 (with 4-float rows, four to a cache line; a stamp before
+ * each row made a quarter of the rows straddle two lines and cost the trainer a further ~20%).
  *
  * <p><b>Hashed pages</b> hold rows of the sparse 63-bit entity space (user and item ids, kept
  * without collisions), as many as have been seen, each with its id:
@@ -32,6 +33,7 @@ package io.gradflow.state;
  *   [0]                         format 1: the number of rows; format 2: -(3 + the number)
  *   [1 + r * record ..]         row r: its 64-bit id as three integer-valued floats
  *                               (bits 0-21, 22-42, 43-63), format 2: its stamp, then the row
+ *                               (so a hashed row's stamp is just before it)
  * </pre>
  *
  * <p><b>Stamps.</b> {@value #ABSENT}: the row is not live (never learned, or expired; a direct
@@ -137,12 +139,17 @@ public final class PageFormat {
 
   /** Floats of a direct page of rows of {@code rowSize} floats. */
   public static int directPageFloats(int rowSize, int stamps) {
-    return HEADER + DIRECT_ROWS * (stamps + rowSize);
+    return HEADER + DIRECT_ROWS * (rowSize + stamps);
   }
 
-  /** Offset of a row in its direct page (its stamp, if any, is just before). */
-  public static int directOffset(long rowId, int rowSize, int stamps) {
-    return HEADER + (int) (rowId & (DIRECT_ROWS - 1)) * (stamps + rowSize) + stamps;
+  /** Offset of a row in its direct page (either format). */
+  public static int directOffset(long rowId, int rowSize) {
+    return HEADER + (int) (rowId & (DIRECT_ROWS - 1)) * rowSize;
+  }
+
+  /** Offset of a row's stamp in its direct page of format 2. */
+  public static int directStampOffset(long rowId, int rowSize) {
+    return HEADER + DIRECT_ROWS * rowSize + (int) (rowId & (DIRECT_ROWS - 1));
   }
 
   /** Whether a stored page is a direct page. */
@@ -194,37 +201,45 @@ public final class PageFormat {
     boolean direct = isDirectPage(stored);
     int rows = direct ? DIRECT_ROWS : rowCount(stored);
     int idFloats = direct ? 0 : ID_FLOATS;
-    int oldRecord = idFloats + from + rowSize;
-    if (stored.length != HEADER + rows * oldRecord) {
+    int expected = HEADER + rows * (idFloats + from + rowSize);
+    if (stored.length != expected) {
       throw new IllegalStateException("a stored " + (direct ? "direct " : "") + "page of " + rows
           + " rows of " + rowSize + " floats (format " + version(from) + ") must hold "
-          + (HEADER + rows * oldRecord) + " floats, but holds " + stored.length
+          + expected + " floats, but holds " + stored.length
           + ": the state was written with another model or optimizer layout");
     }
     if (from == stamps) {
       return stored;
     }
-    int newRecord = idFloats + stamps + rowSize;
-    float[] page = new float[HEADER + rows * newRecord];
+    float[] page = new float[HEADER + rows * (idFloats + stamps + rowSize)];
     if (direct) {
       page[0] = directMarker(stamps);
-    } else {
-      setRowCount(page, rows, stamps);
-    }
-    for (int r = 0; r < rows; r++) {
-      int at = HEADER + r * oldRecord;
-      int to = HEADER + r * newRecord;
-      System.arraycopy(stored, at, page, to, idFloats);
-      int row = at + idFloats + from;
+      System.arraycopy(stored, HEADER, page, HEADER, rows * rowSize);
       if (stamps > 0) {
-        boolean learned = stored[row + rowSize - 1] != 0 || stored[row + rowSize - 2] != 0;
-        page[to + idFloats] = learned ? UNDATED : ABSENT;
+        for (int r = 0; r < rows; r++) {
+          page[HEADER + rows * rowSize + r] = learned(stored, HEADER + r * rowSize, rowSize);
+        }
       }
-      System.arraycopy(stored, row, page, to + idFloats + stamps, rowSize);
+      return page;
+    }
+    setRowCount(page, rows, stamps);
+    for (int r = 0; r < rows; r++) {
+      int at = recordOffset(r, rowSize, from);
+      int to = recordOffset(r, rowSize, stamps);
+      System.arraycopy(stored, at, page, to, ID_FLOATS);
+      int row = at + ID_FLOATS + from;
+      if (stamps > 0) {
+        page[to + ID_FLOATS] = learned(stored, row, rowSize);
+      }
+      System.arraycopy(stored, row, page, to + ID_FLOATS + stamps, rowSize);
     }
     return page;
   }
 
+  /** The stamp a format-1 row gets: undated if its step count (last two floats) is non-zero. */
+  private static float learned(float[] page, int row, int rowSize) {
+    return page[row + rowSize - 1] != 0 || page[row + rowSize - 2] != 0 ? UNDATED : ABSENT;
+  }
 
   /** The hashed-page number of an entity row: the top {@code pageBits} bits of a mix of its id. */
   public static long pageOf(long rowId, int pageBits) {

@@ -52,6 +52,8 @@ public final class PagedLearner {
   private RowPage[] rowPages = new RowPage[64];
   private float[][] arrays = new float[64][];
   private int[] offsets = new int[64];
+  /** Where each row's stamp is in its array (pages with stamps only). */
+  private int[] stampAts = new int[64];
   private int[] slots = new int[64];
   private long rowsCreated;
   private volatile long rowsLive;
@@ -139,10 +141,14 @@ public final class PagedLearner {
         int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
         if (slot >= 0) {
           float[] chunk = cache.chunk(slot);
-          int at = cache.base(slot) + PageFormat.directOffset(id, rowSize, stamps);
-          if (screened && chunk[at - 1] == PageFormat.ABSENT
-              && !admit(pages, book, id, learn)) {
-            continue;
+          int at = cache.base(slot) + PageFormat.directOffset(id, rowSize);
+          if (stamps > 0) {
+            int stampAt = cache.base(slot) + PageFormat.directStampOffset(id, rowSize);
+            if (screened && chunk[stampAt] == PageFormat.ABSENT
+                && !admit(pages, book, id, learn)) {
+              continue;
+            }
+            stampAts[kept] = stampAt;
           }
           cache.touch(slot, learn);
           ids[kept] = id;
@@ -171,6 +177,9 @@ public final class PagedLearner {
         slots[kept] = -1;
         rowPages[kept] = page;
         offsets[kept] = rowOf(page, id);
+        if (stamps > 0) {
+          stampAts[kept] = page.stampAt(id, offsets[kept]);
+        }
         kept++;
         pinnedUpTo = kept;
       }
@@ -193,11 +202,12 @@ public final class PagedLearner {
       }
       if (learn && stamps > 0) {
         float stamp = PageFormat.stamp(example.eventTime);
-        int born = biasData[biasOffset - 1] == PageFormat.ABSENT ? 1 : 0;
-        biasData[biasOffset - 1] = stamp;
+        int biasStamp = biasPage.stampAt(FeatureHashing.BIAS_ROW, biasOffset);
+        int born = biasData[biasStamp] == PageFormat.ABSENT ? 1 : 0;
+        biasData[biasStamp] = stamp;
         for (int i = 0; i < n; i++) {
           float[] a = arrays[i];
-          int at = offsets[i] - 1;
+          int at = stampAts[i];
           if (a[at] == PageFormat.ABSENT) {
             born++;
           }
@@ -227,7 +237,7 @@ public final class PagedLearner {
       return false;
     }
     int at = page.find(id);
-    return at >= 0 && page.data()[at - 1] != PageFormat.ABSENT;
+    return at >= 0 && page.data()[page.stampAt(id, at)] != PageFormat.ABSENT;
   }
 
   /** Counts a sighting of a feature whose row is not live; whether the policy admits it. */
@@ -316,12 +326,17 @@ public final class PagedLearner {
    * @throws UnsupportedOperationException if the store cannot list pages
    */
   public long sweep(String modelKey, RowVisitor visitor) throws Exception {
+    return sweep(modelKey, visitor, PageFormat.ABSENT);
+  }
+
+  /** {@link #sweep}, first stamping undated rows {@code dateUndated} unless it is absent. */
+  private long sweep(String modelKey, RowVisitor visitor, float dateUndated) throws Exception {
     long[] cached = cache.cachedKeys(modelKey);
     java.util.Arrays.sort(cached);
     long live = 0;
     for (long key : cached) {
       RowPage page = cache.cached(modelKey, key);
-      int outcome = visitPage(key, page, visitor);
+      int outcome = visitPage(key, page, visitor, dateUndated);
       if (outcome < 0) {
         cache.remove(modelKey, key);
       } else {
@@ -337,7 +352,7 @@ public final class PagedLearner {
         continue;
       }
       RowPage page = RowPage.load(stored, learner.rowSize(), stamps);
-      int outcome = visitPage(key, page, visitor);
+      int outcome = visitPage(key, page, visitor, dateUndated);
       if (outcome < 0) {
         cache.store().remove(modelKey, key);
       } else {
@@ -361,7 +376,8 @@ public final class PagedLearner {
    * Visits a page's live rows; marks it dirty if any changed. Returns its live rows after the
    * visit, or -1 if it has none left (the caller removes it).
    */
-  private int visitPage(long key, RowPage page, RowVisitor visitor) throws Exception {
+  private int visitPage(long key, RowPage page, RowVisitor visitor, float dateUndated)
+      throws Exception {
     int rowSize = learner.rowSize();
     int live = 0;
     boolean changed = false;
@@ -371,9 +387,15 @@ public final class PagedLearner {
         long id = first + r;
         int at = page.find(id);
         float[] data = page.data();
-        float stamp = stamps == 0 ? PageFormat.UNDATED : data[at - 1];
+        int stampAt = stamps == 0 ? -1 : page.stampAt(id, at);
+        float stamp = stamps == 0 ? PageFormat.UNDATED : data[stampAt];
         if (stamp == PageFormat.ABSENT) {
           continue;
+        }
+        if (stamp == PageFormat.UNDATED && stampAt >= 0 && dateUndated != PageFormat.ABSENT) {
+          stamp = dateUndated;
+          data[stampAt] = stamp;
+          changed = true;
         }
         RowVisitor.Result result = visitor.visit(id, data, at, PageFormat.stampEnd(stamp));
         if (result == RowVisitor.Result.DROP) {
@@ -382,7 +404,7 @@ public final class PagedLearner {
           if (stamps == 0) {
             live++; // without stamps a direct page's rows all exist: reset, still counted
           } else {
-            data[at - 1] = PageFormat.ABSENT;
+            data[stampAt] = PageFormat.ABSENT;
           }
         } else {
           changed |= result == RowVisitor.Result.CHANGED;
@@ -397,6 +419,11 @@ public final class PagedLearner {
         int at = PageFormat.rowOffset(r, rowSize, stamps);
         float[] data = page.data();
         float stamp = stamps == 0 ? PageFormat.UNDATED : data[at - 1];
+        if (stamp == PageFormat.UNDATED && stamps > 0 && dateUndated != PageFormat.ABSENT) {
+          stamp = dateUndated;
+          data[at - 1] = stamp;
+          changed = true;
+        }
         RowVisitor.Result result = stamp == PageFormat.ABSENT ? RowVisitor.Result.DROP
             : visitor.visit(id, data, at, PageFormat.stampEnd(stamp));
         if (result == RowVisitor.Result.DROP) {
@@ -445,16 +472,12 @@ public final class PagedLearner {
       if (PageFormat.isReservedRow(id)) {
         return RowVisitor.Result.KEEP;
       }
-      if (before == Long.MIN_VALUE) {
-        data[at - 1] = today;
-        return RowVisitor.Result.CHANGED;
-      }
-      if (before <= cutoff) {
+      if (before != Long.MIN_VALUE && before <= cutoff) {
         expired[0]++;
         return RowVisitor.Result.DROP;
       }
       return RowVisitor.Result.KEEP;
-    });
+    }, today);
     PageCache.ModelPages pages = cache.pagesOf(modelKey);
     float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
     RowBook.add(book, RowBook.EXPIRED, expired[0]);
@@ -474,6 +497,7 @@ public final class PagedLearner {
       rowPages = new RowPage[size];
       arrays = new float[size][];
       offsets = new int[size];
+      stampAts = new int[size];
       slots = new int[size];
     }
   }

@@ -166,7 +166,7 @@ public final class RowPage {
   /** Offset of the row's data in {@link #data()}, or -1 if the page has no such row. */
   public int find(long rowId) {
     if (direct) {
-      return base + PageFormat.directOffset(rowId, rowSize, stamps);
+      return base + PageFormat.directOffset(rowId, rowSize);
     }
     long[] table = index;
     int slot = (int) PageFormat.mix(rowId) & mask;
@@ -178,6 +178,14 @@ public final class RowPage {
       slot = (slot + 1) & mask;
     }
     return -1;
+  }
+
+  /**
+   * Offset in {@link #data()} of the stamp of the row at {@code rowOffset} (from {@link #find}),
+   * in a page of format 2: in a direct page's stamp block, else just before the row.
+   */
+  public int stampAt(long rowId, int rowOffset) {
+    return direct ? base + PageFormat.directStampOffset(rowId, rowSize) : rowOffset - 1;
   }
 
   /**

@@ -10,7 +10,7 @@ public interface RowVisitor {
   enum Result {
     /** Unchanged. */
     KEEP,
-    /** The visitor changed the row (or its stamp, {@link PageFormat#stamp}): it is stored back. */
+    /** The visitor changed the row: it is stored back. */
     CHANGED,
     /**
      * The row goes: a direct page's row is reset to its initial values and stops being live, a
@@ -22,7 +22,7 @@ public interface RowVisitor {
   /**
    * @param rowId the row's id
    * @param data the array holding the row; the row is at {@code data[offset ..]} in the
-   *     optimizer's {@code RowLayout}, its stamp at {@code data[offset - 1]}
+   *     optimizer's {@code RowLayout}
    * @param lastUpdateBefore the event time before which the row was last updated (the end of its
    *     stamp's hour, {@link PageFormat#stampEnd}), or {@link Long#MIN_VALUE} if unknown (a row
    *     migrated from page format 1)

@@ -76,8 +76,13 @@ class BoundedRowsTest {
       }
       RowPage page = RowPage.load(stored, learner.learner().rowSize(), 1);
       int at = page.find(id);
-      return at < 0 ? null
-          : Arrays.copyOfRange(page.data(), at - 1, at + learner.learner().rowSize());
+      if (at < 0) {
+        return null;
+      }
+      float[] row = new float[1 + learner.learner().rowSize()];
+      row[0] = page.data()[page.stampAt(id, at)];
+      System.arraycopy(page.data(), at, row, 1, row.length - 1);
+      return row;
     }
   }
 
@@ -254,11 +259,10 @@ class BoundedRowsTest {
 
     float[] direct = PageFormat.convert(v1, rowSize, 1);
     assertEquals(PageFormat.directPageFloats(rowSize, 1), direct.length);
-    assertEquals(PageFormat.UNDATED, direct[PageFormat.directOffset(3, rowSize, 1) - 1]);
-    assertEquals(PageFormat.ABSENT, direct[PageFormat.directOffset(4, rowSize, 1) - 1]);
-    assertArrayEquals(Arrays.copyOfRange(v1, 1 + 3 * rowSize, 1 + 4 * rowSize),
-        Arrays.copyOfRange(direct, PageFormat.directOffset(3, rowSize, 1),
-            PageFormat.directOffset(3, rowSize, 1) + rowSize));
+    assertEquals(PageFormat.UNDATED, direct[PageFormat.directStampOffset(3, rowSize)]);
+    assertEquals(PageFormat.ABSENT, direct[PageFormat.directStampOffset(4, rowSize)]);
+    assertArrayEquals(Arrays.copyOfRange(v1, 1, v1.length), Arrays.copyOfRange(direct, 1,
+        v1.length), "format 2 keeps format 1's rows where they were, stamps after them");
     assertArrayEquals(v1, PageFormat.convert(direct, rowSize, 0), "and back to format 1");
     RowPage entity = RowPage.load(hashed, rowSize, 1);
     assertEquals(-0.25f, entity.data()[entity.find(ENTITY)]);
