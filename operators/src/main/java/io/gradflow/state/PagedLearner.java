@@ -205,13 +205,17 @@ public final class PagedLearner {
         int biasStamp = biasPage.stampAt(FeatureHashing.BIAS_ROW, biasOffset);
         int born = biasData[biasStamp] == PageFormat.ABSENT ? 1 : 0;
         biasData[biasStamp] = stamp;
+        // Written only when it changes (once an hour at most): a clean line is not written back.
         for (int i = 0; i < n; i++) {
           float[] a = arrays[i];
           int at = stampAts[i];
-          if (a[at] == PageFormat.ABSENT) {
-            born++;
+          float old = a[at];
+          if (old != stamp) {
+            if (old == PageFormat.ABSENT) {
+              born++;
+            }
+            a[at] = stamp;
           }
-          a[at] = stamp;
         }
         if (born > 0) {
           born(pages, book, born);
