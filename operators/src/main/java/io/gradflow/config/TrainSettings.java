@@ -218,9 +218,10 @@ public final class TrainSettings {
           + " for this long in event time expires (its weights and slots are reset, its page"
           + " removed once empty), so the row count stays bounded on a stream whose ids keep"
           + " changing; the bias and dense rows never expire. Resolution one hour; 0 is off."
-          + " Expiry or admission stores a stamp with every row (page format 2: on 4-float"
-          + " AdaGrad rows the trainer ran 27-31% slower in bench/run-trainer.sh); pages are"
-          + " converted when either is turned on or off");
+          + " Expiry or admission keeps a stamp with every row (page format 2: a float per row,"
+          + " one more cache line touched per row; on 4-float AdaGrad rows the trainer ran"
+          + " 10-25% slower in bench/run-trainer.sh); pages are converted when either is turned"
+          + " on or off");
   public static final Setting<Integer> ROWS_ADMIT_AFTER = Setting.of("admit_after", INT, 1,
       greaterThan(0), "a new sparse row is created at its feature's admit_after-th sighting in"
           + " a learned example (McMahan et al. 2013, 5.1); before, the feature is left out of"
