@@ -73,6 +73,9 @@ public final class Ftrl implements Optimizer {
 
   @Override
   public void forget(float[] row, int offset, int width, double keep) {
+    if (keep == 1) {
+      return; // recomputing z would only add a rounding
+    }
     for (int i = 0; i < width; i++) {
       int p = offset + 3 * i;
       double w = row[p];

@@ -161,6 +161,9 @@ class ForgetTest {
         for (double keep : new double[] {0, 1e-4, 0.3, 0.9, 0.999999, 1}) {
           float[] forgotten = row.clone();
           assertTrue(updater.forget(forgotten, 0, WIDTH, keep));
+          if (keep == 1) {
+            assertArrayEquals(row, forgotten, "keep 1 changed the row");
+          }
           float[] stepped = forgotten.clone();
           assertTrue(updater.update(stepped, 0, WIDTH, new float[WIDTH], 0, spec.alpha()));
           for (int i = 0; i < WIDTH; i++) {
