@@ -32,9 +32,9 @@ public final class ExampleLearner {
   private float[] grad = new float[0];
   private final float[] biasGrad;
 
-  /** A learner without slot decay (slotDecay 1). */
+  /** A learner with its drift policy's slot decay ({@code drift.slot_decay}; 1 without one). */
   public ExampleLearner(LearnerSpec spec) {
-    this(spec, 1);
+    this(spec, spec.drift().slotDecay());
   }
 
   /**
