@@ -46,6 +46,8 @@ public final class PagedLearner {
   private final int sketchWidth;
   private final int sketchDepth;
   private final int sketchCap;
+  /** Event time between expiry sweeps ({@link RowPolicy#suggestedSweepInterval()}). */
+  private final long sweepMillis;
   private final FeatureMerger merger = new FeatureMerger();
   private long[] ids = new long[64];
   private float[] values = new float[64];
@@ -84,6 +86,7 @@ public final class PagedLearner {
     this.sketchWidth = admission ? policy.sketchWidth() : 0;
     this.sketchDepth = admission ? RowPolicy.SKETCH_DEPTH : 0;
     this.sketchCap = policy.admitAfter() > 1 ? policy.admitAfter() : (1 << 24) - 1;
+    this.sweepMillis = policy.expires() ? policy.suggestedSweepInterval().toMillis() : 0;
   }
 
   public ExampleLearner learner() {
@@ -461,6 +464,30 @@ public final class PagedLearner {
       page.markDirty();
     }
     return live;
+  }
+
+  /**
+   * Expires the model's old rows ({@link #expire}) if {@code eventTime} has entered a sweep
+   * interval ({@link RowPolicy#suggestedSweepInterval()}: event time divided into intervals of
+   * {@code expireAfter / 8}, at least an hour) after the one of the model's last sweep, which its
+   * {@link RowBook} keeps with the model's state; so a model sweeps at most once per interval,
+   * at the first example of an interval, and a replay sweeps where the first run did. Call it
+   * for every example before processing it; without expiry it returns at once.
+   *
+   * @return the rows expired, 0 if no sweep was due
+   */
+  public long expireIfDue(String modelKey, long eventTime) throws Exception {
+    if (sweepMillis == 0) {
+      return 0;
+    }
+    PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
+    long interval = Math.max(0, Math.floorDiv(eventTime, sweepMillis));
+    if (interval <= RowBook.read(book, RowBook.SWEPT)) {
+      return 0;
+    }
+    RowBook.set(book, RowBook.SWEPT, interval);
+    return expire(modelKey, eventTime);
   }
 
   /**

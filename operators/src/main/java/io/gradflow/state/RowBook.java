@@ -11,12 +11,13 @@ package io.gradflow.state;
  *   [3, 4]   rows expired
  *   [5, 6]   sightings refused  (a feature left out of a learned example: its row not admitted)
  *   [7]      the sketch's width, [8] its depth
- *   [9 ..]   the sketch's counters ({@link CountMinSketch}), width x depth
+ *   [9, 10]  the last expiry sweep's interval number (event time / sweep interval)
+ *   [11 ..]  the sketch's counters ({@link CountMinSketch}), width x depth
  * </pre>
  *
  * Live rows: rows with a live stamp ({@link PageFormat}); exact from the model's first row, and
  * for a model migrated from page format 1, from the first sweep ({@link PagedLearner#expire}
- * recounts). Memory: 9 floats, plus the sketch when admission is on. Stateless.
+ * recounts). Memory: 11 floats, plus the sketch when admission is on. Stateless.
  */
 public final class RowBook {
   static final float TAG = -4f;
@@ -25,8 +26,9 @@ public final class RowBook {
   static final int REFUSED = 5;
   private static final int WIDTH = 7;
   private static final int DEPTH = 8;
+  static final int SWEPT = 9;
   /** Where the sketch's counters start. */
-  public static final int SKETCH = 9;
+  public static final int SKETCH = 11;
 
   private RowBook() {}
 
@@ -46,6 +48,7 @@ public final class RowBook {
             + ", " + stored.length + " floats)");
       }
       System.arraycopy(stored, LIVE, book, LIVE, WIDTH - LIVE);
+      System.arraycopy(stored, SWEPT, book, SWEPT, SKETCH - SWEPT);
       if (stored[WIDTH] == width && stored[DEPTH] == depth && stored.length == book.length) {
         System.arraycopy(stored, SKETCH, book, SKETCH, width * depth);
       }

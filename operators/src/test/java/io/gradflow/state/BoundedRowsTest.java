@@ -217,6 +217,26 @@ class BoundedRowsTest {
   }
 
   @Test
+  void aSweepIsDueOncePerIntervalOfEventTimeAndTheIntervalSurvivesAReload() throws Exception {
+    PageCacheTest.MapStore store = new PageCacheTest.MapStore();
+    RowPolicy policy = expireAfter(Duration.ofHours(16)); // swept every 2 h of event time
+    assertEquals(Duration.ofHours(2), policy.suggestedSweepInterval());
+    Rig rig = new Rig(store, 100, policy);
+    rig.process(example(0, 1f, 1));
+    assertEquals(0, rig.learner.expireIfDue("m", 3 * HOUR), "interval 1: nothing is old yet");
+    rig.process(example(3 * HOUR, 1f, 2));
+    rig.cache.flush();
+    Rig again = new Rig(store, 100, policy);
+    // Interval 8 (16 h to 18 h): row 1 (last updated before 1 h) goes, row 2 (before 4 h) stays.
+    assertEquals(1, again.learner.expireIfDue("m", 17 * HOUR + HOUR / 2));
+    again.process(example(0, 1f, 3)); // late: last updated before 1 h
+    assertEquals(0, again.learner.expireIfDue("m", 17 * HOUR + 3 * HOUR / 4),
+        "the same interval: no sweep");
+    assertEquals(0, again.learner.expireIfDue("m", 3 * HOUR), "an earlier interval: none");
+    assertEquals(2, again.learner.expireIfDue("m", 20 * HOUR), "interval 10: rows 3 and 2");
+  }
+
+  @Test
   void theSketchAndTheCountsSurviveAReload() throws Exception {
     PageCacheTest.MapStore store = new PageCacheTest.MapStore();
     Rig before = new Rig(store, 100, admitAfter(3));
@@ -320,8 +340,8 @@ class BoundedRowsTest {
    * examples (10 s of event time apart, so 5.6 h) a new block of 500 ids takes over; each example
    * has 4 ids of the current block, 1 of 50 ids that last forever and, one time in 20, 1 id of an
    * earlier block (a revisit); labels follow a fixed logistic concept over the ids. 40 blocks,
-   * 80,000 examples, 20,050 ids in all. Expiry after 6 h, swept every hour of event time (the
-   * policy's suggested interval).
+   * 80,000 examples, 20,050 ids in all. Expiry after 6 h, swept every hour of event time
+   * ({@link PagedLearner#expireIfDue} before every example: the policy's suggested interval).
    *
    * <p>Measured: most live rows 20,051 unbounded, 1,563 expiring, 1,328 expiring and admitting
    * after 2 sightings (counts halved at every sweep); prequential log loss 0.62615, 0.62652
@@ -359,13 +379,9 @@ class BoundedRowsTest {
     Rig rig = new Rig(64, policy);
     double loss = 0;
     long maxLive = 0;
-    long nextSweep = HOUR;
     for (int e = 0; e < blocks * perBlock; e++) {
       long time = e * tick;
-      if (policy.expires() && time >= nextSweep) {
-        rig.learner.expire("m", time);
-        nextSweep += HOUR;
-      }
+      rig.learner.expireIfDue("m", time);
       int b = e / perBlock;
       long[] ids = new long[random.nextInt(20) == 0 && b > 0 ? 6 : 5];
       for (int f = 0; f < 4; f++) {
