@@ -24,8 +24,8 @@ package io.gradflow.state;
  * </pre>
  *
  * The stamps of a direct page sit in a block after its rows rather than each before its row, so
- * rows keep the alignment of format 1 (with 4-float rows, four to a cache line; a stamp before
- * each row made a quarter of the rows straddle two lines and cost the trainer a further ~20%).
+ * rows keep format 1's offsets and cache-line alignment (with 4-float rows, four to a line) and a
+ * migration only appends the block.
  *
  * <p><b>Hashed pages</b> hold rows of the sparse 63-bit entity space (user and item ids, kept
  * without collisions), as many as have been seen, each with its id:
