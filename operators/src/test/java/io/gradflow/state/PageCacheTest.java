@@ -32,6 +32,17 @@ class PageCacheTest {
       pages.put(modelKey + "/" + pageId, page);
       stores++;
     }
+
+    @Override
+    public long[] pageKeys(String modelKey) {
+      return pages.keySet().stream().filter(k -> k.startsWith(modelKey + "/"))
+          .mapToLong(k -> Long.parseLong(k.substring(modelKey.length() + 1))).toArray();
+    }
+
+    @Override
+    public void remove(String modelKey, long pageId) {
+      pages.remove(modelKey + "/" + pageId);
+    }
   }
 
   /** Random increments to rows of two models through a cache of the given capacity. */
@@ -153,7 +164,7 @@ class PageCacheTest {
     RowPage page = cache.page("m", key);
     assertTrue(page.isDirect() && page.takeFresh() && !page.takeFresh());
     assertEquals(7 * 3, page.find(5 * 512 + 7) - page.find(5 * 512), "rows in id order");
-    assertEquals(PageFormat.DIRECT_MARKER, page.data()[page.find(5 * 512) - PageFormat.HEADER]);
+    assertEquals(PageFormat.directMarker(0), page.data()[page.find(5 * 512) - PageFormat.HEADER]);
     page.data()[page.find(5 * 512 + 7)] = 4f;
     cache.flush();
     float[] stored = store.pages.get("m/" + key);
