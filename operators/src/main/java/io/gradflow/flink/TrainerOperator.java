@@ -13,6 +13,7 @@ import io.gradflow.state.PageCache;
 import io.gradflow.state.PageFormat;
 import io.gradflow.state.PageStore;
 import io.gradflow.state.PagedLearner;
+import io.gradflow.state.RowCounts;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -306,8 +307,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private final class Emitter implements ModelSession.Output {
     @Override
     public void report(String modelKey, long modelStep, long windowStart, long eventTime,
-        MetricsSnapshot snapshot, List<DriftEvent> drifts) {
-      lastReport = MetricsEvent.of(modelKey, modelStep, windowStart, eventTime, snapshot, drifts);
+        MetricsSnapshot snapshot, List<DriftEvent> drifts, RowCounts rows) {
+      lastReport = MetricsEvent.of(modelKey, modelStep, windowStart, eventTime, snapshot, drifts,
+          rows);
       output.collect(METRICS, new StreamRecord<>(lastReport, eventTime));
     }
 

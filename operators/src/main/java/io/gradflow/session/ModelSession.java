@@ -14,7 +14,9 @@ import io.gradflow.model.OnlineStandardizer;
 import io.gradflow.schema.FeatureHashing;
 import io.gradflow.state.PageFormat;
 import io.gradflow.state.PagedLearner;
+import io.gradflow.state.RowCounts;
 import io.gradflow.state.RowPage;
+import io.gradflow.state.RowVisitor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -26,6 +28,7 @@ import java.util.Set;
  * which an example goes through it. For each example, in arrival order:
  *
  * <ol>
+ *   <li>expire the rows not updated for {@code rows.expire_after}, when a sweep is due;
  *   <li>standardize the dense features with the statistics of earlier examples;
  *   <li>take the learning rate from the schedule at the model's clock, times the drift boost;
  *   <li>predict, then learn (only a {@link CompactExample#learnable() learnable} example) through
@@ -61,9 +64,10 @@ public final class ModelSession {
      * @param windowStart event time of the window's first labeled example
      * @param eventTime event time of the example that closed the window
      * @param drifts detections since the last report, oldest first
+     * @param rows the model's rows at the report
      */
     void report(String modelKey, long modelStep, long windowStart, long eventTime,
-        MetricsSnapshot snapshot, List<DriftEvent> drifts);
+        MetricsSnapshot snapshot, List<DriftEvent> drifts, RowCounts rows);
 
     /** A changed row: its weights, its own step count, the model step and event time. */
     void rowChanged(String modelKey, long rowId, float[] weights, long rowStep, long modelStep,
@@ -202,6 +206,9 @@ public final class ModelSession {
     // standardizer (VW's rule for importance weight 0), no metrics and no detector.
     boolean learn = example.learnable();
     lastLearned = learn;
+    // Rows not updated for rows.expire_after expire at the first example of each sweep
+    // interval of event time (the interval is kept with the rows, so a replay sweeps alike).
+    shared.paged.expireIfDue(key, example.eventTime);
     float[] dense = dense(example.dense, learn);
     double rate = learn ? learningRate(example.eventTime) : 0;
     double activation =
@@ -288,15 +295,18 @@ public final class ModelSession {
   }
 
   private void forgetSlots(double keep) throws Exception {
-    throw new UnsupportedOperationException("MERGE-PENDING: sweep + forgetRow " + keep);
+    shared.paged.sweep(key, (rowId, data, offset, lastUpdateBefore) ->
+        learner.forgetRow(data, offset, keep) ? RowVisitor.Result.CHANGED
+            : RowVisitor.Result.KEEP);
   }
 
-  private void report(long eventTime, Output out) {
+  private void report(long eventTime, Output out) throws Exception {
     MetricsSnapshot snapshot = metrics.report();
     sinceReport = 0;
     List<DriftEvent> drifts = pending.isEmpty() ? List.of() : List.copyOf(pending);
     pending.clear();
-    out.report(key, step, windowStartMillis, eventTime, snapshot, drifts);
+    out.report(key, step, windowStartMillis, eventTime, snapshot, drifts,
+        shared.paged.rowCounts(key));
     windowStartMillis = Long.MIN_VALUE;
   }
 

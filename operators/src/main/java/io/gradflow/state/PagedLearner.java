@@ -332,6 +332,12 @@ public final class PagedLearner {
         sketchDepth));
   }
 
+  /** The model's live, expired and refused rows, from its {@link RowBook}. */
+  public RowCounts rowCounts(String modelKey) throws Exception {
+    float[] book = cache.book(cache.pagesOf(modelKey), modelKey, sketchWidth, sketchDepth);
+    return new RowCounts(RowBook.live(book), RowBook.expired(book), RowBook.refused(book));
+  }
+
   /**
    * Visits every live row of one model (rows with stamp {@link PageFormat#ABSENT} are skipped;
    * without stamps, every row):

@@ -117,8 +117,9 @@ class PagesV1MigrationTest {
   }
 
   /**
-   * Expiry through the trainer's keyed state: a sweep lists the model's pages in the
-   * {@code MapState} and removes an emptied one, with a cache too small to hold them.
+   * Expiry through the trainer's keyed state: the model's session sweeps when an example comes
+   * a sweep interval later; the sweep lists the model's pages in the {@code MapState} and
+   * removes an emptied one, with a cache too small to hold them.
    */
   @Test
   void expiryRemovesEmptiedPagesFromKeyedState() throws Exception {
@@ -140,8 +141,9 @@ class PagesV1MigrationTest {
           new CompactExample("3", "b", 0, new long[] {1}, new float[] {1}, new float[0], 0f,
               1f)));
       var learner = operator.pagedLearner("");
-      assertEquals(4, learner.liveRows("a"), "bias, 1, the entity, 5 * 512");
-      assertEquals(2, learner.expire("a", 10 * hour));
+      // The session swept when example 2 came, 10 h later: 1 and the entity expired before it.
+      assertEquals(2, learner.liveRows("a"), "bias and 5 * 512 live; 1 and the entity expired");
+      assertEquals(0, learner.expire("a", 10 * hour), "nothing more to expire");
       h.snapshot(1, 1);
       operator.setCurrentKey("a");
       java.util.Set<Long> keys = new java.util.TreeSet<>();

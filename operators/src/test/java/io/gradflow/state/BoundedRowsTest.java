@@ -41,12 +41,12 @@ class BoundedRowsTest {
 
   /** A learner over a store, with its cache, and the model's step count. */
   static final class Rig {
-    final PageCacheTest.MapStore store;
+    final MapPageStore store;
     final PageCache cache;
     final PagedLearner learner;
     long step;
 
-    Rig(PageCacheTest.MapStore store, int cachePages, RowPolicy policy) {
+    Rig(MapPageStore store, int cachePages, RowPolicy policy) {
       this.store = store;
       ExampleLearner core = new ExampleLearner(SPEC);
       this.cache = new PageCache(store, cachePages, core.rowSize(), 16, policy.stamped());
@@ -54,7 +54,7 @@ class BoundedRowsTest {
     }
 
     Rig(int cachePages, RowPolicy policy) {
-      this(new PageCacheTest.MapStore(), cachePages, policy);
+      this(new MapPageStore(), cachePages, policy);
     }
 
     /** The prediction; the example is learned if it is learnable. */
@@ -218,7 +218,7 @@ class BoundedRowsTest {
 
   @Test
   void aSweepIsDueOncePerIntervalOfEventTimeAndTheIntervalSurvivesAReload() throws Exception {
-    PageCacheTest.MapStore store = new PageCacheTest.MapStore();
+    MapPageStore store = new MapPageStore();
     RowPolicy policy = expireAfter(Duration.ofHours(16)); // swept every 2 h of event time
     assertEquals(Duration.ofHours(2), policy.suggestedSweepInterval());
     Rig rig = new Rig(store, 100, policy);
@@ -238,7 +238,7 @@ class BoundedRowsTest {
 
   @Test
   void theSketchAndTheCountsSurviveAReload() throws Exception {
-    PageCacheTest.MapStore store = new PageCacheTest.MapStore();
+    MapPageStore store = new MapPageStore();
     Rig before = new Rig(store, 100, admitAfter(3));
     before.process(example(0, 1f, 42));
     before.process(example(1, 1f, 42));
@@ -315,7 +315,7 @@ class BoundedRowsTest {
     assertEquals(512 + 512 + 1, visited[0]);
     assertNull(rig.store.load("m", PageFormat.pageKey(ENTITY, PAGE_BITS)));
     assertEquals(0, rig.learner.expire("m", 100 * HOUR), "no expiry configured");
-    PageCache unstamped = new PageCache(new PageCacheTest.MapStore(), 4, 4, 16);
+    PageCache unstamped = new PageCache(new MapPageStore(), 4, 4, 16);
     assertThrows(IllegalArgumentException.class, () -> new PagedLearner(
         new ExampleLearner(SPEC), unstamped, PAGE_BITS, expireAfter(Duration.ofHours(1))));
   }

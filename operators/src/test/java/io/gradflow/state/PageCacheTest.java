@@ -17,37 +17,9 @@ class PageCacheTest {
     return PageFormat.hashedPage(page);
   }
 
-  /** A store that keeps what it is given, as the heap state backend does. */
-  static final class MapStore implements PageStore {
-    final Map<String, float[]> pages = new HashMap<>();
-    int stores;
-
-    @Override
-    public float[] load(String modelKey, long pageId) {
-      return pages.get(modelKey + "/" + pageId);
-    }
-
-    @Override
-    public void store(String modelKey, long pageId, float[] page) {
-      pages.put(modelKey + "/" + pageId, page);
-      stores++;
-    }
-
-    @Override
-    public long[] pageKeys(String modelKey) {
-      return pages.keySet().stream().filter(k -> k.startsWith(modelKey + "/"))
-          .mapToLong(k -> Long.parseLong(k.substring(modelKey.length() + 1))).toArray();
-    }
-
-    @Override
-    public void remove(String modelKey, long pageId) {
-      pages.remove(modelKey + "/" + pageId);
-    }
-  }
-
   /** Random increments to rows of two models through a cache of the given capacity. */
-  private static MapStore run(int capacity) throws Exception {
-    MapStore store = new MapStore();
+  private static MapPageStore run(int capacity) throws Exception {
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, capacity, 2, 4);
     Random random = new Random(7);
     for (int i = 0; i < 50_000; i++) {
@@ -71,9 +43,9 @@ class PageCacheTest {
 
   @Test
   void aTinyCacheEndsWithExactlyTheStateOfAHugeOne() throws Exception {
-    MapStore tiny = run(1);
-    MapStore small = run(5);
-    MapStore huge = run(100_000);
+    MapPageStore tiny = run(1);
+    MapPageStore small = run(5);
+    MapPageStore huge = run(100_000);
     assertEquals(huge.pages.keySet(), tiny.pages.keySet());
     for (String key : huge.pages.keySet()) {
       assertArrayEquals(huge.pages.get(key), tiny.pages.get(key), key);
@@ -84,7 +56,7 @@ class PageCacheTest {
 
   @Test
   void evictionWritesBackAndAMissReloads() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 2, 1, 2);
     RowPage first = cache.page("m", hashed(1));
     first.data()[first.add(10)] = 3f;
@@ -100,7 +72,7 @@ class PageCacheTest {
 
   @Test
   void pinnedPagesAreNeverEvicted() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 1, 1, 2);
     RowPage pinned = cache.page("m", hashed(1));
     cache.pin(pinned);
@@ -117,7 +89,7 @@ class PageCacheTest {
 
   @Test
   void flushLeavesCleanPagesAlone() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 10, 1, 2);
     RowPage page = cache.page("m", hashed(1));
     page.add(5);
@@ -129,7 +101,7 @@ class PageCacheTest {
 
   @Test
   void anEvictedDirectPageFreesItsArenaSlotForAZeroedPageAndComesBackIntact() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 1, 3, 2);
     RowPage first = cache.page("m", 0);
     int at = first.find(7);
@@ -156,7 +128,7 @@ class PageCacheTest {
 
   @Test
   void aDirectPageHoldsEveryRowOfItsIdRangeWithoutIds() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 10, 3, 2);
     long key = PageFormat.pageKey(5 * 512 + 7, 6);
     assertTrue(PageFormat.isDirect(key));
@@ -182,6 +154,6 @@ class PageCacheTest {
 
   @Test
   void capacityIsValidated() {
-    assertThrows(IllegalArgumentException.class, () -> new PageCache(new MapStore(), 0, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new PageCache(new MapPageStore(), 0, 1, 1));
   }
 }
