@@ -87,6 +87,7 @@ public final class ModelSession {
     private final long changelogEvery;
     private final io.gradflow.metrics.MetricsSpec metrics;
     private final java.util.function.Consumer<String> warnings;
+    private final boolean frozen;
     private float[] denseScratch = new float[0];
     private long drifts;
 
@@ -98,6 +99,18 @@ public final class ModelSession {
      */
     public Shared(PagedLearner paged, long metricsEvery, long changelogEvery,
         io.gradflow.metrics.MetricsSpec metrics, java.util.function.Consumer<String> warnings) {
+      this(paged, metricsEvery, changelogEvery, metrics, warnings, false);
+    }
+
+    /**
+     * @param frozen score only (a frozen replay, {@code validate --mode frozen}): no example is
+     *     learned, no row expires and no drift action is taken, while every labeled example is
+     *     still recorded in the metrics and watched by the detector
+     */
+    public Shared(PagedLearner paged, long metricsEvery, long changelogEvery,
+        io.gradflow.metrics.MetricsSpec metrics, java.util.function.Consumer<String> warnings,
+        boolean frozen) {
+      this.frozen = frozen;
       this.paged = paged;
       this.spec = paged.learner().spec();
       this.standardizer = spec.standardizer();
@@ -204,21 +217,27 @@ public final class ModelSession {
     // Unlabeled and weight-0 examples are scored only: they change no row, no slot, no step
     // count, no schedule clock (its event-time origin is the first learned example), no
     // standardizer (VW's rule for importance weight 0), no metrics and no detector.
-    boolean learn = example.learnable();
+    boolean labeled = example.learnable();
+    boolean learn = labeled && !shared.frozen;
     lastLearned = learn;
-    // Rows not updated for rows.expire_after expire at the first example of each sweep
-    // interval of event time (the interval is kept with the rows, so a replay sweeps alike).
-    shared.paged.expireIfDue(key, example.eventTime);
+    if (!shared.frozen) {
+      // Rows not updated for rows.expire_after expire at the first example of each sweep
+      // interval of event time (the interval is kept with the rows, so a replay sweeps alike).
+      shared.paged.expireIfDue(key, example.eventTime);
+    }
     float[] dense = dense(example.dense, learn);
     double rate = learn ? learningRate(example.eventTime) : 0;
     double activation =
         shared.paged.process(key, example, dense, learn, step + 1, rate);
     double score = learner.loss().prediction(activation);
-    if (!learn) {
+    if (learn) {
+      step++;
+    } else {
       scored++;
+    }
+    if (!labeled) {
       return score;
     }
-    step++;
     metrics.record(score, example.label, example.weight);
     if (windowStartMillis == Long.MIN_VALUE) {
       windowStartMillis = example.eventTime;
@@ -229,7 +248,7 @@ public final class ModelSession {
     if (++sinceReport >= shared.metricsEvery) {
       report(example.eventTime, out);
     }
-    if (shared.changelogEvery > 0) {
+    if (learn && shared.changelogEvery > 0) {
       recordChanges(example, dense.length);
       if (step % shared.changelogEvery == 0) {
         emitChanges(out);
@@ -279,7 +298,11 @@ public final class ModelSession {
   private void drift(long eventTime) throws Exception {
     drifts++;
     shared.drifts++;
-    pending.add(new DriftEvent(step, eventTime, policy.detectorName(), policy.actionName()));
+    pending.add(new DriftEvent(step, eventTime, policy.detectorName(),
+        shared.frozen ? "none" : policy.actionName()));
+    if (shared.frozen) {
+      return;
+    }
     if (policy.has(DriftAction.RESTART_SCHEDULE)) {
       scheduleStartStep = step;
       scheduleStartMillis = eventTime;

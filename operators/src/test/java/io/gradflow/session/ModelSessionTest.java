@@ -196,6 +196,39 @@ class ModelSessionTest {
   }
 
   @Test
+  void aFrozenSessionScoresAndMeasuresButChangesNoRow() throws Exception {
+    MapPageStore store = new MapPageStore();
+    ModelSession.Shared learning = shared(spec(adwin(DriftAction.RESET_SLOTS)), store);
+    ModelSession trained = new ModelSession("m", learning, SessionState.NEW);
+    run(trained, ABRUPT.subList(0, CHANGE_AT), new Collected());
+    learning.paged().cache().flush();
+    SessionState state = trained.state();
+    java.util.Map<String, float[]> before = new java.util.HashMap<>();
+    store.pages.forEach((k, v) -> before.put(k, v.clone()));
+
+    ExampleLearner learner = new ExampleLearner(spec(adwin(DriftAction.RESET_SLOTS)));
+    ModelSession.Shared frozenShared = new ModelSession.Shared(
+        new PagedLearner(learner, new PageCache(store, 64, learner.rowSize(), 16), 6), 1_000, 0,
+        MetricsSpec.DEFAULT, message -> {
+          throw new AssertionError(message);
+        }, true);
+    ModelSession frozen = new ModelSession("m", frozenShared, state);
+    Collected out = new Collected();
+    List<Double> scores = run(frozen, ABRUPT.subList(CHANGE_AT, ABRUPT.size()), out);
+    frozen.finish(out);
+    frozenShared.paged().cache().flush();
+    assertEquals(before.keySet(), store.pages.keySet());
+    before.forEach((k, v) -> assertArrayEquals(v, store.pages.get(k), "page " + k));
+    assertEquals(state.step(), frozen.step(), "nothing learned");
+    assertEquals(4, out.reportSteps.size(), "4,000 labeled examples measured, a report per 1,000");
+    assertFalse(out.drifts.isEmpty(), "the detector still watches the frozen model's loss");
+    assertTrue(out.drifts.stream().allMatch(d -> d.action().equals("none")), "and acts not");
+    // The frozen model's predictions are those of the model as it was at the split.
+    ModelSession again = new ModelSession("m", frozenShared, state);
+    assertEquals(scores, run(again, ABRUPT.subList(CHANGE_AT, ABRUPT.size()), new Collected()));
+  }
+
+  @Test
   void theBoostDecaysBackWithItsHalfLife() {
     DriftPolicy p = adwin(DriftAction.BOOST_LR);
     assertEquals(3.0, p.boostFactor(0), 1e-12);
