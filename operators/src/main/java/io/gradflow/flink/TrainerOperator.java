@@ -190,7 +190,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       caches.put(c.getKey(), cache);
       learners.put(c.getKey(), new ModelSession.Shared(
           new PagedLearner(learner, cache, settings.pageBits(), settings.rows()),
-          settings.metricsEvery(), settings.changelogEvery(), settings.metrics(), LOG::warn));
+          settings.metricsEvery(), settings.changelogEvery(), settings.metrics(), LOG::warn,
+          settings.replay()));
     }
     examples = getMetricGroup().counter("examples");
     getMetricGroup().meter("examplesPerSecond", new MeterView(examples));

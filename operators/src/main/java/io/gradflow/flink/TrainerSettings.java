@@ -3,6 +3,7 @@ package io.gradflow.flink;
 import io.gradflow.config.Check;
 import io.gradflow.config.TrainSettings;
 import io.gradflow.metrics.MetricsSpec;
+import io.gradflow.session.ModelSession;
 import io.gradflow.state.RowPolicy;
 import java.io.Serializable;
 
@@ -18,9 +19,25 @@ import java.io.Serializable;
  *     learned examples, and before every checkpoint; 0 disables the changelog
  * @param metrics the prequential metrics' window (for AUC), fading factor and calibration bins
  * @param rows expiry and admission of rows ({@code rows.*}); {@link RowPolicy#NONE} keeps all
+ * @param replay training ({@link ModelSession.Replay#NONE}), or a replay that validates a
+ *     savepoint
  */
 public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
-    long changelogEvery, MetricsSpec metrics, RowPolicy rows) implements Serializable {
+    long changelogEvery, MetricsSpec metrics, RowPolicy rows, ModelSession.Replay replay)
+    implements Serializable {
+
+  /** Training settings (not a replay). */
+  public TrainerSettings(int cachePages, int pageBits, long metricsEvery, long changelogEvery,
+      MetricsSpec metrics, RowPolicy rows) {
+    this(cachePages, pageBits, metricsEvery, changelogEvery, metrics, rows,
+        ModelSession.Replay.NONE);
+  }
+
+  /** The same settings for a replay that validates a savepoint ({@code validate --mode}). */
+  public TrainerSettings withReplay(ModelSession.Replay mode) {
+    return new TrainerSettings(cachePages, pageBits, metricsEvery, changelogEvery, metrics, rows,
+        mode);
+  }
 
   /** Settings that keep every row ({@link RowPolicy#NONE}). */
   public TrainerSettings(int cachePages, int pageBits, long metricsEvery, long changelogEvery,
@@ -38,6 +55,9 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
     }
     if (rows == null) {
       throw new io.gradflow.config.ConfigException("rows", "rows settings are missing");
+    }
+    if (replay == null) {
+      throw new IllegalArgumentException("replay must be set (Replay.NONE for training)");
     }
   }
 

@@ -141,6 +141,11 @@ public final class PrequentialMetrics {
     return HEADER + 2 * (SUMS + 3 * b) + 3 * spec.window();
   }
 
+  /** Records accepted since the metrics were created or restored from their start. */
+  public long examples() {
+    return (long) state[EXAMPLES];
+  }
+
   public MetricsSpec spec() {
     return spec;
   }

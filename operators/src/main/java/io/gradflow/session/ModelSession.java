@@ -56,6 +56,24 @@ import java.util.Set;
  * <p>Not thread-safe: one session per model key, used by the task thread that owns the key.
  */
 public final class ModelSession {
+  /**
+   * How a session runs: live (training), or replaying a range from a savepoint to validate it
+   * ({@code validate --mode frozen|prequential}). A replay's metrics measure the replay alone:
+   * the metrics restored with the model are set aside (and the reports' drift events are the
+   * replay's), so its windows and totals cover exactly the replayed examples.
+   */
+  public enum Replay {
+    /** Training: predict, then learn. */
+    NONE,
+    /**
+     * Score only: no example is learned, no row expires and no drift action is taken, while every
+     * labeled example is still measured and watched by the detector.
+     */
+    FROZEN,
+    /** Predict, then learn, as training does, with the replay's own metrics. */
+    PREQUENTIAL
+  }
+
   /** Where a session's reports and changed rows go (the Flink operator's side outputs). */
   public interface Output {
     /**
@@ -87,6 +105,7 @@ public final class ModelSession {
     private final long changelogEvery;
     private final io.gradflow.metrics.MetricsSpec metrics;
     private final java.util.function.Consumer<String> warnings;
+    private final Replay replay;
     private final boolean frozen;
     private float[] denseScratch = new float[0];
     private long drifts;
@@ -99,18 +118,15 @@ public final class ModelSession {
      */
     public Shared(PagedLearner paged, long metricsEvery, long changelogEvery,
         io.gradflow.metrics.MetricsSpec metrics, java.util.function.Consumer<String> warnings) {
-      this(paged, metricsEvery, changelogEvery, metrics, warnings, false);
+      this(paged, metricsEvery, changelogEvery, metrics, warnings, Replay.NONE);
     }
 
-    /**
-     * @param frozen score only (a frozen replay, {@code validate --mode frozen}): no example is
-     *     learned, no row expires and no drift action is taken, while every labeled example is
-     *     still recorded in the metrics and watched by the detector
-     */
+    /** @param replay live training, or a replay to validate a savepoint ({@link Replay}) */
     public Shared(PagedLearner paged, long metricsEvery, long changelogEvery,
         io.gradflow.metrics.MetricsSpec metrics, java.util.function.Consumer<String> warnings,
-        boolean frozen) {
-      this.frozen = frozen;
+        Replay replay) {
+      this.replay = replay;
+      this.frozen = replay == Replay.FROZEN;
       this.paged = paged;
       this.spec = paged.learner().spec();
       this.standardizer = spec.standardizer();
@@ -165,14 +181,15 @@ public final class ModelSession {
     this.scheduleStartMillis = state.scheduleStartMillis();
     this.standardizer = state.standardizer().length == 0 ? OnlineStandardizer.newState()
         : state.standardizer().clone();
-    this.sinceReport = state.sinceReport();
-    this.windowStartMillis = state.windowStartMillis();
+    boolean replay = shared.replay != Replay.NONE;
+    this.sinceReport = replay ? 0 : state.sinceReport();
+    this.windowStartMillis = replay ? Long.MIN_VALUE : state.windowStartMillis();
     this.lastEventTime = state.lastEventTime();
     this.boostStartStep = state.boostStartStep();
     this.drifts = state.drifts();
-    this.metrics = restoreMetrics(state.metrics());
+    this.metrics = restoreMetrics(replay ? new double[0] : state.metrics());
     this.detector = restoreDetector(state.detector());
-    long[] p = state.pendingDrifts();
+    long[] p = replay ? new long[0] : state.pendingDrifts();
     for (int i = 0; i < p.length; i += 2) {
       pending.add(new DriftEvent(p[i], p[i + 1], policy.detectorName(), policy.actionName()));
     }
@@ -298,8 +315,9 @@ public final class ModelSession {
   private void drift(long eventTime) throws Exception {
     drifts++;
     shared.drifts++;
-    pending.add(new DriftEvent(step, eventTime, policy.detectorName(),
-        shared.frozen ? "none" : policy.actionName()));
+    // A frozen model's step stands still: its events are placed by the examples measured.
+    pending.add(new DriftEvent(shared.frozen ? metrics.examples() : step, eventTime,
+        policy.detectorName(), shared.frozen ? "none" : policy.actionName()));
     if (shared.frozen) {
       return;
     }

@@ -211,7 +211,7 @@ class ModelSessionTest {
         new PagedLearner(learner, new PageCache(store, 64, learner.rowSize(), 16), 6), 1_000, 0,
         MetricsSpec.DEFAULT, message -> {
           throw new AssertionError(message);
-        }, true);
+        }, ModelSession.Replay.FROZEN);
     ModelSession frozen = new ModelSession("m", frozenShared, state);
     Collected out = new Collected();
     List<Double> scores = run(frozen, ABRUPT.subList(CHANGE_AT, ABRUPT.size()), out);
