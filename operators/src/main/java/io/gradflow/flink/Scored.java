@@ -13,6 +13,11 @@ public final class Scored {
   public long eventTime;
   public float label;
   public boolean learned;
+  /**
+   * Whether the prediction entered the model's prequential metrics (a label and a non-zero
+   * importance weight): the learned ones, and in a frozen replay the labeled ones.
+   */
+  public boolean measured;
 
   public Scored() {}
 
@@ -31,6 +36,13 @@ public final class Scored {
     this.eventTime = eventTime;
     this.label = label;
     this.learned = learned;
+    this.measured = learned;
+  }
+
+  /** A prediction that was measured but, in a frozen replay, not learned. */
+  public Scored measured(boolean value) {
+    this.measured = value;
+    return this;
   }
 
   @Override

@@ -237,7 +237,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       learned.inc();
     }
     output.collect(element.replace(new Scored(example.exampleId, session.key(), session.step(),
-        score, example.eventTime, example.label, session.lastLearned())));
+        score, example.eventTime, example.label, session.lastLearned())
+        .measured(example.learnable())));
   }
 
   /** The session of the current key, loaded from keyed state on its first example here. */

@@ -33,8 +33,20 @@ public final class EvaluateReport {
     final Map<String, Set<Long>> rows = new HashMap<>();
   }
 
+  /** How predictions are grouped into JSON objects. */
+  public enum Grouping {
+    /** One object for every model key together. */
+    ALL,
+    /** One object per candidate of a race. */
+    CANDIDATE,
+    /** One object per model key ({@code validate}). */
+    MODEL_KEY
+  }
+
   private final boolean probabilities;
   private final boolean race;
+  private final Grouping grouping;
+  private final boolean frozen;
   private final boolean boundedRows;
   private final Map<String, Float> weights;
   private final Map<String, Group> groups = new LinkedHashMap<>();
@@ -59,9 +71,20 @@ public final class EvaluateReport {
    */
   public EvaluateReport(boolean probabilities, boolean race, Map<String, Float> weights,
       boolean boundedRows) {
+    this(probabilities, race ? Grouping.CANDIDATE : Grouping.ALL, weights, boundedRows, false);
+  }
+
+  /**
+   * @param frozen the predictions come from a frozen replay: nothing was learned, so windows and
+   *     drift events are placed by the measured predictions
+   */
+  public EvaluateReport(boolean probabilities, Grouping grouping, Map<String, Float> weights,
+      boolean boundedRows, boolean frozen) {
     this.boundedRows = boundedRows;
     this.probabilities = probabilities;
-    this.race = race;
+    this.race = grouping == Grouping.CANDIDATE;
+    this.grouping = grouping;
+    this.frozen = frozen;
     this.weights = weights;
   }
 
@@ -89,10 +112,33 @@ public final class EvaluateReport {
   private Group group(String modelKey) {
     String name = "";
     int at = modelKey.lastIndexOf(TrainerOperator.CANDIDATE_SEPARATOR);
-    if (race && at >= 0) {
+    if (grouping == Grouping.MODEL_KEY) {
+      name = modelKey;
+    } else if (race && at >= 0) {
       name = modelKey.substring(at + 1);
     }
     return groups.computeIfAbsent(name, k -> new Group());
+  }
+
+  /** One JSON object per model key (with {@link Grouping#MODEL_KEY}), in arrival order. */
+  public Map<String, Object> models() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    groups.forEach((key, g) -> m.put(key, model(g)));
+    return m;
+  }
+
+  /** One JSON object over every prediction and report together. */
+  public Map<String, Object> overall() {
+    Group all = new Group();
+    for (Group g : groups.values()) {
+      all.predictions.addAll(g.predictions);
+      all.reports.addAll(g.reports);
+      g.rows.forEach((k, v) -> all.rows.computeIfAbsent(k, x -> new HashSet<>()).addAll(v));
+    }
+    Map<String, Object> m = model(all);
+    m.remove("windows");
+    m.remove("drift_events");
+    return m;
   }
 
   /** Examples scored, over every group. */
@@ -135,12 +181,16 @@ public final class EvaluateReport {
     double logLoss = 0;
     double baseRate = 0;
     double squaredError = 0;
+    double prediction = 0;
+    double label = 0;
     for (MetricsEvent e : g.reports) {
       if (e.windowWeight > 0) {
         weight += e.windowWeight;
         logLoss += e.logLoss * e.windowWeight;
         baseRate += e.baseRateLogLoss * e.windowWeight;
         squaredError += e.rmse * e.rmse * e.windowWeight;
+        prediction += e.meanPrediction * e.windowWeight;
+        label += e.meanLabel * e.windowWeight;
       }
     }
     if (probabilities) {
@@ -150,6 +200,7 @@ public final class EvaluateReport {
     } else {
       m.put("rmse", finite(Math.sqrt(squaredError / weight)));
     }
+    m.put("calibration", label != 0 ? finite(prediction / label) : null);
     Map<String, Map<Long, Long>> positions = positions(g);
     m.put("windows", windows(g, positions));
     m.put("drift_events", driftEvents(g, positions));
@@ -164,8 +215,25 @@ public final class EvaluateReport {
     return m;
   }
 
-  /** Per model key, the position (1-based, in file order) of the example of each model step. */
+  /**
+   * Per model key, the position (1-based, in file or replay order) of each measured prediction,
+   * by its index among the key's measured predictions (1-based): what a metrics report's
+   * {@code examples} count and a frozen replay's drift event point at.
+   */
   private static Map<String, Map<Long, Long>> positions(Group g) {
+    Map<String, Map<Long, Long>> positions = new HashMap<>();
+    for (int i = 0; i < g.predictions.size(); i++) {
+      Scored s = g.predictions.get(i);
+      if (s.measured) {
+        Map<Long, Long> p = positions.computeIfAbsent(s.modelKey, k -> new HashMap<>());
+        p.put(p.size() + 1L, i + 1L);
+      }
+    }
+    return positions;
+  }
+
+  /** Per model key, the position of the prediction learned at each model step. */
+  private static Map<String, Map<Long, Long>> stepPositions(Group g) {
     Map<String, Map<Long, Long>> positions = new HashMap<>();
     for (int i = 0; i < g.predictions.size(); i++) {
       Scored s = g.predictions.get(i);
@@ -181,8 +249,10 @@ public final class EvaluateReport {
    * example that completed it), {@code event_time}, {@code detector}, {@code action}, and the
    * {@code model_key} and {@code model_step}.
    */
-  private static List<Map<String, Object>> driftEvents(Group g,
-      Map<String, Map<Long, Long>> positions) {
+  private List<Map<String, Object>> driftEvents(Group g,
+      Map<String, Map<Long, Long>> measured) {
+    // A learning model's event names its model step; a frozen one's, the examples measured.
+    Map<String, Map<Long, Long>> positions = frozen ? measured : stepPositions(g);
     List<Map<String, Object>> out = new ArrayList<>();
     for (MetricsEvent e : g.reports) {
       for (DriftEvent d : e.drifts()) {
@@ -231,8 +301,9 @@ public final class EvaluateReport {
     return out;
   }
 
+  /** Where a report's window closed: the position of the key's examples-th measured prediction. */
   private static long position(Map<String, Map<Long, Long>> positions, MetricsEvent e) {
-    return positions.getOrDefault(e.modelKey, Map.of()).getOrDefault(e.modelStep, 0L);
+    return positions.getOrDefault(e.modelKey, Map.of()).getOrDefault(e.examples, 0L);
   }
 
   /** The AUC of the labeled predictions among the second half of the examples. */
