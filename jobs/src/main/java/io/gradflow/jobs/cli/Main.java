@@ -4,6 +4,7 @@ import io.gradflow.config.ConfigException;
 import io.gradflow.jobs.consume.ConsumeCommand;
 import io.gradflow.jobs.demo.DemoCommand;
 import io.gradflow.jobs.evaluate.EvaluateCommand;
+import io.gradflow.jobs.validate.ValidateCommand;
 import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.replay.OptimReplayCommand;
 import io.gradflow.jobs.train.TrainCommand;
@@ -32,6 +33,8 @@ public final class Main {
           Flag.help(TrainCommand.FLAGS), TrainCommand::run),
       new Command("evaluate", "--config FILE --file F", EvaluateCommand.SUMMARY,
           Flag.help(EvaluateCommand.FLAGS), EvaluateCommand::run),
+      new Command("validate", "--config FILE --savepoint A [--name N] ...",
+          ValidateCommand.SUMMARY, Flag.help(ValidateCommand.FLAGS), ValidateCommand::run),
       new Command("produce", "[FLAGS]", ProduceCommand.SUMMARY, Flag.help(ProduceCommand.FLAGS),
           ProduceCommand::run),
       new Command("consume", "--bootstrap-servers H --topic T",

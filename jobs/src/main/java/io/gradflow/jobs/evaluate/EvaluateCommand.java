@@ -203,7 +203,8 @@ public final class EvaluateCommand {
     }
   }
 
-  static void writeJson(Map<String, Object> json, Path file) throws IOException {
+  /** Writes a JSON object, indented, creating the parent directories. */
+  public static void writeJson(Map<String, Object> json, Path file) throws IOException {
     Path parent = file.toAbsolutePath().getParent();
     if (parent != null) {
       Files.createDirectories(parent);

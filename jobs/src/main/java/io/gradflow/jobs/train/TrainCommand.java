@@ -456,7 +456,7 @@ public final class TrainCommand {
   }
 
   /** Fails, naming --savepoint, when a local savepoint path does not exist. */
-  static void checkSavepoint(String savepoint) {
+  public static void checkSavepoint(String savepoint) {
     Path path = localPath(savepoint);
     if (path == null) {
       return;

@@ -1,0 +1,241 @@
+package io.gradflow.jobs.validate;
+
+import io.gradflow.config.ConfigReport;
+import io.gradflow.flink.TrainerSettings;
+import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.cli.UserException;
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.evaluate.EvaluateJob;
+import io.gradflow.jobs.evaluate.EvaluateOutput;
+import io.gradflow.jobs.evaluate.EvaluateReport;
+import io.gradflow.jobs.train.TrainCommand;
+import io.gradflow.session.ModelSession;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+
+/**
+ * {@code gradflow validate}: replays a bounded range of the examples topic through one or more
+ * savepoints of the training job and scores each, so that a challenger can be compared with the
+ * champion before it is deployed (DESIGN.md, "Replay and validation").
+ *
+ * <pre>
+ * gradflow validate --config job.yaml --savepoint A --name champion --savepoint B --name challenger \
+ *     [--from earliest|offsets-in-savepoint|TIMESTAMP] [--to latest|TIMESTAMP|OFFSETS] \
+ *     [--mode frozen|prequential] [--json OUT] [--report OUT.html] [--gate EXPR]
+ * </pre>
+ *
+ * <p>The range is read once, into memory ({@link ReplayRange}), and every savepoint replays the
+ * same records in the same order, each on its own local MiniCluster at parallelism 1 through the
+ * training job's own decoder and trainer ({@link EvaluateJob}), restored from the savepoint
+ * (state the replay does not use, such as the Kafka source's, is left aside). {@code frozen}
+ * scores only; {@code prequential} predicts, then learns, as the live job does. Either way the
+ * metrics measure the replay alone ({@link ModelSession.Replay}). Nothing is written to Kafka:
+ * a replay needs no output topic and never touches the live job's. Savepoints are the only input:
+ * a live job's checkpoints may be deleted while they are read.
+ *
+ * <p>Exit codes: 0 done (and the gate passed); 1 the gate failed, or the range holds no record;
+ * 2 a command line, configuration or savepoint that cannot run.
+ */
+public final class ValidateCommand {
+  public static final List<Flag> FLAGS = List.of(
+      Flag.of("config", Flag.Type.STRING, null, "the training job's YAML: Kafka settings, the"
+          + " examples topic and the model"),
+      Flag.of("savepoint", Flag.Type.REPEATED, null, "a savepoint of the training job to"
+          + " replay (repeat for several)"),
+      Flag.of("name", Flag.Type.REPEATED, null, "the name of the savepoint given before it"
+          + " (champion, challenger, ...); default: the savepoint directory's name"),
+      Flag.of("from", Flag.Type.STRING, "earliest", "where the replay starts: earliest or a"
+          + " timestamp (ISO-8601)"),
+      Flag.of("to", Flag.Type.STRING, "latest", "where it ends (exclusive): latest, a timestamp"
+          + " (ISO-8601), or offsets (5000, or 0:5000,1:4200)"),
+      Flag.choice("mode", "frozen", "frozen: score only; prequential: predict, then learn",
+          "frozen", "prequential"),
+      Flag.of("json", Flag.Type.STRING, null, "write the metrics per savepoint and model key to"
+          + " this JSON file"),
+      Flag.of("timeout", Flag.Type.STRING, "30s", "how long to wait for the broker"),
+      Flag.of("quiet", Flag.Type.SWITCH, null, "print only warnings and errors"));
+
+  public static final String SUMMARY = "replay a range of the examples topic through one or more"
+      + " savepoints of the training job and compare them (frozen or prequential)";
+
+  private ValidateCommand() {}
+
+  public static int run(List<String> args, InputStream in, PrintStream out, PrintStream err)
+      throws Exception {
+    Flag.Values v = Flag.parse(FLAGS, args);
+    if (!v.isSet("config")) {
+      throw new Command.UsageException("--config is needed: the training job's YAML");
+    }
+    List<String> savepoints = v.all("savepoint");
+    if (savepoints.isEmpty()) {
+      throw new Command.UsageException("--savepoint is needed: one or more savepoints of the"
+          + " training job (take one with gradflow train --final-savepoint, gradflow savepoint"
+          + " or flink savepoint)");
+    }
+    Map<String, String> named = names(savepoints, v.all("name"));
+    for (String savepoint : savepoints) {
+      TrainCommand.checkSavepoint(savepoint);
+    }
+    if (v.isSet("json")) {
+      refuseExisting("--json", Path.of(v.string("json")));
+    }
+    boolean frozen = v.string("mode").equals("frozen");
+    Duration timeout = io.gradflow.config.Durations.parse("--timeout", v.string("timeout"));
+    TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport());
+    boolean probabilities =
+        config.candidates().values().iterator().next().loss().predictsProbability();
+    boolean quiet = v.on("quiet");
+    String topic = config.kafka().topics().examples();
+
+    ReplayRange.Read range = ReplayRange.read(config.kafka(), topic, v.string("from"),
+        v.string("to"), timeout);
+    if (!quiet) {
+      out.printf(Locale.ROOT, "gradflow validate: %,d record(s) of %s %s, %s, %d savepoint(s)%n",
+          range.records().size(), topic, describe(range), v.string("mode"), named.size());
+    }
+    if (range.records().isEmpty()) {
+      err.println("gradflow validate: the range holds no record of " + topic + " "
+          + describe(range) + "; check --from and --to");
+      return 1;
+    }
+
+    TrainerSettings t = config.trainer().withReplay(frozen ? ModelSession.Replay.FROZEN
+        : ModelSession.Replay.PREQUENTIAL);
+    TrainConfig replay = new TrainConfig(config.jobName(), 1, config.kafka(), config.hashBits(),
+        config.defaultModelKey(), config.candidates(), t, config.labels(), config.state(),
+        config.input());
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("mode", v.string("mode"));
+    result.put("topic", topic);
+    result.put("from", v.string("from"));
+    result.put("to", v.string("to"));
+    result.put("records", (long) range.records().size());
+    List<Map<String, Object>> partitions = new ArrayList<>();
+    range.positions().forEach((tp, p) -> {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("partition", tp.partition());
+      m.put("from_offset", p[0]);
+      m.put("to_offset", p[1]);
+      partitions.add(m);
+    });
+    result.put("partitions", partitions);
+    Map<String, Object> bySavepoint = new LinkedHashMap<>();
+    for (Map.Entry<String, String> sp : named.entrySet()) {
+      EvaluateReport report = replay(replay, sp.getValue(), range, probabilities, frozen);
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("path", sp.getValue());
+      m.putAll(report.overall());
+      m.put("models", report.models());
+      bySavepoint.put(sp.getKey(), m);
+      if (!quiet) {
+        out.println("  " + sp.getKey() + ": " + summary(m, probabilities));
+      }
+    }
+    result.put("savepoints", bySavepoint);
+    if (v.isSet("json")) {
+      io.gradflow.jobs.evaluate.EvaluateCommand.writeJson(result, Path.of(v.string("json")));
+      if (!quiet) {
+        out.println("  json            " + v.string("json"));
+      }
+    }
+    return 0;
+  }
+
+  /** One savepoint's replay, collected into a report by model key. */
+  private static EvaluateReport replay(TrainConfig config, String savepoint,
+      ReplayRange.Read range, boolean probabilities, boolean frozen) throws Exception {
+    Configuration conf = EvaluateJob.flinkConfiguration(config);
+    conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+    // The source and sinks of the live job are not in a replay; their state stays unread.
+    conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
+    EvaluateReport report = new EvaluateReport(probabilities, EvaluateReport.Grouping.MODEL_KEY,
+        Map.of(), true, frozen);
+    try (CloseableIterator<EvaluateOutput> outputs =
+        EvaluateJob.build(env, config, range.records()).collectAsync()) {
+      var job = env.executeAsync("gradflow validate " + savepoint);
+      outputs.forEachRemaining(report::add);
+      job.getJobExecutionResult().get();
+    } catch (ExecutionException | RuntimeException e) {
+      java.util.Optional<String> incompatible =
+          io.gradflow.learn.IncompatibleModelException.messageIn(e);
+      if (incompatible.isPresent()) {
+        throw new UserException("--savepoint " + savepoint + ": " + incompatible.get(), 2);
+      }
+      throw e;
+    }
+    return report;
+  }
+
+  /** Savepoint by name, in the order given; names pair with savepoints by position. */
+  static Map<String, String> names(List<String> savepoints, List<String> names) {
+    if (!names.isEmpty() && names.size() != savepoints.size()) {
+      throw new Command.UsageException("--name must follow each --savepoint (" + savepoints.size()
+          + " savepoint(s), " + names.size() + " name(s)), or be left out");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (int i = 0; i < savepoints.size(); i++) {
+      String name = names.isEmpty() ? defaultName(savepoints.get(i)) : names.get(i);
+      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        throw new Command.UsageException("--name '" + name + "' must be a letter or _ followed"
+            + " by letters, digits or _ (the gate names it: " + "NAME.log_loss)");
+      }
+      if (out.containsKey(name)) {
+        throw new Command.UsageException("--name " + name + " is given to two savepoints ("
+            + out.get(name) + " and " + savepoints.get(i) + ")");
+      }
+      out.put(name, savepoints.get(i));
+    }
+    return out;
+  }
+
+  private static String defaultName(String savepoint) {
+    Path p = Path.of(savepoint).getFileName();
+    String name = p == null ? "savepoint" : p.toString().replaceAll("[^A-Za-z0-9_]", "_");
+    return name.matches("[A-Za-z_].*") ? name : "sp_" + name;
+  }
+
+  static void refuseExisting(String flag, Path path) {
+    if (Files.exists(path)) {
+      throw new UserException(flag + " " + path + " exists; give a new file (nothing is"
+          + " overwritten)", 2);
+    }
+  }
+
+  private static String describe(ReplayRange.Read range) {
+    StringBuilder b = new StringBuilder();
+    range.positions().forEach((tp, p) -> b.append(b.length() == 0 ? "" : ", ")
+        .append(tp.partition()).append(": [").append(p[0]).append(", ").append(p[1])
+        .append(')'));
+    return "(partition: [from, to) " + b + ")";
+  }
+
+  private static String summary(Map<String, Object> m, boolean probabilities) {
+    if (probabilities) {
+      return String.format(Locale.ROOT, "%,d examples, %,d learned; log loss %s, base rate %s,"
+          + " AUC %s, calibration %s", m.get("examples"), m.get("learned"),
+          number(m.get("log_loss")), number(m.get("base_rate_log_loss")), number(m.get("auc")),
+          number(m.get("calibration")));
+    }
+    return String.format(Locale.ROOT, "%,d examples, %,d learned; RMSE %s, calibration %s",
+        m.get("examples"), m.get("learned"), number(m.get("rmse")), number(m.get("calibration")));
+  }
+
+  private static String number(Object value) {
+    return value instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "-";
+  }
+}

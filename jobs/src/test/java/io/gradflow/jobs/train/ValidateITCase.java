@@ -1,0 +1,132 @@
+package io.gradflow.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code gradflow validate} end to end against the in-process broker: a champion savepoint
+ * trained on 2,000 examples and a challenger trained on 4,000 replay the next 2,000, frozen and
+ * prequential; the same replay twice gives the same JSON byte for byte; bad input is refused.
+ */
+class ValidateITCase extends TrainJobITCase {
+  static final String TOPIC = "validate-examples";
+
+  /** The record timestamp at an offset of a one-partition topic. */
+  static Instant timestampAt(String topic, long offset) {
+    java.util.Properties p = new java.util.Properties();
+    p.put("bootstrap.servers", kafka.bootstrapServers());
+    try (var c = new KafkaConsumer<>(p, new ByteArrayDeserializer(),
+        new ByteArrayDeserializer())) {
+      TopicPartition tp = new TopicPartition(topic, 0);
+      c.assign(List.of(tp));
+      c.seek(tp, offset);
+      for (int i = 0; i < 50; i++) {
+        for (var r : c.poll(java.time.Duration.ofMillis(200))) {
+          return Instant.ofEpochMilli(r.timestamp());
+        }
+      }
+    }
+    throw new AssertionError("no record at " + offset + " of " + topic);
+  }
+
+  JsonNode validate(Path json, String yaml, String... flags) throws Exception {
+    Path file = Files.createTempFile(temp, "job", ".yaml");
+    Files.writeString(file, yaml);
+    List<String> args = new ArrayList<>(List.of("validate", "--config", file.toString(),
+        "--json", json.toString()));
+    args.addAll(List.of(flags));
+    int exit = gradflow(args.toArray(String[]::new));
+    assertEquals(0, exit, both());
+    return new ObjectMapper().readTree(json.toFile());
+  }
+
+  @Test
+  void aChampionAndAChallengerReplayTheSameRange() throws Exception {
+    kafka.createTopics(1, TOPIC);
+    produce(TOPIC, 21, 0, 2_000, "m1", "m2");
+    Run first = Run.create(TOPIC, "labels");
+    String extra = "optimizer: {name: Adagrad, lr: 0.05}\nstate: {backend: hashmap}";
+    String champion = runUntil(config(first.yaml(extra, false), temp.resolve("c1")),
+        first.predictions(), 2_000, null, temp.resolve("savepoints"));
+    produce(TOPIC, 21, 2_000, 2_000, "m1", "m2");
+    Run second = Run.create(TOPIC, "labels");
+    String challenger = runUntil(config(second.yaml(extra, false), temp.resolve("c2")),
+        second.predictions(), 2_000, champion, temp.resolve("savepoints"));
+    produce(TOPIC, 21, 4_000, 2_000, "m1", "m2");
+    String from = timestampAt(TOPIC, 4_000).toString();
+    String yaml = Run.create(TOPIC, "labels").yaml(extra + "\ncheckpoints: {interval: 300ms}",
+        false);
+
+    String[] frozen = {"--savepoint", champion, "--name", "champion", "--savepoint",
+        challenger, "--name", "challenger", "--from", from, "--to", "6000", "--quiet"};
+    JsonNode j = validate(temp.resolve("frozen.json"), yaml, frozen);
+    assertEquals("frozen", j.get("mode").asText());
+    assertEquals(2_000, j.get("records").asLong(), j.toString());
+    for (String name : List.of("champion", "challenger")) {
+      JsonNode sp = j.get("savepoints").get(name);
+      assertEquals(2_000, sp.get("examples").asLong(), name);
+      assertEquals(0, sp.get("learned").asLong(), name + ": frozen learns nothing");
+      assertTrue(sp.get("log_loss").asDouble() > 0 && sp.get("log_loss").asDouble() < 0.7,
+          name + ": " + sp);
+      assertEquals(2, sp.get("models").size(), name + ": m1 and m2");
+      JsonNode m1 = sp.get("models").get("m1");
+      assertEquals(1_000, m1.get("examples").asLong());
+      JsonNode windows = m1.get("windows");
+      assertTrue(windows.size() >= 1, m1.toString());
+      assertEquals(1_000, windows.get(windows.size() - 1).get("end_example").asLong(),
+          "the last window closes at the key's last example: " + windows);
+    }
+    assertNotEquals(j.get("savepoints").get("champion").get("log_loss").asDouble(),
+        j.get("savepoints").get("challenger").get("log_loss").asDouble(),
+        "two models, two losses");
+
+    // The same replay again: the same JSON, byte for byte.
+    validate(temp.resolve("again.json"), yaml, frozen);
+    assertEquals(Files.readString(temp.resolve("frozen.json")),
+        Files.readString(temp.resolve("again.json")));
+
+    JsonNode prequential = validate(temp.resolve("prequential.json"), yaml, "--savepoint",
+        champion, "--name", "champion", "--from", from, "--to", "6000", "--mode",
+        "prequential", "--quiet");
+    JsonNode learned = prequential.get("savepoints").get("champion");
+    assertEquals(2_000, learned.get("learned").asLong(), learned.toString());
+    assertNotEquals(j.get("savepoints").get("champion").get("log_loss").asDouble(),
+        learned.get("log_loss").asDouble(), "learning while replaying changes the predictions");
+  }
+
+  @Test
+  void badInputIsRefusedNamingIt() throws Exception {
+    String yaml = Run.create("nowhere", "labels").yaml("checkpoints: {interval: 300ms}", false);
+    Path file = Files.createTempFile(temp, "job", ".yaml");
+    Files.writeString(file, yaml);
+    Path missing = temp.resolve("no-such-savepoint");
+    assertEquals(2, gradflow("validate", "--config", file.toString(), "--savepoint",
+        missing.toString()), both());
+    assertTrue(err().contains("--savepoint " + missing + " does not exist"), both());
+    Path json = Files.writeString(temp.resolve("taken.json"), "{}");
+    Path savepoint = Files.createDirectories(temp.resolve("sp"));
+    Files.writeString(savepoint.resolve("_metadata"), "");
+    assertEquals(2, gradflow("validate", "--config", file.toString(), "--savepoint",
+        savepoint.toString(), "--json", json.toString()), both());
+    assertTrue(err().contains("--json " + json + " exists"), both());
+    assertEquals("{}", Files.readString(json), "nothing is overwritten");
+    assertEquals(2, gradflow("validate", "--config", file.toString(), "--savepoint",
+        savepoint.toString(), "--savepoint", savepoint.toString(), "--name", "a"), both());
+    assertTrue(err().contains("--name must follow each --savepoint (2 savepoint(s), 1 name(s))"),
+        both());
+    assertTrue(!err().contains("\tat "), "no stack trace: " + both());
+  }
+}
