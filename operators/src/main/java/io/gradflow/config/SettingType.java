@@ -160,6 +160,39 @@ public abstract class SettingType<T> {
   }
 
   /**
+   * A list of distinct values, each one of {@code values} (matched without regard to case and
+   * returned in its declared spelling): {@code [restart_schedule, boost_lr]}. A single value
+   * without brackets is a list of one.
+   */
+  public static SettingType<List<String>> choices(List<String> values) {
+    String all = String.join(", ", values);
+    SettingType<String> one = choice(values, Map.of());
+    return new SettingType<>("list of " + all, "a list of " + all) {
+      @Override
+      public List<String> parse(String key, Object raw, boolean secret) {
+        List<?> items = raw instanceof List<?> list ? list : List.of(raw);
+        List<String> out = new ArrayList<>();
+        for (Object item : items) {
+          if (item == null || item instanceof Map || item instanceof List) {
+            throw wrong(key, raw, secret);
+          }
+          String v = one.parse(key, item, secret);
+          if (out.contains(v)) {
+            throw new ConfigException(key, key + " lists " + v + " twice");
+          }
+          out.add(v);
+        }
+        return List.copyOf(out);
+      }
+
+      @Override
+      public String show(List<String> value) {
+        return "[" + String.join(", ", value) + "]";
+      }
+    };
+  }
+
+  /**
    * A duration: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 6h}, {@code 2d}, ISO-8601
    * ({@code PT6H}), or a whole number of milliseconds ({@code 0}).
    */

@@ -251,7 +251,7 @@ public final class TrainSettings {
   /** The top level of a job file: its sections. */
   public static final Section ROOT = new Section("", null, "a training job file", List.of(),
       List.of("job", "kafka", "input", "model", "optimizer", "race", "schedule", "gradient",
-          "labels", "state", "checkpoints", "metrics", "changelog"));
+          "drift", "labels", "state", "checkpoints", "metrics", "changelog"));
 
   /** Every section, in the order of the settings reference. */
   public static List<Section> reference() {
@@ -261,7 +261,9 @@ public final class TrainSettings {
     all.add(RACE);
     all.add(ScheduleConfig.SELECTOR);
     all.addAll(ScheduleConfig.SECTIONS);
-    all.addAll(List.of(GRADIENT, LABELS, STATE, CHECKPOINTS, METRICS, CHANGELOG));
+    all.add(GRADIENT);
+    all.addAll(DriftConfig.reference());
+    all.addAll(List.of(LABELS, STATE, CHECKPOINTS, METRICS, CHANGELOG));
     return all;
   }
 

@@ -1,6 +1,9 @@
 package io.gradflow.flink;
 
+import io.gradflow.drift.DriftEvent;
 import io.gradflow.metrics.MetricsSnapshot;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A prequential metrics report of one model: the windowed view (examples since the previous
@@ -27,12 +30,29 @@ public final class MetricsEvent {
   public double fadingAuc;
   public double fadingRmse;
   public double fadingCalibration;
+  /** Drift detections since the previous report: model steps, event times, detectors, actions. */
+  public long[] driftExamples = new long[0];
+  public long[] driftEventTimes = new long[0];
+  public String[] driftDetectors = new String[0];
+  public String[] driftActions = new String[0];
 
   public MetricsEvent() {}
 
   static MetricsEvent of(String modelKey, long modelStep, long windowStart, long eventTime,
-      MetricsSnapshot s) {
+      MetricsSnapshot s, List<DriftEvent> drifts) {
     MetricsEvent e = new MetricsEvent();
+    int n = drifts.size();
+    e.driftExamples = new long[n];
+    e.driftEventTimes = new long[n];
+    e.driftDetectors = new String[n];
+    e.driftActions = new String[n];
+    for (int i = 0; i < n; i++) {
+      DriftEvent d = drifts.get(i);
+      e.driftExamples[i] = d.example();
+      e.driftEventTimes[i] = d.eventTime();
+      e.driftDetectors[i] = d.detector();
+      e.driftActions[i] = d.action();
+    }
     e.modelKey = modelKey;
     e.modelStep = modelStep;
     e.windowStart = windowStart;
@@ -52,6 +72,17 @@ public final class MetricsEvent {
     e.fadingRmse = s.fading().rmse();
     e.fadingCalibration = s.fading().calibration();
     return e;
+  }
+
+  /** The drift detections of this report, oldest first. */
+  public List<DriftEvent> drifts() {
+    List<DriftEvent> out = new ArrayList<>();
+    int n = driftExamples == null ? 0 : driftExamples.length;
+    for (int i = 0; i < n; i++) {
+      out.add(new DriftEvent(driftExamples[i], driftEventTimes[i], driftDetectors[i],
+          driftActions[i]));
+    }
+    return out;
   }
 
   @Override

@@ -1,45 +1,59 @@
 package io.gradflow.flink;
 
+import io.gradflow.session.SessionState;
+
 /**
- * What the trainer keeps per model key beside its rows: the model's clock and its online
- * standardizer, state version 1 ({@code "model.v1"}). A Flink POJO.
+ * The keyed-state form of a model's {@link SessionState} ({@code "model.v1"}): a Flink POJO, so
+ * that fields can be added with Flink's POJO schema evolution (a field a savepoint lacks restores
+ * as its Java default: 0, or null for an array, which {@link #toState()} reads as empty). Every
+ * field means what the {@link SessionState} component of the same name means.
  */
 public final class ModelMeta {
-  /** Examples learned (the model step). */
   public long step;
-  /** Examples only scored. */
   public long scored;
-  /** The model step at which the schedule (re)started. */
   public long scheduleStartStep;
-  /**
-   * The event time at which the schedule (re)started; Long.MIN_VALUE until the first learned
-   * example (unlabeled and weight-0 examples do not start it).
-   */
   public long scheduleStartMillis = Long.MIN_VALUE;
-  /** The online standardizer's state ({@code io.gradflow.model.OnlineStandardizer}). */
   public double[] standardizer = new double[0];
-  /** The prequential metrics' state ({@code io.gradflow.metrics.PrequentialMetrics}). */
   public double[] metrics = new double[0];
-  /** Labeled examples since the last metrics report. */
   public long sinceReport;
-  /** Event time of the first labeled example since the last report; Long.MIN_VALUE if none. */
   public long windowStartMillis = Long.MIN_VALUE;
-  /** The latest event time seen. */
   public long lastEventTime = Long.MIN_VALUE;
+  /** Added with drift detection: absent in older savepoints. */
+  public double[] detector = new double[0];
+  public long boostStartStep;
+  public long drifts;
+  public long[] pendingDrifts = new long[0];
 
   public ModelMeta() {}
 
-  ModelMeta copy() {
+  /** The POJO of a session's state (arrays shared: the state is immutable). */
+  static ModelMeta of(SessionState s) {
     ModelMeta m = new ModelMeta();
-    m.step = step;
-    m.scored = scored;
-    m.scheduleStartStep = scheduleStartStep;
-    m.scheduleStartMillis = scheduleStartMillis;
-    m.standardizer = standardizer.clone();
-    m.metrics = metrics.clone();
-    m.sinceReport = sinceReport;
-    m.windowStartMillis = windowStartMillis;
-    m.lastEventTime = lastEventTime;
+    m.step = s.step();
+    m.scored = s.scored();
+    m.scheduleStartStep = s.scheduleStartStep();
+    m.scheduleStartMillis = s.scheduleStartMillis();
+    m.standardizer = s.standardizer();
+    m.metrics = s.metrics();
+    m.sinceReport = s.sinceReport();
+    m.windowStartMillis = s.windowStartMillis();
+    m.lastEventTime = s.lastEventTime();
+    m.detector = s.detector();
+    m.boostStartStep = s.boostStartStep();
+    m.drifts = s.drifts();
+    m.pendingDrifts = s.pendingDrifts();
     return m;
+  }
+
+  /** The session state this POJO holds (arrays copied). */
+  SessionState toState() {
+    return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
+        copy(standardizer), copy(metrics), sinceReport, windowStartMillis, lastEventTime,
+        copy(detector), boostStartStep, drifts,
+        pendingDrifts == null ? new long[0] : pendingDrifts.clone());
+  }
+
+  private static double[] copy(double[] a) {
+    return a == null ? new double[0] : a.clone();
   }
 }

@@ -4,22 +4,19 @@ import io.gradflow.learn.ExampleLearner;
 import io.gradflow.learn.IncompatibleModelException;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.learn.ModelSignature;
+import io.gradflow.drift.DriftEvent;
 import io.gradflow.metrics.MetricsSnapshot;
-import io.gradflow.metrics.PrequentialMetrics;
 import io.gradflow.model.CompactExample;
-import io.gradflow.model.OnlineStandardizer;
-import io.gradflow.schedule.ScheduleClock;
+import io.gradflow.session.ModelSession;
+import io.gradflow.session.SessionState;
 import io.gradflow.state.PageCache;
 import io.gradflow.state.PageFormat;
 import io.gradflow.state.PageStore;
 import io.gradflow.state.PagedLearner;
-import io.gradflow.state.RowPage;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
@@ -50,9 +47,12 @@ import org.apache.flink.util.OutputTag;
  *
  * <p><b>State</b> (version 1): {@code "pages.v1"}, a {@code MapState<Long, float[]>} from page
  * number to page ({@link PageFormat}) holding every parameter row with its optimizer slots and
- * step count; {@code "model.v1"}, a {@code ValueState<ModelMeta>} with the model step, the
- * schedule's origin and the standardizer. Both sit behind in-memory caches (a bounded
- * write-back {@link PageCache} for pages, a map for metadata) that are written back before every
+ * step count; {@code "model.v1"}, a {@code ValueState<ModelMeta>} holding the model's
+ * {@link SessionState} (model step, schedule origin, standardizer, metrics, drift detector and
+ * policy state). The per-model bookkeeping is a plain-Java {@link ModelSession} per key; this
+ * operator only loads it, calls it, writes it back and emits what it reports. Both sit behind
+ * in-memory caches (a bounded write-back {@link PageCache} for pages, a map of sessions) that
+ * are written back before every
  * checkpoint ({@link #snapshotState}, which runs before the keyed-state snapshot), on eviction,
  * and at end of input, so keyed state is the truth at every checkpoint: exactly-once, rescalable
  * by key group, incremental on RocksDB.
@@ -78,7 +78,8 @@ import org.apache.flink.util.OutputTag;
  * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval.
  *
  * <p>Flink metrics: {@code examples}, {@code examplesPerSecond}, {@code learned},
- * {@code rows}, {@code cacheHitRate}, {@code refusedGradients}, and {@code logLoss} and
+ * {@code rows}, {@code cacheHitRate}, {@code refusedGradients}, {@code driftEvents}
+ * (detections by every model of the subtask), and {@code logLoss} and
  * {@code rmse}, the windowed values of the latest metrics report of any model.
  */
 public class TrainerOperator extends AbstractStreamOperator<Scored>
@@ -101,15 +102,12 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
 
   private transient MapState<Long, float[]> pages;
   private transient ValueState<ModelMeta> metaState;
-  private transient Map<String, PagedLearner> learners;
+  private transient Map<String, ModelSession.Shared> learners;
   private transient Map<String, PageCache> caches;
-  private transient Map<String, ModelMeta> metas;
-  private transient Map<String, PrequentialMetrics> metrics;
-  private transient Map<String, Set<Long>> changedRows;
+  private transient Map<String, ModelSession> sessions;
+  private transient Emitter emitter;
   private transient Counter examples;
   private transient Counter learned;
-  private transient OnlineStandardizer standardizer;
-  private transient float[] denseScratch;
   private transient volatile MetricsEvent lastReport;
 
   /**
@@ -177,28 +175,28 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         new ValueStateDescriptor<>(META_STATE, TypeInformation.of(ModelMeta.class)));
     learners = new HashMap<>();
     caches = new HashMap<>();
-    metas = new HashMap<>();
-    metrics = new HashMap<>();
-    changedRows = new HashMap<>();
-    // Model settings (standardization among them) are the same for every candidate of a race.
-    standardizer = candidates.values().iterator().next().standardizer();
-    denseScratch = new float[0];
+    sessions = new HashMap<>();
+    emitter = new Emitter();
     PageStore store = new KeyedPageStore();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       ExampleLearner learner = new ExampleLearner(c.getValue());
       PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16);
       caches.put(c.getKey(), cache);
-      learners.put(c.getKey(), new PagedLearner(learner, cache, settings.pageBits()));
+      learners.put(c.getKey(), new ModelSession.Shared(
+          new PagedLearner(learner, cache, settings.pageBits()), settings.metricsEvery(),
+          settings.changelogEvery(), settings.metrics(), LOG::warn));
     }
     examples = getMetricGroup().counter("examples");
     getMetricGroup().meter("examplesPerSecond", new MeterView(examples));
     learned = getMetricGroup().counter("learned");
     getMetricGroup().gauge("rows", () -> learners.values().stream()
-        .mapToLong(PagedLearner::rowsCreated).sum());
+        .mapToLong(l -> l.paged().rowsCreated()).sum());
     getMetricGroup().gauge("cacheHitRate", () -> caches.values().stream()
         .mapToDouble(PageCache::hitRate).average().orElse(1.0));
     getMetricGroup().gauge("refusedGradients", () -> learners.values().stream()
-        .mapToLong(l -> l.learner().refusedRows()).sum());
+        .mapToLong(l -> l.paged().learner().refusedRows()).sum());
+    getMetricGroup().gauge("driftEvents", () -> learners.values().stream()
+        .mapToLong(ModelSession.Shared::drifts).sum());
     getMetricGroup().gauge("logLoss", () -> lastReport == null ? Double.NaN : lastReport.logLoss);
     getMetricGroup().gauge("rmse", () -> lastReport == null ? Double.NaN : lastReport.rmse);
   }
@@ -219,148 +217,33 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void processElement(StreamRecord<CompactExample> element) throws Exception {
     CompactExample example = element.getValue();
-    String key = (String) getCurrentKey();
-    String candidate = candidateOf(key);
-    PagedLearner learner = learners.get(candidate);
-    ModelMeta meta = meta(key);
-    meta.lastEventTime = Math.max(meta.lastEventTime, example.eventTime);
-    // Unlabeled and weight-0 examples are scored only: they change no row, no slot, no step
-    // count, no schedule clock (its event-time origin is the first learned example) and no
-    // standardizer (VW's rule for importance weight 0).
-    boolean learn = example.learnable();
-    float[] dense = dense(learner.learner().spec().standardize(), meta, example.dense, learn);
-    double rate = 0;
-    if (learn) {
-      if (meta.scheduleStartMillis == Long.MIN_VALUE) {
-        meta.scheduleStartMillis = example.eventTime;
-      }
-      ScheduleClock clock = learner.learner().spec().clock();
-      long t = clock.elapsed(meta.step, example.eventTime, meta.scheduleStartStep,
-          meta.scheduleStartMillis);
-      rate = learner.learner().learningRate(t);
-    }
-    double activation = learner.process(key, example, dense, learn, meta.step + 1, rate);
-    double score = learner.learner().loss().prediction(activation);
+    ModelSession session = session((String) getCurrentKey());
+    double score = session.process(example, emitter);
     examples.inc();
-    if (learn) {
-      meta.step++;
+    if (session.lastLearned()) {
       learned.inc();
-      PrequentialMetrics m = metrics(key, meta, learner);
-      m.record(score, example.label, example.weight);
-      if (meta.windowStartMillis == Long.MIN_VALUE) {
-        meta.windowStartMillis = example.eventTime;
-      }
-      if (++meta.sinceReport >= settings.metricsEvery()) {
-        report(key, meta, m, example.eventTime);
-      }
-      if (settings.changelogEvery() > 0) {
-        recordChanges(key, example, dense.length);
-        if (meta.step % settings.changelogEvery() == 0) {
-          emitChanges(key);
-        }
-      }
-    } else {
-      meta.scored++;
     }
-    output.collect(element.replace(new Scored(example.exampleId, key, meta.step, score,
-        example.eventTime, example.label, learn)));
+    output.collect(element.replace(new Scored(example.exampleId, session.key(), session.step(),
+        score, example.eventTime, example.label, session.lastLearned())));
   }
 
-  private float[] dense(boolean standardize, ModelMeta meta, float[] raw, boolean learn) {
-    if (!standardize || raw.length == 0) {
-      return raw;
-    }
-    if (denseScratch.length != raw.length) {
-      denseScratch = new float[raw.length];
-    }
-    // Standardize with the statistics of earlier examples only, then count this one.
-    standardizer.standardize(meta.standardizer, raw, denseScratch);
-    if (learn) {
-      meta.standardizer = standardizer.update(meta.standardizer, raw);
-    }
-    return denseScratch;
-  }
-
-  private PrequentialMetrics metrics(String key, ModelMeta meta, PagedLearner learner) {
-    PrequentialMetrics m = metrics.get(key);
-    if (m == null) {
-      boolean probabilities = learner.learner().loss().predictsProbability();
-      m = null;
-      if (meta.metrics.length > 0) {
-        try {
-          m = PrequentialMetrics.restore(settings.metrics(), probabilities, meta.metrics);
-        } catch (IllegalArgumentException e) {
-          LOG.warn("metrics state of model {} does not fit the configured metrics ({});"
-              + " starting new metrics", key, e.getMessage());
-        }
-      }
-      if (m == null) {
-        m = new PrequentialMetrics(settings.metrics(), probabilities);
-      }
-      metrics.put(key, m);
-    }
-    return m;
-  }
-
-  private void report(String key, ModelMeta meta, PrequentialMetrics m, long eventTime) {
-    MetricsSnapshot snapshot = m.report();
-    meta.sinceReport = 0;
-    lastReport = MetricsEvent.of(key, meta.step, meta.windowStartMillis, eventTime, snapshot);
-    output.collect(METRICS, new StreamRecord<>(lastReport, eventTime));
-    meta.windowStartMillis = Long.MIN_VALUE;
-  }
-
-  private ModelMeta meta(String key) throws Exception {
-    ModelMeta meta = metas.get(key);
-    if (meta == null) {
+  /** The session of the current key, loaded from keyed state on its first example here. */
+  private ModelSession session(String key) throws Exception {
+    ModelSession session = sessions.get(key);
+    if (session == null) {
       ModelMeta stored = metaState.value();
-      meta = stored == null ? new ModelMeta() : stored.copy();
-      if (meta.standardizer.length == 0) {
-        meta.standardizer = OnlineStandardizer.newState();
-      }
-      metas.put(key, meta);
+      session = new ModelSession(key, learners.get(candidateOf(key)),
+          stored == null ? SessionState.NEW : stored.toState());
+      sessions.put(key, session);
     }
-    return meta;
-  }
-
-  private void recordChanges(String key, CompactExample example, int denseCount) {
-    Set<Long> changed = changedRows.computeIfAbsent(key, k -> new HashSet<>());
-    for (long id : example.rowIds) {
-      changed.add(id);
-    }
-    for (int j = 0; j < denseCount; j++) {
-      changed.add(io.gradflow.schema.FeatureHashing.denseRow(j));
-    }
-    changed.add(io.gradflow.schema.FeatureHashing.BIAS_ROW);
-  }
-
-  private void emitChanges(String key) throws Exception {
-    Set<Long> changed = changedRows.remove(key);
-    if (changed == null || changed.isEmpty()) {
-      return;
-    }
-    PagedLearner learner = learners.get(candidateOf(key));
-    PageCache cache = caches.get(candidateOf(key));
-    ExampleLearner core = learner.learner();
-    ModelMeta meta = metas.get(key);
-    for (long rowId : changed) {
-      RowPage page = cache.page(key, PageFormat.pageKey(rowId, settings.pageBits()));
-      int at = page.find(rowId);
-      if (at < 0) {
-        continue;
-      }
-      float[] weights = new float[core.layout().width()];
-      core.layout().copyWeights(page.data(), at, weights, 0);
-      output.collect(CHANGELOG, new StreamRecord<>(new RowChange(key, rowId, weights,
-          core.layout().step(page.data(), at), meta.step, meta.lastEventTime)));
-    }
+    return session;
   }
 
   @Override
   public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
     super.prepareSnapshotPreBarrier(checkpointId);
-    for (String key : new java.util.ArrayList<>(changedRows.keySet())) {
-      emitChanges(key);
+    for (ModelSession session : sessions.values()) {
+      session.emitChanges(emitter);
     }
   }
 
@@ -372,14 +255,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
 
   @Override
   public void endInput() throws Exception {
-    for (String key : new java.util.ArrayList<>(changedRows.keySet())) {
-      emitChanges(key);
-    }
-    for (Map.Entry<String, PrequentialMetrics> e : metrics.entrySet()) {
-      ModelMeta meta = metas.get(e.getKey());
-      if (meta.sinceReport > 0) {
-        report(e.getKey(), meta, e.getValue(), meta.lastEventTime);
-      }
+    for (ModelSession session : sessions.values()) {
+      session.finish(emitter);
     }
     flush();
   }
@@ -394,22 +271,35 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     return pages.entries();
   }
 
-  /** Writes every cached page and model's metadata back to keyed state. */
+  /** Writes every cached page and model session's state back to keyed state. */
   private void flush() throws Exception {
     Object current = getCurrentKey();
     for (PageCache cache : caches.values()) {
       cache.flush();
     }
-    for (Map.Entry<String, ModelMeta> e : metas.entrySet()) {
-      PrequentialMetrics m = metrics.get(e.getKey());
-      if (m != null) {
-        e.getValue().metrics = m.copyState();
-      }
-      setCurrentKey(e.getKey());
-      metaState.update(e.getValue().copy());
+    for (ModelSession session : sessions.values()) {
+      setCurrentKey(session.key());
+      metaState.update(ModelMeta.of(session.state()));
     }
     if (current != null) {
       setCurrentKey(current);
+    }
+  }
+
+  /** A session's reports and changed rows, to the side outputs. */
+  private final class Emitter implements ModelSession.Output {
+    @Override
+    public void report(String modelKey, long modelStep, long windowStart, long eventTime,
+        MetricsSnapshot snapshot, List<DriftEvent> drifts) {
+      lastReport = MetricsEvent.of(modelKey, modelStep, windowStart, eventTime, snapshot, drifts);
+      output.collect(METRICS, new StreamRecord<>(lastReport, eventTime));
+    }
+
+    @Override
+    public void rowChanged(String modelKey, long rowId, float[] weights, long rowStep,
+        long modelStep, long eventTime) {
+      output.collect(CHANGELOG, new StreamRecord<>(new RowChange(modelKey, rowId, weights,
+          rowStep, modelStep, eventTime)));
     }
   }
 

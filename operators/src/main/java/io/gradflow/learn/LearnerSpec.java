@@ -2,6 +2,7 @@ package io.gradflow.learn;
 
 import io.gradflow.config.Check;
 import io.gradflow.config.TrainSettings;
+import io.gradflow.drift.DriftPolicy;
 import io.gradflow.model.Loss;
 import io.gradflow.model.ModelSpec;
 import io.gradflow.model.OnlineStandardizer;
@@ -20,10 +21,12 @@ import java.util.Objects;
  * @param standardize standardize dense features online (running mean and variance) before use
  * @param standardizeClip clamp standardized values to [-clip, clip]; 0 disables
  *     ({@code model.standardize_clip})
+ * @param drift how the model detects and adapts to drift ({@code drift}); {@link DriftPolicy#NONE}
+ *     without a section
  */
 public record LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer,
     GradientSpec gradient, ScheduleSpec schedule, ScheduleClock clock, boolean standardize,
-    double standardizeClip) implements Serializable {
+    double standardizeClip, DriftPolicy drift) implements Serializable {
 
   public LearnerSpec {
     Objects.requireNonNull(model, "model");
@@ -33,6 +36,14 @@ public record LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer,
     Objects.requireNonNull(schedule, "schedule");
     Objects.requireNonNull(clock, "clock");
     Check.nonNegative("model.standardize_clip", standardizeClip);
+    Objects.requireNonNull(drift, "drift");
+  }
+
+  /** Without drift handling ({@link DriftPolicy#NONE}). */
+  public LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer, GradientSpec gradient,
+      ScheduleSpec schedule, ScheduleClock clock, boolean standardize, double standardizeClip) {
+    this(model, loss, optimizer, gradient, schedule, clock, standardize, standardizeClip,
+        DriftPolicy.NONE);
   }
 
   /** With the declared default clip of {@code model.standardize_clip}. */
@@ -50,6 +61,12 @@ public record LearnerSpec(ModelSpec model, Loss loss, OptimizerSpec optimizer,
   /** The same learner with another optimizer: one candidate of a hyper-parameter race. */
   public LearnerSpec withOptimizer(OptimizerSpec other) {
     return new LearnerSpec(model, loss, other, gradient, schedule, clock, standardize,
-        standardizeClip);
+        standardizeClip, drift);
+  }
+
+  /** The same learner with another drift policy. */
+  public LearnerSpec withDrift(DriftPolicy other) {
+    return new LearnerSpec(model, loss, optimizer, gradient, schedule, clock, standardize,
+        standardizeClip, other);
   }
 }

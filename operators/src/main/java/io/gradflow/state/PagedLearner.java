@@ -46,6 +46,16 @@ public final class PagedLearner {
     return learner;
   }
 
+  /** The cache the rows live behind. */
+  public PageCache cache() {
+    return cache;
+  }
+
+  /** A model's rows are spread over 2^pageBits hashed pages ({@code state.page_bits}). */
+  public int pageBits() {
+    return pageBits;
+  }
+
   /**
    * Scores the example and, if {@code learn}, learns it.
    *

@@ -17,7 +17,7 @@ class LearningCoreBoundaryTest {
   static final ArchRule coreHasNoFrameworkDependencies = noClasses()
       .that().resideInAnyPackage("io.gradflow.optim..", "io.gradflow.schedule..",
           "io.gradflow.model..", "io.gradflow.drift..", "io.gradflow.metrics..",
-          "io.gradflow.config..", "io.gradflow.learn..")
+          "io.gradflow.config..", "io.gradflow.learn..", "io.gradflow.session..")
       .should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..",
           "org.apache.avro..", "org.apache.kafka..", "org.nd4j..", "com.fasterxml..")
       .because("the learning core is plain Java on float[] (see DESIGN.md, STYLE.md section 1)");

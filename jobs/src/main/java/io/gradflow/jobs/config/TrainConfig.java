@@ -43,11 +43,13 @@ import static io.gradflow.config.TrainSettings.STATE_PAGE_BITS;
 import io.gradflow.config.Check;
 import io.gradflow.config.ConfigException;
 import io.gradflow.config.ConfigReport;
+import io.gradflow.config.DriftConfig;
 import io.gradflow.config.OptimizerConfig;
 import io.gradflow.config.ScheduleConfig;
 import io.gradflow.config.Section;
 import io.gradflow.config.Setting;
 import io.gradflow.config.TrainSettings;
+import io.gradflow.drift.DriftPolicy;
 import io.gradflow.flink.TrainerSettings;
 import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.jobs.kafka.KafkaSpec;
@@ -192,6 +194,8 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
         gradient.get(GRADIENT_MAX_NORM), false);
 
     ScheduleConfig.Parsed schedule = ScheduleConfig.read("schedule", root.raw("schedule"), report);
+    DriftPolicy drift = DriftConfig.read("drift", root.raw("drift"), loss.predictsProbability(),
+        report);
 
     Map<String, LearnerSpec> candidates = new LinkedHashMap<>();
     List<?> race = race(root.raw("race"));
@@ -199,7 +203,7 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
       OptimizerConfig.Parsed optimizer =
           OptimizerConfig.read("optimizer", root.raw("optimizer"), report);
       candidates.put("", learner(optimizer, modelSpec, loss, gradientSpec, schedule,
-          standardize, standardizeClip));
+          standardize, standardizeClip).withDrift(drift));
     } else {
       Check.conflict(root.raw("optimizer") != null, "race", "optimizer",
           "a race lists each candidate's optimizer; remove the top-level optimizer");
@@ -213,7 +217,7 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
         OptimizerConfig.Parsed optimizer =
             OptimizerConfig.read(candidate.key("optimizer"), candidate.raw("optimizer"), report);
         candidates.put(candidateName, learner(optimizer, modelSpec, loss, gradientSpec,
-            schedule, standardize, standardizeClip));
+            schedule, standardize, standardizeClip).withDrift(drift));
       }
     }
 

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.evaluate;
 
+import io.gradflow.drift.DriftEvent;
 import io.gradflow.flink.MetricsEvent;
 import io.gradflow.flink.Scored;
 import io.gradflow.flink.TrainerOperator;
@@ -138,13 +139,15 @@ public final class EvaluateReport {
     } else {
       m.put("rmse", finite(Math.sqrt(squaredError / weight)));
     }
-    m.put("windows", windows(g));
+    Map<String, Map<Long, Long>> positions = positions(g);
+    m.put("windows", windows(g, positions));
+    m.put("drift_events", driftEvents(g, positions));
     m.put("rows", g.rows.values().stream().mapToLong(Set::size).sum());
     return m;
   }
 
-  /** One entry per metrics report, at the example (1-based, in file order) that closed it. */
-  private List<Map<String, Object>> windows(Group g) {
+  /** Per model key, the position (1-based, in file order) of the example of each model step. */
+  private static Map<String, Map<Long, Long>> positions(Group g) {
     Map<String, Map<Long, Long>> positions = new HashMap<>();
     for (int i = 0; i < g.predictions.size(); i++) {
       Scored s = g.predictions.get(i);
@@ -152,6 +155,36 @@ public final class EvaluateReport {
         positions.computeIfAbsent(s.modelKey, k -> new HashMap<>()).put(s.modelStep, i + 1L);
       }
     }
+    return positions;
+  }
+
+  /**
+   * Every drift detection, in file order: {@code example} (the position in the file of the
+   * example that completed it), {@code event_time}, {@code detector}, {@code action}, and the
+   * {@code model_key} and {@code model_step}.
+   */
+  private static List<Map<String, Object>> driftEvents(Group g,
+      Map<String, Map<Long, Long>> positions) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (MetricsEvent e : g.reports) {
+      for (DriftEvent d : e.drifts()) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("example", positions.getOrDefault(e.modelKey, Map.of()).getOrDefault(d.example(),
+            0L));
+        m.put("event_time", Instant.ofEpochMilli(d.eventTime()).toString());
+        m.put("detector", d.detector());
+        m.put("action", d.action());
+        m.put("model_key", e.modelKey);
+        m.put("model_step", d.example());
+        out.add(m);
+      }
+    }
+    out.sort((a, b) -> Long.compare((Long) a.get("example"), (Long) b.get("example")));
+    return out;
+  }
+
+  /** One entry per metrics report, at the example (1-based, in file order) that closed it. */
+  private List<Map<String, Object>> windows(Group g, Map<String, Map<Long, Long>> positions) {
     List<MetricsEvent> reports = new ArrayList<>(g.reports);
     reports.sort((a, b) -> Long.compare(position(positions, a), position(positions, b)));
     List<Map<String, Object>> out = new ArrayList<>();

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.train;
 
+import io.gradflow.drift.DriftEvent;
 import io.gradflow.flink.MetricsEvent;
 import io.gradflow.flink.RowChange;
 import io.gradflow.flink.Scored;
@@ -48,7 +49,8 @@ final class OutputMappers {
           .setCount((long) e.windowCount).setLogLoss(finite(e.logLoss)).setAuc(finite(e.auc))
           .setRmse(finite(e.rmse)).setMeanPrediction(finite(e.meanPrediction))
           .setMeanLabel(finite(e.meanLabel)).setCalibration(finite(e.calibration))
-          .setModelStep(e.modelStep).setDriftEvents(new ArrayList<>()).build();
+          .setModelStep(e.modelStep).setDriftEvents(describe(e.drifts()))
+          .setDrifts(drifts(e.drifts())).build();
     }
 
     @Override
@@ -56,6 +58,25 @@ final class OutputMappers {
       return e.modelKey.getBytes(StandardCharsets.UTF_8);
     }
   };
+
+  /** Drift events for people: {@code adwin at example 1,234 (2026-11-30T10:00:00Z): boost_lr}. */
+  static List<String> describe(List<DriftEvent> drifts) {
+    List<String> out = new ArrayList<>();
+    for (DriftEvent d : drifts) {
+      out.add(String.format(java.util.Locale.ROOT, "%s at example %,d (%s): %s", d.detector(),
+          d.example(), java.time.Instant.ofEpochMilli(d.eventTime()), d.action()));
+    }
+    return out;
+  }
+
+  static List<io.gradflow.schema.DriftEvent> drifts(List<DriftEvent> drifts) {
+    List<io.gradflow.schema.DriftEvent> out = new ArrayList<>();
+    for (DriftEvent d : drifts) {
+      out.add(new io.gradflow.schema.DriftEvent(d.example(),
+          java.time.Instant.ofEpochMilli(d.eventTime()), d.detector(), d.action()));
+    }
+    return out;
+  }
 
   static final AvroMapper<RowChange> CHANGELOG = new AvroMapper<>() {
     private static final long serialVersionUID = 1L;

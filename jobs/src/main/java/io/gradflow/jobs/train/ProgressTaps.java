@@ -136,7 +136,8 @@ public final class ProgressTaps {
 
   /**
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
-   * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastStep, reports]}. The sums are weighted by
+   * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastStep, reports, drifts,
+   * lastDriftStep]}. The sums are weighted by
    * each report's window count, so {@code logLossSum / count} is the prequential log loss over
    * every labeled example of the run (as the demo computes it from the metrics topic).
    */
@@ -153,17 +154,28 @@ public final class ProgressTaps {
     static final int LAST_RMSE = 6;
     static final int LAST_STEP = 7;
     static final int REPORTS = 8;
-    static final int SIZE = 9;
+    /** Drift detections reported, and the model step of the latest (-1 before any). */
+    static final int DRIFTS = 9;
+    static final int LAST_DRIFT_STEP = 10;
+    static final int SIZE = 11;
 
     private HashMap<String, double[]> models = new HashMap<>();
 
     @Override
     public synchronized void add(MetricsEvent e) {
       double n = e.windowWeight;
-      if (!(n > 0)) {
+      int drifts = e.driftExamples == null ? 0 : e.driftExamples.length;
+      if (!(n > 0) && drifts == 0) {
         return;
       }
       double[] m = models.computeIfAbsent(capped(models, e.modelKey), k -> newEntry());
+      if (drifts > 0) {
+        m[DRIFTS] += drifts;
+        m[LAST_DRIFT_STEP] = Math.max(m[LAST_DRIFT_STEP], e.driftExamples[drifts - 1]);
+      }
+      if (!(n > 0)) {
+        return;
+      }
       m[WEIGHT] += n;
       m[LOG_LOSS_SUM] += e.logLoss * n;
       m[BASE_RATE_SUM] += e.baseRateLogLoss * n;
@@ -180,6 +192,7 @@ public final class ProgressTaps {
       m[LAST_LOG_LOSS] = Double.NaN;
       m[LAST_AUC] = Double.NaN;
       m[LAST_RMSE] = Double.NaN;
+      m[LAST_DRIFT_STEP] = -1;
       return m;
     }
 
@@ -208,6 +221,8 @@ public final class ProgressTaps {
           mine[i] += v[i];
         }
         mine[REPORTS] += v[REPORTS];
+        mine[DRIFTS] += v[DRIFTS];
+        mine[LAST_DRIFT_STEP] = Math.max(mine[LAST_DRIFT_STEP], v[LAST_DRIFT_STEP]);
         if (theirsNewer) {
           for (int i = LAST_LOG_LOSS; i <= LAST_STEP; i++) {
             mine[i] = v[i];

@@ -109,6 +109,9 @@ public final class TrainConsole {
       b.append(quality(t, " | "));
     }
     b.append(String.format(Locale.ROOT, " | dead letters %,d", deadLetterTotal(accumulators)));
+    if (t.drifts > 0) {
+      b.append(String.format(Locale.ROOT, " | drifts %,.0f", t.drifts));
+    }
     if (checkpoint != null) {
       b.append(" | ").append(checkpoint);
     }
@@ -292,6 +295,11 @@ public final class TrainConsole {
           Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n),
           m[ProgressTaps.ModelMetrics.LAST_RMSE]));
     }
+    double drifts = m[ProgressTaps.ModelMetrics.DRIFTS];
+    if (drifts > 0) {
+      b.append(String.format(Locale.ROOT, "; %,.0f drift(s) detected, the last at example %,.0f",
+          drifts, m[ProgressTaps.ModelMetrics.LAST_DRIFT_STEP]));
+    }
     return b.toString();
   }
 
@@ -302,6 +310,7 @@ public final class TrainConsole {
     double baseRateSum;
     double squaredErrorSum;
     double auc = Double.NaN;
+    double drifts;
 
     double logLoss() {
       return logLossSum / count;
@@ -326,6 +335,7 @@ public final class TrainConsole {
       t.logLossSum += m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM];
       t.baseRateSum += m[ProgressTaps.ModelMetrics.BASE_RATE_SUM];
       t.squaredErrorSum += m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM];
+      t.drifts += m[ProgressTaps.ModelMetrics.DRIFTS];
       double auc = m[ProgressTaps.ModelMetrics.LAST_AUC];
       if (Double.isFinite(auc)) {
         aucWeighted += auc * n;

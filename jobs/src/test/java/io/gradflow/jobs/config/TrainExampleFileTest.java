@@ -2,6 +2,7 @@ package io.gradflow.jobs.config;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradflow.config.DriftConfig;
 import io.gradflow.config.OptimizerConfig;
 import io.gradflow.config.ScheduleConfig;
 import io.gradflow.config.Section;
@@ -33,7 +34,8 @@ class TrainExampleFileTest {
     List<String> missing = new ArrayList<>();
     for (Section s : List.of(TrainSettings.JOB, TrainSettings.KAFKA, TrainSettings.KAFKA_TOPICS,
         TrainSettings.MODEL, TrainSettings.GRADIENT, TrainSettings.LABELS, TrainSettings.STATE,
-        TrainSettings.CHECKPOINTS, TrainSettings.METRICS, TrainSettings.CHANGELOG)) {
+        TrainSettings.CHECKPOINTS, TrainSettings.METRICS, TrainSettings.CHANGELOG,
+        DriftConfig.SELECTOR)) {
       Object section = tree;
       for (String part : s.path().split("\\.")) {
         section = ((Map<?, ?>) section).get(part);
@@ -54,6 +56,9 @@ class TrainExampleFileTest {
     for (Section s : ScheduleConfig.SECTIONS) {
       missing.addAll(missingOnLine(text, "type: " + s.variant() + (s.settings().isEmpty() ? ""
           : ","), s));
+    }
+    for (Section s : DriftConfig.SECTIONS.subList(1, DriftConfig.SECTIONS.size())) {
+      missing.addAll(missingOnLine(text, "detector: " + s.variant() + ",", s));
     }
     for (Setting<?> setting : ScheduleConfig.SELECTOR.settings()) {
       if (!text.contains(setting.name() + ":")) {

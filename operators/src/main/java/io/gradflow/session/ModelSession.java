@@ -1,0 +1,377 @@
+package io.gradflow.session;
+
+import io.gradflow.drift.DriftAction;
+import io.gradflow.drift.DriftDetector;
+import io.gradflow.drift.DriftEvent;
+import io.gradflow.drift.DriftPolicy;
+import io.gradflow.learn.ExampleLearner;
+import io.gradflow.learn.LearnerSpec;
+import io.gradflow.metrics.LogLoss;
+import io.gradflow.metrics.MetricsSnapshot;
+import io.gradflow.metrics.PrequentialMetrics;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.OnlineStandardizer;
+import io.gradflow.schema.FeatureHashing;
+import io.gradflow.state.PageFormat;
+import io.gradflow.state.PagedLearner;
+import io.gradflow.state.RowPage;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * One model key's learning session: everything a model keeps besides its rows, and the order in
+ * which an example goes through it. For each example, in arrival order:
+ *
+ * <ol>
+ *   <li>standardize the dense features with the statistics of earlier examples;
+ *   <li>take the learning rate from the schedule at the model's clock, times the drift boost;
+ *   <li>predict, then learn (only a {@link CompactExample#learnable() learnable} example) through
+ *       the {@link PagedLearner} (progressive validation: the prediction is made before the
+ *       example is learned);
+ *   <li>record the prediction in the prequential metrics and feed the drift detector the
+ *       example's loss or error; on a detection apply the policy's actions (Gama et al. 2014, "A
+ *       survey on concept drift adaptation", the "informed" adaptation of a detector-driven
+ *       learner);
+ *   <li>every {@code metrics.every} labeled examples emit a metrics report with the drift events
+ *       since the last one, and every {@code changelog.every} learned examples the rows changed.
+ * </ol>
+ *
+ * <p>The session's whole persistent state is one immutable {@link SessionState} ({@link #state()}),
+ * taken before every checkpoint: a restore continues with the same clock, standardizer, metrics
+ * and detector, so a replay from a savepoint makes the same decisions. The set of rows changed
+ * since the last changelog emission is not state: it is emitted before every checkpoint
+ * ({@link #emitChanges}).
+ *
+ * <p>Drift actions: {@link DriftAction#RESTART_SCHEDULE} restarts the schedule's clock at the
+ * detection (step and event time); {@link DriftAction#BOOST_LR} multiplies the rate by
+ * {@link DriftPolicy#boostFactor}; {@link DriftAction#RESET_SLOTS} and
+ * {@link DriftAction#DECAY_SLOTS} visit every row of the model once, at the detection.
+ *
+ * <p>Not thread-safe: one session per model key, used by the task thread that owns the key.
+ */
+public final class ModelSession {
+  /** Where a session's reports and changed rows go (the Flink operator's side outputs). */
+  public interface Output {
+    /**
+     * A prequential metrics report.
+     *
+     * @param windowStart event time of the window's first labeled example
+     * @param eventTime event time of the example that closed the window
+     * @param drifts detections since the last report, oldest first
+     */
+    void report(String modelKey, long modelStep, long windowStart, long eventTime,
+        MetricsSnapshot snapshot, List<DriftEvent> drifts);
+
+    /** A changed row: its weights, its own step count, the model step and event time. */
+    void rowChanged(String modelKey, long rowId, float[] weights, long rowStep, long modelStep,
+        long eventTime);
+  }
+
+  /**
+   * What every session of one learner (one candidate) shares: the learner on its pages, the
+   * standardizer, the reporting settings, scratch and subtask-wide counters. One per candidate
+   * per operator instance.
+   */
+  public static final class Shared {
+    private final PagedLearner paged;
+    private final LearnerSpec spec;
+    private final OnlineStandardizer standardizer;
+    private final long metricsEvery;
+    private final long changelogEvery;
+    private final io.gradflow.metrics.MetricsSpec metrics;
+    private final java.util.function.Consumer<String> warnings;
+    private float[] denseScratch = new float[0];
+    private long drifts;
+
+    /**
+     * @param metricsEvery emit a metrics report after this many labeled examples, > 0
+     * @param changelogEvery emit changed rows after this many learned examples; 0 is off
+     * @param warnings where a session says it could not continue some state (logged by the
+     *     operator)
+     */
+    public Shared(PagedLearner paged, long metricsEvery, long changelogEvery,
+        io.gradflow.metrics.MetricsSpec metrics, java.util.function.Consumer<String> warnings) {
+      this.paged = paged;
+      this.spec = paged.learner().spec();
+      this.standardizer = spec.standardizer();
+      this.metricsEvery = metricsEvery;
+      this.changelogEvery = changelogEvery;
+      this.metrics = metrics;
+      this.warnings = warnings;
+    }
+
+    public PagedLearner paged() {
+      return paged;
+    }
+
+    /** Detections by every session of this learner since it was made. */
+    public long drifts() {
+      return drifts;
+    }
+  }
+
+  private final String key;
+  private final Shared shared;
+  private final ExampleLearner learner;
+  private final DriftPolicy policy;
+  private final boolean probabilities;
+  private final PrequentialMetrics metrics;
+  private final DriftDetector detector;
+  private final List<DriftEvent> pending = new ArrayList<>();
+  private final Set<Long> changed = new HashSet<>();
+
+  private long step;
+  private long scored;
+  private long scheduleStartStep;
+  private long scheduleStartMillis;
+  private double[] standardizer;
+  private long sinceReport;
+  private long windowStartMillis;
+  private long lastEventTime;
+  private long boostStartStep;
+  private long drifts;
+  private boolean lastLearned;
+
+  /** Continues model {@code key} from {@code state} (or {@link SessionState#NEW}). */
+  public ModelSession(String key, Shared shared, SessionState state) {
+    this.key = key;
+    this.shared = shared;
+    this.learner = shared.paged.learner();
+    this.policy = shared.spec.drift();
+    this.probabilities = learner.loss().predictsProbability();
+    this.step = state.step();
+    this.scored = state.scored();
+    this.scheduleStartStep = state.scheduleStartStep();
+    this.scheduleStartMillis = state.scheduleStartMillis();
+    this.standardizer = state.standardizer().length == 0 ? OnlineStandardizer.newState()
+        : state.standardizer().clone();
+    this.sinceReport = state.sinceReport();
+    this.windowStartMillis = state.windowStartMillis();
+    this.lastEventTime = state.lastEventTime();
+    this.boostStartStep = state.boostStartStep();
+    this.drifts = state.drifts();
+    this.metrics = restoreMetrics(state.metrics());
+    this.detector = restoreDetector(state.detector());
+    long[] p = state.pendingDrifts();
+    for (int i = 0; i < p.length; i += 2) {
+      pending.add(new DriftEvent(p[i], p[i + 1], policy.detectorName(), policy.actionName()));
+    }
+  }
+
+  private PrequentialMetrics restoreMetrics(double[] stored) {
+    if (stored.length > 0) {
+      try {
+        return PrequentialMetrics.restore(shared.metrics, probabilities, stored);
+      } catch (IllegalArgumentException e) {
+        shared.warnings.accept("metrics state of model " + key + " does not fit the configured"
+            + " metrics (" + e.getMessage() + "); starting new metrics");
+      }
+    }
+    return new PrequentialMetrics(shared.metrics, probabilities);
+  }
+
+  private DriftDetector restoreDetector(double[] stored) {
+    if (!policy.detects()) {
+      return null;
+    }
+    if (stored.length > 0) {
+      try {
+        return policy.detector().restore(stored);
+      } catch (IllegalArgumentException e) {
+        shared.warnings.accept("drift detector state of model " + key + " does not fit the"
+            + " configured detector " + policy.detectorName() + " (" + e.getMessage()
+            + "); starting a new detector");
+      }
+    }
+    return policy.detector().create();
+  }
+
+  /**
+   * Predicts, then (if it is learnable) learns one example, and emits what is due.
+   *
+   * @return the prediction, made before the example was learned (the loss's link of the
+   *     activation: a probability for the logistic loss)
+   */
+  public double process(CompactExample example, Output out) throws Exception {
+    lastEventTime = Math.max(lastEventTime, example.eventTime);
+    // Unlabeled and weight-0 examples are scored only: they change no row, no slot, no step
+    // count, no schedule clock (its event-time origin is the first learned example), no
+    // standardizer (VW's rule for importance weight 0), no metrics and no detector.
+    boolean learn = example.learnable();
+    lastLearned = learn;
+    float[] dense = dense(example.dense, learn);
+    double rate = learn ? learningRate(example.eventTime) : 0;
+    double activation =
+        shared.paged.process(key, example, dense, learn, step + 1, rate);
+    double score = learner.loss().prediction(activation);
+    if (!learn) {
+      scored++;
+      return score;
+    }
+    step++;
+    metrics.record(score, example.label, example.weight);
+    if (windowStartMillis == Long.MIN_VALUE) {
+      windowStartMillis = example.eventTime;
+    }
+    if (detector != null && detector.update(watched(score, example.label))) {
+      drift(example.eventTime);
+    }
+    if (++sinceReport >= shared.metricsEvery) {
+      report(example.eventTime, out);
+    }
+    if (shared.changelogEvery > 0) {
+      recordChanges(example, dense.length);
+      if (step % shared.changelogEvery == 0) {
+        emitChanges(out);
+      }
+    }
+    return score;
+  }
+
+  private float[] dense(float[] raw, boolean learn) {
+    if (!shared.spec.standardize() || raw.length == 0) {
+      return raw;
+    }
+    if (shared.denseScratch.length != raw.length) {
+      shared.denseScratch = new float[raw.length];
+    }
+    // Standardize with the statistics of earlier examples only, then count this one.
+    shared.standardizer.standardize(standardizer, raw, shared.denseScratch);
+    if (learn) {
+      standardizer = shared.standardizer.update(standardizer, raw);
+    }
+    return shared.denseScratch;
+  }
+
+  private double learningRate(long eventTime) {
+    if (scheduleStartMillis == Long.MIN_VALUE) {
+      scheduleStartMillis = eventTime;
+    }
+    long t = shared.spec.clock().elapsed(step, eventTime, scheduleStartStep, scheduleStartMillis);
+    double rate = learner.learningRate(t);
+    return boostStartStep > 0 ? rate * policy.boostFactor(step - boostStartStep) : rate;
+  }
+
+  /** What the detector observes: the example's loss (clipped log loss, squared error) or error. */
+  private double watched(double score, float label) {
+    if (policy.watch() == DriftPolicy.Watch.ERROR) {
+      return (score >= 0.5) == (label >= 0.5f) ? 0 : 1;
+    }
+    if (probabilities) {
+      return LogLoss.of(score, label);
+    }
+    double e = score - label;
+    double squared = e * e;
+    return Double.isFinite(squared) ? squared : Double.MAX_VALUE;
+  }
+
+  /** A detection at the current step: record it and apply the policy's actions. */
+  private void drift(long eventTime) throws Exception {
+    drifts++;
+    shared.drifts++;
+    pending.add(new DriftEvent(step, eventTime, policy.detectorName(), policy.actionName()));
+    if (policy.has(DriftAction.RESTART_SCHEDULE)) {
+      scheduleStartStep = step;
+      scheduleStartMillis = eventTime;
+    }
+    if (policy.has(DriftAction.BOOST_LR)) {
+      boostStartStep = step;
+    }
+    if (policy.has(DriftAction.RESET_SLOTS)) {
+      forgetSlots(0);
+    } else if (policy.has(DriftAction.DECAY_SLOTS)) {
+      forgetSlots(policy.decay());
+    }
+  }
+
+  private void forgetSlots(double keep) throws Exception {
+    throw new UnsupportedOperationException("MERGE-PENDING: sweep + forgetRow " + keep);
+  }
+
+  private void report(long eventTime, Output out) {
+    MetricsSnapshot snapshot = metrics.report();
+    sinceReport = 0;
+    List<DriftEvent> drifts = pending.isEmpty() ? List.of() : List.copyOf(pending);
+    pending.clear();
+    out.report(key, step, windowStartMillis, eventTime, snapshot, drifts);
+    windowStartMillis = Long.MIN_VALUE;
+  }
+
+  private void recordChanges(CompactExample example, int denseCount) {
+    for (long id : example.rowIds) {
+      changed.add(id);
+    }
+    for (int j = 0; j < denseCount; j++) {
+      changed.add(FeatureHashing.denseRow(j));
+    }
+    changed.add(FeatureHashing.BIAS_ROW);
+  }
+
+  /** Emits every row changed since the last emission (each once) and forgets them. */
+  public void emitChanges(Output out) throws Exception {
+    if (changed.isEmpty()) {
+      return;
+    }
+    int pageBits = shared.paged.pageBits();
+    for (long rowId : changed) {
+      RowPage page = shared.paged.cache().page(key, PageFormat.pageKey(rowId, pageBits));
+      int at = page.find(rowId);
+      if (at < 0) {
+        continue;
+      }
+      float[] weights = new float[learner.layout().width()];
+      learner.layout().copyWeights(page.data(), at, weights, 0);
+      out.rowChanged(key, rowId, weights, learner.layout().step(page.data(), at), step,
+          lastEventTime);
+    }
+    changed.clear();
+  }
+
+  /** At end of input: the changed rows, and a last report if labeled examples are unreported. */
+  public void finish(Output out) throws Exception {
+    emitChanges(out);
+    if (sinceReport > 0 || !pending.isEmpty()) {
+      report(lastEventTime, out);
+    }
+  }
+
+  /** The session's whole persistent state, as an immutable value (arrays copied). */
+  public SessionState state() {
+    long[] p = new long[2 * pending.size()];
+    for (int i = 0; i < pending.size(); i++) {
+      p[2 * i] = pending.get(i).example();
+      p[2 * i + 1] = pending.get(i).eventTime();
+    }
+    return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
+        standardizer.clone(), metrics.copyState(), sinceReport, windowStartMillis, lastEventTime,
+        detector == null ? new double[0] : detector.snapshot(), boostStartStep, drifts, p);
+  }
+
+  /** Examples learned: the model step. */
+  public long step() {
+    return step;
+  }
+
+  /** Whether the last processed example was learned. */
+  public boolean lastLearned() {
+    return lastLearned;
+  }
+
+  /** Detections of this model since it began. */
+  public long drifts() {
+    return drifts;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  @Override
+  public String toString() {
+    return "ModelSession{" + key + " @" + step + ", drifts " + drifts + ", pending "
+        + Arrays.toString(pending.toArray()) + "}";
+  }
+}

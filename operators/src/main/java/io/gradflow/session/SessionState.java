@@ -1,0 +1,46 @@
+package io.gradflow.session;
+
+/**
+ * Everything one model keeps besides its rows, as one immutable value: what a Flink operator
+ * stores in the model's keyed state and a {@link ModelSession} continues from. Arrays are never
+ * shared with a session: {@link ModelSession#state()} copies them out and
+ * {@link ModelSession#ModelSession} copies them in.
+ *
+ * @param step examples learned (the model step)
+ * @param scored examples only scored (unlabeled or of importance weight 0)
+ * @param scheduleStartStep the model step at which the schedule (re)started
+ * @param scheduleStartMillis the event time at which the schedule (re)started;
+ *     {@code Long.MIN_VALUE} until the first learned example
+ * @param standardizer the online standardizer's state ({@code OnlineStandardizer}); empty is new
+ * @param metrics the prequential metrics' state ({@code PrequentialMetrics}); empty is new
+ * @param sinceReport labeled examples since the last metrics report
+ * @param windowStartMillis event time of the first labeled example since the last report;
+ *     {@code Long.MIN_VALUE} if none
+ * @param lastEventTime the latest event time seen; {@code Long.MIN_VALUE} if none
+ * @param detector the drift detector's snapshot ({@code DriftDetector#snapshot()}); empty is a
+ *     fresh detector
+ * @param boostStartStep the model step of the detection that started the current learning-rate
+ *     boost; 0 if none
+ * @param drifts detections since the model began
+ * @param pendingDrifts detections not yet in a metrics report, as pairs (model step, event time)
+ */
+public record SessionState(long step, long scored, long scheduleStartStep,
+    long scheduleStartMillis, double[] standardizer, double[] metrics, long sinceReport,
+    long windowStartMillis, long lastEventTime, double[] detector, long boostStartStep,
+    long drifts, long[] pendingDrifts) {
+
+  /** A model that has seen nothing. */
+  public static final SessionState NEW = new SessionState(0, 0, 0, Long.MIN_VALUE, new double[0],
+      new double[0], 0, Long.MIN_VALUE, Long.MIN_VALUE, new double[0], 0, 0, new long[0]);
+
+  public SessionState {
+    standardizer = standardizer == null ? new double[0] : standardizer;
+    metrics = metrics == null ? new double[0] : metrics;
+    detector = detector == null ? new double[0] : detector;
+    pendingDrifts = pendingDrifts == null ? new long[0] : pendingDrifts;
+    if (pendingDrifts.length % 2 != 0) {
+      throw new IllegalArgumentException("pendingDrifts holds pairs, but has "
+          + pendingDrifts.length + " values");
+    }
+  }
+}
