@@ -164,7 +164,7 @@ public final class LossPlot {
   }
 
   /** Dashed vertical lines with their labels, rotated to fit beside the line, at the top. */
-  static void addMarkers(XYPlot plot, List<Marker> markers) {
+  public static void addMarkers(XYPlot plot, List<Marker> markers) {
     for (Marker m : markers) {
       ValueMarker line = new ValueMarker(m.x(), MARKER_COLOR, new BasicStroke(1f,
           BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 3f}, 0f));
