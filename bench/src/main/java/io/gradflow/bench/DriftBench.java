@@ -26,6 +26,8 @@ import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.LegendTitle;
+import org.jfree.chart.ui.RectangleEdge;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -62,7 +64,7 @@ public final class DriftBench {
   private DriftBench() {}
 
   public static void main(String[] args) throws Exception {
-    long n = args.length > 0 ? Long.parseLong(args[0]) : 40_000;
+    long n = args.length > 0 ? Long.parseLong(args[0]) : 60_000;
     Path results = Path.of(args.length > 1 ? args[1] : "bench/results");
     List<String> variants = args.length > 2 ? List.of(args[2].split(",")) : ALL_VARIANTS;
     Path work = Path.of("bench/target/drift");
@@ -186,7 +188,7 @@ public final class DriftBench {
     List<Recovery.Result> out = new ArrayList<>();
     long[] c = s.changes();
     for (int i = 0; i < c.length; i++) {
-      out.add(Recovery.of(r.ends(), r.windows(), WINDOW, c[i],
+      out.add(Recovery.of(r.ends(), r.windows(), WINDOW, c[i], s.settled()[i],
           i + 1 < c.length ? c[i + 1] : s.examples()));
     }
     return out;
@@ -209,16 +211,27 @@ public final class DriftBench {
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "## Drift benchmark: %,d examples per stream, windows"
         + " of %,d examples%n%n", n, WINDOW));
-    b.append("Recovery: examples from the change point to the end of the first window (of "
-        + WINDOW + " examples, starting at or after the change) whose log loss is within "
-        + Math.round((Recovery.TOLERANCE - 1) * 100) + "% of the pre-drift level, the mean log"
-        + " loss of the " + Recovery.PRE_WINDOWS + " windows before the change; `>h`: not"
-        + " recovered within the h examples up to the next change or the end. Detections: drift"
-        + " events (all; delay to the first after each change in brackets).\n\n");
+    b.append("Windows: consecutive, " + WINDOW + " examples each. Pre-drift level: the mean"
+        + " window log loss of the " + Recovery.PRE_WINDOWS + " windows that end at or before"
+        + " the change's start. Recovery: examples from the change's settling point (the change"
+        + " itself if abrupt, the end of the transition if gradual) to the end of the first"
+        + " window that starts there or later and whose log loss is within "
+        + Math.round((Recovery.TOLERANCE - 1) * 100) + "% of the pre-drift level (so at least "
+        + WINDOW + "); `>h`: not recovered within the h examples up to the next change or the"
+        + " end. Detections: drift events over the whole stream, and in brackets the delay from"
+        + " each change's start to the first detection after it (`-`: none before the next"
+        + " change). vs baseline: final log loss against the same optimizer's run without"
+        + " adaptation (`none`; `none-inv` for restart_schedule, which needs a decaying"
+        + " schedule).\n\n");
     for (DriftStreams.Stream s : streams) {
-      b.append(String.format(Locale.ROOT, "### %s: %s; change points %s%n%n", s.name(),
-          s.description(), Arrays.stream(s.changes()).mapToObj(c -> String.format(Locale.ROOT,
-              "%,d", c)).collect(Collectors.joining(", ", "[", "]"))));
+      List<String> changes = new ArrayList<>();
+      for (int i = 0; i < s.changes().length; i++) {
+        changes.add(s.changes()[i] == s.settled()[i]
+            ? String.format(Locale.ROOT, "%,d", s.changes()[i])
+            : String.format(Locale.ROOT, "%,d-%,d", s.changes()[i], s.settled()[i]));
+      }
+      b.append(String.format(Locale.ROOT, "### %s: %s; changes %s%n%n", s.name(),
+          s.description(), changes.isEmpty() ? "none" : String.join(", ", changes)));
       b.append("| learner | variant | final log loss | vs baseline | accuracy | recovery |"
           + " detections |\n|---|---|---:|---:|---:|---|---|\n");
       for (Run r : runs) {
@@ -416,7 +429,11 @@ public final class DriftBench {
       combined.add(plot, 1);
     }
     JFreeChart chart = new JFreeChart("Window log loss (" + WINDOW + " examples; capped at 1.5)",
-        JFreeChart.DEFAULT_TITLE_FONT, combined, true);
+        JFreeChart.DEFAULT_TITLE_FONT, combined, false);
+    // One legend, the first panel's: every panel draws the same learners in the same colours.
+    LegendTitle legend = new LegendTitle(combined.getSubplots().get(0));
+    legend.setPosition(RectangleEdge.BOTTOM);
+    chart.addLegend(legend);
     chart.setBackgroundPaint(Color.WHITE);
     ChartUtils.saveChartAsPNG(png.toFile(), chart, 1100, 260 * streams.size());
   }
