@@ -32,11 +32,21 @@ public final class ExampleLearner {
   private float[] grad = new float[0];
   private final float[] biasGrad;
 
+  /** A learner with its drift policy's slot decay ({@code drift.slot_decay}; 1 without one). */
   public ExampleLearner(LearnerSpec spec) {
+    this(spec, spec.drift().slotDecay());
+  }
+
+  /**
+   * @param slotDecay the share of a row's optimizer slots kept at each of its updates, in (0, 1]
+   *     (1: off); see {@link RowUpdater}
+   * @throws IllegalArgumentException if slotDecay is not in (0, 1]
+   */
+  public ExampleLearner(LearnerSpec spec, double slotDecay) {
     this.spec = spec;
     this.model = spec.model().create();
     this.loss = spec.loss();
-    this.updater = new RowUpdater(spec.optimizer(), spec.gradient());
+    this.updater = new RowUpdater(spec.optimizer(), spec.gradient(), slotDecay);
     this.schedule = spec.schedule().create(spec.optimizer().learningRate());
     this.rowWidth = model.rowWidth();
     this.layout = updater.layout(rowWidth);
@@ -65,6 +75,24 @@ public final class ExampleLearner {
   public void initializeRow(long rowId, float[] page, int offset) {
     model.initializeRow(rowId, page, offset, layout.stride());
     updater.initialize(page, offset, rowWidth);
+  }
+
+  /**
+   * Forgets part of the optimizer history of the row at {@code page[offset ..]} (a drift policy's
+   * action): {@link RowUpdater#forget} with the model's row width. Weights are never changed;
+   * {@code keep == 0} resets the slots and the step count to a new row's, {@code 0 < keep < 1}
+   * decays the slots toward them.
+   *
+   * @return false if the row was left unchanged because the result would not be finite
+   * @throws IllegalArgumentException if keep is not in [0, 1]
+   */
+  public boolean forgetRow(float[] page, int offset, double keep) {
+    return updater.forget(page, offset, rowWidth, keep);
+  }
+
+  /** The share of a row's slot history kept at each of its updates (1: no slot decay). */
+  public double slotDecay() {
+    return updater.slotDecay();
   }
 
   /** The learning rate at schedule clock {@code t}. */

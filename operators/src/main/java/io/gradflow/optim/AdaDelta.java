@@ -12,6 +12,9 @@ package io.gradflow.optim;
  * </pre>
  *
  * <p>Slots, in order: {@code v} (squared-gradient average), {@code u} (squared-delta average).
+ * AdaDelta already forgets through {@code rho}. {@linkplain Optimizer#forget Forgetting} (the
+ * default) multiplies both averages by {@code keep} (decay: their ratio, so the step size, barely moves
+ * while both are far above eps, but the next gradients weigh more) or zeroes them (reset).
  * Stateless and thread-safe.
  */
 public final class AdaDelta implements Optimizer {

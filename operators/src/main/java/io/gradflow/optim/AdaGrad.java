@@ -11,8 +11,11 @@ package io.gradflow.optim;
  * </pre>
  *
  * <p>Slots: one, the accumulator {@code s}, starting at {@code initial_accumulator_value}. The
- * accumulator never decreases, so on drifting data a drift policy decays or resets it. Stateless
- * and thread-safe.
+ * accumulator never decreases under updates, so on drifting data the step size only shrinks; a
+ * drift policy {@linkplain #forget forgets}: {@code s = keep * s + (1 - keep) * s0} with
+ * {@code s0 = initial_accumulator_value} (reset at {@code keep = 0}). Applied before every update
+ * ({@code slotDecay} d of {@link RowUpdater}) this gives
+ * {@code s_t = d s_(t-1) + (1 - d) s0 + g_t^2}. Stateless and thread-safe.
  */
 public final class AdaGrad implements Optimizer {
   private final double learningRateDecay;
@@ -36,6 +39,16 @@ public final class AdaGrad implements Optimizer {
   public void initialize(float[] row, int offset, int width) {
     for (int i = 0; i < width; i++) {
       row[offset + 2 * i + 1] = initialAccumulator;
+    }
+  }
+
+  /** {@code s = keep * s + (1 - keep) * s0}, in double, rounded once; exactly s0 at keep 0. */
+  @Override
+  public void forget(float[] row, int offset, int width, double keep) {
+    double initial = (1 - keep) * initialAccumulator;
+    for (int i = 0; i < width; i++) {
+      int p = offset + 2 * i + 1;
+      row[p] = keep == 0 ? initialAccumulator : (float) (keep * row[p] + initial);
     }
   }
 

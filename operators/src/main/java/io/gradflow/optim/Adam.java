@@ -37,8 +37,15 @@ package io.gradflow.optim;
  * <p>Decoupled decay is applied only at the row's own steps: over steps a row skipped it decays
  * nothing, exactly as {@code torch.optim} on the row's own gradient subsequence.
  *
- * <p>Slots, in order: {@code m}, {@code v}, and {@code v_max} with AMSGrad. Stateless and
- * thread-safe.
+ * <p>Slots, in order: {@code m}, {@code v}, and {@code v_max} with AMSGrad.
+ *
+ * <p>Adam already forgets through its betas ({@code m} and {@code v} are exponential averages).
+ * {@linkplain Optimizer#forget Forgetting} (the default) multiplies {@code m}, {@code v} and
+ * {@code v_max} by {@code keep} (decay; the step count is kept, so the bias corrections do not
+ * restart, and AMSGrad's {@code v_max}, which never falls otherwise, comes down) or zeroes them
+ * (reset; {@link RowUpdater#forget} also sets the row's step count to 0, so {@code bias_correction:
+ * row} restarts as for a fresh parameter; with {@code global} the model's step still rules).
+ * Stateless and thread-safe.
  */
 public final class Adam implements Optimizer {
   private final double beta1;

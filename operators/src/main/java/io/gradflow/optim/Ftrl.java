@@ -20,8 +20,24 @@ package io.gradflow.optim;
  *
  * <p>A row that starts from a non-zero weight {@code w0} (a warm start) gets
  * {@code z = -w0 (beta / alpha + l2) - sign(w0) l1}, the z for which the closed form gives
- * {@code w0} at {@code n = 0} (beta > 0, so the denominator is never 0). Stateless and
- * thread-safe.
+ * {@code w0} at {@code n = 0} (beta > 0, so the denominator is never 0).
+ *
+ * <p>{@linkplain #forget Forgetting} decays {@code n} toward 0 and keeps the weight: as the weight
+ * is the closed form of {@code z} and {@code n}, {@code z} is recomputed from the current weight
+ * under the new {@code n}, by the warm start's inversion:
+ *
+ * <pre>
+ *   n' = keep * n
+ *   z' = -w ((beta + sqrt(n')) / alpha + l2) - sign(w) l1      if w != 0
+ *   z' = keep * z   (0 if |keep * z| > l1)                      if w == 0 (stays exactly 0)
+ * </pre>
+ *
+ * so the closed form of {@code (z', n')} gives back {@code w} to float rounding. {@code alpha} is
+ * the configured one (the schedule's base rate, as for the warm start): exact under a constant
+ * schedule; under a varying one the next update's closed form uses its own rate, as it always
+ * does. At {@code keep = 0} the slots are bit for bit those of a new row with weight {@code w}.
+ * With {@code n} smaller the per-coordinate rate {@code alpha / (beta + sqrt(n))} grows again.
+ * Stateless and thread-safe.
  */
 public final class Ftrl implements Optimizer {
   private final double alpha;
@@ -52,6 +68,28 @@ public final class Ftrl implements Optimizer {
         continue;
       }
       row[p + 1] = (float) (-w0 * denominator - Math.signum(w0) * l1);
+    }
+  }
+
+  @Override
+  public void forget(float[] row, int offset, int width, double keep) {
+    if (keep == 1) {
+      return; // recomputing z would only add a rounding
+    }
+    for (int i = 0; i < width; i++) {
+      int p = offset + 3 * i;
+      double w = row[p];
+      double n = keep == 0 ? 0 : (float) (keep * row[p + 2]);
+      row[p + 2] = (float) n;
+      if (w == 0) {
+        // |z| <= l1 keeps the weight at 0. A float product by keep <= 1 never grows |z|, so it
+        // stays within l1; a z beyond l1 (a weight that rounded to 0) is set to 0.
+        float z = keep == 0 ? 0f : (float) keep * row[p + 1];
+        row[p + 1] = Math.abs(z) <= l1 ? z : 0f;
+      } else {
+        // Same expression as initialize at n' = 0 (beta + 0 == beta), so a reset is bit-identical.
+        row[p + 1] = (float) (-w * ((beta + Math.sqrt(n)) / alpha + l2) - Math.signum(w) * l1);
+      }
     }
   }
 

@@ -23,6 +23,43 @@ public interface Optimizer {
   default void initialize(float[] row, int offset, int width) {}
 
   /**
+   * Forgets part of the row's history: moves every slot toward the value a new row with the same
+   * weights would get from {@link #initialize}, {@code s = keep * s + (1 - keep) * s0}. Weights are
+   * never changed; nor is the step count (that is {@link RowUpdater#forget}'s job).
+   *
+   * <ul>
+   *   <li>{@code keep == 0} resets: the slots become exactly (bit for bit) those of a new row;
+   *   <li>{@code 0 < keep < 1} decays; {@code keep == 1} changes nothing.
+   * </ul>
+   *
+   * The default suits an optimizer whose every slot starts at zero (SGD's momentum buffer, RMSprop's
+   * and AdaDelta's averages, Adam's moments): reset zeroes the slots and calls
+   * {@link #initialize}; decay multiplies each slot by {@code keep}, in double, rounded once to
+   * float. An optimizer with other initial values overrides it. A decay is a convex combination of
+   * finite values and stays finite; {@link RowUpdater#forget} checks the result anyway.
+   *
+   * @param keep the share of the history kept, in [0, 1] (checked by {@link RowUpdater})
+   */
+  default void forget(float[] row, int offset, int width, double keep) {
+    int stride = 1 + slotsPerWeight();
+    int end = offset + width * stride;
+    if (keep == 0) {
+      for (int p = offset; p < end; p += stride) {
+        for (int s = 1; s < stride; s++) {
+          row[p + s] = 0f;
+        }
+      }
+      initialize(row, offset, width);
+      return;
+    }
+    for (int p = offset; p < end; p += stride) {
+      for (int s = 1; s < stride; s++) {
+        row[p + s] = (float) (keep * row[p + s]);
+      }
+    }
+  }
+
+  /**
    * Whether {@link #update}'s {@code step} is the model's step count (examples the model has
    * learned, counting the current one) instead of the row's own: Adam with
    * {@code bias_correction: global}. The driver asks once, when it is built, so the choice costs

@@ -15,7 +15,12 @@ package io.gradflow.optim;
  *
  * <p>Slots, in order: {@code v}; {@code a} if centered; {@code b} if momentum is non-zero. The
  * centered variance is clamped at zero where rounding makes it negative (PyTorch would produce
- * NaN there). Stateless and thread-safe.
+ * NaN there).
+ *
+ * <p>RMSprop already forgets through {@code alpha}: a squared gradient's weight in {@code v} falls
+ * by {@code alpha} per step of the row. {@linkplain Optimizer#forget Forgetting} (the default)
+ * additionally multiplies every slot by {@code keep} (decay) or zeroes them all (reset).
+ * Stateless and thread-safe.
  */
 public final class RmsProp implements Optimizer {
   private final float alpha;

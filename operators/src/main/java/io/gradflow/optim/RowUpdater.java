@@ -19,6 +19,14 @@ package io.gradflow.optim;
  * counts model steps} (Adam with {@code bias_correction: global}); chosen once, at construction.
  * The row's own step count advances either way.
  *
+ * <p>Forgetting, for drifting data: {@link #forget} moves a row's slots toward a new row's
+ * ({@link Optimizer#forget}) and, on a reset, sets its step count to 0, so the row continues
+ * exactly as a new row with the same weights would (a fresh {@code torch.optim} state for it). With
+ * a {@code slotDecay} d below 1, every update first forgets with {@code keep = d}, per row and at
+ * the row's own updates only (a row not seen decays nothing), keeping the step count: AdaGrad
+ * becomes {@code s_t = d s_(t-1) + (1 - d) s0 + g_t^2}. At d = 1 (the default) updates are bit for
+ * bit those of an updater without it.
+ *
  * <pre>{@code
  * RowUpdater updater = new RowUpdater(AdamSpec.of(1e-3), GradientSpec.NONE);
  * RowLayout layout = updater.layout(16);
@@ -34,17 +42,39 @@ public final class RowUpdater {
   private final GradientSpec gradientSpec;
   private final int stride;
   private final boolean modelSteps;
+  private final double slotDecay;
+  private final boolean decays;
   private float[] scratch = new float[64];
   private float[] backup = new float[64];
   private long appliedCount;
   private long refusedCount;
   private String lastRefusal = "";
 
+  /** An updater without slot decay ({@code slotDecay} 1). */
   public RowUpdater(OptimizerSpec optimizerSpec, GradientSpec gradientSpec) {
+    this(optimizerSpec, gradientSpec, 1);
+  }
+
+  /**
+   * @param slotDecay the share of a row's slot history kept at each of its updates, in (0, 1]:
+   *     before each update the row forgets with {@code keep = slotDecay}; 1 turns it off
+   * @throws IllegalArgumentException if slotDecay is not in (0, 1]
+   */
+  public RowUpdater(OptimizerSpec optimizerSpec, GradientSpec gradientSpec, double slotDecay) {
+    if (!(slotDecay > 0 && slotDecay <= 1)) {
+      throw new IllegalArgumentException("slotDecay must be in (0, 1], but was " + slotDecay);
+    }
     this.optimizer = optimizerSpec.create();
     this.gradientSpec = gradientSpec;
     this.stride = 1 + optimizer.slotsPerWeight();
     this.modelSteps = optimizer.countsModelSteps();
+    this.slotDecay = slotDecay;
+    this.decays = slotDecay != 1;
+  }
+
+  /** The share of slot history kept at each update of a row; 1 if there is no slot decay. */
+  public double slotDecay() {
+    return slotDecay;
   }
 
   /** The layout of a row of {@code width} weights under this updater's optimizer. */
@@ -105,6 +135,54 @@ public final class RowUpdater {
     int values = width * stride;
     int stepAt = offset + values;
     long step = RowLayout.readStep(row, stepAt) + 1;
+    save(row, offset, values);
+    if (decays) {
+      optimizer.forget(row, offset, width, slotDecay);
+    }
+    optimizer.update(row, offset, width, g, gOffset, modelSteps ? Math.max(modelStep, step) : step,
+        learningRate);
+    if (!finite(row, offset, stepAt)) {
+      undo(row, offset, values, g, gOffset, width);
+      return false;
+    }
+    RowLayout.writeStep(row, stepAt, step);
+    appliedCount++;
+    return true;
+  }
+
+  /**
+   * Forgets part of the row's history (for a drift policy): the optimizer's
+   * {@link Optimizer#forget}, {@code s = keep * s + (1 - keep) * s0} for every slot, weights never
+   * changed. A reset ({@code keep == 0}) also sets the row's step count to 0, so the row's next
+   * updates are bit for bit those of a new row {@linkplain #initialize initialized} with the same
+   * weights (bias corrections, AdaGrad's {@code lr_decay} and SGD's first momentum step restart); a
+   * decay keeps the step count. Counters are not touched.
+   *
+   * @param keep the share of the history kept, in [0, 1]: 0 resets, 1 changes nothing
+   * @return true if applied; false if it would have written a non-finite value (possible only for
+   *     FTRL's recomputed z at a weight near the float range), in which case the row is unchanged
+   * @throws IllegalArgumentException if keep is not in [0, 1]
+   */
+  public boolean forget(float[] row, int offset, int width, double keep) {
+    if (!(keep >= 0 && keep <= 1)) {
+      throw new IllegalArgumentException("keep must be in [0, 1], but was " + keep);
+    }
+    int values = width * stride;
+    int stepAt = offset + values;
+    save(row, offset, values);
+    optimizer.forget(row, offset, width, keep);
+    if (!finite(row, offset, stepAt)) {
+      System.arraycopy(backup, 0, row, offset, values);
+      return false;
+    }
+    if (keep == 0) {
+      RowLayout.writeStep(row, stepAt, 0);
+    }
+    return true;
+  }
+
+  /** Copies {@code row[offset .. offset + values)} to the backup buffer. */
+  private void save(float[] row, int offset, int values) {
     if (backup.length < values) {
       backup = new float[Math.max(values, 2 * backup.length)];
     }
@@ -114,20 +192,16 @@ public final class RowUpdater {
     for (int i = 0; i < values; i++) {
       saved[i] = row[offset + i];
     }
-    optimizer.update(row, offset, width, g, gOffset, modelSteps ? Math.max(modelStep, step) : step,
-        learningRate);
+  }
+
+  /** Whether {@code row[from .. to)} is all finite. */
+  private static boolean finite(float[] row, int from, int to) {
     // x - x is 0 for every finite x and NaN otherwise: one branch for the whole row.
     float check = 0f;
-    for (int i = offset; i < stepAt; i++) {
+    for (int i = from; i < to; i++) {
       check += row[i] - row[i];
     }
-    if (check != 0f) {
-      undo(row, offset, values, g, gOffset, width);
-      return false;
-    }
-    RowLayout.writeStep(row, stepAt, step);
-    appliedCount++;
-    return true;
+    return check == 0f;
   }
 
   /** Restores the row from the backup after an update that produced a non-finite value. */

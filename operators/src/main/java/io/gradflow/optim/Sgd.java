@@ -15,7 +15,12 @@ package io.gradflow.optim;
  *
  * <p>Slots: one (the momentum buffer {@code b}) when momentum is non-zero, none otherwise. The
  * "first step" is the row's own, so a row that joins late starts its buffer as PyTorch would for
- * a parameter seen for the first time. Stateless and thread-safe.
+ * a parameter seen for the first time.
+ *
+ * <p>{@linkplain Optimizer#forget Forgetting} (the default): decay multiplies {@code b} by
+ * {@code keep}; reset zeroes it, and {@link RowUpdater#forget} also sets the row's step count to
+ * 0, so the next step starts the buffer again with {@code b = d}. Without momentum there is nothing
+ * to forget. Stateless and thread-safe.
  */
 public final class Sgd implements Optimizer {
   private final float momentum;

@@ -188,6 +188,56 @@ class TrainerOperatorTest {
     assertTrue(last.auc > 0.6, last.toString());
   }
 
+  /** Every drift event the operator reported, as text, in order. */
+  private static List<String> drifts(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h) {
+    List<String> out = new ArrayList<>();
+    h.getSideOutput(TrainerOperator.METRICS).forEach(r -> r.getValue().drifts()
+        .forEach(d -> out.add(r.getValue().modelKey + " " + d)));
+    return out;
+  }
+
+  @Test
+  void driftDecisionsAreReportedAndARestoredOperatorMakesTheSameOnes() throws Exception {
+    LearnerSpec spec = LOGISTIC_ADAGRAD.withDrift(new io.gradflow.drift.DriftPolicy(
+        io.gradflow.drift.AdwinSpec.defaults(), io.gradflow.drift.DriftPolicy.Watch.LOSS,
+        java.util.EnumSet.of(io.gradflow.drift.DriftAction.RESTART_SCHEDULE,
+            io.gradflow.drift.DriftAction.BOOST_LR), 0.1, 3.0, 500, 1.0));
+    // Two models, each with its abrupt change at its 3,000th example.
+    List<CompactExample> examples = SyntheticClicks.generate(12, 12_000, 12, 400, 6_000, "a", "b");
+    List<Double> expected;
+    List<String> uninterrupted;
+    try (var h = harness(spec, 8)) {
+      h.open();
+      expected = run(h, examples);
+      h.endInput();
+      uninterrupted = drifts(h);
+    }
+    assertFalse(uninterrupted.isEmpty(), "the change is detected");
+    // Restore from a snapshot taken just after the first detection, before its report.
+    String first = uninterrupted.get(0);
+    long step = Long.parseLong(first.replaceAll(".*example=(\\d+).*", "$1"));
+    int split = 2 * (int) step;
+    List<Double> got;
+    List<String> restored;
+    OperatorSubtaskState snapshot;
+    try (var h = harness(spec, 8)) {
+      h.open();
+      got = new ArrayList<>(run(h, examples.subList(0, split)));
+      restored = new ArrayList<>(drifts(h));
+      snapshot = h.snapshot(1, 1);
+    }
+    try (var h = harness(spec, 3)) {
+      h.initializeState(snapshot);
+      h.open();
+      got.addAll(run(h, examples.subList(split, examples.size())));
+      h.endInput();
+      restored.addAll(drifts(h));
+    }
+    assertEquals(expected, got);
+    assertEquals(uninterrupted, restored);
+  }
+
   @Test
   void modelKeysLearnInIsolation() throws Exception {
     List<CompactExample> mixed = SyntheticClicks.generate(4, 2_000, 8, 1_000, "a", "b");

@@ -15,6 +15,15 @@ public final class SyntheticClicks {
 
   public static List<CompactExample> generate(long seed, int count, int features, int vocabulary,
       String... modelKeys) {
+    return generate(seed, count, features, vocabulary, Integer.MAX_VALUE, modelKeys);
+  }
+
+  /**
+   * The same stream with an abrupt concept change: from example {@code changeAt} on, every true
+   * weight has the opposite sign (the bias stays), so what the model learned before now hurts.
+   */
+  public static List<CompactExample> generate(long seed, int count, int features, int vocabulary,
+      int changeAt, String... modelKeys) {
     SplittableRandom random = new SplittableRandom(seed);
     double[] truth = new double[vocabulary];
     SplittableRandom truthRandom = new SplittableRandom(seed ^ 0x5DEECE66DL);
@@ -31,7 +40,7 @@ public final class SyntheticClicks {
         int id = (int) Math.min(vocabulary - 1, Math.pow(random.nextDouble(), 3) * vocabulary);
         ids[f] = id; // Zipf draws repeat ids within an example: merged by the learner
         values[f] = 1f;
-        z += truth[id] * 0.5;
+        z += (e < changeAt ? truth[id] : -truth[id]) * 0.5;
       }
       float label = random.nextDouble() < 1 / (1 + Math.exp(-z)) ? 1f : 0f;
       String key = modelKeys.length == 0 ? "m" : modelKeys[e % modelKeys.length];

@@ -268,6 +268,40 @@ class EvaluateITCase {
     }
   }
 
+  /**
+   * An abrupt change halfway through a CSV (x=a turns from mostly 1 to mostly 0): the drift
+   * section's detector sees it, drift_events says where and what was done, and no event comes
+   * before the change.
+   */
+  @Test
+  void driftEventsMarkTheChange() throws Exception {
+    StringBuilder b = new StringBuilder("x,y\n");
+    Random random = new Random(5);
+    for (int i = 0; i < 4000; i++) {
+      boolean a = random.nextBoolean();
+      boolean flipped = i >= 2000;
+      double p = a != flipped ? 0.9 : 0.1;
+      b.append(a ? "a" : "b").append(',').append(random.nextDouble() < p ? 1 : 0).append('\n');
+    }
+    Path csv = temp.resolve("abrupt.csv");
+    Files.writeString(csv, b.toString());
+    Run run = evaluate(LOGISTIC + "drift: {detector: adwin, actions: [restart_schedule,"
+        + " boost_lr]}\n", "--file", csv.toString(), "--csv-categorical", "x",
+        "--csv-label", "y");
+    JsonNode events = run.json().get("drift_events");
+    assertTrue(events.size() >= 1, run.json().toString());
+    JsonNode first = events.get(0);
+    long at = first.get("example").asLong();
+    assertTrue(at > 2000 && at < 2500, "detected soon after the change at 2,000: " + events);
+    assertEquals("adwin", first.get("detector").asText());
+    assertEquals("restart_schedule+boost_lr", first.get("action").asText());
+    assertTrue(first.get("event_time").asText().startsWith("2020-01-01T"), first.toString());
+    assertTrue(run.out().contains("drift(s) detected"), run.out());
+    JsonNode none = evaluate(LOGISTIC, "--file", csv.toString(), "--csv-categorical", "x",
+        "--csv-label", "y").json();
+    assertEquals(0, none.get("drift_events").size(), "no drift section, no detector");
+  }
+
   /** The squared loss reports RMSE, not log loss. */
   @Test
   void squaredLossHasRmse() throws Exception {
