@@ -43,7 +43,8 @@ import org.jfree.data.xy.XYSeriesCollection;
  * read back. Each run is a race of the three optimizers (one model key each, the same examples
  * in the same order) under one {@code drift} section. Variants: {@code none} (no drift section);
  * {@code reset_slots}, {@code decay_slots}, {@code boost_lr} (ADWIN with its defaults on the
- * loss, that action); {@code restart_schedule} needs a schedule that decays, so it runs with an
+ * loss, that action); {@code slot_decay} (no detector: every row's accumulated slots decay by
+ * {@value #SLOT_DECAY} before each of its updates); {@code restart_schedule} needs a schedule that decays, so it runs with an
  * inverse-time schedule (rate x (1 + t / 1000)^-0.5) and is compared with {@code none-inv}, the
  * same schedule without a drift section. MOA's peers run in {@link MoaPeers}.
  *
@@ -53,9 +54,11 @@ import org.jfree.data.xy.XYSeriesCollection;
  */
 public final class DriftBench {
   static final int WINDOW = 1000;
+  /** The slot_decay variant's keep factor per row update: a memory of about 1,000 updates. */
+  static final double SLOT_DECAY = 0.999;
   static final List<String> OPTIMIZERS = List.of("adagrad", "adam", "ftrl");
   static final List<String> ALL_VARIANTS = List.of("none", "reset_slots", "decay_slots",
-      "boost_lr", "none-inv", "restart_schedule");
+      "boost_lr", "slot_decay", "none-inv", "restart_schedule");
 
   /** One learner's run on one stream under one variant. */
   record Run(String stream, String learner, String variant, double logLoss, double accuracy,
@@ -116,7 +119,9 @@ public final class DriftBench {
     if (variant.equals("none-inv") || variant.equals("restart_schedule")) {
       b.append("schedule: {type: inverse_time, gamma: 1.0, period: 1000, power: 0.5}\n");
     }
-    if (!variant.startsWith("none")) {
+    if (variant.equals("slot_decay")) {
+      b.append("drift: {detector: none, slot_decay: ").append(SLOT_DECAY).append("}\n");
+    } else if (!variant.startsWith("none")) {
       b.append("drift: {detector: adwin, watch: loss, actions: [").append(variant)
           .append("]}\n");
     }
@@ -382,7 +387,8 @@ public final class DriftBench {
 
   /**
    * Window log loss over examples, one panel per stream: AdaGrad without adaptation and with
-   * boost_lr, Adam and FTRL without, MOA's SGD and HAT; the change points as markers.
+   * boost_lr, Adam and FTRL without, MOA's SGD and HAT; the changes as markers (a gradual one's
+   * start and end).
    */
   static void plot(List<DriftStreams.Stream> streams, List<Run> runs, Path png)
       throws IOException {
@@ -422,8 +428,12 @@ public final class DriftBench {
       plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
       plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
       List<LossPlot.Marker> markers = new ArrayList<>();
-      for (long c : s.changes()) {
-        markers.add(new LossPlot.Marker(c, "change"));
+      for (int i = 0; i < s.changes().length; i++) {
+        boolean gradual = s.settled()[i] != s.changes()[i];
+        markers.add(new LossPlot.Marker(s.changes()[i], gradual ? "transition" : "change"));
+        if (gradual) {
+          markers.add(new LossPlot.Marker(s.settled()[i], "settled"));
+        }
       }
       LossPlot.addMarkers(plot, markers);
       combined.add(plot, 1);
