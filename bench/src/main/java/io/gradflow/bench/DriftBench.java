@@ -228,6 +228,7 @@ public final class DriftBench {
         + " change). vs baseline: final log loss against the same optimizer's run without"
         + " adaptation (`none`; `none-inv` for restart_schedule, which needs a decaying"
         + " schedule).\n\n");
+    b.append(summary(streams, runs));
     for (DriftStreams.Stream s : streams) {
       List<String> changes = new ArrayList<>();
       for (int i = 0; i < s.changes().length; i++) {
@@ -275,6 +276,51 @@ public final class DriftBench {
     }
     b.append(verdict(streams, runs, variants));
     return b.toString();
+  }
+
+  /**
+   * Two tables, a row per learner and variant, a column per stream: the final prequential log
+   * loss, and the examples to recover after each change (comma-separated, {@code >h} when not
+   * recovered).
+   */
+  static String summary(List<DriftStreams.Stream> streams, List<Run> runs) {
+    List<String[]> rows = new ArrayList<>();
+    for (Run r : runs) {
+      if (rows.stream().noneMatch(x -> x[0].equals(r.learner()) && x[1].equals(r.variant()))) {
+        rows.add(new String[] {r.learner(), r.variant()});
+      }
+    }
+    List<DriftStreams.Stream> drifting =
+        streams.stream().filter(x -> x.changes().length > 0).toList();
+    StringBuilder loss = new StringBuilder("### Final prequential log loss\n\n")
+        .append(head(streams));
+    StringBuilder recovery = new StringBuilder("### Examples to recover, per change\n\n")
+        .append(head(drifting));
+    for (String[] row : rows) {
+      loss.append("| ").append(row[0]).append(" | ").append(row[1]).append(" |");
+      recovery.append("| ").append(row[0]).append(" | ").append(row[1]).append(" |");
+      for (DriftStreams.Stream s : streams) {
+        Run r = find(runs, s.name(), row[0], row[1]);
+        boolean ok = r != null && r.failure() == null;
+        loss.append(' ').append(ok ? String.format(Locale.ROOT, "%.4f", r.logLoss()) : "failed")
+            .append(" |");
+        if (s.changes().length > 0) {
+          recovery.append(' ').append(ok ? recoveries(s, r).stream().map(x -> x.recovered()
+              ? String.format(Locale.ROOT, "%,d", x.examples())
+              : String.format(Locale.ROOT, ">%,d", x.horizon())).collect(Collectors.joining(", "))
+              : "failed").append(" |");
+        }
+      }
+      loss.append('\n');
+      recovery.append('\n');
+    }
+    return loss.append('\n').append(recovery).append('\n').toString();
+  }
+
+  private static String head(List<DriftStreams.Stream> streams) {
+    return streams.stream().map(DriftStreams.Stream::name)
+        .collect(Collectors.joining(" | ", "| learner | variant | ", " |\n"))
+        + "|---|---|" + "---:|".repeat(streams.size()) + "\n";
   }
 
   /**
