@@ -8,6 +8,7 @@ import java.awt.Rectangle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -110,6 +111,33 @@ public final class LossPlot {
       Files.writeString(file, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
           + g.getSVGElement() + "\n");
     }
+  }
+
+  /**
+   * A marker per drift event of a report's JSON object ({@link EvaluateReport#toMap()}): at its
+   * {@code example}, labelled {@code "detector: action"}, with the candidate's name first in a
+   * race ({@code "adam: adwin: boost_lr"}). A report without {@code drift_events} has none.
+   */
+  @SuppressWarnings("unchecked")
+  public static List<Marker> driftMarkers(Map<String, Object> report) {
+    Map<String, Object> groups = new LinkedHashMap<>();
+    if (report.get("candidates") instanceof Map<?, ?> c) {
+      groups.putAll((Map<String, Object>) c);
+    } else {
+      groups.put("", report);
+    }
+    List<Marker> markers = new ArrayList<>();
+    groups.forEach((name, group) -> {
+      Object events = ((Map<String, Object>) group).get("drift_events");
+      if (events instanceof List<?> list) {
+        for (Object o : list) {
+          Map<String, Object> e = (Map<String, Object>) o;
+          markers.add(new Marker(((Number) e.get("example")).doubleValue(),
+              (name.isEmpty() ? "" : name + ": ") + e.get("detector") + ": " + e.get("action")));
+        }
+      }
+    });
+    return markers;
   }
 
   @SuppressWarnings("unchecked")

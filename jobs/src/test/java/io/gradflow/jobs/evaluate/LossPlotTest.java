@@ -125,6 +125,19 @@ class LossPlotTest {
   }
 
   @Test
+  void driftEventsOfTheJsonBecomeMarkers() {
+    Map<String, Object> report = report();
+    assertEquals(List.of(), LossPlot.driftMarkers(report));
+    report.put("drift_events", List.of(Map.of("example", 5_020L, "detector", "adwin",
+        "action", "restart_schedule", "event_time", "2020-01-01T00:00:00Z")));
+    assertEquals(MARKERS, LossPlot.driftMarkers(report));
+    Map<String, Object> race = new LinkedHashMap<>();
+    race.put("candidates", new LinkedHashMap<>(Map.of("adam", report)));
+    assertEquals(List.of(new LossPlot.Marker(5_020, "adam: adwin: restart_schedule")),
+        LossPlot.driftMarkers(race));
+  }
+
+  @Test
   void aMarkerNeedsAFinitePosition() {
     assertThrows(IllegalArgumentException.class, () -> new LossPlot.Marker(Double.NaN, "x"));
   }
