@@ -120,14 +120,8 @@ public final class LossPlot {
    */
   @SuppressWarnings("unchecked")
   public static List<Marker> driftMarkers(Map<String, Object> report) {
-    Map<String, Object> groups = new LinkedHashMap<>();
-    if (report.get("candidates") instanceof Map<?, ?> c) {
-      groups.putAll((Map<String, Object>) c);
-    } else {
-      groups.put("", report);
-    }
     List<Marker> markers = new ArrayList<>();
-    groups.forEach((name, group) -> {
+    groups(report).forEach((name, group) -> {
       Object events = ((Map<String, Object>) group).get("drift_events");
       if (events instanceof List<?> list) {
         for (Object o : list) {
@@ -144,13 +138,7 @@ public final class LossPlot {
   static JFreeChart chart(Map<String, Object> report, boolean probabilities,
       List<Marker> markers) {
     System.setProperty("java.awt.headless", "true"); // no display: draw off screen
-    Map<String, Object> groups = new LinkedHashMap<>();
-    Object candidates = report.get("candidates");
-    if (candidates instanceof Map<?, ?> c) {
-      groups.putAll((Map<String, Object>) c);
-    } else {
-      groups.put("", report);
-    }
+    Map<String, Object> groups = groups(report);
     XYSeriesCollection data = new XYSeriesCollection();
     for (Map.Entry<String, Object> g : groups.entrySet()) {
       String prefix = g.getKey().isEmpty() ? "" : g.getKey() + ": ";
@@ -189,6 +177,18 @@ public final class LossPlot {
     ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
     addMarkers(plot, markers);
     return chart;
+  }
+
+  /** The report's model groups: its candidates by name in a race, else itself under "". */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> groups(Map<String, Object> report) {
+    Map<String, Object> groups = new LinkedHashMap<>();
+    if (report.get("candidates") instanceof Map<?, ?> c) {
+      groups.putAll((Map<String, Object>) c);
+    } else {
+      groups.put("", report);
+    }
+    return groups;
   }
 
   /** Dashed vertical lines with their labels, rotated to fit beside the line, at the top. */
