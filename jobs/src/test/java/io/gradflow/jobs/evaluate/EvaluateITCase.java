@@ -44,9 +44,9 @@ import org.junit.jupiter.api.io.TempDir;
  * written here, the JSON's counts exact, its log loss that of the training pipeline on the same
  * examples, a weight-0 example scored and not learned, a race, and the plot.
  */
-class EvaluateITCase {
-  static final String START = "2020-01-01T00:00:00Z";
-  static final String LOGISTIC = "model: {type: logistic_regression, hash_bits: 18}\n"
+public class EvaluateITCase {
+  public static final String START = "2020-01-01T00:00:00Z";
+  public static final String LOGISTIC = "model: {type: logistic_regression, hash_bits: 18}\n"
       + "optimizer: {name: Adagrad, lr: 0.1}\n"
       + "metrics: {every: 100, window: 100}\n"
       + "state: {backend: hashmap}\n";
@@ -54,12 +54,22 @@ class EvaluateITCase {
   @TempDir
   Path temp;
 
-  record Run(int exit, String out, String err, JsonNode json) {}
+  /** What {@code gradflow evaluate} printed and the JSON it wrote. */
+  public record Run(int exit, String out, String err, JsonNode json) {}
 
   Run evaluate(String yaml, String... args) throws Exception {
-    Path config = temp.resolve("job-" + System.nanoTime() + ".yaml");
+    return evaluate(temp, yaml, args);
+  }
+
+  /**
+   * Runs {@code gradflow evaluate --json} through {@link Main#run} on a job file holding
+   * {@code yaml}, with the event times starting at {@link #START}, its files in {@code dir};
+   * fails unless it exits with 0.
+   */
+  public static Run evaluate(Path dir, String yaml, String... args) throws Exception {
+    Path config = dir.resolve("job-" + System.nanoTime() + ".yaml");
     Files.writeString(config, yaml);
-    Path json = temp.resolve("out-" + System.nanoTime() + ".json");
+    Path json = dir.resolve("out-" + System.nanoTime() + ".json");
     List<String> all = new ArrayList<>(List.of("evaluate", "--config", config.toString(),
         "--json", json.toString(), "--start-time", START));
     all.addAll(List.of(args));
@@ -74,8 +84,15 @@ class EvaluateITCase {
     return new Run(exit, o, e, new ObjectMapper().readTree(json.toFile()));
   }
 
-  /** 1,000 learnable lines (x=a is mostly 1, x=b mostly 0), a malformed one, a label of 3. */
   Path learnableCsv() throws Exception {
+    return learnableCsv(temp);
+  }
+
+  /**
+   * Writes learnable.csv into {@code dir}: 1,000 learnable lines (x=a is mostly 1, x=b mostly 0),
+   * a malformed one, a label of 3; read with {@link #CSV_FLAGS}.
+   */
+  public static Path learnableCsv(Path dir) throws Exception {
     StringBuilder b = new StringBuilder("x,n,y\n");
     Random random = new Random(7);
     for (int i = 0; i < 1000; i++) {
@@ -88,12 +105,12 @@ class EvaluateITCase {
         b.append("b,3,3\n");
       }
     }
-    Path csv = temp.resolve("learnable.csv");
+    Path csv = dir.resolve("learnable.csv");
     Files.writeString(csv, b.toString());
     return csv;
   }
 
-  static final String[] CSV_FLAGS = {"--format", "csv", "--csv-categorical", "x",
+  public static final String[] CSV_FLAGS = {"--format", "csv", "--csv-categorical", "x",
       "--csv-numeric", "n", "--csv-label", "y"};
 
   @Test
@@ -194,8 +211,11 @@ class EvaluateITCase {
     assertEquals(windows, evaluated); // every window, bit for bit
   }
 
-  @Test
-  void libSvmFile() throws Exception {
+  /**
+   * Writes data.libsvm into {@code dir}: 400 learnable lines (feature 1 mostly +1, feature 2
+   * mostly -1, a numeric feature 3) and a malformed one; read with {@link #LIBSVM_FLAGS}.
+   */
+  public static Path learnableLibSvm(Path dir) throws Exception {
     StringBuilder b = new StringBuilder();
     Random random = new Random(3);
     for (int i = 0; i < 400; i++) {
@@ -205,10 +225,19 @@ class EvaluateITCase {
           .append(random.nextInt(5)).append(".5\n");
     }
     b.append("+1 x:y\n"); // malformed
-    Path file = temp.resolve("data.libsvm");
+    Path file = dir.resolve("data.libsvm");
     Files.writeString(file, b.toString());
-    JsonNode j = evaluate(LOGISTIC, "--file", file.toString(), "--format", "libsvm",
-        "--binary-labels").json();
+    return file;
+  }
+
+  public static final String[] LIBSVM_FLAGS = {"--format", "libsvm", "--binary-labels"};
+
+  @Test
+  void libSvmFile() throws Exception {
+    Path file = learnableLibSvm(temp);
+    List<String> args = new ArrayList<>(List.of("--file", file.toString()));
+    args.addAll(List.of(LIBSVM_FLAGS));
+    JsonNode j = evaluate(LOGISTIC, args.toArray(String[]::new)).json();
     assertEquals(400, j.get("examples").asLong());
     assertEquals(400, j.get("learned").asLong());
     assertEquals(1, j.get("malformed").asLong());

@@ -4,11 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.jobs.cli.Main;
-import java.io.ByteArrayInputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,9 +24,7 @@ class StartupChecksITCase extends TrainJobITCase {
     Files.writeString(file, yaml.replace("transaction_timeout: 15s", "transaction_timeout: 30s"));
     List<String> args = new ArrayList<>(List.of("train", "--config", file.toString()));
     args.addAll(List.of(flags));
-    return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
-        new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8));
+    return gradflow(args.toArray(String[]::new));
   }
 
   /** What train printed on stderr; a start-up refusal never prints a stack trace. */

@@ -88,7 +88,12 @@ abstract class TrainJobITCase {
     List<String> args = new ArrayList<>(List.of("train", "--config", file.toString(),
         "--progress-every", "1s", "--startup-timeout", "5s"));
     args.addAll(List.of(flags));
-    return Main.run(args.toArray(String[]::new), new ByteArrayInputStream(new byte[0]),
+    return gradflow(args.toArray(String[]::new));
+  }
+
+  /** Runs any {@code gradflow} command through {@link Main#run}, printing into {@link #out}. */
+  int gradflow(String... args) {
+    return Main.run(args, new ByteArrayInputStream(new byte[0]),
         new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
@@ -214,9 +219,15 @@ abstract class TrainJobITCase {
   }
 
   static List<MetricsReport> metrics(String topic) throws Exception {
+    return metrics(topic, Integer.MAX_VALUE, Duration.ofSeconds(3));
+  }
+
+  /** The committed metrics reports, in topic order, once {@code expected} arrived or timed out. */
+  static List<MetricsReport> metrics(String topic, int expected, Duration timeout)
+      throws Exception {
     List<MetricsReport> out = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r :
-        KafkaTestSupport.readAll(kafka, topic, Integer.MAX_VALUE, Duration.ofSeconds(3))) {
+        KafkaTestSupport.readAll(kafka, topic, expected, timeout)) {
       out.add(MetricsReport.getDecoder().decode(r.value()));
     }
     return out;
