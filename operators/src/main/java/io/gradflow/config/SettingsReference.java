@@ -33,7 +33,11 @@ public final class SettingsReference {
     for (Section s : sections) {
       b.append("\n#### `").append(s.path().isEmpty() ? "(top level)" : s.path()).append('`');
       if (s.variant() != null) {
-        b.append(s.path().equals("optimizer") ? " `name: " : " `type: ")
+        b.append(switch (s.path()) {
+          case "optimizer" -> " `name: ";
+          case "drift" -> " `detector: ";
+          default -> " `type: ";
+        })
             .append(s.variant()).append('`');
       }
       b.append("\n\n").append(cell(s.doc())).append(".\n\n");

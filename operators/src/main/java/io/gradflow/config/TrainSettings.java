@@ -212,6 +212,39 @@ public final class TrainSettings {
   public static final Section STATE = new Section("state", "keyed state and the page cache",
       List.of(STATE_BACKEND, STATE_CACHE_PAGES, STATE_PAGE_BITS, STATE_COMPRESSION));
 
+  // --------------------------------------------------------------------------------- rows
+  public static final Setting<Duration> ROWS_EXPIRE_AFTER = Setting.of("expire_after", DURATION,
+      Duration.ZERO, Constraint.zeroOrAtLeast(Duration.ofHours(1)), "a sparse row not updated"
+          + " for this long in event time expires (its weights and slots are reset, its page"
+          + " removed once empty), so the row count stays bounded on a stream whose ids keep"
+          + " changing; the bias and dense rows never expire. Resolution one hour; 0 is off."
+          + " Expiry or admission keeps a stamp with every row (page format 2: a float per row,"
+          + " one more cache line touched per row; on 4-float AdaGrad rows the trainer ran"
+          + " 10-25% slower in bench/run-trainer.sh); pages are converted when either is turned"
+          + " on or off");
+  public static final Setting<Integer> ROWS_ADMIT_AFTER = Setting.of("admit_after", INT, 1,
+      greaterThan(0), "a new sparse row is created at its feature's admit_after-th sighting in"
+          + " a learned example (McMahan et al. 2013, 5.1); before, the feature is left out of"
+          + " the example and counted as refused. 1 admits at once");
+  public static final Setting<Double> ROWS_ADMIT_PROBABILITY = Setting.of("admit_probability",
+      NUMBER, 1.0, inRangeExclusiveLow(0, 1), "instead of admit_after: a new sparse row is"
+          + " created with this probability per sighting, drawn from a hash of (row id,"
+          + " sighting count), so a replay decides the same; 1 admits at once");
+  public static final Setting<Integer> ROWS_SKETCH_WIDTH = Setting.of("sketch_width", INT,
+      io.gradflow.state.RowPolicy.DEFAULT_SKETCH_WIDTH, inRange(16, 1 << 24),
+      "counters per row of the count-min sketch (4 rows) that counts sightings for admission,"
+          + " a power of two; 4 x sketch_width floats per model in state");
+  public static final Section ROWS = new Section("rows", "bounded memory on endless id spaces:"
+      + " expiry and admission of sparse rows", List.of(ROWS_EXPIRE_AFTER, ROWS_ADMIT_AFTER,
+          ROWS_ADMIT_PROBABILITY, ROWS_SKETCH_WIDTH));
+
+  /** The row policy of a read rows section. */
+  public static io.gradflow.state.RowPolicy rowPolicy(Section.Values rows) {
+    return new io.gradflow.state.RowPolicy(rows.get(ROWS_EXPIRE_AFTER),
+        rows.get(ROWS_ADMIT_AFTER), rows.get(ROWS_ADMIT_PROBABILITY),
+        rows.get(ROWS_SKETCH_WIDTH));
+  }
+
   // -------------------------------------------------------------------------- checkpoints
   /** The shortest checkpoint interval accepted (0 turns checkpoints off). */
   public static final Duration MIN_CHECKPOINT_INTERVAL = Duration.ofMillis(100);
@@ -251,7 +284,7 @@ public final class TrainSettings {
   /** The top level of a job file: its sections. */
   public static final Section ROOT = new Section("", null, "a training job file", List.of(),
       List.of("job", "kafka", "input", "model", "optimizer", "race", "schedule", "gradient",
-          "drift", "labels", "state", "checkpoints", "metrics", "changelog"));
+          "drift", "labels", "state", "rows", "checkpoints", "metrics", "changelog"));
 
   /** Every section, in the order of the settings reference. */
   public static List<Section> reference() {
@@ -263,7 +296,7 @@ public final class TrainSettings {
     all.addAll(ScheduleConfig.SECTIONS);
     all.add(GRADIENT);
     all.addAll(DriftConfig.reference());
-    all.addAll(List.of(LABELS, STATE, CHECKPOINTS, METRICS, CHANGELOG));
+    all.addAll(List.of(LABELS, STATE, ROWS, CHECKPOINTS, METRICS, CHANGELOG));
     return all;
   }
 

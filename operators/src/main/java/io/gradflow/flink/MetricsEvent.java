@@ -2,6 +2,7 @@ package io.gradflow.flink;
 
 import io.gradflow.drift.DriftEvent;
 import io.gradflow.metrics.MetricsSnapshot;
+import io.gradflow.state.RowCounts;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -30,6 +31,10 @@ public final class MetricsEvent {
   public double fadingAuc;
   public double fadingRmse;
   public double fadingCalibration;
+  /** The model's live rows at the report, rows expired and sightings refused since it began. */
+  public long rows;
+  public long rowsExpired;
+  public long rowsRefused;
   /** Drift detections since the previous report: model steps, event times, detectors, actions. */
   public long[] driftExamples = new long[0];
   public long[] driftEventTimes = new long[0];
@@ -39,8 +44,11 @@ public final class MetricsEvent {
   public MetricsEvent() {}
 
   static MetricsEvent of(String modelKey, long modelStep, long windowStart, long eventTime,
-      MetricsSnapshot s, List<DriftEvent> drifts) {
+      MetricsSnapshot s, List<DriftEvent> drifts, RowCounts rows) {
     MetricsEvent e = new MetricsEvent();
+    e.rows = rows.live();
+    e.rowsExpired = rows.expired();
+    e.rowsRefused = rows.refused();
     int n = drifts.size();
     e.driftExamples = new long[n];
     e.driftEventTimes = new long[n];

@@ -13,6 +13,7 @@ import io.gradflow.state.PageCache;
 import io.gradflow.state.PageFormat;
 import io.gradflow.state.PageStore;
 import io.gradflow.state.PagedLearner;
+import io.gradflow.state.RowCounts;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +48,10 @@ import org.apache.flink.util.OutputTag;
  *
  * <p><b>State</b> (version 1): {@code "pages.v1"}, a {@code MapState<Long, float[]>} from page
  * number to page ({@link PageFormat}) holding every parameter row with its optimizer slots and
- * step count; {@code "model.v1"}, a {@code ValueState<ModelMeta>} holding the model's
+ * step count (page format 1, or 2 with a stamp per row when {@code rows} expiry or admission is
+ * on; each page carries its format and is converted as it is read), and under
+ * {@link PageFormat#BOOK_PAGE} the model's {@code RowBook} (live, expired and refused rows, the
+ * admission sketch); {@code "model.v1"}, a {@code ValueState<ModelMeta>} holding the model's
  * {@link SessionState} (model step, schedule origin, standardizer, metrics, drift detector and
  * policy state). The per-model bookkeeping is a plain-Java {@link ModelSession} per key; this
  * operator only loads it, calls it, writes it back and emits what it reports. Both sit behind
@@ -78,7 +82,8 @@ import org.apache.flink.util.OutputTag;
  * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval.
  *
  * <p>Flink metrics: {@code examples}, {@code examplesPerSecond}, {@code learned},
- * {@code rows}, {@code cacheHitRate}, {@code refusedGradients}, {@code driftEvents}
+ * {@code rows}, {@code rowsLive}, {@code rowsExpired}, {@code rowsRefused} ({@link PagedLearner}),
+ * {@code cacheHitRate}, {@code refusedGradients}, {@code driftEvents}
  * (detections by every model of the subtask), and {@code logLoss} and
  * {@code rmse}, the windowed values of the latest metrics report of any model.
  */
@@ -124,7 +129,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     this.candidates = new LinkedHashMap<>(candidates);
     this.settings = settings;
     this.signature = ModelSignature.of(this.candidates, hashBits, settings.pageBits(),
-        PageFormat.VERSION, List.of(PAGES_STATE, META_STATE, SIGNATURE_STATE));
+        settings.rows().pageFormat(), List.of(PAGES_STATE, META_STATE, SIGNATURE_STATE));
   }
 
   /** The signature of the models this operator trains. */
@@ -180,17 +185,24 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     PageStore store = new KeyedPageStore();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       ExampleLearner learner = new ExampleLearner(c.getValue());
-      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16);
+      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16,
+          settings.rows().stamped());
       caches.put(c.getKey(), cache);
       learners.put(c.getKey(), new ModelSession.Shared(
-          new PagedLearner(learner, cache, settings.pageBits()), settings.metricsEvery(),
-          settings.changelogEvery(), settings.metrics(), LOG::warn));
+          new PagedLearner(learner, cache, settings.pageBits(), settings.rows()),
+          settings.metricsEvery(), settings.changelogEvery(), settings.metrics(), LOG::warn));
     }
     examples = getMetricGroup().counter("examples");
     getMetricGroup().meter("examplesPerSecond", new MeterView(examples));
     learned = getMetricGroup().counter("learned");
     getMetricGroup().gauge("rows", () -> learners.values().stream()
         .mapToLong(l -> l.paged().rowsCreated()).sum());
+    getMetricGroup().gauge("rowsLive", () -> learners.values().stream()
+        .mapToLong(l -> l.paged().rowsLive()).sum());
+    getMetricGroup().gauge("rowsExpired", () -> learners.values().stream()
+        .mapToLong(l -> l.paged().rowsExpired()).sum());
+    getMetricGroup().gauge("rowsRefused", () -> learners.values().stream()
+        .mapToLong(l -> l.paged().rowsRefused()).sum());
     getMetricGroup().gauge("cacheHitRate", () -> caches.values().stream()
         .mapToDouble(PageCache::hitRate).average().orElse(1.0));
     getMetricGroup().gauge("refusedGradients", () -> learners.values().stream()
@@ -266,6 +278,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     return metaState.value();
   }
 
+  /** The row learner of a candidate ("" without a race), for tests and inspection. */
+  PagedLearner pagedLearner(String candidate) {
+    return learners.get(candidate).paged();
+  }
+
   /** The pages of the current key as keyed state holds them (for tests and inspection). */
   Iterable<Map.Entry<Long, float[]>> pagesOfCurrentKey() throws Exception {
     return pages.entries();
@@ -290,8 +307,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private final class Emitter implements ModelSession.Output {
     @Override
     public void report(String modelKey, long modelStep, long windowStart, long eventTime,
-        MetricsSnapshot snapshot, List<DriftEvent> drifts) {
-      lastReport = MetricsEvent.of(modelKey, modelStep, windowStart, eventTime, snapshot, drifts);
+        MetricsSnapshot snapshot, List<DriftEvent> drifts, RowCounts rows) {
+      lastReport = MetricsEvent.of(modelKey, modelStep, windowStart, eventTime, snapshot, drifts,
+          rows);
       output.collect(METRICS, new StreamRecord<>(lastReport, eventTime));
     }
 
@@ -307,29 +325,50 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private final class KeyedPageStore implements PageStore {
     @Override
     public float[] load(String modelKey, long pageId) throws Exception {
-      Object current = getCurrentKey();
-      boolean switched = !modelKey.equals(current);
-      if (switched) {
-        setCurrentKey(modelKey);
-      }
-      try {
-        return pages.get(pageId);
-      } finally {
-        if (switched && current != null) {
-          setCurrentKey(current);
-        }
-      }
+      return underKey(modelKey, () -> pages.get(pageId));
     }
 
     @Override
     public void store(String modelKey, long pageId, float[] page) throws Exception {
+      underKey(modelKey, () -> {
+        pages.put(pageId, page);
+        return null;
+      });
+    }
+
+    @Override
+    public long[] pageKeys(String modelKey) throws Exception {
+      return underKey(modelKey, () -> {
+        long[] keys = new long[64];
+        int n = 0;
+        for (Long key : pages.keys()) {
+          if (n == keys.length) {
+            keys = java.util.Arrays.copyOf(keys, 2 * n);
+          }
+          keys[n++] = key;
+        }
+        return java.util.Arrays.copyOf(keys, n);
+      });
+    }
+
+    @Override
+    public void remove(String modelKey, long pageId) throws Exception {
+      underKey(modelKey, () -> {
+        pages.remove(pageId);
+        return null;
+      });
+    }
+
+    /** Runs {@code action} with the keyed state of {@code modelKey}, then restores the key. */
+    private <T> T underKey(String modelKey, java.util.concurrent.Callable<T> action)
+        throws Exception {
       Object current = getCurrentKey();
       boolean switched = !modelKey.equals(current);
       if (switched) {
         setCurrentKey(modelKey);
       }
       try {
-        pages.put(pageId, page);
+        return action.call();
       } finally {
         if (switched && current != null) {
           setCurrentKey(current);

@@ -3,6 +3,7 @@ package io.gradflow.flink;
 import io.gradflow.config.Check;
 import io.gradflow.config.TrainSettings;
 import io.gradflow.metrics.MetricsSpec;
+import io.gradflow.state.RowPolicy;
 import java.io.Serializable;
 
 /**
@@ -16,9 +17,16 @@ import java.io.Serializable;
  * @param changelogEvery emit the changed rows of a model (each at most once) after this many
  *     learned examples, and before every checkpoint; 0 disables the changelog
  * @param metrics the prequential metrics' window (for AUC), fading factor and calibration bins
+ * @param rows expiry and admission of rows ({@code rows.*}); {@link RowPolicy#NONE} keeps all
  */
 public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
-    long changelogEvery, MetricsSpec metrics) implements Serializable {
+    long changelogEvery, MetricsSpec metrics, RowPolicy rows) implements Serializable {
+
+  /** Settings that keep every row ({@link RowPolicy#NONE}). */
+  public TrainerSettings(int cachePages, int pageBits, long metricsEvery, long changelogEvery,
+      MetricsSpec metrics) {
+    this(cachePages, pageBits, metricsEvery, changelogEvery, metrics, RowPolicy.NONE);
+  }
 
   public TrainerSettings {
     Check.positive("state.cache_pages", cachePages);
@@ -28,12 +36,18 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
     if (metrics == null) {
       throw new io.gradflow.config.ConfigException("metrics", "metrics settings are missing");
     }
+    if (rows == null) {
+      throw new io.gradflow.config.ConfigException("rows", "rows settings are missing");
+    }
   }
 
-  /** The declared defaults of {@code state.*}, {@code metrics.*} and {@code changelog.every}. */
+  /**
+   * The declared defaults of {@code state.*}, {@code metrics.*}, {@code changelog.every} and
+   * {@code rows.*}.
+   */
   public static TrainerSettings defaults() {
     return new TrainerSettings(TrainSettings.STATE_CACHE_PAGES.defaultValue(),
         TrainSettings.STATE_PAGE_BITS.defaultValue(), TrainSettings.METRICS_EVERY.defaultValue(),
-        TrainSettings.CHANGELOG_EVERY.defaultValue(), MetricsSpec.DEFAULT);
+        TrainSettings.CHANGELOG_EVERY.defaultValue(), MetricsSpec.DEFAULT, RowPolicy.NONE);
   }
 }

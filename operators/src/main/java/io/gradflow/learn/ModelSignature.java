@@ -37,6 +37,9 @@ import java.util.Set;
  *   <li>the state versions (the descriptor names, such as {@code pages.v1}).
  * </ul>
  *
+ * <p>A part may also change by a migration the restore performs ({@link #migrates}): page format
+ * 1 to 2 and back.
+ *
  * <p>Everything else may change across a restore, because it changes neither the meaning nor the
  * layout of a stored row: the learning rate and every optimizer hyper-parameter that switches no
  * slot (betas, eps, weight_decay, bias_correction, momentum while it stays non-zero, dampening,
@@ -134,6 +137,17 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     return on ? "non-zero (a momentum buffer per weight)" : "0 (no momentum buffer)";
   }
 
+  /**
+   * Whether a stored part's value becomes the configured one by a migration when the state is
+   * read, rather than being a different model: page format 1 (rows alone) to 2 (each row after
+   * its stamp), when expiry or admission is turned on, and back when both are turned off
+   * ({@code PageFormat.convert} converts each page as it is loaded).
+   */
+  static boolean migrates(String key, String stored, String configured) {
+    return key.equals("page format") && (stored.equals("version 1") && configured.equals(
+        "version 2") || stored.equals("version 2") && configured.equals("version 1"));
+  }
+
   /** Every part, {@code key value; key value; ...}: for logs and the audit record. */
   public String describe() {
     List<String> out = new ArrayList<>();
@@ -165,7 +179,7 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
       boolean implied = !(stored.parts.containsKey(key) && parts.containsKey(key))
           && (key.startsWith("race[") || key.equals("model.factors")
               || key.contains("optimizer.") && !key.endsWith("optimizer.name"));
-      if (!had.equals(has) && !implied) {
+      if (!had.equals(has) && !implied && !migrates(key, had, has)) {
         differences.add(key + " " + had + ", the configuration says " + has);
       }
     }

@@ -14,7 +14,9 @@ import io.gradflow.model.OnlineStandardizer;
 import io.gradflow.schema.FeatureHashing;
 import io.gradflow.state.PageFormat;
 import io.gradflow.state.PagedLearner;
+import io.gradflow.state.RowCounts;
 import io.gradflow.state.RowPage;
+import io.gradflow.state.RowVisitor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -26,6 +28,7 @@ import java.util.Set;
  * which an example goes through it. For each example, in arrival order:
  *
  * <ol>
+ *   <li>expire the rows not updated for {@code rows.expire_after}, when a sweep is due;
  *   <li>standardize the dense features with the statistics of earlier examples;
  *   <li>take the learning rate from the schedule at the model's clock, times the drift boost;
  *   <li>predict, then learn (only a {@link CompactExample#learnable() learnable} example) through
@@ -61,9 +64,10 @@ public final class ModelSession {
      * @param windowStart event time of the window's first labeled example
      * @param eventTime event time of the example that closed the window
      * @param drifts detections since the last report, oldest first
+     * @param rows the model's rows at the report
      */
     void report(String modelKey, long modelStep, long windowStart, long eventTime,
-        MetricsSnapshot snapshot, List<DriftEvent> drifts);
+        MetricsSnapshot snapshot, List<DriftEvent> drifts, RowCounts rows);
 
     /** A changed row: its weights, its own step count, the model step and event time. */
     void rowChanged(String modelKey, long rowId, float[] weights, long rowStep, long modelStep,
@@ -83,6 +87,7 @@ public final class ModelSession {
     private final long changelogEvery;
     private final io.gradflow.metrics.MetricsSpec metrics;
     private final java.util.function.Consumer<String> warnings;
+    private final boolean frozen;
     private float[] denseScratch = new float[0];
     private long drifts;
 
@@ -94,6 +99,18 @@ public final class ModelSession {
      */
     public Shared(PagedLearner paged, long metricsEvery, long changelogEvery,
         io.gradflow.metrics.MetricsSpec metrics, java.util.function.Consumer<String> warnings) {
+      this(paged, metricsEvery, changelogEvery, metrics, warnings, false);
+    }
+
+    /**
+     * @param frozen score only (a frozen replay, {@code validate --mode frozen}): no example is
+     *     learned, no row expires and no drift action is taken, while every labeled example is
+     *     still recorded in the metrics and watched by the detector
+     */
+    public Shared(PagedLearner paged, long metricsEvery, long changelogEvery,
+        io.gradflow.metrics.MetricsSpec metrics, java.util.function.Consumer<String> warnings,
+        boolean frozen) {
+      this.frozen = frozen;
       this.paged = paged;
       this.spec = paged.learner().spec();
       this.standardizer = spec.standardizer();
@@ -200,18 +217,27 @@ public final class ModelSession {
     // Unlabeled and weight-0 examples are scored only: they change no row, no slot, no step
     // count, no schedule clock (its event-time origin is the first learned example), no
     // standardizer (VW's rule for importance weight 0), no metrics and no detector.
-    boolean learn = example.learnable();
+    boolean labeled = example.learnable();
+    boolean learn = labeled && !shared.frozen;
     lastLearned = learn;
+    if (!shared.frozen) {
+      // Rows not updated for rows.expire_after expire at the first example of each sweep
+      // interval of event time (the interval is kept with the rows, so a replay sweeps alike).
+      shared.paged.expireIfDue(key, example.eventTime);
+    }
     float[] dense = dense(example.dense, learn);
     double rate = learn ? learningRate(example.eventTime) : 0;
     double activation =
         shared.paged.process(key, example, dense, learn, step + 1, rate);
     double score = learner.loss().prediction(activation);
-    if (!learn) {
+    if (learn) {
+      step++;
+    } else {
       scored++;
+    }
+    if (!labeled) {
       return score;
     }
-    step++;
     metrics.record(score, example.label, example.weight);
     if (windowStartMillis == Long.MIN_VALUE) {
       windowStartMillis = example.eventTime;
@@ -222,7 +248,7 @@ public final class ModelSession {
     if (++sinceReport >= shared.metricsEvery) {
       report(example.eventTime, out);
     }
-    if (shared.changelogEvery > 0) {
+    if (learn && shared.changelogEvery > 0) {
       recordChanges(example, dense.length);
       if (step % shared.changelogEvery == 0) {
         emitChanges(out);
@@ -272,7 +298,11 @@ public final class ModelSession {
   private void drift(long eventTime) throws Exception {
     drifts++;
     shared.drifts++;
-    pending.add(new DriftEvent(step, eventTime, policy.detectorName(), policy.actionName()));
+    pending.add(new DriftEvent(step, eventTime, policy.detectorName(),
+        shared.frozen ? "none" : policy.actionName()));
+    if (shared.frozen) {
+      return;
+    }
     if (policy.has(DriftAction.RESTART_SCHEDULE)) {
       scheduleStartStep = step;
       scheduleStartMillis = eventTime;
@@ -288,15 +318,18 @@ public final class ModelSession {
   }
 
   private void forgetSlots(double keep) throws Exception {
-    throw new UnsupportedOperationException("MERGE-PENDING: sweep + forgetRow " + keep);
+    shared.paged.sweep(key, (rowId, data, offset, lastUpdateBefore) ->
+        learner.forgetRow(data, offset, keep) ? RowVisitor.Result.CHANGED
+            : RowVisitor.Result.KEEP);
   }
 
-  private void report(long eventTime, Output out) {
+  private void report(long eventTime, Output out) throws Exception {
     MetricsSnapshot snapshot = metrics.report();
     sinceReport = 0;
     List<DriftEvent> drifts = pending.isEmpty() ? List.of() : List.copyOf(pending);
     pending.clear();
-    out.report(key, step, windowStartMillis, eventTime, snapshot, drifts);
+    out.report(key, step, windowStartMillis, eventTime, snapshot, drifts,
+        shared.paged.rowCounts(key));
     windowStartMillis = Long.MIN_VALUE;
   }
 

@@ -41,8 +41,8 @@ final class DirectArena {
   private int freeCount;
   private int next;
 
-  DirectArena(int rowSize) {
-    this.slotFloats = (PAD + PageFormat.directPageFloats(rowSize) + 15) & ~15;
+  DirectArena(int rowSize, int stamps) {
+    this.slotFloats = (PAD + PageFormat.directPageFloats(rowSize, stamps) + 15) & ~15;
     int pagesPerChunk = Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / slotFloats));
     this.chunkShift = Integer.numberOfTrailingZeros(pagesPerChunk);
     this.chunkMask = pagesPerChunk - 1;

@@ -22,6 +22,8 @@ public final class PageCache {
   private final PageStore store;
   private final int capacity;
   private final int rowSize;
+  /** Floats of a row's stamp in the pages this cache makes: 0 (format 1) or 1 (format 2). */
+  private final int stamps;
   private final int initialRows;
   /** Direct page keys below this are found through an array, not a hash table. */
   static final int DIRECT_TABLE_LIMIT = 1 << 24;
@@ -39,12 +41,21 @@ public final class PageCache {
 
   private record Entry(String modelKey, long pageId, RowPage page) {}
 
+  /** A cache of pages of format 1 (no stamps). */
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows) {
+    this(store, capacity, rowSize, initialRows, false);
+  }
+
   /**
    * @param capacity pages kept in memory (at least 1)
    * @param rowSize floats per row (the optimizer's {@code RowLayout.size()})
    * @param initialRows rows a new page has room for before it grows
+   * @param stamped whether rows carry stamps (page format 2, which a {@link RowPolicy} with
+   *     expiry or admission needs; {@link RowPolicy#stamped()}) or not (format 1). Pages of the
+   *     other format are converted as they are loaded and written back in this one
    */
-  public PageCache(PageStore store, int capacity, int rowSize, int initialRows) {
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
+      boolean stamped) {
     if (capacity < 1) {
       throw new IllegalArgumentException("cache capacity must be >= 1 page, but was " + capacity);
     }
@@ -52,7 +63,8 @@ public final class PageCache {
     this.capacity = capacity;
     this.rowSize = rowSize;
     this.initialRows = initialRows;
-    this.arena = new DirectArena(rowSize);
+    this.stamps = stamped ? 1 : 0;
+    this.arena = new DirectArena(rowSize, stamps);
   }
 
   /**
@@ -65,6 +77,11 @@ public final class PageCache {
     /** Arena slot + 1 by direct page key; 0 for a page not in memory. */
     private int[] slots = new int[16];
     private final LongMap<RowPage> other = new LongMap<>();
+    /** The model's {@link RowBook}, once loaded (never evicted), and whether it changed. */
+    float[] book;
+    boolean bookDirty;
+    /** Whether the book's live rows are in the owner's running total yet. */
+    boolean bookCounted;
 
     ModelPages(DirectArena arena) {
       this.arena = arena;
@@ -128,6 +145,19 @@ public final class PageCache {
    * store, or created (a direct page for a direct key, see {@link PageFormat#pageKey}).
    */
   RowPage page(ModelPages pages, String modelKey, long pageId) throws Exception {
+    return lookup(pages, modelKey, pageId, true);
+  }
+
+  /**
+   * Like {@link #page(ModelPages, String, long)}, but never creates a page: null when the page is
+   * neither cached nor stored (admission asks this before a row may be created).
+   */
+  RowPage pageIfPresent(ModelPages pages, String modelKey, long pageId) throws Exception {
+    return lookup(pages, modelKey, pageId, false);
+  }
+
+  private RowPage lookup(ModelPages pages, String modelKey, long pageId, boolean create)
+      throws Exception {
     RowPage page = pages.get(pageId);
     if (page != null) {
       hits++;
@@ -135,21 +165,100 @@ public final class PageCache {
       return page;
     }
     misses++;
-    makeRoom();
+    if (create) {
+      makeRoom();
+      return hold(pages, modelKey, pageId, store.load(modelKey, pageId));
+    }
     float[] stored = store.load(modelKey, pageId);
+    if (stored == null) {
+      return null;
+    }
+    makeRoom();
+    return hold(pages, modelKey, pageId, stored);
+  }
+
+  /** Puts a page loaded from the store (or a new one, if {@code stored} is null) in the cache. */
+  private RowPage hold(ModelPages pages, String modelKey, long pageId, float[] stored) {
+    RowPage page;
     if (PageFormat.isDirect(pageId)) {
       int slot = arena.allocate();
-      page = stored != null ? RowPage.loadDirect(stored, rowSize, arena, slot)
-          : RowPage.newDirect(rowSize, arena, slot);
+      page = stored != null ? RowPage.loadDirect(stored, rowSize, stamps, arena, slot)
+          : RowPage.newDirect(rowSize, stamps, arena, slot);
     } else if (stored != null) {
-      page = RowPage.load(stored, rowSize);
+      page = RowPage.load(stored, rowSize, stamps);
     } else {
-      page = new RowPage(rowSize, initialRows);
+      page = new RowPage(rowSize, stamps, initialRows);
+    }
+    if (stored != null && PageFormat.stamps(stored) != stamps) {
+      page.markDirty(); // converted: written back in this cache's format
     }
     page.setReferenced(true);
     pages.put(pageId, page);
     clock.add(new Entry(modelKey, pageId, page));
     return page;
+  }
+
+  /** The cached page, or null; no lookup in the store, no change to the clock. */
+  RowPage cached(String modelKey, long pageId) {
+    ModelPages pages = byModel.get(modelKey);
+    return pages == null ? null : pages.get(pageId);
+  }
+
+  /** The keys of the model's cached pages. */
+  long[] cachedKeys(String modelKey) {
+    long[] keys = new long[16];
+    int n = 0;
+    for (Entry e : clock) {
+      if (e.modelKey.equals(modelKey)) {
+        if (n == keys.length) {
+          keys = Arrays.copyOf(keys, 2 * n);
+        }
+        keys[n++] = e.pageId;
+      }
+    }
+    return Arrays.copyOf(keys, n);
+  }
+
+  /**
+   * Drops a page from the cache (without writing it back) and from the store. Not for a page
+   * pinned by the example being processed.
+   */
+  void remove(String modelKey, long pageId) throws Exception {
+    ModelPages pages = byModel.get(modelKey);
+    RowPage page = pages == null ? null : pages.get(pageId);
+    if (page != null) {
+      pages.remove(pageId);
+      if (page.slot >= 0) {
+        arena.release(page.slot);
+      }
+      for (int i = 0; i < clock.size(); i++) {
+        if (clock.get(i).page == page) {
+          int last = clock.size() - 1;
+          clock.set(i, clock.get(last));
+          clock.remove(last);
+          break;
+        }
+      }
+    }
+    store.remove(modelKey, pageId);
+  }
+
+  /**
+   * The model's {@link RowBook}, loaded from the store on first use (or new), with room for a
+   * sketch of {@code sketchWidth} x {@code sketchDepth} counters; kept in memory from then on and
+   * written back by {@link #flush()} when {@link #bookChanged} says so.
+   */
+  float[] book(ModelPages pages, String modelKey, int sketchWidth, int sketchDepth)
+      throws Exception {
+    if (pages.book == null) {
+      pages.book = RowBook.fit(store.load(modelKey, PageFormat.BOOK_PAGE), sketchWidth,
+          sketchDepth);
+    }
+    return pages.book;
+  }
+
+  void bookChanged(ModelPages pages) {
+    pages.bookDirty = true;
   }
 
   /** Keeps the page in memory until {@link #unpinAll()}. */
@@ -189,6 +298,14 @@ public final class PageCache {
     for (Entry e : clock) {
       writeBack(e);
     }
+    for (Map.Entry<String, ModelPages> m : byModel.entrySet()) {
+      ModelPages pages = m.getValue();
+      if (pages.bookDirty) {
+        store.store(m.getKey(), PageFormat.BOOK_PAGE, pages.book.clone());
+        pages.bookDirty = false;
+        writes++;
+      }
+    }
   }
 
   private void writeBack(Entry e) throws Exception {
@@ -224,6 +341,15 @@ public final class PageCache {
         evictions++;
       }
     }
+  }
+
+  PageStore store() {
+    return store;
+  }
+
+  /** Floats of a row's stamp in this cache's pages: 0 (page format 1) or 1 (format 2). */
+  public int stamps() {
+    return stamps;
   }
 
   /** Pages in memory. */

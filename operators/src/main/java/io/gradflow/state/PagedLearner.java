@@ -17,6 +17,18 @@ import io.gradflow.schema.FeatureHashing;
  * initialization: a direct page's {@value PageFormat#DIRECT_ROWS} rows when the page is first
  * touched, an entity row when it is. The page a row lives in is {@link PageFormat#pageKey}.
  *
+ * <p><b>Bounded rows</b> ({@link RowPolicy}). Every row a learned example updates gets the
+ * example's event time as its stamp ({@link PageFormat}); a row becomes live at its first update.
+ * With admission control, a sparse feature whose row is not live is counted in the model's sketch
+ * ({@link RowBook}) at each sighting in a learned example and left out of the example (not
+ * predicted with, not learned, counted as refused) until the policy admits it; in a scored-only
+ * example it is left out without being counted. {@link #expire} (on top of {@link #sweep}) resets
+ * or removes rows not updated for the policy's {@code expireAfter}; the owner calls it at
+ * deterministic event-time points, so a replay expires the same rows.
+ *
+ * <p>Counters for metrics: {@link #rowsLive()}, {@link #rowsExpired()}, {@link #rowsRefused()}
+ * (this instance's models), {@link #liveRows(String)} (one model's, persisted in its book).
+ *
  * <p>Not thread-safe: scratch buffers are reused across examples. One per operator instance.
  */
 public final class PagedLearner {
@@ -27,23 +39,62 @@ public final class PagedLearner {
   private final ExampleLearner learner;
   private final PageCache cache;
   private final int pageBits;
+  private final RowPolicy policy;
+  /** Floats of a row's stamp in the cache's pages: 0 (page format 1) or 1 (format 2). */
+  private final int stamps;
+  private final boolean admission;
+  private final int sketchWidth;
+  private final int sketchDepth;
+  private final int sketchCap;
+  /** Event time between expiry sweeps ({@link RowPolicy#suggestedSweepInterval()}). */
+  private final long sweepMillis;
   private final FeatureMerger merger = new FeatureMerger();
   private long[] ids = new long[64];
   private float[] values = new float[64];
   private RowPage[] rowPages = new RowPage[64];
   private float[][] arrays = new float[64][];
   private int[] offsets = new int[64];
+  /** Where each row's stamp is in its array (pages with stamps only). */
+  private int[] stampAts = new int[64];
   private int[] slots = new int[64];
   private long rowsCreated;
+  private volatile long rowsLive;
+  private volatile long rowsExpired;
+  private volatile long rowsRefused;
 
+  /** A learner that keeps every row ({@link RowPolicy#NONE}). */
   public PagedLearner(ExampleLearner learner, PageCache cache, int pageBits) {
+    this(learner, cache, pageBits, RowPolicy.NONE);
+  }
+
+  /**
+   * @param cache a cache of stamped pages ({@code stamped} true) if the policy expires or
+   *     controls admission ({@link RowPolicy#stamped()}), else of either kind
+   * @throws IllegalArgumentException if the policy needs stamps the cache's pages do not have
+   */
+  public PagedLearner(ExampleLearner learner, PageCache cache, int pageBits, RowPolicy policy) {
+    if (policy.stamped() && cache.stamps() == 0) {
+      throw new IllegalArgumentException("rows.expire_after and admission need rows with"
+          + " stamps (page format 2), but the page cache makes format-1 pages");
+    }
     this.learner = learner;
     this.cache = cache;
     this.pageBits = pageBits;
+    this.policy = policy;
+    this.stamps = cache.stamps();
+    this.admission = !policy.admitsAll();
+    this.sketchWidth = admission ? policy.sketchWidth() : 0;
+    this.sketchDepth = admission ? RowPolicy.SKETCH_DEPTH : 0;
+    this.sketchCap = policy.admitAfter() > 1 ? policy.admitAfter() : (1 << 24) - 1;
+    this.sweepMillis = policy.expires() ? policy.suggestedSweepInterval().toMillis() : 0;
   }
 
   public ExampleLearner learner() {
     return learner;
+  }
+
+  public RowPolicy policy() {
+    return policy;
   }
 
   /** The cache the rows live behind. */
@@ -73,43 +124,81 @@ public final class PagedLearner {
     learn &= example.learnable();
     int sparse = example.rowIds.length;
     ensureCapacity(sparse + dense.length);
-    int n = merger.merge(example.rowIds, example.values, sparse, ids, values);
+    int merged = merger.merge(example.rowIds, example.values, sparse, ids, values);
+    int n = merged + dense.length;
     for (int j = 0; j < dense.length; j++) {
-      ids[n] = FeatureHashing.denseRow(j);
-      values[n] = dense[j];
-      n++;
+      ids[merged + j] = FeatureHashing.denseRow(j);
+      values[merged + j] = dense[j];
     }
     // Pass 1: find or create every row; adding a row may replace its page's array. A page
     // about to be learned is marked dirty now: nothing can write it back before the example ends.
     // A feature row in a cached direct page takes the fast path (arena slot, no page object);
     // before a miss may evict anything, every page this example resolved so far is pinned.
+    // Rows left out by admission are skipped: entry i moves down to entry kept.
     PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
+    if (!pages.bookCounted) {
+      pages.bookCounted = true;
+      rowsLive += RowBook.live(book);
+    }
     int rowSize = learner.rowSize();
     int pinnedUpTo = 0;
+    int kept = 0;
+    long createdBefore = rowsCreated;
     try {
       RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
       int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
       for (int i = 0; i < n; i++) {
         long id = ids[i];
+        boolean screened = admission && i < merged;
         int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
-        slots[i] = slot;
         if (slot >= 0) {
+          float[] chunk = cache.chunk(slot);
+          int at = cache.base(slot) + PageFormat.directOffset(id, rowSize);
+          if (stamps > 0) {
+            int stampAt = cache.base(slot) + PageFormat.directStampOffset(id, rowSize);
+            if (screened && chunk[stampAt] == PageFormat.ABSENT
+                && !admit(pages, book, id, learn)) {
+              continue;
+            }
+            stampAts[kept] = stampAt;
+          }
           cache.touch(slot, learn);
-          arrays[i] = cache.chunk(slot);
-          offsets[i] = cache.base(slot) + PageFormat.directOffset(id, rowSize);
+          ids[kept] = id;
+          values[kept] = values[i];
+          slots[kept] = slot;
+          arrays[kept] = chunk;
+          offsets[kept] = at;
+          kept++;
           continue;
         }
-        for (int j = pinnedUpTo; j < i; j++) {
+        for (int j = pinnedUpTo; j < kept; j++) {
           if (slots[j] >= 0) {
             cache.pinSlot(slots[j]);
           } else {
             cache.pin(rowPages[j]);
           }
         }
-        pinnedUpTo = i + 1;
+        pinnedUpTo = kept;
+        long key = PageFormat.pageKey(id, pageBits);
+        if (screened && !live(pages, modelKey, key, id) && !admit(pages, book, id, learn)) {
+          continue;
+        }
         RowPage page = pageOf(pages, modelKey, id, learn);
-        rowPages[i] = page;
-        offsets[i] = rowOf(page, id);
+        ids[kept] = id;
+        values[kept] = values[i];
+        slots[kept] = -1;
+        rowPages[kept] = page;
+        offsets[kept] = rowOf(page, id);
+        if (stamps > 0) {
+          stampAts[kept] = page.stampAt(id, offsets[kept]);
+        }
+        kept++;
+        pinnedUpTo = kept;
+      }
+      n = kept;
+      if (stamps == 0 && rowsCreated != createdBefore) {
+        born(pages, book, rowsCreated - createdBefore); // without stamps, a row lives from birth
       }
       // Pass 2: the arrays of the other rows, now that no page grows any more.
       for (int i = 0; i < n; i++) {
@@ -117,16 +206,71 @@ public final class PagedLearner {
           arrays[i] = rowPages[i].data();
         }
       }
+      float[] biasData = biasPage.data();
       double activation =
-          learner.activation(arrays, offsets, values, n, biasPage.data(), biasOffset);
+          learner.activation(arrays, offsets, values, n, biasData, biasOffset);
       if (learn) {
-        learner.learn(arrays, offsets, values, n, biasPage.data(), biasOffset, activation,
+        learner.learn(arrays, offsets, values, n, biasData, biasOffset, activation,
             example.label, example.weight, modelStep, learningRate);
+      }
+      if (learn && stamps > 0) {
+        float stamp = PageFormat.stamp(example.eventTime);
+        int biasStamp = biasPage.stampAt(FeatureHashing.BIAS_ROW, biasOffset);
+        int born = biasData[biasStamp] == PageFormat.ABSENT ? 1 : 0;
+        biasData[biasStamp] = stamp;
+        // Written only when it changes (once an hour at most): a clean line is not written back.
+        for (int i = 0; i < n; i++) {
+          float[] a = arrays[i];
+          int at = stampAts[i];
+          float old = a[at];
+          if (old != stamp) {
+            if (old == PageFormat.ABSENT) {
+              born++;
+            }
+            a[at] = stamp;
+          }
+        }
+        if (born > 0) {
+          born(pages, book, born);
+        }
       }
       return activation;
     } finally {
       cache.unpinAll();
     }
+  }
+
+  private void born(PageCache.ModelPages pages, float[] book, long rows) {
+    RowBook.add(book, RowBook.LIVE, rows);
+    cache.bookChanged(pages);
+    rowsLive += rows;
+  }
+
+  /** Whether row {@code id} exists and is live, without creating its page or the row. */
+  private boolean live(PageCache.ModelPages pages, String modelKey, long pageKey, long id)
+      throws Exception {
+    RowPage page = cache.pageIfPresent(pages, modelKey, pageKey);
+    if (page == null) {
+      return false;
+    }
+    int at = page.find(id);
+    return at >= 0 && page.data()[page.stampAt(id, at)] != PageFormat.ABSENT;
+  }
+
+  /** Counts a sighting of a feature whose row is not live; whether the policy admits it. */
+  private boolean admit(PageCache.ModelPages pages, float[] book, long id, boolean learn) {
+    if (learn) {
+      int count = CountMinSketch.add(book, RowBook.SKETCH, sketchWidth, sketchDepth, id,
+          sketchCap);
+      if (policy.admits(id, count)) {
+        cache.bookChanged(pages);
+        return true;
+      }
+      RowBook.add(book, RowBook.REFUSED, 1);
+      cache.bookChanged(pages);
+      rowsRefused++;
+    }
+    return false;
   }
 
   private RowPage pageOf(PageCache.ModelPages pages, String modelKey, long rowId, boolean learn)
@@ -141,10 +285,8 @@ public final class PagedLearner {
       // A new direct page: every row exists from now on, initialized as the model documents.
       long first = PageFormat.firstRow(key);
       float[] data = page.data();
-      int at = page.find(first);
-      int rowSize = learner.rowSize();
       for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
-        learner.initializeRow(first + r, data, at + r * rowSize);
+        learner.initializeRow(first + r, data, page.find(first + r));
       }
       rowsCreated += PageFormat.DIRECT_ROWS;
     }
@@ -166,6 +308,234 @@ public final class PagedLearner {
     return rowsCreated;
   }
 
+  /** Live rows of the models this learner has processed since it was made or restored. */
+  public long rowsLive() {
+    return rowsLive;
+  }
+
+  /** Rows expired by {@link #expire} in this learner's lifetime. */
+  public long rowsExpired() {
+    return rowsExpired;
+  }
+
+  /** Sightings of features left out because their row was not admitted, in this lifetime. */
+  public long rowsRefused() {
+    return rowsRefused;
+  }
+
+  /**
+   * The model's live rows, from its {@link RowBook} (saved with the model): rows updated at least
+   * once and not expired since, bias and dense rows included.
+   */
+  public long liveRows(String modelKey) throws Exception {
+    return RowBook.live(cache.book(cache.pagesOf(modelKey), modelKey, sketchWidth,
+        sketchDepth));
+  }
+
+  /** The model's live, expired and refused rows, from its {@link RowBook}. */
+  public RowCounts rowCounts(String modelKey) throws Exception {
+    float[] book = cache.book(cache.pagesOf(modelKey), modelKey, sketchWidth, sketchDepth);
+    return new RowCounts(RowBook.live(book), RowBook.expired(book), RowBook.refused(book));
+  }
+
+  /**
+   * Visits every live row of one model (rows with stamp {@link PageFormat#ABSENT} are skipped;
+   * without stamps, every row):
+   * pages in the cache in place, pages only in the store one at a time, loaded beside the cache
+   * (never into it, so the hot pages stay) and stored back when changed or migrated. A page left
+   * without live rows is removed from the cache and the store. Call it between examples.
+   *
+   * @return the live rows after the sweep
+   * @throws UnsupportedOperationException if the store cannot list pages
+   */
+  public long sweep(String modelKey, RowVisitor visitor) throws Exception {
+    return sweep(modelKey, visitor, PageFormat.ABSENT);
+  }
+
+  /** {@link #sweep}, first stamping undated rows {@code dateUndated} unless it is absent. */
+  private long sweep(String modelKey, RowVisitor visitor, float dateUndated) throws Exception {
+    long[] cached = cache.cachedKeys(modelKey);
+    java.util.Arrays.sort(cached);
+    long live = 0;
+    for (long key : cached) {
+      RowPage page = cache.cached(modelKey, key);
+      int outcome = visitPage(key, page, visitor, dateUndated);
+      if (outcome < 0) {
+        cache.remove(modelKey, key);
+      } else {
+        live += outcome;
+      }
+    }
+    for (long key : cache.store().pageKeys(modelKey)) {
+      if (!PageFormat.isRowPage(key) || java.util.Arrays.binarySearch(cached, key) >= 0) {
+        continue;
+      }
+      float[] stored = cache.store().load(modelKey, key);
+      if (stored == null) {
+        continue;
+      }
+      RowPage page = RowPage.load(stored, learner.rowSize(), stamps);
+      int outcome = visitPage(key, page, visitor, dateUndated);
+      if (outcome < 0) {
+        cache.store().remove(modelKey, key);
+      } else {
+        live += outcome;
+        if (page.isDirty() || PageFormat.stamps(stored) != stamps) {
+          cache.store().store(modelKey, key, page.toStored());
+        }
+      }
+    }
+    PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
+    long before = pages.bookCounted ? RowBook.live(book) : 0;
+    pages.bookCounted = true;
+    RowBook.set(book, RowBook.LIVE, live);
+    cache.bookChanged(pages);
+    rowsLive += live - before;
+    return live;
+  }
+
+  /**
+   * Visits a page's live rows; marks it dirty if any changed. Returns its live rows after the
+   * visit, or -1 if it has none left (the caller removes it).
+   */
+  private int visitPage(long key, RowPage page, RowVisitor visitor, float dateUndated)
+      throws Exception {
+    int rowSize = learner.rowSize();
+    int live = 0;
+    boolean changed = false;
+    if (page.isDirect()) {
+      long first = PageFormat.firstRow(key);
+      for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
+        long id = first + r;
+        int at = page.find(id);
+        float[] data = page.data();
+        int stampAt = stamps == 0 ? -1 : page.stampAt(id, at);
+        float stamp = stamps == 0 ? PageFormat.UNDATED : data[stampAt];
+        if (stamp == PageFormat.ABSENT) {
+          continue;
+        }
+        if (stamp == PageFormat.UNDATED && stampAt >= 0 && dateUndated != PageFormat.ABSENT) {
+          stamp = dateUndated;
+          data[stampAt] = stamp;
+          changed = true;
+        }
+        RowVisitor.Result result = visitor.visit(id, data, at, PageFormat.stampEnd(stamp));
+        if (result == RowVisitor.Result.DROP) {
+          learner.initializeRow(id, data, at);
+          changed = true;
+          if (stamps == 0) {
+            live++; // without stamps a direct page's rows all exist: reset, still counted
+          } else {
+            data[stampAt] = PageFormat.ABSENT;
+          }
+        } else {
+          changed |= result == RowVisitor.Result.CHANGED;
+          live++;
+        }
+      }
+    } else {
+      int count = page.rowCount();
+      boolean[] drop = null;
+      for (int r = 0; r < count; r++) {
+        long id = page.rowId(r);
+        int at = PageFormat.rowOffset(r, rowSize, stamps);
+        float[] data = page.data();
+        float stamp = stamps == 0 ? PageFormat.UNDATED : data[at - 1];
+        if (stamp == PageFormat.UNDATED && stamps > 0 && dateUndated != PageFormat.ABSENT) {
+          stamp = dateUndated;
+          data[at - 1] = stamp;
+          changed = true;
+        }
+        RowVisitor.Result result = stamp == PageFormat.ABSENT ? RowVisitor.Result.DROP
+            : visitor.visit(id, data, at, PageFormat.stampEnd(stamp));
+        if (result == RowVisitor.Result.DROP) {
+          if (drop == null) {
+            drop = new boolean[count];
+          }
+          drop[r] = true;
+        } else {
+          changed |= result == RowVisitor.Result.CHANGED;
+          live++;
+        }
+      }
+      if (drop != null) {
+        page.removeRecords(drop);
+      }
+    }
+    if (live == 0) {
+      return -1;
+    }
+    if (changed) {
+      page.markDirty();
+    }
+    return live;
+  }
+
+  /**
+   * Expires the model's old rows ({@link #expire}) if {@code eventTime} has entered a sweep
+   * interval ({@link RowPolicy#suggestedSweepInterval()}: event time divided into intervals of
+   * {@code expireAfter / 8}, at least an hour) after the one of the model's last sweep, which its
+   * {@link RowBook} keeps with the model's state; so a model sweeps at most once per interval,
+   * at the first example of an interval, and a replay sweeps where the first run did. Call it
+   * for every example before processing it; without expiry it returns at once.
+   *
+   * @return the rows expired, 0 if no sweep was due
+   */
+  public long expireIfDue(String modelKey, long eventTime) throws Exception {
+    if (sweepMillis == 0) {
+      return 0;
+    }
+    PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
+    long interval = Math.max(0, Math.floorDiv(eventTime, sweepMillis));
+    if (interval <= RowBook.read(book, RowBook.SWEPT)) {
+      return 0;
+    }
+    RowBook.set(book, RowBook.SWEPT, interval);
+    return expire(modelKey, eventTime);
+  }
+
+  /**
+   * Expires the model's rows not updated for the policy's {@code expireAfter} before
+   * {@code nowMillis} (event time): a row whose stamp's hour ended at or before
+   * {@code nowMillis - expireAfter} (so a row expires between {@code expireAfter} and
+   * {@code expireAfter} + 1 h after its last update). The bias and dense-feature rows never
+   * expire. A row without a date (migrated from page format 1) is dated {@code nowMillis}. With
+   * admission control, every count of the sketch is then halved ({@link CountMinSketch#halve}),
+   * so a feature must be seen {@code admitAfter} times within about the last few sweeps, and the
+   * sketch of an endless stream never fills up. Does nothing without expiry.
+   *
+   * @return the rows expired
+   */
+  public long expire(String modelKey, long nowMillis) throws Exception {
+    if (!policy.expires()) {
+      return 0;
+    }
+    long cutoff = nowMillis - policy.expireAfter().toMillis();
+    float today = PageFormat.stamp(nowMillis);
+    long[] expired = new long[1];
+    sweep(modelKey, (id, data, at, before) -> {
+      if (PageFormat.isReservedRow(id)) {
+        return RowVisitor.Result.KEEP;
+      }
+      if (before != Long.MIN_VALUE && before <= cutoff) {
+        expired[0]++;
+        return RowVisitor.Result.DROP;
+      }
+      return RowVisitor.Result.KEEP;
+    }, today);
+    PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
+    RowBook.add(book, RowBook.EXPIRED, expired[0]);
+    if (admission) {
+      CountMinSketch.halve(book, RowBook.SKETCH, sketchWidth, sketchDepth);
+    }
+    cache.bookChanged(pages);
+    rowsExpired += expired[0];
+    return expired[0];
+  }
+
   private void ensureCapacity(int n) {
     if (ids.length < n) {
       int size = Math.max(n, 2 * ids.length);
@@ -174,6 +544,7 @@ public final class PagedLearner {
       rowPages = new RowPage[size];
       arrays = new float[size][];
       offsets = new int[size];
+      stampAts = new int[size];
       slots = new int[size];
     }
   }

@@ -13,6 +13,8 @@ import java.util.Arrays;
  */
 public final class RowPage {
   private final int rowSize;
+  /** Floats of a row's stamp: 0 (page format 1) or 1 (format 2). */
+  private final int stamps;
   private final int recordSize;
   private final boolean direct;
   private boolean fresh;
@@ -34,22 +36,26 @@ public final class RowPage {
   /** The {@link PageCache} epoch in which the page was last pinned (0: never). */
   private long pinnedIn;
 
-  /** An empty hashed page. */
-  public RowPage(int rowSize, int initialRows) {
+  /** An empty hashed page whose rows have stamps of {@code stamps} floats (0 or 1). */
+  public RowPage(int rowSize, int stamps, int initialRows) {
     this.rowSize = rowSize;
-    this.recordSize = PageFormat.recordSize(rowSize);
+    this.stamps = stamps;
+    this.recordSize = PageFormat.recordSize(rowSize, stamps);
     this.direct = false;
     this.data = new float[PageFormat.HEADER + Math.max(1, initialRows) * recordSize];
     this.base = 0;
     this.slot = -1;
     this.arena = null;
     this.count = 0;
+    PageFormat.setRowCount(data, 0, stamps);
     allocateIndex(Math.max(1, initialRows));
   }
 
-  private RowPage(int rowSize, float[] data, int base, int slot, DirectArena arena) {
+  private RowPage(int rowSize, int stamps, float[] data, int base, int slot,
+      DirectArena arena) {
     this.rowSize = rowSize;
-    this.recordSize = rowSize;
+    this.stamps = stamps;
+    this.recordSize = stamps + rowSize;
     this.direct = true;
     this.data = data;
     this.base = base;
@@ -65,31 +71,26 @@ public final class RowPage {
    * A new direct page of zeroed rows in slot {@code slot} of an arena; {@link #takeFresh()} tells
    * the owner, once, to initialize them (ids {@code PageFormat.firstRow(key) + r}).
    */
-  static RowPage newDirect(int rowSize, DirectArena arena, int slot) {
+  static RowPage newDirect(int rowSize, int stamps, DirectArena arena, int slot) {
     float[] chunk = arena.chunk(slot);
     int base = arena.base(slot);
-    Arrays.fill(chunk, base, base + PageFormat.directPageFloats(rowSize), 0f);
-    chunk[base] = PageFormat.DIRECT_MARKER;
-    RowPage page = new RowPage(rowSize, chunk, base, slot, arena);
+    Arrays.fill(chunk, base, base + PageFormat.directPageFloats(rowSize, stamps), 0f);
+    chunk[base] = PageFormat.directMarker(stamps);
+    RowPage page = new RowPage(rowSize, stamps, chunk, base, slot, arena);
     page.fresh = true;
     page.markDirty();
     return page;
   }
 
-  /** A stored direct page copied into slot {@code slot} of an arena. */
-  static RowPage loadDirect(float[] stored, int rowSize, DirectArena arena, int slot) {
-    checkDirect(stored, rowSize);
+  /**
+   * A stored direct page copied into slot {@code slot} of an arena, converted to the format of
+   * {@code stamps} ({@link PageFormat#convert}).
+   */
+  static RowPage loadDirect(float[] stored, int rowSize, int stamps, DirectArena arena,
+      int slot) {
+    stored = PageFormat.convert(stored, rowSize, stamps);
     System.arraycopy(stored, 0, arena.chunk(slot), arena.base(slot), stored.length);
-    return new RowPage(rowSize, arena.chunk(slot), arena.base(slot), slot, arena);
-  }
-
-  private static void checkDirect(float[] stored, int rowSize) {
-    int expected = PageFormat.directPageFloats(rowSize);
-    if (stored.length != expected) {
-      throw new IllegalStateException("a stored direct page of rows of " + rowSize
-          + " floats must hold " + expected + " floats, but holds " + stored.length
-          + ": the state was written with another model or optimizer layout");
-    }
+    return new RowPage(rowSize, stamps, arena.chunk(slot), arena.base(slot), slot, arena);
   }
 
   /** True the first time it is asked of a new direct page whose rows are not initialized yet. */
@@ -101,30 +102,39 @@ public final class RowPage {
     return true;
   }
 
+  /** Floats of a row's stamp: 0 (page format 1) or 1 (format 2). */
+  public int stamps() {
+    return stamps;
+  }
+
   public boolean isDirect() {
     return direct;
   }
 
-  /**
-   * A page loaded from keyed state. The state's array is copied, never kept: the heap state
-   * backend still holds it, and a checkpoint may be writing it.
-   */
+  /** A page loaded from keyed state, in the format it was stored in. */
   public static RowPage load(float[] stored, int rowSize) {
-    if (PageFormat.isDirectPage(stored)) {
-      checkDirect(stored, rowSize);
-      return new RowPage(rowSize, stored.clone(), 0, -1, null);
+    return load(stored, rowSize, PageFormat.stamps(stored));
+  }
+
+  /**
+   * A page loaded from keyed state, converted to the format of {@code stamps}
+   * ({@link PageFormat#convert}). The state's array is copied, never kept: the heap state backend
+   * still holds it, and a checkpoint may be writing it.
+   *
+   * @throws IllegalStateException if the page does not hold rows of {@code rowSize} floats
+   */
+  public static RowPage load(float[] stored, int rowSize, int stamps) {
+    float[] converted = PageFormat.convert(stored, rowSize, stamps);
+    if (PageFormat.isDirectPage(converted)) {
+      return new RowPage(rowSize, stamps, converted == stored ? stored.clone() : converted, 0,
+          -1, null);
     }
+    stored = converted;
     int rows = PageFormat.rowCount(stored);
-    int expected = PageFormat.HEADER + rows * PageFormat.recordSize(rowSize);
-    if (stored.length != expected) {
-      throw new IllegalStateException("a stored page of " + rows + " rows of " + rowSize
-          + " floats must hold " + expected + " floats, but holds " + stored.length
-          + ": the state was written with another model or optimizer layout");
-    }
-    RowPage page = new RowPage(rowSize, rows + rows / 4 + 1);
+    RowPage page = new RowPage(rowSize, stamps, rows + rows / 4 + 1);
     System.arraycopy(stored, 0, page.data, 0, stored.length);
     for (int r = 0; r < rows; r++) {
-      page.indexPut(PageFormat.readId(page.data, PageFormat.recordOffset(r, rowSize)), r);
+      page.indexPut(PageFormat.readId(page.data, PageFormat.recordOffset(r, rowSize, stamps)), r);
       page.count = r + 1;
     }
     return page;
@@ -133,10 +143,10 @@ public final class RowPage {
   /** The page as it goes to keyed state: a fresh array of exactly its rows. */
   public float[] toStored() {
     if (direct) {
-      return Arrays.copyOfRange(data, base, base + PageFormat.directPageFloats(rowSize));
+      return Arrays.copyOfRange(data, base, base + PageFormat.directPageFloats(rowSize, stamps));
     }
     float[] stored = Arrays.copyOf(data, PageFormat.HEADER + count * recordSize);
-    PageFormat.setRowCount(stored, count);
+    PageFormat.setRowCount(stored, count, stamps);
     return stored;
   }
 
@@ -163,11 +173,19 @@ public final class RowPage {
     long record;
     while ((record = table[2 * slot + 1]) != 0) {
       if (table[2 * slot] == rowId) {
-        return PageFormat.rowOffset((int) record - 1, rowSize);
+        return PageFormat.rowOffset((int) record - 1, rowSize, stamps);
       }
       slot = (slot + 1) & mask;
     }
     return -1;
+  }
+
+  /**
+   * Offset in {@link #data()} of the stamp of the row at {@code rowOffset} (from {@link #find}),
+   * in a page of format 2: in a direct page's stamp block, else just before the row.
+   */
+  public int stampAt(long rowId, int rowOffset) {
+    return direct ? base + PageFormat.directStampOffset(rowId, rowSize) : rowOffset - 1;
   }
 
   /**
@@ -181,18 +199,50 @@ public final class RowPage {
     if (PageFormat.HEADER + (count + 1) * recordSize > data.length) {
       data = Arrays.copyOf(data, PageFormat.HEADER + Math.max(count * 2, count + 4) * recordSize);
     }
-    int at = PageFormat.recordOffset(count, rowSize);
+    int at = PageFormat.recordOffset(count, rowSize, stamps);
     PageFormat.writeId(data, at, rowId);
+    if (stamps > 0) {
+      data[at + PageFormat.ID_FLOATS] = PageFormat.ABSENT;
+    }
     indexPut(rowId, count);
     count++;
-    PageFormat.setRowCount(data, count);
+    PageFormat.setRowCount(data, count, stamps);
     dirty = true;
-    return at + PageFormat.ID_FLOATS;
+    return at + PageFormat.ID_FLOATS + stamps;
+  }
+
+  /**
+   * Removes the records of a hashed page whose {@code drop} entry is true (indexed by record
+   * number), keeping the others in order, and marks the page dirty. Offsets found before are
+   * invalid afterwards.
+   */
+  void removeRecords(boolean[] drop) {
+    if (direct) {
+      throw new IllegalStateException("a direct page holds all its rows from the start");
+    }
+    int kept = 0;
+    for (int r = 0; r < count; r++) {
+      if (!drop[r]) {
+        if (kept != r) {
+          System.arraycopy(data, PageFormat.recordOffset(r, rowSize, stamps), data,
+              PageFormat.recordOffset(kept, rowSize, stamps), recordSize);
+        }
+        kept++;
+      }
+    }
+    count = 0;
+    allocateIndex(Math.max(1, kept));
+    for (int r = 0; r < kept; r++) {
+      indexPut(rowId(r), r);
+      count = r + 1;
+    }
+    PageFormat.setRowCount(data, count, stamps);
+    markDirty();
   }
 
   /** The id of record {@code r} of a hashed page. */
   public long rowId(int r) {
-    return PageFormat.readId(data, PageFormat.recordOffset(r, rowSize));
+    return PageFormat.readId(data, PageFormat.recordOffset(r, rowSize, stamps));
   }
 
   public boolean isDirty() {

@@ -126,6 +126,9 @@ class TrainerOperatorTest {
       int rows = 0;
       int rowSize = 1 + 1 + 2;
       for (Map.Entry<Long, float[]> page : operator.pagesOfCurrentKey()) {
+        if (!PageFormat.isRowPage(page.getKey())) {
+          continue; // the model's row book
+        }
         RowPage loaded = RowPage.load(page.getValue(), rowSize);
         assertTrue(loaded.isDirect(), "hashed features and the bias live in direct pages");
         long first = PageFormat.firstRow(page.getKey());

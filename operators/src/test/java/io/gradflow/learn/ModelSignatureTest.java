@@ -43,10 +43,16 @@ class ModelSignatureTest {
 
   @Test
   void anotherPageFormatOrStateVersionIsRefused() {
-    String refusal = signature(2, List.of("pages.v2")).refusal(signature(1, List.of("pages.v1")));
-    assertTrue(refusal.startsWith("the savepoint's model has page format version 1, the"
-        + " configuration says version 2; state versions pages.v1, the configuration says"
+    String refusal = signature(3, List.of("pages.v2")).refusal(signature(2, List.of("pages.v1")));
+    assertTrue(refusal.startsWith("the savepoint's model has page format version 2, the"
+        + " configuration says version 3; state versions pages.v1, the configuration says"
         + " pages.v2: "), refusal);
+  }
+
+  @Test
+  void pageFormatOneMigratesToTwoAndBack() {
+    assertNull(signature(2, List.of("pages.v1")).refusal(signature(1, List.of("pages.v1"))));
+    assertNull(signature(1, List.of("pages.v1")).refusal(signature(2, List.of("pages.v1"))));
   }
 
   @Test

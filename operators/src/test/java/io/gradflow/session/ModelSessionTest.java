@@ -21,14 +21,13 @@ import io.gradflow.optim.AdaGradSpec;
 import io.gradflow.optim.GradientSpec;
 import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
+import io.gradflow.state.MapPageStore;
 import io.gradflow.state.PageCache;
 import io.gradflow.state.PageStore;
 import io.gradflow.state.PagedLearner;
 import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ModelSessionTest {
@@ -48,21 +47,6 @@ class ModelSessionTest {
     return new DriftPolicy(AdwinSpec.defaults(), DriftPolicy.Watch.LOSS, set, 0.1, 3.0, 500, 1.0);
   }
 
-  /** Pages kept in a map, as the heap state backend keeps them. */
-  static final class MapStore implements PageStore {
-    final Map<String, float[]> pages = new HashMap<>();
-
-    @Override
-    public float[] load(String modelKey, long pageId) {
-      return pages.get(modelKey + "/" + pageId);
-    }
-
-    @Override
-    public void store(String modelKey, long pageId, float[] page) {
-      pages.put(modelKey + "/" + pageId, page);
-    }
-  }
-
   /** What a session emitted. */
   static final class Collected implements ModelSession.Output {
     final List<DriftEvent> drifts = new ArrayList<>();
@@ -70,7 +54,7 @@ class ModelSessionTest {
 
     @Override
     public void report(String modelKey, long modelStep, long windowStart, long eventTime,
-        MetricsSnapshot snapshot, List<DriftEvent> d) {
+        MetricsSnapshot snapshot, List<DriftEvent> d, io.gradflow.state.RowCounts rows) {
       reportSteps.add(modelStep);
       drifts.addAll(d);
     }
@@ -102,7 +86,7 @@ class ModelSessionTest {
   void aDetectionAfterTheChangeRestartsTheScheduleAndBoostsTheRate() throws Exception {
     Collected out = new Collected();
     ModelSession session = new ModelSession("m",
-        shared(spec(adwin(DriftAction.RESTART_SCHEDULE, DriftAction.BOOST_LR)), new MapStore()),
+        shared(spec(adwin(DriftAction.RESTART_SCHEDULE, DriftAction.BOOST_LR)), new MapPageStore()),
         SessionState.NEW);
     run(session, ABRUPT, out);
     session.finish(out);
@@ -126,9 +110,9 @@ class ModelSessionTest {
   @Test
   void withoutActionsADetectionIsReportedAndChangesNothing() throws Exception {
     Collected out = new Collected();
-    ModelSession watched = new ModelSession("m", shared(spec(adwin()), new MapStore()),
+    ModelSession watched = new ModelSession("m", shared(spec(adwin()), new MapPageStore()),
         SessionState.NEW);
-    ModelSession plain = new ModelSession("m", shared(spec(DriftPolicy.NONE), new MapStore()),
+    ModelSession plain = new ModelSession("m", shared(spec(DriftPolicy.NONE), new MapPageStore()),
         SessionState.NEW);
     assertEquals(run(plain, ABRUPT, new Collected()), run(watched, ABRUPT, out),
         "a detector that acts on nothing changes no prediction");
@@ -142,7 +126,7 @@ class ModelSessionTest {
   void aSessionContinuedFromItsStateDecidesExactlyAsOneThatRanThrough() throws Exception {
     DriftPolicy policy = adwin(DriftAction.RESTART_SCHEDULE, DriftAction.BOOST_LR);
     Collected through = new Collected();
-    ModelSession whole = new ModelSession("m", shared(spec(policy), new MapStore()),
+    ModelSession whole = new ModelSession("m", shared(spec(policy), new MapPageStore()),
         SessionState.NEW);
     List<Double> expected = run(whole, ABRUPT, through);
     whole.finish(through);
@@ -151,7 +135,7 @@ class ModelSessionTest {
     assertTrue(split % 1_000 != 0, "the split leaves the event pending");
 
     Collected parts = new Collected();
-    ModelSession.Shared shared = shared(spec(policy), new MapStore());
+    ModelSession.Shared shared = shared(spec(policy), new MapPageStore());
     ModelSession first = new ModelSession("m", shared, SessionState.NEW);
     List<Double> got = new ArrayList<>(run(first, ABRUPT.subList(0, split), parts));
     SessionState state = first.state();
@@ -164,6 +148,84 @@ class ModelSessionTest {
     assertEquals(expected, got);
     assertEquals(through.drifts, parts.drifts);
     assertEquals(through.reportSteps, parts.reportSteps);
+  }
+
+  /** Mean log loss of the predictions in [from, to). */
+  static double logLoss(List<Double> scores, List<CompactExample> examples, int from, int to) {
+    double sum = 0;
+    for (int i = from; i < to; i++) {
+      sum += io.gradflow.metrics.LogLoss.of(scores.get(i), examples.get(i).label);
+    }
+    return sum / (to - from);
+  }
+
+  @Test
+  void resettingTheSlotsAtTheDetectionRecoversSoonerAndKeepsTheWeights() throws Exception {
+    List<Double> plain = run(new ModelSession("m", shared(spec(DriftPolicy.NONE),
+        new MapPageStore()), SessionState.NEW), ABRUPT, new Collected());
+    MapPageStore store = new MapPageStore();
+    ModelSession.Shared shared = shared(spec(adwin(DriftAction.RESET_SLOTS)), store);
+    Collected out = new Collected();
+    ModelSession reset = new ModelSession("m", shared, SessionState.NEW);
+    long first = -1;
+    List<Double> adapted = new ArrayList<>();
+    for (CompactExample e : ABRUPT) {
+      // Just before the detecting example, remember a learned row's weight.
+      adapted.add(reset.process(e, out));
+      if (first < 0 && reset.state().drifts() > 0) {
+        first = reset.step();
+        // Every row's AdaGrad accumulator is back to its initial 0 and its step count to 0.
+        io.gradflow.optim.RowLayout layout = shared.paged().learner().layout();
+        long[] visited = {0};
+        shared.paged().sweep("m", (rowId, data, offset, before) -> {
+          assertEquals(0f, data[offset + layout.slot(0, 0)], "row " + rowId);
+          assertEquals(0, layout.step(data, offset), "row " + rowId);
+          visited[0]++;
+          return io.gradflow.state.RowVisitor.Result.KEEP;
+        });
+        assertTrue(visited[0] > 400, "every row was visited: " + visited[0]);
+      }
+    }
+    assertTrue(first > CHANGE_AT, "detected after the change: " + first);
+    assertEquals(plain.subList(0, (int) first), adapted.subList(0, (int) first),
+        "nothing changes before the detection");
+    double without = logLoss(plain, ABRUPT, CHANGE_AT, CHANGE_AT + 2_000);
+    double with = logLoss(adapted, ABRUPT, CHANGE_AT, CHANGE_AT + 2_000);
+    assertTrue(with < without, "log loss over the 2,000 examples after the change: " + with
+        + " with reset_slots, " + without + " without");
+  }
+
+  @Test
+  void aFrozenSessionScoresAndMeasuresButChangesNoRow() throws Exception {
+    MapPageStore store = new MapPageStore();
+    ModelSession.Shared learning = shared(spec(adwin(DriftAction.RESET_SLOTS)), store);
+    ModelSession trained = new ModelSession("m", learning, SessionState.NEW);
+    run(trained, ABRUPT.subList(0, CHANGE_AT), new Collected());
+    learning.paged().cache().flush();
+    SessionState state = trained.state();
+    java.util.Map<String, float[]> before = new java.util.HashMap<>();
+    store.pages.forEach((k, v) -> before.put(k, v.clone()));
+
+    ExampleLearner learner = new ExampleLearner(spec(adwin(DriftAction.RESET_SLOTS)));
+    ModelSession.Shared frozenShared = new ModelSession.Shared(
+        new PagedLearner(learner, new PageCache(store, 64, learner.rowSize(), 16), 6), 1_000, 0,
+        MetricsSpec.DEFAULT, message -> {
+          throw new AssertionError(message);
+        }, true);
+    ModelSession frozen = new ModelSession("m", frozenShared, state);
+    Collected out = new Collected();
+    List<Double> scores = run(frozen, ABRUPT.subList(CHANGE_AT, ABRUPT.size()), out);
+    frozen.finish(out);
+    frozenShared.paged().cache().flush();
+    assertEquals(before.keySet(), store.pages.keySet());
+    before.forEach((k, v) -> assertArrayEquals(v, store.pages.get(k), "page " + k));
+    assertEquals(state.step(), frozen.step(), "nothing learned");
+    assertEquals(4, out.reportSteps.size(), "4,000 labeled examples measured, a report per 1,000");
+    assertFalse(out.drifts.isEmpty(), "the detector still watches the frozen model's loss");
+    assertTrue(out.drifts.stream().allMatch(d -> d.action().equals("none")), "and acts not");
+    // The frozen model's predictions are those of the model as it was at the split.
+    ModelSession again = new ModelSession("m", frozenShared, state);
+    assertEquals(scores, run(again, ABRUPT.subList(CHANGE_AT, ABRUPT.size()), new Collected()));
   }
 
   @Test

@@ -17,26 +17,9 @@ class PageCacheTest {
     return PageFormat.hashedPage(page);
   }
 
-  /** A store that keeps what it is given, as the heap state backend does. */
-  static final class MapStore implements PageStore {
-    final Map<String, float[]> pages = new HashMap<>();
-    int stores;
-
-    @Override
-    public float[] load(String modelKey, long pageId) {
-      return pages.get(modelKey + "/" + pageId);
-    }
-
-    @Override
-    public void store(String modelKey, long pageId, float[] page) {
-      pages.put(modelKey + "/" + pageId, page);
-      stores++;
-    }
-  }
-
   /** Random increments to rows of two models through a cache of the given capacity. */
-  private static MapStore run(int capacity) throws Exception {
-    MapStore store = new MapStore();
+  private static MapPageStore run(int capacity) throws Exception {
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, capacity, 2, 4);
     Random random = new Random(7);
     for (int i = 0; i < 50_000; i++) {
@@ -60,9 +43,9 @@ class PageCacheTest {
 
   @Test
   void aTinyCacheEndsWithExactlyTheStateOfAHugeOne() throws Exception {
-    MapStore tiny = run(1);
-    MapStore small = run(5);
-    MapStore huge = run(100_000);
+    MapPageStore tiny = run(1);
+    MapPageStore small = run(5);
+    MapPageStore huge = run(100_000);
     assertEquals(huge.pages.keySet(), tiny.pages.keySet());
     for (String key : huge.pages.keySet()) {
       assertArrayEquals(huge.pages.get(key), tiny.pages.get(key), key);
@@ -73,7 +56,7 @@ class PageCacheTest {
 
   @Test
   void evictionWritesBackAndAMissReloads() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 2, 1, 2);
     RowPage first = cache.page("m", hashed(1));
     first.data()[first.add(10)] = 3f;
@@ -89,7 +72,7 @@ class PageCacheTest {
 
   @Test
   void pinnedPagesAreNeverEvicted() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 1, 1, 2);
     RowPage pinned = cache.page("m", hashed(1));
     cache.pin(pinned);
@@ -106,7 +89,7 @@ class PageCacheTest {
 
   @Test
   void flushLeavesCleanPagesAlone() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 10, 1, 2);
     RowPage page = cache.page("m", hashed(1));
     page.add(5);
@@ -118,7 +101,7 @@ class PageCacheTest {
 
   @Test
   void anEvictedDirectPageFreesItsArenaSlotForAZeroedPageAndComesBackIntact() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 1, 3, 2);
     RowPage first = cache.page("m", 0);
     int at = first.find(7);
@@ -145,7 +128,7 @@ class PageCacheTest {
 
   @Test
   void aDirectPageHoldsEveryRowOfItsIdRangeWithoutIds() throws Exception {
-    MapStore store = new MapStore();
+    MapPageStore store = new MapPageStore();
     PageCache cache = new PageCache(store, 10, 3, 2);
     long key = PageFormat.pageKey(5 * 512 + 7, 6);
     assertTrue(PageFormat.isDirect(key));
@@ -153,7 +136,7 @@ class PageCacheTest {
     RowPage page = cache.page("m", key);
     assertTrue(page.isDirect() && page.takeFresh() && !page.takeFresh());
     assertEquals(7 * 3, page.find(5 * 512 + 7) - page.find(5 * 512), "rows in id order");
-    assertEquals(PageFormat.DIRECT_MARKER, page.data()[page.find(5 * 512) - PageFormat.HEADER]);
+    assertEquals(PageFormat.directMarker(0), page.data()[page.find(5 * 512) - PageFormat.HEADER]);
     page.data()[page.find(5 * 512 + 7)] = 4f;
     cache.flush();
     float[] stored = store.pages.get("m/" + key);
@@ -171,6 +154,6 @@ class PageCacheTest {
 
   @Test
   void capacityIsValidated() {
-    assertThrows(IllegalArgumentException.class, () -> new PageCache(new MapStore(), 0, 1, 1));
+    assertThrows(IllegalArgumentException.class, () -> new PageCache(new MapPageStore(), 0, 1, 1));
   }
 }

@@ -36,7 +36,7 @@ class PageStructuresTest {
 
   @Test
   void aPageFindsItsRowsAndRoundTripsThroughState() {
-    RowPage page = new RowPage(5, 2);
+    RowPage page = new RowPage(5, 0, 2);
     Random random = new Random(2);
     Map<Long, float[]> expected = new HashMap<>();
     for (int i = 0; i < 300; i++) {
@@ -59,12 +59,12 @@ class PageStructuresTest {
       System.arraycopy(loaded.data(), at, row, 0, 5);
       assertArrayEquals(e.getValue(), row);
     }
-    assertEquals(page.toStored().length, PageFormat.HEADER + 300 * PageFormat.recordSize(5));
+    assertEquals(page.toStored().length, PageFormat.HEADER + 300 * PageFormat.recordSize(5, 0));
   }
 
   @Test
   void aPageWrittenWithAnotherLayoutIsRefusedWithAReason() {
-    RowPage page = new RowPage(5, 2);
+    RowPage page = new RowPage(5, 0, 2);
     page.add(7);
     IllegalStateException e =
         assertThrows(IllegalStateException.class, () -> RowPage.load(page.toStored(), 4));
@@ -73,7 +73,7 @@ class PageStructuresTest {
 
   @Test
   void loadingCopiesTheStoredArray() {
-    RowPage page = new RowPage(1, 1);
+    RowPage page = new RowPage(1, 0, 1);
     page.add(3);
     float[] stored = page.toStored();
     float[] before = stored.clone();

@@ -245,9 +245,10 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
     MetricsSpec metricsSpec = new MetricsSpec(metrics.get(METRICS_WINDOW),
         metrics.get(METRICS_FADING_FACTOR), metrics.get(METRICS_CALIBRATION_BINS));
     Section.Values changelog = CHANGELOG.read("changelog", root.raw("changelog"), report);
+    Section.Values rows = TrainSettings.ROWS.read("rows", root.raw("rows"), report);
     TrainerSettings trainer = new TrainerSettings(state.get(STATE_CACHE_PAGES),
         state.get(STATE_PAGE_BITS), metrics.get(METRICS_EVERY), changelog.get(CHANGELOG_EVERY),
-        metricsSpec);
+        metricsSpec, TrainSettings.rowPolicy(rows));
 
     return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM), kafka,
         model.get(MODEL_HASH_BITS), model.get(MODEL_DEFAULT_KEY), candidates, trainer,

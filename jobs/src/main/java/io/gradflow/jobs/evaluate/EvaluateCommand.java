@@ -122,7 +122,8 @@ public final class EvaluateCommand {
     conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
     boolean race = config.candidates().size() > 1 || !config.candidates().containsKey("");
-    EvaluateReport report = new EvaluateReport(probabilities, race, input.weights);
+    EvaluateReport report = new EvaluateReport(probabilities, race, input.weights,
+        config.trainer().rows().stamped());
     long started = System.nanoTime();
     Map<String, Object> accumulators;
     try (CloseableIterator<EvaluateOutput> outputs =

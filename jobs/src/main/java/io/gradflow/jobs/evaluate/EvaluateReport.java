@@ -35,6 +35,7 @@ public final class EvaluateReport {
 
   private final boolean probabilities;
   private final boolean race;
+  private final boolean boundedRows;
   private final Map<String, Float> weights;
   private final Map<String, Group> groups = new LinkedHashMap<>();
   private final Map<String, Long> deadLetters = new TreeMap<>();
@@ -49,6 +50,16 @@ public final class EvaluateReport {
    * @param weights the importance weight of each example id (the file's), for the AUC
    */
   public EvaluateReport(boolean probabilities, boolean race, Map<String, Float> weights) {
+    this(probabilities, race, weights, false);
+  }
+
+  /**
+   * @param boundedRows the job has a {@code rows} policy (expiry or admission): {@code rows} is
+   *     the live rows of the last metrics report, not the rows ever changed
+   */
+  public EvaluateReport(boolean probabilities, boolean race, Map<String, Float> weights,
+      boolean boundedRows) {
+    this.boundedRows = boundedRows;
     this.probabilities = probabilities;
     this.race = race;
     this.weights = weights;
@@ -142,7 +153,14 @@ public final class EvaluateReport {
     Map<String, Map<Long, Long>> positions = positions(g);
     m.put("windows", windows(g, positions));
     m.put("drift_events", driftEvents(g, positions));
-    m.put("rows", g.rows.values().stream().mapToLong(Set::size).sum());
+    Map<String, MetricsEvent> last = new HashMap<>();
+    for (MetricsEvent e : g.reports) {
+      last.merge(e.modelKey, e, (a, b) -> b.modelStep >= a.modelStep ? b : a);
+    }
+    m.put("rows", boundedRows ? last.values().stream().mapToLong(e -> e.rows).sum()
+        : g.rows.values().stream().mapToLong(Set::size).sum());
+    m.put("rows_expired", last.values().stream().mapToLong(e -> e.rowsExpired).sum());
+    m.put("rows_refused", last.values().stream().mapToLong(e -> e.rowsRefused).sum());
     return m;
   }
 

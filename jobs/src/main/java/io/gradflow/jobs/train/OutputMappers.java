@@ -49,7 +49,8 @@ final class OutputMappers {
           .setCount((long) e.windowCount).setLogLoss(finite(e.logLoss)).setAuc(finite(e.auc))
           .setRmse(finite(e.rmse)).setMeanPrediction(finite(e.meanPrediction))
           .setMeanLabel(finite(e.meanLabel)).setCalibration(finite(e.calibration))
-          .setModelStep(e.modelStep).setDriftEvents(describe(e.drifts()))
+          .setModelStep(e.modelStep).setRows(e.rows).setRowsExpired(e.rowsExpired)
+          .setRowsRefused(e.rowsRefused).setDriftEvents(describe(e.drifts()))
           .setDrifts(drifts(e.drifts())).build();
     }
 

@@ -76,6 +76,19 @@ class TrainConfigTest {
   }
 
   @Test
+  void theRowsSectionMakesTheRowPolicy() throws Exception {
+    assertEquals(io.gradflow.state.RowPolicy.NONE, TrainConfig.fromYaml(KAFKA).trainer().rows());
+    assertEquals(new io.gradflow.state.RowPolicy(java.time.Duration.ofDays(7), 3, 1.0, 1024),
+        TrainConfig.fromYaml(KAFKA + "rows: {expire_after: 7d, admit_after: 3,"
+            + " sketch_width: 1024}").trainer().rows());
+    assertEquals("rows.admit_after conflicts with rows.admit_probability: admit a row either"
+        + " after a number of sightings or by chance per sighting, not both",
+        refused("rows: {admit_after: 3, admit_probability: 0.5}").getMessage());
+    assertTrue(refused("rows: {expire_after: 30m}").getMessage()
+        .startsWith("rows.expire_after must be"));
+  }
+
+  @Test
   void denseFeaturesAreStandardizedByDefaultWithTheClipExposed() throws Exception {
     var learner = TrainConfig.fromYaml(KAFKA).candidates().get("");
     assertTrue(learner.standardize());

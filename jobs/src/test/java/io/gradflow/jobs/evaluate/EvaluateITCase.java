@@ -315,7 +315,7 @@ public class EvaluateITCase {
     Path csv = temp.resolve("abrupt.csv");
     Files.writeString(csv, b.toString());
     Run run = evaluate(LOGISTIC + "drift: {detector: adwin, actions: [restart_schedule,"
-        + " boost_lr]}\n", "--file", csv.toString(), "--csv-categorical", "x",
+        + " reset_slots]}\n", "--file", csv.toString(), "--csv-categorical", "x",
         "--csv-label", "y");
     JsonNode events = run.json().get("drift_events");
     assertTrue(events.size() >= 1, run.json().toString());
@@ -323,12 +323,41 @@ public class EvaluateITCase {
     long at = first.get("example").asLong();
     assertTrue(at > 2000 && at < 2500, "detected soon after the change at 2,000: " + events);
     assertEquals("adwin", first.get("detector").asText());
-    assertEquals("restart_schedule+boost_lr", first.get("action").asText());
+    assertEquals("restart_schedule+reset_slots", first.get("action").asText());
     assertTrue(first.get("event_time").asText().startsWith("2020-01-01T"), first.toString());
     assertTrue(run.out().contains("drift(s) detected"), run.out());
     JsonNode none = evaluate(LOGISTIC, "--file", csv.toString(), "--csv-categorical", "x",
         "--csv-label", "y").json();
     assertEquals(0, none.get("drift_events").size(), "no drift section, no detector");
+  }
+
+  /**
+   * rows.expire_after on a file whose ids are replaced over time: the rows of old ids expire, so
+   * the live rows at the end are far fewer than the ids seen; rows and rows_expired say so.
+   */
+  @Test
+  void expiredRowsLeaveTheModel() throws Exception {
+    StringBuilder b = new StringBuilder("t,u,y\n");
+    Random random = new Random(9);
+    for (int i = 0; i < 3000; i++) {
+      // A new block of 20 user ids every 100 examples (an hour apart: one example per 36 s).
+      int user = (i / 100) * 20 + random.nextInt(20);
+      b.append(i * 36_000L).append(",u").append(user).append(',')
+          .append(user % 2 == 0 ? 1 : 0).append('\n');
+    }
+    Path csv = temp.resolve("replaced.csv");
+    Files.writeString(csv, b.toString());
+    String[] flags = {"--file", csv.toString(), "--csv-timestamp", "t", "--csv-categorical", "u",
+        "--csv-label", "y"};
+    JsonNode bounded = evaluate(LOGISTIC + "rows: {expire_after: 3h}\n", flags).json();
+    JsonNode unbounded = evaluate(LOGISTIC, flags).json();
+    long all = unbounded.get("rows").asLong();
+    assertTrue(all > 590 && all <= 601, "every user id (hashed: a collision may merge two) and"
+        + " the bias: " + all);
+    long live = bounded.get("rows").asLong();
+    assertTrue(live > 20 && live < 150, "live rows with expiry: " + live);
+    assertEquals(0, unbounded.get("rows_expired").asLong());
+    assertTrue(bounded.get("rows_expired").asLong() > 400, bounded.toString());
   }
 
   /** The squared loss reports RMSE, not log loss. */
