@@ -432,9 +432,9 @@ public final class DriftBench {
   }
 
   /**
-   * Window log loss over examples, one panel per stream: AdaGrad without adaptation and with
-   * boost_lr, Adam and FTRL without, MOA's SGD and HAT; the changes as markers (a gradual one's
-   * start and end).
+   * Window log loss over examples, one panel per stream: AdaGrad and FTRL without adaptation and
+   * with reset_slots, Adam without and with decay_slots, MOA's SGD and HAT; the changes as
+   * markers (a gradual one's start and end).
    */
   static void plot(List<DriftStreams.Stream> streams, List<Run> runs, Path png)
       throws IOException {
@@ -443,11 +443,13 @@ public final class DriftBench {
     CombinedDomainXYPlot combined = new CombinedDomainXYPlot(x);
     combined.setGap(12);
     List<String[]> shown = List.of(new String[] {"adagrad", "none"},
-        new String[] {"adagrad", "boost_lr"}, new String[] {"adam", "none"},
-        new String[] {"ftrl", "none"}, new String[] {"ftrl", "boost_lr"},
-        new String[] {"moa-sgd", "-"}, new String[] {"moa-hat", "-"});
+        new String[] {"adagrad", "reset_slots"}, new String[] {"adam", "none"},
+        new String[] {"adam", "decay_slots"}, new String[] {"ftrl", "none"},
+        new String[] {"ftrl", "reset_slots"}, new String[] {"moa-sgd", "-"},
+        new String[] {"moa-hat", "-"});
     Color[] colors = {new Color(0x1f77b4), new Color(0x17becf), new Color(0xff7f0e),
-        new Color(0x2ca02c), new Color(0x98df8a), new Color(0x7f7f7f), new Color(0x9467bd)};
+        new Color(0xffbb78), new Color(0x2ca02c), new Color(0x98df8a), new Color(0x7f7f7f),
+        new Color(0x9467bd)};
     for (DriftStreams.Stream s : streams) {
       XYSeriesCollection data = new XYSeriesCollection();
       XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
