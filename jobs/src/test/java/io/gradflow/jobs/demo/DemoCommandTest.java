@@ -32,11 +32,12 @@ class DemoCommandTest {
 
   @Test
   void aDriftAddsADriftSectionTheJobAccepts() throws Exception {
-    for (String optimizer : new String[] {"adagrad", "adam", "ftrl", "sgd"}) {
-      String yaml = DemoCommand.yaml("h:1", false, optimizer,
-          DemoCommand.driftOf("abrupt", 1000));
-      assertTrue(yaml.endsWith("\ndrift: {detector: adwin, watch: loss, actions: [boost_lr]}\n"),
-          yaml);
+    String[][] actions = {{"adagrad", "reset_slots"}, {"adam", "decay_slots"},
+        {"ftrl", "reset_slots"}, {"sgd", "boost_lr"}};
+    for (String[] a : actions) {
+      String yaml = DemoCommand.yaml("h:1", false, a[0], DemoCommand.driftOf("abrupt", 1000));
+      assertTrue(yaml.endsWith("\ndrift: {detector: adwin, watch: loss, actions: [" + a[1]
+          + "]}\n"), yaml);
       TrainConfig.fromYaml(yaml); // valid
     }
   }
