@@ -7,4 +7,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 ./mvnw -q -o -DskipTests -pl bench -am install 2>/dev/null || ./mvnw -q -DskipTests -pl bench -am install
 ./mvnw -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$root/bench/target/classpath.txt"
-exec java -Xmx6g -cp "bench/target/classes:$(cat "$root/bench/target/classpath.txt")" "$@"
+exec java ${BENCH_JAVA_OPTS:-} -Xmx6g -cp "bench/target/classes:$(cat "$root/bench/target/classpath.txt")" "$@"

@@ -4,6 +4,7 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
+import io.gradflow.jobs.produce.DriftSpec;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.produce.GradflowProducer;
@@ -12,6 +13,7 @@ import io.gradflow.schema.MetricsReport;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -31,13 +33,26 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  *
  * <p>With {@code --examples N} it produces N examples, trains on them and stops by itself;
  * without, it produces and trains until Ctrl-C.
+ *
+ * <p>With {@code --drift abrupt|gradual|recurring} the stream's concept changes ({@link DriftSpec},
+ * {@link #driftOf}): with {@code --examples N} an abrupt change at N/2, a gradual one over
+ * [N/2, N/2 + N/10), or a concept that alternates every N/4 examples; live, at 200,000, over
+ * 50,000 and every 200,000 examples. The job then gets a {@code drift} section ({@link #yaml}:
+ * ADWIN on the log loss; at a detection, AdaGrad's and FTRL's slots are reset, Adam's decayed,
+ * SGD's rate boosted), the progress line counts the drift events of the metrics reports and the
+ * summary lists them with the window log loss before the first change and at the end. Without {@code --drift} the demo is as it was.
  */
 public final class DemoCommand {
   public static final List<Flag> FLAGS = List.of(
       Flag.of("examples", Type.LONG, "0", "stop after this many examples; 0 runs until Ctrl-C"),
       Flag.of("rate", Type.DOUBLE, "20000", "examples per second the producer writes (live mode)"),
       Flag.of("seed", Type.LONG, "42", "seed of the synthetic stream"),
-      Flag.choice("optimizer", "Adagrad", "the optimizer", "adagrad", "adam", "ftrl", "sgd"));
+      Flag.choice("optimizer", "Adagrad", "the optimizer", "adagrad", "adam", "ftrl", "sgd"),
+      Flag.choice("drift", "none", "change the stream's concept (half-way with --examples) and"
+          + " detect it", "none", "abrupt", "gradual", "recurring"));
+
+  /** Where the live demo's concept changes (at 20,000 examples/s, after 10 s). */
+  static final long LIVE_DRIFT_AT = 200_000;
 
   private DemoCommand() {}
 
@@ -52,10 +67,11 @@ public final class DemoCommand {
       KafkaSpec.Topics topics = KafkaSpec.Topics.DEFAULT;
       kafka.createTopics(1, topics.examples(), topics.predictions(), topics.metrics(),
           topics.changelog(), topics.deadLetters());
+      DriftSpec drift = driftOf(flags.string("drift"), count);
       TrainConfig config = TrainConfig.fromYaml(yaml(kafka.bootstrapServers(), live,
-          flags.string("optimizer")));
-      ClickThroughGenerator generator =
-          new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(flags.longValue("seed", 0)));
+          flags.string("optimizer"), drift));
+      ClickThroughGenerator generator = new ClickThroughGenerator(ClickThroughGenerator.Spec
+          .defaults(flags.longValue("seed", 0)).withDrift(drift));
       AtomicBoolean stop = new AtomicBoolean();
       Thread producer = null;
       if (live) {
@@ -66,7 +82,8 @@ public final class DemoCommand {
         producer.start();
       } else {
         produce(kafka, generator, count, 0, stop);
-        out.printf(Locale.ROOT, "produced %,d synthetic click-through examples%n", count);
+        out.printf(Locale.ROOT, "produced %,d synthetic click-through examples%s%n", count,
+            drift.kind() == DriftSpec.Kind.NONE ? "" : ", " + driftText(drift));
       }
 
       org.apache.flink.configuration.Configuration conf = TrainJob.flinkConfiguration(config);
@@ -80,7 +97,7 @@ public final class DemoCommand {
       TrainJob.configure(env, config);
       TrainJob.build(env, config);
       JobClient job = env.executeAsync("gradflow-demo");
-      Summary summary = new Summary();
+      Summary summary = new Summary(drift);
       if (live) {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
           stop.set(true);
@@ -115,14 +132,58 @@ public final class DemoCommand {
     }
   }
 
-  private static String yaml(String bootstrap, boolean live, String optimizer) {
-    String hyper = switch (optimizer.toLowerCase(Locale.ROOT)) {
+  /**
+   * The demo's drift: with {@code count} examples (0: live), an abrupt change at half of them, a
+   * gradual one over the tenth after half, a concept alternating every quarter; live, at
+   * {@link #LIVE_DRIFT_AT} (over a quarter of that, alternating every that many).
+   */
+  static DriftSpec driftOf(String kind, long count) {
+    DriftSpec.Kind k = DriftSpec.Kind.parse(kind);
+    if (k == DriftSpec.Kind.NONE) {
+      return DriftSpec.NONE;
+    }
+    long at = count > 0 ? count / 2 : LIVE_DRIFT_AT;
+    long width = count > 0 ? Math.max(1, count / 10) : LIVE_DRIFT_AT / 4;
+    long period = count > 0 ? Math.max(1, count / 4) : LIVE_DRIFT_AT;
+    return new DriftSpec(k, k == DriftSpec.Kind.RECURRING ? 0 : at, width, period, 0, 0);
+  }
+
+  /** The first example of the first change (of the second concept). */
+  static long firstChange(DriftSpec drift) {
+    return drift.kind() == DriftSpec.Kind.RECURRING ? drift.period() : drift.at();
+  }
+
+  static String driftText(DriftSpec drift) {
+    return switch (drift.kind()) {
+      case NONE -> "no drift";
+      case ABRUPT -> String.format(Locale.ROOT, "abrupt drift at example %,d", drift.at());
+      case GRADUAL -> String.format(Locale.ROOT, "gradual drift over examples %,d-%,d",
+          drift.at(), drift.at() + drift.width());
+      case RECURRING -> String.format(Locale.ROOT, "recurring drift every %,d examples",
+          drift.period());
+    };
+  }
+
+  static String yaml(String bootstrap, boolean live, String optimizer, DriftSpec drift) {
+    String name = optimizer.toLowerCase(Locale.ROOT);
+    String hyper = switch (name) {
       case "adam" -> "{name: Adam, lr: 0.01}";
       case "ftrl" -> "{name: Ftrl, alpha: 0.1, beta: 1.0, l1: 0.001, l2: 0.01}";
       case "sgd" -> "{name: SGD, lr: 0.05}";
       default -> "{name: Adagrad, lr: 0.1}";
     };
-    return String.join("\n",
+    // The action that recovered each optimizer fastest in bench/run-drift.sh: AdaGrad's and
+    // FTRL's accumulators have shrunk their steps by the time the concept changes, and a reset
+    // gives the early steps back; Adam keeps moving through its betas and gains from a partial
+    // decay; SGD has no slots, so its rate gets a temporary boost. The demo's rate is constant:
+    // a schedule restart would change nothing.
+    String action = switch (name) {
+      case "adam" -> "decay_slots";
+      case "sgd" -> "boost_lr";
+      default -> "reset_slots";
+    };
+    String driftSection = "drift: {detector: adwin, watch: loss, actions: [" + action + "]}";
+    List<String> lines = new ArrayList<>(List.of(
         "job: {name: gradflow-demo, parallelism: 1}",
         "kafka:",
         "  bootstrap_servers: " + bootstrap,
@@ -132,8 +193,12 @@ public final class DemoCommand {
         "model: {type: logistic_regression, hash_bits: 22}",
         "optimizer: " + hyper,
         "metrics: {every: 5000, window: 5000}",
-        "checkpoints: {interval: 2s}",
-        "");
+        "checkpoints: {interval: 2s}"));
+    if (drift.kind() != DriftSpec.Kind.NONE) {
+      lines.add(driftSection);
+    }
+    lines.add("");
+    return String.join("\n", lines);
   }
 
   private static void produce(EmbeddedKafka kafka, ClickThroughGenerator generator, long count,
@@ -193,12 +258,24 @@ public final class DemoCommand {
     }
   }
 
-  /** The demo's running totals over the metrics reports. */
+  /**
+   * The demo's running totals over the metrics reports; with drift, each report's window log
+   * loss at the example that ended it (the running count) and the drift events reported.
+   */
   static final class Summary {
+    private final DriftSpec drift;
     private long examples;
     private double logLossSum;
     private double baseRateSum;
     private MetricsReport last;
+    /** Window log loss before the first change: the last window that ended before it. */
+    private double beforeChange = Double.NaN;
+    /** Each event with the example count at the end of the window that reported it. */
+    private final List<String> driftEvents = new ArrayList<>();
+
+    Summary(DriftSpec drift) {
+      this.drift = drift;
+    }
 
     void add(MetricsReport r) {
       if (r.getLogLoss() == null) {
@@ -209,6 +286,15 @@ public final class DemoCommand {
       double p = r.getMeanLabel() == null ? 0.5 : r.getMeanLabel();
       baseRateSum += entropy(p) * r.getCount();
       last = r;
+      if (drift.kind() != DriftSpec.Kind.NONE) {
+        if (examples <= firstChange(drift)) {
+          beforeChange = r.getLogLoss();
+        }
+        for (CharSequence e : r.getDriftEvents()) {
+          driftEvents.add(String.format(Locale.ROOT, "in the window ending at example %,d: %s",
+              examples, e));
+        }
+      }
     }
 
     long examples() {
@@ -216,10 +302,15 @@ public final class DemoCommand {
     }
 
     String progress(double seconds) {
-      return String.format(Locale.ROOT,
+      String line = String.format(Locale.ROOT,
           "examples %,d | %,.0f/s | log loss %.4f (base rate %.4f) | AUC %.4f", examples,
           examples / Math.max(seconds, 1e-9), logLossSum / examples, baseRateSum / examples,
           last == null || last.getAuc() == null ? Double.NaN : last.getAuc());
+      if (drift.kind() == DriftSpec.Kind.NONE) {
+        return line;
+      }
+      return line + String.format(Locale.ROOT, " | window log loss %.4f | drift events %d",
+          last.getLogLoss(), driftEvents.size());
     }
 
     String describe() {
@@ -233,7 +324,27 @@ public final class DemoCommand {
           + "last window: log loss %.4f, AUC %.4f, calibration %.3f%n",
           examples, logLoss, base, 100 * (1 - logLoss / base), last.getLogLoss(),
           last.getAuc() == null ? Double.NaN : last.getAuc(),
-          last.getCalibration() == null ? Double.NaN : last.getCalibration());
+          last.getCalibration() == null ? Double.NaN : last.getCalibration())
+          + (drift.kind() == DriftSpec.Kind.NONE ? "" : describeDrift());
+    }
+
+    /** The stream's drift, the events detected and the window log loss around the change. */
+    private String describeDrift() {
+      StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "drift: %s; %d drift"
+          + " event(s) reported%n", driftText(drift), driftEvents.size()));
+      int shown = Math.min(driftEvents.size(), 10);
+      for (String e : driftEvents.subList(0, shown)) {
+        b.append("  ").append(e).append(String.format("%n"));
+      }
+      if (shown < driftEvents.size()) {
+        b.append(String.format(Locale.ROOT, "  ... and %d more%n", driftEvents.size() - shown));
+      }
+      if (Double.isFinite(beforeChange)) {
+        b.append(String.format(Locale.ROOT, "recovery: window log loss %.4f before the first"
+            + " change, %.4f in the last window (%.1f%% of the level before)%n", beforeChange,
+            last.getLogLoss(), 100 * last.getLogLoss() / beforeChange));
+      }
+      return b.toString();
     }
 
     private static double entropy(double p) {

@@ -62,7 +62,8 @@ public final class EvaluateCommand {
           Flag.of("json", Flag.Type.STRING, null, "write the evaluation as one JSON object to"
               + " this file"),
           Flag.of("plot", Flag.Type.STRING, null,
-              "draw the prequential loss over examples into this .png file")),
+              "draw the prequential loss over examples into this .png or .svg file (by its"
+              + " extension)")),
           ProduceCommand.FILE_FLAGS.stream())).toList();
 
   public static final String SUMMARY = "predict, then learn every example of a file, in order,"
@@ -164,7 +165,7 @@ public final class EvaluateCommand {
       console.fact("  json            " + v.string("json"));
     }
     if (v.isSet("plot")) {
-      LossPlot.write(json, probabilities, Path.of(v.string("plot")));
+      LossPlot.write(json, probabilities, List.of(), Path.of(v.string("plot")));
       console.fact("  plot            " + v.string("plot"));
     }
     return 0;

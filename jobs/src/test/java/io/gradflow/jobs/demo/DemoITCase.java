@@ -3,8 +3,13 @@ package io.gradflow.jobs.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradflow.jobs.cli.Main;
 import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -16,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code gradflow demo} in live mode, in a process of its own, stopped with Ctrl-C (SIGINT): it
- * prints its summary, exits, and leaves no broker files behind.
+ * prints its summary, exits, and leaves no broker files behind. And {@code demo --drift abrupt}
+ * with a fixed number of examples: the change is detected and the model recovers.
  */
 class DemoITCase {
   @TempDir
@@ -71,6 +77,42 @@ class DemoITCase {
       assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith("gradflow-kafka-")),
           "the broker's directory was removed");
     }
+  }
+
+  /**
+   * 100,000 examples, the concept changing at 50,000: the demo reports a drift event in a window
+   * after the change (windows of 5,000 examples; ADWIN checks every 32 and needs a few hundred
+   * examples of a loss this noisy), and the last window's log loss is back within 10% of the
+   * last window before the change (the two concepts' truths have the same distribution, so the
+   * same loss is reachable; 45,000 examples after the change are 90% of what the model had
+   * before it).
+   */
+  @Test
+  void anAbruptDriftIsDetectedAndTheModelRecovers() throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = Main.run(new String[] {"demo", "--examples", "100000", "--drift", "abrupt"},
+        new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, text + err.toString(StandardCharsets.UTF_8));
+    assertTrue(text.contains("abrupt drift at example 50,000"), text);
+    assertTrue(Pattern.compile("\\| drift events \\d+").matcher(text).find(), text);
+    Matcher event = Pattern.compile("in the window ending at example ([\\d,]+): ")
+        .matcher(text);
+    long afterChange = 0;
+    while (event.find()) {
+      if (Long.parseLong(event.group(1).replace(",", "")) > 50_000) {
+        afterChange++;
+      }
+    }
+    assertTrue(afterChange >= 1, "a drift event after the change:\n" + text);
+    Matcher recovery = Pattern.compile("recovery: window log loss (\\d+\\.\\d+) before the first"
+        + " change, (\\d+\\.\\d+) in the last window").matcher(text);
+    assertTrue(recovery.find(), text);
+    double before = Double.parseDouble(recovery.group(1));
+    double lastWindow = Double.parseDouble(recovery.group(2));
+    assertTrue(lastWindow <= 1.1 * before, "recovered: " + recovery.group());
   }
 
   /** The examples count of the latest progress line (each line ends with a carriage return). */

@@ -74,13 +74,14 @@ class EvaluateCommandTest {
   }
 
   @Test
-  void svgIsRefusedBeforeTheRun() throws Exception {
+  void aPlotOfAnotherFormatIsRefusedBeforeTheRun() throws Exception {
     Path vw = temp.resolve("a.vw");
     Files.writeString(vw, "1 |f a\n");
     Result r = run("evaluate", "--config", config().toString(), "--file", vw.toString(),
-        "--format", "vw", "--plot", temp.resolve("loss.svg").toString());
+        "--format", "vw", "--plot", temp.resolve("loss.jpg").toString());
     assertEquals(2, r.exit());
-    assertTrue(r.err().contains("--plot writes PNG only"), r.err());
+    assertTrue(r.err().contains("--plot must name a .png or .svg file"), r.err());
+    assertTrue(r.err().contains("loss.jpg"), r.err());
     assertTrue(!r.err().contains("\tat "), r.err());
   }
 
