@@ -48,6 +48,10 @@ public final class DriftConfig {
       SettingType.choice("loss", "error"), "loss", null,
       "what the detector observes after each learned example: loss (the example's log loss or"
           + " squared error, before learning) or error (0/1, wrong side of 0.5; ddm needs it)");
+  public static final Setting<String> DIRECTION = Setting.of("direction",
+      SettingType.choice("increase", "both"), "increase", null,
+      "which detected changes count: increase (the loss or error rose) or both (ADWIN also"
+          + " detects a loss that falls, as while a model learns)");
   public static final Setting<List<String>> ACTIONS = Setting.of("actions",
       SettingType.choices(Arrays.stream(DriftAction.values()).map(DriftAction::configName)
           .toList()), List.of(), null,
@@ -69,7 +73,7 @@ public final class DriftConfig {
   /** The policy's own settings, beside the detector's. */
   public static final Section SELECTOR = new Section("drift", "drift detection and adaptation;"
       + " no section is no detector",
-      List.of(DETECTOR, WATCH, ACTIONS, DECAY, BOOST, BOOST_HALF_LIFE, SLOT_DECAY));
+      List.of(DETECTOR, WATCH, DIRECTION, ACTIONS, DECAY, BOOST, BOOST_HALF_LIFE, SLOT_DECAY));
 
   public static final Setting<Double> ADWIN_DELTA = Setting.of("delta", NUMBER,
       AdwinSpec.DEFAULT_DELTA, range(0, false, 1, false),
@@ -158,7 +162,8 @@ public final class DriftConfig {
       actions.add(DriftAction.valueOf(a.toUpperCase(Locale.ROOT)));
     }
     return new DriftPolicy(spec, watch, actions, p.get(DECAY), p.get(BOOST),
-        p.get(BOOST_HALF_LIFE), p.get(SLOT_DECAY));
+        p.get(BOOST_HALF_LIFE), p.get(SLOT_DECAY),
+        DriftPolicy.Direction.valueOf(p.get(DIRECTION).toUpperCase(Locale.ROOT)));
   }
 
   /** The sections of the settings reference: the policy, then each detector's. */

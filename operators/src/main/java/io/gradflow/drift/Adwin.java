@@ -89,6 +89,9 @@ public final class Adwin implements DriftDetector {
     counts = new int[rowSlots];
   }
 
+  /** The direction of the last detected change (not state: read right after a detection). */
+  private boolean lastChangeIncreased;
+
   @Override
   public boolean update(double x) {
     DriftChecks.finiteObservation(x);
@@ -159,12 +162,19 @@ public final class Adwin implements DriftDetector {
           double m = 1.0 / (n0 - minLength + 1) + 1.0 / (n1 - minLength + 1);
           double bound = Math.sqrt(2 * m * windowVariance * d) + 2.0 / 3.0 * m * d;
           if (Math.abs(difference) > bound) {
+            // The older sub-window's mean is below the newer one's: the stream went up.
+            lastChangeIncreased = difference < 0;
             return true;
           }
         }
       }
     }
     return false;
+  }
+
+  @Override
+  public boolean lastChangeIncreased() {
+    return lastChangeIncreased;
   }
 
   @Override

@@ -35,6 +35,15 @@ public interface DriftDetector {
    */
   boolean update(double x);
 
+  /**
+   * Whether the change just detected ({@link #update} returned {@code true}) raised the stream's
+   * mean: a watched loss went up. Page-Hinkley and DDM detect only increases; ADWIN detects a
+   * change either way, and says which. Meaningful only right after a detection.
+   */
+  default boolean lastChangeIncreased() {
+    return true;
+  }
+
   /** Observations since creation or since the last reset (a detection resets it). */
   long observations();
 

@@ -29,13 +29,40 @@ import java.util.stream.Collectors;
  * @param slotDecay {@code drift.slot_decay}: continuous forgetting, with or without a detector:
  *     before each update of a row its accumulated slots decay with this keep factor, in (0, 1];
  *     1 is off
+ * @param direction {@code drift.direction}: which detected changes count: a rise of the watched
+ *     loss or error only (the default), or a change either way (ADWIN also detects a loss that
+ *     falls, as it does while a model learns)
  */
 public record DriftPolicy(DriftDetectorSpec detector, Watch watch, Set<DriftAction> actions,
-    double decay, double boost, long boostHalfLife, double slotDecay) implements Serializable {
+    double decay, double boost, long boostHalfLife, double slotDecay, Direction direction)
+    implements Serializable {
 
   /** No detector, no action, no forgetting. */
   public static final DriftPolicy NONE = new DriftPolicy(null, Watch.LOSS,
-      EnumSet.noneOf(DriftAction.class), 0.1, 3.0, 1000, 1.0);
+      EnumSet.noneOf(DriftAction.class), 0.1, 3.0, 1000, 1.0, Direction.INCREASE);
+
+  /** Which detected changes count as drift. */
+  public enum Direction {
+    /** A rise of the watched loss or error: the model got worse. */
+    INCREASE,
+    /** A change either way. */
+    BOTH;
+
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** Counting only rises of the loss ({@link Direction#INCREASE}). */
+  public DriftPolicy(DriftDetectorSpec detector, Watch watch, Set<DriftAction> actions,
+      double decay, double boost, long boostHalfLife, double slotDecay) {
+    this(detector, watch, actions, decay, boost, boostHalfLife, slotDecay, Direction.INCREASE);
+  }
+
+  /** Whether a detected change counts, given whether it raised the watched value. */
+  public boolean counts(boolean increased) {
+    return increased || direction == Direction.BOTH;
+  }
 
   /** What a detector observes after each learned example. */
   public enum Watch {
@@ -55,6 +82,9 @@ public record DriftPolicy(DriftDetectorSpec detector, Watch watch, Set<DriftActi
   public DriftPolicy {
     if (watch == null) {
       throw new ConfigException("drift.watch", "drift.watch must be set");
+    }
+    if (direction == null) {
+      throw new ConfigException("drift.direction", "drift.direction must be set");
     }
     actions = actions.isEmpty() ? EnumSet.noneOf(DriftAction.class) : EnumSet.copyOf(actions);
     if (decay <= 0 || decay >= 1) {
@@ -127,6 +157,7 @@ public record DriftPolicy(DriftDetectorSpec detector, Watch watch, Set<DriftActi
       m.putAll(detector.parameters());
     }
     m.put("watch", watch.configName());
+    m.put("direction", direction.configName());
     m.put("actions", List.copyOf(actions.stream().map(DriftAction::configName).toList()));
     m.put("decay", decay);
     m.put("boost", boost);

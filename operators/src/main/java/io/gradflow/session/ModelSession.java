@@ -259,7 +259,8 @@ public final class ModelSession {
     if (windowStartMillis == Long.MIN_VALUE) {
       windowStartMillis = example.eventTime;
     }
-    if (detector != null && detector.update(watched(score, example.label))) {
+    if (detector != null && detector.update(watched(score, example.label))
+        && policy.counts(detector.lastChangeIncreased())) {
       drift(example.eventTime);
     }
     if (++sinceReport >= shared.metricsEvery) {

@@ -50,6 +50,9 @@ class DriftConfigTest {
     DriftPolicy single = read(Map.of("detector", "ph", "actions", "reset_slots", "decay", 0.5));
     assertEquals(EnumSet.of(DriftAction.RESET_SLOTS), single.actions(), "one action, no list");
     assertEquals(0.5, single.decay());
+    assertEquals(DriftPolicy.Direction.INCREASE, single.direction(), "rises only, by default");
+    assertEquals(DriftPolicy.Direction.BOTH,
+        read(Map.of("detector", "adwin", "direction", "both")).direction());
   }
 
   @Test
@@ -71,9 +74,9 @@ class DriftConfigTest {
     assertTrue(refusal(Map.of("detector", "adwin", "threshold", 3), true).contains(
         "drift.threshold is not a setting"), "a Page-Hinkley key under ADWIN");
     String unknown = refusal(Map.of("detector", "adwin", "thershold", 3), true);
-    assertTrue(unknown.endsWith("is not a setting of adwin; accepted: detector, watch, actions,"
-        + " decay, boost, boost_half_life, slot_decay, delta, clock, max_buckets,"
-        + " min_window_length"), unknown);
+    assertTrue(unknown.endsWith("is not a setting of adwin; accepted: detector, watch,"
+        + " direction, actions, decay, boost, boost_half_life, slot_decay, delta, clock,"
+        + " max_buckets, min_window_length"), unknown);
     assertTrue(refusal(Map.of("detector", "adwin", "actions", List.of("reboot")), true)
         .equals("drift.actions must be one of restart_schedule, reset_slots,"
             + " decay_slots, boost_lr, but was 'reboot'"));

@@ -165,7 +165,7 @@ public final class EvaluateCommand {
       console.fact("  json            " + v.string("json"));
     }
     if (v.isSet("plot")) {
-      LossPlot.write(json, probabilities, List.of(), Path.of(v.string("plot")));
+      LossPlot.write(json, probabilities, LossPlot.driftMarkers(json), Path.of(v.string("plot")));
       console.fact("  plot            " + v.string("plot"));
     }
     return 0;
