@@ -420,8 +420,8 @@ public final class TrainCommand {
 
   /**
    * Checks {@code --final-savepoint DIR} at start-up: the run must be bounded, and a local
-   * {@code DIR} new or empty (nothing is overwritten). Returns the directory as Flink takes it
-   * (a local path as an absolute {@code file:} URI).
+   * {@code DIR} new or empty (nothing is overwritten); a new one is created. Returns the
+   * directory as Flink takes it (a local path as an absolute {@code file:} URI).
    */
   static String checkFinalSavepoint(String dir, boolean bounded, String configFile) {
     if (!bounded) {
@@ -447,6 +447,12 @@ public final class TrainCommand {
         throw new UserException("--final-savepoint " + dir + " cannot be read: "
             + describe(e), 2);
       }
+    }
+    try { // now, not after a long run
+      Files.createDirectories(path);
+    } catch (IOException e) {
+      throw new UserException("--final-savepoint " + dir + " cannot be created: "
+          + describe(e), 2);
     }
     return path.toAbsolutePath().toUri().toString();
   }

@@ -10,6 +10,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.gradflow.jobs.produce.ClickThroughGenerator;
+import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Label;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -70,7 +74,52 @@ class FinalSavepointITCase extends TrainJobITCase {
         temp.resolve("new").toString()), both());
     assertTrue(err().contains("--final-savepoint needs a bounded run: set kafka.bounded"), both());
     assertFalse(Files.exists(temp.resolve("new")));
+    Path file = Files.writeString(temp.resolve("a-file"), "mine");
+    assertEquals(2, train(job(run, true), "--final-savepoint",
+        file.resolve("under").toString()), both());
+    assertTrue(err().contains("--final-savepoint " + file.resolve("under")
+        + " cannot be created: "), both());
     assertFalse(err().contains("\tat "), both());
+  }
+
+  /**
+   * With delayed labels the job has two sources; the savepoint waits for both to hold at their
+   * end, so every example is scored before it is taken.
+   */
+  @Test
+  void aRunWithDelayedLabelsEndsWithASavepointWhenBothSourcesHold() throws Exception {
+    String examples = "delayed-examples";
+    String labels = "delayed-labels";
+    kafka.createTopics(1, examples, labels);
+    ClickThroughGenerator generator =
+        new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(5));
+    int count = 800;
+    try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
+        .examplesTopic(examples).labelsTopic(labels).build()) {
+      for (int i = 0; i < count; i++) {
+        Example e = generator.next().example();
+        producer.send(Example.newBuilder(e).setExampleId("d" + i).setModelKey("ctr")
+            .setLabel(null).build());
+        producer.send(Label.newBuilder().setExampleId("d" + i).setModelKey("ctr")
+            .setEventTime(e.getEventTime()).setLabel(e.getLabel()).build());
+      }
+      producer.flush();
+    }
+    Run run = Run.create(examples, labels);
+    String yaml = run.yaml("labels: {delayed: true, timeout: 10m, on_timeout: default_label,"
+        + " default_label: 0}", true) + "\ncheckpoints: {interval: 300ms, directory: "
+        + temp.resolve("checkpoints").toUri() + "}\n";
+    assertEquals(0, train(yaml, "--final-savepoint", temp.resolve("delayed").toString()),
+        both());
+    String savepoint = savepointIn(out());
+    assertTrue(Files.exists(Path.of(java.net.URI.create(savepoint)).resolve("_metadata")));
+    long scored = 0;
+    for (var r : io.gradflow.jobs.kafka.KafkaTestSupport.readAll(kafka, run.predictions(),
+        Integer.MAX_VALUE, java.time.Duration.ofSeconds(5))) {
+      scored += io.gradflow.schema.Prediction.getDecoder().decode(r.value()).getLabel() == null
+          ? 1 : 0;
+    }
+    assertEquals(count, scored, both());
   }
 
   /** A run's job file, with checkpoints every 300 ms in this test's directory. */
