@@ -59,6 +59,14 @@ import org.apache.kafka.common.TopicPartition;
  * empty, or input records were lost; 130 when an embedded run was stopped with Ctrl-C (it cancels
  * the job and prints the summary of what it did). Under {@code flink run -d} (detached) it
  * returns once the job is submitted.
+ *
+ * <p>{@code --final-savepoint DIR} (a bounded run, attached): the job's sources hold at the end
+ * of their input instead of ending ({@link TrainJob#build(StreamExecutionEnvironment,
+ * TrainConfig, java.util.function.UnaryOperator, boolean)}); once every source subtask holds,
+ * the command stops the job with a canonical savepoint in {@code DIR} and prints its path in the
+ * summary. An embedded run serves its MiniCluster's REST API on 127.0.0.1 ({@code --rest-port},
+ * a free port by default) and leaves a {@link RunningTrain} file beside its checkpoints while it
+ * runs, so {@code gradflow savepoint} ({@link SavepointCommand}) can reach it.
  */
 public final class TrainCommand {
   public static final List<Flag> FLAGS = List.of(
