@@ -7,6 +7,7 @@ import io.gradflow.jobs.evaluate.EvaluateCommand;
 import io.gradflow.jobs.validate.ValidateCommand;
 import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.replay.OptimReplayCommand;
+import io.gradflow.jobs.train.SavepointCommand;
 import io.gradflow.jobs.train.TrainCommand;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -31,6 +32,8 @@ public final class Main {
       new Command("train", "--config FILE",
           "run the online training job from a YAML configuration (embedded, or under flink run)",
           Flag.help(TrainCommand.FLAGS), TrainCommand::run),
+      new Command("savepoint", "--config FILE|--rest URL --job ID --dir DIR",
+          SavepointCommand.SUMMARY, Flag.help(SavepointCommand.FLAGS), SavepointCommand::run),
       new Command("evaluate", "--config FILE --file F", EvaluateCommand.SUMMARY,
           Flag.help(EvaluateCommand.FLAGS), EvaluateCommand::run),
       new Command("validate", "--config FILE --savepoint A [--name N] ...",

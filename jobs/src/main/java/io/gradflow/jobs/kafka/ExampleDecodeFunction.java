@@ -3,6 +3,7 @@ package io.gradflow.jobs.kafka;
 import io.gradflow.model.CompactExample;
 import java.util.EnumMap;
 import java.util.Map;
+import org.apache.flink.api.common.accumulators.IntCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -26,6 +27,7 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
   private transient DeadLetterCounters counters;
   private transient Counter decoded;
   private transient InputAccumulator input;
+  private transient IntCounter ended;
   private transient DeadLetterAccumulator deadLetterTally;
 
   public ExampleDecodeFunction(ExampleDecoder decoder) {
@@ -40,12 +42,18 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
     input = new InputAccumulator();
     deadLetterTally = new DeadLetterAccumulator();
     getRuntimeContext().addAccumulator(InputAccumulator.NAME, input);
+    ended = new IntCounter();
+    getRuntimeContext().addAccumulator(InputAccumulator.ENDED_EXAMPLES, ended);
     getRuntimeContext().addAccumulator(DeadLetterAccumulator.NAME, deadLetterTally);
   }
 
   @Override
   public void processElement(RawRecord raw, Context ctx, Collector<CompactExample> out) {
     CompactExample example;
+    if (raw.isEndOfInput()) {
+      ended.add(1);
+      return;
+    }
     input.add(raw);
     try {
       example = decoder.decodeExample(raw.value);

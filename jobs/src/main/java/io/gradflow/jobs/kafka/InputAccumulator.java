@@ -29,6 +29,13 @@ public final class InputAccumulator
   private static final long serialVersionUID = 1L;
   /** The accumulator's name in the job. */
   public static final String NAME = "gradflow.input";
+  /**
+   * An {@link org.apache.flink.api.common.accumulators.IntCounter}: how many example source
+   * subtasks hold at their end ({@link RawRecord#endOfInput}), counted by the decode functions.
+   */
+  public static final String ENDED_EXAMPLES = "gradflow.ended.examples";
+  /** As {@link #ENDED_EXAMPLES}, for the label source. */
+  public static final String ENDED_LABELS = "gradflow.ended.labels";
 
   public static final int COUNT = 0;
   public static final int FIRST = 1;

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.kafka;
 
+import org.apache.flink.api.common.accumulators.IntCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -17,6 +18,7 @@ public final class LabelDecodeFunction extends ProcessFunction<RawRecord, Compac
   private transient ExampleDecodeFunction.DeadLetterCounters counters;
   private transient Counter decoded;
   private transient InputAccumulator input;
+  private transient IntCounter ended;
   private transient DeadLetterAccumulator deadLetterTally;
 
   public LabelDecodeFunction(ExampleDecoder decoder) {
@@ -30,12 +32,18 @@ public final class LabelDecodeFunction extends ProcessFunction<RawRecord, Compac
     input = new InputAccumulator();
     deadLetterTally = new DeadLetterAccumulator();
     getRuntimeContext().addAccumulator(InputAccumulator.NAME, input);
+    ended = new IntCounter();
+    getRuntimeContext().addAccumulator(InputAccumulator.ENDED_LABELS, ended);
     getRuntimeContext().addAccumulator(DeadLetterAccumulator.NAME, deadLetterTally);
   }
 
   @Override
   public void processElement(RawRecord raw, Context ctx, Collector<CompactLabel> out) {
     CompactLabel label;
+    if (raw.isEndOfInput()) {
+      ended.add(1);
+      return;
+    }
     input.add(raw);
     try {
       label = decoder.decodeLabel(raw.value);

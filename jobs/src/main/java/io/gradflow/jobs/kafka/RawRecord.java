@@ -13,6 +13,9 @@ import java.util.Objects;
  * serializer). Not thread-safe; treat as a value.
  */
 public final class RawRecord {
+  /** The partition of an end marker ({@link #endOfInput}); Kafka partitions are never negative. */
+  public static final int END_OF_INPUT = -1;
+
   public String topic;
   public int partition;
   public long offset;
@@ -32,6 +35,20 @@ public final class RawRecord {
     this.timestamp = timestamp;
     this.key = key;
     this.value = value;
+  }
+
+  /**
+   * The one record a holding source subtask emits at its end ({@code train --final-savepoint}):
+   * partition {@link #END_OF_INPUT}, offset the subtask's index, no key, no value. Decode
+   * functions count it and pass nothing on.
+   */
+  public static RawRecord endOfInput(String topic, int subtask) {
+    return new RawRecord(topic, END_OF_INPUT, subtask, 0, null, null);
+  }
+
+  /** Whether this is a source subtask's end marker ({@link #endOfInput}). */
+  public boolean isEndOfInput() {
+    return partition == END_OF_INPUT;
   }
 
   @Override

@@ -5,9 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BiConsumer;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
+import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.ReaderInfo;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.connector.source.SourceEvent;
@@ -20,8 +22,13 @@ import org.apache.flink.api.java.typeutils.ResultTypeQueryable;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.KafkaSourceEnumState;
 import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
+import org.apache.flink.connector.kafka.source.enumerator.KafkaSourceEnumerator;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.io.InputStatus;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.metrics.groups.SplitEnumeratorMetricGroup;
+import org.apache.kafka.clients.admin.AdminClient;
+import org.apache.kafka.common.TopicPartition;
 
 /**
  * A {@link KafkaSource} whose bounded reading ends after a restore from a checkpoint or a
@@ -36,9 +43,13 @@ import org.apache.flink.metrics.groups.SplitEnumeratorMetricGroup;
  * a bounded source only, signals "no more splits" itself once it is sure there are none: the
  * connector's asynchronous discovery calls have all returned, the initial discovery is finished
  * and the enumerator holds no unassigned split. It signals again to a reader that registers
- * later (a restarted subtask), after the connector has handed that reader its splits. An
- * unbounded source is returned unwrapped. Signalling twice is harmless (the connector may do it
- * too on a fresh start).
+ * later (a restarted subtask), after the connector has handed that reader its splits. Signalling
+ * twice is harmless (the connector may do it too on a fresh start). An unbounded source's
+ * enumerator is the connector's own.
+ *
+ * <p>Its readers ({@code HeldSplits}) keep the positions of partitions read to their end in the
+ * savepoint of a run that ends with one, and give restored splits the end of the job that
+ * restores them: a live job reads on, a bounded one to its {@code kafka.bounded}.
  *
  * <p>Serializable as every {@link Source}; the enumerator runs in the coordinator thread only.
  */
@@ -46,15 +57,37 @@ final class EndingKafkaSource<T> implements Source<T, KafkaPartitionSplit, Kafka
     ResultTypeQueryable<T> {
   private static final long serialVersionUID = 1L;
   private final KafkaSource<T> delegate;
+  /** How a bounded source ends a split restored without an end of its own; null if unbounded. */
+  private final Ends endOf;
+  /** The record a holding reader emits once at its end; null for a source that ends. */
+  private final SerializableFunction<Integer, T> endMarker;
 
-  private EndingKafkaSource(KafkaSource<T> delegate) {
+  private EndingKafkaSource(KafkaSource<T> delegate,
+      Ends endOf, SerializableFunction<Integer, T> endMarker) {
     this.delegate = delegate;
+    this.endOf = endOf;
+    this.endMarker = endMarker;
   }
 
-  /** The source to use: wrapped when bounded, else {@code source} itself. */
-  static <T> Source<T, KafkaPartitionSplit, KafkaSourceEnumState> of(KafkaSource<T> source) {
-    return source.getBoundedness() == Boundedness.BOUNDED ? new EndingKafkaSource<>(source)
-        : source;
+  /**
+   * The source of a job that goes on from savepoints: a restored split that was read to its end
+   * ({@link HeldSplits}) reads on, to {@code endOf} of its partition when {@code source} is
+   * bounded, without an end when it is not. With {@code endMarker} (bounded sources only) the
+   * source does not end: each reader, once all its splits reached their stopping offsets, emits
+   * {@code endMarker.apply(subtask)} once and then holds, emitting nothing, until the job is
+   * stopped (with a savepoint: {@code train --final-savepoint}); its splits stay in its state.
+   *
+   * @param endOf the stopping offsets of partitions, as the bounded source's configured end says
+   *     ({@link #ends}); ignored for an unbounded source
+   */
+  static <T> Source<T, KafkaPartitionSplit, KafkaSourceEnumState> readingOn(
+      KafkaSource<T> source, Ends endOf,
+      SerializableFunction<Integer, T> endMarker) {
+    boolean bounded = source.getBoundedness() == Boundedness.BOUNDED;
+    if (endMarker != null && !bounded) {
+      throw new IllegalArgumentException("only a bounded source can hold at its end");
+    }
+    return new EndingKafkaSource<>(source, bounded ? endOf : null, endMarker);
   }
 
   @Override
@@ -65,12 +98,17 @@ final class EndingKafkaSource<T> implements Source<T, KafkaPartitionSplit, Kafka
   @Override
   public SourceReader<T, KafkaPartitionSplit> createReader(SourceReaderContext context)
       throws Exception {
-    return delegate.createReader(context);
+    SourceReader<T, KafkaPartitionSplit> reader = delegate.createReader(context);
+    return endOf == null && endMarker == null && getBoundedness() == Boundedness.BOUNDED ? reader
+        : new HeldSplits<>(reader, context, endOf, endMarker);
   }
 
   @Override
   public SplitEnumerator<KafkaPartitionSplit, KafkaSourceEnumState> createEnumerator(
-      SplitEnumeratorContext<KafkaPartitionSplit> context) {
+      SplitEnumeratorContext<KafkaPartitionSplit> context) throws Exception {
+    if (getBoundedness() != Boundedness.BOUNDED) {
+      return delegate.createEnumerator(context);
+    }
     Tracking tracking = new Tracking(context);
     return new Enumerator(delegate.createEnumerator(tracking), tracking);
   }
@@ -79,6 +117,9 @@ final class EndingKafkaSource<T> implements Source<T, KafkaPartitionSplit, Kafka
   public SplitEnumerator<KafkaPartitionSplit, KafkaSourceEnumState> restoreEnumerator(
       SplitEnumeratorContext<KafkaPartitionSplit> context, KafkaSourceEnumState state)
       throws Exception {
+    if (getBoundedness() != Boundedness.BOUNDED) {
+      return delegate.restoreEnumerator(context, state);
+    }
     Tracking tracking = new Tracking(context);
     return new Enumerator(delegate.restoreEnumerator(tracking, state), tracking);
   }
@@ -96,6 +137,171 @@ final class EndingKafkaSource<T> implements Source<T, KafkaPartitionSplit, Kafka
   @Override
   public TypeInformation<T> getProducedType() {
     return delegate.getProducedType();
+  }
+
+  /** The stopping offsets a bounded source gives restored splits that have none. */
+  @FunctionalInterface
+  interface Ends extends java.io.Serializable {
+    Map<TopicPartition, Long> of(java.util.Collection<TopicPartition> partitions);
+  }
+
+  /**
+   * The ends {@code end} (the {@code kafka.bounded} initializer) gives partitions now, asked of
+   * the brokers with an admin client made from {@code properties} (bootstrap servers included),
+   * as the connector's enumerator asks them.
+   */
+  static Ends ends(java.util.Properties properties, String groupId, OffsetsInitializer end) {
+    return partitions -> {
+      try (AdminClient admin = AdminClient.create(properties)) {
+        return end.getPartitionOffsets(partitions,
+            new KafkaSourceEnumerator.PartitionOffsetsRetrieverImpl(admin, groupId));
+      }
+    };
+  }
+
+  /** A {@link java.util.function.Function} that Flink can ship with the job. */
+  @FunctionalInterface
+  interface SerializableFunction<A, B> extends java.util.function.Function<A, B>,
+      java.io.Serializable {}
+
+  /**
+   * The connector's reader, keeping splits read to their end in its state.
+   *
+   * <p>The connector drops a split from the reader's state once it reaches its stopping offset,
+   * and the enumerator's state keeps it as assigned: a job restored from that state never reads
+   * the partition again. This reader (when holding) reports such a split in its state as
+   * {@code (partition, start = stop = end)}, a split read to its end, and when it is restored
+   * (splits added before {@link #start()} come from state) gives it a new end: none for an
+   * unbounded source, so a live job reads on; the bounded source's {@code endOf} otherwise, so a
+   * backfill continues in stages. An unbounded source also drops the end of any restored split,
+   * so a live job started from a bounded run's savepoint or checkpoint never stops reading.
+   *
+   * <p>Holding: when the connector's reader ends (every split at its stopping offset, no more
+   * splits coming), this reader emits one end marker and then reports nothing available, never
+   * ending: a finished job cannot be savepointed. Flink's stop-with-savepoint stops it. Runs in the
+   * task thread, as every reader.
+   */
+  private static final class HeldSplits<T> implements SourceReader<T, KafkaPartitionSplit> {
+    private final SourceReader<T, KafkaPartitionSplit> delegate;
+    private final SourceReaderContext context;
+    private final Ends endOf;
+    private final SerializableFunction<Integer, T> endMarker;
+    /** The splits this reader was given, by split id: their stopping offsets. */
+    private final Map<String, KafkaPartitionSplit> given = new java.util.LinkedHashMap<>();
+    private final CompletableFuture<Void> never = new CompletableFuture<>();
+    private boolean started;
+    private boolean holding;
+
+    HeldSplits(SourceReader<T, KafkaPartitionSplit> delegate, SourceReaderContext context,
+        Ends endOf,
+        SerializableFunction<Integer, T> endMarker) {
+      this.delegate = delegate;
+      this.context = context;
+      this.endOf = endOf;
+      this.endMarker = endMarker;
+    }
+
+    @Override
+    public void start() {
+      started = true;
+      delegate.start();
+    }
+
+    @Override
+    public InputStatus pollNext(ReaderOutput<T> output) throws Exception {
+      if (holding) {
+        return InputStatus.NOTHING_AVAILABLE;
+      }
+      InputStatus status = delegate.pollNext(output);
+      if (status == InputStatus.END_OF_INPUT && endMarker != null) {
+        holding = true;
+        output.collect(endMarker.apply(context.getIndexOfSubtask()));
+        return InputStatus.NOTHING_AVAILABLE;
+      }
+      return status;
+    }
+
+    @Override
+    public CompletableFuture<Void> isAvailable() {
+      return holding ? never : delegate.isAvailable();
+    }
+
+    @Override
+    public List<KafkaPartitionSplit> snapshotState(long checkpointId) {
+      List<KafkaPartitionSplit> splits = delegate.snapshotState(checkpointId);
+      if (!holding) {
+        return splits;
+      }
+      List<KafkaPartitionSplit> all = new java.util.ArrayList<>(splits);
+      Set<String> open = new HashSet<>();
+      splits.forEach(s -> open.add(s.splitId()));
+      for (KafkaPartitionSplit split : given.values()) {
+        long end = split.getStoppingOffset().orElse(-1L);
+        if (!open.contains(split.splitId()) && end >= 0) {
+          all.add(new KafkaPartitionSplit(split.getTopicPartition(), end, end));
+        }
+      }
+      return all;
+    }
+
+    @Override
+    public void addSplits(List<KafkaPartitionSplit> splits) {
+      List<KafkaPartitionSplit> added = started ? splits : restored(splits);
+      added.forEach(s -> given.put(s.splitId(), s));
+      delegate.addSplits(added);
+    }
+
+    /** Splits from the reader's state, with the ends this job gives them. */
+    private List<KafkaPartitionSplit> restored(List<KafkaPartitionSplit> splits) {
+      if (endOf == null) { // unbounded: every split reads on
+        return splits.stream().map(s -> s.getStoppingOffset().isEmpty() ? s
+            : new KafkaPartitionSplit(s.getTopicPartition(), s.getStartingOffset())).toList();
+      }
+      List<TopicPartition> readOn = splits.stream().filter(HeldSplits::readsOn)
+          .map(KafkaPartitionSplit::getTopicPartition).toList();
+      Map<TopicPartition, Long> ends = readOn.isEmpty() ? Map.of() : endOf.of(readOn);
+      return splits.stream().map(s -> !readsOn(s) ? s : new KafkaPartitionSplit(
+          s.getTopicPartition(), s.getStartingOffset(), ends.getOrDefault(s.getTopicPartition(),
+              KafkaPartitionSplit.LATEST_OFFSET))).toList();
+    }
+
+    /** A split read to its end by a holding reader, or one without an end (a live job's). */
+    private static boolean readsOn(KafkaPartitionSplit split) {
+      long stop = split.getStoppingOffset().orElse(KafkaPartitionSplit.NO_STOPPING_OFFSET);
+      return stop == KafkaPartitionSplit.NO_STOPPING_OFFSET
+          || stop >= 0 && split.getStartingOffset() >= stop;
+    }
+
+    @Override
+    public void notifyNoMoreSplits() {
+      delegate.notifyNoMoreSplits();
+    }
+
+    @Override
+    public void handleSourceEvents(SourceEvent sourceEvent) {
+      delegate.handleSourceEvents(sourceEvent);
+    }
+
+    @Override
+    public void pauseOrResumeSplits(java.util.Collection<String> splitsToPause,
+        java.util.Collection<String> splitsToResume) {
+      delegate.pauseOrResumeSplits(splitsToPause, splitsToResume);
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) throws Exception {
+      delegate.notifyCheckpointComplete(checkpointId);
+    }
+
+    @Override
+    public void notifyCheckpointAborted(long checkpointId) throws Exception {
+      delegate.notifyCheckpointAborted(checkpointId);
+    }
+
+    @Override
+    public void close() throws Exception {
+      delegate.close();
+    }
   }
 
   /** The connector's enumerator, plus the "no more splits" signal it forgets after a restore. */

@@ -34,8 +34,10 @@ import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
+import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.common.TopicPartition;
@@ -57,6 +59,14 @@ import org.apache.kafka.common.TopicPartition;
  * empty, or input records were lost; 130 when an embedded run was stopped with Ctrl-C (it cancels
  * the job and prints the summary of what it did). Under {@code flink run -d} (detached) it
  * returns once the job is submitted.
+ *
+ * <p>{@code --final-savepoint DIR} (a bounded run, attached): the job's sources hold at the end
+ * of their input instead of ending ({@link TrainJob#build(StreamExecutionEnvironment,
+ * TrainConfig, java.util.function.UnaryOperator, boolean)}); once every source subtask holds,
+ * the command stops the job with a canonical savepoint in {@code DIR} and prints its path in the
+ * summary. An embedded run serves its MiniCluster's REST API on 127.0.0.1 ({@code --rest-port},
+ * a free port by default) and leaves a {@link RunningTrain} file beside its checkpoints while it
+ * runs, so {@code gradflow savepoint} ({@link SavepointCommand}) can reach it.
  */
 public final class TrainCommand {
   public static final List<Flag> FLAGS = List.of(
@@ -68,6 +78,12 @@ public final class TrainCommand {
       Flag.of("accept-lost-output", Type.SWITCH, null, "start from a checkpoint older than"
           + " kafka.transaction_timeout allows: the broker has aborted its last transactions,"
           + " so the output of its last checkpoint interval may be missing"),
+      Flag.of("final-savepoint", Type.STRING, null, "a bounded run (kafka.bounded) ends with a"
+          + " savepoint in this new or empty directory, to start the live job from"
+          + " (--savepoint) or to validate; the job stays running at the end of its input until"
+          + " the savepoint is taken"),
+      Flag.of("rest-port", Type.STRING, "0", "the port of an embedded run's Flink REST endpoint"
+          + " on 127.0.0.1, which gradflow savepoint calls (0: a free port)"),
       Flag.of("validate-only", Type.SWITCH, null, "check the configuration and stop"),
       Flag.of("quiet", Type.SWITCH, null,
           "print no start-up facts, progress or summary (warnings and errors still print)"),
@@ -124,6 +140,13 @@ public final class TrainCommand {
     }
     boolean quiet = flags.on("quiet");
     KafkaSpec kafka = config.kafka();
+    String finalSavepoint = flags.isSet("final-savepoint") ? flags.string("final-savepoint")
+        : null;
+    if (finalSavepoint != null) {
+      finalSavepoint = checkFinalSavepoint(finalSavepoint, kafka.bounded() != null,
+          flags.string("config"));
+    }
+    int restPort = restPort(flags.string("rest-port"));
     String examplesTopic = kafka.topics().examples();
     TrainConsole console = new TrainConsole(out, err, quiet,
         config.candidates().values().iterator().next().loss().predictsProbability(),
@@ -153,6 +176,19 @@ public final class TrainCommand {
     conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, EMBEDDED_HEARTBEAT);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     boolean embedded = env instanceof LocalStreamEnvironment;
+    String rest = null;
+    if (embedded) {
+      // The MiniCluster's REST endpoint, on the loopback interface only, for gradflow savepoint.
+      rest = "http://127.0.0.1:" + (restPort == 0 ? freePort() : restPort);
+      conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+      conf.set(RestOptions.ADDRESS, "127.0.0.1");
+      conf.set(RestOptions.BIND_PORT, rest.substring(rest.lastIndexOf(':') + 1));
+      env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    } else if (finalSavepoint != null
+        && !env.getConfiguration().get(DeploymentOptions.ATTACHED)) {
+      throw new UserException("--final-savepoint needs an attached run (flink run without -d):"
+          + " the command stops the job with a savepoint when its input has ended", 2);
+    }
     String checkpoints = TrainJob.checkpointDirectory(config);
     boolean defaultCheckpoints = config.state().checkpointDirectory() == null;
     if (embedded) {
@@ -227,12 +263,21 @@ public final class TrainCommand {
     }
 
     TrainJob.configure(env, config);
-    TrainJob.build(env, config);
+    TrainJob.build(env, config, java.util.function.UnaryOperator.identity(),
+        finalSavepoint != null);
     long started = System.nanoTime();
     JobClient job = env.executeAsync(config.jobName());
     String jobCheckpoints = checkpoints.endsWith("/") ? checkpoints + job.getJobID()
         : checkpoints + "/" + job.getJobID();
-    console.fact("job id " + job.getJobID());
+    Path endpoint = null;
+    if (rest != null) {
+      endpoint = RunningTrain.write(localPath(checkpoints), job.getJobID().toString(), rest,
+          flags.string("config"));
+      console.fact("job id " + job.getJobID() + ", REST " + rest + " (gradflow savepoint"
+          + " --config " + flags.string("config") + " --dir DIR takes a savepoint)");
+    } else {
+      console.fact("job id " + job.getJobID());
+    }
     Duration interval = config.state().checkpointInterval();
     console.fact("checkpoints " + jobCheckpoints + (interval.isZero() ? " (checkpoints are off)"
         : " every " + interval.toMillis() / 1000.0 + " s")
@@ -269,6 +314,7 @@ public final class TrainCommand {
     RetainedCheckpoints.Found lastCheckpoint = null;
     String resume = "gradflow train --config " + flags.string("config") + " --resume "
         + checkpoints;
+    String savepointPath = null;
     try (KafkaPreflight watch = connectOrNull(kafka, startupTimeout, console)) {
       while (!result.isDone()) {
         try {
@@ -299,6 +345,10 @@ public final class TrainCommand {
         }
         console.progress(accumulators, seconds(started),
             lastCheckpoint == null ? null : "checkpoint " + lastCheckpoint.number());
+        if (finalSavepoint != null && savepointPath == null
+            && ended(accumulators, env.getParallelism(), config.labels().delayed())) {
+          savepointPath = stopWithSavepoint(job, finalSavepoint);
+        }
         restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
         lost |= checkLoss(console, watch, lossWatch, partitions, read, false);
       }
@@ -338,6 +388,10 @@ public final class TrainCommand {
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
           && !flags.on("keep-checkpoints"), embedded);
       console.summary(accumulators, seconds(started), checkpointLine, bounded);
+      if (savepointPath != null) {
+        out.println("  savepoint       " + savepointPath + " (to go on from it: gradflow train"
+            + " --config FILE --savepoint " + savepointPath + ")");
+      }
       if (restarted) {
         console.fact("  note            the job restarted from a checkpoint during the run: the"
             + " counts above are those since the restart (Flink's accumulators start again)");
@@ -359,6 +413,9 @@ public final class TrainCommand {
       return exit;
     } finally {
       reported.countDown();
+      if (endpoint != null) {
+        Files.deleteIfExists(endpoint);
+      }
       if (embedded && !stopping.get()) {
         try {
           Runtime.getRuntime().removeShutdownHook(hook);
@@ -366,6 +423,92 @@ public final class TrainCommand {
           // the JVM is shutting down already
         }
       }
+    }
+  }
+
+  /**
+   * Checks {@code --final-savepoint DIR} at start-up: the run must be bounded, and a local
+   * {@code DIR} new or empty (nothing is overwritten); a new one is created. Returns the
+   * directory as Flink takes it (a local path as an absolute {@code file:} URI).
+   */
+  static String checkFinalSavepoint(String dir, boolean bounded, String configFile) {
+    if (!bounded) {
+      throw new UserException("--final-savepoint needs a bounded run: set kafka.bounded (latest,"
+          + " {timestamp: ..} or {offsets: ..}) in " + configFile + "; a running job's savepoint"
+          + " is taken with gradflow savepoint (embedded) or flink savepoint (on a cluster)", 2);
+    }
+    Path path = localPath(dir);
+    if (path == null) {
+      return dir; // s3://, hdfs://, ...: Flink writes a new savepoint-* directory under it
+    }
+    if (Files.isRegularFile(path)) {
+      throw new UserException("--final-savepoint " + dir + " is a file; give a new or empty"
+          + " directory", 2);
+    }
+    if (Files.isDirectory(path)) {
+      try (Stream<Path> entries = Files.list(path)) {
+        if (entries.findAny().isPresent()) {
+          throw new UserException("--final-savepoint " + dir + " is not empty; give a new or"
+              + " empty directory (nothing is overwritten)", 2);
+        }
+      } catch (IOException e) {
+        throw new UserException("--final-savepoint " + dir + " cannot be read: "
+            + describe(e), 2);
+      }
+    }
+    try { // now, not after a long run
+      Files.createDirectories(path);
+    } catch (IOException e) {
+      throw new UserException("--final-savepoint " + dir + " cannot be created: "
+          + describe(e), 2);
+    }
+    return path.toAbsolutePath().toUri().toString();
+  }
+
+  /** Whether every source subtask holds at the end of its input (TrainJob, holdAtEnd). */
+  private static boolean ended(Map<String, Object> accumulators, int parallelism,
+      boolean labels) {
+    return count(accumulators, InputAccumulator.ENDED_EXAMPLES) >= parallelism
+        && (!labels || count(accumulators, InputAccumulator.ENDED_LABELS) >= parallelism);
+  }
+
+  private static int count(Map<String, Object> accumulators, String name) {
+    return accumulators.get(name) instanceof Integer n ? n : 0;
+  }
+
+  /** Stops a held job with a canonical savepoint in {@code dir}; its path, or a user error. */
+  private static String stopWithSavepoint(JobClient job, String dir) {
+    try {
+      return job.stopWithSavepoint(false, dir, SavepointFormatType.CANONICAL).get();
+    } catch (ExecutionException e) {
+      job.cancel();
+      throw new UserException("--final-savepoint: the savepoint into " + dir + " failed: "
+          + rootMessage(e.getCause()) + "; the job was cancelled, its checkpoints are kept", 1);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserException("--final-savepoint: interrupted while the savepoint was taken", 1);
+    }
+  }
+
+  /** The --rest-port value: 0 (a free port) or a port number. */
+  private static int restPort(String value) {
+    try {
+      int port = Integer.parseInt(value);
+      if (port >= 0 && port <= 65535) {
+        return port;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new Command.UsageException("--rest-port must be a port in [0, 65535], but was "
+        + value);
+  }
+
+  /** A port free on the loopback interface now (the REST endpoint binds it a moment later). */
+  private static int freePort() throws IOException {
+    try (java.net.ServerSocket socket =
+             new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return socket.getLocalPort();
     }
   }
 
@@ -421,7 +564,7 @@ public final class TrainCommand {
     return root;
   }
 
-  private static String rootMessage(Throwable e) {
+  static String rootMessage(Throwable e) {
     Throwable root = root(e);
     String m = root.getMessage();
     return root.getClass().getSimpleName() + (m == null ? "" : ": " + m);

@@ -8,6 +8,7 @@ import io.gradflow.jobs.kafka.CompactLabel;
 import io.gradflow.jobs.kafka.DeadLetter;
 import io.gradflow.jobs.kafka.ExampleDecodeFunction;
 import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.jobs.kafka.LabelDecodeFunction;
 import io.gradflow.jobs.kafka.RawRecord;
@@ -15,8 +16,10 @@ import io.gradflow.model.CompactExample;
 import io.gradflow.model.Loss;
 import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
@@ -96,6 +99,19 @@ public final class TrainJob {
     }
   }
 
+  /**
+   * The source of one input topic: bounded as {@code kafka.bounded} says, going on from restored
+   * positions ({@link EndingKafkaSource#readingOn}), holding at its end when asked.
+   */
+  private static Source<RawRecord, ?, ?> source(KafkaSpec kafka, String topic,
+      boolean holdAtEnd) {
+    Properties admin = kafka.clientProperties();
+    admin.setProperty("bootstrap.servers", kafka.bootstrapServers());
+    return EndingKafkaSource.readingOn(kafka.rawSource(topic), kafka.bounded() == null ? null
+        : EndingKafkaSource.ends(admin, kafka.groupId(), kafka.bounded().initializer()),
+        holdAtEnd ? subtask -> RawRecord.endOfInput(topic, subtask) : null);
+  }
+
   /** Adds the whole job to {@code env}. */
   public static void build(StreamExecutionEnvironment env, TrainConfig config) {
     build(env, config, UnaryOperator.identity());
@@ -107,13 +123,26 @@ public final class TrainJob {
    */
   public static void build(StreamExecutionEnvironment env, TrainConfig config,
       UnaryOperator<DataStream<CompactExample>> tap) {
+    build(env, config, tap, false);
+  }
+
+  /**
+   * Adds the whole job to {@code env}; with {@code holdAtEnd} (a bounded run that ends with a
+   * savepoint, {@code train --final-savepoint}) its sources do not end at {@code kafka.bounded}:
+   * each source subtask, once at the end of its partitions, counts itself in the decode
+   * function's {@link InputAccumulator#ENDED_EXAMPLES} (or {@code ENDED_LABELS}) accumulator and
+   * then holds, so the job stays running for a stop-with-savepoint. Held partitions are in the
+   * savepoint and read on in a job started from it ({@link EndingKafkaSource#readingOn}).
+   */
+  public static void build(StreamExecutionEnvironment env, TrainConfig config,
+      UnaryOperator<DataStream<CompactExample>> tap, boolean holdAtEnd) {
     KafkaSpec kafka = config.kafka();
     Loss loss = config.candidates().values().iterator().next().loss();
     ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()), loss,
         config.defaultModelKey(), config.input());
 
     SingleOutputStreamOperator<CompactExample> examples = env
-        .fromSource(EndingKafkaSource.of(kafka.rawSource(kafka.topics().examples())),
+        .fromSource(source(kafka, kafka.topics().examples(), holdAtEnd),
             WatermarkStrategy.noWatermarks(),
             "examples")
         .uid("examples-source.v1")
@@ -131,7 +160,7 @@ public final class TrainJob {
               .withIdleness(Duration.ofSeconds(30)))
           .uid("example-watermarks.v1");
       SingleOutputStreamOperator<CompactLabel> decodedLabels = env
-          .fromSource(EndingKafkaSource.of(kafka.rawSource(labelTopic)),
+          .fromSource(source(kafka, labelTopic, holdAtEnd),
               WatermarkStrategy.noWatermarks(), "labels")
           .uid("labels-source.v1")
           .process(new LabelDecodeFunction(decoder)).name("decode-labels")

@@ -159,6 +159,11 @@ final class LocalFlinkCluster implements AutoCloseable {
 
   record Result(int code, String output) {}
 
+  /** The cluster's REST endpoint, {@code http://localhost:<port>}. */
+  String restAddress() {
+    return "http://localhost:" + restPort;
+  }
+
   /** GET on the cluster's REST API. */
   String rest(String path) throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(

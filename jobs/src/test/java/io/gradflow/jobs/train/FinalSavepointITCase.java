@@ -1,0 +1,153 @@
+package io.gradflow.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import io.gradflow.jobs.produce.ClickThroughGenerator;
+import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Label;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code gradflow train --final-savepoint DIR}: a bounded run over the first part of a topic
+ * ends with a savepoint instead of finishing; {@code train --savepoint} from it over the rest of
+ * the topic predicts, bit for bit, what one uninterrupted bounded run over the whole topic
+ * predicts for those examples (the state is exact, and the held partitions read on from where
+ * the first run ended: nothing skipped, nothing read twice). The first run's own predictions
+ * equal the uninterrupted run's over the first part. Two partitions, so each partition's
+ * position is kept. The refusals at start-up: a non-empty directory, an unbounded run.
+ */
+class FinalSavepointITCase extends TrainJobITCase {
+  static final Pattern SAVEPOINT = Pattern.compile("(?m)^ *savepoint +(\\S+)");
+
+  @Test
+  void aBoundedRunEndsWithASavepointThatContinuesExactly() throws Exception {
+    String examples = "history";
+    kafka.createTopics(2, examples);
+    produce(examples, 23, 0, 1_500, "m1", "m2", "m3");
+
+    Run first = Run.create(examples, "labels");
+    Path dir = temp.resolve("final");
+    assertEquals(0, train(job(first, true), "--final-savepoint", dir.toString()), both());
+    String savepoint = savepointIn(out());
+    assertTrue(Path.of(java.net.URI.create(savepoint)).startsWith(dir), savepoint);
+    assertTrue(Files.exists(Path.of(java.net.URI.create(savepoint)).resolve("_metadata")),
+        savepoint);
+    assertFalse(err().contains("\tat "), both());
+
+    produce(examples, 23, 1_500, 1_000, "m1", "m2", "m3");
+    Run second = Run.create(examples, "labels");
+    assertEquals(0, train(job(second, true), "--savepoint", savepoint), both());
+
+    Run whole = Run.create(examples, "labels");
+    assertEquals(0, train(job(whole, true)), both());
+
+    Map<String, Double> all = predictions(whole.predictions(), 2_500);
+    assertEquals(2_500, all.size());
+    assertSameEntries(part(all, 0, 1_500), predictions(first.predictions(), 1_500),
+        "the first run against the uninterrupted one");
+    assertSameEntries(part(all, 1_500, 2_500), predictions(second.predictions(), 1_000),
+        "the continued run against the uninterrupted one");
+  }
+
+  @Test
+  void refusesANonEmptyDirectoryAndAnUnboundedRun() throws Exception {
+    String examples = "refused";
+    kafka.createTopics(1, examples);
+    Run run = Run.create(examples, "labels");
+    Path full = Files.createDirectories(temp.resolve("full"));
+    Files.writeString(full.resolve("keep.txt"), "mine");
+    assertEquals(2, train(job(run, true), "--final-savepoint", full.toString()), both());
+    assertTrue(err().contains("--final-savepoint " + full + " is not empty; give a new or empty"
+        + " directory (nothing is overwritten)"), both());
+    assertEquals("mine", Files.readString(full.resolve("keep.txt")));
+
+    assertEquals(2, train(job(run, false), "--final-savepoint",
+        temp.resolve("new").toString()), both());
+    assertTrue(err().contains("--final-savepoint needs a bounded run: set kafka.bounded"), both());
+    assertFalse(Files.exists(temp.resolve("new")));
+    Path file = Files.writeString(temp.resolve("a-file"), "mine");
+    assertEquals(2, train(job(run, true), "--final-savepoint",
+        file.resolve("under").toString()), both());
+    assertTrue(err().contains("--final-savepoint " + file.resolve("under")
+        + " cannot be created: "), both());
+    assertFalse(err().contains("\tat "), both());
+  }
+
+  /**
+   * With delayed labels the job has two sources; the savepoint waits for both to hold at their
+   * end, so every example is scored before it is taken.
+   */
+  @Test
+  void aRunWithDelayedLabelsEndsWithASavepointWhenBothSourcesHold() throws Exception {
+    String examples = "delayed-examples";
+    String labels = "delayed-labels";
+    kafka.createTopics(1, examples, labels);
+    ClickThroughGenerator generator =
+        new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(5));
+    int count = 800;
+    try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
+        .examplesTopic(examples).labelsTopic(labels).build()) {
+      for (int i = 0; i < count; i++) {
+        Example e = generator.next().example();
+        producer.send(Example.newBuilder(e).setExampleId("d" + i).setModelKey("ctr")
+            .setLabel(null).build());
+        producer.send(Label.newBuilder().setExampleId("d" + i).setModelKey("ctr")
+            .setEventTime(e.getEventTime()).setLabel(e.getLabel()).build());
+      }
+      producer.flush();
+    }
+    Run run = Run.create(examples, labels);
+    String yaml = run.yaml("labels: {delayed: true, timeout: 10m, on_timeout: default_label,"
+        + " default_label: 0}", true) + "\ncheckpoints: {interval: 300ms, directory: "
+        + temp.resolve("checkpoints").toUri() + "}\n";
+    assertEquals(0, train(yaml, "--final-savepoint", temp.resolve("delayed").toString()),
+        both());
+    String savepoint = savepointIn(out());
+    assertTrue(Files.exists(Path.of(java.net.URI.create(savepoint)).resolve("_metadata")));
+    long scored = 0;
+    for (var r : io.gradflow.jobs.kafka.KafkaTestSupport.readAll(kafka, run.predictions(),
+        Integer.MAX_VALUE, java.time.Duration.ofSeconds(5))) {
+      scored += io.gradflow.schema.Prediction.getDecoder().decode(r.value()).getLabel() == null
+          ? 1 : 0;
+    }
+    assertEquals(count, scored, both());
+  }
+
+  /** A run's job file, with checkpoints every 300 ms in this test's directory. */
+  String job(Run run, boolean bounded) {
+    return run.yaml("", bounded) + "\ncheckpoints: {interval: 300ms, directory: "
+        + temp.resolve("checkpoints").toUri() + "}\n";
+  }
+
+  /** The path of the last savepoint line printed. */
+  static String savepointIn(String printed) {
+    Matcher m = SAVEPOINT.matcher(printed);
+    String path = null;
+    while (m.find()) {
+      path = m.group(1);
+    }
+    assertTrue(path != null, printed);
+    return path;
+  }
+
+  /** The predictions of examples x{from} to x{to - 1}. */
+  static Map<String, Double> part(Map<String, Double> all, int from, int to) {
+    Map<String, Double> part = new HashMap<>();
+    all.forEach((key, score) -> {
+      int id = Integer.parseInt(key.split("/")[1].substring(1));
+      if (id >= from && id < to) {
+        part.put(key, score);
+      }
+    });
+    return part;
+  }
+}
