@@ -18,10 +18,11 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
+import org.apache.commons.io.FileUtils;
 import org.jsoup.Jsoup;
 import org.jsoup.nodes.Document;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,15 +47,17 @@ class HtmlReportBrowserTest {
    */
   private static final int MIN_LINE_PIXELS = 1000;
 
-  private static String chromium;
-  private static Path dir;
+  private String chromium;
+  private Path dir;
 
-  @BeforeAll
-  static void findChromium() throws IOException {
-    chromium = System.getProperty("gradflow.chromium", find("chromium", "chromium-browser"));
-    Assumptions.assumeTrue(chromium != null, "chromium is not installed (not on PATH): this"
-        + " test renders the HTML report in a real browser; apt-get install -y chromium to run"
-        + " it, or -Dgradflow.chromium=PATH");
+  @BeforeEach // not @BeforeAll: each test is then reported as skipped, with the reason
+  void findChromium() throws IOException {
+    String named = System.getProperty("gradflow.chromium");
+    chromium = named != null ? named : find("chromium", "chromium-browser");
+    Assumptions.assumeTrue(chromium != null && new File(chromium).canExecute(),
+        (named != null ? "-Dgradflow.chromium=" + named + " is not an executable" : "chromium is"
+        + " not installed (not on PATH)") + ": this test renders the HTML report in a real"
+        + " browser; apt-get install -y chromium to run it, or -Dgradflow.chromium=PATH");
     dir = Path.of("target", "html-report-browser").toAbsolutePath();
     Files.createDirectories(dir);
   }
@@ -93,7 +96,7 @@ class HtmlReportBrowserTest {
   }
 
   /** Renders a page in headless chromium at 1200 x 2000 CSS pixels; returns the PNG. */
-  private static BufferedImage screenshot(String name, String html) throws Exception {
+  private BufferedImage screenshot(String name, String html) throws Exception {
     Path file = dir.resolve(name + ".html");
     Path png = dir.resolve(name + ".png");
     Files.writeString(file, html);
@@ -105,18 +108,26 @@ class HtmlReportBrowserTest {
   }
 
   /** Runs chromium headless; returns its standard output. */
-  private static String run(List<String> arguments) throws Exception {
+  private String run(List<String> arguments) throws Exception {
+    Path profile = Files.createTempDirectory(dir, "profile"); // a fresh one: no stale lock
     List<String> command = new ArrayList<>(List.of(chromium, "--headless", "--no-sandbox",
-        "--disable-gpu", "--hide-scrollbars", "--user-data-dir=" + dir.resolve("profile")));
+        "--disable-gpu", "--hide-scrollbars", "--user-data-dir=" + profile));
     command.addAll(arguments);
     Path log = dir.resolve("chromium.log");
     Path out = dir.resolve("chromium.out");
     Process p = new ProcessBuilder(command).redirectError(log.toFile())
         .redirectOutput(out.toFile()).start();
-    // a guard against a hung browser, not a timing assertion
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new AssertionError("chromium did not finish in 120 s: " + command);
+    try {
+      // A guard against a hung browser, not a timing assertion (a run takes 1-3 s here). A page
+      // that opens a dialog, as an unescaped <script>alert(1)</script> would, never finishes.
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw new AssertionError("chromium did not finish in 60 s (a script dialog blocks the"
+            + " page, for one): " + command);
+      }
+    } finally {
+      FileUtils.deleteQuietly(profile.toFile());
     }
     assertEquals(0, p.exitValue(), "chromium failed, see " + log + ": " + command);
     return Files.readString(out, StandardCharsets.UTF_8);
