@@ -43,9 +43,11 @@ import org.jfree.svg.ViewBox;
  * The HTML report of {@code validate --report}: one self-contained file for people, rendered
  * from the JSON object that {@code validate --json} writes ({@code mode, topic, from, to,
  * records, savepoints: {NAME: {path, examples, learned, log_loss, base_rate_log_loss, auc, rmse,
- * calibration, models: {KEY: {the same metrics, windows: [...], drift_events: [...], rows}}}}}).
+ * calibration, models: {KEY: {the same metrics, windows: [...], drift_events: [...], rows}}}}},
+ * and optionally {@code gate: {passed, message}}, {@link ValidationGate.Result}'s fields).
  *
- * <p>The page holds the run (mode, topic, range, records), the savepoints' paths, a summary table
+ * <p>The page holds the run (mode, topic, range, records), the gate's verdict if the report has
+ * one, the savepoints' paths, a summary table
  * (one row per savepoint overall, then one per savepoint and model key) and, per model key, one
  * chart per metric side by side: log loss and AUC per metrics window for the logistic loss, RMSE
  * for the squared loss (a metric is plotted where some window has it). Each chart has one line
@@ -105,6 +107,9 @@ public final class HtmlReport {
       figure { margin: 0; flex: 0 1 560px; }
       figure svg { width: 100%; height: auto; border: 1px solid #eee; }
       figcaption { font-size: 0.9em; color: #555; }
+      p.gate { font-family: monospace; padding: 6px 10px; display: inline-block; }
+      p.gate.passed { background: #e6f4e6; border-left: 4px solid #59A14F; }
+      p.gate.failed { background: #fbe9e9; border-left: 4px solid #E15759; }
       footer { margin-top: 2em; font-size: 0.8em; color: #777; }
       """;
 
@@ -150,6 +155,11 @@ public final class HtmlReport {
           .append("</td></tr>\n");
     }
     h.append("</table>\n");
+    if (report.get("gate") instanceof Map<?, ?> gate && gate.get("message") != null) {
+      boolean passed = Boolean.TRUE.equals(gate.get("passed"));
+      h.append("<p class=\"gate ").append(passed ? "passed" : "failed").append("\">")
+          .append(text(gate.get("message"))).append("</p>\n");
+    }
 
     h.append("<h2>Savepoints</h2>\n<table class=\"savepoints\">\n")
         .append("<tr><th>savepoint</th><th>path</th></tr>\n");

@@ -135,6 +135,20 @@ public final class ValidationGate {
     return new Result(passed, (passed ? "gate passed: " : "gate failed: ") + shown);
   }
 
+  /**
+   * Evaluates the gate on validate's whole JSON object: its {@code savepoints} object.
+   *
+   * @see #evaluate(Map)
+   */
+  @SuppressWarnings("unchecked")
+  public Result evaluateReport(Map<String, Object> report) {
+    if (!(report.get("savepoints") instanceof Map<?, ?> savepoints)) {
+      throw new IllegalArgumentException("the report has no savepoints object: "
+          + report.keySet());
+    }
+    return evaluate((Map<String, Map<String, Object>>) savepoints);
+  }
+
   @Override
   public String toString() {
     return expression;

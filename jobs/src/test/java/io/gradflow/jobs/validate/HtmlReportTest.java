@@ -144,6 +144,16 @@ class HtmlReportTest {
   }
 
   @Test
+  void gateVerdictIsShownWhenTheReportHasOne() {
+    Map<String, Object> report = report(false, 5);
+    assertTrue(Jsoup.parse(HtmlReport.render(report)).select("p.gate").isEmpty());
+    report.put("gate", Map.of("passed", false, "message", "gate failed: " + EVIL));
+    Element gate = Jsoup.parse(HtmlReport.render(report)).selectFirst("p.gate");
+    assertEquals("gate failed: " + EVIL, gate.text());
+    assertTrue(gate.hasClass("failed"));
+  }
+
+  @Test
   void squaredLossPlotsRmseOnly() {
     Document doc = Jsoup.parse(HtmlReport.render(report(true, 10)));
     assertEquals(List.of("rmse", "rmse"),

@@ -59,6 +59,17 @@ class ValidationGateTest {
   }
 
   @Test
+  void evaluatesValidatesJsonObject() {
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("mode", "frozen");
+    report.put("savepoints", metrics(0.4390, 0.4312));
+    ValidationGate gate =
+        ValidationGate.parse("challenger.log_loss <= champion.log_loss * 1.01", NAMES);
+    assertEquals(gate.evaluate(metrics(0.4390, 0.4312)), gate.evaluateReport(report));
+    assertThrows(IllegalArgumentException.class, () -> gate.evaluateReport(Map.of()));
+  }
+
+  @Test
   void failingGateSaysSo() {
     ValidationGate gate =
         ValidationGate.parse("challenger.log_loss <= champion.log_loss * 1.01", NAMES);
