@@ -47,6 +47,11 @@ import org.apache.flink.util.CloseableIterator;
  * a replay needs no output topic and never touches the live job's. Savepoints are the only input:
  * a live job's checkpoints may be deleted while they are read.
  *
+ * <p>{@code --report} renders the same as one HTML file ({@link HtmlReport}); {@code --gate}
+ * checks a condition over the savepoints' overall metrics ({@link ValidationGate}), prints the
+ * numbers it compared, and fails the command when it does not hold, so a deployment pipeline can
+ * use it.
+ *
  * <p>Exit codes: 0 done (and the gate passed); 1 the gate failed, or the range holds no record;
  * 2 a command line, configuration or savepoint that cannot run.
  */
@@ -66,6 +71,11 @@ public final class ValidateCommand {
           "frozen", "prequential"),
       Flag.of("json", Flag.Type.STRING, null, "write the metrics per savepoint and model key to"
           + " this JSON file"),
+      Flag.of("report", Flag.Type.STRING, null, "write the same for people to this HTML file"
+          + " (charts inlined: it opens offline)"),
+      Flag.choice("report-x", "examples", "the report's x axis", "examples", "event_time"),
+      Flag.of("gate", Flag.Type.STRING, null, "a condition over the savepoints' metrics, such"
+          + " as 'challenger.log_loss <= champion.log_loss * 1.01'; exit 1 when it fails"),
       Flag.of("timeout", Flag.Type.STRING, "30s", "how long to wait for the broker"),
       Flag.of("quiet", Flag.Type.SWITCH, null, "print only warnings and errors"));
 
@@ -93,12 +103,22 @@ public final class ValidateCommand {
     if (v.isSet("json")) {
       refuseExisting("--json", Path.of(v.string("json")));
     }
+    if (v.isSet("report")) {
+      refuseExisting("--report", Path.of(v.string("report")));
+    }
+    ValidationGate gate = v.isSet("gate")
+        ? ValidationGate.parse(v.string("gate"), named.keySet()) : null;
     boolean frozen = v.string("mode").equals("frozen");
     Duration timeout = io.gradflow.config.Durations.parse("--timeout", v.string("timeout"));
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport());
     boolean probabilities =
         config.candidates().values().iterator().next().loss().predictsProbability();
     boolean quiet = v.on("quiet");
+    if (gate != null) {
+      gate.requireMetrics(probabilities
+          ? List.of("examples", "learned", "log_loss", "base_rate_log_loss", "auc", "calibration")
+          : List.of("examples", "learned", "rmse", "calibration"));
+    }
     String topic = config.kafka().topics().examples();
 
     ReplayRange.Read range = ReplayRange.read(config.kafka(), topic, v.string("from"),
@@ -146,11 +166,31 @@ public final class ValidateCommand {
       }
     }
     result.put("savepoints", bySavepoint);
+    ValidationGate.Result verdict = gate == null ? null : gate.evaluateReport(result);
+    if (verdict != null) {
+      Map<String, Object> g = new LinkedHashMap<>();
+      g.put("expression", v.string("gate"));
+      g.put("passed", verdict.passed());
+      g.put("message", verdict.message());
+      result.put("gate", g);
+    }
     if (v.isSet("json")) {
       io.gradflow.jobs.evaluate.EvaluateCommand.writeJson(result, Path.of(v.string("json")));
       if (!quiet) {
         out.println("  json            " + v.string("json"));
       }
+    }
+    if (v.isSet("report")) {
+      HtmlReport.write(result, v.string("report-x").equals("event_time")
+          ? HtmlReport.XAxis.EVENT_TIME : HtmlReport.XAxis.EXAMPLES, Path.of(v.string("report")));
+      if (!quiet) {
+        out.println("  report          " + v.string("report"));
+      }
+    }
+    if (verdict != null) {
+      // The gate's numbers print even with --quiet: a pipeline's log should say why.
+      (verdict.passed() ? out : err).println(verdict.message());
+      return verdict.passed() ? 0 : 1;
     }
     return 0;
   }
@@ -190,7 +230,7 @@ public final class ValidateCommand {
     Map<String, String> out = new LinkedHashMap<>();
     for (int i = 0; i < savepoints.size(); i++) {
       String name = names.isEmpty() ? defaultName(savepoints.get(i)) : names.get(i);
-      if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      if (!ValidationGate.NAME.matcher(name).matches()) {
         throw new Command.UsageException("--name '" + name + "' must be a letter or _ followed"
             + " by letters, digits or _ (the gate names it: " + "NAME.log_loss)");
       }

@@ -98,6 +98,27 @@ class ValidateITCase extends TrainJobITCase {
     assertEquals(Files.readString(temp.resolve("frozen.json")),
         Files.readString(temp.resolve("again.json")));
 
+    // The gate: the challenger, trained on twice as much, against the champion.
+    double championLoss = j.get("savepoints").get("champion").get("log_loss").asDouble();
+    double challengerLoss = j.get("savepoints").get("challenger").get("log_loss").asDouble();
+    boolean better = challengerLoss <= championLoss;
+    Path file = Files.createTempFile(temp, "job", ".yaml");
+    Files.writeString(file, yaml);
+    Path html = temp.resolve("report.html");
+    List<String> gated = new ArrayList<>(List.of("validate", "--config", file.toString(),
+        "--report", html.toString(), "--gate", "challenger.log_loss <= champion.log_loss"));
+    gated.addAll(List.of(frozen));
+    int exit = gradflow(gated.toArray(String[]::new));
+    assertEquals(better ? 0 : 1, exit, both());
+    assertTrue(both().contains("gate " + (better ? "passed" : "failed")
+        + ": challenger.log_loss "), both());
+    String page = Files.readString(html);
+    assertTrue(page.contains("<svg") && page.contains("champion") && page.contains("challenger"),
+        "the report holds the charts of both");
+    gated.set(gated.indexOf("--gate") + 1, "challenger.log_loss > champion.log_loss");
+    gated.set(gated.indexOf("--report") + 1, temp.resolve("report2.html").toString());
+    assertEquals(better ? 1 : 0, gradflow(gated.toArray(String[]::new)), both());
+
     JsonNode prequential = validate(temp.resolve("prequential.json"), yaml, "--savepoint",
         champion, "--name", "champion", "--from", from, "--to", "6000", "--mode",
         "prequential", "--quiet");
@@ -127,6 +148,9 @@ class ValidateITCase extends TrainJobITCase {
         savepoint.toString(), "--savepoint", savepoint.toString(), "--name", "a"), both());
     assertTrue(err().contains("--name must follow each --savepoint (2 savepoint(s), 1 name(s))"),
         both());
+    assertEquals(2, gradflow("validate", "--config", file.toString(), "--savepoint",
+        savepoint.toString(), "--name", "champion", "--gate", "chamion.log_loss < 1"), both());
+    assertTrue(err().contains("--gate: unknown savepoint 'chamion'"), both());
     assertTrue(!err().contains("\tat "), "no stack trace: " + both());
   }
 }
