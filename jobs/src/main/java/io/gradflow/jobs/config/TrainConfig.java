@@ -221,6 +221,17 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
       }
     }
 
+    for (LearnerSpec candidate : candidates.values()) {
+      // FTRL's weights are a closed form of z, n and alpha: a larger alpha rescales every
+      // weight at once instead of taking larger steps (the drift benchmark: slower recovery).
+      Check.conflict(drift.has(io.gradflow.drift.DriftAction.BOOST_LR)
+          && candidate.optimizer() instanceof io.gradflow.optim.FtrlSpec, "drift.actions",
+          race.isEmpty() ? "optimizer.name" : "race", "boost_lr scales FTRL's alpha, which"
+              + " rescales every weight at once rather than taking larger steps (it recovered"
+              + " more slowly than no adaptation in bench/run-drift.sh); use reset_slots or"
+              + " decay_slots with Ftrl");
+    }
+
     Section.Values labels = LABELS.read("labels", root.raw("labels"), report);
     float defaultLabel = labels.get(LABELS_DEFAULT_LABEL).floatValue();
     if (!loss.acceptsLabel(defaultLabel)) {

@@ -109,6 +109,21 @@ class TrainConfigTest {
   }
 
   @Test
+  void theDriftSectionReachesEveryCandidateAndBoostLrIsRefusedWithFtrl() throws Exception {
+    TrainConfig c = TrainConfig.fromYaml("kafka: {bootstrap_servers: 'localhost:9092'}\n"
+        + "race: [{name: a, optimizer: {name: Adagrad}}, {name: b, optimizer: {name: Adam}}]\n"
+        + "drift: {detector: adwin, actions: [reset_slots]}\n");
+    for (var spec : c.candidates().values()) {
+      assertEquals("adwin", spec.drift().detectorName());
+    }
+    ConfigException e = assertThrows(ConfigException.class, () -> TrainConfig.fromYaml(
+        "kafka: {bootstrap_servers: 'localhost:9092'}\noptimizer: {name: Ftrl}\n"
+            + "drift: {detector: adwin, actions: [boost_lr]}\n"));
+    assertTrue(e.getMessage().startsWith("drift.actions conflicts with optimizer.name: boost_lr"
+        + " scales FTRL's alpha"), e.getMessage());
+  }
+
+  @Test
   void racePrefixesTheKeysOfItsCandidates() {
     assertEquals("race[1].optimizer.betas[0] must be in [0, 1), but was 1.5",
         refused("race: [{name: a}, {name: b, optimizer: {name: Adam, betas: [1.5, 0.9]}}]")
