@@ -140,13 +140,20 @@ public final class Adwin implements DriftDetector {
     }
   }
 
-  /** Tests every split at a bucket boundary, oldest first. */
+  /**
+   * Tests every split at a bucket boundary, oldest first. At the first significant split the
+   * window is cut; the scan goes on over the remaining splits only to tell whether any
+   * significant split shows a rise ({@link #lastChangeIncreased}): a window whose loss first
+   * fell (a model learning) and then rose (a drift) has both, and the rise must not be reported
+   * as a fall.
+   */
   private boolean cutFound() {
     int minLength = spec.minWindowLength();
     double windowVariance = squaredDeviations / width;
     double d = Math.log(2 * Math.log(width) / spec.delta());
     long n0 = 0;
     double sum0 = 0;
+    boolean cut = false;
     for (int row = rows - 1; row >= 0; row--) {
       long size = 1L << row;
       int base = row * rowCapacity;
@@ -155,7 +162,7 @@ public final class Adwin implements DriftDetector {
         sum0 += sums[base + k];
         long n1 = width - n0;
         if (n1 < minLength) {
-          return false;
+          return cut;
         }
         if (n0 >= minLength) {
           double difference = sum0 / n0 - (total - sum0) / n1;
@@ -163,13 +170,17 @@ public final class Adwin implements DriftDetector {
           double bound = Math.sqrt(2 * m * windowVariance * d) + 2.0 / 3.0 * m * d;
           if (Math.abs(difference) > bound) {
             // The older sub-window's mean is below the newer one's: the stream went up.
-            lastChangeIncreased = difference < 0;
-            return true;
+            if (difference < 0) {
+              lastChangeIncreased = true;
+              return true;
+            }
+            cut = true;
+            lastChangeIncreased = false;
           }
         }
       }
     }
-    return false;
+    return cut;
   }
 
   @Override

@@ -255,11 +255,14 @@ public final class ModelSession {
     if (!labeled) {
       return score;
     }
-    metrics.record(score, example.label, example.weight);
+    boolean accepted = metrics.record(score, example.label, example.weight);
     if (windowStartMillis == Long.MIN_VALUE) {
       windowStartMillis = example.eventTime;
     }
-    if (detector != null && detector.update(watched(score, example.label))
+    // A prediction the metrics refuse (not finite) is not shown to the detector either: a
+    // detector takes finite values only, and one infinite value would blind ADWIN for good.
+    double watched = accepted ? watched(score, example.label) : Double.NaN;
+    if (detector != null && Double.isFinite(watched) && detector.update(watched)
         && policy.counts(detector.lastChangeIncreased())) {
       drift(example.eventTime);
     }
@@ -308,8 +311,7 @@ public final class ModelSession {
       return LogLoss.of(score, label);
     }
     double e = score - label;
-    double squared = e * e;
-    return Double.isFinite(squared) ? squared : Double.MAX_VALUE;
+    return e * e;
   }
 
   /** A detection at the current step: record it and apply the policy's actions. */
@@ -367,12 +369,11 @@ public final class ModelSession {
     if (changed.isEmpty()) {
       return;
     }
-    int pageBits = shared.paged.pageBits();
     for (long rowId : changed) {
-      RowPage page = shared.paged.cache().page(key, PageFormat.pageKey(rowId, pageBits));
-      int at = page.find(rowId);
+      RowPage page = shared.paged.existingPage(key, rowId);
+      int at = page == null ? -1 : page.find(rowId);
       if (at < 0) {
-        continue;
+        continue; // expired since it changed: its page or record is gone
       }
       float[] weights = new float[learner.layout().width()];
       learner.layout().copyWeights(page.data(), at, weights, 0);

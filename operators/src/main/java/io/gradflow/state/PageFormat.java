@@ -45,8 +45,9 @@ package io.gradflow.state;
  *
  * <p><b>Migration.</b> The first float tells a stored page's format, so the two can never be
  * confused and the state keeps its name, {@code pages.v1}. A page is converted to the configured
- * format when it is read ({@link #convert}), and written back in it: from format 1, a row whose
- * step count (its last two floats, see {@code RowLayout}) is non-zero was learned and gets the
+ * format when it is read ({@link #convert}), and written back in it: from format 1, every hashed
+ * record, and every direct row with a non-zero float (weights, slots or step count), counts as
+ * learned and gets the
  * stamp {@link #UNDATED}, any other {@link #ABSENT}; to format 1, stamps are dropped. The first
  * expiry sweep after a migration dates undated rows at its own time.
  *
@@ -191,8 +192,8 @@ public final class PageFormat {
 
   /**
    * A stored page in the format of {@code stamps} (a new array), or the page itself if it is in
-   * that format already. From format 1, a row whose step count (its last two floats, see
-   * {@code RowLayout}) is non-zero was learned and gets the stamp {@link #UNDATED}, any other
+   * that format already. From format 1, every hashed record and every direct row with a non-zero
+   * float counts as learned and gets the stamp {@link #UNDATED}, any other
    * {@link #ABSENT}; to format 1, stamps are dropped.
    *
    * @throws IllegalStateException if the page's length does not fit rows of {@code rowSize}
@@ -230,16 +231,28 @@ public final class PageFormat {
       System.arraycopy(stored, at, page, to, ID_FLOATS);
       int row = at + ID_FLOATS + from;
       if (stamps > 0) {
-        page[to + ID_FLOATS] = learned(stored, row, rowSize);
+        // A hashed record exists because its row was touched: never lose one to a guess.
+        page[to + ID_FLOATS] = UNDATED;
       }
       System.arraycopy(stored, row, page, to + ID_FLOATS + stamps, rowSize);
     }
     return page;
   }
 
-  /** The stamp a format-1 row gets: undated if its step count (last two floats) is non-zero. */
+  /**
+   * The stamp a format-1 direct row gets: undated if its step count (last two floats) is
+   * non-zero, or if any of its other floats is (a drift policy's reset_slots sets the step count
+   * of a learned row back to 0 and keeps its weights); absent only for a row still all zero. A
+   * row initialized to non-zero values (a factorization machine's factors) counts as learned:
+   * kept and dated rather than lost.
+   */
   private static float learned(float[] page, int row, int rowSize) {
-    return page[row + rowSize - 1] != 0 || page[row + rowSize - 2] != 0 ? UNDATED : ABSENT;
+    for (int i = 0; i < rowSize; i++) {
+      if (page[row + i] != 0) {
+        return UNDATED;
+      }
+    }
+    return ABSENT;
   }
 
   /** The hashed-page number of an entity row: the top {@code pageBits} bits of a mix of its id. */

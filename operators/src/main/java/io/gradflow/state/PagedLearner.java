@@ -332,6 +332,16 @@ public final class PagedLearner {
         sketchDepth));
   }
 
+  /**
+   * The row of {@code rowId} if its page is cached or stored: {@code (page data, offset)}, or
+   * null. Never creates a page or a row (a changelog emission after expiry must not bring an
+   * expired page back).
+   */
+  public RowPage existingPage(String modelKey, long rowId) throws Exception {
+    return cache.pageIfPresent(cache.pagesOf(modelKey), modelKey,
+        PageFormat.pageKey(rowId, pageBits));
+  }
+
   /** The model's live, expired and refused rows, from its {@link RowBook}. */
   public RowCounts rowCounts(String modelKey) throws Exception {
     float[] book = cache.book(cache.pagesOf(modelKey), modelKey, sketchWidth, sketchDepth);
@@ -528,7 +538,9 @@ public final class PagedLearner {
     PageCache.ModelPages pages = cache.pagesOf(modelKey);
     float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
     RowBook.add(book, RowBook.EXPIRED, expired[0]);
-    if (admission) {
+    // Count-based admission forgets old sightings; probabilistic admission draws from the
+    // count, which must keep growing so that every sighting gets a draw of its own.
+    if (admission && policy.admitAfter() > 1) {
       CountMinSketch.halve(book, RowBook.SKETCH, sketchWidth, sketchDepth);
     }
     cache.bookChanged(pages);

@@ -2,6 +2,7 @@ package io.gradflow.drift;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,6 +74,37 @@ class AdwinTest {
   }
 
   /** The histogram: O(M log W) buckets, and its mean and variance are the window's exactly. */
+  @Test
+  void saysWhetherTheChangeRoseEvenWhenAnOlderFallIsAlsoInTheWindow() {
+    // A loss that falls (a model learning), stays, then rises (a drift): the cut at the rise
+    // must be reported as a rise, although the older fall is also significant in the window.
+    Adwin rising = AdwinSpec.defaults().create();
+    java.util.Random random = new java.util.Random(3);
+    boolean detected = false;
+    for (int i = 0; i < 3_000 && !detected; i++) {
+      double mean = i < 300 ? 0.9 : i < 2_000 ? 0.3 : 0.8;
+      double x = mean + 0.1 * random.nextGaussian();
+      if (rising.update(x)) {
+        detected = true;
+        assertTrue(i >= 2_000 || !rising.lastChangeIncreased(), "at " + i);
+        if (i >= 2_000) {
+          assertTrue(rising.lastChangeIncreased(), "the rise at 2,000, detected at " + i);
+        } else {
+          detected = false; // the fall, detected and reported as a fall: watch on
+        }
+      }
+    }
+    assertTrue(detected, "the rise is detected");
+    Adwin falling = AdwinSpec.defaults().create();
+    for (int i = 0; i < 3_000; i++) {
+      if (falling.update(i < 1_000 ? 0.8 : 0.2)) {
+        assertFalse(falling.lastChangeIncreased(), "a fall at " + i);
+        return;
+      }
+    }
+    throw new AssertionError("the fall is detected");
+  }
+
   @Test
   void keepsLogarithmicMemoryAndExactMoments() {
     for (int maxBuckets : new int[] {1, 2, 5}) {

@@ -48,7 +48,7 @@ class ModelSessionTest {
   }
 
   /** What a session emitted. */
-  static final class Collected implements ModelSession.Output {
+  static class Collected implements ModelSession.Output {
     final List<DriftEvent> drifts = new ArrayList<>();
     final List<Long> reportSteps = new ArrayList<>();
 
@@ -226,6 +226,42 @@ class ModelSessionTest {
     // The frozen model's predictions are those of the model as it was at the split.
     ModelSession again = new ModelSession("m", frozenShared, state);
     assertEquals(scores, run(again, ABRUPT.subList(CHANGE_AT, ABRUPT.size()), new Collected()));
+  }
+
+  @Test
+  void aChangedRowThatExpiredBeforeItsEmissionIsNotBroughtBack() throws Exception {
+    long hour = 3_600_000L;
+    io.gradflow.state.RowPolicy expiring = new io.gradflow.state.RowPolicy(
+        java.time.Duration.ofHours(2), 1, 1.0, io.gradflow.state.RowPolicy.DEFAULT_SKETCH_WIDTH);
+    MapPageStore store = new MapPageStore();
+    ExampleLearner learner = new ExampleLearner(spec(DriftPolicy.NONE));
+    PageCache cache = new PageCache(store, 64, learner.rowSize(), 16, expiring.stamped());
+    ModelSession.Shared shared = new ModelSession.Shared(
+        new PagedLearner(learner, cache, 6, expiring), 1_000, 1_000, MetricsSpec.DEFAULT,
+        message -> {
+          throw new AssertionError(message);
+        });
+    List<long[]> emitted = new ArrayList<>();
+    ModelSession.Output out = new Collected() {
+      @Override
+      public void rowChanged(String modelKey, long rowId, float[] weights, long rowStep,
+          long modelStep, long eventTime) {
+        emitted.add(new long[] {rowId, rowStep});
+      }
+    };
+    ModelSession session = new ModelSession("m", shared, SessionState.NEW);
+    long old = 5L * 512; // a direct page of its own
+    session.process(new CompactExample("1", "m", 0, new long[] {old}, new float[] {1},
+        new float[0], 1f, 1f), out);
+    // Ten hours later: the first page's row expires (and the page goes) before this example.
+    session.process(new CompactExample("2", "m", 10 * hour, new long[] {1}, new float[] {1},
+        new float[0], 0f, 1f), out);
+    session.emitChanges(out);
+    cache.flush();
+    assertTrue(emitted.stream().noneMatch(r -> r[0] == old), "the expired row is not emitted");
+    assertTrue(emitted.stream().anyMatch(r -> r[0] == 1 && r[1] == 1), "the live one is");
+    assertFalse(store.pages.containsKey("m/" + io.gradflow.state.PageFormat.pageKey(old, 6)),
+        "the expired page stays gone: " + store.pages.keySet());
   }
 
   @Test

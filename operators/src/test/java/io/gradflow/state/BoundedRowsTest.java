@@ -201,6 +201,31 @@ class BoundedRowsTest {
   }
 
   @Test
+  void probabilisticAdmissionDrawsAgainAtEverySightingAcrossSweeps() throws Exception {
+    // A feature seen 3 times an hour, p = 0.1, swept hourly: with halved counts its draws would
+    // repeat and stop; with counts that keep growing, almost every such feature is admitted.
+    RowPolicy policy = new RowPolicy(Duration.ofHours(8), 1, 0.1, RowPolicy.DEFAULT_SKETCH_WIDTH);
+    Rig rig = new Rig(1_000, policy);
+    long hour = 3_600_000L;
+    int features = 200;
+    for (int h = 0; h < 24; h++) {
+      for (int k = 0; k < 3; k++) {
+        for (long id = 1; id <= features; id++) {
+          rig.learner.expireIfDue("m", h * hour + k);
+          rig.process(example(h * hour + k, 1f, 1_000 + id));
+        }
+      }
+    }
+    int admitted = 0;
+    for (long id = 1; id <= features; id++) {
+      admitted += rig.row(1_000 + id) != null && rig.row(1_000 + id)[0] != PageFormat.ABSENT
+          ? 1 : 0;
+    }
+    // 72 sightings at p = 0.1: P(never) = 0.9^72 = 0.0005.
+    assertTrue(admitted >= features - 3, admitted + " of " + features + " admitted");
+  }
+
+  @Test
   void everyExpirySweepHalvesTheSightingCounts() throws Exception {
     Rig rig = new Rig(100, new RowPolicy(Duration.ofHours(2), 3, 1.0, 1 << 10));
     rig.process(example(0, 1f, 42));

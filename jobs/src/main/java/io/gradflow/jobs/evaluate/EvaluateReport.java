@@ -50,6 +50,8 @@ public final class EvaluateReport {
   private final boolean boundedRows;
   private final Map<String, Float> weights;
   private final Map<String, Group> groups = new LinkedHashMap<>();
+  /** Every prediction in arrival order, for what spans the groups. */
+  private final List<Scored> arrivals = new ArrayList<>();
   private final Map<String, Long> deadLetters = new TreeMap<>();
   private long malformed;
   private long lines;
@@ -92,6 +94,7 @@ public final class EvaluateReport {
   public void add(EvaluateOutput o) {
     if (o.prediction != null) {
       group(o.prediction.modelKey).predictions.add(o.prediction);
+      arrivals.add(o.prediction);
     } else if (o.metrics != null) {
       group(o.metrics.modelKey).reports.add(o.metrics);
     } else if (o.rowModelKey != null) {
@@ -130,8 +133,9 @@ public final class EvaluateReport {
   /** One JSON object over every prediction and report together. */
   public Map<String, Object> overall() {
     Group all = new Group();
+    // In arrival order, so that the AUC's "second half" is the later half of the replay.
+    all.predictions.addAll(arrivals);
     for (Group g : groups.values()) {
-      all.predictions.addAll(g.predictions);
       all.reports.addAll(g.reports);
       g.rows.forEach((k, v) -> all.rows.computeIfAbsent(k, x -> new HashSet<>()).addAll(v));
     }
@@ -306,7 +310,10 @@ public final class EvaluateReport {
     return positions.getOrDefault(e.modelKey, Map.of()).getOrDefault(e.examples, 0L);
   }
 
-  /** The AUC of the labeled predictions among the second half of the examples. */
+  /**
+   * The AUC of the measured predictions (labeled, importance weight above 0) among the second
+   * half of the examples.
+   */
   private double secondHalfAuc(List<Scored> predictions) {
     int from = predictions.size() / 2;
     int n = 0;
@@ -314,7 +321,7 @@ public final class EvaluateReport {
     double[] labels = new double[scores.length];
     double[] w = new double[scores.length];
     for (Scored s : predictions.subList(from, predictions.size())) {
-      if (!Float.isNaN(s.label)) {
+      if (s.measured) {
         scores[n] = s.score;
         labels[n] = s.label;
         w[n] = weights.getOrDefault(s.exampleId, 1f);

@@ -83,6 +83,7 @@ public final class ReplayRange {
         consumer.assign(List.of(tp));
         consumer.seek(tp, a);
         long deadline = System.nanoTime() + timeout.toNanos();
+        long position = a;
         while (consumer.position(tp, timeout) < b) {
           var polled = consumer.poll(Duration.ofMillis(200));
           for (ConsumerRecord<byte[], byte[]> r : polled.records(tp)) {
@@ -92,13 +93,15 @@ public final class ReplayRange {
             records.add(new RawRecord(r.topic(), r.partition(), r.offset(), r.timestamp(),
                 r.key(), r.value()));
           }
-          if (polled.isEmpty() && System.nanoTime() > deadline) {
-            throw new UserException("reading " + tp + " stopped at offset "
-                + consumer.position(tp) + " before " + b + " (no record for "
-                + timeout.toSeconds() + " s): is the broker up?", 1);
-          }
-          if (!polled.isEmpty()) {
+          long now = consumer.position(tp, timeout);
+          if (now > position) {
+            // Records, or aborted transactions and markers skipped: progress either way.
+            position = now;
             deadline = System.nanoTime() + timeout.toNanos();
+          } else if (System.nanoTime() > deadline) {
+            throw new UserException("reading " + tp + " stopped at offset " + now + " before "
+                + b + " (no progress for " + timeout.toSeconds() + " s): is the broker up, and"
+                + " is a transaction open below " + b + "?", 1);
           }
         }
       }
@@ -126,7 +129,7 @@ public final class ReplayRange {
     if (millis == null) {
       throw new UserException(flag + " must be " + (isEnd ? "latest, a timestamp (ISO-8601 such"
           + " as 2026-11-30T10:00:00Z) or offsets (5000, or 0:5000,1:4200)"
-          : "earliest, offsets-in-savepoint or a timestamp (ISO-8601 such as"
+          : "earliest or a timestamp (ISO-8601 such as"
           + " 2026-11-30T10:00:00Z)") + ", but was '" + value + "'", 2);
     }
     Map<TopicPartition, Long> query = new HashMap<>();

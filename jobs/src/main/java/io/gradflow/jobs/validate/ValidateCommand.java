@@ -34,7 +34,7 @@ import org.apache.flink.util.CloseableIterator;
  *
  * <pre>
  * gradflow validate --config job.yaml --savepoint A --name champion --savepoint B --name challenger \
- *     [--from earliest|offsets-in-savepoint|TIMESTAMP] [--to latest|TIMESTAMP|OFFSETS] \
+ *     [--from earliest|TIMESTAMP] [--to latest|TIMESTAMP|OFFSETS] \
  *     [--mode frozen|prequential] [--json OUT] [--report OUT.html] [--gate EXPR]
  * </pre>
  *
@@ -113,6 +113,11 @@ public final class ValidateCommand {
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport());
     boolean probabilities =
         config.candidates().values().iterator().next().loss().predictsProbability();
+    if (config.labels().delayed()) {
+      throw new UserException("validate replays the examples topic only, so a job with"
+          + " labels.delayed would be scored against labels.default_label instead of its labels"
+          + " topic's; validating delayed-label jobs is not supported yet", 2);
+    }
     boolean quiet = v.on("quiet");
     if (gate != null) {
       gate.requireMetrics(probabilities
@@ -166,7 +171,15 @@ public final class ValidateCommand {
       }
     }
     result.put("savepoints", bySavepoint);
-    ValidationGate.Result verdict = gate == null ? null : gate.evaluateReport(result);
+    ValidationGate.Result verdict = null;
+    if (gate != null) {
+      try {
+        verdict = gate.evaluateReport(result);
+      } catch (Command.UsageException e) {
+        // A metric the replay could not compute (an AUC over one class): the gate cannot pass.
+        verdict = new ValidationGate.Result(false, "gate failed: " + e.getMessage());
+      }
+    }
     if (verdict != null) {
       Map<String, Object> g = new LinkedHashMap<>();
       g.put("expression", v.string("gate"));
