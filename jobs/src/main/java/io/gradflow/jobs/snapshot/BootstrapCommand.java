@@ -324,7 +324,9 @@ public final class BootstrapCommand {
   static void write(List<ModelState> states, Map<String, String> signature,
       Map<String, String> provenance, Path target) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setRuntimeMode(org.apache.flink.api.common.RuntimeExecutionMode.BATCH);
     env.setParallelism(1);
+    env.disableOperatorChaining();
     var transformation = OperatorTransformation
         .bootstrapWith(env.fromData(TypeInformation.of(ModelState.class), states
             .toArray(ModelState[]::new)))

@@ -87,7 +87,21 @@ public final class SavepointModels {
     Map<String, ModelState> models = new TreeMap<>();
     try (CloseableIterator<ModelState> it = reader.readKeyedState(trainer, new StateReader(),
         Types.STRING, TypeInformation.of(ModelState.class)).executeAndCollect("export: keyed")) {
-      it.forEachRemaining(m -> models.put(m.key, m));
+      Map<String, ModelMeta> metas = new HashMap<>();
+      Map<String, TreeMap<Long, float[]>> pages = new TreeMap<>();
+      while (it.hasNext()) {
+        ModelState part = it.next();
+        TreeMap<Long, float[]> model = pages.computeIfAbsent(part.key, k -> new TreeMap<>());
+        if (part.meta != null) {
+          metas.put(part.key, part.meta);
+        }
+        for (int i = 0; i < part.pageKeys.length; i++) {
+          model.put(part.pageKeys[i], part.pages[i]);
+        }
+      }
+      pages.forEach((key, model) -> models.put(key, new ModelState(key, metas.get(key),
+          model.keySet().stream().mapToLong(Long::longValue).toArray(),
+          model.values().toArray(float[][]::new))));
     }
 
     var mapType = Types.MAP(Types.STRING, Types.STRING);
@@ -199,21 +213,15 @@ public final class SavepointModels {
       meta = getRuntimeContext().getState(TrainerState.meta());
     }
 
+    /** One record for the session, then one per page: a model is too large for one record. */
     @Override
     public void readKey(String key, Context context, Collector<ModelState> out)
         throws Exception {
-      TreeMap<Long, float[]> sorted = new TreeMap<>();
+      out.collect(new ModelState(key, meta.value(), new long[0], new float[0][]));
       for (Map.Entry<Long, float[]> e : pages.entries()) {
-        sorted.put(e.getKey(), e.getValue());
+        out.collect(new ModelState(key, null, new long[] {e.getKey()},
+            new float[][] {e.getValue()}));
       }
-      long[] keys = new long[sorted.size()];
-      float[][] values = new float[sorted.size()][];
-      int i = 0;
-      for (Map.Entry<Long, float[]> e : sorted.entrySet()) {
-        keys[i] = e.getKey();
-        values[i++] = e.getValue();
-      }
-      out.collect(new ModelState(key, meta.value(), keys, values));
     }
   }
 }

@@ -96,8 +96,8 @@ public final class SnapshotFiles {
       long expected = reader.getMeta(MODELS_META) == null ? out.size()
           : reader.getMetaLong(MODELS_META);
       if (expected != out.size()) {
-        throw new UserException(flag + " " + file + " is truncated: it holds " + out.size()
-            + " of its " + expected + " models", 2);
+        throw new UserException(flag + " " + file + " is not a readable model snapshot: it is"
+            + " truncated (it holds " + out.size() + " of its " + expected + " models)", 2);
       }
     } catch (IOException | AvroRuntimeException | IllegalArgumentException e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
