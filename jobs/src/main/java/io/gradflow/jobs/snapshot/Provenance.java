@@ -100,7 +100,8 @@ public final class Provenance {
     ((ObjectNode) model.get("parameters")).put("standardize", spec.standardize());
     ((ObjectNode) model.get("parameters")).put("standardize_clip", spec.standardizeClip());
     l.set("model", model);
-    l.set("loss", component(spec.loss().configName(), Map.of()));
+    // Named by its role like gradient and drift; the configured value is model.loss's.
+    l.set("loss", component("loss", Map.of("loss", spec.loss().configName())));
     l.set("optimizer", component(spec.optimizer().configName(), spec.optimizer().parameters()));
     ObjectNode schedule = component(spec.schedule().configName(), spec.schedule().parameters());
     ((ObjectNode) schedule.get("parameters")).put("clock",

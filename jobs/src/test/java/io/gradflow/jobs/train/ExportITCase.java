@@ -80,7 +80,8 @@ class ExportITCase extends TrainJobITCase {
     assertEquals(0.8, a.path("optimizer").path("parameters").path("betas").get(0).asDouble());
     assertEquals(5.0, a.path("other_components").path("gradient").path("parameters")
         .path("clip_value").asDouble());
-    assertTrue(a.path("other_components").has("logistic"), a.toString()); // the loss
+    assertEquals("logistic", a.path("other_components").path("loss").path("parameters")
+        .path("loss").asText());
     assertEquals("none", a.path("other_components").path("drift").path("parameters")
         .path("detector").asText());
     assertEquals(3000, a.path("data_offsets").get(0).path("offset").asLong());
