@@ -76,6 +76,11 @@ import org.apache.flink.util.OutputTag;
  * subtask after rescaling. A savepoint taken before signatures were kept has none and restores
  * with a warning.
  *
+ * <p><b>Provenance</b>: {@code "provenance.v1"}, union operator state like the signature (a
+ * {@code Map<String, String>} given by the job: its configuration, the code version, each
+ * learner's specs with their parameters), rewritten at every start and never compared: it is
+ * what {@code gradflow export} records of how the model was trained.
+ *
  * <p><b>Outputs:</b> a {@link Scored} per example (main output); a {@link MetricsEvent} per model
  * every {@code metricsEvery} labeled examples and at end of input on {@link #METRICS} (the
  * prediction is made before the example is learned: prequential); changed rows as
@@ -94,6 +99,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public static final String PAGES_STATE = "pages.v1";
   public static final String META_STATE = "model.v1";
   public static final String SIGNATURE_STATE = "signature.v1";
+  /** Operator state: how the model was trained (see the class comment); not in the signature. */
+  public static final String PROVENANCE_STATE = "provenance.v1";
   /** Separates a model from its candidate in a race's key. */
   public static final char CANDIDATE_SEPARATOR = '#';
   public static final OutputTag<RowChange> CHANGELOG =
@@ -104,6 +111,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private final Map<String, LearnerSpec> candidates;
   private final TrainerSettings settings;
   private final ModelSignature signature;
+  private final Map<String, String> provenance;
 
   private transient MapState<Long, float[]> pages;
   private transient ValueState<ModelMeta> metaState;
@@ -123,6 +131,16 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
    */
   public TrainerOperator(Map<String, LearnerSpec> candidates, TrainerSettings settings,
       int hashBits) {
+    this(candidates, settings, hashBits, Map.of());
+  }
+
+  /**
+   * @param provenance how the model is trained (job configuration, code version, the specs'
+   *     parameters), kept as {@code provenance.v1} for {@code gradflow export}; empty keeps none
+   */
+  public TrainerOperator(Map<String, LearnerSpec> candidates, TrainerSettings settings,
+      int hashBits, Map<String, String> provenance) {
+    this.provenance = new LinkedHashMap<>(provenance);
     if (candidates.isEmpty()) {
       throw new IllegalArgumentException("the trainer needs at least one learner");
     }
@@ -164,6 +182,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       }
     }
     stored.update(List.of(new LinkedHashMap<>(signature.parts())));
+    // Replaced, not merged: the record describes the configuration that trains from now on.
+    context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>(PROVENANCE_STATE,
+        new MapSerializer<>(StringSerializer.INSTANCE, StringSerializer.INSTANCE)))
+        .update(provenance.isEmpty() ? List.of() : List.of(new LinkedHashMap<>(provenance)));
   }
 
   /** The key of a model's candidate in a race. */

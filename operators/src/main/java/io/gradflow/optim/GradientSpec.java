@@ -21,6 +21,19 @@ public record GradientSpec(double clipValue, double maxNorm, boolean maximize)
     Check.nonNegative("gradient.max_norm", maxNorm);
   }
 
+  /**
+   * Every setting under its configuration name ({@code gradient.clip_value},
+   * {@code gradient.max_norm}, {@code gradient.maximize}), in a stable order: the audit record's
+   * form.
+   */
+  public java.util.Map<String, Object> parameters() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("clip_value", clipValue);
+    m.put("max_norm", maxNorm);
+    m.put("maximize", maximize);
+    return m;
+  }
+
   /** Whether the gradient is changed at all (otherwise the updater passes it through). */
   public boolean transforms() {
     return clipValue > 0 || maxNorm > 0 || maximize;

@@ -273,7 +273,8 @@ public final class PageFormat {
     return page[0] >= 0 ? (int) page[0] : -(int) page[0] - HASHED_TAG;
   }
 
-  static void setRowCount(float[] page, int count, int stamps) {
+  /** Sets the row count of a hashed page in the format of {@code stamps}. */
+  public static void setRowCount(float[] page, int count, int stamps) {
     page[0] = stamps == 0 ? count : -(HASHED_TAG + count);
   }
 

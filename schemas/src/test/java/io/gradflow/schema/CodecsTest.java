@@ -52,7 +52,7 @@ class CodecsTest {
             .setModel(new Component("logistic", Map.of("bits", "24"))).setOptimizer(adam)
             .setSchedule(new Component("constant", Map.of())).setRowLayout("[w, m, v, step]")
             .setDataOffsets(List.of(new TopicPartitionOffset("examples", 0, 99L)))
-            .setRows(List.of(new SnapshotRow(5L, List.of(1f, 2f, 3f, 4f)))).build(),
+            .setRows(List.of(new SnapshotRow(5L, List.of(1f, 2f, 3f, 4f), 0f))).build(),
         new DeadLetterRecord("UNDECODABLE", "bad header", "examples", 0, 7L, T, null,
             ByteBuffer.wrap(new byte[] {1, 2, 3}), true, null, 300_000));
   }

@@ -4,11 +4,14 @@ import io.gradflow.config.ConfigException;
 import io.gradflow.jobs.consume.ConsumeCommand;
 import io.gradflow.jobs.demo.DemoCommand;
 import io.gradflow.jobs.evaluate.EvaluateCommand;
-import io.gradflow.jobs.validate.ValidateCommand;
 import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.replay.OptimReplayCommand;
+import io.gradflow.jobs.snapshot.BootstrapCommand;
+import io.gradflow.jobs.snapshot.ExportCommand;
+import io.gradflow.jobs.snapshot.InspectCommand;
 import io.gradflow.jobs.train.SavepointCommand;
 import io.gradflow.jobs.train.TrainCommand;
+import io.gradflow.jobs.validate.ValidateCommand;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -43,6 +46,12 @@ public final class Main {
       new Command("consume", "--bootstrap-servers H --topic T",
           "print any Gradflow topic as JSON lines, or a race's metrics as a leaderboard",
           Flag.help(ConsumeCommand.FLAGS), ConsumeCommand::run),
+      new Command("export", "--savepoint PATH --out FILE", ExportCommand.SUMMARY,
+          Flag.help(ExportCommand.FLAGS), ExportCommand::run),
+      new Command("inspect", "FILE [--rows N]", InspectCommand.SUMMARY,
+          Flag.help(InspectCommand.FLAGS), InspectCommand::run),
+      new Command("bootstrap", "--snapshot FILE --out PATH", BootstrapCommand.SUMMARY,
+          Flag.help(BootstrapCommand.FLAGS), BootstrapCommand::run),
       new Command("optim-replay", "FILE|-",
           "replay optimizer cases from a JSON file (or stdin) and print each row's trajectory",
           "", OptimReplayCommand::run));

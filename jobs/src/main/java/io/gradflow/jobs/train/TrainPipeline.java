@@ -7,6 +7,7 @@ import io.gradflow.flink.Scored;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.CompactLabel;
+import io.gradflow.jobs.snapshot.Provenance;
 import io.gradflow.model.CompactExample;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,7 @@ import org.apache.flink.util.Collector;
  * </pre>
  *
  * Every stateful operator has a stable uid, so savepoints restore across versions and rescaling.
+ * The trainer keeps the job's {@link Provenance} in its state, for {@code gradflow export}.
  */
 public final class TrainPipeline {
   private TrainPipeline() {}
@@ -62,7 +64,8 @@ public final class TrainPipeline {
     SingleOutputStreamOperator<Scored> predictions = toTrainer
         .keyBy(e -> e.modelKey)
         .transform("trainer", TypeInformation.of(Scored.class),
-            new TrainerOperator(config.candidates(), config.trainer(), config.hashBits()))
+            new TrainerOperator(config.candidates(), config.trainer(), config.hashBits(),
+                Provenance.of(config)))
         .uid("trainer.v1");
     return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
         predictions.getSideOutput(TrainerOperator.CHANGELOG));

@@ -71,7 +71,7 @@ class KafkaIoITCase {
             .setModel(new Component("logistic", Map.of()))
             .setOptimizer(new Component("Adam", Map.of("lr", "0.001")))
             .setDataOffsets(List.of(new TopicPartitionOffset("examples", 0, 5L)))
-            .setRows(List.of(new SnapshotRow(1L, List.of(1f, 0f)))).build(),
+            .setRows(List.of(new SnapshotRow(1L, List.of(1f, 0f), 0f))).build(),
         new DeadLetterRecord("NO_FEATURES", "none", "examples", 0, 1L, T, null,
             ByteBuffer.wrap(new byte[] {9}), false, null, 1));
   }

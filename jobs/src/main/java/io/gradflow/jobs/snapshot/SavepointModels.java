@@ -1,0 +1,227 @@
+package io.gradflow.jobs.snapshot;
+
+import io.gradflow.flink.ModelMeta;
+import io.gradflow.flink.TrainerOperator;
+import io.gradflow.jobs.cli.UserException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.common.typeutils.base.MapSerializer;
+import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.api.common.typeutils.base.array.BytePrimitiveArraySerializer;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplitSerializer;
+import org.apache.flink.core.io.SimpleVersionedSerialization;
+import org.apache.flink.runtime.checkpoint.OperatorState;
+import org.apache.flink.runtime.checkpoint.metadata.CheckpointMetadata;
+import org.apache.flink.state.api.OperatorIdentifier;
+import org.apache.flink.state.api.SavepointReader;
+import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
+import org.apache.flink.state.api.runtime.SavepointLoader;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.CloseableIterator;
+import org.apache.flink.util.Collector;
+
+/**
+ * The train job's state in a savepoint, read with Flink's State Processor API (a small local job
+ * per read): the trainer's keyed state ({@code pages.v1}, {@code model.v1} under the operator uid
+ * {@value #TRAINER_UID}), its operator state ({@code signature.v1}, {@code provenance.v1}) and the
+ * Kafka sources' split state ({@value #EXAMPLES_SOURCE_UID}, {@value #LABELS_SOURCE_UID}: the
+ * operator list state {@code SourceReaderState} of Flink's {@code SourceOperator}, each split
+ * written by the connector's {@link KafkaPartitionSplitSerializer}), which holds the next offset
+ * of every partition a reader had been assigned.
+ *
+ * <p>Offsets of partitions the enumerator had discovered but not yet assigned live in the
+ * coordinator's state, which the State Processor API cannot read; a bounded job's readers drop a
+ * partition's split once they reach its end. Not thread-safe; one read at a time.
+ */
+public final class SavepointModels {
+  public static final String TRAINER_UID = "trainer.v1";
+  public static final String EXAMPLES_SOURCE_UID = "examples-source.v1";
+  public static final String LABELS_SOURCE_UID = "labels-source.v1";
+  /** Flink's {@code SourceOperator} split state. */
+  static final String SPLITS_STATE = "SourceReaderState";
+
+  /**
+   * What a savepoint holds of a train job.
+   *
+   * @param models each model key's state, by key
+   * @param signature the stored model signature, or empty when the savepoint has none
+   * @param provenance the stored provenance, or empty when the savepoint has none
+   * @param offsets per source uid, the next offset per {@code topic:partition} (a negative value
+   *     is the connector's marker of a split that had not started: -2 earliest, -1 latest, -3
+   *     committed)
+   */
+  public record Read(Map<String, ModelState> models, Map<String, String> signature,
+      Map<String, String> provenance, Map<String, Map<String, Long>> offsets) {}
+
+  private SavepointModels() {}
+
+  /**
+   * Reads the train job's state from a savepoint or retained checkpoint directory.
+   *
+   * @throws UserException naming the path when it is no savepoint or not one of the train job
+   */
+  public static Read read(String savepoint) throws Exception {
+    Set<String> uids = operatorUids(savepoint);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+    env.setParallelism(1);
+    SavepointReader reader = SavepointReader.read(env, savepoint);
+    OperatorIdentifier trainer = OperatorIdentifier.forUid(TRAINER_UID);
+
+    Map<String, ModelState> models = new TreeMap<>();
+    try (CloseableIterator<ModelState> it = reader.readKeyedState(trainer, new StateReader(),
+        Types.STRING, TypeInformation.of(ModelState.class)).executeAndCollect("export: keyed")) {
+      Map<String, ModelMeta> metas = new HashMap<>();
+      Map<String, TreeMap<Long, float[]>> pages = new TreeMap<>();
+      while (it.hasNext()) {
+        ModelState part = it.next();
+        TreeMap<Long, float[]> model = pages.computeIfAbsent(part.key, k -> new TreeMap<>());
+        if (part.meta != null) {
+          metas.put(part.key, part.meta);
+        }
+        for (int i = 0; i < part.pageKeys.length; i++) {
+          model.put(part.pageKeys[i], part.pages[i]);
+        }
+      }
+      pages.forEach((key, model) -> models.put(key, new ModelState(key, metas.get(key),
+          model.keySet().stream().mapToLong(Long::longValue).toArray(),
+          model.values().toArray(float[][]::new))));
+    }
+
+    var mapType = Types.MAP(Types.STRING, Types.STRING);
+    var mapSerializer = new MapSerializer<>(StringSerializer.INSTANCE, StringSerializer.INSTANCE);
+    var signatures = reader.readUnionState(trainer, TrainerOperator.SIGNATURE_STATE, mapType,
+        mapSerializer).map(m -> tagged("signature", m)).returns(TAGGED);
+    var operatorState = signatures.union(reader.readUnionState(trainer,
+        TrainerOperator.PROVENANCE_STATE, mapType, mapSerializer)
+        .map(m -> tagged("provenance", m)).returns(TAGGED));
+    for (String source : List.of(EXAMPLES_SOURCE_UID, LABELS_SOURCE_UID)) {
+      if (uids.contains(source)) {
+        operatorState = operatorState.union(reader.readListState(
+            OperatorIdentifier.forUid(source), SPLITS_STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO,
+            BytePrimitiveArraySerializer.INSTANCE).map(bytes -> split(source, bytes))
+            .returns(TAGGED));
+      }
+    }
+    Map<String, String> signature = new LinkedHashMap<>();
+    Map<String, String> provenance = new LinkedHashMap<>();
+    Map<String, Map<String, Long>> offsets = new TreeMap<>();
+    try (CloseableIterator<Map<String, String>> it =
+             operatorState.executeAndCollect("export: operator state")) {
+      while (it.hasNext()) {
+        Map<String, String> m = new LinkedHashMap<>(it.next());
+        String tag = m.remove(TAG);
+        switch (tag) {
+          case "signature" -> signature.putAll(m);
+          case "provenance" -> provenance.putAll(m);
+          default -> offsets.computeIfAbsent(tag, k -> new TreeMap<>())
+              .put(m.get("split"), Long.parseLong(m.get("offset")));
+        }
+      }
+    }
+    return new Read(models, signature, provenance, offsets);
+  }
+
+  private static final String TAG = "\u0000tag";
+  private static final TypeInformation<Map<String, String>> TAGGED =
+      Types.MAP(Types.STRING, Types.STRING);
+
+  private static Map<String, String> tagged(String tag, Map<String, String> m) {
+    Map<String, String> t = new HashMap<>(m);
+    t.put(TAG, tag);
+    return t;
+  }
+
+  private static Map<String, String> split(String source, byte[] bytes) throws IOException {
+    KafkaPartitionSplit split = SimpleVersionedSerialization.readVersionAndDeSerialize(
+        new KafkaPartitionSplitSerializer(), bytes);
+    Map<String, String> m = new HashMap<>();
+    m.put(TAG, source);
+    m.put("split", split.getTopic() + ":" + split.getPartition());
+    m.put("offset", String.valueOf(split.getStartingOffset()));
+    return m;
+  }
+
+  /**
+   * The operator uids a savepoint holds state for (by hash), failing with a message that names
+   * the path when it is not a savepoint or has no trainer.
+   */
+  static Set<String> operatorUids(String savepoint) {
+    Path local = localPath(savepoint);
+    if (local != null && !Files.exists(local)) {
+      throw new UserException("--savepoint " + savepoint + " does not exist", 2);
+    }
+    if (local != null && Files.isDirectory(local) && !Files.exists(local.resolve("_metadata"))) {
+      throw new UserException("--savepoint " + savepoint + " holds no _metadata file, so it is"
+          + " not a savepoint or a complete checkpoint", 2);
+    }
+    CheckpointMetadata metadata;
+    try {
+      metadata = SavepointLoader.loadSavepointMetadata(savepoint);
+    } catch (Exception e) {
+      throw new UserException("--savepoint " + savepoint + " cannot be read as a savepoint ("
+          + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", 2);
+    }
+    Map<Object, String> known = new HashMap<>();
+    for (String uid : List.of(TRAINER_UID, EXAMPLES_SOURCE_UID, LABELS_SOURCE_UID)) {
+      known.put(OperatorIdentifier.forUid(uid).getOperatorId(), uid);
+    }
+    Set<String> found = metadata.getOperatorStates().stream()
+        .filter(s -> s.getStateSize() > 0 || known.containsKey(s.getOperatorID()))
+        .map(OperatorState::getOperatorID).filter(known::containsKey).map(known::get)
+        .collect(Collectors.toSet());
+    if (!found.contains(TRAINER_UID)) {
+      throw new UserException("--savepoint " + savepoint + " is not a savepoint of the train job:"
+          + " it holds no state of the trainer (operator uid " + TRAINER_UID + "); it holds "
+          + metadata.getOperatorStates().size() + " other operator(s)", 2);
+    }
+    return found;
+  }
+
+  /** A local path for a {@code file:} URI or a plain path, or null for another file system. */
+  static Path localPath(String location) {
+    if (location.startsWith("file:")) {
+      return Path.of(java.net.URI.create(location));
+    }
+    return location.contains("://") ? null : Path.of(location);
+  }
+
+  /** Reads every model key's pages and session. */
+  static final class StateReader extends KeyedStateReaderFunction<String, ModelState> {
+    private transient MapState<Long, float[]> pages;
+    private transient ValueState<ModelMeta> meta;
+
+    @Override
+    public void open(OpenContext context) {
+      pages = getRuntimeContext().getMapState(TrainerState.pages());
+      meta = getRuntimeContext().getState(TrainerState.meta());
+    }
+
+    /** One record for the session, then one per page: a model is too large for one record. */
+    @Override
+    public void readKey(String key, Context context, Collector<ModelState> out)
+        throws Exception {
+      out.collect(new ModelState(key, meta.value(), new long[0], new float[0][]));
+      for (Map.Entry<Long, float[]> e : pages.entries()) {
+        out.collect(new ModelState(key, null, new long[] {e.getKey()},
+            new float[][] {e.getValue()}));
+      }
+    }
+  }
+}

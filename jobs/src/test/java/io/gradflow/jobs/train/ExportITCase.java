@@ -1,0 +1,94 @@
+package io.gradflow.jobs.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gradflow.jobs.snapshot.SnapshotFiles;
+import io.gradflow.schema.ModelSnapshot;
+import io.gradflow.schema.SnapshotRow;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code gradflow export} and {@code inspect} on a real savepoint of the train job (a MiniCluster
+ * reading an in-process Kafka broker, stopped with a savepoint after 3000 examples): the State
+ * Processor API 2.2.0 reads the 2.2.1 job's state. The exported weights equal the last value of
+ * every row the job published on its changelog topic (an independent path: Kafka records written
+ * by the trainer as it learned), the offsets are the input topic's 3000 records, and the audit
+ * record holds the optimizer's hyper-parameters under their configuration names with the values
+ * of the job file.
+ */
+class ExportITCase extends TrainJobITCase {
+
+  @Test
+  void exportReadsTheJobsStateAndItsProvenance() throws Exception {
+    String examples = "export-examples";
+    kafka.createTopics(1, examples, "export-labels");
+    produce(examples, 21, 0, 3000, "a", "b");
+    Run run = Run.create(examples, "export-labels");
+    String yaml = run.yaml("optimizer: {name: Adam, lr: 0.02, betas: [0.8, 0.99]}\n"
+        + "gradient: {clip_value: 5}\n", false);
+    String savepoint = runUntil(config(yaml, temp.resolve("checkpoints")), run.predictions(),
+        3000, null, temp.resolve("savepoints"));
+
+    Path file = temp.resolve("model.avro");
+    assertEquals(0, gradflow("export", "--savepoint", savepoint, "--out", file.toString(),
+        "--with-slots"), both());
+    List<ModelSnapshot> models = SnapshotFiles.read("--out", file);
+    assertEquals(List.of("a", "b"), models.stream().map(ModelSnapshot::getModelKey).toList());
+
+    Map<String, List<Float>> changelog = finalRows(run.changelog());
+    assertFalse(changelog.isEmpty());
+    Map<String, List<Float>> exported = new HashMap<>();
+    for (ModelSnapshot m : models) {
+      assertEquals(1500, m.getModelStep());
+      assertEquals(List.of(), m.getMissing());
+      assertEquals(1, m.getDataOffsets().size());
+      assertEquals(examples, m.getDataOffsets().get(0).getTopic());
+      assertEquals(3000, m.getDataOffsets().get(0).getOffset());
+      assertEquals("Adam", m.getOptimizer().getName());
+      assertEquals("0.02", m.getOptimizer().getParameters().get("lr"));
+      assertEquals("[0.8,0.99]", m.getOptimizer().getParameters().get("betas"));
+      int stride = 1 + 2; // Adam: two slots after each weight
+      int width = m.getWeightsPerRow();
+      for (SnapshotRow r : m.getRows()) {
+        List<Float> weights = new java.util.ArrayList<>();
+        for (int i = 0; i < width; i++) {
+          weights.add(r.getValues().get(i * stride));
+        }
+        exported.put(m.getModelKey() + "/" + r.getRowId(), weights);
+      }
+    }
+    int compared = 0;
+    for (Map.Entry<String, List<Float>> e : changelog.entrySet()) {
+      assertEquals(e.getValue(), exported.get(e.getKey()), "row " + e.getKey());
+      compared++;
+    }
+    assertTrue(compared > 10, "rows compared: " + compared);
+
+    out.reset();
+    assertEquals(0, gradflow("inspect", file.toString(), "--rows", "3"), both());
+    JsonNode doc = new ObjectMapper().readTree(out());
+    JsonNode a = doc.path("models").get(0);
+    assertEquals(0.02, a.path("optimizer").path("parameters").path("lr").asDouble());
+    assertEquals(0.8, a.path("optimizer").path("parameters").path("betas").get(0).asDouble());
+    assertEquals(5.0, a.path("other_components").path("gradient").path("parameters")
+        .path("clip_value").asDouble());
+    assertEquals("logistic", a.path("other_components").path("loss").path("parameters")
+        .path("loss").asText());
+    assertEquals("none", a.path("other_components").path("drift").path("parameters")
+        .path("detector").asText());
+    assertEquals(3000, a.path("data_offsets").get(0).path("offset").asLong());
+    assertEquals(examples, a.path("configuration").path("kafka").path("topics")
+        .path("examples").asText());
+    assertTrue(a.path("code_version").asText().startsWith("git ")
+        || a.path("code_version").asText().equals("unknown"), a.toString());
+    assertEquals(3, a.path("first_rows").size());
+  }
+}
