@@ -28,7 +28,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * partitions in ascending order. A model key lives in one partition (producers key records by
  * model key), so each model sees its records in the order it would have live.
  *
- * <p>Positions: {@code earliest} (the log start), {@code latest} (the end when the range is read),
+ * <p>Positions: {@code earliest} (the log start), {@code offsets-in-savepoint} (for the start:
+ * where the savepoints' job had read to), {@code latest} (the end when the range is read),
  * a timestamp (ISO-8601 such as {@code 2026-11-30T10:00:00Z}: the first record at or after it,
  * by record timestamp), or, for the end, offsets ({@code 5000} for every
  * partition, or {@code 0:5000,1:4200}).
@@ -50,6 +51,16 @@ public final class ReplayRange {
    */
   public static Read read(KafkaSpec kafka, String topic, String from, String to,
       Duration timeout) {
+    return read(kafka, topic, from, to, timeout, Map.of());
+  }
+
+  /**
+   * Reads {@code [from, to)} of {@code topic}, where {@code from} may be
+   * {@code offsets-in-savepoint}: the next offset per partition in {@code savepointOffsets}
+   * (partitions it does not name start at the log start).
+   */
+  public static Read read(KafkaSpec kafka, String topic, String from, String to,
+      Duration timeout, Map<Integer, Long> savepointOffsets) {
     Properties p = kafka.clientProperties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -68,9 +79,9 @@ public final class ReplayRange {
       Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions, timeout);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
       Map<TopicPartition, Long> start = position("--from", from, partitions, begin, end, consumer,
-          timeout, false);
+          timeout, false, savepointOffsets);
       Map<TopicPartition, Long> stop = position("--to", to, partitions, begin, end, consumer,
-          timeout, true);
+          timeout, true, savepointOffsets);
       Map<TopicPartition, long[]> ranges = new LinkedHashMap<>();
       List<RawRecord> records = new ArrayList<>();
       for (TopicPartition tp : partitions) {
@@ -112,8 +123,13 @@ public final class ReplayRange {
   private static Map<TopicPartition, Long> position(String flag, String value,
       List<TopicPartition> partitions, Map<TopicPartition, Long> begin,
       Map<TopicPartition, Long> end, KafkaConsumer<byte[], byte[]> consumer, Duration timeout,
-      boolean isEnd) {
+      boolean isEnd, Map<Integer, Long> savepointOffsets) {
     Map<TopicPartition, Long> out = new HashMap<>();
+    if (!isEnd && value.equals("offsets-in-savepoint")) {
+      partitions.forEach(tp -> out.put(tp, savepointOffsets.getOrDefault(tp.partition(),
+          begin.get(tp))));
+      return out;
+    }
     if (value.equals("earliest")) {
       partitions.forEach(tp -> out.put(tp, begin.get(tp)));
       return out;
@@ -129,7 +145,7 @@ public final class ReplayRange {
     if (millis == null) {
       throw new UserException(flag + " must be " + (isEnd ? "latest, a timestamp (ISO-8601 such"
           + " as 2026-11-30T10:00:00Z) or offsets (5000, or 0:5000,1:4200)"
-          : "earliest or a timestamp (ISO-8601 such as"
+          : "earliest, offsets-in-savepoint or a timestamp (ISO-8601 such as"
           + " 2026-11-30T10:00:00Z)") + ", but was '" + value + "'", 2);
     }
     Map<TopicPartition, Long> query = new HashMap<>();

@@ -34,7 +34,7 @@ import org.apache.flink.util.CloseableIterator;
  *
  * <pre>
  * gradflow validate --config job.yaml --savepoint A --name champion --savepoint B --name challenger \
- *     [--from earliest|TIMESTAMP] [--to latest|TIMESTAMP|OFFSETS] \
+ *     [--from earliest|offsets-in-savepoint|TIMESTAMP] [--to latest|TIMESTAMP|OFFSETS] \
  *     [--mode frozen|prequential] [--json OUT] [--report OUT.html] [--gate EXPR]
  * </pre>
  *
@@ -63,8 +63,9 @@ public final class ValidateCommand {
           + " replay (repeat for several)"),
       Flag.of("name", Flag.Type.REPEATED, null, "the name of the savepoint given before it"
           + " (champion, challenger, ...); default: the savepoint directory's name"),
-      Flag.of("from", Flag.Type.STRING, "earliest", "where the replay starts: earliest or a"
-          + " timestamp (ISO-8601)"),
+      Flag.of("from", Flag.Type.STRING, "earliest", "where the replay starts: earliest,"
+          + " offsets-in-savepoint (where the savepoints' job had read to, the furthest of them)"
+          + " or a timestamp (ISO-8601)"),
       Flag.of("to", Flag.Type.STRING, "latest", "where it ends (exclusive): latest, a timestamp"
           + " (ISO-8601), or offsets (5000, or 0:5000,1:4200)"),
       Flag.choice("mode", "frozen", "frozen: score only; prequential: predict, then learn",
@@ -126,8 +127,10 @@ public final class ValidateCommand {
     }
     String topic = config.kafka().topics().examples();
 
+    Map<Integer, Long> savepointOffsets = v.string("from").equals("offsets-in-savepoint")
+        ? savepointOffsets(named, topic) : Map.of();
     ReplayRange.Read range = ReplayRange.read(config.kafka(), topic, v.string("from"),
-        v.string("to"), timeout);
+        v.string("to"), timeout, savepointOffsets);
     if (!quiet) {
       out.printf(Locale.ROOT, "gradflow validate: %,d record(s) of %s %s, %s, %d savepoint(s)%n",
           range.records().size(), topic, describe(range), v.string("mode"), named.size());
@@ -232,6 +235,32 @@ public final class ValidateCommand {
       throw e;
     }
     return report;
+  }
+
+  /**
+   * Where the savepoints' job had read the examples topic to, per partition: the furthest of
+   * them, so that no savepoint replays a record it has learned (and every one sees the same).
+   */
+  private static Map<Integer, Long> savepointOffsets(Map<String, String> named, String topic)
+      throws Exception {
+    Map<Integer, Long> out = new java.util.TreeMap<>();
+    for (Map.Entry<String, String> sp : named.entrySet()) {
+      Map<String, Long> offsets = io.gradflow.jobs.snapshot.SavepointModels.read(sp.getValue())
+          .offsets().getOrDefault(io.gradflow.jobs.snapshot.SavepointModels.EXAMPLES_SOURCE_UID,
+              Map.of());
+      if (offsets.isEmpty()) {
+        throw new UserException("--from offsets-in-savepoint: savepoint " + sp.getKey() + " ("
+            + sp.getValue() + ") holds no position of the examples source; give --from"
+            + " earliest or a timestamp", 2);
+      }
+      offsets.forEach((tp, offset) -> {
+        int at = tp.lastIndexOf(':');
+        if (tp.substring(0, at).equals(topic) && offset >= 0) {
+          out.merge(Integer.parseInt(tp.substring(at + 1)), offset, Math::max);
+        }
+      });
+    }
+    return out;
   }
 
   /** Savepoint by name, in the order given; names pair with savepoints by position. */

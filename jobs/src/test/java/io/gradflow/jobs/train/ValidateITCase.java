@@ -93,6 +93,14 @@ class ValidateITCase extends TrainJobITCase {
         j.get("savepoints").get("challenger").get("log_loss").asDouble(),
         "two models, two losses");
 
+    // From where the savepoints' job had read to: the challenger's 4,000, the furthest.
+    String[] fromSavepoints = frozen.clone();
+    fromSavepoints[java.util.Arrays.asList(frozen).indexOf("--from") + 1] = "offsets-in-savepoint";
+    JsonNode same = validate(temp.resolve("from-savepoints.json"), yaml, fromSavepoints);
+    assertEquals(4_000, same.get("partitions").get(0).get("from_offset").asLong(), same.toString());
+    assertEquals(j.get("savepoints").get("challenger").get("log_loss"),
+        same.get("savepoints").get("challenger").get("log_loss"), "the same 2,000 records");
+
     // The same replay again: the same JSON, byte for byte.
     validate(temp.resolve("again.json"), yaml, frozen);
     assertEquals(Files.readString(temp.resolve("frozen.json")),
