@@ -39,15 +39,7 @@ class FlinkRunITCase {
         Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
       kafka.createTopics(1, "examples", "labels", "predictions", "metrics", "changelog",
           "dead-letters");
-      ClickThroughGenerator generator =
-          new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(3));
-      try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
-          .examplesTopic("examples").build()) {
-        for (int i = 0; i < EXAMPLES; i++) {
-          producer.send(generator.next().example());
-        }
-        producer.flush();
-      }
+      produce(kafka, EXAMPLES);
       Path config = temp.resolve("job.yaml");
       Files.writeString(config, String.join("\n",
           "job: {name: cluster-run, parallelism: 2}",
@@ -88,6 +80,19 @@ class FlinkRunITCase {
   }
 
   /** The shaded job jar {@code package} built. */
+  /** Writes {@code count} click-through examples (seed 3) to the topic {@code examples}. */
+  static void produce(EmbeddedKafka kafka, int count) {
+    ClickThroughGenerator generator =
+        new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(3));
+    try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
+        .examplesTopic("examples").build()) {
+      for (int i = 0; i < count; i++) {
+        producer.send(generator.next().example());
+      }
+      producer.flush();
+    }
+  }
+
   static Path jobJar() throws Exception {
     try (var files = Files.list(Path.of("target"))) {
       return files.filter(p -> p.getFileName().toString().endsWith("-flink.jar")).findFirst()

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gradflow.jobs.cli.Main;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
-import io.gradflow.jobs.produce.ClickThroughGenerator;
-import io.gradflow.jobs.produce.GradflowProducer;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -42,15 +40,7 @@ class FlinkRunSavepointITCase {
         Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
       kafka.createTopics(1, "examples", "labels", "predictions", "metrics", "changelog",
           "dead-letters", "live-predictions");
-      ClickThroughGenerator generator =
-          new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(3));
-      try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
-          .examplesTopic("examples").build()) {
-        for (int i = 0; i < EXAMPLES; i++) {
-          producer.send(generator.next().example());
-        }
-        producer.flush();
-      }
+      FlinkRunITCase.produce(kafka, EXAMPLES);
       Path bounded = config(kafka, "backfill", "predictions", true);
       Path live = config(kafka, "live", "live-predictions", false);
 
