@@ -304,6 +304,8 @@ public final class HtmlReport {
     for (int i = 0; i < data.getSeriesCount(); i++) {
       renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
       renderer.setSeriesStroke(i, new BasicStroke(2f));
+      // A short replay has a window or two: a line needs two points, so mark each point.
+      renderer.setSeriesShapesVisible(i, data.getItemCount(i) < 30);
     }
     plot.setRenderer(renderer);
     boolean labels = markers.size() <= MAX_MARKER_LABELS;
