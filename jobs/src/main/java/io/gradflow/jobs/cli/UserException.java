@@ -33,4 +33,15 @@ public class UserException extends RuntimeException {
   public int exitCode() {
     return exitCode;
   }
+
+  /**
+   * Refuses an output path that exists, naming its flag (exit code 2): a command writes new
+   * files only, and never overwrites one.
+   */
+  public static void requireAbsent(String flag, java.nio.file.Path path) {
+    if (java.nio.file.Files.exists(path)) {
+      throw new UserException(flag + " " + path + " exists; give a path that does not (nothing"
+          + " was overwritten)", 2);
+    }
+  }
 }

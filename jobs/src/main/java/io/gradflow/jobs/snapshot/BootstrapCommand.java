@@ -79,7 +79,7 @@ public final class BootstrapCommand {
     Flag.Values flags = Flag.parse(FLAGS, args);
     SnapshotFiles.requireFlags(flags, FLAGS, "snapshot", "out");
     Path target = Path.of(flags.string("out"));
-    SnapshotFiles.requireAbsent("--out", target);
+    UserException.requireAbsent("--out", target);
     List<ModelSnapshot> snapshots =
         SnapshotFiles.read("--snapshot", Path.of(flags.string("snapshot")));
     TrainConfig config = flags.isSet("config")

@@ -54,7 +54,7 @@ public final class ExportCommand {
     Flag.Values flags = Flag.parse(FLAGS, args);
     SnapshotFiles.requireFlags(flags, FLAGS, "savepoint", "out");
     Path file = Path.of(flags.string("out"));
-    SnapshotFiles.requireAbsent("--out", file);
+    UserException.requireAbsent("--out", file);
     String savepoint = flags.string("savepoint");
     SavepointModels.Read read = SavepointModels.read(savepoint);
     List<ModelSnapshot> snapshots = snapshots(read, savepoint, flags.on("with-slots"));

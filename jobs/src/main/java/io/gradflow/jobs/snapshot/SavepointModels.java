@@ -78,10 +78,7 @@ public final class SavepointModels {
    */
   public static Read read(String savepoint) throws Exception {
     Set<String> uids = operatorUids(savepoint);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-    env.setParallelism(1);
-    SavepointReader reader = SavepointReader.read(env, savepoint);
+    SavepointReader reader = reader(savepoint);
     OperatorIdentifier trainer = OperatorIdentifier.forUid(TRAINER_UID);
 
     Map<String, ModelState> models = new TreeMap<>();
@@ -103,7 +100,34 @@ public final class SavepointModels {
           model.keySet().stream().mapToLong(Long::longValue).toArray(),
           model.values().toArray(float[][]::new))));
     }
+    OperatorParts parts = operatorParts(reader, uids, trainer);
+    return new Read(models, parts.signature(), parts.provenance(), parts.offsets());
+  }
 
+  /**
+   * Only where the savepoint's Kafka sources had read to ({@link Read#offsets()}), without its
+   * models: what {@code validate --from offsets-in-savepoint} needs.
+   *
+   * @throws UserException naming the path when it is no savepoint or not one of the train job
+   */
+  public static Map<String, Map<String, Long>> offsets(String savepoint) throws Exception {
+    return operatorParts(reader(savepoint), operatorUids(savepoint),
+        OperatorIdentifier.forUid(TRAINER_UID)).offsets();
+  }
+
+  private static SavepointReader reader(String savepoint) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+    env.setParallelism(1);
+    return SavepointReader.read(env, savepoint);
+  }
+
+  /** The trainer's operator state and the sources' positions. */
+  private record OperatorParts(Map<String, String> signature, Map<String, String> provenance,
+      Map<String, Map<String, Long>> offsets) {}
+
+  private static OperatorParts operatorParts(SavepointReader reader, Set<String> uids,
+      OperatorIdentifier trainer) throws Exception {
     var mapType = Types.MAP(Types.STRING, Types.STRING);
     var mapSerializer = new MapSerializer<>(StringSerializer.INSTANCE, StringSerializer.INSTANCE);
     var signatures = reader.readUnionState(trainer, TrainerOperator.SIGNATURE_STATE, mapType,
@@ -135,7 +159,7 @@ public final class SavepointModels {
         }
       }
     }
-    return new Read(models, signature, provenance, offsets);
+    return new OperatorParts(signature, provenance, offsets);
   }
 
   private static final String TAG = "\u0000tag";

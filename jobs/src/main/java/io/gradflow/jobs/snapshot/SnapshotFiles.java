@@ -44,17 +44,9 @@ public final class SnapshotFiles {
     }
   }
 
-  /** Fails, naming the flag, when {@code out} exists. */
-  static void requireAbsent(String flag, Path out) {
-    if (Files.exists(out)) {
-      throw new UserException(flag + " " + out + " exists; give a path that does not (nothing"
-          + " was overwritten)", 2);
-    }
-  }
-
   /** Writes {@code snapshots} to {@code out}, which must not exist. */
   public static void write(List<ModelSnapshot> snapshots, Path out) throws IOException {
-    requireAbsent("--out", out);
+    UserException.requireAbsent("--out", out);
     Path dir = out.toAbsolutePath().getParent();
     Files.createDirectories(dir);
     Path temp = Files.createTempFile(dir, "." + out.getFileName(), ".partial");

@@ -13,7 +13,6 @@ import io.gradflow.jobs.train.TrainCommand;
 import io.gradflow.session.ModelSession;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,10 +101,10 @@ public final class ValidateCommand {
       TrainCommand.checkSavepoint(savepoint);
     }
     if (v.isSet("json")) {
-      refuseExisting("--json", Path.of(v.string("json")));
+      UserException.requireAbsent("--json", Path.of(v.string("json")));
     }
     if (v.isSet("report")) {
-      refuseExisting("--report", Path.of(v.string("report")));
+      UserException.requireAbsent("--report", Path.of(v.string("report")));
     }
     ValidationGate gate = v.isSet("gate")
         ? ValidationGate.parse(v.string("gate"), named.keySet()) : null;
@@ -245,9 +244,9 @@ public final class ValidateCommand {
       throws Exception {
     Map<Integer, Long> out = new java.util.TreeMap<>();
     for (Map.Entry<String, String> sp : named.entrySet()) {
-      Map<String, Long> offsets = io.gradflow.jobs.snapshot.SavepointModels.read(sp.getValue())
-          .offsets().getOrDefault(io.gradflow.jobs.snapshot.SavepointModels.EXAMPLES_SOURCE_UID,
-              Map.of());
+      Map<String, Long> offsets = io.gradflow.jobs.snapshot.SavepointModels
+          .offsets(sp.getValue())
+          .getOrDefault(io.gradflow.jobs.snapshot.SavepointModels.EXAMPLES_SOURCE_UID, Map.of());
       if (offsets.isEmpty()) {
         throw new UserException("--from offsets-in-savepoint: savepoint " + sp.getKey() + " ("
             + sp.getValue() + ") holds no position of the examples source; give --from"
@@ -289,13 +288,6 @@ public final class ValidateCommand {
     Path p = Path.of(savepoint).getFileName();
     String name = p == null ? "savepoint" : p.toString().replaceAll("[^A-Za-z0-9_]", "_");
     return name.matches("[A-Za-z_].*") ? name : "sp_" + name;
-  }
-
-  static void refuseExisting(String flag, Path path) {
-    if (Files.exists(path)) {
-      throw new UserException(flag + " " + path + " exists; give a new file (nothing is"
-          + " overwritten)", 2);
-    }
   }
 
   private static String describe(ReplayRange.Read range) {
