@@ -12,7 +12,8 @@ import java.util.Map;
  */
 public final class ConfigReport {
   /** One setting's effective value. */
-  public record Entry(String key, String value, boolean isDefault) {}
+  public record Entry(String key, String value, boolean isDefault)
+      implements java.io.Serializable {}
 
   private final Map<String, Entry> entries = new LinkedHashMap<>();
 

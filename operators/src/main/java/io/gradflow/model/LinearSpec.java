@@ -17,6 +17,11 @@ public record LinearSpec() implements ModelSpec {
   }
 
   @Override
+  public String configName(Loss loss) {
+    return loss == Loss.LOGISTIC ? "logistic_regression" : "linear_regression";
+  }
+
+  @Override
   public Model create() {
     return new LinearModel(this);
   }

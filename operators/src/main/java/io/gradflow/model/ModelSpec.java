@@ -19,6 +19,15 @@ public sealed interface ModelSpec extends java.io.Serializable
   String configName();
 
   /**
+   * The model's type as a learner with {@code loss} is configured: the linear model is
+   * {@code logistic_regression} with the logistic loss and {@code linear_regression} with the
+   * squared one. An audit record names the model by this.
+   */
+  default String configName(Loss loss) {
+    return configName();
+  }
+
+  /**
    * The model's settings under their configuration names ({@code model.factors}, ...): what an
    * audit record stores; with {@code type: configName()} they read back to an equal spec.
    */

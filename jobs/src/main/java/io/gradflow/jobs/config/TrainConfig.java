@@ -79,10 +79,19 @@ import java.util.Map;
  * @param candidates the learners by candidate name: one entry named "" without a race, one per
  *     {@code race} entry otherwise
  * @param input what an input record may hold (the {@code input} section)
+ * @param settings every declared setting as read: its full key, the value in force (secrets
+ *     masked) and whether it was left at its default; the audit record's configuration
  */
 public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int hashBits,
     String defaultModelKey, Map<String, LearnerSpec> candidates, TrainerSettings trainer,
-    LabelSettings labels, StateSettings state, InputLimits input) implements Serializable {
+    LabelSettings labels, StateSettings state, InputLimits input,
+    List<ConfigReport.Entry> settings) implements Serializable {
+
+  /** The same job on one subtask with other trainer settings: an evaluation or a replay. */
+  public TrainConfig onOneSubtask(TrainerSettings trainer) {
+    return new TrainConfig(jobName, 1, kafka, hashBits, defaultModelKey, candidates, trainer,
+        labels, state, input, settings);
+  }
 
   /**
    * What a job file is read for. {@code train} needs the {@code kafka} section (its
@@ -263,7 +272,7 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
 
     return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM), kafka,
         model.get(MODEL_HASH_BITS), model.get(MODEL_DEFAULT_KEY), candidates, trainer,
-        labelSettings, stateSettings, inputLimits);
+        labelSettings, stateSettings, inputLimits, List.copyOf(report.entries()));
   }
 
   /** A loss with its label domain, as {@code --validate-only} shows it. */

@@ -63,9 +63,7 @@ public final class EvaluateJob {
     }
     TrainerSettings withRows = new TrainerSettings(t.cachePages(), t.pageBits(), t.metricsEvery(),
         Long.MAX_VALUE, t.metrics(), t.rows(), t.replay());
-    return new TrainConfig(config.jobName(), 1, config.kafka(), config.hashBits(),
-        config.defaultModelKey(), config.candidates(), withRows, config.labels(), config.state(),
-        config.input());
+    return config.onOneSubtask(withRows);
   }
 
   /**

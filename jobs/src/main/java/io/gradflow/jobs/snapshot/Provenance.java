@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gradflow.config.ConfigReport;
 import io.gradflow.config.Durations;
 import io.gradflow.config.Secrets;
 import io.gradflow.flink.TrainerOperator;
@@ -37,9 +38,9 @@ import org.apache.avro.specific.SpecificData;
  *   <li>{@value #ROWS}: the {@code rows} policy's parameters;
  *   <li>{@value #TOPICS}: the input topics ({@code examples}, and {@code labels} when delayed
  *       labels are joined);
- *   <li>{@value #CONFIGURATION}: the whole validated job configuration, every record component
- *       under its snake_case name (durations in the configuration's spelling), Kafka properties
- *       whose name may hold a secret masked;
+ *   <li>{@value #CONFIGURATION}: the whole validated job configuration under the job file's
+ *       keys, every declared setting with the value in force (defaults included, as
+ *       {@code train --validate-only} shows them), values that may hold a secret masked;
  *   <li>{@value #SCHEMA_VERSIONS}: the trainer's state versions and the page format, and the
  *       parsing fingerprint of every Avro record schema of this code.
  * </ul>
@@ -78,7 +79,7 @@ public final class Provenance {
       }
     }
     p.put(TOPICS, topics.toString());
-    p.put(CONFIGURATION, value(config).toString());
+    p.put(CONFIGURATION, configuration(config.settings()).toString());
     ObjectNode versions = NODES.objectNode();
     versions.put("trainer state", String.join(", ", TrainerOperator.PAGES_STATE,
         TrainerOperator.META_STATE, TrainerOperator.SIGNATURE_STATE,
@@ -93,10 +94,35 @@ public final class Provenance {
     return p;
   }
 
+  /**
+   * The job's effective configuration as nested objects under the job file's own keys
+   * ({@code kafka.topics.examples} is {@code {"kafka": {"topics": {"examples": ...}}}}), every
+   * value as the configuration shows it, defaults included, secrets masked.
+   */
+  static ObjectNode configuration(List<ConfigReport.Entry> settings) {
+    ObjectNode root = NODES.objectNode();
+    for (ConfigReport.Entry e : settings) {
+      String[] parts = e.key().split("\\.");
+      ObjectNode at = root;
+      for (int i = 0; i < parts.length - 1 && at != null; i++) {
+        JsonNode next = at.get(parts[i]);
+        at = next == null ? at.putObject(parts[i]) : next instanceof ObjectNode o ? o : null;
+      }
+      // A key that is a value and also holds keys under it keeps its full name at the top.
+      if (at == null || at.get(parts[parts.length - 1]) instanceof ObjectNode) {
+        root.put(e.key(), e.value());
+      } else {
+        at.put(parts[parts.length - 1], e.value());
+      }
+    }
+    return root;
+  }
+
   /** A learner's components, from the specs' own names and parameters. */
   static ObjectNode learner(LearnerSpec spec) {
     ObjectNode l = NODES.objectNode();
-    ObjectNode model = component(spec.model().configName(), spec.model().parameters());
+    ObjectNode model = component(spec.model().configName(spec.loss()),
+        spec.model().parameters());
     ((ObjectNode) model.get("parameters")).put("standardize", spec.standardize());
     ((ObjectNode) model.get("parameters")).put("standardize_clip", spec.standardizeClip());
     l.set("model", model);

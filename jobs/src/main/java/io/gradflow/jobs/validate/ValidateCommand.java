@@ -142,9 +142,7 @@ public final class ValidateCommand {
 
     TrainerSettings t = config.trainer().withReplay(frozen ? ModelSession.Replay.FROZEN
         : ModelSession.Replay.PREQUENTIAL);
-    TrainConfig replay = new TrainConfig(config.jobName(), 1, config.kafka(), config.hashBits(),
-        config.defaultModelKey(), config.candidates(), t, config.labels(), config.state(),
-        config.input());
+    TrainConfig replay = config.onOneSubtask(t);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("mode", v.string("mode"));
     result.put("topic", topic);

@@ -87,6 +87,15 @@ class ExportITCase extends TrainJobITCase {
     assertEquals(3000, a.path("data_offsets").get(0).path("offset").asLong());
     assertEquals(examples, a.path("configuration").path("kafka").path("topics")
         .path("examples").asText());
+    // The linear model as configured: the job's loss is logistic.
+    assertEquals("logistic_regression", a.path("model").path("name").asText());
+    // The configuration under the job file's keys, defaults included.
+    JsonNode configured = a.path("configuration");
+    assertEquals("Adam", configured.path("optimizer").path("name").asText(), configured.toString());
+    assertEquals("0.02", configured.path("optimizer").path("lr").asText(), configured.toString());
+    assertEquals("1.0E-8", configured.path("optimizer").path("eps").asText(), configured.toString());
+    assertEquals("5.0", configured.path("gradient").path("clip_value").asText(),
+        configured.toString());
     assertTrue(a.path("code_version").asText().startsWith("git ")
         || a.path("code_version").asText().equals("unknown"), a.toString());
     assertEquals(3, a.path("first_rows").size());
