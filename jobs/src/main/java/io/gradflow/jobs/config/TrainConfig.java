@@ -87,6 +87,13 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
     LabelSettings labels, StateSettings state, InputLimits input,
     List<ConfigReport.Entry> settings) implements Serializable {
 
+  /** The same job with every example's label on the example: delayed labels already joined. */
+  public TrainConfig withoutDelayedLabels() {
+    return new TrainConfig(jobName, parallelism, kafka, hashBits, defaultModelKey, candidates,
+        trainer, new LabelSettings(false, labels.timeout(), labels.onTimeout(),
+            labels.defaultLabel()), state, input, settings);
+  }
+
   /** The same job on one subtask with other trainer settings: an evaluation or a replay. */
   public TrainConfig onOneSubtask(TrainerSettings trainer) {
     return new TrainConfig(jobName, 1, kafka, hashBits, defaultModelKey, candidates, trainer,
@@ -110,7 +117,13 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
    * @param onTimeout apply {@code defaultLabel} and learn, or drop the example (counted)
    */
   public record LabelSettings(boolean delayed, Duration timeout, OnTimeout onTimeout,
-      float defaultLabel) implements Serializable {}
+      float defaultLabel) implements Serializable {
+    /** When a wait that began at {@code eventTime} (ms) times out, in event time (ms). */
+    public long deadline(long eventTime) {
+      long millis = timeout.toMillis();
+      return eventTime > Long.MAX_VALUE - millis ? Long.MAX_VALUE : eventTime + millis;
+    }
+  }
 
   /**
    * @param backend {@code hashmap} (heap) or {@code rocksdb}

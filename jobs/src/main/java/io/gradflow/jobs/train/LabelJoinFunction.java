@@ -70,7 +70,7 @@ public final class LabelJoinFunction
       return;
     }
     pending.update(example);
-    ctx.timerService().registerEventTimeTimer(deadline(example.eventTime));
+    ctx.timerService().registerEventTimeTimer(settings.deadline(example.eventTime));
   }
 
   @Override
@@ -79,20 +79,20 @@ public final class LabelJoinFunction
     CompactExample example = pending.value();
     if (example != null) {
       pending.clear();
-      ctx.timerService().deleteEventTimeTimer(deadline(example.eventTime));
+      ctx.timerService().deleteEventTimeTimer(settings.deadline(example.eventTime));
       joined.inc();
       out.collect(example.withLabel(label.label));
       return;
     }
     early.update(label);
-    ctx.timerService().registerEventTimeTimer(deadline(label.eventTime));
+    ctx.timerService().registerEventTimeTimer(settings.deadline(label.eventTime));
   }
 
   @Override
   public void onTimer(long timestamp, OnTimerContext ctx, Collector<CompactExample> out)
       throws Exception {
     CompactExample example = pending.value();
-    if (example != null && deadline(example.eventTime) <= timestamp) {
+    if (example != null && settings.deadline(example.eventTime) <= timestamp) {
       pending.clear();
       if (settings.onTimeout() == TrainConfig.OnTimeout.DEFAULT_LABEL) {
         defaulted.inc();
@@ -102,14 +102,10 @@ public final class LabelJoinFunction
       }
     }
     CompactLabel label = early.value();
-    if (label != null && deadline(label.eventTime) <= timestamp) {
+    if (label != null && settings.deadline(label.eventTime) <= timestamp) {
       early.clear();
       orphans.inc();
     }
   }
 
-  private long deadline(long eventTime) {
-    long timeout = settings.timeout().toMillis();
-    return eventTime > Long.MAX_VALUE - timeout ? Long.MAX_VALUE : eventTime + timeout;
-  }
 }

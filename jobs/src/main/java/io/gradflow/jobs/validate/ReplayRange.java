@@ -51,15 +51,16 @@ public final class ReplayRange {
    */
   public static Read read(KafkaSpec kafka, String topic, String from, String to,
       Duration timeout) {
-    return read(kafka, topic, from, to, timeout, Map.of());
+    return read(kafka, topic, "kafka.topics.examples", from, to, timeout, Map.of());
   }
 
   /**
-   * Reads {@code [from, to)} of {@code topic}, where {@code from} may be
+   * Reads {@code [from, to)} of {@code topic}, the one named by the job file's {@code setting},
+   * where {@code from} may be
    * {@code offsets-in-savepoint}: the next offset per partition in {@code savepointOffsets}
    * (partitions it does not name start at the log start).
    */
-  public static Read read(KafkaSpec kafka, String topic, String from, String to,
+  public static Read read(KafkaSpec kafka, String topic, String setting, String from, String to,
       Duration timeout, Map<Integer, Long> savepointOffsets) {
     Properties p = kafka.clientProperties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
@@ -70,8 +71,8 @@ public final class ReplayRange {
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
       if (infos == null || infos.isEmpty()) {
-        throw new UserException("the examples topic '" + topic + "' (kafka.topics.examples)"
-            + " does not exist on " + kafka.bootstrapServers(), 2);
+        throw new UserException("the topic '" + topic + "' (" + setting + ") does not exist on "
+            + kafka.bootstrapServers(), 2);
       }
       List<TopicPartition> partitions = new ArrayList<>();
       infos.forEach(i -> partitions.add(new TopicPartition(topic, i.partition())));

@@ -9,7 +9,12 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.evaluate.EvaluateJob;
 import io.gradflow.jobs.evaluate.EvaluateOutput;
 import io.gradflow.jobs.evaluate.EvaluateReport;
+import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.kafka.RawRecord;
+import io.gradflow.jobs.snapshot.SavepointModels;
 import io.gradflow.jobs.train.TrainCommand;
+import io.gradflow.model.Loss;
+import io.gradflow.schema.FeatureHashing;
 import io.gradflow.session.ModelSession;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -113,11 +118,6 @@ public final class ValidateCommand {
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport());
     boolean probabilities =
         config.candidates().values().iterator().next().loss().predictsProbability();
-    if (config.labels().delayed()) {
-      throw new UserException("validate replays the examples topic only, so a job with"
-          + " labels.delayed would be scored against labels.default_label instead of its labels"
-          + " topic's; validating delayed-label jobs is not supported yet", 2);
-    }
     boolean quiet = v.on("quiet");
     if (gate != null) {
       gate.requireMetrics(probabilities
@@ -126,13 +126,34 @@ public final class ValidateCommand {
     }
     String topic = config.kafka().topics().examples();
 
-    Map<Integer, Long> savepointOffsets = v.string("from").equals("offsets-in-savepoint")
-        ? savepointOffsets(named, topic) : Map.of();
-    ReplayRange.Read range = ReplayRange.read(config.kafka(), topic, v.string("from"),
-        v.string("to"), timeout, savepointOffsets);
+    boolean inSavepoint = v.string("from").equals("offsets-in-savepoint");
+    ReplayRange.Read range = ReplayRange.read(config.kafka(), topic, "kafka.topics.examples",
+        v.string("from"), v.string("to"), timeout, inSavepoint
+            ? savepointOffsets(named, topic, SavepointModels.EXAMPLES_SOURCE_UID) : Map.of());
     if (!quiet) {
       out.printf(Locale.ROOT, "gradflow validate: %,d record(s) of %s %s, %s, %d savepoint(s)%n",
           range.records().size(), topic, describe(range), v.string("mode"), named.size());
+    }
+    List<RawRecord> records = range.records();
+    LabelReplay.Result joined = null;
+    String labelTopic = config.kafka().topics().labels();
+    if (config.labels().delayed()) {
+      // Offsets name the examples topic's partitions; the labels are read to their end.
+      boolean toOffsets = v.string("to").matches("\\d+(:\\d+)?(,\\d+:\\d+)*");
+      ReplayRange.Read labels = ReplayRange.read(config.kafka(), labelTopic,
+          "kafka.topics.labels", v.string("from"), toOffsets ? "latest" : v.string("to"),
+          timeout, inSavepoint
+              ? savepointOffsets(named, labelTopic, SavepointModels.LABELS_SOURCE_UID) : Map.of());
+      Loss loss = config.candidates().values().iterator().next().loss();
+      joined = LabelReplay.join(records, labels.records(), config.labels(), new ExampleDecoder(
+          new FeatureHashing(config.hashBits()), loss, config.defaultModelKey(), config.input()));
+      records = joined.records();
+      if (!quiet) {
+        out.printf(Locale.ROOT, "  labels: %,d record(s) of %s %s; %,d joined, %,d given the"
+            + " default label, %,d dropped, %,d orphan(s), %,d refused%n", joined.labels(),
+            labelTopic, describe(labels), joined.joined(), joined.defaulted(), joined.dropped(),
+            joined.orphans(), joined.refused());
+      }
     }
     if (range.records().isEmpty()) {
       err.println("gradflow validate: the range holds no record of " + topic + " "
@@ -142,7 +163,8 @@ public final class ValidateCommand {
 
     TrainerSettings t = config.trainer().withReplay(frozen ? ModelSession.Replay.FROZEN
         : ModelSession.Replay.PREQUENTIAL);
-    TrainConfig replay = config.onOneSubtask(t);
+    // A delayed-label job's replay gets its labels already joined (LabelReplay).
+    TrainConfig replay = config.onOneSubtask(t).withoutDelayedLabels();
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("mode", v.string("mode"));
     result.put("topic", topic);
@@ -158,12 +180,22 @@ public final class ValidateCommand {
       partitions.add(m);
     });
     result.put("partitions", partitions);
+    if (joined != null) {
+      Map<String, Object> labels = joined.counts();
+      labels.put("topic", labelTopic);
+      result.put("labels", labels);
+    }
     Map<String, Object> bySavepoint = new LinkedHashMap<>();
     for (Map.Entry<String, String> sp : named.entrySet()) {
-      EvaluateReport report = replay(replay, sp.getValue(), range, probabilities, frozen);
+      long[] unlabeled = new long[1];
+      EvaluateReport report = replay(replay, sp.getValue(), records, probabilities, frozen,
+          joined != null ? unlabeled : null);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("path", sp.getValue());
       m.putAll(report.overall());
+      if (joined != null) {
+        m.put("scored_before_label", unlabeled[0]);
+      }
       m.put("models", report.models());
       bySavepoint.put(sp.getKey(), m);
       if (!quiet) {
@@ -208,9 +240,16 @@ public final class ValidateCommand {
     return 0;
   }
 
-  /** One savepoint's replay, collected into a report by model key. */
+  /**
+   * One savepoint's replay, collected into a report by model key.
+   *
+   * @param unlabeled with delayed labels, where to count the predictions made as unlabeled
+   *     examples arrived: they are left out of the report, whose examples are the labeled ones
+   *     (each example counts once, as in the job's metrics); null otherwise
+   */
   private static EvaluateReport replay(TrainConfig config, String savepoint,
-      ReplayRange.Read range, boolean probabilities, boolean frozen) throws Exception {
+      List<RawRecord> records, boolean probabilities, boolean frozen, long[] unlabeled)
+      throws Exception {
     Configuration conf = EvaluateJob.flinkConfiguration(config);
     conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
     // The source and sinks of the live job are not in a replay; their state stays unread.
@@ -219,9 +258,15 @@ public final class ValidateCommand {
     EvaluateReport report = new EvaluateReport(probabilities, EvaluateReport.Grouping.MODEL_KEY,
         Map.of(), true, frozen);
     try (CloseableIterator<EvaluateOutput> outputs =
-        EvaluateJob.build(env, config, range.records()).collectAsync()) {
+        EvaluateJob.build(env, config, records).collectAsync()) {
       var job = env.executeAsync("gradflow validate " + savepoint);
-      outputs.forEachRemaining(report::add);
+      outputs.forEachRemaining(o -> {
+        if (unlabeled != null && o.prediction != null && Float.isNaN(o.prediction.label)) {
+          unlabeled[0]++;
+        } else {
+          report.add(o);
+        }
+      });
       job.getJobExecutionResult().get();
     } catch (ExecutionException | RuntimeException e) {
       java.util.Optional<String> incompatible =
@@ -235,19 +280,19 @@ public final class ValidateCommand {
   }
 
   /**
-   * Where the savepoints' job had read the examples topic to, per partition: the furthest of
-   * them, so that no savepoint replays a record it has learned (and every one sees the same).
+   * Where the savepoints' job had read a topic to (the source {@code uid}'s position), per
+   * partition: the furthest of them, so that no savepoint replays a record it has learned (and
+   * every one sees the same).
    */
-  private static Map<Integer, Long> savepointOffsets(Map<String, String> named, String topic)
-      throws Exception {
+  private static Map<Integer, Long> savepointOffsets(Map<String, String> named, String topic,
+      String uid) throws Exception {
     Map<Integer, Long> out = new java.util.TreeMap<>();
     for (Map.Entry<String, String> sp : named.entrySet()) {
-      Map<String, Long> offsets = io.gradflow.jobs.snapshot.SavepointModels
-          .offsets(sp.getValue())
-          .getOrDefault(io.gradflow.jobs.snapshot.SavepointModels.EXAMPLES_SOURCE_UID, Map.of());
+      Map<String, Long> offsets =
+          SavepointModels.offsets(sp.getValue()).getOrDefault(uid, Map.of());
       if (offsets.isEmpty()) {
         throw new UserException("--from offsets-in-savepoint: savepoint " + sp.getKey() + " ("
-            + sp.getValue() + ") holds no position of the examples source; give --from"
+            + sp.getValue() + ") holds no position of the " + topic + " source; give --from"
             + " earliest or a timestamp", 2);
       }
       offsets.forEach((tp, offset) -> {

@@ -11,6 +11,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import io.gradflow.jobs.produce.ClickThroughGenerator;
+import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.Label;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -136,6 +140,93 @@ class ValidateITCase extends TrainJobITCase {
     assertEquals(2_000, learned.get("learned").asLong(), learned.toString());
     assertNotEquals(j.get("savepoints").get("champion").get("log_loss").asDouble(),
         learned.get("log_loss").asDouble(), "learning while replaying changes the predictions");
+  }
+
+  /**
+   * A delayed-label job: the replay reads the labels topic beside the examples topic and joins
+   * them in the client. Frozen, its metrics are those of the same savepoint replaying a topic
+   * holding the same examples with their labels inline (examples not labeled in time carry the
+   * default label there); the labels source's position in the savepoint starts the labels; the
+   * prequential replay is the same twice, byte for byte.
+   */
+  @Test
+  void aDelayedLabelJobReplaysItsLabelsTopicToo() throws Exception {
+    String examples = "dl-examples";
+    String labels = "dl-labels";
+    String inline = "dl-inline";
+    kafka.createTopics(1, examples, labels, inline);
+    ClickThroughGenerator generator =
+        new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(8));
+    produceDelayed(generator, 0, 1_000, examples, labels, inline);
+    Run run = Run.create(examples, labels);
+    String delayed = "labels: {delayed: true, timeout: 2s, on_timeout: default_label,"
+        + " default_label: 0}\ncheckpoints: {interval: 300ms, directory: "
+        + temp.resolve("dl-checkpoints").toUri() + "}";
+    assertEquals(0, train(run.yaml(delayed, true), "--final-savepoint",
+        temp.resolve("dl-final").toString()), both());
+    String savepoint = FinalSavepointITCase.savepointIn(out());
+    produceDelayed(generator, 1_000, 1_000, examples, labels, inline);
+
+    String yaml = Run.create(examples, labels).yaml(delayed, false);
+    JsonNode j = validate(temp.resolve("dl.json"), yaml, "--savepoint", savepoint, "--from",
+        "offsets-in-savepoint", "--quiet");
+    assertEquals(1_000, j.get("partitions").get(0).get("from_offset").asLong(), j.toString());
+    JsonNode counts = j.get("labels");
+    // Every 25th example has no label: 40 of the replayed 1,000.
+    assertEquals(960, counts.get("records").asLong(), counts.toString());
+    assertEquals(960, counts.get("joined").asLong(), counts.toString());
+    assertEquals(40, counts.get("default_labeled").asLong(), counts.toString());
+    assertEquals(0, counts.get("orphans").asLong(), counts.toString());
+
+    String inlineYaml = Run.create(inline, "labels").yaml("checkpoints: {interval: 300ms}", false);
+    JsonNode reference = validate(temp.resolve("inline.json"), inlineYaml, "--savepoint",
+        savepoint, "--from", timestampAt(inline, 1_000).toString(), "--quiet");
+    JsonNode got = j.get("savepoints").elements().next();
+    JsonNode want = reference.get("savepoints").elements().next();
+    assertEquals(1_000, got.get("examples").asLong(), got.toString());
+    assertEquals(want.get("examples").asLong(), got.get("examples").asLong());
+    // The same scores; only the order of the sums differs. (Not the AUC: it is taken over the
+    // second half of the examples in replay order, and the default-labeled ones come later.)
+    for (String metric : List.of("log_loss", "base_rate_log_loss", "calibration")) {
+      assertEquals(want.get(metric).asDouble(), got.get(metric).asDouble(), 1e-12, metric);
+    }
+
+    String[] prequential = {"--savepoint", savepoint, "--from", "offsets-in-savepoint",
+        "--mode", "prequential", "--quiet"};
+    JsonNode learned = validate(temp.resolve("dl-prequential.json"), yaml, prequential);
+    assertEquals(1_000, learned.get("savepoints").elements().next().get("learned").asLong());
+    validate(temp.resolve("dl-again.json"), yaml, prequential);
+    assertEquals(Files.readString(temp.resolve("dl-prequential.json")),
+        Files.readString(temp.resolve("dl-again.json")));
+  }
+
+  /**
+   * Examples {@code from} to {@code from + count - 1}: unlabeled on {@code examples}, their labels
+   * 50 ms of event time later on {@code labels} (every 25th left without one), and labeled inline
+   * on {@code inline} (the unlabeled ones with the default label 0).
+   */
+  static void produceDelayed(ClickThroughGenerator generator, int from, int count,
+      String examples, String labels, String inline) {
+    try (GradflowProducer delayed = GradflowProducer.builder(kafka.bootstrapServers())
+        .examplesTopic(examples).labelsTopic(labels).build();
+        GradflowProducer labeled = GradflowProducer.builder(kafka.bootstrapServers())
+            .examplesTopic(inline).build()) {
+      for (int i = from; i < from + count; i++) {
+        Example e = generator.next().example();
+        String model = i % 2 == 0 ? "m1" : "m2";
+        Example example = Example.newBuilder(e).setExampleId("d" + i).setModelKey(model).build();
+        delayed.send(Example.newBuilder(example).setLabel(null).build());
+        boolean hasLabel = i % 25 != 7;
+        if (hasLabel) {
+          delayed.send(Label.newBuilder().setExampleId("d" + i).setModelKey(model)
+              .setEventTime(e.getEventTime().plusMillis(50)).setLabel(e.getLabel()).build());
+        }
+        labeled.send(hasLabel ? example
+            : Example.newBuilder(example).setLabel(0f).build());
+      }
+      delayed.flush();
+      labeled.flush();
+    }
   }
 
   @Test
