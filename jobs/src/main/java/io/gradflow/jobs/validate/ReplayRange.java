@@ -86,6 +86,7 @@ public final class ReplayRange {
       Map<TopicPartition, long[]> ranges = new LinkedHashMap<>();
       List<RawRecord> records = new ArrayList<>();
       for (TopicPartition tp : partitions) {
+        check(tp, start.get(tp), stop.get(tp), begin.get(tp), end.get(tp), from, to);
         long a = Math.max(start.get(tp), begin.get(tp));
         long b = Math.min(stop.get(tp), end.get(tp));
         ranges.put(tp, new long[] {a, Math.max(a, b)});
@@ -118,6 +119,27 @@ public final class ReplayRange {
         }
       }
       return new Read(records, ranges);
+    }
+  }
+
+  /**
+   * Refuses positions outside a partition's log: an end offset past its end, and a savepoint's
+   * position before its start (the records between were deleted, so the replay would skip what
+   * the savepoint's job read next). Positions found by timestamp or named earliest/latest are in
+   * the log by construction.
+   */
+  private static void check(TopicPartition tp, long start, long stop, long begin, long end,
+      String from, String to) {
+    if (from.equals("offsets-in-savepoint") && start < begin) {
+      throw new UserException("--from offsets-in-savepoint: the savepoint had read " + tp
+          + " to offset " + start + ", but the log now starts at " + begin + " (records "
+          + start + " to " + (begin - 1) + " were deleted, by retention or on purpose); the"
+          + " replay would skip them. Give --from earliest or a timestamp to replay what is"
+          + " left", 2);
+    }
+    if (to.matches("\\d+(:\\d+)?(,\\d+:\\d+)*") && stop != Long.MAX_VALUE && stop > end) {
+      throw new UserException("--to " + to + ": offset " + stop + " of " + tp + " is past the"
+          + " end of its log (" + end + "); give an offset up to " + end + ", or latest", 2);
     }
   }
 

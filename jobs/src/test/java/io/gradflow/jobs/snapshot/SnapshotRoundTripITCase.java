@@ -257,6 +257,15 @@ class SnapshotRoundTripITCase {
     Files.write(corrupt, flipped);
     Path text = temp.resolve("text.avro");
     Files.writeString(text, "not a snapshot\n");
+    Path newer = temp.resolve("newer.avro");
+    SnapshotFiles.write(List.of(ModelSnapshot.newBuilder(synthetic(config, "m1", 4))
+        .setSchemaVersion(SnapshotFiles.SCHEMA_VERSION + 1).build()), newer);
+    assertRefused(2, "has snapshot schema_version " + (SnapshotFiles.SCHEMA_VERSION + 1)
+        + ", newer than this Gradflow reads", "bootstrap", "--snapshot", newer.toString(),
+        "--out", temp.resolve("sp-newer").toString());
+    assertFalse(Files.exists(temp.resolve("sp-newer")));
+    assertRefused(2, "newer than this Gradflow reads", "inspect", newer.toString());
+
     for (Path bad : List.of(truncated, corrupt, text)) {
       Path savepoint = temp.resolve("sp-" + bad.getFileName());
       assertRefused(2, "is not a readable model snapshot", "bootstrap", "--snapshot",

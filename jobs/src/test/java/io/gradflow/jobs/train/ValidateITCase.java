@@ -140,6 +140,23 @@ class ValidateITCase extends TrainJobITCase {
     assertEquals(2_000, learned.get("learned").asLong(), learned.toString());
     assertNotEquals(j.get("savepoints").get("champion").get("log_loss").asDouble(),
         learned.get("log_loss").asDouble(), "learning while replaying changes the predictions");
+
+    // Positions outside the log: an end past it, and a savepoint's position before its start.
+    Path config = Files.writeString(Files.createTempFile(temp, "job", ".yaml"), yaml);
+    assertEquals(2, gradflow("validate", "--config", config.toString(), "--savepoint", champion,
+        "--to", "6001", "--quiet"), both());
+    assertTrue(err().contains("--to 6001: offset 6001 of " + TOPIC + "-0 is past the end of its"
+        + " log (6000)"), both());
+    try (var admin = org.apache.kafka.clients.admin.Admin.create(java.util.Map.of(
+        "bootstrap.servers", kafka.bootstrapServers()))) {
+      admin.deleteRecords(java.util.Map.of(new TopicPartition(TOPIC, 0),
+          org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(4_500))).all().get();
+    }
+    assertEquals(2, gradflow("validate", "--config", config.toString(), "--savepoint",
+        challenger, "--from", "offsets-in-savepoint", "--quiet"), both());
+    assertTrue(err().contains("the savepoint had read " + TOPIC + "-0 to offset 4000, but the"
+        + " log now starts at 4500 (records 4000 to 4499 were deleted"), both());
+    assertTrue(!err().contains("\tat "), "no stack trace: " + both());
   }
 
   /**
