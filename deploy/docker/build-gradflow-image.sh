@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Gradflow image ($GRADFLOW_IMAGE, gradflow/gradflow-flink:0.1.0-SNAPSHOT) on top of
-# $FLINK_IMAGE: packages the jobs module (through the build lock that Gradflow's builds share),
-# fetches flink-metrics-prometheus 2.2.1 from Maven Central once, and runs docker build.
+# $FLINK_IMAGE: packages the jobs module (through the build lock that Gradflow's builds share)
+# unless its job jar is newer than every source and pom, fetches flink-metrics-prometheus 2.2.1 from Maven Central once, and runs docker build.
 # Usage: deploy/docker/build-gradflow-image.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,14 +10,18 @@ root="$(cd "$here/../.." && pwd)"
 . "$here/engine.sh"
 # shellcheck source=images.env
 . "$here/images.env"
-lock=${GRADFLOW_BUILD_LOCK:-/tmp/gradflow-build.lock}
 version=0.1.0-SNAPSHOT
 prom=flink-metrics-prometheus-2.2.1.jar
 mkdir -p "$here/target"
-(cd "$root" && flock "$lock" ./mvnw -q -pl jobs -am package -DskipTests)
-cp "$root/jobs/target/gradflow-jobs-$version-flink.jar" "$here/target/gradflow-jobs-flink.jar"
+jar="$root/jobs/target/gradflow-jobs-$version-flink.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/schemas" "$root/operators" "$root/jobs" \
+    \( -path '*/target' -prune \) -o \( -type f -newer "$jar" -print \) | head -1)" ]; then
+  echo "packaging the jobs module (under the build lock)" >&2
+  (cd "$root" && locked_build ./mvnw -q -pl jobs -am package -DskipTests)
+fi
+cp "$jar" "$here/target/gradflow-jobs-flink.jar"
 if [ ! -s "$here/target/$prom" ]; then
-  (cd "$root" && flock "$lock" ./mvnw -q dependency:copy \
+  (cd "$root" && locked_build ./mvnw -q dependency:copy \
     -Dartifact=org.apache.flink:flink-metrics-prometheus:2.2.1 -DoutputDirectory="$here/target")
 fi
 "$DOCKER" build -q --build-arg FLINK_IMAGE="$FLINK_IMAGE" -t "$GRADFLOW_IMAGE" "$here" >/dev/null

@@ -22,7 +22,6 @@ root="$(cd "$here/../.." && pwd)"
 . "$here/images.env"
 BASE_IMAGE=gradflow-local/debian-java17:bookworm
 cache=${GRADFLOW_DOCKER_CACHE:-$HOME/.cache/gradflow-docker}
-lock=${GRADFLOW_BUILD_LOCK:-/tmp/gradflow-build.lock}
 rebuild=false
 [ "${1:-}" = --rebuild ] && rebuild=true
 
@@ -60,12 +59,12 @@ has_image "$KAFKA_IMAGE" || need_jars=true
 has_image "$FLINK_IMAGE" || need_jars=true
 if $need_jars; then
   if [ ! -f "$jars/kafka_2.13-4.2.0.jar" ] || [ ! -f "$jars/flink-runtime-2.2.1.jar" ]; then
-    echo "building the jobs module for its dependency jars (under $lock)" >&2
-    (cd "$root" && flock "$lock" ./mvnw -q -pl jobs -am package -DskipTests)
+    echo "building the jobs module for its dependency jars (under the build lock)" >&2
+    (cd "$root" && locked_build ./mvnw -q -pl jobs -am package -DskipTests)
   fi
   web="$cache/flink-runtime-web-2.2.1.jar"
   if [ ! -s "$web" ]; then
-    (cd "$root" && flock "$lock" ./mvnw -q dependency:copy \
+    (cd "$root" && locked_build ./mvnw -q dependency:copy \
       -Dartifact=org.apache.flink:flink-runtime-web:2.2.1 -DoutputDirectory="$cache")
   fi
 fi

@@ -68,3 +68,15 @@ engine_stop() {
   done
   kill -9 "$pid" 2>/dev/null || true
 }
+
+# Runs a Maven command ("$@", from the repository root) under Gradflow's build lock
+# (GRADFLOW_BUILD_LOCK, /tmp/gradflow-build.lock; "none" runs it without, for a caller that
+# holds the lock already: flock on the same file from a child would wait for ever).
+locked_build() {
+  local lock=${GRADFLOW_BUILD_LOCK:-/tmp/gradflow-build.lock}
+  if [ "$lock" = none ]; then
+    "$@"
+  else
+    flock "$lock" "$@"
+  fi
+}
