@@ -129,6 +129,32 @@ for p in json.load(open(sys.argv[1]))["panels"]:
       await "dashboard query has data: $expr" 90 prom_has "$expr"
     done
 
+# Stop with a savepoint on the flink-data volume, then submit again from it, as the README says.
+jobmanager=$("${compose[@]}" ps -q jobmanager)
+job_id() {
+  curl -sf "http://localhost:$FLINK_UI_PORT/jobs/overview" | python3 -c '
+import json, sys
+print(" ".join(j["jid"] for j in json.load(sys.stdin)["jobs"] if j["state"] == "RUNNING"))'
+}
+first=$(job_id)
+stopped=$("$DOCKER" exec "$jobmanager" flink stop -m localhost:8081 "$first" 2>&1)
+savepoint=$(echo "$stopped" | sed -n 's/^Savepoint completed\. Path: //p')
+[ -n "$savepoint" ] || { echo "$stopped" >&2; say "flink stop wrote no savepoint"; exit 1; }
+say "stopped job $first with savepoint $savepoint"
+"${compose[@]}" run --rm -e GRADFLOW_SAVEPOINT="$savepoint" submit >/dev/null 2>&1
+restored_from_savepoint() {
+  local id
+  id=$(job_id)
+  [ -n "$id" ] && [ "$id" != "$first" ] && curl -sf \
+    "http://localhost:$FLINK_UI_PORT/jobs/$id/checkpoints" | grep -q "\"restored\":{[^}]*${savepoint##*/}"
+}
+await "the job runs again, restored from the savepoint" 120 restored_from_savepoint
+checkpoint_after_restart() {
+  curl -sf "http://localhost:$FLINK_UI_PORT/jobs/$(job_id)/checkpoints" \
+    | grep -q '"counts":{[^}]*"completed":[1-9]'
+}
+await "the restarted job completes a checkpoint" 60 checkpoint_after_restart
+
 if [[ " ${services[*]} " == *" grafana "* ]]; then
   await "Grafana serves the provisioned dashboard" 90 \
     curl -sf "http://localhost:$GRAFANA_PORT/api/dashboards/uid/gradflow"

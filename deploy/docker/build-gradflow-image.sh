@@ -20,9 +20,11 @@ if [ ! -f "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/schemas" "$root/operat
   (cd "$root" && locked_build ./mvnw -q -pl jobs -am package -DskipTests)
 fi
 cp "$jar" "$here/target/gradflow-jobs-flink.jar"
-if [ ! -s "$here/target/$prom" ]; then
+cache=${GRADFLOW_DOCKER_CACHE:-$HOME/.cache/gradflow-docker}
+if [ ! -s "$cache/$prom" ]; then
   (cd "$root" && locked_build ./mvnw -q dependency:copy \
-    -Dartifact=org.apache.flink:flink-metrics-prometheus:2.2.1 -DoutputDirectory="$here/target")
+    -Dartifact=org.apache.flink:flink-metrics-prometheus:2.2.1 -DoutputDirectory="$cache")
 fi
+cp "$cache/$prom" "$here/target/$prom"
 "$DOCKER" build -q --build-arg FLINK_IMAGE="$FLINK_IMAGE" -t "$GRADFLOW_IMAGE" "$here" >/dev/null
 echo "built $GRADFLOW_IMAGE on $FLINK_IMAGE" >&2
