@@ -118,6 +118,7 @@ sys.exit(0 if ok else 1)' ${2:+"$2"}
 op=flink_taskmanager_job_task_operator_
 await "Prometheus: examples per second > 0" 120 prom_has "sum(${op}examplesPerSecond)" "> 0"
 await "Prometheus: log loss in (0, 1)" 60 prom_has "${op}logLoss" "> 0 and v < 1"
+await "Prometheus: AUC in (0.5, 1]" 60 prom_has "${op}auc" "> 0.5 and v <= 1"
 await "Prometheus: live rows > 0" 60 prom_has "sum(${op}rowsLive)" "> 0"
 await "Prometheus: cache hit rate in [0, 1]" 60 prom_has "avg(${op}cacheHitRate)" ">= 0 and v <= 1"
 # Every panel of the Grafana dashboard has data.
