@@ -234,6 +234,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         .mapToLong(ModelSession.Shared::drifts).sum());
     getMetricGroup().gauge("logLoss", () -> lastReport == null ? Double.NaN : lastReport.logLoss);
     getMetricGroup().gauge("rmse", () -> lastReport == null ? Double.NaN : lastReport.rmse);
+    getMetricGroup().gauge("auc", () -> lastReport == null ? Double.NaN : lastReport.auc);
   }
 
   private String candidateOf(String key) {

@@ -30,8 +30,14 @@ public final class KafkaTestSupport {
    */
   public static List<ConsumerRecord<byte[], byte[]>> readAll(EmbeddedKafka kafka, String topic,
       int expected, Duration timeout) {
+    return readAll(kafka.bootstrapServers(), topic, expected, timeout);
+  }
+
+  /** {@link #readAll(EmbeddedKafka, String, int, Duration)} from any broker. */
+  public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers,
+      String topic, int expected, Duration timeout) {
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
