@@ -45,7 +45,8 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
   /** The flag that adds a client property. */
   public static final Flag PROPERTY_FLAG = Flag.of("kafka-property", Flag.Type.REPEATED, null,
       "a Kafka client property KEY=VALUE for every client (security.protocol, sasl.*, ssl.*),"
-          + " over kafka.properties of --config; repeat it for more; values are never printed");
+          + " over kafka.properties of --config; repeat it for more; values are never printed;"
+          + " ${env:VAR} and ${file:PATH:KEY} in a value are resolved");
 
   /** The flag that reads a job's brokers and client properties. */
   public static Flag configFlag(String more) {
