@@ -85,12 +85,30 @@ class SecureKafkaITCase extends TrainJobITCase {
     Run run = Run.create(examples, "labels");
     Path credentials = credentials("credentials.properties", PASSWORD);
 
-    int code = train(secured(run, credentials), "--quiet");
+    Path savepoint = temp.resolve("final");
+    int code = train(secured(run, credentials), "--quiet", "--final-savepoint",
+        savepoint.toString());
 
     assertEquals(0, code, both());
     assertEquals(6_000, predictions(run.predictions(), 6_000).size());
     List<MetricsReport> reports = metrics(run.metrics());
-    assertFalse(reports.isEmpty(), "metrics through the secured listener");
+    MetricsReport last = reports.get(reports.size() - 1);
+    assertTrue(last.getLogLoss() < entropy(last.getMeanLabel()), "log loss " + last.getLogLoss()
+        + " not below the base rate's " + entropy(last.getMeanLabel()));
+
+    // validate replays the examples through the secured listener too.
+    Path config = temp.resolve("validate.yaml");
+    Files.writeString(config, secured(Run.create(examples, "labels"), credentials));
+    Path json = temp.resolve("validate.json");
+    Path taken;
+    try (var dirs = Files.list(savepoint)) {
+      taken = dirs.filter(d -> d.getFileName().toString().startsWith("savepoint-")).findFirst()
+          .orElseThrow();
+    }
+    assertEquals(0, gradflow("validate", "--config", config.toString(), "--savepoint",
+        taken.toString(), "--json", json.toString(), "--quiet"), both());
+    assertEquals(6_000, new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile())
+        .path("records").asLong(), Files.readString(json));
     assertFalse(both().contains(PASSWORD), both());
   }
 
