@@ -45,7 +45,8 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
   /** The flag that adds a client property. */
   public static final Flag PROPERTY_FLAG = Flag.of("kafka-property", Flag.Type.REPEATED, null,
       "a Kafka client property KEY=VALUE for every client (security.protocol, sasl.*, ssl.*),"
-          + " over kafka.properties of --config; repeat it for more; values are never printed");
+          + " over kafka.properties of --config; repeat it for more; values are never printed;"
+          + " ${env:VAR} and ${file:PATH:KEY} in a value are resolved");
 
   /** The flag that reads a job's brokers and client properties. */
   public static Flag configFlag(String more) {
@@ -117,6 +118,7 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
    *     its value
    */
   public void check() {
+    resolvedProperties(); // a reference that cannot be resolved, named by its flag or setting
     try {
       AdminClientConfig config = new AdminClientConfig(clientProperties());
       if (config.values().get(SaslConfigs.SASL_JAAS_CONFIG) != null) {
@@ -146,10 +148,21 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
     return origins.get(property);
   }
 
-  /** The client properties as {@link Properties}, brokers included. */
+  /**
+   * The client properties with every {@code ${env:VAR}} and {@code ${file:PATH:KEY}} replaced by
+   * its value ({@link KafkaSecrets}); {@link #properties()} keeps the references.
+   *
+   * @throws io.gradflow.config.ConfigException naming the flag or setting of a reference that
+   *     cannot be resolved
+   */
+  public Map<String, String> resolvedProperties() {
+    return KafkaSecrets.resolve(properties, k -> origins.getOrDefault(k, k));
+  }
+
+  /** The client properties as {@link Properties}, brokers included, references resolved. */
   public Properties clientProperties() {
     Properties p = new Properties();
-    p.putAll(properties);
+    p.putAll(resolvedProperties());
     p.put("bootstrap.servers", bootstrapServers);
     return p;
   }
@@ -192,9 +205,17 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
     return redact(text);
   }
 
-  /** {@code text} with every given property value replaced by {@code ****}. */
+  /**
+   * {@code text} with every given property value, and every value a reference resolves to,
+   * replaced by {@code ****}.
+   */
   public String redact(String text) {
     List<Map.Entry<String, String>> byLength = new ArrayList<>(properties.entrySet());
+    try {
+      byLength.addAll(resolvedProperties().entrySet());
+    } catch (RuntimeException unresolved) {
+      // Nothing was resolved, so no resolved value can be in the text.
+    }
     byLength.sort((a, b) -> b.getValue().length() - a.getValue().length());
     String out = text;
     for (Map.Entry<String, String> p : byLength) {

@@ -229,10 +229,17 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
     return sink("dead-letters", topics.deadLetters(), AvroMapper.deadLetters());
   }
 
-  /** The extra client properties, as {@link Properties}. */
+  /**
+   * The extra client properties, as {@link Properties}, with every {@code ${env:VAR}} and
+   * {@code ${file:PATH:KEY}} replaced by its value ({@link KafkaSecrets}); {@link #properties()}
+   * keeps the references.
+   *
+   * @throws ConfigException naming {@code kafka.properties.KEY} when a reference cannot be
+   *     resolved
+   */
   public Properties clientProperties() {
     Properties p = new Properties();
-    p.putAll(properties);
+    p.putAll(KafkaSecrets.resolve(properties, k -> "kafka.properties." + k));
     return p;
   }
 

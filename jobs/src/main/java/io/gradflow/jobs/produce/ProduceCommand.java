@@ -762,7 +762,7 @@ public final class ProduceCommand {
     // A send waits this long for metadata or buffer space: a broker gone mid-run is a failed
     // record then, not a hang (unless the properties say otherwise).
     properties.put("max.block.ms", String.valueOf(timeout.toMillis()));
-    properties.putAll(kafka.properties());
+    properties.putAll(kafka.resolvedProperties());
     GradflowProducer.Builder b = GradflowProducer.builder(kafka.bootstrapServers())
         .examplesTopic(topic).defaultModelKey(v.string("default-model-key"))
         .properties(properties);

@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# A Flink 2.2.1 session cluster of separate JVMs on this machine, without Docker and without
+# Flink's distribution archive: one JobManager and N TaskManagers started from the Flink jars of
+# Maven Central that the jobs module's build copies to jobs/target/lib (the Gradflow job jar,
+# jobs/target/gradflow-jobs-*-flink.jar, brings Kafka, Avro and Gradflow itself, as on a real
+# cluster). The same way FlinkRunITCase runs its cluster (LocalFlinkCluster.java).
+#
+#   deploy/local-cluster.sh start [--taskmanagers N] [--slots S]
+#   deploy/local-cluster.sh submit --config job.yaml [more train flags]   # flink run -d
+#   deploy/local-cluster.sh savepoint [JOB_ID] [DIR]                       # the job keeps running
+#   deploy/local-cluster.sh cancel [JOB_ID]
+#   deploy/local-cluster.sh status
+#   deploy/local-cluster.sh stop
+#
+# JOB_ID defaults to the job submitted last. Environment (defaults in brackets):
+#   GRADFLOW_CLUSTER_DIR  where conf/, log/, pids, savepoints go [target/local-cluster]
+#   REST_PORT [8081], RPC_PORT [6123]; TASKMANAGERS [1], SLOTS [2] (start's flags win)
+#   TM_MEMORY [1600m], JM_MEMORY [768m]: Flink's process sizes
+#   JAVA_HOME: the JDK 17 to use [java on the PATH]
+#   GRADFLOW_JAR: the job jar [jobs/target/gradflow-jobs-*-flink.jar]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="${GRADFLOW_CLUSTER_DIR:-$root/target/local-cluster}"
+rest_port="${REST_PORT:-8081}"
+rpc_port="${RPC_PORT:-6123}"
+taskmanagers="${TASKMANAGERS:-1}"
+slots="${SLOTS:-2}"
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+lib="$root/jobs/target/lib"
+
+# What Flink's start scripts pass to every JVM (env.java.default-opts.all).
+java_opts=(
+  --add-exports=java.rmi/sun.rmi.registry=ALL-UNNAMED
+  --add-exports=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.text=ALL-UNNAMED
+  --add-opens=java.base/java.time=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
+)
+
+die() { echo "local-cluster: $*" >&2; exit 1; }
+
+usage() {
+  sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+job_jar() {
+  if [[ -n "${GRADFLOW_JAR:-}" ]]; then echo "$GRADFLOW_JAR"; return; fi
+  local jar
+  jar="$(ls "$root"/jobs/target/gradflow-jobs-*-flink.jar 2>/dev/null | head -1 || true)"
+  [[ -n "$jar" ]] || die "no job jar in jobs/target: build it with ./mvnw -q -DskipTests -pl jobs -am package"
+  echo "$jar"
+}
+
+# Flink's jars: the jobs module's runtime dependencies without what the job jar brings itself.
+classpath() {
+  [[ -d "$lib" ]] || die "no $lib: build it with ./mvnw -q -DskipTests -pl jobs -am package"
+  local entries=() jar name
+  for jar in "$lib"/*.jar; do
+    name="$(basename "$jar")"
+    case "$name" in
+      gradflow-*|kafka*|avro-*|flink-connector-kafka-*|flink-avro-*|scala-*|jackson-dataformat-*|snakeyaml-[0-9]*) ;;
+      *) entries+=("$jar") ;;
+    esac
+  done
+  local IFS=:
+  echo "${entries[*]}"
+}
+
+http_get() {
+  if command -v curl >/dev/null; then
+    curl -fsS --max-time 5 "http://localhost:$rest_port$1" 2>/dev/null || true
+  else
+    # No curl: HTTP/1.0 over bash's /dev/tcp (the server closes the connection).
+    { exec 3<>"/dev/tcp/localhost/$rest_port" \
+        && printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&3 \
+        && sed '1,/^\r$/d' <&3; exec 3>&-; } 2>/dev/null || true
+  fi
+}
+
+alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+write_conf() {
+  mkdir -p "$dir/conf" "$dir/log" "$dir/savepoints" "$dir/checkpoints"
+  cat > "$dir/conf/config.yaml" <<EOF
+jobmanager.rpc.address: localhost
+jobmanager.rpc.port: $rpc_port
+jobmanager.bind-host: localhost
+jobmanager.memory.process.size: ${JM_MEMORY:-768m}
+taskmanager.bind-host: localhost
+taskmanager.host: localhost
+taskmanager.numberOfTaskSlots: $slots
+taskmanager.memory.process.size: ${TM_MEMORY:-1600m}
+rest.address: localhost
+rest.bind-address: localhost
+rest.port: $rest_port
+parallelism.default: 1
+execution.checkpointing.dir: file://$dir/checkpoints
+execution.checkpointing.savepoint-dir: file://$dir/savepoints
+EOF
+}
+
+start() {
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --taskmanagers) taskmanagers="$2"; shift 2 ;;
+      --slots) slots="$2"; shift 2 ;;
+      *) die "start: unknown flag $1 (--taskmanagers N, --slots S)" ;;
+    esac
+  done
+  [[ "$taskmanagers" =~ ^[1-9][0-9]*$ ]] || die "--taskmanagers must be a positive integer, but was $taskmanagers"
+  [[ "$slots" =~ ^[1-9][0-9]*$ ]] || die "--slots must be a positive integer, but was $slots"
+  alive "$dir/jobmanager.pid" && die "a cluster already runs from $dir (stop it first)"
+  local cp
+  cp="$(classpath)"
+  write_conf
+  nohup "$java" "${java_opts[@]}" -Xmx512m -cp "$cp" \
+    org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
+    --configDir "$dir/conf" > "$dir/log/jobmanager.log" 2>&1 &
+  echo $! > "$dir/jobmanager.pid"
+
+  # The TaskManager's JVM flags and dynamic settings, as Flink's own start scripts get them.
+  local out jvm dynamic i
+  out="$("$java" -cp "$cp" org.apache.flink.runtime.util.bash.BashJavaUtils \
+    GET_TM_RESOURCE_PARAMS --configDir "$dir/conf" 2>&1)" \
+    || { stop >/dev/null; die "BashJavaUtils failed: $out"; }
+  jvm="$(grep '^BASH_JAVA_UTILS_EXEC_RESULT:' <<<"$out" | sed -n 1p | cut -d: -f2-)"
+  dynamic="$(grep '^BASH_JAVA_UTILS_EXEC_RESULT:' <<<"$out" | sed -n 2p | cut -d: -f2-)"
+  for ((i = 1; i <= taskmanagers; i++)); do
+    # shellcheck disable=SC2086 # the flags are words
+    nohup "$java" "${java_opts[@]}" $jvm -cp "$cp" \
+      org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
+      --configDir "$dir/conf" $dynamic > "$dir/log/taskmanager-$i.log" 2>&1 &
+    echo $! > "$dir/taskmanager-$i.pid"
+  done
+
+  local want=$((taskmanagers * slots)) deadline=$((SECONDS + 90)) overview=""
+  while ((SECONDS < deadline)); do
+    for pid in "$dir"/*.pid; do
+      alive "$pid" || { stop >/dev/null; die "$(basename "$pid" .pid) exited; see $dir/log/"; }
+    done
+    overview="$(http_get /overview)"
+    if [[ "$overview" == *"\"slots-total\":$want"* ]]; then
+      echo "local-cluster: JobManager and $taskmanagers TaskManager(s), $want slot(s);" \
+        "Flink UI http://localhost:$rest_port; logs in $dir/log"
+      return 0
+    fi
+    sleep 1
+  done
+  stop >/dev/null
+  die "the cluster did not offer $want slots within 90 s (last answer: $overview); see $dir/log/"
+}
+
+stop() {
+  local pid found=0
+  for pid in "$dir"/taskmanager-*.pid "$dir"/jobmanager.pid; do
+    [[ -f "$pid" ]] || continue
+    found=1
+    if alive "$pid"; then kill "$(cat "$pid")" 2>/dev/null || true; fi
+  done
+  for pid in "$dir"/taskmanager-*.pid "$dir"/jobmanager.pid; do
+    [[ -f "$pid" ]] || continue
+    local waited=0
+    while alive "$pid" && ((waited < 20)); do sleep 1; waited=$((waited + 1)); done
+    if alive "$pid"; then kill -9 "$(cat "$pid")" 2>/dev/null || true; fi
+    rm -f "$pid"
+  done
+  ((found)) && echo "local-cluster: stopped" || echo "local-cluster: no cluster runs from $dir"
+}
+
+flink() {
+  alive "$dir/jobmanager.pid" || die "no cluster runs from $dir: start one first"
+  FLINK_CONF_DIR="$dir/conf" "$java" "${java_opts[@]}" -cp "$(classpath)" \
+    org.apache.flink.client.cli.CliFrontend "$@"
+}
+
+job_id() {
+  if [[ -n "${1:-}" ]]; then echo "$1"; return; fi
+  [[ -f "$dir/last-job" ]] || die "give a JOB_ID (no job was submitted from this script)"
+  cat "$dir/last-job"
+}
+
+submit() {
+  [[ $# -gt 0 ]] || die "submit takes the job's flags, for example: submit --config job.yaml"
+  local out id
+  out="$(flink run -d "$(job_jar)" "$@" 2>&1)" || { echo "$out" >&2; die "submit failed"; }
+  echo "$out"
+  id="$(grep -o 'JobID [0-9a-f]\{32\}' <<<"$out" | tail -1 | cut -d' ' -f2)"
+  [[ -n "$id" ]] || die "submit: no JobID in the output above"
+  echo "$id" > "$dir/last-job"
+  echo "local-cluster: job $id"
+}
+
+savepoint() {
+  local id target out path
+  id="$(job_id "${1:-}")"
+  target="${2:-$dir/savepoints}"
+  out="$(flink savepoint "$id" "$target" 2>&1)" || { echo "$out" >&2; die "savepoint of $id failed"; }
+  path="$(grep -o 'Path: .*' <<<"$out" | tail -1 | cut -d' ' -f2-)"
+  [[ -n "$path" ]] || { echo "$out" >&2; die "savepoint: no path in Flink's answer"; }
+  echo "local-cluster: savepoint $path (start a job from it: submit --config job.yaml --savepoint $path)"
+}
+
+cancel() {
+  local id out
+  id="$(job_id "${1:-}")"
+  out="$(flink cancel "$id" 2>&1)" || { echo "$out" >&2; die "cancel of $id failed"; }
+  echo "local-cluster: cancelled $id"
+}
+
+status() {
+  alive "$dir/jobmanager.pid" || { echo "local-cluster: no cluster runs from $dir"; return 3; }
+  echo "overview: $(http_get /overview)"
+  echo "jobs: $(http_get /jobs/overview)"
+}
+
+command="${1:-}"
+[[ -n "$command" ]] || usage
+shift
+case "$command" in
+  start) start "$@" ;;
+  stop) stop ;;
+  submit) submit "$@" ;;
+  savepoint) savepoint "$@" ;;
+  cancel) cancel "$@" ;;
+  status) status ;;
+  -h|--help|help) usage ;;
+  *) echo "local-cluster: unknown command $command" >&2; usage ;;
+esac

@@ -1,0 +1,166 @@
+package io.gradflow.jobs.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.jobs.cli.Main;
+import io.gradflow.jobs.kafka.EmbeddedKafka;
+import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.schema.Prediction;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code deploy/local-cluster.sh} end to end: {@code start} a session cluster of a JobManager and
+ * two TaskManagers (one slot each, so the job's two subtasks run in two JVMs), {@code submit} the
+ * training job jar with a job YAML against a Kafka broker, wait until every example has its
+ * committed prediction, take a {@code savepoint} (which {@code gradflow export} reads as a
+ * model), {@code cancel} the job, and {@code stop} the cluster, after which none of its processes
+ * runs. The job reads an unbounded stream, so it is still running when the savepoint is taken.
+ */
+class LocalClusterScriptITCase {
+  static final int EXAMPLES = 2_000;
+
+  @TempDir
+  Path temp;
+
+  @Test
+  void startSubmitSavepointCancelStop() throws Exception {
+    Path script = root().resolve("deploy/local-cluster.sh");
+    Path home = temp.resolve("cluster");
+    Map<String, String> env = Map.of("GRADFLOW_CLUSTER_DIR", home.toString(),
+        "REST_PORT", Integer.toString(freePort()), "RPC_PORT", Integer.toString(freePort()),
+        "JAVA_HOME", System.getProperty("java.home"),
+        "GRADFLOW_JAR", FlinkRunITCase.jobJar().toAbsolutePath().toString());
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(
+        Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
+      kafka.createTopics(2, "examples");
+      kafka.createTopics(1, "labels", "predictions", "metrics", "changelog", "dead-letters");
+      FlinkRunITCase.produce(kafka, EXAMPLES);
+      Path config = temp.resolve("job.yaml");
+      Files.writeString(config, String.join("\n",
+          "job: {name: script-run, parallelism: 2}",
+          "kafka:",
+          "  bootstrap_servers: " + kafka.bootstrapServers(),
+          "  group_id: script-run",
+          "  transaction_timeout: 15s",
+          "  starting_offsets: earliest",
+          "optimizer: {name: Adagrad, lr: 0.1}",
+          "checkpoints: {interval: 1s, directory: " + temp.resolve("checkpoints").toUri() + "}",
+          ""));
+      try {
+        Result start = run(script, env, "start", "--taskmanagers", "2", "--slots", "1");
+        assertEquals(0, start.code(), start.output());
+        assertTrue(start.output().contains("2 TaskManager(s), 2 slot(s)"), start.output());
+
+        Result submit = run(script, env, "submit", "--config", config.toString());
+        Matcher id = Pattern.compile("local-cluster: job ([0-9a-f]{32})").matcher(submit.output());
+        assertTrue(submit.code() == 0 && id.find(), submit.output() + logs(home));
+
+        Set<String> predicted = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : KafkaTestSupport.readAll(kafka, "predictions",
+            EXAMPLES, Duration.ofSeconds(120))) {
+          predicted.add(Prediction.getDecoder().decode(r.value()).getExampleId());
+        }
+        assertEquals(EXAMPLES, predicted.size(), "committed predictions" + logs(home));
+
+        Result savepoint = run(script, env, "savepoint");
+        Matcher path = Pattern.compile("savepoint (\\S+)").matcher(savepoint.output());
+        assertTrue(savepoint.code() == 0 && path.find(), savepoint.output() + logs(home));
+        Path savepointDir = Path.of(URI.create(path.group(1)));
+        assertTrue(Files.exists(savepointDir.resolve("_metadata")), savepointDir.toString());
+        assertEquals(0, gradflow("export", "--savepoint", savepointDir.toString(), "--out",
+            temp.resolve("model.avro").toString()), "export of the script's savepoint");
+
+        Result cancel = run(script, env, "cancel", id.group(1));
+        assertEquals(0, cancel.code(), cancel.output());
+        Result status = run(script, env, "status");
+        assertTrue(status.output().contains("\"state\":\"CANCELED\"")
+            || status.output().contains("\"state\":\"CANCELLING\""), status.output());
+      } finally {
+        Result stop = run(script, env, "stop");
+        assertEquals(0, stop.code(), stop.output());
+      }
+      try (var pids = Files.list(home)) {
+        assertFalse(pids.anyMatch(p -> p.toString().endsWith(".pid")), "pid files left");
+      }
+      assertEquals(3, run(script, env, "status").code(), "no cluster after stop");
+    }
+  }
+
+  record Result(int code, String output) {}
+
+  private static Result run(Path script, Map<String, String> env, String... args)
+      throws Exception {
+    List<String> command = new ArrayList<>(List.of("bash", script.toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder b = new ProcessBuilder(command).redirectErrorStream(true);
+    b.environment().putAll(env);
+    Process p = b.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(3, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("local-cluster.sh " + String.join(" ", args)
+          + " did not finish: " + out);
+    }
+    return new Result(p.exitValue(), out);
+  }
+
+  private static int gradflow(String... args) {
+    ByteArrayOutputStream sink = new ByteArrayOutputStream();
+    return Main.run(args, new ByteArrayInputStream(new byte[0]),
+        new PrintStream(sink, true, StandardCharsets.UTF_8),
+        new PrintStream(sink, true, StandardCharsets.UTF_8));
+  }
+
+  private static String logs(Path home) throws Exception {
+    StringBuilder s = new StringBuilder();
+    Path dir = home.resolve("log");
+    if (Files.isDirectory(dir)) {
+      try (var files = Files.list(dir)) {
+        for (Path log : files.sorted().toList()) {
+          List<String> lines = Files.readAllLines(log);
+          s.append("\n--- ").append(log.getFileName()).append(" ---\n").append(String.join("\n",
+              lines.subList(Math.max(0, lines.size() - 30), lines.size())));
+        }
+      }
+    }
+    return s.toString();
+  }
+
+  private static Path root() {
+    Path dir = Path.of("").toAbsolutePath();
+    while (dir != null && !Files.isRegularFile(dir.resolve("deploy/local-cluster.sh"))) {
+      dir = dir.getParent();
+    }
+    if (dir == null) {
+      throw new IllegalStateException("no deploy/local-cluster.sh above the working directory");
+    }
+    return dir;
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
