@@ -214,7 +214,9 @@ public final class KafkaJobThroughput {
       Path checkpoints) throws Exception {
     String p = Integer.toString(decodeParallelism);
     TrainConfig config = TrainConfig.fromYaml(String.join("\n",
-        "job: {name: kafka-bench-" + p + ", parallelism: 1, decode_parallelism: " + p + "}",
+        // decode_parallelism only when not 1, so this bench also runs on versions without it.
+        "job: {name: kafka-bench-" + p + ", parallelism: 1"
+            + (decodeParallelism == 1 ? "" : ", decode_parallelism: " + p) + "}",
         "kafka:",
         "  bootstrap_servers: " + bootstrap,
         "  group_id: kafka-bench-" + p,
