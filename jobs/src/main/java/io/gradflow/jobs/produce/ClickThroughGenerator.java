@@ -61,6 +61,8 @@ public final class ClickThroughGenerator implements SyntheticGenerator {
   private final Zipf zipf;
   private final SplittableRandom random;
   private final String[] namespaces;
+  /** Decimal names of the vocabulary's ids, made on first use (at most 1M). */
+  private final String[] names;
   private long t;
 
   public ClickThroughGenerator(Spec spec) {
@@ -68,6 +70,7 @@ public final class ClickThroughGenerator implements SyntheticGenerator {
     this.zipf = new Zipf(spec.vocabulary(), spec.zipfExponent());
     this.random = new SplittableRandom(spec.seed());
     this.namespaces = new String[spec.fields()];
+    this.names = new String[Math.min(spec.vocabulary(), 1 << 20)];
     for (int f = 0; f < namespaces.length; f++) {
       namespaces[f] = "f" + f;
     }
@@ -92,6 +95,19 @@ public final class ClickThroughGenerator implements SyntheticGenerator {
     return Truth.sigmoid(logit);
   }
 
+  /** The name of an id: the decimal string, shared for ids of the vocabulary. */
+  private String name(long id) {
+    if (id < 0 || id >= names.length) {
+      return Long.toString(id);
+    }
+    String name = names[(int) id];
+    if (name == null) {
+      name = Long.toString(id);
+      names[(int) id] = name;
+    }
+    return name;
+  }
+
   @Override
   public SyntheticExample next() {
     long n = t++;
@@ -100,7 +116,7 @@ public final class ClickThroughGenerator implements SyntheticGenerator {
     List<Feature> features = new ArrayList<>(spec.fields());
     for (int f = 0; f < ids.length; f++) {
       ids[f] = spec.drift().id(zipf.sample(random), zipf.size(), n);
-      features.add(new Feature(namespaces[f], Long.toString(ids[f]), null, 1f));
+      features.add(new Feature(namespaces[f], name(ids[f]), null, 1f));
     }
     double p = probability(concept, ids);
     float label = random.nextDouble() < p ? 1f : 0f;

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.kafka;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -23,6 +24,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificData;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +38,8 @@ import org.junit.jupiter.api.Test;
 class ExampleBytesReaderTest {
   private static final long NOW = Instant.parse("2026-11-30T00:00:00Z").toEpochMilli();
   private static final RecordCodec<Example> CODEC = Codecs.codec(Example.class);
+  private static final BinaryMessageEncoder<Example> PLAIN =
+      new BinaryMessageEncoder<>(SpecificData.getForClass(Example.class), Example.getClassSchema());
 
   private static ExampleDecoder decoder(Loss loss) {
     return new ExampleDecoder(new FeatureHashing(22), loss, "default");
@@ -68,6 +73,8 @@ class ExampleBytesReaderTest {
 
   @Test
   void generatedStreamsDecodeAsTheGeneralPathDecodesThem() throws Exception {
+    assertTrue(!SpecificData.getForClass(Example.class).useCustomCoders(),
+        "the reference writer is Avro's plain one");
     List<SyntheticGenerator> generators = List.of(
         new ClickThroughGenerator(new ClickThroughGenerator.Spec(7, 40, 100_000, 1.05, 0.3,
             -1.4, null, "ctr", NOW - 1_000_000, 1)),
@@ -76,7 +83,10 @@ class ExampleBytesReaderTest {
     for (SyntheticGenerator g : generators) {
       ExampleDecoder decoder = decoder(g.labelLoss());
       for (int i = 0; i < 3_000; i++) {
-        byte[] bytes = CODEC.encode(g.next().example());
+        Example example = g.next().example();
+        byte[] bytes = CODEC.encode(example);
+        // The codec writes with Avro's custom coders: the bytes of Avro's plain writer.
+        assertArrayEquals(PLAIN.encode(example).array(), bytes);
         CompactExample fast = decoder.bytesReader().read(bytes, NOW);
         assertNotNull(fast, "the fast path takes a valid record");
         assertEquals(reference(decoder, bytes), fast);
