@@ -151,13 +151,13 @@ public final class ReportOptimizers {
     }
     // One machine-readable line: gradflow time / bare-loop time, median and worst over the dense
     // rows (optimizer x width), and over the sparse runs; NaN where there were none.
-    double[] dense = denseRatios.stream().mapToDouble(Double::doubleValue).toArray();
-    double[] sparse = sparseRatios.stream().mapToDouble(Double::doubleValue).toArray();
+    double[] denseRatio = denseRatios.stream().mapToDouble(Double::doubleValue).toArray();
+    double[] sparseRatio = sparseRatios.stream().mapToDouble(Double::doubleValue).toArray();
     out.append(String.format(Locale.ROOT, "%nRESULT dense_vs_bare_median=%.3f"
         + " dense_vs_bare_max=%.3f sparse_vs_bare_median=%.3f%n",
-        dense.length == 0 ? Double.NaN : TrainerThroughput.median(dense),
-        Arrays.stream(dense).max().orElse(Double.NaN),
-        sparse.length == 0 ? Double.NaN : TrainerThroughput.median(sparse)));
+        denseRatio.length == 0 ? Double.NaN : TrainerThroughput.median(denseRatio),
+        Arrays.stream(denseRatio).max().orElse(Double.NaN),
+        sparseRatio.length == 0 ? Double.NaN : TrainerThroughput.median(sparseRatio)));
     return out.toString();
   }
 
