@@ -6,6 +6,8 @@
 # SGD and Hoeffding Adaptive Tree under prequential evaluation, in one JVM. Writes
 # bench/results/drift.md, drift.csv and drift.png and prints the verdict. About 10 minutes on the
 # 2-core build machine at the default length.
+# Ends with one line: RESULT runs=<n> failures=<n> gradflow_best_mean_log_loss=<x> gradflow_best=<o/p>
+# moa_best_mean_log_loss=<x> moa_best=<learner>.
 #   bench/run-drift.sh [examples [variants]]   (default 60000 none,reset_slots,decay_slots,boost_lr,slot_decay,none-inv,restart_schedule)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

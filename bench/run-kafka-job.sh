@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The training job end to end through Kafka (io.gradflow.bench.KafkaJobThroughput): an in-process
-# broker, N synthetic examples produced into it, then the job reading them to the end at
-# parallelism 1 with exactly-once outputs. Run on an otherwise idle machine.
-#   bench/run-kafka-job.sh [examples]        (default 2,000,000)
+# The training job end to end through Kafka (io.gradflow.bench.KafkaJobThroughput): a broker in a
+# JVM of its own, N synthetic examples produced into it (next to the same generator's bare Avro
+# encoding), then the job reading them to the end at parallelism 1 with exactly-once outputs, once
+# per decode parallelism, next to the bare loop's time per example. Run on an otherwise idle
+# machine (or under the build lock: flock /tmp/gradflow-build.lock bench/run-kafka-job.sh).
+# Ends with one line: RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...
+#   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-exec bench/java.sh io.gradflow.bench.KafkaJobThroughput "${1:-2000000}"
+exec bench/java.sh io.gradflow.bench.KafkaJobThroughput "${1:-2000000}" "${2:-1,2}"

@@ -9,6 +9,8 @@
 #
 # One fork per benchmark, 3 x 1 s warm-up, 5 x 1 s measurement. Run it on an otherwise idle
 # machine: the scores are single-threaded, and a parallel build on the other core skews them.
+# Ends with one line: RESULT dense_vs_bare_median=<x> dense_vs_bare_max=<x> sparse_vs_bare_median=<x>
+# (Gradflow's time over the bare loop's).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

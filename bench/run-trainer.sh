@@ -2,14 +2,19 @@
 # End-to-end trainer throughput (io.gradflow.bench.TrainerThroughput): the bare loop, then the
 # trainer on a local MiniCluster with the heap and the RocksDB state backends, checkpoints every
 # 2 s, in one JVM; then the hand-written PyTorch loop on the same stream if python3-torch is
-# installed. Run on an otherwise idle machine.
+# installed. Run on an otherwise idle machine. Ends with one line:
+# RESULT heap_vs_bare=<x> rocksdb_vs_bare=<x> (medians of the per-round ratios to the bare loop).
 #   bench/run-trainer.sh [examples [runs [rounds]]]   (default 3,000,000 hashed,paged,hashmap,rocksdb 3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-bench/java.sh io.gradflow.bench.TrainerThroughput "${1:-3000000}" bench/results "${2:-hashed,paged,hashmap,rocksdb}" "${3:-3}"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+bench/java.sh io.gradflow.bench.TrainerThroughput "${1:-3000000}" bench/results "${2:-hashed,paged,hashmap,rocksdb}" "${3:-3}" | tee "$log"
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 bench/pytorch_loop.py bench/results/stream.bin
 else
   echo "(python3-torch is not installed: skipping the PyTorch loop; apt-get install python3-torch)"
 fi
+# The RESULT line last, after the PyTorch loop.
+grep '^RESULT ' "$log" | tail -1

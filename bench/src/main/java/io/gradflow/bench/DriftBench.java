@@ -105,6 +105,36 @@ public final class DriftBench {
     System.out.printf(Locale.ROOT, "%nwrote %s, %s and %s in %.0f s%n",
         results.resolve("drift.md"), results.resolve("drift.csv"), results.resolve("drift.png"),
         (System.nanoTime() - started) / 1e9);
+    System.out.println(resultLine(runs));
+  }
+
+  /**
+   * One machine-readable line: runs, failed runs, and the best mean log loss over the streams
+   * among Gradflow's learners (optimizer/policy) and among MOA's, with who reached it. A learner
+   * with a failed run on any stream is not ranked.
+   */
+  static String resultLine(List<Run> runs) {
+    Map<String, List<Run>> byLearner = new LinkedHashMap<>();
+    for (Run r : runs) {
+      byLearner.computeIfAbsent(r.learner() + "/" + r.variant(), k -> new ArrayList<>()).add(r);
+    }
+    String[] best = {null, null};
+    double[] bestLoss = {Double.NaN, Double.NaN};
+    for (Map.Entry<String, List<Run>> e : byLearner.entrySet()) {
+      if (e.getValue().stream().anyMatch(r -> r.failure() != null)) {
+        continue;
+      }
+      int side = e.getValue().get(0).variant().equals("-") ? 1 : 0; // MOA's runs have no policy
+      double mean = e.getValue().stream().mapToDouble(Run::logLoss).average().orElse(Double.NaN);
+      if (best[side] == null || mean < bestLoss[side]) {
+        best[side] = e.getKey();
+        bestLoss[side] = mean;
+      }
+    }
+    return String.format(Locale.ROOT, "RESULT runs=%d failures=%d gradflow_best_mean_log_loss=%.4f"
+        + " gradflow_best=%s moa_best_mean_log_loss=%.4f moa_best=%s", runs.size(),
+        runs.stream().filter(r -> r.failure() != null).count(), bestLoss[0], best[0],
+        bestLoss[1], best[1] == null ? null : best[1].replace("/-", ""));
   }
 
   /** The job file of a variant: a race of the three optimizers, 1,000-example windows. */

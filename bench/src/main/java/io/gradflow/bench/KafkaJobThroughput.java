@@ -6,71 +6,243 @@ import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.DriftSpec;
 import io.gradflow.jobs.produce.GradflowProducer;
 import io.gradflow.jobs.train.TrainJob;
+import io.gradflow.schema.Codecs;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.RecordCodec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
 
 /**
- * The whole training job through Kafka, as a user runs it: the in-process broker holds N
- * click-through examples (40 fields, Zipf over 100,000 ids per field), and {@link TrainJob} reads
- * them from the earliest offset to the latest ({@code bounded: latest}) at parallelism 1, decodes
- * and validates them, trains sparse logistic regression with AdaGrad, and writes predictions,
+ * The whole training job through Kafka, as a user runs it, with the broker in a JVM of its own:
+ * the broker holds N click-through examples (40 fields, Zipf over 100,000 ids per field), and
+ * {@link TrainJob} reads them from the earliest offset to the latest ({@code bounded: latest}) at
+ * parallelism 1, decodes, validates and hashes them (at each {@code job.decode_parallelism}
+ * asked), trains sparse logistic regression with AdaGrad on 2^22 rows, and writes predictions,
  * metrics and the changelog back with exactly-once transactions, checkpointing every 2 s.
  *
- * <p>Run: {@code bench/run-kafka-job.sh [examples]}. The rate counts the whole job, start-up
- * included, so give it a few million examples.
+ * <p>In the same run, for ratios that hold on a shared machine:
+ * <ul>
+ *   <li>the producer ({@link GradflowProducer}, one thread: generate, encode, send) next to the
+ *       same generator with bare Avro encoding and no Kafka;
+ *   <li>each job's CPU seconds per million examples (this JVM's own process CPU time over the
+ *       job's run; the broker's CPU is not in it) next to the flat-array bare loop's seconds per
+ *       million examples ({@link TrainerThroughput#flat}: the same model, optimizer and hash
+ *       space on a pool of 40-feature examples, one thread, wall time).
+ * </ul>
+ * The last line is machine-readable, for the run at the highest decode parallelism:
+ * {@code RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...}.
+ *
+ * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
+ * and {@code 1,2}). The rate counts the whole job, start-up included.
  */
 public final class KafkaJobThroughput {
   private KafkaJobThroughput() {}
 
+  /** One job run's figures. */
+  record JobRun(int decodeParallelism, long examples, double seconds, double cpuSeconds) {
+    double rate() {
+      return examples / seconds;
+    }
+
+    double cpuPerMillion() {
+      return cpuSeconds / examples * 1e6;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("broker")) {
+      broker();
+      return;
+    }
     long examples = args.length > 0 ? Long.parseLong(args[0]) : 2_000_000L;
+    List<Integer> parallelisms = new ArrayList<>();
+    for (String p : (args.length > 1 ? args[1] : "1,2").split(",")) {
+      parallelisms.add(Integer.parseInt(p.trim()));
+    }
     Path dir = Files.createTempDirectory("gradflow-kafka-bench-");
+    Process broker = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+        KafkaJobThroughput.class.getName(), "broker")
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    try {
+      String bootstrap = bootstrapOf(broker);
+      List<String> topics = new ArrayList<>(List.of("examples", "labels", "dead-letters"));
+      for (int p : parallelisms) {
+        for (String out : new String[] {"predictions", "metrics", "changelog"}) {
+          topics.add(out + "-" + p);
+        }
+      }
+      createTopics(bootstrap, topics);
+      System.out.printf(Locale.ROOT, "broker in its own JVM (pid %d) at %s; %d cores%n",
+          broker.pid(), bootstrap, Runtime.getRuntime().availableProcessors());
+
+      double bareEncodeSeconds = bareEncode(examples);
+      double produceSeconds = produce(bootstrap, examples);
+
+      List<JobRun> runs = new ArrayList<>();
+      for (int p : parallelisms) {
+        runs.add(job(bootstrap, p, examples, dir.resolve("checkpoints-" + p)));
+        System.out.printf(Locale.ROOT, "decode_parallelism %d: %,.0f examples/s, %.2f CPU s per"
+            + " million examples%n", p, runs.get(runs.size() - 1).rate(),
+            runs.get(runs.size() - 1).cpuPerMillion());
+      }
+
+      TrainerThroughput.pool = TrainerThroughput.generate(20261128L);
+      TrainerThroughput.Result bare = TrainerThroughput.flat(examples);
+      double barePerMillion = bare.seconds() / bare.examples() * 1e6;
+
+      System.out.printf(Locale.ROOT, "%n| stage | examples | seconds | examples/s | CPU s per"
+          + " million examples (job JVM) | vs the bare loop's time |%n"
+          + "|---|---:|---:|---:|---:|---:|%n", examples);
+      System.out.printf(Locale.ROOT, "| generate and Avro-encode, no Kafka (one thread) | %,d |"
+          + " %.1f | %,.0f | | |%n", examples, bareEncodeSeconds, examples / bareEncodeSeconds);
+      System.out.printf(Locale.ROOT, "| produce to Kafka (`GradflowProducer`, one thread) | %,d |"
+          + " %.1f | %,.0f (%.2f× the bare encoding) | | |%n", examples, produceSeconds,
+          examples / produceSeconds, bareEncodeSeconds / produceSeconds);
+      for (JobRun r : runs) {
+        System.out.printf(Locale.ROOT, "| train job, Kafka to Kafka, parallelism 1, decode"
+            + " parallelism %d, start-up included | %,d | %.1f | %,.0f | %.2f | %.2f× |%n",
+            r.decodeParallelism(), r.examples(), r.seconds(), r.rate(), r.cpuPerMillion(),
+            r.cpuPerMillion() / barePerMillion);
+      }
+      System.out.printf(Locale.ROOT, "| bare loop, flat array, one thread, from memory | %,d |"
+          + " %.1f | %,.0f | %.2f (wall) | 1.00× |%n", bare.examples(), bare.seconds(),
+          bare.examples() / bare.seconds(), barePerMillion);
+
+      JobRun last = runs.get(runs.size() - 1);
+      StringBuilder result = new StringBuilder(String.format(Locale.ROOT,
+          "RESULT examples_per_second=%.0f cpu_per_example_vs_bare=%.2f decode_parallelism=%d",
+          last.rate(), last.cpuPerMillion() / barePerMillion, last.decodeParallelism()));
+      for (JobRun r : runs) {
+        result.append(String.format(Locale.ROOT, " examples_per_second_decode%d=%.0f"
+            + " cpu_per_example_vs_bare_decode%d=%.2f", r.decodeParallelism(), r.rate(),
+            r.decodeParallelism(), r.cpuPerMillion() / barePerMillion));
+      }
+      result.append(String.format(Locale.ROOT, " producer_examples_per_second=%.0f"
+          + " producer_vs_avro_encoding=%.2f", examples / produceSeconds,
+          bareEncodeSeconds / produceSeconds));
+      System.out.println();
+      System.out.println(result);
+    } finally {
+      broker.getOutputStream().close(); // the broker stops when its input ends
+      broker.waitFor();
+    }
+  }
+
+  /** The broker's side: starts, prints its address, stops when its standard input ends. */
+  private static void broker() throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(
         Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
-      kafka.createTopics(1, "examples", "labels", "predictions", "metrics", "changelog",
-          "dead-letters");
-      ClickThroughGenerator generator = new ClickThroughGenerator(new ClickThroughGenerator.Spec(
-          7, 40, 100_000, 1.05, 0.3, -1.4, DriftSpec.NONE, "ctr", System.currentTimeMillis(), 1));
-      long produceStart = System.nanoTime();
-      try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
-          .examplesTopic("examples").build()) {
-        for (long i = 0; i < examples; i++) {
-          producer.send(generator.next().example());
-        }
-        producer.flush();
+      System.out.println("BOOTSTRAP " + kafka.bootstrapServers());
+      System.out.flush();
+      while (System.in.read() >= 0) {
+        // wait for the end of input
       }
-      double produceSeconds = (System.nanoTime() - produceStart) / 1e9;
-
-      TrainConfig config = TrainConfig.fromYaml(String.join("\n",
-          "job: {name: kafka-bench, parallelism: 1}",
-          "kafka:",
-          "  bootstrap_servers: " + kafka.bootstrapServers(),
-          "  group_id: kafka-bench",
-          "  transaction_timeout: 15s",
-          "  starting_offsets: earliest",
-          "  bounded: latest",
-          "model: {type: logistic_regression, hash_bits: 22}",
-          "optimizer: {name: Adagrad, lr: 0.1}",
-          "state: {cache_pages: 16384}",
-          "metrics: {every: 100000, window: 10000}",
-          "checkpoints: {interval: 2s, directory: " + dir.resolve("checkpoints").toUri() + "}",
-          ""));
-      StreamExecutionEnvironment env =
-          StreamExecutionEnvironment.getExecutionEnvironment(TrainJob.flinkConfiguration(config));
-      TrainJob.configure(env, config);
-      TrainJob.build(env, config);
-      long start = System.nanoTime();
-      env.execute(config.jobName());
-      double seconds = (System.nanoTime() - start) / 1e9;
-      System.out.printf(Locale.ROOT, "%n| stage | examples | seconds | examples/s |%n"
-          + "|---|---:|---:|---:|%n"
-          + "| produce to Kafka (`GradflowProducer`, one thread) | %,d | %.1f | %,.0f |%n"
-          + "| train job, Kafka to Kafka, parallelism 1, heap, start-up included | %,d | %.1f |"
-          + " %,.0f |%n", examples, produceSeconds, examples / produceSeconds, examples, seconds,
-          examples / seconds);
     }
+  }
+
+  private static String bootstrapOf(Process broker) throws IOException {
+    BufferedReader lines = new BufferedReader(
+        new InputStreamReader(broker.getInputStream(), StandardCharsets.UTF_8));
+    for (String line; (line = lines.readLine()) != null; ) {
+      if (line.startsWith("BOOTSTRAP ")) {
+        return line.substring("BOOTSTRAP ".length());
+      }
+    }
+    throw new IllegalStateException("the broker JVM ended without starting");
+  }
+
+  private static void createTopics(String bootstrap, List<String> names) throws Exception {
+    Properties p = new Properties();
+    p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    try (Admin admin = Admin.create(p)) {
+      admin.createTopics(names.stream().map(n -> new NewTopic(n, 1, (short) 1)).toList())
+          .all().get();
+    }
+  }
+
+  private static ClickThroughGenerator generator() {
+    return new ClickThroughGenerator(new ClickThroughGenerator.Spec(
+        7, 40, 100_000, 1.05, 0.3, -1.4, DriftSpec.NONE, "ctr", 1_700_000_000_000L, 1));
+  }
+
+  /** Seconds to generate and encode {@code examples} examples, no Kafka: the producer's floor. */
+  private static double bareEncode(long examples) {
+    RecordCodec<Example> codec = Codecs.codec(Example.class);
+    ClickThroughGenerator generator = generator();
+    long bytes = 0;
+    long start = System.nanoTime();
+    for (long i = 0; i < examples; i++) {
+      bytes += codec.encode(generator.next().example()).length;
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(Locale.ROOT, "generate and encode: %,.0f examples/s, %.0f bytes each%n",
+        examples / seconds, (double) bytes / examples);
+    return seconds;
+  }
+
+  private static double produce(String bootstrap, long examples) {
+    ClickThroughGenerator generator = generator();
+    long start = System.nanoTime();
+    try (GradflowProducer producer = GradflowProducer.builder(bootstrap)
+        .examplesTopic("examples").build()) {
+      for (long i = 0; i < examples; i++) {
+        producer.send(generator.next().example());
+      }
+      producer.flush();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(Locale.ROOT, "produce: %,.0f examples/s%n", examples / seconds);
+    return seconds;
+  }
+
+  private static JobRun job(String bootstrap, int decodeParallelism, long examples,
+      Path checkpoints) throws Exception {
+    String p = Integer.toString(decodeParallelism);
+    TrainConfig config = TrainConfig.fromYaml(String.join("\n",
+        // decode_parallelism only when not 1, so this bench also runs on versions without it.
+        "job: {name: kafka-bench-" + p + ", parallelism: 1"
+            + (decodeParallelism == 1 ? "" : ", decode_parallelism: " + p) + "}",
+        "kafka:",
+        "  bootstrap_servers: " + bootstrap,
+        "  group_id: kafka-bench-" + p,
+        "  transaction_timeout: 15s",
+        "  starting_offsets: earliest",
+        "  bounded: latest",
+        "  topics: {examples: examples, labels: labels, predictions: predictions-" + p
+            + ", metrics: metrics-" + p + ", changelog: changelog-" + p
+            + ", dead_letters: dead-letters}",
+        "model: {type: logistic_regression, hash_bits: 22}",
+        "optimizer: {name: Adagrad, lr: 0.1}",
+        "state: {cache_pages: 16384}",
+        "metrics: {every: 100000, window: 10000}",
+        "checkpoints: {interval: 2s, directory: " + checkpoints.toUri() + "}",
+        ""));
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.getExecutionEnvironment(TrainJob.flinkConfiguration(config));
+    TrainJob.configure(env, config);
+    TrainJob.build(env, config);
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    long cpuStart = os.getProcessCpuTime();
+    long start = System.nanoTime();
+    env.execute(config.jobName());
+    double seconds = (System.nanoTime() - start) / 1e9;
+    double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
+    return new JobRun(decodeParallelism, examples, seconds, cpu);
   }
 }

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -67,6 +68,8 @@ public final class ReportOptimizers {
     int optimizer = header.indexOf("Param: optimizer");
     int width = header.indexOf("Param: width");
 
+    List<Double> denseRatios = new ArrayList<>();
+    List<Double> sparseRatios = new ArrayList<>();
     // key "class|optimizer|width" -> method -> score, in the order JMH ran them
     Map<String, Map<String, Score>> results = new LinkedHashMap<>();
     for (String line : lines.subList(1, lines.size())) {
@@ -102,6 +105,9 @@ public final class ReportOptimizers {
         Score gradflow = results.get(key).get("gradflow");
         Score bare = results.get(key).get("bareLoop");
         double ratio = gradflow != null && bare != null ? gradflow.value / bare.value : Double.NaN;
+        if (!Double.isNaN(ratio)) {
+          denseRatios.add(ratio);
+        }
         out.append("| ").append(k[1]).append(" | ").append(k[2]).append(" | ")
             .append(show(gradflow, 1, 2)).append(" | ").append(show(bare, 1, 2)).append(" | ")
             .append(Double.isNaN(ratio) ? "–" : fmt(ratio, 2)).append(" | ")
@@ -126,6 +132,9 @@ public final class ReportOptimizers {
         Score gradflow = results.get(key).get("gradflow");
         Score bare = results.get(key).get("bareLoop");
         double ratio = gradflow != null && bare != null ? bare.value / gradflow.value : Double.NaN;
+        if (!Double.isNaN(ratio)) {
+          sparseRatios.add(ratio);
+        }
         out.append("| ").append(show(gradflow, 1e-6, 1)).append(" | ")
             .append(show(bare, 1e-6, 1)).append(" | ")
             .append(Double.isNaN(ratio) ? "–" : fmt(ratio, 2)).append(" | ")
@@ -140,6 +149,15 @@ public final class ReportOptimizers {
       throw new IllegalArgumentException("no " + DENSE + " or " + SPARSE + " results in the CSV:"
           + " run bench/run-optimizers.sh, or pass the file JMH wrote with -rf csv");
     }
+    // One machine-readable line: gradflow time / bare-loop time, median and worst over the dense
+    // rows (optimizer x width), and over the sparse runs; NaN where there were none.
+    double[] denseRatio = denseRatios.stream().mapToDouble(Double::doubleValue).toArray();
+    double[] sparseRatio = sparseRatios.stream().mapToDouble(Double::doubleValue).toArray();
+    out.append(String.format(Locale.ROOT, "%nRESULT dense_vs_bare_median=%.3f"
+        + " dense_vs_bare_max=%.3f sparse_vs_bare_median=%.3f%n",
+        denseRatio.length == 0 ? Double.NaN : TrainerThroughput.median(denseRatio),
+        Arrays.stream(denseRatio).max().orElse(Double.NaN),
+        sparseRatio.length == 0 ? Double.NaN : TrainerThroughput.median(sparseRatio)));
     return out.toString();
   }
 

@@ -463,6 +463,15 @@ public final class TrainerThroughput {
           median(ratios.get(name).stream().mapToDouble(Double::doubleValue).toArray()),
           ratios.get(name).stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
     }
+    // One machine-readable line: the medians of the per-round ratios (NaN for a run not made).
+    System.out.printf(Locale.ROOT, "%nRESULT heap_vs_bare=%.3f rocksdb_vs_bare=%.3f%n",
+        medianRatio(ratios, "Flink, hashmap"), medianRatio(ratios, "Flink, rocksdb"));
+  }
+
+  private static double medianRatio(java.util.Map<String, java.util.List<Double>> ratios,
+      String run) {
+    java.util.List<Double> r = ratios.get(run);
+    return r == null ? Double.NaN : median(r.stream().mapToDouble(Double::doubleValue).toArray());
   }
 
   static double median(double[] xs) {

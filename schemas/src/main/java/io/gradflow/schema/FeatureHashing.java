@@ -71,6 +71,31 @@ public final class FeatureHashing implements Serializable {
   }
 
   /**
+   * The row of a feature from the UTF-8 bytes a decoder holds, without making strings: equal to
+   * {@link #feature(String, String)} of the strings Java decodes those bytes to
+   * ({@code new String(bytes, UTF_8)}, malformed sequences replaced by U+FFFD), for any bytes.
+   * Well-formed bytes (every valid encoding of a Java string) are hashed as they are; the others
+   * take the string round trip, so they hash exactly as before.
+   *
+   * @param namespace the namespace's bytes {@code [namespaceOffset, namespaceOffset +
+   *     namespaceLength)}
+   * @param name the name's bytes {@code [nameOffset, nameOffset + nameLength)}
+   */
+  public long feature(byte[] namespace, int namespaceOffset, int namespaceLength, byte[] name,
+      int nameOffset, int nameLength) {
+    int seed = Utf8Bytes.isWellFormed(namespace, namespaceOffset, namespaceLength)
+        ? (int) MurmurHash3.hash64(namespace, namespaceOffset, namespaceLength, 0)
+        : namespaceSeed(new String(namespace, namespaceOffset, namespaceLength,
+            StandardCharsets.UTF_8));
+    if (Utf8Bytes.isWellFormed(name, nameOffset, nameLength)) {
+      return MurmurHash3.hash64(name, nameOffset, nameLength, seed) & mask;
+    }
+    byte[] b = new String(name, nameOffset, nameLength, StandardCharsets.UTF_8)
+        .getBytes(StandardCharsets.UTF_8);
+    return MurmurHash3.hash64(b, 0, b.length, seed) & mask;
+  }
+
+  /**
    * The row of a pre-hashed (or numeric) feature index in {@code namespace}, in
    * {@code [0, 2^bits)}: the index is hashed again (as 8 little-endian bytes) with the namespace's
    * seed, so indices from different namespaces spread independently.
@@ -83,6 +108,27 @@ public final class FeatureHashing implements Serializable {
   public static long entityRow(String type, String id) {
     byte[] b = id.getBytes(StandardCharsets.UTF_8);
     return Long.MIN_VALUE | (MurmurHash3.hash64(b, 0, b.length, namespaceSeed(type)) >>> 1);
+  }
+
+  /**
+   * The row of an entity from the UTF-8 bytes of its type and id: equal to
+   * {@link #entityRow(String, String)} of the strings Java decodes them to, for any bytes.
+   */
+  public static long entityRow(byte[] type, int typeOffset, int typeLength, byte[] id,
+      int idOffset, int idLength) {
+    int seed = Utf8Bytes.isWellFormed(type, typeOffset, typeLength)
+        ? (int) MurmurHash3.hash64(type, typeOffset, typeLength, 0)
+        : namespaceSeed(new String(type, typeOffset, typeLength, StandardCharsets.UTF_8));
+    byte[] b = id;
+    int offset = idOffset;
+    int length = idLength;
+    if (!Utf8Bytes.isWellFormed(id, idOffset, idLength)) {
+      b = new String(id, idOffset, idLength, StandardCharsets.UTF_8)
+          .getBytes(StandardCharsets.UTF_8);
+      offset = 0;
+      length = b.length;
+    }
+    return Long.MIN_VALUE | (MurmurHash3.hash64(b, offset, length, seed) >>> 1);
   }
 
   /** The row of dense feature {@code j} (0-based): {@code 2^62 + 1 + j}. */

@@ -136,10 +136,25 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
     }
   }
 
+  /**
+   * The generated class's data model (its logical-type conversions) with Avro's custom coders on:
+   * records generated with them (those without logical types, such as {@code Feature}) are
+   * written and read by their generated code instead of by reflection over the schema, which
+   * resolved a union by a map lookup per value. The same bytes either way (Avro's binary
+   * encoding); a copy, so the generated class's own model is left as it is.
+   */
+  private SpecificData model() {
+    SpecificData generated = SpecificData.getForClass(type);
+    SpecificData model = new SpecificData(type.getClassLoader());
+    generated.getConversions().forEach(model::addLogicalTypeConversion);
+    model.setCustomCoders(true);
+    return model;
+  }
+
   private BinaryMessageEncoder<T> encoder() {
     BinaryMessageEncoder<T> e = encoder;
     if (e == null) {
-      e = new BinaryMessageEncoder<>(SpecificData.getForClass(type), schema());
+      e = new BinaryMessageEncoder<>(model(), schema());
       encoder = e;
     }
     return e;
@@ -155,7 +170,7 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
         Schema s = Codecs.schemaStore().findByFingerprint(fingerprint);
         return s != null && s.getFullName().equals(name) ? s : null;
       };
-      d = new BinaryMessageDecoder<>(SpecificData.getForClass(type), schema(), versions);
+      d = new BinaryMessageDecoder<>(model(), schema(), versions);
       decoder = d;
     }
     return d;

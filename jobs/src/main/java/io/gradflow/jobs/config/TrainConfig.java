@@ -13,6 +13,7 @@ import static io.gradflow.config.TrainSettings.INPUT;
 import static io.gradflow.config.TrainSettings.INPUT_MAX_ABS_VALUE;
 import static io.gradflow.config.TrainSettings.INPUT_MAX_EVENT_TIME_AHEAD;
 import static io.gradflow.config.TrainSettings.JOB;
+import static io.gradflow.config.TrainSettings.JOB_DECODE_PARALLELISM;
 import static io.gradflow.config.TrainSettings.JOB_NAME;
 import static io.gradflow.config.TrainSettings.JOB_PARALLELISM;
 import static io.gradflow.config.TrainSettings.LABELS;
@@ -81,10 +82,12 @@ import java.util.Map;
  * @param input what an input record may hold (the {@code input} section)
  * @param settings every declared setting as read: its full key, the value in force (secrets
  *     masked) and whether it was left at its default; the audit record's configuration
+ * @param decodeParallelism threads decoding each source subtask's examples, in order
+ *     ({@code job.decode_parallelism})
  */
-public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int hashBits,
-    String defaultModelKey, Map<String, LearnerSpec> candidates, TrainerSettings trainer,
-    LabelSettings labels, StateSettings state, InputLimits input,
+public record TrainConfig(String jobName, int parallelism, int decodeParallelism, KafkaSpec kafka,
+    int hashBits, String defaultModelKey, Map<String, LearnerSpec> candidates,
+    TrainerSettings trainer, LabelSettings labels, StateSettings state, InputLimits input,
     List<ConfigReport.Entry> settings) implements Serializable {
 
   /** The same job with every example's label on the example: delayed labels already joined. */
@@ -96,8 +99,8 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
 
   /** The same job on one subtask with other trainer settings: an evaluation or a replay. */
   public TrainConfig onOneSubtask(TrainerSettings trainer) {
-    return new TrainConfig(jobName, 1, kafka, hashBits, defaultModelKey, candidates, trainer,
-        labels, state, input, settings);
+    return new TrainConfig(jobName, 1, decodeParallelism, kafka, hashBits, defaultModelKey,
+        candidates, trainer, labels, state, input, settings);
   }
 
   /**
@@ -283,7 +286,8 @@ public record TrainConfig(String jobName, int parallelism, KafkaSpec kafka, int 
         state.get(STATE_PAGE_BITS), metrics.get(METRICS_EVERY), changelog.get(CHANGELOG_EVERY),
         metricsSpec, TrainSettings.rowPolicy(rows));
 
-    return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM), kafka,
+    return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM),
+        job.get(JOB_DECODE_PARALLELISM), kafka,
         model.get(MODEL_HASH_BITS), model.get(MODEL_DEFAULT_KEY), candidates, trainer,
         labelSettings, stateSettings, inputLimits, List.copyOf(report.entries()));
   }

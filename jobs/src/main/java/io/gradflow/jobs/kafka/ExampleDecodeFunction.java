@@ -16,6 +16,9 @@ import org.apache.flink.util.Collector;
  * counted (metric {@code deadLetters}, and {@code deadLetters} under group {@code reason=<REASON>}).
  * Nothing is dropped: every input leaves as an example or a dead letter.
  *
+ * <p>Behind a {@link ParallelDecodeFunction} ({@code job.decode_parallelism} above 1) the record
+ * arrives decoded and this function only emits and counts.
+ *
  * <p>Stateless (no keyed or operator state). Metrics: {@code decoded}, {@code deadLetters}.
  * Accumulators (read by the {@code train} console): {@link InputAccumulator} (what was read, per
  * partition) and {@link DeadLetterAccumulator} (dead letters by reason, with the first of each).
@@ -56,7 +59,11 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
     }
     input.add(raw);
     try {
-      example = decoder.decodeExample(raw.value);
+      if (raw.decoded instanceof RejectedRecordException rejected) {
+        throw rejected;
+      }
+      example = raw.decoded instanceof CompactExample decoded ? decoded
+          : decoder.decodeExample(raw.value);
     } catch (RejectedRecordException e) {
       counters.count(e.reason());
       DeadLetter deadLetter = DeadLetter.of(raw, e.reason(), e.getMessage());

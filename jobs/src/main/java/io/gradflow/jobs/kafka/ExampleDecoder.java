@@ -31,7 +31,9 @@ import java.util.List;
  * allocates in proportion to the record's size only ({@link RecordCodec}): a record declaring
  * more items than its bytes hold is {@link DeadLetterReason#UNDECODABLE}. Details quote at most
  * {@value #MAX_QUOTED} characters of a name or id. Row ids: entities first (in record order),
- * then sparse features, hashed by {@link FeatureHashing}; dense values by position.
+ * then sparse features, hashed by {@link FeatureHashing}; dense values by position. A valid
+ * example written with the current schema takes a fast path ({@link ExampleBytesReader}) that
+ * hashes names from their UTF-8 bytes, with the same result.
  *
  * <p>Serializable (configuration only); a decoder is used by one thread at a time.
  */
@@ -44,6 +46,7 @@ public final class ExampleDecoder implements Serializable {
   private final InputLimits limits;
   private final RecordCodec<Example> examples = Codecs.codec(Example.class);
   private final RecordCodec<Label> labels = Codecs.codec(Label.class);
+  private transient ExampleBytesReader bytesReader;
 
   /**
    * @param hashing the feature hashing of the model (its bits)
@@ -65,6 +68,16 @@ public final class ExampleDecoder implements Serializable {
     this.limits = limits;
   }
 
+  /** The fast path of valid current-schema examples: hashes names from their UTF-8 bytes. */
+  ExampleBytesReader bytesReader() {
+    ExampleBytesReader r = bytesReader;
+    if (r == null) {
+      r = new ExampleBytesReader(hashing, loss, defaultModelKey, limits);
+      bytesReader = r;
+    }
+    return r;
+  }
+
   public InputLimits limits() {
     return limits;
   }
@@ -81,6 +94,10 @@ public final class ExampleDecoder implements Serializable {
    */
   public CompactExample decodeExample(byte[] value, long nowMillis)
       throws RejectedRecordException {
+    CompactExample fast = bytesReader().read(value, nowMillis);
+    if (fast != null) {
+      return fast;
+    }
     Example e;
     try {
       e = examples.decode(value);

@@ -22,6 +22,13 @@ public final class RawRecord {
   public long timestamp;
   public byte[] key;
   public byte[] value;
+  /**
+   * What {@link ParallelDecodeFunction} made of the value, a
+   * {@link io.gradflow.model.CompactExample} or a {@link RejectedRecordException}; null before.
+   * Transient: not serialized, not part of equality; a record that crossed the network is decoded
+   * again.
+   */
+  public transient Object decoded;
 
   public RawRecord() {
     this("", 0, 0, 0, null, null);

@@ -11,12 +11,14 @@ import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.jobs.kafka.LabelDecodeFunction;
+import io.gradflow.jobs.kafka.ParallelDecodeFunction;
 import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.model.CompactExample;
 import io.gradflow.model.Loss;
 import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.source.Source;
@@ -26,6 +28,7 @@ import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -34,12 +37,16 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * The online training job: Kafka in, predictions, metrics, changelog and dead letters out.
  *
  * <pre>
- *   examples topic ─ decode (dead letters ─► dead-letter topic) ─┐
+ *   examples topic ─ [decode pool] ─ decode (dead letters ─► dead-letter topic) ─┐
  *   labels topic ─── decode (dead letters ─► dead-letter topic) ─┴─ {@link TrainPipeline}
  *       ─► predictions, metrics, changelog topics
  * </pre>
  *
- * The job is thin: configuration, sources, sinks. It runs embedded (a local MiniCluster) or, the
+ * With {@code job.decode_parallelism} above 1, a pool of that many threads per source subtask
+ * decodes, validates and hashes examples beside the source's and the trainer's threads, in order
+ * ({@link ParallelDecodeFunction}); the keyed exchange to the trainer comes after it.
+ *
+ * <p>The job is thin: configuration, sources, sinks. It runs embedded (a local MiniCluster) or, the
  * same code, submitted to a cluster as a jar.
  */
 public final class TrainJob {
@@ -141,11 +148,23 @@ public final class TrainJob {
     ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()), loss,
         config.defaultModelKey(), config.input());
 
-    SingleOutputStreamOperator<CompactExample> examples = env
+    DataStream<RawRecord> raw = env
         .fromSource(source(kafka, kafka.topics().examples(), holdAtEnd),
             WatermarkStrategy.noWatermarks(),
             "examples")
-        .uid("examples-source.v1")
+        .uid("examples-source.v1");
+    if (config.decodeParallelism() > 1) {
+      // Decoding on a pool beside the source's thread, in order (chained: records carry their
+      // result to the decode function). A new operator with its own state (records in flight):
+      // older savepoints restore without it, and it may be removed again with
+      // --allow-non-restored-state.
+      raw = AsyncDataStream.orderedWait(raw,
+              new ParallelDecodeFunction(decoder, config.decodeParallelism()), 0,
+              TimeUnit.MILLISECONDS, ParallelDecodeFunction.CAPACITY)
+          .returns(RawRecord.class)
+          .name("decode-examples-pool").uid("decode-examples-pool.v1");
+    }
+    SingleOutputStreamOperator<CompactExample> examples = raw
         .process(new ExampleDecodeFunction(decoder), CompactExampleTypeInfo.INSTANCE)
         .name("decode-examples").uid("decode-examples.v1");
     DataStream<DeadLetter> deadLetters = examples.getSideOutput(DeadLetter.TAG);

@@ -26,7 +26,20 @@ class ExactlyOnceITCase extends TrainJobITCase {
   @Test
   void aFailureMidStreamEndsWithTheSameModelAndExactlyOnePredictionPerExample()
       throws Exception {
-    String examples = "failure-examples";
+    failMidStream("failure-examples", 1);
+  }
+
+  /**
+   * The failing run decodes on a pool of 2 threads ({@code job.decode_parallelism}), the clean
+   * run on the source's thread: the pool keeps the order (same predictions and model bit for bit)
+   * and its records in flight are restored with the checkpoint (exactly one prediction each).
+   */
+  @Test
+  void decodingOnAPoolLearnsTheSameAndSurvivesAFailure() throws Exception {
+    failMidStream("pool-failure-examples", 2);
+  }
+
+  private void failMidStream(String examples, int decodeParallelism) throws Exception {
     kafka.createTopics(1, examples);
     produce(examples, 11, 0, 20_000, "a", "b", "c");
     String optimizer = "optimizer: {name: Adam, lr: 0.01}";
@@ -42,8 +55,13 @@ class ExactlyOnceITCase extends TrainJobITCase {
 
     Run failing = Run.create(examples, "labels");
     FailOnce.FAILED.set(false);
-    runBounded(config(failing.yaml(optimizer, true), temp.resolve("failing")),
-        s -> s.map(new FailOnce(12_000)).name("fail-once"), new Configuration());
+    String job = "job: {name: " + failing.name() + "}";
+    String yaml = failing.yaml(optimizer, true);
+    assertTrue(yaml.contains(job), yaml);
+    TrainConfig config = config(yaml.replace(job, "job: {name: " + failing.name()
+        + ", decode_parallelism: " + decodeParallelism + "}"), temp.resolve("failing"));
+    assertEquals(decodeParallelism, config.decodeParallelism());
+    runBounded(config, s -> s.map(new FailOnce(12_000)).name("fail-once"), new Configuration());
     assertTrue(FailOnce.FAILED.get(), "the failure was injected");
 
     assertSameEntries(expected, predictions(failing.predictions(), 20_000), "predictions");
