@@ -120,6 +120,7 @@ public final class DeepModel implements Model {
    * Whether the model reads sparse features: a wide_and_deep model does, an mlp does not (its
    * only sparse row is the bias; the trainer passes it no feature rows).
    */
+  @Override
   public boolean readsSparseFeatures() {
     return wide;
   }

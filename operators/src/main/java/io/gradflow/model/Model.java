@@ -74,6 +74,14 @@ public sealed interface Model permits LinearModel, FactorizationMachine, DeepMod
   }
 
   /**
+   * Whether the model reads the example's sparse features; false for an mlp, whose only sparse
+   * row is the bias: the trainer then resolves no feature row at all.
+   */
+  default boolean readsSparseFeatures() {
+    return true;
+  }
+
+  /**
    * Writes the initial weights of a new row (row weight {@code j} at
    * {@code row[offset + j * stride]}); slots are the optimizer's business. A linear model writes
    * zeros. A factorization machine writes {@code w = 0} and factors drawn from
