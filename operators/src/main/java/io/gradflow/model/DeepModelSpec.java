@@ -107,12 +107,12 @@ public record DeepModelSpec(boolean wide, List<Integer> hidden, Activation activ
     if (wide) {
       Check.positive("model.factors", factors);
     } else if (factors != 0) {
-      throw new IllegalArgumentException("an mlp has no embeddings (factors 0), but factors was "
-          + factors);
+      throw new io.gradflow.config.ConfigException("model.factors", "an mlp has no embeddings"
+          + " (factors 0), but factors was " + factors);
     }
     if (inputs + factors <= 0) {
-      throw new IllegalArgumentException("model.inputs must be > 0 for an mlp (it reads only"
-          + " dense features), but was " + inputs);
+      throw new io.gradflow.config.ConfigException("model.inputs", "model.inputs must be > 0"
+          + " for an mlp (it reads only dense features), but was " + inputs);
     }
     Check.positive("model.init_std", initStd);
     Check.positive("model.batch_size", batchSize);
