@@ -217,6 +217,32 @@ public abstract class SettingType<T> {
     };
   }
 
+  /**
+   * A list of positive whole numbers, such as an MLP's {@code hidden: [32, 16]}; may be empty. A
+   * single number without brackets is a list of one.
+   */
+  public static SettingType<List<Integer>> positiveIntegers() {
+    return new SettingType<>("list of integers > 0", "a list of whole numbers > 0") {
+      @Override
+      public List<Integer> parse(String key, Object raw, boolean secret) {
+        List<?> items = raw instanceof List<?> list ? list : List.of(raw);
+        List<Integer> out = new ArrayList<>();
+        for (Object item : items) {
+          if (!(item instanceof Integer i) || i <= 0) {
+            throw wrong(key, raw, secret);
+          }
+          out.add(i);
+        }
+        return List.copyOf(out);
+      }
+
+      @Override
+      public String show(List<Integer> value) {
+        return value.toString();
+      }
+    };
+  }
+
   /** A list of two numbers, such as Adam's {@code betas: [0.9, 0.999]}. */
   public static SettingType<List<Double>> pair() {
     return new SettingType<>("[number, number]", "a list of two numbers") {

@@ -5,6 +5,7 @@ import static io.gradflow.config.Constraint.greaterThan;
 import static io.gradflow.config.Constraint.inRange;
 import static io.gradflow.config.Constraint.inRangeExclusiveLow;
 
+import io.gradflow.model.DeepModelSpec;
 import io.gradflow.model.FactorizationMachineSpec;
 import io.gradflow.model.LinearSpec;
 import io.gradflow.model.ModelSpec;
@@ -130,11 +131,14 @@ public final class TrainSettings {
 
   // -------------------------------------------------------------------------------- model
   public static final List<String> MODEL_TYPES =
-      List.of("logistic_regression", "linear_regression", "factorization_machine");
+      List.of("logistic_regression", "linear_regression", "factorization_machine", "mlp",
+          "wide_and_deep");
   public static final Setting<String> MODEL_TYPE = Setting.of("type",
       SettingType.choice(MODEL_TYPES, Map.of()), "logistic_regression", null,
       "the model; logistic_regression and linear_regression are both the linear model,"
-          + " with the logistic or the squared loss by default");
+          + " with the logistic or the squared loss by default; mlp is a multilayer perceptron"
+          + " over the dense features; wide_and_deep is the linear model plus an MLP over the"
+          + " dense features and the pooled embeddings of the sparse features");
   public static final Setting<String> MODEL_LOSS = Setting.optional("loss",
       SettingType.choice("logistic", "squared"), "squared for linear_regression, else logistic",
       null, "logistic: labels in [0, 1]; squared: any finite label. A label outside the"
@@ -151,19 +155,42 @@ public final class TrainSettings {
       NUMBER, 5.0, atLeast(0), "standardized dense values are clamped to [-clip, clip] against"
           + " outliers; 0 turns clamping off");
   public static final Setting<Integer> MODEL_FACTORS = Setting.of("factors", INT, 8,
-      greaterThan(0), "factorization_machine only: k, the factor vector's length per row");
+      greaterThan(0), "factorization_machine and wide_and_deep: k, the factor (embedding)"
+          + " vector's length per row");
   public static final Setting<Double> MODEL_INIT_STD = Setting.of("init_std", NUMBER, 0.1,
-      greaterThan(0), "factorization_machine only: factors start as draws from"
-          + " N(0, init_std^2) (libFM's init_stdev)");
+      greaterThan(0), "factorization_machine and wide_and_deep: factors (embeddings) start as"
+          + " draws from N(0, init_std^2) (libFM's init_stdev)");
   public static final Setting<Long> MODEL_SEED = Setting.of("seed", LONG, 42L, null,
-      "factorization_machine only: with the row id, the only input of a row's initial factors");
+      "factorization_machine, mlp and wide_and_deep: with a row's or a dense weight's id, the"
+          + " only input of its initial value (replays are bit-identical)");
+  public static final Setting<List<Integer>> MODEL_HIDDEN = Setting.of("hidden",
+      SettingType.positiveIntegers(), List.of(32, 16), null, "mlp and wide_and_deep: the hidden"
+          + " layers' widths, input side first; [] lets the output read the input directly");
+  public static final Setting<String> MODEL_ACTIVATION = Setting.of("activation",
+      SettingType.choice("relu", "tanh"), "relu", null, "mlp and wide_and_deep: the hidden"
+          + " layers' nonlinearity. Weights start He-normal, N(0, 2/fan_in), for relu and"
+          + " Glorot-uniform, U(+-sqrt(6/(fan_in+fan_out))), for tanh; unit biases at 0");
+  public static final Setting<Integer> MODEL_INPUTS = Setting.of("inputs", INT, 0, atLeast(0),
+      "mlp and wide_and_deep: dense features per example (the MLP's input, with the pooled"
+          + " embedding); an example with another number fails the job. An mlp needs 1 or more");
+  public static final Setting<String> MODEL_POOLING = Setting.of("pooling",
+      SettingType.choice("sum", "mean"), "sum", null, "wide_and_deep: how the embedding rows of an"
+          + " example's sparse features (value times row) combine into the MLP's input");
+  public static final Setting<Integer> MODEL_BATCH_SIZE = Setting.of("batch_size", INT, 1,
+      greaterThan(0), "mlp and wide_and_deep: examples per optimizer step on their mean"
+          + " gradient; the trainer takes only 1 (plain online learning) for now");
   public static final Section MODEL = new Section("model", "the model and its loss",
       List.of(MODEL_TYPE, MODEL_LOSS, MODEL_HASH_BITS, MODEL_DEFAULT_KEY, MODEL_STANDARDIZE,
-          MODEL_STANDARDIZE_CLIP, MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED));
+          MODEL_STANDARDIZE_CLIP, MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED, MODEL_HIDDEN,
+          MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE));
 
   /** The settings of {@link #MODEL} that only a factorization machine has. */
   public static final List<Setting<?>> FACTORIZATION_MACHINE_ONLY =
       List.of(MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED);
+
+  /** The settings of {@link #MODEL} that only the deep models (mlp, wide_and_deep) have. */
+  public static final List<Setting<?>> DEEP_ONLY =
+      List.of(MODEL_HIDDEN, MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE);
 
   // ------------------------------------------------------------------- optimizer and race
   /** The optimizer selector; each optimizer's own settings are in {@link OptimizerConfig}. */
@@ -307,13 +334,34 @@ public final class TrainSettings {
   }
 
   /**
-   * The model spec of a read model section. Settings of a factorization machine given for another
-   * model type are refused, naming both.
+   * The model spec of a read model section. Settings of a factorization machine or a deep model
+   * given for another model type are refused, naming both.
    */
   public static ModelSpec modelSpec(Section.Values model) {
     String type = model.get(MODEL_TYPE);
+    boolean deep = type.equals("mlp") || type.equals("wide_and_deep");
+    if (!deep) {
+      for (Setting<?> s : DEEP_ONLY) {
+        Check.conflict(model.isSet(s), model.key(s), model.key(MODEL_TYPE), s.name()
+            + " applies to mlp and wide_and_deep only, but the model is " + type);
+      }
+    }
     if (type.equals("factorization_machine")) {
       return new FactorizationMachineSpec(model.get(MODEL_FACTORS), model.get(MODEL_INIT_STD),
+          model.get(MODEL_SEED));
+    }
+    if (deep) {
+      boolean wide = type.equals("wide_and_deep");
+      Check.conflict(!wide && model.isSet(MODEL_POOLING), model.key(MODEL_POOLING),
+          model.key(MODEL_TYPE), "pooling applies to wide_and_deep only, but the model is mlp");
+      for (Setting<?> s : List.of(MODEL_FACTORS, MODEL_INIT_STD)) {
+        Check.conflict(!wide && model.isSet(s), model.key(s), model.key(MODEL_TYPE), s.name()
+            + " applies to factorization_machine and wide_and_deep only, but the model is mlp");
+      }
+      return new DeepModelSpec(wide, model.get(MODEL_HIDDEN),
+          DeepModelSpec.Activation.of(model.get(MODEL_ACTIVATION)), model.get(MODEL_INPUTS),
+          wide ? model.get(MODEL_FACTORS) : 0, model.get(MODEL_INIT_STD),
+          DeepModelSpec.Pooling.of(model.get(MODEL_POOLING)), model.get(MODEL_BATCH_SIZE),
           model.get(MODEL_SEED));
     }
     for (Setting<?> s : FACTORIZATION_MACHINE_ONLY) {

@@ -31,6 +31,8 @@ public final class ExampleLearner {
   private double[] acc;
   private float[] grad = new float[0];
   private final float[] biasGrad;
+  private final java.util.List<io.gradflow.model.ParameterBlock> denseBlocks;
+  private final float[][] blockGrads;
 
   /** A learner with its drift policy's slot decay ({@code drift.slot_decay}; 1 without one). */
   public ExampleLearner(LearnerSpec spec) {
@@ -50,8 +52,38 @@ public final class ExampleLearner {
     this.schedule = spec.schedule().create(spec.optimizer().learningRate());
     this.rowWidth = model.rowWidth();
     this.layout = updater.layout(rowWidth);
-    this.acc = new double[model.accumulatorSize()];
+    this.acc = new double[Math.max(model.accumulatorSize(), model.partialSize())];
     this.biasGrad = new float[rowWidth];
+    this.denseBlocks = model.denseBlocks();
+    this.blockGrads = new float[denseBlocks.size()][];
+    for (int b = 0; b < blockGrads.length; b++) {
+      blockGrads[b] = new float[denseBlocks.get(b).gradientSize()];
+    }
+  }
+
+  /** The model this learner runs. */
+  public Model model() {
+    return model;
+  }
+
+  /**
+   * The model's dense blocks, new: every row's initial weights ({@link Model#initializeDenseRow},
+   * seeded by the model seed and the row's id), the optimizer's initial slots, step 0. One
+   * array per block of {@link Model#denseBlocks()}; empty for a model without dense blocks.
+   */
+  public float[][] newDenseBlocks() {
+    int stride = layout.stride();
+    float[][] blocks = new float[denseBlocks.size()][];
+    for (int b = 0; b < blocks.length; b++) {
+      io.gradflow.model.ParameterBlock block = denseBlocks.get(b);
+      blocks[b] = new float[block.size(stride)];
+      for (int r = 0; r < block.rows(); r++) {
+        int at = block.rowOffset(r, stride);
+        model.initializeDenseRow(b, r, blocks[b], at, stride);
+        updater.initialize(blocks[b], at, block.width());
+      }
+    }
+    return blocks;
   }
 
   public LearnerSpec spec() {
@@ -103,10 +135,18 @@ public final class ExampleLearner {
   /** The model's activation for the example (the loss turns it into a prediction). */
   public double activation(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
       int biasOffset) {
-    if (acc.length < model.accumulatorSize()) {
-      acc = new double[model.accumulatorSize()];
-    }
-    return model.forward(pages, offsets, values, n, biasPage, biasOffset, layout.stride(), acc);
+    return activation(pages, offsets, values, n, biasPage, biasOffset, Model.NO_DENSE,
+        Model.NO_BLOCKS);
+  }
+
+  /**
+   * The activation of a model with dense inputs and dense blocks ({@link #newDenseBlocks()}'s
+   * arrays, or restored ones).
+   */
+  public double activation(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
+      int biasOffset, float[] dense, float[][] blocks) {
+    return model.forward(pages, offsets, values, n, biasPage, biasOffset, layout.stride(), dense,
+        blocks, acc);
   }
 
   /**
@@ -125,6 +165,18 @@ public final class ExampleLearner {
   public int learn(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
       int biasOffset, double activation, float label, float weight, long modelStep,
       double learningRate) {
+    return learn(pages, offsets, values, n, biasPage, biasOffset, Model.NO_DENSE,
+        Model.NO_BLOCKS, activation, label, weight, modelStep, learningRate);
+  }
+
+  /**
+   * {@link #learn} for a model with dense inputs and blocks, right after the {@link #activation}
+   * with the same ones: also steps every row of every dense block once (a dense block's rows are
+   * stepped at every learned example, so their step counts are the model's).
+   */
+  public int learn(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
+      int biasOffset, float[] dense, float[][] blocks, double activation, float label,
+      float weight, long modelStep, double learningRate) {
     if (weight == 0) {
       return 0;
     }
@@ -132,9 +184,9 @@ public final class ExampleLearner {
     if (grad.length < n * rowWidth) {
       grad = new float[Math.max(n * rowWidth, 2 * grad.length)];
     }
-    model.backward(pages, offsets, values, n, biasPage, biasOffset, layout.stride(), acc, dLoss,
-        grad, biasGrad);
-    int refused = 0;
+    model.backward(pages, offsets, values, n, biasPage, biasOffset, layout.stride(), dense,
+        blocks, acc, dLoss, grad, biasGrad, blockGrads);
+    int refused = stepDense(blocks, blockGrads, modelStep, learningRate);
     for (int i = 0; i < n; i++) {
       if (!updater.update(pages[i], offsets[i], rowWidth, grad, i * rowWidth, modelStep,
           learningRate)) {
@@ -143,6 +195,79 @@ public final class ExampleLearner {
     }
     if (!updater.update(biasPage, biasOffset, rowWidth, biasGrad, 0, modelStep, learningRate)) {
       refused++;
+    }
+    return refused;
+  }
+
+  /**
+   * Adds one example of a mini-batch to {@code batch}, right after its {@link #activation} (the
+   * batch's weights never change before its step, so every example is predicted with the same
+   * weights): the example's gradient, times its importance weight, for every row and dense
+   * block. An example of weight 0 adds nothing and is not counted.
+   *
+   * @param ids the row id of each of the example's {@code n} rows
+   * @param biasId the bias row's id
+   */
+  public void accumulate(BatchGradient batch, long[] ids, long biasId, float[][] pages,
+      int[] offsets, float[] values, int n, float[] biasPage, int biasOffset, float[] dense,
+      float[][] blocks, double activation, float label, float weight) {
+    if (weight == 0) {
+      return;
+    }
+    double dLoss = loss.gradient(activation, label) * weight;
+    if (grad.length < n * rowWidth) {
+      grad = new float[Math.max(n * rowWidth, 2 * grad.length)];
+    }
+    model.backward(pages, offsets, values, n, biasPage, biasOffset, layout.stride(), dense,
+        blocks, acc, dLoss, grad, biasGrad, blockGrads);
+    for (int i = 0; i < n; i++) {
+      batch.addRow(ids[i], grad, i * rowWidth);
+    }
+    batch.addRow(biasId, biasGrad, 0);
+    batch.addDense(blockGrads);
+    batch.countExample();
+  }
+
+  /**
+   * Steps touched row {@code i} of the batch ({@link BatchGradient#rowId}), found by the caller
+   * at {@code page[offset ..]}, once with its mean gradient.
+   *
+   * @return whether the update was applied (false: refused, row unchanged)
+   */
+  public boolean stepRow(BatchGradient batch, int i, float[] page, int offset, long modelStep,
+      double learningRate) {
+    batch.meanRow(i, biasGrad);
+    return updater.update(page, offset, rowWidth, biasGrad, 0, modelStep, learningRate);
+  }
+
+  /**
+   * Steps every row of every dense block once with the batch's mean gradient.
+   *
+   * @return the rows whose update was refused
+   */
+  public int stepDense(BatchGradient batch, float[][] blocks, long modelStep,
+      double learningRate) {
+    batch.meanDense(blockGrads);
+    return stepDense(blocks, blockGrads, modelStep, learningRate);
+  }
+
+  /**
+   * Steps every row of every dense block once with {@code grads[b][r * width ..]}.
+   *
+   * @return the rows whose update was refused
+   */
+  int stepDense(float[][] blocks, float[][] grads, long modelStep, double learningRate) {
+    int stride = layout.stride();
+    int refused = 0;
+    for (int b = 0; b < blocks.length; b++) {
+      io.gradflow.model.ParameterBlock block = denseBlocks.get(b);
+      int width = block.width();
+      for (int r = 0; r < block.rows(); r++) {
+        if (!updater.update(blocks[b], block.rowOffset(r, stride), width, grads[b], r * width,
+            modelStep, learningRate)) {
+          refused++;
+        }
+      }
     }
     return refused;
   }

@@ -24,7 +24,9 @@ import java.util.Set;
  * <p>The parts, each under the configuration key that sets it:
  * <ul>
  *   <li>the model: {@code model.type}, {@code model.loss} (logistic rows hold logits, squared
- *       rows values), {@code model.factors} of a factorization machine, and
+ *       rows values), {@code model.factors} of a factorization machine or a wide_and_deep model,
+ *       {@code model.inputs}, {@code model.hidden}, {@code model.activation} (and
+ *       {@code model.pooling} of wide_and_deep) of the deep models, and
  *       {@code model.standardize} (dense weights learned on standardized or raw values);
  *   <li>hashing and pages: {@code model.hash_bits} (a feature's row), the feature hashing's
  *       version ({@link #HASHING}), {@code state.page_bits}
@@ -84,11 +86,21 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     LearnerSpec first = candidates.values().iterator().next();
     boolean race = !(candidates.size() == 1 && candidates.containsKey(""));
     // logistic_regression and linear_regression are one model, the linear one; the loss tells.
-    parts.put("model.type", first.model() instanceof FactorizationMachineSpec
-        ? first.model().configName() : "linear (logistic_regression or linear_regression)");
+    parts.put("model.type", first.model() instanceof io.gradflow.model.LinearSpec
+        ? "linear (logistic_regression or linear_regression)" : first.model().configName());
     parts.put("model.loss", first.loss().configName());
     if (first.model() instanceof FactorizationMachineSpec fm) {
       parts.put("model.factors", String.valueOf(fm.factors()));
+    }
+    if (first.model() instanceof io.gradflow.model.DeepModelSpec deep) {
+      // The dense blocks' layout and meaning; batch_size and seed change neither.
+      if (deep.wide()) {
+        parts.put("model.factors", String.valueOf(deep.factors()));
+        parts.put("model.pooling", deep.pooling().configName());
+      }
+      parts.put("model.inputs", String.valueOf(deep.inputs()));
+      parts.put("model.hidden", deep.hidden().toString());
+      parts.put("model.activation", deep.activation().configName());
     }
     parts.put("model.standardize", String.valueOf(first.standardize()));
     parts.put("model.hash_bits", String.valueOf(hashBits));

@@ -22,12 +22,11 @@ package io.gradflow.model;
  * {@link StrictMath}) keyed by the model seed and the row id alone: the same row gets the same
  * initial factors on every machine and in every arrival order.
  *
- * <p>Accumulator: the k sums {@code S_f}. Forward and backward each cost O(nk). Memory:
+ * <p>Accumulator: the k sums {@code S_f}; the additive partial ({@link #partialSize()}) adds the
+ * linear term and the sum of squares after them. Forward and backward each cost O(nk). Memory:
  * {@code 1 + k} floats per row (plus the optimizer's slots). Immutable and thread-safe.
  */
 public final class FactorizationMachine implements Model {
-  private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
-
   private final FactorizationMachineSpec spec;
   private final int factors;
   private final double initStd;
@@ -57,21 +56,7 @@ public final class FactorizationMachine implements Model {
 
   @Override
   public void initializeRow(long rowId, float[] row, int offset, int stride) {
-    row[offset] = 0f;
-    // A SplitMix64 stream whose start depends on (seed, rowId) only.
-    long state = mix64(seed ^ mix64(rowId * GOLDEN_GAMMA + 0x632BE59BD9B4E019L));
-    for (int f = 0; f < factors; f += 2) {
-      state += GOLDEN_GAMMA;
-      double u1 = ((mix64(state) >>> 11) + 1) * 0x1.0p-53; // (0, 1]: the log is finite
-      state += GOLDEN_GAMMA;
-      double u2 = (mix64(state) >>> 11) * 0x1.0p-53; // [0, 1)
-      double r = StrictMath.sqrt(-2 * StrictMath.log(u1)) * initStd;
-      double theta = 2 * Math.PI * u2;
-      row[offset + (1 + f) * stride] = (float) (r * StrictMath.cos(theta));
-      if (f + 1 < factors) {
-        row[offset + (2 + f) * stride] = (float) (r * StrictMath.sin(theta));
-      }
-    }
+    SeededInit.factorRow(seed, rowId, initStd, row, offset, stride, factors);
   }
 
   @Override
@@ -79,9 +64,64 @@ public final class FactorizationMachine implements Model {
     return factors;
   }
 
+  /** {@code [S_1 .. S_k, b + sum_i w_i x_i, sum_if (v_if x_i)^2]}: the sums first, as in the
+   * accumulator, so {@link #backward} reads either. */
+  @Override
+  public int partialSize() {
+    return factors + 2;
+  }
+
+  @Override
+  public void beginPartial(float[] biasPage, int biasOffset, int stride, double[] partial) {
+    for (int f = 0; f < factors; f++) {
+      partial[f] = 0;
+    }
+    partial[factors] = biasPage[biasOffset];
+    partial[factors + 1] = 0;
+  }
+
+  @Override
+  public void addPartials(float[][] pages, int[] offsets, float[] values, int from, int to,
+      int stride, double[] partial) {
+    int k = factors;
+    double linear = partial[k];
+    double squares = partial[k + 1];
+    for (int i = from; i < to; i++) {
+      float[] page = pages[i];
+      int at = offsets[i];
+      double x = values[i];
+      linear += page[at] * x;
+      for (int f = 0; f < k; f++) {
+        at += stride;
+        double t = page[at] * x;
+        partial[f] += t;
+        squares += t * t;
+      }
+    }
+    partial[k] = linear;
+    partial[k + 1] = squares;
+  }
+
+  @Override
+  public double finish(double[] partial, float[] dense, float[][] blocks, int stride) {
+    return finish(partial, partial[factors], partial[factors + 1]);
+  }
+
+  private double finish(double[] sumsOf, double linear, double squares) {
+    double sums = 0;
+    for (int f = 0; f < factors; f++) {
+      sums += sumsOf[f] * sumsOf[f];
+    }
+    return linear + 0.5 * (sums - squares);
+  }
+
+  /**
+   * The same bits as {@link #beginPartial}, {@link #addPartials} and {@link #finish} in order,
+   * in an accumulator of only the k sums (the linear term and the squares stay in registers).
+   */
   @Override
   public double forward(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
-      int biasOffset, int stride, double[] acc) {
+      int biasOffset, int stride, float[] dense, float[][] blocks, double[] acc) {
     int k = factors;
     for (int f = 0; f < k; f++) {
       acc[f] = 0;
@@ -100,17 +140,13 @@ public final class FactorizationMachine implements Model {
         squares += t * t;
       }
     }
-    double sums = 0;
-    for (int f = 0; f < k; f++) {
-      sums += acc[f] * acc[f];
-    }
-    return linear + 0.5 * (sums - squares);
+    return finish(acc, linear, squares);
   }
 
   @Override
   public void backward(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
-      int biasOffset, int stride, double[] acc, double dLossDActivation, float[] grad,
-      float[] biasGrad) {
+      int biasOffset, int stride, float[] dense, float[][] blocks, double[] acc,
+      double dLossDActivation, float[] grad, float[] biasGrad, float[][] blockGrads) {
     int k = factors;
     int width = 1 + k;
     for (int i = 0; i < n; i++) {
@@ -129,13 +165,6 @@ public final class FactorizationMachine implements Model {
     for (int f = 1; f < width; f++) {
       biasGrad[f] = 0f;
     }
-  }
-
-  /** SplitMix64's finalizer (Stafford's variant 13): a bijective 64-bit mix. */
-  static long mix64(long z) {
-    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-    return z ^ (z >>> 31);
   }
 
   @Override

@@ -108,7 +108,7 @@ public final class FeatureMerger {
    */
   private int findOrInsert(long id, int position) {
     int mask = keys.length - 1;
-    int slot = (int) FactorizationMachine.mix64(id) & mask;
+    int slot = (int) SeededInit.mix64(id) & mask;
     while (stamps[slot] == generation) {
       if (keys[slot] == id) {
         return positions[slot];

@@ -1,13 +1,13 @@
 package io.gradflow.model;
 
 /**
- * A model's validated, immutable configuration: {@link LinearSpec} or
- * {@link FactorizationMachineSpec}. Records, so {@code equals}, {@code toString} and the audit
+ * A model's validated, immutable configuration: {@link LinearSpec},
+ * {@link FactorizationMachineSpec} or {@link DeepModelSpec} (mlp, wide_and_deep). Records, so {@code equals}, {@code toString} and the audit
  * record cannot drift from the fields; the compact constructors refuse bad values with a message
  * naming the configuration key ({@code "model.factors must be > 0, but was 0"}).
  */
 public sealed interface ModelSpec extends java.io.Serializable
-    permits LinearSpec, FactorizationMachineSpec {
+    permits LinearSpec, FactorizationMachineSpec, DeepModelSpec {
   /** Weights per parameter row. */
   int rowWidth();
 
@@ -33,6 +33,14 @@ public sealed interface ModelSpec extends java.io.Serializable
    */
   default java.util.Map<String, Object> parameters() {
     return java.util.Map.of();
+  }
+
+  /**
+   * Examples per optimizer step ({@code model.batch_size}): 1, plain online learning, for every
+   * model but an mlp or a wide_and_deep model configured otherwise.
+   */
+  default int batchSize() {
+    return 1;
   }
 
   /** Creates the stateless model. */

@@ -82,6 +82,9 @@ public final class PageCache {
     boolean bookDirty;
     /** Whether the book's live rows are in the owner's running total yet. */
     boolean bookCounted;
+    /** The model's dense blocks, once loaded (never evicted), and whether they changed. */
+    float[][] dense;
+    boolean denseDirty;
 
     ModelPages(DirectArena arena) {
       this.arena = arena;
@@ -261,6 +264,42 @@ public final class PageCache {
     pages.bookDirty = true;
   }
 
+  /**
+   * The model's dense blocks ({@link PageFormat#DENSE_PAGE}), loaded from the store on first use
+   * into the arrays {@code fresh} makes (new, initialized blocks: kept as they are if the store
+   * has none); kept in memory from then on and written back by {@link #flush()} after
+   * {@link #denseChanged}.
+   *
+   * @throws IllegalStateException if the stored blocks do not have the size of fresh ones
+   */
+  float[][] dense(ModelPages pages, String modelKey, java.util.function.Supplier<float[][]> fresh)
+      throws Exception {
+    if (pages.dense == null) {
+      float[][] blocks = fresh.get();
+      float[] stored = store.load(modelKey, PageFormat.DENSE_PAGE);
+      if (stored != null) {
+        int at = 0;
+        for (float[] block : blocks) {
+          if (at + block.length > stored.length) {
+            break;
+          }
+          System.arraycopy(stored, at, block, 0, block.length);
+          at += block.length;
+        }
+        if (at != stored.length) {
+          throw new IllegalStateException("model " + modelKey + ": the stored dense blocks hold "
+              + stored.length + " floats, but the model's have another size");
+        }
+      }
+      pages.dense = blocks;
+    }
+    return pages.dense;
+  }
+
+  void denseChanged(ModelPages pages) {
+    pages.denseDirty = true;
+  }
+
   /** Keeps the page in memory until {@link #unpinAll()}. */
   public void pin(RowPage page) {
     page.pin(epoch);
@@ -303,6 +342,21 @@ public final class PageCache {
       if (pages.bookDirty) {
         store.store(m.getKey(), PageFormat.BOOK_PAGE, pages.book.clone());
         pages.bookDirty = false;
+        writes++;
+      }
+      if (pages.denseDirty) {
+        int size = 0;
+        for (float[] block : pages.dense) {
+          size += block.length;
+        }
+        float[] stored = new float[size];
+        int at = 0;
+        for (float[] block : pages.dense) {
+          System.arraycopy(block, 0, stored, at, block.length);
+          at += block.length;
+        }
+        store.store(m.getKey(), PageFormat.DENSE_PAGE, stored);
+        pages.denseDirty = false;
         writes++;
       }
     }

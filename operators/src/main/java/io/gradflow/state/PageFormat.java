@@ -51,8 +51,10 @@ package io.gradflow.state;
  * stamp {@link #UNDATED}, any other {@link #ABSENT}; to format 1, stamps are dropped. The first
  * expiry sweep after a migration dates undated rows at its own time.
  *
- * <p>One further key holds no rows: {@link #BOOK_PAGE}, the model's {@link RowBook} (row counters
- * and the admission sketch).
+ * <p>Two further keys hold no rows: {@link #BOOK_PAGE}, the model's {@link RowBook} (row counters
+ * and the admission sketch), and {@link #DENSE_PAGE}, a model's dense parameter blocks (an MLP's
+ * layers) one after the other, each row in the optimizer's row layout (weights interleaved with
+ * slots, then the step count); only models with dense blocks have it.
  *
  * <p>Every value is an ordinary finite float: ids are split into pieces below 2^22, which floats
  * hold exactly, because Flink's float serializers write {@code Float.floatToIntBits} and would
@@ -80,6 +82,8 @@ public final class PageFormat {
   private static final long HASHED_PAGES = 2L << 40;
   /** The key of a model's {@link RowBook}: above every page key. */
   public static final long BOOK_PAGE = 3L << 40;
+  /** The key of a model's dense blocks (not a row page). */
+  public static final long DENSE_PAGE = 4L << 40;
   /** Floats that hold a row's id. */
   public static final int ID_FLOATS = 3;
   /** The stamp of a row that is not live. */

@@ -3,6 +3,7 @@ package io.gradflow.state;
 import io.gradflow.learn.ExampleLearner;
 import io.gradflow.model.CompactExample;
 import io.gradflow.model.FeatureMerger;
+import io.gradflow.model.Model;
 import io.gradflow.schema.FeatureHashing;
 
 /**
@@ -48,6 +49,9 @@ public final class PagedLearner {
   private final int sketchCap;
   /** Event time between expiry sweeps ({@link RowPolicy#suggestedSweepInterval()}). */
   private final long sweepMillis;
+  /** Dense inputs of a model with dense blocks (an MLP's input), -1 if dense features are rows. */
+  private final int denseInputs;
+  private final boolean sparseFeatures;
   private final FeatureMerger merger = new FeatureMerger();
   private long[] ids = new long[64];
   private float[] values = new float[64];
@@ -87,6 +91,13 @@ public final class PagedLearner {
     this.sketchDepth = admission ? RowPolicy.SKETCH_DEPTH : 0;
     this.sketchCap = policy.admitAfter() > 1 ? policy.admitAfter() : (1 << 24) - 1;
     this.sweepMillis = policy.expires() ? policy.suggestedSweepInterval().toMillis() : 0;
+    this.denseInputs = learner.model().denseInputs();
+    this.sparseFeatures = learner.model().readsSparseFeatures();
+    if (learner.spec().model().batchSize() != 1) {
+      throw new IllegalArgumentException("model.batch_size must be 1 in the trainer for now"
+          + " (mini-batches are learned by the core's ExampleLearner and BatchGradient, not yet"
+          + " by the trainer), but was " + learner.spec().model().batchSize());
+    }
   }
 
   public ExampleLearner learner() {
@@ -122,11 +133,17 @@ public final class PagedLearner {
   public double process(String modelKey, CompactExample example, float[] dense, boolean learn,
       long modelStep, double learningRate) throws Exception {
     learn &= example.learnable();
-    int sparse = example.rowIds.length;
-    ensureCapacity(sparse + dense.length);
+    if (denseInputs >= 0 && dense.length != denseInputs) {
+      throw new IllegalArgumentException("the model reads " + denseInputs + " dense features"
+          + " (model.inputs), but example " + example.exampleId + " has " + dense.length);
+    }
+    int sparse = sparseFeatures ? example.rowIds.length : 0;
+    // A model with dense blocks reads dense features as its inputs; the others as rows.
+    int denseRows = denseInputs >= 0 ? 0 : dense.length;
+    ensureCapacity(sparse + denseRows);
     int merged = merger.merge(example.rowIds, example.values, sparse, ids, values);
-    int n = merged + dense.length;
-    for (int j = 0; j < dense.length; j++) {
+    int n = merged + denseRows;
+    for (int j = 0; j < denseRows; j++) {
       ids[merged + j] = FeatureHashing.denseRow(j);
       values[merged + j] = dense[j];
     }
@@ -207,11 +224,20 @@ public final class PagedLearner {
         }
       }
       float[] biasData = biasPage.data();
-      double activation =
-          learner.activation(arrays, offsets, values, n, biasData, biasOffset);
+      float[] inputs = Model.NO_DENSE;
+      float[][] blocks = Model.NO_BLOCKS;
+      if (denseInputs >= 0) {
+        inputs = dense;
+        blocks = cache.dense(pages, modelKey, learner::newDenseBlocks);
+      }
+      double activation = learner.activation(arrays, offsets, values, n, biasData, biasOffset,
+          inputs, blocks);
       if (learn) {
-        learner.learn(arrays, offsets, values, n, biasData, biasOffset, activation,
-            example.label, example.weight, modelStep, learningRate);
+        learner.learn(arrays, offsets, values, n, biasData, biasOffset, inputs, blocks,
+            activation, example.label, example.weight, modelStep, learningRate);
+        if (blocks.length > 0) {
+          cache.denseChanged(pages);
+        }
       }
       if (learn && stamps > 0) {
         float stamp = PageFormat.stamp(example.eventTime);
