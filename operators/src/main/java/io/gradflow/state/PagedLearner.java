@@ -57,6 +57,9 @@ public final class PagedLearner {
   /** Where each row's stamp is in its array (pages with stamps only). */
   private int[] stampAts = new int[64];
   private int[] slots = new int[64];
+  /** Direct keys whose page in the hashed form reached {@link PageCache#denseAt()} rows. */
+  private long[] densify = new long[8];
+  private int densifyCount;
   private long rowsCreated;
   private volatile long rowsLive;
   private volatile long rowsExpired;
@@ -87,6 +90,7 @@ public final class PagedLearner {
     this.sketchDepth = admission ? RowPolicy.SKETCH_DEPTH : 0;
     this.sketchCap = policy.admitAfter() > 1 ? policy.admitAfter() : (1 << 24) - 1;
     this.sweepMillis = policy.expires() ? policy.suggestedSweepInterval().toMillis() : 0;
+    cache.initializer(learner::initializeRow);
   }
 
   public ExampleLearner learner() {
@@ -190,6 +194,12 @@ public final class PagedLearner {
         slots[kept] = -1;
         rowPages[kept] = page;
         offsets[kept] = rowOf(page, id);
+        if (!page.isDirect() && page.rowCount() >= cache.denseAt() && PageFormat.isDirect(key)) {
+          if (densifyCount == densify.length) {
+            densify = java.util.Arrays.copyOf(densify, 2 * densifyCount);
+          }
+          densify[densifyCount++] = key;
+        }
         if (stamps > 0) {
           stampAts[kept] = page.stampAt(id, offsets[kept]);
         }
@@ -234,9 +244,49 @@ public final class PagedLearner {
           born(pages, book, born);
         }
       }
+      for (int i = 0; i < densifyCount; i++) {
+        densify(pages, book, modelKey, densify[i]);
+      }
       return activation;
     } finally {
+      densifyCount = 0;
       cache.unpinAll();
+    }
+  }
+
+  /**
+   * Makes a direct key's page in the hashed form a direct page ({@link PageFormat}), once the
+   * example that filled it is done (its offsets point into the old page until then): every row
+   * initialized, then the old page's rows and stamps copied to their places. The values are the
+   * same floats, so training continues bit for bit as if the page had been direct from the start.
+   */
+  private void densify(PageCache.ModelPages pages, float[] book, String modelKey, long key) {
+    RowPage sparse = pages.get(key);
+    if (sparse == null || sparse.isDirect()) {
+      return; // listed twice in one example
+    }
+    RowPage dense = cache.densify(pages, modelKey, key);
+    dense.takeFresh();
+    int rowSize = learner.rowSize();
+    long first = PageFormat.firstRow(key);
+    float[] data = dense.data();
+    for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
+      learner.initializeRow(first + r, data, dense.find(first + r));
+    }
+    float[] old = sparse.data();
+    int count = sparse.rowCount();
+    for (int r = 0; r < count; r++) {
+      long id = sparse.rowId(r);
+      int from = PageFormat.rowOffset(r, rowSize, stamps);
+      int to = dense.find(id);
+      System.arraycopy(old, from, data, to, rowSize);
+      if (stamps > 0) {
+        data[dense.stampAt(id, to)] = old[from - 1];
+      }
+    }
+    rowsCreated += PageFormat.DIRECT_ROWS - count;
+    if (stamps == 0) {
+      born(pages, book, PageFormat.DIRECT_ROWS - count);
     }
   }
 
