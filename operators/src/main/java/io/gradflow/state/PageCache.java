@@ -16,6 +16,12 @@ import java.util.Map;
  * never evicted; the cache may exceed its capacity by the pages one example pins. Pages of all
  * model keys share one capacity and one clock.
  *
+ * <p>A model's bookkeeping (its {@link RowBook} and page table) is in memory only while some of
+ * its pages are: when eviction takes a model's last page, the model is evicted too at the end of
+ * the example ({@link #unpinAll()}), its book written back, and the listeners given to
+ * {@link #onModelEvicted} are told, so that per-model memory follows the cache, not the number of
+ * keys ever seen.
+ *
  * <p>Not thread-safe: one per operator instance.
  */
 public final class PageCache {
@@ -42,6 +48,9 @@ public final class PageCache {
   private long misses;
   private long evictions;
   private long writes;
+  /** Models whose last page eviction took, to evict at the end of the example. */
+  private final List<String> emptied = new ArrayList<>();
+  private java.util.function.Consumer<String> evicted = key -> {};
 
   private record Entry(String modelKey, long pageId, RowPage page) {}
 
@@ -395,9 +404,49 @@ public final class PageCache {
     return arena.base(slot);
   }
 
-  /** Releases every pinned page at once (after an example): one step, not one per page. */
-  public void unpinAll() {
+  /**
+   * Releases every pinned page at once (after an example): one step, not one per page. Then
+   * evicts the models left without a page in memory.
+   */
+  public void unpinAll() throws Exception {
     epoch++;
+    if (!emptied.isEmpty()) {
+      for (String key : emptied) {
+        ModelPages pages = byModel.get(key);
+        if (pages != null && pages.isEmpty()) {
+          evicted.accept(key);
+          if (pages.bookDirty) {
+            store.store(key, PageFormat.BOOK_PAGE, pages.book.clone());
+            writes++;
+          }
+          byModel.remove(key);
+        }
+      }
+      emptied.clear();
+    }
+  }
+
+  /**
+   * Adds a listener told the key of every model evicted (before its bookkeeping goes; it may
+   * read the model's book through the cache but must not load pages).
+   */
+  public void onModelEvicted(java.util.function.Consumer<String> listener) {
+    evicted = evicted.andThen(listener);
+  }
+
+  /** Whether the model's bookkeeping is in memory (it has pages cached, or was just used). */
+  public boolean holds(String modelKey) {
+    return byModel.containsKey(modelKey);
+  }
+
+  /** The model's pages if its bookkeeping is in memory, else null; never loads anything. */
+  ModelPages pagesIfHeld(String modelKey) {
+    return byModel.get(modelKey);
+  }
+
+  /** Models whose bookkeeping is in memory. */
+  public int models() {
+    return byModel.size();
   }
 
   /** Writes every dirty page back to the store; the pages stay cached and become clean. */
@@ -438,7 +487,11 @@ public final class PageCache {
         hand++;
       } else {
         writeBack(e);
-        byModel.get(e.modelKey).remove(e.pageId);
+        ModelPages owner = byModel.get(e.modelKey);
+        owner.remove(e.pageId);
+        if (owner.isEmpty()) {
+          emptied.add(e.modelKey);
+        }
         if (e.page.slot >= 0) {
           arena.release(e.page.slot);
         }

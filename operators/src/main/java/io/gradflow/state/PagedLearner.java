@@ -91,6 +91,12 @@ public final class PagedLearner {
     this.sketchCap = policy.admitAfter() > 1 ? policy.admitAfter() : (1 << 24) - 1;
     this.sweepMillis = policy.expires() ? policy.suggestedSweepInterval().toMillis() : 0;
     cache.initializer(learner::initializeRow);
+    cache.onModelEvicted(key -> {
+      PageCache.ModelPages pages = cache.pagesIfHeld(key);
+      if (pages != null && pages.bookCounted) {
+        rowsLive -= RowBook.live(pages.book); // counted again when the model comes back
+      }
+    });
   }
 
   public ExampleLearner learner() {
@@ -358,7 +364,10 @@ public final class PagedLearner {
     return rowsCreated;
   }
 
-  /** Live rows of the models this learner has processed since it was made or restored. */
+  /**
+   * Live rows of the models in memory ({@link PageCache}: a model evicted with its last page
+   * leaves the count, and comes back into it when it is next used).
+   */
   public long rowsLive() {
     return rowsLive;
   }
