@@ -70,7 +70,7 @@ public final class PrequentialMetrics {
   private static final int FADE_SCALE = 8;
   private static final int HEADER = 9;
   /** The fading histogram is rescaled to 1 before its scale reaches this. */
-  private static final double MAX_SCALE = 1e200;
+  private static final double MAX_SCALE = 1e100;
 
   private static final int COUNT = 0;
   private static final int WEIGHT = 1;

@@ -14,8 +14,10 @@ import io.gradflow.schema.FeatureHashing;
  * <p>An example's rows are its sparse features with repeated ids merged
  * ({@link FeatureMerger}), then one row per dense feature ({@link FeatureHashing#denseRow}), plus
  * the bias ({@link FeatureHashing#BIAS_ROW}). Rows are created with the model's documented
- * initialization: a direct page's {@value PageFormat#DIRECT_ROWS} rows when the page is first
- * touched, an entity row when it is. The page a row lives in is {@link PageFormat#pageKey}.
+ * initialization when first touched; a direct key's page holds the rows touched until it has
+ * {@link PageCache#denseAt()} of them, and then, after the example, becomes a direct page whose
+ * other rows are initialized then ({@link PageFormat}, "Sparse direct keys"): the same floats as
+ * a direct page from the start. The page a row lives in is {@link PageFormat#pageKey}.
  *
  * <p><b>Bounded rows</b> ({@link RowPolicy}). Every row a learned example updates gets the
  * example's event time as its stamp ({@link PageFormat}); a row becomes live at its first update.

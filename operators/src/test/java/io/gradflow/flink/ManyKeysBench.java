@@ -28,7 +28,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * {@code state.page_bits} 12, the default metrics): the same examples (3 categorical features
  * each) as {@code keys} models and as one model. Prints the heap the keyed state, cache and
  * sessions take per key (used heap after a full GC with every model trained, less the empty
- * operator's, over the keys; the one-key figure beside it), the checkpoint's
+ * operator's, over the keys), the checkpoint's
  * bytes per key (the snapshot's keyed state), the rate against one key (median of the per-round
  * ratios; each round runs both) and whether a restore from a checkpoint taken half way continues
  * bit for bit; it exits 1 if not. Ends with
@@ -206,10 +206,9 @@ public final class ManyKeysBench {
     }
     Arrays.sort(ratios);
     double ratio = ratios[rounds / 2];
-    long heapOne = heapOf(one);
     long heapMany = heapOf(many);
     long heapPerKey = heapMany / keys;
-    System.out.printf("heap: one key %,d bytes, %,d keys %,d bytes%n", heapOne, keys, heapMany);
+    System.out.printf("heap used by %,d trained keys: %,d bytes%n", keys, heapMany);
     long[] restore = restore(many);
     long checkpointPerKey = restore[1] / keys;
     System.out.printf("checkpoint half way: %,d bytes (%,d per key); restore after a failure"

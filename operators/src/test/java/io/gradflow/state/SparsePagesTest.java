@@ -139,8 +139,23 @@ class SparsePagesTest {
     long rowsBytes = 4L * rowSize * ids(examples).size();
     long bytes = storedBytes(rig.store);
     assertTrue(bytes <= 2 * rowsBytes, bytes + " stored bytes for " + rowsBytes + " of rows");
+    System.out.printf("sparse model: %,d bytes of rows, stored in %,d bytes (all-direct layout:"
+        + " %,d)%n", rowsBytes, bytes, storedBytes(old.store));
     // What the fix is measured against: a 512-row page per id.
     assertTrue(storedBytes(old.store) > 100 * rowsBytes, storedBytes(old.store) + " bytes");
+  }
+
+  @Test
+  void theSignatureNamesTheLayoutSoAnOlderReleaseRefusesItAndOldSavepointsRestore() {
+    var signature = io.gradflow.learn.ModelSignature.of(java.util.Map.of("", LINEAR), 22, 12, 1,
+        java.util.List.of("pages.v1"));
+    assertEquals("hashed form below " + PageFormat.DENSE_AT + " rows",
+        signature.parts().get("direct keys"));
+    var older = new java.util.LinkedHashMap<>(signature.parts());
+    older.remove("direct keys");
+    var olderSignature = new io.gradflow.learn.ModelSignature(older);
+    assertEquals(null, signature.refusal(olderSignature), "a savepoint of before restores");
+    assertTrue(olderSignature.refusal(signature).contains("direct keys"), "not the other way");
   }
 
   @Test
