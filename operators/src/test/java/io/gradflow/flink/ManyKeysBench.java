@@ -35,8 +35,8 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * {@code RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n>
  * rate_vs_one_key=<x>}.
  *
- * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds]]]} (default 10,000 keys,
- * 100,000 examples, 3 rounds). {@link ManyKeysTest} runs it small.
+ * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages]]]]} (default
+ * 10,000 keys, 100,000 examples, 3 rounds, {@code state.cache_pages}'s default). {@link ManyKeysTest} runs it small.
  */
 public final class ManyKeysBench {
   static final LearnerSpec SPEC = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
@@ -88,10 +88,13 @@ public final class ManyKeysBench {
     return out;
   }
 
+  /** Pages the cache holds: {@code state.cache_pages}, the default unless the bench says. */
+  static int cachePages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+
   static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness()
       throws Exception {
     TrainerOperator operator = new TrainerOperator(Map.of("", SPEC),
-        new TrainerSettings(TrainSettings.STATE_CACHE_PAGES.defaultValue(),
+        new TrainerSettings(cachePages,
             TrainSettings.STATE_PAGE_BITS.defaultValue(), 1_000, 0, MetricsSpec.DEFAULT),
         FeatureHashing.DEFAULT_BITS);
     var h = new KeyedOneInputStreamOperatorTestHarness<>(operator, (CompactExample e) ->
@@ -122,10 +125,11 @@ public final class ManyKeysBench {
     try (var h = harness()) {
       h.open();
       long start = System.nanoTime();
+      int n = 0;
       for (CompactExample e : examples) {
         h.processElement(e, e.eventTime);
-        if (h.getOutput().size() > 10_000) {
-          h.getOutput().clear();
+        if (++n % 10_000 == 0) {
+          h.getOutput().clear(); // not size(): linear in a ConcurrentLinkedQueue
         }
       }
       h.endInput();
@@ -133,9 +137,13 @@ public final class ManyKeysBench {
     }
   }
 
-  static long usedHeap() {
+  /** Used heap after full collections; finalizers run (closed harnesses' tasks have some). */
+  @SuppressWarnings("removal")
+  static long usedHeap() throws InterruptedException {
     for (int i = 0; i < 3; i++) {
       System.gc();
+      System.runFinalization();
+      Thread.sleep(100);
     }
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
@@ -145,10 +153,11 @@ public final class ManyKeysBench {
     try (var h = harness()) {
       h.open();
       long before = usedHeap();
+      int n = 0;
       for (CompactExample e : examples) {
         h.processElement(e, e.eventTime);
-        if (h.getOutput().size() > 10_000) {
-          h.getOutput().clear();
+        if (++n % 10_000 == 0) {
+          h.getOutput().clear(); // not size(): linear in a ConcurrentLinkedQueue
         }
       }
       h.getOutput().clear();
@@ -189,10 +198,14 @@ public final class ManyKeysBench {
     int keys = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    if (args.length > 3) {
+      cachePages = Integer.parseInt(args[3]);
+    }
     List<CompactExample> many = examples(keys, n, 42);
     List<CompactExample> one = asOneKey(many);
     System.out.printf("%,d examples (3 categorical features) as %,d keys and as one key, %d"
-        + " rounds, %d cores%n", n, keys, rounds, Runtime.getRuntime().availableProcessors());
+        + " rounds, %d cores, a cache of %,d pages%n", n, keys, rounds,
+        Runtime.getRuntime().availableProcessors(), cachePages);
     seconds(one); // warm-up
     seconds(many);
     double[] ratios = new double[rounds];
