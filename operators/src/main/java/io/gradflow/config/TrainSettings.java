@@ -295,9 +295,9 @@ public final class TrainSettings {
   // ------------------------------------------------------------------------------ metrics
   public static final Setting<Long> METRICS_EVERY = Setting.of("every", LONG, 10_000L,
       greaterThan(0), "labeled examples between metrics reports, per model");
-  public static final Setting<Integer> METRICS_WINDOW = Setting.of("window", INT, 10_000,
-      inRange(1, 10_000_000), "the latest examples kept for the windowed AUC (3 doubles each"
-          + " in state)");
+  public static final Setting<Integer> METRICS_WINDOW = Setting.of("window", INT, 0,
+      inRange(0, 10_000_000), "the latest examples kept for an exact AUC (3 doubles each in"
+          + " state); 0 keeps none: the AUC comes from a 128-bin histogram (4 kB) within a bound");
   public static final Setting<Double> METRICS_FADING_FACTOR = Setting.of("fading_factor",
       NUMBER, 0.999, inRangeExclusiveLow(0, 1), "weight of a record relative to the next in"
           + " the fading view (Gama et al. 2013); memory about 1 / (1 - factor) records");

@@ -59,7 +59,11 @@ import org.apache.flink.util.OutputTag;
  * are written back before every
  * checkpoint ({@link #snapshotState}, which runs before the keyed-state snapshot), on eviction,
  * and at end of input, so keyed state is the truth at every checkpoint: exactly-once, rescalable
- * by key group, incremental on RocksDB.
+ * by key group, incremental on RocksDB. A session is in memory only while its model has pages in
+ * the cache: when the cache evicts a model's last page, the session is written back and dropped
+ * (or, with changed rows still to emit, at the next checkpoint), so memory per subtask follows
+ * {@code state.cache_pages}, not the number of model keys; only sessions that changed since the
+ * last checkpoint are written back at a checkpoint.
  *
  * <p><b>Model signature</b>: {@code "signature.v1"}, operator state (a union
  * {@code ListState<Map<String, String>>}) holding the {@link ModelSignature} of the models this
@@ -118,6 +122,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient Map<String, ModelSession.Shared> learners;
   private transient Map<String, PageCache> caches;
   private transient Map<String, ModelSession> sessions;
+  /** Keys of the sessions changed since their state was last written to keyed state. */
+  private transient java.util.Set<String> unsaved;
   private transient Emitter emitter;
   private transient Counter examples;
   private transient Counter learned;
@@ -203,6 +209,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     learners = new HashMap<>();
     caches = new HashMap<>();
     sessions = new HashMap<>();
+    unsaved = new java.util.HashSet<>();
     emitter = new Emitter();
     PageStore store = new KeyedPageStore();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
@@ -210,6 +217,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16,
           settings.rows().stamped());
       caches.put(c.getKey(), cache);
+      cache.onModelEvicted(this::evictSession);
       learners.put(c.getKey(), new ModelSession.Shared(
           new PagedLearner(learner, cache, settings.pageBits(), settings.rows()),
           settings.metricsEvery(), settings.changelogEvery(), settings.metrics(), LOG::warn,
@@ -254,6 +262,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public void processElement(StreamRecord<CompactExample> element) throws Exception {
     CompactExample example = element.getValue();
     ModelSession session = session((String) getCurrentKey());
+    unsaved.add(session.key());
     double score = session.process(example, emitter);
     examples.inc();
     if (session.lastLearned()) {
@@ -287,15 +296,73 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     flush();
+    // Sessions whose model left the cache while they had rows to emit (emitted before the
+    // barrier, so evictable now).
+    sessions.values().removeIf(s -> s.evictable()
+        && !caches.get(candidateOf(s.key())).holds(s.key()));
     super.snapshotState(context);
   }
 
+  /**
+   * Finishes every model of the subtask: those in memory, then, one at a time, those whose
+   * session was evicted (read back from keyed state), so each gets its last report.
+   */
   @Override
   public void endInput() throws Exception {
     for (ModelSession session : sessions.values()) {
+      unsaved.add(session.key());
       session.finish(emitter);
     }
+    List<String> evicted;
+    try (java.util.stream.Stream<Object> keys = getKeyedStateBackend().getKeys(META_STATE,
+        org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
+      evicted = keys.map(k -> (String) k).filter(k -> !sessions.containsKey(k)).sorted()
+          .toList();
+    }
+    for (String key : evicted) {
+      setCurrentKey(key);
+      ModelSession session = new ModelSession(key, learners.get(candidateOf(key)),
+          metaState.value().toState());
+      unsaved.add(key);
+      session.finish(emitter);
+      save(session);
+    }
     flush();
+  }
+
+  /**
+   * Writes back and drops the session of a model the page cache evicted, unless it cannot go yet
+   * ({@link ModelSession#evictable()}). Called from within an example of another model.
+   */
+  private void evictSession(String key) {
+    ModelSession session = sessions.get(key);
+    if (session == null || !session.evictable()) {
+      return;
+    }
+    try {
+      save(session);
+    } catch (Exception e) {
+      throw new IllegalStateException("could not write back the state of model " + key, e);
+    }
+    sessions.remove(key);
+  }
+
+  /** Writes a changed session's state to keyed state, under its key. */
+  private void save(ModelSession session) throws Exception {
+    if (!unsaved.remove(session.key())) {
+      return;
+    }
+    Object current = getCurrentKey();
+    setCurrentKey(session.key());
+    metaState.update(ModelMeta.of(session.state()));
+    if (current != null) {
+      setCurrentKey(current);
+    }
+  }
+
+  /** Model sessions in memory (for tests and inspection). */
+  int sessionsInMemory() {
+    return sessions.size();
   }
 
   /** The model metadata of the current key as keyed state holds it (for tests and inspection). */
@@ -315,16 +382,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
 
   /** Writes every cached page and model session's state back to keyed state. */
   private void flush() throws Exception {
-    Object current = getCurrentKey();
     for (PageCache cache : caches.values()) {
       cache.flush();
     }
     for (ModelSession session : sessions.values()) {
-      setCurrentKey(session.key());
-      metaState.update(ModelMeta.of(session.state()));
-    }
-    if (current != null) {
-      setCurrentKey(current);
+      save(session);
     }
   }
 

@@ -107,6 +107,10 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     parts.put("feature hashing", HASHING);
     parts.put("state.page_bits", String.valueOf(pageBits));
     parts.put("page format", "version " + pageFormat);
+    // Since direct keys may hold pages in the hashed form (PageFormat, "Sparse direct keys"): a
+    // release that reads every direct key's page as direct refuses such state (it lacks this
+    // part); a savepoint without the part restores here (its direct pages are read as before).
+    parts.put("direct keys", "hashed form below 64 rows");
     // Sorted: the order of the race's entries in the file does not change the stored model.
     parts.put("race", race ? "candidates " + new java.util.TreeSet<>(candidates.keySet())
         : "none");

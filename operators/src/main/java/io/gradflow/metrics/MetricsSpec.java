@@ -6,10 +6,13 @@ import io.gradflow.config.TrainSettings;
 
 /**
  * Settings of {@link PrequentialMetrics}. Immutable and thread-safe; the state these settings
- * imply costs {@code 8 + 2 (7 + 3 bins) + 3 window} doubles per model key.
+ * imply costs {@code 9 + 2 (7 + 3 bins) + 512 + 3 window} doubles per model key (4.8 kB with the
+ * defaults).
  *
  * @param window {@code metrics.window}: N, how many of the latest (prediction, label, weight)
- *     records are kept for the AUC (> 0; 3 doubles each in the state)
+ *     records are kept for an exact AUC (>= 0; 3 doubles each in the state); 0, the default,
+ *     keeps none and computes the AUC from a histogram within a reported bound
+ *     ({@link AucHistogram})
  * @param fadingFactor {@code metrics.fading_factor}: alpha in (0, 1], the weight of a record
  *     relative to the next one in the fading-factor view (Gama et al. 2013); 1 never forgets, an
  *     effective memory of about {@code 1 / (1 - alpha)} records
@@ -20,8 +23,8 @@ public record MetricsSpec(int window, double fadingFactor, int calibrationBins)
     implements java.io.Serializable {
   /**
    * The declared defaults ({@code metrics.window}, {@code metrics.fading_factor},
-   * {@code metrics.calibration_bins}): a window of 10,000 records, alpha 0.999 (memory about
-   * 1,000 records), 10 bins.
+   * {@code metrics.calibration_bins}): no window (the AUC from a histogram), alpha 0.999 (memory
+   * about 1,000 records), 10 bins.
    */
   public static final MetricsSpec DEFAULT = new MetricsSpec(
       TrainSettings.METRICS_WINDOW.defaultValue(),
@@ -32,7 +35,7 @@ public record MetricsSpec(int window, double fadingFactor, int calibrationBins)
   public static final int MAX_WINDOW = 10_000_000;
 
   public MetricsSpec {
-    Check.positive("metrics.window", window);
+    Check.nonNegative("metrics.window", window);
     if (window > MAX_WINDOW) {
       throw new ConfigException("metrics.window", "metrics.window must be <= " + MAX_WINDOW
           + ", but was " + window);

@@ -20,33 +20,44 @@ import java.util.List;
  * </ul>
  *
  * Log loss, RMSE, mean prediction, mean label and the calibration bins are exact weighted sums in
- * both views. The AUC needs the records themselves: the last {@code metrics.window} (N) are kept
- * in a ring and the AUC is computed exactly at report time, over the windowed view's records (the
+ * both views. The AUC, by default ({@code metrics.window} 0), comes from a histogram of scores per
+ * view ({@link AucHistogram}: 128 logit bins, 2 kB), whose AUC is within a bound it computes
+ * itself of the exact AUC ({@link #aucErrorBound}); the fading view's histogram weights every
+ * record by {@code alpha^age}, all records, with a running scale instead of decaying every bin
+ * per record. With {@code metrics.window} N > 0 the last N records are kept in a ring as well and
+ * the AUC is computed exactly from them at report time, over the windowed view's records (the
  * last {@code min(N, records since the report)}) and, for the fading view, over all N weighted by
- * {@code alpha^age} (truncated at N; choose N well above {@code 1 / (1 - alpha)}). Sorting at
- * report time is the sliding-window AUC of Brzezinski and Stefanowski 2017 ("Prequential AUC")
- * without their tree, which only pays off when reporting after every record.
+ * {@code alpha^age} (truncated at N); sorting at report time is the sliding-window AUC of
+ * Brzezinski and Stefanowski 2017 ("Prequential AUC") without their tree.
  *
  * <h2>State</h2>
  * One flat {@code double[]} ({@link #copyState()}, {@link #restore}), for the trainer's keyed
- * state ({@code ValueState<double[]>}, Flink's primitive array serializer):
+ * state ({@code ValueState<double[]>}, Flink's primitive array serializer), format 2:
  *
  * <pre>
- *   [0 .. 8)                 header: format version, N, bins, examples, rejected, ring next,
- *                            ring size, records since the report
- *   [8 .. 8 + V)             windowed sums       V = 7 + 3 * bins:  count, weight, w*logloss,
- *   [8 + V .. 8 + 2V)        fading sums         w*(p-y)^2, w*p, w*y, w*y^2, then per bin
+ *   [0 .. 9)                 header: format version, N, bins, examples, rejected, ring next,
+ *                            ring size, records since the report, the fading histogram's scale
+ *   [9 .. 9 + V)             windowed sums       V = 7 + 3 * bins:  count, weight, w*logloss,
+ *   [9 + V .. 9 + 2V)        fading sums         w*(p-y)^2, w*p, w*y, w*y^2, then per bin
  *                                                (weight, w*p, w*y)
- *   then N predictions, N labels, N weights      the ring of the latest records
+ *   then H, H                the windowed and the fading AUC histograms (H = 256 doubles each,
+ *                            for probabilities only, else 0)
+ *   then N predictions, N labels, N weights      the ring of the latest records (N may be 0)
  * </pre>
  *
- * Memory: {@code 8 + 2 (7 + 3 bins) + 3 N} doubles (about 240 kB for N = 10,000), plus scratch
- * of 2 ints and 3 doubles per record that {@link #snapshot()} allocates once and reuses. Recording
- * costs O(bins) and allocates nothing; a snapshot costs O(N log N). Not thread-safe: one instance
- * per model key, used by the operator's task thread.
+ * Format 1 (before the histograms: a 8-double header and the ring) restores: its sums and ring are
+ * kept, the histograms are built from the ring, and the ring is dropped if N changed.
+ *
+ * <p>Memory: {@code 9 + 2 (7 + 3 bins) + 2 H + 3 N} doubles: 4.8 kB with the default 10 bins and
+ * N = 0 (240 kB more for N = 10,000), plus, with N > 0, scratch of 2 ints and 3 doubles per
+ * record that {@link #snapshot()} allocates once and reuses. Recording costs O(1) (a logarithm)
+ * plus O(bins) and allocates nothing; a snapshot costs O(H), or O(N log N) with a ring. Not
+ * thread-safe: one instance per model key, used by the operator's task thread.
  */
 public final class PrequentialMetrics {
-  private static final double FORMAT = 1;
+  private static final double FORMAT = 2;
+  private static final double FORMAT_1 = 1;
+  private static final int HEADER_1 = 8;
   private static final int VERSION = 0;
   private static final int WINDOW = 1;
   private static final int BINS = 2;
@@ -55,7 +66,11 @@ public final class PrequentialMetrics {
   private static final int RING_NEXT = 5;
   private static final int RING_SIZE = 6;
   private static final int SINCE_REPORT = 7;
-  private static final int HEADER = 8;
+  /** The weight of the newest record in the fading histogram: 1 / alpha^(records since reset). */
+  private static final int FADE_SCALE = 8;
+  private static final int HEADER = 9;
+  /** The fading histogram is rescaled to 1 before its scale reaches this. */
+  private static final double MAX_SCALE = 1e100;
 
   private static final int COUNT = 0;
   private static final int WEIGHT = 1;
@@ -74,6 +89,10 @@ public final class PrequentialMetrics {
   private final int sumsSize;
   private final int windowedAt;
   private final int fadingAt;
+  /** Doubles of one AUC histogram: {@link AucHistogram#SIZE} for probabilities, else 0. */
+  private final int histogramSize;
+  private final int windowedHistogramAt;
+  private final int fadingHistogramAt;
   private final int scoresAt;
   private final int labelsAt;
   private final int weightsAt;
@@ -99,18 +118,24 @@ public final class PrequentialMetrics {
     this.sumsSize = SUMS + 3 * bins;
     this.windowedAt = HEADER;
     this.fadingAt = HEADER + sumsSize;
-    this.scoresAt = HEADER + 2 * sumsSize;
+    this.histogramSize = probabilities ? AucHistogram.SIZE : 0;
+    this.windowedHistogramAt = HEADER + 2 * sumsSize;
+    this.fadingHistogramAt = windowedHistogramAt + histogramSize;
+    this.scoresAt = fadingHistogramAt + histogramSize;
     this.labelsAt = scoresAt + window;
     this.weightsAt = labelsAt + window;
     this.state = new double[weightsAt + window];
     state[VERSION] = FORMAT;
     state[WINDOW] = window;
     state[BINS] = bins;
+    state[FADE_SCALE] = 1;
   }
 
   /**
-   * Metrics that continue from a state written by {@link #copyState()} under the same window and
-   * bins (the fading factor may change).
+   * Metrics that continue from a state written by {@link #copyState()} (format 2, or format 1,
+   * see the class comment) under the same calibration bins and kind of prediction. The fading
+   * factor may change; so may the window, which keeps the sums and histograms and starts the ring
+   * empty.
    *
    * @throws IllegalArgumentException if the state does not fit the spec; the caller may then
    *     start new metrics
@@ -119,16 +144,63 @@ public final class PrequentialMetrics {
       double[] state) {
     PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities);
     double[] s = metrics.state;
-    if (state.length < HEADER || state[VERSION] != FORMAT || state[WINDOW] != s[WINDOW]
-        || state[BINS] != s[BINS] || state.length != s.length) {
+    boolean v1 = state.length >= HEADER_1 && state[VERSION] == FORMAT_1;
+    int header = v1 ? HEADER_1 : HEADER;
+    int window = state.length > WINDOW ? (int) state[WINDOW] : -1;
+    int histograms = v1 ? 0 : 2 * metrics.histogramSize;
+    if (!(v1 || state.length >= HEADER && state[VERSION] == FORMAT) || state[BINS] != s[BINS]
+        || state.length != header + 2 * metrics.sumsSize + histograms + 3 * window) {
       throw new IllegalArgumentException("the metrics state does not match the configuration:"
-          + " it was written with metrics.window " + header(state, WINDOW) + " and "
-          + header(state, BINS) + " calibration bins, but the configuration has "
-          + (long) s[WINDOW] + " and " + (long) s[BINS]
-          + "; start new metrics or restore the previous settings");
+          + " it was written with " + header(state, BINS) + " calibration bins ("
+          + state.length + " doubles, format " + header(state, VERSION) + "), but the"
+          + " configuration has " + (long) s[BINS] + (probabilities ? " for probabilities"
+          : " for real values") + "; start new metrics or restore the previous settings");
     }
-    System.arraycopy(state, 0, s, 0, s.length);
+    s[EXAMPLES] = state[EXAMPLES];
+    s[REJECTED] = state[REJECTED];
+    s[SINCE_REPORT] = state[SINCE_REPORT];
+    System.arraycopy(state, header, s, HEADER, 2 * metrics.sumsSize);
+    int oldScores = header + 2 * metrics.sumsSize + histograms;
+    if (v1) {
+      metrics.histogramsFromRing(state, oldScores, window);
+    } else {
+      s[FADE_SCALE] = state[FADE_SCALE];
+      System.arraycopy(state, HEADER + 2 * metrics.sumsSize, s, metrics.windowedHistogramAt,
+          histograms);
+    }
+    if (window == metrics.window && window > 0) {
+      s[RING_NEXT] = state[RING_NEXT];
+      s[RING_SIZE] = state[RING_SIZE];
+      System.arraycopy(state, oldScores, s, metrics.scoresAt, 3 * window);
+    }
     return metrics;
+  }
+
+  /**
+   * The histograms of a format-1 state from its ring of {@code window} records at
+   * {@code scoresAt}: the windowed one from the records since the report, the fading one from all
+   * of them weighted by {@code alpha^age}.
+   */
+  private void histogramsFromRing(double[] old, int scoresAt, int window) {
+    if (histogramSize == 0) {
+      return;
+    }
+    int size = (int) old[RING_SIZE];
+    long since = (long) old[SINCE_REPORT];
+    int at = (int) old[RING_NEXT];
+    double decay = 1;
+    for (int age = 0; age < size; age++) {
+      at = at == 0 ? window - 1 : at - 1;
+      double p = old[scoresAt + at];
+      double y = old[scoresAt + window + at];
+      double w = old[scoresAt + 2 * window + at];
+      if (age < since) {
+        AucHistogram.add(state, windowedHistogramAt, p, y, w);
+      }
+      AucHistogram.add(state, fadingHistogramAt, p, y, w * decay);
+      decay *= alpha;
+    }
+    state[FADE_SCALE] = 1;
   }
 
   private static String header(double[] state, int at) {
@@ -138,7 +210,8 @@ public final class PrequentialMetrics {
   /** The number of doubles in the state for this spec. */
   public static int stateSize(MetricsSpec spec, boolean probabilities) {
     int b = probabilities ? spec.calibrationBins() : 0;
-    return HEADER + 2 * (SUMS + 3 * b) + 3 * spec.window();
+    return HEADER + 2 * (SUMS + 3 * b) + (probabilities ? 2 * AucHistogram.SIZE : 0)
+        + 3 * spec.window();
   }
 
   /** Records accepted since the metrics were created or restored from their start. */
@@ -201,6 +274,19 @@ public final class PrequentialMetrics {
       }
     }
     if (probabilities) {
+      AucHistogram.add(state, windowedHistogramAt, prediction, label, weight);
+      double scale = state[FADE_SCALE];
+      if (alpha != 1) {
+        scale /= alpha;
+        if (scale > MAX_SCALE) {
+          AucHistogram.scale(state, fadingHistogramAt, 1 / scale);
+          scale = 1;
+        }
+        state[FADE_SCALE] = scale;
+      }
+      AucHistogram.add(state, fadingHistogramAt, prediction, label, weight * scale);
+    }
+    if (probabilities && window > 0) {
       int next = (int) state[RING_NEXT];
       state[scoresAt + next] = prediction;
       state[labelsAt + next] = label;
@@ -232,12 +318,30 @@ public final class PrequentialMetrics {
   public MetricsSnapshot snapshot() {
     double windowedAuc = Double.NaN;
     double fadingAuc = Double.NaN;
-    if (probabilities) {
+    if (probabilities && window > 0) {
       windowedAuc = ringAuc(false);
       fadingAuc = ringAuc(true);
+    } else if (probabilities) {
+      windowedAuc = AucHistogram.auc(state, windowedHistogramAt);
+      fadingAuc = AucHistogram.auc(state, fadingHistogramAt);
     }
     return new MetricsSnapshot((long) state[EXAMPLES], (long) state[REJECTED],
         view(windowedAt, windowedAuc), view(fadingAt, fadingAuc));
+  }
+
+  /**
+   * The bound on the distance of the windowed (or, if {@code fading}, the fading) view's AUC from
+   * the exact AUC of its records ({@link AucHistogram#errorBound}): 0 when the AUC is computed
+   * exactly from a ring ({@code metrics.window} > 0); NaN without both classes or probabilities.
+   */
+  public double aucErrorBound(boolean fading) {
+    if (!probabilities) {
+      return Double.NaN;
+    }
+    if (window > 0) {
+      return 0;
+    }
+    return AucHistogram.errorBound(state, fading ? fadingHistogramAt : windowedHistogramAt);
   }
 
   /** {@link #snapshot()}, then starts a new window. */
@@ -253,6 +357,9 @@ public final class PrequentialMetrics {
       state[i] = 0;
     }
     state[SINCE_REPORT] = 0;
+    if (histogramSize > 0) {
+      AucHistogram.clear(state, windowedHistogramAt);
+    }
   }
 
   private View view(int at, double auc) {

@@ -364,6 +364,15 @@ public final class ModelSession {
     changed.add(FeatureHashing.BIAS_ROW);
   }
 
+  /**
+   * Whether the session may be dropped from memory once its {@link #state()} is stored, to be
+   * continued from it later: not while changed rows wait for {@link #emitChanges} (they are not
+   * part of the state), nor in a replay (whose metrics are set aside, not stored).
+   */
+  public boolean evictable() {
+    return changed.isEmpty() && shared.replay == Replay.NONE;
+  }
+
   /** Emits every row changed since the last emission (each once) and forgets them. */
   public void emitChanges(Output out) throws Exception {
     if (changed.isEmpty()) {

@@ -16,6 +16,12 @@ import java.util.Map;
  * never evicted; the cache may exceed its capacity by the pages one example pins. Pages of all
  * model keys share one capacity and one clock.
  *
+ * <p>A model's bookkeeping (its {@link RowBook} and page table) is in memory only while some of
+ * its pages are: when eviction takes a model's last page, the model is evicted too at the end of
+ * the example ({@link #unpinAll()}), its book and dense blocks written back, and the listeners given to
+ * {@link #onModelEvicted} are told, so that per-model memory follows the cache, not the number of
+ * keys ever seen.
+ *
  * <p>Not thread-safe: one per operator instance.
  */
 public final class PageCache {
@@ -25,6 +31,10 @@ public final class PageCache {
   /** Floats of a row's stamp in the pages this cache makes: 0 (format 1) or 1 (format 2). */
   private final int stamps;
   private final int initialRows;
+  /** Rows at which a direct key's page in the hashed form becomes direct ({@link PageFormat}). */
+  private final int denseAt;
+  /** Initializes a row as the model documents; set by the {@link PagedLearner} it serves. */
+  private RowInit init;
   /** Direct page keys below this are found through an array, not a hash table. */
   static final int DIRECT_TABLE_LIMIT = 1 << 24;
 
@@ -38,6 +48,9 @@ public final class PageCache {
   private long misses;
   private long evictions;
   private long writes;
+  /** Models whose last page eviction took, to evict at the end of the example. */
+  private final List<String> emptied = new ArrayList<>();
+  private java.util.function.Consumer<String> evicted = key -> {};
 
   private record Entry(String modelKey, long pageId, RowPage page) {}
 
@@ -56,6 +69,21 @@ public final class PageCache {
    */
   public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
       boolean stamped) {
+    this(store, capacity, rowSize, initialRows, stamped, PageFormat.DENSE_AT);
+  }
+
+  /**
+   * @param denseAt rows at which a direct key's page in the hashed form becomes a direct page
+   *     ({@link PageFormat#DENSE_AT}); 1 makes every direct key's page direct from its creation
+   *     (the layout before sparse direct keys, for comparison)
+   */
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
+      boolean stamped, int denseAt) {
+    if (denseAt < 1 || denseAt > PageFormat.DIRECT_ROWS) {
+      throw new IllegalArgumentException("denseAt must be in [1, " + PageFormat.DIRECT_ROWS
+          + "], but was " + denseAt);
+    }
+    this.denseAt = denseAt;
     if (capacity < 1) {
       throw new IllegalArgumentException("cache capacity must be >= 1 page, but was " + capacity);
     }
@@ -82,9 +110,14 @@ public final class PageCache {
     boolean bookDirty;
     /** Whether the book's live rows are in the owner's running total yet. */
     boolean bookCounted;
-    /** The model's dense blocks, once loaded (never evicted), and whether they changed. */
+    /**
+     * The model's dense blocks, once loaded, and whether they changed: written back with the
+     * book when the model leaves the cache with its last page, and at every flush.
+     */
     float[][] dense;
     boolean denseDirty;
+    /** Pages of the model in the cache. */
+    private int cached;
 
     ModelPages(DirectArena arena) {
       this.arena = arena;
@@ -98,9 +131,11 @@ public final class PageCache {
     RowPage get(long pageId) {
       if (pageId >= 0 && pageId < DIRECT_TABLE_LIMIT) {
         int slot = slot(pageId);
-        return slot < 0 ? null : arena.page(slot);
+        if (slot >= 0) {
+          return arena.page(slot);
+        }
       }
-      return other.get(pageId);
+      return other.size() == 0 ? null : other.get(pageId);
     }
 
     void put(long pageId, RowPage page) {
@@ -112,16 +147,22 @@ public final class PageCache {
       } else {
         other.put(pageId, page);
       }
+      cached++;
     }
 
     void remove(long pageId) {
-      if (pageId >= 0 && pageId < DIRECT_TABLE_LIMIT) {
-        if (pageId < slots.length) {
-          slots[(int) pageId] = 0;
-        }
-      } else {
+      if (pageId >= 0 && pageId < slots.length && slots[(int) pageId] != 0) {
+        slots[(int) pageId] = 0;
+        cached--;
+      } else if (other.get(pageId) != null) {
         other.remove(pageId);
+        cached--;
       }
+    }
+
+    /** Whether the model has no cached page (its book aside). */
+    boolean isEmpty() {
+      return cached == 0;
     }
   }
 
@@ -182,11 +223,15 @@ public final class PageCache {
 
   /** Puts a page loaded from the store (or a new one, if {@code stored} is null) in the cache. */
   private RowPage hold(ModelPages pages, String modelKey, long pageId, float[] stored) {
-    RowPage page;
-    if (PageFormat.isDirect(pageId)) {
-      int slot = arena.allocate();
-      page = stored != null ? RowPage.loadDirect(stored, rowSize, stamps, arena, slot)
-          : RowPage.newDirect(rowSize, stamps, arena, slot);
+    RowPage page = null;
+    boolean direct = PageFormat.isDirect(pageId);
+    if (direct && stored != null && PageFormat.isDirectPage(stored)) {
+      page = denseAt > 1 ? sparseOf(pageId, stored) : null;
+      if (page == null) {
+        page = RowPage.loadDirect(stored, rowSize, stamps, arena, arena.allocate());
+      }
+    } else if (direct && stored == null && denseAt == 1) {
+      page = RowPage.newDirect(rowSize, stamps, arena, arena.allocate());
     } else if (stored != null) {
       page = RowPage.load(stored, rowSize, stamps);
     } else {
@@ -197,8 +242,89 @@ public final class PageCache {
     }
     page.setReferenced(true);
     pages.put(pageId, page);
+    page.clockAt = clock.size();
     clock.add(new Entry(modelKey, pageId, page));
     return page;
+  }
+
+  /**
+   * A stored direct page with fewer than {@code denseAt / 2} learned rows in the hashed form
+   * (dirty, so it is written back so), or null if it has more or no initializer is known. A row
+   * is learned if its stamp is live (format 2) or, without stamps, if it differs from a new row
+   * (a row equal to a new one is made again, equal, when next touched).
+   */
+  private RowPage sparseOf(long pageId, float[] stored) {
+    if (init == null) {
+      return null;
+    }
+    int from = PageFormat.stamps(stored);
+    int limit = denseAt / 2;
+    long first = PageFormat.firstRow(pageId);
+    int[] learned = new int[limit];
+    int n = 0;
+    float[] fresh = from == 0 ? new float[rowSize] : null;
+    for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
+      int at = PageFormat.HEADER + r * rowSize;
+      boolean live;
+      if (from > 0) {
+        live = stored[PageFormat.HEADER + PageFormat.DIRECT_ROWS * rowSize + r]
+            != PageFormat.ABSENT;
+      } else {
+        Arrays.fill(fresh, 0f);
+        init.initializeRow(first + r, fresh, 0);
+        live = !Arrays.equals(stored, at, at + rowSize, fresh, 0, rowSize);
+      }
+      if (live) {
+        if (n == limit) {
+          return null;
+        }
+        learned[n++] = r;
+      }
+    }
+    RowPage page = new RowPage(rowSize, stamps, Math.max(n, 1));
+    float[] converted = PageFormat.convert(stored, rowSize, stamps);
+    for (int i = 0; i < n; i++) {
+      long id = first + learned[i];
+      int at = page.add(id);
+      System.arraycopy(converted, PageFormat.directOffset(id, rowSize), page.data(), at, rowSize);
+      if (stamps > 0) {
+        page.data()[at - 1] = converted[PageFormat.directStampOffset(id, rowSize)];
+      }
+    }
+    page.markDirty();
+    return page;
+  }
+
+  /**
+   * Replaces a cached direct key's page in the hashed form by a new direct page in the same place
+   * of the clock, its rows zeroed for the caller to initialize ({@link RowPage#takeFresh()}) and
+   * fill from the old page. Evicts nothing.
+   */
+  RowPage densify(ModelPages pages, String modelKey, long pageId) {
+    RowPage sparse = pages.get(pageId);
+    RowPage dense = RowPage.newDirect(rowSize, stamps, arena, arena.allocate());
+    dense.setReferenced(true);
+    pages.remove(pageId);
+    pages.put(pageId, dense);
+    dense.clockAt = sparse.clockAt;
+    clock.set(sparse.clockAt, new Entry(modelKey, pageId, dense));
+    return dense;
+  }
+
+  /** Rows at which a direct key's page in the hashed form becomes a direct page. */
+  public int denseAt() {
+    return denseAt;
+  }
+
+  /** How rows are initialized, to tell a learned row of a stored direct page from a new one. */
+  void initializer(RowInit init) {
+    this.init = init;
+  }
+
+  /** Initializes the row {@code rowId} at {@code data[offset ..]}, as the model documents. */
+  @FunctionalInterface
+  interface RowInit {
+    void initializeRow(long rowId, float[] data, int offset);
   }
 
   /** The cached page, or null; no lookup in the store, no change to the clock. */
@@ -234,14 +360,7 @@ public final class PageCache {
       if (page.slot >= 0) {
         arena.release(page.slot);
       }
-      for (int i = 0; i < clock.size(); i++) {
-        if (clock.get(i).page == page) {
-          int last = clock.size() - 1;
-          clock.set(i, clock.get(last));
-          clock.remove(last);
-          break;
-        }
-      }
+      unclock(page.clockAt);
     }
     store.remove(modelKey, pageId);
   }
@@ -327,9 +446,46 @@ public final class PageCache {
     return arena.base(slot);
   }
 
-  /** Releases every pinned page at once (after an example): one step, not one per page. */
-  public void unpinAll() {
+  /**
+   * Releases every pinned page at once (after an example): one step, not one per page. Then
+   * evicts the models left without a page in memory.
+   */
+  public void unpinAll() throws Exception {
     epoch++;
+    if (!emptied.isEmpty()) {
+      for (String key : emptied) {
+        ModelPages pages = byModel.get(key);
+        if (pages != null && pages.isEmpty()) {
+          evicted.accept(key);
+          writeBackModel(key, pages);
+          byModel.remove(key);
+        }
+      }
+      emptied.clear();
+    }
+  }
+
+  /**
+   * Adds a listener told the key of every model evicted (before its bookkeeping goes; it may
+   * read the model's book through the cache but must not load pages).
+   */
+  public void onModelEvicted(java.util.function.Consumer<String> listener) {
+    evicted = evicted.andThen(listener);
+  }
+
+  /** Whether the model's bookkeeping is in memory (it has pages cached, or was just used). */
+  public boolean holds(String modelKey) {
+    return byModel.containsKey(modelKey);
+  }
+
+  /** The model's pages if its bookkeeping is in memory, else null; never loads anything. */
+  ModelPages pagesIfHeld(String modelKey) {
+    return byModel.get(modelKey);
+  }
+
+  /** Models whose bookkeeping is in memory. */
+  public int models() {
+    return byModel.size();
   }
 
   /** Writes every dirty page back to the store; the pages stay cached and become clean. */
@@ -339,26 +495,31 @@ public final class PageCache {
     }
     for (Map.Entry<String, ModelPages> m : byModel.entrySet()) {
       ModelPages pages = m.getValue();
-      if (pages.bookDirty) {
-        store.store(m.getKey(), PageFormat.BOOK_PAGE, pages.book.clone());
-        pages.bookDirty = false;
-        writes++;
+      writeBackModel(m.getKey(), pages);
+    }
+  }
+
+  /** Stores a model's book and dense blocks if they changed. */
+  private void writeBackModel(String modelKey, ModelPages pages) throws Exception {
+    if (pages.bookDirty) {
+      store.store(modelKey, PageFormat.BOOK_PAGE, pages.book.clone());
+      pages.bookDirty = false;
+      writes++;
+    }
+    if (pages.denseDirty) {
+      int size = 0;
+      for (float[] block : pages.dense) {
+        size += block.length;
       }
-      if (pages.denseDirty) {
-        int size = 0;
-        for (float[] block : pages.dense) {
-          size += block.length;
-        }
-        float[] stored = new float[size];
-        int at = 0;
-        for (float[] block : pages.dense) {
-          System.arraycopy(block, 0, stored, at, block.length);
-          at += block.length;
-        }
-        store.store(m.getKey(), PageFormat.DENSE_PAGE, stored);
-        pages.denseDirty = false;
-        writes++;
+      float[] stored = new float[size];
+      int at = 0;
+      for (float[] block : pages.dense) {
+        System.arraycopy(block, 0, stored, at, block.length);
+        at += block.length;
       }
+      store.store(modelKey, PageFormat.DENSE_PAGE, stored);
+      pages.denseDirty = false;
+      writes++;
     }
   }
 
@@ -385,16 +546,27 @@ public final class PageCache {
         hand++;
       } else {
         writeBack(e);
-        byModel.get(e.modelKey).remove(e.pageId);
+        ModelPages owner = byModel.get(e.modelKey);
+        owner.remove(e.pageId);
+        if (owner.isEmpty()) {
+          emptied.add(e.modelKey);
+        }
         if (e.page.slot >= 0) {
           arena.release(e.page.slot);
         }
-        int last = clock.size() - 1;
-        clock.set(hand, clock.get(last));
-        clock.remove(last);
+        unclock(hand);
         evictions++;
       }
     }
+  }
+
+  /** Removes clock entry {@code i}, moving the last one into its place. */
+  private void unclock(int i) {
+    int last = clock.size() - 1;
+    Entry moved = clock.get(last);
+    clock.set(i, moved);
+    moved.page.clockAt = i;
+    clock.remove(last);
   }
 
   PageStore store() {

@@ -27,6 +27,17 @@ package io.gradflow.state;
  * rows keep format 1's offsets and cache-line alignment (with 4-float rows, four to a line) and a
  * migration only appends the block.
  *
+ * <p><b>Sparse direct keys.</b> A direct page costs {@value #DIRECT_ROWS} rows whether one or all
+ * of them are learned, so on a sparse id space (a large {@code hash_bits} with few features) every
+ * id would get a page of its own. A direct key's page therefore starts in the hashed form below
+ * (records with their ids, only the rows touched), and becomes a direct page once it holds
+ * {@link #DENSE_AT} rows; a stored direct page with fewer than {@code DENSE_AT / 2} learned rows
+ * is read back in the hashed form (and written so). Either form may be stored under a direct key:
+ * its first float tells which ({@link #isDirectPage}). Memory and checkpoint bytes are then at
+ * most about {@code DIRECT_ROWS / (DENSE_AT / 2)} = 16 times the learned rows' bytes on any id
+ * space (a direct page holds at least that many learned rows), and about
+ * {@code (rowSize + 3 + 1) / rowSize} times on a sparse one.
+ *
  * <p><b>Hashed pages</b> hold rows of the sparse 63-bit entity space (user and item ids, kept
  * without collisions), as many as have been seen, each with its id:
  *
@@ -74,6 +85,11 @@ public final class PageFormat {
   /** Rows of a direct page: 2^{@value #DIRECT_SHIFT}. */
   public static final int DIRECT_ROWS = 512;
   public static final int DIRECT_SHIFT = 9;
+  /**
+   * Rows at which a direct key's page in the hashed form becomes a direct page: 1/8 of its rows,
+   * where the direct page's memory is about 4 to 8 times the records' (with their ids and index).
+   */
+  public static final int DENSE_AT = DIRECT_ROWS / 8;
   /** A hashed page's first float in format 2 is {@code -(HASHED_TAG + rows)}. */
   private static final int HASHED_TAG = 3;
   private static final long DENSE_SPACE = 1L << 40;

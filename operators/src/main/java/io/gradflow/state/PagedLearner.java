@@ -15,8 +15,10 @@ import io.gradflow.schema.FeatureHashing;
  * <p>An example's rows are its sparse features with repeated ids merged
  * ({@link FeatureMerger}), then one row per dense feature ({@link FeatureHashing#denseRow}), plus
  * the bias ({@link FeatureHashing#BIAS_ROW}). Rows are created with the model's documented
- * initialization: a direct page's {@value PageFormat#DIRECT_ROWS} rows when the page is first
- * touched, an entity row when it is. The page a row lives in is {@link PageFormat#pageKey}.
+ * initialization when first touched; a direct key's page holds the rows touched until it has
+ * {@link PageCache#denseAt()} of them, and then, after the example, becomes a direct page whose
+ * other rows are initialized then ({@link PageFormat}, "Sparse direct keys"): the same floats as
+ * a direct page from the start. The page a row lives in is {@link PageFormat#pageKey}.
  *
  * <p><b>Bounded rows</b> ({@link RowPolicy}). Every row a learned example updates gets the
  * example's event time as its stamp ({@link PageFormat}); a row becomes live at its first update.
@@ -61,6 +63,9 @@ public final class PagedLearner {
   /** Where each row's stamp is in its array (pages with stamps only). */
   private int[] stampAts = new int[64];
   private int[] slots = new int[64];
+  /** Direct keys whose page in the hashed form reached {@link PageCache#denseAt()} rows. */
+  private long[] densify = new long[8];
+  private int densifyCount;
   private long rowsCreated;
   private volatile long rowsLive;
   private volatile long rowsExpired;
@@ -98,6 +103,13 @@ public final class PagedLearner {
           + " (mini-batches are learned by the core's ExampleLearner and BatchGradient, not yet"
           + " by the trainer), but was " + learner.spec().model().batchSize());
     }
+    cache.initializer(learner::initializeRow);
+    cache.onModelEvicted(key -> {
+      PageCache.ModelPages pages = cache.pagesIfHeld(key);
+      if (pages != null && pages.bookCounted) {
+        rowsLive -= RowBook.live(pages.book); // counted again when the model comes back
+      }
+    });
   }
 
   public ExampleLearner learner() {
@@ -207,6 +219,12 @@ public final class PagedLearner {
         slots[kept] = -1;
         rowPages[kept] = page;
         offsets[kept] = rowOf(page, id);
+        if (!page.isDirect() && page.rowCount() >= cache.denseAt() && PageFormat.isDirect(key)) {
+          if (densifyCount == densify.length) {
+            densify = java.util.Arrays.copyOf(densify, 2 * densifyCount);
+          }
+          densify[densifyCount++] = key;
+        }
         if (stamps > 0) {
           stampAts[kept] = page.stampAt(id, offsets[kept]);
         }
@@ -260,9 +278,49 @@ public final class PagedLearner {
           born(pages, book, born);
         }
       }
+      for (int i = 0; i < densifyCount; i++) {
+        densify(pages, book, modelKey, densify[i]);
+      }
       return activation;
     } finally {
+      densifyCount = 0;
       cache.unpinAll();
+    }
+  }
+
+  /**
+   * Makes a direct key's page in the hashed form a direct page ({@link PageFormat}), once the
+   * example that filled it is done (its offsets point into the old page until then): every row
+   * initialized, then the old page's rows and stamps copied to their places. The values are the
+   * same floats, so training continues bit for bit as if the page had been direct from the start.
+   */
+  private void densify(PageCache.ModelPages pages, float[] book, String modelKey, long key) {
+    RowPage sparse = pages.get(key);
+    if (sparse == null || sparse.isDirect()) {
+      return; // listed twice in one example
+    }
+    RowPage dense = cache.densify(pages, modelKey, key);
+    dense.takeFresh();
+    int rowSize = learner.rowSize();
+    long first = PageFormat.firstRow(key);
+    float[] data = dense.data();
+    for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
+      learner.initializeRow(first + r, data, dense.find(first + r));
+    }
+    float[] old = sparse.data();
+    int count = sparse.rowCount();
+    for (int r = 0; r < count; r++) {
+      long id = sparse.rowId(r);
+      int from = PageFormat.rowOffset(r, rowSize, stamps);
+      int to = dense.find(id);
+      System.arraycopy(old, from, data, to, rowSize);
+      if (stamps > 0) {
+        data[dense.stampAt(id, to)] = old[from - 1];
+      }
+    }
+    rowsCreated += PageFormat.DIRECT_ROWS - count;
+    if (stamps == 0) {
+      born(pages, book, PageFormat.DIRECT_ROWS - count);
     }
   }
 
@@ -334,7 +392,10 @@ public final class PagedLearner {
     return rowsCreated;
   }
 
-  /** Live rows of the models this learner has processed since it was made or restored. */
+  /**
+   * Live rows of the models in memory ({@link PageCache}: a model evicted with its last page
+   * leaves the count, and comes back into it when it is next used).
+   */
   public long rowsLive() {
     return rowsLive;
   }

@@ -35,6 +35,8 @@ public final class RowPage {
   private boolean referenced;
   /** The {@link PageCache} epoch in which the page was last pinned (0: never). */
   private long pinnedIn;
+  /** Where the page's entry is in its {@link PageCache}'s clock. */
+  int clockAt = -1;
 
   /** An empty hashed page whose rows have stamps of {@code stamps} floats (0 or 1). */
   public RowPage(int rowSize, int stamps, int initialRows) {

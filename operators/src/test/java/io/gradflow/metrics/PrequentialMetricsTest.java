@@ -161,11 +161,14 @@ class PrequentialMetricsTest {
     assertEquals(straight.snapshot(), restored.snapshot());
     assertArrayEquals(straight.copyState(), restored.copyState());
 
-    // Another window size cannot continue this state.
+    // Other calibration bins cannot continue this state.
     double[] state = straight.copyState();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> PrequentialMetrics.restore(new MetricsSpec(60, 0.97, 5), true, state));
-    assertTrue(e.getMessage().contains("metrics.window"), e.getMessage());
+        () -> PrequentialMetrics.restore(new MetricsSpec(50, 0.97, 6), true, state));
+    assertTrue(e.getMessage().contains("calibration bins"), e.getMessage());
+    // Another window keeps the sums and starts its ring empty.
+    assertEquals(straight.snapshot().fading().logLoss(), PrequentialMetrics.restore(
+        new MetricsSpec(60, 0.97, 5), true, state).snapshot().fading().logLoss());
     // A new fading factor can.
     PrequentialMetrics.restore(new MetricsSpec(50, 0.5, 5), true, state);
   }
@@ -211,8 +214,8 @@ class PrequentialMetricsTest {
 
   @Test
   void specIsValidated() {
-    ConfigException e = assertThrows(ConfigException.class, () -> new MetricsSpec(0, 0.9, 10));
-    assertEquals("metrics.window must be > 0, but was 0", e.getMessage());
+    ConfigException e = assertThrows(ConfigException.class, () -> new MetricsSpec(-1, 0.9, 10));
+    assertEquals("metrics.window must be >= 0, but was -1", e.getMessage());
     e = assertThrows(ConfigException.class, () -> new MetricsSpec(10, 0, 10));
     assertEquals("metrics.fading_factor must be in (0, 1], but was 0.0", e.getMessage());
     e = assertThrows(ConfigException.class, () -> new MetricsSpec(10, 1.01, 10));

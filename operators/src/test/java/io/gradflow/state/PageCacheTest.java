@@ -102,7 +102,7 @@ class PageCacheTest {
   @Test
   void anEvictedDirectPageFreesItsArenaSlotForAZeroedPageAndComesBackIntact() throws Exception {
     MapPageStore store = new MapPageStore();
-    PageCache cache = new PageCache(store, 1, 3, 2);
+    PageCache cache = new PageCache(store, 1, 3, 2, false, 1);
     RowPage first = cache.page("m", 0);
     int at = first.find(7);
     first.data()[at] = 5f;
@@ -129,7 +129,7 @@ class PageCacheTest {
   @Test
   void aDirectPageHoldsEveryRowOfItsIdRangeWithoutIds() throws Exception {
     MapPageStore store = new MapPageStore();
-    PageCache cache = new PageCache(store, 10, 3, 2);
+    PageCache cache = new PageCache(store, 10, 3, 2, false, 1);
     long key = PageFormat.pageKey(5 * 512 + 7, 6);
     assertTrue(PageFormat.isDirect(key));
     assertEquals(5 * 512, PageFormat.firstRow(key));

@@ -17,7 +17,7 @@ final class PageRows {
   /** A stored page's floats per row (weights, slots, step count), or -1 for an empty page. */
   static int rowSize(long pageKey, float[] page) {
     int stamps = PageFormat.stamps(page);
-    if (PageFormat.isDirect(pageKey)) {
+    if (PageFormat.isDirectPage(page)) {
       return (page.length - PageFormat.HEADER) / PageFormat.DIRECT_ROWS - stamps;
     }
     int rows = PageFormat.rowCount(page);
@@ -31,7 +31,7 @@ final class PageRows {
   static void rows(long pageKey, float[] page, int rowSize, Extract extract,
       List<SnapshotRow> out) {
     int stamps = PageFormat.stamps(page);
-    if (PageFormat.isDirect(pageKey)) {
+    if (PageFormat.isDirectPage(page)) {
       long first = PageFormat.firstRow(pageKey);
       for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
         int at = PageFormat.HEADER + r * rowSize;

@@ -1,0 +1,235 @@
+package io.gradflow.flink;
+
+import io.gradflow.config.TrainSettings;
+import io.gradflow.learn.LearnerSpec;
+import io.gradflow.metrics.MetricsSpec;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.LinearSpec;
+import io.gradflow.model.Loss;
+import io.gradflow.optim.AdaGradSpec;
+import io.gradflow.optim.GradientSpec;
+import io.gradflow.schedule.ScheduleClock;
+import io.gradflow.schedule.ScheduleSpec;
+import io.gradflow.schema.FeatureHashing;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.storage.JobManagerCheckpointStorage;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
+/**
+ * Many model keys (a tenant per key) on one trainer subtask, in Flink's operator test harness
+ * with the heap state backend and the declared defaults ({@code state.cache_pages} 4096,
+ * {@code state.page_bits} 12, the default metrics): the same examples (3 categorical features
+ * each) as {@code keys} models and as one model. Prints the heap the keyed state, cache and
+ * sessions take per key (used heap after a full GC with every model trained, less the empty
+ * operator's, over the keys), the checkpoint's
+ * bytes per key (the snapshot's keyed state), the rate against one key (median of the per-round
+ * ratios; each round runs both) and whether a restore from a checkpoint taken half way continues
+ * bit for bit; it exits 1 if not. Ends with
+ * {@code RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n>
+ * rate_vs_one_key=<x>}.
+ *
+ * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages]]]]} (default
+ * 10,000 keys, 100,000 examples, 3 rounds, {@code state.cache_pages}'s default). {@link ManyKeysTest} runs it small.
+ */
+public final class ManyKeysBench {
+  static final LearnerSpec SPEC = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
+      AdaGradSpec.of(0.1), GradientSpec.NONE, new ScheduleSpec.Constant(),
+      ScheduleClock.MODEL_STEP, false);
+
+  private ManyKeysBench() {}
+
+  /**
+   * {@code n} examples spread at random over {@code keys} tenants ({@code "t0"} ..., each in the
+   * first {@code keys} examples in a random order, then drawn at random), or all of
+   * key {@code "one"} if {@code keys} is 1: 3 categorical features (1,000 values each, Zipf-like)
+   * with a tenant-independent logistic truth.
+   */
+  static List<CompactExample> examples(int keys, int n, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    FeatureHashing hashing = new FeatureHashing(FeatureHashing.DEFAULT_BITS);
+    List<CompactExample> out = new ArrayList<>(n);
+    int[] order = new int[keys];
+    for (int k = 0; k < keys; k++) {
+      int j = random.nextInt(k + 1);
+      order[k] = order[j];
+      order[j] = k;
+    }
+    for (int i = 0; i < n; i++) {
+      long[] ids = new long[3];
+      double z = -1;
+      for (int f = 0; f < 3; f++) {
+        long value = (long) Math.pow(1_000, random.nextDouble());
+        ids[f] = hashing.feature("f" + f, value);
+        z += ((value * 2654435761L + f) % 100) / 50.0 - 1;
+      }
+      float label = random.nextDouble() < 1 / (1 + Math.exp(-z)) ? 1f : 0f;
+      // Every tenant once in the first {@code keys} examples, then at random.
+      String key = keys == 1 ? "one" : "t" + (i < keys ? order[i] : random.nextInt(keys));
+      out.add(new CompactExample("e" + i, key, 1_000L * i, ids, new float[] {1f, 1f, 1f},
+          new float[0], label, 1f));
+    }
+    return out;
+  }
+
+  /** The same examples under one key. */
+  static List<CompactExample> asOneKey(List<CompactExample> examples) {
+    List<CompactExample> out = new ArrayList<>(examples.size());
+    for (CompactExample e : examples) {
+      out.add(new CompactExample(e.exampleId, "one", e.eventTime, e.rowIds, e.values, e.dense,
+          e.label, e.weight));
+    }
+    return out;
+  }
+
+  /** Pages the cache holds: {@code state.cache_pages}, the default unless the bench says. */
+  static int cachePages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+
+  static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness()
+      throws Exception {
+    TrainerOperator operator = new TrainerOperator(Map.of("", SPEC),
+        new TrainerSettings(cachePages,
+            TrainSettings.STATE_PAGE_BITS.defaultValue(), 1_000, 0, MetricsSpec.DEFAULT),
+        FeatureHashing.DEFAULT_BITS);
+    var h = new KeyedOneInputStreamOperatorTestHarness<>(operator, (CompactExample e) ->
+        e.modelKey, Types.STRING);
+    // The harness keeps snapshots in memory; the default 5 MB limit is for small tests.
+    h.setCheckpointStorage(new JobManagerCheckpointStorage(Integer.MAX_VALUE));
+    return h;
+  }
+
+  /** Scores of the examples, in order. */
+  static double[] run(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      List<CompactExample> examples) throws Exception {
+    double[] scores = new double[examples.size()];
+    int before = h.getOutput().size();
+    for (CompactExample e : examples) {
+      h.processElement(e, e.eventTime);
+    }
+    int i = 0;
+    for (Scored s : h.extractOutputValues().subList(before, before + examples.size())) {
+      scores[i++] = s.score;
+    }
+    h.getOutput().clear();
+    return scores;
+  }
+
+  /** Seconds to process the examples in a new operator. */
+  static double seconds(List<CompactExample> examples) throws Exception {
+    try (var h = harness()) {
+      h.open();
+      long start = System.nanoTime();
+      int n = 0;
+      for (CompactExample e : examples) {
+        h.processElement(e, e.eventTime);
+        if (++n % 10_000 == 0) {
+          h.getOutput().clear(); // not size(): linear in a ConcurrentLinkedQueue
+        }
+      }
+      h.endInput();
+      return (System.nanoTime() - start) / 1e9;
+    }
+  }
+
+  /** Used heap after full collections; finalizers run (closed harnesses' tasks have some). */
+  @SuppressWarnings("removal")
+  static long usedHeap() throws InterruptedException {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+      System.runFinalization();
+      Thread.sleep(100);
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** Heap used with the examples' models loaded (after a full GC), less the empty operator's. */
+  static long heapOf(List<CompactExample> examples) throws Exception {
+    try (var h = harness()) {
+      h.open();
+      long before = usedHeap();
+      int n = 0;
+      for (CompactExample e : examples) {
+        h.processElement(e, e.eventTime);
+        if (++n % 10_000 == 0) {
+          h.getOutput().clear(); // not size(): linear in a ConcurrentLinkedQueue
+        }
+      }
+      h.getOutput().clear();
+      return usedHeap() - before;
+    }
+  }
+
+  /** Whether a restore from a snapshot taken half way continues bit for bit, and its bytes. */
+  static long[] restore(List<CompactExample> examples) throws Exception {
+    int half = examples.size() / 2;
+    double[] straight;
+    try (var h = harness()) {
+      h.open();
+      straight = run(h, examples);
+    }
+    OperatorSubtaskState snapshot;
+    double[] first;
+    try (var h = harness()) {
+      h.open();
+      first = run(h, examples.subList(0, half));
+      h.prepareSnapshotPreBarrier(1);
+      snapshot = h.snapshot(1, 1);
+      run(h, examples.subList(half, examples.size())); // lost in the failure
+    }
+    double[] rest;
+    try (var h = harness()) {
+      h.initializeState(snapshot);
+      h.open();
+      rest = run(h, examples.subList(half, examples.size()));
+    }
+    double[] restored = Arrays.copyOf(first, examples.size());
+    System.arraycopy(rest, 0, restored, half, rest.length);
+    boolean exact = Arrays.equals(straight, restored);
+    return new long[] {exact ? 1 : 0, snapshot.getStateSize()};
+  }
+
+  public static void main(String[] args) throws Exception {
+    int keys = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+    int n = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    if (args.length > 3) {
+      cachePages = Integer.parseInt(args[3]);
+    }
+    List<CompactExample> many = examples(keys, n, 42);
+    List<CompactExample> one = asOneKey(many);
+    System.out.printf("%,d examples (3 categorical features) as %,d keys and as one key, %d"
+        + " rounds, %d cores, a cache of %,d pages%n", n, keys, rounds,
+        Runtime.getRuntime().availableProcessors(), cachePages);
+    seconds(one); // warm-up
+    seconds(many);
+    double[] ratios = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      double oneSeconds = seconds(one);
+      double manySeconds = seconds(many);
+      ratios[r] = oneSeconds / manySeconds;
+      System.out.printf("round %d: one key %.2f s (%,.0f examples/s), %,d keys %.2f s (%,.0f"
+          + " examples/s)%n", r + 1, oneSeconds, n / oneSeconds, keys, manySeconds,
+          n / manySeconds);
+    }
+    Arrays.sort(ratios);
+    double ratio = ratios[rounds / 2];
+    long heapMany = heapOf(many);
+    long heapPerKey = heapMany / keys;
+    System.out.printf("heap used by %,d trained keys: %,d bytes%n", keys, heapMany);
+    long[] restore = restore(many);
+    long checkpointPerKey = restore[1] / keys;
+    System.out.printf("checkpoint half way: %,d bytes (%,d per key); restore after a failure"
+        + " continues bit for bit: %s%n", restore[1], checkpointPerKey, restore[0] == 1);
+    System.out.printf("RESULT keys=%d heap_bytes_per_key=%d checkpoint_bytes_per_key=%d"
+        + " rate_vs_one_key=%.2f%n", keys, heapPerKey, checkpointPerKey, ratio);
+    if (restore[0] != 1) {
+      System.exit(1);
+    }
+  }
+}
