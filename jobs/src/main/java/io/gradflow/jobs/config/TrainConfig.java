@@ -92,9 +92,9 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
 
   /** The same job with every example's label on the example: delayed labels already joined. */
   public TrainConfig withoutDelayedLabels() {
-    return new TrainConfig(jobName, parallelism, kafka, hashBits, defaultModelKey, candidates,
-        trainer, new LabelSettings(false, labels.timeout(), labels.onTimeout(),
-            labels.defaultLabel()), state, input, settings);
+    return new TrainConfig(jobName, parallelism, decodeParallelism, kafka, hashBits,
+        defaultModelKey, candidates, trainer, new LabelSettings(false, labels.timeout(),
+            labels.onTimeout(), labels.defaultLabel()), state, input, settings);
   }
 
   /** The same job on one subtask with other trainer settings: an evaluation or a replay. */
@@ -197,8 +197,6 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     KafkaSpec kafka = use == Use.EVALUATE && root.raw("kafka") == null ? null
         : KafkaSpec.read("kafka", root.raw("kafka"), report);
     Section.Values input = INPUT.read("input", root.raw("input"), report);
-    InputLimits inputLimits = new InputLimits(input.get(INPUT_MAX_EVENT_TIME_AHEAD),
-        input.get(INPUT_MAX_ABS_VALUE));
 
     Section.Values model = MODEL.read("model", root.raw("model"), report);
     String type = model.get(MODEL_TYPE);
@@ -206,6 +204,9 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
         : type.equals("linear_regression") ? Loss.SQUARED : Loss.LOGISTIC;
     report.describe(model.key(MODEL_LOSS), describe(loss));
     ModelSpec modelSpec = TrainSettings.modelSpec(model);
+    // A model that reads dense values as its inputs needs exactly its number of them.
+    InputLimits inputLimits = new InputLimits(input.get(INPUT_MAX_EVENT_TIME_AHEAD),
+        input.get(INPUT_MAX_ABS_VALUE), modelSpec.create().denseInputs());
     if (!type.equals("factorization_machine")) {
       for (Setting<?> s : TrainSettings.FACTORIZATION_MACHINE_ONLY) {
         report.remove(model.key(s));

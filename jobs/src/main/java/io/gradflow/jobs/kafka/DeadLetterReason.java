@@ -30,5 +30,10 @@ public enum DeadLetterReason {
    */
   EVENT_TIME_OUT_OF_RANGE,
   /** A sparse feature or dense value whose absolute value exceeds {@code input.max_abs_value}. */
-  VALUE_OUT_OF_RANGE
+  VALUE_OUT_OF_RANGE,
+  /**
+   * An example whose number of dense values is not the {@code model.inputs} of a model that reads
+   * them as its inputs ({@code mlp}, {@code wide_and_deep}).
+   */
+  DENSE_WIDTH
 }

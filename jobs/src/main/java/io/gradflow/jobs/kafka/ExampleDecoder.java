@@ -96,7 +96,7 @@ public final class ExampleDecoder implements Serializable {
       throws RejectedRecordException {
     CompactExample fast = bytesReader().read(value, nowMillis);
     if (fast != null) {
-      return fast;
+      return checkDenseWidth(fast);
     }
     Example e;
     try {
@@ -191,7 +191,18 @@ public final class ExampleDecoder implements Serializable {
           loss.labelProblem(l));
     }
     String model = e.getModelKey() == null ? defaultModelKey : e.getModelKey();
-    return new CompactExample(id, model, eventTime, rows, values, dense, l, weight);
+    return checkDenseWidth(new CompactExample(id, model, eventTime, rows, values, dense, l,
+        weight));
+  }
+
+  /** Refuses an example without the dense values the model reads as its inputs. */
+  private CompactExample checkDenseWidth(CompactExample c) throws RejectedRecordException {
+    if (limits.denseValues() >= 0 && c.dense.length != limits.denseValues()) {
+      throw new RejectedRecordException(DeadLetterReason.DENSE_WIDTH, "example "
+          + quote(c.exampleId) + " has " + c.dense.length + " dense values, but the model reads "
+          + limits.denseValues() + " (model.inputs)");
+    }
+    return c;
   }
 
   /** Decodes and validates one delayed label, judging its event time by the wall clock. */

@@ -13,8 +13,10 @@ import java.time.Duration;
  *     the decoding job's clock ({@code input.max_event_time_ahead}); zero turns the check off
  * @param maxAbsValue the largest absolute sparse feature or dense value
  *     ({@code input.max_abs_value}); zero turns the check off
+ * @param denseValues the number of dense values every example must have, for a model that
+ *     reads them as its inputs ({@code model.inputs}); -1 for any number
  */
-public record InputLimits(Duration maxEventTimeAhead, double maxAbsValue)
+public record InputLimits(Duration maxEventTimeAhead, double maxAbsValue, int denseValues)
     implements Serializable {
   /** The declared defaults: one day ahead, values up to 1e6. */
   public static final InputLimits DEFAULT = new InputLimits(
@@ -22,6 +24,11 @@ public record InputLimits(Duration maxEventTimeAhead, double maxAbsValue)
       TrainSettings.INPUT_MAX_ABS_VALUE.defaultValue());
   /** No bound at all (what the decoder did before the input section). */
   public static final InputLimits NONE = new InputLimits(Duration.ZERO, 0);
+
+  /** Bounds for a model that takes any number of dense values. */
+  public InputLimits(Duration maxEventTimeAhead, double maxAbsValue) {
+    this(maxEventTimeAhead, maxAbsValue, -1);
+  }
 
   public InputLimits {
     if (maxEventTimeAhead.isNegative() || maxAbsValue < 0 || Double.isNaN(maxAbsValue)) {

@@ -166,6 +166,8 @@ public final class TrainConsole {
       case "VALUE_OUT_OF_RANGE" -> "a feature value is beyond input.max_abs_value: check the"
           + " feature's units at the producer, or raise input.max_abs_value (0 turns the bound"
           + " off; dense features are standardized, sparse ones are not)";
+      case "DENSE_WIDTH" -> "an example does not have the model's model.inputs dense values:"
+          + " check the producer's dense columns against model.inputs";
       default -> "see the records in the dead-letter topic (gradflow consume --topic"
           + " <kafka.topics.dead_letters> --from-beginning)";
     };

@@ -56,6 +56,26 @@ class ExampleDecoderTest {
     assertEquals("m7", unlabeled.modelKey);
   }
 
+  /**
+   * A model that reads dense values as its inputs (mlp, wide_and_deep) takes exactly
+   * model.inputs of them; the others any number. The fast and the general path agree.
+   */
+  @Test
+  void aDeepModelsInputsMustAllBeThere() throws Exception {
+    ExampleDecoder two = new ExampleDecoder(HASHING, Loss.LOGISTIC, "m0",
+        new InputLimits(java.time.Duration.ZERO, 0, 2));
+    RejectedRecordException one = rejected(two, good());
+    assertEquals(DeadLetterReason.DENSE_WIDTH, one.reason());
+    assertEquals("example e has 1 dense values, but the model reads 2 (model.inputs)",
+        one.getMessage());
+    assertArrayEquals(new float[] {2f, 3f},
+        two.decodeExample(bytes(good().setDense(List.of(2f, 3f)))).dense);
+    assertEquals(DeadLetterReason.DENSE_WIDTH,
+        assertThrows(RejectedRecordException.class, () -> two.toCompact(good().build())).reason());
+    assertArrayEquals(new float[] {}, LOGISTIC.decodeExample(bytes(good().setDense(List.of())))
+        .dense);
+  }
+
   @Test
   void everyKindOfBadRecordHasItsReason() {
     assertEquals(DeadLetterReason.UNDECODABLE, assertThrows(RejectedRecordException.class,
