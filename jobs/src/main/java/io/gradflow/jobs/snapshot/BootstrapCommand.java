@@ -161,6 +161,13 @@ public final class BootstrapCommand {
       }
       built.put(PageFormat.BOOK_PAGE, book);
     }
+    if (!s.getDense().isEmpty()) {
+      float[] dense = new float[s.getDense().size()];
+      for (int i = 0; i < dense.length; i++) {
+        dense[i] = s.getDense().get(i);
+      }
+      built.put(PageFormat.DENSE_PAGE, dense);
+    }
     return state(s.getModelKey(), s.getSession() == null ? null : meta(s.getSession()), built);
   }
 

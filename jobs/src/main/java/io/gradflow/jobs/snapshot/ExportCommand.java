@@ -125,14 +125,23 @@ public final class ExportCommand {
       }
       List<SnapshotRow> rows = new ArrayList<>();
       List<Float> book = new ArrayList<>();
+      List<Float> dense = new ArrayList<>();
       int pageFormat = 1;
       for (int i = 0; i < model.pageKeys.length; i++) {
         long key = model.pageKeys[i];
         float[] page = model.pages[i];
         if (!PageFormat.isRowPage(key)) {
-          if (withSlots && key == PageFormat.BOOK_PAGE) {
+          if (key == PageFormat.DENSE_PAGE && !withSlots) {
+            throw new UserException("--savepoint " + savepoint + ": model " + model.key
+                + " has dense layers (" + signature.getOrDefault(prefix + "model.type",
+                signature.getOrDefault("model.type", "a deep model")) + "), which are exported"
+                + " with their optimizer slots only; export it --with-slots", 2);
+          }
+          List<Float> into = key == PageFormat.BOOK_PAGE ? book
+              : key == PageFormat.DENSE_PAGE ? dense : null;
+          if (withSlots && into != null) {
             for (float f : page) {
-              book.add(f);
+              into.add(f);
             }
           }
           continue;
@@ -172,6 +181,7 @@ public final class ExportCommand {
           .setMissing(missing)
           .setSession(withSlots && meta != null ? session(meta) : null)
           .setBook(book)
+          .setDense(dense)
           .setRows(rows)
           .build());
     }

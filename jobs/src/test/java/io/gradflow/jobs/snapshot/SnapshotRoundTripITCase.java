@@ -185,6 +185,38 @@ class SnapshotRoundTripITCase {
     }
   }
 
+  /**
+   * A model with dense blocks (an mlp's layers, stored beside its pages) comes back from
+   * bootstrap and export with them, float for float; weights alone are refused for it, since
+   * the layers' weights cannot be told from their slots without the model.
+   */
+  @Test
+  void denseBlocksRoundTripWithSlotsOnly() throws Exception {
+    TrainConfig config = config(false);
+    List<Float> dense = new ArrayList<>();
+    Random random = new Random(9);
+    for (int i = 0; i < 300; i++) {
+      dense.add((float) random.nextGaussian());
+    }
+    ModelSnapshot deep = ModelSnapshot.newBuilder(synthetic(config, "m1", 6)).setDense(dense)
+        .build();
+    Path file = temp.resolve("deep.avro");
+    SnapshotFiles.write(List.of(deep), file);
+    Path savepoint = temp.resolve("deep-savepoint");
+    assertEquals(0, gradflow("bootstrap", "--snapshot", file.toString(), "--out",
+        savepoint.toString()), err());
+    Path exported = temp.resolve("deep-out.avro");
+    assertEquals(0, gradflow("export", "--savepoint", savepoint.toString(), "--out",
+        exported.toString(), "--with-slots"), err());
+    ModelSnapshot back = SnapshotFiles.read("--out", exported).get(0);
+    assertEquals(dense, back.getDense());
+    assertEquals(byId(deep), byId(back));
+    assertEquals(SnapshotFiles.SCHEMA_VERSION, back.getSchemaVersion());
+    assertRefused(2, "has dense layers", "export", "--savepoint", savepoint.toString(), "--out",
+        temp.resolve("deep-weights.avro").toString());
+    assertFalse(Files.exists(temp.resolve("deep-weights.avro")));
+  }
+
   @Test
   void aSnapshotWithoutSlotsStartsFreshOptimizerState() throws Exception {
     TrainConfig config = config(false);
