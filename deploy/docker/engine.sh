@@ -14,6 +14,9 @@ engine_install() {
   [ -x /usr/bin/docker ] && command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
   command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
+  # compose-test.sh asks Prometheus and Flink's REST API with curl and reads JSON with python3.
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  command -v python3 >/dev/null 2>&1 || missing+=(python3)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
     echo "missing ${missing[*]} and no apt-get as root to install them" >&2

@@ -370,6 +370,19 @@ public final class PageCache {
    * sketch of {@code sketchWidth} x {@code sketchDepth} counters; kept in memory from then on and
    * written back by {@link #flush()} when {@link #bookChanged} says so.
    */
+  /**
+   * The model's book to read its counts from: the held one, or else its counts loaded from the
+   * store without the admission sketch, which the cache does not keep (a model out of the cache
+   * stays out, and its memory with it).
+   */
+  float[] bookToRead(String modelKey) throws Exception {
+    ModelPages held = byModel.get(modelKey);
+    if (held != null && held.book != null) {
+      return held.book;
+    }
+    return RowBook.fit(store.load(modelKey, PageFormat.BOOK_PAGE), 0, 0);
+  }
+
   float[] book(ModelPages pages, String modelKey, int sketchWidth, int sketchDepth)
       throws Exception {
     if (pages.book == null) {

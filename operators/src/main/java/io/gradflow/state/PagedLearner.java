@@ -431,7 +431,7 @@ public final class PagedLearner {
 
   /** The model's live, expired and refused rows, from its {@link RowBook}. */
   public RowCounts rowCounts(String modelKey) throws Exception {
-    float[] book = cache.book(cache.pagesOf(modelKey), modelKey, sketchWidth, sketchDepth);
+    float[] book = cache.bookToRead(modelKey);
     return new RowCounts(RowBook.live(book), RowBook.expired(book), RowBook.refused(book));
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.learn.ExampleLearner;
 import io.gradflow.learn.LearnerSpec;
@@ -154,6 +155,34 @@ class DeepPagedLearnerTest {
     for (int i = 0; i < a.length; i++) {
       assertArrayEquals(a[i], b[i]);
     }
+  }
+
+  /**
+   * Two models taking turns in a cache of one page: each turn evicts the other model whole (its
+   * pages, book and dense blocks leave memory), and it comes back from the store exactly as a
+   * model that never left: dense blocks are written back when a model leaves the cache.
+   */
+  @ParameterizedTest
+  @MethodSource("models")
+  void modelsLeavingTheCacheKeepTheirDenseBlocks(ModelSpec model) throws Exception {
+    MapPageStore store = new MapPageStore();
+    PagedLearner shared = paged(model, store, 1);
+    Map<String, PagedLearner> alone = Map.of("a", paged(model, new MapPageStore(), 64),
+        "b", paged(model, new MapPageStore(), 64));
+    Map<String, Long> steps = new HashMap<>();
+    List<CompactExample> stream = stream(160, 4);
+    int evictions = 0;
+    for (int t = 0; t < stream.size(); t++) {
+      String key = (t / 20) % 2 == 0 ? "a" : "b";
+      CompactExample e = stream.get(t);
+      long step = steps.merge(key, 1L, Long::sum);
+      double expected = alone.get(key).process(key, e, e.dense, true, step, 0.02);
+      double actual = shared.process(key, e, e.dense, true, step, 0.02);
+      assertEquals(expected, actual, 0.0, "example " + t + " of model " + key);
+      String other = key.equals("a") ? "b" : "a";
+      evictions += steps.containsKey(other) && shared.cache().pagesIfHeld(other) == null ? 1 : 0;
+    }
+    assertTrue(evictions > 0, "the models evicted each other");
   }
 
   @ParameterizedTest

@@ -238,14 +238,14 @@ public final class BootstrapCommand {
   }
 
   /**
-   * Pages under construction: direct pages allocated whole, hashed pages growing in the order
-   * rows arrive (the order export wrote them in, so the same pages come back).
+   * Pages under construction, as the trainer stores them: a direct key's page whole when every
+   * one of its 512 rows is there, else (and for hashed keys) a page of records growing in the
+   * order rows arrive (the order export wrote them in, so the same pages come back).
    */
   static final class Pages {
     private final int rowSize;
     private final int stamps;
     private final int pageBits;
-    private final Map<Long, float[]> direct = new LinkedHashMap<>();
     private final Map<Long, List<float[]>> hashed = new LinkedHashMap<>();
     private final Map<Long, float[]> records = new java.util.HashMap<>();
 
@@ -255,10 +255,9 @@ public final class BootstrapCommand {
       this.pageBits = pageBits;
     }
 
-    /** The array a row lives in: its direct page, or its own record of a hashed page. */
+    /** The array a row lives in: its own record, until {@link #build}. */
     float[] page(long rowId) {
-      long key = PageFormat.pageKey(rowId, pageBits);
-      return PageFormat.isDirect(key) ? direct.get(key) : records.get(rowId);
+      return records.get(rowId);
     }
 
     /**
@@ -267,24 +266,9 @@ public final class BootstrapCommand {
      */
     int row(long rowId, float stamp, ExampleLearner learner) {
       long key = PageFormat.pageKey(rowId, pageBits);
-      if (PageFormat.isDirect(key)) {
-        float[] page = direct.get(key);
-        if (page == null) {
-          page = new float[PageFormat.directPageFloats(rowSize, stamps)];
-          page[0] = PageFormat.directMarker(stamps);
-          if (learner != null) {
-            long first = PageFormat.firstRow(key);
-            for (int r = 0; r < PageFormat.DIRECT_ROWS; r++) {
-              learner.initializeRow(first + r, page, PageFormat.HEADER + r * rowSize);
-            }
-          }
-          direct.put(key, page);
-        }
-        if (stamps > 0) {
-          page[PageFormat.directStampOffset(rowId, rowSize)] = stamp;
-        }
-        return PageFormat.directOffset(rowId, rowSize);
-      }
+      // Every row is placed as a record with its id first. A direct key's page is built whole
+      // at build() when the snapshot holds all its rows, and otherwise kept in the hashed form
+      // the trainer stores such a page in until it fills (its rows alone, each with its id).
       float[] record = new float[PageFormat.recordSize(rowSize, stamps)];
       PageFormat.writeId(record, 0, rowId);
       if (stamps > 0) {
@@ -302,19 +286,33 @@ public final class BootstrapCommand {
 
     /** Sets a placed row's stamp (format 2). */
     void stamp(long rowId, float stamp) {
-      long key = PageFormat.pageKey(rowId, pageBits);
-      if (PageFormat.isDirect(key)) {
-        direct.get(key)[PageFormat.directStampOffset(rowId, rowSize)] = stamp;
-      } else {
-        records.get(rowId)[PageFormat.ID_FLOATS] = stamp;
+      records.get(rowId)[PageFormat.ID_FLOATS] = stamp;
+    }
+
+    /** A direct page holding every one of its rows, from their records. */
+    private float[] whole(List<float[]> rows) {
+      float[] page = new float[PageFormat.directPageFloats(rowSize, stamps)];
+      page[0] = PageFormat.directMarker(stamps);
+      for (float[] r : rows) {
+        long rowId = PageFormat.readId(r, 0);
+        System.arraycopy(r, PageFormat.ID_FLOATS + stamps, page,
+            PageFormat.directOffset(rowId, rowSize), rowSize);
+        if (stamps > 0) {
+          page[PageFormat.directStampOffset(rowId, rowSize)] = r[PageFormat.ID_FLOATS];
+        }
       }
+      return page;
     }
 
     /** The finished pages by key. */
     Map<Long, float[]> build() {
-      Map<Long, float[]> pages = new LinkedHashMap<>(direct);
+      Map<Long, float[]> pages = new LinkedHashMap<>();
       int record = PageFormat.recordSize(rowSize, stamps);
       hashed.forEach((key, rows) -> {
+        if (PageFormat.isDirect(key) && rows.size() == PageFormat.DIRECT_ROWS) {
+          pages.put(key, whole(rows));
+          return;
+        }
         float[] page = new float[PageFormat.HEADER + rows.size() * record];
         PageFormat.setRowCount(page, rows.size(), stamps);
         for (int r = 0; r < rows.size(); r++) {

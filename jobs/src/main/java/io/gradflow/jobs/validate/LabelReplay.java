@@ -38,8 +38,9 @@ import java.util.PriorityQueue;
  * (an input with no record in the range does not hold it back); the end of the range passes
  * every deadline, as the end of a bounded run does.
  *
- * <p>Records that cannot be decoded pass unchanged (the replay's decoder turns examples into
- * dead letters, as the job does); labels the job would refuse are counted and left out.
+ * <p>Examples the job would refuse pass unchanged and join no label (the replay's decoder turns
+ * them into dead letters, as the job does); labels the job would refuse are counted and left
+ * out.
  */
 final class LabelReplay {
   /** The joined sequence and what the join did. */
@@ -134,9 +135,12 @@ final class LabelReplay {
     out.add(r);
     Example e;
     try {
+      // The job's own checks first: an example it refuses takes no label (its label is an
+      // orphan there too), and the replay's decoder makes it a dead letter.
+      decoder.decodeExample(r.value);
       e = EXAMPLES.decode(r.value);
-    } catch (RuntimeException ex) {
-      return; // undecodable (CodecException): the replay's decoder makes it a dead letter
+    } catch (RejectedRecordException | RuntimeException ex) {
+      return;
     }
     long eventTime = e.getEventTime().toEpochMilli();
     sawExample = true;

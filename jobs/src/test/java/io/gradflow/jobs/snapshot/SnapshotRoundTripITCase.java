@@ -78,7 +78,9 @@ class SnapshotRoundTripITCase {
 
   /**
    * A snapshot with slots of one model: the 512 rows of feature page 0, the 512 of the bias and
-   * dense page, and 60 entity rows on hashed pages, all random; a session; a book if stamped.
+   * dense page, 40 rows of feature page 1 (kept in the hashed form, as the trainer stores a
+   * direct key's page until it has 64 rows), and 60 entity rows on hashed pages, all random; a
+   * session; a book if stamped.
    */
   static ModelSnapshot synthetic(TrainConfig config, String key, long seed) {
     boolean stamped = config.trainer().rows().stamped();
@@ -91,6 +93,10 @@ class SnapshotRoundTripITCase {
     }
     for (int k = 0; k < 60; k++) {
       ids.add((1L << 45) + 7919L * k);
+    }
+    // A direct key's page in the hashed form: 40 of the 512 ids of feature page 1.
+    for (int k = 0; k < 40; k++) {
+      ids.add(PageFormat.DIRECT_ROWS + 3L * k);
     }
     List<SnapshotRow> rows = new ArrayList<>();
     for (long id : ids) {
