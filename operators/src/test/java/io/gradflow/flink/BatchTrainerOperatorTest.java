@@ -1,7 +1,9 @@
 package io.gradflow.flink;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.learn.BatchGradient;
 import io.gradflow.learn.ExampleLearner;
@@ -55,8 +57,14 @@ class BatchTrainerOperatorTest {
 
   static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness(
       LearnerSpec spec, int cachePages, Duration batchTimeout) throws Exception {
+    return harness(spec, cachePages, batchTimeout, 0);
+  }
+
+  static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness(
+      LearnerSpec spec, int cachePages, Duration batchTimeout, long changelogEvery)
+      throws Exception {
     TrainerOperator operator = new TrainerOperator(Map.of("", spec),
-        new TrainerSettings(cachePages, 6, 1000, 0, MetricsSpec.DEFAULT)
+        new TrainerSettings(cachePages, 6, 1000, changelogEvery, MetricsSpec.DEFAULT)
             .withBatchTimeout(batchTimeout), FeatureHashing.DEFAULT_BITS);
     return new KeyedOneInputStreamOperatorTestHarness<>(operator, e -> e.modelKey, Types.STRING);
   }
@@ -194,6 +202,34 @@ class BatchTrainerOperatorTest {
     assertEquals(expected, got);
   }
 
+  @Test
+  void theChangelogEmitsRowsAsStepped() throws Exception {
+    List<CompactExample> examples = stream(1_003, 24);
+    LearnerSpec spec = spec(WIDE_AND_DEEP, 4);
+    BatchReference reference = new BatchReference(spec);
+    reference(spec, examples, Set.of(), reference);
+    reference.flushAll();
+    Map<String, RowChange> last = new HashMap<>();
+    try (var h = harness(spec, 2, Duration.ZERO, 6)) {
+      h.open();
+      TrainerOperatorTest.run(h, examples);
+      h.endInput();
+      for (var record : h.getSideOutput(TrainerOperator.CHANGELOG)) {
+        RowChange c = record.getValue();
+        last.put(c.modelKey + "/" + c.rowId, c);
+      }
+    }
+    assertTrue(last.size() > 100, "rows emitted: " + last.size());
+    // The last emission of every row (at end of input, after the last partial batch's step)
+    // holds the reference's final weights; changes due inside a batch wait for its step.
+    for (RowChange c : last.values()) {
+      float[] row = reference.row(c.modelKey, c.rowId);
+      float[] weights = new float[c.weights.length];
+      reference.learner.layout().copyWeights(row, 0, weights, 0);
+      assertArrayEquals(weights, c.weights, c.modelKey + " row " + c.rowId);
+    }
+  }
+
   /**
    * The batch reference: per model key, rows by id in a hash map, the dense blocks and the
    * batch in progress; the core's arithmetic on them with the trainer's documented counting
@@ -263,6 +299,10 @@ class BatchTrainerOperatorTest {
         }
       }
       return learner.loss().prediction(a);
+    }
+
+    float[] row(String modelKey, long id) {
+      return models.get(modelKey).rows.get(id);
     }
 
     void flushAll() {
