@@ -177,12 +177,20 @@ public final class TrainSettings {
       SettingType.choice("sum", "mean"), "sum", null, "wide_and_deep: how the embedding rows of an"
           + " example's sparse features (value times row) combine into the MLP's input");
   public static final Setting<Integer> MODEL_BATCH_SIZE = Setting.of("batch_size", INT, 1,
-      greaterThan(0), "mlp and wide_and_deep: examples per optimizer step on their mean"
-          + " gradient; the trainer takes only 1 (plain online learning) for now");
+      greaterThan(0), "mlp and wide_and_deep: examples of a model per optimizer step on their"
+          + " mean gradient; each example is predicted (and measured) as it arrives, with the"
+          + " weights before its batch's step. 1 is plain online learning. A partial batch is"
+          + " stepped before every checkpoint, at end of input and after batch_timeout, so the"
+          + " batches' boundaries, and the model, depend on when those happen");
+  public static final Setting<Duration> MODEL_BATCH_TIMEOUT = Setting.of("batch_timeout",
+      DURATION, Duration.ofSeconds(1), Constraint.zeroOrAtLeast(Duration.ofMillis(1)), "mlp and"
+          + " wide_and_deep with batch_size > 1: a partial batch is stepped once its first"
+          + " example has waited this long (processing time), so a slow stream still learns;"
+          + " 0 steps partial batches only before checkpoints and at end of input");
   public static final Section MODEL = new Section("model", "the model and its loss",
       List.of(MODEL_TYPE, MODEL_LOSS, MODEL_HASH_BITS, MODEL_DEFAULT_KEY, MODEL_STANDARDIZE,
           MODEL_STANDARDIZE_CLIP, MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED, MODEL_HIDDEN,
-          MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE));
+          MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE, MODEL_BATCH_TIMEOUT));
 
   /** The settings of {@link #MODEL} that only a factorization machine has. */
   public static final List<Setting<?>> FACTORIZATION_MACHINE_ONLY =
@@ -190,7 +198,8 @@ public final class TrainSettings {
 
   /** The settings of {@link #MODEL} that only the deep models (mlp, wide_and_deep) have. */
   public static final List<Setting<?>> DEEP_ONLY =
-      List.of(MODEL_HIDDEN, MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE);
+      List.of(MODEL_HIDDEN, MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE,
+          MODEL_BATCH_TIMEOUT);
 
   // ------------------------------------------------------------------- optimizer and race
   /** The optimizer selector; each optimizer's own settings are in {@link OptimizerConfig}. */

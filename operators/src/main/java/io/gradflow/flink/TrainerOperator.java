@@ -65,6 +65,16 @@ import org.apache.flink.util.OutputTag;
  * {@code state.cache_pages}, not the number of model keys; only sessions that changed since the
  * last checkpoint are written back at a checkpoint.
  *
+ * <p><b>Mini-batches</b> ({@code model.batch_size} > 1): a model's session keeps its batch in
+ * progress in memory ({@link ModelSession}); every batch is stepped before the keyed-state
+ * snapshot (in {@link #prepareSnapshotPreBarrier} and again in {@link #snapshotState}, before the
+ * pages are written back), at end of input, and, with {@code model.batch_timeout} > 0, by a
+ * processing-time timer once its first example has waited that long. So no checkpoint holds a
+ * batch in flight: the state layout is the same at every batch size and a restore continues bit
+ * for bit from the checkpoint. Where checkpoints and timeouts cut batches depends on processing
+ * time, so two runs of the same input agree bit for bit only at batch size 1 (or where their
+ * batches were cut alike).
+ *
  * <p><b>Model signature</b>: {@code "signature.v1"}, operator state (a union
  * {@code ListState<Map<String, String>>}) holding the {@link ModelSignature} of the models this
  * operator trains: model type and shape, loss, hashing ({@code model.hash_bits}), page layout
@@ -128,6 +138,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient Counter examples;
   private transient Counter learned;
   private transient volatile MetricsEvent lastReport;
+  /** Processing time at which each model's batch in flight got its first example. */
+  private transient LinkedHashMap<String, Long> batchStarts;
+  /** When the pending batch timer fires, or Long.MAX_VALUE if none is pending. */
+  private transient long batchTimerAt;
 
   /**
    * @param candidates learner per candidate name; a single entry with the name "" trains every
@@ -211,6 +225,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     sessions = new HashMap<>();
     unsaved = new java.util.HashSet<>();
     emitter = new Emitter();
+    batchStarts = new LinkedHashMap<>();
+    batchTimerAt = Long.MAX_VALUE;
     PageStore store = new KeyedPageStore();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       ExampleLearner learner = new ExampleLearner(c.getValue());
@@ -264,6 +280,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     ModelSession session = session((String) getCurrentKey());
     unsaved.add(session.key());
     double score = session.process(example, emitter);
+    if (session.batchInFlight()) {
+      startBatchTimer(session.key());
+    } else {
+      batchStarts.remove(session.key());
+    }
     examples.inc();
     if (session.lastLearned()) {
       learned.inc();
@@ -283,6 +304,53 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       sessions.put(key, session);
     }
     return session;
+  }
+
+  /** Remembers when the model's batch began and makes sure a timer will check it. */
+  private void startBatchTimer(String key) {
+    long timeout = settings.batchTimeout().toMillis();
+    if (timeout <= 0 || batchStarts.containsKey(key)) {
+      return;
+    }
+    long now = getProcessingTimeService().getCurrentProcessingTime();
+    batchStarts.put(key, now);
+    scheduleBatchTimer(now + timeout);
+  }
+
+  private void scheduleBatchTimer(long at) {
+    if (at < batchTimerAt) {
+      batchTimerAt = at;
+      getProcessingTimeService().registerTimer(at, this::onBatchTimer);
+    }
+  }
+
+  /**
+   * Steps the batches whose first example has waited {@code model.batch_timeout}, then schedules
+   * a check for the oldest batch left. Runs on the task thread, between records.
+   */
+  private void onBatchTimer(long time) throws Exception {
+    if (time != batchTimerAt) {
+      return; // superseded by an earlier timer, which rescheduled the checks
+    }
+    batchTimerAt = Long.MAX_VALUE;
+    long timeout = settings.batchTimeout().toMillis();
+    long next = Long.MAX_VALUE;
+    var due = batchStarts.entrySet().iterator();
+    while (due.hasNext()) {
+      Map.Entry<String, Long> e = due.next();
+      if (e.getValue() + timeout <= time) {
+        ModelSession session = sessions.get(e.getKey());
+        if (session != null) {
+          session.flushBatch();
+        }
+        due.remove();
+      } else {
+        next = Math.min(next, e.getValue() + timeout);
+      }
+    }
+    if (next != Long.MAX_VALUE) {
+      scheduleBatchTimer(next);
+    }
   }
 
   @Override
@@ -380,8 +448,15 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     return pages.entries();
   }
 
-  /** Writes every cached page and model session's state back to keyed state. */
+  /**
+   * Steps every batch in flight, then writes every cached page and model session's state back
+   * to keyed state.
+   */
   private void flush() throws Exception {
+    for (ModelSession session : sessions.values()) {
+      session.flushBatch();
+    }
+    batchStarts.clear();
     for (PageCache cache : caches.values()) {
       cache.flush();
     }

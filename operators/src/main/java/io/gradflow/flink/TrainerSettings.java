@@ -21,10 +21,21 @@ import java.io.Serializable;
  * @param rows expiry and admission of rows ({@code rows.*}); {@link RowPolicy#NONE} keeps all
  * @param replay training ({@link ModelSession.Replay#NONE}), or a replay that validates a
  *     savepoint
+ * @param batchTimeout {@code model.batch_timeout}: a model's partial mini-batch is stepped once
+ *     its first example has waited this long in processing time (checked by a timer, so up to
+ *     about twice as long); zero steps partial batches only before checkpoints and at end of
+ *     input. Irrelevant at {@code model.batch_size} 1
  */
 public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
-    long changelogEvery, MetricsSpec metrics, RowPolicy rows, ModelSession.Replay replay)
-    implements Serializable {
+    long changelogEvery, MetricsSpec metrics, RowPolicy rows, ModelSession.Replay replay,
+    java.time.Duration batchTimeout) implements Serializable {
+
+  /** Settings with the declared {@code model.batch_timeout}. */
+  public TrainerSettings(int cachePages, int pageBits, long metricsEvery, long changelogEvery,
+      MetricsSpec metrics, RowPolicy rows, ModelSession.Replay replay) {
+    this(cachePages, pageBits, metricsEvery, changelogEvery, metrics, rows, replay,
+        TrainSettings.MODEL_BATCH_TIMEOUT.defaultValue());
+  }
 
   /** Training settings (not a replay). */
   public TrainerSettings(int cachePages, int pageBits, long metricsEvery, long changelogEvery,
@@ -36,7 +47,13 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
   /** The same settings for a replay that validates a savepoint ({@code validate --mode}). */
   public TrainerSettings withReplay(ModelSession.Replay mode) {
     return new TrainerSettings(cachePages, pageBits, metricsEvery, changelogEvery, metrics, rows,
-        mode);
+        mode, batchTimeout);
+  }
+
+  /** The same settings with another {@code model.batch_timeout}. */
+  public TrainerSettings withBatchTimeout(java.time.Duration timeout) {
+    return new TrainerSettings(cachePages, pageBits, metricsEvery, changelogEvery, metrics, rows,
+        replay, timeout);
   }
 
   /** Settings that keep every row ({@link RowPolicy#NONE}). */
@@ -58,6 +75,10 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
     }
     if (replay == null) {
       throw new IllegalArgumentException("replay must be set (Replay.NONE for training)");
+    }
+    if (batchTimeout == null || batchTimeout.isNegative()) {
+      throw new io.gradflow.config.ConfigException("model.batch_timeout", "model.batch_timeout"
+          + " must be 0 or positive, but was " + batchTimeout);
     }
   }
 

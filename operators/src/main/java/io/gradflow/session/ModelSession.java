@@ -4,6 +4,7 @@ import io.gradflow.drift.DriftAction;
 import io.gradflow.drift.DriftDetector;
 import io.gradflow.drift.DriftEvent;
 import io.gradflow.drift.DriftPolicy;
+import io.gradflow.learn.BatchGradient;
 import io.gradflow.learn.ExampleLearner;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.metrics.LogLoss;
@@ -41,6 +42,21 @@ import java.util.Set;
  *   <li>every {@code metrics.every} labeled examples emit a metrics report with the drift events
  *       since the last one, and every {@code changelog.every} learned examples the rows changed.
  * </ol>
+ *
+ * <p><b>Mini-batches</b> ({@code model.batch_size} B > 1). A learned example is predicted with
+ * the current weights and measured at once, as at B = 1 (prequential: the metrics measure the
+ * model before it learned the batch), and its gradient is added to the model's batch; when B
+ * examples are in it, the model takes one optimizer step on their mean gradient
+ * ({@link PagedLearner#step}). A partial batch is stepped by {@link #flushBatch()}: before every
+ * checkpoint and changelog emission ({@link #emitChanges}), at end of input ({@link #finish}),
+ * before an expiry sweep or a drift action visits the rows, and when the owner's timeout says so.
+ * No batch is ever in flight in a {@link #state()} taken after {@link #flushBatch()}, so state
+ * and checkpoints hold no gradients. Counting: the model step counts examples learned, those of
+ * the batch in flight included (so a step-clock schedule means the same at any batch size, and
+ * {@code Scored.step} is the example's); the batch's learning rate is the schedule's at its first
+ * example; the optimizer is given the model step after the batch (Adam's global bias correction
+ * counts examples; per-row bias correction counts a row's own steps, one per batch that touched
+ * it). B = 1 is plain online learning, the same bits as before batches existed.
  *
  * <p>The session's whole persistent state is one immutable {@link SessionState} ({@link #state()}),
  * taken before every checkpoint: a restore continues with the same clock, standardizer, metrics
@@ -155,6 +171,13 @@ public final class ModelSession {
   private final DriftDetector detector;
   private final List<DriftEvent> pending = new ArrayList<>();
   private final Set<Long> changed = new HashSet<>();
+  /** The batch in progress, null at {@code model.batch_size} 1. */
+  private final BatchGradient batch;
+  private final int batchSize;
+  /** The learning rate of the batch in progress (the schedule's at its first example). */
+  private double batchRate;
+  /** A changelog emission came due during the batch in progress. */
+  private boolean changesDue;
 
   private long step;
   private long scored;
@@ -175,6 +198,8 @@ public final class ModelSession {
     this.learner = shared.paged.learner();
     this.policy = shared.spec.drift();
     this.probabilities = learner.loss().predictsProbability();
+    this.batchSize = shared.spec.model().batchSize();
+    this.batch = batchSize > 1 ? new BatchGradient(learner.model()) : null;
     this.step = state.step();
     this.scored = state.scored();
     this.scheduleStartStep = state.scheduleStartStep();
@@ -240,15 +265,28 @@ public final class ModelSession {
     if (!shared.frozen) {
       // Rows not updated for rows.expire_after expire at the first example of each sweep
       // interval of event time (the interval is kept with the rows, so a replay sweeps alike).
+      if (batchInFlight() && shared.paged.expiryDue(key, example.eventTime)) {
+        flushBatch();
+      }
       shared.paged.expireIfDue(key, example.eventTime);
     }
     float[] dense = dense(example.dense, learn);
-    double rate = learn ? learningRate(example.eventTime) : 0;
+    double rate = 0;
+    if (learn) {
+      if (batch == null) {
+        rate = learningRate(example.eventTime);
+      } else if (batch.examples() == 0) {
+        batchRate = learningRate(example.eventTime);
+      }
+    }
     double activation =
-        shared.paged.process(key, example, dense, learn, step + 1, rate);
+        shared.paged.process(key, example, dense, learn, step + 1, rate, batch);
     double score = learner.loss().prediction(activation);
     if (learn) {
       step++;
+      if (batch != null && batch.examples() >= batchSize) {
+        flushBatch();
+      }
     } else {
       scored++;
     }
@@ -271,9 +309,11 @@ public final class ModelSession {
     }
     if (learn && shared.changelogEvery > 0) {
       recordChanges(example, dense.length);
-      if (step % shared.changelogEvery == 0) {
-        emitChanges(out);
-      }
+      changesDue |= step % shared.changelogEvery == 0;
+    }
+    // Rows are emitted once stepped: at the end of the batch that reached the interval.
+    if (changesDue && !batchInFlight()) {
+      emitChanges(out);
     }
     return score;
   }
@@ -339,6 +379,7 @@ public final class ModelSession {
   }
 
   private void forgetSlots(double keep) throws Exception {
+    flushBatch();
     shared.paged.sweep(key, (rowId, data, offset, lastUpdateBefore) ->
         learner.forgetRow(data, offset, keep) ? RowVisitor.Result.CHANGED
             : RowVisitor.Result.KEEP);
@@ -370,11 +411,32 @@ public final class ModelSession {
    * part of the state), nor in a replay (whose metrics are set aside, not stored).
    */
   public boolean evictable() {
-    return changed.isEmpty() && shared.replay == Replay.NONE;
+    return changed.isEmpty() && !batchInFlight() && shared.replay == Replay.NONE;
   }
 
-  /** Emits every row changed since the last emission (each once) and forgets them. */
+  /** Whether learned examples wait in a batch for their step. */
+  public boolean batchInFlight() {
+    return batch != null && batch.examples() > 0;
+  }
+
+  /**
+   * Steps the batch in progress, if any, on its mean gradient however few examples it holds (see
+   * the class comment for when). Changes no session state: the step count already counts them.
+   */
+  public void flushBatch() throws Exception {
+    if (batchInFlight()) {
+      shared.paged.step(key, batch, step, batchRate);
+      batch.clear();
+    }
+  }
+
+  /**
+   * Emits every row changed since the last emission (each once) and forgets them, after stepping
+   * the batch in progress ({@link #flushBatch()}) so that the rows are emitted as learned.
+   */
   public void emitChanges(Output out) throws Exception {
+    flushBatch();
+    changesDue = false;
     if (changed.isEmpty()) {
       return;
     }

@@ -1,5 +1,6 @@
 package io.gradflow.state;
 
+import io.gradflow.learn.BatchGradient;
 import io.gradflow.learn.ExampleLearner;
 import io.gradflow.model.CompactExample;
 import io.gradflow.model.FeatureMerger;
@@ -98,11 +99,6 @@ public final class PagedLearner {
     this.sweepMillis = policy.expires() ? policy.suggestedSweepInterval().toMillis() : 0;
     this.denseInputs = learner.model().denseInputs();
     this.sparseFeatures = learner.model().readsSparseFeatures();
-    if (learner.spec().model().batchSize() != 1) {
-      throw new IllegalArgumentException("model.batch_size must be 1 in the trainer for now"
-          + " (mini-batches are learned by the core's ExampleLearner and BatchGradient, not yet"
-          + " by the trainer), but was " + learner.spec().model().batchSize());
-    }
     cache.initializer(learner::initializeRow);
     cache.onModelEvicted(key -> {
       PageCache.ModelPages pages = cache.pagesIfHeld(key);
@@ -144,6 +140,19 @@ public final class PagedLearner {
    */
   public double process(String modelKey, CompactExample example, float[] dense, boolean learn,
       long modelStep, double learningRate) throws Exception {
+    return process(modelKey, example, dense, learn, modelStep, learningRate, null);
+  }
+
+  /**
+   * {@link #process}, or, with a {@code batch}, scores the example and, if it is learned, adds
+   * its gradient to the batch ({@link ExampleLearner#accumulate}) instead of stepping: its rows
+   * are created (and admitted, stamped, counted live) now, their weights change only at
+   * {@link #step}. Every example of a batch is therefore predicted with the same weights.
+   *
+   * @param batch the model's batch in progress, or null to learn the example at once
+   */
+  public double process(String modelKey, CompactExample example, float[] dense, boolean learn,
+      long modelStep, double learningRate, BatchGradient batch) throws Exception {
     learn &= example.learnable();
     if (denseInputs >= 0 && dense.length != denseInputs) {
       throw new IllegalArgumentException("the model reads " + denseInputs + " dense features"
@@ -250,7 +259,10 @@ public final class PagedLearner {
       }
       double activation = learner.activation(arrays, offsets, values, n, biasData, biasOffset,
           inputs, blocks);
-      if (learn) {
+      if (learn && batch != null) {
+        learner.accumulate(batch, ids, FeatureHashing.BIAS_ROW, arrays, offsets, values, n,
+            biasData, biasOffset, inputs, blocks, activation, example.label, example.weight);
+      } else if (learn) {
         learner.learn(arrays, offsets, values, n, biasData, biasOffset, inputs, blocks,
             activation, example.label, example.weight, modelStep, learningRate);
         if (blocks.length > 0) {
@@ -284,6 +296,40 @@ public final class PagedLearner {
       return activation;
     } finally {
       densifyCount = 0;
+      cache.unpinAll();
+    }
+  }
+
+  /**
+   * Takes one optimizer step on the batch's mean gradient ({@link BatchGradient}): every row the
+   * batch's examples touched, sparse and bias, is stepped once ({@link ExampleLearner#stepRow}),
+   * every dense block's rows once ({@link ExampleLearner#stepDense}); rows no example touched
+   * keep their bits. Rows are found through the cache again (their pages may have been evicted
+   * and written back since the batch touched them) and their pages marked dirty. The caller
+   * clears the batch afterwards. Does nothing for an empty batch.
+   *
+   * @param modelStep the model's step count, counting the batch's examples
+   * @param learningRate the batch's rate, from the schedule
+   */
+  public void step(String modelKey, BatchGradient batch, long modelStep, double learningRate)
+      throws Exception {
+    if (batch.examples() == 0) {
+      return;
+    }
+    PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    try {
+      if (denseInputs >= 0) {
+        float[][] blocks = cache.dense(pages, modelKey, learner::newDenseBlocks);
+        learner.stepDense(batch, blocks, modelStep, learningRate);
+        cache.denseChanged(pages);
+      }
+      for (int i = 0; i < batch.rows(); i++) {
+        long id = batch.rowId(i);
+        RowPage page = pageOf(pages, modelKey, id, true);
+        learner.stepRow(batch, i, page.data(), rowOf(page, id), modelStep, learningRate);
+        cache.unpinAll();
+      }
+    } finally {
       cache.unpinAll();
     }
   }
@@ -580,17 +626,23 @@ public final class PagedLearner {
    * @return the rows expired, 0 if no sweep was due
    */
   public long expireIfDue(String modelKey, long eventTime) throws Exception {
-    if (sweepMillis == 0) {
+    if (!expiryDue(modelKey, eventTime)) {
       return 0;
     }
     PageCache.ModelPages pages = cache.pagesOf(modelKey);
     float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
     long interval = Math.max(0, Math.floorDiv(eventTime, sweepMillis));
-    if (interval <= RowBook.read(book, RowBook.SWEPT)) {
-      return 0;
-    }
     RowBook.set(book, RowBook.SWEPT, interval);
     return expire(modelKey, eventTime);
+  }
+
+  /** Whether {@link #expireIfDue} would sweep the model at {@code eventTime}; changes nothing. */
+  public boolean expiryDue(String modelKey, long eventTime) throws Exception {
+    if (sweepMillis == 0) {
+      return false;
+    }
+    float[] book = cache.book(cache.pagesOf(modelKey), modelKey, sketchWidth, sketchDepth);
+    return Math.max(0, Math.floorDiv(eventTime, sweepMillis)) > RowBook.read(book, RowBook.SWEPT);
   }
 
   /**

@@ -59,6 +59,7 @@ import io.gradflow.metrics.MetricsSpec;
 import io.gradflow.model.Loss;
 import io.gradflow.model.ModelSpec;
 import io.gradflow.optim.GradientSpec;
+import io.gradflow.session.ModelSession;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.file.Files;
@@ -285,7 +286,8 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     Section.Values rows = TrainSettings.ROWS.read("rows", root.raw("rows"), report);
     TrainerSettings trainer = new TrainerSettings(state.get(STATE_CACHE_PAGES),
         state.get(STATE_PAGE_BITS), metrics.get(METRICS_EVERY), changelog.get(CHANGELOG_EVERY),
-        metricsSpec, TrainSettings.rowPolicy(rows));
+        metricsSpec, TrainSettings.rowPolicy(rows), ModelSession.Replay.NONE,
+        model.get(TrainSettings.MODEL_BATCH_TIMEOUT));
 
     return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM),
         job.get(JOB_DECODE_PARALLELISM), kafka,

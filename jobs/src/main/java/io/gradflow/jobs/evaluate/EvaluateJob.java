@@ -55,14 +55,18 @@ public final class EvaluateJob {
     return c;
   }
 
-  /** The configuration the trainer runs with: the job's, with the changelog on at the end. */
+  /**
+   * The configuration the trainer runs with: the job's, with the changelog on at the end, and
+   * without a batch timeout (processing time would make a file's result vary from run to run:
+   * mini-batches are cut by the batch size alone, the last one at the end).
+   */
   static TrainConfig forEvaluation(TrainConfig config) {
-    TrainerSettings t = config.trainer();
+    TrainerSettings t = config.trainer().withBatchTimeout(java.time.Duration.ZERO);
     if (t.changelogEvery() > 0) {
-      return config;
+      return config.onOneSubtask(t);
     }
     TrainerSettings withRows = new TrainerSettings(t.cachePages(), t.pageBits(), t.metricsEvery(),
-        Long.MAX_VALUE, t.metrics(), t.rows(), t.replay());
+        Long.MAX_VALUE, t.metrics(), t.rows(), t.replay(), t.batchTimeout());
     return config.onOneSubtask(withRows);
   }
 

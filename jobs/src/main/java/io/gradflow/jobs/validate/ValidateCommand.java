@@ -161,8 +161,10 @@ public final class ValidateCommand {
       return 1;
     }
 
+    // No batch timeout: a replay's mini-batches are cut by model.batch_size alone (processing
+    // time would make two replays of the same range differ).
     TrainerSettings t = config.trainer().withReplay(frozen ? ModelSession.Replay.FROZEN
-        : ModelSession.Replay.PREQUENTIAL);
+        : ModelSession.Replay.PREQUENTIAL).withBatchTimeout(java.time.Duration.ZERO);
     // A delayed-label job's replay gets its labels already joined (LabelReplay).
     TrainConfig replay = config.onOneSubtask(t).withoutDelayedLabels();
     Map<String, Object> result = new LinkedHashMap<>();

@@ -137,6 +137,18 @@ class TrainConfigTest {
   }
 
   @Test
+  void miniBatchesReadTheirSizeAndTimeout() throws Exception {
+    TrainConfig c = TrainConfig.fromYaml(KAFKA
+        + "model: {type: mlp, inputs: 3, batch_size: 16, batch_timeout: 250ms}\n");
+    assertEquals(16, c.candidates().get("").model().batchSize());
+    assertEquals(Duration.ofMillis(250), c.trainer().batchTimeout());
+    assertEquals(Duration.ofSeconds(1), TrainConfig.fromYaml(KAFKA).trainer().batchTimeout());
+    assertEquals("model.batch_timeout conflicts with model.type: batch_timeout applies to mlp"
+        + " and wide_and_deep only, but the model is logistic_regression",
+        refused("model: {batch_timeout: 2s}").getMessage());
+  }
+
+  @Test
   void aRaceHasOneLearnerPerCandidate() throws Exception {
     TrainConfig c = TrainConfig.fromYaml(KAFKA + "race:\n"
         + "  - {name: a, optimizer: {name: Adagrad, lr: 0.1}}\n"

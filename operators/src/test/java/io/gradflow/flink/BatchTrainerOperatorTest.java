@@ -1,0 +1,320 @@
+package io.gradflow.flink;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gradflow.learn.BatchGradient;
+import io.gradflow.learn.ExampleLearner;
+import io.gradflow.learn.LearnerSpec;
+import io.gradflow.metrics.MetricsSpec;
+import io.gradflow.model.CompactExample;
+import io.gradflow.model.DeepModelSpec;
+import io.gradflow.model.DeepModelSpec.Activation;
+import io.gradflow.model.DeepModelSpec.Pooling;
+import io.gradflow.model.FeatureMerger;
+import io.gradflow.model.Loss;
+import io.gradflow.optim.AdamSpec;
+import io.gradflow.optim.GradientSpec;
+import io.gradflow.schedule.ScheduleClock;
+import io.gradflow.schedule.ScheduleSpec;
+import io.gradflow.schema.FeatureHashing;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Mini-batches in the trainer ({@code model.batch_size} > 1), against {@link BatchReference}: the
+ * core's {@link ExampleLearner#accumulate}, {@link ExampleLearner#stepRow} and
+ * {@link ExampleLearner#stepDense} on rows in hash maps, no pages, no cache, no Flink, with the
+ * batches cut where the test says. Every comparison is of predictions, bit for bit: each is made
+ * with the weights after every earlier step, so equal predictions over a stream mean equal steps.
+ * Each test also shows that a batch cut elsewhere gives other predictions, so the cut it checks
+ * is observable.
+ */
+class BatchTrainerOperatorTest {
+  static final DeepModelSpec MLP =
+      new DeepModelSpec(false, List.of(8, 4), Activation.TANH, 3, 0, 0.1, Pooling.SUM, 1, 7);
+  static final DeepModelSpec WIDE_AND_DEEP =
+      new DeepModelSpec(true, List.of(8), Activation.RELU, 3, 4, 0.1, Pooling.MEAN, 1, 8);
+
+  static LearnerSpec spec(DeepModelSpec model, int batchSize) {
+    DeepModelSpec batched = new DeepModelSpec(model.wide(), model.hidden(), model.activation(),
+        model.inputs(), model.factors(), model.initStd(), model.pooling(), batchSize,
+        model.seed());
+    // A schedule that moves at every step, so the rate chosen for a batch shows in its bits.
+    return new LearnerSpec(batched, Loss.LOGISTIC, AdamSpec.of(0.01), GradientSpec.NONE,
+        new ScheduleSpec.CosineWarmRestarts(300, 2, 0.001), ScheduleClock.MODEL_STEP, false);
+  }
+
+  static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness(
+      LearnerSpec spec, int cachePages, Duration batchTimeout) throws Exception {
+    return harness(spec, cachePages, batchTimeout, 0);
+  }
+
+  static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness(
+      LearnerSpec spec, int cachePages, Duration batchTimeout, long changelogEvery)
+      throws Exception {
+    TrainerOperator operator = new TrainerOperator(Map.of("", spec),
+        new TrainerSettings(cachePages, 6, 1000, changelogEvery, MetricsSpec.DEFAULT)
+            .withBatchTimeout(batchTimeout), FeatureHashing.DEFAULT_BITS);
+    return new KeyedOneInputStreamOperatorTestHarness<>(operator, e -> e.modelKey, Types.STRING);
+  }
+
+  /** Two model keys; every 13th example has weight 0 and every 17th no label (not learned). */
+  static List<CompactExample> stream(int count, long seed) {
+    List<CompactExample> out = new ArrayList<>();
+    for (CompactExample e : DeepTrainerOperatorTest.stream(count, seed)) {
+      int i = out.size();
+      float label = i % 17 == 5 ? Float.NaN : e.label;
+      float weight = i % 13 == 4 ? 0f : 1f;
+      out.add(new CompactExample(e.exampleId, e.modelKey, e.eventTime, e.rowIds, e.values,
+          e.dense, label, weight));
+    }
+    return out;
+  }
+
+  /** Unlabeled copies (scored, never learned) of some examples of each key. */
+  static List<CompactExample> probes(List<CompactExample> examples) {
+    List<CompactExample> out = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      CompactExample e = examples.get(i * 7);
+      out.add(new CompactExample("probe" + i, e.modelKey, e.eventTime, e.rowIds, e.values,
+          e.dense, Float.NaN, 1f));
+    }
+    return out;
+  }
+
+  /**
+   * The reference of a stream: every example predicted by {@link BatchReference}, all batches
+   * stepped after the examples whose indices are in {@code cuts}, and at the end.
+   */
+  static List<Double> reference(LearnerSpec spec, List<CompactExample> examples,
+      Set<Integer> cuts, BatchReference reference) {
+    List<Double> scores = new ArrayList<>();
+    for (int i = 0; i < examples.size(); i++) {
+      scores.add(reference.process(examples.get(i)));
+      if (cuts.contains(i)) {
+        reference.flushAll();
+      }
+    }
+    return scores;
+  }
+
+  @Test
+  void batchesInTheTrainerEqualTheCoreAndTheLastIsSteppedAtEndOfInput() throws Exception {
+    List<CompactExample> examples = stream(1_003, 21);
+    List<CompactExample> probes = probes(examples);
+    for (DeepModelSpec model : List.of(MLP, WIDE_AND_DEEP)) {
+      for (int batchSize : new int[] {1, 4, 7}) {
+        LearnerSpec spec = spec(model, batchSize);
+        BatchReference reference = new BatchReference(spec);
+        List<Double> expected = reference(spec, examples, Set.of(), reference);
+        List<Double> unflushed = reference.scoreAll(probes);
+        reference.flushAll();
+        List<Double> expectedProbes = reference.scoreAll(probes);
+        if (batchSize > 1) {
+          assertNotEquals(unflushed, expectedProbes, "the last partial batch shows");
+        }
+        for (int cachePages : new int[] {1, 1_000}) {
+          String what = model.configName() + ", batch " + batchSize + ", cache " + cachePages;
+          OperatorSubtaskState snapshot;
+          try (var h = harness(spec, cachePages, Duration.ZERO)) {
+            h.open();
+            assertEquals(expected, TrainerOperatorTest.run(h, examples), what);
+            h.endInput();
+            snapshot = h.snapshot(1, 1);
+          }
+          try (var h = harness(spec, cachePages, Duration.ZERO)) {
+            h.initializeState(snapshot);
+            h.open();
+            assertEquals(expectedProbes, TrainerOperatorTest.run(h, probes), what + ", probes");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void aPartialBatchIsSteppedBeforeTheCheckpointAndARestoreContinuesBitForBit()
+      throws Exception {
+    List<CompactExample> examples = stream(2_000, 22);
+    // After example 1002, key a has 2 examples in its batch of 5 and key b 1 (weight-0 and
+    // unlabeled examples are not in batches).
+    int cut = 1_002;
+    for (boolean preBarrier : new boolean[] {true, false}) {
+      LearnerSpec spec = spec(WIDE_AND_DEEP, 5);
+      List<Double> expected = reference(spec, examples, Set.of(cut), new BatchReference(spec));
+      List<Double> uncut = reference(spec, examples, Set.of(), new BatchReference(spec));
+      assertNotEquals(uncut.subList(cut + 1, 2_000), expected.subList(cut + 1, 2_000));
+      OperatorSubtaskState snapshot;
+      List<Double> restored = new ArrayList<>();
+      try (var h = harness(spec, 2, Duration.ZERO)) {
+        h.open();
+        restored.addAll(TrainerOperatorTest.run(h, examples.subList(0, cut + 1)));
+        if (preBarrier) {
+          h.prepareSnapshotPreBarrier(1);
+        }
+        snapshot = h.snapshot(1, 1);
+        // The operator that took the checkpoint goes on as the restored one will.
+        assertEquals(expected.subList(cut + 1, 2_000),
+            TrainerOperatorTest.run(h, examples.subList(cut + 1, 2_000)), "uninterrupted");
+      }
+      try (var h = harness(spec, 3, Duration.ZERO)) {
+        h.initializeState(snapshot);
+        h.open();
+        restored.addAll(TrainerOperatorTest.run(h, examples.subList(cut + 1, 2_000)));
+      }
+      assertEquals(expected, restored, "restored, prepareSnapshotPreBarrier " + preBarrier);
+    }
+  }
+
+  @Test
+  void aPartialBatchIsSteppedAfterTheTimeout() throws Exception {
+    List<CompactExample> examples = stream(600, 23);
+    LearnerSpec spec = spec(MLP, 8);
+    // Examples 0-5 arrive at processing time 0, 6 and 7 at 999 (three learned per key by then:
+    // 4 has weight 0, 5 no label); the timer of 1 s steps both batches at 1000, not at 999.
+    // The rest arrive at 1000 and are cut by the batch size.
+    List<Double> expected = reference(spec, examples, Set.of(7), new BatchReference(spec));
+    List<Double> early = reference(spec, examples, Set.of(5), new BatchReference(spec));
+    List<Double> never = reference(spec, examples, Set.of(), new BatchReference(spec));
+    assertNotEquals(early, expected);
+    assertNotEquals(never, expected);
+    List<Double> got = new ArrayList<>();
+    try (var h = harness(spec, 1_000, Duration.ofSeconds(1))) {
+      h.open();
+      h.setProcessingTime(0);
+      got.addAll(TrainerOperatorTest.run(h, examples.subList(0, 6)));
+      h.setProcessingTime(999);
+      got.addAll(TrainerOperatorTest.run(h, examples.subList(6, 8)));
+      h.setProcessingTime(1_000);
+      got.addAll(TrainerOperatorTest.run(h, examples.subList(8, 600)));
+    }
+    assertEquals(expected, got);
+  }
+
+  @Test
+  void theChangelogEmitsRowsAsStepped() throws Exception {
+    List<CompactExample> examples = stream(1_003, 24);
+    LearnerSpec spec = spec(WIDE_AND_DEEP, 4);
+    BatchReference reference = new BatchReference(spec);
+    reference(spec, examples, Set.of(), reference);
+    reference.flushAll();
+    Map<String, RowChange> last = new HashMap<>();
+    try (var h = harness(spec, 2, Duration.ZERO, 6)) {
+      h.open();
+      TrainerOperatorTest.run(h, examples);
+      h.endInput();
+      for (var record : h.getSideOutput(TrainerOperator.CHANGELOG)) {
+        RowChange c = record.getValue();
+        last.put(c.modelKey + "/" + c.rowId, c);
+      }
+    }
+    assertTrue(last.size() > 100, "rows emitted: " + last.size());
+    // The last emission of every row (at end of input, after the last partial batch's step)
+    // holds the reference's final weights; changes due inside a batch wait for its step.
+    for (RowChange c : last.values()) {
+      float[] row = reference.row(c.modelKey, c.rowId);
+      float[] weights = new float[c.weights.length];
+      reference.learner.layout().copyWeights(row, 0, weights, 0);
+      assertArrayEquals(weights, c.weights, c.modelKey + " row " + c.rowId);
+    }
+  }
+
+  /**
+   * The batch reference: per model key, rows by id in a hash map, the dense blocks and the
+   * batch in progress; the core's arithmetic on them with the trainer's documented counting
+   * (model step counts examples learned; a batch's rate is the schedule's at its first example;
+   * the step is given the model step after the batch). Raw dense inputs (no standardizer).
+   */
+  static final class BatchReference {
+    private final ExampleLearner learner;
+    private final int batchSize;
+    private final FeatureMerger merger = new FeatureMerger();
+    private final Map<String, ModelState> models = new HashMap<>();
+
+    private final class ModelState {
+      final Map<Long, float[]> rows = new HashMap<>();
+      final float[][] blocks = learner.newDenseBlocks();
+      final BatchGradient batch = new BatchGradient(learner.model());
+      long step;
+      double rate;
+
+      float[] row(long id) {
+        return rows.computeIfAbsent(id, i -> {
+          float[] row = new float[learner.rowSize()];
+          learner.initializeRow(i, row, 0);
+          return row;
+        });
+      }
+
+      void flush() {
+        if (batch.examples() == 0) {
+          return;
+        }
+        learner.stepDense(batch, blocks, step, rate);
+        for (int i = 0; i < batch.rows(); i++) {
+          learner.stepRow(batch, i, row(batch.rowId(i)), 0, step, rate);
+        }
+        batch.clear();
+      }
+    }
+
+    BatchReference(LearnerSpec spec) {
+      this.learner = new ExampleLearner(spec);
+      this.batchSize = spec.model().batchSize();
+    }
+
+    double process(CompactExample e) {
+      ModelState m = models.computeIfAbsent(e.modelKey, k -> new ModelState());
+      int sparse = learner.model().readsSparseFeatures() ? e.rowIds.length : 0;
+      long[] ids = new long[sparse];
+      float[] values = new float[sparse];
+      int n = merger.merge(e.rowIds, e.values, sparse, ids, values);
+      float[][] arrays = new float[n][];
+      for (int i = 0; i < n; i++) {
+        arrays[i] = m.row(ids[i]);
+      }
+      int[] offsets = new int[n];
+      float[] bias = m.row(FeatureHashing.BIAS_ROW);
+      double a = learner.activation(arrays, offsets, values, n, bias, 0, e.dense, m.blocks);
+      if (e.learnable()) {
+        if (m.batch.examples() == 0) {
+          m.rate = learner.learningRate(m.step);
+        }
+        learner.accumulate(m.batch, ids, FeatureHashing.BIAS_ROW, arrays, offsets, values, n,
+            bias, 0, e.dense, m.blocks, a, e.label, e.weight);
+        m.step++;
+        if (m.batch.examples() == batchSize) {
+          m.flush();
+        }
+      }
+      return learner.loss().prediction(a);
+    }
+
+    float[] row(String modelKey, long id) {
+      return models.get(modelKey).rows.get(id);
+    }
+
+    void flushAll() {
+      models.values().forEach(ModelState::flush);
+    }
+
+    List<Double> scoreAll(List<CompactExample> unlabeled) {
+      List<Double> out = new ArrayList<>();
+      for (CompactExample e : unlabeled) {
+        out.add(process(e));
+      }
+      return out;
+    }
+  }
+}
