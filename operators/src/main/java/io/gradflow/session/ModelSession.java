@@ -408,7 +408,7 @@ public final class ModelSession {
       p[2 * i + 1] = pending.get(i).eventTime();
     }
     return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
-        standardizer.clone(), metrics.copyState(), sinceReport, windowStartMillis, lastEventTime,
+        standardizer.clone(), metrics.compactState(), sinceReport, windowStartMillis, lastEventTime,
         detector == null ? new double[0] : detector.snapshot(), boostStartStep, drifts, p);
   }
 

@@ -431,7 +431,11 @@ public final class PagedLearner {
 
   /** The model's live, expired and refused rows, from its {@link RowBook}. */
   public RowCounts rowCounts(String modelKey) throws Exception {
-    float[] book = cache.book(cache.pagesOf(modelKey), modelKey, sketchWidth, sketchDepth);
+    // A model out of memory (its last report at end of input) is read, not brought back in.
+    PageCache.ModelPages pages = cache.pagesIfHeld(modelKey);
+    float[] book = pages != null ? cache.book(pages, modelKey, sketchWidth, sketchDepth)
+        : RowBook.fit(cache.store().load(modelKey, PageFormat.BOOK_PAGE), sketchWidth,
+            sketchDepth);
     return new RowCounts(RowBook.live(book), RowBook.expired(book), RowBook.refused(book));
   }
 
