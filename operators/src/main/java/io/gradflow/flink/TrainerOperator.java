@@ -328,6 +328,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       unsaved.add(key);
       session.finish(emitter);
       save(session);
+      session.retire();
     }
     flush();
   }
@@ -347,6 +348,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       throw new IllegalStateException("could not write back the state of model " + key, e);
     }
     sessions.remove(key);
+    session.retire();
   }
 
   /** Writes a changed session's state to keyed state, under its key. */

@@ -48,8 +48,9 @@ import java.util.List;
  * Format 1 (before the histograms: a 8-double header and the ring) restores: its sums and ring are
  * kept, the histograms are built from the ring, and the ring is dropped if N changed.
  *
- * <p>Format 3 ({@link #compactState()}, what the trainer stores) is format 2 without its runs of
- * zeros: {@code [3, length of the format-2 array]}, then segments {@code [start, count, values]}.
+ * <p>Format 3 ({@link #compactState()}, what the trainer stores) is format 2 without its zeros:
+ * {@code [3, length L of the format-2 array]}, then a map of the nonzero values (32 bits per
+ * double, as integers: {@code ceil(L / 32)} doubles), then those values in order.
  * A model that has seen a few examples fills a few of the 2 x 128 histogram bins and of the
  * calibration bins, so its state takes a few hundred bytes instead of 4.8 kB, in keyed state, in
  * checkpoints and in the copies a trainer makes when a model leaves memory and comes back; a
@@ -67,6 +68,8 @@ public final class PrequentialMetrics {
   /** The compact form of format 2 ({@link #compactState()}). */
   private static final double FORMAT_COMPACT = 3;
   private static final int COMPACT_HEADER = 2;
+  /** Bits of the nonzero map per double of the compact form (exact as an integer). */
+  private static final int MAP_BITS = 32;
   private static final int HEADER_1 = 8;
   private static final int VERSION = 0;
   private static final int WINDOW = 1;
@@ -161,9 +164,20 @@ public final class PrequentialMetrics {
    */
   public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
       double[] state) {
+    return restore(spec, probabilities, state, null);
+  }
+
+  /**
+   * {@link #restore(MetricsSpec, boolean, double[])}, reusing {@code spare} (an array
+   * {@link #retire()} gave up, or null) for the restored state if it has the right length: a
+   * trainer whose models leave memory and come back keeps a few arrays going round instead of
+   * allocating one per return.
+   */
+  public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
+      double[] state, double[] spare) {
     boolean compact = state.length >= COMPACT_HEADER && state[VERSION] == FORMAT_COMPACT;
     if (compact) {
-      state = expand(state);
+      state = expand(state, spare);
       // The expanded array is this restore's own: when it fits as it is, it becomes the state
       // (no second array, no copy; the checks below would keep every value of it anyway).
       if (state.length == stateSize(spec, probabilities) && state[VERSION] == FORMAT
@@ -253,6 +267,14 @@ public final class PrequentialMetrics {
     return spec;
   }
 
+  /**
+   * Gives up the state array for {@link #restore(MetricsSpec, boolean, double[], double[])} to
+   * reuse; these metrics must not be used afterwards.
+   */
+  public double[] retire() {
+    return state;
+  }
+
   /** A copy of the whole state (format 2). */
   public double[] copyState() {
     return state.clone();
@@ -260,7 +282,7 @@ public final class PrequentialMetrics {
 
   /**
    * The whole state in the compact form {@link #restore} reads (format 3, see the class
-   * comment): the format-2 array without its runs of zeros, so a model that has seen few
+   * comment): the format-2 array without its zeros, so a model that has seen few
    * examples stores a few hundred bytes instead of {@link #stateSize} doubles. Exact: every
    * value, signed zeros and NaNs included, is restored bit for bit. For keyed state.
    */
@@ -269,62 +291,78 @@ public final class PrequentialMetrics {
   }
 
   /**
-   * {@code full} (format 2) without its runs of zeros: {@code [3, full.length]}, then segments
-   * {@code [start, count, full[start], ..., full[start + count - 1]]} in increasing order; a
-   * value is zero only if all its bits are (so -0.0 is kept). Zeros between two values join one
-   * segment unless more than two of them (a new segment costs two doubles).
+   * {@code full} (format 2) without its zeros: {@code [3, full.length]}, then
+   * {@code ceil(full.length / 32)} map words, word {@code k} holding as an integer in [0, 2^32)
+   * the bits {@code b} for which {@code full[32 k + b]} is not zero, then those values in order. A
+   * value is zero only if all its bits are (so -0.0 is kept).
    */
   static double[] compact(double[] full) {
-    double[] out = new double[COMPACT_HEADER + full.length + 2 * (full.length / 3 + 1)];
+    int words = (full.length + MAP_BITS - 1) / MAP_BITS;
+    int values = 0;
+    for (double v : full) {
+      values += Double.doubleToRawLongBits(v) != 0 ? 1 : 0;
+    }
+    // One spare slot: every value is written, and the position advances past nonzero ones only.
+    double[] out = new double[COMPACT_HEADER + words + values + 1];
     out[VERSION] = FORMAT_COMPACT;
     out[1] = full.length;
-    int n = COMPACT_HEADER;
-    int i = 0;
-    while (i < full.length) {
-      if (Double.doubleToRawLongBits(full[i]) == 0) {
-        i++;
-        continue;
+    int n = COMPACT_HEADER + words;
+    for (int w = 0; w < words; w++) {
+      long map = 0;
+      int from = w * MAP_BITS;
+      int to = Math.min(full.length, from + MAP_BITS);
+      for (int i = from; i < to; i++) {
+        long nonzero = Double.doubleToRawLongBits(full[i]) != 0 ? 1 : 0;
+        map |= nonzero << (i - from);
+        out[n] = full[i];
+        n += (int) nonzero;
       }
-      int start = i;
-      int end = i + 1; // one past the last nonzero of the segment
-      for (int j = end; j < full.length && j <= end + 2; j++) {
-        if (Double.doubleToRawLongBits(full[j]) != 0) {
-          end = j + 1;
-        }
-      }
-      out[n++] = start;
-      out[n++] = end - start;
-      System.arraycopy(full, start, out, n, end - start);
-      n += end - start;
-      i = end;
+      out[COMPACT_HEADER + w] = map;
     }
     return java.util.Arrays.copyOf(out, n);
   }
 
   /** The format-2 array a {@link #compact} form holds. */
   static double[] expand(double[] compact) {
-    long length = (long) compact[1];
-    if (compact[1] != length || length < 0 || length > Integer.MAX_VALUE - 8) {
+    return expand(compact, null);
+  }
+
+  /**
+   * The format-2 array a {@link #compact} form holds, in {@code into} (every value overwritten)
+   * if it has the right length, else in a new array.
+   */
+  private static double[] expand(double[] compact, double[] into) {
+    long length = compact.length > 1 ? (long) compact[1] : -1;
+    if (compact.length < COMPACT_HEADER || compact[1] != length || length < 0
+        || length > Integer.MAX_VALUE - 64) {
       throw new IllegalArgumentException("the compact metrics state is damaged: length "
-          + compact[1]);
+          + (compact.length > 1 ? compact[1] : "missing"));
     }
-    double[] full = new double[(int) length];
-    int n = COMPACT_HEADER;
-    while (n < compact.length) {
-      if (n + 2 > compact.length) {
-        throw new IllegalArgumentException("the compact metrics state is damaged: a segment"
-            + " header is cut at " + n + " of " + compact.length);
+    double[] full;
+    if (into != null && into.length == length) {
+      full = into;
+      java.util.Arrays.fill(full, 0);
+    } else {
+      full = new double[(int) length];
+    }
+    int words = (full.length + MAP_BITS - 1) / MAP_BITS;
+    int n = COMPACT_HEADER + words;
+    for (int w = 0; w < words && n <= compact.length; w++) {
+      double word = compact[COMPACT_HEADER + w];
+      long map = (long) word;
+      if (word != map || map < 0 || map >>> Math.min(MAP_BITS, full.length - w * MAP_BITS) != 0
+          || n + Long.bitCount(map) > compact.length) {
+        n = -1;
+        break;
       }
-      double start = compact[n];
-      double count = compact[n + 1];
-      if (!(start >= 0 && count >= 1 && start + count <= length && n + 2 + count
-          <= compact.length && start == (int) start && count == (int) count)) {
-        throw new IllegalArgumentException("the compact metrics state is damaged: a segment of "
-            + count + " values at " + start + " (length " + length + ", " + compact.length
-            + " doubles)");
+      while (map != 0) {
+        full[w * MAP_BITS + Long.numberOfTrailingZeros(map)] = compact[n++];
+        map &= map - 1;
       }
-      System.arraycopy(compact, n + 2, full, (int) start, (int) count);
-      n += 2 + (int) count;
+    }
+    if (n != compact.length) {
+      throw new IllegalArgumentException("the compact metrics state is damaged: its map does not"
+          + " match its " + compact.length + " doubles (length " + length + ")");
     }
     return full;
   }

@@ -108,6 +108,8 @@ public final class ModelSession {
     private final Replay replay;
     private final boolean frozen;
     private float[] denseScratch = new float[0];
+    /** The metrics array of the last session {@link ModelSession#retire() retired}, or null. */
+    private double[] spareMetrics;
     private long drifts;
 
     /**
@@ -198,7 +200,9 @@ public final class ModelSession {
   private PrequentialMetrics restoreMetrics(double[] stored) {
     if (stored.length > 0) {
       try {
-        return PrequentialMetrics.restore(shared.metrics, probabilities, stored);
+        double[] spare = shared.spareMetrics;
+        shared.spareMetrics = null;
+        return PrequentialMetrics.restore(shared.metrics, probabilities, stored, spare);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("metrics state of model " + key + " does not fit the configured"
             + " metrics (" + e.getMessage() + "); starting new metrics");
@@ -371,6 +375,15 @@ public final class ModelSession {
    */
   public boolean evictable() {
     return changed.isEmpty() && shared.replay == Replay.NONE;
+  }
+
+  /**
+   * Ends the session once its {@link #state()} is stored and it is dropped from memory: its
+   * metrics array goes to the next session of this learner that is restored. The session must not
+   * be used afterwards.
+   */
+  public void retire() {
+    shared.spareMetrics = metrics.retire();
   }
 
   /** Emits every row changed since the last emission (each once) and forgets them. */

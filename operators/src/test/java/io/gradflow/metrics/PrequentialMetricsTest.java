@@ -299,9 +299,9 @@ class PrequentialMetricsTest {
       }
       double[] compact = PrequentialMetrics.compact(state);
       assertArrayEquals(state, PrequentialMetrics.expand(compact));
-      // Never longer than the header, the values and two doubles per run of values.
-      assertTrue(compact.length <= state.length + 2 + 2 * (state.length / 4 + 1),
-          compact.length + " doubles for " + state.length);
+      // The header, a map word per 32 values, the nonzero values.
+      long nonzero = Arrays.stream(state).filter(x -> x != 0).count();
+      assertEquals(2 + (state.length + 31) / 32 + nonzero, compact.length);
     }
   }
 
@@ -325,7 +325,14 @@ class PrequentialMetricsTest {
           }
           if (t % 23 == 0) {
             double[] compact = restored.compactState();
-            restored = PrequentialMetrics.restore(spec, probabilities, compact);
+            // Into the retired array of other metrics, full of other values; or of the wrong
+            // length (not used); or none.
+            PrequentialMetrics other = new PrequentialMetrics(spec, probabilities);
+            for (int k = 0; k < 50; k++) {
+              other.record(0.9, 0, 3);
+            }
+            double[] spare = t % 46 == 0 ? other.retire() : t % 69 == 0 ? new double[7] : null;
+            restored = PrequentialMetrics.restore(spec, probabilities, compact, spare);
             compact[compact.length - 1] = -5; // the restored metrics hold their own array
           }
           assertArrayEquals(straight.copyState(), restored.copyState(), "record " + t);
@@ -346,9 +353,20 @@ class PrequentialMetricsTest {
         () -> PrequentialMetrics.restore(new MetricsSpec(0, 0.999, 5), true,
             few.compactState()));
     assertTrue(e.getMessage().contains("calibration bins"), e.getMessage());
-    // A damaged one too, with a message rather than an index error.
-    double[] cut = Arrays.copyOf(few.compactState(), few.compactState().length - 1);
-    assertThrows(IllegalArgumentException.class,
-        () -> PrequentialMetrics.restore(MetricsSpec.DEFAULT, true, cut));
+    // A damaged one too, with a message rather than an index error: cut short, cut in its map,
+    // a map word that is no 32-bit integer, one value too many.
+    double[] good = few.compactState();
+    for (double[] bad : new double[][] {Arrays.copyOf(good, good.length - 1),
+        Arrays.copyOf(good, 5), Arrays.copyOf(good, 2), withValue(good, 2, 0.5),
+        withValue(good, 3, -1), withValue(good, 2, 1L << 32), Arrays.copyOf(good, good.length + 1)}) {
+      assertThrows(IllegalArgumentException.class,
+          () -> PrequentialMetrics.restore(MetricsSpec.DEFAULT, true, bad));
+    }
+  }
+
+  private static double[] withValue(double[] a, int at, double value) {
+    double[] b = a.clone();
+    b[at] = value;
+    return b;
   }
 }
