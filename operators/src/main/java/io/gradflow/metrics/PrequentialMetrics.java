@@ -110,6 +110,13 @@ public final class PrequentialMetrics {
   private final int labelsAt;
   private final int weightsAt;
   private final double[] state;
+  /**
+   * Not state: a superset of the histogram bins that hold a nonzero mass, bit {@code k} for
+   * {@code state[windowedHistogramAt + k]} (both histograms), so that {@link #compactState()}
+   * reads the few bins a small model filled instead of all of them. Null when the ring
+   * ({@code metrics.window} > 0) makes the whole state worth reading anyway.
+   */
+  private final long[] touched;
 
   // Report-time scratch, not state.
   private int[] order;
@@ -142,6 +149,7 @@ public final class PrequentialMetrics {
     this.scoresAt = fadingHistogramAt + histogramSize;
     this.labelsAt = scoresAt + window;
     this.weightsAt = labelsAt + window;
+    this.touched = window > 0 ? null : new long[(2 * histogramSize + 63) / 64];
     if (adopted != null) {
       this.state = adopted;
       return;
@@ -177,13 +185,16 @@ public final class PrequentialMetrics {
       double[] state, double[] spare) {
     boolean compact = state.length >= COMPACT_HEADER && state[VERSION] == FORMAT_COMPACT;
     if (compact) {
-      state = expand(state, spare);
+      double[] form = state;
+      state = expand(form, spare);
       // The expanded array is this restore's own: when it fits as it is, it becomes the state
       // (no second array, no copy; the checks below would keep every value of it anyway).
       if (state.length == stateSize(spec, probabilities) && state[VERSION] == FORMAT
           && state[WINDOW] == spec.window()
           && state[BINS] == (probabilities ? spec.calibrationBins() : 0)) {
-        return new PrequentialMetrics(spec, probabilities, state);
+        PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, state);
+        metrics.touch(form);
+        return metrics;
       }
     }
     PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities);
@@ -211,6 +222,9 @@ public final class PrequentialMetrics {
       s[FADE_SCALE] = state[FADE_SCALE];
       System.arraycopy(state, HEADER + 2 * metrics.sumsSize, s, metrics.windowedHistogramAt,
           histograms);
+    }
+    if (metrics.touched != null) {
+      java.util.Arrays.fill(metrics.touched, -1L); // every bin may have a mass
     }
     if (window == metrics.window && window > 0) {
       s[RING_NEXT] = state[RING_NEXT];
@@ -287,7 +301,7 @@ public final class PrequentialMetrics {
    * value, signed zeros and NaNs included, is restored bit for bit. For keyed state.
    */
   public double[] compactState() {
-    return compact(state);
+    return touched == null ? compact(state) : compact(state, windowedHistogramAt, touched);
   }
 
   /**
@@ -297,29 +311,66 @@ public final class PrequentialMetrics {
    * value is zero only if all its bits are (so -0.0 is kept).
    */
   static double[] compact(double[] full) {
+    return compact(full, full.length, new long[0]);
+  }
+
+  /**
+   * {@link #compact(double[])} of a {@code full} array whose values are zero except, at most,
+   * those before {@code prefix} and those at {@code prefix + k} for the bits {@code k} set in
+   * {@code touched}: only those are read.
+   */
+  private static double[] compact(double[] full, int prefix, long[] touched) {
     int words = (full.length + MAP_BITS - 1) / MAP_BITS;
     int values = 0;
-    for (double v : full) {
-      values += Double.doubleToRawLongBits(v) != 0 ? 1 : 0;
+    for (int i = 0; i < prefix; i++) {
+      values += Double.doubleToRawLongBits(full[i]) != 0 ? 1 : 0;
     }
-    // One spare slot: every value is written, and the position advances past nonzero ones only.
-    double[] out = new double[COMPACT_HEADER + words + values + 1];
+    for (int t = 0; t < touched.length; t++) {
+      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+        values += Double.doubleToRawLongBits(full[prefix + 64 * t
+            + Long.numberOfTrailingZeros(bits)]) != 0 ? 1 : 0;
+      }
+    }
+    double[] out = new double[COMPACT_HEADER + words + values];
     out[VERSION] = FORMAT_COMPACT;
     out[1] = full.length;
+    long[] map = new long[words];
     int n = COMPACT_HEADER + words;
-    for (int w = 0; w < words; w++) {
-      long map = 0;
-      int from = w * MAP_BITS;
-      int to = Math.min(full.length, from + MAP_BITS);
-      for (int i = from; i < to; i++) {
-        long nonzero = Double.doubleToRawLongBits(full[i]) != 0 ? 1 : 0;
-        map |= nonzero << (i - from);
-        out[n] = full[i];
-        n += (int) nonzero;
+    for (int i = 0; i < prefix; i++) {
+      if (Double.doubleToRawLongBits(full[i]) != 0) {
+        map[i / MAP_BITS] |= 1L << (i % MAP_BITS);
+        out[n++] = full[i];
       }
-      out[COMPACT_HEADER + w] = map;
     }
-    return java.util.Arrays.copyOf(out, n);
+    for (int t = 0; t < touched.length; t++) {
+      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+        int i = prefix + 64 * t + Long.numberOfTrailingZeros(bits);
+        if (Double.doubleToRawLongBits(full[i]) != 0) {
+          map[i / MAP_BITS] |= 1L << (i % MAP_BITS);
+          out[n++] = full[i];
+        }
+      }
+    }
+    for (int w = 0; w < words; w++) {
+      out[COMPACT_HEADER + w] = map[w];
+    }
+    return out;
+  }
+
+  /** Marks the histogram bins the map of {@code compact} (a valid compact form) says are set. */
+  private void touch(double[] compact) {
+    if (touched == null) {
+      return;
+    }
+    int words = (state.length + MAP_BITS - 1) / MAP_BITS;
+    for (int w = 0; w < words; w++) {
+      for (long map = (long) compact[COMPACT_HEADER + w]; map != 0; map &= map - 1) {
+        int k = w * MAP_BITS + Long.numberOfTrailingZeros(map) - windowedHistogramAt;
+        if (k >= 0 && k < 2 * histogramSize) {
+          touched[k >>> 6] |= 1L << k;
+        }
+      }
+    }
   }
 
   /** The format-2 array a {@link #compact} form holds. */
@@ -413,7 +464,14 @@ public final class PrequentialMetrics {
       }
     }
     if (probabilities) {
-      AucHistogram.add(state, windowedHistogramAt, prediction, label, weight);
+      int b = AucHistogram.bin(prediction);
+      AucHistogram.addToBin(state, windowedHistogramAt, b, label, weight);
+      if (touched != null) {
+        // Bins b of the windowed and the fading histogram, positive and negative masses.
+        for (int k = b; k < 2 * AucHistogram.SIZE; k += AucHistogram.BINS) {
+          touched[k >>> 6] |= 1L << k;
+        }
+      }
       double scale = state[FADE_SCALE];
       if (alpha != 1) {
         scale /= alpha;
@@ -423,7 +481,7 @@ public final class PrequentialMetrics {
         }
         state[FADE_SCALE] = scale;
       }
-      AucHistogram.add(state, fadingHistogramAt, prediction, label, weight * scale);
+      AucHistogram.addToBin(state, fadingHistogramAt, b, label, weight * scale);
     }
     if (probabilities && window > 0) {
       int next = (int) state[RING_NEXT];

@@ -308,7 +308,7 @@ class PrequentialMetricsTest {
   @Test
   void metricsRestoredFromTheCompactFormContinueExactly() {
     for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(50, 0.97, 5),
-        new MetricsSpec(10, 1, 0)}) {
+        new MetricsSpec(10, 1, 0), new MetricsSpec(0, 0.5, 3)}) {
       for (boolean probabilities : new boolean[] {true, false}) {
         Random random = new Random(11);
         PrequentialMetrics straight = new PrequentialMetrics(spec, probabilities);
@@ -335,7 +335,15 @@ class PrequentialMetricsTest {
             restored = PrequentialMetrics.restore(spec, probabilities, compact, spare);
             compact[compact.length - 1] = -5; // the restored metrics hold their own array
           }
+          if (t % 31 == 0) {
+            restored = PrequentialMetrics.restore(spec, probabilities, restored.copyState());
+          }
           assertArrayEquals(straight.copyState(), restored.copyState(), "record " + t);
+          // The compact form that reads only the bins records touched is the whole array's.
+          assertArrayEquals(PrequentialMetrics.compact(straight.copyState()),
+              restored.compactState(), "record " + t);
+          assertArrayEquals(PrequentialMetrics.compact(straight.copyState()),
+              straight.compactState(), "record " + t);
         }
         assertEquals(straight.snapshot(), restored.snapshot());
       }
