@@ -155,10 +155,30 @@ public final class PrequentialMetrics {
       return;
     }
     this.state = new double[weightsAt + window];
+    initialize();
+  }
+
+  /** The header of new metrics, in a zeroed state. */
+  private void initialize() {
     state[VERSION] = FORMAT;
     state[WINDOW] = window;
     state[BINS] = bins;
     state[FADE_SCALE] = 1;
+  }
+
+  /**
+   * New metrics, as {@link #PrequentialMetrics(MetricsSpec, boolean)} makes them, in
+   * {@code spare} (an array {@link #retire()} gave up, or null) if it has the right length.
+   */
+  public static PrequentialMetrics create(MetricsSpec spec, boolean probabilities,
+      double[] spare) {
+    if (spare == null || spare.length != stateSize(spec, probabilities)) {
+      return new PrequentialMetrics(spec, probabilities);
+    }
+    java.util.Arrays.fill(spare, 0);
+    PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, spare);
+    metrics.initialize();
+    return metrics;
   }
 
   /**

@@ -198,17 +198,18 @@ public final class ModelSession {
   }
 
   private PrequentialMetrics restoreMetrics(double[] stored) {
+    double[] spare = shared.spareMetrics;
+    shared.spareMetrics = null;
     if (stored.length > 0) {
       try {
-        double[] spare = shared.spareMetrics;
-        shared.spareMetrics = null;
         return PrequentialMetrics.restore(shared.metrics, probabilities, stored, spare);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("metrics state of model " + key + " does not fit the configured"
             + " metrics (" + e.getMessage() + "); starting new metrics");
+        spare = null; // perhaps written into
       }
     }
-    return new PrequentialMetrics(shared.metrics, probabilities);
+    return PrequentialMetrics.create(shared.metrics, probabilities, spare);
   }
 
   private DriftDetector restoreDetector(double[] stored) {

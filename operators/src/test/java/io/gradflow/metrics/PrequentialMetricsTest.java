@@ -312,6 +312,11 @@ class PrequentialMetricsTest {
       for (boolean probabilities : new boolean[] {true, false}) {
         Random random = new Random(11);
         PrequentialMetrics straight = new PrequentialMetrics(spec, probabilities);
+        // New metrics in a used array are new metrics.
+        PrequentialMetrics used = new PrequentialMetrics(spec, probabilities);
+        used.record(0.25, 1, 2);
+        assertArrayEquals(straight.copyState(),
+            PrequentialMetrics.create(spec, probabilities, used.retire()).copyState());
         PrequentialMetrics restored = PrequentialMetrics.restore(spec, probabilities,
             straight.compactState());
         for (int t = 0; t < 300; t++) {
