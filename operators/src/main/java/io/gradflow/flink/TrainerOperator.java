@@ -230,7 +230,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     PageStore store = new KeyedPageStore();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       ExampleLearner learner = new ExampleLearner(c.getValue());
-      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 16,
+      // New hashed pages start with room for 2 rows and double: with many small models most
+      // pages hold a row or two, and a page of 16 took ten times their memory.
+      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 2,
           settings.rows().stamped());
       caches.put(c.getKey(), cache);
       cache.onModelEvicted(this::evictSession);
@@ -394,6 +396,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       unsaved.add(key);
       session.finish(emitter);
       save(session);
+      session.retire();
     }
     flush();
   }
@@ -413,6 +416,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       throw new IllegalStateException("could not write back the state of model " + key, e);
     }
     sessions.remove(key);
+    session.retire();
   }
 
   /** Writes a changed session's state to keyed state, under its key. */

@@ -42,7 +42,11 @@ public final class AucHistogram {
 
   /** Adds a record of probability {@code p}, label {@code label} and weight {@code weight}. */
   public static void add(double[] h, int at, double p, double label, double weight) {
-    int b = bin(p);
+    addToBin(h, at, bin(p), label, weight);
+  }
+
+  /** Adds a record of label {@code label} and weight {@code weight} to bin {@code b}. */
+  public static void addToBin(double[] h, int at, int b, double label, double weight) {
     h[at + b] += weight * label;
     h[at + BINS + b] += weight * (1 - label);
   }

@@ -48,6 +48,14 @@ import java.util.List;
  * Format 1 (before the histograms: a 8-double header and the ring) restores: its sums and ring are
  * kept, the histograms are built from the ring, and the ring is dropped if N changed.
  *
+ * <p>Format 3 ({@link #compactState()}, what the trainer stores) is format 2 without its zeros:
+ * {@code [3, length L of the format-2 array]}, then a map of the nonzero values (32 bits per
+ * double, as integers: {@code ceil(L / 32)} doubles), then those values in order.
+ * A model that has seen a few examples fills a few of the 2 x 128 histogram bins and of the
+ * calibration bins, so its state takes a few hundred bytes instead of 4.8 kB, in keyed state, in
+ * checkpoints and in the copies a trainer makes when a model leaves memory and comes back; a
+ * restore from it allocates the one format-2 array the metrics then use.
+ *
  * <p>Memory: {@code 9 + 2 (7 + 3 bins) + 2 H + 3 N} doubles: 4.8 kB with the default 10 bins and
  * N = 0 (240 kB more for N = 10,000), plus, with N > 0, scratch of 2 ints and 3 doubles per
  * record that {@link #snapshot()} allocates once and reuses. Recording costs O(1) (a logarithm)
@@ -57,6 +65,11 @@ import java.util.List;
 public final class PrequentialMetrics {
   private static final double FORMAT = 2;
   private static final double FORMAT_1 = 1;
+  /** The compact form of format 2 ({@link #compactState()}). */
+  private static final double FORMAT_COMPACT = 3;
+  private static final int COMPACT_HEADER = 2;
+  /** Bits of the nonzero map per double of the compact form (exact as an integer). */
+  private static final int MAP_BITS = 32;
   private static final int HEADER_1 = 8;
   private static final int VERSION = 0;
   private static final int WINDOW = 1;
@@ -97,6 +110,13 @@ public final class PrequentialMetrics {
   private final int labelsAt;
   private final int weightsAt;
   private final double[] state;
+  /**
+   * Not state: a superset of the histogram bins that hold a nonzero mass, bit {@code k} for
+   * {@code state[windowedHistogramAt + k]} (both histograms), so that {@link #compactState()}
+   * reads the few bins a small model filled instead of all of them. Null when the ring
+   * ({@code metrics.window} > 0) makes the whole state worth reading anyway.
+   */
+  private final long[] touched;
 
   // Report-time scratch, not state.
   private int[] order;
@@ -110,6 +130,11 @@ public final class PrequentialMetrics {
    *     AUC and the reliability bins, and refuses predictions and labels outside [0, 1]
    */
   public PrequentialMetrics(MetricsSpec spec, boolean probabilities) {
+    this(spec, probabilities, null);
+  }
+
+  /** New metrics, or (if {@code adopted} is not null) metrics whose state is that array. */
+  private PrequentialMetrics(MetricsSpec spec, boolean probabilities, double[] adopted) {
     this.spec = spec;
     this.probabilities = probabilities;
     this.window = spec.window();
@@ -124,11 +149,36 @@ public final class PrequentialMetrics {
     this.scoresAt = fadingHistogramAt + histogramSize;
     this.labelsAt = scoresAt + window;
     this.weightsAt = labelsAt + window;
+    this.touched = window > 0 ? null : new long[(2 * histogramSize + 63) / 64];
+    if (adopted != null) {
+      this.state = adopted;
+      return;
+    }
     this.state = new double[weightsAt + window];
+    initialize();
+  }
+
+  /** The header of new metrics, in a zeroed state. */
+  private void initialize() {
     state[VERSION] = FORMAT;
     state[WINDOW] = window;
     state[BINS] = bins;
     state[FADE_SCALE] = 1;
+  }
+
+  /**
+   * New metrics, as {@link #PrequentialMetrics(MetricsSpec, boolean)} makes them, in
+   * {@code spare} (an array {@link #retire()} gave up, or null) if it has the right length.
+   */
+  public static PrequentialMetrics create(MetricsSpec spec, boolean probabilities,
+      double[] spare) {
+    if (spare == null || spare.length != stateSize(spec, probabilities)) {
+      return new PrequentialMetrics(spec, probabilities);
+    }
+    java.util.Arrays.fill(spare, 0);
+    PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, spare);
+    metrics.initialize();
+    return metrics;
   }
 
   /**
@@ -142,6 +192,31 @@ public final class PrequentialMetrics {
    */
   public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
       double[] state) {
+    return restore(spec, probabilities, state, null);
+  }
+
+  /**
+   * {@link #restore(MetricsSpec, boolean, double[])}, reusing {@code spare} (an array
+   * {@link #retire()} gave up, or null) for the restored state if it has the right length: a
+   * trainer whose models leave memory and come back keeps a few arrays going round instead of
+   * allocating one per return.
+   */
+  public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
+      double[] state, double[] spare) {
+    boolean compact = state.length >= COMPACT_HEADER && state[VERSION] == FORMAT_COMPACT;
+    if (compact) {
+      double[] form = state;
+      state = expand(form, spare);
+      // The expanded array is this restore's own: when it fits as it is, it becomes the state
+      // (no second array, no copy; the checks below would keep every value of it anyway).
+      if (state.length == stateSize(spec, probabilities) && state[VERSION] == FORMAT
+          && state[WINDOW] == spec.window()
+          && state[BINS] == (probabilities ? spec.calibrationBins() : 0)) {
+        PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, state);
+        metrics.touch(form);
+        return metrics;
+      }
+    }
     PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities);
     double[] s = metrics.state;
     boolean v1 = state.length >= HEADER_1 && state[VERSION] == FORMAT_1;
@@ -167,6 +242,9 @@ public final class PrequentialMetrics {
       s[FADE_SCALE] = state[FADE_SCALE];
       System.arraycopy(state, HEADER + 2 * metrics.sumsSize, s, metrics.windowedHistogramAt,
           histograms);
+    }
+    if (metrics.touched != null) {
+      java.util.Arrays.fill(metrics.touched, -1L); // every bin may have a mass
     }
     if (window == metrics.window && window > 0) {
       s[RING_NEXT] = state[RING_NEXT];
@@ -223,9 +301,141 @@ public final class PrequentialMetrics {
     return spec;
   }
 
-  /** A copy of the whole state, for keyed state. */
+  /**
+   * Gives up the state array for {@link #restore(MetricsSpec, boolean, double[], double[])} to
+   * reuse; these metrics must not be used afterwards.
+   */
+  public double[] retire() {
+    return state;
+  }
+
+  /** A copy of the whole state (format 2). */
   public double[] copyState() {
     return state.clone();
+  }
+
+  /**
+   * The whole state in the compact form {@link #restore} reads (format 3, see the class
+   * comment): the format-2 array without its zeros, so a model that has seen few
+   * examples stores a few hundred bytes instead of {@link #stateSize} doubles. Exact: every
+   * value, signed zeros and NaNs included, is restored bit for bit. For keyed state.
+   */
+  public double[] compactState() {
+    return touched == null ? compact(state) : compact(state, windowedHistogramAt, touched);
+  }
+
+  /**
+   * {@code full} (format 2) without its zeros: {@code [3, full.length]}, then
+   * {@code ceil(full.length / 32)} map words, word {@code k} holding as an integer in [0, 2^32)
+   * the bits {@code b} for which {@code full[32 k + b]} is not zero, then those values in order. A
+   * value is zero only if all its bits are (so -0.0 is kept).
+   */
+  static double[] compact(double[] full) {
+    return compact(full, full.length, new long[0]);
+  }
+
+  /**
+   * {@link #compact(double[])} of a {@code full} array whose values are zero except, at most,
+   * those before {@code prefix} and those at {@code prefix + k} for the bits {@code k} set in
+   * {@code touched}: only those are read.
+   */
+  private static double[] compact(double[] full, int prefix, long[] touched) {
+    int words = (full.length + MAP_BITS - 1) / MAP_BITS;
+    int values = 0;
+    for (int i = 0; i < prefix; i++) {
+      values += Double.doubleToRawLongBits(full[i]) != 0 ? 1 : 0;
+    }
+    for (int t = 0; t < touched.length; t++) {
+      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+        values += Double.doubleToRawLongBits(full[prefix + 64 * t
+            + Long.numberOfTrailingZeros(bits)]) != 0 ? 1 : 0;
+      }
+    }
+    double[] out = new double[COMPACT_HEADER + words + values];
+    out[VERSION] = FORMAT_COMPACT;
+    out[1] = full.length;
+    long[] map = new long[words];
+    int n = COMPACT_HEADER + words;
+    for (int i = 0; i < prefix; i++) {
+      if (Double.doubleToRawLongBits(full[i]) != 0) {
+        map[i / MAP_BITS] |= 1L << (i % MAP_BITS);
+        out[n++] = full[i];
+      }
+    }
+    for (int t = 0; t < touched.length; t++) {
+      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+        int i = prefix + 64 * t + Long.numberOfTrailingZeros(bits);
+        if (Double.doubleToRawLongBits(full[i]) != 0) {
+          map[i / MAP_BITS] |= 1L << (i % MAP_BITS);
+          out[n++] = full[i];
+        }
+      }
+    }
+    for (int w = 0; w < words; w++) {
+      out[COMPACT_HEADER + w] = map[w];
+    }
+    return out;
+  }
+
+  /** Marks the histogram bins the map of {@code compact} (a valid compact form) says are set. */
+  private void touch(double[] compact) {
+    if (touched == null) {
+      return;
+    }
+    int words = (state.length + MAP_BITS - 1) / MAP_BITS;
+    for (int w = 0; w < words; w++) {
+      for (long map = (long) compact[COMPACT_HEADER + w]; map != 0; map &= map - 1) {
+        int k = w * MAP_BITS + Long.numberOfTrailingZeros(map) - windowedHistogramAt;
+        if (k >= 0 && k < 2 * histogramSize) {
+          touched[k >>> 6] |= 1L << k;
+        }
+      }
+    }
+  }
+
+  /** The format-2 array a {@link #compact} form holds. */
+  static double[] expand(double[] compact) {
+    return expand(compact, null);
+  }
+
+  /**
+   * The format-2 array a {@link #compact} form holds, in {@code into} (every value overwritten)
+   * if it has the right length, else in a new array.
+   */
+  private static double[] expand(double[] compact, double[] into) {
+    long length = compact.length > 1 ? (long) compact[1] : -1;
+    if (compact.length < COMPACT_HEADER || compact[1] != length || length < 0
+        || length > Integer.MAX_VALUE - 64) {
+      throw new IllegalArgumentException("the compact metrics state is damaged: length "
+          + (compact.length > 1 ? compact[1] : "missing"));
+    }
+    double[] full;
+    if (into != null && into.length == length) {
+      full = into;
+      java.util.Arrays.fill(full, 0);
+    } else {
+      full = new double[(int) length];
+    }
+    int words = (full.length + MAP_BITS - 1) / MAP_BITS;
+    int n = COMPACT_HEADER + words;
+    for (int w = 0; w < words && n <= compact.length; w++) {
+      double word = compact[COMPACT_HEADER + w];
+      long map = (long) word;
+      if (word != map || map < 0 || map >>> Math.min(MAP_BITS, full.length - w * MAP_BITS) != 0
+          || n + Long.bitCount(map) > compact.length) {
+        n = -1;
+        break;
+      }
+      while (map != 0) {
+        full[w * MAP_BITS + Long.numberOfTrailingZeros(map)] = compact[n++];
+        map &= map - 1;
+      }
+    }
+    if (n != compact.length) {
+      throw new IllegalArgumentException("the compact metrics state is damaged: its map does not"
+          + " match its " + compact.length + " doubles (length " + length + ")");
+    }
+    return full;
   }
 
   /**
@@ -274,7 +484,14 @@ public final class PrequentialMetrics {
       }
     }
     if (probabilities) {
-      AucHistogram.add(state, windowedHistogramAt, prediction, label, weight);
+      int b = AucHistogram.bin(prediction);
+      AucHistogram.addToBin(state, windowedHistogramAt, b, label, weight);
+      if (touched != null) {
+        // Bins b of the windowed and the fading histogram, positive and negative masses.
+        for (int k = b; k < 2 * AucHistogram.SIZE; k += AucHistogram.BINS) {
+          touched[k >>> 6] |= 1L << k;
+        }
+      }
       double scale = state[FADE_SCALE];
       if (alpha != 1) {
         scale /= alpha;
@@ -284,7 +501,7 @@ public final class PrequentialMetrics {
         }
         state[FADE_SCALE] = scale;
       }
-      AucHistogram.add(state, fadingHistogramAt, prediction, label, weight * scale);
+      AucHistogram.addToBin(state, fadingHistogramAt, b, label, weight * scale);
     }
     if (probabilities && window > 0) {
       int next = (int) state[RING_NEXT];

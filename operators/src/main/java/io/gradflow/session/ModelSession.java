@@ -124,6 +124,8 @@ public final class ModelSession {
     private final Replay replay;
     private final boolean frozen;
     private float[] denseScratch = new float[0];
+    /** The metrics array of the last session {@link ModelSession#retire() retired}, or null. */
+    private double[] spareMetrics;
     private long drifts;
 
     /**
@@ -221,15 +223,18 @@ public final class ModelSession {
   }
 
   private PrequentialMetrics restoreMetrics(double[] stored) {
+    double[] spare = shared.spareMetrics;
+    shared.spareMetrics = null;
     if (stored.length > 0) {
       try {
-        return PrequentialMetrics.restore(shared.metrics, probabilities, stored);
+        return PrequentialMetrics.restore(shared.metrics, probabilities, stored, spare);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("metrics state of model " + key + " does not fit the configured"
             + " metrics (" + e.getMessage() + "); starting new metrics");
+        spare = null; // perhaps written into
       }
     }
-    return new PrequentialMetrics(shared.metrics, probabilities);
+    return PrequentialMetrics.create(shared.metrics, probabilities, spare);
   }
 
   private DriftDetector restoreDetector(double[] stored) {
@@ -414,6 +419,15 @@ public final class ModelSession {
     return changed.isEmpty() && !batchInFlight() && shared.replay == Replay.NONE;
   }
 
+  /**
+   * Ends the session once its {@link #state()} is stored and it is dropped from memory: its
+   * metrics array goes to the next session of this learner that is restored. The session must not
+   * be used afterwards.
+   */
+  public void retire() {
+    shared.spareMetrics = metrics.retire();
+  }
+
   /** Whether learned examples wait in a batch for their step. */
   public boolean batchInFlight() {
     return batch != null && batch.examples() > 0;
@@ -470,7 +484,7 @@ public final class ModelSession {
       p[2 * i + 1] = pending.get(i).eventTime();
     }
     return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
-        standardizer.clone(), metrics.copyState(), sinceReport, windowStartMillis, lastEventTime,
+        standardizer.clone(), metrics.compactState(), sinceReport, windowStartMillis, lastEventTime,
         detector == null ? new double[0] : detector.snapshot(), boostStartStep, drifts, p);
   }
 

@@ -12,7 +12,8 @@ package io.gradflow.session;
  * @param scheduleStartMillis the event time at which the schedule (re)started;
  *     {@code Long.MIN_VALUE} until the first learned example
  * @param standardizer the online standardizer's state ({@code OnlineStandardizer}); empty is new
- * @param metrics the prequential metrics' state ({@code PrequentialMetrics}); empty is new
+ * @param metrics the prequential metrics' state ({@code PrequentialMetrics}, in the compact form
+ *     of {@code compactState()}; the full form restores as well); empty is new
  * @param sinceReport labeled examples since the last metrics report
  * @param windowStartMillis event time of the first labeled example since the last report;
  *     {@code Long.MIN_VALUE} if none

@@ -101,9 +101,13 @@ public final class PageCache {
    * path finds a feature's page with one load from a small array.
    */
   static final class ModelPages {
+    private static final int[] NO_SLOTS = new int[0];
     private final DirectArena arena;
-    /** Arena slot + 1 by direct page key; 0 for a page not in memory. */
-    private int[] slots = new int[16];
+    /**
+     * Arena slot + 1 by direct page key; 0 for a page not in memory. Empty until the model's
+     * first direct page: a small model's pages are all in the hashed form.
+     */
+    private int[] slots = NO_SLOTS;
     private final LongMap<RowPage> other = new LongMap<>();
     /** The model's {@link RowBook}, once loaded (never evicted), and whether it changed. */
     float[] book;
@@ -141,7 +145,7 @@ public final class PageCache {
     void put(long pageId, RowPage page) {
       if (pageId >= 0 && pageId < DIRECT_TABLE_LIMIT && page.slot >= 0) {
         if (pageId >= slots.length) {
-          slots = Arrays.copyOf(slots, Integer.highestOneBit((int) pageId) << 1);
+          slots = Arrays.copyOf(slots, Math.max(16, Integer.highestOneBit((int) pageId) << 1));
         }
         slots[(int) pageId] = page.slot + 1;
       } else {

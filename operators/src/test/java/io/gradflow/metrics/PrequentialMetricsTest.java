@@ -274,4 +274,112 @@ class PrequentialMetricsTest {
     noInfinity(snapshot.windowed());
     noInfinity(snapshot.fading());
   }
+
+  @Test
+  void theCompactFormHoldsEveryValueBitForBit() {
+    // Runs of zeros of every length between values, at both ends, signed zeros, NaN, infinities.
+    double[] full = {0, 0, 1.5, 0, -0.0, 0, 0, 0, 2, Double.NaN, 0, 0, 0, 0, 0,
+        Double.MIN_VALUE, 0, 0, Double.NEGATIVE_INFINITY, 7, 0};
+    for (int cut = 0; cut <= full.length; cut++) {
+      double[] part = Arrays.copyOf(full, cut);
+      double[] back = PrequentialMetrics.expand(PrequentialMetrics.compact(part));
+      assertEquals(part.length, back.length);
+      for (int i = 0; i < part.length; i++) {
+        assertEquals(Double.doubleToRawLongBits(part[i]), Double.doubleToRawLongBits(back[i]),
+            "value " + i + " of " + cut);
+      }
+    }
+    // Random states: dense, sparse, empty.
+    Random random = new Random(7);
+    for (int t = 0; t < 200; t++) {
+      double[] state = new double[random.nextInt(600)];
+      double density = random.nextDouble();
+      for (int i = 0; i < state.length; i++) {
+        state[i] = random.nextDouble() < density ? random.nextGaussian() : 0;
+      }
+      double[] compact = PrequentialMetrics.compact(state);
+      assertArrayEquals(state, PrequentialMetrics.expand(compact));
+      // The header, a map word per 32 values, the nonzero values.
+      long nonzero = Arrays.stream(state).filter(x -> x != 0).count();
+      assertEquals(2 + (state.length + 31) / 32 + nonzero, compact.length);
+    }
+  }
+
+  @Test
+  void metricsRestoredFromTheCompactFormContinueExactly() {
+    for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(50, 0.97, 5),
+        new MetricsSpec(10, 1, 0), new MetricsSpec(0, 0.5, 3)}) {
+      for (boolean probabilities : new boolean[] {true, false}) {
+        Random random = new Random(11);
+        PrequentialMetrics straight = new PrequentialMetrics(spec, probabilities);
+        // New metrics in a used array are new metrics.
+        PrequentialMetrics used = new PrequentialMetrics(spec, probabilities);
+        used.record(0.25, 1, 2);
+        assertArrayEquals(straight.copyState(),
+            PrequentialMetrics.create(spec, probabilities, used.retire()).copyState());
+        PrequentialMetrics restored = PrequentialMetrics.restore(spec, probabilities,
+            straight.compactState());
+        for (int t = 0; t < 300; t++) {
+          double p = random.nextInt(21) / 20.0;
+          double y = random.nextDouble() < p ? 1 : 0;
+          double w = random.nextInt(4) == 0 ? 0 : 0.5 + random.nextDouble();
+          straight.record(p, y, w);
+          restored.record(p, y, w);
+          if (t % 37 == 0) {
+            assertEquals(straight.report(), restored.report());
+          }
+          if (t % 23 == 0) {
+            double[] compact = restored.compactState();
+            // Into the retired array of other metrics, full of other values; or of the wrong
+            // length (not used); or none.
+            PrequentialMetrics other = new PrequentialMetrics(spec, probabilities);
+            for (int k = 0; k < 50; k++) {
+              other.record(0.9, 0, 3);
+            }
+            double[] spare = t % 46 == 0 ? other.retire() : t % 69 == 0 ? new double[7] : null;
+            restored = PrequentialMetrics.restore(spec, probabilities, compact, spare);
+            compact[compact.length - 1] = -5; // the restored metrics hold their own array
+          }
+          if (t % 31 == 0) {
+            restored = PrequentialMetrics.restore(spec, probabilities, restored.copyState());
+          }
+          assertArrayEquals(straight.copyState(), restored.copyState(), "record " + t);
+          // The compact form that reads only the bins records touched is the whole array's.
+          assertArrayEquals(PrequentialMetrics.compact(straight.copyState()),
+              restored.compactState(), "record " + t);
+          assertArrayEquals(PrequentialMetrics.compact(straight.copyState()),
+              straight.compactState(), "record " + t);
+        }
+        assertEquals(straight.snapshot(), restored.snapshot());
+      }
+    }
+    // A model that has seen a few examples stores a small part of the 4.8 kB.
+    PrequentialMetrics few = new PrequentialMetrics(MetricsSpec.DEFAULT, true);
+    few.record(0.3, 0, 1);
+    few.record(0.6, 1, 1);
+    few.record(0.2, 0, 1);
+    int full = PrequentialMetrics.stateSize(MetricsSpec.DEFAULT, true);
+    assertEquals(full, few.copyState().length);
+    assertTrue(few.compactState().length < full / 5, few.compactState().length + " doubles");
+    // A compact state of other calibration bins is refused as the full form is.
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PrequentialMetrics.restore(new MetricsSpec(0, 0.999, 5), true,
+            few.compactState()));
+    assertTrue(e.getMessage().contains("calibration bins"), e.getMessage());
+    // A damaged one too, with a message rather than an index error: cut short, cut in its map,
+    // a map word that is no 32-bit integer, one value too many.
+    double[] good = few.compactState();
+    for (double[] bad : new double[][] {Arrays.copyOf(good, good.length - 1),
+        Arrays.copyOf(good, 5), Arrays.copyOf(good, 2), withValue(good, 2, 0.5),
+        withValue(good, 3, -1), withValue(good, 2, 1L << 32), Arrays.copyOf(good, good.length + 1)}) {
+      assertThrows(IllegalArgumentException.class,
+          () -> PrequentialMetrics.restore(MetricsSpec.DEFAULT, true, bad));
+    }
+  }
+
+  private static double[] withValue(double[] a, int at, double value) {
+    double[] b = a.clone();
+    b[at] = value;
+    return b;
+  }
 }
