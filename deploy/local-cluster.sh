@@ -88,7 +88,15 @@ http_get() {
   fi
 }
 
-alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# Whether a pid file names a live process of this cluster: its command line holds the cluster's
+# configuration directory, so a stale file whose pid was reused by another process is not ours.
+alive() {
+  [[ -f "$1" ]] || return 1
+  local pid
+  pid="$(cat "$1")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null \
+    && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/conf"
+}
 
 write_conf() {
   mkdir -p "$dir/conf" "$dir/log" "$dir/savepoints" "$dir/checkpoints"
@@ -121,6 +129,8 @@ start() {
   [[ "$taskmanagers" =~ ^[1-9][0-9]*$ ]] || die "--taskmanagers must be a positive integer, but was $taskmanagers"
   [[ "$slots" =~ ^[1-9][0-9]*$ ]] || die "--slots must be a positive integer, but was $slots"
   alive "$dir/jobmanager.pid" && die "a cluster already runs from $dir (stop it first)"
+  # Leftovers of a cluster that died (a TaskManager without its JobManager, stale pid files).
+  stop >/dev/null
   local cp
   cp="$(classpath)"
   write_conf

@@ -63,6 +63,11 @@ engine_stop() {
   [ -f "$ENGINE_STATE/dockerd.pid" ] || return 0
   pid=$(cat "$ENGINE_STATE/dockerd.pid")
   rm -f "$ENGINE_STATE/dockerd.pid"
+  # A stale file's pid may have been reused: stop it only if it is a dockerd.
+  case "$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)" in
+    dockerd*|*/dockerd*) ;;
+    *) return 0 ;;
+  esac
   kill "$pid" 2>/dev/null || return 0
   local i
   for i in $(seq 30); do
