@@ -52,6 +52,7 @@ import io.gradflow.config.Setting;
 import io.gradflow.config.TrainSettings;
 import io.gradflow.drift.DriftPolicy;
 import io.gradflow.flink.TrainerSettings;
+import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.learn.LearnerSpec;
@@ -59,6 +60,7 @@ import io.gradflow.metrics.MetricsSpec;
 import io.gradflow.model.Loss;
 import io.gradflow.model.ModelSpec;
 import io.gradflow.optim.GradientSpec;
+import io.gradflow.schema.FeatureHashing;
 import io.gradflow.session.ModelSession;
 import java.io.IOException;
 import java.io.Serializable;
@@ -96,6 +98,16 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     return new TrainConfig(jobName, parallelism, decodeParallelism, kafka, hashBits,
         defaultModelKey, candidates, trainer, new LabelSettings(false, labels.timeout(),
             labels.onTimeout(), labels.defaultLabel()), state, input, settings);
+  }
+
+  /**
+   * The job's decoder of input records: its feature hashing ({@code model.hash_bits}), loss,
+   * default model key and input bounds, as the train job, {@code evaluate} and {@code validate}
+   * decode.
+   */
+  public ExampleDecoder decoder() {
+    return new ExampleDecoder(new FeatureHashing(hashBits),
+        candidates.values().iterator().next().loss(), defaultModelKey, input);
   }
 
   /** The same job on one subtask with other trainer settings: an evaluation or a replay. */

@@ -14,8 +14,6 @@ import io.gradflow.jobs.train.ProgressTaps;
 import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.jobs.train.TrainPipeline;
 import io.gradflow.model.CompactExample;
-import io.gradflow.model.Loss;
-import io.gradflow.schema.FeatureHashing;
 import java.util.List;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -80,9 +78,7 @@ public final class EvaluateJob {
     env.setParallelism(1);
     env.getConfig().enableObjectReuse();
     TrainConfig evaluation = forEvaluation(config);
-    Loss loss = config.candidates().values().iterator().next().loss();
-    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()), loss,
-        config.defaultModelKey(), config.input());
+    ExampleDecoder decoder = config.decoder();
     SingleOutputStreamOperator<CompactExample> examples = env
         .fromData(records, TypeInformation.of(RawRecord.class)).name("file")
         .process(new ExampleDecodeFunction(decoder), CompactExampleTypeInfo.INSTANCE)

@@ -14,8 +14,6 @@ import io.gradflow.jobs.kafka.LabelDecodeFunction;
 import io.gradflow.jobs.kafka.ParallelDecodeFunction;
 import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.model.CompactExample;
-import io.gradflow.model.Loss;
-import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -144,9 +142,7 @@ public final class TrainJob {
   public static void build(StreamExecutionEnvironment env, TrainConfig config,
       UnaryOperator<DataStream<CompactExample>> tap, boolean holdAtEnd) {
     KafkaSpec kafka = config.kafka();
-    Loss loss = config.candidates().values().iterator().next().loss();
-    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()), loss,
-        config.defaultModelKey(), config.input());
+    ExampleDecoder decoder = config.decoder();
 
     DataStream<RawRecord> raw = env
         .fromSource(source(kafka, kafka.topics().examples(), holdAtEnd),

@@ -135,10 +135,10 @@ final class LabelReplay {
     out.add(r);
     Example e;
     try {
-      // The job's own checks first: an example it refuses takes no label (its label is an
-      // orphan there too), and the replay's decoder makes it a dead letter.
-      decoder.decodeExample(r.value);
       e = EXAMPLES.decode(r.value);
+      // The job's own checks: an example it refuses takes no label (its label is an orphan
+      // there too), and the replay's decoder makes it a dead letter.
+      decoder.toCompact(e);
     } catch (RejectedRecordException | RuntimeException ex) {
       return;
     }

@@ -9,12 +9,9 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.evaluate.EvaluateJob;
 import io.gradflow.jobs.evaluate.EvaluateOutput;
 import io.gradflow.jobs.evaluate.EvaluateReport;
-import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.jobs.snapshot.SavepointModels;
 import io.gradflow.jobs.train.TrainCommand;
-import io.gradflow.model.Loss;
-import io.gradflow.schema.FeatureHashing;
 import io.gradflow.session.ModelSession;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -144,9 +141,7 @@ public final class ValidateCommand {
           "kafka.topics.labels", v.string("from"), toOffsets ? "latest" : v.string("to"),
           timeout, inSavepoint
               ? savepointOffsets(named, labelTopic, SavepointModels.LABELS_SOURCE_UID) : Map.of());
-      Loss loss = config.candidates().values().iterator().next().loss();
-      joined = LabelReplay.join(records, labels.records(), config.labels(), new ExampleDecoder(
-          new FeatureHashing(config.hashBits()), loss, config.defaultModelKey(), config.input()));
+      joined = LabelReplay.join(records, labels.records(), config.labels(), config.decoder());
       records = joined.records();
       if (!quiet) {
         out.printf(Locale.ROOT, "  labels: %,d record(s) of %s %s; %,d joined, %,d given the"

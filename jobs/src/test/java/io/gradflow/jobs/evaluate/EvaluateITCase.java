@@ -22,7 +22,6 @@ import io.gradflow.jobs.train.TrainPipeline;
 import io.gradflow.model.CompactExample;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
-import io.gradflow.schema.FeatureHashing;
 import io.gradflow.schema.RecordCodec;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -165,8 +164,7 @@ public class EvaluateITCase {
 
     TrainConfig config = TrainConfig.fromYaml(LOGISTIC, new ConfigReport(),
         TrainConfig.Use.EVALUATE);
-    ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(config.hashBits()),
-        config.candidates().get("").loss(), config.defaultModelKey(), config.input());
+    ExampleDecoder decoder = config.decoder();
     RecordCodec<Example> codec = Codecs.codec(Example.class);
     List<String> fileArgs = new ArrayList<>(List.of("--file", csv.toString(), "--start-time",
         START));
