@@ -137,7 +137,7 @@ public final class ReplayRange {
           + " replay would skip them. Give --from earliest or a timestamp to replay what is"
           + " left", 2);
     }
-    if (to.matches("\\d+(:\\d+)?(,\\d+:\\d+)*") && stop != Long.MAX_VALUE && stop > end) {
+    if (isOffsets(to) && stop != Long.MAX_VALUE && stop > end) {
       throw new UserException("--to " + to + ": offset " + stop + " of " + tp + " is past the"
           + " end of its log (" + end + "); give an offset up to " + end + ", or latest", 2);
     }
@@ -161,7 +161,7 @@ public final class ReplayRange {
       partitions.forEach(tp -> out.put(tp, end.get(tp)));
       return out;
     }
-    if (isEnd && value.matches("\\d+(:\\d+)?(,\\d+:\\d+)*")) {
+    if (isEnd && isOffsets(value)) {
       return offsets(flag, value, partitions);
     }
     Long millis = timestamp(value);
@@ -200,6 +200,11 @@ public final class ReplayRange {
       out.put(tp, Long.parseLong(pair[1]));
     }
     return out;
+  }
+
+  /** Whether an end position is offsets: {@code 5000} (every partition) or {@code 0:5000,1:4200}. */
+  static boolean isOffsets(String to) {
+    return to.matches("\\d+(:\\d+)?(,\\d+:\\d+)*");
   }
 
   /** An ISO-8601 instant in milliseconds, or null. */

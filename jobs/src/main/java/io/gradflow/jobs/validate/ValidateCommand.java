@@ -136,9 +136,9 @@ public final class ValidateCommand {
     String labelTopic = config.kafka().topics().labels();
     if (config.labels().delayed()) {
       // Offsets name the examples topic's partitions; the labels are read to their end.
-      boolean toOffsets = v.string("to").matches("\\d+(:\\d+)?(,\\d+:\\d+)*");
       ReplayRange.Read labels = ReplayRange.read(config.kafka(), labelTopic,
-          "kafka.topics.labels", v.string("from"), toOffsets ? "latest" : v.string("to"),
+          "kafka.topics.labels", v.string("from"),
+          ReplayRange.isOffsets(v.string("to")) ? "latest" : v.string("to"),
           timeout, inSavepoint
               ? savepointOffsets(named, labelTopic, SavepointModels.LABELS_SOURCE_UID) : Map.of());
       joined = LabelReplay.join(records, labels.records(), config.labels(), config.decoder());
