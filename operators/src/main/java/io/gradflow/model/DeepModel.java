@@ -101,6 +101,30 @@ public final class DeepModel implements Model {
     return spec;
   }
 
+  /** Hidden layers, L (0: the output reads the input x0 directly). */
+  public int hiddenLayers() {
+    return layers;
+  }
+
+  /**
+   * The width of dense block {@code l}'s input, {@code l = 0 .. L}: {@code in[0]} is x0's width
+   * ({@code model.inputs} + factors), {@code in[l]} for {@code l >= 1} hidden layer l's units;
+   * block L is the output row.
+   */
+  public int layerInput(int l) {
+    return in[l];
+  }
+
+  /** The rows (units) of dense block {@code l}: hidden layer l + 1's width, 1 for the output. */
+  public int layerOutput(int l) {
+    return out[l];
+  }
+
+  /** Whether the hidden layers use ReLU (else tanh). */
+  public boolean relu() {
+    return relu;
+  }
+
   @Override
   public int rowWidth() {
     return 1 + factors;
