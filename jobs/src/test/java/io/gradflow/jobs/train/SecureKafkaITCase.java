@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.jobs.kafka.EmbeddedKafka;
+import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.schema.MetricsReport;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -50,7 +50,7 @@ class SecureKafkaITCase extends TrainJobITCase {
       port = s.getLocalPort();
     }
     secureServers = "localhost:" + port;
-    kafka = EmbeddedKafka.start(Map.ofEntries(
+    kafka = TestBroker.inProcess(Map.ofEntries(
         Map.entry("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"),
         Map.entry("listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,"
             + "SECURE://localhost:" + port),
