@@ -51,9 +51,11 @@ class KafkaContainerITCase {
     String unavailable = TestBroker.containerUnavailable();
     assumeTrue(unavailable == null, unavailable);
     // As the in-process broker of TrainJobITCase: a bounded run's last, empty transaction is
-    // aborted within seconds, so read_committed sees everything committed after it.
-    try (TestBroker kafka = TestBroker.container(
-        Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
+    // aborted within seconds, so read_committed sees everything committed after it. The job's
+    // topics are created by the broker, as the official image's default does.
+    try (TestBroker kafka = TestBroker.container(Map.of(
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000",
+        "auto.create.topics.enable", "true"))) {
       String brokers = kafka.bootstrapServers();
 
       assertEquals(0, gradflow("produce", "--generator", "ctr", "--bootstrap-servers", brokers,
