@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
-import io.gradflow.jobs.kafka.EmbeddedKafka;
+import io.gradflow.jobs.kafka.TestBroker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -39,14 +39,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NewUserITCase {
   private static final int ROWS = 3_000;
-  private static EmbeddedKafka kafka;
+  private static TestBroker kafka;
 
   @TempDir
   Path dir;
 
   @BeforeAll
   static void startBrokerWithDefaultRetention() throws Exception {
-    kafka = EmbeddedKafka.start(Map.of(
+    kafka = TestBroker.start(Map.of(
         "log.retention.ms", "604800000",
         "auto.create.topics.enable", "true",
         "log.retention.check.interval.ms", "1000",

@@ -3,8 +3,8 @@ package io.gradflow.jobs.cluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.GradflowProducer;
 import io.gradflow.schema.Prediction;
@@ -35,7 +35,7 @@ class FlinkRunITCase {
   @Test
   void theJobJarRunsOnASessionClusterWithTheSameConfiguration() throws Exception {
     Path jar = jobJar();
-    try (EmbeddedKafka kafka = EmbeddedKafka.start(
+    try (TestBroker kafka = TestBroker.start(
         Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
       kafka.createTopics(1, "examples", "labels", "predictions", "metrics", "changelog",
           "dead-letters");
@@ -81,7 +81,7 @@ class FlinkRunITCase {
 
   /** The shaded job jar {@code package} built. */
   /** Writes {@code count} click-through examples (seed 3) to the topic {@code examples}. */
-  static void produce(EmbeddedKafka kafka, int count) {
+  static void produce(TestBroker kafka, int count) {
     ClickThroughGenerator generator =
         new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(3));
     try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())

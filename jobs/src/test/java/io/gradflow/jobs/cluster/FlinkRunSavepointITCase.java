@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
-import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.jobs.kafka.TestBroker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -36,7 +36,7 @@ class FlinkRunSavepointITCase {
   @Test
   void savepointsOfJobsOnASessionCluster() throws Exception {
     Path jar = FlinkRunITCase.jobJar();
-    try (EmbeddedKafka kafka = EmbeddedKafka.start(
+    try (TestBroker kafka = TestBroker.start(
         Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
       kafka.createTopics(1, "examples", "labels", "predictions", "metrics", "changelog",
           "dead-letters", "live-predictions");
@@ -91,7 +91,7 @@ class FlinkRunSavepointITCase {
     }
   }
 
-  private Path config(EmbeddedKafka kafka, String name, String predictions, boolean bounded)
+  private Path config(TestBroker kafka, String name, String predictions, boolean bounded)
       throws Exception {
     Path config = temp.resolve(name + ".yaml");
     Files.writeString(config, String.join("\n",

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
-import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.schema.Prediction;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -51,7 +51,7 @@ class LocalClusterScriptITCase {
         "REST_PORT", Integer.toString(freePort()), "RPC_PORT", Integer.toString(freePort()),
         "JAVA_HOME", System.getProperty("java.home"),
         "GRADFLOW_JAR", FlinkRunITCase.jobJar().toAbsolutePath().toString());
-    try (EmbeddedKafka kafka = EmbeddedKafka.start(
+    try (TestBroker kafka = TestBroker.start(
         Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"))) {
       kafka.createTopics(2, "examples");
       kafka.createTopics(1, "labels", "predictions", "metrics", "changelog", "dead-letters");

@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gradflow.jobs.cli.Main;
-import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.MetricsReport;
 import io.gradflow.schema.Prediction;
@@ -29,14 +29,14 @@ import org.junit.jupiter.api.Test;
 class ConsumeITCase {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Instant T = Instant.parse("2026-11-30T10:00:00Z");
-  static EmbeddedKafka kafka;
+  static TestBroker kafka;
 
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = EmbeddedKafka.start();
+    kafka = TestBroker.start();
     kafka.createTopics(2, "predictions", "metrics");
     try (KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer(kafka)) {
       for (int i = 0; i < 3; i++) {

@@ -43,11 +43,11 @@ import org.junit.jupiter.api.Test;
  */
 class DeadLetterITCase {
   static final Instant T = Instant.ofEpochMilli(1_700_000_000_000L);
-  static EmbeddedKafka kafka;
+  static TestBroker kafka;
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = EmbeddedKafka.start();
+    kafka = TestBroker.start();
     kafka.createTopics(1, "examples", "labels", "dead-letters");
   }
 

@@ -18,20 +18,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.testcontainers.DockerClientFactory;
-import org.testcontainers.kafka.KafkaContainer;
-import org.testcontainers.utility.DockerImageName;
 
 /**
- * The train job against Kafka in a container instead of the in-process broker: Testcontainers'
- * {@link KafkaContainer} on the official image ({@code apache/kafka:4.2.0}, or the system
- * property {@code gradflow.kafka.image}; where no registry is reachable, the stand-in that
- * {@code deploy/docker/build-local-images.sh} builds under that name). Click-through examples are
+ * The train job against Kafka in a container instead of the in-process broker, whatever
+ * {@link TestBroker}'s switch says: Testcontainers' {@code KafkaContainer} on the official image
+ * ({@code apache/kafka:4.2.0}, or the system property {@code gradflow.kafka.image}; where no
+ * registry is reachable, the stand-in that {@code deploy/docker/build-local-images.sh} builds
+ * under that name). Click-through examples are
  * written with {@code gradflow produce}, a bounded exactly-once {@code gradflow train} run reads
  * them, and the test reads back, under {@code read_committed}, exactly one prediction per example
  * and metrics whose last window beats the base rate's log loss.
@@ -41,8 +39,6 @@ import org.testcontainers.utility.DockerImageName;
  * {@code TESTCONTAINERS_HOST_OVERRIDE} (jobs/pom.xml).
  */
 class KafkaContainerITCase {
-  private static final String IMAGE =
-      System.getProperty("gradflow.kafka.image", "apache/kafka:4.2.0");
   private static final int EXAMPLES = 20_000;
 
   @TempDir
@@ -52,17 +48,15 @@ class KafkaContainerITCase {
 
   @Test
   void theTrainJobLearnsThroughAKafkaContainer() throws Exception {
-    assumeTrue(DockerClientFactory.instance().isDockerAvailable(),
-        "no Docker engine answers (deploy/docker/build-local-images.sh starts one)");
-    assumeTrue(imagePresentOrPulled(), "the image " + IMAGE + " is not present and cannot be"
-        + " pulled: deploy/docker/build-local-images.sh builds a stand-in under that name");
-    try (KafkaContainer kafka = new KafkaContainer(DockerImageName.parse(IMAGE))
-        // As the in-process broker of TrainJobITCase: a bounded run's last, empty transaction
-        // is aborted within seconds, so read_committed sees everything committed after it.
-        .withEnv("KAFKA_TRANSACTION_ABORT_TIMED_OUT_TRANSACTION_CLEANUP_INTERVAL_MS", "1000")
-        .withStartupTimeout(Duration.ofMinutes(2))) {
-      kafka.start();
-      String brokers = kafka.getBootstrapServers();
+    String unavailable = TestBroker.containerUnavailable();
+    assumeTrue(unavailable == null, unavailable);
+    // As the in-process broker of TrainJobITCase: a bounded run's last, empty transaction is
+    // aborted within seconds, so read_committed sees everything committed after it. The job's
+    // topics are created by the broker, as the official image's default does.
+    try (TestBroker kafka = TestBroker.container(Map.of(
+        "transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000",
+        "auto.create.topics.enable", "true"))) {
+      String brokers = kafka.bootstrapServers();
 
       assertEquals(0, gradflow("produce", "--generator", "ctr", "--bootstrap-servers", brokers,
           "--topic", "examples", "--count", Integer.toString(EXAMPLES), "--quiet"), this::out);
@@ -100,22 +94,6 @@ class KafkaContainerITCase {
       double baseRate = -(p * Math.log(p) + (1 - p) * Math.log(1 - p));
       assertTrue(last.getLogLoss() < baseRate, "the last window's log loss " + last.getLogLoss()
           + " beats the base rate's " + baseRate);
-    }
-  }
-
-  private boolean imagePresentOrPulled() {
-    var docker = DockerClientFactory.instance().client();
-    try {
-      docker.inspectImageCmd(IMAGE).exec();
-      return true;
-    } catch (RuntimeException absent) {
-      try {
-        docker.pullImageCmd(IMAGE).start().awaitCompletion(2, TimeUnit.MINUTES);
-        docker.inspectImageCmd(IMAGE).exec();
-        return true;
-      } catch (RuntimeException | InterruptedException unpullable) {
-        return false;
-      }
     }
   }
 

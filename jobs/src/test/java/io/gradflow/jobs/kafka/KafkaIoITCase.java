@@ -44,11 +44,11 @@ import org.junit.jupiter.api.Test;
 /** Every record type, schema evolution and the producer library against a real broker. */
 class KafkaIoITCase {
   static final Instant T = Instant.ofEpochMilli(1_700_000_000_000L);
-  static EmbeddedKafka kafka;
+  static TestBroker kafka;
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = EmbeddedKafka.start();
+    kafka = TestBroker.start();
   }
 
   @AfterAll

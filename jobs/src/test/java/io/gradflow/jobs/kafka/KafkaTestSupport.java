@@ -17,7 +17,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 public final class KafkaTestSupport {
   private KafkaTestSupport() {}
 
-  public static KafkaProducer<byte[], byte[]> producer(EmbeddedKafka kafka) {
+  public static KafkaProducer<byte[], byte[]> producer(TestBroker kafka) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -28,12 +28,12 @@ public final class KafkaTestSupport {
    * Reads committed records of a topic from the beginning until {@code expected} arrived or the
    * timeout passed, then briefly for more (so tests also see records that should not be there).
    */
-  public static List<ConsumerRecord<byte[], byte[]>> readAll(EmbeddedKafka kafka, String topic,
+  public static List<ConsumerRecord<byte[], byte[]>> readAll(TestBroker kafka, String topic,
       int expected, Duration timeout) {
     return readAll(kafka.bootstrapServers(), topic, expected, timeout);
   }
 
-  /** {@link #readAll(EmbeddedKafka, String, int, Duration)} from any broker. */
+  /** {@link #readAll(TestBroker, String, int, Duration)} from any broker. */
   public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers,
       String topic, int expected, Duration timeout) {
     Properties p = new Properties();

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
-import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
 import java.io.ByteArrayInputStream;
@@ -32,13 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** {@code gradflow produce} into a real broker: every file format and every generator. */
 class ProduceITCase {
-  static EmbeddedKafka kafka;
+  static TestBroker kafka;
   @TempDir
   Path dir;
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = EmbeddedKafka.start();
+    kafka = TestBroker.start();
   }
 
   @AfterAll
@@ -52,7 +52,7 @@ class ProduceITCase {
     return produce(kafka, args);
   }
 
-  static Run produce(EmbeddedKafka broker, String... args) {
+  static Run produce(TestBroker broker, String... args) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     String[] full = new String[args.length + 3];
     full[0] = "produce";
@@ -131,7 +131,7 @@ class ProduceITCase {
         read.stream().map(Example::getExampleId).sorted().toList());
   }
 
-  static long records(EmbeddedKafka broker, String topic) throws Exception {
+  static long records(TestBroker broker, String topic) throws Exception {
     try (Admin admin = broker.admin()) {
       var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic)
           .partitions().stream().map(p -> new TopicPartition(topic, p.partition())).toList();
@@ -141,7 +141,7 @@ class ProduceITCase {
     }
   }
 
-  static String topicConfig(EmbeddedKafka broker, String topic, String key) throws Exception {
+  static String topicConfig(TestBroker broker, String topic, String key) throws Exception {
     try (Admin admin = broker.admin()) {
       ConfigResource r = new ConfigResource(ConfigResource.Type.TOPIC, topic);
       return admin.describeConfigs(List.of(r)).all().get().get(r).get(key).value();
@@ -212,7 +212,7 @@ class ProduceITCase {
 
   @Test
   void aBrokerWithTheDefaultRetentionGetsTopicsThatKeepHistory() throws Exception {
-    try (EmbeddedKafka weekly = EmbeddedKafka.start(Map.of("log.retention.ms", "604800000"))) {
+    try (TestBroker weekly = TestBroker.start(Map.of("log.retention.ms", "604800000"))) {
       weekly.createTopics(1, "existing");
       Run refused = produce(weekly, "--generator", "ctr", "--count", "10", "--topic", "existing",
           "--start-time", "2001-01-01T00:00:00Z", "--quiet");

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
-import io.gradflow.jobs.kafka.EmbeddedKafka;
+import io.gradflow.jobs.kafka.TestBroker;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -24,14 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProduceKafkaPropertiesITCase {
   static final String PASSWORD = "s3cret-Passw0rd";
-  static EmbeddedKafka kafka;
+  static TestBroker kafka;
 
   @TempDir
   Path dir;
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = EmbeddedKafka.start();
+    kafka = TestBroker.start();
   }
 
   @AfterAll

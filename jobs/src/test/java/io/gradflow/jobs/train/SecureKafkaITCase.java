@@ -2,9 +2,10 @@ package io.gradflow.jobs.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.jobs.kafka.EmbeddedKafka;
+import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.schema.MetricsReport;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -50,7 +51,7 @@ class SecureKafkaITCase extends TrainJobITCase {
       port = s.getLocalPort();
     }
     secureServers = "localhost:" + port;
-    kafka = EmbeddedKafka.start(Map.ofEntries(
+    kafka = TestBroker.inProcess(Map.ofEntries(
         Map.entry("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"),
         Map.entry("listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,"
             + "SECURE://localhost:" + port),
@@ -158,9 +159,70 @@ class SecureKafkaITCase extends TrainJobITCase {
     assertTrue(err().contains("kafka.bootstrap_servers"), err());
   }
 
+  /**
+   * {@code ${env:VARIABLE}} from a real process environment: {@code gradflow train} in a JVM of
+   * its own (as {@code ./gradflow} starts it), given the SCRAM credentials as environment
+   * variables that this test's JVM does not have, learns through the secured listener. The same
+   * process without the password's variable stops at start-up naming it.
+   */
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void aJobProcessTakesItsCredentialsFromItsEnvironment() throws Exception {
+    String userVariable = "GRADFLOW_IT_KAFKA_USER";
+    String passwordVariable = "GRADFLOW_IT_KAFKA_PASSWORD";
+    assertNull(System.getenv(passwordVariable), "the test's own JVM must not have the secret");
+    String examples = "secure-examples-env";
+    kafka.createTopics(1, examples);
+    produce(examples, 11, 0, 2_000, "ctr");
+    Run run = Run.create(examples, "labels");
+    Path config = temp.resolve("env.yaml");
+    Files.writeString(config, secured(run, "${env:" + userVariable + "}",
+        "${env:" + passwordVariable + "}"));
+
+    Forked unset = forkTrain(config, Map.of(userVariable, USER));
+    assertEquals(2, unset.code(), "a configuration error: " + unset.output());
+    assertTrue(unset.output().contains("refers to the environment variable " + passwordVariable)
+        && unset.output().contains("which is not set"), unset.output());
+
+    Forked set = forkTrain(config, Map.of(userVariable, USER, passwordVariable, PASSWORD));
+    assertEquals(0, set.code(), set.output());
+    assertEquals(2_000, predictions(run.predictions(), 2_000).size());
+    assertFalse(set.output().contains(PASSWORD), set.output());
+  }
+
+  /** What a forked job process printed (stdout and stderr) and its exit code. */
+  private record Forked(int code, String output) {}
+
+  /**
+   * Runs {@code gradflow train --config config} in a new JVM on this test's class path, with
+   * {@code environment} added to an environment from which every {@code GRADFLOW_IT_} variable
+   * was removed.
+   */
+  private static Forked forkTrain(Path config, Map<String, String> environment) throws Exception {
+    ProcessBuilder b = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+        "-cp", System.getProperty("java.class.path"), "io.gradflow.jobs.cli.Main", "train",
+        "--config", config.toString(), "--quiet", "--startup-timeout", "10s")
+        .redirectErrorStream(true);
+    b.environment().keySet().removeIf(k -> k.startsWith("GRADFLOW_IT_"));
+    b.environment().putAll(environment);
+    Process p = b.start();
+    String output = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(3, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("the forked gradflow train did not end: " + output);
+    }
+    return new Forked(p.exitValue(), output);
+  }
+
   /** The run's YAML on the secured listener, the credentials read from {@code credentials}. */
   private String secured(Run run, Path credentials) {
     String file = credentials.toString();
+    return secured(run, "${file:" + file + ":username}", "${file:" + file + ":password}");
+  }
+
+  /** The run's YAML on the secured listener with these username and password values. */
+  private String secured(Run run, String username, String password) {
     return run.yaml(String.join("\n",
         "optimizer: {name: Adagrad, lr: 0.1}",
         "checkpoints: {interval: 1s, directory: " + temp.resolve("checkpoints").toUri() + "}",
@@ -171,8 +233,7 @@ class SecureKafkaITCase extends TrainJobITCase {
             "    security.protocol: SASL_SSL",
             "    sasl.mechanism: SCRAM-SHA-512",
             "    sasl.jaas.config: 'org.apache.kafka.common.security.scram.ScramLoginModule"
-                + " required username=\"${file:" + file + ":username}\" password=\"${file:"
-                + file + ":password}\";'",
+                + " required username=\"" + username + "\" password=\"" + password + "\";'",
             "    ssl.truststore.type: PEM",
             "    ssl.truststore.location: " + tls.resolve("ca.pem")));
   }

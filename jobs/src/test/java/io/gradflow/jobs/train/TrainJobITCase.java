@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
 import io.gradflow.jobs.config.TrainConfig;
-import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
+import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.GradflowProducer;
 import io.gradflow.model.CompactExample;
@@ -44,12 +44,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The training job end to end, shared by the {@code *ITCase} classes of this package: Kafka's own
- * broker in process, the job on a local Flink MiniCluster, exactly-once Kafka sinks read back with
- * {@code read_committed}. Each subclass holds one scenario and runs in a JVM of its own (failsafe
- * {@code reuseForks=false}), so a scenario's broker and MiniClusters start clean.
+ * broker in process (or in a container: {@link TestBroker}), the job on a local Flink
+ * MiniCluster, exactly-once Kafka sinks read back with {@code read_committed}. Each subclass
+ * holds one scenario and runs in a JVM of its own (failsafe {@code reuseForks=false}), so a
+ * scenario's broker and MiniClusters start clean.
  */
 abstract class TrainJobITCase {
-  static EmbeddedKafka kafka;
+  static TestBroker kafka;
   private static final AtomicInteger RUNS = new AtomicInteger();
 
   @TempDir
@@ -64,7 +65,7 @@ abstract class TrainJobITCase {
    */
   @BeforeAll
   static void startKafka() throws Exception {
-    kafka = EmbeddedKafka.start(
+    kafka = TestBroker.start(
         Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000"));
   }
 
