@@ -36,6 +36,9 @@ public final class TabularGenerator implements SyntheticGenerator {
   /** γ of {@link Spec#defaults} and of the constructor without it: the non-linear truth. */
   public static final double DEFAULT_INTERACTIONS = 1.0;
 
+  /** E|x| for a standard normal x: the U-shape's offset, so the term has mean 0. */
+  private static final double HALF_NORMAL_MEAN = Math.sqrt(2 / Math.PI);
+
   /**
    * @param interactions γ, the scale of the non-linear terms; 0 for a linear truth
    */
@@ -131,9 +134,6 @@ public final class TabularGenerator implements SyntheticGenerator {
     }
     return gamma * z;
   }
-
-  /** E|x| for a standard normal x: the U-shape's offset, so the term has mean 0. */
-  private static final double HALF_NORMAL_MEAN = Math.sqrt(2 / Math.PI);
 
   /** The truth's linear part under {@code concept}. */
   public double linear(int concept, float[] x, long[] ids) {
