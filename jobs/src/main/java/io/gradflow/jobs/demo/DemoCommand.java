@@ -212,11 +212,7 @@ public final class DemoCommand {
       case CLICK_THROUGH -> new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(seed)
           .withDrift(drift));
       case TABULAR -> new TabularGenerator(tabular);
-      case TABULAR_REGRESSION -> new TabularGenerator(new TabularGenerator.Spec(tabular.seed(),
-          tabular.numeric(), tabular.categorical(), tabular.vocabulary(),
-          tabular.zipfExponent(), tabular.weightScale(), tabular.bias(),
-          tabular.interactions(), true, tabular.noise(), tabular.drift(), tabular.modelKey(),
-          tabular.startMillis(), tabular.intervalMillis()));
+      case TABULAR_REGRESSION -> new TabularGenerator(tabular.withRegression(true));
     };
   }
 

@@ -84,6 +84,12 @@ public final class TabularGenerator implements SyntheticGenerator {
           interactions, regression, noise, d, modelKey, startMillis, intervalMillis);
     }
 
+    /** The same stream with real-valued labels ({@code true}) or 0/1 labels. */
+    public Spec withRegression(boolean realValued) {
+      return new Spec(seed, numeric, categorical, vocabulary, zipfExponent, weightScale, bias,
+          interactions, realValued, noise, drift, modelKey, startMillis, intervalMillis);
+    }
+
     /** The same stream with γ = {@code gamma} (0: a linear truth). */
     public Spec withInteractions(double gamma) {
       return new Spec(seed, numeric, categorical, vocabulary, zipfExponent, weightScale, bias,

@@ -200,10 +200,8 @@ class GeneratorsTest {
    */
   @Test
   void tabularTruthIsTheDocumentedNonLinearFormula() {
-    TabularGenerator.Spec d = TabularGenerator.Spec.defaults(9);
-    TabularGenerator.Spec regression = new TabularGenerator.Spec(d.seed(), d.numeric(),
-        d.categorical(), d.vocabulary(), d.zipfExponent(), d.weightScale(), d.bias(), 1.0, true,
-        d.noise(), d.drift(), d.modelKey(), d.startMillis(), d.intervalMillis());
+    TabularGenerator.Spec regression = TabularGenerator.Spec.defaults(9).withRegression(true);
+    assertEquals(1.0, regression.interactions());
     List<SyntheticExample> nonLinear = new TabularGenerator(regression).stream(2000).toList();
     List<SyntheticExample> linear = new TabularGenerator(regression.withInteractions(0))
         .stream(2000).toList();
