@@ -108,7 +108,11 @@ class DeepModelITCase extends TrainJobITCase {
     }
   }
 
-  /** At batch size 1 no batch is ever in flight: a restore continues bit for bit. */
+  /**
+   * At batch size 1 no batch is ever in flight: a run that fails once, at example 18,000, and
+   * restores from its last checkpoint makes the uninterrupted run's predictions, bit for bit,
+   * and ends with its rows (the changelog's last version of each).
+   */
   @Test
   void aFailureRestoresBitIdenticalAtBatchSize1() throws Exception {
     failureRestoresBitIdentical("deep-failure-1", 1, "1s");
@@ -135,6 +139,8 @@ class DeepModelITCase extends TrainJobITCase {
         new Configuration());
     Map<String, Double> expected = predictions(clean.predictions(), COUNT);
     assertEquals(COUNT, expected.size());
+    Map<String, List<Float>> model = finalRows(clean.changelog());
+    assertTrue(model.size() > 50, model.size() + " rows");
 
     Run failing = Run.create(examples, "labels");
     FailOnce.FAILED.set(false);
@@ -143,6 +149,7 @@ class DeepModelITCase extends TrainJobITCase {
         new Configuration());
     assertTrue(FailOnce.FAILED.get(), "the failure was injected");
     assertSameEntries(expected, predictions(failing.predictions(), COUNT), "predictions");
+    assertSameEntries(model, finalRows(failing.changelog()), "model");
   }
 
   /** A race of two deep candidates trains both on every example and reports both. */
