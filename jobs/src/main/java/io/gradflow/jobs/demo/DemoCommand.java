@@ -1,5 +1,6 @@
 package io.gradflow.jobs.demo;
 
+import io.gradflow.config.TrainSettings;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaSpec;
@@ -8,6 +9,8 @@ import io.gradflow.jobs.produce.DriftSpec;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.jobs.produce.SyntheticGenerator;
+import io.gradflow.jobs.produce.TabularGenerator;
 import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.schema.MetricsReport;
 import java.io.InputStream;
@@ -41,6 +44,14 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * ADWIN on the log loss; at a detection, AdaGrad's and FTRL's slots are reset, Adam's decayed,
  * SGD's rate boosted), the progress line counts the drift events of the metrics reports and the
  * summary lists them with the window log loss before the first change and at the end. Without {@code --drift} the demo is as it was.
+ *
+ * <p>{@code --model} takes every {@code model.type} ({@link #dataOf}): {@code
+ * logistic_regression} (the default) and {@code factorization_machine} learn the click-through
+ * stream (sparse fields only); {@code mlp} and {@code wide_and_deep} learn the tabular stream
+ * ({@link TabularGenerator}: 8 dense and 4 categorical columns, a truth with an XOR, a U-shape and
+ * a category-by-dense slope), whose 8 dense values are their {@code model.inputs};
+ * {@code linear_regression} learns the tabular stream's real-valued labels, and its summary gives
+ * the RMSE instead of the log loss.
  */
 public final class DemoCommand {
   public static final List<Flag> FLAGS = List.of(
@@ -48,6 +59,10 @@ public final class DemoCommand {
       Flag.of("rate", Type.DOUBLE, "20000", "examples per second the producer writes (live mode)"),
       Flag.of("seed", Type.LONG, "42", "seed of the synthetic stream"),
       Flag.choice("optimizer", "Adagrad", "the optimizer", "adagrad", "adam", "ftrl", "sgd"),
+      Flag.choice("model", "logistic_regression", "the model (model.type); mlp and"
+          + " wide_and_deep learn a tabular stream with dense columns, linear_regression its"
+          + " real-valued labels, the others the click-through stream",
+          TrainSettings.MODEL_TYPES.toArray(String[]::new)),
       Flag.choice("drift", "none", "change the stream's concept (half-way with --examples) and"
           + " detect it", "none", "abrupt", "gradual", "recurring"));
 
@@ -68,10 +83,10 @@ public final class DemoCommand {
       kafka.createTopics(1, topics.examples(), topics.predictions(), topics.metrics(),
           topics.changelog(), topics.deadLetters());
       DriftSpec drift = driftOf(flags.string("drift"), count);
+      String model = flags.string("model");
       TrainConfig config = TrainConfig.fromYaml(yaml(kafka.bootstrapServers(), live,
-          flags.string("optimizer"), drift));
-      ClickThroughGenerator generator = new ClickThroughGenerator(ClickThroughGenerator.Spec
-          .defaults(flags.longValue("seed", 0)).withDrift(drift));
+          flags.string("optimizer"), model, drift));
+      SyntheticGenerator generator = generator(model, flags.longValue("seed", 0), drift);
       AtomicBoolean stop = new AtomicBoolean();
       Thread producer = null;
       if (live) {
@@ -82,8 +97,9 @@ public final class DemoCommand {
         producer.start();
       } else {
         produce(kafka, generator, count, 0, stop);
-        out.printf(Locale.ROOT, "produced %,d synthetic click-through examples%s%n", count,
-            drift.kind() == DriftSpec.Kind.NONE ? "" : ", " + driftText(drift));
+        out.printf(Locale.ROOT, "produced %,d synthetic %s examples%s%n", count,
+            dataOf(model).text, drift.kind() == DriftSpec.Kind.NONE ? "" : ", "
+                + driftText(drift));
       }
 
       org.apache.flink.configuration.Configuration conf = TrainJob.flinkConfiguration(config);
@@ -164,7 +180,57 @@ public final class DemoCommand {
     };
   }
 
-  static String yaml(String bootstrap, boolean live, String optimizer, DriftSpec drift) {
+  /** The demo's stream for a model type: what gives the model something to learn. */
+  enum Data {
+    CLICK_THROUGH("click-through"),
+    TABULAR("tabular"),
+    TABULAR_REGRESSION("tabular regression");
+
+    final String text;
+
+    Data(String text) {
+      this.text = text;
+    }
+  }
+
+  /**
+   * The stream a model type learns in the demo: deep models read dense values, which only the
+   * tabular stream has; linear regression needs real-valued labels; the click-through stream's
+   * sparse fields suit the linear model and the FM.
+   */
+  static Data dataOf(String model) {
+    return switch (model) {
+      case "mlp", "wide_and_deep" -> Data.TABULAR;
+      case "linear_regression" -> Data.TABULAR_REGRESSION;
+      default -> Data.CLICK_THROUGH;
+    };
+  }
+
+  static SyntheticGenerator generator(String model, long seed, DriftSpec drift) {
+    TabularGenerator.Spec tabular = TabularGenerator.Spec.defaults(seed).withDrift(drift);
+    return switch (dataOf(model)) {
+      case CLICK_THROUGH -> new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(seed)
+          .withDrift(drift));
+      case TABULAR -> new TabularGenerator(tabular);
+      case TABULAR_REGRESSION -> new TabularGenerator(tabular.withRegression(true));
+    };
+  }
+
+  /** The job's {@code model} section for a model type, on the demo's stream for it. */
+  static String modelSection(String model) {
+    int inputs = TabularGenerator.Spec.defaults(0).numeric();
+    return switch (model) {
+      case "factorization_machine" -> "model: {type: factorization_machine, hash_bits: 22,"
+          + " factors: 8}";
+      case "mlp" -> "model: {type: mlp, inputs: " + inputs + ", hidden: [32, 16]}";
+      case "wide_and_deep" -> "model: {type: wide_and_deep, hash_bits: 22, inputs: " + inputs
+          + ", hidden: [32, 16], factors: 8}";
+      default -> "model: {type: " + model + ", hash_bits: 22}";
+    };
+  }
+
+  static String yaml(String bootstrap, boolean live, String optimizer, String model,
+      DriftSpec drift) {
     String name = optimizer.toLowerCase(Locale.ROOT);
     String hyper = switch (name) {
       case "adam" -> "{name: Adam, lr: 0.01}";
@@ -190,7 +256,7 @@ public final class DemoCommand {
         "  group_id: gradflow-demo",
         "  starting_offsets: earliest",
         live ? "" : "  bounded: latest",
-        "model: {type: logistic_regression, hash_bits: 22}",
+        modelSection(model),
         "optimizer: " + hyper,
         "metrics: {every: 5000, window: 5000}",
         "checkpoints: {interval: 2s}"));
@@ -201,7 +267,7 @@ public final class DemoCommand {
     return String.join("\n", lines);
   }
 
-  private static void produce(EmbeddedKafka kafka, ClickThroughGenerator generator, long count,
+  private static void produce(EmbeddedKafka kafka, SyntheticGenerator generator, long count,
       double rate, AtomicBoolean stop) {
     try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers()).build()) {
       long start = System.nanoTime();
@@ -260,7 +326,9 @@ public final class DemoCommand {
 
   /**
    * The demo's running totals over the metrics reports; with drift, each report's window log
-   * loss at the example that ended it (the running count) and the drift events reported.
+   * loss at the example that ended it (the running count) and the drift events reported. A model
+   * with the squared loss (no log loss in its reports) is summarized by its RMSE: prequential
+   * (the root of the count-weighted mean of the windows' squared RMSEs), first and last window.
    */
   static final class Summary {
     private final DriftSpec drift;
@@ -268,6 +336,9 @@ public final class DemoCommand {
     private double logLossSum;
     private double baseRateSum;
     private MetricsReport last;
+    private long squaredExamples;
+    private double squaredErrorSum;
+    private double firstRmse = Double.NaN;
     /** Window log loss before the first change: the last window that ended before it. */
     private double beforeChange = Double.NaN;
     /** Each event with the example count at the end of the window that reported it. */
@@ -279,6 +350,12 @@ public final class DemoCommand {
 
     void add(MetricsReport r) {
       if (r.getLogLoss() == null) {
+        if (r.getRmse() != null && r.getCount() > 0) {
+          squaredExamples += r.getCount();
+          squaredErrorSum += r.getRmse() * r.getRmse() * r.getCount();
+          firstRmse = Double.isNaN(firstRmse) ? r.getRmse() : firstRmse;
+          last = r;
+        }
         return;
       }
       examples += r.getCount();
@@ -302,6 +379,11 @@ public final class DemoCommand {
     }
 
     String progress(double seconds) {
+      if (examples == 0 && squaredExamples > 0) {
+        return String.format(Locale.ROOT, "examples %,d | %,.0f/s | RMSE %.4f (first window"
+            + " %.4f)", squaredExamples, squaredExamples / Math.max(seconds, 1e-9),
+            Math.sqrt(squaredErrorSum / squaredExamples), firstRmse);
+      }
       String line = String.format(Locale.ROOT,
           "examples %,d | %,.0f/s | log loss %.4f (base rate %.4f) | AUC %.4f", examples,
           examples / Math.max(seconds, 1e-9), logLossSum / examples, baseRateSum / examples,
@@ -314,6 +396,11 @@ public final class DemoCommand {
     }
 
     String describe() {
+      if (examples == 0 && squaredExamples > 0) {
+        return String.format(Locale.ROOT, "learned %,d examples%n"
+            + "prequential RMSE %.4f; first window %.4f, last window %.4f%n", squaredExamples,
+            Math.sqrt(squaredErrorSum / squaredExamples), firstRmse, last.getRmse());
+      }
       if (examples == 0) {
         return "no metrics were reported: the job learned nothing\n";
       }

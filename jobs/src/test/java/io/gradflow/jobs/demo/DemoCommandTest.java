@@ -4,14 +4,73 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gradflow.config.TrainSettings;
+import io.gradflow.jobs.cli.Main;
 import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.produce.SyntheticExample;
+import io.gradflow.jobs.produce.SyntheticGenerator;
+import io.gradflow.model.CompactExample;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.DriftSpec;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The demo's drift: where the concept changes, and the job file with and without it. */
+/**
+ * The demo's drift: where the concept changes, and the job file with and without it; its
+ * {@code --model}: every model type, each with a job file the job accepts and a stream the job
+ * decodes for it; a bad value refused with the flag's name.
+ */
 class DemoCommandTest {
+  /**
+   * Every model type gives a valid job file of that type, and the demo's stream for it decodes
+   * under that job (the deep models' dense width matches their model.inputs; linear regression
+   * gets real-valued labels, the others 0/1).
+   */
+  @Test
+  void everyModelTypeHasAJobFileAndAStreamTheJobDecodes() throws Exception {
+    assertEquals(List.of("logistic_regression", "linear_regression", "factorization_machine",
+        "mlp", "wide_and_deep"), TrainSettings.MODEL_TYPES);
+    for (String model : TrainSettings.MODEL_TYPES) {
+      for (DriftSpec drift : List.of(DriftSpec.NONE, DemoCommand.driftOf("abrupt", 1000))) {
+        String yaml = DemoCommand.yaml("h:1", false, "adam", model, drift);
+        assertTrue(yaml.contains("model: {type: " + model + ","), yaml);
+        TrainConfig config = TrainConfig.fromYaml(yaml);
+        ExampleDecoder decoder = config.decoder();
+        SyntheticGenerator generator = DemoCommand.generator(model, 42, drift);
+        boolean deep = model.equals("mlp") || model.equals("wide_and_deep");
+        assertEquals(deep ? 8 : -1, config.input().denseValues(), model);
+        int fractional = 0;
+        for (SyntheticExample s : generator.stream(300).toList()) {
+          CompactExample c = decoder.toCompact(s.example()); // throws if the job refuses it
+          assertEquals(deep || model.equals("linear_regression") ? 8 : 0, c.dense.length, model);
+          fractional += c.label != 0 && c.label != 1 ? 1 : 0;
+        }
+        assertEquals(model.equals("linear_regression"), fractional > 0, model);
+      }
+    }
+  }
+
+  @Test
+  void anUnknownModelIsAUsageErrorNamingTheFlag() {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit = Main.run(new String[] {"demo", "--model", "xgboost"},
+        new ByteArrayInputStream(new byte[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(exit != 0, "exit " + exit);
+    assertTrue(e.contains("--model must be one of logistic_regression, linear_regression,"
+        + " factorization_machine, mlp, wide_and_deep, but was xgboost"), e);
+    assertFalse(e.contains("Exception") || e.contains("\tat "), e);
+    assertFalse(out.toString(StandardCharsets.UTF_8).contains("starting"), "nothing started");
+  }
+
   @Test
   void withoutDriftTheJobFileIsAsBefore() {
     String before = String.join("\n",
@@ -26,7 +85,8 @@ class DemoCommandTest {
         "metrics: {every: 5000, window: 5000}",
         "checkpoints: {interval: 2s}",
         "");
-    assertEquals(before, DemoCommand.yaml("h:1", false, "adagrad", DriftSpec.NONE));
+    assertEquals(before, DemoCommand.yaml("h:1", false, "adagrad", "logistic_regression",
+        DriftSpec.NONE));
     assertEquals(DriftSpec.NONE, DemoCommand.driftOf("none", 1000));
   }
 
@@ -35,7 +95,8 @@ class DemoCommandTest {
     String[][] actions = {{"adagrad", "reset_slots"}, {"adam", "decay_slots"},
         {"ftrl", "reset_slots"}, {"sgd", "boost_lr"}};
     for (String[] a : actions) {
-      String yaml = DemoCommand.yaml("h:1", false, a[0], DemoCommand.driftOf("abrupt", 1000));
+      String yaml = DemoCommand.yaml("h:1", false, a[0], "logistic_regression",
+          DemoCommand.driftOf("abrupt", 1000));
       assertTrue(yaml.endsWith("\ndrift: {detector: adwin, watch: loss, actions: [" + a[1]
           + "]}\n"), yaml);
       TrainConfig.fromYaml(yaml); // valid

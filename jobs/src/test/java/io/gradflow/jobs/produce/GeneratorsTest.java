@@ -191,4 +191,118 @@ class GeneratorsTest {
         + ", truth " + best);
     assertTrue(best < learned, "the truth is the best possible model");
   }
+
+  /**
+   * The tabular truth is the documented formula: with real-valued labels the truth is z itself,
+   * and the same seed draws the same columns at every γ, so z(γ = 1) - z(γ = 0) must be the three
+   * non-linear terms, written out here: 1.5 sign(x0) sign(x1) + |x2| - sqrt(2/π) + 0.5 v(id0) x3.
+   * A second concept flips the XOR. Tolerance 1e-12: the same doubles, summed in another order.
+   */
+  @Test
+  void tabularTruthIsTheDocumentedNonLinearFormula() {
+    TabularGenerator.Spec regression = TabularGenerator.Spec.defaults(9).withRegression(true);
+    assertEquals(1.0, regression.interactions());
+    List<SyntheticExample> nonLinear = new TabularGenerator(regression).stream(2000).toList();
+    List<SyntheticExample> linear = new TabularGenerator(regression.withInteractions(0))
+        .stream(2000).toList();
+    double spread = 0;
+    for (int i = 0; i < nonLinear.size(); i++) {
+      Example e = nonLinear.get(i).example();
+      assertEquals(e.getDense(), linear.get(i).example().getDense());
+      float[] x = new float[8];
+      for (int j = 0; j < 8; j++) {
+        x[j] = e.getDense().get(j);
+      }
+      long id0 = Long.parseLong(e.getFeatures().get(0).getName().toString());
+      double expected = 1.5 * Math.signum(x[0]) * Math.signum(x[1])
+          + Math.abs(x[2]) - Math.sqrt(2 / Math.PI)
+          + 0.5 * Truth.gaussian(Truth.key(9, 300, 0, id0)) * x[3];
+      double got = nonLinear.get(i).truth() - linear.get(i).truth();
+      assertEquals(expected, got, 1e-12, "example " + i);
+      spread += got * got;
+    }
+    assertTrue(spread / nonLinear.size() > 2, "mean square of the terms " + spread / 2000);
+    TabularGenerator g = new TabularGenerator(regression);
+    float[] x = {1, 1, 0, 0, 0, 0, 0, 0};
+    long[] ids = {1, 2, 3, 4};
+    assertEquals(1.5 - Math.sqrt(2 / Math.PI), g.nonLinear(0, x, ids), 1e-12);
+    assertEquals(-1.5 - Math.sqrt(2 / Math.PI), g.nonLinear(1, x, ids), 1e-12);
+    assertEquals(0, new TabularGenerator(regression.withInteractions(0)).nonLinear(0, x, ids));
+  }
+
+  /**
+   * The non-linear truth is out of a linear model's reach, and only for its non-linear terms:
+   * an online AdaGrad logistic regression (a test oracle) on the dense columns and one-hot
+   * categories comes close to the truth's own log loss when γ = 0 and stays far from it when
+   * γ = 1, and the same oracle given the three terms' features (sign(x0) sign(x1), |x2|, and x3
+   * per id of c0) comes close again. Progressive loss over the second half of 60k examples.
+   */
+  @Test
+  void tabularNonLinearTruthDefeatsALinearModel() {
+    double[] linearTruth = linearOracleRegret(0, false);
+    double[] nonLinear = linearOracleRegret(1, false);
+    double[] withTerms = linearOracleRegret(1, true);
+    String figures = "regret (log loss minus the truth's): linear truth " + linearTruth[0]
+        + ", non-linear truth " + nonLinear[0] + ", with the terms' features " + withTerms[0]
+        + "; truth's log loss " + linearTruth[1] + ", " + nonLinear[1];
+    System.out.println(figures);
+    assertTrue(linearTruth[0] < 0.03, figures);
+    assertTrue(nonLinear[0] > 0.08, figures);
+    assertTrue(withTerms[0] < 0.03, figures);
+  }
+
+  /** {regret, truth's log loss} of the oracle on the second half of 60k tabular examples. */
+  private static double[] linearOracleRegret(double gamma, boolean termFeatures) {
+    TabularGenerator g = new TabularGenerator(TabularGenerator.Spec.defaults(13)
+        .withInteractions(gamma));
+    Map<String, double[]> w = new HashMap<>(); // weight, squared-gradient sum
+    int n = 60_000;
+    double loss = 0;
+    double truthLoss = 0;
+    List<String> names = new java.util.ArrayList<>();
+    List<Double> values = new java.util.ArrayList<>();
+    for (int t = 0; t < n; t++) {
+      SyntheticExample s = g.next();
+      Example e = s.example();
+      names.clear();
+      values.clear();
+      names.add("bias");
+      values.add(1.0);
+      for (int j = 0; j < e.getDense().size(); j++) {
+        names.add("x" + j);
+        values.add((double) e.getDense().get(j));
+      }
+      for (var f : e.getFeatures()) {
+        names.add(f.getNamespace() + "=" + f.getName());
+        values.add(1.0);
+      }
+      if (termFeatures) {
+        List<Float> x = e.getDense();
+        names.add("xor");
+        values.add((double) (Math.signum(x.get(0)) * Math.signum(x.get(1))));
+        names.add("|x2|");
+        values.add((double) Math.abs(x.get(2)));
+        names.add("x3*c0=" + e.getFeatures().get(0).getName());
+        values.add((double) x.get(3));
+      }
+      double z = 0;
+      for (int i = 0; i < names.size(); i++) {
+        z += w.computeIfAbsent(names.get(i), k -> new double[2])[0] * values.get(i);
+      }
+      double p = Math.min(Math.max(1 / (1 + Math.exp(-z)), 1e-12), 1 - 1e-12);
+      double y = e.getLabel();
+      if (t >= n / 2) {
+        loss -= y * Math.log(p) + (1 - y) * Math.log(1 - p);
+        truthLoss -= y * Math.log(s.truth()) + (1 - y) * Math.log(1 - s.truth());
+      }
+      for (int i = 0; i < names.size(); i++) {
+        double grad = (p - y) * values.get(i);
+        double[] a = w.get(names.get(i));
+        a[1] += grad * grad;
+        a[0] -= 0.1 * grad / Math.sqrt(a[1] + 1e-8);
+      }
+    }
+    int half = n / 2;
+    return new double[] {(loss - truthLoss) / half, truthLoss / half};
+  }
 }
