@@ -20,6 +20,7 @@ import io.gradflow.optim.GradientSpec;
 import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
 import io.gradflow.schema.FeatureHashing;
+import io.gradflow.session.SessionState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -143,37 +144,162 @@ class BatchTrainerOperatorTest {
     }
   }
 
+  /** Where the chained runs below take their checkpoints (after these example indices). */
+  static final int[] CHECKPOINTS = {2, 249, 250, 600, 873};
+
+  /**
+   * A batch in flight is part of the checkpoint: a run checkpointed mid-batch at several points,
+   * each time restored into a fresh operator (with another cache size) and continued, gives the
+   * uninterrupted run's predictions and ends with its pages and model state, bit for bit, and
+   * both equal the Flink-free reference that cuts batches only by their size and at the end.
+   */
   @Test
-  void aPartialBatchIsSteppedBeforeTheCheckpointAndARestoreContinuesBitForBit()
-      throws Exception {
-    List<CompactExample> examples = stream(2_000, 22);
-    // After example 1002, key a has 2 examples in its batch of 5 and key b 1 (weight-0 and
-    // unlabeled examples are not in batches).
-    int cut = 1_002;
-    for (boolean preBarrier : new boolean[] {true, false}) {
-      LearnerSpec spec = spec(WIDE_AND_DEEP, 5);
-      List<Double> expected = reference(spec, examples, Set.of(cut), new BatchReference(spec));
-      List<Double> uncut = reference(spec, examples, Set.of(), new BatchReference(spec));
-      assertNotEquals(uncut.subList(cut + 1, 2_000), expected.subList(cut + 1, 2_000));
-      OperatorSubtaskState snapshot;
-      List<Double> restored = new ArrayList<>();
-      try (var h = harness(spec, 2, Duration.ZERO)) {
-        h.open();
-        restored.addAll(TrainerOperatorTest.run(h, examples.subList(0, cut + 1)));
-        if (preBarrier) {
-          h.prepareSnapshotPreBarrier(1);
+  void aBatchInFlightIsCheckpointedAndARestoreContinuesBitForBit() throws Exception {
+    List<CompactExample> examples = stream(1_003, 22);
+    List<CompactExample> probes = probes(examples);
+    for (DeepModelSpec model : List.of(MLP, WIDE_AND_DEEP)) {
+      for (int batchSize : new int[] {4, 7}) {
+        String what = model.configName() + ", batch " + batchSize;
+        LearnerSpec spec = spec(model, batchSize);
+        BatchReference reference = new BatchReference(spec);
+        List<Double> expected = reference(spec, examples, Set.of(), reference);
+        reference.flushAll();
+        List<Double> expectedProbes = reference.scoreAll(probes);
+        // Had the checkpoints stepped the batches, the predictions after them would differ.
+        Set<Integer> cuts = new java.util.HashSet<>();
+        for (int c : CHECKPOINTS) {
+          cuts.add(c);
         }
-        snapshot = h.snapshot(1, 1);
-        // The operator that took the checkpoint goes on as the restored one will.
-        assertEquals(expected.subList(cut + 1, 2_000),
-            TrainerOperatorTest.run(h, examples.subList(cut + 1, 2_000)), "uninterrupted");
+        assertNotEquals(expected, reference(spec, examples, cuts, new BatchReference(spec)));
+
+        Map<String, Object> uninterrupted;
+        OperatorSubtaskState end;
+        try (var h = harness(spec, 1_000, Duration.ZERO)) {
+          h.open();
+          assertEquals(expected, TrainerOperatorTest.run(h, examples), what + ", uninterrupted");
+          h.endInput();
+          uninterrupted = finalState(h);
+        }
+        List<Double> got = new ArrayList<>();
+        OperatorSubtaskState snapshot = null;
+        int from = 0;
+        for (int k = 0; k <= CHECKPOINTS.length; k++) {
+          int to = k < CHECKPOINTS.length ? CHECKPOINTS[k] + 1 : examples.size();
+          try (var h = harness(spec, k % 2 == 0 ? 1_000 : 3, Duration.ZERO)) {
+            if (snapshot != null) {
+              h.initializeState(snapshot);
+            }
+            h.open();
+            got.addAll(TrainerOperatorTest.run(h, examples.subList(from, to)));
+            if (k == CHECKPOINTS.length) {
+              h.endInput();
+              assertFinalStateEquals(uninterrupted, finalState(h), what);
+              snapshot = h.snapshot(k + 1, k + 1);
+            } else {
+              h.prepareSnapshotPreBarrier(k + 1);
+              snapshot = h.snapshot(k + 1, k + 1);
+              assertTrue(batchesInFlight(h) > 0, what + ": a batch in flight at checkpoint " + k);
+            }
+          }
+          from = to;
+        }
+        assertEquals(expected, got, what + ", restored at " + java.util.Arrays.toString(
+            CHECKPOINTS));
+        try (var h = harness(spec, 1_000, Duration.ZERO)) {
+          h.initializeState(snapshot);
+          h.open();
+          assertEquals(expectedProbes, TrainerOperatorTest.run(h, probes), what + ", probes");
+        }
       }
-      try (var h = harness(spec, 3, Duration.ZERO)) {
-        h.initializeState(snapshot);
-        h.open();
-        restored.addAll(TrainerOperatorTest.run(h, examples.subList(cut + 1, 2_000)));
+    }
+  }
+
+  /**
+   * A model whose session is evicted from memory with its batch in flight (a page cache of 1 or
+   * 2 pages and two models: every example evicts the other model) continues it from keyed state:
+   * the predictions are the reference's, whose batches are cut only by their size.
+   */
+  @Test
+  void aModelEvictedWithItsBatchInFlightContinuesIt() throws Exception {
+    List<CompactExample> examples = stream(1_003, 25);
+    for (DeepModelSpec model : List.of(MLP, WIDE_AND_DEEP)) {
+      for (int batchSize : new int[] {4, 7}) {
+        LearnerSpec spec = spec(model, batchSize);
+        List<Double> expected = reference(spec, examples, Set.of(), new BatchReference(spec));
+        // An mlp's one page fits a cache of 2 beside the other model's.
+        for (int cachePages : model.wide() ? new int[] {1, 2} : new int[] {1}) {
+          String what = model.configName() + ", batch " + batchSize + ", cache " + cachePages;
+          try (var h = harness(spec, cachePages, Duration.ZERO)) {
+            h.open();
+            TrainerOperator operator = (TrainerOperator) h.getOperator();
+            List<Double> got = new ArrayList<>();
+            int evictedInFlight = 0;
+            for (CompactExample e : examples) {
+              got.addAll(TrainerOperatorTest.run(h, List.of(e)));
+              if (operator.sessionsInMemory() < 2) {
+                String other = e.modelKey.equals("a") ? "b" : "a";
+                operator.setCurrentKey(other);
+                ModelMeta meta = operator.metaOfCurrentKey();
+                if (meta != null && meta.batch.length > 0) {
+                  evictedInFlight++;
+                }
+              }
+            }
+            assertTrue(evictedInFlight > 100, what + ": evicted in flight " + evictedInFlight);
+            assertEquals(expected, got, what);
+          }
+        }
       }
-      assertEquals(expected, restored, "restored, prepareSnapshotPreBarrier " + preBarrier);
+    }
+  }
+
+  /** Models of the operator whose state holds a batch in flight. */
+  static int batchesInFlight(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h) throws Exception {
+    TrainerOperator operator = (TrainerOperator) h.getOperator();
+    int count = 0;
+    for (String key : List.of("a", "b")) {
+      operator.setCurrentKey(key);
+      ModelMeta meta = operator.metaOfCurrentKey();
+      if (meta != null && meta.batch.length > 0) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Each model's pages and session state in keyed state, after end of input. */
+  static Map<String, Object> finalState(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h) throws Exception {
+    TrainerOperator operator = (TrainerOperator) h.getOperator();
+    Map<String, Object> out = new java.util.TreeMap<>();
+    for (String key : List.of("a", "b")) {
+      operator.setCurrentKey(key);
+      for (Map.Entry<Long, float[]> page : operator.pagesOfCurrentKey()) {
+        out.put(key + "/page " + page.getKey(), page.getValue().clone());
+      }
+      SessionState s = operator.metaOfCurrentKey().toState();
+      out.put(key + "/step", s.step());
+      out.put(key + "/scored", s.scored());
+      out.put(key + "/metrics", s.metrics());
+      out.put(key + "/batch", s.batch());
+    }
+    return out;
+  }
+
+  static void assertFinalStateEquals(Map<String, Object> expected, Map<String, Object> got,
+      String what) {
+    assertEquals(expected.keySet(), got.keySet(), what);
+    for (String part : expected.keySet()) {
+      Object e = expected.get(part);
+      Object g = got.get(part);
+      if (e instanceof float[] ef) {
+        assertArrayEquals(ef, (float[]) g, what + ", " + part);
+      } else if (e instanceof double[] ed) {
+        assertArrayEquals(ed, (double[]) g, what + ", " + part);
+      } else {
+        assertEquals(e, g, what + ", " + part);
+      }
     }
   }
 
