@@ -475,8 +475,8 @@ public final class ModelSession {
    * the rows it stepped are recorded as changed.
    */
   public void flushBatch() throws Exception {
-    if (!batchInFlight()) {
-      return;
+    if (!batchInFlight() || shared.frozen) {
+      return; // a frozen replay learns nothing, a restored batch included
     }
     busy++;
     try {

@@ -83,6 +83,19 @@ class DenseBackwardTest {
       });
     }
 
+    /**
+     * A batch of 1 to {@code most} examples of weights in [0.5, 2.5), but example
+     * {@code weightless} of weight 0.
+     */
+    BatchGradient batch(int most, int weightless) {
+      BatchGradient batch = new BatchGradient(model);
+      int examples = 1 + random.nextInt(most);
+      for (int e = 0; e < examples; e++) {
+        add(batch, e == weightless ? 0f : (float) (0.5 + random.nextDouble() * 2));
+      }
+      return batch;
+    }
+
     /** One example into {@code batch} and into the reference sums. */
     void add(BatchGradient batch, float weight) {
       int n = model.readsSparseFeatures() ? random.nextInt(4) : 0;
@@ -213,11 +226,7 @@ class DenseBackwardTest {
   void aBatchFormedAtItsStepEqualsTheSumOfSingleExampleBackwardPasses() {
     for (long seed = 100; seed < 160; seed++) {
       Case c = new Case(seed);
-      BatchGradient batch = new BatchGradient(c.model);
-      int examples = 1 + c.random.nextInt(9);
-      for (int e = 0; e < examples; e++) {
-        c.add(batch, e == 2 ? 0f : (float) (0.5 + c.random.nextDouble() * 2));
-      }
+      BatchGradient batch = c.batch(9, 2);
       c.assertSameGradient(batch, c.model.toString());
     }
   }
@@ -231,11 +240,7 @@ class DenseBackwardTest {
   void aRestoredBatchFormsTheSameGradient() {
     for (long seed = 200; seed < 240; seed++) {
       Case c = new Case(seed);
-      BatchGradient batch = new BatchGradient(c.model);
-      int examples = 1 + c.random.nextInt(12);
-      for (int e = 0; e < examples; e++) {
-        c.add(batch, (float) (0.5 + c.random.nextDouble()));
-      }
+      BatchGradient batch = c.batch(12, -1);
       BatchGradient restored = new BatchGradient(c.model);
       restored.restore(batch.stateNumbers(), batch.stateRows());
       assertThrows(IllegalStateException.class, restored::rows, "no blocks to form it with");
