@@ -217,7 +217,8 @@ class BatchTrainerOperatorTest {
   /**
    * A model whose session is evicted from memory with its batch in flight (a page cache of 1 or
    * 2 pages and two models: every example evicts the other model) continues it from keyed state:
-   * the predictions are the reference's, whose batches are cut only by their size.
+   * the predictions are the reference's, whose batches are cut only by their size, and the final
+   * pages and model state those of a run whose cache holds every page.
    */
   @Test
   void aModelEvictedWithItsBatchInFlightContinuesIt() throws Exception {
@@ -226,6 +227,13 @@ class BatchTrainerOperatorTest {
       for (int batchSize : new int[] {4, 7}) {
         LearnerSpec spec = spec(model, batchSize);
         List<Double> expected = reference(spec, examples, Set.of(), new BatchReference(spec));
+        Map<String, Object> kept;
+        try (var h = harness(spec, 1_000, Duration.ZERO)) {
+          h.open();
+          TrainerOperatorTest.run(h, examples);
+          h.endInput();
+          kept = finalState(h);
+        }
         // An mlp's one page fits a cache of 2 beside the other model's.
         for (int cachePages : model.wide() ? new int[] {1, 2} : new int[] {1}) {
           String what = model.configName() + ", batch " + batchSize + ", cache " + cachePages;
@@ -247,6 +255,8 @@ class BatchTrainerOperatorTest {
             }
             assertTrue(evictedInFlight > 100, what + ": evicted in flight " + evictedInFlight);
             assertEquals(expected, got, what);
+            h.endInput();
+            assertFinalStateEquals(kept, finalState(h), what + ", against a cache that keeps all");
           }
         }
       }
