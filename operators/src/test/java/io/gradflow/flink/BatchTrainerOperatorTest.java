@@ -244,13 +244,9 @@ class BatchTrainerOperatorTest {
             int evictedInFlight = 0;
             for (CompactExample e : examples) {
               got.addAll(TrainerOperatorTest.run(h, List.of(e)));
-              if (operator.sessionsInMemory() < 2) {
-                String other = e.modelKey.equals("a") ? "b" : "a";
-                operator.setCurrentKey(other);
-                ModelMeta meta = operator.metaOfCurrentKey();
-                if (meta != null && meta.batch.length > 0) {
-                  evictedInFlight++;
-                }
+              if (operator.sessionsInMemory() < 2
+                  && batchInFlight(h, e.modelKey.equals("a") ? "b" : "a")) {
+                evictedInFlight++;
               }
             }
             assertTrue(evictedInFlight > 100, what + ": evicted in flight " + evictedInFlight);
@@ -266,16 +262,23 @@ class BatchTrainerOperatorTest {
   /** Models of the operator whose state holds a batch in flight. */
   static int batchesInFlight(
       KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h) throws Exception {
-    TrainerOperator operator = (TrainerOperator) h.getOperator();
     int count = 0;
     for (String key : List.of("a", "b")) {
-      operator.setCurrentKey(key);
-      ModelMeta meta = operator.metaOfCurrentKey();
-      if (meta != null && meta.batch.length > 0) {
+      if (batchInFlight(h, key)) {
         count++;
       }
     }
     return count;
+  }
+
+  /** Whether the model's state in keyed state holds a batch in flight. */
+  static boolean batchInFlight(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h, String key)
+      throws Exception {
+    TrainerOperator operator = (TrainerOperator) h.getOperator();
+    operator.setCurrentKey(key);
+    ModelMeta meta = operator.metaOfCurrentKey();
+    return meta != null && meta.batch.length > 0;
   }
 
   /** Each model's pages and session state in keyed state, after end of input. */
@@ -325,17 +328,25 @@ class BatchTrainerOperatorTest {
     List<Double> never = reference(spec, examples, Set.of(), new BatchReference(spec));
     assertNotEquals(early, expected);
     assertNotEquals(never, expected);
-    List<Double> got = new ArrayList<>();
-    try (var h = harness(spec, 1_000, Duration.ofSeconds(1))) {
-      h.open();
-      h.setProcessingTime(0);
-      got.addAll(TrainerOperatorTest.run(h, examples.subList(0, 6)));
-      h.setProcessingTime(999);
-      got.addAll(TrainerOperatorTest.run(h, examples.subList(6, 8)));
-      h.setProcessingTime(1_000);
-      got.addAll(TrainerOperatorTest.run(h, examples.subList(8, 600)));
+    // With a cache of one page, the timer steps a batch whose session was evicted.
+    for (int cachePages : new int[] {1_000, 1}) {
+      List<Double> got = new ArrayList<>();
+      try (var h = harness(spec, cachePages, Duration.ofSeconds(1))) {
+        h.open();
+        h.setProcessingTime(0);
+        got.addAll(TrainerOperatorTest.run(h, examples.subList(0, 6)));
+        h.setProcessingTime(999);
+        got.addAll(TrainerOperatorTest.run(h, examples.subList(6, 8)));
+        if (cachePages == 1) {
+          assertEquals(1, ((TrainerOperator) h.getOperator()).sessionsInMemory());
+          // Example 7 was b's, so a's session was evicted, with its batch, to keyed state.
+          assertTrue(batchInFlight(h, "a"), "the evicted model's batch is in keyed state");
+        }
+        h.setProcessingTime(1_000);
+        got.addAll(TrainerOperatorTest.run(h, examples.subList(8, 600)));
+      }
+      assertEquals(expected, got, "cache " + cachePages);
     }
-    assertEquals(expected, got);
   }
 
   @Test
