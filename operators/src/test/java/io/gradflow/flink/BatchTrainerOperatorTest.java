@@ -349,6 +349,13 @@ class BatchTrainerOperatorTest {
     }
   }
 
+  /**
+   * Rows are emitted as stepped: every row's last emission (at end of input, after the last
+   * partial batch's step) holds the reference's final weights; changes due inside a batch wait for
+   * its step. Also across checkpoints taken while an emission waits for its batch's step (the
+   * flag is in the state) and the rows of the batch in flight are not yet changed: the restored
+   * runs emit the same rows, with the same final weights.
+   */
   @Test
   void theChangelogEmitsRowsAsStepped() throws Exception {
     List<CompactExample> examples = stream(1_003, 24);
@@ -356,25 +363,60 @@ class BatchTrainerOperatorTest {
     BatchReference reference = new BatchReference(spec);
     reference(spec, examples, Set.of(), reference);
     reference.flushAll();
-    Map<String, RowChange> last = new HashMap<>();
-    try (var h = harness(spec, 2, Duration.ZERO, 6)) {
-      h.open();
-      TrainerOperatorTest.run(h, examples);
-      h.endInput();
-      for (var record : h.getSideOutput(TrainerOperator.CHANGELOG)) {
-        RowChange c = record.getValue();
-        last.put(c.modelKey + "/" + c.rowId, c);
+    boolean[] dueInFlight = {false};
+    Map<String, RowChange> uninterrupted = changelog(spec, examples, new int[] {1_003},
+        dueInFlight);
+    Map<String, RowChange> restored = changelog(spec, examples, new int[] {13, 400, 801, 1_003},
+        dueInFlight);
+    assertTrue(dueInFlight[0], "an emission waited for a batch at some checkpoint");
+    assertEquals(uninterrupted.keySet(), restored.keySet(), "rows emitted");
+    assertTrue(restored.size() > 100, "rows emitted: " + restored.size());
+    for (Map<String, RowChange> last : List.of(uninterrupted, restored)) {
+      for (RowChange c : last.values()) {
+        float[] row = reference.row(c.modelKey, c.rowId);
+        float[] weights = new float[c.weights.length];
+        reference.learner.layout().copyWeights(row, 0, weights, 0);
+        assertArrayEquals(weights, c.weights, c.modelKey + " row " + c.rowId);
       }
     }
-    assertTrue(last.size() > 100, "rows emitted: " + last.size());
-    // The last emission of every row (at end of input, after the last partial batch's step)
-    // holds the reference's final weights; changes due inside a batch wait for its step.
-    for (RowChange c : last.values()) {
-      float[] row = reference.row(c.modelKey, c.rowId);
-      float[] weights = new float[c.weights.length];
-      reference.learner.layout().copyWeights(row, 0, weights, 0);
-      assertArrayEquals(weights, c.weights, c.modelKey + " row " + c.rowId);
+  }
+
+  /**
+   * Every row's last changelog emission, from runs that end at {@code ends} (each but the last
+   * with a checkpoint, restored into the next run; records in {@code dueInFlight} whether a
+   * checkpoint held an emission waiting for its batch).
+   */
+  static Map<String, RowChange> changelog(LearnerSpec spec, List<CompactExample> examples,
+      int[] ends, boolean[] dueInFlight) throws Exception {
+    Map<String, RowChange> last = new HashMap<>();
+    OperatorSubtaskState snapshot = null;
+    int from = 0;
+    for (int to : ends) {
+      try (var h = harness(spec, 2, Duration.ZERO, 6)) {
+        if (snapshot != null) {
+          h.initializeState(snapshot);
+        }
+        h.open();
+        TrainerOperatorTest.run(h, examples.subList(from, to));
+        if (to == examples.size()) {
+          h.endInput();
+        } else {
+          h.prepareSnapshotPreBarrier(to);
+          snapshot = h.snapshot(to, to);
+          TrainerOperator operator = (TrainerOperator) h.getOperator();
+          for (String key : List.of("a", "b")) {
+            operator.setCurrentKey(key);
+            dueInFlight[0] |= operator.metaOfCurrentKey().changesDue;
+          }
+        }
+        for (var record : h.getSideOutput(TrainerOperator.CHANGELOG)) {
+          RowChange c = record.getValue();
+          last.put(c.modelKey + "/" + c.rowId, c);
+        }
+      }
+      from = to;
     }
+    return last;
   }
 
   /**
