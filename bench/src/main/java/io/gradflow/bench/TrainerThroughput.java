@@ -8,10 +8,12 @@ import io.gradflow.learn.ExampleLearner;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.metrics.MetricsSpec;
 import io.gradflow.model.CompactExample;
+import io.gradflow.model.DeepModelSpec;
 import io.gradflow.model.FeatureMerger;
 import io.gradflow.model.LinearSpec;
 import io.gradflow.model.Loss;
 import io.gradflow.optim.AdaGradSpec;
+import io.gradflow.optim.AdamSpec;
 import io.gradflow.optim.GradientSpec;
 import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
@@ -24,6 +26,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -58,6 +61,10 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * <p>Run: {@code bench/run-trainer.sh [examples [runs [rounds]]]} (default 3,000,000 examples,
  * every run, 3 rounds). It also writes the stream to {@code bench/results/stream.bin} for
  * {@code bench/pytorch_loop.py}, the hand-written PyTorch loop of DESIGN.md's reference points.
+ *
+ * <p>The mlp mode, {@code bench/java.sh io.gradflow.bench.TrainerThroughput examples
+ * bench/results mlp [rounds]}: the trainer training an mlp at batch sizes 1, 32 and 256 beside
+ * the core's loop (see {@link #mlp}).
  */
 public final class TrainerThroughput {
   static final int FEATURES = 40;
@@ -363,6 +370,14 @@ public final class TrainerThroughput {
   }
 
   static Result flink(String backend, long examples, Path checkpoints) throws Exception {
+    return flink(backend, examples, checkpoints, SPEC,
+        new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT),
+        "Flink, " + backend);
+  }
+
+  /** A trainer run of {@code spec} over the pool on a local MiniCluster (see the class comment). */
+  static Result flink(String backend, long examples, Path checkpoints, LearnerSpec spec,
+      TrainerSettings settings, String name) throws Exception {
     Configuration conf = new Configuration();
     conf.set(StateBackendOptions.STATE_BACKEND, backend);
     conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
@@ -383,14 +398,13 @@ public final class TrainerThroughput {
         .map(i -> pool[(int) (i % POOL)]).returns(CompactExampleTypeInfo.INSTANCE)
         .keyBy(e -> e.modelKey, Types.STRING)
         .transform("trainer", TypeInformation.of(Scored.class), new TrainerOperator(
-            Map.of("", SPEC),
-            new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT), HASH_BITS))
+            Map.of("", spec), settings, HASH_BITS))
         .sinkTo(new ChecksumSink());
     ChecksumSink.count = 0;
     ChecksumSink.half = examples / 2;
     env.execute("trainer-throughput-" + backend);
     long end = System.nanoTime();
-    return new Result("Flink, " + backend, ChecksumSink.count,
+    return new Result(name, ChecksumSink.count,
         (end - ChecksumSink.firstNanos) / 1e9, (end - ChecksumSink.halfNanos) / 1e9,
         ChecksumSink.checksum);
   }
@@ -420,6 +434,10 @@ public final class TrainerThroughput {
     long examples = args.length > 0 ? Long.parseLong(args[0]) : 3_000_000L;
     Path resultsDir = Path.of(args.length > 1 ? args[1] : "bench/results");
     java.nio.file.Files.createDirectories(resultsDir);
+    if (args.length > 2 && args[2].equals("mlp")) {
+      mlp(examples, resultsDir, args.length > 3 ? Integer.parseInt(args[3]) : 3);
+      return;
+    }
     pool = generate(20261128L);
     export(resultsDir.resolve("stream.bin"), 50_000);
     java.util.List<String> runs = java.util.List.of(
@@ -466,6 +484,119 @@ public final class TrainerThroughput {
     // One machine-readable line: the medians of the per-round ratios (NaN for a run not made).
     System.out.printf(Locale.ROOT, "%nRESULT heap_vs_bare=%.3f rocksdb_vs_bare=%.3f%n",
         medianRatio(ratios, "Flink, hashmap"), medianRatio(ratios, "Flink, rocksdb"));
+  }
+
+  /** The mlp mode's model: 16 dense inputs, hidden [32, 16], ReLU, logistic loss, Adam. */
+  static LearnerSpec mlpSpec(int batchSize) {
+    return new LearnerSpec(new DeepModelSpec(false, List.of(32, 16),
+        DeepModelSpec.Activation.RELU, MLP_INPUTS, 0, 0.1, DeepModelSpec.Pooling.SUM, batchSize,
+        1), Loss.LOGISTIC,
+        AdamSpec.of(1e-3), GradientSpec.NONE, new ScheduleSpec.Constant(),
+        ScheduleClock.MODEL_STEP, false);
+  }
+
+  static final int MLP_INPUTS = 16;
+  static final int[] MLP_BATCHES = {1, 32, 256};
+
+  /** One model key, 16 dense features U(-2, 2), label: the sign of x0 * x1 (no sparse features). */
+  static CompactExample[] generateMlp(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    CompactExample[] examples = new CompactExample[POOL];
+    for (int e = 0; e < POOL; e++) {
+      float[] dense = new float[MLP_INPUTS];
+      for (int j = 0; j < MLP_INPUTS; j++) {
+        dense[j] = (float) random.nextDouble(-2, 2);
+      }
+      float label = dense[0] * dense[1] > 0 ? 1f : 0f;
+      examples[e] = new CompactExample("e" + e, "mlp", e, new long[0], new float[0], dense, label,
+          1f);
+    }
+    return examples;
+  }
+
+  /**
+   * The core's mini-batch loop for the mlp mode, no Flink: predict, keep the example in the
+   * batch, one Adam step per full batch (the trainer's counting: the step is given the examples
+   * learned so far). Its predictions are the reference for the trainer's.
+   */
+  static final class MlpLoop {
+    private final ExampleLearner learner;
+    private final int batchSize;
+    private final float[][] blocks;
+    private final float[] bias;
+    private final io.gradflow.learn.BatchGradient batch;
+    private final double rate;
+    private final long[] noIds = new long[0];
+    private final float[] noValues = new float[0];
+    private final float[][] noPages = new float[0][];
+    private final int[] noOffsets = new int[0];
+    private long step;
+
+    MlpLoop(int batchSize) {
+      learner = new ExampleLearner(mlpSpec(batchSize));
+      this.batchSize = batchSize;
+      blocks = learner.newDenseBlocks();
+      bias = new float[learner.rowSize()];
+      learner.initializeRow(FeatureHashing.BIAS_ROW, bias, 0);
+      batch = new io.gradflow.learn.BatchGradient(learner.model());
+      rate = learner.learningRate(0);
+    }
+
+    double process(CompactExample e) {
+      double a = learner.activation(noPages, noOffsets, noValues, 0, bias, 0, e.dense, blocks);
+      step++;
+      if (batchSize == 1) {
+        learner.learn(noPages, noOffsets, noValues, 0, bias, 0, e.dense, blocks, a, e.label,
+            e.weight, step, rate);
+      } else {
+        learner.accumulate(batch, noIds, FeatureHashing.BIAS_ROW, noPages, noOffsets, noValues, 0,
+            bias, 0, e.dense, blocks, a, e.label, e.weight);
+        if (batch.examples() == batchSize) {
+          learner.stepDense(batch, blocks, step, rate);
+          learner.stepRow(batch, 0, bias, 0, step, rate);
+          batch.clear();
+        }
+      }
+      return learner.loss().prediction(a);
+    }
+  }
+
+  /**
+   * The mlp mode ({@code runs} = {@code mlp}): the trainer on the heap backend (checkpoints every
+   * 2 s, {@code batch_timeout} 0) at batch sizes 1, 32 and 256, each after the core's loop on the
+   * same examples; every trainer run must predict bit-identically to the loop (checkpoints keep
+   * batches in flight rather than cutting them).
+   */
+  static void mlp(long examples, Path resultsDir, int rounds) throws Exception {
+    pool = generateMlp(20261130L);
+    java.util.Map<String, java.util.List<Double>> rates = new java.util.LinkedHashMap<>();
+    for (int round = 0; round < rounds; round++) {
+      for (int b : MLP_BATCHES) {
+        MlpLoop warm = new MlpLoop(b);
+        for (int i = 0; i < Math.min(examples, 200_000); i++) {
+          warm.process(pool[i % POOL]);
+        }
+        Result loop = timed("core loop, no Flink, batch " + b, examples, new MlpLoop(b)::process);
+        Result trainer = flink("hashmap", examples, resultsDir.resolve("checkpoints-mlp"),
+            mlpSpec(b), new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0,
+                MetricsSpec.DEFAULT).withBatchTimeout(java.time.Duration.ZERO),
+            "Flink, hashmap, batch " + b);
+        if (trainer.checksum() != loop.checksum() || trainer.examples() != examples) {
+          throw new IllegalStateException(trainer.name() + " did not predict bit-identically to"
+              + " the core loop");
+        }
+        for (Result r : List.of(loop, trainer)) {
+          rates.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>()).add(r.steadyRate());
+          System.out.printf(Locale.ROOT, "round %d: %s %,.0f examples/s (second half)%n",
+              round + 1, r.name(), r.steadyRate());
+        }
+      }
+    }
+    System.out.printf(Locale.ROOT, "%nmlp [32, 16] relu, 16 inputs, Adam; %,d examples per run,"
+        + " %d rounds; medians; every trainer run predicted bit-identically to the core loop%n%n"
+        + "| run | examples/s, second half |%n|---|---|%n", examples, rounds);
+    rates.forEach((name, r) -> System.out.printf(Locale.ROOT, "| %s | %,.0f |%n", name,
+        median(r.stream().mapToDouble(Double::doubleValue).toArray())));
   }
 
   private static double medianRatio(java.util.Map<String, java.util.List<Double>> ratios,

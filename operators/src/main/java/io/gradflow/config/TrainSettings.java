@@ -179,14 +179,18 @@ public final class TrainSettings {
   public static final Setting<Integer> MODEL_BATCH_SIZE = Setting.of("batch_size", INT, 1,
       greaterThan(0), "mlp and wide_and_deep: examples of a model per optimizer step on their"
           + " mean gradient; each example is predicted (and measured) as it arrives, with the"
-          + " weights before its batch's step. 1 is plain online learning. A partial batch is"
-          + " stepped before every checkpoint, at end of input and after batch_timeout, so the"
-          + " batches' boundaries, and the model, depend on when those happen");
+          + " weights before its batch's step. 1 is plain online learning. The batch in flight"
+          + " is part of the model's state: checkpoints and model-cache evictions keep it, so"
+          + " with batch_timeout 0 a restored run is bit-identical to an uninterrupted one. A"
+          + " partial batch is stepped at end of input, before an expiry sweep or a drift action,"
+          + " and after batch_timeout");
   public static final Setting<Duration> MODEL_BATCH_TIMEOUT = Setting.of("batch_timeout",
       DURATION, Duration.ofSeconds(1), Constraint.zeroOrAtLeast(Duration.ofMillis(1)), "mlp and"
           + " wide_and_deep with batch_size > 1: a partial batch is stepped once its first"
-          + " example has waited this long (processing time), so a slow stream still learns;"
-          + " 0 steps partial batches only before checkpoints and at end of input");
+          + " example has waited this long (processing time), so a slow stream still learns, at"
+          + " the cost of batch boundaries (and the model) that depend on processing time; 0"
+          + " cuts batches only by data (their size, end of input, expiry sweeps, drift"
+          + " actions), so replays and restores are bit-identical");
   public static final Section MODEL = new Section("model", "the model and its loss",
       List.of(MODEL_TYPE, MODEL_LOSS, MODEL_HASH_BITS, MODEL_DEFAULT_KEY, MODEL_STANDARDIZE,
           MODEL_STANDARDIZE_CLIP, MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED, MODEL_HIDDEN,

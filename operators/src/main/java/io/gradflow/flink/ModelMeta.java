@@ -23,6 +23,14 @@ public final class ModelMeta {
   public long boostStartStep;
   public long drifts;
   public long[] pendingDrifts = new long[0];
+  /**
+   * Added when a batch in flight became part of the state: absent (null, 0, false) in older
+   * savepoints, which were taken with every batch stepped.
+   */
+  public double[] batch = new double[0];
+  public long[] batchRows = new long[0];
+  public double batchRate;
+  public boolean changesDue;
 
   public ModelMeta() {}
 
@@ -42,6 +50,10 @@ public final class ModelMeta {
     m.boostStartStep = s.boostStartStep();
     m.drifts = s.drifts();
     m.pendingDrifts = s.pendingDrifts();
+    m.batch = s.batch();
+    m.batchRows = s.batchRows();
+    m.batchRate = s.batchRate();
+    m.changesDue = s.changesDue();
     return m;
   }
 
@@ -50,7 +62,8 @@ public final class ModelMeta {
     return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
         copy(standardizer), copy(metrics), sinceReport, windowStartMillis, lastEventTime,
         copy(detector), boostStartStep, drifts,
-        pendingDrifts == null ? new long[0] : pendingDrifts.clone());
+        pendingDrifts == null ? new long[0] : pendingDrifts.clone(), copy(batch),
+        batchRows == null ? new long[0] : batchRows.clone(), batchRate, changesDue);
   }
 
   private static double[] copy(double[] a) {

@@ -66,14 +66,17 @@ import org.apache.flink.util.OutputTag;
  * last checkpoint are written back at a checkpoint.
  *
  * <p><b>Mini-batches</b> ({@code model.batch_size} > 1): a model's session keeps its batch in
- * progress in memory ({@link ModelSession}); every batch is stepped before the keyed-state
- * snapshot (in {@link #prepareSnapshotPreBarrier} and again in {@link #snapshotState}, before the
- * pages are written back), at end of input, and, with {@code model.batch_timeout} > 0, by a
- * processing-time timer once its first example has waited that long. So no checkpoint holds a
- * batch in flight: the state layout is the same at every batch size and a restore continues bit
- * for bit from the checkpoint. Where checkpoints and timeouts cut batches depends on processing
- * time, so two runs of the same input agree bit for bit only at batch size 1 (or where their
- * batches were cut alike).
+ * flight ({@link ModelSession}), and the batch is part of the session's state in
+ * {@code "model.v1"} (the examples' layer outputs, gradients of the loss and rows, the batch's
+ * learning rate; see {@code BatchGradient}). So checkpoints and evictions of the session do not
+ * step it: a batch is stepped when it is full, at end of input, before an expiry sweep or a drift
+ * action (points fixed by event time and data order), and, only with
+ * {@code model.batch_timeout} > 0, by a processing-time timer once its first example has waited
+ * that long (a session evicted meanwhile is read back to step it; a batch restored from a
+ * checkpoint starts its wait again at the model's next example). With {@code batch_timeout} 0,
+ * a run restored from any checkpoint gives the same predictions and state, bit for bit, as an
+ * uninterrupted run; a timeout cuts batches at processing-time-dependent points. State written
+ * before batches were kept (no batch fields) restores as "no batch in flight".
  *
  * <p><b>Model signature</b>: {@code "signature.v1"}, operator state (a union
  * {@code ListState<Map<String, String>>}) holding the {@link ModelSignature} of the models this
@@ -341,10 +344,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     while (due.hasNext()) {
       Map.Entry<String, Long> e = due.next();
       if (e.getValue() + timeout <= time) {
-        ModelSession session = sessions.get(e.getKey());
-        if (session != null) {
-          session.flushBatch();
-        }
+        // A session evicted with its batch is read back from keyed state to step it.
+        setCurrentKey(e.getKey());
+        ModelSession session = session(e.getKey());
+        unsaved.add(session.key());
+        session.flushBatch();
         due.remove();
       } else {
         next = Math.min(next, e.getValue() + timeout);
@@ -379,9 +383,14 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
    */
   @Override
   public void endInput() throws Exception {
-    for (ModelSession session : sessions.values()) {
-      unsaved.add(session.key());
-      session.finish(emitter);
+    // A session finishing its batch may evict others (finished again below: finish is
+    // idempotent).
+    for (String key : List.copyOf(sessions.keySet())) {
+      ModelSession session = sessions.get(key);
+      if (session != null) {
+        unsaved.add(key);
+        session.finish(emitter);
+      }
     }
     List<String> evicted;
     try (java.util.stream.Stream<Object> keys = getKeyedStateBackend().getKeys(META_STATE,
@@ -453,14 +462,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   }
 
   /**
-   * Steps every batch in flight, then writes every cached page and model session's state back
-   * to keyed state.
+   * Writes every cached page and model session's state (a batch in flight included) back to
+   * keyed state.
    */
   private void flush() throws Exception {
-    for (ModelSession session : sessions.values()) {
-      session.flushBatch();
-    }
-    batchStarts.clear();
     for (PageCache cache : caches.values()) {
       cache.flush();
     }

@@ -23,8 +23,9 @@ import java.io.Serializable;
  *     savepoint
  * @param batchTimeout {@code model.batch_timeout}: a model's partial mini-batch is stepped once
  *     its first example has waited this long in processing time (checked by a timer, so up to
- *     about twice as long); zero steps partial batches only before checkpoints and at end of
- *     input. Irrelevant at {@code model.batch_size} 1
+ *     about twice as long); zero cuts batches only by data (size, end of input, expiry sweeps,
+ *     drift actions; a batch in flight is checkpointed, not stepped). Irrelevant at
+ *     {@code model.batch_size} 1
  */
 public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
     long changelogEvery, MetricsSpec metrics, RowPolicy rows, ModelSession.Replay replay,

@@ -1,5 +1,8 @@
 package io.gradflow.learn;
 
+import io.gradflow.model.DeepModel;
+import io.gradflow.model.DenseBackward;
+import io.gradflow.model.JavaDenseBackward;
 import io.gradflow.model.Loss;
 import io.gradflow.model.Model;
 import io.gradflow.optim.RowLayout;
@@ -33,6 +36,8 @@ public final class ExampleLearner {
   private final float[] biasGrad;
   private final java.util.List<io.gradflow.model.ParameterBlock> denseBlocks;
   private final float[][] blockGrads;
+  /** A deep model's batched dense backward pass: the one place its implementation is chosen. */
+  private final DenseBackward denseBackward = new JavaDenseBackward();
 
   /** A learner with its drift policy's slot decay ({@code drift.slot_decay}; 1 without one). */
   public ExampleLearner(LearnerSpec spec) {
@@ -202,8 +207,10 @@ public final class ExampleLearner {
   /**
    * Adds one example of a mini-batch to {@code batch}, right after its {@link #activation} (the
    * batch's weights never change before its step, so every example is predicted with the same
-   * weights): the example's gradient, times its importance weight, for every row and dense
-   * block. An example of weight 0 adds nothing and is not counted.
+   * weights). A deep model's example is kept as {@link BatchGradient} describes (its layer
+   * outputs from this learner's accumulator, {@code d}, its rows {@code ids} and {@code values});
+   * its gradient is formed at the step ({@link #stepDense}). Any other model's gradient is added
+   * at once. An example of weight 0 adds nothing and is not counted.
    *
    * @param ids the row id of each of the example's {@code n} rows
    * @param biasId the bias row's id
@@ -215,6 +222,10 @@ public final class ExampleLearner {
       return;
     }
     double dLoss = loss.gradient(activation, label) * weight;
+    if (model instanceof DeepModel) {
+      batch.keep(acc, dLoss, ids, values, n, biasId, denseBackward, blocks, layout.stride());
+      return;
+    }
     if (grad.length < n * rowWidth) {
       grad = new float[Math.max(n * rowWidth, 2 * grad.length)];
     }
@@ -224,7 +235,6 @@ public final class ExampleLearner {
       batch.addRow(ids[i], grad, i * rowWidth);
     }
     batch.addRow(biasId, biasGrad, 0);
-    batch.addDense(blockGrads);
     batch.countExample();
   }
 
@@ -241,12 +251,16 @@ public final class ExampleLearner {
   }
 
   /**
-   * Steps every row of every dense block once with the batch's mean gradient.
+   * Steps every row of every dense block once with the batch's mean gradient. A deep model's
+   * batch gradient is formed first, from {@code blocks} as they are (the weights its examples
+   * were predicted with): so call this before {@link #stepRow}, whose rows
+   * ({@link BatchGradient#rows()}) are known from then on.
    *
    * @return the rows whose update was refused
    */
   public int stepDense(BatchGradient batch, float[][] blocks, long modelStep,
       double learningRate) {
+    batch.sum(denseBackward, blocks, layout.stride());
     batch.meanDense(blockGrads);
     return stepDense(blocks, blockGrads, modelStep, learningRate);
   }

@@ -251,7 +251,30 @@ public final class DeepModel implements Model {
   public void backward(float[][] pages, int[] offsets, float[] values, int n, float[] biasPage,
       int biasOffset, int stride, float[] dense, float[][] blocks, double[] acc,
       double dLossDActivation, float[] grad, float[] biasGrad, float[][] blockGrads) {
-    double d = dLossDActivation;
+    int dx0 = backwardDense(blocks, stride, acc, dLossDActivation, blockGrads);
+    sparseGradients(acc, dx0, wide ? acc[1 + factors] : 0, dLossDActivation, values, 0, n, grad,
+        biasGrad);
+  }
+
+  /**
+   * Where the output of layer {@code l} starts in the accumulator, as {@link #finish} writes it:
+   * {@code l = 0} is x0, {@code l = 1 .. L} hidden layer l's output; {@link #layerInput}(l)
+   * doubles each.
+   */
+  public int activationsAt(int l) {
+    return at[l];
+  }
+
+  /**
+   * The dense part of {@link #backward} for one example: from the layer outputs that
+   * {@link #finish} left in {@code acc} ({@link #activationsAt}) and {@code d = dLoss/da}, writes
+   * every dense block's gradient to {@code blockGrads[b][0 .. gradientSize())} (each element
+   * rounded to float once) and {@code dLoss/dx0} into {@code acc}'s delta buffers.
+   *
+   * @return where {@code dLoss/dx0} ({@link #layerInput}(0) doubles) starts in {@code acc}
+   */
+  public int backwardDense(float[][] blocks, int stride, double[] acc, double d,
+      float[][] blockGrads) {
     // The output row: da/du_c = h_L[c]; the delta of h_L (or of x0 without hidden layers).
     float[] u = blocks[layers];
     float[] gu = blockGrads[layers];
@@ -288,16 +311,30 @@ public final class DeepModel implements Model {
       delta = other;
       other = swap;
     }
-    // acc[delta ..] is now dL/dx0.
+    return delta;
+  }
+
+  /**
+   * The sparse part of {@link #backward} for one example, from its {@code dLoss/dx0} at
+   * {@code dx0[from .. from + layerInput(0))}: feature row {@code i}'s gradient (value
+   * {@code values[valuesFrom + i]}) to {@code grad[i * rowWidth() ..]} (wide weight
+   * {@code d x_i}, embedding {@code dLoss/dp_f * scale * x_i}; zeros for an mlp), the bias row's
+   * to {@code biasGrad} ({@code d}, then zeros).
+   *
+   * @param pooled the number of pooled rows, {@code [wide, p, n]}'s {@code n} (mean pooling
+   *     divides by it; 0: no row, nothing to divide)
+   */
+  public void sparseGradients(double[] dx0, int from, double pooled, double d, float[] values,
+      int valuesFrom, int n, float[] grad, float[] biasGrad) {
     int rowWidth = 1 + factors;
     if (wide) {
-      double scale = mean ? (acc[1 + factors] > 0 ? 1 / acc[1 + factors] : 0) : 1;
+      double scale = mean ? (pooled > 0 ? 1 / pooled : 0) : 1;
       for (int i = 0; i < n; i++) {
-        double x = values[i];
+        double x = values[valuesFrom + i];
         int g = i * rowWidth;
         grad[g] = (float) (d * x);
         for (int f = 0; f < factors; f++) {
-          grad[g + 1 + f] = (float) (acc[delta + inputs + f] * scale * x);
+          grad[g + 1 + f] = (float) (dx0[from + inputs + f] * scale * x);
         }
       }
     } else {

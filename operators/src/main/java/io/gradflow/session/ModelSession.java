@@ -43,26 +43,29 @@ import java.util.Set;
  *       since the last one, and every {@code changelog.every} learned examples the rows changed.
  * </ol>
  *
- * <p><b>Mini-batches</b> ({@code model.batch_size} B > 1). A learned example is predicted with
- * the current weights and measured at once, as at B = 1 (prequential: the metrics measure the
- * model before it learned the batch), and its gradient is added to the model's batch; when B
- * examples are in it, the model takes one optimizer step on their mean gradient
- * ({@link PagedLearner#step}). A partial batch is stepped by {@link #flushBatch()}: before every
- * checkpoint and changelog emission ({@link #emitChanges}), at end of input ({@link #finish}),
- * before an expiry sweep or a drift action visits the rows, and when the owner's timeout says so.
- * No batch is ever in flight in a {@link #state()} taken after {@link #flushBatch()}, so state
- * and checkpoints hold no gradients. Counting: the model step counts examples learned, those of
- * the batch in flight included (so a step-clock schedule means the same at any batch size, and
- * {@code Scored.step} is the example's); the batch's learning rate is the schedule's at its first
- * example; the optimizer is given the model step after the batch (Adam's global bias correction
- * counts examples; per-row bias correction counts a row's own steps, one per batch that touched
- * it). B = 1 is plain online learning, the same bits as before batches existed.
+ * <p><b>Mini-batches</b> ({@code model.batch_size} B > 1; mlp and wide_and_deep). A learned
+ * example is predicted with the current weights and measured at once, as at B = 1 (prequential:
+ * the metrics measure the model before it learned the batch), and kept in the model's batch
+ * ({@link BatchGradient}: its layer outputs, {@code w dLoss/da} and sparse rows); when B examples
+ * are in it, their gradients are formed and the model takes one optimizer step on their mean
+ * ({@link PagedLearner#step}). A partial batch is stepped by {@link #flushBatch()}: at end of
+ * input ({@link #finish}), before an expiry sweep or a drift action visits the rows (points fixed
+ * by event time and data order), and when the owner's timeout says so. The batch in flight is
+ * part of {@link #state()}, with its learning rate and whether a changelog emission waits for its
+ * step, so a checkpoint or an eviction of the session does not cut it and a restore continues bit
+ * for bit. Counting: the model step counts examples learned, those of the batch in flight
+ * included (so a step-clock schedule means the same at any batch size, and {@code Scored.step} is
+ * the example's); the batch's learning rate is the schedule's at its first example; the optimizer
+ * is given the model step after the batch (Adam's global bias correction counts examples; per-row
+ * bias correction counts a row's own steps, one per batch that touched it). With a changelog, the
+ * rows a batch stepped are recorded as changed at its step and emitted at the next emission after
+ * it. B = 1 is plain online learning, the same bits as before batches existed.
  *
  * <p>The session's whole persistent state is one immutable {@link SessionState} ({@link #state()}),
  * taken before every checkpoint: a restore continues with the same clock, standardizer, metrics
  * and detector, so a replay from a savepoint makes the same decisions. The set of rows changed
- * since the last changelog emission is not state: it is emitted before every checkpoint
- * ({@link #emitChanges}).
+ * (stepped) since the last changelog emission is not state: it is emitted before every
+ * checkpoint ({@link #emitChanges}).
  *
  * <p>Drift actions: {@link DriftAction#RESTART_SCHEDULE} restarts the schedule's clock at the
  * detection (step and event time); {@link DriftAction#BOOST_LR} multiplies the rate by
@@ -192,6 +195,8 @@ public final class ModelSession {
   private long boostStartStep;
   private long drifts;
   private boolean lastLearned;
+  /** Nesting of {@link #process} and {@link #flushBatch}: not evictable while above 0. */
+  private int busy;
 
   /** Continues model {@code key} from {@code state} (or {@link SessionState#NEW}). */
   public ModelSession(String key, Shared shared, SessionState state) {
@@ -201,7 +206,20 @@ public final class ModelSession {
     this.policy = shared.spec.drift();
     this.probabilities = learner.loss().predictsProbability();
     this.batchSize = shared.spec.model().batchSize();
-    this.batch = batchSize > 1 ? new BatchGradient(learner.model()) : null;
+    // A batch restored at a batch size since set to 1 is stepped before the next example.
+    boolean restoredBatch = state.batch().length > 0 || state.batchRows().length > 0;
+    this.batch = batchSize > 1 || restoredBatch ? new BatchGradient(learner.model()) : null;
+    if (restoredBatch) {
+      try {
+        batch.restore(state.batch(), state.batchRows());
+      } catch (IllegalArgumentException e) {
+        // The signature check refuses another model shape before this: a bug, not a user error.
+        throw new IllegalStateException("the batch in flight of model " + key + " does not fit"
+            + " the model: " + e.getMessage(), e);
+      }
+    }
+    this.batchRate = state.batchRate();
+    this.changesDue = state.changesDue();
     this.step = state.step();
     this.scored = state.scored();
     this.scheduleStartStep = state.scheduleStartStep();
@@ -260,6 +278,15 @@ public final class ModelSession {
    *     activation: a probability for the logistic loss)
    */
   public double process(CompactExample example, Output out) throws Exception {
+    busy++;
+    try {
+      return learn(example, out);
+    } finally {
+      busy--;
+    }
+  }
+
+  private double learn(CompactExample example, Output out) throws Exception {
     lastEventTime = Math.max(lastEventTime, example.eventTime);
     // Unlabeled and weight-0 examples are scored only: they change no row, no slot, no step
     // count, no schedule clock (its event-time origin is the first learned example), no
@@ -267,6 +294,9 @@ public final class ModelSession {
     boolean labeled = example.learnable();
     boolean learn = labeled && !shared.frozen;
     lastLearned = learn;
+    if (batch != null && batch.examples() >= batchSize) {
+      flushBatch(); // restored with more examples than model.batch_size now allows
+    }
     if (!shared.frozen) {
       // Rows not updated for rows.expire_after expire at the first example of each sweep
       // interval of event time (the interval is kept with the rows, so a replay sweeps alike).
@@ -277,15 +307,16 @@ public final class ModelSession {
     }
     float[] dense = dense(example.dense, learn);
     double rate = 0;
+    boolean batched = batchSize > 1;
     if (learn) {
-      if (batch == null) {
+      if (!batched) {
         rate = learningRate(example.eventTime);
       } else if (batch.examples() == 0) {
         batchRate = learningRate(example.eventTime);
       }
     }
-    double activation =
-        shared.paged.process(key, example, dense, learn, step + 1, rate, batch);
+    double activation = shared.paged.process(key, example, dense, learn, step + 1, rate,
+        batched ? batch : null);
     double score = learner.loss().prediction(activation);
     if (learn) {
       step++;
@@ -313,7 +344,9 @@ public final class ModelSession {
       report(example.eventTime, out);
     }
     if (learn && shared.changelogEvery > 0) {
-      recordChanges(example, dense.length);
+      if (!batched) {
+        recordChanges(example, dense.length);
+      }
       changesDue |= step % shared.changelogEvery == 0;
     }
     // Rows are emitted once stepped: at the end of the batch that reached the interval.
@@ -413,10 +446,13 @@ public final class ModelSession {
   /**
    * Whether the session may be dropped from memory once its {@link #state()} is stored, to be
    * continued from it later: not while changed rows wait for {@link #emitChanges} (they are not
-   * part of the state), nor in a replay (whose metrics are set aside, not stored).
+   * part of the state), nor in a replay (whose metrics are set aside, not stored). A batch in
+   * flight is part of the state and does not keep a session in memory; but a session is never
+   * dropped while it processes an example or steps its batch (its own pages may leave the cache
+   * meanwhile).
    */
   public boolean evictable() {
-    return changed.isEmpty() && !batchInFlight() && shared.replay == Replay.NONE;
+    return busy == 0 && changed.isEmpty() && shared.replay == Replay.NONE;
   }
 
   /**
@@ -435,22 +471,36 @@ public final class ModelSession {
 
   /**
    * Steps the batch in progress, if any, on its mean gradient however few examples it holds (see
-   * the class comment for when). Changes no session state: the step count already counts them.
+   * the class comment for when). The step count already counts its examples; with a changelog,
+   * the rows it stepped are recorded as changed.
    */
   public void flushBatch() throws Exception {
-    if (batchInFlight()) {
+    if (!batchInFlight() || shared.frozen) {
+      return; // a frozen replay learns nothing, a restored batch included
+    }
+    busy++;
+    try {
       shared.paged.step(key, batch, step, batchRate);
+      if (shared.changelogEvery > 0) {
+        for (int i = 0; i < batch.rows(); i++) {
+          changed.add(batch.rowId(i));
+        }
+      }
       batch.clear();
+    } finally {
+      busy--;
     }
   }
 
   /**
-   * Emits every row changed since the last emission (each once) and forgets them, after stepping
-   * the batch in progress ({@link #flushBatch()}) so that the rows are emitted as learned.
+   * Emits every row changed (stepped) since the last emission, each once, and forgets them. The
+   * rows of a batch in flight have not changed yet: they are recorded at its step, and an
+   * emission that came due during the batch still waits for its step.
    */
   public void emitChanges(Output out) throws Exception {
-    flushBatch();
-    changesDue = false;
+    if (!batchInFlight()) {
+      changesDue = false;
+    }
     if (changed.isEmpty()) {
       return;
     }
@@ -468,8 +518,12 @@ public final class ModelSession {
     changed.clear();
   }
 
-  /** At end of input: the changed rows, and a last report if labeled examples are unreported. */
+  /**
+   * At end of input: steps the batch in flight, emits the changed rows, and a last report if
+   * labeled examples are unreported.
+   */
   public void finish(Output out) throws Exception {
+    flushBatch();
     emitChanges(out);
     if (sinceReport > 0 || !pending.isEmpty()) {
       report(lastEventTime, out);
@@ -485,7 +539,9 @@ public final class ModelSession {
     }
     return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
         standardizer.clone(), metrics.compactState(), sinceReport, windowStartMillis, lastEventTime,
-        detector == null ? new double[0] : detector.snapshot(), boostStartStep, drifts, p);
+        detector == null ? new double[0] : detector.snapshot(), boostStartStep, drifts, p,
+        batch == null ? new double[0] : batch.stateNumbers(),
+        batch == null ? new long[0] : batch.stateRows(), batchRate, changesDue);
   }
 
   /** Examples learned: the model step. */

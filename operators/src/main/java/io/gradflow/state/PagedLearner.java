@@ -145,9 +145,10 @@ public final class PagedLearner {
 
   /**
    * {@link #process}, or, with a {@code batch}, scores the example and, if it is learned, adds
-   * its gradient to the batch ({@link ExampleLearner#accumulate}) instead of stepping: its rows
-   * are created (and admitted, stamped, counted live) now, their weights change only at
-   * {@link #step}. Every example of a batch is therefore predicted with the same weights.
+   * it to the batch ({@link ExampleLearner#accumulate}: a deep model's batch keeps what its
+   * gradient needs, formed at the step) instead of stepping: its rows are created (and admitted,
+   * stamped, counted live) now, their weights change only at {@link #step}. Every example of a
+   * batch is therefore predicted with the same weights.
    *
    * @param batch the model's batch in progress, or null to learn the example at once
    */
@@ -301,7 +302,9 @@ public final class PagedLearner {
   }
 
   /**
-   * Takes one optimizer step on the batch's mean gradient ({@link BatchGradient}): every row the
+   * Takes one optimizer step on the batch's mean gradient ({@link BatchGradient}; a deep model's
+   * is formed first, from the dense blocks as they are, which still hold the weights its examples
+   * were predicted with): every row the
    * batch's examples touched, sparse and bias, is stepped once ({@link ExampleLearner#stepRow}),
    * every dense block's rows once ({@link ExampleLearner#stepDense}); rows no example touched
    * keep their bits. Rows are found through the cache again (their pages may have been evicted

@@ -20,6 +20,7 @@ import io.gradflow.optim.GradientSpec;
 import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
 import io.gradflow.schema.FeatureHashing;
+import io.gradflow.session.SessionState;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -143,37 +144,175 @@ class BatchTrainerOperatorTest {
     }
   }
 
+  /** Where the chained runs below take their checkpoints (after these example indices). */
+  static final int[] CHECKPOINTS = {2, 249, 250, 600, 873};
+
+  /**
+   * A batch in flight is part of the checkpoint: a run checkpointed mid-batch at several points,
+   * each time restored into a fresh operator (with another cache size) and continued, gives the
+   * uninterrupted run's predictions and ends with its pages and model state, bit for bit, and
+   * both equal the Flink-free reference that cuts batches only by their size and at the end.
+   */
   @Test
-  void aPartialBatchIsSteppedBeforeTheCheckpointAndARestoreContinuesBitForBit()
-      throws Exception {
-    List<CompactExample> examples = stream(2_000, 22);
-    // After example 1002, key a has 2 examples in its batch of 5 and key b 1 (weight-0 and
-    // unlabeled examples are not in batches).
-    int cut = 1_002;
-    for (boolean preBarrier : new boolean[] {true, false}) {
-      LearnerSpec spec = spec(WIDE_AND_DEEP, 5);
-      List<Double> expected = reference(spec, examples, Set.of(cut), new BatchReference(spec));
-      List<Double> uncut = reference(spec, examples, Set.of(), new BatchReference(spec));
-      assertNotEquals(uncut.subList(cut + 1, 2_000), expected.subList(cut + 1, 2_000));
-      OperatorSubtaskState snapshot;
-      List<Double> restored = new ArrayList<>();
-      try (var h = harness(spec, 2, Duration.ZERO)) {
-        h.open();
-        restored.addAll(TrainerOperatorTest.run(h, examples.subList(0, cut + 1)));
-        if (preBarrier) {
-          h.prepareSnapshotPreBarrier(1);
+  void aBatchInFlightIsCheckpointedAndARestoreContinuesBitForBit() throws Exception {
+    List<CompactExample> examples = stream(1_003, 22);
+    List<CompactExample> probes = probes(examples);
+    for (DeepModelSpec model : List.of(MLP, WIDE_AND_DEEP)) {
+      for (int batchSize : new int[] {4, 7}) {
+        String what = model.configName() + ", batch " + batchSize;
+        LearnerSpec spec = spec(model, batchSize);
+        BatchReference reference = new BatchReference(spec);
+        List<Double> expected = reference(spec, examples, Set.of(), reference);
+        reference.flushAll();
+        List<Double> expectedProbes = reference.scoreAll(probes);
+        // Had the checkpoints stepped the batches, the predictions after them would differ.
+        Set<Integer> cuts = new java.util.HashSet<>();
+        for (int c : CHECKPOINTS) {
+          cuts.add(c);
         }
-        snapshot = h.snapshot(1, 1);
-        // The operator that took the checkpoint goes on as the restored one will.
-        assertEquals(expected.subList(cut + 1, 2_000),
-            TrainerOperatorTest.run(h, examples.subList(cut + 1, 2_000)), "uninterrupted");
+        assertNotEquals(expected, reference(spec, examples, cuts, new BatchReference(spec)));
+
+        Map<String, Object> uninterrupted;
+        OperatorSubtaskState end;
+        try (var h = harness(spec, 1_000, Duration.ZERO)) {
+          h.open();
+          assertEquals(expected, TrainerOperatorTest.run(h, examples), what + ", uninterrupted");
+          h.endInput();
+          uninterrupted = finalState(h);
+        }
+        List<Double> got = new ArrayList<>();
+        OperatorSubtaskState snapshot = null;
+        int from = 0;
+        for (int k = 0; k <= CHECKPOINTS.length; k++) {
+          int to = k < CHECKPOINTS.length ? CHECKPOINTS[k] + 1 : examples.size();
+          try (var h = harness(spec, k % 2 == 0 ? 1_000 : 3, Duration.ZERO)) {
+            if (snapshot != null) {
+              h.initializeState(snapshot);
+            }
+            h.open();
+            got.addAll(TrainerOperatorTest.run(h, examples.subList(from, to)));
+            if (k == CHECKPOINTS.length) {
+              h.endInput();
+              assertFinalStateEquals(uninterrupted, finalState(h), what);
+              snapshot = h.snapshot(k + 1, k + 1);
+            } else {
+              h.prepareSnapshotPreBarrier(k + 1);
+              snapshot = h.snapshot(k + 1, k + 1);
+              assertTrue(batchesInFlight(h) > 0, what + ": a batch in flight at checkpoint " + k);
+            }
+          }
+          from = to;
+        }
+        assertEquals(expected, got, what + ", restored at " + java.util.Arrays.toString(
+            CHECKPOINTS));
+        try (var h = harness(spec, 1_000, Duration.ZERO)) {
+          h.initializeState(snapshot);
+          h.open();
+          assertEquals(expectedProbes, TrainerOperatorTest.run(h, probes), what + ", probes");
+        }
       }
-      try (var h = harness(spec, 3, Duration.ZERO)) {
-        h.initializeState(snapshot);
-        h.open();
-        restored.addAll(TrainerOperatorTest.run(h, examples.subList(cut + 1, 2_000)));
+    }
+  }
+
+  /**
+   * A model whose session is evicted from memory with its batch in flight (a page cache of 1 or
+   * 2 pages and two models: every example evicts the other model) continues it from keyed state:
+   * the predictions are the reference's, whose batches are cut only by their size, and the final
+   * pages and model state those of a run whose cache holds every page.
+   */
+  @Test
+  void aModelEvictedWithItsBatchInFlightContinuesIt() throws Exception {
+    List<CompactExample> examples = stream(1_003, 25);
+    for (DeepModelSpec model : List.of(MLP, WIDE_AND_DEEP)) {
+      for (int batchSize : new int[] {4, 7}) {
+        LearnerSpec spec = spec(model, batchSize);
+        List<Double> expected = reference(spec, examples, Set.of(), new BatchReference(spec));
+        Map<String, Object> kept;
+        try (var h = harness(spec, 1_000, Duration.ZERO)) {
+          h.open();
+          TrainerOperatorTest.run(h, examples);
+          h.endInput();
+          kept = finalState(h);
+        }
+        // An mlp's one page fits a cache of 2 beside the other model's.
+        for (int cachePages : model.wide() ? new int[] {1, 2} : new int[] {1}) {
+          String what = model.configName() + ", batch " + batchSize + ", cache " + cachePages;
+          try (var h = harness(spec, cachePages, Duration.ZERO)) {
+            h.open();
+            TrainerOperator operator = (TrainerOperator) h.getOperator();
+            List<Double> got = new ArrayList<>();
+            int evictedInFlight = 0;
+            for (CompactExample e : examples) {
+              got.addAll(TrainerOperatorTest.run(h, List.of(e)));
+              if (operator.sessionsInMemory() < 2
+                  && batchInFlight(h, e.modelKey.equals("a") ? "b" : "a")) {
+                evictedInFlight++;
+              }
+            }
+            assertTrue(evictedInFlight > 100, what + ": evicted in flight " + evictedInFlight);
+            assertEquals(expected, got, what);
+            h.endInput();
+            assertFinalStateEquals(kept, finalState(h), what + ", against a cache that keeps all");
+          }
+        }
       }
-      assertEquals(expected, restored, "restored, prepareSnapshotPreBarrier " + preBarrier);
+    }
+  }
+
+  /** Models of the operator whose state holds a batch in flight. */
+  static int batchesInFlight(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h) throws Exception {
+    int count = 0;
+    for (String key : List.of("a", "b")) {
+      if (batchInFlight(h, key)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /** Whether the model's state in keyed state holds a batch in flight. */
+  static boolean batchInFlight(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h, String key)
+      throws Exception {
+    TrainerOperator operator = (TrainerOperator) h.getOperator();
+    operator.setCurrentKey(key);
+    ModelMeta meta = operator.metaOfCurrentKey();
+    return meta != null && meta.batch.length > 0;
+  }
+
+  /** Each model's pages and session state in keyed state, after end of input. */
+  static Map<String, Object> finalState(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h) throws Exception {
+    TrainerOperator operator = (TrainerOperator) h.getOperator();
+    Map<String, Object> out = new java.util.TreeMap<>();
+    for (String key : List.of("a", "b")) {
+      operator.setCurrentKey(key);
+      for (Map.Entry<Long, float[]> page : operator.pagesOfCurrentKey()) {
+        out.put(key + "/page " + page.getKey(), page.getValue().clone());
+      }
+      SessionState s = operator.metaOfCurrentKey().toState();
+      out.put(key + "/step", s.step());
+      out.put(key + "/scored", s.scored());
+      out.put(key + "/metrics", s.metrics());
+      out.put(key + "/batch", s.batch());
+    }
+    return out;
+  }
+
+  static void assertFinalStateEquals(Map<String, Object> expected, Map<String, Object> got,
+      String what) {
+    assertEquals(expected.keySet(), got.keySet(), what);
+    for (String part : expected.keySet()) {
+      Object e = expected.get(part);
+      Object g = got.get(part);
+      if (e instanceof float[] ef) {
+        assertArrayEquals(ef, (float[]) g, what + ", " + part);
+      } else if (e instanceof double[] ed) {
+        assertArrayEquals(ed, (double[]) g, what + ", " + part);
+      } else {
+        assertEquals(e, g, what + ", " + part);
+      }
     }
   }
 
@@ -189,19 +328,34 @@ class BatchTrainerOperatorTest {
     List<Double> never = reference(spec, examples, Set.of(), new BatchReference(spec));
     assertNotEquals(early, expected);
     assertNotEquals(never, expected);
-    List<Double> got = new ArrayList<>();
-    try (var h = harness(spec, 1_000, Duration.ofSeconds(1))) {
-      h.open();
-      h.setProcessingTime(0);
-      got.addAll(TrainerOperatorTest.run(h, examples.subList(0, 6)));
-      h.setProcessingTime(999);
-      got.addAll(TrainerOperatorTest.run(h, examples.subList(6, 8)));
-      h.setProcessingTime(1_000);
-      got.addAll(TrainerOperatorTest.run(h, examples.subList(8, 600)));
+    // With a cache of one page, the timer steps a batch whose session was evicted.
+    for (int cachePages : new int[] {1_000, 1}) {
+      List<Double> got = new ArrayList<>();
+      try (var h = harness(spec, cachePages, Duration.ofSeconds(1))) {
+        h.open();
+        h.setProcessingTime(0);
+        got.addAll(TrainerOperatorTest.run(h, examples.subList(0, 6)));
+        h.setProcessingTime(999);
+        got.addAll(TrainerOperatorTest.run(h, examples.subList(6, 8)));
+        if (cachePages == 1) {
+          assertEquals(1, ((TrainerOperator) h.getOperator()).sessionsInMemory());
+          // Example 7 was b's, so a's session was evicted, with its batch, to keyed state.
+          assertTrue(batchInFlight(h, "a"), "the evicted model's batch is in keyed state");
+        }
+        h.setProcessingTime(1_000);
+        got.addAll(TrainerOperatorTest.run(h, examples.subList(8, 600)));
+      }
+      assertEquals(expected, got, "cache " + cachePages);
     }
-    assertEquals(expected, got);
   }
 
+  /**
+   * Rows are emitted as stepped: every row's last emission (at end of input, after the last
+   * partial batch's step) holds the reference's final weights; changes due inside a batch wait for
+   * its step. Also across checkpoints taken while an emission waits for its batch's step (the
+   * flag is in the state) and the rows of the batch in flight are not yet changed: the restored
+   * runs emit the same rows, with the same final weights.
+   */
   @Test
   void theChangelogEmitsRowsAsStepped() throws Exception {
     List<CompactExample> examples = stream(1_003, 24);
@@ -209,25 +363,60 @@ class BatchTrainerOperatorTest {
     BatchReference reference = new BatchReference(spec);
     reference(spec, examples, Set.of(), reference);
     reference.flushAll();
-    Map<String, RowChange> last = new HashMap<>();
-    try (var h = harness(spec, 2, Duration.ZERO, 6)) {
-      h.open();
-      TrainerOperatorTest.run(h, examples);
-      h.endInput();
-      for (var record : h.getSideOutput(TrainerOperator.CHANGELOG)) {
-        RowChange c = record.getValue();
-        last.put(c.modelKey + "/" + c.rowId, c);
+    boolean[] dueInFlight = {false};
+    Map<String, RowChange> uninterrupted = changelog(spec, examples, new int[] {1_003},
+        dueInFlight);
+    Map<String, RowChange> restored = changelog(spec, examples, new int[] {13, 400, 801, 1_003},
+        dueInFlight);
+    assertTrue(dueInFlight[0], "an emission waited for a batch at some checkpoint");
+    assertEquals(uninterrupted.keySet(), restored.keySet(), "rows emitted");
+    assertTrue(restored.size() > 100, "rows emitted: " + restored.size());
+    for (Map<String, RowChange> last : List.of(uninterrupted, restored)) {
+      for (RowChange c : last.values()) {
+        float[] row = reference.row(c.modelKey, c.rowId);
+        float[] weights = new float[c.weights.length];
+        reference.learner.layout().copyWeights(row, 0, weights, 0);
+        assertArrayEquals(weights, c.weights, c.modelKey + " row " + c.rowId);
       }
     }
-    assertTrue(last.size() > 100, "rows emitted: " + last.size());
-    // The last emission of every row (at end of input, after the last partial batch's step)
-    // holds the reference's final weights; changes due inside a batch wait for its step.
-    for (RowChange c : last.values()) {
-      float[] row = reference.row(c.modelKey, c.rowId);
-      float[] weights = new float[c.weights.length];
-      reference.learner.layout().copyWeights(row, 0, weights, 0);
-      assertArrayEquals(weights, c.weights, c.modelKey + " row " + c.rowId);
+  }
+
+  /**
+   * Every row's last changelog emission, from runs that end at {@code ends} (each but the last
+   * with a checkpoint, restored into the next run; records in {@code dueInFlight} whether a
+   * checkpoint held an emission waiting for its batch).
+   */
+  static Map<String, RowChange> changelog(LearnerSpec spec, List<CompactExample> examples,
+      int[] ends, boolean[] dueInFlight) throws Exception {
+    Map<String, RowChange> last = new HashMap<>();
+    OperatorSubtaskState snapshot = null;
+    int from = 0;
+    for (int to : ends) {
+      try (var h = harness(spec, 2, Duration.ZERO, 6)) {
+        if (snapshot != null) {
+          h.initializeState(snapshot);
+        }
+        h.open();
+        TrainerOperatorTest.run(h, examples.subList(from, to));
+        if (to == examples.size()) {
+          h.endInput();
+        } else {
+          h.prepareSnapshotPreBarrier(to);
+          snapshot = h.snapshot(to, to);
+          TrainerOperator operator = (TrainerOperator) h.getOperator();
+          for (String key : List.of("a", "b")) {
+            operator.setCurrentKey(key);
+            dueInFlight[0] |= operator.metaOfCurrentKey().changesDue;
+          }
+        }
+        for (var record : h.getSideOutput(TrainerOperator.CHANGELOG)) {
+          RowChange c = record.getValue();
+          last.put(c.modelKey + "/" + c.rowId, c);
+        }
+      }
+      from = to;
     }
+    return last;
   }
 
   /**
