@@ -14,7 +14,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.flink.configuration.Configuration;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -120,10 +119,9 @@ class DeepModelITCase extends TrainJobITCase {
 
   /**
    * At batch size 8, with partial batches stepped only at checkpoints and end of input
-   * ({@code batch_timeout: 0}), a run that fails must still equal an uninterrupted one: for that
-   * the batch in flight has to be part of the checkpoint instead of being stepped before it.
+   * ({@code batch_timeout: 0}), a run that fails equals an uninterrupted one: the batch in flight
+   * is part of the checkpoint instead of being stepped before it.
    */
-  @Disabled("needs the batch in flight in state: branch batch")
   @Test
   void aFailureRestoresBitIdenticalAtBatchSize8() throws Exception {
     failureRestoresBitIdentical("deep-failure-8", 8, "0s");
