@@ -234,6 +234,10 @@ public final class BootstrapCommand {
     m.boostStartStep = s.getBoostStartStep();
     m.drifts = s.getDrifts();
     m.pendingDrifts = s.getPendingDrifts().stream().mapToLong(Long::longValue).toArray();
+    m.batch = s.getBatch().stream().mapToDouble(Double::doubleValue).toArray();
+    m.batchRows = s.getBatchRows().stream().mapToLong(Long::longValue).toArray();
+    m.batchRate = s.getBatchRate();
+    m.changesDue = s.getChangesDue();
     return m;
   }
 

@@ -234,7 +234,10 @@ public final class ExportCommand {
     return new SessionSnapshot(m.step, m.scored, m.scheduleStartStep, m.scheduleStartMillis,
         doubles(m.standardizer), doubles(m.metrics), m.sinceReport, m.windowStartMillis,
         m.lastEventTime, doubles(m.detector), m.boostStartStep, m.drifts,
-        m.pendingDrifts == null ? List.of() : Arrays.stream(m.pendingDrifts).boxed().toList());
+        m.pendingDrifts == null ? List.of() : Arrays.stream(m.pendingDrifts).boxed().toList(),
+        doubles(m.batch),
+        m.batchRows == null ? List.of() : Arrays.stream(m.batchRows).boxed().toList(),
+        m.batchRate, m.changesDue);
   }
 
   private static List<Double> doubles(double[] a) {

@@ -122,7 +122,8 @@ class SnapshotRoundTripITCase {
         .setSignature(new TrainerOperator(config.candidates(), config.trainer(),
             config.hashBits()).signature().parts())
         .setSession(new SessionSnapshot(seed, 7L, 3L, -5L, List.of(0.5, 1.5), List.of(2.0), 4L,
-            11L, 12L, List.of(0.25), 0L, 1L, List.of(9L)))
+            11L, 12L, List.of(0.25), 0L, 1L, List.of(9L), List.of(1.0, 2.0, 0.125, -3.5),
+            List.of(5L, -7L), 0.01, true))
         .setBook(book)
         .setRows(rows).build();
   }
