@@ -221,8 +221,8 @@ public final class TrainSettings {
   public static final Section RACE = new Section("race[]", null, "a list of candidates"
       + " instead of optimizer: each trains as its own model key (model#name) on the same"
       + " examples, with its own metrics. A candidate's model section (the model section's"
-      + " keys) changes its model: keys it does not set are the top-level model's (the"
-      + " type-specific ones only if it keeps the top-level type). Every candidate shares the"
+      + " keys) changes its model: a key it does not set is the top-level model's, if that"
+      + " key applies to the candidate's type. Every candidate shares the"
       + " input: the loss, hash_bits, default_key, batch_timeout and the deep candidates'"
       + " inputs must agree, else the job is refused naming both keys",
       List.of(RACE_NAME), List.of("optimizer", "model"));
