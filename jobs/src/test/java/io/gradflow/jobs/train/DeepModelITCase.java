@@ -57,11 +57,16 @@ class DeepModelITCase extends TrainJobITCase {
 
   /** Writes {@link #COUNT} examples of {@link #spec()} to {@code topic}. */
   static void produceTabular(String topic) throws Exception {
+    produceTabular(topic, COUNT);
+  }
+
+  /** Writes the first {@code count} examples of {@link #spec()} to a new {@code topic}. */
+  static void produceTabular(String topic, int count) throws Exception {
     kafka.createTopics(1, topic);
     TabularGenerator generator = new TabularGenerator(spec());
     try (GradflowProducer producer =
              GradflowProducer.builder(kafka.bootstrapServers()).examplesTopic(topic).build()) {
-      for (int i = 0; i < COUNT; i++) {
+      for (int i = 0; i < count; i++) {
         producer.send(generator.next().example());
       }
       producer.flush();
