@@ -43,11 +43,11 @@ class RaceModelConfigTest {
     LearnerSpec mlp = c.candidates().get("mlp");
     assertEquals(new LinearSpec(), linear.model());
     assertEquals(3.0, linear.standardizeClip());
-    assertEquals(new DeepModelSpec(true, List.of(16), DeepModelSpec.Activation.RELU, 8, 4, 0.1,
-        DeepModelSpec.Pooling.SUM, 4, 7), deep.model());
+    assertEquals(DeepModelSpec.wideAndDeep(8, 4, List.of(16), DeepModelSpec.Activation.RELU)
+        .withBatchSize(4).withSeed(7), deep.model());
     // mlp keeps inputs, batch_size and seed; factors apply to wide_and_deep only.
-    assertEquals(new DeepModelSpec(false, List.of(8), DeepModelSpec.Activation.RELU, 8, 0, 0.1,
-        DeepModelSpec.Pooling.SUM, 4, 7), mlp.model());
+    assertEquals(DeepModelSpec.mlp(8, List.of(8), DeepModelSpec.Activation.RELU)
+        .withBatchSize(4).withSeed(7), mlp.model());
     for (LearnerSpec spec : c.candidates().values()) {
       assertEquals(Loss.LOGISTIC, spec.loss());
     }
