@@ -81,8 +81,10 @@ import java.util.Map;
  * {@code jobs/src/main/resources/train-example.yaml} for every setting.
  *
  * @param candidates the learners by candidate name: one entry named "" without a race, one per
- *     {@code race} entry otherwise
- * @param input what an input record may hold (the {@code input} section)
+ *     {@code race} entry otherwise, each with the top-level model or its own
+ *     ({@code race[i].model}, read over the top-level one); every candidate has the same loss
+ * @param input what an input record may hold (the {@code input} section), and the number of
+ *     dense values of a job with a deep model (its, or its deep candidates', {@code inputs})
  * @param settings every declared setting as read: its full key, the value in force (secrets
  *     masked) and whether it was left at its default; the audit record's configuration
  * @param decodeParallelism threads decoding each source subtask's examples, in order
