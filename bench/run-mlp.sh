@@ -2,23 +2,24 @@
 # The MLP's throughput, Gradflow against PyTorch, in one run (bench/results/mlp.txt): examples per
 # second at batch sizes 1, 32 and 256 of the mlp with 16 inputs, hidden [32, 16] (the issue's
 # model) and 64 inputs, hidden [256, 128], by Gradflow's plain Java path (as the trainer runs it),
-# the same arithmetic on packed weights (java_packed, bit-identical), ND4J's dense backward pass
-# (nd4j), and a hand-written PyTorch loop (bench/mlp_loop.py, Debian's python3-torch) on the same
+# the same arithmetic on packed weights (java_packed, bit-identical), a plain-Java batched backward
+# pass without per-example gradient arrays (java_batched, bit-identical), ND4J's dense backward
+# pass (nd4j), and a hand-written PyTorch loop (bench/mlp_loop.py, Debian's python3-torch) on the same
 # data. Everything on one thread: OMP_NUM_THREADS=1 for ND4J's OpenBLAS and OpenMP,
 # torch.set_num_threads(1) in PyTorch. Medians of ROUNDS passes after a warm-up.
 #
 # Usage, from anywhere (builds bench under the build lock, then holds the lock while timing so
 # that no build on the machine's other core disturbs it):
-#   bench/run-mlp.sh [small examples] [large examples] [rounds]      (200000 10000 5)
+#   bench/run-mlp.sh [small examples] [large examples] [rounds]      (100000 8000 5)
 # Ends with one line:
-#   RESULT java_vs_pytorch_256=<x> nd4j_vs_pytorch_256=<x> packed_vs_pytorch_256=<x>
+#   RESULT java_vs_pytorch_256=<x> nd4j_vs_pytorch_256=<x> batched_vs_pytorch_256=<x>
 #     large_java_vs_pytorch_256=<x> large_nd4j_vs_pytorch_256=<x>
 # (examples/s over PyTorch's at batch 256: the first three for [32, 16], large_ for [256, 128]).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-small="${1:-200000}"
-large="${2:-10000}"
+small="${1:-100000}"
+large="${2:-8000}"
 rounds="${3:-5}"
 data="$root/bench/target/mlp-data"
 out="$(mktemp)"
@@ -46,9 +47,9 @@ for line in open(sys.argv[1]):
         rate[(m.group(2) or "pytorch", int(m.group(3)), int(m.group(4)))] = float(m.group(5))
 def ratio(path, inputs):
     return "%.2f" % (rate[(path, inputs, 256)] / rate[("pytorch", inputs, 256)])
-print("RESULT java_vs_pytorch_256=%s nd4j_vs_pytorch_256=%s packed_vs_pytorch_256=%s"
+print("RESULT java_vs_pytorch_256=%s nd4j_vs_pytorch_256=%s batched_vs_pytorch_256=%s"
       " large_java_vs_pytorch_256=%s large_nd4j_vs_pytorch_256=%s"
-      % (ratio("java", 16), ratio("nd4j", 16), ratio("java_packed", 16), ratio("java", 64),
+      % (ratio("java", 16), ratio("nd4j", 16), ratio("java_batched", 16), ratio("java", 64),
          ratio("nd4j", 64)))
 PY
 cp "$out" bench/results/mlp.txt

@@ -38,6 +38,10 @@ import java.util.SplittableRandom;
  *       equal to {@code java}'s, else the run fails), on a copy of the weights packed with stride
  *       1, refreshed after each step (a batch's weights do not change until its step): the
  *       forward and backward loops read consecutive floats;
+ *   <li>{@code java_batched}: the packed forward pass, then the batch's dense backward pass at
+ *       once by {@link BatchedJava}, a plain-Java {@link DenseBackward} that adds each example's
+ *       float-rounded gradient straight to the sums instead of writing it to an array first:
+ *       bit-identical to {@code java} (checked like {@code java_packed});
  *   <li>{@code nd4j}: the packed forward pass, then the batch's dense backward pass at once on
  *       ND4J ({@link io.gradflow.nd4j.Nd4jDenseBackward}); other rounding.
  * </ul>
@@ -65,7 +69,7 @@ public final class MlpThroughput {
 
   /** The paths timed (see the class comment). */
   enum Variant {
-    JAVA, JAVA_PACKED, ND4J
+    JAVA, JAVA_PACKED, JAVA_BATCHED, ND4J
   }
 
   public static void main(String[] args) throws IOException {
@@ -121,8 +125,8 @@ public final class MlpThroughput {
         }
         if (path == Variant.JAVA) {
           javaWeights = weights;
-        } else if (path == Variant.JAVA_PACKED && !Arrays.deepEquals(javaWeights, weights)) {
-          throw new IllegalStateException("java_packed's weights differ from java's");
+        } else if (path != Variant.ND4J && !Arrays.deepEquals(javaWeights, weights)) {
+          throw new IllegalStateException(path + "'s weights differ from java's");
         }
         Arrays.sort(rates);
         System.out.printf("gradflow %s mlp %d inputs %s relu adam, batch %d: %.0f examples/s"
@@ -170,7 +174,7 @@ public final class MlpThroughput {
     private final double[][] acts;
     private final double[] d;
     private final double[] dx0;
-    private final DenseBackward nd4j;
+    private final DenseBackward batched;
 
     Run(int inputs, List<Integer> hidden, int batchSize, Variant path) {
       this.path = path;
@@ -207,7 +211,8 @@ public final class MlpThroughput {
       }
       this.d = new double[batchSize];
       this.dx0 = new double[batchSize * model.layerInput(0)];
-      this.nd4j = path == Variant.ND4J ? DenseBackends.nd4j(model) : null;
+      this.batched = path == Variant.ND4J ? DenseBackends.nd4j(model)
+          : path == Variant.JAVA_BATCHED ? new BatchedJava(model) : null;
     }
 
     double pass(float[][] dense, float[] labels) {
@@ -228,7 +233,7 @@ public final class MlpThroughput {
         checksum += a;
         double dl = Loss.LOGISTIC.gradient(a, labels[e]);
         biasSum += (float) dl; // DeepModel.backward's bias gradient, a float
-        if (path == Variant.ND4J) {
+        if (batched != null) {
           int at = model.partialSize();
           for (int l = 0; l <= layers; l++) {
             int width = model.layerInput(l);
@@ -248,8 +253,8 @@ public final class MlpThroughput {
           }
         }
         if (++inBatch == batchSize) {
-          if (path == Variant.ND4J) {
-            nd4j.backward(model, weights, weightStride, acts, d, inBatch, sums, dx0);
+          if (batched != null) {
+            batched.backward(model, weights, weightStride, acts, d, inBatch, sums, dx0);
           }
           steps++;
           step(steps, learner.learningRate(steps), biasSum, inBatch);
@@ -298,6 +303,73 @@ public final class MlpThroughput {
             packed[b][to + c] = blocks[b][from + c * stride];
           }
         }
+      }
+    }
+  }
+
+  /**
+   * A plain-Java {@link DenseBackward}, bit-identical to summing {@link DeepModel#backward} over
+   * the batch (the same operations in the same order, example by example; each gradient rounded
+   * to float, then added to the double sum), without the per-example gradient arrays: a measured
+   * proposal for the trainer's Java path. Not thread-safe.
+   */
+  static final class BatchedJava implements DenseBackward {
+    private double[] delta = new double[0];
+    private double[] other = new double[0];
+
+    BatchedJava(DeepModel model) {
+      int widest = 0;
+      for (int l = 0; l <= model.hiddenLayers(); l++) {
+        widest = Math.max(widest, model.layerInput(l));
+      }
+      delta = new double[widest];
+      other = new double[widest];
+    }
+
+    @Override
+    public void backward(DeepModel model, float[][] blocks, int stride, double[][] acts,
+        double[] d, int batch, double[][] sums, double[] dx0) {
+      int layers = model.hiddenLayers();
+      boolean relu = model.relu();
+      for (int b = 0; b < batch; b++) {
+        double db = d[b];
+        int width = model.layerInput(layers);
+        float[] u = blocks[layers];
+        double[] gu = sums[layers];
+        double[] h = acts[layers];
+        int x = b * width;
+        for (int c = 0; c < width; c++) {
+          double y = h[x + c];
+          gu[c] += (float) (db * y);
+          delta[c] = db * u[c * stride] * (layers == 0 ? 1 : relu ? (y > 0 ? 1 : 0) : 1 - y * y);
+        }
+        for (int l = layers - 1; l >= 0; l--) {
+          float[] w = blocks[l];
+          double[] g = sums[l];
+          double[] in = acts[l];
+          width = model.layerInput(l);
+          int rowSize = model.denseBlocks().get(l).rowSize(stride);
+          x = b * width;
+          Arrays.fill(other, 0, width, 0);
+          for (int r = 0; r < model.layerOutput(l); r++) {
+            double dr = delta[r];
+            int p = r * rowSize;
+            int at = r * (width + 1);
+            for (int c = 0; c < width; c++) {
+              g[at + c] += (float) (dr * in[x + c]);
+              other[c] += dr * w[p + c * stride];
+            }
+            g[at + width] += (float) dr;
+          }
+          for (int c = 0; c < width; c++) {
+            double y = in[x + c];
+            other[c] *= l == 0 ? 1 : relu ? (y > 0 ? 1 : 0) : 1 - y * y;
+          }
+          double[] swap = delta;
+          delta = other;
+          other = swap;
+        }
+        System.arraycopy(delta, 0, dx0, b * width, width);
       }
     }
   }

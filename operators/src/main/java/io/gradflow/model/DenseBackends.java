@@ -12,11 +12,14 @@ import io.gradflow.model.DeepModelSpec.DenseBackend;
  * GEMM comes from OpenBLAS kernels picked by CPU type, so its bits repeat on the same CPU type.
  *
  * <p>The rule for {@code auto} ({@link #RULE}) is measured by {@code bench/run-mlp.sh} and its
- * exploration ({@code -Dmlp.batches}, {@code -Dmlp.shapes}; bench/results/mlp.txt), one thread:
- * ND4J's per-batch overhead (copies to and from native memory, two GEMM calls per hidden layer)
- * is paid back once a batch carries enough multiply-adds. Break-even was at batch x hidden weights
- * of about 32k for shapes from 8 x [16] to 64 x [256, 128] (with 4 x [8] ND4J lost even at batch
- * 256), and below batch 16 ND4J won only with layers of 32k weights or more, from batch 4.
+ * exploration (bench/results/mlp.txt, mlp-auto.txt), one thread: ND4J's per-batch overhead
+ * (copies to and from native memory, two GEMM calls per hidden layer) is paid back once a batch
+ * carries enough multiply-adds. Against the trainer's Java arithmetic, break-even was at
+ * batch x hidden weights of about 32k for shapes from 8 x [16] to 32 x [64] (with 4 x [8] ND4J
+ * lost even at batch 256), and about 130k from batch 4 with layers of 32k weights and more; the
+ * threshold is 64k so that ND4J is taken only where it wins clearly (also against a plain-Java
+ * batched pass without per-example gradient arrays, about 15% faster than today's), and ties
+ * stay on Java, whose sums are those of batch_size 1's arithmetic.
  * Stateless and thread-safe.
  */
 public final class DenseBackends {
@@ -26,11 +29,11 @@ public final class DenseBackends {
    * The smallest {@code batch_size * W} for which it does, W the hidden layers' weights
    * ({@code sum_l in_l * out_l}, {@code in_1} the dense inputs plus the embedding width).
    */
-  public static final long MIN_WORK = 32_768;
+  public static final long MIN_WORK = 65_536;
   /** {@code auto}'s rule in words, for the settings reference. */
   public static final String RULE = "nd4j when batch_size >= " + MIN_BATCH + " and batch_size"
       + " times the hidden layers' weights (sum of in * out over the hidden layers) >= "
-      + MIN_WORK + ", else java (for hidden [32, 16] over 16 inputs: batch_size >= 32);"
+      + MIN_WORK + ", else java (for hidden [32, 16] over 16 inputs: batch_size >= 64);"
       + " measured by bench/run-mlp.sh";
 
   private static final String ND4J_CLASS = "io.gradflow.nd4j.Nd4jDenseBackward";

@@ -30,21 +30,21 @@ class DenseBackendsTest {
   }
 
   @Test
-  void autoTakesNd4jFromBatch16AndBatchTimesHiddenWeights32k() {
+  void autoTakesNd4jFromBatch16AndBatchTimesHiddenWeights64k() {
     // hidden [32, 16] over 16 inputs: 16 * 32 + 32 * 16 = 1024 weights.
-    assertEquals(DenseBackend.JAVA, DenseBackends.resolve(mlp(16, List.of(32, 16), 31)));
-    assertEquals(DenseBackend.ND4J, DenseBackends.resolve(mlp(16, List.of(32, 16), 32)));
+    assertEquals(DenseBackend.JAVA, DenseBackends.resolve(mlp(16, List.of(32, 16), 63)));
+    assertEquals(DenseBackend.ND4J, DenseBackends.resolve(mlp(16, List.of(32, 16), 64)));
     assertEquals(DenseBackend.JAVA, DenseBackends.resolve(mlp(16, List.of(32, 16), 1)));
     // Wide layers, but below batch 16.
     assertEquals(DenseBackend.JAVA, DenseBackends.resolve(mlp(64, List.of(256, 128), 15)));
     assertEquals(DenseBackend.ND4J, DenseBackends.resolve(mlp(64, List.of(256, 128), 16)));
     // No hidden layer: no product to run.
     assertEquals(DenseBackend.JAVA, DenseBackends.resolve(mlp(64, List.of(), 4096)));
-    // wide_and_deep: the first layer reads the dense features and the embedding (2 + 6) * 64.
+    // wide_and_deep: the first layer reads the dense features and the embedding, (2 + 6) * 64.
     DeepModelSpec wide = new DeepModelSpec(true, List.of(64), Activation.TANH, 2, 6, 0.1,
-        Pooling.MEAN, 64, 1);
+        Pooling.MEAN, 128, 1);
     assertEquals(DenseBackend.ND4J, DenseBackends.resolve(wide));
-    assertEquals(DenseBackend.JAVA, DenseBackends.resolve(wide.withBatchSize(63)));
+    assertEquals(DenseBackend.JAVA, DenseBackends.resolve(wide.withBatchSize(127)));
   }
 
   @Test
