@@ -12,14 +12,16 @@ import io.gradflow.model.DeepModelSpec.DenseBackend;
  * GEMM comes from OpenBLAS kernels picked by CPU type, so its bits repeat on the same CPU type.
  *
  * <p>The rule for {@code auto} ({@link #RULE}) is measured by {@code bench/run-mlp.sh} and its
- * exploration (bench/results/mlp.txt, mlp-auto.txt), one thread: ND4J's per-batch overhead
- * (copies to and from native memory, two GEMM calls per hidden layer) is paid back once a batch
- * carries enough multiply-adds. Against the trainer's Java arithmetic, break-even was at
- * batch x hidden weights of about 32k for shapes from 8 x [16] to 32 x [64] (with 4 x [8] ND4J
- * lost even at batch 256), and about 130k from batch 4 with layers of 32k weights and more; the
- * threshold is 64k so that ND4J is taken only where it wins clearly (also against a plain-Java
- * batched pass without per-example gradient arrays, about 15% faster than today's), and ties
- * stay on Java, whose sums are those of batch_size 1's arithmetic.
+ * exploration (bench/results/mlp.txt and mlp-auto.txt; one thread, examples per second of the
+ * whole loop: forward, backward, Adam step). ND4J's per-batch overhead (copies to and from
+ * native memory, two GEMM calls per hidden layer) is paid back once a batch carries enough
+ * multiply-adds: with 16 inputs and hidden [32, 16] (W = 1024 hidden weights) ND4J tied Java at
+ * batch 32 and won by 35% at 64 and 80% at 256; with 4 x [8] and 8 x [16] it never won clearly up
+ * to batch 256; with W of 8k and more it won from batch 8 (10 to 35%) and lost at batch 1 and 2.
+ * Every configuration measured that the rule sends to ND4J was at least 30% faster than the
+ * trainer's Java arithmetic (15% than a batched Java pass without per-example gradient arrays);
+ * some smaller wins (batch 4 to 8 with wide layers, 32 x [64] at 16) are left on Java, as are
+ * ties, where Java's sums are those of batch_size 1's arithmetic.
  * Stateless and thread-safe.
  */
 public final class DenseBackends {
