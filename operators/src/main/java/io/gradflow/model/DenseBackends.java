@@ -58,6 +58,18 @@ public final class DenseBackends {
   }
 
   /**
+   * The backward pass {@code model} runs ({@link #resolve}): ND4J's ({@link #nd4j}), or the
+   * plain-Java one that {@code java} makes. Call it when the learner is built, so that a missing
+   * ND4J stops the job at start-up.
+   *
+   * @throws ConfigException naming {@code model.dense_backend} as {@link #nd4j} does
+   */
+  public static DenseBackward of(DeepModel model,
+      java.util.function.Supplier<? extends DenseBackward> java) {
+    return resolve(model.spec()) == DenseBackend.ND4J ? nd4j(model) : java.get();
+  }
+
+  /**
    * The ND4J backward pass for {@code model}, loaded by name so that ND4J's classes and native
    * libraries are touched only when it is chosen.
    *

@@ -2,6 +2,7 @@ package io.gradflow.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -79,6 +80,18 @@ class DenseBackendsTest {
   void loadsNd4jWhenItIsOnTheClassPath() {
     DeepModel model = (DeepModel) mlp(3, List.of(4), 32).create();
     assertInstanceOf(Nd4jDenseBackward.class, DenseBackends.nd4j(model));
+  }
+
+  @Test
+  void ofGivesTheResolvedBackend() {
+    DenseBackward java = (model, blocks, stride, acts, d, batch, sums, dx0) -> { };
+    DeepModel small = (DeepModel) mlp(16, List.of(32, 16), 63).create();
+    assertSame(java, DenseBackends.of(small, () -> java));
+    DeepModel large = (DeepModel) mlp(16, List.of(32, 16), 64).create();
+    assertInstanceOf(Nd4jDenseBackward.class, DenseBackends.of(large, () -> java));
+    DeepModel forced = (DeepModel) mlp(16, List.of(32, 16), 256)
+        .withDenseBackend(DenseBackend.JAVA).create();
+    assertSame(java, DenseBackends.of(forced, () -> java));
   }
 
   /**
