@@ -44,7 +44,7 @@ public final class LibSvmFormat implements LineFormat {
     if (body.isEmpty()) {
       return null;
     }
-    String[] tokens = body.split("\\s+");
+    String[] tokens = Tokens.whitespace(body);
     float label = labels.apply(tokens[0], lineNumber, "");
     List<Feature> features = new ArrayList<>(tokens.length - 1);
     for (int i = 1; i < tokens.length; i++) {
