@@ -66,7 +66,7 @@ public final class LibSvmFormat implements LineFormat {
             + "' is not an integer");
       }
       features.add(new Feature(namespace, null, index,
-          Numbers.parse(tok.substring(colon + 1), "value of feature " + idx, lineNumber)));
+          Numbers.parse(tok.substring(colon + 1), "value of feature ", idx, lineNumber)));
     }
     return Example.newBuilder().setExampleId(source + ":" + lineNumber)
         .setEventTime(Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis))

@@ -75,15 +75,24 @@ final class Numbers {
    * @param what names the value in the message: {@code "label"}, {@code "column price"}
    */
   static float parse(String s, String what, long lineNumber) throws MalformedLineException {
+    return parse(s, what, "", lineNumber);
+  }
+
+  /**
+   * {@link #parse(String, String, long)} naming the value {@code what + name} in a message; the
+   * two are joined only for a message, not for every value read.
+   */
+  static float parse(String s, String what, String name, long lineNumber)
+      throws MalformedLineException {
     if (!isDecimal(s)) { // a decimal is never a non-finite name: one test in the common case
       if (isNotFinite(s)) {
-        throw new MalformedLineException(lineNumber, what + " '" + s + "' is not finite");
+        throw new MalformedLineException(lineNumber, what + name + " '" + s + "' is not finite");
       }
-      throw new MalformedLineException(lineNumber, what + " '" + s + "' is not a number");
+      throw new MalformedLineException(lineNumber, what + name + " '" + s + "' is not a number");
     }
     float v = Float.parseFloat(s);
     if (!Float.isFinite(v)) {
-      throw new MalformedLineException(lineNumber, what + " '" + s
+      throw new MalformedLineException(lineNumber, what + name + " '" + s
           + "' is too large for a float");
     }
     return v;

@@ -118,7 +118,7 @@ public final class VwFormat implements LineFormat {
         String value = tok.substring(colon + 1);
         if (Numbers.isDecimal(value) || Numbers.isNotFinite(value)) {
           features.add(new Feature(namespace, name, null,
-              Numbers.parse(value, "value of feature " + name, lineNumber) * scale));
+              Numbers.parse(value, "value of feature ", name, lineNumber) * scale));
         } else {
           features.add(new Feature(namespace, name + "=" + value, null, scale));
         }
