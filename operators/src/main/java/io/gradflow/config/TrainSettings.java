@@ -40,7 +40,7 @@ public final class TrainSettings {
       greaterThan(0), "parallelism of every operator");
   public static final Setting<Integer> JOB_DECODE_PARALLELISM = Setting.of("decode_parallelism",
       INT, 1, inRange(1, 64), "threads decoding, validating and hashing the examples of each"
-          + " source subtask, beside the trainer's thread; results keep the partition's order, so"
+          + " source subtask (and, with labels.delayed, as many for the labels'), beside the trainer's thread; results keep the partition's order, so"
           + " training is the same at any value. 1 decodes on the source's thread; more lets a"
           + " single-model job use more cores (up to one per core left beside the trainer)");
   public static final Section JOB = new Section("job", "the Flink job",
