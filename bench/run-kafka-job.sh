@@ -6,7 +6,13 @@
 # machine (or under the build lock: flock /tmp/gradflow-build.lock bench/run-kafka-job.sh).
 # Ends with one line: RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...
 #   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
+# The file replay instead (gradflow produce --file against bare Avro encoding of the same records):
+#   bench/run-kafka-job.sh files [examples [formats]]   (default 300,000 csv,libsvm,vw), ending
+#   RESULT file_replay_vs_bare_encoding_csv=<x> file_replay_vs_bare_encoding_libsvm=<x> ...
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
+if [[ "${1:-}" == files ]]; then
+  exec bench/java.sh io.gradflow.bench.KafkaJobThroughput files "${2:-300000}" "${3:-csv,libsvm,vw}"
+fi
 exec bench/java.sh io.gradflow.bench.KafkaJobThroughput "${1:-2000000}" "${2:-1,2}"

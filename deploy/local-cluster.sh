@@ -113,6 +113,9 @@ rest.address: localhost
 rest.bind-address: localhost
 rest.port: $rest_port
 parallelism.default: 1
+# ND4J is in lib/ (from jobs/target/lib): load it parent-first, so its native libraries are
+# extracted and loaded once per TaskManager instead of once per job (Nd4jClusterITCase).
+classloader.parent-first-patterns.additional: [org.nd4j., org.bytedeco.]
 execution.checkpointing.dir: file://$dir/checkpoints
 execution.checkpointing.savepoint-dir: file://$dir/savepoints
 EOF

@@ -88,11 +88,12 @@ if ! has_image "$FLINK_IMAGE"; then
   mkdir -p "$context/flink/lib"
   cp "$here/local/flink/"* "$context/flink/"
   # What a Flink distribution's lib/ holds, as in jobs' LocalFlinkCluster: no Kafka, Avro, Scala,
-  # Gradflow or YAML binding of the job's own (a job jar brings those itself).
+  # Gradflow, ND4J or YAML binding of the job's own (a job jar brings those itself).
   find "$jars" -name '*.jar' ! -name 'gradflow-*' ! -name 'kafka*' ! -name 'avro-*' \
     ! -name 'flink-connector-kafka-*' ! -name 'scala-*' ! -name 'jackson-dataformat-*' \
     ! -name 'snakeyaml-2*' ! -name 'flink-state-processor-api-*' ! -name 'async-profiler-*' \
-    -exec cp {} "$context/flink/lib/" \;
+    ! -name 'nd4j-*' ! -name 'javacpp-*' ! -name 'openblas-*' ! -name 'flatbuffers-java-*' \
+    ! -name '*-1.0.0-M2.1.jar' -exec cp {} "$context/flink/lib/" \;
   cp "$cache/flink-runtime-web-2.2.1.jar" "$context/flink/lib/"
   "$DOCKER" build -q --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$FLINK_IMAGE" "$context/flink" >/dev/null
 fi

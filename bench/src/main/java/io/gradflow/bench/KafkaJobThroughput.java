@@ -4,12 +4,21 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.DriftSpec;
+import io.gradflow.jobs.cli.Flag;
+import io.gradflow.jobs.cli.Main;
+import io.gradflow.jobs.produce.FileReplay;
 import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
+import io.gradflow.schema.Feature;
 import io.gradflow.schema.RecordCodec;
 import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -68,16 +77,18 @@ public final class KafkaJobThroughput {
       broker();
       return;
     }
+    if (args.length > 0 && args[0].equals("files")) {
+      fileReplay(args.length > 1 ? Long.parseLong(args[1]) : 300_000L,
+          List.of((args.length > 2 ? args[2] : "csv,libsvm,vw").split(",")));
+      return;
+    }
     long examples = args.length > 0 ? Long.parseLong(args[0]) : 2_000_000L;
     List<Integer> parallelisms = new ArrayList<>();
     for (String p : (args.length > 1 ? args[1] : "1,2").split(",")) {
       parallelisms.add(Integer.parseInt(p.trim()));
     }
     Path dir = Files.createTempDirectory("gradflow-kafka-bench-");
-    Process broker = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
-        .toString(), "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-        KafkaJobThroughput.class.getName(), "broker")
-        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    Process broker = startBroker();
     try {
       String bootstrap = bootstrapOf(broker);
       List<String> topics = new ArrayList<>(List.of("examples", "labels", "dead-letters"));
@@ -140,6 +151,137 @@ public final class KafkaJobThroughput {
     } finally {
       broker.getOutputStream().close(); // the broker stops when its input ends
       broker.waitFor();
+    }
+  }
+
+  /** A broker in a JVM of its own; it stops when its standard input is closed. */
+  private static Process startBroker() throws IOException {
+    return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+        KafkaJobThroughput.class.getName(), "broker")
+        .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+  }
+
+  /**
+   * {@code gradflow produce --file} against bare Avro encoding of the same records, per format:
+   * {@code examples} generated click-through examples (40 categorical fields) written as a CSV,
+   * LibSVM or VW file (not timed), read back with {@link FileReplay} into memory (not timed), then
+   * timed: encoding those examples with Avro, no Kafka (the fastest of three passes), and the whole
+   * {@code produce --file} command (read, parse, validate, encode, send, flush; one thread) into
+   * the broker in its own JVM. Prints one line per format and
+   * {@code RESULT file_replay_vs_bare_encoding_<format>=<x> ...}.
+   */
+  private static void fileReplay(long examples, List<String> formats) throws Exception {
+    Path dir = Files.createTempDirectory("gradflow-file-bench-");
+    Process broker = startBroker();
+    StringBuilder result = new StringBuilder("RESULT");
+    try {
+      String bootstrap = bootstrapOf(broker);
+      createTopics(bootstrap, formats.stream().map(f -> "file-" + f).toList());
+      System.out.printf(Locale.ROOT, "broker in its own JVM (pid %d) at %s; %d cores%n",
+          broker.pid(), bootstrap, Runtime.getRuntime().availableProcessors());
+      System.out.printf(Locale.ROOT, "%n| format | examples | file MB | bare Avro encoding,"
+          + " examples/s | produce --file, examples/s | ratio |%n|---|---:|---:|---:|---:|---:|%n");
+      for (String format : formats) {
+        Path file = dir.resolve("examples." + format);
+        writeFile(file, format, examples);
+        List<String> flags = new ArrayList<>(List.of("--format", format));
+        if (format.equals("csv")) {
+          StringBuilder columns = new StringBuilder();
+          for (int f = 0; f < FIELDS; f++) {
+            columns.append(f == 0 ? "" : ",").append("f").append(f);
+          }
+          flags.addAll(List.of("--csv-label", "label", "--csv-categorical", columns.toString()));
+        }
+        List<Example> records = new ArrayList<>();
+        Flag.Values values = Flag.parse(ProduceCommand.FLAGS, concat(List.of("--file",
+            file.toString()), flags));
+        try (FileReplay replay = ProduceCommand.openFile(values, InputStream.nullInputStream())) {
+          replay.forEachRemaining(records::add);
+        }
+        if (records.size() != examples) {
+          throw new IllegalStateException(format + ": read " + records.size() + " of "
+              + examples);
+        }
+        RecordCodec<Example> codec = Codecs.codec(Example.class);
+        double bare = Double.MAX_VALUE;
+        for (int pass = 0; pass < 3; pass++) {
+          System.gc(); // the records just read are not collected while timing
+          long start = System.nanoTime();
+          long bytes = 0;
+          for (Example e : records) {
+            bytes += codec.encode(e).length;
+          }
+          bare = Math.min(bare, (System.nanoTime() - start) / 1e9);
+          if (bytes == 0) {
+            throw new IllegalStateException("nothing encoded");
+          }
+        }
+        records = null;
+        System.gc();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        long start = System.nanoTime();
+        int code = Main.run(concat(List.of("produce", "--file", file.toString(),
+                "--bootstrap-servers", bootstrap, "--topic", "file-" + format, "--quiet"), flags)
+            .toArray(String[]::new), InputStream.nullInputStream(), System.out,
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        String printed = err.toString(StandardCharsets.UTF_8);
+        if (code != 0 || !printed.contains(String.format(Locale.ROOT, "produced %,d examples",
+            examples))) {
+          throw new IllegalStateException(format + ": produce exited " + code + ":\n" + printed);
+        }
+        System.out.printf(Locale.ROOT, "| %s | %,d | %.0f | %,.0f | %,.0f | %.2f× |%n", format,
+            examples, Files.size(file) / 1e6, examples / bare, examples / seconds,
+            bare / seconds);
+        result.append(String.format(Locale.ROOT, " file_replay_vs_bare_encoding_%s=%.2f",
+            format, bare / seconds));
+        Files.delete(file);
+      }
+    } finally {
+      broker.getOutputStream().close();
+      broker.waitFor();
+    }
+    System.out.println(result);
+  }
+
+  private static final int FIELDS = 40;
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> all = new ArrayList<>(a);
+    all.addAll(b);
+    return all;
+  }
+
+  /** The generator's examples as a file: the label, then one value per field (namespace). */
+  private static void writeFile(Path file, String format, long examples) throws IOException {
+    ClickThroughGenerator generator = generator();
+    try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      if (format.equals("csv")) {
+        out.write("label");
+        for (int f = 0; f < FIELDS; f++) {
+          out.write(",f" + f);
+        }
+        out.write('\n');
+      }
+      StringBuilder line = new StringBuilder();
+      for (long i = 0; i < examples; i++) {
+        Example e = generator.next().example();
+        line.setLength(0);
+        line.append(e.getLabel() > 0.5f ? "1" : "0");
+        List<Feature> features = e.getFeatures();
+        for (int f = 0; f < features.size(); f++) {
+          String value = features.get(f).getName();
+          switch (format) {
+            case "csv" -> line.append(',').append(value);
+            case "libsvm" -> line.append(' ').append(f * 1_000_000L + Long.parseLong(value))
+                .append(":1");
+            case "vw" -> line.append(" |f").append(f).append(' ').append(value);
+            default -> throw new IllegalArgumentException("format " + format);
+          }
+        }
+        out.append(line).append('\n');
+      }
     }
   }
 

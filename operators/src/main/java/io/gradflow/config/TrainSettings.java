@@ -40,7 +40,7 @@ public final class TrainSettings {
       greaterThan(0), "parallelism of every operator");
   public static final Setting<Integer> JOB_DECODE_PARALLELISM = Setting.of("decode_parallelism",
       INT, 1, inRange(1, 64), "threads decoding, validating and hashing the examples of each"
-          + " source subtask, beside the trainer's thread; results keep the partition's order, so"
+          + " source subtask (and, with labels.delayed, as many for the labels'), beside the trainer's thread; results keep the partition's order, so"
           + " training is the same at any value. 1 decodes on the source's thread; more lets a"
           + " single-model job use more cores (up to one per core left beside the trainer)");
   public static final Section JOB = new Section("job", "the Flink job",
@@ -191,10 +191,23 @@ public final class TrainSettings {
           + " the cost of batch boundaries (and the model) that depend on processing time; 0"
           + " cuts batches only by data (their size, end of input, expiry sweeps, drift"
           + " actions), so replays and restores are bit-identical");
+  public static final Setting<String> MODEL_DENSE_BACKEND = Setting.of("dense_backend",
+      SettingType.choice("auto", "java", "nd4j"), "auto", null, "mlp and wide_and_deep: what"
+          + " computes a batch's dense backward pass. java: plain Java, example by example"
+          + " (the sum of single-example backward passes, bit for bit); nd4j: matrix products"
+          + " on ND4J (nd4j-native, in double, a thread per core unless OMP_NUM_THREADS is"
+          + " set; java rounds each example's gradient to float before summing, nd4j does not,"
+          + " so they differ by about 1e-7 relative),"
+          + " needs ND4J in the job jar (there unless built with -Dno-nd4j); auto: "
+          + io.gradflow.model.DenseBackends.RULE
+          + ". The choice depends on the configuration only, so a replay takes the same path:"
+          + " bit-identical with java on any machine, with nd4j on the same CPU type (OpenBLAS"
+          + " picks its kernels by CPU)");
   public static final Section MODEL = new Section("model", "the model and its loss",
       List.of(MODEL_TYPE, MODEL_LOSS, MODEL_HASH_BITS, MODEL_DEFAULT_KEY, MODEL_STANDARDIZE,
           MODEL_STANDARDIZE_CLIP, MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED, MODEL_HIDDEN,
-          MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE, MODEL_BATCH_TIMEOUT));
+          MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE, MODEL_BATCH_TIMEOUT,
+          MODEL_DENSE_BACKEND));
 
   /** The settings of {@link #MODEL} that only a factorization machine has. */
   public static final List<Setting<?>> FACTORIZATION_MACHINE_ONLY =
@@ -203,7 +216,7 @@ public final class TrainSettings {
   /** The settings of {@link #MODEL} that only the deep models (mlp, wide_and_deep) have. */
   public static final List<Setting<?>> DEEP_ONLY =
       List.of(MODEL_HIDDEN, MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE,
-          MODEL_BATCH_TIMEOUT);
+          MODEL_BATCH_TIMEOUT, MODEL_DENSE_BACKEND);
 
   // ------------------------------------------------------------------- optimizer and race
   /** The optimizer selector; each optimizer's own settings are in {@link OptimizerConfig}. */
@@ -385,7 +398,7 @@ public final class TrainSettings {
           DeepModelSpec.Activation.of(model.get(MODEL_ACTIVATION)), model.get(MODEL_INPUTS),
           wide ? model.get(MODEL_FACTORS) : 0, model.get(MODEL_INIT_STD),
           DeepModelSpec.Pooling.of(model.get(MODEL_POOLING)), model.get(MODEL_BATCH_SIZE),
-          model.get(MODEL_SEED));
+          model.get(MODEL_SEED), DeepModelSpec.DenseBackend.of(model.get(MODEL_DENSE_BACKEND)));
     }
     for (Setting<?> s : FACTORIZATION_MACHINE_ONLY) {
       Check.conflict(model.isSet(s), model.key(s), model.key(MODEL_TYPE), s.name()

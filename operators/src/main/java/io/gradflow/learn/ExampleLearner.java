@@ -1,6 +1,7 @@
 package io.gradflow.learn;
 
 import io.gradflow.model.DeepModel;
+import io.gradflow.model.DenseBackends;
 import io.gradflow.model.DenseBackward;
 import io.gradflow.model.JavaDenseBackward;
 import io.gradflow.model.Loss;
@@ -37,7 +38,7 @@ public final class ExampleLearner {
   private final java.util.List<io.gradflow.model.ParameterBlock> denseBlocks;
   private final float[][] blockGrads;
   /** A deep model's batched dense backward pass: the one place its implementation is chosen. */
-  private final DenseBackward denseBackward = new JavaDenseBackward();
+  private final DenseBackward denseBackward;
 
   /** A learner with its drift policy's slot decay ({@code drift.slot_decay}; 1 without one). */
   public ExampleLearner(LearnerSpec spec) {
@@ -60,6 +61,8 @@ public final class ExampleLearner {
     this.acc = new double[Math.max(model.accumulatorSize(), model.partialSize())];
     this.biasGrad = new float[rowWidth];
     this.denseBlocks = model.denseBlocks();
+    this.denseBackward = model instanceof DeepModel deep
+        ? DenseBackends.of(deep, JavaDenseBackward::new) : null;
     this.blockGrads = new float[denseBlocks.size()][];
     for (int b = 0; b < blockGrads.length; b++) {
       blockGrads[b] = new float[denseBlocks.get(b).gradientSize()];

@@ -30,10 +30,12 @@ import java.util.Map;
  * @param batchSize {@code model.batch_size}: examples per optimizer step (> 0; 1 is plain online
  *     learning)
  * @param seed {@code model.seed}: with a parameter's id, the only input of its initial value
+ * @param denseBackend {@code model.dense_backend}: what computes a batch's dense backward pass
+ *     ({@link DenseBackends})
  */
 public record DeepModelSpec(boolean wide, List<Integer> hidden, Activation activation,
-    int inputs, int factors, double initStd, Pooling pooling, int batchSize, long seed)
-    implements ModelSpec {
+    int inputs, int factors, double initStd, Pooling pooling, int batchSize, long seed,
+    DenseBackend denseBackend) implements ModelSpec {
 
   /** A hidden layer's nonlinearity and the initialization that suits it. */
   public enum Activation {
@@ -96,8 +98,50 @@ public record DeepModelSpec(boolean wide, List<Integer> hidden, Activation activ
     }
   }
 
+  /**
+   * What computes the dense layers' backward pass over a mini-batch ({@link DenseBackward}):
+   * {@code java} (bit-identical to example-by-example backward passes) or {@code nd4j} (matrix
+   * products on ND4J's nd4j-native, in double; other rounding). {@code auto} picks one from the
+   * configuration alone ({@link DenseBackends#resolve}), so a replay of one configuration takes
+   * the same path and is bit-identical.
+   */
+  public enum DenseBackend {
+    AUTO("auto"),
+    JAVA("java"),
+    ND4J("nd4j");
+
+    private final String configName;
+
+    DenseBackend(String configName) {
+      this.configName = configName;
+    }
+
+    public String configName() {
+      return configName;
+    }
+
+    /** The backend named {@code name} in a configuration. */
+    public static DenseBackend of(String name) {
+      for (DenseBackend b : values()) {
+        if (b.configName.equals(name)) {
+          return b;
+        }
+      }
+      throw new IllegalArgumentException("model.dense_backend must be auto, java or nd4j, but was "
+          + name);
+    }
+  }
+
+  /** The model with {@code model.dense_backend: auto}. */
+  public DeepModelSpec(boolean wide, List<Integer> hidden, Activation activation, int inputs,
+      int factors, double initStd, Pooling pooling, int batchSize, long seed) {
+    this(wide, hidden, activation, inputs, factors, initStd, pooling, batchSize, seed,
+        DenseBackend.AUTO);
+  }
+
   public DeepModelSpec {
     hidden = List.copyOf(hidden);
+    java.util.Objects.requireNonNull(denseBackend, "denseBackend");
     for (int i = 0; i < hidden.size(); i++) {
       Check.positive("model.hidden[" + i + "]", hidden.get(i));
     }
@@ -136,13 +180,19 @@ public record DeepModelSpec(boolean wide, List<Integer> hidden, Activation activ
   /** The same model with another seed. */
   public DeepModelSpec withSeed(long other) {
     return new DeepModelSpec(wide, hidden, activation, inputs, factors, initStd, pooling,
-        batchSize, other);
+        batchSize, other, denseBackend);
   }
 
   /** The same model with another batch size. */
   public DeepModelSpec withBatchSize(int other) {
     return new DeepModelSpec(wide, hidden, activation, inputs, factors, initStd, pooling, other,
-        seed);
+        seed, denseBackend);
+  }
+
+  /** The same model with another dense backend. */
+  public DeepModelSpec withDenseBackend(DenseBackend other) {
+    return new DeepModelSpec(wide, hidden, activation, inputs, factors, initStd, pooling,
+        batchSize, seed, other);
   }
 
   @Override
@@ -163,6 +213,7 @@ public record DeepModelSpec(boolean wide, List<Integer> hidden, Activation activ
     }
     m.put("batch_size", batchSize);
     m.put("seed", seed);
+    m.put("dense_backend", denseBackend.configName());
     return m;
   }
 

@@ -3,10 +3,12 @@ package io.gradflow.learn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.model.DeepModel;
 import io.gradflow.model.DeepModelSpec;
 import io.gradflow.model.DeepModelSpec.Activation;
+import io.gradflow.model.DeepModelSpec.DenseBackend;
 import io.gradflow.model.DeepModelSpec.Pooling;
 import io.gradflow.model.JavaDenseBackward;
 import io.gradflow.model.Loss;
@@ -54,12 +56,16 @@ class DenseBackwardTest {
     int learned;
 
     Case(long seed) {
+      this(seed, DenseBackend.JAVA);
+    }
+
+    Case(long seed, DenseBackend backend) {
       random = new Random(seed);
       boolean wide = random.nextBoolean();
       DeepModelSpec spec = new DeepModelSpec(wide, HIDDEN.get(random.nextInt(HIDDEN.size())),
           random.nextBoolean() ? Activation.RELU : Activation.TANH, 1 + random.nextInt(4),
           wide ? 1 + random.nextInt(3) : 0, 0.3, random.nextBoolean() ? Pooling.SUM
-              : Pooling.MEAN, 4, seed);
+              : Pooling.MEAN, 4, seed).withDenseBackend(backend);
       learner = new ExampleLearner(new LearnerSpec(spec, Loss.LOGISTIC, AdamSpec.of(0.01),
           GradientSpec.NONE, new ScheduleSpec.Constant(), ScheduleClock.MODEL_STEP, false));
       model = (DeepModel) learner.model();
@@ -219,6 +225,54 @@ class DenseBackwardTest {
       }
       assertThrows(IllegalArgumentException.class, () -> new JavaDenseBackward().backward(m,
           c.blocks, c.stride, acts, d, batch + 1, sums, dx0));
+    }
+  }
+
+  /**
+   * A learner whose {@code model.dense_backend} is nd4j forms, from the same examples, the same
+   * batch gradient as the plain-Java one up to rounding: dense blocks and the sparse rows (whose
+   * embedding parts come from ND4J's dx0), within 1e-5 relative of the larger sum plus 1e-7; and
+   * not bit for bit (ND4J sums unrounded products), so the learner really ran ND4J's pass.
+   */
+  @Test
+  void anNd4jLearnerFormsTheJavaLearnersBatchGradientUpToRounding() {
+    int differing = 0;
+    for (long seed = 300; seed < 320; seed++) {
+      Case java = new Case(seed, DenseBackend.JAVA);
+      Case nd4j = new Case(seed, DenseBackend.ND4J);
+      BatchGradient a = java.batch(40, 5);
+      BatchGradient b = nd4j.batch(40, 5);
+      String what = java.model.toString();
+      assertEquals(a.examples(), b.examples(), what);
+      assertEquals(rowIds(a), rowIds(b), what);
+      float[][] da = new float[java.denseSums.length][];
+      float[][] db = new float[java.denseSums.length][];
+      for (int k = 0; k < da.length; k++) {
+        da[k] = new float[java.denseSums[k].length];
+        db[k] = new float[java.denseSums[k].length];
+      }
+      a.meanDense(da);
+      b.meanDense(db);
+      for (int k = 0; k < da.length; k++) {
+        assertClose(da[k], db[k], what + ", dense block " + k);
+        differing += Arrays.equals(da[k], db[k]) ? 0 : 1;
+      }
+      float[] ra = new float[java.model.rowWidth()];
+      float[] rb = new float[java.model.rowWidth()];
+      for (int i = 0; i < a.rows(); i++) {
+        a.meanRow(i, ra);
+        b.meanRow(i, rb);
+        assertClose(ra, rb, what + ", row " + a.rowId(i));
+      }
+    }
+    assertTrue(differing > 0, "no dense block's bits differ: ND4J did not run");
+  }
+
+  private static void assertClose(float[] expected, float[] actual, String what) {
+    assertEquals(expected.length, actual.length, what);
+    for (int i = 0; i < expected.length; i++) {
+      double tolerance = 1e-5 * Math.max(Math.abs(expected[i]), Math.abs(actual[i])) + 1e-7;
+      assertEquals(expected[i], actual[i], tolerance, what + " [" + i + "]");
     }
   }
 

@@ -57,6 +57,9 @@ import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.metrics.MetricsSpec;
+import io.gradflow.model.DeepModel;
+import io.gradflow.model.DeepModelSpec;
+import io.gradflow.model.DenseBackends;
 import io.gradflow.model.Loss;
 import io.gradflow.model.ModelSpec;
 import io.gradflow.optim.GradientSpec;
@@ -421,6 +424,10 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
 
   private static LearnerSpec learner(OptimizerConfig.Parsed optimizer, ModelSpec spec, Loss loss,
       GradientSpec gradient, ScheduleConfig.Parsed schedule, Section.Values model) {
+    if (spec instanceof DeepModelSpec deep
+        && DenseBackends.resolve(deep) == DeepModelSpec.DenseBackend.ND4J) {
+      DenseBackends.nd4j((DeepModel) deep.create()); // ND4J missing: stops here, naming the key
+    }
     GradientSpec withMaximize =
         new GradientSpec(gradient.clipValue(), gradient.maxNorm(), optimizer.maximize());
     return new LearnerSpec(spec, loss, optimizer.spec(), withMaximize, schedule.spec(),

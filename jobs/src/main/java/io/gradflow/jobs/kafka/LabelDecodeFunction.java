@@ -10,6 +10,9 @@ import org.apache.flink.util.Collector;
  * Decodes raw Kafka records into {@link CompactLabel}s; refused records (undecodable, empty id,
  * label outside the loss's domain) go to the {@link DeadLetter#TAG} side output and are
  * counted like in {@link ExampleDecodeFunction}. Stateless.
+ *
+ * <p>Behind a {@link ParallelDecodeFunction#labels} pool ({@code job.decode_parallelism} above 1)
+ * the record arrives decoded and this function only emits and counts.
  */
 public final class LabelDecodeFunction extends ProcessFunction<RawRecord, CompactLabel> {
   private static final long serialVersionUID = 1L;
@@ -46,7 +49,11 @@ public final class LabelDecodeFunction extends ProcessFunction<RawRecord, Compac
     }
     input.add(raw);
     try {
-      label = decoder.decodeLabel(raw.value);
+      if (raw.decoded instanceof RejectedRecordException rejected) {
+        throw rejected;
+      }
+      label = raw.decoded instanceof CompactLabel l ? l
+          : decoder.decodeLabel(raw.value);
     } catch (RejectedRecordException e) {
       counters.count(e.reason());
       DeadLetter deadLetter = DeadLetter.of(raw, e.reason(), e.getMessage());

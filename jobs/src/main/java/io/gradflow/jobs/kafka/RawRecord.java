@@ -24,7 +24,8 @@ public final class RawRecord {
   public byte[] value;
   /**
    * What {@link ParallelDecodeFunction} made of the value, a
-   * {@link io.gradflow.model.CompactExample} or a {@link RejectedRecordException}; null before.
+   * {@link io.gradflow.model.CompactExample} (a {@link CompactLabel} from a labels pool) or a
+   * {@link RejectedRecordException}; null before.
    * Transient: not serialized, not part of equality; a record that crossed the network is decoded
    * again.
    */

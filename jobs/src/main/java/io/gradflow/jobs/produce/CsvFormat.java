@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -238,7 +239,7 @@ public final class CsvFormat implements FileFormat {
       if (r == null) {
         return null;
       }
-      List<String> cells = r.toList();
+      List<String> cells = Arrays.asList(r.values()); // the record's own array, not a copy
       if (blank(cells)) {
         return NONE;
       }
@@ -254,7 +255,7 @@ public final class CsvFormat implements FileFormat {
         if (missing(cell)) {
           absent[j] = true;
         } else {
-          dense[j] = Numbers.parse(cell, "column " + columns.numeric().get(j), line);
+          dense[j] = Numbers.parse(cell, "column ", columns.numeric().get(j), line);
         }
       }
       List<Entity> ents = new ArrayList<>(entities.length);

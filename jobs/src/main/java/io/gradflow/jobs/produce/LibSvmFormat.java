@@ -44,7 +44,7 @@ public final class LibSvmFormat implements LineFormat {
     if (body.isEmpty()) {
       return null;
     }
-    String[] tokens = body.split("\\s+");
+    String[] tokens = Tokens.whitespace(body);
     float label = labels.apply(tokens[0], lineNumber, "");
     List<Feature> features = new ArrayList<>(tokens.length - 1);
     for (int i = 1; i < tokens.length; i++) {
@@ -66,7 +66,7 @@ public final class LibSvmFormat implements LineFormat {
             + "' is not an integer");
       }
       features.add(new Feature(namespace, null, index,
-          Numbers.parse(tok.substring(colon + 1), "value of feature " + idx, lineNumber)));
+          Numbers.parse(tok.substring(colon + 1), "value of feature ", idx, lineNumber)));
     }
     return Example.newBuilder().setExampleId(source + ":" + lineNumber)
         .setEventTime(Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis))

@@ -55,7 +55,7 @@ public final class VwFormat implements LineFormat {
           + " [label [importance]] ['tag]|namespace features");
     }
     String head = line.substring(0, bar);
-    List<String> words = new ArrayList<>(List.of(head.trim().split("\\s+")));
+    List<String> words = new ArrayList<>(List.of(Tokens.whitespace(head.trim())));
     words.removeIf(String::isEmpty);
     String id = source + ":" + lineNumber;
     boolean touching = bar > 0 && !Character.isWhitespace(head.charAt(bar - 1));
@@ -87,7 +87,7 @@ public final class VwFormat implements LineFormat {
     for (String section : line.substring(bar + 1).split("\\|", -1)) {
       String namespace = "default";
       float scale = 1f;
-      String[] tokens = section.split("\\s+");
+      String[] tokens = Tokens.whitespace(section);
       int start = 0;
       if (!section.isEmpty() && !Character.isWhitespace(section.charAt(0))) {
         String ns = tokens[0];
@@ -118,7 +118,7 @@ public final class VwFormat implements LineFormat {
         String value = tok.substring(colon + 1);
         if (Numbers.isDecimal(value) || Numbers.isNotFinite(value)) {
           features.add(new Feature(namespace, name, null,
-              Numbers.parse(value, "value of feature " + name, lineNumber) * scale));
+              Numbers.parse(value, "value of feature ", name, lineNumber) * scale));
         } else {
           features.add(new Feature(namespace, name + "=" + value, null, scale));
         }

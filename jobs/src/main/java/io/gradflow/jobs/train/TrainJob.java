@@ -36,13 +36,15 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *
  * <pre>
  *   examples topic ─ [decode pool] ─ decode (dead letters ─► dead-letter topic) ─┐
- *   labels topic ─── decode (dead letters ─► dead-letter topic) ─┴─ {@link TrainPipeline}
- *       ─► predictions, metrics, changelog topics
+ *   labels topic ─── [decode pool] ─ decode (dead letters ─► dead-letter topic) ─┴─►
+ *       {@link TrainPipeline} ─► predictions, metrics, changelog topics
  * </pre>
  *
  * With {@code job.decode_parallelism} above 1, a pool of that many threads per source subtask
  * decodes, validates and hashes examples beside the source's and the trainer's threads, in order
- * ({@link ParallelDecodeFunction}); the keyed exchange to the trainer comes after it.
+ * ({@link ParallelDecodeFunction}); the keyed exchange to the trainer comes after it. With
+ * {@code labels.delayed}, the labels source gets a pool of the same size
+ * ({@link ParallelDecodeFunction#labels}, operator {@code decode-labels-pool.v1}).
  *
  * <p>The job is thin: configuration, sources, sinks. It runs embedded (a local MiniCluster) or, the
  * same code, submitted to a cluster as a jar.
@@ -174,10 +176,19 @@ public final class TrainJob {
               .withTimestampAssigner((e, ts) -> e.eventTime)
               .withIdleness(Duration.ofSeconds(30)))
           .uid("example-watermarks.v1");
-      SingleOutputStreamOperator<CompactLabel> decodedLabels = env
+      DataStream<RawRecord> rawLabels = env
           .fromSource(source(kafka, labelTopic, holdAtEnd),
               WatermarkStrategy.noWatermarks(), "labels")
-          .uid("labels-source.v1")
+          .uid("labels-source.v1");
+      if (config.decodeParallelism() > 1) {
+        // As the examples' pool: same size, in order, chained, a new operator with its own state.
+        rawLabels = AsyncDataStream.orderedWait(rawLabels,
+                ParallelDecodeFunction.labels(decoder, config.decodeParallelism()), 0,
+                TimeUnit.MILLISECONDS, ParallelDecodeFunction.CAPACITY)
+            .returns(RawRecord.class)
+            .name("decode-labels-pool").uid("decode-labels-pool.v1");
+      }
+      SingleOutputStreamOperator<CompactLabel> decodedLabels = rawLabels
           .process(new LabelDecodeFunction(decoder)).name("decode-labels")
           .uid("decode-labels.v1");
       deadLetters = deadLetters.union(decodedLabels.getSideOutput(DeadLetter.TAG));

@@ -25,7 +25,11 @@ import java.util.stream.Collectors;
  * <p>Flink's distribution archive cannot be downloaded on the build machines, so the cluster's
  * {@code lib/} is Flink's jars from the Maven repository: this JVM's class path without Gradflow's
  * own classes and without what a job jar brings itself (the Kafka connector and clients, Avro,
- * the test kit's broker). A job therefore runs only if its jar is complete, as on a real cluster.
+ * the test kit's broker, ND4J). A job therefore runs only if its jar is complete, as on a real
+ * cluster. {@link #startWithNd4jInLib} puts ND4J in lib/ too, loaded parent-first.
+ *
+ * <p>The TaskManager's JavaCPP cache (where ND4J's native libraries are extracted) is
+ * {@code HOME/javacpp} ({@link #javacppCache}), not the user's {@code ~/.javacpp}.
  */
 final class LocalFlinkCluster implements AutoCloseable {
   /** Class path entries a Flink distribution's lib/ would not hold. */
@@ -33,7 +37,11 @@ final class LocalFlinkCluster implements AutoCloseable {
       "/target/classes", "/target/test-classes", "/io/gradflow/", "/org/apache/kafka/",
       "/org/apache/avro/", "flink-connector-kafka", "flink-avro", "flink-test-utils",
       "/org/junit/", "/org/opentest4j/", "/org/apiguardian/", "/org/scala-lang/",
-      "/com/fasterxml/jackson/dataformat/", "/org/yaml/", "/org/assertj/");
+      "/com/fasterxml/jackson/dataformat/", "/org/yaml/", "/org/assertj/",
+      "/org/nd4j/", "/org/bytedeco/", "/com/google/flatbuffers/");
+  /** ND4J's jars: what {@link #startWithNd4jInLib} keeps in lib/. */
+  private static final List<String> ND4J = List.of("/org/nd4j/", "/org/bytedeco/",
+      "/com/google/flatbuffers/");
 
   /** What Flink's start scripts pass to every JVM ({@code env.java.default-opts.all}). */
   private static final List<String> JAVA_OPTS = List.of(
@@ -65,6 +73,20 @@ final class LocalFlinkCluster implements AutoCloseable {
 
   /** Starts the JobManager and one TaskManager with {@code slots} slots and waits for both. */
   static LocalFlinkCluster start(Path home, int slots) throws Exception {
+    return start(home, slots, false);
+  }
+
+  /**
+   * The same with ND4J's jars in lib/ and {@code classloader.parent-first-patterns.additional:
+   * [org.nd4j., org.bytedeco.]}, so that every job's ND4J is the one the parent class loader
+   * loaded once, whatever its job jar holds.
+   */
+  static LocalFlinkCluster startWithNd4jInLib(Path home, int slots) throws Exception {
+    return start(home, slots, true);
+  }
+
+  private static LocalFlinkCluster start(Path home, int slots, boolean nd4jInLib)
+      throws Exception {
     Files.createDirectories(home.resolve("conf"));
     Files.createDirectories(home.resolve("log"));
     int rpcPort = freePort();
@@ -82,17 +104,22 @@ final class LocalFlinkCluster implements AutoCloseable {
         "rest.bind-address: localhost",
         "rest.port: " + restPort,
         "parallelism.default: 1",
+        nd4jInLib ? "classloader.parent-first-patterns.additional: [org.nd4j., org.bytedeco.]"
+            : "",
         ""));
     String classPath = Arrays.stream(System.getProperty("java.class.path")
             .split(File.pathSeparator))
-        .filter(e -> NOT_IN_FLINK_LIB.stream().noneMatch(e::contains))
+        .filter(e -> NOT_IN_FLINK_LIB.stream().noneMatch(e::contains)
+            || nd4jInLib && ND4J.stream().anyMatch(e::contains))
         .collect(Collectors.joining(File.pathSeparator));
     LocalFlinkCluster cluster = new LocalFlinkCluster(home, classPath, restPort);
     try {
       cluster.launch("jobmanager", List.of("-Xmx512m"),
           "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint", List.of());
       List<String> resources = cluster.taskManagerResources();
-      cluster.launch("taskmanager", Arrays.asList(resources.get(0).trim().split("\\s+")),
+      List<String> flags = new ArrayList<>(Arrays.asList(resources.get(0).trim().split("\\s+")));
+      flags.add("-Dorg.bytedeco.javacpp.cachedir=" + cluster.javacppCache());
+      cluster.launch("taskmanager", flags,
           "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
           Arrays.asList(resources.get(1).trim().split("\\s+")));
       cluster.awaitSlots(slots, Duration.ofSeconds(90));
@@ -158,6 +185,11 @@ final class LocalFlinkCluster implements AutoCloseable {
   }
 
   record Result(int code, String output) {}
+
+  /** The TaskManager's JavaCPP cache directory ({@code org.bytedeco.javacpp.cachedir}). */
+  Path javacppCache() {
+    return home.resolve("javacpp");
+  }
 
   /** The cluster's REST endpoint, {@code http://localhost:<port>}. */
   String restAddress() {

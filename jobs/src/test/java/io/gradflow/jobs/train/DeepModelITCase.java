@@ -7,6 +7,8 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.produce.DriftSpec;
 import io.gradflow.jobs.produce.GradflowProducer;
 import io.gradflow.jobs.produce.TabularGenerator;
+import io.gradflow.model.DeepModelSpec;
+import io.gradflow.model.DenseBackends;
 import io.gradflow.schema.MetricsReport;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -132,10 +134,24 @@ class DeepModelITCase extends TrainJobITCase {
     failureRestoresBitIdentical("deep-failure-8", 8, "0s");
   }
 
+  /**
+   * The same with the batch's dense backward pass on ND4J ({@code batch_size: 64}, which
+   * {@code dense_backend: auto} gives to ND4J for this model): ND4J's arithmetic repeats itself
+   * after a restore as plain Java's does.
+   */
+  @Test
+  void aFailureRestoresBitIdenticalOnNd4j() throws Exception {
+    failureRestoresBitIdentical("deep-failure-nd4j", 64, "0s");
+  }
+
   private void failureRestoresBitIdentical(String examples, int batchSize, String timeout)
       throws Exception {
     produceTabular(examples);
     String extra = model("wide_and_deep", batchSize, timeout) + "\n" + OPTIMIZER;
+    assertEquals(batchSize >= 64 ? DeepModelSpec.DenseBackend.ND4J
+        : DeepModelSpec.DenseBackend.JAVA, DenseBackends.resolve((DeepModelSpec)
+        config(Run.create(examples, "labels").yaml(extra, true), temp.resolve("probe"))
+            .candidates().values().iterator().next().model()), "the dense backend auto chooses");
 
     Run clean = Run.create(examples, "labels");
     runBounded(config(clean.yaml(extra, true), temp.resolve("clean")), UnaryOperator.identity(),

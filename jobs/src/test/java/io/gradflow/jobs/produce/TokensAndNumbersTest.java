@@ -1,0 +1,60 @@
+package io.gradflow.jobs.produce;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The file formats' hand-written scanners against the regular expressions they replace, on fixed
+ * edge cases and on many random strings over an alphabet of the characters that matter (every
+ * {@code \s} character, Unicode spaces that {@code \s} does not match, digits, signs, dots,
+ * exponents, letters).
+ */
+class TokensAndNumbersTest {
+  private static final String ALPHABET = " \t\n\u000B\f\r\u00A0\u2003\u0085"
+      + "0123456789+-.eEabfinNIF:|'";
+
+  @Test
+  void tokensSplitExactlyAsStringSplitOnWhitespace() {
+    for (String s : List.of("", " ", "   ", "a", " a", "a ", " a b  c ", "\ta\u000Bb\fc\r\nd",
+        "a\u00A0b", "1 2:0.5 qid:3", "|ns a b", "a\u2003 b")) {
+      assertArrayEquals(s.split("\\s+"), Tokens.whitespace(s), "'" + s + "'");
+    }
+    Random random = new Random(12);
+    for (int i = 0; i < 200_000; i++) {
+      String s = randomString(random, 12);
+      assertArrayEquals(s.split("\\s+"), Tokens.whitespace(s), "'" + s + "'");
+    }
+  }
+
+  @Test
+  void decimalsAreRecognizedExactlyAsThePatternDoes() {
+    for (String s : List.of("", "+", "-", ".", "1", "-1", "+1.", ".5", "-.5", "1e5", "1E-5",
+        "1.5e+10", "e5", ".e5", "1e", "1e+", "1.2.3", "1f", "0x10", "Infinity", "NaN", "١")) {
+      assertEquals(Numbers.matchesDecimalPattern(s), Numbers.isDecimal(s), "'" + s + "'");
+    }
+    Random random = new Random(13);
+    int decimals = 0;
+    for (int i = 0; i < 500_000; i++) {
+      String s = randomString(random, 6);
+      boolean expected = Numbers.matchesDecimalPattern(s);
+      assertEquals(expected, Numbers.isDecimal(s), "'" + s + "'");
+      decimals += expected ? 1 : 0;
+    }
+    assertEquals(true, decimals > 1_000, decimals + " decimals among the random strings");
+  }
+
+  private static String randomString(Random random, int maxLength) {
+    int length = random.nextInt(maxLength + 1);
+    StringBuilder s = new StringBuilder(length);
+    for (int j = 0; j < length; j++) {
+      // Digits more often, so that many strings are numbers.
+      s.append(random.nextInt(3) == 0 ? (char) ('0' + random.nextInt(10))
+          : ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+    }
+    return s.toString();
+  }
+}
