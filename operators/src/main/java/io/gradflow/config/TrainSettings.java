@@ -226,9 +226,19 @@ public final class TrainSettings {
 
   public static final Setting<String> RACE_NAME = Setting.required("name", STRING,
       Constraint.without('#'), "the candidate's name; its model key is model#name");
+  /**
+   * A race's candidates. A candidate's nested {@code model} is read through {@link #MODEL} over
+   * the top-level model's keys (the reader, {@code TrainConfig}, says which it inherits and
+   * which every candidate must share).
+   */
   public static final Section RACE = new Section("race[]", null, "a list of candidates"
       + " instead of optimizer: each trains as its own model key (model#name) on the same"
-      + " examples, with its own metrics", List.of(RACE_NAME), List.of("optimizer"));
+      + " examples, with its own metrics. A candidate's model section (the model section's"
+      + " keys) changes its model: a key it does not set is the top-level model's, if that"
+      + " key applies to the candidate's type. Every candidate shares the"
+      + " input: the loss, hash_bits, default_key, batch_timeout and the deep candidates'"
+      + " inputs must agree, else the job is refused naming both keys",
+      List.of(RACE_NAME), List.of("optimizer", "model"));
 
   // ----------------------------------------------------------------------------- gradient
   public static final Setting<Double> GRADIENT_CLIP_VALUE = Setting.of("clip_value", NUMBER,

@@ -35,7 +35,10 @@ import java.util.Set;
  *       ({@code optimizer.amsgrad} of Adam and AdamW, {@code optimizer.momentum} zero or not for
  *       SGD and RMSprop, {@code optimizer.centered} of RMSprop), and the row layout (weights,
  *       slots per weight, floats per row);
- *   <li>{@code race}: the candidates' names (keys {@code model#name}), or none;
+ *   <li>{@code race}: the candidates' names (keys {@code model#name}), or none. The model
+ *       parts above are then the model of the candidate first by name; a candidate whose model
+ *       differs (its own {@code race[i].model}) records its model's parts under
+ *       {@code race[name].model.*};
  *   <li>the state versions (the descriptor names, such as {@code pages.v1}).
  * </ul>
  *
@@ -83,26 +86,12 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
       throw new IllegalArgumentException("a model signature needs at least one learner");
     }
     Map<String, String> parts = new LinkedHashMap<>();
-    LearnerSpec first = candidates.values().iterator().next();
     boolean race = !(candidates.size() == 1 && candidates.containsKey(""));
-    // logistic_regression and linear_regression are one model, the linear one; the loss tells.
-    parts.put("model.type", first.model() instanceof io.gradflow.model.LinearSpec
-        ? "linear (logistic_regression or linear_regression)" : first.model().configName());
-    parts.put("model.loss", first.loss().configName());
-    if (first.model() instanceof FactorizationMachineSpec fm) {
-      parts.put("model.factors", String.valueOf(fm.factors()));
-    }
-    if (first.model() instanceof io.gradflow.model.DeepModelSpec deep) {
-      // The dense blocks' layout and meaning; batch_size and seed change neither.
-      if (deep.wide()) {
-        parts.put("model.factors", String.valueOf(deep.factors()));
-        parts.put("model.pooling", deep.pooling().configName());
-      }
-      parts.put("model.inputs", String.valueOf(deep.inputs()));
-      parts.put("model.hidden", deep.hidden().toString());
-      parts.put("model.activation", deep.activation().configName());
-    }
-    parts.put("model.standardize", String.valueOf(first.standardize()));
+    // The model of the candidate first by name: the order of the race's entries in the file
+    // does not change the stored model.
+    Map<String, String> shared =
+        modelParts(candidates.get(new java.util.TreeSet<>(candidates.keySet()).first()));
+    parts.putAll(shared);
     parts.put("model.hash_bits", String.valueOf(hashBits));
     parts.put("feature hashing", HASHING);
     parts.put("state.page_bits", String.valueOf(pageBits));
@@ -117,12 +106,10 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       String prefix = race ? "race[" + c.getKey() + "]." : "";
       LearnerSpec spec = c.getValue();
-      // A race's candidates share the model; a differing one would be a bug of the caller's,
-      // but it is recorded all the same.
-      if (!spec.model().equals(first.model()) || spec.loss() != first.loss()
-          || spec.standardize() != first.standardize()) {
-        parts.put(prefix + "model", spec.model().configName() + " " + spec.model().parameters()
-            + ", loss " + spec.loss().configName() + ", standardize " + spec.standardize());
+      // A candidate with a model of its own (race[i].model) records its model's parts.
+      Map<String, String> own = modelParts(spec);
+      if (!own.equals(shared)) {
+        own.forEach((k, v) -> parts.put(prefix + k, v));
       }
       optimizer(parts, prefix, spec.optimizer());
       RowLayout layout = spec.optimizer().layout(spec.model().rowWidth());
@@ -132,6 +119,30 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     }
     parts.put("state versions", String.join(", ", stateVersions));
     return new ModelSignature(parts);
+  }
+
+  /** The parts of a learner's model, under their configuration keys. */
+  private static Map<String, String> modelParts(LearnerSpec spec) {
+    Map<String, String> parts = new LinkedHashMap<>();
+    // logistic_regression and linear_regression are one model, the linear one; the loss tells.
+    parts.put("model.type", spec.model() instanceof io.gradflow.model.LinearSpec
+        ? "linear (logistic_regression or linear_regression)" : spec.model().configName());
+    parts.put("model.loss", spec.loss().configName());
+    if (spec.model() instanceof FactorizationMachineSpec fm) {
+      parts.put("model.factors", String.valueOf(fm.factors()));
+    }
+    if (spec.model() instanceof io.gradflow.model.DeepModelSpec deep) {
+      // The dense blocks' layout and meaning; batch_size and seed change neither.
+      if (deep.wide()) {
+        parts.put("model.factors", String.valueOf(deep.factors()));
+        parts.put("model.pooling", deep.pooling().configName());
+      }
+      parts.put("model.inputs", String.valueOf(deep.inputs()));
+      parts.put("model.hidden", deep.hidden().toString());
+      parts.put("model.activation", deep.activation().configName());
+    }
+    parts.put("model.standardize", String.valueOf(spec.standardize()));
+    return parts;
   }
 
   /** The optimizer's name and the settings that switch one of its slots on or off. */
@@ -164,6 +175,23 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
         "version 2") || stored.equals("version 2") && configured.equals("version 1"));
   }
 
+  /**
+   * A part's value in {@code parts}, "(none)" if absent; a model part of a race candidate
+   * without a model of its own ({@code race[c].model.hidden}) is the shared model's.
+   */
+  private static String value(Map<String, String> parts, String key) {
+    String v = parts.get(key);
+    int end = key.indexOf("].model.");
+    if (v == null && key.startsWith("race[") && end > 0) {
+      String candidate = key.substring(0, end + 2);
+      if (parts.containsKey(candidate + "optimizer.name")
+          && !parts.containsKey(candidate + "model.type")) {
+        v = parts.get(key.substring(end + 2));
+      }
+    }
+    return v == null ? "(none)" : v;
+  }
+
   /** Every part, {@code key value; key value; ...}: for logs and the audit record. */
   public String describe() {
     List<String> out = new ArrayList<>();
@@ -187,13 +215,18 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
           && !key.equals("model.factors") && !key.contains("optimizer.")) {
         continue; // a part a savepoint of an earlier release did not record: not judged
       }
-      String had = stored.parts.getOrDefault(key, "(none)");
-      String has = parts.getOrDefault(key, "(none)");
-      // A part only one side has because another part differs is not repeated: a candidate
+      String had = value(stored.parts, key);
+      String has = value(parts, key);
+      // A part only one side has because another part differs is not repeated: a candidate's
       // (the race's part names it), an optimizer's slot switch (optimizer.name), the factors
       // (model.type).
+      String candidate = key.startsWith("race[") ? key.substring(0, key.indexOf("].") + 2) : "";
+      boolean candidateOnBoth = candidate.isEmpty()
+          || stored.parts.containsKey(candidate + "optimizer.name")
+              && parts.containsKey(candidate + "optimizer.name");
       boolean implied = !(stored.parts.containsKey(key) && parts.containsKey(key))
-          && (key.startsWith("race[") || key.equals("model.factors")
+          && (!candidateOnBoth
+              || key.endsWith("model.factors") && (had.equals("(none)") || has.equals("(none)"))
               || key.contains("optimizer.") && !key.endsWith("optimizer.name"));
       if (!had.equals(has) && !implied && !migrates(key, had, has)) {
         differences.add(key + " " + had + ", the configuration says " + has);

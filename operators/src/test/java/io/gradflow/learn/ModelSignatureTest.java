@@ -77,4 +77,62 @@ class ModelSignatureTest {
     assertTrue(now.refusal(new ModelSignature(earlier)).startsWith(
         "the savepoint's model has model.hash_bits 20, the configuration says 22: "));
   }
+
+  /** A race of a linear and an mlp candidate ({@code race[i].model}). */
+  static Map<String, LearnerSpec> mixed(String... order) {
+    Map<String, LearnerSpec> race = new java.util.LinkedHashMap<>();
+    for (String name : order) {
+      race.put(name, name.equals("linear") ? ADAGRAD : new LearnerSpec(
+          io.gradflow.model.DeepModelSpec.mlp(8, List.of(16),
+              io.gradflow.model.DeepModelSpec.Activation.RELU), Loss.LOGISTIC,
+          AdaGradSpec.of(0.1), GradientSpec.NONE, new ScheduleSpec.Constant(),
+          ScheduleClock.MODEL_STEP, false));
+    }
+    return race;
+  }
+
+  @Test
+  void aCandidateWithItsOwnModelRecordsIt() {
+    ModelSignature s = ModelSignature.of(mixed("linear", "deep"), 22, 12, 1, List.of("p.v1"));
+    // The shared model is the candidate first by name's: deep.
+    assertEquals("mlp", s.parts().get("model.type"));
+    assertEquals("[16]", s.parts().get("model.hidden"));
+    assertEquals("linear (logistic_regression or linear_regression)",
+        s.parts().get("race[linear].model.type"));
+    assertEquals(null, s.parts().get("race[linear].model.hidden"));
+    assertEquals(null, s.parts().get("race[deep].model.type"));
+    assertNull(s.refusal(ModelSignature.of(mixed("deep", "linear"), 22, 12, 1, List.of("p.v1"))),
+        "the order of the entries does not matter");
+  }
+
+  @Test
+  void aCandidatesModelThatChangedIsRefused() {
+    Map<String, LearnerSpec> linear = new java.util.LinkedHashMap<>();
+    linear.put("linear", ADAGRAD);
+    linear.put("deep", ADAGRAD);
+    ModelSignature mixed = ModelSignature.of(mixed("linear", "deep"), 22, 12, 1, List.of("p"));
+    // The row layouts are the same (a bias row of 1 weight): only the model parts tell.
+    String refusal = mixed.refusal(ModelSignature.of(linear, 22, 12, 1, List.of("p")));
+    assertTrue(refusal.startsWith("the savepoint's model has model.type linear"
+        + " (logistic_regression or linear_regression), the configuration says mlp:"), refusal);
+    refusal = ModelSignature.of(linear, 22, 12, 1, List.of("p")).refusal(mixed);
+    assertTrue(refusal.startsWith("the savepoint's model has model.type mlp, the configuration"
+        + " says linear (logistic_regression or linear_regression); model.inputs 8, the"
+        + " configuration says (none);"), refusal);
+    Map<String, LearnerSpec> wider = mixed("linear", "deep");
+    wider.put("linear", wider.get("deep"));
+    wider.put("deep", ADAGRAD);
+    refusal = ModelSignature.of(wider, 22, 12, 1, List.of("p")).refusal(mixed);
+    // Swapped models: the shared one (deep's, first by name) and linear's own.
+    assertTrue(refusal.startsWith("the savepoint's model has model.type mlp, the configuration"
+        + " says linear"), refusal);
+    assertTrue(refusal.contains("race[linear].model.type linear (logistic_regression or"
+        + " linear_regression), the configuration says mlp"), refusal);
+    // A batch size of its own is no other model.
+    Map<String, LearnerSpec> batched = mixed("linear", "deep");
+    batched.put("deep", new LearnerSpec(((io.gradflow.model.DeepModelSpec) batched.get("deep")
+        .model()).withBatchSize(32), Loss.LOGISTIC, AdaGradSpec.of(0.1), GradientSpec.NONE,
+        new ScheduleSpec.Constant(), ScheduleClock.MODEL_STEP, false));
+    assertNull(ModelSignature.of(batched, 22, 12, 1, List.of("p")).refusal(mixed));
+  }
 }

@@ -84,8 +84,10 @@ import java.util.Map;
  * {@code jobs/src/main/resources/train-example.yaml} for every setting.
  *
  * @param candidates the learners by candidate name: one entry named "" without a race, one per
- *     {@code race} entry otherwise
- * @param input what an input record may hold (the {@code input} section)
+ *     {@code race} entry otherwise, each with the top-level model or its own
+ *     ({@code race[i].model}, read over the top-level one); every candidate has the same loss
+ * @param input what an input record may hold (the {@code input} section), and the number of
+ *     dense values of a job with a deep model (its, or its deep candidates', {@code inputs})
  * @param settings every declared setting as read: its full key, the value in force (secrets
  *     masked) and whether it was left at its default; the audit record's configuration
  * @param decodeParallelism threads decoding each source subtask's examples, in order
@@ -216,20 +218,14 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
 
     Section.Values model = MODEL.read("model", root.raw("model"), report);
     String type = model.get(MODEL_TYPE);
-    Loss loss = model.isSet(MODEL_LOSS) ? Loss.parse(model.key(MODEL_LOSS), model.get(MODEL_LOSS))
-        : type.equals("linear_regression") ? Loss.SQUARED : Loss.LOGISTIC;
+    Loss loss = loss(model);
     report.describe(model.key(MODEL_LOSS), describe(loss));
     ModelSpec modelSpec = TrainSettings.modelSpec(model);
-    // A model that reads dense values as its inputs needs exactly its number of them.
-    InputLimits inputLimits = new InputLimits(input.get(INPUT_MAX_EVENT_TIME_AHEAD),
-        input.get(INPUT_MAX_ABS_VALUE), modelSpec.create().denseInputs());
     if (!type.equals("factorization_machine")) {
       for (Setting<?> s : TrainSettings.FACTORIZATION_MACHINE_ONLY) {
         report.remove(model.key(s));
       }
     }
-    boolean standardize = model.get(MODEL_STANDARDIZE);
-    double standardizeClip = model.get(MODEL_STANDARDIZE_CLIP);
 
     Section.Values gradient = GRADIENT.read("gradient", root.raw("gradient"), report);
     GradientSpec gradientSpec = new GradientSpec(gradient.get(GRADIENT_CLIP_VALUE),
@@ -240,12 +236,16 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
         report);
 
     Map<String, LearnerSpec> candidates = new LinkedHashMap<>();
+    // The model section each candidate's model was read from: the top level's, or a race
+    // candidate's own over it.
+    List<Section.Values> models = new java.util.ArrayList<>();
     List<?> race = race(root.raw("race"));
     if (race.isEmpty()) {
       OptimizerConfig.Parsed optimizer =
           OptimizerConfig.read("optimizer", root.raw("optimizer"), report);
-      candidates.put("", learner(optimizer, modelSpec, loss, gradientSpec, schedule,
-          standardize, standardizeClip).withDrift(drift));
+      candidates.put("", learner(optimizer, modelSpec, loss, gradientSpec, schedule, model)
+          .withDrift(drift));
+      models.add(model);
     } else {
       Check.conflict(root.raw("optimizer") != null, "race", "optimizer",
           "a race lists each candidate's optimizer; remove the top-level optimizer");
@@ -258,10 +258,39 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
         }
         OptimizerConfig.Parsed optimizer =
             OptimizerConfig.read(candidate.key("optimizer"), candidate.raw("optimizer"), report);
-        candidates.put(candidateName, learner(optimizer, modelSpec, loss, gradientSpec,
-            schedule, standardize, standardizeClip).withDrift(drift));
+        Section.Values own = candidate.raw("model") == null ? model
+            : candidateModel(candidate.key("model"), candidate.raw("model"), model, loss, report);
+        candidates.put(candidateName, learner(optimizer, own == model ? modelSpec
+            : TrainSettings.modelSpec(own), loss, gradientSpec, schedule, own).withDrift(drift));
+        models.add(own);
       }
     }
+    // One decoder and one trainer serve every candidate: a model that reads dense values as its
+    // inputs needs exactly its number of them, and the deep ones share the batch timeout.
+    Section.Values deep = null;
+    int denseInputs = -1;
+    List<LearnerSpec> learners = List.copyOf(candidates.values());
+    for (int i = 0; i < models.size(); i++) {
+      Section.Values m = models.get(i);
+      int inputs = learners.get(i).model().create().denseInputs();
+      if (inputs < 0) {
+        continue;
+      }
+      if (deep == null) {
+        deep = m;
+        denseInputs = inputs;
+      }
+      Check.conflict(inputs != denseInputs, m.key(TrainSettings.MODEL_INPUTS),
+          deep.key(TrainSettings.MODEL_INPUTS), "every candidate of a race reads the same"
+              + " examples, which must hold one number of dense values, but these say "
+              + inputs + " and " + denseInputs);
+      Check.conflict(!m.get(TrainSettings.MODEL_BATCH_TIMEOUT).equals(
+          deep.get(TrainSettings.MODEL_BATCH_TIMEOUT)), m.key(TrainSettings.MODEL_BATCH_TIMEOUT),
+          deep.key(TrainSettings.MODEL_BATCH_TIMEOUT), "the trainer steps the partial batches"
+              + " of every candidate of a race after one batch_timeout; give them one value");
+    }
+    InputLimits inputLimits = new InputLimits(input.get(INPUT_MAX_EVENT_TIME_AHEAD),
+        input.get(INPUT_MAX_ABS_VALUE), denseInputs);
 
     for (LearnerSpec candidate : candidates.values()) {
       // FTRL's weights are a closed form of z, n and alpha: a larger alpha rescales every
@@ -302,7 +331,7 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     TrainerSettings trainer = new TrainerSettings(state.get(STATE_CACHE_PAGES),
         state.get(STATE_PAGE_BITS), metrics.get(METRICS_EVERY), changelog.get(CHANGELOG_EVERY),
         metricsSpec, TrainSettings.rowPolicy(rows), ModelSession.Replay.NONE,
-        model.get(TrainSettings.MODEL_BATCH_TIMEOUT));
+        (deep != null ? deep : model).get(TrainSettings.MODEL_BATCH_TIMEOUT));
 
     return new TrainConfig(job.get(JOB_NAME), job.get(JOB_PARALLELISM),
         job.get(JOB_DECODE_PARALLELISM), kafka,
@@ -329,16 +358,79 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
         : "'" + raw + "'"));
   }
 
-  private static LearnerSpec learner(OptimizerConfig.Parsed optimizer, ModelSpec model, Loss loss,
-      GradientSpec gradient, ScheduleConfig.Parsed schedule, boolean standardize,
-      double standardizeClip) {
-    if (model instanceof DeepModelSpec deep
+  /** The loss of a read model section: its {@code loss}, else its type's. */
+  private static Loss loss(Section.Values model) {
+    return model.isSet(MODEL_LOSS) ? Loss.parse(model.key(MODEL_LOSS), model.get(MODEL_LOSS))
+        : model.get(MODEL_TYPE).equals("linear_regression") ? Loss.SQUARED : Loss.LOGISTIC;
+  }
+
+  /**
+   * A race candidate's {@code model} section ({@code raw}, at {@code key}), read over the
+   * top-level one: a key it does not set is the top level's, if that key applies to the
+   * candidate's type. What every candidate reads alike must not differ from the top level's,
+   * else the file is refused naming both keys: the loss (the labels' domain, the metrics, drift
+   * detection), {@code hash_bits} and {@code default_key} (examples are decoded once).
+   */
+  private static Section.Values candidateModel(String key, Object raw, Section.Values top,
+      Loss topLoss, ConfigReport report) {
+    Map<String, ?> own = Section.asMap(key, raw);
+    Object ownType = own.get(MODEL_TYPE.name());
+    String type = ownType instanceof String t && TrainSettings.MODEL_TYPES.contains(t) ? t
+        : top.get(MODEL_TYPE);
+    Map<String, Object> merged = new LinkedHashMap<>();
+    for (Setting<?> s : MODEL.settings()) {
+      if (top.isSet(s) && applies(s, type)) {
+        merged.put(s.name(), top.raw(s.name()));
+      }
+    }
+    merged.putAll(own);
+    Section.Values model = MODEL.read(key, merged, report);
+    for (Setting<?> s : MODEL.settings()) {
+      if (!applies(s, model.get(MODEL_TYPE))) {
+        report.remove(model.key(s));
+      }
+    }
+    Loss loss = loss(model);
+    report.describe(model.key(MODEL_LOSS), describe(loss));
+    Check.conflict(loss != topLoss, model.key(own.containsKey(MODEL_LOSS.name()) ? MODEL_LOSS
+        : MODEL_TYPE), top.key(top.isSet(MODEL_LOSS) ? MODEL_LOSS : MODEL_TYPE),
+        "the candidates of a race share the loss (the labels' domain, the metrics), but this"
+            + " candidate's is " + loss.configName() + " and the top-level model's "
+            + topLoss.configName() + "; set model.loss");
+    for (Setting<?> s : List.of(MODEL_HASH_BITS, MODEL_DEFAULT_KEY)) {
+      Check.conflict(!model.get(s).equals(top.get(s)), model.key(s), top.key(s),
+          "the candidates of a race read the same decoded examples; set " + s.name()
+              + " on the top-level model only");
+    }
+    return model;
+  }
+
+  /** Whether a model setting applies to a model type, as {@link TrainSettings#modelSpec} says. */
+  private static boolean applies(Setting<?> s, String type) {
+    boolean wide = type.equals("wide_and_deep");
+    boolean deep = wide || type.equals("mlp");
+    boolean fm = type.equals("factorization_machine");
+    if (s == TrainSettings.MODEL_POOLING) {
+      return wide;
+    }
+    if (s == TrainSettings.MODEL_FACTORS || s == TrainSettings.MODEL_INIT_STD) {
+      return fm || wide;
+    }
+    if (s == TrainSettings.MODEL_SEED) {
+      return fm || deep;
+    }
+    return deep || !TrainSettings.DEEP_ONLY.contains(s);
+  }
+
+  private static LearnerSpec learner(OptimizerConfig.Parsed optimizer, ModelSpec spec, Loss loss,
+      GradientSpec gradient, ScheduleConfig.Parsed schedule, Section.Values model) {
+    if (spec instanceof DeepModelSpec deep
         && DenseBackends.resolve(deep) == DeepModelSpec.DenseBackend.ND4J) {
       DenseBackends.nd4j((DeepModel) deep.create()); // ND4J missing: stops here, naming the key
     }
     GradientSpec withMaximize =
         new GradientSpec(gradient.clipValue(), gradient.maxNorm(), optimizer.maximize());
-    return new LearnerSpec(model, loss, optimizer.spec(), withMaximize, schedule.spec(),
-        schedule.clock(), standardize, standardizeClip);
+    return new LearnerSpec(spec, loss, optimizer.spec(), withMaximize, schedule.spec(),
+        schedule.clock(), model.get(MODEL_STANDARDIZE), model.get(MODEL_STANDARDIZE_CLIP));
   }
 }

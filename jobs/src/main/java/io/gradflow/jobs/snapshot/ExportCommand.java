@@ -162,8 +162,8 @@ public final class ExportCommand {
           .setSchemaVersion(SnapshotFiles.SCHEMA_VERSION)
           .setCodeVersion(provenance.getOrDefault(Provenance.CODE_VERSION, ""))
           .setModelStep(meta == null ? 0 : meta.step)
-          .setModel(component(learner.path("model"),
-              signature.getOrDefault("model.type", "unknown")))
+          .setModel(component(learner.path("model"), signature.getOrDefault(prefix
+              + "model.type", signature.getOrDefault("model.type", "unknown"))))
           .setOptimizer(component(learner.path("optimizer"),
               signature.getOrDefault(prefix + "optimizer.name", "unknown")))
           .setSchedule(learner.has("schedule") ? component(learner.path("schedule"), "") : null)

@@ -132,7 +132,7 @@ class TrainConfigTest {
         refused("race: [{optimizer: {name: Adam}}]").getMessage());
     assertEquals("race[0].name must be a name without '#', but was 'a#b'",
         refused("race: [{name: 'a#b'}]").getMessage());
-    assertEquals("race[0].colour is not a setting; accepted: name, optimizer",
+    assertEquals("race[0].colour is not a setting; accepted: name, optimizer, model",
         refused("race: [{name: a, colour: red}]").getMessage());
   }
 

@@ -296,6 +296,42 @@ public class EvaluateITCase {
   }
 
   /**
+   * A race of a linear and a wide_and_deep candidate ({@code race[i].model}) on a CSV file: each
+   * candidate's log loss, AUC and windows' log losses are, bit for bit, an evaluation of its
+   * model alone.
+   */
+  @Test
+  void aRaceOfALinearAndADeepCandidateEqualsTheirSingleRuns() throws Exception {
+    String deep = "{type: wide_and_deep, hash_bits: 18, inputs: 1, hidden: [4], factors: 2}";
+    List<String> args = new ArrayList<>(List.of("--file", learnableCsv().toString()));
+    args.addAll(List.of(CSV_FLAGS));
+    String[] flags = args.toArray(String[]::new);
+    JsonNode race = evaluate(LOGISTIC.replace("optimizer: {name: Adagrad, lr: 0.1}\n",
+        "race: [{name: linear, optimizer: {name: Adagrad, lr: 0.1}},"
+            + " {name: deep, optimizer: {name: Adagrad, lr: 0.1}, model: " + deep + "}]\n"),
+        flags).json().get("candidates");
+    JsonNode linear = evaluate(LOGISTIC, flags).json();
+    JsonNode alone = evaluate(LOGISTIC.replace("{type: logistic_regression, hash_bits: 18}",
+        deep), flags).json();
+    for (var c : List.of(java.util.Map.entry("linear", linear),
+        java.util.Map.entry("deep", alone))) {
+      JsonNode candidate = race.get(c.getKey());
+      assertEquals(1000, candidate.get("learned").asLong(), c.getKey());
+      for (String figure : List.of("log_loss", "auc", "rows")) {
+        assertNotNull(candidate.get(figure), c.getKey() + " " + figure);
+        assertEquals(c.getValue().get(figure), candidate.get(figure), c.getKey() + " " + figure);
+      }
+      assertEquals(10, candidate.get("windows").size(), c.getKey());
+      for (int w = 0; w < 10; w++) {
+        assertEquals(c.getValue().get("windows").get(w).get("log_loss"),
+            candidate.get("windows").get(w).get("log_loss"), c.getKey() + " window " + w);
+      }
+    }
+    assertTrue(race.get("linear").get("log_loss").asDouble()
+        != race.get("deep").get("log_loss").asDouble(), race.toString());
+  }
+
+  /**
    * An abrupt change halfway through a CSV (x=a turns from mostly 1 to mostly 0): the drift
    * section's detector sees it, drift_events says where and what was done, and no event comes
    * before the change.

@@ -100,4 +100,82 @@ class ExportITCase extends TrainJobITCase {
         || a.path("code_version").asText().equals("unknown"), a.toString());
     assertEquals(3, a.path("first_rows").size());
   }
+
+  /**
+   * A savepoint of a race of a linear and a deep candidate ({@code race[i].model}): export and
+   * inspect give each candidate its own model (name and parameters), its row layout and its
+   * rows; the linear candidate's exported weights equal its changelog, the deep one's dense
+   * layers are exported with their slots and the linear one has none.
+   */
+  @Test
+  void exportAndInspectAMixedRace() throws Exception {
+    String examples = "export-race-examples";
+    kafka.createTopics(1, "export-race-labels");
+    int count = 2000;
+    DeepModelITCase.produceTabular(examples, count);
+    Run run = Run.create(examples, "export-race-labels");
+    String yaml = run.yaml("model: {hash_bits: 18}\nrace:\n"
+        + "  - {name: linear, optimizer: {name: Adagrad, lr: 0.1}}\n"
+        + "  - {name: deep, optimizer: {name: Adam, lr: 0.01}, model: {type: mlp, inputs: "
+        + DeepModelITCase.INPUTS + ", hidden: [8]}}\n", false);
+    io.gradflow.jobs.config.TrainConfig config = config(yaml, temp.resolve("checkpoints"));
+    String savepoint = runUntil(config, run.predictions(), 2 * count, null,
+        temp.resolve("savepoints"));
+
+    Path file = temp.resolve("race.avro");
+    assertEquals(0, gradflow("export", "--savepoint", savepoint, "--out", file.toString(),
+        "--with-slots"), both());
+    Map<String, ModelSnapshot> models = new HashMap<>();
+    for (ModelSnapshot m : SnapshotFiles.read("--out", file)) {
+      models.put(m.getModelKey(), m);
+    }
+    assertEquals(java.util.Set.of("default#linear", "default#deep"), models.keySet());
+    ModelSnapshot linear = models.get("default#linear");
+    ModelSnapshot deep = models.get("default#deep");
+    assertEquals("linear", linear.getCandidate());
+    assertEquals("deep", deep.getCandidate());
+    assertEquals("logistic_regression", linear.getModel().getName());
+    assertEquals("mlp", deep.getModel().getName());
+    assertEquals("[8]", deep.getModel().getParameters().get("hidden"));
+    assertEquals("Adagrad", linear.getOptimizer().getName());
+    assertEquals("Adam", deep.getOptimizer().getName());
+    assertEquals(count, linear.getModelStep());
+    assertEquals(count, deep.getModelStep());
+    assertTrue(linear.getDense().isEmpty(), "a linear model has no dense layers");
+    // The deep candidate's blocks, in its own layout (Adam's two slots beside each weight).
+    int denseFloats = 0;
+    for (float[] block : new io.gradflow.learn.ExampleLearner(config.candidates().get("deep"))
+        .newDenseBlocks()) {
+      denseFloats += block.length;
+    }
+    assertTrue(denseFloats > 0);
+    assertEquals(denseFloats, deep.getDense().size());
+
+    Map<String, List<Float>> changelog = finalRows(run.changelog());
+    int compared = 0;
+    int stride = 1 + 1; // Adagrad: one slot after each weight
+    for (SnapshotRow r : linear.getRows()) {
+      List<Float> expected = changelog.get("default#linear/" + r.getRowId());
+      if (expected != null) {
+        List<Float> weights = new java.util.ArrayList<>();
+        for (int i = 0; i < linear.getWeightsPerRow(); i++) {
+          weights.add(r.getValues().get(i * stride));
+        }
+        assertEquals(expected, weights, "row " + r.getRowId());
+        compared++;
+      }
+    }
+    assertTrue(compared > 10, "rows compared: " + compared);
+
+    out.reset();
+    assertEquals(0, gradflow("inspect", file.toString(), "--rows", "2"), both());
+    Map<String, JsonNode> inspected = new HashMap<>();
+    new ObjectMapper().readTree(out()).path("models")
+        .forEach(m -> inspected.put(m.path("candidate").asText(), m));
+    assertEquals("logistic_regression", inspected.get("linear").path("model").path("name")
+        .asText(), out());
+    assertEquals("mlp", inspected.get("deep").path("model").path("name").asText(), out());
+    assertEquals("mlp", inspected.get("deep").path("configuration").path("race[1]")
+        .path("model").path("type").asText(), out());
+  }
 }

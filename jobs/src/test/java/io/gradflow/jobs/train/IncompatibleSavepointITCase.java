@@ -82,6 +82,39 @@ class IncompatibleSavepointITCase extends TrainJobITCase {
         temp.resolve("savepoints"));
   }
 
+  /**
+   * A race of a linear and an mlp candidate restored with one candidate's model changed (the
+   * linear one turned into the same mlp, or the mlp turned linear): their rows have one layout
+   * (a bias row of one weight), so only the model parts tell, and the restore is refused.
+   */
+  @Test
+  void aRaceCandidateWhoseModelChangedIsRefused() throws Exception {
+    String examples = "signature-race-examples";
+    DeepModelITCase.produceTabular(examples, 1_000);
+    String mlp = "{type: mlp, inputs: " + DeepModelITCase.INPUTS + ", hidden: [8]}";
+    String race = "model: {hash_bits: 18}\nrace:\n"
+        + "  - {name: linear, optimizer: {name: Adagrad, lr: 0.1}}\n"
+        + "  - {name: deep, optimizer: {name: Adagrad, lr: 0.1}, model: " + mlp + "}";
+    Run first = Run.create(examples, "labels");
+    String savepoint = runUntil(config(first.yaml(race, false), temp.resolve("race")),
+        first.predictions(), 2_000, null, temp.resolve("race-savepoints"));
+
+    Run changed = Run.create(examples, "labels");
+    Outcome outcome = train(changed.yaml(race.replace("lr: 0.1}}", "lr: 0.1}, model: " + mlp
+        + "}"), true), savepoint);
+    assertEquals(2, outcome.exit, outcome.err);
+    assertTrue(outcome.err.contains("the savepoint's model has race[linear].model.type linear"
+        + " (logistic_regression or linear_regression), the configuration says mlp"),
+        outcome.err);
+
+    // The deep candidate turned linear: the shared model's part (deep's, first by name) tells.
+    Run linear = Run.create(examples, "labels");
+    outcome = train(linear.yaml(race.replace(", model: " + mlp, ""), true), savepoint);
+    assertEquals(2, outcome.exit, outcome.err);
+    assertTrue(outcome.err.contains("the savepoint's model has model.type mlp, the configuration"
+        + " says linear (logistic_regression or linear_regression)"), outcome.err);
+  }
+
   /** Counts how often the operator before the trainer opens: once per attempt of the job. */
   static final class CountOpens extends RichMapFunction<CompactExample, CompactExample> {
     static final AtomicInteger OPENS = new AtomicInteger();
