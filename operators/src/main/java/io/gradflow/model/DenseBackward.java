@@ -32,4 +32,33 @@ public interface DenseBackward {
    */
   void backward(DeepModel model, float[][] blocks, int stride, double[][] acts, double[] d,
       int batch, double[][] sums, double[] dx0);
+
+  /**
+   * Checks the arrays of {@link #backward} against the shapes above, for every implementation.
+   *
+   * @throws IllegalArgumentException naming the first array that is too short
+   */
+  static void requireShapes(DeepModel model, float[][] blocks, int stride, double[][] acts,
+      double[] d, int batch, double[][] sums, double[] dx0) {
+    int layers = model.hiddenLayers();
+    int in0 = model.layerInput(0);
+    if (batch < 0 || d.length < batch || dx0.length < (long) batch * in0
+        || acts.length < layers + 1 || sums.length < layers + 1 || blocks.length < layers + 1) {
+      throw new IllegalArgumentException("a batch of " + batch + " needs d of " + batch
+          + ", dx0 of " + batch * in0 + " and " + (layers + 1) + " acts, sums and blocks, but"
+          + " they have " + d.length + ", " + dx0.length + ", " + acts.length + ", "
+          + sums.length + " and " + blocks.length);
+    }
+    for (int l = 0; l <= layers; l++) {
+      ParameterBlock block = model.blocks().get(1 + l);
+      long in = (long) batch * model.layerInput(l);
+      if (acts[l].length < in || sums[l].length < block.gradientSize()
+          || blocks[l].length < block.size(stride)) {
+        throw new IllegalArgumentException("block " + l + ": acts needs " + in + ", sums "
+            + block.gradientSize() + " and the weights " + block.size(stride) + " values, but"
+            + " they have " + acts[l].length + ", " + sums[l].length + " and "
+            + blocks[l].length);
+      }
+    }
+  }
 }

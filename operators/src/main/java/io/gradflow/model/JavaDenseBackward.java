@@ -20,16 +20,9 @@ public final class JavaDenseBackward implements DenseBackward {
   @Override
   public void backward(DeepModel model, float[][] blocks, int stride, double[][] acts,
       double[] d, int batch, double[][] sums, double[] dx0) {
+    DenseBackward.requireShapes(model, blocks, stride, acts, d, batch, sums, dx0);
     int layers = model.hiddenLayers();
     int in0 = model.layerInput(0);
-    check(acts.length >= layers + 1 && sums.length >= layers + 1 && blocks.length >= layers + 1,
-        "acts, sums and blocks need " + (layers + 1) + " arrays each");
-    check(d.length >= batch && dx0.length >= (long) batch * in0,
-        "d and dx0 are shorter than the batch of " + batch);
-    for (int l = 0; l <= layers; l++) {
-      check(acts[l].length >= (long) batch * model.layerInput(l),
-          "acts[" + l + "] is shorter than " + batch + " x " + model.layerInput(l));
-    }
     if (acc.length < model.accumulatorSize()) {
       acc = new double[model.accumulatorSize()];
     }
@@ -38,7 +31,6 @@ public final class JavaDenseBackward implements DenseBackward {
     }
     for (int b = 0; b <= layers; b++) {
       int size = model.denseBlocks().get(b).gradientSize();
-      check(sums[b].length >= size, "sums[" + b + "] is shorter than " + size);
       if (grads[b].length != size) {
         grads[b] = new float[size];
       }
@@ -57,12 +49,6 @@ public final class JavaDenseBackward implements DenseBackward {
         }
       }
       System.arraycopy(acc, at, dx0, e * in0, in0);
-    }
-  }
-
-  private static void check(boolean ok, String message) {
-    if (!ok) {
-      throw new IllegalArgumentException(message);
     }
   }
 }

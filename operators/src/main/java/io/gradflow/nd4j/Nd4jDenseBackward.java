@@ -3,7 +3,6 @@ package io.gradflow.nd4j;
 import io.gradflow.model.DeepModel;
 import io.gradflow.model.DenseBackends;
 import io.gradflow.model.DenseBackward;
-import io.gradflow.model.ParameterBlock;
 import java.nio.DoubleBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -219,22 +218,6 @@ public final class Nd4jDenseBackward implements DenseBackward {
             + in[l]);
       }
     }
-    if (batch < 0 || d.length < batch || dx0.length < batch * in[0] || acts.length < layers + 1
-        || sums.length < layers + 1 || blocks.length < layers + 1) {
-      throw new IllegalArgumentException("a batch of " + batch + " needs d of " + batch
-          + ", dx0 of " + batch * in[0] + " and " + (layers + 1) + " acts, sums and blocks, but"
-          + " they have " + d.length + ", " + dx0.length + ", " + acts.length + ", "
-          + sums.length + " and " + blocks.length);
-    }
-    for (int l = 0; l <= layers; l++) {
-      ParameterBlock block = model.blocks().get(1 + l);
-      if (acts[l].length < batch * in[l] || sums[l].length < block.gradientSize()
-          || blocks[l].length < block.size(stride)) {
-        throw new IllegalArgumentException("block " + l + ": acts needs " + batch * in[l]
-            + ", sums " + block.gradientSize() + " and the weights " + block.size(stride)
-            + " values, but they have " + acts[l].length + ", " + sums[l].length + " and "
-            + blocks[l].length);
-      }
-    }
+    DenseBackward.requireShapes(model, blocks, stride, acts, d, batch, sums, dx0);
   }
 }
