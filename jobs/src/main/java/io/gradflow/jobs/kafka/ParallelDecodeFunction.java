@@ -11,8 +11,9 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import org.apache.flink.util.InstantiationUtil;
 
 /**
- * Decodes, validates and hashes examples (or, {@link #labels}, delayed labels) on a pool of {@code threads} threads beside the source's
- * thread ({@code job.decode_parallelism}), for Flink's ordered async operator
+ * Decodes, validates and hashes examples (or, {@link #labels}, delayed labels) on a pool of
+ * {@code threads} threads beside the source's thread ({@code job.decode_parallelism}), for Flink's
+ * ordered async operator
  * ({@code AsyncDataStream.orderedWait}): records leave in the order they came, so the trainer sees
  * each partition's examples in order and learns exactly what one thread would have learned, and
  * the operator keeps records in flight in its checkpoints (restored and decoded again after a
@@ -22,8 +23,9 @@ import org.apache.flink.util.InstantiationUtil;
  * {@link io.gradflow.model.CompactExample} (or {@link CompactLabel}) or its
  * {@link RejectedRecordException}; the {@link ExampleDecodeFunction} (or
  * {@link LabelDecodeFunction}) chained after it emits the record or the dead letter and counts, on
- * the task's thread, so dead letters carry the same reasons and messages as without the pool. End-of-input markers pass through undecoded. Why records carry their
- * result instead of a new type: {@code decoded} is transient, so if the two operators were ever not
+ * the task's thread, so dead letters carry the same reasons and messages as without the pool.
+ * End-of-input markers pass through undecoded. Why records carry their result instead of a new
+ * type: {@code decoded} is transient, so if the two operators were ever not
  * chained the decode function would simply decode again, never emit something else.
  *
  * <p>Memory: one {@link ExampleDecoder} per pool thread (its codec's buffers), plus the async
