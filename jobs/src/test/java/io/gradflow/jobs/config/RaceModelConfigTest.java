@@ -110,7 +110,7 @@ class RaceModelConfigTest {
   @Test
   void aCandidatesModelIsCheckedAsTheTopLevelModelIs() {
     assertEquals("race[0].model.factors conflicts with race[0].model.type: factors applies to"
-        + " factorization_machine only, but the model is logistic_regression",
+        + " factorization_machine and wide_and_deep only, but the model is logistic_regression",
         refused(WIDE_AND_DEEP.replace("factors: 4", "factors: 4, pooling: mean")
             + "race: [{name: a, model: {type: logistic_regression, factors: 2}}]"));
     assertEquals("race[0].model.hidden must be a list of whole numbers > 0, but was [0]",
