@@ -400,7 +400,13 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
       GradientSpec gradient, ScheduleConfig.Parsed schedule, Section.Values model) {
     if (spec instanceof DeepModelSpec deep
         && DenseBackends.resolve(deep) == DeepModelSpec.DenseBackend.ND4J) {
-      DenseBackends.nd4j((DeepModel) deep.create()); // ND4J missing: stops here, naming the key
+      try {
+        DenseBackends.nd4j((DeepModel) deep.create()); // ND4J missing: stops here
+      } catch (ConfigException e) {
+        // DenseBackends knows no prefix; a race candidate's own key is race[i].model...
+        String key = model.key(TrainSettings.MODEL_DENSE_BACKEND);
+        throw new ConfigException(key, e.getMessage().replace(e.key(), key));
+      }
     }
     GradientSpec withMaximize =
         new GradientSpec(gradient.clipValue(), gradient.maxNorm(), optimizer.maximize());
