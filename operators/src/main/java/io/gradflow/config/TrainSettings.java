@@ -12,6 +12,7 @@ import io.gradflow.model.ModelSpec;
 import io.gradflow.schema.FeatureHashing;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -133,6 +134,18 @@ public final class TrainSettings {
   public static final List<String> MODEL_TYPES =
       List.of("logistic_regression", "linear_regression", "factorization_machine", "mlp",
           "wide_and_deep");
+  private static final List<String> FM_AND_WIDE = List.of("factorization_machine",
+      "wide_and_deep");
+  private static final List<String> SEEDED = List.of("factorization_machine", "mlp",
+      "wide_and_deep");
+  private static final List<String> DEEP = List.of("mlp", "wide_and_deep");
+  private static final List<String> WIDE = List.of("wide_and_deep");
+  /**
+   * The model types of each model setting declared with {@link #modelSetting}; a model setting
+   * not here applies to every type. Filled while the class initializes, read only after.
+   */
+  private static final Map<Setting<?>, List<String>> TYPES_OF = new IdentityHashMap<>();
+
   public static final Setting<String> MODEL_TYPE = Setting.of("type",
       SettingType.choice(MODEL_TYPES, Map.of()), "logistic_regression", null,
       "the model; logistic_regression and linear_regression are both the linear model,"
@@ -154,52 +167,50 @@ public final class TrainSettings {
   public static final Setting<Double> MODEL_STANDARDIZE_CLIP = Setting.of("standardize_clip",
       NUMBER, 5.0, atLeast(0), "standardized dense values are clamped to [-clip, clip] against"
           + " outliers; 0 turns clamping off");
-  public static final Setting<Integer> MODEL_FACTORS = Setting.of("factors", INT, 8,
-      greaterThan(0), "factorization_machine and wide_and_deep: k, the factor (embedding)"
-          + " vector's length per row");
-  public static final Setting<Double> MODEL_INIT_STD = Setting.of("init_std", NUMBER, 0.1,
-      greaterThan(0), "factorization_machine and wide_and_deep: factors (embeddings) start as"
-          + " draws from N(0, init_std^2) (libFM's init_stdev)");
-  public static final Setting<Long> MODEL_SEED = Setting.of("seed", LONG, 42L, null,
-      "factorization_machine, mlp and wide_and_deep: with a row's or a dense weight's id, the"
-          + " only input of its initial value (replays are bit-identical)");
-  public static final Setting<List<Integer>> MODEL_HIDDEN = Setting.of("hidden",
-      SettingType.positiveIntegers(), List.of(32, 16), null, "mlp and wide_and_deep: the hidden"
-          + " layers' widths, input side first; [] lets the output read the input directly");
-  public static final Setting<String> MODEL_ACTIVATION = Setting.of("activation",
-      SettingType.choice("relu", "tanh"), "relu", null, "mlp and wide_and_deep: the hidden"
-          + " layers' nonlinearity. Weights start He-normal, N(0, 2/fan_in), for relu and"
-          + " Glorot-uniform, U(+-sqrt(6/(fan_in+fan_out))), for tanh; unit biases at 0");
-  public static final Setting<Integer> MODEL_INPUTS = Setting.of("inputs", INT, 0, atLeast(0),
-      "mlp and wide_and_deep: dense features per example (the MLP's input, with the pooled"
-          + " embedding); an example with another number fails the job. An mlp needs 1 or more");
-  public static final Setting<String> MODEL_POOLING = Setting.of("pooling",
-      SettingType.choice("sum", "mean"), "sum", null, "wide_and_deep: how the embedding rows of an"
-          + " example's sparse features (value times row) combine into the MLP's input");
-  public static final Setting<Integer> MODEL_BATCH_SIZE = Setting.of("batch_size", INT, 1,
-      greaterThan(0), "mlp and wide_and_deep: examples of a model per optimizer step on their"
-          + " mean gradient; each example is predicted (and measured) as it arrives, with the"
-          + " weights before its batch's step. 1 is plain online learning. The batch in flight"
-          + " is part of the model's state: checkpoints and model-cache evictions keep it, so"
-          + " with batch_timeout 0 a restored run is bit-identical to an uninterrupted one. A"
-          + " partial batch is stepped at end of input, before an expiry sweep or a drift action,"
-          + " and after batch_timeout");
-  public static final Setting<Duration> MODEL_BATCH_TIMEOUT = Setting.of("batch_timeout",
-      DURATION, Duration.ofSeconds(1), Constraint.zeroOrAtLeast(Duration.ofMillis(1)), "mlp and"
-          + " wide_and_deep with batch_size > 1: a partial batch is stepped once its first"
-          + " example has waited this long (processing time), so a slow stream still learns, at"
-          + " the cost of batch boundaries (and the model) that depend on processing time; 0"
-          + " cuts batches only by data (their size, end of input, expiry sweeps, drift"
-          + " actions), so replays and restores are bit-identical");
-  public static final Setting<String> MODEL_DENSE_BACKEND = Setting.of("dense_backend",
-      SettingType.choice("auto", "java", "nd4j"), "auto", null, "mlp and wide_and_deep: what"
-          + " computes a batch's dense backward pass. java: plain Java, example by example"
-          + " (the sum of single-example backward passes, bit for bit); nd4j: matrix products"
-          + " on ND4J (nd4j-native, in double, a thread per core unless OMP_NUM_THREADS is"
-          + " set; java rounds each example's gradient to float before summing, nd4j does not,"
-          + " so they differ by about 1e-7 relative),"
-          + " needs ND4J in the job jar (there unless built with -Dno-nd4j); auto: "
-          + io.gradflow.model.DenseBackends.RULE
+  public static final Setting<Integer> MODEL_FACTORS = modelSetting(FM_AND_WIDE, "factors", INT,
+      8, greaterThan(0), "k, the factor (embedding) vector's length per row");
+  public static final Setting<Double> MODEL_INIT_STD = modelSetting(FM_AND_WIDE, "init_std",
+      NUMBER, 0.1, greaterThan(0), "factors (embeddings) start as draws from N(0, init_std^2)"
+          + " (libFM's init_stdev)");
+  public static final Setting<Long> MODEL_SEED = modelSetting(SEEDED, "seed", LONG, 42L, null,
+      "with a row's or a dense weight's id, the only input of its initial value (replays are"
+          + " bit-identical)");
+  public static final Setting<List<Integer>> MODEL_HIDDEN = modelSetting(DEEP, "hidden",
+      SettingType.positiveIntegers(), List.of(32, 16), null, "the hidden layers' widths, input"
+          + " side first; [] lets the output read the input directly");
+  public static final Setting<String> MODEL_ACTIVATION = modelSetting(DEEP, "activation",
+      SettingType.choice("relu", "tanh"), "relu", null, "the hidden layers' nonlinearity."
+          + " Weights start He-normal, N(0, 2/fan_in), for relu and Glorot-uniform,"
+          + " U(+-sqrt(6/(fan_in+fan_out))), for tanh; unit biases at 0");
+  public static final Setting<Integer> MODEL_INPUTS = modelSetting(DEEP, "inputs", INT, 0,
+      atLeast(0), "dense features per example (the MLP's input, with the pooled embedding); an"
+          + " example with another number fails the job. An mlp needs 1 or more");
+  public static final Setting<String> MODEL_POOLING = modelSetting(WIDE, "pooling",
+      SettingType.choice("sum", "mean"), "sum", null, "how the embedding rows of an example's"
+          + " sparse features (value times row) combine into the MLP's input");
+  public static final Setting<Integer> MODEL_BATCH_SIZE = modelSetting(DEEP, "batch_size", INT,
+      1, greaterThan(0), "examples of a model per optimizer step on their mean gradient; each"
+          + " example is predicted (and measured) as it arrives, with the weights before its"
+          + " batch's step. 1 is plain online learning. The batch in flight is part of the"
+          + " model's state: checkpoints and model-cache evictions keep it, so with"
+          + " batch_timeout 0 a restored run is bit-identical to an uninterrupted one. A partial"
+          + " batch is stepped at end of input, before an expiry sweep or a drift action, and"
+          + " after batch_timeout");
+  public static final Setting<Duration> MODEL_BATCH_TIMEOUT = modelSetting(DEEP, "batch_timeout",
+      DURATION, Duration.ofSeconds(1), Constraint.zeroOrAtLeast(Duration.ofMillis(1)), "with"
+          + " batch_size > 1, a partial batch is stepped once its first example has waited this"
+          + " long (processing time), so a slow stream still learns, at the cost of batch"
+          + " boundaries (and the model) that depend on processing time; 0 cuts batches only by"
+          + " data (their size, end of input, expiry sweeps, drift actions), so replays and"
+          + " restores are bit-identical");
+  public static final Setting<String> MODEL_DENSE_BACKEND = modelSetting(DEEP, "dense_backend",
+      SettingType.choice("auto", "java", "nd4j"), "auto", null, "what computes a batch's dense"
+          + " backward pass. java: plain Java, example by example (the sum of single-example"
+          + " backward passes, bit for bit); nd4j: matrix products on ND4J (nd4j-native, in"
+          + " double, a thread per core unless OMP_NUM_THREADS is set; java rounds each"
+          + " example's gradient to float before summing, nd4j does not, so they differ by"
+          + " about 1e-7 relative), needs ND4J in the job jar (there unless built with"
+          + " -Dno-nd4j); auto: " + io.gradflow.model.DenseBackends.RULE
           + ". The choice depends on the configuration only, so a replay takes the same path:"
           + " bit-identical with java on any machine, with nd4j on the same CPU type (OpenBLAS"
           + " picks its kernels by CPU)");
@@ -209,14 +220,25 @@ public final class TrainSettings {
           MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE, MODEL_BATCH_TIMEOUT,
           MODEL_DENSE_BACKEND));
 
-  /** The settings of {@link #MODEL} that only a factorization machine has. */
-  public static final List<Setting<?>> FACTORIZATION_MACHINE_ONLY =
-      List.of(MODEL_FACTORS, MODEL_INIT_STD, MODEL_SEED);
+  /**
+   * The model types a setting of {@link #MODEL} applies to, in {@link #MODEL_TYPES}' order: the
+   * one rule behind the conflict checks of {@link #modelSpec}, what a race candidate inherits
+   * from the top-level model, and which model settings the audit record lists (exactly those
+   * that apply to the model's type: the ones that change it).
+   *
+   * @throws IllegalArgumentException if {@code setting} is not a setting of {@link #MODEL}
+   */
+  public static List<String> modelTypes(Setting<?> setting) {
+    if (!MODEL.settings().contains(setting)) {
+      throw new IllegalArgumentException(setting + " is not a setting of model");
+    }
+    return TYPES_OF.getOrDefault(setting, MODEL_TYPES);
+  }
 
-  /** The settings of {@link #MODEL} that only the deep models (mlp, wide_and_deep) have. */
-  public static final List<Setting<?>> DEEP_ONLY =
-      List.of(MODEL_HIDDEN, MODEL_ACTIVATION, MODEL_INPUTS, MODEL_POOLING, MODEL_BATCH_SIZE,
-          MODEL_BATCH_TIMEOUT, MODEL_DENSE_BACKEND);
+  /** Whether a setting of {@link #MODEL} applies to a model of {@code type}. */
+  public static boolean appliesTo(Setting<?> setting, String type) {
+    return modelTypes(setting).contains(type);
+  }
 
   // ------------------------------------------------------------------- optimizer and race
   /** The optimizer selector; each optimizer's own settings are in {@link OptimizerConfig}. */
@@ -370,41 +392,61 @@ public final class TrainSettings {
   }
 
   /**
-   * The model spec of a read model section. Settings of a factorization machine or a deep model
-   * given for another model type are refused, naming both.
+   * The model spec of a read model section. A model setting given for a type it does not apply
+   * to ({@link #modelTypes}) is refused, naming both keys.
    */
   public static ModelSpec modelSpec(Section.Values model) {
     String type = model.get(MODEL_TYPE);
-    boolean deep = type.equals("mlp") || type.equals("wide_and_deep");
-    if (!deep) {
-      for (Setting<?> s : DEEP_ONLY) {
-        Check.conflict(model.isSet(s), model.key(s), model.key(MODEL_TYPE), s.name()
-            + " applies to mlp and wide_and_deep only, but the model is " + type);
-      }
+    for (Setting<?> s : MODEL.settings()) {
+      Check.conflict(model.isSet(s) && !appliesTo(s, type), model.key(s), model.key(MODEL_TYPE),
+          s.name() + " applies to " + words(modelTypes(s)) + " only, but the model is " + type);
     }
     if (type.equals("factorization_machine")) {
       return new FactorizationMachineSpec(model.get(MODEL_FACTORS), model.get(MODEL_INIT_STD),
           model.get(MODEL_SEED));
     }
-    if (deep) {
-      boolean wide = type.equals("wide_and_deep");
-      Check.conflict(!wide && model.isSet(MODEL_POOLING), model.key(MODEL_POOLING),
-          model.key(MODEL_TYPE), "pooling applies to wide_and_deep only, but the model is mlp");
-      for (Setting<?> s : List.of(MODEL_FACTORS, MODEL_INIT_STD)) {
-        Check.conflict(!wide && model.isSet(s), model.key(s), model.key(MODEL_TYPE), s.name()
-            + " applies to factorization_machine and wide_and_deep only, but the model is mlp");
-      }
+    if (DEEP.contains(type)) {
+      boolean wide = WIDE.contains(type);
       return new DeepModelSpec(wide, model.get(MODEL_HIDDEN),
           DeepModelSpec.Activation.of(model.get(MODEL_ACTIVATION)), model.get(MODEL_INPUTS),
           wide ? model.get(MODEL_FACTORS) : 0, model.get(MODEL_INIT_STD),
           DeepModelSpec.Pooling.of(model.get(MODEL_POOLING)), model.get(MODEL_BATCH_SIZE),
           model.get(MODEL_SEED), DeepModelSpec.DenseBackend.of(model.get(MODEL_DENSE_BACKEND)));
     }
-    for (Setting<?> s : FACTORIZATION_MACHINE_ONLY) {
-      Check.conflict(model.isSet(s), model.key(s), model.key(MODEL_TYPE), s.name()
-          + " applies to factorization_machine only, but the model is " + type);
-    }
     return new LinearSpec();
+  }
+
+  /**
+   * {@link #modelSpec(Section.Values)}, and the settings of {@code model} that do not apply to
+   * its type removed from {@code report}: the audit record then lists exactly the model
+   * settings that change the model.
+   */
+  public static ModelSpec modelSpec(Section.Values model, ConfigReport report) {
+    ModelSpec spec = modelSpec(model);
+    for (Setting<?> s : MODEL.settings()) {
+      if (!appliesTo(s, model.get(MODEL_TYPE))) {
+        report.remove(model.key(s));
+      }
+    }
+    return spec;
+  }
+
+  /** A model setting of some model types, its doc led by them ("mlp and wide_and_deep: ..."). */
+  private static <T> Setting<T> modelSetting(List<String> types, String name,
+      SettingType<T> type, T defaultValue, Constraint<? super T> constraint, String doc) {
+    if (!MODEL_TYPES.containsAll(types)) {
+      throw new IllegalArgumentException(name + ": " + types + " are not all model types");
+    }
+    Setting<T> s = Setting.of(name, type, defaultValue, constraint, words(types) + ": " + doc);
+    TYPES_OF.put(s, types);
+    return s;
+  }
+
+  /** "a", "a and b", "a, b and c". */
+  private static String words(List<String> items) {
+    int last = items.size() - 1;
+    return last == 0 ? items.get(0)
+        : String.join(", ", items.subList(0, last)) + " and " + items.get(last);
   }
 
   private static Setting<String> topic(String name, String defaultValue, String doc) {

@@ -217,15 +217,9 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     Section.Values input = INPUT.read("input", root.raw("input"), report);
 
     Section.Values model = MODEL.read("model", root.raw("model"), report);
-    String type = model.get(MODEL_TYPE);
     Loss loss = loss(model);
     report.describe(model.key(MODEL_LOSS), describe(loss));
-    ModelSpec modelSpec = TrainSettings.modelSpec(model);
-    if (!type.equals("factorization_machine")) {
-      for (Setting<?> s : TrainSettings.FACTORIZATION_MACHINE_ONLY) {
-        report.remove(model.key(s));
-      }
-    }
+    ModelSpec modelSpec = TrainSettings.modelSpec(model, report);
 
     Section.Values gradient = GRADIENT.read("gradient", root.raw("gradient"), report);
     GradientSpec gradientSpec = new GradientSpec(gradient.get(GRADIENT_CLIP_VALUE),
@@ -260,8 +254,9 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
             OptimizerConfig.read(candidate.key("optimizer"), candidate.raw("optimizer"), report);
         Section.Values own = candidate.raw("model") == null ? model
             : candidateModel(candidate.key("model"), candidate.raw("model"), model, loss, report);
-        candidates.put(candidateName, learner(optimizer, own == model ? modelSpec
-            : TrainSettings.modelSpec(own), loss, gradientSpec, schedule, own).withDrift(drift));
+        ModelSpec spec = own == model ? modelSpec : TrainSettings.modelSpec(own, report);
+        candidates.put(candidateName,
+            learner(optimizer, spec, loss, gradientSpec, schedule, own).withDrift(drift));
         models.add(own);
       }
     }
@@ -367,9 +362,10 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
   /**
    * A race candidate's {@code model} section ({@code raw}, at {@code key}), read over the
    * top-level one: a key it does not set is the top level's, if that key applies to the
-   * candidate's type. What every candidate reads alike must not differ from the top level's,
-   * else the file is refused naming both keys: the loss (the labels' domain, the metrics, drift
-   * detection), {@code hash_bits} and {@code default_key} (examples are decoded once).
+   * candidate's type ({@link TrainSettings#appliesTo}). What every candidate reads alike must
+   * not differ from the top level's, else the file is refused naming both keys: the loss (the
+   * labels' domain, the metrics, drift detection), {@code hash_bits} and {@code default_key}
+   * (examples are decoded once).
    */
   private static Section.Values candidateModel(String key, Object raw, Section.Values top,
       Loss topLoss, ConfigReport report) {
@@ -379,17 +375,12 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
         : top.get(MODEL_TYPE);
     Map<String, Object> merged = new LinkedHashMap<>();
     for (Setting<?> s : MODEL.settings()) {
-      if (top.isSet(s) && applies(s, type)) {
+      if (top.isSet(s) && TrainSettings.appliesTo(s, type)) {
         merged.put(s.name(), top.raw(s.name()));
       }
     }
     merged.putAll(own);
     Section.Values model = MODEL.read(key, merged, report);
-    for (Setting<?> s : MODEL.settings()) {
-      if (!applies(s, model.get(MODEL_TYPE))) {
-        report.remove(model.key(s));
-      }
-    }
     Loss loss = loss(model);
     report.describe(model.key(MODEL_LOSS), describe(loss));
     Check.conflict(loss != topLoss, model.key(own.containsKey(MODEL_LOSS.name()) ? MODEL_LOSS
@@ -405,28 +396,17 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     return model;
   }
 
-  /** Whether a model setting applies to a model type, as {@link TrainSettings#modelSpec} says. */
-  private static boolean applies(Setting<?> s, String type) {
-    boolean wide = type.equals("wide_and_deep");
-    boolean deep = wide || type.equals("mlp");
-    boolean fm = type.equals("factorization_machine");
-    if (s == TrainSettings.MODEL_POOLING) {
-      return wide;
-    }
-    if (s == TrainSettings.MODEL_FACTORS || s == TrainSettings.MODEL_INIT_STD) {
-      return fm || wide;
-    }
-    if (s == TrainSettings.MODEL_SEED) {
-      return fm || deep;
-    }
-    return deep || !TrainSettings.DEEP_ONLY.contains(s);
-  }
-
   private static LearnerSpec learner(OptimizerConfig.Parsed optimizer, ModelSpec spec, Loss loss,
       GradientSpec gradient, ScheduleConfig.Parsed schedule, Section.Values model) {
     if (spec instanceof DeepModelSpec deep
         && DenseBackends.resolve(deep) == DeepModelSpec.DenseBackend.ND4J) {
-      DenseBackends.nd4j((DeepModel) deep.create()); // ND4J missing: stops here, naming the key
+      try {
+        DenseBackends.nd4j((DeepModel) deep.create()); // ND4J missing: stops here
+      } catch (ConfigException e) {
+        // DenseBackends knows no prefix; a race candidate's own key is race[i].model...
+        String key = model.key(TrainSettings.MODEL_DENSE_BACKEND);
+        throw new ConfigException(key, e.getMessage().replace(e.key(), key));
+      }
     }
     GradientSpec withMaximize =
         new GradientSpec(gradient.clipValue(), gradient.maxNorm(), optimizer.maximize());

@@ -10,7 +10,12 @@ import io.gradflow.learn.LearnerSpec;
 import io.gradflow.model.DeepModelSpec;
 import io.gradflow.model.LinearSpec;
 import io.gradflow.model.Loss;
+import java.io.File;
+import java.lang.reflect.InvocationTargetException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -110,7 +115,7 @@ class RaceModelConfigTest {
   @Test
   void aCandidatesModelIsCheckedAsTheTopLevelModelIs() {
     assertEquals("race[0].model.factors conflicts with race[0].model.type: factors applies to"
-        + " factorization_machine only, but the model is logistic_regression",
+        + " factorization_machine and wide_and_deep only, but the model is logistic_regression",
         refused(WIDE_AND_DEEP.replace("factors: 4", "factors: 4, pooling: mean")
             + "race: [{name: a, model: {type: logistic_regression, factors: 2}}]"));
     assertEquals("race[0].model.hidden must be a list of whole numbers > 0, but was [0]",
@@ -119,5 +124,45 @@ class RaceModelConfigTest {
         .startsWith("race[0].model.colour is not a setting; accepted: type, loss, hash_bits"));
     assertEquals("race[0].model must be a map of settings, but was 'mlp'",
         refused("race: [{name: a, model: mlp}]"));
+  }
+
+  /**
+   * In a class loader that cannot see ND4J (as a job jar built with -Dno-nd4j), a candidate whose
+   * model asks for nd4j stops the job naming the candidate's key, the top-level model its own.
+   */
+  @Test
+  void withoutNd4jTheStartUpErrorNamesTheCandidatesKey() throws Exception {
+    String candidate = nd4jMissing("race: [{name: a}, {name: b, model: {type: mlp, inputs: 2,"
+        + " dense_backend: nd4j}}]\n");
+    assertTrue(candidate.startsWith("race[1].model.dense_backend: race[1].model.dense_backend is"
+        + " nd4j, but ND4J could not be loaded ("), candidate);
+    assertTrue(candidate.endsWith("or set race[1].model.dense_backend: java"), candidate);
+    assertTrue(nd4jMissing("model: {type: mlp, inputs: 2, dense_backend: nd4j}\n")
+        .startsWith("model.dense_backend: model.dense_backend is nd4j, but ND4J could not be"
+            + " loaded ("));
+  }
+
+  /** "key: message" of the ConfigException that reading {@code yaml} without ND4J throws. */
+  private static String nd4jMissing(String yaml) throws Exception {
+    String classPath = System.getProperty("surefire.test.class.path",
+        System.getProperty("java.class.path"));
+    List<URL> urls = new ArrayList<>();
+    for (String entry : classPath.split(File.pathSeparator)) {
+      String path = entry.replace(File.separatorChar, '/');
+      if (!path.contains("/org/nd4j/") && !path.contains("/org/bytedeco/")) {
+        urls.add(new File(entry).toURI().toURL());
+      }
+    }
+    try (URLClassLoader alone = new URLClassLoader(urls.toArray(new URL[0]),
+        ClassLoader.getPlatformClassLoader())) {
+      assertThrows(ClassNotFoundException.class,
+          () -> alone.loadClass("org.nd4j.linalg.factory.Nd4j"));
+      Class<?> config = alone.loadClass(TrainConfig.class.getName());
+      InvocationTargetException e = assertThrows(InvocationTargetException.class,
+          () -> config.getMethod("fromYaml", String.class).invoke(null, KAFKA + yaml));
+      Throwable cause = e.getCause();
+      assertEquals(ConfigException.class.getName(), cause.getClass().getName(), cause.toString());
+      return cause.getClass().getMethod("key").invoke(cause) + ": " + cause.getMessage();
+    }
   }
 }

@@ -104,7 +104,7 @@ class TrainConfigTest {
   @Test
   void factorizationMachineSettingsAreRefusedForAnotherModel() {
     assertEquals("model.factors conflicts with model.type: factors applies to"
-        + " factorization_machine only, but the model is logistic_regression",
+        + " factorization_machine and wide_and_deep only, but the model is logistic_regression",
         refused("model: {factors: 4}").getMessage());
   }
 

@@ -68,7 +68,7 @@ class ValidateOnlyTest {
         TrainSettings.MODEL, TrainSettings.GRADIENT, TrainSettings.LABELS, TrainSettings.STATE,
         TrainSettings.CHECKPOINTS, TrainSettings.METRICS, TrainSettings.CHANGELOG)) {
       for (Setting<?> setting : s.settings()) {
-        if (!TrainSettings.FACTORIZATION_MACHINE_ONLY.contains(setting)) {
+        if (s != TrainSettings.MODEL || TrainSettings.appliesTo(setting, "logistic_regression")) {
           assertTrue(shown.contains(Section.key(s.path(), setting.name())),
               s.path() + "." + setting.name() + " missing from\n" + out);
         }
@@ -77,6 +77,20 @@ class ValidateOnlyTest {
     assertFalse(shown.contains("model.factors"), "a linear model has no factors");
     assertTrue(shown.containsAll(List.of("schedule.type", "schedule.clock", "optimizer.eps",
         "optimizer.weight_decay")), out);
+  }
+
+  /** A deep model's output lists the settings its initial weights are drawn from. */
+  @Test
+  void aDeepModelShowsItsSeedAndAWideAndDeepItsEmbeddings(@TempDir Path dir) throws Exception {
+    String mlp = validate(dir, "kafka: {bootstrap_servers: x}\nmodel: {type: mlp, inputs: 2}\n");
+    assertTrue(mlp.contains("\n  model.seed: 42  (default)\n"), mlp);
+    assertFalse(mlp.contains("model.pooling") || mlp.contains("model.factors")
+        || mlp.contains("model.init_std"), mlp);
+    String wide = validate(dir, "kafka: {bootstrap_servers: x}\nmodel: {type: wide_and_deep,"
+        + " factors: 4, seed: 7}\n");
+    assertTrue(wide.contains("\n  model.factors: 4\n") && wide.contains("\n  model.seed: 7\n")
+        && wide.contains("\n  model.init_std: 0.1  (default)\n")
+        && wide.contains("\n  model.pooling: sum  (default)\n"), wide);
   }
 
   @Test
