@@ -66,9 +66,10 @@ import org.apache.kafka.common.TopicPartition;
  * of their input instead of ending ({@link TrainJob#build(StreamExecutionEnvironment,
  * TrainConfig, java.util.function.UnaryOperator, boolean)}); once every source subtask holds,
  * the command stops the job with a canonical savepoint in {@code DIR} (asking again while Flink
- * refuses it because a task is still starting) and prints its path in the summary. An embedded run serves its MiniCluster's REST API on 127.0.0.1 ({@code --rest-port},
- * a free port by default) and leaves a {@link RunningTrain} file beside its checkpoints while it
- * runs, so {@code gradflow savepoint} ({@link SavepointCommand}) can reach it.
+ * refuses it because a task is still starting) and prints its path in the summary. An embedded
+ * run serves its MiniCluster's REST API on 127.0.0.1 ({@code --rest-port}, a free port by
+ * default) and leaves a {@link RunningTrain} file beside its checkpoints while it runs, so
+ * {@code gradflow savepoint} ({@link SavepointCommand}) can reach it.
  */
 public final class TrainCommand {
   public static final List<Flag> FLAGS = List.of(
