@@ -38,6 +38,8 @@ import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.checkpoint.CheckpointException;
+import org.apache.flink.runtime.checkpoint.CheckpointFailureReason;
 import org.apache.flink.streaming.api.environment.LocalStreamEnvironment;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.common.TopicPartition;
@@ -63,10 +65,11 @@ import org.apache.kafka.common.TopicPartition;
  * <p>{@code --final-savepoint DIR} (a bounded run, attached): the job's sources hold at the end
  * of their input instead of ending ({@link TrainJob#build(StreamExecutionEnvironment,
  * TrainConfig, java.util.function.UnaryOperator, boolean)}); once every source subtask holds,
- * the command stops the job with a canonical savepoint in {@code DIR} and prints its path in the
- * summary. An embedded run serves its MiniCluster's REST API on 127.0.0.1 ({@code --rest-port},
- * a free port by default) and leaves a {@link RunningTrain} file beside its checkpoints while it
- * runs, so {@code gradflow savepoint} ({@link SavepointCommand}) can reach it.
+ * the command stops the job with a canonical savepoint in {@code DIR} (asking again while Flink
+ * refuses it because a task is still starting) and prints its path in the summary. An embedded
+ * run serves its MiniCluster's REST API on 127.0.0.1 ({@code --rest-port}, a free port by
+ * default) and leaves a {@link RunningTrain} file beside its checkpoints while it runs, so
+ * {@code gradflow savepoint} ({@link SavepointCommand}) can reach it.
  */
 public final class TrainCommand {
   public static final List<Flag> FLAGS = List.of(
@@ -95,6 +98,12 @@ public final class TrainCommand {
 
   /** How often the task managers report accumulators to an embedded job's client. */
   static final Duration EMBEDDED_HEARTBEAT = Duration.ofSeconds(1);
+
+  /** How long {@code --final-savepoint} asks again while Flink says a task is not running. */
+  static final Duration FINAL_SAVEPOINT_PATIENCE = Duration.ofMinutes(2);
+
+  /** The pause between two asks of {@code --final-savepoint}. */
+  private static final Duration FINAL_SAVEPOINT_PAUSE = Duration.ofMillis(500);
 
   private TrainCommand() {}
 
@@ -347,7 +356,8 @@ public final class TrainCommand {
             lastCheckpoint == null ? null : "checkpoint " + lastCheckpoint.number());
         if (finalSavepoint != null && savepointPath == null
             && ended(accumulators, env.getParallelism(), config.labels().delayed())) {
-          savepointPath = stopWithSavepoint(job, finalSavepoint);
+          savepointPath = stopWithSavepoint(job, finalSavepoint, console,
+              env.getParallelism(), config.labels().delayed());
         }
         restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
         lost |= checkLoss(console, watch, lossWatch, partitions, read, false);
@@ -476,18 +486,95 @@ public final class TrainCommand {
     return accumulators.get(name) instanceof Integer n ? n : 0;
   }
 
-  /** Stops a held job with a canonical savepoint in {@code dir}; its path, or a user error. */
-  private static String stopWithSavepoint(JobClient job, String dir) {
+  /**
+   * Stops a held job with a canonical savepoint in {@code dir}; its path, null when the job ended
+   * by itself meanwhile (its result says how), or a user error.
+   *
+   * <p>The sources can hold before every task of the job is running: a task downstream may still
+   * be initialising (the trainer's chain opens three exactly-once Kafka writers, which talk to
+   * the brokers first) or restarting after a failure. Flink then refuses the savepoint before it
+   * touches any task ({@code NOT_ALL_REQUIRED_TASKS_RUNNING}: it checks that every task to wait
+   * for is RUNNING), and the job runs on. Such a refusal is asked again, once every source holds
+   * again (a restart from a checkpoint reads the end of the input anew), for up to
+   * {@link #FINAL_SAVEPOINT_PATIENCE}; any other failure, or that long, cancels the job.
+   */
+  static String stopWithSavepoint(JobClient job, String dir, TrainConsole console,
+      int parallelism, boolean labels) {
+    long deadline = System.nanoTime() + FINAL_SAVEPOINT_PATIENCE.toNanos();
+    int refusals = 0;
     try {
-      return job.stopWithSavepoint(false, dir, SavepointFormatType.CANONICAL).get();
-    } catch (ExecutionException e) {
-      job.cancel();
-      throw new UserException("--final-savepoint: the savepoint into " + dir + " failed: "
-          + rootMessage(e.getCause()) + "; the job was cancelled, its checkpoints are kept", 1);
+      while (true) {
+        ExecutionException failure;
+        try {
+          return job.stopWithSavepoint(false, dir, SavepointFormatType.CANONICAL).get();
+        } catch (ExecutionException e) {
+          failure = e;
+        }
+        if (!refusedAsNotRunning(failure)) {
+          job.cancel();
+          throw new UserException("--final-savepoint: the savepoint into " + dir + " failed: "
+              + rootMessage(failure.getCause())
+              + "; the job was cancelled, its checkpoints are kept", 1);
+        }
+        if (refusals++ == 0) {
+          console.fact("final savepoint: the input has ended but not every task of the job is"
+              + " running yet; asking again until it is (at most "
+              + Durations.format(FINAL_SAVEPOINT_PATIENCE) + ")");
+        }
+        if (!awaitHeld(job, parallelism, labels, deadline)) {
+          if (job.getJobExecutionResult().isDone()) {
+            return null;
+          }
+          job.cancel();
+          throw new UserException("--final-savepoint: the input has ended, but for "
+              + Durations.format(FINAL_SAVEPOINT_PATIENCE) + " not every task of the job was"
+              + " running, so Flink refused the savepoint into " + dir + " " + refusals
+              + " time(s) (last: " + rootMessage(failure.getCause()) + "); the job was"
+              + " cancelled, its checkpoints are kept. A task that never runs is usually"
+              + " failing as it starts: look for its error in the log", 1);
+        }
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserException("--final-savepoint: interrupted while the savepoint was taken", 1);
     }
+  }
+
+  /**
+   * Waits a pause, then until every source subtask holds (by the job's accumulators); false
+   * when the deadline passes first or the job ends.
+   */
+  private static boolean awaitHeld(JobClient job, int parallelism, boolean labels,
+      long deadline) throws InterruptedException {
+    while (System.nanoTime() - deadline < 0 && !job.getJobExecutionResult().isDone()) {
+      Thread.sleep(FINAL_SAVEPOINT_PAUSE.toMillis());
+      try {
+        if (ended(job.getAccumulators().get(FINAL_SAVEPOINT_PAUSE.toMillis() * 4,
+            TimeUnit.MILLISECONDS), parallelism, labels)) {
+          return true;
+        }
+      } catch (ExecutionException | TimeoutException | IllegalStateException e) {
+        // restarting or ending: no values now
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Whether a savepoint was refused because some task of the job was not RUNNING (Flink's
+   * {@link CheckpointFailureReason#NOT_ALL_REQUIRED_TASKS_RUNNING}): by the exception's reason,
+   * or by its message when it came through REST or as a serialized copy.
+   */
+  static boolean refusedAsNotRunning(Throwable e) {
+    String reason = CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING.message();
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      boolean typed = t instanceof CheckpointException c && c.getCheckpointFailureReason()
+          == CheckpointFailureReason.NOT_ALL_REQUIRED_TASKS_RUNNING;
+      if (typed || t.getMessage() != null && t.getMessage().contains(reason)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The --rest-port value: 0 (a free port) or a port number. */

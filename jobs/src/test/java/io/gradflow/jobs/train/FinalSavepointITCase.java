@@ -10,10 +10,25 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import io.gradflow.flink.CompactExampleTypeInfo;
+import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.model.CompactExample;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.Label;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.HeartbeatManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,7 +38,8 @@ import org.junit.jupiter.api.Test;
  * predicts for those examples (the state is exact, and the held partitions read on from where
  * the first run ended: nothing skipped, nothing read twice). The first run's own predictions
  * equal the uninterrupted run's over the first part. Two partitions, so each partition's
- * position is kept. The refusals at start-up: a non-empty directory, an unbounded run.
+ * position is kept. The refusals at start-up: a non-empty directory, an unbounded run. A savepoint
+ * that Flink refuses because a task is still starting is asked again.
  */
 class FinalSavepointITCase extends TrainJobITCase {
   static final Pattern SAVEPOINT = Pattern.compile("(?m)^ *savepoint +(\\S+)");
@@ -120,6 +136,80 @@ class FinalSavepointITCase extends TrainJobITCase {
           ? 1 : 0;
     }
     assertEquals(count, scored, both());
+  }
+
+  /**
+   * The sources can hold at their end while a task further down is still starting (the trainer's
+   * chain opens three exactly-once Kafka writers first); Flink refuses a savepoint until every
+   * task is RUNNING ("Not all required tasks are currently running"). Here a pass-through task
+   * between the examples and the trainer stays in its {@code open} until the command says it
+   * asks again, so the first ask is refused for certain; the savepoint is then taken.
+   */
+  @Test
+  void aSavepointRefusedWhileATaskIsStartingIsAskedAgain() throws Exception {
+    OpensWhenReleased.release = new CountDownLatch(1);
+    String examples = "starting-" + System.nanoTime(); // a rerun's own topic
+    kafka.createTopics(1, examples);
+    produce(examples, 7, 0, 100, "m1");
+    TrainConfig config = config(Run.create(examples, "labels").yaml("", true),
+        temp.resolve("checkpoints"));
+    Configuration conf = TrainJob.flinkConfiguration(config);
+    conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, TrainCommand.EMBEDDED_HEARTBEAT);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    TrainJob.configure(env, config);
+    TrainJob.build(env, config, s -> s.rebalance().map(new OpensWhenReleased())
+        .returns(CompactExampleTypeInfo.INSTANCE).name("opens-when-released"), true);
+    JobClient job = env.executeAsync(config.jobName());
+    try {
+      while (!(job.getAccumulators().get(60, TimeUnit.SECONDS)
+          .get(InputAccumulator.ENDED_EXAMPLES) instanceof Integer n
+          && n >= env.getParallelism())) {
+        Thread.sleep(100); // the examples source holds at its end
+      }
+      String asking = "final savepoint: the input has ended but not every task of the job is"
+          + " running yet";
+      PrintStream console = new PrintStream(new OutputStream() {
+        @Override
+        public void write(int b) {
+          out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+          out.write(b, off, len);
+          if (out().contains(asking)) {
+            OpensWhenReleased.release.countDown();
+          }
+        }
+      }, true, StandardCharsets.UTF_8);
+      String savepoint = TrainCommand.stopWithSavepoint(job, temp.resolve("starting").toUri()
+          .toString(), new TrainConsole(console, console, false, true, examples),
+          env.getParallelism(), false);
+      assertTrue(out().contains(asking), both());
+      assertTrue(Files.exists(Path.of(java.net.URI.create(savepoint)).resolve("_metadata")),
+          savepoint);
+      job.getJobExecutionResult().get(60, TimeUnit.SECONDS);
+    } finally {
+      OpensWhenReleased.release.countDown();
+    }
+  }
+
+  /**
+   * A pass-through whose {@code open} waits (at most a minute) for {@link #release}, a latch each
+   * run of the test sets anew (the MiniCluster runs in the test's JVM).
+   */
+  static final class OpensWhenReleased extends RichMapFunction<CompactExample, CompactExample> {
+    static volatile CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    public void open(OpenContext context) throws InterruptedException {
+      release.await(60, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public CompactExample map(CompactExample e) {
+      return e;
+    }
   }
 
   /** A run's job file, with checkpoints every 300 ms in this test's directory. */
