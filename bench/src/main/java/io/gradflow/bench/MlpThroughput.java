@@ -6,6 +6,7 @@ import io.gradflow.model.DeepModel;
 import io.gradflow.model.DeepModelSpec;
 import io.gradflow.model.DenseBackends;
 import io.gradflow.model.DenseBackward;
+import io.gradflow.model.JavaDenseBackward;
 import io.gradflow.model.Loss;
 import io.gradflow.model.ParameterBlock;
 import io.gradflow.optim.AdamSpec;
@@ -30,18 +31,17 @@ import java.util.SplittableRandom;
  * {@code model.dense_backend: auto}'s rule).
  *
  * <ul>
- *   <li>{@code java}: the trainer's arithmetic today: each example's forward pass on the
- *       interleaved rows ({@code [w, m, v]} per weight), its backward pass
- *       ({@link DeepModel#backward}) added to the batch's double sums; one Adam step per batch on
- *       the mean gradient;
- *   <li>{@code java_packed}: the same arithmetic, bit for bit (checked: the final weights must be
- *       equal to {@code java}'s, else the run fails), on a copy of the weights packed with stride
- *       1, refreshed after each step (a batch's weights do not change until its step): the
- *       forward and backward loops read consecutive floats;
- *   <li>{@code java_batched}: the packed forward pass, then the batch's dense backward pass at
- *       once by {@link BatchedJava}, a plain-Java {@link DenseBackward} that adds each example's
- *       float-rounded gradient straight to the sums instead of writing it to an array first:
- *       bit-identical to {@code java} (checked like {@code java_packed});
+ *   <li>{@code java_single}: the reference arithmetic: each example's forward pass on the
+ *       interleaved rows ({@code [w, m, v]} per weight), its single-example backward pass
+ *       ({@link DeepModel#backward}) into per-example gradient arrays, added to the batch's double
+ *       sums; one Adam step per batch on the mean gradient;
+ *   <li>{@code java}: the trainer's plain-Java path: the same forward passes, then the batch's
+ *       dense backward pass at once by {@link JavaDenseBackward}, which adds each example's
+ *       float-rounded gradient straight to the sums: bit-identical to {@code java_single}
+ *       (checked: the final weights must be equal to {@code java_single}'s, else the run fails);
+ *   <li>{@code java_packed}: {@code java} on a copy of the weights packed with stride 1,
+ *       refreshed after each step (a batch's weights do not change until its step): the forward
+ *       and backward loops read consecutive floats; bit-identical (checked likewise);
  *   <li>{@code nd4j}: the packed forward pass, then the batch's dense backward pass at once on
  *       ND4J ({@link io.gradflow.nd4j.Nd4jDenseBackward}); other rounding.
  * </ul>
@@ -69,7 +69,7 @@ public final class MlpThroughput {
 
   /** The paths timed (see the class comment). */
   enum Variant {
-    JAVA, JAVA_PACKED, JAVA_BATCHED, ND4J
+    JAVA_SINGLE, JAVA, JAVA_PACKED, ND4J
   }
 
   public static void main(String[] args) throws IOException {
@@ -111,7 +111,7 @@ public final class MlpThroughput {
     }
     write(dir.resolve("mlp-data-" + inputs + ".bin"), dense, labels);
     for (int batchSize : batches) {
-      float[][] javaWeights = null;
+      float[][] reference = null;
       for (Variant path : Variant.values()) {
         double[] rates = new double[rounds];
         float[][] weights = null;
@@ -123,10 +123,10 @@ public final class MlpThroughput {
           }
           weights = run.blocks;
         }
-        if (path == Variant.JAVA) {
-          javaWeights = weights;
-        } else if (path != Variant.ND4J && !Arrays.deepEquals(javaWeights, weights)) {
-          throw new IllegalStateException(path + "'s weights differ from java's");
+        if (path == Variant.JAVA_SINGLE) {
+          reference = weights;
+        } else if (path != Variant.ND4J && !Arrays.deepEquals(reference, weights)) {
+          throw new IllegalStateException(path + "'s weights differ from java_single's");
         }
         Arrays.sort(rates);
         System.out.printf("gradflow %s mlp %d inputs %s relu adam, batch %d: %.0f examples/s"
@@ -212,11 +212,11 @@ public final class MlpThroughput {
       this.d = new double[batchSize];
       this.dx0 = new double[batchSize * model.layerInput(0)];
       this.batched = path == Variant.ND4J ? DenseBackends.nd4j(model)
-          : path == Variant.JAVA_BATCHED ? new BatchedJava(model) : null;
+          : path == Variant.JAVA_SINGLE ? null : new JavaDenseBackward();
     }
 
     double pass(float[][] dense, float[] labels) {
-      boolean pack = path != Variant.JAVA;
+      boolean pack = path == Variant.JAVA_PACKED || path == Variant.ND4J;
       float[][] weights = pack ? packed : blocks;
       int weightStride = pack ? 1 : stride;
       if (pack) {
@@ -303,73 +303,6 @@ public final class MlpThroughput {
             packed[b][to + c] = blocks[b][from + c * stride];
           }
         }
-      }
-    }
-  }
-
-  /**
-   * A plain-Java {@link DenseBackward}, bit-identical to summing {@link DeepModel#backward} over
-   * the batch (the same operations in the same order, example by example; each gradient rounded
-   * to float, then added to the double sum), without the per-example gradient arrays: a measured
-   * proposal for the trainer's Java path. Not thread-safe.
-   */
-  static final class BatchedJava implements DenseBackward {
-    private double[] delta = new double[0];
-    private double[] other = new double[0];
-
-    BatchedJava(DeepModel model) {
-      int widest = 0;
-      for (int l = 0; l <= model.hiddenLayers(); l++) {
-        widest = Math.max(widest, model.layerInput(l));
-      }
-      delta = new double[widest];
-      other = new double[widest];
-    }
-
-    @Override
-    public void backward(DeepModel model, float[][] blocks, int stride, double[][] acts,
-        double[] d, int batch, double[][] sums, double[] dx0) {
-      int layers = model.hiddenLayers();
-      boolean relu = model.relu();
-      for (int b = 0; b < batch; b++) {
-        double db = d[b];
-        int width = model.layerInput(layers);
-        float[] u = blocks[layers];
-        double[] gu = sums[layers];
-        double[] h = acts[layers];
-        int x = b * width;
-        for (int c = 0; c < width; c++) {
-          double y = h[x + c];
-          gu[c] += (float) (db * y);
-          delta[c] = db * u[c * stride] * (layers == 0 ? 1 : relu ? (y > 0 ? 1 : 0) : 1 - y * y);
-        }
-        for (int l = layers - 1; l >= 0; l--) {
-          float[] w = blocks[l];
-          double[] g = sums[l];
-          double[] in = acts[l];
-          width = model.layerInput(l);
-          int rowSize = model.denseBlocks().get(l).rowSize(stride);
-          x = b * width;
-          Arrays.fill(other, 0, width, 0);
-          for (int r = 0; r < model.layerOutput(l); r++) {
-            double dr = delta[r];
-            int p = r * rowSize;
-            int at = r * (width + 1);
-            for (int c = 0; c < width; c++) {
-              g[at + c] += (float) (dr * in[x + c]);
-              other[c] += dr * w[p + c * stride];
-            }
-            g[at + width] += (float) dr;
-          }
-          for (int c = 0; c < width; c++) {
-            double y = in[x + c];
-            other[c] *= l == 0 ? 1 : relu ? (y > 0 ? 1 : 0) : 1 - y * y;
-          }
-          double[] swap = delta;
-          delta = other;
-          other = swap;
-        }
-        System.arraycopy(delta, 0, dx0, b * width, width);
       }
     }
   }

@@ -18,9 +18,9 @@ import io.gradflow.model.DeepModelSpec.DenseBackend;
  * multiply-adds: with 16 inputs and hidden [32, 16] (W = 1024 hidden weights) ND4J tied Java at
  * batch 32 and won by 35% at 64 and 80% at 256; with 4 x [8] and 8 x [16] it never won clearly up
  * to batch 256; with W of 8k and more it won from batch 8 (10 to 35%) and lost at batch 1 and 2.
- * Every configuration measured that the rule sends to ND4J was at least 30% faster than the
- * trainer's Java arithmetic (15% than a batched Java pass without per-example gradient arrays);
- * some smaller wins (batch 4 to 8 with wide layers, 32 x [64] at 16) are left on Java, as are
+ * Every configuration measured that the rule sends to ND4J was at least 15% faster than the
+ * trainer's Java path ({@link JavaDenseBackward}, a batched pass without per-example gradient
+ * arrays; 30% than the per-example arrays it replaced); some smaller wins (batch 4 to 8 with wide layers, 32 x [64] at 16) are left on Java, as are
  * ties, where Java's sums are those of batch_size 1's arithmetic.
  * Stateless and thread-safe.
  */
@@ -47,11 +47,11 @@ public final class DenseBackends {
     if (spec.denseBackend() != DenseBackend.AUTO) {
       return spec.denseBackend();
     }
+    // The layer widths as the model lays them out (x0 = inputs + factors), not recomputed here.
+    DeepModel model = new DeepModel(spec);
     long weights = 0;
-    int width = spec.inputs() + spec.factors();
-    for (int units : spec.hidden()) {
-      weights += (long) width * units;
-      width = units;
+    for (int l = 0; l < model.hiddenLayers(); l++) {
+      weights += (long) model.layerInput(l) * model.layerOutput(l);
     }
     return spec.batchSize() >= MIN_BATCH && spec.batchSize() * weights >= MIN_WORK
         ? DenseBackend.ND4J : DenseBackend.JAVA;

@@ -223,6 +223,18 @@ class DenseBackwardTest {
       for (int b = 0; b <= layers; b++) {
         assertArrayEquals(c.denseSums[b], sums[b], m + ", block " + b);
       }
+      // dx0, bit for bit: each example's dLoss/dx0 as its single-example backward pass left it.
+      int in0 = m.layerInput(0);
+      for (int e = 0; e < batch; e++) {
+        double[] acc = c.accs.get(e).clone();
+        float[][] grads = new float[layers + 1][];
+        for (int b = 0; b <= layers; b++) {
+          grads[b] = new float[c.denseSums[b].length];
+        }
+        int at = m.backwardDense(c.blocks, c.stride, acc, d[e], grads);
+        assertArrayEquals(Arrays.copyOfRange(acc, at, at + in0),
+            Arrays.copyOfRange(dx0, e * in0, (e + 1) * in0), m + ", dx0 of example " + e);
+      }
       assertThrows(IllegalArgumentException.class, () -> new JavaDenseBackward().backward(m,
           c.blocks, c.stride, acts, d, batch + 1, sums, dx0));
     }
