@@ -285,12 +285,12 @@ public final class KafkaJobThroughput {
   /** The generator {@code gradflow produce} builds from {@link #PRODUCE_FLAGS}. */
   private static ClickThroughGenerator commandGenerator() {
     return new ClickThroughGenerator(new ClickThroughGenerator.Spec(7, FIELDS, 100_000, 1.05,
-        0.6, -1.4, DriftSpec.NONE, null, System.currentTimeMillis(), 10));
+        0.6, -1.4, DriftSpec.NONE, null, System.currentTimeMillis(), 1));
   }
 
   /**
-   * Seconds of a whole {@code gradflow produce} command with {@code flags} into {@code topic}, which
-   * must report {@code examples} examples produced.
+   * Seconds of a whole {@code gradflow produce} command with {@code flags} into {@code topic},
+   * which must report {@code examples} examples produced.
    */
   private static double produceCommand(String bootstrap, String topic, long examples,
       List<String> flags) {
@@ -318,7 +318,8 @@ public final class KafkaJobThroughput {
   private static final int FIELDS = 40;
 
   private static final List<String> PRODUCE_FLAGS = List.of("--generator", "ctr", "--seed", "7",
-      "--fields", Integer.toString(FIELDS), "--vocabulary", "100000", "--zipf", "1.05");
+      "--fields", Integer.toString(FIELDS), "--vocabulary", "100000", "--zipf", "1.05",
+      "--interval-ms", "1");
 
   private static List<String> concat(List<String> a, List<String> b) {
     List<String> all = new ArrayList<>(a);
