@@ -57,6 +57,9 @@ import org.apache.kafka.clients.admin.NewTopic;
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
  * and {@code 1,2}). The rate counts the whole job, start-up included.
+ * {@code bench/run-kafka-job.sh produce [examples]} measures only the producer, as a user runs it
+ * ({@code gradflow produce --generator ctr}, next to the generator's bare Avro encoding), and
+ * {@code bench/run-kafka-job.sh files [examples [formats]]} the file replay.
  */
 public final class KafkaJobThroughput {
   private KafkaJobThroughput() {}
