@@ -375,8 +375,11 @@ public final class ProduceCommand {
 
   /** Examples the sending thread takes at a time (fewer hand-overs than one per example). */
   private static final int SEND_CHUNK = 64;
-  /** Chunks that may wait for the sending thread: about 16k examples, some MB of them. */
-  private static final int SEND_QUEUE_CHUNKS = 256;
+  /**
+   * Chunks that may wait for the sending thread: 2,048 examples, about 6 MB of 40-feature ones
+   * (the sending thread is the faster one; the queue only evens out its pauses).
+   */
+  private static final int SEND_QUEUE_CHUNKS = 32;
 
   /** An example on its way to the sending thread, with its line in the file (or -1). */
   private record Outgoing(Example example, long line) {}
