@@ -9,10 +9,18 @@
 # The file replay instead (gradflow produce --file against bare Avro encoding of the same records):
 #   bench/run-kafka-job.sh files [examples [formats]]   (default 300,000 csv,libsvm,vw), ending
 #   RESULT file_replay_vs_bare_encoding_csv=<x> file_replay_vs_bare_encoding_libsvm=<x> ...
+# The producer alone (gradflow produce --generator ctr against bare Avro encoding of the same
+# generator, in one run):
+#   bench/run-kafka-job.sh produce [examples]   (default 1,000,000), ending
+#   RESULT producer_examples_per_second=<n> bare_encoding_examples_per_second=<n>
+#   producer_vs_bare_encoding=<x>
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 if [[ "${1:-}" == files ]]; then
   exec bench/java.sh io.gradflow.bench.KafkaJobThroughput files "${2:-300000}" "${3:-csv,libsvm,vw}"
+fi
+if [[ "${1:-}" == produce ]]; then
+  exec bench/java.sh io.gradflow.bench.KafkaJobThroughput produce "${2:-1000000}"
 fi
 exec bench/java.sh io.gradflow.bench.KafkaJobThroughput "${1:-2000000}" "${2:-1,2}"

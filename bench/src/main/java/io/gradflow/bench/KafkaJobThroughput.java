@@ -57,6 +57,9 @@ import org.apache.kafka.clients.admin.NewTopic;
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
  * and {@code 1,2}). The rate counts the whole job, start-up included.
+ * {@code bench/run-kafka-job.sh produce [examples]} measures only the producer, as a user runs it
+ * ({@code gradflow produce --generator ctr}, next to the generator's bare Avro encoding), and
+ * {@code bench/run-kafka-job.sh files [examples [formats]]} the file replay.
  */
 public final class KafkaJobThroughput {
   private KafkaJobThroughput() {}
@@ -75,6 +78,10 @@ public final class KafkaJobThroughput {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("broker")) {
       broker();
+      return;
+    }
+    if (args.length > 0 && args[0].equals("produce")) {
+      produceOnly(args.length > 1 ? Long.parseLong(args[1]) : 1_000_000L);
       return;
     }
     if (args.length > 0 && args[0].equals("files")) {
@@ -101,7 +108,7 @@ public final class KafkaJobThroughput {
       System.out.printf(Locale.ROOT, "broker in its own JVM (pid %d) at %s; %d cores%n",
           broker.pid(), bootstrap, Runtime.getRuntime().availableProcessors());
 
-      double bareEncodeSeconds = bareEncode(examples);
+      double bareEncodeSeconds = bareEncode(generator(), examples);
       double produceSeconds = produce(bootstrap, examples);
 
       List<JobRun> runs = new ArrayList<>();
@@ -219,18 +226,8 @@ public final class KafkaJobThroughput {
         }
         records = null;
         System.gc();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        long start = System.nanoTime();
-        int code = Main.run(concat(List.of("produce", "--file", file.toString(),
-                "--bootstrap-servers", bootstrap, "--topic", "file-" + format, "--quiet"), flags)
-            .toArray(String[]::new), InputStream.nullInputStream(), System.out,
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-        double seconds = (System.nanoTime() - start) / 1e9;
-        String printed = err.toString(StandardCharsets.UTF_8);
-        if (code != 0 || !printed.contains(String.format(Locale.ROOT, "produced %,d examples",
-            examples))) {
-          throw new IllegalStateException(format + ": produce exited " + code + ":\n" + printed);
-        }
+        double seconds = produceCommand(bootstrap, "file-" + format, examples,
+            concat(List.of("--file", file.toString()), flags));
         System.out.printf(Locale.ROOT, "| %s | %,d | %.0f | %,.0f | %,.0f | %.2f× |%n", format,
             examples, Files.size(file) / 1e6, examples / bare, examples / seconds,
             bare / seconds);
@@ -245,7 +242,87 @@ public final class KafkaJobThroughput {
     System.out.println(result);
   }
 
+  /**
+   * {@code gradflow produce --generator ctr} (the command a user runs: generate, validate, encode,
+   * send, flush) against the same generator's bare Avro encoding without Kafka, in one run, with
+   * the broker in its own JVM. Both are timed twice, alternately, after a short warm-up of each,
+   * and the faster pass of each counts. The click-through stream is the job bench's: 40 fields,
+   * Zipf 1.05 over 100,000 ids each, seed 7. Prints
+   * {@code RESULT producer_examples_per_second=<n> bare_encoding_examples_per_second=<n>
+   * producer_vs_bare_encoding=<x>}.
+   */
+  private static void produceOnly(long examples) throws Exception {
+    Process broker = startBroker();
+    try {
+      String bootstrap = bootstrapOf(broker);
+      System.out.printf(Locale.ROOT, "broker in its own JVM (pid %d) at %s; %d cores%n",
+          broker.pid(), bootstrap, Runtime.getRuntime().availableProcessors());
+      long warmUp = Math.min(examples, 200_000);
+      createTopics(bootstrap, List.of("produce-warm-up", "produce-0", "produce-1"));
+      bareEncode(commandGenerator(), warmUp);
+      produceCommand(bootstrap, "produce-warm-up", warmUp, generated(warmUp));
+      double bare = Double.MAX_VALUE;
+      double produce = Double.MAX_VALUE;
+      for (int pass = 0; pass < 2; pass++) {
+        bare = Math.min(bare, bareEncode(commandGenerator(), examples));
+        produce = Math.min(produce, produceCommand(bootstrap, "produce-" + pass, examples,
+            generated(examples)));
+      }
+      System.out.printf(Locale.ROOT, "%n| stage | examples | seconds | examples/s |%n"
+          + "|---|---:|---:|---:|%n");
+      System.out.printf(Locale.ROOT, "| generate and Avro-encode, no Kafka (one thread) | %,d |"
+          + " %.2f | %,.0f |%n", examples, bare, examples / bare);
+      System.out.printf(Locale.ROOT, "| `gradflow produce --generator ctr` | %,d | %.2f | %,.0f"
+          + " (%.2f× the bare encoding) |%n", examples, produce, examples / produce,
+          bare / produce);
+      System.out.println();
+      System.out.printf(Locale.ROOT, "RESULT producer_examples_per_second=%.0f"
+          + " bare_encoding_examples_per_second=%.0f producer_vs_bare_encoding=%.2f%n",
+          examples / produce, examples / bare, bare / produce);
+    } finally {
+      broker.getOutputStream().close();
+      broker.waitFor();
+    }
+  }
+
+  /** The generator {@code gradflow produce} builds from {@link #PRODUCE_FLAGS}. */
+  private static ClickThroughGenerator commandGenerator() {
+    return new ClickThroughGenerator(new ClickThroughGenerator.Spec(7, FIELDS, 100_000, 1.05,
+        0.6, -1.4, DriftSpec.NONE, null, System.currentTimeMillis(), 1));
+  }
+
+  /**
+   * Seconds of a whole {@code gradflow produce} command with {@code flags} into {@code topic},
+   * which must report {@code examples} examples produced.
+   */
+  private static double produceCommand(String bootstrap, String topic, long examples,
+      List<String> flags) {
+    System.gc();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    long start = System.nanoTime();
+    int code = Main.run(concat(List.of("produce", "--bootstrap-servers", bootstrap, "--topic",
+            topic, "--quiet"), flags).toArray(String[]::new), InputStream.nullInputStream(),
+        System.out, new PrintStream(err, true, StandardCharsets.UTF_8));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    String printed = err.toString(StandardCharsets.UTF_8);
+    if (code != 0 || !printed.contains(String.format(Locale.ROOT, "produced %,d examples",
+        examples))) {
+      throw new IllegalStateException(topic + ": produce exited " + code + ":\n" + printed);
+    }
+    System.out.printf(Locale.ROOT, "gradflow produce %s: %,.0f examples/s%n", topic,
+        examples / seconds);
+    return seconds;
+  }
+
+  private static List<String> generated(long examples) {
+    return concat(List.of("--count", Long.toString(examples)), PRODUCE_FLAGS);
+  }
+
   private static final int FIELDS = 40;
+
+  private static final List<String> PRODUCE_FLAGS = List.of("--generator", "ctr", "--seed", "7",
+      "--fields", Integer.toString(FIELDS), "--vocabulary", "100000", "--zipf", "1.05",
+      "--interval-ms", "1");
 
   private static List<String> concat(List<String> a, List<String> b) {
     List<String> all = new ArrayList<>(a);
@@ -323,9 +400,9 @@ public final class KafkaJobThroughput {
   }
 
   /** Seconds to generate and encode {@code examples} examples, no Kafka: the producer's floor. */
-  private static double bareEncode(long examples) {
+  private static double bareEncode(ClickThroughGenerator generator, long examples) {
+    System.gc();
     RecordCodec<Example> codec = Codecs.codec(Example.class);
-    ClickThroughGenerator generator = generator();
     long bytes = 0;
     long start = System.nanoTime();
     for (long i = 0; i < examples; i++) {

@@ -322,9 +322,9 @@ public final class CsvFormat implements FileFormat {
       String model = modelKey >= 0 && !cells.get(modelKey).isEmpty() ? cells.get(modelKey)
           : defaultModelKey;
       index++;
-      return Example.newBuilder().setExampleId(exampleId).setEventTime(Instant.ofEpochMilli(time))
-          .setModelKey(model).setEntities(ents).setFeatures(features).setDense(denseList)
-          .setLabel(y).setWeight(w).build();
+      // The all-fields constructor: the builder deep-copies the schema's defaults at each build.
+      return new Example(exampleId, Instant.ofEpochMilli(time), model, ents, features,
+          denseList, y, w);
     }
 
     @Override

@@ -50,7 +50,9 @@ public final class GradflowProducer implements AutoCloseable {
   private final KeyBy keyBy;
   private final String entityType;
   private final String defaultModelKey;
-  private final RecordCodec<Example> examples = Codecs.codec(Example.class);
+  /** The bytes of {@code Codecs.codec(Example.class)}, written with a reused buffer per thread. */
+  private final ThreadLocal<BufferedRecordEncoder<Example>> examples =
+      ThreadLocal.withInitial(() -> new BufferedRecordEncoder<>(Codecs.codec(Example.class)));
   private final RecordCodec<Label> labels = Codecs.codec(Label.class);
 
   private GradflowProducer(Builder b) {
@@ -89,7 +91,8 @@ public final class GradflowProducer implements AutoCloseable {
    */
   public Future<RecordMetadata> send(Example example, Callback callback) {
     return producer.send(new ProducerRecord<>(examplesTopic, null,
-        example.getEventTime().toEpochMilli(), key(example), examples.encode(example)), callback);
+        example.getEventTime().toEpochMilli(), key(example), examples.get().encode(example)),
+        callback);
   }
 
   /** Sends a delayed label to the labels topic, keyed by its model key. */

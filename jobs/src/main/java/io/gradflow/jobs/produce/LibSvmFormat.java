@@ -68,9 +68,10 @@ public final class LibSvmFormat implements LineFormat {
       features.add(new Feature(namespace, null, index,
           Numbers.parse(tok.substring(colon + 1), "value of feature ", idx, lineNumber)));
     }
-    return Example.newBuilder().setExampleId(source + ":" + lineNumber)
-        .setEventTime(Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis))
-        .setModelKey(modelKey).setFeatures(features)
-        .setLabel(label).build();
+    // The all-fields constructor (no entities, no dense values, weight 1): the builder
+    // deep-copies the schema's defaults at each build.
+    return new Example(source + ":" + lineNumber,
+        Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis), modelKey,
+        List.of(), features, List.of(), label, 1f);
   }
 }

@@ -268,8 +268,16 @@ public final class ProduceCommand {
       throw new Failure("cannot create the Kafka producer for " + kafka.serversSetting() + " "
           + kafka.bootstrapServers() + ": " + kafka.describe(e) + "; nothing was written");
     }
-    Progress progress = new Progress(err, generate ? limit : -1, v.doubleValue("rate", 0),
-        !v.on("quiet"));
+    double rate = v.doubleValue("rate", 0);
+    Progress progress = new Progress(err, generate ? limit : -1, rate, !v.on("quiet"));
+    String keyBy = v.string("key-by");
+    boolean failOnError = v.string("on-error").equals("fail");
+    boolean print = v.on("print");
+    // Encoding and sending run on a thread of their own, in order, while this one reads and
+    // validates the next examples. Stdin and a rate limit may pause: each example goes at once.
+    OrderedSender<Outgoing> sender = producer == null ? null
+        : new OrderedSender<>("gradflow-produce-sender", o -> send(producer, acks, o),
+            rate > 0 || "-".equals(v.string("file")) ? 1 : SEND_CHUNK, SEND_QUEUE_CHUNKS);
     try {
       while (true) {
         if (tally.sent >= limit) {
@@ -280,21 +288,20 @@ public final class ProduceCommand {
           break;
         }
         Example e = examples.next();
-        String where = replay != null ? "line " + replay.line() : "example " + e.getExampleId();
-        String invalid = invalidity(validator, producer, e, labelHint, v.string("key-by"));
+        long line = replay != null ? replay.line() : -1;
+        String id = e.getExampleId();
+        String invalid = invalidity(validator, producer, e, labelHint, keyBy);
         if (invalid != null) {
-          if (v.string("on-error").equals("fail")) {
-            if (producer != null) {
-              producer.flush();
-            }
-            throw new Failure(source(v) + ", " + where + " is invalid (" + invalid
+          if (failOnError) {
+            flush(sender, producer);
+            throw new Failure(source(v) + ", " + where(id, line) + " is invalid (" + invalid
                 + ") (--on-error fail); " + written(acks) + " before it");
           }
           tally.invalid++;
           if (replay != null) {
             replay.refuse(invalid);
           } else {
-            err.println("skipped " + where + " (" + invalid + ")");
+            err.println("skipped " + where(id, line) + " (" + invalid + ")");
           }
           continue;
         }
@@ -305,24 +312,19 @@ public final class ProduceCommand {
           if (lost != null) {
             if (tally.sent == 0) {
               throw new Failure(target.outlivesRetention(time, now)
-                  ? refuseHistory(v, kafka, topic, where, lost)
+                  ? refuseHistory(v, kafka, topic, where(id, line), lost)
                   : "refusing to write to topic " + topic + ", nothing was written: the broker"
-                      + " would refuse the first example (" + where + "): " + lost + ". Check"
-                      + " the examples' event times (--start-time, --csv-timestamp).");
+                      + " would refuse the first example (" + where(id, line) + "): " + lost
+                      + ". Check the examples' event times (--start-time, --csv-timestamp).");
             }
-            acks.notWritten(where + ": " + lost);
+            acks.notWritten(where(id, line) + ": " + lost);
             continue;
           }
         }
-        if (producer != null) {
-          try {
-            producer.send(e, acks.callback(where, e.getLabel()));
-          } catch (KafkaException k) {
-            acks.notWritten(where + ": " + acks.describe(k));
-            continue;
-          }
+        if (sender != null) {
+          sender.submit(new Outgoing(e, line));
         } else {
-          if (v.on("print")) {
+          if (print) {
             out.println(e);
           }
           acks.written(e.getLabel());
@@ -330,25 +332,27 @@ public final class ProduceCommand {
         tally.sent(time);
         progress.tick(tally.sent);
       }
-      if (producer != null) {
-        producer.flush();
-      }
+      flush(sender, producer);
     } catch (Failure f) {
       progress.finish();
       throw f;
     } catch (FileReplay.MalformedInputException e) {
-      if (producer != null) {
-        producer.flush();
-      }
+      flush(sender, producer);
       progress.finish();
       String failMode = v.string("on-error").equals("fail") ? " (--on-error fail)" : "";
       throw new Failure(e.getMessage() + failMode + "; " + written(acks) + " before it");
     } finally {
-      if (producer != null) {
-        producer.close();
-      }
-      if (replay != null) {
-        replay.close();
+      try {
+        if (sender != null) {
+          sender.close();
+        }
+      } finally {
+        if (producer != null) {
+          producer.close();
+        }
+        if (replay != null) {
+          replay.close();
+        }
       }
     }
     progress.finish();
@@ -367,6 +371,50 @@ public final class ProduceCommand {
               : "every example of " + source(v) + " was malformed or invalid (see above)"));
     }
     return 0;
+  }
+
+  /** Examples the sending thread takes at a time (fewer hand-overs than one per example). */
+  private static final int SEND_CHUNK = 64;
+  /**
+   * Chunks that may wait for the sending thread: 2,048 examples, about 6 MB of 40-feature ones
+   * (the sending thread is the faster one; the queue only evens out its pauses).
+   */
+  private static final int SEND_QUEUE_CHUNKS = 32;
+
+  /** An example on its way to the sending thread, with its line in the file (or -1). */
+  private record Outgoing(Example example, long line) {}
+
+  /** Where an example came from, for messages: its line in the file, or its id. */
+  private static String where(String exampleId, long line) {
+    return line >= 0 ? "line " + line : "example " + exampleId;
+  }
+
+  /**
+   * Encodes and sends one example (on the sending thread). After the broker stopped answering
+   * the examples still queued are not sent, and are reported as not written.
+   */
+  private static void send(GradflowProducer producer, Acks acks, Outgoing o) {
+    String id = o.example().getExampleId();
+    if (acks.brokerGone()) {
+      acks.sendFailed(where(id, o.line()) + ": not sent, the broker stopped answering");
+      return;
+    }
+    try {
+      producer.send(o.example(), acks.callback(o));
+    } catch (KafkaException k) {
+      acks.sendFailed(where(id, o.line()) + ": " + acks.describe(k));
+    }
+  }
+
+  /** Sends every example queued so far and waits until the broker answered for each. */
+  private static void flush(OrderedSender<Outgoing> sender, GradflowProducer producer)
+      throws InterruptedException {
+    if (sender != null) {
+      sender.drain();
+    }
+    if (producer != null) {
+      producer.flush();
+    }
   }
 
   /** What a run has sent so far, and the record timestamps (event times) it wrote. */
@@ -545,25 +593,38 @@ public final class ProduceCommand {
       return labeled == 0 ? Double.NaN : labelSum / labeled;
     }
 
-    Callback callback(String where, Float label) {
+    /**
+     * Counts the broker's answer for an example. It keeps the example's id, line and label, not
+     * the example: records wait in the producer's buffer until the broker answers.
+     */
+    Callback callback(Outgoing o) {
+      Example e = o.example();
+      String id = e.getExampleId();
+      long line = o.line();
+      Float label = e.getLabel();
       return (metadata, exception) -> {
         if (exception == null) {
           written(label);
           return;
         }
-        failed.incrementAndGet();
         if (exception instanceof org.apache.kafka.common.errors.TimeoutException) {
           brokerGone = true;
         }
-        firstFailure.compareAndSet(null, where + ": " + exception.getClass().getSimpleName()
-            + ": " + describe(exception));
+        sendFailed(where(id, line) + ": "
+            + exception.getClass().getSimpleName() + ": " + describe(exception));
       };
     }
 
-    void notWritten(String why) {
-      notSent.incrementAndGet();
+    /** An example handed to the sending thread that was not written. */
+    void sendFailed(String why) {
       failed.incrementAndGet();
       firstFailure.compareAndSet(null, why);
+    }
+
+    /** An example not handed to the sending thread, because it would not be written. */
+    void notWritten(String why) {
+      notSent.incrementAndGet();
+      sendFailed(why);
     }
 
     long acknowledged() {

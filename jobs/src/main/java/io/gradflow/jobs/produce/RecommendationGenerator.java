@@ -99,14 +99,12 @@ public final class RecommendationGenerator implements SyntheticGenerator {
       truth = Truth.sigmoid(s);
       label = random.nextDouble() < truth ? 1f : 0f;
     }
-    Example e = Example.newBuilder()
-        .setExampleId("rec-" + spec.seed() + "-" + n)
-        .setEventTime(Instant.ofEpochMilli(spec.startMillis() + n * spec.intervalMillis()))
-        .setModelKey(spec.modelKey())
-        .setEntities(List.of(new Entity("user", Long.toString(user)),
-            new Entity("item", Long.toString(item))))
-        .setLabel(label)
-        .build();
+    // The all-fields constructor (no features, no dense values, weight 1): the builder
+    // deep-copies the schema's defaults at each build.
+    Example e = new Example("rec-" + spec.seed() + "-" + n,
+        Instant.ofEpochMilli(spec.startMillis() + n * spec.intervalMillis()), spec.modelKey(),
+        List.of(new Entity("user", Long.toString(user)), new Entity("item", Long.toString(item))),
+        List.of(), List.of(), label, 1f);
     return new SyntheticExample(e, truth, concept);
   }
 }

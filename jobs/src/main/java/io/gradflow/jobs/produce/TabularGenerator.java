@@ -180,14 +180,11 @@ public final class TabularGenerator implements SyntheticGenerator {
       truth = Truth.sigmoid(z);
       label = random.nextDouble() < truth ? 1f : 0f;
     }
-    Example e = Example.newBuilder()
-        .setExampleId("tab-" + spec.seed() + "-" + n)
-        .setEventTime(Instant.ofEpochMilli(spec.startMillis() + n * spec.intervalMillis()))
-        .setModelKey(spec.modelKey())
-        .setFeatures(features)
-        .setDense(dense)
-        .setLabel(label)
-        .build();
+    // The all-fields constructor (no entities, weight 1): the builder deep-copies the schema's
+    // defaults at each build.
+    Example e = new Example("tab-" + spec.seed() + "-" + n,
+        Instant.ofEpochMilli(spec.startMillis() + n * spec.intervalMillis()), spec.modelKey(),
+        List.of(), features, dense, label, 1f);
     return new SyntheticExample(e, truth, concept);
   }
 }

@@ -124,8 +124,9 @@ public final class VwFormat implements LineFormat {
         }
       }
     }
-    return Example.newBuilder().setExampleId(id)
-        .setEventTime(Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis))
-        .setModelKey(modelKey).setFeatures(features).setLabel(label).setWeight(weight).build();
+    // The all-fields constructor (no entities, no dense values): the builder deep-copies the
+    // schema's defaults at each build.
+    return new Example(id, Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis),
+        modelKey, List.of(), features, List.of(), label, weight);
   }
 }
