@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
@@ -43,6 +44,8 @@ import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -59,7 +62,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * mean the Flink runs predicted (and so learned) bit-identically to the bare loop.
  *
  * <p>Run: {@code bench/run-trainer.sh [examples [runs [rounds]]]} (default 3,000,000 examples,
- * every run, 3 rounds). It also writes the stream to {@code bench/results/stream.bin} for
+ * every run, 3 rounds; {@code hashmap-chained}, not a default, adds the heap run without the keyed
+ * exchange, see {@link #chained}). It also writes the stream to {@code bench/results/stream.bin} for
  * {@code bench/pytorch_loop.py}, the hand-written PyTorch loop of DESIGN.md's reference points.
  *
  * <p>The mlp mode, {@code bench/java.sh io.gradflow.bench.TrainerThroughput examples
@@ -372,12 +376,25 @@ public final class TrainerThroughput {
   static Result flink(String backend, long examples, Path checkpoints) throws Exception {
     return flink(backend, examples, checkpoints, SPEC,
         new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT),
-        "Flink, " + backend);
+        "Flink, " + backend, false);
+  }
+
+  /**
+   * The run {@code hashmap-chained} (not among the default runs, not in the RESULT line): the
+   * heap backend's run with the trainer chained to the source instead of behind a keyed
+   * exchange ({@link DataStreamUtils#reinterpretAsKeyedStream}, valid at parallelism 1, where
+   * every key group is the one subtask's): what the exchange's serialization, hand-over and
+   * deserialization cost. TrainJob keeps its exchange.
+   */
+  static Result chained(long examples, Path checkpoints) throws Exception {
+    return flink("hashmap", examples, checkpoints, SPEC,
+        new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0, MetricsSpec.DEFAULT),
+        "Flink, hashmap, chained (no keyed exchange)", true);
   }
 
   /** A trainer run of {@code spec} over the pool on a local MiniCluster (see the class comment). */
   static Result flink(String backend, long examples, Path checkpoints, LearnerSpec spec,
-      TrainerSettings settings, String name) throws Exception {
+      TrainerSettings settings, String name, boolean chained) throws Exception {
     Configuration conf = new Configuration();
     conf.set(StateBackendOptions.STATE_BACKEND, backend);
     conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
@@ -393,10 +410,12 @@ public final class TrainerThroughput {
     env.setParallelism(1);
     env.getConfig().enableObjectReuse(); // as TrainJob.configure does
     env.enableCheckpointing(CHECKPOINT_MILLIS, CheckpointingMode.EXACTLY_ONCE);
-    env.fromSource(new NumberSequenceSource(0, examples - 1), WatermarkStrategy.noWatermarks(),
-            "examples")
-        .map(i -> pool[(int) (i % POOL)]).returns(CompactExampleTypeInfo.INSTANCE)
-        .keyBy(e -> e.modelKey, Types.STRING)
+    DataStream<CompactExample> stream = env.fromSource(new NumberSequenceSource(0, examples - 1),
+            WatermarkStrategy.noWatermarks(), "examples")
+        .map(i -> pool[(int) (i % POOL)]).returns(CompactExampleTypeInfo.INSTANCE);
+    KeySelector<CompactExample, String> byModel = e -> e.modelKey;
+    (chained ? DataStreamUtils.reinterpretAsKeyedStream(stream, byModel, Types.STRING)
+        : stream.keyBy(byModel, Types.STRING))
         .transform("trainer", TypeInformation.of(Scored.class), new TrainerOperator(
             Map.of("", spec), settings, HASH_BITS))
         .sinkTo(new ChecksumSink());
@@ -458,6 +477,9 @@ public final class TrainerThroughput {
         if (runs.contains(backend)) {
           results.add(flink(backend, examples, resultsDir.resolve("checkpoints-" + backend)));
         }
+      }
+      if (runs.contains("hashmap-chained")) {
+        results.add(chained(examples, resultsDir.resolve("checkpoints-chained")));
       }
       for (Result r : results) {
         if (r.checksum() != reference.checksum()) {
@@ -580,7 +602,7 @@ public final class TrainerThroughput {
         Result trainer = flink("hashmap", examples, resultsDir.resolve("checkpoints-mlp"),
             mlpSpec(b), new TrainerSettings(CACHE_PAGES, PAGE_BITS, 100_000, 0,
                 MetricsSpec.DEFAULT).withBatchTimeout(java.time.Duration.ZERO),
-            "Flink, hashmap, batch " + b);
+            "Flink, hashmap, batch " + b, false);
         if (trainer.checksum() != loop.checksum() || trainer.examples() != examples) {
           throw new IllegalStateException(trainer.name() + " did not predict bit-identically to"
               + " the core loop");

@@ -137,6 +137,12 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient Map<String, ModelSession> sessions;
   /** Keys of the sessions changed since their state was last written to keyed state. */
   private transient java.util.Set<String> unsaved;
+  /**
+   * The session of the last record while it is in {@link #sessions} (else null), and whether its
+   * key is in {@link #unsaved}: consecutive records of one model skip both map look-ups.
+   */
+  private transient ModelSession current;
+  private transient boolean currentUnsaved;
   private transient Emitter emitter;
   private transient Counter examples;
   private transient Counter learned;
@@ -282,8 +288,16 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void processElement(StreamRecord<CompactExample> element) throws Exception {
     CompactExample example = element.getValue();
-    ModelSession session = session((String) getCurrentKey());
-    unsaved.add(session.key());
+    ModelSession session = current;
+    if (session == null || !session.key().equals(getCurrentKey())) {
+      session = session((String) getCurrentKey());
+      current = session;
+      currentUnsaved = false;
+    }
+    if (!currentUnsaved) {
+      unsaved.add(session.key());
+      currentUnsaved = true;
+    }
     double score = session.process(example, emitter);
     if (session.batchInFlight()) {
       startBatchTimer(session.key());
@@ -372,6 +386,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     flush();
     // Sessions whose model left the cache while they had rows to emit (emitted before the
     // barrier, so evictable now).
+    current = null;
     sessions.values().removeIf(s -> s.evictable()
         && !caches.get(candidateOf(s.key())).holds(s.key()));
     super.snapshotState(context);
@@ -425,11 +440,17 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       throw new IllegalStateException("could not write back the state of model " + key, e);
     }
     sessions.remove(key);
+    if (session == current) {
+      current = null;
+    }
     session.retire();
   }
 
   /** Writes a changed session's state to keyed state, under its key. */
   private void save(ModelSession session) throws Exception {
+    if (session == current) {
+      currentUnsaved = false;
+    }
     if (!unsaved.remove(session.key())) {
       return;
     }
