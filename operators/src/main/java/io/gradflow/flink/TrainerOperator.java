@@ -51,7 +51,8 @@ import org.apache.flink.util.OutputTag;
  * step count (page format 1, or 2 with a stamp per row when {@code rows} expiry or admission is
  * on; each page carries its format and is converted as it is read), and under
  * {@link PageFormat#BOOK_PAGE} the model's {@code RowBook} (live, expired and refused rows, the
- * admission sketch); {@code "model.v1"}, a {@code ValueState<ModelMeta>} holding the model's
+ * admission sketch), and under {@link PageFormat#MODEL_PAGE} all the rows of a small model (fewer
+ * than {@link PageFormat#SMALL_AT}); {@code "model.v1"}, a {@code ValueState<ModelMeta>} holding the model's
  * {@link SessionState} (model step, schedule origin, standardizer, metrics, drift detector and
  * policy state). The per-model bookkeeping is a plain-Java {@link ModelSession} per key; this
  * operator only loads it, calls it, writes it back and emits what it reports. Both sit behind
@@ -241,8 +242,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       ExampleLearner learner = new ExampleLearner(c.getValue());
       // New hashed pages start with room for 2 rows and double: with many small models most
       // pages hold a row or two, and a page of 16 took ten times their memory.
+      // A small model (a tenant among thousands) keeps its rows in one page: one keyed-state
+      // entry and one cache page (PageFormat, "Small models").
       PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 2,
-          settings.rows().stamped());
+          settings.rows().stamped(), PageFormat.DENSE_AT, PageFormat.SMALL_AT);
       caches.put(c.getKey(), cache);
       cache.onModelEvicted(this::evictSession);
       learners.put(c.getKey(), new ModelSession.Shared(

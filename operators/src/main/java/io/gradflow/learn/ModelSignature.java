@@ -100,6 +100,10 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
     // release that reads every direct key's page as direct refuses such state (it lacks this
     // part); a savepoint without the part restores here (its direct pages are read as before).
     parts.put("direct keys", "hashed form below 64 rows");
+    // Since a small model keeps its rows in one page (PageFormat, "Small models"): a release
+    // that does not know that page would ignore it and start such models over, so it refuses
+    // such state (it lacks this part); a savepoint without the part restores here.
+    parts.put("small models", "one page below 64 rows");
     // Sorted: the order of the race's entries in the file does not change the stored model.
     parts.put("race", race ? "candidates " + new java.util.TreeSet<>(candidates.keySet())
         : "none");

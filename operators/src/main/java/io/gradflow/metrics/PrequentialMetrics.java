@@ -168,14 +168,14 @@ public final class PrequentialMetrics {
 
   /**
    * New metrics, as {@link #PrequentialMetrics(MetricsSpec, boolean)} makes them, in
-   * {@code spare} (an array {@link #retire()} gave up, or null) if it has the right length.
+   * {@code spare} (an array {@link #retire()} gave up: all zeros; or null) if it has the right
+   * length.
    */
   public static PrequentialMetrics create(MetricsSpec spec, boolean probabilities,
       double[] spare) {
     if (spare == null || spare.length != stateSize(spec, probabilities)) {
       return new PrequentialMetrics(spec, probabilities);
     }
-    java.util.Arrays.fill(spare, 0);
     PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, spare);
     metrics.initialize();
     return metrics;
@@ -197,7 +197,8 @@ public final class PrequentialMetrics {
 
   /**
    * {@link #restore(MetricsSpec, boolean, double[])}, reusing {@code spare} (an array
-   * {@link #retire()} gave up, or null) for the restored state if it has the right length: a
+   * {@link #retire()} gave up: all zeros; or null) for the restored state if it has the right
+   * length: a
    * trainer whose models leave memory and come back keeps a few arrays going round instead of
    * allocating one per return.
    */
@@ -302,10 +303,22 @@ public final class PrequentialMetrics {
   }
 
   /**
-   * Gives up the state array for {@link #restore(MetricsSpec, boolean, double[], double[])} to
-   * reuse; these metrics must not be used afterwards.
+   * Gives up the state array, zeroed, for {@link #restore(MetricsSpec, boolean, double[],
+   * double[])} or {@link #create} to reuse; these metrics must not be used afterwards. Without a
+   * ring only the values that can be nonzero are cleared (the sums and the bins records touched,
+   * as {@link #compactState()} reads them), so a model leaving memory does not clear 4.8 kB.
    */
   public double[] retire() {
+    if (touched == null) {
+      java.util.Arrays.fill(state, 0);
+    } else {
+      java.util.Arrays.fill(state, 0, windowedHistogramAt, 0);
+      for (int t = 0; t < touched.length; t++) {
+        for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+          state[windowedHistogramAt + 64 * t + Long.numberOfTrailingZeros(bits)] = 0;
+        }
+      }
+    }
     return state;
   }
 
@@ -399,8 +412,8 @@ public final class PrequentialMetrics {
   }
 
   /**
-   * The format-2 array a {@link #compact} form holds, in {@code into} (every value overwritten)
-   * if it has the right length, else in a new array.
+   * The format-2 array a {@link #compact} form holds, in {@code into} (all zeros, as
+   * {@link #retire()} leaves it) if it has the right length, else in a new array.
    */
   private static double[] expand(double[] compact, double[] into) {
     long length = compact.length > 1 ? (long) compact[1] : -1;
@@ -412,7 +425,6 @@ public final class PrequentialMetrics {
     double[] full;
     if (into != null && into.length == length) {
       full = into;
-      java.util.Arrays.fill(full, 0);
     } else {
       full = new double[(int) length];
     }

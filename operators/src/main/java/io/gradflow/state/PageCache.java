@@ -22,6 +22,11 @@ import java.util.Map;
  * {@link #onModelEvicted} are told, so that per-model memory follows the cache, not the number of
  * keys ever seen.
  *
+ * <p><b>Small models</b> (with {@code smallAt} > 0; {@link PageFormat}, "Small models"): a model
+ * that is new, or whose rows the store holds under {@link PageFormat#MODEL_PAGE}, keeps all its
+ * rows in that one page until the {@link PagedLearner} spills them; a model stored in pages stays
+ * in pages. The page counts as one page of the capacity, like any page in the hashed form.
+ *
  * <p>Not thread-safe: one per operator instance.
  */
 public final class PageCache {
@@ -33,6 +38,8 @@ public final class PageCache {
   private final int initialRows;
   /** Rows at which a direct key's page in the hashed form becomes direct ({@link PageFormat}). */
   private final int denseAt;
+  /** Rows at which a small model's page is spilled ({@link PageFormat#SMALL_AT}); 0 is off. */
+  private final int smallAt;
   /** Initializes a row as the model documents; set by the {@link PagedLearner} it serves. */
   private RowInit init;
   /** Direct page keys below this are found through an array, not a hash table. */
@@ -79,6 +86,22 @@ public final class PageCache {
    */
   public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
       boolean stamped, int denseAt) {
+    this(store, capacity, rowSize, initialRows, stamped, denseAt, 0);
+  }
+
+  /**
+   * @param smallAt rows at which a small model's page ({@link PageFormat#MODEL_PAGE}) is spilled
+   *     into the pages its rows map to ({@link PageFormat#SMALL_AT}), in [2,
+   *     {@link PageFormat#DENSE_AT}]; 0 keeps every model in pages. Needs {@code denseAt} > 1
+   *     (rows spill into pages in the hashed form)
+   */
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
+      boolean stamped, int denseAt, int smallAt) {
+    if (smallAt != 0 && (smallAt < 2 || smallAt > PageFormat.DENSE_AT || denseAt == 1)) {
+      throw new IllegalArgumentException("smallAt must be 0 or in [2, " + PageFormat.DENSE_AT
+          + "] with denseAt > 1, but was " + smallAt + " with denseAt " + denseAt);
+    }
+    this.smallAt = smallAt;
     if (denseAt < 1 || denseAt > PageFormat.DIRECT_ROWS) {
       throw new IllegalArgumentException("denseAt must be in [1, " + PageFormat.DIRECT_ROWS
           + "], but was " + denseAt);
@@ -101,6 +124,8 @@ public final class PageCache {
    * path finds a feature's page with one load from a small array.
    */
   static final class ModelPages {
+    static final byte FORM_SMALL = 1;
+    static final byte FORM_PAGED = 2;
     private static final int[] NO_SLOTS = new int[0];
     private final DirectArena arena;
     /**
@@ -122,6 +147,10 @@ public final class PageCache {
     boolean denseDirty;
     /** Pages of the model in the cache. */
     private int cached;
+    /** {@link #FORM_SMALL}, {@link #FORM_PAGED}, or 0 until {@link PageCache#small} decides. */
+    byte form;
+    /** The stored {@link PageFormat#MODEL_PAGE} read to decide the form, until it is held. */
+    float[] stashed;
 
     ModelPages(DirectArena arena) {
       this.arena = arena;
@@ -213,11 +242,17 @@ public final class PageCache {
       return page;
     }
     misses++;
+    float[] stored;
+    if (pages.stashed != null && pageId == PageFormat.MODEL_PAGE) {
+      stored = pages.stashed;
+      pages.stashed = null;
+    } else {
+      stored = store.load(modelKey, pageId);
+    }
     if (create) {
       makeRoom();
-      return hold(pages, modelKey, pageId, store.load(modelKey, pageId));
+      return hold(pages, modelKey, pageId, stored);
     }
-    float[] stored = store.load(modelKey, pageId);
     if (stored == null) {
       return null;
     }
@@ -318,6 +353,49 @@ public final class PageCache {
   /** Rows at which a direct key's page in the hashed form becomes a direct page. */
   public int denseAt() {
     return denseAt;
+  }
+
+  /** Rows at which a small model's page is spilled into pages; 0 if models are never small. */
+  public int smallAt() {
+    return smallAt;
+  }
+
+  /**
+   * Whether the model keeps its rows in one page, {@link PageFormat#MODEL_PAGE} (see the class
+   * comment), decided once per stay in memory: yes if the store holds that page, or holds
+   * neither a {@link RowBook} nor a row page of the model (a new model); no otherwise.
+   */
+  boolean small(ModelPages pages, String modelKey) throws Exception {
+    if (pages.form == 0) {
+      pages.form = smallAt > 0 && storedSmall(pages, modelKey) ? ModelPages.FORM_SMALL
+          : ModelPages.FORM_PAGED;
+    }
+    return pages.form == ModelPages.FORM_SMALL;
+  }
+
+  private boolean storedSmall(ModelPages pages, String modelKey) throws Exception {
+    if (pages.get(PageFormat.MODEL_PAGE) != null) {
+      return true;
+    }
+    float[] stored = store.load(modelKey, PageFormat.MODEL_PAGE);
+    if (stored != null) {
+      pages.stashed = stored; // read once: held at the model's first page lookup
+      return true;
+    }
+    if (store.load(modelKey, PageFormat.BOOK_PAGE) != null) {
+      return false;
+    }
+    for (long key : store.pageKeys(modelKey)) {
+      if (PageFormat.isRowPage(key)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The model's rows moved out of its small page: from now on it is in pages. */
+  void spilled(ModelPages pages) {
+    pages.form = ModelPages.FORM_PAGED;
   }
 
   /** How rows are initialized, to tell a learned row of a stored direct page from a new one. */

@@ -62,6 +62,13 @@ package io.gradflow.state;
  * stamp {@link #UNDATED}, any other {@link #ABSENT}; to format 1, stamps are dropped. The first
  * expiry sweep after a migration dates undated rows at its own time.
  *
+ * <p><b>Small models.</b> A model with few rows (a tenant among thousands) keeps them all in
+ * one page in the hashed form under {@link #MODEL_PAGE}, whatever their ids, until it holds
+ * {@link #SMALL_AT} rows; then its rows move to the pages above ({@code PagedLearner}). So a
+ * small model is one keyed-state entry (and one cache page) instead of a page per feature it
+ * has seen. The key lies in the hashed range ({@link #isRowPage} and a reader of hashed pages
+ * read it as one), above every page number {@code state.page_bits} can give.
+ *
  * <p>Two further keys hold no rows: {@link #BOOK_PAGE}, the model's {@link RowBook} (row counters
  * and the admission sketch), and {@link #DENSE_PAGE}, a model's dense parameter blocks (an MLP's
  * layers) one after the other, each row in the optimizer's row layout (weights interleaved with
@@ -96,6 +103,13 @@ public final class PageFormat {
   private static final long RESERVED_BASE = 1L << 62;
   private static final long RESERVED_PAGES = 1L << 40;
   private static final long HASHED_PAGES = 2L << 40;
+  /**
+   * The key of a small model's only page, in the hashed form ("Small models" above): a hashed
+   * page number no {@code state.page_bits} (at most 30) reaches.
+   */
+  public static final long MODEL_PAGE = HASHED_PAGES | (1L << 39);
+  /** Rows at which a small model's page is spilled into the pages its rows map to. */
+  public static final int SMALL_AT = DENSE_AT;
   /** The key of a model's {@link RowBook}: above every page key. */
   public static final long BOOK_PAGE = 3L << 40;
   /** The key of a model's dense blocks (not a row page). */

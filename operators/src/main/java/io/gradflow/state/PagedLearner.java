@@ -19,7 +19,11 @@ import io.gradflow.schema.FeatureHashing;
  * initialization when first touched; a direct key's page holds the rows touched until it has
  * {@link PageCache#denseAt()} of them, and then, after the example, becomes a direct page whose
  * other rows are initialized then ({@link PageFormat}, "Sparse direct keys"): the same floats as
- * a direct page from the start. The page a row lives in is {@link PageFormat#pageKey}.
+ * a direct page from the start. The page a row lives in is {@link PageFormat#pageKey}, or, for a
+ * small model ({@link PageCache#small}), the model's one page {@link PageFormat#MODEL_PAGE}: once
+ * an example leaves that page with {@link PageCache#smallAt()} rows, its rows are spilled (moved
+ * with their stamps) into the pages they map to, and the model stays in pages. A row is the same
+ * floats in either page, so predictions do not depend on where rows live.
  *
  * <p><b>Bounded rows</b> ({@link RowPolicy}). Every row a learned example updates gets the
  * example's event time as its stamp ({@link PageFormat}); a row becomes live at its first update.
@@ -219,7 +223,7 @@ public final class PagedLearner {
           }
         }
         pinnedUpTo = kept;
-        long key = PageFormat.pageKey(id, pageBits);
+        long key = pageKeyOf(pages, modelKey, id);
         if (screened && !live(pages, modelKey, key, id) && !admit(pages, book, id, learn)) {
           continue;
         }
@@ -291,6 +295,12 @@ public final class PagedLearner {
           born(pages, book, born);
         }
       }
+      if (pages.form == PageCache.ModelPages.FORM_SMALL) {
+        RowPage small = pages.get(PageFormat.MODEL_PAGE);
+        if (small != null && small.rowCount() >= cache.smallAt()) {
+          spill(pages, modelKey, small);
+        }
+      }
       for (int i = 0; i < densifyCount; i++) {
         densify(pages, book, modelKey, densify[i]);
       }
@@ -335,6 +345,49 @@ public final class PagedLearner {
     } finally {
       cache.unpinAll();
     }
+  }
+
+  /**
+   * Moves a small model's rows, with their stamps, from its page {@link PageFormat#MODEL_PAGE}
+   * into the pages they map to ({@link PageFormat#pageKey}; new pages in the hashed form, listed
+   * for densification if one reaches {@link PageCache#denseAt()} rows), then drops that page from
+   * the cache and the store. Rows are not created: the counts stay.
+   */
+  private void spill(PageCache.ModelPages pages, String modelKey, RowPage small)
+      throws Exception {
+    cache.spilled(pages);
+    cache.pin(small);
+    int rowSize = learner.rowSize();
+    float[] from = small.data();
+    for (int r = 0; r < small.rowCount(); r++) {
+      long id = small.rowId(r);
+      long key = PageFormat.pageKey(id, pageBits);
+      RowPage page = pageOf(pages, modelKey, id, true);
+      int at = page.find(id);
+      if (at < 0) {
+        at = page.add(id);
+      }
+      int src = PageFormat.rowOffset(r, rowSize, stamps);
+      float[] data = page.data();
+      System.arraycopy(from, src, data, at, rowSize);
+      if (stamps > 0) {
+        data[page.stampAt(id, at)] = from[src - 1];
+      }
+      if (!page.isDirect() && page.rowCount() >= cache.denseAt() && PageFormat.isDirect(key)) {
+        if (densifyCount == densify.length) {
+          densify = java.util.Arrays.copyOf(densify, 2 * densifyCount);
+        }
+        densify[densifyCount++] = key;
+      }
+    }
+    cache.remove(modelKey, PageFormat.MODEL_PAGE);
+  }
+
+  /** The key of the page row {@code rowId} of the model lives in (see the class comment). */
+  private long pageKeyOf(PageCache.ModelPages pages, String modelKey, long rowId)
+      throws Exception {
+    return cache.small(pages, modelKey) ? PageFormat.MODEL_PAGE
+        : PageFormat.pageKey(rowId, pageBits);
   }
 
   /**
@@ -408,7 +461,7 @@ public final class PagedLearner {
 
   private RowPage pageOf(PageCache.ModelPages pages, String modelKey, long rowId, boolean learn)
       throws Exception {
-    long key = PageFormat.pageKey(rowId, pageBits);
+    long key = pageKeyOf(pages, modelKey, rowId);
     RowPage page = cache.page(pages, modelKey, key);
     cache.pin(page);
     if (learn) {
@@ -474,8 +527,8 @@ public final class PagedLearner {
    * expired page back).
    */
   public RowPage existingPage(String modelKey, long rowId) throws Exception {
-    return cache.pageIfPresent(cache.pagesOf(modelKey), modelKey,
-        PageFormat.pageKey(rowId, pageBits));
+    PageCache.ModelPages pages = cache.pagesOf(modelKey);
+    return cache.pageIfPresent(pages, modelKey, pageKeyOf(pages, modelKey, rowId));
   }
 
   /** The model's live, expired and refused rows, from its {@link RowBook}. */

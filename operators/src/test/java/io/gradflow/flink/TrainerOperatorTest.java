@@ -289,6 +289,29 @@ class TrainerOperatorTest {
     return pages;
   }
 
+  /**
+   * Every row of the model's pages after a snapshot, by id (whichever page holds it: a small
+   * model keeps all its rows in one, {@link PageFormat#MODEL_PAGE}).
+   */
+  static Map<Long, float[]> rowsAfterSnapshot(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h, String key,
+      int rowSize) throws Exception {
+    Map<Long, float[]> rows = new TreeMap<>();
+    for (Map.Entry<Long, float[]> stored : pagesAfterSnapshot(h, key).entrySet()) {
+      if (!PageFormat.isRowPage(stored.getKey())) {
+        continue;
+      }
+      RowPage page = RowPage.load(stored.getValue(), rowSize);
+      int count = page.isDirect() ? PageFormat.DIRECT_ROWS : page.rowCount();
+      for (int r = 0; r < count; r++) {
+        long id = page.isDirect() ? PageFormat.firstRow(stored.getKey()) + r : page.rowId(r);
+        int at = page.find(id);
+        rows.put(id, java.util.Arrays.copyOfRange(page.data(), at, at + rowSize));
+      }
+    }
+    return rows;
+  }
+
   private static ModelMeta metaAfterSnapshot(
       KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h, String key)
       throws Exception {
@@ -387,11 +410,12 @@ class TrainerOperatorTest {
               Float.NaN, 1f),
           learned.get(0), learned.get(2)));
       run(alone, List.of(learned.get(0), learned.get(2)));
-      Map<Long, float[]> pages = pagesAfterSnapshot(h, "m");
+      int rowSize = new io.gradflow.learn.ExampleLearner(spec).rowSize();
+      Map<Long, float[]> rows = rowsAfterSnapshot(h, "m", rowSize);
       assertEquals(1_000, metaAfterSnapshot(h, "m").scheduleStartMillis);
-      Map<Long, float[]> expected = pagesAfterSnapshot(alone, "m");
-      for (Long page : expected.keySet()) {
-        assertArrayEquals(bits(expected.get(page)), bits(pages.get(page)), "page " + page);
+      Map<Long, float[]> expected = rowsAfterSnapshot(alone, "m", rowSize);
+      for (Long id : expected.keySet()) {
+        assertArrayEquals(bits(expected.get(id)), bits(rows.get(id)), "row " + id);
       }
     }
   }
@@ -424,18 +448,9 @@ class TrainerOperatorTest {
       try (var h = harness(spec, 4)) {
         h.open();
         run(h, examples);
-        h.snapshot(1, 1);
-        TrainerOperator operator = (TrainerOperator) h.getOperator();
-        operator.setCurrentKey("m");
-        float weight = Float.NaN;
-        long rowStep = -1;
-        for (Map.Entry<Long, float[]> page : operator.pagesOfCurrentKey()) {
-          if (page.getKey() == PageFormat.pageKey(late, 6)) {
-            RowPage loaded = RowPage.load(page.getValue(), 1 + 2 + 2);
-            weight = loaded.data()[loaded.find(late)];
-            rowStep = new io.gradflow.optim.RowLayout(1, 2).step(loaded.data(), loaded.find(late));
-          }
-        }
+        float[] row = rowsAfterSnapshot(h, "m", 1 + 2 + 2).get(late);
+        float weight = row[0];
+        long rowStep = new io.gradflow.optim.RowLayout(1, 2).step(row, 0);
         assertEquals(1, rowStep, "the row's own step count still advances");
         // The label is 1 and the prediction below 1, so the gradient is negative: w grows.
         double expected = mode == BiasCorrection.ROW ? 0.1

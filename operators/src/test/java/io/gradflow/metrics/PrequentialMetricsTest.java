@@ -305,6 +305,30 @@ class PrequentialMetricsTest {
     }
   }
 
+  /** A retired array is reused without clearing it, so retire() must leave every value zero. */
+  @Test
+  void retireLeavesAnArrayOfZeros() {
+    for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(50, 0.97, 5),
+        new MetricsSpec(0, 0.5, 3)}) {
+      for (boolean probabilities : new boolean[] {true, false}) {
+        Random random = new Random(5);
+        PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities);
+        for (int t = 0; t < 200; t++) {
+          metrics.record(random.nextDouble(), random.nextInt(2), 0.5 + random.nextDouble());
+        }
+        metrics.report();
+        // Restored from the compact form: the bins it had are known from the form's map.
+        PrequentialMetrics restored =
+            PrequentialMetrics.restore(spec, probabilities, metrics.compactState());
+        restored.record(0.75, 1, 1);
+        for (PrequentialMetrics m : new PrequentialMetrics[] {metrics, restored}) {
+          double[] spare = m.retire();
+          assertArrayEquals(new double[spare.length], spare, spec + ", " + probabilities);
+        }
+      }
+    }
+  }
+
   @Test
   void metricsRestoredFromTheCompactFormContinueExactly() {
     for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(50, 0.97, 5),
