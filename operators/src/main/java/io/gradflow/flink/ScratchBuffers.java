@@ -4,10 +4,9 @@ import java.nio.ByteBuffer;
 
 /**
  * Per-thread big-endian byte buffers for the serializers that convert primitive arrays in bulk
- * ({@link PageSerializer}): the bytes match those of
- * {@code DataOutput.writeLong} and {@code writeFloat}. One buffer per thread, because a
- * serializer singleton is shared by the task threads and by checkpointing threads; it grows to
- * the largest record seen and is kept.
+ * ({@link PageSerializer}): the bytes match those of {@code DataOutput.writeLong} and
+ * {@code writeFloat}. One buffer per thread, because a serializer singleton is shared by the task
+ * threads and by checkpointing threads; it grows to the largest record seen and is kept.
  */
 final class ScratchBuffers {
   private static final ThreadLocal<ByteBuffer> SCRATCH =

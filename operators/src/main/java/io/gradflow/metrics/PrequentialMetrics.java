@@ -198,9 +198,8 @@ public final class PrequentialMetrics {
   /**
    * {@link #restore(MetricsSpec, boolean, double[])}, reusing {@code spare} (an array
    * {@link #retire()} gave up: all zeros; or null) for the restored state if it has the right
-   * length: a
-   * trainer whose models leave memory and come back keeps a few arrays going round instead of
-   * allocating one per return.
+   * length: a trainer whose models leave memory and come back keeps a few arrays going round
+   * instead of allocating one per return.
    */
   public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
       double[] state, double[] spare) {

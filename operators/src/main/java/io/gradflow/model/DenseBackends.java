@@ -20,8 +20,9 @@ import io.gradflow.model.DeepModelSpec.DenseBackend;
  * to batch 256; with W of 8k and more it won from batch 8 (10 to 35%) and lost at batch 1 and 2.
  * Every configuration measured that the rule sends to ND4J was at least 15% faster than the
  * trainer's Java path ({@link JavaDenseBackward}, a batched pass without per-example gradient
- * arrays; 30% than the per-example arrays it replaced); some smaller wins (batch 4 to 8 with wide layers, 32 x [64] at 16) are left on Java, as are
- * ties, where Java's sums are those of batch_size 1's arithmetic.
+ * arrays; 30% than the per-example arrays it replaced); some smaller wins (batch 4 to 8 with
+ * wide layers, 32 x [64] at 16) are left on Java, as are ties, where Java's sums are those of
+ * batch_size 1's arithmetic.
  * Stateless and thread-safe.
  */
 public final class DenseBackends {
@@ -44,11 +45,17 @@ public final class DenseBackends {
 
   /** The backend {@code spec} runs: its {@code dense_backend}, with {@code auto} decided. */
   public static DenseBackend resolve(DeepModelSpec spec) {
+    return spec.denseBackend() != DenseBackend.AUTO ? spec.denseBackend()
+        : resolve(new DeepModel(spec));
+  }
+
+  /** {@link #resolve(DeepModelSpec)} for a model already built from its spec. */
+  private static DenseBackend resolve(DeepModel model) {
+    DeepModelSpec spec = model.spec();
     if (spec.denseBackend() != DenseBackend.AUTO) {
       return spec.denseBackend();
     }
     // The layer widths as the model lays them out (x0 = inputs + factors), not recomputed here.
-    DeepModel model = new DeepModel(spec);
     long weights = 0;
     for (int l = 0; l < model.hiddenLayers(); l++) {
       weights += (long) model.layerInput(l) * model.layerOutput(l);
@@ -66,7 +73,7 @@ public final class DenseBackends {
    */
   public static DenseBackward of(DeepModel model,
       java.util.function.Supplier<? extends DenseBackward> java) {
-    return resolve(model.spec()) == DenseBackend.ND4J ? nd4j(model) : java.get();
+    return resolve(model) == DenseBackend.ND4J ? nd4j(model) : java.get();
   }
 
   /**

@@ -233,12 +233,7 @@ public final class PagedLearner {
         slots[kept] = -1;
         rowPages[kept] = page;
         offsets[kept] = rowOf(page, id);
-        if (!page.isDirect() && page.rowCount() >= cache.denseAt() && PageFormat.isDirect(key)) {
-          if (densifyCount == densify.length) {
-            densify = java.util.Arrays.copyOf(densify, 2 * densifyCount);
-          }
-          densify[densifyCount++] = key;
-        }
+        listIfFull(page, key);
         if (stamps > 0) {
           stampAts[kept] = page.stampAt(id, offsets[kept]);
         }
@@ -373,14 +368,22 @@ public final class PagedLearner {
       if (stamps > 0) {
         data[page.stampAt(id, at)] = from[src - 1];
       }
-      if (!page.isDirect() && page.rowCount() >= cache.denseAt() && PageFormat.isDirect(key)) {
-        if (densifyCount == densify.length) {
-          densify = java.util.Arrays.copyOf(densify, 2 * densifyCount);
-        }
-        densify[densifyCount++] = key;
-      }
+      listIfFull(page, key);
     }
     cache.remove(modelKey, PageFormat.MODEL_PAGE);
+  }
+
+  /**
+   * Lists a direct key's page in the hashed form for densification after the example once it
+   * holds {@link PageCache#denseAt()} rows (a page may be listed more than once).
+   */
+  private void listIfFull(RowPage page, long key) {
+    if (!page.isDirect() && page.rowCount() >= cache.denseAt() && PageFormat.isDirect(key)) {
+      if (densifyCount == densify.length) {
+        densify = java.util.Arrays.copyOf(densify, 2 * densifyCount);
+      }
+      densify[densifyCount++] = key;
+    }
   }
 
   /** The key of the page row {@code rowId} of the model lives in (see the class comment). */

@@ -339,7 +339,7 @@ public final class ProduceCommand {
     } catch (FileReplay.MalformedInputException e) {
       flush(sender, producer);
       progress.finish();
-      String failMode = v.string("on-error").equals("fail") ? " (--on-error fail)" : "";
+      String failMode = failOnError ? " (--on-error fail)" : "";
       throw new Failure(e.getMessage() + failMode + "; " + written(acks) + " before it");
     } finally {
       try {
