@@ -73,11 +73,11 @@ import java.util.Set;
  * {@link DriftAction#DECAY_SLOTS} visit every row of the model once, at the detection.
  *
  * <p><b>Memory.</b> A session's metrics are expanded (4.8 kB with the default metrics) only while
- * it is one of the {@link #HOT_METRICS} sessions of its learner that measured last; the others
- * keep them in the compact form keyed state holds (a few hundred bytes for a model that has seen
- * a few examples), and {@link #state()} hands that form out as it is. So thousands of idle
- * tenants in memory cost little more than their compact state, while a few models taking turns
- * are not compacted at every example; parking and expanding are exact, bit for bit.
+ * it is one of the {@link #HOT_METRICS} sessions of its learner that measured lately; the others
+ * keep them parked ({@link PrequentialMetrics#parkedState()}: under a kilobyte for a model that
+ * has seen a few examples) or as keyed state held them. So thousands of idle tenants in memory
+ * cost little more than their stored state, while a few models taking turns are not parked at
+ * every example; parking and expanding are exact, bit for bit.
  *
  * <p>Not thread-safe: one session per model key, used by the task thread that owns the key.
  */
@@ -141,7 +141,8 @@ public final class ModelSession {
     private double[] spareMetrics;
     /**
      * The sessions whose metrics are expanded ({@link ModelSession#metrics()}), at most
-     * {@link #HOT_METRICS}, the oldest parked first when another needs room; null slots free.
+     * {@link #HOT_METRICS}, replaced by CLOCK (second chance: a session that measured again
+     * since the hand last passed it stays) when another needs room; null slots are free.
      */
     private final ModelSession[] hot = new ModelSession[HOT_METRICS];
     private int hotNext;
@@ -184,11 +185,12 @@ public final class ModelSession {
   }
 
   /**
-   * Sessions of one learner whose metrics are kept expanded at a time: the others keep the
-   * compact form (a few hundred bytes instead of 4.8 kB) until they record again. More than one,
-   * so that a few keys taking turns (a race's candidates) are not compacted at every record.
+   * Sessions of one learner whose metrics are kept expanded at a time (300 kB with the default
+   * metrics): the others keep the compact form (a few hundred bytes instead of 4.8 kB) until
+   * they measure again. Enough that a few keys taking turns (a race's candidates) and the busy
+   * tenants of a skewed stream are not compacted at every example.
    */
-  static final int HOT_METRICS = 8;
+  static final int HOT_METRICS = 64;
 
   private final String key;
   private final Shared shared;
@@ -201,11 +203,17 @@ public final class ModelSession {
    */
   private PrequentialMetrics metrics;
   /**
-   * The metrics in the form keyed state holds ({@link PrequentialMetrics#compactState()}, or an
-   * older form, or empty for new metrics) while they are not expanded; never written into, so
-   * {@link #state()} hands it out as it is. Null while {@link #metrics} is set.
+   * The metrics while they are not expanded: as keyed state held them when the session was
+   * loaded ({@link PrequentialMetrics#compactState()}, or an older form, or empty for new
+   * metrics; never written into, so {@link #state()} hands it out as it is), or parked
+   * ({@link PrequentialMetrics#parkedState()}, memory only: {@link #state()} compacts it). Null
+   * while {@link #metrics} is set.
    */
   private double[] parkedMetrics;
+  /** This session's place in {@link Shared#hot} while its metrics are expanded, else -1. */
+  private int hotSlot = -1;
+  /** Measured again since it was expanded or the clock's hand passed it (CLOCK's bit). */
+  private boolean metricsUsed;
   private final DriftDetector detector;
   private final List<DriftEvent> pending = new ArrayList<>();
   private final Set<Long> changed = new HashSet<>();
@@ -277,40 +285,65 @@ public final class ModelSession {
 
   /**
    * The metrics, expanded: from their parked form on the first use since the session was loaded
-   * or parked, parking the session expanded longest ago if {@link #HOT_METRICS} others are.
+   * or parked, parking another session (CLOCK, see {@link Shared#hot}) if
+   * {@link #HOT_METRICS} others are expanded.
    */
   private PrequentialMetrics metrics() {
     if (metrics != null) {
+      metricsUsed = true;
       return metrics;
     }
     ModelSession[] hot = shared.hot;
     int slot = shared.hotNext;
+    for (int scanned = 0; scanned < hot.length && hot[slot] != null && hot[slot].metricsUsed;
+        scanned++) {
+      hot[slot].metricsUsed = false;
+      slot = (slot + 1) % hot.length;
+    }
     if (hot[slot] != null) {
       hot[slot].park(); // first, so that its array is the spare this restore takes
     }
     metrics = restoreMetrics(parkedMetrics);
     parkedMetrics = null;
+    metricsUsed = false;
     hot[slot] = this;
+    hotSlot = slot;
     shared.hotNext = (slot + 1) % hot.length;
     return metrics;
   }
 
-  /** Compacts the expanded metrics and gives their array up to the next session to expand. */
+  /**
+   * Parks the expanded metrics ({@link PrequentialMetrics#parkedState()}: cheaper to make and
+   * read back than the compact form, and about as small) and gives their array up to the next
+   * session to expand.
+   */
   private void park() {
-    parkedMetrics = metrics.compactState();
+    parkedMetrics = metrics.parkedState();
     dropMetrics();
+  }
+
+  /** The metrics in the form keyed state holds. */
+  private double[] storedMetrics() {
+    if (metrics != null) {
+      return metrics.compactState();
+    }
+    if (!PrequentialMetrics.isParked(parkedMetrics)) {
+      return parkedMetrics; // as loaded, never written into
+    }
+    PrequentialMetrics parked = restoreMetrics(parkedMetrics);
+    double[] stored = parked.compactState();
+    shared.spareMetrics = parked.retire();
+    return stored;
   }
 
   /** Gives up the expanded metrics' array (zeroed) and the session's place among the hot. */
   private void dropMetrics() {
     shared.spareMetrics = metrics.retire();
     metrics = null;
-    ModelSession[] hot = shared.hot;
-    for (int i = 0; i < hot.length; i++) {
-      if (hot[i] == this) {
-        hot[i] = null;
-        shared.hotNext = i; // the free slot is taken next, before any hot session is parked
-      }
+    if (hotSlot >= 0) {
+      shared.hot[hotSlot] = null;
+      shared.hotNext = hotSlot; // the free slot is taken next, before any hot session is parked
+      hotSlot = -1;
     }
   }
 
@@ -614,8 +647,7 @@ public final class ModelSession {
       p[2 * i + 1] = pending.get(i).eventTime();
     }
     return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
-        standardizer.clone(), metrics == null ? parkedMetrics : metrics.compactState(),
-        sinceReport, windowStartMillis, lastEventTime,
+        standardizer.clone(), storedMetrics(), sinceReport, windowStartMillis, lastEventTime,
         detector == null ? new double[0] : detector.snapshot(), boostStartStep, drifts, p,
         batch == null ? new double[0] : batch.stateNumbers(),
         batch == null ? new long[0] : batch.stateRows(), batchRate, changesDue);

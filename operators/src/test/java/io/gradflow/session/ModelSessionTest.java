@@ -162,9 +162,9 @@ class ModelSessionTest {
   }
 
   /**
-   * More sessions than {@link ModelSession#HOT_METRICS} taking turns on one learner park and
-   * expand their metrics at nearly every example (through one spare array): each must measure,
-   * report and store exactly what it would alone.
+   * Three times more sessions than {@link ModelSession#HOT_METRICS} taking turns at random on
+   * one learner park and expand their metrics all the time (through one spare array, some kept
+   * by CLOCK's second chance): each must measure, report and store exactly what it would alone.
    */
   @Test
   void sessionsTakingTurnsMeasureExactlyAsEachAlone() throws Exception {
@@ -176,7 +176,7 @@ class ModelSessionTest {
     java.util.Map<String, List<CompactExample>> ofKey = new java.util.HashMap<>();
     java.util.Map<String, List<Double>> scores = new java.util.HashMap<>();
     java.util.SplittableRandom random = new java.util.SplittableRandom(5);
-    for (CompactExample e : ABRUPT.subList(0, 3_000)) {
+    for (CompactExample e : ABRUPT) {
       String key = "k" + random.nextInt(keys);
       ofKey.computeIfAbsent(key, k -> new ArrayList<>()).add(e);
       ModelSession session = sessions.computeIfAbsent(key,
@@ -199,11 +199,11 @@ class ModelSessionTest {
     }
   }
 
-  /** A learner whose sessions report every 17 labeled examples. */
+  /** A learner whose sessions report every 7 labeled examples. */
   static ModelSession.Shared reporting(LearnerSpec spec) {
     ExampleLearner learner = new ExampleLearner(spec);
     PageCache cache = new PageCache(new MapPageStore(), 64, learner.rowSize(), 16);
-    return new ModelSession.Shared(new PagedLearner(learner, cache, 6), 17, 0,
+    return new ModelSession.Shared(new PagedLearner(learner, cache, 6), 7, 0,
         MetricsSpec.DEFAULT, message -> {
           throw new AssertionError(message);
         });
