@@ -330,7 +330,7 @@ public final class PrequentialMetrics {
    * The whole state in a form for memory only (not for keyed state: {@link #compactState()}),
    * which {@link #restore} reads back exactly and which costs little to make and to read: the
    * values before the histograms as they are (83 doubles with the default 10 bins), then a pair
-   * (bin, mass) per histogram bin that records touched. Then {@link #retire()} usually follows.
+   * (bin, mass) per nonzero histogram bin. Then {@link #retire()} usually follows.
    * With a ring ({@code metrics.window} > 0), the compact form.
    */
   public double[] parkedState() {
@@ -338,8 +338,11 @@ public final class PrequentialMetrics {
       return compactState();
     }
     int bins = 0;
-    for (long t : touched) {
-      bins += Long.bitCount(t);
+    for (int t = 0; t < touched.length; t++) {
+      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+        bins += (int) nonzero(state[windowedHistogramAt + 64 * t
+            + Long.numberOfTrailingZeros(bits)]);
+      }
     }
     double[] out = new double[windowedHistogramAt + 2 * bins];
     System.arraycopy(state, 0, out, 0, windowedHistogramAt);
@@ -348,11 +351,20 @@ public final class PrequentialMetrics {
     for (int t = 0; t < touched.length; t++) {
       for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
         int k = 64 * t + Long.numberOfTrailingZeros(bits);
-        out[n++] = k;
-        out[n++] = state[windowedHistogramAt + k];
+        double mass = state[windowedHistogramAt + k];
+        if (nonzero(mass) != 0) { // a touched bin of the other class, or of a cleared window
+          out[n++] = k;
+          out[n++] = mass;
+        }
       }
     }
     return out;
+  }
+
+  /** 1 if any bit of {@code value} is set (so -0.0 counts), else 0. */
+  private static long nonzero(double value) {
+    long bits = Double.doubleToRawLongBits(value);
+    return (bits | -bits) >>> 63;
   }
 
   /** Whether {@code state} is in the form {@link #parkedState()} makes (memory only). */

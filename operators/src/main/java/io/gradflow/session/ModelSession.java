@@ -333,6 +333,8 @@ public final class ModelSession {
     PrequentialMetrics parked = restoreMetrics(parkedMetrics);
     double[] stored = parked.compactState();
     shared.spareMetrics = parked.retire();
+    // Kept instead of the parked form: one array for memory and keyed state, not two.
+    parkedMetrics = stored;
     return stored;
   }
 
