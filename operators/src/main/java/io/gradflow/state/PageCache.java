@@ -19,8 +19,8 @@ import java.util.Map;
  * <p>A model's bookkeeping (its {@link RowBook} and page table) is in memory only while some of
  * its pages are: when eviction takes a model's last page, the model is evicted too at the end of
  * the example ({@link #unpinAll()}), its book and dense blocks written back, and the listeners
- * given to {@link #onModelEvicted} are told, so that per-model memory follows the cache, not the number of
- * keys ever seen.
+ * given to {@link #onModelEvicted} are told, so that per-model memory follows the cache, not the
+ * number of keys ever seen.
  *
  * <p><b>Small models</b> (with {@code smallAt} > 0; {@link PageFormat}, "Small models"): a model
  * that is new, or whose rows the store holds under {@link PageFormat#MODEL_PAGE}, keeps all its
