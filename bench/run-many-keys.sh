@@ -3,7 +3,7 @@
 # test harness with the heap state backend): the same examples as N tenants and as one key; heap
 # and checkpoint bytes per key, the rate against one key, and a restore from half way checked bit
 # for bit. Run on an otherwise idle machine.
-#   bench/run-many-keys.sh [keys [examples [rounds [cache_pages]]]]   (default 10,000 100,000 3 4096)
+#   bench/run-many-keys.sh [keys [examples [rounds [cache_pages]]]]   (default 10,000 100,000 7 4096)
 # Ends with: RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n> rate_vs_one_key=<x>
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,4 +15,4 @@ cd "$root"
   -Dmdep.outputFile="$root/operators/target/test-classpath.txt"
 exec java ${BENCH_JAVA_OPTS:-} -Xmx8g -cp \
   "operators/target/test-classes:operators/target/classes:$(cat "$root/operators/target/test-classpath.txt")" \
-  io.gradflow.flink.ManyKeysBench "${1:-10000}" "${2:-100000}" "${3:-3}" "${4:-4096}"
+  io.gradflow.flink.ManyKeysBench "${1:-10000}" "${2:-100000}" "${3:-7}" "${4:-4096}"

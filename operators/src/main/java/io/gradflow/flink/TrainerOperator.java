@@ -52,7 +52,8 @@ import org.apache.flink.util.OutputTag;
  * on; each page carries its format and is converted as it is read), and under
  * {@link PageFormat#BOOK_PAGE} the model's {@code RowBook} (live, expired and refused rows, the
  * admission sketch), and under {@link PageFormat#MODEL_PAGE} all the rows of a small model (fewer
- * than {@link PageFormat#SMALL_AT}); {@code "model.v1"}, a {@code ValueState<ModelMeta>} holding the model's
+ * than {@link PageFormat#SMALL_AT}); {@code "model.v1"}, a {@code ValueState<ModelMeta>}
+ * holding the model's
  * {@link SessionState} (model step, schedule origin, standardizer, metrics, drift detector and
  * policy state). The per-model bookkeeping is a plain-Java {@link ModelSession} per key; this
  * operator only loads it, calls it, writes it back and emits what it reports. Both sit behind
@@ -64,7 +65,9 @@ import org.apache.flink.util.OutputTag;
  * the cache: when the cache evicts a model's last page, the session is written back and dropped
  * (or, with changed rows still to emit, at the next checkpoint), so memory per subtask follows
  * {@code state.cache_pages}, not the number of model keys; only sessions that changed since the
- * last checkpoint are written back at a checkpoint.
+ * last checkpoint are written back at a checkpoint. A small model's page weighs a quarter page
+ * of the cache and an idle session keeps its metrics compact ({@link ModelSession}), so a cache
+ * of N pages keeps up to 4N tenants in memory, each a few kilobytes.
  *
  * <p><b>Mini-batches</b> ({@code model.batch_size} > 1): a model's session keeps its batch in
  * flight ({@link ModelSession}), and the batch is part of the session's state in
@@ -245,7 +248,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       // A small model (a tenant among thousands) keeps its rows in one page: one keyed-state
       // entry and one cache page (PageFormat, "Small models").
       PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 2,
-          settings.rows().stamped(), PageFormat.DENSE_AT, PageFormat.SMALL_AT);
+          settings.rows().stamped(), PageFormat.DENSE_AT, PageFormat.SMALL_AT,
+          learner.model().denseInputs() >= 0);
       caches.put(c.getKey(), cache);
       cache.onModelEvicted(this::evictSession);
       learners.put(c.getKey(), new ModelSession.Shared(
@@ -390,8 +394,13 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     // Sessions whose model left the cache while they had rows to emit (emitted before the
     // barrier, so evictable now).
     current = null;
-    sessions.values().removeIf(s -> s.evictable()
-        && !caches.get(candidateOf(s.key())).holds(s.key()));
+    sessions.values().removeIf(s -> {
+      boolean drop = s.evictable() && !caches.get(candidateOf(s.key())).holds(s.key());
+      if (drop) {
+        s.retire(); // saved by the flush above
+      }
+      return drop;
+    });
     super.snapshotState(context);
   }
 

@@ -67,6 +67,8 @@ public final class PrequentialMetrics {
   private static final double FORMAT_1 = 1;
   /** The compact form of format 2 ({@link #compactState()}). */
   private static final double FORMAT_COMPACT = 3;
+  /** The parked form ({@link #parkedState()}): in memory only, never stored. */
+  private static final double FORMAT_PARKED = 4;
   private static final int COMPACT_HEADER = 2;
   /** Bits of the nonzero map per double of the compact form (exact as an integer). */
   private static final int MAP_BITS = 32;
@@ -203,6 +205,9 @@ public final class PrequentialMetrics {
    */
   public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
       double[] state, double[] spare) {
+    if (isParked(state)) {
+      return unpark(spec, probabilities, state, spare);
+    }
     boolean compact = state.length >= COMPACT_HEADER && state[VERSION] == FORMAT_COMPACT;
     if (compact) {
       double[] form = state;
@@ -321,6 +326,75 @@ public final class PrequentialMetrics {
     return state;
   }
 
+  /**
+   * The whole state in a form for memory only (not for keyed state: {@link #compactState()}),
+   * which {@link #restore} reads back exactly and which costs little to make and to read: the
+   * values before the histograms as they are (83 doubles with the default 10 bins), then a pair
+   * (bin, mass) per nonzero histogram bin. Then {@link #retire()} usually follows.
+   * With a ring ({@code metrics.window} > 0), the compact form.
+   */
+  public double[] parkedState() {
+    if (touched == null) {
+      return compactState();
+    }
+    int bins = 0;
+    for (int t = 0; t < touched.length; t++) {
+      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+        bins += (int) nonzero(state[windowedHistogramAt + 64 * t
+            + Long.numberOfTrailingZeros(bits)]);
+      }
+    }
+    double[] out = new double[windowedHistogramAt + 2 * bins];
+    System.arraycopy(state, 0, out, 0, windowedHistogramAt);
+    out[VERSION] = FORMAT_PARKED;
+    int n = windowedHistogramAt;
+    for (int t = 0; t < touched.length; t++) {
+      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
+        int k = 64 * t + Long.numberOfTrailingZeros(bits);
+        double mass = state[windowedHistogramAt + k];
+        if (nonzero(mass) != 0) { // a touched bin of the other class, or of a cleared window
+          out[n++] = k;
+          out[n++] = mass;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** 1 if any bit of {@code value} is set (so -0.0 counts), else 0. */
+  private static long nonzero(double value) {
+    long bits = Double.doubleToRawLongBits(value);
+    return (bits | -bits) >>> 63;
+  }
+
+  /** Whether {@code state} is in the form {@link #parkedState()} makes (memory only). */
+  public static boolean isParked(double[] state) {
+    return state.length > 0 && state[VERSION] == FORMAT_PARKED;
+  }
+
+  /** The metrics a {@link #parkedState()} of metrics of this spec holds. */
+  private static PrequentialMetrics unpark(MetricsSpec spec, boolean probabilities,
+      double[] parked, double[] spare) {
+    PrequentialMetrics metrics = create(spec, probabilities, spare);
+    int prefix = metrics.windowedHistogramAt;
+    if (metrics.touched == null || parked.length < prefix || (parked.length - prefix) % 2 != 0
+        || parked[WINDOW] != 0 || parked[BINS] != metrics.bins) {
+      // Made in memory by metrics of the same spec: anything else is a bug, not a user's error.
+      throw new IllegalStateException("parked metrics of another configuration: "
+          + parked.length + " doubles, window " + parked[WINDOW] + ", " + parked[BINS]
+          + " bins");
+    }
+    double[] s = metrics.state;
+    System.arraycopy(parked, 0, s, 0, prefix);
+    s[VERSION] = FORMAT;
+    for (int n = prefix; n < parked.length; n += 2) {
+      int k = (int) parked[n];
+      s[prefix + k] = parked[n + 1];
+      metrics.touched[k >>> 6] |= 1L << k;
+    }
+    return metrics;
+  }
+
   /** A copy of the whole state (format 2). */
   public double[] copyState() {
     return state.clone();
@@ -395,10 +469,16 @@ public final class PrequentialMetrics {
       return;
     }
     int words = (state.length + MAP_BITS - 1) / MAP_BITS;
-    for (int w = 0; w < words; w++) {
-      for (long map = (long) compact[COMPACT_HEADER + w]; map != 0; map &= map - 1) {
+    int end = windowedHistogramAt + 2 * histogramSize;
+    // Only the words over the histograms, without the bits of the values before them.
+    for (int w = windowedHistogramAt / MAP_BITS; w < words && w * MAP_BITS < end; w++) {
+      long map = (long) compact[COMPACT_HEADER + w];
+      if (w == windowedHistogramAt / MAP_BITS) {
+        map &= -1L << (windowedHistogramAt % MAP_BITS);
+      }
+      for (; map != 0; map &= map - 1) {
         int k = w * MAP_BITS + Long.numberOfTrailingZeros(map) - windowedHistogramAt;
-        if (k >= 0 && k < 2 * histogramSize) {
+        if (k < 2 * histogramSize) {
           touched[k >>> 6] |= 1L << k;
         }
       }

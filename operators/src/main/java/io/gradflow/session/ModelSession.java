@@ -72,6 +72,13 @@ import java.util.Set;
  * {@link DriftPolicy#boostFactor}; {@link DriftAction#RESET_SLOTS} and
  * {@link DriftAction#DECAY_SLOTS} visit every row of the model once, at the detection.
  *
+ * <p><b>Memory.</b> A session's metrics are expanded (4.8 kB with the default metrics) only while
+ * it is one of the {@link #HOT_METRICS} sessions of its learner that measured lately; the others
+ * keep them parked ({@link PrequentialMetrics#parkedState()}: under a kilobyte for a model that
+ * has seen a few examples) or as keyed state held them. So thousands of idle tenants in memory
+ * cost little more than their stored state, while a few models taking turns are not parked at
+ * every example; parking and expanding are exact, bit for bit.
+ *
  * <p>Not thread-safe: one session per model key, used by the task thread that owns the key.
  */
 public final class ModelSession {
@@ -127,8 +134,18 @@ public final class ModelSession {
     private final Replay replay;
     private final boolean frozen;
     private float[] denseScratch = new float[0];
-    /** The metrics array of the last session {@link ModelSession#retire() retired}, or null. */
+    /**
+     * A metrics array given up by a session (parked or {@link ModelSession#retire() retired}):
+     * all zeros, for the next session whose metrics are expanded; or null.
+     */
     private double[] spareMetrics;
+    /**
+     * The sessions whose metrics are expanded ({@link ModelSession#metrics()}), at most
+     * {@link #HOT_METRICS}, replaced by CLOCK (second chance: a session that measured again
+     * since the hand last passed it stays) when another needs room; null slots are free.
+     */
+    private final ModelSession[] hot = new ModelSession[HOT_METRICS];
+    private int hotNext;
     private long drifts;
 
     /**
@@ -167,12 +184,36 @@ public final class ModelSession {
     }
   }
 
+  /**
+   * Sessions of one learner whose metrics are kept expanded at a time (300 kB with the default
+   * metrics): the others keep the compact form (a few hundred bytes instead of 4.8 kB) until
+   * they measure again. Enough that a few keys taking turns (a race's candidates) and the busy
+   * tenants of a skewed stream are not compacted at every example.
+   */
+  static final int HOT_METRICS = 64;
+
   private final String key;
   private final Shared shared;
   private final ExampleLearner learner;
   private final DriftPolicy policy;
   private final boolean probabilities;
-  private final PrequentialMetrics metrics;
+  /**
+   * The metrics, expanded (format 2) while this session is one of {@link Shared#hot}; else null,
+   * and {@link #parkedMetrics} holds them.
+   */
+  private PrequentialMetrics metrics;
+  /**
+   * The metrics while they are not expanded: as keyed state held them when the session was
+   * loaded ({@link PrequentialMetrics#compactState()}, or an older form, or empty for new
+   * metrics; never written into, so {@link #state()} hands it out as it is), or parked
+   * ({@link PrequentialMetrics#parkedState()}, memory only: {@link #state()} compacts it). Null
+   * while {@link #metrics} is set.
+   */
+  private double[] parkedMetrics;
+  /** This session's place in {@link Shared#hot} while its metrics are expanded, else -1. */
+  private int hotSlot = -1;
+  /** Measured again since it was expanded or the clock's hand passed it (CLOCK's bit). */
+  private boolean metricsUsed;
   private final DriftDetector detector;
   private final List<DriftEvent> pending = new ArrayList<>();
   private final Set<Long> changed = new HashSet<>();
@@ -232,11 +273,79 @@ public final class ModelSession {
     this.lastEventTime = state.lastEventTime();
     this.boostStartStep = state.boostStartStep();
     this.drifts = state.drifts();
-    this.metrics = restoreMetrics(replay ? new double[0] : state.metrics());
+    // Expanded when first used: a session loaded for an example of another kind, or evicted
+    // before it measures anything, never pays for it.
+    this.parkedMetrics = replay ? new double[0] : state.metrics();
     this.detector = restoreDetector(state.detector());
     long[] p = replay ? new long[0] : state.pendingDrifts();
     for (int i = 0; i < p.length; i += 2) {
       pending.add(new DriftEvent(p[i], p[i + 1], policy.detectorName(), policy.actionName()));
+    }
+  }
+
+  /**
+   * The metrics, expanded: from their parked form on the first use since the session was loaded
+   * or parked, parking another session (CLOCK, see {@link Shared#hot}) if
+   * {@link #HOT_METRICS} others are expanded.
+   */
+  private PrequentialMetrics metrics() {
+    if (metrics != null) {
+      metricsUsed = true;
+      return metrics;
+    }
+    ModelSession[] hot = shared.hot;
+    int slot = shared.hotNext;
+    for (int scanned = 0; scanned < hot.length && hot[slot] != null && hot[slot].metricsUsed;
+        scanned++) {
+      hot[slot].metricsUsed = false;
+      slot = (slot + 1) % hot.length;
+    }
+    if (hot[slot] != null) {
+      hot[slot].park(); // first, so that its array is the spare this restore takes
+    }
+    metrics = restoreMetrics(parkedMetrics);
+    parkedMetrics = null;
+    metricsUsed = false;
+    hot[slot] = this;
+    hotSlot = slot;
+    shared.hotNext = (slot + 1) % hot.length;
+    return metrics;
+  }
+
+  /**
+   * Parks the expanded metrics ({@link PrequentialMetrics#parkedState()}: cheaper to make and
+   * read back than the compact form, and about as small) and gives their array up to the next
+   * session to expand.
+   */
+  private void park() {
+    parkedMetrics = metrics.parkedState();
+    dropMetrics();
+  }
+
+  /** The metrics in the form keyed state holds. */
+  private double[] storedMetrics() {
+    if (metrics != null) {
+      return metrics.compactState();
+    }
+    if (!PrequentialMetrics.isParked(parkedMetrics)) {
+      return parkedMetrics; // as loaded, never written into
+    }
+    PrequentialMetrics parked = restoreMetrics(parkedMetrics);
+    double[] stored = parked.compactState();
+    shared.spareMetrics = parked.retire();
+    // Kept instead of the parked form: one array for memory and keyed state, not two.
+    parkedMetrics = stored;
+    return stored;
+  }
+
+  /** Gives up the expanded metrics' array (zeroed) and the session's place among the hot. */
+  private void dropMetrics() {
+    shared.spareMetrics = metrics.retire();
+    metrics = null;
+    if (hotSlot >= 0) {
+      shared.hot[hotSlot] = null;
+      shared.hotNext = hotSlot; // the free slot is taken next, before any hot session is parked
+      hotSlot = -1;
     }
   }
 
@@ -329,7 +438,7 @@ public final class ModelSession {
     if (!labeled) {
       return score;
     }
-    boolean accepted = metrics.record(score, example.label, example.weight);
+    boolean accepted = metrics().record(score, example.label, example.weight);
     if (windowStartMillis == Long.MIN_VALUE) {
       windowStartMillis = example.eventTime;
     }
@@ -397,7 +506,7 @@ public final class ModelSession {
     drifts++;
     shared.drifts++;
     // A frozen model's step stands still: its events are placed by the examples measured.
-    pending.add(new DriftEvent(shared.frozen ? metrics.examples() : step, eventTime,
+    pending.add(new DriftEvent(shared.frozen ? metrics().examples() : step, eventTime,
         policy.detectorName(), shared.frozen ? "none" : policy.actionName()));
     if (shared.frozen) {
       return;
@@ -424,7 +533,7 @@ public final class ModelSession {
   }
 
   private void report(long eventTime, Output out) throws Exception {
-    MetricsSnapshot snapshot = metrics.report();
+    MetricsSnapshot snapshot = metrics().report();
     sinceReport = 0;
     List<DriftEvent> drifts = pending.isEmpty() ? List.of() : List.copyOf(pending);
     pending.clear();
@@ -461,7 +570,9 @@ public final class ModelSession {
    * be used afterwards.
    */
   public void retire() {
-    shared.spareMetrics = metrics.retire();
+    if (metrics != null) {
+      dropMetrics();
+    }
   }
 
   /** Whether learned examples wait in a batch for their step. */
@@ -538,7 +649,7 @@ public final class ModelSession {
       p[2 * i + 1] = pending.get(i).eventTime();
     }
     return new SessionState(step, scored, scheduleStartStep, scheduleStartMillis,
-        standardizer.clone(), metrics.compactState(), sinceReport, windowStartMillis, lastEventTime,
+        standardizer.clone(), storedMetrics(), sinceReport, windowStartMillis, lastEventTime,
         detector == null ? new double[0] : detector.snapshot(), boostStartStep, drifts, p,
         batch == null ? new double[0] : batch.stateNumbers(),
         batch == null ? new long[0] : batch.stateRows(), batchRate, changesDue);

@@ -3,8 +3,9 @@ package io.gradflow.session;
 /**
  * Everything one model keeps besides its rows, as one immutable value: what a Flink operator
  * stores in the model's keyed state and a {@link ModelSession} continues from. Arrays are never
- * shared with a session: {@link ModelSession#state()} copies them out and
- * {@link ModelSession#ModelSession} copies them in.
+ * written into once in a state: {@link ModelSession#state()} copies them out and
+ * {@link ModelSession#ModelSession} copies them in, except the metrics' compact form, which a
+ * session keeps as it is while its metrics are not expanded and only ever reads.
  *
  * @param step examples learned (the model step)
  * @param scored examples only scored (unlabeled or of importance weight 0)

@@ -18,14 +18,20 @@ import java.util.Map;
  *
  * <p>A model's bookkeeping (its {@link RowBook} and page table) is in memory only while some of
  * its pages are: when eviction takes a model's last page, the model is evicted too at the end of
- * the example ({@link #unpinAll()}), its book and dense blocks written back, and the listeners given to
- * {@link #onModelEvicted} are told, so that per-model memory follows the cache, not the number of
- * keys ever seen.
+ * the example ({@link #unpinAll()}), its book and dense blocks written back, and the listeners
+ * given to {@link #onModelEvicted} are told, so that per-model memory follows the cache, not the
+ * number of keys ever seen.
  *
  * <p><b>Small models</b> (with {@code smallAt} > 0; {@link PageFormat}, "Small models"): a model
  * that is new, or whose rows the store holds under {@link PageFormat#MODEL_PAGE}, keeps all its
  * rows in that one page until the {@link PagedLearner} spills them; a model stored in pages stays
- * in pages. The page counts as one page of the capacity, like any page in the hashed form.
+ * in pages. The page weighs a quarter of a page of the capacity ({@link #SMALL_UNITS} of
+ * {@link #UNITS}; every other page weighs one): it holds fewer than {@link PageFormat#SMALL_AT}
+ * rows, an eighth of a direct page's, and the other eighth is for what stays in memory with it
+ * (the model's bookkeeping and its owner's session, metrics compact while idle). So a cache of N
+ * pages holds up to 4N small models, and thousands of tenants on a subtask stay in memory
+ * instead of going to keyed state and back at every other example. Not for models with dense
+ * blocks (an MLP's layers, in memory with the model): their small page weighs a whole page.
  *
  * <p>Not thread-safe: one per operator instance.
  */
@@ -40,14 +46,24 @@ public final class PageCache {
   private final int denseAt;
   /** Rows at which a small model's page is spilled ({@link PageFormat#SMALL_AT}); 0 is off. */
   private final int smallAt;
+  /** The weight of a small model's page: {@link #SMALL_UNITS}, or {@link #UNITS} (dense blocks). */
+  private final int smallUnits;
   /** Initializes a row as the model documents; set by the {@link PagedLearner} it serves. */
   private RowInit init;
   /** Direct page keys below this are found through an array, not a hash table. */
   static final int DIRECT_TABLE_LIMIT = 1 << 24;
+  /**
+   * What one page of the capacity weighs; a small model's page ({@link PageFormat#MODEL_PAGE})
+   * weighs {@link #SMALL_UNITS} of them (see the class comment).
+   */
+  static final int UNITS = 4;
+  static final int SMALL_UNITS = 1;
 
   private final Map<String, ModelPages> byModel = new HashMap<>();
   private final DirectArena arena;
   private final List<Entry> clock = new ArrayList<>();
+  /** The cached pages' weight, {@link #UNITS} per page of the capacity (see the class comment). */
+  private long units;
   private int hand;
   /** Pages pinned in this epoch stay; {@link #unpinAll()} starts the next one. */
   private long epoch = 1;
@@ -67,7 +83,7 @@ public final class PageCache {
   }
 
   /**
-   * @param capacity pages kept in memory (at least 1)
+   * @param capacity pages kept in memory (at least 1); a small model's page counts a quarter
    * @param rowSize floats per row (the optimizer's {@code RowLayout.size()})
    * @param initialRows rows a new page has room for before it grows
    * @param stamped whether rows carry stamps (page format 2, which a {@link RowPolicy} with
@@ -97,6 +113,17 @@ public final class PageCache {
    */
   public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
       boolean stamped, int denseAt, int smallAt) {
+    this(store, capacity, rowSize, initialRows, stamped, denseAt, smallAt, false);
+  }
+
+  /**
+   * @param denseBlocks whether the models have dense blocks ({@link #dense}), which stay in
+   *     memory with a model's pages: a small model's page then weighs a whole page of the
+   *     capacity, not a quarter (see the class comment)
+   */
+  public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
+      boolean stamped, int denseAt, int smallAt, boolean denseBlocks) {
+    this.smallUnits = denseBlocks ? UNITS : SMALL_UNITS;
     if (smallAt != 0 && (smallAt < 2 || smallAt > PageFormat.DENSE_AT || denseAt == 1)) {
       throw new IllegalArgumentException("smallAt must be 0 or in [2, " + PageFormat.DENSE_AT
           + "] with denseAt > 1, but was " + smallAt + " with denseAt " + denseAt);
@@ -233,6 +260,11 @@ public final class PageCache {
     return lookup(pages, modelKey, pageId, false);
   }
 
+  /** The weight of page {@code pageId} in the capacity, in {@link #UNITS} per page. */
+  private int unitsOf(long pageId) {
+    return pageId == PageFormat.MODEL_PAGE ? smallUnits : UNITS;
+  }
+
   private RowPage lookup(ModelPages pages, String modelKey, long pageId, boolean create)
       throws Exception {
     RowPage page = pages.get(pageId);
@@ -250,13 +282,13 @@ public final class PageCache {
       stored = store.load(modelKey, pageId);
     }
     if (create) {
-      makeRoom();
+      makeRoom(pageId);
       return hold(pages, modelKey, pageId, stored);
     }
     if (stored == null) {
       return null;
     }
-    makeRoom();
+    makeRoom(pageId);
     return hold(pages, modelKey, pageId, stored);
   }
 
@@ -283,6 +315,7 @@ public final class PageCache {
     pages.put(pageId, page);
     page.clockAt = clock.size();
     clock.add(new Entry(modelKey, pageId, page));
+    units += unitsOf(pageId);
     return page;
   }
 
@@ -626,9 +659,11 @@ public final class PageCache {
     }
   }
 
-  private void makeRoom() throws Exception {
+  /** Evicts pages until page {@code pageId} fits in the capacity (or every page is pinned). */
+  private void makeRoom(long pageId) throws Exception {
+    long room = (long) capacity * UNITS - unitsOf(pageId);
     int scanned = 0;
-    while (clock.size() >= capacity && scanned < 2 * clock.size() + 1) {
+    while (units > room && scanned < 2 * clock.size() + 1) {
       if (hand >= clock.size()) {
         hand = 0;
       }
@@ -657,6 +692,7 @@ public final class PageCache {
 
   /** Removes clock entry {@code i}, moving the last one into its place. */
   private void unclock(int i) {
+    units -= unitsOf(clock.get(i).pageId);
     int last = clock.size() - 1;
     Entry moved = clock.get(last);
     clock.set(i, moved);

@@ -13,10 +13,12 @@ import org.junit.jupiter.api.Test;
 
 /**
  * 10,000 model keys (a tenant per key) on one trainer subtask ({@link ManyKeysBench}'s stream and
- * operator, the declared defaults): every prediction equals the bare-loop reference's while the
- * cache evicts models and their sessions and brings them back; the sessions in memory stay within
- * the cache; every model, evicted or not, gets its last report at end of input; a restore from a
- * checkpoint taken half way continues bit for bit; the checkpoint costs a few kilobytes per key.
+ * operator): every prediction equals the bare-loop reference's, with the declared default cache
+ * (which holds every tenant: a small model's page weighs a quarter page) and with a cache of a
+ * tenth of that, which evicts models and their sessions and brings them back; the sessions in
+ * memory stay within what the cache holds; every model, evicted or not, gets its last report at
+ * end of input; a restore from a checkpoint taken half way continues bit for bit; the checkpoint
+ * costs a few kilobytes per key.
  */
 class ManyKeysTest {
   static final int KEYS = 10_000;
@@ -31,22 +33,38 @@ class ManyKeysTest {
       expected[i] = reference.process(examples.get(i));
       keys.add(examples.get(i).modelKey);
     }
-    try (var h = ManyKeysBench.harness()) {
-      h.open();
-      TrainerOperator operator = (TrainerOperator) h.getOperator();
-      double[] got = ManyKeysBench.run(h, examples);
-      for (int i = 0; i < got.length; i++) {
-        assertEquals(expected[i], got[i], "example " + i);
+    assertEquals(KEYS, keys.size());
+    int defaultPages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+    try {
+      for (int pages : new int[] {defaultPages, defaultPages / 10}) {
+        ManyKeysBench.cachePages = pages;
+        try (var h = ManyKeysBench.harness()) {
+          h.open();
+          TrainerOperator operator = (TrainerOperator) h.getOperator();
+          double[] got = ManyKeysBench.run(h, examples);
+          for (int i = 0; i < got.length; i++) {
+            assertEquals(expected[i], got[i], "cache of " + pages + " pages, example " + i);
+          }
+          // A small model's page weighs a quarter page: the cache holds 4 per page.
+          int held = Math.min(KEYS, 4 * pages);
+          int models = operator.pagedLearner("").cache().models();
+          assertTrue(models <= held && models > held / 2, models + " models held in a cache of "
+              + pages + " pages");
+          assertTrue(operator.sessionsInMemory() <= held && operator.sessionsInMemory() > 0,
+              operator.sessionsInMemory() + " sessions in memory for a cache of " + pages
+              + " pages");
+          h.endInput();
+          Set<String> reported = new TreeSet<>();
+          h.getSideOutput(TrainerOperator.METRICS).forEach(r ->
+              reported.add(r.getValue().modelKey));
+          assertEquals(keys, reported, "a last report for every model, evicted or not");
+        }
       }
-      int pages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
-      assertTrue(operator.sessionsInMemory() <= pages && operator.sessionsInMemory() > 0,
-          operator.sessionsInMemory() + " sessions in memory for a cache of " + pages + " pages");
-      assertTrue(operator.pagedLearner("").cache().models() <= pages);
-      h.endInput();
-      Set<String> reported = new TreeSet<>();
-      h.getSideOutput(TrainerOperator.METRICS).forEach(r -> reported.add(r.getValue().modelKey));
-      assertEquals(keys, reported, "a last report for every model, evicted or not");
-      assertEquals(KEYS, keys.size());
+      ManyKeysBench.cachePages = defaultPages / 10;
+      long[] evicting = ManyKeysBench.restore(examples);
+      assertEquals(1, evicting[0], "a restore from half way continues bit for bit (evicting)");
+    } finally {
+      ManyKeysBench.cachePages = defaultPages;
     }
     long[] restore = ManyKeysBench.restore(examples);
     assertEquals(1, restore[0], "a restore from half way continues bit for bit");

@@ -321,7 +321,11 @@ class PrequentialMetricsTest {
         PrequentialMetrics restored =
             PrequentialMetrics.restore(spec, probabilities, metrics.compactState());
         restored.record(0.75, 1, 1);
-        for (PrequentialMetrics m : new PrequentialMetrics[] {metrics, restored}) {
+        // Expanded from the parked form: the bins it had are in the form.
+        PrequentialMetrics unparked =
+            PrequentialMetrics.restore(spec, probabilities, restored.parkedState());
+        unparked.record(0.25, 0, 1);
+        for (PrequentialMetrics m : new PrequentialMetrics[] {metrics, restored, unparked}) {
           double[] spare = m.retire();
           assertArrayEquals(new double[spare.length], spare, spec + ", " + probabilities);
         }
@@ -367,6 +371,13 @@ class PrequentialMetricsTest {
           if (t % 31 == 0) {
             restored = PrequentialMetrics.restore(spec, probabilities, restored.copyState());
           }
+          if (t % 5 == 0) {
+            // Parked (memory only; the compact form with a ring), then expanded into the array
+            // it gave up.
+            double[] parked = restored.parkedState();
+            assertEquals(spec.window() == 0, PrequentialMetrics.isParked(parked));
+            restored = PrequentialMetrics.restore(spec, probabilities, parked, restored.retire());
+          }
           assertArrayEquals(straight.copyState(), restored.copyState(), "record " + t);
           // The compact form that reads only the bins records touched is the whole array's.
           assertArrayEquals(PrequentialMetrics.compact(straight.copyState()),
@@ -395,7 +406,8 @@ class PrequentialMetricsTest {
     double[] good = few.compactState();
     for (double[] bad : new double[][] {Arrays.copyOf(good, good.length - 1),
         Arrays.copyOf(good, 5), Arrays.copyOf(good, 2), withValue(good, 2, 0.5),
-        withValue(good, 3, -1), withValue(good, 2, 1L << 32), Arrays.copyOf(good, good.length + 1)}) {
+        withValue(good, 3, -1), withValue(good, 2, 1L << 32),
+        Arrays.copyOf(good, good.length + 1)}) {
       assertThrows(IllegalArgumentException.class,
           () -> PrequentialMetrics.restore(MetricsSpec.DEFAULT, true, bad));
     }

@@ -150,6 +150,71 @@ class ModelSessionTest {
     assertEquals(through.reportSteps, parts.reportSteps);
   }
 
+  /** Metrics reports per model key. */
+  static class Reports extends Collected {
+    final java.util.Map<String, List<MetricsSnapshot>> byKey = new java.util.HashMap<>();
+
+    @Override
+    public void report(String modelKey, long modelStep, long windowStart, long eventTime,
+        MetricsSnapshot snapshot, List<DriftEvent> d, io.gradflow.state.RowCounts rows) {
+      byKey.computeIfAbsent(modelKey, k -> new ArrayList<>()).add(snapshot);
+    }
+  }
+
+  /**
+   * Three times more sessions than {@link ModelSession#HOT_METRICS} taking turns at random on
+   * one learner park and expand their metrics all the time (through one spare array, some kept
+   * by CLOCK's second chance): each must measure, report and store exactly what it would alone.
+   */
+  @Test
+  void sessionsTakingTurnsMeasureExactlyAsEachAlone() throws Exception {
+    int keys = 3 * ModelSession.HOT_METRICS - 1;
+    LearnerSpec spec = spec(DriftPolicy.NONE);
+    ModelSession.Shared together = reporting(spec);
+    Reports turns = new Reports();
+    java.util.Map<String, ModelSession> sessions = new java.util.HashMap<>();
+    java.util.Map<String, List<CompactExample>> ofKey = new java.util.HashMap<>();
+    java.util.Map<String, List<Double>> scores = new java.util.HashMap<>();
+    java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+    for (CompactExample e : ABRUPT) {
+      String key = "k" + random.nextInt(keys);
+      ofKey.computeIfAbsent(key, k -> new ArrayList<>()).add(e);
+      ModelSession session = sessions.computeIfAbsent(key,
+          k -> new ModelSession(k, together, SessionState.NEW));
+      scores.computeIfAbsent(key, k -> new ArrayList<>()).add(session.process(e, turns));
+    }
+    Reports alone = new Reports();
+    for (String key : ofKey.keySet()) {
+      ModelSession single = new ModelSession(key, reporting(spec), SessionState.NEW);
+      List<Double> expected = new ArrayList<>();
+      for (CompactExample e : ofKey.get(key)) {
+        expected.add(single.process(e, alone));
+      }
+      assertEquals(expected, scores.get(key), key);
+      assertArrayEquals(full(single.state()), full(sessions.get(key).state()), key);
+      single.finish(alone);
+      sessions.get(key).finish(turns);
+      assertTrue(alone.byKey.get(key).size() > 1, "reports while the keys take turns");
+      assertEquals(alone.byKey.get(key), turns.byKey.get(key), key);
+    }
+  }
+
+  /** A learner whose sessions report every 7 labeled examples. */
+  static ModelSession.Shared reporting(LearnerSpec spec) {
+    ExampleLearner learner = new ExampleLearner(spec);
+    PageCache cache = new PageCache(new MapPageStore(), 64, learner.rowSize(), 16);
+    return new ModelSession.Shared(new PagedLearner(learner, cache, 6), 7, 0,
+        MetricsSpec.DEFAULT, message -> {
+          throw new AssertionError(message);
+        });
+  }
+
+  /** The whole metrics state (format 2) a session state holds. */
+  static double[] full(SessionState state) {
+    return io.gradflow.metrics.PrequentialMetrics.restore(MetricsSpec.DEFAULT, true,
+        state.metrics()).copyState();
+  }
+
   /** Mean log loss of the predictions in [from, to). */
   static double logLoss(List<Double> scores, List<CompactExample> examples, int from, int to) {
     double sum = 0;
