@@ -50,6 +50,34 @@ final class Tokens {
     return words.subList(0, size).toArray(new String[0]);
   }
 
+  /** Where the word starting at {@code from} ends: at whitespace ({@link #isSpace}) or end. */
+  static int wordEnd(String s, int from, int end) {
+    int i = from;
+    while (i < end && !isSpace(s.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  /** Where the whitespace ({@link #isSpace}) from {@code from} on ends: a word or the end. */
+  static int skipSpace(String s, int from, int end) {
+    int i = from;
+    while (i < end && isSpace(s.charAt(i))) {
+      i++;
+    }
+    return i;
+  }
+
+  /** The first {@code c} in {@code s} from {@code from} on, before {@code end}, or -1. */
+  static int indexOf(String s, char c, int from, int end) {
+    for (int i = from; i < end; i++) {
+      if (s.charAt(i) == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
   /** Java regex's {@code \s} (without {@code UNICODE_CHARACTER_CLASS}). */
   static boolean isSpace(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
