@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,27 +36,30 @@ class LineFormatsEquivalenceTest {
   @Test
   void libSvmLinesParseAsBefore() {
     LibSvmFormat format = new LibSvmFormat("ns", LabelMapping.asWritten(), "m", 1000, 10);
-    Random random = new Random(21);
-    int examples = 0;
-    for (int i = 0; i < 300_000; i++) {
-      String line = random.nextInt(4) == 0 ? randomString(random, 24) : libSvmLike(random);
-      long n = i + 1;
-      Object expected = outcome(() -> referenceLibSvm(line, n, "f"));
-      assertEquals(expected, outcome(() -> format.parse(line, n, "f")), "'" + line + "'");
-      examples += expected instanceof Example ? 1 : 0;
-    }
-    assertTrue(examples > 30_000, examples + " examples among the random lines");
+    assertParsesAsBefore(21, format, LineFormatsEquivalenceTest::libSvmLike,
+        LineFormatsEquivalenceTest::referenceLibSvm);
   }
 
   @Test
   void vwLinesParseAsBefore() {
     VwFormat format = new VwFormat(LabelMapping.asWritten(), "m", 1000, 10);
-    Random random = new Random(22);
+    assertParsesAsBefore(22, format, LineFormatsEquivalenceTest::vwLike,
+        LineFormatsEquivalenceTest::referenceVw);
+  }
+
+  private interface Reference {
+    Example parse(String line, long lineNumber, String source) throws MalformedLineException;
+  }
+
+  /** Random lines, a quarter of them noise, three quarters shaped like the format's. */
+  private static void assertParsesAsBefore(long seed, LineFormat format,
+      Function<Random, String> shaped, Reference reference) {
+    Random random = new Random(seed);
     int examples = 0;
     for (int i = 0; i < 300_000; i++) {
-      String line = random.nextInt(4) == 0 ? randomString(random, 24) : vwLike(random);
+      String line = random.nextInt(4) == 0 ? randomString(random, 24) : shaped.apply(random);
       long n = i + 1;
-      Object expected = outcome(() -> referenceVw(line, n, "f"));
+      Object expected = outcome(() -> reference.parse(line, n, "f"));
       assertEquals(expected, outcome(() -> format.parse(line, n, "f")), "'" + line + "'");
       examples += expected instanceof Example ? 1 : 0;
     }
@@ -232,31 +236,20 @@ class LineFormatsEquivalenceTest {
   }
 
   private static String randomString(Random random, int maxLength) {
-    int length = random.nextInt(maxLength + 1);
-    StringBuilder s = new StringBuilder(length);
-    for (int j = 0; j < length; j++) {
-      s.append(random.nextInt(3) == 0 ? (char) ('0' + random.nextInt(10))
-          : ALPHABET.charAt(random.nextInt(ALPHABET.length())));
-    }
-    return s.toString();
+    return TokensAndNumbersTest.randomString(random, maxLength, ALPHABET);
   }
 
   // The parsers as they were before they read lines in place (commit 1ef8802), the references.
 
   private static float referenceNumber(String s, String what, String name, long lineNumber)
       throws MalformedLineException {
-    if (!Numbers.matchesDecimalPattern(s)) {
-      if (Numbers.isNotFinite(s)) {
-        throw new MalformedLineException(lineNumber, what + name + " '" + s + "' is not finite");
-      }
-      throw new MalformedLineException(lineNumber, what + name + " '" + s + "' is not a number");
+    String why = !Numbers.matchesDecimalPattern(s)
+        ? (Numbers.isNotFinite(s) ? "is not finite" : "is not a number")
+        : Float.isFinite(Float.parseFloat(s)) ? null : "is too large for a float";
+    if (why != null) {
+      throw new MalformedLineException(lineNumber, what + name + " '" + s + "' " + why);
     }
-    float v = Float.parseFloat(s);
-    if (!Float.isFinite(v)) {
-      throw new MalformedLineException(lineNumber, what + name + " '" + s
-          + "' is too large for a float");
-    }
-    return v;
+    return Float.parseFloat(s);
   }
 
   private static String[] words(String s) {

@@ -65,12 +65,17 @@ class TokensAndNumbersTest {
   }
 
   private static String randomString(Random random, int maxLength) {
+    return randomString(random, maxLength, ALPHABET);
+  }
+
+  /** A random string over {@code alphabet} and digits (more often, so many are numbers). */
+  static String randomString(Random random, int maxLength, String alphabet) {
     int length = random.nextInt(maxLength + 1);
     StringBuilder s = new StringBuilder(length);
     for (int j = 0; j < length; j++) {
       // Digits more often, so that many strings are numbers.
       s.append(random.nextInt(3) == 0 ? (char) ('0' + random.nextInt(10))
-          : ALPHABET.charAt(random.nextInt(ALPHABET.length())));
+          : alphabet.charAt(random.nextInt(alphabet.length())));
     }
     return s.toString();
   }
