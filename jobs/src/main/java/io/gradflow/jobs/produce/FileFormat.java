@@ -1,7 +1,12 @@
 package io.gradflow.jobs.produce;
 
 import io.gradflow.schema.Example;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.Reader;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 
 /**
  * A text file format of examples: CSV ({@link CsvFormat}, whose records may span lines) or a
@@ -16,6 +21,20 @@ public interface FileFormat {
    *     header without a mapped column); the message says what to change
    */
   RecordReader open(Reader in, String source) throws MalformedLineException;
+
+  /**
+   * Starts reading the UTF-8 bytes {@code in} (the caller has removed any byte-order mark); bytes
+   * that are not UTF-8 are a {@link MalformedLineException} that ends the input, never replaced.
+   * By default a strict decoder's {@link #open(Reader, String)}.
+   *
+   * @see #open(Reader, String)
+   */
+  default RecordReader open(InputStream in, String source) throws MalformedLineException {
+    CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+    return open(new InputStreamReader(in, utf8), source);
+  }
 
   /** Reads records one at a time. Not thread-safe. */
   interface RecordReader {

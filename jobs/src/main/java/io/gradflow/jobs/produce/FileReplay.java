@@ -1,14 +1,11 @@
 package io.gradflow.jobs.produce;
 
 import io.gradflow.schema.Example;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -38,7 +35,7 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
   }
 
   private static final int KEPT_ERRORS = 100;
-  private final Reader in;
+  private final Closeable in;
   private final FileFormat.RecordReader reader;
   private final String source;
   private final OnError onError;
@@ -56,14 +53,28 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
    * @throws MalformedInputException when the first record already ends the input
    */
   public FileReplay(Reader in, FileFormat format, String source, OnError onError) {
+    this(in, open(format, f -> f.open(in, source), source), source, onError);
+  }
+
+  private FileReplay(Closeable in, FileFormat.RecordReader reader, String source,
+      OnError onError) {
     this.in = in;
+    this.reader = reader;
+    this.source = source;
+    this.onError = onError;
+  }
+
+  /** How a format starts reading its input. */
+  private interface Opening {
+    FileFormat.RecordReader open(FileFormat format) throws MalformedLineException;
+  }
+
+  private static FileFormat.RecordReader open(FileFormat format, Opening opening, String source) {
     try {
-      this.reader = format.open(in, source);
+      return opening.open(format);
     } catch (MalformedLineException e) {
       throw new MalformedInputException(source + ", " + e.getMessage());
     }
-    this.source = source;
-    this.onError = onError;
   }
 
   /**
@@ -75,10 +86,8 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     try {
       InputStream bytes = BOMInputStream.builder().setInputStream(in).get();
       // Bytes that are not UTF-8 stop the replay with a message; they are never replaced.
-      CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT);
-      return new FileReplay(new InputStreamReader(bytes, utf8), format, source, onError);
+      return new FileReplay(bytes, open(format, f -> f.open(bytes, source), source), source,
+          onError);
     } catch (IOException e) {
       throw new UncheckedIOException(source + ": cannot read", e);
     }

@@ -3,6 +3,7 @@ package io.gradflow.jobs.produce;
 import io.gradflow.schema.Example;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
@@ -23,6 +24,22 @@ public interface LineFormat extends FileFormat {
   @Override
   default RecordReader open(Reader in, String source) {
     BufferedReader reader = in instanceof BufferedReader b ? b : new BufferedReader(in);
+    return lines(reader::readLine, source);
+  }
+
+  /** Reads the bytes in large blocks and decodes them a line at a time ({@link Utf8Lines}). */
+  @Override
+  default RecordReader open(InputStream in, String source) {
+    return lines(new Utf8Lines(in)::readLine, source);
+  }
+
+  /** Where {@link #open} reads lines from: a {@link BufferedReader} or {@link Utf8Lines}. */
+  @FunctionalInterface
+  interface Lines {
+    String readLine() throws IOException;
+  }
+
+  private RecordReader lines(Lines reader, String source) {
     return new RecordReader() {
       private long line;
 

@@ -43,6 +43,11 @@ public final class VwFormat implements LineFormat {
         startMillis, intervalMillis);
   }
 
+  /**
+   * Reads the line in place (indices into it, substrings only for the names and ids an example
+   * keeps), as this format read the words of {@code line.split("\\|")} before: the same
+   * examples and the same messages.
+   */
   @Override
   public Example parse(String line, long lineNumber, String source)
       throws MalformedLineException {
@@ -54,11 +59,9 @@ public final class VwFormat implements LineFormat {
       throw new MalformedLineException(lineNumber, "no '|' namespace: a VW example is"
           + " [label [importance]] ['tag]|namespace features");
     }
-    String head = line.substring(0, bar);
-    List<String> words = new ArrayList<>(List.of(Tokens.whitespace(head.trim())));
-    words.removeIf(String::isEmpty);
-    String id = source + ":" + lineNumber;
-    boolean touching = bar > 0 && !Character.isWhitespace(head.charAt(bar - 1));
+    List<String> words = head(line, bar);
+    String id = null;
+    boolean touching = bar > 0 && !Character.isWhitespace(line.charAt(bar - 1));
     if (!words.isEmpty() && (touching || words.get(words.size() - 1).startsWith("'"))) {
       String tag = words.remove(words.size() - 1);
       tag = tag.startsWith("'") ? tag.substring(1) : tag;
@@ -83,50 +86,94 @@ public final class VwFormat implements LineFormat {
           + "' before the first '|' (after label and importance only a tag may follow; VW's"
           + " initial prediction is not supported)");
     }
-    List<Feature> features = new ArrayList<>();
-    for (String section : line.substring(bar + 1).split("\\|", -1)) {
-      String namespace = "default";
-      float scale = 1f;
-      String[] tokens = Tokens.whitespace(section);
-      int start = 0;
-      if (!section.isEmpty() && !Character.isWhitespace(section.charAt(0))) {
-        String ns = tokens[0];
-        int colon = ns.indexOf(':');
-        if (colon >= 0) {
-          scale = Numbers.parse(ns.substring(colon + 1), "scale of namespace "
-              + ns.substring(0, colon), lineNumber);
-          ns = ns.substring(0, colon);
-        }
-        namespace = ns;
-        start = 1;
+    // Room for every word that could follow ("|a b"): growing the list copies it each time.
+    List<Feature> features = new ArrayList<>(Math.min((line.length() - bar) / 4 + 1, 1024));
+    int from = bar + 1;
+    while (true) {
+      int next = line.indexOf('|', from);
+      int end = next < 0 ? line.length() : next;
+      section(line, from, end, lineNumber, features);
+      if (next < 0) {
+        break;
       }
-      for (int i = start; i < tokens.length; i++) {
-        String tok = tokens[i];
-        if (tok.isEmpty()) {
-          continue;
-        }
-        int colon = tok.lastIndexOf(':');
-        if (colon == 0 || colon == tok.length() - 1) {
-          throw new MalformedLineException(lineNumber, "expected feature[:value], but found '"
-              + tok + "'");
-        }
-        if (colon < 0) {
-          features.add(new Feature(namespace, tok, null, scale));
-          continue;
-        }
-        String name = tok.substring(0, colon);
-        String value = tok.substring(colon + 1);
-        if (Numbers.isDecimal(value) || Numbers.isNotFinite(value)) {
-          features.add(new Feature(namespace, name, null,
-              Numbers.parse(value, "value of feature ", name, lineNumber) * scale));
-        } else {
-          features.add(new Feature(namespace, name + "=" + value, null, scale));
-        }
-      }
+      from = next + 1;
     }
     // The all-fields constructor (no entities, no dense values): the builder deep-copies the
     // schema's defaults at each build.
-    return new Example(id, Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis),
-        modelKey, List.of(), features, List.of(), label, weight);
+    return new Example(id != null ? id : source + ":" + lineNumber,
+        Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis), modelKey,
+        List.of(), features, List.of(), label, weight);
+  }
+
+  /** The words before the first bar: {@code line.substring(0, bar).trim()} split at spaces. */
+  private static List<String> head(String line, int bar) {
+    int from = 0;
+    int end = bar;
+    while (from < end && line.charAt(from) <= ' ') { // String.trim()
+      from++;
+    }
+    while (end > from && line.charAt(end - 1) <= ' ') {
+      end--;
+    }
+    List<String> words = new ArrayList<>(3);
+    for (int at = from; at < end; at = Tokens.skipSpace(line, at, end)) {
+      int wordEnd = Tokens.wordEnd(line, at, end);
+      words.add(line.substring(at, wordEnd));
+      at = wordEnd;
+    }
+    return words;
+  }
+
+  /**
+   * Adds the features of the section {@code line.substring(from, end)} between two bars: a
+   * namespace (unless the section starts with whitespace) and its features.
+   */
+  private static void section(String line, int from, int end, long lineNumber,
+      List<Feature> features) throws MalformedLineException {
+    String namespace = "default";
+    float scale = 1f;
+    int at = from;
+    if (from < end && !Character.isWhitespace(line.charAt(from))) {
+      int nsEnd = Tokens.wordEnd(line, from, end);
+      int colon = Tokens.indexOf(line, ':', from, nsEnd);
+      if (colon >= 0) {
+        namespace = line.substring(from, colon);
+        scale = Numbers.parse(line.substring(colon + 1, nsEnd), "scale of namespace ", namespace,
+            lineNumber);
+      } else {
+        namespace = line.substring(from, nsEnd);
+      }
+      at = nsEnd;
+    }
+    Float boxedScale = scale;
+    for (at = Tokens.skipSpace(line, at, end); at < end; at = Tokens.skipSpace(line, at, end)) {
+      int wordEnd = Tokens.wordEnd(line, at, end);
+      int colon = wordEnd - 1; // the last colon of the word, or at - 1
+      while (colon >= at && line.charAt(colon) != ':') {
+        colon--;
+      }
+      if (colon == at || colon == wordEnd - 1) {
+        throw new MalformedLineException(lineNumber, "expected feature[:value], but found '"
+            + line.substring(at, wordEnd) + "'");
+      }
+      if (colon < at) {
+        features.add(new Feature(namespace, line.substring(at, wordEnd), null, boxedScale));
+      } else {
+        float value = Numbers.exactFloat(line, colon + 1, wordEnd);
+        String name = line.substring(at, colon);
+        if (!Float.isNaN(value)) {
+          features.add(new Feature(namespace, name, null, value * scale));
+        } else {
+          String text = line.substring(colon + 1, wordEnd);
+          if (Numbers.isDecimal(text) || Numbers.isNotFinite(text)) {
+            features.add(new Feature(namespace, name, null,
+                Numbers.parse(text, "value of feature ", name, lineNumber) * scale));
+          } else {
+            features.add(new Feature(namespace, name + "=" + text, null, boxedScale));
+          }
+        }
+      }
+      at = wordEnd;
+    }
   }
 }
