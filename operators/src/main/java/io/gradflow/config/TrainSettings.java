@@ -293,7 +293,8 @@ public final class TrainSettings {
       "Flink's state backend: hashmap (heap) or rocksdb");
   public static final Setting<Integer> STATE_CACHE_PAGES = Setting.of("cache_pages", INT, 4096,
       greaterThan(0), "pages kept in memory per operator instance and candidate (the write-back"
-          + " cache); give it the model's working set");
+          + " cache); give it the model's working set. A small model's single page (a model key"
+          + " with under 64 rows and no dense blocks) counts a quarter page");
   public static final Setting<Integer> STATE_PAGE_BITS = Setting.of("page_bits", INT, 12,
       inRange(0, 30), "entity rows are spread over 2^page_bits hashed pages");
   public static final Setting<String> STATE_COMPRESSION = Setting.of("compression",
