@@ -80,7 +80,7 @@ public final class GradflowProducer implements AutoCloseable {
    * {@code Integer.MAX_VALUE} when the topic's limit is not known.
    */
   private final int maxRecordBytes;
-  /** The setting that sets {@link #maxRecordBytes}, for messages: {@code max.message.bytes=1000}. */
+  /** Where {@link #maxRecordBytes} comes from, for messages: {@code max.message.bytes=1000}. */
   private final String maxRecordSetting;
   /** The bytes of {@code Codecs.codec(Example.class)}, written with a reused buffer per thread. */
   private final ThreadLocal<BufferedRecordEncoder<Example>> examples =

@@ -43,9 +43,10 @@ import org.apache.kafka.common.KafkaException;
  * ({@code --connect-timeout}), creates a missing topic with {@code retention.ms=-1}, refuses
  * records that the topic's retention would delete ({@link TopicGuard}), and records larger than
  * the topic's {@code max.message.bytes} before they can share a batch with good ones
- * ({@link GradflowProducer}); it counts the broker's acknowledgements, not its sends. Exit codes: 0 when every example it read was written (malformed
- * lines skipped and reported are allowed), 1 when a record was not written, nothing was produced
- * or the input stopped being readable, 2 for a command line that cannot run.
+ * ({@link GradflowProducer}); it counts the broker's acknowledgements, not its sends. Exit codes:
+ * 0 when every example it read was written (malformed lines skipped and reported are allowed), 1
+ * when a record was not written, nothing was produced or the input stopped being readable, 2 for
+ * a command line that cannot run.
  *
  * <p>It uses the job's Kafka client settings: {@code --config job.yaml} takes the brokers, the
  * client properties ({@code kafka.properties}: security settings) and the examples topic from a
