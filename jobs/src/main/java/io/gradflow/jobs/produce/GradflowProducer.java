@@ -42,20 +42,22 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * reorder records of a partition.
  *
  * <p>Records too large for the examples topic: given the topic's {@code max.message.bytes}
- * ({@link Builder#maxMessageBytes}), an example whose record is larger than the topic or the
- * producer accepts is refused here, before {@link KafkaProducer#send}, and {@code batch.size} is
- * capped at that limit. Kafka's producer only checks a record against its own
- * {@code max.request.size}; one larger than the topic's {@code max.message.bytes} would join a
- * batch with good records, the broker would refuse the whole batch (MESSAGE_TOO_LARGE), and the
- * producer would split it and send the pieces again: the large record then fails in a batch of
- * its own, the idempotent producer bumps the partition's epoch to close the gap in its sequence
- * numbers, and the batches in flight behind it are retried; a split batch keeps its creation
- * time, so good records could reach {@code delivery.timeout.ms} and expire (seen on Kafka
- * 4.2.0: 22 good records lost in one run of eight). Refused here, the large record never shares
- * a batch; with {@code batch.size} at most the limit, a batch of good records reaches the
- * broker's limit only when lz4 compresses worse than the producer estimated, and then every
- * piece of its split fits. Memory: the encoder's buffer per sending thread. Thread-safe, like
- * {@link KafkaProducer}.
+ * ({@link Builder#maxMessageBytes}), an example whose record is larger is refused here, before
+ * {@link KafkaProducer#send}, and {@code batch.size} is at most that limit. Kafka's producer
+ * checks a record only against its own {@code max.request.size}, so a record larger than the
+ * topic accepts used to join a batch with good records. Kafka 4.2.0's producer then does this:
+ * the broker refuses the whole batch (MESSAGE_TOO_LARGE); the sender splits it
+ * ({@code RecordAccumulator.splitAndReenqueue}, the pieces keeping the batch's creation time)
+ * and sends the pieces again; the large record fails alone with a
+ * {@code RecordTooLargeException}, and for the idempotent producer that failure requests an epoch
+ * bump of the partition ({@code TransactionManager.handleFailedBatch}), whose batches in flight
+ * behind it, sent with the sequence numbers after it, must then be resolved and retried. Good
+ * records could wait there until {@code delivery.timeout.ms} and expire (22 of 32 in one run of
+ * eight on the in-process broker). Refused here, a large record never shares a batch, and a
+ * batch of good records is no larger than the topic accepts unless lz4 compresses worse than the
+ * producer estimated; then the split's pieces hold only records that fit the limit alone.
+ *
+ * <p>Memory: the encoder's buffer per sending thread. Thread-safe, like {@link KafkaProducer}.
  */
 public final class GradflowProducer implements AutoCloseable {
 
@@ -76,12 +78,11 @@ public final class GradflowProducer implements AutoCloseable {
   private final String entityType;
   private final String defaultModelKey;
   /**
-   * The largest record, batch overhead included, that the examples topic and the producer accept;
-   * {@code Integer.MAX_VALUE} when the topic's limit is not known.
+   * The examples topic's {@code max.message.bytes} when it is smaller than the producer's
+   * {@code max.request.size} (which Kafka's producer checks itself), else
+   * {@code Integer.MAX_VALUE}: the largest record, batch overhead included, sent to that topic.
    */
   private final int maxRecordBytes;
-  /** Where {@link #maxRecordBytes} comes from, for messages: {@code max.message.bytes=1000}. */
-  private final String maxRecordSetting;
   /** The bytes of {@code Codecs.codec(Example.class)}, written with a reused buffer per thread. */
   private final ThreadLocal<BufferedRecordEncoder<Example>> examples =
       ThreadLocal.withInitial(() -> new BufferedRecordEncoder<>(Codecs.codec(Example.class)));
@@ -98,26 +99,17 @@ public final class GradflowProducer implements AutoCloseable {
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     p.putAll(b.properties);
-    // Kafka's producer refuses a record over max.request.size itself; the topic's
-    // max.message.bytes only this class knows (given by the builder), so the smaller one is the
-    // limit of a record here, and of a batch: a batch larger than the topic accepts is refused
-    // whole and split by the producer.
+    // Kafka's producer refuses a record over max.request.size itself, before it joins a batch
+    // (KafkaProducer.doSend, with the size measure used below); the topic's max.message.bytes
+    // only this class knows. So a record is checked here when the topic's limit is the smaller,
+    // and a batch is never larger than either: the broker refuses a batch over the topic's limit
+    // whole, and the producer splits it.
     int requestSize = intProperty(p, ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024);
-    if (b.maxMessageBytes == Integer.MAX_VALUE) {
-      this.maxRecordBytes = Integer.MAX_VALUE; // unknown: Kafka's producer checks its own limit
-      this.maxRecordSetting = null;
-    } else if (b.maxMessageBytes < requestSize) {
-      this.maxRecordBytes = b.maxMessageBytes;
-      this.maxRecordSetting = "topic " + b.examplesTopic + " accepts (max.message.bytes="
-          + b.maxMessageBytes + ")";
-    } else {
-      this.maxRecordBytes = requestSize;
-      this.maxRecordSetting = "the producer sends (max.request.size=" + requestSize + ")";
-    }
-    if (maxRecordBytes != Integer.MAX_VALUE) {
+    this.maxRecordBytes = b.maxMessageBytes < requestSize ? b.maxMessageBytes : Integer.MAX_VALUE;
+    if (b.maxMessageBytes != Integer.MAX_VALUE) {
       int batchSize = intProperty(p, ProducerConfig.BATCH_SIZE_CONFIG, 16 * 1024);
       p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(Math.min(batchSize,
-          maxRecordBytes)));
+          Math.min(b.maxMessageBytes, requestSize))));
     }
     this.settings = p;
     this.producer = b.producer != null ? b.producer
@@ -177,8 +169,8 @@ public final class GradflowProducer implements AutoCloseable {
           CompressionType.NONE, record.key(), record.value(), Record.EMPTY_HEADERS);
       if (size > maxRecordBytes) {
         RecordTooLargeException e = new RecordTooLargeException("the record is " + size
-            + " bytes (key, value and Kafka's batch overhead), more than " + maxRecordSetting
-            + "; not sent");
+            + " bytes (key, value and Kafka's batch overhead), more than topic " + examplesTopic
+            + " accepts (max.message.bytes=" + maxRecordBytes + "); not sent");
         if (callback != null) {
           callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(),
               RecordMetadata.UNKNOWN_PARTITION), -1, -1, RecordBatch.NO_TIMESTAMP, -1, -1), e);
