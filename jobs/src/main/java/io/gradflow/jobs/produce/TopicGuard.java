@@ -164,8 +164,7 @@ final class TopicGuard implements AutoCloseable {
       count = partitions;
     }
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-    Config config = await(admin.describeConfigs(List.of(resource)).all(),
-        "read the settings of topic " + topic).get(resource);
+    Config config = settings(resource, created);
     ConfigEntry retention = config.get(TopicConfig.RETENTION_MS_CONFIG);
     long retentionMs = retention == null || retention.value() == null ? -1
         : Long.parseLong(retention.value());
@@ -188,6 +187,32 @@ final class TopicGuard implements AutoCloseable {
         "1048588"));
     return new Topic(topic, created, count, retentionMs, fromBroker, deletes, before, after,
         maxMessageBytes);
+  }
+
+  /**
+   * The settings of a topic. A topic just created may be unknown to the broker that answers for
+   * a moment (its metadata follows the controller's): that one is asked again until the timeout.
+   */
+  private Config settings(ConfigResource resource, boolean created) throws TopicException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return await(admin.describeConfigs(List.of(resource)).all(),
+            "read the settings of topic " + resource.name()).get(resource);
+      } catch (TopicException e) {
+        if (!created || !(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new TopicException("interrupted while reading the settings of topic "
+            + resource.name(), e);
+      }
+    }
   }
 
   private static String value(Config config, String key, String dflt) {
