@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -16,6 +17,12 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.record.AbstractRecords;
+import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -32,7 +39,25 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * }
  * }</pre>
  * Idempotent ({@code enable.idempotence=true}, {@code acks=all}): retries neither duplicate nor
- * reorder records of a partition. Thread-safe, like {@link KafkaProducer}.
+ * reorder records of a partition.
+ *
+ * <p>Records too large for the examples topic: given the topic's {@code max.message.bytes}
+ * ({@link Builder#maxMessageBytes}), an example whose record is larger is refused here, before
+ * {@link KafkaProducer#send}, and {@code batch.size} is at most that limit. Kafka's producer
+ * checks a record only against its own {@code max.request.size}, so a record larger than the
+ * topic accepts used to join a batch with good records. Kafka 4.2.0's producer then does this:
+ * the broker refuses the whole batch (MESSAGE_TOO_LARGE); the sender splits it
+ * ({@code RecordAccumulator.splitAndReenqueue}, the pieces keeping the batch's creation time)
+ * and sends the pieces again; the large record fails alone with a
+ * {@code RecordTooLargeException}, and for the idempotent producer that failure requests an epoch
+ * bump of the partition ({@code TransactionManager.handleFailedBatch}), whose batches in flight
+ * behind it, sent with the sequence numbers after it, must then be resolved and retried. Good
+ * records could wait there until {@code delivery.timeout.ms} and expire (22 of 32 in one run of
+ * eight on the in-process broker). Refused here, a large record never shares a batch, and a
+ * batch of good records is no larger than the topic accepts unless lz4 compresses worse than the
+ * producer estimated; then the split's pieces hold only records that fit the limit alone.
+ *
+ * <p>Memory: the encoder's buffer per sending thread. Thread-safe, like {@link KafkaProducer}.
  */
 public final class GradflowProducer implements AutoCloseable {
 
@@ -45,11 +70,19 @@ public final class GradflowProducer implements AutoCloseable {
   }
 
   private final Producer<byte[], byte[]> producer;
+  /** The settings of the Kafka producer (it was given them, or would have been). */
+  private final Properties settings;
   private final String examplesTopic;
   private final String labelsTopic;
   private final KeyBy keyBy;
   private final String entityType;
   private final String defaultModelKey;
+  /**
+   * The examples topic's {@code max.message.bytes} when it is smaller than the producer's
+   * {@code max.request.size} (which Kafka's producer checks itself), else
+   * {@code Integer.MAX_VALUE}: the largest record, batch overhead included, sent to that topic.
+   */
+  private final int maxRecordBytes;
   /** The bytes of {@code Codecs.codec(Example.class)}, written with a reused buffer per thread. */
   private final ThreadLocal<BufferedRecordEncoder<Example>> examples =
       ThreadLocal.withInitial(() -> new BufferedRecordEncoder<>(Codecs.codec(Example.class)));
@@ -66,6 +99,19 @@ public final class GradflowProducer implements AutoCloseable {
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(256 * 1024));
     p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     p.putAll(b.properties);
+    // Kafka's producer refuses a record over max.request.size itself, before it joins a batch
+    // (KafkaProducer.doSend, with the size measure used below); the topic's max.message.bytes
+    // only this class knows. So a record is checked here when the topic's limit is the smaller,
+    // and a batch is never larger than either: the broker refuses a batch over the topic's limit
+    // whole, and the producer splits it.
+    int requestSize = intProperty(p, ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1024 * 1024);
+    this.maxRecordBytes = b.maxMessageBytes < requestSize ? b.maxMessageBytes : Integer.MAX_VALUE;
+    if (b.maxMessageBytes != Integer.MAX_VALUE) {
+      int batchSize = intProperty(p, ProducerConfig.BATCH_SIZE_CONFIG, 16 * 1024);
+      p.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.toString(Math.min(batchSize,
+          Math.min(b.maxMessageBytes, requestSize))));
+    }
+    this.settings = p;
     this.producer = b.producer != null ? b.producer
         : new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     this.examplesTopic = b.examplesTopic;
@@ -90,7 +136,7 @@ public final class GradflowProducer implements AutoCloseable {
    * sent record can still be refused (too large, a timestamp the topic refuses, no broker).
    */
   public Future<RecordMetadata> send(Example example, Callback callback) {
-    return producer.send(new ProducerRecord<>(examplesTopic, null,
+    return sendChecked(new ProducerRecord<>(examplesTopic, null,
         example.getEventTime().toEpochMilli(), key(example), examples.get().encode(example)),
         callback);
   }
@@ -105,7 +151,44 @@ public final class GradflowProducer implements AutoCloseable {
 
   /** Sends raw bytes to the examples topic (tests of bad input, replays of dead letters). */
   public Future<RecordMetadata> sendRaw(String topic, byte[] key, byte[] value, long timestamp) {
-    return producer.send(new ProducerRecord<>(topic, null, timestamp, key, value));
+    return sendChecked(new ProducerRecord<>(topic, null, timestamp, key, value), null);
+  }
+
+  /**
+   * Sends a record, unless it is for the examples topic and larger than
+   * {@link #maxRecordBytes}: then {@code callback} learns of a {@link RecordTooLargeException}
+   * at once, on this thread, and the future fails with it, as {@link KafkaProducer#send} does for
+   * a record over its {@code max.request.size}. The size is Kafka's own measure of that check:
+   * the upper bound of a record batch holding only this record, uncompressed (the broker compares
+   * the compressed batch, so a record that lz4 would shrink under the limit is refused too).
+   */
+  private Future<RecordMetadata> sendChecked(ProducerRecord<byte[], byte[]> record,
+      Callback callback) {
+    if (maxRecordBytes != Integer.MAX_VALUE && record.topic().equals(examplesTopic)) {
+      int size = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
+          CompressionType.NONE, record.key(), record.value(), Record.EMPTY_HEADERS);
+      if (size > maxRecordBytes) {
+        RecordTooLargeException e = new RecordTooLargeException("the record is " + size
+            + " bytes (key, value and Kafka's batch overhead), more than topic " + examplesTopic
+            + " accepts (max.message.bytes=" + maxRecordBytes + "); not sent");
+        if (callback != null) {
+          callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(),
+              RecordMetadata.UNKNOWN_PARTITION), -1, -1, RecordBatch.NO_TIMESTAMP, -1, -1), e);
+        }
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+    return producer.send(record, callback);
+  }
+
+  /** An integer producer property, or {@code dflt} when absent or not a number (Kafka says). */
+  private static int intProperty(Properties p, String key, int dflt) {
+    Object value = p.get(key);
+    try {
+      return value == null ? dflt : Integer.parseInt(value.toString().trim());
+    } catch (NumberFormatException e) {
+      return dflt; // KafkaProducer's constructor refuses it, naming the setting
+    }
   }
 
   /** The key of an example under this producer's {@link KeyBy}. */
@@ -129,6 +212,13 @@ public final class GradflowProducer implements AutoCloseable {
     return k.getBytes(StandardCharsets.UTF_8);
   }
 
+  /** A copy of the Kafka producer's settings, for tests. */
+  Properties settings() {
+    Properties copy = new Properties();
+    copy.putAll(settings);
+    return copy;
+  }
+
   /** Waits until every record sent so far is acknowledged. */
   public void flush() {
     producer.flush();
@@ -148,6 +238,7 @@ public final class GradflowProducer implements AutoCloseable {
     private String entityType;
     private String defaultModelKey = "default";
     private final Properties properties = new Properties();
+    private int maxMessageBytes = Integer.MAX_VALUE;
     private Producer<byte[], byte[]> producer;
 
     private Builder(String bootstrapServers) {
@@ -183,6 +274,20 @@ public final class GradflowProducer implements AutoCloseable {
     /** The key of examples without a model key; must match the job's default model key. */
     public Builder defaultModelKey(String key) {
       this.defaultModelKey = key;
+      return this;
+    }
+
+    /**
+     * The examples topic's {@code max.message.bytes} (its own or the broker's default, as
+     * {@code TopicGuard} reads it): an example whose record is larger is refused before it is
+     * sent, and {@code batch.size} is at most this. Unknown by default: then only the producer's
+     * {@code max.request.size} limits a record, as in Kafka's producer.
+     */
+    public Builder maxMessageBytes(int bytes) {
+      if (bytes < 1) {
+        throw new IllegalArgumentException("maxMessageBytes must be >= 1, but was " + bytes);
+      }
+      this.maxMessageBytes = bytes;
       return this;
     }
 

@@ -40,11 +40,13 @@ import org.apache.kafka.common.KafkaException;
  * so each model's examples keep their order. {@code gradflow produce help} lists the flags.
  *
  * <p>It never claims what it did not do: before writing it checks that a broker answers
- * ({@code --connect-timeout}), creates a missing topic with {@code retention.ms=-1}, and refuses
- * records that the topic's retention would delete ({@link TopicGuard}); it counts the broker's
- * acknowledgements, not its sends. Exit codes: 0 when every example it read was written (malformed
- * lines skipped and reported are allowed), 1 when a record was not written, nothing was produced
- * or the input stopped being readable, 2 for a command line that cannot run.
+ * ({@code --connect-timeout}), creates a missing topic with {@code retention.ms=-1}, refuses
+ * records that the topic's retention would delete ({@link TopicGuard}), and records larger than
+ * the topic's {@code max.message.bytes} before they can share a batch with good ones
+ * ({@link GradflowProducer}); it counts the broker's acknowledgements, not its sends. Exit codes:
+ * 0 when every example it read was written (malformed lines skipped and reported are allowed), 1
+ * when a record was not written, nothing was produced or the input stopped being readable, 2 for
+ * a command line that cannot run.
  *
  * <p>It uses the job's Kafka client settings: {@code --config job.yaml} takes the brokers, the
  * client properties ({@code kafka.properties}: security settings) and the examples topic from a
@@ -260,7 +262,7 @@ public final class ProduceCommand {
     Tally tally = new Tally();
     GradflowProducer producer;
     try {
-      producer = toKafka ? producer(v, kafka, topic, keyByEntity, timeout) : null;
+      producer = toKafka ? producer(v, kafka, target, keyByEntity, timeout) : null;
     } catch (KafkaException e) {
       if (replay != null) {
         replay.close();
@@ -817,16 +819,16 @@ public final class ProduceCommand {
     return null;
   }
 
-  private static GradflowProducer producer(Flag.Values v, ClientSettings kafka, String topic,
-      String keyByEntity, Duration timeout) {
+  private static GradflowProducer producer(Flag.Values v, ClientSettings kafka,
+      TopicGuard.Topic topic, String keyByEntity, Duration timeout) {
     Map<String, String> properties = new LinkedHashMap<>();
     // A send waits this long for metadata or buffer space: a broker gone mid-run is a failed
     // record then, not a hang (unless the properties say otherwise).
     properties.put("max.block.ms", String.valueOf(timeout.toMillis()));
     properties.putAll(kafka.resolvedProperties());
     GradflowProducer.Builder b = GradflowProducer.builder(kafka.bootstrapServers())
-        .examplesTopic(topic).defaultModelKey(v.string("default-model-key"))
-        .properties(properties);
+        .examplesTopic(topic.name()).maxMessageBytes(topic.maxMessageBytes())
+        .defaultModelKey(v.string("default-model-key")).properties(properties);
     if (keyByEntity != null) {
       b.keyByEntity(keyByEntity);
     }

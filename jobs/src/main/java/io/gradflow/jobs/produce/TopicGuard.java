@@ -31,7 +31,9 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
  * for an existing topic the effective {@code retention.ms} (its own, or the broker's default),
  * {@code cleanup.policy}, {@code message.timestamp.type} and the accepted timestamp range
  * ({@code message.timestamp.before.max.ms}, {@code message.timestamp.after.max.ms}) are read, so
- * that {@link Topic#refusal} can refuse a record the broker would delete or refuse. Every call
+ * that {@link Topic#refusal} can refuse a record the broker would delete or refuse, and the
+ * topic's {@code max.message.bytes}, so that the producer refuses a record too large for it
+ * ({@link GradflowProducer.Builder#maxMessageBytes}). Every call
  * waits at most the given timeout: no broker answering is reported at once, not after minutes.
  * Not thread-safe; close it.
  */
@@ -53,9 +55,12 @@ final class TopicGuard implements AutoCloseable {
    * @param retentionFromBroker whether that value is the broker's default, not the topic's own
    * @param deletesByTime whether old records are deleted at all ({@code cleanup.policy} has
    *     {@code delete} and the timestamps are the producer's, {@code CreateTime})
+   * @param maxMessageBytes the effective {@code max.message.bytes}: the largest record batch the
+   *     broker appends to the topic (compressed, as the producer sent it)
    */
   record Topic(String name, boolean created, int partitions, long retentionMs,
-      boolean retentionFromBroker, boolean deletesByTime, long beforeMaxMs, long afterMaxMs) {
+      boolean retentionFromBroker, boolean deletesByTime, long beforeMaxMs, long afterMaxMs,
+      int maxMessageBytes) {
 
     /**
      * Why a record with timestamp {@code timestamp} would be lost or refused at {@code now}, or
@@ -159,8 +164,7 @@ final class TopicGuard implements AutoCloseable {
       count = partitions;
     }
     ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-    Config config = await(admin.describeConfigs(List.of(resource)).all(),
-        "read the settings of topic " + topic).get(resource);
+    Config config = settings(resource, created);
     ConfigEntry retention = config.get(TopicConfig.RETENTION_MS_CONFIG);
     long retentionMs = retention == null || retention.value() == null ? -1
         : Long.parseLong(retention.value());
@@ -177,7 +181,38 @@ final class TopicGuard implements AutoCloseable {
       before = Long.MAX_VALUE; // the broker stamps records itself
       after = Long.MAX_VALUE;
     }
-    return new Topic(topic, created, count, retentionMs, fromBroker, deletes, before, after);
+    // The broker's default message.max.bytes, 1 MiB + 12 (the bytes of a legacy log entry's
+    // header): a topic without its own value has the broker's, which describeConfigs reports.
+    int maxMessageBytes = Integer.parseInt(value(config, TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+        "1048588"));
+    return new Topic(topic, created, count, retentionMs, fromBroker, deletes, before, after,
+        maxMessageBytes);
+  }
+
+  /**
+   * The settings of a topic. A topic just created may be unknown to the broker that answers for
+   * a moment (its metadata follows the controller's): that one is asked again until the timeout.
+   */
+  private Config settings(ConfigResource resource, boolean created) throws TopicException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      try {
+        return await(admin.describeConfigs(List.of(resource)).all(),
+            "read the settings of topic " + resource.name()).get(resource);
+      } catch (TopicException e) {
+        if (!created || !(e.getCause() instanceof UnknownTopicOrPartitionException)
+            || System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new TopicException("interrupted while reading the settings of topic "
+            + resource.name(), e);
+      }
+    }
   }
 
   private static String value(Config config, String key, String dflt) {
