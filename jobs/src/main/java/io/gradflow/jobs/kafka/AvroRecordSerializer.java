@@ -10,7 +10,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Writes stream elements to one topic as single-object-encoded Avro records through an
- * {@link AvroMapper}, each record class through its own reused-buffer
+ * {@link AvroMapper}: straight to bytes where the mapper has a
+ * {@link AvroMapper.DirectEncoder}, else each record class through its own reused-buffer
  * {@link RecordCodec.Encoder}. One instance per sink writer (Flink serializes it); not
  * thread-safe.
  *
@@ -28,6 +29,8 @@ public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSc
   private final AvroMapper<T> mapper;
   /** Per record class: the serializer is used by its sink writer's thread only. */
   private transient Map<Class<?>, RecordCodec.Encoder<?>> encoders;
+  private transient AvroMapper.DirectEncoder<T> direct;
+  private transient boolean directAsked;
 
   public AvroRecordSerializer(String topic, AvroMapper<T> mapper) {
     this.topic = topic;
@@ -38,6 +41,13 @@ public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSc
   @SuppressWarnings({"unchecked", "rawtypes"})
   public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context,
       Long timestamp) {
+    if (!directAsked) {
+      direct = mapper.newDirectEncoder();
+      directAsked = true;
+    }
+    if (direct != null) {
+      return new ProducerRecord<>(topic, null, null, mapper.key(element), direct.encode(element));
+    }
     SpecificRecord record = mapper.toAvro(element);
     if (encoders == null) {
       encoders = new HashMap<>();
