@@ -178,12 +178,16 @@ final class ExampleBytesReader {
         || hasLabel && !loss.acceptsLabel(label)) {
       return null;
     }
-    long[] allRows = new long[n];
-    float[] allValues = new float[n];
-    System.arraycopy(entityRows, 0, allRows, 0, entities);
-    java.util.Arrays.fill(allValues, 0, entities, 1f);
-    System.arraycopy(rows, 0, allRows, entities, features);
-    System.arraycopy(values, 0, allValues, entities, features);
+    long[] allRows = rows;
+    float[] allValues = values;
+    if (entities > 0 || rows.length != features) { // else the features' arrays are the example's
+      allRows = new long[n];
+      allValues = new float[n];
+      System.arraycopy(entityRows, 0, allRows, 0, entities);
+      java.util.Arrays.fill(allValues, 0, entities, 1f);
+      System.arraycopy(rows, 0, allRows, entities, features);
+      System.arraycopy(values, 0, allValues, entities, features);
+    }
     return new CompactExample(id, modelKey == null ? defaultModelKey : modelKey, eventTime,
         allRows, allValues, dense, label, weight);
   }
