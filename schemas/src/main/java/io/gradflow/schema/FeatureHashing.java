@@ -2,7 +2,6 @@ package io.gradflow.schema;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Feature hashing, in one place, for the producers and the jobs: maps features and entities to
@@ -29,7 +28,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <tr><td>anything else</td><td>reserved</td></tr>
  * </table>
  *
- * <p>Memory: a small cache of namespace seeds. Thread-safe.
+ * <p>Memory: a table of {@value #SEED_SLOTS} recently used namespace seeds (an object each).
+ * Thread-safe: the table's entries are immutable, so threads racing on a slot at worst compute a
+ * seed again.
  */
 public final class FeatureHashing implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -43,9 +44,19 @@ public final class FeatureHashing implements Serializable {
   /** The number of dense features addressable by {@link #denseRow}. */
   public static final int MAX_DENSE = Integer.MAX_VALUE;
 
+  /** Slots of the namespace seed table; a power of two. */
+  static final int SEED_SLOTS = 64;
+
   private final int bits;
   private final long mask;
-  private transient ConcurrentHashMap<String, Integer> seeds;
+  /**
+   * Recently used namespaces and their seeds, direct-mapped by {@code String.hashCode} (which a
+   * string caches): a namespace object used again (a producer's or a decoder's few namespaces,
+   * feature after feature) costs an array load and a reference comparison, where a
+   * {@code ConcurrentHashMap} lookup and an unboxing cost about a fifth of the producer's thread.
+   * Namespaces that share a slot take turns in it and otherwise only compute the seed again.
+   */
+  private transient NamespaceSeed[] seeds;
 
   /**
    * @param bits the hashed feature space is {@code [0, 2^bits)}; in [1, 40]
@@ -83,16 +94,22 @@ public final class FeatureHashing implements Serializable {
    */
   public long feature(byte[] namespace, int namespaceOffset, int namespaceLength, byte[] name,
       int nameOffset, int nameLength) {
-    int seed = Utf8Bytes.isWellFormed(namespace, namespaceOffset, namespaceLength)
-        ? (int) MurmurHash3.hash64(namespace, namespaceOffset, namespaceLength, 0)
-        : namespaceSeed(new String(namespace, namespaceOffset, namespaceLength,
-            StandardCharsets.UTF_8));
-    if (Utf8Bytes.isWellFormed(name, nameOffset, nameLength)) {
-      return MurmurHash3.hash64(name, nameOffset, nameLength, seed) & mask;
+    return feature(namespaceSeed(namespace, namespaceOffset, namespaceLength), name, nameOffset,
+        nameLength);
+  }
+
+  /**
+   * The row of a feature from its namespace's seed ({@link #namespaceSeed(byte[], int, int)}, or
+   * a {@link NamespaceSeeds} cache of it) and the UTF-8 bytes of its name
+   * {@code [offset, offset + length)}: as {@link #feature(byte[], int, int, byte[], int, int)}.
+   */
+  public long feature(int namespaceSeed, byte[] name, int offset, int length) {
+    if (Utf8Bytes.isWellFormed(name, offset, length)) {
+      return MurmurHash3.hash64(name, offset, length, namespaceSeed) & mask;
     }
-    byte[] b = new String(name, nameOffset, nameLength, StandardCharsets.UTF_8)
+    byte[] b = new String(name, offset, length, StandardCharsets.UTF_8)
         .getBytes(StandardCharsets.UTF_8);
-    return MurmurHash3.hash64(b, 0, b.length, seed) & mask;
+    return MurmurHash3.hash64(b, 0, b.length, namespaceSeed) & mask;
   }
 
   /**
@@ -116,9 +133,7 @@ public final class FeatureHashing implements Serializable {
    */
   public static long entityRow(byte[] type, int typeOffset, int typeLength, byte[] id,
       int idOffset, int idLength) {
-    int seed = Utf8Bytes.isWellFormed(type, typeOffset, typeLength)
-        ? (int) MurmurHash3.hash64(type, typeOffset, typeLength, 0)
-        : namespaceSeed(new String(type, typeOffset, typeLength, StandardCharsets.UTF_8));
+    int seed = namespaceSeed(type, typeOffset, typeLength);
     byte[] b = id;
     int offset = idOffset;
     int length = idLength;
@@ -155,21 +170,34 @@ public final class FeatureHashing implements Serializable {
     return (int) MurmurHash3.hash64(b, 0, b.length, 0);
   }
 
-  private int seed(String namespace) {
-    ConcurrentHashMap<String, Integer> cache = seeds;
-    if (cache == null) {
-      cache = new ConcurrentHashMap<>();
-      seeds = cache;
-    }
-    Integer s = cache.get(namespace);
-    if (s == null) {
-      s = namespaceSeed(namespace);
-      if (cache.size() < 4096) { // bounded: namespaces are a schema-level, small set
-        cache.put(namespace, s);
-      }
-    }
-    return s;
+  /**
+   * The seed of a namespace from its UTF-8 bytes {@code [offset, offset + length)}: equal to
+   * {@link #namespaceSeed(String)} of the string Java decodes them to, for any bytes.
+   */
+  public static int namespaceSeed(byte[] namespace, int offset, int length) {
+    return Utf8Bytes.isWellFormed(namespace, offset, length)
+        ? (int) MurmurHash3.hash64(namespace, offset, length, 0)
+        : namespaceSeed(new String(namespace, offset, length, StandardCharsets.UTF_8));
   }
+
+  private int seed(String namespace) {
+    NamespaceSeed[] table = seeds;
+    if (table == null) {
+      table = new NamespaceSeed[SEED_SLOTS];
+      seeds = table;
+    }
+    int slot = namespace.hashCode() & (SEED_SLOTS - 1);
+    NamespaceSeed s = table[slot];
+    if (s != null && (s.namespace == namespace || s.namespace.equals(namespace))) {
+      return s.seed;
+    }
+    int seed = namespaceSeed(namespace);
+    table[slot] = new NamespaceSeed(namespace, seed);
+    return seed;
+  }
+
+  /** A namespace and its seed; immutable, so it is safely shared through a racy table slot. */
+  private record NamespaceSeed(String namespace, int seed) {}
 
   @Override
   public boolean equals(Object o) {

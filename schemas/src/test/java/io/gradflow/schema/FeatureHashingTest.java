@@ -97,4 +97,34 @@ class FeatureHashingTest {
     assertThrows(IllegalArgumentException.class, () -> new FeatureHashing(0));
     assertThrows(IllegalArgumentException.class, () -> FeatureHashing.denseRow(-1));
   }
+
+  @Test
+  void cachedSeedsFollowTheNamespaceAsItAlternates() {
+    // "Aa" and "BB" share a String.hashCode, so they share a slot of the seed table; equal
+    // namespaces in other String objects, and more namespaces than slots, take the same seeds.
+    // Every row is checked against the definition, computed without the table.
+    FeatureHashing h = new FeatureHashing(40);
+    assertEquals("Aa".hashCode(), "BB".hashCode());
+    String[] namespaces = new String[FeatureHashing.SEED_SLOTS * 3 + 2];
+    namespaces[0] = "Aa";
+    namespaces[1] = "BB";
+    for (int i = 2; i < namespaces.length; i++) {
+      namespaces[i] = "f" + (i - 2);
+    }
+    for (int round = 0; round < 3; round++) {
+      for (int i = 0; i < namespaces.length; i++) {
+        String ns = round == 1 ? new String(namespaces[i]) : namespaces[i];
+        int seed = (int) MurmurHash3.hash64(ns.getBytes(StandardCharsets.UTF_8), 0);
+        byte[] name = ("v" + i).getBytes(StandardCharsets.UTF_8);
+        assertEquals(MurmurHash3.hash64(name, seed) & ((1L << 40) - 1), h.feature(ns, "v" + i),
+            ns);
+        assertEquals(MurmurHash3.hash64((long) i, seed) & ((1L << 40) - 1),
+            h.feature(ns, (long) i), ns);
+        String other = namespaces[i % 2 == 0 ? 1 : 0];
+        int otherSeed = (int) MurmurHash3.hash64(other.getBytes(StandardCharsets.UTF_8), 0);
+        assertEquals(MurmurHash3.hash64(name, otherSeed) & ((1L << 40) - 1),
+            h.feature(other, "v" + i), other);
+      }
+    }
+  }
 }

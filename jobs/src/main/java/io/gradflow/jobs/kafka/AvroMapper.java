@@ -18,6 +18,22 @@ public interface AvroMapper<T> extends Serializable {
   /** The record key (null for none); records with equal keys keep their order. */
   byte[] key(T value);
 
+  /**
+   * A new encoder of elements straight to the bytes that {@link #toAvro}'s record encodes to,
+   * for one sink writer's thread, or null (the default) when elements go through
+   * {@code toAvro} and the record's codec. For the outputs written once per example.
+   */
+  default DirectEncoder<T> newDirectEncoder() {
+    return null;
+  }
+
+  /** Writes an element's record bytes without building the record; one thread's. */
+  @FunctionalInterface
+  interface DirectEncoder<T> {
+    /** The single-object-encoded bytes of {@code toAvro(value)}. */
+    byte[] encode(T value);
+  }
+
   /** Dead letters keyed by their original key (the original timestamp is in the record). */
   static AvroMapper<DeadLetter> deadLetters() {
     return new AvroMapper<>() {

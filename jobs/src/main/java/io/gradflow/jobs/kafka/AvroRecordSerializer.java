@@ -10,7 +10,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Writes stream elements to one topic as single-object-encoded Avro records through an
- * {@link AvroMapper}. One instance per sink writer (Flink serializes it); not thread-safe.
+ * {@link AvroMapper}: straight to bytes where the mapper has a
+ * {@link AvroMapper.DirectEncoder}, else each record class through its own reused-buffer
+ * {@link RecordCodec.Encoder}. One instance per sink writer (Flink serializes it); not
+ * thread-safe.
  *
  * <p>Output timestamps: every record is stamped with the time it is written (the producer's
  * clock, Kafka's {@code CreateTime} when the record's timestamp is left unset), never with an
@@ -24,7 +27,10 @@ public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSc
 
   private final String topic;
   private final AvroMapper<T> mapper;
-  private transient Map<Class<?>, RecordCodec<?>> codecs;
+  /** Per record class: the serializer is used by its sink writer's thread only. */
+  private transient Map<Class<?>, RecordCodec.Encoder<?>> encoders;
+  private transient AvroMapper.DirectEncoder<T> direct;
+  private transient boolean directAsked;
 
   public AvroRecordSerializer(String topic, AvroMapper<T> mapper) {
     this.topic = topic;
@@ -35,12 +41,19 @@ public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSc
   @SuppressWarnings({"unchecked", "rawtypes"})
   public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context,
       Long timestamp) {
-    SpecificRecord record = mapper.toAvro(element);
-    if (codecs == null) {
-      codecs = new HashMap<>();
+    if (!directAsked) {
+      direct = mapper.newDirectEncoder();
+      directAsked = true;
     }
-    RecordCodec codec = codecs.computeIfAbsent(record.getClass(),
-        c -> Codecs.codec((Class<? extends SpecificRecord>) c));
-    return new ProducerRecord<>(topic, null, null, mapper.key(element), codec.encode(record));
+    if (direct != null) {
+      return new ProducerRecord<>(topic, null, null, mapper.key(element), direct.encode(element));
+    }
+    SpecificRecord record = mapper.toAvro(element);
+    if (encoders == null) {
+      encoders = new HashMap<>();
+    }
+    RecordCodec.Encoder encoder = encoders.computeIfAbsent(record.getClass(),
+        c -> Codecs.codec((Class<? extends SpecificRecord>) c).newEncoder());
+    return new ProducerRecord<>(topic, null, null, mapper.key(element), encoder.encode(record));
   }
 }

@@ -5,6 +5,7 @@ import io.gradflow.model.Loss;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
+import io.gradflow.schema.NamespaceSeeds;
 import java.nio.charset.StandardCharsets;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -25,7 +26,7 @@ import org.apache.avro.SchemaNormalization;
  * record's size.
  *
  * <p>Enabled only when the current {@code Example} schema has the layout this reader walks
- * ({@link #LAYOUT}); {@link #enabled()} says whether it is. Immutable and thread-safe (the read
+ * ({@link #LAYOUT}); {@link #enabled()} says whether it is. Thread-safe (the read
  * position is per call).
  */
 final class ExampleBytesReader {
@@ -42,6 +43,8 @@ final class ExampleBytesReader {
   private final InputLimits limits;
   private final long fingerprint;
   private final boolean enabled;
+  /** Namespace seeds by feature position: a stream's records repeat their namespaces. */
+  private final NamespaceSeeds namespaceSeeds = new NamespaceSeeds();
 
   ExampleBytesReader(FeatureHashing hashing, Loss loss, String defaultModelKey,
       InputLimits limits) {
@@ -147,7 +150,9 @@ final class ExampleBytesReader {
         if (namespaceLength == 0 || hasName == hasIndex || !Float.isFinite(v) || tooLarge(v)) {
           return null;
         }
-        rows[features] = hasName ? hashing.feature(b, namespaceAt, namespaceLength, b, nameAt, nameLength)
+        rows[features] = hasName
+            ? hashing.feature(namespaceSeeds.seed(features, b, namespaceAt, namespaceLength), b,
+                nameAt, nameLength)
             : hashing.feature(new String(b, namespaceAt, namespaceLength,
                 StandardCharsets.UTF_8), index);
         values[features++] = v;
@@ -173,12 +178,16 @@ final class ExampleBytesReader {
         || hasLabel && !loss.acceptsLabel(label)) {
       return null;
     }
-    long[] allRows = new long[n];
-    float[] allValues = new float[n];
-    System.arraycopy(entityRows, 0, allRows, 0, entities);
-    java.util.Arrays.fill(allValues, 0, entities, 1f);
-    System.arraycopy(rows, 0, allRows, entities, features);
-    System.arraycopy(values, 0, allValues, entities, features);
+    long[] allRows = rows;
+    float[] allValues = values;
+    if (entities > 0 || rows.length != features) { // else the features' arrays are the example's
+      allRows = new long[n];
+      allValues = new float[n];
+      System.arraycopy(entityRows, 0, allRows, 0, entities);
+      java.util.Arrays.fill(allValues, 0, entities, 1f);
+      System.arraycopy(rows, 0, allRows, entities, features);
+      System.arraycopy(values, 0, allValues, entities, features);
+    }
     return new CompactExample(id, modelKey == null ? defaultModelKey : modelKey, eventTime,
         allRows, allValues, dense, label, weight);
   }

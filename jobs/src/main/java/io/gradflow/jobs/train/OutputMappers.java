@@ -5,6 +5,7 @@ import io.gradflow.flink.MetricsEvent;
 import io.gradflow.flink.RowChange;
 import io.gradflow.flink.Scored;
 import io.gradflow.jobs.kafka.AvroMapper;
+import io.gradflow.jobs.kafka.PredictionWriter;
 import io.gradflow.schema.MetricsReport;
 import io.gradflow.schema.Prediction;
 import io.gradflow.schema.RowUpdate;
@@ -35,6 +36,13 @@ final class OutputMappers {
     @Override
     public byte[] key(Scored s) {
       return s.modelKey.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public DirectEncoder<Scored> newDirectEncoder() {
+      PredictionWriter w = PredictionWriter.create();
+      return w == null ? null : s -> w.write(s.exampleId, s.modelKey, s.modelStep, s.score,
+          s.eventTime, s.label);
     }
   };
 
