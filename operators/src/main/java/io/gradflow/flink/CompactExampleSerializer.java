@@ -1,6 +1,7 @@
 package io.gradflow.flink;
 
 import io.gradflow.model.CompactExample;
+import io.gradflow.model.Model;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -54,15 +55,54 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
   private static final VarHandle INTS =
       MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
   private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+  /**
+   * The scratch of the thread that last read a record, beside its thread (and of the thread that
+   * last wrote one: in one JVM a source thread writes while the trainer's thread reads): a task
+   * thread's {@code ThreadLocal} map holds many entries and its lookup was a tenth of reading a
+   * record. Written and read without synchronization, which is safe because {@link Owned} has
+   * only final fields: a thread sees a whole pair, its own or another's, and uses only its own.
+   * Threads that alternate fall back to the thread local.
+   */
+  private static Owned lastReader = new Owned(null, null);
+  private static Owned lastWriter = lastReader;
 
   private CompactExampleSerializer() {}
+
+  /** A thread and its scratch (immutable, see {@link #lastReader}). */
+  private record Owned(Thread thread, Scratch scratch) {
+    static Owned current() {
+      return new Owned(Thread.currentThread(), SCRATCH.get());
+    }
+
+    boolean isCurrent() {
+      return thread == Thread.currentThread();
+    }
+  }
+
+  /**
+   * This thread's scratch: {@link #lastReader}'s (reading) or {@link #lastWriter}'s if it is
+   * this thread's, else the thread local's, then remembered.
+   */
+  private static Scratch scratch(boolean reading) {
+    Owned owned = reading ? lastReader : lastWriter;
+    if (!owned.isCurrent()) {
+      owned = Owned.current();
+      if (reading) {
+        lastReader = owned;
+      } else {
+        lastWriter = owned;
+      }
+    }
+    return owned.scratch;
+  }
 
   /** What one thread reuses from record to record. */
   private static final class Scratch {
     byte[] bytes = new byte[1 << 12];
     char[] chars = new char[64];
-    /** The model key of the last record read, or null. */
+    /** The model key of the last record read, or null, and its chars. */
     String modelKey;
+    char[] modelKeyChars;
     /** All ones, shared by the examples read whose values are all 1 and as many. */
     float[] ones = new float[0];
 
@@ -121,7 +161,7 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
     out.writeByte(flags);
     int idBytes = (flags & INT_IDS) != 0 ? 4 : 8;
     int size = (idBytes + ((flags & ONES) != 0 ? 0 : 4)) * n;
-    byte[] b = SCRATCH.get().bytes(size);
+    byte[] b = scratch(false).bytes(size);
     if (idBytes == 4) {
       for (int i = 0; i < n; i++) {
         INTS.set(b, 4 * i, (int) ids[i]);
@@ -150,10 +190,13 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
 
   @Override
   public CompactExample deserialize(DataInputView in) throws IOException {
-    Scratch scratch = SCRATCH.get();
-    String exampleId = readString(in, scratch, null);
-    String modelKey = readString(in, scratch, scratch.modelKey);
-    scratch.modelKey = modelKey;
+    Scratch scratch = scratch(true);
+    String exampleId = readString(in, scratch, null, null);
+    String modelKey = readString(in, scratch, scratch.modelKey, scratch.modelKeyChars);
+    if (modelKey != scratch.modelKey) {
+      scratch.modelKey = modelKey;
+      scratch.modelKeyChars = modelKey == null ? null : modelKey.toCharArray();
+    }
     long eventTime = in.readLong();
     int n = count(in.readInt(), "sparse features");
     int flags = in.readUnsignedByte();
@@ -185,7 +228,8 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
       }
     }
     int d = count(in.readInt(), "dense features");
-    float[] dense = new float[d];
+    // Shared by the examples without dense features: examples are values, never modified.
+    float[] dense = d == 0 ? Model.NO_DENSE : new float[d];
     for (int i = 0; i < d; i++) {
       dense[i] = in.readFloat();
     }
@@ -201,11 +245,15 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
    * string when it has exactly the chars read.
    */
   static String readString(DataInputView in, String same) throws IOException {
-    return readString(in, SCRATCH.get(), same);
+    return readString(in, scratch(true), same, null);
   }
 
-  private static String readString(DataInputView in, Scratch scratch, String same)
-      throws IOException {
+  /**
+   * @param sameChars the chars of {@code same} if the caller keeps them (compared in bulk, which
+   *     is cheaper than char by char), or null
+   */
+  private static String readString(DataInputView in, Scratch scratch, String same,
+      char[] sameChars) throws IOException {
     int length = readVarInt(in, "string length");
     if (length == 0) {
       return null;
@@ -220,7 +268,11 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
       int c = in.readUnsignedByte();
       chars[i] = (char) (c < 0x80 ? c : continueVarInt(in, c, "char"));
     }
-    if (same != null && same.length() == length) {
+    if (sameChars != null) {
+      if (sameChars.length == length && Arrays.equals(chars, 0, length, sameChars, 0, length)) {
+        return same;
+      }
+    } else if (same != null && same.length() == length) {
       int i = 0;
       while (i < length && same.charAt(i) == chars[i]) {
         i++;

@@ -555,11 +555,19 @@ public final class PageCache {
   // The hot path for cached direct pages, by arena slot (see ModelPages#slot): no RowPage object
   // is touched.
 
-  /** A hit on the slot's page: referenced, and dirty too when {@code learn}. */
-  void touch(int slot, boolean learn) {
-    hits++;
+  /**
+   * A hit on the slot's page: referenced, and dirty too when {@code learn}. The hit is not
+   * counted here: the hot path counts its hits in a local and adds them once per example
+   * ({@link #countHits}), one store instead of one per row.
+   */
+  void mark(int slot, boolean learn) {
     arena.touch(slot, learn ? (byte) (DirectArena.REFERENCED | DirectArena.DIRTY)
         : DirectArena.REFERENCED);
+  }
+
+  /** Adds hits counted by the caller ({@link #mark}). */
+  void countHits(int count) {
+    hits += count;
   }
 
   void pinSlot(int slot) {

@@ -188,6 +188,7 @@ public final class PagedLearner {
     int pinnedUpTo = 0;
     int kept = 0;
     long createdBefore = rowsCreated;
+    int fastHits = 0;
     try {
       RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
       int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
@@ -206,9 +207,12 @@ public final class PagedLearner {
             }
             stampAts[kept] = stampAt;
           }
-          cache.touch(slot, learn);
-          ids[kept] = id;
-          values[kept] = values[i];
+          cache.mark(slot, learn);
+          fastHits++;
+          if (kept != i) {
+            ids[kept] = id;
+            values[kept] = values[i];
+          }
           slots[kept] = slot;
           arrays[kept] = chunk;
           offsets[kept] = at;
@@ -301,6 +305,7 @@ public final class PagedLearner {
       }
       return activation;
     } finally {
+      cache.countHits(fastHits);
       densifyCount = 0;
       cache.unpinAll();
     }

@@ -211,4 +211,43 @@ class CompactExampleSerializerTest {
     assertEquals(a, read[3]);
     assertEquals(b, read[2]);
   }
+
+  /**
+   * Threads reading and writing at once each keep their own scratch (the serializer remembers the
+   * last reader's and writer's beside the thread): were a thread to use another's, the shared
+   * char and byte buffers would mix their records.
+   */
+  @Test
+  void threadsReadingAndWritingAtOnceKeepTheirOwnScratch() throws Exception {
+    int records = 20_000;
+    java.util.List<java.util.concurrent.Callable<Integer>> tasks = new java.util.ArrayList<>();
+    for (int t = 0; t < 3; t++) {
+      String key = "model-" + t + "-" + "k".repeat(10 * t);
+      tasks.add(() -> {
+        int checked = 0;
+        for (int i = 0; i < records; i++) {
+          long[] ids = new long[1 + i % 40];
+          for (int j = 0; j < ids.length; j++) {
+            ids[j] = (i % 3 == 0 ? 1L << 40 : 0) + 31L * i + j;
+          }
+          float[] values = new float[ids.length];
+          java.util.Arrays.fill(values, i % 2 == 0 ? 1f : 0.5f);
+          CompactExample e = new CompactExample(key + "/" + i, i % 5 == 0 ? "other" : key, i,
+              ids, values, new float[0], 1f, 1f);
+          assertEquals(e, roundTrip(CompactExampleSerializer.INSTANCE, e));
+          checked++;
+        }
+        return checked;
+      });
+    }
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(tasks.size());
+    try {
+      for (java.util.concurrent.Future<Integer> f : pool.invokeAll(tasks)) {
+        assertEquals(records, f.get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }
