@@ -40,23 +40,23 @@ class CsvParsingBehaviourTest {
 
   @Test
   void charactersAfterAClosingQuoteEndTheInputWithTheirPosition() {
-    String text = "y,c\n1,\"b\n\"x\n0,d\n";
-    FileReplay r = replay(csv("y", null, List.of("c")), text, FileReplay.OnError.SKIP);
-    FileReplay.MalformedInputException e = assertThrows(FileReplay.MalformedInputException.class,
-        () -> all(r));
-    assertEquals("in.txt, line 2: not CSV: Invalid character between encapsulated token and"
-        + " delimiter at line: 3, position: 11; nothing after it can be read as CSV",
-        e.getMessage());
+    assertEndsTheInput("y,c\n1,\"b\n\"x\n0,d\n", "in.txt, line 2: not CSV: Invalid character"
+        + " between encapsulated token and delimiter at line: 3, position: 11; nothing after it"
+        + " can be read as CSV");
   }
 
   @Test
   void anUnterminatedQuoteOnTheLastLineIsAnError() {
-    String text = "y,c\n1,a\n0,\"b";
+    assertEndsTheInput("y,c\n1,a\n0,\"b", "in.txt, line 3: a quoted field starting on this"
+        + " line is never closed (unterminated quote); nothing after it can be read as CSV");
+  }
+
+  /** Reading {@code text} while skipping malformed lines stops with {@code message}. */
+  private static void assertEndsTheInput(String text, String message) {
     FileReplay r = replay(csv("y", null, List.of("c")), text, FileReplay.OnError.SKIP);
     FileReplay.MalformedInputException e = assertThrows(FileReplay.MalformedInputException.class,
         () -> all(r));
-    assertEquals("in.txt, line 3: a quoted field starting on this line is never closed"
-        + " (unterminated quote); nothing after it can be read as CSV", e.getMessage());
+    assertEquals(message, e.getMessage());
   }
 
   @Test
