@@ -138,15 +138,15 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient ValueState<ModelMeta> metaState;
   private transient Map<String, ModelSession.Shared> learners;
   private transient Map<String, PageCache> caches;
-  private transient Map<String, ModelSession> sessions;
-  /** Keys of the sessions changed since their state was last written to keyed state. */
-  private transient java.util.Set<String> unsaved;
+  /** The learner of every key when there is no race (one candidate, ""), else null. */
+  private transient ModelSession.Shared only;
+  /** The models in memory: one look-up per key switch finds the session and its flags. */
+  private transient Map<String, Tenant> sessions;
   /**
-   * The session of the last record while it is in {@link #sessions} (else null), and whether its
-   * key is in {@link #unsaved}: consecutive records of one model skip both map look-ups.
+   * The model of the last record while it is in {@link #sessions} (else null): consecutive
+   * records of one model skip the look-up.
    */
-  private transient ModelSession current;
-  private transient boolean currentUnsaved;
+  private transient Tenant current;
   private transient Emitter emitter;
   private transient Counter examples;
   private transient Counter learned;
@@ -236,7 +236,6 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     learners = new HashMap<>();
     caches = new HashMap<>();
     sessions = new HashMap<>();
-    unsaved = new java.util.HashSet<>();
     emitter = new Emitter();
     batchStarts = new LinkedHashMap<>();
     batchTimerAt = Long.MAX_VALUE;
@@ -257,6 +256,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
           settings.metricsEvery(), settings.changelogEvery(), settings.metrics(), LOG::warn,
           settings.replay()));
     }
+    only = candidates.size() == 1 && candidates.containsKey("") ? learners.get("") : null;
     examples = getMetricGroup().counter("examples");
     getMetricGroup().meter("examplesPerSecond", new MeterView(examples));
     learned = getMetricGroup().counter("learned");
@@ -295,20 +295,17 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void processElement(StreamRecord<CompactExample> element) throws Exception {
     CompactExample example = element.getValue();
-    ModelSession session = current;
-    if (session == null || !session.key().equals(getCurrentKey())) {
-      session = session((String) getCurrentKey());
-      current = session;
-      currentUnsaved = false;
+    Tenant tenant = current;
+    if (tenant == null || !tenant.session.key().equals(getCurrentKey())) {
+      tenant = tenant((String) getCurrentKey());
+      current = tenant;
     }
-    if (!currentUnsaved) {
-      unsaved.add(session.key());
-      currentUnsaved = true;
-    }
+    tenant.unsaved = true;
+    ModelSession session = tenant.session;
     double score = session.process(example, emitter);
     if (session.batchInFlight()) {
       startBatchTimer(session.key());
-    } else {
+    } else if (!batchStarts.isEmpty()) {
       batchStarts.remove(session.key());
     }
     examples.inc();
@@ -320,16 +317,20 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         .measured(example.learnable())));
   }
 
-  /** The session of the current key, loaded from keyed state on its first example here. */
-  private ModelSession session(String key) throws Exception {
-    ModelSession session = sessions.get(key);
-    if (session == null) {
+  /** The model of the current key, its session loaded from keyed state on its first example. */
+  private Tenant tenant(String key) throws Exception {
+    Tenant tenant = sessions.get(key);
+    if (tenant == null) {
       ModelMeta stored = metaState.value();
-      session = new ModelSession(key, learners.get(candidateOf(key)),
-          stored == null ? SessionState.NEW : stored.toState());
-      sessions.put(key, session);
+      tenant = new Tenant(new ModelSession(key, learnerOf(key),
+          stored == null ? SessionState.NEW : stored.toState()));
+      sessions.put(key, tenant);
     }
-    return session;
+    return tenant;
+  }
+
+  private ModelSession.Shared learnerOf(String key) {
+    return only != null ? only : learners.get(candidateOf(key));
   }
 
   /** Remembers when the model's batch began and makes sure a timer will check it. */
@@ -367,9 +368,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       if (e.getValue() + timeout <= time) {
         // A session evicted with its batch is read back from keyed state to step it.
         setCurrentKey(e.getKey());
-        ModelSession session = session(e.getKey());
-        unsaved.add(session.key());
-        session.flushBatch();
+        Tenant tenant = tenant(e.getKey());
+        tenant.unsaved = true;
+        tenant.session.flushBatch();
         due.remove();
       } else {
         next = Math.min(next, e.getValue() + timeout);
@@ -383,8 +384,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
     super.prepareSnapshotPreBarrier(checkpointId);
-    for (ModelSession session : sessions.values()) {
-      session.emitChanges(emitter);
+    for (Tenant tenant : sessions.values()) {
+      tenant.session.emitChanges(emitter);
     }
   }
 
@@ -394,9 +395,11 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     // Sessions whose model left the cache while they had rows to emit (emitted before the
     // barrier, so evictable now).
     current = null;
-    sessions.values().removeIf(s -> {
+    sessions.values().removeIf(t -> {
+      ModelSession s = t.session;
       boolean drop = s.evictable() && !caches.get(candidateOf(s.key())).holds(s.key());
       if (drop) {
+        t.evicted = true;
         s.retire(); // saved by the flush above
       }
       return drop;
@@ -412,11 +415,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public void endInput() throws Exception {
     // A session finishing its batch may evict others (finished again below: finish is
     // idempotent).
-    for (String key : List.copyOf(sessions.keySet())) {
-      ModelSession session = sessions.get(key);
-      if (session != null) {
-        unsaved.add(key);
-        session.finish(emitter);
+    for (Tenant tenant : List.copyOf(sessions.values())) {
+      if (!tenant.evicted) {
+        tenant.unsaved = true;
+        tenant.session.finish(emitter);
       }
     }
     List<String> evicted;
@@ -427,12 +429,12 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     }
     for (String key : evicted) {
       setCurrentKey(key);
-      ModelSession session = new ModelSession(key, learners.get(candidateOf(key)),
-          metaState.value().toState());
-      unsaved.add(key);
-      session.finish(emitter);
-      save(session);
-      session.retire();
+      Tenant tenant = new Tenant(new ModelSession(key, learnerOf(key),
+          metaState.value().toState()));
+      tenant.unsaved = true;
+      tenant.session.finish(emitter);
+      save(tenant);
+      tenant.session.retire();
     }
     flush();
   }
@@ -442,30 +444,30 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
    * ({@link ModelSession#evictable()}). Called from within an example of another model.
    */
   private void evictSession(String key) {
-    ModelSession session = sessions.get(key);
-    if (session == null || !session.evictable()) {
+    Tenant tenant = sessions.get(key);
+    if (tenant == null || !tenant.session.evictable()) {
       return;
     }
     try {
-      save(session);
+      save(tenant);
     } catch (Exception e) {
       throw new IllegalStateException("could not write back the state of model " + key, e);
     }
     sessions.remove(key);
-    if (session == current) {
+    if (tenant == current) {
       current = null;
     }
-    session.retire();
+    tenant.evicted = true;
+    tenant.session.retire();
   }
 
   /** Writes a changed session's state to keyed state, under its key. */
-  private void save(ModelSession session) throws Exception {
-    if (session == current) {
-      currentUnsaved = false;
-    }
-    if (!unsaved.remove(session.key())) {
+  private void save(Tenant tenant) throws Exception {
+    if (!tenant.unsaved) {
       return;
     }
+    tenant.unsaved = false;
+    ModelSession session = tenant.session;
     Object current = getCurrentKey();
     setCurrentKey(session.key());
     metaState.update(ModelMeta.of(session.state()));
@@ -502,8 +504,24 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     for (PageCache cache : caches.values()) {
       cache.flush();
     }
-    for (ModelSession session : sessions.values()) {
-      save(session);
+    for (Tenant tenant : sessions.values()) {
+      save(tenant);
+    }
+  }
+
+  /**
+   * A model in memory: its session and whether it changed since its state was last written to
+   * keyed state, found with one look-up per key switch. About 24 bytes besides the session.
+   */
+  private static final class Tenant {
+    final ModelSession session;
+    /** Changed since its state was last written to keyed state. */
+    boolean unsaved;
+    /** Dropped from {@link #sessions} (written back and retired): not to be used again. */
+    boolean evicted;
+
+    Tenant(ModelSession session) {
+      this.session = session;
     }
   }
 

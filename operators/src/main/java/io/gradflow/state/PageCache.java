@@ -74,6 +74,13 @@ public final class PageCache {
   /** Models whose last page eviction took, to evict at the end of the example. */
   private final List<String> emptied = new ArrayList<>();
   private java.util.function.Consumer<String> evicted = key -> {};
+  /**
+   * The model of the last {@link #pagesOf} and its pages while they are in {@link #byModel} (else
+   * null): consecutive examples of one model skip the hash table, and a key that arrives as a new
+   * String per record (whose hash String caches per instance only) is compared, not hashed.
+   */
+  private String lastKey;
+  private ModelPages lastPages;
 
   private record Entry(String modelKey, long pageId, RowPage page) {}
 
@@ -154,6 +161,8 @@ public final class PageCache {
     static final byte FORM_SMALL = 1;
     static final byte FORM_PAGED = 2;
     private static final int[] NO_SLOTS = new int[0];
+    /** {@link #stashed} for a small page the store does not hold (a new model's). */
+    static final float[] NOT_STORED = new float[0];
     private final DirectArena arena;
     /**
      * Arena slot + 1 by direct page key; 0 for a page not in memory. Empty until the model's
@@ -164,6 +173,11 @@ public final class PageCache {
     /** The model's {@link RowBook}, once loaded (never evicted), and whether it changed. */
     float[] book;
     boolean bookDirty;
+    /**
+     * Whether the store holds the book: it did when the book was loaded, or it has been written
+     * back since. Read only once {@link #book} is set; spares {@link PageCache#small} a load.
+     */
+    boolean bookInStore;
     /** Whether the book's live rows are in the owner's running total yet. */
     boolean bookCounted;
     /**
@@ -176,7 +190,11 @@ public final class PageCache {
     private int cached;
     /** {@link #FORM_SMALL}, {@link #FORM_PAGED}, or 0 until {@link PageCache#small} decides. */
     byte form;
-    /** The stored {@link PageFormat#MODEL_PAGE} read to decide the form, until it is held. */
+    /**
+     * The stored {@link PageFormat#MODEL_PAGE} read to decide the form, until it is held, or
+     * {@link #NOT_STORED} if the store had none: the model's first page lookup does not ask the
+     * store again.
+     */
     float[] stashed;
 
     ModelPages(DirectArena arena) {
@@ -236,11 +254,17 @@ public final class PageCache {
    * {@link #page(ModelPages, String, long)}.
    */
   ModelPages pagesOf(String modelKey) {
-    ModelPages pages = byModel.get(modelKey);
+    ModelPages pages = lastPages;
+    if (pages != null && (modelKey == lastKey || modelKey.equals(lastKey))) {
+      return pages;
+    }
+    pages = byModel.get(modelKey);
     if (pages == null) {
       pages = new ModelPages(arena);
       byModel.put(modelKey, pages);
     }
+    lastKey = modelKey;
+    lastPages = pages;
     return pages;
   }
 
@@ -276,7 +300,7 @@ public final class PageCache {
     misses++;
     float[] stored;
     if (pages.stashed != null && pageId == PageFormat.MODEL_PAGE) {
-      stored = pages.stashed;
+      stored = pages.stashed == ModelPages.NOT_STORED ? null : pages.stashed;
       pages.stashed = null;
     } else {
       stored = store.load(modelKey, pageId);
@@ -415,7 +439,8 @@ public final class PageCache {
       pages.stashed = stored; // read once: held at the model's first page lookup
       return true;
     }
-    if (store.load(modelKey, PageFormat.BOOK_PAGE) != null) {
+    if (pages.book != null ? pages.bookInStore
+        : store.load(modelKey, PageFormat.BOOK_PAGE) != null) {
       return false;
     }
     for (long key : store.pageKeys(modelKey)) {
@@ -423,6 +448,7 @@ public final class PageCache {
         return false;
       }
     }
+    pages.stashed = ModelPages.NOT_STORED;
     return true;
   }
 
@@ -501,8 +527,9 @@ public final class PageCache {
   float[] book(ModelPages pages, String modelKey, int sketchWidth, int sketchDepth)
       throws Exception {
     if (pages.book == null) {
-      pages.book = RowBook.fit(store.load(modelKey, PageFormat.BOOK_PAGE), sketchWidth,
-          sketchDepth);
+      float[] stored = store.load(modelKey, PageFormat.BOOK_PAGE);
+      pages.book = RowBook.fit(stored, sketchWidth, sketchDepth);
+      pages.bookInStore = stored != null;
     }
     return pages.book;
   }
@@ -595,6 +622,10 @@ public final class PageCache {
           evicted.accept(key);
           writeBackModel(key, pages);
           byModel.remove(key);
+          if (pages == lastPages) {
+            lastPages = null;
+            lastKey = null;
+          }
         }
       }
       emptied.clear();
@@ -640,6 +671,7 @@ public final class PageCache {
     if (pages.bookDirty) {
       store.store(modelKey, PageFormat.BOOK_PAGE, pages.book.clone());
       pages.bookDirty = false;
+      pages.bookInStore = true;
       writes++;
     }
     if (pages.denseDirty) {

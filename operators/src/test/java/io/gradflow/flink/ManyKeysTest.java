@@ -70,4 +70,40 @@ class ManyKeysTest {
     assertEquals(1, restore[0], "a restore from half way continues bit for bit");
     assertTrue(restore[1] / KEYS < 8_000, restore[1] / KEYS + " checkpoint bytes per key");
   }
+
+  /**
+   * Runs of consecutive records of one model (the operator and the page cache skip their look-ups
+   * then) with each record's key a new String, taking turns among more models than a cache of one
+   * page holds, so that a model is evicted between its runs and comes back: every prediction
+   * equals the reference's, and a restore from half way continues bit for bit.
+   */
+  @Test
+  void runsOfOneKeyInNewStringsLearnExactlyThroughEvictions() throws Exception {
+    List<CompactExample> examples = new java.util.ArrayList<>();
+    for (CompactExample e : ManyKeysBench.examples(1, 6_000, 11)) {
+      // Runs of 5 records, the 9 models in turn: 4 small models fill a page.
+      long run = e.eventTime / 1_000 / 5;
+      examples.add(new CompactExample(e.exampleId, new String("m" + run % 9), e.eventTime,
+          e.rowIds, e.values, e.dense, e.label, e.weight));
+    }
+    ReferenceLearner reference = new ReferenceLearner(ManyKeysBench.SPEC);
+    int defaultPages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+    try {
+      ManyKeysBench.cachePages = 1;
+      try (var h = ManyKeysBench.harness()) {
+        h.open();
+        TrainerOperator operator = (TrainerOperator) h.getOperator();
+        double[] got = ManyKeysBench.run(h, examples);
+        for (int i = 0; i < got.length; i++) {
+          assertEquals(reference.process(examples.get(i)), got[i], "example " + i);
+        }
+        assertTrue(operator.pagedLearner("").cache().evictions() > 100,
+            operator.pagedLearner("").cache().evictions() + " evictions");
+      }
+      assertEquals(1, ManyKeysBench.restore(examples)[0],
+          "a restore from half way continues bit for bit");
+    } finally {
+      ManyKeysBench.cachePages = defaultPages;
+    }
+  }
 }
