@@ -84,8 +84,8 @@ public final class GradflowProducer implements AutoCloseable {
    */
   private final int maxRecordBytes;
   /** The bytes of {@code Codecs.codec(Example.class)}, written with a reused buffer per thread. */
-  private final ThreadLocal<BufferedRecordEncoder<Example>> examples =
-      ThreadLocal.withInitial(() -> new BufferedRecordEncoder<>(Codecs.codec(Example.class)));
+  private final ThreadLocal<RecordCodec.Encoder<Example>> examples =
+      ThreadLocal.withInitial(() -> Codecs.codec(Example.class).newEncoder());
   private final RecordCodec<Label> labels = Codecs.codec(Label.class);
 
   private GradflowProducer(Builder b) {

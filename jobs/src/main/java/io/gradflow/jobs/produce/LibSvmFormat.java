@@ -46,13 +46,8 @@ public final class LibSvmFormat implements LineFormat {
       throws MalformedLineException {
     int hash = line.indexOf('#');
     int end = hash >= 0 ? hash : line.length();
-    int from = 0;
-    while (from < end && line.charAt(from) <= ' ') { // String.trim()
-      from++;
-    }
-    while (end > from && line.charAt(end - 1) <= ' ') {
-      end--;
-    }
+    int from = Tokens.trimStart(line, 0, end);
+    end = Tokens.trimEnd(line, from, end);
     if (from == end) {
       return null;
     }

@@ -30,6 +30,27 @@ final class Tokens {
     return i;
   }
 
+  /**
+   * Where {@code s.substring(from, end).trim()} starts: the first char after {@code from} above
+   * U+0020 ({@link String#trim()}'s rule), or {@code end}.
+   */
+  static int trimStart(String s, int from, int end) {
+    int i = from;
+    while (i < end && s.charAt(i) <= ' ') {
+      i++;
+    }
+    return i;
+  }
+
+  /** Where {@code s.substring(from, end).trim()} ends, as {@link #trimStart} for its start. */
+  static int trimEnd(String s, int from, int end) {
+    int i = end;
+    while (i > from && s.charAt(i - 1) <= ' ') {
+      i--;
+    }
+    return i;
+  }
+
   /** The first {@code c} in {@code s} from {@code from} on, before {@code end}, or -1. */
   static int indexOf(String s, char c, int from, int end) {
     for (int i = from; i < end; i++) {

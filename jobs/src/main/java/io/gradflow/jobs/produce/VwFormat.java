@@ -107,14 +107,8 @@ public final class VwFormat implements LineFormat {
 
   /** The words before the first bar: {@code line.substring(0, bar).trim()} split at spaces. */
   private static List<String> head(String line, int bar) {
-    int from = 0;
-    int end = bar;
-    while (from < end && line.charAt(from) <= ' ') { // String.trim()
-      from++;
-    }
-    while (end > from && line.charAt(end - 1) <= ' ') {
-      end--;
-    }
+    int from = Tokens.trimStart(line, 0, bar);
+    int end = Tokens.trimEnd(line, from, bar);
     List<String> words = new ArrayList<>(3);
     for (int at = from; at < end; at = Tokens.skipSpace(line, at, end)) {
       int wordEnd = Tokens.wordEnd(line, at, end);

@@ -14,10 +14,13 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
-/** {@link BufferedRecordEncoder} writes exactly {@link RecordCodec#encode}'s bytes. */
-class BufferedRecordEncoderTest {
+/**
+ * The producer's encoder ({@link RecordCodec.Encoder}, through reused buffers) writes exactly
+ * {@link RecordCodec#encode}'s bytes for every generator's examples and every field.
+ */
+class RecordEncoderBytesTest {
   private final RecordCodec<Example> codec = Codecs.codec(Example.class);
-  private final BufferedRecordEncoder<Example> encoder = new BufferedRecordEncoder<>(codec);
+  private final RecordCodec.Encoder<Example> encoder = codec.newEncoder();
 
   private void assertSameBytes(Stream<Example> examples) {
     examples.forEach(e -> assertArrayEquals(codec.encode(e), encoder.encode(e), e.toString()));
@@ -57,7 +60,7 @@ class BufferedRecordEncoderTest {
   void labelsToo() {
     RecordCodec<Label> labels = Codecs.codec(Label.class);
     Label l = new Label("id", Instant.ofEpochMilli(123), 0.25f, "k");
-    assertArrayEquals(labels.encode(l), new BufferedRecordEncoder<>(labels).encode(l));
+    assertArrayEquals(labels.encode(l), labels.newEncoder().encode(l));
   }
 
   @Test
