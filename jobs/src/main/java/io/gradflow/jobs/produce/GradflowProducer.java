@@ -20,8 +20,8 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
@@ -82,7 +82,9 @@ import org.apache.kafka.common.utils.Utils;
  * reported through its future and callback.
  *
  * <p>Memory: the encoder's buffer per sending thread, and one entry per partition that has
- * acknowledged a record. Thread-safe, like {@link KafkaProducer}.
+ * acknowledged a record. Until every partition of a topic has, a record's partition is looked up
+ * before the send (Kafka's own metadata, and the key's murmur2 hash, computed twice).
+ * Thread-safe, like {@link KafkaProducer}.
  */
 public final class GradflowProducer implements AutoCloseable {
 
@@ -117,6 +119,12 @@ public final class GradflowProducer implements AutoCloseable {
    * record of a partition is not sent alone (a given producer, another partitioner).
    */
   private final Set<TopicPartition> acknowledged;
+  /**
+   * Topics whose every partition (as many as when the last one acknowledged) has acknowledged a
+   * record: their records skip the partition lookup. A partition added to such a topic later is
+   * not guarded; a loss there still reaches the record's future and callback.
+   */
+  private final Set<String> settled = ConcurrentHashMap.newKeySet();
   /** Held while a first record waits for its answer: a partition's next record waits too. */
   private final Object firstRecords = new Object();
 
@@ -205,17 +213,25 @@ public final class GradflowProducer implements AutoCloseable {
       int size = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
           CompressionType.NONE, record.key(), record.value(), Record.EMPTY_HEADERS);
       if (size > maxRecordBytes) {
-        RecordTooLargeException e = new RecordTooLargeException("the record is " + size
+        return refused(record, callback, new RecordTooLargeException("the record is " + size
             + " bytes (key, value and Kafka's batch overhead), more than topic " + examplesTopic
-            + " accepts (max.message.bytes=" + maxRecordBytes + "); not sent");
-        if (callback != null) {
-          callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(),
-              RecordMetadata.UNKNOWN_PARTITION), -1, -1, RecordBatch.NO_TIMESTAMP, -1, -1), e);
-        }
-        return CompletableFuture.failedFuture(e);
+            + " accepts (max.message.bytes=" + maxRecordBytes + "); not sent"));
       }
     }
     return sendInOrder(record, callback);
+  }
+
+  /**
+   * A record not sent: {@code callback} learns of {@code e} at once, on this thread, and the
+   * future fails with it, as {@link KafkaProducer#send} does for an error before sending.
+   */
+  private static Future<RecordMetadata> refused(ProducerRecord<byte[], byte[]> record,
+      Callback callback, ApiException e) {
+    if (callback != null) {
+      callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(),
+          RecordMetadata.UNKNOWN_PARTITION), -1, -1, RecordBatch.NO_TIMESTAMP, -1, -1), e);
+    }
+    return CompletableFuture.failedFuture(e);
   }
 
   /**
@@ -225,15 +241,14 @@ public final class GradflowProducer implements AutoCloseable {
    */
   private Future<RecordMetadata> sendInOrder(ProducerRecord<byte[], byte[]> record,
       Callback callback) {
-    if (acknowledged == null || record.key() == null) {
+    if (acknowledged == null || record.key() == null || settled.contains(record.topic())) {
       return producer.send(record, callback);
     }
     int partitions;
     try {
       partitions = producer.partitionsFor(record.topic()).size();
-    } catch (KafkaException e) {
-      // No metadata within max.block.ms: send reports it through the future and the callback.
-      return producer.send(record, callback);
+    } catch (ApiException e) {
+      return refused(record, callback, e); // no metadata within max.block.ms, as send says
     }
     // Kafka's default partitioner for a keyed record (BuiltInPartitioner.partitionForKey).
     TopicPartition partition = new TopicPartition(record.topic(), record.partition() != null
@@ -249,6 +264,10 @@ public final class GradflowProducer implements AutoCloseable {
       try {
         sent.get();
         acknowledged.add(partition);
+        if (acknowledged.stream().filter(p -> p.topic().equals(record.topic())).count()
+            >= partitions) {
+          settled.add(record.topic());
+        }
       } catch (ExecutionException notWritten) {
         // Reported through the future and the callback; the partition's next record goes alone.
       } catch (InterruptedException e) {
