@@ -2,14 +2,21 @@ package io.gradflow.jobs.kafka;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -97,9 +104,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /**
    * Creates topics (for example compacted ones, with configs); existing topics are kept. Returns
-   * once every partition has a leader: a producer that starts sending before that meets
-   * retriable errors, and the idempotent producer's retries around a partition that is still
-   * coming up were seen to end in OutOfOrderSequenceException and undelivered records.
+   * once every partition accepts writes ({@link #awaitWritable}).
    */
   public void createTopics(List<NewTopic> topics) throws InterruptedException {
     try (Admin admin = admin()) {
@@ -113,27 +118,47 @@ public final class EmbeddedKafka implements AutoCloseable {
           }
         }
       }
-      awaitLeaders(admin, topics.stream().map(NewTopic::name).toList());
+      awaitWritable(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
     }
   }
 
-  private static void awaitLeaders(Admin admin, List<String> names) throws InterruptedException {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+  /**
+   * Waits until the leader of every partition of {@code topics} hosts it: the leader answers a
+   * ListOffsets request, which a broker serves through the same replica-manager lookup as a
+   * produce request. A listed leader is not enough: a KRaft broker updates its metadata cache
+   * (what describeTopics and a producer's metadata show) before its replica manager creates the
+   * new partitions' logs, and refuses produce requests in between (NOT_LEADER_OR_FOLLOWER). An
+   * idempotent producer whose first batch is refused there while its second is appended loses
+   * the first ({@code GradflowProducer} says how); Flink's Kafka sinks use such producers.
+   *
+   * @throws IllegalStateException when a partition still refuses after {@code timeout}
+   */
+  public static void awaitWritable(Admin admin, List<String> topics, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
     while (true) {
       try {
-        boolean ready = admin.describeTopics(names).allTopicNames().get().values().stream()
-            .allMatch(d -> d.partitions().stream().allMatch(p -> p.leader() != null
-                && !p.leader().isEmpty()));
-        if (ready) {
-          return;
+        Map<TopicPartition, org.apache.kafka.clients.admin.OffsetSpec> partitions =
+            new HashMap<>();
+        for (TopicDescription d : admin.describeTopics(topics).allTopicNames()
+            .get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()) {
+          for (TopicPartitionInfo p : d.partitions()) {
+            partitions.put(new TopicPartition(d.name(), p.partition()),
+                org.apache.kafka.clients.admin.OffsetSpec.latest());
+          }
         }
-      } catch (ExecutionException e) {
-        // not known yet: ask again
+        // Answered by each partition's leader; retried by the admin client while it has none.
+        admin.listOffsets(partitions).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        return;
+      } catch (ExecutionException | TimeoutException e) {
+        last = String.valueOf(e.getCause() != null ? e.getCause() : e);
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("topics " + names + " have no leader after 30 s");
+        throw new IllegalStateException("topics " + topics + " do not accept writes after "
+            + timeout.toSeconds() + " s: " + last);
       }
-      Thread.sleep(50);
+      Thread.sleep(20);
     }
   }
 

@@ -9,7 +9,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -18,12 +21,14 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Sends {@link Example} and {@link Label} records to Kafka the way Gradflow's jobs read them:
@@ -57,7 +62,29 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * batch of good records is no larger than the topic accepts unless lz4 compresses worse than the
  * producer estimated; then the split's pieces hold only records that fit the limit alone.
  *
- * <p>Memory: the encoder's buffer per sending thread. Thread-safe, like {@link KafkaProducer}.
+ * <p>The first record of each partition goes alone. The broker accepts any sequence number
+ * from a producer it holds no state for on a partition ({@code ProducerAppendInfo.checkSequence}
+ * in Kafka 4.2.0, so that a producer whose records were deleted by retention can go on). With up
+ * to five requests in flight, a first batch (sequence 0) that the broker refuses for a passing
+ * reason (NOT_LEADER_OR_FOLLOWER or UNKNOWN_TOPIC_OR_PARTITION while a new partition's log is
+ * still being created, though its leader is already listed; NOT_ENOUGH_REPLICAS) is overtaken
+ * by the next batch, which the broker appends; the retried first batch is then out of order for
+ * good ({@code TransactionManager.canRetry} retries it without an epoch bump, since it is not
+ * the sequence after the last acknowledged one) and its records expire after
+ * {@code delivery.timeout.ms} (8 of 30 in one CI run, 120 s later). So a record for a partition
+ * that has not yet acknowledged one of this producer's records is sent, and {@code send} waits
+ * for the broker's answer before it returns: one round trip per partition, once. Once the
+ * broker holds this producer's state for a partition it refuses a batch that overtakes a refused
+ * one, and the client resends them in order. This applies to the producer built here (not to
+ * one given to the builder) when Kafka's default partitioner places keyed records (no
+ * {@code partitioner.class}, {@code partitioner.ignore.keys} false): the partition of a key is
+ * then known before the send. Otherwise, and for records without a key, a lost record is still
+ * reported through its future and callback.
+ *
+ * <p>Memory: the encoder's buffer per sending thread, and one entry per partition that has
+ * acknowledged a record. Until every partition of a topic has, a record's partition is looked up
+ * before the send (Kafka's own metadata, and the key's murmur2 hash, computed twice).
+ * Thread-safe, like {@link KafkaProducer}.
  */
 public final class GradflowProducer implements AutoCloseable {
 
@@ -87,6 +114,19 @@ public final class GradflowProducer implements AutoCloseable {
   private final ThreadLocal<RecordCodec.Encoder<Example>> examples =
       ThreadLocal.withInitial(() -> Codecs.codec(Example.class).newEncoder());
   private final RecordCodec<Label> labels = Codecs.codec(Label.class);
+  /**
+   * The partitions that have acknowledged a record of this producer, or null when the first
+   * record of a partition is not sent alone (a given producer, another partitioner).
+   */
+  private final Set<TopicPartition> acknowledged;
+  /**
+   * Topics whose every partition (as many as when the last one acknowledged) has acknowledged a
+   * record: their records skip the partition lookup. A partition added to such a topic later is
+   * not guarded; a loss there still reaches the record's future and callback.
+   */
+  private final Set<String> settled = ConcurrentHashMap.newKeySet();
+  /** Held while a first record waits for its answer: a partition's next record waits too. */
+  private final Object firstRecords = new Object();
 
   private GradflowProducer(Builder b) {
     Properties p = new Properties();
@@ -114,6 +154,11 @@ public final class GradflowProducer implements AutoCloseable {
     this.settings = p;
     this.producer = b.producer != null ? b.producer
         : new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    boolean keysPlaceRecords = !p.containsKey(ProducerConfig.PARTITIONER_CLASS_CONFIG)
+        && !"true".equalsIgnoreCase(String.valueOf(
+            p.getOrDefault(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, "false")).trim());
+    this.acknowledged = b.producer == null && keysPlaceRecords
+        ? ConcurrentHashMap.newKeySet() : null;
     this.examplesTopic = b.examplesTopic;
     this.labelsTopic = b.labelsTopic;
     this.keyBy = b.keyBy;
@@ -144,9 +189,9 @@ public final class GradflowProducer implements AutoCloseable {
   /** Sends a delayed label to the labels topic, keyed by its model key. */
   public Future<RecordMetadata> send(Label label) {
     String model = label.getModelKey() != null ? label.getModelKey() : defaultModelKey;
-    return producer.send(new ProducerRecord<>(labelsTopic, null,
+    return sendInOrder(new ProducerRecord<>(labelsTopic, null,
         label.getEventTime().toEpochMilli(), model.getBytes(StandardCharsets.UTF_8),
-        labels.encode(label)));
+        labels.encode(label)), null);
   }
 
   /** Sends raw bytes to the examples topic (tests of bad input, replays of dead letters). */
@@ -168,17 +213,68 @@ public final class GradflowProducer implements AutoCloseable {
       int size = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
           CompressionType.NONE, record.key(), record.value(), Record.EMPTY_HEADERS);
       if (size > maxRecordBytes) {
-        RecordTooLargeException e = new RecordTooLargeException("the record is " + size
+        return refused(record, callback, new RecordTooLargeException("the record is " + size
             + " bytes (key, value and Kafka's batch overhead), more than topic " + examplesTopic
-            + " accepts (max.message.bytes=" + maxRecordBytes + "); not sent");
-        if (callback != null) {
-          callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(),
-              RecordMetadata.UNKNOWN_PARTITION), -1, -1, RecordBatch.NO_TIMESTAMP, -1, -1), e);
-        }
-        return CompletableFuture.failedFuture(e);
+            + " accepts (max.message.bytes=" + maxRecordBytes + "); not sent"));
       }
     }
-    return producer.send(record, callback);
+    return sendInOrder(record, callback);
+  }
+
+  /**
+   * A record not sent: {@code callback} learns of {@code e} at once, on this thread, and the
+   * future fails with it, as {@link KafkaProducer#send} does for an error before sending.
+   */
+  private static Future<RecordMetadata> refused(ProducerRecord<byte[], byte[]> record,
+      Callback callback, ApiException e) {
+    if (callback != null) {
+      callback.onCompletion(new RecordMetadata(new TopicPartition(record.topic(),
+          RecordMetadata.UNKNOWN_PARTITION), -1, -1, RecordBatch.NO_TIMESTAMP, -1, -1), e);
+    }
+    return CompletableFuture.failedFuture(e);
+  }
+
+  /**
+   * Sends a record; the first one of a partition alone (see the class comment): this waits for
+   * the broker's answer to it, at most {@code delivery.timeout.ms}. Its failure reaches the
+   * future and the callback as any other's.
+   */
+  private Future<RecordMetadata> sendInOrder(ProducerRecord<byte[], byte[]> record,
+      Callback callback) {
+    if (acknowledged == null || record.key() == null || settled.contains(record.topic())) {
+      return producer.send(record, callback);
+    }
+    int partitions;
+    try {
+      partitions = producer.partitionsFor(record.topic()).size();
+    } catch (ApiException e) {
+      return refused(record, callback, e); // no metadata within max.block.ms, as send says
+    }
+    // Kafka's default partitioner for a keyed record (BuiltInPartitioner.partitionForKey).
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition() != null
+        ? record.partition() : Utils.toPositive(Utils.murmur2(record.key())) % partitions);
+    if (acknowledged.contains(partition)) {
+      return producer.send(record, callback);
+    }
+    synchronized (firstRecords) {
+      if (acknowledged.contains(partition)) {
+        return producer.send(record, callback); // another thread's first record went before
+      }
+      Future<RecordMetadata> sent = producer.send(record, callback);
+      try {
+        sent.get();
+        acknowledged.add(partition);
+        if (acknowledged.stream().filter(p -> p.topic().equals(record.topic())).count()
+            >= partitions) {
+          settled.add(record.topic());
+        }
+      } catch (ExecutionException notWritten) {
+        // Reported through the future and the callback; the partition's next record goes alone.
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return sent;
+    }
   }
 
   /** An integer producer property, or {@code dflt} when absent or not a number (Kafka says). */

@@ -27,8 +27,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Future;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -37,6 +39,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -137,16 +140,21 @@ class KafkaIoITCase {
   @Test
   void producerKeysByModelOrEntity() throws Exception {
     kafka.createTopics(3, "keyed", "keyed-labels");
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
+    List<String> names = new ArrayList<>();
     try (GradflowProducer p = GradflowProducer.builder(kafka.bootstrapServers())
         .examplesTopic("keyed").labelsTopic("keyed-labels").build()) {
       for (int i = 0; i < 30; i++) {
-        p.send(Example.newBuilder().setExampleId("e" + i).setEventTime(T.plusMillis(i))
+        sent.add(p.send(Example.newBuilder().setExampleId("e" + i).setEventTime(T.plusMillis(i))
             .setModelKey(i % 3 == 0 ? null : "m" + (i % 3))
-            .setEntities(List.of(new Entity("user", "u" + i))).build());
+            .setEntities(List.of(new Entity("user", "u" + i))).build()));
+        names.add("example e" + i);
       }
-      p.send(new Label("e1", T, 1f, "m1"));
+      sent.add(p.send(new Label("e1", T, 1f, "m1")));
+      names.add("label e1");
       p.flush();
     }
+    KafkaTestSupport.assertWritten(sent, names);
     List<ConsumerRecord<byte[], byte[]>> read =
         KafkaTestSupport.readAll(kafka, "keyed", 30, Duration.ofSeconds(20));
     assertEquals(30, read.size());

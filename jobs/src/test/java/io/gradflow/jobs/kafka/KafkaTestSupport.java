@@ -3,12 +3,16 @@ package io.gradflow.jobs.kafka;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -18,10 +22,34 @@ public final class KafkaTestSupport {
   private KafkaTestSupport() {}
 
   public static KafkaProducer<byte[], byte[]> producer(TestBroker kafka) {
+    return producer(kafka, Map.of());
+  }
+
+  /** A producer with {@code acks=all} (idempotent, Kafka's default) and extra settings. */
+  public static KafkaProducer<byte[], byte[]> producer(TestBroker kafka,
+      Map<String, String> settings) {
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.putAll(settings);
     return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /**
+   * Waits for the broker's answer to every send and fails on the first record it did not
+   * take, named by {@code names} (same order as {@code sent}), with Kafka's exception as the
+   * cause: a lost record shows as its reason, not as a short count read back later.
+   */
+  public static void assertWritten(List<Future<RecordMetadata>> sent, List<String> names)
+      throws InterruptedException {
+    for (int i = 0; i < sent.size(); i++) {
+      try {
+        sent.get(i).get();
+      } catch (ExecutionException e) {
+        throw new AssertionError(names.get(i) + " (send " + (i + 1) + " of " + sent.size()
+            + ") was not written: " + e.getCause(), e.getCause());
+      }
+    }
   }
 
   /**

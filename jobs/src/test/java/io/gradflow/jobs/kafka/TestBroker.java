@@ -211,7 +211,8 @@ public final class TestBroker implements AutoCloseable {
 
   /**
    * Creates topics (compacted ones, with configs); existing topics are kept. Returns once every
-   * partition has a leader, as {@link EmbeddedKafka#createTopics(List)} does.
+   * partition accepts writes ({@link EmbeddedKafka#awaitWritable}), as
+   * {@link EmbeddedKafka#createTopics(List)} does.
    */
   public void createTopics(List<NewTopic> topics) throws InterruptedException {
     if (embedded != null) {
@@ -228,24 +229,7 @@ public final class TestBroker implements AutoCloseable {
         throw new IllegalStateException("could not create topics " + names + " on " + this
             + ": " + e.getCause().getMessage(), e.getCause());
       }
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (!haveLeaders(admin, names)) {
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("topics " + names + " have no leader after 30 s");
-        }
-        Thread.sleep(50);
-      }
-    }
-  }
-
-  private static boolean haveLeaders(Admin admin, List<String> names)
-      throws InterruptedException {
-    try {
-      return admin.describeTopics(names).allTopicNames().get().values().stream()
-          .flatMap(d -> d.partitions().stream())
-          .allMatch(p -> p.leader() != null && !p.leader().isEmpty());
-    } catch (ExecutionException notKnownYet) {
-      return false;
+      EmbeddedKafka.awaitWritable(admin, names, Duration.ofSeconds(30));
     }
   }
 
