@@ -188,6 +188,11 @@ public final class PageCache {
     boolean denseDirty;
     /** Pages of the model in the cache. */
     private int cached;
+    /**
+     * Counts changes to which pages the model has in the cache (a page put, removed or replaced,
+     * or the model's form changed): a row's place found before stays valid while this is equal.
+     */
+    private int changes;
     /** {@link #FORM_SMALL}, {@link #FORM_PAGED}, or 0 until {@link PageCache#small} decides. */
     byte form;
     /**
@@ -226,6 +231,7 @@ public final class PageCache {
         other.put(pageId, page);
       }
       cached++;
+      changes++;
     }
 
     void remove(long pageId) {
@@ -236,6 +242,17 @@ public final class PageCache {
         other.remove(pageId);
         cached--;
       }
+      changes++;
+    }
+
+    /** See {@link #changes}: equal values mean the same pages, in the same places. */
+    int changes() {
+      return changes;
+    }
+
+    /** Marks a change that moved rows without putting or removing a page (a sweep's). */
+    void changed() {
+      changes++;
     }
 
     /** Whether the model has no cached page (its book aside). */
@@ -455,6 +472,7 @@ public final class PageCache {
   /** The model's rows moved out of its small page: from now on it is in pages. */
   void spilled(ModelPages pages) {
     pages.form = ModelPages.FORM_PAGED;
+    pages.changed();
   }
 
   /** How rows are initialized, to tell a learned row of a stored direct page from a new one. */
@@ -572,6 +590,17 @@ public final class PageCache {
 
   void denseChanged(ModelPages pages) {
     pages.denseDirty = true;
+  }
+
+  /**
+   * A hit on a cached page the caller found earlier and knows is still the model's (its
+   * {@link ModelPages#changes()} unchanged): counted, referenced and pinned as
+   * {@link #page(ModelPages, String, long)} and {@link #pin} would, without the lookup.
+   */
+  void hit(RowPage page) {
+    hits++;
+    page.setReferenced(true);
+    page.pin(epoch);
   }
 
   /** Keeps the page in memory until {@link #unpinAll()}. */

@@ -71,6 +71,17 @@ public final class PagedLearner {
   /** Direct keys whose page in the hashed form reached {@link PageCache#denseAt()} rows. */
   private long[] densify = new long[8];
   private int densifyCount;
+  /**
+   * The bias row's place, held from one example to the next of the same model (the bias is in
+   * every example): its page and offset, valid while the model's pages are those it was found
+   * among ({@link PageCache.ModelPages#changes()}). So a run of one model's examples finds the
+   * bias without a page lookup; any page put or removed (a miss, an eviction, a densified or
+   * spilled page, a sweep) makes the next example look it up again.
+   */
+  private PageCache.ModelPages biasModel;
+  private int biasChanges;
+  private RowPage biasHeld;
+  private int biasHeldAt;
   private long rowsCreated;
   private volatile long rowsLive;
   private volatile long rowsExpired;
@@ -190,8 +201,23 @@ public final class PagedLearner {
     long createdBefore = rowsCreated;
     int fastHits = 0;
     try {
-      RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
-      int biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
+      RowPage biasPage;
+      int biasOffset;
+      if (biasModel == pages && biasChanges == pages.changes()) {
+        biasPage = biasHeld;
+        biasOffset = biasHeldAt;
+        cache.hit(biasPage);
+        if (learn) {
+          biasPage.markDirty();
+        }
+      } else {
+        biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
+        biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
+        biasModel = pages;
+        biasChanges = pages.changes();
+        biasHeld = biasPage;
+        biasHeldAt = biasOffset;
+      }
       for (int i = 0; i < n; i++) {
         long id = ids[i];
         boolean screened = admission && i < merged;
@@ -563,6 +589,10 @@ public final class PagedLearner {
   private long sweep(String modelKey, RowVisitor visitor, float dateUndated) throws Exception {
     long[] cached = cache.cachedKeys(modelKey);
     java.util.Arrays.sort(cached);
+    PageCache.ModelPages held = cache.pagesIfHeld(modelKey);
+    if (held != null) {
+      held.changed(); // rows may move within a page: the bias's place is looked up again
+    }
     long live = 0;
     for (long key : cached) {
       RowPage page = cache.cached(modelKey, key);
