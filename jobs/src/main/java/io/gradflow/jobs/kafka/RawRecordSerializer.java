@@ -1,9 +1,9 @@
 package io.gradflow.jobs.kafka;
 
+import io.gradflow.flink.SerializerTypeInfo;
 import java.io.IOException;
 import java.lang.reflect.Type;
 import java.util.Map;
-import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInfoFactory;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -150,76 +150,15 @@ public final class RawRecordSerializer extends TypeSerializerSingleton<RawRecord
   }
 
   /** Flink's type information of {@link RawRecord}: this serializer. */
-  public static final class TypeInfo extends TypeInformation<RawRecord> {
-    private static final long serialVersionUID = 1L;
-
-    /** The one instance. */
-    public static final TypeInfo INSTANCE = new TypeInfo();
-
-    private TypeInfo() {}
-
-    @Override
-    public boolean isBasicType() {
-      return false;
-    }
-
-    @Override
-    public boolean isTupleType() {
-      return false;
-    }
-
-    @Override
-    public int getArity() {
-      return 1;
-    }
-
-    @Override
-    public int getTotalFields() {
-      return 1;
-    }
-
-    @Override
-    public Class<RawRecord> getTypeClass() {
-      return RawRecord.class;
-    }
-
-    @Override
-    public boolean isKeyType() {
-      return false;
-    }
-
-    @Override
-    public RawRecordSerializer createSerializer(SerializerConfig config) {
-      return RawRecordSerializer.INSTANCE;
-    }
-
-    @Override
-    public String toString() {
-      return "RawRecord";
-    }
-
-    @Override
-    public boolean equals(Object o) {
-      return o instanceof TypeInfo;
-    }
-
-    @Override
-    public int hashCode() {
-      return TypeInfo.class.hashCode();
-    }
-
-    @Override
-    public boolean canEqual(Object o) {
-      return o instanceof TypeInfo;
-    }
-  }
+  public static final TypeInformation<RawRecord> TYPE_INFO =
+      new SerializerTypeInfo<>(RawRecord.class, INSTANCE);
 
   /** For {@code @TypeInfo} on {@link RawRecord}. */
   public static final class Factory extends TypeInfoFactory<RawRecord> {
     @Override
     public TypeInformation<RawRecord> createTypeInfo(Type type,
         Map<String, TypeInformation<?>> parameters) {
-      return TypeInfo.INSTANCE;
+      return TYPE_INFO;
     }
   }
 }

@@ -34,8 +34,9 @@ import org.junit.jupiter.api.Test;
  * <p>The fixture {@code decode-pool-pojo.snapshot} was written by {@link #writeFixture} with the
  * code of the last version that serialized {@link RawRecord} as a Flink POJO (before
  * {@code RawRecordSerializer}), as Flink's own migration tests write theirs with
- * {@link OperatorSnapshotUtil}. To rewrite it (only ever with that version's code):
- * {@code -Dgradflow.writeDecodePoolFixture=jobs/src/test/resources/io/gradflow/jobs/kafka/decode-pool-pojo.snapshot}.
+ * {@link OperatorSnapshotUtil}. To rewrite it (only ever with that version's code), run this
+ * test with {@code -Dgradflow.writeDecodePoolFixture=<absolute path>} and copy the file to
+ * {@code jobs/src/test/resources/io/gradflow/jobs/kafka/decode-pool-pojo.snapshot}.
  */
 class RawRecordSerializerTest {
   static final String FIXTURE = "decode-pool-pojo.snapshot";
