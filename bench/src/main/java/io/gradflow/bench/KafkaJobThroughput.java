@@ -56,7 +56,9 @@ import org.apache.kafka.clients.admin.NewTopic;
  * {@code RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...}.
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
- * and {@code 1,2}). The rate counts the whole job, start-up included.
+ * and {@code 1,2}). The rate counts the whole job, start-up included. With
+ * {@code -Dgradflow.bench.threads=true} (through {@code BENCH_JAVA_OPTS}) each job also prints
+ * where its CPU went ({@link ThreadSplit}).
  * {@code bench/run-kafka-job.sh produce [examples]} measures only the producer, as a user runs it
  * ({@code gradflow produce --generator ctr}, next to the generator's bare Avro encoding), and
  * {@code bench/run-kafka-job.sh files [examples [formats]]} the file replay.
