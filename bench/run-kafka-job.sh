@@ -6,6 +6,9 @@
 # machine (or under the build lock: flock /tmp/gradflow-build.lock bench/run-kafka-job.sh).
 # Ends with one line: RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...
 #   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
+# Where each job's CPU went (per thread of the job's JVM, the broker JVM, GC, bytes allocated per
+# thread), printed after each job: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
+# given twice ("2,2") runs that job again in the warm JVM.
 # The file replay instead (gradflow produce --file against bare Avro encoding of the same records):
 #   bench/run-kafka-job.sh files [examples [formats]]   (default 300,000 csv,libsvm,vw), ending
 #   RESULT file_replay_vs_bare_encoding_csv=<x> file_replay_vs_bare_encoding_libsvm=<x> ...

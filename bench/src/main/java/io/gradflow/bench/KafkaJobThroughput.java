@@ -56,7 +56,9 @@ import org.apache.kafka.clients.admin.NewTopic;
  * {@code RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...}.
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
- * and {@code 1,2}). The rate counts the whole job, start-up included.
+ * and {@code 1,2}). The rate counts the whole job, start-up included. With
+ * {@code -Dgradflow.bench.threads=true} (through {@code BENCH_JAVA_OPTS}) each job also prints
+ * where its CPU went ({@link ThreadSplit}).
  * {@code bench/run-kafka-job.sh produce [examples]} measures only the producer, as a user runs it
  * ({@code gradflow produce --generator ctr}, next to the generator's bare Avro encoding), and
  * {@code bench/run-kafka-job.sh files [examples [formats]]} the file replay.
@@ -99,7 +101,7 @@ public final class KafkaJobThroughput {
     try {
       String bootstrap = bootstrapOf(broker);
       List<String> topics = new ArrayList<>(List.of("examples", "labels", "dead-letters"));
-      for (int p : parallelisms) {
+      for (int p : new java.util.TreeSet<>(parallelisms)) { // "2,2": the second run is warm
         for (String out : new String[] {"predictions", "metrics", "changelog"}) {
           topics.add(out + "-" + p);
         }
@@ -113,7 +115,7 @@ public final class KafkaJobThroughput {
 
       List<JobRun> runs = new ArrayList<>();
       for (int p : parallelisms) {
-        runs.add(job(bootstrap, p, examples, dir.resolve("checkpoints-" + p)));
+        runs.add(job(bootstrap, p, examples, dir.resolve("checkpoints-" + runs.size()), broker));
         System.out.printf(Locale.ROOT, "decode_parallelism %d: %,.0f examples/s, %.2f CPU s per"
             + " million examples%n", p, runs.get(runs.size() - 1).rate(),
             runs.get(runs.size() - 1).cpuPerMillion());
@@ -430,7 +432,7 @@ public final class KafkaJobThroughput {
   }
 
   private static JobRun job(String bootstrap, int decodeParallelism, long examples,
-      Path checkpoints) throws Exception {
+      Path checkpoints, Process broker) throws Exception {
     String p = Integer.toString(decodeParallelism);
     TrainConfig config = TrainConfig.fromYaml(String.join("\n",
         // decode_parallelism only when not 1, so this bench also runs on versions without it.
@@ -457,11 +459,162 @@ public final class KafkaJobThroughput {
     TrainJob.build(env, config);
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    ThreadSplit split = THREADS ? ThreadSplit.start(broker) : null;
     long cpuStart = os.getProcessCpuTime();
     long start = System.nanoTime();
     env.execute(config.jobName());
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
+    if (split != null) {
+      split.stopAndPrint(decodeParallelism, seconds, examples);
+    }
     return new JobRun(decodeParallelism, examples, seconds, cpu);
+  }
+
+  /** Whether to print where a job's CPU went ({@code -Dgradflow.bench.threads=true}). */
+  private static final boolean THREADS = Boolean.getBoolean("gradflow.bench.threads");
+
+  /**
+   * Where a job run's CPU went, for attributing its cost: every thread of this JVM (JVM threads
+   * such as GC and JIT included) from {@code /proc/self/task/<tid>/stat}, sampled every 100 ms so
+   * that threads ending with the job keep their last figure (up to 100 ms of a dying thread's
+   * CPU is lost); the bytes each Java thread allocated ({@link
+   * com.sun.management.ThreadMXBean#getThreadAllocatedBytes}); GC pauses and collections
+   * ({@link java.lang.management.GarbageCollectorMXBean}); and the broker JVM's CPU from
+   * {@code /proc/<pid>/stat}. Linux only. Prints a table per job, threads grouped by name with
+   * digits and the subtask suffix dropped. Costs one sampling thread; used by one bench at a time.
+   */
+  static final class ThreadSplit {
+    private static final double TICKS = 100.0; // USER_HZ on Linux
+    private final Process broker;
+    private final Map<Long, long[]> ticks = new java.util.HashMap<>(); // tid -> {first, last}
+    private final Map<Long, String> names = new java.util.HashMap<>();
+    private final Map<Long, long[]> allocated = new java.util.HashMap<>(); // java id -> first, last
+    private final Map<Long, String> javaNames = new java.util.HashMap<>();
+    private final long brokerTicks;
+    private final long gcMillis;
+    private final long gcCount;
+    private final java.util.concurrent.ScheduledExecutorService sampler;
+
+    private ThreadSplit(Process broker) {
+      this.broker = broker;
+      this.brokerTicks = processTicks(broker.pid());
+      long ms = 0;
+      long count = 0;
+      for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        ms += gc.getCollectionTime();
+        count += gc.getCollectionCount();
+      }
+      this.gcMillis = ms;
+      this.gcCount = count;
+      sample(true);
+      sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "bench-thread-split");
+        t.setDaemon(true);
+        return t;
+      });
+      sampler.scheduleAtFixedRate(() -> sample(false), 100, 100,
+          java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    static ThreadSplit start(Process broker) {
+      return new ThreadSplit(broker);
+    }
+
+    private synchronized void sample(boolean first) {
+      try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+        for (Path task : (Iterable<Path>) tasks::iterator) {
+          long tid = Long.parseLong(task.getFileName().toString());
+          String stat;
+          try {
+            stat = Files.readString(task.resolve("stat"));
+          } catch (IOException e) {
+            continue; // the thread ended
+          }
+          int close = stat.lastIndexOf(')');
+          String name = stat.substring(stat.indexOf('(') + 1, close);
+          String[] f = stat.substring(close + 2).split(" ");
+          long t = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime
+          long[] v = ticks.computeIfAbsent(tid, k -> new long[] {first ? t : 0, 0});
+          v[1] = t;
+          names.put(tid, name);
+        }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+      var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+      long[] ids = mx.getAllThreadIds();
+      long[] bytes = mx.getThreadAllocatedBytes(ids);
+      var infos = mx.getThreadInfo(ids);
+      for (int i = 0; i < ids.length; i++) {
+        if (bytes[i] < 0 || infos[i] == null) {
+          continue;
+        }
+        long b = bytes[i];
+        long[] v = allocated.computeIfAbsent(ids[i], k -> new long[] {first ? b : 0, 0});
+        v[1] = b;
+        javaNames.put(ids[i], infos[i].getThreadName());
+      }
+    }
+
+    private static String group(String name) {
+      String g = name.replaceAll(" \\(\\d+/\\d+\\)#\\d+$", "").replaceAll("\\d+", "#");
+      return g.length() > 60 ? g.substring(0, 60) : g;
+    }
+
+    private static long processTicks(long pid) {
+      try {
+        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      } catch (IOException e) {
+        return -1;
+      }
+    }
+
+    void stopAndPrint(int decodeParallelism, double seconds, long examples) {
+      sampler.shutdownNow();
+      sample(false);
+      long ms = 0;
+      long count = 0;
+      for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        ms += gc.getCollectionTime();
+        count += gc.getCollectionCount();
+      }
+      Map<String, Double> cpu = new java.util.TreeMap<>();
+      double total = 0;
+      synchronized (this) {
+        for (var e : ticks.entrySet()) {
+          double s = (e.getValue()[1] - e.getValue()[0]) / TICKS;
+          cpu.merge(group(names.get(e.getKey())), s, Double::sum);
+          total += s;
+        }
+      }
+      Map<String, Double> alloc = new java.util.TreeMap<>();
+      double allocTotal = 0;
+      for (var e : allocated.entrySet()) {
+        double b = (e.getValue()[1] - e.getValue()[0]) / 1e6;
+        alloc.merge(group(javaNames.get(e.getKey())), b, Double::sum);
+        allocTotal += b;
+      }
+      double brokerCpu = (processTicks(broker.pid()) - brokerTicks) / TICKS;
+      System.out.printf(Locale.ROOT, "%nwhere the CPU went, decode parallelism %d: wall %.1f s,"
+          + " this JVM %.1f CPU s (sampled), broker JVM %.1f CPU s, GC %d collections %.2f s,"
+          + " allocated %.0f MB (%.0f bytes per example)%n| thread (/proc name, 15 chars) | CPU s"
+          + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", decodeParallelism, seconds,
+          total, brokerCpu, count - gcCount, (ms - gcMillis) / 1e3, allocTotal,
+          allocTotal * 1e6 / examples);
+      final double all = total;
+      cpu.entrySet().stream().filter(e -> e.getValue() >= 0.05)
+          .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+          .forEach(e -> System.out.printf(Locale.ROOT, "| %s | %.2f | %.0f%% | %.0f%% |%n",
+              e.getKey(), e.getValue(), 100 * e.getValue() / seconds,
+              100 * e.getValue() / all));
+      System.out.printf(Locale.ROOT, "%n| thread (Java name) | MB allocated |%n|---|---:|%n");
+      alloc.entrySet().stream().filter(e -> e.getValue() >= 10)
+          .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+          .forEach(e -> System.out.printf(Locale.ROOT, "| %s | %.0f |%n", e.getKey(),
+              e.getValue()));
+    }
   }
 }

@@ -2,6 +2,7 @@ package io.gradflow.jobs.kafka;
 
 import java.util.Arrays;
 import java.util.Objects;
+import org.apache.flink.api.common.typeinfo.TypeInfo;
 
 /**
  * A Kafka record as read, before decoding: its coordinates, timestamp and raw key and value
@@ -9,9 +10,11 @@ import java.util.Objects;
  * source, so a record that cannot be decoded still has its coordinates and reaches the dead-letter
  * topic instead of failing the source.
  *
- * <p>A Flink POJO (public fields, no-argument constructor; byte arrays use Flink's primitive-array
- * serializer). Not thread-safe; treat as a value.
+ * <p>Flink serializes it with {@link RawRecordSerializer} (earlier versions: as a POJO, whose
+ * savepoints still restore). Not thread-safe; treat as a value: the key and value arrays are
+ * never modified once the source has made them, so copies share them.
  */
+@TypeInfo(RawRecordSerializer.Factory.class)
 public final class RawRecord {
   /** The partition of an end marker ({@link #endOfInput}); Kafka partitions are never negative. */
   public static final int END_OF_INPUT = -1;
