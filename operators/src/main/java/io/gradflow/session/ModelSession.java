@@ -72,12 +72,12 @@ import java.util.Set;
  * {@link DriftPolicy#boostFactor}; {@link DriftAction#RESET_SLOTS} and
  * {@link DriftAction#DECAY_SLOTS} visit every row of the model once, at the detection.
  *
- * <p><b>Memory.</b> A session's metrics are expanded (4.8 kB with the default metrics) only while
- * it is one of the {@link #HOT_METRICS} sessions of its learner that measured lately; the others
- * keep them parked ({@link PrequentialMetrics#parkedState()}: under a kilobyte for a model that
- * has seen a few examples) or as keyed state held them. So thousands of idle tenants in memory
- * cost little more than their stored state, while a few models taking turns are not parked at
- * every example; parking and expanding are exact, bit for bit.
+ * <p><b>Memory.</b> A session keeps its metrics as keyed state holds them (the compact form,
+ * a few hundred bytes for a model that has seen a few examples) until it measures, and again once
+ * its state is stored; while it measures, {@link PrequentialMetrics} keeps its histograms sparse
+ * until many of their bins are filled (about a kilobyte for a tenant that measured a few
+ * examples, 4.8 kB for a busy model with the default metrics). So thousands of tenants in memory
+ * cost little more than their stored state, and no example copies a 4.8 kB array.
  *
  * <p>Not thread-safe: one session per model key, used by the task thread that owns the key.
  */
@@ -134,18 +134,6 @@ public final class ModelSession {
     private final Replay replay;
     private final boolean frozen;
     private float[] denseScratch = new float[0];
-    /**
-     * A metrics array given up by a session (parked or {@link ModelSession#retire() retired}):
-     * all zeros, for the next session whose metrics are expanded; or null.
-     */
-    private double[] spareMetrics;
-    /**
-     * The sessions whose metrics are expanded ({@link ModelSession#metrics()}), at most
-     * {@link #HOT_METRICS}, replaced by CLOCK (second chance: a session that measured again
-     * since the hand last passed it stays) when another needs room; null slots are free.
-     */
-    private final ModelSession[] hot = new ModelSession[HOT_METRICS];
-    private int hotNext;
     private long drifts;
 
     /**
@@ -184,36 +172,22 @@ public final class ModelSession {
     }
   }
 
-  /**
-   * Sessions of one learner whose metrics are kept expanded at a time (300 kB with the default
-   * metrics): the others keep the compact form (a few hundred bytes instead of 4.8 kB) until
-   * they measure again. Enough that a few keys taking turns (a race's candidates) and the busy
-   * tenants of a skewed stream are not compacted at every example.
-   */
-  static final int HOT_METRICS = 64;
-
   private final String key;
   private final Shared shared;
   private final ExampleLearner learner;
   private final DriftPolicy policy;
   private final boolean probabilities;
   /**
-   * The metrics, expanded (format 2) while this session is one of {@link Shared#hot}; else null,
-   * and {@link #parkedMetrics} holds them.
+   * The metrics, once the session measured since it was loaded or its state was taken; else
+   * null, and {@link #storedMetrics} holds them.
    */
   private PrequentialMetrics metrics;
   /**
-   * The metrics while they are not expanded: as keyed state held them when the session was
-   * loaded ({@link PrequentialMetrics#compactState()}, or an older form, or empty for new
-   * metrics; never written into, so {@link #state()} hands it out as it is), or parked
-   * ({@link PrequentialMetrics#parkedState()}, memory only: {@link #state()} compacts it). Null
-   * while {@link #metrics} is set.
+   * The metrics while {@link #metrics} is null, as keyed state holds them
+   * ({@link PrequentialMetrics#compactState()}, or an older form, or empty for new metrics):
+   * never written into, so {@link #state()} hands it out as it is.
    */
-  private double[] parkedMetrics;
-  /** This session's place in {@link Shared#hot} while its metrics are expanded, else -1. */
-  private int hotSlot = -1;
-  /** Measured again since it was expanded or the clock's hand passed it (CLOCK's bit). */
-  private boolean metricsUsed;
+  private double[] storedMetrics;
   private final DriftDetector detector;
   private final List<DriftEvent> pending = new ArrayList<>();
   private final Set<Long> changed = new HashSet<>();
@@ -275,7 +249,7 @@ public final class ModelSession {
     this.drifts = state.drifts();
     // Expanded when first used: a session loaded for an example of another kind, or evicted
     // before it measures anything, never pays for it.
-    this.parkedMetrics = replay ? new double[0] : state.metrics();
+    this.storedMetrics = replay ? new double[0] : state.metrics();
     this.detector = restoreDetector(state.detector());
     long[] p = replay ? new long[0] : state.pendingDrifts();
     for (int i = 0; i < p.length; i += 2) {
@@ -283,85 +257,37 @@ public final class ModelSession {
     }
   }
 
-  /**
-   * The metrics, expanded: from their parked form on the first use since the session was loaded
-   * or parked, parking another session (CLOCK, see {@link Shared#hot}) if
-   * {@link #HOT_METRICS} others are expanded.
-   */
+  /** The metrics, restored from {@link #storedMetrics} on the first use since they were stored. */
   private PrequentialMetrics metrics() {
-    if (metrics != null) {
-      metricsUsed = true;
-      return metrics;
+    if (metrics == null) {
+      metrics = restoreMetrics(storedMetrics);
+      storedMetrics = null;
     }
-    ModelSession[] hot = shared.hot;
-    int slot = shared.hotNext;
-    for (int scanned = 0; scanned < hot.length && hot[slot] != null && hot[slot].metricsUsed;
-        scanned++) {
-      hot[slot].metricsUsed = false;
-      slot = (slot + 1) % hot.length;
-    }
-    if (hot[slot] != null) {
-      hot[slot].park(); // first, so that its array is the spare this restore takes
-    }
-    metrics = restoreMetrics(parkedMetrics);
-    parkedMetrics = null;
-    metricsUsed = false;
-    hot[slot] = this;
-    hotSlot = slot;
-    shared.hotNext = (slot + 1) % hot.length;
     return metrics;
   }
 
   /**
-   * Parks the expanded metrics ({@link PrequentialMetrics#parkedState()}: cheaper to make and
-   * read back than the compact form, and about as small) and gives their array up to the next
-   * session to expand.
+   * The metrics in the form keyed state holds, kept instead of the live metrics until the session
+   * measures again: one array for memory and keyed state, not two.
    */
-  private void park() {
-    parkedMetrics = metrics.parkedState();
-    dropMetrics();
-  }
-
-  /** The metrics in the form keyed state holds. */
   private double[] storedMetrics() {
     if (metrics != null) {
-      return metrics.compactState();
+      storedMetrics = metrics.compactState();
+      metrics = null;
     }
-    if (!PrequentialMetrics.isParked(parkedMetrics)) {
-      return parkedMetrics; // as loaded, never written into
-    }
-    PrequentialMetrics parked = restoreMetrics(parkedMetrics);
-    double[] stored = parked.compactState();
-    shared.spareMetrics = parked.retire();
-    // Kept instead of the parked form: one array for memory and keyed state, not two.
-    parkedMetrics = stored;
-    return stored;
-  }
-
-  /** Gives up the expanded metrics' array (zeroed) and the session's place among the hot. */
-  private void dropMetrics() {
-    shared.spareMetrics = metrics.retire();
-    metrics = null;
-    if (hotSlot >= 0) {
-      shared.hot[hotSlot] = null;
-      shared.hotNext = hotSlot; // the free slot is taken next, before any hot session is parked
-      hotSlot = -1;
-    }
+    return storedMetrics;
   }
 
   private PrequentialMetrics restoreMetrics(double[] stored) {
-    double[] spare = shared.spareMetrics;
-    shared.spareMetrics = null;
     if (stored.length > 0) {
       try {
-        return PrequentialMetrics.restore(shared.metrics, probabilities, stored, spare);
+        return PrequentialMetrics.restore(shared.metrics, probabilities, stored);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("metrics state of model " + key + " does not fit the configured"
             + " metrics (" + e.getMessage() + "); starting new metrics");
-        spare = null; // perhaps written into
       }
     }
-    return PrequentialMetrics.create(shared.metrics, probabilities, spare);
+    return new PrequentialMetrics(shared.metrics, probabilities);
   }
 
   private DriftDetector restoreDetector(double[] stored) {
@@ -562,17 +488,6 @@ public final class ModelSession {
    */
   public boolean evictable() {
     return busy == 0 && changed.isEmpty() && shared.replay == Replay.NONE;
-  }
-
-  /**
-   * Ends the session once its {@link #state()} is stored and it is dropped from memory: its
-   * metrics array goes to the next session of this learner that is restored. The session must not
-   * be used afterwards.
-   */
-  public void retire() {
-    if (metrics != null) {
-      dropMetrics();
-    }
   }
 
   /** Whether learned examples wait in a batch for their step. */
