@@ -115,36 +115,90 @@ public final class PrequentialMetrics {
   private static final int LABEL_SQUARED = 6;
   private static final int SUMS = 7;
 
-  private final MetricsSpec spec;
-  private final boolean probabilities;
-  private final int window;
-  private final int bins;
-  private final double alpha;
-  private final int sumsSize;
-  private final int windowedAt;
-  private final int fadingAt;
-  /** Doubles of one AUC histogram: {@link AucHistogram#SIZE} for probabilities, else 0. */
-  private final int histogramSize;
-  private final int windowedHistogramAt;
-  private final int fadingHistogramAt;
-  private final int scoresAt;
-  private final int labelsAt;
-  private final int weightsAt;
+  /**
+   * Where a spec's values lie in the state: the same for every metrics of that spec, so metrics
+   * share one (a tenant's metrics then cost 32 bytes besides their array). Immutable.
+   */
+  private static final class Layout {
+    final MetricsSpec spec;
+    final boolean probabilities;
+    final int window;
+    final int bins;
+    final double alpha;
+    final int sumsSize;
+    final int windowedAt;
+    final int fadingAt;
+    /** Doubles of one AUC histogram: {@link AucHistogram#SIZE} for probabilities, else 0. */
+    final int histogramSize;
+    final int windowedHistogramAt;
+    final int fadingHistogramAt;
+    final int scoresAt;
+    final int labelsAt;
+    final int weightsAt;
+
+    Layout(MetricsSpec spec, boolean probabilities) {
+      this.spec = spec;
+      this.probabilities = probabilities;
+      this.window = spec.window();
+      this.bins = probabilities ? spec.calibrationBins() : 0;
+      this.alpha = spec.fadingFactor();
+      this.sumsSize = SUMS + 3 * bins;
+      this.windowedAt = HEADER;
+      this.fadingAt = HEADER + sumsSize;
+      this.histogramSize = probabilities ? AucHistogram.SIZE : 0;
+      this.windowedHistogramAt = HEADER + 2 * sumsSize;
+      this.fadingHistogramAt = windowedHistogramAt + histogramSize;
+      this.scoresAt = fadingHistogramAt + histogramSize;
+      this.labelsAt = scoresAt + window;
+      this.weightsAt = labelsAt + window;
+    }
+
+    /**
+     * The layout of {@code spec}: the last one made if it is that spec's (a subtask's learners
+     * share one spec), else a new one. Thread-safe: a layout is immutable, and a thread that
+     * misses another's makes its own.
+     */
+    static Layout of(MetricsSpec spec, boolean probabilities) {
+      Layout last = lastLayout;
+      if (last != null && last.probabilities == probabilities && last.spec.equals(spec)) {
+        return last;
+      }
+      last = new Layout(spec, probabilities);
+      lastLayout = last;
+      return last;
+    }
+  }
+
+  private static volatile Layout lastLayout;
+
+  private final Layout layout;
   /** Format 2; or, while {@link #pairs} >= 0, its values before the histograms, then pairs. */
   private double[] state;
   /**
-   * The number of (k, mass) pairs after the first {@link #windowedHistogramAt} values of
+   * The number of (k, mass) pairs after the first {@code windowedHistogramAt} values of
    * {@link #state} while the histograms are sparse (see the class comment); -1 once
    * {@link #state} is the format-2 array.
    */
   private int pairs;
+  /** Report-time scratch of the ring's AUC, not state; null until a ring's first snapshot. */
+  private RingScratch ringScratch;
 
-  // Report-time scratch, not state.
-  private int[] order;
-  private int[] sortScratch;
-  private double[] scores;
-  private double[] labels;
-  private double[] weights;
+  /** {@link #ringAuc}'s arrays: 2 ints and 3 doubles per record of the ring. */
+  private static final class RingScratch {
+    final int[] order;
+    final int[] sortScratch;
+    final double[] scores;
+    final double[] labels;
+    final double[] weights;
+
+    RingScratch(int window) {
+      order = new int[window];
+      sortScratch = new int[window];
+      scores = new double[window];
+      labels = new double[window];
+      weights = new double[window];
+    }
+  }
 
   /**
    * @param probabilities whether predictions are probabilities (logistic loss): enables log loss,
@@ -160,32 +214,20 @@ public final class PrequentialMetrics {
    */
   private PrequentialMetrics(MetricsSpec spec, boolean probabilities, double[] adopted,
       int pairs) {
-    this.spec = spec;
-    this.probabilities = probabilities;
-    this.window = spec.window();
-    this.bins = probabilities ? spec.calibrationBins() : 0;
-    this.alpha = spec.fadingFactor();
-    this.sumsSize = SUMS + 3 * bins;
-    this.windowedAt = HEADER;
-    this.fadingAt = HEADER + sumsSize;
-    this.histogramSize = probabilities ? AucHistogram.SIZE : 0;
-    this.windowedHistogramAt = HEADER + 2 * sumsSize;
-    this.fadingHistogramAt = windowedHistogramAt + histogramSize;
-    this.scoresAt = fadingHistogramAt + histogramSize;
-    this.labelsAt = scoresAt + window;
-    this.weightsAt = labelsAt + window;
+    this.layout = Layout.of(spec, probabilities);
     if (adopted != null) {
       this.state = adopted;
       this.pairs = pairs;
       return;
     }
+    Layout l = layout;
     // Sparse only where it helps: histograms without a ring (a ring is as large as it is).
-    this.pairs = pairs >= 0 && histogramSize > 0 && window == 0 ? 0 : -1;
-    this.state = new double[this.pairs < 0 ? weightsAt + window
-        : windowedHistogramAt + 2 * FIRST_PAIRS];
+    this.pairs = pairs >= 0 && l.histogramSize > 0 && l.window == 0 ? 0 : -1;
+    this.state = new double[this.pairs < 0 ? l.weightsAt + l.window
+        : l.windowedHistogramAt + 2 * FIRST_PAIRS];
     state[VERSION] = FORMAT;
-    state[WINDOW] = window;
-    state[BINS] = bins;
+    state[WINDOW] = l.window;
+    state[BINS] = l.bins;
     state[FADE_SCALE] = 1;
   }
 
@@ -223,12 +265,13 @@ public final class PrequentialMetrics {
     }
     PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, null, -1);
     double[] s = metrics.state;
+    Layout l = metrics.layout;
     boolean v1 = state.length >= HEADER_1 && state[VERSION] == FORMAT_1;
     int header = v1 ? HEADER_1 : HEADER;
     int window = state.length > WINDOW ? (int) state[WINDOW] : -1;
-    int histograms = v1 ? 0 : 2 * metrics.histogramSize;
+    int histograms = v1 ? 0 : 2 * l.histogramSize;
     if (!(v1 || state.length >= HEADER && state[VERSION] == FORMAT) || state[BINS] != s[BINS]
-        || state.length != header + 2 * metrics.sumsSize + histograms + 3 * window) {
+        || state.length != header + 2 * l.sumsSize + histograms + 3 * window) {
       throw new IllegalArgumentException("the metrics state does not match the configuration:"
           + " it was written with " + header(state, BINS) + " calibration bins ("
           + state.length + " doubles, format " + header(state, VERSION) + "), but the"
@@ -238,19 +281,19 @@ public final class PrequentialMetrics {
     s[EXAMPLES] = state[EXAMPLES];
     s[REJECTED] = state[REJECTED];
     s[SINCE_REPORT] = state[SINCE_REPORT];
-    System.arraycopy(state, header, s, HEADER, 2 * metrics.sumsSize);
-    int oldScores = header + 2 * metrics.sumsSize + histograms;
+    System.arraycopy(state, header, s, HEADER, 2 * l.sumsSize);
+    int oldScores = header + 2 * l.sumsSize + histograms;
     if (v1) {
       metrics.histogramsFromRing(state, oldScores, window);
     } else {
       s[FADE_SCALE] = state[FADE_SCALE];
-      System.arraycopy(state, HEADER + 2 * metrics.sumsSize, s, metrics.windowedHistogramAt,
+      System.arraycopy(state, HEADER + 2 * l.sumsSize, s, l.windowedHistogramAt,
           histograms);
     }
-    if (window == metrics.window && window > 0) {
+    if (window == l.window && window > 0) {
       s[RING_NEXT] = state[RING_NEXT];
       s[RING_SIZE] = state[RING_SIZE];
-      System.arraycopy(state, oldScores, s, metrics.scoresAt, 3 * window);
+      System.arraycopy(state, oldScores, s, l.scoresAt, 3 * window);
     }
     return metrics;
   }
@@ -266,7 +309,7 @@ public final class PrequentialMetrics {
    * of them weighted by {@code alpha^age}.
    */
   private void histogramsFromRing(double[] old, int scoresAt, int window) {
-    if (histogramSize == 0) {
+    if (layout.histogramSize == 0) {
       return;
     }
     int size = (int) old[RING_SIZE];
@@ -279,10 +322,10 @@ public final class PrequentialMetrics {
       double y = old[scoresAt + window + at];
       double w = old[scoresAt + 2 * window + at];
       if (age < since) {
-        AucHistogram.add(state, windowedHistogramAt, p, y, w);
+        AucHistogram.add(state, layout.windowedHistogramAt, p, y, w);
       }
-      AucHistogram.add(state, fadingHistogramAt, p, y, w * decay);
-      decay *= alpha;
+      AucHistogram.add(state, layout.fadingHistogramAt, p, y, w * decay);
+      decay *= layout.alpha;
     }
     state[FADE_SCALE] = 1;
   }
@@ -304,7 +347,7 @@ public final class PrequentialMetrics {
   }
 
   public MetricsSpec spec() {
-    return spec;
+    return layout.spec;
   }
 
   /** A copy of the whole state (format 2). */
@@ -312,10 +355,10 @@ public final class PrequentialMetrics {
     if (pairs < 0) {
       return state.clone();
     }
-    double[] full = new double[weightsAt + window];
-    System.arraycopy(state, 0, full, 0, windowedHistogramAt);
-    for (int p = windowedHistogramAt; p < windowedHistogramAt + 2 * pairs; p += 2) {
-      full[windowedHistogramAt + (int) state[p]] = state[p + 1];
+    double[] full = new double[layout.weightsAt + layout.window];
+    System.arraycopy(state, 0, full, 0, layout.windowedHistogramAt);
+    for (int p = layout.windowedHistogramAt; p < layout.windowedHistogramAt + 2 * pairs; p += 2) {
+      full[layout.windowedHistogramAt + (int) state[p]] = state[p + 1];
     }
     return full;
   }
@@ -328,7 +371,7 @@ public final class PrequentialMetrics {
    */
   public double[] compactState() {
     return pairs < 0 ? compact(state)
-        : compact(state, windowedHistogramAt, pairs, weightsAt + window);
+        : compact(state, layout.windowedHistogramAt, pairs, layout.weightsAt + layout.window);
   }
 
   /**
@@ -438,26 +481,27 @@ public final class PrequentialMetrics {
   public boolean record(double prediction, double label, double weight) {
     if (!(Double.isFinite(prediction) && Double.isFinite(label) && weight >= 0
         && weight < Double.POSITIVE_INFINITY)
-        || probabilities && !(prediction >= 0 && prediction <= 1 && label >= 0 && label <= 1)) {
+        || layout.probabilities
+        && !(prediction >= 0 && prediction <= 1 && label >= 0 && label <= 1)) {
       state[REJECTED]++;
       return false;
     }
-    double logLoss = probabilities ? weight * LogLoss.of(prediction, label) : 0;
+    double logLoss = layout.probabilities ? weight * LogLoss.of(prediction, label) : 0;
     double error = prediction - label;
-    if (!(fits(windowedAt, 1, weight, logLoss, error, prediction, label)
-        && fits(fadingAt, alpha, weight, logLoss, error, prediction, label))) {
+    if (!(fits(layout.windowedAt, 1, weight, logLoss, error, prediction, label)
+        && fits(layout.fadingAt, layout.alpha, weight, logLoss, error, prediction, label))) {
       state[REJECTED]++;
       return false;
     }
     int bin = -1;
-    if (bins > 0) {
-      bin = SUMS + 3 * Math.min((int) (prediction * bins), bins - 1);
+    if (layout.bins > 0) {
+      bin = SUMS + 3 * Math.min((int) (prediction * layout.bins), layout.bins - 1);
     }
     // The windowed view adds; the fading view decays by alpha first.
-    for (int view = windowedAt, pass = 0; pass < 2; view = fadingAt, pass++) {
-      if (pass == 1 && alpha != 1) {
-        for (int i = view; i < view + sumsSize; i++) {
-          state[i] *= alpha;
+    for (int view = layout.windowedAt, pass = 0; pass < 2; view = layout.fadingAt, pass++) {
+      if (pass == 1 && layout.alpha != 1) {
+        for (int i = view; i < view + layout.sumsSize; i++) {
+          state[i] *= layout.alpha;
         }
       }
       state[view + COUNT] += 1;
@@ -473,14 +517,14 @@ public final class PrequentialMetrics {
         state[view + bin + 2] += weight * label;
       }
     }
-    if (probabilities) {
+    if (layout.probabilities) {
       // AucHistogram.addToBin's sums, into the format-2 array or its sparse pairs.
       int b = AucHistogram.bin(prediction);
       addToHistograms(b, weight * label);
       addToHistograms(AucHistogram.BINS + b, weight * (1 - label));
       double scale = state[FADE_SCALE];
-      if (alpha != 1) {
-        scale /= alpha;
+      if (layout.alpha != 1) {
+        scale /= layout.alpha;
         if (scale > MAX_SCALE) {
           scaleFading(1 / scale);
           scale = 1;
@@ -488,16 +532,16 @@ public final class PrequentialMetrics {
         state[FADE_SCALE] = scale;
       }
       double faded = weight * scale;
-      addToHistograms(histogramSize + b, faded * label);
-      addToHistograms(histogramSize + AucHistogram.BINS + b, faded * (1 - label));
+      addToHistograms(layout.histogramSize + b, faded * label);
+      addToHistograms(layout.histogramSize + AucHistogram.BINS + b, faded * (1 - label));
     }
-    if (probabilities && window > 0) {
+    if (layout.probabilities && layout.window > 0) {
       int next = (int) state[RING_NEXT];
-      state[scoresAt + next] = prediction;
-      state[labelsAt + next] = label;
-      state[weightsAt + next] = weight;
-      state[RING_NEXT] = next + 1 == window ? 0 : next + 1;
-      state[RING_SIZE] = Math.min(window, state[RING_SIZE] + 1);
+      state[layout.scoresAt + next] = prediction;
+      state[layout.labelsAt + next] = label;
+      state[layout.weightsAt + next] = weight;
+      state[RING_NEXT] = next + 1 == layout.window ? 0 : next + 1;
+      state[RING_SIZE] = Math.min(layout.window, state[RING_SIZE] + 1);
     }
     state[SINCE_REPORT]++;
     state[EXAMPLES]++;
@@ -511,10 +555,10 @@ public final class PrequentialMetrics {
    */
   private void addToHistograms(int k, double mass) {
     if (pairs < 0) {
-      state[windowedHistogramAt + k] += mass;
+      state[layout.windowedHistogramAt + k] += mass;
       return;
     }
-    int base = windowedHistogramAt;
+    int base = layout.windowedHistogramAt;
     int low = 0;
     int high = pairs - 1;
     while (low <= high) {
@@ -552,11 +596,11 @@ public final class PrequentialMetrics {
   /** Multiplies every mass of the fading histogram by {@code factor}, as AucHistogram.scale. */
   private void scaleFading(double factor) {
     if (pairs < 0) {
-      AucHistogram.scale(state, fadingHistogramAt, factor);
+      AucHistogram.scale(state, layout.fadingHistogramAt, factor);
       return;
     }
-    for (int p = windowedHistogramAt; p < windowedHistogramAt + 2 * pairs; p += 2) {
-      if (state[p] >= histogramSize) {
+    for (int p = layout.windowedHistogramAt; p < layout.windowedHistogramAt + 2 * pairs; p += 2) {
+      if (state[p] >= layout.histogramSize) {
         state[p + 1] *= factor;
       }
     }
@@ -581,16 +625,16 @@ public final class PrequentialMetrics {
   public MetricsSnapshot snapshot() {
     double windowedAuc = Double.NaN;
     double fadingAuc = Double.NaN;
-    if (probabilities && window > 0) {
+    if (layout.probabilities && layout.window > 0) {
       windowedAuc = ringAuc(false);
       fadingAuc = ringAuc(true);
-    } else if (probabilities) {
+    } else if (layout.probabilities) {
       double[] full = pairs < 0 ? state : copyState();
-      windowedAuc = AucHistogram.auc(full, windowedHistogramAt);
-      fadingAuc = AucHistogram.auc(full, fadingHistogramAt);
+      windowedAuc = AucHistogram.auc(full, layout.windowedHistogramAt);
+      fadingAuc = AucHistogram.auc(full, layout.fadingHistogramAt);
     }
     return new MetricsSnapshot((long) state[EXAMPLES], (long) state[REJECTED],
-        view(windowedAt, windowedAuc), view(fadingAt, fadingAuc));
+        view(layout.windowedAt, windowedAuc), view(layout.fadingAt, fadingAuc));
   }
 
   /**
@@ -599,14 +643,14 @@ public final class PrequentialMetrics {
    * exactly from a ring ({@code metrics.window} > 0); NaN without both classes or probabilities.
    */
   public double aucErrorBound(boolean fading) {
-    if (!probabilities) {
+    if (!layout.probabilities) {
       return Double.NaN;
     }
-    if (window > 0) {
+    if (layout.window > 0) {
       return 0;
     }
     return AucHistogram.errorBound(pairs < 0 ? state : copyState(),
-        fading ? fadingHistogramAt : windowedHistogramAt);
+        fading ? layout.fadingHistogramAt : layout.windowedHistogramAt);
   }
 
   /** {@link #snapshot()}, then starts a new window. */
@@ -618,21 +662,21 @@ public final class PrequentialMetrics {
 
   /** Starts a new window: the windowed view restarts empty; the fading view is untouched. */
   public void resetWindow() {
-    for (int i = windowedAt; i < windowedAt + sumsSize; i++) {
+    for (int i = layout.windowedAt; i < layout.windowedAt + layout.sumsSize; i++) {
       state[i] = 0;
     }
     state[SINCE_REPORT] = 0;
     if (pairs >= 0) {
       // The windowed histogram's pairs come first (places below histogramSize).
+      int base = layout.windowedHistogramAt;
       int windowed = 0;
-      while (windowed < pairs && state[windowedHistogramAt + 2 * windowed] < histogramSize) {
+      while (windowed < pairs && state[base + 2 * windowed] < layout.histogramSize) {
         windowed++;
       }
-      System.arraycopy(state, windowedHistogramAt + 2 * windowed, state, windowedHistogramAt,
-          2 * (pairs - windowed));
+      System.arraycopy(state, base + 2 * windowed, state, base, 2 * (pairs - windowed));
       pairs -= windowed;
-    } else if (histogramSize > 0) {
-      AucHistogram.clear(state, windowedHistogramAt);
+    } else if (layout.histogramSize > 0) {
+      AucHistogram.clear(state, layout.windowedHistogramAt);
     }
   }
 
@@ -644,8 +688,9 @@ public final class PrequentialMetrics {
     double logLoss = Double.NaN;
     double baseRateLogLoss = Double.NaN;
     double calibrationError = Double.NaN;
+    int bins = layout.bins;
     List<ReliabilityBin> reliability = new ArrayList<>(bins);
-    if (probabilities) {
+    if (layout.probabilities) {
       logLoss = state[at + LOG_LOSS] / weight;
       baseRateLogLoss = LogLoss.binaryEntropy(meanLabel);
       calibrationError = bins > 0 && weight > 0 ? 0 : Double.NaN;
@@ -654,8 +699,8 @@ public final class PrequentialMetrics {
         double binWeight = state[bin];
         double binPrediction = state[bin + 1] / binWeight;
         double binLabel = state[bin + 2] / binWeight;
-        reliability.add(new ReliabilityBin((double) b / bins, (double) (b + 1) / bins, binWeight,
-            binPrediction, binLabel));
+        reliability.add(new ReliabilityBin((double) b / bins, (double) (b + 1) / bins,
+            binWeight, binPrediction, binLabel));
         if (binWeight > 0 && weight > 0) {
           calibrationError += binWeight / weight * Math.abs(binPrediction - binLabel);
         }
@@ -675,27 +720,24 @@ public final class PrequentialMetrics {
     if (n == 0) {
       return Double.NaN;
     }
-    if (order == null) {
-      order = new int[window];
-      sortScratch = new int[window];
-      scores = new double[window];
-      labels = new double[window];
-      weights = new double[window];
+    if (ringScratch == null) {
+      ringScratch = new RingScratch(layout.window);
     }
+    RingScratch r = ringScratch;
     // Copy the n newest records, newest first: record k has age k.
     int at = (int) state[RING_NEXT];
     double decay = 1;
     for (int k = 0; k < n; k++) {
-      at = at == 0 ? window - 1 : at - 1;
-      scores[k] = state[scoresAt + at];
-      labels[k] = state[labelsAt + at];
-      weights[k] = state[weightsAt + at] * decay;
-      order[k] = k;
+      at = at == 0 ? layout.window - 1 : at - 1;
+      r.scores[k] = state[layout.scoresAt + at];
+      r.labels[k] = state[layout.labelsAt + at];
+      r.weights[k] = state[layout.weightsAt + at] * decay;
+      r.order[k] = k;
       if (fading) {
-        decay *= alpha;
+        decay *= layout.alpha;
       }
     }
-    Auc.sortByScore(scores, order, sortScratch, n);
-    return Auc.ofSorted(scores, labels, weights, order, n);
+    Auc.sortByScore(r.scores, r.order, r.sortScratch, n);
+    return Auc.ofSorted(r.scores, r.labels, r.weights, r.order, n);
   }
 }

@@ -126,6 +126,10 @@ public final class ModelSession {
   public static final class Shared {
     private final PagedLearner paged;
     private final LearnerSpec spec;
+    private final ExampleLearner learner;
+    private final DriftPolicy policy;
+    private final boolean probabilities;
+    private final int batchSize;
     private final OnlineStandardizer standardizer;
     private final long metricsEvery;
     private final long changelogEvery;
@@ -155,6 +159,10 @@ public final class ModelSession {
       this.frozen = replay == Replay.FROZEN;
       this.paged = paged;
       this.spec = paged.learner().spec();
+      this.learner = paged.learner();
+      this.policy = spec.drift();
+      this.probabilities = learner.loss().predictsProbability();
+      this.batchSize = spec.model().batchSize();
       this.standardizer = spec.standardizer();
       this.metricsEvery = metricsEvery;
       this.changelogEvery = changelogEvery;
@@ -172,11 +180,16 @@ public final class ModelSession {
     }
   }
 
+  /**
+   * The standardizer's state of a model without dense statistics: shared, since
+   * {@link OnlineStandardizer#update} returns a new array rather than grow one.
+   */
+  private static final double[] NO_STATISTICS = OnlineStandardizer.newState();
+
+  // A session is per model key, and thousands of tenants keep one each: what every session of a
+  // learner has in common stays in Shared, and what most sessions never use is made on first use.
   private final String key;
   private final Shared shared;
-  private final ExampleLearner learner;
-  private final DriftPolicy policy;
-  private final boolean probabilities;
   /**
    * The metrics, once the session measured since it was loaded or its state was taken; else
    * null, and {@link #storedMetrics} holds them.
@@ -189,11 +202,12 @@ public final class ModelSession {
    */
   private double[] storedMetrics;
   private final DriftDetector detector;
-  private final List<DriftEvent> pending = new ArrayList<>();
-  private final Set<Long> changed = new HashSet<>();
+  /** Detections not yet reported, oldest first: an immutable empty list until the first. */
+  private List<DriftEvent> pending = List.of();
+  /** Rows stepped since the last changelog emission; null without a changelog. */
+  private final Set<Long> changed;
   /** The batch in progress, null at {@code model.batch_size} 1. */
   private final BatchGradient batch;
-  private final int batchSize;
   /** The learning rate of the batch in progress (the schedule's at its first example). */
   private double batchRate;
   /** A changelog emission came due during the batch in progress. */
@@ -217,13 +231,11 @@ public final class ModelSession {
   public ModelSession(String key, Shared shared, SessionState state) {
     this.key = key;
     this.shared = shared;
-    this.learner = shared.paged.learner();
-    this.policy = shared.spec.drift();
-    this.probabilities = learner.loss().predictsProbability();
-    this.batchSize = shared.spec.model().batchSize();
+    this.changed = shared.changelogEvery > 0 ? new HashSet<>() : null;
     // A batch restored at a batch size since set to 1 is stepped before the next example.
     boolean restoredBatch = state.batch().length > 0 || state.batchRows().length > 0;
-    this.batch = batchSize > 1 || restoredBatch ? new BatchGradient(learner.model()) : null;
+    this.batch = shared.batchSize > 1 || restoredBatch
+        ? new BatchGradient(shared.learner.model()) : null;
     if (restoredBatch) {
       try {
         batch.restore(state.batch(), state.batchRows());
@@ -239,7 +251,7 @@ public final class ModelSession {
     this.scored = state.scored();
     this.scheduleStartStep = state.scheduleStartStep();
     this.scheduleStartMillis = state.scheduleStartMillis();
-    this.standardizer = state.standardizer().length == 0 ? OnlineStandardizer.newState()
+    this.standardizer = state.standardizer().length == 0 ? NO_STATISTICS
         : state.standardizer().clone();
     boolean replay = shared.replay != Replay.NONE;
     this.sinceReport = replay ? 0 : state.sinceReport();
@@ -253,8 +265,16 @@ public final class ModelSession {
     this.detector = restoreDetector(state.detector());
     long[] p = replay ? new long[0] : state.pendingDrifts();
     for (int i = 0; i < p.length; i += 2) {
-      pending.add(new DriftEvent(p[i], p[i + 1], policy.detectorName(), policy.actionName()));
+      pendingDrift(new DriftEvent(p[i], p[i + 1], shared.policy.detectorName(),
+          shared.policy.actionName()));
     }
+  }
+
+  private void pendingDrift(DriftEvent event) {
+    if (pending.isEmpty()) {
+      pending = new ArrayList<>();
+    }
+    pending.add(event);
   }
 
   /** The metrics, restored from {@link #storedMetrics} on the first use since they were stored. */
@@ -281,29 +301,29 @@ public final class ModelSession {
   private PrequentialMetrics restoreMetrics(double[] stored) {
     if (stored.length > 0) {
       try {
-        return PrequentialMetrics.restore(shared.metrics, probabilities, stored);
+        return PrequentialMetrics.restore(shared.metrics, shared.probabilities, stored);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("metrics state of model " + key + " does not fit the configured"
             + " metrics (" + e.getMessage() + "); starting new metrics");
       }
     }
-    return new PrequentialMetrics(shared.metrics, probabilities);
+    return new PrequentialMetrics(shared.metrics, shared.probabilities);
   }
 
   private DriftDetector restoreDetector(double[] stored) {
-    if (!policy.detects()) {
+    if (!shared.policy.detects()) {
       return null;
     }
     if (stored.length > 0) {
       try {
-        return policy.detector().restore(stored);
+        return shared.policy.detector().restore(stored);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("drift detector state of model " + key + " does not fit the"
-            + " configured detector " + policy.detectorName() + " (" + e.getMessage()
+            + " configured detector " + shared.policy.detectorName() + " (" + e.getMessage()
             + "); starting a new detector");
       }
     }
-    return policy.detector().create();
+    return shared.policy.detector().create();
   }
 
   /**
@@ -329,7 +349,7 @@ public final class ModelSession {
     boolean labeled = example.learnable();
     boolean learn = labeled && !shared.frozen;
     lastLearned = learn;
-    if (batch != null && batch.examples() >= batchSize) {
+    if (batch != null && batch.examples() >= shared.batchSize) {
       flushBatch(); // restored with more examples than model.batch_size now allows
     }
     if (!shared.frozen) {
@@ -342,7 +362,7 @@ public final class ModelSession {
     }
     float[] dense = dense(example.dense, learn);
     double rate = 0;
-    boolean batched = batchSize > 1;
+    boolean batched = shared.batchSize > 1;
     if (learn) {
       if (!batched) {
         rate = learningRate(example.eventTime);
@@ -352,10 +372,10 @@ public final class ModelSession {
     }
     double activation = shared.paged.process(key, example, dense, learn, step + 1, rate,
         batched ? batch : null);
-    double score = learner.loss().prediction(activation);
+    double score = shared.learner.loss().prediction(activation);
     if (learn) {
       step++;
-      if (batch != null && batch.examples() >= batchSize) {
+      if (batch != null && batch.examples() >= shared.batchSize) {
         flushBatch();
       }
     } else {
@@ -372,7 +392,7 @@ public final class ModelSession {
     // detector takes finite values only, and one infinite value would blind ADWIN for good.
     double watched = accepted ? watched(score, example.label) : Double.NaN;
     if (detector != null && Double.isFinite(watched) && detector.update(watched)
-        && policy.counts(detector.lastChangeIncreased())) {
+        && shared.policy.counts(detector.lastChangeIncreased())) {
       drift(example.eventTime);
     }
     if (++sinceReport >= shared.metricsEvery) {
@@ -411,16 +431,16 @@ public final class ModelSession {
       scheduleStartMillis = eventTime;
     }
     long t = shared.spec.clock().elapsed(step, eventTime, scheduleStartStep, scheduleStartMillis);
-    double rate = learner.learningRate(t);
-    return boostStartStep > 0 ? rate * policy.boostFactor(step - boostStartStep) : rate;
+    double rate = shared.learner.learningRate(t);
+    return boostStartStep > 0 ? rate * shared.policy.boostFactor(step - boostStartStep) : rate;
   }
 
   /** What the detector observes: the example's loss (clipped log loss, squared error) or error. */
   private double watched(double score, float label) {
-    if (policy.watch() == DriftPolicy.Watch.ERROR) {
+    if (shared.policy.watch() == DriftPolicy.Watch.ERROR) {
       return (score >= 0.5) == (label >= 0.5f) ? 0 : 1;
     }
-    if (probabilities) {
+    if (shared.probabilities) {
       return LogLoss.of(score, label);
     }
     double e = score - label;
@@ -432,29 +452,29 @@ public final class ModelSession {
     drifts++;
     shared.drifts++;
     // A frozen model's step stands still: its events are placed by the examples measured.
-    pending.add(new DriftEvent(shared.frozen ? metrics().examples() : step, eventTime,
-        policy.detectorName(), shared.frozen ? "none" : policy.actionName()));
+    pendingDrift(new DriftEvent(shared.frozen ? metrics().examples() : step, eventTime,
+        shared.policy.detectorName(), shared.frozen ? "none" : shared.policy.actionName()));
     if (shared.frozen) {
       return;
     }
-    if (policy.has(DriftAction.RESTART_SCHEDULE)) {
+    if (shared.policy.has(DriftAction.RESTART_SCHEDULE)) {
       scheduleStartStep = step;
       scheduleStartMillis = eventTime;
     }
-    if (policy.has(DriftAction.BOOST_LR)) {
+    if (shared.policy.has(DriftAction.BOOST_LR)) {
       boostStartStep = step;
     }
-    if (policy.has(DriftAction.RESET_SLOTS)) {
+    if (shared.policy.has(DriftAction.RESET_SLOTS)) {
       forgetSlots(0);
-    } else if (policy.has(DriftAction.DECAY_SLOTS)) {
-      forgetSlots(policy.decay());
+    } else if (shared.policy.has(DriftAction.DECAY_SLOTS)) {
+      forgetSlots(shared.policy.decay());
     }
   }
 
   private void forgetSlots(double keep) throws Exception {
     flushBatch();
     shared.paged.sweep(key, (rowId, data, offset, lastUpdateBefore) ->
-        learner.forgetRow(data, offset, keep) ? RowVisitor.Result.CHANGED
+        shared.learner.forgetRow(data, offset, keep) ? RowVisitor.Result.CHANGED
             : RowVisitor.Result.KEEP);
   }
 
@@ -462,7 +482,7 @@ public final class ModelSession {
     MetricsSnapshot snapshot = metrics().report();
     sinceReport = 0;
     List<DriftEvent> drifts = pending.isEmpty() ? List.of() : List.copyOf(pending);
-    pending.clear();
+    pending = List.of();
     out.report(key, step, windowStartMillis, eventTime, snapshot, drifts,
         shared.paged.rowCounts(key));
     windowStartMillis = Long.MIN_VALUE;
@@ -487,7 +507,7 @@ public final class ModelSession {
    * meanwhile).
    */
   public boolean evictable() {
-    return busy == 0 && changed.isEmpty() && shared.replay == Replay.NONE;
+    return busy == 0 && (changed == null || changed.isEmpty()) && shared.replay == Replay.NONE;
   }
 
   /** Whether learned examples wait in a batch for their step. */
@@ -527,7 +547,7 @@ public final class ModelSession {
     if (!batchInFlight()) {
       changesDue = false;
     }
-    if (changed.isEmpty()) {
+    if (changed == null || changed.isEmpty()) {
       return;
     }
     for (long rowId : changed) {
@@ -536,9 +556,9 @@ public final class ModelSession {
       if (at < 0) {
         continue; // expired since it changed: its page or record is gone
       }
-      float[] weights = new float[learner.layout().width()];
-      learner.layout().copyWeights(page.data(), at, weights, 0);
-      out.rowChanged(key, rowId, weights, learner.layout().step(page.data(), at), step,
+      float[] weights = new float[shared.learner.layout().width()];
+      shared.learner.layout().copyWeights(page.data(), at, weights, 0);
+      out.rowChanged(key, rowId, weights, shared.learner.layout().step(page.data(), at), step,
           lastEventTime);
     }
     changed.clear();
