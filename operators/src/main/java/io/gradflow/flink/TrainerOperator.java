@@ -399,8 +399,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       ModelSession s = t.session;
       boolean drop = s.evictable() && !caches.get(candidateOf(s.key())).holds(s.key());
       if (drop) {
-        t.evicted = true;
-        s.retire(); // saved by the flush above
+        t.evicted = true; // saved by the flush above
       }
       return drop;
     });
@@ -434,7 +433,6 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       tenant.unsaved = true;
       tenant.session.finish(emitter);
       save(tenant);
-      tenant.session.retire();
     }
     flush();
   }
@@ -458,7 +456,6 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       current = null;
     }
     tenant.evicted = true;
-    tenant.session.retire();
   }
 
   /** Writes a changed session's state to keyed state, under its key. */
@@ -517,7 +514,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     final ModelSession session;
     /** Changed since its state was last written to keyed state. */
     boolean unsaved;
-    /** Dropped from {@link #sessions} (written back and retired): not to be used again. */
+    /** Dropped from {@link #sessions} (written back): not to be used again. */
     boolean evicted;
 
     Tenant(ModelSession session) {

@@ -53,22 +53,41 @@ import java.util.List;
  * double, as integers: {@code ceil(L / 32)} doubles), then those values in order.
  * A model that has seen a few examples fills a few of the 2 x 128 histogram bins and of the
  * calibration bins, so its state takes a few hundred bytes instead of 4.8 kB, in keyed state, in
- * checkpoints and in the copies a trainer makes when a model leaves memory and comes back; a
- * restore from it allocates the one format-2 array the metrics then use.
+ * checkpoints and in the copies a trainer makes when a model leaves memory and comes back.
  *
- * <p>Memory: {@code 9 + 2 (7 + 3 bins) + 2 H + 3 N} doubles: 4.8 kB with the default 10 bins and
- * N = 0 (240 kB more for N = 10,000), plus, with N > 0, scratch of 2 ints and 3 doubles per
- * record that {@link #snapshot()} allocates once and reuses. Recording costs O(1) (a logarithm)
- * plus O(bins) and allocates nothing; a snapshot costs O(H), or O(N log N) with a ring. Not
- * thread-safe: one instance per model key, used by the operator's task thread.
+ * <h2>Sparse histograms in memory</h2>
+ * Without a ring ({@code metrics.window} 0) and for probabilities, the metrics keep their
+ * histograms sparse while few of their bins hold a mass: {@link #state} is then the values before
+ * the histograms ({@code P = 9 + 2V} doubles, 83 with the default 10 bins) followed by
+ * {@code (k, mass)} pairs, sorted by {@code k}, for the nonzero histogram values ({@code k} is the
+ * value's place after {@code P} in format 2). A record adds to its pairs exactly what it would add
+ * to the format-2 array (the same products, a missing pair counting as the array's zero), so every
+ * value, report and stored form is the format-2 array's, bit for bit; with more than
+ * {@value #SPARSE_PAIRS} pairs the metrics turn into the format-2 array for good. Thousands of
+ * tenants that each measured a few examples so keep about a kilobyte each in memory, and a
+ * tenant's first example, a restore from the compact form and a record allocate no 4.8 kB array.
+ *
+ * <p>Memory: sparse, {@code P + 2 * pairs} doubles and some room to grow (at most 2.7 kB with
+ * the default 10 bins); else {@code 9 + 2 (7 + 3 bins) + 2 H + 3 N} doubles: 4.8 kB with the
+ * default 10 bins and N = 0 (240 kB more for N = 10,000), plus, with N > 0, scratch of 2 ints and
+ * 3 doubles per record that {@link #snapshot()} allocates once and reuses. Recording costs O(1)
+ * (a logarithm) plus O(bins) (sparse: a binary search over the pairs, and when a pair is new a
+ * shift of the pairs after it and now and then a larger array); a snapshot costs O(H) (sparse: it
+ * allocates the format-2 array), or O(N log N) with a ring. Not thread-safe: one instance per
+ * model key, used by the operator's task thread.
  */
 public final class PrequentialMetrics {
   private static final double FORMAT = 2;
   private static final double FORMAT_1 = 1;
   /** The compact form of format 2 ({@link #compactState()}). */
   private static final double FORMAT_COMPACT = 3;
-  /** The parked form ({@link #parkedState()}): in memory only, never stored. */
-  private static final double FORMAT_PARKED = 4;
+  /**
+   * Pairs the sparse histograms hold at most ({@link #SPARSE_PAIRS} x 16 bytes: about half the
+   * 4 kB of the histograms' array); one more turns the metrics into the format-2 array.
+   */
+  static final int SPARSE_PAIRS = 128;
+  /** Room for pairs in new sparse metrics: a first record adds two. */
+  private static final int FIRST_PAIRS = 4;
   private static final int COMPACT_HEADER = 2;
   /** Bits of the nonzero map per double of the compact form (exact as an integer). */
   private static final int MAP_BITS = 32;
@@ -96,140 +115,163 @@ public final class PrequentialMetrics {
   private static final int LABEL_SQUARED = 6;
   private static final int SUMS = 7;
 
-  private final MetricsSpec spec;
-  private final boolean probabilities;
-  private final int window;
-  private final int bins;
-  private final double alpha;
-  private final int sumsSize;
-  private final int windowedAt;
-  private final int fadingAt;
-  /** Doubles of one AUC histogram: {@link AucHistogram#SIZE} for probabilities, else 0. */
-  private final int histogramSize;
-  private final int windowedHistogramAt;
-  private final int fadingHistogramAt;
-  private final int scoresAt;
-  private final int labelsAt;
-  private final int weightsAt;
-  private final double[] state;
   /**
-   * Not state: a superset of the histogram bins that hold a nonzero mass, bit {@code k} for
-   * {@code state[windowedHistogramAt + k]} (both histograms), so that {@link #compactState()}
-   * reads the few bins a small model filled instead of all of them. Null when the ring
-   * ({@code metrics.window} > 0) makes the whole state worth reading anyway.
+   * Where a spec's values lie in the state: the same for every metrics of that spec, so metrics
+   * share one (a tenant's metrics then cost 32 bytes besides their array). Immutable.
    */
-  private final long[] touched;
+  private static final class Layout {
+    final MetricsSpec spec;
+    final boolean probabilities;
+    final int window;
+    final int bins;
+    final double alpha;
+    final int sumsSize;
+    final int windowedAt;
+    final int fadingAt;
+    /** Doubles of one AUC histogram: {@link AucHistogram#SIZE} for probabilities, else 0. */
+    final int histogramSize;
+    final int windowedHistogramAt;
+    final int fadingHistogramAt;
+    final int scoresAt;
+    final int labelsAt;
+    final int weightsAt;
 
-  // Report-time scratch, not state.
-  private int[] order;
-  private int[] sortScratch;
-  private double[] scores;
-  private double[] labels;
-  private double[] weights;
+    Layout(MetricsSpec spec, boolean probabilities) {
+      this.spec = spec;
+      this.probabilities = probabilities;
+      this.window = spec.window();
+      this.bins = probabilities ? spec.calibrationBins() : 0;
+      this.alpha = spec.fadingFactor();
+      this.sumsSize = SUMS + 3 * bins;
+      this.windowedAt = HEADER;
+      this.fadingAt = HEADER + sumsSize;
+      this.histogramSize = probabilities ? AucHistogram.SIZE : 0;
+      this.windowedHistogramAt = HEADER + 2 * sumsSize;
+      this.fadingHistogramAt = windowedHistogramAt + histogramSize;
+      this.scoresAt = fadingHistogramAt + histogramSize;
+      this.labelsAt = scoresAt + window;
+      this.weightsAt = labelsAt + window;
+    }
+
+    /**
+     * The layout of {@code spec}: the last one made if it is that spec's (a subtask's learners
+     * share one spec), else a new one. Thread-safe: a layout is immutable, and a thread that
+     * misses another's makes its own.
+     */
+    static Layout of(MetricsSpec spec, boolean probabilities) {
+      Layout last = lastLayout;
+      if (last != null && last.probabilities == probabilities && last.spec.equals(spec)) {
+        return last;
+      }
+      last = new Layout(spec, probabilities);
+      lastLayout = last;
+      return last;
+    }
+  }
+
+  private static volatile Layout lastLayout;
+
+  private final Layout layout;
+  /** Format 2; or, while {@link #pairs} >= 0, its values before the histograms, then pairs. */
+  private double[] state;
+  /**
+   * The number of (k, mass) pairs after the first {@code windowedHistogramAt} values of
+   * {@link #state} while the histograms are sparse (see the class comment); -1 once
+   * {@link #state} is the format-2 array.
+   */
+  private int pairs;
+  /** Report-time scratch of the ring's AUC, not state; null until a ring's first snapshot. */
+  private RingScratch ringScratch;
+
+  /** {@link #ringAuc}'s arrays: 2 ints and 3 doubles per record of the ring. */
+  private static final class RingScratch {
+    final int[] order;
+    final int[] sortScratch;
+    final double[] scores;
+    final double[] labels;
+    final double[] weights;
+
+    RingScratch(int window) {
+      order = new int[window];
+      sortScratch = new int[window];
+      scores = new double[window];
+      labels = new double[window];
+      weights = new double[window];
+    }
+  }
 
   /**
    * @param probabilities whether predictions are probabilities (logistic loss): enables log loss,
    *     AUC and the reliability bins, and refuses predictions and labels outside [0, 1]
    */
   public PrequentialMetrics(MetricsSpec spec, boolean probabilities) {
-    this(spec, probabilities, null);
+    this(spec, probabilities, null, 0);
   }
 
-  /** New metrics, or (if {@code adopted} is not null) metrics whose state is that array. */
-  private PrequentialMetrics(MetricsSpec spec, boolean probabilities, double[] adopted) {
-    this.spec = spec;
-    this.probabilities = probabilities;
-    this.window = spec.window();
-    this.bins = probabilities ? spec.calibrationBins() : 0;
-    this.alpha = spec.fadingFactor();
-    this.sumsSize = SUMS + 3 * bins;
-    this.windowedAt = HEADER;
-    this.fadingAt = HEADER + sumsSize;
-    this.histogramSize = probabilities ? AucHistogram.SIZE : 0;
-    this.windowedHistogramAt = HEADER + 2 * sumsSize;
-    this.fadingHistogramAt = windowedHistogramAt + histogramSize;
-    this.scoresAt = fadingHistogramAt + histogramSize;
-    this.labelsAt = scoresAt + window;
-    this.weightsAt = labelsAt + window;
-    this.touched = window > 0 ? null : new long[(2 * histogramSize + 63) / 64];
+  /**
+   * New metrics (if {@code adopted} is null; sparse if they can be and {@code pairs} is not
+   * negative), or metrics whose state is {@code adopted} with {@code pairs} pairs (-1: format 2).
+   */
+  private PrequentialMetrics(MetricsSpec spec, boolean probabilities, double[] adopted,
+      int pairs) {
+    this.layout = Layout.of(spec, probabilities);
     if (adopted != null) {
       this.state = adopted;
+      this.pairs = pairs;
       return;
     }
-    this.state = new double[weightsAt + window];
-    initialize();
-  }
-
-  /** The header of new metrics, in a zeroed state. */
-  private void initialize() {
+    Layout l = layout;
+    // Sparse only where it helps: histograms without a ring (a ring is as large as it is).
+    this.pairs = pairs >= 0 && l.histogramSize > 0 && l.window == 0 ? 0 : -1;
+    this.state = new double[this.pairs < 0 ? l.weightsAt + l.window
+        : l.windowedHistogramAt + 2 * FIRST_PAIRS];
     state[VERSION] = FORMAT;
-    state[WINDOW] = window;
-    state[BINS] = bins;
+    state[WINDOW] = l.window;
+    state[BINS] = l.bins;
     state[FADE_SCALE] = 1;
   }
 
   /**
-   * New metrics, as {@link #PrequentialMetrics(MetricsSpec, boolean)} makes them, in
-   * {@code spare} (an array {@link #retire()} gave up: all zeros; or null) if it has the right
-   * length.
-   */
-  public static PrequentialMetrics create(MetricsSpec spec, boolean probabilities,
-      double[] spare) {
-    if (spare == null || spare.length != stateSize(spec, probabilities)) {
-      return new PrequentialMetrics(spec, probabilities);
-    }
-    PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, spare);
-    metrics.initialize();
-    return metrics;
-  }
-
-  /**
-   * Metrics that continue from a state written by {@link #copyState()} (format 2, or format 1,
-   * see the class comment) under the same calibration bins and kind of prediction. The fading
-   * factor may change; so may the window, which keeps the sums and histograms and starts the ring
-   * empty.
+   * Metrics that continue from a state written by {@link #compactState()} (format 3) or
+   * {@link #copyState()} (format 2, or format 1, see the class comment) under the same calibration
+   * bins and kind of prediction. The fading factor may change; so may the window, which keeps the
+   * sums and histograms and starts the ring empty. A compact state of this spec restores with
+   * sparse histograms if it has few histogram values (see the class comment); any other state
+   * restores into the format-2 array.
    *
    * @throws IllegalArgumentException if the state does not fit the spec; the caller may then
    *     start new metrics
    */
   public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
       double[] state) {
-    return restore(spec, probabilities, state, null);
-  }
-
-  /**
-   * {@link #restore(MetricsSpec, boolean, double[])}, reusing {@code spare} (an array
-   * {@link #retire()} gave up: all zeros; or null) for the restored state if it has the right
-   * length: a trainer whose models leave memory and come back keeps a few arrays going round
-   * instead of allocating one per return.
-   */
-  public static PrequentialMetrics restore(MetricsSpec spec, boolean probabilities,
-      double[] state, double[] spare) {
-    if (isParked(state)) {
-      return unpark(spec, probabilities, state, spare);
-    }
     boolean compact = state.length >= COMPACT_HEADER && state[VERSION] == FORMAT_COMPACT;
     if (compact) {
+      int full = stateSize(spec, probabilities);
+      int prefix = HEADER + 2 * (SUMS + 3 * (probabilities ? spec.calibrationBins() : 0));
+      boolean sparse = probabilities && spec.window() == 0 && state[1] == full;
       double[] form = state;
-      state = expand(form, spare);
+      state = expand(form, sparse ? prefix : Integer.MAX_VALUE);
       // The expanded array is this restore's own: when it fits as it is, it becomes the state
       // (no second array, no copy; the checks below would keep every value of it anyway).
-      if (state.length == stateSize(spec, probabilities) && state[VERSION] == FORMAT
+      if ((state.length == full || sparse) && state[VERSION] == FORMAT
           && state[WINDOW] == spec.window()
           && state[BINS] == (probabilities ? spec.calibrationBins() : 0)) {
-        PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, state);
-        metrics.touch(form);
-        return metrics;
+        return new PrequentialMetrics(spec, probabilities, state,
+            state.length == full ? -1 : (state.length - prefix) / 2);
+      }
+      if (state.length != form[1]) {
+        state = expand(form, Integer.MAX_VALUE); // sparse, but not of this spec: checked below
       }
     }
-    PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities);
+    PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities, null, -1);
     double[] s = metrics.state;
+    Layout l = metrics.layout;
     boolean v1 = state.length >= HEADER_1 && state[VERSION] == FORMAT_1;
     int header = v1 ? HEADER_1 : HEADER;
     int window = state.length > WINDOW ? (int) state[WINDOW] : -1;
-    int histograms = v1 ? 0 : 2 * metrics.histogramSize;
+    int histograms = v1 ? 0 : 2 * l.histogramSize;
     if (!(v1 || state.length >= HEADER && state[VERSION] == FORMAT) || state[BINS] != s[BINS]
-        || state.length != header + 2 * metrics.sumsSize + histograms + 3 * window) {
+        || state.length != header + 2 * l.sumsSize + histograms + 3 * window) {
       throw new IllegalArgumentException("the metrics state does not match the configuration:"
           + " it was written with " + header(state, BINS) + " calibration bins ("
           + state.length + " doubles, format " + header(state, VERSION) + "), but the"
@@ -239,24 +281,26 @@ public final class PrequentialMetrics {
     s[EXAMPLES] = state[EXAMPLES];
     s[REJECTED] = state[REJECTED];
     s[SINCE_REPORT] = state[SINCE_REPORT];
-    System.arraycopy(state, header, s, HEADER, 2 * metrics.sumsSize);
-    int oldScores = header + 2 * metrics.sumsSize + histograms;
+    System.arraycopy(state, header, s, HEADER, 2 * l.sumsSize);
+    int oldScores = header + 2 * l.sumsSize + histograms;
     if (v1) {
       metrics.histogramsFromRing(state, oldScores, window);
     } else {
       s[FADE_SCALE] = state[FADE_SCALE];
-      System.arraycopy(state, HEADER + 2 * metrics.sumsSize, s, metrics.windowedHistogramAt,
+      System.arraycopy(state, HEADER + 2 * l.sumsSize, s, l.windowedHistogramAt,
           histograms);
     }
-    if (metrics.touched != null) {
-      java.util.Arrays.fill(metrics.touched, -1L); // every bin may have a mass
-    }
-    if (window == metrics.window && window > 0) {
+    if (window == l.window && window > 0) {
       s[RING_NEXT] = state[RING_NEXT];
       s[RING_SIZE] = state[RING_SIZE];
-      System.arraycopy(state, oldScores, s, metrics.scoresAt, 3 * window);
+      System.arraycopy(state, oldScores, s, l.scoresAt, 3 * window);
     }
     return metrics;
+  }
+
+  /** Whether the histograms are sparse (see the class comment); for tests. */
+  boolean sparse() {
+    return pairs >= 0;
   }
 
   /**
@@ -265,7 +309,7 @@ public final class PrequentialMetrics {
    * of them weighted by {@code alpha^age}.
    */
   private void histogramsFromRing(double[] old, int scoresAt, int window) {
-    if (histogramSize == 0) {
+    if (layout.histogramSize == 0) {
       return;
     }
     int size = (int) old[RING_SIZE];
@@ -278,10 +322,10 @@ public final class PrequentialMetrics {
       double y = old[scoresAt + window + at];
       double w = old[scoresAt + 2 * window + at];
       if (age < since) {
-        AucHistogram.add(state, windowedHistogramAt, p, y, w);
+        AucHistogram.add(state, layout.windowedHistogramAt, p, y, w);
       }
-      AucHistogram.add(state, fadingHistogramAt, p, y, w * decay);
-      decay *= alpha;
+      AucHistogram.add(state, layout.fadingHistogramAt, p, y, w * decay);
+      decay *= layout.alpha;
     }
     state[FADE_SCALE] = 1;
   }
@@ -303,101 +347,20 @@ public final class PrequentialMetrics {
   }
 
   public MetricsSpec spec() {
-    return spec;
-  }
-
-  /**
-   * Gives up the state array, zeroed, for {@link #restore(MetricsSpec, boolean, double[],
-   * double[])} or {@link #create} to reuse; these metrics must not be used afterwards. Without a
-   * ring only the values that can be nonzero are cleared (the sums and the bins records touched,
-   * as {@link #compactState()} reads them), so a model leaving memory does not clear 4.8 kB.
-   */
-  public double[] retire() {
-    if (touched == null) {
-      java.util.Arrays.fill(state, 0);
-    } else {
-      java.util.Arrays.fill(state, 0, windowedHistogramAt, 0);
-      for (int t = 0; t < touched.length; t++) {
-        for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
-          state[windowedHistogramAt + 64 * t + Long.numberOfTrailingZeros(bits)] = 0;
-        }
-      }
-    }
-    return state;
-  }
-
-  /**
-   * The whole state in a form for memory only (not for keyed state: {@link #compactState()}),
-   * which {@link #restore} reads back exactly and which costs little to make and to read: the
-   * values before the histograms as they are (83 doubles with the default 10 bins), then a pair
-   * (bin, mass) per nonzero histogram bin. Then {@link #retire()} usually follows.
-   * With a ring ({@code metrics.window} > 0), the compact form.
-   */
-  public double[] parkedState() {
-    if (touched == null) {
-      return compactState();
-    }
-    int bins = 0;
-    for (int t = 0; t < touched.length; t++) {
-      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
-        bins += (int) nonzero(state[windowedHistogramAt + 64 * t
-            + Long.numberOfTrailingZeros(bits)]);
-      }
-    }
-    double[] out = new double[windowedHistogramAt + 2 * bins];
-    System.arraycopy(state, 0, out, 0, windowedHistogramAt);
-    out[VERSION] = FORMAT_PARKED;
-    int n = windowedHistogramAt;
-    for (int t = 0; t < touched.length; t++) {
-      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
-        int k = 64 * t + Long.numberOfTrailingZeros(bits);
-        double mass = state[windowedHistogramAt + k];
-        if (nonzero(mass) != 0) { // a touched bin of the other class, or of a cleared window
-          out[n++] = k;
-          out[n++] = mass;
-        }
-      }
-    }
-    return out;
-  }
-
-  /** 1 if any bit of {@code value} is set (so -0.0 counts), else 0. */
-  private static long nonzero(double value) {
-    long bits = Double.doubleToRawLongBits(value);
-    return (bits | -bits) >>> 63;
-  }
-
-  /** Whether {@code state} is in the form {@link #parkedState()} makes (memory only). */
-  public static boolean isParked(double[] state) {
-    return state.length > 0 && state[VERSION] == FORMAT_PARKED;
-  }
-
-  /** The metrics a {@link #parkedState()} of metrics of this spec holds. */
-  private static PrequentialMetrics unpark(MetricsSpec spec, boolean probabilities,
-      double[] parked, double[] spare) {
-    PrequentialMetrics metrics = create(spec, probabilities, spare);
-    int prefix = metrics.windowedHistogramAt;
-    if (metrics.touched == null || parked.length < prefix || (parked.length - prefix) % 2 != 0
-        || parked[WINDOW] != 0 || parked[BINS] != metrics.bins) {
-      // Made in memory by metrics of the same spec: anything else is a bug, not a user's error.
-      throw new IllegalStateException("parked metrics of another configuration: "
-          + parked.length + " doubles, window " + parked[WINDOW] + ", " + parked[BINS]
-          + " bins");
-    }
-    double[] s = metrics.state;
-    System.arraycopy(parked, 0, s, 0, prefix);
-    s[VERSION] = FORMAT;
-    for (int n = prefix; n < parked.length; n += 2) {
-      int k = (int) parked[n];
-      s[prefix + k] = parked[n + 1];
-      metrics.touched[k >>> 6] |= 1L << k;
-    }
-    return metrics;
+    return layout.spec;
   }
 
   /** A copy of the whole state (format 2). */
   public double[] copyState() {
-    return state.clone();
+    if (pairs < 0) {
+      return state.clone();
+    }
+    double[] full = new double[layout.weightsAt + layout.window];
+    System.arraycopy(state, 0, full, 0, layout.windowedHistogramAt);
+    for (int p = layout.windowedHistogramAt; p < layout.windowedHistogramAt + 2 * pairs; p += 2) {
+      full[layout.windowedHistogramAt + (int) state[p]] = state[p + 1];
+    }
+    return full;
   }
 
   /**
@@ -407,7 +370,8 @@ public final class PrequentialMetrics {
    * value, signed zeros and NaNs included, is restored bit for bit. For keyed state.
    */
   public double[] compactState() {
-    return touched == null ? compact(state) : compact(state, windowedHistogramAt, touched);
+    return pairs < 0 ? compact(state)
+        : compact(state, layout.windowedHistogramAt, pairs, layout.weightsAt + layout.window);
   }
 
   /**
@@ -417,44 +381,33 @@ public final class PrequentialMetrics {
    * value is zero only if all its bits are (so -0.0 is kept).
    */
   static double[] compact(double[] full) {
-    return compact(full, full.length, new long[0]);
+    return compact(full, full.length, 0, full.length);
   }
 
   /**
-   * {@link #compact(double[])} of a {@code full} array whose values are zero except, at most,
-   * those before {@code prefix} and those at {@code prefix + k} for the bits {@code k} set in
-   * {@code touched}: only those are read.
+   * {@link #compact(double[])} of the format-2 array of {@code length} values that {@code state}
+   * holds as its first {@code prefix} values, then {@code pairs} pairs (place after
+   * {@code prefix}, value) in increasing places; the others are zero.
    */
-  private static double[] compact(double[] full, int prefix, long[] touched) {
-    int words = (full.length + MAP_BITS - 1) / MAP_BITS;
+  private static double[] compact(double[] state, int prefix, int pairs, int length) {
+    int words = (length + MAP_BITS - 1) / MAP_BITS;
     int values = 0;
-    for (int i = 0; i < prefix; i++) {
-      values += Double.doubleToRawLongBits(full[i]) != 0 ? 1 : 0;
-    }
-    for (int t = 0; t < touched.length; t++) {
-      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
-        values += Double.doubleToRawLongBits(full[prefix + 64 * t
-            + Long.numberOfTrailingZeros(bits)]) != 0 ? 1 : 0;
-      }
+    for (int e = 0; e < prefix + pairs; e++) {
+      values += Double.doubleToRawLongBits(state[e < prefix ? e : e + e - prefix + 1]) != 0
+          ? 1 : 0;
     }
     double[] out = new double[COMPACT_HEADER + words + values];
     out[VERSION] = FORMAT_COMPACT;
-    out[1] = full.length;
+    out[1] = length;
     long[] map = new long[words];
     int n = COMPACT_HEADER + words;
-    for (int i = 0; i < prefix; i++) {
-      if (Double.doubleToRawLongBits(full[i]) != 0) {
+    // Entry e < prefix is value e; entry prefix + p is pair p, at prefix + 2p = e + e - prefix.
+    for (int e = 0; e < prefix + pairs; e++) {
+      int i = e < prefix ? e : prefix + (int) state[e + e - prefix];
+      double value = state[e < prefix ? e : e + e - prefix + 1];
+      if (Double.doubleToRawLongBits(value) != 0) {
         map[i / MAP_BITS] |= 1L << (i % MAP_BITS);
-        out[n++] = full[i];
-      }
-    }
-    for (int t = 0; t < touched.length; t++) {
-      for (long bits = touched[t]; bits != 0; bits &= bits - 1) {
-        int i = prefix + 64 * t + Long.numberOfTrailingZeros(bits);
-        if (Double.doubleToRawLongBits(full[i]) != 0) {
-          map[i / MAP_BITS] |= 1L << (i % MAP_BITS);
-          out[n++] = full[i];
-        }
+        out[n++] = value;
       }
     }
     for (int w = 0; w < words; w++) {
@@ -463,63 +416,52 @@ public final class PrequentialMetrics {
     return out;
   }
 
-  /** Marks the histogram bins the map of {@code compact} (a valid compact form) says are set. */
-  private void touch(double[] compact) {
-    if (touched == null) {
-      return;
-    }
-    int words = (state.length + MAP_BITS - 1) / MAP_BITS;
-    int end = windowedHistogramAt + 2 * histogramSize;
-    // Only the words over the histograms, without the bits of the values before them.
-    for (int w = windowedHistogramAt / MAP_BITS; w < words && w * MAP_BITS < end; w++) {
-      long map = (long) compact[COMPACT_HEADER + w];
-      if (w == windowedHistogramAt / MAP_BITS) {
-        map &= -1L << (windowedHistogramAt % MAP_BITS);
-      }
-      for (; map != 0; map &= map - 1) {
-        int k = w * MAP_BITS + Long.numberOfTrailingZeros(map) - windowedHistogramAt;
-        if (k < 2 * histogramSize) {
-          touched[k >>> 6] |= 1L << k;
-        }
-      }
-    }
-  }
-
   /** The format-2 array a {@link #compact} form holds. */
   static double[] expand(double[] compact) {
-    return expand(compact, null);
+    return expand(compact, Integer.MAX_VALUE);
   }
 
   /**
-   * The format-2 array a {@link #compact} form holds, in {@code into} (all zeros, as
-   * {@link #retire()} leaves it) if it has the right length, else in a new array.
+   * The format-2 array a {@link #compact} form holds; or, if it has at most
+   * {@link #SPARSE_PAIRS} nonzero values at or after {@code prefix}, its first {@code prefix}
+   * values followed by a (place after {@code prefix}, value) pair per such value, in order (the
+   * sparse state, see the class comment): an array shorter than the form's length.
    */
-  private static double[] expand(double[] compact, double[] into) {
+  private static double[] expand(double[] compact, int prefix) {
     long length = compact.length > 1 ? (long) compact[1] : -1;
     if (compact.length < COMPACT_HEADER || compact[1] != length || length < 0
         || length > Integer.MAX_VALUE - 64) {
       throw new IllegalArgumentException("the compact metrics state is damaged: length "
           + (compact.length > 1 ? compact[1] : "missing"));
     }
-    double[] full;
-    if (into != null && into.length == length) {
-      full = into;
-    } else {
-      full = new double[(int) length];
+    int words = (int) ((length + MAP_BITS - 1) / MAP_BITS);
+    int tail = 0; // values at or after prefix (a damaged map is refused below)
+    for (int w = prefix / MAP_BITS; w < words && COMPACT_HEADER + w < compact.length; w++) {
+      long map = (long) compact[COMPACT_HEADER + w] & 0xffffffffL;
+      tail += Long.bitCount(w == prefix / MAP_BITS ? map & (-1L << (prefix % MAP_BITS)) : map);
     }
-    int words = (full.length + MAP_BITS - 1) / MAP_BITS;
+    if (tail > SPARSE_PAIRS) {
+      prefix = Integer.MAX_VALUE;
+    }
+    double[] full = new double[prefix < length ? prefix + 2 * tail : (int) length];
     int n = COMPACT_HEADER + words;
+    int pair = prefix;
     for (int w = 0; w < words && n <= compact.length; w++) {
       double word = compact[COMPACT_HEADER + w];
       long map = (long) word;
-      if (word != map || map < 0 || map >>> Math.min(MAP_BITS, full.length - w * MAP_BITS) != 0
+      if (word != map || map < 0 || map >>> Math.min(MAP_BITS, length - (long) w * MAP_BITS) != 0
           || n + Long.bitCount(map) > compact.length) {
         n = -1;
         break;
       }
-      while (map != 0) {
-        full[w * MAP_BITS + Long.numberOfTrailingZeros(map)] = compact[n++];
-        map &= map - 1;
+      for (; map != 0; map &= map - 1) {
+        int i = w * MAP_BITS + Long.numberOfTrailingZeros(map);
+        if (i < prefix) {
+          full[i] = compact[n++];
+        } else {
+          full[pair++] = i - prefix;
+          full[pair++] = compact[n++];
+        }
       }
     }
     if (n != compact.length) {
@@ -539,26 +481,27 @@ public final class PrequentialMetrics {
   public boolean record(double prediction, double label, double weight) {
     if (!(Double.isFinite(prediction) && Double.isFinite(label) && weight >= 0
         && weight < Double.POSITIVE_INFINITY)
-        || probabilities && !(prediction >= 0 && prediction <= 1 && label >= 0 && label <= 1)) {
+        || layout.probabilities
+        && !(prediction >= 0 && prediction <= 1 && label >= 0 && label <= 1)) {
       state[REJECTED]++;
       return false;
     }
-    double logLoss = probabilities ? weight * LogLoss.of(prediction, label) : 0;
+    double logLoss = layout.probabilities ? weight * LogLoss.of(prediction, label) : 0;
     double error = prediction - label;
-    if (!(fits(windowedAt, 1, weight, logLoss, error, prediction, label)
-        && fits(fadingAt, alpha, weight, logLoss, error, prediction, label))) {
+    if (!(fits(layout.windowedAt, 1, weight, logLoss, error, prediction, label)
+        && fits(layout.fadingAt, layout.alpha, weight, logLoss, error, prediction, label))) {
       state[REJECTED]++;
       return false;
     }
     int bin = -1;
-    if (bins > 0) {
-      bin = SUMS + 3 * Math.min((int) (prediction * bins), bins - 1);
+    if (layout.bins > 0) {
+      bin = SUMS + 3 * Math.min((int) (prediction * layout.bins), layout.bins - 1);
     }
     // The windowed view adds; the fading view decays by alpha first.
-    for (int view = windowedAt, pass = 0; pass < 2; view = fadingAt, pass++) {
-      if (pass == 1 && alpha != 1) {
-        for (int i = view; i < view + sumsSize; i++) {
-          state[i] *= alpha;
+    for (int view = layout.windowedAt, pass = 0; pass < 2; view = layout.fadingAt, pass++) {
+      if (pass == 1 && layout.alpha != 1) {
+        for (int i = view; i < view + layout.sumsSize; i++) {
+          state[i] *= layout.alpha;
         }
       }
       state[view + COUNT] += 1;
@@ -574,37 +517,93 @@ public final class PrequentialMetrics {
         state[view + bin + 2] += weight * label;
       }
     }
-    if (probabilities) {
+    if (layout.probabilities) {
+      // AucHistogram.addToBin's sums, into the format-2 array or its sparse pairs.
       int b = AucHistogram.bin(prediction);
-      AucHistogram.addToBin(state, windowedHistogramAt, b, label, weight);
-      if (touched != null) {
-        // Bins b of the windowed and the fading histogram, positive and negative masses.
-        for (int k = b; k < 2 * AucHistogram.SIZE; k += AucHistogram.BINS) {
-          touched[k >>> 6] |= 1L << k;
-        }
-      }
+      addToHistograms(b, weight * label);
+      addToHistograms(AucHistogram.BINS + b, weight * (1 - label));
       double scale = state[FADE_SCALE];
-      if (alpha != 1) {
-        scale /= alpha;
+      if (layout.alpha != 1) {
+        scale /= layout.alpha;
         if (scale > MAX_SCALE) {
-          AucHistogram.scale(state, fadingHistogramAt, 1 / scale);
+          scaleFading(1 / scale);
           scale = 1;
         }
         state[FADE_SCALE] = scale;
       }
-      AucHistogram.addToBin(state, fadingHistogramAt, b, label, weight * scale);
+      double faded = weight * scale;
+      addToHistograms(layout.histogramSize + b, faded * label);
+      addToHistograms(layout.histogramSize + AucHistogram.BINS + b, faded * (1 - label));
     }
-    if (probabilities && window > 0) {
+    if (layout.probabilities && layout.window > 0) {
       int next = (int) state[RING_NEXT];
-      state[scoresAt + next] = prediction;
-      state[labelsAt + next] = label;
-      state[weightsAt + next] = weight;
-      state[RING_NEXT] = next + 1 == window ? 0 : next + 1;
-      state[RING_SIZE] = Math.min(window, state[RING_SIZE] + 1);
+      state[layout.scoresAt + next] = prediction;
+      state[layout.labelsAt + next] = label;
+      state[layout.weightsAt + next] = weight;
+      state[RING_NEXT] = next + 1 == layout.window ? 0 : next + 1;
+      state[RING_SIZE] = Math.min(layout.window, state[RING_SIZE] + 1);
     }
     state[SINCE_REPORT]++;
     state[EXAMPLES]++;
     return true;
+  }
+
+  /**
+   * Adds {@code mass} to histogram value {@code k} (format 2's value {@code k} after the sums),
+   * exactly as the format-2 array's {@code +=}: in sparse metrics a pair that is missing counts as
+   * that array's zero, and a sum that stays zero adds no pair.
+   */
+  private void addToHistograms(int k, double mass) {
+    if (pairs < 0) {
+      state[layout.windowedHistogramAt + k] += mass;
+      return;
+    }
+    int base = layout.windowedHistogramAt;
+    int low = 0;
+    int high = pairs - 1;
+    while (low <= high) {
+      int mid = (low + high) >>> 1;
+      double at = state[base + 2 * mid];
+      if (at < k) {
+        low = mid + 1;
+      } else if (at > k) {
+        high = mid - 1;
+      } else {
+        state[base + 2 * mid + 1] += mass;
+        return;
+      }
+    }
+    double sum = 0.0 + mass; // as the array's zero becomes: -0.0 stays out
+    if (Double.doubleToRawLongBits(sum) == 0) {
+      return;
+    }
+    if (pairs == SPARSE_PAIRS) {
+      state = copyState(); // for good: a model this busy keeps measuring
+      pairs = -1;
+      state[base + k] = sum;
+      return;
+    }
+    if (base + 2 * pairs == state.length) {
+      state = java.util.Arrays.copyOf(state,
+          base + 2 * Math.min(SPARSE_PAIRS, pairs + pairs / 2 + FIRST_PAIRS));
+    }
+    System.arraycopy(state, base + 2 * low, state, base + 2 * low + 2, 2 * (pairs - low));
+    state[base + 2 * low] = k;
+    state[base + 2 * low + 1] = sum;
+    pairs++;
+  }
+
+  /** Multiplies every mass of the fading histogram by {@code factor}, as AucHistogram.scale. */
+  private void scaleFading(double factor) {
+    if (pairs < 0) {
+      AucHistogram.scale(state, layout.fadingHistogramAt, factor);
+      return;
+    }
+    for (int p = layout.windowedHistogramAt; p < layout.windowedHistogramAt + 2 * pairs; p += 2) {
+      if (state[p] >= layout.histogramSize) {
+        state[p + 1] *= factor;
+      }
+    }
   }
 
   /**
@@ -626,15 +625,16 @@ public final class PrequentialMetrics {
   public MetricsSnapshot snapshot() {
     double windowedAuc = Double.NaN;
     double fadingAuc = Double.NaN;
-    if (probabilities && window > 0) {
+    if (layout.probabilities && layout.window > 0) {
       windowedAuc = ringAuc(false);
       fadingAuc = ringAuc(true);
-    } else if (probabilities) {
-      windowedAuc = AucHistogram.auc(state, windowedHistogramAt);
-      fadingAuc = AucHistogram.auc(state, fadingHistogramAt);
+    } else if (layout.probabilities) {
+      double[] full = pairs < 0 ? state : copyState();
+      windowedAuc = AucHistogram.auc(full, layout.windowedHistogramAt);
+      fadingAuc = AucHistogram.auc(full, layout.fadingHistogramAt);
     }
     return new MetricsSnapshot((long) state[EXAMPLES], (long) state[REJECTED],
-        view(windowedAt, windowedAuc), view(fadingAt, fadingAuc));
+        view(layout.windowedAt, windowedAuc), view(layout.fadingAt, fadingAuc));
   }
 
   /**
@@ -643,13 +643,14 @@ public final class PrequentialMetrics {
    * exactly from a ring ({@code metrics.window} > 0); NaN without both classes or probabilities.
    */
   public double aucErrorBound(boolean fading) {
-    if (!probabilities) {
+    if (!layout.probabilities) {
       return Double.NaN;
     }
-    if (window > 0) {
+    if (layout.window > 0) {
       return 0;
     }
-    return AucHistogram.errorBound(state, fading ? fadingHistogramAt : windowedHistogramAt);
+    return AucHistogram.errorBound(pairs < 0 ? state : copyState(),
+        fading ? layout.fadingHistogramAt : layout.windowedHistogramAt);
   }
 
   /** {@link #snapshot()}, then starts a new window. */
@@ -661,12 +662,21 @@ public final class PrequentialMetrics {
 
   /** Starts a new window: the windowed view restarts empty; the fading view is untouched. */
   public void resetWindow() {
-    for (int i = windowedAt; i < windowedAt + sumsSize; i++) {
+    for (int i = layout.windowedAt; i < layout.windowedAt + layout.sumsSize; i++) {
       state[i] = 0;
     }
     state[SINCE_REPORT] = 0;
-    if (histogramSize > 0) {
-      AucHistogram.clear(state, windowedHistogramAt);
+    if (pairs >= 0) {
+      // The windowed histogram's pairs come first (places below histogramSize).
+      int base = layout.windowedHistogramAt;
+      int windowed = 0;
+      while (windowed < pairs && state[base + 2 * windowed] < layout.histogramSize) {
+        windowed++;
+      }
+      System.arraycopy(state, base + 2 * windowed, state, base, 2 * (pairs - windowed));
+      pairs -= windowed;
+    } else if (layout.histogramSize > 0) {
+      AucHistogram.clear(state, layout.windowedHistogramAt);
     }
   }
 
@@ -678,8 +688,9 @@ public final class PrequentialMetrics {
     double logLoss = Double.NaN;
     double baseRateLogLoss = Double.NaN;
     double calibrationError = Double.NaN;
+    int bins = layout.bins;
     List<ReliabilityBin> reliability = new ArrayList<>(bins);
-    if (probabilities) {
+    if (layout.probabilities) {
       logLoss = state[at + LOG_LOSS] / weight;
       baseRateLogLoss = LogLoss.binaryEntropy(meanLabel);
       calibrationError = bins > 0 && weight > 0 ? 0 : Double.NaN;
@@ -688,8 +699,8 @@ public final class PrequentialMetrics {
         double binWeight = state[bin];
         double binPrediction = state[bin + 1] / binWeight;
         double binLabel = state[bin + 2] / binWeight;
-        reliability.add(new ReliabilityBin((double) b / bins, (double) (b + 1) / bins, binWeight,
-            binPrediction, binLabel));
+        reliability.add(new ReliabilityBin((double) b / bins, (double) (b + 1) / bins,
+            binWeight, binPrediction, binLabel));
         if (binWeight > 0 && weight > 0) {
           calibrationError += binWeight / weight * Math.abs(binPrediction - binLabel);
         }
@@ -709,27 +720,24 @@ public final class PrequentialMetrics {
     if (n == 0) {
       return Double.NaN;
     }
-    if (order == null) {
-      order = new int[window];
-      sortScratch = new int[window];
-      scores = new double[window];
-      labels = new double[window];
-      weights = new double[window];
+    if (ringScratch == null) {
+      ringScratch = new RingScratch(layout.window);
     }
+    RingScratch r = ringScratch;
     // Copy the n newest records, newest first: record k has age k.
     int at = (int) state[RING_NEXT];
     double decay = 1;
     for (int k = 0; k < n; k++) {
-      at = at == 0 ? window - 1 : at - 1;
-      scores[k] = state[scoresAt + at];
-      labels[k] = state[labelsAt + at];
-      weights[k] = state[weightsAt + at] * decay;
-      order[k] = k;
+      at = at == 0 ? layout.window - 1 : at - 1;
+      r.scores[k] = state[layout.scoresAt + at];
+      r.labels[k] = state[layout.labelsAt + at];
+      r.weights[k] = state[layout.weightsAt + at] * decay;
+      r.order[k] = k;
       if (fading) {
-        decay *= alpha;
+        decay *= layout.alpha;
       }
     }
-    Auc.sortByScore(scores, order, sortScratch, n);
-    return Auc.ofSorted(scores, labels, weights, order, n);
+    Auc.sortByScore(r.scores, r.order, r.sortScratch, n);
+    return Auc.ofSorted(r.scores, r.labels, r.weights, r.order, n);
   }
 }

@@ -72,12 +72,12 @@ import java.util.Set;
  * {@link DriftPolicy#boostFactor}; {@link DriftAction#RESET_SLOTS} and
  * {@link DriftAction#DECAY_SLOTS} visit every row of the model once, at the detection.
  *
- * <p><b>Memory.</b> A session's metrics are expanded (4.8 kB with the default metrics) only while
- * it is one of the {@link #HOT_METRICS} sessions of its learner that measured lately; the others
- * keep them parked ({@link PrequentialMetrics#parkedState()}: under a kilobyte for a model that
- * has seen a few examples) or as keyed state held them. So thousands of idle tenants in memory
- * cost little more than their stored state, while a few models taking turns are not parked at
- * every example; parking and expanding are exact, bit for bit.
+ * <p><b>Memory.</b> A session keeps its metrics as keyed state holds them (the compact form,
+ * a few hundred bytes for a model that has seen a few examples) until it measures, and again once
+ * its state is stored; while it measures, {@link PrequentialMetrics} keeps its histograms sparse
+ * until many of their bins are filled (about a kilobyte for a tenant that measured a few
+ * examples, 4.8 kB for a busy model with the default metrics). So thousands of tenants in memory
+ * cost little more than their stored state, and no example copies a 4.8 kB array.
  *
  * <p>Not thread-safe: one session per model key, used by the task thread that owns the key.
  */
@@ -126,6 +126,10 @@ public final class ModelSession {
   public static final class Shared {
     private final PagedLearner paged;
     private final LearnerSpec spec;
+    private final ExampleLearner learner;
+    private final DriftPolicy policy;
+    private final boolean probabilities;
+    private final int batchSize;
     private final OnlineStandardizer standardizer;
     private final long metricsEvery;
     private final long changelogEvery;
@@ -134,18 +138,6 @@ public final class ModelSession {
     private final Replay replay;
     private final boolean frozen;
     private float[] denseScratch = new float[0];
-    /**
-     * A metrics array given up by a session (parked or {@link ModelSession#retire() retired}):
-     * all zeros, for the next session whose metrics are expanded; or null.
-     */
-    private double[] spareMetrics;
-    /**
-     * The sessions whose metrics are expanded ({@link ModelSession#metrics()}), at most
-     * {@link #HOT_METRICS}, replaced by CLOCK (second chance: a session that measured again
-     * since the hand last passed it stays) when another needs room; null slots are free.
-     */
-    private final ModelSession[] hot = new ModelSession[HOT_METRICS];
-    private int hotNext;
     private long drifts;
 
     /**
@@ -167,6 +159,10 @@ public final class ModelSession {
       this.frozen = replay == Replay.FROZEN;
       this.paged = paged;
       this.spec = paged.learner().spec();
+      this.learner = paged.learner();
+      this.policy = spec.drift();
+      this.probabilities = learner.loss().predictsProbability();
+      this.batchSize = spec.model().batchSize();
       this.standardizer = spec.standardizer();
       this.metricsEvery = metricsEvery;
       this.changelogEvery = changelogEvery;
@@ -185,41 +181,33 @@ public final class ModelSession {
   }
 
   /**
-   * Sessions of one learner whose metrics are kept expanded at a time (300 kB with the default
-   * metrics): the others keep the compact form (a few hundred bytes instead of 4.8 kB) until
-   * they measure again. Enough that a few keys taking turns (a race's candidates) and the busy
-   * tenants of a skewed stream are not compacted at every example.
+   * The standardizer's state of a model without dense statistics: shared, since
+   * {@link OnlineStandardizer#update} returns a new array rather than grow one.
    */
-  static final int HOT_METRICS = 64;
+  private static final double[] NO_STATISTICS = OnlineStandardizer.newState();
 
+  // A session is per model key, and thousands of tenants keep one each: what every session of a
+  // learner has in common stays in Shared, and what most sessions never use is made on first use.
   private final String key;
   private final Shared shared;
-  private final ExampleLearner learner;
-  private final DriftPolicy policy;
-  private final boolean probabilities;
   /**
-   * The metrics, expanded (format 2) while this session is one of {@link Shared#hot}; else null,
-   * and {@link #parkedMetrics} holds them.
+   * The metrics, once the session measured since it was loaded or its state was taken; else
+   * null, and {@link #storedMetrics} holds them.
    */
   private PrequentialMetrics metrics;
   /**
-   * The metrics while they are not expanded: as keyed state held them when the session was
-   * loaded ({@link PrequentialMetrics#compactState()}, or an older form, or empty for new
-   * metrics; never written into, so {@link #state()} hands it out as it is), or parked
-   * ({@link PrequentialMetrics#parkedState()}, memory only: {@link #state()} compacts it). Null
-   * while {@link #metrics} is set.
+   * The metrics while {@link #metrics} is null, as keyed state holds them
+   * ({@link PrequentialMetrics#compactState()}, or an older form, or empty for new metrics):
+   * never written into, so {@link #state()} hands it out as it is.
    */
-  private double[] parkedMetrics;
-  /** This session's place in {@link Shared#hot} while its metrics are expanded, else -1. */
-  private int hotSlot = -1;
-  /** Measured again since it was expanded or the clock's hand passed it (CLOCK's bit). */
-  private boolean metricsUsed;
+  private double[] storedMetrics;
   private final DriftDetector detector;
-  private final List<DriftEvent> pending = new ArrayList<>();
-  private final Set<Long> changed = new HashSet<>();
+  /** Detections not yet reported, oldest first: an immutable empty list until the first. */
+  private List<DriftEvent> pending = List.of();
+  /** Rows stepped since the last changelog emission; null without a changelog. */
+  private final Set<Long> changed;
   /** The batch in progress, null at {@code model.batch_size} 1. */
   private final BatchGradient batch;
-  private final int batchSize;
   /** The learning rate of the batch in progress (the schedule's at its first example). */
   private double batchRate;
   /** A changelog emission came due during the batch in progress. */
@@ -243,13 +231,11 @@ public final class ModelSession {
   public ModelSession(String key, Shared shared, SessionState state) {
     this.key = key;
     this.shared = shared;
-    this.learner = shared.paged.learner();
-    this.policy = shared.spec.drift();
-    this.probabilities = learner.loss().predictsProbability();
-    this.batchSize = shared.spec.model().batchSize();
+    this.changed = shared.changelogEvery > 0 ? new HashSet<>() : null;
     // A batch restored at a batch size since set to 1 is stepped before the next example.
     boolean restoredBatch = state.batch().length > 0 || state.batchRows().length > 0;
-    this.batch = batchSize > 1 || restoredBatch ? new BatchGradient(learner.model()) : null;
+    this.batch = shared.batchSize > 1 || restoredBatch
+        ? new BatchGradient(shared.learner.model()) : null;
     if (restoredBatch) {
       try {
         batch.restore(state.batch(), state.batchRows());
@@ -265,7 +251,7 @@ public final class ModelSession {
     this.scored = state.scored();
     this.scheduleStartStep = state.scheduleStartStep();
     this.scheduleStartMillis = state.scheduleStartMillis();
-    this.standardizer = state.standardizer().length == 0 ? OnlineStandardizer.newState()
+    this.standardizer = state.standardizer().length == 0 ? NO_STATISTICS
         : state.standardizer().clone();
     boolean replay = shared.replay != Replay.NONE;
     this.sinceReport = replay ? 0 : state.sinceReport();
@@ -275,109 +261,69 @@ public final class ModelSession {
     this.drifts = state.drifts();
     // Expanded when first used: a session loaded for an example of another kind, or evicted
     // before it measures anything, never pays for it.
-    this.parkedMetrics = replay ? new double[0] : state.metrics();
+    this.storedMetrics = replay ? new double[0] : state.metrics();
     this.detector = restoreDetector(state.detector());
     long[] p = replay ? new long[0] : state.pendingDrifts();
     for (int i = 0; i < p.length; i += 2) {
-      pending.add(new DriftEvent(p[i], p[i + 1], policy.detectorName(), policy.actionName()));
+      pendingDrift(new DriftEvent(p[i], p[i + 1], shared.policy.detectorName(),
+          shared.policy.actionName()));
     }
   }
 
-  /**
-   * The metrics, expanded: from their parked form on the first use since the session was loaded
-   * or parked, parking another session (CLOCK, see {@link Shared#hot}) if
-   * {@link #HOT_METRICS} others are expanded.
-   */
+  private void pendingDrift(DriftEvent event) {
+    if (pending.isEmpty()) {
+      pending = new ArrayList<>();
+    }
+    pending.add(event);
+  }
+
+  /** The metrics, restored from {@link #storedMetrics} on the first use since they were stored. */
   private PrequentialMetrics metrics() {
-    if (metrics != null) {
-      metricsUsed = true;
-      return metrics;
+    if (metrics == null) {
+      metrics = restoreMetrics(storedMetrics);
+      storedMetrics = null;
     }
-    ModelSession[] hot = shared.hot;
-    int slot = shared.hotNext;
-    for (int scanned = 0; scanned < hot.length && hot[slot] != null && hot[slot].metricsUsed;
-        scanned++) {
-      hot[slot].metricsUsed = false;
-      slot = (slot + 1) % hot.length;
-    }
-    if (hot[slot] != null) {
-      hot[slot].park(); // first, so that its array is the spare this restore takes
-    }
-    metrics = restoreMetrics(parkedMetrics);
-    parkedMetrics = null;
-    metricsUsed = false;
-    hot[slot] = this;
-    hotSlot = slot;
-    shared.hotNext = (slot + 1) % hot.length;
     return metrics;
   }
 
   /**
-   * Parks the expanded metrics ({@link PrequentialMetrics#parkedState()}: cheaper to make and
-   * read back than the compact form, and about as small) and gives their array up to the next
-   * session to expand.
+   * The metrics in the form keyed state holds, kept instead of the live metrics until the session
+   * measures again: one array for memory and keyed state, not two.
    */
-  private void park() {
-    parkedMetrics = metrics.parkedState();
-    dropMetrics();
-  }
-
-  /** The metrics in the form keyed state holds. */
   private double[] storedMetrics() {
     if (metrics != null) {
-      return metrics.compactState();
+      storedMetrics = metrics.compactState();
+      metrics = null;
     }
-    if (!PrequentialMetrics.isParked(parkedMetrics)) {
-      return parkedMetrics; // as loaded, never written into
-    }
-    PrequentialMetrics parked = restoreMetrics(parkedMetrics);
-    double[] stored = parked.compactState();
-    shared.spareMetrics = parked.retire();
-    // Kept instead of the parked form: one array for memory and keyed state, not two.
-    parkedMetrics = stored;
-    return stored;
-  }
-
-  /** Gives up the expanded metrics' array (zeroed) and the session's place among the hot. */
-  private void dropMetrics() {
-    shared.spareMetrics = metrics.retire();
-    metrics = null;
-    if (hotSlot >= 0) {
-      shared.hot[hotSlot] = null;
-      shared.hotNext = hotSlot; // the free slot is taken next, before any hot session is parked
-      hotSlot = -1;
-    }
+    return storedMetrics;
   }
 
   private PrequentialMetrics restoreMetrics(double[] stored) {
-    double[] spare = shared.spareMetrics;
-    shared.spareMetrics = null;
     if (stored.length > 0) {
       try {
-        return PrequentialMetrics.restore(shared.metrics, probabilities, stored, spare);
+        return PrequentialMetrics.restore(shared.metrics, shared.probabilities, stored);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("metrics state of model " + key + " does not fit the configured"
             + " metrics (" + e.getMessage() + "); starting new metrics");
-        spare = null; // perhaps written into
       }
     }
-    return PrequentialMetrics.create(shared.metrics, probabilities, spare);
+    return new PrequentialMetrics(shared.metrics, shared.probabilities);
   }
 
   private DriftDetector restoreDetector(double[] stored) {
-    if (!policy.detects()) {
+    if (!shared.policy.detects()) {
       return null;
     }
     if (stored.length > 0) {
       try {
-        return policy.detector().restore(stored);
+        return shared.policy.detector().restore(stored);
       } catch (IllegalArgumentException e) {
         shared.warnings.accept("drift detector state of model " + key + " does not fit the"
-            + " configured detector " + policy.detectorName() + " (" + e.getMessage()
+            + " configured detector " + shared.policy.detectorName() + " (" + e.getMessage()
             + "); starting a new detector");
       }
     }
-    return policy.detector().create();
+    return shared.policy.detector().create();
   }
 
   /**
@@ -403,7 +349,7 @@ public final class ModelSession {
     boolean labeled = example.learnable();
     boolean learn = labeled && !shared.frozen;
     lastLearned = learn;
-    if (batch != null && batch.examples() >= batchSize) {
+    if (batch != null && batch.examples() >= shared.batchSize) {
       flushBatch(); // restored with more examples than model.batch_size now allows
     }
     if (!shared.frozen) {
@@ -416,7 +362,7 @@ public final class ModelSession {
     }
     float[] dense = dense(example.dense, learn);
     double rate = 0;
-    boolean batched = batchSize > 1;
+    boolean batched = shared.batchSize > 1;
     if (learn) {
       if (!batched) {
         rate = learningRate(example.eventTime);
@@ -426,10 +372,10 @@ public final class ModelSession {
     }
     double activation = shared.paged.process(key, example, dense, learn, step + 1, rate,
         batched ? batch : null);
-    double score = learner.loss().prediction(activation);
+    double score = shared.learner.loss().prediction(activation);
     if (learn) {
       step++;
-      if (batch != null && batch.examples() >= batchSize) {
+      if (batch != null && batch.examples() >= shared.batchSize) {
         flushBatch();
       }
     } else {
@@ -446,7 +392,7 @@ public final class ModelSession {
     // detector takes finite values only, and one infinite value would blind ADWIN for good.
     double watched = accepted ? watched(score, example.label) : Double.NaN;
     if (detector != null && Double.isFinite(watched) && detector.update(watched)
-        && policy.counts(detector.lastChangeIncreased())) {
+        && shared.policy.counts(detector.lastChangeIncreased())) {
       drift(example.eventTime);
     }
     if (++sinceReport >= shared.metricsEvery) {
@@ -485,16 +431,16 @@ public final class ModelSession {
       scheduleStartMillis = eventTime;
     }
     long t = shared.spec.clock().elapsed(step, eventTime, scheduleStartStep, scheduleStartMillis);
-    double rate = learner.learningRate(t);
-    return boostStartStep > 0 ? rate * policy.boostFactor(step - boostStartStep) : rate;
+    double rate = shared.learner.learningRate(t);
+    return boostStartStep > 0 ? rate * shared.policy.boostFactor(step - boostStartStep) : rate;
   }
 
   /** What the detector observes: the example's loss (clipped log loss, squared error) or error. */
   private double watched(double score, float label) {
-    if (policy.watch() == DriftPolicy.Watch.ERROR) {
+    if (shared.policy.watch() == DriftPolicy.Watch.ERROR) {
       return (score >= 0.5) == (label >= 0.5f) ? 0 : 1;
     }
-    if (probabilities) {
+    if (shared.probabilities) {
       return LogLoss.of(score, label);
     }
     double e = score - label;
@@ -506,29 +452,29 @@ public final class ModelSession {
     drifts++;
     shared.drifts++;
     // A frozen model's step stands still: its events are placed by the examples measured.
-    pending.add(new DriftEvent(shared.frozen ? metrics().examples() : step, eventTime,
-        policy.detectorName(), shared.frozen ? "none" : policy.actionName()));
+    pendingDrift(new DriftEvent(shared.frozen ? metrics().examples() : step, eventTime,
+        shared.policy.detectorName(), shared.frozen ? "none" : shared.policy.actionName()));
     if (shared.frozen) {
       return;
     }
-    if (policy.has(DriftAction.RESTART_SCHEDULE)) {
+    if (shared.policy.has(DriftAction.RESTART_SCHEDULE)) {
       scheduleStartStep = step;
       scheduleStartMillis = eventTime;
     }
-    if (policy.has(DriftAction.BOOST_LR)) {
+    if (shared.policy.has(DriftAction.BOOST_LR)) {
       boostStartStep = step;
     }
-    if (policy.has(DriftAction.RESET_SLOTS)) {
+    if (shared.policy.has(DriftAction.RESET_SLOTS)) {
       forgetSlots(0);
-    } else if (policy.has(DriftAction.DECAY_SLOTS)) {
-      forgetSlots(policy.decay());
+    } else if (shared.policy.has(DriftAction.DECAY_SLOTS)) {
+      forgetSlots(shared.policy.decay());
     }
   }
 
   private void forgetSlots(double keep) throws Exception {
     flushBatch();
     shared.paged.sweep(key, (rowId, data, offset, lastUpdateBefore) ->
-        learner.forgetRow(data, offset, keep) ? RowVisitor.Result.CHANGED
+        shared.learner.forgetRow(data, offset, keep) ? RowVisitor.Result.CHANGED
             : RowVisitor.Result.KEEP);
   }
 
@@ -536,7 +482,7 @@ public final class ModelSession {
     MetricsSnapshot snapshot = metrics().report();
     sinceReport = 0;
     List<DriftEvent> drifts = pending.isEmpty() ? List.of() : List.copyOf(pending);
-    pending.clear();
+    pending = List.of();
     out.report(key, step, windowStartMillis, eventTime, snapshot, drifts,
         shared.paged.rowCounts(key));
     windowStartMillis = Long.MIN_VALUE;
@@ -561,18 +507,7 @@ public final class ModelSession {
    * meanwhile).
    */
   public boolean evictable() {
-    return busy == 0 && changed.isEmpty() && shared.replay == Replay.NONE;
-  }
-
-  /**
-   * Ends the session once its {@link #state()} is stored and it is dropped from memory: its
-   * metrics array goes to the next session of this learner that is restored. The session must not
-   * be used afterwards.
-   */
-  public void retire() {
-    if (metrics != null) {
-      dropMetrics();
-    }
+    return busy == 0 && (changed == null || changed.isEmpty()) && shared.replay == Replay.NONE;
   }
 
   /** Whether learned examples wait in a batch for their step. */
@@ -612,7 +547,7 @@ public final class ModelSession {
     if (!batchInFlight()) {
       changesDue = false;
     }
-    if (changed.isEmpty()) {
+    if (changed == null || changed.isEmpty()) {
       return;
     }
     for (long rowId : changed) {
@@ -621,9 +556,9 @@ public final class ModelSession {
       if (at < 0) {
         continue; // expired since it changed: its page or record is gone
       }
-      float[] weights = new float[learner.layout().width()];
-      learner.layout().copyWeights(page.data(), at, weights, 0);
-      out.rowChanged(key, rowId, weights, learner.layout().step(page.data(), at), step,
+      float[] weights = new float[shared.learner.layout().width()];
+      shared.learner.layout().copyWeights(page.data(), at, weights, 0);
+      out.rowChanged(key, rowId, weights, shared.learner.layout().step(page.data(), at), step,
           lastEventTime);
     }
     changed.clear();

@@ -305,32 +305,56 @@ class PrequentialMetricsTest {
     }
   }
 
-  /** A retired array is reused without clearing it, so retire() must leave every value zero. */
+  /**
+   * Sparse histograms (new metrics without a ring, and those restored from a compact form with
+   * few histogram values) record, report, scale and store exactly what the format-2 array does
+   * (metrics restored from {@code copyState()} keep it), through the turn into that array: scores
+   * in a few bins and in all of them, weights of 0 and -0.0, fractional labels, a fading factor
+   * that rescales the fading histogram every few hundred records, reports, round trips through
+   * the compact form.
+   */
   @Test
-  void retireLeavesAnArrayOfZeros() {
-    for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(50, 0.97, 5),
-        new MetricsSpec(0, 0.5, 3)}) {
-      for (boolean probabilities : new boolean[] {true, false}) {
-        Random random = new Random(5);
-        PrequentialMetrics metrics = new PrequentialMetrics(spec, probabilities);
-        for (int t = 0; t < 200; t++) {
-          metrics.record(random.nextDouble(), random.nextInt(2), 0.5 + random.nextDouble());
+  void sparseHistogramsMeasureExactlyAsTheFullArray() {
+    for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(0, 0.5, 3),
+        new MetricsSpec(0, 1, 0)}) {
+      for (int spread : new int[] {3, 40, 1000}) {
+        Random random = new Random(spread);
+        PrequentialMetrics sparse = new PrequentialMetrics(spec, true);
+        PrequentialMetrics full = PrequentialMetrics.restore(spec, true, sparse.copyState());
+        assertTrue(sparse.sparse());
+        assertFalse(full.sparse());
+        boolean wasSparse = false;
+        for (int t = 0; t < 3000; t++) {
+          double p = spread >= 1000 ? random.nextDouble() : 0.02 + random.nextInt(spread) / 50.0;
+          double y = random.nextInt(10) == 0 ? random.nextDouble() : random.nextInt(2);
+          int kind = random.nextInt(20);
+          double w = kind == 0 ? 0 : kind == 1 ? -0.0 : 0.25 + random.nextDouble();
+          assertEquals(full.record(p, y, w), sparse.record(p, y, w));
+          wasSparse |= sparse.sparse();
+          if (t % 97 == 0) {
+            assertEquals(full.report(), sparse.report(), spec + ", record " + t);
+            assertEquals(full.aucErrorBound(true), sparse.aucErrorBound(true));
+          }
+          if (t % 13 == 0) {
+            sparse = PrequentialMetrics.restore(spec, true, sparse.compactState());
+          }
+          assertArrayEquals(full.copyState(), sparse.copyState(), spec + ", record " + t);
         }
-        metrics.report();
-        // Restored from the compact form: the bins it had are known from the form's map.
-        PrequentialMetrics restored =
-            PrequentialMetrics.restore(spec, probabilities, metrics.compactState());
-        restored.record(0.75, 1, 1);
-        // Expanded from the parked form: the bins it had are in the form.
-        PrequentialMetrics unparked =
-            PrequentialMetrics.restore(spec, probabilities, restored.parkedState());
-        unparked.record(0.25, 0, 1);
-        for (PrequentialMetrics m : new PrequentialMetrics[] {metrics, restored, unparked}) {
-          double[] spare = m.retire();
-          assertArrayEquals(new double[spare.length], spare, spec + ", " + probabilities);
-        }
+        assertArrayEquals(full.compactState(), sparse.compactState());
+        assertEquals(full.snapshot(), sparse.snapshot());
+        assertEquals(full.aucErrorBound(false), sparse.aucErrorBound(false));
+        assertTrue(wasSparse, spec + ", spread " + spread);
+        // Scores in every bin fill more pairs than sparse histograms keep.
+        assertEquals(spread < 1000, sparse.sparse(), spec + ", spread " + spread);
       }
     }
+    // A restore of a compact form with few histogram values is sparse; of a ring, never.
+    PrequentialMetrics few = new PrequentialMetrics(MetricsSpec.DEFAULT, true);
+    few.record(0.3, 0, 1);
+    assertTrue(PrequentialMetrics.restore(MetricsSpec.DEFAULT, true, few.compactState())
+        .sparse());
+    assertFalse(new PrequentialMetrics(new MetricsSpec(5, 0.9, 3), true).sparse());
+    assertFalse(new PrequentialMetrics(MetricsSpec.DEFAULT, false).sparse());
   }
 
   @Test
@@ -340,11 +364,6 @@ class PrequentialMetricsTest {
       for (boolean probabilities : new boolean[] {true, false}) {
         Random random = new Random(11);
         PrequentialMetrics straight = new PrequentialMetrics(spec, probabilities);
-        // New metrics in a used array are new metrics.
-        PrequentialMetrics used = new PrequentialMetrics(spec, probabilities);
-        used.record(0.25, 1, 2);
-        assertArrayEquals(straight.copyState(),
-            PrequentialMetrics.create(spec, probabilities, used.retire()).copyState());
         PrequentialMetrics restored = PrequentialMetrics.restore(spec, probabilities,
             straight.compactState());
         for (int t = 0; t < 300; t++) {
@@ -358,25 +377,11 @@ class PrequentialMetricsTest {
           }
           if (t % 23 == 0) {
             double[] compact = restored.compactState();
-            // Into the retired array of other metrics, full of other values; or of the wrong
-            // length (not used); or none.
-            PrequentialMetrics other = new PrequentialMetrics(spec, probabilities);
-            for (int k = 0; k < 50; k++) {
-              other.record(0.9, 0, 3);
-            }
-            double[] spare = t % 46 == 0 ? other.retire() : t % 69 == 0 ? new double[7] : null;
-            restored = PrequentialMetrics.restore(spec, probabilities, compact, spare);
+            restored = PrequentialMetrics.restore(spec, probabilities, compact);
             compact[compact.length - 1] = -5; // the restored metrics hold their own array
           }
           if (t % 31 == 0) {
             restored = PrequentialMetrics.restore(spec, probabilities, restored.copyState());
-          }
-          if (t % 5 == 0) {
-            // Parked (memory only; the compact form with a ring), then expanded into the array
-            // it gave up.
-            double[] parked = restored.parkedState();
-            assertEquals(spec.window() == 0, PrequentialMetrics.isParked(parked));
-            restored = PrequentialMetrics.restore(spec, probabilities, parked, restored.retire());
           }
           assertArrayEquals(straight.copyState(), restored.copyState(), "record " + t);
           // The compact form that reads only the bins records touched is the whole array's.

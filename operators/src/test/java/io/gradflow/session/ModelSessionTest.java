@@ -162,13 +162,13 @@ class ModelSessionTest {
   }
 
   /**
-   * Three times more sessions than {@link ModelSession#HOT_METRICS} taking turns at random on
-   * one learner park and expand their metrics all the time (through one spare array, some kept
-   * by CLOCK's second chance): each must measure, report and store exactly what it would alone.
+   * 191 sessions taking turns at random on one learner, their state taken now and then (which
+   * stores their metrics compact until they measure again): each must measure, report and store
+   * exactly what it would alone.
    */
   @Test
   void sessionsTakingTurnsMeasureExactlyAsEachAlone() throws Exception {
-    int keys = 3 * ModelSession.HOT_METRICS - 1;
+    int keys = 191;
     LearnerSpec spec = spec(DriftPolicy.NONE);
     ModelSession.Shared together = reporting(spec);
     Reports turns = new Reports();
@@ -182,6 +182,9 @@ class ModelSessionTest {
       ModelSession session = sessions.computeIfAbsent(key,
           k -> new ModelSession(k, together, SessionState.NEW));
       scores.computeIfAbsent(key, k -> new ArrayList<>()).add(session.process(e, turns));
+      if (random.nextInt(5) == 0) {
+        session.state(); // as a checkpoint or an eviction takes it
+      }
     }
     Reports alone = new Reports();
     for (String key : ofKey.keySet()) {
