@@ -112,20 +112,13 @@ class ParallelRecordsTest {
   }
 
   @Test
-  void randomLibSvmFilesReadAsOneThreadReadsThem() {
+  void randomLibSvmAndVwFilesReadAsOneThreadReadsThem() {
     Random random = new Random(1);
-    for (int file = 0; file < 4; file++) {
-      byte[] text = file(random, 3000, ParallelRecordsTest::libSvmLine);
-      assertSameAsSerial(LIBSVM, text, WORKERS, BLOCKS);
-    }
-  }
-
-  @Test
-  void randomVwFilesReadAsOneThreadReadsThem() {
-    Random random = new Random(2);
-    for (int file = 0; file < 4; file++) {
-      byte[] text = file(random, 3000, ParallelRecordsTest::vwLine);
-      assertSameAsSerial(VW, text, WORKERS, BLOCKS);
+    for (int file = 0; file < 8; file++) {
+      boolean libSvm = file % 2 == 0;
+      byte[] text = file(random, 3000, libSvm ? ParallelRecordsTest::libSvmLine
+          : ParallelRecordsTest::vwLine);
+      assertSameAsSerial(libSvm ? LIBSVM : VW, text, WORKERS, BLOCKS);
     }
   }
 
