@@ -290,8 +290,9 @@ public final class ProduceCommand {
         return e -> invalidity(d, producer, e, labelHint, keyBy);
       });
     }
-    // Encoding and sending run on a thread of their own, in order, while this one reads and
-    // validates the next examples. Stdin and a rate limit may pause: each example goes at once.
+    // Encoding and sending run on a thread of their own, in order, while this one takes the next
+    // examples (a file's read, parsed and validated on the replay's threads, if any). Stdin and a
+    // rate limit may pause: each example goes at once.
     OrderedSender<Outgoing> sender = producer == null ? null
         : new OrderedSender<>("gradflow-produce-sender", o -> send(producer, acks, o),
             rate > 0 || "-".equals(v.string("file")) ? 1 : SEND_CHUNK, SEND_QUEUE_CHUNKS);
@@ -752,8 +753,10 @@ public final class ProduceCommand {
     return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
   }
 
-  /** @param workers parsing threads ({@link FileReplay#of(InputStream, FileFormat, String,
-   *     FileReplay.OnError, int)}) */
+  /**
+   * Opens {@code --file} in its format, with {@code workers} threads finishing its records
+   * ({@link FileReplay#of(InputStream, FileFormat, String, FileReplay.OnError, int)}).
+   */
   private static FileReplay replay(Flag.Values v, InputStream in, long start, long interval,
       String modelKey, int workers) throws IOException {
     String file = v.string("file");

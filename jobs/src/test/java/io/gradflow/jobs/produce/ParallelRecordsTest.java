@@ -36,9 +36,18 @@ class ParallelRecordsTest {
       String stopped) {}
 
   /** Says something of about every third example: a check that is not always null. */
-  private static Function<Example, String> checker(Set<String> threads) {
+  private static Function<Example, String> checker(Set<String> threads, boolean jitter) {
     return e -> {
       threads.add(Thread.currentThread().getName());
+      String id = e.getExampleId(); // source:line
+      if (jitter && Long.parseLong(id.substring(id.indexOf(':') + 1)) % 8 < 4) {
+        // Runs of slow lines: with several workers, later blocks finish before earlier ones.
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException x) {
+          Thread.currentThread().interrupt();
+        }
+      }
       long k = e.getFeatures().size() + e.getEventTime().toEpochMilli();
       return k % 3 == 0 ? "check " + k : null;
     };
@@ -66,11 +75,11 @@ class ParallelRecordsTest {
   }
 
   private static Run replay(Opening opening, byte[] text, FileReplay.OnError onError,
-      int workers, int block, Set<String> threads) {
+      int workers, int block, Set<String> threads, boolean jitter) {
     ByteArrayInputStream in = new ByteArrayInputStream(text);
     try {
       return run(new FileReplay(in, opening.open(in, workers, block), "f", onError),
-          () -> checker(threads));
+          () -> checker(threads, jitter));
     } catch (MalformedLineException e) {
       throw new AssertionError(e);
     }
@@ -78,26 +87,27 @@ class ParallelRecordsTest {
 
   /** A line format: its serial reader, or its lines parsed on the workers. */
   private static void assertSameAsSerial(LineFormat format, byte[] text, int[] workers,
-      int[] blocks) {
+      int[] blocks, boolean jitter) {
     assertReadersSameAsSerial((in, w, block) -> w == 0 ? format.open(in, "f")
-        : ParallelRecords.lines(format, new Utf8Lines(in), "f", w, block), text, workers, blocks);
+        : ParallelRecords.lines(format, new Utf8Lines(in), "f", w, block), text, workers, blocks,
+        jitter);
   }
 
   private static Run parallel(LineFormat format, byte[] text, FileReplay.OnError onError,
       int workers, int block, Set<String> threads) {
     return replay((in, w, b) -> ParallelRecords.lines(format, new Utf8Lines(in), "f", w, b),
-        text, onError, workers, block, threads);
+        text, onError, workers, block, threads, false);
   }
 
   /** Compares the parallel reader with the serial one (0 workers), in both error modes. */
   private static void assertReadersSameAsSerial(Opening opening, byte[] text, int[] workers,
-      int[] blocks) {
+      int[] blocks, boolean jitter) {
     for (FileReplay.OnError onError : FileReplay.OnError.values()) {
-      Run expected = replay(opening, text, onError, 0, 0, ConcurrentHashMap.newKeySet());
+      Run expected = replay(opening, text, onError, 0, 0, ConcurrentHashMap.newKeySet(), false);
       for (int w : workers) {
         for (int block : blocks) {
           Set<String> threads = ConcurrentHashMap.newKeySet();
-          Run actual = replay(opening, text, onError, w, block, threads);
+          Run actual = replay(opening, text, onError, w, block, threads, jitter);
           String what = onError + ", " + w + " workers, blocks of " + block;
           assertEquals(expected.records().size(), actual.records().size(), what);
           for (int i = 0; i < expected.records().size(); i++) {
@@ -118,7 +128,7 @@ class ParallelRecordsTest {
       boolean libSvm = file % 2 == 0;
       byte[] text = file(random, 3000, libSvm ? ParallelRecordsTest::libSvmLine
           : ParallelRecordsTest::vwLine);
-      assertSameAsSerial(libSvm ? LIBSVM : VW, text, WORKERS, BLOCKS);
+      assertSameAsSerial(libSvm ? LIBSVM : VW, text, WORKERS, BLOCKS, false);
     }
   }
 
@@ -135,7 +145,7 @@ class ParallelRecordsTest {
         text.append(line == bad ? "1 7:x" : "1 " + line + ":0.5").append('\n');
       }
       byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
-      assertSameAsSerial(LIBSVM, bytes, new int[] {1, 3}, new int[] {4});
+      assertSameAsSerial(LIBSVM, bytes, new int[] {1, 3}, new int[] {4}, false);
       Run failed = parallel(LIBSVM, bytes, FileReplay.OnError.FAIL, 3, 4,
           ConcurrentHashMap.newKeySet());
       assertEquals("f, line " + bad + ": value of feature 7 'x' is not a number",
@@ -161,7 +171,7 @@ class ParallelRecordsTest {
             : good);
       }
       byte[] bytes = text.toByteArray();
-      assertSameAsSerial(VW, bytes, new int[] {1, 2}, new int[] {1, 4});
+      assertSameAsSerial(VW, bytes, new int[] {1, 2}, new int[] {1, 4}, false);
       Run run = parallel(VW, bytes, FileReplay.OnError.SKIP, 2, 4, ConcurrentHashMap.newKeySet());
       assertNotNull(run.stopped());
       assertTrue(run.stopped().startsWith("f, line " + bad + ": bytes that are not UTF-8"),
@@ -194,15 +204,37 @@ class ParallelRecordsTest {
         text.append("1,2,\"never closed\n1,2,3\n");
       }
       byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
-      assertReadersSameAsSerial((in, w, block) -> {
-        // A CSV reader keeps the header and running means: a new format per replay.
-        CsvFormat csv = new CsvFormat(new CsvFormat.Columns("y", List.of("x"), List.of("c"),
-            null, null, null, null, null, ','), LabelMapping.asWritten(), Timestamps.common(),
-            null, 0, 1);
-        FileFormat.RecordReader serial = csv.open(in, "f");
-        return w == 0 ? serial : ParallelRecords.records(serial, "f", w, block);
-      }, bytes, WORKERS, BLOCKS);
+      assertReadersSameAsSerial(ParallelRecordsTest::csv, bytes, WORKERS, BLOCKS, false);
     }
+  }
+
+  /** A CSV reader on {@code in}: serial, or read on a thread and checked on the workers. */
+  private static FileFormat.RecordReader csv(ByteArrayInputStream in, int workers, int block)
+      throws MalformedLineException {
+    // A CSV reader keeps the header and running means: a new format per replay.
+    CsvFormat csv = new CsvFormat(new CsvFormat.Columns("y", List.of("x"), List.of("c"), null,
+        null, null, null, null, ','), LabelMapping.asWritten(), Timestamps.common(), null, 0, 1);
+    FileFormat.RecordReader serial = csv.open(in, "f");
+    return workers == 0 ? serial : ParallelRecords.records(serial, "f", workers, block);
+  }
+
+  /**
+   * Blocks that workers finish out of order (runs of slow checks) are still handed out in file
+   * order, in both kinds of reader.
+   */
+  @Test
+  void blocksFinishedOutOfOrderAreHandedOutInFileOrder() {
+    Random random = new Random(5);
+    byte[] lines = file(random, 400, ParallelRecordsTest::libSvmLine);
+    assertSameAsSerial(LIBSVM, lines, new int[] {2, 5}, new int[] {1, 3}, true);
+    StringBuilder csv = new StringBuilder("y,x,c\n");
+    for (int i = 0; i < 400; i++) {
+      csv.append(i % 2).append(',').append(i % 9 == 0 ? "" : value(random)).append(",c")
+          .append(i % 5).append('\n');
+    }
+    assertReadersSameAsSerial(ParallelRecordsTest::csv,
+        csv.toString().getBytes(StandardCharsets.UTF_8), new int[] {2, 5}, new int[] {1, 3},
+        true);
   }
 
   /** A replay closed before its end stops its threads. */
