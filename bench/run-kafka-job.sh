@@ -12,6 +12,8 @@
 # The file replay instead (gradflow produce --file against bare Avro encoding of the same records):
 #   bench/run-kafka-job.sh files [examples [formats]]   (default 300,000 csv,libsvm,vw), ending
 #   RESULT file_replay_vs_bare_encoding_csv=<x> file_replay_vs_bare_encoding_libsvm=<x> ...
+#   bench/run-kafka-job.sh files EXAMPLES FORMATS 0,1,2 runs each format once per
+#   --parse-threads value, ending RESULT ..._libsvm_parse0=<x> ..._libsvm_parse1=<x> ...
 # The producer alone (gradflow produce --generator ctr against bare Avro encoding of the same
 # generator, in one run):
 #   bench/run-kafka-job.sh produce [examples]   (default 1,000,000), ending
@@ -21,7 +23,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 if [[ "${1:-}" == files ]]; then
-  exec bench/java.sh io.gradflow.bench.KafkaJobThroughput files "${2:-300000}" "${3:-csv,libsvm,vw}"
+  exec bench/java.sh io.gradflow.bench.KafkaJobThroughput files "${2:-300000}" "${3:-csv,libsvm,vw}" \
+    ${4:+"$4"}
 fi
 if [[ "${1:-}" == produce ]]; then
   exec bench/java.sh io.gradflow.bench.KafkaJobThroughput produce "${2:-1000000}"

@@ -24,6 +24,7 @@ import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -88,7 +89,8 @@ public final class KafkaJobThroughput {
     }
     if (args.length > 0 && args[0].equals("files")) {
       fileReplay(args.length > 1 ? Long.parseLong(args[1]) : 300_000L,
-          List.of((args.length > 2 ? args[2] : "csv,libsvm,vw").split(",")));
+          List.of((args.length > 2 ? args[2] : "csv,libsvm,vw").split(",")),
+          args.length > 3 ? List.of(args[3].split(",")) : List.of());
       return;
     }
     long examples = args.length > 0 ? Long.parseLong(args[0]) : 2_000_000L;
@@ -178,15 +180,24 @@ public final class KafkaJobThroughput {
    * timed: encoding those examples with Avro, no Kafka (the fastest of three passes), and the whole
    * {@code produce --file} command (read, parse, validate, encode, send, flush; one thread) into
    * the broker in its own JVM. Prints one line per format and
-   * {@code RESULT file_replay_vs_bare_encoding_<format>=<x> ...}.
+   * {@code RESULT file_replay_vs_bare_encoding_<format>=<x> ...}; with {@code parseThreads}, one
+   * run per value of {@code --parse-threads} instead, as {@code ..._<format>_parse<n>=<x>}.
    */
-  private static void fileReplay(long examples, List<String> formats) throws Exception {
+  private static void fileReplay(long examples, List<String> formats, List<String> parseThreads)
+      throws Exception {
     Path dir = Files.createTempDirectory("gradflow-file-bench-");
     Process broker = startBroker();
     StringBuilder result = new StringBuilder("RESULT");
+    List<String> runs = parseThreads.isEmpty() ? List.of("") : parseThreads;
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     try {
       String bootstrap = bootstrapOf(broker);
-      createTopics(bootstrap, formats.stream().map(f -> "file-" + f).toList());
+      List<String> topics = new ArrayList<>();
+      for (String format : formats) {
+        runs.forEach(t -> topics.add("file-" + format + (t.isEmpty() ? "" : "-parse" + t)));
+      }
+      createTopics(bootstrap, topics);
       System.out.printf(Locale.ROOT, "broker in its own JVM (pid %d) at %s; %d cores%n",
           broker.pid(), bootstrap, Runtime.getRuntime().availableProcessors());
       System.out.printf(Locale.ROOT, "%n| format | examples | file MB | bare Avro encoding,"
@@ -228,13 +239,26 @@ public final class KafkaJobThroughput {
         }
         records = null;
         System.gc();
-        double seconds = produceCommand(bootstrap, "file-" + format, examples,
-            concat(List.of("--file", file.toString()), flags));
-        System.out.printf(Locale.ROOT, "| %s | %,d | %.0f | %,.0f | %,.0f | %.2f× |%n", format,
-            examples, Files.size(file) / 1e6, examples / bare, examples / seconds,
-            bare / seconds);
-        result.append(String.format(Locale.ROOT, " file_replay_vs_bare_encoding_%s=%.2f",
-            format, bare / seconds));
+        for (String threads : runs) {
+          String run = format + (threads.isEmpty() ? "" : "_parse" + threads);
+          List<String> runFlags = new ArrayList<>(flags);
+          if (!threads.isEmpty()) {
+            runFlags.addAll(List.of("--parse-threads", threads));
+          }
+          long cpu = os.getProcessCpuTime();
+          Duration brokerCpu = broker.info().totalCpuDuration().orElse(Duration.ZERO);
+          double seconds = produceCommand(bootstrap, "file-" + run.replace('_', '-'), examples,
+              concat(List.of("--file", file.toString()), runFlags));
+          // Cores busy while it ran: whether the machine, not one thread, was the limit.
+          System.out.printf(Locale.ROOT, "cores busy: produce's JVM %.2f, broker %.2f%n",
+              (os.getProcessCpuTime() - cpu) / 1e9 / seconds, broker.info().totalCpuDuration()
+                  .orElse(Duration.ZERO).minus(brokerCpu).toNanos() / 1e9 / seconds);
+          System.out.printf(Locale.ROOT, "| %s | %,d | %.0f | %,.0f | %,.0f | %.2f× |%n", run,
+              examples, Files.size(file) / 1e6, examples / bare, examples / seconds,
+              bare / seconds);
+          result.append(String.format(Locale.ROOT, " file_replay_vs_bare_encoding_%s=%.2f",
+              run, bare / seconds));
+        }
         Files.delete(file);
       }
     } finally {

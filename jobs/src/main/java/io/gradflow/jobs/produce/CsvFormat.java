@@ -260,7 +260,7 @@ public final class CsvFormat implements FileFormat {
         } else if (missing(cell)) {
           absent[j] = true;
         } else {
-          dense[j] = Numbers.parse(cell, "column ", columns.numeric().get(j), line);
+          dense[j] = Numbers.parseSlowly(cell, "column ", columns.numeric().get(j), line);
         }
       }
       List<Entity> ents = new ArrayList<>(entities.length);

@@ -36,6 +36,18 @@ public interface FileFormat {
     return open(new InputStreamReader(in, utf8), source);
   }
 
+  /**
+   * {@link #open(InputStream, String)} read on a thread of its own, its examples checked on
+   * {@code workers} threads, in file order ({@link ParallelRecords#records}); with 0 workers,
+   * on the calling thread. A {@link LineFormat} also parses on the workers.
+   */
+  default RecordReader open(InputStream in, String source, int workers)
+      throws MalformedLineException {
+    RecordReader serial = open(in, source);
+    return workers < 1 ? serial
+        : ParallelRecords.records(serial, source, workers, ParallelRecords.BLOCK);
+  }
+
   /** Reads records one at a time. Not thread-safe. */
   interface RecordReader {
     /**

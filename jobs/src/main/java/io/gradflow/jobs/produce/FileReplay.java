@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.commons.io.input.BOMInputStream;
 
 /**
@@ -18,8 +20,13 @@ import org.apache.commons.io.input.BOMInputStream;
  * {@link #skipped()} counts all) or stops the replay ({@link OnError#FAIL}, a
  * {@link MalformedInputException} naming the line). A record after which nothing can be read (a
  * CSV quote never closed) stops the replay in both modes. The caller may also refuse an example
- * it was given ({@link #refuse}): it is counted and listed with the malformed lines. Not
- * thread-safe.
+ * it was given ({@link #refuse}): it is counted and listed with the malformed lines.
+ *
+ * <p>A replay of bytes may read on a thread of its own and finish records on worker threads
+ * ({@link #of(InputStream, FileFormat, String, OnError, int)}, {@link ParallelRecords}: a line
+ * format parses there, and a {@link #checkWith check} of each example runs there): the same
+ * examples, errors and lines in the same order as one thread. Memory: the blocks read ahead,
+ * about 1 MB each. Not thread-safe (one consuming thread; the workers are the replay's own).
  */
 public final class FileReplay implements Iterator<Example>, AutoCloseable {
 
@@ -45,6 +52,9 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
   private long line;
   private Example next;
   private long nextLine;
+  private String nextCheck;
+  private String check;
+  private Function<Example, String> serialCheck;
   private boolean done;
 
   /**
@@ -56,8 +66,8 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     this(in, open(format, f -> f.open(in, source), source), source, onError);
   }
 
-  private FileReplay(Closeable in, FileFormat.RecordReader reader, String source,
-      OnError onError) {
+  /** A replay of what {@code reader} reads from {@code in} (tests give their own readers). */
+  FileReplay(Closeable in, FileFormat.RecordReader reader, String source, OnError onError) {
     this.in = in;
     this.reader = reader;
     this.source = source;
@@ -83,11 +93,22 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
    * {@link MalformedInputException} that says how to convert the file.
    */
   public static FileReplay of(InputStream in, FileFormat format, String source, OnError onError) {
+    return of(in, format, source, onError, 0);
+  }
+
+  /**
+   * {@link #of(InputStream, FileFormat, String, OnError)} reading on a thread of its own and
+   * finishing records on {@code workers} threads ({@link FileFormat#open(InputStream, String,
+   * int)}), or all on the calling thread when {@code workers} is 0. For a file, not for input
+   * that may pause (stdin): a block of records waits until it is full.
+   */
+  public static FileReplay of(InputStream in, FileFormat format, String source, OnError onError,
+      int workers) {
     try {
       InputStream bytes = BOMInputStream.builder().setInputStream(in).get();
       // Bytes that are not UTF-8 stop the replay with a message; they are never replaced.
-      return new FileReplay(bytes, open(format, f -> f.open(bytes, source), source), source,
-          onError);
+      return new FileReplay(bytes, open(format, f -> f.open(bytes, source, workers), source),
+          source, onError);
     } catch (IOException e) {
       throw new UncheckedIOException(source + ": cannot read", e);
     }
@@ -116,6 +137,11 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
       } else if (e != FileFormat.NONE) {
         next = e;
         nextLine = reader.recordLine();
+        if (serialCheck != null) {
+          nextCheck = serialCheck.apply(e);
+        } else if (reader instanceof ParallelRecords p) {
+          nextCheck = p.check();
+        }
       }
     }
     return next != null;
@@ -129,7 +155,30 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     Example e = next;
     next = null;
     line = nextLine;
+    check = nextCheck;
+    nextCheck = null;
     return e;
+  }
+
+  /**
+   * Checks every example before it is returned, on the parsing workers when there are any (one
+   * checker per worker thread, from {@code checkers}), else on the calling thread; the result for
+   * the example last returned is {@link #check()}. Before the first {@link #hasNext()} only.
+   *
+   * @param checkers makes a checker: what is wrong with an example, or null when nothing is;
+   *     called once per thread, so a checker need not be thread-safe
+   */
+  public void checkWith(Supplier<Function<Example, String>> checkers) {
+    if (reader instanceof ParallelRecords p) {
+      p.checkWith(checkers);
+    } else {
+      serialCheck = checkers.get();
+    }
+  }
+
+  /** What the {@link #checkWith check} said of the example last returned, or null. */
+  public String check() {
+    return check;
   }
 
   /** The line the example last returned by {@link #next()} starts on. */
@@ -172,9 +221,12 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     return List.copyOf(errors);
   }
 
-  /** Closes the input. */
+  /** Stops the parsing threads, if any, and closes the input. */
   @Override
   public void close() {
+    if (reader instanceof ParallelRecords p) {
+      p.close();
+    }
     try {
       in.close();
     } catch (IOException e) {

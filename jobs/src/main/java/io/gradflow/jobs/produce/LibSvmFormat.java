@@ -57,8 +57,30 @@ public final class LibSvmFormat implements LineFormat {
     List<Feature> features = new ArrayList<>(Math.min((end - wordEnd) / 4 + 1, 1024));
     for (int at = Tokens.skipSpace(line, wordEnd, end); at < end;
         at = Tokens.skipSpace(line, wordEnd, end)) {
+      // The common word, digits (too few to overflow a long) then a colon and a value, in one
+      // pass; anything else takes the general path below, which writes the messages.
+      int colon = at;
+      long fastIndex = 0;
+      while (colon < end && colon - at < MAX_FAST_DIGITS) {
+        char c = line.charAt(colon);
+        if (c < '0' || c > '9') {
+          break;
+        }
+        fastIndex = fastIndex * 10 + (c - '0');
+        colon++;
+      }
+      if (colon > at && colon < end && line.charAt(colon) == ':') {
+        wordEnd = Tokens.wordEnd(line, colon + 1, end);
+        if (wordEnd > colon + 1) {
+          float value = Numbers.parse(line, colon + 1, wordEnd, "value of feature ", at, colon,
+              lineNumber);
+          features.add(new Feature(namespace, null, fastIndex,
+              value == 1f ? ONE : Float.valueOf(value)));
+          continue;
+        }
+      }
       wordEnd = Tokens.wordEnd(line, at, end);
-      int colon = Tokens.indexOf(line, ':', at, wordEnd);
+      colon = Tokens.indexOf(line, ':', at, wordEnd);
       if (colon <= at || colon == wordEnd - 1) {
         throw new MalformedLineException(lineNumber, "expected index:value, but found '"
             + line.substring(at, wordEnd) + "'");
@@ -73,11 +95,8 @@ public final class LibSvmFormat implements LineFormat {
         throw new MalformedLineException(lineNumber, "feature index '"
             + line.substring(at, colon) + "' is not an integer");
       }
-      float value = Numbers.exactFloat(line, colon + 1, wordEnd);
-      if (Float.isNaN(value)) {
-        value = Numbers.parse(line.substring(colon + 1, wordEnd), "value of feature ",
-            line.substring(at, colon), lineNumber);
-      }
+      float value = Numbers.parse(line, colon + 1, wordEnd, "value of feature ", at, colon,
+          lineNumber);
       Float boxed = value == 1f ? ONE : Float.valueOf(value);
       features.add(new Feature(namespace, null, index, boxed));
     }
@@ -87,6 +106,9 @@ public final class LibSvmFormat implements LineFormat {
         Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis), modelKey,
         List.of(), features, List.of(), label, 1f);
   }
+
+  /** Digits of an index read in the one-pass path: 10^18 - 1 fits a long. */
+  private static final int MAX_FAST_DIGITS = 18;
 
   /** 1 boxed once: most values of a LibSVM file of categories are 1. */
   private static final Float ONE = 1f;

@@ -10,7 +10,8 @@ import java.nio.charset.CharacterCodingException;
 
 /**
  * A text format with one example per line (LibSVM, Vowpal Wabbit). Line ends are {@code \n},
- * {@code \r\n} or {@code \r}. Implementations are stateless apart from their settings.
+ * {@code \r\n} or {@code \r}. Implementations are stateless apart from their settings, so
+ * {@link #parse} may run on several threads at once ({@link ParallelRecords}).
  */
 public interface LineFormat extends FileFormat {
   /**
@@ -31,6 +32,17 @@ public interface LineFormat extends FileFormat {
   @Override
   default RecordReader open(InputStream in, String source) {
     return lines(new Utf8Lines(in)::readLine, source);
+  }
+
+  /**
+   * Reads lines on a thread of its own and parses blocks of them on {@code workers} threads, in
+   * file order ({@link ParallelRecords#lines}); with 0 workers,
+   * {@link #open(InputStream, String)}.
+   */
+  @Override
+  default RecordReader open(InputStream in, String source, int workers) {
+    return workers < 1 ? open(in, source)
+        : ParallelRecords.lines(this, new Utf8Lines(in), source, workers, ParallelRecords.BLOCK);
   }
 
   /** Where {@link #open} reads lines from: a {@link BufferedReader} or {@link Utf8Lines}. */

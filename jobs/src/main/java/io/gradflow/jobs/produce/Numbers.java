@@ -89,9 +89,30 @@ final class Numbers {
   static float parse(String s, String what, String name, long lineNumber)
       throws MalformedLineException {
     float fast = exactFloat(s, 0, s.length());
-    if (!Float.isNaN(fast)) {
-      return fast;
-    }
+    return Float.isNaN(fast) ? parseSlowly(s, what, name, lineNumber) : fast;
+  }
+
+  /**
+   * The finite float written as {@code s.substring(from, to)}, read in place by the fast path
+   * ({@link #exactFloat}); only a number it cannot read, or a bad one, becomes a substring. A
+   * message names the value {@code what + s.substring(nameFrom, nameTo)} (a feature named in
+   * the same line).
+   */
+  static float parse(String s, int from, int to, String what, int nameFrom, int nameTo,
+      long lineNumber) throws MalformedLineException {
+    float fast = exactFloat(s, from, to);
+    return Float.isNaN(fast)
+        ? parseSlowly(s.substring(from, to), what, s.substring(nameFrom, nameTo), lineNumber)
+        : fast;
+  }
+
+  /**
+   * {@link #parse(String, String, String, long)} of a value {@link #exactFloat} gave NaN for
+   * (the caller tried the fast path already): {@link Float#parseFloat} of a decimal, or the
+   * message.
+   */
+  static float parseSlowly(String s, String what, String name, long lineNumber)
+      throws MalformedLineException {
     if (!isDecimal(s)) { // a decimal is never a non-finite name: one test in the common case
       if (isNotFinite(s)) {
         throw new MalformedLineException(lineNumber, what + name + " '" + s + "' is not finite");

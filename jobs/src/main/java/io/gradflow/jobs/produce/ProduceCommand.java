@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.common.KafkaException;
 
@@ -126,6 +127,9 @@ public final class ProduceCommand {
       Flag.of("csv-weight", Type.STRING, null, "csv: importance weight column"),
       Flag.of("csv-delimiter", Type.STRING, ",", "csv: delimiter character (tab: \\t)"),
       Flag.of("namespace", Type.STRING, "f", "libsvm: namespace of the features"),
+      Flag.of("parse-threads", Type.INT, null, "threads that validate the examples of --file"
+          + " (and parse libsvm and vw lines) besides one reading it, in file order; 0: all on"
+          + " one thread (default: the cores less one, at least 1; 0 for stdin and --rate)"),
       Flag.choice("on-error", "skip", "a malformed line is skipped (and reported) or fails the run",
           "skip", "fail"),
       Flag.of("dry-run", Type.SWITCH, null, "encode and validate only; write nothing"),
@@ -152,7 +156,7 @@ public final class ProduceCommand {
    */
   public static FileReplay openFile(Flag.Values v, InputStream in) throws IOException {
     return replay(v, in, startTime(v.string("start-time")), v.longValue("interval-ms", 0),
-        v.string("model-key"));
+        v.string("model-key"), 0);
   }
 
   private ProduceCommand() {}
@@ -226,7 +230,7 @@ public final class ProduceCommand {
       examples = g.examples(limit).iterator();
       labelHint = "";
     } else {
-      replay = replay(v, in, start, interval, modelKey);
+      replay = replay(v, in, start, interval, modelKey, parseThreads(v));
       examples = replay;
       labelHint = v.string("format").equals("csv")
           ? "; map labels to 0 and 1 with --label-threshold X or --csv-positive VALUE"
@@ -240,9 +244,12 @@ public final class ProduceCommand {
     if (loss == null && job != null && !generate) {
       loss = job.candidates().values().iterator().next().loss();
     }
-    ExampleDecoder validator = new ExampleDecoder(new FeatureHashing(FeatureHashing.DEFAULT_BITS),
-        loss != null ? loss : Loss.SQUARED, v.string("default-model-key"),
-        job != null ? job.input() : InputLimits.DEFAULT);
+    Loss checkedLoss = loss != null ? loss : Loss.SQUARED;
+    InputLimits limits = job != null ? job.input() : InputLimits.DEFAULT;
+    // One per thread that validates (a decoder is not shared; nor is its hashing's seed table).
+    Supplier<ExampleDecoder> validators = () -> new ExampleDecoder(
+        new FeatureHashing(FeatureHashing.DEFAULT_BITS), checkedLoss,
+        v.string("default-model-key"), limits);
 
     String topic = kafka != null && kafka.job() != null && !v.isSet("topic")
         ? kafka.job().topics().examples() : v.string("topic");
@@ -275,8 +282,17 @@ public final class ProduceCommand {
     String keyBy = v.string("key-by");
     boolean failOnError = v.string("on-error").equals("fail");
     boolean print = v.on("print");
-    // Encoding and sending run on a thread of their own, in order, while this one reads and
-    // validates the next examples. Stdin and a rate limit may pause: each example goes at once.
+    ExampleDecoder validator = validators.get();
+    if (replay != null) {
+      // A file's examples are validated where they are parsed (on the parsing threads, if any).
+      replay.checkWith(() -> {
+        ExampleDecoder d = validators.get();
+        return e -> invalidity(d, producer, e, labelHint, keyBy);
+      });
+    }
+    // Encoding and sending run on a thread of their own, in order, while this one takes the next
+    // examples (a file's read, parsed and validated on the replay's threads, if any). Stdin and a
+    // rate limit may pause: each example goes at once.
     OrderedSender<Outgoing> sender = producer == null ? null
         : new OrderedSender<>("gradflow-produce-sender", o -> send(producer, acks, o),
             rate > 0 || "-".equals(v.string("file")) ? 1 : SEND_CHUNK, SEND_QUEUE_CHUNKS);
@@ -292,7 +308,8 @@ public final class ProduceCommand {
         Example e = examples.next();
         long line = replay != null ? replay.line() : -1;
         String id = e.getExampleId();
-        String invalid = invalidity(validator, producer, e, labelHint, keyBy);
+        String invalid = replay != null ? replay.check()
+            : invalidity(validator, producer, e, labelHint, keyBy);
         if (invalid != null) {
           if (failOnError) {
             flush(sender, producer);
@@ -721,8 +738,27 @@ public final class ProduceCommand {
     return mapping;
   }
 
+  /**
+   * Threads that parse a file besides the one reading it: {@code --parse-threads}, else the cores
+   * less one (one is left to the thread that encodes and sends), at least 1; none for input that
+   * may pause (stdin, a rate limit), where a block of lines would wait until it is full.
+   */
+  static int parseThreads(Flag.Values v) {
+    if (v.isSet("parse-threads")) {
+      return v.intValue("parse-threads", 0);
+    }
+    if ("-".equals(v.string("file")) || v.doubleValue("rate", 0) > 0) {
+      return 0;
+    }
+    return Math.max(1, Runtime.getRuntime().availableProcessors() - 1);
+  }
+
+  /**
+   * Opens {@code --file} in its format, with {@code workers} threads finishing its records
+   * ({@link FileReplay#of(InputStream, FileFormat, String, FileReplay.OnError, int)}).
+   */
   private static FileReplay replay(Flag.Values v, InputStream in, long start, long interval,
-      String modelKey) throws IOException {
+      String modelKey, int workers) throws IOException {
     String file = v.string("file");
     String format = v.string("format");
     if (!format.equals("csv")) {
@@ -756,7 +792,7 @@ public final class ProduceCommand {
     String source = file.equals("-") ? "stdin" : Path.of(file).getFileName().toString();
     try {
       return FileReplay.of(bytes, fileFormat, source,
-          FileReplay.OnError.valueOf(v.string("on-error").toUpperCase(Locale.ROOT)));
+          FileReplay.OnError.valueOf(v.string("on-error").toUpperCase(Locale.ROOT)), workers);
     } catch (IllegalArgumentException e) {
       throw new Command.UsageException(e.getMessage());
     }

@@ -132,7 +132,7 @@ public final class VwFormat implements LineFormat {
       int colon = Tokens.indexOf(line, ':', from, nsEnd);
       if (colon >= 0) {
         namespace = line.substring(from, colon);
-        scale = Numbers.parse(line.substring(colon + 1, nsEnd), "scale of namespace ", namespace,
+        scale = Numbers.parse(line, colon + 1, nsEnd, "scale of namespace ", from, colon,
             lineNumber);
       } else {
         namespace = line.substring(from, nsEnd);
@@ -161,7 +161,7 @@ public final class VwFormat implements LineFormat {
           String text = line.substring(colon + 1, wordEnd);
           if (Numbers.isDecimal(text) || Numbers.isNotFinite(text)) {
             features.add(new Feature(namespace, name, null,
-                Numbers.parse(text, "value of feature ", name, lineNumber) * scale));
+                Numbers.parseSlowly(text, "value of feature ", name, lineNumber) * scale));
           } else {
             features.add(new Feature(namespace, name + "=" + text, null, boxedScale));
           }

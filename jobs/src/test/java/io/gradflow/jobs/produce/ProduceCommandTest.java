@@ -363,4 +363,54 @@ class ProduceCommandTest {
     assertTrue(logistic.err().contains("for the logistic loss"), logistic.err());
     withJob.noStackTrace();
   }
+
+  /**
+   * A file replayed with parse threads prints the same records in the same order as on one
+   * thread, and reports the same malformed lines and invalid examples (labels outside the
+   * logistic loss's domain), in both error modes and when --count stops it.
+   */
+  @Test
+  void parseThreadsReplayAFileAsOneThreadDoes() throws Exception {
+    StringBuilder libsvm = new StringBuilder();
+    StringBuilder vw = new StringBuilder();
+    StringBuilder csv = new StringBuilder("y,x,c\n");
+    for (int i = 1; i <= 3000; i++) {
+      boolean malformed = i % 97 == 0;
+      String label = i % 89 == 0 ? "2" : Integer.toString(i % 2);
+      libsvm.append(malformed ? "1 x:1" : label + " " + i + ":0.5 " + i * 7 + ":1")
+          .append('\n');
+      vw.append(malformed ? "1 a b |f x" : label + " |f a" + i + " b:" + i + " |g c")
+          .append('\n');
+      csv.append(malformed ? "1,2" : label + "," + i + ",c" + i % 7).append('\n');
+    }
+    for (String format : new String[] {"libsvm", "vw", "csv"}) {
+      Path file = dir.resolve("in." + format);
+      Files.writeString(file, format.equals("libsvm") ? libsvm : format.equals("vw") ? vw : csv);
+      String[] csvFlags = format.equals("csv")
+          ? new String[] {"--csv-label", "y", "--csv-numeric", "x", "--csv-categorical", "c"}
+          : new String[0];
+      for (String[] mode : new String[][] {{}, {"--on-error", "fail"}, {"--count", "1234"}}) {
+        Result serial = replay(file, format, csvFlags, mode, "0");
+        assertTrue(serial.out().lines().count() > (mode.length == 0 ? 2000 : 80), serial.err());
+        for (String threads : new String[] {"1", "4"}) {
+          Result parallel = replay(file, format, csvFlags, mode, threads);
+          assertEquals(serial, parallel, format + " " + String.join(" ", mode) + ", "
+              + threads + " threads");
+        }
+      }
+    }
+  }
+
+  /** A replay of {@code file} to stdout, its run time removed from the summary. */
+  private static Result replay(Path file, String format, String[] csvFlags, String[] mode,
+      String threads) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--file",
+        file.toString(), "--format", format, "--print", "--quiet", "--loss", "logistic",
+        "--start-time", "2026-01-01T00:00:00Z", "--parse-threads", threads));
+    args.addAll(java.util.List.of(csvFlags));
+    args.addAll(java.util.List.of(mode));
+    Result r = run("", args.toArray(String[]::new));
+    return new Result(r.code(), r.out(),
+        r.err().replaceAll(", in [0-9.]+ s \\([0-9,]+/s\\)", ""));
+  }
 }

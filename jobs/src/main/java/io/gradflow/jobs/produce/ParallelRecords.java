@@ -1,0 +1,324 @@
+package io.gradflow.jobs.produce;
+
+import io.gradflow.schema.Example;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.CharacterCodingException;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The records of a file read on one thread and finished on {@code workers} others, in blocks,
+ * and handed out in file order: the same examples, the same messages on the same lines and the
+ * same end of input as the serial reader, so a {@link FileReplay} skips or stops exactly where
+ * it would. A block keeps one result per record (an example, {@link FileFormat#NONE}, or what
+ * reading or parsing it threw), and what ended the input comes after the block's records, as it
+ * came after them serially.
+ * <ul>
+ *   <li>{@link #lines}: a {@link LineFormat}'s lines are read on the reading thread and parsed on
+ *       the workers (line formats are stateless, so lines parse in any order);
+ *   <li>{@link #records}: any format's serial reader runs on the reading thread (CSV: Commons
+ *       CSV's lexer and the column mapping, whose imputer keeps running means, in file order).
+ * </ul>
+ * In both, the workers run a {@link #checkWith check} on each example (for {@code produce}: what
+ * the job would dead-letter it for, which hashes every feature), one checker per worker thread.
+ * The threads start at the first {@link #next()}.
+ *
+ * <p>Memory: at most {@code 2 * workers + 3} blocks read ahead (about 1 MB each for records of 40
+ * features), so a replay stopped early (a count, an error) read past its last record but never
+ * handed it out. Not for input that may pause (stdin): a block waits until it is full.
+ *
+ * <p>Thread-safety: one consuming thread; {@link #close()} stops the reading and parsing threads.
+ */
+final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
+  /** Records per block: enough that a hand-over costs little next to finishing the block. */
+  static final int BLOCK = 256;
+
+  /** Records and, once finished, their results; {@code end} is what stopped reading after them. */
+  private static final class Block {
+    /** Lines: the text of each; records: the serial reader's result of each. */
+    final Object[] items;
+    final String[] checks;
+    /** Records: the line each starts on and the lines read after it; lines: null. */
+    final long[] recordLines;
+    final long[] linesRead;
+    final long firstLine;
+    int count;
+    boolean last;
+    Throwable end;
+    long endLines;
+
+    Block(int size, long firstLine, boolean records) {
+      this.items = new Object[size];
+      this.checks = new String[size];
+      this.recordLines = records ? new long[size] : null;
+      this.linesRead = records ? new long[size] : null;
+      this.firstLine = firstLine;
+    }
+  }
+
+  /** What the reading thread does: fills a block, or marks it the last. */
+  private interface Filler {
+    void fill(Block b);
+  }
+
+  private final LineFormat format;
+  private final String source;
+  private final int size;
+  private final int threads;
+  private final boolean parses;
+  private Filler filler;
+  private long readerLines;
+  private ThreadLocal<Function<Example, String>> checkers;
+  private ExecutorService workers;
+  private ArrayBlockingQueue<CompletableFuture<Block>> blocks;
+  private Thread reader;
+  private boolean closed;
+  private Block current;
+  private int at;
+  private long line;
+  private long lines;
+  private String lastCheck;
+
+  private ParallelRecords(LineFormat format, String source, int workers, int size) {
+    if (workers < 1 || size < 1) {
+      throw new IllegalArgumentException("workers and block size must be >= 1, but were "
+          + workers + " and " + size);
+    }
+    this.format = format;
+    this.parses = format != null;
+    this.source = source;
+    this.threads = workers;
+    this.size = size;
+  }
+
+  /**
+   * The lines of {@code in} parsed by {@code format} on {@code workers} threads.
+   *
+   * @param size lines per block ({@link #BLOCK}; tests use small blocks)
+   */
+  static ParallelRecords lines(LineFormat format, Utf8Lines in, String source, int workers,
+      int size) {
+    ParallelRecords r = new ParallelRecords(format, source, workers, size);
+    r.filler = b -> r.readLines(in, b);
+    return r;
+  }
+
+  /**
+   * The records of {@code serial}, read on a thread of their own, checked on {@code workers}.
+   *
+   * @param size records per block ({@link #BLOCK}; tests use small blocks)
+   */
+  static ParallelRecords records(FileFormat.RecordReader serial, String source, int workers,
+      int size) {
+    ParallelRecords r = new ParallelRecords(null, source, workers, size);
+    r.filler = b -> readRecords(serial, b);
+    return r;
+  }
+
+  /**
+   * Runs a checker on every example on the workers, before the first {@link #next()}: what is
+   * wrong with it, or null; the result for the example last returned is {@link #check()}.
+   *
+   * @param checkers makes one checker per worker thread
+   */
+  void checkWith(Supplier<Function<Example, String>> checkers) {
+    if (reader != null) {
+      throw new IllegalStateException("checkWith after reading started");
+    }
+    this.checkers = ThreadLocal.withInitial(checkers);
+  }
+
+  private void start() {
+    AtomicInteger n = new AtomicInteger();
+    workers = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "gradflow-parse-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    blocks = new ArrayBlockingQueue<>(2 * threads + 2);
+    reader = new Thread(this::read, "gradflow-read");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** The reading thread: blocks of records, each finished by a worker, queued in file order. */
+  private void read() {
+    try {
+      while (true) {
+        Block b = new Block(size, readerLines + 1, !parses);
+        try {
+          filler.fill(b);
+        } catch (RuntimeException | Error e) {
+          b.end = e;
+        }
+        b.last |= b.end != null;
+        blocks.put(CompletableFuture.supplyAsync(() -> finish(b), workers));
+        if (b.last) {
+          return;
+        }
+      }
+    } catch (InterruptedException | RejectedExecutionException e) {
+      // closed: nobody takes the blocks any more
+    }
+  }
+
+  /** Lines of a {@link LineFormat}, as its serial reader reads them (and fails). */
+  private void readLines(Utf8Lines in, Block b) {
+    try {
+      while (b.count < size) {
+        String text = in.readLine();
+        if (text == null) {
+          b.last = true;
+          return;
+        }
+        b.items[b.count++] = text;
+        readerLines++;
+      }
+    } catch (CharacterCodingException e) {
+      b.end = MalformedLineException.notUtf8(readerLines + 1, source);
+    } catch (IOException e) {
+      b.end = new UncheckedIOException(source + ": cannot read after line " + readerLines, e);
+    }
+  }
+
+  /** Records of a serial reader: each result, its line and the lines read after it. */
+  private static void readRecords(FileFormat.RecordReader serial, Block b) {
+    while (b.count < b.items.length) {
+      Object result;
+      try {
+        result = serial.next();
+      } catch (MalformedLineException e) {
+        result = e;
+      }
+      if (result == null) {
+        b.last = true;
+        b.endLines = serial.lines();
+        return;
+      }
+      b.items[b.count] = result;
+      b.recordLines[b.count] = serial.recordLine();
+      b.linesRead[b.count] = serial.lines();
+      b.count++;
+      if (result instanceof MalformedLineException m && m.endsInput()) {
+        b.last = true;
+        b.endLines = serial.lines();
+        return;
+      }
+    }
+  }
+
+  /** A worker: each line's example or what parsing it threw, and each example's check. */
+  private Block finish(Block b) {
+    Function<Example, String> checker = checkers == null ? null : checkers.get();
+    for (int i = 0; i < b.count; i++) {
+      try {
+        if (parses) {
+          Example e = format.parse((String) b.items[i], b.firstLine + i, source);
+          b.items[i] = e == null ? FileFormat.NONE : e;
+        }
+        if (checker != null && b.items[i] instanceof Example e && e != FileFormat.NONE) {
+          b.checks[i] = checker.apply(e);
+        }
+      } catch (MalformedLineException | RuntimeException | Error t) {
+        b.items[i] = t;
+      }
+    }
+    return b;
+  }
+
+  @Override
+  public Example next() throws MalformedLineException {
+    while (true) {
+      Block b = current;
+      if (b != null && at < b.count) {
+        Object result = b.items[at];
+        b.items[at] = null;
+        lastCheck = b.checks[at];
+        if (parses) {
+          line = b.firstLine + at;
+          lines = line;
+        } else {
+          line = b.recordLines[at];
+          lines = b.linesRead[at];
+        }
+        at++;
+        if (result instanceof Example e) {
+          return e;
+        }
+        throw rethrow((Throwable) result);
+      }
+      if (b != null && b.last) {
+        if (!parses) {
+          lines = Math.max(lines, b.endLines);
+        }
+        Throwable end = b.end;
+        if (end != null) {
+          b.end = null;
+          throw rethrow(end);
+        }
+        return null;
+      }
+      current = take();
+      at = 0;
+    }
+  }
+
+  /** Throws {@code t} as it was thrown on the worker or the reader (a checked one is ours). */
+  private static MalformedLineException rethrow(Throwable t) throws MalformedLineException {
+    if (t instanceof MalformedLineException m) {
+      throw m;
+    } else if (t instanceof RuntimeException r) {
+      throw r;
+    } else if (t instanceof Error e) {
+      throw e;
+    }
+    throw new IllegalStateException(t);
+  }
+
+  private Block take() {
+    if (closed) {
+      throw new IllegalStateException(source + " is closed");
+    }
+    if (reader == null) {
+      start();
+    }
+    try {
+      return blocks.take().join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while reading " + source, e);
+    }
+  }
+
+  /** What the checker said of the example last returned by {@link #next()}, or null. */
+  String check() {
+    return lastCheck;
+  }
+
+  @Override
+  public long recordLine() {
+    return line;
+  }
+
+  @Override
+  public long lines() {
+    return lines;
+  }
+
+  /** Stops the reading and parsing threads (the caller closes the input). */
+  @Override
+  public void close() {
+    closed = true;
+    if (reader != null) {
+      reader.interrupt();
+      workers.shutdownNow();
+    }
+  }
+}
