@@ -401,6 +401,16 @@ class ProduceCommandTest {
     }
   }
 
+  /** A negative thread count is a usage error that names the flag, not a silent serial run. */
+  @Test
+  void negativeParseThreadsAreRefused() {
+    Result r = run("1 1:1\n", "--file", "-", "--format", "libsvm", "--print",
+        "--parse-threads", "-1");
+    assertEquals(2, r.code(), r.err());
+    assertTrue(r.err().startsWith("gradflow produce: --parse-threads must be >= 0, but was"
+        + " -1"), r.err());
+  }
+
   /** A replay of {@code file} to stdout, its run time removed from the summary. */
   private static Result replay(Path file, String format, String[] csvFlags, String[] mode,
       String threads) {
