@@ -412,8 +412,8 @@ public final class GradflowProducer implements AutoCloseable {
    * clock; a record without a key on a compacted topic): Kafka's producer fails the invalid
    * record with the broker's reason ({@code InvalidTimestampException}, or
    * {@code InvalidRecordException} when several records of the batch were invalid) and every
-   * other record of the batch with a plain {@link KafkaException} (
-   * {@link #REFUSED_FOR_A_NEIGHBOUR}), and does not retry them. Such a record is sent again here,
+   * other record of the batch with a plain {@link KafkaException} whose message starts with
+   * {@link #REFUSED_FOR_A_NEIGHBOUR}, and does not retry them. Such a record is sent again here,
    * up to {@link #MAX_RESENDS} times, on the resending thread (not on Kafka's I/O thread, where a
    * send could wait for buffer memory that only that thread frees); its callback and future learn
    * only the last outcome. A resent record follows the records sent after its first send.
