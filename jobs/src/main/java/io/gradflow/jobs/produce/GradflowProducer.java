@@ -5,7 +5,10 @@ import io.gradflow.schema.Entity;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.Label;
 import io.gradflow.schema.RecordCodec;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -13,20 +16,28 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.errors.ApiException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.utils.Utils;
 
@@ -48,7 +59,10 @@ import org.apache.kafka.common.utils.Utils;
  *
  * <p>Records too large for the examples topic: given the topic's {@code max.message.bytes}
  * ({@link Builder#maxMessageBytes}), an example whose record is larger is refused here, before
- * {@link KafkaProducer#send}, and {@code batch.size} is at most that limit. Kafka's producer
+ * {@link KafkaProducer#send}, and {@code batch.size} is at most that limit. A record's size is
+ * what the broker compares with the limit: a batch of that record alone, compressed with the
+ * producer's {@code compression.type} (so a record lz4 shrinks under the limit is sent, and one
+ * that gzip's framing grows over it is refused). Kafka's producer
  * checks a record only against its own {@code max.request.size}, so a record larger than the
  * topic accepts used to join a batch with good records. Kafka 4.2.0's producer then does this:
  * the broker refuses the whole batch (MESSAGE_TOO_LARGE); the sender splits it
@@ -81,9 +95,15 @@ import org.apache.kafka.common.utils.Utils;
  * then known before the send. Otherwise, and for records without a key, a lost record is still
  * reported through its future and callback.
  *
+ * <p>A record refused only because the broker refused its batch for another record (a timestamp
+ * the topic does not accept) is sent again, up to five times, behind the records sent since;
+ * {@link #flush} waits for it too.
+ *
  * <p>Memory: the encoder's buffer per sending thread, and one entry per partition that has
- * acknowledged a record. Until every partition of a topic has, a record's partition is looked up
- * before the send (Kafka's own metadata, and the key's murmur2 hash, computed twice).
+ * acknowledged a record, and the last key sent to one of those. Until every partition of a topic
+ * has acknowledged a record, a record whose key differs from the last one's is looked up before
+ * the send (Kafka's own metadata, and the key's murmur2 hash, computed twice); a run of one key
+ * (all of a model's examples keyed by the model) costs one comparison of the key's bytes.
  * Thread-safe, like {@link KafkaProducer}.
  */
 public final class GradflowProducer implements AutoCloseable {
@@ -110,6 +130,8 @@ public final class GradflowProducer implements AutoCloseable {
    * {@code Integer.MAX_VALUE}: the largest record, batch overhead included, sent to that topic.
    */
   private final int maxRecordBytes;
+  /** The producer's compression, as its settings give it: how a record's batch is measured. */
+  private final Compression compression;
   /** The bytes of {@code Codecs.codec(Example.class)}, written with a reused buffer per thread. */
   private final ThreadLocal<RecordCodec.Encoder<Example>> examples =
       ThreadLocal.withInitial(() -> Codecs.codec(Example.class).newEncoder());
@@ -127,6 +149,30 @@ public final class GradflowProducer implements AutoCloseable {
   private final Set<String> settled = ConcurrentHashMap.newKeySet();
   /** Held while a first record waits for its answer: a partition's next record waits too. */
   private final Object firstRecords = new Object();
+  /**
+   * The last key seen going to a partition that had acknowledged a record, with its topic, or
+   * null: a record with the same topic and key goes to that partition (Kafka's default
+   * partitioner places a key by its hash and the topic's partition count), so a run of one key
+   * (one model) skips the partition lookup even while other partitions of its topic have not
+   * acknowledged anything. Like {@link #settled}: partitions added to the topic later are not
+   * guarded for this key.
+   */
+  private volatile AcknowledgedKey lastKey;
+  /** Records sent again because their batch was refused for another record, so far. */
+  private final java.util.concurrent.atomic.AtomicLong resent =
+      new java.util.concurrent.atomic.AtomicLong();
+  /** Resends queued and not yet handed to Kafka's producer ({@link Delivery}). */
+  private final AtomicInteger resending = new AtomicInteger();
+  /** The resending thread, or null until a record needs one. */
+  private ExecutorService resender;
+
+  /** A topic and a key whose partition has acknowledged a record; {@code key} is a copy. */
+  private record AcknowledgedKey(String topic, byte[] key) {
+    boolean matches(ProducerRecord<byte[], byte[]> record) {
+      return record.partition() == null && topic.equals(record.topic())
+          && Arrays.equals(key, record.key());
+    }
+  }
 
   private GradflowProducer(Builder b) {
     Properties p = new Properties();
@@ -152,12 +198,13 @@ public final class GradflowProducer implements AutoCloseable {
           Math.min(b.maxMessageBytes, requestSize))));
     }
     this.settings = p;
+    this.compression = compressionOf(p);
     this.producer = b.producer != null ? b.producer
         : new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
     boolean keysPlaceRecords = !p.containsKey(ProducerConfig.PARTITIONER_CLASS_CONFIG)
         && !"true".equalsIgnoreCase(String.valueOf(
             p.getOrDefault(ProducerConfig.PARTITIONER_IGNORE_KEYS_CONFIG, "false")).trim());
-    this.acknowledged = b.producer == null && keysPlaceRecords
+    this.acknowledged = (b.producer == null || b.guardGiven) && keysPlaceRecords
         ? ConcurrentHashMap.newKeySet() : null;
     this.examplesTopic = b.examplesTopic;
     this.labelsTopic = b.labelsTopic;
@@ -203,22 +250,71 @@ public final class GradflowProducer implements AutoCloseable {
    * Sends a record, unless it is for the examples topic and larger than
    * {@link #maxRecordBytes}: then {@code callback} learns of a {@link RecordTooLargeException}
    * at once, on this thread, and the future fails with it, as {@link KafkaProducer#send} does for
-   * a record over its {@code max.request.size}. The size is Kafka's own measure of that check:
-   * the upper bound of a record batch holding only this record, uncompressed (the broker compares
-   * the compressed batch, so a record that lz4 would shrink under the limit is refused too).
+   * a record over its {@code max.request.size}. The size is what the broker compares with the
+   * topic's {@code max.message.bytes}: the bytes of a record batch holding only this record,
+   * compressed as this producer compresses ({@link #batchBytes}). A record whose uncompressed
+   * upper bound (Kafka's own measure, {@code AbstractRecords.estimateSizeInBytesUpperBound}) is
+   * at most half the limit is not measured: no codec Kafka offers grows data by half.
    */
   private Future<RecordMetadata> sendChecked(ProducerRecord<byte[], byte[]> record,
       Callback callback) {
     if (maxRecordBytes != Integer.MAX_VALUE && record.topic().equals(examplesTopic)) {
-      int size = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
+      int bound = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
           CompressionType.NONE, record.key(), record.value(), Record.EMPTY_HEADERS);
-      if (size > maxRecordBytes) {
-        return refused(record, callback, new RecordTooLargeException("the record is " + size
-            + " bytes (key, value and Kafka's batch overhead), more than topic " + examplesTopic
-            + " accepts (max.message.bytes=" + maxRecordBytes + "); not sent"));
+      if (bound > maxRecordBytes / 2) {
+        int size = batchBytes(record);
+        if (size > maxRecordBytes) {
+          return refused(record, callback, new RecordTooLargeException("the record is " + size
+              + " bytes (key, value and Kafka's batch overhead" + (compression.type()
+                  == CompressionType.NONE ? "" : ", " + compression.type().name + "-compressed")
+              + "), more than topic " + examplesTopic + " accepts (max.message.bytes="
+              + maxRecordBytes + "); not sent"));
+        }
       }
     }
     return sendInOrder(record, callback);
+  }
+
+  /**
+   * The bytes of a record batch holding only {@code record}, compressed with this producer's
+   * {@code compression.type} (and level): the size the broker checks against
+   * {@code max.message.bytes} ({@code UnifiedLog.analyzeAndValidateRecords} compares each
+   * batch's {@code sizeInBytes}). The batch's header is as large as the producer's, whose
+   * producer id, epoch and sequence are fixed-width fields. Compresses the record once.
+   */
+  int batchBytes(ProducerRecord<byte[], byte[]> record) {
+    int bound = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
+        CompressionType.NONE, record.key(), record.value(), record.headers().toArray());
+    MemoryRecordsBuilder batch = MemoryRecords.builder(ByteBuffer.allocate(bound + 64),
+        RecordBatch.CURRENT_MAGIC_VALUE, compression, TimestampType.CREATE_TIME, 0L);
+    long timestamp = record.timestamp() != null ? record.timestamp() : System.currentTimeMillis();
+    batch.append(timestamp, record.key(), record.value(), record.headers().toArray());
+    return batch.build().sizeInBytes();
+  }
+
+  /**
+   * The producer's compression from its settings ({@code compression.type} and the codec's
+   * {@code compression.<type>.level}), or lz4 when a setting is not one Kafka knows (its
+   * producer's constructor refuses it, naming the setting).
+   */
+  private static Compression compressionOf(Properties p) {
+    try {
+      CompressionType type = CompressionType.forName(String.valueOf(
+          p.getOrDefault(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none")).trim()
+          .toLowerCase(Locale.ROOT));
+      Object level = p.get("compression." + type.name + ".level");
+      return switch (type) {
+        case GZIP -> level == null ? Compression.gzip().build()
+            : Compression.gzip().level(Integer.parseInt(level.toString().trim())).build();
+        case LZ4 -> level == null ? Compression.lz4().build()
+            : Compression.lz4().level(Integer.parseInt(level.toString().trim())).build();
+        case ZSTD -> level == null ? Compression.zstd().build()
+            : Compression.zstd().level(Integer.parseInt(level.toString().trim())).build();
+        default -> Compression.of(type).build();
+      };
+    } catch (IllegalArgumentException e) {
+      return Compression.lz4().build();
+    }
   }
 
   /**
@@ -241,8 +337,12 @@ public final class GradflowProducer implements AutoCloseable {
    */
   private Future<RecordMetadata> sendInOrder(ProducerRecord<byte[], byte[]> record,
       Callback callback) {
-    if (acknowledged == null || record.key() == null || settled.contains(record.topic())) {
-      return producer.send(record, callback);
+    if (acknowledged == null || record.key() == null) {
+      return deliver(record, callback);
+    }
+    AcknowledgedKey last = lastKey;
+    if (last != null && last.matches(record) || settled.contains(record.topic())) {
+      return deliver(record, callback);
     }
     int partitions;
     try {
@@ -254,16 +354,19 @@ public final class GradflowProducer implements AutoCloseable {
     TopicPartition partition = new TopicPartition(record.topic(), record.partition() != null
         ? record.partition() : Utils.toPositive(Utils.murmur2(record.key())) % partitions);
     if (acknowledged.contains(partition)) {
-      return producer.send(record, callback);
+      remember(record);
+      return deliver(record, callback);
     }
     synchronized (firstRecords) {
       if (acknowledged.contains(partition)) {
-        return producer.send(record, callback); // another thread's first record went before
+        remember(record);
+        return deliver(record, callback); // another thread's first record went before
       }
-      Future<RecordMetadata> sent = producer.send(record, callback);
+      Future<RecordMetadata> sent = deliver(record, callback);
       try {
         sent.get();
         acknowledged.add(partition);
+        remember(record);
         if (acknowledged.stream().filter(p -> p.topic().equals(record.topic())).count()
             >= partitions) {
           settled.add(record.topic());
@@ -274,6 +377,112 @@ public final class GradflowProducer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
       return sent;
+    }
+  }
+
+  /**
+   * The message Kafka 4.2.0's producer gives a record that failed only because its batch held a
+   * record the broker refused ({@code Sender.failBatch} with the response's record errors): the
+   * broker appended nothing of that batch.
+   */
+  static final String REFUSED_FOR_A_NEIGHBOUR =
+      "Failed to append record because it was part of a batch which had one";
+
+  /** Sends of one record after its batch was refused for another record, at most. */
+  static final int MAX_RESENDS = 5;
+
+  /** Whether {@code e} says the record was refused for another record of its batch only. */
+  static boolean refusedForANeighbour(Exception e) {
+    return e != null && e.getClass() == KafkaException.class && e.getMessage() != null
+        && e.getMessage().startsWith(REFUSED_FOR_A_NEIGHBOUR);
+  }
+
+  /** Sends a record through Kafka's producer, resending it if a neighbour got its batch refused. */
+  private Future<RecordMetadata> deliver(ProducerRecord<byte[], byte[]> record,
+      Callback callback) {
+    Delivery delivery = new Delivery(record, callback);
+    producer.send(record, delivery);
+    return delivery.result;
+  }
+
+  /**
+   * One record's way to the broker. The broker refuses a batch whole when one of its records is
+   * invalid (a timestamp outside the topic's {@code message.timestamp.before.max.ms} or
+   * {@code message.timestamp.after.max.ms}, checked by the broker at append time with its own
+   * clock; a record without a key on a compacted topic): Kafka's producer fails the invalid
+   * record with the broker's reason ({@code InvalidTimestampException}, or
+   * {@code InvalidRecordException} when several records of the batch were invalid) and every
+   * other record of the batch with a plain {@link KafkaException} whose message starts with
+   * {@link #REFUSED_FOR_A_NEIGHBOUR}, and does not retry them. Such a record is sent again here,
+   * up to {@link #MAX_RESENDS} times, on the resending thread (not on Kafka's I/O thread, where a
+   * send could wait for buffer memory that only that thread frees); its callback and future learn
+   * only the last outcome. A resent record follows the records sent after its first send.
+   */
+  private final class Delivery implements Callback {
+    private final ProducerRecord<byte[], byte[]> record;
+    private final Callback callback;
+    private final CompletableFuture<RecordMetadata> result = new CompletableFuture<>();
+    private int resends; // only the callback's thread (one send in flight at a time) writes it
+
+    Delivery(ProducerRecord<byte[], byte[]> record, Callback callback) {
+      this.record = record;
+      this.callback = callback;
+    }
+
+    @Override
+    public void onCompletion(RecordMetadata metadata, Exception exception) {
+      if (refusedForANeighbour(exception) && resends < MAX_RESENDS && resend()) {
+        return;
+      }
+      if (callback != null) {
+        callback.onCompletion(metadata, exception);
+      }
+      if (exception == null) {
+        result.complete(metadata);
+      } else {
+        result.completeExceptionally(exception);
+      }
+    }
+
+    /** Queues the record's next send; false when the resending thread has stopped. */
+    private boolean resend() {
+      resends++;
+      resent.incrementAndGet();
+      resending.incrementAndGet();
+      try {
+        resender().execute(() -> {
+          try {
+            producer.send(record, this);
+          } catch (RuntimeException e) { // closed, interrupted: the record is not written
+            onCompletion(null, e);
+          } finally {
+            resending.decrementAndGet();
+          }
+        });
+        return true;
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        resending.decrementAndGet();
+        return false;
+      }
+    }
+  }
+
+  /** The thread that resends records refused for a neighbour, started at the first one. */
+  private synchronized ExecutorService resender() {
+    if (resender == null) {
+      resender = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "gradflow-producer-resend");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return resender;
+  }
+
+  /** Remembers a record's topic and key as going to a partition that has acknowledged one. */
+  private void remember(ProducerRecord<byte[], byte[]> record) {
+    if (record.partition() == null) {
+      lastKey = new AcknowledgedKey(record.topic(), record.key().clone());
     }
   }
 
@@ -308,6 +517,11 @@ public final class GradflowProducer implements AutoCloseable {
     return k.getBytes(StandardCharsets.UTF_8);
   }
 
+  /** Records sent again so far because a batch was refused for another record in it. */
+  public long resent() {
+    return resent.get();
+  }
+
   /** A copy of the Kafka producer's settings, for tests. */
   Properties settings() {
     Properties copy = new Properties();
@@ -315,14 +529,37 @@ public final class GradflowProducer implements AutoCloseable {
     return copy;
   }
 
-  /** Waits until every record sent so far is acknowledged. */
+  /**
+   * Waits until every record sent so far is acknowledged or failed, including the records sent
+   * again because their batch was refused for another record.
+   */
   public void flush() {
     producer.flush();
+    while (resending.get() > 0) {
+      while (resending.get() > 0) {
+        java.util.concurrent.locks.LockSupport.parkNanos(200_000L);
+        if (Thread.currentThread().isInterrupted()) {
+          throw new org.apache.kafka.common.errors.InterruptException(
+              new InterruptedException("flush interrupted while records were resent"));
+        }
+      }
+      producer.flush();
+    }
   }
 
+  /** Flushes (records refused for a neighbour are sent again first), then closes. */
   @Override
   public void close() {
-    producer.close();
+    try {
+      flush();
+    } finally {
+      producer.close();
+      synchronized (this) {
+        if (resender != null) {
+          resender.shutdown();
+        }
+      }
+    }
   }
 
   /** Builds a {@link GradflowProducer}. Not thread-safe. */
@@ -336,6 +573,7 @@ public final class GradflowProducer implements AutoCloseable {
     private final Properties properties = new Properties();
     private int maxMessageBytes = Integer.MAX_VALUE;
     private Producer<byte[], byte[]> producer;
+    private boolean guardGiven;
 
     private Builder(String bootstrapServers) {
       this.bootstrapServers = Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -396,6 +634,15 @@ public final class GradflowProducer implements AutoCloseable {
     /** Uses a given producer instead of creating one (tests with a mock producer). */
     public Builder producer(Producer<byte[], byte[]> given) {
       this.producer = given;
+      return this;
+    }
+
+    /**
+     * Sends each partition's first record alone through a given producer too, as through the
+     * one built here (tests of that guard with a mock producer placing keys as Kafka does).
+     */
+    Builder guardFirstRecordsOfGivenProducer() {
+      this.guardGiven = true;
       return this;
     }
 

@@ -302,7 +302,7 @@ public final class ProduceCommand {
           tally.stoppedAtCount = true; // not a look ahead: a file is read no further than this
           break;
         }
-        if (acks.brokerGone() || !examples.hasNext()) {
+        if (acks.stopped() != null || !examples.hasNext()) {
           break;
         }
         Example e = examples.next();
@@ -381,7 +381,7 @@ public final class ProduceCommand {
     if (acks.failed() > 0) {
       throw new Failure(acks.failed() + " of " + (tally.sent + acks.notSent()) + " examples were"
           + " not written to topic " + topic + "; the first: " + acks.firstFailure()
-          + (acks.brokerGone() ? "; produce stopped reading there" : ""));
+          + (acks.stopped() != null ? "; produce stopped reading there: " + acks.stopped() : ""));
     }
     if (acks.acknowledged() == 0) {
       throw new Failure(replay == null ? "nothing was produced"
@@ -401,7 +401,7 @@ public final class ProduceCommand {
   private static final int SEND_QUEUE_CHUNKS = 32;
 
   /** An example on its way to the sending thread, with its line in the file (or -1). */
-  private record Outgoing(Example example, long line) {}
+  record Outgoing(Example example, long line) {}
 
   /** Where an example came from, for messages: its line in the file, or its id. */
   private static String where(String exampleId, long line) {
@@ -409,13 +409,15 @@ public final class ProduceCommand {
   }
 
   /**
-   * Encodes and sends one example (on the sending thread). After the broker stopped answering
-   * the examples still queued are not sent, and are reported as not written.
+   * Encodes and sends one example (on the sending thread). After a timeout (the broker stopped
+   * answering, or a batch expired) the examples still queued are not sent, and are reported as
+   * not written, with the timeout's own reason.
    */
-  private static void send(GradflowProducer producer, Acks acks, Outgoing o) {
+  static void send(GradflowProducer producer, Acks acks, Outgoing o) {
     String id = o.example().getExampleId();
-    if (acks.brokerGone()) {
-      acks.sendFailed(where(id, o.line()) + ": not sent, the broker stopped answering");
+    String stopped = acks.stopped();
+    if (stopped != null) {
+      acks.sendFailed(where(id, o.line()) + ": not sent, " + stopped);
       return;
     }
     try {
@@ -573,14 +575,39 @@ public final class ProduceCommand {
     }
   }
 
+  /**
+   * What a producer's {@code TimeoutException} means, for the examples not sent after it (Kafka
+   * 4.2.0's messages): a batch that expired in the producer ({@code Sender}: "Expiring N
+   * record(s) for T-P:M ms has passed since batch creation", after {@code delivery.timeout.ms}:
+   * the broker did not acknowledge it in time, though it may still answer), buffer memory that
+   * stayed full ({@code BufferExhaustedException}, after {@code max.block.ms}), or metadata that
+   * did not come ("not present in metadata", after {@code max.block.ms}: no broker answered).
+   */
+  static String timeoutReason(org.apache.kafka.common.errors.TimeoutException t) {
+    String m = t.getMessage() == null ? "" : t.getMessage();
+    if (m.contains("has passed since batch creation")) {
+      return "a batch expired before the broker acknowledged it (delivery.timeout.ms; the broker"
+          + " was slow or unreachable for that long)";
+    }
+    if (t instanceof org.apache.kafka.clients.producer.BufferExhaustedException) {
+      return "the producer's buffer stayed full (buffer.memory, for max.block.ms): the broker"
+          + " took records slower than they came";
+    }
+    if (m.contains("not present in metadata")) {
+      return "no broker answered for the topic's metadata (max.block.ms; --connect-timeout)";
+    }
+    return "the broker stopped answering";
+  }
+
   /** Counts what the broker acknowledged and what it did not, from the producer's callbacks. */
-  private static final class Acks {
+  static class Acks {
     private final ClientSettings kafka;
     private final AtomicLong acknowledged = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong notSent = new AtomicLong();
     private final AtomicReference<String> firstFailure = new AtomicReference<>();
-    private volatile boolean brokerGone;
+    /** Why produce stopped sending after a timeout, or null. */
+    private volatile String stopped;
     private long labeled;
     private double labelSum;
 
@@ -626,8 +653,8 @@ public final class ProduceCommand {
           written(label);
           return;
         }
-        if (exception instanceof org.apache.kafka.common.errors.TimeoutException) {
-          brokerGone = true;
+        if (exception instanceof org.apache.kafka.common.errors.TimeoutException t) {
+          stopped = timeoutReason(t);
         }
         sendFailed(where(id, line) + ": "
             + exception.getClass().getSimpleName() + ": " + describe(exception));
@@ -658,8 +685,9 @@ public final class ProduceCommand {
       return notSent.get();
     }
 
-    boolean brokerGone() {
-      return brokerGone;
+    /** Why produce stopped sending after a timeout, or null while it goes on. */
+    String stopped() {
+      return stopped;
     }
 
     String firstFailure() {

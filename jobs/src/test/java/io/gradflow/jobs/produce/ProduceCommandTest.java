@@ -423,4 +423,61 @@ class ProduceCommandTest {
     return new Result(r.code(), r.out(),
         r.err().replaceAll(", in [0-9.]+ s \\([0-9,]+/s\\)", ""));
   }
+
+  /**
+   * A producer's TimeoutException is named for what it is: an expired batch
+   * (delivery.timeout.ms) is not "the broker stopped answering", nor is a full buffer; each
+   * message says its own cause, for the example that failed and for those not sent after it.
+   */
+  @Test
+  void eachTimeoutIsNamedForItsCause() {
+    io.gradflow.schema.Example e = new io.gradflow.schema.Example("e1",
+        java.time.Instant.ofEpochMilli(1_767_225_600_000L), null, java.util.List.of(),
+        java.util.List.of(new io.gradflow.schema.Feature("f", "x", null, 1f)),
+        java.util.List.of(), 1f, 1f);
+    java.util.Map<org.apache.kafka.common.errors.TimeoutException, String> causes =
+        java.util.Map.of(
+        new org.apache.kafka.common.errors.TimeoutException("Expiring 3 record(s) for t-0:120001"
+            + " ms has passed since batch creation"),
+        "a batch expired before the broker acknowledged it (delivery.timeout.ms; the broker"
+            + " was slow or unreachable for that long)",
+        new org.apache.kafka.clients.producer.BufferExhaustedException("Failed to allocate 100"
+            + " bytes within the configured max blocking time 10000 ms."),
+        "the producer's buffer stayed full (buffer.memory, for max.block.ms): the broker took"
+            + " records slower than they came",
+        new org.apache.kafka.common.errors.TimeoutException("Topic t not present in metadata"
+            + " after 10000 ms."),
+        "no broker answered for the topic's metadata (max.block.ms; --connect-timeout)",
+        new org.apache.kafka.common.errors.TimeoutException("Call timed out"),
+        "the broker stopped answering");
+    for (var c : causes.entrySet()) {
+      ProduceCommand.Acks acks = new ProduceCommand.Acks(null);
+      acks.callback(new ProduceCommand.Outgoing(e, 7)).onCompletion(null, c.getKey());
+      assertEquals(c.getValue(), acks.stopped(), c.getKey().getMessage());
+      assertTrue(acks.firstFailure().startsWith("line 7: "), acks.firstFailure());
+      assertTrue(acks.firstFailure().endsWith(c.getKey().getMessage()), acks.firstFailure());
+      ProduceCommand.send(null, acks, new ProduceCommand.Outgoing(e, 8)); // queued after it
+      assertEquals(2, acks.failed());
+    }
+    ProduceCommand.Acks acks = new ProduceCommand.Acks(null);
+    acks.callback(new ProduceCommand.Outgoing(e, 7)).onCompletion(null,
+        new org.apache.kafka.common.errors.TimeoutException("Expiring 1 record(s) for t-0:120001"
+            + " ms has passed since batch creation"));
+    java.util.List<String> reported = new java.util.ArrayList<>();
+    ProduceCommand.Acks later = new ProduceCommand.Acks(null) {
+      @Override
+      void sendFailed(String why) {
+        reported.add(why);
+      }
+
+      @Override
+      String stopped() {
+        return acks.stopped();
+      }
+    };
+    ProduceCommand.send(null, later, new ProduceCommand.Outgoing(e, 8));
+    assertEquals(java.util.List.of("line 8: not sent, a batch expired before the broker"
+        + " acknowledged it (delivery.timeout.ms; the broker was slow or unreachable for that"
+        + " long)"), reported);
+  }
 }
