@@ -3,8 +3,9 @@
 # test harness with the heap state backend): the same examples as N tenants and as one key; heap
 # and checkpoint bytes per key, the rate against one key, and a restore from half way checked bit
 # for bit. Run on an otherwise idle machine.
-#   bench/run-many-keys.sh [keys [examples [rounds [cache_pages]]]]   (default 10,000 100,000 7 4096)
-# Ends with: RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n> rate_vs_one_key=<x>
+#   bench/run-many-keys.sh [keys [examples [rounds [cache_pages [passes]]]]]
+#   (default 10,000 100,000 7 4096 8; a round times `passes` alternating pairs of passes)
+# Ends with: RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n> rate_vs_one_key=<x> cpu_rate_vs_one_key=<x>
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -15,4 +16,4 @@ cd "$root"
   -Dmdep.outputFile="$root/operators/target/test-classpath.txt"
 exec java ${BENCH_JAVA_OPTS:-} -Xmx8g -cp \
   "operators/target/test-classes:operators/target/classes:$(cat "$root/operators/target/test-classpath.txt")" \
-  io.gradflow.flink.ManyKeysBench "${1:-10000}" "${2:-100000}" "${3:-7}" "${4:-4096}"
+  io.gradflow.flink.ManyKeysBench "${1:-10000}" "${2:-100000}" "${3:-7}" "${4:-4096}" "${5:-8}"

@@ -628,10 +628,12 @@ public final class PrequentialMetrics {
     if (layout.probabilities && layout.window > 0) {
       windowedAuc = ringAuc(false);
       fadingAuc = ringAuc(true);
+    } else if (layout.probabilities && pairs < 0) {
+      windowedAuc = AucHistogram.auc(state, layout.windowedHistogramAt);
+      fadingAuc = AucHistogram.auc(state, layout.fadingHistogramAt);
     } else if (layout.probabilities) {
-      double[] full = pairs < 0 ? state : copyState();
-      windowedAuc = AucHistogram.auc(full, layout.windowedHistogramAt);
-      fadingAuc = AucHistogram.auc(full, layout.fadingHistogramAt);
+      windowedAuc = sparseHistogram(0, false);
+      fadingAuc = sparseHistogram(layout.histogramSize, false);
     }
     return new MetricsSnapshot((long) state[EXAMPLES], (long) state[REJECTED],
         view(layout.windowedAt, windowedAuc), view(layout.fadingAt, fadingAuc));
@@ -649,8 +651,73 @@ public final class PrequentialMetrics {
     if (layout.window > 0) {
       return 0;
     }
-    return AucHistogram.errorBound(pairs < 0 ? state : copyState(),
+    if (pairs >= 0) {
+      return sparseHistogram(fading ? layout.histogramSize : 0, true);
+    }
+    return AucHistogram.errorBound(state,
         fading ? layout.fadingHistogramAt : layout.windowedHistogramAt);
+  }
+
+  /**
+   * {@link AucHistogram#auc} (or, if {@code bound}, {@link AucHistogram#errorBound}) of the
+   * histogram at place {@code at} after the prefix (0: the windowed view's, {@code histogramSize}:
+   * the fading view's) of sparse metrics, from their pairs alone: bit for bit the value over the
+   * format-2 array ({@link #copyState()}), without building it. The bins are visited in the same
+   * order with the same arithmetic; a bin without a pair holds +0.0 there, and its terms leave
+   * every sum unchanged (sums that start at +0.0 never become -0.0, and {@code 0.0 * x} is a zero
+   * for finite {@code x}). Should the negatives' running sum not be finite (the array's
+   * {@code 0 * inf} would be NaN), the array is built after all. O(pairs), no allocation.
+   */
+  private double sparseHistogram(int at, boolean bound) {
+    int base = layout.windowedHistogramAt;
+    int end = base + 2 * pairs;
+    int positive = base;
+    while (positive < end && state[positive] < at) {
+      positive += 2;
+    }
+    int negative = positive;
+    while (negative < end && state[negative] < at + AucHistogram.BINS) {
+      negative += 2;
+    }
+    int positivesEnd = negative;
+    int negativesEnd = negative;
+    while (negativesEnd < end && state[negativesEnd] < at + AucHistogram.SIZE) {
+      negativesEnd += 2;
+    }
+    double negativesBelow = 0;
+    double positives = 0;
+    double area = 0;
+    double sameBin = 0;
+    while (positive < positivesEnd || negative < negativesEnd) {
+      int positiveBin = positive < positivesEnd ? (int) state[positive] - at : Integer.MAX_VALUE;
+      int negativeBin = negative < negativesEnd
+          ? (int) state[negative] - at - AucHistogram.BINS : Integer.MAX_VALUE;
+      int bin = Math.min(positiveBin, negativeBin);
+      double pos = 0;
+      double neg = 0;
+      if (positiveBin == bin) {
+        pos = state[positive + 1];
+        positive += 2;
+      }
+      if (negativeBin == bin) {
+        neg = state[negative + 1];
+        negative += 2;
+      }
+      // AucHistogram.auc's and errorBound's loops, for this bin.
+      area += pos * (negativesBelow + 0.5 * neg);
+      sameBin += pos * neg;
+      negativesBelow += neg;
+      positives += pos;
+    }
+    if (bound) {
+      return positives > 0 && negativesBelow > 0
+          ? 0.5 * sameBin / (positives * negativesBelow) : Double.NaN;
+    }
+    if (!Double.isFinite(negativesBelow)) {
+      return AucHistogram.auc(copyState(), base + at);
+    }
+    return positives > 0 && negativesBelow > 0
+        ? area / (positives * negativesBelow) : Double.NaN;
   }
 
   /** {@link #snapshot()}, then starts a new window. */

@@ -12,6 +12,7 @@ import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
 import io.gradflow.schema.FeatureHashing;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,12 +34,15 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * ratios; each round runs both) and whether a restore from a checkpoint taken half way continues
  * bit for bit; it exits 1 if not. Ends with
  * {@code RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n>
- * rate_vs_one_key=<x>}.
+ * rate_vs_one_key=<x> cpu_rate_vs_one_key=<x>} (the last: the same ratio in the operator
+ * thread's CPU time).
  *
- * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages]]]]} (default
- * 10,000 keys, 100,000 examples, 7 rounds (the one-key run takes a tenth of a second: the
- * median of a few rounds is noisy), {@code state.cache_pages}'s default), after
- * {@value #WARM_UP_ROUNDS} rounds of warm-up; every timed pass starts after a full collection.
+ * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
+ * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
+ * passes each, timed together (one one-key pass takes a tenth of a second: single passes gave
+ * noisy ratios), {@code state.cache_pages}'s default), after
+ * {@value #WARM_UP_PAIRS} pairs of passes of warm-up; every timed pass starts after a full
+ * collection.
  * {@link ManyKeysTest} runs it small. {@code -Dmanykeys.profile=true} runs the many keys alone,
  * for a profiler.
  */
@@ -47,8 +51,21 @@ public final class ManyKeysBench {
       AdaGradSpec.of(0.1), GradientSpec.NONE, new ScheduleSpec.Constant(),
       ScheduleClock.MODEL_STEP, false);
 
-  /** Rounds of both passes before the measured ones. */
-  static final int WARM_UP_ROUNDS = 3;
+  /**
+   * Pairs of passes (one key, many keys) before the measured rounds: after 3 pairs the first
+   * round of 8 pairs still ran at 0.24 where the later ones ran at 0.28-0.30 (in thread CPU time
+   * too: the compiler, not the machine).
+   */
+  static final int WARM_UP_PAIRS = 12;
+
+  /**
+   * Pairs of passes (one key, then the many keys, each in a new operator) per measured round,
+   * their times summed: a single one-key pass lasts about a tenth of a second, and single-pass
+   * rounds gave ratios from 0.11 to 0.28 for the same code.
+   */
+  static final int PASSES = 8;
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   private ManyKeysBench() {}
 
@@ -138,9 +155,19 @@ public final class ManyKeysBench {
    * half.
    */
   static double seconds(List<CompactExample> examples) throws Exception {
+    return seconds(examples, new double[1]);
+  }
+
+  /**
+   * As {@link #seconds(List)}, and adds the CPU seconds of this thread in the pass (the operator
+   * runs on it; collection and compiler threads are not counted) to {@code cpu[0]}: less
+   * disturbed than wall time when other processes share the cores.
+   */
+  static double seconds(List<CompactExample> examples, double[] cpu) throws Exception {
     try (var h = harness()) {
       h.open();
       System.gc();
+      long cpuStart = THREADS.getCurrentThreadCpuTime();
       long start = System.nanoTime();
       int n = 0;
       for (CompactExample e : examples) {
@@ -150,7 +177,9 @@ public final class ManyKeysBench {
         }
       }
       h.endInput();
-      return (System.nanoTime() - start) / 1e9;
+      double wall = (System.nanoTime() - start) / 1e9;
+      cpu[0] += (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+      return wall;
     }
   }
 
@@ -226,12 +255,13 @@ public final class ManyKeysBench {
     if (args.length > 3) {
       cachePages = Integer.parseInt(args[3]);
     }
+    int passes = args.length > 4 ? Integer.parseInt(args[4]) : PASSES;
     List<CompactExample> many = examples(keys, n, 42);
     List<CompactExample> one = asOneKey(many);
     System.out.printf("%,d examples (3 categorical features) as %,d keys and as one key, %d"
-        + " rounds, %d cores, a cache of %,d pages%n", n, keys, rounds,
-        Runtime.getRuntime().availableProcessors(), cachePages);
-    for (int w = 0; w < WARM_UP_ROUNDS; w++) { // the JIT: later rounds ran up to 2x faster
+        + " rounds of %d passes each, %d cores, a cache of %,d pages%n", n, keys, rounds,
+        passes, Runtime.getRuntime().availableProcessors(), cachePages);
+    for (int w = 0; w < WARM_UP_PAIRS; w++) { // the JIT: later rounds ran up to 2x faster
       seconds(one);
       seconds(many);
     }
@@ -243,22 +273,36 @@ public final class ManyKeysBench {
       return;
     }
     double[] ratios = new double[rounds];
+    double[] cpuRatios = new double[rounds];
     double[] oneKey = new double[rounds];
     for (int r = 0; r < rounds; r++) {
-      double oneSeconds = seconds(one);
-      double manySeconds = seconds(many);
+      double oneSeconds = 0;
+      double manySeconds = 0;
+      double[] oneCpu = new double[1];
+      double[] manyCpu = new double[1];
+      for (int p = 0; p < passes; p++) { // alternating, so drift in the machine hits both
+        oneSeconds += seconds(one, oneCpu);
+        manySeconds += seconds(many, manyCpu);
+      }
       ratios[r] = oneSeconds / manySeconds;
+      cpuRatios[r] = oneCpu[0] / manyCpu[0];
       oneKey[r] = oneSeconds;
       System.out.printf("round %d: one key %.2f s (%,.0f examples/s), %,d keys %.2f s (%,.0f"
-          + " examples/s)%n", r + 1, oneSeconds, n / oneSeconds, keys, manySeconds,
-          n / manySeconds);
+          + " examples/s), ratio %.3f (thread CPU %.3f)%n", r + 1, oneSeconds,
+          passes * n / oneSeconds, keys, manySeconds, passes * n / manySeconds, ratios[r],
+          cpuRatios[r]);
     }
     Arrays.sort(ratios);
+    Arrays.sort(cpuRatios);
     Arrays.sort(oneKey);
     double ratio = ratios[rounds / 2];
-    System.out.printf("rate against one key: median %.3f, rounds from %.3f to %.3f; the one-key"
-        + " pass lasts %.3f s (median)%n", ratio, ratios[0], ratios[rounds - 1],
-        oneKey[rounds / 2]);
+    System.out.printf("rate against one key: median %.3f, rounds from %.3f to %.3f (spread %.0f%%"
+        + " of the median); a round's one-key passes last %.3f s (median)%n", ratio, ratios[0],
+        ratios[rounds - 1], 100 * (ratios[rounds - 1] - ratios[0]) / ratio, oneKey[rounds / 2]);
+    double cpuRatio = cpuRatios[rounds / 2];
+    System.out.printf("rate against one key in this thread's CPU time: median %.3f, rounds from"
+        + " %.3f to %.3f (spread %.0f%%)%n", cpuRatio, cpuRatios[0], cpuRatios[rounds - 1],
+        100 * (cpuRatios[rounds - 1] - cpuRatios[0]) / cpuRatio);
     long[] heapMany = heapOf(many);
     long heapPerKey = heapMany[0] / keys;
     System.out.printf("heap used by %,d trained keys: %,d bytes (%,d per key); after a checkpoint:"
@@ -269,7 +313,8 @@ public final class ManyKeysBench {
     System.out.printf("checkpoint half way: %,d bytes (%,d per key); restore after a failure"
         + " continues bit for bit: %s%n", restore[1], checkpointPerKey, restore[0] == 1);
     System.out.printf("RESULT keys=%d heap_bytes_per_key=%d checkpoint_bytes_per_key=%d"
-        + " rate_vs_one_key=%.2f%n", keys, heapPerKey, checkpointPerKey, ratio);
+        + " rate_vs_one_key=%.2f cpu_rate_vs_one_key=%.2f%n", keys, heapPerKey, checkpointPerKey,
+        ratio, cpuRatio);
     if (restore[0] != 1) {
       System.exit(1);
     }

@@ -357,6 +357,49 @@ class PrequentialMetricsTest {
     assertFalse(new PrequentialMetrics(MetricsSpec.DEFAULT, false).sparse());
   }
 
+  /**
+   * The AUC and its bound of sparse metrics come from their pairs without building the array:
+   * bit for bit the array's, after every record and report, for histograms with one class only,
+   * empty bins between, zero and -0.0 weights (pairs of zero mass), and labels in between.
+   */
+  @Test
+  void sparseAucIsTheArraysToTheBit() {
+    for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(0, 0.5, 3),
+        new MetricsSpec(0, 1, 0)}) {
+      for (int seed = 0; seed < 12; seed++) {
+        Random random = new Random(seed);
+        PrequentialMetrics sparse = new PrequentialMetrics(spec, true);
+        int classes = seed % 3; // 0: negatives only, 1: positives only, 2: both
+        boolean checked = false;
+        for (int t = 0; t < 400 && sparse.sparse(); t++) {
+          double p = seed < 6 ? 0.001 + random.nextInt(30) / 31.0 : random.nextDouble();
+          double y = classes == 0 ? 0 : classes == 1 ? 1
+              : random.nextInt(8) == 0 ? random.nextDouble() : random.nextInt(2);
+          int kind = random.nextInt(10);
+          double w = kind == 0 ? 0 : kind == 1 ? -0.0 : 0.1 + 3 * random.nextDouble();
+          sparse.record(p, y, w);
+          PrequentialMetrics full = PrequentialMetrics.restore(spec, true, sparse.copyState());
+          assertFalse(full.sparse());
+          MetricsSnapshot a = full.snapshot();
+          MetricsSnapshot b = sparse.snapshot();
+          assertEquals(Double.doubleToRawLongBits(a.windowed().auc()),
+              Double.doubleToRawLongBits(b.windowed().auc()), spec + ", record " + t);
+          assertEquals(Double.doubleToRawLongBits(a.fading().auc()),
+              Double.doubleToRawLongBits(b.fading().auc()), spec + ", record " + t);
+          for (boolean fading : new boolean[] {false, true}) {
+            assertEquals(Double.doubleToRawLongBits(full.aucErrorBound(fading)),
+                Double.doubleToRawLongBits(sparse.aucErrorBound(fading)), spec + ", " + t);
+          }
+          checked |= classes == 2 && !Double.isNaN(b.fading().auc());
+          if (random.nextInt(50) == 0) {
+            sparse.report(); // empties the windowed histogram's pairs
+          }
+        }
+        assertEquals(classes == 2, checked, spec + ", seed " + seed);
+      }
+    }
+  }
+
   @Test
   void metricsRestoredFromTheCompactFormContinueExactly() {
     for (MetricsSpec spec : new MetricsSpec[] {MetricsSpec.DEFAULT, new MetricsSpec(50, 0.97, 5),
