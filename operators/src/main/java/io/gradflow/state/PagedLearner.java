@@ -218,7 +218,27 @@ public final class PagedLearner {
         biasHeld = biasPage;
         biasHeldAt = biasOffset;
       }
-      for (int i = 0; i < n; i++) {
+      // The common case first (no admission, no stamps): a run of rows in cached direct pages
+      // needs no screening and no moving down, so it is resolved in a loop of its own. The
+      // general loop below takes over from the first row that is not, as it would have anyway.
+      int f = 0;
+      if (!admission && stamps == 0) {
+        for (; f < n; f++) {
+          long id = ids[f];
+          int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
+          if (slot < 0) {
+            break;
+          }
+          cache.mark(slot, learn);
+          slots[f] = slot;
+          arrays[f] = cache.chunk(slot);
+          offsets[f] = cache.base(slot) + PageFormat.directOffset(id, rowSize);
+        }
+        kept = f;
+        fastHits = f;
+      }
+      int slowRows = 0;
+      for (int i = f; i < n; i++) {
         long id = ids[i];
         boolean screened = admission && i < merged;
         int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
@@ -269,15 +289,17 @@ public final class PagedLearner {
         }
         kept++;
         pinnedUpTo = kept;
+        slowRows++;
       }
       n = kept;
       if (stamps == 0 && rowsCreated != createdBefore) {
         born(pages, book, rowsCreated - createdBefore); // without stamps, a row lives from birth
       }
       // Pass 2: the arrays of the other rows, now that no page grows any more.
-      for (int i = 0; i < n; i++) {
-        if (slots[i] < 0) {
-          arrays[i] = rowPages[i].data();
+      // (None when every row was in a cached direct page: their arrays are set already.)
+      for (int r = 0; slowRows > 0 && r < n; r++) {
+        if (slots[r] < 0) {
+          arrays[r] = rowPages[r].data();
         }
       }
       float[] biasData = biasPage.data();
