@@ -1,6 +1,7 @@
 package io.gradflow.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -22,5 +23,16 @@ class KafkaJobThroughputTest {
     assertEquals(100_000, run.rate(), 1e-9);
     assertEquals(15.0, run.cpuPerMillion(), 1e-9);
     assertEquals(10.0, run.cpuPerMillionWithoutJit(), 1e-9);
+  }
+
+  @Test
+  void theCompilersCpuIsReadOnLinux() {
+    double seconds = KafkaJobThroughput.compilerCpuSeconds();
+    if (java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/self/task"))) {
+      // This JVM has compiled the test framework: its compiler threads have used some CPU.
+      assertTrue(seconds > 0, "compiler CPU " + seconds);
+    } else {
+      assertTrue(Double.isNaN(seconds));
+    }
   }
 }
