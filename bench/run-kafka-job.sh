@@ -4,11 +4,17 @@
 # encoding), then the job reading them to the end at parallelism 1 with exactly-once outputs, once
 # per decode parallelism, next to the bare loop's time per example. Run on an otherwise idle
 # machine (or under the build lock: flock /tmp/gradflow-build.lock bench/run-kafka-job.sh).
-# Ends with one line: RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...
+# Ends with one line: RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ... for the last
+# job, then each job's examples_per_second_decode<p>=<n> cpu_per_example_vs_bare_decode<p>=<x>
+# jit_share_of_cpu_decode<p>=<x> (the JIT compilers' share of the job JVM's CPU; a parallelism
+# given again is named decode<p>_run2, ...); cpu_per_example_vs_bare_without_jit leaves the JIT
+# compilers' time out (the job once warm; start-up's compilation is fixed, not per example).
 #   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
 # Where each job's CPU went (per thread of the job's JVM, the broker JVM, GC, bytes allocated per
 # thread), printed after each job: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
-# given twice ("2,2") runs that job again in the warm JVM.
+# given twice ("2,2") runs that job again in the warm JVM. Kafka client properties for the job
+# (its kafka.properties, as YAML flow-map entries):
+#   BENCH_JAVA_OPTS='-Dgradflow.bench.kafka.properties=linger.ms: 20' bench/run-kafka-job.sh
 # The file replay instead (gradflow produce --file against bare Avro encoding of the same records):
 #   bench/run-kafka-job.sh files [examples [formats]]   (default 300,000 csv,libsvm,vw), ending
 #   RESULT file_replay_vs_bare_encoding_csv=<x> file_replay_vs_bare_encoding_libsvm=<x> ...

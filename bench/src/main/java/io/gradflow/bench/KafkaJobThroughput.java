@@ -53,8 +53,12 @@ import org.apache.kafka.clients.admin.NewTopic;
  *       million examples ({@link TrainerThroughput#flat}: the same model, optimizer and hash
  *       space on a pool of 40-feature examples, one thread, wall time).
  * </ul>
- * The last line is machine-readable, for the run at the highest decode parallelism:
- * {@code RESULT examples_per_second=<n> cpu_per_example_vs_bare=<x> ...}.
+ * The last line is machine-readable: {@code RESULT examples_per_second=<n>
+ * cpu_per_example_vs_bare=<x> decode_parallelism=<p> cpu_per_example_vs_bare_without_jit=<x>}
+ * for the last run, then each run's {@code examples_per_second_<run>},
+ * {@code cpu_per_example_vs_bare_<run>} and {@code jit_share_of_cpu_<run>} (the JIT compilers'
+ * share of the job's CPU), where {@code <run>} is {@code decode<p>}, or {@code decode<p>_run<k>}
+ * for the k-th run of a parallelism given more than once (then in the warm JVM).
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
  * and {@code 1,2}). The rate counts the whole job, start-up included. With
@@ -67,8 +71,14 @@ import org.apache.kafka.clients.admin.NewTopic;
 public final class KafkaJobThroughput {
   private KafkaJobThroughput() {}
 
-  /** One job run's figures. */
-  record JobRun(int decodeParallelism, long examples, double seconds, double cpuSeconds) {
+  /**
+   * One job run's figures: {@code cpuSeconds} is this JVM's process CPU time over the run,
+   * {@code compileSeconds} the JIT compiler threads' CPU time over it ({@link #compilerCpuSeconds};
+   * NaN off Linux), {@code label} the run's name in the RESULT line ({@code decode2}, and
+   * {@code decode2_run2} for a parallelism run again in the warm JVM).
+   */
+  record JobRun(int decodeParallelism, String label, long examples, double seconds,
+      double cpuSeconds, double compileSeconds) {
     double rate() {
       return examples / seconds;
     }
@@ -76,6 +86,25 @@ public final class KafkaJobThroughput {
     double cpuPerMillion() {
       return cpuSeconds / examples * 1e6;
     }
+
+    /** CPU seconds per million examples less the JIT compilers' time: the job once warm. */
+    double cpuPerMillionWithoutJit() {
+      return (cpuSeconds - compileSeconds) / examples * 1e6;
+    }
+  }
+
+  /**
+   * The RESULT label of each run: {@code decode<p>}, and {@code decode<p>_run<k>} for the k-th run
+   * (k >= 2) of a parallelism given more than once, so that no field is printed twice.
+   */
+  static List<String> labels(List<Integer> parallelisms) {
+    Map<Integer, Integer> seen = new java.util.HashMap<>();
+    List<String> labels = new ArrayList<>();
+    for (int p : parallelisms) {
+      int k = seen.merge(p, 1, Integer::sum);
+      labels.add("decode" + p + (k == 1 ? "" : "_run" + k));
+    }
+    return labels;
   }
 
   public static void main(String[] args) throws Exception {
@@ -116,11 +145,17 @@ public final class KafkaJobThroughput {
       double produceSeconds = produce(bootstrap, examples);
 
       List<JobRun> runs = new ArrayList<>();
-      for (int p : parallelisms) {
-        runs.add(job(bootstrap, p, examples, dir.resolve("checkpoints-" + runs.size()), broker));
-        System.out.printf(Locale.ROOT, "decode_parallelism %d: %,.0f examples/s, %.2f CPU s per"
-            + " million examples%n", p, runs.get(runs.size() - 1).rate(),
-            runs.get(runs.size() - 1).cpuPerMillion());
+      List<String> labels = labels(parallelisms);
+      for (int i = 0; i < parallelisms.size(); i++) {
+        int p = parallelisms.get(i);
+        JobRun run = job(bootstrap, p, labels.get(i), examples, dir.resolve("checkpoints-" + i),
+            broker);
+        runs.add(run);
+        System.out.printf(Locale.ROOT, "decode_parallelism %d (%s): %,.0f examples/s, %.2f CPU s"
+            + " per million examples, of which JIT compilation %.2f (%.0f%%)%n", p, run.label(),
+            run.rate(),
+            run.cpuPerMillion(), run.compileSeconds() / examples * 1e6,
+            100 * run.compileSeconds() / run.cpuSeconds());
       }
 
       TrainerThroughput.pool = TrainerThroughput.generate(20261128L);
@@ -128,8 +163,8 @@ public final class KafkaJobThroughput {
       double barePerMillion = bare.seconds() / bare.examples() * 1e6;
 
       System.out.printf(Locale.ROOT, "%n| stage | examples | seconds | examples/s | CPU s per"
-          + " million examples (job JVM) | vs the bare loop's time |%n"
-          + "|---|---:|---:|---:|---:|---:|%n", examples);
+          + " million examples (job JVM) | vs the bare loop's time | the same less JIT"
+          + " compilation |%n|---|---:|---:|---:|---:|---:|---:|%n", examples);
       System.out.printf(Locale.ROOT, "| generate and Avro-encode, no Kafka (one thread) | %,d |"
           + " %.1f | %,.0f | | |%n", examples, bareEncodeSeconds, examples / bareEncodeSeconds);
       System.out.printf(Locale.ROOT, "| produce to Kafka (`GradflowProducer`, one thread) | %,d |"
@@ -137,9 +172,11 @@ public final class KafkaJobThroughput {
           examples / produceSeconds, bareEncodeSeconds / produceSeconds);
       for (JobRun r : runs) {
         System.out.printf(Locale.ROOT, "| train job, Kafka to Kafka, parallelism 1, decode"
-            + " parallelism %d, start-up included | %,d | %.1f | %,.0f | %.2f | %.2f× |%n",
-            r.decodeParallelism(), r.examples(), r.seconds(), r.rate(), r.cpuPerMillion(),
-            r.cpuPerMillion() / barePerMillion);
+            + " parallelism %d%s, start-up included | %,d | %.1f | %,.0f | %.2f | %.2f× | %.2f"
+            + " (%.2f×) |%n", r.decodeParallelism(), r.label().contains("_run") ? " (again, warm"
+            + " JVM)" : "", r.examples(), r.seconds(), r.rate(), r.cpuPerMillion(),
+            r.cpuPerMillion() / barePerMillion, r.cpuPerMillionWithoutJit(),
+            r.cpuPerMillionWithoutJit() / barePerMillion);
       }
       System.out.printf(Locale.ROOT, "| bare loop, flat array, one thread, from memory | %,d |"
           + " %.1f | %,.0f | %.2f (wall) | 1.00× |%n", bare.examples(), bare.seconds(),
@@ -147,12 +184,15 @@ public final class KafkaJobThroughput {
 
       JobRun last = runs.get(runs.size() - 1);
       StringBuilder result = new StringBuilder(String.format(Locale.ROOT,
-          "RESULT examples_per_second=%.0f cpu_per_example_vs_bare=%.2f decode_parallelism=%d",
-          last.rate(), last.cpuPerMillion() / barePerMillion, last.decodeParallelism()));
+          "RESULT examples_per_second=%.0f cpu_per_example_vs_bare=%.2f decode_parallelism=%d"
+          + " cpu_per_example_vs_bare_without_jit=%.2f", last.rate(),
+          last.cpuPerMillion() / barePerMillion, last.decodeParallelism(),
+          last.cpuPerMillionWithoutJit() / barePerMillion));
       for (JobRun r : runs) {
-        result.append(String.format(Locale.ROOT, " examples_per_second_decode%d=%.0f"
-            + " cpu_per_example_vs_bare_decode%d=%.2f", r.decodeParallelism(), r.rate(),
-            r.decodeParallelism(), r.cpuPerMillion() / barePerMillion));
+        result.append(String.format(Locale.ROOT, " examples_per_second_%s=%.0f"
+            + " cpu_per_example_vs_bare_%s=%.2f jit_share_of_cpu_%s=%.2f", r.label(), r.rate(),
+            r.label(), r.cpuPerMillion() / barePerMillion, r.label(),
+            r.compileSeconds() / r.cpuSeconds()));
       }
       result.append(String.format(Locale.ROOT, " producer_examples_per_second=%.0f"
           + " producer_vs_avro_encoding=%.2f", examples / produceSeconds,
@@ -455,7 +495,7 @@ public final class KafkaJobThroughput {
     return seconds;
   }
 
-  private static JobRun job(String bootstrap, int decodeParallelism, long examples,
+  private static JobRun job(String bootstrap, int decodeParallelism, String label, long examples,
       Path checkpoints, Process broker) throws Exception {
     String p = Integer.toString(decodeParallelism);
     TrainConfig config = TrainConfig.fromYaml(String.join("\n",
@@ -468,6 +508,7 @@ public final class KafkaJobThroughput {
         "  transaction_timeout: 15s",
         "  starting_offsets: earliest",
         "  bounded: latest",
+        KAFKA_PROPERTIES.isEmpty() ? "" : "  properties: {" + KAFKA_PROPERTIES + "}",
         "  topics: {examples: examples, labels: labels, predictions: predictions-" + p
             + ", metrics: metrics-" + p + ", changelog: changelog-" + p
             + ", dead_letters: dead-letters}",
@@ -484,16 +525,73 @@ public final class KafkaJobThroughput {
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     ThreadSplit split = THREADS ? ThreadSplit.start(broker) : null;
+    double compileStart = compilerCpuSeconds();
     long cpuStart = os.getProcessCpuTime();
     long start = System.nanoTime();
     env.execute(config.jobName());
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
+    double compile = compilerCpuSeconds() - compileStart;
     if (split != null) {
       split.stopAndPrint(decodeParallelism, seconds, examples);
     }
-    return new JobRun(decodeParallelism, examples, seconds, cpu);
+    return new JobRun(decodeParallelism, label, examples, seconds, cpu, compile);
   }
+
+  /**
+   * CPU seconds (user and system) of this JVM's JIT compiler threads so far, from
+   * {@code /proc/self/task/<tid>/stat} (HotSpot names them {@code C1 CompilerThread<n>} and
+   * {@code C2 CompilerThread<n>}); NaN where {@code /proc} is not there. A compiler thread that
+   * HotSpot stops between two readings takes its CPU with it (HotSpot keeps one thread per
+   * compiler, and a 2-core machine has only those two). Not the compile tasks' summed duration
+   * ({@link java.lang.management.CompilationMXBean#getTotalCompilationTime}), which counts time the
+   * compiler threads spend waiting for a core: 28 s against 15 s of CPU on the loaded 2-core
+   * machine.
+   */
+  static double compilerCpuSeconds() {
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return Double.NaN;
+    }
+    long ticks = 0;
+    try (var list = Files.list(tasks)) {
+      for (Path task : (Iterable<Path>) list::iterator) {
+        TaskCpu cpu = TaskCpu.read(task);
+        if (cpu != null && (cpu.name().startsWith("C1 CompilerThre")
+            || cpu.name().startsWith("C2 CompilerThre"))) {
+          ticks += cpu.ticks();
+        }
+      }
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+    return ticks / ThreadSplit.TICKS;
+  }
+
+  /** A thread's name (15 characters at most) and CPU ticks, user and system, from /proc. */
+  record TaskCpu(String name, long ticks) {
+    /** Reads {@code task/stat}, or null when the thread has ended. */
+    static TaskCpu read(Path task) {
+      String stat;
+      try {
+        stat = Files.readString(task.resolve("stat"));
+      } catch (IOException e) {
+        return null; // the thread ended
+      }
+      int close = stat.lastIndexOf(')');
+      String[] f = stat.substring(close + 2).split(" ");
+      return new TaskCpu(stat.substring(stat.indexOf('(') + 1, close),
+          Long.parseLong(f[11]) + Long.parseLong(f[12])); // utime + stime
+    }
+  }
+
+  /**
+   * Extra Kafka client properties for every client of the job (its {@code kafka.properties}), as
+   * YAML flow-map entries: {@code -Dgradflow.bench.kafka.properties="linger.ms: 20, batch.size:
+   * 262144"}; none by default.
+   */
+  private static final String KAFKA_PROPERTIES =
+      System.getProperty("gradflow.bench.kafka.properties", "").trim();
 
   /** Whether to print where a job's CPU went ({@code -Dgradflow.bench.threads=true}). */
   private static final boolean THREADS = Boolean.getBoolean("gradflow.bench.threads");
@@ -549,19 +647,14 @@ public final class KafkaJobThroughput {
       try (var tasks = Files.list(Path.of("/proc/self/task"))) {
         for (Path task : (Iterable<Path>) tasks::iterator) {
           long tid = Long.parseLong(task.getFileName().toString());
-          String stat;
-          try {
-            stat = Files.readString(task.resolve("stat"));
-          } catch (IOException e) {
-            continue; // the thread ended
+          TaskCpu cpu = TaskCpu.read(task);
+          if (cpu == null) {
+            continue;
           }
-          int close = stat.lastIndexOf(')');
-          String name = stat.substring(stat.indexOf('(') + 1, close);
-          String[] f = stat.substring(close + 2).split(" ");
-          long t = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime + stime
+          long t = cpu.ticks();
           long[] v = ticks.computeIfAbsent(tid, k -> new long[] {first ? t : 0, 0});
           v[1] = t;
-          names.put(tid, name);
+          names.put(tid, cpu.name());
         }
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);

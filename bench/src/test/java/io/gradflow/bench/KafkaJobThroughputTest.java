@@ -1,0 +1,38 @@
+package io.gradflow.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The Kafka job bench's RESULT names: one field per run, none printed twice. */
+class KafkaJobThroughputTest {
+  @Test
+  void aParallelismGivenAgainIsNamedAsARepeatedRun() {
+    assertEquals(List.of("decode1", "decode2"), KafkaJobThroughput.labels(List.of(1, 2)));
+    assertEquals(List.of("decode2", "decode2_run2"), KafkaJobThroughput.labels(List.of(2, 2)));
+    assertEquals(List.of("decode1", "decode2", "decode1_run2", "decode2_run2", "decode2_run3"),
+        KafkaJobThroughput.labels(List.of(1, 2, 1, 2, 2)));
+  }
+
+  @Test
+  void theCpuLessJitCountsOnlyTheRest() {
+    KafkaJobThroughput.JobRun run =
+        new KafkaJobThroughput.JobRun(2, "decode2", 2_000_000, 20.0, 30.0, 10.0);
+    assertEquals(100_000, run.rate(), 1e-9);
+    assertEquals(15.0, run.cpuPerMillion(), 1e-9);
+    assertEquals(10.0, run.cpuPerMillionWithoutJit(), 1e-9);
+  }
+
+  @Test
+  void theCompilersCpuIsReadOnLinux() {
+    double seconds = KafkaJobThroughput.compilerCpuSeconds();
+    if (java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/self/task"))) {
+      // This JVM has compiled the test framework: its compiler threads have used some CPU.
+      assertTrue(seconds > 0, "compiler CPU " + seconds);
+    } else {
+      assertTrue(Double.isNaN(seconds));
+    }
+  }
+}
