@@ -28,9 +28,9 @@ import java.nio.charset.StandardCharsets;
  *   <tr><td>anything else</td><td>reserved</td></tr>
  * </table>
  *
- * <p>Memory: a table of {@value #SEED_SLOTS} recently used namespace seeds (an object each).
- * Thread-safe: the table's entries are immutable, so threads racing on a slot at worst compute a
- * seed again.
+ * <p>Memory: a table of {@value #SEED_SLOTS} slots for recently used namespace seeds (an object
+ * each), made on first use of a namespace given as a string. Thread-safe: the table's entries are
+ * immutable, so threads racing on a slot at worst compute a seed again.
  */
 public final class FeatureHashing implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -45,18 +45,25 @@ public final class FeatureHashing implements Serializable {
   public static final int MAX_DENSE = Integer.MAX_VALUE;
 
   /** Slots of the namespace seed table; a power of two. */
-  static final int SEED_SLOTS = 64;
+  static final int SEED_SLOTS = 256;
+  /** Slots a namespace may take, from its home slot on (linear probing); at most SEED_SLOTS. */
+  static final int SEED_PROBES = 8;
 
   private final int bits;
   private final long mask;
   /**
-   * Recently used namespaces and their seeds, direct-mapped by {@code String.hashCode} (which a
-   * string caches): a namespace object used again (a producer's or a decoder's few namespaces,
-   * feature after feature) costs an array load and a reference comparison, where a
-   * {@code ConcurrentHashMap} lookup and an unboxing cost about a fifth of the producer's thread.
-   * Namespaces that share a slot take turns in it and otherwise only compute the seed again.
+   * Recently used namespaces and their seeds, open-addressed by a mix of {@code String.hashCode}
+   * (which a string caches) with up to {@value #SEED_PROBES} probes: a namespace used again (a
+   * producer's or a decoder's few namespaces, feature after feature) costs an array load and a
+   * comparison, where a {@code ConcurrentHashMap} lookup and an unboxing cost about a fifth of the
+   * producer's thread. The mix matters: the raw hash codes of {@code f0..f39} differ only in their
+   * low bits and filled a direct-mapped table's slots twice over. A namespace whose probes are all
+   * taken replaces the one in its home slot; namespaces that take turns there only compute the
+   * seed again.
    */
   private transient NamespaceSeed[] seeds;
+  /** Seeds computed for the table (a racy count, for tests: whether the table hits). */
+  transient long seedComputations;
 
   /**
    * @param bits the hashed feature space is {@code [0, 2^bits)}; in [1, 40]
@@ -186,18 +193,40 @@ public final class FeatureHashing implements Serializable {
       table = new NamespaceSeed[SEED_SLOTS];
       seeds = table;
     }
-    int slot = namespace.hashCode() & (SEED_SLOTS - 1);
-    NamespaceSeed s = table[slot];
-    if (s != null && (s.namespace == namespace || s.namespace.equals(namespace))) {
-      return s.seed;
+    int h = namespace.hashCode();
+    int home = mix(h) & (SEED_SLOTS - 1);
+    int free = -1;
+    for (int i = 0; i < SEED_PROBES; i++) {
+      int slot = (home + i) & (SEED_SLOTS - 1);
+      NamespaceSeed s = table[slot];
+      if (s == null) {
+        free = slot;
+        break; // entries are never removed, so the namespace is not further on
+      }
+      if (s.hash == h && (s.namespace == namespace || s.namespace.equals(namespace))) {
+        return s.seed;
+      }
     }
     int seed = namespaceSeed(namespace);
-    table[slot] = new NamespaceSeed(namespace, seed);
+    seedComputations++;
+    table[free >= 0 ? free : home] = new NamespaceSeed(namespace, h, seed);
     return seed;
   }
 
-  /** A namespace and its seed; immutable, so it is safely shared through a racy table slot. */
-  private record NamespaceSeed(String namespace, int seed) {}
+  /** Spreads a string's hash code over the low bits (MurmurHash3's 32-bit finalizer). */
+  private static int mix(int h) {
+    h ^= h >>> 16;
+    h *= 0x85ebca6b;
+    h ^= h >>> 13;
+    h *= 0xc2b2ae35;
+    return h ^ (h >>> 16);
+  }
+
+  /**
+   * A namespace, its hash code and its seed; immutable, so it is safely shared through a racy
+   * table slot.
+   */
+  private record NamespaceSeed(String namespace, int hash, int seed) {}
 
   @Override
   public boolean equals(Object o) {

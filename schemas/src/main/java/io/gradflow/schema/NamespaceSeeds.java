@@ -20,6 +20,8 @@ public final class NamespaceSeeds {
   static final int MAX_REMEMBERED_LENGTH = 64;
 
   private final Entry[] entries = new Entry[POSITIONS];
+  /** Seeds computed (a racy count, for tests: whether the positions hit). */
+  long seedComputations;
 
   /**
    * The seed of the namespace {@code bytes[offset, offset + length)} found at feature position
@@ -33,6 +35,7 @@ public final class NamespaceSeeds {
       return e.seed;
     }
     int seed = FeatureHashing.namespaceSeed(bytes, offset, length);
+    seedComputations++;
     if (length <= MAX_REMEMBERED_LENGTH) {
       byte[] copy = new byte[length];
       System.arraycopy(bytes, offset, copy, 0, length);

@@ -53,4 +53,16 @@ class NamespaceSeedsTest {
     assertEquals(expected(b, 0, 3), seeds.seed(0, b, 0, 3));
     assertEquals(expected(b, 1, 2), seeds.seed(0, b, 1, 2));
   }
+
+  @Test
+  void fortyGeneratorNamespacesInTheirPositionsTakeTheirSeedOnce() {
+    NamespaceSeeds seeds = new NamespaceSeeds();
+    for (int record = 0; record < 100; record++) {
+      for (int f = 0; f < 40; f++) {
+        byte[] b = ("f" + f).getBytes(StandardCharsets.UTF_8); // a new buffer per feature
+        assertEquals(expected(b, 0, b.length), seeds.seed(f, b, 0, b.length));
+      }
+    }
+    assertEquals(40, seeds.seedComputations, "seeds computed for 40 positions x 100 records");
+  }
 }
