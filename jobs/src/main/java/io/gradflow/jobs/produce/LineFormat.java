@@ -10,8 +10,10 @@ import java.nio.charset.CharacterCodingException;
 
 /**
  * A text format with one example per line (LibSVM, Vowpal Wabbit). Line ends are {@code \n},
- * {@code \r\n} or {@code \r}. Implementations are stateless apart from their settings, so
- * {@link #parse} may run on several threads at once ({@link ParallelRecords}).
+ * {@code \r\n} or {@code \r}. {@link #parse} may run on several threads at once
+ * ({@link ParallelRecords}): implementations are stateless apart from their settings, or keep
+ * what they reuse per thread ({@link VwFormat}'s namespace strings), and a line's example never
+ * depends on the lines parsed before it.
  */
 public interface LineFormat extends FileFormat {
   /**

@@ -22,13 +22,31 @@ import java.util.List;
  * </ul>
  * An unlabeled line gives an example without label. Labels are kept as written, or mapped by a
  * {@link LabelMapping} (VW's logistic labels are -1/+1: the threshold 0). Event times are
- * {@code startMillis + (lineNumber - 1) * intervalMillis}. Stateless apart from its settings.
+ * {@code startMillis + (lineNumber - 1) * intervalMillis}.
+ *
+ * <p>Memory and thread-safety: apart from its settings, a cache per parsing thread of the
+ * namespaces last read at each of a line's first {@value #CACHED_SECTIONS} sections (an array of
+ * that many strings per thread). A line whose namespace at a position is the one read there
+ * before gets that same string object, so the hash code it caches ({@code String.hashCode}, the
+ * key of {@code FeatureHashing}'s namespace seed table) is computed once, not for every line;
+ * the examples are the same (equal namespaces) with or without it. {@link #parse} may run on
+ * several threads at once.
  */
 public final class VwFormat implements LineFormat {
   private final LabelMapping labels;
   private final String modelKey;
   private final long startMillis;
   private final long intervalMillis;
+  /**
+   * Per parsing thread: at index {@code k}, the namespace last read at the {@code k}-th section
+   * of a line (null before one was): a file's lines mostly repeat their namespaces in the same
+   * order, section for section.
+   */
+  private final ThreadLocal<String[]> namespaces =
+      ThreadLocal.withInitial(() -> new String[CACHED_SECTIONS]);
+
+  /** Sections of a line whose namespace strings are reused from line to line. */
+  static final int CACHED_SECTIONS = 64;
 
   public VwFormat(LabelMapping labels, String modelKey, long startMillis, long intervalMillis) {
     this.labels = labels;
@@ -88,11 +106,12 @@ public final class VwFormat implements LineFormat {
     }
     // Room for every word that could follow ("|a b"): growing the list copies it each time.
     List<Feature> features = new ArrayList<>(Math.min((line.length() - bar) / 4 + 1, 1024));
+    String[] lastNamespaces = namespaces.get();
     int from = bar + 1;
-    while (true) {
+    for (int k = 0; ; k++) {
       int next = line.indexOf('|', from);
       int end = next < 0 ? line.length() : next;
-      section(line, from, end, lineNumber, features);
+      section(line, from, end, lineNumber, features, lastNamespaces, k);
       if (next < 0) {
         break;
       }
@@ -120,10 +139,11 @@ public final class VwFormat implements LineFormat {
 
   /**
    * Adds the features of the section {@code line.substring(from, end)} between two bars: a
-   * namespace (unless the section starts with whitespace) and its features.
+   * namespace (unless the section starts with whitespace) and its features. The section is the
+   * {@code k}-th of its line ({@link #cachedNamespace}).
    */
   private static void section(String line, int from, int end, long lineNumber,
-      List<Feature> features) throws MalformedLineException {
+      List<Feature> features, String[] lastNamespaces, int k) throws MalformedLineException {
     String namespace = "default";
     float scale = 1f;
     int at = from;
@@ -131,11 +151,11 @@ public final class VwFormat implements LineFormat {
       int nsEnd = Tokens.wordEnd(line, from, end);
       int colon = Tokens.indexOf(line, ':', from, nsEnd);
       if (colon >= 0) {
-        namespace = line.substring(from, colon);
+        namespace = cachedNamespace(line, from, colon, lastNamespaces, k);
         scale = Numbers.parse(line, colon + 1, nsEnd, "scale of namespace ", from, colon,
             lineNumber);
       } else {
-        namespace = line.substring(from, nsEnd);
+        namespace = cachedNamespace(line, from, nsEnd, lastNamespaces, k);
       }
       at = nsEnd;
     }
@@ -169,5 +189,25 @@ public final class VwFormat implements LineFormat {
       }
       at = wordEnd;
     }
+  }
+
+  /**
+   * {@code line.substring(from, end)}, the namespace of the {@code k}-th section: the string
+   * last read there ({@code lastNamespaces[k]}) when its chars are the same, else a new one,
+   * which is kept there for the next line.
+   */
+  private static String cachedNamespace(String line, int from, int end, String[] lastNamespaces,
+      int k) {
+    if (k >= lastNamespaces.length) {
+      return line.substring(from, end);
+    }
+    String last = lastNamespaces[k];
+    int length = end - from;
+    if (last != null && last.length() == length && line.regionMatches(from, last, 0, length)) {
+      return last;
+    }
+    String namespace = line.substring(from, end);
+    lastNamespaces[k] = namespace;
+    return namespace;
   }
 }
