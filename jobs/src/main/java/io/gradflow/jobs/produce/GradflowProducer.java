@@ -35,7 +35,6 @@ import org.apache.kafka.common.record.AbstractRecords;
 import org.apache.kafka.common.record.CompressionType;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MemoryRecordsBuilder;
-import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -260,9 +259,9 @@ public final class GradflowProducer implements AutoCloseable {
       Callback callback) {
     if (maxRecordBytes != Integer.MAX_VALUE && record.topic().equals(examplesTopic)) {
       int bound = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
-          CompressionType.NONE, record.key(), record.value(), Record.EMPTY_HEADERS);
+          CompressionType.NONE, record.key(), record.value(), record.headers().toArray());
       if (bound > maxRecordBytes / 2) {
-        int size = batchBytes(record);
+        int size = batchBytes(record, bound);
         if (size > maxRecordBytes) {
           return refused(record, callback, new RecordTooLargeException("the record is " + size
               + " bytes (key, value and Kafka's batch overhead" + (compression.type()
@@ -281,10 +280,11 @@ public final class GradflowProducer implements AutoCloseable {
    * {@code max.message.bytes} ({@code UnifiedLog.analyzeAndValidateRecords} compares each
    * batch's {@code sizeInBytes}). The batch's header is as large as the producer's, whose
    * producer id, epoch and sequence are fixed-width fields. Compresses the record once.
+   *
+   * @param bound the record's uncompressed upper bound, headers included (Kafka's
+   *     {@code AbstractRecords.estimateSizeInBytesUpperBound}): the buffer's size, less slack
    */
-  int batchBytes(ProducerRecord<byte[], byte[]> record) {
-    int bound = AbstractRecords.estimateSizeInBytesUpperBound(RecordBatch.CURRENT_MAGIC_VALUE,
-        CompressionType.NONE, record.key(), record.value(), record.headers().toArray());
+  private int batchBytes(ProducerRecord<byte[], byte[]> record, int bound) {
     MemoryRecordsBuilder batch = MemoryRecords.builder(ByteBuffer.allocate(bound + 64),
         RecordBatch.CURRENT_MAGIC_VALUE, compression, TimestampType.CREATE_TIME, 0L);
     long timestamp = record.timestamp() != null ? record.timestamp() : System.currentTimeMillis();
