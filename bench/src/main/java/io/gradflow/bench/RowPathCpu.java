@@ -2,16 +2,12 @@ package io.gradflow.bench;
 
 import io.gradflow.learn.ExampleLearner;
 import io.gradflow.model.CompactExample;
-import io.gradflow.state.PageCache;
-import io.gradflow.state.PageStore;
 import io.gradflow.state.PagedLearner;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * {@link TrainerThroughput}'s flat-array reference loop and Gradflow's paged row path without
@@ -61,21 +57,8 @@ public final class RowPathCpu {
 
   /** As {@link TrainerThroughput}'s paged run: a new learner over an in-memory store. */
   static Rates paged(long examples) throws Exception {
-    Map<Long, float[]> stored = new HashMap<>();
-    PageStore store = new PageStore() {
-      @Override
-      public float[] load(String modelKey, long pageId) {
-        return stored.get(pageId);
-      }
-
-      @Override
-      public void store(String modelKey, long pageId, float[] page) {
-        stored.put(pageId, page);
-      }
-    };
-    ExampleLearner core = new ExampleLearner(TrainerThroughput.SPEC);
-    PageCache cache = new PageCache(store, TrainerThroughput.CACHE_PAGES, core.rowSize(), 16);
-    PagedLearner learner = new PagedLearner(core, cache, TrainerThroughput.PAGE_BITS);
+    PagedLearner learner = TrainerThroughput.newPagedLearner();
+    ExampleLearner core = learner.learner();
     double rate = core.learningRate(0);
     long[] step = {0};
     return run(examples, (CompactExample e) -> core.loss().prediction(
