@@ -11,8 +11,10 @@ package io.gradflow.optim;
  *       accumulator beyond the float range, a step size that overflows) is undone.
  * </ul>
  * In both cases the row stays exactly as it was (weights, slots and step count),
- * {@link #refusedCount()} grows and {@link #lastRefusal()} says why. Clipping works on a private
- * copy, so the caller's gradient array is never modified.
+ * {@link #refusedCount()} grows and {@link #lastRefusal()} says why. The optimizer copies the row
+ * aside and checks its result inside its own loop ({@link Optimizer#update}), so the guard adds no
+ * pass over the row. Clipping works on a private copy, so the caller's gradient array is never
+ * modified.
  *
  * <p>The step an optimizer's bias corrections see is the row's own step count, or the model's
  * (examples learned, counting this one) for an optimizer that {@link Optimizer#countsModelSteps()
