@@ -24,7 +24,8 @@ import java.util.Random;
  * gradient is not finite, read and advance the row's step count (two integer-valued floats after
  * the weights), compute the per-row constants (bias corrections, AdaGrad's decayed rate), run
  * the per-weight formula, in the same float and double arithmetic as the core, and undo a step
- * whose result is not finite (a copy of the row beforehand, one check after), so the results are
+ * whose result is not finite (each value copied aside and checked inside the formula's loop, as
+ * the core's optimizers do), so the results are
  * bit for bit the same ({@link #verify} checks that before a benchmark measures anything).
  *
  * <p>A bare loop is written for one configuration, as a hand-written loop would be: flags that are
@@ -200,28 +201,15 @@ final class BareLoops {
     return new float[MAX_ROW_FLOATS];
   }
 
-  /** Copies the row's weights and slots in {@code [offset, end)} aside, as RowUpdater does. */
-  private static void save(float[] row, int offset, int end, float[] backup) {
-    for (int i = offset; i < end; i++) {
-      backup[i - offset] = row[i];
-    }
-  }
-
   /**
-   * Keeps the stepped row if every weight and slot in {@code [offset, end)} is finite, else
-   * restores it from {@code backup}, as {@code RowUpdater} does: x - x is 0 for a finite x and
-   * NaN otherwise, so one branch serves the whole row.
+   * Restores the row's weights and slots in {@code [offset, end)} from {@code backup} after a
+   * step whose result was not finite. As the core's optimizers do, each formula copies every
+   * value aside as it reads it and sums {@code x - x} over every value it writes (0 for a finite
+   * x, NaN otherwise), so one branch after its loop serves the whole row.
    */
-  private static boolean keepIfFinite(float[] row, int offset, int end, float[] backup) {
-    float check = 0f;
-    for (int i = offset; i < end; i++) {
-      check += row[i] - row[i];
-    }
-    if (check != 0f) {
-      System.arraycopy(backup, 0, row, offset, end - offset);
-      return false;
-    }
-    return true;
+  private static boolean undo(float[] row, int offset, int end, float[] backup) {
+    System.arraycopy(backup, 0, row, offset, end - offset);
+    return false;
   }
 
   /**
@@ -253,15 +241,18 @@ final class BareLoops {
       }
       int stepAt = offset + width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + i;
         float w = row[p];
-        row[p] = w + negLr * (grad[gradOffset + i] + weightDecay * w);
+        backup[i] = w;
+        float next = w + negLr * (grad[gradOffset + i] + weightDecay * w);
+        row[p] = next;
+        check += next - next;
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;
@@ -284,19 +275,24 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
       boolean first = step == 1;
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + 2 * i;
         float w = row[p];
+        float b0 = row[p + 1];
+        backup[2 * i] = w;
+        backup[2 * i + 1] = b0;
         float d = grad[gradOffset + i] + weightDecay * w;
-        float b = first ? d : row[p + 1] * momentum + dampingComplement * d;
+        float b = first ? d : b0 * momentum + dampingComplement * d;
         row[p + 1] = b;
-        row[p] = w + negLr * b;
+        float next = w + negLr * b;
+        row[p] = next;
+        check += (b - b) + (next - next);
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;
@@ -319,18 +315,23 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
       float negClr = (float) -(learningRate / (1 + (step - 1) * learningRateDecay));
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + 2 * i;
         float w = row[p];
+        float s0 = row[p + 1];
+        backup[2 * i] = w;
+        backup[2 * i + 1] = s0;
         float g = grad[gradOffset + i] + weightDecay * w;
-        float s = row[p + 1] + g * g;
+        float s = s0 + g * g;
         row[p + 1] = s;
-        row[p] = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
+        float next = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
+        row[p] = next;
+        check += (s - s) + (next - next);
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;
@@ -353,19 +354,24 @@ final class BareLoops {
       }
       int stepAt = offset + 2 * width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + 2 * i;
         float w = row[p];
+        float v0 = row[p + 1];
+        backup[2 * i] = w;
+        backup[2 * i + 1] = v0;
         float g = grad[gradOffset + i] + weightDecay * w;
-        float v = row[p + 1] * alpha + alphaComplement * g * g;
+        float v = v0 * alpha + alphaComplement * g * g;
         row[p + 1] = v;
         float r = (float) Math.sqrt(v) + epsilon;
-        row[p] = w + negLr * g / r;
+        float next = w + negLr * g / r;
+        row[p] = next;
+        check += (v - v) + (next - next);
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;
@@ -388,21 +394,28 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
       float negLr = (float) -learningRate;
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
         float w = row[p];
-        float g = grad[gradOffset + i] + weightDecay * w;
-        float v = row[p + 1] * rho + rhoComplement * g * g;
-        row[p + 1] = v;
+        float v0 = row[p + 1];
         float u = row[p + 2];
+        backup[3 * i] = w;
+        backup[3 * i + 1] = v0;
+        backup[3 * i + 2] = u;
+        float g = grad[gradOffset + i] + weightDecay * w;
+        float v = v0 * rho + rhoComplement * g * g;
+        row[p + 1] = v;
         float d = (float) Math.sqrt(u + epsilon) / (float) Math.sqrt(v + epsilon) * g;
-        row[p + 2] = u * rho + rhoComplement * d * d;
-        row[p] = w + negLr * d;
+        float nextU = u * rho + rhoComplement * d * d;
+        row[p + 2] = nextU;
+        float next = w + negLr * d;
+        row[p] = next;
+        check += (v - v) + (nextU - nextU) + (next - next);
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;
@@ -429,23 +442,30 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
       float negStepSize =
           (float) -(learningRate / correction(correction1, beta1, step, false));
       float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
         float w = row[p];
+        float m0 = row[p + 1];
+        float v0 = row[p + 2];
+        backup[3 * i] = w;
+        backup[3 * i + 1] = m0;
+        backup[3 * i + 2] = v0;
         float g = grad[gradOffset + i] + weightDecay * w;
-        float m = row[p + 1] * beta1f + beta1Complement * g;
-        float v = row[p + 2] * beta2f + beta2Complement * g * g;
+        float m = m0 * beta1f + beta1Complement * g;
+        float v = v0 * beta2f + beta2Complement * g * g;
         row[p + 1] = m;
         row[p + 2] = v;
         float denominator = (float) Math.sqrt(v) / biasCorrection2Sqrt + epsilon;
-        row[p] = w + negStepSize * m / denominator;
+        float next = w + negStepSize * m / denominator;
+        row[p] = next;
+        check += (m - m) + (v - v) + (next - next);
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;
@@ -472,24 +492,32 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
       float negStepSize =
           (float) -(learningRate / correction(correction1, beta1, step, false));
       float biasCorrection2Sqrt = (float) correction(correction2Sqrt, beta2, step, true);
       float decay = (float) (1 - learningRate * decoupledWeightDecay);
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
-        float w = row[p] * decay;
+        float w0 = row[p];
+        float m0 = row[p + 1];
+        float v0 = row[p + 2];
+        backup[3 * i] = w0;
+        backup[3 * i + 1] = m0;
+        backup[3 * i + 2] = v0;
+        float w = w0 * decay;
         float g = grad[gradOffset + i];
-        float m = row[p + 1] * beta1f + beta1Complement * g;
-        float v = row[p + 2] * beta2f + beta2Complement * g * g;
+        float m = m0 * beta1f + beta1Complement * g;
+        float v = v0 * beta2f + beta2Complement * g * g;
         row[p + 1] = m;
         row[p + 2] = v;
         float denominator = (float) Math.sqrt(v) / biasCorrection2Sqrt + epsilon;
-        row[p] = w + negStepSize * m / denominator;
+        float next = w + negStepSize * m / denominator;
+        row[p] = next;
+        check += (m - m) + (v - v) + (next - next);
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;
@@ -514,23 +542,31 @@ final class BareLoops {
       }
       int stepAt = offset + 3 * width;
       long step = readStep(row, stepAt) + 1;
-      save(row, offset, stepAt, backup);
+      float check = 0f;
       for (int i = 0; i < width; i++) {
         int p = offset + 3 * i;
+        float w = row[p];
+        float z0 = row[p + 1];
+        float n0 = row[p + 2];
+        backup[3 * i] = w;
+        backup[3 * i + 1] = z0;
+        backup[3 * i + 2] = n0;
         double g = grad[gradOffset + i];
-        double n = row[p + 2];
+        double n = n0;
         float nextN = (float) (n + g * g);
         double sigma = (Math.sqrt(nextN) - Math.sqrt(n)) / learningRate;
-        float z = (float) (row[p + 1] + g - sigma * row[p]);
+        float z = (float) (z0 + g - sigma * w);
         row[p + 1] = z;
         row[p + 2] = nextN;
-        row[p] = Math.abs(z) <= l1
+        float next = Math.abs(z) <= l1
             ? 0f
             : (float) (-(z - Math.signum(z) * l1)
                 / ((beta + Math.sqrt(nextN)) / learningRate + l2));
+        row[p] = next;
+        check += (z - z) + (nextN - nextN) + (next - next);
       }
-      if (!keepIfFinite(row, offset, stepAt, backup)) {
-        return false;
+      if (check != 0f) {
+        return undo(row, offset, stepAt, backup);
       }
       writeStep(row, stepAt, step);
       return true;

@@ -348,6 +348,24 @@ public final class TrainerThroughput {
    * design's; the gap between this and the Flink runs is the framework's.
    */
   static Result paged(long examples) throws Exception {
+    PagedLearner learner = newPagedLearner();
+    ExampleLearner core = learner.learner();
+    PageCache cache = learner.cache();
+    double rate = core.learningRate(0);
+    long[] step = {0};
+    Result result = timed("paged learner, no Flink", examples,
+        e -> core.loss().prediction(learner.process(e.modelKey, e, e.dense, true, ++step[0],
+            rate)));
+    System.out.printf(Locale.ROOT, "paged learner's cache: %,d hits, %,d misses, %,d pages%n",
+        cache.hits(), cache.misses(), cache.size());
+    return result;
+  }
+
+  /**
+   * A new {@link PagedLearner} of {@link #SPEC} over an in-memory page store, the whole model
+   * cached.
+   */
+  static PagedLearner newPagedLearner() {
     Map<Long, float[]> stored = new java.util.HashMap<>();
     PageStore store = new PageStore() {
       @Override
@@ -361,16 +379,8 @@ public final class TrainerThroughput {
       }
     };
     ExampleLearner core = new ExampleLearner(SPEC);
-    PageCache cache = new PageCache(store, CACHE_PAGES, core.rowSize(), 16);
-    PagedLearner learner = new PagedLearner(core, cache, PAGE_BITS);
-    double rate = core.learningRate(0);
-    long[] step = {0};
-    Result result = timed("paged learner, no Flink", examples,
-        e -> core.loss().prediction(learner.process(e.modelKey, e, e.dense, true, ++step[0],
-            rate)));
-    System.out.printf(Locale.ROOT, "paged learner's cache: %,d hits, %,d misses, %,d pages%n",
-        cache.hits(), cache.misses(), cache.size());
-    return result;
+    return new PagedLearner(core, new PageCache(store, CACHE_PAGES, core.rowSize(), 16),
+        PAGE_BITS);
   }
 
   static Result flink(String backend, long examples, Path checkpoints) throws Exception {

@@ -36,19 +36,29 @@ public final class AdaDelta implements Optimizer {
   }
 
   @Override
-  public void update(
+  public boolean update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
-      double learningRate) {
+      double learningRate, float[] saved) {
     float negLr = (float) -learningRate;
+    float check = 0f; // x - x is 0 for every finite x and NaN otherwise
     for (int i = 0; i < width; i++) {
       int p = offset + 3 * i;
       float w = row[p];
+      float v0 = row[p + 1];
+      float u0 = row[p + 2];
+      saved[3 * i] = w;
+      saved[3 * i + 1] = v0;
+      saved[3 * i + 2] = u0;
       float g = grad[gradOffset + i] + weightDecay * w;
-      float v = row[p + 1] * rho + rhoComplement * g * g;
+      float v = v0 * rho + rhoComplement * g * g;
       row[p + 1] = v;
-      float d = (float) Math.sqrt(row[p + 2] + epsilon) / (float) Math.sqrt(v + epsilon) * g;
-      row[p + 2] = row[p + 2] * rho + rhoComplement * d * d;
-      row[p] = w + negLr * d;
+      float d = (float) Math.sqrt(u0 + epsilon) / (float) Math.sqrt(v + epsilon) * g;
+      float u = u0 * rho + rhoComplement * d * d;
+      row[p + 2] = u;
+      float next = w + negLr * d;
+      row[p] = next;
+      check += (v - v) + (u - u) + (next - next);
     }
+    return check == 0f;
   }
 }

@@ -53,17 +53,24 @@ public final class AdaGrad implements Optimizer {
   }
 
   @Override
-  public void update(
+  public boolean update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
-      double learningRate) {
+      double learningRate, float[] saved) {
     float negClr = (float) -(learningRate / (1 + (step - 1) * learningRateDecay));
+    float check = 0f; // x - x is 0 for every finite x and NaN otherwise
     for (int i = 0; i < width; i++) {
       int p = offset + 2 * i;
       float w = row[p];
+      float s0 = row[p + 1];
+      saved[2 * i] = w;
+      saved[2 * i + 1] = s0;
       float g = grad[gradOffset + i] + weightDecay * w;
-      float s = row[p + 1] + g * g;
+      float s = s0 + g * g;
       row[p + 1] = s;
-      row[p] = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
+      float next = w + negClr * g / ((float) Math.sqrt(s) + epsilon);
+      row[p] = next;
+      check += (s - s) + (next - next);
     }
+    return check == 0f;
   }
 }

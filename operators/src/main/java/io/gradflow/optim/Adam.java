@@ -123,9 +123,9 @@ public final class Adam implements Optimizer {
   }
 
   @Override
-  public void update(
+  public boolean update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
-      double learningRate) {
+      double learningRate, float[] saved) {
     double correction1 = correction(biasCorrection1, beta1, step, false);
     double correction2Sqrt = correction(biasCorrection2Sqrt, beta2, step, true);
     float negStepSize;
@@ -139,20 +139,35 @@ public final class Adam implements Optimizer {
       correction2 = (float) correction2Sqrt;
     }
     float decay = (float) (1 - learningRate * decoupledWeightDecay);
+    float check = 0f; // x - x is 0 for every finite x and NaN otherwise
     for (int i = 0; i < width; i++) {
       int p = offset + stride * i;
-      float w = row[p] * decay;
+      int k = stride * i;
+      float w0 = row[p];
+      float m0 = row[p + 1];
+      float v0 = row[p + 2];
+      saved[k] = w0;
+      saved[k + 1] = m0;
+      saved[k + 2] = v0;
+      float w = w0 * decay;
       float g = grad[gradOffset + i] + weightDecay * w;
-      float m = row[p + 1] * beta1f + beta1Complement * g;
-      float v = row[p + 2] * beta2f + beta2Complement * g * g;
+      float m = m0 * beta1f + beta1Complement * g;
+      float v = v0 * beta2f + beta2Complement * g * g;
       row[p + 1] = m;
       row[p + 2] = v;
+      check += (m - m) + (v - v);
       if (amsgrad) {
-        v = Math.max(row[p + 3], v);
+        float max0 = row[p + 3];
+        saved[k + 3] = max0;
+        v = Math.max(max0, v);
         row[p + 3] = v;
+        check += v - v;
       }
       float denominator = (float) Math.sqrt(v) / correction2 + epsilon;
-      row[p] = w + negStepSize * m / denominator;
+      float next = w + negStepSize * m / denominator;
+      row[p] = next;
+      check += next - next;
     }
+    return check == 0f;
   }
 }

@@ -94,24 +94,35 @@ public final class Ftrl implements Optimizer {
   }
 
   @Override
-  public void update(
+  public boolean update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
-      double learningRate) {
+      double learningRate, float[] saved) {
     if (!(learningRate > 0)) {
-      return; // alpha = 0 would divide by zero: a schedule at rate 0 freezes the row instead
+      // alpha = 0 would divide by zero: a schedule at rate 0 freezes the row instead
+      return RowUpdater.saveFinite(row, offset, 3 * width, saved);
     }
+    float check = 0f; // x - x is 0 for every finite x and NaN otherwise
     for (int i = 0; i < width; i++) {
       int p = offset + 3 * i;
+      float w = row[p];
+      float z0 = row[p + 1];
+      float n0 = row[p + 2];
+      saved[3 * i] = w;
+      saved[3 * i + 1] = z0;
+      saved[3 * i + 2] = n0;
       double g = grad[gradOffset + i];
-      double n = row[p + 2];
+      double n = n0;
       float nextN = (float) (n + g * g);
       double sigma = (Math.sqrt(nextN) - Math.sqrt(n)) / learningRate;
-      float z = (float) (row[p + 1] + g - sigma * row[p]);
+      float z = (float) (z0 + g - sigma * w);
       row[p + 1] = z;
       row[p + 2] = nextN;
-      row[p] = Math.abs(z) <= l1
+      float next = Math.abs(z) <= l1
           ? 0f
           : (float) (-(z - Math.signum(z) * l1) / ((beta + Math.sqrt(nextN)) / learningRate + l2));
+      row[p] = next;
+      check += (z - z) + (nextN - nextN) + (next - next);
     }
+    return check == 0f;
   }
 }

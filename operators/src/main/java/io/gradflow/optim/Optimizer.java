@@ -70,15 +70,27 @@ public interface Optimizer {
   }
 
   /**
-   * Applies one update to the {@code width} weights of the row at {@code offset}.
+   * Applies one update to the {@code width} weights of the row at {@code offset}, keeping what
+   * {@link RowUpdater} needs to undo it: every weight and slot is copied to {@code saved} before
+   * it changes, and the result says whether every weight and slot is finite afterwards. Checking
+   * inside the formula's own loop, where the values are in registers, costs a few operations per
+   * value instead of a second pass over the row and a copy of it beforehand.
+   *
+   * <p>Every implementation writes every weight and slot of the row (a slot it leaves as it was
+   * is written back unchanged or checked as read), so the result is the finiteness of the whole
+   * row after the update, exactly as a scan of it would find.
    *
    * @param grad the gradient of each weight, at {@code grad[gradOffset + i]}; finite, never
    *     modified
    * @param step this update's step number, starting at 1 (bias corrections use it): the row's own,
    *     or the model's if {@link #countsModelSteps()}; never below the row's own
    * @param learningRate the learning rate for this update, from the schedule
+   * @param saved receives the row's weights and slots as they were before the update, at
+   *     {@code saved[k]} for {@code row[offset + k]}, {@code k < width * (1 + slotsPerWeight())};
+   *     at least that long
+   * @return true if every weight and slot of the row is finite after the update
    */
-  void update(
+  boolean update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
-      double learningRate);
+      double learningRate, float[] saved);
 }

@@ -51,31 +51,47 @@ public final class RmsProp implements Optimizer {
   }
 
   @Override
-  public void update(
+  public boolean update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
-      double learningRate) {
+      double learningRate, float[] saved) {
     float negLr = (float) -learningRate;
+    float check = 0f; // x - x is 0 for every finite x and NaN otherwise
     for (int i = 0; i < width; i++) {
       int p = offset + stride * i;
+      int k = stride * i;
       float w = row[p];
+      float v0 = row[p + 1];
+      saved[k] = w;
+      saved[k + 1] = v0;
       float g = grad[gradOffset + i] + weightDecay * w;
-      float v = row[p + 1] * alpha + alphaComplement * g * g;
+      float v = v0 * alpha + alphaComplement * g * g;
       row[p + 1] = v;
+      check += v - v;
       float r;
       if (centered) {
-        float a = row[p + 2] * alpha + alphaComplement * g;
+        float a0 = row[p + 2];
+        saved[k + 2] = a0;
+        float a = a0 * alpha + alphaComplement * g;
         row[p + 2] = a;
+        check += a - a;
         r = (float) Math.sqrt(Math.max(v - a * a, 0f)) + epsilon;
       } else {
         r = (float) Math.sqrt(v) + epsilon;
       }
+      float next;
       if (hasMomentum) {
-        float b = row[p + momentumSlot] * momentum + g / r;
+        float b0 = row[p + momentumSlot];
+        saved[k + momentumSlot] = b0;
+        float b = b0 * momentum + g / r;
         row[p + momentumSlot] = b;
-        row[p] = w + negLr * b;
+        check += b - b;
+        next = w + negLr * b;
       } else {
-        row[p] = w + negLr * g / r;
+        next = w + negLr * g / r;
       }
+      row[p] = next;
+      check += next - next;
     }
+    return check == 0f;
   }
 }

@@ -11,8 +11,10 @@ package io.gradflow.optim;
  *       accumulator beyond the float range, a step size that overflows) is undone.
  * </ul>
  * In both cases the row stays exactly as it was (weights, slots and step count),
- * {@link #refusedCount()} grows and {@link #lastRefusal()} says why. Clipping works on a private
- * copy, so the caller's gradient array is never modified.
+ * {@link #refusedCount()} grows and {@link #lastRefusal()} says why. The optimizer copies the row
+ * aside and checks its result inside its own loop ({@link Optimizer#update}), so the guard adds no
+ * pass over the row. Clipping works on a private copy, so the caller's gradient array is never
+ * modified.
  *
  * <p>The step an optimizer's bias corrections see is the row's own step count, or the model's
  * (examples learned, counting this one) for an optimizer that {@link Optimizer#countsModelSteps()
@@ -45,7 +47,10 @@ public final class RowUpdater {
   private final double slotDecay;
   private final boolean decays;
   private float[] scratch = new float[64];
+  /** The row as it was before the update in progress: what an undo restores. */
   private float[] backup = new float[64];
+  /** With slot decay, the row after forgetting (the optimizer's copy, not needed for an undo). */
+  private float[] forgotten = new float[0];
   private long appliedCount;
   private long refusedCount;
   private String lastRefusal = "";
@@ -135,13 +140,26 @@ public final class RowUpdater {
     int values = width * stride;
     int stepAt = offset + values;
     long step = RowLayout.readStep(row, stepAt) + 1;
-    save(row, offset, values);
-    if (decays) {
-      optimizer.forget(row, offset, width, slotDecay);
+    long optimizerStep = modelSteps ? Math.max(modelStep, step) : step;
+    if (backup.length < values) {
+      backup = new float[Math.max(values, 2 * backup.length)];
     }
-    optimizer.update(row, offset, width, g, gOffset, modelSteps ? Math.max(modelStep, step) : step,
-        learningRate);
-    if (!finite(row, offset, stepAt)) {
+    // The optimizer copies the row aside and checks the result in its own loop; forgetting first
+    // needs the row as it was before, so then the copy is made here and the optimizer's discarded.
+    boolean finite;
+    if (decays) {
+      save(row, offset, values);
+      optimizer.forget(row, offset, width, slotDecay);
+      if (forgotten.length < values) {
+        forgotten = new float[backup.length];
+      }
+      finite = optimizer.update(row, offset, width, g, gOffset, optimizerStep, learningRate,
+          forgotten);
+    } else {
+      finite = optimizer.update(row, offset, width, g, gOffset, optimizerStep, learningRate,
+          backup);
+    }
+    if (!finite) {
       undo(row, offset, values, g, gOffset, width);
       return false;
     }
@@ -192,6 +210,20 @@ public final class RowUpdater {
     for (int i = 0; i < values; i++) {
       saved[i] = row[offset + i];
     }
+  }
+
+  /**
+   * Copies {@code row[offset .. offset + values)} to {@code saved[0 .. values)} and returns whether
+   * all of it is finite: {@link Optimizer#update}'s contract for an update that changes nothing.
+   */
+  static boolean saveFinite(float[] row, int offset, int values, float[] saved) {
+    float check = 0f;
+    for (int i = 0; i < values; i++) {
+      float x = row[offset + i];
+      saved[i] = x;
+      check += x - x;
+    }
+    return check == 0f;
   }
 
   /** Whether {@code row[from .. to)} is all finite. */

@@ -43,26 +43,36 @@ public final class Sgd implements Optimizer {
   }
 
   @Override
-  public void update(
+  public boolean update(
       float[] row, int offset, int width, float[] grad, int gradOffset, long step,
-      double learningRate) {
+      double learningRate, float[] saved) {
     float negLr = (float) -learningRate;
+    float check = 0f; // x - x is 0 for every finite x and NaN otherwise
     if (!hasMomentum) {
       for (int i = 0; i < width; i++) {
         int p = offset + i;
         float w = row[p];
-        row[p] = w + negLr * (grad[gradOffset + i] + weightDecay * w);
+        saved[i] = w;
+        float next = w + negLr * (grad[gradOffset + i] + weightDecay * w);
+        row[p] = next;
+        check += next - next;
       }
-      return;
+      return check == 0f;
     }
     boolean first = step == 1;
     for (int i = 0; i < width; i++) {
       int p = offset + 2 * i;
       float w = row[p];
+      float b0 = row[p + 1];
+      saved[2 * i] = w;
+      saved[2 * i + 1] = b0;
       float d = grad[gradOffset + i] + weightDecay * w;
-      float b = first ? d : row[p + 1] * momentum + dampingComplement * d;
+      float b = first ? d : b0 * momentum + dampingComplement * d;
       row[p + 1] = b;
-      row[p] = w + negLr * (nesterov ? d + momentum * b : b);
+      float next = w + negLr * (nesterov ? d + momentum * b : b);
+      row[p] = next;
+      check += (b - b) + (next - next);
     }
+    return check == 0f;
   }
 }
