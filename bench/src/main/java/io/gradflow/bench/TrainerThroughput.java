@@ -400,11 +400,13 @@ public final class TrainerThroughput {
   static final String CHAINED = "Flink, hashmap, chained (no keyed exchange)";
 
   /**
-   * The run {@code hashmap-chained} (not among the default runs, not in the RESULT line): the
-   * heap backend's run with the trainer chained to the source instead of behind a keyed
-   * exchange ({@link DataStreamUtils#reinterpretAsKeyedStream}, valid at parallelism 1, where
-   * every key group is the one subtask's): what the exchange's serialization, hand-over and
-   * deserialization cost. TrainJob keeps its exchange.
+   * The run {@code hashmap-chained} (not among the default runs; {@code heap_chained_vs_bare}
+   * in the RESULT line): the heap backend's run with the trainer chained to the source instead
+   * of behind a keyed exchange ({@link DataStreamUtils#reinterpretAsKeyedStream}, valid at
+   * parallelism 1, where every key group is the one subtask's): what the exchange's
+   * serialization, hand-over and deserialization cost. TrainJob keeps its exchange: chained the
+   * same way, the job through Kafka (decode parallelism 2) ran no faster and used no less CPU
+   * per example (README, "Trainer end to end").
    */
   static Result chained(long examples, Path checkpoints) throws Exception {
     return flink("hashmap", examples, checkpoints, SPEC,
