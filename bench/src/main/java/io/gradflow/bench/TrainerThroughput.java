@@ -450,7 +450,7 @@ public final class TrainerThroughput {
     long last = ChecksumSink.lastNanos;
     if (ChecksumSink.count != examples || last == 0) {
       throw new IllegalStateException(name + ": " + ChecksumSink.count + " predictions of "
-          + examples);
+          + examples + (last == 0 ? ", the last one not timed" : ""));
     }
     System.out.printf(Locale.ROOT, "%s: %.3f s from the last prediction to the job's end%n",
         name, (end - last) / 1e9);
