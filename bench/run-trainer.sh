@@ -3,7 +3,9 @@
 # trainer on a local MiniCluster with the heap and the RocksDB state backends, checkpoints every
 # 2 s, in one JVM; then the hand-written PyTorch loop on the same stream if python3-torch is
 # installed. Run on an otherwise idle machine. Ends with one line:
-# RESULT heap_vs_bare=<x> rocksdb_vs_bare=<x> (medians of the per-round ratios to the bare loop).
+# RESULT heap_vs_bare=<x> rocksdb_vs_bare=<x> ... (medians of the per-round ratios to the bare loop;
+# a Flink run's second half ends at its last prediction; the *_to_job_end fields end it when the
+# job has finished, as the figures recorded before 2026-12-01's last session did).
 #   bench/run-trainer.sh [examples [runs [rounds]]]   (default 3,000,000 hashed,paged,hashmap,rocksdb 3)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
