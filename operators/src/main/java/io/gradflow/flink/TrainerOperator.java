@@ -430,6 +430,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       if (!tenant.evicted) {
         tenant.unsaved = true;
         tenant.session.finish(emitter);
+        // Written back now, while the report has its state in the processor's caches, not in
+        // a second pass over every model: a finished session does not change again, so the
+        // flush below (or an eviction by a later model's finish) has nothing more to write.
+        save(tenant);
       }
     }
     List<String> evicted;
