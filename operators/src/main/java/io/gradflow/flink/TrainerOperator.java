@@ -299,6 +299,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     if (tenant == null || !tenant.session.key().equals(getCurrentKey())) {
       tenant = tenant((String) getCurrentKey());
       current = tenant;
+      // The learner then finds the model's pages by its key's identity, not by hashing it.
+      tenant.pages = tenant.session.shared().paged().cache().select(tenant.session.key(),
+          tenant.pages);
     }
     tenant.unsaved = true;
     ModelSession session = tenant.session;
@@ -317,13 +320,22 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         .measured(example.learnable())));
   }
 
-  /** The model of the current key, its session loaded from keyed state on its first example. */
+  /**
+   * The model of the current key, its session loaded from keyed state on its first example. A
+   * key with nothing in keyed state (no session, no page) is new: the page cache is told so, and
+   * does not look for its book and pages there ({@link PageCache#startNew}).
+   */
   private Tenant tenant(String key) throws Exception {
     Tenant tenant = sessions.get(key);
     if (tenant == null) {
       ModelMeta stored = metaState.value();
-      tenant = new Tenant(new ModelSession(key, learnerOf(key),
+      ModelSession.Shared learner = learnerOf(key);
+      tenant = new Tenant(new ModelSession(key, learner,
           stored == null ? SessionState.NEW : stored.toState()));
+      // Pages without a session: a bootstrapped model (its session is optional there).
+      if (stored == null && pages.isEmpty()) {
+        tenant.pages = learner.paged().cache().startNew(key);
+      }
       sessions.put(key, tenant);
     }
     return tenant;
@@ -418,6 +430,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       if (!tenant.evicted) {
         tenant.unsaved = true;
         tenant.session.finish(emitter);
+        // Written back now, while the report has its state in the processor's caches, not in
+        // a second pass over every model: a finished session does not change again, so the
+        // flush below (or an eviction by a later model's finish) has nothing more to write.
+        save(tenant);
       }
     }
     List<String> evicted;
@@ -507,11 +523,17 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   }
 
   /**
-   * A model in memory: its session and whether it changed since its state was last written to
-   * keyed state, found with one look-up per key switch. About 24 bytes besides the session.
+   * A model in memory: its session, its pages' handle in the page cache and whether it changed
+   * since its state was last written to keyed state, found with one look-up per key switch. About
+   * 24 bytes besides the session.
    */
   private static final class Tenant {
     final ModelSession session;
+    /**
+     * The model's pages in its learner's cache, as {@link PageCache#select} last returned them
+     * (null before): the cache keeps the model's bookkeeping, this only finds it.
+     */
+    PageCache.ModelPages pages;
     /** Changed since its state was last written to keyed state. */
     boolean unsaved;
     /** Dropped from {@link #sessions} (written back): not to be used again. */

@@ -609,6 +609,11 @@ public final class ModelSession {
     return key;
   }
 
+  /** What this session shares with the other sessions of its learner (its row learner, ...). */
+  public Shared shared() {
+    return shared;
+  }
+
   @Override
   public String toString() {
     return "ModelSession{" + key + " @" + step + ", drifts " + drifts + ", pending "

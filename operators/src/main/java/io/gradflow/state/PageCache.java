@@ -156,8 +156,12 @@ public final class PageCache {
    * The cached pages of one model: direct pages with keys below {@link #DIRECT_TABLE_LIMIT}
    * (hashed features) through an array from key to arena slot, the rest in a hash table. The hot
    * path finds a feature's page with one load from a small array.
+   *
+   * <p>Public as a handle only ({@link #select}): an owner that keeps a model's handle beside its
+   * own per-model state finds the model's pages without hashing its key; every member stays
+   * package-private.
    */
-  static final class ModelPages {
+  public static final class ModelPages {
     static final byte FORM_SMALL = 1;
     static final byte FORM_PAGED = 2;
     private static final int[] NO_SLOTS = new int[0];
@@ -201,6 +205,14 @@ public final class PageCache {
      * store again.
      */
     float[] stashed;
+    /**
+     * The store held nothing of the model when this bookkeeping was made ({@link #startNew}):
+     * its book and dense blocks start new without asking the store. Read only at their first
+     * load, before which nothing of theirs can have been written back.
+     */
+    boolean nothingStored;
+    /** Dropped from the cache with the model ({@link #unpinAll()}): a handle to let go. */
+    boolean gone;
 
     ModelPages(DirectArena arena) {
       this.arena = arena;
@@ -282,6 +294,46 @@ public final class PageCache {
     }
     lastKey = modelKey;
     lastPages = pages;
+    return pages;
+  }
+
+  /**
+   * Makes {@code modelKey} the model of the next {@link #pagesOf} (the {@link PagedLearner}'s,
+   * once per example), so that it is found by the key's identity, not hashed and compared again:
+   * for an owner that switches between many models and keeps each one's handle.
+   *
+   * @param held the handle this returned for the model before, or null
+   * @return the model's pages: {@code held} while the model is still in the cache, else its
+   *     bookkeeping in the cache (made if it has none); keep it for the next call
+   */
+  public ModelPages select(String modelKey, ModelPages held) {
+    if (held != null && !held.gone) {
+      lastKey = modelKey;
+      lastPages = held;
+      return held;
+    }
+    return pagesOf(modelKey);
+  }
+
+  /**
+   * Tells the cache that the store holds nothing of {@code modelKey} (the caller has just checked,
+   * for example a new model key whose keyed state is empty): unless its bookkeeping is in memory
+   * already, the model's book and dense blocks then start new, and it starts as a small model
+   * (with {@code smallAt} > 0), without the three or four look-ups in the store that would find
+   * nothing. Wrong if the store does hold something of the model.
+   *
+   * @return the model's pages, as {@link #select} returns them
+   */
+  public ModelPages startNew(String modelKey) {
+    ModelPages pages = pagesOf(modelKey);
+    if (pages.book == null && pages.dense == null && pages.form == 0 && pages.isEmpty()) {
+      pages.nothingStored = true;
+      // What storedSmall concludes from an empty store.
+      pages.form = smallAt > 0 ? ModelPages.FORM_SMALL : ModelPages.FORM_PAGED;
+      if (smallAt > 0) {
+        pages.stashed = ModelPages.NOT_STORED;
+      }
+    }
     return pages;
   }
 
@@ -545,7 +597,7 @@ public final class PageCache {
   float[] book(ModelPages pages, String modelKey, int sketchWidth, int sketchDepth)
       throws Exception {
     if (pages.book == null) {
-      float[] stored = store.load(modelKey, PageFormat.BOOK_PAGE);
+      float[] stored = pages.nothingStored ? null : store.load(modelKey, PageFormat.BOOK_PAGE);
       pages.book = RowBook.fit(stored, sketchWidth, sketchDepth);
       pages.bookInStore = stored != null;
     }
@@ -568,7 +620,7 @@ public final class PageCache {
       throws Exception {
     if (pages.dense == null) {
       float[][] blocks = fresh.get();
-      float[] stored = store.load(modelKey, PageFormat.DENSE_PAGE);
+      float[] stored = pages.nothingStored ? null : store.load(modelKey, PageFormat.DENSE_PAGE);
       if (stored != null) {
         int at = 0;
         for (float[] block : blocks) {
@@ -651,6 +703,7 @@ public final class PageCache {
           evicted.accept(key);
           writeBackModel(key, pages);
           byModel.remove(key);
+          pages.gone = true;
           if (pages == lastPages) {
             lastPages = null;
             lastKey = null;

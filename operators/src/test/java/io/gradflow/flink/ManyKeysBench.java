@@ -44,7 +44,7 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * {@value #WARM_UP_PAIRS} pairs of passes of warm-up; every timed pass starts after a full
  * collection.
  * {@link ManyKeysTest} runs it small. {@code -Dmanykeys.profile=true} runs the many keys alone,
- * for a profiler.
+ * for a profiler ({@code -Dmanykeys.profile=one}: the one key alone, the profile to compare).
  */
 public final class ManyKeysBench {
   static final LearnerSpec SPEC = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
@@ -265,10 +265,14 @@ public final class ManyKeysBench {
       seconds(one);
       seconds(many);
     }
-    if (Boolean.getBoolean("manykeys.profile")) {
-      // For a profiler: the many-keys run alone, rounds times (-Dmanykeys.profile=true).
+    String profile = System.getProperty("manykeys.profile", "false");
+    if (!profile.equals("false")) {
+      // For a profiler: the many-keys run alone, rounds times (-Dmanykeys.profile=true), or the
+      // one-key run alone (-Dmanykeys.profile=one), to compare the two profiles.
+      boolean oneKey = profile.equals("one");
       for (int r = 0; r < rounds; r++) {
-        System.out.printf("profile round %d: %,d keys %.2f s%n", r + 1, keys, seconds(many));
+        System.out.printf("profile round %d: %,d keys %.2f s%n", r + 1, oneKey ? 1 : keys,
+            seconds(oneKey ? one : many));
       }
       return;
     }
