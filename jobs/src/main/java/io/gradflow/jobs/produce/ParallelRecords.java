@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  *       completed in file order (CSV's imputer keeps running means) before they are checked.
  * </ul>
  * In both, the workers run a {@link #checkWith check} on each example (for {@code produce}: what
- * the job would dead-letter it for, which hashes every feature), one checker per worker thread.
+ * the job would dead-letter it for), one checker per worker thread.
  * The threads start at the first {@link #next()}.
  *
  * <p>Memory: at most {@code 2 * workers + 3} blocks read ahead (about 1 MB each for records of 40
