@@ -42,7 +42,10 @@ import org.apache.commons.csv.CSVRecord;
  *       interval}, index 0 for the first example), example id (empty: {@code source:line}), model
  *       key (empty: the default) and importance weight.
  * </ul>
- * Stateful (the header, the imputer's running means); not thread-safe.
+ * Stateful (the header, the imputer's running means); not thread-safe. Read with workers
+ * ({@link FileFormat#open(java.io.InputStream, String, int)}), the reading thread only lexes,
+ * the workers map columns and parse numbers, and the imputer and the event times by index run in
+ * file order ({@link ParallelRecords.Staged}): the same examples and messages as one thread.
  */
 public final class CsvFormat implements FileFormat {
 
