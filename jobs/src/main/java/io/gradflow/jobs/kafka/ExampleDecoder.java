@@ -114,6 +114,26 @@ public final class ExampleDecoder implements Serializable {
 
   /** Validates and hashes a decoded example at clock time {@code nowMillis}. */
   public CompactExample toCompact(Example e, long nowMillis) throws RejectedRecordException {
+    return compact(e, nowMillis, true);
+  }
+
+  /**
+   * Refuses {@code e} exactly when {@link #toCompact(Example)} would, with the same reason and
+   * detail, but hashes no feature (hashing refuses nothing): what a producer checks before it
+   * sends an example, judging its event time by the wall clock.
+   */
+  public void validate(Example e) throws RejectedRecordException {
+    validate(e, System.currentTimeMillis());
+  }
+
+  /** {@link #validate(Example)} at clock time {@code nowMillis}. */
+  public void validate(Example e, long nowMillis) throws RejectedRecordException {
+    compact(e, nowMillis, false);
+  }
+
+  /** {@link #toCompact(Example, long)}; without {@code hash}, every row id is 0. */
+  private CompactExample compact(Example e, long nowMillis, boolean hash)
+      throws RejectedRecordException {
     String id = e.getExampleId();
     if (id == null || id.isEmpty()) {
       throw new RejectedRecordException(DeadLetterReason.MISSING_ID, "example_id is empty");
@@ -139,7 +159,7 @@ public final class ExampleDecoder implements Serializable {
             "entities[" + i + "] has an empty type or id: (" + quote(en.getType()) + ", "
                 + quote(en.getId()) + ")");
       }
-      rows[k] = FeatureHashing.entityRow(en.getType(), en.getId());
+      rows[k] = hash ? FeatureHashing.entityRow(en.getType(), en.getId()) : 0;
       values[k] = 1f;
     }
     for (int i = 0; i < features.size(); i++, k++) {
@@ -162,7 +182,7 @@ public final class ExampleDecoder implements Serializable {
             + "] (" + quote(f.getNamespace()) + ", " + (name != null ? quote(name) : index)
             + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
       }
-      rows[k] = name != null ? hashing.feature(f.getNamespace(), name)
+      rows[k] = !hash ? 0 : name != null ? hashing.feature(f.getNamespace(), name)
           : hashing.feature(f.getNamespace(), index);
       values[k] = v;
     }

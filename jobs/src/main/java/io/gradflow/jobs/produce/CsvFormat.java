@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -43,7 +42,10 @@ import org.apache.commons.csv.CSVRecord;
  *       interval}, index 0 for the first example), example id (empty: {@code source:line}), model
  *       key (empty: the default) and importance weight.
  * </ul>
- * Stateful (the header, the imputer's running means); not thread-safe.
+ * Stateful (the header, the imputer's running means); not thread-safe. Read with workers
+ * ({@link FileFormat#open(java.io.InputStream, String, int)}), the reading thread only lexes,
+ * the workers map columns and parse numbers, and the imputer and the event times by index run in
+ * file order ({@link ParallelRecords.Staged}): the same examples and messages as one thread.
  */
 public final class CsvFormat implements FileFormat {
 
@@ -109,7 +111,7 @@ public final class CsvFormat implements FileFormat {
   }
 
   /** One pass over one file. */
-  private final class Reading implements RecordReader {
+  private final class Reading implements ParallelRecords.Staged {
     private final CSVParser parser;
     private final Iterator<CSVRecord> records;
     private final String source;
@@ -235,29 +237,48 @@ public final class CsvFormat implements FileFormat {
 
     @Override
     public Example next() throws MalformedLineException {
+      Object raw = lex();
+      return raw instanceof Cells c ? complete(map(c)) : (Example) raw;
+    }
+
+    /** The reading thread: Commons CSV's lexer only (a record's cells and its line). */
+    @Override
+    public Object lex() throws MalformedLineException {
       CSVRecord r = read();
       if (r == null) {
         return null;
       }
-      List<String> cells = Arrays.asList(r.values()); // the record's own array, not a copy
-      if (blank(cells)) {
-        return NONE;
-      }
-      long line = recordLine;
-      if (cells.size() != size) {
+      String[] cells = r.values(); // the record's own array, not a copy
+      return cells.length == 1 && cells[0].isBlank() ? NONE : new Cells(cells, recordLine);
+    }
+
+    /**
+     * Any thread: a record's columns as the mapping says, validated, with its numeric cells
+     * parsed; what needs the records before it (imputed cells, the event time by index) is left
+     * to {@link #complete}.
+     */
+    @Override
+    public Mapped map(Object raw) throws MalformedLineException {
+      Cells record = (Cells) raw;
+      String[] cells = record.cells();
+      long line = record.line();
+      if (cells.length != size) {
         throw new MalformedLineException(line, "expected " + size
-            + " columns as in the header, but found " + cells.size());
+            + " columns as in the header, but found " + cells.length);
       }
       float[] dense = new float[numeric.length];
-      boolean[] absent = new boolean[numeric.length];
+      boolean[] absent = null;
       for (int j = 0; j < numeric.length; j++) {
-        String cell = cells.get(numeric[j]).trim();
+        String cell = cells[numeric[j]].trim();
         // A decimal the fast path reads is never a missing cell (none of MISSING is a decimal):
         // the common cell is read once, without the lookup in MISSING.
         float fast = Numbers.exactFloat(cell, 0, cell.length());
         if (!Float.isNaN(fast)) {
           dense[j] = fast;
         } else if (missing(cell)) {
+          if (absent == null) {
+            absent = new boolean[numeric.length];
+          }
           absent[j] = true;
         } else {
           dense[j] = Numbers.parseSlowly(cell, "column ", columns.numeric().get(j), line);
@@ -265,7 +286,7 @@ public final class CsvFormat implements FileFormat {
       }
       List<Entity> ents = new ArrayList<>(entities.length);
       for (int k = 0; k < entities.length; k++) {
-        String cell = cells.get(entities[k]).trim();
+        String cell = cells[entities[k]].trim();
         if (cell.isEmpty()) {
           throw new MalformedLineException(line, "entity " + entityTypes[k] + " (column "
               + columns.entities().get(entityTypes[k]) + ") is empty");
@@ -274,27 +295,27 @@ public final class CsvFormat implements FileFormat {
       }
       Float y = null;
       if (label >= 0) {
-        String cell = cells.get(label).trim();
+        String cell = cells[label].trim();
         if (!missing(cell)) {
           y = labels.apply(cell, line, "text labels need --csv-positive VALUE[,VALUE...] (the"
               + " values that are the positive class, 1)");
         }
       }
-      long time = startMillis + index * intervalMillis;
+      Instant time = null; // without a timestamp column: by index, in file order (complete)
       if (timestamp >= 0) {
-        String cell = cells.get(timestamp).trim();
+        String cell = cells[timestamp].trim();
         if (cell.isEmpty()) {
           throw new MalformedLineException(line, "timestamp is empty");
         }
         try {
-          time = timestamps.parse(cell);
+          time = Instant.ofEpochMilli(timestamps.parse(cell));
         } catch (IllegalArgumentException e) {
           throw new MalformedLineException(line, e.getMessage());
         }
       }
       float w = 1f;
       if (weight >= 0) {
-        String cell = cells.get(weight).trim();
+        String cell = cells[weight].trim();
         if (cell.isEmpty()) {
           throw new MalformedLineException(line, "weight is empty");
         }
@@ -303,33 +324,54 @@ public final class CsvFormat implements FileFormat {
           throw new MalformedLineException(line, "weight " + cell + " is negative");
         }
       }
-      // The line is well formed: impute, then let its values into the running means.
+      // The line is well formed: complete imputes, then lets its values into the running means.
       List<Feature> features = new ArrayList<>(categorical.length + 1);
       for (int k = 0; k < categorical.length; k++) {
-        String v = cells.get(categorical[k]);
+        String v = cells[categorical[k]];
         if (!v.isEmpty()) {
           features.add(new Feature(columns.categorical().get(k), v, null, 1f));
         }
       }
       List<Float> denseList = new ArrayList<>(numeric.length);
       for (int j = 0; j < numeric.length; j++) {
-        if (absent[j]) {
-          dense[j] = counts[j] == 0 ? 0f : (float) (sums[j] / counts[j]);
+        if (absent != null && absent[j]) {
           features.add(new Feature(columns.numeric().get(j), "missing", null, 1f));
-        } else {
-          sums[j] += dense[j];
-          counts[j]++;
         }
-        denseList.add(dense[j]);
+        denseList.add(dense[j]); // an absent cell's 0 until complete imputes it
       }
-      String exampleId = id >= 0 && !cells.get(id).isEmpty() ? cells.get(id)
-          : source + ":" + line;
-      String model = modelKey >= 0 && !cells.get(modelKey).isEmpty() ? cells.get(modelKey)
+      String exampleId = id >= 0 && !cells[id].isEmpty() ? cells[id] : source + ":" + line;
+      String model = modelKey >= 0 && !cells[modelKey].isEmpty() ? cells[modelKey]
           : defaultModelKey;
-      index++;
       // The all-fields constructor: the builder deep-copies the schema's defaults at each build.
-      return new Example(exampleId, Instant.ofEpochMilli(time), model, ents, features,
-          denseList, y, w);
+      return new Mapped(new Example(exampleId, time == null ? Instant.EPOCH : time, model, ents,
+          features, denseList, y, w), dense, absent, time == null);
+    }
+
+    /**
+     * In file order, once per well-formed record: imputes its missing cells with the running
+     * means of the records before it, lets its values into them, and gives it its event time by
+     * index when there is no timestamp column.
+     */
+    @Override
+    public Example complete(Object mapped) {
+      Mapped m = (Mapped) mapped;
+      Example e = m.example();
+      if (numeric.length > 0) {
+        List<Float> denseList = e.getDense();
+        for (int j = 0; j < numeric.length; j++) {
+          if (m.absent() != null && m.absent()[j]) {
+            denseList.set(j, counts[j] == 0 ? 0f : (float) (sums[j] / counts[j]));
+          } else {
+            sums[j] += m.dense()[j];
+            counts[j]++;
+          }
+        }
+      }
+      if (m.timeByIndex()) {
+        e.setEventTime(Instant.ofEpochMilli(startMillis + index * intervalMillis));
+      }
+      index++;
+      return e;
     }
 
     @Override
@@ -347,4 +389,14 @@ public final class CsvFormat implements FileFormat {
   private static boolean blank(List<String> cells) {
     return cells.size() == 1 && cells.get(0).isBlank();
   }
+
+  /** A record as lexed: its cells (Commons CSV's array) and the line it starts on. */
+  private record Cells(String[] cells, long line) {}
+
+  /**
+   * A record mapped on a worker: its example (an absent cell's dense value 0 and, without a
+   * timestamp column, the event time 0 until {@link Reading#complete}), its parsed numeric cells
+   * and which were missing (null for none).
+   */
+  private record Mapped(Example example, float[] dense, boolean[] absent, boolean timeByIndex) {}
 }

@@ -39,7 +39,8 @@ public interface FileFormat {
   /**
    * {@link #open(InputStream, String)} read on a thread of its own, its examples checked on
    * {@code workers} threads, in file order ({@link ParallelRecords#records}); with 0 workers,
-   * on the calling thread. A {@link LineFormat} also parses on the workers.
+   * on the calling thread. A {@link LineFormat} also parses on the workers, and CSV maps its
+   * columns there ({@link ParallelRecords.Staged}).
    */
   default RecordReader open(InputStream in, String source, int workers)
       throws MalformedLineException {

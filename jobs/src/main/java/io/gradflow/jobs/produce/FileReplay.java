@@ -24,9 +24,10 @@ import org.apache.commons.io.input.BOMInputStream;
  *
  * <p>A replay of bytes may read on a thread of its own and finish records on worker threads
  * ({@link #of(InputStream, FileFormat, String, OnError, int)}, {@link ParallelRecords}: a line
- * format parses there, and a {@link #checkWith check} of each example runs there): the same
- * examples, errors and lines in the same order as one thread. Memory: the blocks read ahead,
- * about 1 MB each. Not thread-safe (one consuming thread; the workers are the replay's own).
+ * format parses there, CSV maps its columns there, and a {@link #checkWith check} of each
+ * example runs there): the same examples, errors and lines in the same order as one thread.
+ * Memory: the blocks read ahead, about 1 MB each. Not thread-safe (one consuming thread; the
+ * workers are the replay's own).
  */
 public final class FileReplay implements Iterator<Example>, AutoCloseable {
 

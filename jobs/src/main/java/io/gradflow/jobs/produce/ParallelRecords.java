@@ -23,11 +23,12 @@ import java.util.function.Supplier;
  * <ul>
  *   <li>{@link #lines}: a {@link LineFormat}'s lines are read on the reading thread and parsed on
  *       the workers (line formats are stateless, so lines parse in any order);
- *   <li>{@link #records}: any format's serial reader runs on the reading thread (CSV: Commons
- *       CSV's lexer and the column mapping, whose imputer keeps running means, in file order).
+ *   <li>{@link #records}: any format's serial reader runs on the reading thread; a
+ *       {@link Staged} one (CSV) only lexes there, its records are mapped on the workers, and
+ *       completed in file order (CSV's imputer keeps running means) before they are checked.
  * </ul>
  * In both, the workers run a {@link #checkWith check} on each example (for {@code produce}: what
- * the job would dead-letter it for, which hashes every feature), one checker per worker thread.
+ * the job would dead-letter it for), one checker per worker thread.
  * The threads start at the first {@link #next()}.
  *
  * <p>Memory: at most {@code 2 * workers + 3} blocks read ahead (about 1 MB each for records of 40
@@ -63,6 +64,37 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     }
   }
 
+  /**
+   * A serial reader whose records are finished in three steps, so that only the first and the
+   * last run in file order: {@link #lex} on the reading thread, {@link #map} on any worker, and
+   * {@link #complete} in file order, one block after the other (on whichever thread finished
+   * the block before). {@link #next()} is {@code complete(map(lex()))}, as one thread runs it.
+   */
+  interface Staged extends FileFormat.RecordReader {
+    /**
+     * Reads the next record: what {@link #map} takes, {@link FileFormat#NONE} for a record
+     * without an example, or null at the end of the input.
+     *
+     * @throws MalformedLineException as {@link #next()}; {@link #recordLine()} and
+     *     {@link #lines()} are the record's
+     */
+    Object lex() throws MalformedLineException;
+
+    /**
+     * What {@link #complete} takes, from what {@link #lex} read. Thread-safe: runs on several
+     * workers at once, on records in any order.
+     *
+     * @throws MalformedLineException for a record that is no example
+     */
+    Object map(Object raw) throws MalformedLineException;
+
+    /**
+     * The example of what {@link #map} gave, once per well-formed record and in file order
+     * (what depends on the records before it). Not thread-safe: the calls follow each other.
+     */
+    Example complete(Object mapped);
+  }
+
   /** What the reading thread does: fills a block, or marks it the last. */
   private interface Filler {
     void fill(Block b);
@@ -74,6 +106,10 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
   private final int threads;
   private final boolean parses;
   private Filler filler;
+  /** The serial reader of {@link #records} when it is {@link Staged}, else null. */
+  private Staged staged;
+  /** Staged: the last block queued, once completed in file order. */
+  private CompletableFuture<Block> completed = CompletableFuture.completedFuture(null);
   private long readerLines;
   private ThreadLocal<Function<Example, String>> checkers;
   private ExecutorService workers;
@@ -118,7 +154,8 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
   static ParallelRecords records(FileFormat.RecordReader serial, String source, int workers,
       int size) {
     ParallelRecords r = new ParallelRecords(null, source, workers, size);
-    r.filler = b -> readRecords(serial, b);
+    r.staged = serial instanceof Staged s ? s : null;
+    r.filler = b -> readRecords(serial, r.staged, b);
     return r;
   }
 
@@ -159,7 +196,14 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
           b.end = e;
         }
         b.last |= b.end != null;
-        blocks.put(CompletableFuture.supplyAsync(() -> finish(b), workers));
+        if (staged == null) {
+          blocks.put(CompletableFuture.supplyAsync(() -> finish(b), workers));
+        } else {
+          // Mapped on a worker; completed after the block before it; checked on a worker.
+          completed = CompletableFuture.supplyAsync(() -> map(b), workers)
+              .thenCombine(completed, (mapped, before) -> complete(mapped));
+          blocks.put(completed.thenApplyAsync(this::finish, workers));
+        }
         if (b.last) {
           return;
         }
@@ -188,12 +232,15 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     }
   }
 
-  /** Records of a serial reader: each result, its line and the lines read after it. */
-  private static void readRecords(FileFormat.RecordReader serial, Block b) {
+  /**
+   * Records of a serial reader: each result ({@link Staged#lex} for a staged one), its line and
+   * the lines read after it.
+   */
+  private static void readRecords(FileFormat.RecordReader serial, Staged staged, Block b) {
     while (b.count < b.items.length) {
       Object result;
       try {
-        result = serial.next();
+        result = staged != null ? staged.lex() : serial.next();
       } catch (MalformedLineException e) {
         result = e;
       }
@@ -212,6 +259,39 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
         return;
       }
     }
+  }
+
+  /** Whether {@code item} of a staged block is a record still to map or complete. */
+  private static boolean unfinished(Object item) {
+    return !(item instanceof Example) && !(item instanceof Throwable);
+  }
+
+  /** A worker: each lexed record of a staged reader mapped, or what mapping it threw. */
+  private Block map(Block b) {
+    for (int i = 0; i < b.count; i++) {
+      if (unfinished(b.items[i])) {
+        try {
+          b.items[i] = staged.map(b.items[i]);
+        } catch (MalformedLineException | RuntimeException | Error t) {
+          b.items[i] = t;
+        }
+      }
+    }
+    return b;
+  }
+
+  /** In file order, block after block: each mapped record of a staged reader completed. */
+  private Block complete(Block b) {
+    for (int i = 0; i < b.count; i++) {
+      if (unfinished(b.items[i])) {
+        try {
+          b.items[i] = staged.complete(b.items[i]);
+        } catch (RuntimeException | Error t) {
+          b.items[i] = t;
+        }
+      }
+    }
+    return b;
   }
 
   /** A worker: each line's example or what parsing it threw, and each example's check. */

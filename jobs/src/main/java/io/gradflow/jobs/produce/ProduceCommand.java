@@ -483,7 +483,7 @@ public final class ProduceCommand {
   private static String invalidity(ExampleDecoder validator, GradflowProducer producer, Example e,
       String labelHint, String keyBy) {
     try {
-      validator.toCompact(e);
+      validator.validate(e); // the job's verdict; its hashing refuses nothing, so it is left out
       if (producer != null) {
         producer.key(e);
       }

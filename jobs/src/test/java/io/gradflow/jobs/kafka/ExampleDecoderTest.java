@@ -129,4 +129,72 @@ class ExampleDecoderTest {
     assertEquals(DeadLetterReason.UNDECODABLE, wrongType.reason());
     assertEquals("an Example record where Label was expected", wrongType.getMessage());
   }
+
+  /**
+   * {@link ExampleDecoder#validate} (the producer's check, no hashing) refuses exactly what
+   * {@link ExampleDecoder#toCompact} refuses, with the same reason and detail: random examples
+   * with every kind of flaw, alone and together, under default and narrow limits.
+   */
+  @Test
+  void validateRefusesExactlyWhatToCompactRefuses() {
+    ExampleDecoder narrow = new ExampleDecoder(HASHING, Loss.LOGISTIC, "m0",
+        new InputLimits(java.time.Duration.ofHours(1), 10, 2));
+    ExampleDecoder squared = new ExampleDecoder(HASHING, Loss.SQUARED, "m0");
+    java.util.Random random = new java.util.Random(12);
+    Instant future = Instant.now().plus(java.time.Duration.ofDays(3650));
+    float[] values = {1f, 0.5f, -3f, 20f, 2e6f, Float.NaN, Float.POSITIVE_INFINITY, 0f};
+    int refused = 0;
+    for (int i = 0; i < 20_000; i++) {
+      List<Entity> entities = new java.util.ArrayList<>();
+      for (int k = random.nextInt(3); k > 0; k--) {
+        entities.add(new Entity(random.nextInt(20) == 0 ? "" : "user",
+            random.nextInt(20) == 0 ? "" : "u" + random.nextInt(9)));
+      }
+      List<Feature> features = new java.util.ArrayList<>();
+      for (int k = random.nextInt(5); k > 0; k--) {
+        int kind = random.nextInt(30);
+        features.add(new Feature(kind == 0 ? "" : "ns" + random.nextInt(3),
+            kind == 1 || kind > 15 ? null : "n" + random.nextInt(9),
+            kind == 2 || kind > 15 ? (long) random.nextInt(99) : null,
+            value(random, values)));
+      }
+      List<Float> dense = new java.util.ArrayList<>();
+      for (int k = random.nextInt(4); k > 0; k--) {
+        dense.add(value(random, values));
+      }
+      Example e = good().setExampleId(random.nextInt(30) == 0 ? ""
+              : random.nextInt(30) == 0 ? "x".repeat(5000) : "e" + i)
+          .setEventTime(random.nextInt(20) == 0 ? future : T)
+          .setEntities(entities).setFeatures(features).setDense(dense)
+          .setWeight(random.nextInt(20) == 0 ? -1f : random.nextInt(20) == 0 ? Float.NaN : 1f)
+          .setLabel(random.nextInt(10) == 0 ? null : value(random, values))
+          .build();
+      for (ExampleDecoder d : List.of(LOGISTIC, narrow, squared)) {
+        long now = System.currentTimeMillis();
+        String expected = verdict(() -> d.toCompact(e, now));
+        assertEquals(expected, verdict(() -> d.validate(e, now)), e.toString());
+        refused += expected == null ? 0 : 1;
+      }
+    }
+    // Both verdicts, many times (about 52,000 refused with this seed).
+    assertTrue(refused > 10_000 && refused < 58_000, "refused " + refused + " of 60,000");
+  }
+
+  /** Mostly 1 or 0, now and then one of {@code values} (flawed ones among them). */
+  private static float value(java.util.Random random, float[] values) {
+    int k = random.nextInt(12);
+    return k < values.length ? values[k] : k % 2;
+  }
+
+  /** How a check ended: null when it refused nothing, else the reason and detail. */
+  private static String verdict(org.junit.jupiter.api.function.Executable check) {
+    try {
+      check.execute();
+      return null;
+    } catch (RejectedRecordException r) {
+      return r.reason() + ": " + r.getMessage();
+    } catch (Throwable t) {
+      throw new AssertionError(t);
+    }
+  }
 }
