@@ -67,8 +67,9 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
   /**
    * A serial reader whose records are finished in three steps, so that only the first and the
    * last run in file order: {@link #lex} on the reading thread, {@link #map} on any worker, and
-   * {@link #complete} in file order, one block after the other (on whichever thread finished
-   * the block before). {@link #next()} is {@code complete(map(lex()))}, as one thread runs it.
+   * {@link #complete} in file order, one block after the other (on the thread that finished
+   * the later of the block's mapping and the block before, or on the reading thread if both
+   * were done when it handed the block out). {@link #next()} is {@code complete(map(lex()))}, as one thread runs it.
    */
   interface Staged extends FileFormat.RecordReader {
     /**
