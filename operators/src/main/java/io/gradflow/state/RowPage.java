@@ -31,8 +31,9 @@ public final class RowPage {
   private int mask;
   /**
    * The empty slot where the last {@link #find} of a missing id ({@link #missId}) stopped, or -1:
-   * where {@link #add} of that id puts it while the index has not changed since, without probing
-   * again (the same slot a new probe would reach).
+   * where {@link #add} of that id puts it without probing again (the slot a new probe would
+   * reach). Valid until the index changes: a new index forgets it, and an insert fills the slot
+   * with that id only, which is not added again unless removed (a new index).
    */
   private int missSlot = -1;
   private long missId;
@@ -335,7 +336,6 @@ public final class RowPage {
         slot = (slot + 1) & mask;
       }
     }
-    missSlot = -1;
     index[2 * slot] = rowId;
     index[2 * slot + 1] = record + 1L;
   }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,6 +111,18 @@ class PageStructuresTest {
       assertEquals(order.size(), page.rowCount());
       assertArrayEquals(plain.toStored(), page.toStored());
     }
+    // A miss, then every row removed (a smaller index), then the missed id added.
+    RowPage page = new RowPage(2, 0, 2);
+    for (long id = 1; id <= 40; id++) {
+      page.add(id * 1_000_003L);
+    }
+    assertEquals(-1, page.find(-5L));
+    boolean[] all = new boolean[40];
+    Arrays.fill(all, true);
+    page.removeRecords(all);
+    assertEquals(PageFormat.rowOffset(0, 2, 0), page.add(-5L));
+    assertEquals(PageFormat.rowOffset(0, 2, 0), page.find(-5L));
+    assertEquals(-1, page.find(1_000_003L));
   }
 
   @Test
