@@ -32,8 +32,7 @@ public final class RowPage {
   /**
    * The empty slot where the last {@link #find} of a missing id ({@link #missId}) stopped, or -1:
    * where {@link #add} of that id puts it without probing again (the slot a new probe would
-   * reach). Valid until the index changes: a new index forgets it, and an insert fills the slot
-   * with that id only, which is not added again unless removed (a new index).
+   * reach). Valid until the index changes: a new index or any insert forgets it.
    */
   private int missSlot = -1;
   private long missId;
@@ -336,6 +335,7 @@ public final class RowPage {
         slot = (slot + 1) & mask;
       }
     }
+    missSlot = -1; // another id added after the miss may have taken its slot
     index[2 * slot] = rowId;
     index[2 * slot + 1] = record + 1L;
   }

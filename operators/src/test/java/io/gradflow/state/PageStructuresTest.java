@@ -86,6 +86,16 @@ class PageStructuresTest {
           for (int m = 0; m < misses; m++) {
             page.find(random.nextInt(2 * pool) * 7L + 1);
           }
+          if (random.nextInt(4) == 0) {
+            // Another id added between the miss and the add (it may take the missed slot).
+            long other = -1 - random.nextInt(pool);
+            if (page.find(other) < 0) {
+              page.find(id);
+              page.add(other);
+              plain.add(other);
+              order.add(other);
+            }
+          }
           int at = page.add(id);
           page.data()[at] = step;
           int plainAt = plain.add(id);
