@@ -58,6 +58,14 @@ public final class PageCache {
    */
   static final int UNITS = 4;
   static final int SMALL_UNITS = 1;
+  /**
+   * Rows a new small model's page has room for (at least; {@code initialRows} if more): the bias
+   * and the features of a first example of a few features, which it gets at once. From the
+   * operator's 2 rows, a tenant of about 30 rows grew its page four times (2, 6, 12, 24, 48
+   * rows); from 4, three times (8, 16, 32), ending smaller. A page of 3 or 4 rows is smaller too
+   * (from 2 it grew to 6 at its third row); one of 1 or 2 rows has room for 2 rows more.
+   */
+  static final int SMALL_FIRST_ROWS = 4;
 
   private final Map<String, ModelPages> byModel = new HashMap<>();
   private final DirectArena arena;
@@ -174,6 +182,12 @@ public final class PageCache {
      */
     private int[] slots = NO_SLOTS;
     private final LongMap<RowPage> other = new LongMap<>();
+    /**
+     * The small model's page ({@link PageFormat#MODEL_PAGE}) while it is cached, else null: held
+     * in a field, not in {@link #other}, so a small model's every row lookup finds its page
+     * without hashing the page key.
+     */
+    private RowPage small;
     /** The model's {@link RowBook}, once loaded (never evicted), and whether it changed. */
     float[] book;
     boolean bookDirty;
@@ -230,6 +244,9 @@ public final class PageCache {
           return arena.page(slot);
         }
       }
+      if (pageId == PageFormat.MODEL_PAGE) {
+        return small;
+      }
       return other.size() == 0 ? null : other.get(pageId);
     }
 
@@ -239,6 +256,8 @@ public final class PageCache {
           slots = Arrays.copyOf(slots, Math.max(16, Integer.highestOneBit((int) pageId) << 1));
         }
         slots[(int) pageId] = page.slot + 1;
+      } else if (pageId == PageFormat.MODEL_PAGE) {
+        small = page;
       } else {
         other.put(pageId, page);
       }
@@ -250,6 +269,11 @@ public final class PageCache {
       if (pageId >= 0 && pageId < slots.length && slots[(int) pageId] != 0) {
         slots[(int) pageId] = 0;
         cached--;
+      } else if (pageId == PageFormat.MODEL_PAGE) {
+        if (small != null) {
+          small = null;
+          cached--;
+        }
       } else if (other.get(pageId) != null) {
         other.remove(pageId);
         cached--;
@@ -399,7 +423,8 @@ public final class PageCache {
     } else if (stored != null) {
       page = RowPage.load(stored, rowSize, stamps);
     } else {
-      page = new RowPage(rowSize, stamps, initialRows);
+      page = new RowPage(rowSize, stamps,
+          pageId == PageFormat.MODEL_PAGE ? Math.max(initialRows, SMALL_FIRST_ROWS) : initialRows);
     }
     if (stored != null && PageFormat.stamps(stored) != stamps) {
       page.markDirty(); // converted: written back in this cache's format

@@ -212,7 +212,7 @@ public final class PagedLearner {
         }
       } else {
         biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
-        biasOffset = rowOf(biasPage, FeatureHashing.BIAS_ROW);
+        biasOffset = biasOf(biasPage);
         biasModel = pages;
         biasChanges = pages.changes();
         biasHeld = biasPage;
@@ -533,6 +533,20 @@ public final class PagedLearner {
       rowsCreated += PageFormat.DIRECT_ROWS;
     }
     return page;
+  }
+
+  /**
+   * The bias row's offset in its page ({@link #rowOf}). In a page in the hashed form the bias is
+   * usually the first record (a model's first example resolves it before any feature, and
+   * records keep their order), which is checked first: its id is in the cache line of the row
+   * itself, where a lookup would first read a line of the page's index, cold for a tenant that
+   * has not been seen for a while. Ids are unique in a page, so this is the offset a lookup gives.
+   */
+  private int biasOf(RowPage page) {
+    if (!page.isDirect() && page.rowCount() > 0 && page.rowId(0) == FeatureHashing.BIAS_ROW) {
+      return PageFormat.rowOffset(0, learner.rowSize(), stamps);
+    }
+    return rowOf(page, FeatureHashing.BIAS_ROW);
   }
 
   private int rowOf(RowPage page, long rowId) {

@@ -29,6 +29,13 @@ public final class RowPage {
   /** Slot s holds an id at [2s] and its record number + 1 at [2s + 1] (0 for empty). */
   private long[] index;
   private int mask;
+  /**
+   * The empty slot where the last {@link #find} of a missing id ({@link #missId}) stopped, or -1:
+   * where {@link #add} of that id puts it without probing again (the slot a new probe would
+   * reach). Valid until the index changes: a new index or any insert forgets it.
+   */
+  private int missSlot = -1;
+  private long missId;
 
   /** Flags of a page outside an arena (an arena keeps its pages' flags). */
   private boolean dirty;
@@ -179,6 +186,8 @@ public final class RowPage {
       }
       slot = (slot + 1) & mask;
     }
+    missSlot = slot;
+    missId = rowId;
     return -1;
   }
 
@@ -297,6 +306,7 @@ public final class RowPage {
   }
 
   private void allocateIndex(int rows) {
+    missSlot = -1;
     int capacity = Integer.highestOneBit(Math.max(4, rows * 2 - 1)) << 1;
     index = new long[2 * capacity];
     mask = capacity - 1;
@@ -316,10 +326,16 @@ public final class RowPage {
   }
 
   private void insert(long rowId, int record) {
-    int slot = (int) PageFormat.mix(rowId) & mask;
-    while (index[2 * slot + 1] != 0) {
-      slot = (slot + 1) & mask;
+    int slot;
+    if (missSlot >= 0 && missId == rowId) {
+      slot = missSlot; // found empty by the find that missed it, the index unchanged since
+    } else {
+      slot = (int) PageFormat.mix(rowId) & mask;
+      while (index[2 * slot + 1] != 0) {
+        slot = (slot + 1) & mask;
+      }
     }
+    missSlot = -1; // another id added after the miss may have taken its slot
     index[2 * slot] = rowId;
     index[2 * slot + 1] = record + 1L;
   }

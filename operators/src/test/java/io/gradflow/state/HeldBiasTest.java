@@ -7,9 +7,11 @@ import io.gradflow.learn.LearnerSpec;
 import io.gradflow.model.CompactExample;
 import io.gradflow.model.FeatureMerger;
 import io.gradflow.schema.FeatureHashing;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -107,5 +109,36 @@ class HeldBiasTest {
         cache.flush(); // a checkpoint: pages become clean, a later update must dirty them again
       }
     }
+  }
+
+  /**
+   * The bias is looked for first in a small page's first record, where a model's first example
+   * puts it; a page whose first record is another row (here stored so) finds it where it is.
+   */
+  @Test
+  void aBiasThatIsNotTheFirstRecordIsFoundWhereItIs() throws Exception {
+    ExampleLearner core = new ExampleLearner(LINEAR);
+    int rowSize = core.rowSize();
+    double[] activations = new double[2];
+    for (int biasFirst = 0; biasFirst < 2; biasFirst++) {
+      RowPage page = new RowPage(rowSize, 0, 2);
+      long[] order = biasFirst == 1 ? new long[] {FeatureHashing.BIAS_ROW, 5}
+          : new long[] {5, FeatureHashing.BIAS_ROW};
+      for (long id : order) {
+        int at = page.add(id);
+        Arrays.fill(page.data(), at, at + rowSize,
+            id == FeatureHashing.BIAS_ROW ? 0.5f : 0.25f);
+      }
+      MapPageStore store = new MapPageStore();
+      store.store("m", PageFormat.MODEL_PAGE, page.toStored());
+      PagedLearner paged = new PagedLearner(core, new PageCache(store, 4, rowSize, 2, false,
+          PageFormat.DENSE_AT, 32), 6);
+      CompactExample example = new CompactExample("e", "m", 0, new long[] {5},
+          new float[] {1f}, new float[0], 1f, 1f);
+      activations[biasFirst] = paged.process("m", example, new float[0], false, 0, 0.1);
+    }
+    assertEquals(0.75, activations[1], 1e-6);
+    assertEquals(Double.doubleToLongBits(activations[1]),
+        Double.doubleToLongBits(activations[0]));
   }
 }

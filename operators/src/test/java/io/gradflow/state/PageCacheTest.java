@@ -2,6 +2,9 @@ package io.gradflow.state;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +55,57 @@ class PageCacheTest {
       assertArrayEquals(huge.pages.get(key), small.pages.get(key), key);
     }
     assertTrue(tiny.stores > 10 * huge.stores, tiny.stores + " vs " + huge.stores);
+  }
+
+  /**
+   * A small model's page ({@link PageFormat#MODEL_PAGE}, held apart from the model's other pages)
+   * is found, removed and evicted like any page: once gone from the cache it is neither found
+   * there nor counted, and the next lookup reads the store again. A new one has room for
+   * {@link PageCache#SMALL_FIRST_ROWS} rows.
+   */
+  @Test
+  void aSmallModelsPageIsFoundRemovedAndEvictedLikeAnyOther() throws Exception {
+    MapPageStore store = new MapPageStore();
+    PageCache cache = new PageCache(store, 2, 3, 2, false, PageFormat.DENSE_AT,
+        PageFormat.SMALL_AT);
+    RowPage small = cache.page("m", PageFormat.MODEL_PAGE);
+    assertEquals(PageFormat.HEADER + PageCache.SMALL_FIRST_ROWS * PageFormat.recordSize(3, 0),
+        small.data().length);
+    assertSame(small, cache.page("m", PageFormat.MODEL_PAGE));
+    assertEquals(1, cache.misses());
+    small.data()[small.add(7)] = 5f;
+    small.markDirty();
+    cache.unpinAll();
+    cache.remove("m", PageFormat.MODEL_PAGE);
+    assertNull(cache.cached("m", PageFormat.MODEL_PAGE));
+    assertEquals(0, cache.size());
+    RowPage fresh = cache.page("m", PageFormat.MODEL_PAGE);
+    assertNotSame(small, fresh);
+    assertEquals(0, fresh.rowCount());
+    assertEquals(2, cache.misses());
+    fresh.data()[fresh.add(8)] = 6f;
+    fresh.markDirty();
+    // Two pages of the capacity, the small page weighing a quarter: a third page evicts the
+    // first in the clock, the small page, written back while the model keeps its other page.
+    cache.page("m", hashed(1));
+    cache.unpinAll();
+    cache.page("n", hashed(2));
+    cache.unpinAll();
+    assertNull(cache.cached("m", PageFormat.MODEL_PAGE));
+    assertTrue(cache.cached("m", hashed(1)) != null);
+    RowPage back = cache.page("m", PageFormat.MODEL_PAGE);
+    assertNotSame(fresh, back);
+    assertEquals(6f, back.data()[back.find(8)]);
+    assertEquals(-1, back.find(7));
+    // A model whose only page was its small page leaves the cache with it.
+    PageCache one = new PageCache(store, 1, 3, 2, false, PageFormat.DENSE_AT,
+        PageFormat.SMALL_AT);
+    one.page("a", PageFormat.MODEL_PAGE);
+    one.unpinAll();
+    one.page("b", hashed(1));
+    one.unpinAll();
+    assertFalse(one.holds("a"));
+    assertTrue(one.holds("b"));
   }
 
   @Test

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -60,6 +63,76 @@ class PageStructuresTest {
       assertArrayEquals(e.getValue(), row);
     }
     assertEquals(page.toStored().length, PageFormat.HEADER + 300 * PageFormat.recordSize(5, 0));
+  }
+
+  /**
+   * {@link RowPage#add} puts a row where the {@link RowPage#find} that missed it stopped: rows
+   * added after misses of other ids, through index growth and removals, are all found where a
+   * reference says, and the stored page is the same as one built without lookups in between.
+   */
+  @Test
+  void aPageFindsEveryRowAddedAfterMissesOfOtherIds() {
+    Random random = new Random(4);
+    for (int round = 0; round < 20; round++) {
+      RowPage page = new RowPage(2, round % 2, 2);
+      RowPage plain = new RowPage(2, round % 2, 2);
+      List<Long> order = new ArrayList<>();
+      // Few distinct ids: probe runs meet and misses land in each other's runs.
+      int pool = 8 + random.nextInt(120);
+      for (int step = 0; step < 400; step++) {
+        long id = random.nextInt(pool) * (round < 10 ? 1L : 0x9E3779B97F4A7C15L);
+        if (page.find(id) < 0) {
+          int misses = random.nextInt(3);
+          for (int m = 0; m < misses; m++) {
+            page.find(random.nextInt(2 * pool) * 7L + 1);
+          }
+          if (random.nextInt(4) == 0) {
+            // Another id added between the miss and the add (it may take the missed slot).
+            long other = -1 - random.nextInt(pool);
+            if (page.find(other) < 0) {
+              page.find(id);
+              page.add(other);
+              plain.add(other);
+              order.add(other);
+            }
+          }
+          int at = page.add(id);
+          page.data()[at] = step;
+          int plainAt = plain.add(id);
+          plain.data()[plainAt] = step;
+          order.add(id);
+        }
+        if (random.nextInt(100) == 0 && order.size() > 1) {
+          boolean[] drop = new boolean[order.size()];
+          boolean[] dropPlain = new boolean[order.size()];
+          for (int r = order.size() - 1; r >= 0; r--) {
+            if (random.nextBoolean()) {
+              drop[r] = dropPlain[r] = true;
+              order.remove(r);
+            }
+          }
+          page.removeRecords(drop);
+          plain.removeRecords(dropPlain);
+        }
+        for (int r = 0; r < order.size(); r++) {
+          assertEquals(PageFormat.rowOffset(r, 2, round % 2), page.find(order.get(r)));
+        }
+      }
+      assertEquals(order.size(), page.rowCount());
+      assertArrayEquals(plain.toStored(), page.toStored());
+    }
+    // A miss, then every row removed (a smaller index), then the missed id added.
+    RowPage page = new RowPage(2, 0, 2);
+    for (long id = 1; id <= 40; id++) {
+      page.add(id * 1_000_003L);
+    }
+    assertEquals(-1, page.find(-5L));
+    boolean[] all = new boolean[40];
+    Arrays.fill(all, true);
+    page.removeRecords(all);
+    assertEquals(PageFormat.rowOffset(0, 2, 0), page.add(-5L));
+    assertEquals(PageFormat.rowOffset(0, 2, 0), page.find(-5L));
+    assertEquals(-1, page.find(1_000_003L));
   }
 
   @Test
