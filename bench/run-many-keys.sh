@@ -6,6 +6,7 @@
 #   bench/run-many-keys.sh [keys [examples [rounds [cache_pages [passes]]]]]
 #   (default 10,000 100,000 7 4096 8; a round times `passes` alternating pairs of passes)
 # Ends with: RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n> rate_vs_one_key=<x> cpu_rate_vs_one_key=<x>
+#   cpu_us_per_example=<x> one_key_cpu_us_per_example=<x> (the operator thread's CPU per example)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

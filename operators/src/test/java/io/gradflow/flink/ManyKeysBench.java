@@ -34,8 +34,11 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * ratios; each round runs both) and whether a restore from a checkpoint taken half way continues
  * bit for bit; it exits 1 if not. Ends with
  * {@code RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n>
- * rate_vs_one_key=<x> cpu_rate_vs_one_key=<x>} (the last: the same ratio in the operator
- * thread's CPU time).
+ * rate_vs_one_key=<x> cpu_rate_vs_one_key=<x> cpu_us_per_example=<x>
+ * one_key_cpu_us_per_example=<x>} ({@code cpu_rate_vs_one_key}: the same ratio in the operator
+ * thread's CPU time; the last two: that thread's CPU microseconds per example of the many keys
+ * and of the one key, medians of the rounds, so that a change which speeds up both passes shows
+ * even where the ratio does not move).
  *
  * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
  * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
@@ -279,6 +282,8 @@ public final class ManyKeysBench {
     double[] ratios = new double[rounds];
     double[] cpuRatios = new double[rounds];
     double[] oneKey = new double[rounds];
+    double[] manyCpuUs = new double[rounds];
+    double[] oneCpuUs = new double[rounds];
     for (int r = 0; r < rounds; r++) {
       double oneSeconds = 0;
       double manySeconds = 0;
@@ -291,14 +296,18 @@ public final class ManyKeysBench {
       ratios[r] = oneSeconds / manySeconds;
       cpuRatios[r] = oneCpu[0] / manyCpu[0];
       oneKey[r] = oneSeconds;
+      manyCpuUs[r] = 1e6 * manyCpu[0] / ((double) passes * n);
+      oneCpuUs[r] = 1e6 * oneCpu[0] / ((double) passes * n);
       System.out.printf("round %d: one key %.2f s (%,.0f examples/s), %,d keys %.2f s (%,.0f"
-          + " examples/s), ratio %.3f (thread CPU %.3f)%n", r + 1, oneSeconds,
-          passes * n / oneSeconds, keys, manySeconds, passes * n / manySeconds, ratios[r],
-          cpuRatios[r]);
+          + " examples/s), ratio %.3f (thread CPU %.3f: %.3f and %.3f us per example)%n", r + 1,
+          oneSeconds, passes * n / oneSeconds, keys, manySeconds, passes * n / manySeconds,
+          ratios[r], cpuRatios[r], oneCpuUs[r], manyCpuUs[r]);
     }
     Arrays.sort(ratios);
     Arrays.sort(cpuRatios);
     Arrays.sort(oneKey);
+    Arrays.sort(manyCpuUs);
+    Arrays.sort(oneCpuUs);
     double ratio = ratios[rounds / 2];
     System.out.printf("rate against one key: median %.3f, rounds from %.3f to %.3f (spread %.0f%%"
         + " of the median); a round's one-key passes last %.3f s (median)%n", ratio, ratios[0],
@@ -317,8 +326,9 @@ public final class ManyKeysBench {
     System.out.printf("checkpoint half way: %,d bytes (%,d per key); restore after a failure"
         + " continues bit for bit: %s%n", restore[1], checkpointPerKey, restore[0] == 1);
     System.out.printf("RESULT keys=%d heap_bytes_per_key=%d checkpoint_bytes_per_key=%d"
-        + " rate_vs_one_key=%.2f cpu_rate_vs_one_key=%.2f%n", keys, heapPerKey, checkpointPerKey,
-        ratio, cpuRatio);
+        + " rate_vs_one_key=%.2f cpu_rate_vs_one_key=%.2f cpu_us_per_example=%.3f"
+        + " one_key_cpu_us_per_example=%.3f%n", keys, heapPerKey, checkpointPerKey, ratio,
+        cpuRatio, manyCpuUs[rounds / 2], oneCpuUs[rounds / 2]);
     if (restore[0] != 1) {
       System.exit(1);
     }
