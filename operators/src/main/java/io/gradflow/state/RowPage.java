@@ -5,13 +5,34 @@ import java.util.Arrays;
 /**
  * One page of rows in memory, in the {@link PageFormat}. A direct page is its array: a row's
  * offset is computed from its id. A hashed page has spare capacity and an open-addressing index
- * from row id to record number, rebuilt when the page is loaded; ids and record numbers are
- * interleaved in one array so a lookup touches one cache line.
+ * from row id to record number, rebuilt when the page is loaded (never stored, so its layout is
+ * no part of the {@link PageFormat}).
  *
- * <p>Memory: the page's floats; a hashed page also 16 bytes per index slot (at most half full).
+ * <p><b>Index.</b> A slot is one {@code int}: the record number + 1 in its low
+ * {@value #RECORD_BITS} bits (0: empty) and, in its top 8 bits, a tag of 8 further bits of the
+ * id's hash ({@link PageFormat#mix}). A lookup compares the tag, then the id stored in the record
+ * itself, which it reads anyway for the row that follows; a miss reads a record only when a tag
+ * matches (1 in 256 occupied slots). A slot of 16 bytes holding the id (before 2026-12-01) cost 4
+ * times the memory: about 1 kB for a 30-row tenant's small page, and 4,124 heap bytes per key
+ * in {@code bench/run-many-keys.sh} against 3,162 (its rate did not change measurably). The
+ * record number's bits limit a hashed page to
+ * {@value #MAX_ROWS} rows, which the format's float row count (exact to 2^24) nearly did already;
+ * small pages and direct keys in the hashed form hold at most {@link PageFormat#SMALL_AT} and
+ * {@link PageFormat#DENSE_AT}, and entity rows spread over 2^{@code state.page_bits} pages.
+ *
+ * <p>Memory: the page's floats; a hashed page also 4 bytes per index slot (at most half full).
  * Not thread-safe; owned by one {@link PageCache}.
  */
 public final class RowPage {
+  /** Bits of an index slot that hold the record number + 1. */
+  static final int RECORD_BITS = 24;
+  private static final int RECORD_MASK = (1 << RECORD_BITS) - 1;
+  private static final int TAG_MASK = ~RECORD_MASK;
+  /**
+   * Rows a hashed page holds at most: the format's row count ({@code -(3 + rows)} in format 2) is
+   * a float, exact up to 2^24, and the index keeps record numbers below 2^24 - 1.
+   */
+  public static final int MAX_ROWS = (1 << RECORD_BITS) - 3;
   private final int rowSize;
   /** Floats of a row's stamp: 0 (page format 1) or 1 (format 2). */
   private final int stamps;
@@ -26,8 +47,8 @@ public final class RowPage {
   /** The arena that holds this page and its flags, or null. */
   private final DirectArena arena;
   private int count;
-  /** Slot s holds an id at [2s] and its record number + 1 at [2s + 1] (0 for empty). */
-  private long[] index;
+  /** Slot s: its id's tag in the top bits, its record number + 1 in the low bits (0: empty). */
+  private int[] index;
   private int mask;
   /**
    * The empty slot where the last {@link #find} of a missing id ({@link #missId}) stopped, or -1:
@@ -36,6 +57,8 @@ public final class RowPage {
    */
   private int missSlot = -1;
   private long missId;
+  /** The tag of {@link #missId} ({@link #tag}). */
+  private int missTag;
 
   /** Flags of a page outside an arena (an arena keeps its pages' flags). */
   private boolean dirty;
@@ -177,17 +200,23 @@ public final class RowPage {
     if (direct) {
       return base + PageFormat.directOffset(rowId, rowSize);
     }
-    long[] table = index;
-    int slot = (int) PageFormat.mix(rowId) & mask;
-    long record;
-    while ((record = table[2 * slot + 1]) != 0) {
-      if (table[2 * slot] == rowId) {
-        return PageFormat.rowOffset((int) record - 1, rowSize, stamps);
+    int[] table = index;
+    long hash = PageFormat.mix(rowId);
+    int tag = tag(hash);
+    int slot = (int) hash & mask;
+    int entry;
+    while ((entry = table[slot]) != 0) {
+      if ((entry & TAG_MASK) == tag) {
+        int at = PageFormat.recordOffset((entry & RECORD_MASK) - 1, rowSize, stamps);
+        if (PageFormat.readId(data, at) == rowId) {
+          return at + PageFormat.ID_FLOATS + stamps;
+        }
       }
       slot = (slot + 1) & mask;
     }
     missSlot = slot;
     missId = rowId;
+    missTag = tag;
     return -1;
   }
 
@@ -202,10 +231,16 @@ public final class RowPage {
   /**
    * Appends a zeroed row and returns its offset in {@link #data()} (which may be a new array).
    * The caller initializes it. Marks the page dirty.
+   *
+   * @throws IllegalStateException if the page holds {@link #MAX_ROWS} rows already
    */
   public int add(long rowId) {
     if (direct) {
       throw new IllegalStateException("a direct page holds all its rows from the start");
+    }
+    if (count >= MAX_ROWS) {
+      throw new IllegalStateException("a page of entity rows holds at most " + MAX_ROWS
+          + " rows: raise state.page_bits to spread the rows over more pages");
     }
     if (PageFormat.HEADER + (count + 1) * recordSize > data.length) {
       data = Arrays.copyOf(data, PageFormat.HEADER + Math.max(count * 2, count + 4) * recordSize);
@@ -308,35 +343,40 @@ public final class RowPage {
   private void allocateIndex(int rows) {
     missSlot = -1;
     int capacity = Integer.highestOneBit(Math.max(4, rows * 2 - 1)) << 1;
-    index = new long[2 * capacity];
+    index = new int[capacity];
     mask = capacity - 1;
   }
 
   private void indexPut(long rowId, int record) {
     if ((count + 1) * 2 > mask + 1) {
-      long[] old = index;
       allocateIndex(mask + 1);
-      for (int s = 0; s < old.length; s += 2) {
-        if (old[s + 1] != 0) {
-          insert(old[s], (int) old[s + 1] - 1);
-        }
+      for (int r = 0; r < count; r++) { // every record before this one, its id in the page
+        insert(rowId(r), r);
       }
     }
     insert(rowId, record);
   }
 
+  /** The tag of an id's hash in an index slot: 8 bits the slot number does not use. */
+  private static int tag(long hash) {
+    return (int) (hash >>> 56) << RECORD_BITS;
+  }
+
   private void insert(long rowId, int record) {
     int slot;
+    int tag;
     if (missSlot >= 0 && missId == rowId) {
       slot = missSlot; // found empty by the find that missed it, the index unchanged since
+      tag = missTag;
     } else {
-      slot = (int) PageFormat.mix(rowId) & mask;
-      while (index[2 * slot + 1] != 0) {
+      long hash = PageFormat.mix(rowId);
+      tag = tag(hash);
+      slot = (int) hash & mask;
+      while (index[slot] != 0) {
         slot = (slot + 1) & mask;
       }
     }
     missSlot = -1; // another id added after the miss may have taken its slot
-    index[2 * slot] = rowId;
-    index[2 * slot + 1] = record + 1L;
+    index[slot] = tag | (record + 1);
   }
 }

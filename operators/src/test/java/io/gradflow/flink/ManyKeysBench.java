@@ -34,8 +34,16 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * ratios; each round runs both) and whether a restore from a checkpoint taken half way continues
  * bit for bit; it exits 1 if not. Ends with
  * {@code RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n>
- * rate_vs_one_key=<x> cpu_rate_vs_one_key=<x>} (the last: the same ratio in the operator
- * thread's CPU time).
+ * rate_vs_one_key=<x> cpu_rate_vs_one_key=<x> cpu_us_per_example=<x>
+ * one_key_cpu_us_per_example=<x>} ({@code cpu_rate_vs_one_key}: the same ratio in the operator
+ * thread's CPU time; the last two: that thread's CPU microseconds per example of the many keys
+ * and of the one key, medians of the rounds, so that a change which speeds up both passes shows
+ * even where the ratio does not move) {@code blocked_rate_vs_one_key=<x>
+ * blocked_cpu_rate_vs_one_key=<x>} (the same ratios from blocks of one kind of pass after
+ * another, as a job of one key or of many keys runs). Run it with a fixed initial heap, as a
+ * Flink TaskManager has ({@code bench/run-many-keys.sh} gives {@code -Xms1g}): with the JVM's
+ * default, the collection before each pass gave the heap back, a one-key pass right after a
+ * many-keys pass ran 3 times slower than in a block, and the alternating ratio was flattered.
  *
  * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
  * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
@@ -183,6 +191,20 @@ public final class ManyKeysBench {
     }
   }
 
+  /**
+   * {@code passes} passes over the examples one after another: the wall and thread CPU seconds of
+   * all but the first.
+   */
+  static double[] block(List<CompactExample> examples, int passes) throws Exception {
+    double[] cpu = new double[1];
+    seconds(examples);
+    double wall = 0;
+    for (int p = 1; p < passes; p++) {
+      wall += seconds(examples, cpu);
+    }
+    return new double[] {wall, cpu[0]};
+  }
+
   /** Used heap after full collections; finalizers run (closed harnesses' tasks have some). */
   @SuppressWarnings("removal")
   static long usedHeap() throws InterruptedException {
@@ -279,6 +301,8 @@ public final class ManyKeysBench {
     double[] ratios = new double[rounds];
     double[] cpuRatios = new double[rounds];
     double[] oneKey = new double[rounds];
+    double[] manyCpuUs = new double[rounds];
+    double[] oneCpuUs = new double[rounds];
     for (int r = 0; r < rounds; r++) {
       double oneSeconds = 0;
       double manySeconds = 0;
@@ -291,14 +315,38 @@ public final class ManyKeysBench {
       ratios[r] = oneSeconds / manySeconds;
       cpuRatios[r] = oneCpu[0] / manyCpu[0];
       oneKey[r] = oneSeconds;
+      manyCpuUs[r] = 1e6 * manyCpu[0] / ((double) passes * n);
+      oneCpuUs[r] = 1e6 * oneCpu[0] / ((double) passes * n);
       System.out.printf("round %d: one key %.2f s (%,.0f examples/s), %,d keys %.2f s (%,.0f"
-          + " examples/s), ratio %.3f (thread CPU %.3f)%n", r + 1, oneSeconds,
-          passes * n / oneSeconds, keys, manySeconds, passes * n / manySeconds, ratios[r],
-          cpuRatios[r]);
+          + " examples/s), ratio %.3f (thread CPU %.3f: %.3f and %.3f us per example)%n", r + 1,
+          oneSeconds, passes * n / oneSeconds, keys, manySeconds, passes * n / manySeconds,
+          ratios[r], cpuRatios[r], oneCpuUs[r], manyCpuUs[r]);
     }
+    // The same passes in blocks, as a job of one key or of many keys runs. With the JVM's default
+    // initial heap (before -Xms1g in bench/run-many-keys.sh), a one-key pass right after a
+    // many-keys pass ran 3 times slower than in a block (0.16-0.22 s against 0.05-0.07 s,
+    // 2026-12-01), which flattered the alternating ratio (0.46 against 0.17-0.19 in blocks);
+    // with -Xms1g alternating one-key passes took 0.05 s too. A block's first pass is left out
+    // (it takes the switch from the other kind: recompiled code, a heap sized for the other).
+    double[] blocked = new double[rounds];
+    double[] blockedCpu = new double[rounds];
+    for (int r = 0; r < rounds; r++) {
+      double[] oneBlock = block(one, passes);
+      double[] manyBlock = block(many, passes);
+      blocked[r] = oneBlock[0] / manyBlock[0];
+      blockedCpu[r] = oneBlock[1] / manyBlock[1];
+      System.out.printf("blocked round %d: %d one-key passes %.2f s, %d passes of %,d keys %.2f s,"
+          + " ratio %.3f (thread CPU %.3f: %.3f and %.3f us per example)%n", r + 1, passes - 1,
+          oneBlock[0], passes - 1, keys, manyBlock[0], blocked[r], blockedCpu[r],
+          1e6 * oneBlock[1] / ((passes - 1.0) * n), 1e6 * manyBlock[1] / ((passes - 1.0) * n));
+    }
+    Arrays.sort(blocked);
+    Arrays.sort(blockedCpu);
     Arrays.sort(ratios);
     Arrays.sort(cpuRatios);
     Arrays.sort(oneKey);
+    Arrays.sort(manyCpuUs);
+    Arrays.sort(oneCpuUs);
     double ratio = ratios[rounds / 2];
     System.out.printf("rate against one key: median %.3f, rounds from %.3f to %.3f (spread %.0f%%"
         + " of the median); a round's one-key passes last %.3f s (median)%n", ratio, ratios[0],
@@ -317,8 +365,11 @@ public final class ManyKeysBench {
     System.out.printf("checkpoint half way: %,d bytes (%,d per key); restore after a failure"
         + " continues bit for bit: %s%n", restore[1], checkpointPerKey, restore[0] == 1);
     System.out.printf("RESULT keys=%d heap_bytes_per_key=%d checkpoint_bytes_per_key=%d"
-        + " rate_vs_one_key=%.2f cpu_rate_vs_one_key=%.2f%n", keys, heapPerKey, checkpointPerKey,
-        ratio, cpuRatio);
+        + " rate_vs_one_key=%.2f cpu_rate_vs_one_key=%.2f cpu_us_per_example=%.3f"
+        + " one_key_cpu_us_per_example=%.3f blocked_rate_vs_one_key=%.2f"
+        + " blocked_cpu_rate_vs_one_key=%.2f%n", keys, heapPerKey, checkpointPerKey, ratio,
+        cpuRatio, manyCpuUs[rounds / 2], oneCpuUs[rounds / 2], blocked[rounds / 2],
+        blockedCpu[rounds / 2]);
     if (restore[0] != 1) {
       System.exit(1);
     }

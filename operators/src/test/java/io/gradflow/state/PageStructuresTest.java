@@ -135,6 +135,62 @@ class PageStructuresTest {
     assertEquals(-1, page.find(1_000_003L));
   }
 
+  /**
+   * An index slot holds 8 bits of its id's hash and the record number, not the id: a lookup must
+   * check the id in the record. Ids whose hashes share both the tag and the home slot (found by
+   * search), and many random ids with as many absent ones looked up (some of which share a tag
+   * with a slot they probe), are each found at their record or missed, before and after a load
+   * and through index growth.
+   */
+  @Test
+  void aPageTellsApartIdsWhoseIndexTagsAgree() {
+    Random random = new Random(7);
+    // Ids whose hashes agree in the top 8 bits and the low 10: same tag, same home slot for any
+    // index of up to 1,024 slots.
+    long target = PageFormat.mix(12345L);
+    List<Long> twins = new ArrayList<>();
+    while (twins.size() < 12) {
+      long id = random.nextLong();
+      long hash = PageFormat.mix(id);
+      if ((hash >>> 56) == (target >>> 56) && (hash & 1023) == (target & 1023)) {
+        twins.add(id);
+      }
+    }
+    RowPage page = new RowPage(2, 1, 1);
+    for (int i = 0; i < twins.size() - 1; i++) {
+      assertEquals(-1, page.find(twins.get(i)));
+      int at = page.add(twins.get(i));
+      page.data()[at] = i;
+      for (int j = 0; j <= i; j++) {
+        assertEquals(PageFormat.rowOffset(j, 2, 1), page.find(twins.get(j)));
+      }
+      assertEquals(-1, page.find(twins.get(twins.size() - 1)));
+    }
+    // Many ids: with 8-bit tags, about 1 in 256 probed slots has a miss's tag.
+    RowPage many = new RowPage(3, 0, 2);
+    Map<Long, Integer> records = new HashMap<>();
+    for (int r = 0; r < 50_000; r++) {
+      long id = random.nextLong();
+      if (many.find(id) < 0) {
+        many.add(id);
+        records.put(id, records.size());
+      }
+    }
+    RowPage loaded = RowPage.load(throughFloatSerializer(many.toStored()), 3);
+    for (RowPage p : List.of(many, loaded)) {
+      for (Map.Entry<Long, Integer> e : records.entrySet()) {
+        assertEquals(PageFormat.rowOffset(e.getValue(), 3, 0), p.find(e.getKey()));
+      }
+      Random absent = new Random(8);
+      for (int i = 0; i < 100_000; i++) {
+        long id = absent.nextLong();
+        if (!records.containsKey(id)) {
+          assertEquals(-1, p.find(id));
+        }
+      }
+    }
+  }
+
   @Test
   void aPageWrittenWithAnotherLayoutIsRefusedWithAReason() {
     RowPage page = new RowPage(5, 0, 2);
