@@ -199,13 +199,12 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
     int flagsAt = at + 12;
     at += 13;
     int flags = ones ? ONES : 0;
-    int i = 0;
-    while (i < n && ids[i] == (int) ids[i]) {
-      INTS.set(b, at + 4 * i, (int) ids[i]);
-      i++;
-    }
-    if (i == n) {
+    int i;
+    if (intIds(ids)) {
       flags |= INT_IDS;
+      for (i = 0; i < n; i++) {
+        INTS.set(b, at + 4 * i, (int) ids[i]);
+      }
       at += 4 * n;
     } else {
       for (i = 0; i < n; i++) {
@@ -412,6 +411,16 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
       }
     }
     return value | next << shift;
+  }
+
+  /** Whether every id fits in an int: then each goes in 4 bytes. */
+  private static boolean intIds(long[] ids) {
+    for (long id : ids) {
+      if (id != (int) id) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether every value is exactly 1 (one-hot features, the common case): then none is sent. */

@@ -91,7 +91,8 @@ class CompactExampleWireBytesTest {
       dense[i] = Float.intBitsToFloat(random.nextInt());
     }
     return new CompactExample(randomString(random), randomString(random), random.nextLong(), ids,
-        values, dense, random.nextBoolean() ? Float.NaN : random.nextInt(2),
+        values, dense, random.nextBoolean() ? Float.intBitsToFloat(random.nextInt())
+        : random.nextBoolean() ? Float.NaN : random.nextInt(2),
         Float.intBitsToFloat(random.nextInt()));
   }
 
