@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
@@ -30,9 +29,7 @@ import org.apache.flink.types.StringValue;
  * the ids go as 4-byte ints, sign-extended when read. Version 1 wrote only bit 0 (a boolean) and
  * 8-byte ids: its bytes read the same here. Flink's POJO serializer writes the same fields but
  * reaches them through reflection, writes a null flag per field and converts one number at a
- * time; this one assembles the whole record in a per-thread byte array and hands it to Flink in
- * one write (the source's side of the exchange), and reads each string's bytes, then the feature
- * arrays, in bulk (the trainer's side).
+ * time; this one converts the feature arrays in a loop over a byte array.
  *
  * <p>Per thread (the serializer is a stateless singleton shared by the task threads), reading
  * keeps the last model key: a record of the same model gets the same {@code String} instance
@@ -103,46 +100,15 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
   private static final class Scratch {
     byte[] bytes = new byte[1 << 12];
     char[] chars = new char[64];
-    byte[] stringBytes = new byte[64];
-    /** The model key of the last record read, or null, and its bytes when it is all ASCII. */
+    /** The model key of the last record read, or null, and its chars. */
     String modelKey;
-    byte[] modelKeyBytes;
+    char[] modelKeyChars;
     /** All ones, shared by the examples read whose values are all 1 and as many. */
     float[] ones = new float[0];
 
     byte[] bytes(int size) {
       if (bytes.length < size) {
         bytes = new byte[Math.max(size, 2 * bytes.length)];
-      }
-      return bytes;
-    }
-
-    byte[] stringBytes(int size) {
-      if (stringBytes.length < size) {
-        stringBytes = new byte[Math.max(size, 2 * stringBytes.length)];
-      }
-      return stringBytes;
-    }
-
-    char[] chars(int size) {
-      if (chars.length < size) {
-        chars = new char[Math.max(size, 2 * chars.length)];
-      }
-      return chars;
-    }
-
-    /** The chars of {@code s} as bytes when every one is below {@code 0x80}, else null. */
-    byte[] asciiOrNull(String s) {
-      if (s == null) {
-        return null;
-      }
-      byte[] bytes = new byte[s.length()];
-      for (int i = 0; i < bytes.length; i++) {
-        char c = s.charAt(i);
-        if (c >= 0x80) {
-          return null;
-        }
-        bytes[i] = (byte) c;
       }
       return bytes;
     }
@@ -185,98 +151,51 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
 
   @Override
   public void serialize(CompactExample e, DataOutputView out) throws IOException {
+    StringValue.writeString(e.exampleId, out);
+    StringValue.writeString(e.modelKey, out);
+    out.writeLong(e.eventTime);
     long[] ids = e.rowIds;
     int n = ids.length;
-    float[] dense = e.dense;
-    int d = dense.length;
-    boolean ones = allOnes(e.values);
-    byte[] b = scratch(false).bytes(stringBound(e.exampleId) + stringBound(e.modelKey) + 8 + 4
-        + 1 + (ones ? 8 : 12) * n + 4 + 4 * d + 8);
-    int at = putString(b, 0, e.exampleId);
-    at = putString(b, at, e.modelKey);
-    LONGS.set(b, at, e.eventTime);
-    INTS.set(b, at + 8, n);
-    int flagsAt = at + 12;
-    at += 13;
-    int flags = ones ? ONES : 0;
-    int i;
-    if (intIds(ids)) {
-      flags |= INT_IDS;
-      for (i = 0; i < n; i++) {
-        INTS.set(b, at + 4 * i, (int) ids[i]);
+    int flags = (allOnes(e.values) ? ONES : 0) | (intIds(ids) ? INT_IDS : 0);
+    out.writeInt(n);
+    out.writeByte(flags);
+    int idBytes = (flags & INT_IDS) != 0 ? 4 : 8;
+    int size = (idBytes + ((flags & ONES) != 0 ? 0 : 4)) * n;
+    byte[] b = scratch(false).bytes(size);
+    if (idBytes == 4) {
+      for (int i = 0; i < n; i++) {
+        INTS.set(b, 4 * i, (int) ids[i]);
       }
-      at += 4 * n;
     } else {
-      for (i = 0; i < n; i++) {
-        LONGS.set(b, at + 8 * i, ids[i]);
+      for (int i = 0; i < n; i++) {
+        LONGS.set(b, 8 * i, ids[i]);
       }
-      at += 8 * n;
     }
-    b[flagsAt] = (byte) flags;
-    if (!ones) {
+    if ((flags & ONES) == 0) {
+      int at = idBytes * n;
       float[] values = e.values;
-      for (i = 0; i < n; i++) {
+      for (int i = 0; i < n; i++) {
         INTS.set(b, at + 4 * i, Float.floatToRawIntBits(values[i]));
       }
-      at += 4 * n;
     }
-    INTS.set(b, at, d);
-    at += 4;
-    // As DataOutput.writeFloat writes them, which format 2 used for these: NaN made canonical.
-    for (i = 0; i < d; i++) {
-      INTS.set(b, at + 4 * i, Float.floatToIntBits(dense[i]));
+    out.write(b, 0, size);
+    int d = e.dense.length;
+    out.writeInt(d);
+    for (int i = 0; i < d; i++) {
+      out.writeFloat(e.dense[i]);
     }
-    at += 4 * d;
-    INTS.set(b, at, Float.floatToIntBits(e.label));
-    INTS.set(b, at + 4, Float.floatToIntBits(e.weight));
-    out.write(b, 0, at + 8);
-  }
-
-  /** The most bytes {@link #putString} writes for {@code s}: a 5-byte length, 3 bytes a char. */
-  private static int stringBound(String s) {
-    return s == null ? 1 : 5 + 3 * s.length();
-  }
-
-  /**
-   * Writes the bytes {@link StringValue#writeString} writes for {@code s} (null included) at
-   * {@code at}, returning the position after them: the length plus one, then each char, in
-   * 7-bit groups, least significant first, the high bit set on all but the last group.
-   */
-  private static int putString(byte[] b, int at, String s) {
-    if (s == null) {
-      b[at] = 0;
-      return at + 1;
-    }
-    int length = s.length();
-    at = putVarInt(b, at, length + 1);
-    for (int i = 0; i < length; i++) {
-      int c = s.charAt(i);
-      if (c < 0x80) {
-        b[at++] = (byte) c;
-      } else {
-        at = putVarInt(b, at, c);
-      }
-    }
-    return at;
-  }
-
-  private static int putVarInt(byte[] b, int at, int value) {
-    while (value >= 0x80) {
-      b[at++] = (byte) (value | 0x80);
-      value >>>= 7;
-    }
-    b[at] = (byte) value;
-    return at + 1;
+    out.writeFloat(e.label);
+    out.writeFloat(e.weight);
   }
 
   @Override
   public CompactExample deserialize(DataInputView in) throws IOException {
     Scratch scratch = scratch(true);
     String exampleId = readString(in, scratch, null, null);
-    String modelKey = readString(in, scratch, scratch.modelKey, scratch.modelKeyBytes);
+    String modelKey = readString(in, scratch, scratch.modelKey, scratch.modelKeyChars);
     if (modelKey != scratch.modelKey) {
       scratch.modelKey = modelKey;
-      scratch.modelKeyBytes = scratch.asciiOrNull(modelKey);
+      scratch.modelKeyChars = modelKey == null ? null : modelKey.toCharArray();
     }
     long eventTime = in.readLong();
     int n = count(in.readInt(), "sparse features");
@@ -326,61 +245,34 @@ public final class CompactExampleSerializer extends TypeSerializerSingleton<Comp
    * string when it has exactly the chars read.
    */
   static String readString(DataInputView in, String same) throws IOException {
-    Scratch scratch = scratch(true);
-    return readString(in, scratch, same, scratch.asciiOrNull(same));
+    return readString(in, scratch(true), same, null);
   }
 
   /**
-   * Reads a string in bulk: a string of {@code length} chars takes at least {@code length}
-   * bytes, one for each char below {@code 0x80}, so those bytes are read at once and are the
-   * chars when none has its high bit set (the common case: ASCII ids and keys); otherwise the
-   * chars are decoded from them, reading the rest of the string's bytes one at a time.
-   *
-   * @param sameAscii the bytes of {@code same} when it is all ASCII, else null (then {@code
-   *     same} is compared char by char)
+   * @param sameChars the chars of {@code same} if the caller keeps them (compared in bulk, which
+   *     is cheaper than char by char), or null
    */
   private static String readString(DataInputView in, Scratch scratch, String same,
-      byte[] sameAscii) throws IOException {
+      char[] sameChars) throws IOException {
     int length = readVarInt(in, "string length");
     if (length == 0) {
       return null;
     }
     length--;
-    byte[] b = scratch.stringBytes(length);
-    in.readFully(b, 0, length);
-    int ascii = 0;
-    while (ascii < length && b[ascii] >= 0) {
-      ascii++;
+    char[] chars = scratch.chars;
+    if (chars.length < length) {
+      chars = new char[Math.max(length, 2 * chars.length)];
+      scratch.chars = chars;
     }
-    if (ascii == length) {
-      if (sameAscii != null && Arrays.equals(b, 0, length, sameAscii, 0, sameAscii.length)) {
+    for (int i = 0; i < length; i++) {
+      int c = in.readUnsignedByte();
+      chars[i] = (char) (c < 0x80 ? c : continueVarInt(in, c, "char"));
+    }
+    if (sameChars != null) {
+      if (sameChars.length == length && Arrays.equals(chars, 0, length, sameChars, 0, length)) {
         return same;
       }
-      return new String(b, 0, length, StandardCharsets.ISO_8859_1);
-    }
-    char[] chars = scratch.chars(length);
-    for (int i = 0; i < ascii; i++) {
-      chars[i] = (char) b[i];
-    }
-    int p = ascii;
-    for (int i = ascii; i < length; i++) {
-      int c = p < length ? b[p++] & 0xff : in.readUnsignedByte();
-      if (c >= 0x80) {
-        int value = c & 0x7f;
-        int shift = 7;
-        int next;
-        while ((next = p < length ? b[p++] & 0xff : in.readUnsignedByte()) >= 0x80) {
-          value |= (next & 0x7f) << shift;
-          shift += 7;
-          if (shift > 28) {
-            throw new IOException("corrupt CompactExample: a char of more than 32 bits");
-          }
-        }
-        c = value | next << shift;
-      }
-      chars[i] = (char) c;
-    }
-    if (same != null && same.length() == length) {
+    } else if (same != null && same.length() == length) {
       int i = 0;
       while (i < length && same.charAt(i) == chars[i]) {
         i++;
