@@ -291,6 +291,9 @@ public final class TrainerThroughput {
     /** The number of predictions expected: the last one's arrival is timed. */
     static volatile long total;
     static volatile long lastNanos;
+    /** Every thread's CPU at the half-way prediction and at the last one. */
+    static volatile ThreadUse halfUse;
+    static volatile ThreadUse lastUse;
 
     @Override
     public SinkWriter<Scored> createWriter(WriterInitContext context) {
@@ -305,11 +308,13 @@ public final class TrainerThroughput {
           }
           if (n == half) {
             halfNanos = System.nanoTime();
+            halfUse = ThreadUse.sample();
           }
           sum = fold(sum, s.score);
           n++;
           if (n == total) {
             lastNanos = System.nanoTime();
+            lastUse = ThreadUse.sample();
           }
         }
 
@@ -406,6 +411,13 @@ public final class TrainerThroughput {
         "Flink, " + backend, false);
   }
 
+  /**
+   * Per Flink run, per round: CPU nanoseconds per example of the second half on the source's
+   * thread (in the chained run, the one thread that runs source and trainer), the trainer's
+   * thread (NaN when chained) and all threads.
+   */
+  static final Map<String, List<double[]>> THREAD_NANOS = new java.util.LinkedHashMap<>();
+
   /** The name of the {@code hashmap-chained} run. */
   static final String CHAINED = "Flink, hashmap, chained (no keyed exchange)";
 
@@ -455,6 +467,8 @@ public final class TrainerThroughput {
     ChecksumSink.half = examples / 2;
     ChecksumSink.total = examples;
     ChecksumSink.lastNanos = 0;
+    ChecksumSink.halfUse = null;
+    ChecksumSink.lastUse = null;
     env.execute("trainer-throughput-" + backend);
     long end = System.nanoTime();
     long last = ChecksumSink.lastNanos;
@@ -464,6 +478,12 @@ public final class TrainerThroughput {
     }
     System.out.printf(Locale.ROOT, "%s: %.3f s from the last prediction to the job's end%n",
         name, (end - last) / 1e9);
+    List<ThreadUse.Use> uses = ThreadUse.between(ChecksumSink.halfUse, ChecksumSink.lastUse,
+        examples - examples / 2, 0.01);
+    ThreadUse.print(name, uses);
+    THREAD_NANOS.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(new double[] {
+        ThreadUse.nanosOf(uses, "Source: examples"), ThreadUse.nanosOf(uses, "trainer"),
+        ThreadUse.nanosOf(uses, "(all threads)")});
     return new Result(name, ChecksumSink.count, (last - ChecksumSink.firstNanos) / 1e9,
         (last - ChecksumSink.halfNanos) / 1e9, (end - ChecksumSink.halfNanos) / 1e9,
         ChecksumSink.checksum);
@@ -534,9 +554,9 @@ public final class TrainerThroughput {
         ratiosToEnd.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>())
             .add(r.steadyRateToEnd() / reference.steadyRate());
         System.out.printf(Locale.ROOT, "round %d: %s %,.0f examples/s (second half), %.2f×"
-            + " (to the job's end: %,.0f, %.2f×)%n", round + 1, r.name(), r.steadyRate(),
-            r.steadyRate() / reference.steadyRate(), r.steadyRateToEnd(),
-            r.steadyRateToEnd() / reference.steadyRate());
+            + " (to the job's end: %,.0f, %.2f×), checksum %016x%n", round + 1, r.name(),
+            r.steadyRate(), r.steadyRate() / reference.steadyRate(), r.steadyRateToEnd(),
+            r.steadyRateToEnd() / reference.steadyRate(), r.checksum());
       }
     }
     System.out.printf(Locale.ROOT, "%n%,d examples per run, %d rounds; medians over rounds;"
@@ -549,14 +569,23 @@ public final class TrainerThroughput {
           median(ratios.get(name).stream().mapToDouble(Double::doubleValue).toArray()),
           ratios.get(name).stream().map(x -> String.format(Locale.ROOT, "%.2f", x)).toList());
     }
+    System.out.printf(Locale.ROOT, "%nCPU per example, second half, medians over rounds"
+        + " (ThreadMXBean):%n");
+    THREAD_NANOS.forEach((name, rows) -> System.out.printf(Locale.ROOT,
+        "  %s: source thread %.3f us, trainer thread %.3f us, all threads %.3f us%n", name,
+        medianColumn(rows, 0) / 1e3, medianColumn(rows, 1) / 1e3, medianColumn(rows, 2) / 1e3));
     // One machine-readable line: the medians of the per-round ratios (NaN for a run not made);
     // then the same to the job's end (how the README's earlier figures were measured).
     System.out.printf(Locale.ROOT, "%nRESULT heap_vs_bare=%.3f rocksdb_vs_bare=%.3f"
         + " heap_chained_vs_bare=%.3f heap_vs_bare_to_job_end=%.3f"
-        + " rocksdb_vs_bare_to_job_end=%.3f%n",
+        + " rocksdb_vs_bare_to_job_end=%.3f heap_source_cpu_us=%.3f heap_trainer_cpu_us=%.3f"
+        + " heap_chained_cpu_us=%.3f%n",
         medianRatio(ratios, "Flink, hashmap"), medianRatio(ratios, "Flink, rocksdb"),
         medianRatio(ratios, CHAINED), medianRatio(ratiosToEnd, "Flink, hashmap"),
-        medianRatio(ratiosToEnd, "Flink, rocksdb"));
+        medianRatio(ratiosToEnd, "Flink, rocksdb"),
+        medianColumn(THREAD_NANOS.get("Flink, hashmap"), 0) / 1e3,
+        medianColumn(THREAD_NANOS.get("Flink, hashmap"), 1) / 1e3,
+        medianColumn(THREAD_NANOS.get(CHAINED), 0) / 1e3);
   }
 
   /** The mlp mode's model: 16 dense inputs, hidden [32, 16], ReLU, logistic loss, Adam. */
@@ -676,6 +705,11 @@ public final class TrainerThroughput {
       String run) {
     java.util.List<Double> r = ratios.get(run);
     return r == null ? Double.NaN : median(r.stream().mapToDouble(Double::doubleValue).toArray());
+  }
+
+  /** The median of column {@code c} of {@code rows}, NaN when there are none. */
+  static double medianColumn(List<double[]> rows, int c) {
+    return rows == null ? Double.NaN : median(rows.stream().mapToDouble(r -> r[c]).toArray());
   }
 
   static double median(double[] xs) {
