@@ -156,20 +156,20 @@ public final class ExampleDecoder implements Serializable {
     }
     for (int i = 0; i < n; i++) {
       String namespace = f.namespace(i);
-      String name = f.name(i);
-      Long index = name == null ? f.index(i) : null;
-      if (namespace.isEmpty()) {
-        throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE, "features[" + i
-            + "] must have a namespace and exactly one of name and index, but was ("
-            + quote(namespace) + ", name " + quote(name) + ", index " + index + ")");
-      }
       float v = f.value(i);
-      if (!Float.isFinite(v)) {
-        throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE, "features[" + i
-            + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
-            + ") has value " + v);
-      }
-      if (tooLarge(v)) {
+      if (namespace.isEmpty() || !Float.isFinite(v) || tooLarge(v)) {
+        String name = f.name(i);
+        Long index = name == null ? f.index(i) : null;
+        if (namespace.isEmpty()) {
+          throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE, "features[" + i
+              + "] must have a namespace and exactly one of name and index, but was ("
+              + quote(namespace) + ", name " + quote(name) + ", index " + index + ")");
+        }
+        if (!Float.isFinite(v)) {
+          throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE, "features[" + i
+              + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
+              + ") has value " + v);
+        }
         throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "features[" + i
             + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
             + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());

@@ -22,8 +22,8 @@ import org.apache.avro.SchemaNormalization;
  * the current schema): {@link #create} returns null for any other, and the caller encodes the
  * example with Avro. {@code ExampleWriterTest} holds the bytes equal to {@code RecordCodec}'s.
  *
- * <p>Memory: two buffers as large as the largest example written, and the UTF-8 bytes of the
- * last namespace. Not thread-safe: one per thread.
+ * <p>Memory: two buffers as large as the largest example written. Not thread-safe: one per
+ * thread.
  */
 public final class ExampleWriter {
   private static final int HEADER = 10;
@@ -33,9 +33,6 @@ public final class ExampleWriter {
   /** The features' bytes, written before their count is known. */
   private byte[] features = new byte[1024];
   private int featuresPos;
-  /** The namespace last written (compared by identity) and its length-prefixed UTF-8 bytes. */
-  private String lastNamespace;
-  private byte[] lastNamespaceBytes;
 
   private ExampleWriter(long fingerprint) {
     buffer[0] = (byte) 0xC3;
@@ -96,19 +93,14 @@ public final class ExampleWriter {
 
   /** One {@code Feature} record into {@link #features}. */
   private void feature(String namespace, String name, long index, float value) {
-    if (namespace != lastNamespace) {
-      lastNamespaceBytes = lengthPrefixed(namespace);
-      lastNamespace = namespace;
-    }
-    byte[] ns = lastNamespaceBytes;
-    // The name's UTF-8 bytes are at most 3 per char.
-    int most = ns.length + 1 + (name != null ? 5 + 3 * name.length() : 0) + 1 + 10 + 4;
+    // A string's UTF-8 bytes are at most 3 per char.
+    int most = 5 + 3 * namespace.length() + 1 + (name != null ? 5 + 3 * name.length() : 0) + 1
+        + 10 + 4;
     if (features.length - featuresPos < most) {
       features = Arrays.copyOf(features, Math.max(2 * features.length, featuresPos + most));
     }
-    System.arraycopy(ns, 0, features, featuresPos, ns.length);
-    int p = featuresPos + ns.length;
     byte[] b = features;
+    int p = utf8(b, featuresPos, namespace);
     if (name != null) {
       b[p++] = 2; // name: branch 1
       p = utf8(b, p, name);
@@ -161,11 +153,6 @@ public final class ExampleWriter {
     b[p++] = (byte) z;
     System.arraycopy(bytes, 0, b, p, bytes.length);
     return p + bytes.length;
-  }
-
-  private static byte[] lengthPrefixed(String s) {
-    byte[] b = new byte[5 + 3 * s.length()];
-    return Arrays.copyOf(b, utf8(b, 0, s));
   }
 
   private void string(String s) {
