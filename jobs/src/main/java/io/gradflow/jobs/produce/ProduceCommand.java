@@ -304,8 +304,8 @@ public final class ProduceCommand {
       }
     }
     // Encoding and sending run on a thread of their own, in order, while this one takes the next
-    // examples (a file's read, parsed and validated on the replay's threads, if any). Stdin and a
-    // rate limit may pause: each example goes at once.
+    // examples (a file's read, parsed and validated on the replay's threads, if any; lines encoded
+    // there too are only sent). Stdin and a rate limit may pause: each example goes at once.
     OrderedSender<Outgoing> sender = producer == null ? null
         : new OrderedSender<>("gradflow-produce-sender", o -> send(producer, acks, o),
             rate > 0 || "-".equals(v.string("file")) ? 1 : SEND_CHUNK, SEND_QUEUE_CHUNKS);
