@@ -131,6 +131,62 @@ public final class ExampleDecoder implements Serializable {
     compact(e, nowMillis, false);
   }
 
+  /**
+   * Refuses the example of {@code f} exactly when {@link #validate(Example, long)} would refuse
+   * {@code f.toExample()}, with the same reason and detail, checked in the same order, without
+   * building the example: what {@code gradflow produce} checks of a line before it writes the
+   * line's bytes with {@link ExampleWriter}.
+   */
+  public void validate(ExampleFields f, long nowMillis) throws RejectedRecordException {
+    String id = f.exampleId();
+    if (id == null || id.isEmpty()) {
+      throw new RejectedRecordException(DeadLetterReason.MISSING_ID, "example_id is empty");
+    }
+    String modelKey = f.modelKey();
+    if (id.length() > MAX_ID_LENGTH || (modelKey != null && modelKey.length() > MAX_ID_LENGTH)) {
+      checkIds("example " + quote(id), id, modelKey);
+    }
+    if (f.eventTime() > limits.latestEventTime(nowMillis)) {
+      checkEventTime("example " + quote(id), f.eventTime(), nowMillis);
+    }
+    int n = f.count();
+    if (n == 0) {
+      throw new RejectedRecordException(DeadLetterReason.NO_FEATURES,
+          "example " + quote(id) + " has no features, entities or dense values");
+    }
+    for (int i = 0; i < n; i++) {
+      String namespace = f.namespace(i);
+      float v = f.value(i);
+      if (namespace.isEmpty() || !Float.isFinite(v) || tooLarge(v)) {
+        String name = f.name(i);
+        Long index = name == null ? f.index(i) : null;
+        if (namespace.isEmpty()) {
+          throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE, "features[" + i
+              + "] must have a namespace and exactly one of name and index, but was ("
+              + quote(namespace) + ", name " + quote(name) + ", index " + index + ")");
+        }
+        if (!Float.isFinite(v)) {
+          throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE, "features[" + i
+              + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
+              + ") has value " + v);
+        }
+        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "features[" + i
+            + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
+            + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
+      }
+    }
+    float weight = f.weight();
+    if (!(weight >= 0) || Float.isInfinite(weight)) {
+      throw new RejectedRecordException(DeadLetterReason.INVALID_WEIGHT,
+          "weight must be finite and >= 0, but was " + weight);
+    }
+    if (f.hasLabel() && !loss.acceptsLabel(f.label())) {
+      throw new RejectedRecordException(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
+          loss.labelProblem(f.label()));
+    }
+    checkDenseWidth(id, 0);
+  }
+
   /** {@link #toCompact(Example, long)}; without {@code hash}, every row id is 0. */
   private CompactExample compact(Example e, long nowMillis, boolean hash)
       throws RejectedRecordException {
@@ -217,12 +273,17 @@ public final class ExampleDecoder implements Serializable {
 
   /** Refuses an example without the dense values the model reads as its inputs. */
   private CompactExample checkDenseWidth(CompactExample c) throws RejectedRecordException {
-    if (limits.denseValues() >= 0 && c.dense.length != limits.denseValues()) {
+    checkDenseWidth(c.exampleId, c.dense.length);
+    return c;
+  }
+
+  private void checkDenseWidth(String exampleId, int denseValues)
+      throws RejectedRecordException {
+    if (limits.denseValues() >= 0 && denseValues != limits.denseValues()) {
       throw new RejectedRecordException(DeadLetterReason.DENSE_WIDTH, "example "
-          + quote(c.exampleId) + " has " + c.dense.length + " dense values, but the model reads "
+          + quote(exampleId) + " has " + denseValues + " dense values, but the model reads "
           + limits.denseValues() + " (model.inputs)");
     }
-    return c;
   }
 
   /** Decodes and validates one delayed label, judging its event time by the wall clock. */

@@ -70,4 +70,11 @@ public interface FileFormat {
 
   /** Returned by {@link RecordReader#next()} for a record that carries no example. */
   Example NONE = new Example();
+
+  /**
+   * Returned by a replay that writes its examples' bytes itself ({@link FileReplay#encodeWith})
+   * for a record whose example was handed to the encoder instead of being built: what the
+   * encoder made of it is {@link FileReplay#encoded()}.
+   */
+  Example ENCODED = new Example();
 }

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.produce;
 
+import io.gradflow.jobs.kafka.ExampleFields;
 import io.gradflow.schema.Example;
 import java.io.Closeable;
 import java.io.IOException;
@@ -55,6 +56,8 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
   private long nextLine;
   private String nextCheck;
   private String check;
+  private Object nextEncoded;
+  private Object encoded;
   private Function<Example, String> serialCheck;
   private boolean done;
 
@@ -142,6 +145,7 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
           nextCheck = serialCheck.apply(e);
         } else if (reader instanceof ParallelRecords p) {
           nextCheck = p.check();
+          nextEncoded = p.encoded();
         }
       }
     }
@@ -158,6 +162,8 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     line = nextLine;
     check = nextCheck;
     nextCheck = null;
+    encoded = e == FileFormat.ENCODED ? nextEncoded : null;
+    nextEncoded = null;
     return e;
   }
 
@@ -175,6 +181,30 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     } else {
       serialCheck = checkers.get();
     }
+  }
+
+  /**
+   * Hands each line's {@link ExampleFields} to an encoder on the parsing workers instead of
+   * building its example, when this replay parses a {@link LineFormat} on workers; before the
+   * first {@link #hasNext()} only. Then {@link #next()} returns {@link FileFormat#ENCODED} for
+   * each line with an example, and {@link #encoded()} is what the encoder made of it.
+   *
+   * @param encoders makes an encoder (called once per worker thread, so an encoder need not be
+   *     thread-safe); it may keep the fields it is given only until it returns
+   * @return false, and nothing changes, when this replay does not parse lines on workers (CSV,
+   *     or no workers): its examples are built as before
+   */
+  public boolean encodeWith(Supplier<Function<ExampleFields, Object>> encoders) {
+    if (reader instanceof ParallelRecords p && p.parsesLines()) {
+      p.encodeWith(encoders);
+      return true;
+    }
+    return false;
+  }
+
+  /** What the encoder made of the line last returned by {@link #next()}, or null. */
+  public Object encoded() {
+    return encoded;
   }
 
   /** What the {@link #checkWith check} said of the example last returned, or null. */

@@ -232,6 +232,17 @@ public final class GradflowProducer implements AutoCloseable {
         callback);
   }
 
+  /**
+   * Sends an example already encoded (its {@code RecordCodec} bytes, from {@code ExampleWriter})
+   * to the examples topic: the record {@link #send(Example, Callback)} sends for it, given its
+   * {@link #key key} and event time (milliseconds since the epoch, the record timestamp).
+   */
+  public Future<RecordMetadata> sendEncoded(byte[] key, byte[] value, long eventTimeMillis,
+      Callback callback) {
+    return sendChecked(new ProducerRecord<>(examplesTopic, null, eventTimeMillis, key, value),
+        callback);
+  }
+
   /** Sends a delayed label to the labels topic, keyed by its model key. */
   public Future<RecordMetadata> send(Label label) {
     String model = label.getModelKey() != null ? label.getModelKey() : defaultModelKey;
@@ -512,9 +523,22 @@ public final class GradflowProducer implements AutoCloseable {
             + " has no entity of type " + entityType + " to key it by");
       }
     } else {
-      k = example.getModelKey() != null ? example.getModelKey() : defaultModelKey;
+      return keyOfModel(example.getModelKey());
     }
     return k.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The key of an example of model {@code modelKey} (null: the default model) when this producer
+   * keys by {@link KeyBy#MODEL_KEY}: {@link #key(Example)} of such an example.
+   *
+   * @throws IllegalStateException when it keys by an entity
+   */
+  public byte[] keyOfModel(String modelKey) {
+    if (keyBy != KeyBy.MODEL_KEY) {
+      throw new IllegalStateException("records are keyed by entity " + entityType);
+    }
+    return (modelKey != null ? modelKey : defaultModelKey).getBytes(StandardCharsets.UTF_8);
   }
 
   /** Records sent again so far because a batch was refused for another record in it. */

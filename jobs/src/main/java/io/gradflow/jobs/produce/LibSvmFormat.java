@@ -1,10 +1,6 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.schema.Example;
-import io.gradflow.schema.Feature;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
+import io.gradflow.jobs.kafka.ExampleFields;
 
 /**
  * LibSVM / SVMlight lines: {@code <label> [qid:<n>] <index>:<value> ... [# comment]}. Each
@@ -42,19 +38,20 @@ public final class LibSvmFormat implements LineFormat {
    * and the same messages.
    */
   @Override
-  public Example parse(String line, long lineNumber, String source)
+  public boolean parse(String line, long lineNumber, String source, ExampleFields into)
       throws MalformedLineException {
     int hash = line.indexOf('#');
     int end = hash >= 0 ? hash : line.length();
     int from = Tokens.trimStart(line, 0, end);
     end = Tokens.trimEnd(line, from, end);
     if (from == end) {
-      return null;
+      return false;
     }
     int wordEnd = Tokens.wordEnd(line, from, end);
     float label = labels.apply(line.substring(from, wordEnd), lineNumber, "");
-    // Room for every word that could follow (" 1:1"): growing the list copies it each time.
-    List<Feature> features = new ArrayList<>(Math.min((end - wordEnd) / 4 + 1, 1024));
+    into.start(source + ":" + lineNumber, startMillis + (lineNumber - 1) * intervalMillis,
+        modelKey);
+    into.label(label);
     for (int at = Tokens.skipSpace(line, wordEnd, end); at < end;
         at = Tokens.skipSpace(line, wordEnd, end)) {
       // The common word, digits (too few to overflow a long) then a colon and a value, in one
@@ -74,8 +71,7 @@ public final class LibSvmFormat implements LineFormat {
         if (wordEnd > colon + 1) {
           float value = Numbers.parse(line, colon + 1, wordEnd, "value of feature ", at, colon,
               lineNumber);
-          features.add(new Feature(namespace, null, fastIndex,
-              value == 1f ? ONE : Float.valueOf(value)));
+          into.addIndexed(namespace, fastIndex, value);
           continue;
         }
       }
@@ -97,19 +93,11 @@ public final class LibSvmFormat implements LineFormat {
       }
       float value = Numbers.parse(line, colon + 1, wordEnd, "value of feature ", at, colon,
           lineNumber);
-      Float boxed = value == 1f ? ONE : Float.valueOf(value);
-      features.add(new Feature(namespace, null, index, boxed));
+      into.addIndexed(namespace, index, value);
     }
-    // The all-fields constructor (no entities, no dense values, weight 1): the builder
-    // deep-copies the schema's defaults at each build.
-    return new Example(source + ":" + lineNumber,
-        Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis), modelKey,
-        List.of(), features, List.of(), label, 1f);
+    return true;
   }
 
   /** Digits of an index read in the one-pass path: 10^18 - 1 fits a long. */
   private static final int MAX_FAST_DIGITS = 18;
-
-  /** 1 boxed once: most values of a LibSVM file of categories are 1. */
-  private static final Float ONE = 1f;
 }

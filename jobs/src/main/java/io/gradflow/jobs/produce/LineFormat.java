@@ -1,5 +1,6 @@
 package io.gradflow.jobs.produce;
 
+import io.gradflow.jobs.kafka.ExampleFields;
 import io.gradflow.schema.Example;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -22,7 +23,20 @@ public interface LineFormat extends FileFormat {
    * @param source a name for ids ({@code file name}); example ids default to
    *     {@code source:lineNumber}
    */
-  Example parse(String line, long lineNumber, String source) throws MalformedLineException;
+  default Example parse(String line, long lineNumber, String source)
+      throws MalformedLineException {
+    ExampleFields fields = new ExampleFields();
+    return parse(line, lineNumber, source, fields) ? fields.toExample() : null;
+  }
+
+  /**
+   * The fields of a line's example into {@code into} ({@link ExampleFields#start started} anew),
+   * or false when the line carries none: {@link #parse(String, long, String)} is
+   * {@code into.toExample()} when this returns true. For writing the example's bytes
+   * ({@code ExampleWriter}) without building it; same messages.
+   */
+  boolean parse(String line, long lineNumber, String source, ExampleFields into)
+      throws MalformedLineException;
 
   @Override
   default RecordReader open(Reader in, String source) {

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.produce;
 
+import io.gradflow.jobs.kafka.ExampleFields;
 import io.gradflow.schema.Example;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,6 +47,8 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     /** Lines: the text of each; records: the serial reader's result of each. */
     final Object[] items;
     final String[] checks;
+    /** What the encoder made of each line's fields, when there is one; else null. */
+    final Object[] encoded;
     /** Records: the line each starts on and the lines read after it; lines: null. */
     final long[] recordLines;
     final long[] linesRead;
@@ -55,9 +58,10 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     Throwable end;
     long endLines;
 
-    Block(int size, long firstLine, boolean records) {
+    Block(int size, long firstLine, boolean records, boolean encodes) {
       this.items = new Object[size];
       this.checks = new String[size];
+      this.encoded = encodes ? new Object[size] : null;
       this.recordLines = records ? new long[size] : null;
       this.linesRead = records ? new long[size] : null;
       this.firstLine = firstLine;
@@ -113,6 +117,9 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
   private CompletableFuture<Block> completed = CompletableFuture.completedFuture(null);
   private long readerLines;
   private ThreadLocal<Function<Example, String>> checkers;
+  /** Per worker thread: a line's fields and what makes the encoded result of them; or null. */
+  private ThreadLocal<Encoding> encoders;
+  private Object lastEncoded;
   private ExecutorService workers;
   private ArrayBlockingQueue<CompletableFuture<Block>> blocks;
   private Thread reader;
@@ -173,6 +180,34 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     this.checkers = ThreadLocal.withInitial(checkers);
   }
 
+  /** A worker's fields buffer and encoder. */
+  private record Encoding(ExampleFields fields, Function<ExampleFields, Object> encoder) {}
+
+  /**
+   * Hands each line's fields to an encoder on the workers instead of building its example,
+   * before the first {@link #next()}: {@link #next()} then returns {@link FileFormat#ENCODED} for
+   * a line with an example, and what the encoder made of it is {@link #encoded()} (the
+   * {@link #checkWith check} does not run on such lines). Lines read ({@link #lines}) only.
+   *
+   * @param encoders makes one encoder per worker thread; an encoder may keep the fields only
+   *     until it returns
+   */
+  void encodeWith(Supplier<Function<ExampleFields, Object>> encoders) {
+    if (reader != null) {
+      throw new IllegalStateException("encodeWith after reading started");
+    }
+    if (!parses) {
+      throw new IllegalStateException("only a line format's records are encoded from fields");
+    }
+    this.encoders = ThreadLocal.withInitial(() -> new Encoding(new ExampleFields(),
+        encoders.get()));
+  }
+
+  /** Whether this reader parses lines, so {@link #encodeWith} applies. */
+  boolean parsesLines() {
+    return parses;
+  }
+
   private void start() {
     AtomicInteger n = new AtomicInteger();
     workers = Executors.newFixedThreadPool(threads, r -> {
@@ -190,7 +225,7 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
   private void read() {
     try {
       while (true) {
-        Block b = new Block(size, readerLines + 1, !parses);
+        Block b = new Block(size, readerLines + 1, !parses, encoders != null);
         try {
           filler.fill(b);
         } catch (RuntimeException | Error e) {
@@ -298,8 +333,18 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
   /** A worker: each line's example or what parsing it threw, and each example's check. */
   private Block finish(Block b) {
     Function<Example, String> checker = checkers == null ? null : checkers.get();
+    Encoding encoding = encoders == null ? null : encoders.get();
     for (int i = 0; i < b.count; i++) {
       try {
+        if (encoding != null) {
+          if (format.parse((String) b.items[i], b.firstLine + i, source, encoding.fields())) {
+            b.encoded[i] = encoding.encoder().apply(encoding.fields());
+            b.items[i] = FileFormat.ENCODED;
+          } else {
+            b.items[i] = FileFormat.NONE;
+          }
+          continue;
+        }
         if (parses) {
           Example e = format.parse((String) b.items[i], b.firstLine + i, source);
           b.items[i] = e == null ? FileFormat.NONE : e;
@@ -322,6 +367,10 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
         Object result = b.items[at];
         b.items[at] = null;
         lastCheck = b.checks[at];
+        if (b.encoded != null) {
+          lastEncoded = b.encoded[at];
+          b.encoded[at] = null;
+        }
         if (parses) {
           line = b.firstLine + at;
           lines = line;
@@ -376,6 +425,11 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while reading " + source, e);
     }
+  }
+
+  /** What the encoder made of the line last returned by {@link #next()}, or null. */
+  Object encoded() {
+    return lastEncoded;
   }
 
   /** What the checker said of the example last returned by {@link #next()}, or null. */

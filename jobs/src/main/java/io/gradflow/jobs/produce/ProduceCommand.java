@@ -8,6 +8,8 @@ import io.gradflow.jobs.kafka.ClientSettings;
 import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.jobs.kafka.DeadLetterReason;
 import io.gradflow.jobs.kafka.ExampleDecoder;
+import io.gradflow.jobs.kafka.ExampleFields;
+import io.gradflow.jobs.kafka.ExampleWriter;
 import io.gradflow.jobs.kafka.RejectedRecordException;
 import io.gradflow.model.Loss;
 import io.gradflow.schema.Example;
@@ -31,6 +33,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.producer.Callback;
 import org.apache.kafka.common.KafkaException;
@@ -289,10 +292,20 @@ public final class ProduceCommand {
         ExampleDecoder d = validators.get();
         return e -> invalidity(d, producer, e, labelHint, keyBy);
       });
+      // Lines sent to Kafka keyed by model: validated and encoded there from their parsed
+      // fields, without building the example (the same record bytes: ExampleWriter), unless the
+      // Example schema is one ExampleWriter does not know.
+      if (producer != null && keyByEntity == null && ExampleWriter.create() != null) {
+        replay.encodeWith(() -> {
+          ExampleDecoder d = validators.get();
+          ExampleWriter w = ExampleWriter.create();
+          return new Encoder(d, w, producer, labelHint, System::currentTimeMillis);
+        });
+      }
     }
     // Encoding and sending run on a thread of their own, in order, while this one takes the next
-    // examples (a file's read, parsed and validated on the replay's threads, if any). Stdin and a
-    // rate limit may pause: each example goes at once.
+    // examples (a file's read, parsed and validated on the replay's threads, if any; lines encoded
+    // there too are only sent). Stdin and a rate limit may pause: each example goes at once.
     OrderedSender<Outgoing> sender = producer == null ? null
         : new OrderedSender<>("gradflow-produce-sender", o -> send(producer, acks, o),
             rate > 0 || "-".equals(v.string("file")) ? 1 : SEND_CHUNK, SEND_QUEUE_CHUNKS);
@@ -307,8 +320,9 @@ public final class ProduceCommand {
         }
         Example e = examples.next();
         long line = replay != null ? replay.line() : -1;
-        String id = e.getExampleId();
-        String invalid = replay != null ? replay.check()
+        Encoded encoded = replay != null ? (Encoded) replay.encoded() : null;
+        String id = encoded != null ? encoded.exampleId() : e.getExampleId();
+        String invalid = encoded != null ? encoded.invalid() : replay != null ? replay.check()
             : invalidity(validator, producer, e, labelHint, keyBy);
         if (invalid != null) {
           if (failOnError) {
@@ -324,7 +338,7 @@ public final class ProduceCommand {
           }
           continue;
         }
-        long time = e.getEventTime().toEpochMilli();
+        long time = encoded != null ? encoded.eventTime() : e.getEventTime().toEpochMilli();
         if (target != null) {
           long now = System.currentTimeMillis();
           String lost = target.refusal(time, now);
@@ -341,7 +355,7 @@ public final class ProduceCommand {
           }
         }
         if (sender != null) {
-          sender.submit(new Outgoing(e, line));
+          sender.submit(new Outgoing(e, line, encoded));
         } else {
           if (print) {
             out.println(e);
@@ -400,8 +414,71 @@ public final class ProduceCommand {
    */
   private static final int SEND_QUEUE_CHUNKS = 32;
 
-  /** An example on its way to the sending thread, with its line in the file (or -1). */
-  record Outgoing(Example example, long line) {}
+  /**
+   * An example on its way to the sending thread, with its line in the file (or -1); a line
+   * encoded from its fields is {@link FileFormat#ENCODED} with its {@code encoded} record.
+   */
+  record Outgoing(Example example, long line, Encoded encoded) {
+    Outgoing(Example example, long line) {
+      this(example, line, null);
+    }
+
+    String exampleId() {
+      return encoded != null ? encoded.exampleId() : example.getExampleId();
+    }
+
+    Float label() {
+      return encoded != null ? encoded.label() : example.getLabel();
+    }
+  }
+
+  /**
+   * A line's example as a parsing worker left it ({@link Encoder}): why the job would refuse it
+   * ({@code invalid}, and then nothing else but the id), or its record's key, value and
+   * timestamp, and its label (null: none) for the summary.
+   */
+  record Encoded(String exampleId, String invalid, byte[] key, byte[] value, long eventTime,
+      Float label) {}
+
+  /**
+   * On a parsing worker: validates a line's fields as {@link #invalidity} validates its example
+   * and writes its record with {@link ExampleWriter}. Not thread-safe: one per worker.
+   */
+  static final class Encoder implements java.util.function.Function<ExampleFields, Object> {
+    private final ExampleDecoder validator;
+    private final ExampleWriter writer;
+    private final GradflowProducer producer;
+    private final String labelHint;
+    private final LongSupplier clock;
+    private String lastModel;
+    private byte[] lastKey;
+
+    /** @param clock the wall clock (milliseconds) event times are judged by */
+    Encoder(ExampleDecoder validator, ExampleWriter writer, GradflowProducer producer,
+        String labelHint, LongSupplier clock) {
+      this.clock = clock;
+      this.validator = validator;
+      this.writer = writer;
+      this.producer = producer;
+      this.labelHint = labelHint;
+    }
+
+    @Override
+    public Encoded apply(ExampleFields f) {
+      try {
+        validator.validate(f, clock.getAsLong());
+      } catch (RejectedRecordException r) {
+        return new Encoded(f.exampleId(), refusal(r, labelHint), null, null, 0, null);
+      }
+      String model = f.modelKey();
+      if (lastKey == null || model != lastModel) {
+        lastKey = producer.keyOfModel(model); // a format's model key is one string: one lookup
+        lastModel = model;
+      }
+      return new Encoded(f.exampleId(), null, lastKey, writer.write(f), f.eventTime(),
+          f.hasLabel() ? f.label() : null);
+    }
+  }
 
   /** Where an example came from, for messages: its line in the file, or its id. */
   private static String where(String exampleId, long line) {
@@ -414,14 +491,20 @@ public final class ProduceCommand {
    * not written, with the timeout's own reason.
    */
   static void send(GradflowProducer producer, Acks acks, Outgoing o) {
-    String id = o.example().getExampleId();
+    String id = o.exampleId();
     String stopped = acks.stopped();
     if (stopped != null) {
       acks.sendFailed(where(id, o.line()) + ": not sent, " + stopped);
       return;
     }
     try {
-      producer.send(o.example(), acks.callback(o));
+      Encoded encoded = o.encoded();
+      if (encoded != null) {
+        producer.sendEncoded(encoded.key(), encoded.value(), encoded.eventTime(),
+            acks.callback(o));
+      } else {
+        producer.send(o.example(), acks.callback(o));
+      }
     } catch (KafkaException k) {
       acks.sendFailed(where(id, o.line()) + ": " + acks.describe(k));
     }
@@ -480,20 +563,32 @@ public final class ProduceCommand {
    * Why the job would dead-letter {@code e} (or the producer cannot key it), or null when it is
    * valid.
    */
-  private static String invalidity(ExampleDecoder validator, GradflowProducer producer, Example e,
-      String labelHint, String keyBy) {
+  private static String invalidity(ExampleDecoder validator, GradflowProducer producer,
+      Example e, String labelHint, String keyBy) {
+    return invalidity(validator, producer, e, labelHint, keyBy, System.currentTimeMillis());
+  }
+
+  /** {@link #invalidity(ExampleDecoder, GradflowProducer, Example, String, String)} at a clock. */
+  static String invalidity(ExampleDecoder validator, GradflowProducer producer, Example e,
+      String labelHint, String keyBy, long nowMillis) {
     try {
-      validator.validate(e); // the job's verdict; its hashing refuses nothing, so it is left out
+      // The job's verdict; its hashing refuses nothing, so it is left out.
+      validator.validate(e, nowMillis);
       if (producer != null) {
         producer.key(e);
       }
       return null;
     } catch (RejectedRecordException r) {
-      return r.reason().name().toLowerCase(Locale.ROOT) + ": " + r.getMessage()
-          + (r.reason() == DeadLetterReason.LABEL_OUT_OF_DOMAIN ? labelHint : "");
+      return refusal(r, labelHint);
     } catch (IllegalArgumentException r) {
       return r.getMessage() + " (--key-by " + keyBy + ")";
     }
+  }
+
+  /** A refusal as {@code produce} reports it: the reason, the detail, a hint for labels. */
+  private static String refusal(RejectedRecordException r, String labelHint) {
+    return r.reason().name().toLowerCase(Locale.ROOT) + ": " + r.getMessage()
+        + (r.reason() == DeadLetterReason.LABEL_OUT_OF_DOMAIN ? labelHint : "");
   }
 
   private static void summary(Flag.Values v, PrintStream err, String targetText, double seconds,
@@ -644,10 +739,9 @@ public final class ProduceCommand {
      * the example: records wait in the producer's buffer until the broker answers.
      */
     Callback callback(Outgoing o) {
-      Example e = o.example();
-      String id = e.getExampleId();
+      String id = o.exampleId();
       long line = o.line();
-      Float label = e.getLabel();
+      Float label = o.label();
       return (metadata, exception) -> {
         if (exception == null) {
           written(label);

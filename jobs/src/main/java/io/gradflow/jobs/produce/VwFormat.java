@@ -1,8 +1,6 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.schema.Example;
-import io.gradflow.schema.Feature;
-import java.time.Instant;
+import io.gradflow.jobs.kafka.ExampleFields;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -67,10 +65,10 @@ public final class VwFormat implements LineFormat {
    * examples and the same messages.
    */
   @Override
-  public Example parse(String line, long lineNumber, String source)
+  public boolean parse(String line, long lineNumber, String source, ExampleFields into)
       throws MalformedLineException {
     if (line.isBlank()) {
-      return null;
+      return false;
     }
     int bar = line.indexOf('|');
     if (bar < 0) {
@@ -104,24 +102,24 @@ public final class VwFormat implements LineFormat {
           + "' before the first '|' (after label and importance only a tag may follow; VW's"
           + " initial prediction is not supported)");
     }
-    // Room for every word that could follow ("|a b"): growing the list copies it each time.
-    List<Feature> features = new ArrayList<>(Math.min((line.length() - bar) / 4 + 1, 1024));
+    into.start(id != null ? id : source + ":" + lineNumber,
+        startMillis + (lineNumber - 1) * intervalMillis, modelKey);
+    if (label != null) {
+      into.label(label);
+    }
+    into.weight(weight);
     String[] lastNamespaces = namespaces.get();
     int from = bar + 1;
     for (int k = 0; ; k++) {
       int next = line.indexOf('|', from);
       int end = next < 0 ? line.length() : next;
-      section(line, from, end, lineNumber, features, lastNamespaces, k);
+      section(line, from, end, lineNumber, into, lastNamespaces, k);
       if (next < 0) {
         break;
       }
       from = next + 1;
     }
-    // The all-fields constructor (no entities, no dense values): the builder deep-copies the
-    // schema's defaults at each build.
-    return new Example(id != null ? id : source + ":" + lineNumber,
-        Instant.ofEpochMilli(startMillis + (lineNumber - 1) * intervalMillis), modelKey,
-        List.of(), features, List.of(), label, weight);
+    return true;
   }
 
   /** The words before the first bar: {@code line.substring(0, bar).trim()} split at spaces. */
@@ -143,7 +141,7 @@ public final class VwFormat implements LineFormat {
    * {@code k}-th of its line ({@link #cachedNamespace}).
    */
   private static void section(String line, int from, int end, long lineNumber,
-      List<Feature> features, String[] lastNamespaces, int k) throws MalformedLineException {
+      ExampleFields features, String[] lastNamespaces, int k) throws MalformedLineException {
     String namespace = "default";
     float scale = 1f;
     int at = from;
@@ -159,7 +157,6 @@ public final class VwFormat implements LineFormat {
       }
       at = nsEnd;
     }
-    Float boxedScale = scale;
     for (at = Tokens.skipSpace(line, at, end); at < end; at = Tokens.skipSpace(line, at, end)) {
       int wordEnd = Tokens.wordEnd(line, at, end);
       int colon = wordEnd - 1; // the last colon of the word, or at - 1
@@ -171,19 +168,19 @@ public final class VwFormat implements LineFormat {
             + line.substring(at, wordEnd) + "'");
       }
       if (colon < at) {
-        features.add(new Feature(namespace, line.substring(at, wordEnd), null, boxedScale));
+        features.addNamed(namespace, line.substring(at, wordEnd), scale);
       } else {
         float value = Numbers.exactFloat(line, colon + 1, wordEnd);
         String name = line.substring(at, colon);
         if (!Float.isNaN(value)) {
-          features.add(new Feature(namespace, name, null, value * scale));
+          features.addNamed(namespace, name, value * scale);
         } else {
           String text = line.substring(colon + 1, wordEnd);
           if (Numbers.isDecimal(text) || Numbers.isNotFinite(text)) {
-            features.add(new Feature(namespace, name, null,
-                Numbers.parseSlowly(text, "value of feature ", name, lineNumber) * scale));
+            features.addNamed(namespace, name,
+                Numbers.parseSlowly(text, "value of feature ", name, lineNumber) * scale);
           } else {
-            features.add(new Feature(namespace, name + "=" + text, null, boxedScale));
+            features.addNamed(namespace, name + "=" + text, scale);
           }
         }
       }

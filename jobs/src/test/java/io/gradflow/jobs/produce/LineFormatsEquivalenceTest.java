@@ -170,12 +170,12 @@ class LineFormatsEquivalenceTest {
     }
   }
 
-  private interface Parse {
+  interface Parse {
     Object get() throws Exception;
   }
 
   /** The example (compared with Avro's equals: floats bit for bit), or the message thrown. */
-  private static Object outcome(Parse p) {
+  static Object outcome(Parse p) {
     try {
       return p.get();
     } catch (Exception e) {
@@ -183,7 +183,7 @@ class LineFormatsEquivalenceTest {
     }
   }
 
-  private static String libSvmLike(Random random) {
+  static String libSvmLike(Random random) {
     StringBuilder s = new StringBuilder(random.nextBoolean() ? "1" : pick(random));
     for (int i = random.nextInt(6); i > 0; i--) {
       s.append(random.nextInt(5) == 0 ? "\t" : " ").append(random.nextInt(5) == 0 ? "qid"
@@ -192,7 +192,7 @@ class LineFormatsEquivalenceTest {
     return s.append(random.nextInt(5) == 0 ? " # " + pick(random) : "").toString();
   }
 
-  private static String vwLike(Random random) {
+  static String vwLike(Random random) {
     StringBuilder s = new StringBuilder(random.nextBoolean() ? "1 " : pick(random) + " ");
     s.append(random.nextInt(3) == 0 ? "'" + pick(random) : "");
     for (int i = random.nextInt(4); i > 0; i--) {
@@ -235,7 +235,7 @@ class LineFormatsEquivalenceTest {
     return s.toString();
   }
 
-  private static String randomString(Random random, int maxLength) {
+  static String randomString(Random random, int maxLength) {
     return TokensAndNumbersTest.randomString(random, maxLength, ALPHABET);
   }
 
