@@ -14,8 +14,9 @@ import java.util.Locale;
  * Flink ({@link PagedLearner}) on the same examples, timed by the thread's CPU time as well as
  * the wall clock: on a shared machine, time the thread spends descheduled inflates wall-clock
  * rates but not CPU-time rates, so the CPU-time ratio of paged to flat is the steadier figure.
- * Rates are those of the second half of each run (as {@link TrainerThroughput}'s); every run
- * must predict bit-identically to the reference.
+ * Rates are those of the second half of each run (as {@link TrainerThroughput}'s), and each
+ * loop is warmed up alike (300,000 examples on an instance of its own) before it is timed; every
+ * run must predict bit-identically to the reference.
  *
  * <p>{@code bench/java.sh io.gradflow.bench.RowPathCpu [examples [rounds]]} (default 1,000,000
  * examples, 5 rounds). Ends with {@code RESULT paged_vs_flat_cpu=<x> paged_vs_flat_wall=<x>
@@ -55,14 +56,27 @@ public final class RowPathCpu {
     return run(examples, new TrainerThroughput.FlatLoop()::process);
   }
 
-  /** As {@link TrainerThroughput}'s paged run: a new learner over an in-memory store. */
+  /**
+   * As {@link TrainerThroughput}'s paged run: a new learner over an in-memory store, after the
+   * same warm-up as {@link #flat}'s (another learner over the first examples), so that neither
+   * loop's first round is timed while its code is still being compiled.
+   */
   static Rates paged(long examples) throws Exception {
+    TrainerThroughput.Step warm = pagedStep();
+    for (int i = 0; i < Math.min(examples, 300_000); i++) {
+      warm.process(TrainerThroughput.pool[i % TrainerThroughput.POOL]);
+    }
+    return run(examples, pagedStep());
+  }
+
+  /** A new paged learner's step: predict, then learn, one example. */
+  private static TrainerThroughput.Step pagedStep() {
     PagedLearner learner = TrainerThroughput.newPagedLearner();
     ExampleLearner core = learner.learner();
     double rate = core.learningRate(0);
     long[] step = {0};
-    return run(examples, (CompactExample e) -> core.loss().prediction(
-        learner.process(e.modelKey, e, e.dense, true, ++step[0], rate)));
+    return (CompactExample e) -> core.loss().prediction(
+        learner.process(e.modelKey, e, e.dense, true, ++step[0], rate));
   }
 
   public static void main(String[] args) throws Exception {

@@ -14,8 +14,13 @@ import java.util.Arrays;
  * kept. Not thread-safe.
  */
 final class DirectArena {
-  /** Floats per chunk, about 64 MB: few arrays, and none near the JVM's array size limit. */
-  private static final int CHUNK_FLOATS = 1 << 24;
+  /**
+   * Floats per chunk at most, 128 MB (a chunk holds a power-of-two number of pages, so it is
+   * 64-128 MB: 8,192 pages of 512 AdaGrad rows, a 4M-row model): few arrays, none near the JVM's
+   * array size limit. A model whose direct pages all fit in one chunk gives every fast row the
+   * same array, which {@link PagedLearner} then needs not store per row (see {@link #chunks()}).
+   */
+  private static final int CHUNK_FLOATS = 1 << 25;
 
   static final byte REFERENCED = 1;
   static final byte DIRTY = 2;
@@ -107,6 +112,16 @@ final class DirectArena {
       free = Arrays.copyOf(free, free.length * 2);
     }
     free[freeCount++] = slot;
+  }
+
+  /**
+   * Chunks allocated so far. While it is 1, every slot's {@link #chunk} is the same array: a
+   * caller that keeps chunk references in a long-lived {@code float[][]} can skip storing one it
+   * already holds (a reference store into an old-generation array costs G1's post-write barrier,
+   * a StoreLoad fence, about 25-30 cycles), and that check is then always predicted right.
+   */
+  int chunks() {
+    return chunks.length;
   }
 
   float[] chunk(int slot) {

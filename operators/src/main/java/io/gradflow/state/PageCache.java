@@ -711,6 +711,11 @@ public final class PageCache {
     return arena.chunk(slot);
   }
 
+  /** Whether every direct page is in one arena chunk ({@link DirectArena#chunks()}). */
+  boolean oneChunk() {
+    return arena.chunks() <= 1;
+  }
+
   int base(int slot) {
     return arena.base(slot);
   }
