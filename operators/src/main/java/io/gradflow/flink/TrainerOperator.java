@@ -296,8 +296,9 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public void processElement(StreamRecord<CompactExample> element) throws Exception {
     CompactExample example = element.getValue();
     Tenant tenant = current;
-    if (tenant == null || !tenant.session.key().equals(getCurrentKey())) {
-      tenant = tenant((String) getCurrentKey());
+    String key = (String) getCurrentKey();
+    if (tenant == null || !tenant.is(key)) {
+      tenant = tenant(key);
       current = tenant;
       // The learner then finds the model's pages by its key's identity, not by hashing it.
       tenant.pages = tenant.session.shared().paged().cache().select(tenant.session.key(),
@@ -541,6 +542,18 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
 
     Tenant(ModelSession session) {
       this.session = session;
+    }
+
+    /**
+     * Whether {@code other} is this model's key: by identity, then by hash, then by characters.
+     * A different key almost always has another hash, so a key switch is decided by one int
+     * without reading the record's characters: Flink's keyed backend hashed the record's key for
+     * its key group, and the session's key was hashed into {@link #sessions}, so both Strings
+     * hold their hash already. No field is added: a tenant stays 24 bytes.
+     */
+    boolean is(String other) {
+      String own = session.key();
+      return other == own || (other.hashCode() == own.hashCode() && own.equals(other));
     }
   }
 
