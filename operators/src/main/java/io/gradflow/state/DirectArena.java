@@ -16,8 +16,8 @@ import java.util.Arrays;
 final class DirectArena {
   /**
    * Floats per chunk at most, 128 MB (a chunk holds a power-of-two number of pages, so it is
-   * 64-128 MB: 8,192 pages of 512 AdaGrad rows, a 4M-row model): few arrays, none near the JVM's
-   * array size limit. A model whose direct pages all fit in one chunk gives every fast row the
+   * 64-128 MB: 8,192 pages of 512 AdaGrad rows, a 4M-row model), or fewer when the cache expects
+   * fewer pages (see the constructor): few arrays, none near the JVM's array size limit. A model whose direct pages all fit in one chunk gives every fast row the
    * same array, which {@link PagedLearner} then needs not store per row (see {@link #chunks()}).
    */
   private static final int CHUNK_FLOATS = 1 << 25;
@@ -46,11 +46,21 @@ final class DirectArena {
   private int freeCount;
   private int next;
 
-  DirectArena(int rowSize, int stamps) {
+  /**
+   * @param expectedPages the direct pages the cache expects to hold at once (its capacity and
+   *     some room for pages pinned beyond it): a chunk holds no more slots than the power of two
+   *     at or above it, so a small cache does not allocate a 64-128 MB chunk for a few pages
+   */
+  DirectArena(int rowSize, int stamps, int expectedPages) {
     this.slotFloats = (PAD + PageFormat.directPageFloats(rowSize, stamps) + 15) & ~15;
-    int pagesPerChunk = Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / slotFloats));
+    int pagesPerChunk = Math.min(Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / slotFloats)),
+        ceilingPowerOfTwo(expectedPages));
     this.chunkShift = Integer.numberOfTrailingZeros(pagesPerChunk);
     this.chunkMask = pagesPerChunk - 1;
+  }
+
+  private static int ceilingPowerOfTwo(int n) {
+    return n <= 1 ? 1 : Integer.highestOneBit(Math.min(n - 1, 1 << 29)) << 1;
   }
 
   /** A slot for one page: a released one, or the next new one. */

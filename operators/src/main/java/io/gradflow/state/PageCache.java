@@ -157,7 +157,10 @@ public final class PageCache {
     this.rowSize = rowSize;
     this.initialRows = initialRows;
     this.stamps = stamped ? 1 : 0;
-    this.arena = new DirectArena(rowSize, stamps);
+    // Room for the pages one example pins beyond the capacity: a second chunk would make every
+    // fast row store its chunk again (PagedLearner).
+    this.arena = new DirectArena(rowSize, stamps,
+        (int) Math.min(Integer.MAX_VALUE, capacity + capacity / 4L + 64));
   }
 
   /**
