@@ -132,7 +132,9 @@ public final class ProduceCommand {
       Flag.of("namespace", Type.STRING, "f", "libsvm: namespace of the features"),
       Flag.of("parse-threads", Type.INT, null, "threads that validate the examples of --file"
           + " (and parse libsvm and vw lines) besides one reading it, in file order; 0: all on"
-          + " one thread (default: the cores less one, at least 1; 0 for stdin and --rate)"),
+          + " one thread (default: the cores less one, at least 1; 0 for stdin and --rate)."
+          + " On 2 cores beside a local broker, 2 made csv about 1.4x faster (its records are"
+          + " encoded by the sender); libsvm and vw, encoded on these threads, no faster"),
       Flag.choice("on-error", "skip", "a malformed line is skipped (and reported) or fails the run",
           "skip", "fail"),
       Flag.of("dry-run", Type.SWITCH, null, "encode and validate only; write nothing"),
