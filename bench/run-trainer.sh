@@ -12,6 +12,9 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
+# A fixed, pre-touched heap (as a TaskManager's that has run a while): in a fresh JVM the first use
+# of young-generation memory page-faults on each example's row ids and swamps a round's figures.
+export BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms6g -XX:+AlwaysPreTouch}"
 bench/java.sh io.gradflow.bench.TrainerThroughput "${1:-3000000}" bench/results "${2:-hashed,paged,hashmap,rocksdb}" "${3:-3}" | tee "$log"
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   /usr/bin/python3 bench/pytorch_loop.py bench/results/stream.bin

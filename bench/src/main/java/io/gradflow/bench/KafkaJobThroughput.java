@@ -219,7 +219,9 @@ public final class KafkaJobThroughput {
    * LibSVM or VW file (not timed), read back with {@link FileReplay} into memory (not timed), then
    * timed: encoding those examples with Avro, no Kafka (the fastest of three passes), and the whole
    * {@code produce --file} command (read, parse, validate, encode, send, flush; one thread) into
-   * the broker in its own JVM. Prints one line per format and
+   * the broker in its own JVM. Before any timed run, each format and {@code --parse-threads} value
+   * runs once untimed on a file of {@link #WARM_UP_EXAMPLES} (fewer if {@code examples} is), so
+   * that the formats' figures do not depend on their order. Prints one line per format and
    * {@code RESULT file_replay_vs_bare_encoding_<format>=<x> ...}; with {@code parseThreads}, one
    * run per value of {@code --parse-threads} instead, as {@code ..._<format>_parse<n>=<x>}.
    */
@@ -236,23 +238,34 @@ public final class KafkaJobThroughput {
       List<String> topics = new ArrayList<>();
       for (String format : formats) {
         runs.forEach(t -> topics.add("file-" + format + (t.isEmpty() ? "" : "-parse" + t)));
+        runs.forEach(t -> topics.add("warm-up-" + format + (t.isEmpty() ? "" : "-parse" + t)));
       }
       createTopics(bootstrap, topics);
       System.out.printf(Locale.ROOT, "broker in its own JVM (pid %d) at %s; %d cores%n",
           broker.pid(), bootstrap, Runtime.getRuntime().availableProcessors());
+      // Warm-up, not timed: every format and --parse-threads value once on a smaller file, before
+      // any timed run, so the first format timed does not run cold (LibSVM first measured 48k
+      // examples/s against 150-178k after another format).
+      long warmUp = Math.max(1, Math.min(examples, WARM_UP_EXAMPLES));
+      for (String format : formats) {
+        Path file = dir.resolve("warm-up." + format);
+        writeFile(file, format, warmUp);
+        for (String threads : runs) {
+          List<String> runFlags = new ArrayList<>(fileFlags(format));
+          if (!threads.isEmpty()) {
+            runFlags.addAll(List.of("--parse-threads", threads));
+          }
+          produceCommand(bootstrap, "warm-up-" + format + (threads.isEmpty() ? "" : "-parse"
+              + threads), warmUp, concat(List.of("--file", file.toString()), runFlags));
+        }
+        Files.delete(file);
+      }
       System.out.printf(Locale.ROOT, "%n| format | examples | file MB | bare Avro encoding,"
           + " examples/s | produce --file, examples/s | ratio |%n|---|---:|---:|---:|---:|---:|%n");
       for (String format : formats) {
         Path file = dir.resolve("examples." + format);
         writeFile(file, format, examples);
-        List<String> flags = new ArrayList<>(List.of("--format", format));
-        if (format.equals("csv")) {
-          StringBuilder columns = new StringBuilder();
-          for (int f = 0; f < FIELDS; f++) {
-            columns.append(f == 0 ? "" : ",").append("f").append(f);
-          }
-          flags.addAll(List.of("--csv-label", "label", "--csv-categorical", columns.toString()));
-        }
+        List<String> flags = fileFlags(format);
         List<Example> records = new ArrayList<>();
         Flag.Values values = Flag.parse(ProduceCommand.FLAGS, concat(List.of("--file",
             file.toString()), flags));
@@ -306,6 +319,22 @@ public final class KafkaJobThroughput {
       broker.waitFor();
     }
     System.out.println(result);
+  }
+
+  /** Examples of each format's untimed warm-up run in the file replay bench. */
+  static final long WARM_UP_EXAMPLES = 60_000;
+
+  /** The {@code gradflow produce} flags reading the bench's file in {@code format}. */
+  private static List<String> fileFlags(String format) {
+    List<String> flags = new ArrayList<>(List.of("--format", format));
+    if (format.equals("csv")) {
+      StringBuilder columns = new StringBuilder();
+      for (int f = 0; f < FIELDS; f++) {
+        columns.append(f == 0 ? "" : ",").append("f").append(f);
+      }
+      flags.addAll(List.of("--csv-label", "label", "--csv-categorical", columns.toString()));
+    }
+    return flags;
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.cli.Main;
+import io.gradflow.jobs.kafka.ExampleWriter;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
 import io.gradflow.jobs.kafka.TestBroker;
 import io.gradflow.schema.Codecs;
@@ -27,6 +28,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.IntStream;
@@ -415,6 +418,12 @@ class ProduceITCase {
    * produce's summary.
    */
   private static String digest(String topic, String... args) throws Exception {
+    return digest(ExampleWriter::create, topic, args);
+  }
+
+  /** {@link #digest(String, String...)} with produce's record writers from {@code writers}. */
+  private static String digest(Supplier<ExampleWriter> writers, String topic, String... args)
+      throws Exception {
     String[] full = new String[args.length + 6];
     full[0] = "--topic";
     full[1] = topic;
@@ -423,7 +432,13 @@ class ProduceITCase {
     full[4] = "--partitions";
     full[5] = "3";
     System.arraycopy(args, 0, full, 6, args.length);
-    Run r = produce(kafka, full);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<String> command = new ArrayList<>(List.of("--bootstrap-servers",
+        kafka.bootstrapServers()));
+    command.addAll(List.of(full));
+    int code = ProduceCommand.run(command, new ByteArrayInputStream(new byte[0]), System.out,
+        new PrintStream(err, true, StandardCharsets.UTF_8), writers);
+    Run r = new Run(code, err.toString(StandardCharsets.UTF_8));
     assertEquals(0, r.code(), r.err());
     Matcher m = Pattern.compile("produced ([0-9,]+) examples").matcher(r.err());
     assertTrue(m.find(), r.err());
@@ -487,6 +502,11 @@ class ProduceITCase {
   }
 
   private String replayDigest(String format, String... extra) throws Exception {
+    return replayDigest(ExampleWriter::create, "digest-" + format, format, extra);
+  }
+
+  private String replayDigest(Supplier<ExampleWriter> writers, String topic, String format,
+      String... extra) throws Exception {
     Path file = dir.resolve("in." + format);
     Files.writeString(file, lines(format, 3000), StandardCharsets.UTF_8);
     String[] args = new String[extra.length + 5];
@@ -496,7 +516,38 @@ class ProduceITCase {
     args[3] = format;
     args[4] = "--quiet";
     System.arraycopy(extra, 0, args, 5, extra.length);
-    return digest("digest-" + format, args);
+    return digest(writers, topic, args);
+  }
+
+  private static final String LIBSVM_DIGEST =
+      "2936 records, 9694cf1f2081d124c82a4ad8ff574c694572f192f1e7a98accb2eda4259897cc";
+  private static final String VW_DIGEST =
+      "2936 records, df669b9140f80036c7e688e143cf9f5f5f9a3d2d0fdccee1cf42409d155746a1";
+
+  // An Example schema ExampleWriter refuses (create() is null): produce takes the general path
+  // (each example built, then encoded with Avro on the sender) and writes the same records.
+  @Test
+  void libSvmReplayWithoutTheFieldsWriterWritesTheSameRecords() throws Exception {
+    AtomicInteger asked = new AtomicInteger();
+    assertEquals(LIBSVM_DIGEST, replayDigest(refused(asked), "digest-libsvm-avro", "libsvm",
+        "--binary-labels"));
+    assertEquals(1, asked.get(), "produce asks once for a writer, and takes the general path");
+  }
+
+  @Test
+  void vwReplayWithoutTheFieldsWriterWritesTheSameRecords() throws Exception {
+    AtomicInteger asked = new AtomicInteger();
+    assertEquals(VW_DIGEST, replayDigest(refused(asked), "digest-vw-avro", "vw",
+        "--binary-labels", "--parse-threads", "2"));
+    assertEquals(1, asked.get(), "produce asks once for a writer, and takes the general path");
+  }
+
+  /** What {@code ExampleWriter.create()} gives for a schema it refuses: null, counted. */
+  private static Supplier<ExampleWriter> refused(AtomicInteger asked) {
+    return () -> {
+      asked.incrementAndGet();
+      return null;
+    };
   }
 
   @Test
@@ -508,13 +559,12 @@ class ProduceITCase {
 
   @Test
   void libSvmReplayWritesTheSameRecords() throws Exception {
-    assertEquals("2936 records, 9694cf1f2081d124c82a4ad8ff574c694572f192f1e7a98accb2eda4259897cc",
-        replayDigest("libsvm", "--binary-labels"));
+    assertEquals(LIBSVM_DIGEST, replayDigest("libsvm", "--binary-labels"));
   }
 
   @Test
   void vwReplayWritesTheSameRecords() throws Exception {
-    assertEquals("2936 records, df669b9140f80036c7e688e143cf9f5f5f9a3d2d0fdccee1cf42409d155746a1",
+    assertEquals(VW_DIGEST,
         replayDigest("vw", "--binary-labels"));
   }
 }
