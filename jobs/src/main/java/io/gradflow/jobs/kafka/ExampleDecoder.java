@@ -185,15 +185,7 @@ public final class ExampleDecoder implements Serializable {
       }
     }
     for (int j = 0; j < dense; j++) {
-      float v = f.dense(j);
-      if (!Float.isFinite(v)) {
-        throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE,
-            "dense[" + j + "] has value " + v);
-      }
-      if (tooLarge(v)) {
-        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "dense[" + j
-            + "] has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
-      }
+      checkDense(j, f.dense(j));
     }
     float weight = f.weight();
     if (!(weight >= 0) || Float.isInfinite(weight)) {
@@ -265,14 +257,7 @@ public final class ExampleDecoder implements Serializable {
     float[] dense = new float[denseList.size()];
     for (int j = 0; j < dense.length; j++) {
       float v = denseList.get(j);
-      if (!Float.isFinite(v)) {
-        throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE,
-            "dense[" + j + "] has value " + v);
-      }
-      if (tooLarge(v)) {
-        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "dense[" + j
-            + "] has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
-      }
+      checkDense(j, v);
       dense[j] = v;
     }
     float weight = e.getWeight();
@@ -289,6 +274,18 @@ public final class ExampleDecoder implements Serializable {
     String model = e.getModelKey() == null ? defaultModelKey : e.getModelKey();
     return checkDenseWidth(new CompactExample(id, model, eventTime, rows, values, dense, l,
         weight));
+  }
+
+  /** Refuses dense value {@code j} when it is not finite or too large. */
+  private void checkDense(int j, float v) throws RejectedRecordException {
+    if (!Float.isFinite(v)) {
+      throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE,
+          "dense[" + j + "] has value " + v);
+    }
+    if (tooLarge(v)) {
+      throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "dense[" + j
+          + "] has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
+    }
   }
 
   /** Refuses an example without the dense values the model reads as its inputs. */
