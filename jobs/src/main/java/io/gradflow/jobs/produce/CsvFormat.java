@@ -44,6 +44,9 @@ import org.apache.commons.csv.CSVRecord;
  * ({@link FileFormat#open(java.io.InputStream, String, int)}), the reading thread only lexes,
  * the workers map columns and parse numbers, and the imputer and the event times by index run in
  * file order ({@link ParallelRecords.Staged}): the same examples and messages as one thread.
+ * For {@code produce}, a record's fields ({@link ExampleFields}) are then validated and written
+ * as Avro bytes on the workers ({@link ParallelRecords.Staged#fields}); the example
+ * {@link ParallelRecords.Staged#complete} builds is made from the same fields.
  */
 public final class CsvFormat implements FileFormat {
 
