@@ -19,15 +19,23 @@ import java.util.Map;
  * matched to a Java thread by the 15-character name Linux keeps). Two samples taken on one thread
  * while others run give each thread's CPU between them: {@link TrainerThroughput} takes them at
  * its Flink runs' half-way and last predictions, to split a run's CPU per example between the
- * source thread and the trainer's. Not thread-safe; a sample is immutable once taken.
+ * source thread and the trainer's. RocksDB's native threads (its flushes and compactions, not
+ * Java threads, so outside ThreadMXBean's view and the total) are read from {@code
+ * /proc/self/task/<tid>/stat} and summed as one use, {@link #NATIVE_ROCKSDB}. Not thread-safe; a
+ * sample is immutable once taken.
  */
 final class ThreadUse {
+  /** The name of the use summing RocksDB's native threads (10 ms ticks), outside the total. */
+  static final String NATIVE_ROCKSDB = "(RocksDB's native threads, 10 ms ticks)";
+
   private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
   /** Java thread id to name and CPU nanoseconds; Linux thread name to forced switches. */
   private final Map<Long, String> names = new HashMap<>();
   private final Map<Long, Long> cpu = new HashMap<>();
   private final Map<String, Long> forced = new HashMap<>();
+  /** Linux thread id to CPU nanoseconds of the JVM's native threads named rocksdb*. */
+  private final Map<String, Long> nativeCpu = new HashMap<>();
 
   private ThreadUse() {}
 
@@ -48,6 +56,9 @@ final class ThreadUse {
         for (Path task : (Iterable<Path>) list::iterator) {
           try {
             String name = Files.readString(task.resolve("comm")).strip();
+            if (name.startsWith("rocksdb")) {
+              s.nativeCpu.put(task.getFileName().toString(), nativeNanos(task));
+            }
             for (String line : Files.readAllLines(task.resolve("status"))) {
               if (line.startsWith("nonvoluntary_ctxt_switches:")) {
                 s.forced.merge(name, Long.parseLong(line.substring(27).strip()), Long::sum);
@@ -62,6 +73,16 @@ final class ThreadUse {
       }
     }
     return s;
+  }
+
+  /**
+   * A thread's user and system CPU from {@code /proc/self/task/<tid>/stat} (clock ticks, taken
+   * as 100 per second, the Linux default), in nanoseconds.
+   */
+  private static long nativeNanos(Path task) throws IOException {
+    String stat = Files.readString(task.resolve("stat"));
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L;
   }
 
   /**
@@ -97,6 +118,15 @@ final class ThreadUse {
       uses.add(new Use(name, (double) d / examples, forced));
     }
     uses.add(new Use("(all threads)", (double) total / examples, Double.NaN));
+    // RocksDB's native threads (flushes, compactions): not Java threads, so not in the total.
+    long rocks = 0;
+    for (var e : after.nativeCpu.entrySet()) {
+      Long b = before.nativeCpu.get(e.getKey());
+      rocks += e.getValue() - (b == null ? 0 : b);
+    }
+    if (!after.nativeCpu.isEmpty()) {
+      uses.add(new Use(NATIVE_ROCKSDB, (double) rocks / examples, Double.NaN));
+    }
     uses.sort((x, y) -> Double.compare(y.cpuNanosPerExample(), x.cpuNanosPerExample()));
     return uses;
   }

@@ -483,7 +483,8 @@ public final class TrainerThroughput {
     ThreadUse.print(name, uses);
     THREAD_NANOS.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(new double[] {
         ThreadUse.nanosOf(uses, "Source: examples"), ThreadUse.nanosOf(uses, "trainer"),
-        ThreadUse.nanosOf(uses, "(all threads)")});
+        ThreadUse.nanosOf(uses, "(all threads)"), ThreadUse.nanosOf(uses,
+        ThreadUse.NATIVE_ROCKSDB)});
     return new Result(name, ChecksumSink.count, (last - ChecksumSink.firstNanos) / 1e9,
         (last - ChecksumSink.halfNanos) / 1e9, (end - ChecksumSink.halfNanos) / 1e9,
         ChecksumSink.checksum);
@@ -579,13 +580,19 @@ public final class TrainerThroughput {
     System.out.printf(Locale.ROOT, "%nRESULT heap_vs_bare=%.3f rocksdb_vs_bare=%.3f"
         + " heap_chained_vs_bare=%.3f heap_vs_bare_to_job_end=%.3f"
         + " rocksdb_vs_bare_to_job_end=%.3f heap_source_cpu_us=%.3f heap_trainer_cpu_us=%.3f"
-        + " heap_chained_cpu_us=%.3f%n",
+        + " heap_chained_cpu_us=%.3f rocksdb_source_cpu_us=%.3f rocksdb_trainer_cpu_us=%.3f"
+        + " rocksdb_all_cpu_us=%.3f rocksdb_native_cpu_us=%.3f heap_all_cpu_us=%.3f%n",
         medianRatio(ratios, "Flink, hashmap"), medianRatio(ratios, "Flink, rocksdb"),
         medianRatio(ratios, CHAINED), medianRatio(ratiosToEnd, "Flink, hashmap"),
         medianRatio(ratiosToEnd, "Flink, rocksdb"),
         medianColumn(THREAD_NANOS.get("Flink, hashmap"), 0) / 1e3,
         medianColumn(THREAD_NANOS.get("Flink, hashmap"), 1) / 1e3,
-        medianColumn(THREAD_NANOS.get(CHAINED), 0) / 1e3);
+        medianColumn(THREAD_NANOS.get(CHAINED), 0) / 1e3,
+        medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 0) / 1e3,
+        medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 1) / 1e3,
+        medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 2) / 1e3,
+        medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 3) / 1e3,
+        medianColumn(THREAD_NANOS.get("Flink, hashmap"), 2) / 1e3);
   }
 
   /** The mlp mode's model: 16 dense inputs, hidden [32, 16], ReLU, logistic loss, Adam. */
