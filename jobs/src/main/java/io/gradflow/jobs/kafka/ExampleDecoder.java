@@ -150,9 +150,18 @@ public final class ExampleDecoder implements Serializable {
       checkEventTime("example " + quote(id), f.eventTime(), nowMillis);
     }
     int n = f.count();
-    if (n == 0) {
+    int entities = f.entityCount();
+    int dense = f.denseCount();
+    if (n == 0 && entities == 0 && dense == 0) {
       throw new RejectedRecordException(DeadLetterReason.NO_FEATURES,
           "example " + quote(id) + " has no features, entities or dense values");
+    }
+    for (int i = 0; i < entities; i++) {
+      if (f.entityType(i).isEmpty() || f.entityId(i).isEmpty()) {
+        throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE,
+            "entities[" + i + "] has an empty type or id: (" + quote(f.entityType(i)) + ", "
+                + quote(f.entityId(i)) + ")");
+      }
     }
     for (int i = 0; i < n; i++) {
       String namespace = f.namespace(i);
@@ -175,6 +184,9 @@ public final class ExampleDecoder implements Serializable {
             + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
       }
     }
+    for (int j = 0; j < dense; j++) {
+      checkDense(j, f.dense(j));
+    }
     float weight = f.weight();
     if (!(weight >= 0) || Float.isInfinite(weight)) {
       throw new RejectedRecordException(DeadLetterReason.INVALID_WEIGHT,
@@ -184,7 +196,7 @@ public final class ExampleDecoder implements Serializable {
       throw new RejectedRecordException(DeadLetterReason.LABEL_OUT_OF_DOMAIN,
           loss.labelProblem(f.label()));
     }
-    checkDenseWidth(id, 0);
+    checkDenseWidth(id, dense);
   }
 
   /** {@link #toCompact(Example, long)}; without {@code hash}, every row id is 0. */
@@ -245,14 +257,7 @@ public final class ExampleDecoder implements Serializable {
     float[] dense = new float[denseList.size()];
     for (int j = 0; j < dense.length; j++) {
       float v = denseList.get(j);
-      if (!Float.isFinite(v)) {
-        throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE,
-            "dense[" + j + "] has value " + v);
-      }
-      if (tooLarge(v)) {
-        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "dense[" + j
-            + "] has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
-      }
+      checkDense(j, v);
       dense[j] = v;
     }
     float weight = e.getWeight();
@@ -269,6 +274,18 @@ public final class ExampleDecoder implements Serializable {
     String model = e.getModelKey() == null ? defaultModelKey : e.getModelKey();
     return checkDenseWidth(new CompactExample(id, model, eventTime, rows, values, dense, l,
         weight));
+  }
+
+  /** Refuses dense value {@code j} when it is not finite or too large. */
+  private void checkDense(int j, float v) throws RejectedRecordException {
+    if (!Float.isFinite(v)) {
+      throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE,
+          "dense[" + j + "] has value " + v);
+    }
+    if (tooLarge(v)) {
+      throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "dense[" + j
+          + "] has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
+    }
   }
 
   /** Refuses an example without the dense values the model reads as its inputs. */

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.kafka;
 
+import io.gradflow.schema.Entity;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.Feature;
 import java.time.Instant;
@@ -8,16 +9,18 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The fields of one {@link Example} without entities or dense values, as a line format parses
- * them: the id, event time (milliseconds since the epoch, UTC), model key (null for the job's
- * default), label (absent, or a float as written or mapped), weight, and sparse features in
- * order, each a namespace and either a name or an index (a feature added with a name has no
- * index and the other way round), with its value. {@link ExampleWriter} writes the record's bytes
+ * The fields of one {@link Example}, as a file format parses them: the id, event time
+ * (milliseconds since the epoch, UTC), model key (null for the job's default), label (absent, or
+ * a float as written or mapped), weight, entities in order (a type and a raw id; CSV's), sparse
+ * features in order, each a namespace and either a name or an index (a feature added with a name
+ * has no index and the other way round), with its value, and dense values in order (CSV's
+ * numeric columns). {@link ExampleWriter} writes the record's bytes
  * from them and {@link ExampleDecoder#validate(ExampleFields, long)} judges them, as the
  * generated classes' encoding and {@link ExampleDecoder#validate(Example, long)} would the
  * {@link #toExample() example} they make, without building it.
  *
- * <p>Memory: four arrays as long as the most features a line had (they grow, never shrink).
+ * <p>Memory: arrays as long as the most features, entities and dense values a line had (they
+ * grow, never shrink).
  * Reused line after line ({@link #start}); not thread-safe: one per parsing thread.
  */
 public final class ExampleFields {
@@ -32,8 +35,13 @@ public final class ExampleFields {
   private String[] names = new String[64];
   private long[] indices = new long[64];
   private float[] values = new float[64];
+  private int entityCount;
+  private String[] entityTypes = new String[4];
+  private String[] entityIds = new String[4];
+  private int denseCount;
+  private float[] dense = new float[16];
 
-  /** Starts the next example: no features, no label, weight 1. */
+  /** Starts the next example: no features, entities or dense values, no label, weight 1. */
   public void start(String exampleId, long eventTimeMillis, String modelKey) {
     this.exampleId = exampleId;
     this.eventTime = eventTimeMillis;
@@ -43,6 +51,9 @@ public final class ExampleFields {
     this.weight = 1f;
     Arrays.fill(names, 0, count, null); // no name of a line kept alive by the next
     this.count = 0;
+    Arrays.fill(entityIds, 0, entityCount, null);
+    this.entityCount = 0;
+    this.denseCount = 0;
   }
 
   /** Replaces the example id given to {@link #start} (VW's tag is read after the label). */
@@ -82,6 +93,25 @@ public final class ExampleFields {
     indices[count] = index;
     values[count] = value;
     count++;
+  }
+
+  /** An entity: its type and raw id. */
+  public void addEntity(String type, String id) {
+    if (entityCount == entityIds.length) {
+      entityTypes = Arrays.copyOf(entityTypes, 2 * entityCount);
+      entityIds = Arrays.copyOf(entityIds, 2 * entityCount);
+    }
+    entityTypes[entityCount] = type;
+    entityIds[entityCount] = id;
+    entityCount++;
+  }
+
+  /** The next dense value. */
+  public void addDense(float value) {
+    if (denseCount == dense.length) {
+      dense = Arrays.copyOf(dense, 2 * denseCount);
+    }
+    dense[denseCount++] = value;
   }
 
   public String exampleId() {
@@ -132,7 +162,29 @@ public final class ExampleFields {
     return values[i];
   }
 
-  /** The generated example of these fields (no entities, no dense values). */
+  /** Entities so far. */
+  public int entityCount() {
+    return entityCount;
+  }
+
+  public String entityType(int i) {
+    return entityTypes[i];
+  }
+
+  public String entityId(int i) {
+    return entityIds[i];
+  }
+
+  /** Dense values so far. */
+  public int denseCount() {
+    return denseCount;
+  }
+
+  public float dense(int j) {
+    return dense[j];
+  }
+
+  /** The generated example of these fields. */
   public Example toExample() {
     List<Feature> features = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
@@ -142,8 +194,16 @@ public final class ExampleFields {
           : new Feature(namespaces[i], null, indices[i], boxed));
     }
     // The all-fields constructor: the builder deep-copies the schema's defaults at each build.
-    return new Example(exampleId, Instant.ofEpochMilli(eventTime), modelKey, List.of(), features,
-        List.of(), hasLabel ? label : null, weight);
+    List<Entity> ents = new ArrayList<>(entityCount);
+    for (int i = 0; i < entityCount; i++) {
+      ents.add(new Entity(entityTypes[i], entityIds[i]));
+    }
+    List<Float> denseList = new ArrayList<>(denseCount);
+    for (int j = 0; j < denseCount; j++) {
+      denseList.add(dense[j]);
+    }
+    return new Example(exampleId, Instant.ofEpochMilli(eventTime), modelKey, ents, features,
+        denseList, hasLabel ? label : null, weight);
   }
 
   /** 1 boxed once: most values of a file of categories are 1. */

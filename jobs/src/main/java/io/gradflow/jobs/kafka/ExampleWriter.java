@@ -72,15 +72,31 @@ public final class ExampleWriter {
       buffer[pos++] = 2;
       string(f.modelKey());
     }
-    ensure(1 + 10 + featuresPos + 1 + 1 + 5 + 4);
-    buffer[pos++] = 0; // entities: empty
+    int entities = f.entityCount();
+    if (entities > 0) {
+      ensure(10);
+      varLong(entities);
+      for (int i = 0; i < entities; i++) {
+        string(f.entityType(i));
+        string(f.entityId(i));
+      }
+    }
+    int dense = f.denseCount();
+    ensure(1 + 10 + featuresPos + 1 + 10 + 4 * dense + 1 + 1 + 5 + 4);
+    buffer[pos++] = 0; // end of entities
     if (n > 0) {
       varLong(n);
       System.arraycopy(features, 0, buffer, pos, featuresPos);
       pos += featuresPos;
     }
     buffer[pos++] = 0; // end of features
-    buffer[pos++] = 0; // dense: empty
+    if (dense > 0) {
+      varLong(dense);
+      for (int j = 0; j < dense; j++) {
+        floatBits(f.dense(j));
+      }
+    }
+    buffer[pos++] = 0; // end of dense
     if (f.hasLabel()) {
       buffer[pos++] = 2; // branch 1, zig-zag
       floatBits(f.label());

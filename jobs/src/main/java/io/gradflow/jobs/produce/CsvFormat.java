@@ -1,13 +1,11 @@
 package io.gradflow.jobs.produce;
 
-import io.gradflow.schema.Entity;
+import io.gradflow.jobs.kafka.ExampleFields;
 import io.gradflow.schema.Example;
-import io.gradflow.schema.Feature;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -46,6 +44,9 @@ import org.apache.commons.csv.CSVRecord;
  * ({@link FileFormat#open(java.io.InputStream, String, int)}), the reading thread only lexes,
  * the workers map columns and parse numbers, and the imputer and the event times by index run in
  * file order ({@link ParallelRecords.Staged}): the same examples and messages as one thread.
+ * For {@code produce}, a record's fields ({@link ExampleFields}) are then validated and written
+ * as Avro bytes on the workers ({@link ParallelRecords.Staged#fields}); the example
+ * {@link ParallelRecords.Staged#complete} builds is made from the same fields.
  */
 public final class CsvFormat implements FileFormat {
 
@@ -125,8 +126,12 @@ public final class CsvFormat implements FileFormat {
     private int id = -1;
     private int modelKey = -1;
     private int weight = -1;
+    private String[] numericNames;
+    private String[] categoricalNames;
     private double[] sums;
     private long[] counts;
+    /** The fields {@link #complete} builds an example from (calls follow each other). */
+    private final ExampleFields serialFields = new ExampleFields();
     private long linesBefore;
     private long recordLine;
     private long index;
@@ -174,6 +179,8 @@ public final class CsvFormat implements FileFormat {
             + ") has no column " + String.join(", no column ", problems) + "; its columns are: "
             + String.join(", ", names.keySet()));
       }
+      numericNames = columns.numeric().toArray(String[]::new);
+      categoricalNames = columns.categorical().toArray(String[]::new);
       sums = new double[numeric.length];
       counts = new long[numeric.length];
     }
@@ -255,10 +262,10 @@ public final class CsvFormat implements FileFormat {
     /**
      * Any thread: a record's columns as the mapping says, validated, with its numeric cells
      * parsed; what needs the records before it (imputed cells, the event time by index) is left
-     * to {@link #complete}.
+     * to {@link #order}.
      */
     @Override
-    public Mapped map(Object raw) throws MalformedLineException {
+    public Row map(Object raw) throws MalformedLineException {
       Cells record = (Cells) raw;
       String[] cells = record.cells();
       long line = record.line();
@@ -266,7 +273,7 @@ public final class CsvFormat implements FileFormat {
         throw new MalformedLineException(line, "expected " + size
             + " columns as in the header, but found " + cells.length);
       }
-      float[] dense = new float[numeric.length];
+      float[] dense = numeric.length == 0 ? NO_DENSE : new float[numeric.length];
       boolean[] absent = null;
       for (int j = 0; j < numeric.length; j++) {
         String cell = cells[numeric[j]].trim();
@@ -284,31 +291,30 @@ public final class CsvFormat implements FileFormat {
           dense[j] = Numbers.parseSlowly(cell, "column ", columns.numeric().get(j), line);
         }
       }
-      List<Entity> ents = new ArrayList<>(entities.length);
       for (int k = 0; k < entities.length; k++) {
-        String cell = cells[entities[k]].trim();
-        if (cell.isEmpty()) {
+        if (cells[entities[k]].trim().isEmpty()) {
           throw new MalformedLineException(line, "entity " + entityTypes[k] + " (column "
               + columns.entities().get(entityTypes[k]) + ") is empty");
         }
-        ents.add(new Entity(entityTypes[k], cell));
       }
-      Float y = null;
+      boolean hasLabel = false;
+      float y = 0f;
       if (label >= 0) {
         String cell = cells[label].trim();
         if (!missing(cell)) {
           y = labels.apply(cell, line, "text labels need --csv-positive VALUE[,VALUE...] (the"
               + " values that are the positive class, 1)");
+          hasLabel = true;
         }
       }
-      Instant time = null; // without a timestamp column: by index, in file order (complete)
+      long time = 0; // without a timestamp column: by index, in file order (order)
       if (timestamp >= 0) {
         String cell = cells[timestamp].trim();
         if (cell.isEmpty()) {
           throw new MalformedLineException(line, "timestamp is empty");
         }
         try {
-          time = Instant.ofEpochMilli(timestamps.parse(cell));
+          time = timestamps.parse(cell);
         } catch (IllegalArgumentException e) {
           throw new MalformedLineException(line, e.getMessage());
         }
@@ -324,27 +330,8 @@ public final class CsvFormat implements FileFormat {
           throw new MalformedLineException(line, "weight " + cell + " is negative");
         }
       }
-      // The line is well formed: complete imputes, then lets its values into the running means.
-      List<Feature> features = new ArrayList<>(categorical.length + 1);
-      for (int k = 0; k < categorical.length; k++) {
-        String v = cells[categorical[k]];
-        if (!v.isEmpty()) {
-          features.add(new Feature(columns.categorical().get(k), v, null, 1f));
-        }
-      }
-      List<Float> denseList = new ArrayList<>(numeric.length);
-      for (int j = 0; j < numeric.length; j++) {
-        if (absent != null && absent[j]) {
-          features.add(new Feature(columns.numeric().get(j), "missing", null, 1f));
-        }
-        denseList.add(dense[j]); // an absent cell's 0 until complete imputes it
-      }
-      String exampleId = id >= 0 && !cells[id].isEmpty() ? cells[id] : source + ":" + line;
-      String model = modelKey >= 0 && !cells[modelKey].isEmpty() ? cells[modelKey]
-          : defaultModelKey;
-      // The all-fields constructor: the builder deep-copies the schema's defaults at each build.
-      return new Mapped(new Example(exampleId, time == null ? Instant.EPOCH : time, model, ents,
-          features, denseList, y, w), dense, absent, time == null);
+      // The line is well formed: order imputes, then lets its values into the running means.
+      return new Row(cells, line, dense, absent, hasLabel, y, time, w);
     }
 
     /**
@@ -353,25 +340,70 @@ public final class CsvFormat implements FileFormat {
      * index when there is no timestamp column.
      */
     @Override
-    public Example complete(Object mapped) {
-      Mapped m = (Mapped) mapped;
-      Example e = m.example();
-      if (numeric.length > 0) {
-        List<Float> denseList = e.getDense();
+    public void order(Object mapped) {
+      Row r = (Row) mapped;
+      for (int j = 0; j < numeric.length; j++) {
+        if (r.absent != null && r.absent[j]) {
+          r.dense[j] = counts[j] == 0 ? 0f : (float) (sums[j] / counts[j]);
+        } else {
+          sums[j] += r.dense[j];
+          counts[j]++;
+        }
+      }
+      if (timestamp < 0) {
+        r.time = startMillis + index * intervalMillis;
+      }
+      index++;
+    }
+
+    /**
+     * Any thread: the fields of a record {@link #order} completed: entities, then the
+     * categorical features and the missing indicators, then the dense values.
+     */
+    @Override
+    public void fields(Object ordered, ExampleFields into) {
+      Row r = (Row) ordered;
+      String[] cells = r.cells;
+      String exampleId = id >= 0 && !cells[id].isEmpty() ? cells[id] : source + ":" + r.line;
+      String model = modelKey >= 0 && !cells[modelKey].isEmpty() ? cells[modelKey]
+          : defaultModelKey;
+      into.start(exampleId, r.time, model);
+      for (int k = 0; k < entities.length; k++) {
+        into.addEntity(entityTypes[k], cells[entities[k]].trim());
+      }
+      for (int k = 0; k < categorical.length; k++) {
+        String v = cells[categorical[k]];
+        if (!v.isEmpty()) {
+          into.addNamed(categoricalNames[k], v, 1f);
+        }
+      }
+      if (r.absent != null) {
         for (int j = 0; j < numeric.length; j++) {
-          if (m.absent() != null && m.absent()[j]) {
-            denseList.set(j, counts[j] == 0 ? 0f : (float) (sums[j] / counts[j]));
-          } else {
-            sums[j] += m.dense()[j];
-            counts[j]++;
+          if (r.absent[j]) {
+            into.addNamed(numericNames[j], "missing", 1f);
           }
         }
       }
-      if (m.timeByIndex()) {
-        e.setEventTime(Instant.ofEpochMilli(startMillis + index * intervalMillis));
+      for (int j = 0; j < numeric.length; j++) {
+        into.addDense(r.dense[j]);
       }
-      index++;
-      return e;
+      if (r.hasLabel) {
+        into.label(r.label);
+      }
+      into.weight(r.weight);
+    }
+
+    @Override
+    public boolean hasFields() {
+      return true;
+    }
+
+    /** In file order: {@link #order}, then the example of its {@link #fields}. */
+    @Override
+    public Example complete(Object mapped) {
+      order(mapped);
+      fields(mapped, serialFields);
+      return serialFields.toExample();
     }
 
     @Override
@@ -393,10 +425,33 @@ public final class CsvFormat implements FileFormat {
   /** A record as lexed: its cells (Commons CSV's array) and the line it starts on. */
   private record Cells(String[] cells, long line) {}
 
+  private static final float[] NO_DENSE = new float[0];
+
   /**
-   * A record mapped on a worker: its example (an absent cell's dense value 0 and, without a
-   * timestamp column, the event time 0 until {@link Reading#complete}), its parsed numeric cells
-   * and which were missing (null for none).
+   * A record mapped on a worker: its cells, its parsed numeric cells (an absent cell's 0 until
+   * {@link Reading#order} imputes it) and which were missing (null for none), its label, event
+   * time (without a timestamp column, 0 until {@link Reading#order}) and weight.
    */
-  private record Mapped(Example example, float[] dense, boolean[] absent, boolean timeByIndex) {}
+  private static final class Row {
+    final String[] cells;
+    final long line;
+    final float[] dense;
+    final boolean[] absent;
+    final boolean hasLabel;
+    final float label;
+    long time;
+    final float weight;
+
+    Row(String[] cells, long line, float[] dense, boolean[] absent, boolean hasLabel,
+        float label, long time, float weight) {
+      this.cells = cells;
+      this.line = line;
+      this.dense = dense;
+      this.absent = absent;
+      this.hasLabel = hasLabel;
+      this.label = label;
+      this.time = time;
+      this.weight = weight;
+    }
+  }
 }

@@ -185,17 +185,18 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
 
   /**
    * Hands each line's {@link ExampleFields} to an encoder on the parsing workers instead of
-   * building its example, when this replay parses a {@link LineFormat} on workers; before the
+   * building its example, when this replay parses a {@link LineFormat} or maps CSV on workers
+   * (a CSV record's fields once completed in file order); before the
    * first {@link #hasNext()} only. Then {@link #next()} returns {@link FileFormat#ENCODED} for
    * each line with an example, and {@link #encoded()} is what the encoder made of it.
    *
    * @param encoders makes an encoder (called once per worker thread, so an encoder need not be
    *     thread-safe); it may keep the fields it is given only until it returns
-   * @return false, and nothing changes, when this replay does not parse lines on workers (CSV,
-   *     or no workers): its examples are built as before
+   * @return false, and nothing changes, when this replay has no workers: its examples are
+   *     built as before
    */
   public boolean encodeWith(Supplier<Function<ExampleFields, Object>> encoders) {
-    if (reader instanceof ParallelRecords p && p.parsesLines()) {
+    if (reader instanceof ParallelRecords p && p.encodes()) {
       p.encodeWith(encoders);
       return true;
     }

@@ -98,6 +98,31 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
      * (what depends on the records before it). Not thread-safe: the calls follow each other.
      */
     Example complete(Object mapped);
+
+    /**
+     * Whether this reader's records can be written from their fields: completed in place in
+     * file order ({@link #order}), then their {@link #fields} taken on any worker, with
+     * {@code complete(m)} the example of {@code order(m)} then {@code fields(m, f)}.
+     */
+    default boolean hasFields() {
+      return false;
+    }
+
+    /**
+     * In file order, once per well-formed record, instead of {@link #complete}: what depends on
+     * the records before it, into what {@link #map} gave. Not thread-safe.
+     */
+    default void order(Object mapped) {
+      throw new UnsupportedOperationException("no fields");
+    }
+
+    /**
+     * Any thread, after {@link #order}: the record's example's fields into {@code into}
+     * ({@link ExampleFields#start started} anew). Thread-safe for different {@code into}.
+     */
+    default void fields(Object ordered, ExampleFields into) {
+      throw new UnsupportedOperationException("no fields");
+    }
   }
 
   /** What the reading thread does: fills a block, or marks it the last. */
@@ -187,7 +212,9 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
    * Hands each line's fields to an encoder on the workers instead of building its example,
    * before the first {@link #next()}: {@link #next()} then returns {@link FileFormat#ENCODED} for
    * a line with an example, and what the encoder made of it is {@link #encoded()} (the
-   * {@link #checkWith check} does not run on such lines). Lines read ({@link #lines}) only.
+   * {@link #checkWith check} does not run on such lines). Lines read ({@link #lines}), or
+   * records of a {@link Staged} reader with {@link Staged#hasFields fields} (CSV: mapped on the
+   * workers, {@link Staged#order ordered} in file order, their fields encoded on the workers).
    *
    * @param encoders makes one encoder per worker thread; an encoder may keep the fields only
    *     until it returns
@@ -196,16 +223,20 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     if (reader != null) {
       throw new IllegalStateException("encodeWith after reading started");
     }
-    if (!parses) {
-      throw new IllegalStateException("only a line format's records are encoded from fields");
+    if (!encodes()) {
+      throw new IllegalStateException("only a line format's or CSV's records are encoded from"
+          + " fields");
     }
     this.encoders = ThreadLocal.withInitial(() -> new Encoding(new ExampleFields(),
         encoders.get()));
   }
 
-  /** Whether this reader parses lines, so {@link #encodeWith} applies. */
-  boolean parsesLines() {
-    return parses;
+  /**
+   * Whether {@link #encodeWith} applies: this reader parses lines, or its reader is
+   * {@link Staged} with {@link Staged#hasFields fields} (CSV).
+   */
+  boolean encodes() {
+    return parses || (staged != null && staged.hasFields());
   }
 
   private void start() {
@@ -316,12 +347,21 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     return b;
   }
 
-  /** In file order, block after block: each mapped record of a staged reader completed. */
+  /**
+   * In file order, block after block: each mapped record of a staged reader completed (when its
+   * records are encoded from their fields, {@link Staged#order ordered} in place, for
+   * {@link #finish}).
+   */
   private Block complete(Block b) {
+    boolean inPlace = encoders != null;
     for (int i = 0; i < b.count; i++) {
       if (unfinished(b.items[i])) {
         try {
-          b.items[i] = staged.complete(b.items[i]);
+          if (inPlace) {
+            staged.order(b.items[i]);
+          } else {
+            b.items[i] = staged.complete(b.items[i]);
+          }
         } catch (RuntimeException | Error t) {
           b.items[i] = t;
         }
@@ -336,6 +376,15 @@ final class ParallelRecords implements FileFormat.RecordReader, AutoCloseable {
     Encoding encoding = encoders == null ? null : encoders.get();
     for (int i = 0; i < b.count; i++) {
       try {
+        if (encoding != null && !parses) {
+          // A staged record ordered in place: its fields on this worker.
+          if (unfinished(b.items[i])) {
+            staged.fields(b.items[i], encoding.fields());
+            b.encoded[i] = encoding.encoder().apply(encoding.fields());
+            b.items[i] = FileFormat.ENCODED;
+          }
+          continue;
+        }
         if (encoding != null) {
           if (format.parse((String) b.items[i], b.firstLine + i, source, encoding.fields())) {
             b.encoded[i] = encoding.encoder().apply(encoding.fields());

@@ -133,8 +133,8 @@ public final class ProduceCommand {
       Flag.of("parse-threads", Type.INT, null, "threads that validate the examples of --file"
           + " (and parse libsvm and vw lines) besides one reading it, in file order; 0: all on"
           + " one thread (default: the cores less one, at least 1; 0 for stdin and --rate)."
-          + " On 2 cores beside a local broker, 2 made csv about 1.4x faster (its records are"
-          + " encoded by the sender); libsvm and vw, encoded on these threads, no faster"),
+          + " On 2 cores beside a local broker, 2 made csv about 1.4x faster (when the sender"
+          + " still encoded its records); libsvm and vw, encoded on these threads, no faster"),
       Flag.choice("on-error", "skip", "a malformed line is skipped (and reported) or fails the run",
           "skip", "fail"),
       Flag.of("dry-run", Type.SWITCH, null, "encode and validate only; write nothing"),
@@ -306,8 +306,8 @@ public final class ProduceCommand {
         ExampleDecoder d = validators.get();
         return e -> invalidity(d, producer, e, labelHint, keyBy);
       });
-      // Lines sent to Kafka keyed by model: validated and encoded there from their parsed
-      // fields, without building the example (the same record bytes: ExampleWriter), unless the
+      // Lines and CSV records sent to Kafka keyed by model: validated and encoded there from
+      // their parsed fields, without building the example (the same record bytes: ExampleWriter), unless the
       // Example schema is one ExampleWriter does not know.
       if (producer != null && keyByEntity == null && writers.get() != null) {
         replay.encodeWith(() -> {

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
  * and {@link ExampleDecoder#validate(ExampleFields, long)} refuses exactly what
  * {@link ExampleDecoder#validate(Example, long)} refuses of that example, with the same reason
  * and detail: random fields over the edges (non-ASCII and unpaired surrogates, empty and long
- * strings, empty namespaces, extreme indices and times, every float class, many features).
+ * strings, empty namespaces, extreme indices and times, every float class, many features, with
+ * and without entities and dense values).
  */
 class ExampleWriterTest {
   private static final RecordCodec<Example> CODEC = Codecs.codec(Example.class);
@@ -123,6 +124,17 @@ class ExampleWriterTest {
             v);
       } else {
         f.addNamed(namespace, r.nextInt(3) == 0 ? pick(r, STRINGS) : "f" + r.nextInt(100), v);
+      }
+    }
+    if (r.nextInt(3) == 0) { // entities (CSV's)
+      for (int k = r.nextInt(4); k >= 0; k--) {
+        f.addEntity(r.nextInt(10) == 0 ? pick(r, STRINGS) : "user",
+            r.nextInt(8) == 0 ? pick(r, STRINGS) : "u" + r.nextInt(1_000));
+      }
+    }
+    if (r.nextInt(3) == 0) { // dense values (CSV's numeric columns)
+      for (int j = r.nextInt(20) == 0 ? 40 + r.nextInt(100) : r.nextInt(5); j > 0; j--) {
+        f.addDense(r.nextInt(5) == 0 ? pick(r, FLOATS) : r.nextFloat());
       }
     }
   }

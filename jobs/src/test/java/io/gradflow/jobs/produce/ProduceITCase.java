@@ -550,11 +550,22 @@ class ProduceITCase {
     };
   }
 
+  private static final String CSV_DIGEST =
+      "2969 records, 4191d62881963c031f266dc14e8220282dd6fae99ee7b5ebe173ec168b5e8c7b";
+
   @Test
   void csvReplayWritesTheSameRecords() throws Exception {
-    assertEquals("2969 records, 4191d62881963c031f266dc14e8220282dd6fae99ee7b5ebe173ec168b5e8c7b",
-        replayDigest("csv", "--csv-label", "y", "--csv-numeric", "x",
+    assertEquals(CSV_DIGEST, replayDigest("csv", "--csv-label", "y", "--csv-numeric", "x",
         "--csv-categorical", "c,d", "--csv-model-key", "c"));
+  }
+
+  @Test
+  void csvReplayWithoutTheFieldsWriterWritesTheSameRecords() throws Exception {
+    AtomicInteger asked = new AtomicInteger();
+    assertEquals(CSV_DIGEST, replayDigest(refused(asked), "digest-csv-avro", "csv",
+        "--csv-label", "y", "--csv-numeric", "x", "--csv-categorical", "c,d", "--csv-model-key",
+        "c", "--parse-threads", "2"));
+    assertEquals(1, asked.get(), "produce asks once for a writer, and takes the general path");
   }
 
   @Test
