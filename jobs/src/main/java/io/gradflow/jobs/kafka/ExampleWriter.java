@@ -2,7 +2,6 @@ package io.gradflow.jobs.kafka;
 
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -26,8 +25,6 @@ import org.apache.avro.SchemaNormalization;
  * thread.
  */
 public final class ExampleWriter {
-  private static final int HEADER = 10;
-
   private byte[] buffer = new byte[1024];
   private int pos;
   /** The features' bytes, written before their count is known. */
@@ -35,11 +32,7 @@ public final class ExampleWriter {
   private int featuresPos;
 
   private ExampleWriter(long fingerprint) {
-    buffer[0] = (byte) 0xC3;
-    buffer[1] = 0x01;
-    for (int i = 0; i < 8; i++) {
-      buffer[2 + i] = (byte) (fingerprint >>> (8 * i));
-    }
+    AvroBytes.header(buffer, fingerprint);
   }
 
   /** A writer, or null when the current {@code Example} schema is not the layout it writes. */
@@ -62,7 +55,7 @@ public final class ExampleWriter {
     for (int i = 0; i < n; i++) {
       feature(f.namespace(i), f.name(i), f.index(i), f.value(i));
     }
-    pos = HEADER;
+    pos = AvroBytes.HEADER;
     string(f.exampleId());
     ensure(10 + 1);
     varLong(f.eventTime());
@@ -109,87 +102,36 @@ public final class ExampleWriter {
 
   /** One {@code Feature} record into {@link #features}. */
   private void feature(String namespace, String name, long index, float value) {
-    // A string's UTF-8 bytes are at most 3 per char.
-    int most = 5 + 3 * namespace.length() + 1 + (name != null ? 5 + 3 * name.length() : 0) + 1
-        + 10 + 4;
+    int most = AvroBytes.maxString(namespace) + 1
+        + (name != null ? AvroBytes.maxString(name) : 0) + 1 + AvroBytes.MAX_VARLONG + 4;
     if (features.length - featuresPos < most) {
       features = Arrays.copyOf(features, Math.max(2 * features.length, featuresPos + most));
     }
     byte[] b = features;
-    int p = utf8(b, featuresPos, namespace);
+    int p = AvroBytes.string(b, featuresPos, namespace);
     if (name != null) {
       b[p++] = 2; // name: branch 1
-      p = utf8(b, p, name);
+      p = AvroBytes.string(b, p, name);
       b[p++] = 0; // index: null
     } else {
       b[p++] = 0; // name: null
       b[p++] = 2; // index: branch 1
-      long z = (index << 1) ^ (index >> 63);
-      while ((z & ~0x7FL) != 0) {
-        b[p++] = (byte) ((z & 0x7f) | 0x80);
-        z >>>= 7;
-      }
-      b[p++] = (byte) z;
+      p = AvroBytes.varLong(b, p, index);
     }
-    int bits = Float.floatToRawIntBits(value);
-    b[p++] = (byte) bits;
-    b[p++] = (byte) (bits >>> 8);
-    b[p++] = (byte) (bits >>> 16);
-    b[p++] = (byte) (bits >>> 24);
-    featuresPos = p;
-  }
-
-  /**
-   * Writes {@code s} as Avro writes a string (its UTF-8 length, then the bytes) at {@code p} of
-   * {@code b}, which has room for {@code 5 + 3 * s.length()} bytes; returns the end.
-   */
-  private static int utf8(byte[] b, int p, String s) {
-    int n = s.length();
-    if (n < 64) {
-      int q = p + 1;
-      int i = 0;
-      for (; i < n; i++) {
-        char c = s.charAt(i);
-        if (c >= 0x80) {
-          break;
-        }
-        b[q++] = (byte) c;
-      }
-      if (i == n) {
-        b[p] = (byte) (n << 1);
-        return q;
-      }
-    }
-    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-    long z = (long) bytes.length << 1;
-    while ((z & ~0x7FL) != 0) {
-      b[p++] = (byte) ((z & 0x7f) | 0x80);
-      z >>>= 7;
-    }
-    b[p++] = (byte) z;
-    System.arraycopy(bytes, 0, b, p, bytes.length);
-    return p + bytes.length;
+    featuresPos = AvroBytes.floatBits(b, p, value);
   }
 
   private void string(String s) {
-    ensure(5 + 3 * s.length());
-    pos = utf8(buffer, pos, s);
+    ensure(AvroBytes.maxString(s));
+    pos = AvroBytes.string(buffer, pos, s);
   }
 
   private void floatBits(float v) {
-    int bits = Float.floatToRawIntBits(v);
-    for (int i = 0; i < 4; i++) {
-      buffer[pos++] = (byte) (bits >>> (8 * i));
-    }
+    pos = AvroBytes.floatBits(buffer, pos, v);
   }
 
   private void varLong(long v) {
-    long n = (v << 1) ^ (v >> 63);
-    while ((n & ~0x7FL) != 0) {
-      buffer[pos++] = (byte) ((n & 0x7f) | 0x80);
-      n >>>= 7;
-    }
-    buffer[pos++] = (byte) n;
+    pos = AvroBytes.varLong(buffer, pos, v);
   }
 
   private void ensure(int more) {

@@ -2,7 +2,6 @@ package io.gradflow.jobs.kafka;
 
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Prediction;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
@@ -27,17 +26,11 @@ public final class PredictionWriter {
   /** The field names and types written, in order; checked against the schema. */
   static final String LAYOUT = "example_id:STRING model_key:STRING model_step:LONG score:DOUBLE"
       + " event_time:LONG label:UNION[NULL,FLOAT]";
-  private static final int HEADER = 10;
-
   private byte[] buffer = new byte[256];
   private int pos;
 
   private PredictionWriter(long fingerprint) {
-    buffer[0] = (byte) 0xC3;
-    buffer[1] = 0x01;
-    for (int i = 0; i < 8; i++) {
-      buffer[2 + i] = (byte) (fingerprint >>> (8 * i));
-    }
+    AvroBytes.header(buffer, fingerprint);
   }
 
   /** A writer, or null when the current {@code Prediction} schema is not {@link #LAYOUT}. */
@@ -55,64 +48,26 @@ public final class PredictionWriter {
    */
   public byte[] write(String exampleId, String modelKey, long modelStep, double score,
       long eventTime, float label) {
-    pos = HEADER;
+    pos = AvroBytes.HEADER;
     string(exampleId);
     string(modelKey);
-    ensure(10 + 8 + 10 + 1 + 4);
-    varLong(modelStep);
-    long bits = Double.doubleToRawLongBits(score);
-    for (int i = 0; i < 8; i++) {
-      buffer[pos++] = (byte) (bits >>> (8 * i));
-    }
-    varLong(eventTime);
+    ensure(AvroBytes.MAX_VARLONG + 8 + AvroBytes.MAX_VARLONG + 1 + 4);
+    byte[] b = buffer;
+    int p = AvroBytes.varLong(b, pos, modelStep);
+    p = AvroBytes.doubleBits(b, p, score);
+    p = AvroBytes.varLong(b, p, eventTime);
     if (Float.isNaN(label)) {
-      buffer[pos++] = 0; // branch 0: null
+      b[p++] = 0; // branch 0: null
     } else {
-      buffer[pos++] = 2; // branch 1, zig-zag
-      int f = Float.floatToRawIntBits(label);
-      for (int i = 0; i < 4; i++) {
-        buffer[pos++] = (byte) (f >>> (8 * i));
-      }
+      b[p++] = 2; // branch 1, zig-zag
+      p = AvroBytes.floatBits(b, p, label);
     }
-    return Arrays.copyOf(buffer, pos);
+    return Arrays.copyOf(b, p);
   }
 
-  /** A string as Avro writes it: its UTF-8 length, then Java's UTF-8 encoding of it. */
   private void string(String s) {
-    int n = s.length();
-    ensure(5 + n);
-    int lengthAt = pos;
-    // ASCII, the common case, straight into the buffer after a one-byte length (n < 64).
-    if (n < 64) {
-      int p = lengthAt + 1;
-      int i = 0;
-      for (; i < n; i++) {
-        char c = s.charAt(i);
-        if (c >= 0x80) {
-          break;
-        }
-        buffer[p++] = (byte) c;
-      }
-      if (i == n) {
-        buffer[lengthAt] = (byte) (n << 1);
-        pos = p;
-        return;
-      }
-    }
-    byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-    ensure(5 + utf8.length);
-    varLong(utf8.length);
-    System.arraycopy(utf8, 0, buffer, pos, utf8.length);
-    pos += utf8.length;
-  }
-
-  private void varLong(long v) {
-    long n = (v << 1) ^ (v >> 63);
-    while ((n & ~0x7FL) != 0) {
-      buffer[pos++] = (byte) ((n & 0x7f) | 0x80);
-      n >>>= 7;
-    }
-    buffer[pos++] = (byte) n;
+    ensure(AvroBytes.maxString(s));
+    pos = AvroBytes.string(buffer, pos, s);
   }
 
   private void ensure(int more) {
