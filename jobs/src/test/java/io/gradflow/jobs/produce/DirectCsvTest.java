@@ -1,29 +1,20 @@
 package io.gradflow.jobs.produce;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.kafka.ExampleDecoder;
-import io.gradflow.jobs.kafka.ExampleWriter;
 import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.model.Loss;
-import io.gradflow.schema.Codecs;
-import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
-import io.gradflow.schema.RecordCodec;
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -38,8 +29,7 @@ import org.junit.jupiter.api.Test;
  * refusals and records (key, value bytes, timestamp, label), the same skipped lines and messages.
  */
 class DirectCsvTest {
-  private static final RecordCodec<Example> CODEC = Codecs.codec(Example.class);
-  private static final long NOW = 1_767_225_600_000L;
+  private static final long NOW = ReplayResults.NOW;
   private static final String[] NUMBERS = {"1", "0", "-1", "2.5", "-0", "1e-50", "1e39", "NaN",
       "inf", "3.4028235e38", "007", " 4 ", "", "NA", "n/a", "?", "null", "x", "1,5", "\"7\"",
       "1e6", "123456.789"};
@@ -63,10 +53,13 @@ class DirectCsvTest {
       CsvFormat format = format(file, timestamps);
       byte[] bytes = text(random, timestamps, file % 3 == 2).getBytes(StandardCharsets.UTF_8);
       ExampleDecoder decoder = DECODERS[file % DECODERS.length];
-      try (GradflowProducer producer = producer()) {
-        List<String> serial = replay(bytes, format, producer, decoder, 0, false);
-        List<String> general = replay(bytes, format, producer, decoder, 3, false);
-        List<String> direct = replay(bytes, format, producer, decoder, 3, true);
+      try (GradflowProducer producer = ReplayResults.producer()) {
+        List<String> serial =
+            ReplayResults.replay(bytes, format, "f.csv", producer, decoder, 0, false);
+        List<String> general =
+            ReplayResults.replay(bytes, format, "f.csv", producer, decoder, 3, false);
+        List<String> direct =
+            ReplayResults.replay(bytes, format, "f.csv", producer, decoder, 3, true);
         assertEquals(serial, general, "file " + file);
         assertEquals(general, direct, "file " + file);
         for (String g : general) {
@@ -122,7 +115,8 @@ class DirectCsvTest {
           (NOW - 50_000_000L) / 1000 + row + r.nextInt(200_000))
           : pick(r, new String[] {"", "x", "1.5e99"}));
       cells.add(r.nextInt(20) == 0 ? "" : "id" + row);
-      cells.add(r.nextInt(3) == 0 ? "" : r.nextInt(20) == 0 ? "m".repeat(1_001) : "m" + r.nextInt(3));
+      cells.add(r.nextInt(3) == 0 ? ""
+          : r.nextInt(20) == 0 ? "m".repeat(1_001) : "m" + r.nextInt(3));
       cells.add(r.nextInt(30) == 0 ? pick(r, new String[] {"", "-1", "x", "inf", "0"})
           : r.nextBoolean() ? "1" : "0.5");
       if (r.nextInt(100) == 0) {
@@ -140,60 +134,6 @@ class DirectCsvTest {
 
   private static String number(Random r) {
     return r.nextInt(3) == 0 ? pick(r, NUMBERS) : Integer.toString(r.nextInt(1000) - 500);
-  }
-
-  /**
-   * Every result of a replay, its errors and counts, and how it ended; {@code direct}: encoded
-   * on the workers.
-   */
-  private static List<String> replay(byte[] bytes, CsvFormat format, GradflowProducer producer,
-      ExampleDecoder decoder, int workers, boolean direct) {
-    List<String> out = new ArrayList<>();
-    try (FileReplay replay = FileReplay.of(new ByteArrayInputStream(bytes), format, "f.csv",
-        FileReplay.OnError.SKIP, workers)) {
-      replay.checkWith(() -> e -> ProduceCommand.invalidity(decoder, producer, e, "!", "model",
-          NOW));
-      if (direct) {
-        assertTrue(replay.encodeWith(() -> new ProduceCommand.Encoder(decoder,
-            ExampleWriter.create(), producer, "!", () -> NOW)));
-      }
-      try {
-        while (replay.hasNext()) {
-          Example e = replay.next();
-          String result;
-          if (direct) {
-            assertSame(FileFormat.ENCODED, e);
-            ProduceCommand.Encoded enc = (ProduceCommand.Encoded) replay.encoded();
-            result = enc.invalid() != null ? "invalid " + enc.invalid()
-                : record(enc.key(), enc.value(), enc.eventTime()) + " label " + enc.label();
-          } else {
-            result = replay.check() != null ? "invalid " + replay.check()
-                : record(producer.key(e), CODEC.encode(e), e.getEventTime().toEpochMilli())
-                    + " label " + e.getLabel();
-          }
-          out.add("line " + replay.line() + ": " + result);
-          if (result.startsWith("invalid")) {
-            replay.refuse(result);
-          }
-        }
-      } catch (FileReplay.MalformedInputException m) {
-        out.add("stopped: " + m.getMessage());
-      }
-      out.add("lines " + replay.lines() + ", skipped " + replay.skipped() + ", refused "
-          + replay.refused() + ", errors " + replay.errors());
-    }
-    return out;
-  }
-
-  private static GradflowProducer producer() {
-    return GradflowProducer.builder("unused:9092").examplesTopic("t").producer(
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()))
-        .build();
-  }
-
-  private static String record(byte[] key, byte[] value, long timestamp) {
-    return "record key " + HexFormat.of().formatHex(key) + " time " + timestamp + " value "
-        + HexFormat.of().formatHex(value);
   }
 
   private static String pick(Random r, String[] values) {

@@ -2,7 +2,6 @@ package io.gradflow.jobs.produce;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.kafka.ExampleDecoder;
@@ -10,19 +9,13 @@ import io.gradflow.jobs.kafka.ExampleFields;
 import io.gradflow.jobs.kafka.ExampleWriter;
 import io.gradflow.jobs.kafka.InputLimits;
 import io.gradflow.model.Loss;
-import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
 import io.gradflow.schema.FeatureHashing;
 import io.gradflow.schema.RecordCodec;
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import org.apache.kafka.clients.producer.MockProducer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -36,8 +29,8 @@ import org.junit.jupiter.api.Test;
  * workers gives the same sequence of lines, refusals and records, and the same skipped lines.
  */
 class DirectLinesTest {
-  private static final RecordCodec<Example> CODEC = Codecs.codec(Example.class);
-  private static final long NOW = 1_767_225_600_000L;
+  private static final RecordCodec<Example> CODEC = ReplayResults.CODEC;
+  private static final long NOW = ReplayResults.NOW;
   private static final String[] WORDS = {"1", "0", "-1", "+1", "2", "0.5", "-0", "1e-50", "1e39",
       "-1e39", "nan", "NaN", "inf", "-Infinity", "3.4028235e38", "1.00000001", "007",
       "9223372036854775807", "-9223372036854775808", "9223372036854775808",
@@ -66,7 +59,7 @@ class DirectLinesTest {
     assertNotNull(writer);
     long now = NOW;
     int[] outcomes = new int[3];
-    try (GradflowProducer producer = producer()) {
+    try (GradflowProducer producer = ReplayResults.producer()) {
       for (int i = 0; i < 400_000; i++) {
         LineFormat format = FORMATS[i % FORMATS.length];
         ExampleDecoder decoder = DECODERS[i % DECODERS.length];
@@ -79,7 +72,7 @@ class DirectLinesTest {
           }
           String invalid = ProduceCommand.invalidity(decoder, producer, e, "!", "model",
               now);
-          return invalid != null ? "invalid " + invalid : record(producer.key(e),
+          return invalid != null ? "invalid " + invalid : ReplayResults.record(producer.key(e),
               CODEC.encode(e), e.getEventTime().toEpochMilli());
         }, now);
         String direct = outcome(() -> {
@@ -90,7 +83,7 @@ class DirectLinesTest {
               () -> now).apply(fields);
           assertEquals(fields.exampleId(), e.exampleId());
           return e.invalid() != null ? "invalid " + e.invalid()
-              : record(e.key(), e.value(), e.eventTime());
+              : ReplayResults.record(e.key(), e.value(), e.eventTime());
         }, now);
         assertEquals(general, direct, "'" + line + "' line " + n + " of " + format);
         outcomes[general.startsWith("record") ? 0 : general.startsWith("invalid") ? 1 : 2]++;
@@ -110,61 +103,15 @@ class DirectLinesTest {
       }
       byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
       LineFormat format = vw ? FORMATS[3] : FORMATS[0];
-      try (GradflowProducer producer = producer()) {
-        List<String> general = replay(bytes, format, producer, false);
-        List<String> direct = replay(bytes, format, producer, true);
+      try (GradflowProducer producer = ReplayResults.producer()) {
+        List<String> general =
+            ReplayResults.replay(bytes, format, "f", producer, DECODERS[1], 3, false);
+        List<String> direct =
+            ReplayResults.replay(bytes, format, "f", producer, DECODERS[1], 3, true);
         assertTrue(general.size() > 8_000, general.size() + " results");
         assertEquals(general, direct);
       }
     }
-  }
-
-  /** Every result of a replay, its errors and counts; {@code direct}: encoded on the workers. */
-  private static List<String> replay(byte[] bytes, LineFormat format, GradflowProducer producer,
-      boolean direct) {
-    List<String> out = new ArrayList<>();
-    ExampleDecoder decoder = DECODERS[1];
-    try (FileReplay replay = FileReplay.of(new ByteArrayInputStream(bytes), format, "f",
-        FileReplay.OnError.SKIP, 3)) {
-      replay.checkWith(() -> e -> ProduceCommand.invalidity(decoder, producer, e, "!", "model",
-          NOW));
-      if (direct) {
-        assertTrue(replay.encodeWith(() -> new ProduceCommand.Encoder(decoder,
-            ExampleWriter.create(), producer, "!", () -> NOW)));
-      }
-      while (replay.hasNext()) {
-        Example e = replay.next();
-        String result;
-        if (direct) {
-          assertSame(FileFormat.ENCODED, e);
-          ProduceCommand.Encoded enc = (ProduceCommand.Encoded) replay.encoded();
-          result = enc.invalid() != null ? "invalid " + enc.invalid()
-              : record(enc.key(), enc.value(), enc.eventTime()) + " label " + enc.label();
-        } else {
-          result = replay.check() != null ? "invalid " + replay.check()
-              : record(producer.key(e), CODEC.encode(e), e.getEventTime().toEpochMilli())
-                  + " label " + e.getLabel();
-        }
-        out.add("line " + replay.line() + ": " + result);
-        if (result.startsWith("invalid")) {
-          replay.refuse(result);
-        }
-      }
-      out.add("lines " + replay.lines() + ", skipped " + replay.skipped() + ", refused "
-          + replay.refused() + ", errors " + replay.errors());
-    }
-    return out;
-  }
-
-  private static GradflowProducer producer() {
-    return GradflowProducer.builder("unused:9092").examplesTopic("t").producer(
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()))
-        .build();
-  }
-
-  private static String record(byte[] key, byte[] value, long timestamp) {
-    return "record key " + HexFormat.of().formatHex(key) + " time " + timestamp + " value "
-        + HexFormat.of().formatHex(value);
   }
 
   private interface Outcome {
