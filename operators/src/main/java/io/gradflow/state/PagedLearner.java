@@ -79,6 +79,17 @@ public final class PagedLearner {
    * spilled page, a sweep) makes the next example look it up again.
    */
   private PageCache.ModelPages biasModel;
+  /** Rows of the example in progress found in cached direct pages (counted as hits after it). */
+  private int hitsPending;
+  /** Rows of the example in progress found through their page object (not the fast path). */
+  private int slowRows;
+  /**
+   * The one arena chunk ({@link PageCache#oneChunk()}) last stored into {@link #arrays}, and how
+   * many of arrays' first entries hold it: every store of another array below chunkUpTo lowers
+   * it, and a new arrays resets it. So a fast row whose entry is below it needs no store.
+   */
+  private float[] chunkHeld;
+  private int chunkUpTo;
   private int biasChanges;
   private RowPage biasHeld;
   private int biasHeldAt;
@@ -196,10 +207,8 @@ public final class PagedLearner {
       rowsLive += RowBook.live(book);
     }
     int rowSize = learner.rowSize();
-    int pinnedUpTo = 0;
-    int kept = 0;
     long createdBefore = rowsCreated;
-    int fastHits = 0;
+    hitsPending = 0;
     try {
       RowPage biasPage;
       int biasOffset;
@@ -211,26 +220,21 @@ public final class PagedLearner {
           biasPage.markDirty();
         }
       } else {
-        biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
-        biasOffset = biasOf(biasPage);
-        biasModel = pages;
-        biasChanges = pages.changes();
-        biasHeld = biasPage;
-        biasHeldAt = biasOffset;
+        biasPage = findBias(pages, modelKey, learn);
+        biasOffset = biasHeldAt;
       }
       // The common case first (no admission, no stamps): a run of rows in cached direct pages
       // needs no screening and no moving down, so it is resolved in a loop of its own. The
-      // general loop below takes over from the first row that is not, as it would have anyway.
-      // Chunk references are stored only if arrays does not hold them already: arrays is an
-      // old-generation array, so each reference store into it costs G1's post-write barrier, a
-      // StoreLoad fence (perf: the hottest instruction of this method, about 0.27 us per example
-      // of 40 rows). With one arena chunk the fast rows find theirs there (a hashed page's array
-      // left at the same place by an earlier example is the exception), a check that is always
-      // predicted; with several chunks it would be a coin flip, so they are then all stored.
+      // general loop (resolveRest) takes over from the first row that is not, as it would have.
+      // Chunk references are not stored per row: arrays is an old-generation array, so each
+      // reference store into it costs G1's post-write barrier, a StoreLoad fence (perf: the
+      // hottest instruction of this method, about 0.27 us per example of 40 rows). With one
+      // arena chunk, arrays' first chunkUpTo entries hold that chunk already (see chunkUpTo), so
+      // only entries beyond them are stored, after the loop; with several chunks every fast row's
+      // chunk is stored, also after the loop (the barrier's slow-path call then stays out of it).
       boolean oneChunk = cache.oneChunk();
       int f = 0;
       if (!admission && stamps == 0) {
-        boolean stale = !oneChunk;
         for (; f < n; f++) {
           long id = ids[f];
           int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
@@ -239,72 +243,17 @@ public final class PagedLearner {
           }
           cache.mark(slot, learn);
           slots[f] = slot;
-          stale |= arrays[f] != cache.chunk(slot);
           offsets[f] = cache.base(slot) + PageFormat.directOffset(id, rowSize);
         }
-        // The stores, if any, in a loop of their own: the barrier's slow path (a call) is then
-        // not in the loop above, whose values C2 can keep in registers.
-        for (int r = 0; stale && r < f; r++) {
-          arrays[r] = cache.chunk(slots[r]);
+        if (f > 0) {
+          storeChunks(f, oneChunk);
         }
-        kept = f;
-        fastHits = f;
+        hitsPending = f;
       }
-      int slowRows = 0;
-      for (int i = f; i < n; i++) {
-        long id = ids[i];
-        boolean screened = admission && i < merged;
-        int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
-        if (slot >= 0) {
-          float[] chunk = cache.chunk(slot);
-          int at = cache.base(slot) + PageFormat.directOffset(id, rowSize);
-          if (stamps > 0) {
-            int stampAt = cache.base(slot) + PageFormat.directStampOffset(id, rowSize);
-            if (screened && chunk[stampAt] == PageFormat.ABSENT
-                && !admit(pages, book, id, learn)) {
-              continue;
-            }
-            stampAts[kept] = stampAt;
-          }
-          cache.mark(slot, learn);
-          fastHits++;
-          if (kept != i) {
-            ids[kept] = id;
-            values[kept] = values[i];
-          }
-          slots[kept] = slot;
-          if (!oneChunk || arrays[kept] != chunk) {
-            arrays[kept] = chunk;
-          }
-          offsets[kept] = at;
-          kept++;
-          continue;
-        }
-        for (int j = pinnedUpTo; j < kept; j++) {
-          if (slots[j] >= 0) {
-            cache.pinSlot(slots[j]);
-          } else {
-            cache.pin(rowPages[j]);
-          }
-        }
-        pinnedUpTo = kept;
-        long key = pageKeyOf(pages, modelKey, id);
-        if (screened && !live(pages, modelKey, key, id) && !admit(pages, book, id, learn)) {
-          continue;
-        }
-        RowPage page = pageOf(pages, modelKey, id, learn);
-        ids[kept] = id;
-        values[kept] = values[i];
-        slots[kept] = -1;
-        rowPages[kept] = page;
-        offsets[kept] = rowOf(page, id);
-        listIfFull(page, key);
-        if (stamps > 0) {
-          stampAts[kept] = page.stampAt(id, offsets[kept]);
-        }
-        kept++;
-        pinnedUpTo = kept;
-        slowRows++;
+      int kept = f;
+      slowRows = 0;
+      if (f < n) {
+        kept = resolveRest(pages, book, modelKey, f, n, merged, learn, rowSize, oneChunk);
       }
       n = kept;
       if (stamps == 0 && rowsCreated != createdBefore) {
@@ -315,6 +264,9 @@ public final class PagedLearner {
       for (int r = 0; slowRows > 0 && r < n; r++) {
         if (slots[r] < 0) {
           arrays[r] = rowPages[r].data();
+          if (r < chunkUpTo) {
+            chunkUpTo = r;
+          }
         }
       }
       float[] biasData = biasPage.data();
@@ -337,40 +289,171 @@ public final class PagedLearner {
         }
       }
       if (learn && stamps > 0) {
-        float stamp = PageFormat.stamp(example.eventTime);
-        int biasStamp = biasPage.stampAt(FeatureHashing.BIAS_ROW, biasOffset);
-        int born = biasData[biasStamp] == PageFormat.ABSENT ? 1 : 0;
-        biasData[biasStamp] = stamp;
-        // Written only when it changes (once an hour at most): a clean line is not written back.
-        for (int i = 0; i < n; i++) {
-          float[] a = arrays[i];
-          int at = stampAts[i];
-          float old = a[at];
-          if (old != stamp) {
-            if (old == PageFormat.ABSENT) {
-              born++;
-            }
-            a[at] = stamp;
-          }
-        }
-        if (born > 0) {
-          born(pages, book, born);
-        }
+        stampRows(pages, book, biasPage, biasData, biasOffset, n, example.eventTime);
       }
-      if (pages.form == PageCache.ModelPages.FORM_SMALL) {
-        RowPage small = pages.get(PageFormat.MODEL_PAGE);
-        if (small != null && small.rowCount() >= cache.smallAt()) {
-          spill(pages, modelKey, small);
-        }
-      }
-      for (int i = 0; i < densifyCount; i++) {
-        densify(pages, book, modelKey, densify[i]);
+      if (pages.form == PageCache.ModelPages.FORM_SMALL || densifyCount > 0) {
+        afterExample(pages, book, modelKey);
       }
       return activation;
     } finally {
-      cache.countHits(fastHits);
+      cache.countHits(hitsPending);
+      hitsPending = 0;
       densifyCount = 0;
       cache.unpinAll();
+    }
+  }
+
+  /**
+   * Stores the chunks of the fast rows {@code 0..f} into {@link #arrays}: with one arena chunk
+   * only the entries at and beyond {@link #chunkUpTo} (the entries below it hold that chunk
+   * already), else every one.
+   */
+  private void storeChunks(int f, boolean oneChunk) {
+    if (oneChunk) {
+      float[] chunk = cache.chunk(slots[0]);
+      if (chunk != chunkHeld) {
+        chunkHeld = chunk;
+        chunkUpTo = 0;
+      }
+      for (int r = chunkUpTo; r < f; r++) {
+        arrays[r] = chunk;
+      }
+      if (f > chunkUpTo) {
+        chunkUpTo = f;
+      }
+    } else {
+      for (int r = 0; r < f; r++) {
+        arrays[r] = cache.chunk(slots[r]);
+      }
+      chunkUpTo = 0;
+    }
+  }
+
+  /**
+   * The bias row's page, looked up ({@link #pageOf}, pinned, dirty if learned), and held for the
+   * next examples of the model ({@link #biasHeld}; its offset in {@link #biasHeldAt}).
+   */
+  private RowPage findBias(PageCache.ModelPages pages, String modelKey, boolean learn)
+      throws Exception {
+    RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
+    biasModel = pages;
+    biasChanges = pages.changes();
+    biasHeld = biasPage;
+    biasHeldAt = biasOf(biasPage);
+    return biasPage;
+  }
+
+  /**
+   * Pass 1's general loop, from entry {@code from} (the first row the fast loop did not take)
+   * to {@code n}: screens rows by admission, finds or creates each row's page (pinning every
+   * page resolved so far before a miss may evict anything), and moves kept entries down. Counts
+   * rows in cached direct pages in {@link #hitsPending} and the others in {@link #slowRows}.
+   *
+   * @return the rows kept
+   */
+  private int resolveRest(PageCache.ModelPages pages, float[] book, String modelKey, int from,
+      int n, int merged, boolean learn, int rowSize, boolean oneChunk) throws Exception {
+    int kept = from;
+    int pinnedUpTo = 0;
+    for (int i = from; i < n; i++) {
+      long id = ids[i];
+      boolean screened = admission && i < merged;
+      int slot = id >= 0 && id < FAST_ROWS ? pages.slot(id >>> PageFormat.DIRECT_SHIFT) : -1;
+      if (slot >= 0) {
+        float[] chunk = cache.chunk(slot);
+        int at = cache.base(slot) + PageFormat.directOffset(id, rowSize);
+        if (stamps > 0) {
+          int stampAt = cache.base(slot) + PageFormat.directStampOffset(id, rowSize);
+          if (screened && chunk[stampAt] == PageFormat.ABSENT
+              && !admit(pages, book, id, learn)) {
+            continue;
+          }
+          stampAts[kept] = stampAt;
+        }
+        cache.mark(slot, learn);
+        hitsPending++;
+        if (kept != i) {
+          ids[kept] = id;
+          values[kept] = values[i];
+        }
+        slots[kept] = slot;
+        if (!oneChunk || arrays[kept] != chunk) {
+          arrays[kept] = chunk;
+          if (kept < chunkUpTo) {
+            chunkUpTo = kept;
+          }
+        }
+        offsets[kept] = at;
+        kept++;
+        continue;
+      }
+      for (int j = pinnedUpTo; j < kept; j++) {
+        if (slots[j] >= 0) {
+          cache.pinSlot(slots[j]);
+        } else {
+          cache.pin(rowPages[j]);
+        }
+      }
+      pinnedUpTo = kept;
+      long key = pageKeyOf(pages, modelKey, id);
+      if (screened && !live(pages, modelKey, key, id) && !admit(pages, book, id, learn)) {
+        continue;
+      }
+      RowPage page = pageOf(pages, modelKey, id, learn);
+      ids[kept] = id;
+      values[kept] = values[i];
+      slots[kept] = -1;
+      rowPages[kept] = page;
+      offsets[kept] = rowOf(page, id);
+      listIfFull(page, key);
+      if (stamps > 0) {
+        stampAts[kept] = page.stampAt(id, offsets[kept]);
+      }
+      kept++;
+      pinnedUpTo = kept;
+      slowRows++;
+    }
+    return kept;
+  }
+
+  /**
+   * Stamps every row of a learned example, the bias included, with its event time
+   * ({@link PageFormat#stamp}), counting rows updated for the first time as born.
+   */
+  private void stampRows(PageCache.ModelPages pages, float[] book, RowPage biasPage,
+      float[] biasData, int biasOffset, int n, long eventTime) {
+    float stamp = PageFormat.stamp(eventTime);
+    int biasStamp = biasPage.stampAt(FeatureHashing.BIAS_ROW, biasOffset);
+    int born = biasData[biasStamp] == PageFormat.ABSENT ? 1 : 0;
+    biasData[biasStamp] = stamp;
+    // Written only when it changes (once an hour at most): a clean line is not written back.
+    for (int i = 0; i < n; i++) {
+      float[] a = arrays[i];
+      int at = stampAts[i];
+      float old = a[at];
+      if (old != stamp) {
+        if (old == PageFormat.ABSENT) {
+          born++;
+        }
+        a[at] = stamp;
+      }
+    }
+    if (born > 0) {
+      born(pages, book, born);
+    }
+  }
+
+  /** After an example: spills a small model that has grown, then densifies the listed pages. */
+  private void afterExample(PageCache.ModelPages pages, float[] book, String modelKey)
+      throws Exception {
+    if (pages.form == PageCache.ModelPages.FORM_SMALL) {
+      RowPage small = pages.get(PageFormat.MODEL_PAGE);
+      if (small != null && small.rowCount() >= cache.smallAt()) {
+        spill(pages, modelKey, small);
+      }
+    }
+    for (int i = 0; i < densifyCount; i++) {
+      densify(pages, book, modelKey, densify[i]);
     }
   }
 
@@ -842,6 +925,7 @@ public final class PagedLearner {
       offsets = new int[size];
       stampAts = new int[size];
       slots = new int[size];
+      chunkUpTo = 0;
     }
   }
 }
