@@ -17,8 +17,9 @@ final class DirectArena {
   /**
    * Floats per chunk at most, 128 MB (a chunk holds a power-of-two number of pages, so it is
    * 64-128 MB: 8,192 pages of 512 AdaGrad rows, a 4M-row model), or fewer when the cache expects
-   * fewer pages (see the constructor): few arrays, none near the JVM's array size limit. A model whose direct pages all fit in one chunk gives every fast row the
-   * same array, which {@link PagedLearner} then needs not store per row (see {@link #chunks()}).
+   * fewer pages (see the constructor): few arrays, none near the JVM's array size limit. A model
+   * whose direct pages all fit in one chunk gives every fast row the same array, which
+   * {@link PagedLearner} then needs not store per row (see {@link #chunks()}).
    */
   private static final int CHUNK_FLOATS = 1 << 25;
 

@@ -307,8 +307,8 @@ public final class ProduceCommand {
         return e -> invalidity(d, producer, e, labelHint, keyBy);
       });
       // Lines and CSV records sent to Kafka keyed by model: validated and encoded there from
-      // their parsed fields, without building the example (the same record bytes: ExampleWriter), unless the
-      // Example schema is one ExampleWriter does not know.
+      // their parsed fields, without building the example (the same record bytes:
+      // ExampleWriter), unless the Example schema is one ExampleWriter does not know.
       if (producer != null && keyByEntity == null && writers.get() != null) {
         replay.encodeWith(() -> {
           ExampleDecoder d = validators.get();
