@@ -336,10 +336,11 @@ public final class PagedLearner {
   private RowPage findBias(PageCache.ModelPages pages, String modelKey, boolean learn)
       throws Exception {
     RowPage biasPage = pageOf(pages, modelKey, FeatureHashing.BIAS_ROW, learn);
+    int at = biasOf(biasPage); // before anything is held: if it throws, nothing stale is kept
     biasModel = pages;
     biasChanges = pages.changes();
     biasHeld = biasPage;
-    biasHeldAt = biasOf(biasPage);
+    biasHeldAt = at;
     return biasPage;
   }
 

@@ -163,6 +163,10 @@ public final class RowPage {
     }
     stored = converted;
     int rows = PageFormat.rowCount(stored);
+    if (rows > MAX_ROWS) { // the index's record numbers would run into its tags
+      throw new IllegalStateException("a stored page holds " + rows + " rows, more than the "
+          + MAX_ROWS + " a page of entity rows can hold; it cannot be loaded");
+    }
     RowPage page = new RowPage(rowSize, stamps, rows + rows / 4 + 1);
     System.arraycopy(stored, 0, page.data, 0, stored.length);
     for (int r = 0; r < rows; r++) {

@@ -201,6 +201,16 @@ class PageStructuresTest {
   }
 
   @Test
+  void aStoredPageOfMoreRowsThanTheIndexHoldsIsRefused() {
+    int rows = RowPage.MAX_ROWS + 1; // 200 MB of a format-1 page of 1-float rows
+    float[] stored = new float[PageFormat.HEADER + rows * (PageFormat.ID_FLOATS + 1)];
+    PageFormat.setRowCount(stored, rows, 0);
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> RowPage.load(stored, 1));
+    assertTrue(e.getMessage().contains("more than the " + RowPage.MAX_ROWS), e.getMessage());
+  }
+
+  @Test
   void loadingCopiesTheStoredArray() {
     RowPage page = new RowPage(1, 0, 1);
     page.add(3);
