@@ -168,20 +168,7 @@ public final class ExampleDecoder implements Serializable {
       float v = f.value(i);
       if (namespace.isEmpty() || !Float.isFinite(v) || tooLarge(v)) {
         String name = f.name(i);
-        Long index = name == null ? f.index(i) : null;
-        if (namespace.isEmpty()) {
-          throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE, "features[" + i
-              + "] must have a namespace and exactly one of name and index, but was ("
-              + quote(namespace) + ", name " + quote(name) + ", index " + index + ")");
-        }
-        if (!Float.isFinite(v)) {
-          throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE, "features[" + i
-              + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
-              + ") has value " + v);
-        }
-        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "features[" + i
-            + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
-            + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
+        refuseFeature(i, namespace, name, name == null ? f.index(i) : null, v);
       }
     }
     for (int j = 0; j < dense; j++) {
@@ -234,21 +221,10 @@ public final class ExampleDecoder implements Serializable {
       Feature f = features.get(i);
       String name = f.getName();
       Long index = f.getIndex();
-      if (f.getNamespace().isEmpty() || (name == null) == (index == null)) {
-        throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE, "features[" + i
-            + "] must have a namespace and exactly one of name and index, but was (" 
-            + quote(f.getNamespace()) + ", name " + quote(name) + ", index " + index + ")");
-      }
       float v = f.getValue();
-      if (!Float.isFinite(v)) {
-        throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE, "features[" + i
-            + "] (" + quote(f.getNamespace()) + ", " + (name != null ? quote(name) : index)
-            + ") has value " + v);
-      }
-      if (tooLarge(v)) {
-        throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "features[" + i
-            + "] (" + quote(f.getNamespace()) + ", " + (name != null ? quote(name) : index)
-            + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
+      if (f.getNamespace().isEmpty() || (name == null) == (index == null) || !Float.isFinite(v)
+          || tooLarge(v)) {
+        refuseFeature(i, f.getNamespace(), name, index, v);
       }
       rows[k] = !hash ? 0 : name != null ? hashing.feature(f.getNamespace(), name)
           : hashing.feature(f.getNamespace(), index);
@@ -274,6 +250,28 @@ public final class ExampleDecoder implements Serializable {
     String model = e.getModelKey() == null ? defaultModelKey : e.getModelKey();
     return checkDenseWidth(new CompactExample(id, model, eventTime, rows, values, dense, l,
         weight));
+  }
+
+  /**
+   * Refuses feature {@code i}, which failed a check, with the first check it fails: a namespace
+   * and exactly one of name and index, then a finite value, then one within
+   * {@code input.max_abs_value}.
+   */
+  private void refuseFeature(int i, String namespace, String name, Long index, float v)
+      throws RejectedRecordException {
+    if (namespace.isEmpty() || (name == null) == (index == null)) {
+      throw new RejectedRecordException(DeadLetterReason.INVALID_FEATURE, "features[" + i
+          + "] must have a namespace and exactly one of name and index, but was ("
+          + quote(namespace) + ", name " + quote(name) + ", index " + index + ")");
+    }
+    if (!Float.isFinite(v)) {
+      throw new RejectedRecordException(DeadLetterReason.NON_FINITE_VALUE, "features[" + i
+          + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
+          + ") has value " + v);
+    }
+    throw new RejectedRecordException(DeadLetterReason.VALUE_OUT_OF_RANGE, "features[" + i
+        + "] (" + quote(namespace) + ", " + (name != null ? quote(name) : index)
+        + ") has value " + v + ", beyond input.max_abs_value " + limits.maxAbsValue());
   }
 
   /** Refuses dense value {@code j} when it is not finite or too large. */
