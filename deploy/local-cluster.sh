@@ -18,6 +18,9 @@
 #   TM_MEMORY [1600m], JM_MEMORY [768m]: Flink's process sizes
 #   JAVA_HOME: the JDK 17 to use [java on the PATH]
 #   GRADFLOW_JAR: the job jar [jobs/target/gradflow-jobs-*-flink.jar]
+# Kafka secrets given as ${env:VAR} in the job's kafka.properties are resolved by each Kafka
+# client in the JVM that creates it: export VAR before `start` (the TaskManagers' readers and
+# sinks, the JobManager's enumerators) and before `submit` (its start-up check).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

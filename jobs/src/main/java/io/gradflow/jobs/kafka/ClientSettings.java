@@ -118,9 +118,10 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
    *     its value
    */
   public void check() {
-    resolvedProperties(); // a reference that cannot be resolved, named by its flag or setting
+    // A reference that cannot be resolved, named by its flag or setting.
+    Properties client = clientProperties();
     try {
-      AdminClientConfig config = new AdminClientConfig(clientProperties());
+      AdminClientConfig config = new AdminClientConfig(client);
       if (config.values().get(SaslConfigs.SASL_JAAS_CONFIG) != null) {
         JaasContext.loadClientContext(config.values());
       }
@@ -150,7 +151,8 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
 
   /**
    * The client properties with every {@code ${env:VAR}} and {@code ${file:PATH:KEY}} replaced by
-   * its value ({@link KafkaSecrets}); {@link #properties()} keeps the references.
+   * its value ({@link KafkaSecrets}), for this process only (redacting messages, clients created
+   * here); {@link #properties()} and {@link #clientProperties()} keep the references.
    *
    * @throws io.gradflow.config.ConfigException naming the flag or setting of a reference that
    *     cannot be resolved
@@ -159,10 +161,18 @@ public record ClientSettings(String bootstrapServers, String serversSetting,
     return KafkaSecrets.resolve(properties, k -> origins.getOrDefault(k, k));
   }
 
-  /** The client properties as {@link Properties}, brokers included, references resolved. */
+  /**
+   * The client properties as {@link Properties}, brokers included, references unresolved with the
+   * config providers that make a Kafka client resolve them when it is created
+   * ({@link KafkaSecrets#forClients}); checked first ({@link KafkaSecrets#check}).
+   *
+   * @throws io.gradflow.config.ConfigException naming the flag or setting of a reference that
+   *     cannot be resolved
+   */
   public Properties clientProperties() {
+    KafkaSecrets.check(properties, k -> origins.getOrDefault(k, k));
     Properties p = new Properties();
-    p.putAll(resolvedProperties());
+    p.putAll(KafkaSecrets.forClients(properties));
     p.put("bootstrap.servers", bootstrapServers);
     return p;
   }

@@ -230,16 +230,20 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
   }
 
   /**
-   * The extra client properties, as {@link Properties}, with every {@code ${env:VAR}} and
-   * {@code ${file:PATH:KEY}} replaced by its value ({@link KafkaSecrets}); {@link #properties()}
-   * keeps the references.
+   * The extra client properties, as {@link Properties}, for every client the job or a command
+   * creates: {@link #properties()} with their {@code ${env:VAR}} and {@code ${file:PATH:KEY}}
+   * references unresolved, and the config providers that make each Kafka client resolve them
+   * when it is created, where it is created ({@link KafkaSecrets#forClients}). So the sources
+   * and sinks, and the job graph that carries them, hold no value. The references are resolved
+   * here once, to check them ({@link KafkaSecrets#check}).
    *
    * @throws ConfigException naming {@code kafka.properties.KEY} when a reference cannot be
-   *     resolved
+   *     resolved in this process
    */
   public Properties clientProperties() {
+    KafkaSecrets.check(properties, k -> "kafka.properties." + k);
     Properties p = new Properties();
-    p.putAll(KafkaSecrets.resolve(properties, k -> "kafka.properties." + k));
+    p.putAll(KafkaSecrets.forClients(properties));
     return p;
   }
 

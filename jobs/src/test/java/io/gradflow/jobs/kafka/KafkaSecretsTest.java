@@ -16,14 +16,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 import java.util.function.Function;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.provider.EnvVarConfigProvider;
+import org.apache.kafka.common.config.provider.FileConfigProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code ${env:VAR}} and {@code ${file:PATH:KEY}} in Kafka client properties: resolved by Kafka's
- * own providers, anywhere in a value; an unresolvable reference names the setting and the
- * reference, never a value; the configuration keeps the references.
+ * {@code ${env:VAR}} and {@code ${file:PATH:KEY}} in Kafka client properties: checked at start-up
+ * with Kafka's own providers, anywhere in a value; an unresolvable reference names the setting and
+ * the reference, never a value; the configuration and the properties given to clients keep the
+ * references, which Kafka's client configuration resolves.
  */
 class KafkaSecretsTest {
   private static final Function<String, String> SETTING = k -> "kafka.properties." + k;
@@ -103,16 +109,102 @@ class KafkaSecretsTest {
   }
 
   @Test
-  void theSpecKeepsTheReferenceAndGivesClientsTheValue() throws Exception {
+  void theSpecGivesClientsTheReferenceAndKafkasClientResolvesIt() throws Exception {
     Path file = temp.resolve("creds.properties");
     Files.writeString(file, "password=hunter2\n");
     String reference = "${file:" + file + ":password}";
     KafkaSpec spec = KafkaSpec.of("localhost:9092");
     spec = new KafkaSpec(spec.bootstrapServers(), spec.topics(), spec.groupId(), null, null,
-        null, null, null, null, Map.of("ssl.key.password", reference));
+        null, null, null, null, Map.of("ssl.key.password", reference,
+            "ssl.truststore.password", "${env:PATH}"));
     assertEquals(reference, spec.properties().get("ssl.key.password"));
     assertFalse(spec.toString().contains("hunter2"));
-    assertEquals("hunter2", spec.clientProperties().getProperty("ssl.key.password"));
+
+    Properties client = spec.clientProperties();
+    assertEquals(reference, client.getProperty("ssl.key.password"));
+    assertFalse(client.toString().contains("hunter2"), "no value in what clients are given");
+    assertEquals("env,file", client.getProperty("config.providers"));
+    assertEquals(EnvVarConfigProvider.class.getName(),
+        client.getProperty("config.providers.env.class"));
+    assertEquals(FileConfigProvider.class.getName(),
+        client.getProperty("config.providers.file.class"));
+    // Kafka's client configuration resolves them when a client is created.
+    client.setProperty("bootstrap.servers", spec.bootstrapServers());
+    AdminClientConfig config = new AdminClientConfig(client);
+    assertEquals("hunter2", config.getPassword("ssl.key.password").value());
+    assertEquals(System.getenv("PATH"), config.getPassword("ssl.truststore.password").value());
+  }
+
+  @Test
+  void clientsAreGivenOnlyTheProvidersTheValuesUse() {
+    Map<String, String> plain = Map.of("security.protocol", "SSL");
+    assertSame(plain, KafkaSecrets.forClients(plain));
+    Map<String, String> env = KafkaSecrets.forClients(Map.of("a", "x${env:A}y"));
+    assertEquals(Map.of("a", "x${env:A}y", "config.providers", "env",
+        "config.providers.env.class", EnvVarConfigProvider.class.getName()), env);
+    Map<String, String> file = KafkaSecrets.forClients(Map.of("a", "${file:/f:k}"));
+    assertEquals("file", file.get("config.providers"));
+    assertFalse(file.containsKey("config.providers.env.class"));
+  }
+
+  @Test
+  void configProvidersAreGradflowsToSet() {
+    for (String key : new String[] {"config.providers", "config.providers.vault.class"}) {
+      ConfigException e = assertThrows(ConfigException.class,
+          () -> KafkaSecrets.check(Map.of(key, "x"), SETTING));
+      assertEquals("kafka.properties." + key, e.key());
+      assertTrue(e.getMessage().contains("Gradflow sets config.providers"), e.getMessage());
+    }
+  }
+
+  @Test
+  void aProvidersOwnParametersApplyAsInTheClient() {
+    // Kafka's allowlist.pattern of the env provider: a variable it leaves out is not resolved.
+    Map<String, String> given = Map.of("config.providers.env.param.allowlist.pattern",
+        "^KAFKA_.*", "ssl.key.password", "${env:OTHER}");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> KafkaSecrets.resolve(given, SETTING, Map.of("OTHER", "secret-value")));
+    assertEquals("kafka.properties.ssl.key.password", e.key());
+    assertEquals("secret-value", KafkaSecrets.resolve(Map.of("ssl.key.password",
+        "${env:OTHER}"), SETTING, Map.of("OTHER", "secret-value")).get("ssl.key.password"));
+  }
+
+  @Test
+  void aProviderTheJvmsAllowListLeavesOutIsNamedAtStartUp() throws Exception {
+    Path file = temp.resolve("creds.properties");
+    Files.writeString(file, "password=hunter2\n");
+    Map<String, String> given = Map.of("security.protocol", "SSL",
+        "ssl.key.password", "${file:" + file + ":password}");
+    String property = AbstractConfig.AUTOMATIC_CONFIG_PROVIDERS_PROPERTY;
+    String before = System.getProperty(property);
+    try {
+      System.setProperty(property, EnvVarConfigProvider.class.getName());
+      // Kafka's clients refuse the properties...
+      Properties client = new Properties();
+      client.putAll(KafkaSecrets.forClients(given));
+      client.setProperty("bootstrap.servers", "localhost:9092");
+      assertThrows(org.apache.kafka.common.config.ConfigException.class,
+          () -> new AdminClientConfig(client));
+      // ... so the start-up check names the setting and the system property.
+      ConfigException e = assertThrows(ConfigException.class,
+          () -> KafkaSecrets.check(given, SETTING));
+      assertEquals("kafka.properties.ssl.key.password", e.key());
+      assertTrue(e.getMessage().contains(property) && e.getMessage().contains(
+          FileConfigProvider.class.getName()), e.getMessage());
+      assertFalse(e.getMessage().contains("hunter2"));
+
+      System.setProperty(property, EnvVarConfigProvider.class.getName() + ", "
+          + FileConfigProvider.class.getName());
+      KafkaSecrets.check(given, SETTING);
+      assertEquals("hunter2", new AdminClientConfig(client).getPassword("ssl.key.password")
+          .value());
+    } finally {
+      if (before == null) {
+        System.clearProperty(property);
+      } else {
+        System.setProperty(property, before);
+      }
+    }
   }
 
   @Test
@@ -122,7 +214,9 @@ class KafkaSecretsTest {
     ClientSettings settings = new ClientSettings("localhost:9092", "--bootstrap-servers",
         Map.of("ssl.key.password", "${file:" + file + ":password}"),
         Map.of("ssl.key.password", "--kafka-property ssl.key.password"), null);
-    assertEquals("hunter2", settings.clientProperties().getProperty("ssl.key.password"));
+    assertFalse(settings.clientProperties().toString().contains("hunter2"));
+    assertEquals("hunter2", new AdminClientConfig(settings.clientProperties())
+        .getPassword("ssl.key.password").value());
     assertEquals("the key **** was refused", settings.redact("the key hunter2 was refused"));
   }
 
