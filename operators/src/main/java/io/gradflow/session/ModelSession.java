@@ -40,7 +40,8 @@ import java.util.Set;
  *       survey on concept drift adaptation", the "informed" adaptation of a detector-driven
  *       learner);
  *   <li>every {@code metrics.every} labeled examples emit a metrics report with the drift events
- *       since the last one, and every {@code changelog.every} learned examples the rows changed.
+ *       since the last one, and every {@code changelog.every} learned examples the rows changed
+ *       (and the removal of those that expired).
  * </ol>
  *
  * <p><b>Mini-batches</b> ({@code model.batch_size} B > 1; mlp and wide_and_deep). A learned
