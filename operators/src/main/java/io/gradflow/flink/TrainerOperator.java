@@ -105,7 +105,8 @@ import org.apache.flink.util.OutputTag;
  * <p><b>Outputs:</b> a {@link Scored} per example (main output); a {@link MetricsEvent} per model
  * every {@code metricsEvery} labeled examples and at end of input on {@link #METRICS} (the
  * prediction is made before the example is learned: prequential); changed rows as
- * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval.
+ * {@link RowChange}s on {@link #CHANGELOG}, each row at most once per interval, and an expired
+ * row as a {@linkplain RowChange#removed() removal} (the topic's tombstone).
  *
  * <p>Flink metrics: {@code examples}, {@code examplesPerSecond}, {@code learned},
  * {@code rows}, {@code rowsLive}, {@code rowsExpired}, {@code rowsRefused} ({@link PagedLearner}),
@@ -572,6 +573,12 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         long modelStep, long eventTime) {
       output.collect(CHANGELOG, new StreamRecord<>(new RowChange(modelKey, rowId, weights,
           rowStep, modelStep, eventTime)));
+    }
+
+    @Override
+    public void rowRemoved(String modelKey, long rowId, long modelStep, long eventTime) {
+      output.collect(CHANGELOG, new StreamRecord<>(RowChange.removed(modelKey, rowId, modelStep,
+          eventTime)));
     }
   }
 

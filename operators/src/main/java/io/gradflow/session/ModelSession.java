@@ -40,7 +40,8 @@ import java.util.Set;
  *       survey on concept drift adaptation", the "informed" adaptation of a detector-driven
  *       learner);
  *   <li>every {@code metrics.every} labeled examples emit a metrics report with the drift events
- *       since the last one, and every {@code changelog.every} learned examples the rows changed.
+ *       since the last one, and every {@code changelog.every} learned examples the rows changed
+ *       (and the removal of those that expired).
  * </ol>
  *
  * <p><b>Mini-batches</b> ({@code model.batch_size} B > 1; mlp and wide_and_deep). A learned
@@ -64,8 +65,8 @@ import java.util.Set;
  * <p>The session's whole persistent state is one immutable {@link SessionState} ({@link #state()}),
  * taken before every checkpoint: a restore continues with the same clock, standardizer, metrics
  * and detector, so a replay from a savepoint makes the same decisions. The set of rows changed
- * (stepped) since the last changelog emission is not state: it is emitted before every
- * checkpoint ({@link #emitChanges}).
+ * (stepped, or expired: the changelog's tombstones) since the last changelog emission is not
+ * state: it is emitted before every checkpoint ({@link #emitChanges}).
  *
  * <p>Drift actions: {@link DriftAction#RESTART_SCHEDULE} restarts the schedule's clock at the
  * detection (step and event time); {@link DriftAction#BOOST_LR} multiplies the rate by
@@ -116,6 +117,13 @@ public final class ModelSession {
     /** A changed row: its weights, its own step count, the model step and event time. */
     void rowChanged(String modelKey, long rowId, float[] weights, long rowStep, long modelStep,
         long eventTime);
+
+    /**
+     * A row that is no longer live (it expired, {@code rows.expire_after}): the changelog's
+     * tombstone, so a reader drops the row and treats it as one never learned, as the model now
+     * does. Given the model step and event time of the emission, as {@link #rowChanged} is.
+     */
+    void rowRemoved(String modelKey, long rowId, long modelStep, long eventTime);
   }
 
   /**
@@ -204,8 +212,13 @@ public final class ModelSession {
   private final DriftDetector detector;
   /** Detections not yet reported, oldest first: an immutable empty list until the first. */
   private List<DriftEvent> pending = List.of();
-  /** Rows stepped since the last changelog emission; null without a changelog. */
+  /**
+   * Rows stepped or expired since the last changelog emission; null without a changelog. An
+   * emission tells each one's state at that time: its weights if it is live, else its removal.
+   */
   private final Set<Long> changed;
+  /** Adds an expired row to {@link #changed}; null without a changelog. Made once, not per sweep. */
+  private final java.util.function.LongConsumer onExpired;
   /** The batch in progress, null at {@code model.batch_size} 1. */
   private final BatchGradient batch;
   /** The learning rate of the batch in progress (the schedule's at its first example). */
@@ -232,6 +245,7 @@ public final class ModelSession {
     this.key = key;
     this.shared = shared;
     this.changed = shared.changelogEvery > 0 ? new HashSet<>() : null;
+    this.onExpired = changed == null ? null : changed::add;
     // A batch restored at a batch size since set to 1 is stepped before the next example.
     boolean restoredBatch = state.batch().length > 0 || state.batchRows().length > 0;
     this.batch = shared.batchSize > 1 || restoredBatch
@@ -358,7 +372,7 @@ public final class ModelSession {
       if (batchInFlight() && shared.paged.expiryDue(key, example.eventTime)) {
         flushBatch();
       }
-      shared.paged.expireIfDue(key, example.eventTime);
+      shared.paged.expireIfDue(key, example.eventTime, onExpired);
     }
     float[] dense = dense(example.dense, learn);
     double rate = 0;
@@ -539,9 +553,13 @@ public final class ModelSession {
   }
 
   /**
-   * Emits every row changed (stepped) since the last emission, each once, and forgets them. The
-   * rows of a batch in flight have not changed yet: they are recorded at its step, and an
-   * emission that came due during the batch still waits for its step.
+   * Emits every row changed (stepped or expired) since the last emission, each once, as it is now,
+   * and forgets them: a live row's weights ({@link Output#rowChanged}), or the removal of a row
+   * that is not live ({@link Output#rowRemoved}: it expired, and was not updated again since). So
+   * an expired row updated again before the emission is a changed row as any other, and one
+   * updated again after it comes back with its next changed-row record. The rows of a batch in
+   * flight have not changed yet: they are recorded at its step, and an emission that came due
+   * during the batch still waits for its step.
    */
   public void emitChanges(Output out) throws Exception {
     if (!batchInFlight()) {
@@ -553,8 +571,11 @@ public final class ModelSession {
     for (long rowId : changed) {
       RowPage page = shared.paged.existingPage(key, rowId);
       int at = page == null ? -1 : page.find(rowId);
-      if (at < 0) {
-        continue; // expired since it changed: its page or record is gone
+      if (at < 0 || !shared.paged.isLive(page, rowId, at)) {
+        // Expired since it changed: its page or record is gone, or (a direct page) it holds the
+        // initial values and is not live.
+        out.rowRemoved(key, rowId, step, lastEventTime);
+        continue;
       }
       float[] weights = new float[shared.learner.layout().width()];
       shared.learner.layout().copyWeights(page.data(), at, weights, 0);

@@ -700,6 +700,16 @@ public final class PagedLearner {
     return cache.pageIfPresent(pages, modelKey, pageKeyOf(pages, modelKey, rowId));
   }
 
+  /**
+   * Whether the row at {@code offset} of {@code page} (from {@link RowPage#find}) is live: updated
+   * at least once and not expired since. Without stamps (no {@link RowPolicy}) every row a page
+   * holds is live; with them, a row whose stamp is {@link PageFormat#ABSENT} is not (a direct
+   * page keeps an expired row's place, holding its initial values).
+   */
+  public boolean isLive(RowPage page, long rowId, int offset) {
+    return page.stamps() == 0 || page.data()[page.stampAt(rowId, offset)] != PageFormat.ABSENT;
+  }
+
   /** The model's live, expired and refused rows, from its {@link RowBook}. */
   public RowCounts rowCounts(String modelKey) throws Exception {
     float[] book = cache.bookToRead(modelKey);
@@ -855,6 +865,15 @@ public final class PagedLearner {
    * @return the rows expired, 0 if no sweep was due
    */
   public long expireIfDue(String modelKey, long eventTime) throws Exception {
+    return expireIfDue(modelKey, eventTime, null);
+  }
+
+  /**
+   * {@link #expireIfDue(String, long)}, telling {@code expired} (unless null) the id of every row
+   * it expires, in sweep order (the model changelog's tombstones).
+   */
+  public long expireIfDue(String modelKey, long eventTime, java.util.function.LongConsumer expired)
+      throws Exception {
     if (!expiryDue(modelKey, eventTime)) {
       return 0;
     }
@@ -862,7 +881,7 @@ public final class PagedLearner {
     float[] book = cache.book(pages, modelKey, sketchWidth, sketchDepth);
     long interval = Math.max(0, Math.floorDiv(eventTime, sweepMillis));
     RowBook.set(book, RowBook.SWEPT, interval);
-    return expire(modelKey, eventTime);
+    return expire(modelKey, eventTime, expired);
   }
 
   /** Whether {@link #expireIfDue} would sweep the model at {@code eventTime}; changes nothing. */
@@ -887,6 +906,15 @@ public final class PagedLearner {
    * @return the rows expired
    */
   public long expire(String modelKey, long nowMillis) throws Exception {
+    return expire(modelKey, nowMillis, null);
+  }
+
+  /**
+   * {@link #expire(String, long)}, telling {@code expiredRows} (unless null) the id of every row
+   * it expires, in sweep order.
+   */
+  public long expire(String modelKey, long nowMillis, java.util.function.LongConsumer expiredRows)
+      throws Exception {
     if (!policy.expires()) {
       return 0;
     }
@@ -899,6 +927,9 @@ public final class PagedLearner {
       }
       if (before != Long.MIN_VALUE && before <= cutoff) {
         expired[0]++;
+        if (expiredRows != null) {
+          expiredRows.accept(id);
+        }
         return RowVisitor.Result.DROP;
       }
       return RowVisitor.Result.KEEP;

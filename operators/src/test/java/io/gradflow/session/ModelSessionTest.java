@@ -62,6 +62,9 @@ class ModelSessionTest {
     @Override
     public void rowChanged(String modelKey, long rowId, float[] weights, long rowStep,
         long modelStep, long eventTime) {}
+
+    @Override
+    public void rowRemoved(String modelKey, long rowId, long modelStep, long eventTime) {}
   }
 
   static ModelSession.Shared shared(LearnerSpec spec, PageStore store) {

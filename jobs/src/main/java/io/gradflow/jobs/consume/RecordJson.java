@@ -32,7 +32,9 @@ import org.apache.avro.specific.SpecificRecord;
  * MetricsReport}, ...) and the record with Avro's field names. In the value, unions are their
  * value, timestamps ISO-8601, bytes {@code {"base64": ...}}, and NaN and infinities strings.
  * Bytes that are no known record give {@code "error"} (what is wrong) and {@code "base64"} (the
- * value) instead of {@code type} and {@code value}. Stateless; thread-safe.
+ * value) instead of {@code type} and {@code value}. A record without a value (a tombstone: on
+ * the changelog, a row that expired) has the type {@code "tombstone"} and a null value.
+ * Stateless; thread-safe.
  */
 public final class RecordJson {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -84,6 +86,11 @@ public final class RecordJson {
     line.put("offset", offset);
     line.put("timestamp", timestamp < 0 ? null : Instant.ofEpochMilli(timestamp).toString());
     line.set("key", key == null ? NODES.nullNode() : text(key));
+    if (value == null) {
+      line.put("type", "tombstone");
+      line.set("value", NODES.nullNode());
+      return write(line);
+    }
     try {
       SpecificRecord record = decode(value);
       line.put("type", record.getSchema().getName());

@@ -108,7 +108,8 @@ public final class EvaluateJob {
         .name("collect-metrics")
         .map(EvaluateOutput::of).returns(EvaluateOutput.class).name("metrics");
     DataStream<EvaluateOutput> rows = out.changelog()
-        .map(r -> EvaluateOutput.row(r.modelKey, r.rowId)).returns(EvaluateOutput.class)
+        .map(r -> EvaluateOutput.row(r.modelKey, r.rowId, r.removed()))
+        .returns(EvaluateOutput.class)
         .name("rows");
     return predictions.union(metrics, rows, deadLetters);
   }

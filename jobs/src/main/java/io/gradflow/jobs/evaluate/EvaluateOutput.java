@@ -15,6 +15,8 @@ public final class EvaluateOutput {
   /** The model key of a changed row, or null. */
   public String rowModelKey;
   public long rowId;
+  /** The changed row expired (the changelog's removal): it no longer counts as a row. */
+  public boolean rowRemoved;
   /** The reason of a dead letter, or null. */
   public String deadLetterReason;
 
@@ -32,10 +34,11 @@ public final class EvaluateOutput {
     return o;
   }
 
-  static EvaluateOutput row(String modelKey, long rowId) {
+  static EvaluateOutput row(String modelKey, long rowId, boolean removed) {
     EvaluateOutput o = new EvaluateOutput();
     o.rowModelKey = modelKey;
     o.rowId = rowId;
+    o.rowRemoved = removed;
     return o;
   }
 

@@ -98,8 +98,13 @@ public final class EvaluateReport {
     } else if (o.metrics != null) {
       group(o.metrics.modelKey).reports.add(o.metrics);
     } else if (o.rowModelKey != null) {
-      group(o.rowModelKey).rows.computeIfAbsent(o.rowModelKey, k -> new HashSet<>())
-          .add(o.rowId);
+      Set<Long> rows = group(o.rowModelKey).rows.computeIfAbsent(o.rowModelKey,
+          k -> new HashSet<>());
+      if (o.rowRemoved) {
+        rows.remove(o.rowId); // expired (the rows come in the order the trainer emitted them)
+      } else {
+        rows.add(o.rowId);
+      }
     } else if (o.deadLetterReason != null) {
       deadLetters.merge(o.deadLetterReason, 1L, Long::sum);
     }

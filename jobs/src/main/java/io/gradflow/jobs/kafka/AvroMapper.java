@@ -12,7 +12,10 @@ import org.apache.avro.specific.SpecificRecord;
  * @param <T> the stream element type
  */
 public interface AvroMapper<T> extends Serializable {
-  /** The Avro record to write. */
+  /**
+   * The Avro record to write, or null for a record without a value: a tombstone, which a
+   * compacted topic keeps until {@code delete.retention.ms} and then drops with its key.
+   */
   SpecificRecord toAvro(T value);
 
   /** The record key (null for none); records with equal keys keep their order. */

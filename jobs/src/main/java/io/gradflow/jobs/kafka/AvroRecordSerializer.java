@@ -49,6 +49,9 @@ public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSc
       return new ProducerRecord<>(topic, null, null, mapper.key(element), direct.encode(element));
     }
     SpecificRecord record = mapper.toAvro(element);
+    if (record == null) { // a tombstone: the key with a null value
+      return new ProducerRecord<>(topic, null, null, mapper.key(element), (byte[]) null);
+    }
     if (encoders == null) {
       encoders = new HashMap<>();
     }

@@ -17,7 +17,8 @@ import org.apache.avro.specific.SpecificRecord;
 /**
  * The trainer's outputs as the Avro records of the output topics. Predictions and metrics are
  * keyed by model key (one partition keeps a model's order); changelog records by model key and
- * row id, so a compacted topic keeps the latest value of every row.
+ * row id, so a compacted topic keeps the latest value of every row, and an expired row's
+ * tombstone (its key with a null value) removes it.
  */
 final class OutputMappers {
   private OutputMappers() {}
@@ -92,6 +93,9 @@ final class OutputMappers {
 
     @Override
     public SpecificRecord toAvro(RowChange c) {
+      if (c.removed()) {
+        return null; // a tombstone
+      }
       List<Float> weights = new ArrayList<>(c.weights.length);
       for (float w : c.weights) {
         weights.add(w);

@@ -102,6 +102,93 @@ class ExportITCase extends TrainJobITCase {
   }
 
   /**
+   * With {@code rows.expire_after}, the changelog tells of expired rows: applying the topic's
+   * records in order to a map (a record puts its row, a tombstone removes it), as a consumer of
+   * the compacted topic does, ends with exactly the model's live rows and their weights, as
+   * exported from the job's savepoint. Two runs, the second restored from the first's savepoint;
+   * 6,000 examples 10 s apart (16.7 h of event time), so rare ids expire after an hour and some
+   * come back.
+   */
+  @Test
+  void theChangelogAppliedEndsWithExactlyTheLiveRows() throws Exception {
+    String examples = "expiry-examples";
+    kafka.createTopics(1, examples, "expiry-labels");
+    produceSpaced(examples, 0, 3000);
+    Run run = Run.create(examples, "expiry-labels");
+    String yaml = run.yaml("optimizer: {name: Adagrad, lr: 0.1}\n"
+        + "rows: {expire_after: 1h}\n", false);
+    io.gradflow.jobs.config.TrainConfig config = config(yaml, temp.resolve("checkpoints"));
+    String first = runUntil(config, run.predictions(), 3000, null, temp.resolve("savepoints"));
+    produceSpaced(examples, 3000, 3000);
+    String second = runUntil(config, run.predictions(), 6000, first,
+        temp.resolve("savepoints"));
+
+    Path file = temp.resolve("expiry.avro");
+    assertEquals(0, gradflow("export", "--savepoint", second, "--out", file.toString(),
+        "--with-slots"), both());
+    Map<String, List<Float>> live = new HashMap<>();
+    for (ModelSnapshot m : SnapshotFiles.read("--out", file)) {
+      assertEquals(2, m.getPageFormat());
+      int stride = 1 + 1; // Adagrad: one slot after each weight
+      for (SnapshotRow r : m.getRows()) {
+        if (r.getStamp() == 0f) {
+          continue; // not live: never learned, or expired (a direct page keeps its place)
+        }
+        List<Float> weights = new java.util.ArrayList<>();
+        for (int i = 0; i < m.getWeightsPerRow(); i++) {
+          weights.add(r.getValues().get(i * stride));
+        }
+        live.put(m.getModelKey() + "/" + r.getRowId(), weights);
+      }
+    }
+    assertTrue(live.size() > 100, "live rows: " + live.size());
+
+    // The records themselves: a tombstone per expiry, and rows that came back after one.
+    Map<String, Boolean> removed = new HashMap<>();
+    int tombstones = 0;
+    int back = 0;
+    for (var r : io.gradflow.jobs.kafka.KafkaTestSupport.readAll(kafka, run.changelog(),
+        Integer.MAX_VALUE, java.time.Duration.ofSeconds(3))) {
+      String key = new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+      if (r.value() == null) {
+        tombstones++;
+        removed.put(key, true);
+      } else if (removed.put(key, false) == Boolean.TRUE) {
+        back++;
+      }
+    }
+    assertSameEntries(live, finalRows(run.changelog()), "the changelog applied, against the"
+        + " model's live rows");
+    assertTrue(tombstones > 100, "tombstones: " + tombstones);
+    assertTrue(back > 0, "rows updated again after they expired: " + back);
+    System.out.printf("ExportITCase expiry: %d live rows, %d tombstones, %d rows back after"
+        + " one%n", live.size(), tombstones, back);
+  }
+
+  /**
+   * Writes examples {@code from} to {@code from + count} of a click-through stream whose examples
+   * are 10 s apart in event time, alternately for models a and b.
+   */
+  private static void produceSpaced(String topic, int from, int count) {
+    io.gradflow.jobs.produce.ClickThroughGenerator generator =
+        new io.gradflow.jobs.produce.ClickThroughGenerator(
+            new io.gradflow.jobs.produce.ClickThroughGenerator.Spec(31, 10, 1000, 1.05, 0.6, -1.4,
+                io.gradflow.jobs.produce.DriftSpec.NONE, null, 1_700_000_000_000L, 10_000));
+    try (io.gradflow.jobs.produce.GradflowProducer producer =
+             io.gradflow.jobs.produce.GradflowProducer.builder(kafka.bootstrapServers())
+                 .examplesTopic(topic).build()) {
+      for (int i = 0; i < from + count; i++) {
+        io.gradflow.schema.Example example = generator.next().example();
+        if (i >= from) {
+          producer.send(io.gradflow.schema.Example.newBuilder(example).setExampleId("x" + i)
+              .setModelKey(i % 2 == 0 ? "a" : "b").build());
+        }
+      }
+      producer.flush();
+    }
+  }
+
+  /**
    * A savepoint of a race of a linear and a deep candidate ({@code race[i].model}): export and
    * inspect give each candidate its own model (name and parameters), its row layout and its
    * rows; the linear candidate's exported weights equal its changelog, the deep one's dense

@@ -202,11 +202,19 @@ abstract class TrainJobITCase {
     return scores;
   }
 
-  /** The final weights of every row from the changelog (the highest step wins). */
+  /**
+   * The final weights of every live row from the changelog, applied in topic order as a consumer
+   * of the compacted topic does: a record puts its row (unless one of a higher step is held), a
+   * tombstone (null value: the row expired) removes it.
+   */
   static Map<String, List<Float>> finalRows(String topic) throws Exception {
     Map<String, RowUpdate> latest = new HashMap<>();
     for (ConsumerRecord<byte[], byte[]> r :
         KafkaTestSupport.readAll(kafka, topic, Integer.MAX_VALUE, Duration.ofSeconds(3))) {
+      if (r.value() == null) {
+        latest.remove(new String(r.key(), StandardCharsets.UTF_8));
+        continue;
+      }
       RowUpdate u = RowUpdate.getDecoder().decode(r.value());
       String key = u.getModelKey() + "/" + u.getRowId();
       RowUpdate before = latest.get(key);
