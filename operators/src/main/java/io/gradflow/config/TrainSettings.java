@@ -89,7 +89,8 @@ public final class TrainSettings {
   public static final Setting<Map<String, String>> KAFKA_PROPERTIES = Setting.of("properties",
       SettingType.stringMap(), Map.of(), null, "extra Kafka client properties for every"
           + " client (security.protocol, sasl.*, ssl.*); values are never printed; ${env:VAR}"
-          + " and ${file:PATH:KEY} in a value are resolved at start-up");
+          + " and ${file:PATH:KEY} in a value are checked at start-up and resolved by each Kafka"
+          + " client where it is created");
   public static final Section KAFKA = new Section("kafka", null, "brokers, consumer group,"
       + " where to start and stop, the sinks' delivery guarantee",
       List.of(KAFKA_BOOTSTRAP_SERVERS, KAFKA_GROUP_ID, KAFKA_STARTING_OFFSETS, KAFKA_BOUNDED,
