@@ -45,14 +45,23 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * default, the collection before each pass gave the heap back, a one-key pass right after a
  * many-keys pass ran 3 times slower than in a block, and the alternating ratio was flattered.
  *
+ * <p>Each of those passes makes {@code keys} new tenants and ends their input, which a running job
+ * pays once per tenant. {@link #steady} measures a steady stream instead (a kept operator fed new
+ * examples of the same keys, no end of input, with checkpoints timed apart) and adds its fields
+ * ({@link #steadyFields}) to the RESULT line; {@code -Dmanykeys.steady=only} runs it alone,
+ * {@code =false} leaves it out, {@code -Dmanykeys.checkpoint_passes} sets its checkpoint cadence
+ * in passes (10).
+ *
  * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
  * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
  * passes each, timed together (one one-key pass takes a tenth of a second: single passes gave
  * noisy ratios), {@code state.cache_pages}'s default), after
  * {@value #WARM_UP_PAIRS} pairs of passes of warm-up; every timed pass starts after a full
  * collection.
- * {@link ManyKeysTest} runs it small. {@code -Dmanykeys.profile=true} runs the many keys alone,
- * for a profiler ({@code -Dmanykeys.profile=one}: the one key alone, the profile to compare).
+ * {@link ManyKeysTest} runs it small ({@link SteadyStreamTest} the steady stream).
+ * {@code -Dmanykeys.profile=true} runs the many keys alone, for a profiler
+ * ({@code -Dmanykeys.profile=one}: the one key alone, the profile to compare;
+ * {@code steady} and {@code steady-one}: the steady stream's passes).
  */
 public final class ManyKeysBench {
   static final LearnerSpec SPEC = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
@@ -299,7 +308,19 @@ public final class ManyKeysBench {
    */
   static double[] feed(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
       List<CompactExample> pass, double[] time) throws Exception {
-    double[] scores = new double[pass.size()];
+    return feed(h, pass, time, true);
+  }
+
+  /** As {@link #feed(KeyedOneInputStreamOperatorTestHarness, List, double[])}; null scores. */
+  static double[] time(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      List<CompactExample> pass, double[] time) throws Exception {
+    return feed(h, pass, time, false);
+  }
+
+  private static double[] feed(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      List<CompactExample> pass, double[] time, boolean keepScores) throws Exception {
+    double[] scores = keepScores ? new double[pass.size()] : null;
     System.gc();
     long cpuStart = THREADS.getCurrentThreadCpuTime();
     long start = System.nanoTime();
@@ -320,9 +341,16 @@ public final class ManyKeysBench {
     return scores;
   }
 
-  /** Moves the scores the harness holds to {@code scores} from {@code from} on. */
+  /**
+   * Moves the scores the harness holds to {@code scores} from {@code from} on; with
+   * {@code scores} null (timed passes), only drops them, as {@link #seconds} does.
+   */
   private static void drain(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored>
       h, double[] scores, int from) {
+    if (scores == null) {
+      h.getOutput().clear(); // not size(): linear in a ConcurrentLinkedQueue
+      return;
+    }
     int i = from;
     for (Object o : h.getOutput()) {
       if (o instanceof org.apache.flink.streaming.runtime.streamrecord.StreamRecord<?> r
@@ -386,15 +414,15 @@ public final class ManyKeysBench {
       one.open();
       int p = 0;
       for (int w = 0; w < WARM_UP_PAIRS; w++, p++) {
-        feed(one, steadyPass(streams, p, true), new double[2]);
-        feed(many, steadyPass(streams, p, false), new double[2]);
+        time(one, steadyPass(streams, p, true), new double[2]);
+        time(many, steadyPass(streams, p, false), new double[2]);
       }
       for (int r = 0; r < rounds; r++) {
         double[] oneTime = new double[2];
         double[] manyTime = new double[2];
         for (int q = 0; q < passes; q++, p++) {
-          feed(one, steadyPass(streams, p, true), oneTime);
-          feed(many, steadyPass(streams, p, false), manyTime);
+          time(one, steadyPass(streams, p, true), oneTime);
+          time(many, steadyPass(streams, p, false), manyTime);
         }
         ratios[r] = oneTime[0] / manyTime[0];
         cpuRatios[r] = oneTime[1] / manyTime[1];
@@ -409,13 +437,13 @@ public final class ManyKeysBench {
         double[] onePasses = new double[2];
         double[] oneCkpt = new double[2];
         for (int q = 0; q < checkpointEvery; q++) {
-          feed(one, steadyPass(streams, p + q, true), onePasses);
+          time(one, steadyPass(streams, p + q, true), onePasses);
         }
         checkpoint(one, id++, oneCkpt);
         double[] manyPasses = new double[2];
         double[] manyCkpt = new double[2];
         for (int q = 0; q < checkpointEvery; q++) {
-          feed(many, steadyPass(streams, p + q, false), manyPasses);
+          time(many, steadyPass(streams, p + q, false), manyPasses);
         }
         bytes = checkpoint(many, id++, manyCkpt);
         double examples = (double) checkpointEvery * n;
@@ -487,7 +515,7 @@ public final class ManyKeysBench {
         h.open();
         for (int p = 0; p < WARM_UP_PAIRS + rounds * passes; p++) {
           double[] time = new double[2];
-          feed(h, steadyPass(streams, p, oneKey), time);
+          time(h, steadyPass(streams, p, oneKey), time);
           if (p >= WARM_UP_PAIRS) {
             System.out.printf("steady profile pass %d: %,d keys %.3f s%n", p + 1,
                 oneKey ? 1 : keys, time[0]);
