@@ -8,6 +8,18 @@
 # Ends with: RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n> rate_vs_one_key=<x> cpu_rate_vs_one_key=<x>
 #   cpu_us_per_example=<x> one_key_cpu_us_per_example=<x> (the operator thread's CPU per example)
 #   blocked_rate_vs_one_key=<x> blocked_cpu_rate_vs_one_key=<x> (passes of one kind in blocks)
+#   steady_rate_vs_one_key=<x> steady_cpu_rate_vs_one_key=<x> steady_cpu_us_per_example=<x>
+#   steady_one_key_cpu_us_per_example=<x> (a steady stream: one kept operator fed further passes of
+#   new examples of the same keys, no end of input, against one key fed the same way)
+#   steady_checkpoint_ms=<x> steady_one_key_checkpoint_ms=<x> steady_checkpoint_cpu_us_per_example=<x>
+#   steady_one_key_checkpoint_cpu_us_per_example=<x> steady_with_checkpoints_cpu_rate_vs_one_key=<x>
+#   (a checkpoint every 10 passes, 1,000,000 examples: its time, its CPU spread over those examples)
+# BENCH_JAVA_OPTS: -Dmanykeys.steady=only (the steady stream alone), =false (without it);
+#   -Dmanykeys.checkpoint_passes=N (the steady stream's checkpoint cadence in passes);
+#   -Dmanykeys.profile=steady|steady-one (steady passes of one kind alone, for a profiler).
+# The steady stream's tenants grow past 64 rows, where a model's rows leave its one small page
+# for a page per row: the default cache (4,096 pages) then holds about 1,300 of the 10,000, and
+# the steady rate is the eviction's; give a 4th argument of 4194304 to see it without eviction.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -45,14 +45,23 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * default, the collection before each pass gave the heap back, a one-key pass right after a
  * many-keys pass ran 3 times slower than in a block, and the alternating ratio was flattered.
  *
+ * <p>Each of those passes makes {@code keys} new tenants and ends their input, which a running job
+ * pays once per tenant. {@link #steady} measures a steady stream instead (a kept operator fed new
+ * examples of the same keys, no end of input, with checkpoints timed apart) and adds its fields
+ * ({@link #steadyFields}) to the RESULT line; {@code -Dmanykeys.steady=only} runs it alone,
+ * {@code =false} leaves it out, {@code -Dmanykeys.checkpoint_passes} sets its checkpoint cadence
+ * in passes (10).
+ *
  * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
  * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
  * passes each, timed together (one one-key pass takes a tenth of a second: single passes gave
  * noisy ratios), {@code state.cache_pages}'s default), after
  * {@value #WARM_UP_PAIRS} pairs of passes of warm-up; every timed pass starts after a full
  * collection.
- * {@link ManyKeysTest} runs it small. {@code -Dmanykeys.profile=true} runs the many keys alone,
- * for a profiler ({@code -Dmanykeys.profile=one}: the one key alone, the profile to compare).
+ * {@link ManyKeysTest} runs it small ({@link SteadyStreamTest} the steady stream).
+ * {@code -Dmanykeys.profile=true} runs the many keys alone, for a profiler
+ * ({@code -Dmanykeys.profile=one}: the one key alone, the profile to compare;
+ * {@code steady} and {@code steady-one}: the steady stream's passes).
  */
 public final class ManyKeysBench {
   static final LearnerSpec SPEC = new LearnerSpec(new LinearSpec(), Loss.LOGISTIC,
@@ -270,6 +279,218 @@ public final class ManyKeysBench {
     return new long[] {exact ? 1 : 0, snapshot.getStateSize()};
   }
 
+  /** Distinct example streams of the same keys that a steady stream's passes take turns at. */
+  static final int STEADY_STREAMS = 4;
+
+  /**
+   * Pass {@code p} of a steady stream: {@code streams[p % streams.size()]}'s examples, later in
+   * event time than every pass before it, each record with its own new key String (its hash not
+   * yet computed, as a record read from a source has); {@code oneKey} gives them all key
+   * {@code "one"} (as new Strings too). Made before a pass is timed.
+   */
+  static List<CompactExample> steadyPass(List<List<CompactExample>> streams, int p,
+      boolean oneKey) {
+    List<CompactExample> base = streams.get(p % streams.size());
+    long shift = (long) p * (base.get(base.size() - 1).eventTime + 1_000L);
+    List<CompactExample> out = new ArrayList<>(base.size());
+    for (CompactExample e : base) {
+      String key = String.valueOf((oneKey ? "one" : e.modelKey).toCharArray());
+      out.add(new CompactExample(e.exampleId, key, e.eventTime + shift, e.rowIds, e.values,
+          e.dense, e.label, e.weight));
+    }
+    return out;
+  }
+
+  /**
+   * Feeds a pass to a kept operator (no end of input) after a full collection, adds its wall and
+   * this thread's CPU seconds to {@code time[0]} and {@code time[1]}, and returns the scores;
+   * the outputs are dropped after the pass, outside the timed part.
+   */
+  static double[] feed(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      List<CompactExample> pass, double[] time) throws Exception {
+    return feed(h, pass, time, true);
+  }
+
+  /** As {@link #feed(KeyedOneInputStreamOperatorTestHarness, List, double[])}; null scores. */
+  static double[] time(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      List<CompactExample> pass, double[] time) throws Exception {
+    return feed(h, pass, time, false);
+  }
+
+  private static double[] feed(
+      KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      List<CompactExample> pass, double[] time, boolean keepScores) throws Exception {
+    double[] scores = keepScores ? new double[pass.size()] : null;
+    System.gc();
+    long cpuStart = THREADS.getCurrentThreadCpuTime();
+    long start = System.nanoTime();
+    int n = 0;
+    for (CompactExample e : pass) {
+      h.processElement(e, e.eventTime);
+      if (++n % 10_000 == 0) {
+        drain(h, scores, n - 10_000);
+      }
+    }
+    time[0] += (System.nanoTime() - start) / 1e9;
+    time[1] += (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+    drain(h, scores, n - n % 10_000);
+    var metrics = h.getSideOutput(TrainerOperator.METRICS);
+    if (metrics != null) {
+      metrics.clear();
+    }
+    return scores;
+  }
+
+  /**
+   * Moves the scores the harness holds to {@code scores} from {@code from} on; with
+   * {@code scores} null (timed passes), only drops them, as {@link #seconds} does.
+   */
+  private static void drain(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored>
+      h, double[] scores, int from) {
+    if (scores == null) {
+      h.getOutput().clear(); // not size(): linear in a ConcurrentLinkedQueue
+      return;
+    }
+    int i = from;
+    for (Object o : h.getOutput()) {
+      if (o instanceof org.apache.flink.streaming.runtime.streamrecord.StreamRecord<?> r
+          && r.getValue() instanceof Scored s) {
+        scores[i++] = s.score;
+      }
+    }
+    h.getOutput().clear(); // not size(): linear in a ConcurrentLinkedQueue
+  }
+
+  /**
+   * A checkpoint of a kept operator (barrier, synchronous and asynchronous parts: the harness runs
+   * both on this thread) after a full collection: adds its wall and thread CPU seconds to
+   * {@code time} and returns the snapshot's bytes.
+   */
+  static long checkpoint(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      long id, double[] time) throws Exception {
+    System.gc();
+    long cpuStart = THREADS.getCurrentThreadCpuTime();
+    long start = System.nanoTime();
+    h.prepareSnapshotPreBarrier(id);
+    OperatorSubtaskState snapshot = h.snapshot(id, id);
+    h.notifyOfCompletedCheckpoint(id);
+    time[0] += (System.nanoTime() - start) / 1e9;
+    time[1] += (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+    h.getOutput().clear();
+    return snapshot.getStateSize();
+  }
+
+  /**
+   * The steady stream: one operator keeps its {@code keys} tenants and is fed further passes of
+   * new examples of the same keys ({@link #steadyPass}), as a running job sees them, against a
+   * second operator fed the same passes as one key; pairs of passes alternate, both operators
+   * stay open throughout, and nothing ends the input. After {@value #WARM_UP_PAIRS} pairs of
+   * warm-up (the first creates the tenants), {@code rounds} rounds of {@code passes} pairs are
+   * timed (as the other rounds, medians of the rounds). Then {@code rounds} rounds of
+   * {@code checkpointEvery} passes of each, each block followed by a checkpoint, time what a
+   * checkpoint costs. Returns, by index: rate against one key (wall, thread CPU), the many keys'
+   * and the one key's thread CPU microseconds per example, a checkpoint's wall milliseconds
+   * (many keys, one key), its thread CPU microseconds per example of the block (many keys, one
+   * key), the rate against one key in thread CPU with the checkpoints, the checkpoint's bytes.
+   */
+  static double[] steady(int keys, int n, int rounds, int passes, int checkpointEvery)
+      throws Exception {
+    List<List<CompactExample>> streams = new ArrayList<>();
+    for (int s = 0; s < STEADY_STREAMS; s++) {
+      streams.add(examples(keys, n, 42 + s));
+    }
+    double[] ratios = new double[rounds];
+    double[] cpuRatios = new double[rounds];
+    double[] manyUs = new double[rounds];
+    double[] oneUs = new double[rounds];
+    double[] manyCkptMs = new double[rounds];
+    double[] oneCkptMs = new double[rounds];
+    double[] manyCkptUs = new double[rounds];
+    double[] oneCkptUs = new double[rounds];
+    double[] withCkptRatios = new double[rounds];
+    long bytes = 0;
+    try (var many = harness(); var one = harness()) {
+      many.open();
+      one.open();
+      int p = 0;
+      for (int w = 0; w < WARM_UP_PAIRS; w++, p++) {
+        time(one, steadyPass(streams, p, true), new double[2]);
+        time(many, steadyPass(streams, p, false), new double[2]);
+      }
+      for (int r = 0; r < rounds; r++) {
+        double[] oneTime = new double[2];
+        double[] manyTime = new double[2];
+        for (int q = 0; q < passes; q++, p++) {
+          time(one, steadyPass(streams, p, true), oneTime);
+          time(many, steadyPass(streams, p, false), manyTime);
+        }
+        ratios[r] = oneTime[0] / manyTime[0];
+        cpuRatios[r] = oneTime[1] / manyTime[1];
+        manyUs[r] = 1e6 * manyTime[1] / ((double) passes * n);
+        oneUs[r] = 1e6 * oneTime[1] / ((double) passes * n);
+        System.out.printf("steady round %d: one key %.2f s, %,d keys %.2f s, ratio %.3f (thread"
+            + " CPU %.3f: %.3f and %.3f us per example); %s%n", r + 1, oneTime[0], keys,
+            manyTime[0], ratios[r], cpuRatios[r], oneUs[r], manyUs[r], cacheOf(many, keys));
+      }
+      long id = 1;
+      for (int r = 0; r < rounds; r++, p += checkpointEvery) {
+        double[] onePasses = new double[2];
+        double[] oneCkpt = new double[2];
+        for (int q = 0; q < checkpointEvery; q++) {
+          time(one, steadyPass(streams, p + q, true), onePasses);
+        }
+        checkpoint(one, id++, oneCkpt);
+        double[] manyPasses = new double[2];
+        double[] manyCkpt = new double[2];
+        for (int q = 0; q < checkpointEvery; q++) {
+          time(many, steadyPass(streams, p + q, false), manyPasses);
+        }
+        bytes = checkpoint(many, id++, manyCkpt);
+        double examples = (double) checkpointEvery * n;
+        manyCkptMs[r] = 1e3 * manyCkpt[0];
+        oneCkptMs[r] = 1e3 * oneCkpt[0];
+        manyCkptUs[r] = 1e6 * manyCkpt[1] / examples;
+        oneCkptUs[r] = 1e6 * oneCkpt[1] / examples;
+        withCkptRatios[r] = (onePasses[1] + oneCkpt[1]) / (manyPasses[1] + manyCkpt[1]);
+        System.out.printf("steady checkpoint round %d, one every %,d examples: %,d keys %.0f ms"
+            + " (%.3f us CPU per example; %,d bytes), one key %.0f ms (%.3f us); rate against"
+            + " one key in thread CPU with checkpoints %.3f%n", r + 1, checkpointEvery * n, keys,
+            manyCkptMs[r], manyCkptUs[r], bytes, oneCkptMs[r], oneCkptUs[r], withCkptRatios[r]);
+      }
+    }
+    double[][] all = {ratios, cpuRatios, manyUs, oneUs, manyCkptMs, oneCkptMs, manyCkptUs,
+        oneCkptUs, withCkptRatios};
+    double[] medians = new double[all.length + 1];
+    for (int i = 0; i < all.length; i++) {
+      double[] sorted = all[i].clone();
+      Arrays.sort(sorted);
+      medians[i] = sorted[rounds / 2];
+    }
+    medians[all.length] = bytes;
+    return medians;
+  }
+
+  /** Rows per key and what the page cache holds, for the steady stream's rounds. */
+  static String cacheOf(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
+      int keys) {
+    var paged = ((TrainerOperator) h.getOperator()).pagedLearner("");
+    return String.format("%.0f rows per key, %,d models in the cache (hit rate %.4f, %,d"
+        + " evictions), %,d sessions in memory", (double) paged.rowsCreated() / keys,
+        paged.cache().models(), paged.cache().hitRate(), paged.cache().evictions(),
+        ((TrainerOperator) h.getOperator()).sessionsInMemory());
+  }
+
+  /** The steady stream's RESULT fields (see {@link #steady}). */
+  static String steadyFields(double[] s) {
+    return String.format("steady_rate_vs_one_key=%.2f steady_cpu_rate_vs_one_key=%.2f"
+        + " steady_cpu_us_per_example=%.3f steady_one_key_cpu_us_per_example=%.3f"
+        + " steady_checkpoint_ms=%.0f steady_one_key_checkpoint_ms=%.0f"
+        + " steady_checkpoint_cpu_us_per_example=%.3f"
+        + " steady_one_key_checkpoint_cpu_us_per_example=%.3f"
+        + " steady_with_checkpoints_cpu_rate_vs_one_key=%.2f", s[0], s[1], s[2], s[3], s[4],
+        s[5], s[6], s[7], s[8]);
+  }
+
   public static void main(String[] args) throws Exception {
     int keys = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
@@ -278,6 +499,45 @@ public final class ManyKeysBench {
       cachePages = Integer.parseInt(args[3]);
     }
     int passes = args.length > 4 ? Integer.parseInt(args[4]) : PASSES;
+    int checkpointPasses = Integer.getInteger("manykeys.checkpoint_passes", 10);
+    String steadyMode = System.getProperty("manykeys.steady", "true");
+    String profile = System.getProperty("manykeys.profile", "false");
+    if (profile.startsWith("steady")) {
+      // For a profiler: steady passes of the many keys (-Dmanykeys.profile=steady) or of the one
+      // key (-Dmanykeys.profile=steady-one) into one kept operator, after the warm-up, with a
+      // checkpoint every -Dmanykeys.checkpoint_passes passes.
+      boolean oneKey = profile.equals("steady-one");
+      List<List<CompactExample>> streams = new ArrayList<>();
+      for (int s = 0; s < STEADY_STREAMS; s++) {
+        streams.add(examples(keys, n, 42 + s));
+      }
+      try (var h = harness()) {
+        h.open();
+        for (int p = 0; p < WARM_UP_PAIRS + rounds * passes; p++) {
+          double[] time = new double[2];
+          time(h, steadyPass(streams, p, oneKey), time);
+          if (p >= WARM_UP_PAIRS) {
+            System.out.printf("steady profile pass %d: %,d keys %.3f s%n", p + 1,
+                oneKey ? 1 : keys, time[0]);
+            if ((p + 1 - WARM_UP_PAIRS) % checkpointPasses == 0) {
+              double[] ckpt = new double[2];
+              checkpoint(h, p, ckpt);
+              System.out.printf("steady profile checkpoint: %.3f s%n", ckpt[0]);
+            }
+          }
+        }
+      }
+      return;
+    }
+    if (steadyMode.equals("only")) {
+      // The steady stream alone (-Dmanykeys.steady=only): its RESULT fields only.
+      System.out.printf("steady stream: %,d examples per pass as %,d keys and as one key, %d"
+          + " rounds of %d pairs of passes, a checkpoint every %d passes, a cache of %,d"
+          + " pages%n", n, keys, rounds, passes, checkpointPasses, cachePages);
+      double[] s = steady(keys, n, rounds, passes, checkpointPasses);
+      System.out.printf("RESULT keys=%d %s%n", keys, steadyFields(s));
+      return;
+    }
     List<CompactExample> many = examples(keys, n, 42);
     List<CompactExample> one = asOneKey(many);
     System.out.printf("%,d examples (3 categorical features) as %,d keys and as one key, %d"
@@ -287,7 +547,6 @@ public final class ManyKeysBench {
       seconds(one);
       seconds(many);
     }
-    String profile = System.getProperty("manykeys.profile", "false");
     if (!profile.equals("false")) {
       // For a profiler: the many-keys run alone, rounds times (-Dmanykeys.profile=true), or the
       // one-key run alone (-Dmanykeys.profile=one), to compare the two profiles.
@@ -355,6 +614,8 @@ public final class ManyKeysBench {
     System.out.printf("rate against one key in this thread's CPU time: median %.3f, rounds from"
         + " %.3f to %.3f (spread %.0f%%)%n", cpuRatio, cpuRatios[0], cpuRatios[rounds - 1],
         100 * (cpuRatios[rounds - 1] - cpuRatios[0]) / cpuRatio);
+    double[] steady = steadyMode.equals("false") ? null
+        : steady(keys, n, rounds, passes, checkpointPasses);
     long[] heapMany = heapOf(many);
     long heapPerKey = heapMany[0] / keys;
     System.out.printf("heap used by %,d trained keys: %,d bytes (%,d per key); after a checkpoint:"
@@ -367,9 +628,9 @@ public final class ManyKeysBench {
     System.out.printf("RESULT keys=%d heap_bytes_per_key=%d checkpoint_bytes_per_key=%d"
         + " rate_vs_one_key=%.2f cpu_rate_vs_one_key=%.2f cpu_us_per_example=%.3f"
         + " one_key_cpu_us_per_example=%.3f blocked_rate_vs_one_key=%.2f"
-        + " blocked_cpu_rate_vs_one_key=%.2f%n", keys, heapPerKey, checkpointPerKey, ratio,
+        + " blocked_cpu_rate_vs_one_key=%.2f%s%n", keys, heapPerKey, checkpointPerKey, ratio,
         cpuRatio, manyCpuUs[rounds / 2], oneCpuUs[rounds / 2], blocked[rounds / 2],
-        blockedCpu[rounds / 2]);
+        blockedCpu[rounds / 2], steady == null ? "" : " " + steadyFields(steady));
     if (restore[0] != 1) {
       System.exit(1);
     }
