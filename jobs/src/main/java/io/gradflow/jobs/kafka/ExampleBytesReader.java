@@ -43,8 +43,6 @@ final class ExampleBytesReader {
   private final InputLimits limits;
   private final long fingerprint;
   private final boolean enabled;
-  /** The largest absolute value {@link #outOfRange} accepts. */
-  private final double valueBound;
   /** Namespace seeds by feature position: a stream's records repeat their namespaces. */
   private final NamespaceSeeds namespaceSeeds = new NamespaceSeeds();
 
@@ -54,8 +52,6 @@ final class ExampleBytesReader {
     this.loss = loss;
     this.defaultModelKey = defaultModelKey;
     this.limits = limits;
-    this.valueBound = limits.maxAbsValue() > 0
-        ? Math.min(limits.maxAbsValue(), Float.MAX_VALUE) : Float.MAX_VALUE;
     Schema schema = Codecs.codec(Example.class).schema();
     this.fingerprint = SchemaNormalization.parsingFingerprint64(schema);
     this.enabled = LAYOUT.equals(layout(schema));
@@ -151,7 +147,7 @@ final class ExampleBytesReader {
         boolean hasIndex = c.union();
         long index = hasIndex ? c.varLong() : 0;
         float v = c.floatValue();
-        if (namespaceLength == 0 || hasName == hasIndex || outOfRange(v)) {
+        if (namespaceLength == 0 || hasName == hasIndex || !Float.isFinite(v) || tooLarge(v)) {
           return null;
         }
         rows[features] = hasName
@@ -168,7 +164,7 @@ final class ExampleBytesReader {
       dense = java.util.Arrays.copyOf(dense, d + (int) block);
       for (long k = 0; k < block; k++) {
         float v = c.floatValue();
-        if (outOfRange(v)) {
+        if (!Float.isFinite(v) || tooLarge(v)) {
           return null;
         }
         dense[d++] = v;
@@ -196,14 +192,8 @@ final class ExampleBytesReader {
         allRows, allValues, dense, label, weight);
   }
 
-  /**
-   * Whether a feature or dense value is refused: not finite, or above the limits' {@code
-   * max_abs_value} when it is set (above 0). One comparison with {@link #valueBound}: NaN fails
-   * it, and the bound is at most {@code Float.MAX_VALUE}, which every infinity is above and no
-   * finite float.
-   */
-  private boolean outOfRange(float v) {
-    return !(Math.abs(v) <= valueBound);
+  private boolean tooLarge(float v) {
+    return limits.maxAbsValue() > 0 && Math.abs(v) > limits.maxAbsValue();
   }
 
   private static long[] grow(long[] a, int size) {
