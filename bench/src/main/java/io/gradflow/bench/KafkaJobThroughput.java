@@ -82,17 +82,22 @@ public final class KafkaJobThroughput {
    */
   record JobRun(int decodeParallelism, String label, long examples, double seconds,
       double cpuSeconds, double compileSeconds, Steady.Figures steady) {
+    /** The whole run's figures, start-up included, as the steady half's are given. */
+    Steady.Figures whole() {
+      return new Steady.Figures(examples, seconds, cpuSeconds, compileSeconds);
+    }
+
     double rate() {
-      return examples / seconds;
+      return whole().rate();
     }
 
     double cpuPerMillion() {
-      return cpuSeconds / examples * 1e6;
+      return whole().cpuPerMillion();
     }
 
     /** CPU seconds per million examples less the JIT compilers' time: the job once warm. */
     double cpuPerMillionWithoutJit() {
-      return (cpuSeconds - compileSeconds) / examples * 1e6;
+      return whole().cpuPerMillionWithoutJit();
     }
   }
 
