@@ -12,8 +12,10 @@
 #   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
 # Where each job's CPU went (per thread of the job's JVM, the broker JVM, GC, bytes allocated per
 # thread), printed after each job: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
-# given twice ("2,2") runs that job again in the warm JVM. Kafka client properties for the job
-# (its kafka.properties, as YAML flow-map entries):
+# given twice ("2,2") runs that job again in the warm JVM. The second half alone, profiled by
+# async-profiler (collapsed stacks per thread in /tmp/gradflow-kafka-job-<run>.collapsed):
+#   BENCH_JAVA_OPTS=-Dgradflow.bench.profile=/path/to/libasyncProfiler.so
+# Kafka client properties for the job (its kafka.properties, as YAML flow-map entries):
 #   BENCH_JAVA_OPTS='-Dgradflow.bench.kafka.properties=linger.ms: 20' bench/run-kafka-job.sh
 # The file replay instead (gradflow produce --file against bare Avro encoding of the same records):
 #   bench/run-kafka-job.sh files [examples [formats]]   (default 300,000 csv,libsvm,vw), ending

@@ -54,10 +54,13 @@ import org.apache.kafka.clients.admin.NewTopic;
  *       space on a pool of 40-feature examples, one thread, wall time).
  * </ul>
  * The last line is machine-readable: {@code RESULT examples_per_second=<n>
- * cpu_per_example_vs_bare=<x> decode_parallelism=<p> cpu_per_example_vs_bare_without_jit=<x>}
- * for the last run, then each run's {@code examples_per_second_<run>},
- * {@code cpu_per_example_vs_bare_<run>} and {@code jit_share_of_cpu_<run>} (the JIT compilers'
- * share of the job's CPU), where {@code <run>} is {@code decode<p>}, or {@code decode<p>_run<k>}
+ * cpu_per_example_vs_bare=<x> decode_parallelism=<p> cpu_per_example_vs_bare_without_jit=<x>
+ * examples_per_second_steady=<n> cpu_per_example_vs_bare_steady=<x>
+ * cpu_per_example_vs_bare_steady_without_jit=<x>} for the last run (steady: the job's second half
+ * of the examples only, from the half-way prediction to the last one, see {@link Steady}), then
+ * each run's {@code examples_per_second_<run>}, {@code cpu_per_example_vs_bare_<run>},
+ * {@code jit_share_of_cpu_<run>} (the JIT compilers' share of the job's CPU),
+ * {@code examples_per_second_steady_<run>} and {@code cpu_per_example_vs_bare_steady_<run>}, where {@code <run>} is {@code decode<p>}, or {@code decode<p>_run<k>}
  * for the k-th run of a parallelism given more than once (then in the warm JVM).
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
@@ -78,18 +81,23 @@ public final class KafkaJobThroughput {
    * {@code decode2_run2} for a parallelism run again in the warm JVM).
    */
   record JobRun(int decodeParallelism, String label, long examples, double seconds,
-      double cpuSeconds, double compileSeconds) {
+      double cpuSeconds, double compileSeconds, Steady.Figures steady) {
+    /** The whole run's figures, start-up included, as the steady half's are given. */
+    Steady.Figures whole() {
+      return new Steady.Figures(examples, seconds, cpuSeconds, compileSeconds);
+    }
+
     double rate() {
-      return examples / seconds;
+      return whole().rate();
     }
 
     double cpuPerMillion() {
-      return cpuSeconds / examples * 1e6;
+      return whole().cpuPerMillion();
     }
 
     /** CPU seconds per million examples less the JIT compilers' time: the job once warm. */
     double cpuPerMillionWithoutJit() {
-      return (cpuSeconds - compileSeconds) / examples * 1e6;
+      return whole().cpuPerMillionWithoutJit();
     }
   }
 
@@ -156,6 +164,11 @@ public final class KafkaJobThroughput {
             run.rate(),
             run.cpuPerMillion(), run.compileSeconds() / examples * 1e6,
             100 * run.compileSeconds() / run.cpuSeconds());
+        Steady.Figures st = run.steady();
+        System.out.printf(Locale.ROOT, "  second half (steady): %,d examples in %.1f s, %,.0f"
+            + " examples/s, %.2f CPU s per million examples, of which JIT compilation %.2f%n",
+            st.examples(), st.seconds(), st.rate(), st.cpuPerMillion(),
+            st.compileSeconds() / st.examples() * 1e6);
       }
 
       TrainerThroughput.pool = TrainerThroughput.generate(20261128L);
@@ -177,6 +190,11 @@ public final class KafkaJobThroughput {
             + " JVM)" : "", r.examples(), r.seconds(), r.rate(), r.cpuPerMillion(),
             r.cpuPerMillion() / barePerMillion, r.cpuPerMillionWithoutJit(),
             r.cpuPerMillionWithoutJit() / barePerMillion);
+        Steady.Figures st = r.steady();
+        System.out.printf(Locale.ROOT, "| the same, second half only (steady) | %,d | %.1f |"
+            + " %,.0f | %.2f | %.2f× | %.2f (%.2f×) |%n", st.examples(), st.seconds(), st.rate(),
+            st.cpuPerMillion(), st.cpuPerMillion() / barePerMillion, st.cpuPerMillionWithoutJit(),
+            st.cpuPerMillionWithoutJit() / barePerMillion);
       }
       System.out.printf(Locale.ROOT, "| bare loop, flat array, one thread, from memory | %,d |"
           + " %.1f | %,.0f | %.2f (wall) | 1.00× |%n", bare.examples(), bare.seconds(),
@@ -188,11 +206,18 @@ public final class KafkaJobThroughput {
           + " cpu_per_example_vs_bare_without_jit=%.2f", last.rate(),
           last.cpuPerMillion() / barePerMillion, last.decodeParallelism(),
           last.cpuPerMillionWithoutJit() / barePerMillion));
+      result.append(String.format(Locale.ROOT, " examples_per_second_steady=%.0f"
+          + " cpu_per_example_vs_bare_steady=%.2f cpu_per_example_vs_bare_steady_without_jit=%.2f",
+          last.steady().rate(), last.steady().cpuPerMillion() / barePerMillion,
+          last.steady().cpuPerMillionWithoutJit() / barePerMillion));
       for (JobRun r : runs) {
         result.append(String.format(Locale.ROOT, " examples_per_second_%s=%.0f"
             + " cpu_per_example_vs_bare_%s=%.2f jit_share_of_cpu_%s=%.2f", r.label(), r.rate(),
             r.label(), r.cpuPerMillion() / barePerMillion, r.label(),
             r.compileSeconds() / r.cpuSeconds()));
+        result.append(String.format(Locale.ROOT, " examples_per_second_steady_%s=%.0f"
+            + " cpu_per_example_vs_bare_steady_%s=%.2f", r.label(), r.steady().rate(), r.label(),
+            r.steady().cpuPerMillion() / barePerMillion));
       }
       result.append(String.format(Locale.ROOT, " producer_examples_per_second=%.0f"
           + " producer_vs_avro_encoding=%.2f", examples / produceSeconds,
@@ -554,17 +579,177 @@ public final class KafkaJobThroughput {
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     ThreadSplit split = THREADS ? ThreadSplit.start(broker) : null;
+    Steady steady = Steady.watch(bootstrap, "predictions-" + p, examples, split, label);
     double compileStart = compilerCpuSeconds();
     long cpuStart = os.getProcessCpuTime();
     long start = System.nanoTime();
-    env.execute(config.jobName());
+    Steady.Figures figures;
+    try {
+      env.execute(config.jobName());
+    } finally {
+      figures = steady.stop();
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
     double compile = compilerCpuSeconds() - compileStart;
     if (split != null) {
       split.stopAndPrint(decodeParallelism, seconds, examples);
     }
-    return new JobRun(decodeParallelism, label, examples, seconds, cpu, compile);
+    return new JobRun(decodeParallelism, label, examples, seconds, cpu, compile, figures);
+  }
+
+  /**
+   * The job's second half, as a job that has been running for a while sees it: a thread of this
+   * JVM reads the predictions topic's high watermark (Kafka's list-offsets request, read
+   * uncommitted, every {@link #POLL_MILLIS} ms; the trainer writes one prediction per example, so
+   * the watermark is the job's own progress) and samples the time, this JVM's process CPU and the
+   * JIT compilers' CPU when the topic has grown by half the examples and again by all of them
+   * (the last prediction; its transactions' commit markers take a few offsets too, so the points
+   * come at most one marker per checkpoint early). The examples between the points are the
+   * watermarks' difference. With {@link ThreadSplit} the per-thread table of that half is printed
+   * too; with {@code -Dgradflow.bench.profile=<libasyncProfiler.so>} async-profiler (CPU time
+   * sampled by itimer, per thread) runs over that half only and writes collapsed stacks to
+   * {@code /tmp/gradflow-kafka-job-<run>.collapsed}. The watcher's own CPU (one request per poll,
+   * on the admin client's thread) is in the JVM's figure; it is small against the job's. One
+   * instance per job run; not reusable.
+   */
+  static final class Steady {
+    /** Milliseconds between two reads of the predictions topic's high watermark. */
+    static final long POLL_MILLIS = 20;
+    private static final String PROFILER = System.getProperty("gradflow.bench.profile", "");
+
+    /** One sample: wall and CPU nanoseconds, the compilers' CPU seconds, the watermark. */
+    record Point(long nanos, long cpuNanos, double compileSeconds, long offset) {
+      static Point take(long offset) {
+        var os = (com.sun.management.OperatingSystemMXBean)
+            ManagementFactory.getOperatingSystemMXBean();
+        return new Point(System.nanoTime(), os.getProcessCpuTime(), compilerCpuSeconds(),
+            offset);
+      }
+    }
+
+    /**
+     * The second half's figures: {@code examples} predictions written between the two points over
+     * {@code seconds}, with this JVM's {@code cpuSeconds}, of which the JIT compilers' {@code
+     * compileSeconds}; all NaN (examples 0) when the job ended before the last prediction was seen.
+     */
+    record Figures(long examples, double seconds, double cpuSeconds, double compileSeconds) {
+      static final Figures NONE = new Figures(0, Double.NaN, Double.NaN, Double.NaN);
+
+      double rate() {
+        return examples / seconds;
+      }
+
+      double cpuPerMillion() {
+        return cpuSeconds / examples * 1e6;
+      }
+
+      double cpuPerMillionWithoutJit() {
+        return (cpuSeconds - compileSeconds) / examples * 1e6;
+      }
+    }
+
+    private final Admin admin;
+    private final org.apache.kafka.common.TopicPartition partition;
+    private final long base;
+    private final long examples;
+    private final ThreadSplit split;
+    private final String label;
+    private final Thread thread;
+    private volatile boolean stopped;
+    private volatile Point half;
+    private volatile Point last;
+
+    private Steady(String bootstrap, String topic, long examples, ThreadSplit split, String label)
+        throws Exception {
+      Properties p = new Properties();
+      p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      this.admin = Admin.create(p);
+      this.partition = new org.apache.kafka.common.TopicPartition(topic, 0);
+      this.examples = examples;
+      this.split = split;
+      this.label = label;
+      this.base = watermark(); // the topic of a parallelism run again already holds its first run
+      this.thread = new Thread(this::run, "bench-steady-watch");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    static Steady watch(String bootstrap, String topic, long examples, ThreadSplit split,
+        String label) throws Exception {
+      return new Steady(bootstrap, topic, examples, split, label);
+    }
+
+    private long watermark() throws Exception {
+      return admin.listOffsets(Map.of(partition,
+              org.apache.kafka.clients.admin.OffsetSpec.latest()),
+          new org.apache.kafka.clients.admin.ListOffsetsOptions(
+              org.apache.kafka.common.IsolationLevel.READ_UNCOMMITTED))
+          .partitionResult(partition).get().offset();
+    }
+
+    private void run() {
+      try {
+        while (!stopped && last == null) {
+          long written = watermark() - base;
+          if (half == null && written >= examples / 2) {
+            half = Point.take(written);
+            if (split != null) {
+              split.mark();
+            }
+            profiler("start,event=itimer,interval=1ms,threads");
+          } else if (half != null && written >= examples) {
+            last = Point.take(written);
+            if (split != null) {
+              split.mark();
+            }
+            profiler("stop,file=/tmp/gradflow-kafka-job-" + label + ".collapsed,collapsed,"
+                + "threads");
+            return;
+          }
+          Thread.sleep(POLL_MILLIS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } catch (Exception e) {
+        System.out.println("steady-state watch failed: " + e);
+      }
+    }
+
+    /** Sends a command to async-profiler, loaded as an agent, when asked for; else nothing. */
+    private static void profiler(String command) {
+      if (PROFILER.isEmpty()) {
+        return;
+      }
+      try {
+        // One argument string, the options quoted: the command's parser would take the first
+        // '=' of the options for a key=value pair of its own.
+        Object answer = ManagementFactory.getPlatformMBeanServer().invoke(
+            new javax.management.ObjectName("com.sun.management:type=DiagnosticCommand"),
+            "jvmtiAgentLoad", new Object[] {new String[] {PROFILER + " \"" + command + "\""}},
+            new String[] {String[].class.getName()});
+        if (!String.valueOf(answer).contains("return code: 0")) {
+          System.out.println("async-profiler " + command + ": " + answer);
+        }
+      } catch (Exception e) {
+        System.out.println("async-profiler " + command + " failed: " + e);
+      }
+    }
+
+    /** Stops watching (the job has ended) and returns the second half's figures. */
+    Figures stop() throws InterruptedException {
+      stopped = true;
+      thread.join();
+      admin.close();
+      Point h = half;
+      Point l = last;
+      if (h == null || l == null) {
+        System.out.println("steady state: the last prediction was not seen before the job ended");
+        return Figures.NONE;
+      }
+      return new Figures(l.offset() - h.offset(), (l.nanos() - h.nanos()) / 1e9,
+          (l.cpuNanos() - h.cpuNanos()) / 1e9, l.compileSeconds() - h.compileSeconds());
+    }
   }
 
   /**
@@ -672,6 +857,21 @@ public final class KafkaJobThroughput {
       return new ThreadSplit(broker);
     }
 
+    /** Each thread's ticks at each {@link #mark} (the steady half's two points), tid -> ticks. */
+    private final List<Map<Long, Long>> marks = new ArrayList<>();
+    private final List<Long> markNanos = new ArrayList<>();
+
+    /** Samples now and keeps every thread's ticks, for a table between the first two marks. */
+    void mark() {
+      sample(false);
+      synchronized (this) {
+        Map<Long, Long> now = new java.util.HashMap<>();
+        ticks.forEach((tid, v) -> now.put(tid, v[1]));
+        marks.add(now);
+        markNanos.add(System.nanoTime());
+      }
+    }
+
     private synchronized void sample(boolean first) {
       try (var tasks = Files.list(Path.of("/proc/self/task"))) {
         for (Path task : (Iterable<Path>) tasks::iterator) {
@@ -756,6 +956,29 @@ public final class KafkaJobThroughput {
           .forEach(e -> System.out.printf(Locale.ROOT, "| %s | %.2f | %.0f%% | %.0f%% |%n",
               e.getKey(), e.getValue(), 100 * e.getValue() / seconds,
               100 * e.getValue() / all));
+      synchronized (this) {
+        if (marks.size() >= 2) {
+          Map<String, Double> steady = new java.util.TreeMap<>();
+          double steadyTotal = 0;
+          for (var e : marks.get(1).entrySet()) {
+            long before = marks.get(0).getOrDefault(e.getKey(), 0L);
+            double s = (e.getValue() - before) / TICKS;
+            steady.merge(group(names.get(e.getKey())), s, Double::sum);
+            steadyTotal += s;
+          }
+          double wall = (markNanos.get(1) - markNanos.get(0)) / 1e9;
+          final double steadyAll = steadyTotal;
+          System.out.printf(Locale.ROOT, "%nsecond half (steady), decode parallelism %d: wall"
+              + " %.1f s, this JVM %.1f CPU s (sampled)%n| thread (/proc name, 15 chars) | CPU s"
+              + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", decodeParallelism, wall,
+              steadyTotal);
+          steady.entrySet().stream().filter(e -> e.getValue() >= 0.05)
+              .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+              .forEach(e -> System.out.printf(Locale.ROOT, "| %s | %.2f | %.0f%% | %.0f%% |%n",
+                  e.getKey(), e.getValue(), 100 * e.getValue() / wall,
+                  100 * e.getValue() / steadyAll));
+        }
+      }
       System.out.printf(Locale.ROOT, "%n| thread (Java name) | MB allocated |%n|---|---:|%n");
       alloc.entrySet().stream().filter(e -> e.getValue() >= 10)
           .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))

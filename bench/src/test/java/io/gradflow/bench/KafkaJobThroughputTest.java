@@ -19,10 +19,22 @@ class KafkaJobThroughputTest {
   @Test
   void theCpuLessJitCountsOnlyTheRest() {
     KafkaJobThroughput.JobRun run =
-        new KafkaJobThroughput.JobRun(2, "decode2", 2_000_000, 20.0, 30.0, 10.0);
+        new KafkaJobThroughput.JobRun(2, "decode2", 2_000_000, 20.0, 30.0, 10.0,
+            KafkaJobThroughput.Steady.Figures.NONE);
     assertEquals(100_000, run.rate(), 1e-9);
     assertEquals(15.0, run.cpuPerMillion(), 1e-9);
     assertEquals(10.0, run.cpuPerMillionWithoutJit(), 1e-9);
+  }
+
+  @Test
+  void theSteadyHalfCountsOnlyItsOwnExamples() {
+    var steady = new KafkaJobThroughput.Steady.Figures(1_000_000, 8.0, 12.0, 2.0);
+    assertEquals(125_000, steady.rate(), 1e-9);
+    assertEquals(12.0, steady.cpuPerMillion(), 1e-9);
+    assertEquals(10.0, steady.cpuPerMillionWithoutJit(), 1e-9);
+    // A job that ended before its last prediction was seen has no steady figures, not zeros.
+    assertTrue(Double.isNaN(KafkaJobThroughput.Steady.Figures.NONE.rate()));
+    assertTrue(Double.isNaN(KafkaJobThroughput.Steady.Figures.NONE.cpuPerMillion()));
   }
 
   @Test

@@ -228,7 +228,24 @@ final class ExampleBytesReader {
       this.pos = pos;
     }
 
+    /**
+     * A zig-zag varint. Most of a record's varints (lengths, union branches, block counts) take
+     * one byte: read without the loop, with the same value ({@code (b >>> 1) ^ -(b & 1)} in int
+     * arithmetic, widened with its sign, is the long formula's value for {@code 0 <= b < 128}).
+     */
     long varLong() throws Malformed {
+      int p = pos;
+      if (p < bytes.length) {
+        int b = bytes[p];
+        if (b >= 0) {
+          pos = p + 1;
+          return (b >>> 1) ^ -(b & 1);
+        }
+      }
+      return varLongLoop();
+    }
+
+    private long varLongLoop() throws Malformed {
       long raw = 0;
       for (int shift = 0; shift < 64; shift += 7) {
         if (pos >= bytes.length) {
@@ -266,6 +283,14 @@ final class ExampleBytesReader {
 
     /** A union of null and one type: true when the value is present (branch 1). */
     boolean union() throws Malformed {
+      int p = pos;
+      if (p < bytes.length) { // branch 0 is the byte 0, branch 1 the byte 2
+        byte b = bytes[p];
+        if (b == 2 || b == 0) {
+          pos = p + 1;
+          return b == 2;
+        }
+      }
       long branch = varLong();
       if (branch != 0 && branch != 1) {
         throw Malformed.INSTANCE;

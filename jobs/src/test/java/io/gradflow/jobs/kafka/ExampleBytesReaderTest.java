@@ -131,6 +131,41 @@ class ExampleBytesReaderTest {
     }
   }
 
+  /**
+   * Values at and around every kind of {@code max_abs_value} (none, the default, a float, one
+   * above every float, infinity), as features and as dense values: the fast path takes exactly
+   * what the general path takes, and gives the same example.
+   */
+  @Test
+  void valuesAtTheBoundAreJudgedAsTheGeneralPathJudgesThem() {
+    float[] values = {0f, -0f, 1.5f, -1.5f, Math.nextUp(1.5f), Math.nextDown(-1.5f), 1e6f,
+        Math.nextUp(1e6f), -1e6f, Float.MAX_VALUE, -Float.MAX_VALUE, Float.MIN_VALUE,
+        Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN,
+        Float.intBitsToFloat(0x7fc00001)};
+    double[] bounds = {0, 1e6, 1.5, Double.MAX_VALUE, Double.POSITIVE_INFINITY};
+    int taken = 0;
+    int refused = 0;
+    for (double bound : bounds) {
+      ExampleDecoder decoder = new ExampleDecoder(new FeatureHashing(22), Loss.LOGISTIC,
+          "default", new InputLimits(java.time.Duration.ofDays(1), bound));
+      for (float v : values) {
+        for (Example e : List.of(valid().setFeatures(List.of(new Feature("a", "x", null, v)))
+            .build(), valid().setDense(List.of(1f, v)).build())) {
+          byte[] bytes = CODEC.encode(e);
+          CompactExample fast = decoder.bytesReader().read(bytes, NOW);
+          CompactExample reference = reference(decoder, bytes);
+          assertEquals(reference, fast, () -> "bound " + bound + ", value " + v);
+          if (fast == null) {
+            refused++;
+          } else {
+            taken++;
+          }
+        }
+      }
+    }
+    assertTrue(taken > 40 && refused > 40, taken + " taken, " + refused + " refused");
+  }
+
   /** Flipped, cut and appended bytes: whatever the fast path takes, the general path gives. */
   @Test
   void damagedBytesNeverDecodeDifferently() {
