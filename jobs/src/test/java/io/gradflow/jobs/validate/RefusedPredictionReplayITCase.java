@@ -37,12 +37,12 @@ class RefusedPredictionReplayITCase {
   Path temp;
 
   /** The file's examples as the topic would hold them, one partition, in order. */
-  static List<RawRecord> records() throws Exception {
+  static List<RawRecord> records(String vw) throws Exception {
     RecordCodec<Example> codec = Codecs.codec(Example.class);
     List<RawRecord> records = new ArrayList<>();
     long start = Instant.parse(EvaluateITCase.START).toEpochMilli();
     try (FileReplay replay = FileReplay.of(new ByteArrayInputStream(
-        RefusedPredictionWindowsITCase.vw().getBytes(StandardCharsets.UTF_8)),
+        vw.getBytes(StandardCharsets.UTF_8)),
         new VwFormat(false, "default", start, 1000), "refused", FileReplay.OnError.FAIL)) {
       while (replay.hasNext()) {
         Example e = replay.next();
@@ -54,11 +54,17 @@ class RefusedPredictionReplayITCase {
   }
 
   JsonNode replay(boolean frozen) throws Exception {
-    Path yaml = temp.resolve("job-" + frozen + ".yaml");
-    Files.writeString(yaml, RefusedPredictionWindowsITCase.YAML);
+    return replay(RefusedPredictionWindowsITCase.YAML, RefusedPredictionWindowsITCase.vw(),
+        frozen);
+  }
+
+  /** The replay's JSON object of the model key {@code default}. */
+  JsonNode replay(String job, String vw, boolean frozen) throws Exception {
+    Path yaml = temp.resolve("job-" + System.nanoTime() + ".yaml");
+    Files.writeString(yaml, job);
     TrainConfig config = TrainConfig.load(yaml, new ConfigReport(), TrainConfig.Use.EVALUATE);
     EvaluateReport report = ValidateCommand.replay(ValidateCommand.replayConfig(config, frozen),
-        null, records(), false, frozen, null);
+        null, records(vw), false, frozen, null);
     Map<String, Object> models = report.models();
     return new ObjectMapper().valueToTree(models.get("default"));
   }
@@ -75,5 +81,37 @@ class RefusedPredictionReplayITCase {
     JsonNode m = replay(true);
     RefusedPredictionWindowsITCase.assertWindows(m.get("windows"), m.get("examples").asLong());
     assertEquals(0, m.get("learned").asLong());
+  }
+
+  /**
+   * A frozen replay names a drift event by the examples its metrics measured when the detector
+   * fired ({@code model_step}); its {@code example} is the position of that measured example. 100
+   * examples, those at 4 and 6 refused as in {@link RefusedPredictionWindowsITCase}; nothing is
+   * learned, so the others' squared errors stay one value up to position 40 ({@code a:1 b:1}) and
+   * another, 16 times larger, after it ({@code a:2 b:2}: the prediction doubles), and ADWIN
+   * (which checks every 32 observations) detects the rise at a later check.
+   */
+  @Test
+  void aFrozenReplaysDriftEventStandsAtTheMeasuredExampleThatCompletedIt() throws Exception {
+    StringBuilder vw = new StringBuilder();
+    List<Long> measured = new ArrayList<>(); // positions the metrics measure, by hand
+    for (int i = 1; i <= 100; i++) {
+      if (RefusedPredictionWindowsITCase.REFUSED.contains(i)) {
+        vw.append("0 1e30 |f a:3e38 b:3e38\n");
+      } else {
+        vw.append(i <= 40 ? "1 |f a:1 b:1\n" : "1 |f a:2 b:2\n");
+        measured.add((long) i);
+      }
+    }
+    JsonNode m = replay(RefusedPredictionWindowsITCase.YAML
+        + "drift: {detector: adwin, watch: loss}\n", vw.toString(), true);
+    assertEquals(98, measured.size());
+    JsonNode events = m.get("drift_events");
+    assertEquals(true, events.size() >= 1, "ADWIN detected the change: " + m);
+    for (JsonNode e : events) {
+      long step = e.get("model_step").asLong(); // examples measured at the detection
+      assertEquals(true, step > 38, "after the change (38 measured up to position 40): " + e);
+      assertEquals(measured.get((int) step - 1), e.get("example").asLong(), "event " + e);
+    }
   }
 }
