@@ -15,7 +15,8 @@ public final class Scored {
   public boolean learned;
   /**
    * Whether the prediction entered the model's prequential metrics (a label and a non-zero
-   * importance weight): the learned ones, and in a frozen replay the labeled ones.
+   * importance weight, and a prediction the metrics accepted: not one they refused as not
+   * finite): the learned ones, and in a frozen replay the labeled ones, less the refused.
    */
   public boolean measured;
 

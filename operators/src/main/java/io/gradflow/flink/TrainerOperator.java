@@ -322,7 +322,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     }
     output.collect(element.replace(new Scored(example.exampleId, session.key(), session.step(),
         score, example.eventTime, example.label, session.lastLearned())
-        .measured(example.learnable())));
+        .measured(session.lastMeasured())));
   }
 
   /**

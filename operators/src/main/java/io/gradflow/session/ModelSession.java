@@ -237,6 +237,7 @@ public final class ModelSession {
   private long boostStartStep;
   private long drifts;
   private boolean lastLearned;
+  private boolean lastMeasured;
   /** Nesting of {@link #process} and {@link #flushBatch}: not evictable while above 0. */
   private int busy;
 
@@ -363,6 +364,7 @@ public final class ModelSession {
     boolean labeled = example.learnable();
     boolean learn = labeled && !shared.frozen;
     lastLearned = learn;
+    lastMeasured = false;
     if (batch != null && batch.examples() >= shared.batchSize) {
       flushBatch(); // restored with more examples than model.batch_size now allows
     }
@@ -399,6 +401,7 @@ public final class ModelSession {
       return score;
     }
     boolean accepted = metrics().record(score, example.label, example.weight);
+    lastMeasured = accepted;
     if (windowStartMillis == Long.MIN_VALUE) {
       windowStartMillis = example.eventTime;
     }
@@ -619,6 +622,16 @@ public final class ModelSession {
   /** Whether the last processed example was learned. */
   public boolean lastLearned() {
     return lastLearned;
+  }
+
+  /**
+   * Whether the last processed example's prediction entered the prequential metrics: it was
+   * labeled with a non-zero weight and the metrics accepted it (they refuse a non-finite value,
+   * for probabilities one outside [0, 1], or one whose sums would overflow). So the measured
+   * examples are exactly those a report's {@code examples} count.
+   */
+  public boolean lastMeasured() {
+    return lastMeasured;
   }
 
   /** Detections of this model since it began. */

@@ -227,7 +227,9 @@ public final class EvaluateReport {
   /**
    * Per model key, the position (1-based, in file or replay order) of each measured prediction,
    * by its index among the key's measured predictions (1-based): what a metrics report's
-   * {@code examples} count and a frozen replay's drift event point at.
+   * {@code examples} count and a frozen replay's drift event point at. Measured is
+   * {@link Scored#measured}: labeled, a non-zero weight, and accepted by the metrics, so a
+   * prediction they refused (not finite) moves no window.
    */
   private static Map<String, Map<Long, Long>> positions(Group g) {
     Map<String, Map<Long, Long>> positions = new HashMap<>();
@@ -280,7 +282,10 @@ public final class EvaluateReport {
     return out;
   }
 
-  /** One entry per metrics report, at the example (1-based, in file order) that closed it. */
+  /**
+   * One entry per metrics report, at the last example (1-based, in file order) its metrics
+   * measured: the example that closed it, unless the metrics refused that one's prediction.
+   */
   private List<Map<String, Object>> windows(Group g, Map<String, Map<Long, Long>> positions) {
     List<MetricsEvent> reports = new ArrayList<>(g.reports);
     reports.sort((a, b) -> Long.compare(position(positions, a), position(positions, b)));

@@ -156,12 +156,7 @@ public final class ValidateCommand {
       return 1;
     }
 
-    // No batch timeout: a replay's mini-batches are cut by model.batch_size alone (processing
-    // time would make two replays of the same range differ).
-    TrainerSettings t = config.trainer().withReplay(frozen ? ModelSession.Replay.FROZEN
-        : ModelSession.Replay.PREQUENTIAL).withBatchTimeout(java.time.Duration.ZERO);
-    // A delayed-label job's replay gets its labels already joined (LabelReplay).
-    TrainConfig replay = config.onOneSubtask(t).withoutDelayedLabels();
+    TrainConfig replay = replayConfig(config, frozen);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("mode", v.string("mode"));
     result.put("topic", topic);
@@ -237,20 +232,33 @@ public final class ValidateCommand {
     return 0;
   }
 
+  /** The job a replay runs: the trainer replaying (frozen or prequential), on one subtask. */
+  static TrainConfig replayConfig(TrainConfig config, boolean frozen) {
+    // No batch timeout: a replay's mini-batches are cut by model.batch_size alone (processing
+    // time would make two replays of the same range differ).
+    TrainerSettings t = config.trainer().withReplay(frozen ? ModelSession.Replay.FROZEN
+        : ModelSession.Replay.PREQUENTIAL).withBatchTimeout(java.time.Duration.ZERO);
+    // A delayed-label job's replay gets its labels already joined (LabelReplay).
+    return config.onOneSubtask(t).withoutDelayedLabels();
+  }
+
   /**
    * One savepoint's replay, collected into a report by model key.
    *
+   * @param savepoint the savepoint to restore, or null for a new model (as the tests replay)
    * @param unlabeled with delayed labels, where to count the predictions made as unlabeled
    *     examples arrived: they are left out of the report, whose examples are the labeled ones
    *     (each example counts once, as in the job's metrics); null otherwise
    */
-  private static EvaluateReport replay(TrainConfig config, String savepoint,
+  static EvaluateReport replay(TrainConfig config, String savepoint,
       List<RawRecord> records, boolean probabilities, boolean frozen, long[] unlabeled)
       throws Exception {
     Configuration conf = EvaluateJob.flinkConfiguration(config);
-    conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
-    // The source and sinks of the live job are not in a replay; their state stays unread.
-    conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
+    if (savepoint != null) {
+      conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+      // The source and sinks of the live job are not in a replay; their state stays unread.
+      conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
+    }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
     EvaluateReport report = new EvaluateReport(probabilities, EvaluateReport.Grouping.MODEL_KEY,
         Map.of(), true, frozen);
