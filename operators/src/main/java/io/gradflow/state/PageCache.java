@@ -420,16 +420,22 @@ public final class PageCache {
 
   /**
    * Weighs the model's small page again ({@link PageFormat#MODEL_PAGE}, if cached) after rows
-   * were added to it: its weight follows its memory (see the class comment). Evicts nothing; the
-   * next miss makes room. Call it after each example of a small model.
+   * were added to it: its weight follows its memory (see the class comment). If the cache is then
+   * over its capacity, evicts unpinned pages until it is not: pages grow without a miss (every
+   * model cached), so waiting for one would leave the cache over its capacity. Call it after each
+   * example of a small model, before {@link #unpinAll()} (models its eviction empties leave
+   * then).
    */
-  void reweigh(ModelPages pages) {
+  void reweigh(ModelPages pages) throws Exception {
     RowPage small = pages.small;
     if (small != null) {
       int weight = smallUnits(small.floats());
       if (weight != small.units) {
         units += weight - small.units;
         small.units = weight;
+        if (units > (long) capacity * UNITS) {
+          makeRoom(0);
+        }
       }
     }
   }

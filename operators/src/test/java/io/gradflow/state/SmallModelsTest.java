@@ -288,25 +288,25 @@ class SmallModelsTest {
 
   /**
    * A small page weighs its memory in the cache, as it grows (a break that leaves a page its
-   * first weight fails here), and the cache stays bounded: models of about 95 rows, one page each,
-   * many more of them than the cache has pages, never past its capacity by more than the pages one
-   * example pins.
+   * first weight fails here), and the cache stays bounded: models that fit while new grow, in
+   * turns, to about 95 rows each (one page each, many more of them than the cache has pages)
+   * without a miss among them, and the cache evicts as they grow, never past its capacity by more
+   * than the pages one example pins.
    */
   @Test
   void aSmallPageWeighsItsMemoryAsItGrowsAndTheCacheStaysBounded() throws Exception {
     int capacity = 64;
+    int models = 200;
     Rig rig = new Rig(LINEAR, new MapPageStore(), capacity, RowPolicy.NONE, PageFormat.SMALL_AT);
     int rowSize = rig.learner.learner().rowSize();
     long directFloats = PageFormat.directPageFloats(rowSize, 0);
     SplittableRandom random = new SplittableRandom(1);
     long maxUnits = 0;
     int step = 0;
-    for (int model = 0; model < 400; model++) {
-      String key = "t" + model;
-      int rows = 1;
-      for (int e = 0; rows < 95; e++) {
+    for (int round = 0; round < 47; round++) { // the bias and 2 rows a round: 95 rows
+      for (int model = 0; model < models; model++) {
+        String key = "t" + model;
         long[] ids = {random.nextLong(1L << 22), random.nextLong(1L << 22)};
-        rows += 2;
         rig.process(new CompactExample("e" + step, key, step++, ids, new float[] {1, 1},
             NO_DENSE, random.nextInt(2), 1f));
         RowPage page = rig.cache.cached(key, PageFormat.MODEL_PAGE);
@@ -316,7 +316,11 @@ class SmallModelsTest {
             + " rows");
         maxUnits = Math.max(maxUnits, rig.cache.units());
       }
+      if (round == 0) {
+        assertEquals(models, rig.cache.models(), "new models fit");
+      }
     }
+    assertEquals(95, rig.cache.cached("t" + (models - 1), PageFormat.MODEL_PAGE).rowCount());
     assertTrue(maxUnits <= (long) capacity * PageCache.UNITS + PageCache.UNITS, maxUnits
         + " units in a cache of " + capacity + " pages");
     assertTrue(rig.cache.models() > capacity, rig.cache.models() + " models of 95 rows in "
