@@ -37,8 +37,8 @@ import java.util.Map;
  * a page of {@code state.cache_pages} is one direct page's floats
  * ({@link PageFormat#directPageFloats}: 8 kB with AdaGrad's 4-float rows), whether it holds a
  * direct page, a page in the hashed form (which takes less), or a share of small models' pages
- * and bookkeeping. Not for models with dense blocks (an MLP's layers, in memory with the model):
- * their small page weighs a whole page.
+ * and bookkeeping. A model with dense blocks (an MLP's layers, in memory with the model) weighs
+ * a whole page more for them (until 2026-12-01 its small page weighed one page, rows and all).
  *
  * <p>Not thread-safe: one per operator instance.
  */
@@ -53,7 +53,7 @@ public final class PageCache {
   private final int denseAt;
   /** Rows at which a small model's page is spilled ({@link PageFormat#SMALL_AT}); 0 is off. */
   private final int smallAt;
-  /** Whether a small model's page weighs a whole page (models with dense blocks). */
+  /** Whether a small model's page weighs a whole page more (models with dense blocks). */
   private final boolean denseBlocks;
   /** Floats of a direct page: the memory a page of the capacity stands for. */
   private final int directFloats;
@@ -146,7 +146,7 @@ public final class PageCache {
   /**
    * @param denseBlocks whether the models have dense blocks ({@link #dense}), which stay in
    *     memory with a model's pages: a small model's page then weighs a whole page of the
-   *     capacity, not a quarter (see the class comment)
+   *     capacity more (see the class comment)
    */
   public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
       boolean stamped, int denseAt, int smallAt, boolean denseBlocks) {
@@ -412,10 +412,13 @@ public final class PageCache {
     return smallUnits(PageFormat.HEADER + rows * (PageFormat.recordSize(rowSize, stamps) + 2));
   }
 
-  /** The weight of a small model's page of {@code floats} ({@link RowPage#floats()}). */
+  /**
+   * The weight of a small model's page of {@code floats} ({@link RowPage#floats()}), a whole
+   * page more for a model with dense blocks (see the class comment).
+   */
   private int smallUnits(int floats) {
-    return denseBlocks ? UNITS
-        : MODEL_UNITS + (int) (((long) floats * UNITS + directFloats - 1) / directFloats);
+    return (denseBlocks ? UNITS : 0)
+        + MODEL_UNITS + (int) (((long) floats * UNITS + directFloats - 1) / directFloats);
   }
 
   /**
@@ -881,7 +884,9 @@ public final class PageCache {
   private void makeRoom(int weight) throws Exception {
     long room = (long) capacity * UNITS - weight;
     int scanned = 0;
-    while (units > room && scanned < 2 * clock.size() + 1) {
+    // (A page heavier than the whole capacity, a model with dense blocks in a cache of one page,
+    // is held with nothing else.)
+    while (units > room && !clock.isEmpty() && scanned < 2 * clock.size() + 1) {
       if (hand >= clock.size()) {
         hand = 0;
       }
