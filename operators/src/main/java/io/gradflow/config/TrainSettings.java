@@ -294,8 +294,11 @@ public final class TrainSettings {
       "Flink's state backend: hashmap (heap) or rocksdb");
   public static final Setting<Integer> STATE_CACHE_PAGES = Setting.of("cache_pages", INT, 4096,
       greaterThan(0), "pages kept in memory per operator instance and candidate (the write-back"
-          + " cache); give it the model's working set. A small model's single page (a model key"
-          + " with under 64 rows and no dense blocks) counts a quarter page");
+          + " cache); give it the model's working set. A page is a direct page's memory (512"
+          + " rows: 8 kB with AdaGrad's 4-float rows); a small model's single page (a model key"
+          + " with under 256 rows) counts its own memory's share of that plus an eighth of a"
+          + " page for the model (and a whole page for dense blocks): about 0.16 page new, 0.7"
+          + " at 95 rows");
   public static final Setting<Integer> STATE_PAGE_BITS = Setting.of("page_bits", INT, 12,
       inRange(0, 30), "entity rows are spread over 2^page_bits hashed pages");
   public static final Setting<String> STATE_COMPRESSION = Setting.of("compression",

@@ -25,13 +25,20 @@ import java.util.Map;
  * <p><b>Small models</b> (with {@code smallAt} > 0; {@link PageFormat}, "Small models"): a model
  * that is new, or whose rows the store holds under {@link PageFormat#MODEL_PAGE}, keeps all its
  * rows in that one page until the {@link PagedLearner} spills them; a model stored in pages stays
- * in pages. The page weighs a quarter of a page of the capacity ({@link #SMALL_UNITS} of
- * {@link #UNITS}; every other page weighs one): it holds fewer than {@link PageFormat#SMALL_AT}
- * rows, an eighth of a direct page's, and the other eighth is for what stays in memory with it
- * (the model's bookkeeping and its owner's session, metrics compact while idle). So a cache of N
- * pages holds up to 4N small models, and thousands of tenants on a subtask stay in memory
- * instead of going to keyed state and back at every other example. Not for models with dense
- * blocks (an MLP's layers, in memory with the model): their small page weighs a whole page.
+ * in pages. The page weighs what it holds: its memory ({@link RowPage#floats()}: records, room
+ * to grow, index) against a direct page's, plus an eighth of a page ({@link #MODEL_UNITS}) for
+ * what stays in memory with it (the model's bookkeeping and its owner's session, metrics compact
+ * while idle), in {@link #UNITS} per page of the capacity; every other page weighs a whole page.
+ * The weight follows the page as it grows ({@link #reweigh}, after each of the model's
+ * examples). A new small model weighs about 0.16 of a page with 4-float rows, one of 30 rows
+ * 0.28, one of 95 rows 0.70 (until 2026-12-01 every small page weighed a quarter, and a model
+ * spilled at 64 rows into a page per row). So thousands of tenants on a subtask stay in memory
+ * instead of going to keyed state and back at every other example, and the cache stays bounded:
+ * a page of {@code state.cache_pages} is one direct page's floats
+ * ({@link PageFormat#directPageFloats}: 8 kB with AdaGrad's 4-float rows), whether it holds a
+ * direct page, a page in the hashed form (which takes less), or a share of small models' pages
+ * and bookkeeping. A model with dense blocks (an MLP's layers, in memory with the model) weighs
+ * a whole page more for them (until 2026-12-01 its small page weighed one page, rows and all).
  *
  * <p>Not thread-safe: one per operator instance.
  */
@@ -46,18 +53,22 @@ public final class PageCache {
   private final int denseAt;
   /** Rows at which a small model's page is spilled ({@link PageFormat#SMALL_AT}); 0 is off. */
   private final int smallAt;
-  /** The weight of a small model's page: {@link #SMALL_UNITS}, or {@link #UNITS} (dense blocks). */
-  private final int smallUnits;
+  /** Whether a small model's page weighs a whole page more (models with dense blocks). */
+  private final boolean denseBlocks;
+  /** Floats of a direct page: the memory a page of the capacity stands for. */
+  private final int directFloats;
   /** Initializes a row as the model documents; set by the {@link PagedLearner} it serves. */
   private RowInit init;
   /** Direct page keys below this are found through an array, not a hash table. */
   static final int DIRECT_TABLE_LIMIT = 1 << 24;
   /**
    * What one page of the capacity weighs; a small model's page ({@link PageFormat#MODEL_PAGE})
-   * weighs {@link #SMALL_UNITS} of them (see the class comment).
+   * weighs its memory's share of a direct page's in them, plus {@link #MODEL_UNITS} (see the
+   * class comment). 64: a unit is 128 bytes with 4-float rows.
    */
-  static final int UNITS = 4;
-  static final int SMALL_UNITS = 1;
+  static final int UNITS = 64;
+  /** What a small model's page weighs beyond its rows: an eighth of a page, for its model. */
+  static final int MODEL_UNITS = UNITS / 8;
   /**
    * Rows a new small model's page has room for (at least; {@code initialRows} if more): the bias
    * and the features of a first example of a few features, which it gets at once. From the
@@ -98,7 +109,8 @@ public final class PageCache {
   }
 
   /**
-   * @param capacity pages kept in memory (at least 1); a small model's page counts a quarter
+   * @param capacity pages kept in memory (at least 1), each the memory of a direct page; a small
+   *     model's page counts its share (see the class comment)
    * @param rowSize floats per row (the optimizer's {@code RowLayout.size()})
    * @param initialRows rows a new page has room for before it grows
    * @param stamped whether rows carry stamps (page format 2, which a {@link RowPolicy} with
@@ -123,7 +135,7 @@ public final class PageCache {
   /**
    * @param smallAt rows at which a small model's page ({@link PageFormat#MODEL_PAGE}) is spilled
    *     into the pages its rows map to ({@link PageFormat#SMALL_AT}), in [2,
-   *     {@link PageFormat#DENSE_AT}]; 0 keeps every model in pages. Needs {@code denseAt} > 1
+   *     {@link PageFormat#SMALL_AT}]; 0 keeps every model in pages. Needs {@code denseAt} > 1
    *     (rows spill into pages in the hashed form)
    */
   public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
@@ -134,13 +146,13 @@ public final class PageCache {
   /**
    * @param denseBlocks whether the models have dense blocks ({@link #dense}), which stay in
    *     memory with a model's pages: a small model's page then weighs a whole page of the
-   *     capacity, not a quarter (see the class comment)
+   *     capacity more (see the class comment)
    */
   public PageCache(PageStore store, int capacity, int rowSize, int initialRows,
       boolean stamped, int denseAt, int smallAt, boolean denseBlocks) {
-    this.smallUnits = denseBlocks ? UNITS : SMALL_UNITS;
-    if (smallAt != 0 && (smallAt < 2 || smallAt > PageFormat.DENSE_AT || denseAt == 1)) {
-      throw new IllegalArgumentException("smallAt must be 0 or in [2, " + PageFormat.DENSE_AT
+    this.denseBlocks = denseBlocks;
+    if (smallAt != 0 && (smallAt < 2 || smallAt > PageFormat.SMALL_AT || denseAt == 1)) {
+      throw new IllegalArgumentException("smallAt must be 0 or in [2, " + PageFormat.SMALL_AT
           + "] with denseAt > 1, but was " + smallAt + " with denseAt " + denseAt);
     }
     this.smallAt = smallAt;
@@ -157,6 +169,7 @@ public final class PageCache {
     this.rowSize = rowSize;
     this.initialRows = initialRows;
     this.stamps = stamped ? 1 : 0;
+    this.directFloats = PageFormat.directPageFloats(rowSize, stamps);
     // Room for the pages one example pins beyond the capacity: a second chunk would make every
     // fast row store its chunk again (PagedLearner).
     this.arena = new DirectArena(rowSize, stamps,
@@ -380,9 +393,59 @@ public final class PageCache {
     return lookup(pages, modelKey, pageId, false);
   }
 
-  /** The weight of page {@code pageId} in the capacity, in {@link #UNITS} per page. */
-  private int unitsOf(long pageId) {
-    return pageId == PageFormat.MODEL_PAGE ? smallUnits : UNITS;
+  /** The weight of a held page in the capacity, in {@link #UNITS} per page. */
+  private int unitsOf(long pageId, RowPage page) {
+    return pageId == PageFormat.MODEL_PAGE ? smallUnits(page.floats()) : UNITS;
+  }
+
+  /**
+   * The weight page {@code pageId} will have once loaded from {@code stored} (null: a new page),
+   * before it is: a small page's as {@link RowPage#load} or a new page makes it, about (the index
+   * taken as 2 slots per record of room).
+   */
+  private int unitsBefore(long pageId, float[] stored) {
+    if (pageId != PageFormat.MODEL_PAGE) {
+      return UNITS;
+    }
+    int rows = stored == null ? Math.max(initialRows, SMALL_FIRST_ROWS)
+        : PageFormat.rowCount(stored) + PageFormat.rowCount(stored) / 4 + 1;
+    return smallUnits(PageFormat.HEADER + rows * (PageFormat.recordSize(rowSize, stamps) + 2));
+  }
+
+  /**
+   * The weight of a small model's page of {@code floats} ({@link RowPage#floats()}), a whole
+   * page more for a model with dense blocks (see the class comment).
+   */
+  private int smallUnits(int floats) {
+    return (denseBlocks ? UNITS : 0)
+        + MODEL_UNITS + (int) (((long) floats * UNITS + directFloats - 1) / directFloats);
+  }
+
+  /**
+   * Weighs the model's small page again ({@link PageFormat#MODEL_PAGE}, if cached) after rows
+   * were added to it: its weight follows its memory (see the class comment). If the cache is then
+   * over its capacity, evicts unpinned pages until it is not: pages grow without a miss (every
+   * model cached), so waiting for one would leave the cache over its capacity. Call it after each
+   * example of a small model, before {@link #unpinAll()} (models its eviction empties leave
+   * then).
+   */
+  void reweigh(ModelPages pages) throws Exception {
+    RowPage small = pages.small;
+    if (small != null) {
+      int weight = smallUnits(small.floats());
+      if (weight != small.units) {
+        units += weight - small.units;
+        small.units = weight;
+        if (units > (long) capacity * UNITS) {
+          makeRoom(0);
+        }
+      }
+    }
+  }
+
+  /** The cached pages' weight, in {@link #UNITS} per page of the capacity. */
+  long units() {
+    return units;
   }
 
   private RowPage lookup(ModelPages pages, String modelKey, long pageId, boolean create)
@@ -402,13 +465,13 @@ public final class PageCache {
       stored = store.load(modelKey, pageId);
     }
     if (create) {
-      makeRoom(pageId);
+      makeRoom(unitsBefore(pageId, stored));
       return hold(pages, modelKey, pageId, stored);
     }
     if (stored == null) {
       return null;
     }
-    makeRoom(pageId);
+    makeRoom(unitsBefore(pageId, stored));
     return hold(pages, modelKey, pageId, stored);
   }
 
@@ -436,7 +499,8 @@ public final class PageCache {
     pages.put(pageId, page);
     page.clockAt = clock.size();
     clock.add(new Entry(modelKey, pageId, page));
-    units += unitsOf(pageId);
+    page.units = unitsOf(pageId, page);
+    units += page.units;
     return page;
   }
 
@@ -500,6 +564,8 @@ public final class PageCache {
     pages.remove(pageId);
     pages.put(pageId, dense);
     dense.clockAt = sparse.clockAt;
+    dense.units = UNITS;
+    units += dense.units - sparse.units;
     clock.set(sparse.clockAt, new Entry(modelKey, pageId, dense));
     return dense;
   }
@@ -814,11 +880,13 @@ public final class PageCache {
     }
   }
 
-  /** Evicts pages until page {@code pageId} fits in the capacity (or every page is pinned). */
-  private void makeRoom(long pageId) throws Exception {
-    long room = (long) capacity * UNITS - unitsOf(pageId);
+  /** Evicts pages until a page of {@code weight} fits in the capacity (or every page is pinned). */
+  private void makeRoom(int weight) throws Exception {
+    long room = (long) capacity * UNITS - weight;
     int scanned = 0;
-    while (units > room && scanned < 2 * clock.size() + 1) {
+    // (A page heavier than the whole capacity, a model with dense blocks in a cache of one page,
+    // is held with nothing else.)
+    while (units > room && !clock.isEmpty() && scanned < 2 * clock.size() + 1) {
       if (hand >= clock.size()) {
         hand = 0;
       }
@@ -847,7 +915,7 @@ public final class PageCache {
 
   /** Removes clock entry {@code i}, moving the last one into its place. */
   private void unclock(int i) {
-    units -= unitsOf(clock.get(i).pageId);
+    units -= clock.get(i).page.units;
     int last = clock.size() - 1;
     Entry moved = clock.get(last);
     clock.set(i, moved);

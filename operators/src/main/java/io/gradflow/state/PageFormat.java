@@ -65,9 +65,14 @@ package io.gradflow.state;
  * <p><b>Small models.</b> A model with few rows (a tenant among thousands) keeps them all in
  * one page in the hashed form under {@link #MODEL_PAGE}, whatever their ids, until it holds
  * {@link #SMALL_AT} rows; then its rows move to the pages above ({@code PagedLearner}). So a
- * small model is one keyed-state entry (and one cache page) instead of a page per feature it
- * has seen. The key lies in the hashed range ({@link #isRowPage} and a reader of hashed pages
- * read it as one), above every page number {@code state.page_bits} can give.
+ * small model is one keyed-state entry (and one cache page, weighed by its memory:
+ * {@code PageCache}) instead of a page per feature it has seen. The key lies in the hashed range
+ * ({@link #isRowPage} and a reader of hashed pages read it as one), above every page number
+ * {@code state.page_bits} can give. Until 2026-12-01 the threshold was 64 rows
+ * ({@link #DENSE_AT}); a stored small page of any size loads and keeps growing to the threshold
+ * of the code that reads it (a release with 64 spills a larger one at its next example), and a
+ * model stored in pages stays in pages, so state of either release continues bit for bit in the
+ * other: a row's values never depend on the page it lives in.
  *
  * <p>Two further keys hold no rows: {@link #BOOK_PAGE}, the model's {@link RowBook} (row counters
  * and the admission sketch), and {@link #DENSE_PAGE}, a model's dense parameter blocks (an MLP's
@@ -108,8 +113,16 @@ public final class PageFormat {
    * page number no {@code state.page_bits} (at most 30) reaches.
    */
   public static final long MODEL_PAGE = HASHED_PAGES | (1L << 39);
-  /** Rows at which a small model's page is spilled into the pages its rows map to. */
-  public static final int SMALL_AT = DENSE_AT;
+  /**
+   * Rows at which a small model's page is spilled into the pages its rows map to: half a direct
+   * page's rows, where the page's records (3 id floats, the row) and index take about a direct
+   * page's memory with 4-float rows (AdaGrad's): 256 records of 7 floats and an index of 512
+   * ints, 2,305 floats against 2,049; less with larger rows. Spilled, a tenant of a few hundred
+   * rows takes a page per row (its features' ids spread over the pages), each weighing a whole
+   * page of the cache: a tenant of 95 rows was 95 pages of one row (64 until 2026-12-01, see
+   * "Small models" above).
+   */
+  public static final int SMALL_AT = DIRECT_ROWS / 2;
   /** The key of a model's {@link RowBook}: above every page key. */
   public static final long BOOK_PAGE = 3L << 40;
   /** The key of a model's dense blocks (not a row page). */

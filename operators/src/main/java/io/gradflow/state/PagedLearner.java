@@ -448,6 +448,7 @@ public final class PagedLearner {
   private void afterExample(PageCache.ModelPages pages, float[] book, String modelKey)
       throws Exception {
     if (pages.form == PageCache.ModelPages.FORM_SMALL) {
+      cache.reweigh(pages); // its weight in the cache follows its rows
       RowPage small = pages.get(PageFormat.MODEL_PAGE);
       if (small != null && small.rowCount() >= cache.smallAt()) {
         spill(pages, modelKey, small);

@@ -17,11 +17,12 @@ import java.util.Arrays;
  * in {@code bench/run-many-keys.sh} against 3,162 (its rate did not change measurably). The
  * record number's bits limit a hashed page to
  * {@value #MAX_ROWS} rows, which the format's float row count (exact to 2^24) nearly did already;
- * small pages and direct keys in the hashed form hold at most {@link PageFormat#SMALL_AT} and
- * {@link PageFormat#DENSE_AT}, and entity rows spread over 2^{@code state.page_bits} pages.
+ * small pages and direct keys in the hashed form hold about {@link PageFormat#SMALL_AT} and
+ * {@link PageFormat#DENSE_AT} at most (plus the rows of one example), and entity rows spread over
+ * 2^{@code state.page_bits} pages.
  *
- * <p>Memory: the page's floats; a hashed page also 4 bytes per index slot (at most half full).
- * Not thread-safe; owned by one {@link PageCache}.
+ * <p>Memory: the page's floats; a hashed page also 4 bytes per index slot (at most half full),
+ * {@link #floats()} in all. Not thread-safe; owned by one {@link PageCache}.
  */
 public final class RowPage {
   /** Bits of an index slot that hold the record number + 1. */
@@ -67,6 +68,8 @@ public final class RowPage {
   private long pinnedIn;
   /** Where the page's entry is in its {@link PageCache}'s clock. */
   int clockAt = -1;
+  /** The page's weight in its {@link PageCache}'s capacity, in {@code PageCache.UNITS}. */
+  int units;
 
   /** An empty hashed page whose rows have stamps of {@code stamps} floats (0 or 1). */
   public RowPage(int rowSize, int stamps, int initialRows) {
@@ -197,6 +200,14 @@ public final class RowPage {
 
   public int rowCount() {
     return count;
+  }
+
+  /**
+   * The page's memory in 4-byte elements: a direct page's floats; a hashed page's array (with its
+   * room to grow) and index slots. Object headers not counted.
+   */
+  public int floats() {
+    return direct ? PageFormat.directPageFloats(rowSize, stamps) : data.length + index.length;
   }
 
   /** Offset of the row's data in {@link #data()}, or -1 if the page has no such row. */

@@ -391,7 +391,9 @@ public final class ManyKeysBench {
    * checkpoint costs. Returns, by index: rate against one key (wall, thread CPU), the many keys'
    * and the one key's thread CPU microseconds per example, a checkpoint's wall milliseconds
    * (many keys, one key), its thread CPU microseconds per example of the block (many keys, one
-   * key), the rate against one key in thread CPU with the checkpoints, the checkpoint's bytes.
+   * key), the rate against one key in thread CPU with the checkpoints, the checkpoint's bytes,
+   * and the heap both operators take after the timed rounds (used heap after a full collection,
+   * less before they opened; the one key's is a few kB).
    */
   static double[] steady(int keys, int n, int rounds, int passes, int checkpointEvery)
       throws Exception {
@@ -409,6 +411,8 @@ public final class ManyKeysBench {
     double[] oneCkptUs = new double[rounds];
     double[] withCkptRatios = new double[rounds];
     long bytes = 0;
+    long heap;
+    long heapBefore = usedHeap();
     try (var many = harness(); var one = harness()) {
       many.open();
       one.open();
@@ -432,6 +436,8 @@ public final class ManyKeysBench {
             + " CPU %.3f: %.3f and %.3f us per example); %s%n", r + 1, oneTime[0], keys,
             manyTime[0], ratios[r], cpuRatios[r], oneUs[r], manyUs[r], cacheOf(many, keys));
       }
+      // The operators' heap (keyed state, cache, sessions; the one key's is small) per key.
+      heap = usedHeap() - heapBefore;
       long id = 1;
       for (int r = 0; r < rounds; r++, p += checkpointEvery) {
         double[] onePasses = new double[2];
@@ -460,13 +466,14 @@ public final class ManyKeysBench {
     }
     double[][] all = {ratios, cpuRatios, manyUs, oneUs, manyCkptMs, oneCkptMs, manyCkptUs,
         oneCkptUs, withCkptRatios};
-    double[] medians = new double[all.length + 1];
+    double[] medians = new double[all.length + 2];
     for (int i = 0; i < all.length; i++) {
       double[] sorted = all[i].clone();
       Arrays.sort(sorted);
       medians[i] = sorted[rounds / 2];
     }
     medians[all.length] = bytes;
+    medians[all.length + 1] = heap;
     return medians;
   }
 
@@ -481,14 +488,15 @@ public final class ManyKeysBench {
   }
 
   /** The steady stream's RESULT fields (see {@link #steady}). */
-  static String steadyFields(double[] s) {
+  static String steadyFields(double[] s, int keys) {
     return String.format("steady_rate_vs_one_key=%.2f steady_cpu_rate_vs_one_key=%.2f"
         + " steady_cpu_us_per_example=%.3f steady_one_key_cpu_us_per_example=%.3f"
         + " steady_checkpoint_ms=%.0f steady_one_key_checkpoint_ms=%.0f"
         + " steady_checkpoint_cpu_us_per_example=%.3f"
         + " steady_one_key_checkpoint_cpu_us_per_example=%.3f"
-        + " steady_with_checkpoints_cpu_rate_vs_one_key=%.2f", s[0], s[1], s[2], s[3], s[4],
-        s[5], s[6], s[7], s[8]);
+        + " steady_with_checkpoints_cpu_rate_vs_one_key=%.2f steady_heap_bytes_per_key=%.0f"
+        + " steady_checkpoint_bytes_per_key=%.0f", s[0], s[1], s[2], s[3], s[4],
+        s[5], s[6], s[7], s[8], s[10] / keys, s[9] / keys);
   }
 
   public static void main(String[] args) throws Exception {
@@ -535,7 +543,7 @@ public final class ManyKeysBench {
           + " rounds of %d pairs of passes, a checkpoint every %d passes, a cache of %,d"
           + " pages%n", n, keys, rounds, passes, checkpointPasses, cachePages);
       double[] s = steady(keys, n, rounds, passes, checkpointPasses);
-      System.out.printf("RESULT keys=%d %s%n", keys, steadyFields(s));
+      System.out.printf("RESULT keys=%d %s%n", keys, steadyFields(s, keys));
       return;
     }
     List<CompactExample> many = examples(keys, n, 42);
@@ -630,7 +638,7 @@ public final class ManyKeysBench {
         + " one_key_cpu_us_per_example=%.3f blocked_rate_vs_one_key=%.2f"
         + " blocked_cpu_rate_vs_one_key=%.2f%s%n", keys, heapPerKey, checkpointPerKey, ratio,
         cpuRatio, manyCpuUs[rounds / 2], oneCpuUs[rounds / 2], blocked[rounds / 2],
-        blockedCpu[rounds / 2], steady == null ? "" : " " + steadyFields(steady));
+        blockedCpu[rounds / 2], steady == null ? "" : " " + steadyFields(steady, keys));
     if (restore[0] != 1) {
       System.exit(1);
     }

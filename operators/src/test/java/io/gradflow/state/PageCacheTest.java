@@ -85,7 +85,7 @@ class PageCacheTest {
     assertEquals(2, cache.misses());
     fresh.data()[fresh.add(8)] = 6f;
     fresh.markDirty();
-    // Two pages of the capacity, the small page weighing a quarter: a third page evicts the
+    // Two pages of the capacity, the small page weighing a few units: a third page evicts the
     // first in the clock, the small page, written back while the model keeps its other page.
     cache.page("m", hashed(1));
     cache.unpinAll();

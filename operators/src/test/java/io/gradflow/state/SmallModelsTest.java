@@ -219,6 +219,116 @@ class SmallModelsTest {
     }
   }
 
+  /**
+   * State written with the threshold of before 2026-12-01 ({@link PageFormat#DENSE_AT}, 64 rows:
+   * small pages below it, models spilled at it) restored into today's ({@link PageFormat#SMALL_AT})
+   * continues bit for bit: spilled models stay in pages, small ones keep growing in their page
+   * past 64 rows; and the other way, today's larger small pages restored into the old threshold
+   * spill at their next example and continue bit for bit. The reference runs without a restore.
+   */
+  @Test
+  void stateOfEitherThresholdContinuesBitForBitInTheOther() throws Exception {
+    CompactExample[] examples = stream(6_000, 120, 7);
+    int half = examples.length / 2;
+    for (LearnerSpec spec : new LearnerSpec[] {LINEAR, FM}) {
+      for (int[] thresholds : new int[][] {{PageFormat.DENSE_AT, PageFormat.SMALL_AT},
+          {PageFormat.SMALL_AT, PageFormat.DENSE_AT}}) {
+        String name = spec.model() + ", " + thresholds[0] + " then " + thresholds[1];
+        Rig reference = new Rig(spec, new MapPageStore(), 1 << 14, RowPolicy.NONE, 0);
+        Rig before = new Rig(spec, new MapPageStore(), 32, RowPolicy.NONE, thresholds[0]);
+        for (int i = 0; i < half; i++) {
+          assertEquals(Double.doubleToLongBits(reference.process(examples[i])),
+              Double.doubleToLongBits(before.process(examples[i])), name + ": " + i);
+        }
+        before.cache.flush();
+        MapPageStore copy = new MapPageStore();
+        before.store.pages.forEach((k, v) -> copy.pages.put(k, v.clone()));
+        Set<String> spilledBefore = new TreeSet<>();
+        int largeBefore = 0;
+        for (String key : idsByModel(examples).keySet()) {
+          float[] small = copy.load(key, PageFormat.MODEL_PAGE);
+          if (small == null && copy.load(key, PageFormat.BOOK_PAGE) != null) {
+            spilledBefore.add(key);
+          } else if (small != null && PageFormat.rowCount(small) > PageFormat.DENSE_AT) {
+            largeBefore++;
+          }
+        }
+        assertTrue(!spilledBefore.isEmpty(), name + ": some models were spilled");
+        Rig after = new Rig(spec, copy, 32, RowPolicy.NONE, thresholds[1]);
+        after.steps.putAll(before.steps);
+        for (int i = half; i < examples.length; i++) {
+          assertEquals(Double.doubleToLongBits(reference.process(examples[i])),
+              Double.doubleToLongBits(after.process(examples[i])), name + ": " + i);
+        }
+        after.cache.flush();
+        reference.cache.flush();
+        int grown = 0;
+        for (Map.Entry<String, Set<Long>> model : idsByModel(examples).entrySet()) {
+          String key = model.getKey();
+          for (long id : model.getValue()) {
+            assertArrayEquals(reference.row(key, id), after.row(key, id),
+                name + ": model " + key + ", row " + id);
+          }
+          float[] small = copy.load(key, PageFormat.MODEL_PAGE);
+          if (spilledBefore.contains(key)) {
+            assertNull(small, name + ": model " + key + " was stored in pages: it stays so");
+          } else if (small != null && PageFormat.rowCount(small) > PageFormat.DENSE_AT) {
+            grown++;
+          }
+        }
+        if (thresholds[1] > thresholds[0]) {
+          assertTrue(grown > 0, name + ": small models grew past " + PageFormat.DENSE_AT);
+        } else {
+          assertTrue(largeBefore > 0 && grown == 0, name + ": " + largeBefore
+              + " small models larger than the old threshold, spilled when next used");
+        }
+      }
+    }
+  }
+
+  /**
+   * A small page weighs its memory in the cache, as it grows (a break that leaves a page its
+   * first weight fails here), and the cache stays bounded: models that fit while new grow, in
+   * turns, to about 95 rows each (one page each, many more of them than the cache has pages)
+   * without a miss among them, and the cache evicts as they grow, never past its capacity by more
+   * than the pages one example pins.
+   */
+  @Test
+  void aSmallPageWeighsItsMemoryAsItGrowsAndTheCacheStaysBounded() throws Exception {
+    int capacity = 64;
+    int models = 200;
+    Rig rig = new Rig(LINEAR, new MapPageStore(), capacity, RowPolicy.NONE, PageFormat.SMALL_AT);
+    int rowSize = rig.learner.learner().rowSize();
+    long directFloats = PageFormat.directPageFloats(rowSize, 0);
+    SplittableRandom random = new SplittableRandom(1);
+    long maxUnits = 0;
+    int step = 0;
+    for (int round = 0; round < 47; round++) { // the bias and 2 rows a round: 95 rows
+      for (int model = 0; model < models; model++) {
+        String key = "t" + model;
+        long[] ids = {random.nextLong(1L << 22), random.nextLong(1L << 22)};
+        rig.process(new CompactExample("e" + step, key, step++, ids, new float[] {1, 1},
+            NO_DENSE, random.nextInt(2), 1f));
+        RowPage page = rig.cache.cached(key, PageFormat.MODEL_PAGE);
+        assertNotNull(page, key + " is one page");
+        assertEquals(PageCache.MODEL_UNITS + (page.floats() * PageCache.UNITS + directFloats - 1)
+            / directFloats, page.units, key + ": weighs its memory at " + page.rowCount()
+            + " rows");
+        maxUnits = Math.max(maxUnits, rig.cache.units());
+      }
+      if (round == 0) {
+        assertEquals(models, rig.cache.models(), "new models fit");
+      }
+    }
+    assertEquals(95, rig.cache.cached("t" + (models - 1), PageFormat.MODEL_PAGE).rowCount());
+    assertTrue(maxUnits <= (long) capacity * PageCache.UNITS + PageCache.UNITS, maxUnits
+        + " units in a cache of " + capacity + " pages");
+    assertTrue(rig.cache.models() > capacity, rig.cache.models() + " models of 95 rows in "
+        + capacity + " pages");
+    assertTrue(rig.cache.models() < 2 * capacity, rig.cache.models()
+        + " models: a page of 95 rows weighs more than half a page");
+  }
+
   @Test
   void aSmallModelsPageIsOneEntryThatASpillRemoves() throws Exception {
     Rig rig = new Rig(LINEAR, new MapPageStore(), 1 << 10, RowPolicy.NONE, 5);
@@ -242,8 +352,9 @@ class SmallModelsTest {
   void theSignatureNamesSmallModelsSoAnOlderReleaseRefusesThemAndOldSavepointsRestore() {
     var signature = io.gradflow.learn.ModelSignature.of(Map.of("", LINEAR), 22, 12, 1,
         List.of("pages.v1"));
-    assertEquals("one page below " + PageFormat.SMALL_AT + " rows",
-        signature.parts().get("small models"));
+    // The part names the threshold of its release (64); a larger one since reads the same state
+    // (PageFormat, "Small models"), so the part, and every savepoint's, stays as it was.
+    assertEquals("one page below 64 rows", signature.parts().get("small models"));
     var older = new java.util.LinkedHashMap<>(signature.parts());
     older.remove("small models");
     var olderSignature = new io.gradflow.learn.ModelSignature(older);
@@ -253,11 +364,11 @@ class SmallModelsTest {
 
   @Test
   void smallAtIsValidated() {
-    for (int[] bad : new int[][] {{1, PageFormat.DENSE_AT}, {PageFormat.DENSE_AT + 1,
+    for (int[] bad : new int[][] {{1, PageFormat.DENSE_AT}, {PageFormat.SMALL_AT + 1,
         PageFormat.DENSE_AT}, {PageFormat.SMALL_AT, 1}, {-1, PageFormat.DENSE_AT}}) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> new PageCache(new MapPageStore(), 8, 4, 2, false, bad[1], bad[0]));
-      assertTrue(e.getMessage().startsWith("smallAt must be 0 or in [2, 64] with denseAt > 1"),
+      assertTrue(e.getMessage().startsWith("smallAt must be 0 or in [2, 256] with denseAt > 1"),
           e.getMessage());
     }
   }
