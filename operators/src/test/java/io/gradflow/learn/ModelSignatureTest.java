@@ -29,7 +29,7 @@ class ModelSignatureTest {
     assertEquals("model.type linear (logistic_regression or linear_regression); model.loss"
         + " logistic; model.standardize false; model.hash_bits 22; feature hashing murmur3 v1;"
         + " state.page_bits 12; page format version 1; direct keys hashed form below 64 rows;"
-        + " small models one page below 64 rows; race none; optimizer.name Adagrad; row layout"
+        + " small models one page below 256 rows; race none; optimizer.name Adagrad; row layout"
         + " 1 weight, 1 slot(s) per weight, 4 floats per row; state versions pages.v1, model.v1",
         signature(1, List.of("pages.v1", "model.v1")).describe());
   }

@@ -352,9 +352,17 @@ class SmallModelsTest {
   void theSignatureNamesSmallModelsSoAnOlderReleaseRefusesThemAndOldSavepointsRestore() {
     var signature = io.gradflow.learn.ModelSignature.of(Map.of("", LINEAR), 22, 12, 1,
         List.of("pages.v1"));
-    // The part names the threshold of its release (64); a larger one since reads the same state
-    // (PageFormat, "Small models"), so the part, and every savepoint's, stays as it was.
-    assertEquals("one page below 64 rows", signature.parts().get("small models"));
+    // The part names the threshold (PageFormat.SMALL_AT); state of the earlier 64-row threshold
+    // continues under it (stateOfEitherThresholdContinuesBitForBitInTheOther), so the signature
+    // lets it restore, and names the part when a release of the earlier threshold is given this.
+    assertEquals("one page below " + PageFormat.SMALL_AT + " rows",
+        signature.parts().get("small models"));
+    var before = new java.util.LinkedHashMap<>(signature.parts());
+    before.put("small models", "one page below 64 rows");
+    var beforeSignature = new io.gradflow.learn.ModelSignature(before);
+    assertNull(signature.refusal(beforeSignature), "a savepoint of the 64-row threshold restores");
+    assertTrue(beforeSignature.refusal(signature).contains("small models one page below "
+        + PageFormat.SMALL_AT + " rows"), "a release of the 64-row threshold names the part");
     var older = new java.util.LinkedHashMap<>(signature.parts());
     older.remove("small models");
     var olderSignature = new io.gradflow.learn.ModelSignature(older);
