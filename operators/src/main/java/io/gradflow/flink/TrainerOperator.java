@@ -143,11 +143,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient Map<String, PageCache> caches;
   /** The learner of every key when there is no race (one candidate, ""), else null. */
   private transient ModelSession.Shared only;
-  /**
-   * The models in memory: one look-up per key switch finds the session and its flags, the
-   * tenant itself being the table's entry ({@link TenantTable}, in {@code HashMap}'s order).
-   */
-  private transient TenantTable<Tenant> sessions;
+  /** The models in memory: one look-up per key switch finds the session and its flags. */
+  private transient Map<String, Tenant> sessions;
   /**
    * The model of the last record while it is in {@link #sessions} (else null): consecutive
    * records of one model skip the look-up.
@@ -241,7 +238,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         new ValueStateDescriptor<>(META_STATE, TypeInformation.of(ModelMeta.class)));
     learners = new HashMap<>();
     caches = new HashMap<>();
-    sessions = new TenantTable<>();
+    sessions = new HashMap<>();
     emitter = new Emitter();
     batchStarts = new LinkedHashMap<>();
     batchTimerAt = Long.MAX_VALUE;
@@ -343,7 +340,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       if (stored == null && pages.isEmpty()) {
         tenant.pages = learner.paged().cache().startNew(key);
       }
-      sessions.add(tenant);
+      sessions.put(key, tenant);
     }
     return tenant;
   }
@@ -403,7 +400,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
     super.prepareSnapshotPreBarrier(checkpointId);
-    for (Tenant tenant : sessions) {
+    for (Tenant tenant : sessions.values()) {
       tenant.session.emitChanges(emitter);
     }
   }
@@ -414,7 +411,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     // Sessions whose model left the cache while they had rows to emit (emitted before the
     // barrier, so evictable now).
     current = null;
-    sessions.removeIf(t -> {
+    sessions.values().removeIf(t -> {
       ModelSession s = t.session;
       boolean drop = s.evictable() && !caches.get(candidateOf(s.key())).holds(s.key());
       if (drop) {
@@ -433,7 +430,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public void endInput() throws Exception {
     // A session finishing its batch may evict others (finished again below: finish is
     // idempotent).
-    for (Tenant tenant : sessions.values()) {
+    for (Tenant tenant : List.copyOf(sessions.values())) {
       if (!tenant.evicted) {
         tenant.unsaved = true;
         tenant.session.finish(emitter);
@@ -446,7 +443,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     List<String> evicted;
     try (java.util.stream.Stream<Object> keys = getKeyedStateBackend().getKeys(META_STATE,
         org.apache.flink.runtime.state.VoidNamespace.INSTANCE)) {
-      evicted = keys.map(k -> (String) k).filter(k -> sessions.get(k) == null).sorted()
+      evicted = keys.map(k -> (String) k).filter(k -> !sessions.containsKey(k)).sorted()
           .toList();
     }
     for (String key : evicted) {
@@ -524,18 +521,17 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     for (PageCache cache : caches.values()) {
       cache.flush();
     }
-    for (Tenant tenant : sessions) {
+    for (Tenant tenant : sessions.values()) {
       save(tenant);
     }
   }
 
   /**
    * A model in memory: its session, its pages' handle in the page cache and whether it changed
-   * since its state was last written to keyed state, found with one look-up per key switch: the
-   * entry of {@link #sessions} itself (its key's hash and the next tenant of its bucket), 32
-   * bytes besides the session (it was 24, plus a 32-byte {@code HashMap} node).
+   * since its state was last written to keyed state, found with one look-up per key switch. About
+   * 24 bytes besides the session.
    */
-  private static final class Tenant extends TenantTable.Entry<Tenant> {
+  private static final class Tenant {
     final ModelSession session;
     /**
      * The model's pages in its learner's cache, as {@link PageCache#select} last returned them
@@ -548,13 +544,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     boolean evicted;
 
     Tenant(ModelSession session) {
-      super(session.key());
       this.session = session;
-    }
-
-    @Override
-    String key() {
-      return session.key();
     }
 
     /**

@@ -512,8 +512,7 @@ public final class ManyKeysBench {
     String profile = System.getProperty("manykeys.profile", "false");
     if (profile.startsWith("steady")) {
       // For a profiler: steady passes of the many keys (-Dmanykeys.profile=steady) or of the one
-      // key (-Dmanykeys.profile=steady-one) into one kept operator, after the warm-up, with a
-      // checkpoint every -Dmanykeys.checkpoint_passes passes.
+      // key (-Dmanykeys.profile=steady-one) into one kept operator, after the warm-up.
       boolean oneKey = profile.equals("steady-one");
       List<List<CompactExample>> streams = new ArrayList<>();
       for (int s = 0; s < STEADY_STREAMS; s++) {
@@ -527,11 +526,6 @@ public final class ManyKeysBench {
           if (p >= WARM_UP_PAIRS) {
             System.out.printf("steady profile pass %d: %,d keys %.3f s%n", p + 1,
                 oneKey ? 1 : keys, time[0]);
-            if ((p + 1 - WARM_UP_PAIRS) % checkpointPasses == 0) {
-              double[] ckpt = new double[2];
-              checkpoint(h, p, ckpt);
-              System.out.printf("steady profile checkpoint: %.3f s%n", ckpt[0]);
-            }
           }
         }
       }
