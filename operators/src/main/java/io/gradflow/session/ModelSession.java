@@ -213,11 +213,17 @@ public final class ModelSession {
   /** Detections not yet reported, oldest first: an immutable empty list until the first. */
   private List<DriftEvent> pending = List.of();
   /**
-   * Rows stepped or expired since the last changelog emission; null without a changelog. An
-   * emission tells each one's state at that time: its weights if it is live, else its removal.
+   * Ids stepped since the last changelog emission (an example's features, dense inputs and bias;
+   * a batch's rows); null without a changelog. An emission writes the weights of those that are
+   * live rows and skips the others (a feature admission refused, an MLP's dense inputs).
    */
   private final Set<Long> changed;
-  /** Adds an expired row to {@link #changed}; null without a changelog. Made once, not per sweep. */
+  /**
+   * Rows expired since the last changelog emission; null without a changelog. An emission writes
+   * the removal of each one not live again by then (the changelog's tombstone).
+   */
+  private final Set<Long> expired;
+  /** Adds an expired row to {@link #expired}; null without a changelog. Made once, not per sweep. */
   private final java.util.function.LongConsumer onExpired;
   /** The batch in progress, null at {@code model.batch_size} 1. */
   private final BatchGradient batch;
@@ -246,7 +252,8 @@ public final class ModelSession {
     this.key = key;
     this.shared = shared;
     this.changed = shared.changelogEvery > 0 ? new HashSet<>() : null;
-    this.onExpired = changed == null ? null : changed::add;
+    this.expired = changed == null ? null : new HashSet<>();
+    this.onExpired = expired == null ? null : expired::add;
     // A batch restored at a batch size since set to 1 is stepped before the next example.
     boolean restoredBatch = state.batch().length > 0 || state.batchRows().length > 0;
     this.batch = shared.batchSize > 1 || restoredBatch
@@ -524,7 +531,8 @@ public final class ModelSession {
    * meanwhile).
    */
   public boolean evictable() {
-    return busy == 0 && (changed == null || changed.isEmpty()) && shared.replay == Replay.NONE;
+    return busy == 0 && (changed == null || changed.isEmpty() && expired.isEmpty())
+        && shared.replay == Replay.NONE;
   }
 
   /** Whether learned examples wait in a batch for their step. */
@@ -568,24 +576,40 @@ public final class ModelSession {
     if (!batchInFlight()) {
       changesDue = false;
     }
-    if (changed == null || changed.isEmpty()) {
+    if (changed == null || changed.isEmpty() && expired.isEmpty()) {
       return;
     }
     for (long rowId : changed) {
-      RowPage page = shared.paged.existingPage(key, rowId);
-      int at = page == null ? -1 : page.find(rowId);
-      if (at < 0 || !shared.paged.isLive(page, rowId, at)) {
-        // Expired since it changed: its page or record is gone, or (a direct page) it holds the
-        // initial values and is not live.
-        out.rowRemoved(key, rowId, step, lastEventTime);
-        continue;
+      emitRow(out, rowId);
+    }
+    for (long rowId : expired) {
+      if (!changed.contains(rowId)) {
+        emitRow(out, rowId);
       }
-      float[] weights = new float[shared.learner.layout().width()];
-      shared.learner.layout().copyWeights(page.data(), at, weights, 0);
-      out.rowChanged(key, rowId, weights, shared.learner.layout().step(page.data(), at), step,
-          lastEventTime);
     }
     changed.clear();
+    expired.clear();
+  }
+
+  /**
+   * Writes row {@code rowId} as it is now: its weights if it is a live row; its removal if it
+   * expired since the last emission and is not live (its page or record is gone, or a direct page
+   * holds its initial values); nothing otherwise (an id that never was a row: a feature admission
+   * refused, an MLP's dense input).
+   */
+  private void emitRow(Output out, long rowId) throws Exception {
+    RowPage page = shared.paged.existingPage(key, rowId);
+    int at = page == null ? -1 : page.find(rowId);
+    if (at < 0 || !shared.paged.isLive(page, rowId, at)) {
+      if (expired.contains(rowId)) {
+        out.rowRemoved(key, rowId, step, lastEventTime);
+      }
+      return;
+    }
+    float[] weights = new float[shared.learner.layout().width()];
+    shared.learner.layout().copyWeights(page.data(), at, weights, 0);
+    out.rowChanged(key, rowId, weights, shared.learner.layout().step(page.data(), at), step,
+        lastEventTime);
   }
 
   /**

@@ -706,6 +706,8 @@ public final class PagedLearner {
    * at least once and not expired since. Without stamps (no {@link RowPolicy}) every row a page
    * holds is live; with them, a row whose stamp is {@link PageFormat#ABSENT} is not (a direct
    * page keeps an expired row's place, holding its initial values).
+   *
+   * @param offset the row's offset in the page, at least 0 (a found row)
    */
   public boolean isLive(RowPage page, long rowId, int offset) {
     return page.stamps() == 0 || page.data()[page.stampAt(rowId, offset)] != PageFormat.ABSENT;

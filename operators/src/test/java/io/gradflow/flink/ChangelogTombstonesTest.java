@@ -189,6 +189,40 @@ class ChangelogTombstonesTest {
     }
   }
 
+  /**
+   * An id that never became a row writes nothing: features admission refuses (seen fewer than
+   * {@code admit_after} times; on a direct page or as entities) get no tombstone at every
+   * emission, and the admitted rows are written with their weights.
+   */
+  @Test
+  void idsAdmissionRefusedWriteNoTombstone() throws Exception {
+    TrainerOperator operator = new TrainerOperator(Map.of("", TrainerOperatorTest.LOGISTIC_ADAGRAD),
+        new TrainerSettings(64, 6, 1000, 1, MetricsSpec.DEFAULT,
+            new RowPolicy(Duration.ofHours(1), 3, 1.0, RowPolicy.DEFAULT_SKETCH_WIDTH)),
+        FeatureHashing.DEFAULT_BITS);
+    List<CompactExample> all = new ArrayList<>();
+    for (int n = 0; n < 40; n++) {
+      // A and B's first rows come up at every example (admitted at the third); the others once.
+      all.add(example(n, n * 1000L, List.of(A.get(0), B.get(64), A.get(1 + n % 60),
+          C.get(n % 20) + n)));
+    }
+    List<RowChange> out;
+    try (var h = new KeyedOneInputStreamOperatorTestHarness<>(operator,
+        (CompactExample e) -> e.modelKey, Types.STRING)) {
+      h.open();
+      TrainerOperatorTest.run(h, all);
+      h.endInput();
+      out = changes(h);
+    }
+    assertEquals(List.of(), removals(out), "no tombstone for an id that never was a row");
+    Set<Long> written = new HashSet<>();
+    for (RowChange c : out) {
+      written.add(c.rowId);
+    }
+    assertTrue(written.contains(A.get(0)) && written.contains(B.get(64)), "admitted rows written");
+    assertFalse(written.contains(C.get(5) + 5), "a feature seen once is not a row");
+  }
+
   private static List<RowChange> changes(
       KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h) {
     List<RowChange> out = new ArrayList<>();

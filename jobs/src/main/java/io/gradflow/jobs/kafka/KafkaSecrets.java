@@ -107,15 +107,7 @@ public final class KafkaSecrets {
   /** As {@link #resolve(Map, Function)}, with the environment variables given. */
   static Map<String, String> resolve(Map<String, String> properties,
       Function<String, String> settingOf, Map<String, String> environment) {
-    for (String key : properties.keySet()) {
-      if (key.equals(PROVIDERS) || key.startsWith(PROVIDERS + ".") && key.endsWith(".class")) {
-        String setting = settingOf.apply(key);
-        throw new ConfigException(setting, setting + ": Gradflow sets " + PROVIDERS + " and"
-            + " each provider's class itself, for the ${env:VARIABLE} and ${file:PATH:KEY}"
-            + " references in values (Kafka's EnvVarConfigProvider and FileConfigProvider);"
-            + " remove it");
-      }
-    }
+    refuseProviderKeys(properties, settingOf);
     if (properties.values().stream().noneMatch(v -> v != null && v.contains("${"))) {
       return properties;
     }
@@ -139,6 +131,27 @@ public final class KafkaSecrets {
         file.close();
       } catch (IOException ignored) {
         // Neither holds a resource.
+      }
+    }
+  }
+
+  /**
+   * Refuses {@code config.providers} and {@code config.providers.ALIAS.class} among the
+   * properties: Gradflow sets them ({@link #forClients}). A provider's own settings
+   * ({@code config.providers.ALIAS.param.*}) pass.
+   *
+   * @param settingOf the setting or flag that gave a property, for messages
+   * @throws ConfigException naming the first such setting
+   */
+  public static void refuseProviderKeys(Map<String, String> properties,
+      Function<String, String> settingOf) {
+    for (String key : properties.keySet()) {
+      if (key.equals(PROVIDERS) || key.startsWith(PROVIDERS + ".") && key.endsWith(".class")) {
+        String setting = settingOf.apply(key);
+        throw new ConfigException(setting, setting + ": Gradflow sets " + PROVIDERS + " and"
+            + " each provider's class itself, for the ${env:VARIABLE} and ${file:PATH:KEY}"
+            + " references in values (Kafka's EnvVarConfigProvider and FileConfigProvider);"
+            + " remove it");
       }
     }
   }

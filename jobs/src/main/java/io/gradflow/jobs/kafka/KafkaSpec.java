@@ -302,6 +302,9 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
       "transactional_id_prefix", "isolation.level", "delivery_guarantee");
 
   private static void managedProperties(Section.Values v) {
+    // Refused when the file is read, so --validate-only refuses it too.
+    KafkaSecrets.refuseProviderKeys(v.get(TrainSettings.KAFKA_PROPERTIES),
+        k -> v.key(TrainSettings.KAFKA_PROPERTIES) + "." + k);
     for (String property : v.get(TrainSettings.KAFKA_PROPERTIES).keySet()) {
       String setting = MANAGED_PROPERTIES.get(property);
       Check.conflict(setting != null, v.key(TrainSettings.KAFKA_PROPERTIES) + "." + property,

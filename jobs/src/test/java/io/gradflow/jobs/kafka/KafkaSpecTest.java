@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -69,6 +70,15 @@ class KafkaSpecTest {
     assertEquals(1000L, ((OffsetSpec.Timestamp) parse(
         "{bootstrap_servers: x, starting_offsets: {timestamp: 1000}}").startingOffsets())
         .epochMillis());
+  }
+
+  /** Refused when the file is read, so that --validate-only refuses it as start-up does. */
+  @Test
+  void configProvidersAreRefusedWhenTheFileIsRead() {
+    assertTrue(error("{bootstrap_servers: x, properties: {config.providers: env}}")
+        .startsWith("kafka.properties.config.providers: Gradflow sets config.providers"));
+    assertTrue(error("{bootstrap_servers: x, properties: {config.providers.file.class: x.Y}}")
+        .startsWith("kafka.properties.config.providers.file.class: Gradflow sets"));
   }
 
   @Test
