@@ -71,8 +71,10 @@ package io.gradflow.state;
  * {@code state.page_bits} can give. Until 2026-12-01 the threshold was 64 rows
  * ({@link #DENSE_AT}); a stored small page of any size loads and keeps growing to the threshold
  * of the code that reads it (a release with 64 spills a larger one at its next example), and a
- * model stored in pages stays in pages, so state of either release continues bit for bit in the
- * other: a row's values never depend on the page it lives in.
+ * model stored in pages stays in pages, so the pages of either release continue bit for bit in
+ * the other: a row's values never depend on the page it lives in. The model signature lets state
+ * of the 64-row threshold restore here; a release of that threshold refuses this one's state by
+ * its signature ({@code ModelSignature}, "small models").
  *
  * <p>Two further keys hold no rows: {@link #BOOK_PAGE}, the model's {@link RowBook} (row counters
  * and the admission sketch), and {@link #DENSE_PAGE}, a model's dense parameter blocks (an MLP's
