@@ -90,6 +90,11 @@ public final class EvaluateCommand {
     if (v.isSet("plot")) {
       LossPlot.checkPath(v.string("plot"));
     }
+    for (String output : List.of("json", "plot")) {
+      if (v.isSet(output)) {
+        checkOutput("--" + output, v.string(output));
+      }
+    }
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport(),
         TrainConfig.Use.EVALUATE);
     boolean probabilities =
@@ -201,6 +206,37 @@ public final class EvaluateCommand {
     if (unshown > 0) {
       err.printf(Locale.ROOT, "  ... and %,d more (the first %d are shown; --on-error fail stops"
           + " at the first)%n", unshown, replay.errors().size());
+    }
+  }
+
+  /**
+   * Refuses, before the run, an output file that could not be written after it: {@code name}
+   * is a directory, or its parent directory cannot be created (a file of that name is in the
+   * way). Creates the parent directories, as {@link #writeJson} and the plot do.
+   *
+   * @throws Command.UsageException naming {@code flag} and the path in the way
+   */
+  static void checkOutput(String flag, String name) {
+    Path file = Path.of(name).toAbsolutePath();
+    if (Files.isDirectory(file)) {
+      throw new Command.UsageException(flag + " names a directory, not a file: " + name);
+    }
+    Path parent = file.getParent();
+    if (parent == null) {
+      return;
+    }
+    try {
+      Files.createDirectories(parent);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      throw new Command.UsageException(flag + " " + name + " cannot be written: " + e.getFile()
+          + " is a file, not a directory");
+    } catch (IOException e) {
+      throw new Command.UsageException(flag + " " + name + " cannot be written: "
+          + e.getMessage());
+    }
+    if (!Files.isWritable(parent)) {
+      throw new Command.UsageException(flag + " " + name + " cannot be written: permission"
+          + " denied in " + parent);
     }
   }
 

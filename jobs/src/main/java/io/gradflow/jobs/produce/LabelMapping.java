@@ -58,8 +58,8 @@ public final class LabelMapping {
     try {
       y = Numbers.parse(text, "label", lineNumber);
     } catch (MalformedLineException e) {
-      if (textHint.isEmpty() || Numbers.isNotFinite(text)) {
-        throw e;
+      if (textHint.isEmpty() || Numbers.isNotFinite(text) || Numbers.isDecimal(text)) {
+        throw e; // a decimal too large for a float is a number: its own message, not the hint
       }
       throw new MalformedLineException(lineNumber, "label '" + text + "' is not a number; "
           + textHint);

@@ -86,6 +86,28 @@ class EvaluateCommandTest {
   }
 
   @Test
+  void anOutputThatCannotBeWrittenIsRefusedBeforeTheRun() throws Exception {
+    Path vw = temp.resolve("a.vw");
+    Files.writeString(vw, "1 |f a\n");
+    for (String flag : new String[] {"--json", "--plot"}) {
+      String name = flag.equals("--json") ? "out.json" : "out.png";
+      Result underAFile = run("evaluate", "--config", config().toString(), "--file",
+          vw.toString(), "--format", "vw", flag, vw.resolve(name).toString());
+      assertEquals(2, underAFile.exit(), underAFile.err());
+      assertTrue(underAFile.err().contains(flag + " " + vw.resolve(name) + " cannot be written: "
+          + vw + " is a file, not a directory"), underAFile.err());
+      assertTrue(!underAFile.err().contains("\tat "), underAFile.err());
+      assertTrue(!underAFile.out().contains("in file order"), underAFile.out()); // not run
+      Path directory = Files.createDirectories(temp.resolve("a-directory.png"));
+      Result aDirectory = run("evaluate", "--config", config().toString(), "--file",
+          vw.toString(), "--format", "vw", flag, directory.toString());
+      assertEquals(2, aDirectory.exit(), aDirectory.err());
+      assertTrue(aDirectory.err().contains(flag + " names a directory, not a file: "
+          + directory), aDirectory.err());
+    }
+  }
+
+  @Test
   void aBadLineFailsWithItsNumberUnderOnErrorFail() throws Exception {
     Path vw = temp.resolve("bad.vw");
     Files.writeString(vw, "1 |f a\nnot-a-label |f b\n");

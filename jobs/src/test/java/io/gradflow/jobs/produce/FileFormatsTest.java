@@ -277,6 +277,10 @@ class FileFormatsTest {
     assertEquals("in.txt, line 2: label 'good' is not a number; text labels need --csv-positive"
         + " VALUE[,VALUE...] (the values that are the positive class, 1)",
         unmapped.errors().get(0));
+    FileReplay huge = replay(csv(columns, LabelMapping.threshold(0)), "y,x\n1e40,1\n",
+        FileReplay.OnError.SKIP);
+    assertEquals(List.of(), all(huge));
+    assertEquals("in.txt, line 2: label '1e40' is too large for a float", huge.errors().get(0));
   }
 
   @Test
