@@ -216,7 +216,7 @@ public final class EvaluateCommand {
    *
    * @throws Command.UsageException naming {@code flag} and the path in the way
    */
-  static void checkOutput(String flag, String name) {
+  public static void checkOutput(String flag, String name) {
     Path file = Path.of(name).toAbsolutePath();
     if (Files.isDirectory(file)) {
       throw new Command.UsageException(flag + " names a directory, not a file: " + name);

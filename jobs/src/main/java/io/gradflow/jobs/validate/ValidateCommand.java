@@ -102,11 +102,14 @@ public final class ValidateCommand {
     for (String savepoint : savepoints) {
       TrainCommand.checkSavepoint(savepoint);
     }
+    // Refused before the run: a file that exists, or a path that could not be written after it.
     if (v.isSet("json")) {
       UserException.requireAbsent("--json", Path.of(v.string("json")));
+      io.gradflow.jobs.evaluate.EvaluateCommand.checkOutput("--json", v.string("json"));
     }
     if (v.isSet("report")) {
       UserException.requireAbsent("--report", Path.of(v.string("report")));
+      io.gradflow.jobs.evaluate.EvaluateCommand.checkOutput("--report", v.string("report"));
     }
     ValidationGate gate = v.isSet("gate")
         ? ValidationGate.parse(v.string("gate"), named.keySet()) : null;
