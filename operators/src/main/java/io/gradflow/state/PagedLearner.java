@@ -596,7 +596,7 @@ public final class PagedLearner {
       return false;
     }
     int at = page.find(id);
-    return at >= 0 && page.data()[page.stampAt(id, at)] != PageFormat.ABSENT;
+    return at >= 0 && isLive(page, id, at);
   }
 
   /** Counts a sighting of a feature whose row is not live; whether the policy admits it. */
