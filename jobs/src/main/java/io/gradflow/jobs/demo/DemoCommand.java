@@ -1,6 +1,7 @@
 package io.gradflow.jobs.demo;
 
 import io.gradflow.config.TrainSettings;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaSpec;
@@ -58,7 +59,7 @@ public final class DemoCommand {
       Flag.of("examples", Type.LONG, "0", "stop after this many examples; 0 runs until Ctrl-C"),
       Flag.of("rate", Type.DOUBLE, "20000", "examples per second the producer writes (live mode)"),
       Flag.of("seed", Type.LONG, "42", "seed of the synthetic stream"),
-      Flag.choice("optimizer", "Adagrad", "the optimizer", "adagrad", "adam", "ftrl", "sgd"),
+      Flag.choice("optimizer", "adagrad", "the optimizer", "adagrad", "adam", "ftrl", "sgd"),
       Flag.choice("model", "logistic_regression", "the model (model.type); mlp and"
           + " wide_and_deep learn a tabular stream with dense columns, linear_regression its"
           + " real-valued labels, the others the click-through stream",
@@ -417,8 +418,8 @@ public final class DemoCommand {
 
     /** The stream's drift, the events detected and the window log loss around the change. */
     private String describeDrift() {
-      StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "drift: %s; %d drift"
-          + " event(s) reported%n", driftText(drift), driftEvents.size()));
+      StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "drift: %s; %s"
+          + " reported%n", driftText(drift), Counts.of(driftEvents.size(), "drift event")));
       int shown = Math.min(driftEvents.size(), 10);
       for (String e : driftEvents.subList(0, shown)) {
         b.append("  ").append(e).append(String.format("%n"));
