@@ -320,6 +320,9 @@ class FileFormatsTest {
     FileReplay r = replay(new LibSvmFormat("f", true, "m", 0, 1), text,
         FileReplay.OnError.SKIP);
     List<Example> ex = all(r);
+    assertEquals(2, r.blank(), "the comment line and the empty line");
+    assertEquals(9, r.lines());
+    assertEquals(r.lines(), ex.size() + r.skipped() + r.blank(), "every line is counted once");
     assertEquals(3, ex.size());
     assertEquals(List.of(new Feature("f", null, 1L, 0.5f), new Feature("f", null, 7L, 2f)),
         ex.get(0).getFeatures());
