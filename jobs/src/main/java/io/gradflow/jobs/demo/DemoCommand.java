@@ -176,8 +176,7 @@ public final class DemoCommand {
       case ABRUPT -> String.format(Locale.ROOT, "abrupt drift at example %,d", drift.at());
       case GRADUAL -> String.format(Locale.ROOT, "gradual drift over examples %,d-%,d",
           drift.at(), drift.at() + drift.width());
-      case RECURRING -> String.format(Locale.ROOT, "recurring drift every %,d examples",
-          drift.period());
+      case RECURRING -> "recurring drift every " + Counts.of(drift.period(), "example");
     };
   }
 
@@ -398,19 +397,21 @@ public final class DemoCommand {
 
     String describe() {
       if (examples == 0 && squaredExamples > 0) {
-        return String.format(Locale.ROOT, "learned %,d examples%n"
-            + "prequential RMSE %.4f; first window %.4f, last window %.4f%n", squaredExamples,
-            Math.sqrt(squaredErrorSum / squaredExamples), firstRmse, last.getRmse());
+        return String.format(Locale.ROOT, "learned %s%n"
+            + "prequential RMSE %.4f; first window %.4f, last window %.4f%n",
+            Counts.of(squaredExamples, "example"), Math.sqrt(squaredErrorSum / squaredExamples),
+            firstRmse, last.getRmse());
       }
       if (examples == 0) {
         return "no metrics were reported: the job learned nothing\n";
       }
       double logLoss = logLossSum / examples;
       double base = baseRateSum / examples;
-      return String.format(Locale.ROOT, "learned %,d examples%n"
+      return String.format(Locale.ROOT, "learned %s%n"
           + "prequential log loss %.4f, base rate log loss %.4f (%.1f%% lower)%n"
           + "last window: log loss %.4f, AUC %.4f, calibration %.3f%n",
-          examples, logLoss, base, 100 * (1 - logLoss / base), last.getLogLoss(),
+          Counts.of(examples, "example"), logLoss, base, 100 * (1 - logLoss / base),
+          last.getLogLoss(),
           last.getAuc() == null ? Double.NaN : last.getAuc(),
           last.getCalibration() == null ? Double.NaN : last.getCalibration())
           + (drift.kind() == DriftSpec.Kind.NONE ? "" : describeDrift());

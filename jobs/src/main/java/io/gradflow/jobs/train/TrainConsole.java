@@ -256,7 +256,7 @@ public final class TrainConsole {
       }
     } else {
       Totals t = totals(accumulators);
-      out.printf(Locale.ROOT, "  %,d models: %s%n", keys.size(),
+      out.printf(Locale.ROOT, "  %s: %s%n", Counts.of(keys.size(), "model"),
           t.count > 0 ? quality(t, ", ").substring(2) : "no metrics reported");
       List<String> ranked = new ArrayList<>(metrics.keySet());
       ranked.sort(Comparator.comparingDouble(k -> score(metrics.get(k))));

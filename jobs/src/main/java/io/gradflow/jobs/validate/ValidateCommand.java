@@ -354,15 +354,17 @@ public final class ValidateCommand {
   }
 
   private static String summary(Map<String, Object> m, boolean probabilities) {
+    String examples = Counts.of(((Number) m.get("examples")).longValue(), "example");
     if (probabilities) {
-      return String.format(Locale.ROOT, "%,d examples, %,d learned; log loss %s, base rate %s,"
-          + " AUC %s, calibration %s", m.get("examples"), m.get("learned"),
+      return String.format(Locale.ROOT, "%s, %,d learned; log loss %s, base rate %s,"
+          + " AUC %s, calibration %s", examples, m.get("learned"),
           number(m.get("log_loss")), number(m.get("base_rate_log_loss")), number(m.get("auc")),
           number(m.get("calibration")));
     }
-    return String.format(Locale.ROOT, "%,d examples, %,d learned; RMSE %s, calibration %s",
-        m.get("examples"), m.get("learned"), number(m.get("rmse")), number(m.get("calibration")));
+    return String.format(Locale.ROOT, "%s, %,d learned; RMSE %s, calibration %s",
+        examples, m.get("learned"), number(m.get("rmse")), number(m.get("calibration")));
   }
+
 
   private static String number(Object value) {
     return value instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "-";

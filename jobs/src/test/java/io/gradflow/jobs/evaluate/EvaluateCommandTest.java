@@ -93,7 +93,7 @@ class EvaluateCommandTest {
         "vw");
     assertEquals(2, r.exit());
     assertTrue(r.err().startsWith("gradflow evaluate: the configuration is empty; evaluate needs"
-        + " no kafka section, but at least a model, for example model: {type:"
+        + " no kafka section, but at least one setting, for example model: {type:"
         + " logistic_regression} (see jobs/src/main/resources/train-example.yaml for every"
         + " setting)\n"), r.err());
     assertTrue(!r.err().contains("\tat "), r.err());
