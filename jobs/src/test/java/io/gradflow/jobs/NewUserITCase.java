@@ -143,7 +143,7 @@ class NewUserITCase {
     assertEquals(0, trained.code(), trained.both());
     String out = trained.out();
     assertTrue(out.contains("examples read   3,000 from flights"), trained.both());
-    assertTrue(out.contains("predictions     3,000 scored, 3,000 learned (1 model key(s))"),
+    assertTrue(out.contains("predictions     3,000 scored, 3,000 learned (1 model key)"),
         trained.both());
     assertTrue(out.contains("dead letters    0"), trained.both());
     Matcher loss = Pattern.compile("log loss ([0-9.]+), base rate ([0-9.]+)").matcher(out);

@@ -163,11 +163,55 @@ public final class OptimizerConfig {
    */
   public static Parsed read(String prefix, Object raw, ConfigReport report) {
     Map<String, ?> map = Section.asMap(prefix, raw);
+    if (map.containsKey("type") && !map.containsKey(NAME.name())) {
+      // type selects a model or a schedule; an optimizer is selected by name (PyTorch's).
+      String key = Section.key(prefix, "type");
+      throw new ConfigException(key, key + " is not a setting; an optimizer is chosen by its"
+          + " name: name: " + closestName(map.get("type")) + " (one of " + String.join(", ", NAMES)
+          + ")");
+    }
     String name = NAME.read(Section.key(prefix, NAME.name()), map.get(NAME.name()), "");
     if (report != null) {
       report.add(Section.key(prefix, NAME.name()), name, map.get(NAME.name()) == null);
     }
     return read(prefix, name, map, report, List.of(NAME.name()));
+  }
+
+  /**
+   * The optimizer name nearest {@code written} (at most two letters' edits, any case), or
+   * {@code NAME} when none is that near.
+   */
+  static String closestName(Object written) {
+    String text = String.valueOf(written).trim().toLowerCase(Locale.ROOT);
+    String best = "NAME";
+    int bestDistance = 3;
+    for (String n : NAMES) {
+      int d = editDistance(text, n.toLowerCase(Locale.ROOT));
+      if (d < bestDistance) {
+        best = n;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /** Levenshtein's distance: insertions, deletions and substitutions of one character. */
+  private static int editDistance(String a, String b) {
+    int[] row = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      row[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      int diagonal = row[0];
+      row[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int above = row[j];
+        row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1),
+            diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
+        diagonal = above;
+      }
+    }
+    return row[b.length()];
   }
 
   /**
@@ -200,7 +244,7 @@ public final class OptimizerConfig {
   private static Parsed read(String prefix, String name, Map<String, ?> hyperParameters,
       ConfigReport report, List<String> handled) {
     Section section = section(name);
-    Section.Values v = section.read(prefix, hyperParameters, report, handled, List.of());
+    Section.Values v = section.read(prefix, hyperParameters, report, handled, handled);
     OptimizerSpec spec = switch (section.variant()) {
       case "SGD" -> new SgdSpec(v.get(SGD_LR), v.get(SGD_MOMENTUM), v.get(SGD_DAMPENING),
           v.get(SGD_NESTEROV), v.get(SGD_WEIGHT_DECAY));

@@ -201,7 +201,10 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
    * {@link #kafka()} is null.
    */
   public static TrainConfig fromYaml(String yaml, ConfigReport report, Use use) {
-    return fromTree(YamlFiles.parse(yaml), report, use);
+    return fromTree(YamlFiles.parse(yaml, use == Use.EVALUATE
+        ? "evaluate needs no kafka section, but at least one setting, for example"
+            + " model: {type: logistic_regression}"
+        : "a job needs at least kafka: {bootstrap_servers: HOST:PORT}"), report, use);
   }
 
   static TrainConfig fromTree(Object tree, ConfigReport report) {

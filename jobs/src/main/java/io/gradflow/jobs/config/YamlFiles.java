@@ -37,15 +37,26 @@ public final class YamlFiles {
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'");
   private static final Pattern QUOTED = Pattern.compile("'[^']*'|\"[^\"]*\"");
+  /** Where the file listing every setting is, from the project's root (the launcher's). */
+  public static final String EXAMPLE_FILE = "jobs/src/main/resources/train-example.yaml";
 
   private YamlFiles() {}
 
   /**
-   * The YAML document in {@code text} as maps, lists and scalars.
+   * The YAML document in {@code text} as maps, lists and scalars; an empty one is refused
+   * saying that a job needs at least {@code kafka: {bootstrap_servers: HOST:PORT}}.
    *
    * @throws ConfigException for an empty document, a duplicate key or a syntax error
    */
   public static Object parse(String text) {
+    return parse(text, "a job needs at least kafka: {bootstrap_servers: HOST:PORT}");
+  }
+
+  /**
+   * {@link #parse(String)}, an empty document refused with {@code needs}: what the command
+   * reading it needs at least ({@code evaluate} needs no {@code kafka}).
+   */
+  public static Object parse(String text, String needs) {
     Object tree;
     try {
       tree = text == null || text.isBlank() ? null : YAML.readValue(text, Object.class);
@@ -55,8 +66,8 @@ public final class YamlFiles {
       throw refusal(e);
     }
     if (tree == null) {
-      throw new ConfigException("(file)", "the configuration is empty; a job needs at least"
-          + " kafka: {bootstrap_servers: HOST:PORT} (see train-example.yaml for every setting)");
+      throw new ConfigException("(file)", "the configuration is empty; " + needs + " (see "
+          + EXAMPLE_FILE + " for every setting)");
     }
     return tree;
   }
@@ -108,8 +119,16 @@ public final class YamlFiles {
         + location.getColumnNr() + ")";
   }
 
-  /** A parser's problem without quoted text (it may quote a value). */
-  private static String redact(String problem) {
-    return QUOTED.matcher(problem).replaceAll("'…'");
+  /**
+   * A parser's problem without quoted text (it may quote a value), except a quoted single
+   * character that is YAML syntax (the parser's {@code expected ',' or '}'}): such a character
+   * is the parser's word, and one character of a value gives nothing of a secret away.
+   */
+  static String redact(String problem) {
+    return QUOTED.matcher(problem).replaceAll(m -> m.group().length() == 3
+        && SYNTAX.indexOf(m.group().charAt(1)) >= 0 ? Matcher.quoteReplacement(m.group()) : "'…'");
   }
+
+  /** The characters of YAML's syntax a parser's problem may quote. */
+  private static final String SYNTAX = ",:{}[]-?|>#&*!%@`'\"";
 }

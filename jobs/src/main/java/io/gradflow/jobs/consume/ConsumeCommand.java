@@ -2,6 +2,7 @@ package io.gradflow.jobs.consume;
 
 import io.gradflow.config.Durations;
 import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.cli.UserException;
@@ -132,8 +133,9 @@ public final class ConsumeCommand {
     if (leaderboard) {
       out.print(board.table());
       if (board.skipped > 0) {
-        err.printf(Locale.ROOT, "gradflow consume: %,d record(s) of %s are not metrics reports"
-            + " and were left out%n", board.skipped, topic);
+        err.println("gradflow consume: " + Counts.of(board.skipped, "record") + " of " + topic
+            + (board.skipped == 1 ? " is not a metrics report and was" : " are not metrics"
+                + " reports and were") + " left out");
       }
     }
     out.flush();

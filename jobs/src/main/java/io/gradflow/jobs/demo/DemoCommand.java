@@ -1,6 +1,7 @@
 package io.gradflow.jobs.demo;
 
 import io.gradflow.config.TrainSettings;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaSpec;
@@ -58,7 +59,7 @@ public final class DemoCommand {
       Flag.of("examples", Type.LONG, "0", "stop after this many examples; 0 runs until Ctrl-C"),
       Flag.of("rate", Type.DOUBLE, "20000", "examples per second the producer writes (live mode)"),
       Flag.of("seed", Type.LONG, "42", "seed of the synthetic stream"),
-      Flag.choice("optimizer", "Adagrad", "the optimizer", "adagrad", "adam", "ftrl", "sgd"),
+      Flag.choice("optimizer", "adagrad", "the optimizer", "adagrad", "adam", "ftrl", "sgd"),
       Flag.choice("model", "logistic_regression", "the model (model.type); mlp and"
           + " wide_and_deep learn a tabular stream with dense columns, linear_regression its"
           + " real-valued labels, the others the click-through stream",
@@ -175,8 +176,7 @@ public final class DemoCommand {
       case ABRUPT -> String.format(Locale.ROOT, "abrupt drift at example %,d", drift.at());
       case GRADUAL -> String.format(Locale.ROOT, "gradual drift over examples %,d-%,d",
           drift.at(), drift.at() + drift.width());
-      case RECURRING -> String.format(Locale.ROOT, "recurring drift every %,d examples",
-          drift.period());
+      case RECURRING -> "recurring drift every " + Counts.of(drift.period(), "example");
     };
   }
 
@@ -397,19 +397,21 @@ public final class DemoCommand {
 
     String describe() {
       if (examples == 0 && squaredExamples > 0) {
-        return String.format(Locale.ROOT, "learned %,d examples%n"
-            + "prequential RMSE %.4f; first window %.4f, last window %.4f%n", squaredExamples,
-            Math.sqrt(squaredErrorSum / squaredExamples), firstRmse, last.getRmse());
+        return String.format(Locale.ROOT, "learned %s%n"
+            + "prequential RMSE %.4f; first window %.4f, last window %.4f%n",
+            Counts.of(squaredExamples, "example"), Math.sqrt(squaredErrorSum / squaredExamples),
+            firstRmse, last.getRmse());
       }
       if (examples == 0) {
         return "no metrics were reported: the job learned nothing\n";
       }
       double logLoss = logLossSum / examples;
       double base = baseRateSum / examples;
-      return String.format(Locale.ROOT, "learned %,d examples%n"
+      return String.format(Locale.ROOT, "learned %s%n"
           + "prequential log loss %.4f, base rate log loss %.4f (%.1f%% lower)%n"
           + "last window: log loss %.4f, AUC %.4f, calibration %.3f%n",
-          examples, logLoss, base, 100 * (1 - logLoss / base), last.getLogLoss(),
+          Counts.of(examples, "example"), logLoss, base, 100 * (1 - logLoss / base),
+          last.getLogLoss(),
           last.getAuc() == null ? Double.NaN : last.getAuc(),
           last.getCalibration() == null ? Double.NaN : last.getCalibration())
           + (drift.kind() == DriftSpec.Kind.NONE ? "" : describeDrift());
@@ -417,8 +419,8 @@ public final class DemoCommand {
 
     /** The stream's drift, the events detected and the window log loss around the change. */
     private String describeDrift() {
-      StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "drift: %s; %d drift"
-          + " event(s) reported%n", driftText(drift), driftEvents.size()));
+      StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "drift: %s; %s"
+          + " reported%n", driftText(drift), Counts.of(driftEvents.size(), "drift event")));
       int shown = Math.min(driftEvents.size(), 10);
       for (String e : driftEvents.subList(0, shown)) {
         b.append("  ").append(e).append(String.format("%n"));

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.gradflow.config.ConfigReport;
 import io.gradflow.config.Durations;
 import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.RawRecord;
@@ -64,7 +65,25 @@ public final class EvaluateCommand {
           Flag.of("plot", Flag.Type.STRING, null,
               "draw the prequential loss over examples into this .png or .svg file (by its"
               + " extension)")),
-          ProduceCommand.FILE_FLAGS.stream())).toList();
+          ProduceCommand.FILE_FLAGS.stream().map(EvaluateCommand::ownWords))).toList();
+
+  /**
+   * {@code produce}'s file flags in evaluate's words where produce's speak of generators or of
+   * writing to Kafka: the same names, types and defaults, so the file is read as produce reads
+   * it.
+   */
+  private static Flag ownWords(Flag f) {
+    String help = switch (f.name()) {
+      case "file" -> "the file to evaluate on, read into memory before the run (- for stdin),"
+          + " UTF-8";
+      case "count" -> "evaluate the first N examples of the file only (default: all)";
+      case "start-time" -> "event time of the file's first example when it has no timestamps"
+          + " (no --csv-timestamp): ISO-8601, epoch millis or now; each next one --interval-ms"
+          + " later";
+      default -> null;
+    };
+    return help == null ? f : new Flag(f.name(), f.type(), f.defaultValue(), help, f.choices());
+  }
 
   public static final String SUMMARY = "predict, then learn every example of a file, in order,"
       + " with the training job's operators on a local MiniCluster (no Kafka)";
@@ -115,8 +134,9 @@ public final class EvaluateCommand {
       console.warn("gradflow evaluate: " + input.source + " holds no example to evaluate");
       return 1;
     }
-    console.fact(String.format(Locale.ROOT, "gradflow evaluate: %s, %,d example(s) in file"
-        + " order, on a local MiniCluster (parallelism 1)", input.source, input.records.size()));
+    console.fact("gradflow evaluate: " + input.source + ", "
+        + Counts.of(input.records.size(), "example") + " in file order, on a local MiniCluster"
+        + " (parallelism 1)");
     if (config.labels().delayed()) {
       console.fact("  labels.delayed is set: no label arrives besides the file's own, so an"
           + " unlabeled example is scored, then scored and learned again with labels.default_label"
@@ -156,12 +176,15 @@ public final class EvaluateCommand {
       }
     }
     double seconds = seconds(started);
-    report.file(input.replay.lines(), input.replay.skipped(), seconds);
+    report.file(input.replay.lines(), input.replay.skipped(), input.replay.blank(), seconds);
     console.deadLetterAlerts(accumulators);
     console.summary(accumulators, seconds, null, true);
     if (!quiet) {
-      out.printf(Locale.ROOT, "  file            %,d lines read, %,d malformed line(s) skipped%n",
-          input.replay.lines(), input.replay.skipped());
+      out.println("  file            " + fileLine(input.replay));
+    }
+    String unlearned = unlearned(report, input, v);
+    if (unlearned != null) {
+      console.warn("gradflow evaluate: " + unlearned);
     }
     printFile(input, err);
     Map<String, Object> json = report.toMap();
@@ -176,25 +199,66 @@ public final class EvaluateCommand {
     return 0;
   }
 
+  /**
+   * What the reading of the file found, as the summary's {@code file} line says it: {@code 20,002
+   * lines read, 1 malformed line skipped} and, when there are any, the blank and comment lines.
+   */
+  static String fileLine(FileReplay replay) {
+    return Counts.of(replay.lines(), "line") + " read, " + Counts.of(replay.skipped(),
+        "malformed line") + (replay.blank() > 0 ? " and " + Counts.of(replay.blank(),
+        "blank or comment line") : "") + " skipped";
+  }
+
+  /**
+   * Why nothing was learned, and what to do, or null when something was: no example of the file
+   * had a label (the usual mistake: no {@code --csv-label}), or every labeled one had weight 0.
+   */
+  static String unlearned(EvaluateReport report, FileInput input, Flag.Values v) {
+    if (report.learned() > 0) {
+      return null;
+    }
+    if (input.labeled == 0) {
+      String format = v.string("format");
+      String how = switch (format) {
+        case "libsvm" -> "LibSVM's label is a line's first number (1 3:0.5 7:1)";
+        case "vw" -> "VW's label is a line's first word, before the '|' (1 |f a b)";
+        default -> v.isSet("csv-label") ? "the column --csv-label " + v.string("csv-label")
+            + " is empty on every line; name the column that holds the labels"
+            : "name the CSV column that holds the labels with --csv-label COLUMN";
+      };
+      return "nothing was learned, so no metrics were reported: no example of " + input.source
+          + " has a label (" + how + ")";
+    }
+    return "nothing was learned, so no metrics were reported: " + (input.learnable == 0
+        ? "every labeled example of " + input.source + " has importance weight 0 (scored, not"
+            + " learned)"
+        : "every labeled example of " + input.source + " was a dead letter (see the dead letters"
+            + " above)");
+  }
+
   /** The file's examples, encoded as the job reads them, with what the reading found. */
   record FileInput(String source, List<RawRecord> records, Map<String, Float> weights,
-      FileReplay replay) {}
+      long labeled, long learnable, FileReplay replay) {}
 
   private static FileInput read(Flag.Values v, InputStream in) throws IOException {
     long limit = v.isSet("count") ? v.longValue("count", 1) : Long.MAX_VALUE;
     RecordCodec<Example> codec = Codecs.codec(Example.class);
     List<RawRecord> records = new ArrayList<>();
     Map<String, Float> weights = new HashMap<>();
+    long labeled = 0;
+    long learnable = 0;
     String file = v.string("file");
     String source = file.equals("-") ? "stdin" : Path.of(file).getFileName().toString();
     try (FileReplay replay = ProduceCommand.openFile(v, in)) {
       while (records.size() < limit && replay.hasNext()) {
         Example e = replay.next();
         weights.put(e.getExampleId(), e.getWeight());
+        labeled += e.getLabel() != null ? 1 : 0;
+        learnable += e.getLabel() != null && e.getWeight() > 0 ? 1 : 0;
         records.add(new RawRecord(source, 0, replay.line(), e.getEventTime().toEpochMilli(),
             null, codec.encode(e)));
       }
-      return new FileInput(source, records, weights, replay);
+      return new FileInput(source, records, weights, labeled, learnable, replay);
     }
   }
 

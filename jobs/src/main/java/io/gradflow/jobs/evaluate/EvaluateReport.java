@@ -54,6 +54,7 @@ public final class EvaluateReport {
   private final List<Scored> arrivals = new ArrayList<>();
   private final Map<String, Long> deadLetters = new TreeMap<>();
   private long malformed;
+  private long blank;
   private long lines;
   private double seconds;
 
@@ -110,10 +111,14 @@ public final class EvaluateReport {
     }
   }
 
-  /** What the file's reading found: lines read, malformed lines skipped; the run's duration. */
-  public void file(long lines, long malformed, double seconds) {
+  /**
+   * What the file's reading found: lines read, malformed lines skipped, blank and comment lines
+   * skipped (lines without an example); the run's duration.
+   */
+  public void file(long lines, long malformed, long blank, double seconds) {
     this.lines = lines;
     this.malformed = malformed;
+    this.blank = blank;
     this.seconds = seconds;
   }
 
@@ -150,6 +155,11 @@ public final class EvaluateReport {
     return m;
   }
 
+  /** Predictions learned from, over every group (a race counts each candidate's). */
+  public long learned() {
+    return arrivals.stream().filter(s -> s.learned).count();
+  }
+
   /** Examples scored, over every group. */
   public long examples() {
     return groups.values().stream().mapToLong(g -> g.predictions.size()).sum();
@@ -179,6 +189,7 @@ public final class EvaluateReport {
     m.put("examples_per_second", seconds > 0 ? examples / seconds : null);
     m.put("lines", lines);
     m.put("malformed", malformed);
+    m.put("blank", blank);
     m.put("dead_letters", new LinkedHashMap<>(deadLetters));
   }
 

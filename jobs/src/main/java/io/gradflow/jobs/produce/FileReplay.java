@@ -50,6 +50,7 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
   private final OnError onError;
   private final List<String> errors = new ArrayList<>();
   private long skipped;
+  private long blank;
   private long refused;
   private long line;
   private Example next;
@@ -138,7 +139,9 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
       }
       if (e == null) {
         done = true;
-      } else if (e != FileFormat.NONE) {
+      } else if (e == FileFormat.NONE) {
+        blank++;
+      } else {
         next = e;
         nextLine = reader.recordLine();
         if (serialCheck != null) {
@@ -241,6 +244,16 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
   /** Malformed records skipped. */
   public long skipped() {
     return skipped;
+  }
+
+  /**
+   * Records read that carry no example and are no mistake: blank lines, LibSVM's {@code #}
+   * comment lines, blank CSV records. For a line format, {@link #lines()} is the examples read
+   * (returned, or the one {@link #hasNext()} holds) plus {@link #skipped()} plus this; a CSV
+   * file's lines also count its header and the line breaks inside quoted cells.
+   */
+  public long blank() {
+    return blank;
   }
 
   /** Examples refused by the caller. */

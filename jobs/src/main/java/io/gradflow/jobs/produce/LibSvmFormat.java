@@ -4,7 +4,7 @@ import io.gradflow.jobs.kafka.ExampleFields;
 
 /**
  * LibSVM / SVMlight lines: {@code <label> [qid:<n>] <index>:<value> ... [# comment]}. Each
- * {@code index:value} becomes a feature of namespace {@code namespace} with that (pre-hashed)
+ * {@code index:value} (an index of 0 or more; a negative one makes the line malformed) becomes a feature of namespace {@code namespace} with that (pre-hashed)
  * index. The label is kept as written, or mapped by a {@link LabelMapping} (LibSVM's -1/+1
  * classes: the threshold 0). Event times are {@code startMillis + (lineNumber - 1) *
  * intervalMillis}. Stateless apart from its settings.
@@ -90,6 +90,10 @@ public final class LibSvmFormat implements LineFormat {
       } catch (NumberFormatException e) {
         throw new MalformedLineException(lineNumber, "feature index '"
             + line.substring(at, colon) + "' is not an integer");
+      }
+      if (index < 0) {
+        throw new MalformedLineException(lineNumber, "feature index '"
+            + line.substring(at, colon) + "' is negative; LibSVM indices are 0 or more");
       }
       float value = Numbers.parse(line, colon + 1, wordEnd, "value of feature ", at, colon,
           lineNumber);

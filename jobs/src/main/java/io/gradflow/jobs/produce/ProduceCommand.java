@@ -1,6 +1,7 @@
 package io.gradflow.jobs.produce;
 
 import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.config.TrainConfig;
@@ -26,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -608,9 +610,9 @@ public final class ProduceCommand {
   private static void summary(Flag.Values v, PrintStream err, String targetText, double seconds,
       Acks acks, Tally tally, FileReplay replay, long limit) {
     long produced = acks.acknowledged();
-    err.printf(Locale.ROOT, "produced %,d examples %s, in %.1f s (%,.0f/s); %,d labeled, mean"
-        + " label %.4f%n", produced, targetText, seconds, produced / Math.max(seconds, 1e-9),
-        acks.labeled(), acks.meanLabel());
+    err.printf(Locale.ROOT, "produced %s %s, in %.1f s (%,.0f/s); %,d labeled, mean"
+        + " label %.4f%n", Counts.of(produced, "example"), targetText, seconds,
+        produced / Math.max(seconds, 1e-9), acks.labeled(), acks.meanLabel());
     if (tally.sent > 0) {
       String range = tally.earliest < tally.first || tally.latest > tally.last ? " (earliest "
           + Instant.ofEpochMilli(tally.earliest) + ", latest " + Instant.ofEpochMilli(tally.latest)
@@ -621,16 +623,19 @@ public final class ProduceCommand {
     }
     if (replay == null) {
       if (tally.invalid > 0) {
-        err.printf(Locale.ROOT, "skipped %,d invalid examples%n", tally.invalid);
+        err.println("skipped " + Counts.of(tally.invalid, "invalid example"));
       }
       return;
     }
-    err.printf(Locale.ROOT, "read %,d lines; skipped %,d malformed lines", replay.lines(),
-        replay.skipped());
-    if (replay.refused() > 0) {
-      err.printf(Locale.ROOT, " and %,d invalid examples", replay.refused());
+    List<String> skipped = new ArrayList<>(List.of(Counts.of(replay.skipped(), "malformed line")));
+    if (replay.blank() > 0) {
+      skipped.add(Counts.of(replay.blank(), "blank or comment line"));
     }
-    err.println();
+    if (replay.refused() > 0) {
+      skipped.add(Counts.of(replay.refused(), "invalid example"));
+    }
+    err.println("read " + Counts.of(replay.lines(), "line") + "; skipped "
+        + Counts.list(skipped));
     replay.errors().forEach(m -> err.println("  " + m));
     long unshown = replay.skipped() + replay.refused() - replay.errors().size();
     if (unshown > 0) {
@@ -643,8 +648,9 @@ public final class ProduceCommand {
           + " are epoch seconds, give --csv-timestamp-format epoch-seconds");
     }
     if (tally.stoppedAtCount) {
-      err.printf(Locale.ROOT, "stopped after --count %,d examples, at line %,d of %s; the rest"
-          + " of it, if any, was not read%n", limit, replay.line(), source(v));
+      err.printf(Locale.ROOT, "stopped after --count %s, at line %,d of %s; the rest"
+          + " of it, if any, was not read%n", Counts.of(limit, "example"), replay.line(),
+          source(v));
     }
   }
 

@@ -3,6 +3,7 @@ package io.gradflow.jobs.snapshot;
 import io.gradflow.flink.ModelMeta;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.cli.UserException;
@@ -121,7 +122,8 @@ public final class BootstrapCommand {
     provenance.put("bootstrapped_from", flags.string("snapshot"));
     write(states, signature, provenance, target);
 
-    err.println("wrote a savepoint of " + states.size() + " model(s), " + rows + " rows, to "
+    err.println("wrote a savepoint of " + Counts.of(states.size(), "model") + ", "
+        + Counts.of(rows, "row") + ", to "
         + target + (withSlots ? " (optimizer slots, step counts and session state restored)"
         : " (the snapshot has no optimizer slots: rows start with fresh optimizer state and"
         + " step count 0, models with a new session)"));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.gradflow.flink.ModelMeta;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.cli.UserException;
@@ -60,7 +61,8 @@ public final class ExportCommand {
     List<ModelSnapshot> snapshots = snapshots(read, savepoint, flags.on("with-slots"));
     SnapshotFiles.write(snapshots, file);
     long rows = snapshots.stream().mapToLong(s -> s.getRows().size()).sum();
-    err.println("exported " + snapshots.size() + " model(s), " + rows + " rows"
+    err.println("exported " + Counts.of(snapshots.size(), "model") + ", "
+        + Counts.of(rows, "row")
         + (flags.on("with-slots") ? " with optimizer slots" : " (weights only)") + " to "
         + file);
     if (!snapshots.isEmpty() && !snapshots.get(0).getMissing().isEmpty()) {

@@ -2,6 +2,7 @@ package io.gradflow.jobs.snapshot;
 
 import io.gradflow.flink.ModelMeta;
 import io.gradflow.flink.TrainerOperator;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.UserException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -213,7 +214,7 @@ public final class SavepointModels {
     if (!found.contains(TRAINER_UID)) {
       throw new UserException("--savepoint " + savepoint + " is not a savepoint of the train job:"
           + " it holds no state of the trainer (operator uid " + TRAINER_UID + "); it holds "
-          + metadata.getOperatorStates().size() + " other operator(s)", 2);
+          + Counts.of(metadata.getOperatorStates().size(), "other operator"), 2);
     }
     return found;
   }

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.snapshot;
 
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.UserException;
 import io.gradflow.schema.ModelSnapshot;
 import java.io.IOException;
@@ -89,7 +90,8 @@ public final class SnapshotFiles {
           : reader.getMetaLong(MODELS_META);
       if (expected != out.size()) {
         throw new UserException(flag + " " + file + " is not a readable model snapshot: it is"
-            + " truncated (it holds " + out.size() + " of its " + expected + " models)", 2);
+            + " truncated (it holds " + out.size() + " of its " + Counts.of(expected, "model")
+            + ")", 2);
       }
     } catch (IOException | AvroRuntimeException | IllegalArgumentException e) {
       String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();

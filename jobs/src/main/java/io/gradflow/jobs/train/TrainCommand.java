@@ -2,6 +2,7 @@ package io.gradflow.jobs.train;
 
 import io.gradflow.config.Durations;
 import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.Flag.Type;
 import io.gradflow.jobs.cli.UserException;
@@ -131,7 +132,8 @@ public final class TrainCommand {
       // The effective configuration, from the settings' declarations; defaults are marked.
       io.gradflow.config.ConfigReport report = new io.gradflow.config.ConfigReport();
       TrainConfig.load(Path.of(flags.string("config")), report);
-      out.println("configuration is valid: " + config.candidates().size() + " learner(s), "
+      out.println("configuration is valid: " + Counts.of(config.candidates().size(), "learner")
+          + ", "
           + "state backend " + config.state().backend() + "; effective settings:");
       report.lines().forEach(line -> out.println("  " + line));
       return 0;
@@ -528,8 +530,8 @@ public final class TrainCommand {
           job.cancel();
           throw new UserException("--final-savepoint: the input has ended, but for "
               + Durations.format(FINAL_SAVEPOINT_PATIENCE) + " not every task of the job was"
-              + " running, so Flink refused the savepoint into " + dir + " " + refusals
-              + " time(s) (last: " + rootMessage(failure.getCause()) + "); the job was"
+              + " running, so Flink refused the savepoint into " + dir + " "
+              + Counts.of(refusals, "time") + " (last: " + rootMessage(failure.getCause()) + "); the job was"
               + " cancelled, its checkpoints are kept. A task that never runs is usually"
               + " failing as it starts: look for its error in the log", 1);
         }

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.train;
 
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
 import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.kafka.InputPositions.Loss;
@@ -77,13 +78,15 @@ public final class TrainConsole {
   void extent(String topic, List<PartitionExtent> extents) {
     long total = extents.stream().mapToLong(PartitionExtent::toRead).sum();
     boolean bounded = !extents.isEmpty() && extents.get(0).end() >= 0;
-    fact(String.format(Locale.ROOT, "input %s: %d partition(s), %,d record(s) to read%s", topic,
-        extents.size(), total, bounded ? " (bounded)" : " now (then whatever arrives)"));
+    fact("input " + topic + ": " + Counts.of(extents.size(), "partition") + ", "
+        + Counts.of(total, "record") + " to read" + (bounded ? " (bounded)"
+        : " now (then whatever arrives)"));
     for (PartitionExtent e : extents) {
-      fact(String.format(Locale.ROOT, "  %s-%d: log %,d..%,d, reading %,d..%s: %,d record(s)%s",
+      fact(String.format(Locale.ROOT, "  %s-%d: log %,d..%,d, reading %,d..%s: %s%s",
           topic, e.partition().partition(), e.logStart(), e.logEnd(),
           Math.max(e.start(), e.logStart()),
-          e.end() < 0 ? "end" : String.format(Locale.ROOT, "%,d", e.end()), e.toRead(),
+          e.end() < 0 ? "end" : String.format(Locale.ROOT, "%,d", e.end()),
+          Counts.of(e.toRead(), "record"),
           e.logStart() > 0 && e.deletedBeforeStart() == 0
               ? String.format(Locale.ROOT, " (offsets below %,d were deleted or compacted"
                   + " before the job started)", e.logStart()) : ""));
@@ -178,9 +181,9 @@ public final class TrainConsole {
   void startLoss(PartitionExtent e) {
     lossesReported.put(e.partition().toString(), e.deletedBeforeStart());
     warn(String.format(Locale.ROOT, "DATA LOSS: %s: the job starts at offset %,d but the broker"
-        + " has deleted the records below %,d (%,d record(s)); look at the topic's retention.ms"
+        + " has deleted the records below %,d (%s); look at the topic's retention.ms"
         + " (and retention.bytes), raise it, and produce the records again", e.partition(),
-        e.start(), e.logStart(), e.deletedBeforeStart()));
+        e.start(), e.logStart(), Counts.of(e.deletedBeforeStart(), "record")));
   }
 
   /** Whether a loss was reported. */
@@ -191,11 +194,11 @@ public final class TrainConsole {
   /** Offsets skipped while the broker deleted past the job's position: maybe lost, not proven. */
   void suspectedLoss(long offsets) {
     if (offsets > 0) {
-      warn(String.format(Locale.ROOT, "possible data loss: the job skipped %,d offset(s) of"
+      warn(String.format(Locale.ROOT, "possible data loss: the job skipped %s of"
           + " kafka.topics.examples ('%s') while the broker was deleting records past its"
           + " position; they may be transaction markers or compacted records, or records lost"
-          + " to retention.ms: compare the records produced with the examples read", offsets,
-          examplesTopic));
+          + " to retention.ms: compare the records produced with the examples read",
+          Counts.of(offsets, "offset"), examplesTopic));
     }
   }
 
@@ -207,13 +210,14 @@ public final class TrainConsole {
         continue;
       }
       lossesReported.put(key, l.records());
-      warn(String.format(Locale.ROOT, "DATA LOSS: %s: %,d record(s) from offset %,d were deleted"
+      warn(String.format(Locale.ROOT, "DATA LOSS: %s: %s from offset %,d %s deleted"
           + " by the broker before the job read them (the log start offset is now %,d). Look at"
           + " the topic's retention.ms (and retention.bytes): Kafka's time retention uses the"
           + " record timestamps, so records stamped with old event times are deleted on the"
           + " broker's next pass. Raise retention.ms on the topic (retention.ms=-1 keeps"
           + " everything), produce the records again and rerun.",
-          l.partition(), l.records(), l.fromOffset(), l.logStart()));
+          l.partition(), Counts.of(l.records(), "record"), l.fromOffset(),
+          l.records() == 1 ? "was" : "were", l.logStart()));
     }
     return !lossesReported.isEmpty();
   }
@@ -235,8 +239,8 @@ public final class TrainConsole {
       scored += p[0];
       learned += p[1];
     }
-    out.printf(Locale.ROOT, "  predictions     %,d scored, %,d learned (%,d model key(s))%n",
-        scored, learned, predictions.size());
+    out.printf(Locale.ROOT, "  predictions     %,d scored, %,d learned (%s)%n",
+        scored, learned, Counts.of(predictions.size(), "model key"));
     Map<String, String[]> dead = deadLetters(accumulators);
     StringBuilder reasons = new StringBuilder();
     new TreeMap<>(dead).forEach((reason, v) -> reasons.append(reasons.length() == 0 ? ": " : ", ")
@@ -252,7 +256,7 @@ public final class TrainConsole {
       }
     } else {
       Totals t = totals(accumulators);
-      out.printf(Locale.ROOT, "  %,d models: %s%n", keys.size(),
+      out.printf(Locale.ROOT, "  %s: %s%n", Counts.of(keys.size(), "model"),
           t.count > 0 ? quality(t, ", ").substring(2) : "no metrics reported");
       List<String> ranked = new ArrayList<>(metrics.keySet());
       ranked.sort(Comparator.comparingDouble(k -> score(metrics.get(k))));
@@ -299,8 +303,8 @@ public final class TrainConsole {
     }
     double drifts = m[ProgressTaps.ModelMetrics.DRIFTS];
     if (drifts > 0) {
-      b.append(String.format(Locale.ROOT, "; %,.0f drift(s) detected, the last at example %,.0f",
-          drifts, m[ProgressTaps.ModelMetrics.LAST_DRIFT_STEP]));
+      b.append(String.format(Locale.ROOT, "; %s detected, the last at example %,.0f",
+          Counts.of(drifts, "drift"), m[ProgressTaps.ModelMetrics.LAST_DRIFT_STEP]));
     }
     return b.toString();
   }

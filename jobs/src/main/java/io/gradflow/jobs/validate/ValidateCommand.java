@@ -3,6 +3,7 @@ package io.gradflow.jobs.validate;
 import io.gradflow.config.ConfigReport;
 import io.gradflow.flink.TrainerSettings;
 import io.gradflow.jobs.cli.Command;
+import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.UserException;
 import io.gradflow.jobs.config.TrainConfig;
@@ -131,8 +132,9 @@ public final class ValidateCommand {
         v.string("from"), v.string("to"), timeout, inSavepoint
             ? savepointOffsets(named, topic, SavepointModels.EXAMPLES_SOURCE_UID) : Map.of());
     if (!quiet) {
-      out.printf(Locale.ROOT, "gradflow validate: %,d record(s) of %s %s, %s, %d savepoint(s)%n",
-          range.records().size(), topic, describe(range), v.string("mode"), named.size());
+      out.printf(Locale.ROOT, "gradflow validate: %s of %s %s, %s, %s%n",
+          Counts.of(range.records().size(), "record"), topic, describe(range), v.string("mode"),
+          Counts.of(named.size(), "savepoint"));
     }
     List<RawRecord> records = range.records();
     LabelReplay.Result joined = null;
@@ -147,10 +149,11 @@ public final class ValidateCommand {
       joined = LabelReplay.join(records, labels.records(), config.labels(), config.decoder());
       records = joined.records();
       if (!quiet) {
-        out.printf(Locale.ROOT, "  labels: %,d record(s) of %s %s; %,d joined, %,d given the"
-            + " default label, %,d dropped, %,d orphan(s), %,d refused%n", joined.labels(),
-            labelTopic, describe(labels), joined.joined(), joined.defaulted(), joined.dropped(),
-            joined.orphans(), joined.refused());
+        out.printf(Locale.ROOT, "  labels: %s of %s %s; %,d joined, %,d given the"
+            + " default label, %,d dropped, %s, %,d refused%n",
+            Counts.of(joined.labels(), "record"), labelTopic, describe(labels), joined.joined(),
+            joined.defaulted(), joined.dropped(), Counts.of(joined.orphans(), "orphan"),
+            joined.refused());
       }
     }
     if (range.records().isEmpty()) {
@@ -317,7 +320,8 @@ public final class ValidateCommand {
   static Map<String, String> names(List<String> savepoints, List<String> names) {
     if (!names.isEmpty() && names.size() != savepoints.size()) {
       throw new Command.UsageException("--name must follow each --savepoint (" + savepoints.size()
-          + " savepoint(s), " + names.size() + " name(s)), or be left out");
+          + (savepoints.size() == 1 ? " savepoint, " : " savepoints, ") + Counts.of(names.size(),
+          "name") + "), or be left out");
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (int i = 0; i < savepoints.size(); i++) {
@@ -350,15 +354,17 @@ public final class ValidateCommand {
   }
 
   private static String summary(Map<String, Object> m, boolean probabilities) {
+    String examples = Counts.of(((Number) m.get("examples")).longValue(), "example");
     if (probabilities) {
-      return String.format(Locale.ROOT, "%,d examples, %,d learned; log loss %s, base rate %s,"
-          + " AUC %s, calibration %s", m.get("examples"), m.get("learned"),
+      return String.format(Locale.ROOT, "%s, %,d learned; log loss %s, base rate %s,"
+          + " AUC %s, calibration %s", examples, m.get("learned"),
           number(m.get("log_loss")), number(m.get("base_rate_log_loss")), number(m.get("auc")),
           number(m.get("calibration")));
     }
-    return String.format(Locale.ROOT, "%,d examples, %,d learned; RMSE %s, calibration %s",
-        m.get("examples"), m.get("learned"), number(m.get("rmse")), number(m.get("calibration")));
+    return String.format(Locale.ROOT, "%s, %,d learned; RMSE %s, calibration %s",
+        examples, m.get("learned"), number(m.get("rmse")), number(m.get("calibration")));
   }
+
 
   private static String number(Object value) {
     return value instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "-";

@@ -38,6 +38,27 @@ class MainTest {
     }
   }
 
+  /** A choice flag's default, as help shows it, is written as one of its choices. */
+  @Test
+  void everyChoiceDefaultIsOneOfTheChoicesAsWritten() {
+    java.util.regex.Pattern choice = java.util.regex.Pattern.compile(
+        "^\\s+--(\\S+) (\\S+\\|\\S+)\\s.*\\(default ([^)]+)\\)$");
+    int checked = 0;
+    for (Command c : Main.COMMANDS) {
+      out.reset();
+      run("", c.name(), "--help");
+      for (String line : out().split("\n")) {
+        java.util.regex.Matcher m = choice.matcher(line);
+        if (m.matches()) {
+          checked++;
+          assertTrue(java.util.List.of(m.group(2).split("\\|")).contains(m.group(3)),
+              c.name() + " --" + m.group(1) + ": " + line);
+        }
+      }
+    }
+    assertTrue(checked >= 5, checked + " choice flags with a default");
+  }
+
   @Test
   void anUnknownCommandIsAUsageError() {
     assertEquals(2, run("", "tran"));

@@ -45,10 +45,43 @@ class ConfigMistakesTest {
   @Test
   void anEmptyFileIsRefused() {
     String message = "the configuration is empty; a job needs at least kafka:"
-        + " {bootstrap_servers: HOST:PORT} (see train-example.yaml for every setting)";
+        + " {bootstrap_servers: HOST:PORT} (see jobs/src/main/resources/train-example.yaml for"
+        + " every setting)";
     assertEquals(message, refused(""));
     assertEquals(message, refused("# nothing but a comment\n"));
     assertEquals(message, refused("---\n"));
+  }
+
+  /** type is how a model or a schedule is chosen; an optimizer is chosen by name. */
+  @Test
+  void anOptimizerTypeSuggestsItsName() {
+    assertEquals("optimizer.type is not a setting; an optimizer is chosen by its name: name:"
+        + " Adagrad (one of SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Ftrl)",
+        refused(KAFKA + "optimizer: {type: adagrd}\n"));
+    assertEquals("race[1].optimizer.type is not a setting; an optimizer is chosen by its name:"
+        + " name: NAME (one of SGD, Adagrad, RMSprop, Adadelta, Adam, AdamW, Ftrl)",
+        refused(KAFKA + "race:\n  - {name: a, optimizer: {name: Adam}}\n"
+            + "  - {name: b, optimizer: {type: momentum}}\n"));
+    // Beside a name, an unknown key lists name among the accepted ones.
+    String typo = refused(KAFKA + "optimizer: {name: Adam, typo: 1}\n");
+    assertTrue(typo.startsWith("optimizer.typo is not a setting of Adam; accepted: name, lr,"
+        + " betas, eps, "), typo);
+  }
+
+  /**
+   * A syntax error keeps the parser's quoted syntax characters (what it expected), and still
+   * hides quoted text, a value's even when it is one character.
+   */
+  @Test
+  void aSyntaxErrorKeepsTheExpectedCharactersButNoValue() {
+    String message = refused("kafka: {bootstrap_servers: x, sasl: \"" + SECRET
+        + "\" topics: {examples: e}}\n");
+    assertTrue(message.startsWith("the configuration is not valid YAML at line 1, column "),
+        message);
+    assertTrue(message.contains("expected ',' or '}', but got <scalar>"), message);
+    assertFalse(message.contains(SECRET), message);
+    assertEquals("expected ',' or '}', found '…' and '…'",
+        YamlFiles.redact("expected ',' or '}', found '" + SECRET + "' and 'x'"));
   }
 
   @Test

@@ -59,11 +59,74 @@ class EvaluateCommandTest {
   @Test
   void fileFlagsAreProducesOwn() {
     for (var f : ProduceCommand.FILE_FLAGS) {
-      assertTrue(EvaluateCommand.FLAGS.contains(f), f.name());
+      // The same flag, read as produce reads it; only its help may be evaluate's own.
+      assertTrue(EvaluateCommand.FLAGS.stream().anyMatch(e -> e.name().equals(f.name())
+          && e.type() == f.type() && java.util.Objects.equals(e.defaultValue(), f.defaultValue())
+          && e.choices().equals(f.choices())), f.name());
     }
     assertTrue(run("--help").out().contains("evaluate"));
     Result help = run("evaluate", "--help");
     assertTrue(help.out().contains("--csv-label") && help.out().contains("--plot"), help.out());
+  }
+
+  /** evaluate's help speaks of evaluating a file, not of generators or of writing to Kafka. */
+  @Test
+  void helpIsInEvaluatesOwnWords() {
+    String help = run("evaluate", "--help").out();
+    assertTrue(!help.contains("generator") && !help.contains("to write")
+        && !help.contains("replay instead"), help);
+    assertTrue(help.contains("evaluate the first N examples of the file only (default: all)"),
+        help);
+    assertTrue(help.contains("the file to evaluate on"), help);
+    assertTrue(help.contains("event time of the file's first example when it has no timestamps"),
+        help);
+  }
+
+  /** An empty job file: evaluate asks for what it needs (no kafka) and gives the example's path. */
+  @Test
+  void anEmptyConfigSaysWhatEvaluateNeeds() throws Exception {
+    Path empty = temp.resolve("empty.yaml");
+    Files.writeString(empty, "# nothing yet\n");
+    Path vw = temp.resolve("a.vw");
+    Files.writeString(vw, "1 |f a\n");
+    Result r = run("evaluate", "--config", empty.toString(), "--file", vw.toString(), "--format",
+        "vw");
+    assertEquals(2, r.exit());
+    assertTrue(r.err().startsWith("gradflow evaluate: the configuration is empty; evaluate needs"
+        + " no kafka section, but at least one setting, for example model: {type:"
+        + " logistic_regression} (see jobs/src/main/resources/train-example.yaml for every"
+        + " setting)\n"), r.err());
+    assertTrue(!r.err().contains("\tat "), r.err());
+  }
+
+  /** Nothing learned: why (no label, weight 0, dead letters) and, for no label, how per format. */
+  @Test
+  void nothingLearnedSaysWhyAndHow() {
+    EvaluateReport none = new EvaluateReport(true, false, java.util.Map.of());
+    String csv = EvaluateCommand.unlearned(none, input("f.csv", 0, 0), flags());
+    assertEquals("nothing was learned, so no metrics were reported: no example of f.csv has a"
+        + " label (name the CSV column that holds the labels with --csv-label COLUMN)", csv);
+    assertTrue(EvaluateCommand.unlearned(none, input("f.csv", 0, 0), flags("--csv-label", "y"))
+        .endsWith("(the column --csv-label y is empty on every line; name the column that holds"
+            + " the labels)"));
+    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 0, 0), flags("--format", "vw"))
+        .endsWith("(VW's label is a line's first word, before the '|' (1 |f a b))"));
+    assertTrue(EvaluateCommand.unlearned(none, input("f.svm", 0, 0), flags("--format",
+        "libsvm")).endsWith("(LibSVM's label is a line's first number (1 3:0.5 7:1))"));
+    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 3, 0), flags("--format", "vw"))
+        .endsWith("every labeled example of f.vw has importance weight 0 (scored, not learned)"));
+    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 3, 3), flags("--format", "vw"))
+        .endsWith("every labeled example of f.vw was a dead letter (see the dead letters"
+            + " above)"));
+  }
+
+  private static EvaluateCommand.FileInput input(String source, long labeled, long learnable) {
+    return new EvaluateCommand.FileInput(source, java.util.List.of(), java.util.Map.of(), labeled,
+        learnable, null);
+  }
+
+  private static io.gradflow.jobs.cli.Flag.Values flags(String... args) {
+    return io.gradflow.jobs.cli.Flag.parse(EvaluateCommand.FLAGS, java.util.List.of(args));
   }
 
   @Test

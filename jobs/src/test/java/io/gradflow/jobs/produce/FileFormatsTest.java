@@ -314,20 +314,28 @@ class FileFormatsTest {
         1 x:1
         0 4:abc
         1 5
+        1 2:1 -3:1.0
+        1 -0:1
         """;
     FileReplay r = replay(new LibSvmFormat("f", true, "m", 0, 1), text,
         FileReplay.OnError.SKIP);
     List<Example> ex = all(r);
-    assertEquals(2, ex.size());
+    assertEquals(2, r.blank(), "the comment line and the empty line");
+    assertEquals(9, r.lines());
+    assertEquals(r.lines(), ex.size() + r.skipped() + r.blank(), "every line is counted once");
+    assertEquals(3, ex.size());
     assertEquals(List.of(new Feature("f", null, 1L, 0.5f), new Feature("f", null, 7L, 2f)),
         ex.get(0).getFeatures());
+    assertEquals(List.of(new Feature("f", null, 0L, 1f)), ex.get(2).getFeatures(), "-0 is 0");
     assertEquals(1f, ex.get(0).getLabel());
     assertEquals(0f, ex.get(1).getLabel(), "binary labels: -1 becomes 0");
     assertEquals("in.txt:2", ex.get(0).getExampleId());
     assertEquals("m", ex.get(0).getModelKey());
     assertEquals(List.of("in.txt, line 5: feature index 'x' is not an integer",
         "in.txt, line 6: value of feature 4 'abc' is not a number",
-        "in.txt, line 7: expected index:value, but found '5'"), r.errors());
+        "in.txt, line 7: expected index:value, but found '5'",
+        "in.txt, line 8: feature index '-3' is negative; LibSVM indices are 0 or more"),
+        r.errors());
   }
 
   @Test

@@ -284,6 +284,10 @@ class LineFormatsEquivalenceTest {
         throw new MalformedLineException(lineNumber, "feature index '" + idx
             + "' is not an integer");
       }
+      if (index < 0) { // refused since the in-place parser refuses it (a bad line, not a feature)
+        throw new MalformedLineException(lineNumber, "feature index '" + idx
+            + "' is negative; LibSVM indices are 0 or more");
+      }
       features.add(new Feature("ns", null, index,
           referenceNumber(tok.substring(colon + 1), "value of feature ", idx, lineNumber)));
     }

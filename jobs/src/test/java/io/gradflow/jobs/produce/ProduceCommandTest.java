@@ -104,13 +104,33 @@ class ProduceCommandTest {
     assertTrue(gradual.err().contains("gradual drift needs a width > 0"), gradual.err());
   }
 
+  /**
+   * Blank and comment lines are counted, so the lines read add up: examples, malformed lines,
+   * blank or comment lines; a negative LibSVM index makes its line malformed.
+   */
+  @Test
+  void everyLineReadIsCounted() {
+    String svm = "1 1:1\n\n# a comment\n0 2:1 -3:1.0\n1 3:1 # trailing\n   \n";
+    Result r = run(svm, "--file", "-", "--format", "libsvm", "--print", "--quiet");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(2, r.out().lines().count());
+    assertTrue(r.err().contains("produced 2 examples to stdout"), r.err());
+    assertTrue(r.err().contains("read 6 lines; skipped 1 malformed line and 3 blank or comment"
+        + " lines\n"), r.err());
+    assertTrue(r.err().contains("stdin, line 4: feature index '-3' is negative; LibSVM indices"
+        + " are 0 or more"), r.err());
+    Result one = run("1 1:1\n", "--file", "-", "--format", "libsvm", "--print", "--quiet");
+    assertTrue(one.err().contains("produced 1 example to stdout"), one.err());
+    assertTrue(one.err().contains("read 1 line; skipped 0 malformed lines\n"), one.err());
+  }
+
   @Test
   void fileFromStdinWithMalformedLines() {
     String vw = "1 |a x\nbad line\n0 |a y\n";
     Result skip = run(vw, "--file", "-", "--format", "vw", "--print", "--quiet");
     assertEquals(0, skip.code(), skip.err());
     assertEquals(2, skip.out().lines().count());
-    assertTrue(skip.err().contains("skipped 1 malformed lines"), skip.err());
+    assertTrue(skip.err().contains("skipped 1 malformed line"), skip.err());
     assertTrue(skip.err().contains("stdin, line 2: no '|' namespace"), skip.err());
     Result fail = run(vw, "--file", "-", "--format", "vw", "--print", "--quiet", "--on-error",
         "fail");

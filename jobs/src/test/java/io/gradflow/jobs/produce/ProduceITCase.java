@@ -96,7 +96,7 @@ class ProduceITCase {
         java.util.Arrays.stream(extra)).toArray(String[]::new);
     Run skip = produce(args);
     assertEquals(0, skip.code(), skip.err());
-    assertTrue(skip.err().contains("skipped 1 malformed lines"), skip.err());
+    assertTrue(skip.err().contains("skipped 1 malformed line"), skip.err());
     assertTrue(skip.err().contains(malformed), skip.err());
     assertEquals(good, read(topic, good).size(), format);
 

@@ -57,10 +57,10 @@ class TrainConsoleITCase extends TrainJobITCase {
     assertEquals(0, train(run.yaml("checkpoints: {interval: 300ms}", true)), both());
 
     String o = out();
-    assertTrue(o.contains("input " + topic + ": 1 partition(s), 3,007 record(s) to read"), o);
+    assertTrue(o.contains("input " + topic + ": 1 partition, 3,007 records to read"), o);
     assertTrue(o.contains("job id "), o);
     assertTrue(o.contains("examples read   3,007 from " + topic), o);
-    assertTrue(o.contains("predictions     3,000 scored, 3,000 learned (1 model key(s))"), o);
+    assertTrue(o.contains("predictions     3,000 scored, 3,000 learned (1 model key)"), o);
     assertTrue(o.contains("dead letters    7: LABEL_OUT_OF_DOMAIN 5, UNDECODABLE 2"), o);
     assertTrue(o.contains("model default: scored 3,000, learned 3,000; log loss"), o);
     String e = err();
@@ -96,7 +96,7 @@ class TrainConsoleITCase extends TrainJobITCase {
     kafka.createTopics(1, topic);
     Run run = Run.create(topic, "labels");
     assertEquals(1, train(run.yaml("checkpoints: {interval: 300ms}", true)), both());
-    assertTrue(out().contains("input " + topic + ": 1 partition(s), 0 record(s) to read"), out());
+    assertTrue(out().contains("input " + topic + ": 1 partition, 0 records to read"), out());
     assertTrue(err().contains("the input is empty: kafka.topics.examples ('" + topic + "')"),
         err());
   }
@@ -118,7 +118,7 @@ class TrainConsoleITCase extends TrainJobITCase {
 
     String e = err();
     assertTrue(e.contains("DATA LOSS: " + topic + "-0: the job starts at offset 0 but the broker"
-        + " has deleted the records below 400 (400 record(s))"), e);
+        + " has deleted the records below 400 (400 records)"), e);
     assertEquals(1, e.split("DATA LOSS:", -1).length - 1, "the loss is reported once: " + e);
     assertTrue(e.contains("retention.ms"), e);
     assertTrue(e.contains("input records were lost"), e);

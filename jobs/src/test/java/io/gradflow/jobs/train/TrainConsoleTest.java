@@ -91,7 +91,7 @@ class TrainConsoleTest {
     console(false, true).summary(accumulators(2, 0.5), 10, "deleted x", true);
     String few = out.toString(StandardCharsets.UTF_8);
     assertTrue(few.contains("examples read   1,000 from examples"), few);
-    assertTrue(few.contains("predictions     20 scored, 14 learned (2 model key(s))"), few);
+    assertTrue(few.contains("predictions     20 scored, 14 learned (2 model keys)"), few);
     assertTrue(few.contains("dead letters    3: LABEL_OUT_OF_DOMAIN 3"), few);
     assertTrue(few.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
         + " (16.7% lower); AUC 0.7500 (last window)"), few);
@@ -121,7 +121,7 @@ class TrainConsoleTest {
     assertEquals("", out.toString(StandardCharsets.UTF_8));
     String e = err.toString(StandardCharsets.UTF_8);
     assertTrue(e.contains("dead letter: LABEL_OUT_OF_DOMAIN"), e);
-    assertTrue(e.contains("DATA LOSS: examples-0: 400 record(s) from offset 0"), e);
+    assertTrue(e.contains("DATA LOSS: examples-0: 400 records from offset 0"), e);
     assertFalse(e.contains("/s) |"), e);
   }
 

@@ -264,7 +264,7 @@ class ValidateITCase extends TrainJobITCase {
     assertEquals("{}", Files.readString(json), "nothing is overwritten");
     assertEquals(2, gradflow("validate", "--config", file.toString(), "--savepoint",
         savepoint.toString(), "--savepoint", savepoint.toString(), "--name", "a"), both());
-    assertTrue(err().contains("--name must follow each --savepoint (2 savepoint(s), 1 name(s))"),
+    assertTrue(err().contains("--name must follow each --savepoint (2 savepoints, 1 name)"),
         both());
     assertEquals(2, gradflow("validate", "--config", file.toString(), "--savepoint",
         savepoint.toString(), "--name", "champion", "--gate", "chamion.log_loss < 1"), both());
