@@ -7,6 +7,10 @@
 # a Flink run's second half ends at its last prediction; the *_to_job_end fields end it when the
 # job has finished, as the figures recorded before 2026-12-01's last session did).
 #   bench/run-trainer.sh [examples [runs [rounds]]]   (default 3,000,000 hashed,paged,hashmap,rocksdb 3)
+# Any Flink option as -Dflink.KEY=VALUE in BENCH_JAVA_OPTS (keep the two defaults below), e.g. the
+# network buffers' size the README's "Trainer end to end" measured (session 14):
+#   BENCH_JAVA_OPTS="-Xms6g -XX:+AlwaysPreTouch -Dflink.taskmanager.memory.segment-size=128kb" \
+#     bench/run-trainer.sh 2000000 hashmap,rocksdb 2
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"

@@ -137,6 +137,15 @@ final class ThreadUse {
         .map(Use::cpuNanosPerExample).orElse(Double.NaN);
   }
 
+  /**
+   * Forced context switches per million examples of the first thread whose name starts with
+   * {@code prefix} (NaN if none, or off Linux).
+   */
+  static double forcedOf(List<Use> uses, String prefix) {
+    return uses.stream().filter(u -> u.thread().startsWith(prefix)).findFirst()
+        .map(Use::forcedPerMillion).orElse(Double.NaN);
+  }
+
   static void print(String run, List<Use> uses) {
     for (Use u : uses) {
       System.out.printf(Locale.ROOT, "  %s: thread %s: %.3f us CPU per example, %.0f forced"

@@ -414,7 +414,8 @@ public final class TrainerThroughput {
   /**
    * Per Flink run, per round: CPU nanoseconds per example of the second half on the source's
    * thread (in the chained run, the one thread that runs source and trainer), the trainer's
-   * thread (NaN when chained) and all threads.
+   * thread (NaN when chained), all threads and RocksDB's native threads; then the trainer
+   * thread's forced context switches per million examples (NaN when chained or off Linux).
    */
   static final Map<String, List<double[]>> THREAD_NANOS = new java.util.LinkedHashMap<>();
 
@@ -484,7 +485,7 @@ public final class TrainerThroughput {
     THREAD_NANOS.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(new double[] {
         ThreadUse.nanosOf(uses, "Source: examples"), ThreadUse.nanosOf(uses, "trainer"),
         ThreadUse.nanosOf(uses, "(all threads)"), ThreadUse.nanosOf(uses,
-        ThreadUse.NATIVE_ROCKSDB)});
+        ThreadUse.NATIVE_ROCKSDB), ThreadUse.forcedOf(uses, "trainer")});
     return new Result(name, ChecksumSink.count, (last - ChecksumSink.firstNanos) / 1e9,
         (last - ChecksumSink.halfNanos) / 1e9, (end - ChecksumSink.halfNanos) / 1e9,
         ChecksumSink.checksum);
@@ -581,7 +582,8 @@ public final class TrainerThroughput {
         + " heap_chained_vs_bare=%.3f heap_vs_bare_to_job_end=%.3f"
         + " rocksdb_vs_bare_to_job_end=%.3f heap_source_cpu_us=%.3f heap_trainer_cpu_us=%.3f"
         + " heap_chained_cpu_us=%.3f rocksdb_source_cpu_us=%.3f rocksdb_trainer_cpu_us=%.3f"
-        + " rocksdb_all_cpu_us=%.3f rocksdb_native_cpu_us=%.3f heap_all_cpu_us=%.3f%n",
+        + " rocksdb_all_cpu_us=%.3f rocksdb_native_cpu_us=%.3f heap_all_cpu_us=%.3f"
+        + " heap_trainer_forced_per_m=%.0f rocksdb_trainer_forced_per_m=%.0f%n",
         medianRatio(ratios, "Flink, hashmap"), medianRatio(ratios, "Flink, rocksdb"),
         medianRatio(ratios, CHAINED), medianRatio(ratiosToEnd, "Flink, hashmap"),
         medianRatio(ratiosToEnd, "Flink, rocksdb"),
@@ -592,7 +594,9 @@ public final class TrainerThroughput {
         medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 1) / 1e3,
         medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 2) / 1e3,
         medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 3) / 1e3,
-        medianColumn(THREAD_NANOS.get("Flink, hashmap"), 2) / 1e3);
+        medianColumn(THREAD_NANOS.get("Flink, hashmap"), 2) / 1e3,
+        medianColumn(THREAD_NANOS.get("Flink, hashmap"), 4),
+        medianColumn(THREAD_NANOS.get("Flink, rocksdb"), 4));
   }
 
   /** The mlp mode's model: 16 dense inputs, hidden [32, 16], ReLU, logistic loss, Adam. */

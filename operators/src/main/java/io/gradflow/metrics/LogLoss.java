@@ -15,9 +15,24 @@ public final class LogLoss {
 
   private LogLoss() {}
 
-  /** {@code -(y log p + (1 - y) log(1 - p))} with {@code p} clipped to [eps, 1 - eps]. */
+  /**
+   * {@code -(y log p + (1 - y) log(1 - p))} with {@code p} clipped to [eps, 1 - eps].
+   *
+   * <p>A hard label (exactly 0 or 1, the usual case) takes one logarithm, not two, with the same
+   * bits as the full formula: for a clipped {@code p} both logarithms are finite and negative, so
+   * the zero-weighted term is {@code -0.0}, and {@code x + -0.0} is {@code x}
+   * ({@code LogLossTest} holds the two equal bit for bit).
+   */
   public static double of(double prediction, double label) {
     double p = Math.max(EPSILON, Math.min(1 - EPSILON, prediction));
+    if (p == p) { // not NaN: NaN keeps the full formula's NaN
+      if (label == 1) {
+        return -Math.log(p);
+      }
+      if (label == 0) {
+        return -Math.log(1 - p);
+      }
+    }
     return -(label * Math.log(p) + (1 - label) * Math.log(1 - p));
   }
 

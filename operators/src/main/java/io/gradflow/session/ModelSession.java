@@ -414,10 +414,13 @@ public final class ModelSession {
     }
     // A prediction the metrics refuse (not finite) is not shown to the detector either: a
     // detector takes finite values only, and one infinite value would blind ADWIN for good.
-    double watched = accepted ? watched(score, example.label) : Double.NaN;
-    if (detector != null && Double.isFinite(watched) && detector.update(watched)
-        && shared.policy.counts(detector.lastChangeIncreased())) {
-      drift(example.eventTime);
+    // Without a detector the watched value (a second log for the log loss) is not computed.
+    if (detector != null && accepted) {
+      double watched = watched(score, example.label);
+      if (Double.isFinite(watched) && detector.update(watched)
+          && shared.policy.counts(detector.lastChangeIncreased())) {
+        drift(example.eventTime);
+      }
     }
     if (++sinceReport >= shared.metricsEvery) {
       report(example.eventTime, out);
