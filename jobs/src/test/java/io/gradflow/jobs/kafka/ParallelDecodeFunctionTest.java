@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class ParallelDecodeFunctionTest {
   /** A hang guard only: no test asserts on time. */
-  private static final long GUARD_SECONDS = 60;
+  private static final long GUARD_SECONDS = 20;
 
   /** What one record's future was given. */
   static final class Outcome implements ResultFuture<RawRecord> {
