@@ -27,7 +27,8 @@ import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
  * pre-encoded 40-field click-through records from memory (a sequence source mapped to
  * {@link RawRecord}s sharing {@code distinct} encoded values), decodes them as the train job does
  * ({@link ParallelDecodeFunction} on Flink's ordered async operator at decode parallelism above
- * 1, then {@link ExampleDecodeFunction}; at 1, on the source's thread) and discards the examples.
+ * 1, then {@link ExampleDecodeFunction}; at 1, on the source's thread; object reuse on, as in
+ * the job) and discards the examples.
  * Reports the JVM's CPU per record and records per second per round; the difference between a
  * parallelism above 1 and 1 is what handing records to the pool and back costs.
  *
@@ -64,6 +65,9 @@ public final class DecodePoolCpu {
       for (int round = 0; round < rounds; round++) {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
+        // As TrainJob: without it each chained operator gets a copy, which leaves the pool's
+        // result behind (RawRecord.decoded is transient) and decodes every record again.
+        env.getConfig().enableObjectReuse();
         DataStream<RawRecord> raw = env.fromSequence(0, records - 1)
             .map(i -> new RawRecord("examples", 0, i, 1_700_000_000_000L + i, null,
                 values[(int) (i % distinct)]), TypeInformation.of(RawRecord.class))
