@@ -582,12 +582,13 @@ public final class ModelSession {
     if (changed == null || changed.isEmpty() && expired.isEmpty()) {
       return;
     }
+    PagedLearner.ExistingRows rows = shared.paged.existingRows(key);
     for (long rowId : changed) {
-      emitRow(out, rowId);
+      emitRow(out, rows, rowId);
     }
     for (long rowId : expired) {
       if (!changed.contains(rowId)) {
-        emitRow(out, rowId);
+        emitRow(out, rows, rowId);
       }
     }
     changed.clear();
@@ -600,8 +601,8 @@ public final class ModelSession {
    * holds its initial values); nothing otherwise (an id that never was a row: a feature admission
    * refused, an MLP's dense input).
    */
-  private void emitRow(Output out, long rowId) throws Exception {
-    RowPage page = shared.paged.existingPage(key, rowId);
+  private void emitRow(Output out, PagedLearner.ExistingRows rows, long rowId) throws Exception {
+    RowPage page = rows.page(rowId);
     int at = page == null ? -1 : page.find(rowId);
     if (at < 0 || !shared.paged.isLive(page, rowId, at)) {
       if (expired.contains(rowId)) {

@@ -393,6 +393,27 @@ public final class PageCache {
     return lookup(pages, modelKey, pageId, false);
   }
 
+  /**
+   * The stored page {@code pageId} of a model whose bookkeeping is not in memory, as
+   * {@link #page} would hold it (a stored direct page of few learned rows in the hashed form, see
+   * {@link #sparseOf}; pages of the other format converted), or null if the store holds none;
+   * for reading only: the cache neither holds it nor makes bookkeeping for the model, so a model
+   * the cache evicted stays out of it. Changes nothing but the store's reads.
+   */
+  RowPage readStored(String modelKey, long pageId) throws Exception {
+    float[] stored = store.load(modelKey, pageId);
+    if (stored == null) {
+      return null;
+    }
+    if (PageFormat.isDirect(pageId) && PageFormat.isDirectPage(stored) && denseAt > 1) {
+      RowPage sparse = sparseOf(pageId, stored);
+      if (sparse != null) {
+        return sparse;
+      }
+    }
+    return RowPage.load(stored, rowSize, stamps);
+  }
+
   /** The weight of a held page in the capacity, in {@link #UNITS} per page. */
   private int unitsOf(long pageId, RowPage page) {
     return pageId == PageFormat.MODEL_PAGE ? smallUnits(page.floats()) : UNITS;

@@ -448,10 +448,13 @@ public final class PagedLearner {
   private void afterExample(PageCache.ModelPages pages, float[] book, String modelKey)
       throws Exception {
     if (pages.form == PageCache.ModelPages.FORM_SMALL) {
-      cache.reweigh(pages); // its weight in the cache follows its rows
       RowPage small = pages.get(PageFormat.MODEL_PAGE);
       if (small != null && small.rowCount() >= cache.smallAt()) {
+        // Not weighed again first: it leaves the cache now, and its growth would evict pages
+        // for nothing (the pages it spills into make their room as they are created).
         spill(pages, modelKey, small);
+      } else {
+        cache.reweigh(pages); // its weight in the cache follows its rows
       }
     }
     for (int i = 0; i < densifyCount; i++) {
@@ -697,8 +700,62 @@ public final class PagedLearner {
    * expired page back).
    */
   public RowPage existingPage(String modelKey, long rowId) throws Exception {
-    PageCache.ModelPages pages = cache.pagesOf(modelKey);
-    return cache.pageIfPresent(pages, modelKey, pageKeyOf(pages, modelKey, rowId));
+    return existingRows(modelKey).page(rowId);
+  }
+
+  /**
+   * Reads the model's rows where they are now, for one pass over some of them (a changelog
+   * emission): see {@link ExistingRows}. Valid until the model changes (its next example, step or
+   * sweep); not thread-safe.
+   */
+  public ExistingRows existingRows(String modelKey) {
+    return new ExistingRows(modelKey);
+  }
+
+  /**
+   * The pages of one model's rows, found without creating a page or a row, and without bringing
+   * a model the cache evicted back into it: a model whose bookkeeping is in the cache has its
+   * pages looked up there ({@link PageCache#pageIfPresent}: a stored page is loaded into the
+   * cache, as any lookup would); the pages of any other model are read from the store and kept
+   * here only, the last one read (and a small model's one page) reused for the next row. Until
+   * 2026-12-01 a lookup made bookkeeping for an evicted model, so the cache held it, and its
+   * session stayed in memory, until the model's next example.
+   */
+  public final class ExistingRows {
+    private final String modelKey;
+    /** Whether the store was asked for the model's small page, and what it held. */
+    private boolean smallRead;
+    private RowPage small;
+    private long lastKey = Long.MIN_VALUE;
+    private RowPage last;
+
+    private ExistingRows(String modelKey) {
+      this.modelKey = modelKey;
+    }
+
+    /**
+     * The page holding row {@code rowId} if its page is cached or stored (find the row with
+     * {@link RowPage#find}), else null.
+     */
+    public RowPage page(long rowId) throws Exception {
+      PageCache.ModelPages pages = cache.pagesIfHeld(modelKey);
+      if (pages != null) {
+        return cache.pageIfPresent(pages, modelKey, pageKeyOf(pages, modelKey, rowId));
+      }
+      if (!smallRead) {
+        smallRead = true;
+        small = cache.smallAt() > 0 ? cache.readStored(modelKey, PageFormat.MODEL_PAGE) : null;
+      }
+      if (small != null) {
+        return small; // a model stored small has no other row page
+      }
+      long key = PageFormat.pageKey(rowId, pageBits);
+      if (key != lastKey) {
+        last = cache.readStored(modelKey, key);
+        lastKey = key;
+      }
+      return last;
+    }
   }
 
   /**
