@@ -39,7 +39,16 @@ engine_start() {
   fi
   mkdir -p "$ENGINE_STATE"
   echo "starting dockerd (log: $ENGINE_STATE/dockerd.log)" >&2
-  dockerd >"$ENGINE_STATE/dockerd.log" 2>&1 &
+  # dockerd outlives this script, so it gets none of the caller's descriptors above 2: a lock
+  # held around this script (flock(1) passes its descriptor on) would otherwise stay held for as
+  # long as dockerd runs.
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec dockerd >"$ENGINE_STATE/dockerd.log" 2>&1
+  ) &
   echo $! >"$ENGINE_STATE/dockerd.pid"
   local i
   for i in $(seq 60); do
