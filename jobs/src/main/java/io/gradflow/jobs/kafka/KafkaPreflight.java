@@ -258,16 +258,26 @@ public final class KafkaPreflight implements AutoCloseable {
       }
       throw new UserException("Kafka (" + serversSetting + " " + spec.bootstrapServers()
           + ") refused a start-up check: " + message(cause)
-          + "; check the brokers and the security settings in kafka.properties");
+          + "; check the brokers and the security settings in " + securitySettings());
     }
   }
 
   private UserException unreachable() {
     return new UserException(String.format(Locale.ROOT, "no Kafka broker answered at"
         + " %s (%s) within %d s; check the address and that the broker"
-        + " runs (and the security settings in kafka.properties)", serversSetting,
+        + " runs (and the security settings in %s)", serversSetting,
         spec.bootstrapServers(),
-        Math.max(1, timeout.toSeconds())));
+        Math.max(1, timeout.toSeconds()), securitySettings()));
+  }
+
+  /**
+   * Where the user gave the client's security settings: {@code kafka.properties} of a job's YAML,
+   * or, for a command whose brokers came from a flag, {@code --kafka-property} (or the YAML given
+   * with {@code --config}).
+   */
+  private String securitySettings() {
+    return serversSetting.startsWith("--")
+        ? "--kafka-property (or kafka.properties with --config)" : "kafka.properties";
   }
 
   private static String message(Throwable e) {

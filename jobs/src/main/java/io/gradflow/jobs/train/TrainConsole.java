@@ -287,7 +287,13 @@ public final class TrainConsole {
       b.append(String.format(Locale.ROOT, "scored %,d, learned %,d", p[0], p[1]));
     }
     if (m == null || m[ProgressTaps.ModelMetrics.WEIGHT] == 0) {
-      return b.append(b.length() > 0 ? "; " : "").append("no metrics reported").toString();
+      b.append(b.length() > 0 ? "; " : "").append("no metrics reported");
+      if (p != null && p[1] > 0 && command.equals("train")) {
+        // A job stopped before its first report (a run shorter than metrics.every, ended with a
+        // savepoint, which writes no partial report) learned without a word on how well.
+        b.append(" (a model reports every metrics.every learned examples; lower it for a short run)");
+      }
+      return b.toString();
     }
     double n = m[ProgressTaps.ModelMetrics.WEIGHT];
     if (probabilities) {

@@ -105,6 +105,16 @@ class TrainConsoleTest {
   }
 
   @Test
+  void aModelThatLearnedBeforeItsFirstReportSaysWhy() {
+    Map<String, Object> a = accumulators(1, 0.5);
+    a.put(ProgressTaps.METRICS, new ProgressTaps.ModelMetrics().getLocalValue());
+    console(false, true).summary(a, 10, null, true);
+    String s = out.toString(StandardCharsets.UTF_8);
+    assertTrue(s.contains("model m0: scored 10, learned 7; no metrics reported (a model reports"
+        + " every metrics.every learned examples; lower it for a short run)"), s);
+  }
+
+  @Test
   void squaredLossShowsRmse() {
     TrainConsole c = console(false, false);
     c.progress(accumulators(1, Double.NaN), 1);
