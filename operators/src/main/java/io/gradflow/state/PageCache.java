@@ -28,9 +28,15 @@ import java.util.Map;
  * in pages. The page weighs what it holds: its memory ({@link RowPage#floats()}: records, room
  * to grow, index) against a direct page's, plus an eighth of a page ({@link #MODEL_UNITS}) for
  * what stays in memory with it (the model's bookkeeping and its owner's session, metrics compact
- * while idle), in {@link #UNITS} per page of the capacity; every other page weighs a whole page.
+ * while idle), in {@link #UNITS} per page of the capacity. A page in the hashed form (a spilled
+ * tenant's rows, a large model's entity rows, a direct key's page of few rows) weighs its memory
+ * too, plus {@link #PAGE_FLOATS} for its own bookkeeping, and a model with such pages cached
+ * weighs {@link #MODEL_UNITS} more for its bookkeeping and session, and a whole page more for
+ * its dense blocks if it has any (once, whatever the number of its pages); a direct page weighs
+ * a whole page (until 2026-12-01 every page but a small one did,
+ * so a tenant spilled past 256 rows into one-row pages weighed a page per row).
  * The weight follows the page as it grows ({@link #reweigh}, after each of the model's
- * examples). A new small model weighs about 0.16 of a page with 4-float rows, one of 30 rows
+ * examples, and after each example for the pages in the hashed form it added rows to). A new small model weighs about 0.16 of a page with 4-float rows, one of 30 rows
  * 0.28, one of 95 rows 0.70 (until 2026-12-01 every small page weighed a quarter, and a model
  * spilled at 64 rows into a page per row). So thousands of tenants on a subtask stay in memory
  * instead of going to keyed state and back at every other example, and the cache stays bounded:
@@ -69,6 +75,14 @@ public final class PageCache {
   static final int UNITS = 64;
   /** What a small model's page weighs beyond its rows: an eighth of a page, for its model. */
   static final int MODEL_UNITS = UNITS / 8;
+  /**
+   * What a page in the hashed form (not a small model's) costs beyond its arrays, in 4-byte
+   * elements: its {@link RowPage} object (about 88 bytes), its clock entry (32 and a reference),
+   * its slot in the model's page table (24-48) and its two arrays' headers (32): about 200 bytes.
+   * With AdaGrad's 4-float rows a one-row page then weighs 2 units (256 bytes) instead of a whole
+   * page's 64 (see {@link #hashedUnits}).
+   */
+  static final int PAGE_FLOATS = 52;
   /**
    * Rows a new small model's page has room for (at least; {@code initialRows} if more): the bias
    * and the features of a first example of a few features, which it gets at once. From the
@@ -243,6 +257,11 @@ public final class PageCache {
     boolean nothingStored;
     /** Dropped from the cache with the model ({@link #unpinAll()}): a handle to let go. */
     boolean gone;
+    /**
+     * Cached pages of the model in the hashed form, its small page aside: while there are any, the
+     * model's bookkeeping weighs {@link #MODEL_UNITS} in the cache ({@link PageCache#counted}).
+     */
+    int hashed;
 
     ModelPages(DirectArena arena) {
       this.arena = arena;
@@ -416,7 +435,48 @@ public final class PageCache {
 
   /** The weight of a held page in the capacity, in {@link #UNITS} per page. */
   private int unitsOf(long pageId, RowPage page) {
-    return pageId == PageFormat.MODEL_PAGE ? smallUnits(page.floats()) : UNITS;
+    if (pageId == PageFormat.MODEL_PAGE) {
+      return smallUnits(page.floats());
+    }
+    return page.isDirect() ? UNITS : hashedUnits(page.floats());
+  }
+
+  /**
+   * The weight of a page in the hashed form (not a small model's) of {@code floats}
+   * ({@link RowPage#floats()}): its memory and {@link #PAGE_FLOATS} as a share of a direct
+   * page's, rounded up (at least 1 unit; more than a whole page for a page larger than a direct
+   * one). The model's own bookkeeping is counted once per model ({@link #counted}).
+   */
+  private int hashedUnits(int floats) {
+    return (int) Math.min(Integer.MAX_VALUE,
+        (((long) floats + PAGE_FLOATS) * UNITS + directFloats - 1) / directFloats);
+  }
+
+  /**
+   * Counts a page in the hashed form (not a small model's) put in the cache ({@code delta} 1) or
+   * taken out (-1): while the model has any, it weighs {@link #modelUnits()} for its bookkeeping
+   * (and dense blocks). Direct pages and small pages change nothing.
+   */
+  private void counted(ModelPages pages, long pageId, RowPage page, int delta) {
+    if (page.isDirect() || pageId == PageFormat.MODEL_PAGE) {
+      return;
+    }
+    pages.hashed += delta;
+    if (delta > 0 && pages.hashed == 1) {
+      units += modelUnits();
+    } else if (delta < 0 && pages.hashed == 0) {
+      units -= modelUnits();
+    }
+  }
+
+  /**
+   * What a model in pages weighs beyond them while it has pages in the hashed form cached: an
+   * eighth of a page for its bookkeeping and session, and a whole page more for its dense blocks
+   * if it has any (an MLP's layers stay in memory with its pages; a page in the hashed form
+   * weighing a whole page covered them until 2026-12-01).
+   */
+  private int modelUnits() {
+    return MODEL_UNITS + (denseBlocks ? UNITS : 0);
   }
 
   /**
@@ -425,12 +485,15 @@ public final class PageCache {
    * taken as 2 slots per record of room).
    */
   private int unitsBefore(long pageId, float[] stored) {
-    if (pageId != PageFormat.MODEL_PAGE) {
-      return UNITS;
+    boolean small = pageId == PageFormat.MODEL_PAGE;
+    if (!small && (stored == null ? PageFormat.isDirect(pageId) && denseAt == 1
+        : PageFormat.isDirectPage(stored))) {
+      return UNITS; // a direct page (or one sparseOf makes lighter: weighed exactly once held)
     }
-    int rows = stored == null ? Math.max(initialRows, SMALL_FIRST_ROWS)
+    int rows = stored == null ? (small ? Math.max(initialRows, SMALL_FIRST_ROWS) : initialRows)
         : PageFormat.rowCount(stored) + PageFormat.rowCount(stored) / 4 + 1;
-    return smallUnits(PageFormat.HEADER + rows * (PageFormat.recordSize(rowSize, stamps) + 2));
+    int floats = PageFormat.HEADER + rows * (PageFormat.recordSize(rowSize, stamps) + 2);
+    return small ? smallUnits(floats) : hashedUnits(floats) + modelUnits();
   }
 
   /**
@@ -453,13 +516,31 @@ public final class PageCache {
   void reweigh(ModelPages pages) throws Exception {
     RowPage small = pages.small;
     if (small != null) {
-      int weight = smallUnits(small.floats());
-      if (weight != small.units) {
-        units += weight - small.units;
-        small.units = weight;
-        if (units > (long) capacity * UNITS) {
-          makeRoom(0);
-        }
+      weigh(small, smallUnits(small.floats()));
+    }
+  }
+
+  /**
+   * Weighs a page in the hashed form of the model again ({@link #hashedUnits}) after rows were
+   * added to it or removed, if the cache still holds it (it may have been densified, removed or
+   * be the model's small page, which {@link #reweigh(ModelPages)} weighs): as
+   * {@link #reweigh(ModelPages)}, evicting unpinned pages if the cache is then over its capacity.
+   * Call it after the example that grew the page, before {@link #unpinAll()}.
+   */
+  void reweigh(ModelPages pages, RowPage page) throws Exception {
+    if (page.isDirect() || page == pages.small || page.clockAt < 0
+        || page.clockAt >= clock.size() || clock.get(page.clockAt).page != page) {
+      return;
+    }
+    weigh(page, hashedUnits(page.floats()));
+  }
+
+  private void weigh(RowPage page, int weight) throws Exception {
+    if (weight != page.units) {
+      units += weight - page.units;
+      page.units = weight;
+      if (units > (long) capacity * UNITS) {
+        makeRoom(0);
       }
     }
   }
@@ -522,6 +603,7 @@ public final class PageCache {
     clock.add(new Entry(modelKey, pageId, page));
     page.units = unitsOf(pageId, page);
     units += page.units;
+    counted(pages, pageId, page, 1);
     return page;
   }
 
@@ -587,6 +669,7 @@ public final class PageCache {
     dense.clockAt = sparse.clockAt;
     dense.units = UNITS;
     units += dense.units - sparse.units;
+    counted(pages, pageId, sparse, -1);
     clock.set(sparse.clockAt, new Entry(modelKey, pageId, dense));
     return dense;
   }
@@ -687,6 +770,7 @@ public final class PageCache {
         arena.release(page.slot);
       }
       unclock(page.clockAt);
+      counted(pages, pageId, page, -1);
     }
     store.remove(modelKey, pageId);
   }
@@ -922,6 +1006,7 @@ public final class PageCache {
         writeBack(e);
         ModelPages owner = byModel.get(e.modelKey);
         owner.remove(e.pageId);
+        counted(owner, e.pageId, e.page, -1);
         if (owner.isEmpty()) {
           emptied.add(e.modelKey);
         }
@@ -936,12 +1021,14 @@ public final class PageCache {
 
   /** Removes clock entry {@code i}, moving the last one into its place. */
   private void unclock(int i) {
-    units -= clock.get(i).page.units;
+    RowPage removed = clock.get(i).page;
+    units -= removed.units;
     int last = clock.size() - 1;
     Entry moved = clock.get(last);
     clock.set(i, moved);
     moved.page.clockAt = i;
     clock.remove(last);
+    removed.clockAt = -1; // after the move: it may have been the last entry
   }
 
   PageStore store() {

@@ -72,6 +72,13 @@ public final class PagedLearner {
   private long[] densify = new long[8];
   private int densifyCount;
   /**
+   * Pages in the hashed form that rows were added to in the example in progress (a page may be
+   * listed more than once), weighed again after it ({@link PageCache#reweigh(PageCache.ModelPages,
+   * RowPage)}): their weight in the cache follows their memory.
+   */
+  private RowPage[] grown = new RowPage[8];
+  private int grownCount;
+  /**
    * The bias row's place, held from one example to the next of the same model (the bias is in
    * every example): its page and offset, valid while the model's pages are those it was found
    * among ({@link PageCache.ModelPages#changes()}). So a run of one model's examples finds the
@@ -291,7 +298,8 @@ public final class PagedLearner {
       if (learn && stamps > 0) {
         stampRows(pages, book, biasPage, biasData, biasOffset, n, example.eventTime);
       }
-      if (pages.form == PageCache.ModelPages.FORM_SMALL || densifyCount > 0) {
+      if (pages.form == PageCache.ModelPages.FORM_SMALL || densifyCount > 0
+          || grownCount > 0) {
         afterExample(pages, book, modelKey);
       }
       return activation;
@@ -299,6 +307,7 @@ public final class PagedLearner {
       cache.countHits(hitsPending);
       hitsPending = 0;
       densifyCount = 0;
+      forgetGrown();
       cache.unpinAll();
     }
   }
@@ -444,7 +453,10 @@ public final class PagedLearner {
     }
   }
 
-  /** After an example: spills a small model that has grown, then densifies the listed pages. */
+  /**
+   * After an example: spills a small model that has grown (or weighs its page again), densifies
+   * the listed pages, then weighs again the pages in the hashed form that got rows.
+   */
   private void afterExample(PageCache.ModelPages pages, float[] book, String modelKey)
       throws Exception {
     if (pages.form == PageCache.ModelPages.FORM_SMALL) {
@@ -460,6 +472,41 @@ public final class PagedLearner {
     for (int i = 0; i < densifyCount; i++) {
       densify(pages, book, modelKey, densify[i]);
     }
+    reweighGrown(pages); // a densified page weighs a whole page: not weighed (nor evicted for)
+  }
+
+  /**
+   * Weighs again the pages listed in {@link #grown} (still pinned: the cache may evict others
+   * for them) and empties the list. After densification: a page densified is no longer held,
+   * and the cache skips it (its rows' growth must not evict others for a page that weighs a
+   * whole page from now on, as the direct page it became).
+   */
+  private void reweighGrown(PageCache.ModelPages pages) throws Exception {
+    for (int i = 0; i < grownCount; i++) {
+      RowPage page = grown[i];
+      grown[i] = null;
+      cache.reweigh(pages, page);
+    }
+    grownCount = 0;
+  }
+
+  /** Empties {@link #grown} without weighing (after an example that threw, or weighed). */
+  private void forgetGrown() {
+    if (grownCount > 0) {
+      java.util.Arrays.fill(grown, 0, grownCount, null);
+      grownCount = 0;
+    }
+  }
+
+  /** Lists a page in the hashed form that a row was just added to (see {@link #grown}). */
+  private void noteGrown(RowPage page) {
+    if (grownCount > 0 && grown[grownCount - 1] == page) {
+      return;
+    }
+    if (grownCount == grown.length) {
+      grown = java.util.Arrays.copyOf(grown, 2 * grownCount);
+    }
+    grown[grownCount++] = page;
   }
 
   /**
@@ -491,9 +538,11 @@ public final class PagedLearner {
         long id = batch.rowId(i);
         RowPage page = pageOf(pages, modelKey, id, true);
         learner.stepRow(batch, i, page.data(), rowOf(page, id), modelStep, learningRate);
+        reweighGrown(pages);
         cache.unpinAll();
       }
     } finally {
+      forgetGrown();
       cache.unpinAll();
     }
   }
@@ -517,6 +566,7 @@ public final class PagedLearner {
       int at = page.find(id);
       if (at < 0) {
         at = page.add(id);
+        noteGrown(page);
       }
       int src = PageFormat.rowOffset(r, rowSize, stamps);
       float[] data = page.data();
@@ -658,6 +708,7 @@ public final class PagedLearner {
       at = page.add(rowId);
       learner.initializeRow(rowId, page.data(), at);
       rowsCreated++;
+      noteGrown(page); // a small model's page too: weighed as small (reweigh skips it here)
     }
     return at;
   }
@@ -806,6 +857,7 @@ public final class PagedLearner {
         cache.remove(modelKey, key);
       } else {
         live += outcome;
+        cache.reweigh(held, page); // lighter if records were removed
       }
     }
     for (long key : cache.store().pageKeys(modelKey)) {

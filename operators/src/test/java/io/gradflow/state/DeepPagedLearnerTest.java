@@ -74,7 +74,9 @@ class DeepPagedLearnerTest {
   /** A learner over a store with a cache of {@code pages} pages. */
   static PagedLearner paged(ModelSpec model, MapPageStore store, int pages) {
     ExampleLearner core = new ExampleLearner(spec(model));
-    return new PagedLearner(core, new PageCache(store, pages, core.rowSize(), 16), 6);
+    // As the trainer makes it: a model with dense blocks weighs a page more for them.
+    return new PagedLearner(core, new PageCache(store, pages, core.rowSize(), 16, false,
+        PageFormat.DENSE_AT, 0, core.model().denseInputs() >= 0), 6);
   }
 
   static float[][] dense(PagedLearner learner) throws Exception {

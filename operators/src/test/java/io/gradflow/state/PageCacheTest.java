@@ -20,6 +20,18 @@ class PageCacheTest {
     return PageFormat.hashedPage(page);
   }
 
+  /**
+   * Stores an empty direct page of rows of {@code rowSize} floats under {@code key}: a cache
+   * without an initializer loads it as a direct page, which weighs a whole page of the capacity
+   * (pages in the hashed form weigh their memory, a few units when nearly empty).
+   */
+  static void storeDirect(MapPageStore store, String model, long key, int rowSize)
+      throws Exception {
+    float[] page = new float[PageFormat.directPageFloats(rowSize, 0)];
+    page[0] = PageFormat.directMarker(0);
+    store.store(model, key, page);
+  }
+
   /** Random increments to rows of two models through a cache of the given capacity. */
   private static MapPageStore run(int capacity) throws Exception {
     MapPageStore store = new MapPageStore();
@@ -87,12 +99,14 @@ class PageCacheTest {
     fresh.markDirty();
     // Two pages of the capacity, the small page weighing a few units: a third page evicts the
     // first in the clock, the small page, written back while the model keeps its other page.
-    cache.page("m", hashed(1));
+    storeDirect(store, "m", 1, 3);
+    storeDirect(store, "n", 2, 3);
+    cache.page("m", 1);
     cache.unpinAll();
-    cache.page("n", hashed(2));
+    cache.page("n", 2);
     cache.unpinAll();
     assertNull(cache.cached("m", PageFormat.MODEL_PAGE));
-    assertTrue(cache.cached("m", hashed(1)) != null);
+    assertTrue(cache.cached("m", 1) != null);
     RowPage back = cache.page("m", PageFormat.MODEL_PAGE);
     assertNotSame(fresh, back);
     assertEquals(6f, back.data()[back.find(8)]);
@@ -102,7 +116,8 @@ class PageCacheTest {
         PageFormat.SMALL_AT);
     one.page("a", PageFormat.MODEL_PAGE);
     one.unpinAll();
-    one.page("b", hashed(1));
+    storeDirect(store, "b", 1, 3);
+    one.page("b", 1);
     one.unpinAll();
     assertFalse(one.holds("a"));
     assertTrue(one.holds("b"));
@@ -111,32 +126,33 @@ class PageCacheTest {
   @Test
   void evictionWritesBackAndAMissReloads() throws Exception {
     MapPageStore store = new MapPageStore();
-    PageCache cache = new PageCache(store, 2, 1, 2);
-    RowPage first = cache.page("m", hashed(1));
-    first.data()[first.add(10)] = 3f;
-    cache.page("m", hashed(2));
-    cache.page("m", hashed(3)); // evicts page 1 (or 2) after second chances
-    cache.page("m", hashed(4));
+    // Direct pages, each a page of the capacity (pages in the hashed form weigh their memory).
+    PageCache cache = new PageCache(store, 2, 1, 2, false, 1);
+    RowPage first = cache.page("m", 1);
+    first.data()[first.find(PageFormat.DIRECT_ROWS + 10)] = 3f;
+    cache.page("m", 2);
+    cache.page("m", 3); // evicts page 1 (or 2) after second chances
+    cache.page("m", 4);
     assertTrue(cache.evictions() >= 2);
-    assertTrue(store.pages.containsKey("m/" + hashed(1)), "the dirty page was written back");
-    RowPage again = cache.page("m", hashed(1));
-    assertEquals(3f, again.data()[again.find(10)]);
+    assertTrue(store.pages.containsKey("m/1"), "the dirty page was written back");
+    RowPage again = cache.page("m", 1);
+    assertEquals(3f, again.data()[again.find(PageFormat.DIRECT_ROWS + 10)]);
     assertTrue(cache.misses() >= 5 && cache.hitRate() < 1);
   }
 
   @Test
   void pinnedPagesAreNeverEvicted() throws Exception {
     MapPageStore store = new MapPageStore();
-    PageCache cache = new PageCache(store, 1, 1, 2);
-    RowPage pinned = cache.page("m", hashed(1));
+    PageCache cache = new PageCache(store, 1, 1, 2, false, 1); // direct pages: a page each
+    RowPage pinned = cache.page("m", 1);
     cache.pin(pinned);
     for (long p = 2; p < 10; p++) {
-      cache.page("m", hashed(p));
+      cache.page("m", p);
     }
-    assertSame(pinned, cache.page("m", hashed(1)));
+    assertSame(pinned, cache.page("m", 1));
     cache.unpinAll();
     for (long p = 2; p < 10; p++) {
-      cache.page("m", hashed(p));
+      cache.page("m", p);
     }
     assertTrue(cache.size() <= 2, "unpinned, the page is evictable again: " + cache.size());
   }
