@@ -296,9 +296,10 @@ public final class TrainSettings {
       greaterThan(0), "pages kept in memory per operator instance and candidate (the write-back"
           + " cache); give it the model's working set. A page is a direct page's memory (512"
           + " rows: 8 kB with AdaGrad's 4-float rows); a small model's single page (a model key"
-          + " with under 256 rows) counts its own memory's share of that plus an eighth of a"
-          + " page for the model (and a whole page for dense blocks): about 0.16 page new, 0.7"
-          + " at 95 rows");
+          + " with under 256 rows) and a page of rows in the hashed form (entity rows, a"
+          + " model's rows past 256) count their own memory's share of that, and a model with"
+          + " such pages an eighth of a page more (a whole page for dense blocks): a small model"
+          + " about 0.16 page new, 0.7 at 95 rows; a one-row hashed page about 0.04");
   public static final Setting<Integer> STATE_PAGE_BITS = Setting.of("page_bits", INT, 12,
       inRange(0, 30), "entity rows are spread over 2^page_bits hashed pages");
   public static final Setting<String> STATE_COMPRESSION = Setting.of("compression",
