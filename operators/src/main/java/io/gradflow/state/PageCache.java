@@ -36,7 +36,8 @@ import java.util.Map;
  * a whole page (until 2026-12-01 every page but a small one did,
  * so a tenant spilled past 256 rows into one-row pages weighed a page per row).
  * The weight follows the page as it grows ({@link #reweigh}, after each of the model's
- * examples, and after each example for the pages in the hashed form it added rows to). A new small model weighs about 0.16 of a page with 4-float rows, one of 30 rows
+ * examples, and after each example for the pages in the hashed form it added rows to). A new
+ * small model weighs about 0.16 of a page with 4-float rows, one of 30 rows
  * 0.28, one of 95 rows 0.70 (until 2026-12-01 every small page weighed a quarter, and a model
  * spilled at 64 rows into a page per row). So thousands of tenants on a subtask stay in memory
  * instead of going to keyed state and back at every other example, and the cache stays bounded:
@@ -484,7 +485,7 @@ public final class PageCache {
    * before it is: a small page's as {@link RowPage#load} or a new page makes it, about (the index
    * taken as 2 slots per record of room).
    */
-  private int unitsBefore(long pageId, float[] stored) {
+  private int unitsBefore(ModelPages pages, long pageId, float[] stored) {
     boolean small = pageId == PageFormat.MODEL_PAGE;
     if (!small && (stored == null ? PageFormat.isDirect(pageId) && denseAt == 1
         : PageFormat.isDirectPage(stored))) {
@@ -493,7 +494,9 @@ public final class PageCache {
     int rows = stored == null ? (small ? Math.max(initialRows, SMALL_FIRST_ROWS) : initialRows)
         : PageFormat.rowCount(stored) + PageFormat.rowCount(stored) / 4 + 1;
     int floats = PageFormat.HEADER + rows * (PageFormat.recordSize(rowSize, stamps) + 2);
-    return small ? smallUnits(floats) : hashedUnits(floats) + modelUnits();
+    // The model's charge only for its first page in the hashed form (counted then).
+    return small ? smallUnits(floats)
+        : hashedUnits(floats) + (pages.hashed == 0 ? modelUnits() : 0);
   }
 
   /**
@@ -524,7 +527,8 @@ public final class PageCache {
    * Weighs a page in the hashed form of the model again ({@link #hashedUnits}) after rows were
    * added to it or removed, if the cache still holds it (it may have been densified, removed or
    * be the model's small page, which {@link #reweigh(ModelPages)} weighs): as
-   * {@link #reweigh(ModelPages)}, evicting unpinned pages if the cache is then over its capacity.
+   * {@link #reweigh(ModelPages)}, evicting unpinned pages if it grew and the cache is then over
+   * its capacity (a page made lighter evicts nothing).
    * Call it after the example that grew the page, before {@link #unpinAll()}.
    */
   void reweigh(ModelPages pages, RowPage page) throws Exception {
@@ -535,13 +539,29 @@ public final class PageCache {
     weigh(page, hashedUnits(page.floats()));
   }
 
+  /**
+   * Sets a held page's weight; evicts only if it grew (a page made lighter, by an expiry sweep
+   * between examples when nothing is pinned, must not evict the pages the sweep has yet to visit).
+   */
   private void weigh(RowPage page, int weight) throws Exception {
     if (weight != page.units) {
+      boolean grew = weight > page.units;
       units += weight - page.units;
       page.units = weight;
-      if (units > (long) capacity * UNITS) {
-        makeRoom(0);
+      if (grew) {
+        fit();
       }
+    }
+  }
+
+  /**
+   * Evicts unpinned pages while the cache is over its capacity: after an example that densified
+   * a page (a page in the hashed form replaced by a direct page weighing a whole page), before
+   * {@link #unpinAll()}.
+   */
+  void fit() throws Exception {
+    if (units > (long) capacity * UNITS) {
+      makeRoom(0);
     }
   }
 
@@ -567,13 +587,13 @@ public final class PageCache {
       stored = store.load(modelKey, pageId);
     }
     if (create) {
-      makeRoom(unitsBefore(pageId, stored));
+      makeRoom(unitsBefore(pages, pageId, stored));
       return hold(pages, modelKey, pageId, stored);
     }
     if (stored == null) {
       return null;
     }
-    makeRoom(unitsBefore(pageId, stored));
+    makeRoom(unitsBefore(pages, pageId, stored));
     return hold(pages, modelKey, pageId, stored);
   }
 
@@ -658,12 +678,14 @@ public final class PageCache {
   /**
    * Replaces a cached direct key's page in the hashed form by a new direct page in the same place
    * of the clock, its rows zeroed for the caller to initialize ({@link RowPage#takeFresh()}) and
-   * fill from the old page. Evicts nothing.
+   * fill from the old page, pinned until {@link #unpinAll()}. Evicts nothing: the caller makes
+   * room with {@link #fit()} once the example is done.
    */
   RowPage densify(ModelPages pages, String modelKey, long pageId) {
     RowPage sparse = pages.get(pageId);
     RowPage dense = RowPage.newDirect(rowSize, stamps, arena, arena.allocate());
     dense.setReferenced(true);
+    dense.pin(epoch); // in use until the example ends: room is made by evicting others
     pages.remove(pageId);
     pages.put(pageId, dense);
     dense.clockAt = sparse.clockAt;
@@ -988,6 +1010,9 @@ public final class PageCache {
   /** Evicts pages until a page of {@code weight} fits in the capacity (or every page is pinned). */
   private void makeRoom(int weight) throws Exception {
     long room = (long) capacity * UNITS - weight;
+    // Pages scanned since the last eviction: two turns of the clock without one mean every page
+    // left is pinned. (Counting every page scanned instead stopped after a few evictions when
+    // many light pages had to go, leaving the cache over its capacity.)
     int scanned = 0;
     // (A page heavier than the whole capacity, a model with dense blocks in a cache of one page,
     // is held with nothing else.)
@@ -1015,6 +1040,7 @@ public final class PageCache {
         }
         unclock(hand);
         evictions++;
+        scanned = 0;
       }
     }
   }

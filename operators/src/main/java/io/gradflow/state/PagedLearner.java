@@ -472,7 +472,10 @@ public final class PagedLearner {
     for (int i = 0; i < densifyCount; i++) {
       densify(pages, book, modelKey, densify[i]);
     }
-    reweighGrown(pages); // a densified page weighs a whole page: not weighed (nor evicted for)
+    if (densifyCount > 0) {
+      cache.fit(); // a densified page weighs a whole page now: room is made for it
+    }
+    reweighGrown(pages);
   }
 
   /**

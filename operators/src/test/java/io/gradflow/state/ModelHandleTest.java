@@ -17,7 +17,9 @@ class ModelHandleTest {
   @Test
   void aHandleServesWhileTheModelIsHeldAndIsLetGoWhenItIsEvicted() throws Exception {
     MapPageStore store = new MapPageStore();
-    PageCache cache = new PageCache(store, 1, 1, 2);
+    // denseAt 1: a new direct key's page is a direct page, weighing the whole cache (a page in
+    // the hashed form weighs its rows).
+    PageCache cache = new PageCache(store, 1, 1, 2, false, 1, 0);
     PageCache.ModelPages a = cache.select("a", null);
     assertSame(a, cache.pagesOf("a"));
     RowPage page = cache.page(a, "a", PageCacheTest.hashed(1));
@@ -25,7 +27,7 @@ class ModelHandleTest {
     cache.unpinAll();
     assertSame(a, cache.select("a", a), "held: the same handle");
     PageCache.ModelPages b = cache.select("b", null);
-    cache.page(b, "b", PageCacheTest.hashed(1)); // evicts a's only page, so a
+    cache.page(b, "b", 0L); // a direct page: evicts a's only page, so a
     cache.unpinAll();
     assertFalse(cache.holds("a"));
     PageCache.ModelPages again = cache.select("a", a);
