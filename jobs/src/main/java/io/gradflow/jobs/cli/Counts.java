@@ -22,9 +22,9 @@ public final class Counts {
     return String.format(Locale.ROOT, "%,d %s", n, n == 1 ? singular : plural);
   }
 
-  /** {@link #of(long, String)} of a count held as a double (a metrics accumulator). */
+  /** {@link #of(long, String)} of a count held as a double (a metrics accumulator), rounded. */
   public static String of(double n, String singular) {
-    return String.format(Locale.ROOT, "%,.0f %s", n, n == 1 ? singular : singular + "s");
+    return of(Math.round(n), singular);
   }
 
   /** The phrases joined as a list is written: {@code a}, {@code a and b}, {@code a, b and c}. */

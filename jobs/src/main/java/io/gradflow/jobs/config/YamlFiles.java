@@ -125,9 +125,17 @@ public final class YamlFiles {
    * is the parser's word, and one character of a value gives nothing of a secret away.
    */
   static String redact(String problem) {
-    return QUOTED.matcher(problem).replaceAll(m -> m.group().length() == 3
+    String quoted = QUOTED.matcher(problem).replaceAll(m -> m.group().length() == 3
         && SYNTAX.indexOf(m.group().charAt(1)) >= 0 ? Matcher.quoteReplacement(m.group()) : "'…'");
+    return UNQUOTED.matcher(quoted).replaceAll("$1…");
   }
+
+  /**
+   * SnakeYAML's problems that give a value's text unquoted: an alias's name (where a value
+   * starting with {@code *} is read as an alias) and an escape's digits.
+   */
+  private static final Pattern UNQUOTED =
+      Pattern.compile("(found undefined alias |hexadecimal numbers, but found: ?)\\S+");
 
   /** The characters of YAML's syntax a parser's problem may quote. */
   private static final String SYNTAX = ",:{}[]-?|>#&*!%@`'\"";

@@ -16,6 +16,7 @@ class CountsTest {
     assertEquals("2 entries", Counts.of(2, "entry", "entries"));
     assertEquals("1 drift", Counts.of(1.0, "drift"));
     assertEquals("1,500 drifts", Counts.of(1500.0, "drift"));
+    assertEquals("1 drift", Counts.of(0.6, "drift"), "rounded first, then the plural chosen");
   }
 
   @Test

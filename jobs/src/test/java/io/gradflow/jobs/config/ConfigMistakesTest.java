@@ -82,6 +82,11 @@ class ConfigMistakesTest {
     assertFalse(message.contains(SECRET), message);
     assertEquals("expected ',' or '}', found '…' and '…'",
         YamlFiles.redact("expected ',' or '}', found '" + SECRET + "' and 'x'"));
+    // SnakeYAML's problems that carry a value's text unquoted (review).
+    assertEquals("found undefined alias …", YamlFiles.redact("found undefined alias " + SECRET));
+    assertEquals("expected escape sequence of 8 hexadecimal numbers, but found: …",
+        YamlFiles.redact("expected escape sequence of 8 hexadecimal numbers, but found: "
+            + SECRET));
   }
 
   @Test
