@@ -31,10 +31,15 @@ public interface AvroMapper<T> extends Serializable {
   }
 
   /** Writes an element's record bytes without building the record; one thread's. */
-  @FunctionalInterface
   interface DirectEncoder<T> {
     /** The single-object-encoded bytes of {@code toAvro(value)}. */
     byte[] encode(T value);
+
+    /**
+     * The same bytes as {@link AvroMapper#key}, possibly the array returned for an earlier
+     * element with an equal key (the caller only reads it; see {@link RepeatedKeyBytes}).
+     */
+    byte[] key(T value);
   }
 
   /** Dead letters keyed by their original key (the original timestamp is in the record). */

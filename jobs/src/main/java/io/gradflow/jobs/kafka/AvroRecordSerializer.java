@@ -11,9 +11,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 /**
  * Writes stream elements to one topic as single-object-encoded Avro records through an
  * {@link AvroMapper}: straight to bytes where the mapper has a
- * {@link AvroMapper.DirectEncoder}, else each record class through its own reused-buffer
- * {@link RecordCodec.Encoder}. One instance per sink writer (Flink serializes it); not
- * thread-safe.
+ * {@link AvroMapper.DirectEncoder} (which also gives the key, and may hand out one array for a
+ * repeated key: Kafka's producer copies it into its batch during {@code send}), else each record
+ * class through its own reused-buffer {@link RecordCodec.Encoder}. One instance per sink writer
+ * (Flink serializes it); not thread-safe.
  *
  * <p>Output timestamps: every record is stamped with the time it is written (the producer's
  * clock, Kafka's {@code CreateTime} when the record's timestamp is left unset), never with an
@@ -46,7 +47,7 @@ public final class AvroRecordSerializer<T> implements KafkaRecordSerializationSc
       directAsked = true;
     }
     if (direct != null) {
-      return new ProducerRecord<>(topic, null, null, mapper.key(element), direct.encode(element));
+      return new ProducerRecord<>(topic, null, null, direct.key(element), direct.encode(element));
     }
     SpecificRecord record = mapper.toAvro(element);
     if (record == null) { // a tombstone: the key with a null value

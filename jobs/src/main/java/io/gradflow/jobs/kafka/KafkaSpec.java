@@ -212,11 +212,26 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
    * (for example {@code "predictions"}).
    */
   public <T> KafkaSink<T> sink(String name, String topic, AvroMapper<T> mapper) {
+    return sink(name, topic, mapper, Map.of());
+  }
+
+  /**
+   * {@link #sink(String, String, AvroMapper)} with producer properties of the sink's own
+   * ({@code producerDefaults}, for example a larger {@code batch.size} for an output written
+   * once per example), each used only where {@code kafka.properties} does not set it.
+   */
+  public <T> KafkaSink<T> sink(String name, String topic, AvroMapper<T> mapper,
+      Map<String, String> producerDefaults) {
     KafkaSinkBuilder<T> b = KafkaSink.<T>builder()
         .setBootstrapServers(bootstrapServers)
         .setKafkaProducerConfig(clientProperties())
         .setRecordSerializer(new AvroRecordSerializer<>(topic, mapper))
         .setDeliveryGuarantee(deliveryGuarantee);
+    producerDefaults.forEach((k, v) -> {
+      if (!properties.containsKey(k)) {
+        b.setProperty(k, v);
+      }
+    });
     if (deliveryGuarantee == DeliveryGuarantee.EXACTLY_ONCE) {
       b.setTransactionalIdPrefix(transactionalIdPrefix + "-" + name)
           .setProperty("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));

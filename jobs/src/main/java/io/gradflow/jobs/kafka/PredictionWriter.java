@@ -51,6 +51,29 @@ public final class PredictionWriter {
     pos = AvroBytes.HEADER;
     string(exampleId);
     string(modelKey);
+    return finish(modelStep, score, eventTime, label);
+  }
+
+  /**
+   * The same bytes as {@link #write(String, String, long, double, long, float)}, with the model
+   * key given as its UTF-8 bytes ({@code modelKey.getBytes(UTF_8)}, which is what Avro writes for
+   * a string), for a key whose bytes the caller keeps from one record to the next
+   * ({@link RepeatedKeyBytes}). {@code modelKeyUtf8} is only read.
+   */
+  public byte[] write(String exampleId, byte[] modelKeyUtf8, long modelStep, double score,
+      long eventTime, float label) {
+    pos = AvroBytes.HEADER;
+    string(exampleId);
+    int n = modelKeyUtf8.length;
+    ensure(AvroBytes.MAX_VARLONG + n);
+    int p = AvroBytes.varLong(buffer, pos, n);
+    System.arraycopy(modelKeyUtf8, 0, buffer, p, n);
+    pos = p + n;
+    return finish(modelStep, score, eventTime, label);
+  }
+
+  /** Writes the fields after the model key and returns a copy of the record's bytes. */
+  private byte[] finish(long modelStep, double score, long eventTime, float label) {
     ensure(AvroBytes.MAX_VARLONG + 8 + AvroBytes.MAX_VARLONG + 1 + 4);
     byte[] b = buffer;
     int p = AvroBytes.varLong(b, pos, modelStep);

@@ -208,7 +208,8 @@ public final class TrainJob {
         .map(new ProgressTaps.CollectMetrics()).returns(MetricsEvent.class)
         .name("collect-metrics").uid("collect-metrics.v1");
     predictions.sinkTo(kafka.sink("predictions", kafka.topics().predictions(),
-        OutputMappers.PREDICTIONS)).name("predictions-sink").uid("predictions-sink.v1");
+        OutputMappers.PREDICTIONS, OutputMappers.PREDICTIONS_PRODUCER)).name("predictions-sink")
+        .uid("predictions-sink.v1");
     metrics.sinkTo(kafka.sink("metrics", kafka.topics().metrics(), OutputMappers.METRICS))
         .name("metrics-sink").uid("metrics-sink.v1");
     if (config.trainer().changelogEvery() > 0) {

@@ -12,6 +12,7 @@ import io.gradflow.config.ConfigException;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 
@@ -129,5 +130,25 @@ class KafkaSpecTest {
     assertEquals(Duration.ofHours(2), KafkaSpec.duration("k", "2h"));
     assertEquals(Duration.ofMinutes(15), KafkaSpec.duration("k", "PT15M"));
     assertEquals(Duration.ofMillis(900000), KafkaSpec.duration("k", 900000));
+  }
+
+  private static java.util.Properties producerConfig(KafkaSink<?> sink) throws Exception {
+    java.lang.reflect.Field f = KafkaSink.class.getDeclaredField("kafkaProducerConfig");
+    f.setAccessible(true);
+    return (java.util.Properties) f.get(sink);
+  }
+
+  @Test
+  void aSinksOwnProducerDefaultsGiveWayToTheUsersProperties() throws Exception {
+    AvroMapper<DeadLetter> mapper = AvroMapper.deadLetters();
+    KafkaSpec plain = parse("bootstrap_servers: localhost:9092");
+    assertEquals("131072", producerConfig(plain.sink("predictions", "predictions", mapper,
+        Map.of("batch.size", "131072"))).getProperty("batch.size"));
+    assertNull(producerConfig(plain.sink("metrics", "metrics", mapper))
+        .getProperty("batch.size"));
+    KafkaSpec set =
+        parse("bootstrap_servers: localhost:9092\nproperties: {batch.size: '4096'}");
+    assertEquals("4096", producerConfig(set.sink("predictions", "predictions", mapper,
+        Map.of("batch.size", "131072"))).getProperty("batch.size"));
   }
 }

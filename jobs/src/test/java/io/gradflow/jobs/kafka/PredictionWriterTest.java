@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Prediction;
 import io.gradflow.schema.RecordCodec;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -20,8 +21,11 @@ class PredictionWriterTest {
       float label) {
     Prediction p = new Prediction(id, key, step, score, Instant.ofEpochMilli(eventTime),
         Float.isNaN(label) ? null : label);
-    assertArrayEquals(codec.encode(p), writer.write(id, key, step, score, eventTime, label),
+    byte[] expected = codec.encode(p);
+    assertArrayEquals(expected, writer.write(id, key, step, score, eventTime, label),
         p.toString());
+    assertArrayEquals(expected, writer.write(id, key.getBytes(StandardCharsets.UTF_8), step,
+        score, eventTime, label), "key as bytes: " + p);
   }
 
   @Test
