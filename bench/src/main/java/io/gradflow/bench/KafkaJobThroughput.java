@@ -139,7 +139,8 @@ public final class KafkaJobThroughput {
     Process broker = startBroker();
     try {
       String bootstrap = bootstrapOf(broker);
-      List<String> topics = new ArrayList<>(List.of("examples", "labels", "dead-letters"));
+      List<String> topics = new ArrayList<>(List.of("examples", "labels", "dead-letters",
+          PEER_TOPIC));
       for (int p : new java.util.TreeSet<>(parallelisms)) { // "2,2": the second run is warm
         for (String out : new String[] {"predictions", "metrics", "changelog"}) {
           topics.add(out + "-" + p);
@@ -171,6 +172,37 @@ public final class KafkaJobThroughput {
             st.compileSeconds() / st.examples() * 1e6);
       }
 
+      // The clients' floor on the same topic and broker: no job, no Flink (KafkaClientsPeer).
+      Steady peerWatch = Steady.watch(bootstrap, PEER_TOPIC, examples, null, "clients-peer");
+      KafkaClientsPeer.Run peer;
+      Steady.Figures peerSteady;
+      try {
+        peer = new KafkaClientsPeer(jobConfig(bootstrap, 1, dir.resolve("peer")), "examples",
+            PEER_TOPIC).run();
+      } finally {
+        peerSteady = peerWatch.stopWhenSeen(10_000);
+      }
+      System.out.printf(Locale.ROOT, "Kafka clients' peer (consumer, the job's decode, the bare"
+          + " loop, transactional producer; one thread): %,d examples in %.1f s, %,.0f"
+          + " examples/s, %.2f CPU s per million examples, %d transactions, %d refused%n",
+          peer.examples(), peer.seconds(), peer.examples() / peer.seconds(),
+          peer.cpuSeconds() / peer.examples() * 1e6, peer.transactions(), peer.refused());
+      System.out.printf(Locale.ROOT, "  second half (steady): %,d examples in %.1f s, %,.0f"
+          + " examples/s, %.2f CPU s per million examples, of which JIT compilation %.2f%n",
+          peerSteady.examples(), peerSteady.seconds(), peerSteady.rate(),
+          peerSteady.cpuPerMillion(), peerSteady.compileSeconds() / peerSteady.examples() * 1e6);
+      // The same work: the peer's committed predictions are what it computed, and the first
+      // job's predictions on the same examples are bit for bit the same.
+      long peerWritten = KafkaClientsPeer.checksum(bootstrap, PEER_TOPIC, peer.examples(),
+          Duration.ofMinutes(2));
+      long jobWritten = KafkaClientsPeer.checksum(bootstrap, "predictions-" + parallelisms.get(0),
+          examples, Duration.ofMinutes(2));
+      boolean peerSame = peer.checksum() == peerWritten && peer.checksum() == jobWritten
+          && peer.examples() == examples;
+      System.out.printf(Locale.ROOT, "predictions' checksums: peer computed %016x, peer's topic"
+          + " %016x, job (decode parallelism %d) %016x: %s%n", peer.checksum(), peerWritten,
+          parallelisms.get(0), jobWritten, peerSame ? "equal" : "DIFFERENT");
+
       TrainerThroughput.pool = TrainerThroughput.generate(20261128L);
       TrainerThroughput.Result bare = TrainerThroughput.flat(examples);
       double barePerMillion = bare.seconds() / bare.examples() * 1e6;
@@ -196,6 +228,18 @@ public final class KafkaJobThroughput {
             st.cpuPerMillion(), st.cpuPerMillion() / barePerMillion, st.cpuPerMillionWithoutJit(),
             st.cpuPerMillionWithoutJit() / barePerMillion);
       }
+      System.out.printf(Locale.ROOT, "| Kafka clients' peer: consumer, the job's decode, bare"
+          + " loop, transactional producer; one thread | %,d | %.1f | %,.0f | %.2f | %.2f× | %.2f"
+          + " (%.2f×) |%n", peer.examples(), peer.seconds(), peer.examples() / peer.seconds(),
+          peer.cpuSeconds() / peer.examples() * 1e6,
+          peer.cpuSeconds() / peer.examples() * 1e6 / barePerMillion,
+          (peer.cpuSeconds() - peer.compileSeconds()) / peer.examples() * 1e6,
+          (peer.cpuSeconds() - peer.compileSeconds()) / peer.examples() * 1e6 / barePerMillion);
+      System.out.printf(Locale.ROOT, "| the same, second half only (steady) | %,d | %.1f |"
+          + " %,.0f | %.2f | %.2f× | %.2f (%.2f×) |%n", peerSteady.examples(),
+          peerSteady.seconds(), peerSteady.rate(), peerSteady.cpuPerMillion(),
+          peerSteady.cpuPerMillion() / barePerMillion, peerSteady.cpuPerMillionWithoutJit(),
+          peerSteady.cpuPerMillionWithoutJit() / barePerMillion);
       System.out.printf(Locale.ROOT, "| bare loop, flat array, one thread, from memory | %,d |"
           + " %.1f | %,.0f | %.2f (wall) | 1.00× |%n", bare.examples(), bare.seconds(),
           bare.examples() / bare.seconds(), barePerMillion);
@@ -222,12 +266,42 @@ public final class KafkaJobThroughput {
       result.append(String.format(Locale.ROOT, " producer_examples_per_second=%.0f"
           + " producer_vs_avro_encoding=%.2f", examples / produceSeconds,
           bareEncodeSeconds / produceSeconds));
+      result.append(peerFields(peer, peerSteady, last.steady(), barePerMillion, peerSame));
       System.out.println();
       System.out.println(result);
     } finally {
       broker.getOutputStream().close(); // the broker stops when its input ends
       broker.waitFor();
     }
+  }
+
+  /** The topic of the Kafka clients' peer's predictions ({@link KafkaClientsPeer}). */
+  static final String PEER_TOPIC = "predictions-clients-peer";
+
+  /**
+   * The clients' peer's RESULT fields ({@link KafkaClientsPeer}), each figure measured as the
+   * job's: {@code kafka_clients_peer_examples_per_second} and
+   * {@code kafka_clients_peer_cpu_per_example_vs_bare} (this JVM's CPU per example against the
+   * bare loop's time) over the peer's second half, as {@code _steady} of a job; the same less the
+   * JIT compilers' CPU ({@code _without_jit}); the whole run's ({@code _whole}, start included);
+   * {@code job_steady_cpu_per_example_vs_clients_peer}, the last job's second-half CPU per example
+   * over the peer's (what the job adds to the clients' floor); and
+   * {@code kafka_clients_peer_predictions_equal_job}, whether the peer's predictions (computed,
+   * and as committed to its topic) equal the first job's bit for bit.
+   */
+  static String peerFields(KafkaClientsPeer.Run peer, Steady.Figures steady,
+      Steady.Figures jobSteady, double barePerMillion, boolean sameAsJob) {
+    double wholePerMillion = peer.cpuSeconds() / peer.examples() * 1e6;
+    return String.format(Locale.ROOT, " kafka_clients_peer_examples_per_second=%.0f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare=%.2f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_without_jit=%.2f"
+        + " kafka_clients_peer_examples_per_second_whole=%.0f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_whole=%.2f"
+        + " job_steady_cpu_per_example_vs_clients_peer=%.2f"
+        + " kafka_clients_peer_predictions_equal_job=%b", steady.rate(),
+        steady.cpuPerMillion() / barePerMillion, steady.cpuPerMillionWithoutJit() / barePerMillion,
+        peer.examples() / peer.seconds(), wholePerMillion / barePerMillion,
+        jobSteady.cpuPerMillion() / steady.cpuPerMillion(), sameAsJob);
   }
 
   /** A broker in a JVM of its own; it stops when its standard input is closed. */
@@ -514,7 +588,7 @@ public final class KafkaJobThroughput {
     }
   }
 
-  private static ClickThroughGenerator generator() {
+  static ClickThroughGenerator generator() {
     return new ClickThroughGenerator(new ClickThroughGenerator.Spec(
         7, 40, 100_000, 1.05, 0.3, -1.4, DriftSpec.NONE, "ctr", 1_700_000_000_000L, 1));
   }
@@ -549,10 +623,15 @@ public final class KafkaJobThroughput {
     return seconds;
   }
 
-  private static JobRun job(String bootstrap, int decodeParallelism, String label, long examples,
-      Path checkpoints, Process broker) throws Exception {
+  /**
+   * The job's configuration at decode parallelism {@code decodeParallelism}, for the job and for
+   * the clients' peer ({@link ClientsPeer}), which reads its decoder, client properties,
+   * transaction timeout, learner and checkpoint interval from it.
+   */
+  static TrainConfig jobConfig(String bootstrap, int decodeParallelism, Path checkpoints)
+      throws IOException {
     String p = Integer.toString(decodeParallelism);
-    TrainConfig config = TrainConfig.fromYaml(String.join("\n",
+    return TrainConfig.fromYaml(String.join("\n",
         // decode_parallelism only when not 1, so this bench also runs on versions without it.
         "job: {name: kafka-bench-" + p + ", parallelism: 1"
             + (decodeParallelism == 1 ? "" : ", decode_parallelism: " + p) + "}",
@@ -572,6 +651,12 @@ public final class KafkaJobThroughput {
         "metrics: {every: 100000, window: 10000}",
         "checkpoints: {interval: 2s, directory: " + checkpoints.toUri() + "}",
         ""));
+  }
+
+  private static JobRun job(String bootstrap, int decodeParallelism, String label, long examples,
+      Path checkpoints, Process broker) throws Exception {
+    String p = Integer.toString(decodeParallelism);
+    TrainConfig config = jobConfig(bootstrap, decodeParallelism, checkpoints);
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(TrainJob.flinkConfiguration(config));
     TrainJob.configure(env, config);
@@ -734,6 +819,15 @@ public final class KafkaJobThroughput {
       } catch (Exception e) {
         System.out.println("async-profiler " + command + " failed: " + e);
       }
+    }
+
+    /**
+     * Waits up to {@code millis} for the last prediction to be seen (a run that returns as its
+     * last transaction commits, before the next poll of the watermark), then {@link #stop}s.
+     */
+    Figures stopWhenSeen(long millis) throws InterruptedException {
+      thread.join(millis);
+      return stop();
     }
 
     /** Stops watching (the job has ended) and returns the second half's figures. */
