@@ -51,7 +51,13 @@ import org.apache.kafka.clients.admin.NewTopic;
  *   <li>each job's CPU seconds per million examples (this JVM's own process CPU time over the
  *       job's run; the broker's CPU is not in it) next to the flat-array bare loop's seconds per
  *       million examples ({@link TrainerThroughput#flat}: the same model, optimizer and hash
- *       space on a pool of 40-feature examples, one thread, wall time).
+ *       space on a pool of 40-feature examples, one thread, wall time);
+ *   <li>after the jobs, the clients' floor on the same topic and broker ({@link KafkaClientsPeer}:
+ *       a plain consumer, the job's decode, the flat bare loop and a transactional producer
+ *       committing at the job's checkpoint interval, one thread, no Flink), its CPU per example
+ *       taken as a job's (this JVM's process CPU; the second half from its predictions topic's
+ *       watermark, {@link Steady}), and its predictions held equal, by checksum, to the first
+ *       job's on the same examples ({@link #peerFields}).
  * </ul>
  * The last line is machine-readable: {@code RESULT examples_per_second=<n>
  * cpu_per_example_vs_bare=<x> decode_parallelism=<p> cpu_per_example_vs_bare_without_jit=<x>
@@ -61,7 +67,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * each run's {@code examples_per_second_<run>}, {@code cpu_per_example_vs_bare_<run>},
  * {@code jit_share_of_cpu_<run>} (the JIT compilers' share of the job's CPU),
  * {@code examples_per_second_steady_<run>} and {@code cpu_per_example_vs_bare_steady_<run>}, where {@code <run>} is {@code decode<p>}, or {@code decode<p>_run<k>}
- * for the k-th run of a parallelism given more than once (then in the warm JVM).
+ * for the k-th run of a parallelism given more than once (then in the warm JVM), then the
+ * producer's and the clients' peer's fields ({@link #peerFields}).
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
  * and {@code 1,2}). The rate counts the whole job, start-up included. With

@@ -1,6 +1,7 @@
 package io.gradflow.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.config.TrainConfig;
@@ -67,6 +68,7 @@ class KafkaClientsPeerTest {
         OffsetAndMetadata committed = admin.listConsumerGroupOffsets(
                 "kafka-clients-peer-peer-out").partitionsToOffsetAndMetadata().get()
             .get(new TopicPartition("examples", 0));
+        assertNotNull(committed, "the offsets went with the transaction");
         assertEquals(n, committed.offset(), "the offsets went with the transaction");
       }
     }

@@ -50,7 +50,9 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * examples of the same keys, no end of input, with checkpoints timed apart) and adds its fields
  * ({@link #steadyFields}) to the RESULT line; {@code -Dmanykeys.steady=only} runs it alone,
  * {@code =false} leaves it out, {@code -Dmanykeys.checkpoint_passes} sets its checkpoint cadence
- * in passes (10).
+ * in passes (10). With the steady stream, {@link #bareSteady} runs the same passes through bare
+ * loops, one flat model per tenant and no Flink ({@link BareModels}), the floor the many keys'
+ * rate is measured against, and adds {@link #bareFields}.
  *
  * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
  * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
