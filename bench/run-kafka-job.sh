@@ -19,7 +19,7 @@
 # of the peer's predictions, computed and committed, against the first job's).
 #   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
 # Where each job's CPU went (per thread of the job's JVM, the broker JVM, GC, bytes allocated per
-# thread), printed after each job: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
+# thread), printed after each job and after the clients' peer: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
 # given twice ("2,2") runs that job again in the warm JVM. The second half alone, profiled by
 # async-profiler (collapsed stacks per thread in /tmp/gradflow-kafka-job-<run>.collapsed):
 #   BENCH_JAVA_OPTS=-Dgradflow.bench.profile=/path/to/libasyncProfiler.so

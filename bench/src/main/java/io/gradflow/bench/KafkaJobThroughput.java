@@ -180,7 +180,9 @@ public final class KafkaJobThroughput {
       }
 
       // The clients' floor on the same topic and broker: no job, no Flink (KafkaClientsPeer).
-      Steady peerWatch = Steady.watch(bootstrap, PEER_TOPIC, examples, null, "clients-peer");
+      ThreadSplit peerSplit = THREADS ? ThreadSplit.start(broker) : null;
+      Steady peerWatch = Steady.watch(bootstrap, PEER_TOPIC, examples, peerSplit,
+          "clients-peer");
       KafkaClientsPeer.Run peer;
       Steady.Figures peerSteady;
       try {
@@ -188,6 +190,9 @@ public final class KafkaJobThroughput {
             PEER_TOPIC).run();
       } finally {
         peerSteady = peerWatch.stopWhenSeen(10_000);
+      }
+      if (peerSplit != null) {
+        peerSplit.stopAndPrint("the Kafka clients' peer", peer.seconds(), peer.examples());
       }
       System.out.printf(Locale.ROOT, "Kafka clients' peer (consumer, the job's decode, the bare"
           + " loop, transactional producer; one thread): %,d examples in %.1f s, %,.0f"
@@ -685,7 +690,7 @@ public final class KafkaJobThroughput {
     double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
     double compile = compilerCpuSeconds() - compileStart;
     if (split != null) {
-      split.stopAndPrint(decodeParallelism, seconds, examples);
+      split.stopAndPrint("decode parallelism " + decodeParallelism, seconds, examples);
     }
     return new JobRun(decodeParallelism, label, examples, seconds, cpu, compile, figures);
   }
@@ -1019,7 +1024,8 @@ public final class KafkaJobThroughput {
       }
     }
 
-    void stopAndPrint(int decodeParallelism, double seconds, long examples) {
+    /** Prints the tables of the run named {@code run} ("decode parallelism 2"). */
+    void stopAndPrint(String run, double seconds, long examples) {
       sampler.shutdownNow();
       sample(false);
       long ms = 0;
@@ -1045,10 +1051,10 @@ public final class KafkaJobThroughput {
         allocTotal += b;
       }
       double brokerCpu = (processTicks(broker.pid()) - brokerTicks) / TICKS;
-      System.out.printf(Locale.ROOT, "%nwhere the CPU went, decode parallelism %d: wall %.1f s,"
+      System.out.printf(Locale.ROOT, "%nwhere the CPU went, %s: wall %.1f s,"
           + " this JVM %.1f CPU s (sampled), broker JVM %.1f CPU s, GC %d collections %.2f s,"
           + " allocated %.0f MB (%.0f bytes per example)%n| thread (/proc name, 15 chars) | CPU s"
-          + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", decodeParallelism, seconds,
+          + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", run, seconds,
           total, brokerCpu, count - gcCount, (ms - gcMillis) / 1e3, allocTotal,
           allocTotal * 1e6 / examples);
       final double all = total;
@@ -1069,9 +1075,9 @@ public final class KafkaJobThroughput {
           }
           double wall = (markNanos.get(1) - markNanos.get(0)) / 1e9;
           final double steadyAll = steadyTotal;
-          System.out.printf(Locale.ROOT, "%nsecond half (steady), decode parallelism %d: wall"
+          System.out.printf(Locale.ROOT, "%nsecond half (steady), %s: wall"
               + " %.1f s, this JVM %.1f CPU s (sampled)%n| thread (/proc name, 15 chars) | CPU s"
-              + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", decodeParallelism, wall,
+              + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", run, wall,
               steadyTotal);
           steady.entrySet().stream().filter(e -> e.getValue() >= 0.05)
               .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
