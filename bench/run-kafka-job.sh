@@ -9,9 +9,17 @@
 # jit_share_of_cpu_decode<p>=<x> (the JIT compilers' share of the job JVM's CPU; a parallelism
 # given again is named decode<p>_run2, ...); cpu_per_example_vs_bare_without_jit leaves the JIT
 # compilers' time out (the job once warm; start-up's compilation is fixed, not per example).
+# After the jobs, the Kafka clients' floor on the same topic (KafkaClientsPeer: a plain consumer,
+# read_committed, the job's decode, the flat bare loop, a transactional producer writing the
+# job's prediction records and committing with the offsets every checkpoint interval; one thread,
+# no Flink), measured as the job is: kafka_clients_peer_examples_per_second=<n>
+# kafka_clients_peer_cpu_per_example_vs_bare=<x> (its second half, as _steady of a job) and
+# _without_jit, _whole (start included), job_steady_cpu_per_example_vs_clients_peer=<x> (what the
+# last job adds over the clients), kafka_clients_peer_predictions_equal_job=true|false (checksums
+# of the peer's predictions, computed and committed, against the first job's).
 #   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
 # Where each job's CPU went (per thread of the job's JVM, the broker JVM, GC, bytes allocated per
-# thread), printed after each job: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
+# thread), printed after each job and after the clients' peer: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
 # given twice ("2,2") runs that job again in the warm JVM. The second half alone, profiled by
 # async-profiler (collapsed stacks per thread in /tmp/gradflow-kafka-job-<run>.collapsed):
 #   BENCH_JAVA_OPTS=-Dgradflow.bench.profile=/path/to/libasyncProfiler.so

@@ -19,6 +19,14 @@
 #   -Dmanykeys.profile=steady|steady-one (steady passes of one kind alone, for a profiler).
 #   steady_heap_bytes_per_key=<n> steady_checkpoint_bytes_per_key=<n> (both operators' heap after
 #   the timed rounds, and the last checkpoint's bytes, per key)
+# With the steady stream, its floor: the same passes through bare loops (one flat float[] model
+# per tenant behind a HashMap of keys, no Gradflow, no Flink; BareModels), many keys against one
+# key: bare_steady_rate_many_vs_one=<x> bare_steady_cpu_rate_many_vs_one=<x>
+#   bare_steady_cpu_us_per_example=<x> bare_steady_one_key_cpu_us_per_example=<x>
+#   bare_heap_bytes_per_key=<n> bare_array_bytes_per_key=<n> bare_rows_per_key=<x>
+#   steady_cpu_vs_bare_many=<x> steady_one_key_cpu_vs_bare_one_key=<x> (the trainer's thread CPU
+#   per example over the bare loop's) bare_matches_trainer=true|false (the first two passes
+#   predicted bit for bit as the trainer)
 # The steady stream's tenants grow to about 95 rows, each one small page weighing its memory (0.7
 # of a page of the cache): the default cache (4,096 pages) holds about 5,760 of the 10,000 (until
 # 2026-12-01 they left their small page at 64 rows for a page per row, and it held 1,300), and the

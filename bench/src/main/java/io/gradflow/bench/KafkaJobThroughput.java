@@ -51,7 +51,13 @@ import org.apache.kafka.clients.admin.NewTopic;
  *   <li>each job's CPU seconds per million examples (this JVM's own process CPU time over the
  *       job's run; the broker's CPU is not in it) next to the flat-array bare loop's seconds per
  *       million examples ({@link TrainerThroughput#flat}: the same model, optimizer and hash
- *       space on a pool of 40-feature examples, one thread, wall time).
+ *       space on a pool of 40-feature examples, one thread, wall time);
+ *   <li>after the jobs, the clients' floor on the same topic and broker ({@link KafkaClientsPeer}:
+ *       a plain consumer, the job's decode, the flat bare loop and a transactional producer
+ *       committing at the job's checkpoint interval, one thread, no Flink), its CPU per example
+ *       taken as a job's (this JVM's process CPU; the second half from its predictions topic's
+ *       watermark, {@link Steady}), and its predictions held equal, by checksum, to the first
+ *       job's on the same examples ({@link #peerFields}).
  * </ul>
  * The last line is machine-readable: {@code RESULT examples_per_second=<n>
  * cpu_per_example_vs_bare=<x> decode_parallelism=<p> cpu_per_example_vs_bare_without_jit=<x>
@@ -61,7 +67,8 @@ import org.apache.kafka.clients.admin.NewTopic;
  * each run's {@code examples_per_second_<run>}, {@code cpu_per_example_vs_bare_<run>},
  * {@code jit_share_of_cpu_<run>} (the JIT compilers' share of the job's CPU),
  * {@code examples_per_second_steady_<run>} and {@code cpu_per_example_vs_bare_steady_<run>}, where {@code <run>} is {@code decode<p>}, or {@code decode<p>_run<k>}
- * for the k-th run of a parallelism given more than once (then in the warm JVM).
+ * for the k-th run of a parallelism given more than once (then in the warm JVM), then the
+ * producer's and the clients' peer's fields ({@link #peerFields}).
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
  * and {@code 1,2}). The rate counts the whole job, start-up included. With
@@ -139,7 +146,8 @@ public final class KafkaJobThroughput {
     Process broker = startBroker();
     try {
       String bootstrap = bootstrapOf(broker);
-      List<String> topics = new ArrayList<>(List.of("examples", "labels", "dead-letters"));
+      List<String> topics = new ArrayList<>(List.of("examples", "labels", "dead-letters",
+          PEER_TOPIC));
       for (int p : new java.util.TreeSet<>(parallelisms)) { // "2,2": the second run is warm
         for (String out : new String[] {"predictions", "metrics", "changelog"}) {
           topics.add(out + "-" + p);
@@ -171,6 +179,42 @@ public final class KafkaJobThroughput {
             st.compileSeconds() / st.examples() * 1e6);
       }
 
+      // The clients' floor on the same topic and broker: no job, no Flink (KafkaClientsPeer).
+      ThreadSplit peerSplit = THREADS ? ThreadSplit.start(broker) : null;
+      Steady peerWatch = Steady.watch(bootstrap, PEER_TOPIC, examples, peerSplit,
+          "clients-peer");
+      KafkaClientsPeer.Run peer;
+      Steady.Figures peerSteady;
+      try {
+        peer = new KafkaClientsPeer(jobConfig(bootstrap, 1, dir.resolve("peer")), "examples",
+            PEER_TOPIC).run();
+      } finally {
+        peerSteady = peerWatch.stopWhenSeen(10_000);
+      }
+      if (peerSplit != null) {
+        peerSplit.stopAndPrint("the Kafka clients' peer", peer.seconds(), peer.examples());
+      }
+      System.out.printf(Locale.ROOT, "Kafka clients' peer (consumer, the job's decode, the bare"
+          + " loop, transactional producer; one thread): %,d examples in %.1f s, %,.0f"
+          + " examples/s, %.2f CPU s per million examples, %d transactions, %d refused%n",
+          peer.examples(), peer.seconds(), peer.examples() / peer.seconds(),
+          peer.cpuSeconds() / peer.examples() * 1e6, peer.transactions(), peer.refused());
+      System.out.printf(Locale.ROOT, "  second half (steady): %,d examples in %.1f s, %,.0f"
+          + " examples/s, %.2f CPU s per million examples, of which JIT compilation %.2f%n",
+          peerSteady.examples(), peerSteady.seconds(), peerSteady.rate(),
+          peerSteady.cpuPerMillion(), peerSteady.compileSeconds() / peerSteady.examples() * 1e6);
+      // The same work: the peer's committed predictions are what it computed, and the first
+      // job's predictions on the same examples are bit for bit the same.
+      long peerWritten = KafkaClientsPeer.checksum(bootstrap, PEER_TOPIC, peer.examples(),
+          Duration.ofMinutes(2));
+      long jobWritten = KafkaClientsPeer.checksum(bootstrap, "predictions-" + parallelisms.get(0),
+          examples, Duration.ofMinutes(2));
+      boolean peerSame = peer.checksum() == peerWritten && peer.checksum() == jobWritten
+          && peer.examples() == examples;
+      System.out.printf(Locale.ROOT, "predictions' checksums: peer computed %016x, peer's topic"
+          + " %016x, job (decode parallelism %d) %016x: %s%n", peer.checksum(), peerWritten,
+          parallelisms.get(0), jobWritten, peerSame ? "equal" : "DIFFERENT");
+
       TrainerThroughput.pool = TrainerThroughput.generate(20261128L);
       TrainerThroughput.Result bare = TrainerThroughput.flat(examples);
       double barePerMillion = bare.seconds() / bare.examples() * 1e6;
@@ -196,6 +240,18 @@ public final class KafkaJobThroughput {
             st.cpuPerMillion(), st.cpuPerMillion() / barePerMillion, st.cpuPerMillionWithoutJit(),
             st.cpuPerMillionWithoutJit() / barePerMillion);
       }
+      System.out.printf(Locale.ROOT, "| Kafka clients' peer: consumer, the job's decode, bare"
+          + " loop, transactional producer; one thread | %,d | %.1f | %,.0f | %.2f | %.2f× | %.2f"
+          + " (%.2f×) |%n", peer.examples(), peer.seconds(), peer.examples() / peer.seconds(),
+          peer.cpuSeconds() / peer.examples() * 1e6,
+          peer.cpuSeconds() / peer.examples() * 1e6 / barePerMillion,
+          (peer.cpuSeconds() - peer.compileSeconds()) / peer.examples() * 1e6,
+          (peer.cpuSeconds() - peer.compileSeconds()) / peer.examples() * 1e6 / barePerMillion);
+      System.out.printf(Locale.ROOT, "| the same, second half only (steady) | %,d | %.1f |"
+          + " %,.0f | %.2f | %.2f× | %.2f (%.2f×) |%n", peerSteady.examples(),
+          peerSteady.seconds(), peerSteady.rate(), peerSteady.cpuPerMillion(),
+          peerSteady.cpuPerMillion() / barePerMillion, peerSteady.cpuPerMillionWithoutJit(),
+          peerSteady.cpuPerMillionWithoutJit() / barePerMillion);
       System.out.printf(Locale.ROOT, "| bare loop, flat array, one thread, from memory | %,d |"
           + " %.1f | %,.0f | %.2f (wall) | 1.00× |%n", bare.examples(), bare.seconds(),
           bare.examples() / bare.seconds(), barePerMillion);
@@ -222,12 +278,42 @@ public final class KafkaJobThroughput {
       result.append(String.format(Locale.ROOT, " producer_examples_per_second=%.0f"
           + " producer_vs_avro_encoding=%.2f", examples / produceSeconds,
           bareEncodeSeconds / produceSeconds));
+      result.append(peerFields(peer, peerSteady, last.steady(), barePerMillion, peerSame));
       System.out.println();
       System.out.println(result);
     } finally {
       broker.getOutputStream().close(); // the broker stops when its input ends
       broker.waitFor();
     }
+  }
+
+  /** The topic of the Kafka clients' peer's predictions ({@link KafkaClientsPeer}). */
+  static final String PEER_TOPIC = "predictions-clients-peer";
+
+  /**
+   * The clients' peer's RESULT fields ({@link KafkaClientsPeer}), each figure measured as the
+   * job's: {@code kafka_clients_peer_examples_per_second} and
+   * {@code kafka_clients_peer_cpu_per_example_vs_bare} (this JVM's CPU per example against the
+   * bare loop's time) over the peer's second half, as {@code _steady} of a job; the same less the
+   * JIT compilers' CPU ({@code _without_jit}); the whole run's ({@code _whole}, start included);
+   * {@code job_steady_cpu_per_example_vs_clients_peer}, the last job's second-half CPU per example
+   * over the peer's (what the job adds to the clients' floor); and
+   * {@code kafka_clients_peer_predictions_equal_job}, whether the peer's predictions (computed,
+   * and as committed to its topic) equal the first job's bit for bit.
+   */
+  static String peerFields(KafkaClientsPeer.Run peer, Steady.Figures steady,
+      Steady.Figures jobSteady, double barePerMillion, boolean sameAsJob) {
+    double wholePerMillion = peer.cpuSeconds() / peer.examples() * 1e6;
+    return String.format(Locale.ROOT, " kafka_clients_peer_examples_per_second=%.0f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare=%.2f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_without_jit=%.2f"
+        + " kafka_clients_peer_examples_per_second_whole=%.0f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_whole=%.2f"
+        + " job_steady_cpu_per_example_vs_clients_peer=%.2f"
+        + " kafka_clients_peer_predictions_equal_job=%b", steady.rate(),
+        steady.cpuPerMillion() / barePerMillion, steady.cpuPerMillionWithoutJit() / barePerMillion,
+        peer.examples() / peer.seconds(), wholePerMillion / barePerMillion,
+        jobSteady.cpuPerMillion() / steady.cpuPerMillion(), sameAsJob);
   }
 
   /** A broker in a JVM of its own; it stops when its standard input is closed. */
@@ -514,7 +600,7 @@ public final class KafkaJobThroughput {
     }
   }
 
-  private static ClickThroughGenerator generator() {
+  static ClickThroughGenerator generator() {
     return new ClickThroughGenerator(new ClickThroughGenerator.Spec(
         7, 40, 100_000, 1.05, 0.3, -1.4, DriftSpec.NONE, "ctr", 1_700_000_000_000L, 1));
   }
@@ -549,10 +635,15 @@ public final class KafkaJobThroughput {
     return seconds;
   }
 
-  private static JobRun job(String bootstrap, int decodeParallelism, String label, long examples,
-      Path checkpoints, Process broker) throws Exception {
+  /**
+   * The job's configuration at decode parallelism {@code decodeParallelism}, for the job and for
+   * the clients' peer ({@link ClientsPeer}), which reads its decoder, client properties,
+   * transaction timeout, learner and checkpoint interval from it.
+   */
+  static TrainConfig jobConfig(String bootstrap, int decodeParallelism, Path checkpoints)
+      throws IOException {
     String p = Integer.toString(decodeParallelism);
-    TrainConfig config = TrainConfig.fromYaml(String.join("\n",
+    return TrainConfig.fromYaml(String.join("\n",
         // decode_parallelism only when not 1, so this bench also runs on versions without it.
         "job: {name: kafka-bench-" + p + ", parallelism: 1"
             + (decodeParallelism == 1 ? "" : ", decode_parallelism: " + p) + "}",
@@ -572,6 +663,12 @@ public final class KafkaJobThroughput {
         "metrics: {every: 100000, window: 10000}",
         "checkpoints: {interval: 2s, directory: " + checkpoints.toUri() + "}",
         ""));
+  }
+
+  private static JobRun job(String bootstrap, int decodeParallelism, String label, long examples,
+      Path checkpoints, Process broker) throws Exception {
+    String p = Integer.toString(decodeParallelism);
+    TrainConfig config = jobConfig(bootstrap, decodeParallelism, checkpoints);
     StreamExecutionEnvironment env =
         StreamExecutionEnvironment.getExecutionEnvironment(TrainJob.flinkConfiguration(config));
     TrainJob.configure(env, config);
@@ -593,7 +690,7 @@ public final class KafkaJobThroughput {
     double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
     double compile = compilerCpuSeconds() - compileStart;
     if (split != null) {
-      split.stopAndPrint(decodeParallelism, seconds, examples);
+      split.stopAndPrint("decode parallelism " + decodeParallelism, seconds, examples);
     }
     return new JobRun(decodeParallelism, label, examples, seconds, cpu, compile, figures);
   }
@@ -734,6 +831,15 @@ public final class KafkaJobThroughput {
       } catch (Exception e) {
         System.out.println("async-profiler " + command + " failed: " + e);
       }
+    }
+
+    /**
+     * Waits up to {@code millis} for the last prediction to be seen (a run that returns as its
+     * last transaction commits, before the next poll of the watermark), then {@link #stop}s.
+     */
+    Figures stopWhenSeen(long millis) throws InterruptedException {
+      thread.join(millis);
+      return stop();
     }
 
     /** Stops watching (the job has ended) and returns the second half's figures. */
@@ -918,7 +1024,8 @@ public final class KafkaJobThroughput {
       }
     }
 
-    void stopAndPrint(int decodeParallelism, double seconds, long examples) {
+    /** Prints the tables of the run named {@code run} ("decode parallelism 2"). */
+    void stopAndPrint(String run, double seconds, long examples) {
       sampler.shutdownNow();
       sample(false);
       long ms = 0;
@@ -944,10 +1051,10 @@ public final class KafkaJobThroughput {
         allocTotal += b;
       }
       double brokerCpu = (processTicks(broker.pid()) - brokerTicks) / TICKS;
-      System.out.printf(Locale.ROOT, "%nwhere the CPU went, decode parallelism %d: wall %.1f s,"
+      System.out.printf(Locale.ROOT, "%nwhere the CPU went, %s: wall %.1f s,"
           + " this JVM %.1f CPU s (sampled), broker JVM %.1f CPU s, GC %d collections %.2f s,"
           + " allocated %.0f MB (%.0f bytes per example)%n| thread (/proc name, 15 chars) | CPU s"
-          + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", decodeParallelism, seconds,
+          + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", run, seconds,
           total, brokerCpu, count - gcCount, (ms - gcMillis) / 1e3, allocTotal,
           allocTotal * 1e6 / examples);
       final double all = total;
@@ -968,9 +1075,9 @@ public final class KafkaJobThroughput {
           }
           double wall = (markNanos.get(1) - markNanos.get(0)) / 1e9;
           final double steadyAll = steadyTotal;
-          System.out.printf(Locale.ROOT, "%nsecond half (steady), decode parallelism %d: wall"
+          System.out.printf(Locale.ROOT, "%nsecond half (steady), %s: wall"
               + " %.1f s, this JVM %.1f CPU s (sampled)%n| thread (/proc name, 15 chars) | CPU s"
-              + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", decodeParallelism, wall,
+              + " | of wall | of JVM CPU |%n|---|---:|---:|---:|%n", run, wall,
               steadyTotal);
           steady.entrySet().stream().filter(e -> e.getValue() >= 0.05)
               .sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))

@@ -210,11 +210,11 @@ public final class TrainerThroughput {
    * Gradflow's direct pages, instead of in first-touch order.
    */
   static final class FlatLoop {
-    private final ExampleLearner learner = new ExampleLearner(SPEC);
+    private final ExampleLearner learner;
     private final FeatureMerger merger = new FeatureMerger();
-    private final int rowSize = learner.rowSize();
+    private final int rowSize;
     private final int rows = 1 << HASH_BITS;
-    private final float[] weights = new float[(rows + 1) * rowSize];
+    private final float[] weights;
     private final long[] ids = new long[FEATURES];
     private final float[] values = new float[FEATURES];
     private final float[][] arrays = new float[FEATURES][];
@@ -222,6 +222,14 @@ public final class TrainerThroughput {
     long step;
 
     FlatLoop() {
+      this(SPEC);
+    }
+
+    /** The loop learning {@code spec} (a job's learner: the Kafka bench's clients' peer). */
+    FlatLoop(LearnerSpec spec) {
+      learner = new ExampleLearner(spec);
+      rowSize = learner.rowSize();
+      weights = new float[(rows + 1) * rowSize];
       for (int r = 0; r < rows; r++) {
         learner.initializeRow(r, weights, r * rowSize);
       }

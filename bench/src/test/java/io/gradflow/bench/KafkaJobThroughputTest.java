@@ -47,4 +47,20 @@ class KafkaJobThroughputTest {
       assertTrue(Double.isNaN(seconds));
     }
   }
+
+  @Test
+  void theClientsPeersFieldsAreItsSecondHalfAgainstTheBareLoopAndTheJobOverIt() {
+    var peer = new KafkaClientsPeer.Run(1_000_000, 10.0, 8.0, 2.0, 42, 0, 5);
+    var peerSteady = new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 2.0, 0.5);
+    var jobSteady = new KafkaJobThroughput.Steady.Figures(500_000, 5.0, 6.0, 0.5);
+    // The bare loop: 1 s per million examples. The peer's half: 4 CPU s per million.
+    assertEquals(" kafka_clients_peer_examples_per_second=125000"
+        + " kafka_clients_peer_cpu_per_example_vs_bare=4.00"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_without_jit=3.00"
+        + " kafka_clients_peer_examples_per_second_whole=100000"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_whole=8.00"
+        + " job_steady_cpu_per_example_vs_clients_peer=3.00"
+        + " kafka_clients_peer_predictions_equal_job=true",
+        KafkaJobThroughput.peerFields(peer, peerSteady, jobSteady, 1.0, true));
+  }
 }

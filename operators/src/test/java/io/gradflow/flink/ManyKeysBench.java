@@ -50,7 +50,9 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * examples of the same keys, no end of input, with checkpoints timed apart) and adds its fields
  * ({@link #steadyFields}) to the RESULT line; {@code -Dmanykeys.steady=only} runs it alone,
  * {@code =false} leaves it out, {@code -Dmanykeys.checkpoint_passes} sets its checkpoint cadence
- * in passes (10).
+ * in passes (10). With the steady stream, {@link #bareSteady} runs the same passes through bare
+ * loops, one flat model per tenant and no Flink ({@link BareModels}), the floor the many keys'
+ * rate is measured against, and adds {@link #bareFields}.
  *
  * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
  * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
@@ -477,6 +479,145 @@ public final class ManyKeysBench {
     return medians;
   }
 
+  /**
+   * Pairs of bare passes per pair of the trainer's in a round of {@link #bareSteady}: a bare pass
+   * of 100,000 examples lasts a few hundredths of a second.
+   */
+  static final int BARE_PASS_FACTOR = 4;
+
+  /** The fold of every bare prediction, in order: keeps the timed loops' work observable. */
+  static long bareChecksum;
+
+  /**
+   * The steady stream's floor: the same passes ({@link #steadyPass}, the same streams and new key
+   * Strings) through the bare loops ({@link BareModels}, one flat model per tenant, no Gradflow,
+   * no Flink), the many keys in one instance and the one key in another, each kept across its
+   * passes as the steady stream's operators are. First the trainer (a new operator of each kind)
+   * and the bare loops predict the first two passes, and their scores are compared bit for bit.
+   * Then, after {@value #WARM_UP_PAIRS} pairs of warm-up passes, {@code rounds} rounds of
+   * {@code passes * }{@value #BARE_PASS_FACTOR} alternating pairs of passes are timed (wall, and
+   * this thread's CPU; a full collection before each pass, as the trainer's passes have), and the
+   * heap the many models take is measured (used heap after full collections, less the same with
+   * the many models dropped). Returns, by index: the many keys' rate against one key (wall, thread
+   * CPU; medians of the rounds), the many keys' and the one key's thread CPU microseconds per
+   * example (medians), the many models' heap bytes, their arrays' bytes, their rows (bias rows
+   * included), and 1 if the bare loops predicted as the trainer did (else 0).
+   */
+  static double[] bareSteady(int keys, int n, int rounds, int passes) throws Exception {
+    List<List<CompactExample>> streams = new ArrayList<>();
+    for (int s = 0; s < STEADY_STREAMS; s++) {
+      streams.add(examples(keys, n, 42 + s));
+    }
+    boolean same = true;
+    BareModels checkMany = new BareModels(SPEC);
+    BareModels checkOne = new BareModels(SPEC);
+    try (var many = harness(); var one = harness()) {
+      many.open();
+      one.open();
+      for (int p = 0; p < 2; p++) {
+        for (boolean oneKey : new boolean[] {false, true}) {
+          List<CompactExample> pass = steadyPass(streams, p, oneKey);
+          double[] trainer = feed(oneKey ? one : many, pass, new double[2]);
+          BareModels bare = oneKey ? checkOne : checkMany;
+          for (int i = 0; i < pass.size(); i++) {
+            if (Double.doubleToLongBits(bare.process(pass.get(i)))
+                != Double.doubleToLongBits(trainer[i])) {
+              if (same) {
+                System.out.printf("bare loop differs from the trainer: pass %d, %s, example %d%n",
+                    p, oneKey ? "one key" : keys + " keys", i);
+              }
+              same = false;
+            }
+          }
+        }
+      }
+    }
+    checkMany = null;
+    checkOne = null;
+    int pairs = passes * BARE_PASS_FACTOR;
+    double[] ratios = new double[rounds];
+    double[] cpuRatios = new double[rounds];
+    double[] manyUs = new double[rounds];
+    double[] oneUs = new double[rounds];
+    BareModels one = new BareModels(SPEC);
+    BareModels many = new BareModels(SPEC);
+    int p = 0;
+    for (int w = 0; w < WARM_UP_PAIRS; w++, p++) {
+      bareTime(one, steadyPass(streams, p, true), new double[2]);
+      bareTime(many, steadyPass(streams, p, false), new double[2]);
+    }
+    for (int r = 0; r < rounds; r++) {
+      double[] oneTime = new double[2];
+      double[] manyTime = new double[2];
+      for (int q = 0; q < pairs; q++, p++) {
+        bareTime(one, steadyPass(streams, p, true), oneTime);
+        bareTime(many, steadyPass(streams, p, false), manyTime);
+      }
+      ratios[r] = oneTime[0] / manyTime[0];
+      cpuRatios[r] = oneTime[1] / manyTime[1];
+      manyUs[r] = 1e6 * manyTime[1] / ((double) pairs * n);
+      oneUs[r] = 1e6 * oneTime[1] / ((double) pairs * n);
+      System.out.printf("bare steady round %d: one key %.2f s, %,d keys %.2f s, ratio %.3f"
+          + " (thread CPU %.3f: %.3f and %.3f us per example)%n", r + 1, oneTime[0], keys,
+          manyTime[0], ratios[r], cpuRatios[r], oneUs[r], manyUs[r]);
+    }
+    long withMany = usedHeap();
+    long rows = many.rows(); // after the reading: the many models are reachable through it
+    long arrays = many.arrayBytes();
+    int models = many.models();
+    many = null;
+    long heap = withMany - usedHeap();
+    System.out.printf("bare models: %,d keys, %,d rows (%.1f per key), arrays %,d bytes, heap %,d"
+        + " bytes (%,.0f per key); one key: %,d rows; checksum %016x; predicted as the trainer:"
+        + " %s%n", models, rows, (double) rows / models, arrays, heap, (double) heap / models,
+        one.rows(), bareChecksum, same);
+    double[][] all = {ratios, cpuRatios, manyUs, oneUs};
+    double[] out = new double[all.length + 4];
+    for (int i = 0; i < all.length; i++) {
+      double[] sorted = all[i].clone();
+      Arrays.sort(sorted);
+      out[i] = sorted[rounds / 2];
+    }
+    out[all.length] = heap;
+    out[all.length + 1] = arrays;
+    out[all.length + 2] = rows;
+    out[all.length + 3] = same ? 1 : 0;
+    return out;
+  }
+
+  /**
+   * Feeds a pass to a bare loop after a full collection, adding its wall and this thread's CPU
+   * seconds to {@code time[0]} and {@code time[1]}, and folding its predictions into
+   * {@link #bareChecksum}.
+   */
+  static void bareTime(BareModels models, List<CompactExample> pass, double[] time) {
+    System.gc();
+    long checksum = bareChecksum;
+    long cpuStart = THREADS.getCurrentThreadCpuTime();
+    long start = System.nanoTime();
+    for (CompactExample e : pass) {
+      checksum = checksum * 31 + Double.doubleToLongBits(models.process(e));
+    }
+    time[0] += (System.nanoTime() - start) / 1e9;
+    time[1] += (THREADS.getCurrentThreadCpuTime() - cpuStart) / 1e9;
+    bareChecksum = checksum;
+  }
+
+  /**
+   * The bare loops' RESULT fields ({@link #bareSteady}'s {@code b}), with the trainer's steady
+   * figures ({@link #steady}'s {@code s}) over them: {@code steady_cpu_vs_bare_many} and
+   * {@code steady_one_key_cpu_vs_bare_one_key} are the trainer's thread CPU per example over the
+   * bare loop's, many keys and one key.
+   */
+  static String bareFields(double[] b, double[] s, int keys) {
+    return String.format("bare_steady_rate_many_vs_one=%.2f bare_steady_cpu_rate_many_vs_one=%.2f"
+        + " bare_steady_cpu_us_per_example=%.3f bare_steady_one_key_cpu_us_per_example=%.3f"
+        + " bare_heap_bytes_per_key=%.0f bare_array_bytes_per_key=%.0f bare_rows_per_key=%.1f"
+        + " steady_cpu_vs_bare_many=%.2f steady_one_key_cpu_vs_bare_one_key=%.2f"
+        + " bare_matches_trainer=%b", b[0], b[1], b[2], b[3], b[4] / keys, b[5] / keys,
+        b[6] / keys, s[2] / b[2], s[3] / b[3], b[7] == 1);
+  }
+
   /** Rows per key and what the page cache holds, for the steady stream's rounds. */
   static String cacheOf(KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> h,
       int keys) {
@@ -537,7 +678,9 @@ public final class ManyKeysBench {
           + " rounds of %d pairs of passes, a checkpoint every %d passes, a cache of %,d"
           + " pages%n", n, keys, rounds, passes, checkpointPasses, cachePages);
       double[] s = steady(keys, n, rounds, passes, checkpointPasses);
-      System.out.printf("RESULT keys=%d %s%n", keys, steadyFields(s, keys));
+      double[] b = bareSteady(keys, n, rounds, passes);
+      System.out.printf("RESULT keys=%d %s %s%n", keys, steadyFields(s, keys),
+          bareFields(b, s, keys));
       return;
     }
     List<CompactExample> many = examples(keys, n, 42);
@@ -618,6 +761,7 @@ public final class ManyKeysBench {
         100 * (cpuRatios[rounds - 1] - cpuRatios[0]) / cpuRatio);
     double[] steady = steadyMode.equals("false") ? null
         : steady(keys, n, rounds, passes, checkpointPasses);
+    double[] bare = steady == null ? null : bareSteady(keys, n, rounds, passes);
     long[] heapMany = heapOf(many);
     long heapPerKey = heapMany[0] / keys;
     System.out.printf("heap used by %,d trained keys: %,d bytes (%,d per key); after a checkpoint:"
@@ -632,7 +776,8 @@ public final class ManyKeysBench {
         + " one_key_cpu_us_per_example=%.3f blocked_rate_vs_one_key=%.2f"
         + " blocked_cpu_rate_vs_one_key=%.2f%s%n", keys, heapPerKey, checkpointPerKey, ratio,
         cpuRatio, manyCpuUs[rounds / 2], oneCpuUs[rounds / 2], blocked[rounds / 2],
-        blockedCpu[rounds / 2], steady == null ? "" : " " + steadyFields(steady, keys));
+        blockedCpu[rounds / 2], steady == null ? "" : " " + steadyFields(steady, keys) + " "
+            + bareFields(bare, steady, keys));
     if (restore[0] != 1) {
       System.exit(1);
     }
