@@ -24,7 +24,8 @@
 # async-profiler (collapsed stacks per thread in /tmp/gradflow-kafka-job-<run>.collapsed):
 #   BENCH_JAVA_OPTS=-Dgradflow.bench.profile=/path/to/libasyncProfiler.so
 # Kafka client properties for the job (its kafka.properties, as YAML flow-map entries):
-#   BENCH_JAVA_OPTS='-Dgradflow.bench.kafka.properties=linger.ms: 20' bench/run-kafka-job.sh
+#   BENCH_KAFKA_PROPERTIES='linger.ms: 20, batch.size: 262144' bench/run-kafka-job.sh
+# (not through BENCH_JAVA_OPTS, which bench/java.sh splits at its spaces)
 # The file replay instead (gradflow produce --file against bare Avro encoding of the same records):
 #   bench/run-kafka-job.sh files [examples [formats]]   (default 300,000 csv,libsvm,vw), ending
 #   RESULT file_replay_vs_bare_encoding_csv=<x> file_replay_vs_bare_encoding_libsvm=<x> ...

@@ -908,7 +908,8 @@ public final class KafkaJobThroughput {
   /**
    * Extra Kafka client properties for every client of the job (its {@code kafka.properties}), as
    * YAML flow-map entries: {@code -Dgradflow.bench.kafka.properties="linger.ms: 20, batch.size:
-   * 262144"}; none by default.
+   * 262144"} (through {@code bench/java.sh}: {@code BENCH_KAFKA_PROPERTIES}, passed as one
+   * argument); none by default.
    */
   private static final String KAFKA_PROPERTIES =
       System.getProperty("gradflow.bench.kafka.properties", "").trim();
