@@ -51,6 +51,8 @@ java_opts=(
 )
 
 die() { echo "local-cluster: $*" >&2; exit 1; }
+# "1 slot", "2 slots": a count and its noun, plural with an s unless the count is 1.
+count() { if [[ "$1" == 1 ]]; then echo "$1 $2"; else echo "$1 $2s"; fi; }
 
 usage() {
   sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d' | sed 's/^# \{0,1\}//' >&2
@@ -167,7 +169,8 @@ start() {
     done
     overview="$(http_get /overview)"
     if [[ "$overview" == *"\"slots-total\":$want"* ]]; then
-      echo "local-cluster: JobManager and $taskmanagers TaskManager(s), $want slot(s);" \
+      echo "local-cluster: JobManager and $(count "$taskmanagers" TaskManager)," \
+        "$(count "$want" slot);" \
         "Flink UI http://localhost:$rest_port; logs in $dir/log"
       return 0
     fi

@@ -17,6 +17,8 @@ jar="$root/jobs/target/gradflow-jobs-$version-flink.jar"
 if [ ! -f "$jar" ] || [ -n "$(find "$root/pom.xml" "$root/schemas" "$root/operators" "$root/jobs" \
     \( -path '*/target' -prune \) -o \( -type f -newer "$jar" -print \) | head -1)" ]; then
   echo "packaging the jobs module (under the build lock)" >&2
+  # Debian's Maven 3.8.7 (Jansi 2.4) wrote ESC[0m to stdout even with -B -q; the project's
+  # .mvn/jvm.config sets -Djansi.noreset=true, which stops it.
   (cd "$root" && locked_build ./mvnw -q -pl jobs -am package -DskipTests)
 fi
 cp "$jar" "$here/target/gradflow-jobs-flink.jar"

@@ -90,8 +90,9 @@ public final class DriftBench {
           runs.add(r);
           System.out.printf(Locale.ROOT, "%-18s %-8s %-16s %s%n", s.name(), r.learner(),
               r.variant(), r.failure() != null ? "FAILED: " + r.failure()
-                  : String.format(Locale.ROOT, "log loss %.4f, %d detection(s) (%.1f s)",
-                      r.logLoss(), r.detections().length, r.seconds()));
+                  : String.format(Locale.ROOT, "log loss %.4f, %s (%.1f s)", r.logLoss(),
+                      io.gradflow.jobs.cli.Counts.of(r.detections().length, "detection"),
+                      r.seconds()));
         }
       }
     }

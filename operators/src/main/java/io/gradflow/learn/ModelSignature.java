@@ -119,8 +119,8 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
       optimizer(parts, prefix, spec.optimizer());
       RowLayout layout = spec.optimizer().layout(spec.model().rowWidth());
       parts.put(prefix + "row layout", layout.width() + (layout.width() == 1 ? " weight, "
-          : " weights, ") + layout.slotsPerWeight() + " slot(s) per weight, " + layout.size()
-          + " floats per row");
+          : " weights, ") + layout.slotsPerWeight() + (layout.slotsPerWeight() == 1 ? " slot"
+          : " slots") + " per weight, " + layout.size() + " floats per row");
     }
     parts.put("state versions", String.join(", ", stateVersions));
     return new ModelSignature(parts);
@@ -183,6 +183,20 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
             && configured.equals(SMALL_MODELS);
   }
 
+  /** A row layout stored before its slots were counted in words: {@code 2 slot(s) per weight}. */
+  private static final java.util.regex.Pattern SLOTS_BEFORE =
+      java.util.regex.Pattern.compile("\\b(\\d+) slot\\(s\\) per weight");
+
+  /**
+   * A stored part in today's words: the row layout of savepoints written before it said
+   * {@code 1 slot} and {@code 2 slots} (it said {@code slot(s)}); the layout is the same.
+   */
+  static String reworded(String stored) {
+    return stored.contains("slot(s)") ? SLOTS_BEFORE.matcher(stored).replaceAll(
+        m -> m.group(1) + (m.group(1).equals("1") ? " slot" : " slots") + " per weight")
+        : stored;
+  }
+
   /** The small-models part: {@code PageFormat.SMALL_AT} rows ({@code SmallModelsTest} holds it). */
   static final String SMALL_MODELS = "one page below 256 rows";
 
@@ -233,7 +247,7 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
           && !key.equals("model.factors") && !key.contains("optimizer.")) {
         continue; // a part a savepoint of an earlier release did not record: not judged
       }
-      String had = value(stored.parts, key);
+      String had = reworded(value(stored.parts, key));
       String has = value(parts, key);
       // A part only one side has because another part differs is not repeated: a candidate's
       // (the race's part names it), an optimizer's slot switch (optimizer.name), the factors

@@ -125,13 +125,13 @@ class TrainerSignatureTest {
         Arguments.of("model type", Setup.of(ADAM), Setup.of(FM.withOptimizer(ADAM.optimizer())),
             "the savepoint's model has model.type linear (logistic_regression or"
                 + " linear_regression), the configuration says factorization_machine; row"
-                + " layout 1 weight, 2 slot(s) per weight, 5 floats per row, the configuration"
-                + " says 5 weights, 2 slot(s) per weight, 17 floats per row: "),
+                + " layout 1 weight, 2 slots per weight, 5 floats per row, the configuration"
+                + " says 5 weights, 2 slots per weight, 17 floats per row: "),
         Arguments.of("factors", Setup.of(FM),
             Setup.of(learner(FactorizationMachineSpec.of(8), Loss.LOGISTIC, AdamSpec.of(0.01))),
             "the savepoint's model has model.factors 4, the configuration says 8; row layout"
-                + " 5 weights, 2 slot(s) per weight, 17 floats per row, the configuration says"
-                + " 9 weights, 2 slot(s) per weight, 29 floats per row: "),
+                + " 5 weights, 2 slots per weight, 17 floats per row, the configuration says"
+                + " 9 weights, 2 slots per weight, 29 floats per row: "),
         Arguments.of("loss", Setup.of(ADAM),
             Setup.of(learner(new LinearSpec(), Loss.SQUARED, AdamSpec.of(0.01))),
             "the savepoint's model has model.loss logistic, the configuration says squared: "),
@@ -144,8 +144,8 @@ class TrainerSignatureTest {
         Arguments.of("amsgrad", Setup.of(ADAM), Setup.of(learner(new LinearSpec(), Loss.LOGISTIC,
                 new AdamSpec(0.01, 0.9, 0.999, 1e-8, 0, true))),
             "the savepoint's model has optimizer.amsgrad false, the configuration says true;"
-                + " row layout 1 weight, 2 slot(s) per weight, 5 floats per row, the"
-                + " configuration says 1 weight, 3 slot(s) per weight, 6 floats per row: "),
+                + " row layout 1 weight, 2 slots per weight, 5 floats per row, the"
+                + " configuration says 1 weight, 3 slots per weight, 6 floats per row: "),
         Arguments.of("momentum", Setup.of(sgd), Setup.of(learner(new LinearSpec(), Loss.LOGISTIC,
                 new SgdSpec(0.1, 0.9, 0, false, 0))),
             "the savepoint's model has optimizer.momentum 0 (no momentum buffer), the"

@@ -30,8 +30,23 @@ class ModelSignatureTest {
         + " logistic; model.standardize false; model.hash_bits 22; feature hashing murmur3 v1;"
         + " state.page_bits 12; page format version 1; direct keys hashed form below 64 rows;"
         + " small models one page below 256 rows; race none; optimizer.name Adagrad; row layout"
-        + " 1 weight, 1 slot(s) per weight, 4 floats per row; state versions pages.v1, model.v1",
+        + " 1 weight, 1 slot per weight, 4 floats per row; state versions pages.v1, model.v1",
         signature(1, List.of("pages.v1", "model.v1")).describe());
+  }
+
+  /** Savepoints written before the row layout counted its slots in words still restore. */
+  @Test
+  void aRowLayoutStoredAsSlotsInParenthesesRestores() {
+    ModelSignature s = signature(1, List.of("pages.v1"));
+    java.util.Map<String, String> old = new java.util.LinkedHashMap<>(s.parts());
+    old.put("row layout", "1 weight, 1 slot(s) per weight, 4 floats per row");
+    assertNull(s.refusal(new ModelSignature(old)));
+    old.put("row layout", "1 weight, 2 slot(s) per weight, 5 floats per row");
+    assertEquals("the savepoint's model has row layout 1 weight, 2 slots per weight, 5 floats per"
+        + " row, the configuration says 1 weight, 1 slot per weight, 4 floats per row",
+        s.refusal(new ModelSignature(old)).split(": its rows")[0]);
+    assertEquals("5 weights, 12 slots per weight", ModelSignature.reworded(
+        "5 weights, 12 slot(s) per weight"));
   }
 
   @Test

@@ -9,11 +9,29 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.gradflow.config.ConfigException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.events.AliasEvent;
+import org.yaml.snakeyaml.events.DocumentEndEvent;
+import org.yaml.snakeyaml.events.Event;
+import org.yaml.snakeyaml.events.MappingEndEvent;
+import org.yaml.snakeyaml.events.MappingStartEvent;
+import org.yaml.snakeyaml.events.NodeEvent;
+import org.yaml.snakeyaml.events.ScalarEvent;
+import org.yaml.snakeyaml.events.SequenceEndEvent;
+import org.yaml.snakeyaml.events.SequenceStartEvent;
+import org.yaml.snakeyaml.parser.Parser;
+import org.yaml.snakeyaml.parser.ParserImpl;
+import org.yaml.snakeyaml.reader.StreamReader;
 
 /**
  * Reads a job file's YAML into plain maps, lists and scalars, and turns every way it can be
@@ -29,6 +47,15 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  *   <li>a syntax error, with its line and column and the parser's words for the problem, quoted
  *       text removed.
  * </ul>
+ *
+ * <p>Anchors, aliases and merge keys are read as YAML 1.1 defines them (and as SnakeYAML's own
+ * constructor does): {@code lr: *x} is the value anchored {@code &x}, a copy, and {@code <<: *base}
+ * (or {@code <<: [*a, *b]}) in a map adds the keys of the anchored map(s) that the map does not
+ * give itself (of a list, the first map that gives a key wins). Jackson's YAML parser alone
+ * reads an alias as a string holding the anchor's name, so {@code labels: *t} named the topic
+ * {@code t}. A merge key whose value is not a map, an alias inside the value it refers to, and
+ * aliases that expand past {@value #MAX_EXPANDED} values are refused naming the key. Messages
+ * never give an alias's or anchor's name (a password {@code *x} unquoted is read as an alias).
  *
  * Stateless and thread-safe.
  */
@@ -69,7 +96,201 @@ public final class YamlFiles {
       throw new ConfigException("(file)", "the configuration is empty; " + needs + " (see "
           + EXAMPLE_FILE + " for every setting)");
     }
+    if (text.indexOf('*') >= 0 || text.contains("<<")) {
+      tree = resolveAliases(text, tree);
+    }
     return tree;
+  }
+
+  /** Values that aliases may expand to, in all: a file of a few aliases stays far below. */
+  static final int MAX_EXPANDED = 100_000;
+
+  /**
+   * {@code tree} with every alias replaced by a copy of its anchored value and every merge key
+   * applied, walking SnakeYAML's events for the document in order (Jackson's parser gives an
+   * alias as its anchor's name and keeps no anchor of a scalar).
+   */
+  private static Object resolveAliases(String text, Object tree) {
+    Map<String, List<Object>> anchors = new HashMap<>();
+    Deque<Frame> open = new ArrayDeque<>();
+    Object[] root = {tree};
+    int[] expanded = {0};
+    boolean changed = false;
+    Parser events = new ParserImpl(new StreamReader(new java.io.StringReader(text)),
+        new LoaderOptions());
+    while (events.peekEvent() != null) {
+      Event e = events.getEvent();
+      if (e instanceof DocumentEndEvent) {
+        break; // Jackson reads the first document only
+      }
+      Frame parent = open.peek();
+      if (e instanceof MappingEndEvent || e instanceof SequenceEndEvent) {
+        Frame done = open.pop();
+        if (done.merges) {
+          merge(done.path, root, expanded);
+          changed = true;
+        }
+        if (open.peek() != null) {
+          open.peek().expectKey = true;
+        }
+        continue;
+      }
+      if (!(e instanceof NodeEvent node)) {
+        continue; // the stream's and the document's start
+      }
+      if (parent != null && parent.map && parent.expectKey) {
+        parent.expectKey = false;
+        parent.key = e instanceof ScalarEvent k ? k.getValue() : "?";
+        parent.merges |= e instanceof ScalarEvent k && k.getImplicit().canOmitTagInPlainScalar()
+            && k.getValue().equals(MERGE);
+        if (e instanceof ScalarEvent) {
+          continue;
+        }
+        throw new ConfigException(name(parent.path), name(parent.path) + " has a key that is"
+            + " not a plain value" + at(e.getStartMark()) + "; keys are setting names");
+      }
+      if (parent != null && !parent.map) {
+        parent.index++;
+      }
+      List<Object> at = new ArrayList<>(parent == null ? List.of() : parent.path);
+      if (parent != null) {
+        at.add(parent.map ? parent.key : (Object) parent.index);
+      }
+      if (e instanceof AliasEvent) {
+        List<Object> target = anchors.get(node.getAnchor());
+        if (target == null) {
+          throw new ConfigException(name(at), name(at) + " is an alias" + at(e.getStartMark())
+              + " to an anchor that is not defined before it; define the anchor (&name) first,"
+              + " or quote a value that starts with *");
+        }
+        if (at.size() >= target.size() && at.subList(0, target.size()).equals(target)) {
+          throw new ConfigException(name(at), name(at) + " is an alias" + at(e.getStartMark())
+              + " inside the value it refers to; a value cannot contain itself");
+        }
+        set(root, at, copy(get(root, target), expanded, at));
+        changed = true;
+      } else if (node.getAnchor() != null) {
+        anchors.put(node.getAnchor(), at);
+      }
+      if (e instanceof MappingStartEvent || e instanceof SequenceStartEvent) {
+        open.push(new Frame(e instanceof MappingStartEvent, at));
+      } else if (parent != null) {
+        parent.expectKey = true;
+      }
+    }
+    return changed ? root[0] : tree;
+  }
+
+  /** An open map or list while walking the events: its path and where in it the walk is. */
+  private static final class Frame {
+    final boolean map;
+    final List<Object> path;
+    boolean expectKey = true;
+    String key;
+    int index = -1;
+    boolean merges;
+
+    Frame(boolean map, List<Object> path) {
+      this.map = map;
+      this.path = path;
+    }
+  }
+
+  private static String at(Mark mark) {
+    return mark == null ? "" : " (line " + (mark.getLine() + 1) + ", column "
+        + (mark.getColumn() + 1) + ")";
+  }
+
+  private static final String MERGE = "<<";
+
+  /** Applies the merge key of the map at {@code at}: its own keys win, then the first map's. */
+  @SuppressWarnings("unchecked")
+  private static void merge(List<Object> at, Object[] root, int[] expanded) {
+    Map<String, Object> map = (Map<String, Object>) get(root, at);
+    Object from = map.remove(MERGE);
+    List<Object> key = new ArrayList<>(at);
+    key.add(MERGE);
+    List<?> sources = from instanceof List<?> list ? list : java.util.Collections.singletonList(from);
+    for (Object source : sources) {
+      if (!(source instanceof Map<?, ?> m)) {
+        throw new ConfigException(name(key), name(key) + " must be a map or a list of maps"
+            + " (<<: *base, or <<: [*a, *b]), but was " + kind(source));
+      }
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!map.containsKey(String.valueOf(e.getKey()))) {
+          map.put(String.valueOf(e.getKey()), copy(e.getValue(), expanded, key));
+        }
+      }
+    }
+  }
+
+  private static String kind(Object value) {
+    return value == null ? "empty" : value instanceof List ? "a list of other values"
+        : "a single value";
+  }
+
+  /** A deep copy (a model changing one is no concern: the copies are read, never changed). */
+  private static Object copy(Object value, int[] expanded, List<Object> at) {
+    if (++expanded[0] > MAX_EXPANDED) {
+      throw new ConfigException(name(at), "the aliases of the configuration expand to more than "
+          + MAX_EXPANDED + " values (at " + name(at) + "); write the values out");
+    }
+    if (value instanceof Map<?, ?> m) {
+      Map<Object, Object> c = new LinkedHashMap<>();
+      m.forEach((k, v) -> c.put(k, copy(v, expanded, at)));
+      return c;
+    }
+    if (value instanceof List<?> l) {
+      List<Object> c = new ArrayList<>(l.size());
+      l.forEach(v -> c.add(copy(v, expanded, at)));
+      return c;
+    }
+    return value;
+  }
+
+  /** The path of the value the context is at: keys and list indices from the root. */
+  private static List<Object> where(JsonStreamContext context) {
+    List<Object> path = new ArrayList<>();
+    for (JsonStreamContext c = context; c != null && !c.inRoot(); c = c.getParent()) {
+      path.add(0, c.inArray() ? (Object) c.getCurrentIndex() : c.getCurrentName());
+    }
+    return path;
+  }
+
+  private static Object get(Object[] root, List<Object> path) {
+    Object v = root[0];
+    for (Object k : path) {
+      v = k instanceof Integer i ? ((List<?>) v).get(i) : ((Map<?, ?>) v).get(k);
+    }
+    return v;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void set(Object[] root, List<Object> path, Object value) {
+    if (path.isEmpty()) {
+      root[0] = value;
+      return;
+    }
+    Object parent = get(root, path.subList(0, path.size() - 1));
+    Object k = path.get(path.size() - 1);
+    if (k instanceof Integer i) {
+      ((List<Object>) parent).set(i, value);
+    } else {
+      ((Map<Object, Object>) parent).put(k, value);
+    }
+  }
+
+  /** {@code optimizer.lr}, {@code race[1].name}. */
+  private static String name(List<Object> path) {
+    StringBuilder b = new StringBuilder();
+    for (Object k : path) {
+      if (k instanceof Integer i) {
+        b.append('[').append(i).append(']');
+      } else {
+        b.append(b.length() == 0 ? "" : ".").append(k);
+      }
+    }
+    return b.length() == 0 ? "(file)" : b.toString();
   }
 
   private static ConfigException refusal(JsonProcessingException e) {

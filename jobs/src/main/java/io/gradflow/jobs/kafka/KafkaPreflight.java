@@ -110,7 +110,7 @@ public final class KafkaPreflight implements AutoCloseable {
    * Checks that a topic exists.
    *
    * @param setting the setting that names it, for the message ({@code kafka.topics.examples})
-   * @throws UserException naming the setting when it does not
+   * @throws UserException naming the setting when it does not (exit code 2)
    */
   public void checkTopic(String setting, String topic) {
     describe(setting, topic);
@@ -126,12 +126,17 @@ public final class KafkaPreflight implements AutoCloseable {
     }
   }
 
-  /** The topic does not exist; any other failure to describe it is not this. */
+  /**
+   * The topic does not exist; any other failure to describe it is not this. Exit code 2: the
+   * topic is named by the user's configuration (or flag), which cannot run as written until the
+   * topic is created or the name corrected, as {@code validate} says of its examples topic. An
+   * unreachable broker stays 1 (the environment's, and worth retrying).
+   */
   private static final class MissingTopicException extends UserException {
     private static final long serialVersionUID = 1L;
 
     MissingTopicException(String message) {
-      super(message);
+      super(message, 2);
     }
   }
 
@@ -140,7 +145,7 @@ public final class KafkaPreflight implements AutoCloseable {
    *
    * @return null when the topic exists, else a note that the broker creates it with its defaults
    * @throws UserException naming the setting when it does not exist and the broker does not
-   *     create topics ({@code auto.create.topics.enable=false})
+   *     create topics ({@code auto.create.topics.enable=false}; exit code 2)
    */
   public String checkOutputTopic(String setting, String topic) {
     try {
@@ -152,7 +157,7 @@ public final class KafkaPreflight implements AutoCloseable {
         throw new UserException(setting + " names the topic '" + topic + "', which does not exist"
             + " on " + serversSetting + " (" + spec.bootstrapServers() + "), and the broker does"
             + " not create topics (auto.create.topics.enable=false); create it or correct "
-            + setting);
+            + setting, 2);
       }
       return setting + " ('" + topic + "') does not exist yet: the broker will create it with"
           + " its default settings (partitions, retention.ms)";

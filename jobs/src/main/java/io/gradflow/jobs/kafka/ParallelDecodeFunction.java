@@ -120,8 +120,19 @@ public final class ParallelDecodeFunction extends RichAsyncFunction<RawRecord, R
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalStateException when a pool thread could not complete a record's future
+   *     (which fails the task, with that failure as the cause)
+   */
   @Override
   public void asyncInvoke(RawRecord raw, ResultFuture<RawRecord> result) {
+    Throwable failure = batches.failure;
+    if (failure != null) {
+      throw new IllegalStateException("the decode pool could not hand a record back to the task: "
+          + failure, failure);
+    }
     if (raw.isEndOfInput()) {
       batches.flush();
       result.complete(List.of(raw));
@@ -147,6 +158,8 @@ public final class ParallelDecodeFunction extends RichAsyncFunction<RawRecord, R
     /** The batch being collected, or null. Guarded by {@link #lock}. */
     Batch filling;
     boolean closed;
+    /** The first failure to complete a record's future, or null. */
+    volatile Throwable failure;
 
     /** Called by the task's thread. */
     void add(RawRecord raw, ResultFuture<RawRecord> result) {
@@ -199,7 +212,12 @@ public final class ParallelDecodeFunction extends RichAsyncFunction<RawRecord, R
       }
     }
 
-    /** A pool thread's loop: takes a batch, decodes it, completes its records; until closed. */
+    /**
+     * A pool thread's loop: takes a batch, decodes it, completes its records; until closed. A
+     * future whose completion throws does not end the loop (later batches would then wait
+     * forever with one thread, a hang instead of a failure): every record of the batch is still
+     * completed, that one exceptionally, and the next {@link #asyncInvoke} fails the task.
+     */
     void work(ExampleDecoder own, Records what) {
       try {
         while (true) {
@@ -207,7 +225,10 @@ public final class ParallelDecodeFunction extends RichAsyncFunction<RawRecord, R
           if (b == null) {
             return;
           }
-          b.decodeAndComplete(own, what);
+          Throwable t = b.decodeAndComplete(own, what);
+          if (t != null && failure == null) {
+            failure = t;
+          }
         }
       } catch (InterruptedException e) {
         // closed
@@ -262,9 +283,12 @@ public final class ParallelDecodeFunction extends RichAsyncFunction<RawRecord, R
     /**
      * Decodes every record first, then completes them all, so the task's thread finds the whole
      * batch's mails at once. A record whose decoding fails with anything but a rejection fails
-     * its own future (and so the job), as one record at a time did.
+     * its own future (and so the job), as one record at a time did. A future whose completion
+     * throws is completed exceptionally instead (if it can be), and the others still complete.
+     *
+     * @return the first throw of a completion, or null
      */
-    void decodeAndComplete(ExampleDecoder d, Records what) {
+    Throwable decodeAndComplete(ExampleDecoder d, Records what) {
       Throwable[] failed = null;
       for (int i = 0; i < size; i++) {
         RawRecord raw = raws[i];
@@ -280,13 +304,27 @@ public final class ParallelDecodeFunction extends RichAsyncFunction<RawRecord, R
           failed[i] = t;
         }
       }
+      Throwable thrown = null;
       for (int i = 0; i < size; i++) {
-        if (failed != null && failed[i] != null) {
-          results[i].completeExceptionally(failed[i]);
-        } else {
-          results[i].complete(List.of(raws[i]));
+        try {
+          if (failed != null && failed[i] != null) {
+            results[i].completeExceptionally(failed[i]);
+          } else {
+            results[i].complete(List.of(raws[i]));
+          }
+        } catch (Throwable t) {
+          if (thrown == null) {
+            thrown = t;
+          }
+          try {
+            results[i].completeExceptionally(new IllegalStateException("the decode pool could"
+                + " not complete the record at " + raws[i] + ": " + t, t));
+          } catch (Throwable again) {
+            thrown.addSuppressed(again); // the task is going away: the next call fails it
+          }
         }
       }
+      return thrown;
     }
   }
 }

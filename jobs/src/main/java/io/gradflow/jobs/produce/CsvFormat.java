@@ -214,6 +214,27 @@ public final class CsvFormat implements FileFormat {
       return i;
     }
 
+    /**
+     * A hint for a row of the wrong width with a cell that starts with blanks then a quote
+     * ({@code 1, "b, c"}): CSV quotes a cell only from its first character, so the delimiter
+     * inside splits it. Empty when no cell does.
+     */
+    private static String quoteHint(String[] cells) {
+      for (int i = 0; i < cells.length; i++) {
+        String c = cells[i];
+        int j = 0;
+        while (j < c.length() && (c.charAt(j) == ' ' || c.charAt(j) == '\t')) {
+          j++;
+        }
+        if (j > 0 && j < c.length() && c.charAt(j) == '"') {
+          return "; cell " + (i + 1) + " starts with a space then a quote, and a quote after a"
+              + " space is not a quoted cell in CSV (a delimiter inside it splits the cell):"
+              + " remove the space before the quote";
+        }
+      }
+      return "";
+    }
+
     /** The next record, null at the end; tracks the line it starts on. */
     private CSVRecord read() throws MalformedLineException {
       long start = linesBefore + 1;
@@ -271,7 +292,7 @@ public final class CsvFormat implements FileFormat {
       long line = record.line();
       if (cells.length != size) {
         throw new MalformedLineException(line, "expected " + size
-            + " columns as in the header, but found " + cells.length);
+            + " columns as in the header, but found " + cells.length + quoteHint(cells));
       }
       float[] dense = numeric.length == 0 ? NO_DENSE : new float[numeric.length];
       boolean[] absent = null;

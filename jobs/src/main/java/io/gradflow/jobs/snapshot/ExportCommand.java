@@ -46,7 +46,8 @@ public final class ExportCommand {
       Flag.of("with-slots", Type.SWITCH, null,
           "keep optimizer slots, step counts and session state: a bit-exact restore"));
   private static final Pattern LAYOUT =
-      Pattern.compile("(\\d+) weights?, (\\d+) slot\\(s\\) per weight, (\\d+) floats per row");
+      Pattern.compile("(\\d+) weights?, (\\d+) slot(?:s|\\(s\\))? per weight, (\\d+) floats per"
+          + " row");
 
   private ExportCommand() {}
 

@@ -39,6 +39,9 @@ public final class TrainConsole {
   private final String command;
   private final Set<String> reasonsSeen = new HashSet<>();
   private final Map<String, Long> lossesReported = new HashMap<>();
+  /** The examples and the time of the previous progress line (the recent rate's start). */
+  private long lastExamples;
+  private double lastSeconds;
 
   TrainConsole(PrintStream out, PrintStream err, boolean quiet, boolean probabilities,
       String examplesTopic) {
@@ -107,7 +110,7 @@ public final class TrainConsole {
     long examples = examplesRead(accumulators);
     Totals t = totals(accumulators);
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
-        "[%.0fs] examples %,d (%,.0f/s)", seconds, examples, examples / Math.max(seconds, 1e-9)));
+        "[%.0fs] examples %,d (%s)", seconds, examples, recentRate(examples, seconds)));
     if (t.count > 0) {
       b.append(quality(t, " | "));
     }
@@ -120,6 +123,24 @@ public final class TrainConsole {
     }
     err.println(b);
     err.flush();
+  }
+
+  /**
+   * The rate since the previous progress line (since the start for the first), so that a live
+   * job that stops receiving shows 0/s at once; the average since the start is the summary's.
+   * The counts start again when the job restarts from a checkpoint: the line then says so
+   * instead of a rate it cannot know.
+   */
+  private String recentRate(long examples, double seconds) {
+    long before = lastExamples;
+    double since = lastSeconds;
+    lastExamples = examples;
+    lastSeconds = seconds;
+    if (examples < before) {
+      return "counting again after a restart";
+    }
+    return String.format(Locale.ROOT, "%,.0f/s", (examples - before)
+        / Math.max(seconds - since, 1e-9));
   }
 
   private String quality(Totals t, String sep) {
@@ -231,7 +252,8 @@ public final class TrainConsole {
     long examples = examplesRead(accumulators);
     out.printf(Locale.ROOT, "gradflow %s: %s after %.1f s%n", command,
         finished ? "finished" : "stopped", seconds);
-    out.printf(Locale.ROOT, "  examples read   %,d from %s%n", examples, examplesTopic);
+    out.printf(Locale.ROOT, "  examples read   %,d from %s (%,.0f/s on average)%n", examples,
+        examplesTopic, examples / Math.max(seconds, 1e-9));
     Map<String, long[]> predictions = predictions(accumulators);
     long scored = 0;
     long learned = 0;

@@ -70,7 +70,7 @@ class LocalClusterScriptITCase {
       try {
         Result start = run(script, env, "start", "--taskmanagers", "2", "--slots", "1");
         assertEquals(0, start.code(), start.output());
-        assertTrue(start.output().contains("2 TaskManager(s), 2 slot(s)"), start.output());
+        assertTrue(start.output().contains("2 TaskManagers, 2 slots"), start.output());
 
         Result submit = run(script, env, "submit", "--config", config.toString());
         Matcher id = Pattern.compile("local-cluster: job ([0-9a-f]{32})").matcher(submit.output());

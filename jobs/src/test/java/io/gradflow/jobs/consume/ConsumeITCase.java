@@ -122,7 +122,7 @@ class ConsumeITCase {
 
   @Test
   void aMissingTopicIsOneLineNamingTheFlag() {
-    assertEquals(1, consume("--topic", "no-such-topic"));
+    assertEquals(2, consume("--topic", "no-such-topic"));
     String e = err.toString(StandardCharsets.UTF_8);
     assertTrue(e.contains("--topic names the topic 'no-such-topic', which does not exist"), e);
     assertFalse(e.contains("\tat "), e);

@@ -35,7 +35,7 @@ class ParallelDecodeFunctionTest {
   private static final long GUARD_SECONDS = 20;
 
   /** What one record's future was given. */
-  static final class Outcome implements ResultFuture<RawRecord> {
+  static class Outcome implements ResultFuture<RawRecord> {
     final CountDownLatch done = new CountDownLatch(1);
     final AtomicInteger completions = new AtomicInteger();
     volatile Collection<RawRecord> result;
@@ -147,6 +147,53 @@ class ParallelDecodeFunctionTest {
       for (int i = 0; i < 5; i++) {
         assertEquals(reference(records.get(i)), seen(records.get(i).decoded));
       }
+    } finally {
+      f.close();
+    }
+  }
+
+  /** A future that throws when completed normally, as a closed mailbox does. */
+  static final class Throwing extends Outcome {
+    @Override
+    public void complete(Collection<RawRecord> c) {
+      throw new java.util.concurrent.RejectedExecutionException("mailbox closed");
+    }
+  }
+
+  /**
+   * A completion that throws on a pool thread: the thread goes on, so every later record (of the
+   * batch and of later batches, on a pool of one) still completes; the record whose completion
+   * threw completes exceptionally; the next call fails the task naming the cause.
+   */
+  @Test
+  void aCompletionThatThrowsLeavesNoRecordWaitingAndFailsTheNextCall() throws Exception {
+    ParallelDecodeFunction f = opened(1);
+    try {
+      List<RawRecord> records = records(3 * ParallelDecodeFunction.BATCH);
+      List<Outcome> outcomes = new ArrayList<>();
+      for (int i = 0; i < records.size(); i++) {
+        Outcome o = i == 5 ? new Throwing() : new Outcome();
+        outcomes.add(o);
+        f.asyncInvoke(records.get(i), o);
+      }
+      for (int i = 0; i < outcomes.size(); i++) {
+        assertTrue(outcomes.get(i).done.await(GUARD_SECONDS, TimeUnit.SECONDS),
+            "record " + i + " never completed");
+      }
+      Throwable e = outcomes.get(5).error;
+      assertInstanceOf(IllegalStateException.class, e);
+      assertTrue(e.getMessage().startsWith("the decode pool could not complete the record at"
+          + " examples-2@5: java.util.concurrent.RejectedExecutionException: mailbox closed"),
+          e.getMessage());
+      for (int i = 0; i < outcomes.size(); i++) {
+        if (i != 5) {
+          assertNull(outcomes.get(i).error, "record " + i);
+          assertEquals(reference(records.get(i)), seen(records.get(i).decoded), "record " + i);
+        }
+      }
+      IllegalStateException next = org.junit.jupiter.api.Assertions.assertThrows(
+          IllegalStateException.class, () -> f.asyncInvoke(records(1).get(0), new Outcome()));
+      assertTrue(next.getMessage().contains("mailbox closed"), next.getMessage());
     } finally {
       f.close();
     }

@@ -38,6 +38,23 @@ class CsvParsingBehaviourTest {
     assertEquals(List.of(cat("c", " \"b\"")), ex.get(0).getFeatures());
   }
 
+  /**
+   * {@code 1, "b, c"}: the blank makes the quote text, so the comma inside splits the cell and the
+   * row is refused for its width, with a hint; what is accepted is unchanged.
+   */
+  @Test
+  void aQuoteAfterABlankSplitsTheCellAndTheRefusalSaysWhy() {
+    String text = "y,c\n1, \"b, c\"\n0,d\n1,\"e, f\"\n1,g,h\n";
+    FileReplay r = replay(csv("y", null, List.of("c")), text, FileReplay.OnError.SKIP);
+    List<Example> ex = all(r);
+    assertEquals(List.of(List.of(cat("c", "d")), List.of(cat("c", "e, f"))),
+        ex.stream().map(Example::getFeatures).toList());
+    assertEquals(List.of("in.txt, line 2: expected 2 columns as in the header, but found 3; cell 2"
+        + " starts with a space then a quote, and a quote after a space is not a quoted cell in"
+        + " CSV (a delimiter inside it splits the cell): remove the space before the quote",
+        "in.txt, line 5: expected 2 columns as in the header, but found 3"), r.errors());
+  }
+
   @Test
   void charactersAfterAClosingQuoteEndTheInputWithTheirPosition() {
     assertEndsTheInput("y,c\n1,\"b\n\"x\n0,d\n", "in.txt, line 2: not CSV: Invalid character"

@@ -23,7 +23,7 @@ class ExportCommandTest {
   /** Adam on a linear model: a weight, two slots, two floats of step count. */
   private static final int ROW = 5;
   private static final Map<String, String> SIGNATURE = Map.of("race", "none",
-      "row layout", "1 weight, 2 slot(s) per weight, 5 floats per row", "state.page_bits", "10");
+      "row layout", "1 weight, 2 slots per weight, 5 floats per row", "state.page_bits", "10");
 
   /** Page 0 (direct, format 2) with row r = [r, 100 + r, 200 + r, 0, 0], stamp r % 3. */
   private static float[] directPage() {
@@ -95,6 +95,15 @@ class ExportCommandTest {
     assertEquals(List.of(), s.getBook());
     assertEquals(3000L, s.getDataOffsets().get(0).getOffset());
     assertEquals("ex", s.getDataOffsets().get(0).getTopic());
+  }
+
+  /** A savepoint whose signature says {@code 2 slot(s)} (before counts were words) exports too. */
+  @Test
+  void weightsAloneOfASavepointWithTheOldLayoutWords() {
+    Map<String, String> old = new java.util.HashMap<>(SIGNATURE);
+    old.put("row layout", "1 weight, 2 slot(s) per weight, 5 floats per row");
+    ModelSnapshot s = ExportCommand.snapshots(read(old, Map.of(), Map.of()), "sp", false).get(0);
+    assertEquals(List.of(7f), s.getRows().get(7).getValues());
   }
 
   @Test

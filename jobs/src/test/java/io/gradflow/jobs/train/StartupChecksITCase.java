@@ -51,7 +51,7 @@ class StartupChecksITCase extends TrainJobITCase {
   @Test
   void aMissingExamplesTopicNamesItsSetting() throws Exception {
     Run run = Run.create("no-such-examples", "labels");
-    assertEquals(1, launch(run.yaml("", true)));
+    assertEquals(2, launch(run.yaml("", true)));
     assertTrue(err().contains("kafka.topics.examples names the topic 'no-such-examples', which"
         + " does not exist"), err());
   }
@@ -60,7 +60,7 @@ class StartupChecksITCase extends TrainJobITCase {
   void aMissingLabelsTopicNamesItsSettingWhenLabelsAreDelayed() throws Exception {
     kafka.createTopics(1, "checked-examples");
     Run run = Run.create("checked-examples", "no-such-labels");
-    assertEquals(1, launch(run.yaml("labels: {delayed: true}", true)));
+    assertEquals(2, launch(run.yaml("labels: {delayed: true}", true)));
     assertTrue(err().contains("kafka.topics.labels names the topic 'no-such-labels'"), err());
   }
 
@@ -70,7 +70,7 @@ class StartupChecksITCase extends TrainJobITCase {
     Run run = Run.create("checked-examples", "labels");
     String yaml = run.yaml("", true).replace("metrics: " + run.metrics() + ",",
         "metrics: no-such-metrics,");
-    assertEquals(1, launch(yaml));
+    assertEquals(2, launch(yaml));
     assertTrue(err().contains("kafka.topics.metrics names the topic 'no-such-metrics', which does"
         + " not exist") && err().contains("auto.create.topics.enable=false"), err());
   }

@@ -30,8 +30,12 @@ class TrainConsoleTest {
   }
 
   private static Map<String, Object> accumulators(int models, double logLoss) {
+    return accumulators(models, logLoss, 1000);
+  }
+
+  private static Map<String, Object> accumulators(int models, double logLoss, int examples) {
     InputAccumulator input = new InputAccumulator();
-    for (int i = 0; i < 1000; i++) {
+    for (int i = 0; i < examples; i++) {
       input.add("examples", 0, i);
     }
     input.add("labels", 0, 0);
@@ -77,6 +81,25 @@ class TrainConsoleTest {
     assertEquals(1, e.split("dead letter: LABEL_OUT_OF_DOMAIN at examples-0@1000", -1).length - 1,
         e);
     assertTrue(e.contains("model.loss") && e.contains("--label-threshold"), e);
+  }
+
+  @Test
+  void progressShowsTheRateSinceThePreviousLineAndTheSummaryTheAverage() {
+    TrainConsole c = console(false, true);
+    c.progress(accumulators(1, 0.5, 1000), 2);
+    c.progress(accumulators(1, 0.5, 4000), 4);
+    c.progress(accumulators(1, 0.5, 4000), 9); // nothing arrives: 0/s, not the falling average
+    c.progress(accumulators(1, 0.5, 300), 10); // the job restarted: the counts start again
+    c.progress(accumulators(1, 0.5, 500), 12);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("[2s] examples 1,000 (500/s) |"), e);
+    assertTrue(e.contains("[4s] examples 4,000 (1,500/s) |"), e);
+    assertTrue(e.contains("[9s] examples 4,000 (0/s) |"), e);
+    assertTrue(e.contains("[10s] examples 300 (counting again after a restart) |"), e);
+    assertTrue(e.contains("[12s] examples 500 (100/s) |"), e);
+    c.summary(accumulators(1, 0.5, 4000), 16, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("examples read   4,000 from examples (250/s on average)\n"), o);
   }
 
   @Test
