@@ -38,14 +38,27 @@ public final class PageSerializer extends TypeSerializerSingleton<float[]> {
     return new float[0];
   }
 
+  /**
+   * The page itself, not a clone: a page in keyed state is never changed once stored. Every
+   * writer hands the state a fresh array and keeps no reference to it ({@code PageCache}'s
+   * write-back through {@code RowPage.toStored}, the book's and dense blocks' copies, the
+   * {@code PagedLearner}'s sweep), and every reader copies what it loads ({@code RowPage.load} and
+   * {@code loadDirect}, {@code RowBook.fit}, {@code PageCache.dense}). The heap backend calls this
+   * in its copy-on-write ({@code CopyOnWriteStateMap}): a model key's state value is the whole
+   * {@code Map<Long, float[]>} of its pages, and the first access to it (a load on a miss, a
+   * write-back on eviction or at the next flush) while an asynchronous snapshot still runs copied
+   * every page, the whole model (64 MB for 2^22 AdaGrad rows), on the trainer thread; now it copies
+   * the map only, and the snapshot keeps the arrays it saw, which nothing changes.
+   */
   @Override
   public float[] copy(float[] from) {
-    return from.clone();
+    return from;
   }
 
+  /** The page itself, as {@link #copy(float[])}. */
   @Override
   public float[] copy(float[] from, float[] reuse) {
-    return from.clone();
+    return from;
   }
 
   @Override

@@ -584,7 +584,12 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     }
   }
 
-  /** Pages in keyed state, each under its model key. */
+  /**
+   * Pages in keyed state, each under its model key. An array given to {@link #store} is never
+   * changed afterwards, and one {@link #load} returns is never changed by its reader (the
+   * {@link PageCache} copies both ways): {@link PageSerializer#copy} relies on it to share the
+   * arrays when the heap backend copies a model's pages on write during a snapshot.
+   */
   private final class KeyedPageStore implements PageStore {
     @Override
     public float[] load(String modelKey, long pageId) throws Exception {

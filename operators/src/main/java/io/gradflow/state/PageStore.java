@@ -8,7 +8,10 @@ public interface PageStore {
   /** The stored page, or null if the model has no such page yet. Must not be modified. */
   float[] load(String modelKey, long pageId) throws Exception;
 
-  /** Stores a page (a fresh array the store may keep). */
+  /**
+   * Stores a page: a fresh array the store may keep, which the caller never changes afterwards
+   * (the trainer's heap state shares it with running snapshots).
+   */
   void store(String modelKey, long pageId, float[] page) throws Exception;
 
   /**

@@ -89,4 +89,16 @@ class PageSerializerTest {
         new DataInputDeserializer(out.getCopyOfBuffer())));
     assertTrue(e.getMessage().contains("length -3"), e.getMessage());
   }
+
+  /**
+   * A page in keyed state is never changed once stored, so the heap backend's copy-on-write
+   * shares it instead of cloning every page of the model (PendingSnapshotTest: nothing written
+   * after a checkpoint reaches it).
+   */
+  @Test
+  void copySharesThePage() {
+    float[] page = page(100, 3, false);
+    assertSame(page, PageSerializer.INSTANCE.copy(page));
+    assertSame(page, PageSerializer.INSTANCE.copy(page, new float[100]));
+  }
 }
