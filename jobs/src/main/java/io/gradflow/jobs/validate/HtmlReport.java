@@ -162,10 +162,11 @@ public final class HtmlReport {
     }
 
     h.append("<h2>Savepoints</h2>\n<table class=\"savepoints\">\n")
-        .append("<tr><th>savepoint</th><th>path</th></tr>\n");
+        .append("<tr><th>savepoint</th><th>path</th><th>config</th></tr>\n");
     for (Map.Entry<String, Map<String, Object>> s : savepoints.entrySet()) {
       h.append("<tr><td>").append(text(s.getKey())).append("</td><td>")
-          .append(text(s.getValue().get("path"))).append("</td></tr>\n");
+          .append(text(s.getValue().get("path"))).append("</td><td>")
+          .append(text(s.getValue().getOrDefault("config", ""))).append("</td></tr>\n");
     }
     h.append("</table>\n");
 
