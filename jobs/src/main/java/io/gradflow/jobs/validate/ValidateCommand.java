@@ -234,7 +234,9 @@ public final class ValidateCommand {
           records, probabilities, frozen, joined != null ? unlabeled : null);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("path", sp.getValue());
-      m.put("config", configOf.get(sp.getKey()));
+      if (configPaths.size() > 1) {
+        m.put("config", configOf.get(sp.getKey())); // one --config: the JSON as before
+      }
       m.putAll(report.overall());
       if (joined != null) {
         m.put("scored_before_label", unlabeled[0]);
