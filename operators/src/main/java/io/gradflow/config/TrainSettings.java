@@ -185,7 +185,8 @@ public final class TrainSettings {
           + " U(+-sqrt(6/(fan_in+fan_out))), for tanh; unit biases at 0");
   public static final Setting<Integer> MODEL_INPUTS = modelSetting(DEEP, "inputs", INT, 0,
       atLeast(0), "dense features per example (the MLP's input, with the pooled embedding); an"
-          + " example with another number fails the job. An mlp needs 1 or more");
+          + " example with another number is a dead letter (DENSE_WIDTH). An mlp needs 1 or"
+          + " more");
   public static final Setting<String> MODEL_POOLING = modelSetting(WIDE, "pooling",
       SettingType.choice("sum", "mean"), "sum", null, "how the embedding rows of an example's"
           + " sparse features (value times row) combine into the MLP's input");

@@ -9,6 +9,9 @@ import java.util.Map;
 /**
  * One command-line flag: its name, value type, default and help. A command declares its flags
  * once, in one table; parsing, validation messages and {@code help} come from that table.
+ *
+ * @param choices a {@code CHOICE} flag's allowed values; for a {@code REPEATED} flag, empty or
+ *     one name for its value in help ({@code PATH}; {@code K=V} when empty)
  */
 public record Flag(String name, Type type, String defaultValue, String help, List<String> choices) {
 
@@ -20,6 +23,11 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
 
   public static Flag of(String name, Type type, String dflt, String help) {
     return new Flag(name, type, dflt, help, List.of());
+  }
+
+  /** A {@code REPEATED} flag whose value help shows as {@code valueName} (PATH, NAME, ...). */
+  public static Flag repeated(String name, String valueName, String help) {
+    return new Flag(name, Type.REPEATED, null, help, List.of(valueName));
   }
 
   public static Flag choice(String name, String dflt, String help, String... choices) {
@@ -181,7 +189,7 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
         case INT, LONG -> " N";
         case DOUBLE -> " X";
         case STRING -> " VALUE";
-        case REPEATED -> " K=V";
+        case REPEATED -> " " + (f.choices().isEmpty() ? "K=V" : f.choices().get(0));
       };
       String dflt = f.defaultValue() == null || f.type() == Type.SWITCH ? ""
           : " (default " + f.defaultValue() + ")";

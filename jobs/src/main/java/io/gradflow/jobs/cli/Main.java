@@ -64,10 +64,15 @@ public final class Main {
 
   /** Runs a command line; returns the process exit code. */
   public static int run(String[] args, InputStream in, PrintStream out, PrintStream err) {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")
-        || args[0].equals("help")) {
+    if (args.length == 0) {
+      // A usage mistake: the usage goes where the mistakes go, and the exit code says so.
+      err.println("gradflow: a command is needed");
+      err.print(help());
+      return 2;
+    }
+    if (args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
       out.print(help());
-      return args.length == 0 ? 2 : 0;
+      return 0;
     }
     Command command = COMMANDS.stream().filter(c -> c.name().equals(args[0])).findFirst()
         .orElse(null);

@@ -173,6 +173,10 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
   /** Reads and validates a YAML file for a use, recording the effective settings. */
   public static TrainConfig load(Path file, ConfigReport report, Use use) throws IOException {
     String yaml;
+    if (Files.isDirectory(file)) {
+      throw new ConfigException("--config", "--config names a directory, not a job file: "
+          + file);
+    }
     try {
       yaml = Files.readString(file);
     } catch (NoSuchFileException e) {

@@ -119,6 +119,7 @@ public final class EvaluateCommand {
     boolean probabilities =
         config.candidates().values().iterator().next().loss().predictsProbability();
     boolean quiet = v.on("quiet");
+    checkInputs(config, v);
 
     FileInput input;
     try {
@@ -176,11 +177,13 @@ public final class EvaluateCommand {
       }
     }
     double seconds = seconds(started);
-    report.file(input.replay.lines(), input.replay.skipped(), input.replay.blank(), seconds);
+    report.file(input.replay.lines(), input.replay.skipped(), input.replay.blank(),
+        input.imputed, seconds);
     console.deadLetterAlerts(accumulators);
     console.summary(accumulators, seconds, null, true);
     if (!quiet) {
-      out.println("  file            " + fileLine(input.replay));
+      out.println("  file            " + fileLine(input.replay)
+          + (input.imputed > 0 ? "; " + imputedLine(input.imputed) : ""));
     }
     String unlearned = unlearned(report, input, v);
     if (unlearned != null) {
@@ -207,6 +210,35 @@ public final class EvaluateCommand {
     return Counts.of(replay.lines(), "line") + " read, " + Counts.of(replay.skipped(),
         "malformed line") + (replay.blank() > 0 ? " and " + Counts.of(replay.blank(),
         "blank or comment line") : "") + " skipped";
+  }
+
+  /** {@code 12 missing cells imputed (column means so far)}: the file line's CSV part. */
+  static String imputedLine(long imputed) {
+    return Counts.of(imputed, "missing cell") + " imputed (column means so far)";
+  }
+
+  /**
+   * Refuses, before the run, a CSV mapping whose numeric columns (an example's dense values, one
+   * per {@code --csv-numeric} column) cannot be the inputs of the job's deep model: each example
+   * would be a dead letter (DENSE_WIDTH).
+   *
+   * @throws io.gradflow.jobs.cli.UserException naming {@code model.inputs}, its value and the
+   *     columns' count (exit 2)
+   */
+  static void checkInputs(TrainConfig config, Flag.Values v) {
+    int inputs = config.input().denseValues();
+    if (inputs < 0 || !v.string("format").equals("csv")) {
+      return;
+    }
+    List<String> numeric = v.isSet("csv-numeric") ? v.list("csv-numeric") : List.of();
+    if (numeric.size() != inputs) {
+      throw new io.gradflow.jobs.cli.UserException("model.inputs is " + inputs + ", but "
+          + (numeric.isEmpty() ? "no --csv-numeric column is given" : "--csv-numeric gives "
+          + Counts.of(numeric.size(), "column") + " (" + String.join(",", numeric) + ")")
+          + ": a deep model reads exactly one dense value per numeric column, so every example"
+          + " would be a dead letter (DENSE_WIDTH); set model.inputs: " + numeric.size()
+          + " or map " + inputs + " numeric columns", 2);
+    }
   }
 
   /**
@@ -238,7 +270,26 @@ public final class EvaluateCommand {
 
   /** The file's examples, encoded as the job reads them, with what the reading found. */
   record FileInput(String source, List<RawRecord> records, Map<String, Float> weights,
-      long labeled, long learnable, FileReplay replay) {}
+      long labeled, long learnable, long imputed, FileReplay replay) {}
+
+  /**
+   * The missing numeric cells of a CSV example, which were imputed: its missing indicators, the
+   * features {@code (column, "missing")} of its numeric columns ({@link
+   * io.gradflow.jobs.produce.CsvFormat}). Exact: a categorical feature {@code (column,
+   * "missing")} would need the cell {@code missing} in a numeric column, a malformed line.
+   */
+  static int imputed(Example e, java.util.Set<String> numeric) {
+    if (numeric.isEmpty()) {
+      return 0;
+    }
+    int n = 0;
+    for (io.gradflow.schema.Feature f : e.getFeatures()) {
+      if ("missing".equals(f.getName()) && numeric.contains(f.getNamespace())) {
+        n++;
+      }
+    }
+    return n;
+  }
 
   private static FileInput read(Flag.Values v, InputStream in) throws IOException {
     long limit = v.isSet("count") ? v.longValue("count", 1) : Long.MAX_VALUE;
@@ -247,6 +298,9 @@ public final class EvaluateCommand {
     Map<String, Float> weights = new HashMap<>();
     long labeled = 0;
     long learnable = 0;
+    long imputed = 0;
+    java.util.Set<String> numeric = v.string("format").equals("csv") && v.isSet("csv-numeric")
+        ? java.util.Set.copyOf(v.list("csv-numeric")) : java.util.Set.of();
     String file = v.string("file");
     String source = file.equals("-") ? "stdin" : Path.of(file).getFileName().toString();
     try (FileReplay replay = ProduceCommand.openFile(v, in)) {
@@ -255,10 +309,11 @@ public final class EvaluateCommand {
         weights.put(e.getExampleId(), e.getWeight());
         labeled += e.getLabel() != null ? 1 : 0;
         learnable += e.getLabel() != null && e.getWeight() > 0 ? 1 : 0;
+        imputed += imputed(e, numeric);
         records.add(new RawRecord(source, 0, replay.line(), e.getEventTime().toEpochMilli(),
             null, codec.encode(e)));
       }
-      return new FileInput(source, records, weights, labeled, learnable, replay);
+      return new FileInput(source, records, weights, labeled, learnable, imputed, replay);
     }
   }
 

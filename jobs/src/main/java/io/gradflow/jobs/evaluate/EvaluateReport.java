@@ -55,6 +55,7 @@ public final class EvaluateReport {
   private final Map<String, Long> deadLetters = new TreeMap<>();
   private long malformed;
   private long blank;
+  private long imputed;
   private long lines;
   private double seconds;
 
@@ -113,12 +114,14 @@ public final class EvaluateReport {
 
   /**
    * What the file's reading found: lines read, malformed lines skipped, blank and comment lines
-   * skipped (lines without an example); the run's duration.
+   * skipped (lines without an example), missing numeric cells imputed (CSV; 0 otherwise); the
+   * run's duration.
    */
-  public void file(long lines, long malformed, long blank, double seconds) {
+  public void file(long lines, long malformed, long blank, long imputed, double seconds) {
     this.lines = lines;
     this.malformed = malformed;
     this.blank = blank;
+    this.imputed = imputed;
     this.seconds = seconds;
   }
 
@@ -190,6 +193,7 @@ public final class EvaluateReport {
     m.put("lines", lines);
     m.put("malformed", malformed);
     m.put("blank", blank);
+    m.put("imputed", imputed);
     m.put("dead_letters", new LinkedHashMap<>(deadLetters));
   }
 

@@ -18,6 +18,26 @@ public final class OptimReplayCommand {
 
   private OptimReplayCommand() {}
 
+  /** Jackson's "[Source: ...; line: 1, column: 11]" inside its messages. */
+  private static final java.util.regex.Pattern SOURCE = java.util.regex.Pattern.compile(
+      "\\[Source: .*?; line: (\\d+), column: (\\d+)\\]");
+
+  /**
+   * A JSON syntax error in our words: {@code line 1, column 11: unexpected end-of-input: expected
+   * close marker for Array (opened at line 1, column 11)}, without Jackson's source descriptions.
+   */
+  static String jsonProblem(JsonProcessingException e) {
+    String problem = e.getOriginalMessage() == null ? "unreadable" : e.getOriginalMessage();
+    problem = SOURCE.matcher(problem).replaceAll("line $1, column $2")
+        .replace("start marker at line", "opened at line").replaceAll("\\s+", " ").trim();
+    if (!problem.isEmpty()) {
+      problem = Character.toLowerCase(problem.charAt(0)) + problem.substring(1);
+    }
+    com.fasterxml.jackson.core.JsonLocation at = e.getLocation();
+    return (at == null || at.getLineNr() < 1 ? "" : "line " + at.getLineNr() + ", column "
+        + at.getColumnNr() + ": ") + problem;
+  }
+
   public static int run(List<String> args, InputStream in, PrintStream out, PrintStream err)
       throws IOException {
     if (args.size() != 1) {
@@ -31,8 +51,8 @@ public final class OptimReplayCommand {
     } catch (NoSuchFileException e) {
       throw new Command.UsageException("no such file: " + source);
     } catch (JsonProcessingException e) {
-      throw new Command.UsageException(source + " is not valid JSON: " + e.getOriginalMessage()
-          + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+      throw new Command.UsageException((source.equals("-") ? "stdin" : source)
+          + " is not valid JSON: " + jsonProblem(e));
     }
     try {
       out.println(MAPPER.writeValueAsString(OptimReplay.replay(input)));

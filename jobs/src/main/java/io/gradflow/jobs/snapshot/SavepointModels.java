@@ -116,6 +116,26 @@ public final class SavepointModels {
         OperatorIdentifier.forUid(TRAINER_UID)).offsets();
   }
 
+  /**
+   * Why a job of {@code config} cannot restore the savepoint's model ({@link
+   * io.gradflow.learn.ModelSignature#refusal}: the setting and both values), or null when it can
+   * or the savepoint holds no signature (taken before signatures were kept; the trainer warns at
+   * restore). The same check as the trainer's at restore, made before a job starts: reads only the
+   * operator state (a small local job).
+   *
+   * @throws UserException naming the path when it is no savepoint or not one of the train job
+   */
+  public static String refusal(String savepoint, io.gradflow.jobs.config.TrainConfig config)
+      throws Exception {
+    Map<String, String> stored = operatorParts(reader(savepoint), operatorUids(savepoint),
+        OperatorIdentifier.forUid(TRAINER_UID)).signature();
+    if (stored.isEmpty()) {
+      return null;
+    }
+    return new TrainerOperator(config.candidates(), config.trainer(), config.hashBits())
+        .signature().refusal(new io.gradflow.learn.ModelSignature(stored));
+  }
+
   private static SavepointReader reader(String savepoint) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.setRuntimeMode(RuntimeExecutionMode.BATCH);

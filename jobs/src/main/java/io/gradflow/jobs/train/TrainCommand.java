@@ -206,6 +206,12 @@ public final class TrainCommand {
       checkWritable(checkpoints, defaultCheckpoints);
       if (savepoint != null) {
         checkSavepoint(savepoint);
+        // The trainer refuses another model's state at restore; refused here first, before
+        // anything is connected or warned about a run that would not start.
+        String refusal = io.gradflow.jobs.snapshot.SavepointModels.refusal(savepoint, config);
+        if (refusal != null) {
+          throw new UserException(restoreFlag + ": " + refusal, 2);
+        }
       }
     }
     if (restoring != null) {

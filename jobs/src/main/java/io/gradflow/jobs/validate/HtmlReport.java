@@ -162,10 +162,17 @@ public final class HtmlReport {
     }
 
     h.append("<h2>Savepoints</h2>\n<table class=\"savepoints\">\n")
-        .append("<tr><th>savepoint</th><th>path</th></tr>\n");
+        .append("<tr><th>savepoint</th><th>path</th>");
+    // Each savepoint's configuration, when they have their own (one --config per savepoint).
+    boolean configs = savepoints.values().stream().anyMatch(s -> s.containsKey("config"));
+    h.append(configs ? "<th>config</th></tr>\n" : "</tr>\n");
     for (Map.Entry<String, Map<String, Object>> s : savepoints.entrySet()) {
       h.append("<tr><td>").append(text(s.getKey())).append("</td><td>")
-          .append(text(s.getValue().get("path"))).append("</td></tr>\n");
+          .append(text(s.getValue().get("path")));
+      if (configs) {
+        h.append("</td><td>").append(text(s.getValue().get("config")));
+      }
+      h.append("</td></tr>\n");
     }
     h.append("</table>\n");
 

@@ -36,6 +36,7 @@ import org.apache.flink.util.CloseableIterator;
  *
  * <pre>
  * gradflow validate --config job.yaml --savepoint A --name champion --savepoint B --name challenger \
+ *     [--config challenger.yaml: one --config per --savepoint, in order] \
  *     [--from earliest|offsets-in-savepoint|TIMESTAMP] [--to latest|TIMESTAMP|OFFSETS] \
  *     [--mode frozen|prequential] [--json OUT] [--report OUT.html] [--gate EXPR]
  * </pre>
@@ -49,6 +50,13 @@ import org.apache.flink.util.CloseableIterator;
  * a replay needs no output topic and never touches the live job's. Savepoints are the only input:
  * a live job's checkpoints may be deleted while they are read.
  *
+ * <p>One {@code --config} applies to every savepoint; given once per {@code --savepoint}, each
+ * savepoint replays with its own job's model, optimizer and trainer (a challenger of another
+ * configuration), and the first one's Kafka settings read the range: the jobs must agree on the
+ * examples topic, the labels and the kind of prediction ({@link #rangeMismatch}). Every savepoint's
+ * model signature is checked against its configuration at start-up, before the range is read,
+ * and a mismatch is refused naming the savepoint and the setting.
+ *
  * <p>{@code --report} renders the same as one HTML file ({@link HtmlReport}); {@code --gate}
  * checks a condition over the savepoints' overall metrics ({@link ValidationGate}), prints the
  * numbers it compared, and fails the command when it does not hold, so a deployment pipeline can
@@ -59,11 +67,12 @@ import org.apache.flink.util.CloseableIterator;
  */
 public final class ValidateCommand {
   public static final List<Flag> FLAGS = List.of(
-      Flag.of("config", Flag.Type.STRING, null, "the training job's YAML: Kafka settings, the"
-          + " examples topic and the model"),
-      Flag.of("savepoint", Flag.Type.REPEATED, null, "a savepoint of the training job to"
-          + " replay (repeat for several)"),
-      Flag.of("name", Flag.Type.REPEATED, null, "the name of the savepoint given before it"
+      Flag.repeated("config", "FILE", "the training job's YAML: Kafka settings, the"
+          + " examples topic and the model; once for every savepoint, or once per --savepoint"
+          + " in the same order (a challenger with another model or optimizer)"),
+      Flag.repeated("savepoint", "PATH", "a savepoint of the training job to replay (repeat"
+          + " for several)"),
+      Flag.repeated("name", "NAME", "the name of the savepoint given before it"
           + " (champion, challenger, ...); default: the savepoint directory's name"),
       Flag.of("from", Flag.Type.STRING, "earliest", "where the replay starts: earliest,"
           + " offsets-in-savepoint (where the savepoints' job had read to, the furthest of them)"
@@ -100,6 +109,12 @@ public final class ValidateCommand {
           + " or flink savepoint)");
     }
     Map<String, String> named = names(savepoints, v.all("name"));
+    List<String> configPaths = v.all("config");
+    if (configPaths.size() != 1 && configPaths.size() != savepoints.size()) {
+      throw new Command.UsageException("--config must be given once (for every savepoint) or"
+          + " once per --savepoint, in the same order (" + Counts.of(savepoints.size(),
+          "savepoint") + ", " + Counts.of(configPaths.size(), "config") + ")");
+    }
     for (String savepoint : savepoints) {
       TrainCommand.checkSavepoint(savepoint);
     }
@@ -116,9 +131,39 @@ public final class ValidateCommand {
         ? ValidationGate.parse(v.string("gate"), named.keySet()) : null;
     boolean frozen = v.string("mode").equals("frozen");
     Duration timeout = io.gradflow.config.Durations.parse("--timeout", v.string("timeout"));
-    TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport());
-    boolean probabilities =
-        config.candidates().values().iterator().next().loss().predictsProbability();
+    // Each savepoint's job, by name; the first one's Kafka settings, topics and labels read the
+    // range, which every savepoint replays.
+    Map<String, String> configOf = new LinkedHashMap<>();
+    Map<String, TrainConfig> loaded = new LinkedHashMap<>();
+    int at = 0;
+    for (String name : named.keySet()) {
+      String path = configPaths.get(configPaths.size() == 1 ? 0 : at++);
+      configOf.put(name, path);
+      if (!loaded.containsKey(path)) {
+        loaded.put(path, TrainConfig.load(Path.of(path), new ConfigReport()));
+      }
+    }
+    TrainConfig config = loaded.values().iterator().next();
+    boolean probabilities = predictsProbability(config);
+    for (Map.Entry<String, TrainConfig> other : loaded.entrySet()) {
+      String mismatch = rangeMismatch(config, other.getValue(), probabilities);
+      if (mismatch != null) {
+        throw new UserException("--config " + other.getKey() + " " + mismatch + " than --config "
+            + configPaths.get(0) + "; the savepoints are compared on one range of one topic,"
+            + " so their jobs must agree on it", 2);
+      }
+    }
+    // Every savepoint against its job's model, before anything is read or replayed.
+    Map<String, TrainConfig> replays = new LinkedHashMap<>();
+    loaded.forEach((path, c) -> replays.put(path, replayConfig(c, frozen)));
+    for (Map.Entry<String, String> sp : named.entrySet()) {
+      String refusal = SavepointModels.refusal(sp.getValue(), replays.get(configOf.get(sp.getKey())));
+      if (refusal != null) {
+        throw new UserException("--savepoint " + sp.getValue() + " (" + sp.getKey() + ") cannot"
+            + " be replayed with --config " + configOf.get(sp.getKey()) + ": " + refusal
+            + "; nothing was replayed", 2);
+      }
+    }
     boolean quiet = v.on("quiet");
     if (gate != null) {
       gate.requireMetrics(probabilities
@@ -162,7 +207,6 @@ public final class ValidateCommand {
       return 1;
     }
 
-    TrainConfig replay = replayConfig(config, frozen);
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("mode", v.string("mode"));
     result.put("topic", topic);
@@ -186,10 +230,13 @@ public final class ValidateCommand {
     Map<String, Object> bySavepoint = new LinkedHashMap<>();
     for (Map.Entry<String, String> sp : named.entrySet()) {
       long[] unlabeled = new long[1];
-      EvaluateReport report = replay(replay, sp.getValue(), records, probabilities, frozen,
-          joined != null ? unlabeled : null);
+      EvaluateReport report = replay(replays.get(configOf.get(sp.getKey())), sp.getValue(),
+          records, probabilities, frozen, joined != null ? unlabeled : null);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("path", sp.getValue());
+      if (configPaths.size() > 1) {
+        m.put("config", configOf.get(sp.getKey())); // one --config: the JSON as before
+      }
       m.putAll(report.overall());
       if (joined != null) {
         m.put("scored_before_label", unlabeled[0]);
@@ -236,6 +283,31 @@ public final class ValidateCommand {
       return verdict.passed() ? 0 : 1;
     }
     return 0;
+  }
+
+  private static boolean predictsProbability(TrainConfig config) {
+    return config.candidates().values().iterator().next().loss().predictsProbability();
+  }
+
+  /**
+   * What makes two jobs' savepoints impossible to compare on one replay ("reads another examples
+   * topic", ...), or null when they can be: the same examples topic, the same labels and the same
+   * kind of prediction (probabilities or values, so the same metrics).
+   */
+  static String rangeMismatch(TrainConfig first, TrainConfig other, boolean probabilities) {
+    if (!first.kafka().topics().examples().equals(other.kafka().topics().examples())) {
+      return "reads another examples topic (kafka.topics.examples " + other.kafka().topics()
+          .examples() + ", not " + first.kafka().topics().examples() + ")";
+    }
+    if (!first.labels().equals(other.labels()) || (first.labels().delayed()
+        && !first.kafka().topics().labels().equals(other.kafka().topics().labels()))) {
+      return "has other labels settings (labels.*, kafka.topics.labels)";
+    }
+    if (predictsProbability(other) != probabilities) {
+      return "predicts " + (probabilities ? "values (model.loss), not probabilities,"
+          : "probabilities (model.loss), not values,");
+    }
+    return null;
   }
 
   /** The job a replay runs: the trainer replaying (frozen or prequential), on one subtask. */

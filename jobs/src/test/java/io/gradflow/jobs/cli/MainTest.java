@@ -60,6 +60,30 @@ class MainTest {
   }
 
   @Test
+  void noCommandIsAUsageError() {
+    assertEquals(2, run(""));
+    assertTrue(err().contains("gradflow: a command is needed"), err());
+    assertTrue(err().contains("usage: gradflow COMMAND"), err());
+    assertEquals("", out());
+  }
+
+  @Test
+  void aConfigThatIsADirectoryIsNamedSo(@TempDir Path dir) {
+    assertEquals(2, run("", "train", "--config", dir.toString()));
+    assertTrue(err().contains("--config names a directory, not a job file: " + dir), err());
+    assertTrue(!err().contains("IOException"), err());
+  }
+
+  @Test
+  void aValidateHelpNamesItsRepeatedValues() {
+    assertEquals(0, run("", "validate", "--help"));
+    assertTrue(out().contains("--savepoint PATH "), out());
+    assertTrue(out().contains("--name NAME "), out());
+    assertTrue(out().contains("--config FILE "), out());
+    assertTrue(!out().contains("--savepoint K=V"), out());
+  }
+
+  @Test
   void anUnknownCommandIsAUsageError() {
     assertEquals(2, run("", "tran"));
     assertTrue(err().contains("unknown command 'tran'"));
@@ -90,6 +114,11 @@ class MainTest {
     Files.writeString(bad, "{\"cases\": [");
     assertEquals(2, run("", "optim-replay", bad.toString()));
     assertTrue(err().contains("is not valid JSON"), err());
+    err.reset();
+    assertEquals(2, run("{\"cases\": [", "optim-replay", "-"));
+    assertTrue(err().contains("stdin is not valid JSON: line 1, column 12: unexpected"
+        + " end-of-input: expected close marker for Array (opened at line 1, column 11)"), err());
+    assertTrue(!err().contains("Source") && !err().contains("INCLUDE_SOURCE"), err());
     assertEquals(2, run("", "optim-replay"));
     assertTrue(err().contains("expected one argument"), err());
   }

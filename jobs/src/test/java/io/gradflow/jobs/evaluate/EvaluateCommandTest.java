@@ -56,6 +56,39 @@ class EvaluateCommandTest {
     assertTrue(bad.getMessage().contains("topicz"), bad.getMessage());
   }
 
+  /**
+   * A deep model's model.inputs that the CSV mapping's numeric columns cannot give is refused
+   * before the run (each example would be a DENSE_WIDTH dead letter); the right count runs.
+   */
+  @Test
+  void modelInputsOtherThanTheNumericColumnsAreRefusedBeforeTheRun() throws Exception {
+    Path csv = Files.writeString(temp.resolve("f.csv"), "a,b,y\n1,2,1\n3,4,0\n");
+    Path mlp = Files.writeString(temp.resolve("mlp.yaml"), "model: {type: mlp, inputs: 3}\n");
+    Result wrong = run("evaluate", "--config", mlp.toString(), "--file", csv.toString(),
+        "--csv-numeric", "a,b", "--csv-label", "y");
+    assertEquals(2, wrong.exit(), wrong.err());
+    assertTrue(wrong.err().contains("gradflow evaluate: model.inputs is 3, but --csv-numeric"
+        + " gives 2 columns (a,b): a deep model reads exactly one dense value per numeric column,"
+        + " so every example would be a dead letter (DENSE_WIDTH); set model.inputs: 2 or map 3"
+        + " numeric columns"), wrong.err());
+    assertTrue(!wrong.out().contains("in file order"), "the run did not start: " + wrong.out());
+    assertTrue(!wrong.err().contains("\tat "), wrong.err());
+
+    Result none = run("evaluate", "--config", mlp.toString(), "--file", csv.toString(),
+        "--csv-categorical", "a", "--csv-label", "y");
+    assertEquals(2, none.exit(), none.err());
+    assertTrue(none.err().contains("model.inputs is 3, but no --csv-numeric column is given"),
+        none.err());
+
+    // A linear model takes any number of dense values; an mlp of 2 inputs takes these 2.
+    org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> EvaluateCommand.checkInputs(
+        TrainConfig.fromYaml(YAML, new ConfigReport(), TrainConfig.Use.EVALUATE),
+        flags("--csv-numeric", "a,b")));
+    org.junit.jupiter.api.Assertions.assertDoesNotThrow(() -> EvaluateCommand.checkInputs(
+        TrainConfig.fromYaml("model: {type: mlp, inputs: 2}\n", new ConfigReport(),
+            TrainConfig.Use.EVALUATE), flags("--csv-numeric", "a,b")));
+  }
+
   @Test
   void fileFlagsAreProducesOwn() {
     for (var f : ProduceCommand.FILE_FLAGS) {
@@ -122,7 +155,7 @@ class EvaluateCommandTest {
 
   private static EvaluateCommand.FileInput input(String source, long labeled, long learnable) {
     return new EvaluateCommand.FileInput(source, java.util.List.of(), java.util.Map.of(), labeled,
-        learnable, null);
+        learnable, 0, null);
   }
 
   private static io.gradflow.jobs.cli.Flag.Values flags(String... args) {

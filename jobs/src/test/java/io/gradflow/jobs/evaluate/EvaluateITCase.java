@@ -245,6 +245,20 @@ public class EvaluateITCase {
     assertEquals(4, j.get("windows").size());
   }
 
+  /** Missing numeric cells (empty, NA) are counted as imputed, in the summary and the JSON. */
+  @Test
+  void missingCellsAreCountedAsImputed() throws Exception {
+    Path csv = temp.resolve("holes.csv");
+    Files.writeString(csv, "x,n,m,y\na,1,,1\nb,NA,2,0\nc,3,4,1\na,,,0\n");
+    Run run = evaluate(LOGISTIC, "--file", csv.toString(), "--csv-categorical", "x",
+        "--csv-numeric", "n,m", "--csv-label", "y");
+    JsonNode j = run.json();
+    assertEquals(4, j.get("examples").asLong());
+    assertEquals(4, j.get("imputed").asLong());
+    assertTrue(run.out().contains("5 lines read, 0 malformed lines skipped; 4 missing cells"
+        + " imputed (column means so far)"), run.out());
+  }
+
   /**
    * A file without labels (no --csv-label) is scored, nothing is learned, and the run says why
    * and what to do; a blank record is counted, so the lines add up: header + examples + blank.

@@ -148,6 +148,11 @@ class IncompatibleSavepointITCase extends TrainJobITCase {
         new PrintStream(err, true, StandardCharsets.UTF_8));
     String e = err.toString(StandardCharsets.UTF_8);
     assertFalse(e.contains("\tat "), "no stack trace: " + e);
+    if (exit == 2) {
+      // Refused at start-up, before any warning about a run that does not start.
+      assertFalse(e.contains("input lost while the job was down"), e);
+      assertFalse(e.contains("job id "), "no job was started: " + e);
+    }
     return new Outcome(exit, e);
   }
 }

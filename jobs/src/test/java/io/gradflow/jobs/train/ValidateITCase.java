@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.produce.ClickThroughGenerator;
 import io.gradflow.jobs.produce.GradflowProducer;
 import io.gradflow.schema.Example;
@@ -244,6 +245,46 @@ class ValidateITCase extends TrainJobITCase {
       delayed.flush();
       labeled.flush();
     }
+  }
+
+  /**
+   * A challenger of another optimizer, with its own --config (paired in order with --savepoint):
+   * each savepoint replays with its own job, prequential, so the two learn differently from the
+   * same records; the JSON names each savepoint's configuration.
+   */
+  @Test
+  void aChallengerWithAnotherOptimizerReplaysWithItsOwnConfiguration() throws Exception {
+    String topic = "validate-two-configs";
+    kafka.createTopics(1, topic);
+    produce(topic, 23, 0, 1_000, "m1");
+    Path adagrad = Files.writeString(temp.resolve("adagrad.yaml"), Run.create(topic, "labels")
+        .yaml("optimizer: {name: Adagrad, lr: 0.05}\ncheckpoints: {interval: 300ms}", false));
+    Path adam = Files.writeString(temp.resolve("adam.yaml"), Run.create(topic, "labels")
+        .yaml("optimizer: {name: Adam, lr: 0.05}\ncheckpoints: {interval: 300ms}", false));
+    String champion = io.gradflow.jobs.snapshot.TestSavepoints.write(TrainConfig.load(adagrad),
+        temp.resolve("sp-adagrad")).toString();
+    String challenger = io.gradflow.jobs.snapshot.TestSavepoints.write(TrainConfig.load(adam),
+        temp.resolve("sp-adam")).toString();
+    Path json = temp.resolve("two-configs.json");
+    assertEquals(0, gradflow("validate", "--config", adagrad.toString(), "--config",
+        adam.toString(), "--savepoint", champion, "--name", "champion", "--savepoint",
+        challenger, "--name", "challenger", "--mode", "prequential", "--json", json.toString(),
+        "--quiet"), both());
+    JsonNode j = new ObjectMapper().readTree(json.toFile());
+    JsonNode a = j.get("savepoints").get("champion");
+    JsonNode b = j.get("savepoints").get("challenger");
+    assertEquals(adagrad.toString(), a.get("config").asText());
+    assertEquals(adam.toString(), b.get("config").asText());
+    assertEquals(1_000, a.get("learned").asLong(), a.toString());
+    assertEquals(1_000, b.get("learned").asLong(), b.toString());
+    assertNotEquals(a.get("log_loss").asDouble(), b.get("log_loss").asDouble(),
+        "two optimizers, two losses");
+
+    // One configuration for both: the Adam savepoint is refused before anything is replayed.
+    assertEquals(2, gradflow("validate", "--config", adagrad.toString(), "--savepoint",
+        champion, "--savepoint", challenger, "--quiet"), both());
+    assertTrue(err().contains("--savepoint " + challenger + " (sp_adam) cannot be replayed with"
+        + " --config " + adagrad + ": the savepoint's model has optimizer.name Adam"), both());
   }
 
   @Test
