@@ -4,6 +4,7 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.ExampleDecoder;
 import io.gradflow.jobs.kafka.PredictionWriter;
 import io.gradflow.jobs.kafka.RejectedRecordException;
+import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.model.CompactExample;
 import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Prediction;
@@ -87,6 +88,8 @@ final class KafkaClientsPeer {
     p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "kafka-clients-peer-" + outputTopic);
     p.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
         Long.toString(config.kafka().transactionTimeout().toMillis()));
+    // The job's predictions producer's own defaults, where kafka.properties does not set them.
+    TrainJob.predictionsProducerDefaults().forEach(p::putIfAbsent);
     ExampleDecoder decoder = config.decoder();
     PredictionWriter writer = PredictionWriter.create();
     if (writer == null) {

@@ -112,6 +112,8 @@ public final class YamlFiles {
    */
   private static Object resolveAliases(String text, Object tree) {
     Map<String, List<Object>> anchors = new HashMap<>();
+    // Anchors defined inside a merge key's value, which the merge removes: their values.
+    Map<String, Object> detached = new HashMap<>();
     Deque<Frame> open = new ArrayDeque<>();
     Object[] root = {tree};
     int[] expanded = {0};
@@ -127,7 +129,7 @@ public final class YamlFiles {
       if (e instanceof MappingEndEvent || e instanceof SequenceEndEvent) {
         Frame done = open.pop();
         if (done.merges) {
-          merge(done.path, root, expanded);
+          merge(done.path, root, expanded, anchors, detached);
           changed = true;
         }
         if (open.peek() != null) {
@@ -156,7 +158,10 @@ public final class YamlFiles {
       if (parent != null) {
         at.add(parent.map ? parent.key : (Object) parent.index);
       }
-      if (e instanceof AliasEvent) {
+      if (e instanceof AliasEvent && detached.containsKey(node.getAnchor())) {
+        set(root, at, copy(detached.get(node.getAnchor()), expanded, at));
+        changed = true;
+      } else if (e instanceof AliasEvent) {
         List<Object> target = anchors.get(node.getAnchor());
         if (target == null) {
           throw new ConfigException(name(at), name(at) + " is an alias" + at(e.getStartMark())
@@ -170,7 +175,8 @@ public final class YamlFiles {
         set(root, at, copy(get(root, target), expanded, at));
         changed = true;
       } else if (node.getAnchor() != null) {
-        anchors.put(node.getAnchor(), at);
+        anchors.put(node.getAnchor(), at); // a later definition of a name wins
+        detached.remove(node.getAnchor());
       }
       if (e instanceof MappingStartEvent || e instanceof SequenceStartEvent) {
         open.push(new Frame(e instanceof MappingStartEvent, at));
@@ -203,13 +209,27 @@ public final class YamlFiles {
 
   private static final String MERGE = "<<";
 
-  /** Applies the merge key of the map at {@code at}: its own keys win, then the first map's. */
+  /**
+   * Applies the merge key of the map at {@code at}: its own keys win, then the first map's. An
+   * anchor defined inside the merge key's value ({@code <<: &c {lr: 0.1}}) keeps its value in
+   * {@code detached}, since the merge key and its path leave the map.
+   */
   @SuppressWarnings("unchecked")
-  private static void merge(List<Object> at, Object[] root, int[] expanded) {
+  private static void merge(List<Object> at, Object[] root, int[] expanded,
+      Map<String, List<Object>> anchors, Map<String, Object> detached) {
     Map<String, Object> map = (Map<String, Object>) get(root, at);
-    Object from = map.remove(MERGE);
     List<Object> key = new ArrayList<>(at);
     key.add(MERGE);
+    var inside = anchors.entrySet().iterator();
+    while (inside.hasNext()) {
+      Map.Entry<String, List<Object>> a = inside.next();
+      List<Object> path = a.getValue();
+      if (path.size() >= key.size() && path.subList(0, key.size()).equals(key)) {
+        detached.put(a.getKey(), get(root, path)); // complete: its map has closed
+        inside.remove();
+      }
+    }
+    Object from = map.remove(MERGE);
     List<?> sources = from instanceof List<?> list ? list : java.util.Collections.singletonList(from);
     for (Object source : sources) {
       if (!(source instanceof Map<?, ?> m)) {

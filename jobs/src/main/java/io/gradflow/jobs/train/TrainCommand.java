@@ -208,7 +208,12 @@ public final class TrainCommand {
         checkSavepoint(savepoint);
         // The trainer refuses another model's state at restore; refused here first, before
         // anything is connected or warned about a run that would not start.
-        String refusal = io.gradflow.jobs.snapshot.SavepointModels.refusal(savepoint, config);
+        String refusal = null;
+        try {
+          refusal = io.gradflow.jobs.snapshot.SavepointModels.refusal(savepoint, config);
+        } catch (java.io.IOException unreadable) {
+          // _metadata that Flink cannot read: the restore says so, as it did before this check.
+        }
         if (refusal != null) {
           throw new UserException(restoreFlag + ": " + refusal, 2);
         }

@@ -15,6 +15,7 @@ import io.gradflow.jobs.kafka.ParallelDecodeFunction;
 import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.model.CompactExample;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
@@ -56,6 +57,15 @@ public final class TrainJob {
   static final String ROCKSDB_COMPRESSION = "state.backend.rocksdb.compression.per.level";
 
   private TrainJob() {}
+
+  /**
+   * The predictions sink's producer properties of its own ({@code batch.size}), each used only
+   * where {@code kafka.properties} does not set it: for a peer that writes predictions as the job
+   * does (bench). Unmodifiable.
+   */
+  public static Map<String, String> predictionsProducerDefaults() {
+    return OutputMappers.PREDICTIONS_PRODUCER;
+  }
 
   /** The Flink configuration the job's settings imply: state backend, checkpoints, restarts. */
   public static Configuration flinkConfiguration(TrainConfig config) {

@@ -286,13 +286,15 @@ public final class ValidateCommand {
   }
 
   private static boolean predictsProbability(TrainConfig config) {
-    return config.candidates().values().iterator().next().loss().predictsProbability();
+    return firstLoss(config).predictsProbability();
   }
 
   /**
    * What makes two jobs' savepoints impossible to compare on one replay ("reads another examples
    * topic", ...), or null when they can be: the same examples topic, the same labels and the same
-   * kind of prediction (probabilities or values, so the same metrics).
+   * kind of prediction (probabilities or values, so the same metrics); with delayed labels also
+   * the same decoding checks (input bounds, dense width, default model key, loss), since one
+   * decoder joins the labels for every savepoint.
    */
   static String rangeMismatch(TrainConfig first, TrainConfig other, boolean probabilities) {
     if (!first.kafka().topics().examples().equals(other.kafka().topics().examples())) {
@@ -307,7 +309,19 @@ public final class ValidateCommand {
       return "predicts " + (probabilities ? "values (model.loss), not probabilities,"
           : "probabilities (model.loss), not values,");
     }
+    if (first.labels().delayed() && (!first.input().equals(other.input())
+        || !java.util.Objects.equals(first.defaultModelKey(), other.defaultModelKey())
+        || firstLoss(first) != firstLoss(other))) {
+      // The delayed labels are joined once, by the first job's decoder: an example it refuses
+      // gets no label, which another decoder might have accepted.
+      return "decodes examples with other settings (input.*, model.inputs, model.default_key,"
+          + " model.loss; with labels.delayed the labels are joined once, by one decoder)";
+    }
     return null;
+  }
+
+  private static io.gradflow.model.Loss firstLoss(TrainConfig config) {
+    return config.candidates().values().iterator().next().loss();
   }
 
   /** The job a replay runs: the trainer replaying (frozen or prequential), on one subtask. */

@@ -171,7 +171,7 @@ class ConfigMistakesTest {
 
   @Test
   void aFileThatCannotBeReadIsNamed(@TempDir Path dir) throws Exception {
-    assertEquals("--config names a file that cannot be read: " + dir + " (IOException)",
+    assertEquals("--config names a directory, not a job file: " + dir,
         assertThrows(ConfigException.class, () -> TrainConfig.load(dir)).getMessage());
     Path latin1 = dir.resolve("latin1.yaml");
     Files.write(latin1, new byte[] {'k', ':', ' ', (byte) 0xE9, '\n'});

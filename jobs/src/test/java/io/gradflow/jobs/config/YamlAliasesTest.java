@@ -33,6 +33,22 @@ class YamlAliasesTest {
         YamlFiles.parse("a: &x 1\nb: *x\nc: &x 2\nd: *x\n"));
   }
 
+  /**
+   * An anchor defined inside a merge key's value keeps its value after the merge removes the
+   * key (it was read as null, or failed with a NullPointerException, until the review of
+   * 2026-12-02).
+   */
+  @Test
+  void anAnchorInsideAMergedValueKeepsItsValue() throws Exception {
+    assertEquals(Map.of("base", Map.of("lr", 0.1, "x", 1), "other", Map.of("lr", 0.1)),
+        YamlFiles.parse("base: {<<: &c {lr: 0.1}, x: 1}\nother: *c\n"));
+    assertEquals(Map.of("m", Map.of("lr", 0.1), "y", 0.1),
+        YamlFiles.parse("m: {<<: {lr: &r 0.1}}\ny: *r\n"));
+    // Defined again after the merge: the newer definition wins.
+    assertEquals(Map.of("m", Map.of("lr", 0.1), "z", 2, "y", 2),
+        YamlFiles.parse("m: {<<: {lr: &r 0.1}}\nz: &r 2\ny: *r\n"));
+  }
+
   @Test
   void aMergeKeyAddsTheKeysTheMapDoesNotGive() throws Exception {
     String written = KAFKA + "race:\n"

@@ -152,6 +152,25 @@ class ParallelDecodeFunctionTest {
     }
   }
 
+  /** A future whose completion waits for {@code gate} (a pool thread held at a known point). */
+  static final class Gated extends Outcome {
+    private final CountDownLatch gate;
+
+    Gated(CountDownLatch gate) {
+      this.gate = gate;
+    }
+
+    @Override
+    public void complete(Collection<RawRecord> c) {
+      try {
+        gate.await(GUARD_SECONDS, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      super.complete(c);
+    }
+  }
+
   /** A future that throws when completed normally, as a closed mailbox does. */
   static final class Throwing extends Outcome {
     @Override
@@ -171,11 +190,16 @@ class ParallelDecodeFunctionTest {
     try {
       List<RawRecord> records = records(3 * ParallelDecodeFunction.BATCH);
       List<Outcome> outcomes = new ArrayList<>();
+      // The pool thread completes record 0 only once every record is handed over, so the throw
+      // (record 5, after record 0) cannot fail one of these calls (it did, now and then, before
+      // 2026-12-02: the pool thread won the race).
+      CountDownLatch handedOver = new CountDownLatch(1);
       for (int i = 0; i < records.size(); i++) {
-        Outcome o = i == 5 ? new Throwing() : new Outcome();
+        Outcome o = i == 5 ? new Throwing() : i == 0 ? new Gated(handedOver) : new Outcome();
         outcomes.add(o);
         f.asyncInvoke(records.get(i), o);
       }
+      handedOver.countDown();
       for (int i = 0; i < outcomes.size(); i++) {
         assertTrue(outcomes.get(i).done.await(GUARD_SECONDS, TimeUnit.SECONDS),
             "record " + i + " never completed");

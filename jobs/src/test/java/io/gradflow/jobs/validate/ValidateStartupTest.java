@@ -110,4 +110,37 @@ class ValidateStartupTest {
     assertTrue(r.err.contains("--config " + other + " reads another examples topic"
         + " (kafka.topics.examples other, not ex) than --config " + adagrad), r.err);
   }
+
+  /**
+   * With delayed labels one decoder (the first configuration's) joins the labels for every
+   * savepoint: an example it refuses gets no label. Configurations that decode otherwise would
+   * leave the challenger's examples unlabeled where its own job would have joined them.
+   */
+  @Test
+  void delayedLabelsNeedConfigurationsThatDecodeAlike() throws Exception {
+    String delayed = "labels: {delayed: true}\n";
+    Path first = Files.writeString(temp.resolve("delayed-adagrad.yaml"),
+        ADAGRAD.replace("dead_letters: dl", "dead_letters: dl, labels: lb") + delayed);
+    Path bounded = Files.writeString(temp.resolve("delayed-adam-bounded.yaml"),
+        ADAM.replace("dead_letters: dl", "dead_letters: dl, labels: lb") + delayed
+            + "input: {max_abs_value: 100}\n");
+    Path alike = Files.writeString(temp.resolve("delayed-adam.yaml"),
+        ADAM.replace("dead_letters: dl", "dead_letters: dl, labels: lb") + delayed);
+    String champion = TestSavepoints.write(TrainConfig.load(first, new ConfigReport()),
+        temp.resolve("delayed-champion")).toString();
+    String challenger = TestSavepoints.write(TrainConfig.load(alike, new ConfigReport()),
+        temp.resolve("delayed-challenger")).toString();
+
+    Result r = run("validate", "--config", first.toString(), "--config", bounded.toString(),
+        "--savepoint", champion, "--savepoint", challenger, "--timeout", "1s");
+    assertEquals(2, r.exit, r.err);
+    assertTrue(r.err.contains("--config " + bounded + " decodes examples with other settings"
+        + " (input.*, model.inputs, model.default_key, model.loss; with labels.delayed the labels"
+        + " are joined once, by one decoder) than --config " + first), r.err);
+
+    Result same = run("validate", "--config", first.toString(), "--config", alike.toString(),
+        "--savepoint", champion, "--savepoint", challenger, "--timeout", "1s");
+    assertFalse(same.err.contains("decodes examples"), same.err);
+    assertTrue(same.err.contains("Kafka refused"), "it went on to the broker: " + same.err);
+  }
 }
