@@ -111,9 +111,10 @@ public final class YamlFiles {
    * alias as its anchor's name and keeps no anchor of a scalar).
    */
   private static Object resolveAliases(String text, Object tree) {
-    Map<String, List<Object>> anchors = new HashMap<>();
-    // Anchors defined inside a merge key's value, which the merge removes: their values.
-    Map<String, Object> detached = new HashMap<>();
+    // Each anchor's value once its node is read, OPEN while its map or list is being read (an
+    // alias to it then stands inside it). Held by value, not by place: a merge removes its key's
+    // value from the map, anchors defined in it included.
+    Map<String, Object> anchors = new HashMap<>();
     Deque<Frame> open = new ArrayDeque<>();
     Object[] root = {tree};
     int[] expanded = {0};
@@ -129,8 +130,11 @@ public final class YamlFiles {
       if (e instanceof MappingEndEvent || e instanceof SequenceEndEvent) {
         Frame done = open.pop();
         if (done.merges) {
-          merge(done.path, root, expanded, anchors, detached);
+          merge(done.path, root, expanded);
           changed = true;
+        }
+        if (done.anchor != null) {
+          anchors.put(done.anchor, get(root, done.path)); // read: nothing changes it after this
         }
         if (open.peek() != null) {
           open.peek().expectKey = true;
@@ -158,28 +162,27 @@ public final class YamlFiles {
       if (parent != null) {
         at.add(parent.map ? parent.key : (Object) parent.index);
       }
-      if (e instanceof AliasEvent && detached.containsKey(node.getAnchor())) {
-        set(root, at, copy(detached.get(node.getAnchor()), expanded, at));
-        changed = true;
-      } else if (e instanceof AliasEvent) {
-        List<Object> target = anchors.get(node.getAnchor());
-        if (target == null) {
+      boolean collection = e instanceof MappingStartEvent || e instanceof SequenceStartEvent;
+      if (e instanceof AliasEvent) {
+        if (!anchors.containsKey(node.getAnchor())) {
           throw new ConfigException(name(at), name(at) + " is an alias" + at(e.getStartMark())
               + " to an anchor that is not defined before it; define the anchor (&name) first,"
               + " or quote a value that starts with *");
         }
-        if (at.size() >= target.size() && at.subList(0, target.size()).equals(target)) {
+        Object value = anchors.get(node.getAnchor());
+        if (value == OPEN) {
           throw new ConfigException(name(at), name(at) + " is an alias" + at(e.getStartMark())
               + " inside the value it refers to; a value cannot contain itself");
         }
-        set(root, at, copy(get(root, target), expanded, at));
+        set(root, at, copy(value, expanded, at));
         changed = true;
       } else if (node.getAnchor() != null) {
-        anchors.put(node.getAnchor(), at); // a later definition of a name wins
-        detached.remove(node.getAnchor());
+        // A later definition of a name wins.
+        anchors.put(node.getAnchor(), collection ? OPEN : get(root, at));
       }
-      if (e instanceof MappingStartEvent || e instanceof SequenceStartEvent) {
-        open.push(new Frame(e instanceof MappingStartEvent, at));
+      if (collection) {
+        open.push(new Frame(e instanceof MappingStartEvent, at,
+            e instanceof AliasEvent ? null : node.getAnchor()));
       } else if (parent != null) {
         parent.expectKey = true;
       }
@@ -195,12 +198,18 @@ public final class YamlFiles {
     String key;
     int index = -1;
     boolean merges;
+    /** The anchor the map or list defines, or null. */
+    final String anchor;
 
-    Frame(boolean map, List<Object> path) {
+    Frame(boolean map, List<Object> path, String anchor) {
       this.map = map;
       this.path = path;
+      this.anchor = anchor;
     }
   }
+
+  /** An anchor whose map or list is still being read. */
+  private static final Object OPEN = new Object();
 
   private static String at(Mark mark) {
     return mark == null ? "" : " (line " + (mark.getLine() + 1) + ", column "
@@ -209,27 +218,13 @@ public final class YamlFiles {
 
   private static final String MERGE = "<<";
 
-  /**
-   * Applies the merge key of the map at {@code at}: its own keys win, then the first map's. An
-   * anchor defined inside the merge key's value ({@code <<: &c {lr: 0.1}}) keeps its value in
-   * {@code detached}, since the merge key and its path leave the map.
-   */
+  /** Applies the merge key of the map at {@code at}: its own keys win, then the first map's. */
   @SuppressWarnings("unchecked")
-  private static void merge(List<Object> at, Object[] root, int[] expanded,
-      Map<String, List<Object>> anchors, Map<String, Object> detached) {
+  private static void merge(List<Object> at, Object[] root, int[] expanded) {
     Map<String, Object> map = (Map<String, Object>) get(root, at);
+    Object from = map.remove(MERGE);
     List<Object> key = new ArrayList<>(at);
     key.add(MERGE);
-    var inside = anchors.entrySet().iterator();
-    while (inside.hasNext()) {
-      Map.Entry<String, List<Object>> a = inside.next();
-      List<Object> path = a.getValue();
-      if (path.size() >= key.size() && path.subList(0, key.size()).equals(key)) {
-        detached.put(a.getKey(), get(root, path)); // complete: its map has closed
-        inside.remove();
-      }
-    }
-    Object from = map.remove(MERGE);
     List<?> sources = from instanceof List<?> list ? list : java.util.Collections.singletonList(from);
     for (Object source : sources) {
       if (!(source instanceof Map<?, ?> m)) {
