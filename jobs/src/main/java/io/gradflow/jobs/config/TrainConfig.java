@@ -111,8 +111,12 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
    * decode.
    */
   public ExampleDecoder decoder() {
-    return new ExampleDecoder(new FeatureHashing(hashBits),
-        candidates.values().iterator().next().loss(), defaultModelKey, input);
+    return new ExampleDecoder(new FeatureHashing(hashBits), loss(), defaultModelKey, input);
+  }
+
+  /** The job's loss ({@code model.loss}), which every race candidate shares. */
+  public Loss loss() {
+    return candidates.values().iterator().next().loss();
   }
 
   /** The same job on one subtask with other trainer settings: an evaluation or a replay. */

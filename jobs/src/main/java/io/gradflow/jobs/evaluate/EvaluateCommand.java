@@ -116,8 +116,7 @@ public final class EvaluateCommand {
     }
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport(),
         TrainConfig.Use.EVALUATE);
-    boolean probabilities =
-        config.candidates().values().iterator().next().loss().predictsProbability();
+    boolean probabilities = config.loss().predictsProbability();
     boolean quiet = v.on("quiet");
     checkInputs(config, v);
 
@@ -284,7 +283,8 @@ public final class EvaluateCommand {
     }
     int n = 0;
     for (io.gradflow.schema.Feature f : e.getFeatures()) {
-      if ("missing".equals(f.getName()) && numeric.contains(f.getNamespace())) {
+      if (io.gradflow.jobs.produce.CsvFormat.MISSING_INDICATOR.equals(f.getName())
+          && numeric.contains(f.getNamespace())) {
         n++;
       }
     }

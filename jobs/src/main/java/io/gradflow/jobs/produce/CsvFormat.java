@@ -54,6 +54,12 @@ public final class CsvFormat implements FileFormat {
   public static final Set<String> MISSING = Set.of("", "na", "n/a", "nan", "null", "?");
 
   /**
+   * The name of a numeric column's missing indicator: a missing cell gives the example the
+   * feature {@code (column, "missing")}.
+   */
+  public static final String MISSING_INDICATOR = "missing";
+
+  /**
    * Which columns mean what; null or empty for an unused role.
    *
    * @param entities entity type to column ({@code user -> userId}), in order
@@ -401,7 +407,7 @@ public final class CsvFormat implements FileFormat {
       if (r.absent != null) {
         for (int j = 0; j < numeric.length; j++) {
           if (r.absent[j]) {
-            into.addNamed(numericNames[j], "missing", 1f);
+            into.addNamed(numericNames[j], MISSING_INDICATOR, 1f);
           }
         }
       }

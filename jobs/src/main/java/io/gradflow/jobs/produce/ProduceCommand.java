@@ -261,7 +261,7 @@ public final class ProduceCommand {
     TrainConfig job = v.isSet("config") ? TrainConfig.load(Path.of(v.string("config")),
         new io.gradflow.config.ConfigReport(), TrainConfig.Use.EVALUATE) : null;
     if (loss == null && job != null && !generate) {
-      loss = job.candidates().values().iterator().next().loss();
+      loss = job.loss();
     }
     Loss checkedLoss = loss != null ? loss : Loss.SQUARED;
     InputLimits limits = job != null ? job.input() : InputLimits.DEFAULT;

@@ -160,7 +160,7 @@ public final class TrainCommand {
     int restPort = restPort(flags.string("rest-port"));
     String examplesTopic = kafka.topics().examples();
     TrainConsole console = new TrainConsole(out, err, quiet,
-        config.candidates().values().iterator().next().loss().predictsProbability(),
+        config.loss().predictsProbability(),
         examplesTopic);
 
     Configuration conf = TrainJob.flinkConfiguration(config);

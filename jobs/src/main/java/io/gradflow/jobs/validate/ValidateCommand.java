@@ -286,7 +286,7 @@ public final class ValidateCommand {
   }
 
   private static boolean predictsProbability(TrainConfig config) {
-    return firstLoss(config).predictsProbability();
+    return config.loss().predictsProbability();
   }
 
   /**
@@ -311,17 +311,13 @@ public final class ValidateCommand {
     }
     if (first.labels().delayed() && (!first.input().equals(other.input())
         || !java.util.Objects.equals(first.defaultModelKey(), other.defaultModelKey())
-        || firstLoss(first) != firstLoss(other))) {
+        || first.loss() != other.loss())) {
       // The delayed labels are joined once, by the first job's decoder: an example it refuses
       // gets no label, which another decoder might have accepted.
       return "decodes examples with other settings (input.*, model.inputs, model.default_key,"
           + " model.loss; with labels.delayed the labels are joined once, by one decoder)";
     }
     return null;
-  }
-
-  private static io.gradflow.model.Loss firstLoss(TrainConfig config) {
-    return config.candidates().values().iterator().next().loss();
   }
 
   /** The job a replay runs: the trainer replaying (frozen or prequential), on one subtask. */
