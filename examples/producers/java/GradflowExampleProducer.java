@@ -31,10 +31,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  *   <li>idempotent ({@code enable.idempotence=true}, {@code acks=all}).</li>
  * </ul>
  *
- * <p>Run it from the source file (Java 11 or later), with the schemas jar, Avro (and its Jackson
- * and SLF4J) and kafka-clients on the class path:
+ * <p>Run it from the source file (Java 17), with the schemas classes, Avro (and its Jackson and
+ * SLF4J) and kafka-clients on the class path, for example the job jar that {@code ./mvnw package}
+ * builds:
  * <pre>
- * java -cp "$CLASSPATH" examples/producers/java/GradflowExampleProducer.java \
+ * java -cp jobs/target/gradflow-jobs-0.1.0-SNAPSHOT-flink.jar \
+ *     examples/producers/java/GradflowExampleProducer.java \
  *     --bootstrap-servers localhost:9092 --topic examples --count 1000 --models ctr-de,ctr-fr
  * </pre>
  * {@code --delayed-labels} sends the examples without labels and then each label as a

@@ -87,6 +87,62 @@ class OwnProducersITCase extends TrainJobITCase {
   }
 
   /**
+   * What most Kafka producers send by default (Confluent's Avro serializer: magic byte 0, a
+   * schema id, the body) and a plain Avro body without a header become dead letters whose detail
+   * says what they are; {@code gradflow consume} shows it on the dead-letter topic, and names the
+   * framing on the examples topic too. The good example beside them is learned.
+   */
+  @Test
+  void confluentFramedAndHeaderlessRecordsAreDeadLettersSayingWhatTheyAre() throws Exception {
+    String examples = "foreign-examples";
+    kafka.createTopics(1, examples);
+    Example good = Example.newBuilder().setExampleId("good").setModelKey("ctr")
+        .setEventTime(java.time.Instant.now().minusSeconds(60))
+        .setFeatures(List.of(new io.gradflow.schema.Feature("country", "DE", null, 1f)))
+        .setLabel(1f).build();
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    org.apache.avro.io.BinaryEncoder enc =
+        org.apache.avro.io.EncoderFactory.get().binaryEncoder(body, null);
+    new org.apache.avro.specific.SpecificDatumWriter<>(Example.class).write(good, enc);
+    enc.flush();
+    byte[] plain = body.toByteArray();
+    byte[] confluent = java.nio.ByteBuffer.allocate(5 + plain.length).put((byte) 0).putInt(17)
+        .put(plain).array();
+    byte[] key = "ctr".getBytes(StandardCharsets.UTF_8);
+    long t = good.getEventTime().toEpochMilli();
+    try (var producer = KafkaTestSupport.producer(kafka)) {
+      KafkaTestSupport.assertWritten(List.of(
+          producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(examples, null, t,
+              key, Codecs.codec(Example.class).encode(good))),
+          producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(examples, null, t,
+              key, confluent)),
+          producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(examples, null, t,
+              key, plain))), List.of("good", "confluent", "plain"));
+    }
+    Run run = Run.create(examples, "foreign-labels");
+    runBounded(config(run.yaml("optimizer: {name: Adagrad, lr: 0.1}", true),
+        temp.resolve("foreign")), UnaryOperator.identity(), new Configuration());
+    assertEquals(1, predictions(run.predictions(), 1).size());
+
+    assertEquals(0, gradflow("consume", "--bootstrap-servers", kafka.bootstrapServers(),
+        "--topic", run.deadLetters(), "--from-beginning", "--timeout", "3s"), both());
+    String deadLetters = out();
+    assertTrue(deadLetters.contains("\"reason\":\"UNDECODABLE\",\"detail\":\"not a"
+        + " single-object-encoded Avro record: the value starts with Confluent Schema Registry"
+        + " framing (magic byte 0, schema id 17, then an Example body)"), deadLetters);
+    assertTrue(deadLetters.contains("\"reason\":\"UNDECODABLE\",\"detail\":\"not a"
+        + " single-object-encoded Avro record: the value is a plain Avro binary Example body"
+        + " without a header"), deadLetters);
+    assertTrue(deadLetters.contains("see README 'Your own producer'"), deadLetters);
+    out.reset();
+    assertEquals(0, gradflow("consume", "--bootstrap-servers", kafka.bootstrapServers(),
+        "--topic", examples, "--from-beginning", "--timeout", "3s"), both());
+    assertTrue(out().contains("\"error\":\"not an Avro single-object record (no C3 01 header):"
+        + " the value starts with Confluent Schema Registry framing (magic byte 0, schema id 17,"
+        + " then an Example body)"), out());
+  }
+
+  /**
    * Every example learned once with the producer's label (so {@code positives} labels of 1), no
    * dead letter written, and predictions keyed by exactly the producer's model keys, each by the
    * model key in its value.
