@@ -20,8 +20,9 @@ Example:
   python3 examples/producers/python/gradflow_producer.py --bootstrap-servers localhost:9092 \\
       --topic examples --count 1000 --models ctr-de,ctr-fr
 
-The first part (crc64_avro, SingleObjectEncoder, example_record, label_record) is the part to
-copy into your own producer; the rest makes a synthetic click-through stream to show it.
+The first part (crc64_avro, parsing_canonical_form, SingleObjectEncoder, example_record,
+label_record, send) is the part to copy into your own producer; the rest makes a synthetic
+click-through stream to show it.
 """
 
 import argparse
@@ -133,6 +134,20 @@ def label_record(example_id, event_time_ms, model_key, label):
             "model_key": model_key, "label": float(label)}
 
 
+def send(producer: Producer, topic: str, key: bytes, value: bytes, timestamp_ms: int,
+         on_delivery) -> None:
+    """Sends one record with its event time as the record timestamp; waits while the local
+    queue is full (librdkafka's queue.buffering.max.messages) instead of failing."""
+    while True:
+        try:
+            producer.produce(topic, key=key, value=value, timestamp=timestamp_ms,
+                             on_delivery=on_delivery)
+            break
+        except BufferError:
+            producer.poll(0.1)
+    producer.poll(0)
+
+
 # --- A synthetic click-through stream --------------------------------------------------------
 
 COUNTRIES = ["DE", "FR", "US", "GB", "JP", "BR", "IN", "ES"]
@@ -203,16 +218,12 @@ def main(argv=None) -> int:
         record = example_record(example_id, event_time, model_key, features,
                                 None if args.delayed_labels else label)
         key = model.encode("utf-8")
-        producer.produce(args.topic, key=key, value=examples.encode(record),
-                         timestamp=event_time, on_delivery=delivered)
-        producer.poll(0)
+        send(producer, args.topic, key, examples.encode(record), event_time, delivered)
         if args.delayed_labels:
             observed = event_time + 30_000  # the outcome, seen 30 s after the example
             pending.append((key, observed, label_record(example_id, observed, model_key, label)))
     for key, observed, label in pending:
-        producer.produce(args.labels_topic, key=key, value=labels.encode(label),
-                         timestamp=observed, on_delivery=delivered)
-        producer.poll(0)
+        send(producer, args.labels_topic, key, labels.encode(label), observed, delivered)
     left = producer.flush(60)
     if left or failures:
         print(f"gradflow_producer: {left} records not delivered, {len(failures)} failed:"
