@@ -144,7 +144,9 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
   /**
    * Reads single-object-encoded bytes written with any schema version the store knows.
    *
-   * @throws CodecException when the bytes are not such a record; the message says why
+   * @throws CodecException when the bytes are not such a record; the message says why, and
+   *     names Confluent Schema Registry framing or a plain Avro body without a header when the
+   *     bytes are one ({@link ForeignFraming}, looked for only once the header is refused)
    */
   public T decode(byte[] bytes) {
     return decode(bytes, null);
@@ -170,7 +172,9 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
           : "unknown writer schema for " + type.getSimpleName() + ": " + e.getMessage();
       throw new CodecException(what, e);
     } catch (BadHeaderException e) {
-      throw new CodecException("not a single-object-encoded Avro record: " + e.getMessage(), e);
+      String framing = ForeignFraming.explain(bytes, type);
+      throw new CodecException("not a single-object-encoded Avro record: "
+          + (framing != null ? framing : e.getMessage()), e);
     } catch (IOException | RuntimeException e) {
       throw new CodecException("corrupt " + type.getSimpleName() + " body: " + e, e);
     }

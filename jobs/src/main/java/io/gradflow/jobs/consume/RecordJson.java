@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gradflow.schema.CodecException;
 import io.gradflow.schema.Codecs;
+import io.gradflow.schema.Example;
+import io.gradflow.schema.ForeignFraming;
+import io.gradflow.schema.Label;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.CharBuffer;
@@ -31,8 +34,9 @@ import org.apache.avro.specific.SpecificRecord;
  * {"base64": ...}} when it is not text), the record type ({@code Prediction}, {@code
  * MetricsReport}, ...) and the record with Avro's field names. In the value, unions are their
  * value, timestamps ISO-8601, bytes {@code {"base64": ...}}, and NaN and infinities strings.
- * Bytes that are no known record give {@code "error"} (what is wrong) and {@code "base64"} (the
- * value) instead of {@code type} and {@code value}. A record without a value (a tombstone: on
+ * Bytes that are no known record give {@code "error"} (what is wrong, naming Confluent Schema
+ * Registry framing or a plain Avro Example or Label body without a header when the bytes are one)
+ * and {@code "base64"} (the value) instead of {@code type} and {@code value}. A record without a value (a tombstone: on
  * the changelog, a row that expired) has the type {@code "tombstone"} and a null value.
  * Stateless; thread-safe.
  */
@@ -68,7 +72,11 @@ public final class RecordJson {
         throw new CodecException("no value (a null record, for example a tombstone)", null);
       }
       if (value.length < 10 || value[0] != (byte) 0xC3 || value[1] != 0x01) {
-        throw new CodecException("not an Avro single-object record (no C3 01 header)", null);
+        // What producers commonly send instead, named when it is one (Examples and Labels are
+        // the records producers write).
+        String framing = ForeignFraming.explain(value, Example.class, Label.class);
+        throw new CodecException("not an Avro single-object record (no C3 01 header)"
+            + (framing != null ? ": " + framing : ""), null);
       }
       long fingerprint = ByteBuffer.wrap(value, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
       throw new CodecException(String.format("no known schema has the fingerprint %016x"

@@ -150,6 +150,33 @@ class RecordJsonTest {
     assertTrue(corrupt.has("error"), corrupt.toString());
   }
 
+  /**
+   * consume names Confluent Schema Registry framing and a plain Example body without a header in
+   * the error line, where it used to say only that the C3 01 header is missing.
+   */
+  @Test
+  void foreignFramingsAreNamedInTheErrorLine() throws Exception {
+    Example e = Example.newBuilder().setExampleId("e").setEventTime(T)
+        .setFeatures(List.of(new Feature("country", "DE", null, 1f))).build();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    org.apache.avro.io.BinaryEncoder enc =
+        org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+    new org.apache.avro.specific.SpecificDatumWriter<>(Example.class).write(e, enc);
+    enc.flush();
+    byte[] body = out.toByteArray();
+    byte[] confluent = ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(42).put(body)
+        .array();
+    String framed = JSON.readTree(RecordJson.line("examples", 0, 1, 0, null, confluent))
+        .get("error").asText();
+    assertTrue(framed.startsWith("not an Avro single-object record (no C3 01 header): the value"
+        + " starts with Confluent Schema Registry framing (magic byte 0, schema id 42, then an"
+        + " Example body)"), framed);
+    assertTrue(framed.endsWith("see README 'Your own producer'"), framed);
+    String plain = JSON.readTree(RecordJson.line("examples", 0, 2, 0, null, body))
+        .get("error").asText();
+    assertTrue(plain.contains("a plain Avro binary Example body without a header"), plain);
+  }
+
   @Test
   void anArrayLengthBombIsAnErrorLineNotAnOutOfMemoryError() throws Exception {
     byte[] bomb;

@@ -131,6 +131,47 @@ class ExampleDecoderTest {
   }
 
   /**
+   * What most Kafka producers send by default, Confluent Schema Registry's framing (magic byte 0,
+   * a 4-byte schema id, the body), and a plain Avro body without a header are dead letters whose
+   * detail names them and points to the encoding Gradflow reads; examples and labels alike.
+   */
+  @Test
+  void foreignFramingsAreUndecodableSayingWhatTheyAre() throws Exception {
+    byte[] body = plainBody(good().build(), Example.class);
+    byte[] confluent = java.nio.ByteBuffer.allocate(5 + body.length).put((byte) 0).putInt(17)
+        .put(body).array();
+    RejectedRecordException framed = assertThrows(RejectedRecordException.class,
+        () -> LOGISTIC.decodeExample(confluent));
+    assertEquals(DeadLetterReason.UNDECODABLE, framed.reason());
+    assertTrue(framed.getMessage().startsWith("not a single-object-encoded Avro record: the value"
+        + " starts with Confluent Schema Registry framing (magic byte 0, schema id 17, then an"
+        + " Example body)"), framed.getMessage());
+    assertTrue(framed.getMessage().endsWith("see README 'Your own producer'"),
+        framed.getMessage());
+    RejectedRecordException plain = assertThrows(RejectedRecordException.class,
+        () -> LOGISTIC.decodeExample(body));
+    assertEquals(DeadLetterReason.UNDECODABLE, plain.reason());
+    assertTrue(plain.getMessage().contains("a plain Avro binary Example body without a header"),
+        plain.getMessage());
+    byte[] label = plainBody(new Label("e", T, 1f, "m"), Label.class);
+    RejectedRecordException plainLabel = assertThrows(RejectedRecordException.class,
+        () -> LOGISTIC.decodeLabel(label));
+    assertTrue(plainLabel.getMessage().contains("a plain Avro binary Label body"),
+        plainLabel.getMessage());
+  }
+
+  /** The Avro binary body alone, as a producer without single-object encoding writes it. */
+  static <T extends org.apache.avro.specific.SpecificRecord> byte[] plainBody(T record,
+      Class<T> type) throws Exception {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    org.apache.avro.io.BinaryEncoder enc =
+        org.apache.avro.io.EncoderFactory.get().binaryEncoder(out, null);
+    new org.apache.avro.specific.SpecificDatumWriter<>(type).write(record, enc);
+    enc.flush();
+    return out.toByteArray();
+  }
+
+  /**
    * {@link ExampleDecoder#validate} (the producer's check, no hashing) refuses exactly what
    * {@link ExampleDecoder#toCompact} refuses, with the same reason and detail: random examples
    * with every kind of flaw, alone and together, under default and narrow limits.
