@@ -38,6 +38,7 @@ import org.junit.jupiter.api.Test;
  *   <li>{@code export --with-slots} of it equals, row for row and float for float, the export of
  *       {@code train --final-savepoint} after the same 1,000 examples produced to Kafka (a second
  *       path to the same model): the state is that after the file's last example, no sooner;
+ *       {@code validate} replays the topic from it;
  *   <li>{@code train --savepoint} from it over the topic's other 500 examples predicts, bit for
  *       bit, what one bounded run over all 1,500 predicts for them, and its last metrics report
  *       stands at model step 1,500: the model and its step carried over.
@@ -79,6 +80,10 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
       assertEquals(plain.get(field), evaluated.json().get(field), field);
     }
     assertEquals(FIRST, evaluated.json().get("learned").asLong());
+    // last_window holds the console's figure
+    assertTrue(evaluated.out().contains(String.format(java.util.Locale.ROOT, "AUC %.4f (last"
+        + " window)", evaluated.json().get("last_window").get("auc").asDouble())),
+        evaluated.out() + evaluated.json());
 
     // 2. the training job's operators only
     Set<String> uids = operatorsWithState(savepoint);
@@ -107,6 +112,13 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
       rows += t.getRows().size();
     }
     assertTrue(rows > 10, "rows compared: " + rows);
+    // validate replays the topic from it
+    Path job = Files.writeString(temp.resolve("validate.yaml"), evaluateYaml);
+    out.reset();
+    assertEquals(0, gradflow("validate", "--config", job.toString(), "--savepoint", savepoint,
+        "--name", "evaluated", "--from", "earliest", "--to", String.valueOf(ALL), "--mode",
+        "frozen"), this::both);
+    assertTrue(out().contains("evaluated: 1,500 examples, 0 learned; log loss "), this::both);
 
     // 4. train goes on from it on the topic's other examples, as an uninterrupted run does
     Run second = Run.create(topic, "labels");
