@@ -1,7 +1,7 @@
 package io.gradflow.jobs.evaluate;
 
 import io.gradflow.jobs.kafka.RawRecord;
-import java.util.List;
+import io.gradflow.jobs.train.ForwardingSourceReader;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -11,7 +11,6 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.ReaderOutput;
 import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.api.connector.source.SourceEvent;
 import org.apache.flink.api.connector.source.SourceReader;
 import org.apache.flink.api.connector.source.SourceReaderContext;
 import org.apache.flink.api.connector.source.SourceSplit;
@@ -132,8 +131,8 @@ final class HoldingSource<S extends SourceSplit, E>
   }
 
   /** The delegate's reader, holding at its end until released. Runs in the task thread. */
-  private static final class Reader<S extends SourceSplit> implements SourceReader<RawRecord, S> {
-    private final SourceReader<RawRecord, S> delegate;
+  private static final class Reader<S extends SourceSplit>
+      extends ForwardingSourceReader<RawRecord, S> {
     private final SourceReaderContext context;
     /** Completed on release; null: do not hold. */
     private final CompletableFuture<Void> released;
@@ -142,15 +141,10 @@ final class HoldingSource<S extends SourceSplit, E>
 
     Reader(SourceReader<RawRecord, S> delegate, SourceReaderContext context,
         CompletableFuture<Void> released, String topic) {
-      this.delegate = delegate;
+      super(delegate);
       this.context = context;
       this.released = released;
       this.topic = topic;
-    }
-
-    @Override
-    public void start() {
-      delegate.start();
     }
 
     @Override
@@ -170,41 +164,6 @@ final class HoldingSource<S extends SourceSplit, E>
     @Override
     public CompletableFuture<Void> isAvailable() {
       return holding ? released : delegate.isAvailable();
-    }
-
-    @Override
-    public List<S> snapshotState(long checkpointId) {
-      return delegate.snapshotState(checkpointId);
-    }
-
-    @Override
-    public void addSplits(List<S> splits) {
-      delegate.addSplits(splits);
-    }
-
-    @Override
-    public void notifyNoMoreSplits() {
-      delegate.notifyNoMoreSplits();
-    }
-
-    @Override
-    public void handleSourceEvents(SourceEvent sourceEvent) {
-      delegate.handleSourceEvents(sourceEvent);
-    }
-
-    @Override
-    public void notifyCheckpointComplete(long checkpointId) throws Exception {
-      delegate.notifyCheckpointComplete(checkpointId);
-    }
-
-    @Override
-    public void notifyCheckpointAborted(long checkpointId) throws Exception {
-      delegate.notifyCheckpointAborted(checkpointId);
-    }
-
-    @Override
-    public void close() throws Exception {
-      delegate.close();
     }
   }
 }
