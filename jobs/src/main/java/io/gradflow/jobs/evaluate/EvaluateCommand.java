@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -52,8 +53,17 @@ import org.apache.flink.util.CloseableIterator;
  * ({@link EvaluateJob}). The console is {@code train}'s ({@link TrainConsole}); {@code --json}
  * writes {@link EvaluateReport}, {@code --plot} a {@link LossPlot}.
  *
- * <p>Exit codes: 0 done; 1 a file with no example to evaluate, or a bad line under
- * {@code --on-error fail}; 2 a command line or configuration that cannot run.
+ * <p>{@code --final-savepoint DIR}: after the file's last example, a savepoint of the training
+ * job's state in {@code DIR} ({@link FinalSavepoint}: the file's source holds there, the savepoint
+ * is taken without stopping the job and keeps the training operators' state only, then the
+ * evaluation ends as without it), which {@code train --savepoint}, {@code export} and
+ * {@code validate} take; the summary and the JSON ({@code savepoint}) give its path.
+ * {@code --json} and {@code --plot} must name new files, as {@code export}'s and
+ * {@code validate}'s outputs: nothing is overwritten.
+ *
+ * <p>Exit codes: 0 done; 1 a file with no example to evaluate, a bad line under
+ * {@code --on-error fail}, or a final savepoint that failed (the evaluation is complete); 2 a
+ * command line or configuration that cannot run, or an output that exists.
  */
 public final class EvaluateCommand {
   public static final List<Flag> FLAGS = Stream.concat(
@@ -64,7 +74,11 @@ public final class EvaluateCommand {
               + " this file"),
           Flag.of("plot", Flag.Type.STRING, null,
               "draw the prequential loss over examples into this .png or .svg file (by its"
-              + " extension)")),
+              + " extension)"),
+          Flag.of("final-savepoint", Flag.Type.STRING, null, "after the file's last example,"
+              + " a savepoint of the training job's state in this new or empty directory, to"
+              + " start train from (--savepoint), to export or to validate; the evaluation"
+              + " then ends as without it")),
           ProduceCommand.FILE_FLAGS.stream().map(EvaluateCommand::ownWords))).toList();
 
   /**
@@ -112,6 +126,9 @@ public final class EvaluateCommand {
     for (String output : List.of("json", "plot")) {
       if (v.isSet(output)) {
         checkOutput("--" + output, v.string(output));
+        // as export and validate: a command writes new files only, and never overwrites one
+        io.gradflow.jobs.cli.UserException.requireAbsent("--" + output,
+            Path.of(v.string(output)));
       }
     }
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport(),
@@ -119,6 +136,8 @@ public final class EvaluateCommand {
     boolean probabilities = config.loss().predictsProbability();
     boolean quiet = v.on("quiet");
     checkInputs(config, v);
+    String finalSavepoint = v.isSet("final-savepoint") ? TrainCommand.checkFinalSavepoint(
+        v.string("final-savepoint"), true, v.string("config")) : null;
 
     FileInput input;
     try {
@@ -151,9 +170,26 @@ public final class EvaluateCommand {
         config.trainer().rows().stamped());
     long started = System.nanoTime();
     Map<String, Object> accumulators;
+    String savepoint = null;
+    String savepointFailure = null;
+    HoldingSource.Hold hold = finalSavepoint == null ? null : new HoldingSource.Hold();
     try (CloseableIterator<EvaluateOutput> outputs =
-        EvaluateJob.build(env, config, input.records).collectAsync()) {
+        EvaluateJob.build(env, config, input.records, hold).collectAsync()) {
       JobClient job = env.executeAsync("gradflow evaluate " + input.source);
+      // The outputs are collected meanwhile: a collecting sink that nobody reads stops the job
+      // (and the savepoint's barrier) once its buffer is full.
+      FutureTask<String> taking = hold == null ? null : new FutureTask<>(() -> {
+        try {
+          return FinalSavepoint.take(job, finalSavepoint, console);
+        } finally {
+          hold.release();
+        }
+      });
+      if (taking != null) {
+        Thread t = new Thread(taking, "evaluate-final-savepoint");
+        t.setDaemon(true);
+        t.start();
+      }
       ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "evaluate-progress");
         t.setDaemon(true);
@@ -170,7 +206,20 @@ public final class EvaluateCommand {
       try {
         outputs.forEachRemaining(report::add);
         accumulators = job.getJobExecutionResult().get().getAllAccumulatorResults();
+        if (taking != null) {
+          try {
+            savepoint = taking.get();
+          } catch (java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof io.gradflow.jobs.cli.UserException refused)) {
+              throw e;
+            }
+            savepointFailure = refused.getMessage();
+          }
+        }
       } finally {
+        if (hold != null) {
+          hold.close();
+        }
         ticker.shutdownNow();
         ticker.awaitTermination(progressEvery.toMillis() * 2, TimeUnit.MILLISECONDS);
       }
@@ -189,7 +238,20 @@ public final class EvaluateCommand {
       console.warn("gradflow evaluate: " + unlearned);
     }
     printFile(input, err);
+    if (savepoint != null) {
+      out.println("  savepoint       " + savepoint + " (the training job's state after the"
+          + " file's last example; to go on from it: gradflow train --config FILE --savepoint "
+          + savepoint + ")");
+    } else if (finalSavepoint != null) {
+      console.warn("gradflow evaluate: " + (savepointFailure != null ? savepointFailure
+          : "--final-savepoint: the job ended before the savepoint into " + finalSavepoint
+          + " was taken") + "; the evaluation is complete, no savepoint was written: exit code"
+          + " 1");
+    }
     Map<String, Object> json = report.toMap();
+    if (savepoint != null) {
+      json.put("savepoint", savepoint);
+    }
     if (v.isSet("json")) {
       writeJson(json, Path.of(v.string("json")));
       console.fact("  json            " + v.string("json"));
@@ -198,7 +260,7 @@ public final class EvaluateCommand {
       LossPlot.write(json, probabilities, LossPlot.driftMarkers(json), Path.of(v.string("plot")));
       console.fact("  plot            " + v.string("plot"));
     }
-    return 0;
+    return finalSavepoint != null && savepoint == null ? 1 : 0;
   }
 
   /**

@@ -19,6 +19,8 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.datagen.functions.FromElementsGeneratorFunction;
+import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -75,12 +77,31 @@ public final class EvaluateJob {
    */
   public static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
       TrainConfig config, List<RawRecord> records) {
+    return build(env, config, records, null);
+  }
+
+  /**
+   * Adds the evaluation to {@code env} (parallelism 1); returns the stream to collect. With a
+   * {@code hold} ({@code --final-savepoint}), the file's source holds at its end until the hold is
+   * released ({@link HoldingSource}): the same records, the same source, then the same end.
+   *
+   * @param records the file's examples in file order, encoded as the job reads them from Kafka
+   * @param hold the hold of a run that takes a savepoint at the end of the file, or null
+   */
+  static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
+      TrainConfig config, List<RawRecord> records, HoldingSource.Hold hold) {
     env.setParallelism(1);
     env.getConfig().enableObjectReuse();
     TrainConfig evaluation = forEvaluation(config);
     ExampleDecoder decoder = config.decoder();
-    SingleOutputStreamOperator<CompactExample> examples = env
-        .fromData(records, TypeInformation.of(RawRecord.class)).name("file")
+    TypeInformation<RawRecord> type = TypeInformation.of(RawRecord.class);
+    DataStream<RawRecord> file = hold == null ? env.fromData(records, type).name("file")
+        // what fromData builds, holding at its end
+        : env.fromSource(new HoldingSource<>(new DataGeneratorSource<>(
+            new FromElementsGeneratorFunction<>(type, env.getConfig(), records), records.size(),
+            type), hold, records.isEmpty() ? "file" : records.get(0).topic),
+            WatermarkStrategy.forMonotonousTimestamps(), "file").setParallelism(1);
+    SingleOutputStreamOperator<CompactExample> examples = file
         .process(new ExampleDecodeFunction(decoder), CompactExampleTypeInfo.INSTANCE)
         .name("decode-examples");
     DataStream<EvaluateOutput> deadLetters = examples.getSideOutput(DeadLetter.TAG)

@@ -177,13 +177,71 @@ public final class EvaluateReport {
       m.put("examples", examples);
       run(m, examples);
       Map<String, Object> candidates = new LinkedHashMap<>();
-      groups.forEach((name, g) -> candidates.put(name, model(g)));
+      groups.forEach((name, g) -> {
+        Map<String, Object> candidate = model(g);
+        candidate.put("last_window", lastWindow(g));
+        candidates.put(name, candidate);
+      });
       m.put("candidates", candidates);
     } else {
-      Map<String, Object> model = model(groups.getOrDefault("", new Group()));
+      Group all = groups.getOrDefault("", new Group());
+      Map<String, Object> model = model(all);
       m.putAll(model);
+      m.put("last_window", lastWindow(all));
       run(m, ((Number) model.get("examples")).longValue());
     }
+    return m;
+  }
+
+  /**
+   * The last window's figures, as the console's summary prints them ({@code AUC 0.7608 (last
+   * window)}, {@code RMSE 0.41 (last window 0.39)}): each model key's last report that measured
+   * something ({@code windowWeight} above 0, in arrival order: the report the console's
+   * accumulator keeps last). With one model key, that window's {@code examples},
+   * {@code log_loss}, {@code base_rate_log_loss}, {@code auc} (or {@code rmse}) and
+   * {@code calibration} (the report's: mean prediction over mean label) exactly; with several,
+   * each key's figure weighted by the key's measured weight over the run, as the console's line
+   * for many models combines their AUCs (a figure a key could not compute is left out), and
+   * {@code examples} summed. Null when no report measured anything.
+   */
+  private Map<String, Object> lastWindow(Group g) {
+    Map<String, MetricsEvent> last = new LinkedHashMap<>();
+    Map<String, Double> weight = new HashMap<>();
+    for (MetricsEvent e : g.reports) {
+      if (e.windowWeight > 0) {
+        last.put(e.modelKey, e);
+        weight.merge(e.modelKey, e.windowWeight, Double::sum);
+      }
+    }
+    if (last.isEmpty()) {
+      return null;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("examples", last.values().stream().mapToLong(e -> Math.round(e.windowCount)).sum());
+    java.util.function.Function<java.util.function.ToDoubleFunction<MetricsEvent>, Double>
+        combined = figure -> {
+          if (last.size() == 1) {
+            return finite(figure.applyAsDouble(last.values().iterator().next()));
+          }
+          double sum = 0;
+          double n = 0;
+          for (MetricsEvent e : last.values()) {
+            double v = figure.applyAsDouble(e);
+            if (Double.isFinite(v)) {
+              sum += v * weight.get(e.modelKey);
+              n += weight.get(e.modelKey);
+            }
+          }
+          return n > 0 ? finite(sum / n) : null;
+        };
+    if (probabilities) {
+      m.put("log_loss", combined.apply(e -> e.logLoss));
+      m.put("base_rate_log_loss", combined.apply(e -> e.baseRateLogLoss));
+      m.put("auc", combined.apply(e -> e.auc));
+    } else {
+      m.put("rmse", combined.apply(e -> e.rmse));
+    }
+    m.put("calibration", combined.apply(e -> e.calibration));
     return m;
   }
 

@@ -181,8 +181,7 @@ final class EndingKafkaSource<T> implements Source<T, KafkaPartitionSplit, Kafka
    * ending: a finished job cannot be savepointed. Flink's stop-with-savepoint stops it. Runs in the
    * task thread, as every reader.
    */
-  private static final class HeldSplits<T> implements SourceReader<T, KafkaPartitionSplit> {
-    private final SourceReader<T, KafkaPartitionSplit> delegate;
+  private static final class HeldSplits<T> extends ForwardingSourceReader<T, KafkaPartitionSplit> {
     private final SourceReaderContext context;
     private final Ends endOf;
     private final SerializableFunction<Integer, T> endMarker;
@@ -195,7 +194,7 @@ final class EndingKafkaSource<T> implements Source<T, KafkaPartitionSplit, Kafka
     HeldSplits(SourceReader<T, KafkaPartitionSplit> delegate, SourceReaderContext context,
         Ends endOf,
         SerializableFunction<Integer, T> endMarker) {
-      this.delegate = delegate;
+      super(delegate);
       this.context = context;
       this.endOf = endOf;
       this.endMarker = endMarker;
@@ -272,36 +271,6 @@ final class EndingKafkaSource<T> implements Source<T, KafkaPartitionSplit, Kafka
           || stop >= 0 && split.getStartingOffset() >= stop;
     }
 
-    @Override
-    public void notifyNoMoreSplits() {
-      delegate.notifyNoMoreSplits();
-    }
-
-    @Override
-    public void handleSourceEvents(SourceEvent sourceEvent) {
-      delegate.handleSourceEvents(sourceEvent);
-    }
-
-    @Override
-    public void pauseOrResumeSplits(java.util.Collection<String> splitsToPause,
-        java.util.Collection<String> splitsToResume) {
-      delegate.pauseOrResumeSplits(splitsToPause, splitsToResume);
-    }
-
-    @Override
-    public void notifyCheckpointComplete(long checkpointId) throws Exception {
-      delegate.notifyCheckpointComplete(checkpointId);
-    }
-
-    @Override
-    public void notifyCheckpointAborted(long checkpointId) throws Exception {
-      delegate.notifyCheckpointAborted(checkpointId);
-    }
-
-    @Override
-    public void close() throws Exception {
-      delegate.close();
-    }
   }
 
   /** The connector's enumerator, plus the "no more splits" signal it forgets after a restore. */

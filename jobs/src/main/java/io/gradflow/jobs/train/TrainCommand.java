@@ -253,8 +253,11 @@ public final class TrainCommand {
         + kafka.bootstrapServers());
     console.extent(examplesTopic, extents);
     if (savepoint != null) {
-      console.fact("  (the job reads on from the offsets in " + savepoint + ", not from"
-          + " kafka.starting_offsets)");
+      console.fact(holdsExamplesPositions(savepoint)
+          ? "  (the job reads on from the offsets in " + savepoint + ", not from"
+              + " kafka.starting_offsets)"
+          : "  (" + savepoint + " holds no position in kafka.topics.examples, as a savepoint"
+              + " of evaluate or bootstrap: the job reads from kafka.starting_offsets)");
     }
     notes.forEach(console::fact);
     boolean bounded = kafka.bounded() != null;
@@ -454,7 +457,7 @@ public final class TrainCommand {
    * {@code DIR} new or empty (nothing is overwritten); a new one is created. Returns the
    * directory as Flink takes it (a local path as an absolute {@code file:} URI).
    */
-  static String checkFinalSavepoint(String dir, boolean bounded, String configFile) {
+  public static String checkFinalSavepoint(String dir, boolean bounded, String configFile) {
     if (!bounded) {
       throw new UserException("--final-savepoint needs a bounded run: set kafka.bounded (latest,"
           + " {timestamp: ..} or {offsets: ..}) in " + configFile + "; a running job's savepoint"
@@ -488,6 +491,30 @@ public final class TrainCommand {
     return path.toAbsolutePath().toUri().toString();
   }
 
+  /**
+   * Whether a savepoint holds the examples source's state (its positions in the topic): false for
+   * a local one without it (a savepoint of {@code evaluate --final-savepoint} or
+   * {@code bootstrap}), whose job starts at {@code kafka.starting_offsets}; true otherwise, and
+   * when its metadata cannot be read here (the restore says why).
+   */
+  static boolean holdsExamplesPositions(String savepoint) {
+    Path path = localPath(savepoint);
+    if (path == null) {
+      return true;
+    }
+    try {
+      org.apache.flink.runtime.jobgraph.OperatorID source =
+          org.apache.flink.state.api.OperatorIdentifier.forUid(
+              io.gradflow.jobs.snapshot.SavepointModels.EXAMPLES_SOURCE_UID).getOperatorId();
+      return org.apache.flink.state.api.runtime.SavepointLoader.loadSavepointMetadata(
+          path.toAbsolutePath().toUri().toString()).getOperatorStates().stream()
+          .anyMatch(o -> o.getOperatorID().equals(source) && (o.getCoordinatorState() != null
+              || o.getNumberCollectedStates() > 0));
+    } catch (Exception | LinkageError unreadable) {
+      return true;
+    }
+  }
+
   /** Whether every source subtask holds at the end of its input (TrainJob, holdAtEnd). */
   private static boolean ended(Map<String, Object> accumulators, int parallelism,
       boolean labels) {
@@ -513,21 +540,38 @@ public final class TrainCommand {
    */
   static String stopWithSavepoint(JobClient job, String dir, TrainConsole console,
       int parallelism, boolean labels) {
+    return savepointAtEnd(job, dir, console, parallelism, labels, true);
+  }
+
+  /**
+   * {@link #stopWithSavepoint}, or with {@code stop} false a savepoint that does not stop the job
+   * ({@code evaluate --final-savepoint}: its source holds until the command releases it, then the
+   * job ends by itself): asked again while Flink refuses it because a task is not running, for up
+   * to {@link #FINAL_SAVEPOINT_PATIENCE}. A savepoint that fails, or that long, cancels the job
+   * only when {@code stop}; either way it is a user error naming {@code dir}.
+   *
+   * @return the savepoint's path; null when the job ended by itself meanwhile
+   */
+  public static String savepointAtEnd(JobClient job, String dir, TrainConsole console,
+      int parallelism, boolean labels, boolean stop) {
+    String afterwards = stop ? "; the job was cancelled, its checkpoints are kept" : "";
     long deadline = System.nanoTime() + FINAL_SAVEPOINT_PATIENCE.toNanos();
     int refusals = 0;
     try {
       while (true) {
         ExecutionException failure;
         try {
-          return job.stopWithSavepoint(false, dir, SavepointFormatType.CANONICAL).get();
+          return (stop ? job.stopWithSavepoint(false, dir, SavepointFormatType.CANONICAL)
+              : job.triggerSavepoint(dir, SavepointFormatType.CANONICAL)).get();
         } catch (ExecutionException e) {
           failure = e;
         }
         if (!refusedAsNotRunning(failure)) {
-          job.cancel();
+          if (stop) {
+            job.cancel();
+          }
           throw new UserException("--final-savepoint: the savepoint into " + dir + " failed: "
-              + rootMessage(failure.getCause())
-              + "; the job was cancelled, its checkpoints are kept", 1);
+              + rootMessage(failure.getCause()) + afterwards, 1);
         }
         if (refusals++ == 0) {
           console.fact("final savepoint: the input has ended but not every task of the job is"
@@ -538,12 +582,14 @@ public final class TrainCommand {
           if (job.getJobExecutionResult().isDone()) {
             return null;
           }
-          job.cancel();
+          if (stop) {
+            job.cancel();
+          }
           throw new UserException("--final-savepoint: the input has ended, but for "
               + Durations.format(FINAL_SAVEPOINT_PATIENCE) + " not every task of the job was"
               + " running, so Flink refused the savepoint into " + dir + " "
-              + Counts.of(refusals, "time") + " (last: " + rootMessage(failure.getCause()) + "); the job was"
-              + " cancelled, its checkpoints are kept. A task that never runs is usually"
+              + Counts.of(refusals, "time") + " (last: " + rootMessage(failure.getCause()) + ")"
+              + afterwards + ". A task that never runs is usually"
               + " failing as it starts: look for its error in the log", 1);
         }
       }

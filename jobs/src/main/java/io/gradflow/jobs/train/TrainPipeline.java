@@ -33,6 +33,20 @@ import org.apache.flink.util.Collector;
  * The trainer keeps the job's {@link Provenance} in its state, for {@code gradflow export}.
  */
 public final class TrainPipeline {
+  /** The uids of this part's operators, which every job built on it gives them. */
+  static final String UNLABELED_UID = "unlabeled.v1";
+  static final String LABEL_JOIN_UID = "label-join.v1";
+  static final String RACE_FAN_OUT_UID = "race-fan-out.v1";
+  static final String TRAINER_UID = "trainer.v1";
+
+  /**
+   * Every uid of the training part ({@link #build}): the operators whose state a savepoint of the
+   * training job holds besides its sources' ({@code evaluate --final-savepoint} keeps only
+   * these).
+   */
+  public static final java.util.Set<String> OPERATOR_UIDS =
+      java.util.Set.of(UNLABELED_UID, LABEL_JOIN_UID, RACE_FAN_OUT_UID, TRAINER_UID);
+
   private TrainPipeline() {}
 
   /** The trainer's outputs. */
@@ -47,26 +61,26 @@ public final class TrainPipeline {
     DataStream<CompactExample> toTrainer = examples;
     if (labels != null) {
       DataStream<CompactExample> unlabeled = examples.filter(e -> !e.hasLabel())
-          .name("unlabeled").uid("unlabeled.v1");
+          .name("unlabeled").uid(UNLABELED_UID);
       DataStream<CompactExample> joined = unlabeled
           .keyBy(e -> e.exampleId)
           .connect(labels.keyBy(l -> l.exampleId))
           .process(new LabelJoinFunction(config.labels()))
           .returns(CompactExampleTypeInfo.INSTANCE)
-          .name("label-join").uid("label-join.v1");
+          .name("label-join").uid(LABEL_JOIN_UID);
       toTrainer = examples.union(joined);
     }
     if (config.candidates().size() > 1 || !config.candidates().containsKey("")) {
       toTrainer = toTrainer.flatMap(new RaceFanOut(new ArrayList<>(config.candidates().keySet())))
           .returns(CompactExampleTypeInfo.INSTANCE)
-          .name("race-fan-out").uid("race-fan-out.v1");
+          .name("race-fan-out").uid(RACE_FAN_OUT_UID);
     }
     SingleOutputStreamOperator<Scored> predictions = toTrainer
         .keyBy(e -> e.modelKey)
         .transform("trainer", TypeInformation.of(Scored.class),
             new TrainerOperator(config.candidates(), config.trainer(), config.hashBits(),
                 Provenance.of(config)))
-        .uid("trainer.v1");
+        .uid(TRAINER_UID);
     return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
         predictions.getSideOutput(TrainerOperator.CHANGELOG));
   }

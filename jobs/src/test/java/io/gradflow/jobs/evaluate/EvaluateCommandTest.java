@@ -203,6 +203,46 @@ class EvaluateCommandTest {
     }
   }
 
+  /**
+   * An existing --json or --plot file is refused before the run (exit 2, one line) and left as it
+   * was, as export and validate refuse theirs: a command writes new files only.
+   */
+  @Test
+  void anExistingOutputIsRefusedBeforeTheRunAndKept() throws Exception {
+    Path vw = temp.resolve("a.vw");
+    Files.writeString(vw, "1 |f a\n");
+    for (String flag : new String[] {"--json", "--plot"}) {
+      Path existing = Files.writeString(temp.resolve(flag.equals("--json") ? "old.json"
+          : "old.svg"), "mine");
+      Result r = run("evaluate", "--config", config().toString(), "--file", vw.toString(),
+          "--format", "vw", flag, existing.toString());
+      assertEquals(2, r.exit(), r.err());
+      assertEquals("gradflow evaluate: " + flag + " " + existing + " exists; give a path that"
+          + " does not (nothing was overwritten)\n", r.err());
+      assertTrue(!r.out().contains("in file order"), r.out()); // not run
+      assertEquals("mine", Files.readString(existing));
+    }
+  }
+
+  /** --final-savepoint is train's: a new or empty directory, refused before the run otherwise. */
+  @Test
+  void aFinalSavepointDirectoryThatIsNotEmptyIsRefusedBeforeTheRun() throws Exception {
+    Path vw = temp.resolve("a.vw");
+    Files.writeString(vw, "1 |f a\n");
+    Path full = Files.createDirectories(temp.resolve("full"));
+    Files.writeString(full.resolve("keep.txt"), "mine");
+    Result r = run("evaluate", "--config", config().toString(), "--file", vw.toString(),
+        "--format", "vw", "--final-savepoint", full.toString());
+    assertEquals(2, r.exit(), r.err());
+    assertTrue(r.err().contains("--final-savepoint " + full + " is not empty; give a new or"
+        + " empty directory (nothing is overwritten)"), r.err());
+    assertTrue(!r.out().contains("in file order"), r.out());
+    assertEquals("mine", Files.readString(full.resolve("keep.txt")));
+    String help = run("evaluate", "--help").out();
+    assertTrue(help.contains("--final-savepoint") && help.contains("after the file's last"
+        + " example, a savepoint of the training job's state"), help);
+  }
+
   @Test
   void aBadLineFailsWithItsNumberUnderOnErrorFail() throws Exception {
     Path vw = temp.resolve("bad.vw");
