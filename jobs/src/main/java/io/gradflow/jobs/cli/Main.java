@@ -141,6 +141,9 @@ public final class Main {
       err.println(prefix + "Kafka refused: " + e.getMessage()
           + " (check kafka.bootstrap_servers, the topics and kafka.properties)");
       exit = 1;
+    } else if (RestoreRefusal.in(thrown).isPresent()) {
+      err.println(prefix + RestoreRefusal.in(thrown).get());
+      exit = 2;
     } else {
       err.println(prefix + "internal error, a bug in Gradflow: " + e
           + "\nPlease report it with the trace below.");

@@ -394,6 +394,10 @@ public final class TrainCommand {
           throw new UserException((savepoint == null ? "" : "--savepoint " + savepoint + ": ")
               + incompatible.get(), 2);
         }
+        java.util.Optional<String> unmapped = io.gradflow.jobs.cli.RestoreRefusal.in(e);
+        if (unmapped.isPresent() && savepoint != null) {
+          throw new UserException(restoreFlag + ": " + unmapped.get(), 2);
+        }
         RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
         String message = "the job failed: " + rootMessage(e.getCause())
             + "\n  (no summary; checkpoints are kept)"

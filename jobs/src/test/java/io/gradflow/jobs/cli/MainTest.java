@@ -167,6 +167,26 @@ class MainTest {
   }
 
   @Test
+  void aSavepointWithStateOfAnotherJobsOperatorIsTheUsersToFix() {
+    PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
+    // Flink 2.2.1's refusal as Checkpoints.loadAndValidateCheckpoint words it, wrapped as a
+    // MiniCluster's submission wraps it.
+    Throwable flink = new org.apache.flink.runtime.client.JobExecutionException(
+        new org.apache.flink.api.common.JobID(), "Could not set up JobManager",
+        new IllegalStateException("Failed to rollback to checkpoint/savepoint file:/tmp/sp-1."
+            + " Cannot map checkpoint/savepoint state for operator"
+            + " cbc357ccb763df2852fee8c4fc7d55f2 to the new program, because the operator is not"
+            + " available in the new program. If you want to allow to skip this, you can set the"
+            + " --allowNonRestoredState option on the CLI."));
+    assertEquals(2, Main.failure("train", new java.util.concurrent.ExecutionException(
+        new RuntimeException(flink)), stream));
+    assertTrue(err().contains("gradflow train: the savepoint holds state of an operator this job"
+        + " does not have (operator id cbc357ccb763df2852fee8c4fc7d55f2)"), err());
+    assertTrue(!err().contains("\tat ") && !err().contains("a bug"), err());
+    assertTrue(io.gradflow.jobs.cli.RestoreRefusal.in(new IllegalStateException("boom")).isEmpty());
+  }
+
+  @Test
   void aJobThatFailedOnABugKeepsItsCausesTrace() {
     PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
     assertEquals(1, Main.failure("train", new UserException("the job failed: boom",
