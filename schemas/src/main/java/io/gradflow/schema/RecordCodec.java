@@ -169,7 +169,12 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
       String what = other != null
           ? ("AEIOU".indexOf(other.getName().charAt(0)) >= 0 ? "an " : "a ") + other.getName()
               + " record where " + type.getSimpleName() + " was expected"
-          : "unknown writer schema for " + type.getSimpleName() + ": " + e.getMessage();
+          : "unknown writer schema for " + type.getSimpleName() + ": " + (bytes.length < 10
+              ? e.getMessage() : "no schema this Gradflow knows has the fingerprint "
+                  + String.format("%016x",
+                      ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong()))
+              + " (written with a changed copy of " + type.getSimpleName() + ".avsc, by another"
+              + " application, or by a newer Gradflow; see README 'Your own producer')";
       throw new CodecException(what, e);
     } catch (BadHeaderException e) {
       String framing = ForeignFraming.explain(bytes, type);
