@@ -10,7 +10,6 @@ import io.gradflow.config.ConfigReport;
 import io.gradflow.config.Durations;
 import io.gradflow.config.Secrets;
 import io.gradflow.config.Section;
-import io.gradflow.config.SettingType;
 import io.gradflow.config.TrainSettings;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.config.TrainConfig;
@@ -124,9 +123,9 @@ public final class Provenance {
       if (e.isDefault()) {
         defaults.add(e.key());
       }
-      if (e.json() == null || (e.json() instanceof String text && !text.equals(e.value())
-          && !text.equals(SettingType.MASK))) {
-        notes.put(e.key(), e.value());
+      String note = note(e);
+      if (note != null) {
+        notes.put(e.key(), note);
       }
     }
     p.put(CONFIGURATION_DEFAULTS, defaults.toString());
@@ -158,6 +157,19 @@ public final class Provenance {
           : e);
     }
     return out;
+  }
+
+  /**
+   * What {@code --validate-only} says of a setting beyond its typed value, or null: a setting
+   * without a value ({@code none}), a described value ({@code logistic (labels in [0, 1])}), a
+   * default resolved here (its rule, {@code $TMPDIR/gradflow-checkpoints/<job name>}).
+   */
+  private static String note(ConfigReport.Entry e) {
+    if (e.json() == null || e.value().startsWith(e.json() + " (")
+        || (e.key().equals(CHECKPOINTS_DIRECTORY) && !e.value().equals(e.json()))) {
+      return e.value();
+    }
+    return null;
   }
 
   private static final String CHECKPOINTS_DIRECTORY = Section.key("checkpoints",

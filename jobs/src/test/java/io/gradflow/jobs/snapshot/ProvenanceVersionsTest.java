@@ -113,6 +113,7 @@ class ProvenanceVersionsTest {
     assertTrue(c.path("kafka").has("bounded") && c.path("kafka").path("bounded").isNull(),
         c.toString());
     assertEquals("none", notes.path("kafka.bounded").textValue(), notes.toString());
+    assertFalse(notes.has("optimizer.lr") || notes.has("rows.expire_after"), notes.toString());
     assertEquals(100, c.path("schedule").path("warmup").longValue());
     assertTrue(c.path("schedule").path("warmup").isIntegralNumber(), c.toString());
     assertEquals("step", c.path("schedule").path("then").path("type").textValue(), c.toString());

@@ -171,19 +171,27 @@ class SnapshotRoundTripITCase {
         .setConfigurationDefaults(List.of("optimizer.eps"))
         .setConfigurationNotes(Map.of("model.loss", "logistic (labels in [0, 1])"))
         .setRuntime(Map.of("java_version", "17.0.99", "flink_version", "2.2.1")).build();
-    Path typedFile = temp.resolve("v2.avro");
-    SnapshotFiles.write(List.of(typed), typedFile);
-    Path typedSavepoint = temp.resolve("v2-savepoint");
-    assertEquals(0, gradflow("bootstrap", "--snapshot", typedFile.toString(), "--out",
-        typedSavepoint.toString()), err());
-    Path again = temp.resolve("v2-again.avro");
-    assertEquals(0, gradflow("export", "--savepoint", typedSavepoint.toString(), "--out",
-        again.toString(), "--with-slots"), err());
-    ModelSnapshot back = SnapshotFiles.read("--out", again).get(0);
+    ModelSnapshot back = bootstrapThenExport(typed, "v2");
     assertEquals(2, back.getAuditVersion());
     assertEquals(typed.getConfiguration(), back.getConfiguration());
     assertEquals(List.of("optimizer.eps"), back.getConfigurationDefaults());
     assertEquals("17.0.99", back.getRuntime().get("java_version"));
+  }
+
+  /**
+   * Writes {@code s} to {@code NAME.avro}, bootstraps it into {@code NAME-savepoint} and exports
+   * that with slots to {@code NAME-out.avro}: the snapshot that comes back.
+   */
+  private ModelSnapshot bootstrapThenExport(ModelSnapshot s, String name) throws Exception {
+    Path file = temp.resolve(name + ".avro");
+    SnapshotFiles.write(List.of(s), file);
+    Path savepoint = temp.resolve(name + "-savepoint");
+    assertEquals(0, gradflow("bootstrap", "--snapshot", file.toString(), "--out",
+        savepoint.toString()), err());
+    Path exported = temp.resolve(name + "-out.avro");
+    assertEquals(0, gradflow("export", "--savepoint", savepoint.toString(), "--out",
+        exported.toString(), "--with-slots"), err());
+    return SnapshotFiles.read("--out", exported).get(0);
   }
 
   /** What bootstrap wrote is checked: a savepoint without the trainer's state is deleted. */
@@ -259,15 +267,8 @@ class SnapshotRoundTripITCase {
     }
     ModelSnapshot deep = ModelSnapshot.newBuilder(synthetic(config, "m1", 6)).setDense(dense)
         .build();
-    Path file = temp.resolve("deep.avro");
-    SnapshotFiles.write(List.of(deep), file);
+    ModelSnapshot back = bootstrapThenExport(deep, "deep");
     Path savepoint = temp.resolve("deep-savepoint");
-    assertEquals(0, gradflow("bootstrap", "--snapshot", file.toString(), "--out",
-        savepoint.toString()), err());
-    Path exported = temp.resolve("deep-out.avro");
-    assertEquals(0, gradflow("export", "--savepoint", savepoint.toString(), "--out",
-        exported.toString(), "--with-slots"), err());
-    ModelSnapshot back = SnapshotFiles.read("--out", exported).get(0);
     assertEquals(dense, back.getDense());
     assertEquals(byId(deep), byId(back));
     assertEquals(SnapshotFiles.SCHEMA_VERSION, back.getSchemaVersion());
