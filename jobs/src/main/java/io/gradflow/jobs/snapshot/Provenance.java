@@ -72,6 +72,13 @@ import org.apache.avro.specific.SpecificData;
  *       runtime.java_vendor} (version 2): added by the trainer where it runs.
  * </ul>
  *
+ * <p>Names: the typed sections and the configuration use the job file's words. A component's
+ * {@code name} is the value of the job file's selector ({@code optimizer.name},
+ * {@code schedule.type}, {@code model.type}; the component field keeps the name {@code name},
+ * which version 1 gave it), a warm-up's {@code then} is the job file's nested schedule with its
+ * {@code type}, and the run-time entries are named after the setting they resolve
+ * ({@code dense_backend}) or as {@code <software>_version}.
+ *
  * <p>Stateless; thread-safe.
  */
 public final class Provenance {
