@@ -19,8 +19,8 @@ public final class ConfigReport {
    *     where the report added one, such as the loss's label domain)
    * @param isDefault whether the job file left the setting at its default
    * @param json the value as plain JSON data by the setting's declared type
-   *     ({@link Setting#json}: numbers, booleans, text, lists, maps; secrets masked), or null when
-   *     the setting has no value
+   *     ({@link Setting#json}: numbers, booleans, text, unmodifiable lists and maps; secrets
+   *     masked), or null when the setting has no value
    */
   public record Entry(String key, String value, boolean isDefault, Object json)
       implements java.io.Serializable {
@@ -40,14 +40,6 @@ public final class ConfigReport {
   /** Adds (or replaces) an entry with its typed value ({@link Entry#json}). */
   public void add(String key, String value, boolean isDefault, Object json) {
     entries.put(key, new Entry(key, value, isDefault, json));
-  }
-
-  /** Replaces the shown value of an entry, keeping whether it was a default and its typed value. */
-  public void describe(String key, String value) {
-    Entry e = entries.get(key);
-    if (e != null) {
-      entries.put(key, new Entry(key, value, e.isDefault(), e.json()));
-    }
   }
 
   /**

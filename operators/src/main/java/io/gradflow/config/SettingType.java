@@ -2,6 +2,7 @@ package io.gradflow.config;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,7 +53,9 @@ public abstract class SettingType<T> {
    * {@code {"timestamp": millis}} or {@code {"offsets": {"topic:partition": offset}}}; anything
    * else as its text. A map
    * entry whose name may hold a secret ({@link Secrets#mayHoldSecret}) is {@value #MASK}. Null
-   * stays null (an optional setting without a value).
+   * stays null (an optional setting without a value), and so does the position {@code none}
+   * ({@code kafka.bounded: none} written out is the same as left out). Lists and maps are
+   * unmodifiable, in their order, nulls kept.
    */
   public Object json(T value) {
     return plain(value);
@@ -73,23 +76,25 @@ public abstract class SettingType<T> {
     if (v instanceof List<?> list) {
       List<Object> out = new ArrayList<>();
       list.forEach(x -> out.add(plain(x)));
-      return out;
+      return Collections.unmodifiableList(out);
     }
     if (v instanceof Map<?, ?> map) {
       Map<String, Object> out = new LinkedHashMap<>();
       map.forEach((k, x) -> out.put(String.valueOf(k),
           Secrets.mayHoldSecret(String.valueOf(k)) ? MASK : plain(x)));
-      return out;
+      return Collections.unmodifiableMap(out);
     }
     if (v instanceof StreamPosition p) {
       return switch (p.kind()) {
-        case TIMESTAMP -> new LinkedHashMap<>(Map.of("timestamp", p.timestamp()));
+        case NONE -> null;
+        case TIMESTAMP -> Collections.unmodifiableMap(
+            new LinkedHashMap<>(Map.of("timestamp", p.timestamp())));
         case OFFSETS -> {
           Map<String, Object> offsets = new LinkedHashMap<>();
           p.offsets().forEach(o -> offsets.put(o.topic() + ":" + o.partition(), o.offset()));
           Map<String, Object> out = new LinkedHashMap<>();
-          out.put("offsets", offsets);
-          yield out;
+          out.put("offsets", Collections.unmodifiableMap(offsets));
+          yield Collections.unmodifiableMap(out);
         }
         default -> p.kind().name().toLowerCase(Locale.ROOT);
       };

@@ -85,8 +85,11 @@ public final class ExportCommand {
       missing.add(TrainerOperator.SIGNATURE_STATE + " (the model signature: taken before"
           + " signatures were kept)");
     }
+    JsonNode learners = Provenance.parse(provenance.getOrDefault(Provenance.LEARNERS, "{}"));
     for (String entry : Provenance.ENTRIES) {
-      if (!provenance.containsKey(entry)) {
+      // A bootstrapped savepoint's learners hold what was resolved but no components.
+      if (!provenance.containsKey(entry)
+          || (entry.equals(Provenance.LEARNERS) && !Provenance.hasComponents(learners))) {
         missing.add(TrainerOperator.PROVENANCE_STATE + " " + entry + (provenance.isEmpty()
             ? " (taken before the trainer kept its provenance)" : ""));
       }
@@ -102,7 +105,6 @@ public final class ExportCommand {
       missing.add("the input offsets (no split state of " + SavepointModels.EXAMPLES_SOURCE_UID
           + ")");
     }
-    JsonNode learners = Provenance.parse(provenance.getOrDefault(Provenance.LEARNERS, "{}"));
     boolean race = !signature.getOrDefault("race", "none").equals("none");
     List<TopicPartitionOffset> offsets = new ArrayList<>();
     read.offsets().forEach((source, partitions) -> partitions.forEach((tp, offset) -> {

@@ -13,7 +13,6 @@ import io.gradflow.config.Section;
 import io.gradflow.config.TrainSettings;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.config.TrainConfig;
-import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.model.DeepModelSpec;
 import io.gradflow.model.DenseBackends;
@@ -27,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.function.Function;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.specific.SpecificData;
@@ -105,8 +105,14 @@ public final class Provenance {
 
   private Provenance() {}
 
-  /** The provenance of a job's trainer. */
-  public static Map<String, String> of(TrainConfig config) {
+  /**
+   * The provenance of a job's trainer.
+   *
+   * @param checkpointDirectory where the job's checkpoints go, as the job resolved it (its
+   *     configured {@code checkpoints.directory} or the default under {@code java.io.tmpdir}):
+   *     the configuration records the value in force
+   */
+  public static Map<String, String> of(TrainConfig config, String checkpointDirectory) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put(AUDIT_VERSION, String.valueOf(CURRENT_AUDIT_VERSION));
     p.put(CODE_VERSION, CodeVersion.current());
@@ -122,7 +128,7 @@ public final class Provenance {
       }
     }
     p.put(TOPICS, topics.toString());
-    List<ConfigReport.Entry> settings = resolved(config);
+    List<ConfigReport.Entry> settings = resolved(config, checkpointDirectory);
     p.put(CONFIGURATION, typedConfiguration(settings).toString());
     ArrayNode defaults = NODES.arrayNode();
     ObjectNode notes = NODES.objectNode();
@@ -153,14 +159,14 @@ public final class Provenance {
 
   /**
    * The configuration's entries with the defaults that are decided when the job is built put in:
-   * {@code checkpoints.directory} ({@link TrainJob#checkpointDirectory}).
+   * {@code checkpoints.directory} (the job's resolved {@code checkpointDirectory}).
    */
-  private static List<ConfigReport.Entry> resolved(TrainConfig config) {
+  private static List<ConfigReport.Entry> resolved(TrainConfig config,
+      String checkpointDirectory) {
     List<ConfigReport.Entry> out = new ArrayList<>();
     for (ConfigReport.Entry e : config.settings()) {
       out.add(e.json() == null && e.key().equals(CHECKPOINTS_DIRECTORY)
-          ? new ConfigReport.Entry(e.key(), e.value(), e.isDefault(),
-              TrainJob.checkpointDirectory(config))
+          ? new ConfigReport.Entry(e.key(), e.value(), e.isDefault(), checkpointDirectory)
           : e);
     }
     return out;
@@ -253,8 +259,10 @@ public final class Provenance {
 
   /**
    * A value as JSON: records by their components (snake_case), maps, collections, enums (lower
-   * case), durations (configuration spelling), numbers, booleans, strings; anything else by its
-   * {@code toString}. A map entry whose key may name a secret is masked.
+   * case), durations (configuration spelling, zero as {@code "0s"} as in the configuration),
+   * numbers, booleans, strings; anything else by its {@code toString}. A map entry whose key may
+   * name a secret is masked: for parameters and settings only, never for the record's own maps
+   * (the notes' keys are configuration keys).
    */
   static JsonNode value(Object v) {
     if (v == null) {
@@ -268,7 +276,7 @@ public final class Provenance {
     } else if (v instanceof CharSequence s) {
       return NODES.textNode(s.toString());
     } else if (v instanceof Duration d) {
-      return NODES.textNode(Durations.format(d));
+      return NODES.textNode(d.isZero() ? "0s" : Durations.format(d));
     } else if (v instanceof Enum<?> e) {
       return NODES.textNode(e.name().toLowerCase(Locale.ROOT));
     } else if (v instanceof Map<?, ?> m) {
@@ -326,14 +334,85 @@ public final class Provenance {
       return p;
     }
     p.put(AUDIT_VERSION, String.valueOf(s.getAuditVersion()));
-    p.put(CONFIGURATION_DEFAULTS, value(s.getConfigurationDefaults()).toString());
-    p.put(CONFIGURATION_NOTES, value(s.getConfigurationNotes()).toString());
+    // As data, not through value(): no masking of the record's own keys ("*.key" is no secret).
+    p.put(CONFIGURATION_DEFAULTS, JSON.valueToTree(s.getConfigurationDefaults()).toString());
+    p.put(CONFIGURATION_NOTES, JSON.valueToTree(s.getConfigurationNotes()).toString());
     s.getRuntime().forEach((k, v) -> {
-      if (!k.equals(DENSE_BACKEND)) { // a learner's, not the task's; the snapshot keeps it
+      if (!k.equals(DENSE_BACKEND)) { // a learner's, not the task's: in learners (bootstrap)
         p.put(TrainerOperator.RUNTIME_PREFIX + k, v);
       }
     });
     return p;
+  }
+
+  /**
+   * What a savepoint written from snapshots ({@code bootstrap}) records of its learners: per
+   * race candidate ({@code ""} without a race), {@code {"resolved": {"dense_backend": ...}}} from
+   * that candidate's snapshots' own runtime (the distinct values joined, {@link #join}, should
+   * they differ); null when no snapshot is of audit version 2. The components are not rebuilt
+   * (export lists {@value #LEARNERS} as missing for it, {@link #hasComponents}).
+   */
+  static String bootstrappedLearners(List<io.gradflow.schema.ModelSnapshot> snapshots) {
+    Map<String, TreeSet<String>> backends = new LinkedHashMap<>();
+    boolean typed = false;
+    for (io.gradflow.schema.ModelSnapshot s : snapshots) {
+      if (s.getAuditVersion() < 2) {
+        continue;
+      }
+      typed = true;
+      TreeSet<String> values = backends.computeIfAbsent(s.getCandidate(), c -> new TreeSet<>());
+      String backend = s.getRuntime().get(DENSE_BACKEND);
+      if (backend != null) {
+        values.add(backend);
+      }
+    }
+    if (!typed) {
+      return null;
+    }
+    ObjectNode learners = NODES.objectNode();
+    backends.forEach((candidate, values) -> {
+      ObjectNode resolved = learners.putObject(candidate).putObject("resolved");
+      if (!values.isEmpty()) {
+        resolved.put(DENSE_BACKEND, String.join(JOINED, values));
+      }
+    });
+    return learners.toString();
+  }
+
+  /** Whether a stored {@value #LEARNERS} entry holds components (a trained job's does). */
+  static boolean hasComponents(JsonNode learners) {
+    for (JsonNode l : learners) {
+      if (l.has("model")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Separates the distinct values of one run-time entry that differ across subtasks. */
+  static final String JOINED = ", ";
+
+  /**
+   * One provenance from the trainer's subtasks' copies (union state: one map per subtask, the
+   * job's entries the same in each). A {@value TrainerOperator#RUNTIME_PREFIX} entry, which each
+   * subtask records where it runs and which may differ (task managers on different Java
+   * versions), is its distinct values in their natural order joined by {@value #JOINED}
+   * ({@code "17.0.9, 21.0.2"}), whatever order the subtasks came in; any other entry is its
+   * first copy's value. Entries keep the order of their first appearance.
+   */
+  static Map<String, String> merge(Collection<? extends Map<String, String>> copies) {
+    Map<String, String> merged = new LinkedHashMap<>();
+    Map<String, TreeSet<String>> runtime = new LinkedHashMap<>();
+    for (Map<String, String> copy : copies) {
+      copy.forEach((k, v) -> {
+        merged.putIfAbsent(k, v);
+        if (k.startsWith(TrainerOperator.RUNTIME_PREFIX)) {
+          runtime.computeIfAbsent(k, x -> new TreeSet<>()).add(v);
+        }
+      });
+    }
+    runtime.forEach((k, v) -> merged.put(k, String.join(JOINED, v)));
+    return merged;
   }
 
   /** The runtime entry of what {@code model.dense_backend: auto} chose. */

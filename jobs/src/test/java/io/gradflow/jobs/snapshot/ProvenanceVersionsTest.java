@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gradflow.flink.ModelMeta;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.config.TrainConfig;
+import io.gradflow.jobs.train.TrainJob;
+import io.gradflow.schema.Codecs;
 import io.gradflow.schema.ModelSnapshot;
 import io.gradflow.state.PageFormat;
 import java.io.InputStream;
@@ -63,7 +65,13 @@ class ProvenanceVersionsTest {
   }
 
   private static Map<String, String> version2() throws Exception {
-    return TrainerOperator.withRuntime(Provenance.of(TrainConfig.fromYaml(YAML)));
+    return TrainerOperator.withRuntime(of(YAML));
+  }
+
+  /** The provenance of a job file, as the train job makes it. */
+  static Map<String, String> of(String yaml) throws Exception {
+    TrainConfig config = TrainConfig.fromYaml(yaml);
+    return Provenance.of(config, TrainJob.checkpointDirectory(config));
   }
 
   private static SavepointModels.Read read(Map<String, String> provenance) {
@@ -104,9 +112,8 @@ class ProvenanceVersionsTest {
     assertEquals("30s", c.path("checkpoints").path("interval").textValue());
     assertEquals(JSON.readTree("{\"offsets\": {\"clicks:0\": 1500}}"),
         c.path("kafka").path("starting_offsets"));
-    assertEquals("committed", JSON.readTree(Provenance.of(TrainConfig.fromYaml(
-        "kafka: {bootstrap_servers: x}\n")).get(Provenance.CONFIGURATION)).path("kafka")
-        .path("starting_offsets").textValue());
+    assertEquals("committed", JSON.readTree(of("kafka: {bootstrap_servers: x}\n")
+        .get(Provenance.CONFIGURATION)).path("kafka").path("starting_offsets").textValue());
     assertTrue(c.path("kafka").path("properties").isObject(), c.toString());
     assertEquals("SASL_SSL", c.path("kafka").path("properties").path("security.protocol")
         .textValue());
@@ -242,10 +249,7 @@ class ProvenanceVersionsTest {
   /** A snapshot file of schema version 4 (before audit_version) reads as audit version 1. */
   @Test
   void aSnapshotOfSchemaVersion4ReadsAsAuditVersion1(@TempDir Path temp) throws Exception {
-    Schema old;
-    try (InputStream in = getClass().getResourceAsStream("ModelSnapshot-schema-4.avsc")) {
-      old = new Schema.Parser().parse(in);
-    }
+    Schema old = Codecs.historicalSchema("ModelSnapshot.v4.avsc");
     assertTrue(old.getField("audit_version") == null);
     GenericRecord component = new GenericData.Record(old.getField("optimizer").schema());
     component.put("name", "Adam");
@@ -274,5 +278,138 @@ class ProvenanceVersionsTest {
     JsonNode m = JSON.readTree(JSON.writeValueAsString(InspectCommand.describe(s, 0)));
     assertEquals(1, m.path("audit_version").intValue());
     assertEquals("0.05", m.path("configuration").path("optimizer").path("lr").textValue());
+  }
+
+  /**
+   * The kinds the main example does not write: a position by timestamp, {@code latest}, an
+   * explicit {@code bounded: none} (null, as when left out), an event-time period, a zero
+   * duration ({@code "0s"} in the configuration and in the rows policy's parameters alike).
+   */
+  @Test
+  void version2TypesEveryOtherKind() throws Exception {
+    Map<String, String> p = of(String.join("\n",
+        "kafka: {bootstrap_servers: x, starting_offsets: {timestamp: 1700000000000},"
+            + " bounded: latest}",
+        "schedule: {type: step, clock: event_time, step_size: 6h, gamma: 0.5}",
+        "rows: {expire_after: 0s}",
+        ""));
+    JsonNode c = JSON.readTree(p.get(Provenance.CONFIGURATION));
+    assertEquals(JSON.readTree("{\"timestamp\": 1700000000000}"),
+        c.path("kafka").path("starting_offsets"), c.toString());
+    assertEquals("latest", c.path("kafka").path("bounded").textValue(), c.toString());
+    assertEquals("event_time", c.path("schedule").path("clock").textValue());
+    assertEquals("6h", c.path("schedule").path("step_size").textValue(), c.toString());
+    assertEquals("0s", c.path("rows").path("expire_after").textValue(), c.toString());
+    assertEquals("0s", JSON.readTree(p.get(Provenance.ROWS)).path("expire_after").textValue(),
+        "spelled as in the configuration: " + p.get(Provenance.ROWS));
+    JsonNode schedule = JSON.readTree(p.get(Provenance.LEARNERS)).path("").path("schedule");
+    assertEquals("event_time", schedule.path("parameters").path("clock").textValue());
+
+    // bounded: none written out is the same as left out: null, with "none" as its note.
+    JsonNode none = JSON.readTree(of("kafka: {bootstrap_servers: x, bounded: none}\n")
+        .get(Provenance.CONFIGURATION)).path("kafka");
+    JsonNode omitted = JSON.readTree(of("kafka: {bootstrap_servers: x}\n")
+        .get(Provenance.CONFIGURATION)).path("kafka");
+    assertTrue(none.has("bounded") && none.path("bounded").isNull(), none.toString());
+    assertEquals(omitted.path("bounded"), none.path("bounded"));
+    Map<String, String> explicit = of("kafka: {bootstrap_servers: x, bounded: none}\n");
+    assertEquals("none", JSON.readTree(explicit.get(Provenance.CONFIGURATION_NOTES))
+        .path("kafka.bounded").textValue());
+    assertFalse(JSON.readTree(explicit.get(Provenance.CONFIGURATION_DEFAULTS)).toString()
+        .contains("kafka.bounded"), "written by the job file, so no default");
+  }
+
+  /** Every snapshot layout before the current one is kept for the evolution test. */
+  @Test
+  void everyEarlierSnapshotLayoutIsInTheSchemaHistory() {
+    for (int v = 1; v < SnapshotFiles.SCHEMA_VERSION; v++) {
+      assertTrue(Codecs.HISTORY.contains("ModelSnapshot.v" + v + ".avsc"),
+          "schema_version " + v + " is missing from " + Codecs.HISTORY);
+      assertEquals("ModelSnapshot", Codecs.historicalSchema("ModelSnapshot.v" + v + ".avsc")
+          .getName());
+    }
+  }
+
+  /**
+   * The trainer's subtasks each keep a copy (union state): their run-time entries may differ,
+   * and then all their values are kept, in one order whatever order the copies come in.
+   */
+  @Test
+  void subtasksRunTimeValuesThatDifferAreAllKept() {
+    Map<String, String> a = new LinkedHashMap<>();
+    a.put(Provenance.AUDIT_VERSION, "2");
+    a.put("runtime.java_version", "21.0.2");
+    a.put("runtime.java_vendor", "Eclipse Adoptium");
+    a.put(Provenance.CONFIGURATION, "{\"job\":{}}");
+    Map<String, String> b = new LinkedHashMap<>(a);
+    b.put("runtime.java_version", "17.0.9");
+    Map<String, String> c = new LinkedHashMap<>(a);
+    for (List<Map<String, String>> order : List.of(List.of(a, b, c), List.of(b, c, a),
+        List.of(c, a, b))) {
+      Map<String, String> merged = Provenance.merge(order);
+      assertEquals("17.0.9, 21.0.2", merged.get("runtime.java_version"), order.toString());
+      assertEquals("Eclipse Adoptium", merged.get("runtime.java_vendor"));
+      assertEquals("{\"job\":{}}", merged.get(Provenance.CONFIGURATION));
+      assertEquals(List.of(Provenance.AUDIT_VERSION, "runtime.java_version",
+          "runtime.java_vendor", Provenance.CONFIGURATION), new ArrayList<>(merged.keySet()));
+    }
+    assertEquals(a, Provenance.merge(List.of(a, c)));
+    assertEquals(Map.of(), Provenance.merge(List.of()));
+  }
+
+  /**
+   * A snapshot of version 2 bootstrapped: the savepoint's provenance keeps its notes and defaults
+   * as they were (no key masked for looking like a secret's name) and each race candidate's own
+   * dense backend, which export gives back per candidate; the components are listed as missing.
+   */
+  @Test
+  void bootstrapKeepsNotesAndEachCandidatesDenseBackend() throws Exception {
+    Map<String, String> notes = new LinkedHashMap<>();
+    notes.put("model.loss", "logistic (labels in [0, 1])");
+    notes.put("kafka.ssl_key_token", "a note, not a secret");
+    ModelSnapshot a = snapshot("m#a", "a", notes, Map.of("java_version", "17.0.9",
+        "dense_backend", "java"));
+    ModelSnapshot b = snapshot("m#b", "b", notes, Map.of("java_version", "17.0.9",
+        "dense_backend", "nd4j"));
+    Map<String, String> p = new LinkedHashMap<>(Provenance.version2Entries(a));
+    assertEquals(JSON.writeValueAsString(notes), p.get(Provenance.CONFIGURATION_NOTES));
+    assertEquals("[\"optimizer.eps\",\"kafka.api_key\"]",
+        p.get(Provenance.CONFIGURATION_DEFAULTS));
+    assertFalse(p.containsKey("runtime.dense_backend"), p.toString());
+    p.put(Provenance.LEARNERS, Provenance.bootstrappedLearners(List.of(a, b)));
+    assertEquals("{\"a\":{\"resolved\":{\"dense_backend\":\"java\"}},"
+        + "\"b\":{\"resolved\":{\"dense_backend\":\"nd4j\"}}}", p.get(Provenance.LEARNERS));
+
+    ModelMeta meta = new ModelMeta();
+    Map<String, ModelState> models = new LinkedHashMap<>();
+    for (String key : List.of("m#a", "m#b")) {
+      models.put(key, new ModelState(key, meta, new long[] {PageFormat.BOOK_PAGE},
+          new float[][] {new float[] {1, 2}}));
+    }
+    List<ModelSnapshot> out = ExportCommand.snapshots(new SavepointModels.Read(models,
+        Map.of("race", "a, b"), p, Map.of()), "sp", true);
+    assertEquals("java", out.get(0).getRuntime().get("dense_backend"), out.get(0).toString());
+    assertEquals("nd4j", out.get(1).getRuntime().get("dense_backend"));
+    assertEquals("17.0.9", out.get(1).getRuntime().get("java_version"));
+    assertEquals("a note, not a secret", out.get(0).getConfigurationNotes()
+        .get("kafka.ssl_key_token"));
+    assertEquals(List.of("optimizer.eps", "kafka.api_key"), out.get(0).getConfigurationDefaults());
+    assertTrue(out.get(0).getMissing().stream().anyMatch(m -> m.contains("learners")),
+        out.get(0).getMissing().toString());
+    // A snapshot of version 1 gives no learners entry: nothing was resolved then.
+    assertEquals(null, Provenance.bootstrappedLearners(List.of(ModelSnapshot.newBuilder(a)
+        .setAuditVersion(1).setRuntime(Map.of()).build())));
+  }
+
+  private static ModelSnapshot snapshot(String key, String candidate, Map<String, String> notes,
+      Map<String, String> runtime) {
+    return ModelSnapshot.newBuilder()
+        .setModelKey(key).setCandidate(candidate).setCreatedAt(java.time.Instant.EPOCH)
+        .setSchemaVersion(SnapshotFiles.SCHEMA_VERSION).setAuditVersion(2)
+        .setModel(new io.gradflow.schema.Component("mlp", Map.of()))
+        .setOptimizer(new io.gradflow.schema.Component("Adam", Map.of()))
+        .setConfiguration("{}")
+        .setConfigurationDefaults(List.of("optimizer.eps", "kafka.api_key"))
+        .setConfigurationNotes(notes).setRuntime(runtime).build();
   }
 }

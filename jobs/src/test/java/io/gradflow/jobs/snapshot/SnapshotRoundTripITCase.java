@@ -138,7 +138,8 @@ class SnapshotRoundTripITCase {
    * A savepoint of a job of main before the audit record's version (its trainer's
    * {@code provenance.v1} as main wrote it, {@code provenance-v1.json}; the state formats are
    * unchanged since) exports and inspects as audit version 1, saying what it lacks; a snapshot
-   * of version 2 bootstrapped into a savepoint exports as version 2 again.
+   * of version 2 bootstrapped into a savepoint exports as version 2 again, its runtime (the dense
+   * backend included) as it was.
    */
   @Test
   void aSavepointOfAJobBeforeTheAuditVersionExportsAsVersion1() throws Exception {
@@ -164,18 +165,25 @@ class SnapshotRoundTripITCase {
     assertEquals("model_step", doc.path("schedule").path("parameters").path("clock").textValue());
 
     // Version 2 through bootstrap: the savepoint it writes keeps the record's version.
-    Map<String, String> v2 = TrainerOperator.withRuntime(Provenance.of(config));
+    Map<String, String> v2 = TrainerOperator.withRuntime(Provenance.of(config,
+        io.gradflow.jobs.train.TrainJob.checkpointDirectory(config)));
     ModelSnapshot typed = ModelSnapshot.newBuilder(synthetic(config, "m1", 5))
         .setSchemaVersion(SnapshotFiles.SCHEMA_VERSION).setAuditVersion(2)
         .setConfiguration(v2.get(Provenance.CONFIGURATION))
         .setConfigurationDefaults(List.of("optimizer.eps"))
         .setConfigurationNotes(Map.of("model.loss", "logistic (labels in [0, 1])"))
-        .setRuntime(Map.of("java_version", "17.0.99", "flink_version", "2.2.1")).build();
+        .setRuntime(Map.of("java_version", "17.0.99", "flink_version", "2.2.1",
+            "dense_backend", "nd4j")).build();
     ModelSnapshot back = bootstrapThenExport(typed, "v2");
     assertEquals(2, back.getAuditVersion());
     assertEquals(typed.getConfiguration(), back.getConfiguration());
     assertEquals(List.of("optimizer.eps"), back.getConfigurationDefaults());
     assertEquals("17.0.99", back.getRuntime().get("java_version"));
+    // What model.dense_backend: auto chose is the learner's, kept through the savepoint too.
+    assertEquals("nd4j", back.getRuntime().get("dense_backend"), back.getRuntime().toString());
+    assertEquals(typed.getRuntime(), back.getRuntime());
+    assertTrue(back.getMissing().stream().anyMatch(m -> m.contains("learners")),
+        back.getMissing().toString());
   }
 
   /**
