@@ -49,6 +49,8 @@ import org.apache.avro.specific.SpecificData;
  *       {@code clock} is spelled as the job file spells it ({@code step}, {@code event_time};
  *       version 1 wrote {@code model_step}), and {@code resolved} holds what the learner decides
  *       from its configuration ({@code dense_backend}: what {@code auto} chose, for deep models);
+ *       a savepoint written by {@code bootstrap} holds {@code resolved} alone, from each
+ *       snapshot's own runtime ({@link #bootstrappedLearners});
  *   <li>{@value #ROWS}: the {@code rows} policy's parameters;
  *   <li>{@value #TOPICS}: the input topics ({@code examples}, and {@code labels} when delayed
  *       labels are joined);
@@ -69,7 +71,8 @@ import org.apache.avro.specific.SpecificData;
  *   <li>{@value #SCHEMA_VERSIONS}: the trainer's state versions and the page format, and the
  *       parsing fingerprint of every Avro record schema of this code;
  *   <li>{@code runtime.flink_version}, {@code runtime.java_version}, {@code
- *       runtime.java_vendor} (version 2): added by the trainer where it runs.
+ *       runtime.java_vendor} (version 2): added by the trainer where it runs, by each subtask;
+ *       values that differ between subtasks are all kept ({@link #merge}).
  * </ul>
  *
  * <p>Names: the typed sections and the configuration use the job file's words. A component's
