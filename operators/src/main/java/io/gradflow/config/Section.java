@@ -118,7 +118,8 @@ public final class Section {
           context().replace(" of ", " for "));
       values.put(s, value);
       if (report != null && !s.isIgnored()) {
-        report.add(key(prefix, s.name()), show(s, value), map.get(s.name()) == null);
+        report.add(key(prefix, s.name()), show(s, value), map.get(s.name()) == null,
+            json(s, value));
       }
     }
     return new Values(prefix, map, values);
@@ -127,6 +128,11 @@ public final class Section {
   @SuppressWarnings("unchecked")
   private static <T> String show(Setting<T> s, Object value) {
     return s.show((T) value);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <T> Object json(Setting<T> s, Object value) {
+    return s.json((T) value);
   }
 
   /** Words added to messages about this section: {@code " of the step schedule"}. */

@@ -130,6 +130,18 @@ public final class Setting<T> {
   }
 
   /**
+   * The value as plain JSON data for the audit record's typed configuration
+   * ({@link SettingType#json}); a secret setting's value is {@value SettingType#MASK}; null (no
+   * value) stays null.
+   */
+  public Object json(T value) {
+    if (value == null) {
+      return null;
+    }
+    return secret ? SettingType.MASK : type.json(value);
+  }
+
+  /**
    * Reads the YAML value {@code raw} (null when absent) at configuration key {@code key}: the
    * default when absent, else the parsed value, checked against the constraint.
    *

@@ -2,6 +2,7 @@ package io.gradflow.config;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,6 +42,64 @@ public abstract class SettingType<T> {
   /** A value as the effective configuration and the reference show it; YAML reads it back. */
   public String show(T value) {
     return String.valueOf(value);
+  }
+
+  /**
+   * A value as plain JSON data, for the audit record's typed configuration: numbers as
+   * {@link Number}, booleans as {@link Boolean}, text as {@link String}, lists as {@link List} and
+   * maps as {@link Map} (insertion order) of such data; a duration as text in the configuration's
+   * spelling ({@code "10s"}, {@link Durations#format}; zero as {@code "0s"}), which
+   * {@link Durations#parse} reads back; a stream position as {@code "committed"},
+   * {@code {"timestamp": millis}} or {@code {"offsets": {"topic:partition": offset}}}; anything
+   * else as its text. A map
+   * entry whose name may hold a secret ({@link Secrets#mayHoldSecret}) is {@value #MASK}. Null
+   * stays null (an optional setting without a value), and so does the position {@code none}
+   * ({@code kafka.bounded: none} written out is the same as left out). Lists and maps are
+   * unmodifiable, in their order, nulls kept.
+   */
+  public Object json(T value) {
+    return plain(value);
+  }
+
+  /** What a masked value is in the audit record's typed configuration. */
+  public static final String MASK = "****";
+
+  /** {@link #json} of any value read by a declared type. */
+  static Object plain(Object v) {
+    if (v == null || v instanceof Number || v instanceof Boolean || v instanceof String) {
+      return v;
+    }
+    if (v instanceof Duration d) {
+      // With a unit even when zero ("0s"): a job file's text "0" is no duration, its number is.
+      return d.isZero() ? "0s" : Durations.format(d);
+    }
+    if (v instanceof List<?> list) {
+      List<Object> out = new ArrayList<>();
+      list.forEach(x -> out.add(plain(x)));
+      return Collections.unmodifiableList(out);
+    }
+    if (v instanceof Map<?, ?> map) {
+      Map<String, Object> out = new LinkedHashMap<>();
+      map.forEach((k, x) -> out.put(String.valueOf(k),
+          Secrets.mayHoldSecret(String.valueOf(k)) ? MASK : plain(x)));
+      return Collections.unmodifiableMap(out);
+    }
+    if (v instanceof StreamPosition p) {
+      return switch (p.kind()) {
+        case NONE -> null;
+        case TIMESTAMP -> Collections.unmodifiableMap(
+            new LinkedHashMap<>(Map.of("timestamp", p.timestamp())));
+        case OFFSETS -> {
+          Map<String, Object> offsets = new LinkedHashMap<>();
+          p.offsets().forEach(o -> offsets.put(o.topic() + ":" + o.partition(), o.offset()));
+          Map<String, Object> out = new LinkedHashMap<>();
+          out.put("offsets", Collections.unmodifiableMap(offsets));
+          yield Collections.unmodifiableMap(out);
+        }
+        default -> p.kind().name().toLowerCase(Locale.ROOT);
+      };
+    }
+    return String.valueOf(v);
   }
 
   /** The refusal of a value of the wrong shape. */

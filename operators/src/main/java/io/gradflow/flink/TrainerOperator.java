@@ -102,7 +102,11 @@ import org.apache.flink.util.OutputTag;
  * <p><b>Provenance</b>: {@code "provenance.v1"}, union operator state like the signature (a
  * {@code Map<String, String>} given by the job: its configuration, the code version, each
  * learner's specs with their parameters), rewritten at every start and never compared: it is
- * what {@code gradflow export} records of how the model was trained.
+ * what {@code gradflow export} records of how the model was trained. The operator adds the
+ * versions of the Flink and Java it runs on ({@code runtime.flink_version},
+ * {@code runtime.java_version}, {@code runtime.java_vendor}). The map's serializer is unchanged
+ * since version 1; the job's entries say which form of the audit record they are
+ * ({@code audit_version}, absent in savepoints of older jobs).
  *
  * <p><b>Outputs:</b> a {@link Scored} per example (main output); a {@link MetricsEvent} per model
  * every {@code metricsEvery} labeled examples and at end of input on {@link #METRICS} (the
@@ -125,6 +129,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public static final String SIGNATURE_STATE = "signature.v1";
   /** Operator state: how the model was trained (see the class comment); not in the signature. */
   public static final String PROVENANCE_STATE = "provenance.v1";
+  /** Provenance entries this operator adds of the task it runs in: {@code runtime.java_version}. */
+  public static final String RUNTIME_PREFIX = "runtime.";
   /** Separates a model from its candidate in a race's key. */
   public static final char CANDIDATE_SEPARATOR = '#';
   public static final OutputTag<RowChange> CHANGELOG =
@@ -221,7 +227,21 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     // Replaced, not merged: the record describes the configuration that trains from now on.
     context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>(PROVENANCE_STATE,
         new MapSerializer<>(StringSerializer.INSTANCE, StringSerializer.INSTANCE)))
-        .update(provenance.isEmpty() ? List.of() : List.of(new LinkedHashMap<>(provenance)));
+        .update(provenance.isEmpty() ? List.of() : List.of(withRuntime(provenance)));
+  }
+
+  /**
+   * The job's provenance with what this task runs on ({@value #RUNTIME_PREFIX}{@code
+   * flink_version}, {@code java_version}, {@code java_vendor}): recorded where the trainer runs,
+   * which may not be where the job was built.
+   */
+  public static Map<String, String> withRuntime(Map<String, String> provenance) {
+    Map<String, String> p = new LinkedHashMap<>(provenance);
+    p.put(RUNTIME_PREFIX + "flink_version",
+        org.apache.flink.runtime.util.EnvironmentInformation.getVersion());
+    p.put(RUNTIME_PREFIX + "java_version", System.getProperty("java.version", "unknown"));
+    p.put(RUNTIME_PREFIX + "java_vendor", System.getProperty("java.vendor", "unknown"));
+    return p;
   }
 
   /** The key of a model's candidate in a race. */

@@ -59,13 +59,14 @@ public record RowPolicy(Duration expireAfter, int admitAfter, double admitProbab
   }
 
   /**
-   * Every setting under its configuration name ({@code rows.expire_after} as a configuration
-   * duration, {@code admit_after}, {@code admit_probability}, {@code sketch_width}), in a stable
-   * order: the audit record's form.
+   * Every setting under its configuration name ({@code rows.expire_after} as a
+   * {@link java.time.Duration}, which the audit record spells as the configuration does,
+   * {@code admit_after}, {@code admit_probability}, {@code sketch_width}), in a stable order: the
+   * audit record's form.
    */
   public java.util.Map<String, Object> parameters() {
     java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("expire_after", io.gradflow.config.Durations.format(expireAfter));
+    m.put("expire_after", expireAfter);
     m.put("admit_after", admitAfter);
     m.put("admit_probability", admitProbability);
     m.put("sketch_width", sketchWidth);

@@ -149,6 +149,26 @@ class CodecsTest {
     }
   }
 
+  /**
+   * The evolution test covers the last step of the snapshot layout, version 4 (the batch in
+   * flight) to 5 (the audit record's version): v4 is kept and differs from the current schema by
+   * exactly the fields version 5 added, each with a default.
+   */
+  @Test
+  void theHistoryKeepsModelSnapshotVersion4BeforeTheAuditFields() {
+    assertTrue(Codecs.HISTORY.contains("ModelSnapshot.v4.avsc"), Codecs.HISTORY.toString());
+    Schema v4 = Codecs.historicalSchema("ModelSnapshot.v4.avsc");
+    Schema current = ModelSnapshot.getClassSchema();
+    Set<String> added = current.getFields().stream().map(Schema.Field::name)
+        .filter(n -> v4.getField(n) == null).collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(new TreeSet<>(List.of("audit_version", "configuration_defaults",
+        "configuration_notes", "runtime")), added);
+    assertTrue(v4.getFields().stream().allMatch(f -> current.getField(f.name()) != null));
+    added.forEach(n -> assertTrue(current.getField(n).hasDefaultValue(), n));
+    assertTrue(v4.getField("session").schema().getTypes().get(1).getField("batch") != null,
+        "v4 is the layout with the batch in flight");
+  }
+
   @Test
   void historyListMatchesTheDirectory() throws IOException {
     Path dir = Path.of("src/main/avro-history");

@@ -229,7 +229,7 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
 
     Section.Values model = MODEL.read("model", root.raw("model"), report);
     Loss loss = loss(model);
-    report.describe(model.key(MODEL_LOSS), describe(loss));
+    report.resolve(model.key(MODEL_LOSS), loss.configName(), describe(loss));
     ModelSpec modelSpec = TrainSettings.modelSpec(model, report);
 
     Section.Values gradient = GRADIENT.read("gradient", root.raw("gradient"), report);
@@ -393,7 +393,7 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     merged.putAll(own);
     Section.Values model = MODEL.read(key, merged, report);
     Loss loss = loss(model);
-    report.describe(model.key(MODEL_LOSS), describe(loss));
+    report.resolve(model.key(MODEL_LOSS), loss.configName(), describe(loss));
     Check.conflict(loss != topLoss, model.key(own.containsKey(MODEL_LOSS.name()) ? MODEL_LOSS
         : MODEL_TYPE), top.key(top.isSet(MODEL_LOSS) ? MODEL_LOSS : MODEL_TYPE),
         "the candidates of a race share the loss (the labels' domain, the metrics), but this"

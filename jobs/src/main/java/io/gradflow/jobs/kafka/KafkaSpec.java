@@ -301,8 +301,8 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
         v.get(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX),
         v.get(TrainSettings.KAFKA_PROPERTIES));
     if (report != null && !v.isSet(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX)) {
-      report.describe(v.key(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX),
-          spec.transactionalIdPrefix() + " (the group_id)");
+      report.resolve(v.key(TrainSettings.KAFKA_TRANSACTIONAL_ID_PREFIX),
+          spec.transactionalIdPrefix(), spec.transactionalIdPrefix() + " (the group_id)");
     }
     return spec;
   }

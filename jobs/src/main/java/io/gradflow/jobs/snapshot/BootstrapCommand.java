@@ -119,6 +119,12 @@ public final class BootstrapCommand {
     Map<String, String> provenance = new LinkedHashMap<>();
     provenance.put(Provenance.CODE_VERSION, snapshots.get(0).getCodeVersion());
     provenance.put(Provenance.CONFIGURATION, snapshots.get(0).getConfiguration());
+    provenance.putAll(Provenance.version2Entries(snapshots.get(0)));
+    // Each candidate's own dense backend, which export reads from learners.<c>.resolved.
+    String learners = Provenance.bootstrappedLearners(snapshots);
+    if (learners != null) {
+      provenance.put(Provenance.LEARNERS, learners);
+    }
     provenance.put("bootstrapped_from", flags.string("snapshot"));
     write(states, signature, provenance, target);
 

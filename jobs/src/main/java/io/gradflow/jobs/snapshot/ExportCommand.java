@@ -33,9 +33,11 @@ import java.util.regex.Pattern;
  * key ({@link SnapshotFiles}): every row (the weights, or with {@code --with-slots} the whole row
  * with optimizer slots and step count, plus the session state and row book that a bit-exact
  * restore needs), and the provenance the trainer kept ({@link Provenance}): components with their
- * parameters under their configuration names, values as JSON text, the job configuration, the
- * topics' offsets, the schema and code versions. What the savepoint did not record is listed in
- * {@code missing} and printed.
+ * parameters under their configuration names, values as JSON text, the job configuration in the
+ * form of its audit version ({@code audit_version}: 1 for savepoints of jobs before it was
+ * versioned, 2 typed, with the defaults marked and the run time recorded), the topics' offsets,
+ * the schema and code versions. What the savepoint did not record is listed in {@code missing}
+ * and printed.
  */
 public final class ExportCommand {
   public static final String SUMMARY =
@@ -83,17 +85,26 @@ public final class ExportCommand {
       missing.add(TrainerOperator.SIGNATURE_STATE + " (the model signature: taken before"
           + " signatures were kept)");
     }
+    JsonNode learners = Provenance.parse(provenance.getOrDefault(Provenance.LEARNERS, "{}"));
     for (String entry : Provenance.ENTRIES) {
-      if (!provenance.containsKey(entry)) {
+      // A bootstrapped savepoint's learners hold what was resolved but no components.
+      if (!provenance.containsKey(entry)
+          || (entry.equals(Provenance.LEARNERS) && !Provenance.hasComponents(learners))) {
         missing.add(TrainerOperator.PROVENANCE_STATE + " " + entry + (provenance.isEmpty()
             ? " (taken before the trainer kept its provenance)" : ""));
       }
+    }
+    int auditVersion = Provenance.auditVersion(provenance);
+    if (!provenance.isEmpty() && auditVersion < 2) {
+      missing.add(TrainerOperator.PROVENANCE_STATE + " of audit version 2 (recorded by an older"
+          + " Gradflow: audit version 1, its configuration's values are text; no "
+          + String.join(", ", Provenance.CONFIGURATION_DEFAULTS, Provenance.CONFIGURATION_NOTES)
+          + " or runtime: Flink's and Java's versions, the dense backend chosen)");
     }
     if (read.offsets().isEmpty()) {
       missing.add("the input offsets (no split state of " + SavepointModels.EXAMPLES_SOURCE_UID
           + ")");
     }
-    JsonNode learners = Provenance.parse(provenance.getOrDefault(Provenance.LEARNERS, "{}"));
     boolean race = !signature.getOrDefault("race", "none").equals("none");
     List<TopicPartitionOffset> offsets = new ArrayList<>();
     read.offsets().forEach((source, partitions) -> partitions.forEach((tp, offset) -> {
@@ -106,6 +117,20 @@ public final class ExportCommand {
         .forEachRemaining(e -> versions.put(e.getKey(), e.getValue().asText()));
     versions.put("ModelSnapshot schema_version", String.valueOf(SnapshotFiles.SCHEMA_VERSION));
     Instant now = Instant.ofEpochMilli(System.currentTimeMillis());
+    List<String> defaults = new ArrayList<>();
+    Map<String, String> notes = new LinkedHashMap<>();
+    Map<String, String> runtime = new LinkedHashMap<>();
+    if (auditVersion >= 2) {
+      Provenance.parse(provenance.getOrDefault(Provenance.CONFIGURATION_DEFAULTS, "[]"))
+          .forEach(k -> defaults.add(k.asText()));
+      Provenance.parse(provenance.getOrDefault(Provenance.CONFIGURATION_NOTES, "{}")).fields()
+          .forEachRemaining(e -> notes.put(e.getKey(), e.getValue().asText()));
+      provenance.forEach((k, v) -> {
+        if (k.startsWith(TrainerOperator.RUNTIME_PREFIX)) {
+          runtime.put(k.substring(TrainerOperator.RUNTIME_PREFIX.length()), v);
+        }
+      });
+    }
 
     List<ModelSnapshot> out = new ArrayList<>();
     for (ModelState model : read.models().values()) {
@@ -154,6 +179,11 @@ public final class ExportCommand {
             : PageRows.weights(width, 1 + slots), rows);
       }
       JsonNode learner = learners.path(candidate);
+      Map<String, String> resolved = new LinkedHashMap<>(runtime);
+      if (auditVersion >= 2) {
+        learner.path("resolved").fields()
+            .forEachRemaining(e -> resolved.put(e.getKey(), e.getValue().asText()));
+      }
       ModelMeta meta = model.meta;
       Map<String, String> properties = new LinkedHashMap<>();
       properties.put("savepoint", savepoint);
@@ -179,6 +209,10 @@ public final class ExportCommand {
           .setWeightsPerRow(width)
           .setPageFormat(pageFormat)
           .setConfiguration(provenance.getOrDefault(Provenance.CONFIGURATION, ""))
+          .setAuditVersion(auditVersion)
+          .setConfigurationDefaults(defaults)
+          .setConfigurationNotes(notes)
+          .setRuntime(resolved)
           .setSignature(new LinkedHashMap<>(signature))
           .setSchemaVersions(versions)
           .setMissing(missing)

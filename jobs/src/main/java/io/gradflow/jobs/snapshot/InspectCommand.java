@@ -21,10 +21,17 @@ import java.util.Map;
 
 /**
  * {@code gradflow inspect model.avro [--rows N]}: prints a snapshot's provenance as one JSON
- * document on stdout (the audit record): per model key its components with every parameter under
- * its configuration name and its value as configured, the row layout, the input offsets, the job
- * configuration, the signature, the schema and code versions, what the savepoint did not record,
- * and with {@code --rows N} its first N rows.
+ * document on stdout (the audit record): per model key its {@code audit_version}, its components
+ * with every parameter under its configuration name and its value as configured, the row layout,
+ * the input offsets, the job configuration, the signature, the schema and code versions, what the
+ * savepoint did not record, and with {@code --rows N} its first N rows.
+ *
+ * <p>Audit version 1 (snapshots, and savepoints of jobs, before the record was versioned): the
+ * configuration's values are text. Version 2: they are typed (numbers, booleans, arrays,
+ * objects; text only for text), and {@code configuration_defaults} (the keys left at their
+ * default), {@code configuration_notes} (a value's description, a derived default's rule) and
+ * {@code runtime} ({@code flink_version}, {@code java_version}, {@code java_vendor},
+ * {@code dense_backend}) are printed; they are absent in version 1.
  */
 public final class InspectCommand {
   public static final String SUMMARY =
@@ -61,6 +68,7 @@ public final class InspectCommand {
     m.put("candidate", s.getCandidate());
     m.put("created_at", s.getCreatedAt().toString());
     m.put("schema_version", s.getSchemaVersion());
+    m.put("audit_version", s.getAuditVersion());
     m.put("code_version", s.getCodeVersion());
     m.put("model_step", s.getModelStep());
     m.set("model", component(s.getModel()));
@@ -81,6 +89,12 @@ public final class InspectCommand {
     }
     m.set("configuration", s.getConfiguration().isEmpty() ? NODES.nullNode()
         : Provenance.parse(s.getConfiguration()));
+    if (s.getAuditVersion() >= 2) {
+      ArrayNode defaults = m.putArray("configuration_defaults");
+      s.getConfigurationDefaults().forEach(defaults::add);
+      m.set("configuration_notes", strings(s.getConfigurationNotes()));
+      m.set("runtime", strings(s.getRuntime()));
+    }
     m.set("signature", strings(s.getSignature()));
     m.set("schema_versions", strings(s.getSchemaVersions()));
     m.set("properties", strings(s.getProperties()));

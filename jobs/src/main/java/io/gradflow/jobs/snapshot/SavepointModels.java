@@ -7,6 +7,7 @@ import io.gradflow.jobs.cli.UserException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -165,7 +166,7 @@ public final class SavepointModels {
       }
     }
     Map<String, String> signature = new LinkedHashMap<>();
-    Map<String, String> provenance = new LinkedHashMap<>();
+    List<Map<String, String>> provenances = new ArrayList<>();
     Map<String, Map<String, Long>> offsets = new TreeMap<>();
     try (CloseableIterator<Map<String, String>> it =
              operatorState.executeAndCollect("export: operator state")) {
@@ -174,13 +175,14 @@ public final class SavepointModels {
         String tag = m.remove(TAG);
         switch (tag) {
           case "signature" -> signature.putAll(m);
-          case "provenance" -> provenance.putAll(m);
+          case "provenance" -> provenances.add(m);
           default -> offsets.computeIfAbsent(tag, k -> new TreeMap<>())
               .put(m.get("split"), Long.parseLong(m.get("offset")));
         }
       }
     }
-    return new OperatorParts(signature, provenance, offsets);
+    // One copy per subtask; run-time entries may differ between them (Provenance.merge).
+    return new OperatorParts(signature, Provenance.merge(provenances), offsets);
   }
 
   private static final String TAG = "\u0000tag";

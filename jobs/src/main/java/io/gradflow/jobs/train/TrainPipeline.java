@@ -79,7 +79,7 @@ public final class TrainPipeline {
         .keyBy(e -> e.modelKey)
         .transform("trainer", TypeInformation.of(Scored.class),
             new TrainerOperator(config.candidates(), config.trainer(), config.hashBits(),
-                Provenance.of(config)))
+                Provenance.of(config, TrainJob.checkpointDirectory(config))))
         .uid(TRAINER_UID);
     return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
         predictions.getSideOutput(TrainerOperator.CHANGELOG));

@@ -134,6 +134,74 @@ class SnapshotRoundTripITCase {
     return m;
   }
 
+  /**
+   * A savepoint of a job of main before the audit record's version (its trainer's
+   * {@code provenance.v1} as main wrote it, {@code provenance-v1.json}; the state formats are
+   * unchanged since) exports and inspects as audit version 1, saying what it lacks; a snapshot
+   * of version 2 bootstrapped into a savepoint exports as version 2 again, its runtime (the dense
+   * backend included) as it was.
+   */
+  @Test
+  void aSavepointOfAJobBeforeTheAuditVersionExportsAsVersion1() throws Exception {
+    TrainConfig config = config(false);
+    Path savepoint = temp.resolve("v1-savepoint");
+    BootstrapCommand.write(List.of(BootstrapCommand.restored(synthetic(config, "m1", 4),
+        config.trainer().pageBits())), new TrainerOperator(config.candidates(), config.trainer(),
+        config.hashBits()).signature().parts(), ProvenanceVersionsTest.storedVersion1(),
+        savepoint);
+    Path file = temp.resolve("v1.avro");
+    assertEquals(0, gradflow("export", "--savepoint", savepoint.toString(), "--out",
+        file.toString(), "--with-slots"), err());
+    assertTrue(err().contains("audit version 1"), err());
+    ModelSnapshot s = SnapshotFiles.read("--out", file).get(0);
+    assertEquals(1, s.getAuditVersion());
+    assertEquals("git a46c2b1", s.getCodeVersion());
+    assertEquals(PageFormat.DIRECT_ROWS * 2 + 100, s.getRows().size());
+    assertEquals(0, gradflow("inspect", file.toString()), err());
+    var doc = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(out.toString(StandardCharsets.UTF_8)).path("models").get(0);
+    assertEquals(1, doc.path("audit_version").intValue(), doc.toString());
+    assertEquals("0.05", doc.path("configuration").path("optimizer").path("lr").textValue());
+    assertEquals("model_step", doc.path("schedule").path("parameters").path("clock").textValue());
+
+    // Version 2 through bootstrap: the savepoint it writes keeps the record's version.
+    Map<String, String> v2 = TrainerOperator.withRuntime(Provenance.of(config,
+        io.gradflow.jobs.train.TrainJob.checkpointDirectory(config)));
+    ModelSnapshot typed = ModelSnapshot.newBuilder(synthetic(config, "m1", 5))
+        .setSchemaVersion(SnapshotFiles.SCHEMA_VERSION).setAuditVersion(2)
+        .setConfiguration(v2.get(Provenance.CONFIGURATION))
+        .setConfigurationDefaults(List.of("optimizer.eps"))
+        .setConfigurationNotes(Map.of("model.loss", "logistic (labels in [0, 1])"))
+        .setRuntime(Map.of("java_version", "17.0.99", "flink_version", "2.2.1",
+            "dense_backend", "nd4j")).build();
+    ModelSnapshot back = bootstrapThenExport(typed, "v2");
+    assertEquals(2, back.getAuditVersion());
+    assertEquals(typed.getConfiguration(), back.getConfiguration());
+    assertEquals(List.of("optimizer.eps"), back.getConfigurationDefaults());
+    assertEquals("17.0.99", back.getRuntime().get("java_version"));
+    // What model.dense_backend: auto chose is the learner's, kept through the savepoint too.
+    assertEquals("nd4j", back.getRuntime().get("dense_backend"), back.getRuntime().toString());
+    assertEquals(typed.getRuntime(), back.getRuntime());
+    assertTrue(back.getMissing().stream().anyMatch(m -> m.contains("learners")),
+        back.getMissing().toString());
+  }
+
+  /**
+   * Writes {@code s} to {@code NAME.avro}, bootstraps it into {@code NAME-savepoint} and exports
+   * that with slots to {@code NAME-out.avro}: the snapshot that comes back.
+   */
+  private ModelSnapshot bootstrapThenExport(ModelSnapshot s, String name) throws Exception {
+    Path file = temp.resolve(name + ".avro");
+    SnapshotFiles.write(List.of(s), file);
+    Path savepoint = temp.resolve(name + "-savepoint");
+    assertEquals(0, gradflow("bootstrap", "--snapshot", file.toString(), "--out",
+        savepoint.toString()), err());
+    Path exported = temp.resolve(name + "-out.avro");
+    assertEquals(0, gradflow("export", "--savepoint", savepoint.toString(), "--out",
+        exported.toString(), "--with-slots"), err());
+    return SnapshotFiles.read("--out", exported).get(0);
+  }
+
   /** What bootstrap wrote is checked: a savepoint without the trainer's state is deleted. */
   @Test
   void aSavepointWithoutTheTrainersStateIsDeletedAndRefused() throws Exception {
@@ -207,15 +275,8 @@ class SnapshotRoundTripITCase {
     }
     ModelSnapshot deep = ModelSnapshot.newBuilder(synthetic(config, "m1", 6)).setDense(dense)
         .build();
-    Path file = temp.resolve("deep.avro");
-    SnapshotFiles.write(List.of(deep), file);
+    ModelSnapshot back = bootstrapThenExport(deep, "deep");
     Path savepoint = temp.resolve("deep-savepoint");
-    assertEquals(0, gradflow("bootstrap", "--snapshot", file.toString(), "--out",
-        savepoint.toString()), err());
-    Path exported = temp.resolve("deep-out.avro");
-    assertEquals(0, gradflow("export", "--savepoint", savepoint.toString(), "--out",
-        exported.toString(), "--with-slots"), err());
-    ModelSnapshot back = SnapshotFiles.read("--out", exported).get(0);
     assertEquals(dense, back.getDense());
     assertEquals(byId(deep), byId(back));
     assertEquals(SnapshotFiles.SCHEMA_VERSION, back.getSchemaVersion());

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * of the job file.
  */
 class ExportITCase extends TrainJobITCase {
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Test
   void exportReadsTheJobsStateAndItsProvenance() throws Exception {
@@ -74,7 +75,7 @@ class ExportITCase extends TrainJobITCase {
 
     out.reset();
     assertEquals(0, gradflow("inspect", file.toString(), "--rows", "3"), both());
-    JsonNode doc = new ObjectMapper().readTree(out());
+    JsonNode doc = JSON.readTree(out());
     JsonNode a = doc.path("models").get(0);
     assertEquals(0.02, a.path("optimizer").path("parameters").path("lr").asDouble());
     assertEquals(0.8, a.path("optimizer").path("parameters").path("betas").get(0).asDouble());
@@ -89,13 +90,27 @@ class ExportITCase extends TrainJobITCase {
         .path("examples").asText());
     // The linear model as configured: the job's loss is logistic.
     assertEquals("logistic_regression", a.path("model").path("name").asText());
-    // The configuration under the job file's keys, defaults included.
+    // The configuration under the job file's keys, defaults included, typed (audit version 2).
+    assertEquals(2, a.path("audit_version").intValue(), a.toString());
     JsonNode configured = a.path("configuration");
     assertEquals("Adam", configured.path("optimizer").path("name").asText(), configured.toString());
-    assertEquals("0.02", configured.path("optimizer").path("lr").asText(), configured.toString());
-    assertEquals("1.0E-8", configured.path("optimizer").path("eps").asText(), configured.toString());
-    assertEquals("5.0", configured.path("gradient").path("clip_value").asText(),
+    assertTrue(configured.path("optimizer").path("lr").isNumber(), configured.toString());
+    assertEquals(0.02, configured.path("optimizer").path("lr").doubleValue());
+    assertEquals(1e-8, configured.path("optimizer").path("eps").doubleValue(),
         configured.toString());
+    assertEquals(JSON.readTree("[0.8, 0.99]"), configured.path("optimizer").path("betas"));
+    assertEquals(5.0, configured.path("gradient").path("clip_value").doubleValue(),
+        configured.toString());
+    assertEquals("logistic", configured.path("model").path("loss").textValue());
+    List<String> defaults = new java.util.ArrayList<>();
+    a.path("configuration_defaults").forEach(k -> defaults.add(k.textValue()));
+    assertTrue(defaults.contains("optimizer.eps") && !defaults.contains("optimizer.lr"),
+        defaults.toString());
+    // Where it ran: the trainer's Flink and Java.
+    assertEquals(org.apache.flink.runtime.util.EnvironmentInformation.getVersion(),
+        a.path("runtime").path("flink_version").textValue(), a.toString());
+    assertEquals(System.getProperty("java.version"), a.path("runtime").path("java_version")
+        .textValue());
     assertTrue(a.path("code_version").asText().startsWith("git ")
         || a.path("code_version").asText().equals("unknown"), a.toString());
     assertEquals(3, a.path("first_rows").size());
@@ -264,5 +279,9 @@ class ExportITCase extends TrainJobITCase {
     assertEquals("mlp", inspected.get("deep").path("model").path("name").asText(), out());
     assertEquals("mlp", inspected.get("deep").path("configuration").path("race[1]")
         .path("model").path("type").asText(), out());
+    // What model.dense_backend: auto chose, for the deep candidate only.
+    assertEquals("java", inspected.get("deep").path("runtime").path("dense_backend").asText(),
+        out());
+    assertFalse(inspected.get("linear").path("runtime").has("dense_backend"), out());
   }
 }
