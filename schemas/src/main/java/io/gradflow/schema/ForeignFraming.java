@@ -66,10 +66,12 @@ public final class ForeignFraming {
       String body = readsAs(value, 5, expected);
       // A plain body may start with 0 too (an empty first string): it is Confluent's framing
       // unless only the whole value, not the part after the five bytes, reads as a body.
-      if (body != null || plain == null) {
-        int schemaId = ByteBuffer.wrap(value, 1, 4).getInt();
-        return "the value starts with Confluent Schema Registry framing (magic byte 0, schema id "
-            + schemaId + (body != null ? ", then " + article(body) + " body" : "")
+      // Schema Registry ids are positive; without a body that reads, it only looks like it.
+      int schemaId = ByteBuffer.wrap(value, 1, 4).getInt();
+      if (body != null || (plain == null && schemaId > 0)) {
+        return "the value " + (body != null ? "starts" : "looks like it starts")
+            + " with Confluent Schema Registry framing (magic byte 0, schema id " + schemaId
+            + (body != null ? ", then " + article(body) + " body" : "")
             + "), not Avro single-object encoding; " + WHAT_TO_DO;
       }
     }

@@ -65,6 +65,15 @@ class ForeignFramingTest {
   }
 
   @Test
+  void aZeroByteBeforeANonPositiveIdIsNotCalledSchemaRegistryFraming() throws Exception {
+    String m = refusal(EXAMPLES, new byte[] {0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF,
+        (byte) 0xFF, 7, 7, 7});
+    assertTrue(!m.contains("Confluent"), m);
+    String positive = refusal(EXAMPLES, confluent(300, new byte[] {7, 7, 7}));
+    assertTrue(positive.contains("looks like it starts with Confluent"), positive);
+  }
+
+  @Test
   void aPlainBodyWithoutHeaderIsNamed() throws Exception {
     byte[] plain = body(example("e1"));
     assertEquals("not a single-object-encoded Avro record: the value is a plain Avro binary"

@@ -163,6 +163,11 @@ public final class EvaluateCommand {
     }
 
     Configuration conf = EvaluateJob.flinkConfiguration(config);
+    Path storage = null;
+    if (finalSavepoint != null) {
+      storage = Files.createTempDirectory("gradflow-evaluate-checkpoints-");
+      EvaluateJob.withSavepointStorage(conf, storage);
+    }
     conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
     boolean race = config.candidates().size() > 1 || !config.candidates().containsKey("");
@@ -223,6 +228,9 @@ public final class EvaluateCommand {
         ticker.shutdownNow();
         ticker.awaitTermination(progressEvery.toMillis() * 2, TimeUnit.MILLISECONDS);
       }
+    }
+    if (storage != null) {
+      org.apache.flink.util.FileUtils.deleteDirectoryQuietly(storage.toFile());
     }
     double seconds = seconds(started);
     report.file(input.replay.lines(), input.replay.skipped(), input.replay.blank(),

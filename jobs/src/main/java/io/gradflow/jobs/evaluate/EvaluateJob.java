@@ -56,6 +56,19 @@ public final class EvaluateJob {
   }
 
   /**
+   * With {@code --final-savepoint}: checkpoint storage on the file system under {@code directory}
+   * (a temporary one the caller deletes). Without it Flink keeps a savepoint's state in the
+   * JobManager's memory and refuses a state stream above 5 MiB (the whole model, at parallelism
+   * 1), so any model of a realistic size could not be saved.
+   */
+  static Configuration withSavepointStorage(Configuration c, java.nio.file.Path directory) {
+    c.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINT_STORAGE, "filesystem");
+    c.set(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+        directory.toUri().toString());
+    return c;
+  }
+
+  /**
    * The configuration the trainer runs with: the job's, with the changelog on at the end, and
    * without a batch timeout (processing time would make a file's result vary from run to run:
    * mini-batches are cut by the batch size alone, the last one at the end).

@@ -56,7 +56,14 @@ final class FinalSavepoint {
             .get(InputAccumulator.ENDED_EXAMPLES) instanceof Integer n && n >= 1) {
           String savepoint = TrainCommand.savepointAtEnd(job, dir, console, 1, false, false);
           if (savepoint != null) {
-            keepTrainingState(savepoint);
+            try {
+              keepTrainingState(savepoint);
+            } catch (IOException e) {
+              throw new io.gradflow.jobs.cli.UserException("--final-savepoint: the savepoint "
+                  + savepoint + " was taken, but its _metadata could not be rewritten to hold the"
+                  + " training job's state alone (" + e.getMessage() + "); train cannot restore"
+                  + " it as it is", 1);
+            }
           }
           return savepoint;
         }
@@ -97,8 +104,10 @@ final class FinalSavepoint {
       Checkpoints.storeCheckpointMetadata(new CheckpointMetadata(read.getCheckpointId(), kept,
           read.getMasterStates(), read.getCheckpointProperties()), out);
     }
-    fs.delete(metadata, false);
-    if (!fs.rename(rewritten, metadata)) {
+    // The local file system's rename replaces the old file in one step (no window without a
+    // _metadata); a file system whose rename does not replace gets the old file deleted first.
+    if (!fs.rename(rewritten, metadata)
+        && !(fs.delete(metadata, false) && fs.rename(rewritten, metadata))) {
       throw new IOException("could not rename " + rewritten + " to " + metadata);
     }
     return kept.stream().filter(o -> o.getNumberCollectedStates() > 0)

@@ -395,8 +395,9 @@ public final class TrainCommand {
               + incompatible.get(), 2);
         }
         java.util.Optional<String> unmapped = io.gradflow.jobs.cli.RestoreRefusal.in(e);
-        if (unmapped.isPresent() && savepoint != null) {
-          throw new UserException(restoreFlag + ": " + unmapped.get(), 2);
+        if (unmapped.isPresent()) { // also under flink run -s, where no flag named it
+          throw new UserException((savepoint == null ? "" : restoreFlag + ": ")
+              + unmapped.get(), 2);
         }
         RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
         String message = "the job failed: " + rootMessage(e.getCause())

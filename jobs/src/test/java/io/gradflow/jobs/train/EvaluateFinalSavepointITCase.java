@@ -48,6 +48,41 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
   private static final int FIRST = 1_000;
   private static final int ALL = 1_500;
 
+  /**
+   * A model above 5 MiB of state: without file-system checkpoint storage Flink keeps a
+   * savepoint's state in the JobManager's memory and refuses a stream above 5 MiB (the whole
+   * trainer state at parallelism 1), so the evaluation ended without its savepoint (exit 1).
+   */
+  @Test
+  void aModelOfMoreThanFiveMebibytesIsSaved() throws Exception {
+    Random random = new Random(16);
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 4_000; i++) {
+      lines.append(random.nextBoolean() ? "+1" : "-1");
+      java.util.TreeSet<Integer> indices = new java.util.TreeSet<>();
+      while (indices.size() < 40) {
+        indices.add(random.nextInt(1 << 24));
+      }
+      for (int index : indices) {
+        lines.append(' ').append(index).append(":1");
+      }
+      lines.append('\n');
+    }
+    Path file = temp.resolve("wide.libsvm");
+    Files.writeString(file, lines);
+    Path dir = temp.resolve("wide-savepoint");
+    EvaluateITCase.Run run = EvaluateITCase.evaluate(temp,
+        "model: {type: logistic_regression, hash_bits: 20}\n"
+            + "optimizer: {name: Adagrad, lr: 0.1}\nstate: {backend: hashmap}\n",
+        "--file", file.toString(), "--format", "libsvm", "--binary-labels",
+        "--final-savepoint", dir.toString());
+    assertEquals(0, run.exit(), run.err());
+    String savepoint = FinalSavepointITCase.savepointIn(run.out());
+    long stateBytes = SavepointLoader.loadSavepointMetadata(savepoint).getOperatorStates()
+        .stream().mapToLong(OperatorState::getStateSize).sum();
+    assertTrue(stateBytes > 5L << 20, "a model of " + stateBytes + " bytes of state");
+  }
+
   @Test
   void anEvaluationsSavepointExportsItsModelAndTrainGoesOnFromIt() throws Exception {
     Path csv = csv(temp, ALL);
