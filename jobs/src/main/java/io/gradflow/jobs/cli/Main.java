@@ -1,6 +1,7 @@
 package io.gradflow.jobs.cli;
 
 import io.gradflow.config.ConfigException;
+import io.gradflow.jobs.broker.BrokerCommand;
 import io.gradflow.jobs.consume.ConsumeCommand;
 import io.gradflow.jobs.demo.DemoCommand;
 import io.gradflow.jobs.evaluate.EvaluateCommand;
@@ -43,6 +44,8 @@ public final class Main {
           ValidateCommand.SUMMARY, Flag.help(ValidateCommand.FLAGS), ValidateCommand::run),
       new Command("produce", "[FLAGS]", ProduceCommand.SUMMARY, Flag.help(ProduceCommand.FLAGS),
           ProduceCommand::run),
+      new Command("broker", "[--port N] [--topics A,B]", BrokerCommand.SUMMARY,
+          Flag.help(BrokerCommand.FLAGS), BrokerCommand::run),
       new Command("consume", "--bootstrap-servers H --topic T",
           "print any Gradflow topic as JSON lines, or a race's metrics as a leaderboard",
           Flag.help(ConsumeCommand.FLAGS), ConsumeCommand::run),

@@ -4,6 +4,7 @@ import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.CompactLabel;
 import io.gradflow.model.CompactExample;
 import java.time.Duration;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
@@ -24,10 +25,26 @@ import org.apache.flink.util.Collector;
  * ({@code timedOutDropped}), by configuration. A label whose example never comes is dropped at
  * the same deadline and counted ({@code orphanLabels}). Both states also carry an explicit TTL of
  * twice the timeout (processing time) as a safety net.
+ *
+ * <p>Counts, as Flink metrics and as accumulators (summed over subtasks, for train's console):
+ * labels read ({@value #LABELS_READ}), joined ({@value #JOINED}), examples given the default label
+ * ({@value #DEFAULTED}) or dropped ({@value #DROPPED}) at the timeout, orphan labels
+ * ({@value #ORPHANS}).
  */
 public final class LabelJoinFunction
     extends KeyedCoProcessFunction<String, CompactExample, CompactLabel, CompactExample> {
   private static final long serialVersionUID = 1L;
+
+  /** Accumulator: labels that reached the join. */
+  public static final String LABELS_READ = "labels-read";
+  /** Accumulator: examples joined with their label. */
+  public static final String JOINED = "labels-joined";
+  /** Accumulator: examples learned with the default label at the timeout. */
+  public static final String DEFAULTED = "labels-defaulted";
+  /** Accumulator: examples dropped at the timeout without a label. */
+  public static final String DROPPED = "labels-timed-out-dropped";
+  /** Accumulator: labels whose example never came (dropped at their deadline). */
+  public static final String ORPHANS = "labels-orphans";
 
   private final TrainConfig.LabelSettings settings;
   private transient ValueState<CompactExample> pending;
@@ -36,6 +53,11 @@ public final class LabelJoinFunction
   private transient Counter defaulted;
   private transient Counter dropped;
   private transient Counter orphans;
+  private transient LongCounter readTally;
+  private transient LongCounter joinedTally;
+  private transient LongCounter defaultedTally;
+  private transient LongCounter droppedTally;
+  private transient LongCounter orphanTally;
 
   public LabelJoinFunction(TrainConfig.LabelSettings settings) {
     this.settings = settings;
@@ -57,6 +79,17 @@ public final class LabelJoinFunction
     defaulted = getRuntimeContext().getMetricGroup().counter("defaultLabels");
     dropped = getRuntimeContext().getMetricGroup().counter("timedOutDropped");
     orphans = getRuntimeContext().getMetricGroup().counter("orphanLabels");
+    readTally = tally(LABELS_READ);
+    joinedTally = tally(JOINED);
+    defaultedTally = tally(DEFAULTED);
+    droppedTally = tally(DROPPED);
+    orphanTally = tally(ORPHANS);
+  }
+
+  private LongCounter tally(String name) {
+    LongCounter counter = new LongCounter();
+    getRuntimeContext().addAccumulator(name, counter);
+    return counter;
   }
 
   @Override
@@ -66,6 +99,7 @@ public final class LabelJoinFunction
     if (label != null) {
       early.clear();
       joined.inc();
+      joinedTally.add(1);
       out.collect(example.withLabel(label.label));
       return;
     }
@@ -76,11 +110,13 @@ public final class LabelJoinFunction
   @Override
   public void processElement2(CompactLabel label, Context ctx, Collector<CompactExample> out)
       throws Exception {
+    readTally.add(1);
     CompactExample example = pending.value();
     if (example != null) {
       pending.clear();
       ctx.timerService().deleteEventTimeTimer(settings.deadline(example.eventTime));
       joined.inc();
+      joinedTally.add(1);
       out.collect(example.withLabel(label.label));
       return;
     }
@@ -96,15 +132,18 @@ public final class LabelJoinFunction
       pending.clear();
       if (settings.onTimeout() == TrainConfig.OnTimeout.DEFAULT_LABEL) {
         defaulted.inc();
+        defaultedTally.add(1);
         out.collect(example.withLabel(settings.defaultLabel()));
       } else {
         dropped.inc();
+        droppedTally.add(1);
       }
     }
     CompactLabel label = early.value();
     if (label != null && settings.deadline(label.eventTime) <= timestamp) {
       early.clear();
       orphans.inc();
+      orphanTally.add(1);
     }
   }
 

@@ -162,6 +162,7 @@ public final class TrainCommand {
     TrainConsole console = new TrainConsole(out, err, quiet,
         config.loss().predictsProbability(),
         examplesTopic);
+    console.labels(config.labels());
 
     Configuration conf = TrainJob.flinkConfiguration(config);
     String savepoint = flags.isSet("savepoint") ? flags.string("savepoint") : null;

@@ -39,6 +39,9 @@ public final class TrainConsole {
   private final String command;
   private final Set<String> reasonsSeen = new HashSet<>();
   private final Map<String, Long> lossesReported = new HashMap<>();
+  /** The delayed labels' settings (labels.delayed), for the labels line; null when unknown. */
+  private io.gradflow.jobs.config.TrainConfig.LabelSettings labels;
+  private boolean labelsWarned;
   /** The examples and the time of the previous progress line (the recent rate's start). */
   private long lastExamples;
   private double lastSeconds;
@@ -61,6 +64,15 @@ public final class TrainConsole {
     this.quiet = quiet;
     this.probabilities = probabilities;
     this.examplesTopic = examplesTopic;
+  }
+
+  /**
+   * The job's label settings: with {@code labels.delayed}, the summary's labels line names the
+   * default label and the timeout. The line itself comes from {@link LabelJoinFunction}'s
+   * accumulators whether or not this is called.
+   */
+  public void labels(io.gradflow.jobs.config.TrainConfig.LabelSettings settings) {
+    this.labels = settings;
   }
 
   /** A fact at start-up (standard output, off with --quiet). */
@@ -115,6 +127,11 @@ public final class TrainConsole {
       b.append(quality(t, " | "));
     }
     b.append(String.format(Locale.ROOT, " | dead letters %,d", deadLetterTotal(accumulators)));
+    LabelCounts l = LabelCounts.of(accumulators);
+    if (l != null) {
+      b.append(String.format(Locale.ROOT, " | labels %,d joined, %,d timed out", l.joined,
+          l.timedOut()));
+    }
     if (t.drifts > 0) {
       b.append(String.format(Locale.ROOT, " | drifts %,.0f", t.drifts));
     }
@@ -246,6 +263,8 @@ public final class TrainConsole {
   /** The summary at the end of the job (standard output, off with --quiet). */
   public void summary(Map<String, Object> accumulators, double seconds, String checkpoints,
       boolean finished) {
+    LabelCounts labelCounts = LabelCounts.of(accumulators);
+    labelWarning(labelCounts);
     if (quiet) {
       return;
     }
@@ -269,6 +288,9 @@ public final class TrainConsole {
         .append(reason).append(' ').append(String.format(Locale.ROOT, "%,d",
             Long.parseLong(v[0]))));
     out.printf(Locale.ROOT, "  dead letters    %,d%s%n", deadLetterTotal(accumulators), reasons);
+    if (labelCounts != null) {
+      out.println("  labels          " + describe(labelCounts));
+    }
     Map<String, double[]> metrics = metrics(accumulators);
     List<String> keys = new ArrayList<>(new TreeMap<>(predictions).keySet());
     metrics.keySet().stream().filter(k -> !predictions.containsKey(k)).forEach(keys::add);
@@ -294,6 +316,74 @@ public final class TrainConsole {
       out.println("  checkpoints     " + checkpoints);
     }
     out.flush();
+  }
+
+  /**
+   * The label join's counts (labels.delayed), summed over subtasks: what {@link
+   * LabelJoinFunction} counted; null when the job has no label join.
+   */
+  record LabelCounts(long read, long joined, long defaulted, long dropped, long orphans) {
+    static LabelCounts of(Map<String, Object> accumulators) {
+      if (!accumulators.containsKey(LabelJoinFunction.LABELS_READ)) {
+        return null;
+      }
+      return new LabelCounts(count(accumulators, LabelJoinFunction.LABELS_READ),
+          count(accumulators, LabelJoinFunction.JOINED),
+          count(accumulators, LabelJoinFunction.DEFAULTED),
+          count(accumulators, LabelJoinFunction.DROPPED),
+          count(accumulators, LabelJoinFunction.ORPHANS));
+    }
+
+    private static long count(Map<String, Object> accumulators, String name) {
+      return accumulators.get(name) instanceof Number n ? n.longValue() : 0;
+    }
+
+    /** Delayed examples that got no label within labels.timeout (defaulted or dropped). */
+    long timedOut() {
+      return defaulted + dropped;
+    }
+  }
+
+  /**
+   * {@code 443 read: 440 joined, 40 examples learned with the default label 0.0 (no label within
+   * labels.timeout 10m), 3 orphans (no example with their id)}.
+   */
+  String describe(LabelCounts l) {
+    List<String> parts = new ArrayList<>();
+    parts.add(String.format(Locale.ROOT, "%,d joined", l.joined));
+    String within = "no label within labels.timeout"
+        + (labels == null ? "" : " " + io.gradflow.config.Durations.format(labels.timeout()));
+    if (l.defaulted > 0 || l.dropped == 0) {
+      parts.add(Counts.of(l.defaulted, "example") + " learned with the default label"
+          + (labels == null ? "" : " " + labels.defaultLabel()) + " (" + within + ")");
+    }
+    if (l.dropped > 0) {
+      parts.add(Counts.of(l.dropped, "example") + " dropped (" + within
+          + ", labels.on_timeout: drop)");
+    }
+    parts.add(Counts.of(l.orphans, "orphan") + " (no example with their id)");
+    return String.format(Locale.ROOT, "%,d read: ", l.read) + String.join(", ", parts);
+  }
+
+  /**
+   * A warning (standard error, once) when most delayed examples timed out without their label:
+   * the labels do not reach the join, or their example_id does not match the examples'.
+   */
+  private void labelWarning(LabelCounts l) {
+    if (l == null || labelsWarned || l.timedOut() == 0 || l.timedOut() <= l.joined) {
+      return;
+    }
+    labelsWarned = true;
+    String what = l.read == 0 ? "no label was read at all: is anything writing the labels topic"
+        + " (kafka.topics.labels)?"
+        : String.format(Locale.ROOT, "%s read, %,d of them with no example of their id: do the"
+            + " labels' example_id values match the examples' exactly?",
+            Counts.of(l.read, "label"), l.orphans);
+    warn(String.format(Locale.ROOT, "gradflow %s: warning: %,d of %,d delayed examples got no"
+        + " label within labels.timeout (%s); %s", command, l.timedOut(),
+        l.timedOut() + l.joined, l.defaulted > 0 && l.dropped == 0
+            ? "learned with the default label" : l.dropped > 0 && l.defaulted == 0 ? "dropped"
+            : "learned with the default label or dropped", what));
   }
 
   private double score(double[] m) {

@@ -55,9 +55,21 @@ class DelayedLabelsITCase extends TrainJobITCase {
       producer.flush();
     }
     Run run = Run.create(examples, labels);
-    runBounded(config(run.yaml("optimizer: {name: Adagrad, lr: 0.1}\n"
+    TrainConfig config = config(run.yaml("optimizer: {name: Adagrad, lr: 0.1}\n"
         + "labels: {delayed: true, timeout: 10m, on_timeout: default_label, default_label: 0}",
-        true), temp.resolve("delayed")), UnaryOperator.identity(), new Configuration());
+        true), temp.resolve("delayed"));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+        TrainJob.flinkConfiguration(config));
+    TrainJob.configure(env, config);
+    TrainJob.build(env, config, UnaryOperator.identity());
+    Map<String, Object> accumulators = env.execute(config.jobName()).getAllAccumulatorResults();
+    // What train's console says of the join (TrainConsole), from LabelJoinFunction's counts.
+    TrainConsole console = new TrainConsole(System.out, System.err, false, true, examples);
+    console.labels(config.labels());
+    assertEquals(String.format(java.util.Locale.ROOT, "%,d read: %,d joined, %,d examples"
+        + " learned with the default label 0.0 (no label within labels.timeout 10m), 0 orphans"
+        + " (no example with their id)", labeled, labeled, count - labeled),
+        console.describe(TrainConsole.LabelCounts.of(accumulators)));
     Map<String, Double> scores = predictions(run.predictions(), 2 * count);
     long scored = scores.keySet().stream().filter(k -> k.endsWith("/scored")).count();
     long learned = scores.keySet().stream().filter(k -> k.endsWith("/learned")).count();

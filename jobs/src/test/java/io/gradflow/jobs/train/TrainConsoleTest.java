@@ -170,4 +170,80 @@ class TrainConsoleTest {
           r + " falls to the generic advice");
     }
   }
+
+  /** The label join's accumulators as {@link LabelJoinFunction} names them. */
+  private static Map<String, Object> withLabels(Map<String, Object> a, long read, long joined,
+      long defaulted, long dropped, long orphans) {
+    a.put(LabelJoinFunction.LABELS_READ, read);
+    a.put(LabelJoinFunction.JOINED, joined);
+    a.put(LabelJoinFunction.DEFAULTED, defaulted);
+    a.put(LabelJoinFunction.DROPPED, dropped);
+    a.put(LabelJoinFunction.ORPHANS, orphans);
+    return a;
+  }
+
+  private static io.gradflow.jobs.config.TrainConfig.LabelSettings delayed(
+      io.gradflow.jobs.config.TrainConfig.OnTimeout onTimeout) {
+    return new io.gradflow.jobs.config.TrainConfig.LabelSettings(true,
+        java.time.Duration.ofMinutes(10), onTimeout, 0f);
+  }
+
+  @Test
+  void summaryAndProgressSayWhatTheLabelJoinDid() {
+    TrainConsole c = console(false, true);
+    c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DEFAULT_LABEL));
+    Map<String, Object> a = withLabels(accumulators(1, 0.5), 443, 440, 40, 0, 3);
+    c.progress(a, 2);
+    c.summary(a, 3, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("\n  labels          443 read: 440 joined, 40 examples learned with"
+        + " the default label 0.0 (no label within labels.timeout 10m), 3 orphans (no example"
+        + " with their id)\n"), o);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains(" | dead letters 3 | labels 440 joined, 40 timed out\n"), e);
+    assertFalse(e.contains("warning"), e);
+  }
+
+  @Test
+  void droppedExamplesAreNamedAsDropped() {
+    TrainConsole c = console(false, true);
+    c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DROP));
+    c.summary(withLabels(accumulators(1, 0.5), 1, 1, 0, 1, 0), 3, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("  labels          1 read: 1 joined, 1 example dropped (no label"
+        + " within labels.timeout 10m, labels.on_timeout: drop), 0 orphans (no example with"
+        + " their id)\n"), o);
+  }
+
+  @Test
+  void withoutALabelJoinThereIsNoLabelsLine() {
+    TrainConsole c = console(false, true);
+    c.progress(accumulators(1, 0.5), 2);
+    c.summary(accumulators(1, 0.5), 3, null, true);
+    assertFalse(out.toString(StandardCharsets.UTF_8).contains("  labels   "));
+    assertFalse(err.toString(StandardCharsets.UTF_8).contains("| labels "));
+  }
+
+  /** Labels whose example_id never matches: every delayed example learned as 0, said loudly. */
+  @Test
+  void warnsWhenMostDelayedExamplesTimedOutWithoutALabel() {
+    TrainConsole c = console(true, true); // warnings print even with --quiet
+    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 3, null, true);
+    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 4, null, true);
+    assertEquals("gradflow train: warning: 498 of 500 delayed examples got no label within"
+        + " labels.timeout (learned with the default label); 500 labels read, 498 of them with"
+        + " no example of their id: do the labels' example_id values match the examples'"
+        + " exactly?\n", err.toString(StandardCharsets.UTF_8), "once");
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+
+    err.reset();
+    console(true, true).summary(withLabels(accumulators(1, 0.5), 0, 0, 0, 7, 0), 3, null, true);
+    assertEquals("gradflow train: warning: 7 of 7 delayed examples got no label within"
+        + " labels.timeout (dropped); no label was read at all: is anything writing the labels"
+        + " topic (kafka.topics.labels)?\n", err.toString(StandardCharsets.UTF_8));
+
+    err.reset(); // half or fewer timed out: no warning
+    console(true, true).summary(withLabels(accumulators(1, 0.5), 10, 5, 5, 0, 5), 3, null, true);
+    assertEquals("", err.toString(StandardCharsets.UTF_8));
+  }
 }
