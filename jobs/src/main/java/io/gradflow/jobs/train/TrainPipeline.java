@@ -38,7 +38,10 @@ import org.apache.flink.util.OutputTag;
  * subtask on the same channel to the same trainer subtask, so the trainer always scores an
  * example before it learns it, whatever the order in which examples and labels arrive (a labels
  * topic read before its examples included). Records on different channels keep no order between
- * them: the trainer's order across examples is their arrival order at the trainer.
+ * them: the trainer's order across examples is their arrival order at the trainer. At parallelism
+ * 1 that is the examples' order, labeled ones (direct) and unlabeled ones (through the join) each
+ * in order, interleaved as they reach the trainer; above 1 a model's unlabeled examples come from
+ * the join subtasks of their example ids, so they are no longer in their partition's order.
  *
  * Every stateful operator has a stable uid, so savepoints restore across versions and rescaling.
  * The trainer keeps the job's {@link Provenance} in its state, for {@code gradflow export}.
