@@ -15,7 +15,14 @@ import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Joins unlabeled examples with their delayed labels.
+ * Joins unlabeled examples with their delayed labels, and passes each unlabeled example on, as it
+ * arrives, to be scored: the only path of an unlabeled example to the trainer.
+ *
+ * <p><b>Order.</b> For every example, the unlabeled copy is emitted first (when the example
+ * arrives) and the labeled copy after it (at once if its label came first, else when the label
+ * comes or the timeout passes). Both leave this keyed subtask on one channel, so the trainer
+ * scores an example before it learns it. Emitting the unlabeled copy here rather than from a
+ * separate path is what makes this hold: two paths would reach the trainer in network order.
  *
  * <p><b>Key:</b> the example id. <b>State</b> (version 1): {@code "pending-example.v1"}, the
  * example waiting for its label; {@code "early-label.v1"}, a label that arrived before its example
@@ -95,6 +102,7 @@ public final class LabelJoinFunction
   @Override
   public void processElement1(CompactExample example, Context ctx, Collector<CompactExample> out)
       throws Exception {
+    out.collect(example); // scored on arrival, before any labeled copy below or later
     CompactLabel label = early.value();
     if (label != null) {
       early.clear();

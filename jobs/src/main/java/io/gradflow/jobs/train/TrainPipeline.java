@@ -15,7 +15,9 @@ import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 /**
  * The training part of the job graph, from decoded examples (and delayed labels) to predictions,
@@ -23,11 +25,23 @@ import org.apache.flink.util.Collector;
  * it from memory and the job from Kafka.
  *
  * <pre>
- *   examples ─┬─ labeled ─────────────────────────────┐
- *             └─ unlabeled ─┬─ (scored) ──────────────┤
- *   labels ───── join by example id ◄┘ ─ labeled ─────┤
- *                                                     └─ race fan-out ─ keyBy model ─ trainer
+ *   examples ── split ─┬─ labeled ──────────────────────────────────────┐
+ *                      └─ unlabeled ─┐                                  │
+ *   labels ──────────── join by example id ─ unlabeled, then labeled ───┤
+ *                                                                       └─ race fan-out ─
+ *                                                                          keyBy model ─ trainer
  * </pre>
+ *
+ * <p><b>Order with delayed labels.</b> An unlabeled example reaches the trainer only through the
+ * label join, which emits it unlabeled (to be scored) when it arrives and labeled (to be learned)
+ * when its label joins or its timeout gives it the default label. Both copies leave the same join
+ * subtask on the same channel to the same trainer subtask, so the trainer always scores an
+ * example before it learns it, whatever the order in which examples and labels arrive (a labels
+ * topic read before its examples included). Records on different channels keep no order between
+ * them: the trainer's order across examples is their arrival order at the trainer. At parallelism
+ * 1 that is the examples' order, labeled ones (direct) and unlabeled ones (through the join) each
+ * in order, interleaved as they reach the trainer; above 1 a model's unlabeled examples come from
+ * the join subtasks of their example ids, so they are no longer in their partition's order.
  *
  * Every stateful operator has a stable uid, so savepoints restore across versions and rescaling.
  * The trainer keeps the job's {@link Provenance} in its state, for {@code gradflow export}.
@@ -60,7 +74,11 @@ public final class TrainPipeline {
       TrainConfig config) {
     DataStream<CompactExample> toTrainer = examples;
     if (labels != null) {
-      DataStream<CompactExample> unlabeled = examples.filter(e -> !e.hasLabel())
+      // Stateless; it keeps the uid of the filter it replaced (unlabeled examples only), so
+      // savepoints of either version restore into the other.
+      SingleOutputStreamOperator<CompactExample> unlabeled = examples
+          .process(new SplitByLabel())
+          .returns(CompactExampleTypeInfo.INSTANCE)
           .name("unlabeled").uid(UNLABELED_UID);
       DataStream<CompactExample> joined = unlabeled
           .keyBy(e -> e.exampleId)
@@ -68,7 +86,7 @@ public final class TrainPipeline {
           .process(new LabelJoinFunction(config.labels()))
           .returns(CompactExampleTypeInfo.INSTANCE)
           .name("label-join").uid(LABEL_JOIN_UID);
-      toTrainer = examples.union(joined);
+      toTrainer = unlabeled.getSideOutput(SplitByLabel.LABELED).union(joined);
     }
     if (config.candidates().size() > 1 || !config.candidates().containsKey("")) {
       toTrainer = toTrainer.flatMap(new RaceFanOut(new ArrayList<>(config.candidates().keySet())))
@@ -83,6 +101,26 @@ public final class TrainPipeline {
         .uid(TRAINER_UID);
     return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
         predictions.getSideOutput(TrainerOperator.CHANGELOG));
+  }
+
+  /**
+   * Unlabeled examples to the main output (for the label join), labeled ones to
+   * {@link #LABELED} (straight to the trainer). Stateless.
+   */
+  static final class SplitByLabel extends ProcessFunction<CompactExample, CompactExample> {
+    private static final long serialVersionUID = 1L;
+    static final OutputTag<CompactExample> LABELED =
+        new OutputTag<>("labeled", CompactExampleTypeInfo.INSTANCE);
+
+    @Override
+    public void processElement(CompactExample example, Context ctx,
+        Collector<CompactExample> out) {
+      if (example.hasLabel()) {
+        ctx.output(LABELED, example);
+      } else {
+        out.collect(example);
+      }
+    }
   }
 
   /** One copy of every example per candidate of the race, keyed {@code model#candidate}. */
