@@ -110,18 +110,32 @@ public final class BrokerCommand {
       out.println("broker " + address + " (Kafka " + kafkaVersion()
           + ", in-process; its data is deleted when it stops; Ctrl-C to stop)");
       if (!topics.isEmpty()) {
-        kafka.createTopics(partitions, topics.toArray(String[]::new));
+        try {
+          kafka.createTopics(partitions, topics.toArray(String[]::new));
+        } catch (IllegalStateException e) {
+          // EmbeddedKafka: "could not create topic T: <the broker's reason>" (a bad name, a
+          // name that collides with another's metric name)
+          if (e.getCause() instanceof org.apache.kafka.common.errors.ApiException) {
+            throw new io.gradflow.jobs.cli.UserException("--topics: " + e.getMessage(), 2);
+          }
+          throw e;
+        }
         out.println("topics " + String.join(", ", topics) + " (" + partitions
             + (partitions == 1 ? " partition" : " partitions") + " each)");
       }
       out.flush();
       stop.await();
     } finally {
+      boolean hookRemoved;
       try {
-        Runtime.getRuntime().removeShutdownHook(hook);
-        kafka.close();
+        hookRemoved = Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException shuttingDown) {
-        closed.await(); // the hook closes it
+        hookRemoved = false; // the JVM is stopping: the hook closes the broker
+      }
+      if (hookRemoved) {
+        kafka.close();
+      } else {
+        closed.await();
       }
     }
     return 0;

@@ -148,6 +148,7 @@ public final class EvaluateCommand {
     }
     TrainConsole console = new TrainConsole(out, err, quiet, probabilities, input.source,
         "evaluate");
+    console.noLabelsTopic(); // a file's labels are its own: no labels topic to count or miss
     if (input.records.isEmpty()) {
       printFile(input, err);
       console.warn("gradflow evaluate: " + input.source + " holds no example to evaluate");

@@ -41,6 +41,7 @@ public final class TrainConsole {
   private final Map<String, Long> lossesReported = new HashMap<>();
   /** The delayed labels' settings (labels.delayed), for the labels line; null when unknown. */
   private io.gradflow.jobs.config.TrainConfig.LabelSettings labels;
+  private boolean labelsTopic = true;
   private boolean labelsWarned;
   /** The examples and the time of the previous progress line (the recent rate's start). */
   private long lastExamples;
@@ -73,6 +74,14 @@ public final class TrainConsole {
    */
   public void labels(io.gradflow.jobs.config.TrainConfig.LabelSettings settings) {
     this.labels = settings;
+  }
+
+  /**
+   * No labels topic is read (evaluate: a file's labels are its own): the label join's counts are
+   * left out of the progress line and the summary, and nothing warns that no label was read.
+   */
+  public void noLabelsTopic() {
+    this.labelsTopic = false;
   }
 
   /** A fact at start-up (standard output, off with --quiet). */
@@ -127,7 +136,7 @@ public final class TrainConsole {
       b.append(quality(t, " | "));
     }
     b.append(String.format(Locale.ROOT, " | dead letters %,d", deadLetterTotal(accumulators)));
-    LabelCounts l = LabelCounts.of(accumulators);
+    LabelCounts l = labelsTopic ? LabelCounts.of(accumulators) : null;
     if (l != null) {
       b.append(String.format(Locale.ROOT, " | labels %,d joined, %,d timed out", l.joined,
           l.timedOut()));
@@ -263,7 +272,7 @@ public final class TrainConsole {
   /** The summary at the end of the job (standard output, off with --quiet). */
   public void summary(Map<String, Object> accumulators, double seconds, String checkpoints,
       boolean finished) {
-    LabelCounts labelCounts = LabelCounts.of(accumulators);
+    LabelCounts labelCounts = labelsTopic ? LabelCounts.of(accumulators) : null;
     labelWarning(labelCounts);
     if (quiet) {
       return;
@@ -353,11 +362,14 @@ public final class TrainConsole {
     parts.add(String.format(Locale.ROOT, "%,d joined", l.joined));
     String within = "no label within labels.timeout"
         + (labels == null ? "" : " " + io.gradflow.config.Durations.format(labels.timeout()));
-    if (l.defaulted > 0 || l.dropped == 0) {
+    boolean dropping = labels != null
+        ? labels.onTimeout() == io.gradflow.jobs.config.TrainConfig.OnTimeout.DROP
+        : l.dropped > 0 && l.defaulted == 0;
+    if (!dropping || l.defaulted > 0) {
       parts.add(Counts.of(l.defaulted, "example") + " learned with the default label"
           + (labels == null ? "" : " " + labels.defaultLabel()) + " (" + within + ")");
     }
-    if (l.dropped > 0) {
+    if (dropping || l.dropped > 0) {
       parts.add(Counts.of(l.dropped, "example") + " dropped (" + within
           + ", labels.on_timeout: drop)");
     }
@@ -377,7 +389,8 @@ public final class TrainConsole {
     String what = l.read == 0 ? "no label was read at all: is anything writing the labels topic"
         + " (kafka.topics.labels)?"
         : String.format(Locale.ROOT, "%s read, %,d of them with no example of their id: do the"
-            + " labels' example_id values match the examples' exactly?",
+            + " labels' example_id values match the examples' exactly, and do labels come within"
+            + " labels.timeout of their example's event time?",
             Counts.of(l.read, "label"), l.orphans);
     warn(String.format(Locale.ROOT, "gradflow %s: warning: %,d of %,d delayed examples got no"
         + " label within labels.timeout (%s); %s", command, l.timedOut(),

@@ -215,6 +215,31 @@ class TrainConsoleTest {
         + " their id)\n"), o);
   }
 
+  /** With on_timeout: drop and every label joined, nothing is said to be default-labeled. */
+  @Test
+  void droppingWithNothingTimedOutSaysNoDefaultLabel() {
+    TrainConsole c = console(false, true);
+    c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DROP));
+    c.summary(withLabels(accumulators(1, 0.5), 2, 2, 0, 0, 0), 3, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("  labels          2 read: 2 joined, 0 examples dropped (no label"
+        + " within labels.timeout 10m, labels.on_timeout: drop), 0 orphans"), o);
+    assertFalse(o.contains("default label"), o);
+  }
+
+  /** evaluate reads no labels topic: no counts of it, and no warning that none was read. */
+  @Test
+  void withoutALabelsTopicNeitherCountsNorWarning() {
+    TrainConsole c = console(false, true);
+    c.noLabelsTopic();
+    Map<String, Object> a = withLabels(accumulators(1, 0.5), 0, 0, 40, 0, 0);
+    c.progress(a, 2);
+    c.summary(a, 3, null, true);
+    assertFalse(out.toString(StandardCharsets.UTF_8).contains("  labels   "));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertFalse(e.contains("| labels ") || e.contains("warning"), e);
+  }
+
   @Test
   void withoutALabelJoinThereIsNoLabelsLine() {
     TrainConsole c = console(false, true);
@@ -233,7 +258,8 @@ class TrainConsoleTest {
     assertEquals("gradflow train: warning: 498 of 500 delayed examples got no label within"
         + " labels.timeout (learned with the default label); 500 labels read, 498 of them with"
         + " no example of their id: do the labels' example_id values match the examples'"
-        + " exactly?\n", err.toString(StandardCharsets.UTF_8), "once");
+        + " exactly, and do labels come within labels.timeout of their example's event time?\n",
+        err.toString(StandardCharsets.UTF_8), "once");
     assertEquals("", out.toString(StandardCharsets.UTF_8));
 
     err.reset();
