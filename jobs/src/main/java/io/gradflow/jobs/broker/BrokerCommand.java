@@ -8,7 +8,6 @@ import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.BindException;
 import java.net.InetAddress;
@@ -17,7 +16,6 @@ import java.net.ServerSocket;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -88,11 +86,11 @@ public final class BrokerCommand {
       // The test kit binds its own listeners (EXTERNAL, CONTROLLER) on ports it chooses; a
       // third listener, on the port asked, is the one users' clients bootstrap from (a broker
       // answers metadata with the addresses of the listener a request came in on).
-      kafka = quietly(() -> EmbeddedKafka.start(port == 0 ? Map.of() : Map.of(
+      kafka = EmbeddedKafka.startQuietly(port == 0 ? Map.of() : Map.of(
           "listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,"
               + USERS + "://localhost:" + port,
           "listener.security.protocol.map",
-          "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT," + USERS + ":PLAINTEXT")));
+          "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT," + USERS + ":PLAINTEXT"));
     } catch (Exception e) {
       if (isBind(e)) { // taken between the check and the broker's bind
         throw portInUse(port);
@@ -167,16 +165,5 @@ public final class BrokerCommand {
 
   static String kafkaVersion() {
     return org.apache.kafka.common.utils.AppInfoParser.getVersion();
-  }
-
-  /** Kafka's storage formatter prints to standard output; the broker's line stays alone. */
-  private static <T> T quietly(Callable<T> start) throws Exception {
-    PrintStream stdout = System.out;
-    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-    try {
-      return start.call();
-    } finally {
-      System.setOut(stdout);
-    }
   }
 }

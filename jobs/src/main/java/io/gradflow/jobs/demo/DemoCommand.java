@@ -79,7 +79,7 @@ public final class DemoCommand {
     boolean live = count == 0;
     out.println("gradflow demo: starting an in-process Kafka broker and a local Flink cluster...");
     CountDownLatch finished = new CountDownLatch(1);
-    try (EmbeddedKafka kafka = quietly(EmbeddedKafka::start)) {
+    try (EmbeddedKafka kafka = EmbeddedKafka.startQuietly(java.util.Map.of())) {
       KafkaSpec.Topics topics = KafkaSpec.Topics.DEFAULT;
       kafka.createTopics(1, topics.examples(), topics.predictions(), topics.metrics(),
           topics.changelog(), topics.deadLetters());
@@ -135,17 +135,6 @@ public final class DemoCommand {
       return 0;
     } finally {
       finished.countDown(); // after the broker closed: a Ctrl-C leaves no temporary files
-    }
-  }
-
-  /** Kafka's storage formatter prints to standard output; the demo keeps its own output clean. */
-  private static <T> T quietly(java.util.concurrent.Callable<T> start) throws Exception {
-    PrintStream stdout = System.out;
-    System.setOut(new PrintStream(java.io.OutputStream.nullOutputStream()));
-    try {
-      return start.call();
-    } finally {
-      System.setOut(stdout);
     }
   }
 

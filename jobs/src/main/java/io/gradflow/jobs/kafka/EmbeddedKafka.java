@@ -53,6 +53,21 @@ public final class EmbeddedKafka implements AutoCloseable {
     return start(Map.of());
   }
 
+  /**
+   * As {@link #start(Map)}, with standard output silenced meanwhile: Kafka's storage formatter
+   * prints to it, and the commands that start a broker ({@code demo}, {@code broker}) keep their
+   * own output clean. Not for concurrent use with other writers to {@code System.out}.
+   */
+  public static EmbeddedKafka startQuietly(Map<String, String> brokerConfig) throws Exception {
+    java.io.PrintStream stdout = System.out;
+    System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+    try {
+      return start(brokerConfig);
+    } finally {
+      System.setOut(stdout);
+    }
+  }
+
   /** Starts a single-node broker with extra broker settings. */
   public static EmbeddedKafka start(Map<String, String> brokerConfig) throws Exception {
     Path dir = Files.createTempDirectory("gradflow-kafka-");
