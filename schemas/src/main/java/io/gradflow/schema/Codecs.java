@@ -3,6 +3,8 @@ package io.gradflow.schema;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
@@ -44,6 +46,34 @@ public final class Codecs {
   /** A codec for a generated record type. */
   public static <T extends SpecificRecord> RecordCodec<T> codec(Class<T> type) {
     return new RecordCodec<>(type);
+  }
+
+  /**
+   * The writer schema's fingerprint in a single-object-encoded value: its bytes 2-9, read
+   * little-endian (Avro's CRC-64-AVRO of the writer schema's Parsing Canonical Form). The caller
+   * has checked that the value holds the 10-byte header.
+   *
+   * @throws IndexOutOfBoundsException when the value is shorter than 10 bytes
+   */
+  public static long headerFingerprint(byte[] value) {
+    return ByteBuffer.wrap(value, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+  }
+
+  /**
+   * A value's writer fingerprint as messages name it: the number in hex, then the header's ten
+   * bytes as a producer writes them (the fingerprint little-endian), which is what a producer
+   * compares with the headers README lists, for example {@code "0807060504030201 (header bytes
+   * C3 01 01 02 03 04 05 06 07 08)"}.
+   *
+   * @throws IndexOutOfBoundsException when the value is shorter than 10 bytes
+   */
+  public static String fingerprintText(byte[] value) {
+    StringBuilder text = new StringBuilder(String.format("%016x (header bytes",
+        headerFingerprint(value)));
+    for (int i = 0; i < 10; i++) {
+      text.append(String.format(" %02X", value[i] & 0xFF));
+    }
+    return text.append(')').toString();
   }
 
   /** The schemas readers know: all current ones and all historical versions. */

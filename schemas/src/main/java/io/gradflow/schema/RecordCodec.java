@@ -163,16 +163,14 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
       return decoder().decode(ByteBuffer.wrap(bytes), reuse);
     } catch (MissingSchemaException e) {
       Schema other = bytes.length >= 10
-          ? Codecs.schemaStore().findByFingerprint(
-              ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong())
+          ? Codecs.schemaStore().findByFingerprint(Codecs.headerFingerprint(bytes))
           : null;
       String what = other != null
           ? ("AEIOU".indexOf(other.getName().charAt(0)) >= 0 ? "an " : "a ") + other.getName()
               + " record where " + type.getSimpleName() + " was expected"
           : "unknown writer schema for " + type.getSimpleName() + ": " + (bytes.length < 10
               ? e.getMessage() : "no schema this Gradflow knows has the fingerprint "
-                  + String.format("%016x",
-                      ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong()))
+                  + Codecs.fingerprintText(bytes))
               + " (written with a changed copy of " + type.getSimpleName() + ".avsc, by another"
               + " application, or by a newer Gradflow; see README 'Your own producer')";
       throw new CodecException(what, e);
@@ -194,7 +192,7 @@ public final class RecordCodec<T extends SpecificRecord> implements Serializable
     if (bytes.length < HEADER || bytes[0] != (byte) 0xC3 || bytes[1] != 0x01) {
       return;
     }
-    long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long fingerprint = Codecs.headerFingerprint(bytes);
     Schema writer = Codecs.schemaStore().findByFingerprint(fingerprint);
     if (writer == null || !writer.getFullName().equals(schema().getFullName())) {
       return;

@@ -193,6 +193,16 @@ class CodecsTest {
   }
 
   @Test
+  void aFingerprintIsNamedAsTheHeaderBytesAProducerWrites() {
+    // README "Your own producer" lists this header: a producer compares its bytes with it.
+    RecordCodec<Example> codec = Codecs.codec(Example.class);
+    byte[] bytes = codec.encode(example());
+    assertEquals(codec.fingerprint(), Codecs.headerFingerprint(bytes));
+    assertEquals(String.format("%016x (header bytes C3 01 35 F8 8C D1 AD 46 3D 0B)",
+        codec.fingerprint()), Codecs.fingerprintText(bytes));
+  }
+
+  @Test
   void garbageAndUnknownSchemasAreReportedNotThrownRaw() {
     RecordCodec<Example> codec = Codecs.codec(Example.class);
     CodecException bad = assertThrows(CodecException.class,
@@ -202,7 +212,8 @@ class CodecsTest {
     byte[] unknown = {(byte) 0xC3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 0};
     CodecException missing = assertThrows(CodecException.class, () -> codec.decode(unknown));
     assertTrue(missing.getMessage().startsWith("unknown writer schema for Example: no schema"
-        + " this Gradflow knows has the fingerprint 0807060504030201 (written with a changed copy"
+        + " this Gradflow knows has the fingerprint 0807060504030201 (header bytes C3 01 01 02 03"
+        + " 04 05 06 07 08) (written with a changed copy"
         + " of Example.avsc"), missing.getMessage());
     byte[] good = codec.encode(example());
     byte[] truncated = java.util.Arrays.copyOf(good, 14);

@@ -11,7 +11,6 @@ import io.gradflow.schema.Example;
 import io.gradflow.schema.ForeignFraming;
 import io.gradflow.schema.Label;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -51,8 +50,7 @@ public final class RecordJson {
     if (value == null || value.length < 10 || value[0] != (byte) 0xC3 || value[1] != 0x01) {
       return null;
     }
-    long fingerprint = ByteBuffer.wrap(value, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    Schema schema = Codecs.schemaStore().findByFingerprint(fingerprint);
+    Schema schema = Codecs.schemaStore().findByFingerprint(Codecs.headerFingerprint(value));
     if (schema == null) {
       return null;
     }
@@ -78,9 +76,9 @@ public final class RecordJson {
         throw new CodecException("not an Avro single-object record (no C3 01 header)"
             + (framing != null ? ": " + framing : ""), null);
       }
-      long fingerprint = ByteBuffer.wrap(value, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-      throw new CodecException(String.format("no known schema has the fingerprint %016x"
-          + " (a record of another application, or of a newer Gradflow)", fingerprint), null);
+      throw new CodecException("no known schema has the fingerprint "
+          + Codecs.fingerprintText(value)
+          + " (a record of another application, or of a newer Gradflow)", null);
     }
     return Codecs.codec(type).decode(value);
   }
