@@ -3,15 +3,29 @@ package io.gradflow.jobs.cli;
 import java.util.Optional;
 
 /**
- * Flink's refusal to restore a savepoint that holds state of an operator the job does not have,
- * recognised by its message (Flink 2.2's {@code Checkpoints.loadAndValidateCheckpoint}) anywhere
- * in a failure's causes and said in a user's words: a savepoint named on the command line that
- * this job cannot restore is the user's to fix, not a bug. Gradflow never sets {@code allowNonRestoredState}: a
- * savepoint is restored whole or not at all. A Flink upgrade must check the message again
- * ({@code MainTest} quotes it).
+ * Flink's refusals to restore a savepoint, recognised by their messages anywhere in a failure's
+ * causes and said in a user's words: a savepoint named on the command line that this job cannot
+ * restore is the user's to fix, not a bug. Two refusals:
+ *
+ * <ul>
+ *   <li>state of an operator the job does not have (Flink 2.2's {@code
+ *       Checkpoints.loadAndValidateCheckpoint}). Gradflow never sets {@code
+ *       allowNonRestoredState}: a savepoint is restored whole or not at all;
+ *   <li>a {@code job.parallelism} above the savepoint's max parallelism (Flink 2.2's {@code
+ *       StateAssignmentOperation.checkParallelismPreconditions}): keyed state is split into as
+ *       many key groups as the max parallelism the job first ran with (Flink's default, as
+ *       Gradflow sets none: 128 up to parallelism 85, else 1.5 times the parallelism rounded up
+ *       to a power of two), and a savepoint never restores onto more subtasks than that.
+ * </ul>
+ *
+ * A Flink upgrade must check the messages again ({@code MainTest} quotes them).
  */
 public final class RestoreRefusal {
   private static final String UNMAPPED = "Cannot map checkpoint/savepoint state for operator ";
+  /** Flink's words, before the savepoint's max parallelism and after it the job's parallelism. */
+  private static final java.util.regex.Pattern ABOVE_MAX = java.util.regex.Pattern.compile(
+      "The maximum parallelism \\((\\d+)\\) of the restored state is lower than the configured"
+      + " parallelism \\((\\d+)\\)");
 
   private RestoreRefusal() {}
 
@@ -23,7 +37,18 @@ public final class RestoreRefusal {
     int depth = 0;
     for (Throwable t = thrown; t != null && depth++ < 32; t = t.getCause()) {
       String m = t.getMessage();
-      if (!(t instanceof IllegalStateException) || m == null) {
+      if (m == null) {
+        continue;
+      }
+      java.util.regex.Matcher above = ABOVE_MAX.matcher(m);
+      if (above.find()) {
+        return Optional.of("the savepoint's state has max parallelism " + above.group(1)
+            + ", below job.parallelism " + above.group(2) + ": Flink splits keyed state into"
+            + " as many key groups as the max parallelism of the job that took the savepoint"
+            + " (its default: 128 up to parallelism 85) and restores it onto at most that many"
+            + " subtasks; set job.parallelism to " + above.group(1) + " or less");
+      }
+      if (!(t instanceof IllegalStateException)) {
         continue;
       }
       int at = m.indexOf(UNMAPPED);

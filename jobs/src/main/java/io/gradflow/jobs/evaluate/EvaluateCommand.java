@@ -149,6 +149,10 @@ public final class EvaluateCommand {
     TrainConsole console = new TrainConsole(out, err, quiet, probabilities, input.source,
         "evaluate");
     console.noLabelsTopic(); // a file's labels are its own: no labels topic to count or miss
+    boolean timesGiven = eventTimesGiven(v);
+    if (!timesGiven) { // --start-time and --interval-ms: whatever they say is no producer's mistake
+      console.syntheticEventTimes();
+    }
     if (input.records.isEmpty()) {
       printFile(input, err);
       console.warn("gradflow evaluate: " + input.source + " holds no example to evaluate");
@@ -261,6 +265,10 @@ public final class EvaluateCommand {
     if (savepoint != null) {
       json.put("savepoint", savepoint);
     }
+    if (timesGiven) {
+      json.put("event_time_before_2000", io.gradflow.jobs.kafka.EarlyEventTimes.count(
+          accumulators));
+    }
     if (v.isSet("json")) {
       writeJson(json, Path.of(v.string("json")));
       console.fact("  json            " + v.string("json"));
@@ -270,6 +278,14 @@ public final class EvaluateCommand {
       console.fact("  plot            " + v.string("plot"));
     }
     return finalSavepoint != null && savepoint == null ? 1 : 0;
+  }
+
+  /**
+   * Whether the file gives the examples' event times (a CSV with {@code --csv-timestamp}); else
+   * they are {@code --start-time} plus {@code --interval-ms} per example, made up here.
+   */
+  static boolean eventTimesGiven(Flag.Values v) {
+    return v.string("format").equals("csv") && v.isSet("csv-timestamp");
   }
 
   /**

@@ -21,7 +21,8 @@ import org.apache.flink.util.Collector;
  *
  * <p>Stateless (no keyed or operator state). Metrics: {@code decoded}, {@code deadLetters}.
  * Accumulators (read by the {@code train} console): {@link InputAccumulator} (what was read, per
- * partition) and {@link DeadLetterAccumulator} (dead letters by reason, with the first of each).
+ * partition), {@link DeadLetterAccumulator} (dead letters by reason, with the first of each) and
+ * {@link EarlyEventTimes} (examples whose event time is before 2000: seconds, most likely).
  */
 public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, CompactExample> {
   private static final long serialVersionUID = 1L;
@@ -32,6 +33,7 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
   private transient InputAccumulator input;
   private transient IntCounter ended;
   private transient DeadLetterAccumulator deadLetterTally;
+  private transient EarlyEventTimes early;
 
   public ExampleDecodeFunction(ExampleDecoder decoder) {
     this.decoder = decoder;
@@ -48,6 +50,8 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
     ended = new IntCounter();
     getRuntimeContext().addAccumulator(InputAccumulator.ENDED_EXAMPLES, ended);
     getRuntimeContext().addAccumulator(DeadLetterAccumulator.NAME, deadLetterTally);
+    early = new EarlyEventTimes();
+    getRuntimeContext().addAccumulator(EarlyEventTimes.NAME, early);
   }
 
   @Override
@@ -72,6 +76,9 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
       return;
     }
     decoded.inc();
+    if (EarlyEventTimes.early(example.eventTime)) {
+      early.add(example.eventTime);
+    }
     out.collect(example);
   }
 

@@ -2,6 +2,7 @@ package io.gradflow.jobs.train;
 
 import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
+import io.gradflow.jobs.kafka.EarlyEventTimes;
 import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.kafka.InputPositions.Loss;
 import io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent;
@@ -43,6 +44,9 @@ public final class TrainConsole {
   private io.gradflow.jobs.config.TrainConfig.LabelSettings labels;
   private boolean labelsTopic = true;
   private boolean labelsWarned;
+  /** Whether the examples' event times are the data's (not evaluate's synthetic ones). */
+  private boolean eventTimesGiven = true;
+  private boolean earlyWarned;
   /** The examples and the time of the previous progress line (the recent rate's start). */
   private long lastExamples;
   private double lastSeconds;
@@ -82,6 +86,15 @@ public final class TrainConsole {
    */
   public void noLabelsTopic() {
     this.labelsTopic = false;
+  }
+
+  /**
+   * The examples' event times are made up, not the data's ({@code evaluate} on a file without a
+   * time column: {@code --start-time} and {@code --interval-ms}): event times before 2000 are
+   * not warned about.
+   */
+  public void syntheticEventTimes() {
+    this.eventTimesGiven = false;
   }
 
   /** A fact at start-up (standard output, off with --quiet). */
@@ -125,6 +138,9 @@ public final class TrainConsole {
   /** The progress line, ending with the newest complete checkpoint (when known). */
   void progress(Map<String, Object> accumulators, double seconds, String checkpoint) {
     deadLetterAlerts(accumulators);
+    if (!earlyWarned) {
+      earlyEventTimes(accumulators);
+    }
     if (quiet) {
       return;
     }
@@ -274,6 +290,7 @@ public final class TrainConsole {
       boolean finished) {
     LabelCounts labelCounts = labelsTopic ? LabelCounts.of(accumulators) : null;
     labelWarning(labelCounts);
+    earlyEventTimes(accumulators);
     if (quiet) {
       return;
     }
@@ -325,6 +342,19 @@ public final class TrainConsole {
       out.println("  checkpoints     " + checkpoints);
     }
     out.flush();
+  }
+
+  /**
+   * A warning (standard error) when examples came with an event time before 2000, most likely
+   * seconds where milliseconds are meant ({@link EarlyEventTimes}): once during the run, when
+   * first seen, and again in the summary with the final count. Nothing is refused.
+   */
+  private void earlyEventTimes(Map<String, Object> accumulators) {
+    String warning = eventTimesGiven ? EarlyEventTimes.warning(accumulators) : null;
+    if (warning != null) {
+      earlyWarned = true;
+      warn("gradflow " + command + ": warning: " + warning);
+    }
   }
 
   /**

@@ -187,6 +187,26 @@ class MainTest {
   }
 
   @Test
+  void aParallelismAboveTheSavepointsMaxParallelismIsTheUsersToFix() {
+    PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
+    // Flink 2.2.1's refusal as StateAssignmentOperation.checkParallelismPreconditions words it,
+    // wrapped as a MiniCluster's job result wraps a failed restore.
+    Throwable flink = new org.apache.flink.runtime.client.JobInitializationException(
+        new org.apache.flink.api.common.JobID(), "Could not start the JobMaster.",
+        new IllegalStateException("The state for task 0a448493b4782967b150582570326227 can not"
+            + " be restored. The maximum parallelism (128) of the restored state is lower than"
+            + " the configured parallelism (129). Please reduce the parallelism of the task to be"
+            + " lower or equal to the maximum parallelism."));
+    assertEquals(2, Main.failure("train", new java.util.concurrent.ExecutionException(
+        new RuntimeException(flink)), stream));
+    assertTrue(err().contains("gradflow train: the savepoint's state has max parallelism 128,"
+        + " below job.parallelism 129: "), err());
+    assertTrue(err().contains("set job.parallelism to 128 or less"), err());
+    assertTrue(!err().contains("\tat ") && !err().contains("a bug"), err());
+    assertEquals(1, err().lines().count(), err());
+  }
+
+  @Test
   void aJobThatFailedOnABugKeepsItsCausesTrace() {
     PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
     assertEquals(1, Main.failure("train", new UserException("the job failed: boom",

@@ -1,6 +1,7 @@
 package io.gradflow.jobs.evaluate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -16,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -262,5 +264,17 @@ class EvaluateCommandTest {
         "--format", "vw");
     assertEquals(1, r.exit());
     assertTrue(r.err().contains("holds no example"), r.err());
+  }
+
+  @Test
+  void onlyACsvTimeColumnGivesTheEventTimes() {
+    assertTrue(EvaluateCommand.eventTimesGiven(io.gradflow.jobs.cli.Flag.parse(
+        EvaluateCommand.FLAGS, List.of("--format", "csv", "--csv-timestamp", "t"))));
+    assertFalse(EvaluateCommand.eventTimesGiven(io.gradflow.jobs.cli.Flag.parse(
+        EvaluateCommand.FLAGS, List.of("--format", "csv", "--start-time", "0"))));
+    assertFalse(EvaluateCommand.eventTimesGiven(io.gradflow.jobs.cli.Flag.parse(
+        EvaluateCommand.FLAGS, List.of("--format", "libsvm"))));
+    assertFalse(EvaluateCommand.eventTimesGiven(io.gradflow.jobs.cli.Flag.parse(
+        EvaluateCommand.FLAGS, List.of("--format", "vw", "--start-time", "0"))));
   }
 }

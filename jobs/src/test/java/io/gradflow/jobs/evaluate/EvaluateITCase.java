@@ -112,6 +112,35 @@ public class EvaluateITCase {
   public static final String[] CSV_FLAGS = {"--format", "csv", "--csv-categorical", "x",
       "--csv-numeric", "n", "--csv-label", "y"};
 
+  /**
+   * A CSV whose time column is in seconds: learned, and said (console and JSON); a file without
+   * a time column gets event times from --start-time, made up here, so never a warning.
+   */
+  @Test
+  void eventTimesInSecondsAreSaid() throws Exception {
+    StringBuilder b = new StringBuilder("t,x,y\n");
+    for (int i = 0; i < 50; i++) {
+      b.append(1_733_000_000L + i).append(",v").append(i % 3).append(',').append(i % 2)
+          .append('\n');
+    }
+    Path csv = Files.writeString(temp.resolve("seconds.csv"), b.toString());
+    Run seconds = evaluate(LOGISTIC, "--file", csv.toString(), "--format", "csv",
+        "--csv-timestamp", "t", "--csv-categorical", "x", "--csv-label", "y");
+    assertEquals(50, seconds.json().get("event_time_before_2000").asLong());
+    assertTrue(seconds.err().contains("gradflow evaluate: warning: 50 examples have an event_time"
+        + " before 2000-01-01 (first: 1733000000 = 1970-01-21T01:23:20Z)"), seconds.err());
+    Path config = Files.writeString(temp.resolve("synthetic.yaml"), LOGISTIC);
+    Path json = temp.resolve("synthetic.json");
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(0, Main.run(new String[] {"evaluate", "--config", config.toString(), "--json",
+        json.toString(), "--file", csv.toString(), "--format", "csv", "--csv-categorical", "x",
+        "--csv-label", "y", "--start-time", "1970-01-02T00:00:00Z"},
+        new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream()),
+        new PrintStream(err, true, StandardCharsets.UTF_8)), err::toString);
+    assertNull(new ObjectMapper().readTree(json.toFile()).get("event_time_before_2000"));
+    assertTrue(!err.toString(StandardCharsets.UTF_8).contains("event_time"), err::toString);
+  }
+
   @Test
   void csvFile() throws Exception {
     Path csv = learnableCsv();

@@ -199,7 +199,7 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
   }
 
   /** The uids (of the training job's) whose operators have state in the savepoint; "?" others. */
-  private static Set<String> operatorsWithState(String savepoint) throws Exception {
+  static Set<String> operatorsWithState(String savepoint) throws Exception {
     Map<Object, String> known = new HashMap<>();
     for (String uid : List.of(SavepointModels.TRAINER_UID, "label-join.v1", "unlabeled.v1",
         "race-fan-out.v1")) {

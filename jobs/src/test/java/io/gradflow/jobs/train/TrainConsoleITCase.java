@@ -51,24 +51,33 @@ class TrainConsoleITCase extends TrainJobITCase {
       for (int i = 0; i < 2; i++) {
         producer.send(new ProducerRecord<>(topic, "not avro".getBytes(StandardCharsets.UTF_8)));
       }
+      // a producer writing seconds: learned, and said
+      Example seconds = Example.newBuilder().setExampleId("s0")
+          .setEventTime(Instant.ofEpochMilli(1_733_000_000L)).setModelKey("default")
+          .setFeatures(List.of(Feature.newBuilder().setNamespace("item").setName("i0").build()))
+          .setLabel(1f).build();
+      producer.send(new ProducerRecord<>(topic, Codecs.codec(Example.class).encode(seconds)));
     }
     Run run = Run.create(topic, "labels");
 
     assertEquals(0, train(run.yaml("checkpoints: {interval: 300ms}", true)), both());
 
     String o = out();
-    assertTrue(o.contains("input " + topic + ": 1 partition, 3,007 records to read"), o);
+    assertTrue(o.contains("input " + topic + ": 1 partition, 3,008 records to read"), o);
     assertTrue(o.contains("job id "), o);
-    assertTrue(o.contains("examples read   3,007 from " + topic), o);
-    assertTrue(o.contains("predictions     3,000 scored, 3,000 learned (1 model key)"), o);
+    assertTrue(o.contains("examples read   3,008 from " + topic), o);
+    assertTrue(o.contains("predictions     3,001 scored, 3,001 learned (1 model key)"), o);
     assertTrue(o.contains("dead letters    7: LABEL_OUT_OF_DOMAIN 5, UNDECODABLE 2"), o);
-    assertTrue(o.contains("model default: scored 3,000, learned 3,000; log loss"), o);
+    assertTrue(o.contains("model default: scored 3,001, learned 3,001; log loss"), o);
     String e = err();
     assertTrue(e.contains("dead letter: LABEL_OUT_OF_DOMAIN at " + topic + "-0@3000"), e);
     assertTrue(e.contains("model.loss") && e.contains("--label-threshold")
         && e.contains("--csv-positive") && e.contains("--binary-labels"), e);
     assertTrue(e.contains("dead letter: UNDECODABLE at " + topic + "-0@3005"), e);
     assertFalse(e.contains("\tat "), e);
+    assertTrue(e.contains("gradflow train: warning: 1 example has an event_time before 2000-01-01"
+        + " (first: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds since the"
+        + " epoch: a producer writing seconds?"), e);
 
     Matcher deleted = Pattern.compile("checkpoints     deleted (\\S+) ").matcher(o);
     assertTrue(deleted.find(), o);

@@ -272,4 +272,43 @@ class TrainConsoleTest {
     console(true, true).summary(withLabels(accumulators(1, 0.5), 10, 5, 5, 0, 5), 3, null, true);
     assertEquals("", err.toString(StandardCharsets.UTF_8));
   }
+
+  @Test
+  void eventTimesBefore2000AreSaidOnceDuringTheRunAndInTheSummary() {
+    TrainConsole c = console(true, true); // warnings print also with --quiet
+    Map<String, Object> a = accumulators(1, 0.5);
+    c.progress(a, 1);
+    assertFalse(err.toString(StandardCharsets.UTF_8).contains("event_time"));
+    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
+    early.add(1_733_000_000L);
+    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    c.progress(a, 2);
+    early.add(1_733_000_001L);
+    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    c.progress(a, 3);
+    String during = err.toString(StandardCharsets.UTF_8);
+    assertEquals(1, during.split("event_time before", -1).length - 1, during);
+    assertTrue(during.contains("gradflow train: warning: 1 example has an event_time before"
+        + " 2000-01-01 (first: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds"
+        + " since the epoch: a producer writing seconds?"), during);
+    c.summary(a, 4, null, true);
+    String end = err.toString(StandardCharsets.UTF_8).substring(during.length());
+    assertTrue(end.contains("gradflow train: warning: 2 examples have an event_time before"
+        + " 2000-01-01 (first: 1733000000"), end);
+  }
+
+  @Test
+  void syntheticEventTimesAreNotWarnedAbout() {
+    TrainConsole c = new TrainConsole(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), false, true, "file.libsvm",
+        "evaluate");
+    c.syntheticEventTimes();
+    Map<String, Object> a = accumulators(1, 0.5);
+    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
+    early.add(0L);
+    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    c.progress(a, 1);
+    c.summary(a, 2, null, true);
+    assertFalse(err.toString(StandardCharsets.UTF_8).contains("event_time"), err::toString);
+  }
 }

@@ -1,0 +1,96 @@
+package io.gradflow.jobs.kafka;
+
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.flink.api.common.accumulators.Accumulator;
+
+/**
+ * Examples whose {@code event_time} is before 2000-01-01T00:00:00Z ({@value #YEAR_2000} ms since
+ * the epoch): learned as any other (people replay old history, and tests use small event times),
+ * but most likely written in seconds where milliseconds are meant (1733000000 s is today;
+ * read as milliseconds it is 1970-01-21), which makes event-time schedules, metrics windows and
+ * label timeouts wrong. The console says so ({@link #warning}).
+ *
+ * <p>A Flink accumulator ({@link #NAME}) the decode functions add each such example's event time
+ * to: the value is {@code [count, first]}, {@code first} the event time (ms) of the first such
+ * example a decode subtask met (across subtasks, that of the first subtask merged that met one).
+ * Memory: two longs. Thread-safe: the task thread adds while Flink's heartbeat thread serializes
+ * a snapshot, so both synchronize on the accumulator.
+ */
+public final class EarlyEventTimes implements Accumulator<Long, long[]> {
+  private static final long serialVersionUID = 1L;
+  /** The accumulator's name in the job. */
+  public static final String NAME = "gradflow.event-time-before-2000";
+  /** 2000-01-01T00:00:00Z in milliseconds since the epoch: earlier event times are counted. */
+  public static final long YEAR_2000 = 946_684_800_000L;
+
+  private long count;
+  private long first;
+
+  /** Whether an event time (ms since the epoch) is one this counts. */
+  public static boolean early(long eventTimeMillis) {
+    return eventTimeMillis < YEAR_2000;
+  }
+
+  /** Counts one example of event time {@code eventTimeMillis} (before 2000). */
+  @Override
+  public synchronized void add(Long eventTimeMillis) {
+    if (count++ == 0) {
+      first = eventTimeMillis;
+    }
+  }
+
+  @Override
+  public synchronized long[] getLocalValue() {
+    return new long[] {count, first};
+  }
+
+  @Override
+  public synchronized void resetLocal() {
+    count = 0;
+    first = 0;
+  }
+
+  @Override
+  public synchronized void merge(Accumulator<Long, long[]> other) {
+    long[] theirs = other.getLocalValue();
+    if (count == 0) {
+      first = theirs[1];
+    }
+    count += theirs[0];
+  }
+
+  @Override
+  public synchronized EarlyEventTimes clone() {
+    EarlyEventTimes c = new EarlyEventTimes();
+    c.count = count;
+    c.first = first;
+    return c;
+  }
+
+  private synchronized void writeObject(ObjectOutputStream out) throws IOException {
+    out.defaultWriteObject();
+  }
+
+  /** The count in a job's accumulators (0 when none was counted or the job has none). */
+  public static long count(Map<String, Object> accumulators) {
+    return accumulators.get(NAME) instanceof long[] v ? v[0] : 0;
+  }
+
+  /**
+   * {@code 1,234 examples have an event_time before 2000-01-01 (first: 1733000000 =
+   * 1970-01-21T01:23:20Z); event_time is in milliseconds since the epoch: a producer writing
+   * seconds?}, or null when the accumulators count none.
+   */
+  public static String warning(Map<String, Object> accumulators) {
+    if (!(accumulators.get(NAME) instanceof long[] v) || v[0] == 0) {
+      return null;
+    }
+    return String.format(Locale.ROOT, "%,d %s an event_time before 2000-01-01 (first: %d = %s);"
+        + " event_time is in milliseconds since the epoch: a producer writing seconds?", v[0],
+        v[0] == 1 ? "example has" : "examples have", v[1], Instant.ofEpochMilli(v[1]));
+  }
+}

@@ -1,0 +1,64 @@
+package io.gradflow.jobs.kafka;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Event times before 2000: the bound, the count, the first, the merge and the words. */
+class EarlyEventTimesTest {
+  @Test
+  void theBoundIsTheYear2000InMilliseconds() {
+    assertEquals(Instant.parse("2000-01-01T00:00:00Z").toEpochMilli(), EarlyEventTimes.YEAR_2000);
+    assertTrue(EarlyEventTimes.early(EarlyEventTimes.YEAR_2000 - 1));
+    assertFalse(EarlyEventTimes.early(EarlyEventTimes.YEAR_2000));
+    assertTrue(EarlyEventTimes.early(1_733_000_000L)); // today, in seconds
+    assertTrue(EarlyEventTimes.early(0));
+    assertFalse(EarlyEventTimes.early(1_733_000_000_000L)); // today, in milliseconds
+  }
+
+  @Test
+  void countsAndKeepsTheFirstAcrossMerges() {
+    EarlyEventTimes a = new EarlyEventTimes();
+    assertArrayEquals(new long[] {0, 0}, a.getLocalValue());
+    a.add(1_733_000_000L);
+    a.add(1_733_000_001L);
+    EarlyEventTimes b = new EarlyEventTimes();
+    b.add(5L);
+    EarlyEventTimes merged = new EarlyEventTimes();
+    merged.merge(new EarlyEventTimes()); // an empty subtask first
+    merged.merge(a);
+    merged.merge(b);
+    assertArrayEquals(new long[] {3, 1_733_000_000L}, merged.getLocalValue());
+    assertArrayEquals(merged.getLocalValue(), merged.clone().getLocalValue());
+    merged.resetLocal();
+    assertArrayEquals(new long[] {0, 0}, merged.getLocalValue());
+  }
+
+  @Test
+  void theWarningNamesTheCountTheFirstAndItsDate() {
+    EarlyEventTimes a = new EarlyEventTimes();
+    for (int i = 0; i < 1_234; i++) {
+      a.add(1_733_000_000L + i);
+    }
+    assertEquals("1,234 examples have an event_time before 2000-01-01 (first: 1733000000 ="
+        + " 1970-01-21T01:23:20Z); event_time is in milliseconds since the epoch: a producer"
+        + " writing seconds?", EarlyEventTimes.warning(Map.of(EarlyEventTimes.NAME,
+        a.getLocalValue())));
+    assertEquals(1_234, EarlyEventTimes.count(Map.of(EarlyEventTimes.NAME, a.getLocalValue())));
+    EarlyEventTimes one = new EarlyEventTimes();
+    one.add(0L);
+    assertTrue(EarlyEventTimes.warning(Map.of(EarlyEventTimes.NAME, one.getLocalValue()))
+        .startsWith("1 example has an event_time before 2000-01-01 (first: 0 ="
+            + " 1970-01-01T00:00:00Z)"));
+    assertNull(EarlyEventTimes.warning(Map.of(EarlyEventTimes.NAME,
+        new EarlyEventTimes().getLocalValue())));
+    assertNull(EarlyEventTimes.warning(Map.of()));
+    assertEquals(0, EarlyEventTimes.count(Map.of()));
+  }
+}
