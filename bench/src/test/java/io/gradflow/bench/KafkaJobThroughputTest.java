@@ -91,10 +91,7 @@ class KafkaJobThroughputTest {
 
   @Test
   void theResultLineStatesBothJvmsHeapsAndWhereThePeerRan() {
-    var peer = new KafkaJobThroughput.PeerResult(
-        new KafkaClientsPeer.Run(1_000_000, 10.0, 8.0, 2.0, 42, 0, 5),
-        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 2.0, 0.5), List.of(),
-        new KafkaJobThroughput.Heap(6144, 6144, true));
+    var peer = peerOnAFixedPreTouchedHeap();
     assertEquals(" job_heap_initial_mb=384 job_heap_max_mb=6144 job_heap_pre_touched=false"
         + " clients_peer_jvm=fresh kafka_clients_peer_heap_initial_mb=6144"
         + " kafka_clients_peer_heap_max_mb=6144 kafka_clients_peer_heap_pre_touched=true",
@@ -114,10 +111,7 @@ class KafkaJobThroughputTest {
     }
     var job = new KafkaJobThroughput.JobRun(2, "decode2", 1_000_000, 10.0, 16.0, 4.0,
         new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 8.0, 1.0), quarters);
-    var peer = new KafkaJobThroughput.PeerResult(
-        new KafkaClientsPeer.Run(1_000_000, 10.0, 8.0, 2.0, 42, 0, 5),
-        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 2.0, 0.5), List.of(),
-        new KafkaJobThroughput.Heap(6144, 6144, true));
+    var peer = peerOnAFixedPreTouchedHeap();
     assertEquals(" jit_share_of_cpu_steady=0.13"
         + " jit_share_of_cpu_q1=0.50 jit_compilations_q1=1000"
         + " jit_share_of_cpu_q2=0.25 jit_compilations_q2=500"
@@ -141,5 +135,13 @@ class KafkaJobThroughputTest {
     var heap = KafkaJobThroughput.Heap.current();
     assertEquals(Runtime.getRuntime().maxMemory() >> 20, heap.maxMb(), heap.maxMb() / 10.0);
     assertTrue(heap.initialMb() > 0 && heap.initialMb() <= heap.maxMb(), heap.toString());
+  }
+
+  /** A peer whose second half took 4 CPU s per million examples, 1 of them the JIT's. */
+  private static KafkaJobThroughput.PeerResult peerOnAFixedPreTouchedHeap() {
+    return new KafkaJobThroughput.PeerResult(
+        new KafkaClientsPeer.Run(1_000_000, 10.0, 8.0, 2.0, 42, 0, 5),
+        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 2.0, 0.5), List.of(),
+        new KafkaJobThroughput.Heap(6144, 6144, true));
   }
 }
