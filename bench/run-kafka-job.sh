@@ -16,7 +16,20 @@
 # kafka_clients_peer_cpu_per_example_vs_bare=<x> (its second half, as _steady of a job) and
 # _without_jit, _whole (start included), job_steady_cpu_per_example_vs_clients_peer=<x> (what the
 # last job adds over the clients), kafka_clients_peer_predictions_equal_job=true|false (checksums
-# of the peer's predictions, computed and committed, against the first job's).
+# of the peer's predictions, computed and committed, against the first job's). The job's JVM
+# has a fixed, pre-touched heap (-Xms6g -XX:+AlwaysPreTouch, with java.sh's -Xmx6g) unless
+# BENCH_JAVA_OPTS is set, and the peer runs in a fresh JVM of its own with the job JVM's options
+# (-Dgradflow.bench.peer.jvm=same: after the jobs in their warm JVM, as before session 17); the
+# RESULT line says so: job_heap_initial_mb=<n> job_heap_max_mb=<n> job_heap_pre_touched=<b>
+# clients_peer_jvm=fresh|same kafka_clients_peer_heap_initial_mb=<n> ... Then the JIT's part:
+# jit_share_of_cpu_steady=<x> (the last job's second half), jit_share_of_cpu_q<k>=<x>
+# jit_compilations_q<k>=<n> per quarter k of its examples (q1 includes start-up; compilations
+# from HotSpot's sun.ci.totalCompiles counter), kafka_clients_peer_jit_share_of_cpu_steady=<x>.
+# Which methods are compiled, made not entrant and trapped in which quarter (HotSpot's
+# compilation log, time-stamped in JVM uptime, which each quarter's line prints; the peer's JVM
+# writes its own file through %p):
+#   BENCH_JAVA_OPTS="-Xms6g -XX:+AlwaysPreTouch -XX:+UnlockDiagnosticVMOptions
+#     -XX:+LogCompilation -XX:LogFile=/tmp/comp-%p.log" bench/run-kafka-job.sh 3000000 2
 #   bench/run-kafka-job.sh [examples [decode parallelisms]]   (default 2,000,000 1,2)
 # Where each job's CPU went (per thread of the job's JVM, the broker JVM, GC, bytes allocated per
 # thread), printed after each job and after the clients' peer: BENCH_JAVA_OPTS=-Dgradflow.bench.threads=true. A parallelism
@@ -46,4 +59,8 @@ fi
 if [[ "${1:-}" == produce ]]; then
   exec bench/java.sh io.gradflow.bench.KafkaJobThroughput produce "${2:-1000000}"
 fi
+# The job's JVM with a fixed, pre-touched heap, as a TaskManager's that has run a while (Flink
+# starts a TaskManager with -Xms = -Xmx), and the trainer bench's pre-touch (bench/run-trainer.sh),
+# unless BENCH_JAVA_OPTS is set; the clients' peer runs in a fresh JVM with the same options.
+export BENCH_JAVA_OPTS="${BENCH_JAVA_OPTS:--Xms6g -XX:+AlwaysPreTouch}"
 exec bench/java.sh io.gradflow.bench.KafkaJobThroughput "${1:-2000000}" "${2:-1,2}"

@@ -88,7 +88,14 @@ public final class KafkaJobThroughput {
    * {@code decode2_run2} for a parallelism run again in the warm JVM).
    */
   record JobRun(int decodeParallelism, String label, long examples, double seconds,
-      double cpuSeconds, double compileSeconds, Steady.Figures steady) {
+      double cpuSeconds, double compileSeconds, Steady.Figures steady,
+      List<Steady.Quarter> quarters) {
+    JobRun(int decodeParallelism, String label, long examples, double seconds, double cpuSeconds,
+        double compileSeconds, Steady.Figures steady) {
+      this(decodeParallelism, label, examples, seconds, cpuSeconds, compileSeconds, steady,
+          List.of());
+    }
+
     /** The whole run's figures, start-up included, as the steady half's are given. */
     Steady.Figures whole() {
       return new Steady.Figures(examples, seconds, cpuSeconds, compileSeconds);
@@ -125,6 +132,12 @@ public final class KafkaJobThroughput {
   public static void main(String[] args) throws Exception {
     if (args.length > 0 && args[0].equals("broker")) {
       broker();
+      return;
+    }
+    if (args.length > 0 && args[0].equals("peer")) { // the clients' peer's own JVM
+      PeerResult result = clientsPeer(args[1], Long.parseLong(args[2]), Path.of(args[3]),
+          Long.parseLong(args[4]));
+      System.out.println(PEER_LINE + result.line());
       return;
     }
     if (args.length > 0 && args[0].equals("produce")) {
@@ -177,32 +190,16 @@ public final class KafkaJobThroughput {
             + " examples/s, %.2f CPU s per million examples, of which JIT compilation %.2f%n",
             st.examples(), st.seconds(), st.rate(), st.cpuPerMillion(),
             st.compileSeconds() / st.examples() * 1e6);
+        printQuarters(run.quarters());
       }
 
-      // The clients' floor on the same topic and broker: no job, no Flink (KafkaClientsPeer).
-      ThreadSplit peerSplit = THREADS ? ThreadSplit.start(broker) : null;
-      Steady peerWatch = Steady.watch(bootstrap, PEER_TOPIC, examples, peerSplit,
-          "clients-peer");
-      KafkaClientsPeer.Run peer;
-      Steady.Figures peerSteady;
-      try {
-        peer = new KafkaClientsPeer(jobConfig(bootstrap, 1, dir.resolve("peer")), "examples",
-            PEER_TOPIC).run();
-      } finally {
-        peerSteady = peerWatch.stopWhenSeen(10_000);
-      }
-      if (peerSplit != null) {
-        peerSplit.stopAndPrint("the Kafka clients' peer", peer.seconds(), peer.examples());
-      }
-      System.out.printf(Locale.ROOT, "Kafka clients' peer (consumer, the job's decode, the bare"
-          + " loop, transactional producer; one thread): %,d examples in %.1f s, %,.0f"
-          + " examples/s, %.2f CPU s per million examples, %d transactions, %d refused%n",
-          peer.examples(), peer.seconds(), peer.examples() / peer.seconds(),
-          peer.cpuSeconds() / peer.examples() * 1e6, peer.transactions(), peer.refused());
-      System.out.printf(Locale.ROOT, "  second half (steady): %,d examples in %.1f s, %,.0f"
-          + " examples/s, %.2f CPU s per million examples, of which JIT compilation %.2f%n",
-          peerSteady.examples(), peerSteady.seconds(), peerSteady.rate(),
-          peerSteady.cpuPerMillion(), peerSteady.compileSeconds() / peerSteady.examples() * 1e6);
+      // The clients' floor on the same topic and broker: no job, no Flink (KafkaClientsPeer),
+      // in a fresh JVM of its own with this JVM's options (unless -Dgradflow.bench.peer.jvm=same).
+      PeerResult peerResult = PEER_IN_THIS_JVM
+          ? clientsPeer(bootstrap, examples, dir, broker.pid())
+          : clientsPeerInFreshJvm(bootstrap, examples, dir, broker.pid());
+      KafkaClientsPeer.Run peer = peerResult.run();
+      Steady.Figures peerSteady = peerResult.steady();
       // The same work: the peer's committed predictions are what it computed, and the first
       // job's predictions on the same examples are bit for bit the same.
       long peerWritten = KafkaClientsPeer.checksum(bootstrap, PEER_TOPIC, peer.examples(),
@@ -279,6 +276,8 @@ public final class KafkaJobThroughput {
           + " producer_vs_avro_encoding=%.2f", examples / produceSeconds,
           bareEncodeSeconds / produceSeconds));
       result.append(peerFields(peer, peerSteady, last.steady(), barePerMillion, peerSame));
+      result.append(conditionFields(Heap.current(), !PEER_IN_THIS_JVM, peerResult));
+      result.append(jitFields(last, peerResult));
       System.out.println();
       System.out.println(result);
     } finally {
@@ -289,6 +288,184 @@ public final class KafkaJobThroughput {
 
   /** The topic of the Kafka clients' peer's predictions ({@link KafkaClientsPeer}). */
   static final String PEER_TOPIC = "predictions-clients-peer";
+
+  /**
+   * Whether the clients' peer runs in this JVM after the jobs ({@code
+   * -Dgradflow.bench.peer.jvm=same}: warm, as the bench ran it until session 17) instead of in a
+   * fresh JVM of its own with this JVM's options (the default, {@code fresh}), which compares the
+   * job's first run with the peer's first run, each in a JVM with the same flags.
+   */
+  static final boolean PEER_IN_THIS_JVM =
+      System.getProperty("gradflow.bench.peer.jvm", "fresh").equals("same");
+
+  /** The line the clients' peer's own JVM prints its figures on ({@link PeerResult#line}). */
+  private static final String PEER_LINE = "PEER ";
+
+  /**
+   * The heap a JVM was given, in MiB ({@code -Xms}: initial, {@code -Xmx}: max), and whether
+   * HotSpot touched it all at start ({@code -XX:+AlwaysPreTouch}), as the RESULT line states the
+   * conditions of the job's and the peer's JVMs. A TaskManager's heap is fixed (Flink starts it
+   * with {@code -Xms} = {@code -Xmx}), and one that has run a while has touched its pages.
+   */
+  record Heap(long initialMb, long maxMb, boolean preTouched) {
+    static Heap current() {
+      var heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+      boolean touched;
+      try {
+        touched = Boolean.parseBoolean(ManagementFactory.getPlatformMXBean(
+            com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("AlwaysPreTouch")
+            .getValue());
+      } catch (IllegalArgumentException e) { // not HotSpot
+        touched = false;
+      }
+      return new Heap(heap.getInit() >> 20, heap.getMax() >> 20, touched);
+    }
+
+    /** RESULT fields {@code <prefix>heap_initial_mb=<n> <prefix>heap_max_mb=<n> <prefix>heap_pre_touched=<b>}. */
+    String fields(String prefix) {
+      return String.format(Locale.ROOT, " %sheap_initial_mb=%d %sheap_max_mb=%d"
+          + " %sheap_pre_touched=%b", prefix, initialMb, prefix, maxMb, prefix, preTouched);
+    }
+  }
+
+  /**
+   * What the clients' peer measured, wherever it ran: its run, its second half, its quarters
+   * ({@link Steady#quarters}) and its JVM's heap; {@link #line} and {@link #parse} carry it from
+   * the peer's own JVM to this one.
+   */
+  record PeerResult(KafkaClientsPeer.Run run, Steady.Figures steady,
+      List<Steady.Quarter> quarters, Heap heap) {
+    /** Every figure, space-separated, as {@link #parse} reads them (doubles exactly). */
+    String line() {
+      List<Object> v = new ArrayList<>(List.of(run.examples(), run.seconds(), run.cpuSeconds(),
+          run.compileSeconds(), run.checksum(), run.refused(), run.transactions(),
+          steady.examples(), steady.seconds(), steady.cpuSeconds(), steady.compileSeconds(),
+          heap.initialMb(), heap.maxMb(), heap.preTouched(), quarters.size()));
+      for (Steady.Quarter q : quarters) {
+        v.addAll(List.of(q.figures().examples(), q.figures().seconds(), q.figures().cpuSeconds(),
+            q.figures().compileSeconds(), q.compilations(), q.fromUptime(), q.toUptime()));
+      }
+      StringBuilder out = new StringBuilder();
+      for (Object o : v) {
+        out.append(out.length() == 0 ? "" : " ").append(o);
+      }
+      return out.toString();
+    }
+
+    static PeerResult parse(String line) {
+      String[] f = line.trim().split(" ");
+      int i = 0;
+      var run = new KafkaClientsPeer.Run(Long.parseLong(f[i++]), Double.parseDouble(f[i++]),
+          Double.parseDouble(f[i++]), Double.parseDouble(f[i++]), Long.parseLong(f[i++]),
+          Long.parseLong(f[i++]), Long.parseLong(f[i++]));
+      var steady = new Steady.Figures(Long.parseLong(f[i++]), Double.parseDouble(f[i++]),
+          Double.parseDouble(f[i++]), Double.parseDouble(f[i++]));
+      var heap = new Heap(Long.parseLong(f[i++]), Long.parseLong(f[i++]),
+          Boolean.parseBoolean(f[i++]));
+      int n = Integer.parseInt(f[i++]);
+      List<Steady.Quarter> quarters = new ArrayList<>();
+      for (int k = 0; k < n; k++) {
+        quarters.add(new Steady.Quarter(new Steady.Figures(Long.parseLong(f[i++]),
+            Double.parseDouble(f[i++]), Double.parseDouble(f[i++]), Double.parseDouble(f[i++])),
+            Long.parseLong(f[i++]), Double.parseDouble(f[i++]), Double.parseDouble(f[i++])));
+      }
+      if (i != f.length) {
+        throw new IllegalArgumentException("the peer's figures: " + f.length + " fields, not "
+            + i);
+      }
+      return new PeerResult(run, steady, quarters, heap);
+    }
+  }
+
+  /**
+   * Runs the clients' peer ({@link KafkaClientsPeer}) on {@code examples} examples of the bench's
+   * topic in this JVM, with its second half watched as a job's ({@link Steady}), and prints its
+   * figures; {@code brokerPid} is the broker's process, for {@link ThreadSplit}.
+   */
+  static PeerResult clientsPeer(String bootstrap, long examples, Path dir, long brokerPid)
+      throws Exception {
+    ThreadSplit peerSplit = THREADS ? ThreadSplit.start(brokerPid) : null;
+    Steady peerWatch = Steady.watch(bootstrap, PEER_TOPIC, examples, peerSplit,
+        "clients-peer");
+    KafkaClientsPeer.Run peer;
+    Steady.Figures peerSteady;
+    try {
+      peer = new KafkaClientsPeer(jobConfig(bootstrap, 1, dir.resolve("peer")), "examples",
+          PEER_TOPIC).run();
+    } finally {
+      peerSteady = peerWatch.stopWhenSeen(10_000);
+    }
+    if (peerSplit != null) {
+      peerSplit.stopAndPrint("the Kafka clients' peer", peer.seconds(), peer.examples());
+    }
+    Heap heap = Heap.current();
+    System.out.printf(Locale.ROOT, "Kafka clients' peer (consumer, the job's decode, the bare"
+        + " loop, transactional producer; one thread; %s, heap %d-%d MiB%s): %,d examples in"
+        + " %.1f s, %,.0f examples/s, %.2f CPU s per million examples, %d transactions, %d"
+        + " refused%n", PEER_IN_THIS_JVM ? "after the jobs in their JVM" : "in a JVM of its own",
+        heap.initialMb(), heap.maxMb(), heap.preTouched() ? ", pre-touched" : "",
+        peer.examples(), peer.seconds(), peer.examples() / peer.seconds(),
+        peer.cpuSeconds() / peer.examples() * 1e6, peer.transactions(), peer.refused());
+    System.out.printf(Locale.ROOT, "  second half (steady): %,d examples in %.1f s, %,.0f"
+        + " examples/s, %.2f CPU s per million examples, of which JIT compilation %.2f%n",
+        peerSteady.examples(), peerSteady.seconds(), peerSteady.rate(),
+        peerSteady.cpuPerMillion(), peerSteady.compileSeconds() / peerSteady.examples() * 1e6);
+    List<Steady.Quarter> quarters = peerWatch.quarters();
+    printQuarters(quarters);
+    return new PeerResult(peer, peerSteady, quarters, heap);
+  }
+
+  /**
+   * {@link #clientsPeer} in a fresh JVM of its own, started with this JVM's options (heap, GC,
+   * {@code -D} properties, logging) and class path; its output is passed on, its figures read
+   * back. Its CPU is its own process's, as the job's is this one's.
+   */
+  private static PeerResult clientsPeerInFreshJvm(String bootstrap, long examples, Path dir,
+      long brokerPid) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+        KafkaJobThroughput.class.getName(), "peer", bootstrap, Long.toString(examples),
+        dir.toString(), Long.toString(brokerPid)));
+    Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+        .start();
+    child.getOutputStream().close();
+    PeerResult result = null;
+    try (BufferedReader lines = new BufferedReader(
+        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = lines.readLine()) != null; ) {
+        if (line.startsWith(PEER_LINE)) {
+          result = PeerResult.parse(line.substring(PEER_LINE.length()));
+        } else {
+          System.out.println(line);
+        }
+      }
+    }
+    int code = child.waitFor();
+    if (code != 0 || result == null) {
+      throw new IllegalStateException("the clients' peer's JVM exited " + code
+          + (result == null ? " without its figures" : ""));
+    }
+    return result;
+  }
+
+  /**
+   * Prints a run's quarters ({@link Steady#quarters}): examples per second, CPU per example, the
+   * JIT compilers' CPU per example and share, and the compilations finished in each.
+   */
+  static void printQuarters(List<Steady.Quarter> quarters) {
+    for (int k = 0; k < quarters.size(); k++) {
+      Steady.Quarter q = quarters.get(k);
+      Steady.Figures f = q.figures();
+      System.out.printf(Locale.ROOT, "  quarter %d%s: %,d examples in %.1f s, %,.0f examples/s,"
+          + " %.2f CPU s per million examples, JIT %.2f us per example (%.0f%% of the CPU),"
+          + " %d compilations; JVM uptime %.1f-%.1f s%n", k + 1,
+          k == 0 ? " (start-up included)" : "", f.examples(), f.seconds(), f.rate(),
+          f.cpuPerMillion(), q.jitMicrosPerExample(), 100 * q.jitShare(), q.compilations(),
+          q.fromUptime(), q.toUptime());
+    }
+  }
 
   /**
    * The clients' peer's RESULT fields ({@link KafkaClientsPeer}), each figure measured as the
@@ -314,6 +491,37 @@ public final class KafkaJobThroughput {
         steady.cpuPerMillion() / barePerMillion, steady.cpuPerMillionWithoutJit() / barePerMillion,
         peer.examples() / peer.seconds(), wholePerMillion / barePerMillion,
         jobSteady.cpuPerMillion() / steady.cpuPerMillion(), sameAsJob);
+  }
+
+  /**
+   * The conditions of the comparison, for the RESULT line: the job JVM's heap
+   * ({@code job_heap_initial_mb}, {@code job_heap_max_mb}, {@code job_heap_pre_touched}),
+   * {@code clients_peer_jvm=fresh} (a JVM of its own, started as the job's) or {@code same} (after
+   * the jobs in theirs), and the peer JVM's heap ({@code kafka_clients_peer_heap_...}).
+   */
+  static String conditionFields(Heap jobHeap, boolean peerFresh, PeerResult peer) {
+    return jobHeap.fields("job_") + " clients_peer_jvm=" + (peerFresh ? "fresh" : "same")
+        + peer.heap().fields("kafka_clients_peer_");
+  }
+
+  /**
+   * The JIT compilers' part, for the RESULT line: {@code jit_share_of_cpu_steady} (the last
+   * job's second half), {@code jit_share_of_cpu_q<k>} and {@code jit_compilations_q<k>} for each
+   * quarter k of its examples ({@link Steady#quarters}; the first includes start-up), and
+   * {@code kafka_clients_peer_jit_share_of_cpu_steady}, the peer's second half's.
+   */
+  static String jitFields(JobRun last, PeerResult peer) {
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+        " jit_share_of_cpu_steady=%.2f", last.steady().compileSeconds()
+            / last.steady().cpuSeconds()));
+    for (int k = 0; k < last.quarters().size(); k++) {
+      Steady.Quarter q = last.quarters().get(k);
+      out.append(String.format(Locale.ROOT, " jit_share_of_cpu_q%d=%.2f jit_compilations_q%d=%d",
+          k + 1, q.jitShare(), k + 1, q.compilations()));
+    }
+    out.append(String.format(Locale.ROOT, " kafka_clients_peer_jit_share_of_cpu_steady=%.2f",
+        peer.steady().compileSeconds() / peer.steady().cpuSeconds()));
+    return out.toString();
   }
 
   /** A broker in a JVM of its own; it stops when its standard input is closed. */
@@ -675,7 +883,7 @@ public final class KafkaJobThroughput {
     TrainJob.build(env, config);
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    ThreadSplit split = THREADS ? ThreadSplit.start(broker) : null;
+    ThreadSplit split = THREADS ? ThreadSplit.start(broker.pid()) : null;
     Steady steady = Steady.watch(bootstrap, "predictions-" + p, examples, split, label);
     double compileStart = compilerCpuSeconds();
     long cpuStart = os.getProcessCpuTime();
@@ -686,13 +894,15 @@ public final class KafkaJobThroughput {
     } finally {
       figures = steady.stop();
     }
+    List<Steady.Quarter> quarters = steady.quarters();
     double seconds = (System.nanoTime() - start) / 1e9;
     double cpu = (os.getProcessCpuTime() - cpuStart) / 1e9;
     double compile = compilerCpuSeconds() - compileStart;
     if (split != null) {
       split.stopAndPrint("decode parallelism " + decodeParallelism, seconds, examples);
     }
-    return new JobRun(decodeParallelism, label, examples, seconds, cpu, compile, figures);
+    return new JobRun(decodeParallelism, label, examples, seconds, cpu, compile, figures,
+        quarters);
   }
 
   /**
@@ -715,13 +925,38 @@ public final class KafkaJobThroughput {
     static final long POLL_MILLIS = 20;
     private static final String PROFILER = System.getProperty("gradflow.bench.profile", "");
 
-    /** One sample: wall and CPU nanoseconds, the compilers' CPU seconds, the watermark. */
-    record Point(long nanos, long cpuNanos, double compileSeconds, long offset) {
+    /**
+     * One sample: wall and CPU nanoseconds, the compilers' CPU seconds, the watermark, and the
+     * compilations HotSpot has finished so far ({@link #compilations}; -1 when unknown), and the
+     * JVM's uptime in seconds (the time stamps of HotSpot's compilation and deoptimization logs).
+     */
+    record Point(long nanos, long cpuNanos, double compileSeconds, long offset,
+        long compilations, double uptime) {
       static Point take(long offset) {
         var os = (com.sun.management.OperatingSystemMXBean)
             ManagementFactory.getOperatingSystemMXBean();
-        return new Point(System.nanoTime(), os.getProcessCpuTime(), compilerCpuSeconds(),
-            offset);
+        long nanos = System.nanoTime();
+        long cpu = os.getProcessCpuTime();
+        double compile = compilerCpuSeconds();
+        return new Point(nanos, cpu, compile, offset, KafkaJobThroughput.compilations(),
+            ManagementFactory.getRuntimeMXBean().getUptime() / 1e3);
+      }
+    }
+
+    /**
+     * A quarter of a run's examples ({@link #quarters}): its figures and the compilations
+     * HotSpot finished in it (C1 and C2, standard and on-stack replacement; -1 when unknown),
+     * from and to the JVM's uptime in seconds.
+     */
+    record Quarter(Figures figures, long compilations, double fromUptime, double toUptime) {
+      /** The JIT compilers' share of the JVM's CPU in this quarter. */
+      double jitShare() {
+        return figures.compileSeconds() / figures.cpuSeconds();
+      }
+
+      /** The JIT compilers' CPU per example in this quarter, in microseconds. */
+      double jitMicrosPerExample() {
+        return figures.compileSeconds() / figures.examples() * 1e6;
       }
     }
 
@@ -754,8 +989,10 @@ public final class KafkaJobThroughput {
     private final String label;
     private final Thread thread;
     private volatile boolean stopped;
-    private volatile Point half;
-    private volatile Point last;
+    private final Point start;
+    /** The points at a quarter, half, three quarters and all of the examples. */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<Point> marks =
+        new java.util.concurrent.atomic.AtomicReferenceArray<>(4);
 
     private Steady(String bootstrap, String topic, long examples, ThreadSplit split, String label)
         throws Exception {
@@ -767,6 +1004,7 @@ public final class KafkaJobThroughput {
       this.split = split;
       this.label = label;
       this.base = watermark(); // the topic of a parallelism run again already holds its first run
+      this.start = Point.take(0);
       this.thread = new Thread(this::run, "bench-steady-watch");
       thread.setDaemon(true);
       thread.start();
@@ -787,22 +1025,25 @@ public final class KafkaJobThroughput {
 
     private void run() {
       try {
-        while (!stopped && last == null) {
+        int next = 0; // the next quarter's point to take
+        while (!stopped) {
           long written = watermark() - base;
-          if (half == null && written >= examples / 2) {
-            half = Point.take(written);
-            if (split != null) {
-              split.mark();
+          while (next < 4 && written >= examples * (next + 1) / 4) {
+            marks.set(next, Point.take(written));
+            if (next == 1) { // the half: the steady part starts
+              if (split != null) {
+                split.mark();
+              }
+              profiler("start,event=itimer,interval=1ms,threads");
+            } else if (next == 3) { // the last prediction
+              if (split != null) {
+                split.mark();
+              }
+              profiler("stop,file=/tmp/gradflow-kafka-job-" + label + ".collapsed,collapsed,"
+                  + "threads");
+              return;
             }
-            profiler("start,event=itimer,interval=1ms,threads");
-          } else if (half != null && written >= examples) {
-            last = Point.take(written);
-            if (split != null) {
-              split.mark();
-            }
-            profiler("stop,file=/tmp/gradflow-kafka-job-" + label + ".collapsed,collapsed,"
-                + "threads");
-            return;
+            next++;
           }
           Thread.sleep(POLL_MILLIS);
         }
@@ -847,14 +1088,80 @@ public final class KafkaJobThroughput {
       stopped = true;
       thread.join();
       admin.close();
-      Point h = half;
-      Point l = last;
+      Point h = marks.get(1);
+      Point l = marks.get(3);
       if (h == null || l == null) {
         System.out.println("steady state: the last prediction was not seen before the job ended");
         return Figures.NONE;
       }
-      return new Figures(l.offset() - h.offset(), (l.nanos() - h.nanos()) / 1e9,
-          (l.cpuNanos() - h.cpuNanos()) / 1e9, l.compileSeconds() - h.compileSeconds());
+      return between(h, l);
+    }
+
+    private static Figures between(Point from, Point to) {
+      return new Figures(to.offset() - from.offset(), (to.nanos() - from.nanos()) / 1e9,
+          (to.cpuNanos() - from.cpuNanos()) / 1e9, to.compileSeconds() - from.compileSeconds());
+    }
+
+    /**
+     * The run's four quarters of examples, after {@link #stop}: the first from the watch's start
+     * (before the job starts: start-up is in it), each other from the previous quarter's point;
+     * empty when the last prediction was not seen. Whether the JIT compilers' CPU settles as the
+     * job runs on (their share per quarter) and how many methods they compiled in each.
+     */
+    List<Quarter> quarters() {
+      List<Quarter> quarters = new ArrayList<>();
+      Point from = start;
+      for (int k = 0; k < 4; k++) {
+        Point to = marks.get(k);
+        if (to == null) {
+          return List.of();
+        }
+        quarters.add(new Quarter(between(from, to), from.compilations() < 0
+            || to.compilations() < 0 ? -1 : to.compilations() - from.compilations(),
+            from.uptime(), to.uptime()));
+        from = to;
+      }
+      return quarters;
+    }
+  }
+
+  /**
+   * The compilations HotSpot has finished in this JVM so far: its {@code sun.ci.totalCompiles}
+   * performance counter (C1 and C2, standard and on-stack replacement; what {@code jcmd <pid>
+   * PerfCounter.print} shows), read from the JVM's own performance data file
+   * ({@code <java.io.tmpdir>/hsperfdata_<user>/<pid>}, HotSpot's PerfData layout: a prologue, then
+   * entries of name and value). -1 where it cannot be read (not HotSpot, or
+   * {@code -XX:-UsePerfData}).
+   */
+  static long compilations() {
+    Path file = Path.of(System.getProperty("java.io.tmpdir"),
+        "hsperfdata_" + System.getProperty("user.name"),
+        Long.toString(ProcessHandle.current().pid()));
+    try (var channel = java.nio.channels.FileChannel.open(file)) {
+      java.nio.ByteBuffer b = channel.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0,
+          channel.size());
+      if (b.getInt(0) != 0xcafec0c0) {
+        return -1;
+      }
+      b.order(b.get(4) == 0 ? java.nio.ByteOrder.BIG_ENDIAN : java.nio.ByteOrder.LITTLE_ENDIAN);
+      int entry = b.getInt(24);
+      int entries = b.getInt(28);
+      byte[] wanted = "sun.ci.totalCompiles".getBytes(StandardCharsets.US_ASCII);
+      for (int i = 0; i < entries; i++) {
+        int length = b.getInt(entry);
+        int name = entry + b.getInt(entry + 4);
+        boolean same = b.get(name + wanted.length) == 0;
+        for (int k = 0; same && k < wanted.length; k++) {
+          same = b.get(name + k) == wanted[k];
+        }
+        if (same && b.get(entry + 12) == 'J') { // a long
+          return b.getLong(entry + b.getInt(entry + 16));
+        }
+        entry += length;
+      }
+      return -1;
+    } catch (IOException | RuntimeException e) {
+      return -1;
     }
   }
 
@@ -929,7 +1236,7 @@ public final class KafkaJobThroughput {
    */
   static final class ThreadSplit {
     private static final double TICKS = 100.0; // USER_HZ on Linux
-    private final Process broker;
+    private final long brokerPid;
     private final Map<Long, long[]> ticks = new java.util.HashMap<>(); // tid -> {first, last}
     private final Map<Long, String> names = new java.util.HashMap<>();
     private final Map<Long, long[]> allocated = new java.util.HashMap<>(); // java id -> first, last
@@ -939,9 +1246,9 @@ public final class KafkaJobThroughput {
     private final long gcCount;
     private final java.util.concurrent.ScheduledExecutorService sampler;
 
-    private ThreadSplit(Process broker) {
-      this.broker = broker;
-      this.brokerTicks = processTicks(broker.pid());
+    private ThreadSplit(long brokerPid) {
+      this.brokerPid = brokerPid;
+      this.brokerTicks = processTicks(brokerPid);
       long ms = 0;
       long count = 0;
       for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
@@ -960,8 +1267,9 @@ public final class KafkaJobThroughput {
           java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
-    static ThreadSplit start(Process broker) {
-      return new ThreadSplit(broker);
+    /** Starts sampling this JVM's threads, and the CPU of the broker's process {@code brokerPid}. */
+    static ThreadSplit start(long brokerPid) {
+      return new ThreadSplit(brokerPid);
     }
 
     /** Each thread's ticks at each {@link #mark} (the steady half's two points), tid -> ticks. */
@@ -1051,7 +1359,7 @@ public final class KafkaJobThroughput {
         alloc.merge(group(javaNames.get(e.getKey())), b, Double::sum);
         allocTotal += b;
       }
-      double brokerCpu = (processTicks(broker.pid()) - brokerTicks) / TICKS;
+      double brokerCpu = (processTicks(brokerPid) - brokerTicks) / TICKS;
       System.out.printf(Locale.ROOT, "%nwhere the CPU went, %s: wall %.1f s,"
           + " this JVM %.1f CPU s (sampled), broker JVM %.1f CPU s, GC %d collections %.2f s,"
           + " allocated %.0f MB (%.0f bytes per example)%n| thread (/proc name, 15 chars) | CPU s"

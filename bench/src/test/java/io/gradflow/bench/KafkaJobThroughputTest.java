@@ -63,4 +63,85 @@ class KafkaJobThroughputTest {
         + " kafka_clients_peer_predictions_equal_job=true",
         KafkaJobThroughput.peerFields(peer, peerSteady, jobSteady, 1.0, true));
   }
+
+  @Test
+  void thePeersFiguresCrossFromItsOwnJvmUnchanged() {
+    var quarters = List.of(
+        new KafkaJobThroughput.Steady.Quarter(
+            new KafkaJobThroughput.Steady.Figures(250_000, 3.25, 4.125, 1.5), 3012, 1.5, 4.75),
+        new KafkaJobThroughput.Steady.Quarter(
+            new KafkaJobThroughput.Steady.Figures(250_001, 1.0 / 3, 2.0, 0.1), -1, 4.75, 5.1),
+        new KafkaJobThroughput.Steady.Quarter(
+            new KafkaJobThroughput.Steady.Figures(249_999, 2.0, Math.PI, 0.0), 7, 5.1, 7.1),
+        new KafkaJobThroughput.Steady.Quarter(
+            new KafkaJobThroughput.Steady.Figures(250_000, 2.5, 3.0, 0.01), 0, 7.1, 9.6));
+    var result = new KafkaJobThroughput.PeerResult(
+        new KafkaClientsPeer.Run(1_000_000, 10.0, 8.0, 2.0, -4_242_424_242L, 3, 5),
+        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 2.0, 0.5), quarters,
+        new KafkaJobThroughput.Heap(6000, 6144, true));
+    assertEquals(result, KafkaJobThroughput.PeerResult.parse(result.line()));
+    // A peer that did not see its last prediction: NaN figures and no quarters cross too.
+    var none = new KafkaJobThroughput.PeerResult(result.run(),
+        KafkaJobThroughput.Steady.Figures.NONE, List.of(),
+        new KafkaJobThroughput.Heap(376, 6144, false));
+    assertEquals(none.line(), KafkaJobThroughput.PeerResult.parse(none.line()).line());
+    assertTrue(Double.isNaN(
+        KafkaJobThroughput.PeerResult.parse(none.line()).steady().cpuSeconds()));
+  }
+
+  @Test
+  void theResultLineStatesBothJvmsHeapsAndWhereThePeerRan() {
+    var peer = peerOnAFixedPreTouchedHeap();
+    assertEquals(" job_heap_initial_mb=384 job_heap_max_mb=6144 job_heap_pre_touched=false"
+        + " clients_peer_jvm=fresh kafka_clients_peer_heap_initial_mb=6144"
+        + " kafka_clients_peer_heap_max_mb=6144 kafka_clients_peer_heap_pre_touched=true",
+        KafkaJobThroughput.conditionFields(new KafkaJobThroughput.Heap(384, 6144, false), true,
+            peer));
+    assertTrue(KafkaJobThroughput.conditionFields(new KafkaJobThroughput.Heap(384, 6144, false),
+        false, peer).contains(" clients_peer_jvm=same "));
+  }
+
+  @Test
+  void theJitFieldsAreTheLastJobsHalfAndQuartersAndThePeersHalf() {
+    List<KafkaJobThroughput.Steady.Quarter> quarters = new java.util.ArrayList<>();
+    for (int k = 1; k <= 4; k++) {
+      quarters.add(new KafkaJobThroughput.Steady.Quarter(
+          new KafkaJobThroughput.Steady.Figures(250_000, 2.0, 4.0, 4.0 / (k * 2)), 1000 / k,
+          k, k + 1));
+    }
+    var job = new KafkaJobThroughput.JobRun(2, "decode2", 1_000_000, 10.0, 16.0, 4.0,
+        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 8.0, 1.0), quarters);
+    var peer = peerOnAFixedPreTouchedHeap();
+    assertEquals(" jit_share_of_cpu_steady=0.13"
+        + " jit_share_of_cpu_q1=0.50 jit_compilations_q1=1000"
+        + " jit_share_of_cpu_q2=0.25 jit_compilations_q2=500"
+        + " jit_share_of_cpu_q3=0.17 jit_compilations_q3=333"
+        + " jit_share_of_cpu_q4=0.13 jit_compilations_q4=250"
+        + " kafka_clients_peer_jit_share_of_cpu_steady=0.25",
+        KafkaJobThroughput.jitFields(job, peer));
+    assertEquals(2.0, quarters.get(3).jitMicrosPerExample(), 1e-9);
+  }
+
+  @Test
+  void theCompilationsAreCountedInThisJvm() {
+    long before = KafkaJobThroughput.compilations();
+    // HotSpot with its performance counters (the default): this JVM has compiled the framework.
+    assertTrue(before > 0, "compilations " + before);
+    assertTrue(KafkaJobThroughput.compilations() >= before);
+  }
+
+  @Test
+  void theHeapIsThisJvmsOwn() {
+    var heap = KafkaJobThroughput.Heap.current();
+    assertEquals(Runtime.getRuntime().maxMemory() >> 20, heap.maxMb(), heap.maxMb() / 10.0);
+    assertTrue(heap.initialMb() > 0 && heap.initialMb() <= heap.maxMb(), heap.toString());
+  }
+
+  /** A peer whose second half took 4 CPU s per million examples, 1 of them the JIT's. */
+  private static KafkaJobThroughput.PeerResult peerOnAFixedPreTouchedHeap() {
+    return new KafkaJobThroughput.PeerResult(
+        new KafkaClientsPeer.Run(1_000_000, 10.0, 8.0, 2.0, 42, 0, 5),
+        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 2.0, 0.5), List.of(),
+        new KafkaJobThroughput.Heap(6144, 6144, true));
+  }
 }
