@@ -6,13 +6,19 @@
 # cluster). The same way FlinkRunITCase runs its cluster (LocalFlinkCluster.java).
 #
 #   deploy/local-cluster.sh start [--taskmanagers N] [--slots S]
-#   deploy/local-cluster.sh submit --config job.yaml [more train flags]   # flink run -d
-#   deploy/local-cluster.sh savepoint [JOB_ID] [DIR]                       # the job keeps running
+#   deploy/local-cluster.sh submit --config job.yaml [more train flags]   # flink run -d; waits for the tasks
+#   deploy/local-cluster.sh stop-job [JOB_ID] [DIR]    # flink stop: a savepoint, then the job ends
+#   deploy/local-cluster.sh savepoint [JOB_ID] [DIR]   # the job keeps running (a copy, a backup)
 #   deploy/local-cluster.sh cancel [JOB_ID]
 #   deploy/local-cluster.sh status
 #   deploy/local-cluster.sh stop
 #
-# JOB_ID defaults to the job submitted last. Environment (defaults in brackets):
+# JOB_ID defaults to the job submitted last. To move a job (rescale, upgrade, another
+# configuration), stop-job it and submit from its savepoint: a job started from a savepoint
+# taken with `savepoint` writes again what the running job committed after it, so cancelling
+# after `savepoint` repeats that stretch's predictions. The Flink client's own log goes to
+# log/client.log; the job's start-up lines and refusals are printed.
+# Environment (defaults in brackets):
 #   GRADFLOW_CLUSTER_DIR  where conf/, log/, pids, savepoints go [target/local-cluster]
 #   REST_PORT [8081], RPC_PORT [6123]; TASKMANAGERS [1], SLOTS [2] (start's flags win)
 #   TM_MEMORY [1600m], JM_MEMORY [768m]: Flink's process sizes
@@ -199,8 +205,12 @@ stop() {
 
 flink() {
   alive "$dir/jobmanager.pid" || die "no cluster runs from $dir: start one first"
-  FLINK_CONF_DIR="$dir/conf" "$java" "${java_opts[@]}" -cp "$(classpath)" \
-    org.apache.flink.client.cli.CliFrontend "$@"
+  # The client logs through slf4j-simple: to a file, as Flink's bin/flink does, so what the
+  # job's main prints (its start-up lines, a refusal) is not buried in client INFO lines.
+  FLINK_CONF_DIR="$dir/conf" "$java" "${java_opts[@]}" \
+    -Dorg.slf4j.simpleLogger.logFile="$dir/log/client.log" \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=info -Dorg.slf4j.simpleLogger.showDateTime=true \
+    -cp "$(classpath)" org.apache.flink.client.cli.CliFrontend "$@"
 }
 
 job_id() {
@@ -217,7 +227,35 @@ submit() {
   id="$(grep -o 'JobID [0-9a-f]\{32\}' <<<"$out" | tail -1 | cut -d' ' -f2)"
   [[ -n "$id" ]] || die "submit: no JobID in the output above"
   echo "$id" > "$dir/last-job"
-  echo "local-cluster: job $id"
+  await_running "$id"
+}
+
+# Waits until every task of the job runs (its state restored), or says why it failed: a
+# detached flink run returns once the job is accepted, before a savepoint is restored, so a
+# restore the trainer refuses (another model's savepoint) would otherwise show only in the UI.
+await_running() {
+  local id="$1" deadline=$((SECONDS + 90)) job="" state="" trace cause
+  while ((SECONDS < deadline)); do
+    job="$(http_get "/jobs/$id")"
+    state="$(grep -o '"state":"[A-Z]*"' <<<"$job" | head -1 | cut -d'"' -f4)"
+    case "$state" in
+      FAILED|CANCELED|FINISHED) break ;;
+      RUNNING)
+        if ! grep -qE '"status":"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)"' <<<"$job"; then
+          echo "local-cluster: job $id runs (Flink UI http://localhost:$rest_port/#/job/running)"
+          return 0
+        fi ;;
+    esac
+    sleep 1
+  done
+  if [[ "$state" == FAILED ]]; then
+    # The innermost cause of the newest failure, from the job's exception history.
+    trace="$(http_get "/jobs/$id/exceptions" | grep -o '"stacktrace":"[^"]*' | head -1)"
+    cause="$(sed 's/\\n/\n/g; s/\\t/ /g' <<<"$trace" | grep '^Caused by: ' | tail -1 \
+      | sed 's/^Caused by: [A-Za-z0-9_.$]*: //')"
+    die "job $id failed: ${cause:-see http://localhost:$rest_port/#/job/completed}"
+  fi
+  echo "local-cluster: job $id submitted, $state after 90 s (not every task runs yet; see http://localhost:$rest_port)"
 }
 
 savepoint() {
@@ -227,7 +265,18 @@ savepoint() {
   out="$(flink savepoint "$id" "$target" 2>&1)" || { echo "$out" >&2; die "savepoint of $id failed"; }
   path="$(grep -o 'Path: .*' <<<"$out" | tail -1 | cut -d' ' -f2-)"
   [[ -n "$path" ]] || { echo "$out" >&2; die "savepoint: no path in Flink's answer"; }
-  echo "local-cluster: savepoint $path (start a job from it: submit --config job.yaml --savepoint $path)"
+  echo "local-cluster: savepoint $path (the job runs on; to move a job use stop-job, see the usage)"
+}
+
+stop_job() {
+  local id target out path
+  id="$(job_id "${1:-}")"
+  target="${2:-$dir/savepoints}"
+  out="$(flink stop --savepointPath "$target" "$id" 2>&1)" \
+    || { echo "$out" >&2; die "stop of $id with a savepoint failed (the job runs on; see $dir/log/client.log)"; }
+  path="$(grep -o 'Path: .*' <<<"$out" | tail -1 | cut -d' ' -f2-)"
+  [[ -n "$path" ]] || { echo "$out" >&2; die "stop-job: no savepoint path in Flink's answer"; }
+  echo "local-cluster: stopped $id with savepoint $path (go on from it: submit --config job.yaml --savepoint $path)"
 }
 
 cancel() {
@@ -250,6 +299,7 @@ case "$command" in
   start) start "$@" ;;
   stop) stop ;;
   submit) submit "$@" ;;
+  stop-job) stop_job "$@" ;;
   savepoint) savepoint "$@" ;;
   cancel) cancel "$@" ;;
   status) status ;;

@@ -1,11 +1,13 @@
 package io.gradflow.jobs.cli;
 
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Flink's refusals to restore a savepoint, recognised by their messages anywhere in a failure's
  * causes and said in a user's words: a savepoint named on the command line that this job cannot
- * restore is the user's to fix, not a bug. Two refusals:
+ * restore is the user's to fix, not a bug. The refusals:
  *
  * <ul>
  *   <li>state of an operator the job does not have (Flink 2.2's {@code
@@ -15,7 +17,11 @@ import java.util.Optional;
  *       StateAssignmentOperation.checkParallelismPreconditions}): keyed state is split into as
  *       many key groups as the max parallelism the job first ran with (Flink's default, as
  *       Gradflow sets none: 128 up to parallelism 85, else 1.5 times the parallelism rounded up
- *       to a power of two), and a savepoint never restores onto more subtasks than that.
+ *       to a power of two), and a savepoint never restores onto more subtasks than that;
+ *   <li>no savepoint at the path, or a directory without {@code _metadata} (Flink 2.2's {@code
+ *       AbstractFsCheckpointStorageAccess.resolveCheckpointPointer}): on a cluster ({@code flink
+ *       run}), where the path is the JobManager's to read, so {@code train} cannot check it
+ *       before it submits the job as it does when it runs the job itself.
  * </ul>
  *
  * A Flink upgrade must check the messages again ({@code MainTest} quotes them).
@@ -23,9 +29,15 @@ import java.util.Optional;
 public final class RestoreRefusal {
   private static final String UNMAPPED = "Cannot map checkpoint/savepoint state for operator ";
   /** Flink's words, before the savepoint's max parallelism and after it the job's parallelism. */
-  private static final java.util.regex.Pattern ABOVE_MAX = java.util.regex.Pattern.compile(
+  private static final Pattern ABOVE_MAX = Pattern.compile(
       "The maximum parallelism \\((\\d+)\\) of the restored state is lower than the configured"
       + " parallelism \\((\\d+)\\)");
+  /** Flink's words for a path where nothing is, then the path. */
+  private static final Pattern NOT_FOUND = Pattern.compile(
+      "Cannot find checkpoint or savepoint file/directory '([^']*)'");
+  /** Flink's words for a directory without {@code _metadata}, then the directory. */
+  private static final Pattern NO_METADATA = Pattern.compile(
+      "Cannot find meta data file '_metadata' in directory '([^']*)'");
 
   private RestoreRefusal() {}
 
@@ -40,13 +52,25 @@ public final class RestoreRefusal {
       if (m == null) {
         continue;
       }
-      java.util.regex.Matcher above = ABOVE_MAX.matcher(m);
+      Matcher above = ABOVE_MAX.matcher(m);
       if (above.find()) {
         return Optional.of("the savepoint's state has max parallelism " + above.group(1)
             + ", below job.parallelism " + above.group(2) + ": Flink splits keyed state into"
             + " as many key groups as the max parallelism of the job that took the savepoint"
             + " (its default: 128 up to parallelism 85) and restores it onto at most that many"
             + " subtasks; set job.parallelism to " + above.group(1) + " or less");
+      }
+      Matcher missing = NOT_FOUND.matcher(m);
+      if (missing.find()) {
+        return Optional.of("no savepoint or checkpoint at " + missing.group(1) + " where the"
+            + " cluster looks: give the directory of a savepoint or of a retained checkpoint"
+            + " (chk-N), or its _metadata file, on a file system the JobManager reads");
+      }
+      Matcher empty = NO_METADATA.matcher(m);
+      if (empty.find()) {
+        return Optional.of(empty.group(1) + " holds no _metadata file, so it is not a savepoint"
+            + " or a complete checkpoint; give the directory of a savepoint or of a retained"
+            + " checkpoint (chk-N)");
       }
       if (!(t instanceof IllegalStateException)) {
         continue;

@@ -207,6 +207,32 @@ class MainTest {
   }
 
   @Test
+  void aSavepointPathTheClusterCannotFindIsTheUsersToFix() {
+    PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
+    // Flink 2.2.1's words (AbstractFsCheckpointStorageAccess.resolveCheckpointPointer), as a
+    // cluster's submission under flink run wraps them.
+    Throwable missing = new org.apache.flink.util.FlinkException("Failed to execute job 'ops'.",
+        new RuntimeException("org.apache.flink.runtime.client.JobInitializationException:"
+            + " Could not start the JobMaster.", new java.io.FileNotFoundException("Cannot find"
+            + " checkpoint or savepoint file/directory 'file:/tmp/ops/nope/savepoint-xyz' on file"
+            + " system 'file'.")));
+    assertEquals(2, Main.failure("train", missing, stream));
+    assertEquals("gradflow train: no savepoint or checkpoint at file:/tmp/ops/nope/savepoint-xyz"
+        + " where the cluster looks: give the directory of a savepoint or of a retained checkpoint"
+        + " (chk-N), or its _metadata file, on a file system the JobManager reads",
+        err().strip());
+    err.reset();
+    Throwable empty = new org.apache.flink.util.FlinkException("Failed to execute job 'ops'.",
+        new java.io.FileNotFoundException("Cannot find meta data file '_metadata' in directory"
+            + " 'file:/tmp/ops/empty'. Please try to load the checkpoint/savepoint directly from"
+            + " the metadata file instead of the directory."));
+    assertEquals(2, Main.failure("train", empty, stream));
+    assertTrue(err().startsWith("gradflow train: file:/tmp/ops/empty holds no _metadata file"),
+        err());
+    assertEquals(1, err().lines().count(), err());
+  }
+
+  @Test
   void aJobThatFailedOnABugKeepsItsCausesTrace() {
     PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
     assertEquals(1, Main.failure("train", new UserException("the job failed: boom",

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gradflow.jobs.cli.Main;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
 import io.gradflow.jobs.kafka.TestBroker;
+import io.gradflow.jobs.produce.ClickThroughGenerator;
+import io.gradflow.jobs.produce.GradflowProducer;
+import io.gradflow.schema.Example;
 import io.gradflow.schema.Prediction;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -34,11 +37,17 @@ import org.junit.jupiter.api.io.TempDir;
  * two TaskManagers (one slot each, so the job's two subtasks run in two JVMs), {@code submit} the
  * training job jar with a job YAML against a Kafka broker, wait until every example has its
  * committed prediction, take a {@code savepoint} (which {@code gradflow export} reads as a
- * model), {@code cancel} the job, and {@code stop} the cluster, after which none of its processes
- * runs. The job reads an unbounded stream, so it is still running when the savepoint is taken.
+ * model), {@code stop-job} it (Flink's stop with a savepoint), refuse to {@code submit} from a
+ * path where no savepoint is (the cluster finds none) and another model's configuration from the
+ * stopped job's savepoint (the trainer refuses it at restore; submit waits for the job's tasks
+ * and says why it failed), one line each and no trace, {@code submit} from it again and learn
+ * more examples with every prediction committed once, {@code cancel} the job, and {@code stop} the cluster, after which
+ * none of its processes runs. The job reads an unbounded stream, so it is still running when the
+ * savepoints are taken.
  */
 class LocalClusterScriptITCase {
   static final int EXAMPLES = 2_000;
+  static final int MORE = 500;
 
   @TempDir
   Path temp;
@@ -91,7 +100,60 @@ class LocalClusterScriptITCase {
         assertEquals(0, gradflow("export", "--savepoint", savepointDir.toString(), "--out",
             temp.resolve("model.avro").toString()), "export of the script's savepoint");
 
-        Result cancel = run(script, env, "cancel", id.group(1));
+        assertFalse(submit.output().contains("\tat ") || submit.output().contains("INFO"),
+            "the client's own log goes to log/client.log: " + submit.output());
+
+        Result stopped = run(script, env, "stop-job");
+        Matcher stopPath = Pattern.compile("stopped " + id.group(1) + " with savepoint (\\S+)")
+            .matcher(stopped.output());
+        assertTrue(stopped.code() == 0 && stopPath.find(), stopped.output() + logs(home));
+        assertTrue(run(script, env, "status").output().contains("\"state\":\"FINISHED\""),
+            "stop-job ends the job");
+
+        Result nowhere = run(script, env, "submit", "--config", config.toString(), "--savepoint",
+            temp.resolve("no-such-savepoint").toUri().toString());
+        assertTrue(nowhere.code() != 0 && nowhere.output().contains("gradflow train: no savepoint"
+            + " or checkpoint at file:"), nowhere.output());
+        assertFalse(nowhere.output().contains("\tat ") || nowhere.output().contains("a bug"),
+            nowhere.output());
+
+        Path otherModel = temp.resolve("other-model.yaml");
+        Files.writeString(otherModel, Files.readString(config).replace("name: Adagrad",
+            "name: SGD"));
+        Result refused = run(script, env, "submit", "--config", otherModel.toString(),
+            "--savepoint", stopPath.group(1));
+        // Accepted by the cluster, refused by the trainer at restore: submit waits and says so.
+        assertTrue(refused.code() != 0 && refused.output().contains("failed: the savepoint's"
+            + " model has "), refused.output());
+        assertFalse(refused.output().contains("\tat "), refused.output());
+
+        Result resumed = run(script, env, "submit", "--config", config.toString(), "--savepoint",
+            stopPath.group(1));
+        Matcher id2 = Pattern.compile("local-cluster: job ([0-9a-f]{32})")
+            .matcher(resumed.output());
+        assertTrue(resumed.code() == 0 && id2.find(), resumed.output() + logs(home));
+        ClickThroughGenerator generator =
+            new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(4));
+        try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
+            .examplesTopic("examples").build()) {
+          for (int i = 0; i < MORE; i++) {
+            producer.send(Example.newBuilder(generator.next().example())
+                .setExampleId("more-" + i).build());
+          }
+          producer.flush();
+        }
+        KafkaTestSupport.readAll(kafka, "predictions", EXAMPLES + MORE, Duration.ofSeconds(120));
+        // a few more checkpoints' time: a prediction committed twice would show up now
+        List<ConsumerRecord<byte[], byte[]>> all = KafkaTestSupport.readAll(kafka, "predictions",
+            EXAMPLES + MORE + 1, Duration.ofSeconds(8));
+        Set<String> once = new HashSet<>();
+        for (ConsumerRecord<byte[], byte[]> r : all) {
+          once.add(Prediction.getDecoder().decode(r.value()).getExampleId().toString());
+        }
+        assertEquals(EXAMPLES + MORE, once.size(), "every example predicted" + logs(home));
+        assertEquals(EXAMPLES + MORE, all.size(), "and each once (read_committed)");
+
+        Result cancel = run(script, env, "cancel", id2.group(1));
         assertEquals(0, cancel.code(), cancel.output());
         Result status = run(script, env, "status");
         assertTrue(status.output().contains("\"state\":\"CANCELED\"")
