@@ -104,9 +104,8 @@ class EvaluateFinalSavepointOnwardITCase extends TrainJobITCase {
     assertSameEntries(predictions(onwardFromTrain.predictions(), ALL - FIRST + WAITING),
         continued, "train from evaluate's savepoint against train from train's");
     assertEquals(ALL, lastStep(onward), "every example learned once");
-    // Not compared with one run over all 1,500: with delayed labels pending at the savepoint,
-    // train's own savepoint does not go on as one run does (2026-12-02: all 520 predictions
-    // after it differed, by about 1e-2, run after run), a finding of its own.
+    // Train's own savepoint goes on as one run over all 1,500 does (the waiting examples
+    // learned last, at the final watermark): DelayedLabelsRestoreITCase.
 
     // 2. their labels come: joined, each once
     try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())
