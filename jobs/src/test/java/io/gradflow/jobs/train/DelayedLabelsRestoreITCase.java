@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.jobs.evaluate.EvaluateITCase;
 import io.gradflow.jobs.kafka.KafkaTestSupport;
 import io.gradflow.model.CompactExample;
 import io.gradflow.schema.Prediction;
@@ -31,15 +30,12 @@ import org.junit.jupiter.api.Test;
  * default label at their timeout (the end of the run).
  */
 class DelayedLabelsRestoreITCase extends TrainJobITCase {
-  private static final int FIRST = 1_000;
-  private static final int ALL = 1_500;
-  private static final int WAITING = 20;
-  private static final String DELAYED = "labels: {delayed: true, timeout: 1d, on_timeout:"
-      + " default_label, default_label: 0}\n";
+  private static final int FIRST = EvaluateFinalSavepointOnwardITCase.FIRST;
+  private static final int ALL = EvaluateFinalSavepointOnwardITCase.ALL;
+  private static final int WAITING = EvaluateFinalSavepointOnwardITCase.WAITING;
+  private static final String DELAYED = EvaluateFinalSavepointOnwardITCase.DELAYED;
   private static final String MODEL = "model: {type: logistic_regression, hash_bits: 18}\n"
       + "optimizer: {name: Adagrad, lr: 0.1}\nstate: {backend: hashmap}\n";
-  private static final String[] FILE_FLAGS = {"--format", "csv", "--csv-id", "id",
-      "--csv-categorical", "x", "--csv-numeric", "n", "--csv-label", "y"};
 
   /**
    * {@code train} bounded at offset 1,000 with {@code --final-savepoint} (model step 980, the 20
@@ -167,7 +163,7 @@ class DelayedLabelsRestoreITCase extends TrainJobITCase {
     Path csv = EvaluateFinalSavepointOnwardITCase.csvWithIds(temp);
     String topic = prefix + System.nanoTime();
     kafka.createTopics(1, topic, topic + "-labels");
-    produceFile(topic, csv);
+    EvaluateFinalSavepointOnwardITCase.produceFile(this, topic, csv);
     return topic;
   }
 
@@ -206,14 +202,6 @@ class DelayedLabelsRestoreITCase extends TrainJobITCase {
     }
     assertEquals(expected, out.size());
     return out;
-  }
-
-  private void produceFile(String topic, Path csv) {
-    List<String> produce = new ArrayList<>(List.of("produce", "--bootstrap-servers",
-        kafka.bootstrapServers(), "--topic", topic, "--start-time", EvaluateITCase.START,
-        "--quiet", "--file", csv.toString()));
-    produce.addAll(List.of(FILE_FLAGS));
-    assertEquals(0, gradflow(produce.toArray(String[]::new)), this::both);
   }
 
   private static String yaml(Run run, String bounded) {
