@@ -12,8 +12,12 @@ import io.gradflow.model.CompactExample;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -29,7 +33,8 @@ import org.apache.flink.util.OutputTag;
  *                      └─ unlabeled ─┐                                  │
  *   labels ──────────── join by example id ─ unlabeled, then labeled ───┤
  *                                                                       └─ race fan-out ─
- *                                                                          keyBy model ─ trainer
+ *                                                                          keyBy model ─
+ *                                                     (timeout hold, chained, delayed labels) ─ trainer
  * </pre>
  *
  * <p><b>Order with delayed labels.</b> An unlabeled example reaches the trainer only through the
@@ -41,7 +46,11 @@ import org.apache.flink.util.OutputTag;
  * them: the trainer's order across examples is their arrival order at the trainer. At parallelism
  * 1 that is the examples' order, labeled ones (direct) and unlabeled ones (through the join) each
  * in order, interleaved as they reach the trainer; above 1 a model's unlabeled examples come from
- * the join subtasks of their example ids, so they are no longer in their partition's order.
+ * the join subtasks of their example ids, so they are no longer in their partition's order. One
+ * exception keeps event time: an example the join emits at or after its deadline (the timeout's
+ * default label, or a label later than it) waits in the {@link TimeoutHold} until the trainer's
+ * watermark passes that time, so the examples at the end of a bounded input that time out there
+ * are learned after its last example, in one run as in a run restored from a savepoint.
  *
  * Every stateful operator has a stable uid, so savepoints restore across versions and rescaling.
  * The trainer keeps the job's {@link Provenance} in its state, for {@code gradflow export}.
@@ -52,6 +61,7 @@ public final class TrainPipeline {
   static final String LABEL_JOIN_UID = "label-join.v1";
   static final String RACE_FAN_OUT_UID = "race-fan-out.v1";
   static final String TRAINER_UID = "trainer.v1";
+  static final String TIMEOUT_HOLD_UID = "timeout-hold.v1";
 
   /**
    * Every uid of the training part ({@link #build}): the operators whose state a savepoint of the
@@ -59,7 +69,8 @@ public final class TrainPipeline {
    * these).
    */
   public static final java.util.Set<String> OPERATOR_UIDS =
-      java.util.Set.of(UNLABELED_UID, LABEL_JOIN_UID, RACE_FAN_OUT_UID, TRAINER_UID);
+      java.util.Set.of(UNLABELED_UID, LABEL_JOIN_UID, RACE_FAN_OUT_UID, TIMEOUT_HOLD_UID,
+          TRAINER_UID);
 
   private TrainPipeline() {}
 
@@ -93,8 +104,17 @@ public final class TrainPipeline {
           .returns(CompactExampleTypeInfo.INSTANCE)
           .name("race-fan-out").uid(RACE_FAN_OUT_UID);
     }
-    SingleOutputStreamOperator<Scored> predictions = toTrainer
-        .keyBy(e -> e.modelKey)
+    KeySelector<CompactExample, String> byModel = e -> e.modelKey;
+    KeyedStream<CompactExample, String> keyed = toTrainer.keyBy(byModel, Types.STRING);
+    if (labels != null) {
+      // Chained to the trainer (forward, same keys): the join's late output waits for the
+      // watermark, so it is learned at the same point of event time in every run.
+      keyed = DataStreamUtils.reinterpretAsKeyedStream(keyed
+          .process(new TimeoutHold(config.labels()))
+          .returns(CompactExampleTypeInfo.INSTANCE)
+          .name("timeout-hold").uid(TIMEOUT_HOLD_UID), byModel, Types.STRING);
+    }
+    SingleOutputStreamOperator<Scored> predictions = keyed
         .transform("trainer", TypeInformation.of(Scored.class),
             new TrainerOperator(config.candidates(), config.trainer(), config.hashBits(),
                 Provenance.of(config, TrainJob.checkpointDirectory(config))))

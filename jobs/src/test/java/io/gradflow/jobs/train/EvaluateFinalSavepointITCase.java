@@ -202,7 +202,7 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
   static Set<String> operatorsWithState(String savepoint) throws Exception {
     Map<Object, String> known = new HashMap<>();
     for (String uid : List.of(SavepointModels.TRAINER_UID, "label-join.v1", "unlabeled.v1",
-        "race-fan-out.v1")) {
+        "race-fan-out.v1", "timeout-hold.v1")) {
       known.put(OperatorIdentifier.forUid(uid).getOperatorId(), uid);
     }
     List<OperatorState> states = new ArrayList<>(SavepointLoader.loadSavepointMetadata(savepoint)
