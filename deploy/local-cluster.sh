@@ -227,6 +227,7 @@ submit() {
   id="$(grep -o 'JobID [0-9a-f]\{32\}' <<<"$out" | tail -1 | cut -d' ' -f2)"
   [[ -n "$id" ]] || die "submit: no JobID in the output above"
   echo "$id" > "$dir/last-job"
+  echo "local-cluster: job $id submitted; waiting until its tasks run"
   await_running "$id"
 }
 
@@ -237,11 +238,12 @@ await_running() {
   local id="$1" deadline=$((SECONDS + 90)) job="" state="" trace cause
   while ((SECONDS < deadline)); do
     job="$(http_get "/jobs/$id")"
-    state="$(grep -o '"state":"[A-Z]*"' <<<"$job" | head -1 | cut -d'"' -f4)"
+    state="$(grep -o '"state":"[A-Z]*"' <<<"$job" | head -1 | cut -d'"' -f4 || true)"
     case "$state" in
       FAILED|CANCELED|FINISHED) break ;;
       RUNNING)
-        if ! grep -qE '"status":"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)"' <<<"$job"; then
+        # Every vertex and every subtask: a vertex reads RUNNING while some subtasks deploy.
+        if ! grep -qE '"status":"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)"|"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)":[1-9]' <<<"$job"; then
           echo "local-cluster: job $id runs (Flink UI http://localhost:$rest_port/#/job/running)"
           return 0
         fi ;;
@@ -250,12 +252,14 @@ await_running() {
   done
   if [[ "$state" == FAILED ]]; then
     # The innermost cause of the newest failure, from the job's exception history.
-    trace="$(http_get "/jobs/$id/exceptions" | grep -o '"stacktrace":"[^"]*' | head -1)"
-    cause="$(sed 's/\\n/\n/g; s/\\t/ /g' <<<"$trace" | grep '^Caused by: ' | tail -1 \
-      | sed 's/^Caused by: [A-Za-z0-9_.$]*: //')"
+    # (|| true: set -o pipefail would end the script silently where grep finds nothing.)
+    trace="$(http_get "/jobs/$id/exceptions" | grep -o '"stacktrace":"\([^"\\]\|\\.\)*' \
+      | head -1 || true)"
+    cause="$(sed 's/\\n/\n/g; s/\\t/ /g; s/\\"/"/g' <<<"$trace" | grep '^Caused by: ' \
+      | tail -1 | sed 's/^Caused by: [A-Za-z0-9_.$]*: //' || true)"
     die "job $id failed: ${cause:-see http://localhost:$rest_port/#/job/completed}"
   fi
-  echo "local-cluster: job $id submitted, $state after 90 s (not every task runs yet; see http://localhost:$rest_port)"
+  echo "local-cluster: job $id is ${state:-not known to the REST API} after 90 s (not every task runs yet; see http://localhost:$rest_port)"
 }
 
 savepoint() {

@@ -16,7 +16,7 @@ import org.apache.flink.util.Collector;
 /**
  * Just before the trainer (chained to it, keyed by model): holds an example the label join
  * emitted at or after its deadline (its timeout's default label, or a label that came later than
- * the deadline) until the trainer's watermark passes that time, so the trainer learns it after
+ * the deadline) until the trainer's watermark passes the deadline, so the trainer learns it after
  * every example that came before that point in event time, whichever channel they came on.
  * Everything else passes at once, in arrival order.
  *
@@ -30,8 +30,8 @@ import org.apache.flink.util.Collector;
  * the input (at the final watermark), in deadline order.
  *
  * <p><b>Key:</b> the trainer's (model key, {@code model#candidate} in a race). <b>State</b>
- * (version 1): {@code "held-examples.v1"}, the held examples by the time they wait for (the
- * timestamp the join gave them), in arrival order; an event-time timer per time. A savepoint
+ * (version 1): {@code "held-examples.v1"}, the held examples by the time they wait for (their
+ * deadline), in arrival order; an event-time timer per time. A savepoint
  * taken before this operator existed restores with nothing held.
  */
 final class TimeoutHold extends KeyedProcessFunction<String, CompactExample, CompactExample> {
@@ -54,18 +54,21 @@ final class TimeoutHold extends KeyedProcessFunction<String, CompactExample, Com
   public void processElement(CompactExample example, Context ctx, Collector<CompactExample> out)
       throws Exception {
     Long at = ctx.timestamp();
-    if (at == null || !example.hasLabel() || at < settings.deadline(example.eventTime)
-        || at <= ctx.timerService().currentWatermark()) {
+    long deadline = settings.deadline(example.eventTime);
+    // Held until the deadline, never longer: a label joined after it carries the label's own
+    // event time, which a skewed or mis-scaled producer may put far ahead of the examples.
+    if (at == null || !example.hasLabel() || at < deadline
+        || deadline <= ctx.timerService().currentWatermark()) {
       out.collect(example);
       return;
     }
-    List<CompactExample> waiting = held.get(at);
+    List<CompactExample> waiting = held.get(deadline);
     if (waiting == null) {
       waiting = new ArrayList<>(1);
-      ctx.timerService().registerEventTimeTimer(at);
+      ctx.timerService().registerEventTimeTimer(deadline);
     }
     waiting.add(example);
-    held.put(at, waiting);
+    held.put(deadline, waiting);
   }
 
   @Override

@@ -50,6 +50,19 @@ class TimeoutHoldTest {
   }
 
   @Test
+  void aLabelLaterThanTheDeadlineWaitsOnlyUntilTheDeadline() throws Exception {
+    try (var harness = harness()) {
+      // the label's event time ten days ahead (a skewed clock): held until the example's
+      // deadline, not the label's time
+      harness.processElement(new StreamRecord<>(example("late", 5, 1f),
+          5 + Duration.ofDays(10).toMillis()));
+      assertEquals(List.of(), emitted(harness));
+      harness.processWatermark(new Watermark(5 + TIMEOUT));
+      assertEquals(List.of("late/1.0"), emitted(harness));
+    }
+  }
+
+  @Test
   void heldExamplesAreInTheSnapshot() throws Exception {
     OperatorSubtaskState snapshot;
     try (var harness = harness()) {
