@@ -49,7 +49,7 @@ import org.apache.flink.util.OutputTag;
  * the join subtasks of their example ids, so they are no longer in their partition's order. One
  * exception keeps event time: an example the join emits at or after its deadline (the timeout's
  * default label, or a label later than it) waits in the {@link TimeoutHold} until the trainer's
- * watermark passes that time, so the examples at the end of a bounded input that time out there
+ * watermark passes its deadline, so the examples at the end of a bounded input that time out there
  * are learned after its last example, in one run as in a run restored from a savepoint.
  *
  * Every stateful operator has a stable uid, so savepoints restore across versions and rescaling.
