@@ -27,10 +27,12 @@ import org.junit.jupiter.api.Test;
 /**
  * The broker goes away under a running {@code gradflow train} and comes back: {@code gradflow
  * broker --log-dir} in a thread, stopped (closed, its port refusing connections) for longer than
- * a checkpoint interval, then started again on the same port and directory. The job goes on by
- * Flink's restart strategy, and its {@code read_committed} outputs hold exactly one prediction
- * per example, bit-identical (scores and final model rows) to a run the broker never left. While
- * the broker is away, {@code train} says so in one line, and again when the job runs again.
+ * a checkpoint interval, then started again on the same port and directory. The job, failed by
+ * its sinks' producers giving up meanwhile, goes on by Flink's restart strategy, and its {@code
+ * read_committed} outputs hold exactly one prediction per example, bit-identical (scores and
+ * final model rows) to a run the broker never left. While the broker is away, {@code train} says
+ * so in one line, one per restart, and once when Kafka answers again. An outage longer than the
+ * restarts last ends the job with one line and exit code 1.
  */
 class BrokerOutageITCase extends TrainJobITCase {
   private static final int EXAMPLES = 20_000;
@@ -121,8 +123,12 @@ class BrokerOutageITCase extends TrainJobITCase {
     kafka.createTopics(1, split);
     produce(split, 23, 0, EXAMPLES / 2, "a", "b", "c");
     Run outage = Run.create(split, "labels");
-    String yaml = outage.yaml(optimizer + "\n" + checkpoints, true).replace("bounded: latest",
-        "bounded: {offsets: {\"" + split + ":0\": " + EXAMPLES + "}}");
+    // A sink's producer gives up after max.block.ms (2 s here, 60 s by default): the outage
+    // fails the job a few times, and checkpoints.restart_attempts lets it restart each time.
+    String yaml = outage.yaml(optimizer + "\ncheckpoints: {interval: 500ms, restart_attempts:"
+        + " 100}", true).replace("bounded: latest", "bounded: {offsets: {\"" + split + ":0\": "
+        + EXAMPLES + "}}").replace("  starting_offsets:",
+        "  properties: {max.block.ms: '2000'}\n  starting_offsets:");
     int errBefore = err.size();
     CompletableFuture<Integer> job = CompletableFuture.supplyAsync(() -> {
       try {
@@ -155,6 +161,7 @@ class BrokerOutageITCase extends TrainJobITCase {
     assertEquals(0, exit, this::both);
     assertTrue(duringOutage.contains(unreachable), duringOutage);
     assertTrue(duringOutage.contains(" | Kafka unreachable since "), duringOutage);
+    assertTrue(duringOutage.contains("; the job restarts from checkpoint "), duringOutage);
     String after = err().substring(errBefore);
     assertTrue(after.contains("gradflow train: Kafka at localhost:" + port + " answers again,"
         + " after "), after);
