@@ -356,10 +356,12 @@ public final class TrainSettings {
       true, null, "incremental checkpoints (RocksDB only)");
   public static final Setting<Integer> CHECKPOINTS_RESTART_ATTEMPTS = Setting.of(
       "restart_attempts", INT, 3, atLeast(0), "how many times Flink restarts a failed job from"
-          + " its newest checkpoint (fixed-delay restart strategy) before the job fails for good;"
-          + " a Kafka broker outage counts one failure each time a Kafka client gives up"
-          + " (max.block.ms, 60 s by default, for a sink), so the job outlives an outage of about"
-          + " (restart_attempts + 1) x (max.block.ms + restart_delay)");
+          + " its newest checkpoint (fixed-delay restart strategy) before the job fails for good."
+          + " A Kafka outage fails the job each time a client gives up (a sink's producer after"
+          + " max.block.ms, 60 s by default), so the job outlives an outage of about"
+          + " (restart_attempts + 1) x (max.block.ms + restart_delay); keep that well below"
+          + " kafka.transaction_timeout, after which the broker aborts the output of a"
+          + " checkpoint not committed yet");
   public static final Setting<Duration> CHECKPOINTS_RESTART_DELAY = Setting.of("restart_delay",
       DURATION, Duration.ofSeconds(1), Constraint.positiveDuration(),
       "the wait before each of those restarts");

@@ -78,23 +78,10 @@ class BrokerCommandITCase {
         producer.send(new ProducerRecord<>("own-examples", 1, "id-1", "hello")).get(30,
             TimeUnit.SECONDS);
       }
-      Properties c = new Properties();
-      c.put("bootstrap.servers", address);
-      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c,
-          new StringDeserializer(), new StringDeserializer())) {
-        TopicPartition one = new TopicPartition("own-examples", 1);
-        consumer.assign(List.of(one));
-        consumer.seekToBeginning(List.of(one));
-        ConsumerRecord<String, String> got = null;
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (got == null && System.nanoTime() < until) {
-          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-            got = r;
-          }
-        }
-        assertTrue(got != null, "no record came back");
-        assertEquals(Map.entry("id-1", "hello"), Map.entry(got.key(), got.value()));
-      }
+      ConsumerRecord<String, String> got =
+          firstRecord(address, new TopicPartition("own-examples", 1));
+      assertTrue(got != null, "no record came back");
+      assertEquals(Map.entry("id-1", "hello"), Map.entry(got.key(), got.value()));
     } finally {
       stop.countDown();
     }
@@ -165,23 +152,9 @@ class BrokerCommandITCase {
       try (Admin a = Admin.create(p)) {
         assertEquals(clusterId, a.describeCluster().clusterId().get(30, TimeUnit.SECONDS));
       }
-      Properties c = new Properties();
-      c.putAll(p);
-      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c,
-          new StringDeserializer(), new StringDeserializer())) {
-        TopicPartition kept = new TopicPartition("kept", 0);
-        consumer.assign(List.of(kept));
-        consumer.seekToBeginning(List.of(kept));
-        ConsumerRecord<String, String> got = null;
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (got == null && System.nanoTime() < until) {
-          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-            got = r;
-          }
-        }
-        assertTrue(got != null, "the record did not survive the restart");
-        assertEquals(Map.entry("id-1", "kept"), Map.entry(got.key(), got.value()));
-      }
+      ConsumerRecord<String, String> got = firstRecord(address, new TopicPartition("kept", 0));
+      assertTrue(got != null, "the record did not survive the restart");
+      assertEquals(Map.entry("id-1", "kept"), Map.entry(got.key(), got.value()));
     } finally {
       stopAgain.countDown();
     }
@@ -190,6 +163,25 @@ class BrokerCommandITCase {
         .resolve("meta.properties")), "the data stays after the broker stops");
     try (var walk = java.nio.file.Files.walk(dir)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+
+  /** The first record of {@code partition}, or null after 30 s without one. */
+  private static ConsumerRecord<String, String> firstRecord(String address,
+      TopicPartition partition) {
+    Properties c = new Properties();
+    c.put("bootstrap.servers", address);
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c,
+        new StringDeserializer(), new StringDeserializer())) {
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < until) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          return r;
+        }
+      }
+      return null;
     }
   }
 
