@@ -675,10 +675,10 @@ public final class TrainCommand {
     }
   }
 
-  /** An admin client to watch the input's log start offsets, or null (then no loss checks). */
   /** How often an attached train looks at its job's status between progress lines. */
   static final Duration STATUS_EVERY = Duration.ofMillis(250);
 
+  /** An admin client to watch the input's log start offsets, or null (then no loss checks). */
   private static KafkaPreflight connectOrNull(KafkaSpec kafka, Duration timeout,
       TrainConsole console) {
     try {
