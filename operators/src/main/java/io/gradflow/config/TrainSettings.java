@@ -354,8 +354,20 @@ public final class TrainSettings {
       "where checkpoints go (a file: URI or a path)");
   public static final Setting<Boolean> CHECKPOINTS_INCREMENTAL = Setting.of("incremental", BOOL,
       true, null, "incremental checkpoints (RocksDB only)");
+  public static final Setting<Integer> CHECKPOINTS_RESTART_ATTEMPTS = Setting.of(
+      "restart_attempts", INT, 3, atLeast(0), "how many times Flink restarts a failed job from"
+          + " its newest checkpoint (fixed-delay restart strategy) before the job fails for good."
+          + " A Kafka outage fails the job each time a client gives up (a sink's producer after"
+          + " max.block.ms, 60 s by default), so the job outlives an outage of about"
+          + " (restart_attempts + 1) x (max.block.ms + restart_delay); keep that well below"
+          + " kafka.transaction_timeout, after which the broker aborts the output of a"
+          + " checkpoint not committed yet");
+  public static final Setting<Duration> CHECKPOINTS_RESTART_DELAY = Setting.of("restart_delay",
+      DURATION, Duration.ofSeconds(1), Constraint.positiveDuration(),
+      "the wait before each of those restarts");
   public static final Section CHECKPOINTS = new Section("checkpoints", "checkpointing",
-      List.of(CHECKPOINTS_INTERVAL, CHECKPOINTS_DIRECTORY, CHECKPOINTS_INCREMENTAL));
+      List.of(CHECKPOINTS_INTERVAL, CHECKPOINTS_DIRECTORY, CHECKPOINTS_INCREMENTAL,
+          CHECKPOINTS_RESTART_ATTEMPTS, CHECKPOINTS_RESTART_DELAY));
 
   // ------------------------------------------------------------------------------ metrics
   public static final Setting<Long> METRICS_EVERY = Setting.of("every", LONG, 10_000L,

@@ -24,21 +24,24 @@ import java.util.concurrent.CountDownLatch;
  * one node, in this JVM) on {@code localhost:--port}, prints one line with its address, creates
  * the topics named by {@code --topics} (and, with {@code --gradflow-topics}, the default names
  * of {@code kafka.topics}), then serves until the process is stopped. Its log lives in a
- * temporary directory deleted when it stops.
+ * temporary directory deleted when it stops, or with {@code --log-dir DIR} in {@code DIR}, kept:
+ * started again with the same {@code --log-dir} (and {@code --port}), the broker has its topics,
+ * records, consumer offsets and open transactions back under the same KRaft cluster id, so a
+ * broker outage can be tried against a running job ({@code BrokerOutageITCase}).
  *
  * <p>It does not create a job's topics by itself: the broker does not know a job's
  * configuration, and automatic topic creation stays off (a misspelt topic name is an error, not a
  * new empty topic), as on a production cluster. {@code --gradflow-topics} creates the default
  * names; {@code --topics} any others.
  *
- * <p>Exit codes: 2 for a port in use (one line) or a bad flag; when stopped by a signal the
+ * <p>Exit codes: 2 for a port in use, an unusable {@code --log-dir} (one line each) or a bad flag; when stopped by a signal the
  * broker is closed and the JVM reports the signal (130 for Ctrl-C, 143 for SIGTERM), as for an
  * embedded {@code gradflow train}. Called in-process ({@link #serve}), it returns 0 once its stop
  * latch opens.
  */
 public final class BrokerCommand {
   public static final String SUMMARY = "run a Kafka broker in-process (no Docker) until Ctrl-C;"
-      + " its data is deleted when it stops";
+      + " its data is deleted when it stops, or kept in --log-dir";
 
   public static final List<Flag> FLAGS = List.of(
       Flag.of("port", Type.INT, "9092", "the port on localhost clients connect to (0: a free"
@@ -46,7 +49,11 @@ public final class BrokerCommand {
       Flag.of("topics", Type.LIST, null, "topics to create"),
       Flag.of("gradflow-topics", Type.SWITCH, null, "also create kafka.topics' default names: "
           + String.join(", ", KafkaSpec.Topics.DEFAULT.all())),
-      Flag.of("partitions", Type.INT, "1", "partitions of each topic created"));
+      Flag.of("partitions", Type.INT, "1", "partitions of each topic created"),
+      Flag.of("log-dir", Type.STRING, null, "keep the broker's data in this directory (created"
+          + " when absent) across restarts: started again on it, with the same --port, the"
+          + " broker has its topics, records, offsets and cluster id back; without it the data is"
+          + " in a temporary directory deleted at stop"));
 
   /** The listener on {@code --port}. */
   private static final String USERS = "USERS";
@@ -81,6 +88,8 @@ public final class BrokerCommand {
     if (port != 0) {
       refuseUsedPort(port);
     }
+    java.nio.file.Path logDir = flags.isSet("log-dir")
+        ? java.nio.file.Path.of(flags.string("log-dir")) : null;
     EmbeddedKafka kafka;
     try {
       // The test kit binds its own listeners (EXTERNAL, CONTROLLER) on ports it chooses; a
@@ -90,7 +99,9 @@ public final class BrokerCommand {
           "listeners", "EXTERNAL://localhost:0,CONTROLLER://localhost:0,"
               + USERS + "://localhost:" + port,
           "listener.security.protocol.map",
-          "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT," + USERS + ":PLAINTEXT"));
+          "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT," + USERS + ":PLAINTEXT"), logDir);
+    } catch (IllegalArgumentException e) { // EmbeddedKafka: the directory, what to do
+      throw new UserException("--log-dir: " + e.getMessage(), 2);
     } catch (Exception e) {
       if (isBind(e)) { // taken between the check and the broker's bind
         throw portInUse(port);
@@ -105,8 +116,11 @@ public final class BrokerCommand {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       String address = port == 0 ? kafka.bootstrapServers() : "localhost:" + port;
-      out.println("broker " + address + " (Kafka " + kafkaVersion()
-          + ", in-process; its data is deleted when it stops; Ctrl-C to stop)");
+      out.println("broker " + address + " (Kafka " + kafkaVersion() + ", in-process; "
+          + (logDir == null ? "its data is deleted when it stops"
+              : "its data is kept in " + kafka.logDirectory() + ", cluster id "
+                  + kafka.clusterId())
+          + "; Ctrl-C to stop)");
       if (!topics.isEmpty()) {
         try {
           kafka.createTopics(partitions, topics.toArray(String[]::new));

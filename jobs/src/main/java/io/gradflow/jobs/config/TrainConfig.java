@@ -161,8 +161,8 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
    *     {@code bench/run-trainer.sh}), {@code snappy}, {@code lz4} or {@code zstd}
    */
   public record StateSettings(String backend, Duration checkpointInterval,
-      String checkpointDirectory, boolean incremental, String compression)
-      implements Serializable {}
+      String checkpointDirectory, boolean incremental, String compression, int restartAttempts,
+      Duration restartDelay) implements Serializable {}
 
   /** Reads and validates a YAML file. */
   public static TrainConfig load(Path file) throws IOException {
@@ -324,7 +324,9 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     Section.Values checkpoints = CHECKPOINTS.read("checkpoints", root.raw("checkpoints"), report);
     StateSettings stateSettings = new StateSettings(state.get(STATE_BACKEND),
         checkpoints.get(CHECKPOINTS_INTERVAL), checkpoints.get(CHECKPOINTS_DIRECTORY),
-        checkpoints.get(CHECKPOINTS_INCREMENTAL), state.get(STATE_COMPRESSION));
+        checkpoints.get(CHECKPOINTS_INCREMENTAL), state.get(STATE_COMPRESSION),
+        checkpoints.get(TrainSettings.CHECKPOINTS_RESTART_ATTEMPTS),
+        checkpoints.get(TrainSettings.CHECKPOINTS_RESTART_DELAY));
     if (kafka != null) {
       kafka.checkTransactionTimeout(stateSettings.checkpointInterval());
     }

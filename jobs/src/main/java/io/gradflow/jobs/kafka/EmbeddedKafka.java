@@ -24,8 +24,11 @@ import org.apache.kafka.common.test.TestKitNodes;
 /**
  * A real Kafka broker in this JVM: Kafka's own KRaft broker and controller (one combined node)
  * from {@code kafka-test-common-runtime}, on a random local port, with its log in a temporary
- * directory deleted on {@link #close()}. Starts in one to three seconds. Used by the integration
- * tests and by {@code gradflow demo}.
+ * directory deleted on {@link #close()}, or in a directory of the caller's that it keeps
+ * ({@link #start(Map, Path)}: stopped and started again on it, the broker has its topics, records,
+ * committed offsets and transactions back, under the same KRaft cluster id). Starts in one to
+ * three seconds. Used by the integration tests, {@code gradflow demo} and {@code gradflow
+ * broker}.
  *
  * <p>Configured for a single broker: internal topics (consumer offsets, transaction state) have
  * replication factor 1 and min ISR 1, so exactly-once (transactional) sinks work, and consumer
@@ -40,12 +43,20 @@ import org.apache.kafka.common.test.TestKitNodes;
  * Thread-safe.
  */
 public final class EmbeddedKafka implements AutoCloseable {
+  /** The node's own directory under a log directory (the test kit's name for node 0's disk). */
+  static final String NODE_DIRECTORY = "combined_0_0";
+
   private final KafkaClusterTestKit cluster;
   private final Path directory;
+  private final boolean kept;
+  private final String clusterId;
 
-  private EmbeddedKafka(KafkaClusterTestKit cluster, Path directory) {
+  private EmbeddedKafka(KafkaClusterTestKit cluster, Path directory, boolean kept,
+      String clusterId) {
     this.cluster = cluster;
     this.directory = directory;
+    this.kept = kept;
+    this.clusterId = clusterId;
   }
 
   /** Starts a single-node broker and waits until it accepts clients. */
@@ -59,10 +70,16 @@ public final class EmbeddedKafka implements AutoCloseable {
    * own output clean. Not for concurrent use with other writers to {@code System.out}.
    */
   public static EmbeddedKafka startQuietly(Map<String, String> brokerConfig) throws Exception {
+    return startQuietly(brokerConfig, null);
+  }
+
+  /** {@link #startQuietly(Map)} on a log directory kept across restarts ({@link #start(Map, Path)}). */
+  public static EmbeddedKafka startQuietly(Map<String, String> brokerConfig, Path logDirectory)
+      throws Exception {
     java.io.PrintStream stdout = System.out;
     System.setOut(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
     try {
-      return start(brokerConfig);
+      return start(brokerConfig, logDirectory);
     } finally {
       System.setOut(stdout);
     }
@@ -70,15 +87,39 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Starts a single-node broker with extra broker settings. */
   public static EmbeddedKafka start(Map<String, String> brokerConfig) throws Exception {
-    Path dir = Files.createTempDirectory("gradflow-kafka-");
+    return start(brokerConfig, null);
+  }
+
+  /**
+   * Starts a single-node broker with extra broker settings, its data in {@code logDirectory}
+   * (created when absent), kept when the broker stops. A new or empty directory is formatted with
+   * a new KRaft cluster id; a directory this class formatted before (its {@value #NODE_DIRECTORY}
+   * holds {@code meta.properties}) is started again as it was, with its cluster id, topics,
+   * records, consumer offsets and open transactions. Two brokers cannot share one directory.
+   *
+   * @param logDirectory the kept directory, or null for a temporary one deleted by {@link #close}
+   * @throws IllegalArgumentException {@code logDirectory} is not a directory, cannot be created
+   *     or written, holds files that are not such a broker's data, or is in use by another broker
+   *     (the message names the directory and what to do)
+   */
+  public static EmbeddedKafka start(Map<String, String> brokerConfig, Path logDirectory)
+      throws Exception {
+    boolean kept = logDirectory != null;
+    Path dir = kept ? logDirectory.toAbsolutePath() : Files.createTempDirectory("gradflow-kafka-");
+    String clusterId = kept ? keptClusterId(dir) : null;
+    boolean formatted = clusterId != null;
+    if (clusterId == null) {
+      clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
+    }
     TestKitNodes nodes = new TestKitNodes.Builder()
         .setCombined(true)
         .setNumBrokerNodes(1)
         .setNumControllerNodes(1)
         .setBaseDirectory(dir)
+        .setClusterId(clusterId)
         .build();
     KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes)
-        .setDeleteOnClose(true)
+        .setDeleteOnClose(!kept)
         .setConfigProp("offsets.topic.replication.factor", "1")
         .setConfigProp("offsets.topic.num.partitions", "1")
         .setConfigProp("transaction.state.log.replication.factor", "1")
@@ -93,14 +134,92 @@ public final class EmbeddedKafka implements AutoCloseable {
     brokerConfig.forEach(builder::setConfigProp);
     KafkaClusterTestKit cluster = builder.build();
     try {
-      cluster.format();
+      if (!formatted) {
+        cluster.format();
+      }
       cluster.startup();
       cluster.waitForReadyBrokers();
     } catch (Exception e) {
       cluster.close();
+      if (kept && lockTaken(e)) {
+        throw new IllegalArgumentException(dir + " is in use by another broker (Kafka holds its"
+            + " lock): stop that broker, or choose another directory", e);
+      }
       throw e;
     }
-    return new EmbeddedKafka(cluster, dir);
+    return new EmbeddedKafka(cluster, dir, kept, clusterId);
+  }
+
+  /**
+   * The cluster id of a log directory this class formatted, or null for a new or empty one.
+   *
+   * @throws IllegalArgumentException for a directory that cannot be used (see {@link #start(Map,
+   *     Path)})
+   */
+  static String keptClusterId(Path dir) {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(dir + " is a file, not a directory: name a new or empty"
+          + " directory, or one a broker kept before");
+    }
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(dir + " cannot be created (" + e + "): name a directory"
+          + " you can write");
+    }
+    if (!Files.isWritable(dir) || !Files.isExecutable(dir)) {
+      throw new IllegalArgumentException(dir + " is not writable: name a directory you can"
+          + " write");
+    }
+    Path meta = dir.resolve(NODE_DIRECTORY).resolve("meta.properties");
+    if (Files.isRegularFile(meta)) {
+      Properties p = new Properties();
+      try (var in = Files.newInputStream(meta)) {
+        p.load(in);
+      } catch (java.io.IOException e) {
+        throw new IllegalArgumentException(meta + " cannot be read (" + e + ")");
+      }
+      String id = p.getProperty("cluster.id");
+      if (id == null || id.isBlank()) {
+        throw new IllegalArgumentException(meta + " has no cluster.id: not a broker's data"
+            + " directory of gradflow's; name a new or empty directory");
+      }
+      if (!Files.isWritable(meta.getParent())) {
+        throw new IllegalArgumentException(meta.getParent() + " is not writable: name a"
+            + " directory you can write");
+      }
+      return id;
+    }
+    try (var entries = Files.list(dir)) {
+      java.util.Optional<Path> first = entries.findFirst();
+      if (first.isPresent()) {
+        throw new IllegalArgumentException(dir + " holds files that are not a gradflow broker's"
+            + " data (no " + NODE_DIRECTORY + "/meta.properties, but " + first.get().getFileName()
+            + "): name a new or empty directory, or the one a broker kept before");
+      }
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException(dir + " cannot be listed (" + e + ")");
+    }
+    return null;
+  }
+
+  private static boolean lockTaken(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (String.valueOf(t.getMessage()).contains("Failed to acquire lock")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The KRaft cluster id, kept with the data in a kept log directory. */
+  public String clusterId() {
+    return clusterId;
+  }
+
+  /** Where the broker's data is. */
+  public Path logDirectory() {
+    return directory;
   }
 
   /** The broker's {@code host:port} for clients. */
@@ -184,7 +303,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     return Admin.create(p);
   }
 
-  /** Stops the broker and deletes its directory. */
+  /** Stops the broker and deletes its directory, unless it is a kept one. */
   @Override
   public void close() {
     try {
@@ -194,7 +313,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("could not stop the embedded Kafka broker", e);
     } finally {
-      if (Files.exists(directory)) {
+      if (!kept && Files.exists(directory)) {
         try (var walk = Files.walk(directory)) {
           walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (java.io.IOException e) {

@@ -267,8 +267,17 @@ public final class KafkaPreflight implements AutoCloseable {
     }
   }
 
+  /** No broker answered within the timeout: the brokers are down, or not at that address. */
+  public static final class Unreachable extends UserException {
+    private static final long serialVersionUID = 1L;
+
+    Unreachable(String message) {
+      super(message);
+    }
+  }
+
   private UserException unreachable() {
-    return new UserException(String.format(Locale.ROOT, "no Kafka broker answered at"
+    return new Unreachable(String.format(Locale.ROOT, "no Kafka broker answered at"
         + " %s (%s) within %d s; check the address and that the broker"
         + " runs (and the security settings in %s)", serversSetting,
         spec.bootstrapServers(),

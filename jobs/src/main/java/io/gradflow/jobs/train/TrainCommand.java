@@ -341,7 +341,10 @@ public final class TrainCommand {
     String resume = "gradflow train --config " + flags.string("config") + " --resume "
         + checkpoints;
     String savepointPath = null;
-    try (KafkaPreflight watch = connectOrNull(kafka, startupTimeout, console)) {
+    String servers = kafka.bootstrapServers();
+    console.restartAttempts(config.state().restartAttempts(), java.time.ZoneId.systemDefault());
+    try (KafkaPreflight watch = connectOrNull(kafka, startupTimeout, console);
+        StatusWatch status = new StatusWatch(job)) {
       while (!result.isDone()) {
         try {
           result.get(progressEvery.toMillis(), TimeUnit.MILLISECONDS);
@@ -369,15 +372,16 @@ public final class TrainCommand {
           }
           lastCheckpoint = newest;
         }
-        console.progress(accumulators, seconds(started),
-            lastCheckpoint == null ? null : "checkpoint " + lastCheckpoint.number());
+        console.progress(accumulators, seconds(started), name(lastCheckpoint));
         if (finalSavepoint != null && savepointPath == null
             && ended(accumulators, env.getParallelism(), config.labels().delayed())) {
           savepointPath = stopWithSavepoint(job, finalSavepoint, console,
               env.getParallelism(), config.labels().delayed());
         }
         restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
-        lost |= checkLoss(console, watch, lossWatch, partitions, read, false);
+        lost |= checkLoss(console, watch, lossWatch, partitions, read, false, servers,
+            name(lastCheckpoint));
+        status.report(console, name(lastCheckpoint), servers);
       }
       JobExecutionResult done;
       try {
@@ -401,7 +405,13 @@ public final class TrainCommand {
               + unmapped.get(), 2);
         }
         RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
-        String message = "the job failed: " + rootMessage(e.getCause())
+        status.report(console, name(lastCheckpoint), servers);
+        String outage = console.kafkaDown() ? "Kafka unreachable at " + servers + " since "
+            + console.kafkaDownSince() + ", longer than Flink's restarts last"
+            + " (checkpoints.restart_attempts " + config.state().restartAttempts()
+            + ", restart_delay " + io.gradflow.config.Durations.format(
+                config.state().restartDelay()) + "): " : "";
+        String message = "the job failed: " + outage + rootMessage(e.getCause())
             + "\n  (no summary; checkpoints are kept)"
             + (newest == null ? "" : "\n  to restart from its newest checkpoint ("
                 + newest.directory() + "): " + resume);
@@ -415,7 +425,8 @@ public final class TrainCommand {
       accumulators = done.getAllAccumulatorResults();
       console.deadLetterAlerts(accumulators);
       restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
-      lost |= checkLoss(console, watch, lossWatch, partitions, read, true);
+      lost |= checkLoss(console, watch, lossWatch, partitions, read, true, servers,
+          name(lastCheckpoint));
       console.suspectedLoss(lossWatch.suspected());
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
           && !flags.on("keep-checkpoints"), embedded);
@@ -664,6 +675,9 @@ public final class TrainCommand {
     }
   }
 
+  /** How often an attached train looks at its job's status between progress lines. */
+  static final Duration STATUS_EVERY = Duration.ofMillis(250);
+
   /** An admin client to watch the input's log start offsets, or null (then no loss checks). */
   private static KafkaPreflight connectOrNull(KafkaSpec kafka, Duration timeout,
       TrainConsole console) {
@@ -675,15 +689,72 @@ public final class TrainCommand {
     }
   }
 
+  /**
+   * Watches a running job's status from a daemon thread, every {@link #STATUS_EVERY}: counts the
+   * restarts (a look that sees RESTARTING after another status; the job is RESTARTING for
+   * checkpoints.restart_delay, so a restart shorter than a look may pass uncounted) while the
+   * main loop is busy, for example asking a broker that does not answer. Thread-safe.
+   */
+  static final class StatusWatch implements AutoCloseable {
+    private final java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+          Thread t = new Thread(r, "gradflow-train-status");
+          t.setDaemon(true);
+          return t;
+        });
+    private volatile String status = "RUNNING";
+    private final java.util.concurrent.atomic.AtomicInteger restarts =
+        new java.util.concurrent.atomic.AtomicInteger();
+
+    StatusWatch(JobClient job) {
+      timer.scheduleWithFixedDelay(() -> {
+        try {
+          String now = job.getJobStatus().get(1, TimeUnit.SECONDS).name();
+          if (now.equals("RESTARTING") && !status.equals("RESTARTING")) {
+            restarts.incrementAndGet();
+          }
+          status = now;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+          // ending, or the cluster did not answer in time: the next look tells
+        }
+      }, 0, STATUS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Tells the console what was seen since it was last told. */
+    void report(TrainConsole console, String checkpoint, String servers) {
+      console.jobStatus(status, restarts.get(), checkpoint, servers);
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
+    }
+  }
+
+  /** {@code checkpoint 12}, or null before the first. */
+  private static String name(RetainedCheckpoints.Found checkpoint) {
+    return checkpoint == null ? null : "checkpoint " + checkpoint.number();
+  }
+
+  /**
+   * Looks for input the broker deleted before the job read it, and says whether Kafka answered
+   * ({@link TrainConsole#kafka}); returns whether input was lost.
+   */
   private static boolean checkLoss(TrainConsole console, KafkaPreflight watch,
       InputPositions.Watch lossWatch, List<TopicPartition> partitions,
-      Map<String, long[]> read, boolean ended) {
+      Map<String, long[]> read, boolean ended, String servers, String checkpoint) {
     if (partitions.isEmpty() || watch == null) {
       return false;
     }
     Map<TopicPartition, Long> logStarts;
     try {
       logStarts = watch.logStarts(partitions);
+      console.kafka(true, java.time.Instant.now(), servers, checkpoint);
+    } catch (KafkaPreflight.Unreachable e) {
+      console.kafka(false, java.time.Instant.now(), servers, checkpoint);
+      return false;
     } catch (UserException e) {
       console.warn("gradflow train: could not read the log start offsets (" + e.getMessage()
           + "); data loss is not checked this time");

@@ -21,7 +21,8 @@ import java.util.TreeMap;
  * What {@code gradflow train} tells its user, from the job's accumulators ({@link ProgressTaps},
  * {@link InputAccumulator}, {@link DeadLetterAccumulator}): the input's extent at start, a
  * progress line every few seconds, one loud line when a dead-letter reason first appears, data
- * loss warnings, and a summary at the end.
+ * loss warnings, a line when Kafka stops answering, when the job restarts and when Kafka answers
+ * again ({@link #kafka}, {@link #jobStatus}), and a summary at the end.
  *
  * <p>Streams: the start-up facts and the summary go to standard output; the progress lines,
  * warnings and errors to standard error. {@code --quiet} turns off the start-up facts, the
@@ -50,6 +51,15 @@ public final class TrainConsole {
   /** The examples and the time of the previous progress line (the recent rate's start). */
   private long lastExamples;
   private double lastSeconds;
+  /** Since when no Kafka broker answers {@code train}'s own client; null while one answers. */
+  private java.time.Instant kafkaDownSince;
+  /** The job's status as last seen (Flink's JobStatus name); restarts seen in this run. */
+  private String jobStatus = "RUNNING";
+  private int restarts;
+  /** Flink's restart strategy's attempts (checkpoints.restart_attempts); 0 when unknown. */
+  private int restartAttempts;
+  /** The zone of the times of day printed. */
+  private java.time.ZoneId zone = java.time.ZoneId.systemDefault();
 
   TrainConsole(PrintStream out, PrintStream err, boolean quiet, boolean probabilities,
       String examplesTopic) {
@@ -95,6 +105,79 @@ public final class TrainConsole {
    */
   public void syntheticEventTimes() {
     this.eventTimesGiven = false;
+  }
+
+  /**
+   * The restart strategy's attempts (a restart line says {@code restart 2 of 3}) and the zone of
+   * the times of day printed.
+   */
+  void restartAttempts(int attempts, java.time.ZoneId zone) {
+    this.restartAttempts = attempts;
+    this.zone = zone;
+  }
+
+  /**
+   * Whether a Kafka broker answered {@code train}'s own client at {@code now}: one warning when
+   * none answers any more, the progress line's {@code Kafka unreachable since HH:MM:SS} meanwhile, and
+   * one warning when one answers again, with how long it did not and the restarts since.
+   *
+   * @param servers the brokers asked (kafka.bootstrap_servers)
+   * @param checkpoint the newest complete checkpoint ({@code checkpoint 12}), or null
+   */
+  void kafka(boolean answered, java.time.Instant now, String servers, String checkpoint) {
+    if (!answered && kafkaDownSince == null) {
+      kafkaDownSince = now;
+      warn("gradflow train: Kafka unreachable at " + servers + " since " + timeOfDay(now)
+          + (checkpoint == null ? "" : " (newest " + checkpoint + ")")
+          + "; the job waits for the broker and restarts when a Kafka client gives up"
+          + restartBudget());
+    } else if (answered && kafkaDownSince != null) {
+      long seconds = java.time.Duration.between(kafkaDownSince, now).toSeconds();
+      warn("gradflow train: Kafka at " + servers + " answers again, after " + seconds
+          + " s unreachable (since " + timeOfDay(kafkaDownSince) + "); the job is "
+          + jobStatus.toLowerCase(Locale.ROOT)
+          + (restarts == 0 ? "" : " (" + Counts.of(restarts, "restart") + " in this run)"));
+      kafkaDownSince = null;
+    }
+  }
+
+  /**
+   * The job's status ({@code RUNNING}, {@code RESTARTING}, ... as Flink names them) and the
+   * restarts counted so far in this run: one warning when the count grows, naming the checkpoint
+   * the job restarts from, the restart's number and, while no broker answers, since when.
+   */
+  void jobStatus(String status, int restartsSoFar, String checkpoint, String servers) {
+    if (restartsSoFar > restarts) {
+      restarts = restartsSoFar;
+      warn("gradflow train: " + (kafkaDownSince == null ? ""
+          : "Kafka unreachable at " + servers + " since " + timeOfDay(kafkaDownSince) + "; ")
+          + "the job restarts from "
+          + (checkpoint == null ? "its start (no checkpoint yet)" : checkpoint)
+          + " (restart " + restarts + (restartAttempts > 0 ? " of " + restartAttempts : "")
+          + (restartAttempts > 0 && restarts >= restartAttempts
+              ? ", the last checkpoints.restart_attempts allows" : "") + ")");
+    }
+    jobStatus = status;
+  }
+
+  /** Whether no Kafka broker answered at the last look. */
+  boolean kafkaDown() {
+    return kafkaDownSince != null;
+  }
+
+  /** {@code since 11:52:03}: when Kafka stopped answering, for the failure's message. */
+  String kafkaDownSince() {
+    return kafkaDownSince == null ? null : timeOfDay(kafkaDownSince);
+  }
+
+  private String restartBudget() {
+    return restartAttempts <= 0 ? "" : " (checkpoints.restart_attempts: " + restartAttempts
+        + (restarts > 0 ? ", " + restarts + " used" : "") + ")";
+  }
+
+  private String timeOfDay(java.time.Instant t) {
+    return java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss", Locale.ROOT)
+        .format(t.atZone(zone));
   }
 
   /** A fact at start-up (standard output, off with --quiet). */
@@ -162,6 +245,12 @@ public final class TrainConsole {
     }
     if (checkpoint != null) {
       b.append(" | ").append(checkpoint);
+    }
+    if (kafkaDownSince != null) {
+      b.append(" | Kafka unreachable since ").append(timeOfDay(kafkaDownSince));
+    }
+    if (!jobStatus.equals("RUNNING")) {
+      b.append(" | job ").append(jobStatus.toLowerCase(Locale.ROOT));
     }
     err.println(b);
     err.flush();

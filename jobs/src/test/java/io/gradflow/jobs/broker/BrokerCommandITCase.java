@@ -78,23 +78,10 @@ class BrokerCommandITCase {
         producer.send(new ProducerRecord<>("own-examples", 1, "id-1", "hello")).get(30,
             TimeUnit.SECONDS);
       }
-      Properties c = new Properties();
-      c.put("bootstrap.servers", address);
-      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c,
-          new StringDeserializer(), new StringDeserializer())) {
-        TopicPartition one = new TopicPartition("own-examples", 1);
-        consumer.assign(List.of(one));
-        consumer.seekToBeginning(List.of(one));
-        ConsumerRecord<String, String> got = null;
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (got == null && System.nanoTime() < until) {
-          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-            got = r;
-          }
-        }
-        assertTrue(got != null, "no record came back");
-        assertEquals(Map.entry("id-1", "hello"), Map.entry(got.key(), got.value()));
-      }
+      ConsumerRecord<String, String> got =
+          firstRecord(address, new TopicPartition("own-examples", 1));
+      assertTrue(got != null, "no record came back");
+      assertEquals(Map.entry("id-1", "hello"), Map.entry(got.key(), got.value()));
     } finally {
       stop.countDown();
     }
@@ -102,5 +89,118 @@ class BrokerCommandITCase {
     try (ServerSocket again = new ServerSocket()) { // the broker let its port go
       again.bind(new InetSocketAddress(InetAddress.getByName("localhost"), port));
     }
+  }
+
+  /**
+   * {@code --log-dir}: stopped and started again on the same directory and port, the broker has
+   * its KRaft cluster id, its topic and its record back; a second broker on that directory while
+   * the first runs is one line and exit 2.
+   */
+  @Test
+  void aKeptLogDirectoryComesBackWithItsClusterIdTopicsAndRecords() throws Exception {
+    int port;
+    try (ServerSocket free = new ServerSocket()) {
+      free.bind(new InetSocketAddress(InetAddress.getByName("localhost"), 0));
+      port = free.getLocalPort();
+    }
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("gradflow-broker-kept-");
+    List<String> args = List.of("--port", String.valueOf(port), "--log-dir", dir.toString());
+    String address = "localhost:" + port;
+    Properties p = new Properties();
+    p.put("bootstrap.servers", address);
+
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    CountDownLatch stop = new CountDownLatch(1);
+    CompletableFuture<Integer> exit = serve(args, first, stop);
+    String clusterId;
+    try {
+      assertTrue(first.toString(StandardCharsets.UTF_8).startsWith("broker " + address
+          + " (Kafka 4."), first.toString(StandardCharsets.UTF_8));
+      assertTrue(first.toString(StandardCharsets.UTF_8).contains(", in-process; its data is kept in "
+          + dir + ", cluster id "), first.toString(StandardCharsets.UTF_8));
+      try (Admin a = Admin.create(p)) {
+        clusterId = a.describeCluster().clusterId().get(30, TimeUnit.SECONDS);
+        a.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("kept", 1,
+            (short) 1))).all().get(30, TimeUnit.SECONDS);
+      }
+      try (KafkaProducer<String, String> producer = new KafkaProducer<>(p,
+          new StringSerializer(), new StringSerializer())) {
+        producer.send(new ProducerRecord<>("kept", 0, "id-1", "kept")).get(30, TimeUnit.SECONDS);
+      }
+      assertTrue(first.toString(StandardCharsets.UTF_8).contains(clusterId),
+          first.toString(StandardCharsets.UTF_8));
+
+      ByteArrayOutputStream secondErr = new ByteArrayOutputStream();
+      assertEquals(2, io.gradflow.jobs.cli.Main.run(new String[] {"broker", "--port", "0",
+          "--log-dir", dir.toString()}, new java.io.ByteArrayInputStream(new byte[0]),
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+          new PrintStream(secondErr, true, StandardCharsets.UTF_8)));
+      assertEquals("gradflow broker: --log-dir: " + dir + " is in use by another broker (Kafka"
+          + " holds its lock): stop that broker, or choose another directory\n",
+          secondErr.toString(StandardCharsets.UTF_8));
+    } finally {
+      stop.countDown();
+    }
+    assertEquals(0, exit.get(60, TimeUnit.SECONDS));
+
+    ByteArrayOutputStream second = new ByteArrayOutputStream();
+    CountDownLatch stopAgain = new CountDownLatch(1);
+    CompletableFuture<Integer> again = serve(args, second, stopAgain);
+    try {
+      assertTrue(second.toString(StandardCharsets.UTF_8).contains("cluster id " + clusterId),
+          second.toString(StandardCharsets.UTF_8));
+      try (Admin a = Admin.create(p)) {
+        assertEquals(clusterId, a.describeCluster().clusterId().get(30, TimeUnit.SECONDS));
+      }
+      ConsumerRecord<String, String> got = firstRecord(address, new TopicPartition("kept", 0));
+      assertTrue(got != null, "the record did not survive the restart");
+      assertEquals(Map.entry("id-1", "kept"), Map.entry(got.key(), got.value()));
+    } finally {
+      stopAgain.countDown();
+    }
+    assertEquals(0, again.get(60, TimeUnit.SECONDS));
+    assertTrue(java.nio.file.Files.isRegularFile(dir.resolve("combined_0_0")
+        .resolve("meta.properties")), "the data stays after the broker stops");
+    try (var walk = java.nio.file.Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    }
+  }
+
+  /** The first record of {@code partition}, or null after 30 s without one. */
+  private static ConsumerRecord<String, String> firstRecord(String address,
+      TopicPartition partition) {
+    Properties c = new Properties();
+    c.put("bootstrap.servers", address);
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c,
+        new StringDeserializer(), new StringDeserializer())) {
+      consumer.assign(List.of(partition));
+      consumer.seekToBeginning(List.of(partition));
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (System.nanoTime() < until) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+          return r;
+        }
+      }
+      return null;
+    }
+  }
+
+  /** Serves in a thread; returns once the broker printed its line (or ended). */
+  private static CompletableFuture<Integer> serve(List<String> args, ByteArrayOutputStream printed,
+      CountDownLatch stop) throws InterruptedException {
+    PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
+    CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> {
+      try {
+        return BrokerCommand.serve(args, out, stop);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!printed.toString(StandardCharsets.UTF_8).contains("broker ")
+        && System.nanoTime() < deadline && !exit.isDone()) {
+      Thread.sleep(20);
+    }
+    return exit;
   }
 }

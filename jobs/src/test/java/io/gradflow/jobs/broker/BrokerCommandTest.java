@@ -7,6 +7,7 @@ import io.gradflow.jobs.cli.Main;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.util.List;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -74,5 +75,30 @@ class BrokerCommandTest {
     err.reset();
     assertEquals(2, run("broker", "examples"));
     assertTrue(err().startsWith("gradflow broker: unexpected argument 'examples'"), err());
+  }
+
+  /** {@code --log-dir} naming a file, or a directory of other files: one line, exit 2. */
+  @Test
+  void anUnusableLogDirIsOneLineAndExit2() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("gradflow-not-a-dir", ".txt");
+    java.nio.file.Path foreign = java.nio.file.Files.createTempDirectory("gradflow-foreign-");
+    java.nio.file.Files.writeString(foreign.resolve("notes.txt"), "mine");
+    try {
+      assertEquals(2, run("broker", "--port", "0", "--log-dir", file.toString()));
+      assertEquals("gradflow broker: --log-dir: " + file + " is a file, not a directory: name a"
+          + " new or empty directory, or one a broker kept before\n", err());
+      err.reset();
+      assertEquals(2, run("broker", "--port", "0", "--log-dir", foreign.toString()));
+      assertEquals("gradflow broker: --log-dir: " + foreign + " holds files that are not a"
+          + " gradflow broker's data (no combined_0_0/meta.properties, but notes.txt): name a new"
+          + " or empty directory, or the one a broker kept before\n", err());
+      assertEquals("", out());
+      assertEquals(List.of("notes.txt"), java.nio.file.Files.list(foreign)
+          .map(f -> f.getFileName().toString()).toList(), "nothing written into it");
+    } finally {
+      java.nio.file.Files.delete(file);
+      java.nio.file.Files.delete(foreign.resolve("notes.txt"));
+      java.nio.file.Files.delete(foreign);
+    }
   }
 }

@@ -113,6 +113,14 @@ public final class TestBroker implements AutoCloseable {
   }
 
   /**
+   * A broker the test starts and stops itself (for example {@code gradflow broker --log-dir} in a
+   * thread, stopped and started again on one port): {@link #close} leaves it alone.
+   */
+  public static TestBroker external(String bootstrapServers) {
+    return new TestBroker(null, null, bootstrapServers);
+  }
+
+  /**
    * Kafka in a container whatever the switch says.
    *
    * @throws IllegalStateException no Docker engine answers, or the image is neither present nor
@@ -245,14 +253,15 @@ public final class TestBroker implements AutoCloseable {
   public void close() {
     if (embedded != null) {
       embedded.close();
-    } else {
+    } else if (container != null) {
       container.stop();
     }
   }
 
   @Override
   public String toString() {
-    return (embedded != null ? "the in-process broker" : "Kafka in a container of " + IMAGE)
+    return (embedded != null ? "the in-process broker" : container == null
+        ? "a broker the test runs" : "Kafka in a container of " + IMAGE)
         + " at " + bootstrapServers;
   }
 }

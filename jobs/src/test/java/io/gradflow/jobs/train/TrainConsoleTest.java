@@ -311,4 +311,60 @@ class TrainConsoleTest {
     c.summary(a, 2, null, true);
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("event_time"), err::toString);
   }
+
+  /**
+   * A broker outage as {@code train} sees it: one line when Kafka stops answering, the progress
+   * line saying since when, one line per restart (with the checkpoint and the budget), one line
+   * when Kafka answers again; nothing repeated while nothing changes.
+   */
+  @Test
+  void aBrokerOutageIsSaidWhenItBeginsAtEachRestartAndWhenItEnds() {
+    TrainConsole console = console(false, true);
+    console.restartAttempts(3, java.time.ZoneOffset.UTC);
+    java.time.Instant t0 = java.time.Instant.parse("2026-12-02T11:52:03Z");
+    console.kafka(true, t0, "broker:9092", "checkpoint 4");
+    console.jobStatus("RUNNING", 0, "checkpoint 4", "broker:9092");
+    assertEquals("", err.toString(StandardCharsets.UTF_8), "nothing while all is well");
+
+    console.kafka(false, t0, "broker:9092", "checkpoint 4");
+    console.kafka(false, t0.plusSeconds(5), "broker:9092", "checkpoint 4");
+    console.progress(accumulators(1, 0.5), 12.0, "checkpoint 4");
+    console.jobStatus("RESTARTING", 1, "checkpoint 4", "broker:9092");
+    console.jobStatus("RESTARTING", 1, "checkpoint 4", "broker:9092");
+    console.jobStatus("RUNNING", 1, "checkpoint 4", "broker:9092");
+    console.jobStatus("RESTARTING", 2, "checkpoint 4", "broker:9092");
+    console.jobStatus("RUNNING", 2, "checkpoint 4", "broker:9092");
+    console.kafka(true, t0.plusSeconds(71), "broker:9092", "checkpoint 4");
+    console.kafka(true, t0.plusSeconds(72), "broker:9092", "checkpoint 5");
+
+    // the accumulators' dead letter's own lines left out
+    String[] lines = err.toString(StandardCharsets.UTF_8).lines()
+        .filter(l -> l.startsWith("gradflow train: ") || l.startsWith("[")).toArray(String[]::new);
+    assertEquals(5, lines.length, String.join("\n", lines));
+    assertEquals("gradflow train: Kafka unreachable at broker:9092 since 11:52:03 (newest"
+        + " checkpoint 4); the job waits for the broker and restarts when a Kafka client gives"
+        + " up (checkpoints.restart_attempts: 3)", lines[0]);
+    assertTrue(lines[1].endsWith(" | checkpoint 4 | Kafka unreachable since 11:52:03"),
+        lines[1]);
+    assertEquals("gradflow train: Kafka unreachable at broker:9092 since 11:52:03; the job"
+        + " restarts from checkpoint 4 (restart 1 of 3)", lines[2]);
+    assertEquals("gradflow train: Kafka unreachable at broker:9092 since 11:52:03; the job"
+        + " restarts from checkpoint 4 (restart 2 of 3)", lines[3]);
+    assertEquals("gradflow train: Kafka at broker:9092 answers again, after 71 s unreachable"
+        + " (since 11:52:03); the job is running (2 restarts in this run)", lines[4]);
+  }
+
+  /** A restart while Kafka answers names no outage; the last one the budget allows says so. */
+  @Test
+  void aRestartWithoutAnOutageSaysItsNumberAndTheLastOne() {
+    TrainConsole console = console(true, true);
+    console.restartAttempts(1, java.time.ZoneOffset.UTC);
+    console.jobStatus("RESTARTING", 1, null, "broker:9092");
+    console.jobStatus("RUNNING", 1, "checkpoint 2", "broker:9092");
+    console.progress(accumulators(1, 0.5), 3.0, "checkpoint 2");
+    assertEquals(List.of("gradflow train: the job restarts from its start (no checkpoint yet)"
+        + " (restart 1 of 1, the last checkpoints.restart_attempts allows)"),
+        err.toString(StandardCharsets.UTF_8).lines()
+            .filter(l -> l.startsWith("gradflow train: ")).toList());
+  }
 }
