@@ -454,8 +454,8 @@ public final class TrainConsole {
     if (probabilities) {
       double logLoss = m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM] / n;
       double base = m[ProgressTaps.ModelMetrics.BASE_RATE_SUM] / n;
-      // A base rate of log loss 0 (every learned label the same, predicted from the first) has
-      // no ratio to give: "Infinity% HIGHER" said nothing.
+      // A base rate of log loss 0 (every learned label the same) has no ratio to give:
+      // "Infinity% HIGHER" said nothing.
       String against = base > 0 ? String.format(Locale.ROOT, "%.1f%% %s",
           100 * Math.abs(1 - logLoss / base), logLoss <= base ? "lower" : "HIGHER")
           : "no ratio: the base rate's log loss is 0";
