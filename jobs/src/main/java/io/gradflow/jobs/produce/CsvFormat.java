@@ -183,12 +183,31 @@ public final class CsvFormat implements FileFormat {
         // The mapping does not fit the file: no line can be read, so this is not skippable.
         throw new IllegalArgumentException("the CSV header (" + source + ", line " + recordLine
             + ") has no column " + String.join(", no column ", problems) + "; its columns are: "
-            + String.join(", ", names.keySet()));
+            + String.join(", ", names.keySet()) + delimiterHint(names.keySet()));
       }
       numericNames = columns.numeric().toArray(String[]::new);
       categoricalNames = columns.categorical().toArray(String[]::new);
       sums = new double[numeric.length];
       counts = new long[numeric.length];
+    }
+
+    /**
+     * When the header is a single column holding another common delimiter (a file separated by
+     * ';' or tabs read with ','), the flag that reads it; else empty.
+     */
+    private String delimiterHint(java.util.Set<String> names) {
+      if (names.size() != 1) {
+        return "";
+      }
+      String only = names.iterator().next();
+      for (char d : new char[] {';', '\t', '|', ','}) {
+        if (d != columns.delimiter() && only.indexOf(d) >= 0) {
+          String flag = d == '\t' ? "\\t" : String.valueOf(d);
+          return " (one column: if the file is separated by '" + flag + "', give --csv-delimiter '"
+              + flag + "')";
+        }
+      }
+      return "";
     }
 
     private boolean mapped(String name) {

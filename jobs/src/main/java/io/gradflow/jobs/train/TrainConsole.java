@@ -543,9 +543,14 @@ public final class TrainConsole {
     if (probabilities) {
       double logLoss = m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM] / n;
       double base = m[ProgressTaps.ModelMetrics.BASE_RATE_SUM] / n;
-      b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%.1f%% %s);"
-          + " AUC %.4f (last window)", logLoss, base, 100 * Math.abs(1 - logLoss / base),
-          logLoss <= base ? "lower" : "HIGHER", m[ProgressTaps.ModelMetrics.LAST_AUC]));
+      // A base rate of log loss 0 (every learned label the same) has no ratio to give:
+      // "Infinity% HIGHER" said nothing.
+      String against = base > 0 ? String.format(Locale.ROOT, "%.1f%% %s",
+          100 * Math.abs(1 - logLoss / base), logLoss <= base ? "lower" : "HIGHER")
+          : "no ratio: the base rate's log loss is 0";
+      b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%s);"
+          + " AUC %.4f (last window)", logLoss, base, against,
+          m[ProgressTaps.ModelMetrics.LAST_AUC]));
     } else {
       b.append(String.format(Locale.ROOT, "; RMSE %.4f (last window %.4f)",
           Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n),

@@ -93,14 +93,24 @@ public final class TrainJob {
   }
 
   /**
-   * Where checkpoints go: {@code checkpoints.directory}, or by default
+   * Where checkpoints go, as a URI Flink accepts: {@code checkpoints.directory}, or by default
    * {@code <java.io.tmpdir>/gradflow-checkpoints/<job.name>} (Flink adds a directory per job id).
+   * A plain path (the setting takes one) becomes its absolute {@code file:} URI, since Flink's
+   * checkpoint storage refuses a location without a scheme; a URI (file:, s3://, ...) is kept.
    */
   public static String checkpointDirectory(TrainConfig config) {
     String directory = config.state().checkpointDirectory();
-    return directory != null ? directory
-        : java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "gradflow-checkpoints",
-            config.jobName()).toUri().toString();
+    if (directory == null) {
+      return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "gradflow-checkpoints",
+          config.jobName()).toUri().toString();
+    }
+    return hasScheme(directory) ? directory
+        : java.nio.file.Path.of(directory).toAbsolutePath().normalize().toUri().toString();
+  }
+
+  /** Whether a location names its file system ({@code file:/x}, {@code s3://b/x}). */
+  private static boolean hasScheme(String location) {
+    return location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*");
   }
 
   /** Applies checkpointing and parallelism to an environment. */

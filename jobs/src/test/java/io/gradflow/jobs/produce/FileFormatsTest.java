@@ -158,6 +158,21 @@ class FileFormatsTest {
   }
 
   @Test
+  void aHeaderOfOneColumnHoldingAnotherDelimiterNamesTheFlag() {
+    CsvFormat f = new CsvFormat(new CsvFormat.Columns("label", List.of("x"), List.of(), null,
+        null, null, null, null, ','), LabelMapping.asWritten(), Timestamps.common(), null, 0, 1);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> replay(f, "label;x\n1;2\n", FileReplay.OnError.SKIP));
+    assertEquals("the CSV header (in.txt, line 1) has no column 'label' (--csv-label), no column"
+        + " 'x' (--csv-numeric); its columns are: label;x (one column: if the file is separated"
+        + " by ';', give --csv-delimiter ';')", e.getMessage());
+    IllegalArgumentException tabs = assertThrows(IllegalArgumentException.class,
+        () -> replay(f, "label\tx\n1\t2\n", FileReplay.OnError.SKIP));
+    assertTrue(tabs.getMessage().endsWith("(one column: if the file is separated by '\\t', give"
+        + " --csv-delimiter '\\t')"), tabs.getMessage());
+  }
+
+  @Test
   void anUnterminatedQuoteEndsTheInputEvenWhenSkipping() {
     String text = "y,x\n1,1\n0,\"2\n1,3\n0,4\n";
     FileReplay r = replay(csv("y", List.of("x"), null), text, FileReplay.OnError.SKIP);

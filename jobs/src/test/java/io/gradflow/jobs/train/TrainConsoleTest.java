@@ -34,6 +34,11 @@ class TrainConsoleTest {
   }
 
   private static Map<String, Object> accumulators(int models, double logLoss, int examples) {
+    return accumulators(models, logLoss, examples, 0.6);
+  }
+
+  private static Map<String, Object> accumulators(int models, double logLoss, int examples,
+      double baseRateLogLoss) {
     InputAccumulator input = new InputAccumulator();
     for (int i = 0; i < examples; i++) {
       input.add("examples", 0, i);
@@ -56,7 +61,7 @@ class TrainConsoleTest {
       e.windowCount = 8;
       e.windowWeight = 8;
       e.logLoss = logLoss + m * 0.01;
-      e.baseRateLogLoss = 0.6;
+      e.baseRateLogLoss = baseRateLogLoss;
       e.auc = 0.75;
       e.rmse = 0.5;
       e.modelStep = 8;
@@ -107,6 +112,14 @@ class TrainConsoleTest {
     console(false, true).progress(accumulators(1, 0.5), 2, "checkpoint 12");
     String e = err.toString(StandardCharsets.UTF_8);
     assertTrue(e.contains("| dead letters 3 | checkpoint 12\n"), e);
+  }
+
+  @Test
+  void aBaseRateOfLogLossZeroGivesNoRatio() {
+    console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.0002, base rate 0.0000"
+        + " (no ratio: the base rate's log loss is 0); AUC 0.7500 (last window)"), o);
   }
 
   @Test
