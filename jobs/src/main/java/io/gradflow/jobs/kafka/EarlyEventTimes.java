@@ -2,6 +2,7 @@ package io.gradflow.jobs.kafka;
 
 import java.io.IOException;
 import java.io.ObjectOutputStream;
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
@@ -15,12 +16,13 @@ import org.apache.flink.api.common.accumulators.Accumulator;
  * label timeouts wrong. The console says so ({@link #warning}).
  *
  * <p>A Flink accumulator ({@link #NAME}) the decode functions add each such example's event time
- * to: the value is {@code [count, first]}, {@code first} the event time (ms) of the first such
- * example a decode subtask met (across subtasks, that of the first subtask merged that met one).
+ * to: the value is a {@link Seen}, {@code [count, first]}, {@code first} the event time (ms) of the
+ * first such example a decode subtask met (across subtasks, that of the first subtask merged that
+ * met one).
  * Memory: two longs. Thread-safe: the task thread adds while Flink's heartbeat thread serializes
  * a snapshot, so both synchronize on the accumulator.
  */
-public final class EarlyEventTimes implements Accumulator<Long, long[]> {
+public final class EarlyEventTimes implements Accumulator<Long, EarlyEventTimes.Seen> {
   private static final long serialVersionUID = 1L;
   /** The accumulator's name in the job. */
   public static final String NAME = "gradflow.event-time-before-2000";
@@ -29,6 +31,19 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
 
   private long count;
   private long first;
+
+  /**
+   * The accumulator's value: how many examples had an event time before 2000, and the event time
+   * (ms since the epoch) of the first (0 when none). Its {@code toString} is what Flink's REST API
+   * and UI show: {@code count=3, first=1733000000 (1970-01-21T01:23:20Z)}.
+   */
+  public record Seen(long count, long first) implements Serializable {
+    @Override
+    public String toString() {
+      return count == 0 ? "count=0"
+          : "count=" + count + ", first=" + first + " (" + Instant.ofEpochMilli(first) + ")";
+    }
+  }
 
   /** Whether an event time (ms since the epoch) is one this counts. */
   public static boolean early(long eventTimeMillis) {
@@ -44,8 +59,8 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
   }
 
   @Override
-  public synchronized long[] getLocalValue() {
-    return new long[] {count, first};
+  public synchronized Seen getLocalValue() {
+    return new Seen(count, first);
   }
 
   @Override
@@ -55,12 +70,12 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
   }
 
   @Override
-  public synchronized void merge(Accumulator<Long, long[]> other) {
-    long[] theirs = other.getLocalValue();
+  public synchronized void merge(Accumulator<Long, Seen> other) {
+    Seen theirs = other.getLocalValue();
     if (count == 0) {
-      first = theirs[1];
+      first = theirs.first();
     }
-    count += theirs[0];
+    count += theirs.count();
   }
 
   @Override
@@ -77,7 +92,7 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
 
   /** The count in a job's accumulators (0 when none was counted or the job has none). */
   public static long count(Map<String, Object> accumulators) {
-    return accumulators.get(NAME) instanceof long[] v ? v[0] : 0;
+    return accumulators.get(NAME) instanceof Seen v ? v.count() : 0;
   }
 
   /**
@@ -86,11 +101,12 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
    * seconds?}, or null when the accumulators count none.
    */
   public static String warning(Map<String, Object> accumulators) {
-    if (!(accumulators.get(NAME) instanceof long[] v) || v[0] == 0) {
+    if (!(accumulators.get(NAME) instanceof Seen v) || v.count() == 0) {
       return null;
     }
     return String.format(Locale.ROOT, "%,d %s an event_time before 2000-01-01 (first: %d = %s);"
-        + " event_time is in milliseconds since the epoch: a producer writing seconds?", v[0],
-        v[0] == 1 ? "example has" : "examples have", v[1], Instant.ofEpochMilli(v[1]));
+        + " event_time is in milliseconds since the epoch: a producer writing seconds?",
+        v.count(), v.count() == 1 ? "example has" : "examples have", v.first(),
+        Instant.ofEpochMilli(v.first()));
   }
 }

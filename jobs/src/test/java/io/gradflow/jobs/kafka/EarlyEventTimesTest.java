@@ -1,6 +1,5 @@
 package io.gradflow.jobs.kafka;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,7 +24,7 @@ class EarlyEventTimesTest {
   @Test
   void countsAndKeepsTheFirstAcrossMerges() {
     EarlyEventTimes a = new EarlyEventTimes();
-    assertArrayEquals(new long[] {0, 0}, a.getLocalValue());
+    assertEquals(new EarlyEventTimes.Seen(0, 0), a.getLocalValue());
     a.add(1_733_000_000L);
     a.add(1_733_000_001L);
     EarlyEventTimes b = new EarlyEventTimes();
@@ -34,10 +33,10 @@ class EarlyEventTimesTest {
     merged.merge(new EarlyEventTimes()); // an empty subtask first
     merged.merge(a);
     merged.merge(b);
-    assertArrayEquals(new long[] {3, 1_733_000_000L}, merged.getLocalValue());
-    assertArrayEquals(merged.getLocalValue(), merged.clone().getLocalValue());
+    assertEquals(new EarlyEventTimes.Seen(3, 1_733_000_000L), merged.getLocalValue());
+    assertEquals(merged.getLocalValue(), merged.clone().getLocalValue());
     merged.resetLocal();
-    assertArrayEquals(new long[] {0, 0}, merged.getLocalValue());
+    assertEquals(new EarlyEventTimes.Seen(0, 0), merged.getLocalValue());
   }
 
   @Test
