@@ -232,6 +232,28 @@ class MainTest {
     assertEquals(1, err().lines().count(), err());
   }
 
+  /** A path may hold an apostrophe, which Flink quotes as it is: the whole path is named. */
+  @Test
+  void aSavepointPathWithAnApostropheIsNamedWhole() {
+    PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
+    Throwable missing = new org.apache.flink.util.FlinkException("Failed to execute job 'ops'.",
+        new java.io.FileNotFoundException("Cannot find checkpoint or savepoint file/directory"
+            + " 'file:/data/bob's models/savepoint-xyz' on file system 'file'."));
+    assertEquals(2, Main.failure("train", missing, stream));
+    assertTrue(err().startsWith("gradflow train: no savepoint or checkpoint at"
+        + " file:/data/bob's models/savepoint-xyz where the cluster looks: "), err());
+    assertEquals(1, err().lines().count(), err());
+    err.reset();
+    Throwable empty = new org.apache.flink.util.FlinkException("Failed to execute job 'ops'.",
+        new java.io.FileNotFoundException("Cannot find meta data file '_metadata' in directory"
+            + " 'file:/data/o'neil/empty'. Please try to load the checkpoint/savepoint directly"
+            + " from the metadata file instead of the directory."));
+    assertEquals(2, Main.failure("train", empty, stream));
+    assertTrue(err().startsWith("gradflow train: file:/data/o'neil/empty holds no _metadata"
+        + " file"), err());
+    assertEquals(1, err().lines().count(), err());
+  }
+
   @Test
   void aJobThatFailedOnABugKeepsItsCausesTrace() {
     PrintStream stream = new PrintStream(err, true, StandardCharsets.UTF_8);
