@@ -16,9 +16,9 @@ import org.apache.flink.api.common.accumulators.Accumulator;
  * label timeouts wrong. The console says so ({@link #warning}).
  *
  * <p>A Flink accumulator ({@link #NAME}) the decode functions add each such example's event time
- * to: the value is a {@link Seen}, {@code [count, first]}, {@code first} the event time (ms) of the
- * first such example a decode subtask met (across subtasks, that of the first subtask merged that
- * met one).
+ * to: the value is a {@link Seen}, the count and the earliest of those event times (ms), over
+ * every subtask whatever the order Flink merges them in (the first example a subtask met need not
+ * be the earliest, and which subtask Flink merges first is not fixed).
  * Memory: two longs. Thread-safe: the task thread adds while Flink's heartbeat thread serializes
  * a snapshot, so both synchronize on the accumulator.
  */
@@ -30,18 +30,18 @@ public final class EarlyEventTimes implements Accumulator<Long, EarlyEventTimes.
   public static final long YEAR_2000 = 946_684_800_000L;
 
   private long count;
-  private long first;
+  private long earliest;
 
   /**
-   * The accumulator's value: how many examples had an event time before 2000, and the event time
-   * (ms since the epoch) of the first (0 when none). Its {@code toString} is what Flink's REST API
-   * and UI show: {@code count=3, first=1733000000 (1970-01-21T01:23:20Z)}.
+   * The accumulator's value: how many examples had an event time before 2000, and the earliest
+   * of their event times (ms since the epoch; 0 when none). Its {@code toString} is what Flink's
+   * REST API and UI show: {@code count=3, earliest=1733000000 (1970-01-21T01:23:20Z)}.
    */
-  public record Seen(long count, long first) implements Serializable {
+  public record Seen(long count, long earliest) implements Serializable {
     @Override
     public String toString() {
-      return count == 0 ? "count=0"
-          : "count=" + count + ", first=" + first + " (" + Instant.ofEpochMilli(first) + ")";
+      return count == 0 ? "count=0" : "count=" + count + ", earliest=" + earliest + " ("
+          + Instant.ofEpochMilli(earliest) + ")";
     }
   }
 
@@ -53,28 +53,27 @@ public final class EarlyEventTimes implements Accumulator<Long, EarlyEventTimes.
   /** Counts one example of event time {@code eventTimeMillis} (before 2000). */
   @Override
   public synchronized void add(Long eventTimeMillis) {
-    if (count++ == 0) {
-      first = eventTimeMillis;
-    }
+    earliest = count++ == 0 ? eventTimeMillis : Math.min(earliest, eventTimeMillis);
   }
 
   @Override
   public synchronized Seen getLocalValue() {
-    return new Seen(count, first);
+    return new Seen(count, earliest);
   }
 
   @Override
   public synchronized void resetLocal() {
     count = 0;
-    first = 0;
+    earliest = 0;
   }
 
   @Override
   public synchronized void merge(Accumulator<Long, Seen> other) {
     Seen theirs = other.getLocalValue();
-    if (count == 0) {
-      first = theirs.first();
+    if (theirs.count() == 0) {
+      return;
     }
+    earliest = count == 0 ? theirs.earliest() : Math.min(earliest, theirs.earliest());
     count += theirs.count();
   }
 
@@ -82,7 +81,7 @@ public final class EarlyEventTimes implements Accumulator<Long, EarlyEventTimes.
   public synchronized EarlyEventTimes clone() {
     EarlyEventTimes c = new EarlyEventTimes();
     c.count = count;
-    c.first = first;
+    c.earliest = earliest;
     return c;
   }
 
@@ -96,7 +95,7 @@ public final class EarlyEventTimes implements Accumulator<Long, EarlyEventTimes.
   }
 
   /**
-   * {@code 1,234 examples have an event_time before 2000-01-01 (first: 1733000000 =
+   * {@code 1,234 examples have an event_time before 2000-01-01 (earliest: 1733000000 =
    * 1970-01-21T01:23:20Z); event_time is in milliseconds since the epoch: a producer writing
    * seconds?}, or null when the accumulators count none.
    */
@@ -104,9 +103,9 @@ public final class EarlyEventTimes implements Accumulator<Long, EarlyEventTimes.
     if (!(accumulators.get(NAME) instanceof Seen v) || v.count() == 0) {
       return null;
     }
-    return String.format(Locale.ROOT, "%,d %s an event_time before 2000-01-01 (first: %d = %s);"
+    return String.format(Locale.ROOT, "%,d %s an event_time before 2000-01-01 (earliest: %d = %s);"
         + " event_time is in milliseconds since the epoch: a producer writing seconds?",
-        v.count(), v.count() == 1 ? "example has" : "examples have", v.first(),
-        Instant.ofEpochMilli(v.first()));
+        v.count(), v.count() == 1 ? "example has" : "examples have", v.earliest(),
+        Instant.ofEpochMilli(v.earliest()));
   }
 }

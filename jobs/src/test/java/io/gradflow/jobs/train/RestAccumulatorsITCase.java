@@ -110,7 +110,7 @@ class RestAccumulatorsITCase {
     }
     assertEquals("{file:0: count=5, first=0, last=4, skipped=0, firstSkipped=-1}",
         shown.get(InputAccumulator.NAME));
-    assertEquals("count=4, first=1733000000 (1970-01-21T01:23:20Z)",
+    assertEquals("count=4, earliest=1733000000 (1970-01-21T01:23:20Z)",
         shown.get(EarlyEventTimes.NAME));
     assertEquals("{default: scored=4, learned=4}", shown.get(ProgressTaps.PREDICTIONS));
     assertEquals("{UNDECODABLE: count=\"1\", detail=\"not a single-object-encoded Avro record:"
