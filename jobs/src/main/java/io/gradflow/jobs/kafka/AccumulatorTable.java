@@ -52,5 +52,4 @@ public final class AccumulatorTable<V extends Serializable> extends HashMap<Stri
     });
     return rows.toString();
   }
-
 }
