@@ -32,12 +32,15 @@ public final class RestoreRefusal {
   private static final Pattern ABOVE_MAX = Pattern.compile(
       "The maximum parallelism \\((\\d+)\\) of the restored state is lower than the configured"
       + " parallelism \\((\\d+)\\)");
-  /** Flink's words for a path where nothing is, then the path. */
+  /**
+   * Flink's words for a path where nothing is, then the path: up to the words after it, as a path
+   * may hold an apostrophe ({@code /data/bob's/savepoint-1}).
+   */
   private static final Pattern NOT_FOUND = Pattern.compile(
-      "Cannot find checkpoint or savepoint file/directory '([^']*)'");
-  /** Flink's words for a directory without {@code _metadata}, then the directory. */
+      "Cannot find checkpoint or savepoint file/directory '(.*?)' on file system '");
+  /** Flink's words for a directory without {@code _metadata}, then the directory (as above). */
   private static final Pattern NO_METADATA = Pattern.compile(
-      "Cannot find meta data file '_metadata' in directory '([^']*)'");
+      "Cannot find meta data file '_metadata' in directory '(.*?)'\\. Please try to load");
 
   private RestoreRefusal() {}
 

@@ -84,6 +84,18 @@ public final class EvaluateJob {
   }
 
   /**
+   * The max parallelism {@code train} runs {@code config} with: Gradflow sets none, so it is
+   * Flink's default for {@code job.parallelism} ({@code
+   * KeyGroupRangeAssignment.computeDefaultMaxParallelism}: 128 up to parallelism 85, else 1.5
+   * times the parallelism rounded up to a power of two, at most 32,768), unless the cluster sets
+   * {@code pipeline.max-parallelism}.
+   */
+  public static int trainMaxParallelism(TrainConfig config) {
+    return org.apache.flink.runtime.state.KeyGroupRangeAssignment.computeDefaultMaxParallelism(
+        config.parallelism());
+  }
+
+  /**
    * Adds the evaluation to {@code env} (parallelism 1); returns the stream to collect.
    *
    * @param records the file's examples in file order, encoded as the job reads them from Kafka
@@ -96,7 +108,11 @@ public final class EvaluateJob {
   /**
    * Adds the evaluation to {@code env} (parallelism 1); returns the stream to collect. With a
    * {@code hold} ({@code --final-savepoint}), the file's source holds at its end until the hold is
-   * released ({@link HoldingSource}): the same records, the same source, then the same end.
+   * released ({@link HoldingSource}): the same records, the same source, then the same end; and
+   * the job's max parallelism is the one {@code train} runs this job file with ({@link
+   * #trainMaxParallelism}), as a savepoint keeps it: the savepoint restores in {@code train} at
+   * {@code job.parallelism} (at parallelism 1, Flink's default would be 128, which no
+   * {@code train} above 128 can restore).
    *
    * @param records the file's examples in file order, encoded as the job reads them from Kafka
    * @param hold the hold of a run that takes a savepoint at the end of the file, or null
@@ -104,6 +120,9 @@ public final class EvaluateJob {
   static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
       TrainConfig config, List<RawRecord> records, HoldingSource.Hold hold) {
     env.setParallelism(1);
+    if (hold != null) {
+      env.setMaxParallelism(trainMaxParallelism(config));
+    }
     env.getConfig().enableObjectReuse();
     TrainConfig evaluation = forEvaluation(config);
     ExampleDecoder decoder = config.decoder();

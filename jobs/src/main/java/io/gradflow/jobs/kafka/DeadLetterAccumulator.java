@@ -3,6 +3,7 @@ package io.gradflow.jobs.kafka;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.accumulators.Accumulator;
 
@@ -12,18 +13,21 @@ import org.apache.flink.api.common.accumulators.Accumulator;
  *
  * <p>A Flink accumulator ({@link #NAME}) that every decode function adds to; merged over subtasks
  * and reported to the client with the heartbeats and in the job's result. The value is a plain map
- * from reason to {@code [count, detail, topic, partition, offset]} (all strings). Accumulators
+ * from reason to {@code [count, detail, topic, partition, offset]} (all strings; an {@link
+ * AccumulatorTable}: Flink's REST API and UI show it with its columns named). Accumulators
  * restart with a restored job: they count this run's dead letters.
  *
  * <p>Memory: one entry per reason seen, the detail cut to {@value #MAX_DETAIL} characters.
  * Thread-safe (the heartbeat thread serializes snapshots while the task thread adds).
  */
 public final class DeadLetterAccumulator
-    implements Accumulator<DeadLetter, HashMap<String, String[]>> {
+    implements Accumulator<DeadLetter, AccumulatorTable<String[]>> {
   private static final long serialVersionUID = 1L;
   /** The accumulator's name in the job. */
   public static final String NAME = "gradflow.deadLetters";
   static final int MAX_DETAIL = 300;
+  /** The names of the value's columns, as Flink's REST API shows them. */
+  static final List<String> COLUMNS = List.of("count", "detail", "topic", "partition", "offset");
 
   private HashMap<String, long[]> counts = new HashMap<>();
   private HashMap<String, String[]> firsts = new HashMap<>();
@@ -45,8 +49,8 @@ public final class DeadLetterAccumulator
   }
 
   @Override
-  public synchronized HashMap<String, String[]> getLocalValue() {
-    HashMap<String, String[]> value = new HashMap<>();
+  public synchronized AccumulatorTable<String[]> getLocalValue() {
+    AccumulatorTable<String[]> value = new AccumulatorTable<>(COLUMNS);
     counts.forEach((reason, count) -> {
       String[] first = firsts.get(reason);
       value.put(reason, new String[] {Long.toString(count[0]), first[0], first[1], first[2],
@@ -62,7 +66,7 @@ public final class DeadLetterAccumulator
   }
 
   @Override
-  public synchronized void merge(Accumulator<DeadLetter, HashMap<String, String[]>> other) {
+  public synchronized void merge(Accumulator<DeadLetter, AccumulatorTable<String[]>> other) {
     for (Map.Entry<String, String[]> e : other.getLocalValue().entrySet()) {
       String[] v = e.getValue();
       long[] count = counts.get(e.getKey());

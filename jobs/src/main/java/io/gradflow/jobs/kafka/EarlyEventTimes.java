@@ -2,6 +2,7 @@ package io.gradflow.jobs.kafka;
 
 import java.io.IOException;
 import java.io.ObjectOutputStream;
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
@@ -15,12 +16,13 @@ import org.apache.flink.api.common.accumulators.Accumulator;
  * label timeouts wrong. The console says so ({@link #warning}).
  *
  * <p>A Flink accumulator ({@link #NAME}) the decode functions add each such example's event time
- * to: the value is {@code [count, first]}, {@code first} the event time (ms) of the first such
- * example a decode subtask met (across subtasks, that of the first subtask merged that met one).
+ * to: the value is a {@link Seen}, the count and the earliest of those event times (ms), over
+ * every subtask whatever the order Flink merges them in (the first example a subtask met need not
+ * be the earliest, and which subtask Flink merges first is not fixed).
  * Memory: two longs. Thread-safe: the task thread adds while Flink's heartbeat thread serializes
  * a snapshot, so both synchronize on the accumulator.
  */
-public final class EarlyEventTimes implements Accumulator<Long, long[]> {
+public final class EarlyEventTimes implements Accumulator<Long, EarlyEventTimes.Seen> {
   private static final long serialVersionUID = 1L;
   /** The accumulator's name in the job. */
   public static final String NAME = "gradflow.event-time-before-2000";
@@ -28,7 +30,20 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
   public static final long YEAR_2000 = 946_684_800_000L;
 
   private long count;
-  private long first;
+  private long earliest;
+
+  /**
+   * The accumulator's value: how many examples had an event time before 2000, and the earliest
+   * of their event times (ms since the epoch; 0 when none). Its {@code toString} is what Flink's
+   * REST API and UI show: {@code count=3, earliest=1733000000 (1970-01-21T01:23:20Z)}.
+   */
+  public record Seen(long count, long earliest) implements Serializable {
+    @Override
+    public String toString() {
+      return count == 0 ? "count=0" : "count=" + count + ", earliest=" + earliest + " ("
+          + Instant.ofEpochMilli(earliest) + ")";
+    }
+  }
 
   /** Whether an event time (ms since the epoch) is one this counts. */
   public static boolean early(long eventTimeMillis) {
@@ -38,36 +53,35 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
   /** Counts one example of event time {@code eventTimeMillis} (before 2000). */
   @Override
   public synchronized void add(Long eventTimeMillis) {
-    if (count++ == 0) {
-      first = eventTimeMillis;
-    }
+    earliest = count++ == 0 ? eventTimeMillis : Math.min(earliest, eventTimeMillis);
   }
 
   @Override
-  public synchronized long[] getLocalValue() {
-    return new long[] {count, first};
+  public synchronized Seen getLocalValue() {
+    return new Seen(count, earliest);
   }
 
   @Override
   public synchronized void resetLocal() {
     count = 0;
-    first = 0;
+    earliest = 0;
   }
 
   @Override
-  public synchronized void merge(Accumulator<Long, long[]> other) {
-    long[] theirs = other.getLocalValue();
-    if (count == 0) {
-      first = theirs[1];
+  public synchronized void merge(Accumulator<Long, Seen> other) {
+    Seen theirs = other.getLocalValue();
+    if (theirs.count() == 0) {
+      return;
     }
-    count += theirs[0];
+    earliest = count == 0 ? theirs.earliest() : Math.min(earliest, theirs.earliest());
+    count += theirs.count();
   }
 
   @Override
   public synchronized EarlyEventTimes clone() {
     EarlyEventTimes c = new EarlyEventTimes();
     c.count = count;
-    c.first = first;
+    c.earliest = earliest;
     return c;
   }
 
@@ -77,20 +91,21 @@ public final class EarlyEventTimes implements Accumulator<Long, long[]> {
 
   /** The count in a job's accumulators (0 when none was counted or the job has none). */
   public static long count(Map<String, Object> accumulators) {
-    return accumulators.get(NAME) instanceof long[] v ? v[0] : 0;
+    return accumulators.get(NAME) instanceof Seen v ? v.count() : 0;
   }
 
   /**
-   * {@code 1,234 examples have an event_time before 2000-01-01 (first: 1733000000 =
+   * {@code 1,234 examples have an event_time before 2000-01-01 (earliest: 1733000000 =
    * 1970-01-21T01:23:20Z); event_time is in milliseconds since the epoch: a producer writing
    * seconds?}, or null when the accumulators count none.
    */
   public static String warning(Map<String, Object> accumulators) {
-    if (!(accumulators.get(NAME) instanceof long[] v) || v[0] == 0) {
+    if (!(accumulators.get(NAME) instanceof Seen v) || v.count() == 0) {
       return null;
     }
-    return String.format(Locale.ROOT, "%,d %s an event_time before 2000-01-01 (first: %d = %s);"
-        + " event_time is in milliseconds since the epoch: a producer writing seconds?", v[0],
-        v[0] == 1 ? "example has" : "examples have", v[1], Instant.ofEpochMilli(v[1]));
+    return String.format(Locale.ROOT, "%,d %s an event_time before 2000-01-01 (earliest: %d = %s);"
+        + " event_time is in milliseconds since the epoch: a producer writing seconds?",
+        v.count(), v.count() == 1 ? "example has" : "examples have", v.earliest(),
+        Instant.ofEpochMilli(v.earliest()));
   }
 }

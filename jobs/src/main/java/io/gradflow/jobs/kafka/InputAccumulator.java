@@ -3,6 +3,7 @@ package io.gradflow.jobs.kafka;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.accumulators.Accumulator;
 
@@ -17,7 +18,8 @@ import org.apache.flink.api.common.accumulators.Accumulator;
  * subtasks' values (a partition is read by one subtask) and reports them to the client with the
  * task managers' heartbeats and in the job's result. The value is a plain map from
  * {@code "topic:partition"} (Kafka topic names cannot hold a colon) to
- * {@code [count, firstOffset, lastOffset, skipped, firstSkippedOffset]}, {@code -1} where none.
+ * {@code [count, firstOffset, lastOffset, skipped, firstSkippedOffset]}, {@code -1} where none
+ * (an {@link AccumulatorTable}: Flink's REST API and UI show it with its columns named).
  * Accumulators start again with a restored job and after a failover (a task restarted from a
  * checkpoint): {@link InputPositions#remember} keeps what earlier attempts read.
  *
@@ -25,7 +27,7 @@ import org.apache.flink.api.common.accumulators.Accumulator;
  * thread serializes a snapshot, so both synchronize on the accumulator.
  */
 public final class InputAccumulator
-    implements Accumulator<RawRecord, HashMap<String, long[]>> {
+    implements Accumulator<RawRecord, AccumulatorTable<long[]>> {
   private static final long serialVersionUID = 1L;
   /** The accumulator's name in the job. */
   public static final String NAME = "gradflow.input";
@@ -42,6 +44,9 @@ public final class InputAccumulator
   public static final int LAST = 2;
   public static final int SKIPPED = 3;
   public static final int FIRST_SKIPPED = 4;
+  /** The names of the value's columns, as Flink's REST API shows them. */
+  static final List<String> COLUMNS = List.of("count", "first", "last", "skipped",
+      "firstSkipped");
 
   private HashMap<String, long[]> partitions = new HashMap<>();
   private transient String lastTopic;
@@ -78,8 +83,8 @@ public final class InputAccumulator
   }
 
   @Override
-  public synchronized HashMap<String, long[]> getLocalValue() {
-    HashMap<String, long[]> copy = new HashMap<>();
+  public synchronized AccumulatorTable<long[]> getLocalValue() {
+    AccumulatorTable<long[]> copy = new AccumulatorTable<>(COLUMNS);
     partitions.forEach((k, v) -> copy.put(k, v.clone()));
     return copy;
   }
@@ -91,7 +96,7 @@ public final class InputAccumulator
   }
 
   @Override
-  public synchronized void merge(Accumulator<RawRecord, HashMap<String, long[]>> other) {
+  public synchronized void merge(Accumulator<RawRecord, AccumulatorTable<long[]>> other) {
     for (Map.Entry<String, long[]> o : other.getLocalValue().entrySet()) {
       long[] mine = partitions.get(o.getKey());
       if (mine == null) {
@@ -116,7 +121,7 @@ public final class InputAccumulator
   @Override
   public synchronized InputAccumulator clone() {
     InputAccumulator c = new InputAccumulator();
-    c.partitions = getLocalValue();
+    partitions.forEach((k, v) -> c.partitions.put(k, v.clone()));
     return c;
   }
 

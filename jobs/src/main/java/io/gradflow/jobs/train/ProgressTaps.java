@@ -2,9 +2,11 @@ package io.gradflow.jobs.train;
 
 import io.gradflow.flink.MetricsEvent;
 import io.gradflow.flink.Scored;
+import io.gradflow.jobs.kafka.AccumulatorTable;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.accumulators.Accumulator;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -16,7 +18,8 @@ import org.apache.flink.api.common.functions.RichMapFunction;
  * (the core's {@code PrequentialMetrics}, as the metrics topic carries them) in Flink accumulators.
  * Flink merges the subtasks' accumulators (a model key lives in one subtask) and reports them to
  * the client with the task managers' heartbeats and in the job's result, on a MiniCluster and on a
- * cluster alike. Accumulators restart with a restored job: they describe this run.
+ * cluster alike. Accumulators restart with a restored job: they describe this run. Their values are
+ * {@link AccumulatorTable}s: Flink's REST API and UI show them with their columns named.
  *
  * <p>Memory: a few numbers per model key, at most {@link #MAX_MODELS} keys (the rest are summed
  * under {@link #OTHER_MODELS}). Thread-safe: the task thread adds while the heartbeat thread
@@ -77,8 +80,9 @@ public final class ProgressTaps {
    * and learned those the model learned from (a label and a non-zero importance weight).
    */
   public static final class PredictionCounts
-      implements Accumulator<Scored, HashMap<String, long[]>> {
+      implements Accumulator<Scored, AccumulatorTable<long[]>> {
     private static final long serialVersionUID = 1L;
+    static final List<String> COLUMNS = List.of("scored", "learned");
     private HashMap<String, long[]> models = new HashMap<>();
     private transient String lastKey;
     private transient long[] last;
@@ -100,8 +104,8 @@ public final class ProgressTaps {
     }
 
     @Override
-    public synchronized HashMap<String, long[]> getLocalValue() {
-      HashMap<String, long[]> copy = new HashMap<>();
+    public synchronized AccumulatorTable<long[]> getLocalValue() {
+      AccumulatorTable<long[]> copy = new AccumulatorTable<>(COLUMNS);
       models.forEach((k, v) -> copy.put(k, v.clone()));
       return copy;
     }
@@ -113,7 +117,7 @@ public final class ProgressTaps {
     }
 
     @Override
-    public synchronized void merge(Accumulator<Scored, HashMap<String, long[]>> other) {
+    public synchronized void merge(Accumulator<Scored, AccumulatorTable<long[]>> other) {
       other.getLocalValue().forEach((k, v) -> {
         long[] mine = models.computeIfAbsent(k, x -> new long[2]);
         mine[0] += v[0];
@@ -125,7 +129,7 @@ public final class ProgressTaps {
     @Override
     public synchronized PredictionCounts clone() {
       PredictionCounts c = new PredictionCounts();
-      c.models = getLocalValue();
+      models.forEach((k, v) -> c.models.put(k, v.clone()));
       return c;
     }
 
@@ -142,7 +146,7 @@ public final class ProgressTaps {
    * every labeled example of the run (as the demo computes it from the metrics topic).
    */
   public static final class ModelMetrics
-      implements Accumulator<MetricsEvent, HashMap<String, double[]>> {
+      implements Accumulator<MetricsEvent, AccumulatorTable<double[]>> {
     private static final long serialVersionUID = 1L;
     /** The reports' importance weight: each report's means are combined weighted by it. */
     static final int WEIGHT = 0;
@@ -158,6 +162,9 @@ public final class ProgressTaps {
     static final int DRIFTS = 9;
     static final int LAST_DRIFT_STEP = 10;
     static final int SIZE = 11;
+    static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",
+        "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastStep", "reports", "drifts",
+        "lastDriftStep");
 
     private HashMap<String, double[]> models = new HashMap<>();
 
@@ -197,8 +204,8 @@ public final class ProgressTaps {
     }
 
     @Override
-    public synchronized HashMap<String, double[]> getLocalValue() {
-      HashMap<String, double[]> copy = new HashMap<>();
+    public synchronized AccumulatorTable<double[]> getLocalValue() {
+      AccumulatorTable<double[]> copy = new AccumulatorTable<>(COLUMNS);
       models.forEach((k, v) -> copy.put(k, v.clone()));
       return copy;
     }
@@ -209,7 +216,7 @@ public final class ProgressTaps {
     }
 
     @Override
-    public synchronized void merge(Accumulator<MetricsEvent, HashMap<String, double[]>> other) {
+    public synchronized void merge(Accumulator<MetricsEvent, AccumulatorTable<double[]>> other) {
       other.getLocalValue().forEach((k, v) -> {
         double[] mine = models.get(k);
         if (mine == null) {
@@ -234,7 +241,7 @@ public final class ProgressTaps {
     @Override
     public synchronized ModelMetrics clone() {
       ModelMetrics c = new ModelMetrics();
-      c.models = getLocalValue();
+      models.forEach((k, v) -> c.models.put(k, v.clone()));
       return c;
     }
 

@@ -221,15 +221,41 @@ class MainTest {
         + " where the cluster looks: give the directory of a savepoint or of a retained checkpoint"
         + " (chk-N), or its _metadata file, on a file system the JobManager reads",
         err().strip());
+    assertTrue(refused(noMetadata("file:/tmp/ops/empty"))
+        .startsWith("gradflow train: file:/tmp/ops/empty holds no _metadata file"), err());
+  }
+
+  /** A path may hold an apostrophe, which Flink quotes as it is: the whole path is named. */
+  @Test
+  void aSavepointPathWithAnApostropheIsNamedWhole() {
+    assertTrue(refused(notFound("file:/data/bob's models/savepoint-xyz"))
+        .startsWith("gradflow train: no savepoint or checkpoint at file:/data/bob's"
+            + " models/savepoint-xyz where the cluster looks: "), err());
+    assertTrue(refused(noMetadata("file:/data/o'neil/empty"))
+        .startsWith("gradflow train: file:/data/o'neil/empty holds no _metadata file"), err());
+  }
+
+  /** Flink 2.2.1's words for a path where nothing is (resolveCheckpointPointer). */
+  private static Throwable notFound(String path) {
+    return new java.io.FileNotFoundException("Cannot find checkpoint or savepoint"
+        + " file/directory '" + path + "' on file system 'file'.");
+  }
+
+  /** Flink 2.2.1's words for a directory without _metadata (resolveCheckpointPointer). */
+  private static Throwable noMetadata(String directory) {
+    return new java.io.FileNotFoundException("Cannot find meta data file '_metadata' in"
+        + " directory '" + directory + "'. Please try to load the checkpoint/savepoint directly"
+        + " from the metadata file instead of the directory.");
+  }
+
+  /** What train says when its submission failed with {@code cause}: exit 2, one line. */
+  private String refused(Throwable cause) {
     err.reset();
-    Throwable empty = new org.apache.flink.util.FlinkException("Failed to execute job 'ops'.",
-        new java.io.FileNotFoundException("Cannot find meta data file '_metadata' in directory"
-            + " 'file:/tmp/ops/empty'. Please try to load the checkpoint/savepoint directly from"
-            + " the metadata file instead of the directory."));
-    assertEquals(2, Main.failure("train", empty, stream));
-    assertTrue(err().startsWith("gradflow train: file:/tmp/ops/empty holds no _metadata file"),
-        err());
+    assertEquals(2, Main.failure("train", new org.apache.flink.util.FlinkException(
+        "Failed to execute job 'ops'.", cause), new PrintStream(err, true,
+        StandardCharsets.UTF_8)));
     assertEquals(1, err().lines().count(), err());
+    return err().strip();
   }
 
   @Test

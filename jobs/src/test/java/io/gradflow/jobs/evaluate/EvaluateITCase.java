@@ -128,7 +128,7 @@ public class EvaluateITCase {
         "--csv-timestamp", "t", "--csv-categorical", "x", "--csv-label", "y");
     assertEquals(50, seconds.json().get("event_time_before_2000").asLong());
     assertTrue(seconds.err().contains("gradflow evaluate: warning: 50 examples have an event_time"
-        + " before 2000-01-01 (first: 1733000000 = 1970-01-21T01:23:20Z)"), seconds.err());
+        + " before 2000-01-01 (earliest: 1733000000 = 1970-01-21T01:23:20Z)"), seconds.err());
     Path config = Files.writeString(temp.resolve("synthetic.yaml"), LOGISTIC);
     Path json = temp.resolve("synthetic.json");
     ByteArrayOutputStream err = new ByteArrayOutputStream();

@@ -1,12 +1,12 @@
 package io.gradflow.jobs.kafka;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -23,21 +23,41 @@ class EarlyEventTimesTest {
   }
 
   @Test
-  void countsAndKeepsTheFirstAcrossMerges() {
+  void countsAndKeepsTheEarliestAcrossMerges() {
     EarlyEventTimes a = new EarlyEventTimes();
-    assertArrayEquals(new long[] {0, 0}, a.getLocalValue());
-    a.add(1_733_000_000L);
+    assertEquals(new EarlyEventTimes.Seen(0, 0), a.getLocalValue());
     a.add(1_733_000_001L);
+    a.add(1_733_000_000L); // out of order within a subtask: the earliest, not the first met
+    assertEquals(new EarlyEventTimes.Seen(2, 1_733_000_000L), a.getLocalValue());
     EarlyEventTimes b = new EarlyEventTimes();
     b.add(5L);
     EarlyEventTimes merged = new EarlyEventTimes();
     merged.merge(new EarlyEventTimes()); // an empty subtask first
     merged.merge(a);
     merged.merge(b);
-    assertArrayEquals(new long[] {3, 1_733_000_000L}, merged.getLocalValue());
-    assertArrayEquals(merged.getLocalValue(), merged.clone().getLocalValue());
+    assertEquals(new EarlyEventTimes.Seen(3, 5L), merged.getLocalValue());
+    assertEquals(merged.getLocalValue(), merged.clone().getLocalValue());
     merged.resetLocal();
-    assertArrayEquals(new long[] {0, 0}, merged.getLocalValue());
+    assertEquals(new EarlyEventTimes.Seen(0, 0), merged.getLocalValue());
+  }
+
+  /** Flink merges the subtasks' accumulators in no fixed order: every order gives one value. */
+  @Test
+  void theMergedValueDoesNotDependOnTheOrderOfTheSubtasks() {
+    long[][] subtasks = {{900L, 7L}, {}, {40L}, {1_733_000_000L, 3L, 12L}};
+    List<List<Integer>> orders = List.of(List.of(0, 1, 2, 3), List.of(3, 2, 1, 0),
+        List.of(1, 2, 0, 3), List.of(2, 3, 1, 0), List.of(1, 3, 0, 2));
+    for (List<Integer> order : orders) {
+      EarlyEventTimes merged = new EarlyEventTimes();
+      for (int i : order) {
+        EarlyEventTimes subtask = new EarlyEventTimes();
+        for (long t : subtasks[i]) {
+          subtask.add(t);
+        }
+        merged.merge(subtask);
+      }
+      assertEquals(new EarlyEventTimes.Seen(6, 3L), merged.getLocalValue(), "order " + order);
+    }
   }
 
   @Test
@@ -46,7 +66,7 @@ class EarlyEventTimesTest {
     for (int i = 0; i < 1_234; i++) {
       a.add(1_733_000_000L + i);
     }
-    assertEquals("1,234 examples have an event_time before 2000-01-01 (first: 1733000000 ="
+    assertEquals("1,234 examples have an event_time before 2000-01-01 (earliest: 1733000000 ="
         + " 1970-01-21T01:23:20Z); event_time is in milliseconds since the epoch: a producer"
         + " writing seconds?", EarlyEventTimes.warning(Map.of(EarlyEventTimes.NAME,
         a.getLocalValue())));
@@ -54,7 +74,7 @@ class EarlyEventTimesTest {
     EarlyEventTimes one = new EarlyEventTimes();
     one.add(0L);
     assertTrue(EarlyEventTimes.warning(Map.of(EarlyEventTimes.NAME, one.getLocalValue()))
-        .startsWith("1 example has an event_time before 2000-01-01 (first: 0 ="
+        .startsWith("1 example has an event_time before 2000-01-01 (earliest: 0 ="
             + " 1970-01-01T00:00:00Z)"));
     assertNull(EarlyEventTimes.warning(Map.of(EarlyEventTimes.NAME,
         new EarlyEventTimes().getLocalValue())));

@@ -162,11 +162,10 @@ class DeepModelITCase extends TrainJobITCase {
     assertTrue(model.size() > 50, model.size() + " rows");
 
     Run failing = Run.create(examples, "labels");
-    FailOnce.FAILED.set(false);
     TrainConfig config = config(failing.yaml(extra, true), temp.resolve("failing"));
-    runBounded(config, s -> s.map(new FailOnce(COUNT * 3 / 5)).name("fail-once"),
-        new Configuration());
-    assertTrue(FailOnce.FAILED.get(), "the failure was injected");
+    FailOnce fail = FailOnce.at(COUNT * 3 / 5);
+    runBounded(config, s -> s.map(fail).name("fail-once"), new Configuration());
+    assertTrue(fail.failed(), "the failure was injected");
     assertSameEntries(expected, predictions(failing.predictions(), COUNT), "predictions");
     assertSameEntries(model, finalRows(failing.changelog()), "model");
   }

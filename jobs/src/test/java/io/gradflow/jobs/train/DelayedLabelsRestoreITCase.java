@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.jobs.kafka.KafkaTestSupport;
-import io.gradflow.model.CompactExample;
 import io.gradflow.schema.Prediction;
 import io.gradflow.schema.RowUpdate;
 import java.nio.file.Path;
@@ -14,8 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
@@ -78,11 +75,12 @@ class DelayedLabelsRestoreITCase extends TrainJobITCase {
     OneRun one = oneRun(topic);
 
     Run failing = Run.create(topic, topic + "-labels");
-    SlowFailOnce.FAILED.set(false);
+    // 2 ms per example: checkpoints every 300 ms complete before the failure.
+    TrainJobITCase.FailOnce fail = TrainJobITCase.FailOnce.at(1_100).pacedBy(1, 2);
     runBounded(config(failing.yaml(DELAYED + MODEL, true)
         .replace("metrics: {every: 2000, window: 2000}\n", ""), temp.resolve("failing")),
-        s -> s.map(new SlowFailOnce(1_100)).name("fail-once"), new Configuration());
-    assertTrue(SlowFailOnce.FAILED.get(), "the failure was injected");
+        s -> s.map(fail).name("fail-once"), new Configuration());
+    assertTrue(fail.failed(), "the failure was injected");
     assertLikeOneRun(one, predictionsInOrder(failing.predictions(), ALL + WAITING),
         latestRows(failing.changelog()), "a failure and a restore from a checkpoint");
   }
@@ -136,27 +134,6 @@ class DelayedLabelsRestoreITCase extends TrainJobITCase {
     }
     assertTrue(latest.size() > 20, latest.size() + " rows");
     return latest;
-  }
-
-  /** Sleeps 2 ms per example (checkpoints every 300 ms meanwhile); fails once at {@code at}. */
-  static final class SlowFailOnce implements MapFunction<CompactExample, CompactExample> {
-    private static final long serialVersionUID = 1L;
-    static final AtomicBoolean FAILED = new AtomicBoolean();
-    private final int at;
-    private int seen;
-
-    SlowFailOnce(int at) {
-      this.at = at;
-    }
-
-    @Override
-    public CompactExample map(CompactExample e) throws Exception {
-      Thread.sleep(2);
-      if (++seen == at && FAILED.compareAndSet(false, true)) {
-        throw new IllegalStateException("injected failure at example " + at);
-      }
-      return e;
-    }
   }
 
   private String topicWithFile(String prefix) throws Exception {

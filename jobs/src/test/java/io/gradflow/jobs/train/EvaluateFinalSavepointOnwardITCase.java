@@ -197,7 +197,9 @@ class EvaluateFinalSavepointOnwardITCase extends TrainJobITCase {
    * A savepoint keeps the max parallelism of the job that took it (Flink's default, 128, for
    * evaluate's parallelism 1): {@code train --savepoint} at {@code job.parallelism: 129} is
    * refused by Flink at restore, and said in one line naming both numbers and the setting (exit
-   * 2), not as an internal error with a trace.
+   * 2), not as an internal error with a trace. Evaluated with the job file that says
+   * {@code parallelism: 129}, the savepoint has the max parallelism {@code train} runs that file
+   * with (Flink's default for 129: 256), so that {@code train} can restore it.
    */
   @Test
   void aParallelismAboveTheSavepointsMaxParallelismIsOneLine() throws Exception {
@@ -218,6 +220,24 @@ class EvaluateFinalSavepointOnwardITCase extends TrainJobITCase {
     assertTrue(err().contains("gradflow train: the savepoint's state has max parallelism 128,"
         + " below job.parallelism 129: "), this::both);
     assertFalse(err().contains("\tat ") || err().contains("internal error"), this::both);
+
+    String wideSavepoint = evaluateWithSavepoint(yaml, csv, "wide-129");
+    assertEquals(Set.of(256), maxParallelisms(wideSavepoint), wideSavepoint);
+    assertEquals(Set.of(128), maxParallelisms(savepoint), savepoint);
+  }
+
+  /** The max parallelism of each operator state in a savepoint's {@code _metadata}. */
+  private static Set<Integer> maxParallelisms(String savepoint) throws Exception {
+    org.apache.flink.core.fs.Path metadata = new org.apache.flink.core.fs.Path(savepoint,
+        "_metadata");
+    try (java.io.DataInputStream in = new java.io.DataInputStream(
+        metadata.getFileSystem().open(metadata))) {
+      return org.apache.flink.runtime.checkpoint.Checkpoints.loadCheckpointMetadata(in,
+          EvaluateFinalSavepointOnwardITCase.class.getClassLoader(), savepoint)
+          .getOperatorStates().stream()
+          .map(org.apache.flink.runtime.checkpoint.OperatorState::getMaxParallelism)
+          .collect(java.util.stream.Collectors.toSet());
+    }
   }
 
   private Map<String, ModelSnapshot> export(String savepoint, String name) throws Exception {

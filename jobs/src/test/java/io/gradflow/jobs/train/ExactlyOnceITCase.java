@@ -54,15 +54,15 @@ class ExactlyOnceITCase extends TrainJobITCase {
     assertTrue(model.size() > 1000, model.size() + " rows");
 
     Run failing = Run.create(examples, "labels");
-    FailOnce.FAILED.set(false);
     String job = "job: {name: " + failing.name() + "}";
     String yaml = failing.yaml(optimizer, true);
     assertTrue(yaml.contains(job), yaml);
     TrainConfig config = config(yaml.replace(job, "job: {name: " + failing.name()
         + ", decode_parallelism: " + decodeParallelism + "}"), temp.resolve("failing"));
     assertEquals(decodeParallelism, config.decodeParallelism());
-    runBounded(config, s -> s.map(new FailOnce(12_000)).name("fail-once"), new Configuration());
-    assertTrue(FailOnce.FAILED.get(), "the failure was injected");
+    FailOnce fail = FailOnce.at(12_000);
+    runBounded(config, s -> s.map(fail).name("fail-once"), new Configuration());
+    assertTrue(fail.failed(), "the failure was injected");
 
     assertSameEntries(expected, predictions(failing.predictions(), 20_000), "predictions");
     assertSameEntries(model, finalRows(failing.changelog()), "model");

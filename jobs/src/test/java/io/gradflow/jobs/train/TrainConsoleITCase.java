@@ -76,7 +76,7 @@ class TrainConsoleITCase extends TrainJobITCase {
     assertTrue(e.contains("dead letter: UNDECODABLE at " + topic + "-0@3005"), e);
     assertFalse(e.contains("\tat "), e);
     assertTrue(e.contains("gradflow train: warning: 1 example has an event_time before 2000-01-01"
-        + " (first: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds since the"
+        + " (earliest: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds since the"
         + " epoch: a producer writing seconds?"), e);
 
     Matcher deleted = Pattern.compile("checkpoints     deleted (\\S+) ").matcher(o);

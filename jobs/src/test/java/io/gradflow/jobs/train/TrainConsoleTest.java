@@ -302,12 +302,12 @@ class TrainConsoleTest {
     String during = err.toString(StandardCharsets.UTF_8);
     assertEquals(1, during.split("event_time before", -1).length - 1, during);
     assertTrue(during.contains("gradflow train: warning: 1 example has an event_time before"
-        + " 2000-01-01 (first: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds"
+        + " 2000-01-01 (earliest: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds"
         + " since the epoch: a producer writing seconds?"), during);
     c.summary(a, 4, null, true);
     String end = err.toString(StandardCharsets.UTF_8).substring(during.length());
     assertTrue(end.contains("gradflow train: warning: 2 examples have an event_time before"
-        + " 2000-01-01 (first: 1733000000"), end);
+        + " 2000-01-01 (earliest: 1733000000"), end);
   }
 
   @Test

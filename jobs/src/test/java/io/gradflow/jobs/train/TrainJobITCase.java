@@ -26,6 +26,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -242,22 +244,49 @@ abstract class TrainJobITCase {
     return out;
   }
 
-  /** Fails the job once, at the given example, on its first attempt only. */
+  /**
+   * Fails the job once, at the given example, on its first attempt only; paced so that checkpoints
+   * complete before the failure ({@link #at}: 40 ms every 500 examples; {@link #pacedBy} for
+   * another pace). Each instance has its own flag ({@link #failed}), kept in a static map by a
+   * name of its own: the task runs a deserialized copy, and a restarted task a fresh one.
+   */
   static final class FailOnce implements MapFunction<CompactExample, CompactExample> {
-    static final AtomicBoolean FAILED = new AtomicBoolean();
+    private static final long serialVersionUID = 1L;
+    private static final Map<String, AtomicBoolean> FAILED = new ConcurrentHashMap<>();
+    private final String flag = UUID.randomUUID().toString();
     private final int at;
+    private final int pauseEvery;
+    private final long pauseMillis;
     private int seen;
 
-    FailOnce(int at) {
+    private FailOnce(int at, int pauseEvery, long pauseMillis) {
       this.at = at;
+      this.pauseEvery = pauseEvery;
+      this.pauseMillis = pauseMillis;
+      FAILED.put(flag, new AtomicBoolean());
+    }
+
+    /** Fails at example {@code at} (1-based, of the subtask), sleeping 40 ms every 500. */
+    static FailOnce at(int at) {
+      return new FailOnce(at, 500, 40);
+    }
+
+    /** As this, sleeping {@code millis} every {@code every} examples. */
+    FailOnce pacedBy(int every, long millis) {
+      return new FailOnce(at, every, millis);
+    }
+
+    /** Whether this failure was injected. */
+    boolean failed() {
+      return FAILED.get(flag).get();
     }
 
     @Override
     public CompactExample map(CompactExample e) throws Exception {
-      if (++seen % 500 == 0) {
-        Thread.sleep(40); // long enough for several checkpoints before the failure
+      if (++seen % pauseEvery == 0) {
+        Thread.sleep(pauseMillis);
       }
-      if (seen == at && FAILED.compareAndSet(false, true)) {
+      if (seen == at && FAILED.get(flag).compareAndSet(false, true)) {
         throw new IllegalStateException("injected failure at example " + at);
       }
       return e;
