@@ -24,16 +24,19 @@ import org.junit.jupiter.api.Test;
  * would corrupt what a downstream operator still holds; this test fails then.
  */
 class ExampleDecodeFunctionTest {
-  /** Examples of varied shape (features, entities, dense values), each different from the last. */
+  /**
+   * Examples of varied shape (features, entities, dense values), in pairs of the same shape (so
+   * that a decoder reusing arrays of the size it needs shows).
+   */
   static List<RawRecord> records(int n) {
     List<RawRecord> records = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       List<Feature> features = new ArrayList<>();
-      for (int f = 0; f <= i % 5; f++) {
+      for (int f = 0; f <= i / 2 % 5; f++) {
         features.add(new Feature("f" + f, "v" + i, null, 1f + i));
       }
       List<Float> dense = new ArrayList<>();
-      for (int d = 0; d < i % 3; d++) {
+      for (int d = 0; d < i / 2 % 3; d++) {
         dense.add((float) (i + d));
       }
       byte[] value = ExampleDecoderTest.bytes(ExampleDecoderTest.good().setExampleId("e" + i)
