@@ -7,6 +7,9 @@
 # a Flink run's second half ends at its last prediction; the *_to_job_end fields end it when the
 # job has finished, as the figures recorded before 2026-12-01's last session did).
 #   bench/run-trainer.sh [examples [runs [rounds]]]   (default 3,000,000 hashed,paged,hashmap,rocksdb 3)
+# The hashmap and rocksdb runs chain the trainer to its input, as the job does at parallelism 1;
+# the run hashmap-keyed (not a default) puts the keyed exchange before it, as above parallelism 1
+# (RESULT ... heap_keyed_vs_bare=<x> ...): bench/run-trainer.sh 2000000 hashmap,hashmap-keyed 3
 # Any Flink option as -Dflink.KEY=VALUE in BENCH_JAVA_OPTS (keep the two defaults below), e.g. the
 # network buffers' size the README's "Trainer end to end" measured (session 14):
 #   BENCH_JAVA_OPTS="-Xms6g -XX:+AlwaysPreTouch -Dflink.taskmanager.memory.segment-size=128kb" \

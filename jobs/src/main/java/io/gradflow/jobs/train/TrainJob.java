@@ -118,7 +118,9 @@ public final class TrainJob {
     env.setParallelism(config.parallelism());
     // Chained operators hand records on without a serializer copy. Safe here: every operator of
     // the job makes new output records and none modifies or keeps a record it was given, except
-    // in keyed state, which receives records from the network (fresh instances).
+    // in keyed state, which receives records from the network (fresh instances). At parallelism 1
+    // the trainer is chained to the decode function (TrainPipeline) and gets its objects: it
+    // neither changes nor keeps them.
     env.getConfig().enableObjectReuse();
     Duration interval = config.state().checkpointInterval();
     if (!interval.isZero()) {

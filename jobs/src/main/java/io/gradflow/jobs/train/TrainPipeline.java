@@ -15,11 +15,13 @@ import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.transformations.UnionTransformation;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
@@ -36,6 +38,18 @@ import org.apache.flink.util.OutputTag;
  *                                                                          keyBy model ─
  *                                                     (timeout hold, chained, delayed labels) ─ trainer
  * </pre>
+ *
+ * <p><b>At parallelism 1</b> (the trainer and all that feeds it, as {@code evaluate} runs) there
+ * is one key-group range, so "keyBy model" is no exchange: the stream is reinterpreted as keyed
+ * ({@link DataStreamUtils#reinterpretAsKeyedStream}) and the trainer runs chained to the decode
+ * function (and the race fan-out) on its thread. With object reuse on, the trainer then gets the
+ * decoder's own objects, and a race's candidates one object each sharing the example's arrays:
+ * safe because the decoders make new records and arrays for every input
+ * ({@code ExampleDecodeFunctionTest}) and the trainer neither changes nor keeps its input. With
+ * delayed labels the trainer's input is a union of two streams, so it is not chained (a chained
+ * operator has one input), but it reads the same channels in the same order as through the
+ * exchange. The uids are the same either way: savepoints restore between parallelism 1 and more
+ * in both directions ({@code RescaleITCase}).
  *
  * <p><b>Order with delayed labels.</b> An unlabeled example reaches the trainer only through the
  * label join, which emits it unlabeled (to be scored) when it arrives and labeled (to be learned)
@@ -105,7 +119,12 @@ public final class TrainPipeline {
           .name("race-fan-out").uid(RACE_FAN_OUT_UID);
     }
     KeySelector<CompactExample, String> byModel = e -> e.modelKey;
-    KeyedStream<CompactExample, String> keyed = toTrainer.keyBy(byModel, Types.STRING);
+    // On one subtask every key is in its one key-group range, so the stream is keyed as it is:
+    // no exchange, and the trainer runs chained to what feeds it, on the same thread, receiving
+    // the upstream's objects (object reuse is on) rather than deserialized copies.
+    KeyedStream<CompactExample, String> keyed = onOneSubtask(toTrainer)
+        ? DataStreamUtils.reinterpretAsKeyedStream(toTrainer, byModel, Types.STRING)
+        : toTrainer.keyBy(byModel, Types.STRING);
     if (labels != null) {
       // Chained to the trainer (forward, same keys): the join's late output waits for the
       // watermark, so it is learned at the same point of event time in every run.
@@ -121,6 +140,29 @@ public final class TrainPipeline {
         .uid(TRAINER_UID);
     return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
         predictions.getSideOutput(TrainerOperator.CHANGELOG));
+  }
+
+  /**
+   * Whether {@code stream}, every input of it and the trainer (the environment's parallelism) run
+   * at parallelism 1. A union takes its first input's parallelism, so each input is checked.
+   */
+  static boolean onOneSubtask(DataStream<?> stream) {
+    return stream.getExecutionEnvironment().getParallelism() == 1
+        && onOneSubtask(stream.getTransformation());
+  }
+
+  private static boolean onOneSubtask(Transformation<?> transformation) {
+    if (transformation.getParallelism() != 1) {
+      return false;
+    }
+    if (transformation instanceof UnionTransformation<?>) {
+      for (Transformation<?> input : transformation.getInputs()) {
+        if (!onOneSubtask(input)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
   /**
