@@ -353,7 +353,8 @@ public final class TrainSettings {
       "how often to checkpoint; 0 turns checkpoints off (and exactly-once output with them)");
   public static final Setting<String> CHECKPOINTS_DIRECTORY = Setting.optional("directory",
       STRING, "$TMPDIR/gradflow-checkpoints/<job name>", null,
-      "where checkpoints go (a file: URI or a path)");
+      "where checkpoints go: a URI (file:///x, s3://bucket/x) or a path, relative to the"
+          + " working directory; a leading ~ is the home directory");
   public static final Setting<Boolean> CHECKPOINTS_INCREMENTAL = Setting.of("incremental", BOOL,
       true, null, "incremental checkpoints (RocksDB only)");
   public static final Setting<Integer> CHECKPOINTS_RESTART_ATTEMPTS = Setting.of(

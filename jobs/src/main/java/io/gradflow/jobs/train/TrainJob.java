@@ -97,6 +97,8 @@ public final class TrainJob {
    * {@code <java.io.tmpdir>/gradflow-checkpoints/<job.name>} (Flink adds a directory per job id).
    * A plain path (the setting takes one) becomes its absolute {@code file:} URI, since Flink's
    * checkpoint storage refuses a location without a scheme; a URI (file:, s3://, ...) is kept.
+   * A leading {@code ~} or {@code ~/} is the user's home directory, as a shell reads it (YAML does
+   * not expand it, and a directory named {@code ~} under the working directory is never meant).
    */
   public static String checkpointDirectory(TrainConfig config) {
     String directory = config.state().checkpointDirectory();
@@ -104,8 +106,13 @@ public final class TrainJob {
       return java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "gradflow-checkpoints",
           config.jobName()).toUri().toString();
     }
-    return hasScheme(directory) ? directory
-        : java.nio.file.Path.of(directory).toAbsolutePath().normalize().toUri().toString();
+    if (hasScheme(directory)) {
+      return directory;
+    }
+    if (directory.equals("~") || directory.startsWith("~/")) {
+      directory = System.getProperty("user.home") + directory.substring(1);
+    }
+    return java.nio.file.Path.of(directory).toAbsolutePath().normalize().toUri().toString();
   }
 
   /** Whether a location names its file system ({@code file:/x}, {@code s3://b/x}). */
@@ -117,10 +124,12 @@ public final class TrainJob {
   public static void configure(StreamExecutionEnvironment env, TrainConfig config) {
     env.setParallelism(config.parallelism());
     // Chained operators hand records on without a serializer copy. Safe here: every operator of
-    // the job makes new output records and none modifies or keeps a record it was given, except
-    // in keyed state, which receives records from the network (fresh instances). At parallelism 1
-    // the trainer is chained to the decode function (TrainPipeline) and gets its objects: it
-    // neither changes nor keeps them.
+    // the job makes new output records (the decoders new arrays too: ExampleDecodeFunctionTest)
+    // and none modifies a record it was given. At parallelism 1 the trainer is chained to the
+    // decode function (TrainPipeline) and gets its objects; it neither changes nor keeps them.
+    // With a race and delayed labels at parallelism 1, TimeoutHold (chained after the race
+    // fan-out) keeps the fan-out's copies, whose arrays the candidates share: safe because no
+    // operator changes an example's arrays.
     env.getConfig().enableObjectReuse();
     Duration interval = config.state().checkpointInterval();
     if (!interval.isZero()) {

@@ -45,6 +45,13 @@ class CheckpointDirectoryTest {
   }
 
   @Test
+  void aTildeIsTheUsersHomeDirectory() throws Exception {
+    String expected = Path.of(System.getProperty("user.home"), "ckpt").toUri().toString();
+    assertEquals(expected.replaceAll("/$", ""),
+        TrainJob.checkpointDirectory(withDirectory("~/ckpt")).replaceAll("/$", ""));
+  }
+
+  @Test
   void aUriIsKeptAsWritten() throws Exception {
     String uri = dir.resolve("ckpt").toUri().toString();
     assertEquals(uri, TrainJob.checkpointDirectory(withDirectory(uri)));

@@ -278,7 +278,7 @@ abstract class TrainJobITCase {
 
     /** Whether this failure was injected. */
     boolean failed() {
-      return FAILED.get(flag).get();
+      return FAILED.computeIfAbsent(flag, k -> new AtomicBoolean()).get();
     }
 
     @Override
@@ -286,7 +286,8 @@ abstract class TrainJobITCase {
       if (++seen % pauseEvery == 0) {
         Thread.sleep(pauseMillis);
       }
-      if (seen == at && FAILED.get(flag).compareAndSet(false, true)) {
+      if (seen == at && FAILED.computeIfAbsent(flag, k -> new AtomicBoolean())
+          .compareAndSet(false, true)) {
         throw new IllegalStateException("injected failure at example " + at);
       }
       return e;
