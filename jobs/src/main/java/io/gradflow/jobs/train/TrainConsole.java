@@ -47,6 +47,8 @@ public final class TrainConsole {
   private boolean labelsWarned;
   /** Whether the examples' event times are the data's (not evaluate's synthetic ones). */
   private boolean eventTimesGiven = true;
+  /** What to give when the times were read from a file's column (evaluate); "" otherwise. */
+  private String eventTimesAdvice = "";
   private boolean earlyWarned;
   /** The examples and the time of the previous progress line (the recent rate's start). */
   private long lastExamples;
@@ -105,6 +107,16 @@ public final class TrainConsole {
    */
   public void syntheticEventTimes() {
     this.eventTimesGiven = false;
+  }
+
+  /**
+   * The examples' event times are read from a CSV's time column ({@code evaluate --file F
+   * --csv-timestamp C}): the warning about event times before 2000 names the flag that reads
+   * them as epoch seconds, as {@code produce}'s note does.
+   */
+  public void csvEventTimes() {
+    this.eventTimesAdvice = "; if the file's times are epoch seconds, give"
+        + " --csv-timestamp-format epoch-seconds";
   }
 
   /**
@@ -442,7 +454,7 @@ public final class TrainConsole {
     String warning = eventTimesGiven ? EarlyEventTimes.warning(accumulators) : null;
     if (warning != null) {
       earlyWarned = true;
-      warn("gradflow " + command + ": warning: " + warning);
+      warn("gradflow " + command + ": warning: " + warning + eventTimesAdvice);
     }
   }
 

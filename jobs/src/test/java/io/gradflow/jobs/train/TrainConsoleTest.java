@@ -311,6 +311,22 @@ class TrainConsoleTest {
   }
 
   @Test
+  void evaluatesWarningOnACsvTimeColumnNamesTheEpochSecondsFlag() {
+    TrainConsole c = new TrainConsole(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), false, true, "ratings.csv",
+        "evaluate");
+    c.csvEventTimes();
+    Map<String, Object> a = accumulators(1, 0.5);
+    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
+    early.add(1_733_000_000L);
+    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    c.progress(a, 1);
+    String warning = err.toString(StandardCharsets.UTF_8);
+    assertTrue(warning.contains("a producer writing seconds?; if the file's times are epoch"
+        + " seconds, give --csv-timestamp-format epoch-seconds"), warning);
+  }
+
+  @Test
   void syntheticEventTimesAreNotWarnedAbout() {
     TrainConsole c = new TrainConsole(new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8), false, true, "file.libsvm",
