@@ -115,6 +115,39 @@ class TrainConsoleTest {
   }
 
   @Test
+  void theSummarySaysEachModelsRowsAndEachPageCache() {
+    Map<String, Object> a = accumulators(1, 0.5);
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    for (long step : new long[] {8, 16}) {
+      MetricsEvent e = new MetricsEvent();
+      e.modelKey = "m0";
+      e.windowCount = 8;
+      e.windowWeight = 8;
+      e.logLoss = 0.5;
+      e.baseRateLogLoss = 0.6;
+      e.modelStep = step;
+      e.rows = step == 16 ? 394 : 1;
+      e.rowsExpired = step == 16 ? 1174 : 1;
+      e.rowsRefused = step == 16 ? 4854 : 1;
+      metrics.add(e);
+    }
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.", 970L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.", 30L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "evictions.", 12L);
+    console(false, true).summary(a, 10, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("; rows 394 live, 1,174 expired, 4,854 sightings refused\n"), o);
+    assertTrue(o.contains("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
+        + " (state.cache_pages sizes it)\n"), o);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.adam", 1L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.adam", 3L);
+    assertEquals(List.of("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
+        + " (state.cache_pages sizes it)", "  page cache      adam: hit rate 25.0% of 4 lookups,"
+        + " 0 evictions (state.cache_pages sizes it)"), TrainConsole.pageCaches(a));
+  }
+
+  @Test
   void aBaseRateOfLogLossZeroGivesNoRatio() {
     console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null, true);
     String o = out.toString(StandardCharsets.UTF_8);
