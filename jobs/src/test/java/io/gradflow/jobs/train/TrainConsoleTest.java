@@ -343,17 +343,21 @@ class TrainConsoleTest {
         + " 2000-01-01 (earliest: 1733000000"), end);
   }
 
+  /** {@code a} with one example of event time {@code millis} before 2000 counted. */
+  private static Map<String, Object> withEarlyEventTime(Map<String, Object> a, long millis) {
+    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
+    early.add(millis);
+    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    return a;
+  }
+
   @Test
   void evaluatesWarningOnACsvTimeColumnNamesTheEpochSecondsFlag() {
     TrainConsole c = new TrainConsole(new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8), false, true, "ratings.csv",
         "evaluate");
     c.csvEventTimes();
-    Map<String, Object> a = accumulators(1, 0.5);
-    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
-    early.add(1_733_000_000L);
-    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
-    c.progress(a, 1);
+    c.progress(withEarlyEventTime(accumulators(1, 0.5), 1_733_000_000L), 1);
     String warning = err.toString(StandardCharsets.UTF_8);
     assertTrue(warning.contains("a producer writing seconds?; if the file's times are epoch"
         + " seconds, give --csv-timestamp-format epoch-seconds"), warning);
@@ -365,10 +369,7 @@ class TrainConsoleTest {
         new PrintStream(err, true, StandardCharsets.UTF_8), false, true, "file.libsvm",
         "evaluate");
     c.syntheticEventTimes();
-    Map<String, Object> a = accumulators(1, 0.5);
-    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
-    early.add(0L);
-    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    Map<String, Object> a = withEarlyEventTime(accumulators(1, 0.5), 0L);
     c.progress(a, 1);
     c.summary(a, 2, null, true);
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("event_time"), err::toString);
