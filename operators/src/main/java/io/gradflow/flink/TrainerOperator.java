@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
@@ -119,6 +120,11 @@ import org.apache.flink.util.OutputTag;
  * {@code cacheHitRate}, {@code refusedGradients}, {@code driftEvents}
  * (detections by every model of the subtask), and {@code logLoss} and
  * {@code rmse}, the windowed values of the latest metrics report of any model.
+ *
+ * <p>Flink accumulators (for the client's summary, summed over subtasks): each candidate's page
+ * cache lookups that hit, missed and evictions, {@link #PAGE_CACHE}{@code hits.}candidate and
+ * so on (candidate {@code ""} without a race), brought up to date at every metrics report, every
+ * checkpoint and the end of input.
  */
 public class TrainerOperator extends AbstractStreamOperator<Scored>
     implements OneInputStreamOperator<CompactExample, Scored>, BoundedOneInput {
@@ -138,6 +144,14 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public static final OutputTag<MetricsEvent> METRICS =
       new OutputTag<>("metrics", TypeInformation.of(MetricsEvent.class));
 
+  /**
+   * The prefix of the page cache accumulators: {@code gradflow.page-cache.hits.},
+   * {@code .misses.} and {@code .evictions.}, each followed by the candidate's name.
+   */
+  public static final String PAGE_CACHE = "gradflow.page-cache.";
+  /** The page cache counts, in the order of {@link #cacheCounts}. */
+  public static final List<String> PAGE_CACHE_COUNTS = List.of("hits", "misses", "evictions");
+
   private final Map<String, LearnerSpec> candidates;
   private final TrainerSettings settings;
   private final ModelSignature signature;
@@ -147,6 +161,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private transient ValueState<ModelMeta> metaState;
   private transient Map<String, ModelSession.Shared> learners;
   private transient Map<String, PageCache> caches;
+  /** Per candidate: its page cache's accumulators and the counts they hold. */
+  private transient Map<String, LongCounter[]> cacheAccumulators;
   /** The learner of every key when there is no race (one candidate, ""), else null. */
   private transient ModelSession.Shared only;
   /** The models in memory: one look-up per key switch finds the session and its flags. */
@@ -258,6 +274,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         new ValueStateDescriptor<>(META_STATE, TypeInformation.of(ModelMeta.class)));
     learners = new HashMap<>();
     caches = new HashMap<>();
+    cacheAccumulators = new HashMap<>();
     sessions = new HashMap<>();
     emitter = new Emitter();
     batchStarts = new LinkedHashMap<>();
@@ -273,6 +290,13 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
           settings.rows().stamped(), PageFormat.DENSE_AT, PageFormat.SMALL_AT,
           learner.model().denseInputs() >= 0);
       caches.put(c.getKey(), cache);
+      LongCounter[] counters = new LongCounter[PAGE_CACHE_COUNTS.size()];
+      for (int i = 0; i < counters.length; i++) {
+        counters[i] = new LongCounter();
+        getRuntimeContext().addAccumulator(PAGE_CACHE + PAGE_CACHE_COUNTS.get(i) + "."
+            + c.getKey(), counters[i]);
+      }
+      cacheAccumulators.put(c.getKey(), counters);
       cache.onModelEvicted(this::evictSession);
       learners.put(c.getKey(), new ModelSession.Shared(
           new PagedLearner(learner, cache, settings.pageBits(), settings.rows()),
@@ -425,9 +449,26 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     }
   }
 
+  /** A page cache's hits, misses and evictions, as {@link #PAGE_CACHE_COUNTS} orders them. */
+  private static long[] cacheCounts(PageCache cache) {
+    return new long[] {cache.hits(), cache.misses(), cache.evictions()};
+  }
+
+  /** Brings the page cache accumulators up to the caches' counts. */
+  private void publishCacheCounts() {
+    caches.forEach((candidate, cache) -> {
+      LongCounter[] counters = cacheAccumulators.get(candidate);
+      long[] now = cacheCounts(cache);
+      for (int i = 0; i < counters.length; i++) {
+        counters[i].add(now[i] - counters[i].getLocalValuePrimitive());
+      }
+    });
+  }
+
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     flush();
+    publishCacheCounts();
     // Sessions whose model left the cache while they had rows to emit (emitted before the
     // barrier, so evictable now).
     current = null;
@@ -475,6 +516,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       save(tenant);
     }
     flush();
+    publishCacheCounts();
   }
 
   /**
@@ -587,6 +629,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         MetricsSnapshot snapshot, List<DriftEvent> drifts, RowCounts rows) {
       lastReport = MetricsEvent.of(modelKey, modelStep, windowStart, eventTime, snapshot, drifts,
           rows);
+      publishCacheCounts();
       output.collect(METRICS, new StreamRecord<>(lastReport, eventTime));
     }
 

@@ -7,12 +7,14 @@ import io.gradflow.model.CompactExample;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.apache.flink.api.common.accumulators.Accumulator;
 import org.junit.jupiter.api.Test;
 
 /**
  * At end of input every model, in memory or evicted, has its state written to keyed state after
  * its last report ({@code TrainerOperator.endInput} writes each session back as it finishes it):
- * its step counts its examples and its report counter is back to 0.
+ * its step counts its examples and its report counter is back to 0. The page cache accumulators
+ * then hold the cache's lookups, and evictions only when the cache is too small.
  */
 class EndOfInputTest {
   @Test
@@ -41,6 +43,16 @@ class EndOfInputTest {
             assertEquals(0, meta.sinceReport, what + ": stored after its last report");
           }
           assertTrue(pages > 100 || operator.sessionsInMemory() < counts.size());
+          // The page cache accumulators the console's summary reads (TrainerOperator.PAGE_CACHE).
+          Map<String, Accumulator<?, ?>> a =
+              h.getEnvironment().getAccumulatorRegistry().getUserMap();
+          long hits = (Long) a.get(TrainerOperator.PAGE_CACHE + "hits.").getLocalValue();
+          long misses = (Long) a.get(TrainerOperator.PAGE_CACHE + "misses.").getLocalValue();
+          long evictions =
+              (Long) a.get(TrainerOperator.PAGE_CACHE + "evictions.").getLocalValue();
+          String counted = hits + " hits, " + misses + " misses, " + evictions + " evictions";
+          assertTrue(hits > 0 && misses > 0, counted);
+          assertTrue(pages > 100 ? evictions == 0 : evictions > 0, counted);
         }
       }
     } finally {

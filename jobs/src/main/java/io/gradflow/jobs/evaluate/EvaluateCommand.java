@@ -152,6 +152,8 @@ public final class EvaluateCommand {
     boolean timesGiven = eventTimesGiven(v);
     if (!timesGiven) { // --start-time and --interval-ms: whatever they say is no producer's mistake
       console.syntheticEventTimes();
+    } else {
+      console.csvEventTimes();
     }
     if (input.records.isEmpty()) {
       printFile(input, err);
@@ -404,7 +406,7 @@ public final class EvaluateCommand {
     }
   }
 
-  /** The malformed lines, as produce lists them (standard error). */
+  /** The malformed lines and the format's notes, as produce lists them (standard error). */
   private static void printFile(FileInput input, PrintStream err) {
     FileReplay replay = input.replay;
     replay.errors().forEach(m -> err.println("  " + m));
@@ -413,6 +415,7 @@ public final class EvaluateCommand {
       err.printf(Locale.ROOT, "  ... and %,d more (the first %d are shown; --on-error fail stops"
           + " at the first)%n", unshown, replay.errors().size());
     }
+    replay.notes().forEach(err::println);
   }
 
   /**

@@ -85,6 +85,8 @@ public final class CsvFormat implements FileFormat {
   private final String defaultModelKey;
   private final long startMillis;
   private final long intervalMillis;
+  /** Per entity type, in mapping order: how its ids are written ({@link #notes}). */
+  private final Map<String, IdForms> idForms = new LinkedHashMap<>();
 
   public CsvFormat(Columns columns, LabelMapping labels, Timestamps timestamps,
       String defaultModelKey, long startMillis, long intervalMillis) {
@@ -94,6 +96,61 @@ public final class CsvFormat implements FileFormat {
     this.defaultModelKey = defaultModelKey;
     this.startMillis = startMillis;
     this.intervalMillis = intervalMillis;
+  }
+
+  /**
+   * One line per entity column some of whose ids are written as integral floats ({@code 3.0}):
+   * {@code 3.0} and {@code 3} are different ids, so such ids split one entity in two (pandas
+   * writes an integer column holding a missing value as floats). The ids are kept as written;
+   * the command prints these once, after reading. Empty when none is.
+   */
+  public List<String> notes() {
+    List<String> notes = new ArrayList<>();
+    synchronized (idForms) {
+      idForms.forEach((type, f) -> {
+        if (f.floats > 0) {
+          String integral = f.first.substring(0, f.first.indexOf('.'));
+          String also = f.integers == 0 ? "" : String.format(Locale.ROOT, ", and %,d as %s",
+              f.integers, f.integers == 1 ? "an integer" : "integers");
+          notes.add(String.format(Locale.ROOT, "note: %,d %s %s (column %s) %s written as"
+              + " floats, the first '%s' on line %,d%s: '%s' and '%s' are different ids, so"
+              + " different entities; write the ids as integers (pandas writes an integer column"
+              + " with a missing value as floats: .astype('Int64') keeps them integers)",
+              f.floats, type, f.floats == 1 ? "id" : "ids", f.column,
+              f.floats == 1 ? "is" : "are", f.first, f.firstLine, also, f.first, integral));
+        }
+      });
+    }
+    return notes;
+  }
+
+  /**
+   * Whether {@code id} is an integer written as a float: digits, a point and zeros only
+   * ({@code 3.0}, {@code -12.00}).
+   */
+  static boolean integralFloat(String id) {
+    int point = id.indexOf('.');
+    return point > 0 && point < id.length() - 1 && integer(id.substring(0, point))
+        && id.chars().skip(point + 1).allMatch(c -> c == '0');
+  }
+
+  /** Whether {@code id} is an integer: digits after an optional minus sign. */
+  static boolean integer(String id) {
+    int from = id.startsWith("-") ? 1 : 0;
+    return id.length() > from && id.chars().skip(from).allMatch(c -> c >= '0' && c <= '9');
+  }
+
+  /** How one entity column's ids are written; guarded by {@link #idForms}. */
+  private static final class IdForms {
+    final String column;
+    long floats;
+    long integers;
+    String first;
+    long firstLine;
+
+    IdForms(String column) {
+      this.column = column;
+    }
   }
 
   /** Whether {@code cell} (trimmed) means a missing value in a numeric or label column. */
@@ -128,6 +185,7 @@ public final class CsvFormat implements FileFormat {
     private int[] categorical;
     private int[] entities;
     private String[] entityTypes;
+    private IdForms[] entityForms;
     private int timestamp = -1;
     private int id = -1;
     private int modelKey = -1;
@@ -184,6 +242,13 @@ public final class CsvFormat implements FileFormat {
         throw new IllegalArgumentException("the CSV header (" + source + ", line " + recordLine
             + ") has no column " + String.join(", no column ", problems) + "; its columns are: "
             + String.join(", ", names.keySet()) + delimiterHint(names.keySet()));
+      }
+      entityForms = new IdForms[entityTypes.length];
+      synchronized (idForms) {
+        for (int k = 0; k < entityTypes.length; k++) {
+          entityForms[k] = idForms.computeIfAbsent(entityTypes[k],
+              t -> new IdForms(columns.entities().get(t)));
+        }
       }
       numericNames = columns.numeric().toArray(String[]::new);
       categoricalNames = columns.categorical().toArray(String[]::new);
@@ -400,6 +465,27 @@ public final class CsvFormat implements FileFormat {
         r.time = startMillis + index * intervalMillis;
       }
       index++;
+      if (entities.length > 0) {
+        tallyIds(r);
+      }
+    }
+
+    /** In file order: how the record's entity ids are written, for {@link #notes}. */
+    private void tallyIds(Row r) {
+      synchronized (idForms) {
+        for (int k = 0; k < entities.length; k++) {
+          String id = r.cells[entities[k]].trim();
+          IdForms f = entityForms[k];
+          if (integralFloat(id)) {
+            if (f.floats++ == 0) {
+              f.first = id;
+              f.firstLine = r.line;
+            }
+          } else if (integer(id)) {
+            f.integers++;
+          }
+        }
+      }
     }
 
     /**

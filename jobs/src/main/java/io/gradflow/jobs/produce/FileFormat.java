@@ -7,6 +7,7 @@ import java.io.Reader;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * A text file format of examples: CSV ({@link CsvFormat}, whose records may span lines) or a
@@ -47,6 +48,14 @@ public interface FileFormat {
     RecordReader serial = open(in, source);
     return workers < 1 ? serial
         : ParallelRecords.records(serial, source, workers, ParallelRecords.BLOCK);
+  }
+
+  /**
+   * Notes on what was read so far that the command prints once, after reading (ids written as
+   * floats, {@link CsvFormat#notes}); empty by default.
+   */
+  default List<String> notes() {
+    return List.of();
   }
 
   /** Reads records one at a time. Not thread-safe. */

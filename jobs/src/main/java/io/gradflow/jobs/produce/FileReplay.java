@@ -61,6 +61,8 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
   private Object encoded;
   private Function<Example, String> serialCheck;
   private boolean done;
+  /** The format read, for its {@link #notes}; null for a test's own reader. */
+  private FileFormat format;
 
   /**
    * @throws IllegalArgumentException when the file cannot fit the format's settings (a CSV
@@ -69,6 +71,7 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
    */
   public FileReplay(Reader in, FileFormat format, String source, OnError onError) {
     this(in, open(format, f -> f.open(in, source), source), source, onError);
+    this.format = format;
   }
 
   /** A replay of what {@code reader} reads from {@code in} (tests give their own readers). */
@@ -112,8 +115,10 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     try {
       InputStream bytes = BOMInputStream.builder().setInputStream(in).get();
       // Bytes that are not UTF-8 stop the replay with a message; they are never replaced.
-      return new FileReplay(bytes, open(format, f -> f.open(bytes, source, workers), source),
-          source, onError);
+      FileReplay replay = new FileReplay(bytes,
+          open(format, f -> f.open(bytes, source, workers), source), source, onError);
+      replay.format = format;
+      return replay;
     } catch (IOException e) {
       throw new UncheckedIOException(source + ": cannot read", e);
     }
@@ -234,6 +239,11 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
     if (errors.size() < KEPT_ERRORS) {
       errors.add(message);
     }
+  }
+
+  /** The format's notes on what was read ({@link FileFormat#notes}), to print once at the end. */
+  public List<String> notes() {
+    return format == null ? List.of() : format.notes();
   }
 
   /** Lines read so far. */

@@ -647,6 +647,7 @@ public final class ProduceCommand {
       err.println("note: the timestamps read as epoch milliseconds fall in 1970-1973; if they"
           + " are epoch seconds, give --csv-timestamp-format epoch-seconds");
     }
+    replay.notes().forEach(err::println);
     if (tally.stoppedAtCount) {
       err.printf(Locale.ROOT, "stopped after --count %s, at line %,d of %s; the rest"
           + " of it, if any, was not read%n", Counts.of(limit, "example"), replay.line(),

@@ -141,7 +141,8 @@ public final class ProgressTaps {
   /**
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
    * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastStep, reports, drifts,
-   * lastDriftStep]}. The sums are weighted by
+   * lastDriftStep, rowsLive, rowsExpired, rowsRefused]}, the row counts those of the latest
+   * report (since the model's first row: the state's, not this run's). The sums are weighted by
    * each report's window count, so {@code logLossSum / count} is the prequential log loss over
    * every labeled example of the run (as the demo computes it from the metrics topic).
    */
@@ -161,10 +162,14 @@ public final class ProgressTaps {
     /** Drift detections reported, and the model step of the latest (-1 before any). */
     static final int DRIFTS = 9;
     static final int LAST_DRIFT_STEP = 10;
-    static final int SIZE = 11;
+    /** The latest report's rows: live, expired and sightings refused admission (cumulative). */
+    static final int ROWS_LIVE = 11;
+    static final int ROWS_EXPIRED = 12;
+    static final int ROWS_REFUSED = 13;
+    static final int SIZE = 14;
     static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",
         "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastStep", "reports", "drifts",
-        "lastDriftStep");
+        "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused");
 
     private HashMap<String, double[]> models = new HashMap<>();
 
@@ -176,6 +181,11 @@ public final class ProgressTaps {
         return;
       }
       double[] m = models.computeIfAbsent(capped(models, e.modelKey), k -> newEntry());
+      if (e.modelStep >= m[LAST_STEP]) {
+        m[ROWS_LIVE] = e.rows;
+        m[ROWS_EXPIRED] = e.rowsExpired;
+        m[ROWS_REFUSED] = e.rowsRefused;
+      }
       if (drifts > 0) {
         m[DRIFTS] += drifts;
         m[LAST_DRIFT_STEP] = Math.max(m[LAST_DRIFT_STEP], e.driftExamples[drifts - 1]);
@@ -232,6 +242,9 @@ public final class ProgressTaps {
         mine[LAST_DRIFT_STEP] = Math.max(mine[LAST_DRIFT_STEP], v[LAST_DRIFT_STEP]);
         if (theirsNewer) {
           for (int i = LAST_LOG_LOSS; i <= LAST_STEP; i++) {
+            mine[i] = v[i];
+          }
+          for (int i = ROWS_LIVE; i <= ROWS_REFUSED; i++) {
             mine[i] = v[i];
           }
         }

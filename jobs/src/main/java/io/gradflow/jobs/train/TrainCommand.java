@@ -389,7 +389,8 @@ public final class TrainCommand {
       } catch (ExecutionException e) {
         if (stopping.get()) {
           console.summary(accumulators, seconds(started),
-              cleanUp(jobCheckpoints, false, embedded) + restartHint(jobCheckpoints, resume),
+              cleanUp(jobCheckpoints, false, embedded, true)
+                  + restartHint(jobCheckpoints, resume),
               false);
           return 130; // stopped by a signal, as shells report Ctrl-C
         }
@@ -429,7 +430,7 @@ public final class TrainCommand {
           name(lastCheckpoint));
       console.suspectedLoss(lossWatch.suspected());
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
-          && !flags.on("keep-checkpoints"), embedded);
+          && !flags.on("keep-checkpoints"), embedded, false);
       console.summary(accumulators, seconds(started), checkpointLine, bounded);
       if (savepointPath != null) {
         out.println("  savepoint       " + savepointPath + " (to go on from it: gradflow train"
@@ -854,15 +855,17 @@ public final class TrainCommand {
 
   /**
    * Deletes a finished bounded run's checkpoints from the default temporary directory, or says
-   * where they are kept; returns the summary's line.
+   * where they are kept; returns the summary's line. {@code stopped}: the run was stopped (Ctrl-C)
+   * rather than finished, so a missing complete checkpoint means none completed.
    */
-  static String cleanUp(String jobCheckpoints, boolean delete, boolean embedded) {
+  static String cleanUp(String jobCheckpoints, boolean delete, boolean embedded,
+      boolean stopped) {
     Path path = localPath(jobCheckpoints);
     if (path == null || !embedded) {
       return "kept in " + jobCheckpoints;
     }
     if (!Files.exists(path)) {
-      return "none left in " + jobCheckpoints;
+      return stopped ? noneCompleted(jobCheckpoints) : "none left in " + jobCheckpoints;
     }
     if (delete) {
       // Flink may still be discarding the job's last checkpoints while its MiniCluster shuts
@@ -905,9 +908,18 @@ public final class TrainCommand {
           jobCheckpoints, bytes / 1e6);
     }
     String newest = newestCheckpoint(path);
+    if (newest == null && stopped) {
+      return noneCompleted(jobCheckpoints);
+    }
     return "kept in " + jobCheckpoints + (newest == null
         ? " (no complete checkpoint is left: Flink discards a finished job's checkpoints)"
         : "; the newest complete one, to restart from: --savepoint " + newest);
+  }
+
+  /** A run stopped before its first checkpoint: nothing to resume, and where a new run reads. */
+  private static String noneCompleted(String jobCheckpoints) {
+    return "none completed before the stop (" + jobCheckpoints + "): nothing to resume, a new"
+        + " run starts from kafka.starting_offsets";
   }
 
   private static String newestCheckpoint(Path jobDirectory) {

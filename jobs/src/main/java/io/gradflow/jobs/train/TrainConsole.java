@@ -1,5 +1,6 @@
 package io.gradflow.jobs.train;
 
+import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
 import io.gradflow.jobs.kafka.EarlyEventTimes;
@@ -47,6 +48,8 @@ public final class TrainConsole {
   private boolean labelsWarned;
   /** Whether the examples' event times are the data's (not evaluate's synthetic ones). */
   private boolean eventTimesGiven = true;
+  /** What to give when the times were read from a file's column (evaluate); "" otherwise. */
+  private String eventTimesAdvice = "";
   private boolean earlyWarned;
   /** The examples and the time of the previous progress line (the recent rate's start). */
   private long lastExamples;
@@ -105,6 +108,16 @@ public final class TrainConsole {
    */
   public void syntheticEventTimes() {
     this.eventTimesGiven = false;
+  }
+
+  /**
+   * The examples' event times are read from a CSV's time column ({@code evaluate --file F
+   * --csv-timestamp C}): the warning about event times before 2000 names the flag that reads
+   * them as epoch seconds, as {@code produce}'s note does.
+   */
+  public void csvEventTimes() {
+    this.eventTimesAdvice = "; if the file's times are epoch seconds, give"
+        + " --csv-timestamp-format epoch-seconds";
   }
 
   /**
@@ -427,10 +440,40 @@ public final class TrainConsole {
             + describe(predictions.get(worst), metrics.get(worst)));
       }
     }
+    pageCaches(accumulators).forEach(out::println);
     if (checkpoints != null) {
       out.println("  checkpoints     " + checkpoints);
     }
     out.flush();
+  }
+
+  /**
+   * The summary's page cache lines, one per candidate (its name first in a race): the share of
+   * page lookups that hit (misses read keyed state) and the evictions, which say whether
+   * {@code state.cache_pages} holds the working set; none when no page was looked up.
+   */
+  static List<String> pageCaches(Map<String, Object> accumulators) {
+    String hitsPrefix = TrainerOperator.PAGE_CACHE + "hits.";
+    List<String> lines = new ArrayList<>();
+    new TreeMap<>(accumulators).keySet().stream().filter(k -> k.startsWith(hitsPrefix))
+        .map(k -> k.substring(hitsPrefix.length())).forEach(candidate -> {
+          long hits = count(accumulators, hitsPrefix + candidate);
+          long misses = count(accumulators, TrainerOperator.PAGE_CACHE + "misses." + candidate);
+          long evictions = count(accumulators,
+              TrainerOperator.PAGE_CACHE + "evictions." + candidate);
+          if (hits + misses > 0) {
+            lines.add(String.format(Locale.ROOT, "  page cache      %shit rate %.1f%% of %s,"
+                + " %s (state.cache_pages sizes it)", candidate.isEmpty() ? "" : candidate + ": ",
+                100.0 * hits / (hits + misses), Counts.of(hits + misses, "lookup"),
+                Counts.of(evictions, "eviction")));
+          }
+        });
+    return lines;
+  }
+
+  /** A counter accumulator's value; 0 when the job has none of that name. */
+  private static long count(Map<String, Object> accumulators, String name) {
+    return accumulators.get(name) instanceof Number n ? n.longValue() : 0;
   }
 
   /**
@@ -442,7 +485,7 @@ public final class TrainConsole {
     String warning = eventTimesGiven ? EarlyEventTimes.warning(accumulators) : null;
     if (warning != null) {
       earlyWarned = true;
-      warn("gradflow " + command + ": warning: " + warning);
+      warn("gradflow " + command + ": warning: " + warning + eventTimesAdvice);
     }
   }
 
@@ -460,10 +503,6 @@ public final class TrainConsole {
           count(accumulators, LabelJoinFunction.DEFAULTED),
           count(accumulators, LabelJoinFunction.DROPPED),
           count(accumulators, LabelJoinFunction.ORPHANS));
-    }
-
-    private static long count(Map<String, Object> accumulators, String name) {
-      return accumulators.get(name) instanceof Number n ? n.longValue() : 0;
     }
 
     /** Delayed examples that got no label within labels.timeout (defaulted or dropped). */
@@ -560,6 +599,15 @@ public final class TrainConsole {
     if (drifts > 0) {
       b.append(String.format(Locale.ROOT, "; %s detected, the last at example %,.0f",
           Counts.of(drifts, "drift"), m[ProgressTaps.ModelMetrics.LAST_DRIFT_STEP]));
+    }
+    double live = m[ProgressTaps.ModelMetrics.ROWS_LIVE];
+    double expired = m[ProgressTaps.ModelMetrics.ROWS_EXPIRED];
+    double refused = m[ProgressTaps.ModelMetrics.ROWS_REFUSED];
+    if (live + expired + refused > 0) { // rows.expire_after and rows.admit_after*: 0 unless set
+      b.append(String.format(Locale.ROOT, "; rows %,.0f live", live))
+          .append(expired > 0 ? String.format(Locale.ROOT, ", %,.0f expired", expired) : "")
+          .append(refused > 0 ? String.format(Locale.ROOT, ", %s refused",
+              Counts.of(refused, "sighting")) : "");
     }
     return b.toString();
   }

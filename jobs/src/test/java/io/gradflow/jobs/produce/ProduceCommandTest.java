@@ -363,6 +363,42 @@ class ProduceCommandTest {
   }
 
   @Test
+  void idsWrittenAsFloatsGetANoteAndAreKeptAsWritten() throws Exception {
+    String csv = "user_id,item_id,label\n1.0,2.0,1\n3.0,4.0,0\n3,4,0\n";
+    Path file = Files.writeString(dir.resolve("floatids.csv"), csv);
+    for (String input : new String[] {"-", file.toString()}) { // stdin serial, a file parallel
+      Result r = run(csv, "--file", input, "--csv-entity", "user=user_id,item=item_id",
+          "--csv-label", "label", "--print", "--quiet");
+      assertEquals(0, r.code(), r.err());
+      assertTrue(r.err().contains("note: 2 user ids (column user_id) are written as floats, the"
+          + " first '1.0' on line 2, and 1 as an integer: '1.0' and '1' are different ids, so"
+          + " different entities; write the ids as integers (pandas writes an integer column"
+          + " with a missing value as floats: .astype('Int64') keeps them integers)"), r.err());
+      assertTrue(r.err().contains("note: 2 item ids (column item_id) are written as floats, the"
+          + " first '2.0' on line 2, and 1 as an integer: '2.0' and '2'"), r.err());
+      assertEquals(2, r.err().split("written as floats", -1).length - 1, r.err());
+      assertTrue(r.out().contains("\"3.0\"") && r.out().contains("\"3\""), r.out());
+    }
+    Result integers = run("user_id,item_id,label\n1,2,1\n3,x4.0,0\n", "--file", "-",
+        "--csv-entity", "user=user_id,item=item_id", "--csv-label", "label", "--print",
+        "--quiet");
+    assertEquals(0, integers.code(), integers.err());
+    assertFalse(integers.err().contains("note:"), integers.err());
+  }
+
+  @Test
+  void integralFloatsAreDigitsAPointAndZeros() {
+    assertTrue(CsvFormat.integralFloat("3.0"));
+    assertTrue(CsvFormat.integralFloat("-12.00"));
+    assertFalse(CsvFormat.integralFloat("3"));
+    assertFalse(CsvFormat.integralFloat("3.5"));
+    assertFalse(CsvFormat.integralFloat("3."));
+    assertFalse(CsvFormat.integralFloat(".0"));
+    assertFalse(CsvFormat.integralFloat("v3.0"));
+    assertFalse(CsvFormat.integralFloat("1.0.0"));
+  }
+
+  @Test
   void withAJobsConfigExamplesAreValidatedWithItsLossAndInputBounds() throws Exception {
     String csv = "x,y\n2000000,3\n";
     Result defaults = run(csv, "--file", "-", "--print", "--csv-label", "y", "--csv-numeric",

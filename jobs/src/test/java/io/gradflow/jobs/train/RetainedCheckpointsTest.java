@@ -157,4 +157,19 @@ class RetainedCheckpointsTest {
     assertFalse(err().contains("transaction_timeout"), err());
     assertTrue(err().contains("kafka.bootstrap_servers"), err());
   }
+
+  @Test
+  void aRunStoppedBeforeItsFirstCheckpointSaysNoneCompleted() throws Exception {
+    Path job = Files.createDirectories(temp.resolve("checkpoints/job-a/chk-1")).getParent();
+    String uri = job.toUri().toString();
+    String stopped = TrainCommand.cleanUp(uri, false, true, true);
+    assertTrue(stopped.startsWith("none completed before the stop (" + uri + "): nothing to"
+        + " resume, a new run starts from kafka.starting_offsets"), stopped);
+    assertFalse(stopped.contains("finished"), stopped);
+    String neverCreated = TrainCommand.cleanUp(temp.resolve("absent").toUri().toString(), false,
+        true, true);
+    assertTrue(neverCreated.startsWith("none completed before the stop"), neverCreated);
+    assertTrue(TrainCommand.cleanUp(uri, false, true, false)
+        .contains("Flink discards a finished job's checkpoints"));
+  }
 }

@@ -115,6 +115,39 @@ class TrainConsoleTest {
   }
 
   @Test
+  void theSummarySaysEachModelsRowsAndEachPageCache() {
+    Map<String, Object> a = accumulators(1, 0.5);
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    for (long step : new long[] {8, 16}) {
+      MetricsEvent e = new MetricsEvent();
+      e.modelKey = "m0";
+      e.windowCount = 8;
+      e.windowWeight = 8;
+      e.logLoss = 0.5;
+      e.baseRateLogLoss = 0.6;
+      e.modelStep = step;
+      e.rows = step == 16 ? 394 : 1;
+      e.rowsExpired = step == 16 ? 1174 : 1;
+      e.rowsRefused = step == 16 ? 4854 : 1;
+      metrics.add(e);
+    }
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.", 970L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.", 30L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "evictions.", 12L);
+    console(false, true).summary(a, 10, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("; rows 394 live, 1,174 expired, 4,854 sightings refused\n"), o);
+    assertTrue(o.contains("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
+        + " (state.cache_pages sizes it)\n"), o);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.adam", 1L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.adam", 3L);
+    assertEquals(List.of("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
+        + " (state.cache_pages sizes it)", "  page cache      adam: hit rate 25.0% of 4 lookups,"
+        + " 0 evictions (state.cache_pages sizes it)"), TrainConsole.pageCaches(a));
+  }
+
+  @Test
   void aBaseRateOfLogLossZeroGivesNoRatio() {
     console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null, true);
     String o = out.toString(StandardCharsets.UTF_8);
@@ -310,16 +343,33 @@ class TrainConsoleTest {
         + " 2000-01-01 (earliest: 1733000000"), end);
   }
 
+  /** {@code a} with one example of event time {@code millis} before 2000 counted. */
+  private static Map<String, Object> withEarlyEventTime(Map<String, Object> a, long millis) {
+    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
+    early.add(millis);
+    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    return a;
+  }
+
+  @Test
+  void evaluatesWarningOnACsvTimeColumnNamesTheEpochSecondsFlag() {
+    TrainConsole c = new TrainConsole(new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), false, true, "ratings.csv",
+        "evaluate");
+    c.csvEventTimes();
+    c.progress(withEarlyEventTime(accumulators(1, 0.5), 1_733_000_000L), 1);
+    String warning = err.toString(StandardCharsets.UTF_8);
+    assertTrue(warning.contains("a producer writing seconds?; if the file's times are epoch"
+        + " seconds, give --csv-timestamp-format epoch-seconds"), warning);
+  }
+
   @Test
   void syntheticEventTimesAreNotWarnedAbout() {
     TrainConsole c = new TrainConsole(new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8), false, true, "file.libsvm",
         "evaluate");
     c.syntheticEventTimes();
-    Map<String, Object> a = accumulators(1, 0.5);
-    io.gradflow.jobs.kafka.EarlyEventTimes early = new io.gradflow.jobs.kafka.EarlyEventTimes();
-    early.add(0L);
-    a.put(io.gradflow.jobs.kafka.EarlyEventTimes.NAME, early.getLocalValue());
+    Map<String, Object> a = withEarlyEventTime(accumulators(1, 0.5), 0L);
     c.progress(a, 1);
     c.summary(a, 2, null, true);
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("event_time"), err::toString);
