@@ -156,17 +156,6 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @throws IllegalArgumentException for a directory that cannot be used (see {@link #start(Map,
    *     Path)})
    */
-  /** Why a file operation failed, without the exception's class name (the path is named). */
-  private static String reason(java.io.IOException e) {
-    if (e instanceof java.nio.file.AccessDeniedException) {
-      return "permission denied";
-    }
-    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
-      return f.getReason();
-    }
-    return e.getMessage() == null || e.getMessage().isBlank() ? "an I/O error" : e.getMessage();
-  }
-
   static String keptClusterId(Path dir) {
     if (Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new IllegalArgumentException(dir + " is a file, not a directory: name a new or empty"
@@ -213,6 +202,17 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalArgumentException(dir + " cannot be listed (" + e + ")");
     }
     return null;
+  }
+
+  /** Why a file operation failed, without the exception's class name (the path is named). */
+  private static String reason(java.io.IOException e) {
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getMessage() == null || e.getMessage().isBlank() ? "an I/O error" : e.getMessage();
   }
 
   private static boolean lockTaken(Throwable e) {

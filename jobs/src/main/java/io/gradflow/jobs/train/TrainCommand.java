@@ -382,8 +382,8 @@ public final class TrainCommand {
         }
         restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
         status.report(console, name(lastCheckpoint), servers);
-        lost |= checkLoss(console, logStarts(watch), lossWatch, partitions, judgeLoss, read, false, servers,
-            name(lastCheckpoint));
+        lost |= checkLoss(console, logStarts(watch), lossWatch, partitions, judgeLoss, read,
+            false, servers, name(lastCheckpoint));
       }
       status.report(console, name(lastCheckpoint), servers);
       JobExecutionResult done;
@@ -420,7 +420,7 @@ public final class TrainCommand {
             + ", restart_delay " + io.gradflow.config.Durations.format(
                 config.state().restartDelay()) + "): " : "") + rootMessage(e.getCause())
             + "\n  (no summary; checkpoints are kept)"
-            + (newest == null ? (outage ? "\n  start the broker again, then the job" : "")
+            + (newest == null ? (outage ? "\n  start the broker again, then run the job again" : "")
                 : "\n  to restart from its newest checkpoint (" + newest.directory() + "): "
                     + (outage ? "start the broker again, then " : "") + resume);
         // Kafka refusing or timing out is the environment's to fix; anything else gets its trace.
@@ -430,8 +430,8 @@ public final class TrainCommand {
       accumulators = done.getAllAccumulatorResults();
       console.deadLetterAlerts(accumulators);
       restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
-      lost |= checkLoss(console, logStarts(watch), lossWatch, partitions, judgeLoss, read, true, servers,
-          name(lastCheckpoint));
+      lost |= checkLoss(console, logStarts(watch), lossWatch, partitions, judgeLoss, read, true,
+          servers, name(lastCheckpoint));
       console.suspectedLoss(lossWatch.suspected());
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
           && !flags.on("keep-checkpoints"), embedded);

@@ -130,6 +130,7 @@ public final class TrainConsole {
     this.checkpointsSeen = checkpointsSeen;
     this.restoredFrom = restoredFrom;
   }
+
   /**
    * Whether a Kafka broker answered {@code train}'s own client at {@code now}: one warning when
    * none answers any more, the progress line's {@code Kafka unreachable since HH:MM:SS} meanwhile, and

@@ -9,6 +9,7 @@ import io.gradflow.flink.Scored;
 import io.gradflow.jobs.kafka.DeadLetter;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
 import io.gradflow.jobs.kafka.InputAccumulator;
+import io.gradflow.jobs.kafka.InputPositions;
 import io.gradflow.jobs.kafka.InputPositions.Loss;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -442,7 +443,7 @@ class TrainConsoleTest {
   void aRestoredRunStillSaysWhenKafkaStopsAnswering() {
     TrainConsole console = console(true, true);
     List<io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent> none = List.of();
-    io.gradflow.jobs.kafka.InputPositions.Watch watch = new io.gradflow.jobs.kafka.InputPositions.Watch(none);
+    InputPositions.Watch watch = new InputPositions.Watch(none);
     assertFalse(TrainCommand.checkLoss(console, unreachable(), watch, List.of(P0), false,
         Map.of(), false, "broker:9092", null));
     assertFalse(TrainCommand.checkLoss(console, partitions -> Map.of(P0, 500L), watch,
@@ -462,7 +463,7 @@ class TrainConsoleTest {
   @Test
   void anUnansweredLookAfterTheEndSaysDataLossIsNotChecked() {
     TrainConsole console = console(true, true);
-    io.gradflow.jobs.kafka.InputPositions.Watch watch = new io.gradflow.jobs.kafka.InputPositions.Watch(List.of(
+    InputPositions.Watch watch = new InputPositions.Watch(List.of(
         new io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent(P0, 0, 100, 0, 100)));
     assertFalse(TrainCommand.checkLoss(console, unreachable(), watch, List.of(P0), true,
         Map.of(), true, "broker:9092", null));
