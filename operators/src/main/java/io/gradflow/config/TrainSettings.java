@@ -67,9 +67,11 @@ public final class TrainSettings {
   /**
    * What {@code kafka.transaction_timeout} must exceed two checkpoint intervals by: the time an
    * automatic restart after a failure of the job itself needs to restore and commit (the
-   * default restart strategy: {@code checkpoints.restart_attempts} 3, {@code restart_delay} 1s).
-   * Restarts during a Kafka outage take longer (each waits for a client to give up); their limit
-   * is documented with {@code checkpoints.restart_attempts}, not checked here. An exactly-once sink opens a transaction after one checkpoint and commits it once
+   * default restart strategy: {@code checkpoints.restart_attempts} 3, {@code restart_delay} 1s);
+   * a longer {@code restart_delay} raises the minimum by the difference (KafkaSpec). Restarts
+   * during a Kafka outage take longer (each waits for a client to give up); their limit is
+   * documented with {@code checkpoints.restart_attempts}, not checked here. An exactly-once sink
+   * opens a transaction after one checkpoint and commits it once
    * the next checkpoint completes, so without a failure a transaction lives up to two intervals.
    * A restart from a retained checkpoint must also commit within the timeout: {@code train}
    * refuses a checkpoint older than the timeout minus one interval minus this margin.

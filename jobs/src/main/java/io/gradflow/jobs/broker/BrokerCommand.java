@@ -101,6 +101,9 @@ public final class BrokerCommand {
           "listener.security.protocol.map",
           "EXTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT," + USERS + ":PLAINTEXT"), logDir);
     } catch (IllegalArgumentException e) { // EmbeddedKafka: the directory, what to do
+      if (logDir == null) {
+        throw e;
+      }
       throw new UserException("--log-dir: " + e.getMessage(), 2);
     } catch (Exception e) {
       if (isBind(e)) { // taken between the check and the broker's bind

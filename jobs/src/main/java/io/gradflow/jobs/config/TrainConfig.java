@@ -328,7 +328,8 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
         checkpoints.get(TrainSettings.CHECKPOINTS_RESTART_ATTEMPTS),
         checkpoints.get(TrainSettings.CHECKPOINTS_RESTART_DELAY));
     if (kafka != null) {
-      kafka.checkTransactionTimeout(stateSettings.checkpointInterval());
+      kafka.checkTransactionTimeout(stateSettings.checkpointInterval(),
+          stateSettings.restartDelay());
     }
 
     Section.Values metrics = METRICS.read("metrics", root.raw("metrics"), report);

@@ -164,8 +164,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     try {
       Files.createDirectories(dir);
     } catch (java.io.IOException e) {
-      throw new IllegalArgumentException(dir + " cannot be created (" + e + "): name a directory"
-          + " you can write");
+      throw new IllegalArgumentException(dir + " cannot be created (" + reason(e) + "): name a"
+          + " directory you can write");
     }
     if (!Files.isWritable(dir) || !Files.isExecutable(dir)) {
       throw new IllegalArgumentException(dir + " is not writable: name a directory you can"
@@ -177,7 +177,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       try (var in = Files.newInputStream(meta)) {
         p.load(in);
       } catch (java.io.IOException e) {
-        throw new IllegalArgumentException(meta + " cannot be read (" + e + ")");
+        throw new IllegalArgumentException(meta + " cannot be read (" + reason(e) + "): name"
+            + " another directory");
       }
       String id = p.getProperty("cluster.id");
       if (id == null || id.isBlank()) {
@@ -201,6 +202,17 @@ public final class EmbeddedKafka implements AutoCloseable {
       throw new IllegalArgumentException(dir + " cannot be listed (" + e + ")");
     }
     return null;
+  }
+
+  /** Why a file operation failed, without the exception's class name (the path is named). */
+  private static String reason(java.io.IOException e) {
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getMessage() == null || e.getMessage().isBlank() ? "an I/O error" : e.getMessage();
   }
 
   private static boolean lockTaken(Throwable e) {

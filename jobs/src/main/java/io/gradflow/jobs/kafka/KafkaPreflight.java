@@ -271,7 +271,7 @@ public final class KafkaPreflight implements AutoCloseable {
   public static final class Unreachable extends UserException {
     private static final long serialVersionUID = 1L;
 
-    Unreachable(String message) {
+    public Unreachable(String message) {
       super(message);
     }
   }

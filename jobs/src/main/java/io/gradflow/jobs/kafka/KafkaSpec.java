@@ -126,12 +126,19 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
   }
 
   /**
-   * The shortest {@code kafka.transaction_timeout} accepted with this checkpoint interval:
-   * {@code 2 x interval + }{@link TrainSettings#TRANSACTION_TIMEOUT_MARGIN}.
+   * The shortest {@code kafka.transaction_timeout} accepted with this checkpoint interval and
+   * restart delay ({@code checkpoints.restart_delay}): {@code 2 x interval + restart_delay + 9s},
+   * that is {@code 2 x interval + }{@link TrainSettings#TRANSACTION_TIMEOUT_MARGIN} with the
+   * default restart delay of 1 s, whose margin held that delay.
    */
-  public static Duration minimumTransactionTimeout(Duration checkpointInterval) {
-    return checkpointInterval.multipliedBy(2).plus(TrainSettings.TRANSACTION_TIMEOUT_MARGIN);
+  public static Duration minimumTransactionTimeout(Duration checkpointInterval,
+      Duration restartDelay) {
+    return checkpointInterval.multipliedBy(2).plus(restartDelay).plus(RESTART_MARGIN);
   }
+
+  /** What the transaction timeout's margin holds besides the restart delay. */
+  private static final Duration RESTART_MARGIN = TrainSettings.TRANSACTION_TIMEOUT_MARGIN
+      .minus(TrainSettings.CHECKPOINTS_RESTART_DELAY.defaultValue());
 
   /**
    * Fails, naming both settings, when exactly-once transactions could be aborted by the broker
@@ -139,20 +146,24 @@ public record KafkaSpec(String bootstrapServers, Topics topics, String groupId,
    * least {@link #minimumTransactionTimeout}. Nothing to check without exactly-once output or
    * without checkpoints.
    */
-  public void checkTransactionTimeout(Duration checkpointInterval) {
+  public void checkTransactionTimeout(Duration checkpointInterval, Duration restartDelay) {
     if (deliveryGuarantee != DeliveryGuarantee.EXACTLY_ONCE || checkpointInterval.isZero()) {
       return;
     }
-    Duration least = minimumTransactionTimeout(checkpointInterval);
+    Duration least = minimumTransactionTimeout(checkpointInterval, restartDelay);
+    boolean longDelay = restartDelay.compareTo(checkpointInterval) > 0;
     Check.conflict(transactionTimeout.compareTo(least) < 0, "kafka.transaction_timeout",
-        "checkpoints.interval", "kafka.transaction_timeout must be at least 2 x"
-            + " checkpoints.interval + " + Durations.format(TrainSettings.TRANSACTION_TIMEOUT_MARGIN)
+        longDelay ? "checkpoints.restart_delay" : "checkpoints.interval",
+        "kafka.transaction_timeout must be at least 2 x checkpoints.interval +"
+            + " checkpoints.restart_delay + " + Durations.format(RESTART_MARGIN)
             + " = " + Durations.format(least) + ", but was "
             + Durations.format(transactionTimeout) + " (checkpoints.interval "
-            + Durations.format(checkpointInterval) + "): the broker would abort a checkpoint's"
+            + Durations.format(checkpointInterval) + ", checkpoints.restart_delay "
+            + Durations.format(restartDelay) + "): the broker would abort a checkpoint's"
             + " transactions before the job commits them, or while it restarts, and their"
             + " output would be lost. Raise kafka.transaction_timeout (the default is "
-            + Durations.format(DEFAULT_TRANSACTION_TIMEOUT) + ") or lower checkpoints.interval");
+            + Durations.format(DEFAULT_TRANSACTION_TIMEOUT) + ") or lower checkpoints.interval"
+            + " or checkpoints.restart_delay");
   }
 
   /** A spec with defaults for everything but the brokers (tests and the demo). */

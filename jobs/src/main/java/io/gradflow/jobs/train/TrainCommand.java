@@ -265,8 +265,7 @@ public final class TrainCommand {
     if (savepoint != null) {
       // The source resumes at the savepoint's offsets, not at kafka.starting_offsets; those
       // offsets are inside the savepoint, so records deleted while the job was down are not
-      // judged here.
-      extents = List.of();
+      // judged here; the partitions are still asked, to say when Kafka stops answering.
       console.warn("gradflow train: input lost while the job was down is not checked on a"
           + " restored run (the restart position is inside " + savepoint + "); compare the"
           + " topic's log start offsets (consume, or kafka-get-offsets.sh --time -2) with the"
@@ -316,6 +315,7 @@ public final class TrainCommand {
     }
 
     List<TopicPartition> partitions = extents.stream().map(PartitionExtent::partition).toList();
+    boolean judgeLoss = savepoint == null;
     CompletableFuture<JobExecutionResult> result = job.getJobExecutionResult();
     // Ctrl-C on an embedded run: cancel the job, print what it did, then let the JVM exit.
     AtomicBoolean stopping = new AtomicBoolean();
@@ -333,7 +333,7 @@ public final class TrainCommand {
       Runtime.getRuntime().addShutdownHook(hook);
     }
     boolean lost = console.lostRecords();
-    InputPositions.Watch lossWatch = new InputPositions.Watch(extents);
+    InputPositions.Watch lossWatch = new InputPositions.Watch(judgeLoss ? extents : List.of());
     Map<String, Object> accumulators = Map.of();
     Map<String, long[]> read = new java.util.HashMap<>();
     boolean restarted = false;
@@ -343,6 +343,8 @@ public final class TrainCommand {
     String savepointPath = null;
     String servers = kafka.bootstrapServers();
     console.restartAttempts(config.state().restartAttempts(), java.time.ZoneId.systemDefault());
+    console.restartSource(embedded && localPath(jobCheckpoints) != null, savepoint == null ? null
+        : (flags.isSet("resume") ? "the checkpoint " : "the savepoint ") + savepoint);
     try (KafkaPreflight watch = connectOrNull(kafka, startupTimeout, console);
         StatusWatch status = new StatusWatch(job)) {
       while (!result.isDone()) {
@@ -379,10 +381,11 @@ public final class TrainCommand {
               env.getParallelism(), config.labels().delayed());
         }
         restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
-        lost |= checkLoss(console, watch, lossWatch, partitions, read, false, servers,
-            name(lastCheckpoint));
         status.report(console, name(lastCheckpoint), servers);
+        lost |= checkLoss(console, logStarts(watch), lossWatch, partitions, judgeLoss, read,
+            false, servers, name(lastCheckpoint));
       }
+      status.report(console, name(lastCheckpoint), servers);
       JobExecutionResult done;
       try {
         done = result.get();
@@ -407,27 +410,29 @@ public final class TrainCommand {
         }
         RetainedCheckpoints.Found newest = newestOf(jobCheckpoints, embedded);
         status.report(console, name(lastCheckpoint), servers);
-        String outage = console.kafkaDown() ? "Kafka unreachable at " + servers + " since "
-            + console.kafkaDownSince() + ", longer than Flink's restarts last"
+        Throwable root = root(e.getCause());
+        boolean kafkaFailure = root instanceof org.apache.kafka.common.errors.ApiException
+            || root instanceof org.apache.kafka.common.errors.TimeoutException;
+        // Named an outage only when a Kafka client gave up while no broker answered train either.
+        boolean outage = kafkaFailure && console.kafkaDown();
+        String message = "the job failed: " + (outage ? "Kafka unreachable at " + servers
+            + " since " + console.kafkaDownSince() + ", longer than Flink's restarts last"
             + " (checkpoints.restart_attempts " + config.state().restartAttempts()
             + ", restart_delay " + io.gradflow.config.Durations.format(
-                config.state().restartDelay()) + "): " : "";
-        String message = "the job failed: " + outage + rootMessage(e.getCause())
+                config.state().restartDelay()) + "): " : "") + rootMessage(e.getCause())
             + "\n  (no summary; checkpoints are kept)"
-            + (newest == null ? "" : "\n  to restart from its newest checkpoint ("
-                + newest.directory() + "): " + resume);
-        Throwable root = root(e.getCause());
+            + (newest == null ? (outage ? "\n  start the broker again, then run the job again" : "")
+                : "\n  to restart from its newest checkpoint (" + newest.directory() + "): "
+                    + (outage ? "start the broker again, then " : "") + resume);
         // Kafka refusing or timing out is the environment's to fix; anything else gets its trace.
-        throw root instanceof org.apache.kafka.common.errors.ApiException
-            || root instanceof org.apache.kafka.common.errors.TimeoutException
-            || root instanceof UserException
+        throw kafkaFailure || root instanceof UserException
             ? new UserException(message) : new UserException(message, root);
       }
       accumulators = done.getAllAccumulatorResults();
       console.deadLetterAlerts(accumulators);
       restarted |= InputPositions.remember(read, TrainConsole.input(accumulators));
-      lost |= checkLoss(console, watch, lossWatch, partitions, read, true, servers,
-          name(lastCheckpoint));
+      lost |= checkLoss(console, logStarts(watch), lossWatch, partitions, judgeLoss, read, true,
+          servers, name(lastCheckpoint));
       console.suspectedLoss(lossWatch.suspected());
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
           && !flags.on("keep-checkpoints"), embedded, false);
@@ -740,28 +745,53 @@ public final class TrainCommand {
   }
 
   /**
-   * Looks for input the broker deleted before the job read it, and says whether Kafka answered
-   * ({@link TrainConsole#kafka}); returns whether input was lost.
+   * Asks Kafka for the input's log start offsets and says whether it answered ({@link
+   * TrainConsole#kafka}); with {@code judgeLoss} (not on a restored run, whose start positions
+   * are inside its savepoint), looks for input the broker deleted before the job read it.
+   * Returns whether input was lost. After the job {@code ended}, a broker that does not answer
+   * is not an outage to report, only a check not made.
    */
-  private static boolean checkLoss(TrainConsole console, KafkaPreflight watch,
-      InputPositions.Watch lossWatch, List<TopicPartition> partitions,
+  static boolean checkLoss(TrainConsole console, LogStarts probe,
+      InputPositions.Watch lossWatch, List<TopicPartition> partitions, boolean judgeLoss,
       Map<String, long[]> read, boolean ended, String servers, String checkpoint) {
-    if (partitions.isEmpty() || watch == null) {
+    if (partitions.isEmpty() || probe == null) {
       return false;
     }
     Map<TopicPartition, Long> logStarts;
     try {
-      logStarts = watch.logStarts(partitions);
+      logStarts = probe.of(partitions);
       console.kafka(true, java.time.Instant.now(), servers, checkpoint);
     } catch (KafkaPreflight.Unreachable e) {
-      console.kafka(false, java.time.Instant.now(), servers, checkpoint);
-      return false;
+      if (!ended) {
+        console.kafka(false, java.time.Instant.now(), servers, checkpoint);
+        return false;
+      }
+      return cannotCheck(console, e, judgeLoss);
     } catch (UserException e) {
+      return cannotCheck(console, e, judgeLoss);
+    }
+    return judgeLoss && console.losses(lossWatch.look(read, logStarts, ended));
+  }
+
+  /** The input's log start offsets, as {@link KafkaPreflight#logStarts} asks the brokers. */
+  interface LogStarts {
+    /**
+     * @throws KafkaPreflight.Unreachable when no broker answers in time
+     * @throws UserException when a broker refuses
+     */
+    Map<TopicPartition, Long> of(List<TopicPartition> partitions);
+  }
+
+  private static LogStarts logStarts(KafkaPreflight watch) {
+    return watch == null ? null : watch::logStarts;
+  }
+
+  private static boolean cannotCheck(TrainConsole console, UserException e, boolean judgeLoss) {
+    if (judgeLoss) {
       console.warn("gradflow train: could not read the log start offsets (" + e.getMessage()
           + "); data loss is not checked this time");
-      return false;
     }
-    return console.losses(lossWatch.look(read, logStarts, ended));
+    return false;
   }
 
   /** The newest complete checkpoint of an embedded job with local checkpoints, or null. */

@@ -59,8 +59,12 @@ public final class TrainConsole {
   /** The job's status as last seen (Flink's JobStatus name); restarts seen in this run. */
   private String jobStatus = "RUNNING";
   private int restarts;
-  /** Flink's restart strategy's attempts (checkpoints.restart_attempts); 0 when unknown. */
-  private int restartAttempts;
+  /** Flink's restart strategy's attempts (checkpoints.restart_attempts); -1 when unknown. */
+  private int restartAttempts = -1;
+  /** Whether the job's checkpoints can be seen from here (an embedded run, local storage). */
+  private boolean checkpointsSeen = true;
+  /** The savepoint or checkpoint the run was restored from ({@code --savepoint 'PATH'}); null. */
+  private String restoredFrom;
   /** The zone of the times of day printed. */
   private java.time.ZoneId zone = java.time.ZoneId.systemDefault();
 
@@ -130,6 +134,17 @@ public final class TrainConsole {
   }
 
   /**
+   * Where a restart goes before the first checkpoint a restart line can name: whether the job's
+   * checkpoints can be seen from here (false on a cluster or remote storage: the line then says
+   * {@code its newest checkpoint}), and what the run was restored from ({@code the savepoint
+   * 'PATH'}), null for a fresh start.
+   */
+  void restartSource(boolean checkpointsSeen, String restoredFrom) {
+    this.checkpointsSeen = checkpointsSeen;
+    this.restoredFrom = restoredFrom;
+  }
+
+  /**
    * Whether a Kafka broker answered {@code train}'s own client at {@code now}: one warning when
    * none answers any more, the progress line's {@code Kafka unreachable since HH:MM:SS} meanwhile, and
    * one warning when one answers again, with how long it did not and the restarts since.
@@ -142,7 +157,8 @@ public final class TrainConsole {
       kafkaDownSince = now;
       warn("gradflow train: Kafka unreachable at " + servers + " since " + timeOfDay(now)
           + (checkpoint == null ? "" : " (newest " + checkpoint + ")")
-          + "; the job waits for the broker and restarts when a Kafka client gives up"
+          + "; the job waits for the broker and "
+          + (restartAttempts == 0 ? "fails" : "restarts") + " when a Kafka client gives up"
           + restartBudget());
     } else if (answered && kafkaDownSince != null) {
       long seconds = java.time.Duration.between(kafkaDownSince, now).toSeconds();
@@ -164,13 +180,25 @@ public final class TrainConsole {
       restarts = restartsSoFar;
       warn("gradflow train: " + (kafkaDownSince == null ? ""
           : "Kafka unreachable at " + servers + " since " + timeOfDay(kafkaDownSince) + "; ")
-          + "the job restarts from "
-          + (checkpoint == null ? "its start (no checkpoint yet)" : checkpoint)
+          + "the job restarts from " + restartPoint(checkpoint)
           + " (restart " + restarts + (restartAttempts > 0 ? " of " + restartAttempts : "")
           + (restartAttempts > 0 && restarts >= restartAttempts
               ? ", the last checkpoints.restart_attempts allows" : "") + ")");
     }
     jobStatus = status;
+  }
+
+  /** What a restart goes back to: the newest checkpoint seen, else what can be known. */
+  private String restartPoint(String checkpoint) {
+    if (checkpoint != null) {
+      return checkpoint;
+    }
+    if (!checkpointsSeen) {
+      return "its newest checkpoint" + (restoredFrom == null ? ""
+          : ", or " + restoredFrom + " before the first");
+    }
+    return restoredFrom == null ? "its start (no checkpoint yet)"
+        : restoredFrom + " (no checkpoint yet)";
   }
 
   /** Whether no Kafka broker answered at the last look. */
@@ -184,7 +212,7 @@ public final class TrainConsole {
   }
 
   private String restartBudget() {
-    return restartAttempts <= 0 ? "" : " (checkpoints.restart_attempts: " + restartAttempts
+    return restartAttempts < 0 ? "" : " (checkpoints.restart_attempts: " + restartAttempts
         + (restarts > 0 ? ", " + restarts + " used" : "") + ")";
   }
 

@@ -101,4 +101,18 @@ class BrokerCommandTest {
       java.nio.file.Files.delete(foreign);
     }
   }
+
+  /** A {@code --log-dir} that cannot be created says why in words, not an exception's name. */
+  @Test
+  void aLogDirThatCannotBeCreatedSaysWhyWithoutAnExceptionName() throws Exception {
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("gradflow-not-a-dir", ".txt");
+    try {
+      java.nio.file.Path under = file.resolve("kafka");
+      assertEquals(2, run("broker", "--port", "0", "--log-dir", under.toString()));
+      assertEquals("gradflow broker: --log-dir: " + under + " cannot be created (Not a"
+          + " directory): name a directory you can write\n", err());
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+  }
 }

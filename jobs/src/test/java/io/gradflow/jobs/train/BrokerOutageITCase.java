@@ -210,10 +210,11 @@ class BrokerOutageITCase extends TrainJobITCase {
     assertTrue(e.contains("(restart 3 of 3, the last checkpoints.restart_attempts allows)"), e);
     assertTrue(e.contains("gradflow train: the job failed: Kafka unreachable at localhost:"
         + port + " since "), e);
+    // Kafka's own words after the exception's name are Kafka's to change.
     assertTrue(e.contains(", longer than Flink's restarts last (checkpoints.restart_attempts 3,"
-        + " restart_delay 1s): TimeoutException: Timeout expired after 2000ms while awaiting"
-        + " InitProducerId"), e);
+        + " restart_delay 1s): TimeoutException"), e);
     assertTrue(e.contains("to restart from its newest checkpoint"), e);
+    assertTrue(e.contains("): start the broker again, then gradflow train --config "), e);
     assertTrue(!e.contains("\tat "), e);
   }
 }

@@ -9,6 +9,7 @@ import io.gradflow.flink.Scored;
 import io.gradflow.jobs.kafka.DeadLetter;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
 import io.gradflow.jobs.kafka.InputAccumulator;
+import io.gradflow.jobs.kafka.InputPositions;
 import io.gradflow.jobs.kafka.InputPositions.Loss;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -429,5 +430,127 @@ class TrainConsoleTest {
         + " (restart 1 of 1, the last checkpoints.restart_attempts allows)"),
         err.toString(StandardCharsets.UTF_8).lines()
             .filter(l -> l.startsWith("gradflow train: ")).toList());
+  }
+
+  private List<String> said() {
+    return err.toString(StandardCharsets.UTF_8).lines()
+        .filter(l -> l.startsWith("gradflow train: ")).toList();
+  }
+
+  /**
+   * Before its first checkpoint a restored run restarts from what it was restored from; where
+   * the checkpoints cannot be seen (a cluster), the line does not claim there is none.
+   */
+  @Test
+  void aRestartBeforeTheFirstCheckpointNamesWhatTheJobRestartsFrom() {
+    TrainConsole restored = console(true, true);
+    restored.restartSource(true, "the savepoint /sp/savepoint-1");
+    restored.jobStatus("RESTARTING", 1, null, "broker:9092");
+    TrainConsole unseen = console(true, true);
+    unseen.restartSource(false, null);
+    unseen.jobStatus("RESTARTING", 1, null, "broker:9092");
+    TrainConsole both = console(true, true);
+    both.restartSource(false, "the savepoint /sp/savepoint-1");
+    both.jobStatus("RESTARTING", 1, null, "broker:9092");
+    assertEquals(List.of(
+        "gradflow train: the job restarts from the savepoint /sp/savepoint-1 (no checkpoint yet)"
+            + " (restart 1)",
+        "gradflow train: the job restarts from its newest checkpoint (restart 1)",
+        "gradflow train: the job restarts from its newest checkpoint, or the savepoint"
+            + " /sp/savepoint-1 before the first (restart 1)"), said());
+  }
+
+  /** With no restart allowed, a Kafka client giving up fails the job, and the line says so. */
+  @Test
+  void noRestartAttemptsSayTheJobFailsWhenAKafkaClientGivesUp() {
+    TrainConsole none = console(true, true);
+    none.restartAttempts(0, java.time.ZoneOffset.UTC);
+    none.kafka(false, java.time.Instant.parse("2026-12-02T11:52:03Z"), "broker:9092", null);
+    TrainConsole unknown = console(true, true);
+    unknown.kafka(false, java.time.Instant.parse("2026-12-02T11:52:03Z"), "broker:9092", null);
+    List<String> lines = said();
+    assertEquals(2, lines.size(), String.join("\n", lines));
+    assertTrue(lines.get(0).endsWith("; the job waits for the broker and fails when a Kafka"
+        + " client gives up (checkpoints.restart_attempts: 0)"), lines.get(0));
+    assertTrue(lines.get(1).endsWith("; the job waits for the broker and restarts when a Kafka"
+        + " client gives up"), lines.get(1));
+  }
+
+  private static final org.apache.kafka.common.TopicPartition P0 =
+      new org.apache.kafka.common.TopicPartition("examples", 0);
+
+  private static TrainCommand.LogStarts unreachable() {
+    return partitions -> {
+      throw new io.gradflow.jobs.kafka.KafkaPreflight.Unreachable("no Kafka broker answered");
+    };
+  }
+
+  /**
+   * A restored run (no loss judged: its positions are inside the savepoint) still asks Kafka, so
+   * it says when Kafka stops answering; records deleted below its start are not called lost.
+   */
+  @Test
+  void aRestoredRunStillSaysWhenKafkaStopsAnswering() {
+    TrainConsole console = console(true, true);
+    List<io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent> none = List.of();
+    InputPositions.Watch watch = new InputPositions.Watch(none);
+    assertFalse(TrainCommand.checkLoss(console, unreachable(), watch, List.of(P0), false,
+        Map.of(), false, "broker:9092", null));
+    assertFalse(TrainCommand.checkLoss(console, partitions -> Map.of(P0, 500L), watch,
+        List.of(P0), false, Map.of(), true, "broker:9092", null));
+    List<String> lines = said();
+    assertEquals(2, lines.size(), String.join("\n", lines));
+    assertTrue(lines.get(0).startsWith("gradflow train: Kafka unreachable at broker:9092 since "),
+        lines.get(0));
+    assertTrue(lines.get(1).startsWith("gradflow train: Kafka at broker:9092 answers again"),
+        lines.get(1));
+  }
+
+  /**
+   * After the job ended, a broker that does not answer is a loss check not made (as before
+   * outages were reported), not the start of an outage.
+   */
+  @Test
+  void anUnansweredLookAfterTheEndSaysDataLossIsNotChecked() {
+    TrainConsole console = console(true, true);
+    InputPositions.Watch watch = new InputPositions.Watch(List.of(
+        new io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent(P0, 0, 100, 0, 100)));
+    assertFalse(TrainCommand.checkLoss(console, unreachable(), watch, List.of(P0), true,
+        Map.of(), true, "broker:9092", null));
+    assertEquals(List.of("gradflow train: could not read the log start offsets (no Kafka broker"
+        + " answered); data loss is not checked this time"), said());
+    assertFalse(console.kafkaDown());
+  }
+
+  /**
+   * {@link TrainCommand.StatusWatch} counts a restart each time it sees RESTARTING after another
+   * status: RUNNING, RESTARTING, RUNNING, RESTARTING (then RUNNING) are 2 restarts.
+   */
+  @Test
+  void theStatusWatchCountsEachRestart() throws Exception {
+    java.util.Iterator<String> statuses =
+        List.of("RUNNING", "RESTARTING", "RUNNING", "RESTARTING").iterator();
+    java.util.concurrent.CountDownLatch seen = new java.util.concurrent.CountDownLatch(6);
+    org.apache.flink.core.execution.JobClient job = (org.apache.flink.core.execution.JobClient)
+        java.lang.reflect.Proxy.newProxyInstance(getClass().getClassLoader(),
+            new Class<?>[] {org.apache.flink.core.execution.JobClient.class}, (proxy, m, a) -> {
+              if (!m.getName().equals("getJobStatus")) {
+                throw new UnsupportedOperationException(m.getName());
+              }
+              String next;
+              synchronized (statuses) {
+                next = statuses.hasNext() ? statuses.next() : "RUNNING";
+              }
+              seen.countDown();
+              return java.util.concurrent.CompletableFuture.completedFuture(
+                  org.apache.flink.api.common.JobStatus.valueOf(next));
+            });
+    TrainConsole console = console(true, true);
+    try (TrainCommand.StatusWatch watch = new TrainCommand.StatusWatch(job)) {
+      assertTrue(seen.await(30, java.util.concurrent.TimeUnit.SECONDS), "the watch looked");
+      watch.report(console, "checkpoint 3", "broker:9092");
+    }
+    assertEquals(List.of("gradflow train: the job restarts from checkpoint 3 (restart 2)"),
+        said());
   }
 }
