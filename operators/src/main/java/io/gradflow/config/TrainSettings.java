@@ -80,7 +80,8 @@ public final class TrainSettings {
   public static final Setting<Duration> KAFKA_TRANSACTION_TIMEOUT = Setting.of(
       "transaction_timeout", DURATION, Duration.ofMinutes(15), Constraint.positiveDuration(),
       "the sinks' transaction.timeout.ms, at most transaction_max_timeout and at least 2 x"
-          + " checkpoints.interval + 10s (exactly_once). The broker aborts a transaction older"
+          + " checkpoints.interval + checkpoints.restart_delay + 9s (exactly_once; 2 x interval"
+          + " + 10s with the default delay). The broker aborts a transaction older"
           + " than this, and with it the output of a checkpoint a restart has not committed yet:"
           + " train refuses to restart from a checkpoint older than transaction_timeout -"
           + " checkpoints.interval - 10s. Keep it long (the default) for restarts by hand");
