@@ -130,14 +130,34 @@ public final class CsvFormat implements FileFormat {
    */
   static boolean integralFloat(String id) {
     int point = id.indexOf('.');
-    return point > 0 && point < id.length() - 1 && integer(id.substring(0, point))
-        && id.chars().skip(point + 1).allMatch(c -> c == '0');
+    if (point <= 0 || point == id.length() - 1 || !digits(id, id.charAt(0) == '-' ? 1 : 0, point)) {
+      return false;
+    }
+    for (int i = point + 1; i < id.length(); i++) {
+      if (id.charAt(i) != '0') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Whether {@code id} is an integer: digits after an optional minus sign. */
   static boolean integer(String id) {
-    int from = id.startsWith("-") ? 1 : 0;
-    return id.length() > from && id.chars().skip(from).allMatch(c -> c >= '0' && c <= '9');
+    return digits(id, id.startsWith("-") ? 1 : 0, id.length());
+  }
+
+  /** Whether {@code id}'s chars from {@code from} to {@code to} are ASCII digits, at least one. */
+  private static boolean digits(String id, int from, int to) {
+    if (to <= from) {
+      return false;
+    }
+    for (int i = from; i < to; i++) {
+      char c = id.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** How one entity column's ids are written; guarded by {@link #idForms}. */

@@ -167,6 +167,8 @@ public final class TrainCommand {
     Configuration conf = TrainJob.flinkConfiguration(config);
     String savepoint = flags.isSet("savepoint") ? flags.string("savepoint") : null;
     RetainedCheckpoints.Found restoring = null;
+    // A restored run that stops or fails before its own first checkpoint goes on from here.
+    String startedFrom = null;
     String restoreFlag = "--savepoint " + savepoint;
     if (flags.isSet("resume")) {
       if (savepoint != null) {
@@ -184,6 +186,8 @@ public final class TrainCommand {
     }
     if (savepoint != null) {
       conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+      startedFrom = "gradflow train --config " + flags.string("config") + " " + restoreFlag
+          + (flags.on("accept-lost-output") ? " --accept-lost-output" : "");
     }
     conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, EMBEDDED_HEARTBEAT);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
@@ -392,7 +396,7 @@ public final class TrainCommand {
       } catch (ExecutionException e) {
         if (stopping.get()) {
           console.summary(accumulators, seconds(started),
-              cleanUp(jobCheckpoints, false, embedded, true)
+              cleanUp(jobCheckpoints, false, embedded, true, startedFrom)
                   + restartHint(jobCheckpoints, resume),
               false);
           return 130; // stopped by a signal, as shells report Ctrl-C
@@ -421,9 +425,15 @@ public final class TrainCommand {
             + ", restart_delay " + io.gradflow.config.Durations.format(
                 config.state().restartDelay()) + "): " : "") + rootMessage(e.getCause())
             + "\n  (no summary; checkpoints are kept)"
-            + (newest == null ? (outage ? "\n  start the broker again, then run the job again" : "")
-                : "\n  to restart from its newest checkpoint (" + newest.directory() + "): "
-                    + (outage ? "start the broker again, then " : "") + resume);
+            + (newest != null ? "\n  to restart from its newest checkpoint ("
+                + newest.directory() + "): " + (outage ? "start the broker again, then " : "")
+                + resume
+            : startedFrom != null ? "\n  no checkpoint of this run is seen; to go on from where it"
+                + " started: " + (outage ? "start the broker again, then " : "") + startedFrom
+            : !outage ? ""
+            : embedded ? "\n  start the broker again, then run the job again"
+            : "\n  start the broker again, then go on from the job's newest retained checkpoint"
+                + " (checkpoints.directory) with --resume");
         // Kafka refusing or timing out is the environment's to fix; anything else gets its trace.
         throw kafkaFailure || root instanceof UserException
             ? new UserException(message) : new UserException(message, root);
@@ -708,18 +718,18 @@ public final class TrainCommand {
           t.setDaemon(true);
           return t;
         });
-    private volatile String status = "RUNNING";
-    private final java.util.concurrent.atomic.AtomicInteger restarts =
-        new java.util.concurrent.atomic.AtomicInteger();
+    /** The last look: a status and the restarts counted up to it, published together. */
+    private record Seen(String status, int restarts) {}
+
+    private volatile Seen seen = new Seen("RUNNING", 0);
 
     StatusWatch(JobClient job) {
       timer.scheduleWithFixedDelay(() -> {
         try {
           String now = job.getJobStatus().get(1, TimeUnit.SECONDS).name();
-          if (now.equals("RESTARTING") && !status.equals("RESTARTING")) {
-            restarts.incrementAndGet();
-          }
-          status = now;
+          Seen before = seen; // written by this thread only
+          boolean restart = now.equals("RESTARTING") && !before.status().equals("RESTARTING");
+          seen = new Seen(now, before.restarts() + (restart ? 1 : 0));
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
@@ -730,7 +740,8 @@ public final class TrainCommand {
 
     /** Tells the console what was seen since it was last told. */
     void report(TrainConsole console, String checkpoint, String servers) {
-      console.jobStatus(status, restarts.get(), checkpoint, servers);
+      Seen last = seen;
+      console.jobStatus(last.status(), last.restarts(), checkpoint, servers);
     }
 
     @Override
@@ -768,6 +779,8 @@ public final class TrainCommand {
       }
       return cannotCheck(console, e, judgeLoss);
     } catch (UserException e) {
+      // A broker answered, if with a refusal: Kafka is reachable again.
+      console.kafka(true, java.time.Instant.now(), servers, checkpoint);
       return cannotCheck(console, e, judgeLoss);
     }
     return judgeLoss && console.losses(lossWatch.look(read, logStarts, ended));
@@ -883,19 +896,28 @@ public final class TrainCommand {
     return e.getMessage();
   }
 
+  /** {@link #cleanUp(String, boolean, boolean, boolean, String)} of a run not restored. */
+  static String cleanUp(String jobCheckpoints, boolean delete, boolean embedded,
+      boolean stopped) {
+    return cleanUp(jobCheckpoints, delete, embedded, stopped, null);
+  }
+
   /**
    * Deletes a finished bounded run's checkpoints from the default temporary directory, or says
    * where they are kept; returns the summary's line. {@code stopped}: the run was stopped (Ctrl-C)
-   * rather than finished, so a missing complete checkpoint means none completed.
+   * rather than finished, so a missing complete checkpoint means none completed; then
+   * {@code startedFrom}, the command that restores what a restored run started from (null for a
+   * run that started afresh), is where to go on.
    */
   static String cleanUp(String jobCheckpoints, boolean delete, boolean embedded,
-      boolean stopped) {
+      boolean stopped, String startedFrom) {
     Path path = localPath(jobCheckpoints);
     if (path == null || !embedded) {
       return "kept in " + jobCheckpoints;
     }
     if (!Files.exists(path)) {
-      return stopped ? noneCompleted(jobCheckpoints) : "none left in " + jobCheckpoints;
+      return stopped ? noneCompleted(jobCheckpoints, startedFrom)
+          : "none left in " + jobCheckpoints;
     }
     if (delete) {
       // Flink may still be discarding the job's last checkpoints while its MiniCluster shuts
@@ -939,17 +961,21 @@ public final class TrainCommand {
     }
     String newest = newestCheckpoint(path);
     if (newest == null && stopped) {
-      return noneCompleted(jobCheckpoints);
+      return noneCompleted(jobCheckpoints, startedFrom);
     }
     return "kept in " + jobCheckpoints + (newest == null
         ? " (no complete checkpoint is left: Flink discards a finished job's checkpoints)"
         : "; the newest complete one, to restart from: --savepoint " + newest);
   }
 
-  /** A run stopped before its first checkpoint: nothing to resume, and where a new run reads. */
-  private static String noneCompleted(String jobCheckpoints) {
-    return "none completed before the stop (" + jobCheckpoints + "): nothing to resume, a new"
-        + " run starts from kafka.starting_offsets";
+  /**
+   * A run stopped before its first checkpoint: a run started afresh has nothing to resume (a new
+   * run reads from kafka.starting_offsets); a restored one goes on from where it started.
+   */
+  private static String noneCompleted(String jobCheckpoints, String startedFrom) {
+    return "none completed before the stop (" + jobCheckpoints + "): " + (startedFrom == null
+        ? "nothing to resume, a new run starts from kafka.starting_offsets"
+        : "to go on from where this run started: " + startedFrom);
   }
 
   private static String newestCheckpoint(Path jobDirectory) {

@@ -146,8 +146,9 @@ public final class TrainConsole {
 
   /**
    * Whether a Kafka broker answered {@code train}'s own client at {@code now}: one warning when
-   * none answers any more, the progress line's {@code Kafka unreachable since HH:MM:SS} meanwhile, and
-   * one warning when one answers again, with how long it did not and the restarts since.
+   * none answers any more, the progress line's {@code Kafka unreachable since HH:MM:SS}
+   * meanwhile, and one warning when one answers again, with how long it did not and the restarts
+   * since.
    *
    * @param servers the brokers asked (kafka.bootstrap_servers)
    * @param checkpoint the newest complete checkpoint ({@code checkpoint 12}), or null
@@ -491,7 +492,8 @@ public final class TrainConsole {
               TrainerOperator.PAGE_CACHE + "evictions." + candidate);
           if (hits + misses > 0) {
             lines.add(String.format(Locale.ROOT, "  page cache      %shit rate %.1f%% of %s,"
-                + " %s (state.cache_pages sizes it)", candidate.isEmpty() ? "" : candidate + ": ",
+                + " %s (raise state.cache_pages if evictions are many)",
+                candidate.isEmpty() ? "" : candidate + ": ",
                 100.0 * hits / (hits + misses), Counts.of(hits + misses, "lookup"),
                 Counts.of(evictions, "eviction")));
           }
@@ -631,7 +633,8 @@ public final class TrainConsole {
     double live = m[ProgressTaps.ModelMetrics.ROWS_LIVE];
     double expired = m[ProgressTaps.ModelMetrics.ROWS_EXPIRED];
     double refused = m[ProgressTaps.ModelMetrics.ROWS_REFUSED];
-    if (live + expired + refused > 0) { // rows.expire_after and rows.admit_after*: 0 unless set
+    // live counts every row the model holds; expired and refused stay 0 unless rows.* acts
+    if (live + expired + refused > 0) {
       b.append(String.format(Locale.ROOT, "; rows %,.0f live", live))
           .append(expired > 0 ? String.format(Locale.ROOT, ", %,.0f expired", expired) : "")
           .append(refused > 0 ? String.format(Locale.ROOT, ", %s refused",

@@ -171,5 +171,12 @@ class RetainedCheckpointsTest {
     assertTrue(neverCreated.startsWith("none completed before the stop"), neverCreated);
     assertTrue(TrainCommand.cleanUp(uri, false, true, false)
         .contains("Flink discards a finished job's checkpoints"));
+    // A run restored from a savepoint goes on from it, not from kafka.starting_offsets.
+    String restored = TrainCommand.cleanUp(uri, false, true, true,
+        "gradflow train --config job.yaml --savepoint /sp/savepoint-1");
+    assertTrue(restored.startsWith("none completed before the stop (" + uri + "): to go on from"
+        + " where this run started: gradflow train --config job.yaml --savepoint /sp/savepoint-1"),
+        restored);
+    assertFalse(restored.contains("starting_offsets"), restored);
   }
 }

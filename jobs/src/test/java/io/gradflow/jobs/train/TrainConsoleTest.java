@@ -140,12 +140,13 @@ class TrainConsoleTest {
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("; rows 394 live, 1,174 expired, 4,854 sightings refused\n"), o);
     assertTrue(o.contains("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
-        + " (state.cache_pages sizes it)\n"), o);
+        + " (raise state.cache_pages if evictions are many)\n"), o);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.adam", 1L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.adam", 3L);
     assertEquals(List.of("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
-        + " (state.cache_pages sizes it)", "  page cache      adam: hit rate 25.0% of 4 lookups,"
-        + " 0 evictions (state.cache_pages sizes it)"), TrainConsole.pageCaches(a));
+        + " (raise state.cache_pages if evictions are many)",
+        "  page cache      adam: hit rate 25.0% of 4 lookups, 0 evictions"
+        + " (raise state.cache_pages if evictions are many)"), TrainConsole.pageCaches(a));
   }
 
   @Test
@@ -504,6 +505,23 @@ class TrainConsoleTest {
         lines.get(0));
     assertTrue(lines.get(1).startsWith("gradflow train: Kafka at broker:9092 answers again"),
         lines.get(1));
+  }
+
+  /**
+   * A broker that answers with a refusal ends an outage: a later failure must not be called an
+   * outage ("Kafka unreachable ... start the broker again") when Kafka answered meanwhile.
+   */
+  @Test
+  void aRefusingBrokerEndsAnOutage() {
+    TrainConsole console = console(true, true);
+    InputPositions.Watch watch = new InputPositions.Watch(List.of());
+    TrainCommand.checkLoss(console, unreachable(), watch, List.of(P0), true, Map.of(), false,
+        "broker:9092", null);
+    assertTrue(console.kafkaDown());
+    TrainCommand.checkLoss(console, partitions -> {
+      throw new io.gradflow.jobs.cli.UserException("not authorized to describe examples");
+    }, watch, List.of(P0), true, Map.of(), false, "broker:9092", null);
+    assertFalse(console.kafkaDown());
   }
 
   /**
