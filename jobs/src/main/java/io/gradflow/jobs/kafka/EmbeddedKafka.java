@@ -45,17 +45,27 @@ import org.apache.kafka.common.test.TestKitNodes;
 public final class EmbeddedKafka implements AutoCloseable {
   /** The node's own directory under a log directory (the test kit's name for node 0's disk). */
   static final String NODE_DIRECTORY = "combined_0_0";
+  /**
+   * Gradflow's own lock in a kept log directory, held while a broker runs on it: taken before
+   * Kafka starts anything there (Kafka's own lock is taken by the broker only after its controller
+   * has opened the metadata log, so a second broker on a directory in use would touch the first's
+   * data before it is refused).
+   */
+  static final String LOCK_FILE = "gradflow-broker.lock";
 
   private final KafkaClusterTestKit cluster;
   private final Path directory;
   private final boolean kept;
   private final String clusterId;
+  /** The lock on a kept directory, or null. */
+  private final java.nio.channels.FileLock lock;
 
   private EmbeddedKafka(KafkaClusterTestKit cluster, Path directory, boolean kept,
-      String clusterId) {
+      String clusterId, java.nio.channels.FileLock lock) {
     this.cluster = cluster;
     this.directory = directory;
     this.kept = kept;
+    this.lock = lock;
     this.clusterId = clusterId;
   }
 
@@ -107,6 +117,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     boolean kept = logDirectory != null;
     Path dir = kept ? logDirectory.toAbsolutePath() : Files.createTempDirectory("gradflow-kafka-");
     String clusterId = kept ? keptClusterId(dir) : null;
+    java.nio.channels.FileLock lock = kept ? lock(dir) : null;
     boolean formatted = clusterId != null;
     if (clusterId == null) {
       clusterId = org.apache.kafka.common.Uuid.randomUuid().toString();
@@ -132,7 +143,13 @@ public final class EmbeddedKafka implements AutoCloseable {
         // would otherwise delete whole topics under a running job.
         .setConfigProp("log.retention.ms", "-1");
     brokerConfig.forEach(builder::setConfigProp);
-    KafkaClusterTestKit cluster = builder.build();
+    KafkaClusterTestKit cluster;
+    try {
+      cluster = builder.build();
+    } catch (Exception | Error e) {
+      release(lock);
+      throw e;
+    }
     try {
       if (!formatted) {
         cluster.format();
@@ -140,14 +157,53 @@ public final class EmbeddedKafka implements AutoCloseable {
       cluster.startup();
       cluster.waitForReadyBrokers();
     } catch (Exception e) {
-      cluster.close();
+      try {
+        cluster.close();
+      } finally {
+        release(lock);
+      }
       if (kept && lockTaken(e)) {
-        throw new IllegalArgumentException(dir + " is in use by another broker (Kafka holds its"
+        throw new IllegalArgumentException(dir + " is in use by another broker (it holds its"
             + " lock): stop that broker, or choose another directory", e);
       }
       throw e;
     }
-    return new EmbeddedKafka(cluster, dir, kept, clusterId);
+    return new EmbeddedKafka(cluster, dir, kept, clusterId, lock);
+  }
+
+  /**
+   * Takes {@link #LOCK_FILE} in {@code dir} for a broker's life.
+   *
+   * @throws IllegalArgumentException when another broker (in this JVM or another) holds it
+   */
+  private static java.nio.channels.FileLock lock(Path dir) throws java.io.IOException {
+    java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(
+        dir.resolve(LOCK_FILE), java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE);
+    java.nio.channels.FileLock lock;
+    try {
+      lock = channel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      channel.close();
+      throw new IllegalArgumentException(dir + " is in use by another broker (it holds its"
+          + " lock): stop that broker, or choose another directory");
+    }
+    return lock;
+  }
+
+  /** Releases a kept directory's lock (and its file channel); null is nothing. */
+  private static void release(java.nio.channels.FileLock lock) {
+    if (lock == null) {
+      return;
+    }
+    try {
+      lock.channel().close(); // releases the lock
+    } catch (java.io.IOException e) {
+      // closing a lock file's channel: the lock goes with the process at the latest
+    }
   }
 
   /**
@@ -192,7 +248,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       return id;
     }
     try (var entries = Files.list(dir)) {
-      java.util.Optional<Path> first = entries.findFirst();
+      java.util.Optional<Path> first = entries
+          .filter(f -> !f.getFileName().toString().equals(LOCK_FILE)).findFirst();
       if (first.isPresent()) {
         throw new IllegalArgumentException(dir + " holds files that are not a gradflow broker's"
             + " data (no " + NODE_DIRECTORY + "/meta.properties, but " + first.get().getFileName()
@@ -325,6 +382,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       throw new IllegalStateException("could not stop the embedded Kafka broker", e);
     } finally {
+      release(lock);
       if (!kept && Files.exists(directory)) {
         try (var walk = Files.walk(directory)) {
           walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

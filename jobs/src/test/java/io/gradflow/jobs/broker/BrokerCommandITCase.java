@@ -135,9 +135,13 @@ class BrokerCommandITCase {
           "--log-dir", dir.toString()}, new java.io.ByteArrayInputStream(new byte[0]),
           new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
           new PrintStream(secondErr, true, StandardCharsets.UTF_8)));
-      assertEquals("gradflow broker: --log-dir: " + dir + " is in use by another broker (Kafka"
+      assertEquals("gradflow broker: --log-dir: " + dir + " is in use by another broker (it"
           + " holds its lock): stop that broker, or choose another directory\n",
           secondErr.toString(StandardCharsets.UTF_8));
+      // Refused before Kafka started anything on the directory: the first broker still serves.
+      try (Admin a = Admin.create(p)) {
+        assertEquals(clusterId, a.describeCluster().clusterId().get(30, TimeUnit.SECONDS));
+      }
     } finally {
       stop.countDown();
     }
