@@ -163,8 +163,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         release(lock);
       }
       if (kept && lockTaken(e)) {
-        throw new IllegalArgumentException(dir + " is in use by another broker (it holds its"
-            + " lock): stop that broker, or choose another directory", e);
+        throw inUse(dir, e);
       }
       throw e;
     }
@@ -188,10 +187,15 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     if (lock == null) {
       channel.close();
-      throw new IllegalArgumentException(dir + " is in use by another broker (it holds its"
-          + " lock): stop that broker, or choose another directory");
+      throw inUse(dir, null);
     }
     return lock;
+  }
+
+  /** The refusal of a directory another broker uses (Gradflow's lock, or Kafka's own). */
+  private static IllegalArgumentException inUse(Path dir, Exception cause) {
+    return new IllegalArgumentException(dir + " is in use by another broker (it holds its lock):"
+        + " stop that broker, or choose another directory", cause);
   }
 
   /** Releases a kept directory's lock (and its file channel); null is nothing. */
