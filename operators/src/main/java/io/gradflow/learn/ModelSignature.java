@@ -62,7 +62,8 @@ public record ModelSignature(Map<String, String> parts) implements Serializable 
 
   /**
    * How a feature becomes a row id: the part that names it changes whenever the hashing changes
-   * (version 1: MurmurHash3 x86 32-bit of the name seeded by the namespace, modulo 2^hash_bits;
+   * (version 1: the first 64 bits of MurmurHash3_x64_128 of the name's UTF-8 bytes, seeded by
+   * the namespace, modulo 2^hash_bits;
    * entity ids in the upper half of the 64-bit id space; see FeatureHashing).
    */
   public static final String HASHING = "murmur3 v1";
