@@ -152,7 +152,7 @@ public final class EvaluateCommand {
     boolean timesGiven = eventTimesGiven(v);
     if (!timesGiven) { // --start-time and --interval-ms: whatever they say is no producer's mistake
       console.syntheticEventTimes();
-    } else {
+    } else if (adviseEpochSeconds(v)) {
       console.csvEventTimes();
     }
     if (input.records.isEmpty()) {
@@ -288,6 +288,16 @@ public final class EvaluateCommand {
    */
   static boolean eventTimesGiven(Flag.Values v) {
     return v.string("format").equals("csv") && v.isSet("csv-timestamp");
+  }
+
+  /**
+   * Whether the warning about event times before 2000 should name {@code --csv-timestamp-format
+   * epoch-seconds}: only when the times come from a CSV column read in the default format (a
+   * format given, epoch-seconds or another, is the user's choice already), as {@code produce}'s
+   * note.
+   */
+  static boolean adviseEpochSeconds(Flag.Values v) {
+    return eventTimesGiven(v) && !v.isSet("csv-timestamp-format");
   }
 
   /**

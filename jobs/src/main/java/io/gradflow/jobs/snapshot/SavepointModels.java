@@ -5,8 +5,6 @@ import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.UserException;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -210,14 +208,7 @@ public final class SavepointModels {
    * the path when it is not a savepoint or has no trainer.
    */
   static Set<String> operatorUids(String savepoint) {
-    Path local = localPath(savepoint);
-    if (local != null && !Files.exists(local)) {
-      throw new UserException("--savepoint " + savepoint + " does not exist", 2);
-    }
-    if (local != null && Files.isDirectory(local) && !Files.exists(local.resolve("_metadata"))) {
-      throw new UserException("--savepoint " + savepoint + " holds no _metadata file, so it is"
-          + " not a savepoint or a complete checkpoint", 2);
-    }
+    io.gradflow.jobs.train.TrainCommand.checkSavepoint(savepoint);
     CheckpointMetadata metadata;
     try {
       metadata = SavepointLoader.loadSavepointMetadata(savepoint);
@@ -239,14 +230,6 @@ public final class SavepointModels {
           + Counts.of(metadata.getOperatorStates().size(), "other operator"), 2);
     }
     return found;
-  }
-
-  /** A local path for a {@code file:} URI or a plain path, or null for another file system. */
-  static Path localPath(String location) {
-    if (location.startsWith("file:")) {
-      return Path.of(java.net.URI.create(location));
-    }
-    return location.contains("://") ? null : Path.of(location);
   }
 
   /** Reads every model key's pages and session. */

@@ -878,8 +878,36 @@ public final class TrainCommand {
     if (Files.isDirectory(path) && !Files.exists(path.resolve("_metadata"))) {
       throw new UserException("--savepoint " + savepoint + " holds no _metadata file, so it is"
           + " not a savepoint or a complete checkpoint; give the directory of a savepoint or"
-          + " of a retained checkpoint (chk-N)", 2);
+          + " of a retained checkpoint (chk-N)" + inside(path), 2);
     }
+  }
+
+  /**
+   * What a directory given as a savepoint holds one or two levels down that is one (a
+   * savepoint's parent, such as train's {@code --final-savepoint} directory's parent, or a
+   * checkpoint directory holding {@code <job id>/chk-N}): {@code ", such as the newest in it,
+   * DIR/savepoint-..."}, or nothing.
+   */
+  static String inside(Path directory) {
+    List<Path> found = new ArrayList<>();
+    try (java.util.stream.Stream<Path> s = Files.find(directory, 3,
+        (p, a) -> a.isRegularFile() && p.getFileName().toString().equals("_metadata"))) {
+      s.forEach(m -> found.add(m.getParent()));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "";
+    }
+    if (found.isEmpty()) {
+      return "";
+    }
+    Path newest = found.stream().max(java.util.Comparator.comparingLong(p -> {
+      try {
+        return Files.getLastModifiedTime(p.resolve("_metadata")).toMillis();
+      } catch (IOException e) {
+        return Long.MIN_VALUE;
+      }
+    })).orElseThrow();
+    return found.size() == 1 ? "; it holds one: " + newest
+        : "; it holds " + found.size() + ", the newest " + newest;
   }
 
   private static String describe(Exception e) {

@@ -277,4 +277,17 @@ class EvaluateCommandTest {
     assertFalse(EvaluateCommand.eventTimesGiven(io.gradflow.jobs.cli.Flag.parse(
         EvaluateCommand.FLAGS, List.of("--format", "vw", "--start-time", "0"))));
   }
+
+  @Test
+  void theEpochSecondsAdviceOnlyWhenNoTimeFormatIsGiven() {
+    assertTrue(EvaluateCommand.adviseEpochSeconds(io.gradflow.jobs.cli.Flag.parse(
+        EvaluateCommand.FLAGS, List.of("--format", "csv", "--csv-timestamp", "t"))));
+    for (String format : List.of("epoch-seconds", "epoch-millis", "yyyy-MM-dd")) {
+      assertFalse(EvaluateCommand.adviseEpochSeconds(io.gradflow.jobs.cli.Flag.parse(
+          EvaluateCommand.FLAGS, List.of("--format", "csv", "--csv-timestamp", "t",
+              "--csv-timestamp-format", format))), format);
+    }
+    assertFalse(EvaluateCommand.adviseEpochSeconds(io.gradflow.jobs.cli.Flag.parse(
+        EvaluateCommand.FLAGS, List.of("--format", "csv", "--start-time", "0"))));
+  }
 }
