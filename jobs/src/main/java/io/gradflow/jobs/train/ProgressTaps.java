@@ -141,8 +141,10 @@ public final class ProgressTaps {
   /**
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
    * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastStep, reports, drifts,
-   * lastDriftStep, rowsLive, rowsExpired, rowsRefused]}, the row counts those of the latest
-   * report (since the model's first row: the state's, not this run's). The sums are weighted by
+   * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep]}, the row counts those of the
+   * report of the latest model step (metrics or drift alone; since the model's first row: the
+   * state's, not this run's); {@link #OTHER_MODELS} carries none (its keys' counts are not kept
+   * apart, so no one model's count stands for them). The sums are weighted by
    * each report's window count, so {@code logLossSum / count} is the prequential log loss over
    * every labeled example of the run (as the demo computes it from the metrics topic).
    */
@@ -166,10 +168,12 @@ public final class ProgressTaps {
     static final int ROWS_LIVE = 11;
     static final int ROWS_EXPIRED = 12;
     static final int ROWS_REFUSED = 13;
-    static final int SIZE = 14;
+    /** The model step of the report the row counts come from (-1 before any). */
+    static final int ROWS_STEP = 14;
+    static final int SIZE = 15;
     static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",
         "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastStep", "reports", "drifts",
-        "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused");
+        "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused", "rowsStep");
 
     private HashMap<String, double[]> models = new HashMap<>();
 
@@ -180,11 +184,13 @@ public final class ProgressTaps {
       if (!(n > 0) && drifts == 0) {
         return;
       }
-      double[] m = models.computeIfAbsent(capped(models, e.modelKey), k -> newEntry());
-      if (e.modelStep >= m[LAST_STEP]) {
+      String key = capped(models, e.modelKey);
+      double[] m = models.computeIfAbsent(key, k -> newEntry());
+      if (!key.equals(OTHER_MODELS) && e.modelStep >= m[ROWS_STEP]) {
         m[ROWS_LIVE] = e.rows;
         m[ROWS_EXPIRED] = e.rowsExpired;
         m[ROWS_REFUSED] = e.rowsRefused;
+        m[ROWS_STEP] = e.modelStep;
       }
       if (drifts > 0) {
         m[DRIFTS] += drifts;
@@ -210,6 +216,7 @@ public final class ProgressTaps {
       m[LAST_AUC] = Double.NaN;
       m[LAST_RMSE] = Double.NaN;
       m[LAST_DRIFT_STEP] = -1;
+      m[ROWS_STEP] = -1;
       return m;
     }
 
@@ -234,6 +241,7 @@ public final class ProgressTaps {
           return;
         }
         boolean theirsNewer = v[LAST_STEP] > mine[LAST_STEP];
+        boolean theirRowsNewer = v[ROWS_STEP] > mine[ROWS_STEP];
         for (int i = WEIGHT; i <= SQUARED_ERROR_SUM; i++) {
           mine[i] += v[i];
         }
@@ -244,7 +252,9 @@ public final class ProgressTaps {
           for (int i = LAST_LOG_LOSS; i <= LAST_STEP; i++) {
             mine[i] = v[i];
           }
-          for (int i = ROWS_LIVE; i <= ROWS_REFUSED; i++) {
+        }
+        if (theirRowsNewer) {
+          for (int i = ROWS_LIVE; i <= ROWS_STEP; i++) {
             mine[i] = v[i];
           }
         }
