@@ -243,7 +243,9 @@ await_running() {
       FAILED|CANCELED|FINISHED) break ;;
       RUNNING)
         # Every vertex and every subtask: a vertex reads RUNNING while some subtasks deploy.
-        if ! grep -qE '"status":"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)"|"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)":[1-9]' <<<"$job"; then
+        # The job's "timestamps" map has the same state names with times as values: left out,
+        # or its "CREATED":<time> would read as created tasks and the wait would never end.
+        if ! sed 's/"timestamps":{[^}]*}//g' <<<"$job" | grep -qE '"status":"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)"|"(CREATED|SCHEDULED|DEPLOYING|INITIALIZING)":[1-9]'; then
           echo "local-cluster: job $id runs (Flink UI http://localhost:$rest_port/#/job/running)"
           return 0
         fi ;;

@@ -114,8 +114,12 @@ public final class InspectCommand {
     m.put("rows", s.getRows().size());
     ArrayNode offsets = m.putArray("data_offsets");
     for (TopicPartitionOffset o : s.getDataOffsets()) {
-      offsets.addObject().put("topic", o.getTopic()).put("partition", o.getPartition())
-          .put("offset", o.getOffset());
+      ObjectNode offset = offsets.addObject().put("topic", o.getTopic())
+          .put("partition", o.getPartition()).put("offset", o.getOffset());
+      String sentinel = offsetSentinel(o.getOffset());
+      if (sentinel != null) {
+        offset.put("offset_means", sentinel);
+      }
     }
     m.set("configuration", s.getConfiguration().isEmpty() ? NODES.nullNode()
         : Provenance.parse(s.getConfiguration()));
@@ -140,6 +144,25 @@ public final class InspectCommand {
       }
     }
     return m;
+  }
+
+  /**
+   * What a negative offset of the Kafka source's split state means (the connector's sentinels,
+   * {@code KafkaPartitionSplit}): the source had read nothing from that partition, and a restore
+   * starts it as the sentinel says; null for a real offset.
+   */
+  static String offsetSentinel(long offset) {
+    if (offset >= 0) {
+      return null;
+    }
+    return switch ((int) offset) {
+      case -2 -> "earliest: nothing read from this partition yet; a restore starts at its"
+          + " earliest record";
+      case -1 -> "latest: nothing read from this partition yet; a restore starts at its end";
+      case -3 -> "committed: nothing read from this partition yet; a restore starts at the"
+          + " group's committed offset";
+      default -> "no position recorded for this partition";
+    };
   }
 
   /**

@@ -84,6 +84,9 @@ class LocalClusterScriptITCase {
         Result submit = run(script, env, "submit", "--config", config.toString());
         Matcher id = Pattern.compile("local-cluster: job ([0-9a-f]{32})").matcher(submit.output());
         assertTrue(submit.code() == 0 && id.find(), submit.output() + logs(home));
+        // Waits for every task, and sees them run (the job's timestamps map once read as tasks
+        // not yet running, so every submit waited 90 s and said so).
+        assertTrue(submit.output().contains(" runs (Flink UI"), submit.output());
 
         Set<String> predicted = new HashSet<>();
         for (ConsumerRecord<byte[], byte[]> r : KafkaTestSupport.readAll(kafka, "predictions",
@@ -132,6 +135,7 @@ class LocalClusterScriptITCase {
         Matcher id2 = Pattern.compile("local-cluster: job ([0-9a-f]{32})")
             .matcher(resumed.output());
         assertTrue(resumed.code() == 0 && id2.find(), resumed.output() + logs(home));
+        assertTrue(resumed.output().contains(" runs (Flink UI"), resumed.output());
         ClickThroughGenerator generator =
             new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(4));
         try (GradflowProducer producer = GradflowProducer.builder(kafka.bootstrapServers())

@@ -140,4 +140,12 @@ class InspectLookupTest {
     assertFalse(lookups.get(1).path("found").booleanValue());
     assertTrue(Files.size(file) > 0);
   }
+
+  @Test
+  void theSourcesSentinelOffsetsAreNamed() {
+    assertEquals(null, InspectCommand.offsetSentinel(0));
+    assertTrue(InspectCommand.offsetSentinel(-2).startsWith("earliest: nothing read"));
+    assertTrue(InspectCommand.offsetSentinel(-1).startsWith("latest: nothing read"));
+    assertTrue(InspectCommand.offsetSentinel(-3).startsWith("committed: nothing read"));
+  }
 }
