@@ -745,7 +745,7 @@ public final class KafkaJobThroughput {
   }
 
   /** The generator's examples as a file: the label, then one value per field (namespace). */
-  private static void writeFile(Path file, String format, long examples) throws IOException {
+  static void writeFile(Path file, String format, long examples) throws IOException {
     ClickThroughGenerator generator = generator();
     try (BufferedWriter out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       if (format.equals("csv")) {
