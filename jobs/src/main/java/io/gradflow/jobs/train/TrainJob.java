@@ -26,6 +26,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.CheckpointingMode;
 import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -59,12 +60,12 @@ public final class TrainJob {
   private TrainJob() {}
 
   /**
-   * The predictions sink's producer properties of its own ({@code batch.size}), each used only
-   * where {@code kafka.properties} does not set it: for a peer that writes predictions as the job
-   * does (bench). Unmodifiable.
+   * The exactly-once predictions sink's producer properties of its own ({@code batch.size},
+   * {@code linger.ms}), each used only where {@code kafka.properties} does not set it: for a
+   * transactional peer that writes predictions as the job does (bench). Unmodifiable.
    */
   public static Map<String, String> predictionsProducerDefaults() {
-    return OutputMappers.PREDICTIONS_PRODUCER;
+    return OutputMappers.predictionsProducer(DeliveryGuarantee.EXACTLY_ONCE);
   }
 
   /** The Flink configuration the job's settings imply: state backend, checkpoints, restarts. */
@@ -239,7 +240,8 @@ public final class TrainJob {
         .map(new ProgressTaps.CollectMetrics()).returns(MetricsEvent.class)
         .name("collect-metrics").uid("collect-metrics.v1");
     predictions.sinkTo(kafka.sink("predictions", kafka.topics().predictions(),
-        OutputMappers.PREDICTIONS, OutputMappers.PREDICTIONS_PRODUCER)).name("predictions-sink")
+        OutputMappers.PREDICTIONS, OutputMappers.predictionsProducer(kafka.deliveryGuarantee())))
+        .name("predictions-sink")
         .uid("predictions-sink.v1");
     metrics.sinkTo(kafka.sink("metrics", kafka.topics().metrics(), OutputMappers.METRICS))
         .name("metrics-sink").uid("metrics-sink.v1");
