@@ -164,6 +164,40 @@ public final class KafkaPreflight implements AutoCloseable {
     }
   }
 
+  /**
+   * Creates an output topic when it does not exist ({@code train --create-topics}), with
+   * {@code partitions} partitions, the broker's default replication and {@code configs} (the
+   * changelog's {@code cleanup.policy=compact}).
+   *
+   * @return null when the topic exists, else what was created, for the start-up lines
+   * @throws UserException naming the setting when the broker refuses (an invalid name, no
+   *     permission to create topics; exit code 2)
+   */
+  public String createOutputTopic(String setting, String topic, int partitions,
+      Map<String, String> configs) {
+    try {
+      describe(setting, topic);
+      return null;
+    } catch (MissingTopicException e) {
+      org.apache.kafka.clients.admin.NewTopic t = new org.apache.kafka.clients.admin.NewTopic(
+          topic, java.util.Optional.of(partitions), java.util.Optional.empty()).configs(configs);
+      try {
+        get(admin.createTopics(List.of(t)).all(), null);
+      } catch (Unreachable u) {
+        throw u;
+      } catch (UserException refused) {
+        if (!(refused.getMessage() != null && refused.getMessage().contains("already exists"))) {
+          throw new UserException(setting + " names the topic '" + topic + "', which does not"
+              + " exist, and --create-topics could not create it: " + refused.getMessage(), 2);
+        }
+        return null; // created meanwhile by someone else
+      }
+      return "created " + setting + " topic '" + topic + "' (" + partitions + " partition"
+          + (partitions == 1 ? "" : "s") + (configs.isEmpty() ? "" : ", " + String.join(", ",
+          configs.entrySet().stream().map(c -> c.getKey() + "=" + c.getValue()).toList())) + ")";
+    }
+  }
+
   private boolean brokerCreatesTopics() {
     try {
       org.apache.kafka.common.Node node =

@@ -89,6 +89,9 @@ public final class TrainCommand {
       Flag.of("rest-port", Type.STRING, "0", "the port of an embedded run's Flink REST endpoint"
           + " on 127.0.0.1, which gradflow savepoint calls (0: a free port)"),
       Flag.of("validate-only", Type.SWITCH, null, "check the configuration and stop"),
+      Flag.of("create-topics", Type.SWITCH, null, "create missing output topics (predictions,"
+          + " metrics, dead letters, a compacted changelog) with the examples topic's partitions"
+          + " before the job starts"),
       Flag.of("quiet", Type.SWITCH, null,
           "print no start-up facts, progress or summary (warnings and errors still print)"),
       Flag.of("keep-checkpoints", Type.SWITCH, null, "keep a finished bounded run's checkpoints"
@@ -150,6 +153,7 @@ public final class TrainCommand {
           + flags.string("startup-timeout"));
     }
     boolean quiet = flags.on("quiet");
+    boolean createTopics = flags.on("create-topics");
     KafkaSpec kafka = config.kafka();
     String finalSavepoint = flags.isSet("final-savepoint") ? flags.string("final-savepoint")
         : null;
@@ -248,7 +252,11 @@ public final class TrainCommand {
         outputs.add(new String[] {"kafka.topics.changelog", topics.changelog()});
       }
       for (String[] output : outputs) {
-        String note = preflight.checkOutputTopic(output[0], output[1]);
+        String note = createTopics
+            ? preflight.createOutputTopic(output[0], output[1], extents.size(),
+                output[0].equals("kafka.topics.changelog")
+                    ? Map.of("cleanup.policy", "compact") : Map.of())
+            : preflight.checkOutputTopic(output[0], output[1]);
         if (note != null) {
           notes.add(note);
         }

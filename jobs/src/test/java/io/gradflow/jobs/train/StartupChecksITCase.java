@@ -76,6 +76,33 @@ class StartupChecksITCase extends TrainJobITCase {
   }
 
   @Test
+  void createTopicsCreatesTheMissingOutputsTheChangelogCompacted() throws Exception {
+    kafka.createTopics(2, "created-examples");
+    Run run = Run.create("created-examples", "labels");
+    String yaml = run.yaml("", true)
+        .replace("metrics: " + run.metrics() + ",", "metrics: created-metrics,")
+        .replace("changelog: " + run.changelog() + ",", "changelog: created-changelog,");
+    produce("created-examples", 7, 0, 200, "m");
+    assertEquals(0, launch(yaml, "--create-topics"), err());
+    assertTrue(out().contains("created kafka.topics.metrics topic 'created-metrics' (2"
+        + " partitions)"), out());
+    assertTrue(out().contains("created kafka.topics.changelog topic 'created-changelog' (2"
+        + " partitions, cleanup.policy=compact)"), out());
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        java.util.Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+      org.apache.kafka.common.config.ConfigResource changelog =
+          new org.apache.kafka.common.config.ConfigResource(
+              org.apache.kafka.common.config.ConfigResource.Type.TOPIC, "created-changelog");
+      assertEquals("compact", admin.describeConfigs(List.of(changelog)).all().get()
+          .get(changelog).get("cleanup.policy").value());
+      assertEquals(2, admin.describeTopics(List.of("created-metrics")).allTopicNames().get()
+          .get("created-metrics").partitions().size());
+    }
+    // existing topics are left as they are, and said nothing of
+    assertFalse(out().contains("'" + run.predictions() + "' ("), out());
+  }
+
+  @Test
   void anUnwritableCheckpointDirectoryNamesItsSetting() throws Exception {
     kafka.createTopics(1, "checked-examples");
     Path blocker = Files.writeString(temp.resolve("a-file"), "not a directory");
