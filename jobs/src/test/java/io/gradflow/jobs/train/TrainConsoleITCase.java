@@ -131,7 +131,8 @@ class TrainConsoleITCase extends TrainJobITCase {
     produce(topic, 9, 0, 2_000, "default");
     Run run = Run.create(topic, "labels");
     java.nio.file.Path job = temp.resolve("stopped.yaml");
-    Files.writeString(job, run.yaml("checkpoints: {interval: 300ms}", false));
+    Files.writeString(job, run.yaml("checkpoints: {interval: 300ms, directory: "
+        + temp.resolve("checkpoints").toUri() + "}", false));
     java.nio.file.Path log = temp.resolve("stopped.log");
     Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin",
         "java").toString(), "-cp", System.getProperty("java.class.path"),
@@ -147,7 +148,8 @@ class TrainConsoleITCase extends TrainJobITCase {
       p.destroyForcibly();
     }
     String o = Files.readString(log);
-    assertEquals(130, p.exitValue(), o);
+    // The JVM ends with the signal's status (143 for SIGTERM, 130 for Ctrl-C's SIGINT).
+    assertEquals(143, p.exitValue(), o);
     assertTrue(o.contains("gradflow train: stopped after"), o);
     assertTrue(o.contains("examples read   2,000 from " + topic), o);
     assertTrue(o.contains("predictions     2,000 scored, 2,000 learned"), o);
