@@ -59,8 +59,9 @@ import org.apache.kafka.common.TopicPartition;
  * each reason, and data loss (records the broker deleted before the job read them); at the end a
  * summary ({@link TrainConsole}). A finished bounded run deletes its checkpoints when they are in
  * the default temporary directory. Exit code 1 when the job failed, a bounded run's input was
- * empty, or input records were lost; 130 when an embedded run was stopped with Ctrl-C (it cancels
- * the job and prints the summary of what it did). Under {@code flink run -d} (detached) it
+ * empty or every example it read was a dead letter, or input records were lost; 130 when an
+ * embedded run was stopped with Ctrl-C (it cancels the job and prints the summary of the counts
+ * the job ended with, {@link FinalAccumulators}). Under {@code flink run -d} (detached) it
  * returns once the job is submitted.
  *
  * <p>{@code --final-savepoint DIR} (a bounded run, attached): the job's sources hold at the end
