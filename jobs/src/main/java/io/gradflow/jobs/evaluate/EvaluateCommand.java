@@ -248,7 +248,7 @@ public final class EvaluateCommand {
       out.println("  file            " + fileLine(input.replay)
           + (input.imputed > 0 ? "; " + imputedLine(input.imputed) : ""));
     }
-    String unlearned = unlearned(report, input, v);
+    String unlearned = unlearned(report, input, v, accumulators);
     if (unlearned != null) {
       console.warn("gradflow evaluate: " + unlearned);
     }
@@ -343,7 +343,8 @@ public final class EvaluateCommand {
    * Why nothing was learned, and what to do, or null when something was: no example of the file
    * had a label (the usual mistake: no {@code --csv-label}), or every labeled one had weight 0.
    */
-  static String unlearned(EvaluateReport report, FileInput input, Flag.Values v) {
+  static String unlearned(EvaluateReport report, FileInput input, Flag.Values v,
+      Map<String, Object> accumulators) {
     if (report.learned() > 0) {
       return null;
     }
@@ -362,8 +363,8 @@ public final class EvaluateCommand {
     return "nothing was learned, so no metrics were reported: " + (input.learnable == 0
         ? "every labeled example of " + input.source + " has importance weight 0 (scored, not"
             + " learned)"
-        : "every labeled example of " + input.source + " was a dead letter (see the dead letters"
-            + " above)");
+        : TrainConsole.allDeadLetters("every labeled example of " + input.source,
+            accumulators));
   }
 
   /** The file's examples, encoded as the job reads them, with what the reading found. */

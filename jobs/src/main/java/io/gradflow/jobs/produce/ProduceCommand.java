@@ -652,6 +652,11 @@ public final class ProduceCommand {
       err.printf(Locale.ROOT, "stopped after --count %s, at line %,d of %s; the rest"
           + " of it, if any, was not read%n", Counts.of(limit, "example"), replay.line(),
           source(v));
+    } else if (v.isSet("count") && replay.skipped() + replay.refused() > 0) {
+      // --count bounds what is written, in every mode: a dry run reads what the run would.
+      err.printf(Locale.ROOT, "--count %,d was not reached: skipped lines do not count (--count"
+          + " counts the examples written; with --dry-run or --print, those that would be), so"
+          + " %s was read to its end, as a run that writes would read it%n", limit, source(v));
     }
   }
 

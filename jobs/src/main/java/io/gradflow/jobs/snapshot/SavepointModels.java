@@ -126,13 +126,36 @@ public final class SavepointModels {
    */
   public static String refusal(String savepoint, io.gradflow.jobs.config.TrainConfig config)
       throws Exception {
-    Map<String, String> stored = operatorParts(reader(savepoint), operatorUids(savepoint),
-        OperatorIdentifier.forUid(TRAINER_UID)).signature();
+    return restore(savepoint, config).refusal();
+  }
+
+  /**
+   * What a restore of the savepoint into a job of {@code config} will do, read in one pass over
+   * its operator state.
+   *
+   * @param refusal as {@link #refusal}
+   * @param examplesPositions the examples source's next offset per {@code topic:partition}, as
+   *     {@link Read#offsets()} (empty when the savepoint holds none)
+   */
+  public record Restore(String refusal, Map<String, Long> examplesPositions) {}
+
+  /**
+   * {@link #refusal} and where the restored examples source reads on from.
+   *
+   * @throws UserException naming the path when it is no savepoint or not one of the train job
+   */
+  public static Restore restore(String savepoint, io.gradflow.jobs.config.TrainConfig config)
+      throws Exception {
+    OperatorParts parts = operatorParts(reader(savepoint), operatorUids(savepoint),
+        OperatorIdentifier.forUid(TRAINER_UID));
+    Map<String, Long> positions = parts.offsets().getOrDefault(EXAMPLES_SOURCE_UID, Map.of());
+    Map<String, String> stored = parts.signature();
     if (stored.isEmpty()) {
-      return null;
+      return new Restore(null, positions);
     }
-    return new TrainerOperator(config.candidates(), config.trainer(), config.hashBits())
-        .signature().refusal(new io.gradflow.learn.ModelSignature(stored));
+    return new Restore(new TrainerOperator(config.candidates(), config.trainer(),
+        config.hashBits()).signature().refusal(new io.gradflow.learn.ModelSignature(stored)),
+        positions);
   }
 
   private static SavepointReader reader(String savepoint) throws Exception {

@@ -59,8 +59,9 @@ import org.apache.kafka.common.TopicPartition;
  * each reason, and data loss (records the broker deleted before the job read them); at the end a
  * summary ({@link TrainConsole}). A finished bounded run deletes its checkpoints when they are in
  * the default temporary directory. Exit code 1 when the job failed, a bounded run's input was
- * empty, or input records were lost; 130 when an embedded run was stopped with Ctrl-C (it cancels
- * the job and prints the summary of what it did). Under {@code flink run -d} (detached) it
+ * empty or every example it read was a dead letter, or input records were lost; 130 when an
+ * embedded run was stopped with Ctrl-C (it cancels the job and prints the summary of the counts
+ * the job ended with, {@link FinalAccumulators}). Under {@code flink run -d} (detached) it
  * returns once the job is submitted.
  *
  * <p>{@code --final-savepoint DIR} (a bounded run, attached): the job's sources hold at the end
@@ -211,6 +212,9 @@ public final class TrainCommand {
     }
     String checkpoints = TrainJob.checkpointDirectory(config);
     boolean defaultCheckpoints = config.state().checkpointDirectory() == null;
+    // Where a restored examples source reads on from, when read here (an embedded run's
+    // savepoint); null when not known before the job runs.
+    Map<String, Long> positions = null;
     if (embedded) {
       checkWritable(checkpoints, defaultCheckpoints);
       if (savepoint != null) {
@@ -219,7 +223,10 @@ public final class TrainCommand {
         // anything is connected or warned about a run that would not start.
         String refusal = null;
         try {
-          refusal = io.gradflow.jobs.snapshot.SavepointModels.refusal(savepoint, config);
+          io.gradflow.jobs.snapshot.SavepointModels.Restore restore =
+              io.gradflow.jobs.snapshot.SavepointModels.restore(savepoint, config);
+          refusal = restore.refusal();
+          positions = restore.examplesPositions();
         } catch (java.io.IOException unreadable) {
           // _metadata that Flink cannot read: the restore says so, as it did before this check.
         }
@@ -264,25 +271,14 @@ public final class TrainCommand {
     }
     console.fact("gradflow train: job " + config.jobName() + ", brokers "
         + kafka.bootstrapServers());
-    console.extent(examplesTopic, extents);
-    if (savepoint != null) {
-      console.fact(holdsExamplesPositions(savepoint)
-          ? "  (the job reads on from the offsets in " + savepoint + ", not from"
-              + " kafka.starting_offsets)"
-          : "  (" + savepoint + " holds no position in kafka.topics.examples, as a savepoint"
-              + " of evaluate or bootstrap: the job reads from kafka.starting_offsets)");
+    boolean bounded = kafka.bounded() != null;
+    // A restored run's input and restore lines are printed once the job is accepted: a restore
+    // the cluster refuses (no savepoint at the path) then prints only its refusal.
+    if (savepoint == null) {
+      console.extent(examplesTopic, extents);
     }
     notes.forEach(console::fact);
-    boolean bounded = kafka.bounded() != null;
-    if (savepoint != null) {
-      // The source resumes at the savepoint's offsets, not at kafka.starting_offsets; those
-      // offsets are inside the savepoint, so records deleted while the job was down are not
-      // judged here; the partitions are still asked, to say when Kafka stops answering.
-      console.warn("gradflow train: input lost while the job was down is not checked on a"
-          + " restored run (the restart position is inside " + savepoint + "); compare the"
-          + " topic's log start offsets (consume, or kafka-get-offsets.sh --time -2) with the"
-          + " offsets the job had committed to its group");
-    } else {
+    if (savepoint == null) {
       for (PartitionExtent e : extents) {
         if (e.deletedBeforeStart() > 0) {
           console.startLoss(e);
@@ -304,6 +300,10 @@ public final class TrainCommand {
         finalSavepoint != null);
     long started = System.nanoTime();
     JobClient job = env.executeAsync(config.jobName());
+    if (savepoint != null) {
+      restoreLines(console, examplesTopic, extents, positions == null ? null
+          : fromPositions(extents, examplesTopic, positions), savepoint);
+    }
     String jobCheckpoints = checkpoints.endsWith("/") ? checkpoints + job.getJobID()
         : checkpoints + "/" + job.getJobID();
     Path endpoint = null;
@@ -347,6 +347,7 @@ public final class TrainCommand {
     boolean lost = console.lostRecords();
     InputPositions.Watch lossWatch = new InputPositions.Watch(judgeLoss ? extents : List.of());
     Map<String, Object> accumulators = Map.of();
+    java.time.Instant polledAt = null; // when the accumulators above were read
     Map<String, long[]> read = new java.util.HashMap<>();
     boolean restarted = false;
     RetainedCheckpoints.Found lastCheckpoint = null;
@@ -371,6 +372,7 @@ public final class TrainCommand {
         try {
           accumulators = job.getAccumulators().get(progressEvery.toMillis(),
               TimeUnit.MILLISECONDS);
+          polledAt = java.time.Instant.now();
         } catch (ExecutionException | TimeoutException e) {
           continue; // the job is starting or ending: no values yet
         } catch (IllegalStateException e) {
@@ -403,10 +405,19 @@ public final class TrainCommand {
         done = result.get();
       } catch (ExecutionException e) {
         if (stopping.get()) {
-          console.summary(accumulators, seconds(started),
+          // The counts the cancelled job ended with; failing them, the last look's, said so.
+          Map<String, Object> last = FinalAccumulators.of(job);
+          console.summary(last != null ? last : accumulators, seconds(started),
               cleanUp(jobCheckpoints, false, embedded, true, startedFrom)
                   + restartHint(jobCheckpoints, resume),
               false);
+          if (last == null) {
+            console.fact(TrainConsole.countsAsOf(polledAt, java.time.ZoneId.systemDefault()));
+          }
+          String nothing = console.nothingScored(last != null ? last : accumulators);
+          if (nothing != null) {
+            console.warn("gradflow train: " + nothing);
+          }
           return 130; // stopped by a signal, as shells report Ctrl-C
         }
         java.util.Optional<String> incompatible =
@@ -468,10 +479,16 @@ public final class TrainCommand {
       long examplesRead = read.entrySet().stream()
           .filter(e -> e.getKey().startsWith(examplesTopic + ":"))
           .mapToLong(e -> e.getValue()[InputAccumulator.COUNT]).sum();
+      String nothingScored = console.nothingScored(accumulators);
       if (bounded && examplesRead == 0 && console.examplesRead(accumulators) == 0) {
         console.warn("gradflow train: the job read no example from kafka.topics.examples ('"
             + examplesTopic + "'): nothing was learned");
         exit = 1;
+      } else if (nothingScored != null) {
+        // A bounded run refused all its input, as good as empty; a live one goes on (it is
+        // stopped, not finished, and says so there).
+        console.warn("gradflow train: " + nothingScored + (bounded ? ": exit code 1" : ""));
+        exit = bounded ? 1 : exit;
       }
       if (lost) {
         console.warn("gradflow train: input records were lost (see DATA LOSS above): exit code 1");
@@ -554,6 +571,65 @@ public final class TrainCommand {
     } catch (Exception | LinkageError unreadable) {
       return true;
     }
+  }
+
+  /**
+   * What a restored run reads and what is not checked on it: the input from the savepoint's
+   * positions where they are known here (a local savepoint), the logs only where not (no range is
+   * claimed), or from kafka.starting_offsets when the savepoint holds no position (evaluate's or
+   * bootstrap's).
+   */
+  private static void restoreLines(TrainConsole console, String topic,
+      List<PartitionExtent> extents, List<PartitionExtent> restored, String savepoint) {
+    if (!holdsExamplesPositions(savepoint)) {
+      console.extent(topic, extents);
+      console.fact("  (" + savepoint + " holds no position in kafka.topics.examples, as a"
+          + " savepoint of evaluate or bootstrap: the job reads from kafka.starting_offsets)");
+      return;
+    }
+    if (restored != null) {
+      console.extent(topic, restored, ", from the savepoint's positions");
+    } else {
+      console.extentFromUnknownPositions(topic, extents, savepoint);
+    }
+    console.fact("  (the job reads on from the offsets in " + savepoint + ", not from"
+        + " kafka.starting_offsets)");
+    // The source resumes at the savepoint's offsets, not at kafka.starting_offsets; those
+    // offsets are inside the savepoint, so records deleted while the job was down are not
+    // judged here; the partitions are still asked, to say when Kafka stops answering.
+    console.warn("gradflow train: input lost while the job was down is not checked on a"
+        + " restored run (the restart position is inside " + savepoint + "); compare the"
+        + " topic's log start offsets (consume, or kafka-get-offsets.sh --time -2) with the"
+        + " offsets the job had committed to its group");
+  }
+
+  /**
+   * The extents read from a savepoint's positions ({@code topic:partition} to the next offset, as
+   * {@link SavepointModels#offsets} gives them): a partition the savepoint holds starts at its
+   * position (the connector's markers: -2 the log start, -1 the log end), one it does not hold
+   * at the starting offsets (a partition added since). Null when a position is not known before
+   * the job runs (-3, the group's committed offset).
+   */
+  static List<PartitionExtent> fromPositions(List<PartitionExtent> extents, String topic,
+      Map<String, Long> positions) {
+    List<PartitionExtent> out = new ArrayList<>();
+    for (PartitionExtent e : extents) {
+      Long at = positions.get(topic + ":" + e.partition().partition());
+      long start;
+      if (at == null) {
+        start = e.start();
+      } else if (at >= 0) {
+        start = at;
+      } else if (at == -2) {
+        start = e.logStart();
+      } else if (at == -1) {
+        start = e.logEnd();
+      } else {
+        return null;
+      }
+      out.add(new PartitionExtent(e.partition(), e.logStart(), e.logEnd(), start, e.end()));
+    }
+    return out;
   }
 
   /** Whether every source subtask holds at the end of its input (TrainJob, holdAtEnd). */

@@ -218,6 +218,10 @@ public final class TrainConsole {
   }
 
   private String timeOfDay(java.time.Instant t) {
+    return timeOfDay(t, zone);
+  }
+
+  private static String timeOfDay(java.time.Instant t, java.time.ZoneId zone) {
     return java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss", Locale.ROOT)
         .format(t.atZone(zone));
   }
@@ -238,11 +242,19 @@ public final class TrainConsole {
 
   /** The input's extent, per partition. */
   void extent(String topic, List<PartitionExtent> extents) {
+    extent(topic, extents, "");
+  }
+
+  /**
+   * The input's extent; {@code from} ends the first line, saying where the reading starts when it
+   * is not the starting offsets (a restored run: {@code ", from the savepoint's positions"}).
+   */
+  void extent(String topic, List<PartitionExtent> extents, String from) {
     long total = extents.stream().mapToLong(PartitionExtent::toRead).sum();
     boolean bounded = !extents.isEmpty() && extents.get(0).end() >= 0;
     fact("input " + topic + ": " + Counts.of(extents.size(), "partition") + ", "
         + Counts.of(total, "record") + " to read" + (bounded ? " (bounded)"
-        : " now (then whatever arrives)"));
+        : " now (then whatever arrives)") + from);
     for (PartitionExtent e : extents) {
       fact(String.format(Locale.ROOT, "  %s-%d: log %,d..%,d, reading %,d..%s: %s%s",
           topic, e.partition().partition(), e.logStart(), e.logEnd(),
@@ -252,6 +264,22 @@ public final class TrainConsole {
           e.logStart() > 0 && e.deletedBeforeStart() == 0
               ? String.format(Locale.ROOT, " (offsets below %,d were deleted or compacted"
                   + " before the job started)", e.logStart()) : ""));
+    }
+  }
+
+  /**
+   * The extent of a restored run whose savepoint's positions are not known here (a savepoint on a
+   * cluster's file system, or unreadable): the logs, and no claim of a range.
+   */
+  void extentFromUnknownPositions(String topic, List<PartitionExtent> extents, String savepoint) {
+    boolean bounded = !extents.isEmpty() && extents.get(0).end() >= 0;
+    fact("input " + topic + ": " + Counts.of(extents.size(), "partition") + (bounded
+        ? " (bounded)" : "") + ", read from the positions in " + savepoint + " (not readable"
+        + " here, so how much is to read is not known)");
+    for (PartitionExtent e : extents) {
+      fact(String.format(Locale.ROOT, "  %s-%d: log %,d..%,d, reading from the savepoint's"
+          + " position to %s", topic, e.partition().partition(), e.logStart(), e.logEnd(),
+          e.end() < 0 ? "the end and on" : String.format(Locale.ROOT, "%,d", e.end())));
     }
   }
 
@@ -333,6 +361,29 @@ public final class TrainConsole {
             e.getKey(), v[2], v[3], v[4], v[1], advice(e.getKey())));
       }
     }
+  }
+
+  /** The dead letters by reason, in name order: {@code "DENSE_WIDTH 10,000, UNDECODABLE 2"}. */
+  static String reasonCounts(Map<String, Object> accumulators) {
+    StringBuilder reasons = new StringBuilder();
+    new TreeMap<>(deadLetters(accumulators)).forEach((reason, v) -> reasons
+        .append(reasons.length() == 0 ? "" : ", ").append(reason).append(' ')
+        .append(String.format(Locale.ROOT, "%,d", Long.parseLong(v[0]))));
+    return reasons.toString();
+  }
+
+  /**
+   * Why nothing was learned when every one of {@code examples} was refused, for train's and
+   * evaluate's closing line: {@code "every example ... was a dead letter (DENSE_WIDTH 10,000; what
+   * to do: ...)"}, with the reason's advice when there is one reason, or a pointer to each
+   * reason's alert line when there are several.
+   */
+  public static String allDeadLetters(String examples, Map<String, Object> accumulators) {
+    Map<String, String[]> dead = deadLetters(accumulators);
+    return examples + " was a dead letter (" + (dead.isEmpty() ? "see the dead letters above"
+        : reasonCounts(accumulators) + "; what to do: " + (dead.size() == 1
+            ? advice(dead.keySet().iterator().next())
+            : "see each reason's dead letter line above")) + ")";
   }
 
   /** What to do about a dead-letter reason. */
@@ -439,12 +490,9 @@ public final class TrainConsole {
     }
     out.printf(Locale.ROOT, "  predictions     %,d scored, %,d learned (%s)%n",
         scored, learned, Counts.of(predictions.size(), "model key"));
-    Map<String, String[]> dead = deadLetters(accumulators);
-    StringBuilder reasons = new StringBuilder();
-    new TreeMap<>(dead).forEach((reason, v) -> reasons.append(reasons.length() == 0 ? ": " : ", ")
-        .append(reason).append(' ').append(String.format(Locale.ROOT, "%,d",
-            Long.parseLong(v[0]))));
-    out.printf(Locale.ROOT, "  dead letters    %,d%s%n", deadLetterTotal(accumulators), reasons);
+    String reasons = reasonCounts(accumulators);
+    out.printf(Locale.ROOT, "  dead letters    %,d%s%n", deadLetterTotal(accumulators),
+        reasons.isEmpty() ? "" : ": " + reasons);
     if (labelCounts != null) {
       out.println("  labels          " + describe(labelCounts));
     }
@@ -685,6 +733,35 @@ public final class TrainConsole {
     // One model: its last window's AUC; several: their mean, weighted by examples.
     t.auc = aucWeight > 0 ? aucWeighted / aucWeight : Double.NaN;
     return t;
+  }
+
+  /**
+   * The note under a stopped run's summary when Flink gave no final values: the counts are those
+   * of the last look at the running job ({@code polledAt}, null when there was none).
+   */
+  static String countsAsOf(java.time.Instant polledAt, java.time.ZoneId zone) {
+    return "  note            the counts above are as of " + (polledAt == null
+        ? "the start (the job was stopped before its first progress line)"
+        : timeOfDay(polledAt, zone) + ", the last look at the running job (Flink gave no"
+            + " final values on the stop): the job did more before it stopped");
+  }
+
+  /** Examples scored, over every model key. */
+  static long scored(Map<String, Object> accumulators) {
+    return predictions(accumulators).values().stream().mapToLong(p -> p[0]).sum();
+  }
+
+  /**
+   * The closing line of a run that read examples and scored none of them, every one refused as a
+   * dead letter ({@link #allDeadLetters}), or null when it scored something or read nothing.
+   */
+  String nothingScored(Map<String, Object> accumulators) {
+    if (examplesRead(accumulators) == 0 || scored(accumulators) > 0
+        || deadLetterTotal(accumulators) == 0) {
+      return null;
+    }
+    return "nothing was scored or learned: " + allDeadLetters("every example read from"
+        + " kafka.topics.examples ('" + examplesTopic + "')", accumulators);
   }
 
   /** Records read from the examples topic. */

@@ -119,6 +119,9 @@ class LocalClusterScriptITCase {
             + " or checkpoint at file:"), nowhere.output());
         assertFalse(nowhere.output().contains("\tat ") || nowhere.output().contains("a bug"),
             nowhere.output());
+        // Trial L5: refused first, with no line as if the restore were to happen.
+        assertFalse(nowhere.output().contains("reads on from the offsets")
+            || nowhere.output().contains("is not checked on a restored run"), nowhere.output());
 
         Path otherModel = temp.resolve("other-model.yaml");
         Files.writeString(otherModel, Files.readString(config).replace("name: Adagrad",

@@ -135,24 +135,45 @@ class EvaluateCommandTest {
   }
 
   /** Nothing learned: why (no label, weight 0, dead letters) and, for no label, how per format. */
+  /** No accumulator values: a job that reported no dead letter. */
+  private static final java.util.Map<String, Object> NO_VALUES = java.util.Map.of();
+
   @Test
   void nothingLearnedSaysWhyAndHow() {
     EvaluateReport none = new EvaluateReport(true, false, java.util.Map.of());
-    String csv = EvaluateCommand.unlearned(none, input("f.csv", 0, 0), flags());
+    String csv = EvaluateCommand.unlearned(none, input("f.csv", 0, 0), flags(), java.util.Map.of());
     assertEquals("nothing was learned, so no metrics were reported: no example of f.csv has a"
         + " label (name the CSV column that holds the labels with --csv-label COLUMN)", csv);
-    assertTrue(EvaluateCommand.unlearned(none, input("f.csv", 0, 0), flags("--csv-label", "y"))
+    assertTrue(EvaluateCommand.unlearned(none, input("f.csv", 0, 0), flags("--csv-label", "y"),
+        NO_VALUES)
         .endsWith("(the column --csv-label y is empty on every line; name the column that holds"
             + " the labels)"));
-    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 0, 0), flags("--format", "vw"))
+    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 0, 0), flags("--format", "vw"),
+        NO_VALUES)
         .endsWith("(VW's label is a line's first word, before the '|' (1 |f a b))"));
     assertTrue(EvaluateCommand.unlearned(none, input("f.svm", 0, 0), flags("--format",
-        "libsvm")).endsWith("(LibSVM's label is a line's first number (1 3:0.5 7:1))"));
-    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 3, 0), flags("--format", "vw"))
+        "libsvm"), NO_VALUES).endsWith("(LibSVM's label is a line's first number (1 3:0.5"
+            + " 7:1))"));
+    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 3, 0), flags("--format", "vw"),
+        NO_VALUES)
         .endsWith("every labeled example of f.vw has importance weight 0 (scored, not learned)"));
-    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 3, 3), flags("--format", "vw"))
+    assertTrue(EvaluateCommand.unlearned(none, input("f.vw", 3, 3), flags("--format", "vw"),
+        NO_VALUES)
         .endsWith("every labeled example of f.vw was a dead letter (see the dead letters"
             + " above)"));
+    // The reasons and what to do, in train's words (TrainConsole.allDeadLetters).
+    io.gradflow.jobs.kafka.DeadLetterAccumulator dead =
+        new io.gradflow.jobs.kafka.DeadLetterAccumulator();
+    for (int i = 0; i < 3; i++) {
+      dead.add(new io.gradflow.jobs.kafka.DeadLetter("DENSE_WIDTH", "2 dense values, model.inputs"
+          + " 3", "f.csv", 0, i, 0, null, null));
+    }
+    assertEquals("nothing was learned, so no metrics were reported: every labeled example of"
+        + " f.csv was a dead letter (DENSE_WIDTH 3; what to do: an example does not have the"
+        + " model's model.inputs dense values: check the producer's dense columns against"
+        + " model.inputs)", EvaluateCommand.unlearned(none, input("f.csv", 3, 3), flags(),
+            java.util.Map.of(io.gradflow.jobs.kafka.DeadLetterAccumulator.NAME,
+                dead.getLocalValue())));
   }
 
   private static EvaluateCommand.FileInput input(String source, long labeled, long learnable) {

@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -165,6 +166,40 @@ class ProduceCommandTest {
         "--count", "11", "--print", "--quiet");
     assertEquals(10, more.out().lines().count());
     assertFalse(more.err().contains("stopped after"), more.err());
+  }
+
+  /**
+   * --count counts the examples written, with --dry-run and --print those that would be: a dry
+   * run reads the lines the run that writes would, invalid ones not counted, and says so when
+   * the count is not reached (trial L12: every line invalid read the whole file, unexplained).
+   */
+  @Test
+  void countCountsTheExamplesWrittenInADryRunAsInARun() {
+    StringBuilder csv = new StringBuilder("y,x\n");
+    for (int i = 0; i < 10; i++) {
+      csv.append(i < 3 ? 5 : i % 2).append(',').append(i).append('\n'); // 3 labels out of [0, 1]
+    }
+    for (String mode : List.of("--dry-run", "--print")) {
+      Result r = run(csv.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+          "--loss", "logistic", "--count", "2", mode, "--quiet");
+      assertEquals(0, r.code(), r.err());
+      assertTrue(r.err().contains("produced 2 examples"), r.err());
+      assertTrue(r.err().contains("stopped after --count 2 examples, at line 6 of stdin"),
+          mode + ": " + r.err());
+    }
+    StringBuilder invalid = new StringBuilder("y,x\n");
+    for (int i = 0; i < 10; i++) {
+      invalid.append(5).append(',').append(i).append('\n');
+    }
+    Result none = run(invalid.toString(), "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
+        "--loss", "logistic", "--count", "2", "--dry-run");
+    assertEquals(1, none.code(), none.err());
+    assertTrue(none.err().contains("read 11 lines; skipped 0 malformed lines and 10 invalid"
+        + " examples"), none.err());
+    assertTrue(none.err().contains("--count 2 was not reached: skipped lines do not count"
+        + " (--count counts the examples written; with --dry-run or --print, those that would"
+        + " be), so stdin was read to its end, as a run that writes would read it"), none.err());
+    none.noStackTrace();
   }
 
   @Test

@@ -61,7 +61,13 @@ class FinalSavepointITCase extends TrainJobITCase {
 
     produce(examples, 23, 1_500, 1_000, "m1", "m2", "m3");
     Run second = Run.create(examples, "labels");
+    int mark = out().length();
     assertEquals(0, train(job(second, true), "--savepoint", savepoint), both());
+    // Trial L6: what the restored run reads, from the savepoint's positions, not the topic's.
+    String restored = out().substring(mark);
+    assertTrue(restored.contains("input " + examples + ": 2 partitions, 1,000 records to read"
+        + " (bounded), from the savepoint's positions"), restored);
+    assertTrue(restored.contains("examples read   1,000 from " + examples), restored);
 
     Run whole = Run.create(examples, "labels");
     assertEquals(0, train(job(whole, true)), both());

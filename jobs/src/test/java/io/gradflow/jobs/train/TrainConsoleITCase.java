@@ -99,6 +99,63 @@ class TrainConsoleITCase extends TrainJobITCase {
     assertFalse(err().contains("/s) | "), "no progress line: " + err());
   }
 
+  /** Trial M3: a bounded run that scored nothing, every record refused, is as good as empty. */
+  @Test
+  void aBoundedRunWhoseEveryRecordWasRefusedFails() throws Exception {
+    String topic = "refused-examples";
+    kafka.createTopics(1, topic);
+    try (KafkaProducer<byte[], byte[]> producer = KafkaTestSupport.producer(kafka)) {
+      for (int i = 0; i < 20; i++) {
+        producer.send(new ProducerRecord<>(topic, "not avro".getBytes(StandardCharsets.UTF_8)));
+      }
+    }
+    Run run = Run.create(topic, "labels");
+    assertEquals(1, train(run.yaml("checkpoints: {interval: 300ms}", true)), both());
+    assertTrue(out().contains("predictions     0 scored, 0 learned"), out());
+    assertTrue(err().contains("gradflow train: nothing was scored or learned: every example read"
+        + " from kafka.topics.examples ('" + topic + "') was a dead letter (UNDECODABLE 20; what"
+        + " to do: the record is not a Gradflow Example"), err());
+    assertTrue(err().contains("): exit code 1"), err());
+    assertFalse(err().contains("\tat "), err());
+  }
+
+  /**
+   * Trial M4: an embedded run stopped with SIGTERM (as Ctrl-C) summarizes the counts the job
+   * ended with, not those of its last progress line: with no progress line at all (--progress-every
+   * 10m) the summary still counts every example it scored before the stop.
+   */
+  @Test
+  void aStoppedRunSummarizesTheCountsItEndedWith() throws Exception {
+    String topic = "stopped-examples";
+    kafka.createTopics(1, topic);
+    produce(topic, 9, 0, 2_000, "default");
+    Run run = Run.create(topic, "labels");
+    java.nio.file.Path job = temp.resolve("stopped.yaml");
+    Files.writeString(job, run.yaml("checkpoints: {interval: 300ms, directory: "
+        + temp.resolve("checkpoints").toUri() + "}", false));
+    java.nio.file.Path log = temp.resolve("stopped.log");
+    Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin",
+        "java").toString(), "-cp", System.getProperty("java.class.path"),
+        TrainCommand.class.getName(), "--config", job.toString(), "--progress-every", "10m",
+        "--startup-timeout", "10s").redirectErrorStream(true).redirectOutput(log.toFile())
+        .start();
+    try {
+      // Every prediction committed: the job has scored all 2,000 before it is stopped.
+      assertEquals(2_000, predictions(run.predictions(), 2_000).size(), Files.readString(log));
+      p.destroy(); // SIGTERM, handled as Ctrl-C
+      assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), Files.readString(log));
+    } finally {
+      p.destroyForcibly();
+    }
+    String o = Files.readString(log);
+    // The JVM ends with the signal's status (143 for SIGTERM, 130 for Ctrl-C's SIGINT).
+    assertEquals(143, p.exitValue(), o);
+    assertTrue(o.contains("gradflow train: stopped after"), o);
+    assertTrue(o.contains("examples read   2,000 from " + topic), o);
+    assertTrue(o.contains("predictions     2,000 scored, 2,000 learned"), o);
+    assertFalse(o.contains("the counts above are as of"), o);
+  }
+
   @Test
   void anEmptyBoundedInputSaysSoAndFails() throws Exception {
     String topic = "empty-examples";

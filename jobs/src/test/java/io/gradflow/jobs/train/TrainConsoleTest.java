@@ -571,4 +571,77 @@ class TrainConsoleTest {
     assertEquals(List.of("gradflow train: the job restarts from checkpoint 3 (restart 2)"),
         said());
   }
+
+  /** Examples read, every one a dead letter ({@code count} of {@code reason}), none scored. */
+  private static Map<String, Object> allDeadLetters(String reason, int count, String... more) {
+    InputAccumulator input = new InputAccumulator();
+    DeadLetterAccumulator dead = new DeadLetterAccumulator();
+    for (int i = 0; i < count + more.length; i++) {
+      input.add("examples", 0, i);
+      dead.add(new DeadLetter(i < count ? reason : more[i - count], "detail", "examples", 0, i,
+          0, null, null));
+    }
+    Map<String, Object> a = new HashMap<>();
+    a.put(InputAccumulator.NAME, input.getLocalValue());
+    a.put(DeadLetterAccumulator.NAME, dead.getLocalValue());
+    a.put(ProgressTaps.PREDICTIONS, new ProgressTaps.PredictionCounts().getLocalValue());
+    return a;
+  }
+
+  /** Trial M3: the closing line of a run whose every example was refused. */
+  @Test
+  void aRunThatScoredNothingBecauseEveryExampleWasRefusedSaysWhyAndWhatToDo() {
+    TrainConsole c = console(false, true);
+    assertEquals("nothing was scored or learned: every example read from kafka.topics.examples"
+        + " ('examples') was a dead letter (DENSE_WIDTH 10,000; what to do: an example does not"
+        + " have the model's model.inputs dense values: check the producer's dense columns"
+        + " against model.inputs)", c.nothingScored(allDeadLetters("DENSE_WIDTH", 10_000)));
+    Map<String, Object> two = allDeadLetters("DENSE_WIDTH", 4, "UNDECODABLE");
+    assertTrue(c.nothingScored(two).endsWith("was a dead letter (DENSE_WIDTH 4, UNDECODABLE 1;"
+        + " what to do: see each reason's dead letter line above)"), c.nothingScored(two));
+    // Something scored, or nothing read: not this line.
+    assertEquals(null, c.nothingScored(accumulators(1, 0.5)));
+    assertEquals(null, c.nothingScored(Map.of()));
+  }
+
+  @Test
+  void aStoppedRunsCountsWithoutFinalValuesSayWhenTheyWereRead() {
+    java.time.ZoneId utc = java.time.ZoneId.of("UTC");
+    assertEquals("  note            the counts above are as of 16:03:12, the last look at the"
+        + " running job (Flink gave no final values on the stop): the job did more before it"
+        + " stopped", TrainConsole.countsAsOf(java.time.Instant.parse("2026-12-02T16:03:12Z"),
+            utc));
+    assertTrue(TrainConsole.countsAsOf(null, utc).contains("as of the start"));
+  }
+
+  /** A restored run reads from the savepoint's positions (trial L6), or claims no range. */
+  @Test
+  void aRestoredRunsExtentIsFromTheSavepointsPositions() {
+    var p0 = new io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent(
+        new TopicPartition("fraud", 0), 0, 0, 0, 0);
+    var p1 = new io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent(
+        new TopicPartition("fraud", 1), 0, 80_000, 0, 80_000);
+    List<io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent> restored =
+        TrainCommand.fromPositions(List.of(p0, p1), "fraud", Map.of("fraud:0", -2L,
+            "fraud:1", 70_000L));
+    TrainConsole c = console(false, true);
+    c.extent("fraud", restored, ", from the savepoint's positions");
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("input fraud: 2 partitions, 10,000 records to read (bounded), from the"
+        + " savepoint's positions"), o);
+    assertTrue(o.contains("fraud-1: log 0..80,000, reading 70,000..80,000: 10,000 records"), o);
+    assertTrue(o.contains("fraud-0: log 0..0, reading 0..0: 0 records"), o);
+    // A partition the savepoint does not hold starts at the starting offsets; -3 (the group's
+    // committed offset) is not known before the job runs: no range is claimed.
+    assertEquals(List.of(p1), TrainCommand.fromPositions(List.of(p1), "fraud", Map.of()));
+    assertEquals(null, TrainCommand.fromPositions(List.of(p1), "fraud", Map.of("fraud:1", -3L)));
+    out.reset();
+    c.extentFromUnknownPositions("fraud", List.of(p0, p1), "s3://b/sp-1");
+    o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("input fraud: 2 partitions (bounded), read from the positions in"
+        + " s3://b/sp-1 (not readable here, so how much is to read is not known)"), o);
+    assertTrue(o.contains("fraud-1: log 0..80,000, reading from the savepoint's position to"
+        + " 80,000"), o);
+    assertFalse(o.contains("records to read"), o);
+  }
 }
