@@ -3,8 +3,11 @@
 # test harness with the heap state backend): the same examples as N tenants and as one key; heap
 # and checkpoint bytes per key, the rate against one key, and a restore from half way checked bit
 # for bit. Run on an otherwise idle machine.
-#   bench/run-many-keys.sh [keys [examples [rounds [cache_pages [passes]]]]]
-#   (default 10,000 100,000 7 4096 8; a round times `passes` alternating pairs of passes)
+#   bench/run-many-keys.sh [keys [examples [rounds [cache_pages|default [passes]]]]]
+#   (default 10,000 100,000 7 default 8; a round times `passes` alternating pairs of passes;
+#   `default` is the declared default cache, state.cache_memory's share of this JVM's heap, 8 GB
+#   unless BENCH_JAVA_OPTS gives another -Xmx (at least the -Xms of 1g); the bench prints the
+#   pages in effect)
 # Ends with: RESULT keys=<n> heap_bytes_per_key=<n> checkpoint_bytes_per_key=<n> rate_vs_one_key=<x> cpu_rate_vs_one_key=<x>
 #   cpu_us_per_example=<x> one_key_cpu_us_per_example=<x> (the operator thread's CPU per example)
 #   blocked_rate_vs_one_key=<x> blocked_cpu_rate_vs_one_key=<x> (passes of one kind in blocks)
@@ -28,9 +31,9 @@
 #   per example over the bare loop's) bare_matches_trainer=true|false (the first two passes
 #   predicted bit for bit as the trainer)
 # The steady stream's tenants grow to about 95 rows, each one small page weighing its memory (0.7
-# of a page of the cache): the default cache (4,096 pages) holds about 5,760 of the 10,000 (until
-# 2026-12-01 they left their small page at 64 rows for a page per row, and it held 1,300), and the
-# steady rate is partly the eviction's; give a 4th argument of 4194304 to see it without eviction.
+# of a page of the cache): a cache of 4,096 pages (the default until state.cache_memory) holds
+# about 5,760 of the 10,000, and its steady rate is partly the eviction's; the default cache on
+# an 8 GB heap (0.1 of it: 101,000 pages) or on a 1 GB heap (12,685) holds them all.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -42,6 +45,6 @@ cd "$root"
 # -Xms1g: a fixed initial heap, as a Flink TaskManager's (-Xms = -Xmx). With the default, the
 # collection before each pass gave heap back and the next pass grew it again: a one-key pass
 # after a many-keys pass ran 3 times slower than in a block, flattering rate_vs_one_key.
-exec java -Xms1g ${BENCH_JAVA_OPTS:-} -Xmx8g -cp \
+exec java -Xms1g -Xmx8g ${BENCH_JAVA_OPTS:-} -cp \
   "operators/target/test-classes:operators/target/classes:$(cat "$root/operators/target/test-classpath.txt")" \
-  io.gradflow.flink.ManyKeysBench "${1:-10000}" "${2:-100000}" "${3:-7}" "${4:-4096}" "${5:-8}"
+  io.gradflow.flink.ManyKeysBench "${1:-10000}" "${2:-100000}" "${3:-7}" "${4:-default}" "${5:-8}"

@@ -15,8 +15,8 @@ import java.util.Set;
  * variant of a section chosen by a selector key ({@code optimizer} with {@code name: Adam}, a
  * {@code schedule} with {@code type: step}). Reading a map through a section refuses a key it
  * does not declare, listing the accepted ones ({@code "state.cahce_pages is not a setting;
- * accepted: backend, cache_pages, page_bits, compression"}), reads every setting (default,
- * type, constraint) and records the effective values in a {@link ConfigReport}.
+ * accepted: backend, cache_memory, cache_pages, page_bits, compression"}), reads every
+ * setting (default, type, constraint) and records the effective values in a {@link ConfigReport}.
  *
  * <p>Immutable and thread-safe.
  */

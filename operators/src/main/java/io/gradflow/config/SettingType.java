@@ -252,6 +252,26 @@ public abstract class SettingType<T> {
   }
 
   /**
+   * An amount of memory ({@link MemoryAmount}): a fraction of the JVM's heap ({@code 0.1}) or a
+   * size ({@code 256mb}). In the audit record's typed configuration a fraction is a number and
+   * a size its text.
+   */
+  public static SettingType<MemoryAmount> memory() {
+    return new SettingType<>("fraction of the heap or size", "a fraction of the heap in (0, 1)"
+        + " such as 0.1, or a size such as 256mb or 2g") {
+      @Override
+      public MemoryAmount parse(String key, Object raw, boolean secret) {
+        return MemoryAmount.parse(key, raw);
+      }
+
+      @Override
+      public Object json(MemoryAmount value) {
+        return value.isFraction() ? (Object) value.fraction() : value.toString();
+      }
+    };
+  }
+
+  /**
    * A duration: {@code 500ms}, {@code 10s}, {@code 5m}, {@code 6h}, {@code 2d}, ISO-8601
    * ({@code PT6H}), or a whole number of milliseconds ({@code 0}).
    */

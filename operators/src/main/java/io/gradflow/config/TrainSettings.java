@@ -298,9 +298,29 @@ public final class TrainSettings {
   public static final Setting<String> STATE_BACKEND = Setting.of("backend",
       SettingType.choice("hashmap", "rocksdb"), "hashmap", null,
       "Flink's state backend: hashmap (heap) or rocksdb");
-  public static final Setting<Integer> STATE_CACHE_PAGES = Setting.of("cache_pages", INT, 4096,
-      greaterThan(0), "pages kept in memory per operator instance and candidate (the write-back"
-          + " cache); give it the model's working set. A page is a direct page's memory (512"
+  /**
+   * {@code state.cache_memory}'s default: a tenth of the heap. On the hashmap backend a cached
+   * page is a copy of a page that keyed state keeps on the heap too (the cache never hands the
+   * state its own array), so what the cache holds counts twice; see the setting's doc.
+   */
+  public static final double DEFAULT_CACHE_HEAP_FRACTION = 0.1;
+  public static final Setting<MemoryAmount> STATE_CACHE_MEMORY = Setting.of("cache_memory",
+      SettingType.memory(), MemoryAmount.ofHeap(DEFAULT_CACHE_HEAP_FRACTION), null,
+      "memory of the page cache (the write-back cache of parameter pages in front of keyed"
+          + " state): a fraction of the JVM's maximum heap, shared by the TaskManager's slots"
+          + " (a MiniCluster's: all of its slots), or a size such as 256mb per trainer subtask;"
+          + " a race's candidates share it equally. The pages follow from a page's memory (a"
+          + " direct page with its bookkeeping: 8,464 bytes with AdaGrad's 4-float rows), at"
+          + " least 1; the summary's page cache line shows them. On the hashmap backend every cached"
+          + " page is a copy of a page that keyed state also keeps on the heap, so the cache"
+          + " adds what it holds to the state's memory: 0.1 leaves the rest of the heap to the"
+          + " state, its snapshots and Flink (with rocksdb the state is off the heap, and 0.3"
+          + " is safe too). On a 1 GB heap with one slot, 0.1 is about 12,700 pages: 18,000"
+          + " tenants of 95 rows, or a model of 6.5M rows");
+  public static final Setting<Integer> STATE_CACHE_PAGES = Setting.optional("cache_pages", INT,
+      "from cache_memory", greaterThan(0), "pages kept in memory per operator instance and"
+          + " candidate, instead of sizing the cache by cache_memory (giving both is refused);"
+          + " give it the model's working set. A page is a direct page's memory (512"
           + " rows: 8 kB with AdaGrad's 4-float rows); a small model's single page (a model key"
           + " with under 256 rows) and a page of rows in the hashed form (entity rows, a"
           + " model's rows past 256) count their own memory's share of that, and a model with"
@@ -313,7 +333,22 @@ public final class TrainSettings {
       "RocksDB's block compression (float pages barely compress; Snappy cost a third of the"
           + " RocksDB trainer's rate)");
   public static final Section STATE = new Section("state", "keyed state and the page cache",
-      List.of(STATE_BACKEND, STATE_CACHE_PAGES, STATE_PAGE_BITS, STATE_COMPRESSION));
+      List.of(STATE_BACKEND, STATE_CACHE_MEMORY, STATE_CACHE_PAGES, STATE_PAGE_BITS,
+          STATE_COMPRESSION));
+
+  /**
+   * The page cache's size of a read state section: {@code cache_pages} when given, else
+   * {@code cache_memory} (its default when absent). Both given is refused, naming both.
+   */
+  public static io.gradflow.state.CacheSize cacheSize(Section.Values state) {
+    Check.conflict(state.isSet(STATE_CACHE_PAGES) && state.isSet(STATE_CACHE_MEMORY),
+        state.key(STATE_CACHE_PAGES), state.key(STATE_CACHE_MEMORY), "both size the page"
+            + " cache; give cache_pages (pages per subtask and candidate) or cache_memory (a"
+            + " fraction of the heap or a size), not both");
+    return state.isSet(STATE_CACHE_PAGES)
+        ? io.gradflow.state.CacheSize.ofPages(state.get(STATE_CACHE_PAGES))
+        : io.gradflow.state.CacheSize.of(state.get(STATE_CACHE_MEMORY));
+  }
 
   // --------------------------------------------------------------------------------- rows
   public static final Setting<Duration> ROWS_EXPIRE_AFTER = Setting.of("expire_after", DURATION,

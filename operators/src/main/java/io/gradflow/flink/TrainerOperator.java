@@ -7,6 +7,7 @@ import io.gradflow.learn.ModelSignature;
 import io.gradflow.drift.DriftEvent;
 import io.gradflow.metrics.MetricsSnapshot;
 import io.gradflow.model.CompactExample;
+import io.gradflow.config.MemoryAmount;
 import io.gradflow.session.ModelSession;
 import io.gradflow.session.SessionState;
 import io.gradflow.state.PageCache;
@@ -19,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.accumulators.LongMaximum;
+import org.apache.flink.api.common.accumulators.LongMinimum;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.MapState;
@@ -29,6 +32,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.common.typeutils.base.MapSerializer;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.runtime.execution.SuppressRestartsException;
@@ -65,8 +69,9 @@ import org.apache.flink.util.OutputTag;
  * by key group, incremental on RocksDB. A session is in memory only while its model has pages in
  * the cache: when the cache evicts a model's last page, the session is written back and dropped
  * (or, with changed rows still to emit, at the next checkpoint), so memory per subtask follows
- * {@code state.cache_pages}, not the number of model keys; only sessions that changed since the
- * last checkpoint are written back at a checkpoint. A small model's page weighs its memory's
+ * the page cache's size ({@code state.cache_memory} or {@code cache_pages}), not the number of
+ * model keys; only sessions that changed since the last checkpoint are written back at a
+ * checkpoint. A small model's page weighs its memory's
  * share of a page plus an eighth of a page for the model ({@code PageCache}: about 0.16 of a page
  * new, 0.7 at 95 AdaGrad rows) and an idle session keeps its metrics compact ({@link
  * ModelSession}), so a cache of N pages keeps up to about 6N new tenants in memory, each a few
@@ -124,7 +129,11 @@ import org.apache.flink.util.OutputTag;
  * <p>Flink accumulators (for the client's summary, summed over subtasks): each candidate's page
  * cache lookups that hit, missed and evictions, {@link #PAGE_CACHE}{@code hits.}candidate and
  * so on (candidate {@code ""} without a race), brought up to date at every metrics report, every
- * checkpoint and the end of input.
+ * checkpoint and the end of input; and the cache's size in effect, set in {@code open}: its
+ * pages ({@code pages-min.} and {@code pages-max.}candidate, the fewest and the most of any
+ * subtask) and a page's bytes ({@code page-bytes.}candidate). The size comes from {@code
+ * state.cache_pages}, or from {@code state.cache_memory} and the heap, slots and candidates of
+ * the task ({@link io.gradflow.state.CacheSize#pages}), and is logged at INFO.
  */
 public class TrainerOperator extends AbstractStreamOperator<Scored>
     implements OneInputStreamOperator<CompactExample, Scored>, BoundedOneInput {
@@ -280,14 +289,27 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     batchStarts = new LinkedHashMap<>();
     batchTimerAt = Long.MAX_VALUE;
     PageStore store = new KeyedPageStore();
+    int slots = slotsSharingHeap(
+        getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
+    long maxHeap = Runtime.getRuntime().maxMemory();
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       ExampleLearner learner = new ExampleLearner(c.getValue());
+      boolean stamped = settings.rows().stamped();
+      int cachePages = settings.cache().pages(learner.rowSize(), stamped, candidates.size(),
+          slots, maxHeap);
+      long pageBytes = PageCache.pageBytes(learner.rowSize(), stamped);
+      LOG.info("page cache{}: {} pages of {} bytes ({}) from {}{}",
+          c.getKey().isEmpty() ? "" : " of candidate " + c.getKey(), cachePages, pageBytes,
+          MemoryAmount.human(cachePages * pageBytes), settings.cache().describe(),
+          settings.cache().memory() == null ? "" : " (a " + MemoryAmount.human(maxHeap)
+              + " heap, " + slots + " slot(s) sharing it, " + candidates.size()
+              + " candidate(s))");
       // New hashed pages start with room for 2 rows and double: with many small models most
       // pages hold a row or two, and a page of 16 took ten times their memory.
       // A small model (a tenant among thousands) keeps its rows in one page: one keyed-state
       // entry and one cache page (PageFormat, "Small models").
-      PageCache cache = new PageCache(store, settings.cachePages(), learner.rowSize(), 2,
-          settings.rows().stamped(), PageFormat.DENSE_AT, PageFormat.SMALL_AT,
+      PageCache cache = new PageCache(store, cachePages, learner.rowSize(), 2,
+          stamped, PageFormat.DENSE_AT, PageFormat.SMALL_AT,
           learner.model().denseInputs() >= 0);
       caches.put(c.getKey(), cache);
       LongCounter[] counters = new LongCounter[PAGE_CACHE_COUNTS.size()];
@@ -296,6 +318,12 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
         getRuntimeContext().addAccumulator(PAGE_CACHE + PAGE_CACHE_COUNTS.get(i) + "."
             + c.getKey(), counters[i]);
       }
+      LongMinimum fewest = new LongMinimum(cachePages);
+      getRuntimeContext().addAccumulator(PAGE_CACHE + "pages-min." + c.getKey(), fewest);
+      LongMaximum most = new LongMaximum(cachePages);
+      getRuntimeContext().addAccumulator(PAGE_CACHE + "pages-max." + c.getKey(), most);
+      LongMaximum bytes = new LongMaximum(pageBytes);
+      getRuntimeContext().addAccumulator(PAGE_CACHE + "page-bytes." + c.getKey(), bytes);
       cacheAccumulators.put(c.getKey(), counters);
       cache.onModelEvicted(this::evictSession);
       learners.put(c.getKey(), new ModelSession.Shared(
@@ -324,6 +352,16 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     getMetricGroup().gauge("logLoss", () -> lastReport == null ? Double.NaN : lastReport.logLoss);
     getMetricGroup().gauge("rmse", () -> lastReport == null ? Double.NaN : lastReport.rmse);
     getMetricGroup().gauge("auc", () -> lastReport == null ? Double.NaN : lastReport.auc);
+  }
+
+  /**
+   * The task slots that share this JVM's heap: the TaskManager's ({@code
+   * taskmanager.numberOfTaskSlots}), times a MiniCluster's TaskManagers ({@code
+   * local.number-taskmanager}, 1 unless set), which all run in one JVM.
+   */
+  static int slotsSharingHeap(org.apache.flink.configuration.Configuration taskManager) {
+    return Math.max(1, taskManager.get(TaskManagerOptions.NUM_TASK_SLOTS))
+        * Math.max(1, taskManager.get(TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS));
   }
 
   private String candidateOf(String key) {

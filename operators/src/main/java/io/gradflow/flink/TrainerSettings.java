@@ -4,14 +4,16 @@ import io.gradflow.config.Check;
 import io.gradflow.config.TrainSettings;
 import io.gradflow.metrics.MetricsSpec;
 import io.gradflow.session.ModelSession;
+import io.gradflow.state.CacheSize;
 import io.gradflow.state.RowPolicy;
 import java.io.Serializable;
 
 /**
  * How the trainer operator keeps its state and reports, as opposed to how the model learns.
  *
- * @param cachePages pages kept in memory per operator instance and candidate (the write-back
- *     cache); at least 1
+ * @param cache how large the write-back page cache is: pages per operator instance and
+ *     candidate ({@code state.cache_pages}), or memory from which the operator computes them
+ *     where it runs ({@code state.cache_memory}, {@link CacheSize#pages})
  * @param pageBits a model's rows are spread over 2^pageBits pages; choose it so that a page holds
  *     a few hundred rows (for 4M rows, 13)
  * @param metricsEvery emit a metrics report per model after this many labeled examples
@@ -27,9 +29,24 @@ import java.io.Serializable;
  *     drift actions; a batch in flight is checkpointed, not stepped). Irrelevant at
  *     {@code model.batch_size} 1
  */
-public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
+public record TrainerSettings(CacheSize cache, int pageBits, long metricsEvery,
     long changelogEvery, MetricsSpec metrics, RowPolicy rows, ModelSession.Replay replay,
     java.time.Duration batchTimeout) implements Serializable {
+
+  /** Settings with a cache of {@code cachePages} pages ({@code state.cache_pages}). */
+  public TrainerSettings(int cachePages, int pageBits, long metricsEvery, long changelogEvery,
+      MetricsSpec metrics, RowPolicy rows, ModelSession.Replay replay,
+      java.time.Duration batchTimeout) {
+    this(CacheSize.ofPages(cachePages), pageBits, metricsEvery, changelogEvery, metrics, rows,
+        replay, batchTimeout);
+  }
+
+  /** Training settings (not a replay) with the declared {@code model.batch_timeout}. */
+  public TrainerSettings(CacheSize cache, int pageBits, long metricsEvery, long changelogEvery,
+      MetricsSpec metrics, RowPolicy rows) {
+    this(cache, pageBits, metricsEvery, changelogEvery, metrics, rows, ModelSession.Replay.NONE,
+        TrainSettings.MODEL_BATCH_TIMEOUT.defaultValue());
+  }
 
   /** Settings with the declared {@code model.batch_timeout}. */
   public TrainerSettings(int cachePages, int pageBits, long metricsEvery, long changelogEvery,
@@ -47,13 +64,13 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
 
   /** The same settings for a replay that validates a savepoint ({@code validate --mode}). */
   public TrainerSettings withReplay(ModelSession.Replay mode) {
-    return new TrainerSettings(cachePages, pageBits, metricsEvery, changelogEvery, metrics, rows,
+    return new TrainerSettings(cache, pageBits, metricsEvery, changelogEvery, metrics, rows,
         mode, batchTimeout);
   }
 
   /** The same settings with another {@code model.batch_timeout}. */
   public TrainerSettings withBatchTimeout(java.time.Duration timeout) {
-    return new TrainerSettings(cachePages, pageBits, metricsEvery, changelogEvery, metrics, rows,
+    return new TrainerSettings(cache, pageBits, metricsEvery, changelogEvery, metrics, rows,
         replay, timeout);
   }
 
@@ -64,7 +81,9 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
   }
 
   public TrainerSettings {
-    Check.positive("state.cache_pages", cachePages);
+    if (cache == null) {
+      throw new IllegalArgumentException("cache must be set (CacheSize.DEFAULT for the default)");
+    }
     Check.inRange("state.page_bits", pageBits, 0, 30);
     Check.positive("metrics.every", metricsEvery);
     Check.nonNegative("changelog.every", changelogEvery);
@@ -88,8 +107,8 @@ public record TrainerSettings(int cachePages, int pageBits, long metricsEvery,
    * {@code rows.*}.
    */
   public static TrainerSettings defaults() {
-    return new TrainerSettings(TrainSettings.STATE_CACHE_PAGES.defaultValue(),
-        TrainSettings.STATE_PAGE_BITS.defaultValue(), TrainSettings.METRICS_EVERY.defaultValue(),
-        TrainSettings.CHANGELOG_EVERY.defaultValue(), MetricsSpec.DEFAULT, RowPolicy.NONE);
+    return new TrainerSettings(CacheSize.DEFAULT, TrainSettings.STATE_PAGE_BITS.defaultValue(),
+        TrainSettings.METRICS_EVERY.defaultValue(), TrainSettings.CHANGELOG_EVERY.defaultValue(),
+        MetricsSpec.DEFAULT, RowPolicy.NONE);
   }
 }

@@ -52,7 +52,7 @@ import java.util.Set;
  * maximize), the schedule and its clock, {@code gradient.*} (clipping),
  * {@code model.standardize_clip}, {@code model.init_std} and {@code model.seed} (only rows created
  * after the restore use them), {@code model.default_key}, and the job's other sections (labels,
- * metrics, changelog, state.cache_pages, state.backend, checkpoints, kafka, job).
+ * metrics, changelog, state.cache_memory and cache_pages, state.backend, checkpoints, kafka, job).
  *
  * <p>Immutable, serializable and thread-safe; a few short strings.
  *

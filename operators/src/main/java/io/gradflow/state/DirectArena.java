@@ -53,11 +53,16 @@ final class DirectArena {
    *     at or above it, so a small cache does not allocate a 64-128 MB chunk for a few pages
    */
   DirectArena(int rowSize, int stamps, int expectedPages) {
-    this.slotFloats = (PAD + PageFormat.directPageFloats(rowSize, stamps) + 15) & ~15;
+    this.slotFloats = slotFloats(rowSize, stamps);
     int pagesPerChunk = Math.min(Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / slotFloats)),
         ceilingPowerOfTwo(expectedPages));
     this.chunkShift = Integer.numberOfTrailingZeros(pagesPerChunk);
     this.chunkMask = pagesPerChunk - 1;
+  }
+
+  /** Floats of a slot: a direct page, padded, rounded up to whole 64-byte lines. */
+  static int slotFloats(int rowSize, int stamps) {
+    return (PAD + PageFormat.directPageFloats(rowSize, stamps) + 15) & ~15;
   }
 
   private static int ceilingPowerOfTwo(int n) {

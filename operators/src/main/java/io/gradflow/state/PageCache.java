@@ -84,6 +84,15 @@ public final class PageCache {
    * page's 64 (see {@link #hashedUnits}).
    */
   static final int PAGE_FLOATS = 52;
+
+  /**
+   * The memory one page of the capacity stands for, in bytes: a direct page's slot in the arena
+   * and {@link #PAGE_FLOATS} for its bookkeeping (8,464 bytes with AdaGrad's 4-float rows, 10,512
+   * with stamps). {@link CacheSize} turns {@code state.cache_memory} into pages by it.
+   */
+  public static long pageBytes(int rowSize, boolean stamped) {
+    return 4L * (DirectArena.slotFloats(rowSize, stamped ? 1 : 0) + PAGE_FLOATS);
+  }
   /**
    * Rows a new small model's page has room for (at least; {@code initialRows} if more): the bias
    * and the features of a first example of a few features, which it gets at once. From the
@@ -1069,6 +1078,11 @@ public final class PageCache {
   /** Pages in memory. */
   public int size() {
     return clock.size();
+  }
+
+  /** Pages of the capacity: each the memory of a direct page ({@link #pageBytes}). */
+  public int capacity() {
+    return capacity;
   }
 
   public long hits() {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.model.CompactExample;
+import io.gradflow.state.CacheSize;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -24,10 +25,12 @@ class EndOfInputTest {
     for (CompactExample e : examples) {
       counts.merge(e.modelKey, 1L, Long::sum);
     }
-    int defaultPages = ManyKeysBench.cachePages;
+    CacheSize defaultCache = ManyKeysBench.cache;
     try {
-      for (int pages : new int[] {defaultPages, 10}) { // all in memory; most evicted
-        ManyKeysBench.cachePages = pages;
+      for (CacheSize size : new CacheSize[] {defaultCache, CacheSize.ofPages(10)}) {
+        // all in memory; most evicted
+        ManyKeysBench.cache = size;
+        int pages = ManyKeysBench.cachePages();
         try (var h = ManyKeysBench.harness()) {
           h.open();
           TrainerOperator operator = (TrainerOperator) h.getOperator();
@@ -56,7 +59,7 @@ class EndOfInputTest {
         }
       }
     } finally {
-      ManyKeysBench.cachePages = defaultPages;
+      ManyKeysBench.cache = defaultCache;
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.gradflow.flink;
 
 import io.gradflow.config.TrainSettings;
+import io.gradflow.learn.ExampleLearner;
 import io.gradflow.learn.LearnerSpec;
 import io.gradflow.metrics.MetricsSpec;
 import io.gradflow.model.CompactExample;
@@ -11,6 +12,7 @@ import io.gradflow.optim.GradientSpec;
 import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schedule.ScheduleSpec;
 import io.gradflow.schema.FeatureHashing;
+import io.gradflow.state.CacheSize;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
@@ -25,8 +27,8 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 
 /**
  * Many model keys (a tenant per key) on one trainer subtask, in Flink's operator test harness
- * with the heap state backend and the declared defaults ({@code state.cache_pages} 4096,
- * {@code state.page_bits} 12, the default metrics): the same examples (3 categorical features
+ * with the heap state backend and the declared defaults ({@code state.cache_memory} 0.1 of this
+ * JVM's heap, {@code state.page_bits} 12, the default metrics): the same examples (3 categorical features
  * each) as {@code keys} models and as one model. Prints the heap the keyed state, cache and
  * sessions take per key (used heap after a full GC with every model trained, less the empty
  * operator's, over the keys), the checkpoint's
@@ -54,10 +56,11 @@ import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
  * loops, one flat model per tenant and no Flink ({@link BareModels}), the floor the many keys'
  * rate is measured against, and adds {@link #bareFields}.
  *
- * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages [passes]]]]]}
+ * <p>Run: {@code bench/run-many-keys.sh [keys [examples [rounds [cache pages|default
+ * [passes]]]]]}
  * (default 10,000 keys, 100,000 examples, 7 rounds of {@value #PASSES} alternating pairs of
  * passes each, timed together (one one-key pass takes a tenth of a second: single passes gave
- * noisy ratios), {@code state.cache_pages}'s default), after
+ * noisy ratios), the declared default cache), after
  * {@value #WARM_UP_PAIRS} pairs of passes of warm-up; every timed pass starts after a full
  * collection.
  * {@link ManyKeysTest} runs it small ({@link SteadyStreamTest} the steady stream).
@@ -135,14 +138,24 @@ public final class ManyKeysBench {
     return out;
   }
 
-  /** Pages the cache holds: {@code state.cache_pages}, the default unless the bench says. */
-  static int cachePages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+  /**
+   * The cache's size: the declared default ({@code state.cache_memory}'s share of this JVM's
+   * heap, one slot) unless the bench says pages ({@code state.cache_pages}).
+   */
+  static CacheSize cache = CacheSize.DEFAULT;
+
+  /** The pages {@link #cache} gives the operator here (one slot, one candidate). */
+  static int cachePages() {
+    return cache.pages(new ExampleLearner(SPEC).rowSize(), false, 1, 1,
+        Runtime.getRuntime().maxMemory());
+  }
 
   static KeyedOneInputStreamOperatorTestHarness<String, CompactExample, Scored> harness()
       throws Exception {
     TrainerOperator operator = new TrainerOperator(Map.of("", SPEC),
-        new TrainerSettings(cachePages,
-            TrainSettings.STATE_PAGE_BITS.defaultValue(), 1_000, 0, MetricsSpec.DEFAULT),
+        new TrainerSettings(cache,
+            TrainSettings.STATE_PAGE_BITS.defaultValue(), 1_000, 0, MetricsSpec.DEFAULT,
+            io.gradflow.state.RowPolicy.NONE),
         FeatureHashing.DEFAULT_BITS);
     var h = new KeyedOneInputStreamOperatorTestHarness<>(operator, (CompactExample e) ->
         e.modelKey, Types.STRING);
@@ -644,9 +657,13 @@ public final class ManyKeysBench {
     int keys = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
     int n = args.length > 1 ? Integer.parseInt(args[1]) : 100_000;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 7;
-    if (args.length > 3) {
-      cachePages = Integer.parseInt(args[3]);
+    if (args.length > 3 && !args[3].equals("default")) {
+      cache = CacheSize.ofPages(Integer.parseInt(args[3]));
     }
+    System.out.printf("cache: %,d pages (%s) from %s, max heap %s%n", cachePages(),
+        io.gradflow.config.MemoryAmount.human(cachePages()
+            * io.gradflow.state.PageCache.pageBytes(new ExampleLearner(SPEC).rowSize(), false)),
+        cache.describe(), io.gradflow.config.MemoryAmount.human(Runtime.getRuntime().maxMemory()));
     int passes = args.length > 4 ? Integer.parseInt(args[4]) : PASSES;
     int checkpointPasses = Integer.getInteger("manykeys.checkpoint_passes", 10);
     String steadyMode = System.getProperty("manykeys.steady", "true");
@@ -676,7 +693,7 @@ public final class ManyKeysBench {
       // The steady stream alone (-Dmanykeys.steady=only): its RESULT fields only.
       System.out.printf("steady stream: %,d examples per pass as %,d keys and as one key, %d"
           + " rounds of %d pairs of passes, a checkpoint every %d passes, a cache of %,d"
-          + " pages%n", n, keys, rounds, passes, checkpointPasses, cachePages);
+          + " pages%n", n, keys, rounds, passes, checkpointPasses, cachePages());
       double[] s = steady(keys, n, rounds, passes, checkpointPasses);
       double[] b = bareSteady(keys, n, rounds, passes);
       System.out.printf("RESULT keys=%d %s %s%n", keys, steadyFields(s, keys),
@@ -687,7 +704,7 @@ public final class ManyKeysBench {
     List<CompactExample> one = asOneKey(many);
     System.out.printf("%,d examples (3 categorical features) as %,d keys and as one key, %d"
         + " rounds of %d passes each, %d cores, a cache of %,d pages%n", n, keys, rounds,
-        passes, Runtime.getRuntime().availableProcessors(), cachePages);
+        passes, Runtime.getRuntime().availableProcessors(), cachePages());
     for (int w = 0; w < WARM_UP_PAIRS; w++) { // the JIT: later rounds ran up to 2x faster
       seconds(one);
       seconds(many);

@@ -3,9 +3,9 @@ package io.gradflow.flink;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.config.TrainSettings;
 import io.gradflow.learn.ReferenceLearner;
 import io.gradflow.model.CompactExample;
+import io.gradflow.state.CacheSize;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 /**
  * 10,000 model keys (a tenant per key) on one trainer subtask ({@link ManyKeysBench}'s stream and
  * operator): every prediction equals the bare-loop reference's, with the declared default cache
- * (which holds every tenant: a small model's page of about 15 rows weighs a fifth of a page)
- * and with a cache of a tenth of that, which evicts models and their sessions and brings them
- * back; the sessions in
+ * ({@code state.cache_memory}: a share of the test JVM's heap, which holds every tenant: a small
+ * model's page of about 15 rows weighs a fifth of a page) and with a cache of 409 pages, which
+ * evicts models and their sessions and brings them back; the sessions in
  * memory stay within what the cache holds; every model, evicted or not, gets its last report at
  * end of input; a restore from a checkpoint taken half way continues bit for bit; the checkpoint
  * costs a few kilobytes per key.
@@ -35,10 +35,13 @@ class ManyKeysTest {
       keys.add(examples.get(i).modelKey);
     }
     assertEquals(KEYS, keys.size());
-    int defaultPages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+    CacheSize defaultCache = ManyKeysBench.cache;
     try {
-      for (int pages : new int[] {defaultPages, defaultPages / 10}) {
-        ManyKeysBench.cachePages = pages;
+      // The declared default (state.cache_memory), and a tenth of the earlier default (4,096
+      // pages), which evicts models and their sessions and brings them back.
+      for (CacheSize size : new CacheSize[] {defaultCache, CacheSize.ofPages(409)}) {
+        ManyKeysBench.cache = size;
+        int pages = ManyKeysBench.cachePages();
         try (var h = ManyKeysBench.harness()) {
           h.open();
           TrainerOperator operator = (TrainerOperator) h.getOperator();
@@ -62,11 +65,11 @@ class ManyKeysTest {
           assertEquals(keys, reported, "a last report for every model, evicted or not");
         }
       }
-      ManyKeysBench.cachePages = defaultPages / 10;
+      ManyKeysBench.cache = CacheSize.ofPages(409);
       long[] evicting = ManyKeysBench.restore(examples);
       assertEquals(1, evicting[0], "a restore from half way continues bit for bit (evicting)");
     } finally {
-      ManyKeysBench.cachePages = defaultPages;
+      ManyKeysBench.cache = defaultCache;
     }
     long[] restore = ManyKeysBench.restore(examples);
     assertEquals(1, restore[0], "a restore from half way continues bit for bit");
@@ -89,9 +92,9 @@ class ManyKeysTest {
           e.rowIds, e.values, e.dense, e.label, e.weight));
     }
     ReferenceLearner reference = new ReferenceLearner(ManyKeysBench.SPEC);
-    int defaultPages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+    CacheSize defaultCache = ManyKeysBench.cache;
     try {
-      ManyKeysBench.cachePages = 1;
+      ManyKeysBench.cache = CacheSize.ofPages(1);
       try (var h = ManyKeysBench.harness()) {
         h.open();
         TrainerOperator operator = (TrainerOperator) h.getOperator();
@@ -105,7 +108,7 @@ class ManyKeysTest {
       assertEquals(1, ManyKeysBench.restore(examples)[0],
           "a restore from half way continues bit for bit");
     } finally {
-      ManyKeysBench.cachePages = defaultPages;
+      ManyKeysBench.cache = defaultCache;
     }
   }
 }

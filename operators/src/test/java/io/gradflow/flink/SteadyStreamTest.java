@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gradflow.config.TrainSettings;
+import io.gradflow.state.CacheSize;
 import io.gradflow.learn.ReferenceLearner;
 import io.gradflow.model.CompactExample;
 import java.util.ArrayList;
@@ -27,10 +27,11 @@ class SteadyStreamTest {
       streams.add(ManyKeysBench.examples(keys, 2_000, 42 + s));
     }
     int passes = 6;
-    int defaultPages = TrainSettings.STATE_CACHE_PAGES.defaultValue();
+    CacheSize defaultCache = ManyKeysBench.cache;
     try {
-      for (int pages : new int[] {defaultPages, 16}) {
-        ManyKeysBench.cachePages = pages;
+      for (CacheSize size : new CacheSize[] {defaultCache, CacheSize.ofPages(16)}) {
+        ManyKeysBench.cache = size;
+        int pages = ManyKeysBench.cachePages();
         ReferenceLearner reference = new ReferenceLearner(ManyKeysBench.SPEC);
         long lastTime = Long.MIN_VALUE;
         try (var h = ManyKeysBench.harness()) {
@@ -53,7 +54,7 @@ class SteadyStreamTest {
         }
       }
     } finally {
-      ManyKeysBench.cachePages = defaultPages;
+      ManyKeysBench.cache = defaultCache;
     }
   }
 }

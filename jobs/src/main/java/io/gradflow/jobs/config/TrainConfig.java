@@ -37,7 +37,6 @@ import static io.gradflow.config.TrainSettings.RACE;
 import static io.gradflow.config.TrainSettings.RACE_NAME;
 import static io.gradflow.config.TrainSettings.STATE;
 import static io.gradflow.config.TrainSettings.STATE_BACKEND;
-import static io.gradflow.config.TrainSettings.STATE_CACHE_PAGES;
 import static io.gradflow.config.TrainSettings.STATE_COMPRESSION;
 import static io.gradflow.config.TrainSettings.STATE_PAGE_BITS;
 
@@ -337,7 +336,7 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
         metrics.get(METRICS_FADING_FACTOR), metrics.get(METRICS_CALIBRATION_BINS));
     Section.Values changelog = CHANGELOG.read("changelog", root.raw("changelog"), report);
     Section.Values rows = TrainSettings.ROWS.read("rows", root.raw("rows"), report);
-    TrainerSettings trainer = new TrainerSettings(state.get(STATE_CACHE_PAGES),
+    TrainerSettings trainer = new TrainerSettings(TrainSettings.cacheSize(state),
         state.get(STATE_PAGE_BITS), metrics.get(METRICS_EVERY), changelog.get(CHANGELOG_EVERY),
         metricsSpec, TrainSettings.rowPolicy(rows), ModelSession.Replay.NONE,
         (deep != null ? deep : model).get(TrainSettings.MODEL_BATCH_TIMEOUT));

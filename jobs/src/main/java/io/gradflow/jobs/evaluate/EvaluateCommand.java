@@ -149,6 +149,7 @@ public final class EvaluateCommand {
     TrainConsole console = new TrainConsole(out, err, quiet, probabilities, input.source,
         "evaluate");
     console.noLabelsTopic(); // a file's labels are its own: no labels topic to count or miss
+    console.pageCache(config.trainer().cache());
     boolean timesGiven = eventTimesGiven(v);
     if (!timesGiven) { // --start-time and --interval-ms: whatever they say is no producer's mistake
       console.syntheticEventTimes();

@@ -78,7 +78,7 @@ public final class EvaluateJob {
     if (t.changelogEvery() > 0) {
       return config.onOneSubtask(t);
     }
-    TrainerSettings withRows = new TrainerSettings(t.cachePages(), t.pageBits(), t.metricsEvery(),
+    TrainerSettings withRows = new TrainerSettings(t.cache(), t.pageBits(), t.metricsEvery(),
         Long.MAX_VALUE, t.metrics(), t.rows(), t.replay(), t.batchTimeout());
     return config.onOneSubtask(withRows);
   }

@@ -168,6 +168,7 @@ public final class TrainCommand {
         config.loss().predictsProbability(),
         examplesTopic);
     console.labels(config.labels());
+    console.pageCache(config.trainer().cache());
 
     Configuration conf = TrainJob.flinkConfiguration(config);
     String savepoint = flags.isSet("savepoint") ? flags.string("savepoint") : null;

@@ -1,5 +1,6 @@
 package io.gradflow.jobs.train;
 
+import io.gradflow.config.MemoryAmount;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
@@ -7,6 +8,7 @@ import io.gradflow.jobs.kafka.EarlyEventTimes;
 import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.kafka.InputPositions.Loss;
 import io.gradflow.jobs.kafka.KafkaPreflight.PartitionExtent;
+import io.gradflow.state.CacheSize;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -65,6 +67,8 @@ public final class TrainConsole {
   private boolean checkpointsSeen = true;
   /** The savepoint or checkpoint the run was restored from ({@code --savepoint 'PATH'}); null. */
   private String restoredFrom;
+  /** How the job sizes its page cache (state.cache_pages or state.cache_memory). */
+  private CacheSize cache = CacheSize.DEFAULT;
   /** The zone of the times of day printed. */
   private java.time.ZoneId zone = java.time.ZoneId.systemDefault();
 
@@ -95,6 +99,11 @@ public final class TrainConsole {
    */
   public void labels(io.gradflow.jobs.config.TrainConfig.LabelSettings settings) {
     this.labels = settings;
+  }
+
+  /** How the job sizes its page cache: the summary's page cache line names that setting. */
+  public void pageCache(CacheSize size) {
+    this.cache = size;
   }
 
   /**
@@ -517,7 +526,7 @@ public final class TrainConsole {
             + describe(predictions.get(worst), metrics.get(worst)));
       }
     }
-    pageCaches(accumulators).forEach(out::println);
+    pageCaches(accumulators, cache).forEach(out::println);
     if (checkpoints != null) {
       out.println("  checkpoints     " + checkpoints);
     }
@@ -526,10 +535,12 @@ public final class TrainConsole {
 
   /**
    * The summary's page cache lines, one per candidate (its name first in a race): the share of
-   * page lookups that hit (misses read keyed state) and the evictions, which say whether
-   * {@code state.cache_pages} holds the working set; none when no page was looked up.
+   * page lookups that hit (misses read keyed state), the evictions, and the cache's size in
+   * effect per subtask with the setting it came from (the trainer's accumulators say the pages;
+   * {@code cache} says which setting), which say whether the cache holds the working set; none
+   * when no page was looked up.
    */
-  static List<String> pageCaches(Map<String, Object> accumulators) {
+  static List<String> pageCaches(Map<String, Object> accumulators, CacheSize cache) {
     String hitsPrefix = TrainerOperator.PAGE_CACHE + "hits.";
     List<String> lines = new ArrayList<>();
     new TreeMap<>(accumulators).keySet().stream().filter(k -> k.startsWith(hitsPrefix))
@@ -538,12 +549,21 @@ public final class TrainConsole {
           long misses = count(accumulators, TrainerOperator.PAGE_CACHE + "misses." + candidate);
           long evictions = count(accumulators,
               TrainerOperator.PAGE_CACHE + "evictions." + candidate);
+          long fewest = count(accumulators, TrainerOperator.PAGE_CACHE + "pages-min." + candidate);
+          long most = count(accumulators, TrainerOperator.PAGE_CACHE + "pages-max." + candidate);
+          long pageBytes = count(accumulators,
+              TrainerOperator.PAGE_CACHE + "page-bytes." + candidate);
+          String size = most == 0 ? "" : String.format(Locale.ROOT, "; %s%s pages (%s) per"
+              + " subtask from %s", fewest > 0 && fewest < most
+                  ? String.format(Locale.ROOT, "%,d-", fewest) : "",
+              String.format(Locale.ROOT, "%,d", most), MemoryAmount.human(most * pageBytes),
+              cache.describe());
           if (hits + misses > 0) {
             lines.add(String.format(Locale.ROOT, "  page cache      %shit rate %.1f%% of %s,"
-                + " %s (raise state.cache_pages if evictions are many)",
+                + " %s%s (raise %s if evictions are many)",
                 candidate.isEmpty() ? "" : candidate + ": ",
                 100.0 * hits / (hits + misses), Counts.of(hits + misses, "lookup"),
-                Counts.of(evictions, "eviction")));
+                Counts.of(evictions, "eviction"), size, cache.setting()));
           }
         });
     return lines;

@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.config.ConfigException;
+import io.gradflow.config.MemoryAmount;
 import io.gradflow.model.FactorizationMachineSpec;
 import io.gradflow.model.Loss;
 import io.gradflow.optim.AdaGradSpec;
 import io.gradflow.optim.AdamSpec;
 import io.gradflow.schedule.ScheduleSpec;
+import io.gradflow.state.CacheSize;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +56,7 @@ class TrainConfigTest {
         learner.model());
     assertEquals(new AdamSpec(0.01, 0.8, 0.99, 1e-8, 0, false), learner.optimizer());
     assertEquals(new ScheduleSpec.StepDecay(1000, 0.5), learner.schedule());
-    assertEquals(100, c.trainer().cachePages());
+    assertEquals(CacheSize.ofPages(100), c.trainer().cache());
     assertEquals("LZ4_COMPRESSION", io.gradflow.jobs.train.TrainJob.flinkConfiguration(c)
         .toMap().get("state.backend.rocksdb.compression.per.level"));
     assertEquals(TrainConfig.OnTimeout.DROP, c.labels().onTimeout());
@@ -156,12 +158,46 @@ class TrainConfigTest {
     assertEquals(java.util.List.of("a", "b"), java.util.List.copyOf(c.candidates().keySet()));
   }
 
+  /**
+   * The page cache is sized by state.cache_memory (a tenth of the heap unless given) or by
+   * state.cache_pages when that is given; both is refused naming both, and a wrong amount is one
+   * line naming the key and what is accepted.
+   */
+  @Test
+  void theCacheIsSizedByMemoryUnlessPagesAreGiven() throws Exception {
+    assertEquals(CacheSize.of(MemoryAmount.ofHeap(0.1)), TrainConfig.fromYaml(KAFKA).trainer()
+        .cache());
+    assertEquals(CacheSize.of(MemoryAmount.ofHeap(0.25)),
+        TrainConfig.fromYaml(KAFKA + "state: {cache_memory: 0.25}").trainer().cache());
+    assertEquals(CacheSize.of(MemoryAmount.ofBytes(256L << 20)),
+        TrainConfig.fromYaml(KAFKA + "state: {cache_memory: 256mb}").trainer().cache());
+    assertEquals(CacheSize.of(MemoryAmount.ofBytes(2L << 30)),
+        TrainConfig.fromYaml(KAFKA + "state: {cache_memory: 2 GB}").trainer().cache());
+    assertEquals(CacheSize.ofPages(4096),
+        TrainConfig.fromYaml(KAFKA + "state: {cache_pages: 4096}").trainer().cache());
+    assertEquals("state.cache_pages conflicts with state.cache_memory: both size the page cache;"
+        + " give cache_pages (pages per subtask and candidate) or cache_memory (a fraction of"
+        + " the heap or a size), not both",
+        refused("state: {cache_pages: 4096, cache_memory: 0.2}").getMessage());
+    // The job file's text, and the value as the message shows it.
+    String[][] wrongs = {{"1", "1"}, {"0", "0"}, {"1.5", "1.5"}, {"-0.1", "-0.1"},
+        {"0mb", "'0mb'"}, {"lots", "'lots'"}, {"'12 parsecs'", "'12 parsecs'"},
+        {"512 kib", "'512 kib'"}, {"-5mb", "'-5mb'"}, {"99999999999tb", "'99999999999tb'"}};
+    for (String[] wrong : wrongs) {
+      assertEquals("state.cache_memory must be a fraction of the heap in (0, 1) such as 0.1,"
+          + " or a size such as 256mb or 2g, but was " + wrong[1],
+          refused("state: {cache_memory: " + wrong[0] + "}").getMessage(), wrong[0]);
+    }
+    assertEquals("state.cache_pages must be > 0, but was 0",
+        refused("state: {cache_pages: 0}").getMessage());
+  }
+
   @Test
   void aWrongValueStopsAtStartUpNamingTheKey() {
     assertEquals("optimizer.betas[0] must be in [0, 1), but was 1.2",
         refused("optimizer: {name: Adam, betas: [1.2, 0.9]}").getMessage());
-    assertEquals("state.cahce_pages is not a setting; accepted: backend, cache_pages, page_bits,"
-        + " compression",
+    assertEquals("state.cahce_pages is not a setting; accepted: backend, cache_memory,"
+        + " cache_pages, page_bits, compression",
         refused("state: {cahce_pages: 3}").getMessage());
     assertEquals("model.type must be one of logistic_regression, linear_regression,"
         + " factorization_machine, mlp, wide_and_deep, but was 'svm'",

@@ -140,13 +140,26 @@ class TrainConsoleTest {
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("; rows 394 live, 1,174 expired, 4,854 sightings refused\n"), o);
     assertTrue(o.contains("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
-        + " (raise state.cache_pages if evictions are many)\n"), o);
+        + " (raise state.cache_memory if evictions are many)\n"), o);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "pages-min.", 12_685L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "pages-max.", 12_685L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "page-bytes.", 8_464L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.adam", 1L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.adam", 3L);
-    assertEquals(List.of("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
-        + " (raise state.cache_pages if evictions are many)",
-        "  page cache      adam: hit rate 25.0% of 4 lookups, 0 evictions"
-        + " (raise state.cache_pages if evictions are many)"), TrainConsole.pageCaches(a));
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "pages-min.adam", 4_000L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "pages-max.adam", 4_096L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "page-bytes.adam", 8_464L);
+    assertEquals(List.of("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions;"
+        + " 12,685 pages (102.4 MB) per subtask from state.cache_memory 0.1 of the heap"
+        + " (raise state.cache_memory if evictions are many)",
+        "  page cache      adam: hit rate 25.0% of 4 lookups, 0 evictions; 4,000-4,096 pages"
+        + " (33.1 MB) per subtask from state.cache_memory 0.1 of the heap"
+        + " (raise state.cache_memory if evictions are many)"),
+        TrainConsole.pageCaches(a, io.gradflow.state.CacheSize.DEFAULT));
+    assertEquals("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions; 12,685 pages"
+        + " (102.4 MB) per subtask from state.cache_pages (raise state.cache_pages if evictions"
+        + " are many)", TrainConsole.pageCaches(a, io.gradflow.state.CacheSize.ofPages(12_685))
+        .get(0));
   }
 
   @Test
