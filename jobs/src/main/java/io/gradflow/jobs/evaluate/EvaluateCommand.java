@@ -8,22 +8,17 @@ import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.cli.Counts;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.config.TrainConfig;
-import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.jobs.produce.FileReplay;
 import io.gradflow.jobs.produce.ProduceCommand;
 import io.gradflow.jobs.train.TrainCommand;
 import io.gradflow.jobs.train.TrainConsole;
-import io.gradflow.schema.Codecs;
 import io.gradflow.schema.Example;
-import io.gradflow.schema.RecordCodec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -88,8 +83,7 @@ public final class EvaluateCommand {
    */
   private static Flag ownWords(Flag f) {
     String help = switch (f.name()) {
-      case "file" -> "the file to evaluate on, read into memory before the run (- for stdin),"
-          + " UTF-8";
+      case "file" -> "the file to evaluate on, read as it is evaluated (- for stdin), UTF-8";
       case "count" -> "evaluate the first N examples of the file only (default: all)";
       case "start-time" -> "event time of the file's first example when it has no timestamps"
           + " (no --csv-timestamp): ISO-8601, epoch millis or now; each next one --interval-ms"
@@ -133,20 +127,36 @@ public final class EvaluateCommand {
     }
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport(),
         TrainConfig.Use.EVALUATE);
-    boolean probabilities = config.loss().predictsProbability();
-    boolean quiet = v.on("quiet");
     checkInputs(config, v);
     String finalSavepoint = v.isSet("final-savepoint") ? TrainCommand.checkFinalSavepoint(
         v.string("final-savepoint"), true, v.string("config")) : null;
 
-    FileInput input;
+    FileReading reading;
+    boolean any;
     try {
-      input = read(v, in);
+      reading = FileReading.open(v, in);
     } catch (FileReplay.MalformedInputException e) {
       err.println("gradflow evaluate: " + e.getMessage());
       return 1;
     }
-    TrainConsole console = new TrainConsole(out, err, quiet, probabilities, input.source,
+    try (reading) {
+      try {
+        any = reading.hasExample();
+      } catch (FileReplay.MalformedInputException e) {
+        err.println("gradflow evaluate: " + e.getMessage());
+        return 1;
+      }
+      return evaluate(v, config, reading, any, finalSavepoint, out, err);
+    }
+  }
+
+  /** Evaluates on the opened file, read as the job consumes it; returns the exit code. */
+  private static int evaluate(Flag.Values v, TrainConfig config, FileReading reading,
+      boolean any, String finalSavepoint, PrintStream out, PrintStream err) throws Exception {
+    boolean probabilities = config.loss().predictsProbability();
+    boolean quiet = v.on("quiet");
+    Duration progressEvery = Durations.parse("--progress-every", v.string("progress-every"));
+    TrainConsole console = new TrainConsole(out, err, quiet, probabilities, reading.source,
         "evaluate");
     console.noLabelsTopic(); // a file's labels are its own: no labels topic to count or miss
     console.pageCache(config.trainer().cache());
@@ -156,14 +166,13 @@ public final class EvaluateCommand {
     } else if (adviseEpochSeconds(v)) {
       console.csvEventTimes();
     }
-    if (input.records.isEmpty()) {
-      printFile(input, err);
-      console.warn("gradflow evaluate: " + input.source + " holds no example to evaluate");
+    if (!any) {
+      printFile(reading.replay(), err);
+      console.warn("gradflow evaluate: " + reading.source + " holds no example to evaluate");
       return 1;
     }
-    console.fact("gradflow evaluate: " + input.source + ", "
-        + Counts.of(input.records.size(), "example") + " in file order, on a local MiniCluster"
-        + " (parallelism 1)");
+    console.fact("gradflow evaluate: " + reading.source + ", read as it is evaluated, in file"
+        + " order, on a local MiniCluster (parallelism 1)");
     if (config.labels().delayed()) {
       console.fact("  labels.delayed is set: no label arrives besides the file's own, so an"
           + " unlabeled example is scored, then scored and learned again with labels.default_label"
@@ -179,7 +188,8 @@ public final class EvaluateCommand {
     conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
     boolean race = config.candidates().size() > 1 || !config.candidates().containsKey("");
-    EvaluateReport report = new EvaluateReport(probabilities, race, input.weights,
+    // The reading fills the weights as the job reads the file: the report reads them at the end.
+    EvaluateReport report = new EvaluateReport(probabilities, race, reading.weights(),
         config.trainer().rows().stamped());
     long started = System.nanoTime();
     Map<String, Object> accumulators;
@@ -187,8 +197,8 @@ public final class EvaluateCommand {
     String savepointFailure = null;
     HoldingSource.Hold hold = finalSavepoint == null ? null : new HoldingSource.Hold();
     try (CloseableIterator<EvaluateOutput> outputs =
-        EvaluateJob.build(env, config, input.records, hold).collectAsync()) {
-      JobClient job = env.executeAsync("gradflow evaluate " + input.source);
+        EvaluateJob.build(env, config, reading, hold).collectAsync()) {
+      JobClient job = env.executeAsync("gradflow evaluate " + reading.source);
       // The outputs are collected meanwhile: a collecting sink that nobody reads stops the job
       // (and the savepoint's barrier) once its buffer is full.
       FutureTask<String> taking = hold == null ? null : new FutureTask<>(() -> {
@@ -236,10 +246,28 @@ public final class EvaluateCommand {
         ticker.shutdownNow();
         ticker.awaitTermination(progressEvery.toMillis() * 2, TimeUnit.MILLISECONDS);
       }
+    } catch (Exception e) {
+      // A bad line under --on-error fail (or one that ends the input) fails the job while it
+      // reads: the same one line and exit code as when the file was read before the run.
+      RuntimeException failure = reading.failure();
+      if (failure == null) {
+        throw e;
+      }
+      if (failure instanceof FileReplay.MalformedInputException) {
+        err.println("gradflow evaluate: " + failure.getMessage());
+        return 1;
+      }
+      throw failure;
+    } finally {
+      if (storage != null) {
+        org.apache.flink.util.FileUtils.deleteDirectoryQuietly(storage.toFile());
+      }
     }
-    if (storage != null) {
-      org.apache.flink.util.FileUtils.deleteDirectoryQuietly(storage.toFile());
+    if (!reading.ended()) { // a finished job has read its source to the end
+      throw new IllegalStateException("the evaluation ended before its file source did");
     }
+    FileInput input = new FileInput(reading.source, reading.labeled(), reading.learnable(),
+        reading.imputed(), reading.replay());
     double seconds = seconds(started);
     report.file(input.replay.lines(), input.replay.skipped(), input.replay.blank(),
         input.imputed, seconds);
@@ -253,7 +281,7 @@ public final class EvaluateCommand {
     if (unlearned != null) {
       console.warn("gradflow evaluate: " + unlearned);
     }
-    printFile(input, err);
+    printFile(input.replay, err);
     if (savepoint != null) {
       out.println("  savepoint       " + savepoint + " (the training job's state after the"
           + " file's last example; to go on from it: gradflow train --config FILE --savepoint "
@@ -368,9 +396,9 @@ public final class EvaluateCommand {
             accumulators));
   }
 
-  /** The file's examples, encoded as the job reads them, with what the reading found. */
-  record FileInput(String source, List<RawRecord> records, Map<String, Float> weights,
-      long labeled, long learnable, long imputed, FileReplay replay) {}
+  /** What the reading of the file found ({@link FileReading}), once the job has read it. */
+  record FileInput(String source, long labeled, long learnable, long imputed,
+      FileReplay replay) {}
 
   /**
    * The missing numeric cells of a CSV example, which were imputed: its missing indicators, the
@@ -392,35 +420,8 @@ public final class EvaluateCommand {
     return n;
   }
 
-  private static FileInput read(Flag.Values v, InputStream in) throws IOException {
-    long limit = v.isSet("count") ? v.longValue("count", 1) : Long.MAX_VALUE;
-    RecordCodec<Example> codec = Codecs.codec(Example.class);
-    List<RawRecord> records = new ArrayList<>();
-    Map<String, Float> weights = new HashMap<>();
-    long labeled = 0;
-    long learnable = 0;
-    long imputed = 0;
-    java.util.Set<String> numeric = v.string("format").equals("csv") && v.isSet("csv-numeric")
-        ? java.util.Set.copyOf(v.list("csv-numeric")) : java.util.Set.of();
-    String file = v.string("file");
-    String source = file.equals("-") ? "stdin" : Path.of(file).getFileName().toString();
-    try (FileReplay replay = ProduceCommand.openFile(v, in)) {
-      while (records.size() < limit && replay.hasNext()) {
-        Example e = replay.next();
-        weights.put(e.getExampleId(), e.getWeight());
-        labeled += e.getLabel() != null ? 1 : 0;
-        learnable += e.getLabel() != null && e.getWeight() > 0 ? 1 : 0;
-        imputed += imputed(e, numeric);
-        records.add(new RawRecord(source, 0, replay.line(), e.getEventTime().toEpochMilli(),
-            null, codec.encode(e)));
-      }
-      return new FileInput(source, records, weights, labeled, learnable, imputed, replay);
-    }
-  }
-
   /** The malformed lines and the format's notes, as produce lists them (standard error). */
-  private static void printFile(FileInput input, PrintStream err) {
-    FileReplay replay = input.replay;
+  private static void printFile(FileReplay replay, PrintStream err) {
     replay.errors().forEach(m -> err.println("  " + m));
     long unshown = replay.skipped() + replay.refused() - replay.errors().size();
     if (unshown > 0) {

@@ -19,8 +19,6 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateBackendOptions;
-import org.apache.flink.connector.datagen.functions.FromElementsGeneratorFunction;
-import org.apache.flink.connector.datagen.source.DataGeneratorSource;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -31,8 +29,9 @@ import org.apache.flink.util.Collector;
  * job's decoding and validation ({@link ExampleDecodeFunction}: bad records become dead letters,
  * as in {@code train}), the trainer ({@link TrainPipeline}) and the console's accumulators
  * ({@link ProgressTaps}), with every output funnelled into {@link EvaluateOutput}s for the client
- * to collect. Parallelism 1 and a bounded in-memory source keep the file's order: each example is
- * predicted, then learned (progressive validation).
+ * to collect. Parallelism 1 and a bounded source read in order ({@link FileReplaySource}, as
+ * the job consumes it) keep the file's order: each example is predicted, then learned
+ * (progressive validation).
  *
  * <pre>
  *   file records ─ decode (dead letters ─┐) ─ {@link TrainPipeline} ─ predictions ─┐
@@ -98,41 +97,56 @@ public final class EvaluateJob {
   /**
    * Adds the evaluation to {@code env} (parallelism 1); returns the stream to collect.
    *
-   * @param records the file's examples in file order, encoded as the job reads them from Kafka
+   * @param records the examples in order, encoded as the job reads them from Kafka, held in
+   *     memory ({@code validate}'s replay)
    */
   public static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
       TrainConfig config, List<RawRecord> records) {
-    return build(env, config, records, null);
+    prepare(env, config, false);
+    return build(env, config, env.fromData(records, TypeInformation.of(RawRecord.class))
+        .name("file"));
   }
 
   /**
-   * Adds the evaluation to {@code env} (parallelism 1); returns the stream to collect. With a
-   * {@code hold} ({@code --final-savepoint}), the file's source holds at its end until the hold is
-   * released ({@link HoldingSource}): the same records, the same source, then the same end; and
-   * the job's max parallelism is the one {@code train} runs this job file with ({@link
+   * Adds the evaluation of a file to {@code env} (parallelism 1), its examples read as the job
+   * consumes them ({@link FileReplaySource}); returns the stream to collect. With a {@code hold}
+   * ({@code --final-savepoint}), the file's source holds at its end until the hold is released
+   * ({@link HoldingSource}): the same records, the same source, then the same end; and the job's
+   * max parallelism is the one {@code train} runs this job file with ({@link
    * #trainMaxParallelism}), as a savepoint keeps it: the savepoint restores in {@code train} at
    * {@code job.parallelism} (at parallelism 1, Flink's default would be 128, which no
    * {@code train} above 128 can restore).
    *
-   * @param records the file's examples in file order, encoded as the job reads them from Kafka
+   * @param reading the file, opened, with at least one example
    * @param hold the hold of a run that takes a savepoint at the end of the file, or null
    */
   static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
-      TrainConfig config, List<RawRecord> records, HoldingSource.Hold hold) {
+      TrainConfig config, FileReading reading, HoldingSource.Hold hold) {
+    prepare(env, config, hold != null);
+    FileReplaySource source = new FileReplaySource(reading);
+    // fromData's watermarks: records without timestamps, as its source emitted them
+    DataStream<RawRecord> file = hold == null
+        ? env.fromSource(source, WatermarkStrategy.forMonotonousTimestamps(), "file")
+            .setParallelism(1)
+        : env.fromSource(new HoldingSource<>(source, hold, reading.source),
+            WatermarkStrategy.forMonotonousTimestamps(), "file").setParallelism(1);
+    return build(env, config, file);
+  }
+
+  /** Parallelism 1, object reuse, and train's max parallelism for a {@code savepoint}. */
+  static void prepare(StreamExecutionEnvironment env, TrainConfig config, boolean savepoint) {
     env.setParallelism(1);
-    if (hold != null) {
+    if (savepoint) {
       env.setMaxParallelism(trainMaxParallelism(config));
     }
     env.getConfig().enableObjectReuse();
+  }
+
+  /** The job's decoding, trainer and outputs over {@code file}'s records ({@link #prepare}d). */
+  static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
+      TrainConfig config, DataStream<RawRecord> file) {
     TrainConfig evaluation = forEvaluation(config);
     ExampleDecoder decoder = config.decoder();
-    TypeInformation<RawRecord> type = TypeInformation.of(RawRecord.class);
-    DataStream<RawRecord> file = hold == null ? env.fromData(records, type).name("file")
-        // what fromData builds, holding at its end
-        : env.fromSource(new HoldingSource<>(new DataGeneratorSource<>(
-            new FromElementsGeneratorFunction<>(type, env.getConfig(), records), records.size(),
-            type), hold, records.isEmpty() ? "file" : records.get(0).topic),
-            WatermarkStrategy.forMonotonousTimestamps(), "file").setParallelism(1);
     SingleOutputStreamOperator<CompactExample> examples = file
         .process(new ExampleDecodeFunction(decoder), CompactExampleTypeInfo.INSTANCE)
         .name("decode-examples");

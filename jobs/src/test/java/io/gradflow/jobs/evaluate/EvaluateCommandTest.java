@@ -177,8 +177,7 @@ class EvaluateCommandTest {
   }
 
   private static EvaluateCommand.FileInput input(String source, long labeled, long learnable) {
-    return new EvaluateCommand.FileInput(source, java.util.List.of(), java.util.Map.of(), labeled,
-        learnable, 0, null);
+    return new EvaluateCommand.FileInput(source, labeled, learnable, 0, null);
   }
 
   private static io.gradflow.jobs.cli.Flag.Values flags(String... args) {

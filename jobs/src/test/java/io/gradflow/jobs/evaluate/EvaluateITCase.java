@@ -309,7 +309,8 @@ public class EvaluateITCase {
         + " labels with --csv-label COLUMN)"), run.err());
     assertTrue(run.out().contains("4 lines read, 0 malformed lines and 1 blank or comment line"
         + " skipped"), run.out());
-    assertTrue(run.out().contains("unlabeled.csv, 2 examples in file order"), run.out());
+    assertTrue(run.out().contains("gradflow evaluate: unlabeled.csv, read as it is evaluated, in"
+        + " file order, on a local MiniCluster (parallelism 1)"), run.out());
   }
 
   /** Issue 5's case: importance 0 is scored, not learned. */
