@@ -119,6 +119,16 @@ public final class EvaluateJob {
    */
   static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
       TrainConfig config, List<RawRecord> records, HoldingSource.Hold hold) {
+    return build(env, config, records, hold, null);
+  }
+
+  /**
+   * @param source the file the examples come from, for the model's audit record ({@link
+   *     io.gradflow.jobs.snapshot.Provenance#evaluateSource}), or null
+   */
+  static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
+      TrainConfig config, List<RawRecord> records, HoldingSource.Hold hold,
+      com.fasterxml.jackson.databind.node.ObjectNode source) {
     env.setParallelism(1);
     if (hold != null) {
       env.setMaxParallelism(trainMaxParallelism(config));
@@ -152,7 +162,9 @@ public final class EvaluateJob {
       labels = timed.flatMap((CompactExample e, Collector<CompactLabel> none) -> { })
           .returns(CompactLabel.class).name("no-labels");
     }
-    TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, evaluation);
+    TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, evaluation,
+        source != null ? source : io.gradflow.jobs.snapshot.Provenance.evaluateSource(
+            "(unnamed)", "(unknown)", java.util.Map.of(), null));
     DataStream<EvaluateOutput> predictions = out.predictions()
         .map(new ProgressTaps.CountPredictions()).returns(Scored.class).name("count-predictions")
         .map(EvaluateOutput::of).returns(EvaluateOutput.class).name("predictions");

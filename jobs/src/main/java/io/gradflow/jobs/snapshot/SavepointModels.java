@@ -126,13 +126,37 @@ public final class SavepointModels {
    */
   public static String refusal(String savepoint, io.gradflow.jobs.config.TrainConfig config)
       throws Exception {
-    Map<String, String> stored = operatorParts(reader(savepoint), operatorUids(savepoint),
-        OperatorIdentifier.forUid(TRAINER_UID)).signature();
-    if (stored.isEmpty()) {
-      return null;
-    }
-    return new TrainerOperator(config.candidates(), config.trainer(), config.hashBits())
-        .signature().refusal(new io.gradflow.learn.ModelSignature(stored));
+    return restoreCheck(savepoint, config, null).refusal();
+  }
+
+  /**
+   * What a restore of the savepoint by a job of {@code config} meets.
+   *
+   * @param refusal why it cannot restore ({@link #refusal}), or null
+   * @param changed the settings whose values differ from the savepoint's record (the audit
+   *     record's history keeps both: {@link Provenance#carry}); empty when none differ or the
+   *     savepoint kept no record
+   */
+  public record RestoreCheck(String refusal, List<Provenance.Change> changed) {}
+
+  /**
+   * {@link #refusal} and the changed settings, from one read of the savepoint's operator state.
+   *
+   * @param checkpointDirectory the job's resolved {@code checkpoints.directory} (as the trainer
+   *     records it), or null to compare without it
+   */
+  public static RestoreCheck restoreCheck(String savepoint,
+      io.gradflow.jobs.config.TrainConfig config, String checkpointDirectory) throws Exception {
+    OperatorParts parts = operatorParts(reader(savepoint), operatorUids(savepoint),
+        OperatorIdentifier.forUid(TRAINER_UID));
+    String refusal = parts.signature().isEmpty() ? null
+        : new TrainerOperator(config.candidates(), config.trainer(), config.hashBits())
+            .signature().refusal(new io.gradflow.learn.ModelSignature(parts.signature()));
+    List<Provenance.Change> changed = parts.provenance().containsKey(Provenance.CONFIGURATION)
+        && checkpointDirectory != null
+        ? Provenance.changes(parts.provenance(), Provenance.of(config, checkpointDirectory))
+        : List.of();
+    return new RestoreCheck(refusal, changed);
   }
 
   private static SavepointReader reader(String savepoint) throws Exception {
