@@ -1,5 +1,6 @@
 package io.gradflow.config;
 
+import java.io.Serializable;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -12,9 +13,9 @@ import java.util.regex.Pattern;
  * own memory fractions do; a size is for a user who knows the bytes.
  *
  * <p>Exactly one of {@code fraction} (in (0, 1)) and {@code bytes} (> 0) is set, the other 0.
- * Immutable and thread-safe.
+ * Immutable and thread-safe; serializable, as part of the trainer's settings in a job graph.
  */
-public record MemoryAmount(double fraction, long bytes) {
+public record MemoryAmount(double fraction, long bytes) implements Serializable {
   private static final Pattern SIZE = Pattern.compile(
       "(\\d+)\\s*(b|bytes|k|kb|kibibytes|m|mb|mebibytes|g|gb|gibibytes|t|tb|tebibytes)?");
   private static final String[] UNITS = {"tb", "gb", "mb", "kb"};

@@ -15,6 +15,7 @@ import io.gradflow.state.PageFormat;
 import io.gradflow.state.PageStore;
 import io.gradflow.state.PagedLearner;
 import io.gradflow.state.RowCounts;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,8 +108,13 @@ import org.apache.flink.util.OutputTag;
  *
  * <p><b>Provenance</b>: {@code "provenance.v1"}, union operator state like the signature (a
  * {@code Map<String, String>} given by the job: its configuration, the code version, each
- * learner's specs with their parameters), rewritten at every start and never compared: it is
- * what {@code gradflow export} records of how the model was trained. The operator adds the
+ * learner's specs with their parameters), rewritten at every start from the job's record and
+ * the restored one ({@link ProvenanceCarry}: the job keeps the earlier configurations as a
+ * history when they differ): it is what {@code gradflow export} records of how the model was
+ * trained. While a segment of that history is in force ({@value #SEGMENT_ENTRY}), the operator
+ * adds, once per model key, the key's model step as it began it ({@value #SEGMENT_STEP_PREFIX},
+ * when the key's session is first loaded; at most {@value #MAX_SEGMENT_STEPS} keys per segment
+ * and subtask), written back at the next checkpoint. The operator adds the
  * versions of the Flink and Java it runs on ({@code runtime.flink_version},
  * {@code runtime.java_version}, {@code runtime.java_vendor}). The map's serializer is unchanged
  * since version 1; the job's entries say which form of the audit record they are
@@ -146,6 +152,17 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   public static final String PROVENANCE_STATE = "provenance.v1";
   /** Provenance entries this operator adds of the task it runs in: {@code runtime.java_version}. */
   public static final String RUNTIME_PREFIX = "runtime.";
+  /**
+   * Provenance entry: the segment of the configuration history in force (see
+   * {@link ProvenanceCarry}); absent or 0 while no configuration changed across a restore.
+   */
+  public static final String SEGMENT_ENTRY = "configuration_segment";
+  /** Provenance entries {@code <prefix><segment>.<model key>}: the key's step as it began. */
+  public static final String SEGMENT_STEP_PREFIX = "segment_step.";
+  /** Provenance entry {@code <prefix><segment>}: some keys' starts were not recorded. */
+  public static final String SEGMENT_STEPS_DROPPED = "segment_steps_dropped.";
+  /** The most model keys whose segment start a subtask records per segment. */
+  public static final int MAX_SEGMENT_STEPS = 10_000;
   /** Separates a model from its candidate in a race's key. */
   public static final char CANDIDATE_SEPARATOR = '#';
   public static final OutputTag<RowChange> CHANGELOG =
@@ -165,6 +182,13 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   private final TrainerSettings settings;
   private final ModelSignature signature;
   private final Map<String, String> provenance;
+  private final ProvenanceCarry carry;
+  /** The record kept in {@code provenance.v1}: the job's, its history and the segment starts. */
+  private transient Map<String, String> recorded;
+  private transient ListState<Map<String, String>> provenanceState;
+  private transient boolean provenanceChanged;
+  private transient long segment;
+  private transient int segmentSteps;
 
   private transient MapState<Long, float[]> pages;
   private transient ValueState<ModelMeta> metaState;
@@ -207,7 +231,17 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
    */
   public TrainerOperator(Map<String, LearnerSpec> candidates, TrainerSettings settings,
       int hashBits, Map<String, String> provenance) {
+    this(candidates, settings, hashBits, provenance, ProvenanceCarry.REPLACE);
+  }
+
+  /**
+   * @param carry how the job's provenance takes over a restored one (keeping its history of
+   *     earlier configurations)
+   */
+  public TrainerOperator(Map<String, LearnerSpec> candidates, TrainerSettings settings,
+      int hashBits, Map<String, String> provenance, ProvenanceCarry carry) {
     this.provenance = new LinkedHashMap<>(provenance);
+    this.carry = carry;
     if (candidates.isEmpty()) {
       throw new IllegalArgumentException("the trainer needs at least one learner");
     }
@@ -249,10 +283,68 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       }
     }
     stored.update(List.of(new LinkedHashMap<>(signature.parts())));
-    // Replaced, not merged: the record describes the configuration that trains from now on.
-    context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>(PROVENANCE_STATE,
-        new MapSerializer<>(StringSerializer.INSTANCE, StringSerializer.INSTANCE)))
-        .update(provenance.isEmpty() ? List.of() : List.of(withRuntime(provenance)));
+    // The job's record, carrying the restored one's history of earlier configurations
+    // (ProvenanceCarry); a savepoint without provenance starts none.
+    provenanceState = context.getOperatorStateStore().getUnionListState(
+        new ListStateDescriptor<>(PROVENANCE_STATE,
+            new MapSerializer<>(StringSerializer.INSTANCE, StringSerializer.INSTANCE)));
+    List<Map<String, String>> restored = new ArrayList<>();
+    if (context.isRestored()) {
+      for (Map<String, String> copy : provenanceState.get()) {
+        restored.add(copy);
+      }
+    }
+    recorded = provenance.isEmpty() ? new LinkedHashMap<>()
+        : new LinkedHashMap<>(carry.carry(restored, withRuntime(provenance)));
+    segment = segmentOf(recorded);
+    segmentSteps = 0;
+    String prefix = SEGMENT_STEP_PREFIX + segment + ".";
+    for (String k : recorded.keySet()) {
+      if (k.startsWith(prefix)) {
+        segmentSteps++;
+      }
+    }
+    provenanceState.update(recorded.isEmpty() ? List.of()
+        : List.of(new LinkedHashMap<>(recorded)));
+    provenanceChanged = false;
+  }
+
+  /**
+   * The segment of the configuration history in force ({@value #SEGMENT_ENTRY}), 0 when the
+   * record has none (no configuration changed across a restore).
+   */
+  public static long segmentOf(Map<String, String> provenance) {
+    try {
+      return Long.parseLong(provenance.getOrDefault(SEGMENT_ENTRY, "0").trim());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  /**
+   * Records, once per model key and segment, the model step at which the configuration in force
+   * took over this key ({@value #SEGMENT_STEP_PREFIX}{@code <segment>.<model key>}): the key's step
+   * when its session is first loaded after the restore that began the segment (its step cannot
+   * have moved before that). At most {@value #MAX_SEGMENT_STEPS} keys per segment and subtask;
+   * past it {@value #SEGMENT_STEPS_DROPPED}{@code <segment>} says some went unrecorded.
+   */
+  private void recordSegmentStart(String key, long step) {
+    if (segment <= 0) {
+      return;
+    }
+    String entry = SEGMENT_STEP_PREFIX + segment + "." + key;
+    if (recorded.containsKey(entry)) {
+      return;
+    }
+    if (segmentSteps >= MAX_SEGMENT_STEPS) {
+      if (recorded.putIfAbsent(SEGMENT_STEPS_DROPPED + segment, "true") == null) {
+        provenanceChanged = true;
+      }
+      return;
+    }
+    recorded.put(entry, Long.toString(step));
+    segmentSteps++;
+    provenanceChanged = true;
   }
 
   /**
@@ -418,6 +510,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       ModelSession.Shared learner = learnerOf(key);
       tenant = new Tenant(new ModelSession(key, learner,
           stored == null ? SessionState.NEW : stored.toState()));
+      recordSegmentStart(key, tenant.session.step());
       // Pages without a session: a bootstrapped model (its session is optional there).
       if (stored == null && pages.isEmpty()) {
         tenant.pages = learner.paged().cache().startNew(key);
@@ -506,6 +599,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     flush();
+    if (provenanceChanged) {
+      provenanceState.update(List.of(new LinkedHashMap<>(recorded)));
+      provenanceChanged = false;
+    }
     publishCacheCounts();
     // Sessions whose model left the cache while they had rows to emit (emitted before the
     // barrier, so evictable now).

@@ -150,21 +150,26 @@ class CodecsTest {
   }
 
   /**
-   * The evolution test covers the last step of the snapshot layout, version 4 (the batch in
-   * flight) to 5 (the audit record's version): v4 is kept and differs from the current schema by
-   * exactly the fields version 5 added, each with a default.
+   * The evolution test covers the last step of the snapshot layout, version 5 (the audit record's
+   * version) to 6 (its configuration history and source, audit version 3): v5 is kept and differs
+   * from the current schema by exactly the fields version 6 added, each with a default. (Version
+   * 4 to 5 added the audit fields.)
    */
   @Test
-  void theHistoryKeepsModelSnapshotVersion4BeforeTheAuditFields() {
-    assertTrue(Codecs.HISTORY.contains("ModelSnapshot.v4.avsc"), Codecs.HISTORY.toString());
+  void theHistoryKeepsModelSnapshotVersion5BeforeTheConfigurationHistory() {
+    assertTrue(Codecs.HISTORY.contains("ModelSnapshot.v5.avsc"), Codecs.HISTORY.toString());
+    Schema v5 = Codecs.historicalSchema("ModelSnapshot.v5.avsc");
     Schema v4 = Codecs.historicalSchema("ModelSnapshot.v4.avsc");
     Schema current = ModelSnapshot.getClassSchema();
     Set<String> added = current.getFields().stream().map(Schema.Field::name)
+        .filter(n -> v5.getField(n) == null).collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(new TreeSet<>(List.of("configuration_history", "source")), added);
+    assertTrue(v5.getFields().stream().allMatch(f -> current.getField(f.name()) != null));
+    added.forEach(n -> assertTrue(current.getField(n).hasDefaultValue(), n));
+    Set<String> audit = v5.getFields().stream().map(Schema.Field::name)
         .filter(n -> v4.getField(n) == null).collect(Collectors.toCollection(TreeSet::new));
     assertEquals(new TreeSet<>(List.of("audit_version", "configuration_defaults",
-        "configuration_notes", "runtime")), added);
-    assertTrue(v4.getFields().stream().allMatch(f -> current.getField(f.name()) != null));
-    added.forEach(n -> assertTrue(current.getField(n).hasDefaultValue(), n));
+        "configuration_notes", "runtime")), audit);
     assertTrue(v4.getField("session").schema().getTypes().get(1).getField("batch") != null,
         "v4 is the layout with the batch in flight");
   }

@@ -93,6 +93,29 @@ public final class EvaluateCommand {
     return help == null ? f : new Flag(f.name(), f.type(), f.defaultValue(), help, f.choices());
   }
 
+  /**
+   * What the model's audit record says of its examples: the file, its format, every file flag
+   * given (the CSV mapping: numeric, categorical and label columns, the label threshold, ...),
+   * {@code --count}, and for CSV how missing numeric cells are imputed.
+   */
+  static com.fasterxml.jackson.databind.node.ObjectNode source(Flag.Values v) {
+    Map<String, String> given = new java.util.LinkedHashMap<>();
+    for (Flag f : ProduceCommand.FILE_FLAGS) {
+      if (v.isSet(f.name()) && !List.of("file", "count", "format").contains(f.name())) {
+        given.put(f.name(), v.string(f.name()));
+      }
+    }
+    String format = v.string("format");
+    com.fasterxml.jackson.databind.node.ObjectNode s =
+        io.gradflow.jobs.snapshot.Provenance.evaluateSource(v.string("file"), format, given,
+            v.isSet("count") ? Long.valueOf(v.string("count")) : null);
+    if ("csv".equals(format)) {
+      s.put("imputation", "a missing numeric cell: the mean of the column's earlier values in"
+          + " the file (0 before any), with the feature (column, missing) = 1");
+    }
+    return s;
+  }
+
   public static final String SUMMARY = "predict, then learn every example of a file, in order,"
       + " with the training job's operators on a local MiniCluster (no Kafka)";
 
@@ -197,7 +220,7 @@ public final class EvaluateCommand {
     String savepointFailure = null;
     HoldingSource.Hold hold = finalSavepoint == null ? null : new HoldingSource.Hold();
     try (CloseableIterator<EvaluateOutput> outputs =
-        EvaluateJob.build(env, config, reading, hold).collectAsync()) {
+        EvaluateJob.build(env, config, reading, hold, source(v)).collectAsync()) {
       JobClient job = env.executeAsync("gradflow evaluate " + reading.source);
       // The outputs are collected meanwhile: a collecting sink that nobody reads stops the job
       // (and the savepoint's barrier) once its buffer is full.

@@ -104,7 +104,7 @@ public final class EvaluateJob {
       TrainConfig config, List<RawRecord> records) {
     prepare(env, config, false);
     return build(env, config, env.fromData(records, TypeInformation.of(RawRecord.class))
-        .name("file"));
+        .name("file"), null);
   }
 
   /**
@@ -119,18 +119,21 @@ public final class EvaluateJob {
    *
    * @param reading the file, opened, with at least one example
    * @param hold the hold of a run that takes a savepoint at the end of the file, or null
+   * @param source the file the examples come from, for the model's audit record ({@link
+   *     io.gradflow.jobs.snapshot.Provenance#evaluateSource}), or null
    */
   static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
-      TrainConfig config, FileReading reading, HoldingSource.Hold hold) {
+      TrainConfig config, FileReading reading, HoldingSource.Hold hold,
+      com.fasterxml.jackson.databind.node.ObjectNode source) {
     prepare(env, config, hold != null);
-    FileReplaySource source = new FileReplaySource(reading);
+    FileReplaySource replay = new FileReplaySource(reading);
     // fromData's watermarks: records without timestamps, as its source emitted them
     DataStream<RawRecord> file = hold == null
-        ? env.fromSource(source, WatermarkStrategy.forMonotonousTimestamps(), "file")
+        ? env.fromSource(replay, WatermarkStrategy.forMonotonousTimestamps(), "file")
             .setParallelism(1)
-        : env.fromSource(new HoldingSource<>(source, hold, reading.source),
+        : env.fromSource(new HoldingSource<>(replay, hold, reading.source),
             WatermarkStrategy.forMonotonousTimestamps(), "file").setParallelism(1);
-    return build(env, config, file);
+    return build(env, config, file, source);
   }
 
   /** Parallelism 1, object reuse, and train's max parallelism for a {@code savepoint}. */
@@ -144,7 +147,8 @@ public final class EvaluateJob {
 
   /** The job's decoding, trainer and outputs over {@code file}'s records ({@link #prepare}d). */
   static DataStream<EvaluateOutput> build(StreamExecutionEnvironment env,
-      TrainConfig config, DataStream<RawRecord> file) {
+      TrainConfig config, DataStream<RawRecord> file,
+      com.fasterxml.jackson.databind.node.ObjectNode source) {
     TrainConfig evaluation = forEvaluation(config);
     ExampleDecoder decoder = config.decoder();
     SingleOutputStreamOperator<CompactExample> examples = file
@@ -166,7 +170,9 @@ public final class EvaluateJob {
       labels = timed.flatMap((CompactExample e, Collector<CompactLabel> none) -> { })
           .returns(CompactLabel.class).name("no-labels");
     }
-    TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, evaluation);
+    TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, evaluation,
+        source != null ? source : io.gradflow.jobs.snapshot.Provenance.evaluateSource(
+            "(unnamed)", "(unknown)", java.util.Map.of(), null));
     DataStream<EvaluateOutput> predictions = out.predictions()
         .map(new ProgressTaps.CountPredictions()).returns(Scored.class).name("count-predictions")
         .map(EvaluateOutput::of).returns(EvaluateOutput.class).name("predictions");

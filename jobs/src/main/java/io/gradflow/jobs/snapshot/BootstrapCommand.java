@@ -125,6 +125,11 @@ public final class BootstrapCommand {
     if (learners != null) {
       provenance.put(Provenance.LEARNERS, learners);
     }
+    // Audit version 3: the history of configurations and the source go on.
+    provenance.putAll(Provenance.historyEntries(snapshots));
+    if (!snapshots.get(0).getSource().isEmpty()) {
+      provenance.put(Provenance.SOURCE, snapshots.get(0).getSource());
+    }
     provenance.put("bootstrapped_from", flags.string("snapshot"));
     write(states, signature, provenance, target);
 

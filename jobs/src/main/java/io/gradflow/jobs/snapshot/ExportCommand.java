@@ -213,6 +213,9 @@ public final class ExportCommand {
           .setConfigurationDefaults(defaults)
           .setConfigurationNotes(notes)
           .setRuntime(resolved)
+          .setConfigurationHistory(auditVersion >= 3 ? Provenance.history(provenance, model.key,
+              meta == null ? 0 : meta.step).toString() : "")
+          .setSource(provenance.getOrDefault(Provenance.SOURCE, ""))
           .setSignature(new LinkedHashMap<>(signature))
           .setSchemaVersions(versions)
           .setMissing(missing)

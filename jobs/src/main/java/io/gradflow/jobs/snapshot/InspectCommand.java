@@ -129,6 +129,12 @@ public final class InspectCommand {
       m.set("configuration_notes", strings(s.getConfigurationNotes()));
       m.set("runtime", strings(s.getRuntime()));
     }
+    if (s.getAuditVersion() >= 3) {
+      m.set("source", s.getSource().isEmpty() ? NODES.nullNode()
+          : Provenance.parse(s.getSource()));
+      m.set("configuration_history", s.getConfigurationHistory().isEmpty()
+          ? NODES.arrayNode() : Provenance.parse(s.getConfigurationHistory()));
+    }
     m.set("signature", strings(s.getSignature()));
     m.set("schema_versions", strings(s.getSchemaVersions()));
     m.set("properties", strings(s.getProperties()));

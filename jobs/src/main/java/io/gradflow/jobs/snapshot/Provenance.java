@@ -11,6 +11,7 @@ import io.gradflow.config.Durations;
 import io.gradflow.config.Secrets;
 import io.gradflow.config.Section;
 import io.gradflow.config.TrainSettings;
+import io.gradflow.flink.ProvenanceCarry;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.learn.LearnerSpec;
@@ -20,6 +21,7 @@ import io.gradflow.schedule.ScheduleClock;
 import io.gradflow.schema.Codecs;
 import java.lang.reflect.RecordComponent;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -87,7 +89,7 @@ import org.apache.avro.specific.SpecificData;
 public final class Provenance {
   public static final String AUDIT_VERSION = "audit_version";
   /** The form of the audit record this code writes; 1 is the form before it had a version. */
-  public static final int CURRENT_AUDIT_VERSION = 2;
+  public static final int CURRENT_AUDIT_VERSION = 3;
   public static final String CODE_VERSION = "code_version";
   public static final String LEARNERS = "learners";
   public static final String ROWS = "rows";
@@ -96,6 +98,17 @@ public final class Provenance {
   public static final String CONFIGURATION_DEFAULTS = "configuration_defaults";
   public static final String CONFIGURATION_NOTES = "configuration_notes";
   public static final String SCHEMA_VERSIONS = "schema_versions";
+  /**
+   * Version 3: the configurations in force before the current one, oldest first (at most
+   * {@value #MAX_HISTORY}), each as {@link #segment} wrote it; absent while none changed.
+   */
+  public static final String CONFIGURATION_HISTORY = "configuration_history";
+  /** Version 3: how the segment in force began (the restore, the settings it changed). */
+  public static final String SEGMENT_BEGAN = "segment_began";
+  /** Version 3: where the examples came from ({@code train}'s topics, {@code evaluate}'s file). */
+  public static final String SOURCE = "source";
+  /** The most earlier configurations the history keeps; older ones are dropped. */
+  public static final int MAX_HISTORY = 100;
   /** Every entry a complete provenance of version 1 holds. */
   public static final List<String> ENTRIES =
       List.of(CODE_VERSION, LEARNERS, ROWS, TOPICS, CONFIGURATION, SCHEMA_VERSIONS);
@@ -116,6 +129,15 @@ public final class Provenance {
    *     the configuration records the value in force
    */
   public static Map<String, String> of(TrainConfig config, String checkpointDirectory) {
+    return of(config, checkpointDirectory, null);
+  }
+
+  /**
+   * @param source where the examples come from ({@link #evaluateSource}), or null for the job's
+   *     Kafka topics ({@code {"command": "train", "topics": ...}})
+   */
+  public static Map<String, String> of(TrainConfig config, String checkpointDirectory,
+      ObjectNode source) {
     Map<String, String> p = new LinkedHashMap<>();
     p.put(AUDIT_VERSION, String.valueOf(CURRENT_AUDIT_VERSION));
     p.put(CODE_VERSION, CodeVersion.current());
@@ -124,14 +146,34 @@ public final class Provenance {
     p.put(LEARNERS, learners.toString());
     p.put(ROWS, value(config.trainer().rows().parameters()).toString());
     ObjectNode topics = NODES.objectNode();
-    if (config.kafka() != null) {
+    boolean evaluate = source != null && source.path("command").asText().equals("evaluate");
+    if (config.kafka() != null && !evaluate) { // evaluate reads a file, no topic
       topics.put("examples", config.kafka().topics().examples());
       if (config.labels().delayed()) {
         topics.put("labels", config.kafka().topics().labels());
       }
     }
     p.put(TOPICS, topics.toString());
+    if (source == null) {
+      source = NODES.objectNode();
+      source.put("command", "train");
+      source.set("topics", topics);
+    }
+    p.put(SOURCE, source.toString());
     List<ConfigReport.Entry> settings = resolved(config, checkpointDirectory);
+    if (evaluate) {
+      // Not in force on a file: recorded as notes, not as values the model was trained with.
+      List<ConfigReport.Entry> inForce = new ArrayList<>();
+      for (ConfigReport.Entry e : settings) {
+        if (ignoredByEvaluate(e.key())) {
+          inForce.add(new ConfigReport.Entry(e.key(), IGNORED_BY_EVALUATE + " (" + e.value()
+              + ")", e.isDefault(), null));
+        } else {
+          inForce.add(e);
+        }
+      }
+      settings = inForce;
+    }
     p.put(CONFIGURATION, typedConfiguration(settings).toString());
     ArrayNode defaults = NODES.arrayNode();
     ObjectNode notes = NODES.objectNode();
@@ -181,11 +223,42 @@ public final class Provenance {
    * default resolved here (its rule, {@code $TMPDIR/gradflow-checkpoints/<job name>}).
    */
   private static String note(ConfigReport.Entry e) {
+    if (e.value().startsWith(IGNORED_BY_EVALUATE)) {
+      return e.value();
+    }
     if (e.json() == null || e.value().startsWith(e.json() + " (")
         || (e.key().equals(CHECKPOINTS_DIRECTORY) && !e.value().equals(e.json()))) {
       return e.value();
     }
     return null;
+  }
+
+  /** The note of a setting {@code evaluate} does not use (its value is recorded as null). */
+  static final String IGNORED_BY_EVALUATE = "not in force: evaluate ignores it";
+
+  /** The settings {@code evaluate} ignores: checkpoints and the job's parallelism. */
+  static boolean ignoredByEvaluate(String key) {
+    return key.startsWith("checkpoints.") || key.equals("job.parallelism");
+  }
+
+  /**
+   * The source record of a model trained by {@code evaluate} on a file: {@code {"command":
+   * "evaluate", "file", "format", "flags": {the file's flags as given}, "count"}}.
+   */
+  public static ObjectNode evaluateSource(String file, String format, Map<String, String> flags,
+      Long count) {
+    ObjectNode s = NODES.objectNode();
+    s.put("command", "evaluate");
+    s.put("file", file);
+    s.put("format", format);
+    ObjectNode f = s.putObject("flags");
+    flags.forEach(f::put);
+    if (count == null) {
+      s.putNull("count");
+    } else {
+      s.put("count", count.longValue());
+    }
+    return s;
   }
 
   private static final String CHECKPOINTS_DIRECTORY = Section.key("checkpoints",
@@ -428,5 +501,309 @@ public final class Provenance {
     } catch (JsonProcessingException e) {
       return NODES.textNode(text);
     }
+  }
+
+  /** A setting whose value differs between two records: its full key and both values. */
+  public record Change(String key, JsonNode before, JsonNode after) {
+    /** {@code optimizer.lr 0.001 -> 0.01}. */
+    @Override
+    public String toString() {
+      return key + " " + text(before) + " -> " + text(after);
+    }
+  }
+
+  /** A value as a person reads it: text as is, a list {@code [0.9, 0.99]}, none as absent. */
+  static String text(JsonNode v) {
+    if (v == null || v.isMissingNode()) {
+      return "(absent)";
+    } else if (v.isTextual()) {
+      return v.asText();
+    } else if (v.isArray()) {
+      List<String> items = new ArrayList<>();
+      v.forEach(x -> items.add(text(x)));
+      return "[" + String.join(", ", items) + "]";
+    }
+    return v.toString();
+  }
+
+  /**
+   * The settings whose values differ between a stored record's configuration and another's, in
+   * the order of {@code to}'s keys, then those only {@code from} has. A record of audit version 1
+   * (values as text) is compared by text, spaces ignored. Secrets are compared as masked.
+   */
+  public static List<Change> changes(Map<String, String> from, Map<String, String> to) {
+    Map<String, JsonNode> before = flat(parse(from.getOrDefault(CONFIGURATION, "{}")));
+    Map<String, JsonNode> after = flat(parse(to.getOrDefault(CONFIGURATION, "{}")));
+    boolean byText = auditVersion(from) < 2 || auditVersion(to) < 2;
+    List<Change> out = new ArrayList<>();
+    after.forEach((k, v) -> {
+      JsonNode b = before.get(k);
+      if (b == null || !same(b, v, byText)) {
+        out.add(new Change(k, b, v));
+      }
+    });
+    before.forEach((k, v) -> {
+      if (!after.containsKey(k)) {
+        out.add(new Change(k, v, null));
+      }
+    });
+    return out;
+  }
+
+  private static boolean same(JsonNode a, JsonNode b, boolean byText) {
+    if (!byText) {
+      return a.equals(b) || (a.isNumber() && b.isNumber()
+          && a.asDouble() == b.asDouble());
+    }
+    return text(a).replace(" ", "").equals(text(b).replace(" ", ""));
+  }
+
+  /** A configuration's values by full key ({@code optimizer.lr}); lists are values. */
+  static Map<String, JsonNode> flat(JsonNode configuration) {
+    Map<String, JsonNode> out = new LinkedHashMap<>();
+    flat("", configuration, out);
+    return out;
+  }
+
+  private static void flat(String prefix, JsonNode node, Map<String, JsonNode> out) {
+    if (node instanceof ObjectNode o && (prefix.isEmpty() || o.size() > 0)) {
+      o.fields().forEachRemaining(e -> flat(prefix.isEmpty() ? e.getKey()
+          : prefix + "." + e.getKey(), e.getValue(), out));
+    } else if (!prefix.isEmpty()) {
+      out.put(prefix, node);
+    }
+  }
+
+  /**
+   * How the trainer's record takes over a restored one ({@link #carry}): serializable, it goes
+   * with the operator.
+   *
+   * @param restoredFrom the savepoint or checkpoint the job restores, when known
+   */
+  public record Carry(String restoredFrom) implements ProvenanceCarry {
+    @Override
+    public Map<String, String> carry(List<Map<String, String>> restored,
+        Map<String, String> own) {
+      return Provenance.carry(restored, own, restoredFrom, Instant.now());
+    }
+  }
+
+  /**
+   * The job's record {@code own} taking over the {@code restored} one (its subtasks' copies).
+   * Without a restored record (a new job, or a savepoint from before provenance) it is
+   * {@code own}. When the restored configuration equals the job's, the history and the segment
+   * in force go on. When it differs, the restored record becomes the newest entry of
+   * {@value #CONFIGURATION_HISTORY} ({@link #segment}: its configuration, code version, run time,
+   * source, and how it began), the oldest beyond {@value #MAX_HISTORY} are dropped, and a new
+   * segment begins ({@value TrainerOperator#SEGMENT_ENTRY} one more; {@value #SEGMENT_BEGAN}: the
+   * time, the savepoint, the changed settings). The trainer then records each model key's step as
+   * it begins the segment. A restored record without history (older savepoints) starts one.
+   */
+  static Map<String, String> carry(List<Map<String, String>> copies, Map<String, String> own,
+      String restoredFrom, Instant now) {
+    Map<String, String> out = new LinkedHashMap<>(own);
+    Map<String, String> prev = merge(copies);
+    if (prev.isEmpty() || !prev.containsKey(CONFIGURATION)) {
+      return out;
+    }
+    JsonNode stored = parse(prev.getOrDefault(CONFIGURATION_HISTORY, "[]"));
+    ArrayNode history = stored instanceof ArrayNode a ? a : NODES.arrayNode();
+    long segment = TrainerOperator.segmentOf(prev);
+    List<Change> changed = changes(prev, own);
+    if (changed.isEmpty()) {
+      if (segment > 0) {
+        out.put(TrainerOperator.SEGMENT_ENTRY, Long.toString(segment));
+        out.put(CONFIGURATION_HISTORY, history.toString());
+        if (prev.containsKey(SEGMENT_BEGAN)) {
+          out.put(SEGMENT_BEGAN, prev.get(SEGMENT_BEGAN));
+        }
+        keepSegmentSteps(prev, out, 0);
+      }
+      return out;
+    }
+    history.add(segment(prev, segment));
+    while (history.size() > MAX_HISTORY) {
+      history.remove(0);
+    }
+    long oldest = history.get(0).path("segment").asLong();
+    keepSegmentSteps(prev, out, oldest);
+    out.put(TrainerOperator.SEGMENT_ENTRY, Long.toString(segment + 1));
+    ObjectNode began = NODES.objectNode();
+    began.put("restored_at", now.toString());
+    if (restoredFrom == null) {
+      began.putNull("savepoint");
+    } else {
+      began.put("savepoint", restoredFrom);
+    }
+    ObjectNode c = began.putObject("changed");
+    for (Change ch : changed) {
+      ObjectNode x = c.putObject(ch.key());
+      x.set("before", ch.before() == null ? NODES.nullNode() : ch.before());
+      x.set("after", ch.after() == null ? NODES.nullNode() : ch.after());
+    }
+    out.put(SEGMENT_BEGAN, began.toString());
+    out.put(CONFIGURATION_HISTORY, history.toString());
+    return out;
+  }
+
+  /** Copies the recorded segment starts of segments from {@code oldest} on. */
+  private static void keepSegmentSteps(Map<String, String> prev, Map<String, String> out,
+      long oldest) {
+    prev.forEach((k, v) -> {
+      String rest = k.startsWith(TrainerOperator.SEGMENT_STEP_PREFIX)
+          ? k.substring(TrainerOperator.SEGMENT_STEP_PREFIX.length())
+          : k.startsWith(TrainerOperator.SEGMENT_STEPS_DROPPED)
+          ? k.substring(TrainerOperator.SEGMENT_STEPS_DROPPED.length()) : null;
+      if (rest == null) {
+        return;
+      }
+      int dot = rest.indexOf('.');
+      try {
+        if (Long.parseLong(dot < 0 ? rest : rest.substring(0, dot)) >= oldest) {
+          out.put(k, v);
+        }
+      } catch (NumberFormatException e) {
+        // not a segment entry
+      }
+    });
+  }
+
+  /**
+   * One segment of the history as stored: {@code segment} (its number, 0 for the first),
+   * {@code configuration} (typed, whole: an auditor reads what was in force without replaying
+   * the changes), {@code audit_version}, {@code code_version}, {@code runtime}, {@code source},
+   * and, for a segment begun at a restore, {@code began} ({@code restored_at}, {@code savepoint},
+   * {@code changed}: per setting {@code before} and {@code after}).
+   */
+  static ObjectNode segment(Map<String, String> record, long number) {
+    ObjectNode s = NODES.objectNode();
+    s.put("segment", number);
+    s.set("configuration", parse(record.getOrDefault(CONFIGURATION, "{}")));
+    s.put("audit_version", auditVersion(record));
+    s.put("code_version", record.getOrDefault(CODE_VERSION, ""));
+    ObjectNode runtime = s.putObject("runtime");
+    record.forEach((k, v) -> {
+      if (k.startsWith(TrainerOperator.RUNTIME_PREFIX)) {
+        runtime.put(k.substring(TrainerOperator.RUNTIME_PREFIX.length()), v);
+      }
+    });
+    s.set("source", record.containsKey(SOURCE) ? parse(record.get(SOURCE))
+        : legacySource(record));
+    if (record.containsKey(SEGMENT_BEGAN)) {
+      s.set("began", parse(record.get(SEGMENT_BEGAN)));
+    }
+    return s;
+  }
+
+  /** A record before {@value #SOURCE}: its topics, or null. */
+  private static JsonNode legacySource(Map<String, String> record) {
+    if (!record.containsKey(TOPICS)) {
+      return NODES.nullNode();
+    }
+    ObjectNode s = NODES.objectNode();
+    s.put("command", "train");
+    s.set("topics", parse(record.get(TOPICS)));
+    return s;
+  }
+
+  /**
+   * A model key's configuration history, oldest first: every segment of the record (the
+   * earlier ones of {@value #CONFIGURATION_HISTORY}, then the one in force) with the key's
+   * {@code from_step} and {@code to_step} (the model steps the segment trained, [from, to)),
+   * leaving out those in which the key did not train (from equals to) but the one in force. A
+   * segment's start is the step the trainer recorded as the key began it, or, where the key was
+   * not loaded during the segment, the next segment's start (its step did not move), the last
+   * one's end being {@code finalStep}; null where a subtask could not record it (more than
+   * {@value TrainerOperator#MAX_SEGMENT_STEPS} keys). A record whose configuration never changed
+   * has one segment; one without a configuration none.
+   */
+  static ArrayNode history(Map<String, String> record, String modelKey, long finalStep) {
+    ArrayNode out = NODES.arrayNode();
+    if (!record.containsKey(CONFIGURATION)) {
+      return out;
+    }
+    JsonNode stored = parse(record.getOrDefault(CONFIGURATION_HISTORY, "[]"));
+    List<ObjectNode> segments = new ArrayList<>();
+    stored.forEach(x -> segments.add(((ObjectNode) x).deepCopy()));
+    Map<String, String> current = new LinkedHashMap<>(record);
+    segments.add(segment(current, TrainerOperator.segmentOf(record)));
+    Long next = finalStep;
+    for (int i = segments.size() - 1; i >= 0; i--) {
+      ObjectNode s = segments.get(i);
+      long n = s.path("segment").asLong();
+      String step = record.get(TrainerOperator.SEGMENT_STEP_PREFIX + n + "." + modelKey);
+      Long start = n == 0 ? Long.valueOf(0) : step != null ? Long.valueOf(step)
+          : record.containsKey(TrainerOperator.SEGMENT_STEPS_DROPPED + n) ? null : next;
+      setStep(s, "to_step", next);
+      setStep(s, "from_step", start);
+      next = start;
+    }
+    for (int i = 0; i < segments.size(); i++) {
+      ObjectNode s = segments.get(i);
+      boolean empty = s.get("from_step").isNumber() && s.get("to_step").isNumber()
+          && s.get("from_step").asLong() == s.get("to_step").asLong();
+      if (!empty || i == segments.size() - 1) {
+        out.add(s);
+      }
+    }
+    return out;
+  }
+
+  private static void setStep(ObjectNode s, String field, Long step) {
+    if (step == null) {
+      s.putNull(field);
+    } else {
+      s.put(field, step.longValue());
+    }
+  }
+
+  /**
+   * A snapshot's history back in a record's form ({@code bootstrap}): the earlier segments (of
+   * every snapshot, by number, without their steps), the segment in force and how it began, and
+   * each model key's recorded start of every segment but the first.
+   */
+  static Map<String, String> historyEntries(List<io.gradflow.schema.ModelSnapshot> snapshots) {
+    Map<String, String> p = new LinkedHashMap<>();
+    java.util.TreeMap<Long, ObjectNode> earlier = new java.util.TreeMap<>();
+    long current = -1;
+    JsonNode began = null;
+    for (io.gradflow.schema.ModelSnapshot s : snapshots) {
+      JsonNode h = parse(s.getConfigurationHistory());
+      if (!(h instanceof ArrayNode a) || a.isEmpty()) {
+        continue;
+      }
+      for (int i = 0; i < a.size(); i++) {
+        ObjectNode seg = ((ObjectNode) a.get(i)).deepCopy();
+        long n = seg.path("segment").asLong();
+        if (n > 0 && seg.get("from_step") != null && seg.get("from_step").isNumber()) {
+          p.put(TrainerOperator.SEGMENT_STEP_PREFIX + n + "." + s.getModelKey(),
+              seg.get("from_step").asText());
+        }
+        seg.remove("from_step");
+        seg.remove("to_step");
+        if (i == a.size() - 1) {
+          current = Math.max(current, n);
+          began = began == null ? seg.get("began") : began;
+        } else {
+          earlier.putIfAbsent(n, seg);
+        }
+      }
+    }
+    if (current < 0) {
+      return Map.of();
+    }
+    ArrayNode history = NODES.arrayNode();
+    final long now = current;
+    earlier.forEach((n, seg) -> {
+      if (n < now) {
+        history.add(seg);
+      }
+    });
+    p.put(TrainerOperator.SEGMENT_ENTRY, Long.toString(current));
+    p.put(CONFIGURATION_HISTORY, history.toString());
+    if (began != null) {
+      p.put(SEGMENT_BEGAN, began.toString());
+    }
+    return p;
   }
 }

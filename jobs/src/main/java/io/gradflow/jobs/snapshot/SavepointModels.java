@@ -126,36 +126,44 @@ public final class SavepointModels {
    */
   public static String refusal(String savepoint, io.gradflow.jobs.config.TrainConfig config)
       throws Exception {
-    return restore(savepoint, config).refusal();
+    return restoreCheck(savepoint, config, null).refusal();
   }
 
   /**
-   * What a restore of the savepoint into a job of {@code config} will do, read in one pass over
-   * its operator state.
+   * What a restore of the savepoint by a job of {@code config} meets, read in one pass over its
+   * operator state.
    *
-   * @param refusal as {@link #refusal}
+   * @param refusal why it cannot restore ({@link #refusal}), or null
    * @param examplesPositions the examples source's next offset per {@code topic:partition}, as
    *     {@link Read#offsets()} (empty when the savepoint holds none)
+   * @param changed the settings whose values differ from the savepoint's record (the audit
+   *     record's history keeps both: {@link Provenance#carry}); empty when none differ or the
+   *     savepoint kept no record
    */
-  public record Restore(String refusal, Map<String, Long> examplesPositions) {}
+  public record RestoreCheck(String refusal, Map<String, Long> examplesPositions,
+      List<Provenance.Change> changed) {}
 
   /**
-   * {@link #refusal} and where the restored examples source reads on from.
+   * {@link #refusal}, where the restored examples source reads on from, and the changed
+   * settings, from one read of the savepoint's operator state.
    *
+   * @param checkpointDirectory the job's resolved {@code checkpoints.directory} (as the trainer
+   *     records it), or null to compare without it
    * @throws UserException naming the path when it is no savepoint or not one of the train job
    */
-  public static Restore restore(String savepoint, io.gradflow.jobs.config.TrainConfig config)
-      throws Exception {
+  public static RestoreCheck restoreCheck(String savepoint,
+      io.gradflow.jobs.config.TrainConfig config, String checkpointDirectory) throws Exception {
     OperatorParts parts = operatorParts(reader(savepoint), operatorUids(savepoint),
         OperatorIdentifier.forUid(TRAINER_UID));
     Map<String, Long> positions = parts.offsets().getOrDefault(EXAMPLES_SOURCE_UID, Map.of());
-    Map<String, String> stored = parts.signature();
-    if (stored.isEmpty()) {
-      return new Restore(null, positions);
-    }
-    return new Restore(new TrainerOperator(config.candidates(), config.trainer(),
-        config.hashBits()).signature().refusal(new io.gradflow.learn.ModelSignature(stored)),
-        positions);
+    String refusal = parts.signature().isEmpty() ? null
+        : new TrainerOperator(config.candidates(), config.trainer(), config.hashBits())
+            .signature().refusal(new io.gradflow.learn.ModelSignature(parts.signature()));
+    List<Provenance.Change> changed = parts.provenance().containsKey(Provenance.CONFIGURATION)
+        && checkpointDirectory != null
+        ? Provenance.changes(parts.provenance(), Provenance.of(config, checkpointDirectory))
+        : List.of();
+    return new RestoreCheck(refusal, positions, changed);
   }
 
   private static SavepointReader reader(String savepoint) throws Exception {

@@ -27,7 +27,7 @@ import org.apache.avro.specific.SpecificDatumWriter;
  */
 public final class SnapshotFiles {
   /** The newest {@code schema_version} this code writes and reads. */
-  public static final int SCHEMA_VERSION = 5;
+  public static final int SCHEMA_VERSION = 6;
 
   /** Header metadata: the number of records the file holds. */
   static final String MODELS_META = "gradflow.models";

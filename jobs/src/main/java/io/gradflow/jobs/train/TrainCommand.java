@@ -223,16 +223,21 @@ public final class TrainCommand {
         // The trainer refuses another model's state at restore; refused here first, before
         // anything is connected or warned about a run that would not start.
         String refusal = null;
+        List<io.gradflow.jobs.snapshot.Provenance.Change> changed = List.of();
         try {
-          io.gradflow.jobs.snapshot.SavepointModels.Restore restore =
-              io.gradflow.jobs.snapshot.SavepointModels.restore(savepoint, config);
-          refusal = restore.refusal();
-          positions = restore.examplesPositions();
+          var check = io.gradflow.jobs.snapshot.SavepointModels.restoreCheck(savepoint, config,
+              checkpoints);
+          refusal = check.refusal();
+          positions = check.examplesPositions();
+          changed = check.changed();
         } catch (java.io.IOException unreadable) {
           // _metadata that Flink cannot read: the restore says so, as it did before this check.
         }
         if (refusal != null) {
           throw new UserException(restoreFlag + ": " + refusal, 2);
+        }
+        if (!changed.isEmpty()) {
+          console.warn(changedSettings(changed));
         }
       }
     }
@@ -948,6 +953,19 @@ public final class TrainCommand {
           : "") + ") is not writable: " + describe(e) + "; set checkpoints.directory to a"
           + " directory this user can create and write", 2);
     }
+  }
+
+  /**
+   * The start-up line of a restore whose settings differ from the savepoint's record: {@code
+   * restored with changed settings: optimizer.lr 0.001 -> 0.01 (the audit record keeps both)}
+   * (values as recorded: secrets masked).
+   */
+  public static String changedSettings(
+      List<io.gradflow.jobs.snapshot.Provenance.Change> changed) {
+    List<String> each = new ArrayList<>();
+    changed.forEach(c -> each.add(c.toString()));
+    return "restored with changed settings: " + String.join(", ", each)
+        + " (the audit record keeps both)";
   }
 
   /** Fails, naming --savepoint, when a local savepoint path does not exist. */

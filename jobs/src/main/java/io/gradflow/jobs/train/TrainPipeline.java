@@ -16,6 +16,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.KeyedStream;
@@ -97,6 +98,15 @@ public final class TrainPipeline {
    */
   public static Outputs build(DataStream<CompactExample> examples, DataStream<CompactLabel> labels,
       TrainConfig config) {
+    return build(examples, labels, config, null);
+  }
+
+  /**
+   * @param source where the examples come from, for the audit record ({@link
+   *     Provenance#evaluateSource}); null for the job's Kafka topics
+   */
+  public static Outputs build(DataStream<CompactExample> examples, DataStream<CompactLabel> labels,
+      TrainConfig config, com.fasterxml.jackson.databind.node.ObjectNode source) {
     DataStream<CompactExample> toTrainer = examples;
     if (labels != null) {
       // Stateless; it keeps the uid of the filter it replaced (unlabeled examples only), so
@@ -136,7 +146,9 @@ public final class TrainPipeline {
     SingleOutputStreamOperator<Scored> predictions = keyed
         .transform("trainer", TypeInformation.of(Scored.class),
             new TrainerOperator(config.candidates(), config.trainer(), config.hashBits(),
-                Provenance.of(config, TrainJob.checkpointDirectory(config))))
+                Provenance.of(config, TrainJob.checkpointDirectory(config), source),
+                new Provenance.Carry(examples.getExecutionEnvironment().getConfiguration()
+                    .getOptional(StateRecoveryOptions.SAVEPOINT_PATH).orElse(null))))
         .uid(TRAINER_UID);
     return new Outputs(predictions, predictions.getSideOutput(TrainerOperator.METRICS),
         predictions.getSideOutput(TrainerOperator.CHANGELOG));

@@ -86,7 +86,7 @@ class ProvenanceVersionsTest {
   @Test
   void version2TypesEveryKindOfSetting() throws Exception {
     Map<String, String> p = version2();
-    assertEquals("2", p.get(Provenance.AUDIT_VERSION));
+    assertEquals(String.valueOf(Provenance.CURRENT_AUDIT_VERSION), p.get(Provenance.AUDIT_VERSION));
     JsonNode c = JSON.readTree(p.get(Provenance.CONFIGURATION));
     JsonNode optimizer = c.path("optimizer");
     assertTrue(optimizer.path("lr").isDouble(), c.toString());
@@ -182,7 +182,7 @@ class ProvenanceVersionsTest {
     assertTrue(p.get("runtime.flink_version").startsWith("2."), p.toString());
 
     ModelSnapshot s = ExportCommand.snapshots(read(p), "sp", true).get(0);
-    assertEquals(2, s.getAuditVersion());
+    assertEquals(Provenance.CURRENT_AUDIT_VERSION, s.getAuditVersion());
     assertEquals(List.of(), s.getMissing());
     assertEquals("java", s.getRuntime().get("dense_backend"));
     assertEquals(p.get("runtime.flink_version"), s.getRuntime().get("flink_version"));
@@ -192,7 +192,7 @@ class ProvenanceVersionsTest {
     assertEquals("logistic (labels in [0, 1])", s.getConfigurationNotes().get("model.loss"));
 
     JsonNode m = JSON.readTree(JSON.writeValueAsString(InspectCommand.describe(s, 0)));
-    assertEquals(2, m.path("audit_version").intValue());
+    assertEquals(Provenance.CURRENT_AUDIT_VERSION, m.path("audit_version").intValue());
     assertEquals(0.05, m.path("configuration").path("optimizer").path("lr").doubleValue());
     assertTrue(m.path("configuration").path("optimizer").path("lr").isNumber(), m.toString());
     assertTrue(m.path("configuration").path("optimizer").path("amsgrad").isBoolean());

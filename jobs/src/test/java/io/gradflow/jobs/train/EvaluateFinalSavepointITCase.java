@@ -147,6 +147,24 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
       rows += t.getRows().size();
     }
     assertTrue(rows > 10, "rows compared: " + rows);
+    // The audit record names the file evaluate read, not the job file's topic (audit version 3),
+    // and leaves out as not in force what evaluate ignores.
+    var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+    ModelSnapshot evaluatedModel = fromEvaluate.values().iterator().next();
+    JsonNode source = mapper.readTree(evaluatedModel.getSource());
+    assertEquals("evaluate", source.path("command").asText(), source.toString());
+    assertEquals(csv.toString(), source.path("file").asText(), source.toString());
+    assertEquals("csv", source.path("format").asText(), source.toString());
+    assertEquals(FIRST, source.path("count").asLong(), source.toString());
+    assertTrue(source.path("flags").size() > 0, source.toString());
+    assertEquals("{}", evaluatedModel.getProperties().get("topics"));
+    JsonNode evaluatedConfig = mapper.readTree(evaluatedModel.getConfiguration());
+    assertTrue(evaluatedConfig.path("checkpoints").path("interval").isNull(),
+        evaluatedConfig.toString());
+    assertTrue(evaluatedModel.getConfigurationNotes().get("checkpoints.interval")
+        .startsWith("not in force: evaluate ignores it"));
+    assertEquals("train", mapper.readTree(fromTrain.values().iterator().next().getSource())
+        .path("command").asText());
     // validate replays the topic from it
     Path job = Files.writeString(temp.resolve("validate.yaml"), evaluateYaml);
     out.reset();
@@ -162,6 +180,9 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
     out.reset();
     assertEquals(0, train(onward, "--savepoint", savepoint), this::both);
     assertFalse(err().contains("\tat "), this::both);
+    // The start-up line names the settings that differ from the savepoint's record.
+    assertTrue(err().contains("restored with changed settings: ") && err().contains(
+        "kafka.bounded ") && err().contains("(the audit record keeps both)"), this::both);
     assertTrue(out().contains(savepoint + " holds no position in kafka.topics.examples, as a"
         + " savepoint of evaluate or bootstrap: the job reads from kafka.starting_offsets"),
         this::both);

@@ -91,7 +91,7 @@ class ExportITCase extends TrainJobITCase {
     // The linear model as configured: the job's loss is logistic.
     assertEquals("logistic_regression", a.path("model").path("name").asText());
     // The configuration under the job file's keys, defaults included, typed (audit version 2).
-    assertEquals(2, a.path("audit_version").intValue(), a.toString());
+    assertEquals(3, a.path("audit_version").intValue(), a.toString());
     JsonNode configured = a.path("configuration");
     assertEquals("Adam", configured.path("optimizer").path("name").asText(), configured.toString());
     assertTrue(configured.path("optimizer").path("lr").isNumber(), configured.toString());
