@@ -85,7 +85,7 @@ class EvaluateStreamingITCase {
             new DataGeneratorSource<>(new FromElementsGeneratorFunction<>(type, env.getConfig(),
                 records), records.size(), type), hold, records.get(0).topic),
             WatermarkStrategy.forMonotonousTimestamps(), "file").setParallelism(1);
-        collect(EvaluateJob.build(env, config, file), env, report);
+        collect(EvaluateJob.build(env, config, file, null), env, report);
       }
       replay = all.replay();
       imputed = all.imputed();
@@ -98,7 +98,7 @@ class EvaluateStreamingITCase {
         }
         report = new EvaluateReport(probabilities, race, reading.weights(),
             config.trainer().rows().stamped());
-        collect(EvaluateJob.build(env, config, reading, hold), env, report);
+        collect(EvaluateJob.build(env, config, reading, hold, null), env, report);
         assertTrue(reading.ended());
         replay = reading.replay();
         imputed = reading.imputed();
