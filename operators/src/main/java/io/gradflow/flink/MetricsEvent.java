@@ -2,6 +2,7 @@ package io.gradflow.flink;
 
 import io.gradflow.drift.DriftEvent;
 import io.gradflow.metrics.MetricsSnapshot;
+import io.gradflow.metrics.MetricsSnapshot.ReliabilityBin;
 import io.gradflow.state.RowCounts;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,18 @@ public final class MetricsEvent {
   public double fadingAuc;
   public double fadingRmse;
   public double fadingCalibration;
+  /** The window's expected calibration error over its bins; NaN without bins. */
+  public double expectedCalibrationError = Double.NaN;
+  /**
+   * The window's reliability bins ({@code metrics.calibration_bins}, empty for a real-valued
+   * model), one entry per bin in each array: bounds, weight, mean prediction and mean label (NaN
+   * in an empty bin). Primitive arrays, as the drifts: a Flink POJO without Kryo.
+   */
+  public double[] binLower = new double[0];
+  public double[] binUpper = new double[0];
+  public double[] binWeight = new double[0];
+  public double[] binMeanPrediction = new double[0];
+  public double[] binMeanLabel = new double[0];
   /** The model's live rows at the report, rows expired and sightings refused since it began. */
   public long rows;
   public long rowsExpired;
@@ -43,7 +56,7 @@ public final class MetricsEvent {
 
   public MetricsEvent() {}
 
-  static MetricsEvent of(String modelKey, long modelStep, long windowStart, long eventTime,
+  public static MetricsEvent of(String modelKey, long modelStep, long windowStart, long eventTime,
       MetricsSnapshot s, List<DriftEvent> drifts, RowCounts rows) {
     MetricsEvent e = new MetricsEvent();
     e.rows = rows.live();
@@ -79,6 +92,22 @@ public final class MetricsEvent {
     e.fadingAuc = s.fading().auc();
     e.fadingRmse = s.fading().rmse();
     e.fadingCalibration = s.fading().calibration();
+    e.expectedCalibrationError = s.windowed().expectedCalibrationError();
+    List<ReliabilityBin> bins = s.windowed().bins();
+    int b = bins.size();
+    e.binLower = new double[b];
+    e.binUpper = new double[b];
+    e.binWeight = new double[b];
+    e.binMeanPrediction = new double[b];
+    e.binMeanLabel = new double[b];
+    for (int i = 0; i < b; i++) {
+      ReliabilityBin bin = bins.get(i);
+      e.binLower[i] = bin.lower();
+      e.binUpper[i] = bin.upper();
+      e.binWeight[i] = bin.weight();
+      e.binMeanPrediction[i] = bin.meanPrediction();
+      e.binMeanLabel[i] = bin.meanLabel();
+    }
     return e;
   }
 
@@ -89,6 +118,17 @@ public final class MetricsEvent {
     for (int i = 0; i < n; i++) {
       out.add(new DriftEvent(driftExamples[i], driftEventTimes[i], driftDetectors[i],
           driftActions[i]));
+    }
+    return out;
+  }
+
+  /** The window's reliability bins, lowest first (empty without bins). */
+  public List<ReliabilityBin> bins() {
+    List<ReliabilityBin> out = new ArrayList<>();
+    int n = binWeight == null ? 0 : binWeight.length;
+    for (int i = 0; i < n; i++) {
+      out.add(new ReliabilityBin(binLower[i], binUpper[i], binWeight[i], binMeanPrediction[i],
+          binMeanLabel[i]));
     }
     return out;
   }

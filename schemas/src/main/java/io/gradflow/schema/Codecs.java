@@ -34,9 +34,9 @@ public final class Codecs {
 
   /** Historical schema files, oldest first, under {@code io/gradflow/schema/history/}. */
   public static final List<String> HISTORY = List.of("Example.v1.avsc",
-      "DeadLetterRecord.v1.avsc", "MetricsReport.v1.avsc", "ModelSnapshot.v1.avsc",
-      "ModelSnapshot.v2.avsc", "ModelSnapshot.v3.avsc", "ModelSnapshot.v4.avsc",
-      "ModelSnapshot.v5.avsc");
+      "DeadLetterRecord.v1.avsc", "MetricsReport.v1.avsc", "MetricsReport.v2.avsc",
+      "ModelSnapshot.v1.avsc", "ModelSnapshot.v2.avsc", "ModelSnapshot.v3.avsc",
+      "ModelSnapshot.v4.avsc", "ModelSnapshot.v5.avsc");
 
   private static final SchemaStore.Cache STORE = buildStore();
   /** The body checkers of the writer schemas seen, by fingerprint (a few schemas at most). */

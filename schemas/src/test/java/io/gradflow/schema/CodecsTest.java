@@ -46,7 +46,10 @@ class CodecsTest {
         MetricsReport.newBuilder().setModelKey("m").setWindowStart(T).setWindowEnd(T.plusSeconds(60))
             .setCount(100).setLogLoss(0.4).setAuc(0.8).setRmse(null).setMeanPrediction(0.2)
             .setMeanLabel(0.21).setCalibration(0.2 / 0.21).setModelStep(1000)
-            .setDriftEvents(List.of("adwin at 2023-11-14T22:13:20Z: schedule restarted")).build(),
+            .setDriftEvents(List.of("adwin at 2023-11-14T22:13:20Z: schedule restarted"))
+            .setExpectedCalibrationError(0.015)
+            .setCalibrationBins(List.of(new ReliabilityBin(0.0, 0.5, 90.0, 0.1, 0.12),
+                new ReliabilityBin(0.5, 1.0, 0.0, null, null))).build(),
         new RowUpdate("m", FeatureHashing.entityRow("user", "u7"), List.of(0.1f, 0.2f), 7L, T),
         ModelSnapshot.newBuilder().setModelKey("m").setCreatedAt(T).setCodeVersion("0.1.0")
             .setModel(new Component("logistic", Map.of("bits", "24"))).setOptimizer(adam)
@@ -131,6 +134,49 @@ class CodecsTest {
     assertEquals(false, read.getTruncated(), "v2 default");
     assertNull(read.getKeySize(), "v2 default");
     assertNull(read.getValueSize(), "v2 default");
+  }
+
+  /** A report written before the reliability diagram (v2) reads with no bins and a null ECE. */
+  @Test
+  void aMetricsReportWithoutBinsIsReadByTheNewReader() throws IOException {
+    Schema v2 = Codecs.historicalSchema("MetricsReport.v2.avsc");
+    GenericRecord old = new GenericData.Record(v2);
+    old.put("model_key", "m");
+    old.put("window_start", T.toEpochMilli());
+    old.put("window_end", T.toEpochMilli() + 60_000);
+    old.put("count", 100L);
+    old.put("log_loss", 0.4);
+    old.put("auc", null);
+    old.put("rmse", null);
+    old.put("mean_prediction", 0.2);
+    old.put("mean_label", 0.25);
+    old.put("calibration", 0.8);
+    old.put("model_step", 1000L);
+    old.put("rows", 7L);
+    old.put("rows_expired", 0L);
+    old.put("rows_refused", 0L);
+    old.put("drift_events", List.of());
+    old.put("drifts", List.of());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v2).encode(old, out);
+
+    MetricsReport read = Codecs.codec(MetricsReport.class).decode(out.toByteArray());
+    assertEquals(0.8, read.getCalibration());
+    assertEquals(7L, read.getRows());
+    assertNull(read.getExpectedCalibrationError(), "v3 default");
+    assertTrue(read.getCalibrationBins().isEmpty(), "v3 default");
+  }
+
+  /** v2 is kept and differs from the current MetricsReport by exactly the calibration fields. */
+  @Test
+  void theHistoryKeepsMetricsReportVersion2BeforeTheBins() {
+    Schema v2 = Codecs.historicalSchema("MetricsReport.v2.avsc");
+    Schema current = MetricsReport.getClassSchema();
+    Set<String> added = current.getFields().stream().map(Schema.Field::name)
+        .filter(n -> v2.getField(n) == null).collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(new TreeSet<>(List.of("calibration_bins", "expected_calibration_error")), added);
+    assertTrue(v2.getFields().stream().allMatch(f -> current.getField(f.name()) != null));
+    added.forEach(n -> assertTrue(current.getField(n).hasDefaultValue(), n));
   }
 
   @Test

@@ -242,6 +242,9 @@ public final class EvaluateReport {
       m.put("rmse", combined.apply(e -> e.rmse));
     }
     m.put("calibration", combined.apply(e -> e.calibration));
+    if (probabilities) {
+      m.put("expected_calibration_error", combined.apply(e -> e.expectedCalibrationError));
+    }
     return m;
   }
 
@@ -283,6 +286,9 @@ public final class EvaluateReport {
       m.put("rmse", finite(Math.sqrt(squaredError / weight)));
     }
     m.put("calibration", label != 0 ? finite(prediction / label) : null);
+    if (probabilities) {
+      reliability(g, m);
+    }
     Map<String, Map<Long, Long>> positions = positions(g);
     m.put("windows", windows(g, positions));
     m.put("drift_events", driftEvents(g, positions));
@@ -295,6 +301,53 @@ public final class EvaluateReport {
     m.put("rows_expired", last.values().stream().mapToLong(e -> e.rowsExpired).sum());
     m.put("rows_refused", last.values().stream().mapToLong(e -> e.rowsRefused).sum());
     return m;
+  }
+
+  /**
+   * The run's reliability diagram and expected calibration error: each bin's weight, weighted
+   * prediction and weighted label summed over every report of the group (the windows partition
+   * the measured predictions, so the sums are the run's own, as if one window held them all),
+   * then {@code calibration_bins} (lower, upper, weight, mean_prediction, mean_label; an empty
+   * bin's means null) and {@code expected_calibration_error}, the bins' weighted mean of
+   * |mean prediction - mean label| (null without bins or weight).
+   */
+  private static void reliability(Group g, Map<String, Object> m) {
+    int n = 0;
+    for (MetricsEvent e : g.reports) {
+      n = Math.max(n, e.binWeight == null ? 0 : e.binWeight.length);
+    }
+    double[] lower = new double[n];
+    double[] upper = new double[n];
+    double[] weight = new double[n];
+    double[] prediction = new double[n];
+    double[] label = new double[n];
+    for (MetricsEvent e : g.reports) {
+      for (int b = 0; e.binWeight != null && b < e.binWeight.length; b++) {
+        lower[b] = e.binLower[b];
+        upper[b] = e.binUpper[b];
+        if (e.binWeight[b] > 0) {
+          weight[b] += e.binWeight[b];
+          prediction[b] += e.binMeanPrediction[b] * e.binWeight[b];
+          label[b] += e.binMeanLabel[b] * e.binWeight[b];
+        }
+      }
+    }
+    double total = 0;
+    double error = 0;
+    List<Map<String, Object>> bins = new ArrayList<>(n);
+    for (int b = 0; b < n; b++) {
+      Map<String, Object> bin = new LinkedHashMap<>();
+      bin.put("lower", lower[b]);
+      bin.put("upper", upper[b]);
+      bin.put("weight", weight[b]);
+      bin.put("mean_prediction", weight[b] > 0 ? finite(prediction[b] / weight[b]) : null);
+      bin.put("mean_label", weight[b] > 0 ? finite(label[b] / weight[b]) : null);
+      bins.add(bin);
+      total += weight[b];
+      error += Math.abs(prediction[b] - label[b]);
+    }
+    m.put("expected_calibration_error", total > 0 ? finite(error / total) : null);
+    m.put("calibration_bins", bins);
   }
 
   /**
@@ -380,6 +433,7 @@ public final class EvaluateReport {
           logLoss += e.logLoss * e.windowWeight;
         }
         w.put("prequential_log_loss", finite(logLoss / weight));
+        w.put("expected_calibration_error", finite(e.expectedCalibrationError));
       } else {
         w.put("rmse", finite(e.rmse));
       }

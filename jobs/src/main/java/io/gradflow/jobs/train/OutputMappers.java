@@ -7,6 +7,7 @@ import io.gradflow.flink.Scored;
 import io.gradflow.jobs.kafka.AvroMapper;
 import io.gradflow.jobs.kafka.PredictionWriter;
 import io.gradflow.jobs.kafka.RepeatedKeyBytes;
+import io.gradflow.metrics.MetricsSnapshot.ReliabilityBin;
 import io.gradflow.schema.MetricsReport;
 import io.gradflow.schema.Prediction;
 import io.gradflow.schema.RowUpdate;
@@ -116,7 +117,9 @@ final class OutputMappers {
           .setMeanLabel(finite(e.meanLabel)).setCalibration(finite(e.calibration))
           .setModelStep(e.modelStep).setRows(e.rows).setRowsExpired(e.rowsExpired)
           .setRowsRefused(e.rowsRefused).setDriftEvents(describe(e.drifts()))
-          .setDrifts(drifts(e.drifts())).build();
+          .setDrifts(drifts(e.drifts()))
+          .setExpectedCalibrationError(finite(e.expectedCalibrationError))
+          .setCalibrationBins(bins(e.bins())).build();
     }
 
     @Override
@@ -131,6 +134,16 @@ final class OutputMappers {
     for (DriftEvent d : drifts) {
       out.add(String.format(java.util.Locale.ROOT, "%s at example %,d (%s): %s", d.detector(),
           d.example(), java.time.Instant.ofEpochMilli(d.eventTime()), d.action()));
+    }
+    return out;
+  }
+
+  /** The reliability bins as the schema's records: an empty bin's means are null. */
+  static List<io.gradflow.schema.ReliabilityBin> bins(List<ReliabilityBin> bins) {
+    List<io.gradflow.schema.ReliabilityBin> out = new ArrayList<>(bins.size());
+    for (ReliabilityBin b : bins) {
+      out.add(new io.gradflow.schema.ReliabilityBin(b.lower(), b.upper(), b.weight(),
+          finite(b.meanPrediction()), finite(b.meanLabel())));
     }
     return out;
   }

@@ -82,10 +82,18 @@ class RecordJsonTest {
         .setLabel(0f).build()).get("type").asText());
     JsonNode m = line(MetricsReport.newBuilder().setModelKey("m#adam").setWindowStart(T)
         .setWindowEnd(T).setCount(100).setLogLoss(0.5).setAuc(null).setModelStep(7)
-        .setDriftEvents(new ArrayList<>()).build());
+        .setDriftEvents(new ArrayList<>()).setExpectedCalibrationError(0.02)
+        .setCalibrationBins(List.of(new io.gradflow.schema.ReliabilityBin(0.0, 0.5, 80.0, 0.1,
+            0.12), new io.gradflow.schema.ReliabilityBin(0.5, 1.0, 0.0, null, null))).build());
     assertEquals("MetricsReport", m.get("type").asText());
     assertEquals(0.5, m.get("value").get("log_loss").asDouble());
     assertTrue(m.get("value").get("auc").isNull());
+    assertEquals(0.02, m.get("value").get("expected_calibration_error").asDouble());
+    JsonNode bins = m.get("value").get("calibration_bins");
+    assertEquals(2, bins.size());
+    assertEquals(80.0, bins.get(0).get("weight").asDouble());
+    assertEquals(0.12, bins.get(0).get("mean_label").asDouble());
+    assertTrue(bins.get(1).get("mean_prediction").isNull());
     JsonNode r = line(RowUpdate.newBuilder().setModelKey("m").setRowId(-5).setWeights(
         List.of(0.5f, -1f)).setStep(3).setEventTime(T).build());
     assertEquals(-5, r.get("value").get("row_id").asLong());

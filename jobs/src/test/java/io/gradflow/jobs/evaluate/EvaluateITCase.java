@@ -182,7 +182,9 @@ public class EvaluateITCase {
   /**
    * The JSON's log loss is the training pipeline's: the same examples, decoded as the job decodes
    * them, through {@link TrainPipeline} fed from memory (as the train ITCases do), give the same
-   * metrics reports, combined by weight, bit for bit; and the same number learned.
+   * metrics reports, combined by weight, bit for bit; and the same number learned. Its
+   * reliability diagram and expected calibration error are those of the pipeline's predictions,
+   * binned here independently (ten equal-width bins, the default; every example weighs 1).
    */
   @Test
   void logLossEqualsTheTrainPipelines() throws Exception {
@@ -219,8 +221,16 @@ public class EvaluateITCase {
     CloseableIterator<Scored> predictions = out.predictions().collectAsync();
     env.executeAsync("train pipeline from memory");
     long learned = 0;
+    double[][] bins = new double[10][3]; // count, sum of scores, sum of labels
     while (predictions.hasNext()) {
-      learned += predictions.next().learned ? 1 : 0;
+      Scored s = predictions.next();
+      learned += s.learned ? 1 : 0;
+      if (s.measured) {
+        double[] bin = bins[Math.min((int) (s.score * 10), 9)];
+        bin[0]++;
+        bin[1] += s.score;
+        bin[2] += s.label;
+      }
     }
     double weight = 0;
     double logLoss = 0;
@@ -236,6 +246,30 @@ public class EvaluateITCase {
     List<Double> evaluated = new ArrayList<>();
     j.get("windows").forEach(w -> evaluated.add(w.get("log_loss").asDouble()));
     assertEquals(windows, evaluated); // every window, bit for bit
+
+    JsonNode diagram = j.get("calibration_bins");
+    assertEquals(10, diagram.size());
+    double ece = 0;
+    double total = 0;
+    for (int b = 0; b < 10; b++) {
+      JsonNode bin = diagram.get(b);
+      assertEquals(b / 10.0, bin.get("lower").asDouble(), 0.0);
+      assertEquals((b + 1) / 10.0, bin.get("upper").asDouble(), 0.0);
+      assertEquals(bins[b][0], bin.get("weight").asDouble(), 0.0, "bin " + b);
+      if (bins[b][0] == 0) {
+        assertTrue(bin.get("mean_prediction").isNull(), "bin " + b);
+      } else {
+        assertEquals(bins[b][1] / bins[b][0], bin.get("mean_prediction").asDouble(), 1e-12);
+        assertEquals(bins[b][2] / bins[b][0], bin.get("mean_label").asDouble(), 1e-12);
+      }
+      ece += Math.abs(bins[b][1] - bins[b][2]);
+      total += bins[b][0];
+    }
+    assertEquals(1000, total);
+    assertTrue(ece > 0);
+    assertEquals(ece / total, j.get("expected_calibration_error").asDouble(), 1e-12);
+    assertTrue(j.get("windows").get(0).get("expected_calibration_error").asDouble() > 0);
+    assertTrue(j.get("last_window").get("expected_calibration_error").asDouble() > 0);
   }
 
   /**

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 /**
  * {@code evaluate --json}'s {@code last_window}: the figures of each model key's last report
  * that measured something, as the console's summary keeps them ({@code ProgressTaps}), combined
- * over model keys by their measured weight.
+ * over model keys by their measured weight; and the run's reliability diagram, the windows' bins
+ * summed by weight.
  */
 class EvaluateReportTest {
   private static MetricsEvent report(String key, long step, double weight, double logLoss,
@@ -52,7 +53,7 @@ class EvaluateReportTest {
     assertEquals(0.75, last.get("auc"));
     assertEquals(0.9, last.get("calibration"));
     assertEquals(java.util.List.of("examples", "log_loss", "base_rate_log_loss", "auc",
-        "calibration"), java.util.List.copyOf(last.keySet()));
+        "calibration", "expected_calibration_error"), java.util.List.copyOf(last.keySet()));
   }
 
   @Test
@@ -94,5 +95,54 @@ class EvaluateReportTest {
     EvaluateReport report = new EvaluateReport(true, false, Map.of());
     assertNull(report.toMap().get("last_window"));
     assertEquals(true, report.toMap().containsKey("last_window"));
+  }
+
+  /**
+   * Two windows of two bins each: the run's bins are their weighted sums, its ECE theirs; per
+   * model key for validate; null means in a bin no window filled. Independently: bin 0 holds
+   * weight 3 at mean 0.1 (label 0) and weight 1 at 0.3 (label 1), so 4 at mean prediction 0.15
+   * and mean label 0.25; bin 1 is empty in both.
+   */
+  @Test
+  void theRunsBinsAreTheWindowsBinsSummedByWeight() {
+    MetricsEvent first = report("m", 100, 3, 0.5, 0.7, 1.0);
+    bins(first, new double[] {3, 0}, new double[] {0.1, Double.NaN},
+        new double[] {0, Double.NaN}, 0.1);
+    MetricsEvent second = report("m", 200, 1, 0.5, 0.7, 1.0);
+    bins(second, new double[] {1, 0}, new double[] {0.3, Double.NaN},
+        new double[] {1, Double.NaN}, 0.7);
+    EvaluateReport report = new EvaluateReport(true, EvaluateReport.Grouping.MODEL_KEY,
+        Map.of(), false, false);
+    report.add(of(first));
+    report.add(of(second));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = (Map<String, Object>) report.models().get("m");
+    @SuppressWarnings("unchecked")
+    java.util.List<Map<String, Object>> bins =
+        (java.util.List<Map<String, Object>>) m.get("calibration_bins");
+    assertEquals(2, bins.size());
+    assertEquals(0.0, bins.get(0).get("lower"));
+    assertEquals(0.5, bins.get(0).get("upper"));
+    assertEquals(4.0, bins.get(0).get("weight"));
+    assertEquals(0.15, (Double) bins.get(0).get("mean_prediction"), 1e-15);
+    assertEquals(0.25, (Double) bins.get(0).get("mean_label"), 1e-15);
+    assertEquals(0.0, bins.get(1).get("weight"));
+    assertNull(bins.get(1).get("mean_prediction"));
+    assertNull(bins.get(1).get("mean_label"));
+    assertEquals(0.1, (Double) m.get("expected_calibration_error"), 1e-15);
+    @SuppressWarnings("unchecked")
+    java.util.List<Map<String, Object>> windows =
+        (java.util.List<Map<String, Object>>) m.get("windows");
+    assertEquals(0.7, windows.get(1).get("expected_calibration_error"));
+  }
+
+  private static void bins(MetricsEvent e, double[] weight, double[] prediction,
+      double[] label, double ece) {
+    e.binLower = new double[] {0, 0.5};
+    e.binUpper = new double[] {0.5, 1};
+    e.binWeight = weight;
+    e.binMeanPrediction = prediction;
+    e.binMeanLabel = label;
+    e.expectedCalibrationError = ece;
   }
 }

@@ -68,7 +68,10 @@ class KafkaIoITCase {
         new Label("e1", T, 1f, "m"),
         new Prediction("e1", "m", 3L, 0.25, T, 1f),
         MetricsReport.newBuilder().setModelKey("m").setWindowStart(T).setWindowEnd(T)
-            .setCount(10).setLogLoss(0.5).setDriftEvents(List.of("adwin")).build(),
+            .setCount(10).setLogLoss(0.5).setDriftEvents(List.of("adwin"))
+            .setExpectedCalibrationError(0.05).setCalibrationBins(List.of(
+                new io.gradflow.schema.ReliabilityBin(0.0, 0.5, 9.0, 0.2, 0.1),
+                new io.gradflow.schema.ReliabilityBin(0.5, 1.0, 0.0, null, null))).build(),
         new RowUpdate("m", 42L, List.of(0.5f), 9L, T),
         ModelSnapshot.newBuilder().setModelKey("m").setCreatedAt(T)
             .setModel(new Component("logistic", Map.of()))
