@@ -296,6 +296,10 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     }
     recorded = provenance.isEmpty() ? new LinkedHashMap<>()
         : new LinkedHashMap<>(carry.carry(restored, withRuntime(provenance)));
+    // Union state hands every subtask every copy: each keeps only the segment starts of the model
+    // keys it owns, or every subtask would write back every key's (state growing with the square
+    // of the parallelism) and count them against its own MAX_SEGMENT_STEPS.
+    keepOwnSegmentSteps(recorded);
     segment = segmentOf(recorded);
     segmentSteps = 0;
     String prefix = SEGMENT_STEP_PREFIX + segment + ".";
@@ -307,6 +311,42 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     provenanceState.update(recorded.isEmpty() ? List.of()
         : List.of(new LinkedHashMap<>(recorded)));
     provenanceChanged = false;
+  }
+
+  /** The provenance this subtask keeps and writes back (tests). */
+  Map<String, String> provenanceRecord() {
+    return java.util.Collections.unmodifiableMap(recorded);
+  }
+
+  /**
+   * Drops from {@code record} the segment starts ({@value #SEGMENT_STEP_PREFIX}{@code
+   * <segment>.<model key>}) of model keys whose key group this subtask does not own; the owner
+   * writes them back. Without a keyed backend (none here) nothing is dropped.
+   */
+  private void keepOwnSegmentSteps(Map<String, String> record) {
+    if (getKeyedStateBackend() == null) {
+      return;
+    }
+    org.apache.flink.runtime.state.KeyGroupRange own =
+        getKeyedStateBackend().getKeyGroupRange();
+    int groups = getKeyedStateBackend().getNumberOfKeyGroups();
+    record.keySet().removeIf(k -> {
+      String key = segmentStepKey(k);
+      return key != null && !own.contains(
+          org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignToKeyGroup(key, groups));
+    });
+  }
+
+  /**
+   * The model key of a segment start entry ({@value #SEGMENT_STEP_PREFIX}{@code
+   * <segment>.<model key>}; a model key may hold dots), or null for any other entry.
+   */
+  static String segmentStepKey(String entry) {
+    if (!entry.startsWith(SEGMENT_STEP_PREFIX)) {
+      return null;
+    }
+    int dot = entry.indexOf('.', SEGMENT_STEP_PREFIX.length());
+    return dot < 0 ? null : entry.substring(dot + 1);
   }
 
   /**
