@@ -773,11 +773,14 @@ public final class TrainConsole {
 
   /**
    * The closing line of a run that read examples and scored none of them, every one refused as a
-   * dead letter ({@link #allDeadLetters}), or null when it scored something or read nothing.
+   * dead letter ({@link #allDeadLetters}), or null when it scored something, read nothing, or
+   * counted fewer dead letters than examples read (a live run stopped with examples in flight).
    */
   String nothingScored(Map<String, Object> accumulators) {
-    if (examplesRead(accumulators) == 0 || scored(accumulators) > 0
-        || deadLetterTotal(accumulators) == 0) {
+    long read = examplesRead(accumulators);
+    // fewer dead letters than examples read: some were still on their way when a live run
+    // stopped, so not every one was refused
+    if (read == 0 || scored(accumulators) > 0 || deadLetterTotal(accumulators) < read) {
       return null;
     }
     return "nothing was scored or learned: " + allDeadLetters("every example read from"

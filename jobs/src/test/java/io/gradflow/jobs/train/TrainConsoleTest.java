@@ -614,6 +614,14 @@ class TrainConsoleTest {
         + " what to do: see each reason's dead letter line above)"), c.nothingScored(two));
     // Something scored, or nothing read: not this line.
     assertEquals(null, c.nothingScored(accumulators(1, 0.5)));
+    // A live run stopped with examples still in flight: 1,000 read, one refused, none scored yet.
+    Map<String, Object> inFlight = allDeadLetters("DENSE_WIDTH", 1);
+    InputAccumulator read = new InputAccumulator();
+    for (int i = 0; i < 1_000; i++) {
+      read.add("examples", 0, i);
+    }
+    inFlight.put(InputAccumulator.NAME, read.getLocalValue());
+    assertEquals(null, c.nothingScored(inFlight));
     assertEquals(null, c.nothingScored(Map.of()));
   }
 
