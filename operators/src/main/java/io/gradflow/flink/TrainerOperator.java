@@ -320,16 +320,15 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
 
   /**
    * Drops from {@code record} the segment starts ({@value #SEGMENT_STEP_PREFIX}{@code
-   * <segment>.<model key>}) of model keys whose key group this subtask does not own; the owner
-   * writes them back. Without a keyed backend (none here) nothing is dropped.
+   * <segment>.<model key>}) of model keys whose key group this subtask does not own (by the
+   * task's max parallelism and index, as Flink assigns key groups); the owner writes them back.
    */
   private void keepOwnSegmentSteps(Map<String, String> record) {
-    if (getKeyedStateBackend() == null) {
-      return;
-    }
-    org.apache.flink.runtime.state.KeyGroupRange own =
-        getKeyedStateBackend().getKeyGroupRange();
-    int groups = getKeyedStateBackend().getNumberOfKeyGroups();
+    org.apache.flink.api.common.TaskInfo task = getRuntimeContext().getTaskInfo();
+    int groups = task.getMaxNumberOfParallelSubtasks();
+    org.apache.flink.runtime.state.KeyGroupRange own = org.apache.flink.runtime.state
+        .KeyGroupRangeAssignment.computeKeyGroupRangeForOperatorIndex(groups,
+            task.getNumberOfParallelSubtasks(), task.getIndexOfThisSubtask());
     record.keySet().removeIf(k -> {
       String key = segmentStepKey(k);
       return key != null && !own.contains(
