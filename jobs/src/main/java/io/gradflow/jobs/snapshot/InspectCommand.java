@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
 
 /**
  * {@code gradflow inspect model.avro [--rows N]}: prints a snapshot's provenance as one JSON
@@ -161,14 +162,18 @@ public final class InspectCommand {
     if (offset >= 0) {
       return null;
     }
-    return switch ((int) offset) {
-      case -2 -> "earliest: nothing read from this partition yet; a restore starts at its"
+    if (offset == KafkaPartitionSplit.EARLIEST_OFFSET) {
+      return "earliest: nothing read from this partition yet; a restore starts at its"
           + " earliest record";
-      case -1 -> "latest: nothing read from this partition yet; a restore starts at its end";
-      case -3 -> "committed: nothing read from this partition yet; a restore starts at the"
+    }
+    if (offset == KafkaPartitionSplit.LATEST_OFFSET) {
+      return "latest: nothing read from this partition yet; a restore starts at its end";
+    }
+    if (offset == KafkaPartitionSplit.COMMITTED_OFFSET) {
+      return "committed: nothing read from this partition yet; a restore starts at the"
           + " group's committed offset";
-      default -> "no position recorded for this partition";
-    };
+    }
+    return "no position recorded for this partition";
   }
 
   /**

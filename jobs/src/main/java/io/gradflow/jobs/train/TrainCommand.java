@@ -37,6 +37,7 @@ import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.checkpoint.CheckpointException;
@@ -626,9 +627,9 @@ public final class TrainCommand {
         start = e.start();
       } else if (at >= 0) {
         start = at;
-      } else if (at == -2) {
+      } else if (at == KafkaPartitionSplit.EARLIEST_OFFSET) {
         start = e.logStart();
-      } else if (at == -1) {
+      } else if (at == KafkaPartitionSplit.LATEST_OFFSET) {
         start = e.logEnd();
       } else {
         return null;
