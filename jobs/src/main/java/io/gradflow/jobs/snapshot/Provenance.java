@@ -30,6 +30,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.specific.SpecificData;
 
@@ -89,7 +91,7 @@ import org.apache.avro.specific.SpecificData;
 public final class Provenance {
   public static final String AUDIT_VERSION = "audit_version";
   /** The form of the audit record this code writes; 1 is the form before it had a version. */
-  public static final int CURRENT_AUDIT_VERSION = 3;
+  public static final int CURRENT_AUDIT_VERSION = 4;
   public static final String CODE_VERSION = "code_version";
   public static final String LEARNERS = "learners";
   public static final String ROWS = "rows";
@@ -103,6 +105,7 @@ public final class Provenance {
    * {@value #MAX_HISTORY}), each as {@link #segment} wrote it; absent while none changed.
    */
   public static final String CONFIGURATION_HISTORY = "configuration_history";
+
   /** Version 3: how the segment in force began (the restore, the settings it changed). */
   public static final String SEGMENT_BEGAN = "segment_began";
   /** Version 3: where the examples came from ({@code train}'s topics, {@code evaluate}'s file). */
@@ -118,6 +121,8 @@ public final class Provenance {
 
   static final ObjectMapper JSON = new ObjectMapper();
   private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+  /** A list element's part of a key: {@code race[1]}. */
+  private static final Pattern ELEMENT = Pattern.compile("(.+)\\[(\\d+)]");
 
   private Provenance() {}
 
@@ -273,6 +278,17 @@ public final class Provenance {
   }
 
   /**
+   * A job's configuration as its audit record states it ({@value #CONFIGURATION}: typed, under
+   * the job file's keys, defaults included, secrets masked), for records kept outside a
+   * savepoint ({@code validate}'s JSON).
+   *
+   * @param checkpointDirectory as for {@link #of(TrainConfig, String)}
+   */
+  public static ObjectNode configurationOf(TrainConfig config, String checkpointDirectory) {
+    return typedConfiguration(resolved(config, checkpointDirectory));
+  }
+
+  /**
    * The job's effective configuration as nested objects under the job file's own keys
    * ({@code kafka.topics.examples} is {@code {"kafka": {"topics": {"examples": ...}}}}), every
    * value as the configuration shows it, defaults included, secrets masked.
@@ -288,8 +304,7 @@ public final class Provenance {
       String[] parts = e.key().split("\\.");
       ObjectNode at = root;
       for (int i = 0; i < parts.length - 1 && at != null; i++) {
-        JsonNode next = at.get(parts[i]);
-        at = next == null ? at.putObject(parts[i]) : next instanceof ObjectNode o ? o : null;
+        at = child(at, parts[i]);
       }
       // A key that is a value and also holds keys under it keeps its full name at the top.
       if (at == null || at.get(parts[parts.length - 1]) instanceof ObjectNode) {
@@ -299,6 +314,30 @@ public final class Provenance {
       }
     }
     return root;
+  }
+
+  /**
+   * The object under {@code part} of {@code at}, made when missing; a list element's part
+   * ({@code race[1]}) is the element of the list {@code race}, as in the job file. Null where the
+   * part is a value already.
+   */
+  private static ObjectNode child(ObjectNode at, String part) {
+    Matcher element = ELEMENT.matcher(part);
+    if (element.matches()) {
+      JsonNode list = at.get(element.group(1));
+      ArrayNode elements = list == null ? at.putArray(element.group(1))
+          : list instanceof ArrayNode a ? a : null;
+      int index = Integer.parseInt(element.group(2));
+      if (elements == null) {
+        return null;
+      }
+      while (elements.size() <= index) {
+        elements.addObject();
+      }
+      return elements.get(index) instanceof ObjectNode o ? o : null;
+    }
+    JsonNode next = at.get(part);
+    return next == null ? at.putObject(part) : next instanceof ObjectNode o ? o : null;
   }
 
   /** A learner's components, from the specs' own names and parameters. */
@@ -558,7 +597,11 @@ public final class Provenance {
     return text(a).replace(" ", "").equals(text(b).replace(" ", ""));
   }
 
-  /** A configuration's values by full key ({@code optimizer.lr}); lists are values. */
+  /**
+   * A configuration's values by full key ({@code optimizer.lr}); a list of objects (a race) by
+   * its elements' keys ({@code race[1].optimizer.lr}, as records before audit version 3's lists
+   * were written too), other lists are values.
+   */
   static Map<String, JsonNode> flat(JsonNode configuration) {
     Map<String, JsonNode> out = new LinkedHashMap<>();
     flat("", configuration, out);
@@ -569,6 +612,11 @@ public final class Provenance {
     if (node instanceof ObjectNode o && (prefix.isEmpty() || o.size() > 0)) {
       o.fields().forEachRemaining(e -> flat(prefix.isEmpty() ? e.getKey()
           : prefix + "." + e.getKey(), e.getValue(), out));
+    } else if (node instanceof ArrayNode a && !a.isEmpty() && !prefix.isEmpty()
+        && a.get(0) instanceof ObjectNode) {
+      for (int i = 0; i < a.size(); i++) {
+        flat(prefix + "[" + i + "]", a.get(i), out);
+      }
     } else if (!prefix.isEmpty()) {
       out.put(prefix, node);
     }

@@ -163,14 +163,22 @@ public final class HtmlReport {
 
     h.append("<h2>Savepoints</h2>\n<table class=\"savepoints\">\n")
         .append("<tr><th>savepoint</th><th>path</th>");
-    // Each savepoint's configuration, when they have their own (one --config per savepoint).
+    // Each savepoint's configuration, when they have their own (one --config per savepoint), and
+    // the start of its file's SHA-256 (the JSON has it whole).
     boolean configs = savepoints.values().stream().anyMatch(s -> s.containsKey("config"));
-    h.append(configs ? "<th>config</th></tr>\n" : "</tr>\n");
+    boolean digests = savepoints.values().stream().anyMatch(s -> s.containsKey("config_sha256"));
+    h.append(configs ? "<th>config</th>" : "").append(digests ? "<th>config sha256</th>" : "")
+        .append("</tr>\n");
     for (Map.Entry<String, Map<String, Object>> s : savepoints.entrySet()) {
       h.append("<tr><td>").append(text(s.getKey())).append("</td><td>")
           .append(text(s.getValue().get("path")));
       if (configs) {
         h.append("</td><td>").append(text(s.getValue().get("config")));
+      }
+      if (digests) {
+        String digest = String.valueOf(s.getValue().getOrDefault("config_sha256", ""));
+        h.append("</td><td>").append(text(digest.substring(0, Math.min(12, digest.length()))
+            + "\u2026"));
       }
       h.append("</td></tr>\n");
     }

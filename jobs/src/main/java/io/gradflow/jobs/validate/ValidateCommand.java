@@ -11,14 +11,21 @@ import io.gradflow.jobs.evaluate.EvaluateJob;
 import io.gradflow.jobs.evaluate.EvaluateOutput;
 import io.gradflow.jobs.evaluate.EvaluateReport;
 import io.gradflow.jobs.kafka.RawRecord;
+import io.gradflow.jobs.snapshot.Provenance;
 import io.gradflow.jobs.snapshot.SavepointModels;
 import io.gradflow.jobs.train.TrainCommand;
+import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.session.ModelSession;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -143,6 +150,16 @@ public final class ValidateCommand {
         loaded.put(path, TrainConfig.load(Path.of(path), new ConfigReport()));
       }
     }
+    // What each savepoint was judged with, for the go/no-go record: the file's bytes' digest
+    // and the configuration as the audit record states it.
+    Map<String, Map<String, Object>> configRecords = new LinkedHashMap<>();
+    for (Map.Entry<String, TrainConfig> c : loaded.entrySet()) {
+      Map<String, Object> r = new LinkedHashMap<>();
+      r.put("config_sha256", sha256(Path.of(c.getKey())));
+      r.put("configuration", Provenance.configurationOf(c.getValue(),
+          TrainJob.checkpointDirectory(c.getValue())));
+      configRecords.put(c.getKey(), r);
+    }
     TrainConfig config = loaded.values().iterator().next();
     boolean probabilities = predictsProbability(config);
     for (Map.Entry<String, TrainConfig> other : loaded.entrySet()) {
@@ -235,8 +252,9 @@ public final class ValidateCommand {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("path", sp.getValue());
       if (configPaths.size() > 1) {
-        m.put("config", configOf.get(sp.getKey())); // one --config: the JSON as before
+        m.put("config", configOf.get(sp.getKey())); // one --config: the same JSON from any path
       }
+      m.putAll(configRecords.get(configOf.get(sp.getKey())));
       m.putAll(report.overall());
       if (joined != null) {
         m.put("scored_before_label", unlabeled[0]);
@@ -283,6 +301,16 @@ public final class ValidateCommand {
       return verdict.passed() ? 0 : 1;
     }
     return 0;
+  }
+
+  /** The SHA-256 of a file's bytes, in lower-case hex. */
+  static String sha256(Path file) throws IOException {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(Files.readAllBytes(file)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every Java runtime has SHA-256", e);
+    }
   }
 
   private static boolean predictsProbability(TrainConfig config) {

@@ -111,6 +111,41 @@ class ConfigurationHistoryTest {
     assertEquals(List.of(), Provenance.changes(record(SLOW, 1), record(SLOW, 1)));
   }
 
+  /**
+   * A race's candidates are the list {@code race}, as in the job file (audit version 4), and a
+   * candidate's changed setting is named {@code race[1].optimizer.lr}, also against a record of
+   * version 3, whose candidates were keys {@code race[0]}, {@code race[1]}.
+   */
+  @Test
+  void aRaceIsTheJobFilesList() throws Exception {
+    String race = "race: [{name: slow, optimizer: {name: Adam, lr: 0.001}},"
+        + " {name: fast, optimizer: {name: Adagrad, lr: %s}}]";
+    Map<String, String> before = record(race.formatted("0.1"), 1);
+    JsonNode configured = JSON.readTree(before.get(Provenance.CONFIGURATION));
+    JsonNode candidates = configured.path("race");
+    assertTrue(candidates.isArray(), configured.toString());
+    assertEquals(2, candidates.size(), candidates.toString());
+    assertEquals("fast", candidates.get(1).path("name").textValue());
+    assertEquals(0.1, candidates.get(1).path("optimizer").path("lr").doubleValue());
+    assertFalse(configured.has("race[0]"), configured.toString());
+
+    List<Provenance.Change> changes = Provenance.changes(before,
+        record(race.formatted("0.5"), 1));
+    assertEquals("restored with changed settings: race[1].optimizer.lr 0.1 -> 0.5 (the audit"
+        + " record keeps both)", io.gradflow.jobs.train.TrainCommand.changedSettings(changes));
+
+    // Version 3 wrote each candidate under its own key: the same settings, the same names.
+    com.fasterxml.jackson.databind.node.ObjectNode v3 = configured.deepCopy();
+    v3.remove("race");
+    for (int i = 0; i < candidates.size(); i++) {
+      v3.set("race[" + i + "]", candidates.get(i));
+    }
+    Map<String, String> old = new LinkedHashMap<>(before);
+    old.put(Provenance.AUDIT_VERSION, "3");
+    old.put(Provenance.CONFIGURATION, v3.toString());
+    assertEquals(List.of(), Provenance.changes(old, before));
+  }
+
   /** At most {@value Provenance#MAX_HISTORY} earlier configurations are kept, the newest. */
   @Test
   void theHistoryIsBounded() throws Exception {

@@ -275,6 +275,13 @@ class ValidateITCase extends TrainJobITCase {
     JsonNode b = j.get("savepoints").get("challenger");
     assertEquals(adagrad.toString(), a.get("config").asText());
     assertEquals(adam.toString(), b.get("config").asText());
+    // The go/no-go record ties each verdict to its settings: the file's digest and the
+    // configuration as the audit record states it.
+    assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest
+        .getInstance("SHA-256").digest(Files.readAllBytes(adam))), b.get("config_sha256")
+        .asText(), b.toString());
+    assertEquals("Adagrad", a.path("configuration").path("optimizer").path("name").asText());
+    assertEquals("Adam", b.path("configuration").path("optimizer").path("name").asText());
     assertEquals(1_000, a.get("learned").asLong(), a.toString());
     assertEquals(1_000, b.get("learned").asLong(), b.toString());
     assertNotEquals(a.get("log_loss").asDouble(), b.get("log_loss").asDouble(),
