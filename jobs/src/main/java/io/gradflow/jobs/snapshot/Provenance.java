@@ -24,10 +24,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -568,25 +570,37 @@ public final class Provenance {
   /**
    * The settings whose values differ between a stored record's configuration and another's, in
    * the order of {@code to}'s keys, then those only {@code from} has. A record of audit version 1
-   * (values as text) is compared by text, spaces ignored. Secrets are compared as masked.
+   * (values as text) is compared by text, spaces ignored. Secrets are compared as masked. A
+   * setting only one record has and that record left at its default is not a change: a newer
+   * release's new setting (or an older one's retired setting) at its default leaves the training
+   * as it was, and the code version records the release.
    */
   public static List<Change> changes(Map<String, String> from, Map<String, String> to) {
     Map<String, JsonNode> before = flat(parse(from.getOrDefault(CONFIGURATION, "{}")));
     Map<String, JsonNode> after = flat(parse(to.getOrDefault(CONFIGURATION, "{}")));
     boolean byText = auditVersion(from) < 2 || auditVersion(to) < 2;
+    Set<String> beforeDefaults = defaults(from);
+    Set<String> afterDefaults = defaults(to);
     List<Change> out = new ArrayList<>();
     after.forEach((k, v) -> {
       JsonNode b = before.get(k);
-      if (b == null || !same(b, v, byText)) {
+      if (b == null ? !afterDefaults.contains(k) : !same(b, v, byText)) {
         out.add(new Change(k, b, v));
       }
     });
     before.forEach((k, v) -> {
-      if (!after.containsKey(k)) {
+      if (!after.containsKey(k) && !beforeDefaults.contains(k)) {
         out.add(new Change(k, v, null));
       }
     });
     return out;
+  }
+
+  /** The keys a record's {@value #CONFIGURATION_DEFAULTS} lists (none before version 2). */
+  private static Set<String> defaults(Map<String, String> record) {
+    Set<String> keys = new HashSet<>();
+    parse(record.getOrDefault(CONFIGURATION_DEFAULTS, "[]")).forEach(k -> keys.add(k.asText()));
+    return keys;
   }
 
   private static boolean same(JsonNode a, JsonNode b, boolean byText) {

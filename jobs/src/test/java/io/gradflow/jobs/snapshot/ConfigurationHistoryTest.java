@@ -146,6 +146,41 @@ class ConfigurationHistoryTest {
     assertEquals(List.of(), Provenance.changes(old, before));
   }
 
+  /**
+   * A savepoint of an older release lacks the settings added since: one at its default is no
+   * change (no new segment, no start-up line); one set by the job file is.
+   */
+  @Test
+  void aSettingAddedSinceAtItsDefaultIsNoChange() throws Exception {
+    Map<String, String> now = record(SLOW, 1);
+    JsonNode defaults = JSON.readTree(now.get(Provenance.CONFIGURATION_DEFAULTS));
+    assertTrue(defaults.toString().contains("\"optimizer.eps\""), defaults.toString());
+    Map<String, String> older = new LinkedHashMap<>(now);
+    com.fasterxml.jackson.databind.node.ObjectNode configured =
+        (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(
+            now.get(Provenance.CONFIGURATION));
+    ((com.fasterxml.jackson.databind.node.ObjectNode) configured.get("optimizer")).remove("eps");
+    older.put(Provenance.CONFIGURATION, configured.toString());
+    com.fasterxml.jackson.databind.node.ArrayNode olderDefaults = JSON.createArrayNode();
+    defaults.forEach(k -> {
+      if (!k.asText().equals("optimizer.eps")) {
+        olderDefaults.add(k);
+      }
+    });
+    older.put(Provenance.CONFIGURATION_DEFAULTS, olderDefaults.toString());
+    assertEquals(List.of(), Provenance.changes(older, now), "added since, at its default");
+    assertEquals(List.of(), Provenance.changes(now, older), "retired since, at its default");
+    assertFalse(Provenance.carry(List.of(older), now, "/sp/1", AT)
+        .containsKey(Provenance.CONFIGURATION_HISTORY), "no new segment");
+
+    // Set by the job file (not a default), its absence before is a change.
+    ((com.fasterxml.jackson.databind.node.ObjectNode) configured.get("optimizer")).remove("lr");
+    older.put(Provenance.CONFIGURATION, configured.toString());
+    List<Provenance.Change> changes = Provenance.changes(older, now);
+    assertEquals(1, changes.size(), changes.toString());
+    assertEquals("optimizer.lr", changes.get(0).key());
+  }
+
   /** At most {@value Provenance#MAX_HISTORY} earlier configurations are kept, the newest. */
   @Test
   void theHistoryIsBounded() throws Exception {
