@@ -186,7 +186,8 @@ public final class KafkaPreflight implements AutoCloseable {
       } catch (Unreachable u) {
         throw u;
       } catch (UserException refused) {
-        if (!(refused.getMessage() != null && refused.getMessage().contains("already exists"))) {
+        if (!(refused instanceof Refused r && r.errorType
+            == org.apache.kafka.common.errors.TopicExistsException.class)) {
           throw new UserException(setting + " names the topic '" + topic + "', which does not"
               + " exist, and --create-topics could not create it: " + refused.getMessage(), 2);
         }
@@ -295,9 +296,24 @@ public final class KafkaPreflight implements AutoCloseable {
       if (cause instanceof org.apache.kafka.common.errors.TimeoutException) {
         throw unreachable();
       }
-      throw new UserException("Kafka (" + serversSetting + " " + spec.bootstrapServers()
+      throw new Refused("Kafka (" + serversSetting + " " + spec.bootstrapServers()
           + ") refused a start-up check: " + message(cause)
-          + "; check the brokers and the security settings in " + securitySettings());
+          + "; check the brokers and the security settings in " + securitySettings(),
+          cause.getClass());
+    }
+  }
+
+  /**
+   * A broker refused a request; {@link #errorType} is the Kafka error's type (not kept as the
+   * cause: a user's refusal prints no stack trace).
+   */
+  private static final class Refused extends UserException {
+    private static final long serialVersionUID = 1L;
+    private final Class<? extends Throwable> errorType;
+
+    Refused(String message, Class<? extends Throwable> errorType) {
+      super(message);
+      this.errorType = errorType;
     }
   }
 
