@@ -20,7 +20,7 @@ import java.util.TreeMap;
  * predictions (with their labels), its metrics reports and its changed rows. Nothing is learned
  * or re-scored here: the overall log loss, base rate and RMSE combine the metrics reports by
  * their importance weight (as {@code train}'s summary does), the AUC is the core's {@link Auc}
- * over the predictions of the second half of the examples.
+ * over the later half of the measured predictions ({@link #secondHalfAuc}).
  *
  * <p>{@link #toMap()} is the JSON object {@code evaluate --json} writes. Not thread-safe: filled
  * by one collecting thread, then read.
@@ -448,17 +448,31 @@ public final class EvaluateReport {
   }
 
   /**
-   * The AUC of the measured predictions (labeled, importance weight above 0) among the second
-   * half of the examples.
+   * The AUC of the later half of the measured predictions ({@link Scored#measured}: labeled,
+   * importance weight above 0, accepted by the metrics), in the order the trainer measured them:
+   * of {@code m} measured predictions, those from the {@code m / 2}-th (0-based) on.
+   *
+   * <p>Only measured predictions count towards the half. Unmeasured ones (an unlabeled example's
+   * first scoring with {@code labels.delayed}, weight 0) do not: with delayed labels an unlabeled
+   * example reaches the trainer through the label join, on another channel than the labeled
+   * examples, so where its first scoring falls among them varies from run to run, and the half
+   * of all predictions moved with it (a six-line file gave null in one run and 0.5 in another).
+   * The measured predictions are the trainer's learning order (or, frozen, its replay order),
+   * which the arrival order of anything unmeasured does not change.
    */
   private double secondHalfAuc(List<Scored> predictions) {
-    int from = predictions.size() / 2;
+    int m = 0;
+    for (Scored s : predictions) {
+      m += s.measured ? 1 : 0;
+    }
+    int from = m / 2;
     int n = 0;
-    double[] scores = new double[predictions.size() - from];
+    int i = 0;
+    double[] scores = new double[m - from];
     double[] labels = new double[scores.length];
     double[] w = new double[scores.length];
-    for (Scored s : predictions.subList(from, predictions.size())) {
-      if (s.measured) {
+    for (Scored s : predictions) {
+      if (s.measured && i++ >= from) {
         scores[n] = s.score;
         labels[n] = s.label;
         w[n] = weights.getOrDefault(s.exampleId, 1f);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -134,6 +136,54 @@ class EvaluateReportTest {
     java.util.List<Map<String, Object>> windows =
         (java.util.List<Map<String, Object>>) m.get("windows");
     assertEquals(0.7, windows.get(1).get("expected_calibration_error"));
+  }
+
+  /**
+   * The whole-run AUC does not depend on where the unmeasured predictions arrive.
+   * EvaluateStreamingITCase's six-line VW file with {@code labels.delayed} (timeout 1 min, default label 0): lines 1, 3, 5,
+   * 6 are labeled (line 3 weight 2, line 6 weight 0), lines 2 and 4 are not. The labeled examples
+   * reach the trainer on one channel, in file order; the unlabeled ones through the label join on
+   * another: scored on arrival (unmeasured), then scored and learned with label 0 at the end of
+   * the input. Where the two first scorings fall among the labeled examples varies from run to
+   * run; the trainer's learning order does not. Taking the later half of all 8 predictions, the
+   * file order gave [5, 6, 2', 4'] (AUC 0.5) and the join's scorings arriving after the labeled
+   * ones gave [2, 4, 2', 4'] (no positive: null), as in CI. Now: the later half of the 5 measured
+   * predictions, [5, 2', 4'] in every order: one positive at 0.6 between negatives at 0.4 and
+   * 0.7, AUC 0.5.
+   */
+  @Test
+  void theWholeRunAucIsTheSameWhereverTheUnmeasuredPredictionsArrive() {
+    Scored l1 = scored("1", 1, 0.5, 1f, true);
+    Scored u2 = scored("2", 1, 0.45, Float.NaN, false);
+    Scored l3 = scored("3", 2, 0.55, 0f, true);
+    Scored u4 = scored("4", 2, 0.5, Float.NaN, false);
+    Scored l5 = scored("5", 3, 0.6, 1f, true);
+    Scored l6 = scored("6", 3, 0.58, 0f, false); // weight 0: scored, not learned
+    Scored t2 = scored("2", 4, 0.4, 0f, true);
+    Scored t4 = scored("4", 5, 0.7, 0f, true);
+    List<List<Scored>> orders = List.of(
+        List.of(l1, u2, l3, u4, l5, l6, t2, t4), // file order
+        List.of(l1, l3, l5, l6, u2, u4, t2, t4), // the join's channel behind
+        List.of(u2, u4, l1, l3, l5, l6, t2, t4), // the join's channel ahead
+        List.of(l1, l3, u2, l5, u4, l6, t2, t4));
+    Map<String, Object> first = null;
+    for (List<Scored> order : orders) {
+      EvaluateReport report = new EvaluateReport(true, false, Map.of("3", 2f, "6", 0f));
+      order.forEach(s -> report.add(EvaluateOutput.of(s)));
+      Map<String, Object> m = report.toMap();
+      assertEquals(0.5, m.get("auc"), order.toString());
+      assertEquals(8L, m.get("examples"));
+      assertEquals(5L, m.get("learned"));
+      if (first == null) {
+        first = m;
+      }
+      assertEquals(first, m, order.toString());
+    }
+  }
+
+  private static Scored scored(String id, long step, double score, float label,
+      boolean learned) {
+    return new Scored(id, "m", step, score, 0, label, learned);
   }
 
   private static void bins(MetricsEvent e, double[] weight, double[] prediction,
