@@ -66,14 +66,14 @@ class EvaluateStreamingITCase {
     long imputed;
     if (route == Route.BEFORE) {
       FileReadingTest.ReadAll all = FileReadingTest.readAll(v, InputStream.nullInputStream());
-      report = new EvaluateReport(probabilities, race, all.weights(),
+      report = new EvaluateReport(probabilities, race,
           config.trainer().rows().stamped());
       collect(EvaluateJob.build(env, config, all.records()), env, report);
       replay = all.replay();
       imputed = all.imputed();
     } else if (route == Route.BEFORE_HELD) {
       FileReadingTest.ReadAll all = FileReadingTest.readAll(v, InputStream.nullInputStream());
-      report = new EvaluateReport(probabilities, race, all.weights(),
+      report = new EvaluateReport(probabilities, race,
           config.trainer().rows().stamped());
       try (HoldingSource.Hold hold = new HoldingSource.Hold()) {
         hold.release();
@@ -96,7 +96,7 @@ class EvaluateStreamingITCase {
         if (hold != null) {
           hold.release(); // ends after its end marker, as after a savepoint
         }
-        report = new EvaluateReport(probabilities, race, reading.weights(),
+        report = new EvaluateReport(probabilities, race,
             config.trainer().rows().stamped());
         collect(EvaluateJob.build(env, config, reading, hold, null), env, report);
         assertTrue(reading.ended());
