@@ -19,6 +19,11 @@ public final class Scored {
    * finite): the learned ones, and in a frozen replay the labeled ones, less the refused.
    */
   public boolean measured;
+  /**
+   * The example's importance weight (1 unless its producer gave another): what its prediction
+   * weighs in the metrics when it is measured, and in {@code evaluate}'s whole-run AUC.
+   */
+  public float weight = 1f;
 
   public Scored() {}
 
@@ -38,6 +43,12 @@ public final class Scored {
     this.label = label;
     this.learned = learned;
     this.measured = learned;
+  }
+
+  /** The example's importance weight. */
+  public Scored weighted(float value) {
+    this.weight = value;
+    return this;
   }
 
   /** A prediction that was measured but, in a frozen replay, not learned. */

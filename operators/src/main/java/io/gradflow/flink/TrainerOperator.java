@@ -534,7 +534,7 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     }
     output.collect(element.replace(new Scored(example.exampleId, session.key(), session.step(),
         score, example.eventTime, example.label, session.lastLearned())
-        .measured(session.lastMeasured())));
+        .measured(session.lastMeasured()).weighted(example.weight)));
   }
 
   /**

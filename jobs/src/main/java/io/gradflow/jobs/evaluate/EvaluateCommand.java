@@ -211,8 +211,7 @@ public final class EvaluateCommand {
     conf.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofSeconds(1));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
     boolean race = config.candidates().size() > 1 || !config.candidates().containsKey("");
-    // The reading fills the weights as the job reads the file: the report reads them at the end.
-    EvaluateReport report = new EvaluateReport(probabilities, race, reading.weights(),
+    EvaluateReport report = new EvaluateReport(probabilities, race,
         config.trainer().rows().stamped());
     long started = System.nanoTime();
     Map<String, Object> accumulators;

@@ -20,17 +20,86 @@ import java.util.TreeMap;
  * predictions (with their labels), its metrics reports and its changed rows. Nothing is learned
  * or re-scored here: the overall log loss, base rate and RMSE combine the metrics reports by
  * their importance weight (as {@code train}'s summary does), the AUC is the core's {@link Auc}
- * over the predictions of the second half of the examples.
+ * over the later half of the measured predictions ({@link #secondHalfAuc}).
  *
  * <p>{@link #toMap()} is the JSON object {@code evaluate --json} writes. Not thread-safe: filled
  * by one collecting thread, then read.
+ *
+ * <p>Memory: no prediction is kept as an object. Of a prediction that was learned or measured,
+ * the columns the whole-run figures need ({@link Kept}: its model key's index, model step,
+ * position, score, label, importance weight and two flags, 37 bytes); of any other, a count. So
+ * a million learned predictions take about 37 MB (up to twice that while a column grows),
+ * where they took 150-200 MB as {@link Scored} objects. The metrics reports and the rows changed
+ * are kept as before (one report per window; one {@code Long} per row the model changed).
  */
 public final class EvaluateReport {
   /** Per model group (all predictions, or one race candidate): what its JSON object needs. */
   static final class Group {
-    final List<Scored> predictions = new ArrayList<>();
+    /** Predictions made (scored), learned from, and measured. */
+    long examples;
+    long learned;
+    long measured;
     final List<MetricsEvent> reports = new ArrayList<>();
     final Map<String, Set<Long>> rows = new HashMap<>();
+    /** The group of every prediction ({@link #overall}), not one group's. */
+    final boolean every;
+
+    Group() {
+      this(false);
+    }
+
+    Group(boolean every) {
+      this.every = every;
+    }
+  }
+
+  /**
+   * The predictions that were learned or measured, in arrival order, as columns: the index of
+   * the model key ({@link #keys}), the model step after it, its position (1-based, among its
+   * group's predictions in arrival order), score, label, importance weight, and whether it was
+   * measured ({@code 1}) and learned ({@code 2}). 37 bytes a prediction.
+   */
+  static final class Kept {
+    int size;
+    int[] key = new int[64];
+    long[] step = new long[64];
+    long[] position = new long[64];
+    double[] score = new double[64];
+    float[] label = new float[64];
+    float[] weight = new float[64];
+    byte[] flags = new byte[64];
+
+    void add(int keyIndex, Scored s, long at) {
+      if (size == key.length) {
+        int n = key.length * 2;
+        key = java.util.Arrays.copyOf(key, n);
+        step = java.util.Arrays.copyOf(step, n);
+        position = java.util.Arrays.copyOf(position, n);
+        score = java.util.Arrays.copyOf(score, n);
+        label = java.util.Arrays.copyOf(label, n);
+        weight = java.util.Arrays.copyOf(weight, n);
+        flags = java.util.Arrays.copyOf(flags, n);
+      }
+      key[size] = keyIndex;
+      step[size] = s.modelStep;
+      position[size] = at;
+      score[size] = s.score;
+      label[size] = s.label;
+      weight[size] = s.weight;
+      flags[size] = (byte) ((s.measured ? MEASURED : 0) | (s.learned ? LEARNED : 0));
+      size++;
+    }
+
+    boolean measured(int i) {
+      return (flags[i] & MEASURED) != 0;
+    }
+
+    boolean learned(int i) {
+      return (flags[i] & LEARNED) != 0;
+    }
+
+    private static final byte MEASURED = 1;
+    private static final byte LEARNED = 2;
   }
 
   /** How predictions are grouped into JSON objects. */
@@ -48,10 +117,13 @@ public final class EvaluateReport {
   private final Grouping grouping;
   private final boolean frozen;
   private final boolean boundedRows;
-  private final Map<String, Float> weights;
   private final Map<String, Group> groups = new LinkedHashMap<>();
-  /** Every prediction in arrival order, for what spans the groups. */
-  private final List<Scored> arrivals = new ArrayList<>();
+  /** The model keys of the predictions, by first arrival, and the group of each. */
+  private final List<String> keys = new ArrayList<>();
+  private final List<Group> keyGroups = new ArrayList<>();
+  private final Map<String, Integer> keyIndex = new HashMap<>();
+  /** Every learned or measured prediction, in arrival order (over every group). */
+  private final Kept kept = new Kept();
   private final Map<String, Long> deadLetters = new TreeMap<>();
   private long malformed;
   private long blank;
@@ -63,40 +135,54 @@ public final class EvaluateReport {
    * @param probabilities the loss predicts probabilities (logistic): log loss and AUC apply;
    *     otherwise RMSE
    * @param race the job races candidates: one group per candidate
-   * @param weights the importance weight of each example id (the file's), for the AUC
    */
-  public EvaluateReport(boolean probabilities, boolean race, Map<String, Float> weights) {
-    this(probabilities, race, weights, false);
+  public EvaluateReport(boolean probabilities, boolean race) {
+    this(probabilities, race, false);
   }
 
   /**
    * @param boundedRows the job has a {@code rows} policy (expiry or admission): {@code rows} is
    *     the live rows of the last metrics report, not the rows ever changed
    */
-  public EvaluateReport(boolean probabilities, boolean race, Map<String, Float> weights,
-      boolean boundedRows) {
-    this(probabilities, race ? Grouping.CANDIDATE : Grouping.ALL, weights, boundedRows, false);
+  public EvaluateReport(boolean probabilities, boolean race, boolean boundedRows) {
+    this(probabilities, race ? Grouping.CANDIDATE : Grouping.ALL, boundedRows, false);
   }
 
   /**
    * @param frozen the predictions come from a frozen replay: nothing was learned, so windows and
    *     drift events are placed by the measured predictions
    */
-  public EvaluateReport(boolean probabilities, Grouping grouping, Map<String, Float> weights,
-      boolean boundedRows, boolean frozen) {
+  public EvaluateReport(boolean probabilities, Grouping grouping, boolean boundedRows,
+      boolean frozen) {
     this.boundedRows = boundedRows;
     this.probabilities = probabilities;
     this.race = grouping == Grouping.CANDIDATE;
     this.grouping = grouping;
     this.frozen = frozen;
-    this.weights = weights;
   }
 
   /** Adds one collected output. */
   public void add(EvaluateOutput o) {
     if (o.prediction != null) {
-      group(o.prediction.modelKey).predictions.add(o.prediction);
-      arrivals.add(o.prediction);
+      Scored s = o.prediction;
+      Integer k = keyIndex.get(s.modelKey);
+      if (k == null) {
+        k = keys.size();
+        keyIndex.put(s.modelKey, k);
+        keys.add(s.modelKey);
+        keyGroups.add(group(s.modelKey));
+      }
+      Group g = keyGroups.get(k);
+      g.examples++;
+      if (s.learned) {
+        g.learned++;
+      }
+      if (s.measured) {
+        g.measured++;
+      }
+      if (s.learned || s.measured) {
+        kept.add(k, s, g.examples);
+      }
     } else if (o.metrics != null) {
       group(o.metrics.modelKey).reports.add(o.metrics);
     } else if (o.rowModelKey != null) {
@@ -145,10 +231,11 @@ public final class EvaluateReport {
 
   /** One JSON object over every prediction and report together. */
   public Map<String, Object> overall() {
-    Group all = new Group();
-    // In arrival order, so that the AUC's "second half" is the later half of the replay.
-    all.predictions.addAll(arrivals);
+    Group all = new Group(true);
     for (Group g : groups.values()) {
+      all.examples += g.examples;
+      all.learned += g.learned;
+      all.measured += g.measured;
       all.reports.addAll(g.reports);
       g.rows.forEach((k, v) -> all.rows.computeIfAbsent(k, x -> new HashSet<>()).addAll(v));
     }
@@ -160,20 +247,19 @@ public final class EvaluateReport {
 
   /** Predictions learned from, over every group (a race counts each candidate's). */
   public long learned() {
-    return arrivals.stream().filter(s -> s.learned).count();
+    return groups.values().stream().mapToLong(g -> g.learned).sum();
   }
 
   /** Examples scored, over every group. */
   public long examples() {
-    return groups.values().stream().mapToLong(g -> g.predictions.size()).sum();
+    return groups.values().stream().mapToLong(g -> g.examples).sum();
   }
 
   /** The JSON object of the evaluation, in a stable field order. */
   public Map<String, Object> toMap() {
     Map<String, Object> m = new LinkedHashMap<>();
     if (race) {
-      long examples = groups.isEmpty() ? 0
-          : groups.values().iterator().next().predictions.size();
+      long examples = groups.isEmpty() ? 0 : groups.values().iterator().next().examples;
       m.put("examples", examples);
       run(m, examples);
       Map<String, Object> candidates = new LinkedHashMap<>();
@@ -260,8 +346,8 @@ public final class EvaluateReport {
 
   private Map<String, Object> model(Group g) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("examples", (long) g.predictions.size());
-    m.put("learned", g.predictions.stream().filter(s -> s.learned).count());
+    m.put("examples", g.examples);
+    m.put("learned", g.learned);
     double weight = 0;
     double logLoss = 0;
     double baseRate = 0;
@@ -281,7 +367,7 @@ public final class EvaluateReport {
     if (probabilities) {
       m.put("log_loss", finite(logLoss / weight));
       m.put("base_rate_log_loss", finite(baseRate / weight));
-      m.put("auc", finite(secondHalfAuc(g.predictions)));
+      m.put("auc", finite(secondHalfAuc(g)));
     } else {
       m.put("rmse", finite(Math.sqrt(squaredError / weight)));
     }
@@ -289,9 +375,8 @@ public final class EvaluateReport {
     if (probabilities) {
       reliability(g, m);
     }
-    Map<String, Map<Long, Long>> positions = positions(g);
-    m.put("windows", windows(g, positions));
-    m.put("drift_events", driftEvents(g, positions));
+    m.put("windows", windows(g));
+    m.put("drift_events", driftEvents(g));
     Map<String, MetricsEvent> last = new HashMap<>();
     for (MetricsEvent e : g.reports) {
       last.merge(e.modelKey, e, (a, b) -> b.modelStep >= a.modelStep ? b : a);
@@ -351,31 +436,37 @@ public final class EvaluateReport {
   }
 
   /**
-   * Per model key, the position (1-based, in file or replay order) of each measured prediction,
-   * by its index among the key's measured predictions (1-based): what a metrics report's
-   * {@code examples} count and a frozen replay's drift event point at. Measured is
+   * Per model key, the position (1-based, in file or replay order) of the measured predictions
+   * whose index among the key's measured predictions (1-based) is {@code wanted}: what a metrics
+   * report's {@code examples} count and a frozen replay's drift event point at. Measured is
    * {@link Scored#measured}: labeled, a non-zero weight, and accepted by the metrics, so a
-   * prediction they refused (not finite) moves no window.
+   * prediction they refused (not finite) moves no window. With {@code byStep}, instead, the
+   * position of the prediction learned at each wanted model step.
    */
-  private static Map<String, Map<Long, Long>> positions(Group g) {
+  private Map<String, Map<Long, Long>> positions(Group g, Map<String, Set<Long>> wanted,
+      boolean byStep) {
     Map<String, Map<Long, Long>> positions = new HashMap<>();
-    for (int i = 0; i < g.predictions.size(); i++) {
-      Scored s = g.predictions.get(i);
-      if (s.measured) {
-        Map<Long, Long> p = positions.computeIfAbsent(s.modelKey, k -> new HashMap<>());
-        p.put(p.size() + 1L, i + 1L);
+    long[] measured = new long[keys.size()];
+    for (int i = 0; i < kept.size; i++) {
+      int k = kept.key[i];
+      if (!holds(g, k)) {
+        continue;
       }
-    }
-    return positions;
-  }
-
-  /** Per model key, the position of the prediction learned at each model step. */
-  private static Map<String, Map<Long, Long>> stepPositions(Group g) {
-    Map<String, Map<Long, Long>> positions = new HashMap<>();
-    for (int i = 0; i < g.predictions.size(); i++) {
-      Scored s = g.predictions.get(i);
-      if (s.learned) {
-        positions.computeIfAbsent(s.modelKey, k -> new HashMap<>()).put(s.modelStep, i + 1L);
+      long at;
+      if (byStep) {
+        if (!kept.learned(i)) {
+          continue;
+        }
+        at = kept.step[i];
+      } else {
+        if (!kept.measured(i)) {
+          continue;
+        }
+        at = ++measured[k];
+      }
+      Set<Long> w = wanted.get(keys.get(k));
+      if (w != null && w.contains(at)) {
+        positions.computeIfAbsent(keys.get(k), x -> new HashMap<>()).put(at, kept.position[i]);
       }
     }
     return positions;
@@ -386,10 +477,15 @@ public final class EvaluateReport {
    * example that completed it), {@code event_time}, {@code detector}, {@code action}, and the
    * {@code model_key} and {@code model_step}.
    */
-  private List<Map<String, Object>> driftEvents(Group g,
-      Map<String, Map<Long, Long>> measured) {
+  private List<Map<String, Object>> driftEvents(Group g) {
     // A learning model's event names its model step; a frozen one's, the examples measured.
-    Map<String, Map<Long, Long>> positions = frozen ? measured : stepPositions(g);
+    Map<String, Set<Long>> wanted = new HashMap<>();
+    for (MetricsEvent e : g.reports) {
+      for (DriftEvent d : e.drifts()) {
+        wanted.computeIfAbsent(e.modelKey, k -> new HashSet<>()).add(d.example());
+      }
+    }
+    Map<String, Map<Long, Long>> positions = positions(g, wanted, !frozen);
     List<Map<String, Object>> out = new ArrayList<>();
     for (MetricsEvent e : g.reports) {
       for (DriftEvent d : e.drifts()) {
@@ -412,7 +508,12 @@ public final class EvaluateReport {
    * One entry per metrics report, at the last example (1-based, in file order) its metrics
    * measured: the example that closed it, unless the metrics refused that one's prediction.
    */
-  private List<Map<String, Object>> windows(Group g, Map<String, Map<Long, Long>> positions) {
+  private List<Map<String, Object>> windows(Group g) {
+    Map<String, Set<Long>> wanted = new HashMap<>();
+    for (MetricsEvent e : g.reports) {
+      wanted.computeIfAbsent(e.modelKey, k -> new HashSet<>()).add(e.examples);
+    }
+    Map<String, Map<Long, Long>> positions = positions(g, wanted, false);
     List<MetricsEvent> reports = new ArrayList<>(g.reports);
     reports.sort((a, b) -> Long.compare(position(positions, a), position(positions, b)));
     List<Map<String, Object>> out = new ArrayList<>();
@@ -448,24 +549,40 @@ public final class EvaluateReport {
   }
 
   /**
-   * The AUC of the measured predictions (labeled, importance weight above 0) among the second
-   * half of the examples.
+   * The AUC of the later half of the measured predictions ({@link Scored#measured}: labeled,
+   * importance weight above 0, accepted by the metrics), in the order the trainer measured them:
+   * of {@code m} measured predictions, those from the {@code m / 2}-th (0-based) on.
+   *
+   * <p>Only measured predictions count towards the half. Unmeasured ones (an unlabeled example's
+   * first scoring with {@code labels.delayed}, weight 0) do not: with delayed labels an unlabeled
+   * example reaches the trainer through the label join, on another channel than the labeled
+   * examples, so where its first scoring falls among them varies from run to run, and the half
+   * of all predictions moved with it (a six-line file gave null in one run and 0.5 in another).
+   * The measured predictions are the trainer's learning order (or, frozen, its replay order),
+   * which the arrival order of anything unmeasured does not change.
    */
-  private double secondHalfAuc(List<Scored> predictions) {
-    int from = predictions.size() / 2;
-    int n = 0;
-    double[] scores = new double[predictions.size() - from];
-    double[] labels = new double[scores.length];
-    double[] w = new double[scores.length];
-    for (Scored s : predictions.subList(from, predictions.size())) {
-      if (s.measured) {
-        scores[n] = s.score;
-        labels[n] = s.label;
-        w[n] = weights.getOrDefault(s.exampleId, 1f);
-        n++;
+  private double secondHalfAuc(Group g) {
+    long from = g.measured / 2;
+    int n = (int) (g.measured - from);
+    double[] scores = new double[n];
+    double[] labels = new double[n];
+    double[] w = new double[n];
+    long measured = 0;
+    int j = 0;
+    for (int i = 0; i < kept.size && j < n; i++) {
+      if (kept.measured(i) && holds(g, kept.key[i]) && measured++ >= from) {
+        scores[j] = kept.score[i];
+        labels[j] = kept.label[i];
+        w[j] = kept.weight[i];
+        j++;
       }
     }
     return n == 0 ? Double.NaN : Auc.of(scores, labels, w, n);
+  }
+
+  /** Whether group {@code g}'s predictions include those of the model key of index {@code k}. */
+  private boolean holds(Group g, int k) {
+    return g.every || keyGroups.get(k) == g;
   }
 
   private static Double finite(double v) {

@@ -10,7 +10,6 @@ import io.gradflow.schema.RecordCodec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -22,11 +21,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * before the job, read one example at a time by the job's {@link FileReplaySource} (each encoded
  * as the job reads it from Kafka: its topic the file's name, its offset the line), then looked at
  * again by the command for what the reading found: the replay's lines, malformed lines and
- * notes, the examples labeled, learnable and imputed, and the importance weights the report's
- * AUC needs.
+ * notes, the examples labeled, learnable and imputed.
  *
- * <p>Memory: the replay's read-ahead, and one entry per example id whose importance weight is
- * not 1 ({@link #weights}; none for a file without weights), never the file's examples.
+ * <p>Memory: the replay's read-ahead and a few counts, never the file's examples.
  *
  * <p>Used by one thread at a time: the command until the job starts ({@link #hasExample}), the
  * source's reader in its task thread while the job runs, the command once it has ended. The
@@ -49,7 +46,6 @@ final class FileReading implements AutoCloseable {
   private final Set<String> numeric;
   private final RecordCodec<Example> codec = Codecs.codec(Example.class);
   private FileReplay replay;
-  private final Map<String, Float> weights = new HashMap<>();
   private long labeled;
   private long learnable;
   private long imputed;
@@ -130,11 +126,6 @@ final class FileReading implements AutoCloseable {
       }
       Example e = replay.next();
       float weight = e.getWeight();
-      if (weight != 1f) {
-        weights.put(e.getExampleId(), weight);
-      } else if (!weights.isEmpty()) {
-        weights.remove(e.getExampleId()); // the last example of an id decides, as before
-      }
       labeled += e.getLabel() != null ? 1 : 0;
       learnable += e.getLabel() != null && weight > 0 ? 1 : 0;
       imputed += EvaluateCommand.imputed(e, numeric);
@@ -169,7 +160,6 @@ final class FileReading implements AutoCloseable {
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(source + ": cannot read it again", e);
     }
-    weights.clear();
     labeled = learnable = imputed = emitted = 0;
     ended = false;
     while (emitted < position) {
@@ -203,11 +193,6 @@ final class FileReading implements AutoCloseable {
 
   FileReplay replay() {
     return replay;
-  }
-
-  /** The importance weight of each example id whose weight is not 1 (the report's default). */
-  Map<String, Float> weights() {
-    return weights;
   }
 
   long labeled() {

@@ -377,7 +377,7 @@ public final class ValidateCommand {
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, conf);
     EvaluateReport report = new EvaluateReport(probabilities, EvaluateReport.Grouping.MODEL_KEY,
-        Map.of(), true, frozen);
+        true, frozen);
     try (CloseableIterator<EvaluateOutput> outputs =
         EvaluateJob.build(env, config, records).collectAsync()) {
       var job = env.executeAsync("gradflow validate " + savepoint);

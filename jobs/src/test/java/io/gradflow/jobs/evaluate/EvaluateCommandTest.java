@@ -140,7 +140,7 @@ class EvaluateCommandTest {
 
   @Test
   void nothingLearnedSaysWhyAndHow() {
-    EvaluateReport none = new EvaluateReport(true, false, java.util.Map.of());
+    EvaluateReport none = new EvaluateReport(true, false);
     String csv = EvaluateCommand.unlearned(none, input("f.csv", 0, 0), flags(), java.util.Map.of());
     assertEquals("nothing was learned, so no metrics were reported: no example of f.csv has a"
         + " label (name the CSV column that holds the labels with --csv-label COLUMN)", csv);

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.gradflow.flink.MetricsEvent;
+import io.gradflow.flink.Scored;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +43,7 @@ class EvaluateReportTest {
 
   @Test
   void oneModelKeysLastMeasuredWindowExactly() {
-    EvaluateReport report = new EvaluateReport(true, false, Map.of());
+    EvaluateReport report = new EvaluateReport(true, false);
     report.add(of(report("m", 100, 100, 0.61, 0.70, 1.2)));
     report.add(of(report("m", 200, 100, 0.52, 0.75, 0.9)));
     // a report that measured nothing (a drift event alone) is not the last window
@@ -58,7 +60,7 @@ class EvaluateReportTest {
 
   @Test
   void severalModelKeysWeightedByTheirMeasuredWeightAsTheConsoleDoes() {
-    EvaluateReport report = new EvaluateReport(true, false, Map.of());
+    EvaluateReport report = new EvaluateReport(true, false);
     report.add(of(report("a", 100, 100, 0.6, 0.7, 1.0)));
     report.add(of(report("b", 50, 50, 0.4, Double.NaN, 2.0)));
     report.add(of(report("a", 200, 100, 0.5, 0.8, 1.5)));
@@ -72,14 +74,14 @@ class EvaluateReportTest {
 
   @Test
   void squaredLossGivesTheLastRmseAndARaceOneLastWindowPerCandidate() {
-    EvaluateReport squared = new EvaluateReport(false, false, Map.of());
+    EvaluateReport squared = new EvaluateReport(false, false);
     squared.add(of(report("m", 10, 10, 0.8, Double.NaN, 1.1)));
     Map<String, Object> last = lastWindow(squared.toMap());
     assertEquals(0.4, last.get("rmse"));
     assertEquals(java.util.List.of("examples", "rmse", "calibration"),
         java.util.List.copyOf(last.keySet()));
 
-    EvaluateReport race = new EvaluateReport(true, true, Map.of());
+    EvaluateReport race = new EvaluateReport(true, true);
     race.add(of(report("m#fast", 10, 10, 0.3, 0.9, 1.0)));
     race.add(of(report("m#slow", 10, 10, 0.7, 0.6, 1.0)));
     @SuppressWarnings("unchecked")
@@ -92,7 +94,7 @@ class EvaluateReportTest {
 
   @Test
   void noMeasuredReportNoLastWindow() {
-    EvaluateReport report = new EvaluateReport(true, false, Map.of());
+    EvaluateReport report = new EvaluateReport(true, false);
     assertNull(report.toMap().get("last_window"));
     assertEquals(true, report.toMap().containsKey("last_window"));
   }
@@ -112,7 +114,7 @@ class EvaluateReportTest {
     bins(second, new double[] {1, 0}, new double[] {0.3, Double.NaN},
         new double[] {1, Double.NaN}, 0.7);
     EvaluateReport report = new EvaluateReport(true, EvaluateReport.Grouping.MODEL_KEY,
-        Map.of(), false, false);
+        false, false);
     report.add(of(first));
     report.add(of(second));
     @SuppressWarnings("unchecked")
@@ -134,6 +136,143 @@ class EvaluateReportTest {
     java.util.List<Map<String, Object>> windows =
         (java.util.List<Map<String, Object>>) m.get("windows");
     assertEquals(0.7, windows.get(1).get("expected_calibration_error"));
+  }
+
+  /**
+   * The whole-run AUC does not depend on where the unmeasured predictions arrive.
+   * EvaluateStreamingITCase's six-line VW file with {@code labels.delayed} (timeout 1 min, default label 0): lines 1, 3, 5,
+   * 6 are labeled (line 3 weight 2, line 6 weight 0), lines 2 and 4 are not. The labeled examples
+   * reach the trainer on one channel, in file order; the unlabeled ones through the label join on
+   * another: scored on arrival (unmeasured), then scored and learned with label 0 at the end of
+   * the input. Where the two first scorings fall among the labeled examples varies from run to
+   * run; the trainer's learning order does not. Taking the later half of all 8 predictions, the
+   * file order gave [5, 6, 2', 4'] (AUC 0.5) and the join's scorings arriving after the labeled
+   * ones gave [2, 4, 2', 4'] (no positive: null), as in CI. Now: the later half of the 5 measured
+   * predictions, [5, 2', 4'] in every order: one positive at 0.6 between negatives at 0.4 and
+   * 0.7, AUC 0.5.
+   */
+  @Test
+  void theWholeRunAucIsTheSameWhereverTheUnmeasuredPredictionsArrive() {
+    Scored l1 = scored("1", 1, 0.5, 1f, true);
+    Scored u2 = scored("2", 1, 0.45, Float.NaN, false);
+    Scored l3 = scored("3", 2, 0.55, 0f, true).weighted(2f);
+    Scored u4 = scored("4", 2, 0.5, Float.NaN, false);
+    Scored l5 = scored("5", 3, 0.6, 1f, true);
+    Scored l6 = scored("6", 3, 0.58, 0f, false).weighted(0f); // scored, not learned
+    Scored t2 = scored("2", 4, 0.4, 0f, true);
+    Scored t4 = scored("4", 5, 0.7, 0f, true);
+    List<List<Scored>> orders = List.of(
+        List.of(l1, u2, l3, u4, l5, l6, t2, t4), // file order
+        List.of(l1, l3, l5, l6, u2, u4, t2, t4), // the join's channel behind
+        List.of(u2, u4, l1, l3, l5, l6, t2, t4), // the join's channel ahead
+        List.of(l1, l3, u2, l5, u4, l6, t2, t4));
+    Map<String, Object> first = null;
+    for (List<Scored> order : orders) {
+      EvaluateReport report = new EvaluateReport(true, false);
+      order.forEach(s -> report.add(EvaluateOutput.of(s)));
+      Map<String, Object> m = report.toMap();
+      assertEquals(0.5, m.get("auc"), order.toString());
+      assertEquals(8L, m.get("examples"));
+      assertEquals(5L, m.get("learned"));
+      if (first == null) {
+        first = m;
+      }
+      assertEquals(first, m, order.toString());
+    }
+  }
+
+  private static Scored scored(String id, long step, double score, float label,
+      boolean learned) {
+    return new Scored(id, "m", step, score, 0, label, learned);
+  }
+
+  /**
+   * Many predictions, kept as columns: the whole-run figures equal those computed from the
+   * predictions kept whole (as the report did before), by a plain computation here: the AUC of
+   * the later half of the measured predictions with their weights, each window at the position of
+   * its key's {@code examples}-th measured prediction, each drift event at the position of the
+   * prediction learned at its model step. 300,000 predictions of two model keys: some unlabeled,
+   * some of weight 0 or 3, some refused by the metrics (learned, not measured).
+   */
+  @Test
+  void manyPredictionsGiveTheFiguresOfThePredictionsKeptWhole() {
+    java.util.Random random = new java.util.Random(7);
+    List<Scored> all = new java.util.ArrayList<>();
+    Map<String, Long> steps = new java.util.HashMap<>();
+    Map<String, Long> measuredOf = new java.util.HashMap<>();
+    Map<String, List<Long>> measuredAt = new java.util.HashMap<>();
+    Map<String, Map<Long, Long>> learnedAt = new java.util.HashMap<>();
+    for (int i = 0; i < 300_000; i++) {
+      String key = random.nextInt(4) == 0 ? "b" : "a";
+      int kind = random.nextInt(20);
+      boolean labeled = kind != 0;
+      float weight = kind == 1 ? 0f : kind == 2 ? 3f : 1f;
+      boolean learned = labeled && weight > 0;
+      boolean measured = learned && kind != 3;
+      long step = steps.merge(key, learned ? 1L : 0L, Long::sum);
+      double score = Math.round(random.nextDouble() * 1000) / 1000.0; // ties among them
+      float label = !labeled ? Float.NaN : random.nextDouble() < score ? 1f : 0f;
+      Scored s = new Scored("e" + i, key, step, score, i, label, learned).measured(measured)
+          .weighted(weight);
+      all.add(s);
+      if (measured) {
+        measuredOf.merge(key, 1L, Long::sum);
+        measuredAt.computeIfAbsent(key, k -> new java.util.ArrayList<>()).add(i + 1L);
+      }
+      if (learned) {
+        learnedAt.computeIfAbsent(key, k -> new java.util.HashMap<>()).put(step, i + 1L);
+      }
+    }
+    EvaluateReport report = new EvaluateReport(true, false);
+    all.forEach(s -> report.add(EvaluateOutput.of(s)));
+    List<long[]> windows = new java.util.ArrayList<>(); // key 0 a, 1 b; examples; drift step
+    for (String key : List.of("a", "b")) {
+      for (long k = 1000; k <= measuredOf.get(key); k += 1000) {
+        MetricsEvent e = report(key, k, 1000, 0.5, 0.7, 1.0);
+        e.examples = k;
+        e.driftExamples = new long[] {k / 2 + 1};
+        e.driftEventTimes = new long[] {0};
+        e.driftDetectors = new String[] {"adwin"};
+        e.driftActions = new String[] {"none"};
+        report.add(of(e));
+        windows.add(new long[] {key.equals("a") ? 0 : 1, k, k / 2 + 1});
+      }
+    }
+    Map<String, Object> m = report.toMap();
+    assertEquals(300_000L, m.get("examples"));
+    assertEquals(all.stream().filter(s -> s.learned).count(), m.get("learned"));
+
+    List<Scored> measured = all.stream().filter(s -> s.measured).toList();
+    List<Scored> later = measured.subList(measured.size() / 2, measured.size());
+    double[] scores = later.stream().mapToDouble(s -> s.score).toArray();
+    double[] labels = later.stream().mapToDouble(s -> s.label).toArray();
+    double[] weights = later.stream().mapToDouble(s -> s.weight).toArray();
+    assertEquals(io.gradflow.metrics.Auc.of(scores, labels, weights, scores.length),
+        m.get("auc"));
+
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> json = (List<Map<String, Object>>) m.get("windows");
+    java.util.Set<List<Object>> expected = new java.util.HashSet<>();
+    for (long[] w : windows) {
+      String key = w[0] == 0 ? "a" : "b";
+      expected.add(List.of(key, measuredAt.get(key).get((int) w[1] - 1)));
+    }
+    java.util.Set<List<Object>> got = new java.util.HashSet<>();
+    json.forEach(w -> got.add(List.of(w.get("model_key"), w.get("end_example"))));
+    assertEquals(windows.size(), json.size());
+    assertEquals(expected, got);
+
+    @SuppressWarnings("unchecked")
+    List<Map<String, Object>> drifts = (List<Map<String, Object>>) m.get("drift_events");
+    java.util.Set<List<Object>> expectedDrifts = new java.util.HashSet<>();
+    for (long[] w : windows) {
+      String key = w[0] == 0 ? "a" : "b";
+      expectedDrifts.add(List.of(key, learnedAt.get(key).get(w[2]), w[2]));
+    }
+    java.util.Set<List<Object>> gotDrifts = new java.util.HashSet<>();
+    drifts.forEach(d -> gotDrifts.add(List.of(d.get("model_key"), d.get("example"),
+        d.get("model_step"))));
+    assertEquals(expectedDrifts, gotDrifts);
   }
 
   private static void bins(MetricsEvent e, double[] weight, double[] prediction,

@@ -66,14 +66,14 @@ class EvaluateStreamingITCase {
     long imputed;
     if (route == Route.BEFORE) {
       FileReadingTest.ReadAll all = FileReadingTest.readAll(v, InputStream.nullInputStream());
-      report = new EvaluateReport(probabilities, race, all.weights(),
+      report = new EvaluateReport(probabilities, race,
           config.trainer().rows().stamped());
       collect(EvaluateJob.build(env, config, all.records()), env, report);
       replay = all.replay();
       imputed = all.imputed();
     } else if (route == Route.BEFORE_HELD) {
       FileReadingTest.ReadAll all = FileReadingTest.readAll(v, InputStream.nullInputStream());
-      report = new EvaluateReport(probabilities, race, all.weights(),
+      report = new EvaluateReport(probabilities, race,
           config.trainer().rows().stamped());
       try (HoldingSource.Hold hold = new HoldingSource.Hold()) {
         hold.release();
@@ -96,7 +96,7 @@ class EvaluateStreamingITCase {
         if (hold != null) {
           hold.release(); // ends after its end marker, as after a savepoint
         }
-        report = new EvaluateReport(probabilities, race, reading.weights(),
+        report = new EvaluateReport(probabilities, race,
             config.trainer().rows().stamped());
         collect(EvaluateJob.build(env, config, reading, hold, null), env, report);
         assertTrue(reading.ended());
@@ -137,22 +137,6 @@ class EvaluateStreamingITCase {
     return Files.writeString(temp.resolve("generated.libsvm"), b.toString());
   }
 
-  /**
-   * The report as compared. In the six-line delayed-labels case the whole-run {@code auc} (over
-   * the second half of 8 predictions, 3 of them the timed-out examples scored again at the end of
-   * input) came out null on one path and 0.5 on the other in CI (twice; never in local runs);
-   * the cause is not found (README, Known issues). Every other figure is compared there, and the
-   * whole report in every other case.
-   */
-  private static String comparable(String name, String report) throws Exception {
-    if (!name.equals("delayed")) {
-      return report;
-    }
-    var j = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(report);
-    j.remove("auc");
-    return j.toString();
-  }
-
   @Test
   void theReportIsBitIdenticalToTheFileReadIntoMemory() throws Exception {
     String logistic = EvaluateITCase.LOGISTIC;
@@ -183,12 +167,11 @@ class EvaluateStreamingITCase {
         new Case("generated", big, FileReadingTest.concat(new String[] {"--file", generated},
             EvaluateITCase.LIBSVM_FLAGS), true));
     for (Case c : cases) {
-      String before = comparable(c.name(), report(c.yaml(), c.args(), Route.BEFORE));
-      assertEquals(before, comparable(c.name(), report(c.yaml(), c.args(), Route.STREAMED)),
-          c.name());
+      String before = report(c.yaml(), c.args(), Route.BEFORE);
+      assertEquals(before, report(c.yaml(), c.args(), Route.STREAMED), c.name());
       if (c.held()) {
-        assertEquals(comparable(c.name(), report(c.yaml(), c.args(), Route.BEFORE_HELD)),
-            comparable(c.name(), report(c.yaml(), c.args(), Route.HELD)), c.name() + " held");
+        assertEquals(report(c.yaml(), c.args(), Route.BEFORE_HELD),
+            report(c.yaml(), c.args(), Route.HELD), c.name() + " held");
       }
       if (c.name().equals("generated")) {
         var j = new ObjectMapper().readTree(before);

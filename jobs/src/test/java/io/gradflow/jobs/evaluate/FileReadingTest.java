@@ -42,7 +42,7 @@ class FileReadingTest {
   private static final RecordCodec<Example> CODEC = Codecs.codec(Example.class);
 
   /** What the reading before streaming found: every record, and the counts. */
-  record ReadAll(List<RawRecord> records, Map<String, Float> weights, long labeled,
+  record ReadAll(List<RawRecord> records, long labeled,
       long learnable, long imputed, FileReplay replay) {}
 
   /**
@@ -52,7 +52,6 @@ class FileReadingTest {
   static ReadAll readAll(Flag.Values v, InputStream in) throws Exception {
     long limit = v.isSet("count") ? v.longValue("count", 1) : Long.MAX_VALUE;
     List<RawRecord> records = new ArrayList<>();
-    Map<String, Float> weights = new HashMap<>();
     long labeled = 0;
     long learnable = 0;
     long imputed = 0;
@@ -63,14 +62,13 @@ class FileReadingTest {
     try (FileReplay replay = ProduceCommand.openFile(v, in)) {
       while (records.size() < limit && replay.hasNext()) {
         Example e = replay.next();
-        weights.put(e.getExampleId(), e.getWeight());
         labeled += e.getLabel() != null ? 1 : 0;
         learnable += e.getLabel() != null && e.getWeight() > 0 ? 1 : 0;
         imputed += EvaluateCommand.imputed(e, numeric);
         records.add(new RawRecord(source, 0, replay.line(), e.getEventTime().toEpochMilli(),
             null, CODEC.encode(e)));
       }
-      return new ReadAll(records, weights, labeled, learnable, imputed, replay);
+      return new ReadAll(records, labeled, learnable, imputed, replay);
     }
   }
 
@@ -149,12 +147,6 @@ class FileReadingTest {
             List.of(b.lines(), b.skipped(), b.blank(), b.refused()), name);
         assertEquals(a.errors(), b.errors(), name);
         assertEquals(a.notes(), b.notes(), name);
-        // The report's weights: the same for every example id (1 where the reading keeps none).
-        for (Map.Entry<String, Float> w : before.weights().entrySet()) {
-          assertEquals(w.getValue(), reading.weights().getOrDefault(w.getKey(), 1f),
-              name + " " + w.getKey());
-        }
-        assertTrue(reading.weights().values().stream().noneMatch(w -> w == 1f), name);
       }
     }
     // The CSV case imputes, skips a malformed and a blank line: the comparison saw them.
