@@ -90,6 +90,27 @@ class TrainerOperatorTest {
     }
   }
 
+  /** Each prediction carries its example's importance weight, which evaluate's AUC weighs. */
+  @Test
+  void eachPredictionCarriesItsExamplesImportanceWeight() throws Exception {
+    float[] weights = {1f, 0f, 3f, 0.25f, 1f};
+    float[] labels = {1f, 0f, 1f, 0f, Float.NaN};
+    List<CompactExample> examples = new ArrayList<>();
+    for (int i = 0; i < weights.length; i++) {
+      examples.add(new CompactExample("e" + i, "a", i, new long[] {i + 1L}, new float[] {1f},
+          new float[0], labels[i], weights[i]));
+    }
+    try (var h = harness(LOGISTIC_ADAGRAD, 8)) {
+      h.open();
+      run(h, examples);
+      List<Scored> out = h.extractOutputValues();
+      assertEquals(weights.length, out.size());
+      for (int i = 0; i < weights.length; i++) {
+        assertEquals(weights[i], out.get(i).weight, "e" + i);
+      }
+    }
+  }
+
   @Test
   void snapshotFlushesTheCacheAndARestoredOperatorContinuesExactly() throws Exception {
     List<CompactExample> examples = SyntheticClicks.generate(2, 4_000, 10, 3_000, "a", "b", "c");

@@ -179,24 +179,35 @@ public final class KafkaPreflight implements AutoCloseable {
       describe(setting, topic);
       return null;
     } catch (MissingTopicException e) {
-      org.apache.kafka.clients.admin.NewTopic t = new org.apache.kafka.clients.admin.NewTopic(
-          topic, java.util.Optional.of(partitions), java.util.Optional.empty()).configs(configs);
-      try {
-        get(admin.createTopics(List.of(t)).all(), null);
-      } catch (Unreachable u) {
-        throw u;
-      } catch (UserException refused) {
-        if (!(refused instanceof Refused r && r.errorType
-            == org.apache.kafka.common.errors.TopicExistsException.class)) {
-          throw new UserException(setting + " names the topic '" + topic + "', which does not"
-              + " exist, and --create-topics could not create it: " + refused.getMessage(), 2);
-        }
-        return null; // created meanwhile by someone else
-      }
-      return "created " + setting + " topic '" + topic + "' (" + partitions + " partition"
-          + (partitions == 1 ? "" : "s") + (configs.isEmpty() ? "" : ", " + String.join(", ",
-          configs.entrySet().stream().map(c -> c.getKey() + "=" + c.getValue()).toList())) + ")";
+      return create(setting, topic, partitions, configs);
     }
+  }
+
+  /**
+   * Creates a topic found missing: what was created, or null when it exists by now (created
+   * meanwhile by someone else).
+   *
+   * @throws UserException naming the setting, when the brokers refuse it
+   */
+  public String create(String setting, String topic, int partitions,
+      Map<String, String> configs) {
+    org.apache.kafka.clients.admin.NewTopic t = new org.apache.kafka.clients.admin.NewTopic(
+        topic, java.util.Optional.of(partitions), java.util.Optional.empty()).configs(configs);
+    try {
+      get(admin.createTopics(List.of(t)).all(), null);
+    } catch (Unreachable u) {
+      throw u;
+    } catch (UserException refused) {
+      if (!(refused instanceof Refused r && r.errorType
+          == org.apache.kafka.common.errors.TopicExistsException.class)) {
+        throw new UserException(setting + " names the topic '" + topic + "', which does not"
+            + " exist, and --create-topics could not create it: " + refused.getMessage(), 2);
+      }
+      return null;
+    }
+    return "created " + setting + " topic '" + topic + "' (" + partitions + " partition"
+        + (partitions == 1 ? "" : "s") + (configs.isEmpty() ? "" : ", " + String.join(", ",
+        configs.entrySet().stream().map(c -> c.getKey() + "=" + c.getValue()).toList())) + ")";
   }
 
   private boolean brokerCreatesTopics() {

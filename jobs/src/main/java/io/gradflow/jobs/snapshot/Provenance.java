@@ -280,14 +280,14 @@ public final class Provenance {
   }
 
   /**
-   * A job's configuration as its audit record states it ({@value #CONFIGURATION}: typed, under
+   * A job file's configuration in the audit record's form ({@value #CONFIGURATION}: typed, under
    * the job file's keys, defaults included, secrets masked), for records kept outside a
-   * savepoint ({@code validate}'s JSON).
-   *
-   * @param checkpointDirectory as for {@link #of(TrainConfig, String)}
+   * savepoint ({@code validate}'s JSON). Unlike a job's record it resolves nothing where it runs:
+   * a {@code checkpoints.directory} left at its default is null (the job decides it where it
+   * runs), so the same file gives the same configuration on any machine.
    */
-  public static ObjectNode configurationOf(TrainConfig config, String checkpointDirectory) {
-    return typedConfiguration(resolved(config, checkpointDirectory));
+  public static ObjectNode configurationOf(TrainConfig config) {
+    return typedConfiguration(config.settings());
   }
 
   /**
@@ -572,8 +572,9 @@ public final class Provenance {
    * the order of {@code to}'s keys, then those only {@code from} has. A record of audit version 1
    * (values as text) is compared by text, spaces ignored. Secrets are compared as masked. A
    * setting only one record has and that record left at its default is not a change: a newer
-   * release's new setting (or an older one's retired setting) at its default leaves the training
-   * as it was, and the code version records the release.
+   * release's new setting (or an older one's retired setting) at its default is the release's
+   * doing, and {@link #carry} begins a segment for a change of release ({@value #CODE_VERSION})
+   * of its own.
    */
   public static List<Change> changes(Map<String, String> from, Map<String, String> to) {
     Map<String, JsonNode> before = flat(parse(from.getOrDefault(CONFIGURATION, "{}")));
@@ -613,8 +614,8 @@ public final class Provenance {
 
   /**
    * A configuration's values by full key ({@code optimizer.lr}); a list of objects (a race) by
-   * its elements' keys ({@code race[1].optimizer.lr}, as records before audit version 3's lists
-   * were written too), other lists are values.
+   * its elements' keys ({@code race[1].optimizer.lr}, as records of audit version 3 and earlier
+   * named them as keys, so both forms compare equal), other lists are values.
    */
   static Map<String, JsonNode> flat(JsonNode configuration) {
     Map<String, JsonNode> out = new LinkedHashMap<>();
@@ -653,8 +654,9 @@ public final class Provenance {
   /**
    * The job's record {@code own} taking over the {@code restored} one (its subtasks' copies).
    * Without a restored record (a new job, or a savepoint from before provenance) it is
-   * {@code own}. When the restored configuration equals the job's, the history and the segment
-   * in force go on. When it differs, the restored record becomes the newest entry of
+   * {@code own}. When the restored configuration equals the job's and the same release
+   * ({@value #CODE_VERSION}) restores it, the history and the segment in force go on. When
+   * either differs, the restored record becomes the newest entry of
    * {@value #CONFIGURATION_HISTORY} ({@link #segment}: its configuration, code version, run time,
    * source, and how it began), the oldest beyond {@value #MAX_HISTORY} are dropped, and a new
    * segment begins ({@value TrainerOperator#SEGMENT_ENTRY} one more; {@value #SEGMENT_BEGAN}: the
@@ -672,7 +674,10 @@ public final class Provenance {
     ArrayNode history = stored instanceof ArrayNode a ? a : NODES.arrayNode();
     long segment = TrainerOperator.segmentOf(prev);
     List<Change> changed = changes(prev, own);
-    if (changed.isEmpty()) {
+    // Another release restoring the savepoint begins a segment too, so the history says which
+    // release trained which steps even when no setting changed.
+    boolean sameRelease = java.util.Objects.equals(prev.get(CODE_VERSION), own.get(CODE_VERSION));
+    if (changed.isEmpty() && sameRelease) {
       if (segment > 0) {
         out.put(TrainerOperator.SEGMENT_ENTRY, Long.toString(segment));
         out.put(CONFIGURATION_HISTORY, history.toString());

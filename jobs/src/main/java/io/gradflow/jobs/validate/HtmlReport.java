@@ -176,9 +176,9 @@ public final class HtmlReport {
         h.append("</td><td>").append(text(s.getValue().get("config")));
       }
       if (digests) {
-        String digest = String.valueOf(s.getValue().getOrDefault("config_sha256", ""));
-        h.append("</td><td>").append(text(digest.substring(0, Math.min(12, digest.length()))
-            + "\u2026"));
+        Object digest = s.getValue().get("config_sha256");
+        h.append("</td><td>").append(digest == null ? "n/a" : text(digest.toString()
+            .substring(0, Math.min(12, digest.toString().length())) + "\u2026"));
       }
       h.append("</td></tr>\n");
     }

@@ -14,7 +14,6 @@ import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.jobs.snapshot.Provenance;
 import io.gradflow.jobs.snapshot.SavepointModels;
 import io.gradflow.jobs.train.TrainCommand;
-import io.gradflow.jobs.train.TrainJob;
 import io.gradflow.session.ModelSession;
 import java.io.IOException;
 import java.io.InputStream;
@@ -156,8 +155,7 @@ public final class ValidateCommand {
     for (Map.Entry<String, TrainConfig> c : loaded.entrySet()) {
       Map<String, Object> r = new LinkedHashMap<>();
       r.put("config_sha256", sha256(Path.of(c.getKey())));
-      r.put("configuration", Provenance.configurationOf(c.getValue(),
-          TrainJob.checkpointDirectory(c.getValue())));
+      r.put("configuration", Provenance.configurationOf(c.getValue()));
       configRecords.put(c.getKey(), r);
     }
     TrainConfig config = loaded.values().iterator().next();

@@ -148,7 +148,8 @@ class ConfigurationHistoryTest {
 
   /**
    * A savepoint of an older release lacks the settings added since: one at its default is no
-   * change (no new segment, no start-up line); one set by the job file is.
+   * changed setting (no start-up line), and the release's change is a segment of its own; one
+   * set by the job file is a changed setting.
    */
   @Test
   void aSettingAddedSinceAtItsDefaultIsNoChange() throws Exception {
@@ -172,6 +173,16 @@ class ConfigurationHistoryTest {
     assertEquals(List.of(), Provenance.changes(now, older), "retired since, at its default");
     assertFalse(Provenance.carry(List.of(older), now, "/sp/1", AT)
         .containsKey(Provenance.CONFIGURATION_HISTORY), "no new segment");
+    // Written by another release, the savepoint's steps are a segment of their own, with no
+    // changed setting: the history says which release trained which steps.
+    older.put(Provenance.CODE_VERSION, "git 0123456 (an older release)");
+    Map<String, String> upgraded = Provenance.carry(List.of(older), now, "/sp/1", AT);
+    JsonNode history = JSON.readTree(upgraded.get(Provenance.CONFIGURATION_HISTORY));
+    assertEquals(1, history.size(), history.toString());
+    assertEquals("git 0123456 (an older release)", history.get(0).path("code_version")
+        .textValue(), history.toString());
+    assertEquals("{}", JSON.readTree(upgraded.get(Provenance.SEGMENT_BEGAN)).path("changed")
+        .toString());
 
     // Set by the job file (not a default), its absence before is a change.
     ((com.fasterxml.jackson.databind.node.ObjectNode) configured.get("optimizer")).remove("lr");

@@ -91,7 +91,7 @@ class ExportITCase extends TrainJobITCase {
         .path("examples").asText());
     // The linear model as configured: the job's loss is logistic.
     assertEquals("logistic_regression", a.path("model").path("name").asText());
-    // The configuration under the job file's keys, defaults included, typed (audit version 2).
+    // The configuration under the job file's keys, defaults included, typed.
     assertEquals(Provenance.CURRENT_AUDIT_VERSION, a.path("audit_version").intValue(),
         a.toString());
     JsonNode configured = a.path("configuration");

@@ -2,6 +2,7 @@ package io.gradflow.jobs.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
@@ -100,6 +101,24 @@ class StartupChecksITCase extends TrainJobITCase {
     }
     // existing topics are left as they are, and said nothing of
     assertFalse(out().contains("'" + run.predictions() + "' ("), out());
+
+    // A topic created by someone else between the check and the creation is no refusal; a
+    // creation the brokers refuse names the setting.
+    try (io.gradflow.jobs.kafka.KafkaPreflight preflight = io.gradflow.jobs.kafka.KafkaPreflight
+        .connect(io.gradflow.jobs.config.TrainConfig.fromYaml(yaml.replace(
+            "transaction_timeout: 15s", "transaction_timeout: 30s")).kafka(),
+            java.time.Duration.ofSeconds(20))) {
+      assertNull(preflight.create("kafka.topics.metrics", "created-metrics", 2,
+          java.util.Map.of()));
+      io.gradflow.jobs.cli.UserException refused = org.junit.jupiter.api.Assertions.assertThrows(
+          io.gradflow.jobs.cli.UserException.class, () -> preflight.create(
+              "kafka.topics.metrics", "refused-metrics", 1,
+              java.util.Map.of("cleanup.policy", "no-such-policy")));
+      assertTrue(refused.getMessage().startsWith("kafka.topics.metrics names the topic"
+          + " 'refused-metrics', which does not exist, and --create-topics could not create"
+          + " it: "), refused.getMessage());
+      assertEquals(2, refused.exitCode());
+    }
   }
 
   @Test

@@ -245,6 +245,22 @@ class HtmlReportTest {
     assertEquals(4, doc.select("figure.chart svg").size());
   }
 
+  /** Each savepoint's config file digest, its start shown; no column without digests. */
+  @Test
+  void theSavepointsTableShowsEachConfigsDigest() {
+    Map<String, Object> report = report(false, 5);
+    Element table = Jsoup.parse(HtmlReport.render(report)).selectFirst("table.savepoints");
+    assertEquals(List.of("savepoint", "path"), table.select("th").eachText());
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> savepoints =
+        (Map<String, Map<String, Object>>) report.get("savepoints");
+    savepoints.get("champion").put("config_sha256", "0123456789abcdef".repeat(4));
+    table = Jsoup.parse(HtmlReport.render(report)).selectFirst("table.savepoints");
+    assertEquals(List.of("savepoint", "path", "config sha256"), table.select("th").eachText());
+    assertEquals("0123456789ab\u2026", table.select("tr").get(1).select("td").get(2).text());
+    assertEquals("n/a", table.select("tr").get(2).select("td").get(2).text(), "none recorded");
+  }
+
   @Test
   void writeRefusesAnExistingFile(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("report.html");
