@@ -162,6 +162,35 @@ class TrainConsoleTest {
         .get(0));
   }
 
+  /**
+   * The model line gives the last window's expected calibration error beside its AUC, also when
+   * that window came from another subtask's accumulator (merged), and nothing without bins.
+   */
+  @Test
+  void theModelLineShowsTheLastWindowsExpectedCalibrationError() {
+    Map<String, Object> a = accumulators(1, 0.5);
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    ProgressTaps.ModelMetrics other = new ProgressTaps.ModelMetrics();
+    for (long step : new long[] {8, 16}) {
+      MetricsEvent e = new MetricsEvent();
+      e.modelKey = "m0";
+      e.windowCount = 8;
+      e.windowWeight = 8;
+      e.logLoss = 0.5;
+      e.baseRateLogLoss = 0.6;
+      e.auc = 0.75;
+      e.expectedCalibrationError = step == 16 ? 0.0123 : 0.3;
+      e.modelStep = step;
+      (step == 16 ? other : metrics).add(e);
+    }
+    metrics.merge(other);
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    console(false, true).summary(a, 10, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
+        + " (16.7% lower); AUC 0.7500, ECE 0.0123 (last window)"), o);
+  }
+
   @Test
   void aBaseRateOfLogLossZeroGivesNoRatio() {
     console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null, true);
