@@ -73,6 +73,10 @@ class CacheSizeInEffectTest {
             + " per trainer subtask is more than the heap can give: the TaskManager's heap is "
             + MemoryAmount.human(maxHeap) + ";"), message);
       }
+      // As a cluster's client sees it: Flink's stand-in for the exception, recognized by its text.
+      assertEquals(ConfigException.messageIn(new ConfigException("state.cache_memory", "m")),
+          ConfigException.messageIn(new RuntimeException(new org.apache.flink.util
+              .SerializedThrowable(new ConfigException("state.cache_memory", "m")))));
       // What fits the heap opens.
       ManyKeysBench.cache = CacheSize.of(MemoryAmount.ofBytes(maxHeap / 4));
       try (var h = ManyKeysBench.harness()) {
