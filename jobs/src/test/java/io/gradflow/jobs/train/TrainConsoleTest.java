@@ -115,18 +115,24 @@ class TrainConsoleTest {
     assertTrue(e.contains("| dead letters 3 | checkpoint 12\n"), e);
   }
 
+  /** A report of model m0's window of 8 examples at a model step: log loss 0.5, base 0.6. */
+  private static MetricsEvent window(long step) {
+    MetricsEvent e = new MetricsEvent();
+    e.modelKey = "m0";
+    e.windowCount = 8;
+    e.windowWeight = 8;
+    e.logLoss = 0.5;
+    e.baseRateLogLoss = 0.6;
+    e.modelStep = step;
+    return e;
+  }
+
   @Test
   void theSummarySaysEachModelsRowsAndEachPageCache() {
     Map<String, Object> a = accumulators(1, 0.5);
     ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
     for (long step : new long[] {8, 16}) {
-      MetricsEvent e = new MetricsEvent();
-      e.modelKey = "m0";
-      e.windowCount = 8;
-      e.windowWeight = 8;
-      e.logLoss = 0.5;
-      e.baseRateLogLoss = 0.6;
-      e.modelStep = step;
+      MetricsEvent e = window(step);
       e.rows = step == 16 ? 394 : 1;
       e.rowsExpired = step == 16 ? 1174 : 1;
       e.rowsRefused = step == 16 ? 4854 : 1;
@@ -172,15 +178,9 @@ class TrainConsoleTest {
     ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
     ProgressTaps.ModelMetrics other = new ProgressTaps.ModelMetrics();
     for (long step : new long[] {8, 16}) {
-      MetricsEvent e = new MetricsEvent();
-      e.modelKey = "m0";
-      e.windowCount = 8;
-      e.windowWeight = 8;
-      e.logLoss = 0.5;
-      e.baseRateLogLoss = 0.6;
+      MetricsEvent e = window(step);
       e.auc = 0.75;
       e.expectedCalibrationError = step == 16 ? 0.0123 : 0.3;
-      e.modelStep = step;
       (step == 16 ? other : metrics).add(e);
     }
     metrics.merge(other);
