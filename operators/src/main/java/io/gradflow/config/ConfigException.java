@@ -19,4 +19,25 @@ public final class ConfigException extends IllegalArgumentException {
   public String key() {
     return key;
   }
+
+  /**
+   * The message of a {@code ConfigException} among {@code thrown} and its causes, if any: a
+   * setting refused where the job runs (such as a {@code state.cache_memory} the TaskManager's
+   * heap cannot give), which the command line prints alone. A copy that crossed a process
+   * boundary as a stand-in (Flink's serialized throwables, whose {@code toString()} is the
+   * original's) is recognized by its text.
+   */
+  public static java.util.Optional<String> messageIn(Throwable thrown) {
+    String prefix = ConfigException.class.getName() + ": ";
+    for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof ConfigException) {
+        return java.util.Optional.ofNullable(t.getMessage());
+      }
+      String text = String.valueOf(t);
+      if (text.startsWith(prefix)) {
+        return java.util.Optional.of(text.substring(prefix.length()));
+      }
+    }
+    return java.util.Optional.empty();
+  }
 }

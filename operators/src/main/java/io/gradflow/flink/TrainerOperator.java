@@ -7,6 +7,7 @@ import io.gradflow.learn.ModelSignature;
 import io.gradflow.drift.DriftEvent;
 import io.gradflow.metrics.MetricsSnapshot;
 import io.gradflow.model.CompactExample;
+import io.gradflow.config.ConfigException;
 import io.gradflow.config.MemoryAmount;
 import io.gradflow.session.ModelSession;
 import io.gradflow.session.SessionState;
@@ -423,6 +424,13 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
     int slots = slotsSharingHeap(
         getContainingTask().getEnvironment().getTaskManagerInfo().getConfiguration());
     long maxHeap = Runtime.getRuntime().maxMemory();
+    String refusal = settings.cache().refusal(maxHeap, slots, "the TaskManager");
+    if (refusal != null) {
+      // Not recoverable: every restart would meet the same heap (and end in an
+      // OutOfMemoryError as the cache filled).
+      throw new SuppressRestartsException(new ConfigException(settings.cache().setting(),
+          refusal));
+    }
     for (Map.Entry<String, LearnerSpec> c : candidates.entrySet()) {
       ExampleLearner learner = new ExampleLearner(c.getValue());
       boolean stamped = settings.rows().stamped();
@@ -490,7 +498,8 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
    * taskmanager.numberOfTaskSlots}), times a MiniCluster's TaskManagers ({@code
    * local.number-taskmanager}, 1 unless set), which all run in one JVM.
    */
-  static int slotsSharingHeap(org.apache.flink.configuration.Configuration taskManager) {
+  public static int slotsSharingHeap(
+      org.apache.flink.configuration.Configuration taskManager) {
     return Math.max(1, taskManager.get(TaskManagerOptions.NUM_TASK_SLOTS))
         * Math.max(1, taskManager.get(TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS));
   }

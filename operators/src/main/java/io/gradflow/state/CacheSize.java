@@ -73,6 +73,33 @@ public record CacheSize(int pages, MemoryAmount memory) implements Serializable 
   }
 
   /**
+   * Why this JVM cannot give a trainer subtask the cache, or null if it can: a {@code
+   * state.cache_memory} size larger than a slot's share of the heap ({@code maxHeap / slots}),
+   * which would end in an OutOfMemoryError as the cache fills. A fraction always fits; {@code
+   * state.cache_pages} is the user's own count and is not checked.
+   *
+   * @param maxHeap the JVM's maximum heap in bytes ({@link Runtime#maxMemory()})
+   * @param slots the task slots that share this JVM's heap (at least 1)
+   * @param where whose heap it is, for the message ({@code "this JVM"}, {@code "the
+   *     TaskManager"})
+   */
+  public String refusal(long maxHeap, int slots, String where) {
+    if (memory == null || memory.isFraction()) {
+      return null;
+    }
+    int n = Math.max(1, slots);
+    long share = maxHeap / n;
+    if (memory.bytes() <= share) {
+      return null;
+    }
+    return setting() + " " + memory + " per trainer subtask is more than the heap can give: "
+        + where + "'s heap is " + MemoryAmount.human(maxHeap) + (n > 1 ? ", shared by " + n
+            + " slots (" + MemoryAmount.human(share) + " each)" : "") + "; give a size well below"
+        + " it (keyed state, its snapshots and Flink need the heap too) or a fraction of the heap,"
+        + " such as the default 0.1";
+  }
+
+  /**
    * What sizes the cache, in words for a log or a summary: {@code state.cache_pages} or {@code
    * state.cache_memory 0.1} (of the heap) or {@code state.cache_memory 256mb}.
    */

@@ -11,7 +11,15 @@ import java.util.Arrays;
  * <p>The arena also holds each slot's cache bookkeeping (referenced, dirty, pinned) in small
  * primitive arrays, so the hot path updates it without touching the {@link RowPage} object.
  * Slots are reused after {@link #release}; chunks are allocated as slots are first needed and
- * kept. Not thread-safe.
+ * kept.
+ *
+ * <p>Memory: the chunks hold at most the cache's budget of pages plus {@link #slack} (a
+ * sixteenth, at most {@link #SLACK_PAGES} pages), so the arena stays within {@code
+ * state.cache_memory}; beyond that only while one example pins more direct pages than the cache
+ * holds, in chunks of at most {@link #SLACK_PAGES} pages. A chunk addresses a power-of-two range
+ * of slots (a slot's chunk and place are a shift and a mask away), but is allocated only as long
+ * as the budget needs: the last chunk of a budget that is no power of two is shorter, and the next
+ * chunk's slots start at the next range. Not thread-safe.
  */
 final class DirectArena {
   /**
@@ -34,6 +42,12 @@ final class DirectArena {
    */
   private static final int PAD = 11;
 
+  /**
+   * Pages allocated beyond the budget at most, up front, and per chunk of pages pinned beyond
+   * it: 64 pages, 516 kB with AdaGrad's 4-float rows.
+   */
+  static final int SLACK_PAGES = 64;
+
   /** Floats per slot: the padded page, rounded up to whole 64-byte lines. */
   private final int slotFloats;
   private final int chunkShift;
@@ -45,19 +59,37 @@ final class DirectArena {
   private long[] pinnedIn = new long[16];
   private int[] free = new int[16];
   private int freeCount;
+  /** The next new slot, and the end of the last chunk's slots. */
   private int next;
+  private int end;
+  /** The slots the chunks hold, and the slots the budget grants them (with its slack). */
+  private long allocatedSlots;
+  private final long budgetSlots;
 
   /**
-   * @param expectedPages the direct pages the cache expects to hold at once (its capacity and
-   *     some room for pages pinned beyond it): a chunk holds no more slots than the power of two
-   *     at or above it, so a small cache does not allocate a 64-128 MB chunk for a few pages
+   * @param budgetPages the direct pages the cache's memory pays for (its capacity): the chunks
+   *     hold no more slots than these and their {@link #slack}, unless one example pins more
+   *     direct pages than that; a chunk addresses no more slots than the power of two at or above
+   *     them, so a small cache does not allocate a 64-128 MB chunk for a few pages
    */
-  DirectArena(int rowSize, int stamps, int expectedPages) {
+  DirectArena(int rowSize, int stamps, int budgetPages) {
     this.slotFloats = slotFloats(rowSize, stamps);
+    int budget = Math.max(1, budgetPages);
+    this.budgetSlots = (long) budget + slack(budget);
     int pagesPerChunk = Math.min(Integer.highestOneBit(Math.max(1, CHUNK_FLOATS / slotFloats)),
-        ceilingPowerOfTwo(expectedPages));
+        ceilingPowerOfTwo((int) Math.min(budgetSlots, 1 << 29)));
     this.chunkShift = Integer.numberOfTrailingZeros(pagesPerChunk);
     this.chunkMask = pagesPerChunk - 1;
+  }
+
+  /**
+   * Slots allocated beyond a budget of {@code budgetPages} at most: a sixteenth of it, rounded
+   * up, and at most {@link #SLACK_PAGES}, for the pages one example pins beyond the capacity and
+   * a page densified before the cache evicts (a second chunk would make every fast row store its
+   * chunk again: {@link PagedLearner}).
+   */
+  static int slack(int budgetPages) {
+    return Math.min(SLACK_PAGES, (budgetPages + 15) / 16);
   }
 
   /** Floats of a slot: a direct page, padded, rounded up to whole 64-byte lines. */
@@ -74,17 +106,32 @@ final class DirectArena {
     if (freeCount > 0) {
       return free[--freeCount];
     }
-    int slot = next++;
-    if ((slot >>> chunkShift) >= chunks.length) {
-      chunks = Arrays.copyOf(chunks, chunks.length + 1);
-      chunks[chunks.length - 1] = new float[(chunkMask + 1) * slotFloats];
+    if (next == end) {
+      newChunk();
     }
+    int slot = next++;
     if (slot >= pages.length) {
-      pages = Arrays.copyOf(pages, pages.length * 2);
-      flags = Arrays.copyOf(flags, flags.length * 2);
-      pinnedIn = Arrays.copyOf(pinnedIn, pinnedIn.length * 2);
+      int length = Math.max(pages.length * 2, Integer.highestOneBit(slot) << 1);
+      pages = Arrays.copyOf(pages, length);
+      flags = Arrays.copyOf(flags, length);
+      pinnedIn = Arrays.copyOf(pinnedIn, length);
     }
     return slot;
+  }
+
+  /**
+   * Allocates the next chunk, at the start of the next range of slots: as many slots as the
+   * budget has left, or {@link #SLACK_PAGES} beyond it, and no more than a range.
+   */
+  private void newChunk() {
+    int index = chunks.length;
+    long left = budgetSlots - allocatedSlots;
+    int slots = (int) Math.min(chunkMask + 1L, left > 0 ? left : SLACK_PAGES);
+    chunks = Arrays.copyOf(chunks, index + 1);
+    chunks[index] = new float[slots * slotFloats];
+    allocatedSlots += slots;
+    next = index << chunkShift;
+    end = next + slots;
   }
 
   /** Records the page a slot holds (once it is made). */
@@ -138,6 +185,11 @@ final class DirectArena {
    */
   int chunks() {
     return chunks.length;
+  }
+
+  /** The bytes of the chunks allocated so far (the pages' memory; its bookkeeping aside). */
+  long allocatedBytes() {
+    return allocatedSlots * slotFloats * 4L;
   }
 
   float[] chunk(int slot) {

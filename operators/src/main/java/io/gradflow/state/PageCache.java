@@ -194,10 +194,9 @@ public final class PageCache {
     this.initialRows = initialRows;
     this.stamps = stamped ? 1 : 0;
     this.directFloats = PageFormat.directPageFloats(rowSize, stamps);
-    // Room for the pages one example pins beyond the capacity: a second chunk would make every
-    // fast row store its chunk again (PagedLearner).
-    this.arena = new DirectArena(rowSize, stamps,
-        (int) Math.min(Integer.MAX_VALUE, capacity + capacity / 4L + 64));
+    // The arena allocates the capacity's pages and a little slack, within the memory that sized
+    // the capacity (DirectArena's class comment).
+    this.arena = new DirectArena(rowSize, stamps, capacity);
   }
 
   /**
@@ -923,6 +922,11 @@ public final class PageCache {
 
   int base(int slot) {
     return arena.base(slot);
+  }
+
+  /** The bytes the direct pages' arena has allocated ({@link DirectArena#allocatedBytes()}). */
+  long arenaBytes() {
+    return arena.allocatedBytes();
   }
 
   /**

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@link PagedLearner}'s chunk references ({@code chunkUpTo}) over an arena of small chunks (a
- * cache of few pages: 128 pages a chunk), so that wide examples pin more direct pages than one
+ * cache of few pages: its pages and their slack, then chunks of up to 64 pages), so that wide examples pin more direct pages than one
  * chunk holds and a second chunk appears mid-example, after the example's fast rows; slow rows
  * (pages in the hashed form) share entries with fast rows from one example to the next; models
  * take turns, scored-only examples and flushes are mixed in. Every prediction must equal, bit for

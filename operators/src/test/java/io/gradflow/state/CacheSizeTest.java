@@ -1,6 +1,7 @@
 package io.gradflow.state;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.gradflow.config.ConfigException;
@@ -78,5 +79,28 @@ class CacheSizeTest {
     assertEquals("1000b", MemoryAmount.ofBytes(1000).toString());
     assertEquals("3gb", MemoryAmount.ofBytes(3L << 30).toString());
     assertEquals("33.1 MB", MemoryAmount.human(4096 * 8_464L));
+  }
+
+  /**
+   * A size larger than a slot's share of the heap is refused, naming the setting and the
+   * numbers; a fraction and a page count are not checked.
+   */
+  @Test
+  void aSizeTheHeapCannotGiveIsRefused() {
+    long heap = 4L << 30;
+    assertEquals("state.cache_memory 64gb per trainer subtask is more than the heap can give:"
+        + " this JVM's heap is 4.0 GB; give a size well below it (keyed state, its snapshots and"
+        + " Flink need the heap too) or a fraction of the heap, such as the default 0.1",
+        CacheSize.of(MemoryAmount.ofBytes(64L << 30)).refusal(heap, 1, "this JVM"));
+    // 3 GB fits the heap, but not the share of each of two slots.
+    assertEquals("state.cache_memory 3gb per trainer subtask is more than the heap can give:"
+        + " the TaskManager's heap is 4.0 GB, shared by 2 slots (2.0 GB each); give a size well"
+        + " below it (keyed state, its snapshots and Flink need the heap too) or a fraction of"
+        + " the heap, such as the default 0.1",
+        CacheSize.of(MemoryAmount.ofBytes(3L << 30)).refusal(heap, 2, "the TaskManager"));
+    assertNull(CacheSize.of(MemoryAmount.ofBytes(3L << 30)).refusal(heap, 1, "this JVM"));
+    assertNull(CacheSize.of(MemoryAmount.ofBytes(2L << 30)).refusal(heap, 2, "this JVM"));
+    assertNull(CacheSize.of(MemoryAmount.ofHeap(0.9)).refusal(heap, 64, "this JVM"));
+    assertNull(CacheSize.ofPages(Integer.MAX_VALUE).refusal(heap, 1, "this JVM"));
   }
 }

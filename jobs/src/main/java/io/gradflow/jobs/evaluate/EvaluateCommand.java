@@ -151,6 +151,9 @@ public final class EvaluateCommand {
     TrainConfig config = TrainConfig.load(Path.of(v.string("config")), new ConfigReport(),
         TrainConfig.Use.EVALUATE);
     checkInputs(config, v);
+    // A cache this JVM cannot give: the MiniCluster runs here, at parallelism 1.
+    io.gradflow.jobs.train.TrainJob.checkCacheFits(config, EvaluateJob.flinkConfiguration(config),
+        1);
     String finalSavepoint = v.isSet("final-savepoint") ? TrainCommand.checkFinalSavepoint(
         v.string("final-savepoint"), true, v.string("config")) : null;
 

@@ -140,7 +140,7 @@ public final class ProgressTaps {
 
   /**
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
-   * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastStep, reports, drifts,
+   * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastEce, lastStep, reports, drifts,
    * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep]}, the row counts those of the
    * report of the latest model step (metrics or drift alone; since the model's first row: the
    * state's, not this run's); {@link #OTHER_MODELS} carries none (its keys' counts are not kept
@@ -159,21 +159,24 @@ public final class ProgressTaps {
     static final int LAST_LOG_LOSS = 4;
     static final int LAST_AUC = 5;
     static final int LAST_RMSE = 6;
-    static final int LAST_STEP = 7;
-    static final int REPORTS = 8;
+    /** The last window's expected calibration error (NaN without calibration bins). */
+    static final int LAST_ECE = 7;
+    static final int LAST_STEP = 8;
+    static final int REPORTS = 9;
     /** Drift detections reported, and the model step of the latest (-1 before any). */
-    static final int DRIFTS = 9;
-    static final int LAST_DRIFT_STEP = 10;
+    static final int DRIFTS = 10;
+    static final int LAST_DRIFT_STEP = 11;
     /** The latest report's rows: live, expired and sightings refused admission (cumulative). */
-    static final int ROWS_LIVE = 11;
-    static final int ROWS_EXPIRED = 12;
-    static final int ROWS_REFUSED = 13;
+    static final int ROWS_LIVE = 12;
+    static final int ROWS_EXPIRED = 13;
+    static final int ROWS_REFUSED = 14;
     /** The model step of the report the row counts come from (-1 before any). */
-    static final int ROWS_STEP = 14;
-    static final int SIZE = 15;
+    static final int ROWS_STEP = 15;
+    static final int SIZE = 16;
     static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",
-        "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastStep", "reports", "drifts",
-        "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused", "rowsStep");
+        "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastEce", "lastStep",
+        "reports", "drifts", "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused",
+        "rowsStep");
 
     private HashMap<String, double[]> models = new HashMap<>();
 
@@ -206,6 +209,7 @@ public final class ProgressTaps {
       m[LAST_LOG_LOSS] = e.logLoss;
       m[LAST_AUC] = e.auc;
       m[LAST_RMSE] = e.rmse;
+      m[LAST_ECE] = e.expectedCalibrationError;
       m[LAST_STEP] = e.modelStep;
       m[REPORTS]++;
     }
@@ -215,6 +219,7 @@ public final class ProgressTaps {
       m[LAST_LOG_LOSS] = Double.NaN;
       m[LAST_AUC] = Double.NaN;
       m[LAST_RMSE] = Double.NaN;
+      m[LAST_ECE] = Double.NaN;
       m[LAST_DRIFT_STEP] = -1;
       m[ROWS_STEP] = -1;
       return m;

@@ -218,6 +218,7 @@ public final class TrainCommand {
     // savepoint); null when not known before the job runs.
     Map<String, Long> positions = null;
     if (embedded) {
+      TrainJob.checkCacheFits(config, conf, config.parallelism());
       checkWritable(checkpoints, defaultCheckpoints);
       if (savepoint != null) {
         checkSavepoint(savepoint);
@@ -432,6 +433,10 @@ public final class TrainCommand {
         if (incompatible.isPresent()) { // refused at restore, once: a configuration mistake
           throw new UserException((savepoint == null ? "" : "--savepoint " + savepoint + ": ")
               + incompatible.get(), 2);
+        }
+        java.util.Optional<String> refused = io.gradflow.config.ConfigException.messageIn(e);
+        if (refused.isPresent()) { // a setting refused where the job runs (state.cache_memory)
+          throw new UserException(refused.get(), 2);
         }
         java.util.Optional<String> unmapped = io.gradflow.jobs.cli.RestoreRefusal.in(e);
         if (unmapped.isPresent()) { // also under flink run -s, where no flag named it

@@ -685,9 +685,12 @@ public final class TrainConsole {
       String against = base > 0 ? String.format(Locale.ROOT, "%.1f%% %s",
           100 * Math.abs(1 - logLoss / base), logLoss <= base ? "lower" : "HIGHER")
           : "no ratio: the base rate's log loss is 0";
+      double ece = m[ProgressTaps.ModelMetrics.LAST_ECE];
+      // ECE only with calibration bins (metrics.calibration_bins > 0): its window is the AUC's
       b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%s);"
-          + " AUC %.4f (last window)", logLoss, base, against,
-          m[ProgressTaps.ModelMetrics.LAST_AUC]));
+          + " AUC %.4f%s (last window)", logLoss, base, against,
+          m[ProgressTaps.ModelMetrics.LAST_AUC], Double.isFinite(ece)
+              ? String.format(Locale.ROOT, ", ECE %.4f", ece) : ""));
     } else {
       b.append(String.format(Locale.ROOT, "; RMSE %.4f (last window %.4f)",
           Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n),

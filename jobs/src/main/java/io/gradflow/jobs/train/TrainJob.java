@@ -121,6 +121,27 @@ public final class TrainJob {
     return location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*:.*");
   }
 
+  /**
+   * Refuses, before an embedded run starts, a {@code state.cache_memory} size that this JVM's
+   * heap cannot give each trainer subtask ({@link io.gradflow.state.CacheSize#refusal}): the
+   * MiniCluster runs here, its slots ({@code taskmanager.numberOfTaskSlots} when set, else the
+   * job's parallelism, as Flink's local executor sizes them) sharing this heap. On a cluster the
+   * trainer refuses it where it runs, failing the job with the same line.
+   *
+   * @throws io.gradflow.jobs.cli.UserException (exit 2) naming the setting and the numbers
+   */
+  public static void checkCacheFits(TrainConfig config, Configuration conf, int parallelism) {
+    int slots = conf.contains(org.apache.flink.configuration.TaskManagerOptions.NUM_TASK_SLOTS)
+        ? io.gradflow.flink.TrainerOperator.slotsSharingHeap(conf)
+        : Math.max(1, parallelism) * Math.max(1, conf.get(
+            org.apache.flink.configuration.TaskManagerOptions.MINI_CLUSTER_NUM_TASK_MANAGERS));
+    String refusal = config.trainer().cache().refusal(Runtime.getRuntime().maxMemory(), slots,
+        "this JVM");
+    if (refusal != null) {
+      throw new io.gradflow.jobs.cli.UserException(refusal, 2);
+    }
+  }
+
   /** Applies checkpointing and parallelism to an environment. */
   public static void configure(StreamExecutionEnvironment env, TrainConfig config) {
     env.setParallelism(config.parallelism());

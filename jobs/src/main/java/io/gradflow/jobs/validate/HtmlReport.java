@@ -43,14 +43,14 @@ import org.jfree.svg.ViewBox;
  * The HTML report of {@code validate --report}: one self-contained file for people, rendered
  * from the JSON object that {@code validate --json} writes ({@code mode, topic, from, to,
  * records, savepoints: {NAME: {path, examples, learned, log_loss, base_rate_log_loss, auc, rmse,
- * calibration, models: {KEY: {the same metrics, windows: [...], drift_events: [...], rows}}}}},
+ * calibration, expected_calibration_error, models: {KEY: {the same metrics, windows: [...], drift_events: [...], rows}}}}},
  * and optionally {@code gate: {passed, message}}, {@link ValidationGate.Result}'s fields).
  *
  * <p>The page holds the run (mode, topic, range, records), the gate's verdict if the report has
  * one, the savepoints' paths, a summary table
  * (one row per savepoint overall, then one per savepoint and model key) and, per model key, one
- * chart per metric side by side: log loss and AUC per metrics window for the logistic loss, RMSE
- * for the squared loss (a metric is plotted where some window has it). Each chart has one line
+ * chart per metric side by side: log loss, AUC and expected calibration error per metrics window
+ * for the logistic loss, RMSE for the squared loss (a metric is plotted where some window has it). Each chart has one line
  * per savepoint over the replay (x: the example position at the window's end, or its event time)
  * and each savepoint's drift events as dashed vertical markers in its colour. A null value is a
  * gap in the line and {@code n/a} in the table.
@@ -81,12 +81,13 @@ public final class HtmlReport {
   private static final Map<String, String> PLOTTED = new LinkedHashMap<>();
   /** The metrics of the summary table, in the order of validate's JSON. */
   private static final List<String> SUMMARY = List.of("log_loss", "base_rate_log_loss", "auc",
-      "rmse", "calibration");
+      "rmse", "calibration", "expected_calibration_error");
 
   static {
     PLOTTED.put("log_loss", "log loss per window");
     PLOTTED.put("auc", "AUC per window");
     PLOTTED.put("rmse", "RMSE per window");
+    PLOTTED.put("expected_calibration_error", "expected calibration error per window");
   }
 
   /** Tableau's 10 colours: distinct in print and for the common colour blindnesses. */

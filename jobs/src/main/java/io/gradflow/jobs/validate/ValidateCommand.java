@@ -93,7 +93,8 @@ public final class ValidateCommand {
           + " (charts inlined: it opens offline)"),
       Flag.choice("report-x", "examples", "the report's x axis", "examples", "event_time"),
       Flag.of("gate", Flag.Type.STRING, null, "a condition over the savepoints' metrics, such"
-          + " as 'challenger.log_loss <= champion.log_loss * 1.01'; exit 1 when it fails"),
+          + " as 'challenger.log_loss <= champion.log_loss * 1.01' or"
+          + " 'challenger.expected_calibration_error <= 0.02'; exit 1 when it fails"),
       Flag.of("timeout", Flag.Type.STRING, "30s", "how long to wait for the broker"),
       Flag.of("quiet", Flag.Type.SWITCH, null, "print only warnings and errors"));
 
@@ -168,6 +169,10 @@ public final class ValidateCommand {
             + " so their jobs must agree on it", 2);
       }
     }
+    // A cache this JVM cannot give (each replay's MiniCluster runs here, at parallelism 1).
+    for (TrainConfig c : loaded.values()) {
+      io.gradflow.jobs.train.TrainJob.checkCacheFits(c, EvaluateJob.flinkConfiguration(c), 1);
+    }
     // Every savepoint against its job's model, before anything is read or replayed.
     Map<String, TrainConfig> replays = new LinkedHashMap<>();
     loaded.forEach((path, c) -> replays.put(path, replayConfig(c, frozen)));
@@ -182,7 +187,8 @@ public final class ValidateCommand {
     boolean quiet = v.on("quiet");
     if (gate != null) {
       gate.requireMetrics(probabilities
-          ? List.of("examples", "learned", "log_loss", "base_rate_log_loss", "auc", "calibration")
+          ? List.of("examples", "learned", "log_loss", "base_rate_log_loss", "auc", "calibration",
+              "expected_calibration_error")
           : List.of("examples", "learned", "rmse", "calibration"));
     }
     String topic = config.kafka().topics().examples();
@@ -465,9 +471,9 @@ public final class ValidateCommand {
     String examples = Counts.of(((Number) m.get("examples")).longValue(), "example");
     if (probabilities) {
       return String.format(Locale.ROOT, "%s, %,d learned; log loss %s, base rate %s,"
-          + " AUC %s, calibration %s", examples, m.get("learned"),
+          + " AUC %s, calibration %s, ECE %s", examples, m.get("learned"),
           number(m.get("log_loss")), number(m.get("base_rate_log_loss")), number(m.get("auc")),
-          number(m.get("calibration")));
+          number(m.get("calibration")), number(m.get("expected_calibration_error")));
     }
     return String.format(Locale.ROOT, "%s, %,d learned; RMSE %s, calibration %s",
         examples, m.get("learned"), number(m.get("rmse")), number(m.get("calibration")));

@@ -54,7 +54,7 @@ import java.util.regex.Pattern;
 public final class ValidationGate {
   /** The metrics a gate can name: the overall metrics of each savepoint in validate's JSON. */
   public static final List<String> METRICS = List.of("examples", "learned", "log_loss",
-      "base_rate_log_loss", "auc", "rmse", "calibration");
+      "base_rate_log_loss", "auc", "rmse", "calibration", "expected_calibration_error");
 
   /**
    * The names a gate can refer to: identifiers. A savepoint whose {@code --name} does not match

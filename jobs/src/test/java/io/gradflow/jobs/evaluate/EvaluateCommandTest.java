@@ -184,6 +184,31 @@ class EvaluateCommandTest {
     return io.gradflow.jobs.cli.Flag.parse(EvaluateCommand.FLAGS, java.util.List.of(args));
   }
 
+  /**
+   * A state.cache_memory size that this JVM's heap cannot give the trainer is refused before the
+   * run, in one line naming the setting and the heap (not an OutOfMemoryError as the cache
+   * fills); a size that fits runs.
+   */
+  @Test
+  void aCacheLargerThanTheHeapIsRefusedBeforeTheRun() throws Exception {
+    Path vw = Files.writeString(temp.resolve("a.vw"), "1 |f a\n0 |f b\n");
+    Path huge = Files.writeString(temp.resolve("huge.yaml"),
+        YAML + "state: {cache_memory: 64tb}\n");
+    Result r = run("evaluate", "--config", huge.toString(), "--file", vw.toString(),
+        "--format", "vw");
+    assertEquals(2, r.exit(), r.err());
+    String heap = io.gradflow.config.MemoryAmount.human(Runtime.getRuntime().maxMemory());
+    assertEquals("gradflow evaluate: state.cache_memory 64tb per trainer subtask is more than the"
+        + " heap can give: this JVM's heap is " + heap + "; give a size well below it (keyed"
+        + " state, its snapshots and Flink need the heap too) or a fraction of the heap, such as"
+        + " the default 0.1", r.err().strip());
+    Path small = Files.writeString(temp.resolve("small.yaml"),
+        YAML + "state: {cache_memory: 1mb}\n");
+    Result ok = run("evaluate", "--config", small.toString(), "--file", vw.toString(),
+        "--format", "vw", "--quiet");
+    assertEquals(0, ok.exit(), ok.err());
+  }
+
   @Test
   void needsAFile() throws Exception {
     Result r = run("evaluate", "--config", config().toString());

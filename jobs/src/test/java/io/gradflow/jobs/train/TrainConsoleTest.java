@@ -115,18 +115,24 @@ class TrainConsoleTest {
     assertTrue(e.contains("| dead letters 3 | checkpoint 12\n"), e);
   }
 
+  /** A report of model m0's window of 8 examples at a model step: log loss 0.5, base 0.6. */
+  private static MetricsEvent window(long step) {
+    MetricsEvent e = new MetricsEvent();
+    e.modelKey = "m0";
+    e.windowCount = 8;
+    e.windowWeight = 8;
+    e.logLoss = 0.5;
+    e.baseRateLogLoss = 0.6;
+    e.modelStep = step;
+    return e;
+  }
+
   @Test
   void theSummarySaysEachModelsRowsAndEachPageCache() {
     Map<String, Object> a = accumulators(1, 0.5);
     ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
     for (long step : new long[] {8, 16}) {
-      MetricsEvent e = new MetricsEvent();
-      e.modelKey = "m0";
-      e.windowCount = 8;
-      e.windowWeight = 8;
-      e.logLoss = 0.5;
-      e.baseRateLogLoss = 0.6;
-      e.modelStep = step;
+      MetricsEvent e = window(step);
       e.rows = step == 16 ? 394 : 1;
       e.rowsExpired = step == 16 ? 1174 : 1;
       e.rowsRefused = step == 16 ? 4854 : 1;
@@ -160,6 +166,29 @@ class TrainConsoleTest {
         + " (102.4 MB) per subtask from state.cache_pages (raise state.cache_pages if evictions"
         + " are many)", TrainConsole.pageCaches(a, io.gradflow.state.CacheSize.ofPages(12_685))
         .get(0));
+  }
+
+  /**
+   * The model line gives the last window's expected calibration error beside its AUC, also when
+   * that window came from another subtask's accumulator (merged), and nothing without bins.
+   */
+  @Test
+  void theModelLineShowsTheLastWindowsExpectedCalibrationError() {
+    Map<String, Object> a = accumulators(1, 0.5);
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    ProgressTaps.ModelMetrics other = new ProgressTaps.ModelMetrics();
+    for (long step : new long[] {8, 16}) {
+      MetricsEvent e = window(step);
+      e.auc = 0.75;
+      e.expectedCalibrationError = step == 16 ? 0.0123 : 0.3;
+      (step == 16 ? other : metrics).add(e);
+    }
+    metrics.merge(other);
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    console(false, true).summary(a, 10, null, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
+        + " (16.7% lower); AUC 0.7500, ECE 0.0123 (last window)"), o);
   }
 
   @Test

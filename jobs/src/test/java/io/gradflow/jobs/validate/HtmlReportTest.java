@@ -143,6 +143,42 @@ class HtmlReportTest {
         "1.020", "4100", "1"), rows.get(5).select("td").eachText());
   }
 
+  /**
+   * With calibration bins (the logistic loss's default), the summary has the savepoints' and
+   * model keys' expected calibration error, and each model key a chart of it per window.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void calibrationErrorIsInTheSummaryAndChartedPerWindow() {
+    Map<String, Object> report = report(false, 12);
+    Map<String, Map<String, Object>> savepoints =
+        (Map<String, Map<String, Object>>) report.get("savepoints");
+    double[] overall = {0.0123, 0.0456};
+    int i = 0;
+    for (Map<String, Object> s : savepoints.values()) {
+      s.put("expected_calibration_error", overall[i++]);
+      for (Object m : ((Map<String, Object>) s.get("models")).values()) {
+        ((Map<String, Object>) m).put("expected_calibration_error", 0.02);
+        for (Map<String, Object> w : (List<Map<String, Object>>) ((Map<String, Object>) m)
+            .get("windows")) {
+          w.put("expected_calibration_error", 0.01 + 0.001 * ((Long) w.get("end_example") / 100));
+        }
+      }
+    }
+    Document doc = Jsoup.parse(HtmlReport.render(report));
+    assertEquals(List.of("savepoint", "model key", "examples", "learned", "log_loss",
+        "base_rate_log_loss", "auc", "calibration", "expected_calibration_error", "rows",
+        "drift events"), doc.selectFirst("table.summary tr").select("th").eachText());
+    List<Element> rows = doc.select("table.summary tr");
+    assertEquals("0.01230", rows.get(1).select("td").get(8).text());
+    assertEquals("0.04560", rows.get(4).select("td").get(8).text());
+    assertEquals(List.of("log_loss", "auc", "expected_calibration_error", "log_loss", "auc",
+        "expected_calibration_error"),
+        doc.select("figure.chart").stream().map(f -> f.attr("data-metric")).toList());
+    assertEquals("default: expected calibration error per window",
+        doc.select("figure.chart").get(2).select("svg text").first().text());
+  }
+
   @Test
   void gateVerdictIsShownWhenTheReportHasOne() {
     Map<String, Object> report = report(false, 5);

@@ -35,6 +35,7 @@ class ValidationGateTest {
     m.put("auc", 0.81);
     m.put("rmse", null);
     m.put("calibration", 1.02);
+    m.put("expected_calibration_error", logLoss / 20);
     return m;
   }
 
@@ -67,6 +68,25 @@ class ValidationGateTest {
         ValidationGate.parse("challenger.log_loss <= champion.log_loss * 1.01", NAMES);
     assertEquals(gate.evaluate(metrics(0.4390, 0.4312)), gate.evaluateReport(report));
     assertThrows(IllegalArgumentException.class, () -> gate.evaluateReport(Map.of()));
+  }
+
+  /** The expected calibration error (validate's JSON's) is a metric of the gate. */
+  @Test
+  void aGateOnTheExpectedCalibrationError() {
+    ValidationGate gate = ValidationGate.parse("challenger.expected_calibration_error <= 0.02"
+        + " and challenger.expected_calibration_error <= champion.expected_calibration_error",
+        NAMES);
+    ValidationGate.Result passed = gate.evaluate(metrics(0.5, 0.3));
+    assertTrue(passed.passed(), passed.message());
+    assertEquals("gate passed: challenger.expected_calibration_error 0.01500 <= 0.02 -> true and"
+        + " challenger.expected_calibration_error 0.01500 <= champion.expected_calibration_error"
+        + " 0.02500 -> true", passed.message());
+    ValidationGate.Result failed = gate.evaluate(metrics(0.3, 0.5));
+    assertFalse(failed.passed(), failed.message());
+    gate.requireMetrics(List.of("examples", "learned", "log_loss", "base_rate_log_loss", "auc",
+        "calibration", "expected_calibration_error"));
+    assertThrows(Command.UsageException.class,
+        () -> gate.requireMetrics(List.of("examples", "learned", "rmse", "calibration")));
   }
 
   @Test
@@ -159,7 +179,8 @@ class ValidationGateTest {
   @Test
   void unknownMetric() {
     assertEquals("--gate: unknown metric 'logloss' at column 12; metrics: examples, learned,"
-        + " log_loss, base_rate_log_loss, auc, rmse, calibration", error("challenger.logloss < 1"));
+        + " log_loss, base_rate_log_loss, auc, rmse, calibration, expected_calibration_error",
+        error("challenger.logloss < 1"));
   }
 
   @Test
@@ -173,8 +194,8 @@ class ValidationGateTest {
     assertEquals("--gate: expected '.' and a metric after 'champion' at column 10, as in"
         + " champion.log_loss, but found '<'", error("champion < 1"));
     assertEquals("--gate: expected a metric but found '<' at column 10; metrics: examples,"
-        + " learned, log_loss, base_rate_log_loss, auc, rmse, calibration",
-        error("champion.< 1"));
+        + " learned, log_loss, base_rate_log_loss, auc, rmse, calibration,"
+        + " expected_calibration_error", error("champion.< 1"));
   }
 
   @Test
