@@ -28,16 +28,6 @@ public final class ConfigException extends IllegalArgumentException {
    * original's) is recognized by its text.
    */
   public static java.util.Optional<String> messageIn(Throwable thrown) {
-    String prefix = ConfigException.class.getName() + ": ";
-    for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof ConfigException) {
-        return java.util.Optional.ofNullable(t.getMessage());
-      }
-      String text = String.valueOf(t);
-      if (text.startsWith(prefix)) {
-        return java.util.Optional.of(text.substring(prefix.length()));
-      }
-    }
-    return java.util.Optional.empty();
+    return CarriedMessages.of(ConfigException.class, thrown);
   }
 }

@@ -20,16 +20,6 @@ public final class IncompatibleModelException extends RuntimeException {
    * whose {@code toString()} is the original's) is recognized by its text.
    */
   public static Optional<String> messageIn(Throwable thrown) {
-    String prefix = IncompatibleModelException.class.getName() + ": ";
-    for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof IncompatibleModelException) {
-        return Optional.ofNullable(t.getMessage());
-      }
-      String text = String.valueOf(t);
-      if (text.startsWith(prefix)) {
-        return Optional.of(text.substring(prefix.length()));
-      }
-    }
-    return Optional.empty();
+    return io.gradflow.config.CarriedMessages.of(IncompatibleModelException.class, thrown);
   }
 }

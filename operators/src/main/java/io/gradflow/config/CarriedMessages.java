@@ -1,0 +1,28 @@
+package io.gradflow.config;
+
+import java.util.Optional;
+
+/**
+ * Finds the message of an exception of a given type among a thrown exception and its causes,
+ * also where it crossed a process boundary as a stand-in (Flink's serialized throwables, whose
+ * {@code toString()} is the original's {@code "<class name>: <message>"}), so a command line can
+ * print a refusal made where the job runs as one line. Stateless.
+ */
+public final class CarriedMessages {
+  private CarriedMessages() {}
+
+  /** The message of the first {@code type} among {@code thrown} and its causes, if any. */
+  public static Optional<String> of(Class<? extends Throwable> type, Throwable thrown) {
+    String prefix = type.getName() + ": ";
+    for (Throwable t = thrown; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return Optional.ofNullable(t.getMessage());
+      }
+      String text = String.valueOf(t);
+      if (text.startsWith(prefix)) {
+        return Optional.of(text.substring(prefix.length()));
+      }
+    }
+    return Optional.empty();
+  }
+}
