@@ -5,7 +5,7 @@ import java.util.Optional;
 /**
  * Finds the message of an exception of a given type among a thrown exception and its causes,
  * also where it crossed a process boundary as a stand-in (Flink's serialized throwables, whose
- * {@code toString()} is the original's {@code "<class name>: <message>"}), so a command line can
+ * message is the original's {@code "<class name>: <message>"}), so a command line can
  * print a refusal made where the job runs as one line. Stateless.
  */
 public final class CarriedMessages {
@@ -19,8 +19,12 @@ public final class CarriedMessages {
         return Optional.ofNullable(t.getMessage());
       }
       String text = String.valueOf(t);
-      if (text.startsWith(prefix)) {
-        return Optional.of(text.substring(prefix.length()));
+      // A stand-in's message is the original's toString(), so its own text names the type twice.
+      while (text.startsWith(prefix)) {
+        text = text.substring(prefix.length());
+        if (!text.startsWith(prefix)) {
+          return Optional.of(text);
+        }
       }
     }
     return Optional.empty();
