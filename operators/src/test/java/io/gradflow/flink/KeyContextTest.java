@@ -84,9 +84,16 @@ class KeyContextTest {
 
   @Test
   void everyRecordIsProcessedUnderItsOwnKey() throws Exception {
-    // Two interleaved keys, batches of 8 stepped by a timer of 1 s, checkpoints between records;
-    // with a cache of one page every key switch also evicts the other model's session.
-    List<CompactExample> examples = freshKeys(BatchTrainerOperatorTest.stream(600, 23));
+    // Runs of five examples of one key (a, b, a, ...), batches of 8 stepped by a timer of 1 s
+    // that fires inside a run (it sets the keys of the batches it steps, the last of which may be
+    // the other model's), and checkpoints between runs; with a cache of one page every key
+    // switch also evicts the other model's session.
+    List<CompactExample> examples = new ArrayList<>();
+    for (CompactExample e : BatchTrainerOperatorTest.stream(600, 23)) {
+      String key = examples.size() / 5 % 2 == 0 ? "a" : "b";
+      examples.add(new CompactExample(e.exampleId, new String(key), e.eventTime, e.rowIds,
+          e.values, e.dense, e.label, e.weight));
+    }
     LearnerSpec spec = BatchTrainerOperatorTest.spec(BatchTrainerOperatorTest.MLP, 8);
     List<Double> expected = null;
     for (int cachePages : new int[] {1_000, 1}) {
@@ -94,11 +101,14 @@ class KeyContextTest {
       List<Double> got = new ArrayList<>();
       try (var h = harness(operator)) {
         h.open();
-        for (int i = 0; i < examples.size(); i += 50) {
+        for (int i = 0; i < examples.size(); i += 10) {
+          int inside = i + 1 + (i / 10) % 4;
+          got.addAll(TrainerOperatorTest.run(h, examples.subList(i, inside)));
           h.setProcessingTime(i * 100L);
-          got.addAll(TrainerOperatorTest.run(h, examples.subList(i, i + 25)));
-          h.snapshot(i, i);
-          got.addAll(TrainerOperatorTest.run(h, examples.subList(i + 25, i + 50)));
+          got.addAll(TrainerOperatorTest.run(h, examples.subList(inside, i + 10)));
+          if (i % 30 == 0) {
+            h.snapshot(i, i);
+          }
         }
       }
       assertEquals(600, operator.records);
