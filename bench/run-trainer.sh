@@ -6,6 +6,10 @@
 # RESULT heap_vs_bare=<x> rocksdb_vs_bare=<x> ... (medians of the per-round ratios to the bare loop;
 # a Flink run's second half ends at its last prediction; the *_to_job_end fields end it when the
 # job has finished, as the figures recorded before 2026-12-01's last session did).
+# The *_cpu_vs_bare fields are the same comparison by CPU time instead of wall clock (medians of
+# per-round ratios: the reference's thread CPU per example over the run's one thread's, the chained
+# task thread running source, trainer and sink): not moved by the other processes of a shared
+# machine preempting the thread; bare_cpu_us is the reference's CPU per example.
 #   bench/run-trainer.sh [examples [runs [rounds]]]   (default 3,000,000 hashed,paged,hashmap,rocksdb 3)
 # The hashmap and rocksdb runs chain the trainer to its input, as the job does at parallelism 1;
 # the run hashmap-keyed (not a default) puts the keyed exchange before it, as above parallelism 1

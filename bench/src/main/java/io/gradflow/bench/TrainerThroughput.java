@@ -255,12 +255,17 @@ public final class TrainerThroughput {
     }
   }
 
+  /** The name of the reference run, the flat-array bare loop. */
+  static final String REFERENCE = "bare loop, flat array (the reference)";
+  /** The name of the run of Gradflow's row path without Flink. */
+  static final String PAGED = "paged learner, no Flink";
+
   static Result flat(long examples) throws Exception {
     FlatLoop warm = new FlatLoop();
     for (int i = 0; i < Math.min(examples, 300_000); i++) {
       warm.process(pool[i % POOL]);
     }
-    return timed("bare loop, flat array (the reference)", examples, new FlatLoop()::process);
+    return timed(REFERENCE, examples, new FlatLoop()::process);
   }
 
   /** What a timed run does with one example: predict (then learn), returning the prediction. */
@@ -275,17 +280,22 @@ public final class TrainerThroughput {
    */
   static Result timed(String name, long examples, Step step) throws Exception {
     long checksum = 0;
+    java.lang.management.ThreadMXBean threads =
+        java.lang.management.ManagementFactory.getThreadMXBean();
     long start = System.nanoTime();
     long halfway = start;
+    long halfwayCpu = 0;
     for (long i = 0; i < examples; i++) {
       if (i == examples / 2) {
         halfway = System.nanoTime();
+        halfwayCpu = threads.getCurrentThreadCpuTime();
       }
       checksum = fold(checksum, step.process(pool[(int) (i % POOL)]));
     }
     long end = System.nanoTime();
+    long cpu = threads.getCurrentThreadCpuTime() - halfwayCpu;
     return new Result(name, examples, (end - start) / 1e9, (end - halfway) / 1e9,
-        (end - halfway) / 1e9, checksum);
+        (end - halfway) / 1e9, checksum, (double) cpu / (examples - examples / 2));
   }
 
   /** Order-sensitive fold of prediction bits. */
@@ -351,9 +361,12 @@ public final class TrainerThroughput {
    *     {@code execute} returns (end of input: every model's last report and flush, the final
    *     checkpoint, the job's shutdown); for a bare loop, {@code secondHalf}. The README's figures
    *     recorded before 2026-12-01's last session were measured this way.
+   * @param cpuPerExample CPU nanoseconds per example of the second half on the thread that ran
+   *     the examples through the learner: a bare loop's own thread, or a chained Flink run's one
+   *     task thread (source, trainer and sink); NaN for a run behind the keyed exchange
    */
   record Result(String name, long examples, double seconds, double secondHalf,
-      double secondHalfToEnd, long checksum) {
+      double secondHalfToEnd, long checksum, double cpuPerExample) {
     double rate() {
       return examples / seconds;
     }
@@ -387,7 +400,7 @@ public final class TrainerThroughput {
     PageCache cache = learner.cache();
     double rate = core.learningRate(0);
     long[] step = {0};
-    Result result = timed("paged learner, no Flink", examples,
+    Result result = timed(PAGED, examples,
         e -> core.loss().prediction(learner.process(e.modelKey, e, e.dense, true, ++step[0],
             rate)));
     System.out.printf(Locale.ROOT, "paged learner's cache: %,d hits, %,d misses, %,d pages%n",
@@ -499,7 +512,7 @@ public final class TrainerThroughput {
         ThreadUse.NATIVE_ROCKSDB), ThreadUse.forcedOf(uses, "trainer")});
     return new Result(name, ChecksumSink.count, (last - ChecksumSink.firstNanos) / 1e9,
         (last - ChecksumSink.halfNanos) / 1e9, (end - ChecksumSink.halfNanos) / 1e9,
-        ChecksumSink.checksum);
+        ChecksumSink.checksum, chained ? ThreadUse.nanosOf(uses, "Source: examples") : Double.NaN);
   }
 
   /** The stream for the PyTorch loop: per example 40 row ids (int64) and the label (float32). */
@@ -539,6 +552,8 @@ public final class TrainerThroughput {
     java.util.Map<String, java.util.List<Result>> byRun = new java.util.LinkedHashMap<>();
     java.util.Map<String, java.util.List<Double>> ratios = new java.util.LinkedHashMap<>();
     java.util.Map<String, java.util.List<Double>> ratiosToEnd = new java.util.LinkedHashMap<>();
+    // Per round: the reference's CPU per example on its thread over the run's on its one thread.
+    java.util.Map<String, java.util.List<Double>> cpuRatios = new java.util.LinkedHashMap<>();
     for (int round = 0; round < rounds; round++) {
       Result reference = flat(examples);
       java.util.List<Result> results = new java.util.ArrayList<>(java.util.List.of(reference));
@@ -566,6 +581,8 @@ public final class TrainerThroughput {
             .add(r.steadyRate() / reference.steadyRate());
         ratiosToEnd.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>())
             .add(r.steadyRateToEnd() / reference.steadyRate());
+        cpuRatios.computeIfAbsent(r.name(), k -> new java.util.ArrayList<>())
+            .add(reference.cpuPerExample() / r.cpuPerExample());
         System.out.printf(Locale.ROOT, "round %d: %s %,.0f examples/s (second half), %.2f×"
             + " (to the job's end: %,.0f, %.2f×), checksum %016x%n", round + 1, r.name(),
             r.steadyRate(), r.steadyRate() / reference.steadyRate(), r.steadyRateToEnd(),
@@ -599,7 +616,9 @@ public final class TrainerThroughput {
         + " rocksdb_all_cpu_us=%.3f rocksdb_native_cpu_us=%.3f heap_all_cpu_us=%.3f"
         + " heap_trainer_forced_per_m=%.0f rocksdb_trainer_forced_per_m=%.0f"
         + " heap_keyed_vs_bare=%.3f heap_keyed_source_cpu_us=%.3f heap_keyed_trainer_cpu_us=%.3f"
-        + " heap_keyed_all_cpu_us=%.3f heap_keyed_trainer_forced_per_m=%.0f%n",
+        + " heap_keyed_all_cpu_us=%.3f heap_keyed_trainer_forced_per_m=%.0f"
+        + " bare_cpu_us=%.3f paged_cpu_vs_bare=%.3f heap_cpu_vs_bare=%.3f"
+        + " rocksdb_cpu_vs_bare=%.3f%n",
         medianRatio(ratios, "Flink, hashmap"), medianRatio(ratios, "Flink, rocksdb"),
         medianRatio(ratios, "Flink, hashmap"), medianRatio(ratiosToEnd, "Flink, hashmap"),
         medianRatio(ratiosToEnd, "Flink, rocksdb"),
@@ -617,7 +636,10 @@ public final class TrainerThroughput {
         medianColumn(THREAD_NANOS.get(KEYED), 0) / 1e3,
         medianColumn(THREAD_NANOS.get(KEYED), 1) / 1e3,
         medianColumn(THREAD_NANOS.get(KEYED), 2) / 1e3,
-        medianColumn(THREAD_NANOS.get(KEYED), 4));
+        medianColumn(THREAD_NANOS.get(KEYED), 4),
+        median(byRun.get(REFERENCE).stream().mapToDouble(Result::cpuPerExample).toArray()) / 1e3,
+        medianRatio(cpuRatios, PAGED), medianRatio(cpuRatios, "Flink, hashmap"),
+        medianRatio(cpuRatios, "Flink, rocksdb"));
   }
 
   /** The mlp mode's model: 16 dense inputs, hidden [32, 16], ReLU, logistic loss, Adam. */

@@ -34,6 +34,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.base.LongSerializer;
 import org.apache.flink.api.common.typeutils.base.MapSerializer;
 import org.apache.flink.api.common.typeutils.base.StringSerializer;
+import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
@@ -515,6 +516,31 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
           + " candidates: " + candidates.keySet());
     }
     return name;
+  }
+
+  /**
+   * Sets the key of the record's model as the current key, as Flink's own does before each
+   * record, but only when it is not the current key already: a model's examples come in runs
+   * (one model key per Kafka partition, or one model), and setting a key is not free (the key
+   * group's hash on every backend; on RocksDB the key's serialization into the shared key
+   * builder). Compared with the key the backend holds, not with a remembered one, so the keys the
+   * operator sets itself between records (a flush, an evicted session, a batch timer) cannot
+   * mislead it. Flink calls this before {@link #processElement} for every record it hands over,
+   * chained or through an exchange ({@code setKeyContextElement}'s default calls it), and so do
+   * the operator test harnesses.
+   */
+  @Override
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  public void setKeyContextElement1(StreamRecord record) throws Exception {
+    KeySelector selector = getStateKeySelector1();
+    if (selector == null) {
+      return;
+    }
+    Object key = selector.getKey(record.getValue());
+    Object current = getCurrentKey();
+    if (key != current && (current == null || !current.equals(key))) {
+      setCurrentKey(key);
+    }
   }
 
   @Override
