@@ -15,8 +15,8 @@ import java.util.Arrays;
  *
  * <p>Memory: the chunks hold at most the cache's budget of pages plus {@link #slack} (a
  * sixteenth, at most {@link #SLACK_PAGES} pages), so the arena stays within {@code
- * state.cache_memory} plus that slack; beyond that only while one example pins more direct pages than the cache
- * holds, in chunks of at most {@link #SLACK_PAGES} pages. A chunk addresses a power-of-two range
+ * state.cache_memory} plus that slack; beyond that only while one example pins more direct
+ * pages than the cache holds, in chunks of at most {@link #SLACK_PAGES} pages. A chunk addresses a power-of-two range
  * of slots (a slot's chunk and place are a shift and a mask away), but is allocated only as long
  * as the budget needs: the last chunk of a budget that is no power of two is shorter, and the next
  * chunk's slots start at the next range. Not thread-safe.
