@@ -307,10 +307,18 @@ public final class TrainCommand {
     TrainJob.build(env, config, java.util.function.UnaryOperator.identity(),
         finalSavepoint != null);
     long started = System.nanoTime();
+    // Where the job starts reading, per partition, when known here: then records the broker
+    // deleted below it are judged as on a fresh run; null when not known (no loss judged).
+    List<PartitionExtent> judged = extents;
+    boolean holdsPositions = savepoint != null && holdsExamplesPositions(savepoint);
+    if (savepoint != null) {
+      judged = restoredStarts(extents, examplesTopic, positions, holdsPositions);
+    }
     JobClient job = env.executeAsync(config.jobName());
     if (savepoint != null) {
       restoreLines(console, examplesTopic, extents, positions == null ? null
-          : fromPositions(extents, examplesTopic, positions), savepoint);
+          : fromPositions(extents, examplesTopic, positions), judged, holdsPositions,
+          savepoint);
     }
     String jobCheckpoints = checkpoints.endsWith("/") ? checkpoints + job.getJobID()
         : checkpoints + "/" + job.getJobID();
@@ -335,7 +343,7 @@ public final class TrainCommand {
     }
 
     List<TopicPartition> partitions = extents.stream().map(PartitionExtent::partition).toList();
-    boolean judgeLoss = savepoint == null;
+    boolean judgeLoss = judged != null;
     CompletableFuture<JobExecutionResult> result = job.getJobExecutionResult();
     // Ctrl-C on an embedded run: cancel the job, print what it did, then let the JVM exit.
     AtomicBoolean stopping = new AtomicBoolean();
@@ -353,7 +361,7 @@ public final class TrainCommand {
       Runtime.getRuntime().addShutdownHook(hook);
     }
     boolean lost = console.lostRecords();
-    InputPositions.Watch lossWatch = new InputPositions.Watch(judgeLoss ? extents : List.of());
+    InputPositions.Watch lossWatch = new InputPositions.Watch(judgeLoss ? judged : List.of());
     Map<String, Object> accumulators = Map.of();
     java.time.Instant polledAt = null; // when the accumulators above were read
     Map<String, long[]> read = new java.util.HashMap<>();
@@ -586,33 +594,68 @@ public final class TrainCommand {
   }
 
   /**
-   * What a restored run reads and what is not checked on it: the input from the savepoint's
+   * What a restored run reads and what is checked on it: the input from the savepoint's
    * positions where they are known here (a local savepoint), the logs only where not (no range is
    * claimed), or from kafka.starting_offsets when the savepoint holds no position (evaluate's or
-   * bootstrap's).
+   * bootstrap's); then the records the broker deleted below where the job starts ({@code judged},
+   * as on a fresh run), or, when those starts are not known here, that input lost while the job
+   * was down is not checked.
    */
   private static void restoreLines(TrainConsole console, String topic,
-      List<PartitionExtent> extents, List<PartitionExtent> restored, String savepoint) {
-    if (!holdsExamplesPositions(savepoint)) {
+      List<PartitionExtent> extents, List<PartitionExtent> restored,
+      List<PartitionExtent> judged, boolean holdsPositions, String savepoint) {
+    if (!holdsPositions) {
       console.extent(topic, extents);
       console.fact("  (" + savepoint + " holds no position in kafka.topics.examples, as a"
           + " savepoint of evaluate or bootstrap: the job reads from kafka.starting_offsets)");
+    } else {
+      if (restored != null) {
+        console.extent(topic, restored, ", from the savepoint's positions");
+      } else {
+        console.extentFromUnknownPositions(topic, extents, savepoint);
+      }
+      console.fact("  (the job reads on from the offsets in " + savepoint + ", not from"
+          + " kafka.starting_offsets)");
+    }
+    if (judged == null) {
+      // The restart position is inside a savepoint not read here (remote storage, or a
+      // position the connector resolves when the job runs): the partitions are still asked,
+      // to say when Kafka stops answering, but no loss is judged.
+      console.warn("gradflow train: input lost while the job was down is not checked on this"
+          + " restored run (the restart position is inside " + savepoint + " and not read"
+          + " here); compare the topic's log start offsets (consume, or kafka-get-offsets.sh"
+          + " --time -2) with the offsets the job had committed to its group");
       return;
     }
-    if (restored != null) {
-      console.extent(topic, restored, ", from the savepoint's positions");
-    } else {
-      console.extentFromUnknownPositions(topic, extents, savepoint);
+    for (PartitionExtent e : judged) {
+      if (e.deletedBeforeStart() > 0) {
+        console.startLoss(e);
+      }
     }
-    console.fact("  (the job reads on from the offsets in " + savepoint + ", not from"
-        + " kafka.starting_offsets)");
-    // The source resumes at the savepoint's offsets, not at kafka.starting_offsets; those
-    // offsets are inside the savepoint, so records deleted while the job was down are not
-    // judged here; the partitions are still asked, to say when Kafka stops answering.
-    console.warn("gradflow train: input lost while the job was down is not checked on a"
-        + " restored run (the restart position is inside " + savepoint + "); compare the"
-        + " topic's log start offsets (consume, or kafka-get-offsets.sh --time -2) with the"
-        + " offsets the job had committed to its group");
+  }
+
+  /**
+   * Where a restored run starts reading, for the partitions where that is known before the job
+   * runs, so that records the broker deleted below it (while the job was down) are judged as on
+   * a fresh run: with a savepoint that holds no examples position ({@code holdsPositions}
+   * false: {@link #holdsExamplesPositions}), the starting offsets ({@code extents}); with one
+   * that holds them, each partition the savepoint holds at its position ({@link #fromPositions};
+   * a partition it does not hold, added since or already finished by a bounded run, is not
+   * judged). Null when the positions are not known here ({@code positions} null: a savepoint not
+   * read here, or a split at the group's committed offsets).
+   */
+  static List<PartitionExtent> restoredStarts(List<PartitionExtent> extents, String topic,
+      Map<String, Long> positions, boolean holdsPositions) {
+    if (!holdsPositions) {
+      return extents;
+    }
+    List<PartitionExtent> restored =
+        positions == null ? null : fromPositions(extents, topic, positions);
+    if (restored == null) {
+      return null;
+    }
+    return restored.stream().filter(e -> positions.containsKey(
+        topic + ":" + e.partition().partition())).toList();
   }
 
   /**
@@ -853,8 +896,9 @@ public final class TrainCommand {
 
   /**
    * Asks Kafka for the input's log start offsets and says whether it answered ({@link
-   * TrainConsole#kafka}); with {@code judgeLoss} (not on a restored run, whose start positions
-   * are inside its savepoint), looks for input the broker deleted before the job read it.
+   * TrainConsole#kafka}); with {@code judgeLoss} (not on a restored run whose start positions
+   * are not known here: {@link #restoredStarts}), looks for input the broker deleted before the
+   * job read it.
    * Returns whether input was lost. After the job {@code ended}, a broker that does not answer
    * is not an outage to report, only a check not made.
    */

@@ -121,7 +121,7 @@ class LocalClusterScriptITCase {
             nowhere.output());
         // Trial L5: refused first, with no line as if the restore were to happen.
         assertFalse(nowhere.output().contains("reads on from the offsets")
-            || nowhere.output().contains("is not checked on a restored run"), nowhere.output());
+            || nowhere.output().contains("is not checked on this restored run"), nowhere.output());
 
         Path otherModel = temp.resolve("other-model.yaml");
         Files.writeString(otherModel, Files.readString(config).replace("name: Adagrad",

@@ -68,6 +68,9 @@ class FinalSavepointITCase extends TrainJobITCase {
     assertTrue(restored.contains("input " + examples + ": 2 partitions, 1,000 records to read"
         + " (bounded), from the savepoint's positions"), restored);
     assertTrue(restored.contains("examples read   1,000 from " + examples), restored);
+    // The positions are read here, so loss while the job was down is judged (none here).
+    assertFalse(err().contains("is not checked on this restored run"), both());
+    assertFalse(err().contains("DATA LOSS"), both());
 
     Run whole = Run.create(examples, "labels");
     assertEquals(0, train(job(whole, true)), both());
@@ -78,6 +81,40 @@ class FinalSavepointITCase extends TrainJobITCase {
         "the first run against the uninterrupted one");
     assertSameEntries(part(all, 1_500, 2_500), predictions(second.predictions(), 1_000),
         "the continued run against the uninterrupted one");
+  }
+
+  /**
+   * Records the broker deleted while the job was down, below where the savepoint reads on, are
+   * data loss, as on a fresh run: reported at start-up with the partition, the savepoint's
+   * position and the log start, and the run ends with exit 1.
+   */
+  @Test
+  void recordsDeletedWhileTheJobWasDownAreDataLoss() throws Exception {
+    String examples = "down";
+    kafka.createTopics(1, examples);
+    produce(examples, 29, 0, 1_500, "m1", "m2");
+    Run first = Run.create(examples, "labels");
+    Path dir = temp.resolve("before-loss");
+    assertEquals(0, train(job(first, true), "--final-savepoint", dir.toString()), both());
+    String savepoint = savepointIn(out());
+
+    produce(examples, 29, 1_500, 1_000, "m1", "m2");
+    org.apache.kafka.common.TopicPartition p0 =
+        new org.apache.kafka.common.TopicPartition(examples, 0);
+    try (org.apache.kafka.clients.admin.Admin admin = kafka.admin()) {
+      admin.deleteRecords(Map.of(p0,
+          org.apache.kafka.clients.admin.RecordsToDelete.beforeOffset(1_600))).all().get();
+    }
+    Run second = Run.create(examples, "labels");
+    int mark = out().length();
+    int errMark = err().length();
+    assertEquals(1, train(job(second, true), "--savepoint", savepoint), both());
+    String e = err().substring(errMark);
+    assertTrue(e.contains("DATA LOSS: " + examples + "-0: the job starts at offset 1,500 but the"
+        + " broker has deleted the records below 1,600 (100 records)"), e);
+    assertEquals(1, e.split("DATA LOSS:", -1).length - 1, "the loss is reported once: " + e);
+    assertFalse(e.contains("is not checked on this restored run"), e);
+    assertTrue(out().substring(mark).contains("examples read   900 from " + examples), out());
   }
 
   @Test
