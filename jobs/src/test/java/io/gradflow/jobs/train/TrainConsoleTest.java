@@ -108,6 +108,45 @@ class TrainConsoleTest {
     assertTrue(o.contains("examples read   4,000 from examples (250/s on average)\n"), o);
   }
 
+  private static Map<String, Object> attempt(Map<String, Object> accumulators, int attempt) {
+    accumulators.put(InputAccumulator.ATTEMPT, attempt);
+    return accumulators;
+  }
+
+  /**
+   * A restart whose new attempt passed the previous line's count within one progress interval:
+   * the count rose, but the attempt number says the counts started again, so the line gives no
+   * rate (before, it gave (1,500 - 1,000) / 2 s = 250/s, a rate no one measured). The lines
+   * after it, of the same attempt, have their rate again; a snapshot without the attempt number
+   * (no decode task has reported yet) is judged by its count.
+   */
+  @Test
+  void aRestartThatPassedThePreviousCountGivesNoRate() {
+    TrainConsole c = console(false, true);
+    c.progress(attempt(accumulators(1, 0.5, 1000), 0), 2);
+    c.progress(attempt(accumulators(1, 0.5, 1500), 1), 4); // restarted, already past 1,000
+    c.progress(attempt(accumulators(1, 0.5, 2500), 1), 6);
+    c.progress(accumulators(1, 0.5, 0), 8); // restarted again: nothing reported yet
+    c.progress(attempt(accumulators(1, 0.5, 400), 2), 10);
+    c.progress(attempt(accumulators(1, 0.5, 800), 2), 12);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("[2s] examples 1,000 (500/s) |"), e);
+    assertTrue(e.contains("[4s] examples 1,500 (counting again after a restart) |"), e);
+    assertTrue(e.contains("[6s] examples 2,500 (500/s) |"), e);
+    assertTrue(e.contains("[8s] examples 0 (counting again after a restart) |"), e);
+    assertTrue(e.contains("[10s] examples 400 (counting again after a restart) |"), e);
+    assertTrue(e.contains("[12s] examples 800 (200/s) |"), e);
+  }
+
+  /** The first line of a job that restarted before it gives no rate since the start either. */
+  @Test
+  void aFirstLineAfterARestartGivesNoRate() {
+    TrainConsole c = console(false, true);
+    c.progress(attempt(accumulators(1, 0.5, 1000), 1), 2);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("[2s] examples 1,000 (counting again after a restart) |"), e);
+  }
+
   @Test
   void progressEndsWithTheNewestCheckpoint() {
     console(false, true).progress(accumulators(1, 0.5), 2, "checkpoint 12");
