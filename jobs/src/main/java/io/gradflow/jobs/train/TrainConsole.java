@@ -838,9 +838,10 @@ public final class TrainConsole {
     return v == null ? Map.of() : (Map<String, long[]>) v;
   }
 
-  @SuppressWarnings("unchecked")
+  /**
+   * The metrics per model key, in this release's columns ({@link ProgressTaps.ModelMetrics#rows}).
+   */
   static Map<String, double[]> metrics(Map<String, Object> accumulators) {
-    Object v = accumulators.get(ProgressTaps.METRICS);
-    return v == null ? Map.of() : (Map<String, double[]>) v;
+    return ProgressTaps.ModelMetrics.rows(accumulators.get(ProgressTaps.METRICS));
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.flink.MetricsEvent;
 import io.gradflow.flink.Scored;
+import io.gradflow.jobs.kafka.AccumulatorTable;
 import io.gradflow.jobs.kafka.DeadLetter;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
 import io.gradflow.jobs.kafka.InputAccumulator;
@@ -14,6 +15,7 @@ import io.gradflow.jobs.kafka.InputPositions.Loss;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,6 +138,66 @@ class TrainConsoleTest {
     assertTrue(e.contains("[8s] examples 0 (counting again after a restart) |"), e);
     assertTrue(e.contains("[10s] examples 400 (counting again after a restart) |"), e);
     assertTrue(e.contains("[12s] examples 800 (200/s) |"), e);
+  }
+
+  /**
+   * {@code accumulators} with the metrics in {@code columns}: each a column of this release's
+   * layout, or another release's (valued 42).
+   */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> metricsIn(Map<String, Object> accumulators,
+      List<String> columns) {
+    AccumulatorTable<double[]> table =
+        (AccumulatorTable<double[]>) accumulators.get(ProgressTaps.METRICS);
+    AccumulatorTable<double[]> other = new AccumulatorTable<>(columns);
+    table.forEach((key, row) -> {
+      double[] r = new double[columns.size()];
+      for (int i = 0; i < r.length; i++) {
+        int at = table.columns().indexOf(columns.get(i));
+        r[i] = at >= 0 ? row[at] : 42;
+      }
+      other.put(key, r);
+    });
+    Map<String, Object> copy = new HashMap<>(accumulators);
+    copy.put(ProgressTaps.METRICS, other);
+    return copy;
+  }
+
+  /** What a console prints (progress lines, then the summary) for {@code accumulators}. */
+  private static String printed(Map<String, Object> accumulators) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    TrainConsole c = new TrainConsole(new PrintStream(o, true, StandardCharsets.UTF_8),
+        new PrintStream(e, true, StandardCharsets.UTF_8), false, true, "examples");
+    c.progress(accumulators, 2);
+    c.summary(accumulators, 4, null, true);
+    return o.toString(StandardCharsets.UTF_8) + e.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The metrics accumulator of a job of another release is read by its columns' names, not by
+   * their positions: columns in another order and one this release does not know print what the
+   * same values print in this release's layout; a layout without {@code lastEce} (before
+   * 2026-12-02, when it was inserted at index 7) prints the window's ECE as unknown and every
+   * other figure right. Before, the console read fixed positions: the older layout's last step,
+   * reports and drift counts shifted by one.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void metricsOfAnotherReleaseAreReadByColumnName() {
+    Map<String, Object> current = accumulators(2, 0.5);
+    List<String> reordered = new ArrayList<>(ProgressTaps.ModelMetrics.COLUMNS);
+    java.util.Collections.reverse(reordered);
+    reordered.add(3, "aColumnOfAnotherRelease");
+    String expected = printed(current);
+    assertEquals(expected, printed(metricsIn(current, reordered)));
+
+    List<String> older = new ArrayList<>(ProgressTaps.ModelMetrics.COLUMNS);
+    older.remove("lastEce");
+    Map<String, Object> withoutEce = metricsIn(current, ProgressTaps.ModelMetrics.COLUMNS);
+    ((Map<String, double[]>) withoutEce.get(ProgressTaps.METRICS)).values()
+        .forEach(row -> row[ProgressTaps.ModelMetrics.LAST_ECE] = Double.NaN);
+    assertEquals(printed(withoutEce), printed(metricsIn(current, older)));
   }
 
   /** The first line of a job that restarted before it gives no rate since the start either. */
