@@ -81,8 +81,20 @@ final class FileReading implements AutoCloseable {
     String file = v.string("file");
     boolean stdin = file.equals("-");
     String source = stdin ? "stdin" : Path.of(file).getFileName().toString();
-    return new FileReading(source, ProduceCommand.openFile(v, in),
-        stdin ? null : () -> ProduceCommand.openFile(v, in), limit, numeric);
+    // Standard input may pause for as long as its writer likes: the source's task thread waits
+    // for it interruptibly, so a job that fails meanwhile is cancelled at once.
+    InputStream bytes = stdin ? InterruptibleInput.start(in, "evaluate-stdin") : in;
+    FileReplay replay;
+    try {
+      replay = ProduceCommand.openFile(v, bytes);
+    } catch (IOException | RuntimeException e) {
+      if (stdin) {
+        bytes.close(); // its reading thread stops
+      }
+      throw e;
+    }
+    return new FileReading(source, replay, stdin ? null : () -> ProduceCommand.openFile(v, in),
+        limit, numeric);
   }
 
   /** The reading shared in this JVM under {@code id} ({@link #share}). */
@@ -133,7 +145,11 @@ final class FileReading implements AutoCloseable {
       return new RawRecord(source, 0, replay.line(), e.getEventTime().toEpochMilli(), null,
           codec.encode(e));
     } catch (RuntimeException e) {
-      failure = e;
+      // An interrupted read is Flink cancelling the task (the job failed elsewhere, or was
+      // cancelled): not the file's failure, which the command would report instead of the job's.
+      if (!Thread.currentThread().isInterrupted()) {
+        failure = e;
+      }
       throw e;
     }
   }

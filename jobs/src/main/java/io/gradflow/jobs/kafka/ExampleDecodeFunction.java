@@ -4,6 +4,7 @@ import io.gradflow.model.CompactExample;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.flink.api.common.accumulators.IntCounter;
+import org.apache.flink.api.common.accumulators.IntMaximum;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MetricGroup;
@@ -52,6 +53,8 @@ public final class ExampleDecodeFunction extends ProcessFunction<RawRecord, Comp
     getRuntimeContext().addAccumulator(DeadLetterAccumulator.NAME, deadLetterTally);
     early = new EarlyEventTimes();
     getRuntimeContext().addAccumulator(EarlyEventTimes.NAME, early);
+    getRuntimeContext().addAccumulator(InputAccumulator.ATTEMPT,
+        new IntMaximum(getRuntimeContext().getTaskInfo().getAttemptNumber()));
   }
 
   @Override

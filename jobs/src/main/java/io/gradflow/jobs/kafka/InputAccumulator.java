@@ -38,6 +38,13 @@ public final class InputAccumulator
   public static final String ENDED_EXAMPLES = "gradflow.ended.examples";
   /** As {@link #ENDED_EXAMPLES}, for the label source. */
   public static final String ENDED_LABELS = "gradflow.ended.labels";
+  /**
+   * An {@link org.apache.flink.api.common.accumulators.IntMaximum}: the highest attempt number
+   * of the example decode functions' tasks (0 in a job's first attempt, one more after each
+   * restart of the task), reported in the same snapshot as the counts, so the console knows for
+   * certain whether the counts it sees started again since its previous look.
+   */
+  public static final String ATTEMPT = "gradflow.attempt";
 
   public static final int COUNT = 0;
   public static final int FIRST = 1;

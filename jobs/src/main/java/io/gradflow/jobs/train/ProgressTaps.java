@@ -214,6 +214,38 @@ public final class ProgressTaps {
       m[REPORTS]++;
     }
 
+    /**
+     * The rows of a {@link #METRICS} value in this release's layout ({@link #COLUMNS}), read by
+     * column name, so that a job of another release is read right: its columns may stand in
+     * another order ({@code lastEce} was inserted at index 7 on 2026-12-02, moving the ones after
+     * it) or be others. A column of this layout that the value lacks takes a new entry's value
+     * (NaN for a latest figure, -1 for a step, 0 for a sum: shown as unknown or none), and a column
+     * this release does not know is left out. A value without column names (not an
+     * {@link AccumulatorTable}) is taken as in this layout.
+     */
+    @SuppressWarnings("unchecked")
+    static Map<String, double[]> rows(Object value) {
+      if (!(value instanceof AccumulatorTable<?> table) || table.columns().equals(COLUMNS)) {
+        return value == null ? Map.of() : (Map<String, double[]>) value;
+      }
+      int[] from = new int[SIZE];
+      for (int i = 0; i < SIZE; i++) {
+        from[i] = table.columns().indexOf(COLUMNS.get(i));
+      }
+      Map<String, double[]> rows = new HashMap<>();
+      table.forEach((key, row) -> {
+        double[] theirs = (double[]) row;
+        double[] mine = newEntry();
+        for (int i = 0; i < SIZE; i++) {
+          if (from[i] >= 0 && from[i] < theirs.length) {
+            mine[i] = theirs[from[i]];
+          }
+        }
+        rows.put(key, mine);
+      });
+      return rows;
+    }
+
     private static double[] newEntry() {
       double[] m = new double[SIZE];
       m[LAST_LOG_LOSS] = Double.NaN;

@@ -56,6 +56,8 @@ public final class TrainConsole {
   /** The examples and the time of the previous progress line (the recent rate's start). */
   private long lastExamples;
   private double lastSeconds;
+  /** The newest attempt number the counts came from ({@link InputAccumulator#ATTEMPT}). */
+  private int lastAttempt;
   /** Since when no Kafka broker answers {@code train}'s own client; null while one answers. */
   private java.time.Instant kafkaDownSince;
   /** The job's status as last seen (Flink's JobStatus name); restarts seen in this run. */
@@ -309,7 +311,8 @@ public final class TrainConsole {
     long examples = examplesRead(accumulators);
     Totals t = totals(accumulators);
     StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
-        "[%.0fs] examples %,d (%s)", seconds, examples, recentRate(examples, seconds)));
+        "[%.0fs] examples %,d (%s)", seconds, examples, recentRate(examples, seconds,
+        attempt(accumulators))));
     if (t.count > 0) {
       b.append(quality(t, " | "));
     }
@@ -339,14 +342,18 @@ public final class TrainConsole {
    * The rate since the previous progress line (since the start for the first), so that a live
    * job that stops receiving shows 0/s at once; the average since the start is the summary's.
    * The counts start again when the job restarts from a checkpoint: the line then says so
-   * instead of a rate it cannot know.
+   * instead of a rate it cannot know. A restart is known for certain from the attempt number
+   * the counts came from ({@code attempt}, -1 when the snapshot has none), whether or not the
+   * new attempt has passed the previous line's count yet; a count that fell says so too.
    */
-  private String recentRate(long examples, double seconds) {
+  private String recentRate(long examples, double seconds, int attempt) {
     long before = lastExamples;
     double since = lastSeconds;
+    int attemptBefore = lastAttempt;
     lastExamples = examples;
     lastSeconds = seconds;
-    if (examples < before) {
+    lastAttempt = Math.max(lastAttempt, attempt);
+    if (attempt > attemptBefore || examples < before) {
       return "counting again after a restart";
     }
     return String.format(Locale.ROOT, "%,.0f/s", (examples - before)
@@ -801,6 +808,14 @@ public final class TrainConsole {
     return n;
   }
 
+  /**
+   * The attempt number of the tasks the counts came from ({@link InputAccumulator#ATTEMPT}), -1
+   * when the snapshot has none (no decode task has reported yet).
+   */
+  static int attempt(Map<String, Object> accumulators) {
+    return accumulators.get(InputAccumulator.ATTEMPT) instanceof Integer n ? n : -1;
+  }
+
   static long deadLetterTotal(Map<String, Object> accumulators) {
     return deadLetters(accumulators).values().stream().mapToLong(v -> Long.parseLong(v[0])).sum();
   }
@@ -823,9 +838,10 @@ public final class TrainConsole {
     return v == null ? Map.of() : (Map<String, long[]>) v;
   }
 
-  @SuppressWarnings("unchecked")
+  /**
+   * The metrics per model key, in this release's columns ({@link ProgressTaps.ModelMetrics#rows}).
+   */
   static Map<String, double[]> metrics(Map<String, Object> accumulators) {
-    Object v = accumulators.get(ProgressTaps.METRICS);
-    return v == null ? Map.of() : (Map<String, double[]>) v;
+    return ProgressTaps.ModelMetrics.rows(accumulators.get(ProgressTaps.METRICS));
   }
 }

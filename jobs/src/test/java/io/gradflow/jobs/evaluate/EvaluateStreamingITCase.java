@@ -1,6 +1,7 @@
 package io.gradflow.jobs.evaluate;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -51,7 +52,7 @@ class EvaluateStreamingITCase {
    * {@code fromData} builds ({@code BEFORE_HELD}), as evaluate did; or streamed ({@code STREAMED},
    * and {@code HELD} in a {@link HoldingSource}), as it does now.
    */
-  enum Route { BEFORE, BEFORE_HELD, STREAMED, HELD }
+  enum Route { BEFORE, BEFORE_HELD, STREAMED, HELD, STDIN }
 
   /** The JSON of an evaluation without its duration, along {@code route}. */
   static String report(String yaml, String[] args, Route route) throws Exception {
@@ -90,7 +91,16 @@ class EvaluateStreamingITCase {
       replay = all.replay();
       imputed = all.imputed();
     } else {
-      try (FileReading reading = FileReading.open(v, InputStream.nullInputStream());
+      // STDIN: the file's bytes on standard input (--file -), as a pipe gives them
+      InputStream stdin = InputStream.nullInputStream();
+      if (route == Route.STDIN) {
+        String[] piped = args.clone();
+        int file = List.of(args).indexOf("--file") + 1;
+        stdin = new PipeLike(Files.readAllBytes(Path.of(args[file])));
+        piped[file] = "-";
+        v = FileReadingTest.flags(piped);
+      }
+      try (FileReading reading = FileReading.open(v, stdin);
           HoldingSource.Hold hold = route == Route.HELD ? new HoldingSource.Hold() : null) {
         assertTrue(reading.hasExample());
         if (hold != null) {
@@ -169,6 +179,7 @@ class EvaluateStreamingITCase {
     for (Case c : cases) {
       String before = report(c.yaml(), c.args(), Route.BEFORE);
       assertEquals(before, report(c.yaml(), c.args(), Route.STREAMED), c.name());
+      assertEquals(before, report(c.yaml(), c.args(), Route.STDIN), c.name() + " on stdin");
       if (c.held()) {
         assertEquals(report(c.yaml(), c.args(), Route.BEFORE_HELD),
             report(c.yaml(), c.args(), Route.HELD), c.name() + " held");
@@ -179,6 +190,93 @@ class EvaluateStreamingITCase {
         assertEquals(20, j.get("windows").size());
         assertEquals(1, j.get("malformed").asLong());
         assertEquals(1, j.get("blank").asLong());
+      }
+    }
+  }
+
+  /** Bytes given in pieces of 1 to 4,096 bytes (seeded), as a pipe gives a file's. */
+  static final class PipeLike extends InputStream {
+    private final byte[] bytes;
+    private final Random random = new Random(5);
+    private int at;
+
+    PipeLike(byte[] bytes) {
+      this.bytes = bytes;
+    }
+
+    @Override
+    public int read() {
+      return at < bytes.length ? bytes[at++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (len == 0) {
+        return 0;
+      }
+      if (at == bytes.length) {
+        return -1;
+      }
+      int n = Math.min(Math.min(len, 1 + random.nextInt(4096)), bytes.length - at);
+      System.arraycopy(bytes, at, b, off, n);
+      at += n;
+      return n;
+    }
+  }
+
+  /**
+   * A job that fails while standard input is an idle pipe ends at once: the file's source,
+   * waiting in its task thread for the next line, is cancelled (interrupted) with the job. Before,
+   * it waited in {@code FileInputStream.read}, which ignores interrupts, until the next line or
+   * Flink's cancellation timeout (180 s). A real pipe (a FIFO, read as {@code System.in} reads
+   * standard input) whose writer wrote a CSV header and one example and then waits; the job fails
+   * in an operator of another task. The bound is far above the few seconds this takes: a hang
+   * test, not a timing. The interrupted read is not taken for the file's failure (the command
+   * would report it instead of the job's): with CSV, Commons CSV turned it into a malformed line.
+   */
+  @Test
+  void aJobThatFailsWhileStdinIsIdleEndsAtOnce() throws Exception {
+    for (String[] format : List.of(EvaluateITCase.CSV_FLAGS, new String[] {"--format", "vw"})) {
+      Path fifo = temp.resolve("stdin-" + format[1]);
+      assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start()
+          .waitFor());
+      String lines = format[1].equals("csv") ? "x,n,y\na,3,1\n" : "1 |f a\n";
+      CountDownLatch release = new CountDownLatch(1);
+      Thread writer = new Thread(() -> {
+        try (java.io.OutputStream o = Files.newOutputStream(fifo)) {
+          o.write(lines.getBytes(StandardCharsets.UTF_8));
+          o.flush();
+          release.await(); // the writer is alive and writes nothing more: an idle pipe
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, "stdin-writer");
+      writer.start();
+      try (FileReading reading = FileReading.open(FileReadingTest.flags(FileReadingTest.concat(
+          new String[] {"--file", "-"}, format)),
+          new java.io.BufferedInputStream(new java.io.FileInputStream(fifo.toFile())))) {
+        assertTrue(reading.hasExample());
+        org.apache.flink.configuration.Configuration conf =
+            new org.apache.flink.configuration.Configuration();
+        conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY, "none");
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1,
+            conf);
+        env.fromSource(new FileReplaySource(reading), WatermarkStrategy.noWatermarks(), "file")
+            .<RawRecord>map(r -> {
+              throw new IllegalStateException("the job fails downstream of the file");
+            }).returns(RawRecord.class).disableChaining() // another task than the source's
+            .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>());
+        org.apache.flink.core.execution.JobClient job = env.executeAsync("fails");
+        java.util.concurrent.ExecutionException e = assertThrows(
+            java.util.concurrent.ExecutionException.class,
+            () -> job.getJobExecutionResult().get(60, TimeUnit.SECONDS),
+            format[1] + ": the failed job did not end while standard input was idle");
+        assertTrue(org.apache.flink.util.ExceptionUtils.findThrowableWithMessage(e,
+            "the job fails downstream of the file").isPresent(), format[1] + ": " + e);
+        assertEquals(null, reading.failure(), format[1]);
+      } finally {
+        release.countDown();
+        writer.join(TimeUnit.SECONDS.toMillis(30));
       }
     }
   }

@@ -113,10 +113,65 @@ class RestAccumulatorsITCase {
     assertEquals("count=4, earliest=1733000000 (1970-01-21T01:23:20Z)",
         shown.get(EarlyEventTimes.NAME));
     assertEquals("{default: scored=4, learned=4}", shown.get(ProgressTaps.PREDICTIONS));
+    assertEquals("0", shown.get(InputAccumulator.ATTEMPT), "a first attempt: " + response.body());
+    assertEquals(0, TrainConsole.attempt(accumulators));
     assertEquals("{UNDECODABLE: count=\"1\", detail=\"not a single-object-encoded Avro record:"
         + " Not enough header bytes\", topic=\"file\", partition=\"0\", offset=\"4\"}",
         shown.get(DeadLetterAccumulator.NAME));
     assertTrue(shown.get(ProgressTaps.METRICS).startsWith("{default: weight=4.0, logLossSum="),
         shown.get(ProgressTaps.METRICS));
+  }
+
+  /** Fails the first record of the job's first attempt, then passes everything. */
+  static final class FailFirstAttempt
+      extends org.apache.flink.api.common.functions.RichMapFunction<
+          io.gradflow.model.CompactExample, io.gradflow.model.CompactExample> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public io.gradflow.model.CompactExample map(io.gradflow.model.CompactExample e) {
+      if (getRuntimeContext().getTaskInfo().getAttemptNumber() == 0) {
+        throw new IllegalStateException("the first attempt fails");
+      }
+      return e;
+    }
+  }
+
+  /**
+   * A task restarted by Flink's restart strategy reports its attempt number
+   * ({@link InputAccumulator#ATTEMPT}): the console knows from it that the counts started again.
+   */
+  @Test
+  void aRestartedDecodeTaskReportsItsAttempt() throws Exception {
+    TrainConfig config = TrainConfig.fromYaml(EvaluateITCase.LOGISTIC, new ConfigReport(),
+        TrainConfig.Use.EVALUATE);
+    RecordCodec<Example> codec = Codecs.codec(Example.class);
+    List<RawRecord> records = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Example e = Example.newBuilder().setExampleId("e" + i).setModelKey("default")
+          .setEventTime(Instant.ofEpochMilli(1_700_000_000_000L + i))
+          .setFeatures(List.of(Feature.newBuilder().setNamespace("f").setName("a").build()))
+          .setLabel(1f).build();
+      records.add(new RawRecord("file", 0, i, 1_700_000_000_000L + i, null, codec.encode(e)));
+    }
+    org.apache.flink.configuration.Configuration conf =
+        new org.apache.flink.configuration.Configuration();
+    conf.set(org.apache.flink.configuration.RestartStrategyOptions.RESTART_STRATEGY,
+        "fixed-delay");
+    conf.set(org.apache.flink.configuration.RestartStrategyOptions
+        .RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 1);
+    conf.set(org.apache.flink.configuration.RestartStrategyOptions
+        .RESTART_STRATEGY_FIXED_DELAY_DELAY, java.time.Duration.ofMillis(100));
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+    env.setParallelism(1);
+    env.fromData(records)
+        .process(new io.gradflow.jobs.kafka.ExampleDecodeFunction(config.decoder()),
+            io.gradflow.flink.CompactExampleTypeInfo.INSTANCE)
+        .map(new FailFirstAttempt()).returns(io.gradflow.flink.CompactExampleTypeInfo.INSTANCE)
+        .sinkTo(new org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink<>());
+    Map<String, Object> accumulators = env.execute("restarted").getAllAccumulatorResults();
+    assertEquals(1, TrainConsole.attempt(accumulators), accumulators.toString());
+    assertEquals(3, TrainConsole.input(accumulators).get("file:0")[InputAccumulator.COUNT],
+        "the restarted attempt's count: " + accumulators);
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gradflow.flink.MetricsEvent;
 import io.gradflow.flink.Scored;
+import io.gradflow.jobs.kafka.AccumulatorTable;
 import io.gradflow.jobs.kafka.DeadLetter;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
 import io.gradflow.jobs.kafka.InputAccumulator;
@@ -14,6 +15,7 @@ import io.gradflow.jobs.kafka.InputPositions.Loss;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,6 +108,105 @@ class TrainConsoleTest {
     c.summary(accumulators(1, 0.5, 4000), 16, null, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("examples read   4,000 from examples (250/s on average)\n"), o);
+  }
+
+  private static Map<String, Object> attempt(Map<String, Object> accumulators, int attempt) {
+    accumulators.put(InputAccumulator.ATTEMPT, attempt);
+    return accumulators;
+  }
+
+  /**
+   * A restart whose new attempt passed the previous line's count within one progress interval:
+   * the count rose, but the attempt number says the counts started again, so the line gives no
+   * rate (before, it gave (1,500 - 1,000) / 2 s = 250/s, a rate no one measured). The lines
+   * after it, of the same attempt, have their rate again; a snapshot without the attempt number
+   * (no decode task has reported yet) is judged by its count.
+   */
+  @Test
+  void aRestartThatPassedThePreviousCountGivesNoRate() {
+    TrainConsole c = console(false, true);
+    c.progress(attempt(accumulators(1, 0.5, 1000), 0), 2);
+    c.progress(attempt(accumulators(1, 0.5, 1500), 1), 4); // restarted, already past 1,000
+    c.progress(attempt(accumulators(1, 0.5, 2500), 1), 6);
+    c.progress(accumulators(1, 0.5, 0), 8); // restarted again: nothing reported yet
+    c.progress(attempt(accumulators(1, 0.5, 400), 2), 10);
+    c.progress(attempt(accumulators(1, 0.5, 800), 2), 12);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("[2s] examples 1,000 (500/s) |"), e);
+    assertTrue(e.contains("[4s] examples 1,500 (counting again after a restart) |"), e);
+    assertTrue(e.contains("[6s] examples 2,500 (500/s) |"), e);
+    assertTrue(e.contains("[8s] examples 0 (counting again after a restart) |"), e);
+    assertTrue(e.contains("[10s] examples 400 (counting again after a restart) |"), e);
+    assertTrue(e.contains("[12s] examples 800 (200/s) |"), e);
+  }
+
+  /**
+   * {@code accumulators} with the metrics in {@code columns}: each a column of this release's
+   * layout, or another release's (valued 42).
+   */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> metricsIn(Map<String, Object> accumulators,
+      List<String> columns) {
+    AccumulatorTable<double[]> table =
+        (AccumulatorTable<double[]>) accumulators.get(ProgressTaps.METRICS);
+    AccumulatorTable<double[]> other = new AccumulatorTable<>(columns);
+    table.forEach((key, row) -> {
+      double[] r = new double[columns.size()];
+      for (int i = 0; i < r.length; i++) {
+        int at = table.columns().indexOf(columns.get(i));
+        r[i] = at >= 0 ? row[at] : 42;
+      }
+      other.put(key, r);
+    });
+    Map<String, Object> copy = new HashMap<>(accumulators);
+    copy.put(ProgressTaps.METRICS, other);
+    return copy;
+  }
+
+  /** What a console prints (progress lines, then the summary) for {@code accumulators}. */
+  private static String printed(Map<String, Object> accumulators) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    TrainConsole c = new TrainConsole(new PrintStream(o, true, StandardCharsets.UTF_8),
+        new PrintStream(e, true, StandardCharsets.UTF_8), false, true, "examples");
+    c.progress(accumulators, 2);
+    c.summary(accumulators, 4, null, true);
+    return o.toString(StandardCharsets.UTF_8) + e.toString(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The metrics accumulator of a job of another release is read by its columns' names, not by
+   * their positions: columns in another order and one this release does not know print what the
+   * same values print in this release's layout; a layout without {@code lastEce} (before
+   * 2026-12-02, when it was inserted at index 7) prints the window's ECE as unknown and every
+   * other figure right. Before, the console read fixed positions: the older layout's last step,
+   * reports and drift counts shifted by one.
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void metricsOfAnotherReleaseAreReadByColumnName() {
+    Map<String, Object> current = accumulators(2, 0.5);
+    List<String> reordered = new ArrayList<>(ProgressTaps.ModelMetrics.COLUMNS);
+    java.util.Collections.reverse(reordered);
+    reordered.add(3, "aColumnOfAnotherRelease");
+    String expected = printed(current);
+    assertEquals(expected, printed(metricsIn(current, reordered)));
+
+    List<String> older = new ArrayList<>(ProgressTaps.ModelMetrics.COLUMNS);
+    older.remove("lastEce");
+    Map<String, Object> withoutEce = metricsIn(current, ProgressTaps.ModelMetrics.COLUMNS);
+    ((Map<String, double[]>) withoutEce.get(ProgressTaps.METRICS)).values()
+        .forEach(row -> row[ProgressTaps.ModelMetrics.LAST_ECE] = Double.NaN);
+    assertEquals(printed(withoutEce), printed(metricsIn(current, older)));
+  }
+
+  /** The first line of a job that restarted before it gives no rate since the start either. */
+  @Test
+  void aFirstLineAfterARestartGivesNoRate() {
+    TrainConsole c = console(false, true);
+    c.progress(attempt(accumulators(1, 0.5, 1000), 1), 2);
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("[2s] examples 1,000 (counting again after a restart) |"), e);
   }
 
   @Test
