@@ -70,7 +70,7 @@ import org.apache.kafka.clients.admin.NewTopic;
  * for the k-th run of a parallelism given more than once (then in the warm JVM), then the
  * producer's and the clients' peer's fields ({@link #peerFields}), the JIT's ({@link
  * #jitFields}) and the last quarter's ({@link #lastQuarterFields}: the settled job, once the JIT
- * compilers' backlog is behind it; take them from a run of 4,000,000 examples).
+ * compilers' backlog is behind it; take them from a run of 8,000,000 examples).
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
  * and {@code 1,2}). The rate counts the whole job, start-up included. With
