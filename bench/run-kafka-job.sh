@@ -25,6 +25,15 @@
 # jit_share_of_cpu_steady=<x> (the last job's second half), jit_share_of_cpu_q<k>=<x>
 # jit_compilations_q<k>=<n> per quarter k of its examples (q1 includes start-up; compilations
 # from HotSpot's sun.ci.totalCompiles counter), kafka_clients_peer_jit_share_of_cpu_steady=<x>.
+# The settled job, the last quarter of the last job's examples and of the peer's (a 1M run's
+# second half still holds the JIT compilers' backlog of late-hot code; 8,000,000 settle it):
+# examples_per_second_q4=<n> cpu_per_example_vs_bare_q4=<x>
+# cpu_per_example_vs_bare_q4_without_jit=<x>
+# jit_us_per_example_steady=<x> jit_us_per_example_q4=<x> (the JIT compilers' CPU per example, us)
+# kafka_clients_peer_examples_per_second_q4=<n> kafka_clients_peer_cpu_per_example_vs_bare_q4=<x>
+# kafka_clients_peer_cpu_per_example_vs_bare_q4_without_jit=<x>
+# kafka_clients_peer_jit_us_per_example_q4=<x> job_q4_cpu_per_example_vs_clients_peer_q4=<x>:
+#   bench/run-kafka-job.sh 8000000 2
 # Which methods are compiled, made not entrant and trapped in which quarter (HotSpot's
 # compilation log, time-stamped in JVM uptime, which each quarter's line prints; the peer's JVM
 # writes its own file through %p):

@@ -68,7 +68,9 @@ import org.apache.kafka.clients.admin.NewTopic;
  * {@code jit_share_of_cpu_<run>} (the JIT compilers' share of the job's CPU),
  * {@code examples_per_second_steady_<run>} and {@code cpu_per_example_vs_bare_steady_<run>}, where {@code <run>} is {@code decode<p>}, or {@code decode<p>_run<k>}
  * for the k-th run of a parallelism given more than once (then in the warm JVM), then the
- * producer's and the clients' peer's fields ({@link #peerFields}).
+ * producer's and the clients' peer's fields ({@link #peerFields}), the JIT's ({@link
+ * #jitFields}) and the last quarter's ({@link #lastQuarterFields}: the settled job, once the JIT
+ * compilers' backlog is behind it; take them from a run of 8,000,000 examples).
  *
  * <p>Run: {@code bench/run-kafka-job.sh [examples [decode parallelisms]]} (default 2,000,000
  * and {@code 1,2}). The rate counts the whole job, start-up included. With
@@ -278,6 +280,7 @@ public final class KafkaJobThroughput {
       result.append(peerFields(peer, peerSteady, last.steady(), barePerMillion, peerSame));
       result.append(conditionFields(Heap.current(), !PEER_IN_THIS_JVM, peerResult));
       result.append(jitFields(last, peerResult));
+      result.append(lastQuarterFields(last, peerResult, barePerMillion));
       System.out.println();
       System.out.println(result);
     } finally {
@@ -522,6 +525,40 @@ public final class KafkaJobThroughput {
     out.append(String.format(Locale.ROOT, " kafka_clients_peer_jit_share_of_cpu_steady=%.2f",
         peer.steady().compileSeconds() / peer.steady().cpuSeconds()));
     return out.toString();
+  }
+
+  /**
+   * The last quarter of the last job's examples and of the peer's, for the RESULT line: the
+   * settled job, once the JIT compilers' backlog of late-hot code is behind it (the second half
+   * of a 1M run still holds part of it; README, "The job through Kafka", session 21).
+   * {@code examples_per_second_q4}, {@code cpu_per_example_vs_bare_q4} and {@code _without_jit}
+   * as the {@code _steady} fields are, {@code jit_us_per_example_steady} and {@code _q4} (the JIT
+   * compilers' CPU per example in microseconds), the peer's {@code
+   * kafka_clients_peer_cpu_per_example_vs_bare_q4} and {@code _without_jit}, {@code
+   * kafka_clients_peer_jit_us_per_example_q4}, and {@code
+   * job_q4_cpu_per_example_vs_clients_peer_q4}. Empty when either has no quarters (the last
+   * prediction was not seen).
+   */
+  static String lastQuarterFields(JobRun last, PeerResult peer, double barePerMillion) {
+    if (last.quarters().size() < 4 || peer.quarters().size() < 4) {
+      return "";
+    }
+    Steady.Quarter q = last.quarters().get(3);
+    Steady.Quarter pq = peer.quarters().get(3);
+    Steady.Figures f = q.figures();
+    Steady.Figures pf = pq.figures();
+    return String.format(Locale.ROOT, " examples_per_second_q4=%.0f cpu_per_example_vs_bare_q4=%.2f"
+        + " cpu_per_example_vs_bare_q4_without_jit=%.2f jit_us_per_example_steady=%.2f"
+        + " jit_us_per_example_q4=%.2f kafka_clients_peer_examples_per_second_q4=%.0f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_q4=%.2f"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_q4_without_jit=%.2f"
+        + " kafka_clients_peer_jit_us_per_example_q4=%.2f"
+        + " job_q4_cpu_per_example_vs_clients_peer_q4=%.2f", f.rate(),
+        f.cpuPerMillion() / barePerMillion, f.cpuPerMillionWithoutJit() / barePerMillion,
+        last.steady().compileSeconds() / last.steady().examples() * 1e6,
+        q.jitMicrosPerExample(), pf.rate(), pf.cpuPerMillion() / barePerMillion,
+        pf.cpuPerMillionWithoutJit() / barePerMillion, pq.jitMicrosPerExample(),
+        f.cpuPerMillion() / pf.cpuPerMillion());
   }
 
   /** A broker in a JVM of its own; it stops when its standard input is closed. */

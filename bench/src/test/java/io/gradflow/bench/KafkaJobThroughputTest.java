@@ -123,6 +123,41 @@ class KafkaJobThroughputTest {
   }
 
   @Test
+  void theLastQuarterFieldsAreTheLastQuartersOfTheJobAndThePeer() {
+    var job = new KafkaJobThroughput.JobRun(2, "decode2", 1_000_000, 10.0, 16.0, 4.0,
+        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 8.0, 1.5), quartersEndingWith(
+            new KafkaJobThroughput.Steady.Figures(250_000, 2.0, 3.0, 0.5)));
+    var peer = new KafkaJobThroughput.PeerResult(
+        new KafkaClientsPeer.Run(1_000_000, 10.0, 8.0, 2.0, 42, 0, 5),
+        new KafkaJobThroughput.Steady.Figures(500_000, 4.0, 2.0, 0.5), quartersEndingWith(
+            new KafkaJobThroughput.Steady.Figures(250_000, 1.0, 1.0, 0.125)),
+        new KafkaJobThroughput.Heap(6144, 6144, true));
+    // The bare loop: 2 s per million examples. The job's last quarter: 12 CPU s per million,
+    // 2 of them the JIT's; its second half 3 us of JIT per example; the peer's last quarter 4.
+    assertEquals(" examples_per_second_q4=125000 cpu_per_example_vs_bare_q4=6.00"
+        + " cpu_per_example_vs_bare_q4_without_jit=5.00 jit_us_per_example_steady=3.00"
+        + " jit_us_per_example_q4=2.00 kafka_clients_peer_examples_per_second_q4=250000"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_q4=2.00"
+        + " kafka_clients_peer_cpu_per_example_vs_bare_q4_without_jit=1.75"
+        + " kafka_clients_peer_jit_us_per_example_q4=0.50"
+        + " job_q4_cpu_per_example_vs_clients_peer_q4=3.00",
+        KafkaJobThroughput.lastQuarterFields(job, peer, 2.0));
+    // A run whose last prediction was not seen has no quarters: no fields rather than NaNs.
+    assertEquals("", KafkaJobThroughput.lastQuarterFields(job, peerOnAFixedPreTouchedHeap(), 2.0));
+  }
+
+  private static List<KafkaJobThroughput.Steady.Quarter> quartersEndingWith(
+      KafkaJobThroughput.Steady.Figures last) {
+    var early = new KafkaJobThroughput.Steady.Figures(250_000, 5.0, 50.0, 25.0);
+    List<KafkaJobThroughput.Steady.Quarter> quarters = new java.util.ArrayList<>();
+    for (int k = 0; k < 3; k++) {
+      quarters.add(new KafkaJobThroughput.Steady.Quarter(early, 100, k, k + 1));
+    }
+    quarters.add(new KafkaJobThroughput.Steady.Quarter(last, 1, 3, 4));
+    return quarters;
+  }
+
+  @Test
   void theCompilationsAreCountedInThisJvm() {
     long before = KafkaJobThroughput.compilations();
     // HotSpot with its performance counters (the default): this JVM has compiled the framework.
