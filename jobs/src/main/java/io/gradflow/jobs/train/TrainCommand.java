@@ -287,11 +287,7 @@ public final class TrainCommand {
     }
     notes.forEach(console::fact);
     if (savepoint == null) {
-      for (PartitionExtent e : extents) {
-        if (e.deletedBeforeStart() > 0) {
-          console.startLoss(e);
-        }
-      }
+      startLosses(console, extents);
       if (bounded && extents.stream().mapToLong(PartitionExtent::toRead).sum() == 0) {
         console.warn("gradflow train: the input is empty: kafka.topics.examples ('" + examplesTopic
             + "') holds no record between the starting offsets (kafka.starting_offsets) and the"
@@ -311,14 +307,14 @@ public final class TrainCommand {
     // deleted below it are judged as on a fresh run; null when not known (no loss judged).
     List<PartitionExtent> judged = extents;
     boolean holdsPositions = savepoint != null && holdsExamplesPositions(savepoint);
+    List<PartitionExtent> restored = positions == null ? null
+        : fromPositions(extents, examplesTopic, positions);
     if (savepoint != null) {
-      judged = restoredStarts(extents, examplesTopic, positions, holdsPositions);
+      judged = restoredStarts(extents, restored, examplesTopic, positions, holdsPositions);
     }
     JobClient job = env.executeAsync(config.jobName());
     if (savepoint != null) {
-      restoreLines(console, examplesTopic, extents, positions == null ? null
-          : fromPositions(extents, examplesTopic, positions), judged, holdsPositions,
-          savepoint);
+      restoreLines(console, examplesTopic, extents, restored, judged, holdsPositions, savepoint);
     }
     String jobCheckpoints = checkpoints.endsWith("/") ? checkpoints + job.getJobID()
         : checkpoints + "/" + job.getJobID();
@@ -627,7 +623,12 @@ public final class TrainCommand {
           + " --time -2) with the offsets the job had committed to its group");
       return;
     }
-    for (PartitionExtent e : judged) {
+    startLosses(console, judged);
+  }
+
+  /** Reports the records the broker deleted below where the job starts, per partition. */
+  private static void startLosses(TrainConsole console, List<PartitionExtent> starts) {
+    for (PartitionExtent e : starts) {
       if (e.deletedBeforeStart() > 0) {
         console.startLoss(e);
       }
@@ -639,18 +640,18 @@ public final class TrainCommand {
    * runs, so that records the broker deleted below it (while the job was down) are judged as on
    * a fresh run: with a savepoint that holds no examples position ({@code holdsPositions}
    * false: {@link #holdsExamplesPositions}), the starting offsets ({@code extents}); with one
-   * that holds them, each partition the savepoint holds at its position ({@link #fromPositions};
-   * a partition it does not hold, added since or already finished by a bounded run, is not
-   * judged). Null when the positions are not known here ({@code positions} null: a savepoint not
-   * read here, or a split at the group's committed offsets).
+   * that holds them, each partition the savepoint holds at its position ({@code restored}, as
+   * {@link #fromPositions} gives them from {@code positions}; a partition it does not hold, added
+   * since or already finished by a bounded run, is not judged). Null when the positions are not
+   * known here ({@code restored} null: a savepoint not read here, or a split at the group's
+   * committed offsets).
    */
-  static List<PartitionExtent> restoredStarts(List<PartitionExtent> extents, String topic,
-      Map<String, Long> positions, boolean holdsPositions) {
+  static List<PartitionExtent> restoredStarts(List<PartitionExtent> extents,
+      List<PartitionExtent> restored, String topic, Map<String, Long> positions,
+      boolean holdsPositions) {
     if (!holdsPositions) {
       return extents;
     }
-    List<PartitionExtent> restored =
-        positions == null ? null : fromPositions(extents, topic, positions);
     if (restored == null) {
       return null;
     }
