@@ -297,7 +297,7 @@ public final class EvaluateCommand {
     report.file(input.replay.lines(), input.replay.skipped(), input.replay.blank(),
         input.imputed, seconds);
     console.deadLetterAlerts(accumulators);
-    console.summary(accumulators, seconds, null, true);
+    console.summary(accumulators, seconds, null, true, true);
     if (!quiet) {
       out.println("  file            " + fileLine(input.replay)
           + (input.imputed > 0 ? "; " + imputedLine(input.imputed) : ""));

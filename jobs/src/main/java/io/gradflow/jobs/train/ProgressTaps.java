@@ -141,7 +141,7 @@ public final class ProgressTaps {
   /**
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
    * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastEce, lastStep, reports, drifts,
-   * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep]}, the row counts those of the
+   * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep, examples]}, the row counts those of the
    * report of the latest model step (metrics or drift alone; since the model's first row: the
    * state's, not this run's); {@link #OTHER_MODELS} carries none (its keys' counts are not kept
    * apart, so no one model's count stands for them). The sums are weighted by
@@ -172,11 +172,16 @@ public final class ProgressTaps {
     static final int ROWS_REFUSED = 14;
     /** The model step of the report the row counts come from (-1 before any). */
     static final int ROWS_STEP = 15;
-    static final int SIZE = 16;
+    /**
+     * The labeled examples the reports measured (the sum of their window counts): fewer than
+     * learned when the run stopped between reports, which a stop writes no partial one of.
+     */
+    static final int EXAMPLES = 16;
+    static final int SIZE = 17;
     static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",
         "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastEce", "lastStep",
         "reports", "drifts", "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused",
-        "rowsStep");
+        "rowsStep", "examples");
 
     private HashMap<String, double[]> models = new HashMap<>();
 
@@ -203,6 +208,7 @@ public final class ProgressTaps {
         return;
       }
       m[WEIGHT] += n;
+      m[EXAMPLES] += e.windowCount;
       m[LOG_LOSS_SUM] += e.logLoss * n;
       m[BASE_RATE_SUM] += e.baseRateLogLoss * n;
       m[SQUARED_ERROR_SUM] += e.rmse * e.rmse * n;
@@ -283,6 +289,7 @@ public final class ProgressTaps {
           mine[i] += v[i];
         }
         mine[REPORTS] += v[REPORTS];
+        mine[EXAMPLES] += v[EXAMPLES];
         mine[DRIFTS] += v[DRIFTS];
         mine[LAST_DRIFT_STEP] = Math.max(mine[LAST_DRIFT_STEP], v[LAST_DRIFT_STEP]);
         if (theirsNewer) {

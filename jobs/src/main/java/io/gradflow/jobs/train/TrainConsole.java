@@ -362,8 +362,8 @@ public final class TrainConsole {
 
   private String quality(Totals t, String sep) {
     if (probabilities) {
-      return String.format(Locale.ROOT, "%slog loss %.4f (base rate %.4f)%sAUC %.4f", sep,
-          t.logLoss(), t.baseRate(), sep, t.auc);
+      return String.format(Locale.ROOT, "%slog loss %.4f (base rate %.4f)%sAUC %s", sep,
+          t.logLoss(), t.baseRate(), sep, auc(t.auc));
     }
     return String.format(Locale.ROOT, "%sRMSE %.4f", sep, t.rmse());
   }
@@ -483,9 +483,14 @@ public final class TrainConsole {
     return !lossesReported.isEmpty();
   }
 
-  /** The summary at the end of the job (standard output, off with --quiet). */
+  /**
+   * The summary at the end of the job (standard output, off with --quiet). {@code finished}: the
+   * input ended (else the run was stopped); {@code reported}: every model wrote a last, partial
+   * metrics report at the end (false when stopped, or ended by a savepoint), so no learned
+   * example is missing from the figures.
+   */
   public void summary(Map<String, Object> accumulators, double seconds, String checkpoints,
-      boolean finished) {
+      boolean finished, boolean reported) {
     LabelCounts labelCounts = labelsTopic ? LabelCounts.of(accumulators) : null;
     labelWarning(labelCounts);
     earlyEventTimes(accumulators);
@@ -516,8 +521,19 @@ public final class TrainConsole {
     List<String> keys = new ArrayList<>(new TreeMap<>(predictions).keySet());
     metrics.keySet().stream().filter(k -> !predictions.containsKey(k)).forEach(keys::add);
     if (keys.size() <= LISTED_MODELS) {
+      boolean unreported = false;
       for (String key : keys) {
-        out.println("  model " + key + ": " + describe(predictions.get(key), metrics.get(key)));
+        long[] p = predictions.get(key);
+        double[] m = metrics.get(key);
+        long after = reported ? 0 : unreported(p, m);
+        unreported |= after > 0;
+        out.println("  model " + key + ": " + describe(p, m, after));
+      }
+      if (unreported) {
+        out.println("  note            a model reports its metrics every metrics.every learned"
+            + " examples, and a stopped run writes no partial report: the examples learned after"
+            + " the last one are in the figures of the run that goes on from its savepoint or"
+            + " checkpoint");
       }
     } else {
       Totals t = totals(accumulators);
@@ -528,9 +544,10 @@ public final class TrainConsole {
       if (!ranked.isEmpty()) {
         String best = ranked.get(0);
         String worst = ranked.get(ranked.size() - 1);
-        out.println("  best  " + best + ": " + describe(predictions.get(best), metrics.get(best)));
+        out.println("  best  " + best + ": "
+            + describe(predictions.get(best), metrics.get(best), 0));
         out.println("  worst " + worst + ": "
-            + describe(predictions.get(worst), metrics.get(worst)));
+            + describe(predictions.get(worst), metrics.get(worst), 0));
       }
     }
     pageCaches(accumulators, cache).forEach(out::println);
@@ -669,7 +686,29 @@ public final class TrainConsole {
     return n > 0 && Double.isFinite(v) ? v / n : Double.POSITIVE_INFINITY;
   }
 
-  private String describe(long[] p, double[] m) {
+  /**
+   * The examples a model learned after its last metrics report ({@code p}: scored, learned;
+   * {@code m}: its metrics row), 0 when every learned example is in a report or the job's
+   * metrics do not count their examples (a job of an earlier release).
+   */
+  static long unreported(long[] p, double[] m) {
+    if (p == null || m == null || !(m[ProgressTaps.ModelMetrics.EXAMPLES] > 0)) {
+      return 0;
+    }
+    return Math.max(0, p[1] - Math.round(m[ProgressTaps.ModelMetrics.EXAMPLES]));
+  }
+
+  /** An AUC as the summary gives it: NaN when the window held one class only. */
+  private static String auc(double auc) {
+    return Double.isNaN(auc) ? "undefined (one class)"
+        : String.format(Locale.ROOT, "%.4f", auc);
+  }
+
+  /**
+   * A model's summary: its counts ({@code p}: scored, learned), then its metrics ({@code m});
+   * {@code unreported} learned examples after the last report are named beside the figures.
+   */
+  private String describe(long[] p, double[] m, long unreported) {
     StringBuilder b = new StringBuilder();
     if (p != null) {
       b.append(String.format(Locale.ROOT, "scored %,d, learned %,d", p[0], p[1]));
@@ -684,6 +723,9 @@ public final class TrainConsole {
       return b.toString();
     }
     double n = m[ProgressTaps.ModelMetrics.WEIGHT];
+    String over = unreported == 0 ? "" : String.format(Locale.ROOT, " over the first %,d (%,d"
+        + " learned after the last metrics report)",
+        Math.round(m[ProgressTaps.ModelMetrics.EXAMPLES]), unreported);
     if (probabilities) {
       double logLoss = m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM] / n;
       double base = m[ProgressTaps.ModelMetrics.BASE_RATE_SUM] / n;
@@ -694,13 +736,13 @@ public final class TrainConsole {
           : "no ratio: the base rate's log loss is 0";
       double ece = m[ProgressTaps.ModelMetrics.LAST_ECE];
       // ECE only with calibration bins (metrics.calibration_bins > 0): its window is the AUC's
-      b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%s);"
-          + " AUC %.4f%s (last window)", logLoss, base, against,
-          m[ProgressTaps.ModelMetrics.LAST_AUC], Double.isFinite(ece)
+      b.append(String.format(Locale.ROOT, "; log loss %.4f%s, base rate %.4f (%s);"
+          + " AUC %s%s (last window)", logLoss, over, base, against,
+          auc(m[ProgressTaps.ModelMetrics.LAST_AUC]), Double.isFinite(ece)
               ? String.format(Locale.ROOT, ", ECE %.4f", ece) : ""));
     } else {
-      b.append(String.format(Locale.ROOT, "; RMSE %.4f (last window %.4f)",
-          Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n),
+      b.append(String.format(Locale.ROOT, "; RMSE %.4f%s (last window %.4f)",
+          Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n), over,
           m[ProgressTaps.ModelMetrics.LAST_RMSE]));
     }
     double drifts = m[ProgressTaps.ModelMetrics.DRIFTS];

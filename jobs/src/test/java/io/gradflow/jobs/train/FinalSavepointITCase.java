@@ -58,6 +58,11 @@ class FinalSavepointITCase extends TrainJobITCase {
     assertTrue(Files.exists(Path.of(java.net.URI.create(savepoint)).resolve("_metadata")),
         savepoint);
     assertFalse(err().contains("\tat "), both());
+    // Trial 21 M1: the savepoint's stop writes no partial metrics report, and the summary says
+    // which examples its figures cover (500 per model, reports at 200 and 400).
+    assertTrue(out().contains(" over the first 400 (100 learned after the last metrics report)"),
+        out());
+    assertTrue(out().contains("  note            a model reports its metrics every"), out());
 
     produce(examples, 23, 1_500, 1_000, "m1", "m2", "m3");
     Run second = Run.create(examples, "labels");
@@ -255,9 +260,17 @@ class FinalSavepointITCase extends TrainJobITCase {
     }
   }
 
-  /** A run's job file, with checkpoints every 300 ms in this test's directory. */
+  /**
+   * A run's job file, with checkpoints every 300 ms in this test's directory and a metrics report
+   * every 200 examples, so a model's last examples before a final savepoint fall after its last
+   * report.
+   */
   String job(Run run, boolean bounded) {
-    return run.yaml("", bounded) + "\ncheckpoints: {interval: 300ms, directory: "
+    String metrics = "metrics: {every: 2000, window: 2000}";
+    String yaml = run.yaml("", bounded);
+    assertTrue(yaml.contains(metrics), yaml);
+    return yaml.replace(metrics, "metrics: {every: 200, window: 200}")
+        + "\ncheckpoints: {interval: 300ms, directory: "
         + temp.resolve("checkpoints").toUri() + "}\n";
   }
 

@@ -105,7 +105,7 @@ class TrainConsoleTest {
     assertTrue(e.contains("[9s] examples 4,000 (0/s) |"), e);
     assertTrue(e.contains("[10s] examples 300 (counting again after a restart) |"), e);
     assertTrue(e.contains("[12s] examples 500 (100/s) |"), e);
-    c.summary(accumulators(1, 0.5, 4000), 16, null, true);
+    c.summary(accumulators(1, 0.5, 4000), 16, null, true, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("examples read   4,000 from examples (250/s on average)\n"), o);
   }
@@ -170,7 +170,7 @@ class TrainConsoleTest {
     TrainConsole c = new TrainConsole(new PrintStream(o, true, StandardCharsets.UTF_8),
         new PrintStream(e, true, StandardCharsets.UTF_8), false, true, "examples");
     c.progress(accumulators, 2);
-    c.summary(accumulators, 4, null, true);
+    c.summary(accumulators, 4, null, true, true);
     return o.toString(StandardCharsets.UTF_8) + e.toString(StandardCharsets.UTF_8);
   }
 
@@ -243,7 +243,7 @@ class TrainConsoleTest {
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.", 970L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.", 30L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "evictions.", 12L);
-    console(false, true).summary(a, 10, null, true);
+    console(false, true).summary(a, 10, null, true, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("; rows 394 live, 1,174 expired, 4,854 sightings refused\n"), o);
     assertTrue(o.contains("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
@@ -286,7 +286,7 @@ class TrainConsoleTest {
     }
     metrics.merge(other);
     a.put(ProgressTaps.METRICS, metrics.getLocalValue());
-    console(false, true).summary(a, 10, null, true);
+    console(false, true).summary(a, 10, null, true, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
         + " (16.7% lower); AUC 0.7500, ECE 0.0123 (last window)"), o);
@@ -294,15 +294,78 @@ class TrainConsoleTest {
 
   @Test
   void aBaseRateOfLogLossZeroGivesNoRatio() {
-    console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null, true);
+    console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null, true, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.0002, base rate 0.0000"
         + " (no ratio: the base rate's log loss is 0); AUC 0.7500 (last window)"), o);
   }
 
   @Test
+  void aStopBetweenReportsNamesTheLearnedExamplesNoReportHolds() {
+    // 2,998 learned; the reports measured 2,500 (five of 500): a stop with a savepoint writes
+    // no partial report, so the figures cover the first 2,500 only.
+    Map<String, Object> a = accumulators(1, 0.5);
+    ProgressTaps.PredictionCounts predictions = new ProgressTaps.PredictionCounts();
+    for (int i = 0; i < 2998; i++) {
+      predictions.add(new Scored("x" + i, "m0", i, 0.5, 0, 1f, true));
+    }
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    for (int r = 1; r <= 5; r++) {
+      MetricsEvent e = new MetricsEvent();
+      e.modelKey = "m0";
+      e.windowCount = 500;
+      e.windowWeight = 500;
+      e.logLoss = 0.5;
+      e.baseRateLogLoss = 0.6;
+      e.auc = 0.75;
+      e.modelStep = 500L * r;
+      metrics.add(e);
+    }
+    a.put(ProgressTaps.PREDICTIONS, predictions.getLocalValue());
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    console(false, true).summary(a, 10, null, true, false);
+    String stopped = out.toString(StandardCharsets.UTF_8);
+    assertTrue(stopped.contains("model m0: scored 2,998, learned 2,998; log loss 0.5000 over the"
+        + " first 2,500 (498 learned after the last metrics report), base rate 0.6000 (16.7%"
+        + " lower); AUC 0.7500 (last window)"), stopped);
+    assertTrue(stopped.contains("  note            a model reports its metrics every"
+        + " metrics.every learned examples, and a stopped run writes no partial report"),
+        stopped);
+    out.reset();
+    // The same counts from a run whose end wrote the last, partial report: nothing to name.
+    console(false, true).summary(a, 10, null, true, true);
+    String ended = out.toString(StandardCharsets.UTF_8);
+    assertTrue(ended.contains("model m0: scored 2,998, learned 2,998; log loss 0.5000, base rate"),
+        ended);
+    assertFalse(ended.contains("note"), ended);
+  }
+
+  @Test
+  void anAucOfOneClassIsUndefinedNotNaN() {
+    Map<String, Object> a = accumulators(1, 0.5);
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    MetricsEvent e = new MetricsEvent();
+    e.modelKey = "m0";
+    e.windowCount = 8;
+    e.windowWeight = 8;
+    e.logLoss = 0.45;
+    e.baseRateLogLoss = 0.6;
+    e.auc = Double.NaN;
+    metrics.add(e);
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    TrainConsole c = console(false, true);
+    c.progress(a, 2);
+    c.summary(a, 10, null, true, true);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("; AUC undefined (one class) (last window)"), o);
+    assertFalse(o.contains("NaN"), o);
+    String e2 = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e2.contains("| AUC undefined (one class) |"), e2);
+  }
+
+  @Test
   void theSummaryListsFewModelsAndSumsMany() {
-    console(false, true).summary(accumulators(2, 0.5), 10, "deleted x", true);
+    console(false, true).summary(accumulators(2, 0.5), 10, "deleted x", true, true);
     String few = out.toString(StandardCharsets.UTF_8);
     assertTrue(few.contains("examples read   1,000 from examples"), few);
     assertTrue(few.contains("predictions     20 scored, 14 learned (2 model keys)"), few);
@@ -311,7 +374,7 @@ class TrainConsoleTest {
         + " (16.7% lower); AUC 0.7500 (last window)"), few);
     assertTrue(few.contains("checkpoints     deleted x"), few);
     out.reset();
-    console(false, true).summary(accumulators(12, 0.5), 10, null, true);
+    console(false, true).summary(accumulators(12, 0.5), 10, null, true, true);
     String many = out.toString(StandardCharsets.UTF_8);
     assertTrue(many.contains("12 models: log loss 0.5550 (base rate 0.6000), AUC 0.7500"), many);
     assertTrue(many.contains("best  m0:") && many.contains("worst m11:"), many);
@@ -322,7 +385,7 @@ class TrainConsoleTest {
   void aModelThatLearnedBeforeItsFirstReportSaysWhy() {
     Map<String, Object> a = accumulators(1, 0.5);
     a.put(ProgressTaps.METRICS, new ProgressTaps.ModelMetrics().getLocalValue());
-    console(false, true).summary(a, 10, null, true);
+    console(false, true).summary(a, 10, null, true, true);
     String s = out.toString(StandardCharsets.UTF_8);
     assertTrue(s.contains("model m0: scored 10, learned 7; no metrics reported (a model reports"
         + " every metrics.every learned examples; lower it for a short run)"), s);
@@ -340,7 +403,7 @@ class TrainConsoleTest {
     TrainConsole c = console(true, true);
     c.fact("job id 1");
     c.progress(accumulators(1, 0.5), 1);
-    c.summary(accumulators(1, 0.5), 1, null, true);
+    c.summary(accumulators(1, 0.5), 1, null, true, true);
     assertTrue(c.losses(List.of(new Loss(new TopicPartition("examples", 0), 0, 400, 400))));
     assertEquals("", out.toString(StandardCharsets.UTF_8));
     String e = err.toString(StandardCharsets.UTF_8);
@@ -385,7 +448,7 @@ class TrainConsoleTest {
     c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DEFAULT_LABEL));
     Map<String, Object> a = withLabels(accumulators(1, 0.5), 443, 440, 40, 0, 3);
     c.progress(a, 2);
-    c.summary(a, 3, null, true);
+    c.summary(a, 3, null, true, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("\n  labels          443 read: 440 joined, 40 examples learned with"
         + " the default label 0.0 (no label within labels.timeout 10m), 3 orphans (no example"
@@ -399,7 +462,7 @@ class TrainConsoleTest {
   void droppedExamplesAreNamedAsDropped() {
     TrainConsole c = console(false, true);
     c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DROP));
-    c.summary(withLabels(accumulators(1, 0.5), 1, 1, 0, 1, 0), 3, null, true);
+    c.summary(withLabels(accumulators(1, 0.5), 1, 1, 0, 1, 0), 3, null, true, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("  labels          1 read: 1 joined, 1 example dropped (no label"
         + " within labels.timeout 10m, labels.on_timeout: drop), 0 orphans (no example with"
@@ -411,7 +474,7 @@ class TrainConsoleTest {
   void droppingWithNothingTimedOutSaysNoDefaultLabel() {
     TrainConsole c = console(false, true);
     c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DROP));
-    c.summary(withLabels(accumulators(1, 0.5), 2, 2, 0, 0, 0), 3, null, true);
+    c.summary(withLabels(accumulators(1, 0.5), 2, 2, 0, 0, 0), 3, null, true, true);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("  labels          2 read: 2 joined, 0 examples dropped (no label"
         + " within labels.timeout 10m, labels.on_timeout: drop), 0 orphans"), o);
@@ -425,7 +488,7 @@ class TrainConsoleTest {
     c.noLabelsTopic();
     Map<String, Object> a = withLabels(accumulators(1, 0.5), 0, 0, 40, 0, 0);
     c.progress(a, 2);
-    c.summary(a, 3, null, true);
+    c.summary(a, 3, null, true, true);
     assertFalse(out.toString(StandardCharsets.UTF_8).contains("  labels   "));
     String e = err.toString(StandardCharsets.UTF_8);
     assertFalse(e.contains("| labels ") || e.contains("warning"), e);
@@ -435,7 +498,7 @@ class TrainConsoleTest {
   void withoutALabelJoinThereIsNoLabelsLine() {
     TrainConsole c = console(false, true);
     c.progress(accumulators(1, 0.5), 2);
-    c.summary(accumulators(1, 0.5), 3, null, true);
+    c.summary(accumulators(1, 0.5), 3, null, true, true);
     assertFalse(out.toString(StandardCharsets.UTF_8).contains("  labels   "));
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("| labels "));
   }
@@ -444,8 +507,8 @@ class TrainConsoleTest {
   @Test
   void warnsWhenMostDelayedExamplesTimedOutWithoutALabel() {
     TrainConsole c = console(true, true); // warnings print even with --quiet
-    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 3, null, true);
-    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 4, null, true);
+    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 3, null, true, true);
+    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 4, null, true, true);
     assertEquals("gradflow train: warning: 498 of 500 delayed examples got no label within"
         + " labels.timeout (learned with the default label); 500 labels read, 498 of them with"
         + " no example of their id: do the labels' example_id values match the examples'"
@@ -454,13 +517,13 @@ class TrainConsoleTest {
     assertEquals("", out.toString(StandardCharsets.UTF_8));
 
     err.reset();
-    console(true, true).summary(withLabels(accumulators(1, 0.5), 0, 0, 0, 7, 0), 3, null, true);
+    console(true, true).summary(withLabels(accumulators(1, 0.5), 0, 0, 0, 7, 0), 3, null, true, true);
     assertEquals("gradflow train: warning: 7 of 7 delayed examples got no label within"
         + " labels.timeout (dropped); no label was read at all: is anything writing the labels"
         + " topic (kafka.topics.labels)?\n", err.toString(StandardCharsets.UTF_8));
 
     err.reset(); // half or fewer timed out: no warning
-    console(true, true).summary(withLabels(accumulators(1, 0.5), 10, 5, 5, 0, 5), 3, null, true);
+    console(true, true).summary(withLabels(accumulators(1, 0.5), 10, 5, 5, 0, 5), 3, null, true, true);
     assertEquals("", err.toString(StandardCharsets.UTF_8));
   }
 
@@ -482,7 +545,7 @@ class TrainConsoleTest {
     assertTrue(during.contains("gradflow train: warning: 1 example has an event_time before"
         + " 2000-01-01 (earliest: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds"
         + " since the epoch: a producer writing seconds?"), during);
-    c.summary(a, 4, null, true);
+    c.summary(a, 4, null, true, true);
     String end = err.toString(StandardCharsets.UTF_8).substring(during.length());
     assertTrue(end.contains("gradflow train: warning: 2 examples have an event_time before"
         + " 2000-01-01 (earliest: 1733000000"), end);
@@ -516,7 +579,7 @@ class TrainConsoleTest {
     c.syntheticEventTimes();
     Map<String, Object> a = withEarlyEventTime(accumulators(1, 0.5), 0L);
     c.progress(a, 1);
-    c.summary(a, 2, null, true);
+    c.summary(a, 2, null, true, true);
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("event_time"), err::toString);
   }
 
