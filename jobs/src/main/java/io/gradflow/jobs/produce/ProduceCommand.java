@@ -417,7 +417,7 @@ public final class ProduceCommand {
       throw new Failure(replay == null ? "nothing was produced"
           : "nothing was produced: " + (replay.skipped() + replay.refused() == 0
               ? source(v) + " holds no examples"
-              : "every example of " + source(v) + " was malformed or invalid (see above)"));
+              : source(v) + " holds no valid example: " + replay.allFailed()));
     }
     return 0;
   }

@@ -230,8 +230,9 @@ class ProduceCommandTest {
     assertEquals(1, r.code(), r.err());
     assertTrue(r.err().contains("stdin, line 2: timestamp '2001-31-01' is not a time"), r.err());
     assertTrue(r.err().contains("stdin, line 3: timestamp 'yesterday' is not a time"), r.err());
-    assertTrue(r.err().contains("gradflow produce: nothing was produced: every example of stdin"
-        + " was malformed or invalid (see above)"), r.err());
+    assertTrue(r.err().contains("gradflow produce: nothing was produced: stdin holds no valid"
+        + " example: all 2 lines were malformed; the first: line 2: timestamp '2001-31-01' is not"
+        + " a time"), r.err());
     r.noStackTrace();
     Result empty = run("y,x\n", "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
         "--print", "--quiet");
