@@ -89,7 +89,12 @@ class ProduceCommandTest {
   void usageErrorsNameTheFlag() {
     Result unknown = run("", "--generator", "ctr", "--colour", "red");
     assertEquals(2, unknown.code());
-    assertTrue(unknown.err().startsWith("gradflow produce: unknown flag --colour;"), unknown.err());
+    assertTrue(unknown.err().startsWith("gradflow produce: unknown flag --colour; --help lists"
+        + " the flags"), unknown.err());
+    Result typo = run("", "--generator", "ctr", "--label-treshold", "15");
+    assertEquals(2, typo.code());
+    assertTrue(typo.err().startsWith("gradflow produce: unknown flag --label-treshold; did you"
+        + " mean --label-threshold? --help lists the flags"), typo.err());
     Result choice = run("", "--generator", "movies");
     assertTrue(choice.err().startsWith("gradflow produce: --generator must be one of ctr,"
         + " recsys, tabular, but was movies"), choice.err());
