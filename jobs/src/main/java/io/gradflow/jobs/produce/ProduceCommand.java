@@ -930,7 +930,7 @@ public final class ProduceCommand {
     try {
       bytes = file.equals("-") ? in : Files.newInputStream(Path.of(file));
     } catch (NoSuchFileException e) {
-      throw new Command.UsageException("no such file: " + file);
+      throw new Command.UsageException("--file " + file + ": no such file");
     } catch (IOException e) {
       throw new Command.UsageException("cannot read --file " + file + ": " + e.getMessage());
     }

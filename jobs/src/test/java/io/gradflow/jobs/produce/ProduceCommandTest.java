@@ -91,6 +91,11 @@ class ProduceCommandTest {
     assertEquals(2, unknown.code());
     assertTrue(unknown.err().startsWith("gradflow produce: unknown flag --colour; --help lists"
         + " the flags"), unknown.err());
+    Result missing = run("", "--file", "nope.csv", "--csv-label", "y", "--csv-numeric", "x",
+        "--print");
+    assertEquals(2, missing.code(), missing.err());
+    assertTrue(missing.err().startsWith("gradflow produce: --file nope.csv: no such file"),
+        missing.err());
     Result typo = run("", "--generator", "ctr", "--label-treshold", "15");
     assertEquals(2, typo.code());
     assertTrue(typo.err().startsWith("gradflow produce: unknown flag --label-treshold; did you"
