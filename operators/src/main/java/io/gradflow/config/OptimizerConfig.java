@@ -182,36 +182,8 @@ public final class OptimizerConfig {
    * {@code NAME} when none is that near.
    */
   static String closestName(Object written) {
-    String text = String.valueOf(written).trim().toLowerCase(Locale.ROOT);
-    String best = "NAME";
-    int bestDistance = 3;
-    for (String n : NAMES) {
-      int d = editDistance(text, n.toLowerCase(Locale.ROOT));
-      if (d < bestDistance) {
-        best = n;
-        bestDistance = d;
-      }
-    }
-    return best;
-  }
-
-  /** Levenshtein's distance: insertions, deletions and substitutions of one character. */
-  private static int editDistance(String a, String b) {
-    int[] row = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      row[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      int diagonal = row[0];
-      row[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int above = row[j];
-        row[j] = Math.min(Math.min(row[j] + 1, row[j - 1] + 1),
-            diagonal + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1));
-        diagonal = above;
-      }
-    }
-    return row[b.length()];
+    String best = Suggestion.closest(String.valueOf(written), NAMES);
+    return best == null ? "NAME" : best;
   }
 
   /**

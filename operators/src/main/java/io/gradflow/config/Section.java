@@ -14,8 +14,9 @@ import java.util.Set;
  * A group of declared settings that a YAML map holds: {@code state}, {@code kafka.topics}, or one
  * variant of a section chosen by a selector key ({@code optimizer} with {@code name: Adam}, a
  * {@code schedule} with {@code type: step}). Reading a map through a section refuses a key it
- * does not declare, listing the accepted ones ({@code "state.cahce_pages is not a setting;
- * accepted: backend, cache_memory, cache_pages, page_bits, compression"}), reads every
+ * does not declare, listing the accepted ones after the nearest ({@code "state.cahce_pages is not
+ * a setting; did you mean cache_pages? accepted: backend, cache_memory, cache_pages, page_bits,
+ * compression"}), reads every
  * setting (default, type, constraint) and records the effective values in a {@link ConfigReport}.
  *
  * <p>Immutable and thread-safe.
@@ -108,8 +109,10 @@ public final class Section {
     for (String k : map.keySet()) {
       if (!accepted.contains(k) && !handled.contains(k) && setting(k) == null) {
         String key = key(prefix, k);
-        throw new ConfigException(key, key + " is not a setting" + context()
-            + "; accepted: " + String.join(", ", accepted));
+        String near = Suggestion.closest(k, accepted);
+        throw new ConfigException(key, key + " is not a setting" + context() + (near == null
+            ? "; accepted: " : "; did you mean " + near + "? accepted: ")
+            + String.join(", ", accepted));
       }
     }
     Map<Setting<?>, Object> values = new HashMap<>();

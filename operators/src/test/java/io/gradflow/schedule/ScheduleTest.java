@@ -93,7 +93,8 @@ class ScheduleTest {
     assertEquals("schedule.then.gamma must be set for the exponential schedule, but was missing",
         refused(Map.of("type", "warmup", "warmup", 3, "then", Map.of("type", "exponential")))
             .getMessage());
-    assertEquals("schedule.gama is not a setting of the step schedule; accepted: clock,"
+    assertEquals("schedule.gama is not a setting of the step schedule; did you mean gamma?"
+        + " accepted: clock,"
         + " step_size, gamma", refused(Map.of("type", "step", "step_size", 3, "gama", 0.5))
             .getMessage());
   }

@@ -1,5 +1,8 @@
 package io.gradflow.schema;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +24,10 @@ import org.apache.avro.specific.SpecificRecord;
  *       then the Avro binary body;</li>
  *   <li>a plain Avro binary body without any header (Avro's {@code DatumWriter} and
  *       {@code BinaryEncoder}, Python's {@code avro.io.DatumWriter}), recognised when the whole
- *       value reads as a body of a known version of the expected record type.</li>
+ *       value reads as a body of a known version of the expected record type;</li>
+ *   <li>JSON text (a producer's JSON serializer, or {@code kafka-console-producer}): the whole
+ *       value is one JSON object or array, checked with Jackson's streaming parser (Avro's own
+ *       dependency), which reads tokens without building them.</li>
  * </ul>
  * Used only on the refusal path ({@link RecordCodec#decode} and {@code gradflow consume}), after
  * the single-object header was not found: the hot path never calls it. A body is read only after
@@ -79,8 +85,35 @@ public final class ForeignFraming {
       return "the value is a plain Avro binary " + plain + " body without a header (all its "
           + value.length + " bytes read as one), not Avro single-object encoding; " + WHAT_TO_DO;
     }
+    String json = json(value);
+    if (json != null) {
+      return "the value is JSON text (" + json + ", all its " + value.length + " bytes), not Avro"
+          + " single-object encoding; " + WHAT_TO_DO;
+    }
     return null;
   }
+
+  /** {@code "a JSON object"} or {@code "a JSON array"} when all of {@code value} is one. */
+  private static String json(byte[] value) {
+    int first = 0;
+    while (first < value.length && Character.isWhitespace(value[first])) {
+      first++;
+    }
+    if (first == value.length || (value[first] != '{' && value[first] != '[')) {
+      return null; // the parser is not started for bytes that cannot be an object or an array
+    }
+    try (JsonParser p = JSON.createParser(value)) {
+      JsonToken start = p.nextToken();
+      p.skipChildren();
+      return p.nextToken() == null
+          ? start == JsonToken.START_OBJECT ? "a JSON object" : "a JSON array" : null;
+    } catch (java.io.IOException e) {
+      return null;
+    }
+  }
+
+  /** Jackson's parser factory: immutable once configured, thread-safe. */
+  private static final JsonFactory JSON = new JsonFactory();
 
   /** The simple name of the first type whose known versions read all of {@code value[from..]}. */
   @SafeVarargs

@@ -114,6 +114,24 @@ class ForeignFramingTest {
         refusal(EXAMPLES, plain));
   }
 
+  /** Trial L8: JSON on the examples topic is named as JSON text, as Confluent framing is. */
+  @Test
+  void jsonTextIsNamed() {
+    byte[] json = "{\"model_key\": \"default\", \"label\": 1.0}".getBytes(
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals("not a single-object-encoded Avro record: the value is JSON text (a JSON object,"
+        + " all its " + json.length + " bytes), not Avro single-object encoding; Gradflow reads"
+        + " Avro single-object encoding (C3 01, the writer schema's 8-byte little-endian"
+        + " CRC-64-AVRO fingerprint, then the binary body): see README 'Your own producer'",
+        refusal(EXAMPLES, json));
+    assertTrue(refusal(EXAMPLES, " [1, 2]\n".getBytes()).contains("the value is JSON text (a JSON"
+        + " array, all its 8 bytes)"));
+    // Not all of it one JSON value: Avro's message.
+    assertEquals("not a single-object-encoded Avro record: Unrecognized header bytes: 0x7B 0x22",
+        refusal(EXAMPLES, "{\"model_key\": \"default\"".getBytes()));
+    assertNull(ForeignFraming.explain("{\"a\": 1} {}".getBytes(), Example.class));
+  }
+
   @Test
   void otherBytesKeepAvrosMessage() {
     assertEquals("not a single-object-encoded Avro record: Unrecognized header bytes: 0x68 0x65",

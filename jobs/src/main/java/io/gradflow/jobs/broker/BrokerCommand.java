@@ -35,7 +35,8 @@ import java.util.concurrent.CountDownLatch;
  * names; {@code --topics} any others.
  *
  * <p>Exit codes: 2 for a port in use, an unusable {@code --log-dir} (one line each) or a bad flag; when stopped by a signal the
- * broker is closed and the JVM reports the signal (130 for Ctrl-C, 143 for SIGTERM), as for an
+ * broker is closed, says so in one line ({@code broker localhost:9092 stopped; its data was
+ * deleted}) and the JVM reports the signal (130 for Ctrl-C, 143 for SIGTERM), as for an
  * embedded {@code gradflow train}. Called in-process ({@link #serve}), it returns 0 once its stop
  * latch opens.
  */
@@ -111,14 +112,24 @@ public final class BrokerCommand {
       }
       throw e;
     }
+    String address = port == 0 ? kafka.bootstrapServers() : "localhost:" + port;
+    // One line once closed, however it stopped: Ctrl-C and SIGTERM (the hook) alike, and the
+    // latch of an in-process call.
+    String stopped = "broker " + address + " stopped; " + (logDir == null
+        ? "its data was deleted" : "its data is kept in " + kafka.logDirectory()
+            + " (the same --log-dir and --port start it again)");
+    Runnable close = () -> {
+      kafka.close();
+      out.println(stopped);
+      out.flush();
+    };
     CountDownLatch closed = new CountDownLatch(1);
     Thread hook = new Thread(() -> {
-      kafka.close();
+      close.run();
       closed.countDown();
     }, "gradflow-broker-stop");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
-      String address = port == 0 ? kafka.bootstrapServers() : "localhost:" + port;
       out.println("broker " + address + " (Kafka " + kafkaVersion() + ", in-process; "
           + (logDir == null ? "its data is deleted when it stops"
               : "its data is kept in " + kafka.logDirectory() + ", cluster id "
@@ -148,7 +159,7 @@ public final class BrokerCommand {
         hookRemoved = false; // the JVM is stopping: the hook closes the broker
       }
       if (hookRemoved) {
-        kafka.close();
+        close.run();
       } else {
         closed.await();
       }

@@ -147,8 +147,9 @@ public record Flag(String name, Type type, String defaultValue, String help, Lis
       }
       Flag f = table.get(name);
       if (f == null) {
-        throw new Command.UsageException("unknown flag --" + name
-            + "; --help lists the flags");
+        String near = io.gradflow.config.Suggestion.closest(name, table.keySet());
+        throw new Command.UsageException("unknown flag --" + name + (near == null ? "; "
+            : "; did you mean --" + near + "? ") + "--help lists the flags");
       }
       if (f.type() == Type.SWITCH) {
         if (value != null) {

@@ -183,7 +183,7 @@ public record TrainConfig(String jobName, int parallelism, int decodeParallelism
     try {
       yaml = Files.readString(file);
     } catch (NoSuchFileException e) {
-      throw new ConfigException("--config", "--config names no file: " + file);
+      throw new ConfigException("--config", "--config " + file + ": no such file");
     } catch (java.nio.charset.CharacterCodingException e) {
       throw new ConfigException("--config", "--config names a file that is not UTF-8 text: "
           + file);

@@ -358,10 +358,12 @@ public final class YamlFiles {
   /**
    * A parser's problem without quoted text (it may quote a value), except a quoted single
    * character that is YAML syntax (the parser's {@code expected ',' or '}'}): such a character
-   * is the parser's word, and one character of a value gives nothing of a secret away.
+   * is the parser's word, and one character of a value gives nothing of a secret away. So is
+   * SnakeYAML's {@code '\t(TAB)'}, a tab where a token should start: shown as {@code '\t'}.
    */
   static String redact(String problem) {
-    String quoted = QUOTED.matcher(problem).replaceAll(m -> m.group().length() == 3
+    String quoted = QUOTED.matcher(problem).replaceAll(m -> m.group().equals(TAB)
+        ? Matcher.quoteReplacement("'\\t'") : m.group().length() == 3
         && SYNTAX.indexOf(m.group().charAt(1)) >= 0 ? Matcher.quoteReplacement(m.group()) : "'…'");
     return UNQUOTED.matcher(quoted).replaceAll("$1…");
   }
@@ -372,6 +374,9 @@ public final class YamlFiles {
    */
   private static final Pattern UNQUOTED =
       Pattern.compile("(found undefined alias |hexadecimal numbers, but found: ?)\\S+");
+
+  /** How SnakeYAML quotes a tab in a problem ({@code found character '\t(TAB)' that ...}). */
+  private static final String TAB = "'\\t(TAB)'";
 
   /** The characters of YAML's syntax a parser's problem may quote. */
   private static final String SYNTAX = ",:{}[]-?|>#&*!%@`'\"";

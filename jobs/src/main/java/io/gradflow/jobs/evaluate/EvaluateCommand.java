@@ -194,7 +194,9 @@ public final class EvaluateCommand {
     }
     if (!any) {
       printFile(reading.replay(), err);
-      console.warn("gradflow evaluate: " + reading.source + " holds no example to evaluate");
+      String failed = reading.replay().allFailed();
+      console.warn("gradflow evaluate: " + reading.source + " holds no example to evaluate"
+          + (failed == null ? "" : ": " + failed));
       return 1;
     }
     console.fact("gradflow evaluate: " + reading.source + ", read as it is evaluated, in file"

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -269,6 +270,26 @@ public final class FileReplay implements Iterator<Example>, AutoCloseable {
   /** Examples refused by the caller. */
   public long refused() {
     return refused;
+  }
+
+  /**
+   * Why a replay that gave no example gave none, for the last line of a command that needs one:
+   * how many lines failed and the first one's message ({@code all 3,000 lines were malformed;
+   * the first: line 2: label 'UA' is not a number; ...}); null when no line failed (the input
+   * holds no record).
+   */
+  public String allFailed() {
+    long failed = skipped + refused;
+    if (failed == 0 || errors.isEmpty()) {
+      return null;
+    }
+    String what = refused == 0 ? "malformed" : skipped == 0 ? "invalid" : "malformed or invalid";
+    String first = errors.get(0);
+    if (first.startsWith(source + ", ")) {
+      first = first.substring(source.length() + 2);
+    }
+    return failed == 1 ? "its one line with a record was " + what + ": " + first
+        : String.format(Locale.ROOT, "all %,d lines were %s; the first: %s", failed, what, first);
   }
 
   /** The first messages of skipped records and refused examples, each naming its line. */

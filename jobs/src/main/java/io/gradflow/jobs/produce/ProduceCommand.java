@@ -417,7 +417,7 @@ public final class ProduceCommand {
       throw new Failure(replay == null ? "nothing was produced"
           : "nothing was produced: " + (replay.skipped() + replay.refused() == 0
               ? source(v) + " holds no examples"
-              : "every example of " + source(v) + " was malformed or invalid (see above)"));
+              : source(v) + " holds no valid example: " + replay.allFailed()));
     }
     return 0;
   }
@@ -930,7 +930,7 @@ public final class ProduceCommand {
     try {
       bytes = file.equals("-") ? in : Files.newInputStream(Path.of(file));
     } catch (NoSuchFileException e) {
-      throw new Command.UsageException("no such file: " + file);
+      throw new Command.UsageException("--file " + file + ": no such file");
     } catch (IOException e) {
       throw new Command.UsageException("cannot read --file " + file + ": " + e.getMessage());
     }

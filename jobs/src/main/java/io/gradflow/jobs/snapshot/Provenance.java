@@ -250,13 +250,27 @@ public final class Provenance {
 
   /**
    * The source record of a model trained by {@code evaluate} on a file: {@code {"command":
-   * "evaluate", "file", "format", "flags": {the file's flags as given}, "count"}}.
+   * "evaluate", "file" (as given), "path" (absolute), "size_bytes", "format", "flags": {the
+   * file's flags as given}, "count"}}; {@code path} and {@code size_bytes} are null for stdin
+   * ({@code -}), {@code size_bytes} also when the file cannot be read (the run then refuses it).
    */
   public static ObjectNode evaluateSource(String file, String format, Map<String, String> flags,
       Long count) {
     ObjectNode s = NODES.objectNode();
     s.put("command", "evaluate");
     s.put("file", file);
+    java.nio.file.Path path = file.equals("-") ? null : java.nio.file.Path.of(file)
+        .toAbsolutePath().normalize();
+    s.put("path", path == null ? null : path.toString());
+    Long size = null;
+    if (path != null) {
+      try {
+        size = java.nio.file.Files.size(path);
+      } catch (java.io.IOException | SecurityException unreadable) {
+        // no size: the file is refused when it is opened, with its own message
+      }
+    }
+    s.put("size_bytes", size);
     s.put("format", format);
     ObjectNode f = s.putObject("flags");
     flags.forEach(f::put);

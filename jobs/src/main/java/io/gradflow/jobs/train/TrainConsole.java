@@ -559,8 +559,8 @@ public final class TrainConsole {
 
   /**
    * The summary's page cache lines, one per candidate (its name first in a race): the share of
-   * page lookups that hit (misses read keyed state), the evictions, and the cache's size in
-   * effect per subtask with the setting it came from (the trainer's accumulators say the pages;
+   * page lookups that hit (misses read keyed state), the evictions, and the cache's capacity in
+   * effect per subtask (room for so many pages, not the pages held) with the setting it came from (the trainer's accumulators say the pages;
    * {@code cache} says which setting), which say whether the cache holds the working set; none
    * when no page was looked up.
    */
@@ -577,7 +577,7 @@ public final class TrainConsole {
           long most = count(accumulators, TrainerOperator.PAGE_CACHE + "pages-max." + candidate);
           long pageBytes = count(accumulators,
               TrainerOperator.PAGE_CACHE + "page-bytes." + candidate);
-          String size = most == 0 ? "" : String.format(Locale.ROOT, "; %s%s pages (%s) per"
+          String size = most == 0 ? "" : String.format(Locale.ROOT, "; room for %s%s pages (%s) per"
               + " subtask from %s", fewest > 0 && fewest < most
                   ? String.format(Locale.ROOT, "%,d-", fewest) : "",
               String.format(Locale.ROOT, "%,d", most), MemoryAmount.human(most * pageBytes),

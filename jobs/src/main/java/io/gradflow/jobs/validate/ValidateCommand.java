@@ -173,11 +173,17 @@ public final class ValidateCommand {
     for (TrainConfig c : loaded.values()) {
       io.gradflow.jobs.train.TrainJob.checkCacheFits(c, EvaluateJob.flinkConfiguration(c), 1);
     }
-    // Every savepoint against its job's model, before anything is read or replayed.
+    // Every savepoint against its job's model, before anything is read or replayed; the same
+    // read of its operator state gives where its job had read the examples to (as train
+    // --savepoint reads it).
     Map<String, TrainConfig> replays = new LinkedHashMap<>();
     loaded.forEach((path, c) -> replays.put(path, replayConfig(c, frozen)));
+    Map<String, Map<String, Long>> examplesPositions = new LinkedHashMap<>();
     for (Map.Entry<String, String> sp : named.entrySet()) {
-      String refusal = SavepointModels.refusal(sp.getValue(), replays.get(configOf.get(sp.getKey())));
+      SavepointModels.RestoreCheck check = SavepointModels.restoreCheck(sp.getValue(),
+          replays.get(configOf.get(sp.getKey())), null);
+      examplesPositions.put(sp.getKey(), check.examplesPositions());
+      String refusal = check.refusal();
       if (refusal != null) {
         throw new UserException("--savepoint " + sp.getValue() + " (" + sp.getKey() + ") cannot"
             + " be replayed with --config " + configOf.get(sp.getKey()) + ": " + refusal
@@ -194,13 +200,20 @@ public final class ValidateCommand {
     String topic = config.kafka().topics().examples();
 
     boolean inSavepoint = v.string("from").equals("offsets-in-savepoint");
+    Map<Integer, Long> learnedTo = furthest(examplesPositions, topic);
+    if (inSavepoint) {
+      requirePositions(named, examplesPositions, topic);
+    }
     ReplayRange.Read range = ReplayRange.read(config.kafka(), topic, "kafka.topics.examples",
-        v.string("from"), v.string("to"), timeout, inSavepoint
-            ? savepointOffsets(named, topic, SavepointModels.EXAMPLES_SOURCE_UID) : Map.of());
+        v.string("from"), v.string("to"), timeout, inSavepoint ? learnedTo : Map.of());
     if (!quiet) {
       out.printf(Locale.ROOT, "gradflow validate: %s of %s %s, %s, %s%n",
           Counts.of(range.records().size(), "record"), topic, describe(range), v.string("mode"),
           Counts.of(named.size(), "savepoint"));
+    }
+    String learnedNote = learnedNote(range, learnedTo);
+    if (learnedNote != null) {
+      err.println(learnedNote);
     }
     List<RawRecord> records = range.records();
     LabelReplay.Result joined = null;
@@ -411,23 +424,59 @@ public final class ValidateCommand {
    */
   private static Map<Integer, Long> savepointOffsets(Map<String, String> named, String topic,
       String uid) throws Exception {
-    Map<Integer, Long> out = new java.util.TreeMap<>();
+    Map<String, Map<String, Long>> positions = new LinkedHashMap<>();
     for (Map.Entry<String, String> sp : named.entrySet()) {
-      Map<String, Long> offsets =
-          SavepointModels.offsets(sp.getValue()).getOrDefault(uid, Map.of());
+      positions.put(sp.getKey(),
+          SavepointModels.offsets(sp.getValue()).getOrDefault(uid, Map.of()));
+    }
+    requirePositions(named, positions, topic);
+    return furthest(positions, topic);
+  }
+
+  /** Refuses {@code --from offsets-in-savepoint} when a savepoint holds no position. */
+  private static void requirePositions(Map<String, String> named,
+      Map<String, Map<String, Long>> positions, String topic) {
+    positions.forEach((name, offsets) -> {
       if (offsets.isEmpty()) {
-        throw new UserException("--from offsets-in-savepoint: savepoint " + sp.getKey() + " ("
-            + sp.getValue() + ") holds no position of the " + topic + " source; give --from"
+        throw new UserException("--from offsets-in-savepoint: savepoint " + name + " ("
+            + named.get(name) + ") holds no position of the " + topic + " source; give --from"
             + " earliest or a timestamp", 2);
       }
-      offsets.forEach((tp, offset) -> {
-        int at = tp.lastIndexOf(':');
-        if (tp.substring(0, at).equals(topic) && offset >= 0) {
-          out.merge(Integer.parseInt(tp.substring(at + 1)), offset, Math::max);
-        }
-      });
-    }
+    });
+  }
+
+  /**
+   * Per partition of {@code topic}, the furthest next offset of the savepoints' positions
+   * ({@code topic:partition} to the next offset, as {@link SavepointModels#offsets} gives them);
+   * a marker (a split not started: no record known to be read) is left out.
+   */
+  static Map<Integer, Long> furthest(Map<String, Map<String, Long>> positions, String topic) {
+    Map<Integer, Long> out = new java.util.TreeMap<>();
+    positions.values().forEach(offsets -> offsets.forEach((tp, offset) -> {
+      int at = tp.lastIndexOf(':');
+      if (tp.substring(0, at).equals(topic) && offset >= 0) {
+        out.merge(Integer.parseInt(tp.substring(at + 1)), offset, Math::max);
+      }
+    }));
     return out;
+  }
+
+  /**
+   * Trial L11: a note when the range holds records below a savepoint's position (its job had
+   * read, so learned, them: a replay from {@code earliest} scores training data), or null.
+   */
+  static String learnedNote(ReplayRange.Read range, Map<Integer, Long> learnedTo) {
+    long learned = range.records().stream().filter(r -> r.offset < learnedTo.getOrDefault(
+        r.partition, Long.MIN_VALUE)).count();
+    if (learned == 0) {
+      return null;
+    }
+    StringBuilder at = new StringBuilder();
+    learnedTo.forEach((p, o) -> at.append(at.length() == 0 ? "" : ", ").append(p).append(": ")
+        .append(o));
+    return String.format(Locale.ROOT, "note: the range includes %s a savepoint learned (below"
+        + " where its job had read to, partition: position %s); --from offsets-in-savepoint"
+        + " scores only the records after them", Counts.of(learned, "record"), at);
   }
 
   /** Savepoint by name, in the order given; names pair with savepoints by position. */

@@ -86,6 +86,8 @@ class BrokerCommandITCase {
       stop.countDown();
     }
     assertEquals(0, exit.get(60, TimeUnit.SECONDS));
+    assertTrue(printed.toString(StandardCharsets.UTF_8).endsWith("\nbroker " + address
+        + " stopped; its data was deleted\n"), printed.toString(StandardCharsets.UTF_8));
     try (ServerSocket again = new ServerSocket()) { // the broker let its port go
       again.bind(new InetSocketAddress(InetAddress.getByName("localhost"), port));
     }
@@ -168,6 +170,38 @@ class BrokerCommandITCase {
     try (var walk = java.nio.file.Files.walk(dir)) {
       walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     }
+  }
+
+  /**
+   * Trial L7: a broker in the background ({@code ./gradflow broker &}, where the shell makes it
+   * ignore SIGINT) stopped with SIGTERM says it stopped, as after Ctrl-C, and the JVM reports
+   * the signal (143).
+   */
+  @Test
+  void sigtermSaysTheBrokerStopped(@org.junit.jupiter.api.io.TempDir java.nio.file.Path temp)
+      throws Exception {
+    java.nio.file.Path log = temp.resolve("broker.log");
+    Process p = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin",
+        "java").toString(), "-cp", System.getProperty("java.class.path"),
+        io.gradflow.jobs.cli.Main.class.getName(), "broker", "--port", "0")
+        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (!java.nio.file.Files.readString(log).contains("Ctrl-C to stop)")
+          && System.nanoTime() < deadline && p.isAlive()) {
+        Thread.sleep(100);
+      }
+      String started = java.nio.file.Files.readString(log);
+      assertTrue(started.startsWith("broker localhost:"), started);
+      p.destroy(); // SIGTERM
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), java.nio.file.Files.readString(log));
+    } finally {
+      p.destroyForcibly();
+    }
+    String o = java.nio.file.Files.readString(log);
+    assertEquals(143, p.exitValue(), o);
+    String address = o.substring("broker ".length(), o.indexOf(' ', "broker ".length()));
+    assertTrue(o.endsWith("\nbroker " + address + " stopped; its data was deleted\n"), o);
   }
 
   /** The first record of {@code partition}, or null after 30 s without one. */

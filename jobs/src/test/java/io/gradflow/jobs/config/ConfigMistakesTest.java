@@ -98,7 +98,8 @@ class ConfigMistakesTest {
         + " column 23)"), message);
     assertFalse(message.contains(SECRET), message);
     String tabs = refused(KAFKA + "model:\n\ttype: " + SECRET + "\n");
-    assertTrue(tabs.startsWith("the configuration is not valid YAML at line 3, column 1"), tabs);
+    assertTrue(tabs.startsWith("the configuration is not valid YAML at line 3, column 1: found"
+        + " character '\\t' that cannot start any token"), tabs);
     assertFalse(tabs.contains(SECRET), tabs);
     String mapping = refused("kafka: {bootstrap_servers: x: " + SECRET + "}\n");
     assertTrue(mapping.startsWith("the configuration is not valid YAML at line 1"), mapping);

@@ -196,7 +196,8 @@ class TrainConfigTest {
   void aWrongValueStopsAtStartUpNamingTheKey() {
     assertEquals("optimizer.betas[0] must be in [0, 1), but was 1.2",
         refused("optimizer: {name: Adam, betas: [1.2, 0.9]}").getMessage());
-    assertEquals("state.cahce_pages is not a setting; accepted: backend, cache_memory,"
+    assertEquals("state.cahce_pages is not a setting; did you mean cache_pages? accepted:"
+        + " backend, cache_memory,"
         + " cache_pages, page_bits, compression",
         refused("state: {cahce_pages: 3}").getMessage());
     assertEquals("model.type must be one of logistic_regression, linear_regression,"
@@ -210,6 +211,9 @@ class TrainConfigTest {
         .getMessage().startsWith("race conflicts with optimizer"));
     assertEquals("race[1].name repeats the candidate name 'a'",
         refused("race: [{name: a}, {name: a}]").getMessage());
-    assertTrue(refused("colour: blue").getMessage().startsWith("colour is not a setting"));
+    assertTrue(refused("colour: blue").getMessage().startsWith("colour is not a setting;"
+        + " accepted: "));
+    assertTrue(refused("modle: {type: logistic_regression}").getMessage().startsWith("modle is"
+        + " not a setting; did you mean model? accepted: "));
   }
 }

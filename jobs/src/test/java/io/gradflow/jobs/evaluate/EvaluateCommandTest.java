@@ -312,6 +312,20 @@ class EvaluateCommandTest {
   }
 
   @Test
+  void aFileOfOnlyMalformedLinesNamesTheFirstInItsLastLine() throws Exception {
+    Path csv = temp.resolve("text.csv");
+    Files.writeString(csv, "x,carrier\n1,UA\n2,AA\n3,UA\n");
+    Result r = run("evaluate", "--config", config().toString(), "--file", csv.toString(),
+        "--format", "csv", "--csv-numeric", "x", "--csv-label", "carrier");
+    assertEquals(1, r.exit());
+    String last = r.err().strip().lines().reduce((a, b) -> b).orElseThrow();
+    assertTrue(last.startsWith("gradflow evaluate: text.csv holds no example to evaluate: all"
+        + " 3 lines were malformed; the first: line 2: label 'UA' is not a number; text labels"
+        + " need --csv-positive"), r.err());
+    assertTrue(r.err().contains("text.csv, line 3: label 'AA' is not a number"), r.err());
+  }
+
+  @Test
   void onlyACsvTimeColumnGivesTheEventTimes() {
     assertTrue(EvaluateCommand.eventTimesGiven(io.gradflow.jobs.cli.Flag.parse(
         EvaluateCommand.FLAGS, List.of("--format", "csv", "--csv-timestamp", "t"))));

@@ -86,11 +86,13 @@ class KafkaSpecTest {
   void messagesNameTheKey() {
     assertEquals("kafka.bootstrap_servers must be set, but was missing",
         error("group_id: g"));
-    assertEquals("kafka.topic is not a setting; accepted: bootstrap_servers, group_id,"
+    assertEquals("kafka.topic is not a setting; did you mean topics? accepted:"
+        + " bootstrap_servers, group_id,"
         + " starting_offsets, bounded, delivery_guarantee, transaction_timeout,"
         + " transaction_max_timeout, transactional_id_prefix, properties, topics",
         error("{bootstrap_servers: x, topic: y}"));
-    assertEquals("kafka.topics.example is not a setting; accepted: examples, labels,"
+    assertEquals("kafka.topics.example is not a setting; did you mean examples? accepted:"
+        + " examples, labels,"
         + " predictions, metrics, changelog, dead_letters",
         error("{bootstrap_servers: x, topics: {example: y}}"));
     assertEquals("kafka.topics.labels must be a non-empty string, but was ''",

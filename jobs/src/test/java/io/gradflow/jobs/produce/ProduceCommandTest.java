@@ -89,7 +89,17 @@ class ProduceCommandTest {
   void usageErrorsNameTheFlag() {
     Result unknown = run("", "--generator", "ctr", "--colour", "red");
     assertEquals(2, unknown.code());
-    assertTrue(unknown.err().startsWith("gradflow produce: unknown flag --colour;"), unknown.err());
+    assertTrue(unknown.err().startsWith("gradflow produce: unknown flag --colour; --help lists"
+        + " the flags"), unknown.err());
+    Result missing = run("", "--file", "nope.csv", "--csv-label", "y", "--csv-numeric", "x",
+        "--print");
+    assertEquals(2, missing.code(), missing.err());
+    assertTrue(missing.err().startsWith("gradflow produce: --file nope.csv: no such file"),
+        missing.err());
+    Result typo = run("", "--generator", "ctr", "--label-treshold", "15");
+    assertEquals(2, typo.code());
+    assertTrue(typo.err().startsWith("gradflow produce: unknown flag --label-treshold; did you"
+        + " mean --label-threshold? --help lists the flags"), typo.err());
     Result choice = run("", "--generator", "movies");
     assertTrue(choice.err().startsWith("gradflow produce: --generator must be one of ctr,"
         + " recsys, tabular, but was movies"), choice.err());
@@ -230,8 +240,9 @@ class ProduceCommandTest {
     assertEquals(1, r.code(), r.err());
     assertTrue(r.err().contains("stdin, line 2: timestamp '2001-31-01' is not a time"), r.err());
     assertTrue(r.err().contains("stdin, line 3: timestamp 'yesterday' is not a time"), r.err());
-    assertTrue(r.err().contains("gradflow produce: nothing was produced: every example of stdin"
-        + " was malformed or invalid (see above)"), r.err());
+    assertTrue(r.err().contains("gradflow produce: nothing was produced: stdin holds no valid"
+        + " example: all 2 lines were malformed; the first: line 2: timestamp '2001-31-01' is not"
+        + " a time"), r.err());
     r.noStackTrace();
     Result empty = run("y,x\n", "--file", "-", "--csv-label", "y", "--csv-numeric", "x",
         "--print", "--quiet");

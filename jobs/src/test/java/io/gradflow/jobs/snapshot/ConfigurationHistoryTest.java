@@ -266,6 +266,21 @@ class ConfigurationHistoryTest {
     JsonNode source = JSON.readTree(p.get(Provenance.SOURCE));
     assertEquals("evaluate", source.path("command").textValue());
     assertEquals("fraud.csv", source.path("file").textValue());
+    // Trial L9: the absolute path beside the name as given; no size for a file not there.
+    assertEquals(java.nio.file.Path.of("fraud.csv").toAbsolutePath().toString(),
+        source.path("path").textValue());
+    assertTrue(source.path("size_bytes").isNull(), source.toString());
+    java.nio.file.Path file = java.nio.file.Files.createTempFile("history", ".csv");
+    try {
+      java.nio.file.Files.writeString(file, "y,x\n1,2\n");
+      JsonNode there = Provenance.evaluateSource(file.toString(), "csv", Map.of(), null);
+      assertEquals(8, there.path("size_bytes").longValue(), there.toString());
+    } finally {
+      java.nio.file.Files.delete(file);
+    }
+    JsonNode stdin = Provenance.evaluateSource("-", "csv", Map.of(), null);
+    assertTrue(stdin.path("path").isNull() && stdin.path("size_bytes").isNull(),
+        stdin.toString());
     assertEquals("is_fraud", source.path("flags").path("csv-label").textValue());
     assertEquals(70_000, source.path("count").longValue());
     JsonNode c = JSON.readTree(p.get(Provenance.CONFIGURATION));

@@ -155,6 +155,9 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
     JsonNode source = mapper.readTree(evaluatedModel.getSource());
     assertEquals("evaluate", source.path("command").asText(), source.toString());
     assertEquals(csv.toString(), source.path("file").asText(), source.toString());
+    assertEquals(csv.toAbsolutePath().normalize().toString(), source.path("path").asText(),
+        source.toString());
+    assertEquals(Files.size(csv), source.path("size_bytes").asLong(), source.toString());
     assertEquals("csv", source.path("format").asText(), source.toString());
     assertEquals(FIRST, source.path("count").asLong(), source.toString());
     assertTrue(source.path("flags").size() > 0, source.toString());

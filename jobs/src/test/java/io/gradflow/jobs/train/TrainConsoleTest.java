@@ -257,14 +257,15 @@ class TrainConsoleTest {
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "pages-max.adam", 4_096L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "page-bytes.adam", 8_464L);
     assertEquals(List.of("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions;"
-        + " 12,685 pages (102.4 MB) per subtask from state.cache_memory 0.1 of the heap"
+        + " room for 12,685 pages (102.4 MB) per subtask from state.cache_memory 0.1 of the heap"
         + " (raise state.cache_memory if evictions are many)",
-        "  page cache      adam: hit rate 25.0% of 4 lookups, 0 evictions; 4,000-4,096 pages"
+        "  page cache      adam: hit rate 25.0% of 4 lookups, 0 evictions; room for 4,000-4,096"
+        + " pages"
         + " (33.1 MB) per subtask from state.cache_memory 0.1 of the heap"
         + " (raise state.cache_memory if evictions are many)"),
         TrainConsole.pageCaches(a, io.gradflow.state.CacheSize.DEFAULT));
-    assertEquals("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions; 12,685 pages"
-        + " (102.4 MB) per subtask from state.cache_pages (raise state.cache_pages if evictions"
+    assertEquals("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions; room for"
+        + " 12,685 pages (102.4 MB) per subtask from state.cache_pages (raise state.cache_pages if evictions"
         + " are many)", TrainConsole.pageCaches(a, io.gradflow.state.CacheSize.ofPages(12_685))
         .get(0));
   }

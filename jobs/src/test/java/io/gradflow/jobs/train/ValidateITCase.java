@@ -142,6 +142,15 @@ class ValidateITCase extends TrainJobITCase {
     assertNotEquals(j.get("savepoints").get("champion").get("log_loss").asDouble(),
         learned.get("log_loss").asDouble(), "learning while replaying changes the predictions");
 
+    // Trial L11: no replay above started below a savepoint's position; one from earliest scores
+    // the 2,000 records the champion's job had read, and says so.
+    assertTrue(!err().contains("note: the range includes"), both());
+    validate(temp.resolve("earliest.json"), yaml, "--savepoint", champion, "--name", "champion",
+        "--from", "earliest", "--to", "6000", "--quiet");
+    assertTrue(err().contains("note: the range includes 2,000 records a savepoint learned (below"
+        + " where its job had read to, partition: position 0: 2000); --from offsets-in-savepoint"
+        + " scores only the records after them"), both());
+
     // Positions outside the log: an end past it, and a savepoint's position before its start.
     Path config = Files.writeString(Files.createTempFile(temp, "job", ".yaml"), yaml);
     assertEquals(2, gradflow("validate", "--config", config.toString(), "--savepoint", champion,

@@ -1,0 +1,33 @@
+package io.gradflow.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SuggestionTest {
+  private static final List<String> KEYS = List.of("job", "kafka", "model", "optimizer", "lr",
+      "label-threshold", "labels");
+
+  @Test
+  void aNearNameIsSuggested() {
+    assertEquals("model", Suggestion.closest("modle", KEYS));
+    assertEquals("label-threshold", Suggestion.closest("label-treshold", KEYS));
+    assertEquals("optimizer", Suggestion.closest("Optimiser", KEYS));
+    assertEquals("lr", Suggestion.closest("lt", KEYS));
+  }
+
+  @Test
+  void aFarNameIsNot() {
+    assertNull(Suggestion.closest("colour", KEYS));
+    assertNull(Suggestion.closest("xx", KEYS), "two edits of a two-letter name is no match");
+    assertNull(Suggestion.closest("optimization", KEYS));
+  }
+
+  @Test
+  void theNearestWinsAndTiesGoToTheFirst() {
+    assertEquals("labels", Suggestion.closest("label", KEYS));
+    assertEquals("ab", Suggestion.closest("a", List.of("ab", "ac")));
+  }
+}
