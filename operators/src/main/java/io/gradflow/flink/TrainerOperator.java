@@ -876,20 +876,6 @@ public class TrainerOperator extends AbstractStreamOperator<Scored>
       });
     }
 
-    /** One {@code putAll}: RocksDB writes it in write batches, not a write per page. */
-    @Override
-    public void storeAll(String modelKey, long[] pageIds, float[][] stored, int count)
-        throws Exception {
-      Map<Long, float[]> batch = new HashMap<>(2 * count);
-      for (int i = 0; i < count; i++) {
-        batch.put(pageIds[i], stored[i]);
-      }
-      underKey(modelKey, () -> {
-        pages.putAll(batch);
-        return null;
-      });
-    }
-
     @Override
     public long[] pageKeys(String modelKey) throws Exception {
       return underKey(modelKey, () -> {

@@ -3,7 +3,6 @@ package io.gradflow.state;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -979,29 +978,8 @@ public final class PageCache {
 
   /** Writes every dirty page back to the store; the pages stay cached and become clean. */
   public void flush() throws Exception {
-    // Each model's dirty pages in one storeAll (RocksDB: write batches instead of a put per
-    // page), in clock order within a model. Models are grouped in the order they first appear.
-    Map<String, List<Entry>> dirty = new LinkedHashMap<>();
     for (Entry e : clock) {
-      if (e.page.isDirty()) {
-        dirty.computeIfAbsent(e.modelKey, k -> new ArrayList<>()).add(e);
-      }
-    }
-    for (Map.Entry<String, List<Entry>> m : dirty.entrySet()) {
-      List<Entry> entries = m.getValue();
-      int n = entries.size();
-      long[] ids = new long[n];
-      float[][] stored = new float[n][];
-      for (int i = 0; i < n; i++) {
-        Entry e = entries.get(i);
-        ids[i] = e.pageId;
-        stored[i] = e.page.toStored();
-      }
-      store.storeAll(m.getKey(), ids, stored, n);
-      for (Entry e : entries) {
-        e.page.markClean();
-      }
-      writes += n;
+      writeBack(e);
     }
     for (Map.Entry<String, ModelPages> m : byModel.entrySet()) {
       ModelPages pages = m.getValue();

@@ -15,19 +15,6 @@ public interface PageStore {
   void store(String modelKey, long pageId, float[] page) throws Exception;
 
   /**
-   * Stores {@code count} pages of one model, each as {@link #store} would: a store that can write
-   * many entries at once does (the trainer's keyed state: one {@code MapState.putAll}, which
-   * RocksDB writes in write batches). The arrays are handed over as in {@link #store}; the
-   * argument arrays themselves are the caller's.
-   */
-  default void storeAll(String modelKey, long[] pageIds, float[][] pages, int count)
-      throws Exception {
-    for (int i = 0; i < count; i++) {
-      store(modelKey, pageIds[i], pages[i]);
-    }
-  }
-
-  /**
    * The keys of every stored page of a model, {@link PageFormat#BOOK_PAGE} included, as a new
    * array (the caller may store and remove pages while it walks it). Needed by
    * {@link PagedLearner#sweep}; a store that cannot list its pages does not support sweeps.

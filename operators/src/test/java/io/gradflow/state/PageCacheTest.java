@@ -169,61 +169,6 @@ class PageCacheTest {
     assertEquals(1, cache.writes());
   }
 
-  /**
-   * A flush hands each model's dirty pages to the store in one {@link PageStore#storeAll} (the
-   * trainer's keyed state writes them with one {@code putAll}, RocksDB in write batches), the
-   * pages of models interleaved in the clock kept apart, each page as it is, and only once.
-   */
-  @Test
-  void flushStoresEachModelsDirtyPagesInOneBatch() throws Exception {
-    MapPageStore map = new MapPageStore();
-    java.util.List<String> batches = new java.util.ArrayList<>();
-    PageStore store = new PageStore() {
-      @Override
-      public float[] load(String modelKey, long pageId) {
-        return map.load(modelKey, pageId);
-      }
-
-      @Override
-      public void store(String modelKey, long pageId, float[] page) {
-        batches.add(modelKey + ":" + (pageId - hashed(0)));
-        map.store(modelKey, pageId, page);
-      }
-
-      @Override
-      public void storeAll(String modelKey, long[] pageIds, float[][] pages, int count) {
-        StringBuilder batch = new StringBuilder(modelKey).append(':');
-        for (int i = 0; i < count; i++) {
-          batch.append(i == 0 ? "" : ",").append(pageIds[i] - hashed(0));
-          map.store(modelKey, pageIds[i], pages[i]);
-        }
-        batches.add(batch.toString());
-      }
-    };
-    PageCache cache = new PageCache(store, 10, 1, 2);
-    String[] models = {"a", "b", "a", "b", "a"};
-    for (int i = 0; i < models.length; i++) {
-      cache.page(models[i], hashed(i)).add(100 + i);
-    }
-    cache.flush();
-    assertEquals(java.util.List.of("a:0,2,4", "b:1,3"), batches);
-    batches.clear();
-    cache.page("b", hashed(3)).add(7);
-    cache.page("a", hashed(4)).add(8);
-    cache.page("a", hashed(0)).add(9);
-    cache.flush();
-    assertEquals(java.util.List.of("a:0,4", "b:3"), batches, "only the dirty pages, by model");
-    for (int i = 0; i < models.length; i++) {
-      RowPage page = cache.page(models[i], hashed(i));
-      assertArrayEquals(page.toStored(), map.load(models[i], hashed(i)), "page " + i);
-      assertTrue(page.find(100 + i) >= 0);
-    }
-    batches.clear();
-    cache.flush();
-    assertEquals(java.util.List.of(), batches, "clean after the flush");
-    assertEquals(8, cache.writes());
-  }
-
   @Test
   void anEvictedDirectPageFreesItsArenaSlotForAZeroedPageAndComesBackIntact() throws Exception {
     MapPageStore store = new MapPageStore();
