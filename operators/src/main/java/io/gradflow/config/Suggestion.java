@@ -7,8 +7,9 @@ import org.apache.commons.text.similarity.LevenshteinDistance;
 /**
  * The accepted name a mistyped one most likely meant, for "did you mean" in a message: the
  * nearest by Levenshtein's distance (commons-text's {@link LevenshteinDistance}; insertions,
- * deletions and substitutions of one character, any case), when it is at most two edits away and
- * fewer edits than the name has characters (so {@code xx} suggests no {@code lr}). Ties go to
+ * deletions and substitutions of one character, any case), when it is at most two edits away (one
+ * when either name is shorter than five characters, so {@code log} suggests no {@code job}) and
+ * fewer edits than either name has characters (so {@code xx} suggests no {@code lr}). Ties go to
  * the name given first. Messages put it as {@code "; did you mean NAME? "} before the list of
  * accepted names.
  *
@@ -16,6 +17,8 @@ import org.apache.commons.text.similarity.LevenshteinDistance;
  */
 public final class Suggestion {
   private static final int MAX_EDITS = 2;
+  /** Names shorter than this (the typed one or the accepted one) get one edit, not two. */
+  private static final int SHORT = 5;
   private static final LevenshteinDistance DISTANCE = new LevenshteinDistance(MAX_EDITS);
 
   private Suggestion() {}
@@ -27,7 +30,9 @@ public final class Suggestion {
     int bestDistance = MAX_EDITS + 1;
     for (String n : names) {
       int d = DISTANCE.apply(text, n.toLowerCase(Locale.ROOT));
-      if (d >= 0 && d < bestDistance && d < n.length()) {
+      // Short names are one edit from many others (log, job, lr): one edit only below 5 letters.
+      int allowed = Math.min(text.length(), n.length()) < SHORT ? 1 : MAX_EDITS;
+      if (d >= 0 && d <= allowed && d < bestDistance && d < n.length() && d < text.length()) {
         best = n;
         bestDistance = d;
       }

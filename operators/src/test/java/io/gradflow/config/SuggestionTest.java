@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 class SuggestionTest {
   private static final List<String> KEYS = List.of("job", "kafka", "model", "optimizer", "lr",
-      "label-threshold", "labels");
+      "label-threshold", "labels", "race", "max");
 
   @Test
   void aNearNameIsSuggested() {
@@ -23,11 +23,17 @@ class SuggestionTest {
     assertNull(Suggestion.closest("colour", KEYS));
     assertNull(Suggestion.closest("xx", KEYS), "two edits of a two-letter name is no match");
     assertNull(Suggestion.closest("optimization", KEYS));
+    // Short names are one edit from many others: two edits of one is no match (review 22 M2).
+    assertNull(Suggestion.closest("log", KEYS));
+    assertNull(Suggestion.closest("foo", KEYS));
+    assertNull(Suggestion.closest("ram", KEYS));
+    assertNull(Suggestion.closest("xx", KEYS));
+    assertEquals("job", Suggestion.closest("jod", KEYS));
   }
 
   @Test
   void theNearestWinsAndTiesGoToTheFirst() {
     assertEquals("labels", Suggestion.closest("label", KEYS));
-    assertEquals("ab", Suggestion.closest("a", List.of("ab", "ac")));
+    assertEquals("abd", Suggestion.closest("abx", List.of("abd", "abe")));
   }
 }

@@ -119,9 +119,12 @@ public final class BrokerCommand {
         ? "its data was deleted" : "its data is kept in " + kafka.logDirectory()
             + " (the same --log-dir and --port start it again)");
     Runnable close = () -> {
-      kafka.close();
-      out.println(stopped);
-      out.flush();
+      try {
+        kafka.close();
+      } finally {
+        out.println(stopped);
+        out.flush();
+      }
     };
     CountDownLatch closed = new CountDownLatch(1);
     Thread hook = new Thread(() -> {

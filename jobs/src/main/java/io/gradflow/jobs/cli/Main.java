@@ -130,7 +130,7 @@ public final class Main {
       err.println(prefix + notValidYaml(j));
       exit = 2;
     } else if (e instanceof java.nio.file.NoSuchFileException f) {
-      err.println(prefix + "no such file: " + f.getFile());
+      err.println(prefix + f.getFile() + ": no such file");
       exit = 2;
     } else if (e instanceof java.nio.file.AccessDeniedException f) {
       err.println(prefix + "permission denied: " + f.getFile());

@@ -49,7 +49,7 @@ public final class OptimReplayCommand {
     try {
       input = source.equals("-") ? MAPPER.readTree(in) : MAPPER.readTree(Files.readAllBytes(Path.of(source)));
     } catch (NoSuchFileException e) {
-      throw new Command.UsageException("no such file: " + source);
+      throw new Command.UsageException(source + ": no such file");
     } catch (JsonProcessingException e) {
       throw new Command.UsageException((source.equals("-") ? "stdin" : source)
           + " is not valid JSON: " + jsonProblem(e));

@@ -252,7 +252,8 @@ public final class Provenance {
    * The source record of a model trained by {@code evaluate} on a file: {@code {"command":
    * "evaluate", "file" (as given), "path" (absolute), "size_bytes", "format", "flags": {the
    * file's flags as given}, "count"}}; {@code path} and {@code size_bytes} are null for stdin
-   * ({@code -}), {@code size_bytes} also when the file cannot be read (the run then refuses it).
+   * ({@code -}), {@code size_bytes} also when the file is not a regular one (a named pipe) or
+   * cannot be read (the run then refuses it).
    */
   public static ObjectNode evaluateSource(String file, String format, Map<String, String> flags,
       Long count) {
@@ -263,7 +264,8 @@ public final class Provenance {
         .toAbsolutePath().normalize();
     s.put("path", path == null ? null : path.toString());
     Long size = null;
-    if (path != null) {
+    // a regular file only: a pipe (<(zcat ...)) or a device has no size to record
+    if (path != null && java.nio.file.Files.isRegularFile(path)) {
       try {
         size = java.nio.file.Files.size(path);
       } catch (java.io.IOException | SecurityException unreadable) {

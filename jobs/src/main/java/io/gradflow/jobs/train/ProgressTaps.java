@@ -76,13 +76,15 @@ public final class ProgressTaps {
   }
 
   /**
-   * Predictions per model key: {@code [scored, learned]}, where scored counts every prediction
-   * and learned those the model learned from (a label and a non-zero importance weight).
+   * Predictions per model key: {@code [scored, learned, learnedStep]}, where scored counts every
+   * prediction, learned those the model learned from (a label and a non-zero importance weight)
+   * and learnedStep is the highest model step a learned prediction carried (-1 before any; the
+   * state's step, so it compares with a metrics report's {@code modelStep} across restores).
    */
   public static final class PredictionCounts
       implements Accumulator<Scored, AccumulatorTable<long[]>> {
     private static final long serialVersionUID = 1L;
-    static final List<String> COLUMNS = List.of("scored", "learned");
+    static final List<String> COLUMNS = List.of("scored", "learned", "learnedStep");
     private HashMap<String, long[]> models = new HashMap<>();
     private transient String lastKey;
     private transient long[] last;
@@ -93,14 +95,19 @@ public final class ProgressTaps {
       if (last != null && s.modelKey.equals(lastKey)) {
         e = last;
       } else {
-        e = models.computeIfAbsent(capped(models, s.modelKey), k -> new long[2]);
+        e = models.computeIfAbsent(capped(models, s.modelKey), k -> newEntry());
         lastKey = s.modelKey;
         last = e;
       }
       e[0]++;
       if (s.learned) {
         e[1]++;
+        e[2] = Math.max(e[2], s.modelStep);
       }
+    }
+
+    private static long[] newEntry() {
+      return new long[] {0, 0, -1};
     }
 
     @Override
@@ -119,9 +126,10 @@ public final class ProgressTaps {
     @Override
     public synchronized void merge(Accumulator<Scored, AccumulatorTable<long[]>> other) {
       other.getLocalValue().forEach((k, v) -> {
-        long[] mine = models.computeIfAbsent(k, x -> new long[2]);
+        long[] mine = models.computeIfAbsent(k, x -> newEntry());
         mine[0] += v[0];
         mine[1] += v[1];
+        mine[2] = Math.max(mine[2], v[2]);
       });
       last = null;
     }
@@ -141,7 +149,7 @@ public final class ProgressTaps {
   /**
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
    * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastEce, lastStep, reports, drifts,
-   * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep, examples]}, the row counts those of the
+   * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep]}, the row counts those of the
    * report of the latest model step (metrics or drift alone; since the model's first row: the
    * state's, not this run's); {@link #OTHER_MODELS} carries none (its keys' counts are not kept
    * apart, so no one model's count stands for them). The sums are weighted by
@@ -172,16 +180,11 @@ public final class ProgressTaps {
     static final int ROWS_REFUSED = 14;
     /** The model step of the report the row counts come from (-1 before any). */
     static final int ROWS_STEP = 15;
-    /**
-     * The labeled examples the reports measured (the sum of their window counts): fewer than
-     * learned when the run stopped between reports, which a stop writes no partial one of.
-     */
-    static final int EXAMPLES = 16;
-    static final int SIZE = 17;
+    static final int SIZE = 16;
     static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",
         "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastEce", "lastStep",
         "reports", "drifts", "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused",
-        "rowsStep", "examples");
+        "rowsStep");
 
     private HashMap<String, double[]> models = new HashMap<>();
 
@@ -208,7 +211,6 @@ public final class ProgressTaps {
         return;
       }
       m[WEIGHT] += n;
-      m[EXAMPLES] += e.windowCount;
       m[LOG_LOSS_SUM] += e.logLoss * n;
       m[BASE_RATE_SUM] += e.baseRateLogLoss * n;
       m[SQUARED_ERROR_SUM] += e.rmse * e.rmse * n;
@@ -289,7 +291,6 @@ public final class ProgressTaps {
           mine[i] += v[i];
         }
         mine[REPORTS] += v[REPORTS];
-        mine[EXAMPLES] += v[EXAMPLES];
         mine[DRIFTS] += v[DRIFTS];
         mine[LAST_DRIFT_STEP] = Math.max(mine[LAST_DRIFT_STEP], v[LAST_DRIFT_STEP]);
         if (theirsNewer) {

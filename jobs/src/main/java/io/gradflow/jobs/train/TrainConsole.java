@@ -483,6 +483,12 @@ public final class TrainConsole {
     return !lossesReported.isEmpty();
   }
 
+  /** Under a summary whose figures leave out examples learned after a model's last report. */
+  private static final String UNREPORTED_NOTE = "  note            a model reports its metrics"
+      + " every metrics.every examples, and a stopped run writes no partial report: the examples"
+      + " learned after the last one are in the figures of the run that goes on from its"
+      + " savepoint or checkpoint";
+
   /**
    * The summary at the end of the job (standard output, off with --quiet). {@code finished}: the
    * input ended (else the run was stopped); {@code reported}: every model wrote a last, partial
@@ -530,10 +536,7 @@ public final class TrainConsole {
         out.println("  model " + key + ": " + describe(p, m, after));
       }
       if (unreported) {
-        out.println("  note            a model reports its metrics every metrics.every learned"
-            + " examples, and a stopped run writes no partial report: the examples learned after"
-            + " the last one are in the figures of the run that goes on from its savepoint or"
-            + " checkpoint");
+        out.println(UNREPORTED_NOTE);
       }
     } else {
       Totals t = totals(accumulators);
@@ -544,10 +547,15 @@ public final class TrainConsole {
       if (!ranked.isEmpty()) {
         String best = ranked.get(0);
         String worst = ranked.get(ranked.size() - 1);
+        long bestAfter = reported ? 0 : unreported(predictions.get(best), metrics.get(best));
+        long worstAfter = reported ? 0 : unreported(predictions.get(worst), metrics.get(worst));
         out.println("  best  " + best + ": "
-            + describe(predictions.get(best), metrics.get(best), 0));
+            + describe(predictions.get(best), metrics.get(best), bestAfter));
         out.println("  worst " + worst + ": "
-            + describe(predictions.get(worst), metrics.get(worst), 0));
+            + describe(predictions.get(worst), metrics.get(worst), worstAfter));
+        if (bestAfter > 0 || worstAfter > 0) {
+          out.println(UNREPORTED_NOTE);
+        }
       }
     }
     pageCaches(accumulators, cache).forEach(out::println);
@@ -687,15 +695,17 @@ public final class TrainConsole {
   }
 
   /**
-   * The examples a model learned after its last metrics report ({@code p}: scored, learned;
-   * {@code m}: its metrics row), 0 when every learned example is in a report or the job's
-   * metrics do not count their examples (a job of an earlier release).
+   * The examples a model learned after its last metrics report: the model step of its last
+   * learned prediction less that of its last report ({@code p}: scored, learned, learnedStep;
+   * {@code m}: its metrics row). Model steps are the state's, so a restored run counts right. 0
+   * without a report, or when the job's counts carry no step (a job of an earlier release).
    */
   static long unreported(long[] p, double[] m) {
-    if (p == null || m == null || !(m[ProgressTaps.ModelMetrics.EXAMPLES] > 0)) {
+    if (p == null || p.length < 3 || p[2] < 0 || m == null
+        || !(m[ProgressTaps.ModelMetrics.REPORTS] > 0)) {
       return 0;
     }
-    return Math.max(0, p[1] - Math.round(m[ProgressTaps.ModelMetrics.EXAMPLES]));
+    return Math.max(0, p[2] - Math.round(m[ProgressTaps.ModelMetrics.LAST_STEP]));
   }
 
   /** An AUC as the summary gives it: NaN when the window held one class only. */
@@ -723,9 +733,11 @@ public final class TrainConsole {
       return b.toString();
     }
     double n = m[ProgressTaps.ModelMetrics.WEIGHT];
-    String over = unreported == 0 ? "" : String.format(Locale.ROOT, " over the first %,d (%,d"
-        + " learned after the last metrics report)",
-        Math.round(m[ProgressTaps.ModelMetrics.EXAMPLES]), unreported);
+    if (unreported > 0) {
+      b.append(String.format(Locale.ROOT, "; figures up to model step %,d, the last metrics"
+          + " report (%,d learned after it)",
+          Math.round(m[ProgressTaps.ModelMetrics.LAST_STEP]), unreported));
+    }
     if (probabilities) {
       double logLoss = m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM] / n;
       double base = m[ProgressTaps.ModelMetrics.BASE_RATE_SUM] / n;
@@ -736,13 +748,13 @@ public final class TrainConsole {
           : "no ratio: the base rate's log loss is 0";
       double ece = m[ProgressTaps.ModelMetrics.LAST_ECE];
       // ECE only with calibration bins (metrics.calibration_bins > 0): its window is the AUC's
-      b.append(String.format(Locale.ROOT, "; log loss %.4f%s, base rate %.4f (%s);"
-          + " AUC %s%s (last window)", logLoss, over, base, against,
+      b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%s);"
+          + " AUC %s%s (last window)", logLoss, base, against,
           auc(m[ProgressTaps.ModelMetrics.LAST_AUC]), Double.isFinite(ece)
               ? String.format(Locale.ROOT, ", ECE %.4f", ece) : ""));
     } else {
-      b.append(String.format(Locale.ROOT, "; RMSE %.4f%s (last window %.4f)",
-          Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n), over,
+      b.append(String.format(Locale.ROOT, "; RMSE %.4f (last window %.4f)",
+          Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n),
           m[ProgressTaps.ModelMetrics.LAST_RMSE]));
     }
     double drifts = m[ProgressTaps.ModelMetrics.DRIFTS];

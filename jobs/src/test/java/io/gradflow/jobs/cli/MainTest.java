@@ -160,7 +160,7 @@ class MainTest {
         new org.apache.kafka.common.errors.UnknownTopicOrPartitionException("no topic x"),
         stream));
     assertTrue(err().contains("gradflow train: no Kafka broker answered"), err());
-    assertTrue(err().contains("gradflow train: no such file: data.csv"), err());
+    assertTrue(err().contains("gradflow train: data.csv: no such file"), err());
     assertTrue(!err().contains("\tat "), err());
     assertEquals(1, Main.failure("train", new IllegalStateException("boom"), stream));
     assertTrue(err().contains("a bug in Gradflow"), err());

@@ -60,8 +60,8 @@ class FinalSavepointITCase extends TrainJobITCase {
     assertFalse(err().contains("\tat "), both());
     // Trial 21 M1: the savepoint's stop writes no partial metrics report, and the summary says
     // which examples its figures cover (500 per model, reports at 200 and 400).
-    assertTrue(out().contains(" over the first 400 (100 learned after the last metrics report)"),
-        out());
+    assertTrue(out().contains("; figures up to model step 400, the last metrics report (100"
+        + " learned after it)"), out());
     assertTrue(out().contains("  note            a model reports its metrics every"), out());
 
     produce(examples, 23, 1_500, 1_000, "m1", "m2", "m3");

@@ -303,13 +303,15 @@ class TrainConsoleTest {
 
   @Test
   void aStopBetweenReportsNamesTheLearnedExamplesNoReportHolds() {
-    // 2,998 learned; the reports measured 2,500 (five of 500): a stop with a savepoint writes
-    // no partial report, so the figures cover the first 2,500 only.
+    // A model restored at step 10,000 learns 2,998 more; its reports came at every 500 steps up
+    // to 12,500: a stop with a savepoint writes no partial report, so the figures end there.
     Map<String, Object> a = accumulators(1, 0.5);
     ProgressTaps.PredictionCounts predictions = new ProgressTaps.PredictionCounts();
-    for (int i = 0; i < 2998; i++) {
-      predictions.add(new Scored("x" + i, "m0", i, 0.5, 0, 1f, true));
+    for (int i = 1; i <= 2998; i++) {
+      predictions.add(new Scored("x" + i, "m0", 10_000 + i, 0.5, 0, 1f, true));
     }
+    // a zero-weight example after them: scored at the same step, not learned
+    predictions.add(new Scored("w", "m0", 12_998, 0.5, 0, 1f, false));
     ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
     for (int r = 1; r <= 5; r++) {
       MetricsEvent e = new MetricsEvent();
@@ -319,24 +321,23 @@ class TrainConsoleTest {
       e.logLoss = 0.5;
       e.baseRateLogLoss = 0.6;
       e.auc = 0.75;
-      e.modelStep = 500L * r;
+      e.modelStep = 10_000 + 500L * r;
       metrics.add(e);
     }
     a.put(ProgressTaps.PREDICTIONS, predictions.getLocalValue());
     a.put(ProgressTaps.METRICS, metrics.getLocalValue());
     console(false, true).summary(a, 10, null, true, false);
     String stopped = out.toString(StandardCharsets.UTF_8);
-    assertTrue(stopped.contains("model m0: scored 2,998, learned 2,998; log loss 0.5000 over the"
-        + " first 2,500 (498 learned after the last metrics report), base rate 0.6000 (16.7%"
-        + " lower); AUC 0.7500 (last window)"), stopped);
+    assertTrue(stopped.contains("model m0: scored 2,999, learned 2,998; figures up to model step"
+        + " 12,500, the last metrics report (498 learned after it); log loss 0.5000, base rate"
+        + " 0.6000 (16.7% lower); AUC 0.7500 (last window)"), stopped);
     assertTrue(stopped.contains("  note            a model reports its metrics every"
-        + " metrics.every learned examples, and a stopped run writes no partial report"),
-        stopped);
+        + " metrics.every examples, and a stopped run writes no partial report"), stopped);
     out.reset();
     // The same counts from a run whose end wrote the last, partial report: nothing to name.
     console(false, true).summary(a, 10, null, true, true);
     String ended = out.toString(StandardCharsets.UTF_8);
-    assertTrue(ended.contains("model m0: scored 2,998, learned 2,998; log loss 0.5000, base rate"),
+    assertTrue(ended.contains("model m0: scored 2,999, learned 2,998; log loss 0.5000, base rate"),
         ended);
     assertFalse(ended.contains("note"), ended);
   }
