@@ -112,7 +112,8 @@ class RestAccumulatorsITCase {
         shown.get(InputAccumulator.NAME));
     assertEquals("count=4, earliest=1733000000 (1970-01-21T01:23:20Z)",
         shown.get(EarlyEventTimes.NAME));
-    assertEquals("{default: scored=4, learned=4}", shown.get(ProgressTaps.PREDICTIONS));
+    assertEquals("{default: scored=4, learned=4, learnedStep=4}",
+        shown.get(ProgressTaps.PREDICTIONS));
     assertEquals("0", shown.get(InputAccumulator.ATTEMPT), "a first attempt: " + response.body());
     assertEquals(0, TrainConsole.attempt(accumulators));
     assertEquals("{UNDECODABLE: count=\"1\", detail=\"not a single-object-encoded Avro record:"
