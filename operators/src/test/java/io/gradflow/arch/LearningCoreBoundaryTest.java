@@ -21,4 +21,18 @@ class LearningCoreBoundaryTest {
       .should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..",
           "org.apache.avro..", "org.apache.kafka..", "org.nd4j..", "com.fasterxml..")
       .because("the learning core is plain Java on float[] (see DESIGN.md, STYLE.md section 1)");
+
+  /**
+   * Apache Commons stays out of the learning itself; the settings' did-you-mean
+   * ({@code io.gradflow.config.Suggestion}) is the one user of Commons Text in the core's
+   * packages, and only of its string metrics.
+   */
+  @ArchTest
+  static final ArchRule commonsOnlyForTheSettingsMessages = noClasses()
+      .that().resideInAnyPackage("io.gradflow.optim..", "io.gradflow.schedule..",
+          "io.gradflow.model..", "io.gradflow.drift..", "io.gradflow.metrics..",
+          "io.gradflow.config..", "io.gradflow.learn..", "io.gradflow.session..")
+      .and().doNotHaveFullyQualifiedName("io.gradflow.config.Suggestion")
+      .should().dependOnClassesThat().resideInAnyPackage("org.apache.commons..")
+      .because("the learning core is plain Java; Commons Text only suggests a setting's name");
 }

@@ -34,10 +34,10 @@ import java.util.concurrent.CountDownLatch;
  * new empty topic), as on a production cluster. {@code --gradflow-topics} creates the default
  * names; {@code --topics} any others.
  *
- * <p>Exit codes: 2 for a port in use, an unusable {@code --log-dir} (one line each) or a bad flag; when stopped by a signal the
- * broker is closed, says so in one line ({@code broker localhost:9092 stopped; its data was
- * deleted}) and the JVM reports the signal (130 for Ctrl-C, 143 for SIGTERM), as for an
- * embedded {@code gradflow train}. Called in-process ({@link #serve}), it returns 0 once its stop
+ * <p>Exit codes: 2 for a port in use, an unusable {@code --log-dir} (one line each) or a bad
+ * flag; when stopped by a signal the broker is closed, says so in one line ({@code broker
+ * localhost:9092 stopped; its data was deleted}) and the JVM reports the signal (130 for Ctrl-C,
+ * 143 for SIGTERM), as for an embedded {@code gradflow train}. Called in-process ({@link #serve}), it returns 0 once its stop
  * latch opens.
  */
 public final class BrokerCommand {

@@ -2,6 +2,7 @@ package io.gradflow.jobs.demo;
 
 import io.gradflow.config.TrainSettings;
 import io.gradflow.jobs.cli.Counts;
+import io.gradflow.jobs.cli.Figures;
 import io.gradflow.jobs.config.TrainConfig;
 import io.gradflow.jobs.kafka.EmbeddedKafka;
 import io.gradflow.jobs.kafka.KafkaSpec;
@@ -374,9 +375,9 @@ public final class DemoCommand {
             Math.sqrt(squaredErrorSum / squaredExamples), firstRmse);
       }
       String line = String.format(Locale.ROOT,
-          "examples %,d | %,.0f/s | log loss %.4f (base rate %.4f) | AUC %.4f", examples,
+          "examples %,d | %,.0f/s | log loss %.4f (base rate %.4f) | AUC %s", examples,
           examples / Math.max(seconds, 1e-9), logLossSum / examples, baseRateSum / examples,
-          last == null || last.getAuc() == null ? Double.NaN : last.getAuc());
+          Figures.auc(last == null || last.getAuc() == null ? Double.NaN : last.getAuc()));
       if (drift.kind() == DriftSpec.Kind.NONE) {
         return line;
       }
@@ -397,12 +398,14 @@ public final class DemoCommand {
       double logLoss = logLossSum / examples;
       double base = baseRateSum / examples;
       return String.format(Locale.ROOT, "learned %s%n"
-          + "prequential log loss %.4f, base rate log loss %.4f (%.1f%% lower)%n"
-          + "last window: log loss %.4f, AUC %.4f, calibration %.3f%n",
-          Counts.of(examples, "example"), logLoss, base, 100 * (1 - logLoss / base),
+          + "prequential log loss %.4f, base rate log loss %.4f%s%n"
+          + "last window: log loss %.4f, AUC %s, calibration %s%n",
+          Counts.of(examples, "example"), logLoss, base, base > 0
+              ? String.format(Locale.ROOT, " (%.1f%% lower)", 100 * (1 - logLoss / base)) : "",
           last.getLogLoss(),
-          last.getAuc() == null ? Double.NaN : last.getAuc(),
-          last.getCalibration() == null ? Double.NaN : last.getCalibration())
+          Figures.auc(last.getAuc() == null ? Double.NaN : last.getAuc()),
+          last.getCalibration() == null ? "undefined (no positive label)"
+              : String.format(Locale.ROOT, "%.3f", last.getCalibration()))
           + (drift.kind() == DriftSpec.Kind.NONE ? "" : describeDrift());
     }
 

@@ -299,7 +299,7 @@ public final class EvaluateCommand {
     report.file(input.replay.lines(), input.replay.skipped(), input.replay.blank(),
         input.imputed, seconds);
     console.deadLetterAlerts(accumulators);
-    console.summary(accumulators, seconds, null, true, true);
+    console.summary(accumulators, seconds, null, TrainConsole.Ending.FINISHED);
     if (!quiet) {
       out.println("  file            " + fileLine(input.replay)
           + (input.imputed > 0 ? "; " + imputedLine(input.imputed) : ""));

@@ -422,7 +422,7 @@ public final class TrainCommand {
           console.summary(last != null ? last : accumulators, seconds(started),
               cleanUp(jobCheckpoints, false, embedded, true, startedFrom)
                   + restartHint(jobCheckpoints, resume),
-              false, false);
+              TrainConsole.Ending.STOPPED);
           if (last == null) {
             console.fact(TrainConsole.countsAsOf(polledAt, java.time.ZoneId.systemDefault()));
           }
@@ -482,8 +482,9 @@ public final class TrainCommand {
       String checkpointLine = cleanUp(jobCheckpoints, defaultCheckpoints && bounded
           && !flags.on("keep-checkpoints"), embedded, false);
       // A stop with a savepoint writes no partial metrics report, as a cancel does not.
-      console.summary(accumulators, seconds(started), checkpointLine, bounded,
-          bounded && savepointPath == null);
+      console.summary(accumulators, seconds(started), checkpointLine, !bounded
+          ? TrainConsole.Ending.STOPPED : savepointPath == null ? TrainConsole.Ending.FINISHED
+          : TrainConsole.Ending.FINISHED_WITH_SAVEPOINT);
       if (savepointPath != null) {
         out.println("  savepoint       " + savepointPath + " (to go on from it: gradflow train"
             + " --config FILE --savepoint " + savepointPath + ")");

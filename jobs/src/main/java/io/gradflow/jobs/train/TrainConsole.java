@@ -3,6 +3,7 @@ package io.gradflow.jobs.train;
 import io.gradflow.config.MemoryAmount;
 import io.gradflow.flink.TrainerOperator;
 import io.gradflow.jobs.cli.Counts;
+import io.gradflow.jobs.cli.Figures;
 import io.gradflow.jobs.kafka.DeadLetterAccumulator;
 import io.gradflow.jobs.kafka.EarlyEventTimes;
 import io.gradflow.jobs.kafka.InputAccumulator;
@@ -363,7 +364,7 @@ public final class TrainConsole {
   private String quality(Totals t, String sep) {
     if (probabilities) {
       return String.format(Locale.ROOT, "%slog loss %.4f (base rate %.4f)%sAUC %s", sep,
-          t.logLoss(), t.baseRate(), sep, auc(t.auc));
+          t.logLoss(), t.baseRate(), sep, Figures.auc(t.auc));
     }
     return String.format(Locale.ROOT, "%sRMSE %.4f", sep, t.rmse());
   }
@@ -489,14 +490,35 @@ public final class TrainConsole {
       + " learned after the last one are in the figures of the run that goes on from its"
       + " savepoint or checkpoint";
 
+  /** How a run ended, as its summary tells it. */
+  public enum Ending {
+    /** The input ended and every model wrote a last, partial metrics report. */
+    FINISHED(true, true),
+    /**
+     * The input ended and the job stopped with a savepoint, which writes no partial report: the
+     * examples after each model's last report are not in its figures.
+     */
+    FINISHED_WITH_SAVEPOINT(true, false),
+    /** Stopped (Ctrl-C, a signal, a stop with a savepoint) before the input ended: no report. */
+    STOPPED(false, false);
+
+    private final boolean finished;
+    private final boolean reported;
+
+    Ending(boolean finished, boolean reported) {
+      this.finished = finished;
+      this.reported = reported;
+    }
+  }
+
   /**
-   * The summary at the end of the job (standard output, off with --quiet). {@code finished}: the
-   * input ended (else the run was stopped); {@code reported}: every model wrote a last, partial
-   * metrics report at the end (false when stopped, or ended by a savepoint), so no learned
-   * example is missing from the figures.
+   * The summary at the end of the job (standard output, off with --quiet); {@code ending} says
+   * whether the input ended and whether every learned example is in the figures.
    */
   public void summary(Map<String, Object> accumulators, double seconds, String checkpoints,
-      boolean finished, boolean reported) {
+      Ending ending) {
+    boolean finished = ending.finished;
+    boolean reported = ending.reported;
     LabelCounts labelCounts = labelsTopic ? LabelCounts.of(accumulators) : null;
     labelWarning(labelCounts);
     earlyEventTimes(accumulators);
@@ -540,7 +562,13 @@ public final class TrainConsole {
       }
     } else {
       Totals t = totals(accumulators);
-      out.printf(Locale.ROOT, "  %s: %s%n", Counts.of(keys.size(), "model"),
+      long after = 0;
+      for (String key : keys) {
+        after += reported ? 0 : unreported(predictions.get(key), metrics.get(key));
+      }
+      out.printf(Locale.ROOT, "  %s: %s%s%n", Counts.of(keys.size(), "model"),
+          after > 0 ? String.format(Locale.ROOT, "figures up to each model's last metrics report"
+              + " (%,d learned after them); ", after) : "",
           t.count > 0 ? quality(t, ", ").substring(2) : "no metrics reported");
       List<String> ranked = new ArrayList<>(metrics.keySet());
       ranked.sort(Comparator.comparingDouble(k -> score(metrics.get(k))));
@@ -553,9 +581,9 @@ public final class TrainConsole {
             + describe(predictions.get(best), metrics.get(best), bestAfter));
         out.println("  worst " + worst + ": "
             + describe(predictions.get(worst), metrics.get(worst), worstAfter));
-        if (bestAfter > 0 || worstAfter > 0) {
-          out.println(UNREPORTED_NOTE);
-        }
+      }
+      if (after > 0) {
+        out.println(UNREPORTED_NOTE);
       }
     }
     pageCaches(accumulators, cache).forEach(out::println);
@@ -568,9 +596,9 @@ public final class TrainConsole {
   /**
    * The summary's page cache lines, one per candidate (its name first in a race): the share of
    * page lookups that hit (misses read keyed state), the evictions, and the cache's capacity in
-   * effect per subtask (room for so many pages, not the pages held) with the setting it came from (the trainer's accumulators say the pages;
-   * {@code cache} says which setting), which say whether the cache holds the working set; none
-   * when no page was looked up.
+   * effect per subtask (room for so many pages, not the pages held) with the setting it came
+   * from (the trainer's accumulators say the pages; {@code cache} says which setting), which say
+   * whether the cache holds the working set; none when no page was looked up.
    */
   static List<String> pageCaches(Map<String, Object> accumulators, CacheSize cache) {
     String hitsPrefix = TrainerOperator.PAGE_CACHE + "hits.";
@@ -708,12 +736,6 @@ public final class TrainConsole {
     return Math.max(0, p[2] - Math.round(m[ProgressTaps.ModelMetrics.LAST_STEP]));
   }
 
-  /** An AUC as the summary gives it: NaN when the window held one class only. */
-  private static String auc(double auc) {
-    return Double.isNaN(auc) ? "undefined (one class)"
-        : String.format(Locale.ROOT, "%.4f", auc);
-  }
-
   /**
    * A model's summary: its counts ({@code p}: scored, learned), then its metrics ({@code m});
    * {@code unreported} learned examples after the last report are named beside the figures.
@@ -750,7 +772,7 @@ public final class TrainConsole {
       // ECE only with calibration bins (metrics.calibration_bins > 0): its window is the AUC's
       b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%s);"
           + " AUC %s%s (last window)", logLoss, base, against,
-          auc(m[ProgressTaps.ModelMetrics.LAST_AUC]), Double.isFinite(ece)
+          Figures.auc(m[ProgressTaps.ModelMetrics.LAST_AUC]), Double.isFinite(ece)
               ? String.format(Locale.ROOT, ", ECE %.4f", ece) : ""));
     } else {
       b.append(String.format(Locale.ROOT, "; RMSE %.4f (last window %.4f)",

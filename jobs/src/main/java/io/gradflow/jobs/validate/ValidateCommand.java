@@ -4,6 +4,7 @@ import io.gradflow.config.ConfigReport;
 import io.gradflow.flink.TrainerSettings;
 import io.gradflow.jobs.cli.Command;
 import io.gradflow.jobs.cli.Counts;
+import io.gradflow.jobs.cli.Figures;
 import io.gradflow.jobs.cli.Flag;
 import io.gradflow.jobs.cli.UserException;
 import io.gradflow.jobs.config.TrainConfig;
@@ -516,18 +517,28 @@ public final class ValidateCommand {
     return "(partition: [from, to) " + b + ")";
   }
 
-  private static String summary(Map<String, Object> m, boolean probabilities) {
+  static String summary(Map<String, Object> m, boolean probabilities) {
     String examples = Counts.of(((Number) m.get("examples")).longValue(), "example");
     if (probabilities) {
       return String.format(Locale.ROOT, "%s, %,d learned; log loss %s, base rate %s,"
           + " AUC %s, calibration %s, ECE %s", examples, m.get("learned"),
-          number(m.get("log_loss")), number(m.get("base_rate_log_loss")), number(m.get("auc")),
+          number(m.get("log_loss")), number(m.get("base_rate_log_loss")), auc(m),
           number(m.get("calibration")), number(m.get("expected_calibration_error")));
     }
     return String.format(Locale.ROOT, "%s, %,d learned; RMSE %s, calibration %s",
         examples, m.get("learned"), number(m.get("rmse")), number(m.get("calibration")));
   }
 
+
+  /**
+   * The summary's AUC: {@link Figures#UNDEFINED_AUC} when the range held examples of one class
+   * only (the JSON's {@code auc} is then null), {@code -} when it held none.
+   */
+  private static String auc(Map<String, Object> m) {
+    Object auc = m.get("auc");
+    return auc == null && ((Number) m.get("examples")).longValue() > 0 ? Figures.UNDEFINED_AUC
+        : number(auc);
+  }
 
   private static String number(Object value) {
     return value instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "-";

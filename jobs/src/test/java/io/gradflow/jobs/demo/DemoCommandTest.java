@@ -132,4 +132,20 @@ class DemoCommandTest {
     }
     assertFalse(DemoCommand.driftText(abrupt).isEmpty());
   }
+
+  /** A window of one class has no AUC: the demo's lines say so, as train's do, not "NaN". */
+  @Test
+  void anAucOfOneClassReadsUndefined() {
+    DemoCommand.Summary summary = new DemoCommand.Summary(DemoCommand.driftOf("none", 0));
+    summary.add(io.gradflow.schema.MetricsReport.newBuilder().setModelKey("default")
+        .setWindowStart(java.time.Instant.EPOCH).setWindowEnd(java.time.Instant.EPOCH)
+        .setCount(100).setLogLoss(0.3).setAuc(null)
+        .setMeanLabel(0.0).setCalibration(null).setModelStep(100).setDriftEvents(new java.util.ArrayList<>()).build());
+    String progress = summary.progress(1);
+    assertTrue(progress.endsWith("| AUC undefined (one class)"), progress);
+    String described = summary.describe();
+    assertTrue(described.contains("AUC undefined (one class), calibration"), described);
+    assertTrue(described.contains("calibration undefined (no positive label)"), described);
+    assertFalse(described.contains("NaN") || described.contains("Infinity"), described);
+  }
 }

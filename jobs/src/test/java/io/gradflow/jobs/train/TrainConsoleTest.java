@@ -105,7 +105,7 @@ class TrainConsoleTest {
     assertTrue(e.contains("[9s] examples 4,000 (0/s) |"), e);
     assertTrue(e.contains("[10s] examples 300 (counting again after a restart) |"), e);
     assertTrue(e.contains("[12s] examples 500 (100/s) |"), e);
-    c.summary(accumulators(1, 0.5, 4000), 16, null, true, true);
+    c.summary(accumulators(1, 0.5, 4000), 16, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("examples read   4,000 from examples (250/s on average)\n"), o);
   }
@@ -170,7 +170,7 @@ class TrainConsoleTest {
     TrainConsole c = new TrainConsole(new PrintStream(o, true, StandardCharsets.UTF_8),
         new PrintStream(e, true, StandardCharsets.UTF_8), false, true, "examples");
     c.progress(accumulators, 2);
-    c.summary(accumulators, 4, null, true, true);
+    c.summary(accumulators, 4, null, TrainConsole.Ending.FINISHED);
     return o.toString(StandardCharsets.UTF_8) + e.toString(StandardCharsets.UTF_8);
   }
 
@@ -243,7 +243,7 @@ class TrainConsoleTest {
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.", 970L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "misses.", 30L);
     a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "evictions.", 12L);
-    console(false, true).summary(a, 10, null, true, true);
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("; rows 394 live, 1,174 expired, 4,854 sightings refused\n"), o);
     assertTrue(o.contains("  page cache      hit rate 97.0% of 1,000 lookups, 12 evictions"
@@ -287,7 +287,7 @@ class TrainConsoleTest {
     }
     metrics.merge(other);
     a.put(ProgressTaps.METRICS, metrics.getLocalValue());
-    console(false, true).summary(a, 10, null, true, true);
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
         + " (16.7% lower); AUC 0.7500, ECE 0.0123 (last window)"), o);
@@ -295,7 +295,8 @@ class TrainConsoleTest {
 
   @Test
   void aBaseRateOfLogLossZeroGivesNoRatio() {
-    console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null, true, true);
+    console(false, true).summary(accumulators(1, 0.0002, 1000, 0.0), 10, null,
+        TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.0002, base rate 0.0000"
         + " (no ratio: the base rate's log loss is 0); AUC 0.7500 (last window)"), o);
@@ -326,7 +327,7 @@ class TrainConsoleTest {
     }
     a.put(ProgressTaps.PREDICTIONS, predictions.getLocalValue());
     a.put(ProgressTaps.METRICS, metrics.getLocalValue());
-    console(false, true).summary(a, 10, null, true, false);
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED_WITH_SAVEPOINT);
     String stopped = out.toString(StandardCharsets.UTF_8);
     assertTrue(stopped.contains("model m0: scored 2,999, learned 2,998; figures up to model step"
         + " 12,500, the last metrics report (498 learned after it); log loss 0.5000, base rate"
@@ -335,7 +336,7 @@ class TrainConsoleTest {
         + " metrics.every examples, and a stopped run writes no partial report"), stopped);
     out.reset();
     // The same counts from a run whose end wrote the last, partial report: nothing to name.
-    console(false, true).summary(a, 10, null, true, true);
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
     String ended = out.toString(StandardCharsets.UTF_8);
     assertTrue(ended.contains("model m0: scored 2,999, learned 2,998; log loss 0.5000, base rate"),
         ended);
@@ -357,7 +358,7 @@ class TrainConsoleTest {
     a.put(ProgressTaps.METRICS, metrics.getLocalValue());
     TrainConsole c = console(false, true);
     c.progress(a, 2);
-    c.summary(a, 10, null, true, true);
+    c.summary(a, 10, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("; AUC undefined (one class) (last window)"), o);
     assertFalse(o.contains("NaN"), o);
@@ -367,7 +368,8 @@ class TrainConsoleTest {
 
   @Test
   void theSummaryListsFewModelsAndSumsMany() {
-    console(false, true).summary(accumulators(2, 0.5), 10, "deleted x", true, true);
+    console(false, true).summary(accumulators(2, 0.5), 10, "deleted x",
+        TrainConsole.Ending.FINISHED);
     String few = out.toString(StandardCharsets.UTF_8);
     assertTrue(few.contains("examples read   1,000 from examples"), few);
     assertTrue(few.contains("predictions     20 scored, 14 learned (2 model keys)"), few);
@@ -376,7 +378,7 @@ class TrainConsoleTest {
         + " (16.7% lower); AUC 0.7500 (last window)"), few);
     assertTrue(few.contains("checkpoints     deleted x"), few);
     out.reset();
-    console(false, true).summary(accumulators(12, 0.5), 10, null, true, true);
+    console(false, true).summary(accumulators(12, 0.5), 10, null, TrainConsole.Ending.FINISHED);
     String many = out.toString(StandardCharsets.UTF_8);
     assertTrue(many.contains("12 models: log loss 0.5550 (base rate 0.6000), AUC 0.7500"), many);
     assertTrue(many.contains("best  m0:") && many.contains("worst m11:"), many);
@@ -384,10 +386,37 @@ class TrainConsoleTest {
   }
 
   @Test
+  void aStopOfManyModelsCountsTheExamplesAfterTheirLastReportsOnTheTotalsLine() {
+    Map<String, Object> a = accumulators(12, 0.5);
+    ProgressTaps.PredictionCounts predictions = new ProgressTaps.PredictionCounts();
+    for (int m = 0; m < 12; m++) {
+      for (int i = 0; i < 10; i++) {
+        predictions.add(new Scored("x" + i, "m" + m, i, 0.5, 0, 1f, i < 7));
+      }
+    }
+    // m3 (neither the best nor the worst) learns 12 more after its report at step 8, m5 one
+    for (int step = 9; step <= 20; step++) {
+      predictions.add(new Scored("y" + step, "m3", step, 0.5, 0, 1f, true));
+    }
+    predictions.add(new Scored("z", "m5", 9, 0.5, 0, 1f, true));
+    a.put(ProgressTaps.PREDICTIONS, predictions.getLocalValue());
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.STOPPED);
+    String stopped = out.toString(StandardCharsets.UTF_8);
+    assertTrue(stopped.contains("12 models: figures up to each model's last metrics report (13"
+        + " learned after them); log loss 0.5550"), stopped);
+    assertTrue(stopped.contains("  note            a model reports its metrics"), stopped);
+    out.reset();
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
+    String ended = out.toString(StandardCharsets.UTF_8);
+    assertTrue(ended.contains("12 models: log loss 0.5550"), ended);
+    assertFalse(ended.contains("note"), ended);
+  }
+
+  @Test
   void aModelThatLearnedBeforeItsFirstReportSaysWhy() {
     Map<String, Object> a = accumulators(1, 0.5);
     a.put(ProgressTaps.METRICS, new ProgressTaps.ModelMetrics().getLocalValue());
-    console(false, true).summary(a, 10, null, true, true);
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
     String s = out.toString(StandardCharsets.UTF_8);
     assertTrue(s.contains("model m0: scored 10, learned 7; no metrics reported (a model reports"
         + " every metrics.every learned examples; lower it for a short run)"), s);
@@ -405,7 +434,7 @@ class TrainConsoleTest {
     TrainConsole c = console(true, true);
     c.fact("job id 1");
     c.progress(accumulators(1, 0.5), 1);
-    c.summary(accumulators(1, 0.5), 1, null, true, true);
+    c.summary(accumulators(1, 0.5), 1, null, TrainConsole.Ending.FINISHED);
     assertTrue(c.losses(List.of(new Loss(new TopicPartition("examples", 0), 0, 400, 400))));
     assertEquals("", out.toString(StandardCharsets.UTF_8));
     String e = err.toString(StandardCharsets.UTF_8);
@@ -450,7 +479,7 @@ class TrainConsoleTest {
     c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DEFAULT_LABEL));
     Map<String, Object> a = withLabels(accumulators(1, 0.5), 443, 440, 40, 0, 3);
     c.progress(a, 2);
-    c.summary(a, 3, null, true, true);
+    c.summary(a, 3, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("\n  labels          443 read: 440 joined, 40 examples learned with"
         + " the default label 0.0 (no label within labels.timeout 10m), 3 orphans (no example"
@@ -464,7 +493,7 @@ class TrainConsoleTest {
   void droppedExamplesAreNamedAsDropped() {
     TrainConsole c = console(false, true);
     c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DROP));
-    c.summary(withLabels(accumulators(1, 0.5), 1, 1, 0, 1, 0), 3, null, true, true);
+    c.summary(withLabels(accumulators(1, 0.5), 1, 1, 0, 1, 0), 3, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("  labels          1 read: 1 joined, 1 example dropped (no label"
         + " within labels.timeout 10m, labels.on_timeout: drop), 0 orphans (no example with"
@@ -476,7 +505,7 @@ class TrainConsoleTest {
   void droppingWithNothingTimedOutSaysNoDefaultLabel() {
     TrainConsole c = console(false, true);
     c.labels(delayed(io.gradflow.jobs.config.TrainConfig.OnTimeout.DROP));
-    c.summary(withLabels(accumulators(1, 0.5), 2, 2, 0, 0, 0), 3, null, true, true);
+    c.summary(withLabels(accumulators(1, 0.5), 2, 2, 0, 0, 0), 3, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("  labels          2 read: 2 joined, 0 examples dropped (no label"
         + " within labels.timeout 10m, labels.on_timeout: drop), 0 orphans"), o);
@@ -490,7 +519,7 @@ class TrainConsoleTest {
     c.noLabelsTopic();
     Map<String, Object> a = withLabels(accumulators(1, 0.5), 0, 0, 40, 0, 0);
     c.progress(a, 2);
-    c.summary(a, 3, null, true, true);
+    c.summary(a, 3, null, TrainConsole.Ending.FINISHED);
     assertFalse(out.toString(StandardCharsets.UTF_8).contains("  labels   "));
     String e = err.toString(StandardCharsets.UTF_8);
     assertFalse(e.contains("| labels ") || e.contains("warning"), e);
@@ -500,7 +529,7 @@ class TrainConsoleTest {
   void withoutALabelJoinThereIsNoLabelsLine() {
     TrainConsole c = console(false, true);
     c.progress(accumulators(1, 0.5), 2);
-    c.summary(accumulators(1, 0.5), 3, null, true, true);
+    c.summary(accumulators(1, 0.5), 3, null, TrainConsole.Ending.FINISHED);
     assertFalse(out.toString(StandardCharsets.UTF_8).contains("  labels   "));
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("| labels "));
   }
@@ -509,8 +538,8 @@ class TrainConsoleTest {
   @Test
   void warnsWhenMostDelayedExamplesTimedOutWithoutALabel() {
     TrainConsole c = console(true, true); // warnings print even with --quiet
-    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 3, null, true, true);
-    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 4, null, true, true);
+    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 3, null, TrainConsole.Ending.FINISHED);
+    c.summary(withLabels(accumulators(1, 0.5), 500, 2, 498, 0, 498), 4, null, TrainConsole.Ending.FINISHED);
     assertEquals("gradflow train: warning: 498 of 500 delayed examples got no label within"
         + " labels.timeout (learned with the default label); 500 labels read, 498 of them with"
         + " no example of their id: do the labels' example_id values match the examples'"
@@ -519,13 +548,13 @@ class TrainConsoleTest {
     assertEquals("", out.toString(StandardCharsets.UTF_8));
 
     err.reset();
-    console(true, true).summary(withLabels(accumulators(1, 0.5), 0, 0, 0, 7, 0), 3, null, true, true);
+    console(true, true).summary(withLabels(accumulators(1, 0.5), 0, 0, 0, 7, 0), 3, null, TrainConsole.Ending.FINISHED);
     assertEquals("gradflow train: warning: 7 of 7 delayed examples got no label within"
         + " labels.timeout (dropped); no label was read at all: is anything writing the labels"
         + " topic (kafka.topics.labels)?\n", err.toString(StandardCharsets.UTF_8));
 
     err.reset(); // half or fewer timed out: no warning
-    console(true, true).summary(withLabels(accumulators(1, 0.5), 10, 5, 5, 0, 5), 3, null, true, true);
+    console(true, true).summary(withLabels(accumulators(1, 0.5), 10, 5, 5, 0, 5), 3, null, TrainConsole.Ending.FINISHED);
     assertEquals("", err.toString(StandardCharsets.UTF_8));
   }
 
@@ -547,7 +576,7 @@ class TrainConsoleTest {
     assertTrue(during.contains("gradflow train: warning: 1 example has an event_time before"
         + " 2000-01-01 (earliest: 1733000000 = 1970-01-21T01:23:20Z); event_time is in milliseconds"
         + " since the epoch: a producer writing seconds?"), during);
-    c.summary(a, 4, null, true, true);
+    c.summary(a, 4, null, TrainConsole.Ending.FINISHED);
     String end = err.toString(StandardCharsets.UTF_8).substring(during.length());
     assertTrue(end.contains("gradflow train: warning: 2 examples have an event_time before"
         + " 2000-01-01 (earliest: 1733000000"), end);
@@ -581,7 +610,7 @@ class TrainConsoleTest {
     c.syntheticEventTimes();
     Map<String, Object> a = withEarlyEventTime(accumulators(1, 0.5), 0L);
     c.progress(a, 1);
-    c.summary(a, 2, null, true, true);
+    c.summary(a, 2, null, TrainConsole.Ending.FINISHED);
     assertFalse(err.toString(StandardCharsets.UTF_8).contains("event_time"), err::toString);
   }
 
