@@ -105,17 +105,6 @@ public final class SavepointModels {
   }
 
   /**
-   * Only where the savepoint's Kafka sources had read to ({@link Read#offsets()}), without its
-   * models: what {@code validate --from offsets-in-savepoint} needs.
-   *
-   * @throws UserException naming the path when it is no savepoint or not one of the train job
-   */
-  public static Map<String, Map<String, Long>> offsets(String savepoint) throws Exception {
-    return operatorParts(reader(savepoint), operatorUids(savepoint),
-        OperatorIdentifier.forUid(TRAINER_UID)).offsets();
-  }
-
-  /**
    * Why a job of {@code config} cannot restore the savepoint's model ({@link
    * io.gradflow.learn.ModelSignature#refusal}: the setting and both values), or null when it can
    * or the savepoint holds no signature (taken before signatures were kept; the trainer warns at
@@ -134,14 +123,25 @@ public final class SavepointModels {
    * operator state.
    *
    * @param refusal why it cannot restore ({@link #refusal}), or null
-   * @param examplesPositions the examples source's next offset per {@code topic:partition}, as
-   *     {@link Read#offsets()} (empty when the savepoint holds none)
+   * @param sourcePositions each Kafka source's next offset per {@code topic:partition}, by the
+   *     source's uid ({@link #EXAMPLES_SOURCE_UID}, {@link #LABELS_SOURCE_UID}), as {@link
+   *     Read#offsets()}
    * @param changed the settings whose values differ from the savepoint's record (the audit
    *     record's history keeps both: {@link Provenance#carry}); empty when none differ or the
    *     savepoint kept no record
    */
-  public record RestoreCheck(String refusal, Map<String, Long> examplesPositions,
-      List<Provenance.Change> changed) {}
+  public record RestoreCheck(String refusal, Map<String, Map<String, Long>> sourcePositions,
+      List<Provenance.Change> changed) {
+    /** The examples source's positions; empty when the savepoint holds none. */
+    public Map<String, Long> examplesPositions() {
+      return positions(EXAMPLES_SOURCE_UID);
+    }
+
+    /** The positions of the source of that uid; empty when the savepoint holds none. */
+    public Map<String, Long> positions(String sourceUid) {
+      return sourcePositions.getOrDefault(sourceUid, Map.of());
+    }
+  }
 
   /**
    * {@link #refusal}, where the restored examples source reads on from, and the changed
@@ -155,7 +155,6 @@ public final class SavepointModels {
       io.gradflow.jobs.config.TrainConfig config, String checkpointDirectory) throws Exception {
     OperatorParts parts = operatorParts(reader(savepoint), operatorUids(savepoint),
         OperatorIdentifier.forUid(TRAINER_UID));
-    Map<String, Long> positions = parts.offsets().getOrDefault(EXAMPLES_SOURCE_UID, Map.of());
     String refusal = parts.signature().isEmpty() ? null
         : new TrainerOperator(config.candidates(), config.trainer(), config.hashBits())
             .signature().refusal(new io.gradflow.learn.ModelSignature(parts.signature()));
@@ -163,7 +162,7 @@ public final class SavepointModels {
         && checkpointDirectory != null
         ? Provenance.changes(parts.provenance(), Provenance.of(config, checkpointDirectory))
         : List.of();
-    return new RestoreCheck(refusal, positions, changed);
+    return new RestoreCheck(refusal, parts.offsets(), changed);
   }
 
   private static SavepointReader reader(String savepoint) throws Exception {

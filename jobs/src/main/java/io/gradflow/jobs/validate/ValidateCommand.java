@@ -179,10 +179,12 @@ public final class ValidateCommand {
     // --savepoint reads it).
     Map<String, TrainConfig> replays = new LinkedHashMap<>();
     loaded.forEach((path, c) -> replays.put(path, replayConfig(c, frozen)));
+    Map<String, SavepointModels.RestoreCheck> checks = new LinkedHashMap<>();
     Map<String, Map<String, Long>> examplesPositions = new LinkedHashMap<>();
     for (Map.Entry<String, String> sp : named.entrySet()) {
       SavepointModels.RestoreCheck check = SavepointModels.restoreCheck(sp.getValue(),
           replays.get(configOf.get(sp.getKey())), null);
+      checks.put(sp.getKey(), check);
       examplesPositions.put(sp.getKey(), check.examplesPositions());
       String refusal = check.refusal();
       if (refusal != null) {
@@ -225,7 +227,8 @@ public final class ValidateCommand {
           "kafka.topics.labels", v.string("from"),
           ReplayRange.isOffsets(v.string("to")) ? "latest" : v.string("to"),
           timeout, inSavepoint
-              ? savepointOffsets(named, labelTopic, SavepointModels.LABELS_SOURCE_UID) : Map.of());
+              ? savepointOffsets(named, checks, labelTopic, SavepointModels.LABELS_SOURCE_UID)
+              : Map.of());
       joined = LabelReplay.join(records, labels.records(), config.labels(), config.decoder());
       records = joined.records();
       if (!quiet) {
@@ -419,16 +422,15 @@ public final class ValidateCommand {
   }
 
   /**
-   * Where the savepoints' job had read a topic to (the source {@code uid}'s position), per
-   * partition: the furthest of them, so that no savepoint replays a record it has learned (and
-   * every one sees the same).
+   * Where the savepoints' job had read a topic to (the source {@code uid}'s position, from each
+   * savepoint's restore check: no second read), per partition: the furthest of them, so that no
+   * savepoint replays a record it has learned (and every one sees the same).
    */
-  private static Map<Integer, Long> savepointOffsets(Map<String, String> named, String topic,
-      String uid) throws Exception {
+  private static Map<Integer, Long> savepointOffsets(Map<String, String> named,
+      Map<String, SavepointModels.RestoreCheck> checks, String topic, String uid) {
     Map<String, Map<String, Long>> positions = new LinkedHashMap<>();
-    for (Map.Entry<String, String> sp : named.entrySet()) {
-      positions.put(sp.getKey(),
-          SavepointModels.offsets(sp.getValue()).getOrDefault(uid, Map.of()));
+    for (String name : named.keySet()) {
+      positions.put(name, checks.get(name).positions(uid));
     }
     requirePositions(named, positions, topic);
     return furthest(positions, topic);
