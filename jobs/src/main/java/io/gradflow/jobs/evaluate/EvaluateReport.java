@@ -240,6 +240,7 @@ public final class EvaluateReport {
       g.rows.forEach((k, v) -> all.rows.computeIfAbsent(k, x -> new HashSet<>()).addAll(v));
     }
     Map<String, Object> m = model(all);
+    m.remove("model_keys");
     m.remove("windows");
     m.remove("drift_events");
     return m;
@@ -375,6 +376,9 @@ public final class EvaluateReport {
     if (probabilities) {
       reliability(g, m);
     }
+    if (grouping != Grouping.MODEL_KEY) {
+      m.put("model_keys", modelKeys(g));
+    }
     m.put("windows", windows(g));
     m.put("drift_events", driftEvents(g));
     Map<String, MetricsEvent> last = new HashMap<>();
@@ -505,6 +509,44 @@ public final class EvaluateReport {
   }
 
   /**
+   * Each model key's own figures over the run, by key in the order of their first reports: the
+   * labeled {@code examples} its reports measured, its prequential {@code log_loss} and
+   * {@code base_rate_log_loss} (or {@code rmse}) and {@code calibration}, each its windows'
+   * figures weighted by their measured weight, as the group's are over every key.
+   */
+  private Map<String, Object> modelKeys(Group g) {
+    // per key: measured count, weight, and the weighted log loss, base rate, squared error,
+    // prediction and label
+    Map<String, double[]> sums = new LinkedHashMap<>();
+    for (MetricsEvent e : g.reports) {
+      double[] s = sums.computeIfAbsent(e.modelKey, k -> new double[7]);
+      s[0] += e.windowCount;
+      if (e.windowWeight > 0) {
+        s[1] += e.windowWeight;
+        s[2] += e.logLoss * e.windowWeight;
+        s[3] += e.baseRateLogLoss * e.windowWeight;
+        s[4] += e.rmse * e.rmse * e.windowWeight;
+        s[5] += e.meanPrediction * e.windowWeight;
+        s[6] += e.meanLabel * e.windowWeight;
+      }
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    sums.forEach((key, s) -> {
+      Map<String, Object> k = new LinkedHashMap<>();
+      k.put("examples", Math.round(s[0]));
+      if (probabilities) {
+        k.put("log_loss", finite(s[2] / s[1]));
+        k.put("base_rate_log_loss", finite(s[3] / s[1]));
+      } else {
+        k.put("rmse", finite(Math.sqrt(s[4] / s[1])));
+      }
+      k.put("calibration", s[6] != 0 ? finite(s[5] / s[6]) : null);
+      out.put(key, k);
+    });
+    return out;
+  }
+
+  /**
    * One entry per metrics report, at the last example (1-based, in file order) its metrics
    * measured: the example that closed it, unless the metrics refused that one's prediction.
    */
@@ -517,8 +559,8 @@ public final class EvaluateReport {
     List<MetricsEvent> reports = new ArrayList<>(g.reports);
     reports.sort((a, b) -> Long.compare(position(positions, a), position(positions, b)));
     List<Map<String, Object>> out = new ArrayList<>();
-    double weight = 0;
-    double logLoss = 0;
+    // Each model key's own cumulative sums: {weight, weighted log loss}.
+    Map<String, double[]> cumulative = new HashMap<>();
     for (MetricsEvent e : reports) {
       Map<String, Object> w = new LinkedHashMap<>();
       w.put("end_example", position(positions, e));
@@ -529,11 +571,12 @@ public final class EvaluateReport {
         w.put("log_loss", finite(e.logLoss));
         w.put("base_rate_log_loss", finite(e.baseRateLogLoss));
         w.put("auc", finite(e.auc));
+        double[] sums = cumulative.computeIfAbsent(e.modelKey, k -> new double[2]);
         if (e.windowWeight > 0) {
-          weight += e.windowWeight;
-          logLoss += e.logLoss * e.windowWeight;
+          sums[0] += e.windowWeight;
+          sums[1] += e.logLoss * e.windowWeight;
         }
-        w.put("prequential_log_loss", finite(logLoss / weight));
+        w.put("prequential_log_loss", finite(sums[1] / sums[0]));
         w.put("expected_calibration_error", finite(e.expectedCalibrationError));
       } else {
         w.put("rmse", finite(e.rmse));

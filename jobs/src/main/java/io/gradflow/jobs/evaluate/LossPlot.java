@@ -144,6 +144,17 @@ public final class LossPlot {
       String prefix = g.getKey().isEmpty() ? "" : g.getKey() + ": ";
       List<Map<String, Object>> windows =
           (List<Map<String, Object>>) ((Map<String, Object>) g.getValue()).get("windows");
+      if (probabilities && modelKeys(windows) > 1) {
+        // Several model keys: one prequential line each; their windows in turn would zig-zag.
+        Map<Object, XYSeries> byKey = new LinkedHashMap<>();
+        for (Map<String, Object> w : windows) {
+          add(byKey.computeIfAbsent(w.get("model_key"), k -> new XYSeries(k
+              + ": prequential log loss", false)), ((Number) w.get("end_example")).doubleValue(),
+              w.get("prequential_log_loss"));
+        }
+        byKey.values().forEach(data::addSeries);
+        continue;
+      }
       XYSeries prequential = new XYSeries(prefix + "prequential log loss", false);
       XYSeries window = new XYSeries(prefix + (probabilities ? "window log loss"
           : "window RMSE"), false);
@@ -177,6 +188,11 @@ public final class LossPlot {
     ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(false);
     addMarkers(plot, markers);
     return chart;
+  }
+
+  /** How many model keys the windows are of. */
+  private static long modelKeys(List<Map<String, Object>> windows) {
+    return windows.stream().map(w -> w.get("model_key")).distinct().count();
   }
 
   /** The report's model groups: its candidates by name in a race, else itself under "". */

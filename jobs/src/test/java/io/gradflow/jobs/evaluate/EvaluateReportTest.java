@@ -72,6 +72,38 @@ class EvaluateReportTest {
     assertEquals((1.5 * 200 + 2.0 * 50) / 250, (Double) last.get("calibration"), 1e-15);
   }
 
+  /**
+   * With several model keys each window's {@code prequential_log_loss} is its own key's, and
+   * {@code model_keys} gives each key's figures over the run (trial 23: the windows carried the
+   * run's cumulative figure of every key, labelled with one key).
+   */
+  @Test
+  @SuppressWarnings("unchecked")
+  void eachWindowsPrequentialLogLossAndEachKeysFiguresAreItsOwnKeys() {
+    EvaluateReport report = new EvaluateReport(true, false);
+    report.add(of(report("de", 100, 100, 0.2, 0.7, 1.0)));
+    report.add(of(report("fr", 100, 100, 0.4, 0.7, 1.0)));
+    report.add(of(report("de", 200, 100, 0.1, 0.7, 1.0)));
+    report.add(of(report("fr", 150, 50, 0.7, 0.7, 1.0)));
+    Map<String, Object> json = report.toMap();
+    List<Map<String, Object>> windows = (List<Map<String, Object>>) json.get("windows");
+    assertEquals(List.of("de", "fr", "de", "fr"),
+        windows.stream().map(w -> w.get("model_key")).toList());
+    assertEquals(0.2, (Double) windows.get(0).get("prequential_log_loss"), 1e-15);
+    assertEquals(0.4, (Double) windows.get(1).get("prequential_log_loss"), 1e-15);
+    assertEquals(0.15, (Double) windows.get(2).get("prequential_log_loss"), 1e-15);
+    assertEquals((0.4 * 100 + 0.7 * 50) / 150,
+        (Double) windows.get(3).get("prequential_log_loss"), 1e-15);
+    Map<String, Map<String, Object>> keys =
+        (Map<String, Map<String, Object>>) json.get("model_keys");
+    assertEquals(List.of("de", "fr"), List.copyOf(keys.keySet()));
+    assertEquals(200L, keys.get("de").get("examples"));
+    assertEquals(0.15, (Double) keys.get("de").get("log_loss"), 1e-15);
+    assertEquals(0.25, (Double) keys.get("de").get("base_rate_log_loss"), 1e-15);
+    assertEquals(150L, keys.get("fr").get("examples"));
+    assertEquals((0.4 * 100 + 0.7 * 50) / 150, (Double) keys.get("fr").get("log_loss"), 1e-15);
+  }
+
   @Test
   void squaredLossGivesTheLastRmseAndARaceOneLastWindowPerCandidate() {
     EvaluateReport squared = new EvaluateReport(false, false);

@@ -43,6 +43,25 @@ class LossPlotTest {
     return report;
   }
 
+  /** Several model keys: one prequential line per key, no window lines zig-zagging between. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void severalModelKeysDrawOnePrequentialLineEach() {
+    Map<String, Object> report = report();
+    List<Map<String, Object>> windows = (List<Map<String, Object>>) report.get("windows");
+    for (int i = 0; i < windows.size(); i++) {
+      windows.get(i).put("model_key", i % 2 == 0 ? "de" : "fr");
+    }
+    org.jfree.data.xy.XYDataset data = LossPlot.chart(report, true, List.of()).getXYPlot()
+        .getDataset();
+    assertEquals(2, data.getSeriesCount());
+    assertEquals("de: prequential log loss", data.getSeriesKey(0));
+    assertEquals("fr: prequential log loss", data.getSeriesKey(1));
+    assertEquals(10, data.getItemCount(0));
+    assertEquals(3, LossPlot.chart(report(), true, List.of()).getXYPlot().getDataset()
+        .getSeriesCount());
+  }
+
   static final List<LossPlot.Marker> MARKERS =
       List.of(new LossPlot.Marker(5_020, "adwin: restart_schedule"));
 
