@@ -149,7 +149,8 @@ public final class ProgressTaps {
   /**
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
    * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastEce, lastStep, reports, drifts,
-   * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep]}, the row counts those of the
+   * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep, lastCount]}, the row counts
+   * those of the
    * report of the latest model step (metrics or drift alone; since the model's first row: the
    * state's, not this run's); {@link #OTHER_MODELS} carries none (its keys' counts are not kept
    * apart, so no one model's count stands for them). The sums are weighted by
@@ -180,11 +181,13 @@ public final class ProgressTaps {
     static final int ROWS_REFUSED = 14;
     /** The model step of the report the row counts come from (-1 before any). */
     static final int ROWS_STEP = 15;
-    static final int SIZE = 16;
+    /** The labeled examples the last window measured (NaN from a job of an earlier release). */
+    static final int LAST_COUNT = 16;
+    static final int SIZE = 17;
     static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",
         "squaredErrorSum", "lastLogLoss", "lastAuc", "lastRmse", "lastEce", "lastStep",
         "reports", "drifts", "lastDriftStep", "rowsLive", "rowsExpired", "rowsRefused",
-        "rowsStep");
+        "rowsStep", "lastCount");
 
     private HashMap<String, double[]> models = new HashMap<>();
 
@@ -219,6 +222,7 @@ public final class ProgressTaps {
       m[LAST_RMSE] = e.rmse;
       m[LAST_ECE] = e.expectedCalibrationError;
       m[LAST_STEP] = e.modelStep;
+      m[LAST_COUNT] = e.windowCount;
       m[REPORTS]++;
     }
 
@@ -258,6 +262,7 @@ public final class ProgressTaps {
       double[] m = new double[SIZE];
       m[LAST_LOG_LOSS] = Double.NaN;
       m[LAST_AUC] = Double.NaN;
+      m[LAST_COUNT] = Double.NaN;
       m[LAST_RMSE] = Double.NaN;
       m[LAST_ECE] = Double.NaN;
       m[LAST_DRIFT_STEP] = -1;
@@ -297,6 +302,7 @@ public final class ProgressTaps {
           for (int i = LAST_LOG_LOSS; i <= LAST_STEP; i++) {
             mine[i] = v[i];
           }
+          mine[LAST_COUNT] = v[LAST_COUNT];
         }
         if (theirRowsNewer) {
           for (int i = ROWS_LIVE; i <= ROWS_STEP; i++) {

@@ -569,7 +569,9 @@ public final class TrainConsole {
       out.printf(Locale.ROOT, "  %s: %s%s%n", Counts.of(keys.size(), "model"),
           after > 0 ? String.format(Locale.ROOT, "figures up to each model's last metrics report"
               + " (%,d learned after them); ", after) : "",
-          t.count > 0 ? quality(t, ", ").substring(2) : "no metrics reported");
+          t.count > 0 ? quality(t, ", ").substring(2) + (probabilities
+              ? " (the AUC: the models' last windows', weighted by their examples)" : "")
+              : "no metrics reported");
       List<String> ranked = new ArrayList<>(metrics.keySet());
       ranked.sort(Comparator.comparingDouble(k -> score(metrics.get(k))));
       if (!ranked.isEmpty()) {
@@ -586,11 +588,45 @@ public final class TrainConsole {
         out.println(UNREPORTED_NOTE);
       }
     }
+    candidates(accumulators, metrics).forEach(out::println);
     pageCaches(accumulators, cache).forEach(out::println);
     if (checkpoints != null) {
       out.println("  checkpoints     " + checkpoints);
     }
     out.flush();
+  }
+
+  /**
+   * In a race over several model keys, a line per candidate over its keys ({@code KEY#NAME}):
+   * its prequential log loss and base rate's, or RMSE, each weighted by the keys' examples, so
+   * that the race's answer does not hide among the model lines. None without a race (the page
+   * cache's accumulators name the candidates) or with one key per candidate.
+   */
+  List<String> candidates(Map<String, Object> accumulators, Map<String, double[]> metrics) {
+    String hitsPrefix = TrainerOperator.PAGE_CACHE + "hits.";
+    List<String> names = new TreeMap<>(accumulators).keySet().stream()
+        .filter(k -> k.startsWith(hitsPrefix) && k.length() > hitsPrefix.length())
+        .map(k -> k.substring(hitsPrefix.length())).toList();
+    List<String> lines = new ArrayList<>();
+    if (names.size() < 2 || metrics.size() <= names.size()) {
+      return lines;
+    }
+    int width = names.stream().mapToInt(String::length).max().orElse(0);
+    for (String name : names) {
+      String suffix = TrainerOperator.CANDIDATE_SEPARATOR + name;
+      List<double[]> rows = metrics.entrySet().stream()
+          .filter(e -> e.getKey().endsWith(suffix)).map(Map.Entry::getValue).toList();
+      Totals t = totals(rows);
+      if (t.count == 0) {
+        continue;
+      }
+      lines.add(String.format(Locale.ROOT, "  candidate %-" + width + "s %s; %s", name,
+          Counts.of(rows.size(), "model key"), probabilities
+              ? String.format(Locale.ROOT, "log loss %.4f, base rate %.4f (%s)", t.logLoss(),
+                  t.baseRate(), against(t.logLoss(), t.baseRate()))
+              : String.format(Locale.ROOT, "RMSE %.4f", t.rmse())));
+    }
+    return lines;
   }
 
   /**
@@ -715,11 +751,27 @@ public final class TrainConsole {
             : "learned with the default label or dropped", what));
   }
 
+  /**
+   * How a model ranks among many, lowest best: its log loss over its base rate's (models of
+   * different base rates, markets with different click rates, compare by what each learned), or
+   * its RMSE for squared loss.
+   */
   private double score(double[] m) {
-    double v = probabilities ? m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM]
-        : m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM];
     double n = m[ProgressTaps.ModelMetrics.WEIGHT];
-    return n > 0 && Double.isFinite(v) ? v / n : Double.POSITIVE_INFINITY;
+    double v = probabilities ? m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM]
+        / m[ProgressTaps.ModelMetrics.BASE_RATE_SUM]
+        : Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n);
+    return n > 0 && Double.isFinite(v) ? v : Double.POSITIVE_INFINITY;
+  }
+
+  /**
+   * A log loss against its base rate's: {@code 9.7% lower} or {@code 1.1% HIGHER}. A base rate of
+   * log loss 0 (every learned label the same) has no ratio to give: "Infinity% HIGHER" said
+   * nothing.
+   */
+  private static String against(double logLoss, double base) {
+    return base > 0 ? String.format(Locale.ROOT, "%.1f%% %s", 100 * Math.abs(1 - logLoss / base),
+        logLoss <= base ? "lower" : "HIGHER") : "no ratio: the base rate's log loss is 0";
   }
 
   /**
@@ -763,17 +815,14 @@ public final class TrainConsole {
     if (probabilities) {
       double logLoss = m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM] / n;
       double base = m[ProgressTaps.ModelMetrics.BASE_RATE_SUM] / n;
-      // A base rate of log loss 0 (every learned label the same) has no ratio to give:
-      // "Infinity% HIGHER" said nothing.
-      String against = base > 0 ? String.format(Locale.ROOT, "%.1f%% %s",
-          100 * Math.abs(1 - logLoss / base), logLoss <= base ? "lower" : "HIGHER")
-          : "no ratio: the base rate's log loss is 0";
       double ece = m[ProgressTaps.ModelMetrics.LAST_ECE];
       // ECE only with calibration bins (metrics.calibration_bins > 0): its window is the AUC's
+      double lastCount = m[ProgressTaps.ModelMetrics.LAST_COUNT];
       b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%s);"
-          + " AUC %s%s (last window)", logLoss, base, against,
+          + " AUC %s%s (last window%s)", logLoss, base, against(logLoss, base),
           Figures.auc(m[ProgressTaps.ModelMetrics.LAST_AUC]), Double.isFinite(ece)
-              ? String.format(Locale.ROOT, ", ECE %.4f", ece) : ""));
+              ? String.format(Locale.ROOT, ", ECE %.4f", ece) : "", Double.isFinite(lastCount)
+              ? ", " + Counts.of(lastCount, "example") : ""));
     } else {
       b.append(String.format(Locale.ROOT, "; RMSE %.4f (last window %.4f)",
           Math.sqrt(m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM] / n),
@@ -820,10 +869,14 @@ public final class TrainConsole {
   }
 
   private static Totals totals(Map<String, Object> accumulators) {
+    return totals(metrics(accumulators).values());
+  }
+
+  private static Totals totals(java.util.Collection<double[]> models) {
     Totals t = new Totals();
     double aucWeighted = 0;
     double aucWeight = 0;
-    for (double[] m : metrics(accumulators).values()) {
+    for (double[] m : models) {
       double n = m[ProgressTaps.ModelMetrics.WEIGHT];
       t.count += n;
       t.logLossSum += m[ProgressTaps.ModelMetrics.LOG_LOSS_SUM];

@@ -117,8 +117,10 @@ class EvaluateFinalSavepointITCase extends TrainJobITCase {
     assertEquals(FIRST, evaluated.json().get("learned").asLong());
     // last_window holds the console's figure
     assertTrue(evaluated.out().contains(String.format(java.util.Locale.ROOT, "AUC %.4f, ECE %.4f"
-        + " (last window)", evaluated.json().get("last_window").get("auc").asDouble(),
-        evaluated.json().get("last_window").get("expected_calibration_error").asDouble())),
+        + " (last window, %,d examples)", evaluated.json().get("last_window").get("auc")
+            .asDouble(),
+        evaluated.json().get("last_window").get("expected_calibration_error").asDouble(),
+        evaluated.json().get("last_window").get("examples").asLong())),
         evaluated.out() + evaluated.json());
 
     // 2. the training job's operators only

@@ -290,7 +290,7 @@ class TrainConsoleTest {
     console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
-        + " (16.7% lower); AUC 0.7500, ECE 0.0123 (last window)"), o);
+        + " (16.7% lower); AUC 0.7500, ECE 0.0123 (last window, 8 examples)"), o);
   }
 
   @Test
@@ -299,7 +299,7 @@ class TrainConsoleTest {
         TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("model m0: scored 10, learned 7; log loss 0.0002, base rate 0.0000"
-        + " (no ratio: the base rate's log loss is 0); AUC 0.7500 (last window)"), o);
+        + " (no ratio: the base rate's log loss is 0); AUC 0.7500 (last window, 8 examples)"), o);
   }
 
   @Test
@@ -331,7 +331,7 @@ class TrainConsoleTest {
     String stopped = out.toString(StandardCharsets.UTF_8);
     assertTrue(stopped.contains("model m0: scored 2,999, learned 2,998; figures up to model step"
         + " 12,500, the last metrics report (498 learned after it); log loss 0.5000, base rate"
-        + " 0.6000 (16.7% lower); AUC 0.7500 (last window)"), stopped);
+        + " 0.6000 (16.7% lower); AUC 0.7500 (last window, 500 examples)"), stopped);
     assertTrue(stopped.contains("  note            a model reports its metrics every"
         + " metrics.every examples, and a stopped run writes no partial report"), stopped);
     out.reset();
@@ -360,7 +360,7 @@ class TrainConsoleTest {
     c.progress(a, 2);
     c.summary(a, 10, null, TrainConsole.Ending.FINISHED);
     String o = out.toString(StandardCharsets.UTF_8);
-    assertTrue(o.contains("; AUC undefined (one class) (last window)"), o);
+    assertTrue(o.contains("; AUC undefined (one class) (last window, 8 examples)"), o);
     assertFalse(o.contains("NaN"), o);
     String e2 = err.toString(StandardCharsets.UTF_8);
     assertTrue(e2.contains("| AUC undefined (one class) |"), e2);
@@ -375,12 +375,13 @@ class TrainConsoleTest {
     assertTrue(few.contains("predictions     20 scored, 14 learned (2 model keys)"), few);
     assertTrue(few.contains("dead letters    3: LABEL_OUT_OF_DOMAIN 3"), few);
     assertTrue(few.contains("model m0: scored 10, learned 7; log loss 0.5000, base rate 0.6000"
-        + " (16.7% lower); AUC 0.7500 (last window)"), few);
+        + " (16.7% lower); AUC 0.7500 (last window, 8 examples)"), few);
     assertTrue(few.contains("checkpoints     deleted x"), few);
     out.reset();
     console(false, true).summary(accumulators(12, 0.5), 10, null, TrainConsole.Ending.FINISHED);
     String many = out.toString(StandardCharsets.UTF_8);
-    assertTrue(many.contains("12 models: log loss 0.5550 (base rate 0.6000), AUC 0.7500"), many);
+    assertTrue(many.contains("12 models: log loss 0.5550 (base rate 0.6000), AUC 0.7500 (the AUC:"
+        + " the models' last windows', weighted by their examples)"), many);
     assertTrue(many.contains("best  m0:") && many.contains("worst m11:"), many);
     assertFalse(many.contains("model m3:"), many);
   }
@@ -410,6 +411,47 @@ class TrainConsoleTest {
     String ended = out.toString(StandardCharsets.UTF_8);
     assertTrue(ended.contains("12 models: log loss 0.5550"), ended);
     assertFalse(ended.contains("note"), ended);
+  }
+
+  /**
+   * A race over six markets (trial 23 F2): a line per candidate over its keys; best and worst
+   * ranked by log loss against each key's base rate, not raw log loss (markets of different click
+   * rates: raw, m0#fm would be best only because m0's base rate is lowest).
+   */
+  @Test
+  void aRaceOverManyKeysGivesALinePerCandidateAndRanksAgainstTheBaseRate() {
+    Map<String, Object> a = accumulators(1, 0.5);
+    ProgressTaps.PredictionCounts predictions = new ProgressTaps.PredictionCounts();
+    ProgressTaps.ModelMetrics metrics = new ProgressTaps.ModelMetrics();
+    for (int m = 0; m < 6; m++) {
+      double base = 0.2 + 0.05 * m;
+      for (String candidate : List.of("lr", "fm")) {
+        String key = "m" + m + "#" + candidate;
+        predictions.add(new Scored("x", key, 1, 0.5, 0, 1f, true));
+        MetricsEvent e = new MetricsEvent();
+        e.modelKey = key;
+        e.windowCount = 8;
+        e.windowWeight = 8;
+        e.baseRateLogLoss = base;
+        e.logLoss = base * (candidate.equals("lr") ? (m == 0 ? 1.02 : 0.9)
+            : (m == 5 ? 0.8 : 0.95));
+        e.auc = 0.7;
+        e.modelStep = 8;
+        metrics.add(e);
+      }
+    }
+    a.put(ProgressTaps.PREDICTIONS, predictions.getLocalValue());
+    a.put(ProgressTaps.METRICS, metrics.getLocalValue());
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.lr", 10L);
+    a.put(io.gradflow.flink.TrainerOperator.PAGE_CACHE + "hits.fm", 10L);
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("  best  m5#fm: "), o);
+    assertTrue(o.contains("  worst m0#lr: "), o);
+    assertTrue(o.contains("  candidate fm 6 model keys; log loss 0.2975, base rate 0.3250"
+        + " (8.5% lower)"), o);
+    assertTrue(o.contains("  candidate lr 6 model keys; log loss 0.2965, base rate 0.3250"
+        + " (8.8% lower)"), o);
   }
 
   @Test
