@@ -12,6 +12,7 @@ import io.gradflow.jobs.kafka.InputAccumulator;
 import io.gradflow.jobs.kafka.KafkaSpec;
 import io.gradflow.jobs.kafka.LabelDecodeFunction;
 import io.gradflow.jobs.kafka.ParallelDecodeFunction;
+import io.gradflow.jobs.kafka.RawEventTime;
 import io.gradflow.jobs.kafka.RawRecord;
 import io.gradflow.model.CompactExample;
 import java.time.Duration;
@@ -54,6 +55,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 public final class TrainJob {
   /** How far out of order event times may arrive before the label join's timers fire. */
   public static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(5);
+  /** How long a partition without records is left out of the label join's watermark. */
+  static final Duration IDLE_PARTITION = Duration.ofSeconds(30);
   /** RocksDB's compression per level (Flink's {@code RocksDBConfigurableOptions}). */
   static final String ROCKSDB_COMPRESSION = "state.backend.rocksdb.compression.per.level";
 
@@ -172,6 +175,21 @@ public final class TrainJob {
         holdAtEnd ? subtask -> RawRecord.endOfInput(topic, subtask) : null);
   }
 
+  /**
+   * The label join's watermarks, made in the Kafka source for each partition it reads ({@link
+   * RawEventTime}: the record's event time from its bytes), so that a subtask's watermark is the
+   * least of its partitions' and a partition read behind the others holds it back; a partition
+   * without records for {@link #IDLE_PARTITION} is left out until it has records again. Before
+   * 2026-12-03 the watermarks were made after decoding, over all of a subtask's records in
+   * fetch order, and so followed the partition read furthest ahead. The stateless operators that
+   * made them ({@code example-watermarks.v1}, {@code label-watermarks.v1}) are gone; savepoints
+   * of jobs that had them restore without them.
+   */
+  static WatermarkStrategy<RawRecord> perPartition(RawEventTime time) {
+    return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)
+        .withTimestampAssigner(time).withIdleness(IDLE_PARTITION);
+  }
+
   /** Adds the whole job to {@code env}. */
   public static void build(StreamExecutionEnvironment env, TrainConfig config) {
     build(env, config, UnaryOperator.identity());
@@ -199,9 +217,10 @@ public final class TrainJob {
     KafkaSpec kafka = config.kafka();
     ExampleDecoder decoder = config.decoder();
 
+    boolean delayed = config.labels().delayed();
     DataStream<RawRecord> raw = env
         .fromSource(source(kafka, kafka.topics().examples(), holdAtEnd),
-            WatermarkStrategy.noWatermarks(),
+            delayed ? perPartition(RawEventTime.examples()) : WatermarkStrategy.noWatermarks(),
             "examples")
         .uid("examples-source.v1");
     if (config.decodeParallelism() > 1) {
@@ -223,15 +242,10 @@ public final class TrainJob {
     DataStream<CompactExample> timed = tap.apply(examples);
     DataStream<CompactLabel> labels = null;
     String labelTopic = kafka.topics().labels();
-    if (config.labels().delayed()) {
-      timed = timed.assignTimestampsAndWatermarks(
-          WatermarkStrategy.<CompactExample>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)
-              .withTimestampAssigner((e, ts) -> e.eventTime)
-              .withIdleness(Duration.ofSeconds(30)))
-          .uid("example-watermarks.v1");
+    if (delayed) {
       DataStream<RawRecord> rawLabels = env
           .fromSource(source(kafka, labelTopic, holdAtEnd),
-              WatermarkStrategy.noWatermarks(), "labels")
+              perPartition(RawEventTime.labels()), "labels")
           .uid("labels-source.v1");
       if (config.decodeParallelism() > 1) {
         // As the examples' pool: same size, in order, chained, a new operator with its own state.
@@ -245,11 +259,7 @@ public final class TrainJob {
           .process(new LabelDecodeFunction(decoder)).name("decode-labels")
           .uid("decode-labels.v1");
       deadLetters = deadLetters.union(decodedLabels.getSideOutput(DeadLetter.TAG));
-      labels = decodedLabels.assignTimestampsAndWatermarks(
-          WatermarkStrategy.<CompactLabel>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)
-              .withTimestampAssigner((l, ts) -> l.eventTime)
-              .withIdleness(Duration.ofSeconds(30)))
-          .uid("label-watermarks.v1");
+      labels = decodedLabels;
     }
 
     TrainPipeline.Outputs out = TrainPipeline.build(timed, labels, config);
