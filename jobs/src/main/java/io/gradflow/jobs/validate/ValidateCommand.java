@@ -226,9 +226,7 @@ public final class ValidateCommand {
       ReplayRange.Read labels = ReplayRange.read(config.kafka(), labelTopic,
           "kafka.topics.labels", v.string("from"),
           ReplayRange.isOffsets(v.string("to")) ? "latest" : v.string("to"),
-          timeout, inSavepoint
-              ? savepointOffsets(named, checks, labelTopic, SavepointModels.LABELS_SOURCE_UID)
-              : Map.of());
+          timeout, inSavepoint ? labelOffsets(named, checks, labelTopic) : Map.of());
       joined = LabelReplay.join(records, labels.records(), config.labels(), config.decoder());
       records = joined.records();
       if (!quiet) {
@@ -237,6 +235,13 @@ public final class ValidateCommand {
             Counts.of(joined.labels(), "record"), labelTopic, describe(labels), joined.joined(),
             joined.defaulted(), joined.dropped(), Counts.of(joined.orphans(), "orphan"),
             joined.refused());
+      }
+      if (joined.joined() == 0 && !range.records().isEmpty()) {
+        err.println("gradflow validate: warning: no label of " + labelTopic + " " + describe(labels)
+            + " joined a replayed example: every figure compares the models on "
+            + (joined.defaulted() > 0 ? "default labels (labels.on_timeout) only"
+                : "no labeled example") + "; check that the labels topic's range holds the"
+            + " replayed examples' labels (--from names a position of " + topic + ")");
       }
     }
     if (range.records().isEmpty()) {
@@ -422,18 +427,22 @@ public final class ValidateCommand {
   }
 
   /**
-   * Where the savepoints' job had read a topic to (the source {@code uid}'s position, from each
-   * savepoint's restore check: no second read), per partition: the furthest of them, so that no
-   * savepoint replays a record it has learned (and every one sees the same).
+   * Where the labels of the replayed examples begin on the labels topic: per partition, the
+   * earliest of the savepoints' labels positions (each from its restore check: no second read).
+   * The examples replay from the furthest examples position, but their labels come after each
+   * savepoint's labels position, and a job that read its labels topic further (a bounded
+   * challenger reads the labels topic to its end) would otherwise leave no label for the range:
+   * trial 23 F8 replayed 0 labels and gave every example the default label. Labels of examples
+   * outside the range are orphans of the replay and change nothing.
    */
-  private static Map<Integer, Long> savepointOffsets(Map<String, String> named,
-      Map<String, SavepointModels.RestoreCheck> checks, String topic, String uid) {
+  private static Map<Integer, Long> labelOffsets(Map<String, String> named,
+      Map<String, SavepointModels.RestoreCheck> checks, String topic) {
     Map<String, Map<String, Long>> positions = new LinkedHashMap<>();
     for (String name : named.keySet()) {
-      positions.put(name, checks.get(name).positions(uid));
+      positions.put(name, checks.get(name).positions(SavepointModels.LABELS_SOURCE_UID));
     }
     requirePositions(named, positions, topic);
-    return furthest(positions, topic);
+    return earliest(positions, topic);
   }
 
   /** Refuses {@code --from offsets-in-savepoint} when a savepoint holds no position. */
@@ -450,15 +459,25 @@ public final class ValidateCommand {
 
   /**
    * Per partition of {@code topic}, the furthest next offset of the savepoints' positions
-   * ({@code topic:partition} to the next offset, as {@link SavepointModels#offsets} gives them);
-   * a marker (a split not started: no record known to be read) is left out.
+   * ({@code topic:partition} to the next offset, as {@link SavepointModels.RestoreCheck} gives
+   * them); a marker (a split not started: no record known to be read) is left out.
    */
   static Map<Integer, Long> furthest(Map<String, Map<String, Long>> positions, String topic) {
+    return merged(positions, topic, Math::max);
+  }
+
+  /** As {@link #furthest}, the earliest of the savepoints' next offsets per partition. */
+  static Map<Integer, Long> earliest(Map<String, Map<String, Long>> positions, String topic) {
+    return merged(positions, topic, Math::min);
+  }
+
+  private static Map<Integer, Long> merged(Map<String, Map<String, Long>> positions,
+      String topic, java.util.function.BinaryOperator<Long> merge) {
     Map<Integer, Long> out = new java.util.TreeMap<>();
     positions.values().forEach(offsets -> offsets.forEach((tp, offset) -> {
       int at = tp.lastIndexOf(':');
       if (tp.substring(0, at).equals(topic) && offset >= 0) {
-        out.merge(Integer.parseInt(tp.substring(at + 1)), offset, Math::max);
+        out.merge(Integer.parseInt(tp.substring(at + 1)), offset, merge);
       }
     }));
     return out;

@@ -225,6 +225,24 @@ class ValidateITCase extends TrainJobITCase {
     validate(temp.resolve("dl-again.json"), yaml, prequential);
     assertEquals(Files.readString(temp.resolve("dl-prequential.json")),
         Files.readString(temp.resolve("dl-again.json")));
+
+    // A bounded challenger (trial 23 F8): its examples end at offset 500, while its labels
+    // source reads the labels topic to its end (1,920), past the champion's labels position
+    // (960). The replay's labels start at the earlier of the two: the furthest left no label.
+    String boundedYaml = Run.create(examples, labels).yaml(delayed, false).replace(
+        "  starting_offsets: earliest", "  starting_offsets: earliest\n  bounded: {offsets: {\""
+            + examples + ":0\": 500, \"" + labels + ":0\": 1920}}");
+    assertEquals(0, train(boundedYaml, "--final-savepoint",
+        temp.resolve("dl-challenger").toString()), both());
+    String challenger = FinalSavepointITCase.savepointIn(out());
+    JsonNode pair = validate(temp.resolve("dl-pair.json"), yaml, "--savepoint", savepoint,
+        "--name", "champion", "--savepoint", challenger, "--name", "challenger", "--from",
+        "offsets-in-savepoint", "--quiet");
+    assertEquals(1_000, pair.get("partitions").get(0).get("from_offset").asLong(),
+        pair.toString());
+    assertEquals(960, pair.get("labels").get("joined").asLong(), pair.get("labels").toString());
+    assertEquals(40, pair.get("labels").get("default_labeled").asLong(),
+        pair.get("labels").toString());
   }
 
   /**
