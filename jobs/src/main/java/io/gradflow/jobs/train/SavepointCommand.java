@@ -48,7 +48,10 @@ public final class SavepointCommand {
           + " --config: the one train printed, or a cluster's"),
       Flag.of("job", Type.STRING, null, "the job id (with --rest; with --config when several"
           + " trains share the checkpoint directory)"),
-      Flag.of("timeout", Type.STRING, "10m", "how long to wait for the savepoint"));
+      Flag.of("timeout", Type.STRING, "10m", "how long to wait for the savepoint"),
+      Flag.of("stop", Type.SWITCH, null, "stop the job with the savepoint (Flink's"
+          + " stop-with-savepoint): its output up to the savepoint is committed and nothing"
+          + " after it is written, so a job started from the savepoint writes no output twice"));
 
   private SavepointCommand() {}
 
@@ -86,9 +89,12 @@ public final class SavepointCommand {
       throw new Command.UsageException("--job must be a Flink job id (32 hex digits), but was "
           + job);
     }
-    String path = trigger(rest, jobId, dir, timeout);
+    boolean stop = flags.on("stop");
+    String path = trigger(rest, jobId, dir, timeout, stop);
     out.println("savepoint " + path);
-    out.println("  of job " + jobId + " at " + rest + "; the job runs on. To start from it:"
+    out.println("  of job " + jobId + " at " + rest + (stop ? "; the job stopped with it" :
+        "; the job runs on (a job started from it writes again what this one writes after it:"
+            + " --stop stops the job with the savepoint)") + ". To start from it:"
         + " gradflow train --config FILE --savepoint " + path);
     return 0;
   }
@@ -140,8 +146,13 @@ public final class SavepointCommand {
     }
   }
 
-  /** Triggers a canonical savepoint of {@code job} at {@code rest}; its path. */
-  static String trigger(String rest, JobID job, String dir, Duration timeout) throws Exception {
+  /**
+   * Triggers a canonical savepoint of {@code job} at {@code rest}, with {@code stop} Flink's
+   * stop-with-savepoint (no drain: event time is not advanced to its end, so the label join's
+   * waiting examples stay in the savepoint); its path.
+   */
+  static String trigger(String rest, JobID job, String dir, Duration timeout, boolean stop)
+      throws Exception {
     URI uri;
     try {
       uri = URI.create(rest.contains("://") ? rest : "http://" + rest);
@@ -157,7 +168,8 @@ public final class SavepointCommand {
     conf.set(RestOptions.RETRY_MAX_ATTEMPTS, 0);
     try (RestClusterClient<StandaloneClusterId> client =
              new RestClusterClient<>(conf, StandaloneClusterId.getInstance())) {
-      return client.triggerSavepoint(job, dir, SavepointFormatType.CANONICAL)
+      return (stop ? client.stopWithSavepoint(job, false, dir, SavepointFormatType.CANONICAL)
+          : client.triggerSavepoint(job, dir, SavepointFormatType.CANONICAL))
           .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
       throw new UserException("the savepoint of job " + job + " at " + rest + " failed: "

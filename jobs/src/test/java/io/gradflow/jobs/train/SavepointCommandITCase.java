@@ -84,10 +84,46 @@ class SavepointCommandITCase extends TrainJobITCase {
     assertFalse(err().contains("\tat "), both());
   }
 
+  /**
+   * {@code savepoint --stop} (trial 23 F10): the job stops with its savepoint, train exits, and a
+   * job started from the savepoint writes nothing the stopped one wrote; the predictions topic
+   * holds each example once over both runs.
+   */
+  @Test
+  void aSavepointWithStopEndsTheTrainAndNothingIsWrittenTwice() throws Exception {
+    String examples = "stopped";
+    kafka.createTopics(2, examples);
+    produce(examples, 37, 0, 1_000, "m1", "m2");
+    Run live = Run.create(examples, "labels");
+    Path liveJob = Files.createTempFile(temp, "stop", ".yaml");
+    Files.writeString(liveJob, job(live, false, "stop-checkpoints"));
+    CompletableFuture<Integer> running = CompletableFuture.supplyAsync(() -> gradflow("train",
+        "--config", liveJob.toString(), "--progress-every", "1s", "--quiet"));
+    assertEquals(1_000, predictions(live.predictions(), 1_000).size());
+
+    assertEquals(0, gradflow("savepoint", "--config", liveJob.toString(), "--dir",
+        temp.resolve("stopped-at").toString(), "--stop"), both());
+    String savepoint = FinalSavepointITCase.savepointIn(out());
+    assertTrue(out().contains("the job stopped with it"), both());
+    assertEquals(0, running.get(2, java.util.concurrent.TimeUnit.MINUTES), both());
+
+    // The live job's topic, with the resumed job writing to it too: every example once.
+    produce(examples, 37, 1_000, 500, "m1", "m2");
+    assertEquals(0, train(job(live, true, "stop-checkpoints-2"), "--savepoint", savepoint),
+        both());
+    // predictions() fails on an example predicted twice
+    assertEquals(1_500, predictions(live.predictions(), 1_500).size());
+  }
+
   /** A run's job file, with checkpoints every 300 ms in this test's directory. */
   String job(Run run, boolean bounded) {
+    return job(run, bounded, "checkpoints");
+  }
+
+  /** A run's job file, with checkpoints every 300 ms in {@code checkpoints} of this test's. */
+  String job(Run run, boolean bounded, String checkpoints) {
     return run.yaml("", bounded) + "\ncheckpoints: {interval: 300ms, directory: "
-        + temp.resolve("checkpoints").toUri() + "}\n";
+        + temp.resolve(checkpoints).toUri() + "}\n";
   }
 
   /** Cancels a running train's job through its REST endpoint, as Flink's CLI would. */
