@@ -186,6 +186,9 @@ public final class EvaluateCommand {
         "evaluate");
     console.noLabelsTopic(); // a file's labels are its own: no labels topic to count or miss
     console.pageCache(config.trainer().cache());
+    if (config.labels().delayed()) {
+      console.delayedLabels();
+    }
     boolean timesGiven = eventTimesGiven(v);
     if (!timesGiven) { // --start-time and --interval-ms: whatever they say is no producer's mistake
       console.syntheticEventTimes();

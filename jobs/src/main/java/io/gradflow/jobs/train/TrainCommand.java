@@ -170,6 +170,9 @@ public final class TrainCommand {
         examplesTopic);
     console.labels(config.labels());
     console.pageCache(config.trainer().cache());
+    if (config.labels().delayed()) {
+      console.delayedLabels();
+    }
 
     Configuration conf = TrainJob.flinkConfiguration(config);
     String savepoint = flags.isSet("savepoint") ? flags.string("savepoint") : null;

@@ -48,6 +48,7 @@ public final class TrainConsole {
   /** The delayed labels' settings (labels.delayed), for the labels line; null when unknown. */
   private io.gradflow.jobs.config.TrainConfig.LabelSettings labels;
   private boolean labelsTopic = true;
+  private boolean delayedLabels;
   private boolean labelsWarned;
   /** Whether the examples' event times are the data's (not evaluate's synthetic ones). */
   private boolean eventTimesGiven = true;
@@ -107,6 +108,16 @@ public final class TrainConsole {
   /** How the job sizes its page cache: the summary's page cache line names that setting. */
   public void pageCache(CacheSize size) {
     this.cache = size;
+  }
+
+  /**
+   * The job joins delayed labels ({@code labels.delayed}): the summary notes that its figures are
+   * those of the predictions learned from, made when a label joined or timed out, not the scores
+   * served on arrival (README, known issue "With delayed labels the metrics measure the learned
+   * predictions").
+   */
+  public void delayedLabels() {
+    this.delayedLabels = true;
   }
 
   /**
@@ -485,6 +496,12 @@ public final class TrainConsole {
   }
 
   /** Under a summary whose figures leave out examples learned after a model's last report. */
+  static final String DELAYED_NOTE = "  note            with labels.delayed these figures"
+      + " are the learned predictions', made when each label joined or timed out, not the scores"
+      + " served on arrival: examples whose labels come early are learned first, so the served"
+      + " scores can be far worse (README: Known issues); validate --mode frozen measures a"
+      + " savepoint on joined labels";
+
   private static final String UNREPORTED_NOTE = "  note            a model reports its metrics"
       + " every metrics.every examples, and a stopped run writes no partial report: the examples"
       + " learned after the last one are in the figures of the run that goes on from its"
@@ -587,6 +604,9 @@ public final class TrainConsole {
       if (after > 0) {
         out.println(UNREPORTED_NOTE);
       }
+    }
+    if (delayedLabels && !metrics.isEmpty()) {
+      out.println(DELAYED_NOTE);
     }
     candidates(accumulators, metrics).forEach(out::println);
     pageCaches(accumulators, cache).forEach(out::println);

@@ -454,6 +454,18 @@ class TrainConsoleTest {
         + " (8.8% lower)"), o);
   }
 
+  /** Trial 23 F11: with delayed labels the summary says whose figures they are. */
+  @Test
+  void delayedLabelsNoteThatTheFiguresAreTheLearnedPredictions() {
+    TrainConsole c = console(false, true);
+    c.delayedLabels();
+    c.summary(accumulators(1, 0.5), 10, null, TrainConsole.Ending.FINISHED);
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains(TrainConsole.DELAYED_NOTE));
+    out.reset();
+    console(false, true).summary(accumulators(1, 0.5), 10, null, TrainConsole.Ending.FINISHED);
+    assertFalse(out.toString(StandardCharsets.UTF_8).contains("labels.delayed"));
+  }
+
   @Test
   void aModelThatLearnedBeforeItsFirstReportSaysWhy() {
     Map<String, Object> a = accumulators(1, 0.5);
