@@ -503,9 +503,15 @@ public final class TrainCommand {
           .mapToLong(e -> e.getValue()[InputAccumulator.COUNT]).sum();
       String nothingScored = console.nothingScored(accumulators);
       if (bounded && examplesRead == 0 && console.examplesRead(accumulators) == 0) {
-        console.warn("gradflow train: the job read no example from kafka.topics.examples ('"
-            + examplesTopic + "'): nothing was learned");
-        exit = 1;
+        long learned = TrainConsole.predictions(accumulators).values().stream()
+            .mapToLong(p -> p[1]).sum();
+        String noExample = noNewExample(examplesTopic, learned);
+        if (learned > 0) {
+          console.fact(noExample);
+        } else {
+          console.warn(noExample);
+          exit = 1;
+        }
       } else if (nothingScored != null) {
         // A bounded run refused all its input, as good as empty; a live one goes on (it is
         // stopped, not finished, and says so there).
@@ -954,6 +960,19 @@ public final class TrainCommand {
     return false;
   }
 
+  /**
+   * The line of a bounded run that read no example: an error (nothing was learned), or, when the
+   * restored state's examples waiting for their labels were learned (a caught-up job resumed
+   * from its checkpoint: trial 23 F12), a note that says so.
+   */
+  static String noNewExample(String examplesTopic, long learned) {
+    return learned > 0 ? "  note            no new example on kafka.topics.examples ('"
+        + examplesTopic + "'): the " + Counts.of(learned, "example") + " learned were waiting in"
+        + " the restored state (for a label, or a timeout's default label)"
+        : "gradflow train: the job read no example from kafka.topics.examples ('" + examplesTopic
+            + "'): nothing was learned";
+  }
+
   /** The newest complete checkpoint of an embedded job with local checkpoints, or null. */
   private static RetainedCheckpoints.Found newestOf(String jobCheckpoints, boolean embedded) {
     Path path = embedded ? localPath(jobCheckpoints) : null;
@@ -1039,6 +1058,12 @@ public final class TrainCommand {
       throw new UserException("--savepoint " + savepoint + " holds no _metadata file, so it is"
           + " not a savepoint or a complete checkpoint; give the directory of a savepoint or"
           + " of a retained checkpoint (chk-N)" + inside(path), 2);
+    }
+    if (Files.isRegularFile(path) && !path.getFileName().toString().equals("_metadata")) {
+      // Flink's own message for such a file speaks of Flink 1.0 savepoints (trial 23 L4).
+      throw new UserException("--savepoint " + savepoint + " is a file, not a savepoint; give"
+          + " the directory of a savepoint or of a retained checkpoint (chk-N), or its _metadata"
+          + " file", 2);
     }
   }
 

@@ -386,7 +386,7 @@ public final class TrainConsole {
       if (reasonsSeen.add(e.getKey())) {
         String[] v = e.getValue();
         warn(String.format(Locale.ROOT, "dead letter: %s at %s-%s@%s: %s%n  what to do: %s",
-            e.getKey(), v[2], v[3], v[4], v[1], advice(e.getKey())));
+            e.getKey(), v[2], v[3], v[4], v[1], advice(e.getKey(), v[2])));
       }
     }
   }
@@ -415,6 +415,19 @@ public final class TrainConsole {
   }
 
   /** What to do about a dead-letter reason. */
+  /**
+   * {@link #advice(String)} for a dead letter of {@code topic}: a record of another topic than
+   * the examples' (the labels topic) that cannot be decoded is named as a Label (trial 23 L6).
+   */
+  String advice(String reason, String topic) {
+    if (reason.equals("UNDECODABLE") && topic != null && !topic.equals(examplesTopic)) {
+      return "the record is not a Gradflow Label (Avro single-object encoding of a known"
+          + " schema): write labels with GradflowProducer or the published schemas, and check that"
+          + " kafka.topics.labels names the labels topic";
+    }
+    return advice(reason);
+  }
+
   static String advice(String reason) {
     return switch (reason) {
       case "LABEL_OUT_OF_DOMAIN" -> "the labels do not fit the loss (model.loss; logistic"
@@ -572,7 +585,7 @@ public final class TrainConsole {
         double[] m = metrics.get(key);
         long after = reported ? 0 : unreported(p, m);
         unreported |= after > 0;
-        out.println("  model " + key + ": " + describe(p, m, after));
+        out.println("  model " + shown(key) + ": " + describe(p, m, after));
       }
       if (unreported) {
         out.println(UNREPORTED_NOTE);
@@ -596,9 +609,9 @@ public final class TrainConsole {
         String worst = ranked.get(ranked.size() - 1);
         long bestAfter = reported ? 0 : unreported(predictions.get(best), metrics.get(best));
         long worstAfter = reported ? 0 : unreported(predictions.get(worst), metrics.get(worst));
-        out.println("  best  " + best + ": "
+        out.println("  best  " + shown(best) + ": "
             + describe(predictions.get(best), metrics.get(best), bestAfter));
-        out.println("  worst " + worst + ": "
+        out.println("  worst " + shown(worst) + ": "
             + describe(predictions.get(worst), metrics.get(worst), worstAfter));
       }
       if (after > 0) {
@@ -785,13 +798,27 @@ public final class TrainConsole {
   }
 
   /**
+   * A model key as the summary shows it: in single quotes when it is empty or holds white space,
+   * so that {@code 'fr '} does not read as a second {@code fr} (trial 23 L11).
+   */
+  static String shown(String key) {
+    return key.isEmpty() || key.chars().anyMatch(Character::isWhitespace) ? "'" + key + "'"
+        : key;
+  }
+
+  /**
    * A log loss against its base rate's: {@code 9.7% lower} or {@code 1.1% HIGHER}. A base rate of
    * log loss 0 (every learned label the same) has no ratio to give: "Infinity% HIGHER" said
    * nothing.
    */
   private static String against(double logLoss, double base) {
-    return base > 0 ? String.format(Locale.ROOT, "%.1f%% %s", 100 * Math.abs(1 - logLoss / base),
-        logLoss <= base ? "lower" : "HIGHER") : "no ratio: the base rate's log loss is 0";
+    if (!(base > 0)) {
+      return "no ratio: the base rate's log loss is 0";
+    }
+    double percent = 100 * Math.abs(1 - logLoss / base);
+    // "0.0% HIGHER" read as a warning for a model level with its base rate (trial 23 L7)
+    return percent < 0.05 ? "level with it, within 0.05%" : String.format(Locale.ROOT,
+        "%.1f%% %s", percent, logLoss <= base ? "lower" : "HIGHER");
   }
 
   /**
@@ -850,7 +877,7 @@ public final class TrainConsole {
     }
     double drifts = m[ProgressTaps.ModelMetrics.DRIFTS];
     if (drifts > 0) {
-      b.append(String.format(Locale.ROOT, "; %s detected, the last at example %,.0f",
+      b.append(String.format(Locale.ROOT, "; %s detected, the last at model step %,.0f",
           Counts.of(drifts, "drift"), m[ProgressTaps.ModelMetrics.LAST_DRIFT_STEP]));
     }
     double live = m[ProgressTaps.ModelMetrics.ROWS_LIVE];

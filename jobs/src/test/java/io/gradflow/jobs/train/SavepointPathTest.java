@@ -57,4 +57,13 @@ class SavepointPathTest {
     assertTrue(m.endsWith("of a retained checkpoint (chk-N)"), m);
     assertEquals(0, TrainCommand.inside(dir.resolve("empty")).length());
   }
+
+  /** Trial 23 L4: a data file given as a savepoint, not Flink's text on Flink 1.0 savepoints. */
+  @Test
+  void aFileThatIsNoMetadataFileIsNamedSo(@TempDir Path dir) throws Exception {
+    Path csv = Files.writeString(dir.resolve("recs.csv"), "a,b\n");
+    assertTrue(refusal(csv).contains("recs.csv is a file, not a savepoint"), refusal(csv));
+    TrainCommand.checkSavepoint(metadata(dir.resolve("sp"), 1_000).resolve("_metadata")
+        .toString());
+  }
 }

@@ -466,6 +466,20 @@ class TrainConsoleTest {
     assertFalse(out.toString(StandardCharsets.UTF_8).contains("labels.delayed"));
   }
 
+  /** Trial 23 L6, L7, L11: a label's undecodable record, a level log loss, a key with a blank. */
+  @Test
+  void labelsAdviceLevelLogLossAndBlankKeysReadRight() {
+    TrainConsole c = console(false, true);
+    assertTrue(c.advice("UNDECODABLE", "clicks").contains("not a Gradflow Label"));
+    assertTrue(c.advice("UNDECODABLE", "examples").contains("not a Gradflow Example"));
+    assertEquals("fr", TrainConsole.shown("fr"));
+    assertEquals("'fr '", TrainConsole.shown("fr "));
+    assertEquals("''", TrainConsole.shown(""));
+    c.summary(accumulators(1, 0.6), 10, null, TrainConsole.Ending.FINISHED);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("log loss 0.6000, base rate 0.6000 (level with it, within 0.05%)"), o);
+  }
+
   @Test
   void aModelThatLearnedBeforeItsFirstReportSaysWhy() {
     Map<String, Object> a = accumulators(1, 0.5);
