@@ -36,7 +36,8 @@ import org.apache.flink.util.Collector;
  * <p>Counts, as Flink metrics and as accumulators (summed over subtasks, for train's console):
  * labels read ({@value #LABELS_READ}), joined ({@value #JOINED}), examples given the default label
  * ({@value #DEFAULTED}) or dropped ({@value #DROPPED}) at the timeout, orphan labels
- * ({@value #ORPHANS}).
+ * ({@value #ORPHANS}), and second labels of an example whose first was waiting for it
+ * ({@value #DUPLICATES}: ignored; the first is joined).
  */
 public final class LabelJoinFunction
     extends KeyedCoProcessFunction<String, CompactExample, CompactLabel, CompactExample> {
@@ -52,6 +53,12 @@ public final class LabelJoinFunction
   public static final String DROPPED = "labels-timed-out-dropped";
   /** Accumulator: labels whose example never came (dropped at their deadline). */
   public static final String ORPHANS = "labels-orphans";
+  /**
+   * Accumulator: second labels of an example id whose first label was still waiting for the
+   * example: ignored, the first label is the one joined (trial 23 F7: a later one replaced it,
+   * uncounted).
+   */
+  public static final String DUPLICATES = "labels-duplicates";
 
   private final TrainConfig.LabelSettings settings;
   private transient ValueState<CompactExample> pending;
@@ -65,6 +72,7 @@ public final class LabelJoinFunction
   private transient LongCounter defaultedTally;
   private transient LongCounter droppedTally;
   private transient LongCounter orphanTally;
+  private transient LongCounter duplicateTally;
 
   public LabelJoinFunction(TrainConfig.LabelSettings settings) {
     this.settings = settings;
@@ -91,6 +99,7 @@ public final class LabelJoinFunction
     defaultedTally = tally(DEFAULTED);
     droppedTally = tally(DROPPED);
     orphanTally = tally(ORPHANS);
+    duplicateTally = tally(DUPLICATES);
   }
 
   private LongCounter tally(String name) {
@@ -126,6 +135,10 @@ public final class LabelJoinFunction
       joined.inc();
       joinedTally.add(1);
       out.collect(example.withLabel(label.label));
+      return;
+    }
+    if (early.value() != null) {
+      duplicateTally.add(1); // the first label waiting for the example stays the one joined
       return;
     }
     early.update(label);

@@ -720,7 +720,8 @@ public final class TrainConsole {
    * The label join's counts (labels.delayed), summed over subtasks: what {@link
    * LabelJoinFunction} counted; null when the job has no label join.
    */
-  record LabelCounts(long read, long joined, long defaulted, long dropped, long orphans) {
+  record LabelCounts(long read, long joined, long defaulted, long dropped, long orphans,
+      long duplicates) {
     static LabelCounts of(Map<String, Object> accumulators) {
       if (!accumulators.containsKey(LabelJoinFunction.LABELS_READ)) {
         return null;
@@ -729,7 +730,8 @@ public final class TrainConsole {
           count(accumulators, LabelJoinFunction.JOINED),
           count(accumulators, LabelJoinFunction.DEFAULTED),
           count(accumulators, LabelJoinFunction.DROPPED),
-          count(accumulators, LabelJoinFunction.ORPHANS));
+          count(accumulators, LabelJoinFunction.ORPHANS),
+          count(accumulators, LabelJoinFunction.DUPLICATES));
     }
 
     /** Delayed examples that got no label within labels.timeout (defaulted or dropped). */
@@ -759,6 +761,10 @@ public final class TrainConsole {
           + ", labels.on_timeout: drop)");
     }
     parts.add(Counts.of(l.orphans, "orphan") + " (no example with their id)");
+    if (l.duplicates > 0) {
+      parts.add(Counts.of(l.duplicates, "duplicate") + " (a second label of an example whose"
+          + " first was waiting for it: ignored, the first is joined)");
+    }
     return String.format(Locale.ROOT, "%,d read: ", l.read) + String.join(", ", parts);
   }
 

@@ -33,7 +33,8 @@ import java.util.PriorityQueue;
  * arrives before its deadline (its event time plus {@code labels.timeout}) and the labeled copy
  * follows at the label's place; one still waiting when the watermark passes its deadline gets
  * {@code labels.default_label} (or is dropped); a label whose example does not come by the label's
- * deadline is an orphan. The watermark is the job's: per input, the largest event time seen less
+ * deadline is an orphan; a second label of an id whose first is still waiting is a duplicate,
+ * ignored (the first is joined). The watermark is the job's: per input, the largest event time seen less
  * {@link TrainJob#OUT_OF_ORDERNESS} and one millisecond; the join's is the smaller of the two
  * (an input with no record in the range does not hold it back); the end of the range passes
  * every deadline, as the end of a bounded run does.
@@ -45,7 +46,7 @@ import java.util.PriorityQueue;
 final class LabelReplay {
   /** The joined sequence and what the join did. */
   record Result(List<RawRecord> records, long labels, long joined, long defaulted, long dropped,
-      long orphans, long refused) {
+      long orphans, long refused, long duplicates) {
     Map<String, Object> counts() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("records", labels);
@@ -54,6 +55,7 @@ final class LabelReplay {
       m.put("dropped", dropped);
       m.put("orphans", orphans);
       m.put("refused", refused);
+      m.put("duplicates", duplicates);
       return m;
     }
   }
@@ -77,6 +79,7 @@ final class LabelReplay {
   private long defaulted;
   private long dropped;
   private long orphans;
+  private long duplicates;
   private long refused;
 
   private record Waiting<T>(T value, RawRecord raw, long deadline) {}
@@ -121,7 +124,7 @@ final class LabelReplay {
     }
     join.fire(Long.MAX_VALUE);
     return new Result(join.out, join.labels, join.joined, join.defaulted, join.dropped,
-        join.orphans, join.refused);
+        join.orphans, join.refused, join.duplicates);
   }
 
   /** The records split by partition, each in the order given; partitions in first-seen order. */
@@ -175,6 +178,10 @@ final class LabelReplay {
     if (example != null) {
       joined++;
       emit(example.value(), example.raw(), label.label);
+      return;
+    }
+    if (early.containsKey(label.exampleId)) {
+      duplicates++; // as the job's join: the first label waiting for the example is joined
       return;
     }
     long deadline = settings.deadline(label.eventTime);

@@ -231,10 +231,11 @@ public final class ValidateCommand {
       records = joined.records();
       if (!quiet) {
         out.printf(Locale.ROOT, "  labels: %s of %s %s; %,d joined, %,d given the"
-            + " default label, %,d dropped, %s, %,d refused%n",
+            + " default label, %,d dropped, %s, %,d refused%s%n",
             Counts.of(joined.labels(), "record"), labelTopic, describe(labels), joined.joined(),
             joined.defaulted(), joined.dropped(), Counts.of(joined.orphans(), "orphan"),
-            joined.refused());
+            joined.refused(), joined.duplicates() == 0 ? "" : ", " + Counts.of(
+                joined.duplicates(), "duplicate") + " (ignored: the first label is joined)");
       }
       if (joined.joined() == 0 && !range.records().isEmpty()) {
         err.println("gradflow validate: warning: no label of " + labelTopic + " " + describe(labels)

@@ -53,6 +53,24 @@ class LabelJoinFunctionTest {
     }
   }
 
+  /**
+   * Trial 23 F7: a second label of an example id whose first label is still waiting for the
+   * example is counted and ignored; the first is joined (a later one replaced it, uncounted).
+   */
+  @Test
+  void aSecondLabelWaitingForTheSameExampleIsCountedAndTheFirstJoins() throws Exception {
+    try (var harness = harness(DEFAULT_LABEL)) {
+      harness.processElement2(new StreamRecord<>(new CompactLabel("a", "m", 10, 1f), 10));
+      harness.processElement2(new StreamRecord<>(new CompactLabel("a", "m", 12, 0f), 12));
+      harness.processElement1(new StreamRecord<>(example("a", 10), 10));
+      assertEquals(List.of("a/NaN", "a/1.0"), emitted(harness));
+      assertEquals(1L, harness.getOperator().getRuntimeContext()
+          .getAccumulator(LabelJoinFunction.DUPLICATES).getLocalValue());
+      assertEquals(1L, harness.getOperator().getRuntimeContext()
+          .getAccumulator(LabelJoinFunction.JOINED).getLocalValue());
+    }
+  }
+
   private static CompactExample example(String id, long eventTime) {
     return new CompactExample(id, "m", eventTime, new long[] {1}, new float[] {1f}, new float[0],
         Float.NaN, 1f);
