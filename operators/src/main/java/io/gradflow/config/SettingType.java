@@ -213,7 +213,12 @@ public abstract class SettingType<T> {
             return a.getValue();
           }
         }
-        throw wrong(key, raw instanceof String ? raw : String.valueOf(raw), secret);
+        ConfigException e = wrong(key, raw instanceof String ? raw : String.valueOf(raw), secret);
+        String near = secret ? null : Suggestion.closestValue(text, values);
+        if (near != null) { // a misspelt value, as a misspelt key, names the closest (trial 23 L3)
+          throw new ConfigException(key, e.getMessage() + "; did you mean " + near + "?");
+        }
+        throw e;
       }
     };
   }

@@ -19,19 +19,35 @@ public final class Suggestion {
   private static final int MAX_EDITS = 2;
   /** Names shorter than this (the typed one or the accepted one) get one edit, not two. */
   private static final int SHORT = 5;
+  /** Values shorter than this get one edit ({@link #closestValue}). */
+  private static final int SHORT_VALUE = 8;
   private static final LevenshteinDistance DISTANCE = new LevenshteinDistance(MAX_EDITS);
 
   private Suggestion() {}
 
   /** The name of {@code names} nearest {@code written}, or null when none is near enough. */
   public static String closest(String written, Collection<String> names) {
+    return closest(written, names, SHORT);
+  }
+
+  /**
+   * The value of {@code values} (a choice setting's: {@code factorization_machine}, {@code
+   * Adam}) nearest {@code written}, as {@link #closest} but with one edit only below eight
+   * letters: values are a few words that differ by little ({@code Adamax} is PyTorch's, not a
+   * misspelt {@code AdamW}), so a suggestion of two edits would mislead more often than a key's.
+   */
+  public static String closestValue(String written, Collection<String> values) {
+    return closest(written, values, SHORT_VALUE);
+  }
+
+  private static String closest(String written, Collection<String> names, int shortBelow) {
     String text = written.trim().toLowerCase(Locale.ROOT);
     String best = null;
     int bestDistance = MAX_EDITS + 1;
     for (String n : names) {
       int d = DISTANCE.apply(text, n.toLowerCase(Locale.ROOT));
       // Short names are one edit from many others (log, job, lr): one edit only below 5 letters.
-      int allowed = Math.min(text.length(), n.length()) < SHORT ? 1 : MAX_EDITS;
+      int allowed = Math.min(text.length(), n.length()) < shortBelow ? 1 : MAX_EDITS;
       if (d >= 0 && d <= allowed && d < bestDistance && d < n.length() && d < text.length()) {
         best = n;
         bestDistance = d;

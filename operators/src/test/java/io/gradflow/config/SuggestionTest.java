@@ -36,4 +36,14 @@ class SuggestionTest {
     assertEquals("labels", Suggestion.closest("label", KEYS));
     assertEquals("abd", Suggestion.closest("abx", List.of("abd", "abe")));
   }
+
+  /** Values get one edit below eight letters: Adamax is PyTorch's own, not a misspelt AdamW. */
+  @Test
+  void aValueSuggestsOnlyWhatIsNearerThanAKey() {
+    List<String> optimizers = List.of("SGD", "Adagrad", "Adam", "AdamW", "Ftrl");
+    assertNull(Suggestion.closestValue("Adamax", optimizers));
+    assertEquals("Adagrad", Suggestion.closestValue("adagrd", optimizers));
+    assertEquals("factorization_machine", Suggestion.closestValue("factorisation_machine",
+        List.of("logistic_regression", "factorization_machine")));
+  }
 }

@@ -203,6 +203,10 @@ class TrainConfigTest {
     assertEquals("model.type must be one of logistic_regression, linear_regression,"
         + " factorization_machine, mlp, wide_and_deep, but was 'svm'",
         refused("model: {type: svm}").getMessage());
+    assertEquals("model.type must be one of logistic_regression, linear_regression,"
+        + " factorization_machine, mlp, wide_and_deep, but was 'factorisation_machine'; did you"
+        + " mean factorization_machine?", refused("model: {type: factorisation_machine}")
+            .getMessage());
     assertEquals("labels.default_label must be in [0, 1] for the logistic loss, but was 2.0",
         refused("labels: {default_label: 2}").getMessage());
     assertEquals("job.parallelism must be > 0, but was 0",
