@@ -765,6 +765,11 @@ public final class TrainConsole {
       parts.add(Counts.of(l.duplicates, "duplicate") + " (a second label of an example whose"
           + " first was waiting for it: ignored, the first is joined)");
     }
+    long waiting = l.read - l.joined - l.orphans - l.duplicates;
+    if (waiting > 0) { // so that the line adds up (trial 23 L9)
+      parts.add(String.format(Locale.ROOT, "%,d waiting for their example (in the join's state,"
+          + " which a checkpoint or savepoint keeps)", waiting));
+    }
     return String.format(Locale.ROOT, "%,d read: ", l.read) + String.join(", ", parts);
   }
 

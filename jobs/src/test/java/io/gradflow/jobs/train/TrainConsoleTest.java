@@ -480,6 +480,17 @@ class TrainConsoleTest {
     assertTrue(o.contains("log loss 0.6000, base rate 0.6000 (level with it, within 0.05%)"), o);
   }
 
+  /** Trial 23 L9: the labels line adds up, with the labels still waiting for their example. */
+  @Test
+  void theLabelsLineCountsLabelsWaitingForTheirExample() {
+    String line = console(false, true).describe(new TrainConsole.LabelCounts(2_845, 2_170, 0, 0,
+        0, 0));
+    assertTrue(line.endsWith(", 0 orphans (no example with their id), 675 waiting for their"
+        + " example (in the join's state, which a checkpoint or savepoint keeps)"), line);
+    assertFalse(console(false, true).describe(new TrainConsole.LabelCounts(10, 8, 0, 0, 1, 1))
+        .contains("waiting for their example"));
+  }
+
   @Test
   void aModelThatLearnedBeforeItsFirstReportSaysWhy() {
     Map<String, Object> a = accumulators(1, 0.5);
