@@ -401,7 +401,7 @@ public final class DemoCommand {
           + "prequential log loss %.4f, base rate log loss %.4f%s%n"
           + "last window: log loss %.4f, AUC %s, calibration %s%n",
           Counts.of(examples, "example"), logLoss, base, base > 0
-              ? String.format(Locale.ROOT, " (%.1f%% lower)", 100 * (1 - logLoss / base)) : "",
+              ? " (" + Figures.against(logLoss, base) + ")" : "",
           last.getLogLoss(),
           Figures.auc(last.getAuc() == null ? Double.NaN : last.getAuc()),
           last.getCalibration() == null ? "undefined (no positive label)"

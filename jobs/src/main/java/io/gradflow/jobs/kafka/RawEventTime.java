@@ -25,9 +25,12 @@ import org.apache.flink.api.common.eventtime.SerializableTimestampAssigner;
  * {@link Label} alike. A value of the current writer schema (single-object encoding: the 10-byte
  * header, then the body; Avro specification, "Single-object encoding" and "Binary Encoding") is
  * read in place: the id's length and bytes skipped, the zig-zag varint of the time read. Any
- * other value is decoded whole, as the decoder does; one that is no such record (a dead letter
- * further on) has {@link Long#MIN_VALUE}, which moves no watermark. The end-of-input marker has
- * no value and the same time. Serializable; one instance per source subtask.
+ * other value is decoded whole, as the decoder does. A value that is no such record, or whose
+ * time is further ahead of the clock than {@code input.max_event_time_ahead} (both dead letters
+ * further on), has {@link Long#MIN_VALUE}, which moves no watermark; so has the end-of-input
+ * marker, which has no value. A value whose head reads but whose body is cut short is a dead
+ * letter with a readable time, which counts as that record's time. Serializable; one instance
+ * per source subtask.
  */
 public final class RawEventTime implements SerializableTimestampAssigner<RawRecord> {
   private static final long serialVersionUID = 1L;
@@ -37,26 +40,40 @@ public final class RawEventTime implements SerializableTimestampAssigner<RawReco
       "event_time:LONG");
 
   private final boolean labels;
+  private final InputLimits limits;
   private transient RecordCodec<? extends SpecificRecord> codec;
   private transient long fingerprint;
   private transient boolean inPlace;
 
-  private RawEventTime(boolean labels) {
+  private RawEventTime(boolean labels, InputLimits limits) {
     this.labels = labels;
+    this.limits = limits;
   }
 
-  /** The event time of records of the examples topic ({@link Example}). */
-  public static RawEventTime examples() {
-    return new RawEventTime(false);
+  /**
+   * The event time of records of the examples topic ({@link Example}); one further ahead of the
+   * clock than {@code limits} accept (the decoder's dead letter EVENT_TIME_OUT_OF_RANGE) has
+   * none.
+   */
+  public static RawEventTime examples(InputLimits limits) {
+    return new RawEventTime(false, limits);
   }
 
-  /** The event time of records of the labels topic ({@link Label}). */
-  public static RawEventTime labels() {
-    return new RawEventTime(true);
+  /** As {@link #examples}, for records of the labels topic ({@link Label}). */
+  public static RawEventTime labels(InputLimits limits) {
+    return new RawEventTime(true, limits);
   }
 
   @Override
   public long extractTimestamp(RawRecord record, long kafkaTimestamp) {
+    long time = read(record);
+    // A record the decoder refuses for its time must not move the watermark either: one
+    // year-3000 record would carry its partition's watermark, and so the join's, to the year
+    // 3000 (review 23 H1); as the decoder, judged by the clock when it is read.
+    return time > limits.latestEventTime(System.currentTimeMillis()) ? Long.MIN_VALUE : time;
+  }
+
+  private long read(RawRecord record) {
     byte[] b = record.value;
     if (b == null) {
       return Long.MIN_VALUE;

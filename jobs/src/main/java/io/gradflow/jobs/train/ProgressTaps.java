@@ -150,12 +150,11 @@ public final class ProgressTaps {
    * Metrics per model key, from its reports: {@code [count, logLossSum, baseRateLogLossSum,
    * squaredErrorSum, lastLogLoss, lastAuc, lastRmse, lastEce, lastStep, reports, drifts,
    * lastDriftStep, rowsLive, rowsExpired, rowsRefused, rowsStep, lastCount]}, the row counts
-   * those of the
-   * report of the latest model step (metrics or drift alone; since the model's first row: the
-   * state's, not this run's); {@link #OTHER_MODELS} carries none (its keys' counts are not kept
-   * apart, so no one model's count stands for them). The sums are weighted by
-   * each report's window count, so {@code logLossSum / count} is the prequential log loss over
-   * every labeled example of the run (as the demo computes it from the metrics topic).
+   * those of the report of the latest model step (metrics or drift alone; since the model's
+   * first row: the state's, not this run's); {@link #OTHER_MODELS} carries none (its keys'
+   * counts are not kept apart, so no one model's count stands for them). The sums are weighted
+   * by each report's window count, so {@code logLossSum / count} is the prequential log loss
+   * over every labeled example of the run (as the demo computes it from the metrics topic).
    */
   public static final class ModelMetrics
       implements Accumulator<MetricsEvent, AccumulatorTable<double[]>> {
@@ -181,7 +180,10 @@ public final class ProgressTaps {
     static final int ROWS_REFUSED = 14;
     /** The model step of the report the row counts come from (-1 before any). */
     static final int ROWS_STEP = 15;
-    /** The labeled examples the last window measured (NaN from a job of an earlier release). */
+    /**
+     * The labeled examples the last window measured (NaN before a report, and in the table of a
+     * job of an earlier release, read by column name).
+     */
     static final int LAST_COUNT = 16;
     static final int SIZE = 17;
     static final List<String> COLUMNS = List.of("weight", "logLossSum", "baseRateLogLossSum",

@@ -414,7 +414,6 @@ public final class TrainConsole {
             : "see each reason's dead letter line above")) + ")";
   }
 
-  /** What to do about a dead-letter reason. */
   /**
    * {@link #advice(String)} for a dead letter of {@code topic}: a record of another topic than
    * the examples' (the labels topic) that cannot be decoded is named as a Label (trial 23 L6).
@@ -428,6 +427,7 @@ public final class TrainConsole {
     return advice(reason);
   }
 
+  /** What to do about a dead-letter reason. */
   static String advice(String reason) {
     return switch (reason) {
       case "LABEL_OUT_OF_DOMAIN" -> "the labels do not fit the loss (model.loss; logistic"
@@ -508,13 +508,14 @@ public final class TrainConsole {
     return !lossesReported.isEmpty();
   }
 
-  /** Under a summary whose figures leave out examples learned after a model's last report. */
+  /** Under the model lines of a job with delayed labels: whose predictions the figures are. */
   static final String DELAYED_NOTE = "  note            with labels.delayed these figures"
       + " are the learned predictions', made when each label joined or timed out, not the scores"
       + " served on arrival: examples whose labels come early are learned first, so the served"
       + " scores can be far worse (README: Known issues); validate --mode frozen measures a"
       + " savepoint on joined labels";
 
+  /** Under a summary whose figures leave out examples learned after a model's last report. */
   private static final String UNREPORTED_NOTE = "  note            a model reports its metrics"
       + " every metrics.every examples, and a stopped run writes no partial report: the examples"
       + " learned after the last one are in the figures of the run that goes on from its"
@@ -550,7 +551,9 @@ public final class TrainConsole {
     boolean finished = ending.finished;
     boolean reported = ending.reported;
     LabelCounts labelCounts = labelsTopic ? LabelCounts.of(accumulators) : null;
-    labelWarning(labelCounts);
+    // A run that read no example timed out only what its restored state held (trial 23 F12):
+    // nothing says the labels do not reach the join.
+    labelWarning(examplesRead(accumulators) == 0 ? null : labelCounts);
     earlyEventTimes(accumulators);
     if (quiet) {
       return;
@@ -600,9 +603,15 @@ public final class TrainConsole {
           after > 0 ? String.format(Locale.ROOT, "figures up to each model's last metrics report"
               + " (%,d learned after them); ", after) : "",
           t.count > 0 ? quality(t, ", ").substring(2) + (probabilities
-              ? " (the AUC: the models' last windows', weighted by their examples)" : "")
+              ? " (the AUC: the models' last windows', each weighted by its examples)" : "")
               : "no metrics reported");
-      List<String> ranked = new ArrayList<>(metrics.keySet());
+      // Models without a ratio (one class only: a base rate of log loss 0) are not ranked,
+      // unless no model has one: they would always be "worst" (review 23 L1).
+      List<String> ranked = new ArrayList<>(metrics.keySet().stream()
+          .filter(k -> Double.isFinite(score(metrics.get(k)))).toList());
+      if (ranked.isEmpty()) {
+        ranked.addAll(metrics.keySet());
+      }
       ranked.sort(Comparator.comparingDouble(k -> score(metrics.get(k))));
       if (!ranked.isEmpty()) {
         String best = ranked.get(0);
@@ -656,7 +665,7 @@ public final class TrainConsole {
       lines.add(String.format(Locale.ROOT, "  candidate %-" + width + "s %s; %s", name,
           Counts.of(rows.size(), "model key"), probabilities
               ? String.format(Locale.ROOT, "log loss %.4f, base rate %.4f (%s)", t.logLoss(),
-                  t.baseRate(), against(t.logLoss(), t.baseRate()))
+                  t.baseRate(), Figures.against(t.logLoss(), t.baseRate()))
               : String.format(Locale.ROOT, "RMSE %.4f", t.rmse())));
     }
     return lines;
@@ -817,20 +826,7 @@ public final class TrainConsole {
         : key;
   }
 
-  /**
-   * A log loss against its base rate's: {@code 9.7% lower} or {@code 1.1% HIGHER}. A base rate of
-   * log loss 0 (every learned label the same) has no ratio to give: "Infinity% HIGHER" said
-   * nothing.
-   */
-  private static String against(double logLoss, double base) {
-    if (!(base > 0)) {
-      return "no ratio: the base rate's log loss is 0";
-    }
-    double percent = 100 * Math.abs(1 - logLoss / base);
-    // "0.0% HIGHER" read as a warning for a model level with its base rate (trial 23 L7)
-    return percent < 0.05 ? "level with it, within 0.05%" : String.format(Locale.ROOT,
-        "%.1f%% %s", percent, logLoss <= base ? "lower" : "HIGHER");
-  }
+
 
   /**
    * The examples a model learned after its last metrics report: the model step of its last
@@ -877,7 +873,7 @@ public final class TrainConsole {
       // ECE only with calibration bins (metrics.calibration_bins > 0): its window is the AUC's
       double lastCount = m[ProgressTaps.ModelMetrics.LAST_COUNT];
       b.append(String.format(Locale.ROOT, "; log loss %.4f, base rate %.4f (%s);"
-          + " AUC %s%s (last window%s)", logLoss, base, against(logLoss, base),
+          + " AUC %s%s (last window%s)", logLoss, base, Figures.against(logLoss, base),
           Figures.auc(m[ProgressTaps.ModelMetrics.LAST_AUC]), Double.isFinite(ece)
               ? String.format(Locale.ROOT, ", ECE %.4f", ece) : "", Double.isFinite(lastCount)
               ? ", " + Counts.of(lastCount, "example") : ""));
@@ -942,9 +938,13 @@ public final class TrainConsole {
       t.squaredErrorSum += m[ProgressTaps.ModelMetrics.SQUARED_ERROR_SUM];
       t.drifts += m[ProgressTaps.ModelMetrics.DRIFTS];
       double auc = m[ProgressTaps.ModelMetrics.LAST_AUC];
-      if (Double.isFinite(auc)) {
-        aucWeighted += auc * n;
-        aucWeight += n;
+      // each last window weighs its own examples (review 23 L2: a 56-example end-of-input window
+      // weighed as its model's whole run); the run's weight when the count is unknown
+      double last = m[ProgressTaps.ModelMetrics.LAST_COUNT];
+      double w = Double.isFinite(last) ? last : n;
+      if (Double.isFinite(auc) && w > 0) {
+        aucWeighted += auc * w;
+        aucWeight += w;
       }
     }
     // One model: its last window's AUC; several: their mean, weighted by examples.

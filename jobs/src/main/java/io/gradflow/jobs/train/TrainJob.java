@@ -220,7 +220,8 @@ public final class TrainJob {
     boolean delayed = config.labels().delayed();
     DataStream<RawRecord> raw = env
         .fromSource(source(kafka, kafka.topics().examples(), holdAtEnd),
-            delayed ? perPartition(RawEventTime.examples()) : WatermarkStrategy.noWatermarks(),
+            delayed ? perPartition(RawEventTime.examples(decoder.limits()))
+                : WatermarkStrategy.noWatermarks(),
             "examples")
         .uid("examples-source.v1");
     if (config.decodeParallelism() > 1) {
@@ -245,7 +246,7 @@ public final class TrainJob {
     if (delayed) {
       DataStream<RawRecord> rawLabels = env
           .fromSource(source(kafka, labelTopic, holdAtEnd),
-              perPartition(RawEventTime.labels()), "labels")
+              perPartition(RawEventTime.labels(decoder.limits())), "labels")
           .uid("labels-source.v1");
       if (config.decodeParallelism() > 1) {
         // As the examples' pool: same size, in order, chained, a new operator with its own state.

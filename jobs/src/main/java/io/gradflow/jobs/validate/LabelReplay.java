@@ -34,10 +34,12 @@ import java.util.PriorityQueue;
  * follows at the label's place; one still waiting when the watermark passes its deadline gets
  * {@code labels.default_label} (or is dropped); a label whose example does not come by the label's
  * deadline is an orphan; a second label of an id whose first is still waiting is a duplicate,
- * ignored (the first is joined). The watermark is the job's: per input, the largest event time seen less
+ * ignored (the first is joined). The watermark: per input, the largest event time seen less
  * {@link TrainJob#OUT_OF_ORDERNESS} and one millisecond; the join's is the smaller of the two
  * (an input with no record in the range does not hold it back); the end of the range passes
- * every deadline, as the end of a bounded run does.
+ * every deadline, as the end of a bounded run does. The job's watermark is the least of its
+ * partitions' (since 2026-12-03); over this sequence, merged by record timestamp, the two agree
+ * when the record timestamps are the event times.
  *
  * <p>Examples the job would refuse pass unchanged and join no label (the replay's decoder turns
  * them into dead letters, as the job does); labels the job would refuse are counted and left

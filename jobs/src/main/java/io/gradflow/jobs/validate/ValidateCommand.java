@@ -239,10 +239,12 @@ public final class ValidateCommand {
       }
       if (joined.joined() == 0 && !range.records().isEmpty()) {
         err.println("gradflow validate: warning: no label of " + labelTopic + " " + describe(labels)
-            + " joined a replayed example: every figure compares the models on "
-            + (joined.defaulted() > 0 ? "default labels (labels.on_timeout) only"
-                : "no labeled example") + "; check that the labels topic's range holds the"
-            + " replayed examples' labels (--from names a position of " + topic + ")");
+            + " joined a replayed example: the examples that waited for a label were "
+            + (joined.defaulted() > 0 ? "all given the default label (labels.on_timeout)"
+                : "all dropped (labels.on_timeout: drop)") + ", so the figures do not measure"
+            + " them against their labels; check that the labels topic's range holds their"
+            + " labels" + (inSavepoint ? "" : " (--from names a position of " + topic
+                + ", and the labels are read from the same time)"));
       }
     }
     if (range.records().isEmpty()) {

@@ -31,8 +31,9 @@ class RawEventTimeTest {
     ClickThroughGenerator generator =
         new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(5));
     SplittableRandom random = new SplittableRandom(5);
-    RawEventTime examples = RawEventTime.examples();
-    RawEventTime labels = RawEventTime.labels();
+    // no bound on the time ahead here: every time is read as the decoder reads it
+    RawEventTime examples = RawEventTime.examples(InputLimits.NONE);
+    RawEventTime labels = RawEventTime.labels(InputLimits.NONE);
     for (int i = 0; i < 5_000; i++) {
       // ids of every length class of the varint (1, 2 and 3 bytes), non-ASCII among them;
       // times before 1970, around it and far ahead
@@ -69,7 +70,7 @@ class RawEventTimeTest {
     }
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old, bytes);
-    RawEventTime examples = RawEventTime.examples();
+    RawEventTime examples = RawEventTime.examples(InputLimits.DEFAULT);
     assertEquals(1_700_000_000_123L, examples.extractTimestamp(record(bytes.toByteArray()), -1));
     byte[] current = Codecs.codec(Example.class).encode(Example.newBuilder(
         new ClickThroughGenerator(ClickThroughGenerator.Spec.defaults(1)).next().example())
@@ -80,5 +81,30 @@ class RawEventTimeTest {
           Arrays.toString(none));
     }
     assertEquals(Long.MIN_VALUE, examples.extractTimestamp(RawRecord.endOfInput("t", 0), -1));
+  }
+
+  /**
+   * Review 23 H1: a record the decoder refuses for an event time too far ahead of the clock
+   * (EVENT_TIME_OUT_OF_RANGE) moves no watermark: a year-3000 record would carry its partition's,
+   * and so the label join's, watermark to the year 3000.
+   */
+  @Test
+  void aTimeFurtherAheadThanTheDecoderAcceptsHasNone() {
+    Instant year3000 = Instant.parse("3000-01-01T00:00:00Z");
+    Example e = Example.newBuilder(new ClickThroughGenerator(ClickThroughGenerator.Spec
+        .defaults(2)).next().example()).setEventTime(year3000).build();
+    Label l = Label.newBuilder().setExampleId("a").setEventTime(year3000).setLabel(1f).build();
+    byte[] example = Codecs.codec(Example.class).encode(e);
+    byte[] label = Codecs.codec(Label.class).encode(l);
+    assertEquals(Long.MIN_VALUE, RawEventTime.examples(InputLimits.DEFAULT)
+        .extractTimestamp(record(example), -1));
+    assertEquals(Long.MIN_VALUE, RawEventTime.labels(InputLimits.DEFAULT)
+        .extractTimestamp(record(label), -1));
+    assertEquals(year3000.toEpochMilli(), RawEventTime.examples(InputLimits.NONE)
+        .extractTimestamp(record(example), -1), "input.max_event_time_ahead: 0 is off");
+    Instant now = Instant.now();
+    assertEquals(now.toEpochMilli(), RawEventTime.examples(InputLimits.DEFAULT).extractTimestamp(
+        record(Codecs.codec(Example.class).encode(Example.newBuilder(e).setEventTime(now)
+            .build())), -1));
   }
 }

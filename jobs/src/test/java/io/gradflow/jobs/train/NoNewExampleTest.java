@@ -13,8 +13,8 @@ class NoNewExampleTest {
   @Test
   void examplesLearnedFromTheRestoredStateAreNotNothing() {
     assertEquals("  note            no new example on kafka.topics.examples ('imp'): the 571"
-        + " examples learned were waiting in the restored state (for a label, or a timeout's"
-        + " default label)", TrainCommand.noNewExample("imp", 571));
+        + " learned predictions were of examples waiting in the restored state (for a label, or a"
+        + " timeout's default label)", TrainCommand.noNewExample("imp", 571));
     assertEquals("gradflow train: the job read no example from kafka.topics.examples ('imp'):"
         + " nothing was learned", TrainCommand.noNewExample("imp", 0));
   }

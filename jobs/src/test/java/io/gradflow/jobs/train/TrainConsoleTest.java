@@ -381,7 +381,7 @@ class TrainConsoleTest {
     console(false, true).summary(accumulators(12, 0.5), 10, null, TrainConsole.Ending.FINISHED);
     String many = out.toString(StandardCharsets.UTF_8);
     assertTrue(many.contains("12 models: log loss 0.5550 (base rate 0.6000), AUC 0.7500 (the AUC:"
-        + " the models' last windows', weighted by their examples)"), many);
+        + " the models' last windows', each weighted by its examples)"), many);
     assertTrue(many.contains("best  m0:") && many.contains("worst m11:"), many);
     assertFalse(many.contains("model m3:"), many);
   }
@@ -489,6 +489,18 @@ class TrainConsoleTest {
         + " example (in the join's state, which a checkpoint or savepoint keeps)"), line);
     assertFalse(console(false, true).describe(new TrainConsole.LabelCounts(10, 8, 0, 0, 1, 1))
         .contains("waiting for their example"));
+  }
+
+  /** Review 23 L1: a model of one class (no ratio to its base rate) is not always "worst". */
+  @Test
+  @SuppressWarnings("unchecked")
+  void aModelWithoutARatioIsNotRanked() {
+    Map<String, Object> a = accumulators(12, 0.5);
+    ((Map<String, double[]>) a.get(ProgressTaps.METRICS)).get("m3")[
+        ProgressTaps.ModelMetrics.BASE_RATE_SUM] = 0;
+    console(false, true).summary(a, 10, null, TrainConsole.Ending.FINISHED);
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("  best  m0: ") && o.contains("  worst m11: "), o);
   }
 
   @Test
