@@ -826,8 +826,6 @@ public final class TrainConsole {
         : key;
   }
 
-
-
   /**
    * The examples a model learned after its last metrics report: the model step of its last
    * learned prediction less that of its last report ({@code p}: scored, learned, learnedStep;
