@@ -673,10 +673,10 @@ public final class TrainCommand {
 
   /**
    * The extents read from a savepoint's positions ({@code topic:partition} to the next offset, as
-   * {@link SavepointModels.RestoreCheck#sourcePositions} gives them): a partition the savepoint holds starts at its
-   * position (the connector's markers: -2 the log start, -1 the log end), one it does not hold
-   * at the starting offsets (a partition added since). Null when a position is not known before
-   * the job runs (-3, the group's committed offset).
+   * {@link SavepointModels.RestoreCheck#sourcePositions} gives them): a partition the savepoint
+   * holds starts at its position (the connector's markers: -2 the log start, -1 the log end), one
+   * it does not hold at the starting offsets (a partition added since). Null when a position is
+   * not known before the job runs (-3, the group's committed offset).
    */
   static List<PartitionExtent> fromPositions(List<PartitionExtent> extents, String topic,
       Map<String, Long> positions) {
@@ -967,8 +967,9 @@ public final class TrainCommand {
    */
   static String noNewExample(String examplesTopic, long learned) {
     return learned > 0 ? "  note            no new example on kafka.topics.examples ('"
-        + examplesTopic + "'): the " + Counts.of(learned, "learned prediction") + " were of"
-        + " examples waiting in the restored state (for a label, or a timeout's default label)"
+        + examplesTopic + "'): the " + Counts.of(learned, "learned prediction")
+        + (learned == 1 ? " was of an example" : " were of examples") + " waiting in the restored"
+        + " state (for a label, or a timeout's default label)"
         : "gradflow train: the job read no example from kafka.topics.examples ('" + examplesTopic
             + "'): nothing was learned";
   }

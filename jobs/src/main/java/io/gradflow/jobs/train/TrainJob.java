@@ -182,8 +182,9 @@ public final class TrainJob {
    * without records for {@link #IDLE_PARTITION} is left out until it has records again. Before
    * 2026-12-03 the watermarks were made after decoding, over all of a subtask's records in
    * fetch order, and so followed the partition read furthest ahead. The stateless operators that
-   * made them ({@code example-watermarks.v1}, {@code label-watermarks.v1}) are gone; savepoints
-   * of jobs that had them restore without them.
+   * made them ({@code example-watermarks.v1}, {@code label-watermarks.v1}) are gone; Flink skips
+   * an operator of a savepoint whose state is empty, so savepoints of jobs that had them restore
+   * without them ({@code PartitionedLabelJoinITCase}).
    */
   static WatermarkStrategy<RawRecord> perPartition(RawEventTime time) {
     return WatermarkStrategy.<RawRecord>forBoundedOutOfOrderness(OUT_OF_ORDERNESS)

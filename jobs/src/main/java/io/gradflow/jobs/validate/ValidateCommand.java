@@ -432,11 +432,14 @@ public final class ValidateCommand {
   /**
    * Where the labels of the replayed examples begin on the labels topic: per partition, the
    * earliest of the savepoints' labels positions (each from its restore check: no second read).
-   * The examples replay from the furthest examples position, but their labels come after each
-   * savepoint's labels position, and a job that read its labels topic further (a bounded
-   * challenger reads the labels topic to its end) would otherwise leave no label for the range:
-   * trial 23 F8 replayed 0 labels and gave every example the default label. Labels of examples
-   * outside the range are orphans of the replay and change nothing.
+   * The examples replay from the furthest examples position, and their labels mostly come after
+   * each savepoint's labels position, while a job that read its labels topic further (a bounded
+   * challenger reads the labels topic to its end) would leave no label for the range: trial 23
+   * F8 replayed 0 labels and gave every example the default label. Labels of examples outside
+   * the range are orphans of the replay and change nothing. Labels a savepoint's job read ahead
+   * of their examples (in its join's state) are below every position and not replayed: those
+   * examples get the default label (review 23 M3; a start by the first example's event time less
+   * labels.timeout would find them).
    */
   private static Map<Integer, Long> labelOffsets(Map<String, String> named,
       Map<String, SavepointModels.RestoreCheck> checks, String topic) {

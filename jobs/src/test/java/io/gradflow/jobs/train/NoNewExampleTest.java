@@ -15,6 +15,9 @@ class NoNewExampleTest {
     assertEquals("  note            no new example on kafka.topics.examples ('imp'): the 571"
         + " learned predictions were of examples waiting in the restored state (for a label, or a"
         + " timeout's default label)", TrainCommand.noNewExample("imp", 571));
+    assertEquals("  note            no new example on kafka.topics.examples ('imp'): the 1"
+        + " learned prediction was of an example waiting in the restored state (for a label, or a"
+        + " timeout's default label)", TrainCommand.noNewExample("imp", 1));
     assertEquals("gradflow train: the job read no example from kafka.topics.examples ('imp'):"
         + " nothing was learned", TrainCommand.noNewExample("imp", 0));
   }

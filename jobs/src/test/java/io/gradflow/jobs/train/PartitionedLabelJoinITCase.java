@@ -101,4 +101,34 @@ class PartitionedLabelJoinITCase extends TrainJobITCase {
           + ": examples learned with their label / with the default label");
     }
   }
+
+  /**
+   * A savepoint of a job that still had the former watermark operator after decoding (uid
+   * {@code example-watermarks.v1}, stateless) restores into today's job, which has none: Flink
+   * skips the removed operator's empty state (review 23 L9).
+   */
+  @Test
+  void aSavepointWithTheFormerWatermarkOperatorRestores() throws Exception {
+    String examples = "former-examples";
+    kafka.createTopics(1, examples);
+    produce(examples, 29, 0, 600, "m1");
+    Run before = Run.create(examples, "labels");
+    String savepoint = runUntil(config(before.yaml("", false), temp.resolve("former")),
+        s -> s.assignTimestampsAndWatermarks(org.apache.flink.api.common.eventtime
+            .WatermarkStrategy.<io.gradflow.model.CompactExample>forBoundedOutOfOrderness(
+                TrainJob.OUT_OF_ORDERNESS).withTimestampAssigner((e, ts) -> e.eventTime))
+            .uid("example-watermarks.v1"), before.predictions(), 600, null,
+        temp.resolve("former-savepoints"));
+    produce(examples, 29, 600, 200, "m1");
+    Run after = Run.create(examples, "labels");
+    Configuration restore = new Configuration();
+    restore.set(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+    runBounded(config(after.yaml("", true), temp.resolve("former-after")),
+        UnaryOperator.identity(), restore);
+    Map<String, Double> restored = predictions(after.predictions(), 200);
+    assertEquals(200, restored.size());
+    // the restored job goes on from the savepoint's positions: x600 to x799 only
+    assertEquals(List.of(), restored.keySet().stream().filter(k -> Integer.parseInt(
+        k.split("/")[1].substring(1)) < 600).toList());
+  }
 }

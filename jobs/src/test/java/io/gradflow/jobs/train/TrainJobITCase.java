@@ -300,13 +300,21 @@ abstract class TrainJobITCase {
    */
   static String runUntil(TrainConfig config, String predictionsTopic, int predictions,
       String savepoint, Path savepoints) throws Exception {
+    return runUntil(config, UnaryOperator.identity(), predictionsTopic, predictions, savepoint,
+        savepoints);
+  }
+
+  /** {@link #runUntil}, the decoded examples passed through {@code tap} before training. */
+  static String runUntil(TrainConfig config, UnaryOperator<DataStream<CompactExample>> tap,
+      String predictionsTopic, int predictions, String savepoint, Path savepoints)
+      throws Exception {
     Configuration conf = TrainJob.flinkConfiguration(config);
     if (savepoint != null) {
       conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
     TrainJob.configure(env, config);
-    TrainJob.build(env, config);
+    TrainJob.build(env, config, tap);
     JobClient job = env.executeAsync(config.jobName());
     assertEquals(predictions, predictions(predictionsTopic, predictions).size());
     String path = job.stopWithSavepoint(false, savepoints.toUri().toString(),
