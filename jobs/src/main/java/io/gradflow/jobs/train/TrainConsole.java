@@ -645,10 +645,8 @@ public final class TrainConsole {
    * cache's accumulators name the candidates) or with one key per candidate.
    */
   List<String> candidates(Map<String, Object> accumulators, Map<String, double[]> metrics) {
-    String hitsPrefix = TrainerOperator.PAGE_CACHE + "hits.";
-    List<String> names = new TreeMap<>(accumulators).keySet().stream()
-        .filter(k -> k.startsWith(hitsPrefix) && k.length() > hitsPrefix.length())
-        .map(k -> k.substring(hitsPrefix.length())).toList();
+    List<String> names = pageCacheNames(accumulators).stream().filter(n -> !n.isEmpty())
+        .toList();
     List<String> lines = new ArrayList<>();
     if (names.size() < 2 || metrics.size() <= names.size()) {
       return lines;
@@ -681,8 +679,7 @@ public final class TrainConsole {
   static List<String> pageCaches(Map<String, Object> accumulators, CacheSize cache) {
     String hitsPrefix = TrainerOperator.PAGE_CACHE + "hits.";
     List<String> lines = new ArrayList<>();
-    new TreeMap<>(accumulators).keySet().stream().filter(k -> k.startsWith(hitsPrefix))
-        .map(k -> k.substring(hitsPrefix.length())).forEach(candidate -> {
+    pageCacheNames(accumulators).forEach(candidate -> {
           long hits = count(accumulators, hitsPrefix + candidate);
           long misses = count(accumulators, TrainerOperator.PAGE_CACHE + "misses." + candidate);
           long evictions = count(accumulators,
@@ -705,6 +702,16 @@ public final class TrainConsole {
           }
         });
     return lines;
+  }
+
+  /**
+   * The candidates whose page caches the trainer counted, in name order: each race candidate's
+   * name, or {@code ""} for a job without a race.
+   */
+  private static List<String> pageCacheNames(Map<String, Object> accumulators) {
+    String hitsPrefix = TrainerOperator.PAGE_CACHE + "hits.";
+    return new TreeMap<>(accumulators).keySet().stream().filter(k -> k.startsWith(hitsPrefix))
+        .map(k -> k.substring(hitsPrefix.length())).toList();
   }
 
   /** A counter accumulator's value; 0 when the job has none of that name. */
